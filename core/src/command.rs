@@ -1,0 +1,435 @@
+//! The generic textual command: send a line, recognise its echo, parse the output line by line,
+//! finish on the prompt.
+
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::error::{Error, Result};
+use crate::observer::{Context, Kind, Observer, Step};
+use crate::text::{line_end_len, strip_escapes, LineSplitter, DEFAULT_LINE_CAP};
+
+/// The prompt a bare [`Command`] waits for unless told otherwise: a line ending in one of
+/// `$ % # > ~` and optional blanks (Moler's generic unix prompt).
+pub const DEFAULT_PROMPT: &str = r"^[^<]*[$%#>~]\s*$";
+
+/// Output that makes a command fail (reported once the prompt returns), unless turned off with
+/// [`Command::no_default_failures`].
+pub const DEFAULT_FAILURES: &[&str] = &[
+    "command not found",
+    "No such file or directory",
+    "Permission denied",
+    "running it may require superuser privileges",
+    "Cannot find device",
+    "Input/output error",
+];
+
+/// How long a command that timed out or was cancelled keeps swallowing output after its Ctrl-C,
+/// waiting for the prompt to come back.
+pub const DEFAULT_TERMINATING_PERIOD: Duration = Duration::from_secs(2);
+
+/// The default command timeout (Moler's).
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Turns a command's output lines into a value.
+///
+/// Lines come without their line end and with terminal escape codes removed; neither the echo
+/// of the command nor the final prompt is given. A `partial` line has no line end yet: it comes
+/// again once complete (longer), so parsers that only want whole lines ignore partials.
+pub trait Parser: Send + 'static {
+    /// What the command returns.
+    type Output: Send + 'static;
+
+    /// One line of output. An error fails the command once the prompt returns.
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> Result<(), String>;
+
+    /// With `ret_required` on, the prompt ends the command only when this is true.
+    fn has_result(&self) -> bool {
+        true
+    }
+
+    /// The result, once the prompt came back.
+    fn finish(&mut self) -> Result<Self::Output, String>;
+}
+
+/// The parser of [`Command::lines`]: every whole output line.
+#[derive(Debug, Default)]
+pub struct Lines(Vec<String>);
+
+impl Parser for Lines {
+    type Output = Vec<String>;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        if !partial {
+            self.0.push(line.to_owned());
+        }
+        Ok(())
+    }
+    fn has_result(&self) -> bool {
+        !self.0.is_empty()
+    }
+    fn finish(&mut self) -> Result<Vec<String>, String> {
+        Ok(std::mem::take(&mut self.0))
+    }
+}
+
+/// A textual command: sends `command` with the connection's newline, recognises the echo (also
+/// wrapped by the terminal or after a prompt), gives each output line to its [`Parser`], and
+/// finishes when the prompt regex matches a line (also one that starts with `^C`).
+///
+/// - `ret_required` (on by default): a prompt before the parser has a result does not end the
+///   command; turn it off for commands whose success prints nothing (`cd`, `mkdir`).
+/// - Failure patterns ([`DEFAULT_FAILURES`] plus [`Command::failure`]): the first matching line
+///   fails the command with [`Error::CommandFailure`] once the prompt returns, so the shell is
+///   left usable.
+/// - On timeout or cancel it sends Ctrl-C and swallows output until the prompt returns (at most
+///   [`Command::terminating_period`]), so the next command starts on a clean prompt.
+///
+/// ```
+/// use moler_core::{Command, Connection};
+/// use std::time::Instant;
+///
+/// let mut conn = Connection::new("demo");
+/// let ls = conn.start(Command::lines("ls /nope", "^moler_bash# $"), Instant::now());
+/// conn.handle_input(b"ls /nope\r\nls: cannot access '/nope': No such file or directory\r\n", Instant::now());
+/// assert!(!ls.is_done(), "the failure is reported once the prompt returns");
+/// conn.handle_input(b"moler_bash# ", Instant::now());
+/// let err = ls.try_result().unwrap().unwrap_err();
+/// assert!(err.to_string().contains("No such file or directory"), "{err}");
+/// ```
+pub struct Command<P> {
+    command: String,
+    parser: P,
+    prompt: Regex,
+    failures: Vec<Regex>,
+    ret_required: bool,
+    expect_echo: bool,
+    timeout: Duration,
+    terminating: Duration,
+    invalid: Option<Error>,
+    // Progress.
+    echo_seen: bool,
+    echo: Option<Regex>,
+    pre_echo: String,
+    line_cap: usize,
+    lines: LineSplitter,
+    outcome: Outcome,
+}
+
+#[derive(Default)]
+struct Outcome {
+    failure: Option<String>,
+    parse_error: Option<String>,
+    finished: bool,
+}
+
+impl<P> std::fmt::Debug for Command<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Command")
+            .field("command", &self.command)
+            .field("prompt", &self.prompt.as_str())
+            .field("ret_required", &self.ret_required)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Command<Lines> {
+    /// A command whose result is its output lines, ending on `prompt`.
+    pub fn lines(command: impl Into<String>, prompt: &str) -> Self {
+        Command::new(command, Lines::default()).prompt(prompt)
+    }
+}
+
+impl<P: Parser> Command<P> {
+    /// `command` parsed by `parser`, with [`DEFAULT_PROMPT`] and the default failures.
+    pub fn new(command: impl Into<String>, parser: P) -> Self {
+        let mut cmd = Self {
+            command: command.into(),
+            parser,
+            prompt: Regex::new(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+            failures: Vec::new(),
+            ret_required: true,
+            expect_echo: true,
+            timeout: DEFAULT_COMMAND_TIMEOUT,
+            terminating: DEFAULT_TERMINATING_PERIOD,
+            invalid: None,
+            echo_seen: false,
+            echo: None,
+            pre_echo: String::new(),
+            line_cap: DEFAULT_LINE_CAP,
+            lines: LineSplitter::new(DEFAULT_LINE_CAP),
+            outcome: Outcome::default(),
+        };
+        for f in DEFAULT_FAILURES {
+            cmd = cmd.failure(&regex::escape(f));
+        }
+        cmd
+    }
+
+    fn compile(&mut self, what: &str, pattern: &str) -> Option<Regex> {
+        match Regex::new(pattern) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.invalid.get_or_insert(Error::WrongUsage(format!(
+                    "invalid {what} regex for command '{}': {e}",
+                    self.command
+                )));
+                None
+            }
+        }
+    }
+
+    /// The regex of the prompt that ends the command. An invalid regex makes the command fail
+    /// at its start with [`Error::WrongUsage`].
+    pub fn prompt(mut self, prompt: &str) -> Self {
+        if let Some(r) = self.compile("prompt", prompt) {
+            self.prompt = r;
+        }
+        self
+    }
+
+    /// Adds a failure regex.
+    pub fn failure(mut self, pattern: &str) -> Self {
+        if let Some(r) = self.compile("failure", pattern) {
+            self.failures.push(r);
+        }
+        self
+    }
+
+    /// Drops the default failure regexes (the ones added with [`Command::failure`] stay).
+    pub fn no_default_failures(mut self) -> Self {
+        let defaults: Vec<String> = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect();
+        self.failures.retain(|r| !defaults.iter().any(|d| d == r.as_str()));
+        self
+    }
+
+    /// Whether the prompt ends the command only once the parser has a result (default on).
+    pub fn ret_required(mut self, on: bool) -> Self {
+        self.ret_required = on;
+        self
+    }
+
+    /// Whether to wait for the echo of the command before parsing (default on; turn it off for
+    /// devices that do not echo).
+    pub fn expect_echo(mut self, on: bool) -> Self {
+        self.expect_echo = on;
+        self
+    }
+
+    /// The timeout counted from the command's start (default 20 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long to swallow output after Ctrl-C on timeout or cancel (default 2 s; ends earlier
+    /// when the prompt returns).
+    pub fn terminating_period(mut self, period: Duration) -> Self {
+        self.terminating = period;
+        self
+    }
+
+    /// The longest line kept, in bytes (default [`DEFAULT_LINE_CAP`]); longer lines are cut.
+    pub fn line_cap(mut self, cap: usize) -> Self {
+        self.line_cap = cap;
+        self.lines = LineSplitter::new(cap);
+        self
+    }
+
+    /// The command string.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    fn describe_command(&self) -> String {
+        format!("command '{}'", self.command)
+    }
+
+    /// Looks for the echo in what arrived before it; returns the text after the echo line.
+    fn find_echo<'a>(&mut self, data: &'a str) -> Option<EchoRest<'a>> {
+        let before = self.pre_echo.len();
+        self.pre_echo.push_str(data);
+        let clean = strip_escapes(&self.pre_echo);
+        // Invariant: `on_start` builds the echo regex before any data can arrive.
+        let echo = self.echo.as_ref().expect("echo regex built at start");
+        let found = echo.find(&clean).and_then(|m| {
+            memchr::memchr2(b'\r', b'\n', clean[m.end()..].as_bytes()).map(|i| m.end() + i)
+        });
+        let Some(line_end) = found else {
+            // Keep the buffer bounded: the echo, if it comes, is near the end.
+            let keep = (4 * self.command.len()).max(4096);
+            if self.pre_echo.len() > 2 * keep {
+                let mut cut = self.pre_echo.len() - keep;
+                while !self.pre_echo.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                self.pre_echo.drain(..cut);
+            }
+            return None;
+        };
+        // Stripping removes no line ends, so the n-th line end of the clean text is the n-th
+        // of the raw text.
+        let nth = memchr::memchr2_iter(b'\r', b'\n', clean[..line_end].as_bytes()).count();
+        let raw_end = memchr::memchr2_iter(b'\r', b'\n', self.pre_echo.as_bytes())
+            .nth(nth)
+            .expect("the raw text has the same line ends as the clean text");
+        self.echo_seen = true;
+        // Skip the echo line's end; a `\r` at the very end may still get its `\n`.
+        let start = match line_end_len(&self.pre_echo.as_bytes()[raw_end..]) {
+            Some(n) => raw_end + n,
+            None => {
+                self.lines.expect_line_end_rest();
+                self.pre_echo.len()
+            }
+        };
+        let rest = if start >= before {
+            EchoRest::Data(&data[start - before..])
+        } else {
+            EchoRest::Buffered(self.pre_echo[start..].to_owned())
+        };
+        self.pre_echo = String::new();
+        Some(rest)
+    }
+
+    fn feed(&mut self, text: &str, cx: &mut Context<'_>) {
+        let Self { lines, parser, prompt, failures, ret_required, outcome, .. } = self;
+        let mut handle = |line: &str, partial: bool| {
+            if outcome.finished {
+                return;
+            }
+            let line = strip_escapes(line);
+            if is_prompt(prompt, &line) {
+                let ready = outcome.failure.is_some()
+                    || outcome.parse_error.is_some()
+                    || !*ret_required
+                    || parser.has_result();
+                outcome.finished = ready;
+                return;
+            }
+            if !partial && outcome.failure.is_none() && failures.iter().any(|f| f.is_match(&line))
+            {
+                outcome.failure = Some(line.clone().into_owned());
+            }
+            if let Err(e) = parser.on_line(&line, partial, cx) {
+                if !partial && outcome.parse_error.is_none() {
+                    outcome.parse_error = Some(e);
+                }
+            }
+        };
+        lines.feed(text, |l| handle(l, false));
+        if let Some(p) = lines.take_partial_change() {
+            handle(p, true);
+        }
+    }
+
+    fn outcome(&mut self) -> Step<P::Output> {
+        if !self.outcome.finished {
+            return Step::Pending;
+        }
+        let command = self.command.clone();
+        let result = if let Some(line) = self.outcome.failure.take() {
+            Err(Error::CommandFailure { command, line })
+        } else if let Some(message) = self.outcome.parse_error.take() {
+            Err(Error::Parse { command, message })
+        } else {
+            self.parser.finish().map_err(|message| Error::Parse { command, message })
+        };
+        Step::Done(result)
+    }
+
+    /// Sends Ctrl-C and lingers until the prompt returns.
+    fn interrupt(&mut self, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
+        cx.send("\x03");
+        self.echo_seen = true;
+        self.pre_echo = String::new();
+        self.lines.clear();
+        self.outcome = Outcome::default();
+        Step::Linger { result: Err(error), period: self.terminating }
+    }
+}
+
+enum EchoRest<'a> {
+    Data(&'a str),
+    Buffered(String),
+}
+
+fn is_prompt(prompt: &Regex, line: &str) -> bool {
+    prompt.is_match(line) || line.strip_prefix("^C").is_some_and(|l| prompt.is_match(l))
+}
+
+/// A regex for the echo of `command`: the terminal may break it anywhere (wrapping inserts
+/// `" \r"` or `"\r\n"`).
+fn echo_regex(command: &str) -> Regex {
+    let mut pattern = String::with_capacity(command.len() * 20);
+    for (i, c) in command.chars().enumerate() {
+        if i > 0 {
+            pattern.push_str("(?: ?\r+\n?|\n)?");
+        }
+        pattern.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
+    }
+    // Invariant: every piece is escaped or a fixed valid group.
+    Regex::new(&pattern).expect("an escaped command is a valid regex")
+}
+
+impl<P: Parser> Observer for Command<P> {
+    type Output = P::Output;
+
+    fn describe(&self) -> String {
+        self.describe_command()
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Command
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        Some(self.timeout)
+    }
+
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
+        if let Some(e) = self.invalid.take() {
+            return Step::Done(Err(e));
+        }
+        self.lines = LineSplitter::new(self.line_cap);
+        if self.expect_echo {
+            self.echo = Some(echo_regex(&self.command));
+        } else {
+            self.echo_seen = true;
+        }
+        cx.sendline(&self.command);
+        Step::Pending
+    }
+
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<P::Output> {
+        if self.echo_seen {
+            self.feed(data, cx);
+        } else {
+            match self.find_echo(data) {
+                None => return Step::Pending,
+                Some(EchoRest::Data(rest)) => self.feed(rest, cx),
+                Some(EchoRest::Buffered(rest)) => self.feed(&rest, cx),
+            }
+        }
+        self.outcome()
+    }
+
+    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
+        let error = cx.timeout_error(self.describe_command());
+        self.interrupt(error, cx)
+    }
+
+    fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
+        let error = Error::Cancelled { observer: self.describe_command() };
+        self.interrupt(error, cx)
+    }
+
+    fn on_linger(&mut self, data: &str, _cx: &mut Context<'_>) -> bool {
+        let prompt = &self.prompt;
+        let mut seen = false;
+        self.lines.feed(data, |l| seen |= is_prompt(prompt, &strip_escapes(l)));
+        if let Some(p) = self.lines.take_partial_change() {
+            seen |= is_prompt(prompt, &strip_escapes(p));
+        }
+        seen
+    }
+}

@@ -1,0 +1,415 @@
+//! The result slot shared by an observer and its handle, and the mailbox through which handles
+//! on other threads reach the connection.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::observer::{Context, Kind, Observer, Step};
+
+/// How long a blocking [`Completion::wait`] waits, after its own timeout passed, for the
+/// connection to time the observer out before it reports the timeout itself.
+const EXPIRY_GRACE: Duration = Duration::from_secs(5);
+
+/// Identifies one started observer on its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObserverId(pub(crate) u64);
+
+impl fmt::Display for ObserverId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+enum SlotState<T> {
+    Pending(Option<Waker>),
+    Ready(Result<T>),
+    Taken,
+}
+
+pub(crate) struct Shared<T> {
+    id: ObserverId,
+    name: String,
+    state: Mutex<SlotState<T>>,
+    done: Condvar,
+    paused: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding these locks cannot leave them inconsistent (plain assignments).
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<T> Shared<T> {
+    /// Stores the result; `false` when one was stored already (the first one wins).
+    fn complete(&self, result: Result<T>) -> bool {
+        let mut st = lock(&self.state);
+        let SlotState::Pending(waker) = &mut *st else { return false };
+        let waker = waker.take();
+        *st = SlotState::Ready(result);
+        drop(st);
+        self.done.notify_all();
+        if let Some(w) = waker {
+            w.wake();
+        }
+        true
+    }
+
+    fn take(&self, st: &mut SlotState<T>) -> Option<Result<T>> {
+        match st {
+            SlotState::Pending(_) => None,
+            SlotState::Taken => Some(Err(Error::ResultTaken { observer: self.name.clone() })),
+            SlotState::Ready(_) => match std::mem::replace(st, SlotState::Taken) {
+                SlotState::Ready(r) => Some(r),
+                _ => unreachable!("matched Ready just above"),
+            },
+        }
+    }
+}
+
+/// Called by a blocking wait before it blocks; a runner installs one that refuses inside an
+/// async runtime (where blocking would stall the very task that must make progress).
+pub type BlockingCheck = fn() -> Result<()>;
+
+static BLOCKING_CHECK: OnceLock<BlockingCheck> = OnceLock::new();
+
+/// Installs the process-wide check run before every blocking wait (the first call wins).
+pub fn set_blocking_check(check: BlockingCheck) {
+    let _ = BLOCKING_CHECK.set(check);
+}
+
+/// The handle of a started observer: its result as a [`Future`] and as a blocking
+/// [`Completion::wait`].
+///
+/// The result can be taken once; taking it again gives [`Error::ResultTaken`]. Dropping the
+/// handle does not stop the observer (call [`Completion::cancel`] for that).
+pub struct Completion<T> {
+    shared: Arc<Shared<T>>,
+    mailbox: Arc<Mailbox>,
+}
+
+impl<T> fmt::Debug for Completion<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Completion")
+            .field("id", &self.shared.id)
+            .field("observer", &self.shared.name)
+            .field("done", &!matches!(*lock(&self.shared.state), SlotState::Pending(_)))
+            .finish()
+    }
+}
+
+impl<T: Send + 'static> Completion<T> {
+    /// The observer's id on its connection.
+    pub fn id(&self) -> ObserverId {
+        self.shared.id
+    }
+
+    /// The observer's description.
+    pub fn describe(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// True once the observer finished (successfully or not).
+    pub fn is_done(&self) -> bool {
+        !matches!(*lock(&self.shared.state), SlotState::Pending(_))
+    }
+
+    /// The result if the observer finished, without waiting.
+    pub fn try_result(&self) -> Option<Result<T>> {
+        let mut st = lock(&self.shared.state);
+        self.shared.take(&mut st)
+    }
+
+    /// Blocks until the observer finishes. If `timeout` passes first, the observer is timed out
+    /// (a command sends Ctrl-C) and its timeout error is returned, as Moler's `await_done` does.
+    pub fn wait(&self, timeout: Duration) -> Result<T> {
+        if let Some(check) = BLOCKING_CHECK.get() {
+            check()?;
+        }
+        let start = Instant::now();
+        if let Some(r) = self.wait_until(start.checked_add(timeout)) {
+            return r;
+        }
+        self.mailbox.push(Request::Expire(self.shared.id, timeout));
+        self.wait_until(Instant::now().checked_add(EXPIRY_GRACE)).unwrap_or_else(|| {
+            Err(Error::Timeout {
+                observer: self.shared.name.clone(),
+                timeout,
+                elapsed: start.elapsed(),
+            })
+        })
+    }
+
+    fn wait_until(&self, deadline: Option<Instant>) -> Option<Result<T>> {
+        let mut st = lock(&self.shared.state);
+        loop {
+            if let Some(r) = self.shared.take(&mut st) {
+                return Some(r);
+            }
+            st = match deadline {
+                None => self.shared.done.wait(st).unwrap_or_else(PoisonError::into_inner),
+                Some(d) => {
+                    let left = d.checked_duration_since(Instant::now())?;
+                    self.shared.done.wait_timeout(st, left).unwrap_or_else(PoisonError::into_inner).0
+                }
+            };
+        }
+    }
+
+    /// Asks the connection to cancel the observer (a command sends Ctrl-C). The result becomes
+    /// [`Error::Cancelled`] unless it finished first.
+    pub fn cancel(&self) {
+        if !self.is_done() {
+            self.mailbox.push(Request::Cancel(self.shared.id));
+        }
+    }
+
+    /// Pauses an event: data arriving while paused is ignored (whole lines; matching resumes at
+    /// the next line start after [`Completion::resume`]).
+    pub fn pause(&self) {
+        self.shared.paused.store(true, Ordering::Release);
+    }
+
+    /// Resumes a paused event.
+    pub fn resume(&self) {
+        self.shared.paused.store(false, Ordering::Release);
+    }
+}
+
+impl<T: Send + 'static> Future for Completion<T> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
+        let mut st = lock(&self.shared.state);
+        if let Some(r) = self.shared.take(&mut st) {
+            return Poll::Ready(r);
+        }
+        if let SlotState::Pending(w) = &mut *st {
+            match w {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *w = Some(cx.waker().clone()),
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// What handles ask of the connection from other threads.
+pub(crate) enum Request {
+    Start(Box<dyn Erased>),
+    Cancel(ObserverId),
+    Expire(ObserverId, Duration),
+    Close,
+}
+
+/// The thread-safe door into one [`crate::Connection`]: handles and runners on any thread put
+/// requests here (start an observer, cancel, time out, close) and the connection takes them in
+/// [`crate::Connection::handle_requests`]. A runner installs a wake-up with
+/// [`Mailbox::set_wake`] so it learns that requests wait.
+pub struct Mailbox {
+    name: String,
+    requests: Mutex<MailboxState>,
+    pending: AtomicBool,
+    wake: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    next_id: AtomicU64,
+}
+
+struct MailboxState {
+    queue: Vec<Request>,
+    closed: bool,
+}
+
+impl fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mailbox").field("connection", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl Mailbox {
+    pub(crate) fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            requests: Mutex::new(MailboxState { queue: Vec::new(), closed: false }),
+            pending: AtomicBool::new(false),
+            wake: OnceLock::new(),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// Installs the function called after every request (the first call wins). It must not
+    /// block for long: it may run on the thread of an observer's callback.
+    pub fn set_wake(&self, wake: impl Fn() + Send + Sync + 'static) {
+        let _ = self.wake.set(Box::new(wake));
+    }
+
+    /// True when requests wait to be taken.
+    pub fn has_requests(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Starts `observer` on the connection (at its next [`crate::Connection::handle_requests`]).
+    pub fn start<O: Observer>(self: &Arc<Self>, observer: O) -> Completion<O::Output> {
+        let (driven, completion) = self.prepare(observer);
+        self.push(Request::Start(Box::new(driven)));
+        completion
+    }
+
+    /// Asks the connection to close: every unfinished observer fails with
+    /// [`Error::ConnectionClosed`].
+    pub fn close(&self) {
+        self.push(Request::Close);
+    }
+
+    pub(crate) fn prepare<O: Observer>(
+        self: &Arc<Self>,
+        observer: O,
+    ) -> (Driven<O>, Completion<O::Output>) {
+        let shared = Arc::new(Shared {
+            id: ObserverId(self.next_id.fetch_add(1, Ordering::Relaxed)),
+            name: observer.describe(),
+            state: Mutex::new(SlotState::Pending(None)),
+            done: Condvar::new(),
+            paused: AtomicBool::new(false),
+        });
+        let completion = Completion { shared: Arc::clone(&shared), mailbox: Arc::clone(self) };
+        (Driven { observer, shared, lingering: false }, completion)
+    }
+
+    pub(crate) fn push(&self, request: Request) {
+        let mut st = lock(&self.requests);
+        if st.closed {
+            drop(st);
+            if let Request::Start(mut obs) = request {
+                obs.close(self.closed_error());
+            }
+            return;
+        }
+        st.queue.push(request);
+        self.pending.store(true, Ordering::Release);
+        drop(st);
+        if let Some(wake) = self.wake.get() {
+            wake();
+        }
+    }
+
+    pub(crate) fn take(&self) -> Vec<Request> {
+        let mut st = lock(&self.requests);
+        self.pending.store(false, Ordering::Release);
+        std::mem::take(&mut st.queue)
+    }
+
+    /// Refuses further requests; returns what was still queued.
+    pub(crate) fn shut(&self) -> Vec<Request> {
+        let mut st = lock(&self.requests);
+        st.closed = true;
+        self.pending.store(false, Ordering::Release);
+        std::mem::take(&mut st.queue)
+    }
+
+    pub(crate) fn closed_error(&self) -> Error {
+        Error::ConnectionClosed { connection: self.name.clone(), reason: None }
+    }
+}
+
+/// What the connection keeps of a started observer, with its type erased.
+pub(crate) trait Erased: Send {
+    fn id(&self) -> ObserverId;
+    fn kind(&self) -> Kind;
+    fn timeout(&self) -> Option<Duration>;
+    fn start(&mut self, cx: &mut Context<'_>) -> Flow;
+    fn data(&mut self, data: &str, cx: &mut Context<'_>) -> Flow;
+    fn expire(&mut self, cx: &mut Context<'_>) -> Flow;
+    fn cancel(&mut self, cx: &mut Context<'_>) -> Flow;
+    fn close(&mut self, error: Error);
+    fn fail(&mut self, error: Error);
+    fn paused(&self) -> bool;
+    fn describe(&self) -> String;
+}
+
+/// The state of an observer after a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Running,
+    Linger(Duration),
+    Finished,
+}
+
+pub(crate) struct Driven<O: Observer> {
+    observer: O,
+    shared: Arc<Shared<O::Output>>,
+    lingering: bool,
+}
+
+impl<O: Observer> Driven<O> {
+    fn apply(&mut self, step: Step<O::Output>) -> Flow {
+        match step {
+            Step::Pending => Flow::Running,
+            Step::Done(result) => {
+                self.shared.complete(result);
+                Flow::Finished
+            }
+            Step::Linger { result, period } => {
+                self.shared.complete(result);
+                self.lingering = true;
+                Flow::Linger(period)
+            }
+        }
+    }
+}
+
+impl<O: Observer> Erased for Driven<O> {
+    fn id(&self) -> ObserverId {
+        self.shared.id
+    }
+    fn kind(&self) -> Kind {
+        self.observer.kind()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        self.observer.timeout()
+    }
+    fn start(&mut self, cx: &mut Context<'_>) -> Flow {
+        let step = self.observer.on_start(cx);
+        self.apply(step)
+    }
+    fn data(&mut self, data: &str, cx: &mut Context<'_>) -> Flow {
+        if self.lingering {
+            return if self.observer.on_linger(data, cx) { Flow::Finished } else { Flow::Running };
+        }
+        let step = self.observer.on_data(data, cx);
+        self.apply(step)
+    }
+    fn expire(&mut self, cx: &mut Context<'_>) -> Flow {
+        if self.lingering {
+            return Flow::Finished;
+        }
+        let step = self.observer.on_timeout(cx);
+        self.apply(step)
+    }
+    fn cancel(&mut self, cx: &mut Context<'_>) -> Flow {
+        if self.lingering {
+            return Flow::Running;
+        }
+        let step = self.observer.on_cancel(cx);
+        self.apply(step)
+    }
+    fn close(&mut self, error: Error) {
+        if !self.lingering {
+            let result = self.observer.on_close(error);
+            self.shared.complete(result);
+        }
+    }
+    fn fail(&mut self, error: Error) {
+        self.shared.complete(Err(error));
+    }
+    fn paused(&self) -> bool {
+        self.shared.paused.load(Ordering::Acquire)
+    }
+    fn describe(&self) -> String {
+        self.shared.name.clone()
+    }
+}

@@ -1,0 +1,377 @@
+//! The sans-IO connection: bytes in, text out to observers, bytes to send, deadlines.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::completion::{Completion, Erased, Flow, Mailbox, ObserverId, Request};
+use crate::decode::Utf8Decoder;
+use crate::error::Error;
+use crate::observer::{Context, Kind, Observer};
+
+/// One link to a device, without any I/O: a runner feeds it what it reads and sends what it
+/// asks for.
+///
+/// Call order for a driver (the runners in `moler-runners` do exactly this):
+/// 1. [`Connection::handle_input`] with every piece of bytes read, and the time it arrived;
+/// 2. [`Connection::handle_requests`] when the [`Mailbox`] wakes you;
+/// 3. [`Connection::handle_timeout`] when [`Connection::poll_timeout`]'s instant passes;
+/// 4. after each of these, [`Connection::poll_transmit`] and write what it returns;
+/// 5. [`Connection::handle_close`] when the transport reports its end; stop once
+///    [`Connection::is_closed`].
+///
+/// Decoded text goes to every live observer in the order they started. Commands run one at a
+/// time in the order they were started; events are never queued.
+///
+/// ```
+/// use moler_core::{Command, Connection};
+/// use std::time::Instant;
+///
+/// let mut conn = Connection::new("demo");
+/// let pwd = conn.start(Command::lines("pwd", "^moler_bash# "), Instant::now());
+/// assert_eq!(conn.poll_transmit().unwrap(), b"pwd\n");
+/// conn.handle_input(b"pwd\r\n/home/moler\r\nmoler_bash# ", Instant::now());
+/// assert_eq!(pwd.try_result().unwrap().unwrap(), ["/home/moler"]);
+/// ```
+pub struct Connection {
+    name: String,
+    decoder: Utf8Decoder,
+    /// Running observers in start order (events, and the running or lingering command).
+    slots: Vec<Slot>,
+    /// Commands waiting for their turn.
+    queue: VecDeque<Box<dyn Erased>>,
+    command_active: bool,
+    outbox: Vec<u8>,
+    newline: String,
+    mailbox: Arc<Mailbox>,
+    closed: bool,
+}
+
+struct Slot {
+    observer: Box<dyn Erased>,
+    kind: Kind,
+    started: Instant,
+    timeout: Option<Duration>,
+    linger_until: Option<Instant>,
+    finished: bool,
+}
+
+impl Slot {
+    fn deadline(&self) -> Option<Instant> {
+        self.linger_until.or_else(|| self.timeout.and_then(|t| self.started.checked_add(t)))
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("name", &self.name)
+            .field("observers", &self.slots.len())
+            .field("queued_commands", &self.queue.len())
+            .field("closed", &self.closed)
+            .finish()
+    }
+}
+
+impl Connection {
+    /// A connection named `name` (used in errors and logs), with `"\n"` as newline.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self {
+            mailbox: Arc::new(Mailbox::new(&name)),
+            name,
+            decoder: Utf8Decoder::new(),
+            slots: Vec::new(),
+            queue: VecDeque::new(),
+            command_active: false,
+            outbox: Vec::new(),
+            newline: "\n".into(),
+            closed: false,
+        }
+    }
+
+    /// The connection's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The newline that `sendline` appends.
+    pub fn newline(&self) -> &str {
+        &self.newline
+    }
+
+    /// Sets the newline that `sendline` appends (devices switch it per state).
+    pub fn set_newline(&mut self, newline: impl Into<String>) {
+        self.newline = newline.into();
+    }
+
+    /// The mailbox through which other threads reach this connection.
+    pub fn mailbox(&self) -> &Arc<Mailbox> {
+        &self.mailbox
+    }
+
+    /// True once closed; every later observer fails at once.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Number of running observers plus queued commands.
+    pub fn observer_count(&self) -> usize {
+        self.slots.len() + self.queue.len()
+    }
+
+    /// Starts `observer` now (a command waits for the running one).
+    pub fn start<O: Observer>(&mut self, observer: O, now: Instant) -> Completion<O::Output> {
+        let (driven, completion) = self.mailbox.prepare(observer);
+        self.admit(Box::new(driven), now);
+        completion
+    }
+
+    /// Queues text to send as it is.
+    pub fn send(&mut self, text: &str) {
+        self.outbox.extend_from_slice(text.as_bytes());
+    }
+
+    /// Queues text followed by the newline.
+    pub fn sendline(&mut self, text: &str) {
+        self.outbox.extend_from_slice(text.as_bytes());
+        self.outbox.extend_from_slice(self.newline.as_bytes());
+    }
+
+    /// Feeds bytes read from the transport, received at `now`.
+    pub fn handle_input(&mut self, bytes: &[u8], now: Instant) {
+        if self.closed {
+            return;
+        }
+        let mut decoder = std::mem::take(&mut self.decoder);
+        let text = decoder.decode(bytes);
+        if !text.is_empty() {
+            self.dispatch(text, now);
+        }
+        self.decoder = decoder;
+        self.handle_requests(now);
+    }
+
+    fn dispatch(&mut self, text: &str, now: Instant) {
+        let mut finished = false;
+        for slot in &mut self.slots {
+            let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| o.data(text, cx));
+            finished |= settle(slot, flow, now);
+        }
+        if finished {
+            self.sweep(now);
+        }
+    }
+
+    /// Takes the requests waiting in the mailbox (starts, cancels, expiries, close).
+    pub fn handle_requests(&mut self, now: Instant) {
+        if !self.mailbox.has_requests() {
+            return;
+        }
+        for request in self.mailbox.take() {
+            match request {
+                Request::Start(observer) => self.admit(observer, now),
+                Request::Cancel(id) => self.act_on(id, now, None),
+                Request::Expire(id, waited) => self.act_on(id, now, Some(waited)),
+                Request::Close => self.handle_close(None),
+            }
+        }
+    }
+
+    /// Handles the deadlines that passed by `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut finished = false;
+        for slot in &mut self.slots {
+            if slot.deadline().is_some_and(|d| d <= now) {
+                let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| o.expire(cx));
+                finished |= settle(slot, flow, now);
+                if !slot.finished && slot.deadline().is_some_and(|d| d <= now) {
+                    // Still running with its deadline passed (a lingering observer whose period
+                    // ended, or one that ignored its timeout): it ends here, so the deadline
+                    // cannot fire again and again.
+                    slot.observer.fail(slot_timeout_error(slot, now));
+                    slot.finished = true;
+                    finished = true;
+                }
+            }
+        }
+        if finished {
+            self.sweep(now);
+        }
+        self.handle_requests(now);
+    }
+
+    /// The earliest deadline of any observer: call [`Connection::handle_timeout`] then.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.slots.iter().filter_map(Slot::deadline).min()
+    }
+
+    /// The bytes observers want sent, if any.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.outbox.is_empty()).then(|| std::mem::take(&mut self.outbox))
+    }
+
+    /// The transport ended (`reason` is its error, `None` for a clean end of stream): every
+    /// unfinished observer and queued command fails with [`Error::ConnectionClosed`].
+    pub fn handle_close(&mut self, reason: Option<std::io::Error>) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        let error = Error::ConnectionClosed {
+            connection: self.name.clone(),
+            reason: reason.map(Arc::new),
+        };
+        let late = self.mailbox.shut();
+        let late = late.into_iter().filter_map(|r| match r {
+            Request::Start(o) => Some(o),
+            _ => None,
+        });
+        let observers = self.slots.drain(..).map(|s| s.observer);
+        for mut observer in observers.chain(self.queue.drain(..)).chain(late) {
+            let error = error.clone();
+            if catch_unwind(AssertUnwindSafe(|| observer.close(error.clone()))).is_err() {
+                observer.fail(error);
+            }
+        }
+        self.command_active = false;
+    }
+
+    /// Closes the connection from the core's side (see [`Connection::handle_close`]).
+    pub fn close(&mut self) {
+        self.handle_close(None);
+    }
+
+    fn admit(&mut self, mut observer: Box<dyn Erased>, now: Instant) {
+        if self.closed {
+            observer.close(self.mailbox.closed_error());
+            return;
+        }
+        if observer.kind() == Kind::Command && self.command_active {
+            self.queue.push_back(observer);
+            return;
+        }
+        self.begin(observer, now);
+    }
+
+    fn begin(&mut self, observer: Box<dyn Erased>, now: Instant) {
+        let kind = observer.kind();
+        let timeout = observer.timeout();
+        let mut slot =
+            Slot { observer, kind, started: now, timeout, linger_until: None, finished: false };
+        let flow = call(&mut slot, &mut self.outbox, &self.newline, now, |o, cx| o.start(cx));
+        let finished = settle(&mut slot, flow, now);
+        if kind == Kind::Command {
+            self.command_active = true;
+        }
+        self.slots.push(slot);
+        if finished {
+            self.sweep(now);
+        }
+    }
+
+    fn act_on(&mut self, id: ObserverId, now: Instant, expire_after: Option<Duration>) {
+        if let Some(pos) = self.queue.iter().position(|o| o.id() == id) {
+            // Never started: it fails without touching the device.
+            let mut observer = self.queue.remove(pos).expect("position is in range");
+            observer.fail(match expire_after {
+                Some(waited) => Error::Timeout {
+                    observer: observer.describe(),
+                    timeout: waited,
+                    elapsed: waited,
+                },
+                None => Error::Cancelled { observer: observer.describe() },
+            });
+            return;
+        }
+        let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
+        let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| match expire_after {
+            Some(waited) => {
+                cx.set_timeout(Some(waited));
+                o.expire(cx)
+            }
+            None => o.cancel(cx),
+        });
+        if settle(slot, flow, now) {
+            self.sweep(now);
+        }
+    }
+
+    /// Removes finished observers and starts the next command when the running one is gone.
+    fn sweep(&mut self, now: Instant) {
+        let mut command_gone = false;
+        self.slots.retain(|s| {
+            command_gone |= s.finished && s.kind == Kind::Command;
+            !s.finished
+        });
+        if command_gone {
+            self.command_active = false;
+        }
+        if !self.command_active {
+            if let Some(next) = self.queue.pop_front() {
+                // `begin` sweeps again if this command finishes at once, so the queue moves on.
+                self.begin(next, now);
+            }
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Nobody may wait for ever on an observer of a dropped connection.
+        self.handle_close(None);
+    }
+}
+
+/// Records the flow of a call in the slot; true when the observer is finished.
+fn settle(slot: &mut Slot, flow: Flow, now: Instant) -> bool {
+    match flow {
+        Flow::Running => {}
+        Flow::Linger(period) => slot.linger_until = Some(now + period),
+        Flow::Finished => slot.finished = true,
+    }
+    slot.finished
+}
+
+fn slot_timeout_error(slot: &Slot, now: Instant) -> Error {
+    let elapsed = now.saturating_duration_since(slot.started);
+    Error::Timeout {
+        observer: slot.observer.describe(),
+        timeout: slot.timeout.unwrap_or(elapsed),
+        elapsed,
+    }
+}
+
+/// Calls the observer with a fresh context, turning a panic into that observer's failure.
+fn call(
+    slot: &mut Slot,
+    outbox: &mut Vec<u8>,
+    newline: &str,
+    now: Instant,
+    f: impl FnOnce(&mut dyn Erased, &mut Context<'_>) -> Flow,
+) -> Flow {
+    let paused = slot.observer.paused();
+    let mut cx = Context {
+        now,
+        started: slot.started,
+        timeout: &mut slot.timeout,
+        outbox,
+        newline,
+        paused,
+    };
+    let observer = &mut *slot.observer;
+    match catch_unwind(AssertUnwindSafe(|| f(observer, &mut cx))) {
+        Ok(flow) => flow,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".into());
+            slot.observer
+                .fail(Error::ObserverPanicked { observer: slot.observer.describe(), message });
+            Flow::Finished
+        }
+    }
+}

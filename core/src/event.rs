@@ -1,0 +1,390 @@
+//! Events: observers that keep listening and report each occurrence. [`Wait4`] is the generic
+//! line event.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+use regex_syntax::hir::{self, Class, Hir, HirKind, Look};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::observer::{Context, Observer, Step};
+use crate::text::{LineSplitter, DEFAULT_LINE_CAP};
+
+/// One occurrence of an event: the line and what the pattern caught in it (Moler's keys).
+#[derive(Debug, Clone, Serialize)]
+pub struct Occurrence {
+    /// The whole line, without its line end.
+    pub line: String,
+    /// The text the pattern matched.
+    pub matched: String,
+    /// The pattern's groups in order (`None` for a group that did not take part).
+    pub groups: Vec<Option<String>>,
+    /// The named groups.
+    pub named_groups: BTreeMap<String, Option<String>>,
+    /// Index of the pattern that matched, in the list given to the event.
+    pub pattern: usize,
+    /// When the chunk that completed the line arrived.
+    #[serde(skip)]
+    pub time: Instant,
+}
+
+/// How [`Wait4`] combines its patterns (Moler's `match` parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchMode {
+    /// Each line matching any pattern is an occurrence (the first pattern that matches counts).
+    #[default]
+    Any,
+    /// Every pattern must match once, in any order, to complete a cycle.
+    All,
+    /// The patterns must match in the given order to complete a cycle.
+    Sequence,
+}
+
+type Callback = Box<dyn FnMut(&Occurrence) + Send>;
+
+/// The generic line event: watches every line for a list of regexes.
+///
+/// Each line is searched as Moler does (`re.search` per line), but the event searches whole
+/// chunks at once with one combined regex that cannot match across lines, so it keeps up with
+/// GiB/s streams; only lines with a candidate match are looked at one by one. No occurrence is
+/// lost when a line is split between reads, and several in one chunk are all reported in order.
+///
+/// By default only whole lines are matched, so results do not depend on how the text was cut
+/// into reads; [`Wait4::match_partial_lines`] also matches the unfinished last line (prompts).
+///
+/// ```
+/// use moler_core::{Connection, Wait4};
+/// use std::time::Instant;
+///
+/// let mut conn = Connection::new("demo");
+/// let ev = Wait4::new([r"icmp_seq=(?P<seq>\d+)"]).unwrap().till_occurs_times(2);
+/// let pings = conn.start(ev, Instant::now());
+/// conn.handle_input(b"64 bytes: icmp_seq=1 ttl=64\n64 bytes: icmp", Instant::now());
+/// conn.handle_input(b"_seq=2 ttl=64\n", Instant::now());
+/// let found = pings.try_result().unwrap().unwrap();
+/// assert_eq!(found[1].named_groups["seq"].as_deref(), Some("2"));
+/// ```
+pub struct Wait4 {
+    patterns: Vec<Regex>,
+    finder: Regex,
+    mode: MatchMode,
+    till: Option<usize>,
+    timeout: Option<Duration>,
+    partial_lines: bool,
+    callback: Option<Callback>,
+    sender: Option<mpsc::Sender<Occurrence>>,
+    // Progress.
+    lines: LineSplitter,
+    /// Set while paused: the line under way is skipped whole.
+    skip_line: bool,
+    partial_reported: bool,
+    waiting_for: Vec<usize>,
+    count: usize,
+    found: Vec<Occurrence>,
+}
+
+impl std::fmt::Debug for Wait4 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wait4")
+            .field("patterns", &self.patterns.iter().map(Regex::as_str).collect::<Vec<_>>())
+            .field("mode", &self.mode)
+            .field("till", &self.till)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Wait4 {
+    /// An event for these regexes (Rust `regex` syntax, which covers Python's usual subset),
+    /// matching any of them, occurring until cancelled.
+    pub fn new<I, S>(patterns: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut compiled = Vec::new();
+        let mut safe = Vec::new();
+        for p in patterns {
+            let p = p.as_ref();
+            let bad = |e: &dyn std::fmt::Display| Error::WrongUsage(format!("invalid pattern {p:?}: {e}"));
+            compiled.push(Regex::new(p).map_err(|e| bad(&e))?);
+            let parsed = regex_syntax::Parser::new().parse(p).map_err(|e| bad(&e))?;
+            safe.push(within_line(parsed));
+        }
+        if compiled.is_empty() {
+            return Err(Error::WrongUsage("an event needs at least one pattern".into()));
+        }
+        // Invariant: printing a parsed HIR gives a pattern the same parser accepts.
+        let finder = Regex::new(&Hir::alternation(safe).to_string())
+            .map_err(|e| Error::WrongUsage(format!("patterns too large to combine: {e}")))?;
+        Ok(Self {
+            waiting_for: (0..compiled.len()).collect(),
+            patterns: compiled,
+            finder,
+            mode: MatchMode::Any,
+            till: None,
+            timeout: None,
+            partial_lines: false,
+            callback: None,
+            sender: None,
+            lines: LineSplitter::new(DEFAULT_LINE_CAP),
+            skip_line: false,
+            partial_reported: false,
+            count: 0,
+            found: Vec::new(),
+        })
+    }
+
+    /// How patterns combine (default [`MatchMode::Any`]).
+    pub fn mode(mut self, mode: MatchMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Finish after `n` occurrences (for `All` and `Sequence`: `n` complete cycles) with all of
+    /// them as the result. Without it the event runs until cancelled or timed out.
+    pub fn till_occurs_times(mut self, n: usize) -> Self {
+        self.till = Some(n.max(1));
+        self
+    }
+
+    /// A timeout counted from the start.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Also match the unfinished last line (such as a prompt); a line that matched while
+    /// unfinished is not reported again when it ends.
+    pub fn match_partial_lines(mut self, on: bool) -> Self {
+        self.partial_lines = on;
+        self
+    }
+
+    /// The longest line kept across reads, in bytes (default [`DEFAULT_LINE_CAP`]).
+    pub fn line_cap(mut self, cap: usize) -> Self {
+        self.lines = LineSplitter::new(cap);
+        self
+    }
+
+    /// Calls `f` with each occurrence, on the thread that drives the connection (keep it short).
+    pub fn on_occurrence(mut self, f: impl FnMut(&Occurrence) + Send + 'static) -> Self {
+        self.callback = Some(Box::new(f));
+        self
+    }
+
+    /// An iterator over occurrences as they happen; it ends when the event finishes.
+    pub fn occurrences(&mut self) -> Occurrences {
+        let (tx, rx) = mpsc::channel();
+        self.sender = Some(tx);
+        Occurrences(rx)
+    }
+
+    fn needed(&self) -> Option<usize> {
+        match self.mode {
+            MatchMode::Any => self.till,
+            _ => self.till.map(|n| n * self.patterns.len()),
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.needed().is_some_and(|n| self.count >= n)
+    }
+
+    /// Checks one line as Moler does; true if it was an occurrence.
+    fn check_line(&mut self, line: &str, now: Instant) -> bool {
+        let candidates: &[usize] = match self.mode {
+            MatchMode::Any => &[],
+            MatchMode::All => &self.waiting_for,
+            MatchMode::Sequence => &self.waiting_for[..1],
+        };
+        let hit = if self.mode == MatchMode::Any {
+            self.patterns.iter().enumerate().find_map(|(i, p)| p.captures(line).map(|c| (i, c)))
+        } else {
+            candidates.iter().find_map(|&i| self.patterns[i].captures(line).map(|c| (i, c)))
+        };
+        let Some((index, caps)) = hit else { return false };
+        let pattern = &self.patterns[index];
+        let occurrence = Occurrence {
+            line: line.to_owned(),
+            matched: caps[0].to_owned(),
+            groups: caps.iter().skip(1).map(|g| g.map(|m| m.as_str().to_owned())).collect(),
+            named_groups: pattern
+                .capture_names()
+                .flatten()
+                .map(|n| (n.to_owned(), caps.name(n).map(|m| m.as_str().to_owned())))
+                .collect(),
+            pattern: index,
+            time: now,
+        };
+        if self.mode != MatchMode::Any {
+            self.waiting_for.retain(|&i| i != index);
+            if self.waiting_for.is_empty() {
+                self.waiting_for.extend(0..self.patterns.len());
+            }
+        }
+        self.count += 1;
+        if let Some(cb) = &mut self.callback {
+            cb(&occurrence);
+        }
+        if let Some(tx) = &self.sender {
+            let _ = tx.send(occurrence.clone());
+        }
+        if self.till.is_some() {
+            self.found.push(occurrence);
+        }
+        true
+    }
+
+    /// Searches a block of whole lines; stops early once finished.
+    fn check_block(&mut self, block: &str, now: Instant) {
+        let bytes = block.as_bytes();
+        let mut at = 0;
+        while at < block.len() && !self.is_finished() {
+            let Some(m) = self.finder.find_at(block, at) else { return };
+            let start = memchr::memrchr2(b'\r', b'\n', &bytes[..m.start()]).map_or(0, |i| i + 1);
+            let end = memchr::memchr2(b'\r', b'\n', &bytes[m.start()..])
+                .map_or(block.len(), |i| m.start() + i);
+            // An empty "line" between two `\r` of one line end is no line.
+            let pseudo = start == end && start > 0 && bytes[start - 1] == b'\r';
+            if !pseudo {
+                self.check_line(&block[start..end], now);
+            }
+            at = end + 1;
+        }
+    }
+}
+
+impl Observer for Wait4 {
+    type Output = Vec<Occurrence>;
+
+    fn describe(&self) -> String {
+        let pats: Vec<&str> = self.patterns.iter().map(Regex::as_str).collect();
+        format!("event Wait4({pats:?})")
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Vec<Occurrence>> {
+        let now = cx.now();
+        if cx.is_paused() {
+            self.skip_line = true;
+            self.lines.clear();
+            return Step::Pending;
+        }
+        let mut data = data;
+        if self.skip_line {
+            // Resume at the next line start.
+            let Some(i) = memchr::memchr2(b'\r', b'\n', data.as_bytes()) else {
+                return Step::Pending;
+            };
+            self.skip_line = false;
+            self.lines.expect_line_end_rest();
+            data = &data[i..];
+        }
+        let mut lines = std::mem::replace(&mut self.lines, LineSplitter::new(1));
+        lines.feed_block(data, |text, is_block| {
+            if is_block {
+                self.check_block(text, now);
+            } else if !std::mem::take(&mut self.partial_reported) && !self.is_finished() {
+                self.check_line(text, now);
+            }
+        });
+        if self.partial_lines && !self.partial_reported && !self.is_finished() {
+            if let Some(p) = lines.take_partial_change() {
+                let p = p.to_owned();
+                self.partial_reported = self.check_line(&p, now);
+            }
+        }
+        self.lines = lines;
+        if self.is_finished() {
+            Step::Done(Ok(std::mem::take(&mut self.found)))
+        } else {
+            Step::Pending
+        }
+    }
+}
+
+/// Occurrences of an event as they happen (see [`Wait4::occurrences`]); ends with the event.
+#[derive(Debug)]
+pub struct Occurrences(mpsc::Receiver<Occurrence>);
+
+impl Occurrences {
+    /// The next occurrence, waiting at most `timeout`; `None` on timeout or once the event ended.
+    pub fn next_timeout(&self, timeout: Duration) -> Option<Occurrence> {
+        self.0.recv_timeout(timeout).ok()
+    }
+
+    /// The next occurrence if one is ready, without waiting.
+    pub fn try_next(&self) -> Option<Occurrence> {
+        self.0.try_recv().ok()
+    }
+}
+
+impl Iterator for Occurrences {
+    type Item = Occurrence;
+    fn next(&mut self) -> Option<Occurrence> {
+        self.0.recv().ok()
+    }
+}
+
+/// Rewrites a pattern so that, searched over many lines at once, it matches exactly where it
+/// would match within one line: no character class or literal may match a line end, and the
+/// text anchors (`^`, `$`, `\A`, `\z`) become line anchors that know `\r\n`. Captures are dropped
+/// (the combined search only finds candidates).
+fn within_line(h: Hir) -> Hir {
+    match h.into_kind() {
+        HirKind::Empty => Hir::empty(),
+        HirKind::Literal(hir::Literal(bytes)) => {
+            if bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
+                Hir::fail()
+            } else {
+                Hir::literal(bytes)
+            }
+        }
+        HirKind::Class(Class::Unicode(mut c)) => {
+            c.difference(&hir::ClassUnicode::new([
+                hir::ClassUnicodeRange::new('\n', '\n'),
+                hir::ClassUnicodeRange::new('\r', '\r'),
+            ]));
+            Hir::class(Class::Unicode(c))
+        }
+        HirKind::Class(Class::Bytes(mut c)) => {
+            c.difference(&hir::ClassBytes::new([
+                hir::ClassBytesRange::new(b'\n', b'\n'),
+                hir::ClassBytesRange::new(b'\r', b'\r'),
+            ]));
+            Hir::class(Class::Bytes(c))
+        }
+        HirKind::Look(look) => Hir::look(match look {
+            Look::Start | Look::StartLF | Look::StartCRLF => Look::StartCRLF,
+            Look::End | Look::EndLF | Look::EndCRLF => Look::EndCRLF,
+            other => other,
+        }),
+        HirKind::Repetition(mut r) => {
+            r.sub = Box::new(within_line(*r.sub));
+            Hir::repetition(r)
+        }
+        HirKind::Capture(c) => within_line(*c.sub),
+        HirKind::Concat(subs) => Hir::concat(subs.into_iter().map(within_line).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.into_iter().map(within_line).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewritten_patterns_stay_within_a_line() {
+        let h = within_line(regex_syntax::Parser::new().parse(r"^a\s+b$").unwrap());
+        let r = Regex::new(&h.to_string()).unwrap();
+        assert!(r.is_match("x\r\na  b\r\ny"));
+        assert!(!r.is_match("a\nb"));
+        assert!(!r.is_match("xa b"));
+    }
+}

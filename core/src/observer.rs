@@ -1,0 +1,182 @@
+//! The observer contract: what the connection calls, and what an observer may do in return.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// Commands run one at a time per connection (first in, first out); events all run at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Sends something and waits for its end; queued behind the running command.
+    Command,
+    /// Only listens; never queued.
+    Event,
+}
+
+/// What an observer says after each call.
+#[derive(Debug)]
+pub enum Step<T> {
+    /// Not finished; keep sending data.
+    Pending,
+    /// Finished with this result. Nothing more is delivered to the observer.
+    Done(Result<T>),
+    /// Deliver `result` now but keep receiving data through [`Observer::on_linger`] until that
+    /// returns `true` or `period` passes; the next command waits meanwhile. A command uses this
+    /// after a timeout or a cancel: it sent Ctrl-C and swallows output until its prompt returns,
+    /// so the next command does not take the old prompt for its own.
+    Linger {
+        /// The observer's result, delivered at once.
+        result: Result<T>,
+        /// The longest time to keep consuming output.
+        period: Duration,
+    },
+}
+
+/// Something that watches a connection's text: a command or an event.
+///
+/// The connection calls [`Observer::on_start`] once, then [`Observer::on_data`] with every
+/// decoded chunk, in order, until the observer returns [`Step::Done`] (or lingers). Time only
+/// comes in through [`Context::now`]; an observer never reads the clock itself. The result is
+/// delivered exactly once: the connection drops everything after the first `Done`.
+///
+/// ```
+/// use moler_core::{Connection, Context, Observer, Step};
+/// use std::time::Instant;
+///
+/// /// Finishes with the number of bytes seen once it has seen `n` of them.
+/// struct CountBytes { n: usize, seen: usize }
+///
+/// impl Observer for CountBytes {
+///     type Output = usize;
+///     fn describe(&self) -> String { format!("count {} bytes", self.n) }
+///     fn on_data(&mut self, data: &str, _cx: &mut Context<'_>) -> Step<usize> {
+///         self.seen += data.len();
+///         if self.seen >= self.n { Step::Done(Ok(self.seen)) } else { Step::Pending }
+///     }
+/// }
+///
+/// let mut conn = Connection::new("demo");
+/// let handle = conn.start(CountBytes { n: 4, seen: 0 }, Instant::now());
+/// conn.handle_input(b"ab", Instant::now());
+/// assert!(!handle.is_done());
+/// conn.handle_input(b"cde", Instant::now());
+/// assert_eq!(handle.try_result().unwrap().unwrap(), 5);
+/// ```
+pub trait Observer: Send + 'static {
+    /// The value the observer finishes with.
+    type Output: Send + 'static;
+
+    /// A short description for errors and logs, e.g. `command 'ls -l'`.
+    fn describe(&self) -> String;
+
+    /// Command or event; decides queueing.
+    fn kind(&self) -> Kind {
+        Kind::Event
+    }
+
+    /// The timeout counted from the observer's start; `None` waits for ever. The observer can
+    /// change it later with [`Context::set_timeout`].
+    fn timeout(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Called once when the observer starts (for a command: when its turn comes).
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        let _ = cx;
+        Step::Pending
+    }
+
+    /// Called with every decoded chunk of text that arrives after the start.
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output>;
+
+    /// Called when the timeout passes (or a blocking wait on the handle gave up).
+    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        Step::Done(Err(cx.timeout_error(self.describe())))
+    }
+
+    /// Called when the handle cancels the observer.
+    fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        let _ = cx;
+        Step::Done(Err(Error::Cancelled { observer: self.describe() }))
+    }
+
+    /// Called when the connection closes before the observer finished; the default fails with
+    /// the connection's error.
+    fn on_close(&mut self, error: Error) -> Result<Self::Output> {
+        Err(error)
+    }
+
+    /// Data that arrives while lingering (see [`Step::Linger`]); return `true` to stop.
+    fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
+        let _ = (data, cx);
+        true
+    }
+}
+
+/// What an observer can see and do during a call: the time, its start, sending text, its timeout.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub(crate) now: Instant,
+    pub(crate) started: Instant,
+    pub(crate) timeout: &'a mut Option<Duration>,
+    pub(crate) outbox: &'a mut Vec<u8>,
+    pub(crate) newline: &'a str,
+    pub(crate) paused: bool,
+}
+
+impl Context<'_> {
+    /// The time the data arrived (or the deadline passed), as given to the connection.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// When the observer started.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Time since the start.
+    pub fn elapsed(&self) -> Duration {
+        self.now.saturating_duration_since(self.started)
+    }
+
+    /// Queues text to send on the connection.
+    pub fn send(&mut self, text: &str) {
+        self.outbox.extend_from_slice(text.as_bytes());
+    }
+
+    /// Queues text followed by the connection's newline.
+    pub fn sendline(&mut self, text: &str) {
+        self.send(text);
+        self.outbox.extend_from_slice(self.newline.as_bytes());
+    }
+
+    /// The connection's newline for [`Context::sendline`].
+    pub fn newline(&self) -> &str {
+        self.newline
+    }
+
+    /// The timeout in force, counted from the start.
+    pub fn timeout(&self) -> Option<Duration> {
+        *self.timeout
+    }
+
+    /// Changes the timeout (still counted from the start); `None` waits for ever.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        *self.timeout = timeout;
+    }
+
+    /// True while the handle has paused the observer (events then ignore data).
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// The timeout error for `observer` at this moment.
+    pub fn timeout_error(&self, observer: String) -> Error {
+        Error::Timeout {
+            observer,
+            timeout: self.timeout.unwrap_or(self.elapsed()),
+            elapsed: self.elapsed(),
+        }
+    }
+}

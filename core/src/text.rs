@@ -1,0 +1,282 @@
+//! Text helpers: line assembly across chunks and terminal escape-code stripping.
+
+use std::borrow::Cow;
+
+/// The default cap on one line's length, in bytes: 64 KiB. Text of a longer line is dropped
+/// (the line is delivered cut at the cap), so a stream without newlines keeps memory bounded.
+pub const DEFAULT_LINE_CAP: usize = 64 * 1024;
+
+/// Splits a stream of text chunks into lines on `\n`, `\r\n` and lone `\r` (a run of `\r`
+/// followed by `\n` or not counts as one line end), whatever the chunk boundaries.
+///
+/// ```
+/// let mut s = moler_core::LineSplitter::new(1024);
+/// let mut lines = Vec::new();
+/// s.feed("one\r", |l| lines.push(l.to_owned()));
+/// s.feed("\ntw", |l| lines.push(l.to_owned()));
+/// s.feed("o\rthree", |l| lines.push(l.to_owned()));
+/// assert_eq!(lines, ["one", "two"]);
+/// assert_eq!(s.partial(), "three");
+/// ```
+#[derive(Debug)]
+pub struct LineSplitter {
+    partial: String,
+    cap: usize,
+    /// The last character fed ended a line with `\r`: leading `\r`s and one `\n` of the
+    /// next chunk belong to that line end.
+    after_cr: bool,
+    /// The partial line grew since the last [`LineSplitter::take_partial_change`].
+    partial_changed: bool,
+}
+
+impl LineSplitter {
+    /// A splitter that keeps at most `cap` bytes of one line.
+    pub fn new(cap: usize) -> Self {
+        Self { partial: String::new(), cap: cap.max(1), after_cr: false, partial_changed: false }
+    }
+
+    /// Feeds a chunk; calls `on_line` with each line it completes (without its terminator).
+    pub fn feed(&mut self, chunk: &str, mut on_line: impl FnMut(&str)) {
+        let mut rest = self.skip_line_end_rest(chunk);
+        while let Some(i) = memchr::memchr2(b'\r', b'\n', rest.as_bytes()) {
+            let (line, after) = rest.split_at(i);
+            let end = line_end_len(after.as_bytes());
+            self.after_cr = end.is_none();
+            let consumed = end.unwrap_or(after.len());
+            if self.partial.is_empty() {
+                on_line(truncate(line, self.cap));
+            } else {
+                self.push_capped(line);
+                on_line(&self.partial);
+                self.partial.clear();
+            }
+            self.partial_changed = false;
+            rest = &after[consumed..];
+        }
+        if !rest.is_empty() {
+            let before = self.partial.len();
+            self.push_capped(rest);
+            self.partial_changed |= self.partial.len() != before;
+        }
+    }
+
+    /// Like [`LineSplitter::feed`], but hands the complete lines that lie wholly inside `chunk`
+    /// in one piece (with their line ends) so a caller can search them at once: `on_text` gets
+    /// `(text, false)` for the one line joined with the previous partial, and `(block, true)`
+    /// for the block, which starts at a line start and ends just after a line end.
+    pub fn feed_block(&mut self, chunk: &str, mut on_text: impl FnMut(&str, bool)) {
+        let mut rest = self.skip_line_end_rest(chunk);
+        if !self.partial.is_empty() {
+            let Some(i) = memchr::memchr2(b'\r', b'\n', rest.as_bytes()) else {
+                let before = self.partial.len();
+                self.push_capped(rest);
+                self.partial_changed |= self.partial.len() != before;
+                return;
+            };
+            let (line, after) = rest.split_at(i);
+            self.push_capped(line);
+            on_text(&self.partial, false);
+            self.partial.clear();
+            self.partial_changed = false;
+            let end = line_end_len(after.as_bytes());
+            self.after_cr = end.is_none();
+            rest = &after[end.unwrap_or(after.len())..];
+        }
+        let Some(last) = memchr::memrchr2(b'\r', b'\n', rest.as_bytes()) else {
+            self.push_capped(rest);
+            self.partial_changed |= !rest.is_empty();
+            return;
+        };
+        let (block, tail) = rest.split_at(last + 1);
+        // A trailing `\r` may still be followed by `\n` in the next chunk.
+        self.after_cr = block.ends_with('\r') && tail.is_empty();
+        on_text(block, true);
+        self.partial_changed = false;
+        if !tail.is_empty() {
+            self.push_capped(tail);
+            self.partial_changed = true;
+        }
+    }
+
+    /// After a line ended in `\r` at the end of the previous chunk, the rest of that line end.
+    fn skip_line_end_rest<'a>(&mut self, chunk: &'a str) -> &'a str {
+        if !self.after_cr {
+            return chunk;
+        }
+        let bytes = chunk.as_bytes();
+        let crs = bytes.iter().take_while(|&&b| b == b'\r').count();
+        if crs == bytes.len() {
+            return ""; // still inside the run of `\r`
+        }
+        self.after_cr = false;
+        let skip = if bytes[crs] == b'\n' { crs + 1 } else { crs };
+        &chunk[skip..]
+    }
+
+    fn push_capped(&mut self, s: &str) {
+        let room = self.cap.saturating_sub(self.partial.len());
+        self.partial.push_str(truncate(s, room));
+    }
+
+    /// The text of the line not yet ended (possibly empty).
+    pub fn partial(&self) -> &str {
+        &self.partial
+    }
+
+    /// The partial line if it grew since the last call, so a caller looks at each state once.
+    pub fn take_partial_change(&mut self) -> Option<&str> {
+        std::mem::take(&mut self.partial_changed).then_some(self.partial.as_str())
+    }
+
+    /// Forgets the partial line and any pending line end.
+    pub fn clear(&mut self) {
+        self.partial.clear();
+        self.after_cr = false;
+        self.partial_changed = false;
+    }
+
+    /// Treats the next chunk's leading `\r`s and one `\n` as the end of a line already given.
+    pub(crate) fn expect_line_end_rest(&mut self) {
+        self.after_cr = true;
+    }
+
+    /// True while the previous chunk ended inside a `\r` line end.
+    pub fn in_line_end(&self) -> bool {
+        self.after_cr
+    }
+}
+
+/// Length of the line end at the start of `b` (which starts with `\r` or `\n`), or `None` when
+/// it is a run of `\r` reaching the end of `b` (a `\n` may still follow in the next chunk).
+pub(crate) fn line_end_len(b: &[u8]) -> Option<usize> {
+    if b[0] == b'\n' {
+        return Some(1);
+    }
+    let crs = b.iter().take_while(|&&c| c == b'\r').count();
+    match b.get(crs) {
+        None => None,
+        Some(b'\n') => Some(crs + 1),
+        Some(_) => Some(crs),
+    }
+}
+
+/// `s` cut to at most `max` bytes, on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Removes terminal escape sequences: CSI (colours, cursor moves, `ESC[?2004h` bracketed paste),
+/// OSC (window titles, ended by BEL or `ESC \`), charset selections and other two-character
+/// escapes, and lone BEL characters. An escape cut off at the end of `s` is removed too.
+///
+/// ```
+/// use moler_core::strip_escapes;
+/// assert_eq!(strip_escapes("\x1b[01;32mok\x1b[0m"), "ok");
+/// assert_eq!(strip_escapes("\x1b]0;title\x07\x1b[?2004hmoler_bash# "), "moler_bash# ");
+/// assert_eq!(strip_escapes("plain"), "plain");
+/// ```
+pub fn strip_escapes(s: &str) -> Cow<'_, str> {
+    if memchr::memchr2(0x1b, 0x07, s.as_bytes()).is_none() {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            0x07 => i += 1,
+            0x1b => i = skip_escape(b, i + 1),
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    // Only whole ASCII sequences were removed, so the rest is still valid UTF-8.
+    Cow::Owned(String::from_utf8(out).expect("removing ASCII escape sequences keeps UTF-8 valid"))
+}
+
+/// Index just past the escape sequence whose introducer byte is at `i` (after ESC).
+fn skip_escape(b: &[u8], i: usize) -> usize {
+    let Some(&kind) = b.get(i) else { return i };
+    match kind {
+        b'[' => {
+            // CSI: parameter and intermediate bytes, then one final byte.
+            let mut j = i + 1;
+            while j < b.len() && (0x20..=0x3f).contains(&b[j]) {
+                j += 1;
+            }
+            (j + 1).min(b.len())
+        }
+        b']' | b'P' | b'X' | b'^' | b'_' => {
+            // String sequences end with BEL or ST (ESC \).
+            let mut j = i + 1;
+            while j < b.len() {
+                match b[j] {
+                    0x07 => return j + 1,
+                    0x1b if b.get(j + 1) == Some(&b'\\') => return j + 2,
+                    _ => j += 1,
+                }
+            }
+            j
+        }
+        b'(' | b')' | b'*' | b'+' | b'#' | b'%' => (i + 2).min(b.len()),
+        c if c.is_ascii() => i + 1,
+        _ => i, // not an escape we know: keep the character that follows ESC
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_all(chunks: &[&str]) -> (Vec<String>, String) {
+        let mut s = LineSplitter::new(DEFAULT_LINE_CAP);
+        let mut lines = Vec::new();
+        for c in chunks {
+            s.feed(c, |l| lines.push(l.to_owned()));
+        }
+        (lines, s.partial().to_owned())
+    }
+
+    #[test]
+    fn line_ends_are_the_same_in_every_split() {
+        let text = "a\r\nb\rc\n\nd\r\r\ne\r\rf\n\rg";
+        let whole = split_all(&[text]);
+        assert_eq!(whole.0, ["a", "b", "c", "", "d", "e", "f", ""]);
+        assert_eq!(whole.1, "g");
+        for i in 0..=text.len() {
+            for j in i..=text.len() {
+                let parts = [&text[..i], &text[i..j], &text[j..]];
+                assert_eq!(split_all(&parts), whole, "split at {i},{j}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_the_cap_is_cut() {
+        let mut s = LineSplitter::new(10);
+        let mut lines = Vec::new();
+        for _ in 0..1000 {
+            s.feed("0123456789abcdef", |l| lines.push(l.to_owned()));
+        }
+        assert_eq!(s.partial().len(), 10);
+        s.feed("€\n", |l| lines.push(l.to_owned()));
+        assert_eq!(lines, ["0123456789"]);
+    }
+
+    #[test]
+    fn escapes_are_removed() {
+        assert_eq!(strip_escapes("a\x1b[Kb\x1b(Bc\x1b=d"), "abcd");
+        assert_eq!(strip_escapes("cut \x1b[01;3"), "cut ");
+        assert_eq!(strip_escapes("t\x1b]2;x\x1b\\ok"), "tok");
+        assert_eq!(strip_escapes("\x1b[?2004l\rmoler"), "\rmoler");
+    }
+}
