@@ -244,6 +244,9 @@ impl Wait4 {
         let mut at = 0;
         while at < block.len() && !self.is_finished() {
             let Some(m) = self.finder.find_at(block, at) else { return };
+            if m.start() == block.len() {
+                return; // the start of the next line, which is not in this block
+            }
             let start = memchr::memrchr2(b'\r', b'\n', &bytes[..m.start()]).map_or(0, |i| i + 1);
             let end = memchr::memchr2(b'\r', b'\n', &bytes[m.start()..])
                 .map_or(block.len(), |i| m.start() + i);

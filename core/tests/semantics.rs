@@ -1,0 +1,348 @@
+//! The command and event rules, with time driven explicitly (no clock, no I/O).
+
+use std::time::{Duration, Instant};
+
+use moler_core::{
+    Command, Connection, Context, Error, MatchMode, Observer, Parser, Step, Wait4,
+};
+
+const PROMPT: &str = "^moler_bash# $";
+
+fn lines(cmd: &str) -> Command<moler_core::Lines> {
+    Command::lines(cmd, PROMPT)
+}
+
+fn sent(conn: &mut Connection) -> String {
+    String::from_utf8(conn.poll_transmit().unwrap_or_default()).unwrap()
+}
+
+#[test]
+fn echo_is_found_after_a_prompt_inside_escape_codes_and_across_wraps() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("echo hello world"), t);
+    assert_eq!(sent(&mut conn), "echo hello world\n");
+    // Old output, then the prompt, then an echo wrapped by the terminal (" \r") and coloured.
+    conn.handle_input(b"stale line\r\nmoler_bash# \x1b[1mecho hel \rlo wo\r\nrld\x1b[0m\r\n", t);
+    conn.handle_input(b"hello world\r\nmoler_bash# ", t);
+    assert_eq!(h.try_result().unwrap().unwrap(), ["hello world"]);
+}
+
+#[test]
+fn text_before_the_echo_never_reaches_the_parser() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("pwd"), t);
+    conn.handle_input(b"moler_bash# leftovers\r\nmoler_bash# pw", t);
+    conn.handle_input(b"d\r", t);
+    conn.handle_input(b"\n/tmp\r\n\x1b[?2004hmoler_bash# ", t);
+    assert_eq!(h.try_result().unwrap().unwrap(), ["/tmp"]);
+}
+
+/// Records every call, to see partial lines flagged.
+#[derive(Default)]
+struct Record(Vec<(String, bool)>);
+
+impl Parser for Record {
+    type Output = Vec<(String, bool)>;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        self.0.push((line.to_owned(), partial));
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<Self::Output, String> {
+        Ok(std::mem::take(&mut self.0))
+    }
+}
+
+#[test]
+fn partial_lines_are_flagged_and_come_again_whole() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(Command::new("ask", Record::default()).prompt(PROMPT), t);
+    conn.handle_input(b"ask\r\nPassw", t);
+    conn.handle_input(b"ord: ", t);
+    conn.handle_input(b"\r\nmoler_bash# ", t);
+    let calls = h.try_result().unwrap().unwrap();
+    let want = [("Passw", true), ("Password: ", true), ("Password: ", false)];
+    assert_eq!(calls, want.map(|(l, p)| (l.to_owned(), p)));
+}
+
+#[test]
+fn the_prompt_is_recognised_after_ctrl_c() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("yes").ret_required(false), t);
+    conn.handle_input(b"yes\r\ny\r\ny\r\n^Cmoler_bash# ", t);
+    assert_eq!(h.try_result().unwrap().unwrap(), ["y", "y"]);
+}
+
+#[test]
+fn ret_required_waits_for_a_result_and_can_be_turned_off() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let needs = conn.start(lines("true"), t);
+    conn.handle_input(b"true\r\nmoler_bash# ", t);
+    assert!(!needs.is_done(), "an empty result does not end a command with ret_required");
+    conn.close();
+    assert!(needs.try_result().unwrap().unwrap_err().is_closed());
+
+    let mut conn = Connection::new("t");
+    let quiet = conn.start(lines("cd /").ret_required(false), t);
+    conn.handle_input(b"cd /\r\nmoler_bash# ", t);
+    assert_eq!(quiet.try_result().unwrap().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_failure_is_reported_when_the_prompt_returns() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("cat x"), t);
+    let next = conn.start(lines("echo next"), t);
+    assert_eq!(sent(&mut conn), "cat x\n", "the second command waits for the first");
+    conn.handle_input(b"cat x\r\ncat: x: Permission denied\r\nmore\r\n", t);
+    assert!(!h.is_done());
+    conn.handle_input(b"moler_bash# ", t);
+    let err = h.try_result().unwrap().unwrap_err();
+    assert!(matches!(&err, Error::CommandFailure { line, .. } if line == "cat: x: Permission denied"));
+    assert_eq!(sent(&mut conn), "echo next\n");
+    conn.handle_input(b"echo next\r\nnext\r\nmoler_bash# ", t);
+    assert_eq!(next.try_result().unwrap().unwrap(), ["next"]);
+}
+
+#[test]
+fn a_timeout_sends_ctrl_c_and_swallows_output_until_the_prompt() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("t");
+    let slow = conn.start(lines("sleep 9").timeout(Duration::from_millis(500)), t0);
+    let next = conn.start(lines("echo ok"), t0);
+    assert_eq!(sent(&mut conn), "sleep 9\n");
+    assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_millis(500)));
+    conn.handle_input(b"sleep 9\r\n", t0);
+    conn.handle_timeout(t0 + Duration::from_millis(499));
+    assert!(!slow.is_done(), "not before the deadline");
+    let t1 = t0 + Duration::from_millis(500);
+    conn.handle_timeout(t1);
+    match slow.try_result().unwrap().unwrap_err() {
+        Error::Timeout { observer, timeout, elapsed } => {
+            assert_eq!(observer, "command 'sleep 9'");
+            assert_eq!((timeout, elapsed), (Duration::from_millis(500), Duration::from_millis(500)));
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(sent(&mut conn), "\x03", "Ctrl-C, and the next command still waits");
+    conn.handle_input(b"^C\r\n", t1);
+    assert_eq!(sent(&mut conn), "");
+    conn.handle_input(b"moler_bash# ", t1);
+    assert_eq!(sent(&mut conn), "echo ok\n", "the prompt came back: the next command starts");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", t1);
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+}
+
+#[test]
+fn the_terminating_period_ends_even_without_a_prompt() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("t");
+    let cmd = lines("hang").timeout(Duration::from_secs(1)).terminating_period(Duration::from_secs(2));
+    let hang = conn.start(cmd, t0);
+    let next = conn.start(lines("echo ok"), t0);
+    conn.handle_timeout(t0 + Duration::from_secs(1));
+    assert!(hang.try_result().unwrap().unwrap_err().is_timeout());
+    assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(3)));
+    let _ = sent(&mut conn);
+    conn.handle_timeout(t0 + Duration::from_secs(3));
+    assert_eq!(sent(&mut conn), "echo ok\n");
+    assert!(!next.is_done());
+}
+
+#[test]
+fn cancel_interrupts_a_running_command_and_drops_a_queued_one() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let running = conn.start(lines("sleep 9"), t);
+    let queued = conn.start(lines("never sent"), t);
+    let last = conn.start(lines("echo last"), t);
+    let mailbox = conn.mailbox().clone();
+    let _ = sent(&mut conn);
+    queued.cancel();
+    running.cancel();
+    assert!(mailbox.has_requests());
+    conn.handle_requests(t);
+    assert!(matches!(queued.try_result().unwrap(), Err(Error::Cancelled { .. })));
+    assert!(matches!(running.try_result().unwrap(), Err(Error::Cancelled { .. })));
+    assert_eq!(sent(&mut conn), "\x03");
+    conn.handle_input(b"^C\r\nmoler_bash# ", t);
+    assert_eq!(sent(&mut conn), "echo last\n", "the cancelled queued command was never sent");
+    conn.handle_input(b"echo last\r\nlast\r\nmoler_bash# ", t);
+    assert_eq!(last.try_result().unwrap().unwrap(), ["last"]);
+}
+
+#[test]
+fn close_fails_everything_and_later_starts_fail_at_once() {
+    let t = Instant::now();
+    let mut conn = Connection::new("dut");
+    let running = conn.start(lines("a"), t);
+    let queued = conn.start(lines("b"), t);
+    let event = conn.start(Wait4::new(["x"]).unwrap(), t);
+    let mailbox = conn.mailbox().clone();
+    conn.handle_close(Some(std::io::Error::other("peer reset")));
+    for e in [running.try_result(), queued.try_result()] {
+        let e = e.unwrap().unwrap_err();
+        assert!(e.is_closed());
+        assert_eq!(e.to_string(), "connection dut closed: peer reset");
+    }
+    assert!(event.try_result().unwrap().unwrap_err().is_closed());
+    let late = mailbox.start(lines("c"));
+    assert!(late.try_result().unwrap().unwrap_err().is_closed(), "no hang after close");
+}
+
+#[test]
+fn dropping_the_connection_fails_waiters_instead_of_hanging_them() {
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("a"), Instant::now());
+    drop(conn);
+    assert!(h.wait(Duration::from_secs(30)).unwrap_err().is_closed());
+}
+
+#[test]
+fn the_result_is_taken_once() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("x").ret_required(false), t);
+    conn.handle_input(b"x\r\nmoler_bash# ", t);
+    assert!(h.is_done());
+    assert!(h.wait(Duration::from_secs(1)).is_ok());
+    assert!(matches!(h.wait(Duration::from_secs(1)), Err(Error::ResultTaken { .. })));
+    assert!(matches!(h.try_result(), Some(Err(Error::ResultTaken { .. }))));
+}
+
+struct Panicky;
+
+impl Observer for Panicky {
+    type Output = ();
+    fn describe(&self) -> String {
+        "panicky".into()
+    }
+    fn on_data(&mut self, data: &str, _: &mut Context<'_>) -> Step<()> {
+        if data.contains("boom") {
+            panic!("observer bug");
+        }
+        Step::Pending
+    }
+}
+
+#[test]
+fn a_panicking_observer_fails_alone() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let before = conn.start(Wait4::new(["boom"]).unwrap().till_occurs_times(2), t);
+    let bad = conn.start(Panicky, t);
+    let cmd = conn.start(lines("x"), t);
+    conn.handle_input(b"x\r\nboom\r\n", t);
+    match bad.try_result().unwrap().unwrap_err() {
+        Error::ObserverPanicked { observer, message } => {
+            assert_eq!((observer.as_str(), message.as_str()), ("panicky", "observer bug"));
+        }
+        other => panic!("{other}"),
+    }
+    conn.handle_input(b"boom again\r\nmoler_bash# ", t);
+    assert_eq!(cmd.try_result().unwrap().unwrap(), ["boom", "boom again"]);
+    assert_eq!(before.try_result().unwrap().unwrap().len(), 2);
+    assert_eq!(conn.observer_count(), 0);
+}
+
+#[test]
+fn an_invalid_prompt_regex_is_a_clear_error() {
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("x").prompt("([unclosed"), Instant::now());
+    let err = h.try_result().unwrap().unwrap_err();
+    assert!(err.to_string().contains("invalid prompt regex"), "{err}");
+    let err = Wait4::new(["(oops"]).unwrap_err();
+    assert!(err.to_string().contains("invalid pattern \"(oops\""), "{err}");
+}
+
+#[test]
+fn several_matches_in_one_chunk_are_all_reported_in_order() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let ev = conn.start(Wait4::new([r"seq=(\d+)"]).unwrap().till_occurs_times(4), t);
+    conn.handle_input(b"seq=1\nnoise\nseq=2\r\nseq=3\rseq=4 seq=5\n", t);
+    let found = ev.try_result().unwrap().unwrap();
+    let seqs: Vec<_> = found.iter().map(|o| o.groups[0].clone().unwrap()).collect();
+    assert_eq!(seqs, ["1", "2", "3", "4"], "one occurrence per line, as a per-line search");
+}
+
+#[test]
+fn all_and_sequence_modes_count_cycles() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let all = Wait4::new(["A", "B"]).unwrap().mode(MatchMode::All).till_occurs_times(1);
+    let seq = Wait4::new(["A", "B"]).unwrap().mode(MatchMode::Sequence).till_occurs_times(1);
+    let all = conn.start(all, t);
+    let seq = conn.start(seq, t);
+    conn.handle_input(b"B\nA\n", t);
+    let got: Vec<_> = all.try_result().unwrap().unwrap().into_iter().map(|o| o.line).collect();
+    assert_eq!(got, ["B", "A"]);
+    assert!(!seq.is_done(), "B before A does not count in a sequence");
+    conn.handle_input(b"B\n", t);
+    let got: Vec<_> = seq.try_result().unwrap().unwrap().into_iter().map(|o| o.line).collect();
+    assert_eq!(got, ["A", "B"]);
+}
+
+#[test]
+fn pause_skips_whole_lines_and_resume_restarts_at_a_line_start() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let mut ev = Wait4::new(["hit"]).unwrap();
+    let seen = ev.occurrences();
+    let h = conn.start(ev, t);
+    conn.handle_input(b"hit 1\nhi", t);
+    h.pause();
+    conn.handle_input(b"t 2 paused\nhit 3 paused\nhit 4 st", t);
+    h.resume();
+    conn.handle_input(b"arted while paused\nhit 5\n", t);
+    h.cancel();
+    conn.handle_requests(t);
+    let lines: Vec<_> = seen.map(|o| o.line).collect();
+    assert_eq!(lines, ["hit 1", "hit 5"]);
+}
+
+#[test]
+fn partial_lines_match_when_asked_and_are_not_reported_twice() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(
+        Wait4::new(["^moler_bash# $", "^x"]).unwrap().match_partial_lines(true).till_occurs_times(2),
+        t,
+    );
+    conn.handle_input(b"moler_bash# ", t);
+    conn.handle_input(b"\r\nx\n", t);
+    let got: Vec<_> = h.try_result().unwrap().unwrap().into_iter().map(|o| o.line).collect();
+    assert_eq!(got, ["moler_bash# ", "x"]);
+}
+
+#[test]
+fn a_50_mb_line_keeps_memory_bounded() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let ev = conn.start(Wait4::new(["^y"]).unwrap().line_cap(1 << 16).till_occurs_times(1), t);
+    let cmd = conn.start(lines("cat big").line_cap(1 << 16), t);
+    conn.handle_input(b"cat big\r\n", t);
+    let chunk = vec![b'y'; 4096];
+    for _ in 0..(50 << 20) / 4096 {
+        conn.handle_input(&chunk, t);
+    }
+    conn.handle_input(b"\r\nmoler_bash# ", t);
+    let long = &ev.try_result().unwrap().unwrap()[0].line;
+    assert_eq!(long.len(), 1 << 16, "the line was cut at the cap");
+    assert_eq!(cmd.try_result().unwrap().unwrap()[0].len(), 1 << 16);
+}
+
+#[test]
+fn invalid_utf8_is_replaced_and_split_characters_are_joined() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("x"), t);
+    conn.handle_input(b"x\r\n\xff\xfe \xe2\x82", t);
+    conn.handle_input(b"\xac\r\nmoler_bash# ", t);
+    assert_eq!(h.try_result().unwrap().unwrap(), ["\u{fffd}\u{fffd} €"]);
+}
