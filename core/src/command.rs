@@ -1,10 +1,12 @@
 //! The generic textual command: send a line, recognise its echo, parse the output line by line,
 //! finish on the prompt.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use regex::Regex;
 
+use crate::cache;
 use crate::error::{Error, Result};
 use crate::observer::{Context, Kind, Observer, Step};
 use crate::text::{line_end_len, strip_escapes, LineSplitter, DEFAULT_LINE_CAP};
@@ -99,8 +101,10 @@ impl Parser for Lines {
 pub struct Command<P> {
     command: String,
     parser: P,
-    prompt: Regex,
-    failures: Vec<Regex>,
+    prompt: Arc<Regex>,
+    /// The default failures (one combined regex) unless turned off, then the command's own.
+    failures: Vec<Arc<Regex>>,
+    default_failures: bool,
     ret_required: bool,
     expect_echo: bool,
     timeout: Duration,
@@ -108,7 +112,6 @@ pub struct Command<P> {
     invalid: Option<Error>,
     // Progress.
     echo_seen: bool,
-    echo: Option<Regex>,
     pre_echo: String,
     line_cap: usize,
     lines: LineSplitter,
@@ -143,31 +146,28 @@ impl Command<Lines> {
 impl<P: Parser> Command<P> {
     /// `command` parsed by `parser`, with [`DEFAULT_PROMPT`] and the default failures.
     pub fn new(command: impl Into<String>, parser: P) -> Self {
-        let mut cmd = Self {
+        let defaults = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect::<Vec<_>>();
+        Self {
             command: command.into(),
             parser,
-            prompt: Regex::new(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
-            failures: Vec::new(),
+            prompt: cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+            failures: vec![cache::regex(&defaults.join("|")).expect("escaped literals are valid")],
+            default_failures: true,
             ret_required: true,
             expect_echo: true,
             timeout: DEFAULT_COMMAND_TIMEOUT,
             terminating: DEFAULT_TERMINATING_PERIOD,
             invalid: None,
             echo_seen: false,
-            echo: None,
             pre_echo: String::new(),
             line_cap: DEFAULT_LINE_CAP,
             lines: LineSplitter::new(DEFAULT_LINE_CAP),
             outcome: Outcome::default(),
-        };
-        for f in DEFAULT_FAILURES {
-            cmd = cmd.failure(&regex::escape(f));
         }
-        cmd
     }
 
-    fn compile(&mut self, what: &str, pattern: &str) -> Option<Regex> {
-        match Regex::new(pattern) {
+    fn compile(&mut self, what: &str, pattern: &str) -> Option<Arc<Regex>> {
+        match cache::regex(pattern) {
             Ok(r) => Some(r),
             Err(e) => {
                 self.invalid.get_or_insert(Error::WrongUsage(format!(
@@ -198,8 +198,9 @@ impl<P: Parser> Command<P> {
 
     /// Drops the default failure regexes (the ones added with [`Command::failure`] stay).
     pub fn no_default_failures(mut self) -> Self {
-        let defaults: Vec<String> = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect();
-        self.failures.retain(|r| !defaults.iter().any(|d| d == r.as_str()));
+        if std::mem::take(&mut self.default_failures) {
+            self.failures.remove(0);
+        }
         self
     }
 
@@ -250,10 +251,8 @@ impl<P: Parser> Command<P> {
         let before = self.pre_echo.len();
         self.pre_echo.push_str(data);
         let clean = strip_escapes(&self.pre_echo);
-        // Invariant: `on_start` builds the echo regex before any data can arrive.
-        let echo = self.echo.as_ref().expect("echo regex built at start");
-        let found = echo.find(&clean).and_then(|m| {
-            memchr::memchr2(b'\r', b'\n', clean[m.end()..].as_bytes()).map(|i| m.end() + i)
+        let found = find_echo(&clean, &self.command).and_then(|end| {
+            memchr::memchr2(b'\r', b'\n', clean[end..].as_bytes()).map(|i| end + i)
         });
         let Some(line_end) = found else {
             // Keep the buffer bounded: the echo, if it comes, is near the end.
@@ -357,18 +356,56 @@ fn is_prompt(prompt: &Regex, line: &str) -> bool {
     prompt.is_match(line) || line.strip_prefix("^C").is_some_and(|l| prompt.is_match(l))
 }
 
-/// A regex for the echo of `command`: the terminal may break it anywhere (wrapping inserts
-/// `" \r"` or `"\r\n"`).
-fn echo_regex(command: &str) -> Regex {
-    let mut pattern = String::with_capacity(command.len() * 20);
-    for (i, c) in command.chars().enumerate() {
-        if i > 0 {
-            pattern.push_str("(?: ?\r+\n?|\n)?");
+/// Where the echo of `command` ends in `text` (the first occurrence), allowing the breaks a
+/// terminal inserts when it wraps a long line (`" \r"`, `"\r\n"`, `"\n"`) between any two of
+/// its characters. Hand-written rather than a regex built per command: building one costs more
+/// than a round trip to a local shell.
+fn find_echo(text: &str, command: &str) -> Option<usize> {
+    let (t, c) = (text.as_bytes(), command.as_bytes());
+    let Some(&first) = c.first() else { return Some(0) };
+    memchr::memchr_iter(first, t).find_map(|start| echo_at(t, start + 1, &c[1..]))
+}
+
+/// Matches the rest of the echo `c` at `t[i..]`; returns where it ends.
+fn echo_at(t: &[u8], mut i: usize, c: &[u8]) -> Option<usize> {
+    for (k, &want) in c.iter().enumerate() {
+        if t.get(i) == Some(&want) {
+            // Taking the character is right unless it is the space of a `" \r"` wrap break.
+            if !(want == b' ' && t.get(i + 1) == Some(&b'\r')) {
+                i += 1;
+                continue;
+            }
+            if let Some(end) = echo_at(t, i + 1, &c[k + 1..]) {
+                return Some(end);
+            }
         }
-        pattern.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
+        i = skip_wrap_break(t, i)?;
+        if t.get(i) != Some(&want) {
+            return None;
+        }
+        i += 1;
     }
-    // Invariant: every piece is escaped or a fixed valid group.
-    Regex::new(&pattern).expect("an escaped command is a valid regex")
+    Some(i)
+}
+
+/// Skips one wrap break (`" "? "\r"+ "\n"?` or `"\n"`) at `t[i..]`, if there is one.
+fn skip_wrap_break(t: &[u8], mut i: usize) -> Option<usize> {
+    let start = i;
+    if t.get(i) == Some(&b'\n') {
+        return Some(i + 1);
+    }
+    if t.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let crs = t[i.min(t.len())..].iter().take_while(|&&b| b == b'\r').count();
+    if crs == 0 {
+        return None;
+    }
+    i += crs;
+    if t.get(i) == Some(&b'\n') {
+        i += 1;
+    }
+    (i > start).then_some(i)
 }
 
 impl<P: Parser> Observer for Command<P> {
@@ -391,11 +428,7 @@ impl<P: Parser> Observer for Command<P> {
             return Step::Done(Err(e));
         }
         self.lines = LineSplitter::new(self.line_cap);
-        if self.expect_echo {
-            self.echo = Some(echo_regex(&self.command));
-        } else {
-            self.echo_seen = true;
-        }
+        self.echo_seen = !self.expect_echo;
         cx.sendline(&self.command);
         Step::Pending
     }
@@ -431,5 +464,23 @@ impl<P: Parser> Observer for Command<P> {
             seen |= is_prompt(prompt, &strip_escapes(p));
         }
         seen
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_echo;
+
+    #[test]
+    fn echoes_are_found_through_wrap_breaks() {
+        assert_eq!(find_echo("$ echo hi\r\n", "echo hi"), Some(9));
+        assert_eq!(find_echo("ec \rho h\r\ni", "echo hi"), Some(11));
+        assert_eq!(find_echo("echo  \rx", "echo  x"), Some(8), "a real space before a break");
+        assert_eq!(find_echo("echo \rx", "echo x"), Some(7), "a break after the space");
+        assert_eq!(find_echo("echo \rx", "echox"), Some(7), "a break that starts with a space");
+        assert_eq!(find_echo("ech", "echo"), None);
+        assert_eq!(find_echo("ecXho", "echo"), None);
+        assert_eq!(find_echo("anything", ""), Some(0));
+        assert_eq!(find_echo("é\r\n€", "é€"), Some("é\r\n€".len()));
     }
 }

@@ -30,6 +30,7 @@
 //! assert_eq!(alarms.try_result().unwrap().unwrap()[0].groups[0].as_deref(), Some("7"));
 //! ```
 
+mod cache;
 mod command;
 mod completion;
 mod connection;

@@ -48,13 +48,9 @@ impl ThreadRunner {
         let BlockingIo { name: transport, reader, writer, closer } = io;
         let mailbox = Arc::clone(connection.mailbox());
         let inner = Arc::new(Inner {
-            state: Mutex::new(State {
-                conn: connection,
-                pending: Vec::new(),
-                writer: Some(writer),
-                armed: None,
-            }),
-            timer: Condvar::new(),
+            state: Mutex::new(State { conn: connection, pending: Vec::new(), writer: Some(writer) }),
+            timer: Mutex::new(Timer { armed: None, stop: false }),
+            timer_wake: Condvar::new(),
             mailbox: Arc::clone(&mailbox),
             closer,
             transport,
@@ -83,10 +79,14 @@ impl ThreadRunner {
     }
 }
 
+/// Every holder of `state` releases it through [`Inner::settle`], which re-checks the mailbox
+/// afterwards: a request whose wake-up found the lock taken is then never left behind. That is
+/// why the deadline thread sleeps on its own mutex, not on `state`.
 struct Inner {
     state: Mutex<State>,
-    /// Wakes the deadline thread when the earliest deadline moved or the connection closed.
-    timer: Condvar,
+    /// What the deadline thread sleeps on (lock order: `state` before `timer`).
+    timer: Mutex<Timer>,
+    timer_wake: Condvar,
     mailbox: Arc<Mailbox>,
     closer: Arc<dyn Close>,
     transport: String,
@@ -100,8 +100,14 @@ struct State {
     pending: Vec<u8>,
     /// `None` while a thread is writing (it holds the writer outside the lock).
     writer: Option<Box<dyn Write + Send>>,
-    /// The deadline the deadline thread sleeps until.
+}
+
+struct Timer {
+    /// When the deadline thread wakes next. Never later than the connection's earliest
+    /// deadline; it may be earlier (an observer finished), which costs one early wake-up and
+    /// saves waking the thread for every command that starts and ends.
     armed: Option<Instant>,
+    stop: bool,
 }
 
 impl Inner {
@@ -141,9 +147,7 @@ impl Inner {
                 // Another thread is writing; it takes these bytes when it comes back.
             }
             let closed = st.conn.is_closed();
-            if closed || st.conn.poll_timeout() != st.armed {
-                self.timer.notify_one();
-            }
+            self.arm(st.conn.poll_timeout(), closed);
             drop(st);
             if closed && !self.closed.swap(true, Ordering::AcqRel) {
                 self.closer.close();
@@ -178,26 +182,47 @@ impl Inner {
         }
     }
 
+    fn lock_timer(&self) -> MutexGuard<'_, Timer> {
+        self.timer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes the deadline thread if `next` comes before what it sleeps until, or to stop it.
+    fn arm(&self, next: Option<Instant>, closed: bool) {
+        let mut t = self.lock_timer();
+        if closed {
+            t.stop = true;
+        } else if let Some(n) = next.filter(|&n| t.armed.is_none_or(|a| n < a)) {
+            t.armed = Some(n);
+        } else {
+            return;
+        }
+        drop(t);
+        self.timer_wake.notify_one();
+    }
+
     fn timer_loop(self: Arc<Self>) {
-        let mut st = self.lock();
         loop {
-            if st.conn.is_closed() {
-                return;
+            let mut t = self.lock_timer();
+            loop {
+                if t.stop {
+                    return;
+                }
+                let now = Instant::now();
+                t = match t.armed {
+                    Some(due) if due <= now => break,
+                    Some(due) => {
+                        let r = self.timer_wake.wait_timeout(t, due - now);
+                        r.unwrap_or_else(PoisonError::into_inner).0
+                    }
+                    None => self.timer_wake.wait(t).unwrap_or_else(PoisonError::into_inner),
+                };
             }
-            let now = Instant::now();
-            let next = st.conn.poll_timeout();
-            st.armed = next;
-            st = match next {
-                Some(due) if due <= now => {
-                    st.conn.handle_timeout(now);
-                    self.settle(st);
-                    self.lock()
-                }
-                Some(due) => {
-                    self.timer.wait_timeout(st, due - now).unwrap_or_else(PoisonError::into_inner).0
-                }
-                None => self.timer.wait(st).unwrap_or_else(PoisonError::into_inner),
-            };
+            drop(t);
+            let mut st = self.lock();
+            st.conn.handle_timeout(Instant::now());
+            // Re-arm from the connection's real earliest deadline (possibly later than before).
+            self.lock_timer().armed = st.conn.poll_timeout();
+            self.settle(st);
         }
     }
 }

@@ -1,0 +1,27 @@
+//! Small helpers shared by the benchmarks (argument parsing, percentiles).
+
+use std::time::Duration;
+
+/// The value after `--name` on the command line, if any (cargo bench passes `--bench` too).
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+pub fn arg_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    arg(name).map(|v| v.parse().unwrap_or_else(|_| panic!("bad value for {name}: {v}"))).unwrap_or(default)
+}
+
+pub struct Stats {
+    pub median_us: f64,
+    pub p99_us: f64,
+    pub mean_us: f64,
+}
+
+pub fn stats(samples: &mut [Duration]) -> Stats {
+    samples.sort_unstable();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let at = |q: f64| us(samples[((samples.len() - 1) as f64 * q).round() as usize]);
+    let mean = samples.iter().map(|d| us(*d)).sum::<f64>() / samples.len() as f64;
+    Stats { median_us: at(0.5), p99_us: at(0.99), mean_us: mean }
+}
