@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use moler::{Connection, ThreadRunner, Wait4};
 
-#[path = "common.rs"]
+#[path = "support/mod.rs"]
 mod common;
 
 const SENTINEL: &str = "MOLER_BENCH_END\n";

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use moler::{Command, ThreadRunner, LOCAL_PROMPT};
 use moler_io::terminal::{self, TerminalOptions, PROMPT};
 
-#[path = "common.rs"]
+#[path = "support/mod.rs"]
 mod common;
 
 fn main() {
@@ -64,10 +64,19 @@ fn main() {
     let f = common::stats(&mut floor);
     let t = common::stats(&mut thread);
     let ratio = t.median_us / f.median_us;
-    println!("round trip of `echo N` on local bash in a pty, n={} per path, {rounds} rounds", floor.len());
+    println!(
+        "round trip of `echo N` on local bash in a pty, n={} per path, {rounds} rounds",
+        floor.len()
+    );
     println!("{:<28} {:>10} {:>10} {:>10}", "path", "median µs", "p99 µs", "mean µs");
-    println!("{:<28} {:>10.1} {:>10.1} {:>10.1}", "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us);
-    println!("{:<28} {:>10.1} {:>10.1} {:>10.1}", "thread runner", t.median_us, t.p99_us, t.mean_us);
+    println!(
+        "{:<28} {:>10.1} {:>10.1} {:>10.1}",
+        "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us
+    );
+    println!(
+        "{:<28} {:>10.1} {:>10.1} {:>10.1}",
+        "thread runner", t.median_us, t.p99_us, t.mean_us
+    );
     println!("thread/floor median ratio: {ratio:.3} (target <= 1.2)");
     println!(
         "{{\"bench\":\"roundtrip\",\"transport\":\"terminal\",\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1}}},\"thread\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{:.3}}}}}",

@@ -305,8 +305,7 @@ impl<P: Parser> Command<P> {
                 outcome.finished = ready;
                 return;
             }
-            if !partial && outcome.failure.is_none() && failures.iter().any(|f| f.is_match(&line))
-            {
+            if !partial && outcome.failure.is_none() && failures.iter().any(|f| f.is_match(&line)) {
                 outcome.failure = Some(line.clone().into_owned());
             }
             if let Err(e) = parser.on_line(&line, partial, cx) {

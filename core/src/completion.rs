@@ -155,7 +155,11 @@ impl<T: Send + 'static> Completion<T> {
                 None => self.shared.done.wait(st).unwrap_or_else(PoisonError::into_inner),
                 Some(d) => {
                     let left = d.checked_duration_since(Instant::now())?;
-                    self.shared.done.wait_timeout(st, left).unwrap_or_else(PoisonError::into_inner).0
+                    self.shared
+                        .done
+                        .wait_timeout(st, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
                 }
             };
         }

@@ -219,10 +219,8 @@ impl Connection {
             return;
         }
         self.closed = true;
-        let error = Error::ConnectionClosed {
-            connection: self.name.clone(),
-            reason: reason.map(Arc::new),
-        };
+        let error =
+            Error::ConnectionClosed { connection: self.name.clone(), reason: reason.map(Arc::new) };
         let late = self.mailbox.shut();
         let late = late.into_iter().filter_map(|r| match r {
             Request::Start(o) => Some(o),
@@ -352,14 +350,8 @@ fn call(
     f: impl FnOnce(&mut dyn Erased, &mut Context<'_>) -> Flow,
 ) -> Flow {
     let paused = slot.observer.paused();
-    let mut cx = Context {
-        now,
-        started: slot.started,
-        timeout: &mut slot.timeout,
-        outbox,
-        newline,
-        paused,
-    };
+    let mut cx =
+        Context { now, started: slot.started, timeout: &mut slot.timeout, outbox, newline, paused };
     let observer = &mut *slot.observer;
     match catch_unwind(AssertUnwindSafe(|| f(observer, &mut cx))) {
         Ok(flow) => flow,

@@ -108,7 +108,9 @@ impl Wait4 {
         let mut safe = Vec::new();
         for p in patterns {
             let p = p.as_ref();
-            let bad = |e: &dyn std::fmt::Display| Error::WrongUsage(format!("invalid pattern {p:?}: {e}"));
+            let bad = |e: &dyn std::fmt::Display| {
+                Error::WrongUsage(format!("invalid pattern {p:?}: {e}"))
+            };
             compiled.push(Regex::new(p).map_err(|e| bad(&e))?);
             let parsed = regex_syntax::Parser::new().parse(p).map_err(|e| bad(&e))?;
             safe.push(within_line(parsed));

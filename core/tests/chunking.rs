@@ -59,14 +59,18 @@ fn run(chunks: &[Vec<u8>]) -> Outcome {
     cmd.try_result().map(|r| r.map_err(|e| e.to_string()))
 }
 
-fn run_events(chunks: &[Vec<u8>]) -> Vec<Vec<(usize, String, String, Vec<Option<String>>)>> {
+/// Per event: (pattern index, line, matched text, groups) of each occurrence.
+type Found = Vec<Vec<(usize, String, String, Vec<Option<String>>)>>;
+
+fn run_events(chunks: &[Vec<u8>]) -> Found {
     let now = Instant::now();
     let mut conn = Connection::new("prop");
     let mut iters = Vec::new();
     for mode in [MatchMode::Any, MatchMode::All, MatchMode::Sequence] {
         let mut ev = Wait4::new([r"(\d+)", "é+€?", r"^a", r"b$", r"^$", r"\s(x)?"]).unwrap();
         iters.push(ev.occurrences());
-        let _ = conn.start(ev.mode(mode), now);
+        // The handle is not needed: the iterator reports what the event saw.
+        drop(conn.start(ev.mode(mode), now));
     }
     for c in chunks {
         conn.handle_input(c, now);

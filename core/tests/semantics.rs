@@ -2,9 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use moler_core::{
-    Command, Connection, Context, Error, MatchMode, Observer, Parser, Step, Wait4,
-};
+use moler_core::{Command, Connection, Context, Error, MatchMode, Observer, Parser, Step, Wait4};
 
 const PROMPT: &str = "^moler_bash# $";
 
@@ -103,7 +101,9 @@ fn a_failure_is_reported_when_the_prompt_returns() {
     assert!(!h.is_done());
     conn.handle_input(b"moler_bash# ", t);
     let err = h.try_result().unwrap().unwrap_err();
-    assert!(matches!(&err, Error::CommandFailure { line, .. } if line == "cat: x: Permission denied"));
+    assert!(
+        matches!(&err, Error::CommandFailure { line, .. } if line == "cat: x: Permission denied")
+    );
     assert_eq!(sent(&mut conn), "echo next\n");
     conn.handle_input(b"echo next\r\nnext\r\nmoler_bash# ", t);
     assert_eq!(next.try_result().unwrap().unwrap(), ["next"]);
@@ -125,7 +125,10 @@ fn a_timeout_sends_ctrl_c_and_swallows_output_until_the_prompt() {
     match slow.try_result().unwrap().unwrap_err() {
         Error::Timeout { observer, timeout, elapsed } => {
             assert_eq!(observer, "command 'sleep 9'");
-            assert_eq!((timeout, elapsed), (Duration::from_millis(500), Duration::from_millis(500)));
+            assert_eq!(
+                (timeout, elapsed),
+                (Duration::from_millis(500), Duration::from_millis(500))
+            );
         }
         other => panic!("{other}"),
     }
@@ -142,7 +145,8 @@ fn a_timeout_sends_ctrl_c_and_swallows_output_until_the_prompt() {
 fn the_terminating_period_ends_even_without_a_prompt() {
     let t0 = Instant::now();
     let mut conn = Connection::new("t");
-    let cmd = lines("hang").timeout(Duration::from_secs(1)).terminating_period(Duration::from_secs(2));
+    let cmd =
+        lines("hang").timeout(Duration::from_secs(1)).terminating_period(Duration::from_secs(2));
     let hang = conn.start(cmd, t0);
     let next = conn.start(lines("echo ok"), t0);
     conn.handle_timeout(t0 + Duration::from_secs(1));
@@ -311,7 +315,10 @@ fn partial_lines_match_when_asked_and_are_not_reported_twice() {
     let t = Instant::now();
     let mut conn = Connection::new("t");
     let h = conn.start(
-        Wait4::new(["^moler_bash# $", "^x"]).unwrap().match_partial_lines(true).till_occurs_times(2),
+        Wait4::new(["^moler_bash# $", "^x"])
+            .unwrap()
+            .match_partial_lines(true)
+            .till_occurs_times(2),
         t,
     );
     conn.handle_input(b"moler_bash# ", t);

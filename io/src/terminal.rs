@@ -66,7 +66,12 @@ const READY: &str = "MOLER_READY";
 /// ```
 pub fn open(options: &TerminalOptions) -> io::Result<BlockingIo> {
     let pty = native_pty_system()
-        .openpty(PtySize { rows: options.rows, cols: options.cols, pixel_width: 0, pixel_height: 0 })
+        .openpty(PtySize {
+            rows: options.rows,
+            cols: options.cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
         .map_err(other)?;
     let mut cmd = CommandBuilder::new(&options.shell);
     cmd.args(["--noprofile", "--norc", "-i"]);
@@ -105,7 +110,11 @@ pub fn open(options: &TerminalOptions) -> io::Result<BlockingIo> {
 
 /// Reads until the marker and then the prompt appeared; a watchdog closes the terminal if the
 /// shell takes longer than `timeout` (which ends the read).
-fn wait_ready(reader: &mut PtyReader, closer: &Arc<TerminalCloser>, timeout: Duration) -> io::Result<()> {
+fn wait_ready(
+    reader: &mut PtyReader,
+    closer: &Arc<TerminalCloser>,
+    timeout: Duration,
+) -> io::Result<()> {
     let done = Arc::new(AtomicBool::new(false));
     let watchdog = {
         let (done, closer) = (Arc::clone(&done), Arc::clone(closer));

@@ -48,7 +48,11 @@ impl ThreadRunner {
         let BlockingIo { name: transport, reader, writer, closer } = io;
         let mailbox = Arc::clone(connection.mailbox());
         let inner = Arc::new(Inner {
-            state: Mutex::new(State { conn: connection, pending: Vec::new(), writer: Some(writer) }),
+            state: Mutex::new(State {
+                conn: connection,
+                pending: Vec::new(),
+                writer: Some(writer),
+            }),
             timer: Mutex::new(Timer { armed: None, stop: false }),
             timer_wake: Condvar::new(),
             mailbox: Arc::clone(&mailbox),
@@ -281,5 +285,4 @@ impl ConnectionHandle {
     pub fn is_closed(&self) -> bool {
         self.inner.inner.closed.load(Ordering::Acquire)
     }
-
 }

@@ -1,4 +1,6 @@
-//! Small helpers shared by the benchmarks (argument parsing, percentiles).
+//! Small helpers shared by the benchmarks (argument parsing, percentiles). Each bench uses a
+//! part of them.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -8,16 +10,24 @@ pub fn arg(name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
 }
 
+/// The value after `--name` parsed, or `default`.
 pub fn arg_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    arg(name).map(|v| v.parse().unwrap_or_else(|_| panic!("bad value for {name}: {v}"))).unwrap_or(default)
+    arg(name)
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("bad value for {name}: {v}")))
+        .unwrap_or(default)
 }
 
+/// Latency summary in microseconds.
 pub struct Stats {
+    /// Median.
     pub median_us: f64,
+    /// 99th percentile.
     pub p99_us: f64,
+    /// Mean.
     pub mean_us: f64,
 }
 
+/// Sorts `samples` and summarises them.
 pub fn stats(samples: &mut [Duration]) -> Stats {
     samples.sort_unstable();
     let us = |d: Duration| d.as_secs_f64() * 1e6;

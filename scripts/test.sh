@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: unit, integration (a real bash in a pty), property tests
+# and doc tests. Needs Rust and bash.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v bash >/dev/null; then
+  echo "bash is needed: the end-to-end tests drive a real bash in a pseudo-terminal" >&2
+  exit 1
+fi
+cargo test --workspace --all-targets "$@"
+cargo test --workspace --doc "$@"
