@@ -75,7 +75,7 @@ fn runner_path(data: &[u8], k: usize, chunk: usize) -> f64 {
 }
 
 fn main() {
-    let mib: usize = common::arg_or("--mib", 100);
+    let mib: usize = common::arg_or("--mib", if common::smoke() { 1 } else { 100 });
     let chunk: usize = common::arg_or("--chunk", 4096);
     let ks: Vec<usize> = common::arg("--k")
         .unwrap_or_else(|| "1,10".into())

@@ -14,7 +14,7 @@ use moler_io::terminal::{self, TerminalOptions, PROMPT};
 mod common;
 
 fn main() {
-    let n: usize = common::arg_or("--n", 2000);
+    let n: usize = common::arg_or("--n", if common::smoke() { 40 } else { 2000 });
     let rounds: usize = common::arg_or("--rounds", 4).max(1);
     let per_round = n.div_ceil(rounds);
     let options = TerminalOptions::default();
@@ -48,7 +48,7 @@ fn main() {
         took
     };
 
-    for i in 0..100 {
+    for i in 0..n.min(100) {
         raw_rtt(i);
         thread_rtt(i);
     }

@@ -7,5 +7,8 @@ if ! command -v bash >/dev/null; then
   echo "bash is needed: the end-to-end tests drive a real bash in a pseudo-terminal" >&2
   exit 1
 fi
+# All targets: unit, integration and property tests; benches make a tiny smoke run.
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc "$@"
+# The quick start must keep working for a newcomer.
+cargo run --quiet --example quickstart

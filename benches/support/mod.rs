@@ -10,6 +10,12 @@ pub fn arg(name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
 }
 
+/// True under `cargo test` (which does not pass `--bench`): the bench then makes a tiny smoke
+/// run, so the test suite keeps it working without paying for a measurement.
+pub fn smoke() -> bool {
+    !std::env::args().any(|a| a == "--bench")
+}
+
 /// The value after `--name` parsed, or `default`.
 pub fn arg_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     arg(name)
