@@ -139,11 +139,6 @@ impl LineSplitter {
     pub(crate) fn expect_line_end_rest(&mut self) {
         self.after_cr = true;
     }
-
-    /// True while the previous chunk ended inside a `\r` line end.
-    pub fn in_line_end(&self) -> bool {
-        self.after_cr
-    }
 }
 
 /// Length of the line end at the start of `b` (which starts with `\r` or `\n`), or `None` when
