@@ -197,15 +197,11 @@ impl Wait4 {
 
     /// Checks one line as Moler does; true if it was an occurrence.
     fn check_line(&mut self, line: &str, now: Instant) -> bool {
-        let candidates: &[usize] = match self.mode {
-            MatchMode::Any => &[],
-            MatchMode::All => &self.waiting_for,
-            MatchMode::Sequence => &self.waiting_for[..1],
-        };
-        let hit = if self.mode == MatchMode::Any {
-            self.patterns.iter().enumerate().find_map(|(i, p)| p.captures(line).map(|c| (i, c)))
-        } else {
-            candidates.iter().find_map(|&i| self.patterns[i].captures(line).map(|c| (i, c)))
+        let try_pattern = |i: usize| self.patterns[i].captures(line).map(|c| (i, c));
+        let hit = match self.mode {
+            MatchMode::Any => (0..self.patterns.len()).find_map(try_pattern),
+            MatchMode::All => self.waiting_for.iter().copied().find_map(try_pattern),
+            MatchMode::Sequence => self.waiting_for.first().copied().and_then(try_pattern),
         };
         let Some((index, caps)) = hit else { return false };
         let pattern = &self.patterns[index];

@@ -37,27 +37,20 @@ impl LineSplitter {
 
     /// Feeds a chunk; calls `on_line` with each line it completes (without its terminator).
     pub fn feed(&mut self, chunk: &str, mut on_line: impl FnMut(&str)) {
-        let mut rest = self.skip_line_end_rest(chunk);
-        while let Some(i) = memchr::memchr2(b'\r', b'\n', rest.as_bytes()) {
-            let (line, after) = rest.split_at(i);
-            let end = line_end_len(after.as_bytes());
-            self.after_cr = end.is_none();
-            let consumed = end.unwrap_or(after.len());
-            if self.partial.is_empty() {
-                on_line(truncate(line, self.cap));
-            } else {
-                self.push_capped(line);
-                on_line(&self.partial);
-                self.partial.clear();
+        let cap = self.cap;
+        self.feed_block(chunk, |text, is_block| {
+            if !is_block {
+                return on_line(text);
             }
-            self.partial_changed = false;
-            rest = &after[consumed..];
-        }
-        if !rest.is_empty() {
-            let before = self.partial.len();
-            self.push_capped(rest);
-            self.partial_changed |= self.partial.len() != before;
-        }
+            // A block holds whole lines, each followed by its line end; a trailing `\r` run
+            // may still get its `\n` in the next chunk (`feed_block` remembers that).
+            let mut rest = text;
+            while let Some(i) = memchr::memchr2(b'\r', b'\n', rest.as_bytes()) {
+                on_line(truncate(&rest[..i], cap));
+                let end = line_end_len(&rest.as_bytes()[i..]).unwrap_or(rest.len() - i);
+                rest = &rest[i + end..];
+            }
+        });
     }
 
     /// Like [`LineSplitter::feed`], but hands the complete lines that lie wholly inside `chunk`

@@ -120,10 +120,13 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn with_conn(&self, f: impl FnOnce(&mut Connection, Instant)) {
+    /// Runs `f` on the connection, then settles; returns whether the connection is closed.
+    fn with_conn(&self, f: impl FnOnce(&mut Connection, Instant)) -> bool {
         let mut st = self.lock();
         f(&mut st.conn, Instant::now());
+        let closed = st.conn.is_closed();
         self.settle(st);
+        closed
     }
 
     /// After work on the connection: takes requests, writes output (without holding the lock,
@@ -170,18 +173,20 @@ impl Inner {
         let mut buf = vec![0u8; size];
         loop {
             match reader.read(&mut buf) {
-                Ok(0) => return self.with_conn(|c, _| c.handle_close(None)),
+                Ok(0) => {
+                    self.with_conn(|c, _| c.handle_close(None));
+                    return;
+                }
                 Ok(n) => {
-                    let mut st = self.lock();
-                    st.conn.handle_input(&buf[..n], Instant::now());
-                    let closed = st.conn.is_closed();
-                    self.settle(st);
-                    if closed {
+                    if self.with_conn(|c, now| c.handle_input(&buf[..n], now)) {
                         return;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.with_conn(|c, _| c.handle_close(Some(e))),
+                Err(e) => {
+                    self.with_conn(|c, _| c.handle_close(Some(e)));
+                    return;
+                }
             }
         }
     }
