@@ -1,13 +1,17 @@
 //! Round trip of `echo N` on a local bash in a pty: the raw floor (a minimal write-line /
-//! read-until-prompt loop, no moler code) against the thread runner's full command path,
-//! measured in the same run, interleaved in rounds so machine noise hits both alike.
+//! read-until-prompt loop, no moler code) against the full command path on each runner (thread,
+//! tokio, smol), all measured in the same run, interleaved in rounds so machine noise hits every
+//! path alike.
 //!
 //! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4]`
 
 use std::io::{Read, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use moler::{Command, ThreadRunner, LOCAL_PROMPT};
+use moler::{
+    Command, ConnectionHandle, Runner, SmolRunner, ThreadRunner, TokioRunner, LOCAL_PROMPT,
+};
 use moler_io::terminal::{self, TerminalOptions, PROMPT};
 
 #[path = "support/mod.rs"]
@@ -20,66 +24,138 @@ fn main() {
     let options = TerminalOptions::default();
 
     // (a) the raw floor
-    let mut raw = terminal::open(&options).expect("open bash in a pty");
+    let mut raw = terminal::open(&options).expect("open bash in a pty").into_blocking();
     let mut buf = vec![0u8; 64 * 1024];
     let mut seen = Vec::with_capacity(4096);
+    // Consume the setup line's output and the first prompt.
+    while !String::from_utf8_lossy(&seen).contains("MOLER_READY\r\nmoler_bash# ") {
+        let k = raw.read(&mut buf).unwrap();
+        assert!(k > 0, "bash ended");
+        seen.extend_from_slice(&buf[..k]);
+    }
     let mut raw_rtt = |i: usize| -> Duration {
         let line = format!("echo {i}\n");
         let t = Instant::now();
-        raw.writer.write_all(line.as_bytes()).unwrap();
+        raw.write_all(line.as_bytes()).unwrap();
         seen.clear();
         while !seen.ends_with(PROMPT.as_bytes()) {
-            let k = raw.reader.read(&mut buf).unwrap();
+            let k = raw.read(&mut buf).unwrap();
             assert!(k > 0, "bash ended");
             seen.extend_from_slice(&buf[..k]);
         }
         t.elapsed()
     };
 
-    // (b) the thread runner, full command path (echo recognition, line parsing, prompt)
-    let shell = ThreadRunner::new().spawn("bench", terminal::open(&options).unwrap()).unwrap();
-    let thread_rtt = |i: usize| -> Duration {
-        let t = Instant::now();
-        let out = shell
-            .run(Command::lines(format!("echo {i}"), LOCAL_PROMPT), Duration::from_secs(10))
-            .unwrap();
-        let took = t.elapsed();
-        assert_eq!(out, [i.to_string()]);
-        took
-    };
+    // (b) the full command path (echo recognition, line parsing, prompt) on each runner
+    let tokio_rt = tokio::runtime::Runtime::new().unwrap();
+    let tokio_ct = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let smol_ex = Arc::new(smol::Executor::new());
+    let open = |runner: Runner| runner.spawn("bench", terminal::open(&options).unwrap()).unwrap();
+    let thread_shell = open(ThreadRunner::new().into());
+    let tokio_shell = open(TokioRunner::with_handle(tokio_rt.handle().clone()).into());
+    let tokio_ct_shell = open(TokioRunner::with_handle(tokio_ct.handle().clone()).into());
+    let smol_shell = open(SmolRunner::new().into());
+    let smol_own_shell = open(SmolRunner::with_executor(Arc::clone(&smol_ex)).into());
 
-    for i in 0..n.min(100) {
+    let check = |out: Vec<String>, i: usize| assert_eq!(out, [i.to_string()]);
+    let cmd = |i: usize| Command::lines(format!("echo {i}"), LOCAL_PROMPT);
+    // Blocking waits from this plain thread.
+    let thread_rtt = |shell: &ConnectionHandle, from: usize, k: usize| -> Vec<Duration> {
+        (from..from + k)
+            .map(|i| {
+                let t = Instant::now();
+                let out = shell.run(cmd(i), Duration::from_secs(10)).unwrap();
+                let took = t.elapsed();
+                check(out, i);
+                took
+            })
+            .collect()
+    };
+    // `.await` inside the runtime, as async users do.
+    let awaited = |shell: &ConnectionHandle, from: usize, k: usize| {
+        let shell = shell.clone();
+        async move {
+            let mut v = Vec::with_capacity(k);
+            for i in from..from + k {
+                let t = Instant::now();
+                let out = shell.start(cmd(i)).await.unwrap();
+                v.push(t.elapsed());
+                check(out, i);
+            }
+            v
+        }
+    };
+    // #[tokio::main]: the test code in `block_on`, the connection on a worker.
+    let tokio_rtt = |from, k| tokio_rt.block_on(awaited(&tokio_shell, from, k));
+    // #[tokio::test]: a current-thread runtime, everything on the calling thread.
+    let tokio_ct_rtt = |from, k| tokio_ct.block_on(awaited(&tokio_ct_shell, from, k));
+    // smol's global executor runs the connection, `smol::block_on` the test code.
+    let smol_rtt = |from, k| smol::block_on(awaited(&smol_shell, from, k));
+    // An executor of your own, run by the thread that awaits.
+    let smol_own_rtt = |from, k| smol::block_on(smol_ex.run(awaited(&smol_own_shell, from, k)));
+
+    // Warm-up (also waits for each shell's first prompt).
+    let warm = n.min(100);
+    for i in 0..warm {
         raw_rtt(i);
-        thread_rtt(i);
     }
-    let (mut floor, mut thread) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    thread_rtt(&thread_shell, 0, warm);
+    tokio_rtt(0, warm);
+    tokio_ct_rtt(0, warm);
+    smol_rtt(0, warm);
+    smol_own_rtt(0, warm);
+
+    let mut floor = Vec::with_capacity(n);
+    let (mut thread, mut tok, mut smo) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut tok_ct, mut smo_own) = (Vec::new(), Vec::new());
     for r in 0..rounds {
+        let from = r * per_round;
         for i in 0..per_round {
-            floor.push(raw_rtt(r * per_round + i));
+            floor.push(raw_rtt(from + i));
         }
-        for i in 0..per_round {
-            thread.push(thread_rtt(r * per_round + i));
-        }
+        thread.extend(thread_rtt(&thread_shell, from, per_round));
+        tok.extend(tokio_rtt(from, per_round));
+        tok_ct.extend(tokio_ct_rtt(from, per_round));
+        smo.extend(smol_rtt(from, per_round));
+        smo_own.extend(smol_own_rtt(from, per_round));
     }
     let f = common::stats(&mut floor);
-    let t = common::stats(&mut thread);
-    let ratio = t.median_us / f.median_us;
     println!(
         "round trip of `echo N` on local bash in a pty, n={} per path, {rounds} rounds",
         floor.len()
     );
-    println!("{:<28} {:>10} {:>10} {:>10}", "path", "median µs", "p99 µs", "mean µs");
     println!(
-        "{:<28} {:>10.1} {:>10.1} {:>10.1}",
-        "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us
+        "{:<34} {:>10} {:>10} {:>10} {:>8}",
+        "path", "median µs", "p99 µs", "mean µs", "ratio"
     );
     println!(
-        "{:<28} {:>10.1} {:>10.1} {:>10.1}",
-        "thread runner", t.median_us, t.p99_us, t.mean_us
+        "{:<34} {:>10.1} {:>10.1} {:>10.1} {:>8}",
+        "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us, "1.000"
     );
-    println!("thread/floor median ratio: {ratio:.3} (target <= 1.2)");
-    println!(
-        "{{\"bench\":\"roundtrip\",\"transport\":\"terminal\",\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1}}},\"thread\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{:.3}}}}}",
-        floor.len(), f.median_us, f.p99_us, t.median_us, t.p99_us, ratio
+    let mut json = format!(
+        "{{\"bench\":\"roundtrip\",\"transport\":\"terminal\",\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1}}}",
+        floor.len(),
+        f.median_us,
+        f.p99_us
     );
+    for (name, label, samples) in [
+        ("thread", "thread runner (blocking wait)", &mut thread),
+        ("tokio", "tokio multi-thread (.await)", &mut tok),
+        ("tokio_current_thread", "tokio current-thread (.await)", &mut tok_ct),
+        ("smol", "smol global executor (.await)", &mut smo),
+        ("smol_own_executor", "smol own executor (.await)", &mut smo_own),
+    ] {
+        let s = common::stats(samples);
+        let ratio = s.median_us / f.median_us;
+        println!(
+            "{label:<34} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3}",
+            s.median_us, s.p99_us, s.mean_us
+        );
+        json.push_str(&format!(
+            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3}}}",
+            s.median_us, s.p99_us
+        ));
+    }
+    println!("target: every runner's median ratio <= 1.2");
+    println!("{json}}}");
 }

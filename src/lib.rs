@@ -2,13 +2,16 @@
 //!
 //! Moler (Python, nokia/moler) for Rust. Open a connection to a device (a local shell, later
 //! SSH and TCP consoles), run **commands** on it as blocking calls or in the background, and
-//! watch for **events** at the same time. Results are typed; handles can be waited on or awaited.
+//! watch for **events** at the same time. Results are typed; handles can be waited on from plain
+//! code or awaited in async code.
 //!
 //! The pieces, from the bottom up (each is its own crate, re-exported here):
 //! - [`moler_core`]: the sans-IO connection, the observer contract, the generic [`Command`] and
 //!   the [`Wait4`] line event;
 //! - [`moler_io`]: transports (memory, local terminal);
-//! - [`moler_runners`]: the [`ThreadRunner`] that drives a connection over a transport.
+//! - [`moler_runners`]: the runners that drive a connection over a transport: [`ThreadRunner`]
+//!   (always), [`TokioRunner`] and [`SmolRunner`] (features `tokio` and `smol`, both on by
+//!   default), picked at run time through [`Runner`].
 //!
 //! ```
 //! use moler::prelude::*;
@@ -21,35 +24,64 @@
 //! assert_eq!(marks.wait(Duration::from_secs(10))?[0].groups[0].as_deref(), Some("7"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The same in async code (tokio here; smol alike): handles are futures.
+//!
+//! ```
+//! # #[cfg(feature = "tokio")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use moler::prelude::*;
+//! let shell = moler::local_shell()?; // inside a tokio runtime: the tokio runner
+//! assert_eq!(shell.runner(), RunnerKind::Tokio);
+//! let out = shell.start(Command::lines("echo hi", LOCAL_PROMPT)).await?;
+//! assert_eq!(out, ["hi"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+use std::io;
 
 pub use moler_core::{
     Command, Completion, Connection, Context, Error, Kind, Lines, MatchMode, Observer, Occurrence,
     Occurrences, Parser, Result, Step, Wait4,
 };
-pub use moler_runners::{ConnectionHandle, ThreadRunner};
+#[cfg(feature = "smol")]
+pub use moler_runners::SmolRunner;
+#[cfg(feature = "tokio")]
+pub use moler_runners::TokioRunner;
+pub use moler_runners::{ConnectionHandle, Runner, RunnerKind, ThreadRunner};
 pub use {moler_core, moler_io, moler_runners};
+
+use moler_io::terminal::TerminalOptions;
 
 /// The prompt regex of a shell opened by [`local_shell`].
 pub const LOCAL_PROMPT: &str = "^moler_bash# $";
 
 /// Opens a local `bash` in a pseudo-terminal (prompt `moler_bash# `, 300 columns, no bracketed
-/// paste) and drives it with the [`ThreadRunner`].
-pub fn local_shell() -> std::io::Result<ConnectionHandle> {
-    local_shell_with(&moler_io::terminal::TerminalOptions::default())
+/// paste) on the autodetected runner: inside a tokio runtime the tokio runner, otherwise the
+/// thread runner.
+///
+/// It returns once bash is started, without waiting for its first prompt: the first command
+/// waits for it. A shell that never shows its prompt closes the connection; commands then fail
+/// with a closed-connection error that quotes what the shell printed.
+pub fn local_shell() -> io::Result<ConnectionHandle> {
+    local_shell_on(&Runner::autodetect(), &TerminalOptions::default())
 }
 
 /// [`local_shell`] with options (shell, size, directory, environment).
-pub fn local_shell_with(
-    options: &moler_io::terminal::TerminalOptions,
-) -> std::io::Result<ConnectionHandle> {
-    let io = moler_io::terminal::open(options)?;
-    ThreadRunner::new().spawn("local", io)
+pub fn local_shell_with(options: &TerminalOptions) -> io::Result<ConnectionHandle> {
+    local_shell_on(&Runner::autodetect(), options)
+}
+
+/// [`local_shell`] on a runner of your choice.
+pub fn local_shell_on(runner: &Runner, options: &TerminalOptions) -> io::Result<ConnectionHandle> {
+    runner.spawn("local", moler_io::terminal::open(options)?)
 }
 
 /// What a test script needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        local_shell, Command, Completion, ConnectionHandle, Error, MatchMode, Observer, Occurrence,
-        Parser, ThreadRunner, Wait4, LOCAL_PROMPT,
+        local_shell, local_shell_on, Command, Completion, ConnectionHandle, Error, MatchMode,
+        Observer, Occurrence, Parser, Runner, RunnerKind, ThreadRunner, Wait4, LOCAL_PROMPT,
     };
 }

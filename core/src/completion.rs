@@ -251,6 +251,11 @@ impl Mailbox {
         let _ = self.wake.set(Box::new(wake));
     }
 
+    /// True once the connection closed: requests are refused (a start fails at once).
+    pub fn is_closed(&self) -> bool {
+        lock(&self.requests).closed
+    }
+
     /// True when requests wait to be taken.
     pub fn has_requests(&self) -> bool {
         self.pending.load(Ordering::Acquire)

@@ -1,29 +1,42 @@
 //! # moler-io: transports
 //!
 //! A transport carries the bytes of one connection. This crate opens them and hands them over
-//! as a [`BlockingIo`]: a reader, a writer and a [`Close`] handle that ends the link and
-//! unblocks the reader. Runners (crate `moler-runners`) drive a `moler_core::Connection` over it.
+//! as a [`Transport`]: a non-blocking [`Stream`], a [`Close`] handle that ends the link, and an
+//! optional [`Greeting`] (what the peer prints once it is ready). Every transport works on every
+//! runner of `moler-runners`: the thread runner waits for its file descriptors with `poll(2)`,
+//! the tokio and smol runners register the same descriptors with their reactors. No transport
+//! needs a reader thread.
 //!
-//! | io_type | constructor | what |
+//! | io_type | constructor | stream |
 //! |---|---|---|
-//! | `memory` | [`memory::pair`] | in-process duplex for tests: inject data, answer the next write, echo, close |
-//! | `terminal` | [`terminal::open`] | a local `bash` in a pseudo-terminal, prompt `moler_bash# ` |
+//! | `memory` | [`memory::pair`] | [`Stream::Poll`]: in-process duplex for tests (inject, answer the next write, echo, close) |
+//! | `terminal` | [`terminal::open`] | [`Stream::Fd`]: a local `bash` in a pseudo-terminal, prompt `moler_bash# ` |
+//!
+//! Code that wants plain blocking reads and writes (a hand-written loop, a benchmark's floor)
+//! turns a transport into a [`blocking::BlockingStream`]:
 //!
 //! ```
 //! use std::io::{Read, Write};
-//! let (mut io, device) = moler_io::memory::pair("demo");
+//! let (transport, device) = moler_io::memory::pair("demo");
 //! device.set_echo(true);
-//! io.writer.write_all(b"hello").unwrap();
+//! let mut io = transport.into_blocking();
+//! io.write_all(b"hello").unwrap();
 //! let mut buf = [0; 16];
-//! let n = io.reader.read(&mut buf).unwrap();
+//! let n = io.read(&mut buf).unwrap();
 //! assert_eq!(&buf[..n], b"hello");
-//! io.closer.close();
-//! assert_eq!(io.reader.read(&mut buf).unwrap(), 0, "end of stream after close");
+//! io.close();
+//! assert_eq!(io.read(&mut buf).unwrap(), 0, "end of stream after close");
 //! ```
 
-use std::io::{Read, Write};
+use std::fmt;
+use std::io;
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
+pub mod blocking;
+pub mod fd;
 pub mod memory;
 pub mod terminal;
 
@@ -34,20 +47,105 @@ pub trait Close: Send + Sync {
     fn close(&self);
 }
 
-/// An opened blocking transport, split for a reader thread and writers.
-pub struct BlockingIo {
-    /// A name for errors and logs (`terminal`, `memory:demo`, …).
-    pub name: String,
-    /// Blocking reads; `Ok(0)` means the peer ended the stream.
-    pub reader: Box<dyn Read + Send>,
-    /// Blocking writes.
-    pub writer: Box<dyn Write + Send>,
-    /// Ends the link and unblocks `reader`.
-    pub closer: Arc<dyn Close>,
+/// A readiness to wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// The descriptor has data (or end of stream) to read.
+    Readable,
+    /// The descriptor accepts writes.
+    Writable,
 }
 
-impl std::fmt::Debug for BlockingIo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockingIo").field("name", &self.name).finish_non_exhaustive()
+/// Which operation returned `WouldBlock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// [`FdIo::read`].
+    Read,
+    /// [`FdIo::write`].
+    Write,
+}
+
+/// A stream of non-blocking operations whose readiness comes from file descriptors: a pty
+/// master, a socket, a pair of pipes, an SSH session's socket.
+///
+/// `read` and `write` never block: they return `WouldBlock` and the runner then waits for
+/// [`FdIo::blocked_on`] before calling again. `read` returning `Ok(0)` is the end of the stream.
+pub trait FdIo: Send + 'static {
+    /// Reads what is there, without blocking.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes what fits, without blocking.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
+    /// After `op` returned `WouldBlock`: the descriptor and readiness to wait for. The
+    /// descriptor stays open as long as this value lives.
+    fn blocked_on(&self, op: Op) -> (BorrowedFd<'_>, Interest);
+}
+
+/// A stream driven by `poll` functions and wakers, with no file descriptor (the memory
+/// transport). It works the same on every runner.
+pub trait PollIo: Send + 'static {
+    /// Reads what is there, or registers `cx`'s waker and returns `Pending`. `Ok(0)` is the end
+    /// of the stream.
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// Writes what fits, or registers `cx`'s waker and returns `Pending`.
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+}
+
+/// The byte stream of a transport.
+pub enum Stream {
+    /// Non-blocking operations on file descriptors.
+    Fd(Box<dyn FdIo>),
+    /// A poll-based stream without descriptors.
+    Poll(Box<dyn PollIo>),
+}
+
+impl fmt::Debug for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stream::Fd(_) => "Stream::Fd",
+            Stream::Poll(_) => "Stream::Poll",
+        })
+    }
+}
+
+/// What a peer prints once it is ready for the first command. A runner starts an observer for
+/// it before anything else (commands queue behind it) and closes the connection, naming what
+/// was seen, if it does not come within `timeout`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Greeting {
+    /// A text that appears once the peer is set up (e.g. a marker printed by a setup line).
+    pub marker: String,
+    /// The text the output must end with after the marker (the first prompt).
+    pub prompt: String,
+    /// How long the peer may take.
+    pub timeout: Duration,
+}
+
+/// An opened transport, ready to be driven by any runner.
+pub struct Transport {
+    /// A name for errors and logs (`terminal:bash`, `memory:demo`, …).
+    pub name: String,
+    /// The bytes.
+    pub stream: Stream,
+    /// Ends the link from any thread (a runner calls it when the connection closes).
+    pub closer: Arc<dyn Close>,
+    /// What to wait for before the first command, if anything.
+    pub greeting: Option<Greeting>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("name", &self.name)
+            .field("stream", &self.stream)
+            .field("greeting", &self.greeting)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// Blocking `Read` and `Write` over this transport, for code without a runner. The greeting
+    /// is not consumed: the first read returns it.
+    pub fn into_blocking(self) -> blocking::BlockingStream {
+        blocking::BlockingStream::new(self)
     }
 }

@@ -1,10 +1,11 @@
 //! The memory transport: an in-process device for tests of the core and the runners.
 
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
-use crate::{BlockingIo, Close};
+use crate::{Close, PollIo, Stream, Transport};
 
 #[derive(Default)]
 struct State {
@@ -14,18 +15,41 @@ struct State {
     echo: bool,
     closed: bool,
     max_read: Option<usize>,
+    /// The reader waiting for data.
+    reader: Option<Waker>,
+}
+
+impl State {
+    /// The waiting reader's waker, if there is something for it to read (data or the end).
+    fn take_reader(&mut self) -> Option<Waker> {
+        if self.incoming.is_empty() && !self.closed {
+            return None;
+        }
+        self.reader.take()
+    }
 }
 
 #[derive(Default)]
 struct Shared {
     state: Mutex<State>,
-    readable: Condvar,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // Plain data behind the lock: a panic elsewhere cannot leave it half-updated.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the state, then wakes the reader if data or the end is there for it.
+    fn update<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut st = self.lock();
+        let out = f(&mut st);
+        let waker = st.take_reader();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        out
     }
 }
 
@@ -40,14 +64,15 @@ impl std::fmt::Debug for MemoryDevice {
     }
 }
 
-/// A connected pair: the transport for a runner and the device to play the other end.
-pub fn pair(name: &str) -> (BlockingIo, MemoryDevice) {
+/// A connected pair: the transport for a runner and the device to play the other end. The
+/// stream is poll-based ([`Stream::Poll`]), so it runs on every runner without a thread.
+pub fn pair(name: &str) -> (Transport, MemoryDevice) {
     let shared = Arc::new(Shared::default());
-    let io = BlockingIo {
+    let io = Transport {
         name: format!("memory:{name}"),
-        reader: Box::new(Reader(Arc::clone(&shared))),
-        writer: Box::new(Writer(Arc::clone(&shared))),
+        stream: Stream::Poll(Box::new(MemoryStream(Arc::clone(&shared)))),
         closer: Arc::new(MemoryDevice(Arc::clone(&shared))),
+        greeting: None,
     };
     (io, MemoryDevice(shared))
 }
@@ -55,10 +80,7 @@ pub fn pair(name: &str) -> (BlockingIo, MemoryDevice) {
 impl MemoryDevice {
     /// Makes `data` readable by the connection.
     pub fn inject(&self, data: impl AsRef<[u8]>) {
-        let mut st = self.0.lock();
-        st.incoming.extend(data.as_ref());
-        drop(st);
-        self.0.readable.notify_all();
+        self.0.update(|st| st.incoming.extend(data.as_ref()));
     }
 
     /// Queues `data` to become readable right after the connection's next write (each call
@@ -89,8 +111,7 @@ impl MemoryDevice {
 
     /// Ends the stream: the connection reads what is left, then end of stream.
     pub fn close(&self) {
-        self.0.lock().closed = true;
-        self.0.readable.notify_all();
+        self.0.update(|st| st.closed = true);
     }
 }
 
@@ -100,13 +121,17 @@ impl Close for MemoryDevice {
     }
 }
 
-struct Reader(Arc<Shared>);
+struct MemoryStream(Arc<Shared>);
 
-impl Read for Reader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl PollIo for MemoryStream {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let mut st = self.0.lock();
-        while st.incoming.is_empty() && !st.closed {
-            st = self.0.readable.wait(st).unwrap_or_else(PoisonError::into_inner);
+        if st.incoming.is_empty() && !st.closed {
+            match &mut st.reader {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            return Poll::Pending;
         }
         let n = buf.len().min(st.incoming.len()).min(st.max_read.unwrap_or(usize::MAX));
         let (a, b) = st.incoming.as_slices();
@@ -114,31 +139,22 @@ impl Read for Reader {
         buf[..from_a].copy_from_slice(&a[..from_a]);
         buf[from_a..n].copy_from_slice(&b[..n - from_a]);
         st.incoming.drain(..n);
-        Ok(n)
-    }
-}
-
-struct Writer(Arc<Shared>);
-
-impl Write for Writer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut st = self.0.lock();
-        if st.closed {
-            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "memory transport closed"));
-        }
-        st.written.extend_from_slice(buf);
-        if st.echo {
-            st.incoming.extend(buf);
-        }
-        if let Some(r) = st.responses.pop_front() {
-            st.incoming.extend(r);
-        }
-        drop(st);
-        self.0.readable.notify_all();
-        Ok(buf.len())
+        Poll::Ready(Ok(n))
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+    fn poll_write(&mut self, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.0.update(|st| {
+            if st.closed {
+                return Err(io::Error::new(io::ErrorKind::BrokenPipe, "memory transport closed"));
+            }
+            st.written.extend_from_slice(buf);
+            if st.echo {
+                st.incoming.extend(buf);
+            }
+            if let Some(r) = st.responses.pop_front() {
+                st.incoming.extend(r);
+            }
+            Ok(buf.len())
+        }))
     }
 }

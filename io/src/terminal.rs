@@ -1,14 +1,17 @@
 //! The terminal transport: a local `bash` in a pseudo-terminal.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+use rustix::process::{kill_process, kill_process_group, Pid, Signal};
 
-use crate::{BlockingIo, Close};
+use crate::fd::FdStream;
+use crate::{Close, Greeting, Stream, Transport};
 
 /// The prompt the terminal sets, as a regex for commands: `^moler_bash# `.
 pub const PROMPT: &str = "moler_bash# ";
@@ -49,22 +52,24 @@ const SETUP: &str = "bind 'set enable-bracketed-paste off' 2>/dev/null; unset PR
                      PS1='moler_bash# '; PS2=''; printf 'MOLER_%s\\n' READY\n";
 const READY: &str = "MOLER_READY";
 
-/// Starts `bash` in a pseudo-terminal and waits until it shows the `moler_bash# ` prompt. The
-/// first prompt is consumed: the first command's echo is the first thing read.
+/// Starts `bash` in a pseudo-terminal and sends it the setup line. The transport's
+/// [`Greeting`] is the setup's marker followed by the first prompt: a runner waits for it before
+/// the first command, so that command's echo is the first thing it reads. Opening does not
+/// wait for the shell; a shell that never shows its prompt closes the connection with an error
+/// saying what it printed.
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// let mut io = moler_io::terminal::open(&Default::default()).unwrap();
-/// io.writer.write_all(b"echo $((6*7))\n").unwrap();
+/// let mut io = moler_io::terminal::open(&Default::default()).unwrap().into_blocking();
+/// io.write_all(b"echo $((6*7))\n").unwrap();
 /// let mut seen = Vec::new();
 /// let mut buf = [0; 1024];
-/// while !String::from_utf8_lossy(&seen).ends_with("moler_bash# ") {
-///     let n = io.reader.read(&mut buf).unwrap();
+/// while !String::from_utf8_lossy(&seen).contains("42\r\nmoler_bash# ") {
+///     let n = io.read(&mut buf).unwrap();
 ///     seen.extend_from_slice(&buf[..n]);
 /// }
-/// assert!(String::from_utf8_lossy(&seen).contains("42\r\n"));
 /// ```
-pub fn open(options: &TerminalOptions) -> io::Result<BlockingIo> {
+pub fn open(options: &TerminalOptions) -> io::Result<Transport> {
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: options.rows,
@@ -89,92 +94,41 @@ pub fn open(options: &TerminalOptions) -> io::Result<BlockingIo> {
     // The slave must close in this process, or reads never see the end of the stream.
     drop(pty.slave);
     let pid = child.process_id();
-    let mut reader = PtyReader(pty.master.try_clone_reader().map_err(other)?);
-    let mut writer = pty.master.take_writer().map_err(other)?;
+    let master = dup_master(pty.master.as_ref())?;
     let closer = Arc::new(TerminalCloser {
         pid,
         closed: AtomicBool::new(false),
         child: Mutex::new(Some(child)),
         master: Mutex::new(Some(pty.master)),
     });
-    writer.write_all(SETUP.as_bytes())?;
-    writer.flush()?;
-    wait_ready(&mut reader, &closer, options.ready_timeout)?;
-    Ok(BlockingIo {
+    let transport = Transport {
         name: format!("terminal:{}", options.shell),
-        reader: Box::new(reader),
-        writer,
+        stream: Stream::Fd(Box::new(FdStream::new(master)?.pty())),
         closer,
-    })
+        greeting: Some(Greeting {
+            marker: READY.into(),
+            prompt: PROMPT.into(),
+            timeout: options.ready_timeout,
+        }),
+    };
+    let mut io = transport.into_blocking();
+    // A fresh pty takes a line this short at once; this never waits for the shell.
+    io.write_all(SETUP.as_bytes())?;
+    Ok(io.into_transport())
 }
 
-/// Reads until the marker and then the prompt appeared; a watchdog closes the terminal if the
-/// shell takes longer than `timeout` (which ends the read).
-fn wait_ready(
-    reader: &mut PtyReader,
-    closer: &Arc<TerminalCloser>,
-    timeout: Duration,
-) -> io::Result<()> {
-    let done = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let (done, closer) = (Arc::clone(&done), Arc::clone(closer));
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + timeout;
-            while !done.load(Ordering::Acquire) {
-                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                    closer.close();
-                    return;
-                };
-                std::thread::park_timeout(left);
-            }
-        })
-    };
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    let result = loop {
-        match reader.read(&mut buf) {
-            Ok(0) => {
-                break Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "the shell did not show its prompt within {timeout:?} (it printed {:?})",
-                        String::from_utf8_lossy(&seen)
-                    ),
-                ))
-            }
-            Ok(n) => {
-                seen.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&seen);
-                if let Some(at) = text.rfind(READY) {
-                    if text[at..].ends_with(PROMPT) {
-                        break Ok(());
-                    }
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => break Err(e),
-        }
-    };
-    done.store(true, Ordering::Release);
-    watchdog.thread().unpark();
-    let _ = watchdog.join();
-    result
+/// Our own descriptor of the pty master (the pty stays open while either is).
+#[allow(unsafe_code)]
+fn dup_master(master: &dyn MasterPty) -> io::Result<OwnedFd> {
+    let raw = master.as_raw_fd().ok_or_else(|| other("the pty has no master descriptor"))?;
+    // SAFETY: `raw` is the master's open descriptor, which `master` keeps open for the duration
+    // of this borrow; `dup` makes an independent one that we own.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(raw) };
+    Ok(rustix::io::fcntl_dupfd_cloexec(borrowed, 0)?)
 }
 
 fn other(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
-}
-
-/// Linux reports the end of a pseudo-terminal (the shell exited) as `EIO`: that is end of stream.
-struct PtyReader(Box<dyn Read + Send>);
-
-impl Read for PtyReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.0.read(buf) {
-            Err(e) if e.raw_os_error() == Some(libc::EIO) => Ok(0),
-            r => r,
-        }
-    }
 }
 
 struct TerminalCloser {
@@ -194,20 +148,13 @@ impl Close for TerminalCloser {
         let master = self.master.lock().unwrap_or_else(PoisonError::into_inner);
         let group = master.as_ref().and_then(|m| m.process_group_leader());
         drop(master);
-        signal(self.pid.map(|p| p as i32), libc::SIGHUP);
-        // The foreground job too, in case it ignores the shell's forwarded hang-up.
-        if group.is_some_and(|g| Some(g as u32) != self.pid) {
-            signal(group.map(|g| -g), libc::SIGHUP);
+        let shell = self.pid.and_then(|p| Pid::from_raw(p as i32));
+        if let Some(pid) = shell {
+            let _ = kill_process(pid, Signal::HUP);
         }
-    }
-}
-
-#[allow(unsafe_code)]
-fn signal(pid: Option<i32>, sig: libc::c_int) {
-    if let Some(pid) = pid.filter(|&p| p != 0 && p != -1) {
-        // SAFETY: kill(2) only sends a signal; a stale pid at worst gets ESRCH.
-        unsafe {
-            libc::kill(pid, sig);
+        // The foreground job too, in case it ignores the shell's forwarded hang-up.
+        if let Some(group) = group.and_then(Pid::from_raw).filter(|g| Some(*g) != shell) {
+            let _ = kill_process_group(group, Signal::HUP);
         }
     }
 }
@@ -219,7 +166,9 @@ impl Drop for TerminalCloser {
         let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
         if let Some(mut child) = child.take() {
             if !matches!(child.try_wait(), Ok(Some(_))) {
-                signal(self.pid.map(|p| p as i32), libc::SIGKILL);
+                if let Some(pid) = self.pid.and_then(|p| Pid::from_raw(p as i32)) {
+                    let _ = kill_process(pid, Signal::KILL);
+                }
             }
             let _ = child.wait();
         }

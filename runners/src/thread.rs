@@ -1,16 +1,31 @@
-//! The thread runner: plain OS threads and blocking I/O, no async runtime needed.
+//! The thread runner: one OS thread per connection, no async runtime.
+//!
+//! The thread runs the shared [`Driver`] with a tiny executor of its own: when the driver
+//! waits, the thread blocks in `poll(2)` on the transport's descriptors, a wake-up socket (for
+//! requests from handles) and the driver's next deadline as the timeout.
 
+use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::io::{self, Read, Write};
+use std::os::fd::{BorrowedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::ThreadId;
+use std::time::Instant;
 
-use moler_core::{Completion, Connection, Mailbox, Observer, Result};
-use moler_io::{BlockingIo, Close};
+use moler_core::Connection;
+use moler_io::{Interest, Transport};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
-/// Starts connections on OS threads: per connection one thread blocked in `read` and one that
-/// sleeps until the connection's next deadline. Writes happen on the thread that produced them
-/// (a caller starting a command writes it itself), never while the connection is locked.
+use crate::driver::{Driver, Registration, Runtime, Timer};
+use crate::handle::{ConnectionHandle, Shared};
+use crate::RunnerKind;
+
+/// Starts connections on OS threads: one thread per connection, blocked in `poll(2)` while
+/// there is nothing to do. Needs no async runtime.
 #[derive(Debug, Clone)]
 pub struct ThreadRunner {
     read_buffer: usize,
@@ -34,260 +49,172 @@ impl ThreadRunner {
         self
     }
 
-    /// Starts driving a new connection named `name` over `io`.
-    pub fn spawn(&self, name: &str, io: BlockingIo) -> io::Result<ConnectionHandle> {
-        self.spawn_connection(Connection::new(name), io)
+    /// Starts driving a new connection named `name` over `transport`.
+    pub fn spawn(&self, name: &str, transport: Transport) -> io::Result<ConnectionHandle> {
+        self.spawn_connection(Connection::new(name), transport)
     }
 
-    /// Starts driving `connection` (already configured, e.g. its newline) over `io`.
+    /// Starts driving `connection` (already configured, e.g. its newline) over `transport`.
     pub fn spawn_connection(
         &self,
         connection: Connection,
-        io: BlockingIo,
+        transport: Transport,
     ) -> io::Result<ConnectionHandle> {
-        let BlockingIo { name: transport, reader, writer, closer } = io;
-        let mailbox = Arc::clone(connection.mailbox());
-        let inner = Arc::new(Inner {
-            state: Mutex::new(State {
-                conn: connection,
-                pending: Vec::new(),
-                writer: Some(writer),
-            }),
-            timer: Mutex::new(Timer { armed: None, stop: false }),
-            timer_wake: Condvar::new(),
-            mailbox: Arc::clone(&mailbox),
-            closer,
-            transport,
-            closed: AtomicBool::new(false),
-        });
-        let weak: Weak<Inner> = Arc::downgrade(&inner);
-        mailbox.set_wake(move || {
-            if let Some(inner) = weak.upgrade() {
-                if let Ok(st) = inner.state.try_lock() {
-                    inner.settle(st);
-                }
-                // Otherwise the lock's holder takes the requests when it lets go (`settle`).
-            }
-        });
-        let name = inner.lock().conn.name().to_owned();
-        let reading = Arc::clone(&inner);
-        let size = self.read_buffer;
+        let shared = Shared::new();
+        let name = connection.name().to_owned();
+        let handle = ConnectionHandle::new(
+            Arc::clone(connection.mailbox()),
+            Arc::clone(&shared),
+            name.clone(),
+            transport.name.clone(),
+            RunnerKind::Thread,
+        );
+        let driver = Driver::<ThreadRuntime>::new(connection, transport, shared, self.read_buffer);
         std::thread::Builder::new()
-            .name(format!("moler-read:{name}"))
-            .spawn(move || reading.read_loop(reader, size))?;
-        let timing = Arc::clone(&inner);
-        std::thread::Builder::new()
-            .name(format!("moler-timer:{name}"))
-            .spawn(move || timing.timer_loop())?;
-        Ok(ConnectionHandle { inner: Arc::new(HandleInner { inner, name }) })
+            .name(format!("moler:{name}"))
+            .spawn(move || block_on(driver))?;
+        Ok(handle)
     }
 }
 
-/// Every holder of `state` releases it through [`Inner::settle`], which re-checks the mailbox
-/// afterwards: a request whose wake-up found the lock taken is then never left behind. That is
-/// why the deadline thread sleeps on its own mutex, not on `state`.
-struct Inner {
-    state: Mutex<State>,
-    /// What the deadline thread sleeps on (lock order: `state` before `timer`).
-    timer: Mutex<Timer>,
-    timer_wake: Condvar,
-    mailbox: Arc<Mailbox>,
-    closer: Arc<dyn Close>,
-    transport: String,
-    /// Set once the connection closed and the transport was told.
-    closed: AtomicBool,
+/// What the driver on this thread waits for next.
+#[derive(Default)]
+struct Waits {
+    fds: RefCell<Vec<(RawFd, PollFlags)>>,
+    deadline: Cell<Option<Instant>>,
 }
 
-struct State {
-    conn: Connection,
-    /// Bytes to write, in order, not yet taken by a writer.
-    pending: Vec<u8>,
-    /// `None` while a thread is writing (it holds the writer outside the lock).
-    writer: Option<Box<dyn Write + Send>>,
+thread_local! {
+    static WAITS: Waits = Waits::default();
 }
 
-struct Timer {
-    /// When the deadline thread wakes next. Never later than the connection's earliest
-    /// deadline; it may be earlier (an observer finished), which costs one early wake-up and
-    /// saves waking the thread for every command that starts and ends.
-    armed: Option<Instant>,
-    stop: bool,
-}
+pub(crate) struct ThreadRuntime;
 
-impl Inner {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // The connection isolates observer panics; a poisoned lock still holds a usable state.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+impl Runtime for ThreadRuntime {
+    type Registration = ThreadFd;
+    type Timer = ThreadTimer;
+
+    fn register(fd: RawFd, _: Option<Interest>) -> io::Result<ThreadFd> {
+        Ok(ThreadFd(fd))
     }
 
-    /// Runs `f` on the connection, then settles; returns whether the connection is closed.
-    fn with_conn(&self, f: impl FnOnce(&mut Connection, Instant)) -> bool {
-        let mut st = self.lock();
-        f(&mut st.conn, Instant::now());
-        let closed = st.conn.is_closed();
-        self.settle(st);
-        closed
+    fn timer() -> ThreadTimer {
+        ThreadTimer
     }
+}
 
-    /// After work on the connection: takes requests, writes output (without holding the lock,
-    /// so a slow peer never blocks the reader), re-arms the deadline thread, closes the
-    /// transport once the connection closed. Then re-checks the mailbox, since requests that
-    /// arrived while the lock was held are this thread's to take.
-    fn settle<'a>(&'a self, mut st: MutexGuard<'a, State>) {
-        loop {
-            st.conn.handle_requests(Instant::now());
-            if let Some(out) = st.conn.poll_transmit() {
-                st.pending.extend_from_slice(&out);
+pub(crate) struct ThreadFd(RawFd);
+
+impl Registration for ThreadFd {
+    fn poll_io<T>(
+        &mut self,
+        _cx: &mut Context<'_>,
+        interest: Interest,
+        op: &mut dyn FnMut() -> io::Result<T>,
+    ) -> Poll<io::Result<T>> {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let flags = match interest {
+                    Interest::Readable => PollFlags::IN,
+                    Interest::Writable => PollFlags::OUT,
+                };
+                WAITS.with(|w| w.fds.borrow_mut().push((self.0, flags)));
+                Poll::Pending
             }
-            if !st.pending.is_empty() {
-                if let Some(mut writer) = st.writer.take() {
-                    let out = std::mem::take(&mut st.pending);
-                    drop(st);
-                    let result = writer.write_all(&out).and_then(|()| writer.flush());
-                    st = self.lock();
-                    st.writer = Some(writer);
-                    if let Err(e) = result {
-                        st.conn.handle_close(Some(e));
-                    }
-                    continue; // more may have been queued meanwhile
-                }
-                // Another thread is writing; it takes these bytes when it comes back.
-            }
-            let closed = st.conn.is_closed();
-            self.arm(st.conn.poll_timeout(), closed);
-            drop(st);
-            if closed && !self.closed.swap(true, Ordering::AcqRel) {
-                self.closer.close();
-            }
-            if !self.mailbox.has_requests() {
-                return;
-            }
-            match self.state.try_lock() {
-                Ok(again) => st = again,
-                Err(_) => return, // the new holder settles them
-            }
+            r => Poll::Ready(r),
         }
     }
+}
 
-    fn read_loop(self: Arc<Self>, mut reader: Box<dyn Read + Send>, size: usize) {
-        let mut buf = vec![0u8; size];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) => {
-                    self.with_conn(|c, _| c.handle_close(None));
-                    return;
-                }
-                Ok(n) => {
-                    if self.with_conn(|c, now| c.handle_input(&buf[..n], now)) {
-                        return;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.with_conn(|c, _| c.handle_close(Some(e)));
-                    return;
-                }
-            }
+pub(crate) struct ThreadTimer;
+
+impl Timer for ThreadTimer {
+    fn poll_at(&mut self, _cx: &mut Context<'_>, at: Instant) -> Poll<()> {
+        if at <= Instant::now() {
+            return Poll::Ready(());
+        }
+        WAITS.with(|w| w.deadline.set(Some(w.deadline.get().map_or(at, |d| d.min(at)))));
+        Poll::Pending
+    }
+}
+
+/// Wakes the driver's thread: a byte on its wake-up socket, unless the thread wakes itself
+/// (it then sees the flag before it blocks).
+struct Notifier {
+    woken: AtomicBool,
+    owner: ThreadId,
+    tx: UnixStream,
+}
+
+impl Wake for Notifier {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.woken.swap(true, Ordering::AcqRel) && std::thread::current().id() != self.owner {
+            // A full socket already holds a wake-up; nothing is lost.
+            let _ = (&self.tx).write(&[1]);
         }
     }
+}
 
-    fn lock_timer(&self) -> MutexGuard<'_, Timer> {
-        self.timer.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Wakes the deadline thread if `next` comes before what it sleeps until, or to stop it.
-    fn arm(&self, next: Option<Instant>, closed: bool) {
-        let mut t = self.lock_timer();
-        if closed {
-            t.stop = true;
-        } else if let Some(n) = next.filter(|&n| t.armed.is_none_or(|a| n < a)) {
-            t.armed = Some(n);
-        } else {
+/// Runs `future` on this thread, blocking in `poll(2)` while it waits.
+fn block_on<F: Future<Output = ()>>(future: F) {
+    let (rx, tx) = match UnixStream::pair().and_then(|(rx, tx)| {
+        rx.set_nonblocking(true)?;
+        tx.set_nonblocking(true)?;
+        Ok((rx, tx))
+    }) {
+        Ok(pair) => pair,
+        // Without a wake-up socket the driver cannot run; dropping it fails its observers.
+        Err(_) => return,
+    };
+    let notifier = Arc::new(Notifier {
+        woken: AtomicBool::new(false),
+        owner: std::thread::current().id(),
+        tx,
+    });
+    let waker = Waker::from(Arc::clone(&notifier));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        notifier.woken.store(false, Ordering::Release);
+        if future.as_mut().poll(&mut cx).is_ready() {
             return;
         }
-        drop(t);
-        self.timer_wake.notify_one();
-    }
-
-    fn timer_loop(self: Arc<Self>) {
-        loop {
-            let mut t = self.lock_timer();
-            loop {
-                if t.stop {
-                    return;
-                }
-                let now = Instant::now();
-                t = match t.armed {
-                    Some(due) if due <= now => break,
-                    Some(due) => {
-                        let r = self.timer_wake.wait_timeout(t, due - now);
-                        r.unwrap_or_else(PoisonError::into_inner).0
-                    }
-                    None => self.timer_wake.wait(t).unwrap_or_else(PoisonError::into_inner),
-                };
-            }
-            drop(t);
-            let mut st = self.lock();
-            st.conn.handle_timeout(Instant::now());
-            // Re-arm from the connection's real earliest deadline (possibly later than before).
-            self.lock_timer().armed = st.conn.poll_timeout();
-            self.settle(st);
+        let waits: Vec<_> = WAITS.with(|w| w.fds.take());
+        let deadline = WAITS.with(|w| w.deadline.take());
+        if notifier.woken.load(Ordering::Acquire) {
+            continue;
+        }
+        let mut fds = Vec::with_capacity(waits.len() + 1);
+        fds.push(PollFd::new(&rx, PollFlags::IN));
+        for (fd, flags) in &waits {
+            fds.push(PollFd::from_borrowed_fd(borrow(*fd), *flags));
+        }
+        let timeout = deadline.map(|d| {
+            let left = d.saturating_duration_since(Instant::now());
+            Timespec::try_from(left).unwrap_or(Timespec { tv_sec: i64::MAX / 2, tv_nsec: 0 })
+        });
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            // poll(2) itself failing (out of memory) is not worth a busy loop: give up the
+            // connection, whose observers then fail with a closed-connection error.
+            Err(_) => return,
+        }
+        if fds[0].revents().contains(PollFlags::IN) {
+            let mut sink = [0u8; 64];
+            while matches!((&rx).read(&mut sink), Ok(64)) {}
         }
     }
 }
 
-struct HandleInner {
-    inner: Arc<Inner>,
-    name: String,
-}
-
-impl Drop for HandleInner {
-    /// The last handle gone closes the connection: running observers fail with
-    /// `ConnectionClosed`, the transport is closed and both threads end.
-    fn drop(&mut self) {
-        self.inner.mailbox.close();
-    }
-}
-
-/// A running connection. Cheap to clone; the connection closes when the last clone is dropped.
-#[derive(Clone)]
-pub struct ConnectionHandle {
-    inner: Arc<HandleInner>,
-}
-
-impl std::fmt::Debug for ConnectionHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectionHandle")
-            .field("name", &self.inner.name)
-            .field("transport", &self.inner.inner.transport)
-            .finish()
-    }
-}
-
-impl ConnectionHandle {
-    /// The connection's name.
-    pub fn name(&self) -> &str {
-        &self.inner.name
-    }
-
-    /// Starts an observer in the background. Safe from any thread, also from an observer's
-    /// callback.
-    pub fn start<O: Observer>(&self, observer: O) -> Completion<O::Output> {
-        self.inner.inner.mailbox.start(observer)
-    }
-
-    /// Starts an observer and waits for its result; after `timeout` it is timed out.
-    pub fn run<O: Observer>(&self, observer: O, timeout: Duration) -> Result<O::Output> {
-        self.start(observer).wait(timeout)
-    }
-
-    /// Closes the connection now: every unfinished observer fails with `ConnectionClosed`.
-    pub fn close(&self) {
-        self.inner.inner.mailbox.close();
-    }
-
-    /// True once the connection closed (by [`ConnectionHandle::close`] or by the peer).
-    pub fn is_closed(&self) -> bool {
-        self.inner.inner.closed.load(Ordering::Acquire)
-    }
+/// A registered descriptor, borrowed for one `poll(2)` call.
+#[allow(unsafe_code)]
+fn borrow<'a>(fd: RawFd) -> BorrowedFd<'a> {
+    // SAFETY: only descriptors of the transport the driver owns are registered, and the
+    // driver (which holds the transport) outlives the `poll` call that uses this borrow: the
+    // future is still pinned in `block_on`.
+    unsafe { BorrowedFd::borrow_raw(fd) }
 }

@@ -1,0 +1,470 @@
+//! The one driver loop, shared by every runner.
+//!
+//! [`Driver`] is a future that owns a [`Connection`] and its transport and does the loop the
+//! design names: read → `handle_input` → write the outbox → sleep until the next deadline, the
+//! next read or the next request. It is written once against three small traits
+//! ([`Runtime`], [`Registration`], [`Timer`]); the thread, tokio and smol runners only say how
+//! to wait for a descriptor, how to sleep until an instant, and where the future runs.
+
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{ready, Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use moler_core::{Completion, Connection, Error, Kind, Observer, Step};
+use moler_io::{Close, FdIo, Greeting, Interest, Op, PollIo, Stream, Transport};
+
+use crate::handle::{Shared, IN_DRIVER};
+
+/// How a runtime waits for descriptors and time.
+pub(crate) trait Runtime: 'static {
+    /// One descriptor registered with the runtime's reactor.
+    type Registration: Registration;
+    /// A resettable sleep.
+    type Timer: Timer;
+    /// Registers `fd` for `interest` (`None`: both kinds). Called from inside the driver's
+    /// poll, so a runtime whose reactor needs its context has it.
+    fn register(fd: RawFd, interest: Option<Interest>) -> io::Result<Self::Registration>;
+    /// A timer that is not armed yet.
+    fn timer() -> Self::Timer;
+}
+
+/// A registered descriptor.
+pub(crate) trait Registration: Unpin + Send {
+    /// False when this registration cannot wait for `interest` (it must be made again for
+    /// both kinds).
+    fn covers(&self, interest: Interest) -> bool {
+        let _ = interest;
+        true
+    }
+
+    /// Runs `op` once the descriptor has `interest`, until `op` stops returning `WouldBlock`;
+    /// `Pending` (with the waker registered) while it would block.
+    fn poll_io<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        op: &mut dyn FnMut() -> io::Result<T>,
+    ) -> Poll<io::Result<T>>;
+}
+
+/// A sleep that can be moved.
+pub(crate) trait Timer: Unpin + Send {
+    /// Ready once `at` passed; otherwise arms the timer for `at` with `cx`'s waker.
+    fn poll_at(&mut self, cx: &mut Context<'_>, at: Instant) -> Poll<()>;
+}
+
+/// A transport's stream, with the registrations of its descriptors.
+enum Endpoint<R: Runtime> {
+    /// `regs` come first: they are dropped (deregistered) before `io` closes the descriptors.
+    Fd {
+        regs: Vec<(RawFd, R::Registration)>,
+        io: Box<dyn FdIo>,
+    },
+    Poll(Box<dyn PollIo>),
+}
+
+impl<R: Runtime> Endpoint<R> {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Endpoint::Poll(io) => io.poll_read(cx, buf),
+            Endpoint::Fd { regs, io } => {
+                poll_fd::<R, _>(regs, io.as_mut(), cx, Op::Read, &mut |io| io.read(buf))
+            }
+        }
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Endpoint::Poll(io) => io.poll_write(cx, buf),
+            Endpoint::Fd { regs, io } => {
+                poll_fd::<R, _>(regs, io.as_mut(), cx, Op::Write, &mut |io| io.write(buf))
+            }
+        }
+    }
+}
+
+/// Tries `op` at once; when it would block, waits through the runtime's registration of the
+/// descriptor the stream names.
+fn poll_fd<R: Runtime, T>(
+    regs: &mut Vec<(RawFd, R::Registration)>,
+    io: &mut dyn FdIo,
+    cx: &mut Context<'_>,
+    op: Op,
+    f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<T>,
+) -> Poll<io::Result<T>> {
+    match f(io) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        r => return Poll::Ready(r),
+    }
+    let (fd, interest) = {
+        let (fd, interest) = io.blocked_on(op);
+        (fd.as_raw_fd(), interest)
+    };
+    // Registered for the first readiness needed only: a pty or socket registered for
+    // writability as well would wake an edge-triggered reactor every time the peer drains it.
+    let at = match regs.iter().position(|(f, _)| *f == fd) {
+        Some(at) if regs[at].1.covers(interest) => at,
+        Some(at) => {
+            regs.remove(at);
+            regs.push((fd, R::register(fd, None)?));
+            regs.len() - 1
+        }
+        None => {
+            regs.push((fd, R::register(fd, Some(interest))?));
+            regs.len() - 1
+        }
+    };
+    regs[at].1.poll_io(cx, interest, &mut || f(io))
+}
+
+/// Waits for a transport's [`Greeting`]. A command, so the user's commands queue behind it.
+struct AwaitGreeting {
+    greeting: Greeting,
+    seen: String,
+}
+
+/// What of the greeting's output an error quotes at most.
+const GREETING_QUOTE: usize = 2048;
+
+impl Observer for AwaitGreeting {
+    type Output = ();
+
+    fn describe(&self) -> String {
+        format!("greeting ({:?} then the prompt {:?})", self.greeting.marker, self.greeting.prompt)
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Command
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        Some(self.greeting.timeout)
+    }
+
+    fn on_data(&mut self, data: &str, _cx: &mut moler_core::Context<'_>) -> Step<()> {
+        self.seen.push_str(data);
+        if let Some(at) = self.seen.rfind(&self.greeting.marker) {
+            if self.seen[at..].ends_with(&self.greeting.prompt) {
+                return Step::Done(Ok(()));
+            }
+        }
+        if self.seen.len() > 4 * GREETING_QUOTE {
+            // Keep the tail: the marker and the prompt come last.
+            let cut = self.seen.len() - 2 * GREETING_QUOTE;
+            let cut = (cut..self.seen.len()).find(|&i| self.seen.is_char_boundary(i)).unwrap_or(0);
+            self.seen.drain(..cut);
+        }
+        Step::Pending
+    }
+
+    fn on_timeout(&mut self, cx: &mut moler_core::Context<'_>) -> Step<()> {
+        let from = self.seen.len().saturating_sub(GREETING_QUOTE);
+        let from = (from..self.seen.len()).find(|&i| self.seen.is_char_boundary(i)).unwrap_or(0);
+        Step::Done(Err(Error::Timeout {
+            observer: format!(
+                "the transport's {}, which printed {:?},",
+                self.describe(),
+                &self.seen[from..]
+            ),
+            timeout: self.greeting.timeout,
+            elapsed: cx.elapsed(),
+        }))
+    }
+}
+
+/// The driver of one connection: a future that ends when the connection closes.
+///
+/// Its state sits behind a mutex that the connection's mailbox may also take: a thread that
+/// starts (or cancels) an observer serves its own request when the lock is free, and writes
+/// the command itself if the transport takes it without waiting. The driver is only woken
+/// when it must act: data it has to write later, a deadline earlier than its timer, a close.
+/// That saves a thread hand-off on every command.
+pub(crate) struct Driver<R: Runtime> {
+    core: Arc<Mutex<State<R>>>,
+    shared: Arc<Shared>,
+}
+
+struct State<R: Runtime> {
+    conn: Connection,
+    endpoint: Endpoint<R>,
+    closer: Arc<dyn Close>,
+    timer: R::Timer,
+    /// What the timer is armed for. It only moves earlier between firings, so starting a
+    /// command whose deadline is later than it needs no wake-up.
+    armed: Option<Instant>,
+    greeting: Option<Completion<()>>,
+    buf: Box<[u8]>,
+    /// Bytes the connection sent that the transport did not take yet.
+    outbox: Vec<u8>,
+    written: usize,
+    done: bool,
+}
+
+/// How many reads one poll handles before it yields to other tasks.
+const READS_PER_POLL: usize = 32;
+
+impl<R: Runtime> Driver<R> {
+    pub(crate) fn new(
+        mut conn: Connection,
+        transport: Transport,
+        shared: Arc<Shared>,
+        read_buffer: usize,
+    ) -> Self {
+        let greeting = transport.greeting.map(|greeting| {
+            conn.start(AwaitGreeting { greeting, seen: String::new() }, Instant::now())
+        });
+        let endpoint = match transport.stream {
+            Stream::Fd(io) => Endpoint::Fd { regs: Vec::new(), io },
+            Stream::Poll(io) => Endpoint::Poll(io),
+        };
+        let mailbox = Arc::clone(conn.mailbox());
+        let core = Arc::new(Mutex::new(State {
+            conn,
+            endpoint,
+            closer: transport.closer,
+            timer: R::timer(),
+            armed: None,
+            greeting,
+            buf: vec![0; read_buffer.max(1)].into_boxed_slice(),
+            outbox: Vec::new(),
+            written: 0,
+            done: false,
+        }));
+        let weak: Weak<Mutex<State<R>>> = Arc::downgrade(&core);
+        let waker = Arc::clone(&shared);
+        mailbox.set_wake(move || {
+            let served = weak.upgrade().and_then(|core| match core.try_lock() {
+                Ok(mut st) => Some(in_driver(|| st.serve_requests())),
+                Err(_) => None, // its holder takes the request (the driver re-checks)
+            });
+            if served != Some(true) {
+                waker.wake();
+            }
+        });
+        Self { core, shared }
+    }
+}
+
+/// Runs `f` marked as driver code (a blocking wait inside it is refused).
+fn in_driver<T>(f: impl FnOnce() -> T) -> T {
+    let outer = IN_DRIVER.with(|flag| flag.replace(true));
+    let out = f();
+    IN_DRIVER.with(|flag| flag.set(outer));
+    out
+}
+
+impl<R: Runtime> State<R> {
+    /// Serves requests on the caller's thread; true when the driver need not be woken.
+    fn serve_requests(&mut self) -> bool {
+        if self.done {
+            return true;
+        }
+        self.conn.handle_requests(Instant::now());
+        if self.conn.is_closed() {
+            return false;
+        }
+        if let Err(e) = self.write_now() {
+            self.conn.handle_close(Some(e));
+            return false;
+        }
+        let earlier = self
+            .conn
+            .poll_timeout()
+            .is_some_and(|next| self.armed.is_none_or(|armed| next < armed));
+        self.outbox.is_empty() && !earlier
+    }
+
+    /// Moves what the connection sent into the outbox.
+    fn collect(&mut self) {
+        while let Some(out) = self.conn.poll_transmit() {
+            if self.outbox.is_empty() {
+                self.outbox = out;
+            } else {
+                self.outbox.extend_from_slice(&out);
+            }
+        }
+    }
+
+    fn sent(&mut self, n: usize) {
+        self.written += n;
+        if self.written == self.outbox.len() {
+            self.outbox.clear();
+            self.written = 0;
+        }
+    }
+
+    /// Writes what the transport takes without waiting (no waker: the driver is woken for the
+    /// rest).
+    fn write_now(&mut self) -> io::Result<()> {
+        self.collect();
+        while self.written < self.outbox.len() {
+            let chunk = &self.outbox[self.written..];
+            let r = match &mut self.endpoint {
+                Endpoint::Fd { io, .. } => io.write(chunk),
+                Endpoint::Poll(io) => {
+                    match io.poll_write(&mut Context::from_waker(Waker::noop()), chunk) {
+                        Poll::Ready(r) => r,
+                        Poll::Pending => return Ok(()),
+                    }
+                }
+            };
+            match r {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.sent(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the outbox; `Pending` while the transport is full.
+    fn flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.collect();
+        while self.written < self.outbox.len() {
+            match ready!(self.endpoint.poll_write(cx, &self.outbox[self.written..])) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => self.sent(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// One pass of the loop; `Ready` once the connection closed.
+    fn turn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut reads = 0;
+        loop {
+            let now = Instant::now();
+            let mut progress = false;
+            if self.conn.mailbox().has_requests() {
+                self.conn.handle_requests(now);
+                self.write_early(cx);
+            }
+            if !self.conn.is_closed() {
+                match self.endpoint.poll_read(cx, &mut self.buf) {
+                    Poll::Ready(Ok(0)) => self.conn.handle_close(None),
+                    Poll::Ready(Ok(n)) => {
+                        // An observer started before this data was read must see it.
+                        if self.conn.mailbox().has_requests() {
+                            self.conn.handle_requests(now);
+                            self.write_early(cx);
+                        }
+                        self.conn.handle_input(&self.buf[..n], now);
+                        progress = true;
+                        reads += 1;
+                    }
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {
+                        progress = true
+                    }
+                    Poll::Ready(Err(e)) => self.conn.handle_close(Some(e)),
+                    Poll::Pending => {}
+                }
+            }
+            if self.conn.poll_timeout().is_some_and(|at| at <= now) {
+                self.conn.handle_timeout(now);
+                progress = true;
+            }
+            self.check_greeting(cx);
+            self.write_early(cx);
+            if self.conn.is_closed() {
+                return Poll::Ready(());
+            }
+            if progress {
+                if reads >= READS_PER_POLL {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                continue;
+            }
+            // Arm the timer: the connection's next deadline, or the earlier instant it is
+            // already armed for (firing early costs a turn; re-arming later costs a wake-up on
+            // every command).
+            let next = self.conn.poll_timeout();
+            let at = match self.armed.filter(|&a| a > now) {
+                Some(a) => Some(next.map_or(a, |n| n.min(a))),
+                None => next,
+            };
+            self.armed = at;
+            if let Some(at) = at {
+                if self.timer.poll_at(cx, at).is_ready() {
+                    self.armed = None;
+                    continue;
+                }
+            }
+            if self.conn.mailbox().has_requests() {
+                continue;
+            }
+            return Poll::Pending;
+        }
+    }
+
+    /// Sends what newly started observers sent before more input is handled: a command goes
+    /// out as soon as it starts.
+    fn write_early(&mut self, cx: &mut Context<'_>) {
+        if let Poll::Ready(Err(e)) = self.flush(cx) {
+            self.conn.handle_close(Some(e));
+        }
+    }
+
+    /// A greeting that failed closes the connection, with its error as the reason.
+    fn check_greeting(&mut self, cx: &mut Context<'_>) {
+        let Some(greeting) = &mut self.greeting else { return };
+        let Poll::Ready(result) = Pin::new(greeting).poll(cx) else { return };
+        self.greeting = None;
+        if let Err(e) = result {
+            let kind = if e.is_timeout() { io::ErrorKind::TimedOut } else { io::ErrorKind::Other };
+            self.conn.handle_close(Some(io::Error::new(kind, e.to_string())));
+        }
+    }
+
+    fn finish(&mut self, shared: &Shared) {
+        if !self.done {
+            self.done = true;
+            if !self.conn.is_closed() {
+                self.conn.handle_close(Some(io::Error::other(
+                    "the runner driving this connection stopped (its runtime shut down)",
+                )));
+            }
+            self.closer.close();
+            shared.set_closed();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The connection isolates observer panics; a poisoned lock still holds a usable state.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<R: Runtime> Future for Driver<R> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.shared.register(cx.waker());
+        let mut st = lock(&self.core);
+        if st.done {
+            return Poll::Ready(());
+        }
+        let poll = in_driver(|| st.turn(cx));
+        if poll.is_ready() {
+            st.finish(&self.shared);
+        }
+        poll
+    }
+}
+
+impl<R: Runtime> Drop for Driver<R> {
+    /// A driver dropped before its connection closed (its runtime shut down, its task was
+    /// dropped): the observers fail with a closed-connection error naming that, and the
+    /// transport is closed.
+    fn drop(&mut self) {
+        lock(&self.core).finish(&self.shared);
+    }
+}

@@ -1,0 +1,159 @@
+//! The tokio runner: one task per connection on a tokio runtime; descriptors registered with
+//! tokio's reactor (`AsyncFd`), deadlines on tokio's timer.
+
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Instant;
+
+use moler_core::Connection;
+use moler_io::{Interest, Transport};
+use tokio::io::unix::AsyncFd;
+use tokio::runtime::Handle;
+use tokio::time::Sleep;
+
+use crate::driver::{Driver, Registration, Runtime, Timer};
+use crate::handle::{ConnectionHandle, Shared};
+use crate::{Error, RunnerKind};
+
+/// Starts connections as tasks on a tokio runtime (multi-thread or current-thread; the
+/// runtime needs its I/O and time drivers: `Builder::enable_all`).
+///
+/// The handles work from anywhere: `.await` them in async code, `wait` on them from plain
+/// threads. A connection lives as long as its handles *and* its runtime: dropping the runtime
+/// fails the connection's unfinished observers with a closed-connection error saying so.
+#[derive(Debug, Clone)]
+pub struct TokioRunner {
+    handle: Handle,
+    read_buffer: usize,
+}
+
+impl TokioRunner {
+    /// A runner on the tokio runtime this is called from; an error outside one.
+    pub fn new() -> Result<Self, Error> {
+        Handle::try_current()
+            .map(Self::with_handle)
+            .map_err(|_| Error::NoRuntime { runner: RunnerKind::Tokio })
+    }
+
+    /// A runner on the runtime behind `handle` (it may be called from any thread).
+    pub fn with_handle(handle: Handle) -> Self {
+        Self { handle, read_buffer: 16 * 1024 }
+    }
+
+    /// The most bytes one read hands to the connection (default 16 KiB).
+    pub fn read_buffer(mut self, bytes: usize) -> Self {
+        self.read_buffer = bytes.max(1);
+        self
+    }
+
+    /// Starts driving a new connection named `name` over `transport`.
+    pub fn spawn(&self, name: &str, transport: Transport) -> io::Result<ConnectionHandle> {
+        self.spawn_connection(Connection::new(name), transport)
+    }
+
+    /// Starts driving `connection` (already configured, e.g. its newline) over `transport`.
+    pub fn spawn_connection(
+        &self,
+        connection: Connection,
+        transport: Transport,
+    ) -> io::Result<ConnectionHandle> {
+        let shared = Shared::new();
+        let handle = ConnectionHandle::new(
+            Arc::clone(connection.mailbox()),
+            Arc::clone(&shared),
+            connection.name().to_owned(),
+            transport.name.clone(),
+            RunnerKind::Tokio,
+        );
+        let driver = Driver::<TokioRuntime>::new(connection, transport, shared, self.read_buffer);
+        self.handle.spawn(driver);
+        Ok(handle)
+    }
+}
+
+pub(crate) struct TokioRuntime;
+
+impl Runtime for TokioRuntime {
+    type Registration = TokioFd;
+    type Timer = TokioTimer;
+
+    #[allow(unsafe_code)]
+    fn register(fd: RawFd, interest: Option<Interest>) -> io::Result<TokioFd> {
+        use tokio::io::Interest as I;
+        let wanted = match interest {
+            Some(Interest::Readable) => I::READABLE,
+            Some(Interest::Writable) => I::WRITABLE,
+            None => I::READABLE | I::WRITABLE,
+        };
+        // SAFETY: `fd` is an open descriptor of the transport the driver owns; the driver
+        // drops this registration before the transport (field order in `Endpoint`), and
+        // `Fd::as_raw_fd` always returns it.
+        let fd = unsafe { AsyncFd::register_with_interest(Fd(fd), wanted) }?;
+        Ok(TokioFd { fd, interest })
+    }
+
+    fn timer() -> TokioTimer {
+        TokioTimer(None)
+    }
+}
+
+/// A descriptor of the transport the driver owns (the registration is dropped first).
+pub(crate) struct Fd(RawFd);
+
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+pub(crate) struct TokioFd {
+    fd: AsyncFd<Fd>,
+    /// `None`: both kinds.
+    interest: Option<Interest>,
+}
+
+impl Registration for TokioFd {
+    fn covers(&self, interest: Interest) -> bool {
+        self.interest.is_none_or(|i| i == interest)
+    }
+
+    fn poll_io<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        op: &mut dyn FnMut() -> io::Result<T>,
+    ) -> Poll<io::Result<T>> {
+        loop {
+            let mut guard = ready!(match interest {
+                Interest::Readable => self.fd.poll_read_ready(cx),
+                Interest::Writable => self.fd.poll_write_ready(cx),
+            })?;
+            // `try_io` clears the readiness when `op` would block, so the loop then waits.
+            if let Ok(r) = guard.try_io(|_| op()) {
+                return Poll::Ready(r);
+            }
+        }
+    }
+}
+
+pub(crate) struct TokioTimer(Option<Pin<Box<Sleep>>>);
+
+impl Timer for TokioTimer {
+    fn poll_at(&mut self, cx: &mut Context<'_>, at: Instant) -> Poll<()> {
+        let at = tokio::time::Instant::from_std(at);
+        let sleep = match &mut self.0 {
+            Some(sleep) => {
+                if sleep.deadline() != at {
+                    sleep.as_mut().reset(at);
+                }
+                sleep
+            }
+            slot => slot.insert(Box::pin(tokio::time::sleep_until(at))),
+        };
+        sleep.as_mut().poll(cx)
+    }
+}
