@@ -5,9 +5,13 @@
 //!
 //! `cargo bench --bench fanout -- --shells 50 --commands 20 [--runners threaded,tokio,smol]`
 //!
-//! Target: the tokio and smol runners use at most cores + 4 threads, whatever S is.
+//! Target: the tokio and smol runners use at most cores + 4 threads, whatever S is. CPU time
+//! is this process's (all its threads), not the shells'. The bench's own sampler thread is not
+//! counted.
 
 use std::process::Command as Process;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moler::{Command, Completion, ConnectionHandle, Runner, RunnerKind, SmolRunner, ThreadRunner};
@@ -100,7 +104,21 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
         }
         RunnerKind::Smol => SmolRunner::new().into(),
     };
-    let mut peak = threads();
+    // A sampler thread catches short-lived threads between the checkpoints below; it counts
+    // itself out.
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !stop.load(Ordering::Relaxed) {
+                peak = peak.max(threads() - 1);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            peak
+        })
+    };
+    let mut peak = threads() - 1;
     let (wall0, cpu0) = (Instant::now(), cpu());
     let options = TerminalOptions::default();
     let conns: Vec<ConnectionHandle> = (0..shells)
@@ -115,7 +133,7 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
                 .collect()
         })
         .collect();
-    peak = peak.max(threads());
+    peak = peak.max(threads() - 1);
     let check = |s: usize, j: usize, out: Vec<String>| assert_eq!(out, [format!("s{s}c{j}")]);
     match kind {
         RunnerKind::Thread => {
@@ -123,7 +141,7 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
                 for (j, c) in cs.into_iter().enumerate() {
                     check(s, j, c.wait(WAIT).unwrap());
                 }
-                peak = peak.max(threads());
+                peak = peak.max(threads() - 1);
             }
         }
         RunnerKind::Tokio => tokio_rt.as_ref().unwrap().block_on(async {
@@ -131,7 +149,7 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
                 for (j, c) in cs.into_iter().enumerate() {
                     check(s, j, c.await.unwrap());
                 }
-                peak = peak.max(threads());
+                peak = peak.max(threads() - 1);
             }
         }),
         RunnerKind::Smol => smol::block_on(async {
@@ -139,12 +157,14 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
                 for (j, c) in cs.into_iter().enumerate() {
                     check(s, j, c.await.unwrap());
                 }
-                peak = peak.max(threads());
+                peak = peak.max(threads() - 1);
             }
         }),
     }
     let (wall, cpu_used) = (wall0.elapsed(), cpu() - cpu0);
     drop(conns);
+    stop.store(true, Ordering::Relaxed);
+    let peak = peak.max(sampler.join().unwrap());
     println!(
         "{{\"runner\":\"{kind}\",\"wall_ms\":{:.1},\"cpu_ms\":{:.1},\"peak_rss_kib\":{:.0},\"peak_threads\":{peak}}}",
         wall.as_secs_f64() * 1e3,

@@ -10,5 +10,11 @@ fi
 # All targets: unit, integration and property tests; benches make a tiny smoke run.
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc "$@"
-# The quick start must keep working for a newcomer.
+# The runners without their optional features: the thread runner alone, and the clear error
+# for a runner that was left out of the build.
+cargo test -p moler-runners --lib "$@"
+cargo test -p moler --no-default-features --test local_shell "$@"
+# The examples must keep working for a newcomer.
 cargo run --quiet --example quickstart
+cargo run --quiet --example async_tokio
+cargo run --quiet --example async_smol

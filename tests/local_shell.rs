@@ -1,4 +1,6 @@
-//! End to end against a real bash in a real pseudo-terminal, driven by the thread runner.
+//! End to end against a real bash in a real pseudo-terminal: every scenario runs on every
+//! runner (thread, tokio, smol) from one definition. Waits here are blocking calls from the
+//! test's own thread, which works on every runner; `tests/async_runners.rs` awaits.
 
 use std::time::{Duration, Instant};
 
@@ -11,9 +13,75 @@ fn cmd(line: &str) -> Command<moler::Lines> {
     Command::lines(line, LOCAL_PROMPT)
 }
 
-#[test]
-fn sequential_commands_each_get_their_own_output() {
-    let shell = local_shell().unwrap();
+/// A runner and what it runs on, kept alive for the test.
+struct Rig {
+    runner: Runner,
+    #[cfg(feature = "tokio")]
+    _tokio: Option<tokio::runtime::Runtime>,
+}
+
+impl Rig {
+    fn new(kind: RunnerKind) -> Rig {
+        #[cfg(feature = "tokio")]
+        if kind == RunnerKind::Tokio {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            let runner = moler::TokioRunner::with_handle(rt.handle().clone()).into();
+            return Rig { runner, _tokio: Some(rt) };
+        }
+        Rig {
+            runner: Runner::new(kind).unwrap(),
+            #[cfg(feature = "tokio")]
+            _tokio: None,
+        }
+    }
+
+    fn shell(&self) -> ConnectionHandle {
+        let shell = local_shell_on(&self.runner, &Default::default()).unwrap();
+        assert_eq!(shell.runner(), self.runner.kind());
+        shell
+    }
+}
+
+/// Defines each scenario as a test on every runner: `on_thread::name`, `on_tokio::name`,
+/// `on_smol::name`.
+macro_rules! on_every_runner {
+    ($($scenario:ident),* $(,)?) => {
+        mod on_thread {
+            $( #[test] fn $scenario() { super::$scenario(&super::Rig::new(super::RunnerKind::Thread)) } )*
+        }
+        #[cfg(feature = "tokio")]
+        mod on_tokio {
+            $( #[test] fn $scenario() { super::$scenario(&super::Rig::new(super::RunnerKind::Tokio)) } )*
+        }
+        #[cfg(feature = "smol")]
+        mod on_smol {
+            $( #[test] fn $scenario() { super::$scenario(&super::Rig::new(super::RunnerKind::Smol)) } )*
+        }
+    };
+}
+
+on_every_runner!(
+    sequential_commands_each_get_their_own_output,
+    commands_started_together_run_one_after_another,
+    a_background_event_catches_lines_while_commands_run,
+    many_observers_at_once_from_many_threads,
+    a_timeout_interrupts_the_command_and_leaves_the_shell_usable,
+    a_wait_that_gives_up_times_the_command_out,
+    cancel_interrupts_and_the_next_command_works,
+    output_matching_a_failure_pattern_fails_the_command_with_that_line,
+    closing_fails_a_running_command_at_once,
+    dropping_the_last_handle_fails_what_runs,
+    invalid_utf8_output_becomes_replacement_characters,
+    a_long_command_echo_that_wraps_is_recognised,
+    commands_without_output_finish_with_ret_required_off,
+);
+
+fn sequential_commands_each_get_their_own_output(rig: &Rig) {
+    let shell = rig.shell();
     for i in 0..30 {
         let out = shell.run(cmd(&format!("echo line_{i}")), WAIT).unwrap();
         assert_eq!(out, [format!("line_{i}")]);
@@ -22,18 +90,16 @@ fn sequential_commands_each_get_their_own_output() {
     assert_eq!(out, ["a", "b", "", "c"]);
 }
 
-#[test]
-fn commands_started_together_run_one_after_another() {
-    let shell = local_shell().unwrap();
+fn commands_started_together_run_one_after_another(rig: &Rig) {
+    let shell = rig.shell();
     let handles: Vec<_> = (0..10).map(|i| shell.start(cmd(&format!("echo q{i}")))).collect();
     for (i, h) in handles.into_iter().enumerate() {
         assert_eq!(h.wait(WAIT).unwrap(), [format!("q{i}")]);
     }
 }
 
-#[test]
-fn a_background_event_catches_lines_while_commands_run() {
-    let shell = local_shell().unwrap();
+fn a_background_event_catches_lines_while_commands_run(rig: &Rig) {
+    let shell = rig.shell();
     let mut event = Wait4::new([r"^MARK (?P<n>\d+)$"]).unwrap().till_occurs_times(3);
     let live = event.occurrences();
     let marks = shell.start(event);
@@ -50,9 +116,34 @@ fn a_background_event_catches_lines_while_commands_run() {
     assert!(matches!(other.wait(WAIT), Err(Error::Cancelled { .. })));
 }
 
-#[test]
-fn a_timeout_interrupts_the_command_and_leaves_the_shell_usable() {
-    let shell = local_shell().unwrap();
+/// Four threads start events and commands on one shell at the same time; every observer gets
+/// exactly what is its own.
+fn many_observers_at_once_from_many_threads(rig: &Rig) {
+    let shell = rig.shell();
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let shell = shell.clone();
+            std::thread::spawn(move || {
+                let event =
+                    shell.start(Wait4::new([format!("^W{w} done$")]).unwrap().till_occurs_times(1));
+                let outs: Vec<_> =
+                    (0..5).map(|i| shell.start(cmd(&format!("echo W{w} n{i}")))).collect();
+                for (i, out) in outs.into_iter().enumerate() {
+                    assert_eq!(out.wait(WAIT).unwrap(), [format!("W{w} n{i}")]);
+                }
+                shell.run(cmd(&format!("echo W{w} done")), WAIT).unwrap();
+                assert_eq!(event.wait(WAIT).unwrap()[0].line, format!("W{w} done"));
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+}
+
+fn a_timeout_interrupts_the_command_and_leaves_the_shell_usable(rig: &Rig) {
+    let shell = rig.shell();
+    shell.run(cmd("echo ready"), WAIT).unwrap(); // the timing below starts at a live prompt
     let started = Instant::now();
     let err = shell.run(cmd("sleep 5").timeout(Duration::from_millis(500)), WAIT).unwrap_err();
     let took = started.elapsed();
@@ -67,17 +158,16 @@ fn a_timeout_interrupts_the_command_and_leaves_the_shell_usable() {
     assert_eq!(shell.run(cmd("echo after"), WAIT).unwrap(), ["after"]);
 }
 
-#[test]
-fn a_wait_that_gives_up_times_the_command_out() {
-    let shell = local_shell().unwrap();
+fn a_wait_that_gives_up_times_the_command_out(rig: &Rig) {
+    let shell = rig.shell();
+    shell.run(cmd("echo ready"), WAIT).unwrap();
     let err = shell.run(cmd("sleep 5"), Duration::from_millis(300)).unwrap_err();
     assert!(err.is_timeout(), "{err}");
     assert_eq!(shell.run(cmd("echo next"), WAIT).unwrap(), ["next"]);
 }
 
-#[test]
-fn cancel_interrupts_and_the_next_command_works() {
-    let shell = local_shell().unwrap();
+fn cancel_interrupts_and_the_next_command_works(rig: &Rig) {
+    let shell = rig.shell();
     let sleeping = shell.start(cmd("sleep 5"));
     std::thread::sleep(Duration::from_millis(200));
     sleeping.cancel();
@@ -85,9 +175,8 @@ fn cancel_interrupts_and_the_next_command_works() {
     assert_eq!(shell.run(cmd("echo alive"), WAIT).unwrap(), ["alive"]);
 }
 
-#[test]
-fn output_matching_a_failure_pattern_fails_the_command_with_that_line() {
-    let shell = local_shell().unwrap();
+fn output_matching_a_failure_pattern_fails_the_command_with_that_line(rig: &Rig) {
+    let shell = rig.shell();
     let err = shell.run(cmd("ls /definitely/not/here"), WAIT).unwrap_err();
     match &err {
         Error::CommandFailure { line, .. } => assert!(line.contains("No such file"), "{err}"),
@@ -98,9 +187,9 @@ fn output_matching_a_failure_pattern_fails_the_command_with_that_line() {
     assert_eq!(shell.run(cmd("echo fine"), WAIT).unwrap(), ["fine"], "shell still usable");
 }
 
-#[test]
-fn closing_fails_a_running_command_at_once() {
-    let shell = local_shell().unwrap();
+fn closing_fails_a_running_command_at_once(rig: &Rig) {
+    let shell = rig.shell();
+    shell.run(cmd("echo ready"), WAIT).unwrap();
     let running = shell.start(cmd("sleep 10"));
     std::thread::sleep(Duration::from_millis(300));
     let closed_at = Instant::now();
@@ -114,25 +203,35 @@ fn closing_fails_a_running_command_at_once() {
     assert!(shell.is_closed());
 }
 
-#[test]
-fn invalid_utf8_output_becomes_replacement_characters() {
-    let shell = local_shell().unwrap();
+fn dropping_the_last_handle_fails_what_runs(rig: &Rig) {
+    let shell = rig.shell();
+    let running = shell.start(cmd("sleep 10"));
+    let event = shell.start(Wait4::new(["^never$"]).unwrap());
+    let second = shell.clone();
+    drop(shell);
+    assert!(!second.is_closed(), "a clone keeps the connection open");
+    drop(second);
+    let err = running.wait(WAIT).unwrap_err();
+    assert!(err.is_closed(), "{err}");
+    assert!(event.wait(WAIT).unwrap_err().is_closed());
+}
+
+fn invalid_utf8_output_becomes_replacement_characters(rig: &Rig) {
+    let shell = rig.shell();
     let out = shell.run(cmd(r"printf 'a\xff\xfeb\n'"), WAIT).unwrap();
     assert_eq!(out, ["a\u{fffd}\u{fffd}b"]);
     assert_eq!(shell.run(cmd("echo 'ünïcødé €'"), WAIT).unwrap(), ["ünïcødé €"]);
 }
 
-#[test]
-fn a_long_command_echo_that_wraps_is_recognised() {
-    let shell = local_shell().unwrap();
+fn a_long_command_echo_that_wraps_is_recognised(rig: &Rig) {
+    let shell = rig.shell();
     let word = "x".repeat(700);
     let out = shell.run(cmd(&format!("echo {word}")), WAIT).unwrap();
     assert_eq!(out, [word]);
 }
 
-#[test]
-fn commands_without_output_finish_with_ret_required_off() {
-    let shell = local_shell().unwrap();
+fn commands_without_output_finish_with_ret_required_off(rig: &Rig) {
+    let shell = rig.shell();
     let dir = std::env::temp_dir();
     let out = shell.run(cmd(&format!("cd {}", dir.display())).ret_required(false), WAIT).unwrap();
     assert!(out.is_empty());

@@ -250,3 +250,73 @@ impl From<SmolRunner> for Runner {
         Runner::Smol(r)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_in_any_case_and_unknown_ones_list_the_choices() {
+        assert_eq!("threaded".parse::<RunnerKind>(), Ok(RunnerKind::Thread));
+        assert_eq!(" Thread ".parse::<RunnerKind>(), Ok(RunnerKind::Thread));
+        assert_eq!("TOKIO".parse::<RunnerKind>(), Ok(RunnerKind::Tokio));
+        assert_eq!("smol".parse::<RunnerKind>(), Ok(RunnerKind::Smol));
+        let err = "async-std".parse::<RunnerKind>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown runner \"async-std\": expected one of threaded, tokio, smol"
+        );
+        for kind in RunnerKind::ALL {
+            assert_eq!(kind.name().parse::<RunnerKind>(), Ok(kind));
+        }
+    }
+
+    #[test]
+    fn explicit_beats_configured_beats_autodetect() {
+        assert_eq!(Runner::choose(None, None).unwrap().kind(), RunnerKind::Thread);
+        let configured = Runner::choose(None, Some(RunnerKind::Thread)).unwrap();
+        assert_eq!(configured.kind(), RunnerKind::Thread);
+        #[cfg(feature = "smol")]
+        {
+            let r = Runner::choose(Some(RunnerKind::Smol), Some(RunnerKind::Thread)).unwrap();
+            assert_eq!(r.kind(), RunnerKind::Smol);
+            let r = Runner::choose(Some(RunnerKind::Thread), Some(RunnerKind::Smol)).unwrap();
+            assert_eq!(r.kind(), RunnerKind::Thread);
+        }
+    }
+
+    #[cfg(feature = "tokio")]
+    #[test]
+    fn tokio_is_autodetected_inside_a_runtime_and_needs_one_when_chosen() {
+        let err = Runner::choose(Some(RunnerKind::Tokio), None).unwrap_err();
+        assert_eq!(err, Error::NoRuntime { runner: RunnerKind::Tokio });
+        assert!(err.to_string().contains("TokioRunner::with_handle"), "{err}");
+        let rt = ::tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            assert_eq!(Runner::choose(None, None).unwrap().kind(), RunnerKind::Tokio);
+            // A configured default still wins over autodetection.
+            let r = Runner::choose(None, Some(RunnerKind::Thread)).unwrap();
+            assert_eq!(r.kind(), RunnerKind::Thread);
+        });
+    }
+
+    /// Runs under `cargo test -p moler-runners` (no features): `scripts/test.sh` does so.
+    #[cfg(not(feature = "tokio"))]
+    #[test]
+    fn a_runner_left_out_of_the_build_is_a_clear_error() {
+        assert!(!RunnerKind::Tokio.is_compiled());
+        let err = Runner::choose(Some(RunnerKind::Tokio), None).unwrap_err();
+        assert_eq!(err, Error::NotCompiled { runner: RunnerKind::Tokio });
+        assert_eq!(
+            err.to_string(),
+            "runner tokio is not compiled in: enable the `tokio` feature of moler (or moler-runners)"
+        );
+    }
+
+    #[cfg(not(feature = "smol"))]
+    #[test]
+    fn smol_left_out_of_the_build_is_a_clear_error() {
+        let err = Runner::new(RunnerKind::Smol).unwrap_err();
+        assert_eq!(err, Error::NotCompiled { runner: RunnerKind::Smol });
+    }
+}
