@@ -56,6 +56,16 @@ fn smol_awaits_commands_on_several_shells() {
     smol::block_on(fan_out(&shells));
 }
 
+/// Handles of a thread-runner connection are futures too.
+#[test]
+fn a_thread_runner_handle_can_be_awaited() {
+    let shell = local_shell_on(&ThreadRunner::new().into(), &TerminalOptions::default()).unwrap();
+    let out = smol::block_on(shell.start(cmd("echo awaited")));
+    assert_eq!(out.unwrap(), ["awaited"]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    assert_eq!(rt.block_on(shell.start(cmd("echo again"))).unwrap(), ["again"]);
+}
+
 #[test]
 fn smol_on_an_executor_of_your_own() {
     let ex = Arc::new(smol::Executor::new());

@@ -25,6 +25,12 @@ use crate::{Error, RunnerKind};
 /// The handles work from anywhere: `.await` them in async code, `wait` on them from plain
 /// threads. A connection lives as long as its handles *and* its runtime: dropping the runtime
 /// fails the connection's unfinished observers with a closed-connection error saying so.
+///
+/// A current-thread runtime runs its tasks only inside its `block_on` (as `#[tokio::test]`
+/// does): its connections progress while you await there. To `wait` from plain threads, use a
+/// multi-thread runtime. A blocking `wait` inside any tokio runtime is refused with
+/// `Error::WrongUsage`: `.await` the handle there (or, on a `spawn_blocking` thread, use
+/// `Handle::block_on(completion)`).
 #[derive(Debug, Clone)]
 pub struct TokioRunner {
     handle: Handle,
