@@ -6,62 +6,15 @@ use std::time::{Duration, Instant};
 
 use moler::prelude::*;
 
+#[macro_use]
+mod common;
+use common::Rig;
+
 /// Generous: these tests are about behaviour, not speed, and CI machines are busy.
 const WAIT: Duration = Duration::from_secs(20);
 
 fn cmd(line: &str) -> Command<moler::Lines> {
     Command::lines(line, LOCAL_PROMPT)
-}
-
-/// A runner and what it runs on, kept alive for the test.
-struct Rig {
-    runner: Runner,
-    #[cfg(feature = "tokio")]
-    _tokio: Option<tokio::runtime::Runtime>,
-}
-
-impl Rig {
-    fn new(kind: RunnerKind) -> Rig {
-        #[cfg(feature = "tokio")]
-        if kind == RunnerKind::Tokio {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            let runner = moler::TokioRunner::with_handle(rt.handle().clone()).into();
-            return Rig { runner, _tokio: Some(rt) };
-        }
-        Rig {
-            runner: Runner::new(kind).unwrap(),
-            #[cfg(feature = "tokio")]
-            _tokio: None,
-        }
-    }
-
-    fn shell(&self) -> ConnectionHandle {
-        let shell = local_shell_on(&self.runner, &Default::default()).unwrap();
-        assert_eq!(shell.runner(), self.runner.kind());
-        shell
-    }
-}
-
-/// Defines each scenario as a test on every runner: `on_thread::name`, `on_tokio::name`,
-/// `on_smol::name`.
-macro_rules! on_every_runner {
-    ($($scenario:ident),* $(,)?) => {
-        mod on_thread {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::new(super::RunnerKind::Thread)) } )*
-        }
-        #[cfg(feature = "tokio")]
-        mod on_tokio {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::new(super::RunnerKind::Tokio)) } )*
-        }
-        #[cfg(feature = "smol")]
-        mod on_smol {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::new(super::RunnerKind::Smol)) } )*
-        }
-    };
 }
 
 on_every_runner!(

@@ -1,0 +1,72 @@
+//! The TCP transport: a network console, a device simulator, anything that talks over a socket.
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::fd::FdStream;
+use crate::{Close, Greeting, Stream, Transport};
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct TcpOptions {
+    /// How long one connection attempt may take (default 10 s). Each resolved address gets it.
+    pub connect_timeout: Duration,
+    /// Disable Nagle's algorithm, so a command line leaves at once (default on).
+    pub nodelay: bool,
+    /// What the device prints once it is ready (a banner, then its prompt), if commands must
+    /// wait for it (default none).
+    pub greeting: Option<Greeting>,
+}
+
+impl Default for TcpOptions {
+    fn default() -> Self {
+        Self { connect_timeout: Duration::from_secs(10), nodelay: true, greeting: None }
+    }
+}
+
+/// Connects to `host:port`. Errors name the address: `connect to 127.0.0.1:2323: Connection
+/// refused (os error 111)`.
+///
+/// On the connection, the peer closing reads as the end of the stream (a closed-connection
+/// error with no reason) and a reset as an error whose reason is the reset.
+pub fn connect(host: &str, port: u16, options: &TcpOptions) -> io::Result<Transport> {
+    let target = format!("{host}:{port}");
+    let name_it = |e: io::Error| io::Error::new(e.kind(), format!("connect to {target}: {e}"));
+    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(name_it)?.collect();
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, options.connect_timeout) {
+            Ok(stream) => {
+                let mut transport = from_stream(stream, &target, options.nodelay)?;
+                transport.greeting = options.greeting.clone();
+                return Ok(transport);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(name_it(last))
+}
+
+/// A transport over a socket connected by other means.
+pub fn from_stream(stream: TcpStream, name: &str, nodelay: bool) -> io::Result<Transport> {
+    stream.set_nodelay(nodelay)?;
+    let closer = Arc::new(TcpCloser(stream.try_clone()?));
+    Ok(Transport {
+        name: format!("tcp:{name}"),
+        stream: Stream::Fd(Box::new(FdStream::new(OwnedFd::from(stream))?)),
+        closer,
+        greeting: None,
+    })
+}
+
+/// Shuts the socket down: the reader sees the end of the stream at once, the peer a FIN.
+struct TcpCloser(TcpStream);
+
+impl Close for TcpCloser {
+    fn close(&self) {
+        let _ = self.0.shutdown(Shutdown::Both);
+    }
+}

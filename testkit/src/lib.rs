@@ -1,0 +1,201 @@
+//! # moler-testkit: what the tests and benchmarks talk to
+//!
+//! [`Simulator`]: a TCP device on 127.0.0.1 that behaves like a terminal. It greets, shows the
+//! prompt `sim> `, echoes what it is sent, answers a few commands with canned output, and on
+//! request stalls, closes or resets the connection. It runs on its own thread with a
+//! current-thread tokio runtime, so it holds thousands of connections cheaply.
+//!
+//! | command | answer |
+//! |---|---|
+//! | `echo TEXT` | `TEXT` |
+//! | `hello` | `hello from the simulator` |
+//! | `count N` | `line 1` … `line N` |
+//! | `sleep MS` | nothing, after MS milliseconds |
+//! | `stall` | nothing, ever: the device hangs (it keeps reading) |
+//! | `close-after MS` | closes the connection (FIN) after MS milliseconds |
+//! | `reset-after MS` | resets the connection (RST) after MS milliseconds |
+//! | `exit` | closes the connection at once |
+//! | anything else | `sim: WORD: command not found` |
+//!
+//! Every answer ends with the prompt again. Lines end with `\r\n`, as on a terminal.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+/// The simulator's prompt.
+pub const SIM_PROMPT: &str = "sim> ";
+/// The prompt as a regex for commands.
+pub const SIM_PROMPT_RE: &str = "^sim> $";
+/// The first line a connection reads.
+pub const SIM_BANNER: &str = "moler device simulator";
+
+/// A running simulator; dropping it stops it and closes its connections.
+pub struct Simulator {
+    addr: SocketAddr,
+    stop: Arc<Notify>,
+    accepted: Arc<AtomicUsize>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// Starts a simulator on a free port of 127.0.0.1.
+    pub fn start() -> io::Result<Simulator> {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let stop = Arc::new(Notify::new());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (stop2, accepted2) = (Arc::clone(&stop), Arc::clone(&accepted));
+        let thread = std::thread::Builder::new().name("moler-sim".into()).spawn(move || {
+            rt.block_on(async move {
+                let listener = match TcpListener::from_std(std_listener) {
+                    Ok(l) => l,
+                    Err(e) => return eprintln!("simulator: {e}"),
+                };
+                loop {
+                    tokio::select! {
+                        _ = stop2.notified() => return,
+                        conn = listener.accept() => match conn {
+                            Ok((stream, _)) => {
+                                accepted2.fetch_add(1, Ordering::Relaxed);
+                                tokio::spawn(serve(stream));
+                            }
+                            // Out of descriptors, say: back off a little, keep serving.
+                            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                        },
+                    }
+                }
+            });
+        })?;
+        Ok(Simulator { addr, stop, accepted, thread: Some(thread) })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// How many connections it accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.stop.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// One connection: echo as a terminal does, answer each line, show the prompt.
+async fn serve(mut stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    if stream.write_all(format!("{SIM_BANNER}\r\n{SIM_PROMPT}").as_bytes()).await.is_err() {
+        return;
+    }
+    let mut line = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let mut echo = Vec::with_capacity(n + 8);
+        let mut lines = Vec::new();
+        for &b in &buf[..n] {
+            if b == b'\n' || b == b'\r' {
+                echo.extend_from_slice(b"\r\n");
+                lines.push(String::from_utf8_lossy(&line).into_owned());
+                line.clear();
+            } else {
+                echo.push(b);
+                line.push(b);
+            }
+        }
+        if stream.write_all(&echo).await.is_err() {
+            return;
+        }
+        for cmd in lines {
+            match answer(&mut stream, cmd.trim()).await {
+                Next::Prompt => {
+                    if stream.write_all(SIM_PROMPT.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                Next::Stall => loop {
+                    // Keep reading (so the peer's writes succeed) and answer nothing.
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                },
+                Next::End => return,
+            }
+        }
+    }
+}
+
+enum Next {
+    Prompt,
+    Stall,
+    End,
+}
+
+async fn answer(stream: &mut TcpStream, cmd: &str) -> Next {
+    let (word, arg) = cmd.split_once(' ').map_or((cmd, ""), |(w, a)| (w, a.trim()));
+    let ms = || Duration::from_millis(arg.parse().unwrap_or(0));
+    let text = match word {
+        "" => String::new(),
+        "echo" => format!("{arg}\r\n"),
+        "hello" => "hello from the simulator\r\n".into(),
+        "count" => {
+            let n: usize = arg.parse().unwrap_or(0);
+            (1..=n).map(|i| format!("line {i}\r\n")).collect()
+        }
+        "sleep" => {
+            tokio::time::sleep(ms()).await;
+            String::new()
+        }
+        "stall" => return Next::Stall,
+        "close-after" => {
+            tokio::time::sleep(ms()).await;
+            let _ = stream.shutdown().await;
+            return Next::End;
+        }
+        "reset-after" => {
+            tokio::time::sleep(ms()).await;
+            // Closing with a zero linger sends RST instead of FIN.
+            let _ = stream.set_zero_linger();
+            return Next::End;
+        }
+        "exit" => return Next::End,
+        other => format!("sim: {other}: command not found\r\n"),
+    };
+    if stream.write_all(text.as_bytes()).await.is_err() {
+        return Next::End;
+    }
+    Next::Prompt
+}
