@@ -13,7 +13,7 @@ cargo test --workspace --doc "$@"
 # The runners without their optional features: the thread runner alone, and the clear error
 # for a runner that was left out of the build.
 cargo test -p moler-runners --lib "$@"
-cargo test -p moler --no-default-features --test local_shell --test tcp "$@"
+cargo test -p moler --no-default-features --test local_shell --test tcp --test process "$@"
 # The examples must keep working for a newcomer.
 cargo run --quiet --example quickstart
 cargo run --quiet --example async_tokio

@@ -12,6 +12,7 @@
 //! | `memory` | [`memory::pair`] | [`Stream::Poll`]: in-process duplex for tests (inject, answer the next write, echo, close) |
 //! | `terminal` | [`terminal::open`] | [`Stream::Fd`]: a local `bash` in a pseudo-terminal, prompt `moler_bash# ` |
 //! | `tcp` | [`tcp::connect`] | [`Stream::Fd`]: a TCP client (connect timeout, no Nagle delay) |
+//! | `process` | [`process::spawn`] | [`Stream::Fd`]: a child's stdin and stdout (stderr merged by default) |
 //!
 //! Code that wants plain blocking reads and writes (a hand-written loop, a benchmark's floor)
 //! turns a transport into a [`blocking::BlockingStream`]:
@@ -39,6 +40,7 @@ use std::time::Duration;
 pub mod blocking;
 pub mod fd;
 pub mod memory;
+pub mod process;
 pub mod tcp;
 pub mod terminal;
 

@@ -1,0 +1,153 @@
+//! The process transport: a child process over pipes (a tool with a text interface, a device
+//! console reached through a helper program).
+//!
+//! What the connection reads is the child's stdout; what it writes goes to the child's stdin.
+//! **stderr** is merged into the same stream by default ([`Stderr::Merge`], the order of
+//! interleaved stdout and stderr writes is kept as the child made them); it can also be
+//! discarded or inherited from this process. There is no terminal: the child sees pipes, so
+//! nothing echoes the command lines (use `Command::expect_echo(false)`), and programs that
+//! check for a terminal may buffer their output or prompt differently.
+//!
+//! The child exiting closes the connection (the end of its stdout). Closing the connection
+//! sends the child SIGTERM; dropping the transport reaps it (SIGKILL if it is still alive).
+
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustix::process::{kill_process, Pid, Signal};
+
+use crate::fd::FdStream;
+use crate::{Close, Greeting, Stream, Transport};
+
+/// Where the child's stderr goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stderr {
+    /// Into the connection's stream, with stdout (default).
+    #[default]
+    Merge,
+    /// Discarded.
+    Null,
+    /// To this process's stderr.
+    Inherit,
+}
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessOptions {
+    /// The program (looked up in `PATH` when it has no slash).
+    pub program: OsString,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// Extra environment variables.
+    pub env: Vec<(OsString, OsString)>,
+    /// Working directory (default: the current one).
+    pub cwd: Option<PathBuf>,
+    /// Where stderr goes (default: merged into the stream).
+    pub stderr: Stderr,
+    /// What the child prints once it is ready (a banner, then its prompt), if commands must
+    /// wait for it (default none).
+    pub greeting: Option<Greeting>,
+}
+
+impl ProcessOptions {
+    /// Runs `program` with `args`.
+    pub fn new<I, S>(program: impl Into<OsString>, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        Self {
+            program: program.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Starts the child. An error names the program: `spawn "nosuch": No such file or directory`.
+pub fn spawn(options: &ProcessOptions) -> io::Result<Transport> {
+    let name = options.program.to_string_lossy().into_owned();
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("spawn {name:?}: {e}"));
+    let mut cmd = Command::new(&options.program);
+    cmd.args(&options.args).stdin(Stdio::piped());
+    for (k, v) in &options.env {
+        cmd.env(k, v);
+    }
+    if let Some(dir) = &options.cwd {
+        cmd.current_dir(dir);
+    }
+    let merged_read = match options.stderr {
+        Stderr::Merge => {
+            let (read, write) = rustix::pipe::pipe().map_err(io::Error::from)?;
+            cmd.stdout(Stdio::from(write.try_clone()?)).stderr(Stdio::from(write));
+            Some(read)
+        }
+        Stderr::Null => {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+            None
+        }
+        Stderr::Inherit => {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+            None
+        }
+    };
+    let mut child = cmd.spawn().map_err(named)?;
+    // The command keeps our copies of the pipe's write end: without dropping it the
+    // stream would never end when the child exits.
+    drop(cmd);
+    let stdin: OwnedFd = child.stdin.take().expect("stdin is piped").into();
+    let stdout: OwnedFd = match merged_read {
+        Some(read) => read,
+        None => child.stdout.take().expect("stdout is piped").into(),
+    };
+    let pid = Pid::from_raw(child.id() as i32);
+    Ok(Transport {
+        name: format!("process:{name}"),
+        stream: Stream::Fd(Box::new(FdStream::pair(stdout, stdin)?)),
+        closer: Arc::new(ProcessCloser {
+            pid,
+            closed: AtomicBool::new(false),
+            child: Mutex::new(Some(child)),
+        }),
+        greeting: options.greeting.clone(),
+    })
+}
+
+struct ProcessCloser {
+    pid: Option<Pid>,
+    closed: AtomicBool,
+    child: Mutex<Option<Child>>,
+}
+
+impl Close for ProcessCloser {
+    /// Asks the child to end (SIGTERM); its stdout then ends too.
+    fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        let running = child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)));
+        if let (true, Some(pid)) = (running, self.pid) {
+            let _ = kill_process(pid, Signal::TERM);
+        }
+    }
+}
+
+impl Drop for ProcessCloser {
+    /// Reaps the child so no zombie is left (SIGKILL if it is still alive).
+    fn drop(&mut self) {
+        self.close();
+        let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(mut child) = child.take() {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
+}
