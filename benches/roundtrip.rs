@@ -1,9 +1,12 @@
-//! Round trip of `echo N` on a local bash in a pty: the raw floor (a minimal write-line /
-//! read-until-prompt loop, no moler code) against the full command path on each runner (thread,
+//! Round trip of `echo N`: the raw floor (a minimal write-line / read-until-prompt loop over
+//! the same transport, no moler code) against the full command path on each runner (thread,
 //! tokio, smol), all measured in the same run, interleaved in rounds so machine noise hits every
 //! path alike.
 //!
-//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4]`
+//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4] [--transport terminal|tcp]`
+//!
+//! `terminal`: a local bash in a pty. `tcp`: the project's device simulator on 127.0.0.1
+//! (moler-testkit), which echoes and answers like a terminal.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -12,7 +15,10 @@ use std::time::{Duration, Instant};
 use moler::{
     Command, ConnectionHandle, Runner, SmolRunner, ThreadRunner, TokioRunner, LOCAL_PROMPT,
 };
+use moler_io::tcp::{self, TcpOptions};
 use moler_io::terminal::{self, TerminalOptions, PROMPT};
+use moler_io::{Greeting, Transport};
+use moler_testkit::{Simulator, SIM_BANNER, SIM_PROMPT, SIM_PROMPT_RE};
 
 #[path = "support/mod.rs"]
 mod common;
@@ -21,16 +27,38 @@ fn main() {
     let n: usize = common::arg_or("--n", if common::smoke() { 40 } else { 2000 });
     let rounds: usize = common::arg_or("--rounds", 4).max(1);
     let per_round = n.div_ceil(rounds);
-    let options = TerminalOptions::default();
+    let kind = common::arg("--transport").unwrap_or_else(|| "terminal".into());
+    let sim = (kind == "tcp").then(|| Simulator::start().expect("start the device simulator"));
+    let (prompt, prompt_re) = match &sim {
+        Some(_) => (SIM_PROMPT, SIM_PROMPT_RE),
+        None => (PROMPT, LOCAL_PROMPT),
+    };
+    let open_transport = || -> Transport {
+        match &sim {
+            Some(sim) => {
+                let greeting = Greeting {
+                    marker: SIM_BANNER.into(),
+                    prompt: SIM_PROMPT.into(),
+                    timeout: Duration::from_secs(10),
+                };
+                let options = TcpOptions { greeting: Some(greeting), ..Default::default() };
+                tcp::connect("127.0.0.1", sim.port(), &options).expect("connect to the simulator")
+            }
+            None => terminal::open(&TerminalOptions::default()).expect("open bash in a pty"),
+        }
+    };
 
     // (a) the raw floor
-    let mut raw = terminal::open(&options).expect("open bash in a pty").into_blocking();
+    let raw_transport = open_transport();
+    let greeting = raw_transport.greeting.clone().expect("both transports greet");
+    let mut raw = raw_transport.into_blocking();
     let mut buf = vec![0u8; 64 * 1024];
     let mut seen = Vec::with_capacity(4096);
-    // Consume the setup line's output and the first prompt.
-    while !String::from_utf8_lossy(&seen).contains("MOLER_READY\r\nmoler_bash# ") {
+    // Consume the greeting: the marker, then the first prompt.
+    let ready = format!("{}\r\n{}", greeting.marker, greeting.prompt);
+    while !String::from_utf8_lossy(&seen).contains(&ready) {
         let k = raw.read(&mut buf).unwrap();
-        assert!(k > 0, "bash ended");
+        assert!(k > 0, "the peer ended");
         seen.extend_from_slice(&buf[..k]);
     }
     let mut raw_rtt = |i: usize| -> Duration {
@@ -38,9 +66,9 @@ fn main() {
         let t = Instant::now();
         raw.write_all(line.as_bytes()).unwrap();
         seen.clear();
-        while !seen.ends_with(PROMPT.as_bytes()) {
+        while !seen.ends_with(prompt.as_bytes()) {
             let k = raw.read(&mut buf).unwrap();
-            assert!(k > 0, "bash ended");
+            assert!(k > 0, "the peer ended");
             seen.extend_from_slice(&buf[..k]);
         }
         t.elapsed()
@@ -50,7 +78,7 @@ fn main() {
     let tokio_rt = tokio::runtime::Runtime::new().unwrap();
     let tokio_ct = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let smol_ex = Arc::new(smol::Executor::new());
-    let open = |runner: Runner| runner.spawn("bench", terminal::open(&options).unwrap()).unwrap();
+    let open = |runner: Runner| runner.spawn("bench", open_transport()).unwrap();
     let thread_shell = open(ThreadRunner::new().into());
     let tokio_shell = open(TokioRunner::with_handle(tokio_rt.handle().clone()).into());
     let tokio_ct_shell = open(TokioRunner::with_handle(tokio_ct.handle().clone()).into());
@@ -58,7 +86,7 @@ fn main() {
     let smol_own_shell = open(SmolRunner::with_executor(Arc::clone(&smol_ex)).into());
 
     let check = |out: Vec<String>, i: usize| assert_eq!(out, [i.to_string()]);
-    let cmd = |i: usize| Command::lines(format!("echo {i}"), LOCAL_PROMPT);
+    let cmd = |i: usize| Command::lines(format!("echo {i}"), prompt_re);
     // Blocking waits from this plain thread.
     let thread_rtt = |shell: &ConnectionHandle, from: usize, k: usize| -> Vec<Duration> {
         (from..from + k)
@@ -120,10 +148,8 @@ fn main() {
         smo_own.extend(smol_own_rtt(from, per_round));
     }
     let f = common::stats(&mut floor);
-    println!(
-        "round trip of `echo N` on local bash in a pty, n={} per path, {rounds} rounds",
-        floor.len()
-    );
+    let over = if sim.is_some() { "the TCP device simulator" } else { "local bash in a pty" };
+    println!("round trip of `echo N` on {over}, n={} per path, {rounds} rounds", floor.len());
     println!(
         "{:<34} {:>10} {:>10} {:>10} {:>8}",
         "path", "median µs", "p99 µs", "mean µs", "ratio"
@@ -133,7 +159,7 @@ fn main() {
         "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us, "1.000"
     );
     let mut json = format!(
-        "{{\"bench\":\"roundtrip\",\"transport\":\"terminal\",\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1}}}",
+        "{{\"bench\":\"roundtrip\",\"transport\":\"{kind}\",\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1}}}",
         floor.len(),
         f.median_us,
         f.p99_us

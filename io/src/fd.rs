@@ -2,6 +2,7 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
 
@@ -11,7 +12,7 @@ use crate::{FdIo, Interest, Op};
 /// (a child's stdout and stdin).
 #[derive(Debug)]
 pub struct FdStream {
-    read: OwnedFd,
+    read: Arc<OwnedFd>,
     write: Option<OwnedFd>,
     pty: bool,
 }
@@ -19,7 +20,13 @@ pub struct FdStream {
 impl FdStream {
     /// A stream reading and writing `fd`, which is switched to non-blocking mode.
     pub fn new(fd: OwnedFd) -> io::Result<Self> {
-        set_nonblocking(&fd)?;
+        Self::shared(Arc::new(fd))
+    }
+
+    /// [`FdStream::new`] over a descriptor also held elsewhere (a closer that shuts a socket
+    /// down), without spending a second descriptor on a `dup`.
+    pub fn shared(fd: Arc<OwnedFd>) -> io::Result<Self> {
+        set_nonblocking(&*fd)?;
         Ok(Self { read: fd, write: None, pty: false })
     }
 
@@ -27,7 +34,7 @@ impl FdStream {
     pub fn pair(read: OwnedFd, write: OwnedFd) -> io::Result<Self> {
         set_nonblocking(&read)?;
         set_nonblocking(&write)?;
-        Ok(Self { read, write: Some(write), pty: false })
+        Ok(Self { read: Arc::new(read), write: Some(write), pty: false })
     }
 
     /// Treats `EIO` on read as the end of the stream: Linux reports so on a pseudo-terminal
@@ -38,7 +45,7 @@ impl FdStream {
     }
 
     fn writer(&self) -> &OwnedFd {
-        self.write.as_ref().unwrap_or(&self.read)
+        self.write.as_ref().unwrap_or(&*self.read)
     }
 }
 
@@ -51,7 +58,7 @@ pub fn set_nonblocking(fd: impl AsFd) -> io::Result<()> {
 
 impl FdIo for FdStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match rustix::io::read(&self.read, buf) {
+        match rustix::io::read(&*self.read, buf) {
             Ok(n) => Ok(n),
             Err(rustix::io::Errno::IO) if self.pty => Ok(0),
             Err(e) => Err(e.into()),

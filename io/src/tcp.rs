@@ -1,7 +1,7 @@
 //! The TCP transport: a network console, a device simulator, anything that talks over a socket.
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,20 +53,22 @@ pub fn connect(host: &str, port: u16, options: &TcpOptions) -> io::Result<Transp
 /// A transport over a socket connected by other means.
 pub fn from_stream(stream: TcpStream, name: &str, nodelay: bool) -> io::Result<Transport> {
     stream.set_nodelay(nodelay)?;
-    let closer = Arc::new(TcpCloser(stream.try_clone()?));
+    // One descriptor per connection, shared by the stream and its closer (10,000 connections
+    // must fit under a 20,000 open-file limit).
+    let fd = Arc::new(OwnedFd::from(stream));
     Ok(Transport {
         name: format!("tcp:{name}"),
-        stream: Stream::Fd(Box::new(FdStream::new(OwnedFd::from(stream))?)),
-        closer,
+        stream: Stream::Fd(Box::new(FdStream::shared(Arc::clone(&fd))?)),
+        closer: Arc::new(TcpCloser(fd)),
         greeting: None,
     })
 }
 
 /// Shuts the socket down: the reader sees the end of the stream at once, the peer a FIN.
-struct TcpCloser(TcpStream);
+struct TcpCloser(Arc<OwnedFd>);
 
 impl Close for TcpCloser {
     fn close(&self) {
-        let _ = self.0.shutdown(Shutdown::Both);
+        let _ = rustix::net::shutdown(&*self.0, rustix::net::Shutdown::Both);
     }
 }

@@ -123,37 +123,38 @@ async fn serve(mut stream: TcpStream) {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        let mut echo = Vec::with_capacity(n + 8);
+        // The echo, each answer and the next prompt go out in one write per read, as a
+        // device that answers at once does (fewer wake-ups on both sides).
+        let mut out = Vec::with_capacity(n + 64);
         let mut lines = Vec::new();
         for &b in &buf[..n] {
             if b == b'\n' || b == b'\r' {
-                echo.extend_from_slice(b"\r\n");
+                out.extend_from_slice(b"\r\n");
                 lines.push(String::from_utf8_lossy(&line).into_owned());
                 line.clear();
             } else {
-                echo.push(b);
+                out.push(b);
                 line.push(b);
             }
         }
-        if stream.write_all(&echo).await.is_err() {
-            return;
-        }
         for cmd in lines {
-            match answer(&mut stream, cmd.trim()).await {
-                Next::Prompt => {
-                    if stream.write_all(SIM_PROMPT.as_bytes()).await.is_err() {
-                        return;
+            match answer(&mut stream, &mut out, cmd.trim()).await {
+                Next::Prompt => out.extend_from_slice(SIM_PROMPT.as_bytes()),
+                Next::Stall => {
+                    let _ = stream.write_all(&out).await;
+                    loop {
+                        // Keep reading (so the peer's writes succeed) and answer nothing.
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
                     }
                 }
-                Next::Stall => loop {
-                    // Keep reading (so the peer's writes succeed) and answer nothing.
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(_) => {}
-                    }
-                },
                 Next::End => return,
             }
+        }
+        if stream.write_all(&out).await.is_err() {
+            return;
         }
     }
 }
@@ -164,38 +165,45 @@ enum Next {
     End,
 }
 
-async fn answer(stream: &mut TcpStream, cmd: &str) -> Next {
+/// Appends the answer to `cmd` to `out`; writes `out` itself before any pause or close.
+async fn answer(stream: &mut TcpStream, out: &mut Vec<u8>, cmd: &str) -> Next {
     let (word, arg) = cmd.split_once(' ').map_or((cmd, ""), |(w, a)| (w, a.trim()));
     let ms = || Duration::from_millis(arg.parse().unwrap_or(0));
-    let text = match word {
-        "" => String::new(),
-        "echo" => format!("{arg}\r\n"),
-        "hello" => "hello from the simulator\r\n".into(),
+    match word {
+        "" => {}
+        "echo" => out.extend_from_slice(format!("{arg}\r\n").as_bytes()),
+        "hello" => out.extend_from_slice(b"hello from the simulator\r\n"),
         "count" => {
             let n: usize = arg.parse().unwrap_or(0);
-            (1..=n).map(|i| format!("line {i}\r\n")).collect()
+            for i in 1..=n {
+                out.extend_from_slice(format!("line {i}\r\n").as_bytes());
+            }
         }
-        "sleep" => {
+        "sleep" | "close-after" | "reset-after" => {
+            if stream.write_all(out).await.is_err() {
+                return Next::End;
+            }
+            out.clear();
             tokio::time::sleep(ms()).await;
-            String::new()
+            match word {
+                "close-after" => {
+                    let _ = stream.shutdown().await;
+                    return Next::End;
+                }
+                "reset-after" => {
+                    // Closing with a zero linger sends RST instead of FIN.
+                    let _ = stream.set_zero_linger();
+                    return Next::End;
+                }
+                _ => {}
+            }
         }
         "stall" => return Next::Stall,
-        "close-after" => {
-            tokio::time::sleep(ms()).await;
-            let _ = stream.shutdown().await;
+        "exit" => {
+            let _ = stream.write_all(out).await;
             return Next::End;
         }
-        "reset-after" => {
-            tokio::time::sleep(ms()).await;
-            // Closing with a zero linger sends RST instead of FIN.
-            let _ = stream.set_zero_linger();
-            return Next::End;
-        }
-        "exit" => return Next::End,
-        other => format!("sim: {other}: command not found\r\n"),
-    };
-    if stream.write_all(text.as_bytes()).await.is_err() {
-        return Next::End;
+        other => out.extend_from_slice(format!("sim: {other}: command not found\r\n").as_bytes()),
     }
     Next::Prompt
 }

@@ -1,0 +1,152 @@
+//! Many connections in one process: `--connections N` TCP connections to the device simulator
+//! (run as a separate process: this binary re-runs itself with `--simulator`), each running
+//! `--commands C` commands, all at once, on one runner. Reports wall time, CPU time, peak RSS
+//! per connection and OS threads.
+//!
+//! `cargo bench --bench scale -- --connections 10000 --commands 10 [--runner tokio|smol|threaded]`
+//!
+//! Target (tokio): at most 64 KiB of peak RSS per connection. The open-file limit of this
+//! machine is 20,000 per process, hence the simulator in a process of its own.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use moler::{Command, Completion, Runner, RunnerKind, SmolRunner, ThreadRunner, TokioRunner};
+use moler_io::tcp::{self, TcpOptions};
+use moler_io::Greeting;
+use moler_testkit::{Simulator, SIM_BANNER, SIM_PROMPT, SIM_PROMPT_RE};
+
+#[path = "support/mod.rs"]
+mod common;
+
+fn main() {
+    if std::env::args().any(|a| a == "--simulator") {
+        simulator();
+        return;
+    }
+    let n: usize = common::arg_or("--connections", if common::smoke() { 50 } else { 10_000 });
+    let commands: usize = common::arg_or("--commands", if common::smoke() { 2 } else { 10 });
+    let kind: RunnerKind =
+        common::arg("--runner").unwrap_or_else(|| "tokio".into()).parse().unwrap();
+
+    let mut sim = Process::new(std::env::current_exe().unwrap())
+        .arg("--simulator")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the simulator process");
+    let mut first = String::new();
+    BufReader::new(sim.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let port: u16 = first.trim().parse().expect("the simulator prints its port");
+
+    let tokio_rt = tokio::runtime::Runtime::new().unwrap();
+    let runner: Runner = match kind {
+        RunnerKind::Thread => ThreadRunner::new().into(),
+        RunnerKind::Tokio => TokioRunner::with_handle(tokio_rt.handle().clone()).into(),
+        RunnerKind::Smol => SmolRunner::new().into(),
+    };
+    let options = TcpOptions {
+        greeting: Some(Greeting {
+            marker: SIM_BANNER.into(),
+            prompt: SIM_PROMPT.into(),
+            timeout: Duration::from_secs(120),
+        }),
+        ..Default::default()
+    };
+    let (rss0, threads0) = (peak_rss_kib(), threads());
+    let (wall0, cpu0) = (Instant::now(), cpu());
+    let conns: Vec<_> = (0..n)
+        .map(|i| {
+            let t = tcp::connect("127.0.0.1", port, &options)
+                .unwrap_or_else(|e| panic!("connection {i}: {e}"));
+            runner.spawn(&format!("c{i}"), t).unwrap()
+        })
+        .collect();
+    let connected = wall0.elapsed();
+    let started: Vec<Vec<Completion<Vec<String>>>> = conns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (0..commands)
+                .map(|j| c.start(Command::lines(format!("echo {i}.{j}"), SIM_PROMPT_RE)))
+                .collect()
+        })
+        .collect();
+    let mut peak_threads = threads();
+    let check = |i: usize, j: usize, out: Vec<String>| assert_eq!(out, [format!("{i}.{j}")]);
+    let wait = Duration::from_secs(600);
+    match kind {
+        RunnerKind::Tokio => tokio_rt.block_on(async {
+            for (i, cs) in started.into_iter().enumerate() {
+                for (j, c) in cs.into_iter().enumerate() {
+                    check(i, j, c.await.unwrap());
+                }
+            }
+        }),
+        _ => {
+            for (i, cs) in started.into_iter().enumerate() {
+                for (j, c) in cs.into_iter().enumerate() {
+                    check(i, j, c.wait(wait).unwrap());
+                }
+                if i % 100 == 0 {
+                    peak_threads = peak_threads.max(threads());
+                }
+            }
+        }
+    }
+    peak_threads = peak_threads.max(threads());
+    let (wall, cpu_used) = (wall0.elapsed(), cpu() - cpu0);
+    let rss = peak_rss_kib();
+    let per_conn = (rss - rss0) / n as f64;
+    drop(conns);
+    drop(sim.stdin.take()); // the simulator ends when its stdin closes
+    let _ = sim.wait();
+    let total = n * commands;
+    println!("{n} TCP connections x {commands} commands on the {kind} runner (simulator in its own process)");
+    println!("  connect all:      {:>9.0} ms", connected.as_secs_f64() * 1e3);
+    println!(
+        "  wall (total):     {:>9.0} ms  ({:.0} commands/s)",
+        wall.as_secs_f64() * 1e3,
+        total as f64 / wall.as_secs_f64()
+    );
+    println!("  CPU (this proc):  {:>9.0} ms", cpu_used.as_secs_f64() * 1e3);
+    println!(
+        "  peak RSS:         {:>9.1} MiB, {per_conn:.1} KiB per connection (target <= 64)",
+        rss / 1024.0
+    );
+    println!("  OS threads:       {peak_threads} (before: {threads0})");
+    println!(
+        "{{\"bench\":\"scale\",\"runner\":\"{kind}\",\"connections\":{n},\"commands\":{commands},\"connect_ms\":{:.1},\"wall_ms\":{:.1},\"cpu_ms\":{:.1},\"peak_rss_kib\":{rss:.0},\"rss_per_connection_kib\":{per_conn:.1},\"threads\":{peak_threads}}}",
+        connected.as_secs_f64() * 1e3,
+        wall.as_secs_f64() * 1e3,
+        cpu_used.as_secs_f64() * 1e3
+    );
+}
+
+/// The simulator process: prints its port, serves until its stdin closes.
+fn simulator() {
+    let sim = Simulator::start().expect("start the simulator");
+    println!("{}", sim.port());
+    let mut sink = String::new();
+    while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
+    drop(sim);
+}
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+fn peak_rss_kib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+fn cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
