@@ -77,24 +77,6 @@ fn main() {
     );
 }
 
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
-}
-
-fn peak_rss_kib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
-fn cpu() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
 fn child(kind: RunnerKind, shells: usize, commands: usize) {
     let tokio_rt = (kind == RunnerKind::Tokio).then(|| tokio::runtime::Runtime::new().unwrap());
     let runner: Runner = match kind {
@@ -112,14 +94,14 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
         std::thread::spawn(move || {
             let mut peak = 0;
             while !stop.load(Ordering::Relaxed) {
-                peak = peak.max(threads() - 1);
+                peak = peak.max(common::threads() - 1);
                 std::thread::sleep(Duration::from_millis(1));
             }
             peak
         })
     };
-    let mut peak = threads() - 1;
-    let (wall0, cpu0) = (Instant::now(), cpu());
+    let mut peak = common::threads() - 1;
+    let (wall0, cpu0) = (Instant::now(), common::cpu());
     let options = TerminalOptions::default();
     let conns: Vec<ConnectionHandle> = (0..shells)
         .map(|s| runner.spawn(&format!("shell{s}"), terminal::open(&options).unwrap()).unwrap())
@@ -133,7 +115,7 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
                 .collect()
         })
         .collect();
-    peak = peak.max(threads() - 1);
+    peak = peak.max(common::threads() - 1);
     let check = |s: usize, j: usize, out: Vec<String>| assert_eq!(out, [format!("s{s}c{j}")]);
     match kind {
         RunnerKind::Thread => {
@@ -141,7 +123,7 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
                 for (j, c) in cs.into_iter().enumerate() {
                     check(s, j, c.wait(WAIT).unwrap());
                 }
-                peak = peak.max(threads() - 1);
+                peak = peak.max(common::threads() - 1);
             }
         }
         RunnerKind::Tokio => tokio_rt.as_ref().unwrap().block_on(async {
@@ -149,7 +131,7 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
                 for (j, c) in cs.into_iter().enumerate() {
                     check(s, j, c.await.unwrap());
                 }
-                peak = peak.max(threads() - 1);
+                peak = peak.max(common::threads() - 1);
             }
         }),
         RunnerKind::Smol => smol::block_on(async {
@@ -157,11 +139,11 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
                 for (j, c) in cs.into_iter().enumerate() {
                     check(s, j, c.await.unwrap());
                 }
-                peak = peak.max(threads() - 1);
+                peak = peak.max(common::threads() - 1);
             }
         }),
     }
-    let (wall, cpu_used) = (wall0.elapsed(), cpu() - cpu0);
+    let (wall, cpu_used) = (wall0.elapsed(), common::cpu() - cpu0);
     drop(conns);
     stop.store(true, Ordering::Relaxed);
     let peak = peak.max(sampler.join().unwrap());
@@ -169,6 +151,6 @@ fn child(kind: RunnerKind, shells: usize, commands: usize) {
         "{{\"runner\":\"{kind}\",\"wall_ms\":{:.1},\"cpu_ms\":{:.1},\"peak_rss_kib\":{:.0},\"peak_threads\":{peak}}}",
         wall.as_secs_f64() * 1e3,
         cpu_used.as_secs_f64() * 1e3,
-        peak_rss_kib()
+        common::peak_rss_kib()
     );
 }

@@ -54,8 +54,8 @@ fn main() {
         }),
         ..Default::default()
     };
-    let (rss0, threads0) = (peak_rss_kib(), threads());
-    let (wall0, cpu0) = (Instant::now(), cpu());
+    let (rss0, threads0) = (common::peak_rss_kib(), common::threads());
+    let (wall0, cpu0) = (Instant::now(), common::cpu());
     let conns: Vec<_> = (0..n)
         .map(|i| {
             let t = tcp::connect("127.0.0.1", port, &options)
@@ -73,7 +73,7 @@ fn main() {
                 .collect()
         })
         .collect();
-    let mut peak_threads = threads();
+    let mut peak_threads = common::threads();
     let check = |i: usize, j: usize, out: Vec<String>| assert_eq!(out, [format!("{i}.{j}")]);
     let wait = Duration::from_secs(600);
     match kind {
@@ -90,14 +90,14 @@ fn main() {
                     check(i, j, c.wait(wait).unwrap());
                 }
                 if i % 100 == 0 {
-                    peak_threads = peak_threads.max(threads());
+                    peak_threads = peak_threads.max(common::threads());
                 }
             }
         }
     }
-    peak_threads = peak_threads.max(threads());
-    let (wall, cpu_used) = (wall0.elapsed(), cpu() - cpu0);
-    let rss = peak_rss_kib();
+    peak_threads = peak_threads.max(common::threads());
+    let (wall, cpu_used) = (wall0.elapsed(), common::cpu() - cpu0);
+    let rss = common::peak_rss_kib();
     let per_conn = (rss - rss0) / n as f64;
     drop(conns);
     drop(sim.stdin.take()); // the simulator ends when its stdin closes
@@ -131,22 +131,4 @@ fn simulator() {
     let mut sink = String::new();
     while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
     drop(sim);
-}
-
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
-}
-
-fn peak_rss_kib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
-fn cpu() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }

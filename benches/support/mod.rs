@@ -41,3 +41,24 @@ pub fn stats(samples: &mut [Duration]) -> Stats {
     let mean = samples.iter().map(|d| us(*d)).sum::<f64>() / samples.len() as f64;
     Stats { median_us: at(0.5), p99_us: at(0.99), mean_us: mean }
 }
+
+/// OS threads of this process now.
+pub fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+/// This process's peak resident set size so far, KiB.
+pub fn peak_rss_kib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// CPU time used by this process (all its threads) so far.
+pub fn cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use moler_core::{Completion, Connection, Error, Kind, Observer, Step};
 use moler_io::{Close, FdIo, Greeting, Interest, Op, PollIo, Stream, Transport};
 
-use crate::handle::{Shared, IN_DRIVER};
+use crate::handle::{ConnectionHandle, Shared, IN_DRIVER};
+use crate::RunnerKind;
 
 /// How a runtime waits for descriptors and time.
 pub(crate) trait Runtime: 'static {
@@ -127,6 +128,14 @@ struct AwaitGreeting {
     seen: String,
 }
 
+impl AwaitGreeting {
+    /// Where the last `bytes` (or a little less, at a character boundary) of `seen` start.
+    fn tail_start(&self, bytes: usize) -> usize {
+        let from = self.seen.len().saturating_sub(bytes);
+        (from..=self.seen.len()).find(|&i| self.seen.is_char_boundary(i)).unwrap_or(0)
+    }
+}
+
 /// What of the greeting's output an error quotes at most.
 const GREETING_QUOTE: usize = 2048;
 
@@ -154,16 +163,14 @@ impl Observer for AwaitGreeting {
         }
         if self.seen.len() > 4 * GREETING_QUOTE {
             // Keep the tail: the marker and the prompt come last.
-            let cut = self.seen.len() - 2 * GREETING_QUOTE;
-            let cut = (cut..self.seen.len()).find(|&i| self.seen.is_char_boundary(i)).unwrap_or(0);
+            let cut = self.tail_start(2 * GREETING_QUOTE);
             self.seen.drain(..cut);
         }
         Step::Pending
     }
 
     fn on_timeout(&mut self, cx: &mut moler_core::Context<'_>) -> Step<()> {
-        let from = self.seen.len().saturating_sub(GREETING_QUOTE);
-        let from = (from..self.seen.len()).find(|&i| self.seen.is_char_boundary(i)).unwrap_or(0);
+        let from = self.tail_start(GREETING_QUOTE);
         Step::Done(Err(Error::Timeout {
             observer: format!(
                 "the transport's {}, which printed {:?},",
@@ -208,12 +215,8 @@ struct State<R: Runtime> {
 const READS_PER_POLL: usize = 32;
 
 impl<R: Runtime> Driver<R> {
-    pub(crate) fn new(
-        mut conn: Connection,
-        transport: Transport,
-        shared: Arc<Shared>,
-        read_buffer: usize,
-    ) -> Self {
+    fn new(mut conn: Connection, transport: Transport, read_buffer: usize) -> Self {
+        let shared = Shared::new();
         let greeting = transport.greeting.map(|greeting| {
             conn.start(AwaitGreeting { greeting, seen: String::new() }, Instant::now())
         });
@@ -247,6 +250,26 @@ impl<R: Runtime> Driver<R> {
         });
         Self { core, shared }
     }
+}
+
+/// The read buffer runners use unless told otherwise.
+pub(crate) const DEFAULT_READ_BUFFER: usize = 16 * 1024;
+
+/// What every runner does to start a connection: the handle for the user and the driver to
+/// run (on a thread, or as a task).
+pub(crate) fn prepare<R: Runtime>(
+    connection: Connection,
+    transport: Transport,
+    runner: RunnerKind,
+    read_buffer: usize,
+) -> (ConnectionHandle, Driver<R>) {
+    let handle = ConnectionHandle::new(
+        Arc::clone(connection.mailbox()),
+        connection.name().to_owned(),
+        transport.name.clone(),
+        runner,
+    );
+    (handle, Driver::new(connection, transport, read_buffer))
 }
 
 /// Runs `f` marked as driver code (a blocking wait inside it is refused).
@@ -289,52 +312,44 @@ impl<R: Runtime> State<R> {
         }
     }
 
-    fn sent(&mut self, n: usize) {
-        self.written += n;
-        if self.written == self.outbox.len() {
-            self.outbox.clear();
-            self.written = 0;
-        }
-    }
-
-    /// Writes what the transport takes without waiting (no waker: the driver is woken for the
-    /// rest).
-    fn write_now(&mut self) -> io::Result<()> {
+    /// Collects the outbox and writes it through `write` until done or `Pending`.
+    fn drain(
+        &mut self,
+        mut write: impl FnMut(&mut Endpoint<R>, &[u8]) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<()>> {
         self.collect();
         while self.written < self.outbox.len() {
-            let chunk = &self.outbox[self.written..];
-            let r = match &mut self.endpoint {
-                Endpoint::Fd { io, .. } => io.write(chunk),
-                Endpoint::Poll(io) => {
-                    match io.poll_write(&mut Context::from_waker(Waker::noop()), chunk) {
-                        Poll::Ready(r) => r,
-                        Poll::Pending => return Ok(()),
-                    }
-                }
-            };
-            match r {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.sent(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes the outbox; `Pending` while the transport is full.
-    fn flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.collect();
-        while self.written < self.outbox.len() {
-            match ready!(self.endpoint.poll_write(cx, &self.outbox[self.written..])) {
+            match ready!(write(&mut self.endpoint, &self.outbox[self.written..])) {
                 Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(n) => self.sent(n),
+                Ok(n) => self.written += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
+        self.outbox.clear();
+        self.written = 0;
         Poll::Ready(Ok(()))
+    }
+
+    /// Writes what the transport takes without waiting, registering no waker (the driver is
+    /// woken for the rest).
+    fn write_now(&mut self) -> io::Result<()> {
+        let written = self.drain(|endpoint, chunk| match endpoint {
+            Endpoint::Fd { io, .. } => match io.write(chunk) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+                r => Poll::Ready(r),
+            },
+            Endpoint::Poll(io) => io.poll_write(&mut Context::from_waker(Waker::noop()), chunk),
+        });
+        match written {
+            Poll::Ready(r) => r,
+            Poll::Pending => Ok(()),
+        }
+    }
+
+    /// Writes the outbox; `Pending` while the transport is full.
+    fn flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.drain(|endpoint, chunk| endpoint.poll_write(cx, chunk))
     }
 
     /// One pass of the loop; `Ready` once the connection closed.
@@ -424,7 +439,7 @@ impl<R: Runtime> State<R> {
         }
     }
 
-    fn finish(&mut self, shared: &Shared) {
+    fn finish(&mut self) {
         if !self.done {
             self.done = true;
             if !self.conn.is_closed() {
@@ -433,7 +448,6 @@ impl<R: Runtime> State<R> {
                 )));
             }
             self.closer.close();
-            shared.set_closed();
         }
     }
 }
@@ -454,7 +468,7 @@ impl<R: Runtime> Future for Driver<R> {
         }
         let poll = in_driver(|| st.turn(cx));
         if poll.is_ready() {
-            st.finish(&self.shared);
+            st.finish();
         }
         poll
     }
@@ -465,6 +479,6 @@ impl<R: Runtime> Drop for Driver<R> {
     /// dropped): the observers fail with a closed-connection error naming that, and the
     /// transport is closed.
     fn drop(&mut self) {
-        lock(&self.core).finish(&self.shared);
+        lock(&self.core).finish();
     }
 }

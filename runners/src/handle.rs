@@ -1,7 +1,6 @@
 //! The handle users hold: the same type whichever runner drives the connection.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Waker;
 use std::time::Duration;
@@ -10,17 +9,15 @@ use moler_core::{Completion, Error, Mailbox, Observer, Result};
 
 use crate::RunnerKind;
 
-/// What a connection's driver and its handles share.
+/// What a connection's driver and its handles share: the driver's waker, which requests in
+/// the mailbox wake.
 pub(crate) struct Shared {
-    /// The driver's waker: requests in the mailbox wake it.
     waker: Mutex<Option<Waker>>,
-    /// Set once the connection closed and the transport was told.
-    closed: AtomicBool,
 }
 
 impl Shared {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self { waker: Mutex::new(None), closed: AtomicBool::new(false) })
+        Arc::new(Self { waker: Mutex::new(None) })
     }
 
     /// Stores the driver's current waker (before it looks at the mailbox, so no request is missed).
@@ -37,10 +34,6 @@ impl Shared {
         if let Some(w) = &*slot {
             w.wake_by_ref();
         }
-    }
-
-    pub(crate) fn set_closed(&self) {
-        self.closed.store(true, Ordering::Release);
     }
 }
 
@@ -80,7 +73,6 @@ fn refuse_blocking_in_async() -> Result<()> {
 
 struct HandleInner {
     mailbox: Arc<Mailbox>,
-    shared: Arc<Shared>,
     name: String,
     transport: String,
     runner: RunnerKind,
@@ -117,13 +109,12 @@ impl std::fmt::Debug for ConnectionHandle {
 impl ConnectionHandle {
     pub(crate) fn new(
         mailbox: Arc<Mailbox>,
-        shared: Arc<Shared>,
         name: String,
         transport: String,
         runner: RunnerKind,
     ) -> Self {
         moler_core::set_blocking_check(refuse_blocking_in_async);
-        Self { inner: Arc::new(HandleInner { mailbox, shared, name, transport, runner }) }
+        Self { inner: Arc::new(HandleInner { mailbox, name, transport, runner }) }
     }
 
     /// The connection's name.
@@ -160,6 +151,6 @@ impl ConnectionHandle {
     /// True once the connection closed (by [`ConnectionHandle::close`], by the peer, or because
     /// its runner stopped). The transport is closed right after.
     pub fn is_closed(&self) -> bool {
-        self.inner.mailbox.is_closed() || self.inner.shared.closed.load(Ordering::Acquire)
+        self.inner.mailbox.is_closed()
     }
 }

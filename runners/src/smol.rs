@@ -13,8 +13,8 @@ use async_io::{Async, Timer as IoTimer};
 use moler_core::Connection;
 use moler_io::{Interest, Transport};
 
-use crate::driver::{Driver, Registration, Runtime, Timer};
-use crate::handle::{ConnectionHandle, Shared};
+use crate::driver::{prepare, Registration, Runtime, Timer, DEFAULT_READ_BUFFER};
+use crate::handle::ConnectionHandle;
 use crate::RunnerKind;
 
 /// Starts connections as tasks on smol's global executor (`smol::spawn`: `SMOL_THREADS`
@@ -23,10 +23,16 @@ use crate::RunnerKind;
 /// The handles work from anywhere: `.await` them in async code, `wait` on them from plain
 /// threads. With your own executor, the connections make progress only while it runs; dropping
 /// it fails their unfinished observers with a closed-connection error saying so.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SmolRunner {
     executor: Option<Arc<Executor<'static>>>,
-    read_buffer: Option<usize>,
+    read_buffer: usize,
+}
+
+impl Default for SmolRunner {
+    fn default() -> Self {
+        Self { executor: None, read_buffer: DEFAULT_READ_BUFFER }
+    }
 }
 
 impl SmolRunner {
@@ -37,12 +43,12 @@ impl SmolRunner {
 
     /// A runner on `executor`; run it (`executor.run(..)`) for the connections to progress.
     pub fn with_executor(executor: Arc<Executor<'static>>) -> Self {
-        Self { executor: Some(executor), read_buffer: None }
+        Self { executor: Some(executor), ..Self::default() }
     }
 
     /// The most bytes one read hands to the connection (default 16 KiB).
     pub fn read_buffer(mut self, bytes: usize) -> Self {
-        self.read_buffer = Some(bytes.max(1));
+        self.read_buffer = bytes.max(1);
         self
     }
 
@@ -57,16 +63,8 @@ impl SmolRunner {
         connection: Connection,
         transport: Transport,
     ) -> io::Result<ConnectionHandle> {
-        let shared = Shared::new();
-        let handle = ConnectionHandle::new(
-            Arc::clone(connection.mailbox()),
-            Arc::clone(&shared),
-            connection.name().to_owned(),
-            transport.name.clone(),
-            RunnerKind::Smol,
-        );
-        let size = self.read_buffer.unwrap_or(16 * 1024);
-        let driver = Driver::<SmolRuntime>::new(connection, transport, shared, size);
+        let (handle, driver) =
+            prepare::<SmolRuntime>(connection, transport, RunnerKind::Smol, self.read_buffer);
         match &self.executor {
             Some(ex) => ex.spawn(driver).detach(),
             None => smol::spawn(driver).detach(),

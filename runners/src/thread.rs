@@ -20,8 +20,8 @@ use moler_core::Connection;
 use moler_io::{Interest, Transport};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
-use crate::driver::{Driver, Registration, Runtime, Timer};
-use crate::handle::{ConnectionHandle, Shared};
+use crate::driver::{prepare, Registration, Runtime, Timer, DEFAULT_READ_BUFFER};
+use crate::handle::ConnectionHandle;
 use crate::RunnerKind;
 
 /// Starts connections on OS threads: one thread per connection, blocked in `poll(2)` while
@@ -33,7 +33,7 @@ pub struct ThreadRunner {
 
 impl Default for ThreadRunner {
     fn default() -> Self {
-        Self { read_buffer: 16 * 1024 }
+        Self { read_buffer: DEFAULT_READ_BUFFER }
     }
 }
 
@@ -60,19 +60,10 @@ impl ThreadRunner {
         connection: Connection,
         transport: Transport,
     ) -> io::Result<ConnectionHandle> {
-        let shared = Shared::new();
-        let name = connection.name().to_owned();
-        let handle = ConnectionHandle::new(
-            Arc::clone(connection.mailbox()),
-            Arc::clone(&shared),
-            name.clone(),
-            transport.name.clone(),
-            RunnerKind::Thread,
-        );
-        let driver = Driver::<ThreadRuntime>::new(connection, transport, shared, self.read_buffer);
-        std::thread::Builder::new()
-            .name(format!("moler:{name}"))
-            .spawn(move || block_on(driver))?;
+        let name = format!("moler:{}", connection.name());
+        let (handle, driver) =
+            prepare::<ThreadRuntime>(connection, transport, RunnerKind::Thread, self.read_buffer);
+        std::thread::Builder::new().name(name).spawn(move || block_on(driver))?;
         Ok(handle)
     }
 }

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
@@ -15,8 +14,8 @@ use tokio::io::unix::AsyncFd;
 use tokio::runtime::Handle;
 use tokio::time::Sleep;
 
-use crate::driver::{Driver, Registration, Runtime, Timer};
-use crate::handle::{ConnectionHandle, Shared};
+use crate::driver::{prepare, Registration, Runtime, Timer, DEFAULT_READ_BUFFER};
+use crate::handle::ConnectionHandle;
 use crate::{Error, RunnerKind};
 
 /// Starts connections as tasks on a tokio runtime (multi-thread or current-thread; the
@@ -47,7 +46,7 @@ impl TokioRunner {
 
     /// A runner on the runtime behind `handle` (it may be called from any thread).
     pub fn with_handle(handle: Handle) -> Self {
-        Self { handle, read_buffer: 16 * 1024 }
+        Self { handle, read_buffer: DEFAULT_READ_BUFFER }
     }
 
     /// The most bytes one read hands to the connection (default 16 KiB).
@@ -67,15 +66,8 @@ impl TokioRunner {
         connection: Connection,
         transport: Transport,
     ) -> io::Result<ConnectionHandle> {
-        let shared = Shared::new();
-        let handle = ConnectionHandle::new(
-            Arc::clone(connection.mailbox()),
-            Arc::clone(&shared),
-            connection.name().to_owned(),
-            transport.name.clone(),
-            RunnerKind::Tokio,
-        );
-        let driver = Driver::<TokioRuntime>::new(connection, transport, shared, self.read_buffer);
+        let (handle, driver) =
+            prepare::<TokioRuntime>(connection, transport, RunnerKind::Tokio, self.read_buffer);
         self.handle.spawn(driver);
         Ok(handle)
     }
