@@ -31,6 +31,8 @@ on_every_runner!(
     invalid_utf8_output_becomes_replacement_characters,
     a_long_command_echo_that_wraps_is_recognised,
     commands_without_output_finish_with_ret_required_off,
+    events_keep_catching_output_between_blocking_runs,
+    another_threads_short_deadline_fires_while_a_run_waits,
 );
 
 fn sequential_commands_each_get_their_own_output(rig: &Rig) {
@@ -189,4 +191,43 @@ fn commands_without_output_finish_with_ret_required_off(rig: &Rig) {
     let out = shell.run(cmd(&format!("cd {}", dir.display())).ret_required(false), WAIT).unwrap();
     assert!(out.is_empty());
     assert_eq!(shell.run(cmd("pwd"), WAIT).unwrap(), [dir.display().to_string()]);
+}
+
+/// A blocking `run` on the thread runner drives the connection itself; once it returns, the
+/// connection's own thread must watch the transport again for the events still running.
+fn events_keep_catching_output_between_blocking_runs(rig: &Rig) {
+    let shell = rig.shell();
+    // Not anchored at the start: the line follows the prompt bash already printed.
+    let late = shell.start(Wait4::new(["LATE ([0-9])$"]).unwrap().till_occurs_times(3));
+    for i in 0..3 {
+        // Returns at once; the line comes 200 ms later, while nobody waits.
+        shell.run(cmd(&format!("(sleep 0.2; echo LATE {i}) &")), WAIT).unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(late.is_done() || i < 2, "the event missed a line printed while no thread waited");
+    }
+    let seen: Vec<_> =
+        late.wait(WAIT).unwrap().iter().map(|o| o.groups[0].clone().unwrap()).collect();
+    assert_eq!(seen, ["0", "1", "2"]);
+}
+
+/// While one thread waits in `run` (driving the connection), another starts an event with a
+/// short timeout: it must time out at its own deadline, not at the end of the long command.
+fn another_threads_short_deadline_fires_while_a_run_waits(rig: &Rig) {
+    let shell = rig.shell();
+    shell.run(cmd("echo warm"), WAIT).unwrap();
+    std::thread::scope(|s| {
+        let long = s.spawn(|| shell.run(cmd("sleep 1.5; echo slept"), WAIT));
+        std::thread::sleep(Duration::from_millis(200));
+        let started = Instant::now();
+        let never = shell
+            .start(Wait4::new(["^never printed$"]).unwrap().timeout(Duration::from_millis(300)));
+        let err = never.wait(WAIT).unwrap_err();
+        let took = started.elapsed();
+        assert!(err.is_timeout(), "{err}");
+        assert!(
+            took >= Duration::from_millis(250) && took < Duration::from_millis(800),
+            "the event timed out after {took:?}, its timeout is 300 ms"
+        );
+        assert_eq!(long.join().unwrap().unwrap(), ["slept"]);
+    });
 }

@@ -135,6 +135,14 @@ impl<T: Send + 'static> Completion<T> {
         if let Some(r) = self.wait_until(start.checked_add(timeout)) {
             return r;
         }
+        self.expire(timeout, start)
+    }
+
+    /// What [`Completion::wait`] does once `timeout` (counted from `started`) passed: times the
+    /// observer out and returns its timeout error, or its result if it finished meanwhile. For
+    /// a runner whose waiting thread drove the connection itself until the deadline.
+    pub fn expire(&self, timeout: Duration, started: Instant) -> Result<T> {
+        let start = started;
         self.mailbox.push(Request::Expire(self.shared.id, timeout));
         self.wait_until(Instant::now().checked_add(EXPIRY_GRACE)).unwrap_or_else(|| {
             Err(Error::Timeout {

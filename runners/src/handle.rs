@@ -1,9 +1,11 @@
 //! The handle users hold: the same type whichever runner drives the connection.
 
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::Waker;
-use std::time::Duration;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use moler_core::{Completion, Error, Mailbox, Observer, Result};
 
@@ -71,11 +73,25 @@ fn refuse_blocking_in_async() -> Result<()> {
     Ok(())
 }
 
+/// A runner's way to let a thread blocked in [`ConnectionHandle::run`] drive the connection
+/// itself while it waits.
+pub(crate) trait Assist: Send + Sync {
+    /// Drives the connection on this thread until `done` (polled with this thread's waker)
+    /// returns true or `deadline` passes. False when it could not drive at all (the caller then
+    /// waits the plain way).
+    fn drive(
+        &self,
+        done: &mut dyn FnMut(&mut Context<'_>) -> bool,
+        deadline: Option<Instant>,
+    ) -> bool;
+}
+
 struct HandleInner {
     mailbox: Arc<Mailbox>,
     name: String,
     transport: String,
     runner: RunnerKind,
+    assist: Option<Arc<dyn Assist>>,
 }
 
 impl Drop for HandleInner {
@@ -114,7 +130,14 @@ impl ConnectionHandle {
         runner: RunnerKind,
     ) -> Self {
         moler_core::set_blocking_check(refuse_blocking_in_async);
-        Self { inner: Arc::new(HandleInner { mailbox, name, transport, runner }) }
+        Self { inner: Arc::new(HandleInner { mailbox, name, transport, runner, assist: None }) }
+    }
+
+    /// Lets blocking waits drive the connection (set once, before the handle is shared).
+    pub(crate) fn set_assist(&mut self, assist: Arc<dyn Assist>) {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.assist = Some(assist);
+        }
     }
 
     /// The connection's name.
@@ -140,7 +163,30 @@ impl ConnectionHandle {
     /// Starts an observer and blocks until its result; after `timeout` it is timed out. Refused
     /// with [`Error::WrongUsage`] inside an async runtime: there, `.await` what `start` returns.
     pub fn run<O: Observer>(&self, observer: O, timeout: Duration) -> Result<O::Output> {
-        self.start(observer).wait(timeout)
+        let Some(assist) = &self.inner.assist else {
+            return self.start(observer).wait(timeout);
+        };
+        refuse_blocking_in_async()?;
+        let started = Instant::now();
+        let deadline = started.checked_add(timeout);
+        let mut completion = self.start(observer);
+        let mut result = None;
+        let driven = assist.drive(
+            &mut |cx| match Pin::new(&mut completion).poll(cx) {
+                Poll::Ready(r) => {
+                    result = Some(r);
+                    true
+                }
+                Poll::Pending => false,
+            },
+            deadline,
+        );
+        match result {
+            Some(r) => r,
+            None if !driven => completion.wait(timeout.saturating_sub(started.elapsed())),
+            // The deadline passed: time the observer out, as a plain wait does.
+            None => completion.expire(timeout, started),
+        }
     }
 
     /// Closes the connection now: every unfinished observer fails with `ConnectionClosed`.

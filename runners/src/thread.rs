@@ -3,6 +3,10 @@
 //! The thread runs the shared [`Driver`] with a tiny executor of its own: when the driver
 //! waits, the thread blocks in `poll(2)` on the transport's descriptors, a wake-up socket (for
 //! requests from handles) and the driver's next deadline as the timeout.
+//!
+//! A thread blocked in [`ConnectionHandle::run`] does not just sleep: it drives the connection
+//! itself with the same executor until its result is there (the connection's thread steps
+//! aside meanwhile), so the reply wakes the thread that wants it, with no hand-off.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -10,8 +14,8 @@ use std::io::{self, Read, Write};
 use std::os::fd::{BorrowedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::ThreadId;
 use std::time::Instant;
@@ -20,8 +24,10 @@ use moler_core::Connection;
 use moler_io::{Interest, Transport};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
-use crate::driver::{prepare, Registration, Runtime, Timer, DEFAULT_READ_BUFFER};
-use crate::handle::ConnectionHandle;
+use crate::driver::{
+    prepare, Driver, DriverRef, Registration, Runtime, Timer, DEFAULT_READ_BUFFER,
+};
+use crate::handle::{Assist, ConnectionHandle};
 use crate::RunnerKind;
 
 /// Starts connections on OS threads: one thread per connection, blocked in `poll(2)` while
@@ -61,9 +67,16 @@ impl ThreadRunner {
         transport: Transport,
     ) -> io::Result<ConnectionHandle> {
         let name = format!("moler:{}", connection.name());
-        let (handle, driver) =
+        let (mut handle, driver) =
             prepare::<ThreadRuntime>(connection, transport, RunnerKind::Thread, self.read_buffer);
-        std::thread::Builder::new().name(name).spawn(move || block_on(driver))?;
+        let executor = Executor::new()?;
+        let state = Arc::new(AssistState::default());
+        handle.set_assist(Arc::new(ThreadAssist {
+            driver: driver.share(),
+            state: Arc::clone(&state),
+            home: Arc::clone(&executor.notifier),
+        }));
+        std::thread::Builder::new().name(name).spawn(move || drive(driver, executor, state))?;
         Ok(handle)
     }
 }
@@ -129,11 +142,11 @@ impl Timer for ThreadTimer {
     }
 }
 
-/// Wakes the driver's thread: a byte on its wake-up socket, unless the thread wakes itself
-/// (it then sees the flag before it blocks).
+/// Wakes a thread blocked in [`Executor::run`]: a byte on its wake-up socket, unless the
+/// thread wakes itself (it then sees the flag before it blocks).
 struct Notifier {
     woken: AtomicBool,
-    owner: ThreadId,
+    owner: OnceLock<ThreadId>,
     tx: UnixStream,
 }
 
@@ -143,61 +156,163 @@ impl Wake for Notifier {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.woken.swap(true, Ordering::AcqRel) && std::thread::current().id() != self.owner {
+        if !self.woken.swap(true, Ordering::AcqRel)
+            && self.owner.get() != Some(&std::thread::current().id())
+        {
             // A full socket already holds a wake-up; nothing is lost.
             let _ = (&self.tx).write(&[1]);
         }
     }
 }
 
-/// Runs `future` on this thread, blocking in `poll(2)` while it waits.
-fn block_on<F: Future<Output = ()>>(future: F) {
-    let (rx, tx) = match UnixStream::pair().and_then(|(rx, tx)| {
+/// A tiny executor: polls a future, and between polls blocks in `poll(2)` on the descriptors
+/// and the deadline the future registered (through [`WAITS`]) and on its own wake-up socket.
+struct Executor {
+    rx: UnixStream,
+    notifier: Arc<Notifier>,
+}
+
+impl Executor {
+    fn new() -> io::Result<Self> {
+        let (rx, tx) = UnixStream::pair()?;
         rx.set_nonblocking(true)?;
         tx.set_nonblocking(true)?;
-        Ok((rx, tx))
-    }) {
-        Ok(pair) => pair,
-        // Without a wake-up socket the driver cannot run; dropping it fails its observers.
-        Err(_) => return,
+        let notifier =
+            Arc::new(Notifier { woken: AtomicBool::new(false), owner: OnceLock::new(), tx });
+        Ok(Self { rx, notifier })
+    }
+
+    /// Polls `step` until it is ready. `None` when `deadline` passed first, or when `poll(2)`
+    /// itself failed (out of memory: not worth a busy loop). The transport's descriptors are
+    /// only watched while `watch_fds()` says so; deadlines and wake-ups always are.
+    fn run<T>(
+        &self,
+        mut step: impl FnMut(&mut Context<'_>) -> Poll<T>,
+        deadline: Option<Instant>,
+        watch_fds: &dyn Fn() -> bool,
+    ) -> Option<T> {
+        let _ = self.notifier.owner.set(std::thread::current().id());
+        let waker = Waker::from(Arc::clone(&self.notifier));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            self.notifier.woken.store(false, Ordering::Release);
+            if let Poll::Ready(out) = step(&mut cx) {
+                return Some(out);
+            }
+            let waits: Vec<_> = WAITS.with(|w| w.fds.take());
+            let mut next = WAITS.with(|w| w.deadline.take());
+            if let Some(deadline) = deadline {
+                if Instant::now() >= deadline {
+                    return None;
+                }
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
+            }
+            if self.notifier.woken.load(Ordering::Acquire) {
+                continue;
+            }
+            let mut fds = Vec::with_capacity(waits.len() + 1);
+            fds.push(PollFd::new(&self.rx, PollFlags::IN));
+            if watch_fds() {
+                for (fd, flags) in &waits {
+                    fds.push(PollFd::from_borrowed_fd(borrow(*fd), *flags));
+                }
+            }
+            let timeout = next.map(|d| {
+                let left = d.saturating_duration_since(Instant::now());
+                Timespec::try_from(left).unwrap_or(Timespec { tv_sec: i64::MAX / 2, tv_nsec: 0 })
+            });
+            match poll(&mut fds, timeout.as_ref()) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(_) => return None,
+            }
+            if fds[0].revents().contains(PollFlags::IN) {
+                let mut sink = [0u8; 64];
+                while matches!((&self.rx).read(&mut sink), Ok(64)) {}
+            }
+        }
+    }
+}
+
+/// Runs a connection's driver on its own thread until the connection closes. While a thread
+/// waiting in [`ConnectionHandle::run`] drives the connection itself ([`ThreadAssist`]), this
+/// thread stops watching the transport (deadlines and requests it still serves).
+fn drive(driver: Driver<ThreadRuntime>, executor: Executor, assist: Arc<AssistState>) {
+    let mut driver = pin!(driver);
+    let watch = || {
+        // Dekker-style with the assisting thread's `leave`: one of the two sees the other.
+        assist.aside.store(true, Ordering::SeqCst);
+        if assist.assisted.load(Ordering::SeqCst) == 0 {
+            assist.aside.store(false, Ordering::SeqCst);
+            return true;
+        }
+        false
     };
-    let notifier = Arc::new(Notifier {
-        woken: AtomicBool::new(false),
-        owner: std::thread::current().id(),
-        tx,
-    });
-    let waker = Waker::from(Arc::clone(&notifier));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        notifier.woken.store(false, Ordering::Release);
-        if future.as_mut().poll(&mut cx).is_ready() {
-            return;
-        }
-        let waits: Vec<_> = WAITS.with(|w| w.fds.take());
-        let deadline = WAITS.with(|w| w.deadline.take());
-        if notifier.woken.load(Ordering::Acquire) {
-            continue;
-        }
-        let mut fds = Vec::with_capacity(waits.len() + 1);
-        fds.push(PollFd::new(&rx, PollFlags::IN));
-        for (fd, flags) in &waits {
-            fds.push(PollFd::from_borrowed_fd(borrow(*fd), *flags));
-        }
-        let timeout = deadline.map(|d| {
-            let left = d.saturating_duration_since(Instant::now());
-            Timespec::try_from(left).unwrap_or(Timespec { tv_sec: i64::MAX / 2, tv_nsec: 0 })
-        });
-        match poll(&mut fds, timeout.as_ref()) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            // poll(2) itself failing (out of memory) is not worth a busy loop: give up the
-            // connection, whose observers then fail with a closed-connection error.
-            Err(_) => return,
-        }
-        if fds[0].revents().contains(PollFlags::IN) {
-            let mut sink = [0u8; 64];
-            while matches!((&rx).read(&mut sink), Ok(64)) {}
-        }
+    // `None` only when poll(2) failed: dropping the driver then fails its observers.
+    let _ = executor.run(|cx| driver.as_mut().poll(cx), None, &watch);
+}
+
+thread_local! {
+    /// The executor a thread uses to drive connections while it waits for a result.
+    static WAITER: RefCell<Option<Executor>> = const { RefCell::new(None) };
+}
+
+/// Lets a thread that waits for a result drive the connection itself meanwhile. The reply then
+/// wakes the waiting thread directly, instead of waking the connection's thread, which would
+/// then wake the waiter: one thread hand-off less on every command.
+struct ThreadAssist {
+    driver: DriverRef<ThreadRuntime>,
+    state: Arc<AssistState>,
+    /// Wakes the connection's own thread.
+    home: Arc<Notifier>,
+}
+
+/// What the connection's thread and the threads that assist it share.
+#[derive(Default)]
+struct AssistState {
+    /// How many threads drive the connection now. The connection's own thread stops watching
+    /// the transport when it wakes while there are any, so a reply wakes only the waiter.
+    assisted: AtomicUsize,
+    /// The connection's thread stopped watching the transport: the last assisting thread
+    /// must wake it when it leaves.
+    aside: AtomicBool,
+}
+
+impl Assist for ThreadAssist {
+    fn drive(
+        &self,
+        done: &mut dyn FnMut(&mut Context<'_>) -> bool,
+        deadline: Option<Instant>,
+    ) -> bool {
+        WAITER.with(|slot| {
+            let Ok(mut slot) = slot.try_borrow_mut() else { return false };
+            if slot.is_none() {
+                *slot = Executor::new().ok();
+            }
+            let Some(executor) = slot.as_ref() else { return false };
+            self.state.assisted.fetch_add(1, Ordering::SeqCst);
+            // The connection's thread leaves the transport to us at this wake-up, while the
+            // command travels. (Without it, the reply wakes both threads and the connection's
+            // thread, first in line, mostly wins: measured 1.34-1.38x the floor instead of
+            // 1.12-1.22x.)
+            self.home.wake_by_ref();
+            let step = |cx: &mut Context<'_>| {
+                if done(cx) {
+                    return Poll::Ready(());
+                }
+                // `Ready` means the connection closed: `done` sees that at the next step.
+                if self.driver.poll_turn(cx).is_ready() && done(cx) {
+                    return Poll::Ready(());
+                }
+                Poll::Pending
+            };
+            let _ = executor.run(step, deadline, &|| true);
+            if self.state.assisted.fetch_sub(1, Ordering::SeqCst) == 1
+                && self.state.aside.load(Ordering::SeqCst)
+            {
+                self.home.wake_by_ref(); // watch the transport again
+            }
+            true
+        })
     }
 }
 
