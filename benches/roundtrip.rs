@@ -3,10 +3,12 @@
 //! tokio, smol), all measured in the same run, interleaved in rounds so machine noise hits every
 //! path alike.
 //!
-//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4] [--transport terminal|tcp]`
+//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4] [--transport terminal|tcp|ssh]`
 //!
 //! `terminal`: a local bash in a pty. `tcp`: the project's device simulator on 127.0.0.1
-//! (moler-testkit), which echoes and answers like a terminal.
+//! (moler-testkit), which echoes and answers like a terminal. `ssh`: bash over SSH through a
+//! real OpenSSH sshd on 127.0.0.1 (moler-testkit's, root only: `scripts/setup-sshd.sh`); its
+//! floor is the same blocking loop over the same non-blocking libssh2 session.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -14,10 +16,13 @@ use std::time::{Duration, Instant};
 
 use moler::{
     Command, ConnectionHandle, Runner, SmolRunner, ThreadRunner, TokioRunner, LOCAL_PROMPT,
+    SSH_PROMPT,
 };
+use moler_io::ssh::{self, SshOptions};
 use moler_io::tcp::{self, TcpOptions};
 use moler_io::terminal::{self, TerminalOptions, PROMPT};
 use moler_io::{Greeting, Transport};
+use moler_testkit::sshd::Sshd;
 use moler_testkit::{Simulator, SIM_BANNER, SIM_PROMPT, SIM_PROMPT_RE};
 
 #[path = "support/mod.rs"]
@@ -28,29 +33,44 @@ fn main() {
     let rounds: usize = common::arg_or("--rounds", 4).max(1);
     let per_round = n.div_ceil(rounds);
     let kind = common::arg("--transport").unwrap_or_else(|| "terminal".into());
+    assert!(["terminal", "tcp", "ssh"].contains(&kind.as_str()), "--transport terminal|tcp|ssh");
     let sim = (kind == "tcp").then(|| Simulator::start().expect("start the device simulator"));
-    let (prompt, prompt_re) = match &sim {
-        Some(_) => (SIM_PROMPT, SIM_PROMPT_RE),
-        None => (PROMPT, LOCAL_PROMPT),
+    let sshd = (kind == "ssh").then(|| match Sshd::start() {
+        Ok(sshd) => sshd,
+        Err(why) => panic!("--transport ssh needs the test sshd: {why}"),
+    });
+    let ssh_options = sshd.as_ref().map(|sshd| {
+        SshOptions::new("127.0.0.1", &sshd.user().name)
+            .port(sshd.port())
+            .password(&sshd.user().password)
+            .known_hosts_file(sshd.dir().join("known_hosts"))
+            .with_moler_prompt()
+    });
+    let (prompt, prompt_re) = match kind.as_str() {
+        "tcp" => (SIM_PROMPT, SIM_PROMPT_RE),
+        "ssh" => (ssh::PROMPT, SSH_PROMPT),
+        _ => (PROMPT, LOCAL_PROMPT),
     };
     let open_transport = || -> Transport {
-        match &sim {
-            Some(sim) => {
-                let greeting = Greeting {
-                    marker: SIM_BANNER.into(),
-                    prompt: SIM_PROMPT.into(),
-                    timeout: Duration::from_secs(10),
-                };
-                let options = TcpOptions { greeting: Some(greeting), ..Default::default() };
-                tcp::connect("127.0.0.1", sim.port(), &options).expect("connect to the simulator")
-            }
-            None => terminal::open(&TerminalOptions::default()).expect("open bash in a pty"),
+        if let Some(sim) = &sim {
+            let greeting = Greeting {
+                marker: SIM_BANNER.into(),
+                prompt: SIM_PROMPT.into(),
+                timeout: Duration::from_secs(10),
+            };
+            let options = TcpOptions { greeting: Some(greeting), ..Default::default() };
+            return tcp::connect("127.0.0.1", sim.port(), &options)
+                .expect("connect to the simulator");
         }
+        if let Some(options) = &ssh_options {
+            return ssh::connect(options).expect("log in to the test sshd");
+        }
+        terminal::open(&TerminalOptions::default()).expect("open bash in a pty")
     };
 
     // (a) the raw floor
     let raw_transport = open_transport();
-    let greeting = raw_transport.greeting.clone().expect("both transports greet");
+    let greeting = raw_transport.greeting.clone().expect("every transport here greets");
     let mut raw = raw_transport.into_blocking();
     let mut buf = vec![0u8; 64 * 1024];
     let mut seen = Vec::with_capacity(4096);

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: unit, integration (a real bash in a pty), property tests
-# and doc tests. Needs Rust and bash.
+# Runs every test of the workspace: unit, integration (a real bash in a pty, TCP to a device
+# simulator, SSH to a real sshd), property tests and doc tests. Needs Rust and bash; as root it
+# also sets up what the SSH tests need (scripts/setup-sshd.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v bash >/dev/null; then
   echo "bash is needed: the end-to-end tests drive a real bash in a pseudo-terminal" >&2
   exit 1
 fi
+# The SSH tests need OpenSSH's sshd and a test user: root gets them set up here (and the TLS
+# headers libssh2 builds against); anyone else sees those tests say SKIPPED.
+if [ "$(id -u)" = 0 ] && ! pkg-config --exists openssl 2>/dev/null; then
+  echo "test.sh: installing libssl-dev and pkg-config (libssh2 is built against them)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libssl-dev pkg-config >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libssl-dev pkg-config >/dev/null; }
+fi
+./scripts/setup-sshd.sh
 # All targets: unit, integration and property tests; benches make a tiny smoke run.
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc "$@"
@@ -18,3 +27,9 @@ cargo test -p moler --no-default-features --test local_shell --test tcp --test p
 cargo run --quiet --example quickstart
 cargo run --quiet --example async_tokio
 cargo run --quiet --example async_smol
+if [ "$(id -u)" = 0 ]; then
+  cargo run --quiet -p moler-testkit --bin with-sshd -- cargo run --quiet --example ssh_shell -- \
+    --host 127.0.0.1 --port {port} --user {user} --password {password} --known-hosts {dir}/known_hosts
+else
+  echo "*** SKIPPED the ssh_shell example: not root, so no test sshd ***" >&2
+fi

@@ -8,7 +8,7 @@
 //! The pieces, from the bottom up (each is its own crate, re-exported here):
 //! - [`moler_core`]: the sans-IO connection, the observer contract, the generic [`Command`] and
 //!   the [`Wait4`] line event;
-//! - [`moler_io`]: transports (memory, local terminal);
+//! - [`moler_io`]: transports (memory, local terminal, TCP, child process, SSH);
 //! - [`moler_runners`]: the runners that drive a connection over a transport: [`ThreadRunner`]
 //!   (always), [`TokioRunner`] and [`SmolRunner`] (features `tokio` and `smol`, both on by
 //!   default), picked at run time through [`Runner`].
@@ -76,6 +76,44 @@ pub fn local_shell_with(options: &TerminalOptions) -> io::Result<ConnectionHandl
 /// [`local_shell`] on a runner of your choice.
 pub fn local_shell_on(runner: &Runner, options: &TerminalOptions) -> io::Result<ConnectionHandle> {
     runner.spawn("local", moler_io::terminal::open(options)?)
+}
+
+/// The prompt regex of a remote shell opened with [`moler_io::ssh::SshOptions::with_moler_prompt`].
+#[cfg(feature = "ssh")]
+pub const SSH_PROMPT: &str = "^moler_ssh# $";
+
+/// Opens a shell over SSH on the autodetected runner (see [`moler_io::ssh`] for the options:
+/// password or key, host-key policy, keepalive, old algorithms).
+///
+/// The handshake and the login happen here, before it returns, each step within
+/// [`SshOptions::connect_timeout`](moler_io::ssh::SshOptions::connect_timeout); a wrong password
+/// or host key fails here with an error naming the target. In async code, call it from a
+/// blocking-friendly place (`tokio::task::spawn_blocking`) if a slow login must not hold up
+/// other tasks.
+///
+/// ```no_run
+/// use moler::moler_io::ssh::SshOptions;
+/// use moler::prelude::*;
+/// use std::time::Duration;
+///
+/// let options = SshOptions::new("10.0.0.5", "tester").password("secret").with_moler_prompt();
+/// let remote = moler::ssh_shell(&options)?;
+/// let out = remote.run(Command::lines("uname -s", moler::SSH_PROMPT), Duration::from_secs(10))?;
+/// assert_eq!(out, ["Linux"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "ssh")]
+pub fn ssh_shell(options: &moler_io::ssh::SshOptions) -> io::Result<ConnectionHandle> {
+    ssh_shell_on(&Runner::autodetect(), options)
+}
+
+/// [`ssh_shell`] on a runner of your choice.
+#[cfg(feature = "ssh")]
+pub fn ssh_shell_on(
+    runner: &Runner,
+    options: &moler_io::ssh::SshOptions,
+) -> io::Result<ConnectionHandle> {
+    runner.spawn("ssh", moler_io::ssh::connect(options)?)
 }
 
 /// What a test script needs, in one `use`.

@@ -35,12 +35,14 @@ use std::io;
 use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub mod blocking;
 pub mod fd;
 pub mod memory;
 pub mod process;
+#[cfg(feature = "ssh")]
+pub mod ssh;
 pub mod tcp;
 pub mod terminal;
 
@@ -82,6 +84,24 @@ pub trait FdIo: Send + 'static {
     /// After `op` returned `WouldBlock`: the descriptor and readiness to wait for. The
     /// descriptor stays open as long as this value lives.
     fn blocked_on(&self, op: Op) -> (BorrowedFd<'_>, Interest);
+
+    /// True when input waits inside the stream rather than in its descriptor, so waiting for
+    /// readability would miss it. An SSH session is such a stream: a write makes libssh2 read
+    /// the socket, and what it read waits in its buffers. A runner asks after every write.
+    fn has_buffered_input(&self) -> bool {
+        false
+    }
+
+    /// When the stream needs [`FdIo::tick`] next (an SSH keepalive), if ever.
+    fn next_tick(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Timed housekeeping, called once [`FdIo::next_tick`] passed. An error closes the
+    /// connection with it as the reason.
+    fn tick(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A stream driven by `poll` functions and wakers, with no file descriptor (the memory

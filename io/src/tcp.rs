@@ -33,17 +33,21 @@ impl Default for TcpOptions {
 /// On the connection, the peer closing reads as the end of the stream (a closed-connection
 /// error with no reason) and a reset as an error whose reason is the reset.
 pub fn connect(host: &str, port: u16, options: &TcpOptions) -> io::Result<Transport> {
-    let target = format!("{host}:{port}");
-    let name_it = |e: io::Error| io::Error::new(e.kind(), format!("connect to {target}: {e}"));
+    let stream = connect_socket(host, port, options.connect_timeout)?;
+    let mut transport = from_stream(stream, &format!("{host}:{port}"), options.nodelay)?;
+    transport.greeting = options.greeting.clone();
+    Ok(transport)
+}
+
+/// A socket connected to the first address of `host` that answers within `timeout`; errors
+/// name `host:port`.
+pub(crate) fn connect_socket(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
+    let name_it = |e: io::Error| io::Error::new(e.kind(), format!("connect to {host}:{port}: {e}"));
     let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(name_it)?.collect();
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address");
     for addr in addrs {
-        match TcpStream::connect_timeout(&addr, options.connect_timeout) {
-            Ok(stream) => {
-                let mut transport = from_stream(stream, &target, options.nodelay)?;
-                transport.greeting = options.greeting.clone();
-                return Ok(transport);
-            }
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok(stream),
             Err(e) => last = e,
         }
     }

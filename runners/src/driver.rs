@@ -86,6 +86,25 @@ impl<R: Runtime> Endpoint<R> {
             }
         }
     }
+
+    /// Input held inside the stream (see [`FdIo::has_buffered_input`]).
+    fn has_buffered_input(&self) -> bool {
+        matches!(self, Endpoint::Fd { io, .. } if io.has_buffered_input())
+    }
+
+    fn next_tick(&self) -> Option<Instant> {
+        match self {
+            Endpoint::Fd { io, .. } => io.next_tick(),
+            Endpoint::Poll(_) => None,
+        }
+    }
+
+    fn tick(&mut self) -> io::Result<()> {
+        match self {
+            Endpoint::Fd { io, .. } => io.tick(),
+            Endpoint::Poll(_) => Ok(()),
+        }
+    }
 }
 
 /// Tries `op` at once; when it would block, waits through the runtime's registration of the
@@ -298,7 +317,7 @@ impl<R: Runtime> State<R> {
             .conn
             .poll_timeout()
             .is_some_and(|next| self.armed.is_none_or(|armed| next < armed));
-        self.outbox.is_empty() && !earlier
+        self.outbox.is_empty() && !earlier && !self.endpoint.has_buffered_input()
     }
 
     /// Moves what the connection sent into the outbox.
@@ -355,6 +374,7 @@ impl<R: Runtime> State<R> {
     /// One pass of the loop; `Ready` once the connection closed.
     fn turn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut reads = 0;
+        let mut rechecked = false;
         loop {
             let now = Instant::now();
             let mut progress = false;
@@ -386,6 +406,12 @@ impl<R: Runtime> State<R> {
                 self.conn.handle_timeout(now);
                 progress = true;
             }
+            if self.endpoint.next_tick().is_some_and(|at| at <= now) {
+                if let Err(e) = self.endpoint.tick() {
+                    self.conn.handle_close(Some(e));
+                }
+                progress = true;
+            }
             self.check_greeting(cx);
             self.write_early(cx);
             if self.conn.is_closed() {
@@ -398,10 +424,19 @@ impl<R: Runtime> State<R> {
                 }
                 continue;
             }
-            // Arm the timer: the connection's next deadline, or the earlier instant it is
-            // already armed for (firing early costs a turn; re-arming later costs a wake-up on
-            // every command).
-            let next = self.conn.poll_timeout();
+            // A write may have pulled input into the stream's own buffers: read again (once per
+            // turn, so a stream that misreports cannot spin the loop).
+            if !rechecked && self.endpoint.has_buffered_input() {
+                rechecked = true;
+                continue;
+            }
+            // Arm the timer: the connection's next deadline (or the stream's tick), or the
+            // earlier instant it is already armed for (firing early costs a turn; re-arming
+            // later costs a wake-up on every command).
+            let next = match (self.conn.poll_timeout(), self.endpoint.next_tick()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let at = match self.armed.filter(|&a| a > now) {
                 Some(a) => Some(next.map_or(a, |n| n.min(a))),
                 None => next,
@@ -457,20 +492,55 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+impl<R: Runtime> Driver<R> {
+    /// Another way into this driver, for a thread that waits for a result and drives the
+    /// connection itself meanwhile (the thread runner's waits).
+    pub(crate) fn share(&self) -> DriverRef<R> {
+        DriverRef { core: Arc::downgrade(&self.core), shared: Arc::clone(&self.shared) }
+    }
+}
+
+/// A driver's state without the ownership: it does not keep the transport open once the
+/// driver itself is gone.
+pub(crate) struct DriverRef<R: Runtime> {
+    core: Weak<Mutex<State<R>>>,
+    shared: Arc<Shared>,
+}
+
+impl<R: Runtime> DriverRef<R> {
+    /// One poll of the driver, as [`Driver`]'s own; `Ready` once the connection closed (or the
+    /// driver is gone). The caller's waker becomes the one requests wake.
+    pub(crate) fn poll_turn(&self, cx: &mut Context<'_>) -> Poll<()> {
+        match self.core.upgrade() {
+            Some(core) => poll_driver(&core, &self.shared, cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+fn poll_driver<R: Runtime>(
+    core: &Mutex<State<R>>,
+    shared: &Shared,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    let mut st = lock(core);
+    // Under the lock: of two threads driving in turn, the one that drove last is woken.
+    shared.register(cx.waker());
+    if st.done {
+        return Poll::Ready(());
+    }
+    let poll = in_driver(|| st.turn(cx));
+    if poll.is_ready() {
+        st.finish();
+    }
+    poll
+}
+
 impl<R: Runtime> Future for Driver<R> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.shared.register(cx.waker());
-        let mut st = lock(&self.core);
-        if st.done {
-            return Poll::Ready(());
-        }
-        let poll = in_driver(|| st.turn(cx));
-        if poll.is_ready() {
-            st.finish();
-        }
-        poll
+        poll_driver(&self.core, &self.shared, cx)
     }
 }
 

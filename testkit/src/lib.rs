@@ -18,6 +18,11 @@
 //! | anything else | `sim: WORD: command not found` |
 //!
 //! Every answer ends with the prompt again. Lines end with `\r\n`, as on a terminal.
+//!
+//! [`sshd::Sshd`]: a real OpenSSH daemon on 127.0.0.1 with its own configuration, for the SSH
+//! tests.
+
+pub mod sshd;
 
 use std::io;
 use std::net::SocketAddr;

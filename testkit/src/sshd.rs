@@ -1,0 +1,354 @@
+//! A real OpenSSH `sshd` on 127.0.0.1, started by a test with its own configuration, host key
+//! and log, and stopped when the test drops it.
+//!
+//! It needs what only root has: `sshd` installed (`/usr/sbin/sshd`), and a test user with a
+//! password and a key (`scripts/setup-sshd.sh` makes both; the README's test command runs it).
+//! Where that is missing, [`Sshd::require`] prints a loud `SKIPPED` line and returns `None`, so
+//! a developer without root still runs the rest of the suite; with `MOLER_REQUIRE_SSHD=1` (set
+//! by `.ci/run`) it fails the test instead.
+//!
+//! The user is `molertest` with the password `moler-Test-pw1` and the key
+//! `~molertest/.ssh/id_ed25519`, unless `MOLER_TEST_SSH_USER`, `MOLER_TEST_SSH_PASSWORD` and
+//! `MOLER_TEST_SSH_KEY` say otherwise. The daemon only lets that user in.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The test user's name unless `MOLER_TEST_SSH_USER` names another.
+pub const TEST_USER: &str = "molertest";
+/// The test user's password unless `MOLER_TEST_SSH_PASSWORD` gives another.
+pub const TEST_PASSWORD: &str = "moler-Test-pw1";
+
+const SSHD: &str = "/usr/sbin/sshd";
+const KEYGEN: &str = "/usr/bin/ssh-keygen";
+
+/// The account the tests log in with.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// Login name.
+    pub name: String,
+    /// Its password.
+    pub password: String,
+    /// A private key whose public half is in the user's `authorized_keys`.
+    pub key_file: PathBuf,
+    /// Its home directory.
+    pub home: PathBuf,
+}
+
+impl TestUser {
+    /// The configured test user, if it exists here.
+    pub fn find() -> Result<TestUser, Unavailable> {
+        let name = std::env::var("MOLER_TEST_SSH_USER").unwrap_or_else(|_| TEST_USER.into());
+        let password =
+            std::env::var("MOLER_TEST_SSH_PASSWORD").unwrap_or_else(|_| TEST_PASSWORD.into());
+        let passwd = fs::read_to_string("/etc/passwd")
+            .map_err(|e| Unavailable(format!("cannot read /etc/passwd: {e}")))?;
+        let home = passwd
+            .lines()
+            .map(|line| line.split(':').collect::<Vec<_>>())
+            .find(|fields| fields.len() >= 7 && fields[0] == name)
+            .map(|fields| PathBuf::from(fields[5]))
+            .ok_or_else(|| Unavailable(format!("the test user {name} does not exist")))?;
+        let key_file = std::env::var_os("MOLER_TEST_SSH_KEY")
+            .map_or_else(|| home.join(".ssh/id_ed25519"), PathBuf::from);
+        if !key_file.is_file() {
+            return Err(Unavailable(format!("the test key {} is missing", key_file.display())));
+        }
+        Ok(TestUser { name, password, key_file, home })
+    }
+}
+
+/// Why no sshd can be started here.
+#[derive(Debug, Clone)]
+pub struct Unavailable(pub String);
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Host key types a test daemon can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKey {
+    /// `ssh-ed25519` (fast to make).
+    Ed25519,
+    /// `rsa` (2048 bits), for `ssh-rsa` and `rsa-sha2-*`.
+    Rsa,
+}
+
+/// A running `sshd`; dropping it kills it, its sessions, and removes its files.
+pub struct Sshd {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+    log: PathBuf,
+    user: TestUser,
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+impl Sshd {
+    /// An sshd with an ed25519 host key and the default configuration.
+    pub fn start() -> Result<Sshd, Unavailable> {
+        Self::start_with(&[HostKey::Ed25519], "")
+    }
+
+    /// An sshd with these host keys and extra configuration lines (which come first, so they
+    /// win over the defaults).
+    pub fn start_with(keys: &[HostKey], extra_config: &str) -> Result<Sshd, Unavailable> {
+        if !rustix::process::geteuid().is_root() {
+            return Err(Unavailable("not root: sshd cannot check another user's password".into()));
+        }
+        for tool in [SSHD, KEYGEN] {
+            if !Path::new(tool).exists() {
+                return Err(Unavailable(format!("{tool} is missing (package openssh-server)")));
+            }
+        }
+        let user = TestUser::find()?;
+        let fail = |what: &str, e: io::Error| Unavailable(format!("{what}: {e}"));
+        fs::create_dir_all("/run/sshd").map_err(|e| fail("create /run/sshd", e))?;
+        let dir = std::env::temp_dir().join(format!(
+            "moler-sshd-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).map_err(|e| fail("create the sshd folder", e))?;
+        let mut host_keys = String::new();
+        for key in keys {
+            let (kind, file) = match key {
+                HostKey::Ed25519 => (&["-t", "ed25519"][..], dir.join("host_ed25519")),
+                HostKey::Rsa => (&["-t", "rsa", "-b", "2048"][..], dir.join("host_rsa")),
+            };
+            let status = Command::new(KEYGEN)
+                .args(["-q", "-N", "", "-f"])
+                .arg(&file)
+                .args(kind)
+                .stdin(Stdio::null())
+                .status()
+                .map_err(|e| fail("run ssh-keygen", e))?;
+            if !status.success() {
+                return Err(Unavailable(format!("ssh-keygen {kind:?} failed: {status}")));
+            }
+            host_keys.push_str(&format!("HostKey {}\n", file.display()));
+        }
+        let log = dir.join("sshd.log");
+        let mut last = String::new();
+        // A port picked by the kernel may be taken again before sshd binds it: retry.
+        for _ in 0..5 {
+            let port = free_port().map_err(|e| fail("find a free port", e))?;
+            let config = dir.join("sshd_config");
+            fs::write(&config, config_text(port, &host_keys, &user.name, extra_config))
+                .map_err(|e| fail("write sshd_config", e))?;
+            let _ = fs::remove_file(&log);
+            let mut command = Command::new(SSHD);
+            command
+                .arg("-D")
+                .arg("-f")
+                .arg(&config)
+                .arg("-E")
+                .arg(&log)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            die_with_parent(&mut command);
+            let child = command.spawn().map_err(|e| fail("start sshd", e))?;
+            let mut sshd = Sshd {
+                child: Some(child),
+                port,
+                dir: dir.clone(),
+                log: log.clone(),
+                user: user.clone(),
+            };
+            match sshd.wait_listening() {
+                Ok(()) => return Ok(sshd),
+                Err(e) => {
+                    last = e;
+                    sshd.stop();
+                    sshd.dir = PathBuf::new(); // keep the folder for the next try
+                }
+            }
+        }
+        let _ = fs::remove_dir_all(&dir);
+        Err(Unavailable(format!("sshd did not start: {last}")))
+    }
+
+    /// [`Sshd::start`], or, where sshd cannot run here, a loud `SKIPPED` line naming the
+    /// current test and `None`. With `MOLER_REQUIRE_SSHD` set (not `0`), a panic instead.
+    pub fn require() -> Option<Sshd> {
+        Self::require_with(&[HostKey::Ed25519], "")
+    }
+
+    /// [`Sshd::require`] with [`Sshd::start_with`]'s arguments.
+    pub fn require_with(keys: &[HostKey], extra_config: &str) -> Option<Sshd> {
+        match Self::start_with(keys, extra_config) {
+            Ok(sshd) => Some(sshd),
+            Err(why) => {
+                let test = std::thread::current().name().unwrap_or("?").to_owned();
+                if std::env::var("MOLER_REQUIRE_SSHD").is_ok_and(|v| !v.is_empty() && v != "0") {
+                    panic!("{test}: MOLER_REQUIRE_SSHD is set but sshd is unavailable: {why}");
+                }
+                // Straight to the process's stderr: the test harness captures `eprintln!` of
+                // passing tests, and a skip must be seen.
+                let _ = writeln!(
+                    io::stderr(),
+                    "\n*** SKIPPED {test}: no test sshd: {why}. Run scripts/test.sh (or \
+                     scripts/setup-sshd.sh) as root to set it up. ***"
+                );
+                None
+            }
+        }
+    }
+
+    /// The port it listens on (127.0.0.1 only).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The user it lets in.
+    pub fn user(&self) -> &TestUser {
+        &self.user
+    }
+
+    /// The public half of its ed25519 host key, as a `type base64 comment` line.
+    pub fn host_public_key(&self) -> String {
+        fs::read_to_string(self.dir.join("host_ed25519.pub")).unwrap_or_default()
+    }
+
+    /// Its log so far (`LogLevel DEBUG1`).
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// A folder of its own that it removes when dropped (for known-hosts files and such).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Kills (SIGKILL) the daemon and every session process under it: clients see their
+    /// connections die mid-command.
+    pub fn kill(&mut self) {
+        self.stop();
+    }
+
+    fn wait_listening(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let ready = format!("Server listening on 127.0.0.1 port {}", self.port);
+        loop {
+            let log = self.log();
+            if log.contains(&ready) {
+                return Ok(());
+            }
+            if let Some(child) = &mut self.child {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(format!("sshd exited with {status}; its log: {log}"));
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!("sshd did not listen within 20 s; its log: {log}"));
+            }
+            // Test support, not a hot path: sshd says nothing else when it is ready.
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let pid = child.id() as i32;
+        // Children first (sessions: their sshd processes and shells), then the daemon.
+        for p in descendants(pid).into_iter().chain([pid]) {
+            if let Some(p) = rustix::process::Pid::from_raw(p) {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+            }
+        }
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        self.stop();
+        if !self.dir.as_os_str().is_empty() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn config_text(port: u16, host_keys: &str, user: &str, extra: &str) -> String {
+    format!(
+        "{extra}\n\
+         ListenAddress 127.0.0.1\n\
+         Port {port}\n\
+         {host_keys}\
+         PidFile none\n\
+         UsePAM no\n\
+         StrictModes yes\n\
+         PermitRootLogin no\n\
+         AllowUsers {user}\n\
+         PasswordAuthentication yes\n\
+         KbdInteractiveAuthentication no\n\
+         PubkeyAuthentication yes\n\
+         AuthorizedKeysFile .ssh/authorized_keys\n\
+         UseDNS no\n\
+         PrintMotd no\n\
+         MaxStartups 200\n\
+         MaxSessions 50\n\
+         LogLevel DEBUG1\n"
+    )
+}
+
+fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Every process below `root`, from `/proc`.
+fn descendants(root: i32) -> Vec<i32> {
+    let mut parents: Vec<(i32, i32)> = Vec::new();
+    if let Ok(entries) = fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else { continue };
+            // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|s| s.parse::<i32>().ok());
+            if let Some(ppid) = ppid {
+                parents.push((pid, ppid));
+            }
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Makes the daemon die with the thread that started it, so a test killed by a timeout leaves
+/// no sshd behind.
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: the closure runs between fork and exec and only makes one prctl system call,
+    // which is async-signal-safe; it allocates nothing and takes no lock.
+    unsafe {
+        command.pre_exec(|| {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))
+                .map_err(io::Error::from)
+        });
+    }
+}

@@ -1,0 +1,356 @@
+//! The SSH transport against a real OpenSSH `sshd` that each test starts on 127.0.0.1 with its
+//! own configuration (see `moler_testkit::sshd`): logins, host keys, old algorithms, commands
+//! on every runner, and every fault ending in a clear error. Where no sshd can run (not root,
+//! no test user), each test prints a loud SKIPPED line; `MOLER_REQUIRE_SSHD=1` (set by
+//! `.ci/run`) makes that a failure.
+#![cfg(feature = "ssh")]
+
+use std::io::ErrorKind;
+use std::path::Path;
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+use moler::prelude::*;
+use moler::SSH_PROMPT;
+use moler_io::ssh::{self, Algorithms, HostKeyPolicy, SshOptions};
+use moler_testkit::sshd::{HostKey, Sshd};
+use moler_testkit::Simulator;
+
+#[macro_use]
+mod common;
+use common::Rig;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn cmd(line: &str) -> Command<moler::Lines> {
+    Command::lines(line, SSH_PROMPT)
+}
+
+/// Password login to the test daemon, moler prompt, known hosts in the daemon's own folder.
+fn options(sshd: &Sshd) -> SshOptions {
+    SshOptions::new("127.0.0.1", &sshd.user().name)
+        .port(sshd.port())
+        .password(&sshd.user().password)
+        .known_hosts_file(sshd.dir().join("known_hosts"))
+        .with_moler_prompt()
+}
+
+fn open(rig: &Rig, options: &SshOptions) -> ConnectionHandle {
+    let shell = moler::ssh_shell_on(&rig.runner, options).unwrap();
+    assert_eq!(shell.runner(), rig.runner.kind());
+    shell
+}
+
+/// Lines of the daemon's log that contain `what`.
+fn log_count(sshd: &Sshd, what: &str) -> usize {
+    sshd.log().lines().filter(|l| l.contains(what)).count()
+}
+
+on_every_runner!(
+    commands_and_events_run_over_ssh,
+    a_large_output_arrives_whole,
+    a_stalled_command_times_out_at_its_deadline_and_the_shell_stays_usable,
+    the_remote_shell_exiting_closes_the_connection,
+    sshd_killed_mid_command_fails_it_at_once,
+    keepalives_are_sent_on_an_idle_connection,
+    opening_again_after_a_drop_works,
+);
+
+fn commands_and_events_run_over_ssh(rig: &Rig) {
+    let Some(sshd) = Sshd::require() else { return };
+    let remote = open(rig, &options(&sshd));
+    assert_eq!(remote.transport(), format!("ssh:{}@127.0.0.1:{}", sshd.user().name, sshd.port()));
+    assert_eq!(remote.run(cmd("whoami"), WAIT).unwrap(), [sshd.user().name.clone()]);
+    let ticks = remote.start(Wait4::new([r"^tick (\d)$"]).unwrap().till_occurs_times(3));
+    let out = remote.run(cmd("for i in 1 2 3; do echo tick $i; sleep 0.05; done"), WAIT).unwrap();
+    assert_eq!(out, ["tick 1", "tick 2", "tick 3"]);
+    let seen: Vec<_> = ticks.wait(WAIT).unwrap().iter().map(|o| o.line.clone()).collect();
+    assert_eq!(seen, ["tick 1", "tick 2", "tick 3"]);
+    for i in 0..20 {
+        assert_eq!(
+            remote.run(cmd(&format!("echo round {i}")), WAIT).unwrap(),
+            [format!("round {i}")]
+        );
+    }
+    let err = remote.run(cmd("no-such-tool-here").failure("command not found"), WAIT).unwrap_err();
+    assert!(matches!(err, Error::CommandFailure { .. }), "{err}");
+    // Standard error comes through the pty like standard output.
+    assert_eq!(remote.run(cmd("echo to-stderr >&2"), WAIT).unwrap(), ["to-stderr"]);
+}
+
+fn a_large_output_arrives_whole(rig: &Rig) {
+    let Some(sshd) = Sshd::require() else { return };
+    let remote = open(rig, &options(&sshd));
+    // About 1.3 MB: many SSH window adjustments and packets larger than one read.
+    let lines = remote.run(cmd("seq 1 200000"), Duration::from_secs(60)).unwrap();
+    assert_eq!(lines.len(), 200_000);
+    assert!(
+        lines.iter().enumerate().all(|(i, l)| *l == (i + 1).to_string()),
+        "a line lost or mangled"
+    );
+    assert_eq!(remote.run(cmd("echo after"), WAIT).unwrap(), ["after"]);
+}
+
+fn a_stalled_command_times_out_at_its_deadline_and_the_shell_stays_usable(rig: &Rig) {
+    let Some(sshd) = Sshd::require() else { return };
+    let remote = open(rig, &options(&sshd));
+    remote.run(cmd("echo warm"), WAIT).unwrap();
+    let started = Instant::now();
+    let err = remote.run(cmd("sleep 30").timeout(Duration::from_millis(500)), WAIT).unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err}");
+    assert!(
+        took >= Duration::from_millis(450) && took <= Duration::from_millis(550),
+        "timed out after {took:?}, deadline 500 ms"
+    );
+    remote.run(Command::lines("\x03", SSH_PROMPT).timeout(Duration::from_secs(10)), WAIT).ok();
+    assert_eq!(remote.run(cmd("echo still here"), WAIT).unwrap(), ["still here"]);
+}
+
+fn the_remote_shell_exiting_closes_the_connection(rig: &Rig) {
+    let Some(sshd) = Sshd::require() else { return };
+    let remote = open(rig, &options(&sshd));
+    remote.run(cmd("echo hi"), WAIT).unwrap();
+    let started = Instant::now();
+    let err = remote.run(cmd("exit"), WAIT).unwrap_err();
+    assert!(err.is_closed(), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let err = remote.run(cmd("echo again"), WAIT).unwrap_err();
+    assert!(err.is_closed(), "{err}");
+}
+
+fn sshd_killed_mid_command_fails_it_at_once(rig: &Rig) {
+    let Some(mut sshd) = Sshd::require() else { return };
+    let remote = open(rig, &options(&sshd));
+    remote.run(cmd("echo hi"), WAIT).unwrap();
+    let sleeping = remote.start(cmd("sleep 30").timeout(Duration::from_secs(60)));
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Instant::now();
+    sshd.kill();
+    let err = sleeping.wait(WAIT).unwrap_err();
+    let took = killed.elapsed();
+    assert!(err.is_closed(), "{err}");
+    assert!(took < Duration::from_millis(500), "closed-connection error {took:?} after the kill");
+    assert!(remote.is_closed());
+}
+
+fn keepalives_are_sent_on_an_idle_connection(rig: &Rig) {
+    let Some(sshd) = Sshd::require() else { return };
+    let mut opts = options(&sshd);
+    opts.keepalive = Some(Duration::from_secs(2));
+    let remote = open(rig, &opts);
+    remote.run(cmd("echo hi"), WAIT).unwrap();
+    let before = log_count(&sshd, "keepalive@libssh2.org");
+    std::thread::sleep(Duration::from_millis(4500)); // idle: two keepalives are due
+    let sent = log_count(&sshd, "keepalive@libssh2.org") - before;
+    assert!((1..=3).contains(&sent), "{sent} keepalives in 4.5 s at one per 2 s");
+    assert_eq!(remote.run(cmd("echo after"), WAIT).unwrap(), ["after"]);
+}
+
+fn opening_again_after_a_drop_works(rig: &Rig) {
+    let Some(sshd) = Sshd::require() else { return };
+    for round in 0..3 {
+        let remote = open(rig, &options(&sshd));
+        let out = remote.run(cmd(&format!("echo round {round}")), WAIT).unwrap();
+        assert_eq!(out, [format!("round {round}")]);
+        drop(remote);
+    }
+}
+
+#[test]
+fn a_key_file_logs_in() {
+    let Some(sshd) = Sshd::require() else { return };
+    let mut opts = options(&sshd);
+    opts.password = None;
+    opts.key_file = Some(sshd.user().key_file.clone());
+    let remote = moler::ssh_shell(&opts).unwrap();
+    assert_eq!(remote.run(cmd("whoami"), WAIT).unwrap(), [sshd.user().name.clone()]);
+    assert_eq!(log_count(&sshd, "Accepted publickey"), 1, "{}", sshd.log());
+}
+
+#[test]
+fn a_wrong_password_fails_once_and_clearly() {
+    let Some(sshd) = Sshd::require() else { return };
+    let started = Instant::now();
+    let err = ssh::connect(&options(&sshd).password("not-the-password")).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    let text = err.to_string();
+    assert!(text.contains("authentication failed"), "{text}");
+    assert!(text.contains(&format!("{}@127.0.0.1:{}", sshd.user().name, sshd.port())), "{text}");
+    assert!(text.contains("password"), "{text}");
+    assert!(!text.contains("not-the-password"), "the error shows the secret: {text}");
+    // One attempt, not a retry storm.
+    wait_for_log(&sshd, "Failed password");
+    assert_eq!(log_count(&sshd, "Failed password"), 1, "{}", sshd.log());
+}
+
+#[test]
+fn a_wrong_key_fails_clearly() {
+    let Some(sshd) = Sshd::require() else { return };
+    let stranger = sshd.dir().join("stranger_key");
+    keygen(&stranger);
+    let mut opts = options(&sshd);
+    opts.password = None;
+    opts.key_file = Some(stranger.clone());
+    let err = ssh::connect(&opts).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    assert!(err.to_string().contains(&format!("key {}", stranger.display())), "{err}");
+    // A key file that does not exist is named as such.
+    opts.key_file = Some(sshd.dir().join("missing_key"));
+    let err = ssh::connect(&opts).unwrap_err();
+    assert!(err.to_string().contains("missing_key does not exist"), "{err}");
+}
+
+#[test]
+fn no_secret_at_all_is_a_clear_error() {
+    let Some(sshd) = Sshd::require() else { return };
+    let mut opts = options(&sshd);
+    opts.password = None;
+    let err = ssh::connect(&opts).unwrap_err();
+    assert!(err.to_string().contains("no password or key file given"), "{err}");
+}
+
+#[test]
+fn accept_new_records_the_host_and_strict_then_trusts_it() {
+    let Some(sshd) = Sshd::require() else { return };
+    let known = sshd.dir().join("known_hosts");
+    // Strict, host unknown: refused.
+    let strict = options(&sshd).host_key_policy(HostKeyPolicy::Strict);
+    let err = ssh::connect(&strict).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    assert!(err.to_string().contains("is not in"), "{err}");
+    assert!(err.to_string().contains("strict"), "{err}");
+    assert!(!known.exists(), "strict must not write the file");
+    // Accept-new (the default): recorded, as OpenSSH writes it.
+    drop(ssh::connect(&options(&sshd)).unwrap());
+    let recorded = std::fs::read_to_string(&known).unwrap();
+    let public = sshd.host_public_key();
+    let mut parts = public.split_whitespace();
+    let (kind, key) = (parts.next().unwrap(), parts.next().unwrap());
+    assert_eq!(recorded, format!("[127.0.0.1]:{} {kind} {key}\n", sshd.port()));
+    // Now strict trusts it, and accept-new adds nothing more.
+    drop(ssh::connect(&strict).unwrap());
+    drop(ssh::connect(&options(&sshd)).unwrap());
+    assert_eq!(std::fs::read_to_string(&known).unwrap(), recorded);
+    // OpenSSH's own client agrees with the line we wrote.
+    let status = Process::new("ssh-keygen")
+        .args(["-F", &format!("[127.0.0.1]:{}", sshd.port()), "-f"])
+        .arg(&known)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "ssh-keygen -F does not find the entry");
+}
+
+#[test]
+fn a_changed_host_key_is_refused_under_strict_and_accept_new() {
+    let Some(sshd) = Sshd::require() else { return };
+    let known = sshd.dir().join("known_hosts");
+    let impostor = sshd.dir().join("impostor_key");
+    keygen(&impostor);
+    let public = std::fs::read_to_string(impostor.with_extension("pub")).unwrap();
+    let mut parts = public.split_whitespace();
+    let (kind, key) = (parts.next().unwrap(), parts.next().unwrap());
+    std::fs::write(
+        &known,
+        format!("# a comment\n@cert-authority *.example.com {kind} {key}\n[127.0.0.1]:{} {kind} {key}\n", sshd.port()),
+    )
+    .unwrap();
+    for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
+        let err = ssh::connect(&options(&sshd).host_key_policy(policy)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+        let text = err.to_string();
+        assert!(text.contains("mismatch"), "{text}");
+        assert!(text.contains(&format!("policy {policy}")), "{text}");
+        assert!(text.contains("SHA256:"), "the fingerprint is shown: {text}");
+    }
+    assert_eq!(log_count(&sshd, "Accepted password"), 0, "no login may happen");
+    // Off checks nothing.
+    drop(ssh::connect(&options(&sshd).host_key_policy(HostKeyPolicy::Off)).unwrap());
+}
+
+#[test]
+fn sha1_era_gear_is_reached_with_the_defaults() {
+    // A server that speaks only what switches from ~2010 speak: SHA-1 key exchange, ssh-rsa,
+    // CBC, hmac-sha1. The pinned libssh2 offers them after the modern algorithms.
+    let Some(sshd) = Sshd::require_with(
+        &[HostKey::Rsa],
+        "KexAlgorithms diffie-hellman-group14-sha1\n\
+         HostKeyAlgorithms ssh-rsa\n\
+         Ciphers aes128-cbc\n\
+         MACs hmac-sha1\n",
+    ) else {
+        return;
+    };
+    let remote = moler::ssh_shell(&options(&sshd)).unwrap();
+    assert_eq!(remote.run(cmd("echo old"), WAIT).unwrap(), ["old"]);
+    let log = sshd.log();
+    assert!(log.contains("kex: algorithm: diffie-hellman-group14-sha1"), "{log}");
+    assert!(log.contains("kex: host key algorithm: ssh-rsa"), "{log}");
+    assert!(log.contains("cipher: aes128-cbc MAC: hmac-sha1"), "{log}");
+}
+
+#[test]
+fn the_oldest_gear_is_reached_and_modern_lists_refuse_it() {
+    let Some(sshd) = Sshd::require_with(
+        &[HostKey::Rsa],
+        "KexAlgorithms diffie-hellman-group1-sha1\n\
+         HostKeyAlgorithms ssh-rsa\n\
+         Ciphers 3des-cbc\n\
+         MACs hmac-md5\n",
+    ) else {
+        return;
+    };
+    let remote = moler::ssh_shell(&options(&sshd)).unwrap();
+    assert_eq!(remote.run(cmd("echo oldest"), WAIT).unwrap(), ["oldest"]);
+    let log = sshd.log();
+    assert!(log.contains("kex: algorithm: diffie-hellman-group1-sha1"), "{log}");
+    assert!(log.contains("cipher: 3des-cbc MAC: hmac-md5"), "{log}");
+    // A lab that must refuse old crypto: the error names the failed step.
+    let mut opts = options(&sshd);
+    opts.algorithms = Algorithms::modern();
+    let err = ssh::connect(&opts).unwrap_err();
+    assert!(err.to_string().contains("handshake"), "{err}");
+}
+
+#[test]
+fn a_peer_that_is_not_ssh_fails_the_handshake_in_time() {
+    // No sshd needed: the device simulator greets with a banner, not an SSH version.
+    let sim = Simulator::start().unwrap();
+    let mut opts = SshOptions::new("127.0.0.1", "nobody").port(sim.port()).password("x");
+    opts.connect_timeout = Duration::from_secs(2);
+    let started = Instant::now();
+    let err = ssh::connect(&opts).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(err.to_string().contains("handshake"), "{err}");
+    assert!(err.to_string().contains(&format!("127.0.0.1:{}", sim.port())), "{err}");
+}
+
+#[test]
+fn a_refused_connection_names_host_and_port() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let err =
+        ssh::connect(&SshOptions::new("127.0.0.1", "u").port(port).password("p")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
+    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+}
+
+fn keygen(path: &Path) {
+    let status = Process::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// sshd writes its log a moment after it answered.
+fn wait_for_log(sshd: &Sshd, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while log_count(sshd, what) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
