@@ -168,7 +168,11 @@ fn main() {
         smo_own.extend(smol_own_rtt(from, per_round));
     }
     let f = common::stats(&mut floor);
-    let over = if sim.is_some() { "the TCP device simulator" } else { "local bash in a pty" };
+    let over = match kind.as_str() {
+        "tcp" => "the TCP device simulator",
+        "ssh" => "bash over SSH (OpenSSH sshd on 127.0.0.1)",
+        _ => "local bash in a pty",
+    };
     println!("round trip of `echo N` on {over}, n={} per path, {rounds} rounds", floor.len());
     println!(
         "{:<34} {:>10} {:>10} {:>10} {:>8}",

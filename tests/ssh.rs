@@ -354,3 +354,20 @@ fn wait_for_log(sshd: &Sshd, what: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_password_goes_through_keyboard_interactive_when_that_is_all_the_server_offers() {
+    // Many network devices only offer keyboard-interactive; sshd does it through PAM.
+    let Some(sshd) = Sshd::require_with(
+        &[HostKey::Ed25519],
+        "UsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication no\n\
+         AuthenticationMethods keyboard-interactive\n",
+    ) else {
+        return;
+    };
+    let remote = moler::ssh_shell(&options(&sshd)).unwrap();
+    assert_eq!(remote.run(cmd("whoami"), WAIT).unwrap(), [sshd.user().name.clone()]);
+    assert_eq!(log_count(&sshd, "Accepted keyboard-interactive"), 1, "{}", sshd.log());
+    let err = ssh::connect(&options(&sshd).password("wrong")).unwrap_err();
+    assert!(err.to_string().contains("keyboard-interactive"), "{err}");
+}
