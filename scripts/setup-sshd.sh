@@ -4,10 +4,13 @@
 # - creates the test user (molertest) with a password and an ed25519 key in its authorized_keys;
 # - creates /run/sshd (sshd's privilege separation folder).
 # The tests start their own sshd on 127.0.0.1 with their own configuration, which only lets the
-# test user in; nothing here starts a daemon or opens a port.
+# test user in; nothing here starts a daemon or opens a port (the package's own service is kept
+# from starting while it installs). The password is random, made once, and kept where only root
+# reads it (/etc/moler-test-sshd/password), so the account is no way in for anyone else, even on
+# a machine whose own sshd is running.
 set -euo pipefail
 user=${MOLER_TEST_SSH_USER:-molertest}
-password=${MOLER_TEST_SSH_PASSWORD:-moler-Test-pw1}
+secret_dir=/etc/moler-test-sshd
 
 if [ "$(id -u)" != 0 ]; then
   echo "setup-sshd: not root, so no test sshd: the SSH tests will say SKIPPED" >&2
@@ -16,8 +19,23 @@ fi
 if [ ! -x /usr/sbin/sshd ] || [ ! -x /usr/bin/ssh-keygen ] || [ ! -x /usr/bin/ssh ]; then
   echo "setup-sshd: installing openssh-server and openssh-client"
   export DEBIAN_FRONTEND=noninteractive
+  # Keep the package from starting the machine's own sshd.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get install -y -q openssh-server openssh-client >/dev/null \
     || { apt-get update -q >/dev/null && apt-get install -y -q openssh-server openssh-client >/dev/null; }
+fi
+install -d -m 700 "$secret_dir"
+if [ -n "${MOLER_TEST_SSH_PASSWORD:-}" ]; then
+  password=$MOLER_TEST_SSH_PASSWORD
+else
+  if [ ! -s "$secret_dir/password" ]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$secret_dir/password")
+  fi
+  password=$(cat "$secret_dir/password")
 fi
 if ! id "$user" >/dev/null 2>&1; then
   useradd --create-home --shell /bin/bash "$user"

@@ -7,7 +7,8 @@
 //! a developer without root still runs the rest of the suite; with `MOLER_REQUIRE_SSHD=1` (set
 //! by `.ci/run`) it fails the test instead.
 //!
-//! The user is `molertest` with the password `moler-Test-pw1` and the key
+//! The user is `molertest`, its password the one `scripts/setup-sshd.sh` made at random (in
+//! `/etc/moler-test-sshd/password`, readable by root only) and its key
 //! `~molertest/.ssh/id_ed25519`, unless `MOLER_TEST_SSH_USER`, `MOLER_TEST_SSH_PASSWORD` and
 //! `MOLER_TEST_SSH_KEY` say otherwise. The daemon only lets that user in.
 
@@ -23,8 +24,8 @@ use std::time::{Duration, Instant};
 
 /// The test user's name unless `MOLER_TEST_SSH_USER` names another.
 pub const TEST_USER: &str = "molertest";
-/// The test user's password unless `MOLER_TEST_SSH_PASSWORD` gives another.
-pub const TEST_PASSWORD: &str = "moler-Test-pw1";
+/// Where `scripts/setup-sshd.sh` keeps the test user's password.
+pub const PASSWORD_FILE: &str = "/etc/moler-test-sshd/password";
 
 const SSHD: &str = "/usr/sbin/sshd";
 const KEYGEN: &str = "/usr/bin/ssh-keygen";
@@ -46,8 +47,12 @@ impl TestUser {
     /// The configured test user, if it exists here.
     pub fn find() -> Result<TestUser, Unavailable> {
         let name = std::env::var("MOLER_TEST_SSH_USER").unwrap_or_else(|_| TEST_USER.into());
-        let password =
-            std::env::var("MOLER_TEST_SSH_PASSWORD").unwrap_or_else(|_| TEST_PASSWORD.into());
+        let password = match std::env::var("MOLER_TEST_SSH_PASSWORD") {
+            Ok(password) => password,
+            Err(_) => fs::read_to_string(PASSWORD_FILE)
+                .map(|p| p.trim().to_owned())
+                .map_err(|e| Unavailable(format!("no test password in {PASSWORD_FILE}: {e}")))?,
+        };
         let passwd = fs::read_to_string("/etc/passwd")
             .map_err(|e| Unavailable(format!("cannot read /etc/passwd: {e}")))?;
         let home = passwd
