@@ -1,7 +1,8 @@
 //! # moler: automated testing of devices through text streams
 //!
-//! Moler (Python, nokia/moler) for Rust. Open a connection to a device (a local shell, later
-//! SSH and TCP consoles), run **commands** on it as blocking calls or in the background, and
+//! Moler (Python, nokia/moler) for Rust. Open a connection to a device (a local shell, a remote
+//! shell over SSH, a TCP console, a child process), run **commands** on it as blocking calls or
+//! in the background, and
 //! watch for **events** at the same time. Results are typed; handles can be waited on from plain
 //! code or awaited in async code.
 //!
@@ -122,4 +123,6 @@ pub mod prelude {
         local_shell, local_shell_on, Command, Completion, ConnectionHandle, Error, MatchMode,
         Observer, Occurrence, Parser, Runner, RunnerKind, ThreadRunner, Wait4, LOCAL_PROMPT,
     };
+    #[cfg(feature = "ssh")]
+    pub use crate::{moler_io::ssh::SshOptions, ssh_shell, ssh_shell_on, SSH_PROMPT};
 }

@@ -13,6 +13,7 @@
 //! | `terminal` | [`terminal::open`] | [`Stream::Fd`]: a local `bash` in a pseudo-terminal, prompt `moler_bash# ` |
 //! | `tcp` | [`tcp::connect`] | [`Stream::Fd`]: a TCP client (connect timeout, no Nagle delay) |
 //! | `process` | [`process::spawn`] | [`Stream::Fd`]: a child's stdin and stdout (stderr merged by default) |
+//! | `sshshell` | `ssh::connect` (feature `ssh`) | [`Stream::Fd`]: a remote shell in a pty over a non-blocking libssh2 session |
 //!
 //! Code that wants plain blocking reads and writes (a hand-written loop, a benchmark's floor)
 //! turns a transport into a [`blocking::BlockingStream`]:
