@@ -2,9 +2,8 @@
 //!
 //! Moler (Python, nokia/moler) for Rust. Open a connection to a device (a local shell, a remote
 //! shell over SSH, a TCP console, a child process), run **commands** on it as blocking calls or
-//! in the background, and
-//! watch for **events** at the same time. Results are typed; handles can be waited on from plain
-//! code or awaited in async code.
+//! in the background, and watch for **events** at the same time. Results are typed; handles can
+//! be waited on from plain code or awaited in async code.
 //!
 //! The pieces, from the bottom up (each is its own crate, re-exported here):
 //! - [`moler_core`]: the sans-IO connection, the observer contract, the generic [`Command`] and
