@@ -142,13 +142,12 @@ impl<T: Send + 'static> Completion<T> {
     /// observer out and returns its timeout error, or its result if it finished meanwhile. For
     /// a runner whose waiting thread drove the connection itself until the deadline.
     pub fn expire(&self, timeout: Duration, started: Instant) -> Result<T> {
-        let start = started;
         self.mailbox.push(Request::Expire(self.shared.id, timeout));
         self.wait_until(Instant::now().checked_add(EXPIRY_GRACE)).unwrap_or_else(|| {
             Err(Error::Timeout {
                 observer: self.shared.name.clone(),
                 timeout,
-                elapsed: start.elapsed(),
+                elapsed: started.elapsed(),
             })
         })
     }

@@ -37,6 +37,7 @@ use ssh2::{
     KnownHostFileKind, MethodType, Prompt, Session,
 };
 
+use crate::tcp::ShutdownCloser;
 use crate::{Close, FdIo, Greeting, Interest, Op, Stream, Transport};
 
 /// The prompt [`SshOptions::with_moler_prompt`] sets on the remote bash.
@@ -244,13 +245,9 @@ impl SshOptions {
     /// For a remote `bash`: sets the prompt to [`PROMPT`] (no bracketed paste, no
     /// `PROMPT_COMMAND`) and makes commands wait until it shows, as the local terminal does.
     pub fn with_moler_prompt(mut self) -> Self {
-        self.setup = Some(
-            "bind 'set enable-bracketed-paste off' 2>/dev/null; unset PROMPT_COMMAND; \
-             PS1='moler_ssh# '; PS2=''; printf 'MOLER_%s\\n' READY\n"
-                .into(),
-        );
+        self.setup = Some(crate::terminal::bash_setup(PROMPT));
         self.greeting = Some(Greeting {
-            marker: "MOLER_READY".into(),
+            marker: crate::terminal::READY.into(),
             prompt: PROMPT.into(),
             timeout: self.connect_timeout,
         });
@@ -316,7 +313,7 @@ pub fn connect(options: &SshOptions) -> io::Result<Transport> {
             next_tick: keepalive.map(|secs| Instant::now() + Duration::from_secs(secs)),
             pending: Pending::None,
         })),
-        closer: Arc::new(SshCloser(fd)),
+        closer: Arc::new(ShutdownCloser(fd)),
         greeting: options.greeting.clone(),
     })
 }
@@ -324,7 +321,6 @@ pub fn connect(options: &SshOptions) -> io::Result<Transport> {
 fn kind_of(e: &ssh2::Error) -> io::ErrorKind {
     match e.code() {
         ErrorCode::Session(libssh2_sys::LIBSSH2_ERROR_TIMEOUT) => io::ErrorKind::TimedOut,
-        ErrorCode::Session(libssh2_sys::LIBSSH2_ERROR_EAGAIN) => io::ErrorKind::WouldBlock,
         ErrorCode::Session(
             libssh2_sys::LIBSSH2_ERROR_SOCKET_DISCONNECT | libssh2_sys::LIBSSH2_ERROR_SOCKET_RECV,
         ) => io::ErrorKind::ConnectionAborted,
@@ -636,17 +632,8 @@ impl Drop for SshStream {
         if self.pending == Pending::None {
             let _ = self.session.disconnect(None, "closed by moler", None);
         }
-        let _ = rustix::net::shutdown(&*self.fd, rustix::net::Shutdown::Both);
+        ShutdownCloser(Arc::clone(&self.fd)).close();
         self.session.set_blocking(true);
-    }
-}
-
-/// Shuts the session's socket down: the reader sees the link end at once.
-struct SshCloser(Arc<OwnedFd>);
-
-impl Close for SshCloser {
-    fn close(&self) {
-        let _ = rustix::net::shutdown(&*self.0, rustix::net::Shutdown::Both);
     }
 }
 

@@ -63,15 +63,16 @@ pub fn from_stream(stream: TcpStream, name: &str, nodelay: bool) -> io::Result<T
     Ok(Transport {
         name: format!("tcp:{name}"),
         stream: Stream::Fd(Box::new(FdStream::shared(Arc::clone(&fd))?)),
-        closer: Arc::new(TcpCloser(fd)),
+        closer: Arc::new(ShutdownCloser(fd)),
         greeting: None,
     })
 }
 
-/// Shuts the socket down: the reader sees the end of the stream at once, the peer a FIN.
-struct TcpCloser(Arc<OwnedFd>);
+/// Shuts a socket down: the reader sees the end of the stream at once, the peer a FIN. The SSH
+/// transport closes its session's socket the same way.
+pub(crate) struct ShutdownCloser(pub(crate) Arc<OwnedFd>);
 
-impl Close for TcpCloser {
+impl Close for ShutdownCloser {
     fn close(&self) {
         let _ = rustix::net::shutdown(&*self.0, rustix::net::Shutdown::Both);
     }

@@ -46,11 +46,18 @@ impl Default for TerminalOptions {
     }
 }
 
-/// The line that prepares the shell: no bracketed paste, no `PROMPT_COMMAND`, the moler prompt.
-/// `printf` prints a marker that differs from its own echo.
-const SETUP: &str = "bind 'set enable-bracketed-paste off' 2>/dev/null; unset PROMPT_COMMAND; \
-                     PS1='moler_bash# '; PS2=''; printf 'MOLER_%s\\n' READY\n";
-const READY: &str = "MOLER_READY";
+/// The line that prepares a bash (local, or remote over SSH): no bracketed paste, no
+/// `PROMPT_COMMAND`, `prompt` as the prompt, then [`READY`]. `printf` prints the marker so that
+/// it differs from its own echo.
+pub(crate) fn bash_setup(prompt: &str) -> String {
+    format!(
+        "bind 'set enable-bracketed-paste off' 2>/dev/null; unset PROMPT_COMMAND; \
+         PS1='{prompt}'; PS2=''; printf 'MOLER_%s\\n' READY\n"
+    )
+}
+
+/// The marker [`bash_setup`] prints once the shell is set up.
+pub(crate) const READY: &str = "MOLER_READY";
 
 /// Starts `bash` in a pseudo-terminal and sends it the setup line. The transport's
 /// [`Greeting`] is the setup's marker followed by the first prompt: a runner waits for it before
@@ -113,7 +120,7 @@ pub fn open(options: &TerminalOptions) -> io::Result<Transport> {
     };
     let mut io = transport.into_blocking();
     // A fresh pty takes a line this short at once; this never waits for the shell.
-    io.write_all(SETUP.as_bytes())?;
+    io.write_all(bash_setup(PROMPT).as_bytes())?;
     Ok(io.into_transport())
 }
 

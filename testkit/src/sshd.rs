@@ -165,20 +165,12 @@ impl Sshd {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             die_with_parent(&mut command);
-            let child = command.spawn().map_err(|e| fail("start sshd", e))?;
-            let mut sshd = Sshd {
-                child: Some(child),
-                port,
-                dir: dir.clone(),
-                log: log.clone(),
-                user: user.clone(),
-            };
-            match sshd.wait_listening() {
-                Ok(()) => return Ok(sshd),
+            let mut child = command.spawn().map_err(|e| fail("start sshd", e))?;
+            match wait_listening(&mut child, &log, port) {
+                Ok(()) => return Ok(Sshd { child: Some(child), port, dir, log, user }),
                 Err(e) => {
                     last = e;
-                    sshd.stop();
-                    sshd.dir = PathBuf::new(); // keep the folder for the next try
+                    kill_tree(child);
                 }
             }
         }
@@ -241,50 +233,49 @@ impl Sshd {
     /// Kills (SIGKILL) the daemon and every session process under it: clients see their
     /// connections die mid-command.
     pub fn kill(&mut self) {
-        self.stop();
-    }
-
-    fn wait_listening(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let ready = format!("Server listening on 127.0.0.1 port {}", self.port);
-        loop {
-            let log = self.log();
-            if log.contains(&ready) {
-                return Ok(());
-            }
-            if let Some(child) = &mut self.child {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(format!("sshd exited with {status}; its log: {log}"));
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(format!("sshd did not listen within 20 s; its log: {log}"));
-            }
-            // Test support, not a hot path: sshd says nothing else when it is ready.
-            std::thread::sleep(Duration::from_millis(5));
+        if let Some(child) = self.child.take() {
+            kill_tree(child);
         }
-    }
-
-    fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let pid = child.id() as i32;
-        // Children first (sessions: their sshd processes and shells), then the daemon.
-        for p in descendants(pid).into_iter().chain([pid]) {
-            if let Some(p) = rustix::process::Pid::from_raw(p) {
-                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-            }
-        }
-        let _ = child.wait();
     }
 }
 
 impl Drop for Sshd {
     fn drop(&mut self) {
-        self.stop();
-        if !self.dir.as_os_str().is_empty() {
-            let _ = fs::remove_dir_all(&self.dir);
+        self.kill();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Waits until the daemon says it listens on `port`.
+fn wait_listening(child: &mut Child, log: &Path, port: u16) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ready = format!("Server listening on 127.0.0.1 port {port}");
+    loop {
+        let log = fs::read_to_string(log).unwrap_or_default();
+        if log.contains(&ready) {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("sshd exited with {status}; its log: {log}"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("sshd did not listen within 20 s; its log: {log}"));
+        }
+        // Test support, not a hot path: sshd says nothing else when it is ready.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// SIGKILLs `child` and every process below it, children first (sessions: their sshd
+/// processes and shells), then reaps it.
+fn kill_tree(mut child: Child) {
+    let pid = child.id() as i32;
+    for p in descendants(pid).into_iter().chain([pid]) {
+        if let Some(p) = rustix::process::Pid::from_raw(p) {
+            let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
         }
     }
+    let _ = child.wait();
 }
 
 fn config_text(port: u16, host_keys: &str, user: &str, extra: &str) -> String {
