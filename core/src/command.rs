@@ -107,6 +107,8 @@ pub struct Command<P> {
     default_failures: bool,
     ret_required: bool,
     expect_echo: bool,
+    /// What to send instead of `command` + newline (Ctrl-C, a bare newline).
+    sends: Option<(String, bool)>,
     timeout: Duration,
     terminating: Duration,
     invalid: Option<Error>,
@@ -155,6 +157,7 @@ impl<P: Parser> Command<P> {
             default_failures: true,
             ret_required: true,
             expect_echo: true,
+            sends: None,
             timeout: DEFAULT_COMMAND_TIMEOUT,
             terminating: DEFAULT_TERMINATING_PERIOD,
             invalid: None,
@@ -214,6 +217,21 @@ impl<P: Parser> Command<P> {
     /// devices that do not echo).
     pub fn expect_echo(mut self, on: bool) -> Self {
         self.expect_echo = on;
+        self
+    }
+
+    /// Makes the command fail at its start with `error` instead of sending anything: for a
+    /// builder that found its parameters wrong but must still return a command.
+    pub fn fail_at_start(mut self, error: Error) -> Self {
+        self.invalid.get_or_insert(error);
+        self
+    }
+
+    /// Sends `text` (followed by the connection's newline if `newline`) instead of the command
+    /// line when the command starts; the echo is still looked for as the command string. For
+    /// control characters: Moler's `ctrl_c` is `Command::new("", parser).sends("\x03", false)`.
+    pub fn sends(mut self, text: impl Into<String>, newline: bool) -> Self {
+        self.sends = Some((text.into(), newline));
         self
     }
 
@@ -428,7 +446,11 @@ impl<P: Parser> Observer for Command<P> {
         }
         self.lines = LineSplitter::new(self.line_cap);
         self.echo_seen = !self.expect_echo;
-        cx.sendline(&self.command);
+        match &self.sends {
+            None => cx.sendline(&self.command),
+            Some((text, true)) => cx.sendline(text),
+            Some((text, false)) => cx.send(text),
+        }
         Step::Pending
     }
 

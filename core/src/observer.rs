@@ -113,6 +113,39 @@ pub trait Observer: Send + 'static {
     }
 }
 
+/// A boxed observer is an observer, so observers chosen at run time (by name, from a config)
+/// start like any other: `conn.start(boxed, now)`.
+impl<O: Observer + ?Sized> Observer for Box<O> {
+    type Output = O::Output;
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn kind(&self) -> Kind {
+        (**self).kind()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        (**self).timeout()
+    }
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        (**self).on_start(cx)
+    }
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
+        (**self).on_data(data, cx)
+    }
+    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        (**self).on_timeout(cx)
+    }
+    fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        (**self).on_cancel(cx)
+    }
+    fn on_close(&mut self, error: Error) -> Result<Self::Output> {
+        (**self).on_close(error)
+    }
+    fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
+        (**self).on_linger(data, cx)
+    }
+}
+
 /// What an observer can see and do during a call: the time, its start, sending text, its timeout.
 #[derive(Debug)]
 pub struct Context<'a> {

@@ -1,0 +1,38 @@
+//! # moler-commands: Moler's unix commands and events, with Moler's result shapes
+//!
+//! Each command is a struct of its parameters (Moler's keyword arguments, same names) that
+//! builds a [`moler_core::Command`] with its parser; the parsed result is a typed value whose
+//! JSON is exactly what Moler returns (keys, nesting, number types), checked against Moler's own
+//! reference outputs. Events watch the stream for prompts, ping replies, logins and shutdowns.
+//!
+//! No I/O and no runtime here: results come from text fed to a [`moler_core::Connection`] by any
+//! runner, or offline from a captured output.
+//!
+//! - Typed: `shell.run(Ls::new().options("-l").command_with_prompt(PROMPT), timeout)` gives an
+//!   [`unix::LsResult`].
+//! - By name: [`Registry::command`]`("ls", &json!({"options": "-l"}))` gives an observer whose
+//!   result is a `serde_json::Value`; users [register](Registry::register_command) their own.
+//!
+//! ```
+//! use moler_commands::unix::Uname;
+//! use moler_commands::UnixCommand;
+//! use moler_core::Connection;
+//! use std::time::Instant;
+//!
+//! let mut conn = Connection::new("offline");
+//! let uname = conn.start(Uname::new().options("-s").command(), Instant::now());
+//! conn.handle_input(b"host:~ # uname -s\nLinux\nhost:~ # ", Instant::now());
+//! assert_eq!(uname.try_result().unwrap().unwrap().result, ["Linux"]);
+//! ```
+
+pub mod events;
+pub mod offline;
+mod registry;
+mod spec;
+pub mod unix;
+
+pub use events::UnixEvent;
+pub use registry::{
+    params_from_text, BuildError, Json, JsonObserver, Registry, COMMON_COMMAND_PARAMS,
+};
+pub use spec::{Empty, UnixCommand};

@@ -1,0 +1,427 @@
+//! Commands and events by Moler name, with parameters as JSON or YAML: what configs, devices and
+//! the CLI build on.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use moler_core::{Context, Error, Kind, Observer, Result as CoreResult, Step};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::spec::{field_names, UnixCommand};
+use crate::UnixEvent;
+
+/// An observer chosen at run time whose result is JSON (Moler's result shape).
+pub type JsonObserver = Box<dyn Observer<Output = Value>>;
+
+/// Parameters every command accepts besides its own.
+pub const COMMON_COMMAND_PARAMS: &[&str] = &["prompt", "timeout"];
+
+/// Why the registry could not build an observer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    /// No command or event has this name.
+    UnknownName {
+        /// `command` or `event`.
+        kind: &'static str,
+        /// The name asked for.
+        name: String,
+        /// The names registered, sorted.
+        known: Vec<String>,
+    },
+    /// The parameters do not fit.
+    BadParams {
+        /// The command or event.
+        name: String,
+        /// What is wrong.
+        message: String,
+        /// The parameters it accepts.
+        accepted: Vec<String>,
+    },
+    /// The parameters text is not JSON or YAML.
+    Syntax(String),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::UnknownName { kind, name, known } => {
+                write!(f, "unknown {kind} '{name}'")?;
+                if let Some(near) = closest(name, known) {
+                    write!(f, " (did you mean '{near}'?)")?;
+                }
+                write!(f, "; known: {}", known.join(", "))
+            }
+            BuildError::BadParams { name, message, accepted } => {
+                write!(f, "{name}: {message}; accepted parameters: {}", accepted.join(", "))
+            }
+            BuildError::Syntax(message) => write!(f, "parameters: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl From<BuildError> for Error {
+    fn from(e: BuildError) -> Self {
+        Error::WrongUsage(e.to_string())
+    }
+}
+
+/// The known name closest to `name` by edit distance, if close enough to be a typo.
+fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    known
+        .iter()
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| k.as_str())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diag + usize::from(ca != cb));
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// Reads parameters from text: JSON, or YAML (a superset, so JSON works either way).
+///
+/// ```
+/// let p = moler_commands::params_from_text("options: -l\npath: /tmp").unwrap();
+/// assert_eq!(p["options"], "-l");
+/// ```
+pub fn params_from_text(text: &str) -> Result<Value, BuildError> {
+    if text.trim().is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    match serde_json::from_str(text) {
+        Ok(v) => Ok(v),
+        Err(json) => serde_saphyr::from_str::<Value>(text).map_err(|yaml| {
+            BuildError::Syntax(format!("neither JSON ({json}) nor YAML ({yaml}): {text:?}"))
+        }),
+    }
+}
+
+type Build = dyn Fn(Map<String, Value>, Option<&str>) -> Result<JsonObserver, String> + Send + Sync;
+
+#[derive(Clone)]
+struct Entry {
+    build: Arc<Build>,
+    accepted: Vec<String>,
+}
+
+/// Commands and events by name. [`Registry::default`] holds the whole library; users add their
+/// own under new names (or replace a built-in one).
+///
+/// ```
+/// use moler_commands::Registry;
+/// use moler_core::Connection;
+/// use serde_json::json;
+/// use std::time::Instant;
+///
+/// let registry = Registry::default();
+/// let mut conn = Connection::new("demo");
+/// let ls = registry.command("ls", &json!({"options": "-1"})).unwrap();
+/// let done = conn.start(ls, Instant::now());
+/// conn.handle_input(b"ls -1\nCargo.toml\nsrc\nmoler_bash# ", Instant::now());
+/// assert_eq!(done.try_result().unwrap().unwrap()["files"]["src"]["name"], "src");
+///
+/// let err = registry.command("lss", &json!({})).err().unwrap();
+/// assert!(err.to_string().contains("did you mean 'ls'?"), "{err}");
+/// let err = registry.command("ls", &json!({"option": "-l"})).err().unwrap();
+/// assert!(err.to_string().contains("accepted parameters: options, path"), "{err}");
+/// ```
+#[derive(Clone)]
+pub struct Registry {
+    commands: BTreeMap<String, Entry>,
+    events: BTreeMap<String, Entry>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("commands", &self.commands.keys().collect::<Vec<_>>())
+            .field("events", &self.events.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Default for Registry {
+    /// The whole library: every command of [`crate::unix`] and every event of [`crate::events`].
+    fn default() -> Self {
+        let mut r = Registry::empty();
+        crate::unix::register_all(&mut r);
+        crate::events::register_all(&mut r);
+        r
+    }
+}
+
+impl Registry {
+    /// A registry with nothing in it.
+    pub fn empty() -> Self {
+        Self { commands: BTreeMap::new(), events: BTreeMap::new() }
+    }
+
+    /// Registers a library-style command under its [`UnixCommand::NAME`].
+    pub fn register_command<T: UnixCommand>(&mut self) -> &mut Self {
+        self.register_command_as::<T>(T::NAME)
+    }
+
+    /// Registers a library-style command under another name.
+    pub fn register_command_as<T: UnixCommand>(&mut self, name: &str) -> &mut Self {
+        let mut accepted: Vec<String> = field_names::<T>().iter().map(|s| s.to_string()).collect();
+        accepted.extend(COMMON_COMMAND_PARAMS.iter().map(|s| s.to_string()));
+        let build = move |mut params: Map<String, Value>, prompt: Option<&str>| {
+            let common = Common::take(&mut params)?;
+            let spec: T =
+                serde_json::from_value(Value::Object(params)).map_err(|e| e.to_string())?;
+            spec.command_line()?;
+            let prompt = common.prompt.as_deref().or(prompt);
+            if let Some(p) = spec.end_prompt(prompt) {
+                regex::Regex::new(p).map_err(|e| format!("invalid prompt regex {p:?}: {e}"))?;
+            }
+            let mut command = spec.build(prompt);
+            if let Some(t) = common.timeout {
+                command = command.timeout(t);
+            }
+            Ok(Box::new(Json(command)) as JsonObserver)
+        };
+        self.commands.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
+        self
+    }
+
+    /// Registers a command built by a closure from its JSON parameters and the shell's prompt
+    /// (when the caller knows it); `accepted` names its parameters for error messages.
+    pub fn register_command_fn<F>(&mut self, name: &str, accepted: &[&str], build: F) -> &mut Self
+    where
+        F: Fn(&Value, Option<&str>) -> Result<JsonObserver, String> + Send + Sync + 'static,
+    {
+        let build = move |params: Map<String, Value>, prompt: Option<&str>| {
+            build(&Value::Object(params), prompt)
+        };
+        let accepted = accepted.iter().map(|s| s.to_string()).collect();
+        self.commands.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
+        self
+    }
+
+    /// Registers a library-style event under its [`UnixEvent::NAME`].
+    pub fn register_event<T: UnixEvent>(&mut self) -> &mut Self {
+        self.register_event_as::<T>(T::NAME)
+    }
+
+    /// Registers a library-style event under another name.
+    pub fn register_event_as<T: UnixEvent>(&mut self, name: &str) -> &mut Self {
+        let accepted = field_names::<T>().iter().map(|s| s.to_string()).collect();
+        let build = |params: Map<String, Value>, _: Option<&str>| {
+            let spec: T =
+                serde_json::from_value(Value::Object(params)).map_err(|e| e.to_string())?;
+            let event = spec.event().map_err(|e| e.to_string())?;
+            Ok(Box::new(Json(event)) as JsonObserver)
+        };
+        self.events.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
+        self
+    }
+
+    /// Registers an event built by a closure from its JSON parameters.
+    pub fn register_event_fn<F>(&mut self, name: &str, accepted: &[&str], build: F) -> &mut Self
+    where
+        F: Fn(&Value) -> Result<JsonObserver, String> + Send + Sync + 'static,
+    {
+        let build =
+            move |params: Map<String, Value>, _: Option<&str>| build(&Value::Object(params));
+        let accepted = accepted.iter().map(|s| s.to_string()).collect();
+        self.events.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
+        self
+    }
+
+    /// The command `name` with `params` (a JSON object, or null for none), ending on the
+    /// default prompt unless `params` has `prompt`.
+    pub fn command(&self, name: &str, params: &Value) -> Result<JsonObserver, BuildError> {
+        self.command_for_prompt(name, params, None)
+    }
+
+    /// The command `name` for a shell whose prompt is the regex `prompt` (a `prompt` in
+    /// `params` wins).
+    pub fn command_for_prompt(
+        &self,
+        name: &str,
+        params: &Value,
+        prompt: Option<&str>,
+    ) -> Result<JsonObserver, BuildError> {
+        build(&self.commands, "command", name, params, prompt)
+    }
+
+    /// The event `name` with `params`.
+    pub fn event(&self, name: &str, params: &Value) -> Result<JsonObserver, BuildError> {
+        build(&self.events, "event", name, params, None)
+    }
+
+    /// Command names, sorted.
+    pub fn command_names(&self) -> impl Iterator<Item = &str> {
+        self.commands.keys().map(String::as_str)
+    }
+
+    /// Event names, sorted.
+    pub fn event_names(&self) -> impl Iterator<Item = &str> {
+        self.events.keys().map(String::as_str)
+    }
+
+    /// The parameters command `name` accepts.
+    pub fn command_params(&self, name: &str) -> Option<&[String]> {
+        self.commands.get(name).map(|e| e.accepted.as_slice())
+    }
+
+    /// The parameters event `name` accepts.
+    pub fn event_params(&self, name: &str) -> Option<&[String]> {
+        self.events.get(name).map(|e| e.accepted.as_slice())
+    }
+}
+
+fn build(
+    map: &BTreeMap<String, Entry>,
+    kind: &'static str,
+    name: &str,
+    params: &Value,
+    prompt: Option<&str>,
+) -> Result<JsonObserver, BuildError> {
+    let Some(entry) = map.get(name) else {
+        return Err(BuildError::UnknownName {
+            kind,
+            name: name.to_owned(),
+            known: map.keys().cloned().collect(),
+        });
+    };
+    let bad = |message: String| BuildError::BadParams {
+        name: name.to_owned(),
+        message,
+        accepted: entry.accepted.clone(),
+    };
+    let params = match params {
+        Value::Null => Map::new(),
+        Value::Object(m) => m.clone(),
+        other => return Err(bad(format!("parameters must be a mapping, not {other}"))),
+    };
+    (entry.build)(params, prompt).map_err(bad)
+}
+
+/// The parameters every command takes besides its own.
+struct Common {
+    prompt: Option<String>,
+    timeout: Option<Duration>,
+}
+
+impl Common {
+    fn take(params: &mut Map<String, Value>) -> Result<Common, String> {
+        let prompt = match params.remove("prompt") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            Some(other) => return Err(format!("`prompt` must be a regex string, not {other}")),
+        };
+        let timeout = match params.remove("timeout") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_f64() {
+                Some(s) if s > 0.0 && s.is_finite() => Some(Duration::from_secs_f64(s)),
+                _ => {
+                    return Err(format!("`timeout` must be a positive number of seconds, not {v}"))
+                }
+            },
+        };
+        Ok(Common { prompt, timeout })
+    }
+}
+
+/// Wraps an observer so that its result is JSON (through its `Serialize`).
+#[derive(Debug)]
+pub struct Json<O>(pub O);
+
+fn convert<T: Serialize>(what: &str, result: CoreResult<T>) -> CoreResult<Value> {
+    result.and_then(|v| {
+        serde_json::to_value(v).map_err(|e| Error::Parse {
+            command: what.to_owned(),
+            message: format!("result is not JSON: {e}"),
+        })
+    })
+}
+
+fn to_json<T: Serialize>(what: &str, step: Step<T>) -> Step<Value> {
+    match step {
+        Step::Pending => Step::Pending,
+        Step::Done(r) => Step::Done(convert(what, r)),
+        Step::Linger { result, period } => Step::Linger { result: convert(what, result), period },
+    }
+}
+
+impl<O: Observer> Observer for Json<O>
+where
+    O::Output: Serialize,
+{
+    type Output = Value;
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn kind(&self) -> Kind {
+        self.0.kind()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        self.0.timeout()
+    }
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Value> {
+        let step = self.0.on_start(cx);
+        to_json(&self.0.describe(), step)
+    }
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Value> {
+        match self.0.on_data(data, cx) {
+            Step::Pending => Step::Pending,
+            step => to_json(&self.0.describe(), step),
+        }
+    }
+    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Value> {
+        let step = self.0.on_timeout(cx);
+        to_json(&self.0.describe(), step)
+    }
+    fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<Value> {
+        let step = self.0.on_cancel(cx);
+        to_json(&self.0.describe(), step)
+    }
+    fn on_close(&mut self, error: Error) -> CoreResult<Value> {
+        let result = self.0.on_close(error);
+        convert(&self.0.describe(), result)
+    }
+    fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
+        self.0.on_linger(data, cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        let known: Vec<String> = ["ls", "ping", "ip_addr", "ip_route"].map(String::from).into();
+        assert_eq!(closest("pnig", &known), Some("ping"));
+        assert_eq!(closest("ip_adr", &known), Some("ip_addr"));
+        assert_eq!(closest("reboot", &known), None);
+    }
+
+    #[test]
+    fn params_come_as_json_or_yaml() {
+        assert_eq!(params_from_text(r#"{"a": 1}"#).unwrap()["a"], 1);
+        assert_eq!(params_from_text("a: 1\nb: [x, y]").unwrap()["b"][1], "y");
+        assert_eq!(params_from_text("  ").unwrap(), Value::Object(Map::new()));
+        let err = params_from_text("{a: [").unwrap_err().to_string();
+        assert!(err.contains("neither JSON"), "{err}");
+    }
+}

@@ -1,0 +1,159 @@
+//! What every library command is: its parameters (a serde struct, so a typed builder and the
+//! by-name registry share one definition), the line it sends and its parser.
+
+use moler_core::{Command, Error, Parser};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A command of the library: its parameters are the struct itself (Moler's keyword arguments,
+/// same names), it knows the line to send, and it builds a [`Command`] whose parser returns a
+/// value with Moler's result shape.
+///
+/// ```
+/// use moler_commands::unix::Pwd;
+/// use moler_commands::UnixCommand;
+/// use moler_core::Connection;
+/// use std::time::Instant;
+///
+/// let mut conn = Connection::new("demo");
+/// let pwd = conn.start(Pwd::new().command_with_prompt("^moler_bash# $"), Instant::now());
+/// conn.handle_input(b"pwd\r\n/home/ute\r\nmoler_bash# ", Instant::now());
+/// let result = pwd.try_result().unwrap().unwrap();
+/// assert_eq!(result.full_path, "/home/ute");
+/// ```
+pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Moler's name of the command (`ls`, `ip_addr`, …).
+    const NAME: &'static str;
+    /// The parser; its output serializes to Moler's result.
+    type Parser: Parser<Output = Self::Output>;
+    /// The parsed result.
+    type Output: Serialize + Send + 'static;
+
+    /// The line sent to the device. An error names a parameter that makes no command.
+    fn command_line(&self) -> Result<String, String>;
+
+    /// A fresh parser.
+    fn parser(&self) -> Self::Parser;
+
+    /// Command settings beyond the line and the parser: failure patterns, `ret_required`.
+    fn setup(&self, command: Command<Self::Parser>) -> Command<Self::Parser> {
+        command
+    }
+
+    /// The prompt that ends the command, given the prompt of the shell it runs in: the shell's
+    /// prompt unless the command moves to another one (`expected_prompt`).
+    fn end_prompt<'a>(&'a self, shell_prompt: Option<&'a str>) -> Option<&'a str> {
+        shell_prompt
+    }
+
+    /// The command, ending on the default prompt (or its `expected_prompt`).
+    fn command(&self) -> Command<Self::Parser> {
+        self.build(None)
+    }
+
+    /// The command for a shell whose prompt is the regex `prompt`.
+    fn command_with_prompt(&self, prompt: &str) -> Command<Self::Parser> {
+        self.build(Some(prompt))
+    }
+
+    /// The command for a shell with `prompt` (`None`: the default prompt). A parameter that
+    /// makes no command line gives a command that fails at its start with `WrongUsage`.
+    fn build(&self, prompt: Option<&str>) -> Command<Self::Parser> {
+        let (line, invalid) = match self.command_line() {
+            Ok(line) => (line, None),
+            Err(e) => (String::new(), Some(e)),
+        };
+        let mut command = self.setup(Command::new(line, self.parser()));
+        if let Some(p) = self.end_prompt(prompt) {
+            command = command.prompt(p);
+        }
+        if let Some(e) = invalid {
+            command = command.fail_at_start(Error::WrongUsage(format!("{}: {e}", Self::NAME)));
+        }
+        command
+    }
+}
+
+/// The result of commands whose success prints nothing: `{}` (Moler's empty dict).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// Appends ` part` to `line` when `part` is set and not blank.
+pub(crate) fn push_opt(line: &mut String, part: Option<&str>) {
+    if let Some(p) = part.map(str::trim).filter(|p| !p.is_empty()) {
+        line.push(' ');
+        line.push_str(p);
+    }
+}
+
+/// The names of the fields of a serde struct, in declaration order, read from its derived
+/// `Deserialize` (it asks for a struct with these fields). Empty for non-struct types.
+pub(crate) fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> de::Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("probe"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
+}
+
+/// Implements `new` (taking the required parameters) and one setter per optional parameter.
+macro_rules! builder {
+    ($ty:ident { $($req:ident: $rty:ty),* } $(, $opt:ident)* $(,)?) => {
+        impl $ty {
+            /// The command with its required parameters; the optional ones are unset.
+            #[allow(clippy::new_without_default)]
+            pub fn new($($req: impl Into<$rty>),*) -> Self {
+                Self { $($req: $req.into(),)* ..Default::default() }
+            }
+            $(
+                #[doc = concat!("Sets `", stringify!($opt), "`.")]
+                pub fn $opt(mut self, value: impl Into<String>) -> Self {
+                    self.$opt = Some(value.into());
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use builder;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Two {
+        alpha: String,
+        beta: Option<u32>,
+    }
+
+    #[test]
+    fn field_names_come_from_the_derive() {
+        assert_eq!(field_names::<Two>(), ["alpha", "beta"]);
+        assert!(field_names::<u32>().is_empty());
+    }
+}

@@ -1,0 +1,34 @@
+//! Moler's unix commands. Each struct holds the command's parameters (Moler's names) and
+//! implements [`UnixCommand`](crate::UnixCommand); its result type serializes to Moler's shape.
+
+mod basic;
+mod parse;
+
+pub use basic::*;
+pub use parse::{CollectLines, LinesResult, Nothing, ResultLines};
+
+use crate::Registry;
+
+/// Registers every command of this module under its Moler name.
+pub(crate) fn register_all(r: &mut Registry) {
+    r.register_command::<Cat>()
+        .register_command::<Cd>()
+        .register_command::<Chmod>()
+        .register_command::<Cp>()
+        .register_command::<CtrlC>()
+        .register_command::<Echo>()
+        .register_command::<Enter>()
+        .register_command::<Exit>()
+        .register_command::<Head>()
+        .register_command::<Hostname>()
+        .register_command::<Md5sum>()
+        .register_command::<Mkdir>()
+        .register_command::<Mv>()
+        .register_command::<Pwd>()
+        .register_command::<Rm>()
+        .register_command::<Sed>()
+        .register_command::<Tail>()
+        .register_command::<Touch>()
+        .register_command::<Uname>()
+        .register_command::<Whoami>();
+}

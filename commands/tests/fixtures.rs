@@ -1,0 +1,169 @@
+//! Moler's reference cases (`commands/fixtures/unix`, imported by
+//! `scripts/import-moler-fixtures.py`) through one harness: every case of an implemented
+//! command, fed whole, line by line and in every chunk size from 1 to 64 bytes, must give the
+//! reference result, or the result of a documented deviation (`deviation` says why Moler is
+//! wrong; `moler_result` keeps what Moler gave, and the test checks ours differs from it).
+//!
+//! Prompts: a case without a `prompt` parameter is fed whole and line by line with the generic
+//! prompt (Moler's `^[^<]*[$%#>~]\s*$`), as Moler's own tests do, and then in every way with
+//! the exact prompt a device config would give (the case's final prompt line). Cut into small
+//! chunks, the generic prompt is ambiguous: a read that ends right after an output line's `#`
+//! or `>` looks like a prompt to any reader of the stream, Moler included. Real devices are
+//! configured with their prompt; `chunked_output_with_the_generic_prompt_is_ambiguous` shows
+//! the case.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use moler_commands::{offline, Registry};
+use serde_json::Value;
+
+struct Case {
+    file: String,
+    command: String,
+    kwargs: Value,
+    output: String,
+    result: Value,
+    deviation: Option<String>,
+    moler_result: Option<Value>,
+}
+
+fn cases() -> Vec<Case> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/unix");
+    let mut cases = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("fixtures directory") {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let v: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()));
+        assert!(
+            v["origin"].as_str().is_some_and(|o| o.contains("Moler")),
+            "{}: every fixture keeps a note of its origin",
+            path.display()
+        );
+        let deviation = v["deviation"].as_str().map(str::to_owned);
+        assert_eq!(
+            deviation.is_some(),
+            v.get("moler_result").is_some(),
+            "{}: a deviation keeps Moler's result beside ours",
+            path.display()
+        );
+        cases.push(Case {
+            file: path.file_name().unwrap().to_string_lossy().into_owned(),
+            command: v["command"].as_str().unwrap().to_owned(),
+            kwargs: v["kwargs"].clone(),
+            output: v["output"].as_str().unwrap().to_owned(),
+            result: v["result"].clone(),
+            deviation,
+            moler_result: v.get("moler_result").cloned(),
+        });
+    }
+    cases.sort_by(|a, b| a.file.cmp(&b.file));
+    assert!(cases.len() >= 346, "Moler's 346 reference cases are all imported");
+    cases
+}
+
+/// Feeds one case in every way; returns a description of each way that went wrong.
+fn check(registry: &Registry, case: &Case) -> Vec<String> {
+    let bytes = case.output.as_bytes();
+    let generic = case.kwargs.clone();
+    let mut exact = case.kwargs.clone();
+    if exact.get("prompt").is_none() {
+        exact
+            .as_object_mut()
+            .expect("kwargs are a mapping")
+            .insert("prompt".into(), Value::String(exact_prompt(&case.output)));
+    }
+    let mut feeds: Vec<(String, &Value, Vec<&[u8]>)> = vec![
+        ("whole".into(), &generic, vec![bytes]),
+        ("line by line".into(), &generic, offline::lines_of(bytes).collect()),
+        ("whole, exact prompt".into(), &exact, vec![bytes]),
+        ("line by line, exact prompt".into(), &exact, offline::lines_of(bytes).collect()),
+    ];
+    for size in 1..=64 {
+        feeds.push((
+            format!("chunks of {size}, exact prompt"),
+            &exact,
+            bytes.chunks(size).collect(),
+        ));
+    }
+    let mut problems = Vec::new();
+    for (how, kwargs, pieces) in feeds {
+        let command = match registry.command(&case.command, kwargs) {
+            Ok(c) => c,
+            Err(e) => return vec![format!("cannot build: {e}")],
+        };
+        match offline::parse(command, pieces) {
+            Ok(got) if got == case.result => {}
+            Ok(got) => {
+                problems.push(format!("{how}: got\n    {got}\n  expected\n    {}", case.result))
+            }
+            Err(e) => problems.push(format!("{how}: failed: {e}")),
+        }
+        if problems.len() >= 2 {
+            break;
+        }
+    }
+    problems
+}
+
+/// The prompt regex a device config would give for the shell of this case: its last line.
+fn exact_prompt(output: &str) -> String {
+    let last = output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    format!(r"^{}\s*$", regex::escape(last.trim()))
+}
+
+#[test]
+fn chunked_output_with_the_generic_prompt_is_ambiguous() {
+    let registry = Registry::default();
+    let cat = |prompt: Option<&str>| {
+        let mut params = serde_json::json!({"path": "f"});
+        if let Some(p) = prompt {
+            params["prompt"] = p.into();
+        }
+        registry.command("cat", &params).unwrap()
+    };
+    let output = b"host:~ # cat f\n  1\t# a comment\nhost:~ # ";
+    let cut = output.iter().position(|&b| b == b'#').unwrap();
+    let cut = cut + 1 + output[cut + 1..].iter().position(|&b| b == b'#').unwrap() + 1;
+    let pieces = [&output[..cut], &output[cut..]];
+    let generic = offline::parse(cat(None), pieces).unwrap();
+    assert_eq!(generic["LINES"], serde_json::json!([]), "'  1\t#' read alone looks like a prompt");
+    let exact = offline::parse(cat(Some(r"^host:~ #\s*$")), pieces).unwrap();
+    assert_eq!(exact["LINES"], serde_json::json!(["  1\t# a comment"]));
+}
+
+#[test]
+fn every_case_of_an_implemented_command_gives_moler_s_result() {
+    let registry = Registry::default();
+    let implemented: BTreeSet<&str> = registry.command_names().collect();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for case in cases().iter().filter(|c| implemented.contains(c.command.as_str())) {
+        ran += 1;
+        for problem in check(&registry, case) {
+            failures.push(format!("{} ({}): {problem}", case.file, case.command));
+        }
+    }
+    eprintln!("{ran} reference cases checked, each in 68 feeds");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_implemented_command_has_a_reference_case() {
+    let registry = Registry::default();
+    let cases = cases();
+    let covered: BTreeSet<&str> = cases.iter().map(|c| c.command.as_str()).collect();
+    let missing: Vec<&str> = registry.command_names().filter(|n| !covered.contains(n)).collect();
+    assert!(missing.is_empty(), "commands without a fixture: {missing:?}");
+}
+
+#[test]
+fn documented_deviations_really_differ_from_moler() {
+    for case in cases() {
+        if let (Some(why), Some(moler)) = (&case.deviation, &case.moler_result) {
+            assert!(why.len() > 20, "{}: say why Moler is wrong", case.file);
+            assert_ne!(&case.result, moler, "{}: a deviation that changes nothing", case.file);
+        }
+    }
+}
