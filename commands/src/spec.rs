@@ -124,7 +124,7 @@ macro_rules! builder {
     ($ty:ident { $($req:ident: $rty:ty),* } $(, $opt:ident)* $(,)?) => {
         impl $ty {
             /// The command with its required parameters; the optional ones are unset.
-            #[allow(clippy::new_without_default)]
+            #[allow(clippy::new_without_default, clippy::needless_update)]
             pub fn new($($req: impl Into<$rty>),*) -> Self {
                 Self { $($req: $req.into(),)* ..Default::default() }
             }

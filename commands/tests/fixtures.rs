@@ -110,7 +110,7 @@ fn check(registry: &Registry, case: &Case) -> Vec<String> {
 /// The prompt regex a device config would give for the shell of this case: its last line.
 fn exact_prompt(output: &str) -> String {
     let last = output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-    format!(r"^{}\s*$", regex::escape(last.trim()))
+    format!(r"^{}\s*$", regex::escape(last.trim_end()))
 }
 
 #[test]

@@ -3,9 +3,11 @@
 
 mod basic;
 mod parse;
+mod system;
 
 pub use basic::*;
 pub use parse::{CollectLines, LinesResult, Nothing, ResultLines};
+pub use system::*;
 
 use crate::Registry;
 
@@ -30,5 +32,11 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Tail>()
         .register_command::<Touch>()
         .register_command::<Uname>()
-        .register_command::<Whoami>();
+        .register_command::<Whoami>()
+        .register_command::<Env>()
+        .register_command::<Export>()
+        .register_command::<Id>()
+        .register_command::<Which>()
+        .register_command::<Kill>()
+        .register_command::<Date>();
 }
