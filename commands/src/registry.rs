@@ -72,7 +72,7 @@ impl From<BuildError> for Error {
 
 /// The known name closest to `name` by edit distance, if close enough to be a typo.
 fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
+    let limit = (name.chars().count() / 3).max(2);
     known
         .iter()
         .map(|k| (edit_distance(name, k), k))
@@ -419,7 +419,7 @@ mod tests {
     #[test]
     fn params_come_as_json_or_yaml() {
         assert_eq!(params_from_text(r#"{"a": 1}"#).unwrap()["a"], 1);
-        assert_eq!(params_from_text("a: 1\nb: [x, y]").unwrap()["b"][1], "y");
+        assert_eq!(params_from_text("a: 1\nb: [x, -l]").unwrap()["b"][1], "-l");
         assert_eq!(params_from_text("  ").unwrap(), Value::Object(Map::new()));
         let err = params_from_text("{a: [").unwrap_err().to_string();
         assert!(err.contains("neither JSON"), "{err}");

@@ -2,11 +2,15 @@
 //! implements [`UnixCommand`](crate::UnixCommand); its result type serializes to Moler's shape.
 
 mod basic;
+mod files;
 mod parse;
+mod procs;
 mod system;
 
 pub use basic::*;
+pub use files::*;
 pub use parse::{CollectLines, LinesResult, Nothing, ResultLines};
+pub use procs::*;
 pub use system::*;
 
 use crate::Registry;
@@ -38,5 +42,10 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Id>()
         .register_command::<Which>()
         .register_command::<Kill>()
-        .register_command::<Date>();
+        .register_command::<Date>()
+        .register_command::<Ls>()
+        .register_command::<Df>()
+        .register_command::<Du>()
+        .register_command::<Ps>()
+        .register_command::<Uptime>();
 }
