@@ -50,7 +50,11 @@ pub use moler_runners::SmolRunner;
 #[cfg(feature = "tokio")]
 pub use moler_runners::TokioRunner;
 pub use moler_runners::{ConnectionHandle, Runner, RunnerKind, ThreadRunner};
-pub use {moler_core, moler_io, moler_runners};
+pub use {moler_commands, moler_core, moler_io, moler_runners};
+
+/// Moler's unix commands and events (crate `moler-commands`): `moler::commands::unix::Ls`,
+/// `moler::commands::Registry`.
+pub use moler_commands as commands;
 
 use moler_io::terminal::TerminalOptions;
 
@@ -124,4 +128,5 @@ pub mod prelude {
     };
     #[cfg(feature = "ssh")]
     pub use crate::{moler_io::ssh::SshOptions, ssh_shell, ssh_shell_on, SSH_PROMPT};
+    pub use moler_commands::{unix, Registry, UnixCommand, UnixEvent};
 }

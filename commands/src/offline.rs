@@ -22,7 +22,12 @@ pub fn parse<'a, O: Observer>(
 ) -> Result<O::Output> {
     let now = Instant::now();
     let mut conn = Connection::new("offline");
-    let what = command.describe();
+    let described = command.describe();
+    let what = described
+        .strip_prefix("command '")
+        .and_then(|d| d.strip_suffix('\''))
+        .unwrap_or(&described)
+        .to_owned();
     let done = conn.start(command, now);
     for piece in captured {
         conn.handle_input(piece, now);

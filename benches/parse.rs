@@ -1,0 +1,149 @@
+//! Parsing throughput of the command library: a 100,000-line `ls -l` and a 100,000-line
+//! `ps aux` output (with the echo and the final prompt), fed to a `Connection` in 4 KiB chunks.
+//!
+//! For each output, three figures from the same run (best of `--runs`):
+//! - **floor**: the same command machinery with a parser that ignores every line (echo search,
+//!   line splitting, escape stripping, prompt and failure checks): what parsing adds to;
+//! - **typed**: the library's parser building the typed result (`LsResult`, `PsResult`);
+//! - **json**: the by-name registry path, the typed result turned into a `serde_json::Value`.
+//!
+//! `cargo bench --bench parse -- [--lines 100000] [--runs 5] [--chunk 4096]`  (target: ≥ 100 MB/s)
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use moler::commands::unix::{Ls, Nothing, Ps};
+use moler::commands::{Registry, UnixCommand};
+use moler::{Command, Connection, Observer};
+
+#[path = "support/mod.rs"]
+mod common;
+
+const PROMPT: &str = "moler_bash# ";
+const PROMPT_RE: &str = "^moler_bash# $";
+
+fn ls_output(lines: usize) -> String {
+    let mut s = format!("{PROMPT}ls -l /data\r\ntotal {}\r\n", lines * 4);
+    let months =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    for i in 0..lines {
+        let kind = ["-rw-r--r--", "drwxr-xr-x", "-rwxr-x---", "lrwxrwxrwx"][i % 4];
+        let _ = write!(
+            s,
+            "{kind} {} user{} group{} {:>8} {} {:>2} {:02}:{:02} file_{i:06}.dat",
+            1 + i % 3,
+            i % 7,
+            i % 5,
+            (i * 7919) % 10_000_000,
+            months[i % 12],
+            1 + i % 28,
+            i % 24,
+            i % 60
+        );
+        if kind.starts_with('l') {
+            let _ = write!(s, " -> /target/{i}");
+        }
+        s.push_str("\r\n");
+    }
+    s.push_str(PROMPT);
+    s
+}
+
+fn ps_output(lines: usize) -> String {
+    let mut s = format!(
+        "{PROMPT}ps aux\r\nUSER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\r\n"
+    );
+    for i in 0..lines {
+        let _ = write!(
+            s,
+            "user{:<4} {:>7} {:>4.1} {:>4.1} {:>6} {:>5} {:<8} {:<4} {:02}:{:02}   {}:{:02} /usr/bin/worker --id {i} --queue q{}\r\n",
+            i % 50,
+            1000 + i,
+            (i % 100) as f64 / 10.0,
+            (i % 37) as f64 / 10.0,
+            100_000 + i % 90_000,
+            5_000 + i % 9_000,
+            if i % 3 == 0 { "?" } else { "pts/1" },
+            ["Ss", "S", "R+", "Sl"][i % 4],
+            i % 24,
+            i % 60,
+            i % 10,
+            i % 60,
+            i % 9
+        );
+    }
+    s.push_str(PROMPT);
+    s
+}
+
+/// Seconds to feed `data` to `observer` in `chunk`-byte reads until it is done.
+fn feed<O: Observer>(observer: O, data: &[u8], chunk: usize, check: impl FnOnce(O::Output)) -> f64 {
+    let now = Instant::now();
+    let mut conn = Connection::new("bench");
+    let done = conn.start(observer, now);
+    let t = Instant::now();
+    for c in data.chunks(chunk) {
+        conn.handle_input(c, now);
+    }
+    let result = done.try_result().expect("the final prompt ends the command");
+    let secs = t.elapsed().as_secs_f64();
+    check(result.expect("the output parses"));
+    secs
+}
+
+fn best(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
+    (0..runs).map(|_| f()).fold(f64::INFINITY, f64::min)
+}
+
+fn report(what: &str, bytes: usize, floor: f64, typed: f64, json: f64) {
+    let mbs = |s: f64| bytes as f64 / s / 1e6;
+    println!(
+        "{what:<8} {:>6.1} MB  floor {:>7.1} MB/s   typed {:>7.1} MB/s ({:.2}× floor time)   json {:>7.1} MB/s",
+        bytes as f64 / 1e6,
+        mbs(floor),
+        mbs(typed),
+        typed / floor,
+        mbs(json)
+    );
+}
+
+fn main() {
+    let smoke = common::smoke();
+    let lines = if smoke { 2_000 } else { common::arg_or("--lines", 100_000) };
+    let runs = if smoke { 1 } else { common::arg_or("--runs", 5) };
+    let chunk = common::arg_or("--chunk", 4096);
+    let registry = Registry::default();
+    println!("parse: {lines} lines, {chunk}-byte reads, best of {runs}");
+
+    let ls = ls_output(lines);
+    let floor = best(runs, || {
+        feed(Command::new("ls -l /data", Nothing).prompt(PROMPT_RE), ls.as_bytes(), chunk, |_| {})
+    });
+    let typed = best(runs, || {
+        let cmd = Ls::new().options("-l").path("/data").command_with_prompt(PROMPT_RE);
+        feed(cmd, ls.as_bytes(), chunk, |r| assert_eq!(r.files.len(), lines))
+    });
+    let json = best(runs, || {
+        let params = serde_json::json!({"options": "-l", "path": "/data", "prompt": PROMPT_RE});
+        let cmd = registry.command("ls", &params).unwrap();
+        feed(cmd, ls.as_bytes(), chunk, |r| {
+            assert_eq!(r["files"].as_object().unwrap().len(), lines)
+        })
+    });
+    report("ls -l", ls.len(), floor, typed, json);
+
+    let ps = ps_output(lines);
+    let floor = best(runs, || {
+        feed(Command::new("ps aux", Nothing).prompt(PROMPT_RE), ps.as_bytes(), chunk, |_| {})
+    });
+    let typed = best(runs, || {
+        let cmd = Ps::new().options("aux").command_with_prompt(PROMPT_RE);
+        feed(cmd, ps.as_bytes(), chunk, |r| assert_eq!(r.rows.len(), lines))
+    });
+    let json = best(runs, || {
+        let params = serde_json::json!({"options": "aux", "prompt": PROMPT_RE});
+        let cmd = registry.command("ps", &params).unwrap();
+        feed(cmd, ps.as_bytes(), chunk, |r| assert_eq!(r.as_array().unwrap().len(), lines))
+    });
+    report("ps aux", ps.len(), floor, typed, json);
+}
