@@ -201,7 +201,12 @@ fn skip_escape(b: &[u8], i: usize) -> usize {
             while j < b.len() && (0x20..=0x3f).contains(&b[j]) {
                 j += 1;
             }
-            (j + 1).min(b.len())
+            // The final byte is ASCII; a broken sequence never swallows part of a character.
+            if b.get(j).is_some_and(u8::is_ascii) {
+                j + 1
+            } else {
+                j
+            }
         }
         b']' | b'P' | b'X' | b'^' | b'_' => {
             // String sequences end with BEL or ST (ESC \).
@@ -215,7 +220,13 @@ fn skip_escape(b: &[u8], i: usize) -> usize {
             }
             j
         }
-        b'(' | b')' | b'*' | b'+' | b'#' | b'%' => (i + 2).min(b.len()),
+        b'(' | b')' | b'*' | b'+' | b'#' | b'%' => {
+            if b.get(i + 1).is_some_and(u8::is_ascii) {
+                i + 2
+            } else {
+                i + 1
+            }
+        }
         c if c.is_ascii() => i + 1,
         _ => i, // not an escape we know: keep the character that follows ESC
     }
@@ -224,6 +235,13 @@ fn skip_escape(b: &[u8], i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broken_escapes_before_multibyte_characters_keep_them() {
+        assert_eq!(strip_escapes("A:\x1b(¡x"), "A:¡x");
+        assert_eq!(strip_escapes("\x1b[1€"), "€");
+        assert_eq!(strip_escapes("\x1b(B\x1b[m"), "");
+    }
 
     fn split_all(chunks: &[&str]) -> (Vec<String>, String) {
         let mut s = LineSplitter::new(DEFAULT_LINE_CAP);
