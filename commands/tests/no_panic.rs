@@ -86,7 +86,8 @@ proptest! {
 fn invalid_utf8_and_truncated_output_give_clear_results() {
     let registry = Registry::default();
     let ls = registry.command("ls", &serde_json::json!({"options": "-l"})).unwrap();
-    let out = offline::parse(ls, [&b"$ ls -l\n-rw-r--r-- 1 a b 5 Nov 21 09:00 caf\xe9\n$ "[..]]).unwrap();
+    let out =
+        offline::parse(ls, [&b"$ ls -l\n-rw-r--r-- 1 a b 5 Nov 21 09:00 caf\xe9\n$ "[..]]).unwrap();
     assert!(out["files"].as_object().unwrap().keys().any(|k| k.starts_with("caf")), "{out}");
 
     let ps = registry.command("ps", &serde_json::json!({"options": "-ef"})).unwrap();
