@@ -15,6 +15,13 @@ if [ "$(id -u)" = 0 ] && ! pkg-config --exists openssl 2>/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q libssl-dev pkg-config >/dev/null \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libssl-dev pkg-config >/dev/null; }
 fi
+# The command library runs each command once against the real tools: root gets the network
+# ones installed (ping, ip, ifconfig/netstat); anyone else sees those tests say SKIPPED.
+if [ "$(id -u)" = 0 ] && ! command -v ping >/dev/null; then
+  echo "test.sh: installing iputils-ping, iproute2 and net-tools (the command library's tests)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q iputils-ping iproute2 net-tools >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iputils-ping iproute2 net-tools >/dev/null; }
+fi
 ./scripts/setup-sshd.sh
 # All targets: unit, integration and property tests; benches make a tiny smoke run.
 cargo test --workspace --all-targets "$@"

@@ -154,3 +154,35 @@ fn shells_keys_and_prompts() {
     assert!(CtrlC::new().command_line().unwrap().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Whether `tool` is on PATH; if not, says SKIPPED loudly (straight to stderr, which libtest
+/// does not capture), or fails under CI, where scripts/test.sh installs it as root.
+fn have(tool: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+    if !found {
+        let why = format!("{tool} is not installed (scripts/test.sh installs it as root)");
+        assert!(std::env::var_os("CI").is_none(), "CI must not skip: {why}");
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), "*** SKIPPED test: {why} ***");
+    }
+    found
+}
+
+#[test]
+fn ping_the_loopback() {
+    if !have("ping") {
+        return;
+    }
+    let sh = local_shell().unwrap();
+    let ping = Ping::new("127.0.0.1").options("-c 2 -i 0.2").command_with_prompt(LOCAL_PROMPT);
+    let r = sh.run(ping, T).unwrap();
+    assert_eq!((r.packets_transmitted, r.packets_received), (2, 2));
+    assert_eq!(r.packet_loss, json!(0));
+    assert!(r.time_avg.unwrap() > 0.0 && r.time_unit.as_deref() == Some("ms"), "{r:?}");
+    let err = sh.run(
+        Ping::new("no.such.host.invalid").options("-c 1").command_with_prompt(LOCAL_PROMPT),
+        T,
+    );
+    assert!(err.unwrap_err().to_string().contains("ping: "), "a failure names the tool");
+}

@@ -3,12 +3,14 @@
 
 mod basic;
 mod files;
+mod net;
 mod parse;
 mod procs;
 mod system;
 
 pub use basic::*;
 pub use files::*;
+pub use net::*;
 pub use parse::{CollectLines, LinesResult, Nothing, ResultLines};
 pub use procs::*;
 pub use system::*;
@@ -47,5 +49,6 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Df>()
         .register_command::<Du>()
         .register_command::<Ps>()
-        .register_command::<Uptime>();
+        .register_command::<Uptime>()
+        .register_command::<Ping>();
 }
