@@ -175,10 +175,15 @@ fn ping_the_loopback() {
         return;
     }
     let sh = local_shell().unwrap();
+    let replies = sh.start(
+        Registry::default().event("ping_response", &json!({"till_occurs_times": 2})).unwrap(),
+    );
     let ping = Ping::new("127.0.0.1").options("-c 2 -i 0.2").command_with_prompt(LOCAL_PROMPT);
     let r = sh.run(ping, T).unwrap();
     assert_eq!((r.packets_transmitted, r.packets_received), (2, 2));
     assert_eq!(r.packet_loss, json!(0));
+    let replies = replies.wait(T).unwrap();
+    assert!(replies[1]["line"].as_str().unwrap().contains("icmp_seq=2"), "{replies}");
     assert!(r.time_avg.unwrap() > 0.0 && r.time_unit.as_deref() == Some("ms"), "{r:?}");
     let err = sh.run(
         Ping::new("no.such.host.invalid").options("-c 1").command_with_prompt(LOCAL_PROMPT),

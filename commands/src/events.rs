@@ -19,4 +19,239 @@ pub trait UnixEvent: Serialize + DeserializeOwned + Send + Sync + 'static {
 }
 
 /// Registers every event of this module under its Moler name.
-pub(crate) fn register_all(_r: &mut Registry) {}
+pub(crate) fn register_all(r: &mut Registry) {
+    r.register_event::<Wait4Event>()
+        .register_event::<Wait4Prompt>()
+        .register_event::<Wait4Prompts>()
+        .register_event::<PingResponse>()
+        .register_event::<PingNoResponse>()
+        .register_event::<PasswordPrompt>();
+}
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use moler_core::{Context, Error, Kind, MatchMode, Occurrence, Step, Wait4};
+use serde::Deserialize;
+
+/// An observer whose result is another's, mapped (for events whose result reshapes
+/// [`Wait4`]'s occurrences).
+pub struct MapOutput<O: Observer, T> {
+    inner: O,
+    map: Box<dyn FnMut(O::Output) -> T + Send>,
+}
+
+impl<O: Observer, T> MapOutput<O, T> {
+    /// `inner`, its result passed through `map`.
+    pub fn new(inner: O, map: impl FnMut(O::Output) -> T + Send + 'static) -> Self {
+        Self { inner, map: Box::new(map) }
+    }
+}
+
+impl<O: Observer, T> std::fmt::Debug for MapOutput<O, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapOutput").field("inner", &self.inner.describe()).finish()
+    }
+}
+
+fn map_step<A, B>(step: Step<A>, map: &mut dyn FnMut(A) -> B) -> Step<B> {
+    match step {
+        Step::Pending => Step::Pending,
+        Step::Done(r) => Step::Done(r.map(map)),
+        Step::Linger { result, period } => Step::Linger { result: result.map(map), period },
+    }
+}
+
+impl<O: Observer, T: Send + 'static> Observer for MapOutput<O, T> {
+    type Output = T;
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn kind(&self) -> Kind {
+        self.inner.kind()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        self.inner.timeout()
+    }
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<T> {
+        map_step(self.inner.on_start(cx), &mut self.map)
+    }
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<T> {
+        map_step(self.inner.on_data(data, cx), &mut self.map)
+    }
+    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<T> {
+        map_step(self.inner.on_timeout(cx), &mut self.map)
+    }
+    fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<T> {
+        map_step(self.inner.on_cancel(cx), &mut self.map)
+    }
+    fn on_close(&mut self, error: Error) -> Result<T> {
+        self.inner.on_close(error).map(&mut self.map)
+    }
+    fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
+        self.inner.on_linger(data, cx)
+    }
+}
+
+/// Moler's `till_occurs_times`: a count, or `-1` (or absent) for "until cancelled".
+fn till(event: Wait4, times: Option<i64>) -> Result<Wait4> {
+    match times {
+        None | Some(-1) => Ok(event),
+        Some(n) if n > 0 => Ok(event.till_occurs_times(n as usize)),
+        Some(n) => Err(Error::WrongUsage(format!("till_occurs_times must be -1 or > 0, not {n}"))),
+    }
+}
+
+/// `wait4`: lines matching `detect_patterns` (`match`: `any`, `all` or `sequence`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wait4Event {
+    /// The regexes.
+    pub detect_patterns: Vec<String>,
+    /// `any` (default), `all` or `sequence`.
+    #[serde(rename = "match")]
+    pub match_mode: Option<String>,
+    /// How many occurrences end the event (`-1`: until cancelled, the default).
+    pub till_occurs_times: Option<i64>,
+}
+
+impl UnixEvent for Wait4Event {
+    const NAME: &'static str = "wait4";
+    type Event = Wait4;
+    type Output = Vec<Occurrence>;
+    fn event(&self) -> Result<Wait4> {
+        let mode = match self.match_mode.as_deref() {
+            None | Some("any") => MatchMode::Any,
+            Some("all") => MatchMode::All,
+            Some("sequence") => MatchMode::Sequence,
+            Some(other) => {
+                return Err(Error::WrongUsage(format!(
+                    "match must be any, all or sequence, not {other:?}"
+                )))
+            }
+        };
+        till(Wait4::new(&self.detect_patterns)?.mode(mode), self.till_occurs_times)
+    }
+}
+
+/// `wait4prompt`: the prompt `prompt` (also without a line end).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wait4Prompt {
+    /// The prompt regex.
+    pub prompt: String,
+    /// How many occurrences end the event (`-1`: until cancelled; default 1).
+    pub till_occurs_times: Option<i64>,
+}
+
+impl UnixEvent for Wait4Prompt {
+    const NAME: &'static str = "wait4prompt";
+    type Event = Wait4;
+    type Output = Vec<Occurrence>;
+    fn event(&self) -> Result<Wait4> {
+        let event = Wait4::new([&self.prompt])?.match_partial_lines(true);
+        till(event, Some(self.till_occurs_times.unwrap_or(1)))
+    }
+}
+
+/// `wait4prompts`: prompts mapped to states; each prompt seen reports its state. With several
+/// prompts matching one line the first listed wins; across lines the newest one decides.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wait4Prompts {
+    /// Prompt regex → state name.
+    pub prompts: BTreeMap<String, String>,
+    /// How many prompts end the event (`-1`, the default: until cancelled, as devices use it).
+    pub till_occurs_times: Option<i64>,
+}
+
+/// One prompt seen by [`Wait4Prompts`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptSeen {
+    /// The line.
+    pub line: String,
+    /// The regex that matched.
+    pub prompt_regex: String,
+    /// Its state.
+    pub state: String,
+}
+
+impl Wait4Prompts {
+    /// The event, with a callback for every prompt as it is seen (devices track their state
+    /// with it).
+    pub fn watch(&self, mut on_prompt: impl FnMut(&PromptSeen) + Send + 'static) -> Result<Wait4> {
+        let (regexes, states): (Vec<String>, Vec<String>) =
+            self.prompts.iter().map(|(r, s)| (r.clone(), s.clone())).unzip();
+        let event = Wait4::new(&regexes)?.match_partial_lines(true).on_occurrence(move |o| {
+            on_prompt(&PromptSeen {
+                line: o.line.clone(),
+                prompt_regex: regexes[o.pattern].clone(),
+                state: states[o.pattern].clone(),
+            })
+        });
+        till(event, self.till_occurs_times)
+    }
+}
+
+impl UnixEvent for Wait4Prompts {
+    const NAME: &'static str = "wait4prompts";
+    type Event = MapOutput<Wait4, Vec<PromptSeen>>;
+    type Output = Vec<PromptSeen>;
+    fn event(&self) -> Result<Self::Event> {
+        if self.prompts.is_empty() {
+            return Err(Error::WrongUsage("prompts needs at least one regex → state".into()));
+        }
+        let (regexes, states): (Vec<String>, Vec<String>) =
+            self.prompts.iter().map(|(r, s)| (r.clone(), s.clone())).unzip();
+        Ok(MapOutput::new(self.watch(|_| {})?, move |found: Vec<Occurrence>| {
+            found
+                .into_iter()
+                .map(|o| PromptSeen {
+                    line: o.line,
+                    prompt_regex: regexes[o.pattern].clone(),
+                    state: states[o.pattern].clone(),
+                })
+                .collect()
+        }))
+    }
+}
+
+/// Declares an event that is [`Wait4`] on fixed patterns.
+macro_rules! pattern_event {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, [$($pattern:literal),+], partial: $partial:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $ty {
+            /// How many occurrences end the event (`-1`: until cancelled; default 1).
+            pub till_occurs_times: Option<i64>,
+        }
+
+        impl UnixEvent for $ty {
+            const NAME: &'static str = $name;
+            type Event = Wait4;
+            type Output = Vec<Occurrence>;
+            fn event(&self) -> Result<Wait4> {
+                let event = Wait4::new([$($pattern),+])?.match_partial_lines($partial);
+                till(event, Some(self.till_occurs_times.unwrap_or(1)))
+            }
+        }
+    };
+}
+
+pattern_event!(
+    /// `ping_response`: a reply line of ping.
+    PingResponse, "ping_response",
+    [r"\d+ bytes from .*(icmp_seq|seq)=\d+"], partial: false
+);
+pattern_event!(
+    /// `ping_no_response`: ping reporting no reply.
+    PingNoResponse, "ping_no_response",
+    [r"(Destination (Host|Net|Port) Unreachable|no answer yet for icmp_seq=\d+|Request timeout for icmp_seq|100% packet loss)"],
+    partial: false
+);
+pattern_event!(
+    /// `password_prompt`: a password (or passphrase) question, also without a line end.
+    PasswordPrompt, "password_prompt",
+    [r"(?i)(password|passphrase)[^:\n]*:\s*$"], partial: true
+);

@@ -436,7 +436,7 @@ impl Parser for DuParser {
         if partial {
             return Ok(());
         }
-        let Some((size, path)) = line.split_once(|c: char| c == '\t' || c == ' ') else {
+        let Some((size, path)) = line.split_once(['\t', ' ']) else {
             return Ok(());
         };
         let path = path.trim();
