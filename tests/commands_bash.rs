@@ -15,6 +15,9 @@ const T: Duration = Duration::from_secs(30);
 fn shell_in(dir: &Path) -> ConnectionHandle {
     let shell = local_shell().expect("bash starts");
     shell.run(Cd::new().path(dir.to_str().unwrap()).command_with_prompt(LOCAL_PROMPT), T).unwrap();
+    // Never create test files anywhere else.
+    let pwd = shell.run(Pwd::new().command_with_prompt(LOCAL_PROMPT), T).unwrap();
+    assert_eq!(Path::new(&pwd.full_path).canonicalize().unwrap(), dir.canonicalize().unwrap());
     shell
 }
 
