@@ -29,69 +29,11 @@ pub(crate) fn register_all(r: &mut Registry) {
 }
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use moler_core::{Context, Error, Kind, MatchMode, Occurrence, Step, Wait4};
+use moler_core::{Error, MatchMode, Occurrence, Wait4};
+
+use crate::MapOutput;
 use serde::Deserialize;
-
-/// An observer whose result is another's, mapped (for events whose result reshapes
-/// [`Wait4`]'s occurrences).
-pub struct MapOutput<O: Observer, T> {
-    inner: O,
-    map: Box<dyn FnMut(O::Output) -> T + Send>,
-}
-
-impl<O: Observer, T> MapOutput<O, T> {
-    /// `inner`, its result passed through `map`.
-    pub fn new(inner: O, map: impl FnMut(O::Output) -> T + Send + 'static) -> Self {
-        Self { inner, map: Box::new(map) }
-    }
-}
-
-impl<O: Observer, T> std::fmt::Debug for MapOutput<O, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MapOutput").field("inner", &self.inner.describe()).finish()
-    }
-}
-
-fn map_step<A, B>(step: Step<A>, map: &mut dyn FnMut(A) -> B) -> Step<B> {
-    match step {
-        Step::Pending => Step::Pending,
-        Step::Done(r) => Step::Done(r.map(map)),
-        Step::Linger { result, period } => Step::Linger { result: result.map(map), period },
-    }
-}
-
-impl<O: Observer, T: Send + 'static> Observer for MapOutput<O, T> {
-    type Output = T;
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-    fn kind(&self) -> Kind {
-        self.inner.kind()
-    }
-    fn timeout(&self) -> Option<Duration> {
-        self.inner.timeout()
-    }
-    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<T> {
-        map_step(self.inner.on_start(cx), &mut self.map)
-    }
-    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<T> {
-        map_step(self.inner.on_data(data, cx), &mut self.map)
-    }
-    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<T> {
-        map_step(self.inner.on_timeout(cx), &mut self.map)
-    }
-    fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<T> {
-        map_step(self.inner.on_cancel(cx), &mut self.map)
-    }
-    fn on_close(&mut self, error: Error) -> Result<T> {
-        self.inner.on_close(error).map(&mut self.map)
-    }
-    fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
-        self.inner.on_linger(data, cx)
-    }
-}
 
 /// Moler's `till_occurs_times`: a count, or `-1` (or absent) for "until cancelled".
 fn till(event: Wait4, times: Option<i64>) -> Result<Wait4> {
@@ -177,11 +119,15 @@ pub struct PromptSeen {
 }
 
 impl Wait4Prompts {
+    /// The regexes and their states, in the same order (the event's pattern indexes).
+    fn split(&self) -> (Vec<String>, Vec<String>) {
+        self.prompts.iter().map(|(r, s)| (r.clone(), s.clone())).unzip()
+    }
+
     /// The event, with a callback for every prompt as it is seen (devices track their state
     /// with it).
     pub fn watch(&self, mut on_prompt: impl FnMut(&PromptSeen) + Send + 'static) -> Result<Wait4> {
-        let (regexes, states): (Vec<String>, Vec<String>) =
-            self.prompts.iter().map(|(r, s)| (r.clone(), s.clone())).unzip();
+        let (regexes, states) = self.split();
         let event = Wait4::new(&regexes)?.match_partial_lines(true).on_occurrence(move |o| {
             on_prompt(&PromptSeen {
                 line: o.line.clone(),
@@ -201,8 +147,7 @@ impl UnixEvent for Wait4Prompts {
         if self.prompts.is_empty() {
             return Err(Error::WrongUsage("prompts needs at least one regex → state".into()));
         }
-        let (regexes, states): (Vec<String>, Vec<String>) =
-            self.prompts.iter().map(|(r, s)| (r.clone(), s.clone())).unzip();
+        let (regexes, states) = self.split();
         Ok(MapOutput::new(self.watch(|_| {})?, move |found: Vec<Occurrence>| {
             found
                 .into_iter()

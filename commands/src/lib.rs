@@ -25,14 +25,14 @@
 //! assert_eq!(uname.try_result().unwrap().unwrap().result, ["Linux"]);
 //! ```
 
+mod adapt;
 pub mod events;
 pub mod offline;
 mod registry;
 mod spec;
 pub mod unix;
 
+pub use adapt::MapOutput;
 pub use events::UnixEvent;
-pub use registry::{
-    params_from_text, BuildError, Json, JsonObserver, Registry, COMMON_COMMAND_PARAMS,
-};
+pub use registry::{params_from_text, BuildError, JsonObserver, Registry, COMMON_COMMAND_PARAMS};
 pub use spec::{Empty, UnixCommand};

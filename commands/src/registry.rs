@@ -6,12 +6,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use moler_core::{Context, Error, Kind, Observer, Result as CoreResult, Step};
-use serde::Serialize;
+use moler_core::{Error, Observer};
 use serde_json::{Map, Value};
 
 use crate::spec::{field_names, UnixCommand};
-use crate::UnixEvent;
+use crate::{MapOutput, UnixEvent};
 
 /// An observer chosen at run time whose result is JSON (Moler's result shape).
 pub type JsonObserver = Box<dyn Observer<Output = Value>>;
@@ -196,7 +195,7 @@ impl Registry {
             if let Some(t) = common.timeout {
                 command = command.timeout(t);
             }
-            Ok(Box::new(Json(command)) as JsonObserver)
+            Ok(Box::new(MapOutput::json(command)) as JsonObserver)
         };
         self.commands.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
         self
@@ -228,7 +227,7 @@ impl Registry {
             let spec: T =
                 serde_json::from_value(Value::Object(params)).map_err(|e| e.to_string())?;
             let event = spec.event().map_err(|e| e.to_string())?;
-            Ok(Box::new(Json(event)) as JsonObserver)
+            Ok(Box::new(MapOutput::json(event)) as JsonObserver)
         };
         self.events.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
         self
@@ -339,68 +338,6 @@ impl Common {
             },
         };
         Ok(Common { prompt, timeout })
-    }
-}
-
-/// Wraps an observer so that its result is JSON (through its `Serialize`).
-#[derive(Debug)]
-pub struct Json<O>(pub O);
-
-fn convert<T: Serialize>(what: &str, result: CoreResult<T>) -> CoreResult<Value> {
-    result.and_then(|v| {
-        serde_json::to_value(v).map_err(|e| Error::Parse {
-            command: what.to_owned(),
-            message: format!("result is not JSON: {e}"),
-        })
-    })
-}
-
-fn to_json<T: Serialize>(what: &str, step: Step<T>) -> Step<Value> {
-    match step {
-        Step::Pending => Step::Pending,
-        Step::Done(r) => Step::Done(convert(what, r)),
-        Step::Linger { result, period } => Step::Linger { result: convert(what, result), period },
-    }
-}
-
-impl<O: Observer> Observer for Json<O>
-where
-    O::Output: Serialize,
-{
-    type Output = Value;
-    fn describe(&self) -> String {
-        self.0.describe()
-    }
-    fn kind(&self) -> Kind {
-        self.0.kind()
-    }
-    fn timeout(&self) -> Option<Duration> {
-        self.0.timeout()
-    }
-    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Value> {
-        let step = self.0.on_start(cx);
-        to_json(&self.0.describe(), step)
-    }
-    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Value> {
-        match self.0.on_data(data, cx) {
-            Step::Pending => Step::Pending,
-            step => to_json(&self.0.describe(), step),
-        }
-    }
-    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Value> {
-        let step = self.0.on_timeout(cx);
-        to_json(&self.0.describe(), step)
-    }
-    fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<Value> {
-        let step = self.0.on_cancel(cx);
-        to_json(&self.0.describe(), step)
-    }
-    fn on_close(&mut self, error: Error) -> CoreResult<Value> {
-        let result = self.0.on_close(error);
-        convert(&self.0.describe(), result)
-    }
-    fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
-        self.0.on_linger(data, cx)
     }
 }
 

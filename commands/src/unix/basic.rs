@@ -4,7 +4,7 @@
 use moler_core::{Command, Context, Parser};
 use serde::{Deserialize, Serialize};
 
-use super::parse::{shell_quote, CollectLines, LinesResult, Nothing, ResultLines};
+use super::parse::{required, shell_quote, CollectLines, LinesResult, Nothing, ResultLines};
 use crate::spec::{builder, push_opt, Empty, UnixCommand};
 
 /// Implements [`UnixCommand`] for a command whose parser is `$parser` (an expression of `self`).
@@ -36,14 +36,6 @@ macro_rules! unix_command {
 /// `^name: ` lines: the command itself complaining.
 pub(crate) fn own_errors<P: Parser>(command: Command<P>, name: &str) -> Command<P> {
     command.no_default_failures().failure(&format!(r"^{name}: "))
-}
-
-fn required<'a>(name: &str, value: &'a str) -> Result<&'a str, String> {
-    if value.trim().is_empty() {
-        Err(format!("parameter `{name}` is required"))
-    } else {
-        Ok(value)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,65 +194,43 @@ unix_command!(Echo, "echo", CollectLines<ResultLines>,
     },
     setup: |c| c.ret_required(false));
 
-/// `cat path [options]`; result `{"LINES": [non-blank lines]}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Cat {
-    /// The file(s).
-    pub path: String,
-    /// `-b`, `-n`…
-    pub options: Option<String>,
+/// Declares a command `name path [options]` whose result is its non-blank lines under `LINES`.
+macro_rules! file_lines_command {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, path: $pdoc:literal, options: $odoc:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $ty {
+            #[doc = $pdoc]
+            pub path: String,
+            #[doc = $odoc]
+            pub options: Option<String>,
+        }
+        builder!($ty { path: String }, options);
+
+        unix_command!($ty, $name, CollectLines<LinesResult>,
+            |s| CollectLines::new(false, |lines| LinesResult { lines }),
+            line: |s| {
+                let mut line = format!(concat!($name, " {}"), required("path", &s.path)?);
+                push_opt(&mut line, s.options.as_deref());
+                Ok(line)
+            },
+            setup: |c| own_errors(c, $name).ret_required(false));
+    };
 }
-builder!(Cat { path: String }, options);
 
-unix_command!(Cat, "cat", CollectLines<LinesResult>,
-    |s| CollectLines::new(false, |lines| LinesResult { lines }),
-    line: |s| {
-        let mut line = format!("cat {}", required("path", &s.path)?);
-        push_opt(&mut line, s.options.as_deref());
-        Ok(line)
-    },
-    setup: |c| own_errors(c, "cat").ret_required(false));
-
-/// `head path [options]`; result `{"LINES": [...]}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Head {
-    /// The file.
-    pub path: String,
-    /// `-n 3`…
-    pub options: Option<String>,
-}
-builder!(Head { path: String }, options);
-
-unix_command!(Head, "head", CollectLines<LinesResult>,
-    |s| CollectLines::new(false, |lines| LinesResult { lines }),
-    line: |s| {
-        let mut line = format!("head {}", required("path", &s.path)?);
-        push_opt(&mut line, s.options.as_deref());
-        Ok(line)
-    },
-    setup: |c| own_errors(c, "head").ret_required(false));
-
-/// `tail path [options]`; result `{"LINES": [...]}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Tail {
-    /// The file.
-    pub path: String,
-    /// `-n 3`…
-    pub options: Option<String>,
-}
-builder!(Tail { path: String }, options);
-
-unix_command!(Tail, "tail", CollectLines<LinesResult>,
-    |s| CollectLines::new(false, |lines| LinesResult { lines }),
-    line: |s| {
-        let mut line = format!("tail {}", required("path", &s.path)?);
-        push_opt(&mut line, s.options.as_deref());
-        Ok(line)
-    },
-    setup: |c| own_errors(c, "tail").ret_required(false));
+file_lines_command!(
+    /// `cat path [options]`; result `{"LINES": [non-blank lines]}`.
+    Cat, "cat", path: "The file(s).", options: "`-b`, `-n`…"
+);
+file_lines_command!(
+    /// `head path [options]`; result `{"LINES": [...]}`.
+    Head, "head", path: "The file.", options: "`-n 3`…"
+);
+file_lines_command!(
+    /// `tail path [options]`; result `{"LINES": [...]}`.
+    Tail, "tail", path: "The file.", options: "`-n 3`…"
+);
 
 /// `uname [options]`; result `{"RESULT": [lines]}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use moler_core::{Command, Context, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::basic::own_errors;
+use super::parse::words;
 use crate::spec::{builder, push_opt, UnixCommand};
 
 /// Bytes of a size as `ls -h`/`du -h` print it (`4.0K`, `1.0T`, `92`), powers of 1024; a plain
@@ -138,25 +139,6 @@ impl Interner {
         }
         a
     }
-}
-
-/// Words of `line` with their byte offsets, split on ASCII blanks.
-fn words(line: &str) -> impl Iterator<Item = (usize, &str)> {
-    let b = line.as_bytes();
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
-            i += 1;
-        }
-        if i >= b.len() {
-            return None;
-        }
-        let start = i;
-        while i < b.len() && b[i] != b' ' && b[i] != b'\t' {
-            i += 1;
-        }
-        Some((start, &line[start..i]))
-    })
 }
 
 fn is_permissions(w: &str) -> bool {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::basic::own_errors;
-use super::parse::number_or_text;
+use super::parse::{number_or_text, regex, required};
 use crate::spec::{builder, UnixCommand};
 
 /// `ping destination [options]` (`ping6` for an IPv6 address, as Moler does; give `-c N` or `-w S`, or it never ends); result: the
@@ -112,9 +112,7 @@ impl UnixCommand for Ping {
     type Parser = PingParser;
     type Output = PingResult;
     fn command_line(&self) -> Result<String, String> {
-        if self.destination.trim().is_empty() {
-            return Err("parameter `destination` is required".into());
-        }
+        required("destination", &self.destination)?;
         // Moler's choice: an IPv6 address goes to `ping6`.
         let tool = if self.destination.contains(':') { "ping6" } else { "ping" };
         let mut line = format!("{tool} {}", self.destination);
@@ -122,14 +120,13 @@ impl UnixCommand for Ping {
         Ok(line)
     }
     fn parser(&self) -> PingParser {
-        let re = |p: &str| Regex::new(p).expect("the library's regexes are valid");
         PingParser {
-            stats: re(
+            stats: regex(
                 r"(?x)^(?P<tx>\d+)\ packets\ transmitted,\ (?P<rx>\d+)\ (?:packets\ )?received,
                 (?:\ \+(?P<dup>\d+)\ duplicates,)?(?:\ \+(?P<err>\d+)\ errors,)?
                 \ (?P<loss>[\d.]+)%\ packet\ loss(?:,\ time\ (?P<time>[\d.]+)(?P<tunit>[a-zµ]+))?",
             ),
-            rtt: re(
+            rtt: regex(
                 r"^(?:rtt|round-trip) min/avg/max/(?:mdev|stddev) = (?P<min>[\d.]+)/(?P<avg>[\d.]+)/(?P<max>[\d.]+)/(?P<mdev>[\d.]+) (?P<unit>[a-zµ]+)",
             ),
             result: PingResult { packet_loss: Value::Null, ..PingResult::default() },

@@ -91,3 +91,36 @@ pub(crate) fn shell_quote(word: &str) -> String {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
+
+/// Words of `line` with their byte offsets, split on ASCII blanks.
+pub(crate) fn words(line: &str) -> impl Iterator<Item = (usize, &str)> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        if i >= b.len() {
+            return None;
+        }
+        let start = i;
+        while i < b.len() && b[i] != b' ' && b[i] != b'\t' {
+            i += 1;
+        }
+        Some((start, &line[start..i]))
+    })
+}
+
+/// A regex of the library (a bug if it does not compile; every one is exercised by tests).
+pub(crate) fn regex(pattern: &str) -> regex::Regex {
+    regex::Regex::new(pattern).expect("the library's regexes are valid")
+}
+
+/// `value`, or an error naming the required parameter `name` when it is blank.
+pub(crate) fn required<'a>(name: &str, value: &'a str) -> Result<&'a str, String> {
+    if value.trim().is_empty() {
+        Err(format!("parameter `{name}` is required"))
+    } else {
+        Ok(value)
+    }
+}

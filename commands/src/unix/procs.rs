@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::basic::own_errors;
-use super::parse::number_or_text;
+use super::parse::{number_or_text, words};
 use crate::spec::{builder, push_opt, UnixCommand};
 
 /// `ps [options]`; result: one `{column: value}` per process, columns named by the header,
@@ -63,32 +63,13 @@ pub struct PsParser {
     result: PsResult,
 }
 
-fn ps_words(line: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::with_capacity(16);
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
-            i += 1;
-        }
-        let start = i;
-        while i < b.len() && b[i] != b' ' && b[i] != b'\t' {
-            i += 1;
-        }
-        if i > start {
-            out.push((start, &line[start..i]));
-        }
-    }
-    out
-}
-
 impl Parser for PsParser {
     type Output = PsResult;
     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
         if partial || line.trim().is_empty() {
             return Ok(());
         }
-        let words = ps_words(line);
+        let words: Vec<(usize, &str)> = words(line).collect();
         if self.result.columns.is_empty() {
             if words.iter().any(|(_, w)| *w == "PID") {
                 let columns: Vec<String> = words.iter().map(|(_, w)| w.to_string()).collect();

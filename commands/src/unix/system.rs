@@ -7,11 +7,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::basic::own_errors;
+use super::parse::{regex, required};
 use crate::spec::{builder, push_opt, UnixCommand};
-
-fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("the library's regexes are valid")
-}
 
 /// Variables as `NAME → value`, from `NAME=value` (env) or `declare -x NAME="value"` (export).
 #[derive(Debug)]
@@ -49,7 +46,7 @@ impl UnixCommand for Env {
         Ok("env".into())
     }
     fn parser(&self) -> Variables {
-        Variables { line: re(r"^([^=\s]+)=(.*)$"), vars: BTreeMap::new() }
+        Variables { line: regex(r"^([^=\s]+)=(.*)$"), vars: BTreeMap::new() }
     }
     fn setup(&self, command: Command<Variables>) -> Command<Variables> {
         own_errors(command, "env")
@@ -81,7 +78,7 @@ impl UnixCommand for Export {
         })
     }
     fn parser(&self) -> Variables {
-        Variables { line: re(r#"^declare -x ([^=\s]+)="(.*)"$"#), vars: BTreeMap::new() }
+        Variables { line: regex(r#"^declare -x ([^=\s]+)="(.*)"$"#), vars: BTreeMap::new() }
     }
     fn setup(&self, command: Command<Variables>) -> Command<Variables> {
         own_errors(command, "-?bash: export").ret_required(false)
@@ -170,7 +167,7 @@ impl UnixCommand for Id {
         Ok(line)
     }
     fn parser(&self) -> IdParser {
-        IdParser { pair: re(r"(\d+)\(([^)]*)\)"), result: None }
+        IdParser { pair: regex(r"(\d+)\(([^)]*)\)"), result: None }
     }
     fn setup(&self, command: Command<IdParser>) -> Command<IdParser> {
         own_errors(command, "id")
@@ -289,16 +286,14 @@ impl UnixCommand for Kill {
     type Parser = KillParser;
     type Output = KillResult;
     fn command_line(&self) -> Result<String, String> {
-        if self.pid.trim().is_empty() {
-            return Err("parameter `pid` is required".into());
-        }
+        let pid = required("pid", &self.pid)?;
         let mut line = "kill".to_owned();
         push_opt(&mut line, self.options.as_deref());
-        Ok(format!("{line} {}", self.pid))
+        Ok(format!("{line} {pid}"))
     }
     fn parser(&self) -> KillParser {
         KillParser {
-            no_such: re(r"kill: \(?(\S+?)\)?[: -]+No such process"),
+            no_such: regex(r"kill: \(?(\S+?)\)?[: -]+No such process"),
             result: KillResult::default(),
         }
     }
@@ -417,10 +412,12 @@ impl UnixCommand for Date {
     }
     fn parser(&self) -> DateParser {
         DateParser {
-            date: re(r"^(?P<FULL>(?P<DAY>\d+)-(?P<MONTH>\d+)-(?P<YEAR>\d+))$"),
-            time: re(r"^(?P<FULL>(?P<HOUR>\d+):(?P<MINUTE>\d+):(?P<SECOND>\d+))$"),
-            zone: re(r"^(?P<FULL>(?P<SIGN>[-+])(?P<HOUR>\d\d)(?P<MINUTE>\d\d)\s+(?P<NAME>\S+))$"),
-            named: re(r"^(\d+)\s+\((\w+)\)$"),
+            date: regex(r"^(?P<FULL>(?P<DAY>\d+)-(?P<MONTH>\d+)-(?P<YEAR>\d+))$"),
+            time: regex(r"^(?P<FULL>(?P<HOUR>\d+):(?P<MINUTE>\d+):(?P<SECOND>\d+))$"),
+            zone: regex(
+                r"^(?P<FULL>(?P<SIGN>[-+])(?P<HOUR>\d\d)(?P<MINUTE>\d\d)\s+(?P<NAME>\S+))$",
+            ),
+            named: regex(r"^(\d+)\s+\((\w+)\)$"),
             result: DateResult::default(),
         }
     }

@@ -1,0 +1,94 @@
+//! Observer adapters: one observer's result reshaped into another type.
+
+use std::time::Duration;
+
+use moler_core::{Context, Error, Kind, Observer, Result, Step};
+use serde::Serialize;
+use serde_json::Value;
+
+/// `inner` with its result passed through a function: for events that reshape [`Wait4`]'s
+/// occurrences, and for the registry, whose observers all return JSON.
+///
+/// [`Wait4`]: moler_core::Wait4
+pub struct MapOutput<O: Observer, T> {
+    inner: O,
+    map: Box<dyn FnMut(Result<O::Output>) -> Result<T> + Send>,
+}
+
+impl<O: Observer, T> MapOutput<O, T> {
+    /// `inner`, its successful result passed through `map`.
+    pub fn new(inner: O, mut map: impl FnMut(O::Output) -> T + Send + 'static) -> Self {
+        Self { inner, map: Box::new(move |r| r.map(&mut map)) }
+    }
+}
+
+impl<O: Observer> MapOutput<O, Value>
+where
+    O::Output: Serialize,
+{
+    /// `inner` with its result as JSON (through its `Serialize`).
+    pub fn json(inner: O) -> Self {
+        let what = inner.describe();
+        let map = move |r: Result<O::Output>| {
+            r.and_then(|v| {
+                serde_json::to_value(v).map_err(|e| Error::Parse {
+                    command: what.clone(),
+                    message: format!("result is not JSON: {e}"),
+                })
+            })
+        };
+        Self { inner, map: Box::new(map) }
+    }
+}
+
+impl<O: Observer, T> std::fmt::Debug for MapOutput<O, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapOutput").field("inner", &self.inner.describe()).finish()
+    }
+}
+
+impl<O: Observer, T: Send + 'static> MapOutput<O, T> {
+    fn step(&mut self, step: Step<O::Output>) -> Step<T> {
+        match step {
+            Step::Pending => Step::Pending,
+            Step::Done(r) => Step::Done((self.map)(r)),
+            Step::Linger { result, period } => Step::Linger { result: (self.map)(result), period },
+        }
+    }
+}
+
+impl<O: Observer, T: Send + 'static> Observer for MapOutput<O, T> {
+    type Output = T;
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn kind(&self) -> Kind {
+        self.inner.kind()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        self.inner.timeout()
+    }
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<T> {
+        let step = self.inner.on_start(cx);
+        self.step(step)
+    }
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<T> {
+        let step = self.inner.on_data(data, cx);
+        self.step(step)
+    }
+    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<T> {
+        let step = self.inner.on_timeout(cx);
+        self.step(step)
+    }
+    fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<T> {
+        let step = self.inner.on_cancel(cx);
+        self.step(step)
+    }
+    fn on_close(&mut self, error: Error) -> Result<T> {
+        let result = self.inner.on_close(error);
+        (self.map)(result)
+    }
+    fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
+        self.inner.on_linger(data, cx)
+    }
+}
