@@ -69,7 +69,10 @@ impl Parser for PsParser {
         if partial || line.trim().is_empty() {
             return Ok(());
         }
-        let words: Vec<(usize, &str)> = words(line).collect();
+        // One allocation per line: ps lines have about a dozen columns.
+        let mut found = Vec::with_capacity(16);
+        found.extend(words(line));
+        let words = found;
         if self.result.columns.is_empty() {
             if words.iter().any(|(_, w)| *w == "PID") {
                 let columns: Vec<String> = words.iter().map(|(_, w)| w.to_string()).collect();
