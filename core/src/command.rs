@@ -52,6 +52,53 @@ pub trait Parser: Send + 'static {
 
     /// The result, once the prompt came back.
     fn finish(&mut self) -> Result<Self::Output, String>;
+
+    /// A line that matches the command's prompt (`partial`: no line end yet). Return `true` to
+    /// let it end the command (the default), `false` to take it as output: it then goes through
+    /// the failure patterns and [`Parser::on_line`] like any other line. For commands that see
+    /// their target prompt before they are done (ssh sends its settings at the first one).
+    fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
+        let _ = (line, partial, cx);
+        true
+    }
+
+    /// Checked after every line: `Some` ends the command at once, without waiting for the
+    /// prompt, either with [`Parser::finish`]'s result or as a [`Error::CommandFailure`]. For
+    /// commands whose end is not a prompt, or whose failure returns to a different one (a
+    /// refused login ends at the shell the command started from).
+    fn ended(&self) -> Option<End> {
+        None
+    }
+}
+
+/// How a parser ended its command itself (see [`Parser::ended`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// Finished: the result is [`Parser::finish`]'s.
+    Done,
+    /// Failed, because of this output line.
+    Failed(String),
+}
+
+/// A boxed parser is a parser: for commands whose parser is chosen at run time (a command
+/// embedded by name in `sudo`).
+impl<P: Parser + ?Sized> Parser for Box<P> {
+    type Output = P::Output;
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> Result<(), String> {
+        (**self).on_line(line, partial, cx)
+    }
+    fn has_result(&self) -> bool {
+        (**self).has_result()
+    }
+    fn finish(&mut self) -> Result<Self::Output, String> {
+        (**self).finish()
+    }
+    fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
+        (**self).on_prompt(line, partial, cx)
+    }
+    fn ended(&self) -> Option<End> {
+        (**self).ended()
+    }
 }
 
 /// The parser of [`Command::lines`]: every whole output line.
@@ -104,6 +151,8 @@ pub struct Command<P> {
     prompt: Arc<Regex>,
     /// The default failures (one combined regex) unless turned off, then the command's own.
     failures: Vec<Arc<Regex>>,
+    /// Lines matching one of these are never failures.
+    failure_exceptions: Vec<Arc<Regex>>,
     default_failures: bool,
     ret_required: bool,
     expect_echo: bool,
@@ -154,6 +203,7 @@ impl<P: Parser> Command<P> {
             parser,
             prompt: cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
             failures: vec![cache::regex(&defaults.join("|")).expect("escaped literals are valid")],
+            failure_exceptions: Vec::new(),
             default_failures: true,
             ret_required: true,
             expect_echo: true,
@@ -195,6 +245,15 @@ impl<P: Parser> Command<P> {
     pub fn failure(mut self, pattern: &str) -> Self {
         if let Some(r) = self.compile("failure", pattern) {
             self.failures.push(r);
+        }
+        self
+    }
+
+    /// Adds an exception to the failure patterns: a line matching `pattern` never fails the
+    /// command (`find: …: Permission denied` while `find: …` otherwise does).
+    pub fn failure_exception(mut self, pattern: &str) -> Self {
+        if let Some(r) = self.compile("failure exception", pattern) {
+            self.failure_exceptions.push(r);
         }
         self
     }
@@ -309,13 +368,15 @@ impl<P: Parser> Command<P> {
     }
 
     fn feed(&mut self, text: &str, cx: &mut Context<'_>) {
-        let Self { lines, parser, prompt, failures, ret_required, outcome, .. } = self;
+        let Self {
+            lines, parser, prompt, failures, failure_exceptions, ret_required, outcome, ..
+        } = self;
         let mut handle = |line: &str, partial: bool| {
             if outcome.finished {
                 return;
             }
             let line = strip_escapes(line);
-            if is_prompt(prompt, &line) {
+            if is_prompt(prompt, &line) && parser.on_prompt(&line, partial, cx) {
                 let ready = outcome.failure.is_some()
                     || outcome.parse_error.is_some()
                     || !*ret_required
@@ -323,12 +384,24 @@ impl<P: Parser> Command<P> {
                 outcome.finished = ready;
                 return;
             }
-            if !partial && outcome.failure.is_none() && failures.iter().any(|f| f.is_match(&line)) {
+            if !partial
+                && outcome.failure.is_none()
+                && failures.iter().any(|f| f.is_match(&line))
+                && !failure_exceptions.iter().any(|f| f.is_match(&line))
+            {
                 outcome.failure = Some(line.clone().into_owned());
             }
             if let Err(e) = parser.on_line(&line, partial, cx) {
                 if !partial && outcome.parse_error.is_none() {
                     outcome.parse_error = Some(e);
+                }
+            }
+            match parser.ended() {
+                None => {}
+                Some(End::Done) => outcome.finished = true,
+                Some(End::Failed(line)) => {
+                    outcome.failure.get_or_insert(line);
+                    outcome.finished = true;
                 }
             }
         };

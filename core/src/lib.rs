@@ -41,7 +41,7 @@ mod observer;
 mod text;
 
 pub use command::{
-    Command, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
+    Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
     DEFAULT_TERMINATING_PERIOD,
 };
 pub use completion::{set_blocking_check, BlockingCheck, Completion, Mailbox, ObserverId};

@@ -353,3 +353,80 @@ fn invalid_utf8_is_replaced_and_split_characters_are_joined() {
     conn.handle_input(b"\xac\r\nmoler_bash# ", t);
     assert_eq!(h.try_result().unwrap().unwrap(), ["\u{fffd}\u{fffd} €"]);
 }
+
+#[test]
+fn failure_exceptions_excuse_matching_lines() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let cmd = lines("find /")
+        .no_default_failures()
+        .failure("^find: ")
+        .failure_exception("Permission denied$");
+    let h = conn.start(cmd, t);
+    conn.handle_input(b"find /\r\nfind: '/x': Permission denied\r\n/a\r\nmoler_bash# ", t);
+    assert_eq!(h.try_result().unwrap().unwrap().len(), 2, "the excused line is output");
+    let cmd = lines("find /")
+        .no_default_failures()
+        .failure("^find: ")
+        .failure_exception("Permission denied$");
+    let h = conn.start(cmd, t);
+    conn.handle_input(b"find /\r\nfind: '/y': No such file or directory\r\nmoler_bash# ", t);
+    assert!(matches!(h.try_result().unwrap().unwrap_err(), Error::CommandFailure { .. }));
+}
+
+/// A login-like parser: sends a setting at the first target prompt, ends at the second, and
+/// fails as soon as the start prompt comes back after "denied".
+#[derive(Default)]
+struct Login {
+    settings_sent: bool,
+    denied: bool,
+    back_home: bool,
+    lines: Vec<String>,
+}
+
+impl Parser for Login {
+    type Output = Vec<String>;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        self.denied |= line.contains("denied");
+        self.back_home |= self.denied && line.starts_with("home$");
+        if !partial {
+            self.lines.push(line.to_owned());
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<Vec<String>, String> {
+        Ok(std::mem::take(&mut self.lines))
+    }
+    fn on_prompt(&mut self, _: &str, partial: bool, cx: &mut Context<'_>) -> bool {
+        if partial && !self.settings_sent {
+            cx.sendline("export TMOUT=0");
+            self.settings_sent = true;
+            return false;
+        }
+        partial
+    }
+    fn ended(&self) -> Option<moler_core::End> {
+        self.back_home.then(|| moler_core::End::Failed("login denied".into()))
+    }
+}
+
+#[test]
+fn a_parser_can_take_a_prompt_as_output_and_end_the_command_itself() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(Command::new("ssh far", Login::default()).prompt("^far# $"), t);
+    assert_eq!(sent(&mut conn), "ssh far\n");
+    conn.handle_input(b"ssh far\r\nwelcome\r\nfar# ", t);
+    assert!(!h.is_done(), "the first prompt is taken as output");
+    assert_eq!(sent(&mut conn), "export TMOUT=0\n");
+    conn.handle_input(b"export TMOUT=0\r\nfar# ", t);
+    let lines = h.try_result().unwrap().unwrap();
+    assert_eq!(lines, ["welcome", "far# export TMOUT=0"]);
+
+    let login = Command::new("ssh far", Login::default()).prompt("^far# $").no_default_failures();
+    let h = conn.start(login, t);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"ssh far\r\nPermission denied\r\nhome$ ", t);
+    let err = h.try_result().unwrap().unwrap_err();
+    assert!(matches!(&err, Error::CommandFailure { line, .. } if line == "login denied"), "{err}");
+}
