@@ -3,16 +3,20 @@
 
 mod basic;
 mod files;
+mod ip;
 mod net;
 mod parse;
 mod procs;
+mod search;
 mod system;
 
 pub use basic::*;
 pub use files::*;
+pub use ip::*;
 pub use net::*;
 pub use parse::{CollectLines, LinesResult, Nothing, ResultLines};
 pub use procs::*;
+pub use search::*;
 pub use system::*;
 
 use crate::Registry;
@@ -50,5 +54,11 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Du>()
         .register_command::<Ps>()
         .register_command::<Uptime>()
-        .register_command::<Ping>();
+        .register_command::<Ping>()
+        .register_command::<Grep>()
+        .register_command::<Find>()
+        .register_command::<IpAddr>()
+        .register_command::<IpLink>()
+        .register_command::<IpRoute>()
+        .register_command::<Ifconfig>();
 }

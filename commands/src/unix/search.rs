@@ -1,0 +1,179 @@
+//! Searching: grep, find.
+
+use moler_core::{Command, Context, Parser};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::basic::own_errors;
+use super::parse::{regex, required};
+use crate::spec::{builder, push_opt, UnixCommand};
+
+/// `grep options` (pattern and files included: `-nH PREROUTING /etc/iptables/rules.v4`);
+/// result `{"LINES": [...]}`, each a `{PATH?, NUMBER?, BYTES?, LINE}` mapping when grep printed
+/// a file name (`-H`), a line number (`-n`) or a byte offset (`-b`), else the line itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grep {
+    /// Everything after `grep`.
+    pub options: String,
+}
+builder!(Grep { options: String });
+
+/// Result of [`Grep`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrepResult {
+    /// The matches, in order.
+    #[serde(rename = "LINES")]
+    pub lines: Vec<GrepLine>,
+}
+
+/// One line of grep's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GrepLine {
+    /// A line with a prefix (file, line number, byte offset).
+    Match(GrepMatch),
+    /// A bare line.
+    Text(String),
+}
+
+/// A matching line with grep's prefixes (Moler's keys).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrepMatch {
+    /// The file (`-H`); Moler recognises absolute paths only.
+    #[serde(rename = "PATH", skip_serializing_if = "Option::is_none", default)]
+    pub path: Option<String>,
+    /// The line number (`-n`), as printed.
+    #[serde(rename = "NUMBER", skip_serializing_if = "Option::is_none", default)]
+    pub number: Option<String>,
+    /// The byte offset (`-b`), as printed.
+    #[serde(rename = "BYTES", skip_serializing_if = "Option::is_none", default)]
+    pub bytes: Option<String>,
+    /// The text of the line.
+    #[serde(rename = "LINE")]
+    pub line: String,
+}
+
+/// Parser of [`Grep`].
+#[derive(Debug)]
+pub struct GrepParser {
+    prefixed: Regex,
+    result: GrepResult,
+}
+
+impl Parser for GrepParser {
+    type Output = GrepResult;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        if partial {
+            return Ok(());
+        }
+        let entry = match self.prefixed.captures(line) {
+            Some(c) if c.name("path").is_some() || c.name("num").is_some() => {
+                GrepLine::Match(GrepMatch {
+                    path: c.name("path").map(|m| m.as_str().to_owned()),
+                    number: c.name("num").map(|m| m.as_str().to_owned()),
+                    bytes: c.name("bytes").map(|m| m.as_str().to_owned()),
+                    line: c["line"].to_owned(),
+                })
+            }
+            _ => GrepLine::Text(line.to_owned()),
+        };
+        self.result.lines.push(entry);
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<GrepResult, String> {
+        Ok(std::mem::take(&mut self.result))
+    }
+}
+
+impl UnixCommand for Grep {
+    const NAME: &'static str = "grep";
+    type Parser = GrepParser;
+    type Output = GrepResult;
+    fn command_line(&self) -> Result<String, String> {
+        Ok(format!("grep {}", required("options", &self.options)?))
+    }
+    fn parser(&self) -> GrepParser {
+        // Moler's order of preference: path:number:bytes, path:number, path, number:bytes,
+        // number. The path is an absolute one without blanks.
+        GrepParser {
+            prefixed: regex(
+                r"^(?:(?P<path>/\S+?):)?(?:(?P<num>\d+):(?:(?P<bytes>\d+):)?)?(?P<line>.*)$",
+            ),
+            result: GrepResult::default(),
+        }
+    }
+    fn setup(&self, command: Command<GrepParser>) -> Command<GrepParser> {
+        own_errors(command, "grep").ret_required(false)
+    }
+}
+
+/// `find [options] [paths…] [operators]`; result `{"RESULT": [paths found]}`. Lines of
+/// `find: …: Permission denied` are skipped; other complaints of find or the shell fail it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Find {
+    /// Where to look (none: the current folder).
+    pub paths: Option<Vec<String>>,
+    /// Options before the paths (`-L`).
+    pub options: Option<String>,
+    /// Expression after the paths (`-name 'my*' -type f`).
+    pub operators: Option<String>,
+}
+builder!(Find {}, options, operators);
+
+impl Find {
+    /// Sets the paths to search.
+    pub fn paths<S: Into<String>>(mut self, paths: impl IntoIterator<Item = S>) -> Self {
+        self.paths = Some(paths.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+/// Parser of [`Find`].
+#[derive(Debug)]
+pub struct FindParser {
+    complaint: Regex,
+    result: super::parse::ResultLines,
+}
+
+impl Parser for FindParser {
+    type Output = super::parse::ResultLines;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        // Complaints are the command's failures (see `setup`), not paths.
+        if !partial && !self.complaint.is_match(line) {
+            self.result.result.push(line.to_owned());
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<super::parse::ResultLines, String> {
+        Ok(std::mem::take(&mut self.result))
+    }
+}
+
+const FIND_COMPLAINT: &str = r"(?i)^-?(?:find|bash):\s";
+
+impl UnixCommand for Find {
+    const NAME: &'static str = "find";
+    type Parser = FindParser;
+    type Output = super::parse::ResultLines;
+    fn command_line(&self) -> Result<String, String> {
+        let mut line = "find".to_owned();
+        push_opt(&mut line, self.options.as_deref());
+        for path in self.paths.iter().flatten() {
+            push_opt(&mut line, Some(path));
+        }
+        push_opt(&mut line, self.operators.as_deref());
+        Ok(line)
+    }
+    fn parser(&self) -> FindParser {
+        FindParser { complaint: regex(FIND_COMPLAINT), result: Default::default() }
+    }
+    fn setup(&self, command: Command<FindParser>) -> Command<FindParser> {
+        command
+            .no_default_failures()
+            .failure(FIND_COMPLAINT)
+            .failure_exception(r"(?i)^find:\s.*Permission denied")
+            .ret_required(false)
+    }
+}
