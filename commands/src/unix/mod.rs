@@ -8,6 +8,7 @@ mod net;
 mod parse;
 mod procs;
 mod search;
+mod sockets;
 mod system;
 
 pub use basic::*;
@@ -17,6 +18,7 @@ pub use net::*;
 pub use parse::{CollectLines, LinesResult, Nothing, ResultLines};
 pub use procs::*;
 pub use search::*;
+pub use sockets::*;
 pub use system::*;
 
 use crate::Registry;
@@ -60,5 +62,7 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<IpAddr>()
         .register_command::<IpLink>()
         .register_command::<IpRoute>()
-        .register_command::<Ifconfig>();
+        .register_command::<Ifconfig>()
+        .register_command::<Netstat>()
+        .register_command::<Ss>();
 }

@@ -1,0 +1,395 @@
+//! Sockets and network tables: netstat, ss.
+
+use moler_core::{Command, Context, Parser};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::basic::own_errors;
+use super::parse::{number, regex, words};
+use crate::spec::{builder, push_opt, UnixCommand};
+
+/// `netstat [options]`; result: the sections netstat printed, under Moler's keys:
+/// `INTERNET_CONNECTIONS`, `UNIX_SOCKETS` (connections), `INTERFACE` (`-i`), `ROUTING_TABLE`
+/// (`-r`), `GROUP` (`-g`), `STATISTICS` (`-s`). Rows are mappings keyed by the lower-case column
+/// names, counters as numbers. Sections are recognised by their titles, not by the options.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Netstat {
+    /// `-tulpn`, `-i`, `-r`…
+    pub options: Option<String>,
+}
+builder!(Netstat {}, options);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    None,
+    Internet,
+    Unix,
+    /// Another family (Bluetooth…): skipped.
+    Other,
+    /// A table with a header row: INTERFACE, ROUTING_TABLE, GROUP.
+    Table(&'static str),
+    Statistics,
+}
+
+/// Parser of [`Netstat`].
+#[derive(Debug)]
+pub struct NetstatParser {
+    active: Regex,
+    unix: Regex,
+    section: Section,
+    /// Column names of the current table, and where the queue columns end (connections).
+    header: Vec<String>,
+    recv_q_end: Option<usize>,
+    has_pid: bool,
+    statistics_key: Option<String>,
+    result: Map<String, Value>,
+}
+
+/// Columns of netstat's tables that hold counters.
+const NETSTAT_NUMBERS: &[&str] = &[
+    "mtu", "met", "mss", "window", "irtt", "refcnt", "rx-ok", "rx-err", "rx-drp", "rx-ovr",
+    "tx-ok", "tx-err", "tx-drp", "tx-ovr",
+];
+
+fn num_or_null(text: Option<&str>) -> Value {
+    text.and_then(number).unwrap_or(Value::Null)
+}
+
+impl NetstatParser {
+    fn list(&mut self, key: &str) -> &mut Vec<Value> {
+        match self.result.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
+            Value::Array(list) => list,
+            _ => unreachable!("section keys hold lists"),
+        }
+    }
+
+    fn title(&mut self, line: &str) -> bool {
+        if let Some(c) = self.active.captures(line) {
+            self.section = match &c[1] {
+                "Internet connections" => Section::Internet,
+                "UNIX domain sockets" => Section::Unix,
+                _ => Section::Other,
+            };
+            match self.section {
+                Section::Internet => drop(self.list("INTERNET_CONNECTIONS")),
+                Section::Unix => drop(self.list("UNIX_SOCKETS")),
+                _ => {}
+            }
+        } else if line.starts_with("Kernel Interface table") {
+            self.section = Section::Table("INTERFACE");
+        } else if line.starts_with("Kernel IP routing table")
+            || line.starts_with("Kernel IPv6 routing table")
+        {
+            self.section = Section::Table("ROUTING_TABLE");
+        } else if line.starts_with("IPv6/IPv4 Group Memberships") {
+            self.section = Section::Table("GROUP");
+        } else {
+            return false;
+        }
+        self.header.clear();
+        self.recv_q_end = None;
+        true
+    }
+
+    fn internet(&mut self, line: &str) {
+        if line.starts_with("Proto ") {
+            self.recv_q_end = line.find("Recv-Q").map(|i| i + "Recv-Q".len());
+            self.has_pid = line.contains("PID/Program name");
+            return;
+        }
+        let tokens: Vec<(usize, &str)> = words(line).collect();
+        let Some(&(_, proto)) = tokens.first() else { return };
+        let mut rest = tokens[1..].iter().peekable();
+        let (mut recv_q, mut send_q) = (None, None);
+        while let Some(&&(at, t)) = rest.peek() {
+            if !t.bytes().all(|b| b.is_ascii_digit()) {
+                break;
+            }
+            let is_recv = match self.recv_q_end {
+                Some(end) => at + t.len() <= end,
+                None => recv_q.is_none(),
+            };
+            *(if is_recv { &mut recv_q } else { &mut send_q }) = Some(t);
+            rest.next();
+        }
+        let Some(&(_, local)) = rest.next() else { return };
+        let mut remaining: Vec<&str> = rest.map(|&(_, t)| t).collect();
+        let pid = if self.has_pid
+            && remaining.last().is_some_and(|t| {
+                *t == "-"
+                    || t.split_once('/').is_some_and(|(p, _)| {
+                        p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty()
+                    })
+            }) {
+            remaining.pop()
+        } else {
+            None
+        };
+        let mut remaining = remaining.into_iter();
+        let mut foreign = None;
+        let mut state = remaining.next();
+        if state.is_some_and(|s| s.contains(':')) {
+            foreign = state;
+            state = remaining.next();
+        }
+        let mut row = Map::new();
+        row.insert("proto".into(), proto.into());
+        row.insert("recv-q".into(), num_or_null(recv_q));
+        row.insert("send-q".into(), num_or_null(send_q));
+        row.insert("local address".into(), local.into());
+        row.insert("foreign address".into(), foreign.map_or(Value::Null, Value::from));
+        row.insert("state".into(), state.map_or(Value::Null, Value::from));
+        if let Some(pid) = pid {
+            row.insert("pid/program name".into(), pid.into());
+        }
+        self.list("INTERNET_CONNECTIONS").push(Value::Object(row));
+    }
+
+    fn unix_socket(&mut self, line: &str) {
+        let Some(c) = self.unix.captures(line) else { return };
+        let text = |name: &str| c.name(name).map_or("", |m| m.as_str());
+        let mut row = Map::new();
+        row.insert("proto".into(), text("proto").into());
+        row.insert("refcnt".into(), num_or_null(Some(text("refcnt"))));
+        row.insert("flags".into(), text("flags").into());
+        row.insert("type".into(), text("type").into());
+        row.insert("state".into(), text("state").into());
+        row.insert("i-node".into(), num_or_null(Some(text("inode"))));
+        row.insert("path".into(), text("path").into());
+        if let Some(pid) = c.name("pid") {
+            row.insert("pid/program name".into(), pid.as_str().into());
+        }
+        self.list("UNIX_SOCKETS").push(Value::Object(row));
+    }
+
+    fn table_row(&mut self, key: &'static str, line: &str) {
+        if self.header.is_empty() {
+            self.header = words(line).map(|(_, w)| w.to_ascii_lowercase()).collect();
+            return;
+        }
+        if line.starts_with('-') {
+            return;
+        }
+        let values: Vec<&str> = words(line).map(|(_, w)| w).collect();
+        if values.len() != self.header.len() {
+            return;
+        }
+        let row = self
+            .header
+            .iter()
+            .zip(values)
+            .map(|(name, v)| {
+                let value = if NETSTAT_NUMBERS.contains(&name.as_str()) {
+                    number(v).unwrap_or_else(|| v.into())
+                } else {
+                    v.into()
+                };
+                (name.clone(), value)
+            })
+            .collect();
+        self.list(key).push(Value::Object(row));
+    }
+}
+
+impl Parser for NetstatParser {
+    type Output = Map<String, Value>;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        if partial || line.trim().is_empty() || self.title(line) {
+            return Ok(());
+        }
+        let statistics_title = !line.starts_with([' ', '\t']) && line.trim_end().ends_with(':');
+        if statistics_title && matches!(self.section, Section::None | Section::Statistics) {
+            let key = line.trim_end().trim_end_matches(':').to_owned();
+            let stats =
+                self.result.entry("STATISTICS").or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(stats) = stats {
+                stats.insert(key.clone(), Value::Array(Vec::new()));
+            }
+            self.statistics_key = Some(key);
+            self.section = Section::Statistics;
+            return Ok(());
+        }
+        match self.section {
+            Section::Internet => self.internet(line),
+            Section::Unix => self.unix_socket(line),
+            Section::Table(key) => self.table_row(key, line),
+            Section::Statistics => {
+                let key = self.statistics_key.clone().unwrap_or_default();
+                if let Some(Value::Array(list)) =
+                    self.result.get_mut("STATISTICS").and_then(|s| s.get_mut(&key))
+                {
+                    list.push(line.trim().into());
+                }
+            }
+            Section::None | Section::Other => {}
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<Self::Output, String> {
+        Ok(std::mem::take(&mut self.result))
+    }
+}
+
+impl UnixCommand for Netstat {
+    const NAME: &'static str = "netstat";
+    type Parser = NetstatParser;
+    type Output = Map<String, Value>;
+    fn command_line(&self) -> Result<String, String> {
+        let mut line = "netstat".to_owned();
+        push_opt(&mut line, self.options.as_deref());
+        Ok(line)
+    }
+    fn parser(&self) -> NetstatParser {
+        NetstatParser {
+            active: regex(
+                r"^Active\s+(.*?)\s+\((?:w/o servers|servers and established|only servers)\)",
+            ),
+            unix: regex(
+                r"^(?P<proto>\S+)\s+(?P<refcnt>\d+)\s+(?P<flags>\[[^\]]*\])\s+(?P<type>[A-Z]+)\s+(?:(?P<state>[A-Z]+)\s+)?(?P<inode>\d+)(?:\s+(?P<pid>\d+/\S+|-))?(?:\s+(?P<path>\S+))?",
+            ),
+            section: Section::None,
+            header: Vec::new(),
+            recv_q_end: None,
+            has_pid: false,
+            statistics_key: None,
+            result: Map::new(),
+        }
+    }
+    fn setup(&self, command: Command<NetstatParser>) -> Command<NetstatParser> {
+        own_errors(command, "netstat")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `ss [options]`; result `{"NETWORK_CONNECTIONS": [...]}`, each with `netid` (null when ss
+/// printed no such column), `state`, `recv-Q`, `send-Q`, `local_address`, `local_port`,
+/// `peer_address`, `peer_port`, and the `streams` of an SCTP association.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ss {
+    /// `-t`, `-tlnp`…
+    pub options: Option<String>,
+}
+builder!(Ss {}, options);
+
+/// Result of [`Ss`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsResult {
+    /// The sockets, in order.
+    #[serde(rename = "NETWORK_CONNECTIONS")]
+    pub network_connections: Vec<Socket>,
+}
+
+/// One socket of [`Ss`] (Moler's keys).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct Socket {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub netid: Option<Option<String>>,
+    pub state: String,
+    #[serde(rename = "recv-Q")]
+    pub recv_q: u64,
+    #[serde(rename = "send-Q")]
+    pub send_q: u64,
+    pub local_address: String,
+    /// The interface of an SCTP stream (`192.168.253.16%etha01`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub local_interface: Option<String>,
+    pub local_port: String,
+    pub peer_address: String,
+    pub peer_port: String,
+    /// The streams of an SCTP association (lines starting with `` `- ``).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub streams: Option<Vec<Socket>>,
+}
+
+/// Parser of [`Ss`].
+#[derive(Debug, Default)]
+pub struct SsParser(SsResult);
+
+/// `address:port`, or `address` `port` as two words (unix sockets).
+fn endpoint<'a>(w: &mut impl Iterator<Item = &'a str>) -> Option<(String, String)> {
+    let first = w.next()?;
+    match first.rsplit_once(':') {
+        Some((addr, port)) if !addr.is_empty() => Some((addr.to_owned(), port.to_owned())),
+        _ => Some((first.to_owned(), w.next()?.to_owned())),
+    }
+}
+
+impl Parser for SsParser {
+    type Output = SsResult;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        if partial {
+            return Ok(());
+        }
+        let stream = line.trim_start().starts_with("`-");
+        let mut w = words(line).map(|(_, w)| w).filter(|w| *w != "`-").peekable();
+        let mut first = w.next();
+        let netid = match (stream, w.peek()) {
+            (false, Some(second)) if !second.bytes().all(|b| b.is_ascii_digit()) => {
+                let netid = first;
+                first = w.next();
+                Some(netid.map(str::to_owned))
+            }
+            (false, _) => Some(None),
+            (true, _) => None,
+        };
+        let Some(state) = first else { return Ok(()) };
+        let (Some(Ok(recv_q)), Some(Ok(send_q))) =
+            (w.next().map(str::parse::<u64>), w.next().map(str::parse::<u64>))
+        else {
+            return Ok(()); // the header, or not a socket line
+        };
+        let (Some((local, local_port)), Some((peer, peer_port))) =
+            (endpoint(&mut w), endpoint(&mut w))
+        else {
+            return Ok(());
+        };
+        let (local_address, local_interface) = match local.split_once('%') {
+            Some((a, i)) if stream => (a.to_owned(), Some(i.to_owned())),
+            _ => (local, None),
+        };
+        let socket = Socket {
+            netid,
+            state: state.to_owned(),
+            recv_q,
+            send_q,
+            local_address,
+            local_interface,
+            local_port,
+            peer_address: peer,
+            peer_port,
+            streams: None,
+        };
+        let list = &mut self.0.network_connections;
+        match (stream, list.last_mut()) {
+            (true, Some(parent)) => parent.streams.get_or_insert_with(Vec::new).push(socket),
+            (true, None) => {}
+            (false, _) => list.push(socket),
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<SsResult, String> {
+        Ok(std::mem::take(&mut self.0))
+    }
+}
+
+impl UnixCommand for Ss {
+    const NAME: &'static str = "ss";
+    type Parser = SsParser;
+    type Output = SsResult;
+    fn command_line(&self) -> Result<String, String> {
+        let mut line = "ss".to_owned();
+        push_opt(&mut line, self.options.as_deref());
+        Ok(line)
+    }
+    fn parser(&self) -> SsParser {
+        SsParser::default()
+    }
+    fn setup(&self, command: Command<SsParser>) -> Command<SsParser> {
+        own_errors(command, "ss")
+    }
+}
