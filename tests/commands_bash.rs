@@ -75,6 +75,21 @@ fn files_and_directories() {
     let pwd = sh.run(Pwd::new().command_with_prompt(p), T).unwrap();
     assert_eq!(Path::new(&pwd.full_path).canonicalize().unwrap(), dir.canonicalize().unwrap());
 
+    let grep = sh.run(Grep::new("-n tw c.txt").command_with_prompt(p), T).unwrap();
+    let want = GrepMatch { number: Some("2".into()), line: "two".into(), ..Default::default() };
+    assert_eq!(grep.lines, [GrepLine::Match(want)]);
+    let plain = by_name(&sh, "grep", json!({"options": "-h e sub/a.txt c.txt"}));
+    assert_eq!(plain, json!({"LINES": ["one", "three", "one", "three"]}));
+    let err = sh.run(Grep::new("x missing.txt").command_with_prompt(p), T).unwrap_err();
+    assert!(err.to_string().contains("grep: missing.txt"), "{err}");
+    let found = sh
+        .run(Find::new().paths(["sub", "."]).operators("-name '*.txt'").command_with_prompt(p), T);
+    let mut found = found.unwrap().result;
+    found.sort();
+    assert_eq!(found, ["./c.txt", "./sub/a.txt", "sub/a.txt"]);
+    let err = sh.run(Find::new().paths(["missing"]).command_with_prompt(p), T).unwrap_err();
+    assert!(err.to_string().contains("find: "), "{err}");
+
     sh.run(Rm::new("c.txt").command_with_prompt(p), T).unwrap();
     let err = sh.run(Rm::new("c.txt").command_with_prompt(p), T).unwrap_err();
     assert!(err.to_string().contains("rm: cannot remove"), "{err}");
@@ -193,4 +208,111 @@ fn ping_the_loopback() {
         T,
     );
     assert!(err.unwrap_err().to_string().contains("ping: "), "a failure names the tool");
+}
+
+/// The interfaces the kernel has, from sysfs.
+fn sysfs_interfaces() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+fn sysfs_mtu(interface: &str) -> u64 {
+    let path = format!("/sys/class/net/{interface}/mtu");
+    std::fs::read_to_string(path).unwrap().trim().parse().unwrap()
+}
+
+/// The default gateway from /proc/net/route (hex, little-endian), if there is one.
+fn proc_default_gateway() -> Option<String> {
+    let table = std::fs::read_to_string("/proc/net/route").unwrap();
+    table.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f[1] == "00000000").then(|| {
+            let g = u32::from_str_radix(f[2], 16).unwrap().to_le_bytes();
+            format!("{}.{}.{}.{}", g[0], g[1], g[2], g[3])
+        })
+    })
+}
+
+#[test]
+fn interfaces_and_routes() {
+    if !have("ip") || !have("ifconfig") {
+        return;
+    }
+    let sh = local_shell().unwrap();
+    let p = LOCAL_PROMPT;
+    let kernel = sysfs_interfaces();
+
+    let addr = sh.run(IpAddr::new().options("show").command_with_prompt(p), T).unwrap();
+    assert_eq!(addr.keys().cloned().collect::<Vec<_>>(), kernel);
+    assert_eq!(
+        addr["lo"].ipv4[0],
+        InetAddr { ip: "127.0.0.1".into(), mask: "8".into(), ..Default::default() }
+    );
+    let lo = by_name(&sh, "ip_addr", json!({"options": "show dev lo"}));
+    assert_eq!(lo["lo"]["IPV4"][0]["IP"], "127.0.0.1", "{lo}");
+
+    let link = sh.run(IpLink::new("show").command_with_prompt(p), T).unwrap();
+    let mut names: Vec<&str> = link.values().map(|l| l["interface"].as_str()).collect();
+    names.sort();
+    assert_eq!(names, kernel);
+    let lo = link.values().find(|l| l["interface"] == "lo").unwrap();
+    assert_eq!(lo["mtu"], sysfs_mtu("lo").to_string());
+    assert_eq!(lo["link/loopback"], "00:00:00:00:00:00");
+
+    let routes = sh.run(IpRoute::new().command_with_prompt(p), T).unwrap();
+    assert_eq!(routes.default_route().map(str::to_owned), proc_default_gateway(), "{routes:?}");
+    let get = sh.run(IpRoute::new().addr_get("127.0.0.1").command_with_prompt(p), T).unwrap();
+    assert_eq!(get.address["127.0.0.1"]["DEV"], "lo", "{get:?}");
+    let err = sh.run(IpLink::new("show").options("dev no-such-if0").command_with_prompt(p), T);
+    assert!(err.unwrap_err().to_string().contains("no-such-if0"), "an unknown device fails");
+
+    let ifconfig = sh.run(Ifconfig::new().options("-a").command_with_prompt(p), T).unwrap();
+    assert_eq!(ifconfig.keys().cloned().collect::<Vec<_>>(), kernel);
+    let lo = &ifconfig["lo"];
+    assert_eq!((lo.ipv4[0].ip.as_str(), lo.ipv4[0].mask.as_str()), ("127.0.0.1", "255.0.0.0"));
+    let rx: u64 = lo.rx.as_ref().unwrap().packets["packets"].parse().unwrap();
+    let tx: u64 = lo.tx.as_ref().unwrap().packets["packets"].parse().unwrap();
+    assert!(rx > 0 && tx > 0, "the shell's own traffic counts: {lo:?}");
+}
+
+#[test]
+fn sockets_and_network_tables() {
+    if !have("netstat") || !have("ss") {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sh = local_shell().unwrap();
+    let p = LOCAL_PROMPT;
+
+    let tcp = sh.run(Netstat::new().options("-tln").command_with_prompt(p), T).unwrap();
+    let ours = tcp["INTERNET_CONNECTIONS"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["local address"] == format!("127.0.0.1:{port}"))
+        .unwrap_or_else(|| panic!("our listener on {port}: {tcp:?}"));
+    assert_eq!((&ours["state"], &ours["recv-q"]), (&json!("LISTEN"), &json!(0)));
+
+    let interfaces = by_name(&sh, "netstat", json!({"options": "-i"}));
+    let lo = interfaces["INTERFACE"].as_array().unwrap().iter().find(|i| i["iface"] == "lo");
+    assert_eq!(lo.unwrap()["mtu"], sysfs_mtu("lo"), "{interfaces}");
+    let routes = by_name(&sh, "netstat", json!({"options": "-rn"}));
+    let gateway = proc_default_gateway();
+    let default =
+        routes["ROUTING_TABLE"].as_array().unwrap().iter().find(|r| r["destination"] == "0.0.0.0");
+    assert_eq!(default.map(|r| r["gateway"].as_str().unwrap().to_owned()), gateway, "{routes}");
+
+    let ss = sh.run(Ss::new().options("-tln").command_with_prompt(p), T).unwrap();
+    let ours = ss
+        .network_connections
+        .iter()
+        .find(|s| s.local_port == port.to_string())
+        .unwrap_or_else(|| panic!("our listener on {port}: {ss:?}"));
+    assert_eq!((ours.state.as_str(), ours.local_address.as_str()), ("LISTEN", "127.0.0.1"));
+    drop(listener);
 }
