@@ -92,3 +92,40 @@ impl<O: Observer, T: Send + 'static> Observer for MapOutput<O, T> {
         self.inner.on_linger(data, cx)
     }
 }
+
+/// A parser whose result is JSON: for commands embedded by name (`sudo` running `ls`).
+pub struct JsonParser<P>(pub P);
+
+impl<P> std::fmt::Debug for JsonParser<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JsonParser")
+    }
+}
+
+impl<P: moler_core::Parser> moler_core::Parser for JsonParser<P>
+where
+    P::Output: Serialize,
+{
+    type Output = Value;
+    fn on_line(
+        &mut self,
+        line: &str,
+        partial: bool,
+        cx: &mut moler_core::Context<'_>,
+    ) -> std::result::Result<(), String> {
+        self.0.on_line(line, partial, cx)
+    }
+    fn has_result(&self) -> bool {
+        self.0.has_result()
+    }
+    fn finish(&mut self) -> std::result::Result<Value, String> {
+        let out = self.0.finish()?;
+        serde_json::to_value(out).map_err(|e| format!("result is not JSON: {e}"))
+    }
+    fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut moler_core::Context<'_>) -> bool {
+        self.0.on_prompt(line, partial, cx)
+    }
+    fn ended(&self) -> Option<moler_core::End> {
+        self.0.ended()
+    }
+}

@@ -32,7 +32,9 @@ mod registry;
 mod spec;
 pub mod unix;
 
-pub use adapt::MapOutput;
+pub use adapt::{JsonParser, MapOutput};
 pub use events::UnixEvent;
-pub use registry::{params_from_text, BuildError, JsonObserver, Registry, COMMON_COMMAND_PARAMS};
+pub use registry::{
+    params_from_text, BuildError, Embedded, JsonObserver, Registry, COMMON_COMMAND_PARAMS,
+};
 pub use spec::{Empty, UnixCommand};

@@ -119,6 +119,25 @@ type Build = dyn Fn(Map<String, Value>, Option<&str>) -> Result<JsonObserver, St
 struct Entry {
     build: Arc<Build>,
     accepted: Vec<String>,
+    /// How to embed the command in another one (library-style commands only).
+    embed: Option<Arc<EmbedFn>>,
+}
+
+type EmbedFn = dyn Fn(Map<String, Value>) -> Result<Embedded, String> + Send + Sync;
+
+/// A command prepared to run inside another one (`sudo ls -l`, `su -c 'pwd'`): its command line
+/// and its parser, whose result is JSON.
+pub struct Embedded {
+    /// The command line.
+    pub line: String,
+    /// Its parser.
+    pub parser: Box<dyn moler_core::Parser<Output = Value>>,
+}
+
+impl fmt::Debug for Embedded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Embedded").field("line", &self.line).finish_non_exhaustive()
+    }
 }
 
 /// Commands and events by name. [`Registry::default`] holds the whole library; users add their
@@ -197,7 +216,17 @@ impl Registry {
             }
             Ok(Box::new(MapOutput::json(command)) as JsonObserver)
         };
-        self.commands.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
+        let embed = |mut params: Map<String, Value>| {
+            Common::take(&mut params)?;
+            let spec: T =
+                serde_json::from_value(Value::Object(params)).map_err(|e| e.to_string())?;
+            let line = spec.command_line()?;
+            let parser: Box<dyn moler_core::Parser<Output = Value>> =
+                Box::new(crate::adapt::JsonParser(spec.parser()));
+            Ok(Embedded { line, parser })
+        };
+        let entry = Entry { build: Arc::new(build), accepted, embed: Some(Arc::new(embed)) };
+        self.commands.insert(name.to_owned(), entry);
         self
     }
 
@@ -211,7 +240,8 @@ impl Registry {
             build(&Value::Object(params), prompt)
         };
         let accepted = accepted.iter().map(|s| s.to_string()).collect();
-        self.commands.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
+        self.commands
+            .insert(name.to_owned(), Entry { build: Arc::new(build), accepted, embed: None });
         self
     }
 
@@ -229,7 +259,8 @@ impl Registry {
             let event = spec.event().map_err(|e| e.to_string())?;
             Ok(Box::new(MapOutput::json(event)) as JsonObserver)
         };
-        self.events.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
+        self.events
+            .insert(name.to_owned(), Entry { build: Arc::new(build), accepted, embed: None });
         self
     }
 
@@ -241,7 +272,8 @@ impl Registry {
         let build =
             move |params: Map<String, Value>, _: Option<&str>| build(&Value::Object(params));
         let accepted = accepted.iter().map(|s| s.to_string()).collect();
-        self.events.insert(name.to_owned(), Entry { build: Arc::new(build), accepted });
+        self.events
+            .insert(name.to_owned(), Entry { build: Arc::new(build), accepted, embed: None });
         self
     }
 
@@ -260,6 +292,28 @@ impl Registry {
         prompt: Option<&str>,
     ) -> Result<JsonObserver, BuildError> {
         build(&self.commands, "command", name, params, prompt)
+    }
+
+    /// The command `name` with `params`, prepared to run inside another command (what `sudo`
+    /// and `su` do with `cmd_class_name`). Commands registered with a closure cannot be embedded.
+    pub fn embedded(&self, name: &str, params: &Value) -> Result<Embedded, BuildError> {
+        let entry = lookup(&self.commands, "command", name)?;
+        let bad = |message: String| BuildError::BadParams {
+            name: name.to_owned(),
+            message,
+            accepted: entry.accepted.clone(),
+        };
+        let Some(embed) = &entry.embed else {
+            return Err(bad(
+                "this command was registered with a closure and cannot be embedded".into()
+            ));
+        };
+        let params = match params {
+            Value::Null => Map::new(),
+            Value::Object(m) => m.clone(),
+            other => return Err(bad(format!("parameters must be a mapping, not {other}"))),
+        };
+        embed(params).map_err(bad)
     }
 
     /// The event `name` with `params`.
@@ -295,13 +349,7 @@ fn build(
     params: &Value,
     prompt: Option<&str>,
 ) -> Result<JsonObserver, BuildError> {
-    let Some(entry) = map.get(name) else {
-        return Err(BuildError::UnknownName {
-            kind,
-            name: name.to_owned(),
-            known: map.keys().cloned().collect(),
-        });
-    };
+    let entry = lookup(map, kind, name)?;
     let bad = |message: String| BuildError::BadParams {
         name: name.to_owned(),
         message,
@@ -313,6 +361,18 @@ fn build(
         other => return Err(bad(format!("parameters must be a mapping, not {other}"))),
     };
     (entry.build)(params, prompt).map_err(bad)
+}
+
+fn lookup<'a>(
+    map: &'a BTreeMap<String, Entry>,
+    kind: &'static str,
+    name: &str,
+) -> Result<&'a Entry, BuildError> {
+    map.get(name).ok_or_else(|| BuildError::UnknownName {
+        kind,
+        name: name.to_owned(),
+        known: map.keys().cloned().collect(),
+    })
 }
 
 /// The parameters every command takes besides its own.

@@ -35,6 +35,13 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// A fresh parser.
     fn parser(&self) -> Self::Parser;
 
+    /// A fresh parser for a shell whose prompt is `shell_prompt`, for commands that must
+    /// recognise the shell they started from (a refused login returns to it).
+    fn parser_for(&self, shell_prompt: Option<&str>) -> Self::Parser {
+        let _ = shell_prompt;
+        self.parser()
+    }
+
     /// Command settings beyond the line and the parser: failure patterns, `ret_required`.
     fn setup(&self, command: Command<Self::Parser>) -> Command<Self::Parser> {
         command
@@ -63,7 +70,7 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
             Ok(line) => (line, None),
             Err(e) => (String::new(), Some(e)),
         };
-        let mut command = self.setup(Command::new(line, self.parser()));
+        let mut command = self.setup(Command::new(line, self.parser_for(prompt)));
         if let Some(p) = self.end_prompt(prompt) {
             command = command.prompt(p);
         }

@@ -48,6 +48,20 @@ fn cases() -> Vec<Case> {
             "{}: a deviation keeps Moler's result beside ours",
             path.display()
         );
+        assert_eq!(
+            v.get("kwargs_change").is_some(),
+            v.get("moler_kwargs").is_some(),
+            "{}: changed parameters keep Moler's beside ours, and say why",
+            path.display()
+        );
+        if let Some(moler) = v.get("moler_kwargs") {
+            assert_ne!(
+                moler,
+                &v["kwargs"],
+                "{}: a parameter change that changes nothing",
+                path.display()
+            );
+        }
         cases.push(Case {
             file: path.file_name().unwrap().to_string_lossy().into_owned(),
             command: v["command"].as_str().unwrap().to_owned(),
@@ -68,11 +82,21 @@ fn check(registry: &Registry, case: &Case) -> Vec<String> {
     let bytes = case.output.as_bytes();
     let generic = case.kwargs.clone();
     let mut exact = case.kwargs.clone();
-    if exact.get("prompt").is_none() {
-        exact
-            .as_object_mut()
-            .expect("kwargs are a mapping")
-            .insert("prompt".into(), Value::String(exact_prompt(&case.output)));
+    let map = exact.as_object_mut().expect("kwargs are a mapping");
+    let final_prompt = Value::String(exact_prompt(&case.output));
+    let logs_in = registry
+        .command_params(&case.command)
+        .is_some_and(|p| p.iter().any(|p| p == "prompt_after_login"));
+    match map.get("expected_prompt").cloned() {
+        // A login ends at the prompt of the far side: that is the exact one; the settings are
+        // still sent at the first prompt matching the case's own regex.
+        Some(Value::String(expected)) if logs_in => {
+            map.entry("prompt_after_login").or_insert(Value::String(expected));
+            map.insert("expected_prompt".into(), final_prompt);
+        }
+        _ => {
+            map.entry("prompt").or_insert(final_prompt);
+        }
     }
     let mut feeds: Vec<(String, &Value, Vec<&[u8]>)> = vec![
         ("whole".into(), &generic, vec![bytes]),
@@ -140,6 +164,10 @@ fn every_case_of_an_implemented_command_gives_moler_s_result() {
     let mut failures = Vec::new();
     let mut ran = 0;
     for case in cases().iter().filter(|c| implemented.contains(c.command.as_str())) {
+        if let Some(missing) = embeds_a_missing_command(&registry, case) {
+            eprintln!("*** SKIPPED {}: it embeds `{missing}`, not in the library ***", case.file);
+            continue;
+        }
         ran += 1;
         for problem in check(&registry, case) {
             failures.push(format!("{} ({}): {problem}", case.file, case.command));
@@ -147,6 +175,24 @@ fn every_case_of_an_implemented_command_gives_moler_s_result() {
     }
     eprintln!("{ran} reference cases checked, each in 68 feeds");
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The command a `sudo`/`su` case embeds when the library lacks it.
+fn embeds_a_missing_command(registry: &Registry, case: &Case) -> Option<String> {
+    let class = case.kwargs["cmd_class_name"].as_str()?;
+    let name = class.rsplit('.').nth(1).unwrap_or(class);
+    registry.command_params(name).is_none().then(|| name.to_owned())
+}
+
+#[test]
+fn only_cases_embedding_commands_outside_the_issue_s_list_are_skipped() {
+    let registry = Registry::default();
+    let skipped: Vec<String> = cases()
+        .iter()
+        .filter(|c| embeds_a_missing_command(&registry, c).is_some())
+        .map(|c| c.file.clone())
+        .collect();
+    assert_eq!(skipped, ["sudo__dynamic_timeout.json", "sudo__reboot.json"], "nmap and reboot");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod basic;
 mod files;
 mod ip;
+mod login;
 mod net;
 mod parse;
 mod procs;
@@ -14,6 +15,7 @@ mod system;
 pub use basic::*;
 pub use files::*;
 pub use ip::*;
+pub use login::*;
 pub use net::*;
 pub use parse::{CollectLines, LinesResult, Nothing, ResultLines};
 pub use procs::*;
@@ -64,5 +66,9 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<IpRoute>()
         .register_command::<Ifconfig>()
         .register_command::<Netstat>()
-        .register_command::<Ss>();
+        .register_command::<Ss>()
+        .register_command::<Ssh>()
+        .register_command::<Telnet>()
+        .register_command::<Sudo>()
+        .register_command::<Su>();
 }
