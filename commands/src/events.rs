@@ -25,7 +25,11 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_event::<Wait4Prompts>()
         .register_event::<PingResponse>()
         .register_event::<PingNoResponse>()
-        .register_event::<PasswordPrompt>();
+        .register_event::<PasswordPrompt>()
+        .register_event::<Shutdown>()
+        .register_event::<FailedLoginCounter>()
+        .register_event::<LastLoginEvent>()
+        .register_event::<LastFailedLogin>();
 }
 
 use std::collections::BTreeMap;
@@ -199,4 +203,115 @@ pattern_event!(
     /// `password_prompt`: a password (or passphrase) question, also without a line end.
     PasswordPrompt, "password_prompt",
     [r"(?i)(password|passphrase)[^:\n]*:\s*$"], partial: true
+);
+
+pattern_event!(
+    /// `shutdown`: `The system is going down for reboot at …` (groups: what, when).
+    Shutdown, "shutdown",
+    [r"system is going down for (\w+) at (.+)"], partial: false
+);
+
+/// An occurrence whose groups are numbers where they look like one (Moler converts them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumberedOccurrence {
+    /// The whole line.
+    pub line: String,
+    /// The text the pattern matched.
+    pub matched: String,
+    /// The groups, numbers where they are.
+    pub groups: Vec<serde_json::Value>,
+    /// The named groups, numbers where they are.
+    pub named_groups: BTreeMap<String, serde_json::Value>,
+}
+
+fn numbered(o: Occurrence) -> NumberedOccurrence {
+    let convert = |g: Option<String>| match g {
+        None => serde_json::Value::Null,
+        Some(text) => crate::unix::number_or_text(&text),
+    };
+    NumberedOccurrence {
+        line: o.line,
+        matched: o.matched,
+        groups: o.groups.into_iter().map(convert).collect(),
+        named_groups: o.named_groups.into_iter().map(|(k, v)| (k, convert(v))).collect(),
+    }
+}
+
+/// `failed_login_counter`: `There were N failed login attempts since the last successful
+/// login` (`ATTEMPTS_NR` as a number).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailedLoginCounter {
+    /// How many occurrences end the event (`-1`: until cancelled; default 1).
+    pub till_occurs_times: Option<i64>,
+}
+
+impl UnixEvent for FailedLoginCounter {
+    const NAME: &'static str = "failed_login_counter";
+    type Event = MapOutput<Wait4, Vec<NumberedOccurrence>>;
+    type Output = Vec<NumberedOccurrence>;
+    fn event(&self) -> Result<Self::Event> {
+        let event = Wait4::new([
+            r"(?i)There (?:were|was|have been) (?P<ATTEMPTS_NR>\d+) (?:failed|unsuccessful) login attempts? since the last successful login",
+        ])?;
+        let event = till(event, Some(self.till_occurs_times.unwrap_or(1)))?;
+        Ok(MapOutput::new(event, |found: Vec<Occurrence>| {
+            found.into_iter().map(numbered).collect()
+        }))
+    }
+}
+
+/// A `Last login:` or `Last failed login:` line (Moler's keys; `date` in ISO 8601 when it could
+/// be read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginSeen {
+    /// Where from.
+    pub host: String,
+    /// The date as printed.
+    pub date_raw: String,
+    /// The date in ISO 8601.
+    pub date: Option<String>,
+}
+
+/// Declares an event for a `Last … login: DATE from HOST` line.
+macro_rules! login_event {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, $pattern:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $ty {
+            /// How many occurrences end the event (`-1`: until cancelled; default 1).
+            pub till_occurs_times: Option<i64>,
+        }
+
+        impl UnixEvent for $ty {
+            const NAME: &'static str = $name;
+            type Event = MapOutput<Wait4, Vec<LoginSeen>>;
+            type Output = Vec<LoginSeen>;
+            fn event(&self) -> Result<Self::Event> {
+                let event = till(Wait4::new([$pattern])?, Some(self.till_occurs_times.unwrap_or(1)))?;
+                Ok(MapOutput::new(event, |found: Vec<Occurrence>| {
+                    found
+                        .into_iter()
+                        .map(|o| {
+                            let group = |n: &str| o.named_groups.get(n).cloned().flatten().unwrap_or_default();
+                            let date_raw = group("DATE");
+                            LoginSeen { host: group("HOST"), date: crate::unix::login_date(&date_raw), date_raw }
+                        })
+                        .collect()
+                }))
+            }
+        }
+    };
+}
+
+login_event!(
+    /// `last_login`: `Last login: Tue Jun 12 08:54:44 2018 from 127.0.0.1`.
+    LastLoginEvent, "last_login",
+    r"(?i)Last login:\s+(?P<DATE>\S.*\S)\s+from\s+(?P<HOST>\S+)"
+);
+login_event!(
+    /// `last_failed_login`: `Last failed login: Tue Jun 12 08:54:44 2018 from 127.0.0.1`.
+    LastFailedLogin, "last_failed_login",
+    r"(?i)Last failed login:\s+(?P<DATE>\S.*\S)\s+from\s+(?P<HOST>\S+)"
 );

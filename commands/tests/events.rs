@@ -77,3 +77,39 @@ fn unknown_events_and_parameters_are_named() {
     let e = Registry::default().event("wait4promt", &json!({})).err().unwrap().to_string();
     assert!(e.contains("did you mean 'wait4prompt'"), "{e}");
 }
+
+#[test]
+fn logins_and_shutdowns() {
+    let r = run(
+        "shutdown",
+        json!({}),
+        &["\nThe system is going down for reboot at Tue 2019-03-19 12:15:16 CET!\n"],
+    );
+    assert_eq!(r[0]["groups"], json!(["reboot", "Tue 2019-03-19 12:15:16 CET!"]));
+    assert_eq!(r[0]["matched"], "system is going down for reboot at Tue 2019-03-19 12:15:16 CET!");
+
+    let line = "There were 2 failed login attempts since the last successful login.";
+    let r = run(
+        "failed_login_counter",
+        json!({"till_occurs_times": 1}),
+        &["noise\nThere were 2 fai", "led login attempts since the last successful login.\n"],
+    );
+    assert_eq!(r[0]["line"], line);
+    assert_eq!((&r[0]["groups"], &r[0]["named_groups"]), (&json!([2]), &json!({"ATTEMPTS_NR": 2})));
+
+    let r =
+        run("last_login", json!({}), &["Last login: Tue Jun 12 08:54:44 2018 from 127.0.0.1\n"]);
+    let want = json!({"host": "127.0.0.1", "date_raw": "Tue Jun 12 08:54:44 2018", "date": "2018-06-12T08:54:44"});
+    assert_eq!(r[0], want);
+    let r = run(
+        "last_failed_login",
+        json!({}),
+        &[
+            "Last login: Mon Jun 11 08:54:44 2018 from 10.0.0.1\n",
+            "Last failed login: Tue Jun 12 08:54:44 2018 from 127.0.0.1\n",
+        ],
+    );
+    assert_eq!(r, json!([want]), "only the failed one");
+    let r = run("last_login", json!({}), &["Last login: Thu Nov 23 10:78:16 2017 from h\n"]);
+    assert_eq!(r[0]["date"], Value::Null, "an impossible time is not a date");
+}

@@ -17,6 +17,7 @@ pub use files::*;
 pub use ip::*;
 pub use login::*;
 pub use net::*;
+pub(crate) use parse::number_or_text;
 pub use parse::{CollectLines, LinesResult, Nothing, ResultLines};
 pub use procs::*;
 pub use search::*;
