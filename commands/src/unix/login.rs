@@ -603,9 +603,8 @@ impl Parser for LoginParser {
                 Client::Ssh => &re.ssh_password,
                 Client::Telnet => &re.telnet_password,
             };
-            if partial {
-                // Failures are whole lines: a read cut after "Permission denied" is not one.
-            } else if line.contains("Permission denied, please try again") {
+            // Failures are whole lines: a read cut after "Permission denied" is not one.
+            if !partial && line.contains("Permission denied, please try again") {
                 self.wrong_password = true;
                 if d.passwords.is_empty() {
                     d.fail(format!("wrong password: {line}"));
@@ -901,20 +900,14 @@ impl UnixCommand for Telnet {
 
 // ---------------------------------------------------------------------------------------------
 
-/// What `sudo` and `su` run, with its parser.
-enum Inner<P> {
-    /// A command whose output goes to `P`.
-    Command(P),
-    /// None: a shell (`sudo -i`, `su`); the result is `{}`.
-    Shell,
-}
-
 /// Parser of [`Sudo`] and [`Su`]: answers the password question, keeps the dialog's lines
 /// (password question, `Sorry, try again.`) from the embedded command's parser and gives it the
 /// rest; the result is the embedded command's (or `{}` for a shell).
 pub struct SudoParser<P> {
     dialog: Dialog,
-    inner: Inner<P>,
+    inner: P,
+    /// No embedded command: a shell (`sudo -i`, `su`) ending at the expected prompt.
+    shell: bool,
     su: bool,
     password: Regex,
     wrong_password: Regex,
@@ -928,10 +921,7 @@ impl<P> std::fmt::Debug for SudoParser<P> {
     }
 }
 
-impl<P: Parser> SudoParser<P>
-where
-    P::Output: From<crate::Empty>,
-{
+impl<P: Parser> SudoParser<P> {
     /// Whether the line is the dialog's (not for the embedded command).
     fn dialog_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
         let d = &mut self.dialog;
@@ -962,17 +952,11 @@ where
     }
 }
 
-impl<P: Parser> Parser for SudoParser<P>
-where
-    P::Output: From<crate::Empty>,
-{
+impl<P: Parser> Parser for SudoParser<P> {
     type Output = P::Output;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> Result<(), String> {
         let mine = self.dialog_line(line, partial, cx);
-        let result = match (&mut self.inner, mine) {
-            (Inner::Command(p), false) => p.on_line(line, partial, cx),
-            _ => Ok(()),
-        };
+        let result = if mine { Ok(()) } else { self.inner.on_line(line, partial, cx) };
         self.dialog.on_line(line, partial, cx);
         result
     }
@@ -981,25 +965,17 @@ where
             self.dialog.back_home = true;
             return false;
         }
-        match &mut self.inner {
-            Inner::Command(p) => p.on_prompt(line, partial, cx),
-            Inner::Shell => self.dialog.is_final(partial),
+        if self.shell {
+            self.dialog.is_final(partial)
+        } else {
+            self.inner.on_prompt(line, partial, cx)
         }
     }
     fn ended(&self) -> Option<End> {
         self.dialog.ended()
     }
     fn finish(&mut self) -> Result<P::Output, String> {
-        match &mut self.inner {
-            Inner::Command(p) => p.finish(),
-            Inner::Shell => Ok(crate::Empty {}.into()),
-        }
-    }
-}
-
-impl From<crate::Empty> for Value {
-    fn from(_: crate::Empty) -> Value {
-        Value::Object(Default::default())
+        self.inner.finish()
     }
 }
 
@@ -1025,6 +1001,18 @@ fn embed(
     };
     let params = params.clone().unwrap_or(Value::Null);
     Registry::default().embedded(embedded_name(class), &params).map(Some).map_err(|e| e.to_string())
+}
+
+/// The parser of the embedded command, or (none, or one that cannot be built: the command line
+/// already failed) a parser whose result is `{}`, and whether it is a shell.
+fn embedded_parser(
+    class: &Option<String>,
+    params: &Option<Value>,
+) -> (Box<dyn Parser<Output = Value>>, bool) {
+    match embed(class, params) {
+        Ok(Some(e)) => (e.parser, false),
+        _ => (Box::new(crate::JsonParser(super::parse::Nothing)), true),
+    }
 }
 
 /// `sudo [sudo_params] [command]`: answers `[sudo] password for …:` and runs the embedded
@@ -1079,22 +1067,20 @@ impl Sudo {
         &self,
         inner: &T,
         shell_prompt: Option<&str>,
-    ) -> Command<SudoParser<T::Parser>>
-    where
-        T::Output: From<crate::Empty>,
-    {
+    ) -> Command<SudoParser<T::Parser>> {
         let prompt = self.expected_prompt.as_deref().or(shell_prompt).unwrap_or(DEFAULT_PROMPT);
         let (line, parser) = match inner.command_line() {
-            Ok(l) => (format!("{} {l}", self.head()), Inner::Command(inner.parser())),
+            Ok(l) => (format!("{} {l}", self.head()), inner.parser()),
             Err(e) => {
                 let c = Command::new(
                     String::new(),
-                    self.sudo_parser(Inner::Command(inner.parser()), shell_prompt, false),
+                    self.sudo_parser(inner.parser(), false, shell_prompt, false),
                 );
                 return c.fail_at_start(moler_core::Error::WrongUsage(format!("sudo: {e}")));
             }
         };
-        let c = Command::new(line, self.sudo_parser(parser, shell_prompt, false)).prompt(prompt);
+        let c =
+            Command::new(line, self.sudo_parser(parser, false, shell_prompt, false)).prompt(prompt);
         sudo_setup(c)
     }
 
@@ -1106,7 +1092,8 @@ impl Sudo {
 
     fn sudo_parser<P>(
         &self,
-        inner: Inner<P>,
+        inner: P,
+        shell: bool,
         shell_prompt: Option<&str>,
         su: bool,
     ) -> SudoParser<P> {
@@ -1143,6 +1130,7 @@ impl Sudo {
         SudoParser {
             dialog,
             inner,
+            shell,
             su,
             password: regex(password),
             wrong_password: regex(wrong),
@@ -1174,11 +1162,8 @@ impl UnixCommand for Sudo {
         self.parser_for(None)
     }
     fn parser_for(&self, shell_prompt: Option<&str>) -> JsonSudoParser {
-        let inner = match embed(&self.cmd_class_name, &self.cmd_params) {
-            Ok(Some(e)) => Inner::Command(e.parser),
-            _ => Inner::Shell,
-        };
-        self.sudo_parser(inner, shell_prompt, false)
+        let (inner, shell) = embedded_parser(&self.cmd_class_name, &self.cmd_params);
+        self.sudo_parser(inner, shell, shell_prompt, false)
     }
     fn setup(&self, command: Command<JsonSudoParser>) -> Command<JsonSudoParser> {
         sudo_setup(command)
@@ -1256,11 +1241,8 @@ impl UnixCommand for Su {
         self.parser_for(None)
     }
     fn parser_for(&self, shell_prompt: Option<&str>) -> JsonSudoParser {
-        let inner = match embed(&self.cmd_class_name, &self.cmd_params) {
-            Ok(Some(e)) => Inner::Command(e.parser),
-            _ => Inner::Shell,
-        };
-        self.as_sudo().sudo_parser(inner, shell_prompt, true)
+        let (inner, shell) = embedded_parser(&self.cmd_class_name, &self.cmd_params);
+        self.as_sudo().sudo_parser(inner, shell, shell_prompt, true)
     }
     fn setup(&self, command: Command<JsonSudoParser>) -> Command<JsonSudoParser> {
         sudo_setup(command)
