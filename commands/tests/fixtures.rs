@@ -24,6 +24,8 @@ struct Case {
     kwargs: Value,
     output: String,
     result: Value,
+    /// Instead of a result: the command fails with this in its error.
+    error_contains: Option<String>,
     deviation: Option<String>,
     moler_result: Option<Value>,
 }
@@ -68,6 +70,7 @@ fn cases() -> Vec<Case> {
             kwargs: v["kwargs"].clone(),
             output: v["output"].as_str().unwrap().to_owned(),
             result: v["result"].clone(),
+            error_contains: v["error_contains"].as_str().map(str::to_owned),
             deviation,
             moler_result: v.get("moler_result").cloned(),
         });
@@ -117,12 +120,16 @@ fn check(registry: &Registry, case: &Case) -> Vec<String> {
             Ok(c) => c,
             Err(e) => return vec![format!("cannot build: {e}")],
         };
-        match offline::parse(command, pieces) {
-            Ok(got) if got == case.result => {}
-            Ok(got) => {
+        match (offline::parse(command, pieces), &case.error_contains) {
+            (Err(e), Some(want)) if e.to_string().contains(want.as_str()) => {}
+            (Ok(got), None) if got == case.result => {}
+            (outcome, Some(want)) => {
+                problems.push(format!("{how}: expected a failure with {want:?}, got {outcome:?}"))
+            }
+            (Ok(got), None) => {
                 problems.push(format!("{how}: got\n    {got}\n  expected\n    {}", case.result))
             }
-            Err(e) => problems.push(format!("{how}: failed: {e}")),
+            (Err(e), None) => problems.push(format!("{how}: failed: {e}")),
         }
         if problems.len() >= 2 {
             break;

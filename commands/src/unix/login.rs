@@ -260,7 +260,10 @@ impl Dialog {
         if !partial && self.awaiting_echo.as_deref().is_some_and(|s| is_echo_of(line, s)) {
             self.awaiting_echo = None;
         }
-        if !self.sent && !self.at_start_prompt.is_empty() && self.start_prompt.is_match(line) {
+        if self.failure.is_some() {
+            // Nothing more is sent to a shell we are leaving (or never left).
+        } else if !self.sent && !self.at_start_prompt.is_empty() && self.start_prompt.is_match(line)
+        {
             let command = self.at_start_prompt.pop_front().expect("not empty");
             self.send(cx, &command);
         } else if !self.sent
@@ -448,6 +451,9 @@ pub struct LoginParser {
     overridden: bool,
     retried: bool,
     wrong_password: bool,
+    /// ssh warned about the host key: a later `Permission denied (publickey,password…)` means
+    /// passwords were disabled because of it, not that the password was wrong.
+    host_key_warned: bool,
     send_enter_after_connection: bool,
     failure_indication: Option<Regex>,
     failure_exception: Option<Regex>,
@@ -467,6 +473,7 @@ struct LoginRegexes {
     yes_no: Regex,
     id_dsa: Regex,
     denied_key_pass: Regex,
+    host_key_warning: Regex,
     keygen_suggested: Regex,
 }
 
@@ -489,6 +496,9 @@ fn login_regexes() -> &'static LoginRegexes {
         id_dsa: regex(r"(?i)id_dsa:"),
         denied_key_pass: regex(r"(?i)Permission denied \(publickey,password.*\)|Host key verification failed"),
         keygen_suggested: regex(r"ssh-keygen.*"),
+        host_key_warning: regex(
+            r"(?i)Add correct host key|Offending \S+ key|REMOTE HOST IDENTIFICATION HAS CHANGED|man-in-the-middle|Host key verification failed",
+        ),
     })
 }
 
@@ -524,6 +534,9 @@ impl LoginParser {
 
     /// ssh's own questions; true if the line was one.
     fn ssh_dialog(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
+        if !partial && self.re.host_key_warning.is_match(line) {
+            self.host_key_warned = true;
+        }
         let d = &mut self.dialog;
         if self.allow_override && !self.overridden {
             if let Some(m) = self.re.keygen_suggested.find(line) {
@@ -568,7 +581,7 @@ impl LoginParser {
             return true;
         }
         if !partial && self.re.denied_key_pass.is_match(line) {
-            match self.keygen.clone() {
+            match self.keygen.clone().filter(|_| self.host_key_warned) {
                 Some(fix) if !self.retried && !self.wrong_password => {
                     self.retried = true;
                     d.at_start_prompt.push_back(fix);
@@ -688,6 +701,7 @@ impl LoginSpec<'_> {
             overridden: false,
             retried: false,
             wrong_password: false,
+            host_key_warned: false,
             send_enter_after_connection: self.send_enter_after_connection,
             failure_indication: optional_regex("failure_indication", self.failure_indication)
                 .ok()
