@@ -553,11 +553,11 @@ impl LoginParser {
         if !partial {
             if let Some(c) = self.re.host_key.captures(line) {
                 if self.known_hosts_on_failure.is_some() {
-                    let file = shell_words_quote(&c[1]);
+                    let file = super::parse::shell_quote(&c[1]);
                     match self.known_hosts_on_failure.as_deref() {
                         Some("rm") => self.keygen = Some(format!("rm -f {file}")),
                         Some("keygen") => {
-                            let host = shell_words_quote(&self.host);
+                            let host = super::parse::shell_quote(&self.host);
                             self.keygen = Some(format!("ssh-keygen -R {host} -f {file}"));
                         }
                         Some(other) => {
@@ -593,11 +593,6 @@ impl LoginParser {
         }
         false
     }
-}
-
-/// Quotes a word for the shell when it needs it (Python's `shlex.quote`).
-fn shell_words_quote(w: &str) -> String {
-    super::parse::shell_quote(w)
 }
 
 impl Parser for LoginParser {
