@@ -64,6 +64,7 @@ impl Parser for Nothing {
 }
 
 /// Moler's number conversion: an integer if the text is one, else a float, else `None`.
+#[inline]
 pub(crate) fn number(text: &str) -> Option<serde_json::Value> {
     if let Ok(i) = text.parse::<i64>() {
         return Some(i.into());
@@ -77,6 +78,7 @@ pub(crate) fn number(text: &str) -> Option<serde_json::Value> {
 }
 
 /// A number when the text is one, else the text (Moler's `convert_to_number`).
+#[inline]
 pub(crate) fn number_or_text(text: &str) -> serde_json::Value {
     number(text).unwrap_or_else(|| text.into())
 }
@@ -93,6 +95,7 @@ pub(crate) fn shell_quote(word: &str) -> String {
 }
 
 /// Words of `line` with their byte offsets, split on ASCII blanks.
+#[inline]
 pub(crate) fn words(line: &str) -> impl Iterator<Item = (usize, &str)> {
     let b = line.as_bytes();
     let mut i = 0;
