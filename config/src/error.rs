@@ -1,0 +1,269 @@
+//! Errors that point: every problem names the file, line and column it comes from.
+
+use std::fmt;
+use std::io;
+
+use crate::yaml::Origin;
+
+/// What kind of mistake a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The file could not be read (missing, not UTF-8, `MOLER_CONFIG` not set).
+    Read,
+    /// The text is not valid YAML.
+    Syntax,
+    /// A key this place does not know (with a "did you mean" when one is close).
+    UnknownKey,
+    /// A key given twice with different values.
+    DuplicateKey,
+    /// A value of the wrong type (text where a number belongs, …).
+    WrongType,
+    /// A value of the right type that is not allowed (a port of 0, an unknown log kind, …).
+    InvalidValue,
+    /// A required parameter is missing.
+    MissingParameter,
+    /// An `io_type` no constructor is registered for.
+    UnknownIoType,
+    /// A variant that is neither a runner nor registered for the io_type.
+    UnknownVariant,
+    /// A variant whose runner this build left out (features `tokio`, `smol`).
+    VariantNotCompiled,
+    /// A `DEVICE_CLASS` that is not known.
+    UnknownDeviceClass,
+    /// One device name with two different definitions.
+    DeviceDefinedTwice,
+    /// `CLONED_FROM` names no device (or the clones form a loop).
+    UnknownClonedFrom,
+    /// A device name (in `LOGICAL_TOPOLOGY`) that is not defined.
+    UnknownDevice,
+    /// A connection name that is not defined.
+    UnknownConnection,
+    /// The same connection name with two different definitions.
+    ConnectionDefinedTwice,
+}
+
+/// One mistake in a config, and where it is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind of mistake.
+    pub kind: ErrorKind,
+    /// Where it is.
+    pub origin: Origin,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl Problem {
+    pub(crate) fn new(kind: ErrorKind, origin: Origin, message: impl Into<String>) -> Problem {
+        Problem { kind, origin, message: message.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+impl fmt::Debug for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {self}", self.kind)
+    }
+}
+
+/// Everything wrong with a config: one or more [`Problem`]s, in file order. Its `Display` is
+/// one line per problem, `file:line:column: message`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ConfigError {
+    problems: Vec<Problem>,
+}
+
+/// What the loaders collect while they read.
+pub(crate) type Problems = ConfigError;
+
+impl ConfigError {
+    pub(crate) fn one(problem: Problem) -> ConfigError {
+        ConfigError { problems: vec![problem] }
+    }
+
+    pub(crate) fn new(kind: ErrorKind, origin: Origin, message: impl Into<String>) -> ConfigError {
+        ConfigError::one(Problem::new(kind, origin, message))
+    }
+
+    pub(crate) fn push(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    pub(crate) fn add(&mut self, kind: ErrorKind, origin: &Origin, message: impl Into<String>) {
+        self.push(Problem::new(kind, origin.clone(), message));
+    }
+
+    pub(crate) fn extend(&mut self, other: ConfigError) {
+        self.problems.extend(other.problems);
+    }
+
+    /// File order: by source, line, column (stable, so problems at one place keep theirs).
+    pub(crate) fn sort(&mut self) {
+        self.problems.sort_by_key(|p| p.origin.sort_key());
+    }
+
+    pub(crate) fn retain(&mut self, keep: impl FnMut(&Problem) -> bool) {
+        self.problems.retain(keep);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    pub(crate) fn into_result<T>(self, value: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
+    /// The problems, in the order they were found (file order within one file).
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// The kind of the first problem.
+    pub fn kind(&self) -> ErrorKind {
+        self.problems.first().map_or(ErrorKind::InvalidValue, |p| p.kind)
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why a connection could not be opened.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The config (or the parameters given in code) is wrong.
+    Config(ConfigError),
+    /// Opening failed: `what` says which connection, `source` why (refused, no such host, …).
+    Open {
+        /// The connection: `connection net_1 (tcp, threaded)`.
+        what: String,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(e) => fmt::Display::fmt(e, f),
+            Error::Open { what, source } => write!(f, "cannot open {what}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Config(e) => Some(e),
+            Error::Open { source, .. } => Some(source),
+        }
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Error {
+        Error::Config(e)
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        match e {
+            Error::Open { what, source } => {
+                io::Error::new(source.kind(), format!("cannot open {what}: {source}"))
+            }
+            Error::Config(e) => io::Error::new(io::ErrorKind::InvalidInput, e),
+        }
+    }
+}
+
+/// The candidate closest to `given`, if it is close enough to be a likely typo: the same
+/// letters in another case, or a few edits away.
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = given.to_lowercase();
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        let d = if c.to_lowercase() == lower { 0 } else { distance(&lower, &c.to_lowercase()) };
+        let limit = (given.chars().count().max(c.chars().count()) / 3).max(1);
+        if d <= limit && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// `; did you mean X?` or nothing.
+pub(crate) fn hint<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    did_you_mean(given, candidates).map_or_else(String::new, |c| format!("; did you mean {c}?"))
+}
+
+/// Optimal string alignment distance (Levenshtein with swaps of neighbours).
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let keys = ["DEVICE_CLASS", "CONNECTION_DESC", "CONNECTION_HOPS", "INITIAL_STATE"];
+        assert_eq!(did_you_mean("DEVICE_CLAS", keys), Some("DEVICE_CLASS"));
+        assert_eq!(did_you_mean("device_class", keys), Some("DEVICE_CLASS"));
+        assert_eq!(did_you_mean("CONECTION_HOPS", keys), Some("CONNECTION_HOPS"));
+        assert_eq!(did_you_mean("INTIAL_STATE", keys), Some("INITIAL_STATE"));
+        assert_eq!(did_you_mean("COLOR", keys), None);
+        assert_eq!(did_you_mean("prot", ["port", "host"]), Some("port"));
+    }
+}

@@ -1,0 +1,555 @@
+//! The connection factory: `(io_type, variant, params)` → a running connection.
+//!
+//! An io_type makes a transport ([`moler_io::Transport`]) from its parameters; a variant picks
+//! the runner that drives it (`threaded`, `tokio`, `smol`). Users add io_types that work on
+//! every variant ([`crate::Loader::io_type`]) or constructors for one `(io_type, variant)` pair
+//! ([`crate::Loader::connection`]).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use moler_io::Transport;
+use moler_runners::{ConnectionHandle, Runner, RunnerKind};
+
+use crate::error::{hint, ConfigError, Error, ErrorKind, Problem};
+use crate::model::{ConnectionSpec, Located, Warning};
+use crate::params::{resolve_path, Params};
+
+/// Makes a transport from parameters; works on every variant.
+pub type TransportFn = dyn Fn(&mut Params) -> Result<Transport, Error> + Send + Sync;
+
+/// Makes a running connection for one `(io_type, variant)` pair.
+pub type ConnectionFn =
+    dyn Fn(&mut Params, &Opening<'_>) -> Result<ConnectionHandle, Error> + Send + Sync;
+
+/// What is being opened, for a [`ConnectionFn`].
+#[derive(Debug, Clone, Copy)]
+pub struct Opening<'a> {
+    /// The connection's name (the named connection's or the device's).
+    pub name: &'a str,
+    /// The io_type.
+    pub io_type: &'a str,
+    /// The variant.
+    pub variant: &'a str,
+}
+
+/// The io_types moler-rs has. `terminal_no_fork` and `terminal_fork` are Moler's other names
+/// for `terminal`.
+const BUILTIN_IO_TYPES: &[&str] =
+    &["terminal", "terminal_no_fork", "terminal_fork", "tcp", "sshshell", "process", "memory"];
+
+/// Variant names: ours, then Moler's other names for them.
+const VARIANTS: &[(&str, RunnerKind)] = &[
+    ("threaded", RunnerKind::Thread),
+    ("tokio", RunnerKind::Tokio),
+    ("smol", RunnerKind::Smol),
+    ("thread", RunnerKind::Thread),
+    ("multi-threaded", RunnerKind::Thread),
+    ("single-threaded", RunnerKind::Thread),
+    ("asyncio", RunnerKind::Tokio),
+    ("asyncio-in-thread", RunnerKind::Tokio),
+];
+
+/// The runner a variant name means (Moler's names included), case-insensitive.
+pub fn variant_runner(variant: &str) -> Option<RunnerKind> {
+    let v = variant.trim().to_ascii_lowercase();
+    VARIANTS.iter().find(|(name, _)| *name == v).map(|(_, kind)| *kind)
+}
+
+/// The device classes moler-rs has, by short name, with the names Moler users write.
+const CLASSES: &[(&str, &[&str])] = &[
+    ("UnixLocal", &["moler.device.unixlocal.UnixLocal"]),
+    (
+        "UnixRemote",
+        &[
+            "moler.device.unixremote.UnixRemote",
+            "moler.device.unixremote2.UnixRemote2",
+            "moler.device.unixremote3.UnixRemote3",
+            "UnixRemote2",
+            "UnixRemote3",
+        ],
+    ),
+    (
+        "ProxyPc",
+        &[
+            "moler.device.proxy_pc.ProxyPc",
+            "moler.device.proxy_pc2.ProxyPc2",
+            "moler.device.proxy_pc3.ProxyPc3",
+            "ProxyPc2",
+            "ProxyPc3",
+        ],
+    ),
+];
+
+/// Moler's device classes that moler-rs does not have.
+const MOLER_ONLY_CLASSES: &[&str] = &[
+    "AdbRemote",
+    "AdbRemote2",
+    "AdbRemote3",
+    "AtRemote",
+    "AtRemote3",
+    "JuniperEX",
+    "JuniperEX3",
+    "JuniperGeneric",
+    "JuniperGeneric3",
+    "PduAten",
+    "PduAten3",
+    "Scpi",
+    "Scpi3",
+];
+
+/// What a config can open and name: built-ins plus what the user registered.
+#[derive(Clone, Default)]
+pub(crate) struct Registry {
+    transports: Vec<(String, Arc<TransportFn>)>,
+    connections: Vec<((String, String), Arc<ConnectionFn>)>,
+    classes: Vec<(String, Vec<String>)>,
+    runners: Vec<Runner>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("io_types", &self.transports.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .field("connections", &self.connections.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("classes", &self.classes)
+            .field("runners", &self.runners.iter().map(Runner::kind).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Registry {
+    pub fn add_transport(&mut self, io_type: &str, f: Arc<TransportFn>) {
+        self.transports.retain(|(n, _)| n != io_type);
+        self.transports.push((io_type.to_owned(), f));
+    }
+
+    pub fn add_connection(&mut self, io_type: &str, variant: &str, f: Arc<ConnectionFn>) {
+        let key = (io_type.to_owned(), variant.to_owned());
+        self.connections.retain(|(k, _)| *k != key);
+        self.connections.push((key, f));
+    }
+
+    pub fn add_class(&mut self, name: &str, aliases: &[&str]) {
+        self.classes.retain(|(n, _)| n != name);
+        self.classes.push((name.to_owned(), aliases.iter().map(|a| (*a).to_owned()).collect()));
+    }
+
+    pub fn set_runner(&mut self, runner: Runner) {
+        self.runners.retain(|r| r.kind() != runner.kind());
+        self.runners.push(runner);
+    }
+
+    /// Every io_type name, built-in and registered.
+    pub fn io_type_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = BUILTIN_IO_TYPES
+            .iter()
+            .copied()
+            .filter(|n| *n != "memory")
+            .chain(self.transports.iter().map(|(n, _)| n.as_str()))
+            .chain(self.connections.iter().map(|((n, _), _)| n.as_str()))
+            .collect();
+        names.dedup();
+        let mut seen = Vec::new();
+        names.retain(|n| {
+            let new = !seen.contains(n);
+            seen.push(n);
+            new
+        });
+        names
+    }
+
+    fn user_transport(&self, io_type: &str) -> Option<&Arc<TransportFn>> {
+        self.transports.iter().find(|(n, _)| n == io_type).map(|(_, f)| f)
+    }
+
+    fn user_connection(&self, io_type: &str, variant: &str) -> Option<&Arc<ConnectionFn>> {
+        self.connections.iter().find(|((i, v), _)| i == io_type && v == variant).map(|(_, f)| f)
+    }
+
+    fn registered_variants<'a>(&'a self, io_type: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.connections
+            .iter()
+            .filter(move |((i, _), _)| i == io_type)
+            .map(|((_, v), _)| v.as_str())
+    }
+
+    /// An io_type is built in or registered. `memory` is only allowed where a default variant
+    /// is given (Moler's files set one for it).
+    pub fn check_io_type(
+        &self,
+        io_type: &Located<String>,
+        problems: &mut ConfigError,
+        defaults: bool,
+    ) {
+        let name = io_type.value.as_str();
+        let known = self.user_transport(name).is_some()
+            || self.registered_variants(name).next().is_some()
+            || (BUILTIN_IO_TYPES.contains(&name) && (defaults || name != "memory"));
+        if known {
+            return;
+        }
+        let msg = if name == "memory" {
+            "io_type memory cannot be opened from a config: its other end lives in your test \
+             (use moler_io::memory::pair)"
+                .to_owned()
+        } else {
+            let names = self.io_type_names();
+            let h = hint(name, names.iter().copied());
+            if h.is_empty() {
+                format!("unknown io_type `{name}`; expected one of {}", names.join(", "))
+            } else {
+                format!("unknown io_type `{name}`{h}")
+            }
+        };
+        problems.add(ErrorKind::UnknownIoType, &io_type.origin, msg);
+    }
+
+    /// A variant is a runner's name or registered for the io_type.
+    pub fn check_variant(
+        &self,
+        io_type: &str,
+        variant: &Located<String>,
+        problems: &mut ConfigError,
+    ) {
+        let v = variant.value.as_str();
+        if variant_runner(v).is_some() || self.user_connection(io_type, v).is_some() {
+            return;
+        }
+        let mut names: Vec<&str> = vec!["threaded", "tokio", "smol"];
+        names.extend(self.registered_variants(io_type));
+        let all: Vec<&str> =
+            VARIANTS.iter().map(|(n, _)| *n).chain(self.registered_variants(io_type)).collect();
+        let h = hint(v, all.iter().copied());
+        let tail = if h.is_empty() { format!("; expected one of {}", names.join(", ")) } else { h };
+        let msg = format!("unknown variant `{v}` for io_type {io_type}{tail}");
+        problems.add(ErrorKind::UnknownVariant, &variant.origin, msg);
+    }
+
+    /// Checks a connection description as far as possible without opening it: the io_type,
+    /// the variant, and a built-in io_type's parameters.
+    pub fn check(&self, spec: &ConnectionSpec) -> (ConfigError, Vec<Warning>) {
+        let mut problems = ConfigError::default();
+        let mut warnings = Vec::new();
+        self.check_io_type(&spec.io_type, &mut problems, false);
+        if !problems.is_empty() {
+            return (problems, warnings);
+        }
+        let io_type = spec.io_type.value.as_str();
+        if let Some(v) = &spec.variant {
+            self.check_variant(io_type, v, &mut problems);
+        }
+        let user = self.user_transport(io_type).is_some()
+            || spec
+                .variant
+                .as_ref()
+                .is_some_and(|v| self.user_connection(io_type, &v.value).is_some());
+        if !user {
+            let mut params = spec.params();
+            match builtin_options(io_type, &mut params) {
+                Ok(_) => {
+                    for key in params.ignored() {
+                        let origin = params
+                            .node(key)
+                            .map_or_else(|| spec.origin.clone(), |n| n.origin.clone());
+                        let message = format!("{}: parameter `{key}` is Moler's and means nothing here; it is ignored", params.what());
+                        warnings.push(Warning { origin, message });
+                    }
+                }
+                Err(e) => problems.extend(e),
+            }
+        }
+        (problems, warnings)
+    }
+
+    /// The short name of a device class written as `written` (short or Moler's dotted name).
+    pub fn device_class(&self, written: &str) -> Result<String, String> {
+        let w = written.trim();
+        for (name, aliases) in CLASSES {
+            if *name == w || aliases.contains(&w) {
+                return Ok((*name).to_owned());
+            }
+        }
+        for (name, aliases) in &self.classes {
+            if name == w || aliases.iter().any(|a| a == w) {
+                return Ok(name.clone());
+            }
+        }
+        let available: Vec<&str> = CLASSES
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(self.classes.iter().map(|(n, _)| n.as_str()))
+            .collect();
+        let last = w.rsplit('.').next().unwrap_or(w);
+        if MOLER_ONLY_CLASSES.contains(&last) {
+            return Err(format!(
+                "device class {w} is Moler's, but moler-rs has no {last} yet; available: {} \
+                 (or register your own with Loader::device_class)",
+                available.join(", ")
+            ));
+        }
+        let all: Vec<&str> =
+            CLASSES
+                .iter()
+                .flat_map(|(n, a)| std::iter::once(*n).chain(a.iter().copied()))
+                .chain(self.classes.iter().flat_map(|(n, a)| {
+                    std::iter::once(n.as_str()).chain(a.iter().map(String::as_str))
+                }))
+                .collect();
+        let h = hint(w, all.iter().copied()).to_string();
+        // A dotted name with a known class at its end: suggest that class's own name.
+        let h = if h.is_empty() { hint(last, available.iter().copied()) } else { h };
+        let tail = if h.is_empty() { format!("; available: {}", available.join(", ")) } else { h };
+        Err(format!("unknown device class `{w}`{tail}"))
+    }
+
+    /// The runner for a variant: one given to the config, else a new one.
+    fn runner(
+        &self,
+        kind: RunnerKind,
+        variant: &Located<String>,
+        what: &str,
+    ) -> Result<Runner, Error> {
+        if let Some(r) = self.runners.iter().find(|r| r.kind() == kind) {
+            return Ok(r.clone());
+        }
+        Runner::new(kind).map_err(|e| {
+            let (error_kind, msg) = match e {
+                moler_runners::Error::NotCompiled { .. } => (
+                    ErrorKind::VariantNotCompiled,
+                    format!("{what}: variant {}: {e}", variant.value),
+                ),
+                _ => (
+                    ErrorKind::InvalidValue,
+                    format!(
+                        "{what}: variant {}: {e}, or give the config a runner (Loader::runner)",
+                        variant.value
+                    ),
+                ),
+            };
+            Error::Config(ConfigError::new(error_kind, variant.origin.clone(), msg))
+        })
+    }
+
+    /// Opens `spec` as `name`. The variant: the spec's, else `default`, else autodetected.
+    pub fn open(
+        &self,
+        name: &str,
+        spec: &ConnectionSpec,
+        default: Option<&Located<String>>,
+    ) -> Result<ConnectionHandle, Error> {
+        let (problems, _) = self.check(spec);
+        if !problems.is_empty() {
+            return Err(problems.into());
+        }
+        let io_type = spec.io_type.value.as_str();
+        let variant = spec.variant.as_ref().or(default);
+        let mut params = spec.params();
+        let what = params.what().to_owned();
+        if let Some(v) = variant {
+            if let Some(f) = self.user_connection(io_type, &v.value) {
+                let opening = Opening { name, io_type, variant: &v.value };
+                return f(&mut params, &opening);
+            }
+            if variant_runner(&v.value).is_none() {
+                let mut p = ConfigError::default();
+                self.check_variant(io_type, v, &mut p);
+                return Err(p.into());
+            }
+        }
+        let runner = match variant {
+            Some(v) => {
+                self.runner(variant_runner(&v.value).unwrap_or(RunnerKind::Thread), v, &what)?
+            }
+            None => Runner::autodetect(),
+        };
+        let transport = match self.user_transport(io_type) {
+            Some(f) => f(&mut params)?,
+            None => {
+                let options = builtin_options(io_type, &mut params)?;
+                open_builtin(options)
+                    .map_err(|source| Error::Open { what: what.clone(), source })?
+            }
+        };
+        runner.spawn(name, transport).map_err(|source| Error::Open { what, source })
+    }
+}
+
+/// A built-in io_type's options, read from its parameters.
+enum Options {
+    Terminal(moler_io::terminal::TerminalOptions),
+    Tcp {
+        host: String,
+        port: u16,
+        options: moler_io::tcp::TcpOptions,
+    },
+    #[cfg(feature = "ssh")]
+    Ssh(Box<moler_io::ssh::SshOptions>),
+    Process(moler_io::process::ProcessOptions),
+}
+
+fn window(p: &mut Params, key: &str, default: u16) -> u16 {
+    match p.get::<u32>(key) {
+        Some(v) if (1..=u32::from(u16::MAX)).contains(&v) => v as u16,
+        Some(_) => {
+            p.invalid(key, "must be between 1 and 65535");
+            default
+        }
+        None => default,
+    }
+}
+
+fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError> {
+    p.ignore("name");
+    let options = match io_type {
+        "terminal" | "terminal_no_fork" | "terminal_fork" => {
+            let mut o = moler_io::terminal::TerminalOptions::default();
+            if let Some(shell) = p.get("shell") {
+                o.shell = shell;
+            }
+            o.cols = window(p, "cols", o.cols);
+            o.rows = window(p, "rows", o.rows);
+            o.cwd = p.get("cwd");
+            o.env = p.get("env").unwrap_or_default();
+            if let Some(t) = p.get("ready_timeout") {
+                o.ready_timeout = t;
+            }
+            Options::Terminal(o)
+        }
+        "tcp" => {
+            let host = p.get("host").unwrap_or_else(|| "localhost".to_owned());
+            let port = p.required("port").unwrap_or(1);
+            let mut options = moler_io::tcp::TcpOptions::default();
+            if let Some(t) = p.get("connect_timeout") {
+                options.connect_timeout = t;
+            }
+            if let Some(n) = p.get("nodelay") {
+                options.nodelay = n;
+            }
+            p.ignore("receive_buffer_size");
+            Options::Tcp { host, port, options }
+        }
+        "sshshell" => ssh_options(p)?,
+        "process" => {
+            let program: String = p.required("program").unwrap_or_default();
+            // A relative path with a slash is relative to the config file, like other paths.
+            let program = if program.contains('/') {
+                resolve_path(&program, p.base_dir()).into_os_string()
+            } else {
+                program.into()
+            };
+            let mut o = moler_io::process::ProcessOptions::new(
+                program,
+                p.get::<Vec<String>>("args").unwrap_or_default(),
+            );
+            o.cwd = p.get::<PathBuf>("cwd");
+            o.env = p
+                .get::<Vec<(String, String)>>("env")
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            if let Some(s) = p.get::<String>("stderr") {
+                o.stderr = match s.as_str() {
+                    "merge" => moler_io::process::Stderr::Merge,
+                    "null" => moler_io::process::Stderr::Null,
+                    "inherit" => moler_io::process::Stderr::Inherit,
+                    _ => {
+                        p.invalid("stderr", format!("{s:?} must be merge, null or inherit"));
+                        moler_io::process::Stderr::Merge
+                    }
+                };
+            }
+            Options::Process(o)
+        }
+        other => {
+            return Err(ConfigError::new(
+                ErrorKind::UnknownIoType,
+                p.origin().clone(),
+                format!("{}: io_type {other} has no constructor", p.what()),
+            ))
+        }
+    };
+    p.finish()?;
+    Ok(options)
+}
+
+#[cfg(feature = "ssh")]
+fn ssh_options(p: &mut Params) -> Result<Options, ConfigError> {
+    use moler_io::ssh::{HostKeyPolicy, SshOptions};
+    let host: String = p.required("host").unwrap_or_default();
+    let username: Option<String> = p.get("username");
+    let login: Option<String> = p.get("login");
+    if username.is_some() && login.is_some() {
+        p.invalid("login", "and `username` are the same; give one of them");
+    }
+    let user = username
+        .or(login)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "root".to_owned());
+    let mut o = SshOptions::new(host, user);
+    if let Some(port) = p.get("port") {
+        o.port = port;
+    }
+    o.password = p.get("password");
+    o.key_file = p.get("key_file");
+    o.key_passphrase = p.get("key_passphrase");
+    if let Some(policy) = p.get::<String>("host_key_policy") {
+        o.host_key_policy = match policy.as_str() {
+            "strict" => HostKeyPolicy::Strict,
+            "accept-new" | "accept_new" => HostKeyPolicy::AcceptNew,
+            "off" => HostKeyPolicy::Off,
+            _ => {
+                p.invalid(
+                    "host_key_policy",
+                    format!("{policy:?} must be strict, accept-new or off"),
+                );
+                HostKeyPolicy::AcceptNew
+            }
+        };
+    }
+    o.known_hosts_file = p.get("known_hosts");
+    if let Some(t) = p.get::<std::time::Duration>("connect_timeout") {
+        o.connect_timeout = t;
+    }
+    o.keepalive = p.get("keepalive");
+    if let Some(term) = p.get("term") {
+        o.term = term;
+    }
+    o.cols = window(p, "cols", o.cols);
+    o.rows = window(p, "rows", o.rows);
+    if p.get::<bool>("moler_prompt").unwrap_or(false) {
+        o = o.with_moler_prompt();
+    }
+    p.ignore("receive_buffer_size");
+    Ok(Options::Ssh(Box::new(o)))
+}
+
+#[cfg(not(feature = "ssh"))]
+fn ssh_options(p: &mut Params) -> Result<Options, ConfigError> {
+    Err(ConfigError::new(
+        ErrorKind::UnknownIoType,
+        p.origin().clone(),
+        format!(
+            "{}: io_type sshshell needs moler's `ssh` feature, which this build left out",
+            p.what()
+        ),
+    ))
+}
+
+fn open_builtin(options: Options) -> std::io::Result<Transport> {
+    match options {
+        Options::Terminal(o) => moler_io::terminal::open(&o),
+        Options::Tcp { host, port, options } => moler_io::tcp::connect(&host, port, &options),
+        #[cfg(feature = "ssh")]
+        Options::Ssh(o) => moler_io::ssh::connect(&o),
+        Options::Process(o) => moler_io::process::spawn(&o),
+    }
+}
+
+impl From<Problem> for ConfigError {
+    fn from(p: Problem) -> ConfigError {
+        ConfigError::one(p)
+    }
+}

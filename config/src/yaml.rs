@@ -1,0 +1,570 @@
+//! YAML text → a tree of [`Node`]s that remember where they were written.
+//!
+//! serde-saphyr parses; its `Spanned` wrapper gives every node its line, column and byte span.
+//! Two things are fixed up on the way, so that Moler's files read as PyYAML reads them:
+//! - a plain `y`, `Y`, `n` or `N` is text (YAML 1.1 parsers such as serde-saphyr make it a
+//!   boolean; PyYAML, which Moler uses, does not);
+//! - keys stay in file order and duplicates are kept, so the schema can say where both are.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::error::{ErrorKind, Problem, Problems};
+
+/// Where a value was written: a file (or a YAML string) and a 1-based line and column, or
+/// Rust code.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    source: Source,
+    line: u32,
+    column: u32,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Source {
+    File(Arc<Path>),
+    Text(Arc<str>),
+    Code,
+}
+
+impl Origin {
+    /// A value built in Rust code, not read from YAML.
+    pub fn code() -> Origin {
+        Origin { source: Source::Code, line: 0, column: 0 }
+    }
+
+    /// Line 1 column 1 of a file.
+    pub(crate) fn file(path: &Path) -> Origin {
+        Origin { source: Source::File(Arc::from(path)), line: 0, column: 0 }
+    }
+
+    /// A YAML string, named `label` in messages (`<yaml string>`).
+    pub(crate) fn text(label: &str) -> Origin {
+        Origin { source: Source::Text(Arc::from(label)), line: 0, column: 0 }
+    }
+
+    pub(crate) fn at(&self, line: u64, column: u64) -> Origin {
+        Origin {
+            source: self.source.clone(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The file it was read from, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.source {
+            Source::File(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The 1-based line (0 for values built in code).
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The 1-based column (0 for values built in code).
+    pub fn column(&self) -> u32 {
+        self.column
+    }
+
+    pub(crate) fn sort_key(&self) -> (String, u32, u32) {
+        let source = match &self.source {
+            Source::File(p) => p.display().to_string(),
+            Source::Text(t) => t.to_string(),
+            Source::Code => String::new(),
+        };
+        (source, self.line, self.column)
+    }
+
+    /// True for values built in Rust code.
+    pub fn is_code(&self) -> bool {
+        matches!(self.source, Source::Code)
+    }
+}
+
+impl fmt::Display for Origin {
+    /// `path:line:column`, `<yaml string>:line:column`, or `<code>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Source::File(p) => write!(f, "{}", p.display())?,
+            Source::Text(label) => f.write_str(label)?,
+            Source::Code => return f.write_str("<code>"),
+        }
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A YAML value and where it was written.
+#[derive(Clone)]
+pub struct Node {
+    /// The value.
+    pub value: Value,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// A YAML value. Mappings keep their keys in file order, duplicates included.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `~`, `null` or nothing.
+    Null,
+    /// `true`, `false`, and YAML 1.1's `yes`, `no`, `on`, `off` (as PyYAML reads them).
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// Text.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping.
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key and where it was written.
+#[derive(Clone)]
+pub struct Key {
+    /// The key's text.
+    pub name: String,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.name, f)
+    }
+}
+
+/// Keys whose values never appear in `Debug` output.
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "passphrase", "secret", "token"].iter().any(|s| key.contains(s))
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Seq(items) => f.debug_list().entries(items).finish(),
+            Value::Map(entries) => {
+                let mut m = f.debug_map();
+                for (k, v) in entries {
+                    if is_secret_key(&k.name) && !matches!(v.value, Value::Null) {
+                        m.entry(k, &"***");
+                    } else {
+                        m.entry(k, v);
+                    }
+                }
+                m.finish()
+            }
+        }
+    }
+}
+
+impl PartialEq for Node {
+    /// Compares values only, not where they were written.
+    fn eq(&self, other: &Node) -> bool {
+        self.value == other.value
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a == b,
+            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => *a as f64 == *b,
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Seq(a), Value::Seq(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k.name == k2.name && v == v2))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Node {
+    /// A value written in Rust code.
+    pub fn new(value: impl Into<Value>) -> Node {
+        Node { value: value.into(), origin: Origin::code() }
+    }
+
+    /// What kind of value this is, for messages: `text "abc"`, `a number (5)`, `a mapping`.
+    pub fn describe(&self) -> String {
+        match &self.value {
+            Value::Null => "nothing (null)".into(),
+            Value::Bool(b) => format!("a boolean ({b})"),
+            Value::Int(i) => format!("a number ({i})"),
+            Value::Float(x) => format!("a number ({x})"),
+            Value::Str(s) if s.chars().count() > 40 => {
+                format!("text {:?}…", s.chars().take(40).collect::<String>())
+            }
+            Value::Str(s) => format!("text {s:?}"),
+            Value::Seq(_) => "a list".into(),
+            Value::Map(_) => "a mapping".into(),
+        }
+    }
+
+    /// The value as JSON (mappings keep their order; of duplicate keys the last wins, as in
+    /// PyYAML).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => {
+                let mut map = serde_json::Map::new();
+                for (k, v) in entries {
+                    map.insert(k.name.clone(), v.to_json());
+                }
+                J::Object(map)
+            }
+        }
+    }
+
+    /// A JSON value as a node written in code.
+    pub fn from_json(json: &serde_json::Value) -> Node {
+        use serde_json::Value as J;
+        let value = match json {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => {
+                n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int)
+            }
+            J::String(s) => Value::Str(s.clone()),
+            J::Array(items) => Value::Seq(items.iter().map(Node::from_json).collect()),
+            J::Object(map) => Value::Map(
+                map.iter()
+                    .map(|(k, v)| {
+                        (Key { name: k.clone(), origin: Origin::code() }, Node::from_json(v))
+                    })
+                    .collect(),
+            ),
+        };
+        Node::new(value)
+    }
+
+    /// The text, if this is text.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a mapping.
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The value under `key`, if this is a mapping that has it (the last one of duplicates).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.iter().rev().find(|(k, _)| k.name == key).map(|(_, v)| v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Str(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Str(s)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+impl From<i32> for Value {
+    fn from(i: i32) -> Value {
+        Value::Int(i.into())
+    }
+}
+impl From<u16> for Value {
+    fn from(i: u16) -> Value {
+        Value::Int(i.into())
+    }
+}
+impl From<u32> for Value {
+    fn from(i: u32) -> Value {
+        Value::Int(i.into())
+    }
+}
+impl From<f64> for Value {
+    fn from(x: f64) -> Value {
+        Value::Float(x)
+    }
+}
+impl From<Vec<Node>> for Value {
+    fn from(items: Vec<Node>) -> Value {
+        Value::Seq(items)
+    }
+}
+impl From<serde_json::Value> for Value {
+    fn from(json: serde_json::Value) -> Value {
+        Node::from_json(&json).value
+    }
+}
+
+/// What serde-saphyr hands over, before origins and fix-ups.
+enum Raw {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Big(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Raw>>),
+    Map(Vec<(Spanned<Raw>, Spanned<Raw>)>),
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_none<E>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
+        d.deserialize_any(RawVisitor)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Raw, E> {
+        Ok(Raw::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Raw, E> {
+        Ok(Raw::Int(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Raw, E> {
+        Ok(i64::try_from(u).map_or(Raw::Big(u), Raw::Int))
+    }
+    fn visit_f64<E>(self, x: f64) -> Result<Raw, E> {
+        Ok(Raw::Float(x))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Raw, E> {
+        Ok(Raw::Str(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Raw, E> {
+        Ok(Raw::Str(s))
+    }
+    fn visit_bytes<E>(self, b: &[u8]) -> Result<Raw, E> {
+        Ok(Raw::Str(String::from_utf8_lossy(b).into_owned()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Raw::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Raw::Map(entries))
+    }
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Raw, D::Error> {
+        d.deserialize_any(RawVisitor)
+    }
+}
+
+/// Parses YAML `text` read from `source`. A syntax error is one problem, with its place.
+pub(crate) fn parse(text: &str, source: &Origin) -> Result<Node, Problems> {
+    let options = serde_saphyr::Options {
+        // Duplicates reach the schema, which reports them with both places.
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+        with_snippet: false,
+        ..Default::default()
+    };
+    let raw = serde_saphyr::from_str_with_options::<Spanned<Raw>>(text, options)
+        .map_err(|e| Problems::one(syntax_problem(&e, source)))?;
+    let mut problems = Problems::default();
+    let node = convert(raw, text, source, &mut problems);
+    problems.into_result(node)
+}
+
+fn syntax_problem(e: &serde_saphyr::Error, source: &Origin) -> Problem {
+    let e = e.without_snippet();
+    let origin = match e.location() {
+        Some(at) if at.line() > 0 => source.at(at.line(), at.column()),
+        _ => source.clone(),
+    };
+    let message = match e {
+        serde_saphyr::Error::Message { msg, .. } => strip_position(msg),
+        other => strip_position(&other.to_string()),
+    };
+    Problem::new(ErrorKind::Syntax, origin, format!("invalid YAML: {message}"))
+}
+
+/// saphyr's messages end with " at line L, column C" and may start with "line L column C: ";
+/// the origin says that already.
+fn strip_position(message: &str) -> String {
+    let mut m = message.trim();
+    if let Some(rest) = m.strip_prefix("line ") {
+        if let Some((_, after)) = rest.split_once(": ") {
+            if rest.split_once(": ").is_some_and(|(pos, _)| pos.contains("column")) {
+                m = after;
+            }
+        }
+    }
+    if let Some(i) = m.rfind(" at line ") {
+        if m[i..].contains("column") {
+            m = &m[..i];
+        }
+    }
+    m.to_owned()
+}
+
+fn convert(raw: Spanned<Raw>, text: &str, source: &Origin, problems: &mut Problems) -> Node {
+    let at = &raw.referenced;
+    let origin = source.at(at.line(), at.column());
+    let value = match raw.value {
+        Raw::Null => Value::Null,
+        Raw::Bool(b) => match span_text_at(at, text) {
+            // PyYAML (YAML 1.1 as Moler reads it) has no one-letter booleans.
+            t @ ("y" | "Y" | "n" | "N") => Value::Str(t.to_owned()),
+            _ => Value::Bool(b),
+        },
+        Raw::Int(i) => Value::Int(i),
+        Raw::Big(u) => Value::Float(u as f64),
+        Raw::Float(x) => Value::Float(x),
+        Raw::Str(s) => Value::Str(s),
+        Raw::Seq(items) => {
+            Value::Seq(items.into_iter().map(|i| convert(i, text, source, problems)).collect())
+        }
+        Raw::Map(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (k, v) in entries {
+                let written = span_text(&k, text).trim().to_owned();
+                let key = convert(k, text, source, problems);
+                let name = match &key.value {
+                    Value::Str(s) => s.clone(),
+                    // `on:`, `1:`: the key is what was written.
+                    Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Null => written,
+                    Value::Seq(_) | Value::Map(_) => {
+                        problems.push(Problem::new(
+                            ErrorKind::WrongType,
+                            key.origin.clone(),
+                            format!("a key must be a name, found {}", key.describe()),
+                        ));
+                        continue;
+                    }
+                };
+                let value = convert(v, text, source, problems);
+                out.push((Key { name, origin: key.origin }, value));
+            }
+            Value::Map(out)
+        }
+    };
+    Node { value, origin }
+}
+
+fn span_text<'t>(raw: &Spanned<Raw>, text: &'t str) -> &'t str {
+    span_text_at(&raw.referenced, text)
+}
+
+fn span_text_at<'t>(at: &serde_saphyr::Location, text: &'t str) -> &'t str {
+    let span = at.span();
+    text.get(span.offset()..span.offset() + span.len()).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(text: &str) -> Node {
+        parse(text, &Origin::text("<t>")).unwrap()
+    }
+
+    #[test]
+    fn one_letter_booleans_are_text_as_in_pyyaml() {
+        let n = yaml("a: y\nb: N\nc: yes\nd: 'y'\ne: Off\n");
+        assert_eq!(n.get("a").unwrap().value, Value::Str("y".into()));
+        assert_eq!(n.get("b").unwrap().value, Value::Str("N".into()));
+        assert_eq!(n.get("c").unwrap().value, Value::Bool(true));
+        assert_eq!(n.get("d").unwrap().value, Value::Str("y".into()));
+        assert_eq!(n.get("e").unwrap().value, Value::Bool(false));
+    }
+
+    #[test]
+    fn origins_are_line_and_column() {
+        let n = yaml("top:\n  inner: 5\n");
+        let inner = n.get("top").unwrap().get("inner").unwrap();
+        assert_eq!(inner.origin.to_string(), "<t>:2:10");
+        let key = &n.get("top").unwrap().as_map().unwrap()[0].0;
+        assert_eq!(key.origin.to_string(), "<t>:2:3");
+    }
+
+    #[test]
+    fn duplicates_are_kept_in_order() {
+        let n = yaml("a: 1\nb: 2\na: 3\n");
+        let names: Vec<_> = n.as_map().unwrap().iter().map(|(k, _)| k.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "a"]);
+        assert_eq!(n.get("a").unwrap().value, Value::Int(3));
+    }
+
+    #[test]
+    fn syntax_errors_have_a_place_and_a_plain_message() {
+        let e = parse("A: [1, 2\nB: 3\n", &Origin::text("<t>")).unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("<t>:2:2: invalid YAML: "), "{text}");
+        assert!(!text.contains("at line"), "{text}");
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let n = yaml("host: h\npassword: hunter2\n");
+        let shown = format!("{n:?}");
+        assert!(shown.contains("***") && !shown.contains("hunter2"), "{shown}");
+    }
+}
