@@ -50,7 +50,12 @@ pub use moler_runners::SmolRunner;
 #[cfg(feature = "tokio")]
 pub use moler_runners::TokioRunner;
 pub use moler_runners::{ConnectionHandle, Runner, RunnerKind, ThreadRunner};
-pub use {moler_commands, moler_core, moler_io, moler_runners};
+pub use {moler_commands, moler_config, moler_core, moler_io, moler_runners};
+
+/// Moler's YAML config and the connection factory (crate `moler-config`):
+/// `moler::config::Config::from_file("my.yml")?.open("net_1")?`.
+pub use moler_config as config;
+pub use moler_config::Config;
 
 /// Moler's unix commands and events (crate `moler-commands`): `moler::commands::unix::Ls`,
 /// `moler::commands::Registry`.

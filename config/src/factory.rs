@@ -400,6 +400,25 @@ fn window(p: &mut Params, key: &str, default: u16) -> u16 {
     }
 }
 
+/// `ready_prompt`, `ready_marker`, `ready_timeout`: what a device prints once it is ready, so
+/// that the first command waits for it.
+fn greeting(p: &mut Params) -> Option<moler_io::Greeting> {
+    let prompt: Option<String> = p.get("ready_prompt");
+    let marker: Option<String> = p.get("ready_marker");
+    let timeout: Option<std::time::Duration> = p.get("ready_timeout");
+    let Some(prompt) = prompt else {
+        if marker.is_some() {
+            p.invalid("ready_marker", "needs `ready_prompt`, the prompt that follows it");
+        }
+        return None;
+    };
+    Some(moler_io::Greeting {
+        marker: marker.unwrap_or_else(|| prompt.clone()),
+        prompt,
+        timeout: timeout.unwrap_or(std::time::Duration::from_secs(10)),
+    })
+}
+
 fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError> {
     p.ignore("name");
     let options = match io_type {
@@ -427,6 +446,7 @@ fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError
             if let Some(n) = p.get("nodelay") {
                 options.nodelay = n;
             }
+            options.greeting = greeting(p);
             p.ignore("receive_buffer_size");
             Options::Tcp { host, port, options }
         }
@@ -461,6 +481,7 @@ fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError
                     }
                 };
             }
+            o.greeting = greeting(p);
             Options::Process(o)
         }
         other => {

@@ -39,10 +39,13 @@
 //! | io_type | parameters (Moler's in bold) |
 //! |---|---|
 //! | `terminal` (Moler's `terminal_no_fork`, `terminal_fork` too) | `shell` (bash), `cols` (300), `rows` (50), `cwd`, `env` (mapping), `ready_timeout` (s) |
-//! | `tcp` | **`port`** (required), **`host`** (localhost), `connect_timeout` (s), `nodelay` (true); **`receive_buffer_size`** is ignored |
+//! | `tcp` | **`port`** (required), **`host`** (localhost), `connect_timeout` (s), `nodelay` (true), `ready_prompt`, `ready_marker`, `ready_timeout` (10 s); **`receive_buffer_size`** is ignored |
 //! | `sshshell` (feature `ssh`) | **`host`** (required), **`port`** (22), **`username`** or **`login`** ($USER), **`password`**, `key_file`, `key_passphrase`, `host_key_policy` (strict, accept-new, off), `known_hosts`, `connect_timeout`, `keepalive` (s), `term`, `cols`, `rows`, `moler_prompt` (false) |
-//! | `process` | `program` (required), `args` (list), `cwd`, `env`, `stderr` (merge, null, inherit) |
+//! | `process` | `program` (required), `args` (list), `cwd`, `env`, `stderr` (merge, null, inherit), `ready_prompt`, `ready_marker`, `ready_timeout` |
 //!
+//! `ready_prompt` is what a device shows once it is ready (after `ready_marker`, a banner line,
+//! if given): the first command waits for it, so that the device's first prompt is not taken
+//! for the end of that command.
 //! Every io_type also takes `name` (Moler passes it). Paths (`cwd`, `key_file`,
 //! `known_hosts`, a `program` with a slash, `LOGGER.PATH`) are resolved from the config file's
 //! folder; `~/` is the home folder.

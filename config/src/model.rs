@@ -1012,8 +1012,14 @@ impl<'a> Reader<'a> {
                 let command = match self.field(&mut f, "execute_command") {
                     Some(n) => self.located_text(n, &format!("{hop_path}.execute_command")),
                     None => {
-                        let msg = format!("{hop_path}: missing required key `execute_command`");
-                        self.problem(ErrorKind::MissingParameter, &hop.origin, msg);
+                        let misspelt = f
+                            .entries
+                            .iter()
+                            .any(|(k, _)| did_you_mean(&k.name, ["execute_command"]).is_some());
+                        if !misspelt {
+                            let msg = format!("{hop_path}: missing required key `execute_command`");
+                            self.problem(ErrorKind::MissingParameter, &hop.origin, msg);
+                        }
                         None
                     }
                 };

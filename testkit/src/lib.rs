@@ -59,7 +59,12 @@ impl std::fmt::Debug for Simulator {
 impl Simulator {
     /// Starts a simulator on a free port of 127.0.0.1.
     pub fn start() -> io::Result<Simulator> {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        Simulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Starts a simulator listening on `addr` (an example's fixed port, say).
+    pub fn start_on(addr: SocketAddr) -> io::Result<Simulator> {
+        let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let stop = Arc::new(Notify::new());
