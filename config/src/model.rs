@@ -144,7 +144,8 @@ pub enum RotationKind {
 }
 
 /// How to open one connection: an `io_type`, perhaps a variant, and the io_type's parameters.
-#[derive(Clone, Debug)]
+/// `Debug` hides passwords.
+#[derive(Clone)]
 pub struct ConnectionSpec {
     /// `io_type`: `terminal`, `tcp`, `sshshell`, `process`, or one registered.
     pub io_type: Located<String>,
@@ -158,6 +159,20 @@ pub struct ConnectionSpec {
     /// What it is, for messages (`NAMED_CONNECTIONS.net_1`).
     pub what: String,
     pub(crate) base_dir: Option<Arc<Path>>,
+}
+
+impl fmt::Debug for ConnectionSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionSpec")
+            .field("io_type", &self.io_type.value)
+            .field("variant", &self.variant.as_ref().map(|v| &v.value))
+            .field(
+                "params",
+                &Node { value: Value::Map(self.params.clone()), origin: self.origin.clone() },
+            )
+            .field("origin", &self.origin)
+            .finish()
+    }
 }
 
 impl PartialEq for ConnectionSpec {
