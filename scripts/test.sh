@@ -30,10 +30,13 @@ cargo test --workspace --doc "$@"
 # for a runner that was left out of the build.
 cargo test -p moler-runners --lib "$@"
 cargo test -p moler --no-default-features --test local_shell --test tcp --test process "$@"
+# The config crate alone, without runners or ssh: the errors for what a build left out.
+cargo test -p moler-config --no-default-features "$@"
 # The examples must keep working for a newcomer.
 cargo run --quiet --example quickstart
 cargo run --quiet --example async_tokio
 cargo run --quiet --example async_smol
+cargo run --quiet --example layer3 -- examples/connections.yml
 if [ "$(id -u)" = 0 ]; then
   cargo run --quiet -p moler-testkit --bin with-sshd -- cargo run --quiet --example ssh_shell -- \
     --host 127.0.0.1 --port {port} --user {user} --password {password} --known-hosts {dir}/known_hosts

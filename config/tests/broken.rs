@@ -449,12 +449,9 @@ fn device_connection_desc_is_checked() {
     );
 }
 
+#[cfg(feature = "ssh")]
 #[test]
 fn ssh_username_and_login_both_given() {
-    if !cfg!(feature = "ssh") {
-        eprintln!("sshshell checks need the `ssh` feature; this build left it out");
-        return;
-    }
     broken(
         "ssh-both",
         "NAMED_CONNECTIONS:\n  r: {io_type: sshshell, host: h, username: a, login: b, host_key_policy: lax}\n",
@@ -535,5 +532,36 @@ fn a_yaml_string_is_named_as_such() {
     assert_eq!(
         e.to_string(),
         "<yaml string>:2:27: NAMED_CONNECTIONS.n (io_type tcp): `port` must be a port number (1-65535), found a number (0)"
+    );
+}
+
+#[cfg(not(feature = "ssh"))]
+#[test]
+fn sshshell_in_a_build_without_ssh() {
+    broken(
+        "no-ssh-feature",
+        "NAMED_CONNECTIONS:\n  r: {io_type: sshshell, host: h}\n",
+        ErrorKind::UnknownIoType,
+        &["{f}:2:6: NAMED_CONNECTIONS.r (io_type sshshell): io_type sshshell needs moler's `ssh` feature, which this build left out"],
+    );
+}
+
+#[cfg(not(feature = "tokio"))]
+#[test]
+fn a_tokio_variant_in_a_build_without_tokio() {
+    let file = folder("no-tokio-feature").join("config.yml");
+    std::fs::write(&file, "NAMED_CONNECTIONS:\n  t: {io_type: terminal, variant: tokio}\n")
+        .unwrap();
+    let config = Config::from_file(&file).unwrap();
+    let e = config.open("t").unwrap_err();
+    let moler_config::Error::Config(c) = &e else { panic!("{e:?}") };
+    assert_eq!(c.kind(), ErrorKind::VariantNotCompiled);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}:2:35: NAMED_CONNECTIONS.t (io_type terminal): variant tokio: runner tokio is not \
+             compiled in: enable the `tokio` feature of moler (or moler-runners)",
+            file.display()
+        )
     );
 }
