@@ -11,7 +11,9 @@
 //! - [`moler_io`]: transports (memory, local terminal, TCP, child process, SSH);
 //! - [`moler_runners`]: the runners that drive a connection over a transport: [`ThreadRunner`]
 //!   (always), [`TokioRunner`] and [`SmolRunner`] (features `tokio` and `smol`, both on by
-//!   default), picked at run time through [`Runner`].
+//!   default), picked at run time through [`Runner`];
+//! - [`moler_config`] ([`config`]): Moler's YAML, typed, with errors that point at
+//!   `file:line:column`, and the connection factory ([`Config::open`]).
 //!
 //! ```
 //! use moler::prelude::*;
@@ -128,8 +130,9 @@ pub fn ssh_shell_on(
 /// What a test script needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        local_shell, local_shell_on, Command, Completion, ConnectionHandle, Error, MatchMode,
-        Observer, Occurrence, Parser, Runner, RunnerKind, ThreadRunner, Wait4, LOCAL_PROMPT,
+        local_shell, local_shell_on, Command, Completion, Config, ConnectionHandle, Error,
+        MatchMode, Observer, Occurrence, Parser, Runner, RunnerKind, ThreadRunner, Wait4,
+        LOCAL_PROMPT,
     };
     #[cfg(feature = "ssh")]
     pub use crate::{moler_io::ssh::SshOptions, ssh_shell, ssh_shell_on, SSH_PROMPT};

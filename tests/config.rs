@@ -1,7 +1,8 @@
 //! Connections opened from YAML with real parts: a bash in a pty, the TCP device simulator, a
 //! child process, the test sshd; the variant choosing the runner (explicit > IO_TYPES default >
 //! autodetect); users' own constructors; failures that name the connection or point into the
-//! file.
+//! file. The variants need the `tokio` and `smol` runners (default features).
+#![cfg(all(feature = "tokio", feature = "smol"))]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -263,7 +264,7 @@ fn an_sshshell_connection_logs_in_to_the_test_sshd() {
     let (config, _) = load(&folder("ssh"), &yaml);
     let remote = config.open("remote").unwrap();
     let who = remote.run(Command::lines("whoami", moler::SSH_PROMPT), WAIT).unwrap();
-    assert_eq!(who, [user.name.clone()]);
+    assert_eq!(who, [user.name.as_str()]);
 
     let e = config.open("wrong").unwrap_err();
     let ConfigOpenError::Open { source, .. } = &e else { panic!("{e:?}") };

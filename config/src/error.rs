@@ -27,8 +27,10 @@ pub enum ErrorKind {
     UnknownIoType,
     /// A variant that is neither a runner nor registered for the io_type.
     UnknownVariant,
-    /// A variant whose runner this build left out (features `tokio`, `smol`).
-    VariantNotCompiled,
+    /// What this build left out: a variant's runner (features `tokio`, `smol`) or the
+    /// `sshshell` io_type (feature `ssh`). Reported when such a connection opens, so that a
+    /// config shared between builds still loads.
+    NotCompiled,
     /// A `DEVICE_CLASS` that is not known.
     UnknownDeviceClass,
     /// One device name with two different definitions.

@@ -245,7 +245,10 @@ impl Registry {
                 .variant
                 .as_ref()
                 .is_some_and(|v| self.user_connection(io_type, &v.value).is_some());
-        if !user {
+        // Without the `ssh` feature there is nothing to check sshshell's parameters against;
+        // opening it says so.
+        let unchecked = io_type == "sshshell" && !cfg!(feature = "ssh");
+        if !user && !unchecked {
             let mut params = spec.params();
             match builtin_options(io_type, &mut params) {
                 Ok(_) => {
@@ -316,10 +319,9 @@ impl Registry {
         }
         Runner::new(kind).map_err(|e| {
             let (error_kind, msg) = match e {
-                moler_runners::Error::NotCompiled { .. } => (
-                    ErrorKind::VariantNotCompiled,
-                    format!("{what}: variant {}: {e}", variant.value),
-                ),
+                moler_runners::Error::NotCompiled { .. } => {
+                    (ErrorKind::NotCompiled, format!("{what}: variant {}: {e}", variant.value))
+                }
                 _ => (
                     ErrorKind::InvalidValue,
                     format!(
@@ -550,7 +552,7 @@ fn ssh_options(p: &mut Params) -> Result<Options, ConfigError> {
 #[cfg(not(feature = "ssh"))]
 fn ssh_options(p: &mut Params) -> Result<Options, ConfigError> {
     Err(ConfigError::new(
-        ErrorKind::UnknownIoType,
+        ErrorKind::NotCompiled,
         p.origin().clone(),
         format!(
             "{}: io_type sshshell needs moler's `ssh` feature, which this build left out",

@@ -210,18 +210,8 @@ impl Config {
         let mut spec = ConnectionSpec::new(io_type);
         spec.variant = variant.map(|v| Located::code(v.to_owned()));
         spec.what = format!("connection {io_type}");
-        spec.params = params
-            .keys()
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .filter_map(|k| {
-                params
-                    .node(&k)
-                    .map(|n| (Key { name: k.clone(), origin: n.origin.clone() }, n.clone()))
-            })
-            .collect();
         spec.base_dir = params.base_dir().map(Arc::from);
+        spec.params = params.into_entries();
         self.open_spec(io_type, &spec)
     }
 

@@ -92,6 +92,10 @@ impl Params {
         Params { what, origin, entries, base_dir, ..Params::new() }
     }
 
+    pub(crate) fn into_entries(self) -> Vec<(Key, Node)> {
+        self.entries
+    }
+
     /// What these parameters belong to, for messages (`connection net_1 (io_type tcp)`).
     pub fn what(&self) -> &str {
         &self.what
