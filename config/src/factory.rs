@@ -12,7 +12,7 @@ use std::sync::Arc;
 use moler_io::Transport;
 use moler_runners::{ConnectionHandle, Runner, RunnerKind};
 
-use crate::error::{hint, ConfigError, Error, ErrorKind, Problem};
+use crate::error::{hint, ConfigError, Error, ErrorKind};
 use crate::model::{ConnectionSpec, Located, Warning};
 use crate::params::{resolve_path, Params};
 
@@ -150,7 +150,6 @@ impl Registry {
             .chain(self.transports.iter().map(|(n, _)| n.as_str()))
             .chain(self.connections.iter().map(|((n, _), _)| n.as_str()))
             .collect();
-        names.dedup();
         let mut seen = Vec::new();
         names.retain(|n| {
             let new = !seen.contains(n);
@@ -568,11 +567,5 @@ fn open_builtin(options: Options) -> std::io::Result<Transport> {
         #[cfg(feature = "ssh")]
         Options::Ssh(o) => moler_io::ssh::connect(&o),
         Options::Process(o) => moler_io::process::spawn(&o),
-    }
-}
-
-impl From<Problem> for ConfigError {
-    fn from(p: Problem) -> ConfigError {
-        ConfigError::one(p)
     }
 }

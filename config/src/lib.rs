@@ -284,20 +284,7 @@ impl Config {
             self.logger_origin = other.logger_origin;
         }
         merge_connections(&mut self.connections, other.connections, &mut e);
-        for d in other.default_variants {
-            match self.default_variants.iter().find(|x| x.io_type.value == d.io_type.value) {
-                Some(x) if x.variant.value != d.variant.value => e.add(
-                    ErrorKind::DuplicateKey,
-                    &d.variant.origin,
-                    format!(
-                        "the default variant of {} is {} here but {} at {}",
-                        d.io_type.value, d.variant.value, x.variant.value, x.variant.origin
-                    ),
-                ),
-                Some(_) => {}
-                None => self.default_variants.push(d),
-            }
-        }
+        merge_default_variants(&mut self.default_variants, other.default_variants, &mut e);
         merge_devices(&mut self.devices, other.devices, &mut e);
         self.warnings.extend(other.warnings);
         e.sort();
@@ -322,6 +309,27 @@ fn merge_connections(
             ),
             Some(_) => {}
             None => into.push(c),
+        }
+    }
+}
+
+fn merge_default_variants(
+    into: &mut Vec<DefaultVariant>,
+    more: Vec<DefaultVariant>,
+    e: &mut ConfigError,
+) {
+    for d in more {
+        match into.iter().find(|x| x.io_type.value == d.io_type.value) {
+            Some(x) if x.variant.value != d.variant.value => e.add(
+                ErrorKind::DuplicateKey,
+                &d.variant.origin,
+                format!(
+                    "the default variant of {} is {} here but {} at {}",
+                    d.io_type.value, d.variant.value, x.variant.value, x.variant.origin
+                ),
+            ),
+            Some(_) => {}
+            None => into.push(d),
         }
     }
 }
@@ -505,24 +513,7 @@ impl Loader {
                 config.logger_origin = s.logger_origin;
             }
             merge_connections(&mut config.connections, s.connections, &mut e);
-            for d in s.default_variants {
-                if let Some(x) =
-                    config.default_variants.iter().find(|x| x.io_type.value == d.io_type.value)
-                {
-                    if x.variant.value != d.variant.value {
-                        e.add(
-                            ErrorKind::DuplicateKey,
-                            &d.variant.origin,
-                            format!(
-                                "the default variant of {} is {} here but {} at {}",
-                                d.io_type.value, d.variant.value, x.variant.value, x.variant.origin
-                            ),
-                        );
-                    }
-                    continue;
-                }
-                config.default_variants.push(d);
-            }
+            merge_default_variants(&mut config.default_variants, s.default_variants, &mut e);
             merge_devices(&mut devices, s.devices, &mut e);
             config.warnings.extend(s.warnings);
         }
