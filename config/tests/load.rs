@@ -388,3 +388,24 @@ fn registered_device_classes_and_io_types_are_known_when_loading() {
         "<yaml string>:2:24: NAMED_CONNECTIONS.s (io_type serial): unknown parameter `device`"
     );
 }
+
+#[test]
+fn two_files_must_agree_on_default_variants() {
+    let dir = folder("variants");
+    let a = write(&dir, "a.yml", "IO_TYPES:\n  default_variant: {tcp: threaded}\n");
+    let b = write(&dir, "b.yml", "IO_TYPES:\n  default_variant: {tcp: smol, terminal: tokio}\n");
+    let e = Loader::new().from_files([&a, &b]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DuplicateKey);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}:2:26: the default variant of tcp is smol here but threaded at {}:2:26",
+            b.display(),
+            a.display()
+        )
+    );
+    let same =
+        write(&dir, "c.yml", "IO_TYPES:\n  default_variant: {tcp: threaded, terminal: tokio}\n");
+    let config = Loader::new().from_files([&a, &same]).unwrap();
+    assert_eq!(config.default_variant("terminal").unwrap().value, "tokio");
+}
