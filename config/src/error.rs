@@ -230,6 +230,16 @@ pub(crate) fn hint<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str
     did_you_mean(given, candidates).map_or_else(String::new, |c| format!("; did you mean {c}?"))
 }
 
+/// `; did you mean X?`, else `; expected one of …` (nothing when `known` is empty).
+pub(crate) fn or_expected(given: &str, known: &[&str]) -> String {
+    let h = hint(given, known.iter().copied());
+    if h.is_empty() && !known.is_empty() {
+        format!("; expected one of {}", known.join(", "))
+    } else {
+        h
+    }
+}
+
 /// Optimal string alignment distance (Levenshtein with swaps of neighbours).
 fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();

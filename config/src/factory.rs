@@ -12,7 +12,7 @@ use std::sync::Arc;
 use moler_io::Transport;
 use moler_runners::{ConnectionHandle, Runner, RunnerKind};
 
-use crate::error::{hint, ConfigError, Error, ErrorKind};
+use crate::error::{hint, or_expected, ConfigError, Error, ErrorKind};
 use crate::model::{ConnectionSpec, Located, Warning};
 use crate::params::{resolve_path, Params};
 
@@ -194,13 +194,7 @@ impl Registry {
              (use moler_io::memory::pair)"
                 .to_owned()
         } else {
-            let names = self.io_type_names();
-            let h = hint(name, names.iter().copied());
-            if h.is_empty() {
-                format!("unknown io_type `{name}`; expected one of {}", names.join(", "))
-            } else {
-                format!("unknown io_type `{name}`{h}")
-            }
+            format!("unknown io_type `{name}`{}", or_expected(name, &self.io_type_names()))
         };
         problems.add(ErrorKind::UnknownIoType, &io_type.origin, msg);
     }
@@ -226,19 +220,27 @@ impl Registry {
         problems.add(ErrorKind::UnknownVariant, &variant.origin, msg);
     }
 
+    /// The io_type and the variant of a connection description are known; also says whether
+    /// the io_type is.
+    fn check_names(&self, spec: &ConnectionSpec) -> (ConfigError, bool) {
+        let mut problems = ConfigError::default();
+        self.check_io_type(&spec.io_type, &mut problems, false);
+        let io_type_known = problems.is_empty();
+        if let (true, Some(v)) = (io_type_known, &spec.variant) {
+            self.check_variant(&spec.io_type.value, v, &mut problems);
+        }
+        (problems, io_type_known)
+    }
+
     /// Checks a connection description as far as possible without opening it: the io_type,
     /// the variant, and a built-in io_type's parameters.
     pub fn check(&self, spec: &ConnectionSpec) -> (ConfigError, Vec<Warning>) {
-        let mut problems = ConfigError::default();
+        let (mut problems, io_type_known) = self.check_names(spec);
         let mut warnings = Vec::new();
-        self.check_io_type(&spec.io_type, &mut problems, false);
-        if !problems.is_empty() {
+        if !io_type_known {
             return (problems, warnings);
         }
         let io_type = spec.io_type.value.as_str();
-        if let Some(v) = &spec.variant {
-            self.check_variant(io_type, v, &mut problems);
-        }
         let user = self.user_transport(io_type).is_some()
             || spec
                 .variant
@@ -340,7 +342,8 @@ impl Registry {
         spec: &ConnectionSpec,
         default: Option<&Located<String>>,
     ) -> Result<ConnectionHandle, Error> {
-        let (problems, _) = self.check(spec);
+        // The parameters are read (and checked) once, below.
+        let (problems, _) = self.check_names(spec);
         if !problems.is_empty() {
             return Err(problems.into());
         }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::error::{did_you_mean, hint, ConfigError, ErrorKind, Problem, Problems};
+use crate::error::{did_you_mean, hint, or_expected, ConfigError, ErrorKind, Problem, Problems};
 use crate::factory::Registry;
 use crate::params::{resolve_path, Params};
 use crate::yaml::{Key, Node, Origin, Value};
@@ -516,12 +516,7 @@ impl<'a> Reader<'a> {
             } else {
                 format!("in {}", f.path)
             };
-            let suggestion = hint(&k.name, f.known.iter().copied());
-            let tail = if suggestion.is_empty() {
-                format!("; expected one of {}", f.known.join(", "))
-            } else {
-                suggestion
-            };
+            let tail = or_expected(&k.name, f.known);
             let msg = format!("unknown key `{}` {place}{tail}", k.name);
             self.problem(ErrorKind::UnknownKey, &k.origin, msg);
         }
@@ -1075,16 +1070,6 @@ fn join(path: &str, key: &str) -> String {
         key.to_owned()
     } else {
         format!("{path}.{key}")
-    }
-}
-
-/// `; did you mean X?`, else `; expected one of …`.
-pub(crate) fn or_expected(given: &str, known: &[&str]) -> String {
-    let h = hint(given, known.iter().copied());
-    if h.is_empty() {
-        format!("; expected one of {}", known.join(", "))
-    } else {
-        h
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{did_you_mean, hint, ConfigError, ErrorKind, Problem};
+use crate::error::{did_you_mean, or_expected, ConfigError, ErrorKind, Problem};
 use crate::yaml::{is_secret_key, Key, Node, Origin, Value};
 
 /// The parameters of one connection (`host`, `port`, …) as a constructor reads them.
@@ -187,13 +187,8 @@ impl Params {
                 let mut known: Vec<&str> = self.asked.iter().map(String::as_str).collect();
                 known.sort_unstable();
                 known.dedup();
-                let suggestion = hint(&k.name, known.iter().copied());
                 misspelt.extend(did_you_mean(&k.name, known.iter().copied()).map(str::to_owned));
-                let tail = if suggestion.is_empty() && !known.is_empty() {
-                    format!("; expected one of {}", known.join(", "))
-                } else {
-                    suggestion
-                };
+                let tail = or_expected(&k.name, &known);
                 let msg = format!("{}: unknown parameter `{}`{tail}", self.what, k.name);
                 problems.push(Problem::new(ErrorKind::UnknownKey, k.origin.clone(), msg));
             }
