@@ -189,6 +189,43 @@ impl Context<'_> {
         self.newline
     }
 
+    /// Calls `f` with this context but `newline` for [`Context::sendline`]: what a wrapper uses
+    /// to give the observer it wraps another newline than the connection's (a device gives each
+    /// command the newline of the state it was made for).
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection, Context, Observer, Step};
+    /// use std::time::Instant;
+    ///
+    /// struct Crlf<O>(O);
+    /// impl<O: Observer> Observer for Crlf<O> {
+    ///     type Output = O::Output;
+    ///     fn describe(&self) -> String { self.0.describe() }
+    ///     fn kind(&self) -> moler_core::Kind { self.0.kind() }
+    ///     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<O::Output> {
+    ///         cx.with_newline("\r\n", |cx| self.0.on_start(cx))
+    ///     }
+    ///     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<O::Output> {
+    ///         cx.with_newline("\r\n", |cx| self.0.on_data(data, cx))
+    ///     }
+    /// }
+    ///
+    /// let mut conn = Connection::new("demo");
+    /// conn.start(Crlf(Command::lines("pwd", "^> $")), Instant::now());
+    /// assert_eq!(conn.poll_transmit().unwrap(), b"pwd\r\n");
+    /// ```
+    pub fn with_newline<R>(&mut self, newline: &str, f: impl FnOnce(&mut Context<'_>) -> R) -> R {
+        let mut cx = Context {
+            now: self.now,
+            started: self.started,
+            timeout: &mut *self.timeout,
+            outbox: &mut *self.outbox,
+            newline,
+            paused: self.paused,
+        };
+        f(&mut cx)
+    }
+
     /// The timeout in force, counted from the start.
     pub fn timeout(&self) -> Option<Duration> {
         *self.timeout
