@@ -43,6 +43,9 @@
 
 use std::io;
 
+pub mod device;
+pub use device::{Device, DeviceError, DeviceObserver, Devices, StateChange};
+
 pub use moler_core::{
     Command, Completion, Connection, Context, Error, Kind, Lines, MatchMode, Observer, Occurrence,
     Occurrences, Parser, Result, Step, Wait4,
@@ -130,9 +133,9 @@ pub fn ssh_shell_on(
 /// What a test script needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        local_shell, local_shell_on, Command, Completion, Config, ConnectionHandle, Error,
-        MatchMode, Observer, Occurrence, Parser, Runner, RunnerKind, ThreadRunner, Wait4,
-        LOCAL_PROMPT,
+        local_shell, local_shell_on, Command, Completion, Config, ConnectionHandle, Device,
+        DeviceError, Devices, Error, MatchMode, Observer, Occurrence, Parser, Runner, RunnerKind,
+        ThreadRunner, Wait4, LOCAL_PROMPT,
     };
     #[cfg(feature = "ssh")]
     pub use crate::{moler_io::ssh::SshOptions, ssh_shell, ssh_shell_on, SSH_PROMPT};

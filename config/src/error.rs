@@ -43,6 +43,10 @@ pub enum ErrorKind {
     UnknownConnection,
     /// The same connection name with two different definitions.
     ConnectionDefinedTwice,
+    /// A state its device class does not have (in `CONNECTION_HOPS` or `INITIAL_STATE`).
+    UnknownState,
+    /// A command or event name the command registry does not know (a hop's `execute_command`).
+    UnknownCommand,
 }
 
 /// One mistake in a config, and where it is.
@@ -57,7 +61,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub(crate) fn new(kind: ErrorKind, origin: Origin, message: impl Into<String>) -> Problem {
+    /// A problem of `kind` at `origin`.
+    pub fn new(kind: ErrorKind, origin: Origin, message: impl Into<String>) -> Problem {
         Problem { kind, origin, message: message.into() }
     }
 }
@@ -124,6 +129,14 @@ impl ConfigError {
         } else {
             Err(self)
         }
+    }
+
+    /// The problems given, in file order (what layers above use to report their own checks of
+    /// a config the way the loader does).
+    pub fn from_problems(problems: impl IntoIterator<Item = Problem>) -> ConfigError {
+        let mut e = ConfigError { problems: problems.into_iter().collect() };
+        e.sort();
+        e
     }
 
     /// The problems, in the order they were found (file order within one file).

@@ -67,6 +67,19 @@ pub enum Error {
     /// The API was used in a way that cannot work (for instance an invalid pattern).
     #[error("wrong usage: {0}")]
     WrongUsage(String),
+    /// The observer was made for one state of a device (its prompt, its newline) and started
+    /// when the device was in another: Moler's `CommandWrongState`.
+    #[error("{observer} was made for state {made_for} of device {device}, but the device is in {current} now")]
+    WrongState {
+        /// The observer.
+        observer: String,
+        /// The device.
+        device: String,
+        /// The state it was made for.
+        made_for: String,
+        /// The state the device was in when the observer started.
+        current: String,
+    },
 }
 
 fn reason_suffix(reason: &Option<Arc<std::io::Error>>) -> String {

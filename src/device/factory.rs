@@ -1,0 +1,261 @@
+//! The device factory: devices by name from a config (or added in code), each made once and
+//! cached, cloned under a new name, removed without leaving anything behind.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use moler_commands::Registry;
+use moler_config::{Config, ConfigError, DeviceSpec, Located};
+
+use super::class::{resolve, Machine};
+use super::{lock, Device, DeviceError};
+
+struct Inner {
+    config: Mutex<Arc<Config>>,
+    registry: Arc<Registry>,
+    /// Checked specs by name.
+    specs: Mutex<BTreeMap<String, (DeviceSpec, Machine)>>,
+    /// Devices made so far.
+    made: Mutex<BTreeMap<String, Device>>,
+}
+
+/// The device factory (Moler's `DeviceFactory`): the devices of a config, made on first use and
+/// cached by name. Cheap to clone.
+///
+/// Loading checks every device against its class: states, hop commands, the parameters each
+/// hop requires (an `ssh` hop needs `host`, `login`, `password`, `expected_prompt`), prompts
+/// that are valid and unique. Every mistake is reported at once with its `file:line:column`.
+///
+/// ```
+/// use moler::Devices;
+///
+/// let yaml = "
+/// DEVICES:
+///   REMOTE:
+///     DEVICE_CLASS: moler.device.unixremote.UnixRemote
+///     CONNECTION_HOPS:
+///       UNIX_LOCAL:
+///         UNIX_REMOTE:
+///           execute_command: ssh
+///           command_params:
+///             host: 10.0.0.5
+///             login: tester
+///             expected_prompt: 'tester@box:~\\$'
+/// ";
+/// let err = Devices::from_yaml(yaml).unwrap_err().to_string();
+/// assert_eq!(
+///     err,
+///     "<yaml string>:7:11: device REMOTE (UnixRemote): hop UNIX_LOCAL -> UNIX_REMOTE (ssh) \
+///      needs command_params `password`"
+/// );
+/// ```
+#[derive(Clone)]
+pub struct Devices {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Devices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Devices")
+            .field("configured", &self.names())
+            .field("made", &lock(&self.inner.made).keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Default for Devices {
+    fn default() -> Self {
+        Devices::new()
+    }
+}
+
+impl Devices {
+    /// No devices yet: add them with [`Devices::add`].
+    pub fn new() -> Devices {
+        Devices::build(Config::new(), Registry::default()).expect("an empty config has no devices")
+    }
+
+    /// The devices of a config file (Moler's YAML).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Devices, DeviceError> {
+        Devices::from_config(Config::from_file(path)?)
+    }
+
+    /// The devices of a YAML text.
+    pub fn from_yaml(text: &str) -> Result<Devices, DeviceError> {
+        Devices::from_config(Config::from_yaml(text)?)
+    }
+
+    /// The devices of a loaded config, with the whole command library for their hops.
+    pub fn from_config(config: Config) -> Result<Devices, DeviceError> {
+        Devices::with_registry(config, Registry::default())
+    }
+
+    /// The devices of a loaded config, with your own command registry (hops may then use
+    /// your commands).
+    pub fn with_registry(config: Config, registry: Registry) -> Result<Devices, DeviceError> {
+        let devices = Devices::build(config, registry)?;
+        if devices.config().devices.create_at_startup {
+            for name in devices.names() {
+                devices.get(&name)?;
+            }
+        }
+        Ok(devices)
+    }
+
+    fn build(config: Config, registry: Registry) -> Result<Devices, DeviceError> {
+        let mut problems = Vec::new();
+        let mut specs = BTreeMap::new();
+        for spec in &config.devices.list {
+            match resolve(spec, &registry) {
+                Ok(machine) => {
+                    specs.insert(spec.name.value.clone(), (spec.clone(), machine));
+                }
+                Err(p) => problems.extend(p),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError::from_problems(problems).into());
+        }
+        Ok(Devices {
+            inner: Arc::new(Inner {
+                config: Mutex::new(Arc::new(config)),
+                registry: Arc::new(registry),
+                specs: Mutex::new(specs),
+                made: Mutex::new(BTreeMap::new()),
+            }),
+        })
+    }
+
+    /// The config the devices come from (with the devices added since).
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&lock(&self.inner.config))
+    }
+
+    /// The names of the devices configured, sorted.
+    pub fn names(&self) -> Vec<String> {
+        lock(&self.inner.specs).keys().cloned().collect()
+    }
+
+    /// The names of the devices made so far (and not removed), sorted.
+    pub fn made(&self) -> Vec<String> {
+        lock(&self.inner.made).keys().cloned().collect()
+    }
+
+    /// Adds a device defined in code, checked as one from a file:
+    /// `devices.add(DeviceSpec::new("LOCAL", "UnixLocal"))`.
+    pub fn add(&self, spec: DeviceSpec) -> Result<(), DeviceError> {
+        let mut config_slot = lock(&self.inner.config);
+        let mut config = Config::clone(&config_slot);
+        config.add_device(spec)?;
+        let spec = config.devices.list.last().expect("just added").clone();
+        let machine = resolve(&spec, &self.inner.registry).map_err(ConfigError::from_problems)?;
+        lock(&self.inner.specs).insert(spec.name.value.clone(), (spec, machine));
+        *config_slot = Arc::new(config);
+        Ok(())
+    }
+
+    fn unknown(&self, name: &str) -> DeviceError {
+        let names = self.names();
+        let hint = match moler_config::did_you_mean(name, names.iter().map(String::as_str)) {
+            Some(n) => format!("; did you mean {n}?"),
+            None if names.is_empty() => "; no devices are configured".to_owned(),
+            None => format!("; configured: {}", names.join(", ")),
+        };
+        DeviceError::UnknownDevice { name: name.to_owned(), hint }
+    }
+
+    /// The device `name`, made on first use (its connection opened and moved to its initial
+    /// state) and the same one afterwards. Blocking: in async code use [`Devices::get_async`].
+    pub fn get(&self, name: &str) -> Result<Device, DeviceError> {
+        let (device, fresh) = self.cached_or_new(name)?;
+        if fresh {
+            if let Err(e) = device.goto_state(device.initial_state()) {
+                self.forget(name, &device);
+                return Err(e);
+            }
+        }
+        Ok(device)
+    }
+
+    /// [`Devices::get`] for async code: the initial state change runs in the background and is
+    /// awaited.
+    pub async fn get_async(&self, name: &str) -> Result<Device, DeviceError> {
+        let (device, fresh) = self.cached_or_new(name)?;
+        if fresh {
+            if let Err(e) = device.goto_state_bg(device.initial_state()).await {
+                self.forget(name, &device);
+                return Err(e);
+            }
+        }
+        Ok(device)
+    }
+
+    /// A copy of device `source` named `new_name` (class, connection and hops), with its own
+    /// connection; made and cached like any other (Moler's `get_cloned_device`).
+    pub fn get_cloned(&self, source: &str, new_name: &str) -> Result<Device, DeviceError> {
+        if !lock(&self.inner.specs).contains_key(new_name) {
+            let (spec, _) =
+                lock(&self.inner.specs).get(source).cloned().ok_or_else(|| self.unknown(source))?;
+            let mut clone = spec;
+            clone.name = Located::code(new_name.to_owned());
+            clone.cloned_from = None;
+            self.add(clone)?;
+        }
+        self.get(new_name)
+    }
+
+    /// Removes device `name`: it walks back to NOT_CONNECTED (`exit` from each shell), its
+    /// connection closes and its threads end. Clones of its handle then fail with
+    /// [`DeviceError::Removed`]; [`Devices::get`] makes a new one.
+    pub fn remove(&self, name: &str) -> Result<(), DeviceError> {
+        let device = lock(&self.inner.made).remove(name);
+        match device {
+            Some(d) => {
+                d.remove();
+                Ok(())
+            }
+            None if lock(&self.inner.specs).contains_key(name) => Ok(()),
+            None => Err(self.unknown(name)),
+        }
+    }
+
+    /// Removes every device made.
+    pub fn remove_all(&self) {
+        let made = std::mem::take(&mut *lock(&self.inner.made));
+        for d in made.values() {
+            d.remove();
+        }
+    }
+
+    fn cached_or_new(&self, name: &str) -> Result<(Device, bool), DeviceError> {
+        let mut made = lock(&self.inner.made);
+        if let Some(d) = made.get(name) {
+            let d = d.clone();
+            drop(made);
+            // Made by another caller, maybe still on its way to its initial state: wait for that.
+            drop(lock(&d.inner.turn));
+            return Ok((d, false));
+        }
+        let (spec, machine) =
+            lock(&self.inner.specs).get(name).cloned().ok_or_else(|| self.unknown(name))?;
+        let device = Device::new(
+            name.to_owned(),
+            machine,
+            self.config(),
+            spec.connection.clone(),
+            Arc::clone(&self.inner.registry),
+        );
+        made.insert(name.to_owned(), device.clone());
+        Ok((device, true))
+    }
+
+    fn forget(&self, name: &str, device: &Device) {
+        let mut made = lock(&self.inner.made);
+        if made.get(name).is_some_and(|d| Arc::ptr_eq(&d.inner, &device.inner)) {
+            made.remove(name);
+        }
+        drop(made);
+        device.remove();
+    }
+}

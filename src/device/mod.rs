@@ -1,0 +1,795 @@
+//! Devices (layer 4): a connection and a state machine that moves it between shells.
+//!
+//! A [`Device`] is made by [`Devices`] (the factory) from a config's `DEVICES` section or from
+//! code. Its states come from its class (`UnixLocal`: NOT_CONNECTED, UNIX_LOCAL, UNIX_LOCAL_ROOT;
+//! `ProxyPc`: + PROXY_PC; `UnixRemote`: + UNIX_REMOTE, UNIX_REMOTE_ROOT, and PROXY_PC when the
+//! config names it); the hops between them are commands of the registry (`ssh`, `su`, `sudo`,
+//! `exit`, `telnet`…) with the class defaults merged with the config's `CONNECTION_HOPS`.
+//!
+//! - [`Device::goto_state`] routes through intermediate states (UNIX_REMOTE_ROOT → UNIX_LOCAL runs
+//!   `exit` twice); [`Device::goto_state_bg`] does it in the background and can be awaited.
+//! - Each state has its own prompt and newline. A prompts event runs for the whole life of the
+//!   connection and keeps the state true: a remote shell that ends puts the device back in
+//!   UNIX_LOCAL as soon as the local prompt shows.
+//! - [`Device::cmd`] / [`Device::event`] build observers by name for the current state (its
+//!   prompt filled in); [`Device::run`] / [`Device::start`] take typed commands. An observer
+//!   started after the device left the state it was made for fails with
+//!   [`Error::WrongState`](moler_core::Error::WrongState).
+
+mod class;
+mod factory;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use moler_commands::events::Wait4Prompts;
+use moler_commands::{BuildError, Registry, UnixCommand, UnixEvent};
+use moler_config::{Config, ConfigError, ConnectionSpec};
+use moler_core::{Completion, Context, Error, Kind, Observer, Occurrence, Step, Wait4};
+use moler_runners::ConnectionHandle;
+use serde_json::Value;
+
+pub use class::{NOT_CONNECTED, PROXY_PC, UNIX_LOCAL, UNIX_LOCAL_ROOT, UNIX_REMOTE, UNIX_REMOTE_ROOT};
+pub use factory::Devices;
+
+use class::Machine;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Why a device could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceError {
+    /// The config (or a device added in code) has mistakes; each names its place.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// No device of that name is configured.
+    #[error("no device named {name}{hint}")]
+    UnknownDevice {
+        /// The name asked for.
+        name: String,
+        /// `; did you mean …?` or the names configured.
+        hint: String,
+    },
+    /// The device's class has no such state.
+    #[error("device {device} ({class}) has no state {state}{hint}")]
+    UnknownState {
+        /// The device.
+        device: String,
+        /// Its class.
+        class: String,
+        /// The state asked for.
+        state: String,
+        /// `; did you mean …?` or the states it has.
+        hint: String,
+    },
+    /// A hop (or opening the connection) failed; the device stays where it got to.
+    #[error("device {device}: cannot go from {from} to {to}: {hop} failed: {source}")]
+    StateChange {
+        /// The device.
+        device: String,
+        /// The state it was in when the hop started.
+        from: String,
+        /// The state the hop leads to.
+        to: String,
+        /// The hop: `UNIX_LOCAL -> UNIX_REMOTE (ssh)`, or `opening the connection`.
+        hop: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A background state change did not end within the time waited for it (it goes on).
+    #[error("device {device}: still not in {state} after {waited:?}")]
+    StateTimeout {
+        /// The device.
+        device: String,
+        /// The state waited for.
+        state: String,
+        /// How long.
+        waited: Duration,
+    },
+    /// The device has no connection (state NOT_CONNECTED): commands need one.
+    #[error("device {device} is NOT_CONNECTED: {what} needs a connected device (goto_state first)")]
+    NotConnected {
+        /// The device.
+        device: String,
+        /// What was asked.
+        what: String,
+    },
+    /// A command or event by name could not be built (unknown name, wrong parameters).
+    #[error("device {device}: {source}")]
+    Build {
+        /// The device.
+        device: String,
+        /// What the registry said.
+        #[source]
+        source: BuildError,
+    },
+    /// The device was removed from its factory.
+    #[error("device {device} was removed")]
+    Removed {
+        /// The device.
+        device: String,
+    },
+    /// A command or event failed.
+    #[error(transparent)]
+    Observer(#[from] Error),
+}
+
+/// The device's current state, shared with the prompts event that runs in the connection's
+/// driver. `generation` counts connections, so a closed connection's late news is ignored.
+struct StateCell {
+    now: Mutex<(&'static str, u64)>,
+    changed: Condvar,
+}
+
+impl StateCell {
+    fn get(&self) -> &'static str {
+        lock(&self.now).0
+    }
+
+    fn set_if(&self, generation: u64, state: &'static str) {
+        let mut now = lock(&self.now);
+        if now.1 == generation && now.0 != state {
+            now.0 = state;
+            self.changed.notify_all();
+        }
+    }
+
+    /// A new connection (or none): returns its generation.
+    fn renew(&self, state: &'static str) -> u64 {
+        let mut now = lock(&self.now);
+        now.1 += 1;
+        now.0 = state;
+        self.changed.notify_all();
+        now.1
+    }
+
+    fn generation(&self) -> u64 {
+        lock(&self.now).1
+    }
+}
+
+/// The prompts event: for the connection's whole life, every prompt seen sets the state it
+/// belongs to; the connection's end sets NOT_CONNECTED.
+struct PromptsWatch {
+    event: Wait4,
+    cell: Arc<StateCell>,
+    generation: u64,
+    device: String,
+}
+
+impl Observer for PromptsWatch {
+    type Output = Vec<Occurrence>;
+    fn describe(&self) -> String {
+        format!("prompts event of device {}", self.device)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Event
+    }
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
+        self.event.on_data(data, cx)
+    }
+    fn on_close(&mut self, error: Error) -> moler_core::Result<Self::Output> {
+        self.cell.set_if(self.generation, NOT_CONNECTED);
+        Err(error)
+    }
+}
+
+/// An observer bound to the state it was made for: it refuses to start in another one, and
+/// sends with that state's newline.
+struct InState<O> {
+    inner: O,
+    cell: Arc<StateCell>,
+    made_for: &'static str,
+    newline: String,
+    device: String,
+}
+
+impl<O: Observer> Observer for InState<O> {
+    type Output = O::Output;
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn kind(&self) -> Kind {
+        self.inner.kind()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        self.inner.timeout()
+    }
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        let current = self.cell.get();
+        if current != self.made_for {
+            return Step::Done(Err(Error::WrongState {
+                observer: self.inner.describe(),
+                device: self.device.clone(),
+                made_for: self.made_for.to_owned(),
+                current: current.to_owned(),
+            }));
+        }
+        cx.with_newline(&self.newline, |cx| self.inner.on_start(cx))
+    }
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
+        cx.with_newline(&self.newline, |cx| self.inner.on_data(data, cx))
+    }
+    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        cx.with_newline(&self.newline, |cx| self.inner.on_timeout(cx))
+    }
+    fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        cx.with_newline(&self.newline, |cx| self.inner.on_cancel(cx))
+    }
+    fn on_close(&mut self, error: Error) -> moler_core::Result<Self::Output> {
+        self.inner.on_close(error)
+    }
+    fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
+        cx.with_newline(&self.newline, |cx| self.inner.on_linger(data, cx))
+    }
+}
+
+/// A command or event made by a device for its current state: start it (a handle to await or
+/// wait on) or run it (blocking).
+pub struct DeviceObserver<T: Send + 'static> {
+    observer: InState<Box<dyn Observer<Output = T>>>,
+    connection: ConnectionHandle,
+}
+
+impl<T: Send + 'static> std::fmt::Debug for DeviceObserver<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceObserver")
+            .field("observer", &self.observer.describe())
+            .field("device", &self.observer.device)
+            .field("made_for", &self.observer.made_for)
+            .finish()
+    }
+}
+
+impl<T: Send + 'static> DeviceObserver<T> {
+    /// What it is (`command 'ls -l'`).
+    pub fn describe(&self) -> String {
+        self.observer.describe()
+    }
+
+    /// The state it was made for.
+    pub fn made_for(&self) -> &str {
+        self.observer.made_for
+    }
+
+    /// Starts it in the background.
+    pub fn start(self) -> Completion<T> {
+        self.connection.start(self.observer)
+    }
+
+    /// Runs it and blocks until its result (within its own timeout; an event without one
+    /// waits until it ends).
+    pub fn run(self) -> Result<T, DeviceError> {
+        let timeout = self.observer.timeout().unwrap_or(Duration::MAX);
+        Ok(self.connection.run(self.observer, timeout)?)
+    }
+}
+
+/// A state change under way in the background ([`Device::goto_state_bg`]): `.await` it, or
+/// [`StateChange::wait`].
+#[must_use = "a state change reports its failure only through this handle"]
+pub struct StateChange {
+    slot: Arc<ChangeSlot>,
+    device: String,
+    target: String,
+}
+
+#[derive(Default)]
+struct ChangeSlot {
+    result: Mutex<(Option<Result<(), DeviceError>>, Option<Waker>)>,
+    done: Condvar,
+}
+
+impl ChangeSlot {
+    fn complete(&self, result: Result<(), DeviceError>) {
+        let mut st = lock(&self.result);
+        st.0 = Some(result);
+        if let Some(w) = st.1.take() {
+            w.wake();
+        }
+        self.done.notify_all();
+    }
+}
+
+impl std::fmt::Debug for StateChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateChange").field("device", &self.device).field("to", &self.target).finish()
+    }
+}
+
+impl StateChange {
+    /// True once it ended (either way).
+    pub fn is_done(&self) -> bool {
+        lock(&self.slot.result).0.is_some()
+    }
+
+    /// Blocks until the state change ends, at most `timeout` (it goes on after that).
+    pub fn wait(self, timeout: Duration) -> Result<(), DeviceError> {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut st = lock(&self.slot.result);
+        loop {
+            if let Some(r) = st.0.take() {
+                return r;
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            st = match left {
+                Some(left) if left.is_zero() => {
+                    return Err(DeviceError::StateTimeout {
+                        device: self.device.clone(),
+                        state: self.target.clone(),
+                        waited: timeout,
+                    })
+                }
+                Some(left) => {
+                    self.slot.done.wait_timeout(st, left).unwrap_or_else(PoisonError::into_inner).0
+                }
+                None => self.slot.done.wait(st).unwrap_or_else(PoisonError::into_inner),
+            };
+        }
+    }
+}
+
+impl Future for StateChange {
+    type Output = Result<(), DeviceError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let mut st = lock(&self.slot.result);
+        match st.0.take() {
+            Some(r) => Poll::Ready(r),
+            None => {
+                st.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+struct Live {
+    handle: ConnectionHandle,
+    prompts: Completion<Vec<Occurrence>>,
+}
+
+struct Inner {
+    name: String,
+    machine: Machine,
+    config: Arc<Config>,
+    connection: ConnectionSpec,
+    registry: Arc<Registry>,
+    cell: Arc<StateCell>,
+    live: Mutex<Option<Live>>,
+    /// One state change at a time.
+    turn: Mutex<()>,
+    background: Mutex<Vec<JoinHandle<()>>>,
+    removed: AtomicBool,
+}
+
+/// A device: one connection and the state machine of its class. Cheap to clone (clones share
+/// the device).
+///
+/// ```no_run
+/// use moler::prelude::*;
+/// use serde_json::json;
+///
+/// let devices = Devices::from_file("my_devices.yml")?;
+/// let remote = devices.get("RemoteBox")?;             // logs in: its initial state
+/// let who = remote.cmd("whoami", json!({}))?.run()?;  // by name: Moler's JSON result
+/// let files = remote.run(unix::Ls::new())?;           // typed
+/// remote.goto_state("UNIX_LOCAL")?;                   // exit
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Device {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("name", &self.inner.name)
+            .field("class", &self.inner.machine.class)
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+impl Device {
+    fn new(
+        name: String,
+        machine: Machine,
+        config: Arc<Config>,
+        connection: ConnectionSpec,
+        registry: Arc<Registry>,
+    ) -> Device {
+        Device {
+            inner: Arc::new(Inner {
+                name,
+                machine,
+                config,
+                connection,
+                registry,
+                cell: Arc::new(StateCell {
+                    now: Mutex::new((NOT_CONNECTED, 0)),
+                    changed: Condvar::new(),
+                }),
+                live: Mutex::new(None),
+                turn: Mutex::new(()),
+                background: Mutex::new(Vec::new()),
+                removed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Its class (`UnixLocal`, `ProxyPc`, `UnixRemote`).
+    pub fn class(&self) -> &str {
+        self.inner.machine.class
+    }
+
+    /// The state it is in now.
+    pub fn state(&self) -> &'static str {
+        self.inner.cell.get()
+    }
+
+    /// Its states, NOT_CONNECTED first.
+    pub fn states(&self) -> &[&'static str] {
+        &self.inner.machine.states
+    }
+
+    /// The state it goes to when created (`INITIAL_STATE`, else its class's).
+    pub fn initial_state(&self) -> &'static str {
+        self.inner.machine.initial
+    }
+
+    /// The prompt regex of `state`.
+    pub fn prompt_of(&self, state: &str) -> Option<&str> {
+        self.inner.machine.prompt(state)
+    }
+
+    /// The newline sent in `state` (`\n` unless its hop's `target_newline` says otherwise).
+    pub fn newline_of(&self, state: &str) -> &str {
+        self.inner.machine.newline(state)
+    }
+
+    /// The connection, while connected.
+    pub fn connection(&self) -> Option<ConnectionHandle> {
+        lock(&self.inner.live).as_ref().map(|l| l.handle.clone())
+    }
+
+    fn known_state(&self, state: &str) -> Result<&'static str, DeviceError> {
+        let states = &self.inner.machine.states;
+        states.iter().copied().find(|s| *s == state).ok_or_else(|| DeviceError::UnknownState {
+            device: self.inner.name.clone(),
+            class: self.inner.machine.class.to_owned(),
+            state: state.to_owned(),
+            hint: moler_config::did_you_mean(state, states.iter().copied())
+                .map_or_else(|| format!("; it has {}", states.join(", ")), |c| {
+                    format!("; did you mean {c}?")
+                }),
+        })
+    }
+
+    /// Moves the device to `state`, through the states between (blocking). A failed hop fails
+    /// with [`DeviceError::StateChange`] naming it; the device stays where it got to. In async
+    /// code use [`Device::goto_state_bg`] and await it.
+    pub fn goto_state(&self, state: &str) -> Result<(), DeviceError> {
+        let target = self.known_state(state)?;
+        let _turn = lock(&self.inner.turn);
+        self.route(target, false)
+    }
+
+    /// Starts moving the device to `state` in the background; the handle can be awaited or
+    /// waited on. State changes run one at a time, in the order asked.
+    pub fn goto_state_bg(&self, state: &str) -> StateChange {
+        let slot = Arc::new(ChangeSlot::default());
+        let change =
+            StateChange { slot: Arc::clone(&slot), device: self.inner.name.clone(), target: state.to_owned() };
+        let target = match self.known_state(state) {
+            Ok(t) => t,
+            Err(e) => {
+                slot.complete(Err(e));
+                return change;
+            }
+        };
+        let device = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("moler-goto-{}", self.inner.name))
+            .spawn(move || {
+                let result = {
+                    let _turn = lock(&device.inner.turn);
+                    device.route(target, false)
+                };
+                slot.complete(result);
+            });
+        let mut background = lock(&self.inner.background);
+        background.retain(|t| !t.is_finished());
+        match spawned {
+            Ok(t) => background.push(t),
+            Err(e) => change.slot.complete(Err(self.change_error(
+                self.state(),
+                target,
+                "starting a thread for it".into(),
+                e.into(),
+            ))),
+        }
+        change
+    }
+
+    /// Blocks until the device is in `state` (moved there by a state change or by what the
+    /// connection shows: a remote shell that ends puts it back in UNIX_LOCAL).
+    pub fn wait_for_state(&self, state: &str, timeout: Duration) -> Result<(), DeviceError> {
+        let target = self.known_state(state)?;
+        let deadline = Instant::now().checked_add(timeout);
+        let mut now = lock(&self.inner.cell.now);
+        while now.0 != target {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            now = match left {
+                Some(left) if left.is_zero() => {
+                    return Err(DeviceError::StateTimeout {
+                        device: self.inner.name.clone(),
+                        state: target.to_owned(),
+                        waited: timeout,
+                    })
+                }
+                Some(left) => {
+                    self.inner.cell.changed.wait_timeout(now, left).unwrap_or_else(PoisonError::into_inner).0
+                }
+                None => self.inner.cell.changed.wait(now).unwrap_or_else(PoisonError::into_inner),
+            };
+        }
+        Ok(())
+    }
+
+    fn removed(&self) -> Result<(), DeviceError> {
+        if self.inner.removed.load(Ordering::Acquire) {
+            return Err(DeviceError::Removed { device: self.inner.name.clone() });
+        }
+        Ok(())
+    }
+
+    /// The walk to `target`, one hop at a time from wherever the device is (the caller holds
+    /// the turn). `removing` lets the removal walk down to NOT_CONNECTED.
+    fn route(&self, target: &'static str, removing: bool) -> Result<(), DeviceError> {
+        let machine = &self.inner.machine;
+        // Each state at most twice: a device that keeps falling back is not followed for ever.
+        for _ in 0..machine.states.len() * 2 {
+            if !removing {
+                self.removed()?;
+            }
+            let from = self.state();
+            if from == target {
+                return Ok(());
+            }
+            let Some(next) = machine.next_step(from, target) else {
+                return Err(self.change_error(
+                    from,
+                    target,
+                    "finding a way".into(),
+                    format!("no hops lead from {from} to {target}").into(),
+                ));
+            };
+            self.step(from, next)?;
+        }
+        let from = self.state();
+        if from == target {
+            return Ok(());
+        }
+        Err(self.change_error(
+            from,
+            target,
+            "the walk".into(),
+            format!("the device kept changing state by itself; it is in {from}").into(),
+        ))
+    }
+
+    fn change_error(
+        &self,
+        from: &str,
+        to: &str,
+        hop: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    ) -> DeviceError {
+        DeviceError::StateChange {
+            device: self.inner.name.clone(),
+            from: from.to_owned(),
+            to: to.to_owned(),
+            hop,
+            source,
+        }
+    }
+
+    fn step(&self, from: &'static str, to: &'static str) -> Result<(), DeviceError> {
+        match (from, to) {
+            (NOT_CONNECTED, UNIX_LOCAL) => self.open(),
+            (UNIX_LOCAL, NOT_CONNECTED) => {
+                self.close();
+                Ok(())
+            }
+            _ => self.hop(from, to),
+        }
+    }
+
+    fn open(&self) -> Result<(), DeviceError> {
+        let spec = &self.inner.connection;
+        let handle = self.inner.config.open_spec(&self.inner.name, spec).map_err(|e| {
+            self.change_error(
+                NOT_CONNECTED,
+                UNIX_LOCAL,
+                format!("opening the connection (io_type {})", spec.io_type.value),
+                e.into(),
+            )
+        })?;
+        let generation = self.inner.cell.renew(UNIX_LOCAL);
+        let machine = &self.inner.machine;
+        let watch = Wait4Prompts {
+            prompts: machine.prompts.iter().map(|(s, p)| (p.clone(), (*s).to_owned())).collect(),
+            till_occurs_times: None,
+        };
+        let cell = Arc::clone(&self.inner.cell);
+        let states = machine.states.clone();
+        let event = watch
+            .watch(move |seen| {
+                if let Some(s) = states.iter().copied().find(|s| *s == seen.state) {
+                    cell.set_if(generation, s);
+                }
+            })
+            .map_err(|e| self.change_error(NOT_CONNECTED, UNIX_LOCAL, "the prompts event".into(), e.into()))?;
+        let prompts = handle.start(PromptsWatch {
+            event,
+            cell: Arc::clone(&self.inner.cell),
+            generation,
+            device: self.inner.name.clone(),
+        });
+        *lock(&self.inner.live) = Some(Live { handle, prompts });
+        Ok(())
+    }
+
+    fn close(&self) {
+        let live = lock(&self.inner.live).take();
+        self.inner.cell.renew(NOT_CONNECTED);
+        if let Some(live) = live {
+            live.prompts.cancel();
+            live.handle.close();
+        }
+    }
+
+    fn hop(&self, from: &'static str, to: &'static str) -> Result<(), DeviceError> {
+        let plan = self.inner.machine.hop(from, to).expect("routes only use configured hops");
+        let what = format!("hop {}", plan.describe());
+        let observer = self
+            .json_observer(&plan.command, &Value::Object(plan.params.clone()), true)
+            .map_err(|e| self.change_error(from, to, what.clone(), e.into()))?;
+        match observer.run() {
+            Ok(_) => {
+                self.inner.cell.set_if(self.inner.cell.generation(), to);
+                Ok(())
+            }
+            // The command failed but the prompts show the device got there (Moler does the same).
+            Err(_) if self.state() == to => Ok(()),
+            Err(e) => Err(self.change_error(from, to, what, e.into())),
+        }
+    }
+
+    /// The state a new observer is for, with its prompt and connection.
+    fn current(&self, what: &str) -> Result<(&'static str, ConnectionHandle), DeviceError> {
+        self.removed()?;
+        let live = lock(&self.inner.live);
+        let state = self.state();
+        match live.as_ref() {
+            Some(l) if state != NOT_CONNECTED => Ok((state, l.handle.clone())),
+            _ => Err(DeviceError::NotConnected {
+                device: self.inner.name.clone(),
+                what: what.to_owned(),
+            }),
+        }
+    }
+
+    fn bind<T: Send + 'static>(
+        &self,
+        state: &'static str,
+        connection: ConnectionHandle,
+        observer: Box<dyn Observer<Output = T>>,
+    ) -> DeviceObserver<T> {
+        DeviceObserver {
+            observer: InState {
+                inner: observer,
+                cell: Arc::clone(&self.inner.cell),
+                made_for: state,
+                newline: self.inner.machine.newline(state).to_owned(),
+                device: self.inner.name.clone(),
+            },
+            connection,
+        }
+    }
+
+    fn json_observer(
+        &self,
+        name: &str,
+        params: &Value,
+        command: bool,
+    ) -> Result<DeviceObserver<Value>, DeviceError> {
+        let (state, connection) = self.current(&format!("`{name}`"))?;
+        let registry = &self.inner.registry;
+        let built = if command {
+            registry.command_for_prompt(name, params, self.inner.machine.prompt(state))
+        } else {
+            registry.event(name, params)
+        };
+        let observer = built
+            .map_err(|source| DeviceError::Build { device: self.inner.name.clone(), source })?;
+        Ok(self.bind(state, connection, observer))
+    }
+
+    /// The command `name` of the registry with `params` (a JSON object; Moler's parameter
+    /// names), for the current state: its prompt is filled in unless `params` has `prompt`.
+    /// The result is Moler's JSON.
+    pub fn cmd(&self, name: &str, params: Value) -> Result<DeviceObserver<Value>, DeviceError> {
+        self.json_observer(name, &params, true)
+    }
+
+    /// The event `name` of the registry with `params`, for the current state.
+    pub fn event(&self, name: &str, params: Value) -> Result<DeviceObserver<Value>, DeviceError> {
+        self.json_observer(name, &params, false)
+    }
+
+    /// A typed command for the current state (its prompt filled in).
+    pub fn command<T: UnixCommand>(&self, spec: &T) -> Result<DeviceObserver<T::Output>, DeviceError> {
+        let (state, connection) = self.current(&format!("`{}`", T::NAME))?;
+        let command = spec.build(self.inner.machine.prompt(state));
+        Ok(self.bind(state, connection, Box::new(command)))
+    }
+
+    /// Runs a typed command in the current state and blocks until its result:
+    /// `device.run(Ls::new().options("-l"))?`.
+    pub fn run<T: UnixCommand>(&self, spec: T) -> Result<T::Output, DeviceError> {
+        self.command(&spec)?.run()
+    }
+
+    /// Starts a typed command in the current state in the background.
+    pub fn start<T: UnixCommand>(&self, spec: T) -> Result<Completion<T::Output>, DeviceError> {
+        Ok(self.command(&spec)?.start())
+    }
+
+    /// Starts a typed event in the current state.
+    pub fn watch<E: UnixEvent>(&self, spec: E) -> Result<Completion<E::Output>, DeviceError> {
+        let (state, connection) = self.current(&format!("`{}`", E::NAME))?;
+        let event = spec.event()?;
+        Ok(self.bind(state, connection, Box::new(event)).start())
+    }
+
+    /// Leaves the device NOT_CONNECTED for good: walks back down (`exit`s), closes the
+    /// connection, and ends its background threads. Later calls fail with
+    /// [`DeviceError::Removed`].
+    pub(crate) fn remove(&self) {
+        self.inner.removed.store(true, Ordering::Release);
+        // A state change under way (a login that hangs) is cut short by closing the connection.
+        let turn = match self.inner.turn.try_lock() {
+            Ok(t) => t,
+            Err(_) => {
+                if let Some(l) = lock(&self.inner.live).as_ref() {
+                    l.handle.close();
+                }
+                lock(&self.inner.turn)
+            }
+        };
+        if self.route(NOT_CONNECTED, true).is_err() {
+            self.close();
+        }
+        drop(turn);
+        let threads = std::mem::take(&mut *lock(&self.inner.background));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
