@@ -2,7 +2,9 @@
 # Prepares this machine for the SSH tests; only root can. Idempotent.
 # - installs OpenSSH's server (Debian's openssh-server) when /usr/sbin/sshd is missing;
 # - creates the test user (molertest) with a password and an ed25519 key in its authorized_keys;
-# - creates /run/sshd (sshd's privilege separation folder).
+# - creates /run/sshd (sshd's privilege separation folder);
+# - installs sudo and lets the test user become root with its own password (the device tests
+#   go UNIX_REMOTE -> UNIX_REMOTE_ROOT with sudo, answering sudo's password question).
 # The tests start their own sshd on 127.0.0.1 with their own configuration, which only lets the
 # test user in; nothing here starts a daemon or opens a port (the package's own service is kept
 # from starting while it installs). The password is random, made once, and kept where only root
@@ -52,4 +54,12 @@ cp "$home/.ssh/id_ed25519.pub" "$home/.ssh/authorized_keys"
 chown "$user:$user" "$home/.ssh/id_ed25519" "$home/.ssh/id_ed25519.pub" "$home/.ssh/authorized_keys"
 chmod 600 "$home/.ssh/id_ed25519" "$home/.ssh/authorized_keys"
 mkdir -p /run/sshd
+if [ ! -x /usr/bin/sudo ]; then
+  echo "setup-sshd: installing sudo"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q sudo >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sudo >/dev/null; }
+fi
+# Its password is asked every time (no cached credentials), so each test sees the question.
+printf '%s ALL=(ALL) ALL\nDefaults:%s timestamp_timeout=0\n' "$user" "$user" > /etc/sudoers.d/moler-test
+chmod 440 /etc/sudoers.d/moler-test
 echo "setup-sshd: ready (user $user, key $home/.ssh/id_ed25519)"

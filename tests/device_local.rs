@@ -1,27 +1,192 @@
-//! UnixLocal devices on a real bash in a pty: states, commands for a state, the factory.
+//! UnixLocal devices on real shells: the factory (cache, clone, code), commands bound to their
+//! state, each state's newline, a shell that ends, async state changes.
 
 use std::time::Duration;
 
 use moler::commands::unix::{Ls, Pwd};
+use moler::config::DeviceSpec;
 use moler::prelude::*;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(30);
 
+fn local_devices() -> Devices {
+    Devices::from_yaml("DEVICES:\n  LOCAL:\n    DEVICE_CLASS: moler.device.unixlocal.UnixLocal\n")
+        .unwrap()
+}
+
+fn shell_pid(device: &Device) -> String {
+    let prompt = device.prompt().unwrap().to_owned();
+    let out = device.observe(Command::lines("echo $$", &prompt)).unwrap().run().unwrap();
+    out.into_iter().find(|l| !l.trim().is_empty()).unwrap()
+}
+
 #[test]
 fn local_device_runs_commands_by_name_and_typed() {
-    let devices = Devices::from_yaml(
-        "DEVICES:\n  LOCAL:\n    DEVICE_CLASS: moler.device.unixlocal.UnixLocal\n",
-    )
-    .unwrap();
+    let devices = local_devices();
     let local = devices.get("LOCAL").unwrap();
     assert_eq!(local.state(), "UNIX_LOCAL");
+    assert_eq!(local.class(), "UnixLocal");
+    assert_eq!(local.states(), ["NOT_CONNECTED", "UNIX_LOCAL", "UNIX_LOCAL_ROOT"]);
     let pwd = local.cmd("pwd", json!({})).unwrap().run().unwrap();
     assert!(pwd["full_path"].as_str().unwrap().starts_with('/'), "{pwd}");
     let typed = local.run(Pwd::new()).unwrap();
     assert_eq!(typed.full_path, pwd["full_path"].as_str().unwrap());
     let ls = local.start(Ls::new().path("/")).unwrap().wait(WAIT).unwrap();
     assert!(ls.files.contains_key("etc"), "{:?}", ls.files.keys());
+    let err = local.cmd("lss", json!({})).unwrap_err().to_string();
+    assert!(err.starts_with("device LOCAL: unknown command 'lss' (did you mean 'ls'?)"), "{err}");
+    let err = local.cmd("ls", json!({"option": "-l"})).unwrap_err().to_string();
+    assert!(err.contains("accepted parameters: options, path"), "{err}");
     devices.remove("LOCAL").unwrap();
     assert_eq!(local.state(), "NOT_CONNECTED");
+    assert!(matches!(local.run(Pwd::new()), Err(DeviceError::Removed { .. })));
+}
+
+#[test]
+fn the_factory_caches_clones_and_takes_devices_from_code() {
+    let devices = local_devices();
+    let a = devices.get("LOCAL").unwrap();
+    let b = devices.get("LOCAL").unwrap();
+    assert_eq!(a, b, "cached by name");
+    assert_eq!(shell_pid(&a), shell_pid(&b), "one connection");
+    let clone = devices.get_cloned("LOCAL", "LOCAL_2").unwrap();
+    assert_ne!(clone, a);
+    assert_eq!(clone.name(), "LOCAL_2");
+    assert_ne!(shell_pid(&clone), shell_pid(&a), "a clone has its own shell");
+    assert_eq!(devices.made(), ["LOCAL", "LOCAL_2"]);
+
+    devices.add(DeviceSpec::new("CODE", "UnixLocal")).unwrap();
+    let code = devices.get("CODE").unwrap();
+    assert_eq!(code.run(Pwd::new()).unwrap().full_path.chars().next(), Some('/'));
+    let err = devices.add(DeviceSpec::new("CODE2", "UnixLocal").initial_state("UNIX_LOKAL"));
+    assert_eq!(
+        err.unwrap_err().to_string(),
+        "<code>: device CODE2: UnixLocal has no state UNIX_LOKAL; did you mean UNIX_LOCAL?"
+    );
+    let err = devices.get("LOCLA").unwrap_err().to_string();
+    assert_eq!(err, "no device named LOCLA; did you mean LOCAL?");
+    devices.remove_all();
+    assert!(devices.made().is_empty());
+    // Made again on demand, with a new connection.
+    assert_eq!(devices.get("LOCAL").unwrap().state(), "UNIX_LOCAL");
+    devices.remove_all();
+}
+
+#[test]
+fn states_are_checked_and_followed() {
+    let devices = local_devices();
+    let local = devices.get("LOCAL").unwrap();
+    let err = local.goto_state("UNIX_REMOTE").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "device LOCAL (UnixLocal) has no state UNIX_REMOTE; it has NOT_CONNECTED, UNIX_LOCAL, \
+         UNIX_LOCAL_ROOT"
+    );
+    let stale = local.command(&Pwd::new()).unwrap();
+    local.goto_state("NOT_CONNECTED").unwrap();
+    assert!(local.connection().is_none());
+    let err = local.run(Pwd::new()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "device LOCAL is NOT_CONNECTED: `pwd` needs a connected device (goto_state first)"
+    );
+    assert!(stale.run().unwrap_err().to_string().contains("closed"), "its connection is gone");
+    local.goto_state("UNIX_LOCAL").unwrap();
+    assert!(local.run(Pwd::new()).is_ok(), "a new connection");
+
+    // The shell ends by itself: the device notices (NOT_CONNECTED) and reconnects on demand.
+    let prompt = local.prompt().unwrap().to_owned();
+    let exit = local.observe(Command::lines("exit", &prompt)).unwrap().start();
+    local.wait_for_state("NOT_CONNECTED", WAIT).unwrap();
+    assert!(exit.wait(WAIT).unwrap_err().is_closed());
+    local.goto_state("UNIX_LOCAL").unwrap();
+    assert!(local.run(Pwd::new()).is_ok());
+    devices.remove_all();
+}
+
+/// A device that shows whether each line it receives ended with "\r\n": the newline of
+/// UNIX_LOCAL comes from its hop's `target_newline`, as in Moler.
+#[test]
+fn each_state_sends_its_own_newline() {
+    let dir = std::env::temp_dir().join(format!("moler-device-newline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("dev.sh"),
+        "printf 'moler_bash# '\nwhile IFS= read -r l; do case \"$l\" in *$(printf '\\r')) \
+         echo \"CRLF ${l%?}\";; *) echo \"LF $l\";; esac; printf 'moler_bash# '; done\n",
+    )
+    .unwrap();
+    let yaml =
+        "DEVICES:\n  DEV:\n    DEVICE_CLASS: UnixLocal\n    CONNECTION_DESC: {io_type: process, \
+                program: sh, args: [dev.sh], cwd: ., ready_prompt: 'moler_bash# '}\n    \
+                CONNECTION_HOPS:\n      UNIX_LOCAL_ROOT:\n        UNIX_LOCAL:\n          \
+                execute_command: exit\n          command_params: {target_newline: \"\\r\\n\"}\n";
+    std::fs::write(dir.join("devices.yml"), yaml).unwrap();
+    let devices = Devices::from_file(dir.join("devices.yml")).unwrap();
+    let dev = devices.get("DEV").unwrap();
+    assert_eq!(dev.newline_of("UNIX_LOCAL"), "\r\n");
+    assert_eq!(dev.newline_of("UNIX_LOCAL_ROOT"), "\n");
+    let out = dev
+        .observe(Command::lines("hello", "^moler_bash# ").expect_echo(false))
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(out, ["CRLF hello"]);
+    devices.remove_all();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn async_scripts_await_devices_and_state_changes_on_tokio() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+    rt.unwrap().block_on(async {
+        let devices = local_devices();
+        let local = devices.get_async("LOCAL").await.unwrap();
+        assert_eq!(local.connection().unwrap().runner(), RunnerKind::Tokio, "autodetected");
+        let pwd = local.start(Pwd::new()).unwrap().await.unwrap();
+        assert!(pwd.full_path.starts_with('/'));
+        local.goto_state_bg("NOT_CONNECTED").await.unwrap();
+        assert_eq!(local.state(), "NOT_CONNECTED");
+        local.goto_state_bg("UNIX_LOCAL").await.unwrap();
+        let ls = local.start(Ls::new().path("/")).unwrap().await.unwrap();
+        assert!(ls.files.contains_key("etc"));
+        let err = local.run(Pwd::new()).unwrap_err().to_string();
+        assert!(err.contains("blocking wait inside a tokio runtime"), "{err}");
+        devices.remove_all();
+    });
+}
+
+#[cfg(feature = "smol")]
+#[test]
+fn async_scripts_await_state_changes_on_smol() {
+    let yaml = "DEVICES:\n  LOCAL:\n    DEVICE_CLASS: UnixLocal\n    CONNECTION_DESC: \
+                {io_type: terminal, variant: smol}\n";
+    let devices = Devices::from_yaml(yaml).unwrap();
+    smol::block_on(async {
+        let local = devices.get_async("LOCAL").await.unwrap();
+        assert_eq!(local.connection().unwrap().runner(), RunnerKind::Smol);
+        let pwd = local.start(Pwd::new()).unwrap().await.unwrap();
+        assert!(pwd.full_path.starts_with('/'));
+        local.goto_state_bg("NOT_CONNECTED").await.unwrap();
+        local.goto_state_bg("UNIX_LOCAL").await.unwrap();
+        assert!(local.start(Pwd::new()).unwrap().await.is_ok());
+    });
+    devices.remove_all();
+}
+
+#[test]
+fn a_background_state_change_can_be_waited_on() {
+    let devices = local_devices();
+    let local = devices.get("LOCAL").unwrap();
+    let change = local.goto_state_bg("NOT_CONNECTED");
+    change.wait(WAIT).unwrap();
+    assert_eq!(local.state(), "NOT_CONNECTED");
+    let bad = local.goto_state_bg("UNIX_REMOTE");
+    assert!(bad.is_done(), "an unknown state fails at once");
+    assert!(matches!(bad.wait(WAIT), Err(DeviceError::UnknownState { .. })));
+    local.goto_state_bg("UNIX_LOCAL").wait(WAIT).unwrap();
+    assert!(local.run(Pwd::new()).is_ok());
+    devices.remove_all();
 }

@@ -335,12 +335,14 @@ impl Registry {
         })
     }
 
-    /// Opens `spec` as `name`. The variant: the spec's, else `default`, else autodetected.
+    /// Opens `spec` as `name`. The variant: the spec's, else `default`, else `autodetected`
+    /// (none: [`Runner::autodetect`] here).
     pub fn open(
         &self,
         name: &str,
         spec: &ConnectionSpec,
         default: Option<&Located<String>>,
+        autodetected: Option<&Runner>,
     ) -> Result<ConnectionHandle, Error> {
         // The parameters are read (and checked) once, below.
         let (problems, _) = self.check_names(spec);
@@ -366,7 +368,7 @@ impl Registry {
             Some(v) => {
                 self.runner(variant_runner(&v.value).unwrap_or(RunnerKind::Thread), v, &what)?
             }
-            None => Runner::autodetect(),
+            None => autodetected.cloned().unwrap_or_else(Runner::autodetect),
         };
         let transport = match self.user_transport(io_type) {
             Some(f) => f(&mut params)?,

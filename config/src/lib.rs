@@ -188,7 +188,20 @@ impl Config {
 
     /// Opens a connection described by `spec` and names it `name`.
     pub fn open_spec(&self, name: &str, spec: &ConnectionSpec) -> Result<ConnectionHandle, Error> {
-        self.registry.open(name, spec, self.default_variant(&spec.io_type.value))
+        self.registry.open(name, spec, self.default_variant(&spec.io_type.value), None)
+    }
+
+    /// [`Config::open_spec`], with `autodetected` as the runner when neither the spec nor
+    /// `IO_TYPES` names a variant: what a caller that opens on another thread passes to keep
+    /// the autodetection of its own context (a device's background state change).
+    pub fn open_spec_on(
+        &self,
+        name: &str,
+        spec: &ConnectionSpec,
+        autodetected: &Runner,
+    ) -> Result<ConnectionHandle, Error> {
+        let default = self.default_variant(&spec.io_type.value);
+        self.registry.open(name, spec, default, Some(autodetected))
     }
 
     /// Opens a connection of `io_type` with `params`; `variant: None` takes the configured

@@ -397,11 +397,8 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
 
     // Required parameters (Moler's `_validate_device_configuration`).
     for (plan, required) in &hops {
-        let missing: Vec<&str> = required
-            .iter()
-            .map(String::as_str)
-            .filter(|r| !plan.params.contains_key(*r))
-            .collect();
+        let missing: Vec<&str> =
+            required.iter().map(String::as_str).filter(|r| !plan.params.contains_key(*r)).collect();
         if !missing.is_empty() {
             let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
             problems.push(Problem::new(
@@ -507,10 +504,10 @@ fn unknown_state(
              closes its connection there"
         )
     } else {
-        let hint = did_you_mean(given, states.iter().copied())
-            .map_or_else(|| format!("; it has {}", states.join(", ")), |c| {
-                format!("; did you mean {c}?")
-            });
+        let hint = did_you_mean(given, states.iter().copied()).map_or_else(
+            || format!("; it has {}", states.join(", ")),
+            |c| format!("; did you mean {c}?"),
+        );
         format!("device {device}: {} has no state {given}{hint}", class.name())
     };
     Problem::new(ErrorKind::UnknownState, origin.clone(), message)

@@ -195,8 +195,8 @@ impl Devices {
     /// connection; made and cached like any other (Moler's `get_cloned_device`).
     pub fn get_cloned(&self, source: &str, new_name: &str) -> Result<Device, DeviceError> {
         if !lock(&self.inner.specs).contains_key(new_name) {
-            let (spec, _) =
-                lock(&self.inner.specs).get(source).cloned().ok_or_else(|| self.unknown(source))?;
+            let found = lock(&self.inner.specs).get(source).cloned();
+            let (spec, _) = found.ok_or_else(|| self.unknown(source))?;
             let mut clone = spec;
             clone.name = Located::code(new_name.to_owned());
             clone.cloned_from = None;
@@ -237,8 +237,8 @@ impl Devices {
             drop(lock(&d.inner.turn));
             return Ok((d, false));
         }
-        let (spec, machine) =
-            lock(&self.inner.specs).get(name).cloned().ok_or_else(|| self.unknown(name))?;
+        let found = lock(&self.inner.specs).get(name).cloned();
+        let (spec, machine) = found.ok_or_else(|| self.unknown(name))?;
         let device = Device::new(
             name.to_owned(),
             machine,

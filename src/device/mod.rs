@@ -31,10 +31,12 @@ use moler_commands::events::Wait4Prompts;
 use moler_commands::{BuildError, Registry, UnixCommand, UnixEvent};
 use moler_config::{Config, ConfigError, ConnectionSpec};
 use moler_core::{Completion, Context, Error, Kind, Observer, Occurrence, Step, Wait4};
-use moler_runners::ConnectionHandle;
+use moler_runners::{ConnectionHandle, Runner};
 use serde_json::Value;
 
-pub use class::{NOT_CONNECTED, PROXY_PC, UNIX_LOCAL, UNIX_LOCAL_ROOT, UNIX_REMOTE, UNIX_REMOTE_ROOT};
+pub use class::{
+    NOT_CONNECTED, PROXY_PC, UNIX_LOCAL, UNIX_LOCAL_ROOT, UNIX_REMOTE, UNIX_REMOTE_ROOT,
+};
 pub use factory::Devices;
 
 use class::Machine;
@@ -96,7 +98,9 @@ pub enum DeviceError {
         waited: Duration,
     },
     /// The device has no connection (state NOT_CONNECTED): commands need one.
-    #[error("device {device} is NOT_CONNECTED: {what} needs a connected device (goto_state first)")]
+    #[error(
+        "device {device} is NOT_CONNECTED: {what} needs a connected device (goto_state first)"
+    )]
     NotConnected {
         /// The device.
         device: String,
@@ -302,7 +306,10 @@ impl ChangeSlot {
 
 impl std::fmt::Debug for StateChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StateChange").field("device", &self.device).field("to", &self.target).finish()
+        f.debug_struct("StateChange")
+            .field("device", &self.device)
+            .field("to", &self.target)
+            .finish()
     }
 }
 
@@ -400,6 +407,15 @@ impl std::fmt::Debug for Device {
     }
 }
 
+/// Two handles are equal when they are the same device.
+impl PartialEq for Device {
+    fn eq(&self, other: &Device) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for Device {}
+
 impl Device {
     fn new(
         name: String,
@@ -452,6 +468,11 @@ impl Device {
         self.inner.machine.initial
     }
 
+    /// The prompt regex of the current state (none while NOT_CONNECTED).
+    pub fn prompt(&self) -> Option<&str> {
+        self.inner.machine.prompt(self.state())
+    }
+
     /// The prompt regex of `state`.
     pub fn prompt_of(&self, state: &str) -> Option<&str> {
         self.inner.machine.prompt(state)
@@ -473,10 +494,10 @@ impl Device {
             device: self.inner.name.clone(),
             class: self.inner.machine.class.to_owned(),
             state: state.to_owned(),
-            hint: moler_config::did_you_mean(state, states.iter().copied())
-                .map_or_else(|| format!("; it has {}", states.join(", ")), |c| {
-                    format!("; did you mean {c}?")
-                }),
+            hint: moler_config::did_you_mean(state, states.iter().copied()).map_or_else(
+                || format!("; it has {}", states.join(", ")),
+                |c| format!("; did you mean {c}?"),
+            ),
         })
     }
 
@@ -485,16 +506,20 @@ impl Device {
     /// code use [`Device::goto_state_bg`] and await it.
     pub fn goto_state(&self, state: &str) -> Result<(), DeviceError> {
         let target = self.known_state(state)?;
+        let here = Runner::autodetect();
         let _turn = lock(&self.inner.turn);
-        self.route(target, false)
+        self.route(target, false, &here)
     }
 
     /// Starts moving the device to `state` in the background; the handle can be awaited or
     /// waited on. State changes run one at a time, in the order asked.
     pub fn goto_state_bg(&self, state: &str) -> StateChange {
         let slot = Arc::new(ChangeSlot::default());
-        let change =
-            StateChange { slot: Arc::clone(&slot), device: self.inner.name.clone(), target: state.to_owned() };
+        let change = StateChange {
+            slot: Arc::clone(&slot),
+            device: self.inner.name.clone(),
+            target: state.to_owned(),
+        };
         let target = match self.known_state(state) {
             Ok(t) => t,
             Err(e) => {
@@ -503,12 +528,15 @@ impl Device {
             }
         };
         let device = self.clone();
+        // A connection opened on the way uses the runner of the caller's context (inside a
+        // tokio runtime: that runtime), not the helper thread's.
+        let here = Runner::autodetect();
         let spawned = std::thread::Builder::new()
             .name(format!("moler-goto-{}", self.inner.name))
             .spawn(move || {
                 let result = {
                     let _turn = lock(&device.inner.turn);
-                    device.route(target, false)
+                    device.route(target, false, &here)
                 };
                 slot.complete(result);
             });
@@ -543,7 +571,12 @@ impl Device {
                     })
                 }
                 Some(left) => {
-                    self.inner.cell.changed.wait_timeout(now, left).unwrap_or_else(PoisonError::into_inner).0
+                    self.inner
+                        .cell
+                        .changed
+                        .wait_timeout(now, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
                 }
                 None => self.inner.cell.changed.wait(now).unwrap_or_else(PoisonError::into_inner),
             };
@@ -560,7 +593,12 @@ impl Device {
 
     /// The walk to `target`, one hop at a time from wherever the device is (the caller holds
     /// the turn). `removing` lets the removal walk down to NOT_CONNECTED.
-    fn route(&self, target: &'static str, removing: bool) -> Result<(), DeviceError> {
+    fn route(
+        &self,
+        target: &'static str,
+        removing: bool,
+        runner: &Runner,
+    ) -> Result<(), DeviceError> {
         let machine = &self.inner.machine;
         // Each state at most twice: a device that keeps falling back is not followed for ever.
         for _ in 0..machine.states.len() * 2 {
@@ -579,7 +617,7 @@ impl Device {
                     format!("no hops lead from {from} to {target}").into(),
                 ));
             };
-            self.step(from, next)?;
+            self.step(from, next, runner)?;
         }
         let from = self.state();
         if from == target {
@@ -609,9 +647,14 @@ impl Device {
         }
     }
 
-    fn step(&self, from: &'static str, to: &'static str) -> Result<(), DeviceError> {
+    fn step(
+        &self,
+        from: &'static str,
+        to: &'static str,
+        runner: &Runner,
+    ) -> Result<(), DeviceError> {
         match (from, to) {
-            (NOT_CONNECTED, UNIX_LOCAL) => self.open(),
+            (NOT_CONNECTED, UNIX_LOCAL) => self.open(runner),
             (UNIX_LOCAL, NOT_CONNECTED) => {
                 self.close();
                 Ok(())
@@ -620,16 +663,17 @@ impl Device {
         }
     }
 
-    fn open(&self) -> Result<(), DeviceError> {
+    fn open(&self, runner: &Runner) -> Result<(), DeviceError> {
         let spec = &self.inner.connection;
-        let handle = self.inner.config.open_spec(&self.inner.name, spec).map_err(|e| {
-            self.change_error(
-                NOT_CONNECTED,
-                UNIX_LOCAL,
-                format!("opening the connection (io_type {})", spec.io_type.value),
-                e.into(),
-            )
-        })?;
+        let handle =
+            self.inner.config.open_spec_on(&self.inner.name, spec, runner).map_err(|e| {
+                self.change_error(
+                    NOT_CONNECTED,
+                    UNIX_LOCAL,
+                    format!("opening the connection (io_type {})", spec.io_type.value),
+                    e.into(),
+                )
+            })?;
         let generation = self.inner.cell.renew(UNIX_LOCAL);
         let machine = &self.inner.machine;
         let watch = Wait4Prompts {
@@ -644,7 +688,9 @@ impl Device {
                     cell.set_if(generation, s);
                 }
             })
-            .map_err(|e| self.change_error(NOT_CONNECTED, UNIX_LOCAL, "the prompts event".into(), e.into()))?;
+            .map_err(|e| {
+                self.change_error(NOT_CONNECTED, UNIX_LOCAL, "the prompts event".into(), e.into())
+            })?;
         let prompts = handle.start(PromptsWatch {
             event,
             cell: Arc::clone(&self.inner.cell),
@@ -744,10 +790,24 @@ impl Device {
     }
 
     /// A typed command for the current state (its prompt filled in).
-    pub fn command<T: UnixCommand>(&self, spec: &T) -> Result<DeviceObserver<T::Output>, DeviceError> {
+    pub fn command<T: UnixCommand>(
+        &self,
+        spec: &T,
+    ) -> Result<DeviceObserver<T::Output>, DeviceError> {
         let (state, connection) = self.current(&format!("`{}`", T::NAME))?;
         let command = spec.build(self.inner.machine.prompt(state));
         Ok(self.bind(state, connection, Box::new(command)))
+    }
+
+    /// Any observer, bound to the current state like the others (it fails to start once the
+    /// device left the state, and sends with the state's newline):
+    /// `device.observe(Command::lines("echo $$", device.prompt().unwrap()))?.run()?`.
+    pub fn observe<O: Observer>(
+        &self,
+        observer: O,
+    ) -> Result<DeviceObserver<O::Output>, DeviceError> {
+        let (state, connection) = self.current(&observer.describe())?;
+        Ok(self.bind(state, connection, Box::new(observer)))
     }
 
     /// Runs a typed command in the current state and blocks until its result:
@@ -783,7 +843,7 @@ impl Device {
                 lock(&self.inner.turn)
             }
         };
-        if self.route(NOT_CONNECTED, true).is_err() {
+        if self.route(NOT_CONNECTED, true, &Runner::autodetect()).is_err() {
             self.close();
         }
         drop(turn);

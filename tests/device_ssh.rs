@@ -1,0 +1,172 @@
+//! A UnixRemote device end to end, the way Moler does it: the local shell (a real bash in a pty)
+//! runs the OpenSSH client against the test sshd on 127.0.0.1. UNIX_LOCAL -> UNIX_REMOTE (host-key
+//! question, password) -> UNIX_REMOTE_ROOT (sudo, its password) -> back; UNIX_LOCAL_ROOT through
+//! su; `ls` on the remote; the remote shell killed -> the device is back in UNIX_LOCAL by itself;
+//! a wrong password -> a state change failure naming the hop.
+
+use std::path::Path;
+use std::time::Duration;
+
+use moler::commands::unix::{Ls, Pwd, Whoami};
+use moler::prelude::*;
+use moler_testkit::sshd::Sshd;
+use serde_json::json;
+
+const T: Duration = Duration::from_secs(60);
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// One UnixRemote device named `name` logging in to `sshd` with `password`.
+fn device_yaml(name: &str, sshd: &Sshd, known_hosts: &Path, password: &str) -> String {
+    let options = format!(
+        "-o UserKnownHostsFile={} -o StrictHostKeyChecking=ask -o PubkeyAuthentication=no \
+         -o PreferredAuthentications=password,keyboard-interactive -o NumberOfPasswordPrompts=1",
+        known_hosts.display()
+    );
+    format!(
+        r#"
+  {name}:
+    DEVICE_CLASS: moler.device.unixremote.UnixRemote
+    INITIAL_STATE: UNIX_LOCAL
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        UNIX_REMOTE:
+          execute_command: ssh
+          command_params:
+            host: 127.0.0.1
+            port: {port}
+            login: {user}
+            password: {password}
+            expected_prompt: '^moler_remote\$ '
+            prompt_after_login: '[$#>]\s*$'
+            set_prompt: "export PS1='moler_remote$ '"
+            options: {options}
+        UNIX_LOCAL_ROOT:
+          execute_command: su
+          command_params:
+            expected_prompt: '^moler_local_root# '
+            prompt_after_login: '[$#>]\s*$'
+            set_prompt: "export PS1='moler_local_root# '"
+      UNIX_REMOTE:
+        UNIX_REMOTE_ROOT:
+          execute_command: sudo
+          command_params:
+            password: {password}
+            sudo_params: -s
+            expected_prompt: '^moler_remote_root# '
+            prompt_after_login: '[$#>]\s*$'
+            set_prompt: "export PS1='moler_remote_root# '"
+"#,
+        port = sshd.port(),
+        user = sshd.user().name,
+        password = quote(password),
+        options = quote(&options),
+    )
+}
+
+fn scratch(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("moler-device-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn is_root() -> bool {
+    rustix::process::getuid().is_root()
+}
+
+#[test]
+fn remote_device_hops_over_real_ssh_and_follows_the_shell() {
+    let Some(sshd) = Sshd::require() else { return };
+    let dir = scratch("hops");
+    let known_hosts = dir.join("known_hosts");
+    std::fs::write(dir.join("remote_file.txt"), "x").unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let password = sshd.user().password.clone();
+    let yaml = format!(
+        "DEVICES:{}{}",
+        device_yaml("REMOTE", &sshd, &known_hosts, &password),
+        device_yaml("REMOTE_BAD", &sshd, &known_hosts, "not-the-password")
+    );
+    let devices = Devices::from_yaml(&yaml).unwrap();
+    let remote = devices.get("REMOTE").unwrap();
+    assert_eq!(remote.state(), "UNIX_LOCAL", "INITIAL_STATE");
+    assert_eq!(remote.prompt(), Some("^moler_bash#"), "Moler's default local prompt");
+
+    // UNIX_LOCAL -> UNIX_REMOTE: the host-key question and the password dialog.
+    remote.goto_state("UNIX_REMOTE").unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+    assert_eq!(remote.state(), "UNIX_REMOTE");
+    assert!(!std::fs::read_to_string(&known_hosts).unwrap().trim().is_empty(), "host key taken");
+    let who = remote.cmd("whoami", json!({})).unwrap().run().unwrap();
+    assert_eq!(who["USER"], sshd.user().name.as_str());
+    let ls = remote.run(Ls::new().path(dir.to_str().unwrap())).unwrap();
+    assert!(ls.files.contains_key("remote_file.txt"), "ls on the remote: {:?}", ls.files);
+
+    // UNIX_REMOTE -> UNIX_REMOTE_ROOT with sudo (the test user may, with its password).
+    if Path::new("/usr/bin/sudo").exists() {
+        remote.goto_state("UNIX_REMOTE_ROOT").unwrap();
+        assert_eq!(remote.run(Whoami::new()).unwrap().user, "root");
+        assert_eq!(remote.prompt(), Some("^moler_remote_root# "));
+    } else {
+        eprintln!(
+            "*** SKIPPED UNIX_REMOTE_ROOT: no sudo (scripts/setup-sshd.sh installs it as root) ***"
+        );
+        assert!(std::env::var_os("CI").is_none(), "CI sets up sudo");
+    }
+
+    // Down through UNIX_REMOTE and UNIX_LOCAL (two exits), then up to UNIX_LOCAL_ROOT with su.
+    if is_root() {
+        remote.goto_state("UNIX_LOCAL_ROOT").unwrap();
+        assert_eq!(remote.state(), "UNIX_LOCAL_ROOT");
+        assert_eq!(remote.run(Whoami::new()).unwrap().user, "root");
+        remote.goto_state("UNIX_LOCAL").unwrap();
+    } else {
+        eprintln!("*** SKIPPED UNIX_LOCAL_ROOT: su without a password needs root ***");
+        assert!(std::env::var_os("CI").is_none(), "CI runs as root");
+        remote.goto_state("UNIX_LOCAL").unwrap();
+    }
+    let local_pwd = remote.run(Pwd::new()).unwrap();
+    assert!(local_pwd.full_path.starts_with('/'));
+
+    // Back on the remote; its shell is killed: the ssh client ends, the local prompt shows, and
+    // the prompts event puts the device back in UNIX_LOCAL by itself.
+    remote.goto_state("UNIX_REMOTE").unwrap();
+    let prompt = remote.prompt().unwrap().to_owned();
+    let pid = remote.observe(Command::lines("echo $$", &prompt)).unwrap().run().unwrap();
+    let pid: u32 =
+        pid.iter().find_map(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("{pid:?}"));
+    let stale = remote.command(&Pwd::new()).unwrap();
+    let status = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    assert!(status.unwrap().success());
+    remote.wait_for_state("UNIX_LOCAL", T).unwrap();
+    let err = stale.run().unwrap_err().to_string();
+    assert!(
+        err.contains("made for state UNIX_REMOTE of device REMOTE")
+            && err.contains("in UNIX_LOCAL now"),
+        "{err}"
+    );
+    assert!(remote.run(Pwd::new()).is_ok(), "the local shell works on");
+
+    // A wrong password: the hop fails, named, without the secret; the device stays local.
+    let bad = devices.get("REMOTE_BAD").unwrap();
+    let err = bad.goto_state("UNIX_REMOTE").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "device REMOTE_BAD: cannot go from UNIX_LOCAL to UNIX_REMOTE: hop UNIX_LOCAL -> \
+             UNIX_REMOTE (ssh) failed:"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Permission denied"), "{text}");
+    assert!(!text.contains("not-the-password"), "no secret in the message: {text}");
+    assert!(matches!(err, DeviceError::StateChange { .. }));
+    assert_eq!(bad.state(), "UNIX_LOCAL");
+    assert!(bad.run(Pwd::new()).is_ok());
+
+    devices.remove_all();
+    assert_eq!(remote.state(), "NOT_CONNECTED");
+    assert!(matches!(remote.run(Pwd::new()), Err(DeviceError::Removed { .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
