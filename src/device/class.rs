@@ -183,9 +183,19 @@ pub(crate) struct HopPlan {
     pub params: Map<String, Value>,
     /// Where it was configured (the class default: the device's place).
     pub origin: Origin,
+    /// Where each parameter the user gave was written.
+    pub param_origins: Vec<(String, Origin)>,
 }
 
 impl HopPlan {
+    /// Where parameter `key` was written (else where the hop was).
+    fn param_origin(&self, key: &str) -> Origin {
+        self.param_origins
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or_else(|| self.origin.clone(), |(_, o)| o.clone())
+    }
+
     /// `UNIX_LOCAL -> UNIX_REMOTE (ssh)`, for messages.
     pub fn describe(&self) -> String {
         format!("{} -> {} ({})", self.from, self.to, self.command)
@@ -322,6 +332,7 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
             command: d.command.to_owned(),
             params,
             origin: spec.name.origin.clone(),
+            param_origins: Vec::new(),
         };
         hops.push((plan, d.required.iter().map(|s| (*s).to_owned()).collect()));
     }
@@ -343,11 +354,19 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
         };
         let required: Vec<String> =
             h.required_command_params.iter().map(|r| r.value.clone()).collect();
+        let origins: Vec<(String, Origin)> = h
+            .command_params
+            .as_map()
+            .unwrap_or_default()
+            .iter()
+            .map(|(k, _)| (k.name.clone(), k.origin.clone()))
+            .collect();
         match hops.iter_mut().find(|(p, _)| p.from == h.from.value && p.to == h.to.value) {
             Some((plan, req)) => {
                 plan.command = h.execute_command.value.clone();
                 plan.params.extend(params);
                 plan.origin = h.origin.clone();
+                plan.param_origins = origins;
                 if !h.required_command_params.is_empty() {
                     *req = required;
                 }
@@ -359,6 +378,7 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
                     command: h.execute_command.value.clone(),
                     params,
                     origin: h.origin.clone(),
+                    param_origins: origins,
                 },
                 required,
             )),
@@ -395,11 +415,14 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
         }
     }
 
+    // Hops already found wrong are not built below (one message per mistake).
+    let mut reported: Vec<(String, String)> = Vec::new();
     // Required parameters (Moler's `_validate_device_configuration`).
     for (plan, required) in &hops {
         let missing: Vec<&str> =
             required.iter().map(String::as_str).filter(|r| !plan.params.contains_key(*r)).collect();
         if !missing.is_empty() {
+            reported.push((plan.from.clone(), plan.to.clone()));
             let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
             problems.push(Problem::new(
                 ErrorKind::MissingParameter,
@@ -424,14 +447,18 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
         if let Some(p) = plan.params.get("expected_prompt").and_then(Value::as_str) {
             match regex::Regex::new(p) {
                 Ok(_) => prompts.push((state, p.to_owned())),
-                Err(e) => problems.push(Problem::new(
-                    ErrorKind::InvalidValue,
-                    plan.origin.clone(),
-                    format!(
-                        "device {device}: hop {}: expected_prompt {p:?} is not a valid regex: {e}",
-                        plan.describe()
-                    ),
-                )),
+                Err(e) => {
+                    reported.push((plan.from.clone(), plan.to.clone()));
+                    let e = e.to_string().lines().last().unwrap_or_default().to_owned();
+                    problems.push(Problem::new(
+                        ErrorKind::InvalidValue,
+                        plan.param_origin("expected_prompt"),
+                        format!(
+                            "device {device}: hop {}: expected_prompt {p:?} is not a valid regex: {e}",
+                            plan.describe()
+                        ),
+                    ));
+                }
             }
         }
         if let Some(n) = plan.params.get("target_newline").and_then(Value::as_str) {
@@ -459,6 +486,31 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
             if !accepted.iter().any(|a| a == key) {
                 plan.params.remove(*key);
             }
+        }
+        if reported.contains(&(plan.from.clone(), plan.to.clone())) {
+            plans.push(plan);
+            continue;
+        }
+        let unknown: Vec<&String> =
+            plan.params.keys().filter(|k| !accepted.iter().any(|a| a == *k)).collect();
+        if !unknown.is_empty() {
+            for key in unknown {
+                let tail = did_you_mean(key, accepted.iter().map(String::as_str)).map_or_else(
+                    || format!("; it accepts {}", accepted.join(", ")),
+                    |c| format!("; did you mean {c}?"),
+                );
+                problems.push(Problem::new(
+                    ErrorKind::UnknownKey,
+                    plan.param_origin(key),
+                    format!(
+                        "device {device}: hop {}: {} has no parameter `{key}`{tail}",
+                        plan.describe(),
+                        plan.command
+                    ),
+                ));
+            }
+            plans.push(plan);
+            continue;
         }
         let shell_prompt = prompts.iter().find(|(s, _)| *s == plan.from).map(|(_, p)| p.as_str());
         if let Err(e) = registry.command_for_prompt(
@@ -511,4 +563,86 @@ fn unknown_state(
         format!("device {device}: {} has no state {given}{hint}", class.name())
     };
     Problem::new(ErrorKind::UnknownState, origin.clone(), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(yaml: &str) -> Machine {
+        let config = moler_config::Config::from_yaml(yaml).unwrap();
+        resolve(&config.devices.list[0], &Registry::default()).unwrap()
+    }
+
+    const PROXY: &str = "DEVICES:
+  P:
+    DEVICE_CLASS: UnixRemote
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        PROXY_PC:
+          execute_command: ssh
+          command_params: {host: proxy, login: a, password: b, expected_prompt: 'proxy\\$', target_newline: \"\\r\\n\"}
+      PROXY_PC:
+        UNIX_REMOTE:
+          execute_command: ssh
+          command_params: {host: box, login: c, password: d, expected_prompt: 'box\\$'}
+";
+
+    #[test]
+    fn a_proxy_configured_is_a_state_on_the_way() {
+        let m = machine(PROXY);
+        assert_eq!(
+            m.states,
+            [NOT_CONNECTED, UNIX_LOCAL, UNIX_LOCAL_ROOT, PROXY_PC, UNIX_REMOTE, UNIX_REMOTE_ROOT]
+        );
+        assert_eq!(m.initial, UNIX_REMOTE);
+        assert_eq!(m.next_step(UNIX_LOCAL, UNIX_REMOTE), Some(PROXY_PC));
+        assert_eq!(m.next_step(NOT_CONNECTED, UNIX_REMOTE_ROOT), Some(UNIX_LOCAL));
+        assert_eq!(m.next_step(UNIX_REMOTE_ROOT, NOT_CONNECTED), Some(UNIX_REMOTE));
+        assert_eq!(m.next_step(UNIX_REMOTE, UNIX_LOCAL_ROOT), Some(PROXY_PC));
+        assert_eq!(m.prompt(PROXY_PC), Some("proxy\\$"));
+        assert_eq!(m.prompt(UNIX_REMOTE), Some("box\\$"));
+        assert_eq!(m.prompt(UNIX_LOCAL), Some(LOCAL_PROMPT));
+        assert_eq!(m.prompt(UNIX_REMOTE_ROOT), Some("remote_root_prompt"));
+        assert_eq!(m.newline(PROXY_PC), "\r\n");
+        assert_eq!(m.newline(UNIX_REMOTE), "\n");
+        // The prompts given once on the way in also end the ways back (Moler's overwrites).
+        let back = m.hop(UNIX_REMOTE, PROXY_PC).unwrap();
+        assert_eq!(back.command, "exit");
+        assert_eq!(back.params["expected_prompt"], "proxy\\$");
+        assert_eq!(
+            m.hop(UNIX_REMOTE_ROOT, UNIX_REMOTE).unwrap().params["expected_prompt"],
+            "box\\$"
+        );
+        // `target_newline` is the device's: exit does not take it, ssh does.
+        assert!(m.hop(UNIX_LOCAL, PROXY_PC).unwrap().params.contains_key("target_newline"));
+        assert!(m.hop(UNIX_LOCAL, UNIX_REMOTE).is_none(), "no direct way with a proxy");
+    }
+
+    #[test]
+    fn without_a_proxy_the_remote_is_one_hop_from_the_local_shell() {
+        let m = machine(
+            "DEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_HOPS:\n      UNIX_LOCAL:\n        \
+             UNIX_REMOTE:\n          execute_command: ssh\n          command_params: {host: box, \
+             login: c, password: d, expected_prompt: 'box\\$'}\n",
+        );
+        assert!(!m.states.contains(&PROXY_PC));
+        assert_eq!(m.next_step(UNIX_LOCAL_ROOT, UNIX_REMOTE), Some(UNIX_LOCAL));
+        assert_eq!(m.next_step(UNIX_LOCAL, UNIX_REMOTE), Some(UNIX_REMOTE));
+        assert_eq!(m.hop(UNIX_REMOTE, UNIX_LOCAL).unwrap().params["expected_prompt"], LOCAL_PROMPT);
+        assert_eq!(
+            m.hop(UNIX_REMOTE_ROOT, UNIX_REMOTE).unwrap().params["expected_prompt"],
+            "box\\$"
+        );
+        assert_eq!(m.next_step(UNIX_REMOTE, "NOWHERE"), None);
+    }
+
+    #[test]
+    fn a_local_device_has_moler_defaults() {
+        let m = machine("DEVICES:\n  L:\n    DEVICE_CLASS: moler.device.unixlocal.UnixLocal\n");
+        assert_eq!(m.states, [NOT_CONNECTED, UNIX_LOCAL, UNIX_LOCAL_ROOT]);
+        assert_eq!(m.hop(UNIX_LOCAL, UNIX_LOCAL_ROOT).unwrap().command, "su");
+        assert_eq!(m.prompt(UNIX_LOCAL_ROOT), Some("local_root_prompt"));
+        assert_eq!(m.next_step(UNIX_LOCAL_ROOT, NOT_CONNECTED), Some(UNIX_LOCAL));
+    }
 }
