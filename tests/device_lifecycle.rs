@@ -1,0 +1,117 @@
+//! Removing devices leaves nothing behind, on every runner: no thread, no child process, no
+//! file descriptor. One test in its own binary, so no other test's threads or shells disturb
+//! the counts.
+
+#![cfg(all(feature = "tokio", feature = "smol"))]
+
+use std::time::{Duration, Instant};
+
+use moler::commands::unix::Pwd;
+use moler::config::Loader;
+use moler::prelude::*;
+use moler::{SmolRunner, TokioRunner};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+fn fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn fd_list() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            Some(format!(
+                "{}->{}",
+                e.file_name().to_string_lossy(),
+                std::fs::read_link(e.path()).ok()?.display()
+            ))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Processes whose parent is this one (the shells).
+fn children() -> usize {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
+        .filter(|stat| {
+            let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+            rest.split_whitespace().nth(1) == Some(me.as_str())
+        })
+        .count()
+}
+
+/// Waits until `f` holds; counts settle within milliseconds, the deadline is for busy machines.
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !f() {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: threads {}, fds {} {:?}, children {}",
+            threads(),
+            fds(),
+            fd_list(),
+            children()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn removed_devices_leave_no_thread_fd_or_process_on_any_runner() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+    let rt = rt.unwrap();
+    let yaml = "DEVICES:
+  T1: {DEVICE_CLASS: UnixLocal, CONNECTION_DESC: {io_type: terminal, variant: threaded}}
+  T2: {DEVICE_CLASS: UnixLocal, CONNECTION_DESC: {io_type: terminal, variant: threaded}}
+  K1: {DEVICE_CLASS: UnixLocal, CONNECTION_DESC: {io_type: terminal, variant: tokio}}
+  K2: {DEVICE_CLASS: UnixLocal, CONNECTION_DESC: {io_type: terminal, variant: tokio}}
+  S1: {DEVICE_CLASS: UnixLocal, CONNECTION_DESC: {io_type: terminal, variant: smol}}
+  S2: {DEVICE_CLASS: UnixLocal, CONNECTION_DESC: {io_type: terminal, variant: smol}}
+";
+    let config = Loader::new()
+        .runner(TokioRunner::with_handle(rt.handle().clone()))
+        .runner(SmolRunner::new())
+        .from_yaml(yaml)
+        .unwrap();
+    let devices = Devices::from_config(config).unwrap();
+    // Warm up what lives for the process or for this thread: smol's global executor and
+    // reactor threads, and the wake-up socket pair this thread keeps for driving thread-runner
+    // connections while it waits on them.
+    for name in ["S1", "T1"] {
+        devices.get(name).unwrap().run(Pwd::new()).unwrap();
+        devices.remove(name).unwrap();
+    }
+    eventually("warm-up shell reaped", || children() == 0);
+    let (base_threads, base_fds) = (threads(), fds());
+
+    // Twice: nothing piles up either.
+    for round in 0..2 {
+        let names = ["T1", "T2", "K1", "K2", "S1", "S2"];
+        for name in names {
+            let d = devices.get(name).unwrap();
+            assert!(d.run(Pwd::new()).unwrap().full_path.starts_with('/'));
+            // Something under way when the device goes: it fails, it does not linger.
+            let prompt = d.prompt().unwrap().to_owned();
+            d.observe(Command::lines("sleep 30", &prompt)).unwrap().start();
+        }
+        assert_eq!(children(), names.len(), "one shell per device");
+        assert_eq!(threads(), base_threads + 2, "the thread runner: one thread per connection");
+        for name in names {
+            devices.remove(name).unwrap();
+        }
+        assert!(devices.made().is_empty());
+        eventually(&format!("round {round}: all gone"), || {
+            threads() == base_threads && fds() == base_fds && children() == 0
+        });
+    }
+}
