@@ -40,6 +40,9 @@ cargo run --quiet --example layer3 -- examples/connections.yml
 if [ "$(id -u)" = 0 ]; then
   cargo run --quiet -p moler-testkit --bin with-sshd -- cargo run --quiet --example ssh_shell -- \
     --host 127.0.0.1 --port {port} --user {user} --password {password} --known-hosts {dir}/known_hosts
+  cargo run --quiet -p moler-testkit --bin with-sshd -- cargo run --quiet --example device_script -- \
+    examples/my_devices.yml --host 127.0.0.1 --port {port} --user {user} --password {password} \
+    --known-hosts {dir}/known_hosts
 else
-  echo "*** SKIPPED the ssh_shell example: not root, so no test sshd ***" >&2
+  echo "*** SKIPPED the ssh_shell and device_script examples: not root, so no test sshd ***" >&2
 fi

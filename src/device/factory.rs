@@ -46,7 +46,7 @@ struct Inner {
 /// let err = Devices::from_yaml(yaml).unwrap_err().to_string();
 /// assert_eq!(
 ///     err,
-///     "<yaml string>:7:11: device REMOTE (UnixRemote): hop UNIX_LOCAL -> UNIX_REMOTE (ssh) \
+///     "<yaml string>:8:11: device REMOTE (UnixRemote): hop UNIX_LOCAL -> UNIX_REMOTE (ssh) \
 ///      needs command_params `password`"
 /// );
 /// ```

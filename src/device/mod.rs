@@ -14,7 +14,7 @@
 //! - [`Device::cmd`] / [`Device::event`] build observers by name for the current state (its
 //!   prompt filled in); [`Device::run`] / [`Device::start`] take typed commands. An observer
 //!   started after the device left the state it was made for fails with
-//!   [`Error::WrongState`](moler_core::Error::WrongState).
+//!   [`Error::WrongState`].
 
 mod class;
 mod factory;
@@ -287,9 +287,12 @@ pub struct StateChange {
     target: String,
 }
 
+/// The result of a state change once it ended, and the task awaiting it.
+type ChangeState = (Option<Result<(), DeviceError>>, Option<Waker>);
+
 #[derive(Default)]
 struct ChangeSlot {
-    result: Mutex<(Option<Result<(), DeviceError>>, Option<Waker>)>,
+    result: Mutex<ChangeState>,
     done: Condvar,
 }
 
