@@ -14,6 +14,9 @@
 //!   default), picked at run time through [`Runner`];
 //! - [`moler_config`] ([`config`]): Moler's YAML, typed, with errors that point at
 //!   `file:line:column`, and the connection factory ([`Config::open`]).
+//! - [`device`] (this crate): devices as state machines ([`Device`]) and their factory
+//!   ([`Devices`]): `Devices::from_file("my_devices.yml")?.get("RemoteBox")?` logs in over ssh
+//!   as the config's hops say, and hands out commands for the state the device is in.
 //!
 //! ```
 //! use moler::prelude::*;
