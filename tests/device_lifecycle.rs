@@ -4,67 +4,14 @@
 
 #![cfg(all(feature = "tokio", feature = "smol"))]
 
-use std::time::{Duration, Instant};
-
 use moler::commands::unix::Pwd;
 use moler::config::Loader;
 use moler::prelude::*;
 use moler::{SmolRunner, TokioRunner};
 
-const WAIT: Duration = Duration::from_secs(20);
+mod common;
 
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").unwrap().count()
-}
-
-fn fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
-fn fd_list() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| {
-            let e = e.ok()?;
-            Some(format!(
-                "{}->{}",
-                e.file_name().to_string_lossy(),
-                std::fs::read_link(e.path()).ok()?.display()
-            ))
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-/// Processes whose parent is this one (the shells).
-fn children() -> usize {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
-        .filter(|stat| {
-            let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
-            rest.split_whitespace().nth(1) == Some(me.as_str())
-        })
-        .count()
-}
-
-/// Waits until `f` holds; counts settle within milliseconds, the deadline is for busy machines.
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !f() {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: threads {}, fds {} {:?}, children {}",
-            threads(),
-            fds(),
-            fd_list(),
-            children()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+use common::{children, eventually, fds, threads};
 
 #[test]
 fn removed_devices_leave_no_thread_fd_or_process_on_any_runner() {

@@ -3,46 +3,17 @@
 
 #![cfg(all(feature = "tokio", feature = "smol"))]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use moler::prelude::*;
 use moler::{SmolRunner, TokioRunner};
 use moler_io::terminal::TerminalOptions;
 
+mod common;
+
+use common::{children, eventually, threads};
+
 const WAIT: Duration = Duration::from_secs(20);
-
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").unwrap().count()
-}
-
-/// Processes whose parent is this one (the shells).
-fn children() -> usize {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
-        .filter(|stat| {
-            // pid (comm) state ppid ...; comm may hold spaces, so split after the last ')'.
-            let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
-            rest.split_whitespace().nth(1) == Some(me.as_str())
-        })
-        .count()
-}
-
-/// Polls `f` until it holds; the count settles within milliseconds, the deadline is for busy
-/// machines.
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !f() {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: threads {}, children {}",
-            threads(),
-            children()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 fn open(runner: &Runner, n: usize) -> (Vec<ConnectionHandle>, Vec<Completion<Vec<String>>>) {
     let shells: Vec<_> =

@@ -5,8 +5,10 @@
 use std::collections::VecDeque;
 
 use moler_commands::Registry;
-use moler_config::{did_you_mean, DeviceSpec, ErrorKind, Hop, Origin, Problem};
+use moler_config::{DeviceSpec, ErrorKind, Hop, Origin, Problem};
 use serde_json::{Map, Value};
+
+use super::suggest;
 
 /// The state of a device whose connection is closed.
 pub const NOT_CONNECTED: &str = "NOT_CONNECTED";
@@ -305,8 +307,7 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
         if registry.command_params(&h.execute_command.value).is_none() {
             ok = false;
             let known: Vec<&str> = registry.command_names().collect();
-            let tail = did_you_mean(&h.execute_command.value, known.iter().copied())
-                .map_or_else(String::new, |c| format!("; did you mean {c}?"));
+            let tail = suggest(&h.execute_command.value, &known, None);
             problems.push(Problem::new(
                 ErrorKind::UnknownCommand,
                 h.execute_command.origin.clone(),
@@ -495,10 +496,8 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
             plan.params.keys().filter(|k| !accepted.iter().any(|a| a == *k)).collect();
         if !unknown.is_empty() {
             for key in unknown {
-                let tail = did_you_mean(key, accepted.iter().map(String::as_str)).map_or_else(
-                    || format!("; it accepts {}", accepted.join(", ")),
-                    |c| format!("; did you mean {c}?"),
-                );
+                let accepted: Vec<&str> = accepted.iter().map(String::as_str).collect();
+                let tail = suggest(key, &accepted, Some("it accepts"));
                 problems.push(Problem::new(
                     ErrorKind::UnknownKey,
                     plan.param_origin(key),
@@ -556,10 +555,7 @@ fn unknown_state(
              closes its connection there"
         )
     } else {
-        let hint = did_you_mean(given, states.iter().copied()).map_or_else(
-            || format!("; it has {}", states.join(", ")),
-            |c| format!("; did you mean {c}?"),
-        );
+        let hint = suggest(given, states, Some("it has"));
         format!("device {device}: {} has no state {given}{hint}", class.name())
     };
     Problem::new(ErrorKind::UnknownState, origin.clone(), message)

@@ -9,7 +9,7 @@ use moler_commands::Registry;
 use moler_config::{Config, ConfigError, DeviceSpec, Located};
 
 use super::class::{resolve, Machine};
-use super::{lock, Device, DeviceError};
+use super::{lock, suggest, Device, DeviceError};
 
 struct Inner {
     config: Mutex<Arc<Config>>,
@@ -157,10 +157,11 @@ impl Devices {
 
     fn unknown(&self, name: &str) -> DeviceError {
         let names = self.names();
-        let hint = match moler_config::did_you_mean(name, names.iter().map(String::as_str)) {
-            Some(n) => format!("; did you mean {n}?"),
-            None if names.is_empty() => "; no devices are configured".to_owned(),
-            None => format!("; configured: {}", names.join(", ")),
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let hint = if names.is_empty() {
+            "; no devices are configured".to_owned()
+        } else {
+            suggest(name, &names, Some("configured:"))
         };
         DeviceError::UnknownDevice { name: name.to_owned(), hint }
     }

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use moler_commands::events::Wait4Prompts;
 use moler_commands::{BuildError, Registry, UnixCommand, UnixEvent};
@@ -40,6 +40,16 @@ pub use class::{
 pub use factory::Devices;
 
 use class::Machine;
+
+/// `; did you mean X?` for a likely typo of one of `known`; else `; {list_as} a, b, c`, or
+/// nothing without `list_as`.
+fn suggest(given: &str, known: &[&str], list_as: Option<&str>) -> String {
+    match (moler_config::did_you_mean(given, known.iter().copied()), list_as) {
+        (Some(near), _) => format!("; did you mean {near}?"),
+        (None, Some(label)) => format!("; {label} {}", known.join(", ")),
+        (None, None) => String::new(),
+    }
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -324,27 +334,19 @@ impl StateChange {
 
     /// Blocks until the state change ends, at most `timeout` (it goes on after that).
     pub fn wait(self, timeout: Duration) -> Result<(), DeviceError> {
-        let deadline = Instant::now().checked_add(timeout);
-        let mut st = lock(&self.slot.result);
-        loop {
-            if let Some(r) = st.0.take() {
-                return r;
-            }
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            st = match left {
-                Some(left) if left.is_zero() => {
-                    return Err(DeviceError::StateTimeout {
-                        device: self.device.clone(),
-                        state: self.target.clone(),
-                        waited: timeout,
-                    })
-                }
-                Some(left) => {
-                    self.slot.done.wait_timeout(st, left).unwrap_or_else(PoisonError::into_inner).0
-                }
-                None => self.slot.done.wait(st).unwrap_or_else(PoisonError::into_inner),
-            };
-        }
+        let st = lock(&self.slot.result);
+        let (mut st, _) = self
+            .slot
+            .done
+            .wait_timeout_while(st, timeout, |st| st.0.is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        st.0.take().unwrap_or_else(|| {
+            Err(DeviceError::StateTimeout {
+                device: self.device.clone(),
+                state: self.target.clone(),
+                waited: timeout,
+            })
+        })
     }
 }
 
@@ -497,10 +499,7 @@ impl Device {
             device: self.inner.name.clone(),
             class: self.inner.machine.class.to_owned(),
             state: state.to_owned(),
-            hint: moler_config::did_you_mean(state, states.iter().copied()).map_or_else(
-                || format!("; it has {}", states.join(", ")),
-                |c| format!("; did you mean {c}?"),
-            ),
+            hint: suggest(state, states, Some("it has")),
         })
     }
 
@@ -561,30 +560,21 @@ impl Device {
     /// connection shows: a remote shell that ends puts it back in UNIX_LOCAL).
     pub fn wait_for_state(&self, state: &str, timeout: Duration) -> Result<(), DeviceError> {
         let target = self.known_state(state)?;
-        let deadline = Instant::now().checked_add(timeout);
-        let mut now = lock(&self.inner.cell.now);
-        while now.0 != target {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            now = match left {
-                Some(left) if left.is_zero() => {
-                    return Err(DeviceError::StateTimeout {
-                        device: self.inner.name.clone(),
-                        state: target.to_owned(),
-                        waited: timeout,
-                    })
-                }
-                Some(left) => {
-                    self.inner
-                        .cell
-                        .changed
-                        .wait_timeout(now, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
-                None => self.inner.cell.changed.wait(now).unwrap_or_else(PoisonError::into_inner),
-            };
+        let now = lock(&self.inner.cell.now);
+        let (now, _) = self
+            .inner
+            .cell
+            .changed
+            .wait_timeout_while(now, timeout, |now| now.0 != target)
+            .unwrap_or_else(PoisonError::into_inner);
+        if now.0 == target {
+            return Ok(());
         }
-        Ok(())
+        Err(DeviceError::StateTimeout {
+            device: self.inner.name.clone(),
+            state: target.to_owned(),
+            waited: timeout,
+        })
     }
 
     fn removed(&self) -> Result<(), DeviceError> {
