@@ -9,6 +9,7 @@ use crate::completion::{Completion, Erased, Flow, Mailbox, ObserverId, Request};
 use crate::decode::Utf8Decoder;
 use crate::error::Error;
 use crate::observer::{Context, Kind, Observer};
+use crate::transcript::{Secrets, Transcript};
 
 /// One link to a device, without any I/O: a runner feeds it what it reads and sends what it
 /// asks for.
@@ -43,6 +44,8 @@ pub struct Connection {
     queue: VecDeque<Box<dyn Erased>>,
     command_active: bool,
     outbox: Vec<u8>,
+    secrets: Secrets,
+    transcript: Option<Box<dyn Transcript>>,
     newline: String,
     mailbox: Arc<Mailbox>,
     closed: bool,
@@ -86,6 +89,8 @@ impl Connection {
             queue: VecDeque::new(),
             command_active: false,
             outbox: Vec::new(),
+            secrets: Secrets::default(),
+            transcript: None,
             newline: "\n".into(),
             closed: false,
         }
@@ -104,6 +109,18 @@ impl Connection {
     /// Sets the newline that `sendline` appends (devices switch it per state).
     pub fn set_newline(&mut self, newline: impl Into<String>) {
         self.newline = newline.into();
+    }
+
+    /// Gives the connection a transcript (a log) of what it receives and sends, secrets masked;
+    /// `None` takes it away. Set it before the first input to miss nothing.
+    pub fn set_transcript(&mut self, transcript: Option<Box<dyn Transcript>>) {
+        self.transcript = transcript;
+    }
+
+    /// The connection with `transcript` (see [`Connection::set_transcript`]).
+    pub fn with_transcript(mut self, transcript: Box<dyn Transcript>) -> Self {
+        self.transcript = Some(transcript);
+        self
     }
 
     /// The mailbox through which other threads reach this connection.
@@ -139,6 +156,13 @@ impl Connection {
         self.outbox.extend_from_slice(self.newline.as_bytes());
     }
 
+    /// Queues a secret (a password) as it is; a transcript sees [`crate::MASK`] instead.
+    pub fn send_secret(&mut self, text: &str) {
+        let start = self.outbox.len();
+        self.outbox.extend_from_slice(text.as_bytes());
+        self.secrets.spans.push(start..self.outbox.len());
+    }
+
     /// Feeds bytes read from the transport, received at `now`.
     pub fn handle_input(&mut self, bytes: &[u8], now: Instant) {
         if self.closed {
@@ -146,6 +170,10 @@ impl Connection {
         }
         let mut decoder = std::mem::take(&mut self.decoder);
         let text = decoder.decode(bytes);
+        if let Some(transcript) = &mut self.transcript {
+            let (raw, masked) = self.secrets.mask_received(bytes, text);
+            transcript.received(&raw, &masked);
+        }
         if !text.is_empty() {
             self.dispatch(text, now);
         }
@@ -156,7 +184,7 @@ impl Connection {
     fn dispatch(&mut self, text: &str, now: Instant) {
         let mut finished = false;
         for slot in &mut self.slots {
-            let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| o.data(text, cx));
+            let flow = call(slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| o.data(text, cx));
             finished |= settle(slot, flow, now);
         }
         if finished {
@@ -184,7 +212,7 @@ impl Connection {
         let mut finished = false;
         for slot in &mut self.slots {
             if slot.deadline().is_some_and(|d| d <= now) {
-                let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| o.expire(cx));
+                let flow = call(slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
                 if !slot.finished && slot.deadline().is_some_and(|d| d <= now) {
                     // Still running with its deadline passed (a lingering observer whose period
@@ -209,7 +237,16 @@ impl Connection {
 
     /// The bytes observers want sent, if any.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.outbox.is_empty()).then(|| std::mem::take(&mut self.outbox))
+        if self.outbox.is_empty() {
+            return None;
+        }
+        let bytes = std::mem::take(&mut self.outbox);
+        match &mut self.transcript {
+            Some(transcript) => transcript.sent(&self.secrets.take_masked(&bytes)),
+            None if !self.secrets.spans.is_empty() => self.secrets.forget_spans(&bytes),
+            None => {}
+        }
+        Some(bytes)
     }
 
     /// The transport ended (`reason` is its error, `None` for a clean end of stream): every
@@ -219,6 +256,9 @@ impl Connection {
             return;
         }
         self.closed = true;
+        if let Some(transcript) = &mut self.transcript {
+            transcript.closed(reason.as_ref());
+        }
         let error =
             Error::ConnectionClosed { connection: self.name.clone(), reason: reason.map(Arc::new) };
         let late = self.mailbox.shut();
@@ -258,7 +298,7 @@ impl Connection {
         let timeout = observer.timeout();
         let mut slot =
             Slot { observer, kind, started: now, timeout, linger_until: None, finished: false };
-        let flow = call(&mut slot, &mut self.outbox, &self.newline, now, |o, cx| o.start(cx));
+        let flow = call(&mut slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
         if kind == Kind::Command {
             self.command_active = true;
@@ -284,7 +324,7 @@ impl Connection {
             return;
         }
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
-        let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| match expire_after {
+        let flow = call(slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| match expire_after {
             Some(waited) => {
                 cx.set_timeout(Some(waited));
                 o.expire(cx)
@@ -345,13 +385,21 @@ fn slot_timeout_error(slot: &Slot, now: Instant) -> Error {
 fn call(
     slot: &mut Slot,
     outbox: &mut Vec<u8>,
+    secret_spans: &mut Vec<std::ops::Range<usize>>,
     newline: &str,
     now: Instant,
     f: impl FnOnce(&mut dyn Erased, &mut Context<'_>) -> Flow,
 ) -> Flow {
     let paused = slot.observer.paused();
-    let mut cx =
-        Context { now, started: slot.started, timeout: &mut slot.timeout, outbox, newline, paused };
+    let mut cx = Context {
+        now,
+        started: slot.started,
+        timeout: &mut slot.timeout,
+        outbox,
+        secret_spans,
+        newline,
+        paused,
+    };
     let observer = &mut *slot.observer;
     match catch_unwind(AssertUnwindSafe(|| f(observer, &mut cx))) {
         Ok(flow) => flow,

@@ -39,6 +39,7 @@ mod error;
 mod event;
 mod observer;
 mod text;
+mod transcript;
 
 pub use command::{
     Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
@@ -51,3 +52,4 @@ pub use error::{Error, Result};
 pub use event::{MatchMode, Occurrence, Occurrences, Wait4};
 pub use observer::{Context, Kind, Observer, Step};
 pub use text::{strip_escapes, LineSplitter, DEFAULT_LINE_CAP};
+pub use transcript::{Transcript, MASK};

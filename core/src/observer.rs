@@ -153,6 +153,8 @@ pub struct Context<'a> {
     pub(crate) started: Instant,
     pub(crate) timeout: &'a mut Option<Duration>,
     pub(crate) outbox: &'a mut Vec<u8>,
+    /// Spans of `outbox` that are secret (never logged).
+    pub(crate) secret_spans: &'a mut Vec<std::ops::Range<usize>>,
     pub(crate) newline: &'a str,
     pub(crate) paused: bool,
 }
@@ -182,6 +184,15 @@ impl Context<'_> {
     pub fn sendline(&mut self, text: &str) {
         self.send(text);
         self.outbox.extend_from_slice(self.newline.as_bytes());
+    }
+
+    /// Queues a secret (a password): sent as it is, but every
+    /// [`Transcript`](crate::Transcript) (and so every log) sees [`MASK`](crate::MASK) instead,
+    /// also where the device echoes it back.
+    pub fn send_secret(&mut self, text: &str) {
+        let start = self.outbox.len();
+        self.send(text);
+        self.secret_spans.push(start..self.outbox.len());
     }
 
     /// The connection's newline for [`Context::sendline`].
@@ -220,6 +231,7 @@ impl Context<'_> {
             started: self.started,
             timeout: &mut *self.timeout,
             outbox: &mut *self.outbox,
+            secret_spans: &mut *self.secret_spans,
             newline,
             paused: self.paused,
         };

@@ -229,7 +229,7 @@ impl Dialog {
                 .or_else(|| self.repeat_password.then(|| self.last_password.clone()).flatten());
             match next {
                 Some(p) => {
-                    cx.send(&p);
+                    cx.send_secret(&p);
                     cx.send(&self.target_newline.clone());
                     self.last_password = Some(p);
                     self.sent = true;
