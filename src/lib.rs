@@ -47,6 +47,7 @@
 use std::io;
 
 pub mod device;
+pub mod logging;
 pub use device::{Device, DeviceError, DeviceObserver, Devices, StateChange};
 
 pub use moler_core::{

@@ -84,8 +84,12 @@ fn remote_device_hops_over_real_ssh_and_follows_the_shell() {
     std::fs::write(dir.join("remote_file.txt"), "x").unwrap();
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let password = sshd.user().password.clone();
+    // Logs (process-wide, as in Moler): checked for content and for secrets at the end.
+    let logs = dir.join("logs");
+    let _ = std::fs::remove_dir_all(&logs);
     let yaml = format!(
-        "DEVICES:{}{}",
+        "LOGGER: {{PATH: {}, RAW_LOG: true, DEBUG_LEVEL: DEBUG, DATE_FORMAT: '%H:%M:%S'}}\nDEVICES:{}{}",
+        quote(&logs.display().to_string()),
         device_yaml("REMOTE", &sshd, &known_hosts, &password),
         device_yaml("REMOTE_BAD", &sshd, &known_hosts, "not-the-password")
     );
@@ -168,5 +172,50 @@ fn remote_device_hops_over_real_ssh_and_follows_the_shell() {
     devices.remove_all();
     assert_eq!(remote.state(), "NOT_CONNECTED");
     assert!(matches!(remote.run(Pwd::new()), Err(DeviceError::Removed { .. })));
+    check_logs(&logs, &[&password, "not-the-password"]);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every log file is there and says what happened, and no secret reached any of them.
+fn check_logs(logs: &Path, secrets: &[&str]) {
+    let read =
+        |name: &str| std::fs::read(logs.join(name)).unwrap_or_else(|e| panic!("log {name}: {e}"));
+    let main = String::from_utf8(read("moler.log")).unwrap();
+    for expected in [
+        "device REMOTE (UnixRemote) made",
+        "hop UNIX_LOCAL -> UNIX_REMOTE (ssh)",
+        "changed state from UNIX_LOCAL to UNIX_REMOTE",
+        "changed state from UNIX_REMOTE to UNIX_REMOTE_ROOT",
+        "changed state from UNIX_REMOTE to UNIX_LOCAL",
+        "command 'whoami' started in UNIX_REMOTE",
+        "REMOTE_BAD          |device REMOTE_BAD: cannot go from UNIX_LOCAL to UNIX_REMOTE",
+        "device removed",
+    ] {
+        assert!(main.contains(expected), "moler.log lacks {expected:?}:\n{main}");
+    }
+    assert!(main.contains(" s\n") && main.contains("finished in "), "durations:\n{main}");
+    let device = String::from_utf8(read("moler.REMOTE.log")).unwrap();
+    assert!(device.contains(" >|whoami\n"), "what was sent:\n{device}");
+    assert!(device.contains(" <|whoami"), "what came back (the echo):\n{device}");
+    assert!(device.contains(" >|********\n"), "the passwords, masked:\n{device}");
+    let bad = String::from_utf8(read("moler.REMOTE_BAD.log")).unwrap();
+    assert!(bad.contains(" >|********\n"), "the wrong password, masked:\n{bad}");
+    assert!(!read("moler.REMOTE.raw.log").is_empty(), "RAW_LOG");
+    assert!(!read("moler.debug.log").is_empty(), "DEBUG_LEVEL");
+    let files: Vec<_> = std::fs::read_dir(logs).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(files.len() >= 5, "{files:?}");
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        for secret in secrets {
+            assert!(
+                memchr_find(&bytes, secret.as_bytes()).is_none(),
+                "{} holds a secret",
+                file.display()
+            );
+        }
+    }
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }

@@ -335,14 +335,15 @@ impl Registry {
         })
     }
 
-    /// Opens `spec` as `name`. The variant: the spec's, else `default`, else `autodetected`
-    /// (none: [`Runner::autodetect`] here).
+    /// Opens `spec` as `name` (driving `prepared` if given). The variant: the spec's, else
+    /// `default`, else `autodetected` (none: [`Runner::autodetect`] here).
     pub fn open(
         &self,
         name: &str,
         spec: &ConnectionSpec,
         default: Option<&Located<String>>,
         autodetected: Option<&Runner>,
+        prepared: Option<moler_core::Connection>,
     ) -> Result<ConnectionHandle, Error> {
         // The parameters are read (and checked) once, below.
         let (problems, _) = self.check_names(spec);
@@ -378,7 +379,10 @@ impl Registry {
                     .map_err(|source| Error::Open { what: what.clone(), source })?
             }
         };
-        runner.spawn(name, transport).map_err(|source| Error::Open { what, source })
+        let connection = prepared.unwrap_or_else(|| moler_core::Connection::new(name));
+        runner
+            .spawn_connection(connection, transport)
+            .map_err(|source| Error::Open { what, source })
     }
 }
 

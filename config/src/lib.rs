@@ -188,20 +188,24 @@ impl Config {
 
     /// Opens a connection described by `spec` and names it `name`.
     pub fn open_spec(&self, name: &str, spec: &ConnectionSpec) -> Result<ConnectionHandle, Error> {
-        self.registry.open(name, spec, self.default_variant(&spec.io_type.value), None)
+        self.registry.open(name, spec, self.default_variant(&spec.io_type.value), None, None)
     }
 
-    /// [`Config::open_spec`], with `autodetected` as the runner when neither the spec nor
-    /// `IO_TYPES` names a variant: what a caller that opens on another thread passes to keep
-    /// the autodetection of its own context (a device's background state change).
+    /// [`Config::open_spec`] for a `connection` prepared by the caller (named, perhaps with a
+    /// [`Transcript`](moler_core::Transcript) for its log), with `autodetected` as the runner
+    /// when neither the spec nor `IO_TYPES` names a variant: what a caller that opens on another
+    /// thread passes to keep the autodetection of its own context (a device's background state
+    /// change). A connection factory registered for the io_type makes its own connection, so
+    /// `connection` is not used there.
     pub fn open_spec_on(
         &self,
-        name: &str,
+        connection: moler_core::Connection,
         spec: &ConnectionSpec,
         autodetected: &Runner,
     ) -> Result<ConnectionHandle, Error> {
         let default = self.default_variant(&spec.io_type.value);
-        self.registry.open(name, spec, default, Some(autodetected))
+        let name = connection.name().to_owned();
+        self.registry.open(&name, spec, default, Some(autodetected), Some(connection))
     }
 
     /// Opens a connection of `io_type` with `params`; `variant: None` takes the configured

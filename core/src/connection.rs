@@ -184,7 +184,14 @@ impl Connection {
     fn dispatch(&mut self, text: &str, now: Instant) {
         let mut finished = false;
         for slot in &mut self.slots {
-            let flow = call(slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| o.data(text, cx));
+            let flow = call(
+                slot,
+                &mut self.outbox,
+                &mut self.secrets.spans,
+                &self.newline,
+                now,
+                |o, cx| o.data(text, cx),
+            );
             finished |= settle(slot, flow, now);
         }
         if finished {
@@ -212,7 +219,14 @@ impl Connection {
         let mut finished = false;
         for slot in &mut self.slots {
             if slot.deadline().is_some_and(|d| d <= now) {
-                let flow = call(slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| o.expire(cx));
+                let flow = call(
+                    slot,
+                    &mut self.outbox,
+                    &mut self.secrets.spans,
+                    &self.newline,
+                    now,
+                    |o, cx| o.expire(cx),
+                );
                 finished |= settle(slot, flow, now);
                 if !slot.finished && slot.deadline().is_some_and(|d| d <= now) {
                     // Still running with its deadline passed (a lingering observer whose period
@@ -298,7 +312,14 @@ impl Connection {
         let timeout = observer.timeout();
         let mut slot =
             Slot { observer, kind, started: now, timeout, linger_until: None, finished: false };
-        let flow = call(&mut slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| o.start(cx));
+        let flow = call(
+            &mut slot,
+            &mut self.outbox,
+            &mut self.secrets.spans,
+            &self.newline,
+            now,
+            |o, cx| o.start(cx),
+        );
         let finished = settle(&mut slot, flow, now);
         if kind == Kind::Command {
             self.command_active = true;
@@ -324,13 +345,16 @@ impl Connection {
             return;
         }
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
-        let flow = call(slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| match expire_after {
-            Some(waited) => {
-                cx.set_timeout(Some(waited));
-                o.expire(cx)
-            }
-            None => o.cancel(cx),
-        });
+        let flow =
+            call(slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| {
+                match expire_after {
+                    Some(waited) => {
+                        cx.set_timeout(Some(waited));
+                        o.expire(cx)
+                    }
+                    None => o.cancel(cx),
+                }
+            });
         if settle(slot, flow, now) {
             self.sweep(now);
         }

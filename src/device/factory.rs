@@ -95,6 +95,11 @@ impl Devices {
     /// your commands).
     pub fn with_registry(config: Config, registry: Registry) -> Result<Devices, DeviceError> {
         let devices = Devices::build(config, registry)?;
+        let config = devices.config();
+        if config.logger_origin().is_some() {
+            // As Moler's load_config: a LOGGER section sets up the process's logs.
+            crate::logging::configure(&config.logger)?;
+        }
         if devices.config().devices.create_at_startup {
             for name in devices.names() {
                 devices.get(&name)?;
@@ -246,6 +251,13 @@ impl Devices {
             self.config(),
             spec.connection.clone(),
             Arc::clone(&self.inner.registry),
+        );
+        tracing::info!(
+            target: crate::logging::MAIN,
+            device = name,
+            "device {name} ({}) made, going to {}",
+            device.class(),
+            device.initial_state()
         );
         made.insert(name.to_owned(), device.clone());
         Ok((device, true))

@@ -30,7 +30,7 @@ use std::time::Duration;
 use moler_commands::events::Wait4Prompts;
 use moler_commands::{BuildError, Registry, UnixCommand, UnixEvent};
 use moler_config::{Config, ConfigError, ConnectionSpec};
-use moler_core::{Completion, Context, Error, Kind, Observer, Occurrence, Step, Wait4};
+use moler_core::{Completion, Connection, Context, Error, Kind, Observer, Occurrence, Step, Wait4};
 use moler_runners::{ConnectionHandle, Runner};
 use serde_json::Value;
 
@@ -40,6 +40,8 @@ pub use class::{
 pub use factory::Devices;
 
 use class::Machine;
+
+use crate::logging;
 
 /// `; did you mean X?` for a likely typo of one of `known`; else `; {list_as} a, b, c`, or
 /// nothing without `list_as`.
@@ -107,6 +109,9 @@ pub enum DeviceError {
         /// How long.
         waited: Duration,
     },
+    /// The config's `LOGGER` could not be set up.
+    #[error("{0}")]
+    Log(#[from] crate::logging::LogError),
     /// The device has no connection (state NOT_CONNECTED): commands need one.
     #[error(
         "device {device} is NOT_CONNECTED: {what} needs a connected device (goto_state first)"
@@ -142,6 +147,8 @@ pub enum DeviceError {
 struct StateCell {
     now: Mutex<(&'static str, u64)>,
     changed: Condvar,
+    /// The device's name, for the log.
+    device: String,
 }
 
 impl StateCell {
@@ -152,6 +159,7 @@ impl StateCell {
     fn set_if(&self, generation: u64, state: &'static str) {
         let mut now = lock(&self.now);
         if now.1 == generation && now.0 != state {
+            tracing::info!(target: logging::MAIN, device = %self.device, "changed state from {} to {state}", now.0);
             now.0 = state;
             self.changed.notify_all();
         }
@@ -161,6 +169,9 @@ impl StateCell {
     fn renew(&self, state: &'static str) -> u64 {
         let mut now = lock(&self.now);
         now.1 += 1;
+        if now.0 != state {
+            tracing::info!(target: logging::MAIN, device = %self.device, "changed state from {} to {state}", now.0);
+        }
         now.0 = state;
         self.changed.notify_all();
         now.1
@@ -221,29 +232,60 @@ impl<O: Observer> Observer for InState<O> {
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         let current = self.cell.get();
         if current != self.made_for {
-            return Step::Done(Err(Error::WrongState {
+            let error = Error::WrongState {
                 observer: self.inner.describe(),
                 device: self.device.clone(),
                 made_for: self.made_for.to_owned(),
                 current: current.to_owned(),
-            }));
+            };
+            tracing::warn!(target: logging::MAIN, device = %self.device, "{error}");
+            return Step::Done(Err(error));
         }
-        cx.with_newline(&self.newline, |cx| self.inner.on_start(cx))
+        tracing::info!(target: logging::MAIN, device = %self.device, "{} started in {}", self.inner.describe(), self.made_for);
+        let step = cx.with_newline(&self.newline, |cx| self.inner.on_start(cx));
+        self.log_end(step, cx.elapsed())
     }
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
-        cx.with_newline(&self.newline, |cx| self.inner.on_data(data, cx))
+        let step = cx.with_newline(&self.newline, |cx| self.inner.on_data(data, cx));
+        self.log_end(step, cx.elapsed())
     }
     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
-        cx.with_newline(&self.newline, |cx| self.inner.on_timeout(cx))
+        let step = cx.with_newline(&self.newline, |cx| self.inner.on_timeout(cx));
+        self.log_end(step, cx.elapsed())
     }
     fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
-        cx.with_newline(&self.newline, |cx| self.inner.on_cancel(cx))
+        let step = cx.with_newline(&self.newline, |cx| self.inner.on_cancel(cx));
+        self.log_end(step, cx.elapsed())
     }
     fn on_close(&mut self, error: Error) -> moler_core::Result<Self::Output> {
-        self.inner.on_close(error)
+        let result = self.inner.on_close(error);
+        if let Err(e) = &result {
+            tracing::warn!(target: logging::MAIN, device = %self.device, "{} failed: {e}", self.inner.describe());
+        }
+        result
     }
     fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
         cx.with_newline(&self.newline, |cx| self.inner.on_linger(data, cx))
+    }
+}
+
+impl<O: Observer> InState<O> {
+    /// Logs the end of the observer, if `step` is one, and hands it on.
+    fn log_end(&self, step: Step<O::Output>, elapsed: Duration) -> Step<O::Output> {
+        let result = match &step {
+            Step::Pending => return step,
+            Step::Done(r) | Step::Linger { result: r, .. } => r,
+        };
+        let took = elapsed.as_secs_f64();
+        match result {
+            Ok(_) => {
+                tracing::info!(target: logging::MAIN, device = %self.device, "{} finished in {took:.3} s", self.inner.describe())
+            }
+            Err(e) => {
+                tracing::warn!(target: logging::MAIN, device = %self.device, "{} failed after {took:.3} s: {e}", self.inner.describe())
+            }
+        }
+        step
     }
 }
 
@@ -431,7 +473,7 @@ impl Device {
     ) -> Device {
         Device {
             inner: Arc::new(Inner {
-                name,
+                name: name.clone(),
                 machine,
                 config,
                 connection,
@@ -439,6 +481,7 @@ impl Device {
                 cell: Arc::new(StateCell {
                     now: Mutex::new((NOT_CONNECTED, 0)),
                     changed: Condvar::new(),
+                    device: name.clone(),
                 }),
                 live: Mutex::new(None),
                 turn: Mutex::new(()),
@@ -592,6 +635,19 @@ impl Device {
         removing: bool,
         runner: &Runner,
     ) -> Result<(), DeviceError> {
+        let result = self.walk(target, removing, runner);
+        if let Err(e) = &result {
+            tracing::error!(target: logging::MAIN, device = %self.inner.name, "{e}");
+        }
+        result
+    }
+
+    fn walk(
+        &self,
+        target: &'static str,
+        removing: bool,
+        runner: &Runner,
+    ) -> Result<(), DeviceError> {
         let machine = &self.inner.machine;
         // Each state at most twice: a device that keeps falling back is not followed for ever.
         for _ in 0..machine.states.len() * 2 {
@@ -658,15 +714,16 @@ impl Device {
 
     fn open(&self, runner: &Runner) -> Result<(), DeviceError> {
         let spec = &self.inner.connection;
-        let handle =
-            self.inner.config.open_spec_on(&self.inner.name, spec, runner).map_err(|e| {
-                self.change_error(
-                    NOT_CONNECTED,
-                    UNIX_LOCAL,
-                    format!("opening the connection (io_type {})", spec.io_type.value),
-                    e.into(),
-                )
-            })?;
+        let name = &self.inner.name;
+        let connection = Connection::new(name).with_transcript(logging::transcript(name));
+        let handle = self.inner.config.open_spec_on(connection, spec, runner).map_err(|e| {
+            self.change_error(
+                NOT_CONNECTED,
+                UNIX_LOCAL,
+                format!("opening the connection (io_type {})", spec.io_type.value),
+                e.into(),
+            )
+        })?;
         let generation = self.inner.cell.renew(UNIX_LOCAL);
         let machine = &self.inner.machine;
         let watch = Wait4Prompts {
@@ -706,6 +763,7 @@ impl Device {
     fn hop(&self, from: &'static str, to: &'static str) -> Result<(), DeviceError> {
         let plan = self.inner.machine.hop(from, to).expect("routes only use configured hops");
         let what = format!("hop {}", plan.describe());
+        tracing::info!(target: logging::MAIN, device = %self.inner.name, "{what}");
         let observer = self
             .json_observer(&plan.command, &Value::Object(plan.params.clone()), true)
             .map_err(|e| self.change_error(from, to, what.clone(), e.into()))?;
@@ -844,5 +902,6 @@ impl Device {
         for t in threads {
             let _ = t.join();
         }
+        tracing::info!(target: logging::MAIN, device = %self.inner.name, "device removed");
     }
 }

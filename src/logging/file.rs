@@ -1,0 +1,277 @@
+//! One log file: append or overwrite, rotation by size or time with a backup count, optional
+//! compression of rotated files (Moler's `LOG_ROTATION`, after Python's `RotatingFileHandler`
+//! and `TimedRotatingFileHandler`).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use moler_config::{LogRotation, RotationKind, WriteMode};
+
+/// How a file is opened and rotated.
+#[derive(Clone, Debug)]
+pub(crate) struct FilePolicy {
+    pub(crate) mode: WriteMode,
+    pub(crate) rotation: LogRotation,
+}
+
+/// A log file that rotates itself before a write that would take it past its limit.
+#[derive(Debug)]
+pub(crate) struct LogFile {
+    path: PathBuf,
+    policy: FilePolicy,
+    file: File,
+    size: u64,
+    /// When a time-rotated file rotates next.
+    rollover_at: Option<SystemTime>,
+}
+
+impl LogFile {
+    pub(crate) fn open(path: PathBuf, policy: FilePolicy) -> io::Result<LogFile> {
+        // Python's rotating handlers always append: a size limit over a truncated file would
+        // lose the older part without a backup.
+        let truncate = policy.mode == WriteMode::Write && policy.rotation.kind.is_none();
+        let file = open(&path, truncate)?;
+        let size = file.metadata()?.len();
+        let rollover_at = match policy.rotation.kind {
+            Some(RotationKind::Time) => {
+                // As Python: counted from the existing file's last change, else from now.
+                let since = file.metadata()?.modified().ok().filter(|_| size > 0);
+                Some(since.unwrap_or_else(SystemTime::now) + interval(&policy.rotation))
+            }
+            _ => None,
+        };
+        Ok(LogFile { path, policy, file, size, rollover_at })
+    }
+
+    /// Writes `record`, rotating first if it is due.
+    pub(crate) fn write(&mut self, record: &[u8]) -> io::Result<()> {
+        if self.due(record.len() as u64) {
+            self.rotate()?;
+        }
+        self.file.write_all(record)?;
+        self.size += record.len() as u64;
+        Ok(())
+    }
+
+    fn due(&self, adding: u64) -> bool {
+        let rotation = &self.policy.rotation;
+        match rotation.kind {
+            None => false,
+            Some(RotationKind::Size) => {
+                // As Python: without backups there is no rollover.
+                rotation.interval > 0
+                    && rotation.backup_count > 0
+                    && self.size > 0
+                    && self.size + adding > rotation.interval
+            }
+            Some(RotationKind::Time) => self.rollover_at.is_some_and(|t| SystemTime::now() >= t),
+        }
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        let rotation = self.policy.rotation.clone();
+        let keep = rotation.backup_count;
+        let rotated = match rotation.kind {
+            Some(RotationKind::Size) => {
+                if keep == 0 {
+                    None // as Python: no backups, the file starts afresh
+                } else {
+                    // moler.log.(n-1) -> moler.log.n, …, moler.log -> moler.log.1 (compressed
+                    // backups keep their extension).
+                    let extensions: &[&str] = if rotation.compress_after_rotation {
+                        &["", rotation.compressed_file_extension.as_str()]
+                    } else {
+                        &[""]
+                    };
+                    for i in (1..keep).rev() {
+                        for ext in extensions {
+                            let from = backup(&self.path, i, ext);
+                            if from.exists() {
+                                fs::rename(&from, backup(&self.path, i + 1, ext))?;
+                            }
+                        }
+                    }
+                    let target = backup(&self.path, 1, "");
+                    fs::rename(&self.path, &target)?;
+                    Some(target)
+                }
+            }
+            Some(RotationKind::Time) => {
+                let stamp = jiff::Zoned::now().strftime("%Y-%m-%d_%H-%M-%S").to_string();
+                let mut target = PathBuf::from(format!("{}.{stamp}", self.path.display()));
+                let mut n = 1;
+                while target.exists() {
+                    target = PathBuf::from(format!("{}.{stamp}.{n}", self.path.display()));
+                    n += 1;
+                }
+                fs::rename(&self.path, &target)?;
+                self.rollover_at = Some(SystemTime::now() + interval(&rotation));
+                Some(target)
+            }
+            None => None,
+        };
+        self.file = open(&self.path, true)?;
+        self.size = 0;
+        if let Some(rotated) = rotated {
+            if rotation.compress_after_rotation {
+                compress(&rotated, &rotation);
+            }
+        }
+        if rotation.kind == Some(RotationKind::Time) {
+            prune_timed(&self.path, keep as usize, &rotation)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LogFile {
+    fn drop(&mut self) {
+        let _ = self.file.flush();
+    }
+}
+
+fn open(path: &Path, truncate: bool) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true);
+    if truncate {
+        options.write(true).truncate(true);
+    } else {
+        options.append(true);
+    }
+    options.open(path)
+}
+
+fn interval(rotation: &LogRotation) -> Duration {
+    Duration::from_secs(rotation.interval.max(1))
+}
+
+/// `moler.log.i` + `ext`.
+fn backup(path: &Path, i: u32, ext: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{i}{ext}", path.display()))
+}
+
+/// Runs `COMPRESS_COMMAND` on a rotated file, in the background (a thread reaps it).
+fn compress(rotated: &Path, rotation: &LogRotation) {
+    let compressed = format!("{}{}", rotated.display(), rotation.compressed_file_extension);
+    let command = rotation
+        .compress_command
+        .replace("{compressed}", &compressed)
+        .replace("{log_input}", &rotated.display().to_string());
+    let spawned = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .stdin(std::process::Stdio::null())
+        .spawn();
+    match spawned {
+        Ok(mut child) => {
+            let _ = std::thread::Builder::new()
+                .name("moler-log-compress".into())
+                .spawn(move || child.wait());
+        }
+        Err(e) => eprintln!("moler: cannot compress {}: {e}", rotated.display()),
+    }
+}
+
+/// Deletes the oldest time-rotated files beyond `keep`.
+fn prune_timed(path: &Path, keep: usize, rotation: &LogRotation) -> io::Result<()> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return Ok(()) };
+    let prefix = format!("{}.", name.to_string_lossy());
+    let mut rotated: Vec<(SystemTime, PathBuf)> = Vec::new();
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else { continue };
+        let stamp = rest.trim_end_matches(rotation.compressed_file_extension.as_str());
+        // Only our own stamps: 2026-11-22_10-00-00, perhaps with a .n
+        if stamp.len() >= 19 && stamp.as_bytes()[4] == b'-' && stamp.as_bytes()[10] == b'_' {
+            let modified = entry.metadata()?.modified()?;
+            rotated.push((modified, entry.path()));
+        }
+    }
+    rotated.sort();
+    let excess = rotated.len().saturating_sub(keep);
+    for (_, old) in rotated.into_iter().take(excess) {
+        fs::remove_file(old)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(kind: Option<RotationKind>, interval: u64, backups: u32) -> FilePolicy {
+        FilePolicy {
+            mode: WriteMode::Append,
+            rotation: LogRotation {
+                kind,
+                interval,
+                backup_count: backups,
+                ..LogRotation::default()
+            },
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("moler-logfile-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn size_rotation_keeps_backup_count_files() {
+        let dir = temp_dir("size");
+        let path = dir.join("moler.log");
+        let mut file =
+            LogFile::open(path.clone(), policy(Some(RotationKind::Size), 10, 2)).unwrap();
+        for record in ["aaaaaaaa\n", "bbbbbbbb\n", "cccccccc\n", "dddddddd\n"] {
+            file.write(record.as_bytes()).unwrap();
+        }
+        assert_eq!(fs::read_to_string(&path).unwrap(), "dddddddd\n");
+        assert_eq!(fs::read_to_string(dir.join("moler.log.1")).unwrap(), "cccccccc\n");
+        assert_eq!(fs::read_to_string(dir.join("moler.log.2")).unwrap(), "bbbbbbbb\n");
+        assert!(!dir.join("moler.log.3").exists(), "only BACKUP_COUNT backups are kept");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn write_mode_truncates_and_append_mode_appends() {
+        let dir = temp_dir("mode");
+        let path = dir.join("moler.log");
+        fs::write(&path, "old\n").unwrap();
+        let mut file = LogFile::open(path.clone(), policy(None, 0, 0)).unwrap();
+        file.write(b"new\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old\nnew\n");
+        drop(file);
+        let mut write = policy(None, 0, 0);
+        write.mode = WriteMode::Write;
+        let mut file = LogFile::open(path.clone(), write).unwrap();
+        file.write(b"fresh\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "fresh\n");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn time_rotation_renames_with_a_time_stamp_and_prunes() {
+        let dir = temp_dir("time");
+        let path = dir.join("moler.log");
+        let mut file = LogFile::open(path.clone(), policy(Some(RotationKind::Time), 1, 2)).unwrap();
+        file.write(b"first\n").unwrap();
+        for round in 0..3 {
+            // Make the rotation due without sleeping: it is counted from `rollover_at`.
+            file.rollover_at = Some(SystemTime::now() - Duration::from_secs(1));
+            file.write(format!("round {round}\n").as_bytes()).unwrap();
+        }
+        assert_eq!(fs::read_to_string(&path).unwrap(), "round 2\n");
+        let rotated: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("moler.log."))
+            .collect();
+        assert_eq!(rotated.len(), 2, "BACKUP_COUNT 2 keeps two: {rotated:?}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,532 @@
+//! Logs, as Moler writes them, through [`tracing`].
+//!
+//! [`configure`] with a config's `LOGGER` section (devices do it themselves when their config
+//! has one) writes, in `LOGGER.PATH`:
+//!
+//! | file | what |
+//! |---|---|
+//! | `moler.log` | what happened: devices made and removed, state changes, commands and events started and finished (with durations), failures |
+//! | `moler.<DEVICE>.log` | every piece of text sent (`>`) and received (`<`) by that device, time-stamped, lines aligned; its state changes and commands too |
+//! | `moler.<DEVICE>.raw.log` | with `RAW_LOG: true`: the bytes as they went over the wire, both ways |
+//! | `moler.debug.log` | with `DEBUG_LEVEL`: every event at that level or above, from any crate |
+//!
+//! ```text
+//! 22 10:41:07.311 >|ls -l
+//! 22 10:41:07.315 <|ls -l
+//!                  |total 4
+//!                  |-rw-r--r-- 1 moler moler 12 Nov 22 10:40 notes.txt
+//!                  |moler_bash#
+//! ```
+//!
+//! Files rotate by size or time (`LOG_ROTATION`), keep `BACKUP_COUNT` backups, and may be
+//! compressed after rotation. **Secrets never reach a log**: a password sent with
+//! [`Context::send_secret`](moler_core::Context::send_secret) (as `ssh`, `su`, `sudo` and
+//! `telnet` send theirs) is written as `********`, also where the device echoes it back.
+//!
+//! Logging is process-wide, as in Moler: the last [`configure`] wins. It installs a global
+//! `tracing` subscriber unless your program has its own; then add [`layer`] to yours:
+//!
+//! ```
+//! use tracing_subscriber::layer::SubscriberExt;
+//!
+//! let dir = std::env::temp_dir().join(format!("moler-doc-logs-{}", std::process::id()));
+//! let mut logger = moler::config::Logger::default();
+//! logger.path = Some(dir.clone());
+//! let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
+//! tracing::subscriber::with_default(subscriber, || -> Result<(), moler::logging::LogError> {
+//!     moler::logging::configure(&logger)?;
+//!     tracing::info!(target: "moler", device = "MyMachine", "hello");
+//!     Ok(())
+//! })?;
+//! let log = std::fs::read_to_string(dir.join("moler.log"))?;
+//! assert!(log.contains("MyMachine           |hello"));
+//! moler::logging::stop();
+//! # std::fs::remove_dir_all(dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod file;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+use moler_config::Logger;
+use moler_core::Transcript;
+use tracing::field::{Field, Visit};
+use tracing::{Level, Metadata};
+use tracing_subscriber::layer::Context as LayerContext;
+
+use file::{FilePolicy, LogFile};
+
+/// Target of the events that go to `moler.log` (and, with a `device` field, to the device's log).
+pub const MAIN: &str = "moler";
+/// Target of the text a device sent and received (fields `device`, `dir` `>`/`<`, `data`).
+pub const IO: &str = "moler::io";
+/// Target of the raw bytes (fields `device`, `dir`, `bytes`), at `TRACE`.
+pub const RAW: &str = "moler::raw";
+
+/// What can go wrong setting logs up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// The log folder cannot be made.
+    #[error("cannot create the log folder {path}: {source}")]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A log file cannot be opened.
+    #[error("cannot open the log file {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// `DATE_FORMAT` is not a strftime format.
+    #[error("LOGGER.DATE_FORMAT {format:?} is not a valid strftime format: {reason}")]
+    DateFormat {
+        /// The format.
+        format: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `DEBUG_LEVEL` is not a level.
+    #[error("LOGGER.DEBUG_LEVEL {0:?}: expected TRACE, DEBUG, INFO, WARNING, ERROR or CRITICAL")]
+    DebugLevel(String),
+    /// Suffixes cannot change while files rotate (as in Moler).
+    #[error("log file suffixes cannot change while logs rotate (LOG_ROTATION.KIND is set)")]
+    SuffixWithRotation,
+}
+
+/// A set of log files in one folder, written from `tracing` events ([`Logs::activate`], or
+/// [`configure`]).
+#[derive(Clone)]
+pub struct Logs {
+    sink: Arc<Sink>,
+}
+
+impl std::fmt::Debug for Logs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Logs").field("dir", &self.sink.dir).finish_non_exhaustive()
+    }
+}
+
+struct Sink {
+    dir: PathBuf,
+    raw: bool,
+    date_format: String,
+    debug: Option<Level>,
+    console: Vec<String>,
+    policy: FilePolicy,
+    suffix: Mutex<Option<String>>,
+    /// Open files by name without suffix (`moler.log`, `moler.R.log`, `moler.R.raw.log`).
+    files: Mutex<HashMap<String, LogFile>>,
+    /// A failed write is reported once, on stderr; logging never fails a test.
+    reported: AtomicBool,
+}
+
+impl Logs {
+    /// Logs as `logger` says: the folder is made now (`PATH`, default the current folder),
+    /// files when first written.
+    pub fn new(logger: &Logger) -> Result<Logs, LogError> {
+        let dir = logger.path.clone().unwrap_or_else(|| PathBuf::from("."));
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| LogError::Folder { path: dir.clone(), source })?;
+        jiff::fmt::strtime::format(logger.date_format.as_str(), &jiff::Zoned::now()).map_err(
+            |e| LogError::DateFormat { format: logger.date_format.clone(), reason: e.to_string() },
+        )?;
+        let debug = logger
+            .debug_level
+            .clone()
+            .or_else(|| std::env::var("MOLER_DEBUG_LEVEL").ok())
+            .map(|l| parse_level(&l).ok_or(LogError::DebugLevel(l)))
+            .transpose()?;
+        Ok(Logs {
+            sink: Arc::new(Sink {
+                dir,
+                raw: logger.raw_log,
+                date_format: logger.date_format.clone(),
+                debug,
+                console: logger.console_logs.clone(),
+                policy: FilePolicy { mode: logger.mode, rotation: logger.rotation.clone() },
+                suffix: Mutex::new(None),
+                files: Mutex::new(HashMap::new()),
+                reported: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The folder the files are in.
+    pub fn dir(&self) -> &Path {
+        &self.sink.dir
+    }
+
+    /// Makes these the process's logs (see [`configure`]).
+    pub fn activate(&self) {
+        *ACTIVE.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&self.sink));
+        install_global();
+        tracing::callsite::rebuild_interest_cache();
+        tracing::info!(
+            target: MAIN,
+            "moler-rs {} logging to {}",
+            env!("CARGO_PKG_VERSION"),
+            std::fs::canonicalize(&self.sink.dir).unwrap_or_else(|_| self.sink.dir.clone()).display()
+        );
+    }
+
+    /// Moler's `change_logging_suffix`: every file is reopened with `suffix` appended to its
+    /// name (`moler.log.test_1`); `None` goes back to plain names. Refused while files rotate.
+    pub fn set_suffix(&self, suffix: Option<&str>) -> Result<(), LogError> {
+        if self.sink.policy.rotation.kind.is_some() {
+            return Err(LogError::SuffixWithRotation);
+        }
+        *lock(&self.sink.suffix) = suffix.map(str::to_owned);
+        lock(&self.sink.files).clear();
+        Ok(())
+    }
+
+    /// The path a log file has now (`moler.log`, `moler.<DEVICE>.log`, …), suffix included.
+    pub fn path_of(&self, name: &str) -> PathBuf {
+        self.sink.path_of(name)
+    }
+}
+
+/// Sets up the process's logs from a config's `LOGGER` section and returns them. Later events
+/// go there; an earlier configuration stops.
+pub fn configure(logger: &Logger) -> Result<Logs, LogError> {
+    let logs = Logs::new(logger)?;
+    logs.activate();
+    Ok(logs)
+}
+
+/// The process's logs, if configured.
+pub fn active() -> Option<Logs> {
+    ACTIVE.read().unwrap_or_else(|e| e.into_inner()).clone().map(|sink| Logs { sink })
+}
+
+/// Stops writing logs (the files are closed).
+pub fn stop() {
+    *ACTIVE.write().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+/// The `tracing` layer that writes the process's logs: add it to your own subscriber (when
+/// you have none, [`configure`] installs one with it).
+pub fn layer() -> MolerLayer {
+    LAYER_MADE.store(true, Ordering::Relaxed);
+    MolerLayer { _private: () }
+}
+
+/// A [`Transcript`] that turns a connection's traffic into `tracing` events for the log of
+/// `device` (`moler.<device>.log`): what devices give their connections. Give it to your own:
+/// `Connection::new("console").with_transcript(moler::logging::transcript("console"))`.
+pub fn transcript(device: &str) -> Box<dyn Transcript> {
+    Box::new(Traffic { device: device.into() })
+}
+
+static ACTIVE: RwLock<Option<Arc<Sink>>> = RwLock::new(None);
+static LAYER_MADE: AtomicBool = AtomicBool::new(false);
+static INSTALLED: OnceLock<()> = OnceLock::new();
+
+fn install_global() {
+    INSTALLED.get_or_init(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let made_before = LAYER_MADE.load(Ordering::Relaxed);
+        let subscriber = tracing_subscriber::registry().with(layer());
+        if tracing::subscriber::set_global_default(subscriber).is_err() && !made_before {
+            eprintln!(
+                "moler: a tracing subscriber is installed already, so moler's log files stay \
+                 empty unless it includes moler::logging::layer()"
+            );
+        }
+    });
+}
+
+/// The layer of [`layer`].
+#[derive(Debug)]
+pub struct MolerLayer {
+    _private: (),
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for MolerLayer {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> tracing::subscriber::Interest {
+        // Whether an event is wanted changes with `configure`: ask each time.
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _: LayerContext<'_, S>) -> bool {
+        ACTIVE.read().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|s| s.wants(metadata))
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _: LayerContext<'_, S>) {
+        let sink = ACTIVE.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(sink) = sink {
+            sink.event(event);
+        }
+    }
+}
+
+/// The fields moler's events carry.
+#[derive(Default)]
+struct Fields<'a> {
+    message: String,
+    device: Option<String>,
+    dir: Option<String>,
+    data: Option<String>,
+    bytes: Option<Vec<u8>>,
+    _event: std::marker::PhantomData<&'a ()>,
+}
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "device" => self.device = Some(value.to_owned()),
+            "dir" => self.dir = Some(value.to_owned()),
+            "data" => self.data = Some(value.to_owned()),
+            "message" => self.message.push_str(value),
+            name => {
+                let _ = write!(self.message, " {name}={value}");
+            }
+        }
+    }
+
+    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        if field.name() == "bytes" {
+            self.bytes = Some(value.to_vec());
+        } else {
+            let _ = write!(self.message, " {}={value:?}", field.name());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => {
+                let _ = write!(self.message, "{value:?}");
+            }
+            "device" => self.device = Some(format!("{value:?}").trim_matches('"').to_owned()),
+            name => {
+                let _ = write!(self.message, " {name}={value:?}");
+            }
+        }
+    }
+}
+
+impl Sink {
+    fn wants(&self, metadata: &Metadata<'_>) -> bool {
+        let level = *metadata.level();
+        let debug = self.debug.is_some_and(|d| level <= d);
+        debug
+            || match metadata.target() {
+                IO => true,
+                RAW => self.raw,
+                t => is_moler(t) && level <= Level::INFO,
+            }
+    }
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let metadata = event.metadata();
+        let level = *metadata.level();
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let stamp = self.stamp();
+        if self.debug.is_some_and(|d| level <= d) && metadata.target() != RAW {
+            let thread = std::thread::current();
+            let head = format!(
+                "{stamp} {:<12} {:<30} {:>22} {:>30}:#{:<4}",
+                level_name(level),
+                metadata.target(),
+                thread.name().unwrap_or("?"),
+                metadata.file().unwrap_or("?"),
+                metadata.line().unwrap_or(0)
+            );
+            let text = fields.data.as_deref().unwrap_or(&fields.message);
+            let dir = fields.dir.as_deref().unwrap_or(" ");
+            self.write("moler.debug.log", &aligned(&format!("{head} {dir}"), text), "moler.debug");
+        }
+        match metadata.target() {
+            IO => {
+                let (Some(device), Some(data)) = (&fields.device, &fields.data) else { return };
+                let head = format!("{stamp} {}", fields.dir.as_deref().unwrap_or(" "));
+                let name = format!("moler.{device}");
+                self.write(&format!("{name}.log"), &aligned(&head, data), &name);
+            }
+            RAW => {
+                let (Some(device), Some(bytes)) = (&fields.device, &fields.bytes) else { return };
+                if self.raw {
+                    self.write_bytes(&format!("moler.{device}.raw.log"), bytes);
+                }
+            }
+            t if is_moler(t) && level <= Level::INFO => {
+                let name = fields.device.as_deref().unwrap_or("moler");
+                let head = format!("{stamp} {:<12} {name:<20}", level_name(level));
+                self.write("moler.log", &aligned(&head, &fields.message), "moler");
+                if let Some(device) = &fields.device {
+                    let name = format!("moler.{device}");
+                    self.write(
+                        &format!("{name}.log"),
+                        &aligned(&format!("{stamp}  "), &fields.message),
+                        &name,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn stamp(&self) -> String {
+        let now = jiff::Zoned::now();
+        // Checked in `Logs::new`; a format that fails later anyway falls back to ISO.
+        let date = jiff::fmt::strtime::format(self.date_format.as_str(), &now)
+            .unwrap_or_else(|_| now.strftime("%Y-%m-%d %H:%M:%S").to_string());
+        format!("{date}.{:03}", now.millisecond())
+    }
+
+    fn path_of(&self, name: &str) -> PathBuf {
+        let suffix = lock(&self.suffix).clone().unwrap_or_default();
+        self.dir.join(format!("{name}{suffix}"))
+    }
+
+    fn write(&self, file: &str, record: &str, logger: &str) {
+        if self.console.iter().any(|c| c == logger) {
+            print!("{record}");
+        }
+        self.write_bytes(file, record.as_bytes());
+    }
+
+    fn write_bytes(&self, name: &str, record: &[u8]) {
+        let mut files = lock(&self.files);
+        let result = match files.get_mut(name) {
+            Some(file) => file.write(record),
+            None => LogFile::open(self.path_of(name), self.policy.clone()).and_then(|mut file| {
+                let written = file.write(record);
+                files.insert(name.to_owned(), file);
+                written
+            }),
+        };
+        if let Err(e) = result {
+            if !self.reported.swap(true, Ordering::Relaxed) {
+                eprintln!("moler: cannot write the log {}: {e}", self.path_of(name).display());
+            }
+        }
+    }
+}
+
+/// `head|first line`, then `   |next line` under it, one record ending in a newline.
+fn aligned(head: &str, text: &str) -> String {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let mut out = String::with_capacity(head.len() + text.len() + 16);
+    let pad = head.chars().count();
+    for (i, line) in text.split('\n').enumerate() {
+        if i == 0 {
+            out.push_str(head);
+        } else {
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.push('|');
+        out.push_str(line.strip_suffix('\r').unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+fn is_moler(target: &str) -> bool {
+    target == MAIN || target.starts_with("moler::") || target.starts_with("moler_")
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::ERROR => "ERROR",
+        Level::WARN => "WARNING",
+        Level::INFO => "INFO",
+        Level::DEBUG => "DEBUG",
+        Level::TRACE => "TRACE",
+    }
+}
+
+/// Moler's level names (and tracing's).
+fn parse_level(name: &str) -> Option<Level> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "TRACE" => Level::TRACE,
+        "DEBUG" => Level::DEBUG,
+        "INFO" => Level::INFO,
+        "WARN" | "WARNING" => Level::WARN,
+        "ERROR" | "CRITICAL" => Level::ERROR,
+        _ => return None,
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// [`transcript`]'s events.
+struct Traffic {
+    device: Arc<str>,
+}
+
+impl Transcript for Traffic {
+    fn received(&mut self, raw: &[u8], text: &str) {
+        if !text.is_empty() {
+            tracing::info!(target: IO, device = &*self.device, dir = "<", data = text);
+        }
+        tracing::trace!(target: RAW, device = &*self.device, dir = "<", bytes = raw);
+    }
+
+    fn sent(&mut self, text: &str) {
+        tracing::info!(target: IO, device = &*self.device, dir = ">", data = text);
+        tracing::trace!(target: RAW, device = &*self.device, dir = ">", bytes = text.as_bytes());
+    }
+
+    fn closed(&mut self, reason: Option<&io::Error>) {
+        match reason {
+            Some(e) => {
+                tracing::warn!(target: MAIN, device = &*self.device, "connection closed: {e}")
+            }
+            None => tracing::info!(target: MAIN, device = &*self.device, "connection closed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_text_is_aligned_under_its_first_line() {
+        assert_eq!(
+            aligned("22 10:00:00.001 <", "ls\r\nfile\r\nmoler_bash# "),
+            "22 10:00:00.001 <|ls\n                 |file\n                 |moler_bash# \n"
+        );
+        assert_eq!(aligned("T >", "pwd\n"), "T >|pwd\n");
+    }
+
+    #[test]
+    fn levels_by_moler_names() {
+        assert_eq!(parse_level("warning"), Some(Level::WARN));
+        assert_eq!(parse_level("CRITICAL"), Some(Level::ERROR));
+        assert_eq!(parse_level("LOUD"), None);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_their_names() {
+        let mut logger = Logger {
+            path: Some(std::env::temp_dir().join("moler-logs-bad-settings")),
+            date_format: "%H:%".into(),
+            ..Logger::default()
+        };
+        let e = Logs::new(&logger).unwrap_err().to_string();
+        assert!(e.starts_with("LOGGER.DATE_FORMAT \"%H:%\""), "{e}");
+        logger.date_format = "%H:%M:%S".into();
+        logger.debug_level = Some("LOUD".into());
+        let e = Logs::new(&logger).unwrap_err().to_string();
+        assert!(e.contains("DEBUG_LEVEL \"LOUD\""), "{e}");
+    }
+}
