@@ -70,6 +70,37 @@ impl Default for Devices {
     }
 }
 
+/// What a configured device is ([`Devices::info`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeviceInfo {
+    /// Its name.
+    pub name: String,
+    /// Its class (`UnixRemote`).
+    pub class: &'static str,
+    /// The state [`Devices::get`] takes it to.
+    pub initial_state: &'static str,
+    /// Its states, `NOT_CONNECTED` first.
+    pub states: Vec<&'static str>,
+    /// Its hops (the connection's opening and closing are not among them).
+    pub hops: Vec<HopInfo>,
+}
+
+/// One hop of a device ([`DeviceInfo::hops`]); its parameters are left out (they hold
+/// passwords).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HopInfo {
+    /// The state it starts from.
+    pub from: String,
+    /// The state it leads to.
+    pub to: String,
+    /// The command that makes it (`ssh`).
+    pub command: String,
+    /// The prompt of the state it leads to.
+    pub prompt: Option<String>,
+}
+
 impl Devices {
     /// No devices yet: add them with [`Devices::add`].
     pub fn new() -> Devices {
@@ -106,6 +137,37 @@ impl Devices {
             }
         }
         Ok(devices)
+    }
+
+    /// The devices of `config`, checked, without making any (`CREATE_AT_STARTUP` is not acted
+    /// on) or setting up logs: what `moler check-config` and `moler devices` use.
+    pub fn load(config: Config) -> Result<Devices, DeviceError> {
+        Devices::build(config, Registry::default())
+    }
+
+    /// What device `name` is, without making it: class, states and hops.
+    pub fn info(&self, name: &str) -> Result<DeviceInfo, DeviceError> {
+        let specs = lock(&self.inner.specs);
+        let Some((_, machine)) = specs.get(name) else {
+            drop(specs);
+            return Err(self.unknown(name));
+        };
+        Ok(DeviceInfo {
+            name: name.to_owned(),
+            class: machine.class,
+            initial_state: machine.initial,
+            states: machine.states.clone(),
+            hops: machine
+                .hops
+                .iter()
+                .map(|h| HopInfo {
+                    from: h.from.clone(),
+                    to: h.to.clone(),
+                    command: h.command.clone(),
+                    prompt: machine.prompt(&h.to).map(str::to_owned),
+                })
+                .collect(),
+        })
     }
 
     fn build(config: Config, registry: Registry) -> Result<Devices, DeviceError> {

@@ -37,7 +37,7 @@ use serde_json::Value;
 pub use class::{
     NOT_CONNECTED, PROXY_PC, UNIX_LOCAL, UNIX_LOCAL_ROOT, UNIX_REMOTE, UNIX_REMOTE_ROOT,
 };
-pub use factory::Devices;
+pub use factory::{DeviceInfo, Devices, HopInfo};
 
 use class::Machine;
 

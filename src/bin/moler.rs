@@ -1,0 +1,341 @@
+//! `moler`: run Moler's commands on devices or a local shell, parse captured output offline,
+//! list and check device configs. Install with `cargo install --path .`.
+//!
+//! Exit status: 0 done, 1 the command (or a state change) failed, 2 a usage or config error,
+//! 3 a timeout.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use moler::commands::{offline, params_from_text, Registry};
+use moler::{Config, DeviceError, Devices};
+use serde_json::{json, Map, Value};
+
+#[derive(Parser)]
+#[command(
+    name = "moler",
+    version,
+    about = "Run Moler's commands on devices, parse captured output, check device configs",
+    after_help = "Exit status: 0 done, 1 the command failed, 2 usage or config error, 3 timeout.\n\
+                  A config is Moler's YAML (LOGGER, NAMED_CONNECTIONS, IO_TYPES, DEVICES); \
+                  --config falls back to $MOLER_CONFIG."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a command on a device (or, with no config, on a local bash) and print its result
+    /// as JSON.
+    #[command(after_help = "Examples:\n  \
+        moler run ls --param options=-l\n  \
+        moler run --config devices.yml --device RemoteBox --state UNIX_REMOTE whoami\n  \
+        moler run ping --params '{\"destination\": \"127.0.0.1\", \"options\": \"-c 3\"}' --timeout 20")]
+    Run(RunArgs),
+    /// Parse a captured output (prompt, echoed command line, output, prompt) offline and print
+    /// the result as JSON.
+    #[command(after_help = "Example:\n  \
+        printf 'host:~ # ls -l\\ntotal 0\\nhost:~ # ' | moler parse ls --params '{\"options\": \"-l\"}' --prompt 'host:~ # '")]
+    Parse(ParseArgs),
+    /// List the devices of a config: class, initial state, states and hops.
+    Devices(DevicesArgs),
+    /// Check a config: every mistake is reported as file:line:column.
+    CheckConfig {
+        /// The YAML file.
+        file: PathBuf,
+    },
+    /// List the commands and events that can be used by name, with their parameters.
+    Commands,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The config file (Moler's YAML).
+    #[arg(long, short, env = "MOLER_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The device to run on (default: the config's only device).
+    #[arg(long, short, requires = "config")]
+    device: Option<String>,
+    /// Move the device to this state first (UNIX_LOCAL, UNIX_REMOTE, …).
+    #[arg(long, short, requires = "config")]
+    state: Option<String>,
+    /// The command's name (`moler commands` lists them): ls, ps, ping, whoami…
+    command: String,
+    /// The command's parameters as a JSON (or YAML) mapping.
+    #[arg(long, value_name = "JSON", conflicts_with = "param")]
+    params: Option<String>,
+    /// One parameter (repeatable); the value is read as JSON when it is JSON, else as text.
+    #[arg(long, short, value_name = "KEY=VALUE")]
+    param: Vec<String>,
+    /// The command's timeout in seconds (default: the command's own, 20 s for most).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+}
+
+#[derive(Args)]
+struct ParseArgs {
+    /// The command's name: ls, ps, df, ping…
+    command: String,
+    /// The command's parameters as a JSON (or YAML) mapping.
+    #[arg(long, value_name = "JSON")]
+    params: Option<String>,
+    /// The prompt regex that ends the output (default: Moler's generic prompt).
+    #[arg(long, value_name = "REGEX")]
+    prompt: Option<String>,
+    /// The captured output; `-` or nothing reads standard input.
+    file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DevicesArgs {
+    /// The config file (Moler's YAML).
+    #[arg(long, short, env = "MOLER_CONFIG", value_name = "FILE")]
+    config: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A failure and the exit status it gives.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure { code: 2, message: message.into() }
+    }
+}
+
+impl From<DeviceError> for Failure {
+    fn from(e: DeviceError) -> Failure {
+        Failure { code: device_code(&e), message: e.to_string() }
+    }
+}
+
+impl From<moler::Error> for Failure {
+    fn from(e: moler::Error) -> Failure {
+        Failure { code: core_code(&e), message: e.to_string() }
+    }
+}
+
+fn core_code(e: &moler::Error) -> u8 {
+    match e {
+        moler::Error::Timeout { .. } => 3,
+        _ => 1,
+    }
+}
+
+fn device_code(e: &DeviceError) -> u8 {
+    match e {
+        DeviceError::Config(_)
+        | DeviceError::UnknownDevice { .. }
+        | DeviceError::UnknownState { .. }
+        | DeviceError::Build { .. }
+        | DeviceError::Log(_) => 2,
+        DeviceError::Observer(e) => core_code(e),
+        DeviceError::StateTimeout { .. } => 3,
+        DeviceError::StateChange { source, .. } => {
+            if let Some(e) = source.downcast_ref::<DeviceError>() {
+                device_code(e)
+            } else if let Some(e) = source.downcast_ref::<moler::Error>() {
+                core_code(e)
+            } else {
+                1
+            }
+        }
+        _ => 1,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Run(args) => run(args),
+        Cmd::Parse(args) => parse(args),
+        Cmd::Devices(args) => devices(args),
+        Cmd::CheckConfig { file } => check_config(&file),
+        Cmd::Commands => commands(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("moler: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// `--params` or the `--param`s, with `--timeout`, as one JSON mapping.
+fn params(args: &RunArgs) -> Result<Value, Failure> {
+    let mut params = match &args.params {
+        Some(text) => match params_from_text(text).map_err(|e| Failure::usage(e.to_string()))? {
+            Value::Object(m) => m,
+            Value::Null => Map::new(),
+            other => {
+                return Err(Failure::usage(format!("--params must be a mapping, not {other}")))
+            }
+        },
+        None => Map::new(),
+    };
+    for pair in &args.param {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(Failure::usage(format!("--param {pair:?}: expected KEY=VALUE")));
+        };
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
+        params.insert(key.trim().to_owned(), value);
+    }
+    if let Some(t) = args.timeout {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(Failure::usage(format!("--timeout {t}: expected a positive number")));
+        }
+        params.insert("timeout".into(), json!(t));
+    }
+    Ok(Value::Object(params))
+}
+
+fn run(args: RunArgs) -> Result<(), Failure> {
+    let params = params(&args)?;
+    let result = match &args.config {
+        None => {
+            let registry = Registry::default();
+            let observer = registry
+                .command_for_prompt(&args.command, &params, Some(moler::LOCAL_PROMPT))
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            let shell = moler::local_shell()
+                .map_err(|e| Failure { code: 1, message: format!("starting bash: {e}") })?;
+            let timeout = moler::Observer::timeout(&observer).unwrap_or(Duration::MAX);
+            let result = shell.run(observer, timeout);
+            shell.close();
+            result?
+        }
+        Some(file) => {
+            let config = Config::from_file(file).map_err(|e| Failure::usage(e.to_string()))?;
+            let devices = Devices::from_config(config)?;
+            let result = on_device(&devices, &args, &params);
+            devices.remove_all();
+            result?
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&result).expect("JSON values print"));
+    Ok(())
+}
+
+fn on_device(devices: &Devices, args: &RunArgs, params: &Value) -> Result<Value, Failure> {
+    let name = match &args.device {
+        Some(d) => d.clone(),
+        None => match devices.names().as_slice() {
+            [only] => only.clone(),
+            [] => return Err(Failure::usage("the config has no devices")),
+            names => {
+                return Err(Failure::usage(format!(
+                    "the config has {} devices: pick one with --device ({})",
+                    names.len(),
+                    names.join(", ")
+                )))
+            }
+        },
+    };
+    let device = devices.get(&name)?;
+    if let Some(state) = &args.state {
+        device.goto_state(state)?;
+    }
+    Ok(device.cmd(&args.command, params.clone())?.run()?)
+}
+
+fn parse(args: ParseArgs) -> Result<(), Failure> {
+    let params = params_from_text(args.params.as_deref().unwrap_or(""))
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let command = Registry::default()
+        .command_for_prompt(&args.command, &params, args.prompt.as_deref())
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let mut captured = Vec::new();
+    let read = match args.file.as_deref() {
+        None => std::io::stdin().read_to_end(&mut captured).map(drop),
+        Some(p) if p.as_os_str() == "-" => std::io::stdin().read_to_end(&mut captured).map(drop),
+        Some(p) => std::fs::read(p).map(|bytes| captured = bytes),
+    };
+    read.map_err(|e| {
+        let from = args.file.as_ref().map_or("standard input".into(), |p| p.display().to_string());
+        Failure::usage(format!("reading {from}: {e}"))
+    })?;
+    let result = offline::parse(command, [captured.as_slice()])?;
+    println!("{}", serde_json::to_string_pretty(&result).expect("JSON values print"));
+    Ok(())
+}
+
+fn load(file: &PathBuf) -> Result<(Config, Devices), Failure> {
+    let config = Config::from_file(file).map_err(|e| Failure::usage(e.to_string()))?;
+    let devices = Devices::load(config.clone())?;
+    Ok((config, devices))
+}
+
+fn devices(args: DevicesArgs) -> Result<(), Failure> {
+    let (_, devices) = load(&args.config)?;
+    let mut listed = Vec::new();
+    for name in devices.names() {
+        let info = devices.info(&name)?;
+        if args.json {
+            listed.push(json!({
+                "name": info.name,
+                "class": info.class,
+                "initial_state": info.initial_state,
+                "states": info.states,
+                "hops": info.hops.iter().map(|h| json!({
+                    "from": h.from, "to": h.to, "command": h.command, "prompt": h.prompt,
+                })).collect::<Vec<_>>(),
+            }));
+            continue;
+        }
+        println!("{} ({}), initial state {}", info.name, info.class, info.initial_state);
+        println!("  states: {}", info.states.join(", "));
+        for h in &info.hops {
+            let prompt = h.prompt.as_deref().map(|p| format!(", prompt {p:?}")).unwrap_or_default();
+            println!("  {} -> {}: {}{prompt}", h.from, h.to, h.command);
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&listed).expect("JSON values print"));
+    }
+    Ok(())
+}
+
+fn check_config(file: &PathBuf) -> Result<(), Failure> {
+    let (config, devices) = load(file)?;
+    for warning in &config.warnings {
+        eprintln!("{warning}");
+    }
+    println!(
+        "{}: ok: {} device(s){}, {} named connection(s)",
+        file.display(),
+        devices.names().len(),
+        if devices.names().is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", devices.names().join(", "))
+        },
+        config.connections.len()
+    );
+    Ok(())
+}
+
+fn commands() -> Result<(), Failure> {
+    let registry = Registry::default();
+    println!("commands:");
+    for name in registry.command_names() {
+        let params = registry.command_params(name).unwrap_or_default();
+        println!("  {name:<12} {}", params.join(" "));
+    }
+    println!("events:");
+    for name in registry.event_names() {
+        let params = registry.event_params(name).unwrap_or_default();
+        println!("  {name:<22} {}", params.join(" "));
+    }
+    Ok(())
+}

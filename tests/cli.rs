@@ -1,0 +1,221 @@
+//! The `moler` command-line tool, run as a user runs it: a real process, a real bash, real files.
+#![cfg(feature = "cli")]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn moler(args: &[&str]) -> Output {
+    moler_with_input(args, None)
+}
+
+fn moler_with_input(args: &[&str], input: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moler"))
+        .args(args)
+        .env_remove("MOLER_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the moler binary runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    if let Some(input) = input {
+        stdin.write_all(input.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited, not killed")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: stdout {:?} stderr {:?}", out.stdout, String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("moler-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn run_on_the_local_shell_prints_the_result_as_json() {
+    let dir = scratch("run");
+    std::fs::write(dir.join("a.txt"), "x").unwrap();
+    let out = moler(&[
+        "run",
+        "ls",
+        "--param",
+        "options=-l",
+        "--param",
+        &format!("path={}", dir.display()),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["files"]["a.txt"]["size_raw"], "1");
+    let out = moler(&["run", "whoami"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let user = String::from_utf8(Command::new("whoami").output().unwrap().stdout).unwrap();
+    assert_eq!(json(&out)["USER"], user.trim());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn exit_codes_say_what_went_wrong() {
+    let failed = moler(&["run", "cat", "--params", "{\"path\": \"/nonexistent/file\"}"]);
+    assert_eq!(code(&failed), 1, "a failing command: {}", stderr(&failed));
+    assert!(stderr(&failed).contains("No such file or directory"), "{}", stderr(&failed));
+
+    let timeout = moler(&[
+        "run",
+        "tail",
+        "--param",
+        "options=-f",
+        "--param",
+        "path=/dev/null",
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(code(&timeout), 3, "a timeout: {}", stderr(&timeout));
+    assert!(stderr(&timeout).contains("timed out"), "{}", stderr(&timeout));
+
+    let unknown = moler(&["run", "whoam"]);
+    assert_eq!(code(&unknown), 2);
+    assert!(stderr(&unknown).contains("unknown command 'whoam'"), "{}", stderr(&unknown));
+
+    let bad_param = moler(&["run", "ls", "--param", "opshuns=-l"]);
+    assert_eq!(code(&bad_param), 2);
+    assert!(
+        stderr(&bad_param).contains("accepted parameters: options, path"),
+        "{}",
+        stderr(&bad_param)
+    );
+
+    let not_a_map = moler(&["run", "ls", "--params", "[1, 2]"]);
+    assert_eq!(code(&not_a_map), 2, "{}", stderr(&not_a_map));
+
+    let usage = moler(&["run", "ls", "--params", "{}", "--param", "a=b"]);
+    assert_eq!(code(&usage), 2, "--params and --param together");
+
+    let no_config = moler(&["run", "--device", "X", "pwd"]);
+    assert_eq!(code(&no_config), 2, "--device needs --config");
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["parse", "--help"],
+        vec!["devices", "--help"],
+        vec!["check-config", "--help"],
+        vec!["commands", "--help"],
+    ] {
+        let out = moler(&args);
+        assert_eq!(code(&out), 0, "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: moler"), "{args:?}");
+    }
+    let out = moler(&["commands"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ls ") && text.contains("wait4prompt"), "{text}");
+}
+
+#[test]
+fn parse_reads_a_file_or_standard_input() {
+    let captured = "host:~ # ls -l\ntotal 4\n-rw-r--r-- 1 a b 5 Nov 21 09:00 f.txt\nhost:~ # ";
+    let dir = scratch("parse");
+    let file = dir.join("captured.txt");
+    std::fs::write(&file, captured).unwrap();
+    let args = ["parse", "ls", "--params", "{\"options\": \"-l\"}", "--prompt", "^host:~ # "];
+    let from_file = moler(&[&args[..], &[file.to_str().unwrap()]].concat());
+    assert_eq!(code(&from_file), 0, "{}", stderr(&from_file));
+    assert_eq!(json(&from_file)["files"]["f.txt"]["owner"], "a");
+    let from_stdin = moler_with_input(&[&args[..], &["-"]].concat(), Some(captured));
+    assert_eq!(json(&from_stdin), json(&from_file));
+    let incomplete = moler_with_input(&args, Some("host:~ # ls -l\ntotal 4\n"));
+    assert_eq!(code(&incomplete), 1, "no final prompt: {}", stderr(&incomplete));
+    let missing = moler(&["parse", "ls", "/nonexistent/capture"]);
+    assert_eq!(code(&missing), 2);
+    assert!(stderr(&missing).contains("/nonexistent/capture"), "{}", stderr(&missing));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+const DEVICES: &str = "\
+DEVICES:
+  LOCAL:
+    DEVICE_CLASS: moler.device.unixlocal.UnixLocal
+  OTHER:
+    DEVICE_CLASS: UnixLocal
+";
+
+#[test]
+fn devices_and_check_config_read_moler_yaml() {
+    let dir = scratch("config");
+    let good = dir.join("devices.yml");
+    std::fs::write(&good, DEVICES).unwrap();
+    let out = moler(&["check-config", good.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 2 device(s) (LOCAL, OTHER)"));
+
+    let out = moler(&["devices", "--config", good.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let listed = json(&out);
+    assert_eq!(listed[0]["name"], "LOCAL");
+    assert_eq!(listed[0]["class"], "UnixLocal");
+    assert_eq!(listed[0]["initial_state"], "UNIX_LOCAL");
+    assert_eq!(listed[0]["hops"][0]["command"], "su");
+    let text = moler(&["devices", "--config", good.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("UNIX_LOCAL -> UNIX_LOCAL_ROOT: su"));
+
+    let bad = dir.join("broken.yml");
+    std::fs::write(&bad, "DEVICES:\n  X:\n    DEVICE_CLASS: UnixRemot\n").unwrap();
+    let out = moler(&["check-config", bad.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("broken.yml:3:19: DEVICES.X.DEVICE_CLASS: unknown device class `UnixRemot`; did you mean UnixRemote?"),
+        "{}",
+        stderr(&out)
+    );
+    let out = moler(&["check-config", dir.join("missing.yml").to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("missing.yml"), "{}", stderr(&out));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn run_on_a_configured_device() {
+    let dir = scratch("device");
+    let file = dir.join("devices.yml");
+    std::fs::write(&file, DEVICES).unwrap();
+    let file = file.to_str().unwrap();
+    let ambiguous = moler(&["run", "--config", file, "pwd"]);
+    assert_eq!(code(&ambiguous), 2);
+    assert!(stderr(&ambiguous).contains("pick one with --device (LOCAL, OTHER)"));
+    let out =
+        moler(&["run", "--config", file, "--device", "LOCAL", "--state", "UNIX_LOCAL", "pwd"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(json(&out)["full_path"].as_str().unwrap().starts_with('/'));
+    let wrong_state =
+        moler(&["run", "--config", file, "--device", "LOCAL", "--state", "UNIX_LOKAL", "pwd"]);
+    assert_eq!(code(&wrong_state), 2);
+    assert!(stderr(&wrong_state).contains("did you mean UNIX_LOCAL"), "{}", stderr(&wrong_state));
+    let wrong_device = moler(&["run", "--config", file, "--device", "LOCL", "pwd"]);
+    assert_eq!(code(&wrong_device), 2);
+    // $MOLER_CONFIG stands in for --config.
+    let out = Command::new(env!("CARGO_BIN_EXE_moler"))
+        .args(["run", "--device", "OTHER", "pwd"])
+        .env("MOLER_CONFIG", file)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    std::fs::remove_dir_all(dir).unwrap();
+}
