@@ -9,6 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::background::ScopeInner;
 use crate::error::{Error, Result};
 use crate::observer::{Context, Kind, Observer, Step};
 
@@ -35,6 +36,8 @@ enum SlotState<T> {
 pub(crate) struct Shared<T> {
     id: ObserverId,
     name: String,
+    /// Where a failure is reported until it is read (see [`crate::FailureScope`]).
+    scope: Option<Arc<ScopeInner>>,
     state: Mutex<SlotState<T>>,
     done: Condvar,
     paused: AtomicBool,
@@ -51,6 +54,9 @@ impl<T> Shared<T> {
         let mut st = lock(&self.state);
         let SlotState::Pending(waker) = &mut *st else { return false };
         let waker = waker.take();
+        if let (Some(scope), Err(e)) = (&self.scope, &result) {
+            scope.failed(self.id, &self.name, e);
+        }
         *st = SlotState::Ready(result);
         drop(st);
         self.done.notify_all();
@@ -65,7 +71,12 @@ impl<T> Shared<T> {
             SlotState::Pending(_) => None,
             SlotState::Taken => Some(Err(Error::ResultTaken { observer: self.name.clone() })),
             SlotState::Ready(_) => match std::mem::replace(st, SlotState::Taken) {
-                SlotState::Ready(r) => Some(r),
+                SlotState::Ready(r) => {
+                    if let (Some(scope), Err(_)) = (&self.scope, &r) {
+                        scope.read(self.id);
+                    }
+                    Some(r)
+                }
                 _ => unreachable!("matched Ready just above"),
             },
         }
@@ -144,6 +155,12 @@ impl<T: Send + 'static> Completion<T> {
     pub fn expire(&self, timeout: Duration, started: Instant) -> Result<T> {
         self.mailbox.push(Request::Expire(self.shared.id, timeout));
         self.wait_until(Instant::now().checked_add(EXPIRY_GRACE)).unwrap_or_else(|| {
+            // The timeout reported here is the result: a late one is not kept (nor reported as
+            // unread by a FailureScope).
+            let mut st = lock(&self.shared.state);
+            if matches!(*st, SlotState::Pending(_)) {
+                *st = SlotState::Taken;
+            }
             Err(Error::Timeout {
                 observer: self.shared.name.clone(),
                 timeout,
@@ -288,6 +305,7 @@ impl Mailbox {
         let shared = Arc::new(Shared {
             id: ObserverId(self.next_id.fetch_add(1, Ordering::Relaxed)),
             name: observer.describe(),
+            scope: crate::background::current(),
             state: Mutex::new(SlotState::Pending(None)),
             done: Condvar::new(),
             paused: AtomicBool::new(false),

@@ -30,6 +30,7 @@
 //! assert_eq!(alarms.try_result().unwrap().unwrap()[0].groups[0].as_deref(), Some("7"));
 //! ```
 
+mod background;
 mod cache;
 mod command;
 mod completion;
@@ -41,6 +42,7 @@ mod observer;
 mod text;
 mod transcript;
 
+pub use background::{FailureScope, Unread};
 pub use command::{
     Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
     DEFAULT_TERMINATING_PERIOD,
