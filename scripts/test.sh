@@ -34,6 +34,8 @@ cargo test -p moler --no-default-features --test local_shell --test tcp --test p
 cargo test -p moler-config --no-default-features "$@"
 # The examples must keep working for a newcomer.
 cargo run --quiet --example quickstart
+cargo run --quiet --example layer1
+cargo run --quiet --example layer2
 cargo run --quiet --example async_tokio
 cargo run --quiet --example async_smol
 cargo run --quiet --example layer3 -- examples/connections.yml
