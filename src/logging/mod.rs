@@ -509,6 +509,30 @@ mod tests {
     }
 
     #[test]
+    fn a_suffix_reopens_every_file_under_its_new_name() {
+        let dir = std::env::temp_dir().join(format!("moler-logs-suffix-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let logs = Logs::new(&Logger { path: Some(dir.clone()), ..Logger::default() }).unwrap();
+        logs.sink.write("moler.log", "before\n", "moler");
+        logs.set_suffix(Some(".test_1")).unwrap();
+        logs.sink.write("moler.log", "after\n", "moler");
+        assert_eq!(logs.path_of("moler.log"), dir.join("moler.log.test_1"));
+        assert_eq!(std::fs::read_to_string(dir.join("moler.log")).unwrap(), "before\n");
+        assert_eq!(std::fs::read_to_string(dir.join("moler.log.test_1")).unwrap(), "after\n");
+        let rotating = Logger {
+            path: Some(dir.clone()),
+            rotation: moler_config::LogRotation {
+                kind: Some(moler_config::RotationKind::Size),
+                ..Default::default()
+            },
+            ..Logger::default()
+        };
+        let e = Logs::new(&rotating).unwrap().set_suffix(Some(".x")).unwrap_err();
+        assert!(matches!(e, LogError::SuffixWithRotation));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn levels_by_moler_names() {
         assert_eq!(parse_level("warning"), Some(Level::WARN));
         assert_eq!(parse_level("CRITICAL"), Some(Level::ERROR));
