@@ -276,16 +276,15 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for MolerLayer {
 
 /// The fields moler's events carry.
 #[derive(Default)]
-struct Fields<'a> {
+struct Fields {
     message: String,
     device: Option<String>,
     dir: Option<String>,
     data: Option<String>,
     bytes: Option<Vec<u8>>,
-    _event: std::marker::PhantomData<&'a ()>,
 }
 
-impl Visit for Fields<'_> {
+impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         match field.name() {
             "device" => self.device = Some(value.to_owned()),
