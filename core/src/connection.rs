@@ -9,7 +9,7 @@ use crate::completion::{Completion, Erased, Flow, Mailbox, ObserverId, Request};
 use crate::decode::Utf8Decoder;
 use crate::error::Error;
 use crate::observer::{Context, Kind, Observer};
-use crate::transcript::{Secrets, Transcript};
+use crate::transcript::{Outbox, Secrets, Transcript};
 
 /// One link to a device, without any I/O: a runner feeds it what it reads and sends what it
 /// asks for.
@@ -43,7 +43,7 @@ pub struct Connection {
     /// Commands waiting for their turn.
     queue: VecDeque<Box<dyn Erased>>,
     command_active: bool,
-    outbox: Vec<u8>,
+    outbox: Outbox,
     secrets: Secrets,
     transcript: Option<Box<dyn Transcript>>,
     newline: String,
@@ -88,7 +88,7 @@ impl Connection {
             slots: Vec::new(),
             queue: VecDeque::new(),
             command_active: false,
-            outbox: Vec::new(),
+            outbox: Outbox::default(),
             secrets: Secrets::default(),
             transcript: None,
             newline: "\n".into(),
@@ -147,20 +147,18 @@ impl Connection {
 
     /// Queues text to send as it is.
     pub fn send(&mut self, text: &str) {
-        self.outbox.extend_from_slice(text.as_bytes());
+        self.outbox.push(text);
     }
 
     /// Queues text followed by the newline.
     pub fn sendline(&mut self, text: &str) {
-        self.outbox.extend_from_slice(text.as_bytes());
-        self.outbox.extend_from_slice(self.newline.as_bytes());
+        self.outbox.push(text);
+        self.outbox.push(&self.newline);
     }
 
     /// Queues a secret (a password) as it is; a transcript sees [`crate::MASK`] instead.
     pub fn send_secret(&mut self, text: &str) {
-        let start = self.outbox.len();
-        self.outbox.extend_from_slice(text.as_bytes());
-        self.secrets.spans.push(start..self.outbox.len());
+        self.outbox.push_secret(text);
     }
 
     /// Feeds bytes read from the transport, received at `now`.
@@ -184,14 +182,7 @@ impl Connection {
     fn dispatch(&mut self, text: &str, now: Instant) {
         let mut finished = false;
         for slot in &mut self.slots {
-            let flow = call(
-                slot,
-                &mut self.outbox,
-                &mut self.secrets.spans,
-                &self.newline,
-                now,
-                |o, cx| o.data(text, cx),
-            );
+            let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| o.data(text, cx));
             finished |= settle(slot, flow, now);
         }
         if finished {
@@ -219,14 +210,7 @@ impl Connection {
         let mut finished = false;
         for slot in &mut self.slots {
             if slot.deadline().is_some_and(|d| d <= now) {
-                let flow = call(
-                    slot,
-                    &mut self.outbox,
-                    &mut self.secrets.spans,
-                    &self.newline,
-                    now,
-                    |o, cx| o.expire(cx),
-                );
+                let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
                 if !slot.finished && slot.deadline().is_some_and(|d| d <= now) {
                     // Still running with its deadline passed (a lingering observer whose period
@@ -254,11 +238,10 @@ impl Connection {
         if self.outbox.is_empty() {
             return None;
         }
-        let bytes = std::mem::take(&mut self.outbox);
+        let (bytes, spans) = self.outbox.take();
         match &mut self.transcript {
-            Some(transcript) => transcript.sent(&self.secrets.take_masked(&bytes)),
-            None if !self.secrets.spans.is_empty() => self.secrets.forget_spans(&bytes),
-            None => {}
+            Some(transcript) => transcript.sent(&self.secrets.masked(&bytes, &spans)),
+            None => self.secrets.remember_spans(&bytes, &spans),
         }
         Some(bytes)
     }
@@ -312,14 +295,7 @@ impl Connection {
         let timeout = observer.timeout();
         let mut slot =
             Slot { observer, kind, started: now, timeout, linger_until: None, finished: false };
-        let flow = call(
-            &mut slot,
-            &mut self.outbox,
-            &mut self.secrets.spans,
-            &self.newline,
-            now,
-            |o, cx| o.start(cx),
-        );
+        let flow = call(&mut slot, &mut self.outbox, &self.newline, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
         if kind == Kind::Command {
             self.command_active = true;
@@ -345,16 +321,13 @@ impl Connection {
             return;
         }
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
-        let flow =
-            call(slot, &mut self.outbox, &mut self.secrets.spans, &self.newline, now, |o, cx| {
-                match expire_after {
-                    Some(waited) => {
-                        cx.set_timeout(Some(waited));
-                        o.expire(cx)
-                    }
-                    None => o.cancel(cx),
-                }
-            });
+        let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| match expire_after {
+            Some(waited) => {
+                cx.set_timeout(Some(waited));
+                o.expire(cx)
+            }
+            None => o.cancel(cx),
+        });
         if settle(slot, flow, now) {
             self.sweep(now);
         }
@@ -408,22 +381,14 @@ fn slot_timeout_error(slot: &Slot, now: Instant) -> Error {
 /// Calls the observer with a fresh context, turning a panic into that observer's failure.
 fn call(
     slot: &mut Slot,
-    outbox: &mut Vec<u8>,
-    secret_spans: &mut Vec<std::ops::Range<usize>>,
+    outbox: &mut Outbox,
     newline: &str,
     now: Instant,
     f: impl FnOnce(&mut dyn Erased, &mut Context<'_>) -> Flow,
 ) -> Flow {
     let paused = slot.observer.paused();
-    let mut cx = Context {
-        now,
-        started: slot.started,
-        timeout: &mut slot.timeout,
-        outbox,
-        secret_spans,
-        newline,
-        paused,
-    };
+    let mut cx =
+        Context { now, started: slot.started, timeout: &mut slot.timeout, outbox, newline, paused };
     let observer = &mut *slot.observer;
     match catch_unwind(AssertUnwindSafe(|| f(observer, &mut cx))) {
         Ok(flow) => flow,

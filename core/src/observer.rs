@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::transcript::Outbox;
 
 /// Commands run one at a time per connection (first in, first out); events all run at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,9 +153,7 @@ pub struct Context<'a> {
     pub(crate) now: Instant,
     pub(crate) started: Instant,
     pub(crate) timeout: &'a mut Option<Duration>,
-    pub(crate) outbox: &'a mut Vec<u8>,
-    /// Spans of `outbox` that are secret (never logged).
-    pub(crate) secret_spans: &'a mut Vec<std::ops::Range<usize>>,
+    pub(crate) outbox: &'a mut Outbox,
     pub(crate) newline: &'a str,
     pub(crate) paused: bool,
 }
@@ -177,22 +176,20 @@ impl Context<'_> {
 
     /// Queues text to send on the connection.
     pub fn send(&mut self, text: &str) {
-        self.outbox.extend_from_slice(text.as_bytes());
+        self.outbox.push(text);
     }
 
     /// Queues text followed by the connection's newline.
     pub fn sendline(&mut self, text: &str) {
         self.send(text);
-        self.outbox.extend_from_slice(self.newline.as_bytes());
+        self.outbox.push(self.newline);
     }
 
     /// Queues a secret (a password): sent as it is, but every
     /// [`Transcript`](crate::Transcript) (and so every log) sees [`MASK`](crate::MASK) instead,
     /// also where the device echoes it back.
     pub fn send_secret(&mut self, text: &str) {
-        let start = self.outbox.len();
-        self.send(text);
-        self.secret_spans.push(start..self.outbox.len());
+        self.outbox.push_secret(text);
     }
 
     /// The connection's newline for [`Context::sendline`].
@@ -231,7 +228,6 @@ impl Context<'_> {
             started: self.started,
             timeout: &mut *self.timeout,
             outbox: &mut *self.outbox,
-            secret_spans: &mut *self.secret_spans,
             newline,
             paused: self.paused,
         };

@@ -46,12 +46,38 @@ pub trait Transcript: Send {
     }
 }
 
-/// The secrets a connection has sent: spans of the outbox not written yet, and the texts sent
-/// before (masked when they come back).
+/// What observers want sent, not written yet, and which parts of it are secret.
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    bytes: Vec<u8>,
+    /// Spans of `bytes` that are secret.
+    secret_spans: Vec<Range<usize>>,
+}
+
+impl Outbox {
+    pub(crate) fn push(&mut self, text: &str) {
+        self.bytes.extend_from_slice(text.as_bytes());
+    }
+
+    pub(crate) fn push_secret(&mut self, text: &str) {
+        let start = self.bytes.len();
+        self.push(text);
+        self.secret_spans.push(start..self.bytes.len());
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Everything queued, and its secret spans; the outbox is empty afterwards.
+    pub(crate) fn take(&mut self) -> (Vec<u8>, Vec<Range<usize>>) {
+        (std::mem::take(&mut self.bytes), std::mem::take(&mut self.secret_spans))
+    }
+}
+
+/// The secrets a connection has sent, masked when they come back.
 #[derive(Debug, Default)]
 pub(crate) struct Secrets {
-    /// Spans of the outbox that are secret.
-    pub(crate) spans: Vec<Range<usize>>,
     /// Secrets sent so far, most recent last (bounded: [`Secrets::KEPT`]).
     known: Vec<String>,
 }
@@ -60,24 +86,24 @@ impl Secrets {
     /// How many distinct secrets a connection remembers for masking echoes.
     const KEPT: usize = 32;
 
-    /// The outbox with its secret spans masked; remembers the secrets and forgets the spans.
-    pub(crate) fn take_masked(&mut self, outbox: &[u8]) -> String {
-        let mut text = String::with_capacity(outbox.len());
+    /// `bytes` with its secret `spans` masked, the secrets remembered.
+    pub(crate) fn masked(&mut self, bytes: &[u8], spans: &[Range<usize>]) -> String {
+        let mut text = String::with_capacity(bytes.len());
         let mut at = 0;
-        for span in std::mem::take(&mut self.spans) {
-            text.push_str(&String::from_utf8_lossy(&outbox[at..span.start]));
+        for span in spans {
+            text.push_str(&String::from_utf8_lossy(&bytes[at..span.start]));
             text.push_str(MASK);
-            self.remember(String::from_utf8_lossy(&outbox[span.clone()]).into_owned());
             at = span.end;
         }
-        text.push_str(&String::from_utf8_lossy(&outbox[at..]));
+        text.push_str(&String::from_utf8_lossy(&bytes[at..]));
+        self.remember_spans(bytes, spans);
         text
     }
 
-    /// Forgets the spans of an outbox taken without a transcript, remembering their secrets.
-    pub(crate) fn forget_spans(&mut self, outbox: &[u8]) {
-        for span in std::mem::take(&mut self.spans) {
-            self.remember(String::from_utf8_lossy(&outbox[span]).into_owned());
+    /// Remembers the secrets at `spans` of `bytes` (sent without a transcript, for one set later).
+    pub(crate) fn remember_spans(&mut self, bytes: &[u8], spans: &[Range<usize>]) {
+        for span in spans {
+            self.remember(String::from_utf8_lossy(&bytes[span.clone()]).into_owned());
         }
     }
 
@@ -134,10 +160,13 @@ mod tests {
     #[test]
     fn spans_are_masked_and_remembered() {
         let mut secrets = Secrets::default();
-        let outbox = b"user\nhunter2\nls\n";
-        secrets.spans.push(5..12);
-        assert_eq!(secrets.take_masked(outbox), "user\n********\nls\n");
-        assert!(secrets.spans.is_empty());
+        let mut outbox = Outbox::default();
+        outbox.push("user\n");
+        outbox.push_secret("hunter2");
+        outbox.push("\nls\n");
+        let (bytes, spans) = outbox.take();
+        assert_eq!(secrets.masked(&bytes, &spans), "user\n********\nls\n");
+        assert!(outbox.take().1.is_empty());
         let (raw, text) = secrets.mask_received(b"x hunter2 hunter2hunter2", "x hunter2 y");
         assert_eq!(&*raw, b"x ******** ****************");
         assert_eq!(&*text, "x ******** y");

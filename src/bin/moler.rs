@@ -270,14 +270,13 @@ fn parse(args: ParseArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn load(file: &PathBuf) -> Result<(Config, Devices), Failure> {
+fn load(file: &PathBuf) -> Result<Devices, Failure> {
     let config = Config::from_file(file).map_err(|e| Failure::usage(e.to_string()))?;
-    let devices = Devices::load(config.clone())?;
-    Ok((config, devices))
+    Ok(Devices::load(config)?)
 }
 
 fn devices(args: DevicesArgs) -> Result<(), Failure> {
-    let (_, devices) = load(&args.config)?;
+    let devices = load(&args.config)?;
     let mut listed = Vec::new();
     for name in devices.names() {
         let info = devices.info(&name)?;
@@ -307,7 +306,8 @@ fn devices(args: DevicesArgs) -> Result<(), Failure> {
 }
 
 fn check_config(file: &PathBuf) -> Result<(), Failure> {
-    let (config, devices) = load(file)?;
+    let devices = load(file)?;
+    let config = devices.config();
     for warning in &config.warnings {
         eprintln!("{warning}");
     }

@@ -131,7 +131,7 @@ impl Devices {
             // As Moler's load_config: a LOGGER section sets up the process's logs.
             crate::logging::configure(&config.logger)?;
         }
-        if devices.config().devices.create_at_startup {
+        if config.devices.create_at_startup {
             for name in devices.names() {
                 devices.get(&name)?;
             }

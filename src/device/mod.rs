@@ -159,9 +159,7 @@ impl StateCell {
     fn set_if(&self, generation: u64, state: &'static str) {
         let mut now = lock(&self.now);
         if now.1 == generation && now.0 != state {
-            tracing::info!(target: logging::MAIN, device = %self.device, "changed state from {} to {state}", now.0);
-            now.0 = state;
-            self.changed.notify_all();
+            self.set(&mut now, state);
         }
     }
 
@@ -169,12 +167,17 @@ impl StateCell {
     fn renew(&self, state: &'static str) -> u64 {
         let mut now = lock(&self.now);
         now.1 += 1;
+        self.set(&mut now, state);
+        now.1
+    }
+
+    /// Moves to `state` (the caller holds the lock), logging a change.
+    fn set(&self, now: &mut (&'static str, u64), state: &'static str) {
         if now.0 != state {
             tracing::info!(target: logging::MAIN, device = %self.device, "changed state from {} to {state}", now.0);
         }
         now.0 = state;
         self.changed.notify_all();
-        now.1
     }
 
     fn generation(&self) -> u64 {
@@ -473,16 +476,16 @@ impl Device {
     ) -> Device {
         Device {
             inner: Arc::new(Inner {
-                name: name.clone(),
-                machine,
-                config,
-                connection,
-                registry,
                 cell: Arc::new(StateCell {
                     now: Mutex::new((NOT_CONNECTED, 0)),
                     changed: Condvar::new(),
                     device: name.clone(),
                 }),
+                name,
+                machine,
+                config,
+                connection,
+                registry,
                 live: Mutex::new(None),
                 turn: Mutex::new(()),
                 background: Mutex::new(Vec::new()),

@@ -70,33 +70,28 @@ impl LogFile {
         }
     }
 
+    /// Renames the file to a backup and starts it afresh (only called when [`LogFile::due`]).
     fn rotate(&mut self) -> io::Result<()> {
         let rotation = self.policy.rotation.clone();
         let keep = rotation.backup_count;
         let rotated = match rotation.kind {
             Some(RotationKind::Size) => {
-                if keep == 0 {
-                    None // as Python: no backups, the file starts afresh
+                // moler.log.(n-1) -> moler.log.n, …, moler.log -> moler.log.1 (compressed
+                // backups keep their extension). `due` is false without backups.
+                let extensions: &[&str] = if rotation.compress_after_rotation {
+                    &["", rotation.compressed_file_extension.as_str()]
                 } else {
-                    // moler.log.(n-1) -> moler.log.n, …, moler.log -> moler.log.1 (compressed
-                    // backups keep their extension).
-                    let extensions: &[&str] = if rotation.compress_after_rotation {
-                        &["", rotation.compressed_file_extension.as_str()]
-                    } else {
-                        &[""]
-                    };
-                    for i in (1..keep).rev() {
-                        for ext in extensions {
-                            let from = backup(&self.path, i, ext);
-                            if from.exists() {
-                                fs::rename(&from, backup(&self.path, i + 1, ext))?;
-                            }
+                    &[""]
+                };
+                for i in (1..keep).rev() {
+                    for ext in extensions {
+                        let from = backup(&self.path, i, ext);
+                        if from.exists() {
+                            fs::rename(&from, backup(&self.path, i + 1, ext))?;
                         }
                     }
-                    let target = backup(&self.path, 1, "");
-                    fs::rename(&self.path, &target)?;
-                    Some(target)
                 }
+                backup(&self.path, 1, "")
             }
             Some(RotationKind::Time) => {
                 let stamp = jiff::Zoned::now().strftime("%Y-%m-%d_%H-%M-%S").to_string();
@@ -106,18 +101,16 @@ impl LogFile {
                     target = PathBuf::from(format!("{}.{stamp}.{n}", self.path.display()));
                     n += 1;
                 }
-                fs::rename(&self.path, &target)?;
                 self.rollover_at = Some(SystemTime::now() + interval(&rotation));
-                Some(target)
+                target
             }
-            None => None,
+            None => return Ok(()),
         };
+        fs::rename(&self.path, &rotated)?;
         self.file = open(&self.path, true)?;
         self.size = 0;
-        if let Some(rotated) = rotated {
-            if rotation.compress_after_rotation {
-                compress(&rotated, &rotation);
-            }
+        if rotation.compress_after_rotation {
+            compress(&rotated, &rotation);
         }
         if rotation.kind == Some(RotationKind::Time) {
             prune_timed(&self.path, keep as usize, &rotation)?;

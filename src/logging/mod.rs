@@ -335,8 +335,15 @@ impl Sink {
         let level = *metadata.level();
         let mut fields = Fields::default();
         event.record(&mut fields);
+        if metadata.target() == RAW {
+            // Bytes as they are: no time stamp, and not in the debug log.
+            if let (true, Some(device), Some(bytes)) = (self.raw, &fields.device, &fields.bytes) {
+                self.write_bytes(&format!("moler.{device}.raw.log"), bytes);
+            }
+            return;
+        }
         let stamp = self.stamp();
-        if self.debug.is_some_and(|d| level <= d) && metadata.target() != RAW {
+        if self.debug.is_some_and(|d| level <= d) {
             let thread = std::thread::current();
             let head = format!(
                 "{stamp} {:<12} {:<30} {:>22} {:>30}:#{:<4}",
@@ -356,12 +363,6 @@ impl Sink {
                 let head = format!("{stamp} {}", fields.dir.as_deref().unwrap_or(" "));
                 let name = format!("moler.{device}");
                 self.write(&format!("{name}.log"), &aligned(&head, data), &name);
-            }
-            RAW => {
-                let (Some(device), Some(bytes)) = (&fields.device, &fields.bytes) else { return };
-                if self.raw {
-                    self.write_bytes(&format!("moler.{device}.raw.log"), bytes);
-                }
             }
             t if is_moler(t) && level <= Level::INFO => {
                 let name = fields.device.as_deref().unwrap_or("moler");
