@@ -49,11 +49,26 @@ impl Default for TerminalOptions {
 /// The line that prepares a bash (local, or remote over SSH): no bracketed paste, no
 /// `PROMPT_COMMAND`, `prompt` as the prompt, then [`READY`]. `printf` prints the marker so that
 /// it differs from its own echo.
+///
+/// The prompt is written with an empty `\[\]` after its first character (pexpect's trick):
+/// bash shows exactly `prompt`, but the variable's text differs from it, so a command that
+/// prints `$PS1` (`echo "$PS1"`, `set`, `declare -p`) prints no prompt and cannot end itself
+/// (or the next command) early.
 pub(crate) fn bash_setup(prompt: &str) -> String {
     format!(
         "bind 'set enable-bracketed-paste off' 2>/dev/null; unset PROMPT_COMMAND; \
-         PS1='{prompt}'; PS2=''; printf 'MOLER_%s\\n' READY\n"
+         PS1='{}'; PS2=''; printf 'MOLER_%s\\n' READY\n",
+        ps1_source(prompt)
     )
+}
+
+/// `prompt` as a `PS1` whose text differs from what bash displays (see [`bash_setup`]).
+pub(crate) fn ps1_source(prompt: &str) -> String {
+    let mut chars = prompt.chars();
+    match chars.next() {
+        Some(first) => format!("{first}\\[\\]{}", chars.as_str()),
+        None => String::new(),
+    }
 }
 
 /// The marker [`bash_setup`] prints once the shell is set up.
@@ -88,7 +103,7 @@ pub fn open(options: &TerminalOptions) -> io::Result<Transport> {
     let mut cmd = CommandBuilder::new(&options.shell);
     cmd.args(["--noprofile", "--norc", "-i"]);
     cmd.env("TERM", "xterm-mono");
-    cmd.env("PS1", PROMPT);
+    cmd.env("PS1", ps1_source(PROMPT));
     cmd.env_remove("PROMPT_COMMAND");
     for (k, v) in &options.env {
         cmd.env(k, v);

@@ -45,8 +45,26 @@ thread_local! {
     pub(crate) static IN_DRIVER: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The check installed into `moler_core` before every blocking `wait`.
-fn refuse_blocking_in_async() -> Result<()> {
+/// Whether this thread may block waiting for a connection: `Ok` on a plain thread (also a
+/// thread of tokio's blocking pool, as `spawn_blocking` gives), a clear
+/// [`Error::WrongUsage`] where blocking would stall the very executor that must make progress.
+///
+/// Every blocking call of this crate and of the device layer asks this *before* it starts or
+/// sends anything, so a refused call has no side effect on the device.
+///
+/// ```
+/// // A plain thread may block.
+/// assert!(moler_runners::blocking_allowed().is_ok());
+/// # #[cfg(feature = "tokio")] {
+/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// // A task of an async runtime may not ...
+/// assert!(rt.block_on(async { moler_runners::blocking_allowed() }).is_err());
+/// // ... but a closure given to `spawn_blocking` may.
+/// let ok = rt.block_on(tokio::task::spawn_blocking(moler_runners::blocking_allowed));
+/// assert!(ok.unwrap().is_ok());
+/// # }
+/// ```
+pub fn blocking_allowed() -> Result<()> {
     if IN_DRIVER.with(Cell::get) {
         return Err(Error::WrongUsage(
             "a blocking wait inside an observer callback would stall the connection that must \
@@ -55,10 +73,11 @@ fn refuse_blocking_in_async() -> Result<()> {
         ));
     }
     #[cfg(feature = "tokio")]
-    if tokio::runtime::Handle::try_current().is_ok() {
+    if on_tokio_task() {
         return Err(Error::WrongUsage(
             "a blocking wait inside a tokio runtime would block a worker thread (and can \
-             deadlock it): use `.await` on the handle, or wait from a plain thread"
+             deadlock it): use `.await` on the handle, or block from `tokio::task::spawn_blocking` \
+             or a plain thread"
                 .into(),
         ));
     }
@@ -71,6 +90,48 @@ fn refuse_blocking_in_async() -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The check installed into `moler_core` before every blocking `wait`.
+fn refuse_blocking_in_async() -> Result<()> {
+    blocking_allowed()
+}
+
+/// True when this thread is polling a tokio task or a `block_on` future: a worker thread of a
+/// runtime, where blocking stalls the runtime (a current-thread runtime for good).
+///
+/// Tokio offers no "am I on a worker" query, and its blocking-pool threads (`spawn_blocking`)
+/// also see the runtime's handle. What differs is the cooperative budget: a worker polls each
+/// task (and `block_on` its future) with a finite budget, the blocking pool runs its closures
+/// unbudgeted. So take budget units until tokio says none are left (constrained) or far more
+/// than a task ever gets (unconstrained), then give every unit back. A task wrapped in
+/// `tokio::task::unconstrained` passes as a blocking thread; that is the user's explicit opt-out.
+#[cfg(feature = "tokio")]
+fn on_tokio_task() -> bool {
+    use std::task::{Context as TaskContext, Poll as TaskPoll, Waker as TaskWaker};
+    /// More than tokio's budget per poll (128 since tokio 1.0).
+    const PROBE: usize = 1024;
+    if tokio::runtime::Handle::try_current().is_err() {
+        return false;
+    }
+    let mut cx = TaskContext::from_waker(TaskWaker::noop());
+    let mut taken = Vec::new();
+    let mut constrained = false;
+    while taken.len() < PROBE {
+        match tokio::task::coop::poll_proceed(&mut cx) {
+            TaskPoll::Ready(unit) => taken.push(unit),
+            TaskPoll::Pending => {
+                constrained = true;
+                break;
+            }
+        }
+    }
+    // Each unit, dropped without `made_progress`, restores the budget it saw when taken: the
+    // newest first, so the oldest restores the budget as it was before the probe.
+    while let Some(unit) = taken.pop() {
+        drop(unit);
+    }
+    constrained
 }
 
 /// A runner's way to let a thread blocked in [`ConnectionHandle::run`] drive the connection
@@ -163,10 +224,11 @@ impl ConnectionHandle {
     /// Starts an observer and blocks until its result; after `timeout` it is timed out. Refused
     /// with [`Error::WrongUsage`] inside an async runtime: there, `.await` what `start` returns.
     pub fn run<O: Observer>(&self, observer: O, timeout: Duration) -> Result<O::Output> {
+        // Refused before anything starts: a refused call must not have sent a command.
+        blocking_allowed()?;
         let Some(assist) = &self.inner.assist else {
             return self.start(observer).wait(timeout);
         };
-        refuse_blocking_in_async()?;
         let started = Instant::now();
         let deadline = started.checked_add(timeout);
         let mut completion = self.start(observer);

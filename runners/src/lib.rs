@@ -56,7 +56,7 @@ mod thread;
 #[cfg(feature = "tokio")]
 mod tokio;
 
-pub use handle::ConnectionHandle;
+pub use handle::{blocking_allowed, ConnectionHandle};
 pub use moler_core::Completion;
 #[cfg(feature = "smol")]
 pub use smol::SmolRunner;

@@ -466,6 +466,7 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
             newlines.push((state, n.to_owned()));
         }
     }
+    problems.extend(prompt_overlaps(device, spec, &sources, &hops, &prompts));
     for (i, (state, prompt)) in prompts.iter().enumerate() {
         if let Some((other, _)) = prompts[..i].iter().find(|(_, p)| p == prompt) {
             problems.push(Problem::new(
@@ -540,6 +541,53 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
         return Err(problems);
     }
     Ok(Machine { class: class.name(), states, hops: plans, prompts, newlines, initial })
+}
+
+/// Prompts that match another state's prompt (see [`super::prompts`]): each state's regex
+/// against the literal prompts of the others (the terminal's, a literal `set_prompt`, a regex
+/// that is plain text).
+fn prompt_overlaps(
+    device: &str,
+    spec: &DeviceSpec,
+    sources: &[(&'static str, (&'static str, &'static str))],
+    hops: &[(HopPlan, Vec<String>)],
+    prompts: &[(&'static str, String)],
+) -> Vec<Problem> {
+    use super::prompts::{
+        overlaps, ps1_literal, regex_literal, terminal_literal, Literal, StatePrompt,
+    };
+    let source_of = |state: &str| {
+        let (_, (from, to)) = sources.iter().find(|(s, _)| *s == state)?;
+        hops.iter().map(|(p, _)| p).find(|p| p.from == *from && p.to == *to)
+    };
+    let mut states = Vec::new();
+    let mut literals: Vec<Literal> =
+        terminal_literal(&spec.connection.io_type.value).into_iter().collect();
+    for (state, regex) in prompts {
+        let Some(plan) = source_of(state) else { continue };
+        let written = format!("hop {}, expected_prompt", plan.describe());
+        if let Some(text) = regex_literal(regex) {
+            literals.push(Literal { state, text, why: written.clone() });
+        }
+        states.push(StatePrompt {
+            state,
+            regex,
+            origin: plan.param_origin("expected_prompt"),
+            written,
+        });
+    }
+    for (plan, _) in hops {
+        let Some(state) = prompts.iter().map(|(s, _)| *s).find(|s| *s == plan.to) else { continue };
+        let set = plan.params.get("set_prompt").and_then(Value::as_str);
+        if let Some(text) = set.and_then(ps1_literal) {
+            literals.push(Literal {
+                state,
+                text,
+                why: format!("set by hop {}, set_prompt", plan.describe()),
+            });
+        }
+    }
+    overlaps(device, &states, &literals)
 }
 
 fn unknown_state(

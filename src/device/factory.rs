@@ -236,6 +236,8 @@ impl Devices {
     /// The device `name`, made on first use (its connection opened and moved to its initial
     /// state) and the same one afterwards. Blocking: in async code use [`Devices::get_async`].
     pub fn get(&self, name: &str) -> Result<Device, DeviceError> {
+        // Refused before the device is made or its connection opened.
+        moler_runners::blocking_allowed()?;
         let (device, fresh) = self.cached_or_new(name)?;
         if fresh {
             if let Err(e) = device.goto_state(device.initial_state()) {

@@ -18,6 +18,7 @@
 
 mod class;
 mod factory;
+mod prompts;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,10 +28,9 @@ use std::task::{Poll, Waker};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use moler_commands::events::Wait4Prompts;
 use moler_commands::{BuildError, Registry, UnixCommand, UnixEvent};
 use moler_config::{Config, ConfigError, ConnectionSpec};
-use moler_core::{Completion, Connection, Context, Error, Kind, Observer, Occurrence, Step, Wait4};
+use moler_core::{Completion, Connection, Context, Error, Kind, LineSplitter, Observer, Step};
 use moler_runners::{ConnectionHandle, Runner};
 use serde_json::Value;
 
@@ -185,40 +185,18 @@ impl StateCell {
     }
 }
 
-/// The prompts event: for the connection's whole life, every prompt seen sets the state it
-/// belongs to; the connection's end sets NOT_CONNECTED.
-struct PromptsWatch {
-    event: Wait4,
-    cell: Arc<StateCell>,
-    generation: u64,
-    device: String,
-}
-
-impl Observer for PromptsWatch {
-    type Output = Vec<Occurrence>;
-    fn describe(&self) -> String {
-        format!("prompts event of device {}", self.device)
-    }
-    fn kind(&self) -> Kind {
-        Kind::Event
-    }
-    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
-        self.event.on_data(data, cx)
-    }
-    fn on_close(&mut self, error: Error) -> moler_core::Result<Self::Output> {
-        self.cell.set_if(self.generation, NOT_CONNECTED);
-        Err(error)
-    }
-}
-
 /// An observer bound to the state it was made for: it refuses to start in another one, and
-/// sends with that state's newline.
+/// sends with that state's newline. A command (but a hop, which moves the device itself) also
+/// fails at once when the device leaves that state while it runs: the shell it was typed into
+/// is gone, and its output will never come.
 struct InState<O> {
     inner: O,
     cell: Arc<StateCell>,
     made_for: &'static str,
     newline: String,
     device: String,
+    /// Fails when the device leaves `made_for` while it runs.
+    follows_state: bool,
 }
 
 impl<O: Observer> Observer for InState<O> {
@@ -233,14 +211,7 @@ impl<O: Observer> Observer for InState<O> {
         self.inner.timeout()
     }
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
-        let current = self.cell.get();
-        if current != self.made_for {
-            let error = Error::WrongState {
-                observer: self.inner.describe(),
-                device: self.device.clone(),
-                made_for: self.made_for.to_owned(),
-                current: current.to_owned(),
-            };
+        if let Some(error) = self.left_state() {
             tracing::warn!(target: logging::MAIN, device = %self.device, "{error}");
             return Step::Done(Err(error));
         }
@@ -249,6 +220,13 @@ impl<O: Observer> Observer for InState<O> {
         self.log_end(step, cx.elapsed())
     }
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
+        // The prompt watch saw this text first (it started with the connection): a prompt in
+        // it that moved the device is known here.
+        if self.follows_state {
+            if let Some(error) = self.left_state() {
+                return self.log_end(Step::Done(Err(error)), cx.elapsed());
+            }
+        }
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_data(data, cx));
         self.log_end(step, cx.elapsed())
     }
@@ -273,6 +251,17 @@ impl<O: Observer> Observer for InState<O> {
 }
 
 impl<O: Observer> InState<O> {
+    /// The error for an observer whose device is no longer in the state it was made for.
+    fn left_state(&self) -> Option<Error> {
+        let current = self.cell.get();
+        (current != self.made_for).then(|| Error::WrongState {
+            observer: self.inner.describe(),
+            device: self.device.clone(),
+            made_for: self.made_for.to_owned(),
+            current: current.to_owned(),
+        })
+    }
+
     /// Logs the end of the observer, if `step` is one, and hands it on.
     fn log_end(&self, step: Step<O::Output>, elapsed: Duration) -> Step<O::Output> {
         let result = match &step {
@@ -411,7 +400,7 @@ impl Future for StateChange {
 
 struct Live {
     handle: ConnectionHandle,
-    prompts: Completion<Vec<Occurrence>>,
+    prompts: Completion<()>,
 }
 
 struct Inner {
@@ -554,6 +543,8 @@ impl Device {
     /// code use [`Device::goto_state_bg`] and await it.
     pub fn goto_state(&self, state: &str) -> Result<(), DeviceError> {
         let target = self.known_state(state)?;
+        // Refused before the first hop sends anything.
+        moler_runners::blocking_allowed()?;
         let here = Runner::autodetect();
         let _turn = lock(&self.inner.turn);
         self.route(target, false, &here)
@@ -729,26 +720,20 @@ impl Device {
         })?;
         let generation = self.inner.cell.renew(UNIX_LOCAL);
         let machine = &self.inner.machine;
-        let watch = Wait4Prompts {
-            prompts: machine.prompts.iter().map(|(s, p)| (p.clone(), (*s).to_owned())).collect(),
-            till_occurs_times: None,
-        };
-        let cell = Arc::clone(&self.inner.cell);
-        let states = machine.states.clone();
-        let event = watch
-            .watch(move |seen| {
-                if let Some(s) = states.iter().copied().find(|s| *s == seen.state) {
-                    cell.set_if(generation, s);
-                }
-            })
-            .map_err(|e| {
+        let mut regexes = Vec::new();
+        for (state, prompt) in &machine.prompts {
+            let regex = regex::Regex::new(prompt).map_err(|e| {
                 self.change_error(NOT_CONNECTED, UNIX_LOCAL, "the prompts event".into(), e.into())
             })?;
-        let prompts = handle.start(PromptsWatch {
-            event,
+            regexes.push((*state, Arc::new(regex)));
+        }
+        let prompts = handle.start(prompts::PromptsWatch {
+            prompts: regexes,
+            lines: LineSplitter::new(prompts::PromptsWatch::LINE_CAP),
             cell: Arc::clone(&self.inner.cell),
             generation,
             device: self.inner.name.clone(),
+            reported: None,
         });
         *lock(&self.inner.live) = Some(Live { handle, prompts });
         Ok(())
@@ -767,16 +752,19 @@ impl Device {
         let plan = self.inner.machine.hop(from, to).expect("routes only use configured hops");
         let what = format!("hop {}", plan.describe());
         tracing::info!(target: logging::MAIN, device = %self.inner.name, "{what}");
-        let observer = self
+        let mut observer = self
             .json_observer(&plan.command, &Value::Object(plan.params.clone()), true)
             .map_err(|e| self.change_error(from, to, what.clone(), e.into()))?;
+        // The hop moves the device: the state it leaves is no reason to stop it.
+        observer.observer.follows_state = false;
         match observer.run() {
+            // The hop command saw the prompt of `to` and not the prompt it started from.
             Ok(_) => {
                 self.inner.cell.set_if(self.inner.cell.generation(), to);
                 Ok(())
             }
-            // The command failed but the prompts show the device got there (Moler does the same).
-            Err(_) if self.state() == to => Ok(()),
+            // A failed hop is a failure, whatever prompt is on the screen: the device stays in
+            // the state its prompt watch knows.
             Err(e) => Err(self.change_error(from, to, what, e.into())),
         }
     }
@@ -801,6 +789,7 @@ impl Device {
         connection: ConnectionHandle,
         observer: Box<dyn Observer<Output = T>>,
     ) -> DeviceObserver<T> {
+        let follows_state = observer.kind() == Kind::Command;
         DeviceObserver {
             observer: InState {
                 inner: observer,
@@ -808,6 +797,7 @@ impl Device {
                 made_for: state,
                 newline: self.inner.machine.newline(state).to_owned(),
                 device: self.inner.name.clone(),
+                follows_state,
             },
             connection,
         }

@@ -1,0 +1,237 @@
+//! A device knows where it is from prompts, so no prompt may stand for two states.
+//!
+//! - At load, [`overlaps`] checks every state's prompt regex against the prompts other states
+//!   are known to print literally: the local shell's `moler_bash# `, a literal `PS1` a hop sets
+//!   with `set_prompt`, and prompt regexes that are plain text. A regex that matches another
+//!   state's prompt is an error naming both states.
+//! - At run time, [`PromptsWatch`] moves the device only on a line that matches exactly one
+//!   state's prompt, and only on the line a shell leaves open while it waits for input.
+
+use std::sync::Arc;
+
+use moler_config::{ErrorKind, Origin, Problem};
+use moler_core::{strip_escapes, Context, Error, Kind, LineSplitter, Observer, Step};
+use regex::Regex;
+use regex_syntax::hir::{Hir, HirKind};
+
+use super::class::NOT_CONNECTED;
+use super::{StateCell, UNIX_LOCAL};
+use crate::logging;
+
+/// The prompt a `terminal` connection's bash shows (moler-io sets it).
+pub(crate) const TERMINAL_PROMPT: &str = moler_io::terminal::PROMPT;
+
+/// One state's prompt regex and where it was written.
+pub(crate) struct StatePrompt<'a> {
+    pub state: &'static str,
+    pub regex: &'a str,
+    pub origin: Origin,
+    /// `hop A -> B (ssh), expected_prompt`, for messages.
+    pub written: String,
+}
+
+/// A prompt a state is known to print, and why it is known.
+pub(crate) struct Literal {
+    pub state: &'static str,
+    pub text: String,
+    pub why: String,
+}
+
+/// Every state prompt regex that matches another state's literal prompt, as problems.
+pub(crate) fn overlaps(
+    device: &str,
+    prompts: &[StatePrompt<'_>],
+    literals: &[Literal],
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for p in prompts {
+        let Ok(regex) = Regex::new(p.regex) else { continue };
+        let mut clashes: Vec<&Literal> = Vec::new();
+        // Two states with the very same regex are reported once, as such, by the caller.
+        let same = |state: &str| prompts.iter().any(|q| q.state == state && q.regex == p.regex);
+        for l in literals.iter().filter(|l| l.state != p.state && !same(l.state)) {
+            if !regex.is_match(&l.text) {
+                continue;
+            }
+            // One message per other state.
+            if !clashes.iter().any(|c| c.state == l.state) {
+                clashes.push(l);
+            }
+        }
+        for l in clashes {
+            problems.push(Problem::new(
+                ErrorKind::InvalidValue,
+                p.origin.clone(),
+                format!(
+                    "device {device}: the prompt of {} {:?} ({}) also matches {:?}, the prompt of \
+                     {} ({}): the device could not tell the two states apart; make it match only \
+                     its own state's prompt (anchor it, or set a distinct prompt with set_prompt)",
+                    p.state, p.regex, p.written, l.text, l.state, l.why
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+/// The text a regex matches when it matches exactly one text (anchors aside): `^moler_remote\$ `
+/// gives `moler_remote$ `. `None` for anything with a choice or a repetition in it.
+pub(crate) fn regex_literal(pattern: &str) -> Option<String> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let mut out = Vec::new();
+    collect_literal(&hir, &mut out)?;
+    let text = String::from_utf8(out).ok()?;
+    (!text.is_empty()).then_some(text)
+}
+
+fn collect_literal(hir: &Hir, out: &mut Vec<u8>) -> Option<()> {
+    match hir.kind() {
+        HirKind::Literal(l) => out.extend_from_slice(&l.0),
+        HirKind::Look(_) | HirKind::Empty => {}
+        HirKind::Capture(c) => collect_literal(&c.sub, out)?,
+        HirKind::Concat(parts) => {
+            for part in parts {
+                collect_literal(part, out)?;
+            }
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// The prompt a `set_prompt` command sets, when it is plain text: `export PS1='moler_remote$ '`
+/// gives `moler_remote$ `. `None` when the value holds prompt escapes (`\u`, `\h`), expansions
+/// (`$HOSTNAME`, `$(…)`) or is not a `PS1=` assignment.
+pub(crate) fn ps1_literal(set_prompt: &str) -> Option<String> {
+    let at = set_prompt.find("PS1=")?;
+    let rest = &set_prompt[at + 4..];
+    let (value, expands) = match rest.chars().next()? {
+        q @ ('\'' | '"') => {
+            let body = &rest[1..];
+            let end = body.find(q)?;
+            (&body[..end], q == '"')
+        }
+        _ => (rest.split(|c: char| c.is_whitespace() || c == ';').next()?, true),
+    };
+    if value.is_empty() || value.contains('\\') || value.contains('`') {
+        return None;
+    }
+    if expands {
+        let b = value.as_bytes();
+        let expansion = b.windows(2).any(|w| {
+            w[0] == b'$' && (w[1].is_ascii_alphanumeric() || matches!(w[1], b'_' | b'{' | b'('))
+        });
+        if expansion {
+            return None;
+        }
+    }
+    Some(value.to_owned())
+}
+
+/// The device's prompt watch: for the connection's whole life, the line a shell leaves open
+/// while it waits (the partial last line) moves the device to the one state whose prompt it
+/// matches; the connection's end moves it to NOT_CONNECTED.
+///
+/// Whole lines are output, never prompts: a shell prints its prompt and waits, so a prompt is
+/// never followed by a line end until the next command's echo. A line that matches the prompts of
+/// two states moves the device nowhere (Moler's `check_against_all_prompts`).
+pub(crate) struct PromptsWatch {
+    pub prompts: Vec<(&'static str, Arc<Regex>)>,
+    pub lines: LineSplitter,
+    pub cell: Arc<StateCell>,
+    pub generation: u64,
+    pub device: String,
+    /// The last ambiguous line reported, so a redrawn line is not logged again and again.
+    pub reported: Option<String>,
+}
+
+impl PromptsWatch {
+    /// The longest line looked at: prompts are short, output lines need not be kept whole.
+    pub const LINE_CAP: usize = 4096;
+
+    fn on_partial(
+        cell: &StateCell,
+        generation: u64,
+        prompts: &[(&'static str, Arc<Regex>)],
+        line: &str,
+    ) -> Option<Vec<&'static str>> {
+        let line = strip_escapes(line);
+        let mut states = prompts.iter().filter(|(_, r)| r.is_match(&line)).map(|(s, _)| *s);
+        match (states.next(), states.next()) {
+            (Some(state), None) => {
+                cell.set_if(generation, state);
+                None
+            }
+            (Some(a), Some(b)) => Some([a, b].into_iter().chain(states).collect()),
+            _ => None,
+        }
+    }
+}
+
+impl Observer for PromptsWatch {
+    type Output = ();
+    fn describe(&self) -> String {
+        format!("prompts event of device {}", self.device)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Event
+    }
+    fn on_data(&mut self, data: &str, _cx: &mut Context<'_>) -> Step<()> {
+        self.lines.feed(data, |_| {});
+        let Some(partial) = self.lines.take_partial_change() else { return Step::Pending };
+        if let Some(states) = Self::on_partial(&self.cell, self.generation, &self.prompts, partial)
+        {
+            if self.reported.as_deref() != Some(partial) {
+                tracing::warn!(
+                    target: logging::MAIN,
+                    device = %self.device,
+                    "the line {partial:?} matches the prompts of {}: the state stays {}",
+                    states.join(" and "),
+                    self.cell.get()
+                );
+                self.reported = Some(partial.to_owned());
+            }
+        }
+        Step::Pending
+    }
+    fn on_close(&mut self, error: Error) -> moler_core::Result<()> {
+        self.cell.set_if(self.generation, NOT_CONNECTED);
+        Err(error)
+    }
+}
+
+/// The literal prompt of UNIX_LOCAL when the connection is a terminal (bash in a pty).
+pub(crate) fn terminal_literal(io_type: &str) -> Option<Literal> {
+    (io_type == "terminal").then(|| Literal {
+        state: UNIX_LOCAL,
+        text: TERMINAL_PROMPT.to_owned(),
+        why: "the prompt a terminal connection's bash shows".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_regexes_give_their_text() {
+        assert_eq!(regex_literal(r"^moler_remote\$ ").as_deref(), Some("moler_remote$ "));
+        assert_eq!(regex_literal(r"^moler_bash#").as_deref(), Some("moler_bash#"));
+        assert_eq!(regex_literal(r"tester@box:~\$").as_deref(), Some("tester@box:~$"));
+        assert_eq!(regex_literal(r"[$#>]\s*$"), None);
+        assert_eq!(regex_literal(r"#\s*$"), None);
+        assert_eq!(regex_literal(r"a|b"), None);
+        assert_eq!(regex_literal(r"^$"), None);
+    }
+
+    #[test]
+    fn plain_ps1_assignments_give_their_prompt() {
+        assert_eq!(ps1_literal("export PS1='moler_remote$ '").as_deref(), Some("moler_remote$ "));
+        assert_eq!(ps1_literal(r#"export PS1="root# ""#).as_deref(), Some("root# "));
+        assert_eq!(ps1_literal("PS1=box> ; export PS1").as_deref(), Some("box>"));
+        assert_eq!(ps1_literal(r"export PS1='\u@\h:\w\$ '"), None);
+        assert_eq!(ps1_literal(r#"export PS1="$HOSTNAME# ""#), None);
+        assert_eq!(ps1_literal("export PS1='$HOSTNAME# '").as_deref(), Some("$HOSTNAME# "));
+        assert_eq!(ps1_literal("export TMOUT=10"), None);
+    }
+}
