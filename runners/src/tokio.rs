@@ -27,9 +27,9 @@ use crate::{Error, RunnerKind};
 ///
 /// A current-thread runtime runs its tasks only inside its `block_on` (as `#[tokio::test]`
 /// does): its connections progress while you await there. To `wait` from plain threads, use a
-/// multi-thread runtime. A blocking `wait` inside any tokio runtime is refused with
-/// `Error::WrongUsage`: `.await` the handle there (or, on a `spawn_blocking` thread, use
-/// `Handle::block_on(completion)`).
+/// multi-thread runtime. A blocking `wait` on a task of any tokio runtime is refused with
+/// `Error::WrongUsage` before anything is sent: `.await` the handle there, or block from a
+/// `spawn_blocking` thread, where waiting is allowed (see [`crate::blocking_allowed`]).
 #[derive(Debug, Clone)]
 pub struct TokioRunner {
     handle: Handle,

@@ -8,9 +8,16 @@
 //!
 //! - [`Device::goto_state`] routes through intermediate states (UNIX_REMOTE_ROOT → UNIX_LOCAL runs
 //!   `exit` twice); [`Device::goto_state_bg`] does it in the background and can be awaited.
-//! - Each state has its own prompt and newline. A prompts event runs for the whole life of the
-//!   connection and keeps the state true: a remote shell that ends puts the device back in
-//!   UNIX_LOCAL as soon as the local prompt shows.
+//! - The state is verified, never assumed. A hop succeeds only on the prompt of the state it
+//!   leads to, and fails as soon as the prompt of the state it started from comes back (ssh
+//!   refused, sudo to an unknown user), quoting what the client printed. Each state has its own
+//!   prompt and newline; a prompt regex that matches another state's prompt is an error at load.
+//!   A prompt watch runs for the whole life of the connection: the line a shell leaves open
+//!   while it waits moves the device to the one state whose prompt it matches (a line matching
+//!   two moves it nowhere), so a remote shell that ends puts the device back in UNIX_LOCAL as
+//!   soon as the local prompt shows, and a command still running there fails at once.
+//! - Blocking calls ([`Device::goto_state`], [`Devices::get`], `run`) are refused inside an async
+//!   task before they send anything; `spawn_blocking` threads and plain threads may block.
 //! - [`Device::cmd`] / [`Device::event`] build observers by name for the current state (its
 //!   prompt filled in); [`Device::run`] / [`Device::start`] take typed commands. An observer
 //!   started after the device left the state it was made for fails with

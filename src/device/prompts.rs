@@ -213,6 +213,66 @@ pub(crate) fn terminal_literal(io_type: &str) -> Option<Literal> {
 mod tests {
     use super::*;
 
+    use std::sync::{Condvar, Mutex};
+    use std::time::Instant;
+
+    use super::super::{UNIX_LOCAL_ROOT, UNIX_REMOTE};
+
+    /// A connection watched by a prompt watch for three states, the device in UNIX_LOCAL.
+    fn watched() -> (moler_core::Connection, Arc<StateCell>) {
+        let cell = Arc::new(StateCell {
+            now: Mutex::new((UNIX_LOCAL, 1)),
+            changed: Condvar::new(),
+            device: "D".into(),
+        });
+        let prompts =
+            [(UNIX_LOCAL, "^moler_bash#"), (UNIX_REMOTE, r"\$ $"), (UNIX_LOCAL_ROOT, "^root# ")]
+                .into_iter()
+                .map(|(s, p)| (s, Arc::new(Regex::new(p).unwrap())))
+                .collect();
+        let mut conn = moler_core::Connection::new("d");
+        conn.start(
+            PromptsWatch {
+                prompts,
+                lines: LineSplitter::new(PromptsWatch::LINE_CAP),
+                cell: Arc::clone(&cell),
+                generation: 1,
+                device: "D".into(),
+                reported: None,
+            },
+            Instant::now(),
+        );
+        (conn, cell)
+    }
+
+    #[test]
+    fn only_the_open_line_a_shell_waits_on_moves_the_device() {
+        let (mut conn, cell) = watched();
+        // Output lines that look like another state's prompt are output.
+        conn.handle_input(b"cat log\r\nroot# ls\r\nuser@box:~$ \r\n", Instant::now());
+        assert_eq!(cell.get(), UNIX_LOCAL);
+        // The line left open is the shell's prompt: the remote one.
+        conn.handle_input(b"Last login: today\r\nuser@box:~$ ", Instant::now());
+        assert_eq!(cell.get(), UNIX_REMOTE);
+        // Split across reads, with escape codes.
+        conn.handle_input(b"exit\r\n\x1b[?2004hmoler_ba", Instant::now());
+        assert_eq!(cell.get(), UNIX_REMOTE, "not a prompt yet");
+        conn.handle_input(b"sh# ", Instant::now());
+        assert_eq!(cell.get(), UNIX_LOCAL);
+    }
+
+    #[test]
+    fn a_line_that_matches_two_states_moves_the_device_nowhere() {
+        let (mut conn, cell) = watched();
+        // Matches UNIX_LOCAL's `^moler_bash#` and UNIX_REMOTE's `\$ $` alike.
+        conn.handle_input(b"moler_bash# echo $ ", Instant::now());
+        assert_eq!(cell.get(), UNIX_LOCAL);
+        conn.handle_input(b"\r\nroot# moler $ ", Instant::now());
+        assert_eq!(cell.get(), UNIX_LOCAL, "root# and $ at once: neither");
+        conn.handle_input(b"\r\nroot# ", Instant::now());
+        assert_eq!(cell.get(), UNIX_LOCAL_ROOT);
+    }
+
     #[test]
     fn literal_regexes_give_their_text() {
         assert_eq!(regex_literal(r"^moler_remote\$ ").as_deref(), Some("moler_remote$ "));
