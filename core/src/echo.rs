@@ -198,7 +198,7 @@ mod tests {
         EchoFinder::new(command).echo_end(text.as_bytes())
     }
 
-    /// Where the output starts in `text` fed in `pieces` (cut at these byte offsets), with a
+    /// Where the output starts in `text` fed in pieces cut at the offsets `cuts`, with a
     /// trailing `\r` run's rest skipped as the line splitter would; and the work done.
     fn output_start(text: &str, cuts: &[usize], command: &str) -> (Option<usize>, u64) {
         let mut finder = EchoFinder::new(command);
