@@ -7,9 +7,10 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::cache;
+use crate::echo::{EchoFinder, EchoLineEnd};
 use crate::error::{Error, Result};
 use crate::observer::{Context, Kind, Observer, Step};
-use crate::text::{line_end_len, strip_escapes, LineSplitter, DEFAULT_LINE_CAP};
+use crate::text::{strip_escapes, LineSplitter, DEFAULT_LINE_CAP};
 
 /// The prompt a bare [`Command`] waits for unless told otherwise: a line ending in one of
 /// `$ % # > ~` and optional blanks (Moler's generic unix prompt).
@@ -163,7 +164,8 @@ pub struct Command<P> {
     invalid: Option<Error>,
     // Progress.
     echo_seen: bool,
-    pre_echo: String,
+    /// Made when the first chunk comes before the echo.
+    echo: Option<EchoFinder>,
     line_cap: usize,
     lines: LineSplitter,
     outcome: Outcome,
@@ -212,7 +214,7 @@ impl<P: Parser> Command<P> {
             terminating: DEFAULT_TERMINATING_PERIOD,
             invalid: None,
             echo_seen: false,
-            pre_echo: String::new(),
+            echo: None,
             line_cap: DEFAULT_LINE_CAP,
             lines: LineSplitter::new(DEFAULT_LINE_CAP),
             outcome: Outcome::default(),
@@ -323,48 +325,20 @@ impl<P: Parser> Command<P> {
         format!("command '{}'", self.command)
     }
 
-    /// Looks for the echo in what arrived before it; returns the text after the echo line.
-    fn find_echo<'a>(&mut self, data: &'a str) -> Option<EchoRest<'a>> {
-        let before = self.pre_echo.len();
-        self.pre_echo.push_str(data);
-        let clean = strip_escapes(&self.pre_echo);
-        let found = find_echo(&clean, &self.command).and_then(|end| {
-            memchr::memchr2(b'\r', b'\n', clean[end..].as_bytes()).map(|i| end + i)
-        });
-        let Some(line_end) = found else {
-            // Keep the buffer bounded: the echo, if it comes, is near the end.
-            let keep = (4 * self.command.len()).max(4096);
-            if self.pre_echo.len() > 2 * keep {
-                let mut cut = self.pre_echo.len() - keep;
-                while !self.pre_echo.is_char_boundary(cut) {
-                    cut += 1;
-                }
-                self.pre_echo.drain(..cut);
-            }
-            return None;
-        };
-        // Stripping removes no line ends, so the n-th line end of the clean text is the n-th
-        // of the raw text.
-        let nth = memchr::memchr2_iter(b'\r', b'\n', clean[..line_end].as_bytes()).count();
-        let raw_end = memchr::memchr2_iter(b'\r', b'\n', self.pre_echo.as_bytes())
-            .nth(nth)
-            .expect("the raw text has the same line ends as the clean text");
+    /// Looks for the echo in `data`, the next chunk before it; once its line has ended,
+    /// returns the text after that line end.
+    fn find_echo<'a>(&mut self, data: &'a str) -> Option<&'a str> {
+        let finder = self.echo.get_or_insert_with(|| EchoFinder::new(&self.command));
+        let end = finder.feed(data)?;
         self.echo_seen = true;
-        // Skip the echo line's end; a `\r` at the very end may still get its `\n`.
-        let start = match line_end_len(&self.pre_echo.as_bytes()[raw_end..]) {
-            Some(n) => raw_end + n,
-            None => {
+        self.echo = None;
+        Some(match end {
+            EchoLineEnd::At(start) => &data[start..],
+            EchoLineEnd::CrRun => {
                 self.lines.expect_line_end_rest();
-                self.pre_echo.len()
+                ""
             }
-        };
-        let rest = if start >= before {
-            EchoRest::Data(&data[start - before..])
-        } else {
-            EchoRest::Buffered(self.pre_echo[start..].to_owned())
-        };
-        self.pre_echo = String::new();
-        Some(rest)
+        })
     }
 
     fn feed(&mut self, text: &str, cx: &mut Context<'_>) {
@@ -430,72 +404,15 @@ impl<P: Parser> Command<P> {
     fn interrupt(&mut self, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
         cx.send("\x03");
         self.echo_seen = true;
-        self.pre_echo = String::new();
+        self.echo = None;
         self.lines.clear();
         self.outcome = Outcome::default();
         Step::Linger { result: Err(error), period: self.terminating }
     }
 }
 
-enum EchoRest<'a> {
-    Data(&'a str),
-    Buffered(String),
-}
-
 fn is_prompt(prompt: &Regex, line: &str) -> bool {
     prompt.is_match(line) || line.strip_prefix("^C").is_some_and(|l| prompt.is_match(l))
-}
-
-/// Where the echo of `command` ends in `text` (the first occurrence), allowing the breaks a
-/// terminal inserts when it wraps a long line (`" \r"`, `"\r\n"`, `"\n"`) between any two of
-/// its characters. Hand-written rather than a regex built per command: building one costs more
-/// than a round trip to a local shell.
-fn find_echo(text: &str, command: &str) -> Option<usize> {
-    let (t, c) = (text.as_bytes(), command.as_bytes());
-    let Some(&first) = c.first() else { return Some(0) };
-    memchr::memchr_iter(first, t).find_map(|start| echo_at(t, start + 1, &c[1..]))
-}
-
-/// Matches the rest of the echo `c` at `t[i..]`; returns where it ends.
-fn echo_at(t: &[u8], mut i: usize, c: &[u8]) -> Option<usize> {
-    for (k, &want) in c.iter().enumerate() {
-        if t.get(i) == Some(&want) {
-            // Taking the character is right unless it is the space of a `" \r"` wrap break.
-            if !(want == b' ' && t.get(i + 1) == Some(&b'\r')) {
-                i += 1;
-                continue;
-            }
-            if let Some(end) = echo_at(t, i + 1, &c[k + 1..]) {
-                return Some(end);
-            }
-        }
-        i = skip_wrap_break(t, i)?;
-        if t.get(i) != Some(&want) {
-            return None;
-        }
-        i += 1;
-    }
-    Some(i)
-}
-
-/// Skips one wrap break (`" "? "\r"+ "\n"?` or `"\n"`) at `t[i..]`, if there is one.
-fn skip_wrap_break(t: &[u8], mut i: usize) -> Option<usize> {
-    let start = i;
-    if t.get(i) == Some(&b'\n') {
-        return Some(i + 1);
-    }
-    if t.get(i) == Some(&b' ') {
-        i += 1;
-    }
-    let crs = t[i.min(t.len())..].iter().take_while(|&&b| b == b'\r').count();
-    if crs == 0 {
-        return None;
-    }
-    i += crs;
-    if t.get(i) == Some(&b'\n') {
-        i += 1;
-    }
-    (i > start).then_some(i)
 }
 
 impl<P: Parser> Observer for Command<P> {
@@ -533,8 +450,7 @@ impl<P: Parser> Observer for Command<P> {
         } else {
             match self.find_echo(data) {
                 None => return Step::Pending,
-                Some(EchoRest::Data(rest)) => self.feed(rest, cx),
-                Some(EchoRest::Buffered(rest)) => self.feed(&rest, cx),
+                Some(rest) => self.feed(rest, cx),
             }
         }
         self.outcome()
@@ -558,23 +474,5 @@ impl<P: Parser> Observer for Command<P> {
             seen |= is_prompt(prompt, &strip_escapes(p));
         }
         seen
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find_echo;
-
-    #[test]
-    fn echoes_are_found_through_wrap_breaks() {
-        assert_eq!(find_echo("$ echo hi\r\n", "echo hi"), Some(9));
-        assert_eq!(find_echo("ec \rho h\r\ni", "echo hi"), Some(11));
-        assert_eq!(find_echo("echo  \rx", "echo  x"), Some(8), "a real space before a break");
-        assert_eq!(find_echo("echo \rx", "echo x"), Some(7), "a break after the space");
-        assert_eq!(find_echo("echo \rx", "echox"), Some(7), "a break that starts with a space");
-        assert_eq!(find_echo("ech", "echo"), None);
-        assert_eq!(find_echo("ecXho", "echo"), None);
-        assert_eq!(find_echo("anything", ""), Some(0));
-        assert_eq!(find_echo("é\r\n€", "é€"), Some("é\r\n€".len()));
     }
 }

@@ -36,6 +36,7 @@ mod command;
 mod completion;
 mod connection;
 mod decode;
+mod echo;
 mod error;
 mod event;
 mod observer;

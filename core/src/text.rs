@@ -164,71 +164,100 @@ pub(crate) fn truncate(s: &str, max: usize) -> &str {
 /// OSC (window titles, ended by BEL or `ESC \`), charset selections and other two-character
 /// escapes, and lone BEL characters. An escape cut off at the end of `s` is removed too.
 ///
+/// Line ends are never removed: a `\r` or `\n` ends any escape in progress and stays, so `s`
+/// keeps its lines whatever the device sent. Neither is any other byte that cannot continue the
+/// escape it follows (a CSI final byte is `0x40..=0x7E`, say): it ends the escape and is kept.
+///
 /// ```
 /// use moler_core::strip_escapes;
 /// assert_eq!(strip_escapes("\x1b[01;32mok\x1b[0m"), "ok");
 /// assert_eq!(strip_escapes("\x1b]0;title\x07\x1b[?2004hmoler_bash# "), "moler_bash# ");
 /// assert_eq!(strip_escapes("plain"), "plain");
+/// assert_eq!(strip_escapes("a\x1b[\nb"), "a\nb");
 /// ```
 pub fn strip_escapes(s: &str) -> Cow<'_, str> {
     if memchr::memchr2(0x1b, 0x07, s.as_bytes()).is_none() {
         return Cow::Borrowed(s);
     }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            0x07 => i += 1,
-            0x1b => i = skip_escape(b, i + 1),
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    // Only whole ASCII sequences were removed, so the rest is still valid UTF-8.
-    Cow::Owned(String::from_utf8(out).expect("removing ASCII escape sequences keeps UTF-8 valid"))
+    let mut out = Vec::with_capacity(s.len());
+    Stripper::default().strip_into(s.as_bytes(), &mut out);
+    // The stripper drops ASCII bytes, and inside string sequences whole runs that end at an
+    // ASCII byte or at the end of `s`: only whole characters go, the rest is still UTF-8.
+    Cow::Owned(String::from_utf8(out).expect("removing escape sequences keeps UTF-8 valid"))
 }
 
-/// Index just past the escape sequence whose introducer byte is at `i` (after ESC).
-fn skip_escape(b: &[u8], i: usize) -> usize {
-    let Some(&kind) = b.get(i) else { return i };
-    match kind {
-        b'[' => {
-            // CSI: parameter and intermediate bytes, then one final byte.
-            let mut j = i + 1;
-            while j < b.len() && (0x20..=0x3f).contains(&b[j]) {
-                j += 1;
-            }
-            // The final byte is ASCII; a broken sequence never swallows part of a character.
-            if b.get(j).is_some_and(u8::is_ascii) {
-                j + 1
-            } else {
-                j
-            }
+/// Escape-code stripping one byte at a time, so a stream can be stripped in pieces: feeding
+/// the pieces in order to one `Stripper` keeps the same bytes as [`strip_escapes`] on the
+/// whole. No byte is held back: each is kept or dropped as it comes, so an escape cut off at
+/// the end of the stream is simply dropped.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Stripper {
+    state: Escape,
+}
+
+/// Where a [`Stripper`] is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Escape {
+    /// Plain text.
+    #[default]
+    Text,
+    /// After ESC.
+    Start,
+    /// Inside a CSI (`ESC [`), before its final byte.
+    Csi,
+    /// After a charset selection's introducer (`ESC (`), before its one byte.
+    Charset,
+    /// Inside a string sequence (OSC `ESC ]`, DCS `ESC P`, ...), ended by BEL or ST (`ESC \`).
+    Str,
+    /// After ESC inside a string sequence: a `\` ends it.
+    StrEsc,
+}
+
+impl Stripper {
+    /// Whether `b`, the next byte of the stream, is text to keep (not part of an escape).
+    pub(crate) fn keep(&mut self, b: u8) -> bool {
+        use Escape::*;
+        let next = match (self.state, b) {
+            (Text, _) | (_, b'\r' | b'\n') => None,
+            (Start, b'[') => Some(Csi),
+            (Start, b']' | b'P' | b'X' | b'^' | b'_') => Some(Str),
+            (Start, b'(' | b')' | b'*' | b'+' | b'#' | b'%') => Some(Charset),
+            (Start | Charset, 0x20..=0x7e) => Some(Text),
+            (Csi, 0x20..=0x3f) => Some(Csi),
+            (Csi, 0x40..=0x7e) => Some(Text),
+            (Str | StrEsc, 0x07) | (StrEsc, b'\\') => Some(Text),
+            (Str | StrEsc, 0x1b) => Some(StrEsc),
+            (Str | StrEsc, _) => Some(Str),
+            (Start | Csi | Charset, _) => None,
+        };
+        if let Some(state) = next {
+            self.state = state;
+            return false;
         }
-        b']' | b'P' | b'X' | b'^' | b'_' => {
-            // String sequences end with BEL or ST (ESC \).
-            let mut j = i + 1;
-            while j < b.len() {
-                match b[j] {
-                    0x07 => return j + 1,
-                    0x1b if b.get(j + 1) == Some(&b'\\') => return j + 2,
-                    _ => j += 1,
+        // Text, or a byte that cannot continue the escape: the escape ends and `b` is read as
+        // text (a line end, a non-ASCII byte, or an ESC starting the next escape).
+        self.state = if b == 0x1b { Start } else { Text };
+        !matches!(b, 0x1b | 0x07)
+    }
+
+    /// Appends the bytes of `bytes` to keep to `out`.
+    pub(crate) fn strip_into(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.state == Escape::Text {
+                // Copy the text up to the next ESC or BEL in one go.
+                let n = memchr::memchr2(0x1b, 0x07, &bytes[i..]).unwrap_or(bytes.len() - i);
+                out.extend_from_slice(&bytes[i..i + n]);
+                i += n;
+                if i == bytes.len() {
+                    break;
                 }
             }
-            j
-        }
-        b'(' | b')' | b'*' | b'+' | b'#' | b'%' => {
-            if b.get(i + 1).is_some_and(u8::is_ascii) {
-                i + 2
-            } else {
-                i + 1
+            if self.keep(bytes[i]) {
+                out.push(bytes[i]);
             }
+            i += 1;
         }
-        c if c.is_ascii() => i + 1,
-        _ => i, // not an escape we know: keep the character that follows ESC
     }
 }
 
@@ -284,5 +313,98 @@ mod tests {
         assert_eq!(strip_escapes("cut \x1b[01;3"), "cut ");
         assert_eq!(strip_escapes("t\x1b]2;x\x1b\\ok"), "tok");
         assert_eq!(strip_escapes("\x1b[?2004l\rmoler"), "\rmoler");
+    }
+
+    #[test]
+    fn line_ends_end_escapes_and_stay() {
+        assert_eq!(strip_escapes("a\x1b\rb"), "a\rb");
+        assert_eq!(strip_escapes("a\x1b[\nb"), "a\nb");
+        assert_eq!(strip_escapes("a\x1b[12;\r\nb"), "a\r\nb");
+        assert_eq!(strip_escapes("\x1b]0;ti\ntle\x07x"), "\ntlex", "the title's rest is text");
+        assert_eq!(strip_escapes("\x1bP1\x1b\n"), "\n");
+        assert_eq!(strip_escapes("\x1b(\r"), "\r");
+    }
+
+    #[test]
+    fn a_byte_that_cannot_continue_an_escape_ends_it_and_stays() {
+        assert_eq!(strip_escapes("\x1b[1\tx"), "\tx", "a CSI takes no control character");
+        assert_eq!(strip_escapes("\x1b[1\x1b[0mx"), "x", "an ESC starts the next escape");
+        assert_eq!(strip_escapes("\x1b\x1b[0mx"), "x");
+        assert_eq!(strip_escapes("\x1b[1\x07x"), "x", "a lone BEL is dropped");
+        assert_eq!(strip_escapes("\x1b[1;2 qx"), "x", "an intermediate byte, then the final");
+        assert_eq!(strip_escapes("\x1b]0;é€\x1b\\ok"), "ok", "a title's characters go whole");
+    }
+
+    /// Strings over escape fragments, line ends and text, of up to `len` symbols.
+    fn small_strings(len: usize) -> Vec<String> {
+        const SYMBOLS: [&str; 9] = ["\x1b", "[", "]", "1", "a", "\r", "\n", "\x07", "é"];
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..len {
+            last =
+                last.iter().flat_map(|s| SYMBOLS.iter().map(move |c| format!("{s}{c}"))).collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    fn strip_pieces(pieces: &[&[u8]]) -> Vec<u8> {
+        let mut stripper = Stripper::default();
+        let mut out = Vec::new();
+        for p in pieces {
+            stripper.strip_into(p, &mut out);
+        }
+        out
+    }
+
+    fn line_ends(b: &[u8]) -> usize {
+        b.iter().filter(|&&c| c == b'\r' || c == b'\n').count()
+    }
+
+    #[test]
+    fn stripping_in_pieces_is_stripping_the_whole_for_every_split() {
+        for s in small_strings(5) {
+            let whole = strip_escapes(&s);
+            let b = s.as_bytes();
+            assert_eq!(line_ends(whole.as_bytes()), line_ends(b), "{s:?}");
+            for i in 0..=b.len() {
+                for j in i..=b.len() {
+                    let got = strip_pieces(&[&b[..i], &b[i..j], &b[j..]]);
+                    assert_eq!(got, whole.as_bytes(), "{s:?} split at {i},{j}");
+                }
+            }
+            let one_by_one: Vec<&[u8]> = b.chunks(1).collect();
+            assert_eq!(strip_pieces(&one_by_one), whole.as_bytes(), "{s:?} byte by byte");
+        }
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn stream() -> impl Strategy<Value = String> {
+            let piece = prop::sample::select(vec![
+                "\x1b", "\x1b[", "\x1b]0;", "\x1b(", "\x1bP", "\x1b\\", "[", "]", "0", ";", "m",
+                "?", " ", "a", "\r", "\n", "\t", "\x07", "é", "€", "😀",
+            ]);
+            prop::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn pieces_strip_like_the_whole_and_keep_every_line_end(
+                s in stream(),
+                cuts in prop::collection::vec(0.0..1.0f64, 0..8),
+            ) {
+                let whole = strip_escapes(&s);
+                let b = s.as_bytes();
+                prop_assert_eq!(line_ends(whole.as_bytes()), line_ends(b));
+                let mut at: Vec<usize> = cuts.iter().map(|f| (f * b.len() as f64) as usize).collect();
+                at.extend([0, b.len()]);
+                at.sort_unstable();
+                let pieces: Vec<&[u8]> = at.windows(2).map(|w| &b[w[0]..w[1]]).collect();
+                prop_assert_eq!(strip_pieces(&pieces), whole.as_bytes());
+            }
+        }
     }
 }
