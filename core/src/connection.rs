@@ -9,7 +9,7 @@ use crate::completion::{Completion, Erased, Flow, Mailbox, ObserverId, Request};
 use crate::decode::Utf8Decoder;
 use crate::error::Error;
 use crate::observer::{Context, Kind, Observer};
-use crate::transcript::{Outbox, Secrets, Transcript};
+use crate::transcript::{HeldBack, Outbox, Secrets, Transcript};
 
 /// One link to a device, without any I/O: a runner feeds it what it reads and sends what it
 /// asks for.
@@ -45,6 +45,10 @@ pub struct Connection {
     command_active: bool,
     outbox: Outbox,
     secrets: Secrets,
+    /// Received text on its way to the transcript, secrets masked.
+    text_held: HeldBack,
+    /// Received bytes on their way to the transcript, secrets masked.
+    raw_held: HeldBack,
     transcript: Option<Box<dyn Transcript>>,
     newline: String,
     mailbox: Arc<Mailbox>,
@@ -90,6 +94,8 @@ impl Connection {
             command_active: false,
             outbox: Outbox::default(),
             secrets: Secrets::default(),
+            text_held: HeldBack::default(),
+            raw_held: HeldBack::default(),
             transcript: None,
             newline: "\n".into(),
             closed: false,
@@ -169,8 +175,13 @@ impl Connection {
         let mut decoder = std::mem::take(&mut self.decoder);
         let text = decoder.decode(bytes);
         if let Some(transcript) = &mut self.transcript {
-            let (raw, masked) = self.secrets.mask_received(bytes, text);
-            transcript.received(&raw, &masked);
+            // Observers get the text at once; the transcript only once it cannot be the start
+            // of a secret any more (see `HeldBack`).
+            let masked = self.text_held.pass_text(&self.secrets, text);
+            let raw = self.raw_held.pass(&self.secrets, bytes);
+            if !raw.is_empty() || !masked.is_empty() {
+                transcript.received(&raw, &masked);
+            }
         }
         if !text.is_empty() {
             self.dispatch(text, now);
@@ -254,6 +265,11 @@ impl Connection {
         }
         self.closed = true;
         if let Some(transcript) = &mut self.transcript {
+            // What is held back starts like a secret: released masked (see `HeldBack::release`).
+            let (raw, text) = (self.raw_held.release(), self.text_held.release());
+            if !raw.is_empty() || !text.is_empty() {
+                transcript.received(raw.as_bytes(), text);
+            }
             transcript.closed(reason.as_ref());
         }
         let error =
