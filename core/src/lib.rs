@@ -39,6 +39,7 @@ mod decode;
 mod error;
 mod event;
 mod observer;
+mod tail;
 mod text;
 mod transcript;
 

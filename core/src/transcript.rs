@@ -175,6 +175,11 @@ impl HeldBack {
         }
     }
 
+    /// True while something is held back.
+    pub(crate) fn is_holding(&self) -> bool {
+        !self.held.is_empty()
+    }
+
     /// Ends the stream: what was held back, as [`MASK`] (or nothing when nothing was held).
     /// Held bytes are always the start of a known secret; the rest of that secret will never
     /// come now, but the start alone may be most of a password, so it is masked rather than
@@ -418,6 +423,7 @@ mod tests {
         assert!(matches!(held.pass(&secrets, b"abc"), Cow::Borrowed(_)));
         secrets.remember("hunter2".into());
         assert!(matches!(held.pass_text(&secrets, "abc h"), Cow::Borrowed("abc ")));
+        assert!(held.is_holding());
         assert_eq!(held.release(), MASK);
         assert_eq!(held.release(), "");
     }
