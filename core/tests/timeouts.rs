@@ -1,4 +1,5 @@
-//! Timeout errors quote what the device printed last (secrets masked).
+//! Timeout errors quote what the device printed last (secrets masked), and name the prompt
+//! regex when the command is stuck on a line that looks like a prompt.
 
 use std::time::{Duration, Instant};
 
@@ -59,6 +60,33 @@ fn a_secret_echoed_before_the_timeout_is_masked_in_the_quote() {
     let quote = "Password: ********\r\nsu: Authentication failure\r\n********";
     assert_eq!(parts(&err).0, Some(quote), "a start of the secret held back shows as the mask");
     assert!(!err.to_string().contains("hunter2") && !err.to_string().contains("h\""), "{err}");
+}
+
+#[test]
+fn a_prompt_the_regex_does_not_match_is_named() {
+    let mut conn = Connection::new("t");
+    let err = time_out(&mut conn, lines("pwd"), &[b"pwd\r\n/root\r\nuser@box:~$ "]);
+    let hint = r#"the last line "user@box:~$ " looks like a prompt but does not match the prompt regex ^moler_bash# $"#;
+    assert_eq!(parts(&err), (Some("pwd\r\n/root\r\nuser@box:~$ "), Some(hint)));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            r#"command 'pwd' timed out after 1.000s (timeout 1.000s); last received: "pwd\r\n/root\r\nuser@box:~$ "; {hint}"#
+        )
+    );
+}
+
+#[test]
+fn no_hint_without_a_line_that_looks_like_a_prompt() {
+    for output in [&b"sleep 9\r\n"[..], b"sleep 9\r\nworking...", b"sleep 9\r\n50% done"] {
+        let mut conn = Connection::new("t");
+        let err = time_out(&mut conn, lines("sleep 9"), &[output]);
+        assert_eq!(parts(&err).1, None, "{err}");
+    }
+    // The prompt matched, but the command has no output yet (`ret_required`): no mismatch.
+    let mut conn = Connection::new("t");
+    let err = time_out(&mut conn, lines("true"), &[b"true\r\nmoler_bash# "]);
+    assert_eq!(parts(&err).1, None, "{err}");
 }
 
 #[test]
