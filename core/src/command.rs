@@ -400,6 +400,25 @@ impl<P: Parser> Command<P> {
         Step::Done(result)
     }
 
+    /// When the line the command is stuck on looks like a prompt that its prompt regex does not
+    /// match, says so: the most common reason a command times out on a live shell.
+    fn prompt_mismatch(&self) -> Option<String> {
+        let line = strip_escapes(self.lines.partial());
+        let looks_like_prompt =
+            line.trim_end_matches([' ', '\t']).ends_with(['$', '#', '>', '%', '~', ':']);
+        (looks_like_prompt && !is_prompt(&self.prompt, &line)).then(|| {
+            // A prompt is short; a long partial line is output, quoted by its end only.
+            let line = match line.char_indices().rev().nth(199) {
+                Some((at, _)) if at > 0 => format!("…{}", &line[at..]),
+                _ => line.into_owned(),
+            };
+            format!(
+                "the last line {line:?} looks like a prompt but does not match the prompt regex {}",
+                self.prompt.as_str()
+            )
+        })
+    }
+
     /// Sends Ctrl-C and lingers until the prompt returns.
     fn interrupt(&mut self, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
         cx.send("\x03");
@@ -457,7 +476,10 @@ impl<P: Parser> Observer for Command<P> {
     }
 
     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
-        let error = cx.timeout_error(self.describe_command());
+        let mut error = cx.timeout_error(self.describe_command());
+        if let Error::Timeout { hint, .. } = &mut error {
+            *hint = self.prompt_mismatch();
+        }
         self.interrupt(error, cx)
     }
 

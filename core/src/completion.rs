@@ -165,6 +165,9 @@ impl<T: Send + 'static> Completion<T> {
                 observer: self.shared.name.clone(),
                 timeout,
                 elapsed: started.elapsed(),
+                // The connection did not answer, so its last lines are out of reach.
+                last_received: None,
+                hint: None,
             })
         })
     }

@@ -9,7 +9,8 @@ use crate::completion::{Completion, Erased, Flow, Mailbox, ObserverId, Request};
 use crate::decode::Utf8Decoder;
 use crate::error::Error;
 use crate::observer::{Context, Kind, Observer};
-use crate::transcript::{Outbox, Secrets, Transcript};
+use crate::tail::Tail;
+use crate::transcript::{HeldBack, Outbox, Secrets, Transcript};
 
 /// One link to a device, without any I/O: a runner feeds it what it reads and sends what it
 /// asks for.
@@ -45,6 +46,12 @@ pub struct Connection {
     command_active: bool,
     outbox: Outbox,
     secrets: Secrets,
+    /// Received text on its way to the transcript and the tail, secrets masked.
+    text_held: HeldBack,
+    /// Received bytes on their way to the transcript, secrets masked.
+    raw_held: HeldBack,
+    /// The last text received (masked), quoted by timeout errors.
+    tail: Tail,
     transcript: Option<Box<dyn Transcript>>,
     newline: String,
     mailbox: Arc<Mailbox>,
@@ -90,6 +97,9 @@ impl Connection {
             command_active: false,
             outbox: Outbox::default(),
             secrets: Secrets::default(),
+            text_held: HeldBack::default(),
+            raw_held: HeldBack::default(),
+            tail: Tail::default(),
             transcript: None,
             newline: "\n".into(),
             closed: false,
@@ -168,9 +178,15 @@ impl Connection {
         }
         let mut decoder = std::mem::take(&mut self.decoder);
         let text = decoder.decode(bytes);
+        // Observers get the text at once; the tail and the transcript only once it cannot be
+        // the start of a secret any more (see `HeldBack`).
+        let masked = self.text_held.pass_text(&self.secrets, text);
+        self.tail.push(&masked, self.text_held.is_holding());
         if let Some(transcript) = &mut self.transcript {
-            let (raw, masked) = self.secrets.mask_received(bytes, text);
-            transcript.received(&raw, &masked);
+            let raw = self.raw_held.pass(&self.secrets, bytes);
+            if !raw.is_empty() || !masked.is_empty() {
+                transcript.received(&raw, &masked);
+            }
         }
         if !text.is_empty() {
             self.dispatch(text, now);
@@ -182,7 +198,8 @@ impl Connection {
     fn dispatch(&mut self, text: &str, now: Instant) {
         let mut finished = false;
         for slot in &mut self.slots {
-            let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| o.data(text, cx));
+            let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+            let flow = call(slot, io, now, |o, cx| o.data(text, cx));
             finished |= settle(slot, flow, now);
         }
         if finished {
@@ -210,13 +227,14 @@ impl Connection {
         let mut finished = false;
         for slot in &mut self.slots {
             if slot.deadline().is_some_and(|d| d <= now) {
-                let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| o.expire(cx));
+                let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+                let flow = call(slot, io, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
                 if !slot.finished && slot.deadline().is_some_and(|d| d <= now) {
                     // Still running with its deadline passed (a lingering observer whose period
                     // ended, or one that ignored its timeout): it ends here, so the deadline
                     // cannot fire again and again.
-                    slot.observer.fail(slot_timeout_error(slot, now));
+                    slot.observer.fail(slot_timeout_error(slot, &self.tail, now));
                     slot.finished = true;
                     finished = true;
                 }
@@ -254,6 +272,11 @@ impl Connection {
         }
         self.closed = true;
         if let Some(transcript) = &mut self.transcript {
+            // What is held back starts like a secret: released masked (see `HeldBack::release`).
+            let (raw, text) = (self.raw_held.release(), self.text_held.release());
+            if !raw.is_empty() || !text.is_empty() {
+                transcript.received(raw.as_bytes(), text);
+            }
             transcript.closed(reason.as_ref());
         }
         let error =
@@ -295,7 +318,8 @@ impl Connection {
         let timeout = observer.timeout();
         let mut slot =
             Slot { observer, kind, started: now, timeout, linger_until: None, finished: false };
-        let flow = call(&mut slot, &mut self.outbox, &self.newline, now, |o, cx| o.start(cx));
+        let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+        let flow = call(&mut slot, io, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
         if kind == Kind::Command {
             self.command_active = true;
@@ -315,13 +339,17 @@ impl Connection {
                     observer: observer.describe(),
                     timeout: waited,
                     elapsed: waited,
+                    // Not its output, but what held up the command before it.
+                    last_received: Some(self.tail.quote()),
+                    hint: None,
                 },
                 None => Error::Cancelled { observer: observer.describe() },
             });
             return;
         }
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
-        let flow = call(slot, &mut self.outbox, &self.newline, now, |o, cx| match expire_after {
+        let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+        let flow = call(slot, io, now, |o, cx| match expire_after {
             Some(waited) => {
                 cx.set_timeout(Some(waited));
                 o.expire(cx)
@@ -369,26 +397,42 @@ fn settle(slot: &mut Slot, flow: Flow, now: Instant) -> bool {
     slot.finished
 }
 
-fn slot_timeout_error(slot: &Slot, now: Instant) -> Error {
+fn slot_timeout_error(slot: &Slot, tail: &Tail, now: Instant) -> Error {
     let elapsed = now.saturating_duration_since(slot.started);
     Error::Timeout {
         observer: slot.observer.describe(),
         timeout: slot.timeout.unwrap_or(elapsed),
         elapsed,
+        last_received: Some(tail.quote()),
+        hint: None,
     }
+}
+
+/// The parts of the connection a [`Context`] lends to an observer.
+struct Io<'a> {
+    outbox: &'a mut Outbox,
+    newline: &'a str,
+    tail: &'a Tail,
 }
 
 /// Calls the observer with a fresh context, turning a panic into that observer's failure.
 fn call(
     slot: &mut Slot,
-    outbox: &mut Outbox,
-    newline: &str,
+    io: Io<'_>,
     now: Instant,
     f: impl FnOnce(&mut dyn Erased, &mut Context<'_>) -> Flow,
 ) -> Flow {
     let paused = slot.observer.paused();
-    let mut cx =
-        Context { now, started: slot.started, timeout: &mut slot.timeout, outbox, newline, paused };
+    let Io { outbox, newline, tail } = io;
+    let mut cx = Context {
+        now,
+        started: slot.started,
+        timeout: &mut slot.timeout,
+        outbox,
+        newline,
+        paused,
+        tail,
+    };
     let observer = &mut *slot.observer;
     match catch_unwind(AssertUnwindSafe(|| f(observer, &mut cx))) {
         Ok(flow) => flow,

@@ -10,7 +10,14 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum Error {
     /// The observer's timeout passed before it finished.
-    #[error("{observer} timed out after {elapsed:.3?} (timeout {timeout:.3?})")]
+    ///
+    /// The message quotes what the connection received last, since that is usually why:
+    /// `command 'ls' timed out after 20.000s (timeout 20.000s); last received: "ls\r\nuser@box:~$ "; the last line "user@box:~$ " looks like a prompt but does not match the prompt regex ^moler_bash# $`.
+    #[error(
+        "{observer} timed out after {elapsed:.3?} (timeout {timeout:.3?}){}{}",
+        received_suffix(.last_received),
+        hint_suffix(.hint)
+    )]
     Timeout {
         /// What timed out, e.g. `command 'sleep 5'`.
         observer: String,
@@ -18,6 +25,13 @@ pub enum Error {
         timeout: Duration,
         /// Time from the observer's start to its expiry.
         elapsed: Duration,
+        /// The last lines the connection received (at most 3 lines or 400 characters, secrets
+        /// masked, terminal escapes removed); empty when nothing came, `None` when not known
+        /// (a blocking wait that gave up without the connection answering).
+        last_received: Option<String>,
+        /// What may explain the timeout, e.g. a last line that looks like a prompt but does not
+        /// match the command's prompt regex.
+        hint: Option<String>,
     },
     /// The connection closed (or was dropped) before the observer finished.
     #[error("connection {connection} closed{}", reason_suffix(.reason))]
@@ -85,6 +99,22 @@ pub enum Error {
 fn reason_suffix(reason: &Option<Arc<std::io::Error>>) -> String {
     match reason {
         Some(e) => format!(": {e}"),
+        None => String::new(),
+    }
+}
+
+fn received_suffix(last_received: &Option<String>) -> String {
+    match last_received {
+        Some(text) if text.is_empty() => "; nothing received".into(),
+        // Debug quoting shows line ends and other control characters.
+        Some(text) => format!("; last received: {text:?}"),
+        None => "; what was received is not known".into(),
+    }
+}
+
+fn hint_suffix(hint: &Option<String>) -> String {
+    match hint {
+        Some(hint) => format!("; {hint}"),
         None => String::new(),
     }
 }

@@ -40,6 +40,7 @@ mod echo;
 mod error;
 mod event;
 mod observer;
+mod tail;
 mod text;
 mod transcript;
 

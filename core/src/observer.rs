@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::tail::Tail;
 use crate::transcript::Outbox;
 
 /// Commands run one at a time per connection (first in, first out); events all run at once.
@@ -156,6 +157,8 @@ pub struct Context<'a> {
     pub(crate) outbox: &'a mut Outbox,
     pub(crate) newline: &'a str,
     pub(crate) paused: bool,
+    /// What the connection received last, for timeout errors.
+    pub(crate) tail: &'a Tail,
 }
 
 impl Context<'_> {
@@ -230,6 +233,7 @@ impl Context<'_> {
             outbox: &mut *self.outbox,
             newline,
             paused: self.paused,
+            tail: self.tail,
         };
         f(&mut cx)
     }
@@ -249,12 +253,28 @@ impl Context<'_> {
         self.paused
     }
 
-    /// The timeout error for `observer` at this moment.
+    /// The timeout error for `observer` at this moment, quoting the last lines the connection
+    /// received (secrets masked, escapes removed).
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let t0 = Instant::now();
+    /// let mut conn = Connection::new("demo");
+    /// let ls = conn.start(Command::lines("ls", "^moler_bash# $").timeout(Duration::from_secs(1)), t0);
+    /// conn.handle_input(b"ls\r\nuser@box:~$ ", t0);
+    /// conn.handle_timeout(t0 + Duration::from_secs(1));
+    /// let err = ls.try_result().unwrap().unwrap_err();
+    /// assert!(err.to_string().contains(r#"; last received: "ls\r\nuser@box:~$ ""#), "{err}");
+    /// ```
     pub fn timeout_error(&self, observer: String) -> Error {
         Error::Timeout {
             observer,
             timeout: self.timeout.unwrap_or(self.elapsed()),
             elapsed: self.elapsed(),
+            last_received: Some(self.tail.quote()),
+            hint: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! What a connection tells a log: every piece of text received and sent, secrets masked.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// What replaces a secret in a [`Transcript`]: always the same, so not even a password's length
@@ -9,7 +10,10 @@ pub const MASK: &str = "********";
 /// Receives a copy of a connection's traffic, for logs ([`crate::Connection::set_transcript`]).
 ///
 /// Secrets never reach it: text sent with [`crate::Context::send_secret`] arrives as [`MASK`],
-/// and so does that text if the device echoes it back later (within one read).
+/// and so does that text if the device echoes it back later, however the reads cut it. To
+/// that end, received text that could begin a known secret is held back and reaches the
+/// transcript with the next read (masked if the secret completes, as it is if not); what is
+/// still held when the connection closes is written as [`MASK`]. Observers get all text at once.
 ///
 /// ```
 /// use moler_core::{Command, Connection, Transcript};
@@ -117,40 +121,125 @@ impl Secrets {
         self.known.push(secret);
     }
 
-    /// `raw` and `text` with every known secret masked (borrowed when there is none).
-    pub(crate) fn mask_received<'a>(
-        &self,
-        raw: &'a [u8],
-        text: &'a str,
-    ) -> (std::borrow::Cow<'a, [u8]>, std::borrow::Cow<'a, str>) {
-        use std::borrow::Cow;
-        let mut raw = Cow::Borrowed(raw);
-        let mut text = Cow::Borrowed(text);
-        for secret in &self.known {
-            if text.contains(secret.as_str()) {
-                text = Cow::Owned(text.replace(secret.as_str(), MASK));
-            }
-            if memchr::memmem::find(&raw, secret.as_bytes()).is_some() {
-                raw = Cow::Owned(replace_bytes(&raw, secret.as_bytes(), MASK.as_bytes()));
-            }
-        }
-        (raw, text)
+    /// True when no secret is known: received text passes unchanged.
+    fn is_empty(&self) -> bool {
+        self.known.is_empty()
     }
 }
 
-fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut at = 0;
-    for start in memchr::memmem::find_iter(haystack, needle) {
-        if start < at {
-            continue; // overlaps the previous match
+/// One received stream (the decoded text, or the raw bytes) on its way to a transcript: known
+/// secrets masked, and a tail that could still become a secret held back until the next read
+/// decides it. Slow consoles send one byte per read, so a password echoed back arrives in
+/// pieces that are each harmless alone.
+///
+/// Masking is leftmost-longest and depends only on the bytes, never on where reads were cut:
+/// the concatenated output is the same for every chunking of the same stream.
+#[derive(Debug, Default)]
+pub(crate) struct HeldBack {
+    /// Bytes received but not passed on: always the start of some known secret.
+    held: Vec<u8>,
+}
+
+impl HeldBack {
+    /// `input` with the held bytes before it, secrets masked, minus the new tail held back.
+    /// Borrowed only when nothing was held before and nothing masked: a borrowed result is then
+    /// a prefix of `input` (`pass_text` relies on that).
+    pub(crate) fn pass<'a>(&mut self, secrets: &Secrets, input: &'a [u8]) -> Cow<'a, [u8]> {
+        if self.held.is_empty() {
+            if secrets.is_empty() {
+                return Cow::Borrowed(input);
+            }
+            let (out, hold) = mask_until_undecided(&secrets.known, input);
+            self.held.extend_from_slice(&input[hold..]);
+            return out;
         }
-        out.extend_from_slice(&haystack[at..start]);
-        out.extend_from_slice(with);
-        at = start + needle.len();
+        let mut joined = std::mem::take(&mut self.held);
+        joined.extend_from_slice(input);
+        let (out, hold) = mask_until_undecided(&secrets.known, &joined);
+        let out = out.into_owned();
+        joined.drain(..hold);
+        self.held = joined;
+        Cow::Owned(out)
     }
-    out.extend_from_slice(&haystack[at..]);
-    out
+
+    /// [`HeldBack::pass`] for decoded text.
+    pub(crate) fn pass_text<'a>(&mut self, secrets: &Secrets, input: &'a str) -> Cow<'a, str> {
+        match self.pass(secrets, input.as_bytes()) {
+            Cow::Borrowed(prefix) => Cow::Borrowed(&input[..prefix.len()]),
+            // Secrets are whole characters, and so is what is held back (it starts like a
+            // secret, and the decoded text ends on a character boundary): every cut falls on a
+            // character boundary.
+            Cow::Owned(bytes) => Cow::Owned(
+                String::from_utf8(bytes).expect("masking cuts text on character boundaries"),
+            ),
+        }
+    }
+
+    /// True while something is held back.
+    pub(crate) fn is_holding(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// Ends the stream: what was held back, as [`MASK`] (or nothing when nothing was held).
+    /// Held bytes are always the start of a known secret; the rest of that secret will never
+    /// come now, but the start alone may be most of a password, so it is masked rather than
+    /// written as it is: a log errs towards not leaking.
+    pub(crate) fn release(&mut self) -> &'static str {
+        if std::mem::take(&mut self.held).is_empty() {
+            ""
+        } else {
+            MASK
+        }
+    }
+}
+
+/// Masks the known secrets in `data` from its start up to the first point where the rest could
+/// still be (or grow into) a secret; returns the masked text before that point (borrowed when
+/// nothing was masked) and the point.
+///
+/// At each position, the longest secret that starts there wins, and the scan goes on after it.
+/// A position is undecided when `data` from it on is a proper prefix of a secret: more input
+/// may complete that secret (or a longer one than what matches already).
+fn mask_until_undecided<'a>(known: &[String], data: &'a [u8]) -> (Cow<'a, [u8]>, usize) {
+    let longest = known.iter().map(String::len).max().unwrap_or(0);
+    let tail_start = data.len().saturating_sub(longest.saturating_sub(1));
+    let undecided_from = |from: usize| {
+        (from.max(tail_start)..data.len())
+            .find(|&i| {
+                let rest = &data[i..];
+                known.iter().any(|s| s.len() > rest.len() && s.as_bytes().starts_with(rest))
+            })
+            .unwrap_or(data.len())
+    };
+    let mut out: Option<Vec<u8>> = None;
+    let mut at = 0;
+    let stop = loop {
+        let stop = undecided_from(at);
+        let next = known
+            .iter()
+            .filter_map(|s| memchr::memmem::find(&data[at..], s.as_bytes()).map(|p| at + p))
+            .min()
+            .filter(|&start| start < stop);
+        // A match that starts before the undecided point is decided, even if it reaches past it.
+        let Some(start) = next else { break stop };
+        let len = known
+            .iter()
+            .filter(|s| data[start..].starts_with(s.as_bytes()))
+            .map(String::len)
+            .max()
+            .expect("a secret was found at `start`");
+        let out = out.get_or_insert_with(|| Vec::with_capacity(data.len()));
+        out.extend_from_slice(&data[at..start]);
+        out.extend_from_slice(MASK.as_bytes());
+        at = start + len;
+    };
+    match out {
+        None => (Cow::Borrowed(&data[..stop]), stop),
+        Some(mut out) => {
+            out.extend_from_slice(&data[at..stop]);
+            (Cow::Owned(out), stop)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -167,9 +256,81 @@ mod tests {
         let (bytes, spans) = outbox.take();
         assert_eq!(secrets.masked(&bytes, &spans), "user\n********\nls\n");
         assert!(outbox.take().1.is_empty());
-        let (raw, text) = secrets.mask_received(b"x hunter2 hunter2hunter2", "x hunter2 y");
-        assert_eq!(&*raw, b"x ******** ****************");
-        assert_eq!(&*text, "x ******** y");
+        let mut held = HeldBack::default();
+        assert_eq!(
+            &*held.pass(&secrets, b"x hunter2 hunter2hunter2"),
+            b"x ******** ****************"
+        );
+        assert_eq!(held.pass_text(&secrets, "x hunter2 y"), "x ******** y");
+    }
+
+    fn known(secrets: &[&str]) -> Vec<String> {
+        secrets.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_longest_secret_at_the_leftmost_start_wins() {
+        let k = known(&["pass", "password", "word2"]);
+        let masked = |data: &str| {
+            let (out, stop) = mask_until_undecided(&k, data.as_bytes());
+            (String::from_utf8(out.into_owned()).unwrap(), stop)
+        };
+        assert_eq!(masked("a password2 b"), ("a ********2 b".into(), 13));
+        assert_eq!(masked("a pass b"), ("a ******** b".into(), 8));
+        assert_eq!(masked("a passw"), ("a ".into(), 2), "undecided: pass or password");
+        assert_eq!(masked("a passwor"), ("a ".into(), 2));
+        assert_eq!(masked("a passwx wo"), ("a ********wx ".into(), 9));
+        let k = known(&["abcd", "cdx"]);
+        let (out, stop) = mask_until_undecided(&k, b"abcd");
+        assert_eq!((&*out, stop), (&b"********"[..], 4), "a match reaching past a candidate");
+    }
+
+    /// Feeds `chunks` to a connection that sent `secret`; returns what its transcript received
+    /// per read, text and raw, and after the close.
+    fn transcript_of(secret: &str, chunks: &[&[u8]]) -> Vec<String> {
+        let log = Log::default();
+        let mut conn = crate::Connection::new("demo").with_transcript(Box::new(log.clone()));
+        conn.send_secret(secret);
+        conn.poll_transmit();
+        let now = std::time::Instant::now();
+        for chunk in chunks {
+            conn.handle_input(chunk, now);
+        }
+        conn.close();
+        let log = log.0.lock().unwrap();
+        log[1..].to_vec()
+    }
+
+    #[test]
+    fn a_secret_echoed_one_byte_at_a_time_is_masked() {
+        assert_eq!(
+            transcript_of("hunter2", &[b"h", b"unter2\r\n"]),
+            ["<********\r\n", "<raw ********\r\n", "closed"]
+        );
+        let bytes: Vec<&[u8]> = b"$ hunter2\r\n".chunks(1).collect();
+        let log = transcript_of("hunter2", &bytes);
+        let want = "<$<raw $< <raw  <********<raw ********<\r<raw \r<\n<raw \nclosed";
+        assert_eq!(log.concat(), want, "nothing reaches the log before the secret is decided");
+    }
+
+    #[test]
+    fn a_start_that_does_not_become_a_secret_is_released_unchanged() {
+        assert_eq!(
+            transcript_of("hunter2", &[b"hun", b"t", b"ed\r\n"]),
+            ["<hunted\r\n", "<raw hunted\r\n", "closed"]
+        );
+        assert_eq!(
+            transcript_of("hunter2", &[b"a hu", b"hunter2"]),
+            ["<a ", "<raw a ", "<hu********", "<raw hu********", "closed"]
+        );
+    }
+
+    #[test]
+    fn a_start_held_at_the_close_is_masked() {
+        assert_eq!(
+            transcript_of("hunter2", &[b"ok\r\nhunte"]),
+            ["<ok\r\n", "<raw ok\r\n", "<********", "<raw ********", "closed"]
+        );
     }
 
     /// An observer that answers a password question with a secret, the way `ssh` does.
@@ -256,11 +417,15 @@ mod tests {
     }
 
     #[test]
-    fn nothing_known_borrows() {
-        let secrets = Secrets::default();
-        let (raw, text) = secrets.mask_received(b"abc", "abc");
-        assert!(matches!(raw, std::borrow::Cow::Borrowed(_)));
-        assert!(matches!(text, std::borrow::Cow::Borrowed(_)));
+    fn nothing_masked_borrows() {
+        let mut secrets = Secrets::default();
+        let mut held = HeldBack::default();
+        assert!(matches!(held.pass(&secrets, b"abc"), Cow::Borrowed(_)));
+        secrets.remember("hunter2".into());
+        assert!(matches!(held.pass_text(&secrets, "abc h"), Cow::Borrowed("abc ")));
+        assert!(held.is_holding());
+        assert_eq!(held.release(), MASK);
+        assert_eq!(held.release(), "");
     }
 
     #[test]

@@ -123,7 +123,7 @@ fn a_timeout_sends_ctrl_c_and_swallows_output_until_the_prompt() {
     let t1 = t0 + Duration::from_millis(500);
     conn.handle_timeout(t1);
     match slow.try_result().unwrap().unwrap_err() {
-        Error::Timeout { observer, timeout, elapsed } => {
+        Error::Timeout { observer, timeout, elapsed, .. } => {
             assert_eq!(observer, "command 'sleep 9'");
             assert_eq!(
                 (timeout, elapsed),

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{ready, Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use moler_core::{Completion, Connection, Error, Kind, Observer, Step};
+use moler_core::{Completion, Connection, Kind, Observer, Step};
 use moler_io::{Close, FdIo, Greeting, Interest, Op, PollIo, Stream, Transport};
 
 use crate::handle::{ConnectionHandle, Shared, IN_DRIVER};
@@ -155,8 +155,8 @@ impl AwaitGreeting {
     }
 }
 
-/// What of the greeting's output an error quotes at most.
-const GREETING_QUOTE: usize = 2048;
+/// How much of the greeting's output is kept to look for the marker and the prompt (at least).
+const GREETING_KEPT: usize = 2048;
 
 impl Observer for AwaitGreeting {
     type Output = ();
@@ -180,25 +180,17 @@ impl Observer for AwaitGreeting {
                 return Step::Done(Ok(()));
             }
         }
-        if self.seen.len() > 4 * GREETING_QUOTE {
+        if self.seen.len() > 4 * GREETING_KEPT {
             // Keep the tail: the marker and the prompt come last.
-            let cut = self.tail_start(2 * GREETING_QUOTE);
+            let cut = self.tail_start(2 * GREETING_KEPT);
             self.seen.drain(..cut);
         }
         Step::Pending
     }
 
     fn on_timeout(&mut self, cx: &mut moler_core::Context<'_>) -> Step<()> {
-        let from = self.tail_start(GREETING_QUOTE);
-        Step::Done(Err(Error::Timeout {
-            observer: format!(
-                "the transport's {}, which printed {:?},",
-                self.describe(),
-                &self.seen[from..]
-            ),
-            timeout: self.greeting.timeout,
-            elapsed: cx.elapsed(),
-        }))
+        // The error quotes the last lines received, which is what the greeting saw.
+        Step::Done(Err(cx.timeout_error(format!("the transport's {}", self.describe()))))
     }
 }
 

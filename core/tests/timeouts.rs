@@ -1,0 +1,107 @@
+//! Timeout errors quote what the device printed last (secrets masked), and name the prompt
+//! regex when the command is stuck on a line that looks like a prompt.
+
+use std::time::{Duration, Instant};
+
+use moler_core::{Command, Connection, Error, Lines};
+
+const TIMEOUT: Duration = Duration::from_secs(1);
+
+fn lines(command: &str) -> Command<Lines> {
+    Command::lines(command, "^moler_bash# $").timeout(TIMEOUT)
+}
+
+/// Starts `command`, feeds `chunks`, lets its timeout pass; returns the error.
+fn time_out(conn: &mut Connection, command: Command<Lines>, chunks: &[&[u8]]) -> Error {
+    let t0 = Instant::now();
+    let handle = conn.start(command, t0);
+    conn.poll_transmit();
+    for chunk in chunks {
+        conn.handle_input(chunk, t0);
+    }
+    conn.handle_timeout(t0 + TIMEOUT);
+    handle.try_result().expect("timed out").unwrap_err()
+}
+
+fn parts(err: &Error) -> (Option<&str>, Option<&str>) {
+    match err {
+        Error::Timeout { last_received, hint, .. } => (last_received.as_deref(), hint.as_deref()),
+        other => panic!("expected a timeout, got {other}"),
+    }
+}
+
+#[test]
+fn a_timeout_quotes_the_last_three_lines_without_escapes() {
+    let mut conn = Connection::new("t");
+    let output: &[u8] = b"make\r\none\r\ntwo\r\n\x1b[31mthree\x1b[0m\r\nfour ...";
+    let err = time_out(&mut conn, lines("make"), &[output]);
+    assert_eq!(parts(&err), (Some("two\r\nthree\r\nfour ..."), None));
+    assert_eq!(
+        err.to_string(),
+        r#"command 'make' timed out after 1.000s (timeout 1.000s); last received: "two\r\nthree\r\nfour ...""#
+    );
+}
+
+#[test]
+fn a_timeout_with_nothing_received_says_so() {
+    let mut conn = Connection::new("t");
+    let err = time_out(&mut conn, lines("make"), &[]);
+    assert_eq!(parts(&err), (Some(""), None));
+    assert!(err.to_string().ends_with("(timeout 1.000s); nothing received"), "{err}");
+}
+
+#[test]
+fn a_secret_echoed_before_the_timeout_is_masked_in_the_quote() {
+    let mut conn = Connection::new("t");
+    conn.send_secret("hunter2");
+    conn.poll_transmit();
+    let chunks: &[&[u8]] = &[b"su\r\nPassword: h", b"unter2\r\nsu: Authentication failure\r\nh"];
+    let err = time_out(&mut conn, lines("su"), chunks);
+    let quote = "Password: ********\r\nsu: Authentication failure\r\n********";
+    assert_eq!(parts(&err).0, Some(quote), "a start of the secret held back shows as the mask");
+    assert!(!err.to_string().contains("hunter2") && !err.to_string().contains("h\""), "{err}");
+}
+
+#[test]
+fn a_prompt_the_regex_does_not_match_is_named() {
+    let mut conn = Connection::new("t");
+    let err = time_out(&mut conn, lines("pwd"), &[b"pwd\r\n/root\r\nuser@box:~$ "]);
+    let hint = r#"the last line "user@box:~$ " looks like a prompt but does not match the prompt regex ^moler_bash# $"#;
+    assert_eq!(parts(&err), (Some("pwd\r\n/root\r\nuser@box:~$ "), Some(hint)));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            r#"command 'pwd' timed out after 1.000s (timeout 1.000s); last received: "pwd\r\n/root\r\nuser@box:~$ "; {hint}"#
+        )
+    );
+}
+
+#[test]
+fn no_hint_without_a_line_that_looks_like_a_prompt() {
+    for output in [&b"sleep 9\r\n"[..], b"sleep 9\r\nworking...", b"sleep 9\r\n50% done"] {
+        let mut conn = Connection::new("t");
+        let err = time_out(&mut conn, lines("sleep 9"), &[output]);
+        assert_eq!(parts(&err).1, None, "{err}");
+    }
+    // The prompt matched, but the command has no output yet (`ret_required`): no mismatch.
+    let mut conn = Connection::new("t");
+    let err = time_out(&mut conn, lines("true"), &[b"true\r\nmoler_bash# "]);
+    assert_eq!(parts(&err).1, None, "{err}");
+}
+
+#[test]
+fn a_queued_command_that_expires_quotes_what_held_up_the_one_before() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("t");
+    let _slow = conn.start(lines("sleep 9").timeout(Duration::from_secs(60)), t0);
+    let queued = conn.start(lines("echo next"), t0);
+    conn.handle_input(b"sleep 9\r\nstill going", t0);
+    // A blocking wait that gave up on another thread asks the connection to expire it.
+    let waiter = std::thread::spawn(move || queued.expire(TIMEOUT, t0));
+    while !conn.mailbox().has_requests() {
+        std::thread::yield_now();
+    }
+    conn.handle_requests(t0 + TIMEOUT);
+    let err = waiter.join().unwrap().unwrap_err();
+    assert_eq!(parts(&err).0, Some("sleep 9\r\nstill going"), "{err}");
+}
