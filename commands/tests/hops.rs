@@ -172,7 +172,11 @@ fn ssh_wrong_password_answers_ctrl_c_then_fails() {
         "\r\nPermission denied, please try again.\r\nuser@127.0.0.1's password: ",
         "^C\r\nmoler_bash# ",
     ];
-    for (expected, after_login) in [(REMOTE, None), (GENERIC, Some(GENERIC))] {
+    let mut after_ctrl_c = turns;
+    after_ctrl_c[3] = "\r\n^Cmoler_bash# ";
+    for (expected, after_login, turns) in
+        [(REMOTE, None, turns), (GENERIC, Some(GENERIC), turns), (REMOTE, None, after_ctrl_c)]
+    {
         let spec = ssh(expected, after_login);
         let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
         let why = failure(&outcome);

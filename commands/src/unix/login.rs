@@ -189,7 +189,7 @@ impl StartPrompt {
 
     /// Whether `line` shows the start prompt (never, when it is unknown).
     pub(crate) fn matches(&self, line: &str) -> bool {
-        self.regex.as_ref().is_some_and(|r| r.is_match(line))
+        self.regex.as_ref().is_some_and(|r| shows(r, line))
     }
 
     /// Keeps a whole output line that is not the start prompt: the last one is quoted if the
@@ -206,6 +206,7 @@ impl StartPrompt {
     pub(crate) fn failure(&self, prompt_line: &str, why: Option<&str>) -> String {
         // Trimmed: the blanks after a prompt depend on where the reads were cut.
         let prompt = prompt_line.trim();
+        let prompt = prompt.strip_prefix("^C").unwrap_or(prompt);
         let mut message = match why.or(self.last_line.as_deref()) {
             Some(why) => format!("{why} (back at the start prompt {prompt:?})"),
             None => format!("back at the start prompt {prompt:?} with no output"),
@@ -218,6 +219,12 @@ impl StartPrompt {
         }
         message
     }
+}
+
+/// Whether `line` shows `prompt`, also right after the `^C` of an interrupted client (as the
+/// command's own prompt check allows).
+fn shows(prompt: &Regex, line: &str) -> bool {
+    prompt.is_match(line) || line.strip_prefix("^C").is_some_and(|l| prompt.is_match(l))
 }
 
 /// A user's regex, or (not one) the text itself.
@@ -310,7 +317,7 @@ impl Dialog {
             return true;
         }
         if let Some(why) = &self.failure {
-            if self.start_prompt.is_match(line) {
+            if shows(&self.start_prompt, line) {
                 let why = if self.guard.regex.is_some() {
                     self.guard.failure(line, Some(why))
                 } else {
