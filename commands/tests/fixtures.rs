@@ -97,6 +97,11 @@ fn check(registry: &Registry, case: &Case) -> Vec<String> {
             map.entry("prompt_after_login").or_insert(Value::String(expected));
             map.insert("expected_prompt".into(), final_prompt);
         }
+        // `exit` too ends at another shell's prompt; the one it leaves is not in the case (and
+        // must not be the final one: seeing it again means exit failed).
+        Some(Value::String(_)) if case.command == "exit" => {
+            map.insert("expected_prompt".into(), final_prompt);
+        }
         _ => {
             map.entry("prompt").or_insert(final_prompt);
         }

@@ -5,6 +5,12 @@
 //! prompt. A refused login (wrong password, host key trouble that cannot be fixed) fails the
 //! command once the shell it started from shows its prompt again, so that shell stays usable;
 //! a password question after a failure is answered with Ctrl-C instead of another guess.
+//!
+//! Verified, never assumed: when the command knows the prompt of the shell it started from
+//! (the `shell_prompt` of [`UnixCommand::parser_for`]), that prompt coming back is proof that the
+//! hop failed, whatever else the line matches; it is checked first, on every line, before the
+//! prompt after login or the expected prompt, so nothing meant for the new shell (settings,
+//! passwords) is ever sent to the old one. The failure quotes the client's telling line.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -158,6 +164,74 @@ pub fn login_date(raw: &str) -> Option<String> {
     Some(format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}{offset}"))
 }
 
+/// The prompt of the shell a hop (ssh, telnet, su, sudo, exit) started from. Seeing it again
+/// means the hop failed: the old shell answered, whatever else the line matches. It remembers
+/// the last output line, to say why.
+#[derive(Debug)]
+pub(crate) struct StartPrompt {
+    /// `None`: the command was built without its shell's prompt and cannot tell.
+    regex: Option<Regex>,
+    /// The prompts the hop waits for, by name: a start prompt line that also matches one of
+    /// them is ambiguous, and the failure says so.
+    targets: Vec<(&'static str, Regex)>,
+    last_line: Option<String>,
+}
+
+impl StartPrompt {
+    /// The start prompt `start` (a regex; none: unknown) of a hop waiting for `targets`.
+    pub(crate) fn new(start: Option<&str>, targets: &[(&'static str, &str)]) -> Self {
+        Self {
+            regex: start.map(compile),
+            targets: targets.iter().map(|(name, r)| (*name, compile(r))).collect(),
+            last_line: None,
+        }
+    }
+
+    /// Whether `line` shows the start prompt (never, when it is unknown).
+    pub(crate) fn matches(&self, line: &str) -> bool {
+        self.regex.as_ref().is_some_and(|r| shows(r, line))
+    }
+
+    /// Keeps a whole output line that is not the start prompt: the last one is quoted if the
+    /// start prompt comes back without a known failure.
+    pub(crate) fn note(&mut self, line: &str) {
+        if !line.trim().is_empty() && !self.matches(line) {
+            self.last_line = Some(line.trim().to_owned());
+        }
+    }
+
+    /// The failure of a hop that came back to its start prompt on `prompt_line`: `why` (the
+    /// failure line already seen) or else the last output line, where it came back, and whether
+    /// the line also matches a prompt the hop waits for.
+    pub(crate) fn failure(&self, prompt_line: &str, why: Option<&str>) -> String {
+        // Trimmed: the blanks after a prompt depend on where the reads were cut.
+        let prompt = prompt_line.trim();
+        let prompt = prompt.strip_prefix("^C").unwrap_or(prompt);
+        let mut message = match why.or(self.last_line.as_deref()) {
+            Some(why) => format!("{why} (back at the start prompt {prompt:?})"),
+            None => format!("back at the start prompt {prompt:?} with no output"),
+        };
+        if let Some((name, _)) = self.targets.iter().find(|(_, r)| r.is_match(prompt_line)) {
+            message.push_str(&format!(
+                "; the start prompt and the {name} both match it, so the device cannot tell \
+                 which shell answered"
+            ));
+        }
+        message
+    }
+}
+
+/// Whether `line` shows `prompt`, also right after the `^C` of an interrupted client (as the
+/// command's own prompt check allows).
+fn shows(prompt: &Regex, line: &str) -> bool {
+    prompt.is_match(line) || line.strip_prefix("^C").is_some_and(|l| prompt.is_match(l))
+}
+
+/// A user's regex, or (not one) the text itself.
+fn compile(r: &str) -> Regex {
+    Regex::new(r).unwrap_or_else(|_| regex(&regex::escape(r)))
+}
+
 /// The login dialog shared by ssh, telnet, su and sudo: passwords, the settings sent after login,
 /// commands queued for the start prompt, and the failure that waits for the start prompt.
 #[derive(Debug)]
@@ -173,22 +247,37 @@ struct Dialog {
     /// The last setting sent, until its echo is seen: the prompt that starts its echo line is
     /// not the final one.
     awaiting_echo: Option<String>,
+    /// Commands to run at the start prompt (ssh's host-key retry): while some wait, and until
+    /// the echo line of the last one sent, the start prompt is expected.
     at_start_prompt: VecDeque<String>,
+    start_echo_pending: bool,
+    /// From the first of them sent to the echo of the last: no prompt is the new shell's.
+    retry_running: bool,
     after_login_prompt: Regex,
+    /// The start prompt, or the generic one when it is unknown: where a failure ends and the
+    /// queued commands are sent.
     start_prompt: Regex,
+    /// The start prompt as proof of failure (only when known and the command opens a shell).
+    guard: StartPrompt,
     allowed_newline_after_prompt: bool,
     failure: Option<String>,
     back_home: bool,
 }
 
 impl Dialog {
+    /// `verify`: the command opens a new shell, so its start prompt (when known) means failure.
     fn new(
         passwords: &Option<Passwords>,
-        after_login_prompt: &str,
+        prompts: [&str; 2],
         start_prompt: Option<&str>,
+        verify: bool,
         settings: [&Option<String>; 2],
     ) -> Self {
-        let compile = |r: &str| Regex::new(r).unwrap_or_else(|_| regex(&regex::escape(r)));
+        let [after_login_prompt, expected_prompt] = prompts;
+        // A target prompt written exactly as the start prompt says the command stays in its
+        // shell (`ssh -f -N` opening a tunnel, ssh running one remote command): nothing to
+        // verify.
+        let guarded = start_prompt.filter(|s| verify && !prompts.contains(s));
         Self {
             passwords: Passwords::list(passwords),
             last_password: None,
@@ -202,8 +291,14 @@ impl Dialog {
                 .collect(),
             awaiting_echo: None,
             at_start_prompt: VecDeque::new(),
+            start_echo_pending: false,
+            retry_running: false,
             after_login_prompt: compile(after_login_prompt),
             start_prompt: compile(start_prompt.unwrap_or(DEFAULT_PROMPT)),
+            guard: StartPrompt::new(
+                guarded,
+                &[("expected prompt", expected_prompt), ("prompt after login", after_login_prompt)],
+            ),
             allowed_newline_after_prompt: false,
             failure: None,
             back_home: false,
@@ -212,6 +307,40 @@ impl Dialog {
 
     fn fail(&mut self, why: impl Into<String>) {
         self.failure.get_or_insert_with(|| why.into());
+    }
+
+    /// The first check of every line (also of the end prompt's, in `on_prompt`): whether the
+    /// line shows the shell the command started from, which ends it as failed. Then nothing
+    /// else may answer the line.
+    fn back_at_start(&mut self, line: &str) -> bool {
+        if self.back_home {
+            return true;
+        }
+        if let Some(why) = &self.failure {
+            if shows(&self.start_prompt, line) {
+                let why = if self.guard.regex.is_some() {
+                    self.guard.failure(line, Some(why))
+                } else {
+                    why.clone()
+                };
+                self.failure = Some(why);
+                self.back_home = true;
+            }
+            return self.back_home;
+        }
+        let expected = !self.at_start_prompt.is_empty() || self.start_echo_pending;
+        if expected || !self.guard.matches(line) {
+            return false;
+        }
+        self.failure = Some(self.guard.failure(line, None));
+        self.back_home = true;
+        true
+    }
+
+    /// Commands queued for the start prompt are being run there (ssh's host-key retry): no
+    /// prompt is the new shell's yet (`# Host … found` cut after its `#` is no prompt).
+    fn retrying(&self) -> bool {
+        self.retry_running
     }
 
     fn send(&mut self, cx: &mut Context<'_>, text: &str) {
@@ -247,15 +376,22 @@ impl Dialog {
         (partial || self.allowed_newline_after_prompt)
             && !self.sent
             && self.failure.is_none()
+            && !self.retrying()
             && self.after_login.is_empty()
             && self.awaiting_echo.is_none()
     }
 
-    /// The prompt-driven part of a line: back home after a failure, queued commands at the start
-    /// prompt, settings at the prompt after login.
+    /// The prompt-driven part of a line that is not the start prompt (see
+    /// [`Dialog::back_at_start`]): queued commands at the start prompt, settings at the prompt
+    /// after login.
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) {
-        if self.failure.is_some() && self.start_prompt.is_match(line) {
-            self.back_home = true;
+        if !partial {
+            self.guard.note(line);
+            // The echo line of a command sent at the start prompt is over.
+            self.start_echo_pending = false;
+            if self.at_start_prompt.is_empty() {
+                self.retry_running = false;
+            }
         }
         if !partial && self.awaiting_echo.as_deref().is_some_and(|s| is_echo_of(line, s)) {
             self.awaiting_echo = None;
@@ -266,7 +402,10 @@ impl Dialog {
         {
             let command = self.at_start_prompt.pop_front().expect("not empty");
             self.send(cx, &command);
+            self.start_echo_pending = true;
+            self.retry_running = true;
         } else if !self.sent
+            && !self.retrying()
             && !self.after_login.is_empty()
             && self.after_login_prompt.is_match(line)
         {
@@ -484,9 +623,11 @@ fn login_regexes() -> &'static LoginRegexes {
         attempts: regex(
             r"(?i)There (?:were|was|have been) (\d+) (?:failed|unsuccessful) login attempts? since the last successful login",
         ),
-        failed: regex(
+        // Moler's, then the clients' connection errors (ssh's and telnet's spellings).
+        failed: regex(concat!(
             r"(?i)Permission denied|closed by foreign host|telnet:.*Name or service not known|No route to host|ssh: Could not|is not a typo you can use command-not-found to lookup the package|command not found|Too many authentication failures|Received disconnect from|Authentication failed",
-        ),
+            r"|Connection refused|Connection timed out|Could not resolve hostname|Host key verification failed|Connection closed by|Network is unreachable|Unable to connect to remote host|Name or service not known|Unknown host",
+        )),
         login: regex(r"(?i)login:\s*$"),
         ssh_password: regex(r"(?i)(password|Enter passphrase for key.*):"),
         telnet_password: regex(r"(?i)password:"),
@@ -601,6 +742,9 @@ impl Parser for LoginParser {
         if !partial {
             self.record(line);
         }
+        if self.dialog.back_at_start(line) {
+            return Ok(());
+        }
         let handled = self.client == Client::Ssh && self.ssh_dialog(line, partial, cx);
         if !handled {
             let re = self.re;
@@ -621,7 +765,12 @@ impl Parser for LoginParser {
                 if d.failure.is_none() {
                     d.fail(line);
                 }
-            } else if !self.sent_login && self.login.is_some() && re.login.is_match(line) {
+            } else if !self.sent_login
+                && self.login.is_some()
+                && re.login.is_match(line)
+                && !line.trim_start().to_ascii_lowercase().starts_with("last login:")
+            {
+                // A read cut after `Last login:` is no question.
                 let login = self.login.clone().expect("checked");
                 cx.send(&login);
                 cx.send(&d.target_newline.clone());
@@ -637,7 +786,11 @@ impl Parser for LoginParser {
         self.dialog.on_line(line, partial, cx);
         Ok(())
     }
-    fn on_prompt(&mut self, _: &str, partial: bool, _: &mut Context<'_>) -> bool {
+    fn on_prompt(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> bool {
+        if self.dialog.back_at_start(line) {
+            // Output then: `on_line` sees the start prompt again and `ended` fails the command.
+            return false;
+        }
         // The final prompt is never one of LINES, with or without a line end after it.
         self.dialog.is_final(partial)
     }
@@ -676,7 +829,8 @@ struct LoginSpec<'a> {
 impl LoginSpec<'_> {
     fn parser(self, command_line: String, shell_prompt: Option<&str>) -> LoginParser {
         let after_login = self.prompt_after_login.as_deref().unwrap_or(self.expected_prompt);
-        let mut dialog = Dialog::new(self.password, after_login, shell_prompt, self.settings);
+        let prompts = [after_login, self.expected_prompt];
+        let mut dialog = Dialog::new(self.password, prompts, shell_prompt, true, self.settings);
         dialog.repeat_password = self.repeat_password;
         dialog.allowed_newline_after_prompt = self.allowed_newline_after_prompt;
         dialog.target_newline = self.target_newline.to_owned();
@@ -947,14 +1101,17 @@ impl<P: Parser> SudoParser<P> {
         if !partial {
             self.sent_password = false;
         }
+        // Failures are whole lines: a read cut inside one would quote half of it.
         if self.wrong_password.is_match(line) {
-            if self.su || d.passwords.is_empty() {
+            if !partial && (self.su || d.passwords.is_empty()) {
                 d.fail(format!("wrong password: {line}"));
             }
             return true;
         }
         if self.error.is_match(line) {
-            d.fail(line);
+            if !partial {
+                d.fail(line);
+            }
             return true;
         }
         false
@@ -964,12 +1121,18 @@ impl<P: Parser> SudoParser<P> {
 impl<P: Parser> Parser for SudoParser<P> {
     type Output = P::Output;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> Result<(), String> {
+        if self.dialog.back_at_start(line) {
+            return Ok(());
+        }
         let mine = self.dialog_line(line, partial, cx);
         let result = if mine { Ok(()) } else { self.inner.on_line(line, partial, cx) };
         self.dialog.on_line(line, partial, cx);
         result
     }
     fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
+        if self.dialog.back_at_start(line) {
+            return false;
+        }
         if self.dialog.failure.is_some() {
             self.dialog.back_home = true;
             return false;
@@ -1106,16 +1269,14 @@ impl Sudo {
         shell_prompt: Option<&str>,
         su: bool,
     ) -> SudoParser<P> {
-        let after_login = self
-            .prompt_after_login
-            .as_deref()
-            .or(self.expected_prompt.as_deref())
-            .or(shell_prompt)
-            .unwrap_or(DEFAULT_PROMPT);
+        let expected = self.expected_prompt.as_deref().or(shell_prompt).unwrap_or(DEFAULT_PROMPT);
+        let after_login = self.prompt_after_login.as_deref().unwrap_or(expected);
+        // With an embedded command (`sudo ls`) the start prompt is the success.
         let mut dialog = Dialog::new(
             &self.password,
-            after_login,
+            [after_login, expected],
             shell_prompt,
+            shell,
             [&self.set_timeout, &self.set_prompt],
         );
         dialog.repeat_password = self.repeat_password.unwrap_or(!su);
@@ -1127,13 +1288,13 @@ impl Sudo {
             (
                 r"(?i)^\s*password*:",
                 r"(?i)su: Authentication failure",
-                r"(?i)No passwd entry for user|su:\s+(invalid|unrecognized)\s+option|usage:\s+su|su:\s+not found",
+                r"(?i)No passwd entry for user|su:\s+(invalid|unrecognized)\s+option|usage:\s+su|su:\s+not found|su:.*\bdoes not exist|su:.*unknown user",
             )
         } else {
             (
                 r"(?i)\[sudo\] password for.*:",
                 r"(?i)Sorry, try again\.",
-                r"(?i)sudo:.*command not found|sudo:.*must be owned by uid\s+\d+\s+and have the setuid bit set|usage: sudo|sudo: \d+ incorrect password attempt|sudo: not found|is not in the sudoers file",
+                r"(?i)sudo:.*command not found|sudo:.*must be owned by uid\s+\d+\s+and have the setuid bit set|usage: sudo|sudo: \d+ incorrect password attempt|sudo: not found|is not in the sudoers file|sudo:.*unknown user",
             )
         };
         SudoParser {

@@ -1,0 +1,495 @@
+//! Hops verified, never assumed (issue 18, item 1): ssh, telnet, su, sudo and exit fed real
+//! transcripts through an in-memory connection. The shell a hop started from showing its prompt
+//! again fails the hop at once, with the client's telling line quoted, and nothing meant for the
+//! new shell (settings, passwords) is sent to the old one.
+//!
+//! A transcript is a list of turns: what the device prints before it waits for the client.
+//! Every turn is fed whole, line by line and in chunks of 1 to 16 bytes; every way must give the
+//! same result and send the same bytes.
+
+use std::time::Instant;
+
+use moler_commands::unix::{Exit, Pwd, Ssh, Su, Sudo, Telnet};
+use moler_commands::UnixCommand;
+use moler_core::{Command, Connection, Error, Parser};
+
+/// The local shell's prompt, as a device config gives it.
+const LOCAL: &str = r"^moler_bash#\s*$";
+/// A prompt as users write them: it matches every shell, the local one included.
+const GENERIC: &str = r"[$#>]\s*$";
+/// The remote user's prompt.
+const REMOTE: &str = r"^user@remote:~\$\s*$";
+
+/// What a command gave, and every byte it sent (its own line included).
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    result: Result<String, String>,
+    sent: String,
+}
+
+/// How a turn is cut into reads.
+type Cut = dyn Fn(&[u8]) -> Vec<&[u8]>;
+
+/// Plays `turns` to the command `make` builds, in every chunking; checks they all agree and
+/// that the command ended without any timeout.
+fn play<P: Parser>(make: impl Fn() -> Command<P>, turns: &[&str]) -> Outcome
+where
+    P::Output: std::fmt::Debug,
+{
+    let mut ways: Vec<(String, Box<Cut>)> = vec![
+        ("whole".into(), Box::new(|t| vec![t])),
+        ("line by line".into(), Box::new(|t| t.split_inclusive(|&b| b == b'\n').collect())),
+    ];
+    for size in 1..=16 {
+        ways.push((format!("chunks of {size}"), Box::new(move |t| t.chunks(size).collect())));
+    }
+    let mut first: Option<(String, Outcome)> = None;
+    for (how, cut) in &ways {
+        let outcome = play_one(make(), turns, cut);
+        match &first {
+            None => first = Some((how.clone(), outcome)),
+            Some((how0, o0)) => assert_eq!(&outcome, o0, "{how} differs from {how0}"),
+        }
+    }
+    first.expect("at least one way").1
+}
+
+fn play_one<P: Parser>(command: Command<P>, turns: &[&str], cut: &Cut) -> Outcome
+where
+    P::Output: std::fmt::Debug,
+{
+    let now = Instant::now();
+    let mut conn = Connection::new("hops");
+    let done = conn.start(command, now);
+    let mut sent = Vec::new();
+    let mut transmit = |conn: &mut Connection| {
+        while let Some(bytes) = conn.poll_transmit() {
+            sent.extend(bytes);
+        }
+    };
+    transmit(&mut conn);
+    'turns: for turn in turns {
+        for piece in cut(turn.as_bytes()) {
+            if done.is_done() {
+                break 'turns;
+            }
+            conn.handle_input(piece, now);
+            transmit(&mut conn);
+        }
+    }
+    let result = match done.try_result() {
+        None => panic!("no result without a timeout; sent {:?}", String::from_utf8_lossy(&sent)),
+        Some(Ok(v)) => Ok(format!("{v:?}")),
+        Some(Err(Error::CommandFailure { line, .. })) => Err(line),
+        Some(Err(e)) => panic!("not a command failure: {e}"),
+    };
+    Outcome { result, sent: String::from_utf8(sent).expect("text sent") }
+}
+
+fn failure(outcome: &Outcome) -> &str {
+    outcome.result.as_ref().expect_err("the hop fails")
+}
+
+const BOTH: &str =
+    "; the start prompt and the expected prompt both match it, so the device cannot tell which \
+     shell answered";
+
+// --- ssh ---------------------------------------------------------------------------------------
+
+/// ssh to port 2222 of 127.0.0.1, from the local shell.
+fn ssh(expected: &str, after_login: Option<&str>) -> Ssh {
+    let ssh = Ssh::new("127.0.0.1", "user", "secret", expected).with("port", 2222).unwrap();
+    match after_login {
+        Some(p) => ssh.with("prompt_after_login", p).unwrap(),
+        None => ssh,
+    }
+}
+
+const SSH_LINE: &str = "TERM=xterm-mono ssh -p 2222 -l user -o ServerAliveInterval=7 -o \
+                        ServerAliveCountMax=2 127.0.0.1";
+
+/// The ssh hop fails with `why` in every configuration: a specific expected prompt, and the
+/// generic prompts (which match the local prompt too: the failure says so). Nothing is sent
+/// but the ssh line.
+fn ssh_fails(client_says: &str, why: &str) {
+    let turns = [&format!("{SSH_LINE}\r\n"), &format!("{client_says}moler_bash# ")[..]];
+    for (expected, after_login, both) in
+        [(REMOTE, None, ""), (GENERIC, Some(GENERIC), BOTH), (REMOTE, Some(GENERIC), "")]
+    {
+        let spec = ssh(expected, after_login);
+        assert_eq!(spec.command_line().unwrap(), SSH_LINE);
+        let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+        let both = if both.is_empty() && after_login.is_some() {
+            "; the start prompt and the prompt after login both match it, so the device cannot \
+             tell which shell answered"
+        } else {
+            both
+        };
+        assert_eq!(
+            failure(&outcome),
+            format!("{why} (back at the start prompt \"moler_bash#\"){both}"),
+            "expected {expected}, after login {after_login:?}"
+        );
+        assert_eq!(outcome.sent, format!("{SSH_LINE}\n"), "nothing after the ssh line");
+    }
+}
+
+#[test]
+fn ssh_refused_fails_at_the_local_prompt_and_sends_nothing_more() {
+    let line = "ssh: connect to host 127.0.0.1 port 2222: Connection refused";
+    ssh_fails(&format!("{line}\r\n"), line);
+}
+
+#[test]
+fn ssh_timed_out_fails() {
+    let line = "ssh: connect to host 127.0.0.1 port 2222: Connection timed out";
+    ssh_fails(&format!("{line}\r\n"), line);
+}
+
+#[test]
+fn ssh_to_an_unknown_host_fails() {
+    let line = "ssh: Could not resolve hostname 127.0.0.1: Name or service not known";
+    ssh_fails(&format!("{line}\r\n"), line);
+}
+
+#[test]
+fn ssh_with_no_known_failure_quotes_the_last_line_before_the_prompt() {
+    let line = "kex_exchange_identification: read: Connection reset by peer";
+    ssh_fails(&format!("{line}\r\n\r\n"), line);
+}
+
+#[test]
+fn ssh_closed_by_the_host_fails() {
+    let line = "Connection closed by 127.0.0.1 port 2222";
+    ssh_fails(&format!("kex_exchange_identification: read: Connection reset\r\n{line}\r\n"), line);
+}
+
+#[test]
+fn ssh_wrong_password_answers_ctrl_c_then_fails() {
+    let turns = [
+        &format!("{SSH_LINE}\r\n")[..],
+        "user@127.0.0.1's password: ",
+        "\r\nPermission denied, please try again.\r\nuser@127.0.0.1's password: ",
+        "^C\r\nmoler_bash# ",
+    ];
+    let mut after_ctrl_c = turns;
+    after_ctrl_c[3] = "\r\n^Cmoler_bash# ";
+    for (expected, after_login, turns) in
+        [(REMOTE, None, turns), (GENERIC, Some(GENERIC), turns), (REMOTE, None, after_ctrl_c)]
+    {
+        let spec = ssh(expected, after_login);
+        let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+        let why = failure(&outcome);
+        assert!(
+            why.starts_with(
+                "wrong password: Permission denied, please try again. (back at the start prompt \
+                 \"moler_bash#\")"
+            ),
+            "{why}"
+        );
+        assert_eq!(outcome.sent, format!("{SSH_LINE}\nsecret\n\x03"), "one password, then Ctrl-C");
+    }
+}
+
+const CHANGED_HOST_KEY: &str = "\
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r\n\
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\n\
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r\n\
+IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\r\n\
+Someone could be eavesdropping on you right now (man-in-the-middle attack)!\r\n\
+It is also possible that a host key has just been changed.\r\n\
+The fingerprint for the ED25519 key sent by the remote host is\r\n\
+SHA256:p2Wdb1Qx2cQ4nHHh9Yv0lKkqTQ7HCmkXk2kAsoTaaSA.\r\n\
+Please contact your system administrator.\r\n\
+Add correct host key in /root/.ssh/known_hosts to get rid of this message.\r\n\
+Offending ED25519 key in /root/.ssh/known_hosts:3\r\n\
+Host key for [127.0.0.1]:2222 has changed and you have requested strict checking.\r\n\
+Host key verification failed.\r\n\
+moler_bash# ";
+
+const KEYGEN: &str = "ssh-keygen -R 127.0.0.1 -f /root/.ssh/known_hosts";
+
+/// The retry of a changed host key: the key is dropped and ssh runs again, at the start prompt.
+fn host_key_retry() -> [String; 3] {
+    [
+        format!("{SSH_LINE}\r\n"),
+        CHANGED_HOST_KEY.to_owned(),
+        format!(
+            "{KEYGEN}\r\n# Host [127.0.0.1]:2222 found: line 3\r\n/root/.ssh/known_hosts updated.\r\n\
+             Original contents retained as /root/.ssh/known_hosts.old\r\nmoler_bash# "
+        ),
+    ]
+}
+
+#[test]
+fn ssh_host_key_verification_failed_again_after_the_retry_fails() {
+    let mut turns: Vec<String> = host_key_retry().into();
+    turns.push(format!("{SSH_LINE}\r\n{CHANGED_HOST_KEY}"));
+    let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+    for (expected, after_login, both) in [(REMOTE, None, ""), (GENERIC, Some(GENERIC), BOTH)] {
+        let spec = ssh(expected, after_login);
+        let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+        assert_eq!(
+            failure(&outcome),
+            format!(
+                "Host key verification failed. (back at the start prompt \"moler_bash#\"){both}"
+            )
+        );
+        assert_eq!(outcome.sent, format!("{SSH_LINE}\n{KEYGEN}\n{SSH_LINE}\n"), "only the retry");
+    }
+}
+
+#[test]
+fn ssh_host_key_retry_then_login_succeeds() {
+    let mut turns: Vec<String> = host_key_retry().into();
+    turns.push(format!("{SSH_LINE}\r\nuser@127.0.0.1's password: "));
+    turns.push("\r\nLast login: Thu Nov 23 10:38:16 2017 from 10.0.0.1\r\nuser@remote:~$ ".into());
+    turns.push("\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ".into());
+    let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+    for (expected, after_login) in [(REMOTE, None), (GENERIC, Some(GENERIC)), (GENERIC, None)] {
+        let spec = ssh(expected, after_login);
+        let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+        let result = outcome.result.expect("logged in");
+        assert!(result.contains("10.0.0.1"), "{result}");
+        assert_eq!(
+            outcome.sent,
+            format!("{SSH_LINE}\n{KEYGEN}\n{SSH_LINE}\nsecret\n\nexport TMOUT=\"2678400\"\n")
+        );
+    }
+}
+
+#[test]
+fn ssh_with_host_key_question_password_and_settings_succeeds() {
+    let turns = [
+        &format!("{SSH_LINE}\r\n")[..],
+        "The authenticity of host '[127.0.0.1]:2222 ([127.0.0.1]:2222)' can't be established.\r\n\
+         ED25519 key fingerprint is SHA256:p2Wdb1Qx2cQ4nHHh9Yv0lKkqTQ7HCmkXk2kAsoTaaSA.\r\n\
+         This key is not known by any other names.\r\n\
+         Are you sure you want to continue connecting (yes/no/[fingerprint])? ",
+        "yes\r\nWarning: Permanently added '[127.0.0.1]:2222' (ED25519) to the list of known \
+         hosts.\r\nuser@127.0.0.1's password: ",
+        "\r\nLinux remote 6.1.0-18-amd64 x86_64\r\n\
+         Last login: Thu Nov 23 10:38:16 2017 from 10.0.0.1\r\nuser@remote:~$ ",
+        "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ",
+        "\r\nuser@remote:~$ export PS1='remote$ '\r\nremote$ ",
+    ];
+    for (expected, after_login) in [(r"^remote\$\s*$", Some(REMOTE)), (GENERIC, Some(GENERIC))] {
+        let spec = ssh(expected, after_login).with("set_prompt", "export PS1='remote$ '").unwrap();
+        let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+        let result = outcome.result.expect("logged in");
+        assert!(result.contains("2017-11-23T10:38:16"), "{result}");
+        assert_eq!(
+            outcome.sent,
+            format!(
+                "{SSH_LINE}\nyes\nsecret\n\nexport TMOUT=\"2678400\"\n\nexport PS1='remote$ '\n"
+            )
+        );
+    }
+}
+
+#[test]
+fn ssh_without_its_shell_prompt_cannot_verify_but_still_fails_on_known_errors() {
+    // Built without the shell's prompt, the command cannot tell the shells apart; a known
+    // failure still ends it when the (generic) prompt returns.
+    let spec = ssh(REMOTE, None);
+    let turns = [
+        &format!("{SSH_LINE}\r\n")[..],
+        "ssh: connect to host 127.0.0.1 port 2222: Connection refused\r\nmoler_bash# ",
+    ];
+    let outcome = play(|| spec.command(), &turns);
+    assert_eq!(failure(&outcome), "ssh: connect to host 127.0.0.1 port 2222: Connection refused");
+    assert_eq!(outcome.sent, format!("{SSH_LINE}\n"));
+}
+
+#[test]
+fn ssh_opening_a_tunnel_ends_at_its_start_prompt() {
+    // `expected_prompt` written as the start prompt: ssh stays in this shell (`-f -N`).
+    let spec = Ssh::new("", "", "secret", LOCAL)
+        .with("suffix", "-f -N -L 2222:target:22 user@proxy")
+        .unwrap()
+        .with("set_timeout", serde_json::Value::Null)
+        .unwrap();
+    let line = spec.command_line().unwrap();
+    let turns = [&format!("{line}\r\nuser@proxy's password: ")[..], "\r\nmoler_bash# "];
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+}
+
+// --- telnet ------------------------------------------------------------------------------------
+
+#[test]
+fn telnet_refused_fails_and_sends_nothing_more() {
+    let line = "telnet: Unable to connect to remote host: Connection refused";
+    for (expected, both) in [(REMOTE, ""), (GENERIC, BOTH)] {
+        let spec = Telnet::new("127.0.0.1", 2323, expected).with("login", "user").unwrap();
+        let command_line = spec.command_line().unwrap();
+        let turns =
+            [&format!("{command_line}\r\nTrying 127.0.0.1...\r\n{line}\r\nmoler_bash# ")[..]];
+        let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+        assert_eq!(
+            failure(&outcome),
+            format!("{line} (back at the start prompt \"moler_bash#\"){both}")
+        );
+        assert_eq!(outcome.sent, format!("{command_line}\n"));
+    }
+}
+
+// --- sudo and su -------------------------------------------------------------------------------
+
+/// The user's shell on the remote host.
+const USER: &str = r"^user@remote:~\$\s*$";
+const ROOT: &str = r"^root@remote:.*#\s*$";
+
+fn sudo(params: &str, expected: &str) -> Sudo {
+    Sudo {
+        sudo_params: Some(params.into()),
+        expected_prompt: Some(expected.into()),
+        set_timeout: Some(r#"export TMOUT="2678400""#.into()),
+        ..Sudo::new().password("secret")
+    }
+}
+
+#[test]
+fn sudo_to_an_unknown_user_fails_and_sends_nothing_more() {
+    for said in ["sudo: unknown user nosuchuser", "sudo: unknown user: nosuchuser"] {
+        for (expected, both) in [(ROOT, ""), (GENERIC, BOTH)] {
+            let spec = sudo("-s -u nosuchuser", expected);
+            let turns = [&format!(
+                "sudo -s -u nosuchuser\r\n{said}\r\nsudo: error initializing audit plugin \
+                 sudoers_audit\r\nuser@remote:~$ "
+            )[..]];
+            let outcome = play(|| spec.command_with_prompt(USER), &turns);
+            assert_eq!(
+                failure(&outcome),
+                format!("{said} (back at the start prompt \"user@remote:~$\"){both}")
+            );
+            assert_eq!(outcome.sent, "sudo -s -u nosuchuser\n");
+        }
+    }
+}
+
+#[test]
+fn sudo_shell_whose_start_prompt_comes_back_fails_even_without_a_known_error() {
+    // A password taken, then the same shell again (a policy that closes the shell at once).
+    let spec = sudo("-s", GENERIC);
+    let turns = ["sudo -s\r\n[sudo] password for user: ", "\r\nuser@remote:~$ "];
+    let outcome = play(|| spec.command_with_prompt(USER), &turns);
+    assert_eq!(
+        failure(&outcome),
+        format!("[sudo] password for user: (back at the start prompt \"user@remote:~$\"){BOTH}")
+    );
+    assert_eq!(outcome.sent, "sudo -s\nsecret\n", "no settings for the old shell");
+}
+
+#[test]
+fn sudo_shell_with_password_succeeds() {
+    let turns = [
+        "sudo -s\r\n[sudo] password for user: ",
+        "\r\nroot@remote:/home/user# ",
+        "\r\nroot@remote:/home/user# export TMOUT=\"2678400\"\r\nroot@remote:/home/user# ",
+    ];
+    for expected in [ROOT, GENERIC] {
+        let spec = sudo("-s", expected);
+        let outcome = play(|| spec.command_with_prompt(USER), &turns);
+        assert_eq!(outcome.result, Ok("Object {}".to_owned()));
+        assert_eq!(outcome.sent, "sudo -s\nsecret\n\nexport TMOUT=\"2678400\"\n");
+    }
+}
+
+#[test]
+fn sudo_with_an_embedded_command_ends_at_its_start_prompt() {
+    let turns = ["sudo pwd\r\n[sudo] password for user: ", "\r\n/home/user\r\nuser@remote:~$ "];
+    let typed = play(|| Sudo::new().password("secret").wrap(&Pwd::new(), Some(USER)), &turns);
+    assert!(typed.result.as_ref().is_ok_and(|r| r.contains("/home/user")), "{typed:?}");
+    assert_eq!(typed.sent, "sudo pwd\nsecret\n");
+    let by_name = Sudo { cmd_class_name: Some("pwd".into()), ..Sudo::new().password("secret") };
+    let outcome = play(|| by_name.command_with_prompt(USER), &turns);
+    assert!(outcome.result.as_ref().is_ok_and(|r| r.contains("/home/user")), "{outcome:?}");
+    assert_eq!(outcome.sent, "sudo pwd\nsecret\n");
+}
+
+#[test]
+fn su_to_a_missing_user_fails_and_sends_nothing_more() {
+    for said in [
+        "su: user nosuchuser does not exist",
+        "su: user nosuchuser does not exist or the user entry does not contain all the required \
+         fields",
+    ] {
+        for (expected, both) in [(r"^nosuchuser@remote:~\$\s*$", ""), (GENERIC, BOTH)] {
+            let spec = Su {
+                login: Some("nosuchuser".into()),
+                options: Some("-".into()),
+                password: Some("secret".into()),
+                expected_prompt: Some(expected.into()),
+                set_prompt: Some("export PS1='su$ '".into()),
+                ..Su::default()
+            };
+            let turns = [&format!("su - nosuchuser\r\n{said}\r\nuser@remote:~$ ")[..]];
+            let outcome = play(|| spec.command_with_prompt(USER), &turns);
+            assert_eq!(
+                failure(&outcome),
+                format!("{said} (back at the start prompt \"user@remote:~$\"){both}")
+            );
+            assert_eq!(outcome.sent, "su - nosuchuser\n");
+        }
+    }
+}
+
+#[test]
+fn su_succeeds() {
+    let spec =
+        Su { password: Some("secret".into()), expected_prompt: Some(ROOT.into()), ..Su::default() };
+    let turns = ["su\r\nPassword: ", "\r\nroot@remote:/home/user# "];
+    let outcome = play(|| spec.command_with_prompt(USER), &turns);
+    assert_eq!(outcome.result, Ok("Object {}".to_owned()));
+    assert_eq!(outcome.sent, "su\nsecret\n");
+}
+
+#[test]
+fn su_with_a_wrong_password_fails_at_its_start_prompt() {
+    let spec = Su {
+        password: Some("wrong".into()),
+        expected_prompt: Some(GENERIC.into()),
+        ..Su::default()
+    };
+    let turns = ["su\r\nPassword: ", "\r\nsu: Authentication failure\r\nuser@remote:~$ "];
+    let outcome = play(|| spec.command_with_prompt(USER), &turns);
+    assert_eq!(
+        failure(&outcome),
+        format!(
+            "wrong password: su: Authentication failure (back at the start prompt \
+             \"user@remote:~$\"){BOTH}"
+        )
+    );
+    assert_eq!(outcome.sent, "su\nwrong\n");
+}
+
+// --- exit --------------------------------------------------------------------------------------
+
+#[test]
+fn exit_that_comes_back_to_its_start_prompt_fails() {
+    for (expected, both) in [(USER, ""), (GENERIC, BOTH)] {
+        let exit = Exit::new(expected);
+        let turns = ["exit\r\nThere are stopped jobs.\r\nroot@remote:/home/user# "];
+        let outcome = play(|| exit.command_with_prompt(ROOT), &turns);
+        assert_eq!(
+            failure(&outcome),
+            format!(
+                "There are stopped jobs. (back at the start prompt \"root@remote:/home/user#\"){both}"
+            )
+        );
+        assert_eq!(outcome.sent, "exit\n");
+    }
+}
+
+#[test]
+fn exit_succeeds() {
+    let turns = ["exit\r\nlogout\r\nuser@remote:~$ "];
+    let outcome = play(|| Exit::new(USER).command_with_prompt(ROOT), &turns);
+    assert_eq!(outcome.result, Ok("Empty".to_owned()));
+    let outcome = play(
+        || Exit::new(LOCAL).command_with_prompt(USER),
+        &["exit\r\nlogout\r\nConnection to 127.0.0.1 closed.\r\nmoler_bash# "],
+    );
+    assert_eq!(outcome.result, Ok("Empty".to_owned()));
+}
