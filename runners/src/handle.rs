@@ -60,7 +60,7 @@ thread_local! {
 /// // A task of an async runtime may not ...
 /// assert!(rt.block_on(async { moler_runners::blocking_allowed() }).is_err());
 /// // ... but a closure given to `spawn_blocking` may.
-/// let ok = rt.block_on(tokio::task::spawn_blocking(moler_runners::blocking_allowed));
+/// let ok = rt.block_on(async { tokio::task::spawn_blocking(moler_runners::blocking_allowed).await });
 /// assert!(ok.unwrap().is_ok());
 /// # }
 /// ```
