@@ -48,4 +48,8 @@ if [ "$(id -u)" = 0 ]; then
     --known-hosts {dir}/known_hosts
 else
   echo "*** SKIPPED the ssh_shell and device_script examples: not root, so no test sshd ***" >&2
+  if [ -n "${MOLER_NO_SKIP:-}" ] && [ "${MOLER_NO_SKIP}" != 0 ]; then
+    echo "MOLER_NO_SKIP forbids skips" >&2
+    exit 1
+  fi
 fi

@@ -1,7 +1,7 @@
 //! The SSH transport against a real OpenSSH `sshd` that each test starts on 127.0.0.1 with its
 //! own configuration (see `moler_testkit::sshd`): logins, host keys, old algorithms, commands
 //! on every runner, and every fault ending in a clear error. Where no sshd can run (not root,
-//! no test user), each test prints a loud SKIPPED line; `MOLER_REQUIRE_SSHD=1` (set by
+//! no test user), each test prints a loud SKIPPED line; `MOLER_NO_SKIP=1` (set by
 //! `.ci/run`) makes that a failure.
 #![cfg(feature = "ssh")]
 

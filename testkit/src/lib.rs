@@ -21,8 +21,41 @@
 //!
 //! [`sshd::Sshd`]: a real OpenSSH daemon on 127.0.0.1 with its own configuration, for the SSH
 //! tests.
+//!
+//! [`skip`]: the one way a test skips what this machine cannot do, loudly; with
+//! `MOLER_NO_SKIP=1` (set by `.ci/run`) every skip is a failure instead.
 
 pub mod sshd;
+
+/// The one switch that turns every skip in the suite into a failure: `MOLER_NO_SKIP=1`
+/// (`.ci/run` sets it). `MOLER_REQUIRE_SSHD`, its older name, is honoured too.
+pub const NO_SKIP: &str = "MOLER_NO_SKIP";
+
+/// True when skips are forbidden ([`NO_SKIP`], or `MOLER_REQUIRE_SSHD`, set and not `0`).
+pub fn skips_forbidden() -> bool {
+    [NO_SKIP, "MOLER_REQUIRE_SSHD"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty() && v != "0"))
+}
+
+/// Skips (part of) the current test because `why`, loudly: a `SKIPPED` line straight to the
+/// process's stderr (the test harness captures `eprintln!` of passing tests, and a skip must be
+/// seen). Where skips are forbidden ([`skips_forbidden`]), a panic instead.
+///
+/// ```
+/// if !std::path::Path::new("/usr/bin/sudo").exists() {
+///     moler_testkit::skip("the sudo part", "no sudo here (scripts/setup-sshd.sh installs it)");
+/// }
+/// ```
+#[track_caller]
+pub fn skip(what: &str, why: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    if skips_forbidden() {
+        panic!("{test}: {what} would be skipped ({why}), but {NO_SKIP} forbids skips");
+    }
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {test}: {what}: {why} ***");
+}
 
 use std::io;
 use std::net::SocketAddr;

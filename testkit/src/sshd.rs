@@ -4,7 +4,7 @@
 //! It needs what only root has: `sshd` installed (`/usr/sbin/sshd`), and a test user with a
 //! password and a key (`scripts/setup-sshd.sh` makes both; the README's test command runs it).
 //! Where that is missing, [`Sshd::require`] prints a loud `SKIPPED` line and returns `None`, so
-//! a developer without root still runs the rest of the suite; with `MOLER_REQUIRE_SSHD=1` (set
+//! a developer without root still runs the rest of the suite; with `MOLER_NO_SKIP=1` (set
 //! by `.ci/run`) it fails the test instead.
 //!
 //! The user is `molertest`, its password the one `scripts/setup-sshd.sh` made at random (in
@@ -14,7 +14,7 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -179,7 +179,8 @@ impl Sshd {
     }
 
     /// [`Sshd::start`], or, where sshd cannot run here, a loud `SKIPPED` line naming the
-    /// current test and `None`. With `MOLER_REQUIRE_SSHD` set (not `0`), a panic instead.
+    /// current test and `None`. Where skips are forbidden ([`crate::skips_forbidden`]: `.ci/run`
+    /// sets `MOLER_NO_SKIP`), a panic instead.
     pub fn require() -> Option<Sshd> {
         Self::require_with(&[HostKey::Ed25519], "")
     }
@@ -189,16 +190,11 @@ impl Sshd {
         match Self::start_with(keys, extra_config) {
             Ok(sshd) => Some(sshd),
             Err(why) => {
-                let test = std::thread::current().name().unwrap_or("?").to_owned();
-                if std::env::var("MOLER_REQUIRE_SSHD").is_ok_and(|v| !v.is_empty() && v != "0") {
-                    panic!("{test}: MOLER_REQUIRE_SSHD is set but sshd is unavailable: {why}");
-                }
-                // Straight to the process's stderr: the test harness captures `eprintln!` of
-                // passing tests, and a skip must be seen.
-                let _ = writeln!(
-                    io::stderr(),
-                    "\n*** SKIPPED {test}: no test sshd: {why}. Run scripts/test.sh (or \
-                     scripts/setup-sshd.sh) as root to set it up. ***"
+                crate::skip(
+                    "no test sshd",
+                    &format!(
+                        "{why}. Run scripts/test.sh (or scripts/setup-sshd.sh) as root to set it up"
+                    ),
                 );
                 None
             }
