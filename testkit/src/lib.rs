@@ -21,8 +21,15 @@
 //!
 //! [`sshd::Sshd`]: a real OpenSSH daemon on 127.0.0.1 with its own configuration, for the SSH
 //! tests.
+//!
+//! [`FaultProxy`]: a TCP proxy on 127.0.0.1 in front of either, which cuts what it forwards
+//! into 1-byte pieces, delays them, or stalls, resets or half-closes the connection after a
+//! number of bytes (see [`proxy`]).
 
+pub mod proxy;
 pub mod sshd;
+
+pub use proxy::{Fault, FaultProxy, Faults};
 
 use std::io;
 use std::net::SocketAddr;
