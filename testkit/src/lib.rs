@@ -16,6 +16,7 @@
 //! | `reset-after MS` | resets the connection (RST) after MS milliseconds |
 //! | `exit` | closes the connection at once |
 //! | anything else | `sim: WORD: command not found` |
+//! | Ctrl-C (`\x03`, anywhere) | `^C`, the line typed so far dropped |
 //!
 //! Every answer ends with the prompt again. Lines end with `\r\n`, as on a terminal.
 //!
@@ -145,7 +146,13 @@ async fn serve(mut stream: TcpStream) {
         let mut out = Vec::with_capacity(n + 64);
         let mut lines = Vec::new();
         for &b in &buf[..n] {
-            if b == b'\n' || b == b'\r' {
+            if b == 0x03 {
+                // Ctrl-C drops the line typed so far and shows a fresh prompt, as a terminal
+                // does; a command that timed out sends it to get its prompt back.
+                out.extend_from_slice(b"^C\r\n");
+                lines.push(String::new());
+                line.clear();
+            } else if b == b'\n' || b == b'\r' {
                 out.extend_from_slice(b"\r\n");
                 lines.push(String::from_utf8_lossy(&line).into_owned());
                 line.clear();
