@@ -142,33 +142,34 @@ async fn serve(mut stream: TcpStream) {
             Ok(n) => n,
         };
         // The echo, each answer and the next prompt go out in one write per read, as a
-        // device that answers at once does (fewer wake-ups on both sides).
+        // device that answers at once does (fewer wake-ups on both sides), in the order a
+        // terminal shows them: each line's answer right after its echo.
         let mut out = Vec::with_capacity(n + 64);
-        let mut lines = Vec::new();
         for &b in &buf[..n] {
-            if b == 0x03 {
+            let cmd = if b == 0x03 {
                 // Ctrl-C drops the line typed so far and shows a fresh prompt, as a terminal
                 // does; a command that timed out sends it to get its prompt back.
                 out.extend_from_slice(b"^C\r\n");
-                lines.push(String::new());
                 line.clear();
+                String::new()
             } else if b == b'\n' || b == b'\r' {
                 out.extend_from_slice(b"\r\n");
-                lines.push(String::from_utf8_lossy(&line).into_owned());
+                let cmd = String::from_utf8_lossy(&line).into_owned();
                 line.clear();
+                cmd
             } else {
                 out.push(b);
                 line.push(b);
-            }
-        }
-        for cmd in lines {
+                continue;
+            };
             match answer(&mut stream, &mut out, cmd.trim()).await {
                 Next::Prompt => out.extend_from_slice(SIM_PROMPT.as_bytes()),
                 Next::Stall => {
                     let _ = stream.write_all(&out).await;
+                    let mut sink = [0u8; 4096];
                     loop {
                         // Keep reading (so the peer's writes succeed) and answer nothing.
-                        match stream.read(&mut buf).await {
+                        match stream.read(&mut sink).await {
                             Ok(0) | Err(_) => return,
                             Ok(_) => {}
                         }
