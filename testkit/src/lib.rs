@@ -16,16 +16,24 @@
 //! | `reset-after MS` | resets the connection (RST) after MS milliseconds |
 //! | `exit` | closes the connection at once |
 //! | anything else | `sim: WORD: command not found` |
+//! | Ctrl-C (`\x03`, anywhere) | `^C`, the line typed so far dropped |
 //!
 //! Every answer ends with the prompt again. Lines end with `\r\n`, as on a terminal.
 //!
 //! [`sshd::Sshd`]: a real OpenSSH daemon on 127.0.0.1 with its own configuration, for the SSH
 //! tests.
 //!
+//! [`FaultProxy`]: a TCP proxy on 127.0.0.1 in front of either, which cuts what it forwards
+//! into 1-byte pieces, delays them, or stalls, resets or half-closes the connection after a
+//! number of bytes (see [`proxy`]).
+//!
 //! [`skip`]: the one way a test skips what this machine cannot do, loudly; with
 //! `MOLER_NO_SKIP=1` (set by `.ci/run`) every skip is a failure instead.
 
+pub mod proxy;
 pub mod sshd;
+
+pub use proxy::{Fault, FaultProxy, Faults};
 
 /// The one switch that turns every skip in the suite into a failure: `MOLER_NO_SKIP=1`
 /// (`.ci/run` sets it). `MOLER_REQUIRE_SSHD`, its older name, is honoured too.
@@ -167,27 +175,34 @@ async fn serve(mut stream: TcpStream) {
             Ok(n) => n,
         };
         // The echo, each answer and the next prompt go out in one write per read, as a
-        // device that answers at once does (fewer wake-ups on both sides).
+        // device that answers at once does (fewer wake-ups on both sides), in the order a
+        // terminal shows them: each line's answer right after its echo.
         let mut out = Vec::with_capacity(n + 64);
-        let mut lines = Vec::new();
         for &b in &buf[..n] {
-            if b == b'\n' || b == b'\r' {
-                out.extend_from_slice(b"\r\n");
-                lines.push(String::from_utf8_lossy(&line).into_owned());
+            let cmd = if b == 0x03 {
+                // Ctrl-C drops the line typed so far and shows a fresh prompt, as a terminal
+                // does; a command that timed out sends it to get its prompt back.
+                out.extend_from_slice(b"^C\r\n");
                 line.clear();
+                String::new()
+            } else if b == b'\n' || b == b'\r' {
+                out.extend_from_slice(b"\r\n");
+                let cmd = String::from_utf8_lossy(&line).into_owned();
+                line.clear();
+                cmd
             } else {
                 out.push(b);
                 line.push(b);
-            }
-        }
-        for cmd in lines {
+                continue;
+            };
             match answer(&mut stream, &mut out, cmd.trim()).await {
                 Next::Prompt => out.extend_from_slice(SIM_PROMPT.as_bytes()),
                 Next::Stall => {
                     let _ = stream.write_all(&out).await;
+                    let mut sink = [0u8; 4096];
                     loop {
                         // Keep reading (so the peer's writes succeed) and answer nothing.
-                        match stream.read(&mut buf).await {
+                        match stream.read(&mut sink).await {
                             Ok(0) | Err(_) => return,
                             Ok(_) => {}
                         }

@@ -1,0 +1,396 @@
+//! A bad network between a connection and its peer, on every runner: the TCP transport to the
+//! device simulator and the SSH transport to a real sshd, each through a `FaultProxy` that cuts
+//! the stream into 1-byte pieces with random delays, stalls it, resets it or half-closes it.
+//! Pieces and delays change no result; each fault ends in a clear error within its time.
+//!
+//! After each scenario nothing it made is left: no proxy or connection thread, no socket on
+//! the proxy's or the upstream's port. The tests of this binary run in parallel threads, so a
+//! process-wide count would see the others' work; each scenario counts only what it owns, by
+//! thread name (`proxy:PORT`, `moler:fPORT` for a thread runner's connection) and by the ports
+//! of its sockets (`/proc/net/tcp`). Whole-process counts are `tests/lifecycle.rs`'s job, in a
+//! binary of its own. Neither transport starts a child process, so there is none to count.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use moler::prelude::*;
+use moler_io::tcp::{self, TcpOptions};
+use moler_io::Greeting;
+use moler_testkit::{FaultProxy, Faults, Simulator, SIM_BANNER, SIM_PROMPT, SIM_PROMPT_RE};
+
+#[macro_use]
+mod common;
+use common::{eventually, Rig};
+
+const WAIT: Duration = Duration::from_secs(30);
+/// The deadline of the commands that a stall times out.
+const TIMEOUT: Duration = Duration::from_millis(500);
+/// Their terminating period (Ctrl-C, then output swallowed until the prompt).
+const TERMINATING: Duration = Duration::from_secs(1);
+
+/// Every piece a byte; one piece in ten (twenty for SSH, whose login is kilobytes) waits up to
+/// 2 ms.
+fn pieces_and_delays(percent: u8) -> Faults {
+    Faults::default().one_byte_pieces().delays(Duration::from_millis(2), percent).seed(19)
+}
+
+fn long_text(words: usize) -> String {
+    (0..words)
+        .map(|i| format!("word{i:02}-abcdefghijklmnopqrstuvwxyz"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+// ---- The simulator over TCP ----------------------------------------------------------------
+
+fn sim_cmd(line: &str) -> Command<moler::Lines> {
+    Command::lines(line, SIM_PROMPT_RE)
+}
+
+/// The connection's name carries the proxy's port, so its thread can be found.
+fn tcp_device(rig: &Rig, port: u16, name: &str) -> ConnectionHandle {
+    let options = TcpOptions {
+        greeting: Some(Greeting {
+            marker: SIM_BANNER.into(),
+            prompt: SIM_PROMPT.into(),
+            timeout: Duration::from_secs(10),
+        }),
+        ..Default::default()
+    };
+    rig.runner.spawn(name, tcp::connect("127.0.0.1", port, &options).unwrap()).unwrap()
+}
+
+/// A simulator, a proxy in front of it with `faults`, and a connection through the proxy.
+fn through_proxy(rig: &Rig, faults: Faults) -> (Owned, Simulator, FaultProxy, ConnectionHandle) {
+    let sim = Simulator::start().unwrap();
+    let proxy = FaultProxy::start(sim.addr(), faults).unwrap();
+    let owned = Owned::new(&proxy);
+    let dev = tcp_device(rig, proxy.port(), &owned.connection);
+    owned.assert_seen(rig);
+    (owned, sim, proxy, dev)
+}
+
+/// What the scenarios compare: outputs, and the simulator's error as text.
+fn sim_session(dev: &ConnectionHandle) -> Vec<Vec<String>> {
+    let err = dev.run(sim_cmd("frobnicate"), WAIT).unwrap_err();
+    assert!(matches!(err, Error::CommandFailure { .. }), "{err}");
+    vec![
+        dev.run(sim_cmd("hello"), WAIT).unwrap(),
+        dev.run(sim_cmd(&format!("echo {}", long_text(40))), WAIT).unwrap(),
+        dev.run(sim_cmd("count 200"), WAIT).unwrap(),
+        vec![err.to_string()],
+    ]
+}
+
+on_every_runner!(
+    pieces_and_delays_change_no_tcp_result,
+    a_tcp_stall_times_out_at_the_deadline_and_the_connection_recovers,
+    a_tcp_reset_mid_output_closes_with_the_reset,
+    a_tcp_half_close_mid_output_closes_cleanly,
+);
+
+fn pieces_and_delays_change_no_tcp_result(rig: &Rig) {
+    let direct = {
+        let sim = Simulator::start().unwrap();
+        sim_session(&tcp_device(rig, sim.port(), "direct"))
+    };
+    assert_eq!(direct[2].len(), 200);
+    assert_eq!(direct[3], ["command 'frobnicate' failed: sim: frobnicate: command not found"]);
+    let (owned, sim, proxy, dev) = through_proxy(rig, pieces_and_delays(10));
+    let started = Instant::now();
+    assert_eq!(sim_session(&dev), direct);
+    eprintln!("tcp session in 1-byte pieces with delays: {:?}", started.elapsed());
+    assert_eq!(proxy.fired(), 0);
+    drop((dev, proxy, sim));
+    owned.assert_gone();
+}
+
+fn a_tcp_stall_times_out_at_the_deadline_and_the_connection_recovers(rig: &Rig) {
+    let (owned, sim, proxy, dev) = through_proxy(rig, Faults::default());
+    dev.run(sim_cmd("hello"), WAIT).unwrap();
+    // Stalled mid-output: the echo and some lines arrive, then nothing.
+    proxy.set_faults(Faults::default().stall_after(300));
+    let started = Instant::now();
+    let err = dev.run(sim_cmd("count 200").timeout(TIMEOUT).terminating_period(TERMINATING), WAIT);
+    let took = started.elapsed();
+    let err = err.unwrap_err();
+    eprintln!("tcp stall: timed out after {took:?}");
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains("line "), "quotes the lines received: {err}");
+    assert!(took >= TIMEOUT - Duration::from_millis(50), "timed out early, after {took:?}");
+    assert!(took < TIMEOUT + TERMINATING, "timed out after {took:?}, deadline {TIMEOUT:?}");
+    assert_eq!(proxy.fired(), 1);
+    assert!(!dev.is_closed(), "a stall is no close");
+    // The link comes back: the rest of the output and the Ctrl-C's prompt are swallowed, the
+    // next command runs on a clean prompt.
+    proxy.resume();
+    assert_eq!(dev.run(sim_cmd("echo after the stall"), WAIT).unwrap(), ["after the stall"]);
+    drop((dev, proxy, sim));
+    owned.assert_gone();
+}
+
+fn a_tcp_reset_mid_output_closes_with_the_reset(rig: &Rig) {
+    let (owned, sim, proxy, dev) = through_proxy(rig, Faults::default());
+    dev.run(sim_cmd("hello"), WAIT).unwrap();
+    proxy.set_faults(Faults::default().reset_after(300));
+    let started = Instant::now();
+    let err = dev.run(sim_cmd("count 200"), WAIT).unwrap_err();
+    let took = started.elapsed();
+    eprintln!("tcp reset: closed after {took:?}");
+    match &err {
+        Error::ConnectionClosed { reason: Some(reason), .. } => {
+            assert_eq!(reason.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+        }
+        other => panic!("expected a closed connection with the reset as reason, got {other}"),
+    }
+    assert!(took < Duration::from_secs(2), "closed-connection error after {took:?}");
+    assert_eq!(proxy.fired(), 1);
+    assert!(dev.is_closed());
+    assert!(dev.run(sim_cmd("hello"), WAIT).unwrap_err().is_closed());
+    drop((dev, proxy, sim));
+    owned.assert_gone();
+}
+
+fn a_tcp_half_close_mid_output_closes_cleanly(rig: &Rig) {
+    let (owned, sim, proxy, dev) = through_proxy(rig, Faults::default());
+    dev.run(sim_cmd("hello"), WAIT).unwrap();
+    proxy.set_faults(Faults::default().half_close_after(300));
+    let started = Instant::now();
+    let err = dev.run(sim_cmd("count 200"), WAIT).unwrap_err();
+    let took = started.elapsed();
+    eprintln!("tcp half-close: closed after {took:?}");
+    // An end of stream is a clean close: no I/O error to give as the reason.
+    assert!(matches!(err, Error::ConnectionClosed { reason: None, .. }), "{err:?}");
+    assert!(took < Duration::from_secs(2), "closed-connection error after {took:?}");
+    assert_eq!(proxy.fired(), 1);
+    assert!(dev.is_closed());
+    drop((dev, proxy, sim));
+    owned.assert_gone();
+}
+
+// ---- A real sshd over SSH --------------------------------------------------------------------
+
+#[cfg(feature = "ssh")]
+mod over_ssh {
+    use super::*;
+    use moler::SSH_PROMPT;
+    use moler_io::ssh::{self, SshOptions};
+    use moler_testkit::sshd::Sshd;
+
+    /// About 300 characters: the line wraps on the terminal. Longer command lines (11 words,
+    /// ~410 characters) time out over SSH even without the proxy: a separate issue.
+    const WORDS: usize = 8;
+
+    fn ssh_cmd(line: &str) -> Command<moler::Lines> {
+        Command::lines(line, SSH_PROMPT)
+    }
+
+    /// Password login to `port` (the daemon's, or a proxy's in front of it).
+    fn options(sshd: &Sshd, port: u16) -> SshOptions {
+        SshOptions::new("127.0.0.1", &sshd.user().name)
+            .port(port)
+            .password(&sshd.user().password)
+            .known_hosts_file(sshd.dir().join("known_hosts"))
+            .with_moler_prompt()
+    }
+
+    fn open(rig: &Rig, sshd: &Sshd, port: u16, name: &str) -> ConnectionHandle {
+        rig.runner.spawn(name, ssh::connect(&options(sshd, port)).unwrap()).unwrap()
+    }
+
+    /// A proxy in front of the daemon with `faults`, and a shell through it.
+    fn through_proxy(
+        rig: &Rig,
+        sshd: &Sshd,
+        faults: Faults,
+    ) -> (Owned, FaultProxy, ConnectionHandle) {
+        let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], sshd.port()));
+        let proxy = FaultProxy::start(upstream, faults).unwrap();
+        let owned = Owned::new(&proxy);
+        let remote = open(rig, sshd, proxy.port(), &owned.connection);
+        owned.assert_seen(rig);
+        (owned, proxy, remote)
+    }
+
+    fn ssh_session(remote: &ConnectionHandle) -> Vec<Vec<String>> {
+        let err = remote.run(ssh_cmd("no-such-tool-here"), WAIT).unwrap_err();
+        assert!(matches!(err, Error::CommandFailure { .. }), "{err}");
+        vec![
+            remote.run(ssh_cmd("whoami"), WAIT).unwrap(),
+            remote.run(ssh_cmd(&format!("echo {}", long_text(WORDS))), WAIT).unwrap(),
+            remote.run(ssh_cmd("seq 1 200"), WAIT).unwrap(),
+            vec![err.to_string()],
+        ]
+    }
+
+    on_every_runner!(
+        pieces_and_delays_change_no_ssh_result,
+        an_ssh_stall_times_out_at_the_deadline_and_the_shell_recovers,
+        an_ssh_reset_mid_output_closes_with_the_reset,
+        an_ssh_half_close_mid_output_closes_the_connection,
+    );
+
+    fn pieces_and_delays_change_no_ssh_result(rig: &Rig) {
+        let Some(sshd) = Sshd::require() else { return };
+        let direct = ssh_session(&open(rig, &sshd, sshd.port(), "direct"));
+        assert_eq!(direct[2].len(), 200);
+        let started = Instant::now();
+        let (owned, proxy, remote) = through_proxy(rig, &sshd, pieces_and_delays(5));
+        assert_eq!(ssh_session(&remote), direct);
+        eprintln!("ssh login and session in 1-byte pieces with delays: {:?}", started.elapsed());
+        drop((remote, proxy));
+        owned.assert_gone();
+    }
+
+    fn an_ssh_stall_times_out_at_the_deadline_and_the_shell_recovers(rig: &Rig) {
+        let Some(sshd) = Sshd::require() else { return };
+        let (owned, proxy, remote) = through_proxy(rig, &sshd, Faults::default());
+        remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
+        // Some packets of the output arrive, then nothing.
+        proxy.set_faults(Faults::default().stall_after(2000));
+        let started = Instant::now();
+        let cmd = ssh_cmd("seq 1 20000").timeout(TIMEOUT).terminating_period(TERMINATING);
+        let err = remote.run(cmd, WAIT).unwrap_err();
+        let took = started.elapsed();
+        eprintln!("ssh stall: timed out after {took:?}");
+        assert!(err.is_timeout(), "{err}");
+        assert!(took >= TIMEOUT - Duration::from_millis(50), "timed out early, after {took:?}");
+        assert!(took < TIMEOUT + TERMINATING, "timed out after {took:?}, deadline {TIMEOUT:?}");
+        assert_eq!(proxy.fired(), 1);
+        assert!(!remote.is_closed(), "a stall is no close");
+        proxy.resume();
+        assert_eq!(remote.run(ssh_cmd("echo after the stall"), WAIT).unwrap(), ["after the stall"]);
+        drop((remote, proxy));
+        owned.assert_gone();
+    }
+
+    fn an_ssh_reset_mid_output_closes_with_the_reset(rig: &Rig) {
+        let Some(sshd) = Sshd::require() else { return };
+        let (owned, proxy, remote) = through_proxy(rig, &sshd, Faults::default());
+        remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
+        proxy.set_faults(Faults::default().reset_after(2000));
+        let started = Instant::now();
+        let err = remote.run(ssh_cmd("seq 1 20000"), WAIT).unwrap_err();
+        let took = started.elapsed();
+        eprintln!("ssh reset: closed after {took:?}: {err}");
+        // libssh2 reports a failed socket read without its errno, so the reason names the
+        // read but not the reset; a half-close reads the same. Asserted as it is, to notice
+        // when it improves.
+        match &err {
+            Error::ConnectionClosed { reason: Some(reason), .. } => {
+                assert!(reason.to_string().ends_with("read: transport read"), "{err}");
+            }
+            other => panic!("expected a closed connection with the read error, got {other}"),
+        }
+        assert!(took < Duration::from_secs(2), "closed-connection error after {took:?}");
+        assert_eq!(proxy.fired(), 1);
+        assert!(remote.is_closed());
+        drop((remote, proxy));
+        owned.assert_gone();
+    }
+
+    fn an_ssh_half_close_mid_output_closes_the_connection(rig: &Rig) {
+        let Some(sshd) = Sshd::require() else { return };
+        let (owned, proxy, remote) = through_proxy(rig, &sshd, Faults::default());
+        remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
+        proxy.set_faults(Faults::default().half_close_after(2000));
+        let started = Instant::now();
+        let err = remote.run(ssh_cmd("seq 1 20000"), WAIT).unwrap_err();
+        let took = started.elapsed();
+        eprintln!("ssh half-close: closed after {took:?}: {err:?}");
+        assert!(err.is_closed(), "{err}");
+        assert!(took < Duration::from_secs(2), "closed-connection error after {took:?}");
+        assert_eq!(proxy.fired(), 1);
+        assert!(remote.is_closed());
+        drop((remote, proxy));
+        owned.assert_gone();
+    }
+}
+
+// ---- What a scenario leaves behind ---------------------------------------------------------
+
+/// The threads and ports that belong to one scenario.
+struct Owned {
+    /// The connection's name: its thread (thread runner) is `moler:NAME`.
+    connection: String,
+    threads: Vec<String>,
+    ports: Vec<u16>,
+}
+
+impl Owned {
+    fn new(proxy: &FaultProxy) -> Owned {
+        let connection = format!("f{}", proxy.port());
+        Owned {
+            threads: vec![format!("proxy:{}", proxy.port()), format!("moler:{connection}")],
+            ports: vec![proxy.port(), proxy.upstream().port()],
+            connection,
+        }
+    }
+
+    /// Checks that the counts see what they count while it lives, so that their being gone
+    /// later means something.
+    fn assert_seen(&self, rig: &Rig) {
+        // A new thread shows its creator's name until it has set its own.
+        let wanted = if rig.runner.kind() == RunnerKind::Thread { 2 } else { 1 };
+        eventually(&format!("threads {:?} seen", &self.threads[..wanted]), || {
+            let threads = thread_names();
+            self.threads[..wanted].iter().all(|t| threads.contains(t))
+        });
+        // The listener, both ends of client to proxy, proxy to upstream (and the simulator's
+        // listener and end when it is in this process).
+        eventually(&format!("sockets on {:?} seen", self.ports), || {
+            sockets_on(&self.ports).len() >= 4
+        });
+    }
+
+    /// Waits until no thread of these names and no socket on these ports is left in this
+    /// process (a runner's task may close its socket a moment after the handle is dropped).
+    fn assert_gone(&self) {
+        eventually(&format!("threads {:?} and ports {:?} gone", self.threads, self.ports), || {
+            let threads = thread_names();
+            let sockets = sockets_on(&self.ports);
+            if !sockets.is_empty() || self.threads.iter().any(|t| threads.contains(t)) {
+                eprintln!("still here: sockets {sockets:?}, threads {threads:?}");
+                return false;
+            }
+            true
+        });
+    }
+}
+
+/// The names of this process's threads.
+fn thread_names() -> HashSet<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim_end().to_owned())
+        .collect()
+}
+
+/// This process's open sockets whose local or remote port is one of `ports`, as
+/// `local->remote` (hex, as the kernel writes them).
+fn sockets_on(ports: &[u16]) -> Vec<String> {
+    let mine: HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let t = target.to_string_lossy().into_owned();
+            Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+        })
+        .collect();
+    let port_of =
+        |addr: &str| addr.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+    ["/proc/self/net/tcp", "/proc/self/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| table.lines().skip(1).map(str::to_owned).collect::<Vec<_>>())
+        .filter_map(|line| {
+            // sl local rem st queues tr retrnsmt uid timeout inode ...
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (local, remote, inode) = (*f.get(1)?, *f.get(2)?, *f.get(9)?);
+            let on_port =
+                [local, remote].iter().any(|a| port_of(a).is_some_and(|p| ports.contains(&p)));
+            (on_port && mine.contains(inode)).then(|| format!("{local}->{remote}"))
+        })
+        .collect()
+}
