@@ -177,9 +177,9 @@ mod over_ssh {
     use moler_io::ssh::{self, SshOptions};
     use moler_testkit::sshd::Sshd;
 
-    /// About 300 characters: the line wraps on the terminal. Longer command lines (11 words,
-    /// ~410 characters) time out over SSH even without the proxy: a separate issue.
-    const WORDS: usize = 8;
+    /// About 1,000 characters: the line wraps on the 300-column terminal three times (readline
+    /// draws each wrap as the next byte, `\r`, and that byte again).
+    const WORDS: usize = 24;
 
     fn ssh_cmd(line: &str) -> Command<moler::Lines> {
         Command::lines(line, SSH_PROMPT)

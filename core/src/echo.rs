@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! echo  = c0 break? c1 break? ... c(n-1)      the command's bytes, in order
-//! break = "\n" | " "? "\r"+ "\n"?            at most one between two command bytes
+//! break = "\n" | (" " | c(k))? "\r"+ "\n"?   at most one between c(k-1) and c(k)
 //! ```
 //!
 //! searched anywhere in the output with escape codes stripped. Trying the ways to read a
@@ -127,7 +127,8 @@ struct Word {
     between: u64,
     /// `k` bytes matched, not inside a break. Bit 0 is always set: the echo may start anywhere.
     matched: u64,
-    /// Inside a break after `k` bytes, having read its `" "`.
+    /// Inside a break after `k` bytes, having read its first byte: `" "`, or command byte `k`
+    /// written past the margin (drawn again after the `\r`).
     space: u64,
     /// Inside a break after `k` bytes, having read one or more `"\r"`s.
     cr: u64,
@@ -179,7 +180,10 @@ impl Nfa {
             let open = was.matched & was.between;
             s.matched = (take << 1) | carry;
             carry = take >> 63;
-            s.space = if b == b' ' { open } else { 0 };
+            // A break may start with the byte a terminal writes past the right margin to make
+            // it wrap: a space, or the next command byte, which it draws again after the `\r`
+            // (readline over ssh: `…abcde` `f\r` `fghij…`).
+            s.space = (if b == b' ' { open } else { 0 }) | (open & eq);
             s.cr = if b == b'\r' { open | was.space | was.cr } else { 0 };
             s.lf = if b == b'\n' { open | was.cr } else { 0 };
         }
@@ -241,6 +245,14 @@ mod tests {
         assert_eq!(echo_end("e\n\nc", "ec"), None, "two breaks in one gap");
         assert_eq!(echo_end("e \nc", "ec"), None, "a space and a bare newline is no break");
         assert_eq!(echo_end("\recho", "echo"), Some(5), "no break before the first byte");
+        // Readline over ssh writes the next line's first byte past the margin, then `\r`, then
+        // draws that line from its start: the byte comes twice.
+        assert_eq!(echo_end("abcdef\rfghij\r\n", "abcdefghij"), Some(12));
+        assert_eq!(
+            echo_end("abcdef\rfghij", "abcdefghij"),
+            oracle::find_echo("abcdef\rfghij", "abcdefghij")
+        );
+        assert_eq!(echo_end("abcdef\rxghij", "abcdefghij"), None, "only that byte");
         assert_eq!(echo_end("e\x1b[1mch\x1b[0mo", "echo"), Some(12), "escapes are skipped");
         for (text, command) in [("$ echo hi\r\n", "echo hi"), ("ec \rho h\r\ni", "echo hi")] {
             assert_eq!(echo_end(text, command), oracle::find_echo(text, command));
@@ -334,8 +346,9 @@ mod tests {
         fn echo_at(t: &[u8], mut i: usize, c: &[u8]) -> Option<usize> {
             for (k, &want) in c.iter().enumerate() {
                 if t.get(i) == Some(&want) {
-                    // Taking the character is right unless it is the space of a `" \r"` break.
-                    if !(want == b' ' && t.get(i + 1) == Some(&b'\r')) {
+                    // Taking the character is right unless it is the one that starts a break
+                    // (written past the margin, then drawn again after the `\r`).
+                    if t.get(i + 1) != Some(&b'\r') {
                         i += 1;
                         continue;
                     }
@@ -343,7 +356,7 @@ mod tests {
                         return Some(end);
                     }
                 }
-                i = skip_wrap_break(t, i)?;
+                i = skip_wrap_break(t, i, want)?;
                 if t.get(i) != Some(&want) {
                     return None;
                 }
@@ -352,13 +365,14 @@ mod tests {
             Some(i)
         }
 
-        /// Skips one wrap break (`" "? "\r"+ "\n"?` or `"\n"`) at `t[i..]`, if there is one.
-        fn skip_wrap_break(t: &[u8], mut i: usize) -> Option<usize> {
+        /// Skips one wrap break (`(" " | next)? "\r"+ "\n"?` or `"\n"`) at `t[i..]`, if there
+        /// is one; `next` is the command byte that follows it.
+        fn skip_wrap_break(t: &[u8], mut i: usize, next: u8) -> Option<usize> {
             let start = i;
             if t.get(i) == Some(&b'\n') {
                 return Some(i + 1);
             }
-            if t.get(i) == Some(&b' ') {
+            if t.get(i) == Some(&b' ') || t.get(i) == Some(&next) {
                 i += 1;
             }
             let crs = t[i.min(t.len())..].iter().take_while(|&&b| b == b'\r').count();
