@@ -19,7 +19,10 @@
 //! ```
 //!
 //! Files rotate by size or time (`LOG_ROTATION`), keep `BACKUP_COUNT` backups, and may be
-//! compressed after rotation. **Secrets never reach a log**: a password sent with
+//! compressed after rotation. **Nothing written is lost**: `MODE: write` truncates a file only
+//! the first time the process opens it; a suffix change ([`Logs::set_suffix`]), a rotation, a
+//! device removed and made again or a new [`configure`] reopen it in append mode. **Secrets
+//! never reach a log**: a password sent with
 //! [`Context::send_secret`](moler_core::Context::send_secret) (as `ssh`, `su`, `sudo` and
 //! `telnet` send theirs) is written as `********`, also where the device echoes it back.
 //!
