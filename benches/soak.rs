@@ -81,7 +81,7 @@ fn main() {
     for (name, s) in [(&plain.name, &plain), (&device.name, &device)] {
         println!("  {name}");
         println!(
-            "    RSS after {settled} commands: {:>8.1} MiB, after {n}: {:.1} MiB, growth {:+.2} MB (goal < 5 MB) {}",
+            "    RSS after {settled} commands: {:>8.1} MiB, after {n}: {:.1} MiB, growth {:+.3} MB (goal < 5 MB) {}",
             s.rss_settled as f64 / 1048576.0,
             s.rss_end as f64 / 1048576.0,
             s.growth() as f64 / 1e6,
