@@ -903,5 +903,10 @@ impl Device {
             let _ = t.join();
         }
         tracing::info!(target: logging::MAIN, device = %self.inner.name, "device removed");
+        // Its files are flushed and closed now, not when the process ends: a device made again
+        // under this name appends to them.
+        if let Some(logs) = logging::active() {
+            logs.close_device(&self.inner.name);
+        }
     }
 }

@@ -1,10 +1,16 @@
 //! One log file: append or overwrite, rotation by size or time with a backup count, optional
 //! compression of rotated files (Moler's `LOG_ROTATION`, after Python's `RotatingFileHandler`
 //! and `TimedRotatingFileHandler`).
+//!
+//! A file is truncated at most once in a process: when `MODE: write` first opens it. Every later
+//! open (a suffix changed and back, a device removed and made again, `configure` called again,
+//! a rotation) appends, as Moler reopens its handlers in `a` mode: what was written is never lost.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use moler_config::{LogRotation, RotationKind, WriteMode};
@@ -31,7 +37,8 @@ impl LogFile {
     pub(crate) fn open(path: PathBuf, policy: FilePolicy) -> io::Result<LogFile> {
         // Python's rotating handlers always append: a size limit over a truncated file would
         // lose the older part without a backup.
-        let truncate = policy.mode == WriteMode::Write && policy.rotation.kind.is_none();
+        let write_mode = policy.mode == WriteMode::Write && policy.rotation.kind.is_none();
+        let truncate = first_open(&path) && write_mode;
         let file = open(&path, truncate)?;
         let size = file.metadata()?.len();
         let rollover_at = match policy.rotation.kind {
@@ -107,7 +114,9 @@ impl LogFile {
             None => return Ok(()),
         };
         fs::rename(&self.path, &rotated)?;
-        self.file = open(&self.path, true)?;
+        // The name is free now; appending rather than truncating spares whatever another
+        // writer may have put there since the rename.
+        self.file = open(&self.path, false)?;
         self.size = 0;
         if rotation.compress_after_rotation {
             compress(&rotated, &rotation);
@@ -123,6 +132,16 @@ impl Drop for LogFile {
     fn drop(&mut self) {
         let _ = self.file.flush();
     }
+}
+
+/// Files this process has opened, by absolute path: only their first open may truncate.
+static OPENED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// True the first time this process opens `path` (whatever the mode: a file written in append
+/// mode by an earlier `configure` is not truncated by a later one in write mode either).
+fn first_open(path: &Path) -> bool {
+    let key = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    OPENED.lock().unwrap_or_else(PoisonError::into_inner).insert(key)
 }
 
 fn open(path: &Path, truncate: bool) -> io::Result<File> {
@@ -231,7 +250,7 @@ mod tests {
     }
 
     #[test]
-    fn write_mode_truncates_and_append_mode_appends() {
+    fn write_mode_truncates_once_and_append_mode_appends() {
         let dir = temp_dir("mode");
         let path = dir.join("moler.log");
         fs::write(&path, "old\n").unwrap();
@@ -241,9 +260,23 @@ mod tests {
         drop(file);
         let mut write = policy(None, 0, 0);
         write.mode = WriteMode::Write;
-        let mut file = LogFile::open(path.clone(), write).unwrap();
-        file.write(b"fresh\n").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "fresh\n");
+        let mut file = LogFile::open(path.clone(), write.clone()).unwrap();
+        file.write(b"more\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "old\nnew\nmore\n",
+            "this process wrote it: write mode does not truncate it"
+        );
+
+        let fresh = dir.join("moler.fresh.log");
+        fs::write(&fresh, "from an earlier run\n").unwrap();
+        let mut file = LogFile::open(fresh.clone(), write.clone()).unwrap();
+        file.write(b"first\n").unwrap();
+        drop(file);
+        assert_eq!(fs::read_to_string(&fresh).unwrap(), "first\n", "truncated on first open");
+        let mut file = LogFile::open(fresh.clone(), write).unwrap();
+        file.write(b"second\n").unwrap();
+        assert_eq!(fs::read_to_string(&fresh).unwrap(), "first\nsecond\n", "reopened: appended");
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -19,7 +19,10 @@
 //! ```
 //!
 //! Files rotate by size or time (`LOG_ROTATION`), keep `BACKUP_COUNT` backups, and may be
-//! compressed after rotation. **Secrets never reach a log**: a password sent with
+//! compressed after rotation. **Nothing written is lost**: `MODE: write` truncates a file only
+//! the first time the process opens it; a suffix change ([`Logs::set_suffix`]), a rotation, a
+//! device removed and made again or a new [`configure`] reopen it in append mode. **Secrets
+//! never reach a log**: a password sent with
 //! [`Context::send_secret`](moler_core::Context::send_secret) (as `ssh`, `su`, `sudo` and
 //! `telnet` send theirs) is written as `********`, also where the device echoes it back.
 //!
@@ -170,9 +173,13 @@ impl Logs {
         &self.sink.dir
     }
 
-    /// Makes these the process's logs (see [`configure`]).
+    /// Makes these the process's logs (see [`configure`]). The files of the logs they replace
+    /// are closed (and so flushed) now, even if a [`Logs`] still holds them.
     pub fn activate(&self) {
-        *ACTIVE.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&self.sink));
+        let old = ACTIVE.write().unwrap_or_else(|e| e.into_inner()).replace(Arc::clone(&self.sink));
+        if let Some(old) = old.filter(|old| !Arc::ptr_eq(old, &self.sink)) {
+            old.close_all();
+        }
         install_global();
         tracing::callsite::rebuild_interest_cache();
         tracing::info!(
@@ -183,20 +190,59 @@ impl Logs {
         );
     }
 
-    /// Moler's `change_logging_suffix`: every file is reopened with `suffix` appended to its
-    /// name (`moler.log.test_1`); `None` goes back to plain names. Refused while files rotate.
+    /// Moler's `change_logging_suffix`: every file is reopened with `suffix` put before its
+    /// extension, as given (`Some(".step2")`: `moler.step2.log`, `moler.<DEVICE>.step2.log`;
+    /// `Some("step2")`: `molerstep2.log`, as in Moler, which adds no dot); `None` goes back to
+    /// the plain names. Files are reopened in append mode, whatever `MODE` says: going back to
+    /// `moler.log` continues it. `moler.log` says where it continues. Refused while files
+    /// rotate.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("moler-doc-suffix-{}", std::process::id()));
+    /// let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
+    /// let logs = moler::logging::Logs::new(&logger)?;
+    /// logs.set_suffix(Some(".step2"))?;
+    /// assert_eq!(logs.path_of("moler.MyMachine.log"), dir.join("moler.MyMachine.step2.log"));
+    /// logs.set_suffix(None)?;
+    /// assert_eq!(logs.path_of("moler.log"), dir.join("moler.log"));
+    /// # std::fs::remove_dir_all(dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_suffix(&self, suffix: Option<&str>) -> Result<(), LogError> {
         if self.sink.policy.rotation.kind.is_some() {
             return Err(LogError::SuffixWithRotation);
         }
+        let mut files = lock(&self.sink.files);
+        let next = with_suffix("moler.log", suffix);
+        if let Some(main) = files.get_mut("moler.log") {
+            // As Moler: the old file says where the log goes on.
+            let record = self.sink.main_record(
+                Level::INFO,
+                "moler",
+                &format!("switch to new path: '{}'", self.sink.dir.join(next).display()),
+            );
+            let _ = main.write(record.as_bytes());
+        }
+        // Closing flushes; each file is reopened under its new name when next written.
+        files.clear();
         *lock(&self.sink.suffix) = suffix.map(str::to_owned);
-        lock(&self.sink.files).clear();
         Ok(())
     }
 
     /// The path a log file has now (`moler.log`, `moler.<DEVICE>.log`, …), suffix included.
     pub fn path_of(&self, name: &str) -> PathBuf {
         self.sink.path_of(name)
+    }
+
+    /// Closes (and so flushes) the files of `device`: what removing a device does. Written
+    /// again, they are reopened in append mode.
+    pub(crate) fn close_device(&self, device: &str) {
+        let prefix = format!("moler.{device}.");
+        // Exactly `moler.<device>.log` and `moler.<device>.raw.log`: a device named `R` must
+        // not close the files of a device named `R.1`.
+        lock(&self.sink.files).retain(|name, _| {
+            name.strip_prefix(&prefix).is_none_or(|rest| rest != "log" && rest != "raw.log")
+        });
     }
 }
 
@@ -213,9 +259,12 @@ pub fn active() -> Option<Logs> {
     ACTIVE.read().unwrap_or_else(|e| e.into_inner()).clone().map(|sink| Logs { sink })
 }
 
-/// Stops writing logs (the files are closed).
+/// Stops writing logs (the files are closed, and so flushed).
 pub fn stop() {
-    *ACTIVE.write().unwrap_or_else(|e| e.into_inner()) = None;
+    let old = ACTIVE.write().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(old) = old {
+        old.close_all();
+    }
 }
 
 /// The `tracing` layer that writes the process's logs: add it to your own subscriber (when
@@ -366,8 +415,8 @@ impl Sink {
             }
             t if is_moler(t) && level <= Level::INFO => {
                 let name = fields.device.as_deref().unwrap_or("moler");
-                let head = format!("{stamp} {:<12} {name:<20}", level_name(level));
-                self.write("moler.log", &aligned(&head, &fields.message), "moler");
+                let record = self.main_record_at(&stamp, level, name, &fields.message);
+                self.write("moler.log", &record, "moler");
                 if let Some(device) = &fields.device {
                     let name = format!("moler.{device}");
                     self.write(
@@ -381,6 +430,21 @@ impl Sink {
         }
     }
 
+    /// A record of `moler.log`.
+    fn main_record(&self, level: Level, name: &str, message: &str) -> String {
+        self.main_record_at(&self.stamp(), level, name, message)
+    }
+
+    fn main_record_at(&self, stamp: &str, level: Level, name: &str, message: &str) -> String {
+        aligned(&format!("{stamp} {:<12} {name:<20}", level_name(level)), message)
+    }
+
+    /// Closes every file (dropping a [`LogFile`] flushes it); a later write reopens it in
+    /// append mode.
+    fn close_all(&self) {
+        lock(&self.files).clear();
+    }
+
     fn stamp(&self) -> String {
         let now = jiff::Zoned::now();
         // Checked in `Logs::new`; a format that fails later anyway falls back to ISO.
@@ -390,8 +454,7 @@ impl Sink {
     }
 
     fn path_of(&self, name: &str) -> PathBuf {
-        let suffix = lock(&self.suffix).clone().unwrap_or_default();
-        self.dir.join(format!("{name}{suffix}"))
+        self.dir.join(with_suffix(name, lock(&self.suffix).as_deref()))
     }
 
     fn write(&self, file: &str, record: &str, logger: &str) {
@@ -416,6 +479,17 @@ impl Sink {
                 eprintln!("moler: cannot write the log {}: {e}", self.path_of(name).display());
             }
         }
+    }
+}
+
+/// `name` with `suffix` before its extension, as Moler's `_get_new_filepath_with_suffix`
+/// (`os.path.splitext`): `moler.R.raw.log` + `.x` is `moler.R.raw.x.log`.
+fn with_suffix(name: &str, suffix: Option<&str>) -> String {
+    let Some(suffix) = suffix else { return name.to_owned() };
+    // As splitext: a leading dot does not start an extension.
+    match name.rfind('.').filter(|&i| i > 0) {
+        Some(i) => format!("{}{suffix}{}", &name[..i], &name[i..]),
+        None => format!("{name}{suffix}"),
     }
 }
 
@@ -498,6 +572,7 @@ impl Transcript for Traffic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use moler_config::WriteMode;
 
     #[test]
     fn multi_line_text_is_aligned_under_its_first_line() {
@@ -508,27 +583,156 @@ mod tests {
         assert_eq!(aligned("T >", "pwd\n"), "T >|pwd\n");
     }
 
-    #[test]
-    fn a_suffix_reopens_every_file_under_its_new_name() {
-        let dir = std::env::temp_dir().join(format!("moler-logs-suffix-{}", std::process::id()));
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("moler-logs-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let logs = Logs::new(&Logger { path: Some(dir.clone()), ..Logger::default() }).unwrap();
-        logs.sink.write("moler.log", "before\n", "moler");
-        logs.set_suffix(Some(".test_1")).unwrap();
-        logs.sink.write("moler.log", "after\n", "moler");
-        assert_eq!(logs.path_of("moler.log"), dir.join("moler.log.test_1"));
-        assert_eq!(std::fs::read_to_string(dir.join("moler.log")).unwrap(), "before\n");
-        assert_eq!(std::fs::read_to_string(dir.join("moler.log.test_1")).unwrap(), "after\n");
+        dir
+    }
+
+    fn read(dir: &Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
+    }
+
+    /// Lines of `text` that are records written by the tests (`<name>:<n>`), in order.
+    fn ours(text: &str) -> Vec<&str> {
+        text.lines().filter(|l| l.contains("rec:")).map(|l| &l[l.find("rec:").unwrap()..]).collect()
+    }
+
+    #[test]
+    fn the_suffix_goes_before_the_extension_as_given() {
+        assert_eq!(with_suffix("moler.log", Some(".step2")), "moler.step2.log");
+        assert_eq!(with_suffix("moler.R.log", Some(".step2")), "moler.R.step2.log");
+        assert_eq!(with_suffix("moler.R.raw.log", Some(".step2")), "moler.R.raw.step2.log");
+        assert_eq!(with_suffix("moler.debug.log", Some("_2")), "moler.debug_2.log");
+        // Moler adds no dot: `change_logging_suffix("step2")` gives molerstep2.log.
+        assert_eq!(with_suffix("moler.log", Some("step2")), "molerstep2.log");
+        assert_eq!(with_suffix("moler.log", None), "moler.log");
+        assert_eq!(with_suffix("noext", Some(".x")), "noext.x");
+    }
+
+    #[test]
+    fn write_mode_and_a_suffix_there_and_back_lose_nothing() {
+        let dir = scratch("suffix");
+        let logger =
+            Logger { path: Some(dir.clone()), mode: WriteMode::Write, ..Logger::default() };
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("moler.log"), "an earlier run\n").unwrap();
+        let logs = Logs::new(&logger).unwrap();
+        let names = ["moler.log", "moler.R.log", "moler.R.raw.log", "moler.debug.log"];
+        for name in names {
+            logs.sink.write(name, &format!("rec:{name}:login\n"), "");
+        }
+        logs.set_suffix(Some(".step2")).unwrap();
+        assert_eq!(logs.path_of("moler.R.log"), dir.join("moler.R.step2.log"));
+        for name in names {
+            logs.sink.write(name, &format!("rec:{name}:step2\n"), "");
+        }
+        logs.set_suffix(None).unwrap();
+        for name in names {
+            logs.sink.write(name, &format!("rec:{name}:after\n"), "");
+        }
+        for name in names {
+            let plain = read(&dir, name);
+            assert_eq!(
+                ours(&plain),
+                [format!("rec:{name}:login"), format!("rec:{name}:after")],
+                "{name}:\n{plain}"
+            );
+            let step2 = read(&dir, &with_suffix(name, Some(".step2")));
+            assert_eq!(ours(&step2), [format!("rec:{name}:step2")], "{name}");
+        }
+        let main = read(&dir, "moler.log");
+        assert!(!main.contains("an earlier run"), "write mode truncates the first time:\n{main}");
+        let switch = format!("switch to new path: '{}'", dir.join("moler.step2.log").display());
+        assert!(main.contains(&switch), "moler.log says where it goes on:\n{main}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn rotation_then_suffix_keeps_every_record() {
+        let dir = scratch("rotation");
         let rotating = Logger {
             path: Some(dir.clone()),
+            mode: WriteMode::Write,
             rotation: moler_config::LogRotation {
                 kind: Some(moler_config::RotationKind::Size),
+                interval: 20,
+                backup_count: 3,
                 ..Default::default()
             },
             ..Logger::default()
         };
-        let e = Logs::new(&rotating).unwrap().set_suffix(Some(".x")).unwrap_err();
+        let logs = Logs::new(&rotating).unwrap();
+        for i in 0..3 {
+            logs.sink.write("moler.log", &format!("rec:{i}:rotating\n"), "");
+        }
+        let e = logs.set_suffix(Some(".x")).unwrap_err();
         assert!(matches!(e, LogError::SuffixWithRotation));
+        assert_eq!(
+            e.to_string(),
+            "log file suffixes cannot change while logs rotate (LOG_ROTATION.KIND is set)"
+        );
+        logs.sink.write("moler.log", "rec:3:refused\n", "");
+        // Rotation kept the older records in backups; the refusal changed nothing.
+        assert_eq!(ours(&read(&dir, "moler.log.1")), ["rec:2:rotating"]);
+        assert_eq!(ours(&read(&dir, "moler.log.2")), ["rec:1:rotating"]);
+        assert_eq!(ours(&read(&dir, "moler.log")), ["rec:3:refused"]);
+        // The same folder without rotation, write mode, a suffix there and back.
+        let plain = Logger { rotation: Default::default(), ..rotating };
+        let logs = Logs::new(&plain).unwrap();
+        logs.set_suffix(Some(".x")).unwrap();
+        logs.sink.write("moler.log", "rec:4:suffixed\n", "");
+        logs.set_suffix(None).unwrap();
+        logs.sink.write("moler.log", "rec:5:back\n", "");
+        assert_eq!(ours(&read(&dir, "moler.log")), ["rec:3:refused", "rec:5:back"]);
+        assert_eq!(ours(&read(&dir, "moler.x.log")), ["rec:4:suffixed"]);
+        assert_eq!(ours(&read(&dir, "moler.log.1")), ["rec:2:rotating"]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_removed_device_is_closed_and_appended_to_when_made_again() {
+        let dir = scratch("device");
+        let logger =
+            Logger { path: Some(dir.clone()), mode: WriteMode::Write, ..Logger::default() };
+        let logs = Logs::new(&logger).unwrap();
+        for name in ["moler.R.log", "moler.R.raw.log", "moler.R.1.log", "moler.log"] {
+            logs.sink.write(name, &format!("rec:{name}:first\n"), "");
+        }
+        logs.close_device("R");
+        let mut open: Vec<String> = lock(&logs.sink.files).keys().cloned().collect();
+        open.sort();
+        assert_eq!(open, ["moler.R.1.log", "moler.log"], "only R's own files are closed");
+        logs.sink.write("moler.R.log", "rec:again\n", "");
+        logs.sink.write("moler.R.raw.log", "rec:again\n", "");
+        assert_eq!(ours(&read(&dir, "moler.R.log")), ["rec:moler.R.log:first", "rec:again"]);
+        assert_eq!(
+            ours(&read(&dir, "moler.R.raw.log")),
+            ["rec:moler.R.raw.log:first", "rec:again"]
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_configure_closes_the_old_files_and_appends_to_them() {
+        let dir = scratch("reconfigure");
+        let logger =
+            Logger { path: Some(dir.clone()), mode: WriteMode::Write, ..Logger::default() };
+        let first = Logs::new(&logger).unwrap();
+        first.activate();
+        first.sink.write("moler.R.log", "rec:first\n", "");
+        // The only test here that makes logs active: other tests' events may reach them, so
+        // only our records are checked.
+        let second = Logs::new(&logger).unwrap();
+        second.activate();
+        assert!(lock(&first.sink.files).is_empty(), "the replaced logs are closed");
+        second.sink.write("moler.R.log", "rec:second\n", "");
+        stop();
+        assert!(lock(&second.sink.files).is_empty(), "stop closes them");
+        assert_eq!(ours(&read(&dir, "moler.R.log")), ["rec:first", "rec:second"]);
+        let main = read(&dir, "moler.log");
+        assert_eq!(main.matches("logging to").count(), 2, "both configures are in it:\n{main}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 
