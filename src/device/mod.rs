@@ -913,15 +913,50 @@ impl Device {
         Ok(self.bind(state, connection, Box::new(observer)))
     }
 
+    /// A typed command for the current state with its own `timeout` instead of its default.
+    fn command_for<T: UnixCommand>(
+        &self,
+        spec: &T,
+        timeout: Duration,
+    ) -> Result<DeviceObserver<T::Output>, DeviceError> {
+        let (state, connection) = self.current(&format!("`{}`", T::NAME))?;
+        let command = spec.build(self.inner.machine.prompt(state)).timeout(timeout);
+        Ok(self.bind(state, connection, Box::new(command)))
+    }
+
     /// Runs a typed command in the current state and blocks until its result:
-    /// `device.run(Ls::new().options("-l"))?`.
+    /// `device.run(Ls::new().options("-l"))?`. It times out after its default
+    /// ([`UnixCommand::default_timeout`]: 20 s for most, 90 s for logins, a ping's `-c`/`-w`
+    /// duration with slack); [`Device::run_for`] gives another.
     pub fn run<T: UnixCommand>(&self, spec: T) -> Result<T::Output, DeviceError> {
         self.command(&spec)?.run()
     }
 
-    /// Starts a typed command in the current state in the background.
+    /// Runs a typed command in the current state, timing it out after `timeout` (Ctrl-C, and
+    /// [`Error::Timeout`]): `device.run_for(Find::new(…), Duration::from_secs(300))?`.
+    pub fn run_for<T: UnixCommand>(
+        &self,
+        spec: T,
+        timeout: Duration,
+    ) -> Result<T::Output, DeviceError> {
+        self.command_for(&spec, timeout)?.run()
+    }
+
+    /// Starts a typed command in the current state in the background, with its default
+    /// timeout ([`Device::run`]).
     pub fn start<T: UnixCommand>(&self, spec: T) -> Result<Completion<T::Output>, DeviceError> {
         Ok(self.command(&spec)?.start())
+    }
+
+    /// Starts a typed command in the current state in the background; it times out by itself
+    /// after `timeout` (a background command that outlives its timeout fails, and a
+    /// `BackgroundFailures` scope reports it).
+    pub fn start_for<T: UnixCommand>(
+        &self,
+        spec: T,
+        timeout: Duration,
+    ) -> Result<Completion<T::Output>, DeviceError> {
+        Ok(self.command_for(&spec, timeout)?.start())
     }
 
     /// Starts a typed event in the current state.
