@@ -219,3 +219,55 @@ fn run_on_a_configured_device() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs `moler` with its standard output a pipe whose reader is already gone, as at the end
+/// of `moler … | head -1` once head has exited: every write fails with EPIPE.
+fn moler_into_a_closed_pipe(args: &[&str], input: Option<&str>) -> Output {
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moler"))
+        .args(args)
+        .env_remove("MOLER_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the moler binary runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    if let Some(input) = input {
+        stdin.write_all(input.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_standard_output_ends_every_subcommand_quietly() {
+    let dir = scratch("closed");
+    let config = dir.join("devices.yml");
+    std::fs::write(&config, DEVICES).unwrap();
+    let config = config.to_str().unwrap();
+    let capture = dir.join("captured.txt");
+    std::fs::write(&capture, "host:~ # ls\nf.txt\nhost:~ # ").unwrap();
+    let capture = capture.to_str().unwrap();
+    let cases: [&[&str]; 8] = [
+        &["commands"],
+        &["devices", "--config", config],
+        &["devices", "--config", config, "--json"],
+        &["check-config", config],
+        &["parse", "ls", "--prompt", "^host:~ # ", capture],
+        &["run", "pwd"],
+        &["run", "--config", config, "--device", "LOCAL", "pwd"],
+        &["--help"],
+    ];
+    for args in cases {
+        let out = moler_into_a_closed_pipe(args, None);
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "moler {args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "moler {args:?}: a clean exit: {err}");
+        assert_eq!(err, "", "moler {args:?}: nothing to say");
+    }
+    let out = moler_into_a_closed_pipe(&["parse", "ls"], Some("host:~ $ ls\nf.txt\nhost:~ $ "));
+    assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()), "from stdin");
+    std::fs::remove_dir_all(dir).unwrap();
+}
