@@ -39,7 +39,8 @@ enum Cmd {
         moler run ping --params '{\"destination\": \"127.0.0.1\", \"options\": \"-c 3\"}' --timeout 20")]
     Run(RunArgs),
     /// Parse a captured output (prompt, echoed command line, output, prompt) offline and print
-    /// the result as JSON.
+    /// the result as JSON. The captured command line may have the parameters' words in another
+    /// order (`ping -c 3 10.0.0.1` for destination 10.0.0.1, options -c 3).
     #[command(after_help = "Example:\n  \
         printf 'host:~ # ls -l\\ntotal 0\\nhost:~ # ' | moler parse ls --params '{\"options\": \"-l\"}' --prompt 'host:~ # '")]
     Parse(ParseArgs),
@@ -291,7 +292,8 @@ fn parse(args: ParseArgs) -> Result<(), Failure> {
         let from = args.file.as_ref().map_or("standard input".into(), |p| p.display().to_string());
         Failure::usage(format!("reading {from}: {e}"))
     })?;
-    let result = offline::parse(command, [captured.as_slice()])?;
+    // The capture's command line may be typed another way than the parameters make it.
+    let result = offline::parse_capture(command, &captured)?;
     say(serde_json::to_string_pretty(&result).expect("JSON values print"))?;
     Ok(())
 }
