@@ -219,3 +219,118 @@ fn run_on_a_configured_device() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs `moler` with its standard output a pipe whose reader is already gone, as at the end
+/// of `moler … | head -1` once head has exited: every write fails with EPIPE.
+fn moler_into_a_closed_pipe(args: &[&str], input: Option<&str>) -> Output {
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moler"))
+        .args(args)
+        .env_remove("MOLER_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the moler binary runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    if let Some(input) = input {
+        stdin.write_all(input.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_standard_output_ends_every_subcommand_quietly() {
+    let dir = scratch("closed");
+    let config = dir.join("devices.yml");
+    std::fs::write(&config, DEVICES).unwrap();
+    let config = config.to_str().unwrap();
+    let capture = dir.join("captured.txt");
+    std::fs::write(&capture, "host:~ # ls\nf.txt\nhost:~ # ").unwrap();
+    let capture = capture.to_str().unwrap();
+    let cases: [&[&str]; 8] = [
+        &["commands"],
+        &["devices", "--config", config],
+        &["devices", "--config", config, "--json"],
+        &["check-config", config],
+        &["parse", "ls", "--prompt", "^host:~ # ", capture],
+        &["run", "pwd"],
+        &["run", "--config", config, "--device", "LOCAL", "pwd"],
+        &["--help"],
+    ];
+    for args in cases {
+        let out = moler_into_a_closed_pipe(args, None);
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "moler {args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "moler {args:?}: a clean exit: {err}");
+        assert_eq!(err, "", "moler {args:?}: nothing to say");
+    }
+    let out = moler_into_a_closed_pipe(&["parse", "ls"], Some("host:~ $ ls\nf.txt\nhost:~ $ "));
+    assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()), "from stdin");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A ping capture with `typed` as its command line.
+fn ping_capture(typed: &str) -> String {
+    format!(
+        "host:~ # {typed}\nPING 10.0.0.1 (10.0.0.1) 56(84) bytes of data.\n\
+         64 bytes from 10.0.0.1: icmp_seq=1 ttl=64 time=0.047 ms\n\n\
+         --- 10.0.0.1 ping statistics ---\n\
+         3 packets transmitted, 3 received, 0% packet loss, time 2002ms\n\
+         rtt min/avg/max/mdev = 0.035/0.045/0.062/0.012 ms\nhost:~ # "
+    )
+}
+
+#[test]
+fn parse_takes_the_command_line_typed_in_any_order_and_says_when_it_differs() {
+    let dir = scratch("echo");
+    let params = r#"{"destination": "10.0.0.1", "options": "-c 3"}"#;
+    let canonical = moler_with_input(
+        &["parse", "ping", "--params", params],
+        Some(&ping_capture("ping 10.0.0.1 -c 3")),
+    );
+    assert_eq!(code(&canonical), 0, "{}", stderr(&canonical));
+    assert_eq!(json(&canonical)["packets_received"], 3);
+    // Options first, as people type it; from a file and from standard input.
+    let file = dir.join("options-first.txt");
+    std::fs::write(&file, ping_capture("ping -c 3 10.0.0.1")).unwrap();
+    let reordered = moler(&["parse", "ping", "--params", params, file.to_str().unwrap()]);
+    assert_eq!(code(&reordered), 0, "{}", stderr(&reordered));
+    assert_eq!(json(&reordered), json(&canonical));
+    let piped = moler_with_input(
+        &["parse", "ping", "--params", params],
+        Some(&ping_capture("ping -c 3 10.0.0.1")),
+    );
+    assert_eq!(json(&piped), json(&canonical));
+
+    // Other words: the error quotes both lines.
+    let other = moler_with_input(
+        &["parse", "ping", "--params", params],
+        Some(&ping_capture("ping -c 5 10.0.0.1")),
+    );
+    assert_eq!(code(&other), 1);
+    assert!(
+        stderr(&other).contains(
+            r#"the capture's command line "ping -c 5 10.0.0.1" is not the one the parameters make, "ping 10.0.0.1 -c 3""#
+        ),
+        "{}",
+        stderr(&other)
+    );
+    // Another command altogether: the first line is quoted.
+    let unrelated = moler_with_input(
+        &["parse", "ping", "--params", params],
+        Some("host:~ # ls -l\ntotal 0\nhost:~ # "),
+    );
+    assert_eq!(code(&unrelated), 1);
+    assert!(
+        stderr(&unrelated).contains(
+            r#"the capture's first line "host:~ # ls -l" does not show the command line "ping 10.0.0.1 -c 3""#
+        ),
+        "{}",
+        stderr(&unrelated)
+    );
+    assert!(!stderr(&unrelated).contains("panicked"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

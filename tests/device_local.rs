@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use moler::commands::unix::{Ls, Pwd};
+use moler::commands::unix::{Ls, Ping, Pwd};
 use moler::config::DeviceSpec;
 use moler::prelude::*;
 use serde_json::json;
@@ -194,5 +194,32 @@ fn a_background_state_change_can_be_waited_on() {
     assert!(matches!(bad.wait(WAIT), Err(DeviceError::UnknownState { .. })));
     local.goto_state_bg("UNIX_LOCAL").wait(WAIT).unwrap();
     assert!(local.run(Pwd::new()).is_ok());
+    devices.remove_all();
+}
+
+/// Typed calls take a timeout (`run_for`, `start_for`) over the command's default, and a ping's
+/// default follows its `-c`: a real short one runs to its end in the background.
+#[test]
+fn typed_commands_take_a_timeout_and_a_ping_gets_one_from_its_count() {
+    let devices = local_devices();
+    let local = devices.get("LOCAL").unwrap();
+    let _failures = moler::testing::BackgroundFailures::new();
+    let quick = Ping::new("127.0.0.1").options("-c 3 -i 0.2");
+    let stats = local.start(quick).unwrap().wait(WAIT).unwrap();
+    assert_eq!((stats.packets_transmitted, stats.packets_received), (3, 3));
+    let stats = local.run_for(Ping::new("127.0.0.1").options("-c 2 -i 0.2"), WAIT).unwrap();
+    assert_eq!(stats.packets_transmitted, 2);
+
+    // 100 s of ping, cut at 1.5 s: a timeout naming it, and the shell works on.
+    let long = || Ping::new("127.0.0.1").options("-c 100 -i 1");
+    let started = std::time::Instant::now();
+    let err = local.run_for(long(), Duration::from_millis(1500)).unwrap_err();
+    assert!(matches!(err, DeviceError::Observer(Error::Timeout { .. })), "{err}");
+    assert!(err.to_string().contains("ping 127.0.0.1 -c 100 -i 1"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    let background = local.start_for(long(), Duration::from_millis(1500)).unwrap();
+    let err = background.wait(WAIT).unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "timed out by itself: {err}");
+    assert!(local.run(Pwd::new()).unwrap().full_path.starts_with('/'));
     devices.remove_all();
 }

@@ -22,12 +22,7 @@ pub fn parse<'a, O: Observer>(
 ) -> Result<O::Output> {
     let now = Instant::now();
     let mut conn = Connection::new("offline");
-    let described = command.describe();
-    let what = described
-        .strip_prefix("command '")
-        .and_then(|d| d.strip_suffix('\''))
-        .unwrap_or(&described)
-        .to_owned();
+    let what = command_line_of(&command);
     let done = conn.start(command, now);
     for piece in captured {
         conn.handle_input(piece, now);
@@ -45,6 +40,144 @@ pub fn parse<'a, O: Observer>(
                           prompt there, and does the prompt regex match it?)"
                     .into(),
             })
+        }
+    }
+}
+
+/// The command line of a command, from its description (`command 'ls -l'`).
+fn command_line_of<O: Observer>(command: &O) -> String {
+    let described = command.describe();
+    described
+        .strip_prefix("command '")
+        .and_then(|d| d.strip_suffix('\''))
+        .unwrap_or(&described)
+        .to_owned()
+}
+
+/// [`parse`] for a whole capture as a user saved it (prompt, command line as typed, output,
+/// prompt), where the command line may be written another way than the one the command's
+/// parameters make: options in another order (`ping -c 3 10.0.0.1` for `ping 10.0.0.1 -c 3`)
+/// or without the command's prefix (`ssh …` for `TERM=xterm-mono ssh …`). The echo only tells
+/// where the output starts (the parser never sees it), so a capture whose first line has the
+/// same words as the command line, in any order, is read as showing it.
+///
+/// When the capture ends before the command finished, the error says what the first line
+/// shows against the command line, quoting both.
+///
+/// ```
+/// use moler_commands::{offline, Registry};
+/// use serde_json::json;
+///
+/// let params = json!({"destination": "10.0.0.1", "options": "-c 1"});
+/// let ping = Registry::default().command("ping", &params).unwrap();
+/// let capture = b"host:~ # ping -c 1 10.0.0.1\n\
+///     1 packets transmitted, 1 received, 0% packet loss, time 0ms\nhost:~ # ";
+/// let result = offline::parse_capture(ping, capture).unwrap();
+/// assert_eq!(result["packets_received"], 1);
+///
+/// let ping = Registry::default().command("ping", &params).unwrap();
+/// let err = offline::parse_capture(ping, b"host:~ # ping -c 5 10.0.0.1\nhost:~ # ");
+/// assert!(err.unwrap_err().to_string().contains(
+///     "the capture's command line \"ping -c 5 10.0.0.1\" is not the one the parameters \
+///      make, \"ping 10.0.0.1 -c 1\""
+/// ));
+/// ```
+pub fn parse_capture<O: Observer>(command: O, captured: &[u8]) -> Result<O::Output> {
+    let line = command_line_of(&command);
+    let typed = TypedLine::find(captured, &line);
+    let rewritten;
+    let captured = match &typed {
+        // Read as the command line itself: the echo finder then knows it.
+        TypedLine::Reordered { raw_at, typed } => {
+            let mut bytes = captured[..*raw_at].to_vec();
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.extend_from_slice(&captured[raw_at + typed.len()..]);
+            rewritten = bytes;
+            &rewritten[..]
+        }
+        _ => captured,
+    };
+    parse(command, lines_of(captured)).map_err(|e| match (e, typed) {
+        (Error::Parse { command, message }, TypedLine::Differs { typed }) => Error::Parse {
+            message: format!(
+                "the capture's command line {typed:?} is not the one the parameters make, \
+                 {command:?} (the same words in any order would do: give the parameters it was \
+                 run with), so its output was not found: {message}"
+            ),
+            command,
+        },
+        (Error::Parse { command, message }, TypedLine::Missing { first }) => Error::Parse {
+            message: format!(
+                "the capture's first line {first:?} does not show the command line {command:?} \
+                 (a capture starts with the prompt and the command line), so its output was not \
+                 found: {message}"
+            ),
+            command,
+        },
+        (e, _) => e,
+    })
+}
+
+/// What the first line of a capture shows of a command line.
+#[derive(Debug)]
+enum TypedLine {
+    /// The command line itself, or nothing to tell.
+    Same,
+    /// Its words in another order (or without its `NAME=value` prefix), found as is at
+    /// byte `raw_at` of the capture.
+    Reordered { raw_at: usize, typed: String },
+    /// The same program with other words.
+    Differs { typed: String },
+    /// Not the program at all.
+    Missing { first: String },
+}
+
+impl TypedLine {
+    fn find(captured: &[u8], line: &str) -> TypedLine {
+        // The program: the first word that is no `NAME=value` setting.
+        let Some(program) = line.split_whitespace().find(|w| !w.contains('=')) else {
+            return TypedLine::Same;
+        };
+        let wanted = &line[line.find(program).expect("a word of it")..];
+        let text = String::from_utf8_lossy(captured);
+        let Some((at, first)) = text
+            .split_inclusive('\n')
+            .scan(0, |at, l| {
+                let start = *at;
+                *at += l.len();
+                Some((start, l))
+            })
+            .find(|(_, l)| !l.trim().is_empty())
+        else {
+            return TypedLine::Same;
+        };
+        let first = first.trim_end_matches(['\r', '\n']);
+        if first.contains(line) {
+            return TypedLine::Same;
+        }
+        let starts = first.match_indices(program).map(|(i, _)| i).find(|&i| {
+            let before = first[..i].chars().next_back();
+            let after = first[i + program.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || "-_./".contains(c))
+                && after.is_none_or(char::is_whitespace)
+        });
+        let Some(start) = starts else {
+            return TypedLine::Missing { first: moler_core::strip_escapes(first).into_owned() };
+        };
+        let typed = first[start..].trim_end().to_owned();
+        let mut a: Vec<&str> = typed.split_whitespace().collect();
+        let mut b: Vec<&str> = wanted.split_whitespace().collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        if a != b {
+            return TypedLine::Differs { typed: moler_core::strip_escapes(&typed).into_owned() };
+        }
+        // Lossy decoding keeps the offsets of valid UTF-8; the raw bytes must hold it as is.
+        let raw_at = at + start;
+        if captured.get(raw_at..raw_at + typed.len()) == Some(typed.as_bytes()) {
+            TypedLine::Reordered { raw_at, typed }
+        } else {
+            TypedLine::Same
         }
     }
 }

@@ -1,7 +1,9 @@
 //! What every library command is: its parameters (a serde struct, so a typed builder and the
 //! by-name registry share one definition), the line it sends and its parser.
 
-use moler_core::{Command, Error, Parser};
+use std::time::Duration;
+
+use moler_core::{Command, Error, Parser, DEFAULT_COMMAND_TIMEOUT};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +49,20 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
         command
     }
 
+    /// The timeout the command gets unless one is given (`Device::run_for`, the registry's
+    /// `timeout` parameter, [`Command::timeout`]). By family:
+    ///
+    /// | family | default |
+    /// |---|---|
+    /// | most commands (files, processes, system, ip, search, `exit`, `su`, `sudo`) | [`DEFAULT_COMMAND_TIMEOUT`], 20 s (Moler's) |
+    /// | logins: `ssh`, `telnet` | 90 s (Moler's login time) |
+    /// | `ping` with `-c N` or `-w S` | what those make it last, with slack ([`crate::unix::Ping::expected_duration`]) |
+    ///
+    /// A command whose duration its parameters tell overrides this with that duration.
+    fn default_timeout(&self) -> Duration {
+        DEFAULT_COMMAND_TIMEOUT
+    }
+
     /// The prompt that ends the command, given the prompt of the shell it runs in: the shell's
     /// prompt unless the command moves to another one (`expected_prompt`).
     fn end_prompt<'a>(&'a self, shell_prompt: Option<&'a str>) -> Option<&'a str> {
@@ -70,7 +86,8 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
             Ok(line) => (line, None),
             Err(e) => (String::new(), Some(e)),
         };
-        let mut command = self.setup(Command::new(line, self.parser_for(prompt)));
+        let command = Command::new(line, self.parser_for(prompt)).timeout(self.default_timeout());
+        let mut command = self.setup(command);
         if let Some(p) = self.end_prompt(prompt) {
             command = command.prompt(p);
         }

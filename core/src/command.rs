@@ -1,6 +1,7 @@
 //! The generic textual command: send a line, recognise its echo, parse the output line by line,
 //! finish on the prompt.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -166,6 +167,9 @@ pub struct Command<P> {
     echo_seen: bool,
     /// Made when the first chunk comes before the echo.
     echo: Option<EchoFinder>,
+    /// From the echo line's end until the output shows whether it starts with readline's
+    /// [`PASTE_END`].
+    paste_end: Option<PasteEnd>,
     line_cap: usize,
     lines: LineSplitter,
     outcome: Outcome,
@@ -215,6 +219,7 @@ impl<P: Parser> Command<P> {
             invalid: None,
             echo_seen: false,
             echo: None,
+            paste_end: None,
             line_cap: DEFAULT_LINE_CAP,
             lines: LineSplitter::new(DEFAULT_LINE_CAP),
             outcome: Outcome::default(),
@@ -332,13 +337,27 @@ impl<P: Parser> Command<P> {
         let end = finder.feed(data)?;
         self.echo_seen = true;
         self.echo = None;
+        self.paste_end = Some(PasteEnd::default());
         Some(match end {
             EchoLineEnd::At(start) => &data[start..],
             EchoLineEnd::CrRun => {
                 self.lines.expect_line_end_rest();
+                if let Some(p) = &mut self.paste_end {
+                    p.in_line_end = true;
+                }
                 ""
             }
         })
+    }
+
+    /// `data` (output after the echo line) without readline's [`PASTE_END`] at its start.
+    fn without_paste_end<'a>(&mut self, data: &'a str) -> Cow<'a, str> {
+        let Some(p) = &mut self.paste_end else { return Cow::Borrowed(data) };
+        let (text, done) = p.filter(data);
+        if done {
+            self.paste_end = None;
+        }
+        text
     }
 
     fn feed(&mut self, text: &str, cx: &mut Context<'_>) {
@@ -424,9 +443,73 @@ impl<P: Parser> Command<P> {
         cx.send("\x03");
         self.echo_seen = true;
         self.echo = None;
+        self.paste_end = None;
         self.lines.clear();
         self.outcome = Outcome::default();
         Step::Linger { result: Err(error), period: self.terminating }
+    }
+}
+
+/// readline's end of bracketed paste, which bash (5.1 and later, where bracketed paste is on by
+/// default: remote shells, `su`, `sudo -s`) writes when it hands the typed line to the shell:
+/// right after the echo line, before any output. Its `\r` belongs to the code (back to the
+/// start of the still empty line), so it is no line end: read as one, it gave every command on
+/// such a shell an empty first line that a local shell (bracketed paste turned off) never shows.
+const PASTE_END: &[u8] = b"\x1b[?2004l\r";
+
+/// Looks for [`PASTE_END`] at the start of a command's output, chunk by chunk, and drops it.
+/// Bytes that may begin it are held back until the next chunk tells; they are an escape code's
+/// (stripped anyway), so holding them changes no line a parser or prompt check sees.
+#[derive(Debug, Default)]
+struct PasteEnd {
+    /// How many bytes of it the chunks so far ended with.
+    matched: usize,
+    /// The echo line ended with a `\r` at the end of a chunk: the `\r`s and one `\n` that
+    /// start the next chunk are the rest of that line end, read by the line splitter.
+    in_line_end: bool,
+}
+
+impl PasteEnd {
+    /// `data` without the code (and with the bytes held back, when it turned out not to be
+    /// it), and whether the question is settled.
+    fn filter<'a>(&mut self, data: &'a str) -> (Cow<'a, str>, bool) {
+        let b = data.as_bytes();
+        let mut i = 0;
+        if self.in_line_end {
+            i = b.iter().take_while(|&&c| c == b'\r').count();
+            if i < b.len() {
+                self.in_line_end = false;
+                if b[i] == b'\n' {
+                    i += 1;
+                }
+            }
+        }
+        let line_end = &data[..i];
+        let mut matched = self.matched;
+        while i < b.len() && matched < PASTE_END.len() && b[i] == PASTE_END[matched] {
+            i += 1;
+            matched += 1;
+        }
+        if matched == PASTE_END.len() {
+            let rest = &data[i..];
+            let text = if line_end.is_empty() {
+                Cow::Borrowed(rest)
+            } else {
+                Cow::Owned(format!("{line_end}{rest}"))
+            };
+            return (text, true);
+        }
+        if i == b.len() {
+            // All of `data` may still be the start of the code: hold it.
+            self.matched = matched;
+            return (Cow::Borrowed(line_end), false);
+        }
+        // Not the code: give back what earlier chunks held (it came before `data`).
+        if self.matched == 0 {
+            return (Cow::Borrowed(data), true);
+        }
+        let held = std::str::from_utf8(&PASTE_END[..self.matched]).expect("ASCII");
+        (Cow::Owned(format!("{held}{data}")), true)
     }
 }
 
@@ -455,6 +538,7 @@ impl<P: Parser> Observer for Command<P> {
         }
         self.lines = LineSplitter::new(self.line_cap);
         self.echo_seen = !self.expect_echo;
+        self.paste_end = None;
         match &self.sends {
             None => cx.sendline(&self.command),
             Some((text, true)) => cx.sendline(text),
@@ -464,14 +548,16 @@ impl<P: Parser> Observer for Command<P> {
     }
 
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<P::Output> {
-        if self.echo_seen {
-            self.feed(data, cx);
+        let output = if self.echo_seen {
+            data
         } else {
             match self.find_echo(data) {
                 None => return Step::Pending,
-                Some(rest) => self.feed(rest, cx),
+                Some(rest) => rest,
             }
-        }
+        };
+        let output = self.without_paste_end(output);
+        self.feed(&output, cx);
         self.outcome()
     }
 

@@ -430,3 +430,47 @@ fn a_parser_can_take_a_prompt_as_output_and_end_the_command_itself() {
     let err = h.try_result().unwrap().unwrap_err();
     assert!(matches!(&err, Error::CommandFailure { line, .. } if line == "login denied"), "{err}");
 }
+
+/// What a bash with bracketed paste on (bash 5.1+: a remote shell, `su`, `sudo -s`) sends for
+/// `cmd` printing `out`: readline's `ESC[?2004l\r` right after the echo line.
+fn bracketed(cmd: &str, out: &str) -> String {
+    format!("{cmd}\r\n\x1b[?2004l\r{out}\x1b[?2004hmoler_bash# ")
+}
+
+/// Runs `cmd` over `chunks`, its result.
+fn lines_over(cmd: &str, chunks: &[&[u8]]) -> Vec<String> {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines(cmd).ret_required(false), t);
+    for c in chunks {
+        conn.handle_input(c, t);
+    }
+    h.try_result().expect("the prompt came").unwrap()
+}
+
+#[test]
+fn readlines_bracketed_paste_end_is_no_empty_first_line_in_any_split() {
+    // (command, what bash prints, the lines a local shell without bracketed paste gives)
+    let cases: [(&str, String, &[&str]); 4] = [
+        ("echo hi", bracketed("echo hi", "hi\r\n"), &["hi"]),
+        ("echo; echo hi", bracketed("echo; echo hi", "\r\nhi\r\n"), &["", "hi"]),
+        ("true", bracketed("true", ""), &[]),
+        // Output that starts like the code but is not it is kept whole: its line end too.
+        ("f", "f\r\n\x1b[?2004\r\nz\r\nmoler_bash# ".to_owned(), &["", "z"]),
+    ];
+    for (cmd, text, want) in cases {
+        let bytes = text.as_bytes();
+        for i in 0..=bytes.len() {
+            for j in i..=bytes.len() {
+                let got = lines_over(cmd, &[&bytes[..i], &bytes[i..j], &bytes[j..]]);
+                assert_eq!(got, want, "{cmd:?} split at {i},{j}");
+            }
+        }
+    }
+    // The echo line's `\r` at the end of a chunk, its `\n` in the next one.
+    let got = lines_over("echo hi", &[b"echo hi\r", b"\n\x1b[?2004l\rhi\r\nmoler_bash# "]);
+    assert_eq!(got, ["hi"]);
+    // Only at the start of the output: later, the same bytes are the output's.
+    let got = lines_over("echo a", &[b"echo a\r\na\r\n\x1b[?2004l\rb\r\nmoler_bash# "]);
+    assert_eq!(got, ["a", "", "b"]);
+}

@@ -4,7 +4,8 @@
 //! Exit status: 0 done, 1 the command (or a state change) failed, 2 a usage or config error,
 //! 3 a timeout.
 
-use std::io::Read;
+use std::fmt::Display;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -38,7 +39,8 @@ enum Cmd {
         moler run ping --params '{\"destination\": \"127.0.0.1\", \"options\": \"-c 3\"}' --timeout 20")]
     Run(RunArgs),
     /// Parse a captured output (prompt, echoed command line, output, prompt) offline and print
-    /// the result as JSON.
+    /// the result as JSON. The captured command line may have the parameters' words in another
+    /// order (`ping -c 3 10.0.0.1` for destination 10.0.0.1, options -c 3).
     #[command(after_help = "Example:\n  \
         printf 'host:~ # ls -l\\ntotal 0\\nhost:~ # ' | moler parse ls --params '{\"options\": \"-l\"}' --prompt 'host:~ # '")]
     Parse(ParseArgs),
@@ -111,6 +113,29 @@ impl Failure {
     fn usage(message: impl Into<String>) -> Failure {
         Failure { code: 2, message: message.into() }
     }
+
+    /// Standard output was closed by its reader (`moler commands | head -1`): not a failure,
+    /// the rest is just not wanted. Exits 0 without a word, as `ripgrep` does.
+    fn reader_gone() -> Failure {
+        Failure { code: 0, message: String::new() }
+    }
+}
+
+/// Prints `text` and a line end on standard output. `println!` panics when the reader has gone
+/// (Rust ignores SIGPIPE, so the write fails with EPIPE); this stops the command quietly
+/// instead, and says why on another write error (a full disk).
+fn say(text: impl Display) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::reader_gone()),
+        Err(e) => Err(Failure { code: 1, message: format!("writing to standard output: {e}") }),
+    }
+}
+
+/// Prints a line on standard error; a closed standard error is no reason to panic either.
+fn complain(text: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 impl From<DeviceError> for Failure {
@@ -166,7 +191,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("moler: {}", f.message);
+            if !f.message.is_empty() {
+                complain(format_args!("moler: {}", f.message));
+            }
             ExitCode::from(f.code)
         }
     }
@@ -223,7 +250,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             result?
         }
     };
-    println!("{}", serde_json::to_string_pretty(&result).expect("JSON values print"));
+    say(serde_json::to_string_pretty(&result).expect("JSON values print"))?;
     Ok(())
 }
 
@@ -265,8 +292,9 @@ fn parse(args: ParseArgs) -> Result<(), Failure> {
         let from = args.file.as_ref().map_or("standard input".into(), |p| p.display().to_string());
         Failure::usage(format!("reading {from}: {e}"))
     })?;
-    let result = offline::parse(command, [captured.as_slice()])?;
-    println!("{}", serde_json::to_string_pretty(&result).expect("JSON values print"));
+    // The capture's command line may be typed another way than the parameters make it.
+    let result = offline::parse_capture(command, &captured)?;
+    say(serde_json::to_string_pretty(&result).expect("JSON values print"))?;
     Ok(())
 }
 
@@ -292,15 +320,15 @@ fn devices(args: DevicesArgs) -> Result<(), Failure> {
             }));
             continue;
         }
-        println!("{} ({}), initial state {}", info.name, info.class, info.initial_state);
-        println!("  states: {}", info.states.join(", "));
+        say(format_args!("{} ({}), initial state {}", info.name, info.class, info.initial_state))?;
+        say(format_args!("  states: {}", info.states.join(", ")))?;
         for h in &info.hops {
             let prompt = h.prompt.as_deref().map(|p| format!(", prompt {p:?}")).unwrap_or_default();
-            println!("  {} -> {}: {}{prompt}", h.from, h.to, h.command);
+            say(format_args!("  {} -> {}: {}{prompt}", h.from, h.to, h.command))?;
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&listed).expect("JSON values print"));
+        say(serde_json::to_string_pretty(&listed).expect("JSON values print"))?;
     }
     Ok(())
 }
@@ -309,9 +337,9 @@ fn check_config(file: &PathBuf) -> Result<(), Failure> {
     let devices = load(file)?;
     let config = devices.config();
     for warning in &config.warnings {
-        eprintln!("{warning}");
+        complain(warning);
     }
-    println!(
+    say(format_args!(
         "{}: ok: {} device(s){}, {} named connection(s)",
         file.display(),
         devices.names().len(),
@@ -321,21 +349,20 @@ fn check_config(file: &PathBuf) -> Result<(), Failure> {
             format!(" ({})", devices.names().join(", "))
         },
         config.connections.len()
-    );
-    Ok(())
+    ))
 }
 
 fn commands() -> Result<(), Failure> {
     let registry = Registry::default();
-    println!("commands:");
+    say("commands:")?;
     for name in registry.command_names() {
         let params = registry.command_params(name).unwrap_or_default();
-        println!("  {name:<12} {}", params.join(" "));
+        say(format_args!("  {name:<12} {}", params.join(" ")))?;
     }
-    println!("events:");
+    say("events:")?;
     for name in registry.event_names() {
         let params = registry.event_params(name).unwrap_or_default();
-        println!("  {name:<22} {}", params.join(" "));
+        say(format_args!("  {name:<22} {}", params.join(" ")))?;
     }
     Ok(())
 }

@@ -275,8 +275,9 @@ impl Devices {
         self.get(new_name)
     }
 
-    /// Removes device `name`: it walks back to NOT_CONNECTED (`exit` from each shell), its
-    /// connection closes and its threads end. Clones of its handle then fail with
+    /// Removes device `name`: it walks back to NOT_CONNECTED (`exit` from each shell, each
+    /// within its timeout capped at [`super::REMOVAL_HOP_CAP`]; a shell that does not go is
+    /// closed instead), its connection closes and its threads end. Clones of its handle then fail with
     /// [`DeviceError::Removed`]; [`Devices::get`] makes a new one.
     pub fn remove(&self, name: &str) -> Result<(), DeviceError> {
         let device = lock(&self.inner.made).remove(name);

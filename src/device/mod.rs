@@ -325,6 +325,11 @@ impl<T: Send + 'static> DeviceObserver<T> {
     /// waits until it ends).
     pub fn run(self) -> Result<T, DeviceError> {
         let timeout = self.observer.timeout().unwrap_or(Duration::MAX);
+        self.run_within(timeout)
+    }
+
+    /// Runs it and blocks until its result, timing it out after `timeout` (instead of its own).
+    pub fn run_within(self, timeout: Duration) -> Result<T, DeviceError> {
         Ok(self.connection.run(self.observer, timeout)?)
     }
 }
@@ -404,6 +409,10 @@ impl Future for StateChange {
         }
     }
 }
+
+/// The longest the removal waits for one hop down (`exit`), below the hop's own timeout: a
+/// shell that does not answer is then closed instead. A removal takes at most this per hop.
+pub const REMOVAL_HOP_CAP: Duration = Duration::from_secs(10);
 
 struct Live {
     handle: ConnectionHandle,
@@ -667,7 +676,8 @@ impl Device {
                     format!("no hops lead from {from} to {target}").into(),
                 ));
             };
-            self.step(from, next, runner)?;
+            // The removal's hops wait at most REMOVAL_HOP_CAP each: teardown must end.
+            self.step(from, next, runner, removing.then_some(REMOVAL_HOP_CAP))?;
         }
         let from = self.state();
         if from == target {
@@ -697,11 +707,13 @@ impl Device {
         }
     }
 
+    /// One hop; `cap` bounds its wait below the hop command's own timeout (the removal's).
     fn step(
         &self,
         from: &'static str,
         to: &'static str,
         runner: &Runner,
+        cap: Option<Duration>,
     ) -> Result<(), DeviceError> {
         match (from, to) {
             (NOT_CONNECTED, UNIX_LOCAL) => self.open(runner),
@@ -709,7 +721,7 @@ impl Device {
                 self.close();
                 Ok(())
             }
-            _ => self.hop(from, to),
+            _ => self.hop(from, to, cap),
         }
     }
 
@@ -755,16 +767,39 @@ impl Device {
         }
     }
 
-    fn hop(&self, from: &'static str, to: &'static str) -> Result<(), DeviceError> {
+    fn hop(
+        &self,
+        from: &'static str,
+        to: &'static str,
+        cap: Option<Duration>,
+    ) -> Result<(), DeviceError> {
         let plan = self.inner.machine.hop(from, to).expect("routes only use configured hops");
         let what = format!("hop {}", plan.describe());
         tracing::info!(target: logging::MAIN, device = %self.inner.name, "{what}");
+        // Not `current`: the walk checked `removed` already, and the removal's own walk must
+        // still build its hops (`exit`) on a device already marked removed.
         let mut observer = self
-            .json_observer(&plan.command, &Value::Object(plan.params.clone()), true)
+            .connected(&format!("`{}`", plan.command))
+            .and_then(|(state, connection)| {
+                self.json_for(
+                    state,
+                    connection,
+                    &plan.command,
+                    &Value::Object(plan.params.clone()),
+                    true,
+                )
+            })
             .map_err(|e| self.change_error(from, to, what.clone(), e.into()))?;
         // The hop moves the device: the state it leaves is no reason to stop it.
         observer.observer.follows_state = false;
-        match observer.run() {
+        let result = match cap {
+            None => observer.run(),
+            Some(cap) => {
+                let own = observer.observer.timeout().unwrap_or(Duration::MAX);
+                observer.run_within(own.min(cap))
+            }
+        };
+        match result {
             // The hop command saw the prompt of `to` and not the prompt it started from.
             Ok(_) => {
                 self.inner.cell.set_if(self.inner.cell.generation(), to);
@@ -779,6 +814,11 @@ impl Device {
     /// The state a new observer is for, with its prompt and connection.
     fn current(&self, what: &str) -> Result<(&'static str, ConnectionHandle), DeviceError> {
         self.removed()?;
+        self.connected(what)
+    }
+
+    /// The current state and connection, removed or not (the removal walks down with it).
+    fn connected(&self, what: &str) -> Result<(&'static str, ConnectionHandle), DeviceError> {
         let live = lock(&self.inner.live);
         let state = self.state();
         match live.as_ref() {
@@ -817,6 +857,18 @@ impl Device {
         command: bool,
     ) -> Result<DeviceObserver<Value>, DeviceError> {
         let (state, connection) = self.current(&format!("`{name}`"))?;
+        self.json_for(state, connection, name, params, command)
+    }
+
+    /// The command (or event) `name` built for `state` on `connection`.
+    fn json_for(
+        &self,
+        state: &'static str,
+        connection: ConnectionHandle,
+        name: &str,
+        params: &Value,
+        command: bool,
+    ) -> Result<DeviceObserver<Value>, DeviceError> {
         let registry = &self.inner.registry;
         let built = if command {
             registry.command_for_prompt(name, params, self.inner.machine.prompt(state))
@@ -861,15 +913,50 @@ impl Device {
         Ok(self.bind(state, connection, Box::new(observer)))
     }
 
+    /// A typed command for the current state with its own `timeout` instead of its default.
+    fn command_for<T: UnixCommand>(
+        &self,
+        spec: &T,
+        timeout: Duration,
+    ) -> Result<DeviceObserver<T::Output>, DeviceError> {
+        let (state, connection) = self.current(&format!("`{}`", T::NAME))?;
+        let command = spec.build(self.inner.machine.prompt(state)).timeout(timeout);
+        Ok(self.bind(state, connection, Box::new(command)))
+    }
+
     /// Runs a typed command in the current state and blocks until its result:
-    /// `device.run(Ls::new().options("-l"))?`.
+    /// `device.run(Ls::new().options("-l"))?`. It times out after its default
+    /// ([`UnixCommand::default_timeout`]: 20 s for most, 90 s for logins, a ping's `-c`/`-w`
+    /// duration with slack); [`Device::run_for`] gives another.
     pub fn run<T: UnixCommand>(&self, spec: T) -> Result<T::Output, DeviceError> {
         self.command(&spec)?.run()
     }
 
-    /// Starts a typed command in the current state in the background.
+    /// Runs a typed command in the current state, timing it out after `timeout` (Ctrl-C, and
+    /// [`Error::Timeout`]): `device.run_for(Find::new(…), Duration::from_secs(300))?`.
+    pub fn run_for<T: UnixCommand>(
+        &self,
+        spec: T,
+        timeout: Duration,
+    ) -> Result<T::Output, DeviceError> {
+        self.command_for(&spec, timeout)?.run()
+    }
+
+    /// Starts a typed command in the current state in the background, with its default
+    /// timeout ([`Device::run`]).
     pub fn start<T: UnixCommand>(&self, spec: T) -> Result<Completion<T::Output>, DeviceError> {
         Ok(self.command(&spec)?.start())
+    }
+
+    /// Starts a typed command in the current state in the background; it times out by itself
+    /// after `timeout` (a background command that outlives its timeout fails, and a
+    /// `BackgroundFailures` scope reports it).
+    pub fn start_for<T: UnixCommand>(
+        &self,
+        spec: T,
+        timeout: Duration,
+    ) -> Result<Completion<T::Output>, DeviceError> {
+        Ok(self.command_for(&spec, timeout)?.start())
     }
 
     /// Starts a typed event in the current state.
@@ -879,9 +966,11 @@ impl Device {
         Ok(self.bind(state, connection, Box::new(event)).start())
     }
 
-    /// Leaves the device NOT_CONNECTED for good: walks back down (`exit`s), closes the
-    /// connection, and ends its background threads. Later calls fail with
-    /// [`DeviceError::Removed`].
+    /// Leaves the device NOT_CONNECTED for good: walks back down through its hops (`exit` from
+    /// each shell, logged at INFO), closes the connection, and ends its background threads.
+    /// Each hop down waits at most its own timeout capped at [`REMOVAL_HOP_CAP`]; a hop that
+    /// fails (or a state change under way) makes it close the connection where it is instead,
+    /// logged at WARNING. Later calls fail with [`DeviceError::Removed`].
     pub(crate) fn remove(&self) {
         self.inner.removed.store(true, Ordering::Release);
         // A state change under way (a login that hangs) is cut short by closing the connection.
@@ -894,7 +983,15 @@ impl Device {
                 lock(&self.inner.turn)
             }
         };
-        if self.route(NOT_CONNECTED, true, &Runner::autodetect()).is_err() {
+        let from = self.state();
+        if from != NOT_CONNECTED {
+            tracing::info!(target: logging::MAIN, device = %self.inner.name, "removing: walking down from {from} to NOT_CONNECTED");
+        }
+        // A normal teardown: each shell is left with its own hop, so remote shells end as
+        // their users would end them. Not `route`: a failure here is no error of the script,
+        // only the reason to fall back to closing the connection.
+        if let Err(e) = self.walk(NOT_CONNECTED, true, &Runner::autodetect()) {
+            tracing::warn!(target: logging::MAIN, device = %self.inner.name, "removing: {e}; closing the connection in {} instead", self.state());
             self.close();
         }
         drop(turn);

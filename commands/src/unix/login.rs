@@ -939,7 +939,10 @@ impl UnixCommand for Ssh {
         p
     }
     fn setup(&self, command: Command<LoginParser>) -> Command<LoginParser> {
-        command.no_default_failures().ret_required(false).timeout(LOGIN_TIMEOUT)
+        command.no_default_failures().ret_required(false)
+    }
+    fn default_timeout(&self) -> Duration {
+        LOGIN_TIMEOUT
     }
     fn end_prompt<'a>(&'a self, _shell_prompt: Option<&'a str>) -> Option<&'a str> {
         Some(&self.expected_prompt)
@@ -1054,7 +1057,10 @@ impl UnixCommand for Telnet {
         spec.parser(self.command_line().unwrap_or_default(), shell_prompt)
     }
     fn setup(&self, command: Command<LoginParser>) -> Command<LoginParser> {
-        command.no_default_failures().ret_required(false).timeout(LOGIN_TIMEOUT)
+        command.no_default_failures().ret_required(false)
+    }
+    fn default_timeout(&self) -> Duration {
+        LOGIN_TIMEOUT
     }
     fn end_prompt<'a>(&'a self, _shell_prompt: Option<&'a str>) -> Option<&'a str> {
         Some(&self.expected_prompt)

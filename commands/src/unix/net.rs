@@ -1,6 +1,8 @@
 //! The network: ping.
 
-use moler_core::{Command, Context, Parser};
+use std::time::Duration;
+
+use moler_core::{Command, Context, Parser, DEFAULT_COMMAND_TIMEOUT};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,8 +11,10 @@ use super::basic::own_errors;
 use super::parse::{number_or_text, regex, required};
 use crate::spec::{builder, UnixCommand};
 
-/// `ping destination [options]` (`ping6` for an IPv6 address, as Moler does; give `-c N` or `-w S`, or it never ends); result: the
-/// statistics with Moler's keys (times also in seconds).
+/// `ping destination [options]` (`ping6` for an IPv6 address, as Moler does; give `-c N` or
+/// `-w S`, or it never ends); result: the statistics with Moler's keys (times also in seconds).
+/// Its timeout follows from `-c`/`-i`/`-W`/`-w` ([`Ping::expected_duration`] + 10 s), so a
+/// `-c 100` ping in the background does not time out at the generic 20 s.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ping {
@@ -20,6 +24,78 @@ pub struct Ping {
     pub options: Option<String>,
 }
 builder!(Ping { destination: String }, options);
+
+/// Letters of ping options (iputils, BSD, busybox) that take a value: `-c5` and `-c 5` alike.
+const PING_VALUE_OPTIONS: &str = "ceiIlmMNpQsStTwWF";
+
+/// ping's default wait for a reply after the last packet (iputils' linger time, `-W`).
+const PING_LINGER: Duration = Duration::from_secs(10);
+
+/// Added to a ping's expected duration for its timeout: name resolution, a slow start, a
+/// busy machine.
+pub const PING_SLACK: Duration = Duration::from_secs(10);
+
+impl Ping {
+    /// How long the ping lasts at most by its options, when they say: `-w S` (deadline) ends it
+    /// after S seconds; `-c N` after N packets `-i` apart (default 1 s) and a last wait for
+    /// replies (`-W`, default 10 s). `None` when neither is given (it runs until stopped).
+    ///
+    /// ```
+    /// use moler_commands::unix::Ping;
+    /// use std::time::Duration;
+    ///
+    /// let ping = Ping::new("10.0.0.1").options("-c 100");
+    /// assert_eq!(ping.expected_duration(), Some(Duration::from_secs(110)));
+    /// let ping = Ping::new("10.0.0.1").options("-c 100 -w 30");
+    /// assert_eq!(ping.expected_duration(), Some(Duration::from_secs(30)));
+    /// assert_eq!(Ping::new("10.0.0.1").expected_duration(), None);
+    /// ```
+    pub fn expected_duration(&self) -> Option<Duration> {
+        let (mut count, mut interval, mut deadline, mut linger) = (None, 1.0, None, None);
+        let words: Vec<&str> = self.options.as_deref().unwrap_or("").split_whitespace().collect();
+        let mut i = 0;
+        while i < words.len() {
+            let word = words[i];
+            i += 1;
+            let Some(flags) = word.strip_prefix('-').filter(|f| !f.starts_with('-')) else {
+                continue;
+            };
+            // getopt's grouping: `-qc 5`, `-qc5`; the first letter taking a value ends it.
+            for (at, letter) in flags.char_indices() {
+                if !PING_VALUE_OPTIONS.contains(letter) {
+                    continue;
+                }
+                let glued = &flags[at + letter.len_utf8()..];
+                let value = if glued.is_empty() {
+                    i += 1;
+                    words.get(i - 1).copied().unwrap_or("")
+                } else {
+                    glued
+                };
+                let seconds = value.trim_start_matches('=').parse::<f64>().ok();
+                let seconds = seconds.filter(|s| s.is_finite() && *s >= 0.0);
+                match letter {
+                    'c' => count = seconds,
+                    'i' => interval = seconds.unwrap_or(interval),
+                    'w' => deadline = seconds,
+                    'W' => linger = seconds,
+                    _ => {}
+                }
+                break;
+            }
+        }
+        let by_count = count.map(|n| {
+            let linger = linger.map_or(PING_LINGER, Duration::from_secs_f64);
+            Duration::from_secs_f64(n * interval) + linger
+        });
+        let by_deadline = deadline.map(Duration::from_secs_f64);
+        // Both given: whichever comes first ends it.
+        match (by_count, by_deadline) {
+            (Some(c), Some(d)) => Some(c.min(d)),
+            (c, d) => c.or(d),
+        }
+    }
+}
 
 /// Result of [`Ping`] (Moler's keys; numbers keep the type the tool printed: `0` or `0.0`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -135,5 +211,11 @@ impl UnixCommand for Ping {
     }
     fn setup(&self, command: Command<PingParser>) -> Command<PingParser> {
         own_errors(command, "ping")
+    }
+    /// The expected duration ([`Ping::expected_duration`]) plus [`PING_SLACK`], never below
+    /// the default 20 s; the default when the options do not say.
+    fn default_timeout(&self) -> Duration {
+        self.expected_duration()
+            .map_or(DEFAULT_COMMAND_TIMEOUT, |d| (d + PING_SLACK).max(DEFAULT_COMMAND_TIMEOUT))
     }
 }
