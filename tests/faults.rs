@@ -25,8 +25,12 @@ use common::{eventually, Rig};
 const WAIT: Duration = Duration::from_secs(30);
 /// The deadline of the commands that a stall times out.
 const TIMEOUT: Duration = Duration::from_millis(500);
-/// Their terminating period (Ctrl-C, then output swallowed until the prompt).
-const TERMINATING: Duration = Duration::from_secs(1);
+/// Their terminating period (Ctrl-C, then output swallowed until the prompt). Long enough for
+/// the backlog a stall leaves (thousands of `seq` lines) to drain before the Ctrl-C's prompt on
+/// a busy machine: a command sent before that prompt is typed ahead into a shell that has not
+/// started reading, and its first characters can be lost (seen as `-bash: cho: command not
+/// found` with 1 s).
+const TERMINATING: Duration = Duration::from_secs(4);
 
 /// Every piece a byte; one piece in ten (twenty for SSH, whose login is kilobytes) waits up to
 /// 2 ms.
