@@ -200,8 +200,9 @@ impl<T: Send + 'static> Completion<T> {
         }
     }
 
-    /// Pauses an event: data arriving while paused is ignored (whole lines; matching resumes at
-    /// the next line start after [`Completion::resume`]).
+    /// Pauses an event: data arriving while paused is ignored, by whole lines: after
+    /// [`Completion::resume`] matching restarts at the next line start, so a line partly
+    /// received while paused is skipped and the first line that starts after it is matched.
     pub fn pause(&self) {
         self.shared.paused.store(true, Ordering::Release);
     }

@@ -1,0 +1,51 @@
+//! Behaviours of a real bash in a real pseudo-terminal that once went wrong (issue 19): an
+//! event resumed at a line start, output without a final newline, background jobs of a closed
+//! shell, a Ctrl-C the shell missed. Every scenario runs on every runner.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use moler::prelude::*;
+
+#[macro_use]
+mod common;
+use common::Rig;
+
+/// Generous: these tests are about behaviour, not speed, and CI machines are busy.
+const WAIT: Duration = Duration::from_secs(20);
+
+fn cmd(line: &str) -> Command<moler::Lines> {
+    Command::lines(line, LOCAL_PROMPT)
+}
+
+/// A path no other test (or runner) uses, not yet there.
+fn scratch(rig: &Rig, what: &str) -> PathBuf {
+    let kind = format!("{:?}", rig.runner.kind()).to_lowercase();
+    let path = std::env::temp_dir().join(format!("moler-{what}-{}-{kind}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+on_every_runner!(a_resumed_event_matches_the_first_line_after_the_resume,);
+
+/// The event is paused while `MARK 1` arrives, up to its line end; the script then waits for a
+/// file the test makes only after the resume, so `MARK 2` surely comes after it.
+fn a_resumed_event_matches_the_first_line_after_the_resume(rig: &Rig) {
+    let shell = rig.shell();
+    let go = scratch(rig, "resume");
+    let marks = shell.start(Wait4::new([r"^MARK \d$"]).unwrap().till_occurs_times(1));
+    marks.pause();
+    // Started after `marks`, so it sees each chunk after it: once it has `MARK 1`, so has `marks`.
+    let first = shell.start(Wait4::new(["^MARK 1$"]).unwrap().till_occurs_times(1));
+    let script = shell.start(cmd(&format!(
+        "echo MARK 1; while [ ! -e {} ]; do sleep 0.02; done; echo MARK 2",
+        go.display()
+    )));
+    first.wait(WAIT).unwrap();
+    marks.resume();
+    std::fs::write(&go, "").unwrap();
+    assert_eq!(script.wait(WAIT).unwrap(), ["MARK 1", "MARK 2"]);
+    let found = marks.wait(WAIT).unwrap();
+    assert_eq!(found[0].line, "MARK 2", "the line after the resume was lost");
+    let _ = std::fs::remove_file(&go);
+}
