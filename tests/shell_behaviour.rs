@@ -26,7 +26,10 @@ fn scratch(rig: &Rig, what: &str) -> PathBuf {
     path
 }
 
-on_every_runner!(a_resumed_event_matches_the_first_line_after_the_resume,);
+on_every_runner!(
+    a_resumed_event_matches_the_first_line_after_the_resume,
+    a_ctrl_c_the_shell_misses_is_sent_again,
+);
 
 /// The event is paused while `MARK 1` arrives, up to its line end; the script then waits for a
 /// file the test makes only after the resume, so `MARK 2` surely comes after it.
@@ -48,4 +51,19 @@ fn a_resumed_event_matches_the_first_line_after_the_resume(rig: &Rig) {
     let found = marks.wait(WAIT).unwrap();
     assert_eq!(found[0].line, "MARK 2", "the line after the resume was lost");
     let _ = std::fs::remove_file(&go);
+}
+
+/// A job that survives the first Ctrl-C stands for one the shell missed (bash loses a SIGINT
+/// that arrives while it forks the next job of a line, which no test can time): its trap only
+/// removes itself, so the first SIGINT kills one `sleep` and the loop goes on, silent. The
+/// command's second Ctrl-C, halfway through its terminating period, ends it; without it the
+/// next command would be typed into the loop and time out.
+fn a_ctrl_c_the_shell_misses_is_sent_again(rig: &Rig) {
+    let shell = rig.shell();
+    shell.run(cmd("echo ready"), WAIT).unwrap();
+    let stubborn = r#"bash -c 'trap "trap - INT" INT; while :; do sleep 0.05; done'"#;
+    let err = shell.run(cmd(stubborn).timeout(Duration::from_millis(500)), WAIT).unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    let after = shell.run(cmd("echo after").timeout(Duration::from_secs(5)), WAIT);
+    assert_eq!(after.unwrap(), ["after"]);
 }

@@ -28,7 +28,9 @@ pub const DEFAULT_FAILURES: &[&str] = &[
 ];
 
 /// How long a command that timed out or was cancelled keeps swallowing output after its Ctrl-C,
-/// waiting for the prompt to come back.
+/// waiting for the prompt to come back. Halfway through without the prompt it sends a second
+/// Ctrl-C: a shell can miss the first one (it arrived while bash was starting the next job of
+/// a line) and would otherwise stay silent.
 pub const DEFAULT_TERMINATING_PERIOD: Duration = Duration::from_secs(2);
 
 /// The default command timeout (Moler's).
@@ -132,7 +134,8 @@ impl Parser for Lines {
 ///   fails the command with [`Error::CommandFailure`] once the prompt returns, so the shell is
 ///   left usable.
 /// - On timeout or cancel it sends Ctrl-C and swallows output until the prompt returns (at most
-///   [`Command::terminating_period`]), so the next command starts on a clean prompt.
+///   [`Command::terminating_period`]), so the next command starts on a clean prompt. If the
+///   prompt has not come back halfway through that period it sends a second Ctrl-C (once).
 ///
 /// ```
 /// use moler_core::{Command, Connection};
@@ -169,6 +172,8 @@ pub struct Command<P> {
     line_cap: usize,
     lines: LineSplitter,
     outcome: Outcome,
+    /// The Ctrl-C sent again while lingering (see [`Command::interrupt`]).
+    second_interrupt: bool,
 }
 
 #[derive(Default)]
@@ -218,6 +223,7 @@ impl<P: Parser> Command<P> {
             line_cap: DEFAULT_LINE_CAP,
             lines: LineSplitter::new(DEFAULT_LINE_CAP),
             outcome: Outcome::default(),
+            second_interrupt: false,
         }
     }
 
@@ -303,7 +309,7 @@ impl<P: Parser> Command<P> {
     }
 
     /// How long to swallow output after Ctrl-C on timeout or cancel (default 2 s; ends earlier
-    /// when the prompt returns).
+    /// when the prompt returns). Without the prompt halfway through, a second Ctrl-C is sent.
     pub fn terminating_period(mut self, period: Duration) -> Self {
         self.terminating = period;
         self
@@ -419,9 +425,11 @@ impl<P: Parser> Command<P> {
         })
     }
 
-    /// Sends Ctrl-C and lingers until the prompt returns.
+    /// Sends Ctrl-C and lingers until the prompt returns; halfway through the terminating period
+    /// without it, [`Observer::on_linger_wake`] sends a second one.
     fn interrupt(&mut self, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
         cx.send("\x03");
+        cx.linger_wake(self.terminating / 2);
         self.echo_seen = true;
         self.echo = None;
         self.lines.clear();
@@ -496,5 +504,14 @@ impl<P: Parser> Observer for Command<P> {
             seen |= is_prompt(prompt, &strip_escapes(p));
         }
         seen
+    }
+
+    /// No prompt yet, halfway through the terminating period: the shell may have missed the
+    /// Ctrl-C (bash loses one that arrives while it forks the next job of a line), so one more.
+    fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+        if !std::mem::replace(&mut self.second_interrupt, true) {
+            cx.send("\x03");
+        }
+        false
     }
 }

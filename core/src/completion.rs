@@ -363,6 +363,7 @@ pub(crate) trait Erased: Send {
     fn data(&mut self, data: &str, cx: &mut Context<'_>) -> Flow;
     fn expire(&mut self, cx: &mut Context<'_>) -> Flow;
     fn cancel(&mut self, cx: &mut Context<'_>) -> Flow;
+    fn wake(&mut self, cx: &mut Context<'_>) -> Flow;
     fn close(&mut self, error: Error);
     fn fail(&mut self, error: Error);
     fn paused(&self) -> bool;
@@ -434,6 +435,13 @@ impl<O: Observer> Erased for Driven<O> {
         }
         let step = self.observer.on_cancel(cx);
         self.apply(step)
+    }
+    fn wake(&mut self, cx: &mut Context<'_>) -> Flow {
+        if self.lingering && self.observer.on_linger_wake(cx) {
+            Flow::Finished
+        } else {
+            Flow::Running
+        }
     }
     fn close(&mut self, error: Error) {
         if !self.lingering {

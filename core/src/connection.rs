@@ -64,12 +64,23 @@ struct Slot {
     started: Instant,
     timeout: Option<Duration>,
     linger_until: Option<Instant>,
+    /// A wake-up the observer asked for, due while it lingers (see [`Context::linger_wake`]).
+    linger_wake: Option<Instant>,
     finished: bool,
 }
 
 impl Slot {
     fn deadline(&self) -> Option<Instant> {
-        self.linger_until.or_else(|| self.timeout.and_then(|t| self.started.checked_add(t)))
+        match self.linger_until {
+            Some(until) => Some(self.wake_due().unwrap_or(until)),
+            None => self.timeout.and_then(|t| self.started.checked_add(t)),
+        }
+    }
+
+    /// The wake-up of a lingering observer, if it comes before the end of the linger.
+    fn wake_due(&self) -> Option<Instant> {
+        let until = self.linger_until?;
+        self.linger_wake.filter(|&w| w < until)
     }
 }
 
@@ -226,6 +237,17 @@ impl Connection {
     pub fn handle_timeout(&mut self, now: Instant) {
         let mut finished = false;
         for slot in &mut self.slots {
+            if slot.wake_due().is_some_and(|w| w <= now)
+                && slot.linger_until.is_some_and(|u| u > now)
+            {
+                // A lingering observer's wake-up inside its period: one call, then it may ask
+                // for another.
+                slot.linger_wake = None;
+                let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+                let flow = call(slot, io, now, |o, cx| o.wake(cx));
+                finished |= settle(slot, flow, now);
+                continue;
+            }
             if slot.deadline().is_some_and(|d| d <= now) {
                 let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
                 let flow = call(slot, io, now, |o, cx| o.expire(cx));
@@ -316,8 +338,15 @@ impl Connection {
     fn begin(&mut self, observer: Box<dyn Erased>, now: Instant) {
         let kind = observer.kind();
         let timeout = observer.timeout();
-        let mut slot =
-            Slot { observer, kind, started: now, timeout, linger_until: None, finished: false };
+        let mut slot = Slot {
+            observer,
+            kind,
+            started: now,
+            timeout,
+            linger_until: None,
+            linger_wake: None,
+            finished: false,
+        };
         let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
         let flow = call(&mut slot, io, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
@@ -428,6 +457,7 @@ fn call(
         now,
         started: slot.started,
         timeout: &mut slot.timeout,
+        linger_wake: &mut slot.linger_wake,
         outbox,
         newline,
         paused,

@@ -2,7 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use moler_core::{Command, Connection, Context, Error, MatchMode, Observer, Parser, Step, Wait4};
+use moler_core::{
+    Command, Connection, Context, Error, MatchMode, Observer, Parser, Step, Wait4,
+    DEFAULT_TERMINATING_PERIOD,
+};
 
 const PROMPT: &str = "^moler_bash# $";
 
@@ -151,11 +154,75 @@ fn the_terminating_period_ends_even_without_a_prompt() {
     let next = conn.start(lines("echo ok"), t0);
     conn.handle_timeout(t0 + Duration::from_secs(1));
     assert!(hang.try_result().unwrap().unwrap_err().is_timeout());
-    assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(3)));
     let _ = sent(&mut conn);
+    conn.handle_timeout(t0 + Duration::from_secs(2));
+    assert_eq!(sent(&mut conn), "\x03", "the second Ctrl-C, halfway through");
+    assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(3)));
     conn.handle_timeout(t0 + Duration::from_secs(3));
     assert_eq!(sent(&mut conn), "echo ok\n");
     assert!(!next.is_done());
+}
+
+#[test]
+fn a_missed_ctrl_c_is_sent_again_once_halfway_through_the_terminating_period() {
+    let t0 = Instant::now();
+    let sec = |n: u64| t0 + Duration::from_secs(n);
+    let mut conn = Connection::new("t");
+    let cmd =
+        lines("a; b").timeout(Duration::from_secs(1)).terminating_period(Duration::from_secs(4));
+    let hung = conn.start(cmd, t0);
+    let next = conn.start(lines("echo ok"), t0);
+    assert_eq!(sent(&mut conn), "a; b\n");
+    conn.handle_input(b"a; b\r\n", t0);
+    conn.handle_timeout(sec(1));
+    assert!(hung.try_result().unwrap().unwrap_err().is_timeout());
+    assert_eq!(sent(&mut conn), "\x03");
+    // The shell missed it: it echoes nothing, no prompt comes back.
+    assert_eq!(conn.poll_timeout(), Some(sec(3)), "a wake-up halfway through the period");
+    conn.handle_timeout(sec(2));
+    assert_eq!(sent(&mut conn), "", "not before it");
+    conn.handle_timeout(sec(3));
+    assert_eq!(sent(&mut conn), "\x03", "the second Ctrl-C");
+    assert_eq!(conn.poll_timeout(), Some(sec(5)), "then the end of the period");
+    conn.handle_input(b"^C\r\n", sec(4));
+    assert_eq!(sent(&mut conn), "", "no third one, and the next command still waits");
+    conn.handle_input(b"moler_bash# ", sec(4));
+    assert_eq!(sent(&mut conn), "echo ok\n", "the prompt ended the linger");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", sec(4));
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+}
+
+#[test]
+fn a_prompt_after_the_first_ctrl_c_means_no_second_one() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("t");
+    let cmd = lines("sleep 9").terminating_period(Duration::from_secs(2));
+    let slow = conn.start(cmd, t0);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"sleep 9\r\n", t0);
+    slow.cancel();
+    conn.handle_requests(t0);
+    assert_eq!(sent(&mut conn), "\x03");
+    conn.handle_input(b"^C\r\nmoler_bash# ", t0);
+    assert_eq!(conn.poll_timeout(), None, "the linger ended, no wake-up left");
+    conn.handle_timeout(t0 + Duration::from_secs(1));
+    assert_eq!(sent(&mut conn), "");
+    assert!(matches!(slow.try_result().unwrap(), Err(Error::Cancelled { .. })));
+}
+
+#[test]
+fn a_cancelled_command_whose_ctrl_c_was_missed_sends_a_second_one() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("t");
+    let running = conn.start(lines("a; b"), t0);
+    let _ = sent(&mut conn);
+    running.cancel();
+    conn.handle_requests(t0);
+    assert_eq!(sent(&mut conn), "\x03");
+    let half = t0 + DEFAULT_TERMINATING_PERIOD / 2;
+    assert_eq!(conn.poll_timeout(), Some(half));
+    conn.handle_timeout(half);
+    assert_eq!(sent(&mut conn), "\x03");
 }
 
 #[test]
