@@ -29,6 +29,7 @@ fn scratch(rig: &Rig, what: &str) -> PathBuf {
 on_every_runner!(
     a_resumed_event_matches_the_first_line_after_the_resume,
     a_ctrl_c_the_shell_misses_is_sent_again,
+    output_without_a_final_newline_ends_at_the_prompt_on_its_line,
 );
 
 /// The event is paused while `MARK 1` arrives, up to its line end; the script then waits for a
@@ -51,6 +52,24 @@ fn a_resumed_event_matches_the_first_line_after_the_resume(rig: &Rig) {
     let found = marks.wait(WAIT).unwrap();
     assert_eq!(found[0].line, "MARK 2", "the line after the resume was lost");
     let _ = std::fs::remove_file(&go);
+}
+
+/// Before, these never ended: the prompt followed on the output's last line
+/// (`xmoler_bash# `) and `^moler_bash# $` cannot match that line whole.
+fn output_without_a_final_newline_ends_at_the_prompt_on_its_line(rig: &Rig) {
+    let shell = rig.shell();
+    let quick = |line: &str| cmd(line).timeout(Duration::from_secs(5));
+    assert_eq!(shell.run(quick("printf x"), WAIT).unwrap(), ["x"]);
+    assert_eq!(shell.run(quick("echo -n 'no newline'"), WAIT).unwrap(), ["no newline"]);
+    let file = scratch(rig, "no-newline");
+    std::fs::write(&file, "first\nlast without newline").unwrap();
+    let out = shell.run(quick(&format!("cat {}", file.display())), WAIT).unwrap();
+    assert_eq!(out, ["first", "last without newline"]);
+    let _ = std::fs::remove_file(&file);
+    // The prompt's text inside an output line is output; the shell is in step afterwards.
+    let out = shell.run(quick("echo 'say moler_bash# twice'"), WAIT);
+    assert_eq!(out.unwrap(), ["say moler_bash# twice"]);
+    assert_eq!(shell.run(quick("echo next"), WAIT).unwrap(), ["next"]);
 }
 
 /// A job that survives the first Ctrl-C stands for one the shell missed (bash loses a SIGINT

@@ -437,7 +437,11 @@ impl<O: Observer> Erased for Driven<O> {
         self.apply(step)
     }
     fn wake(&mut self, cx: &mut Context<'_>) -> Flow {
-        if self.lingering && self.observer.on_linger_wake(cx) {
+        if !self.lingering {
+            let step = self.observer.on_wake(cx);
+            return self.apply(step);
+        }
+        if self.observer.on_linger_wake(cx) {
             Flow::Finished
         } else {
             Flow::Running

@@ -64,23 +64,28 @@ struct Slot {
     started: Instant,
     timeout: Option<Duration>,
     linger_until: Option<Instant>,
-    /// A wake-up the observer asked for, due while it lingers (see [`Context::linger_wake`]).
-    linger_wake: Option<Instant>,
+    /// The wake-up the observer asked for (see [`Context::wake_in`]).
+    wake: Option<Instant>,
     finished: bool,
 }
 
 impl Slot {
+    /// The earliest of the wake-up and the deadline in force.
     fn deadline(&self) -> Option<Instant> {
-        match self.linger_until {
-            Some(until) => Some(self.wake_due().unwrap_or(until)),
-            None => self.timeout.and_then(|t| self.started.checked_add(t)),
+        match (self.wake_due(), self.end()) {
+            (Some(wake), _) => Some(wake),
+            (None, end) => end,
         }
     }
 
-    /// The wake-up of a lingering observer, if it comes before the end of the linger.
+    /// The timeout, or while lingering the end of the linger.
+    fn end(&self) -> Option<Instant> {
+        self.linger_until.or_else(|| self.timeout.and_then(|t| self.started.checked_add(t)))
+    }
+
+    /// The wake-up, if it comes before the deadline in force.
     fn wake_due(&self) -> Option<Instant> {
-        let until = self.linger_until?;
-        self.linger_wake.filter(|&w| w < until)
+        self.wake.filter(|&w| self.end().is_none_or(|end| w < end))
     }
 }
 
@@ -237,22 +242,21 @@ impl Connection {
     pub fn handle_timeout(&mut self, now: Instant) {
         let mut finished = false;
         for slot in &mut self.slots {
-            if slot.wake_due().is_some_and(|w| w <= now)
-                && slot.linger_until.is_some_and(|u| u > now)
-            {
-                // A lingering observer's wake-up inside its period: one call, then it may ask
-                // for another.
-                slot.linger_wake = None;
+            if slot.wake_due().is_some_and(|w| w <= now) && slot.end().is_none_or(|e| e > now) {
+                // One call, then the observer may ask for another.
+                slot.wake = None;
                 let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
                 let flow = call(slot, io, now, |o, cx| o.wake(cx));
                 finished |= settle(slot, flow, now);
                 continue;
             }
-            if slot.deadline().is_some_and(|d| d <= now) {
+            if slot.end().is_some_and(|d| d <= now) {
+                // A timeout drops the wake-up: one asked for now is the linger's.
+                slot.wake = None;
                 let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
                 let flow = call(slot, io, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
-                if !slot.finished && slot.deadline().is_some_and(|d| d <= now) {
+                if !slot.finished && slot.end().is_some_and(|d| d <= now) {
                     // Still running with its deadline passed (a lingering observer whose period
                     // ended, or one that ignored its timeout): it ends here, so the deadline
                     // cannot fire again and again.
@@ -344,7 +348,7 @@ impl Connection {
             started: now,
             timeout,
             linger_until: None,
-            linger_wake: None,
+            wake: None,
             finished: false,
         };
         let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
@@ -377,6 +381,8 @@ impl Connection {
             return;
         }
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
+        // A cancel or an expiry drops the wake-up (see `Context::wake_in`).
+        slot.wake = None;
         let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
         let flow = call(slot, io, now, |o, cx| match expire_after {
             Some(waited) => {
@@ -457,7 +463,7 @@ fn call(
         now,
         started: slot.started,
         timeout: &mut slot.timeout,
-        linger_wake: &mut slot.linger_wake,
+        wake: &mut slot.wake,
         outbox,
         newline,
         paused,

@@ -27,7 +27,7 @@ pub enum Step<T> {
     /// after a timeout or a cancel: it sent Ctrl-C and swallows output until its prompt returns,
     /// so the next command does not take the old prompt for its own. An observer that wants to
     /// act again before the period ends if nothing ended the linger (a second Ctrl-C) asks for
-    /// it with [`Context::linger_wake`].
+    /// it with [`Context::wake_in`].
     Linger {
         /// The observer's result, delivered at once.
         result: Result<T>,
@@ -116,8 +116,14 @@ pub trait Observer: Send + 'static {
         true
     }
 
-    /// Called while lingering when the wake-up asked for with [`Context::linger_wake`] passes;
-    /// it may send text and ask for another wake-up. Return `true` to stop lingering.
+    /// Called when the wake-up asked for with [`Context::wake_in`] passes (not lingering).
+    fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        let _ = cx;
+        Step::Pending
+    }
+
+    /// Called while lingering when the wake-up asked for with [`Context::wake_in`] passes; it
+    /// may send text and ask for another wake-up. Return `true` to stop lingering.
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
         let _ = cx;
         false
@@ -155,6 +161,9 @@ impl<O: Observer + ?Sized> Observer for Box<O> {
     fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
         (**self).on_linger(data, cx)
     }
+    fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        (**self).on_wake(cx)
+    }
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
         (**self).on_linger_wake(cx)
     }
@@ -166,8 +175,8 @@ pub struct Context<'a> {
     pub(crate) now: Instant,
     pub(crate) started: Instant,
     pub(crate) timeout: &'a mut Option<Duration>,
-    /// When to call [`Observer::on_linger_wake`] while lingering.
-    pub(crate) linger_wake: &'a mut Option<Instant>,
+    /// When to call [`Observer::on_wake`] (or [`Observer::on_linger_wake`]).
+    pub(crate) wake: &'a mut Option<Instant>,
     pub(crate) outbox: &'a mut Outbox,
     pub(crate) newline: &'a str,
     pub(crate) paused: bool,
@@ -244,7 +253,7 @@ impl Context<'_> {
             now: self.now,
             started: self.started,
             timeout: &mut *self.timeout,
-            linger_wake: &mut *self.linger_wake,
+            wake: &mut *self.wake,
             outbox: &mut *self.outbox,
             newline,
             paused: self.paused,
@@ -263,10 +272,12 @@ impl Context<'_> {
         *self.timeout = timeout;
     }
 
-    /// While the observer lingers (see [`Step::Linger`]), calls [`Observer::on_linger_wake`]
-    /// once, `after` from now, unless the linger ended before. Asked for in the call that
-    /// returns [`Step::Linger`] (or earlier), it applies to that linger; a later call replaces
-    /// an earlier one. A wake-up at or after the end of the linger period never comes.
+    /// Asks for one call, `after` from now, to [`Observer::on_wake`], or to
+    /// [`Observer::on_linger_wake`] if the observer lingers by then (see [`Step::Linger`]). One
+    /// wake-up at a time: a later call replaces an earlier one. It never comes once the
+    /// observer finished, nor at or after the deadline in force (its timeout, the end of its
+    /// linger); a timeout or a cancel drops it, so one asked for in the call that returns
+    /// [`Step::Linger`] is the linger's own.
     ///
     /// ```
     /// use moler_core::{Connection, Context, Observer, Step};
@@ -281,7 +292,7 @@ impl Context<'_> {
     ///     fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> { Step::Pending }
     ///     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<()> {
     ///         cx.send("knock");
-    ///         cx.linger_wake(Duration::from_secs(1));
+    ///         cx.wake_in(Duration::from_secs(1));
     ///         Step::Linger { result: Ok(()), period: Duration::from_secs(2) }
     ///     }
     ///     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
@@ -300,8 +311,8 @@ impl Context<'_> {
     /// assert_eq!(conn.poll_transmit().unwrap(), b"again");
     /// assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(3)), "the linger's end");
     /// ```
-    pub fn linger_wake(&mut self, after: Duration) {
-        *self.linger_wake = self.now.checked_add(after);
+    pub fn wake_in(&mut self, after: Duration) {
+        *self.wake = self.now.checked_add(after);
     }
 
     /// True while the handle has paused the observer (events then ignore data).

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use moler_core::{
     Command, Connection, Context, Error, MatchMode, Observer, Parser, Step, Wait4,
-    DEFAULT_TERMINATING_PERIOD,
+    DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,
 };
 
 const PROMPT: &str = "^moler_bash# $";
@@ -496,4 +496,69 @@ fn a_parser_can_take_a_prompt_as_output_and_end_the_command_itself() {
     conn.handle_input(b"ssh far\r\nPermission denied\r\nhome$ ", t);
     let err = h.try_result().unwrap().unwrap_err();
     assert!(matches!(&err, Error::CommandFailure { line, .. } if line == "login denied"), "{err}");
+}
+
+#[test]
+fn output_without_a_final_newline_is_the_last_line_before_the_prompt() {
+    let t = Instant::now();
+    let quiet = t + PROMPT_QUIET;
+    let mut conn = Connection::new("t");
+    let x = conn.start(lines("printf x"), t);
+    conn.handle_input(b"printf x\r\nxmoler_bash# ", t);
+    assert_eq!(conn.poll_timeout(), Some(quiet), "the prompt must be the last thing received");
+    conn.handle_timeout(quiet);
+    assert_eq!(x.try_result().unwrap().unwrap(), ["x"]);
+    let ab = conn.start(lines("printf 'a\\nb'"), quiet);
+    conn.handle_input(b"printf 'a\\nb'\r\na\r\nb", quiet);
+    conn.handle_input(b"moler_bash# ", quiet);
+    assert!(!ab.is_done());
+    conn.handle_timeout(quiet + PROMPT_QUIET);
+    assert_eq!(ab.try_result().unwrap().unwrap(), ["a", "b"]);
+    let later = quiet + PROMPT_QUIET;
+    let boom = conn.start(lines("printf BOOM").failure("BOOM"), later);
+    conn.handle_input(b"printf BOOM\r\nBOOMmoler_bash# ", later);
+    conn.handle_timeout(later + PROMPT_QUIET);
+    let err = boom.try_result().unwrap().unwrap_err();
+    assert!(matches!(&err, Error::CommandFailure { line, .. } if line == "BOOM"), "{err}");
+}
+
+#[test]
+fn a_line_cut_by_a_read_right_after_the_prompt_text_goes_on() {
+    // The echo of a setting that the command sends, cut after the prompt's text.
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(Command::lines("login", "^host_new#$"), t);
+    conn.handle_input(b"login\r\nwelcome\r\nexport PS1=\"host_new#", t);
+    let later = t + PROMPT_QUIET / 2;
+    conn.handle_input(b"\"\r\n", later);
+    conn.handle_timeout(t + PROMPT_QUIET);
+    assert!(!h.is_done(), "the line went on: no prompt");
+    conn.handle_input(b"host_new#", later);
+    assert_eq!(h.try_result().unwrap().unwrap(), ["welcome", "export PS1=\"host_new#\""]);
+}
+
+#[test]
+fn a_whole_line_or_a_line_going_on_after_the_prompt_text_is_output() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("show"), t);
+    conn.handle_input(b"show\r\nxmoler_bash# \r\nsay moler_bash# twice", t);
+    assert!(!h.is_done());
+    // PS1's own text (as the terminal writes it) is not the prompt either.
+    conn.handle_input(b"\r\nm\\[\\]oler_bash# ", t);
+    conn.handle_timeout(t + PROMPT_QUIET);
+    assert!(!h.is_done());
+    conn.handle_input(b"\r\nmoler_bash# ", t);
+    let out = h.try_result().unwrap().unwrap();
+    assert_eq!(out, ["xmoler_bash# ", "say moler_bash# twice", r"m\[\]oler_bash# "]);
+}
+
+#[test]
+fn an_unanchored_prompt_is_never_split_off_output() {
+    // Where its text starts is unknown: the whole line is taken as the prompt, as before.
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(Command::lines("printf x", "moler_bash# $").ret_required(false), t);
+    conn.handle_input(b"printf x\r\nxmoler_bash# ", t);
+    assert_eq!(h.try_result().unwrap().unwrap(), Vec::<String>::new());
 }
