@@ -30,6 +30,7 @@ on_every_runner!(
     a_resumed_event_matches_the_first_line_after_the_resume,
     a_ctrl_c_the_shell_misses_is_sent_again,
     output_without_a_final_newline_ends_at_the_prompt_on_its_line,
+    closing_a_shell_ends_its_background_jobs_nohup_included,
 );
 
 /// The event is paused while `MARK 1` arrives, up to its line end; the script then waits for a
@@ -85,4 +86,40 @@ fn a_ctrl_c_the_shell_misses_is_sent_again(rig: &Rig) {
     assert!(err.is_timeout(), "{err}");
     let after = shell.run(cmd("echo after").timeout(Duration::from_secs(5)), WAIT);
     assert_eq!(after.unwrap(), ["after"]);
+}
+
+/// The live (not zombie) processes of session `sid`, by name: a zombie is dead already, only
+/// waiting for a parent (in a container, maybe one that never reaps).
+fn session(sid: u32) -> Vec<String> {
+    let sid = sid.to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // pid (comm) state ppid pgrp session ...; comm may hold spaces.
+            let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+            let fields: Vec<&str> = stat[close + 1..].split_whitespace().take(4).collect();
+            (fields.len() == 4 && fields[0] != "Z" && fields[3] == sid)
+                .then(|| stat[open + 1..close].to_owned())
+        })
+        .collect()
+}
+
+/// Before, the closer killed bash right after hanging it up, before bash passed the hang-up on
+/// to its jobs, and every background job outlived the connection. Now bash gets a moment to
+/// hang its jobs up and what ignores that (`nohup`, a `trap '' HUP`) is killed with the rest
+/// of the pty's session: a connection's processes end with it. (A process that left the
+/// session, `setsid`, is not the connection's any more and is left alone.)
+fn closing_a_shell_ends_its_background_jobs_nohup_included(rig: &Rig) {
+    let shell = rig.shell();
+    let sid: u32 = shell.run(cmd("echo $$"), WAIT).unwrap()[0].parse().unwrap();
+    for job in ["sleep 31 &", "nohup sleep 32 >/dev/null 2>&1 &", "(trap '' HUP; sleep 33) &"] {
+        shell.run(cmd(job).ret_required(false), WAIT).unwrap();
+    }
+    common::eventually("the jobs run", || {
+        session(sid).iter().filter(|name| name.as_str() == "sleep").count() == 3
+    });
+    assert!(session(sid).contains(&"bash".to_owned()), "{:?}", session(sid));
+    shell.close();
+    common::eventually("nothing of the shell's session is left", || session(sid).is_empty());
 }
