@@ -91,6 +91,13 @@ impl<O: Observer, T: Send + 'static> Observer for MapOutput<O, T> {
     fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
         self.inner.on_linger(data, cx)
     }
+    fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<T> {
+        let step = self.inner.on_wake(cx);
+        self.step(step)
+    }
+    fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+        self.inner.on_linger_wake(cx)
+    }
 }
 
 /// A parser whose result is JSON: for commands embedded by name (`sudo` running `ls`).

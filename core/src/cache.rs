@@ -12,6 +12,10 @@ const MAX_ENTRIES: usize = 1024;
 
 static CACHE: LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = LazyLock::new(Default::default);
 
+/// Prompt patterns and the regex that finds them at the end of a partial line, if any.
+static TAILS: LazyLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> =
+    LazyLock::new(Default::default);
+
 /// The compiled regex for `pattern`, shared with every other user of the same pattern.
 pub(crate) fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
@@ -24,4 +28,19 @@ pub(crate) fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
     }
     cache.insert(pattern.to_owned(), Arc::clone(&compiled));
     Ok(compiled)
+}
+
+/// The regex that finds `prompt` at the end of a partial line (see [`crate::prompt`]), or
+/// `None` when that rule does not apply to it. Parsed once per pattern.
+pub(crate) fn prompt_tail(prompt: &str) -> Option<Arc<Regex>> {
+    let mut tails = TAILS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(t) = tails.get(prompt) {
+        return t.clone();
+    }
+    let tail = crate::prompt::tail_pattern(prompt).and_then(|p| regex(&p).ok());
+    if tails.len() >= MAX_ENTRIES {
+        tails.clear();
+    }
+    tails.insert(prompt.to_owned(), tail.clone());
+    tail
 }

@@ -29,8 +29,17 @@ pub const DEFAULT_FAILURES: &[&str] = &[
 ];
 
 /// How long a command that timed out or was cancelled keeps swallowing output after its Ctrl-C,
-/// waiting for the prompt to come back.
+/// waiting for the prompt to come back. Halfway through without the prompt it sends a second
+/// Ctrl-C: a shell can miss the first one (it arrived while bash was starting the next job of
+/// a line) and would otherwise stay silent.
 pub const DEFAULT_TERMINATING_PERIOD: Duration = Duration::from_secs(2);
+
+/// How long a prompt found at the end of a partial line, after output without a final newline
+/// (`printf x` leaves `xmoler_bash# `), must be the last thing received before it ends the
+/// command. The same text may be the middle of a line that a read cut (an echoed
+/// `export PS1="host#"` cut after its `#`), whose rest follows within milliseconds; a prompt
+/// at the start of a line needs no such wait.
+pub const PROMPT_QUIET: Duration = Duration::from_millis(200);
 
 /// The default command timeout (Moler's).
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
@@ -125,7 +134,12 @@ impl Parser for Lines {
 
 /// A textual command: sends `command` with the connection's newline, recognises the echo (also
 /// wrapped by the terminal or after a prompt), gives each output line to its [`Parser`], and
-/// finishes when the prompt regex matches a line (also one that starts with `^C`).
+/// finishes when the prompt regex matches a line (also one that starts with `^C`), or, for a
+/// prompt anchored with `^` that starts with known text, the end of a partial line followed by
+/// nothing for [`PROMPT_QUIET`]: output without a final newline (`printf x`) leaves the prompt
+/// on its line, and that output is the last line. A whole line is always output, and a prompt
+/// without `^` or starting with a wide class (such as [`DEFAULT_PROMPT`]) is never looked for
+/// inside a line: where its text would start is unknown.
 ///
 /// - `ret_required` (on by default): a prompt before the parser has a result does not end the
 ///   command; turn it off for commands whose success prints nothing (`cd`, `mkdir`).
@@ -133,7 +147,8 @@ impl Parser for Lines {
 ///   fails the command with [`Error::CommandFailure`] once the prompt returns, so the shell is
 ///   left usable.
 /// - On timeout or cancel it sends Ctrl-C and swallows output until the prompt returns (at most
-///   [`Command::terminating_period`]), so the next command starts on a clean prompt.
+///   [`Command::terminating_period`]), so the next command starts on a clean prompt. If the
+///   prompt has not come back halfway through that period it sends a second Ctrl-C (once).
 ///
 /// ```
 /// use moler_core::{Command, Connection};
@@ -151,6 +166,9 @@ pub struct Command<P> {
     command: String,
     parser: P,
     prompt: Arc<Regex>,
+    /// Finds the prompt at the end of a partial line, after output without a final newline
+    /// (see [`crate::prompt`]); `None` for prompts the rule does not apply to.
+    prompt_tail: Option<Arc<Regex>>,
     /// The default failures (one combined regex) unless turned off, then the command's own.
     failures: Vec<Arc<Regex>>,
     /// Lines matching one of these are never failures.
@@ -172,7 +190,15 @@ pub struct Command<P> {
     paste_end: Option<PasteEnd>,
     line_cap: usize,
     lines: LineSplitter,
+    /// Bytes at the start of the line under way (escapes removed) already given as a line of
+    /// their own: the output before a prompt found at its end.
+    taken: usize,
+    /// Where a prompt starts at the end of the partial line, after output without a final
+    /// newline; it ends the command if nothing follows for [`PROMPT_QUIET`].
+    tail_at: Option<usize>,
     outcome: Outcome,
+    /// The Ctrl-C sent again while lingering (see [`Command::interrupt`]).
+    second_interrupt: bool,
 }
 
 #[derive(Default)]
@@ -180,6 +206,51 @@ struct Outcome {
     failure: Option<String>,
     parse_error: Option<String>,
     finished: bool,
+}
+
+impl Outcome {
+    /// Whether the prompt, come back now, ends the command.
+    fn ready<P: Parser>(&self, ret_required: bool, parser: &P) -> bool {
+        self.failure.is_some() || self.parse_error.is_some() || !ret_required || parser.has_result()
+    }
+}
+
+/// What an output line goes through: the failure patterns, then the parser.
+struct Output<'a> {
+    failures: &'a [Arc<Regex>],
+    failure_exceptions: &'a [Arc<Regex>],
+}
+
+impl Output<'_> {
+    fn line<P: Parser>(
+        &self,
+        line: &str,
+        partial: bool,
+        parser: &mut P,
+        outcome: &mut Outcome,
+        cx: &mut Context<'_>,
+    ) {
+        if !partial
+            && outcome.failure.is_none()
+            && self.failures.iter().any(|f| f.is_match(line))
+            && !self.failure_exceptions.iter().any(|f| f.is_match(line))
+        {
+            outcome.failure = Some(line.to_owned());
+        }
+        if let Err(e) = parser.on_line(line, partial, cx) {
+            if !partial && outcome.parse_error.is_none() {
+                outcome.parse_error = Some(e);
+            }
+        }
+        match parser.ended() {
+            None => {}
+            Some(End::Done) => outcome.finished = true,
+            Some(End::Failed(line)) => {
+                outcome.failure.get_or_insert(line);
+                outcome.finished = true;
+            }
+        }
+    }
 }
 
 impl<P> std::fmt::Debug for Command<P> {
@@ -208,6 +279,8 @@ impl<P: Parser> Command<P> {
             command: command.into(),
             parser,
             prompt: cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+            // The generic prompt starts with a wide class: never looked for after output.
+            prompt_tail: None,
             failures: vec![cache::regex(&defaults.join("|")).expect("escaped literals are valid")],
             failure_exceptions: Vec::new(),
             default_failures: true,
@@ -222,7 +295,10 @@ impl<P: Parser> Command<P> {
             paste_end: None,
             line_cap: DEFAULT_LINE_CAP,
             lines: LineSplitter::new(DEFAULT_LINE_CAP),
+            taken: 0,
+            tail_at: None,
             outcome: Outcome::default(),
+            second_interrupt: false,
         }
     }
 
@@ -244,6 +320,7 @@ impl<P: Parser> Command<P> {
     pub fn prompt(mut self, prompt: &str) -> Self {
         if let Some(r) = self.compile("prompt", prompt) {
             self.prompt = r;
+            self.prompt_tail = cache::prompt_tail(prompt);
         }
         self
     }
@@ -308,7 +385,7 @@ impl<P: Parser> Command<P> {
     }
 
     /// How long to swallow output after Ctrl-C on timeout or cancel (default 2 s; ends earlier
-    /// when the prompt returns).
+    /// when the prompt returns). Without the prompt halfway through, a second Ctrl-C is sent.
     pub fn terminating_period(mut self, period: Duration) -> Self {
         self.terminating = period;
         self
@@ -362,41 +439,42 @@ impl<P: Parser> Command<P> {
 
     fn feed(&mut self, text: &str, cx: &mut Context<'_>) {
         let Self {
-            lines, parser, prompt, failures, failure_exceptions, ret_required, outcome, ..
+            lines,
+            parser,
+            prompt,
+            prompt_tail,
+            failures,
+            failure_exceptions,
+            ret_required,
+            outcome,
+            taken,
+            tail_at,
+            ..
         } = self;
         let mut handle = |line: &str, partial: bool| {
             if outcome.finished {
                 return;
             }
-            let line = strip_escapes(line);
-            if is_prompt(prompt, &line) && parser.on_prompt(&line, partial, cx) {
-                let ready = outcome.failure.is_some()
-                    || outcome.parse_error.is_some()
-                    || !*ret_required
-                    || parser.has_result();
-                outcome.finished = ready;
+            // Any change to the line under way: a prompt seen at its end was not the last word.
+            *tail_at = None;
+            let stripped = strip_escapes(line);
+            // What a prompt found at the end of this line cut off was given as a line already.
+            let skip = if partial { *taken } else { std::mem::take(taken) };
+            let line = stripped.get(skip..).unwrap_or(&stripped);
+            let output = Output { failures, failure_exceptions };
+            if is_prompt(prompt, line) && parser.on_prompt(line, partial, cx) {
+                outcome.finished = outcome.ready(*ret_required, parser);
                 return;
             }
-            if !partial
-                && outcome.failure.is_none()
-                && failures.iter().any(|f| f.is_match(&line))
-                && !failure_exceptions.iter().any(|f| f.is_match(&line))
-            {
-                outcome.failure = Some(line.clone().into_owned());
+            let tail = prompt_tail.as_deref().filter(|_| partial);
+            if let Some(at) = tail.and_then(|t| crate::prompt::tail_start(t, line)) {
+                // Output without a final newline, then the prompt? Only if nothing follows:
+                // the same text is the middle of a line cut by a read (an echoed
+                // `export PS1="host#"` cut after its `#`). `on_wake` decides.
+                *tail_at = Some(at);
+                cx.wake_in(PROMPT_QUIET);
             }
-            if let Err(e) = parser.on_line(&line, partial, cx) {
-                if !partial && outcome.parse_error.is_none() {
-                    outcome.parse_error = Some(e);
-                }
-            }
-            match parser.ended() {
-                None => {}
-                Some(End::Done) => outcome.finished = true,
-                Some(End::Failed(line)) => {
-                    outcome.failure.get_or_insert(line);
-                    outcome.finished = true;
-                }
-            }
+            output.line(line, partial, parser, outcome, cx);
         };
         lines.feed(text, |l| handle(l, false));
         if let Some(p) = lines.take_partial_change() {
@@ -438,13 +516,17 @@ impl<P: Parser> Command<P> {
         })
     }
 
-    /// Sends Ctrl-C and lingers until the prompt returns.
+    /// Sends Ctrl-C and lingers until the prompt returns; halfway through the terminating period
+    /// without it, [`Observer::on_linger_wake`] sends a second one.
     fn interrupt(&mut self, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
         cx.send("\x03");
+        cx.wake_in(self.terminating / 2);
         self.echo_seen = true;
         self.echo = None;
         self.paste_end = None;
         self.lines.clear();
+        self.taken = 0;
+        self.tail_at = None;
         self.outcome = Outcome::default();
         Step::Linger { result: Err(error), period: self.terminating }
     }
@@ -537,6 +619,7 @@ impl<P: Parser> Observer for Command<P> {
             return Step::Done(Err(e));
         }
         self.lines = LineSplitter::new(self.line_cap);
+        self.taken = 0;
         self.echo_seen = !self.expect_echo;
         self.paste_end = None;
         match &self.sends {
@@ -582,5 +665,35 @@ impl<P: Parser> Observer for Command<P> {
             seen |= is_prompt(prompt, &strip_escapes(p));
         }
         seen
+    }
+
+    /// The partial line ended in the prompt and nothing came for [`PROMPT_QUIET`]: the text
+    /// before the prompt is the last output line, and the prompt ends the command.
+    fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
+        let Some(at) = self.tail_at.take() else { return Step::Pending };
+        let stripped = strip_escapes(self.lines.partial());
+        let line = stripped.get(self.taken..).unwrap_or(&stripped);
+        let Some((before, prompt_text)) = line.split_at_checked(at) else { return Step::Pending };
+        let output =
+            Output { failures: &self.failures, failure_exceptions: &self.failure_exceptions };
+        output.line(before, false, &mut self.parser, &mut self.outcome, cx);
+        self.taken += at;
+        if !self.outcome.finished {
+            if self.parser.on_prompt(prompt_text, true, cx) {
+                self.outcome.finished = self.outcome.ready(self.ret_required, &self.parser);
+            } else {
+                output.line(prompt_text, true, &mut self.parser, &mut self.outcome, cx);
+            }
+        }
+        self.outcome()
+    }
+
+    /// No prompt yet, halfway through the terminating period: the shell may have missed the
+    /// Ctrl-C (bash loses one that arrives while it forks the next job of a line), so one more.
+    fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+        if !std::mem::replace(&mut self.second_interrupt, true) {
+            cx.send("\x03");
+        }
+        false
     }
 }

@@ -200,8 +200,9 @@ impl<T: Send + 'static> Completion<T> {
         }
     }
 
-    /// Pauses an event: data arriving while paused is ignored (whole lines; matching resumes at
-    /// the next line start after [`Completion::resume`]).
+    /// Pauses an event: data arriving while paused is ignored, by whole lines: after
+    /// [`Completion::resume`] matching restarts at the next line start, so a line partly
+    /// received while paused is skipped and the first line that starts after it is matched.
     pub fn pause(&self) {
         self.shared.paused.store(true, Ordering::Release);
     }
@@ -362,6 +363,7 @@ pub(crate) trait Erased: Send {
     fn data(&mut self, data: &str, cx: &mut Context<'_>) -> Flow;
     fn expire(&mut self, cx: &mut Context<'_>) -> Flow;
     fn cancel(&mut self, cx: &mut Context<'_>) -> Flow;
+    fn wake(&mut self, cx: &mut Context<'_>) -> Flow;
     fn close(&mut self, error: Error);
     fn fail(&mut self, error: Error);
     fn paused(&self) -> bool;
@@ -433,6 +435,17 @@ impl<O: Observer> Erased for Driven<O> {
         }
         let step = self.observer.on_cancel(cx);
         self.apply(step)
+    }
+    fn wake(&mut self, cx: &mut Context<'_>) -> Flow {
+        if !self.lingering {
+            let step = self.observer.on_wake(cx);
+            return self.apply(step);
+        }
+        if self.observer.on_linger_wake(cx) {
+            Flow::Finished
+        } else {
+            Flow::Running
+        }
     }
     fn close(&mut self, error: Error) {
         if !self.lingering {

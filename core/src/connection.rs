@@ -64,12 +64,28 @@ struct Slot {
     started: Instant,
     timeout: Option<Duration>,
     linger_until: Option<Instant>,
+    /// The wake-up the observer asked for (see [`Context::wake_in`]).
+    wake: Option<Instant>,
     finished: bool,
 }
 
 impl Slot {
+    /// The earliest of the wake-up and the deadline in force.
     fn deadline(&self) -> Option<Instant> {
+        match (self.wake_due(), self.end()) {
+            (Some(wake), _) => Some(wake),
+            (None, end) => end,
+        }
+    }
+
+    /// The timeout, or while lingering the end of the linger.
+    fn end(&self) -> Option<Instant> {
         self.linger_until.or_else(|| self.timeout.and_then(|t| self.started.checked_add(t)))
+    }
+
+    /// The wake-up, if it comes before the deadline in force.
+    fn wake_due(&self) -> Option<Instant> {
+        self.wake.filter(|&w| self.end().is_none_or(|end| w < end))
     }
 }
 
@@ -226,11 +242,21 @@ impl Connection {
     pub fn handle_timeout(&mut self, now: Instant) {
         let mut finished = false;
         for slot in &mut self.slots {
-            if slot.deadline().is_some_and(|d| d <= now) {
+            if slot.wake_due().is_some_and(|w| w <= now) && slot.end().is_none_or(|e| e > now) {
+                // One call, then the observer may ask for another.
+                slot.wake = None;
+                let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+                let flow = call(slot, io, now, |o, cx| o.wake(cx));
+                finished |= settle(slot, flow, now);
+                continue;
+            }
+            if slot.end().is_some_and(|d| d <= now) {
+                // A timeout drops the wake-up: one asked for now is the linger's.
+                slot.wake = None;
                 let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
                 let flow = call(slot, io, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
-                if !slot.finished && slot.deadline().is_some_and(|d| d <= now) {
+                if !slot.finished && slot.end().is_some_and(|d| d <= now) {
                     // Still running with its deadline passed (a lingering observer whose period
                     // ended, or one that ignored its timeout): it ends here, so the deadline
                     // cannot fire again and again.
@@ -316,8 +342,15 @@ impl Connection {
     fn begin(&mut self, observer: Box<dyn Erased>, now: Instant) {
         let kind = observer.kind();
         let timeout = observer.timeout();
-        let mut slot =
-            Slot { observer, kind, started: now, timeout, linger_until: None, finished: false };
+        let mut slot = Slot {
+            observer,
+            kind,
+            started: now,
+            timeout,
+            linger_until: None,
+            wake: None,
+            finished: false,
+        };
         let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
         let flow = call(&mut slot, io, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
@@ -348,6 +381,8 @@ impl Connection {
             return;
         }
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
+        // A cancel or an expiry drops the wake-up (see `Context::wake_in`).
+        slot.wake = None;
         let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
         let flow = call(slot, io, now, |o, cx| match expire_after {
             Some(waited) => {
@@ -428,6 +463,7 @@ fn call(
         now,
         started: slot.started,
         timeout: &mut slot.timeout,
+        wake: &mut slot.wake,
         outbox,
         newline,
         paused,

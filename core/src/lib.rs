@@ -40,6 +40,7 @@ mod echo;
 mod error;
 mod event;
 mod observer;
+mod prompt;
 mod tail;
 mod text;
 mod transcript;
@@ -47,7 +48,7 @@ mod transcript;
 pub use background::{FailureScope, Unread};
 pub use command::{
     Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
-    DEFAULT_TERMINATING_PERIOD,
+    DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,
 };
 pub use completion::{set_blocking_check, BlockingCheck, Completion, Mailbox, ObserverId};
 pub use connection::Connection;

@@ -25,7 +25,9 @@ pub enum Step<T> {
     /// Deliver `result` now but keep receiving data through [`Observer::on_linger`] until that
     /// returns `true` or `period` passes; the next command waits meanwhile. A command uses this
     /// after a timeout or a cancel: it sent Ctrl-C and swallows output until its prompt returns,
-    /// so the next command does not take the old prompt for its own.
+    /// so the next command does not take the old prompt for its own. An observer that wants to
+    /// act again before the period ends if nothing ended the linger (a second Ctrl-C) asks for
+    /// it with [`Context::wake_in`].
     Linger {
         /// The observer's result, delivered at once.
         result: Result<T>,
@@ -113,6 +115,19 @@ pub trait Observer: Send + 'static {
         let _ = (data, cx);
         true
     }
+
+    /// Called when the wake-up asked for with [`Context::wake_in`] passes (not lingering).
+    fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        let _ = cx;
+        Step::Pending
+    }
+
+    /// Called while lingering when the wake-up asked for with [`Context::wake_in`] passes; it
+    /// may send text and ask for another wake-up. Return `true` to stop lingering.
+    fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+        let _ = cx;
+        false
+    }
 }
 
 /// A boxed observer is an observer, so observers chosen at run time (by name, from a config)
@@ -146,6 +161,12 @@ impl<O: Observer + ?Sized> Observer for Box<O> {
     fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
         (**self).on_linger(data, cx)
     }
+    fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        (**self).on_wake(cx)
+    }
+    fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+        (**self).on_linger_wake(cx)
+    }
 }
 
 /// What an observer can see and do during a call: the time, its start, sending text, its timeout.
@@ -154,6 +175,8 @@ pub struct Context<'a> {
     pub(crate) now: Instant,
     pub(crate) started: Instant,
     pub(crate) timeout: &'a mut Option<Duration>,
+    /// When to call [`Observer::on_wake`] (or [`Observer::on_linger_wake`]).
+    pub(crate) wake: &'a mut Option<Instant>,
     pub(crate) outbox: &'a mut Outbox,
     pub(crate) newline: &'a str,
     pub(crate) paused: bool,
@@ -230,6 +253,7 @@ impl Context<'_> {
             now: self.now,
             started: self.started,
             timeout: &mut *self.timeout,
+            wake: &mut *self.wake,
             outbox: &mut *self.outbox,
             newline,
             paused: self.paused,
@@ -246,6 +270,49 @@ impl Context<'_> {
     /// Changes the timeout (still counted from the start); `None` waits for ever.
     pub fn set_timeout(&mut self, timeout: Option<Duration>) {
         *self.timeout = timeout;
+    }
+
+    /// Asks for one call, `after` from now, to [`Observer::on_wake`], or to
+    /// [`Observer::on_linger_wake`] if the observer lingers by then (see [`Step::Linger`]). One
+    /// wake-up at a time: a later call replaces an earlier one. It never comes once the
+    /// observer finished, nor at or after the deadline in force (its timeout, the end of its
+    /// linger); a timeout or a cancel drops it, so one asked for in the call that returns
+    /// [`Step::Linger`] is the linger's own.
+    ///
+    /// ```
+    /// use moler_core::{Connection, Context, Observer, Step};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// /// Times out, then knocks again halfway through its linger.
+    /// struct Knock;
+    /// impl Observer for Knock {
+    ///     type Output = ();
+    ///     fn describe(&self) -> String { "knock".into() }
+    ///     fn timeout(&self) -> Option<Duration> { Some(Duration::from_secs(1)) }
+    ///     fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> { Step::Pending }
+    ///     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<()> {
+    ///         cx.send("knock");
+    ///         cx.wake_in(Duration::from_secs(1));
+    ///         Step::Linger { result: Ok(()), period: Duration::from_secs(2) }
+    ///     }
+    ///     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+    ///         cx.send("again");
+    ///         false
+    ///     }
+    /// }
+    ///
+    /// let t0 = Instant::now();
+    /// let mut conn = Connection::new("demo");
+    /// conn.start(Knock, t0);
+    /// conn.handle_timeout(t0 + Duration::from_secs(1));
+    /// assert_eq!(conn.poll_transmit().unwrap(), b"knock");
+    /// assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(2)));
+    /// conn.handle_timeout(t0 + Duration::from_secs(2));
+    /// assert_eq!(conn.poll_transmit().unwrap(), b"again");
+    /// assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(3)), "the linger's end");
+    /// ```
+    pub fn wake_in(&mut self, after: Duration) {
+        *self.wake = self.now.checked_add(after);
     }
 
     /// True while the handle has paused the observer (events then ignore data).

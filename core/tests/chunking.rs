@@ -56,6 +56,8 @@ fn run(chunks: &[Vec<u8>]) -> Outcome {
     for c in chunks {
         conn.handle_input(c, now);
     }
+    // Nothing more comes: a prompt after output without a final newline counts now.
+    conn.handle_timeout(now + moler_core::PROMPT_QUIET);
     cmd.try_result().map(|r| r.map_err(|e| e.to_string()))
 }
 
@@ -109,6 +111,32 @@ proptest! {
         let events_whole = run_events(&[bytes.to_vec()]);
         prop_assert_eq!(&events_whole, &run_events(&split(bytes, &fractions)));
         prop_assert_eq!(&events_whole, &run_events(&one_by_one));
+    }
+
+    /// Output whose last line has no line end: the prompt follows on that line, and the
+    /// line is the command's last output line, whatever the chunks.
+    #[test]
+    fn a_prompt_after_output_without_a_final_newline_ends_the_command(
+        out in output(),
+        last in prop::collection::vec(piece(), 0..12),
+        fractions in cuts(),
+    ) {
+        let last = last.concat();
+        let stream = format!("{PROMPT}do it\r\n{out}{last}{PROMPT}");
+        let bytes = stream.as_bytes();
+        let line_end = regex::Regex::new("\r*\n|\r+").unwrap();
+        let mut want: Vec<String> = line_end
+            .split(&format!("{out}{last}"))
+            .map(|l| moler_core::strip_escapes(l).into_owned())
+            .collect();
+        if want.last().is_some_and(String::is_empty) {
+            want.pop(); // nothing before the prompt: it starts its own line
+        }
+        let whole = run(&[bytes.to_vec()]);
+        prop_assert_eq!(&whole, &(!want.is_empty()).then_some(Ok(want)));
+        prop_assert_eq!(&whole, &run(&split(bytes, &fractions)));
+        let one_by_one: Vec<Vec<u8>> = bytes.iter().map(|b| vec![*b]).collect();
+        prop_assert_eq!(&whole, &run(&one_by_one));
     }
 
     #[test]

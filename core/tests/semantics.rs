@@ -2,7 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use moler_core::{Command, Connection, Context, Error, MatchMode, Observer, Parser, Step, Wait4};
+use moler_core::{
+    Command, Connection, Context, Error, MatchMode, Observer, Parser, Step, Wait4,
+    DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,
+};
 
 const PROMPT: &str = "^moler_bash# $";
 
@@ -151,11 +154,75 @@ fn the_terminating_period_ends_even_without_a_prompt() {
     let next = conn.start(lines("echo ok"), t0);
     conn.handle_timeout(t0 + Duration::from_secs(1));
     assert!(hang.try_result().unwrap().unwrap_err().is_timeout());
-    assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(3)));
     let _ = sent(&mut conn);
+    conn.handle_timeout(t0 + Duration::from_secs(2));
+    assert_eq!(sent(&mut conn), "\x03", "the second Ctrl-C, halfway through");
+    assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(3)));
     conn.handle_timeout(t0 + Duration::from_secs(3));
     assert_eq!(sent(&mut conn), "echo ok\n");
     assert!(!next.is_done());
+}
+
+#[test]
+fn a_missed_ctrl_c_is_sent_again_once_halfway_through_the_terminating_period() {
+    let t0 = Instant::now();
+    let sec = |n: u64| t0 + Duration::from_secs(n);
+    let mut conn = Connection::new("t");
+    let cmd =
+        lines("a; b").timeout(Duration::from_secs(1)).terminating_period(Duration::from_secs(4));
+    let hung = conn.start(cmd, t0);
+    let next = conn.start(lines("echo ok"), t0);
+    assert_eq!(sent(&mut conn), "a; b\n");
+    conn.handle_input(b"a; b\r\n", t0);
+    conn.handle_timeout(sec(1));
+    assert!(hung.try_result().unwrap().unwrap_err().is_timeout());
+    assert_eq!(sent(&mut conn), "\x03");
+    // The shell missed it: it echoes nothing, no prompt comes back.
+    assert_eq!(conn.poll_timeout(), Some(sec(3)), "a wake-up halfway through the period");
+    conn.handle_timeout(sec(2));
+    assert_eq!(sent(&mut conn), "", "not before it");
+    conn.handle_timeout(sec(3));
+    assert_eq!(sent(&mut conn), "\x03", "the second Ctrl-C");
+    assert_eq!(conn.poll_timeout(), Some(sec(5)), "then the end of the period");
+    conn.handle_input(b"^C\r\n", sec(4));
+    assert_eq!(sent(&mut conn), "", "no third one, and the next command still waits");
+    conn.handle_input(b"moler_bash# ", sec(4));
+    assert_eq!(sent(&mut conn), "echo ok\n", "the prompt ended the linger");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", sec(4));
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+}
+
+#[test]
+fn a_prompt_after_the_first_ctrl_c_means_no_second_one() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("t");
+    let cmd = lines("sleep 9").terminating_period(Duration::from_secs(2));
+    let slow = conn.start(cmd, t0);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"sleep 9\r\n", t0);
+    slow.cancel();
+    conn.handle_requests(t0);
+    assert_eq!(sent(&mut conn), "\x03");
+    conn.handle_input(b"^C\r\nmoler_bash# ", t0);
+    assert_eq!(conn.poll_timeout(), None, "the linger ended, no wake-up left");
+    conn.handle_timeout(t0 + Duration::from_secs(1));
+    assert_eq!(sent(&mut conn), "");
+    assert!(matches!(slow.try_result().unwrap(), Err(Error::Cancelled { .. })));
+}
+
+#[test]
+fn a_cancelled_command_whose_ctrl_c_was_missed_sends_a_second_one() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("t");
+    let running = conn.start(lines("a; b"), t0);
+    let _ = sent(&mut conn);
+    running.cancel();
+    conn.handle_requests(t0);
+    assert_eq!(sent(&mut conn), "\x03");
+    let half = t0 + DEFAULT_TERMINATING_PERIOD / 2;
+    assert_eq!(conn.poll_timeout(), Some(half));
+    conn.handle_timeout(half);
+    assert_eq!(sent(&mut conn), "\x03");
 }
 
 #[test]
@@ -473,4 +540,69 @@ fn readlines_bracketed_paste_end_is_no_empty_first_line_in_any_split() {
     // Only at the start of the output: later, the same bytes are the output's.
     let got = lines_over("echo a", &[b"echo a\r\na\r\n\x1b[?2004l\rb\r\nmoler_bash# "]);
     assert_eq!(got, ["a", "", "b"]);
+}
+
+#[test]
+fn output_without_a_final_newline_is_the_last_line_before_the_prompt() {
+    let t = Instant::now();
+    let quiet = t + PROMPT_QUIET;
+    let mut conn = Connection::new("t");
+    let x = conn.start(lines("printf x"), t);
+    conn.handle_input(b"printf x\r\nxmoler_bash# ", t);
+    assert_eq!(conn.poll_timeout(), Some(quiet), "the prompt must be the last thing received");
+    conn.handle_timeout(quiet);
+    assert_eq!(x.try_result().unwrap().unwrap(), ["x"]);
+    let ab = conn.start(lines("printf 'a\\nb'"), quiet);
+    conn.handle_input(b"printf 'a\\nb'\r\na\r\nb", quiet);
+    conn.handle_input(b"moler_bash# ", quiet);
+    assert!(!ab.is_done());
+    conn.handle_timeout(quiet + PROMPT_QUIET);
+    assert_eq!(ab.try_result().unwrap().unwrap(), ["a", "b"]);
+    let later = quiet + PROMPT_QUIET;
+    let boom = conn.start(lines("printf BOOM").failure("BOOM"), later);
+    conn.handle_input(b"printf BOOM\r\nBOOMmoler_bash# ", later);
+    conn.handle_timeout(later + PROMPT_QUIET);
+    let err = boom.try_result().unwrap().unwrap_err();
+    assert!(matches!(&err, Error::CommandFailure { line, .. } if line == "BOOM"), "{err}");
+}
+
+#[test]
+fn a_line_cut_by_a_read_right_after_the_prompt_text_goes_on() {
+    // The echo of a setting that the command sends, cut after the prompt's text.
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(Command::lines("login", "^host_new#$"), t);
+    conn.handle_input(b"login\r\nwelcome\r\nexport PS1=\"host_new#", t);
+    let later = t + PROMPT_QUIET / 2;
+    conn.handle_input(b"\"\r\n", later);
+    conn.handle_timeout(t + PROMPT_QUIET);
+    assert!(!h.is_done(), "the line went on: no prompt");
+    conn.handle_input(b"host_new#", later);
+    assert_eq!(h.try_result().unwrap().unwrap(), ["welcome", "export PS1=\"host_new#\""]);
+}
+
+#[test]
+fn a_whole_line_or_a_line_going_on_after_the_prompt_text_is_output() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("show"), t);
+    conn.handle_input(b"show\r\nxmoler_bash# \r\nsay moler_bash# twice", t);
+    assert!(!h.is_done());
+    // PS1's own text (as the terminal writes it) is not the prompt either.
+    conn.handle_input(b"\r\nm\\[\\]oler_bash# ", t);
+    conn.handle_timeout(t + PROMPT_QUIET);
+    assert!(!h.is_done());
+    conn.handle_input(b"\r\nmoler_bash# ", t);
+    let out = h.try_result().unwrap().unwrap();
+    assert_eq!(out, ["xmoler_bash# ", "say moler_bash# twice", r"m\[\]oler_bash# "]);
+}
+
+#[test]
+fn an_unanchored_prompt_is_never_split_off_output() {
+    // Where its text starts is unknown: the whole line is taken as the prompt, as before.
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(Command::lines("printf x", "moler_bash# $").ret_required(false), t);
+    conn.handle_input(b"printf x\r\nxmoler_bash# ", t);
+    assert_eq!(h.try_result().unwrap().unwrap(), Vec::<String>::new());
 }

@@ -5,7 +5,7 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
 use rustix::process::{kill_process, kill_process_group, Pid, Signal};
@@ -181,18 +181,87 @@ impl Close for TerminalCloser {
     }
 }
 
+/// How long a hung-up shell gets to pass the hang-up on to its jobs and exit before what is
+/// left of its session is killed. Bash takes milliseconds; the wait ends as soon as it exits.
+const HANGUP_GRACE: Duration = Duration::from_millis(500);
+
 impl Drop for TerminalCloser {
-    /// Reaps the shell so no zombie is left: it got SIGHUP on close; SIGKILL if still alive.
+    /// Ends the shell and everything it started, then reaps it. The hang-up of
+    /// [`Close::close`] makes bash pass SIGHUP on to its jobs and exit; once it has (or after
+    /// [`HANGUP_GRACE`]), every process still in the pty's session is killed: jobs that ignore
+    /// the hang-up (`nohup`, `trap '' HUP`) and a shell that does. Only a process that left the
+    /// session (`setsid`, a daemon) outlives the connection.
     fn drop(&mut self) {
         self.close();
         let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let Some(mut child) = child.take() {
-            if !matches!(child.try_wait(), Ok(Some(_))) {
-                if let Some(pid) = self.pid.and_then(|p| Pid::from_raw(p as i32)) {
-                    let _ = kill_process(pid, Signal::KILL);
-                }
+        let Some(mut child) = child.take() else { return };
+        if let Some(shell) = self.pid.and_then(|p| Pid::from_raw(p as i32)) {
+            // The shell is not reaped before the sweep, so its pid (the session's id) cannot
+            // be reused by another session meanwhile.
+            wait_for_exit(shell, HANGUP_GRACE);
+            kill_session(shell);
+        }
+        let _ = child.wait();
+    }
+}
+
+/// Waits until `pid` (a child not yet reaped) exits, at most `grace`: woken by its pidfd as it
+/// exits, or, where pidfds are missing, by looking every few milliseconds.
+fn wait_for_exit(pid: Pid, grace: Duration) {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    use rustix::process::{pidfd_open, PidfdFlags};
+    if let Ok(fd) = pidfd_open(pid, PidfdFlags::empty()) {
+        let timeout = Timespec::try_from(grace).ok();
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        let _ = poll(&mut fds, timeout.as_ref());
+        return;
+    }
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline && !matches!(process_state(pid), None | Some('Z')) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Kills every live process of the session led by `leader`, with their process groups (a job
+/// may fork while it is killed: a group kill reaches the new process too).
+fn kill_session(leader: Pid) {
+    // A few rounds: a process being killed may still show up in the next look.
+    for _ in 0..3 {
+        let members = session_members(leader);
+        if members.is_empty() {
+            return;
+        }
+        for (pid, group) in members {
+            if let Some(group) = group {
+                let _ = kill_process_group(group, Signal::KILL);
             }
-            let _ = child.wait();
+            let _ = kill_process(pid, Signal::KILL);
         }
     }
+}
+
+/// The live (not zombie) processes of the session `sid`, with their process groups, from
+/// `/proc/<pid>/stat`.
+fn session_members(sid: Pid) -> Vec<(Pid, Option<Pid>)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let sid = sid.as_raw_nonzero().get().to_string();
+    dir.filter_map(|e| {
+        let name = e.ok()?.file_name();
+        let pid = Pid::from_raw(name.to_str()?.parse().ok()?)?;
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.as_raw_nonzero())).ok()?;
+        // pid (comm) state ppid pgrp session ...; comm may hold spaces and parentheses.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let fields: Vec<&str> = rest.split_whitespace().take(4).collect();
+        if fields.len() < 4 || fields[0] == "Z" || fields[3] != sid {
+            return None;
+        }
+        Some((pid, fields[2].parse().ok().and_then(Pid::from_raw)))
+    })
+    .collect()
+}
+
+/// The state letter of `pid` (`R`, `S`, `Z`…), `None` once it is gone.
+fn process_state(pid: Pid) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.as_raw_nonzero())).ok()?;
+    stat[stat.rfind(')')? + 1..].split_whitespace().next()?.chars().next()
 }

@@ -255,6 +255,13 @@ impl<O: Observer> Observer for InState<O> {
     fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
         cx.with_newline(&self.newline, |cx| self.inner.on_linger(data, cx))
     }
+    fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        let step = cx.with_newline(&self.newline, |cx| self.inner.on_wake(cx));
+        self.log_end(step, cx.elapsed())
+    }
+    fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+        cx.with_newline(&self.newline, |cx| self.inner.on_linger_wake(cx))
+    }
 }
 
 impl<O: Observer> InState<O> {

@@ -1,0 +1,131 @@
+//! A prompt at the end of a partial line: output that does not end in a newline (`printf x`,
+//! `echo -n`) leaves bash's prompt on the same line, `xmoler_bash# `, which a prompt regex
+//! anchored with `^` cannot match whole.
+//!
+//! The rule, and where it stops:
+//! - Only a **partial** line is split. A whole line (it has its line end) is output: bash never
+//!   ends its prompt with a newline, and `echo xmoler_bash# ` prints a line that is no prompt.
+//! - Only a prompt regex **anchored with `^`** is tried on suffixes. An unanchored one already
+//!   matches anywhere in the line, and where its text starts is unknown (`\$ $` matches the end
+//!   of `user@host:~$ `, whose start is no output).
+//! - Only a prompt that **starts with known text** (a literal, or a few alternatives: what
+//!   `regex-syntax` finds as the prefixes of every match): the suffixes tried start where that
+//!   text occurs. A prompt starting with a wide class, such as the generic
+//!   `^[^<]*[$%#>~]\s*$`, would match the end of any tag (`<a>b</a>`) and is never split.
+//! - The leftmost such suffix that matches whole is the prompt; the text before it is the
+//!   command's last output line, once nothing more came for
+//!   [`PROMPT_QUIET`](crate::PROMPT_QUIET): the same text may be the middle of a line cut by a
+//!   read (an echoed `export PS1="host#"`), and a prompt is the last thing a shell writes.
+//!   The terminating period after a Ctrl-C does not use the rule: it waits for a prompt at a
+//!   line start (bash puts one after `^C`), or for its end. Only the last [`TAIL_WINDOW`] bytes are searched, so each look
+//!   is linear in that bound however long the line grows, and it costs nothing on lines the
+//!   prompt matches whole (the common case, looked at first).
+
+use regex::Regex;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Hir, HirKind, Look};
+
+/// How far back from the end of a partial line a prompt is looked for, in bytes: a prompt is
+/// short, and the bound keeps a long line that arrives in small reads from being searched
+/// whole at every read.
+pub(crate) const TAIL_WINDOW: usize = 1024;
+
+/// The pattern that finds a prompt at the end of a partial line (the prompt without its `^`,
+/// searched unanchored), or `None` when the rule does not apply to `prompt` (see the module).
+pub(crate) fn tail_pattern(prompt: &str) -> Option<String> {
+    let hir = regex_syntax::Parser::new().parse(prompt).ok()?;
+    let body = without_start_anchor(&hir)?;
+    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&body);
+    // Finite with no empty literal: every match starts with one of a few known texts.
+    if !prefixes.is_finite() || prefixes.min_literal_len().is_none_or(|n| n == 0) {
+        return None;
+    }
+    // Invariant: printing a parsed HIR gives a pattern the same parser accepts.
+    Some(body.to_string())
+}
+
+/// Where the prompt starts in `line` (a partial line the prompt did not match whole), if a
+/// suffix of it is the prompt: `tail` is the compiled [`tail_pattern`].
+pub(crate) fn tail_start(tail: &Regex, line: &str) -> Option<usize> {
+    let mut from = line.len().saturating_sub(TAIL_WINDOW);
+    while !line.is_char_boundary(from) {
+        from += 1;
+    }
+    // The pattern keeps the prompt's own `$`: only a suffix that runs to the end matches.
+    let at = from + tail.find(&line[from..])?.start();
+    (at > 0).then_some(at)
+}
+
+/// `hir` without the `^` that starts every match, or `None` if some match may start elsewhere.
+fn without_start_anchor(hir: &Hir) -> Option<Hir> {
+    match hir.kind() {
+        HirKind::Look(Look::Start | Look::StartLF | Look::StartCRLF) => Some(Hir::empty()),
+        HirKind::Concat(subs) => {
+            let (first, rest) = subs.split_first()?;
+            let mut body = vec![without_start_anchor(first)?];
+            body.extend(rest.iter().cloned());
+            Some(Hir::concat(body))
+        }
+        HirKind::Alternation(subs) => {
+            subs.iter().map(without_start_anchor).collect::<Option<Vec<_>>>().map(Hir::alternation)
+        }
+        HirKind::Capture(c) => without_start_anchor(&c.sub),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(prompt: &str, line: &str) -> Option<(String, String)> {
+        let tail = Regex::new(&tail_pattern(prompt)?).unwrap();
+        let at = tail_start(&tail, line)?;
+        Some((line[..at].to_owned(), line[at..].to_owned()))
+    }
+
+    #[test]
+    fn output_before_an_anchored_prompt_is_split_off() {
+        let prompt = "^moler_bash# $";
+        assert_eq!(split(prompt, "xmoler_bash# "), Some(("x".into(), "moler_bash# ".into())));
+        let twice = split(prompt, "moler_bash# moler_bash# ");
+        assert_eq!(twice, Some(("moler_bash# ".into(), "moler_bash# ".into())), "leftmost");
+        let root = r"^(?:\[root@\w+ ~\]|admin@sw1)[#>] ?$";
+        assert_eq!(split(root, "done[root@box ~]# ").unwrap().0, "done");
+        assert_eq!(split(root, "okadmin@sw1>").unwrap().0, "ok");
+    }
+
+    #[test]
+    fn a_suffix_must_be_the_whole_prompt_up_to_the_end() {
+        let prompt = "^moler_bash# $";
+        assert_eq!(split(prompt, "say moler_bash# twice"), None);
+        assert_eq!(split(prompt, r"m\[\]oler_bash# "), None, "PS1's text is not the prompt");
+        assert_eq!(split(prompt, "moler_bash# "), None, "a whole match is not a split");
+        let open_ended = split("^moler_bash# ", "x moler_bash# and more");
+        assert_eq!(open_ended.unwrap().0, "x ", "without `$` anything may follow the prompt");
+    }
+
+    #[test]
+    fn the_rule_needs_a_start_anchor_and_known_text() {
+        assert_eq!(tail_pattern("moler_bash# $"), None, "unanchored: matches anywhere already");
+        assert_eq!(tail_pattern(crate::DEFAULT_PROMPT), None, "a wide class first");
+        assert_eq!(tail_pattern(r"^\S+@\S+\$ $"), None);
+        assert_eq!(tail_pattern(r"^\s*moler# $"), None, "may start with any blank");
+        assert!(tail_pattern(r"^x?moler# $").is_some(), "`xmoler# ` or `moler# `");
+        assert_eq!(tail_pattern("^a|b"), None, "one branch is not anchored");
+        assert!(tail_pattern(r"(?m)^moler_bash# $").is_some());
+        assert!(tail_pattern(r"^(?:one|two)> $").is_some());
+        assert!(tail_pattern(r"(?i)^Router# $").is_some());
+    }
+
+    #[test]
+    fn only_the_end_of_a_long_line_is_searched() {
+        let tail = Regex::new(&tail_pattern("^P> $").unwrap()).unwrap();
+        let long = format!("{}P> ", "é".repeat(5000));
+        assert_eq!(tail_start(&tail, &long), Some(10_000));
+        let any = Regex::new(&tail_pattern("^P>.*$").unwrap()).unwrap();
+        assert_eq!(tail_start(&any, "xP> abc"), Some(1));
+        let far = format!("xP> {}", "y".repeat(2 * TAIL_WINDOW));
+        assert_eq!(tail_start(&any, &far), None, "the prompt's start is out of the window");
+    }
+}

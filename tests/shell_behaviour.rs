@@ -1,0 +1,125 @@
+//! Behaviours of a real bash in a real pseudo-terminal that once went wrong (issue 19): an
+//! event resumed at a line start, output without a final newline, background jobs of a closed
+//! shell, a Ctrl-C the shell missed. Every scenario runs on every runner.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use moler::prelude::*;
+
+#[macro_use]
+mod common;
+use common::Rig;
+
+/// Generous: these tests are about behaviour, not speed, and CI machines are busy.
+const WAIT: Duration = Duration::from_secs(20);
+
+fn cmd(line: &str) -> Command<moler::Lines> {
+    Command::lines(line, LOCAL_PROMPT)
+}
+
+/// A path no other test (or runner) uses, not yet there.
+fn scratch(rig: &Rig, what: &str) -> PathBuf {
+    let kind = format!("{:?}", rig.runner.kind()).to_lowercase();
+    let path = std::env::temp_dir().join(format!("moler-{what}-{}-{kind}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+on_every_runner!(
+    a_resumed_event_matches_the_first_line_after_the_resume,
+    a_ctrl_c_the_shell_misses_is_sent_again,
+    output_without_a_final_newline_ends_at_the_prompt_on_its_line,
+    closing_a_shell_ends_its_background_jobs_nohup_included,
+);
+
+/// The event is paused while `MARK 1` arrives, up to its line end; the script then waits for a
+/// file the test makes only after the resume, so `MARK 2` surely comes after it.
+fn a_resumed_event_matches_the_first_line_after_the_resume(rig: &Rig) {
+    let shell = rig.shell();
+    let go = scratch(rig, "resume");
+    let marks = shell.start(Wait4::new([r"^MARK \d$"]).unwrap().till_occurs_times(1));
+    marks.pause();
+    // Started after `marks`, so it sees each chunk after it: once it has `MARK 1`, so has `marks`.
+    let first = shell.start(Wait4::new(["^MARK 1$"]).unwrap().till_occurs_times(1));
+    let script = shell.start(cmd(&format!(
+        "echo MARK 1; while [ ! -e {} ]; do sleep 0.02; done; echo MARK 2",
+        go.display()
+    )));
+    first.wait(WAIT).unwrap();
+    marks.resume();
+    std::fs::write(&go, "").unwrap();
+    assert_eq!(script.wait(WAIT).unwrap(), ["MARK 1", "MARK 2"]);
+    let found = marks.wait(WAIT).unwrap();
+    assert_eq!(found[0].line, "MARK 2", "the line after the resume was lost");
+    let _ = std::fs::remove_file(&go);
+}
+
+/// Before, these never ended: the prompt followed on the output's last line
+/// (`xmoler_bash# `) and `^moler_bash# $` cannot match that line whole.
+fn output_without_a_final_newline_ends_at_the_prompt_on_its_line(rig: &Rig) {
+    let shell = rig.shell();
+    let quick = |line: &str| cmd(line).timeout(Duration::from_secs(5));
+    assert_eq!(shell.run(quick("printf x"), WAIT).unwrap(), ["x"]);
+    assert_eq!(shell.run(quick("echo -n 'no newline'"), WAIT).unwrap(), ["no newline"]);
+    let file = scratch(rig, "no-newline");
+    std::fs::write(&file, "first\nlast without newline").unwrap();
+    let out = shell.run(quick(&format!("cat {}", file.display())), WAIT).unwrap();
+    assert_eq!(out, ["first", "last without newline"]);
+    let _ = std::fs::remove_file(&file);
+    // The prompt's text inside an output line is output; the shell is in step afterwards.
+    let out = shell.run(quick("echo 'say moler_bash# twice'"), WAIT);
+    assert_eq!(out.unwrap(), ["say moler_bash# twice"]);
+    assert_eq!(shell.run(quick("echo next"), WAIT).unwrap(), ["next"]);
+}
+
+/// A job that survives the first Ctrl-C stands for one the shell missed (bash loses a SIGINT
+/// that arrives while it forks the next job of a line, which no test can time): its trap only
+/// removes itself, so the first SIGINT kills one `sleep` and the loop goes on, silent. The
+/// command's second Ctrl-C, halfway through its terminating period, ends it; without it the
+/// next command would be typed into the loop and time out.
+fn a_ctrl_c_the_shell_misses_is_sent_again(rig: &Rig) {
+    let shell = rig.shell();
+    shell.run(cmd("echo ready"), WAIT).unwrap();
+    let stubborn = r#"bash -c 'trap "trap - INT" INT; while :; do sleep 0.05; done'"#;
+    let err = shell.run(cmd(stubborn).timeout(Duration::from_millis(500)), WAIT).unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    let after = shell.run(cmd("echo after").timeout(Duration::from_secs(5)), WAIT);
+    assert_eq!(after.unwrap(), ["after"]);
+}
+
+/// The live (not zombie) processes of session `sid`, by name: a zombie is dead already, only
+/// waiting for a parent (in a container, maybe one that never reaps).
+fn session(sid: u32) -> Vec<String> {
+    let sid = sid.to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // pid (comm) state ppid pgrp session ...; comm may hold spaces.
+            let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+            let fields: Vec<&str> = stat[close + 1..].split_whitespace().take(4).collect();
+            (fields.len() == 4 && fields[0] != "Z" && fields[3] == sid)
+                .then(|| stat[open + 1..close].to_owned())
+        })
+        .collect()
+}
+
+/// Before, the closer killed bash right after hanging it up, before bash passed the hang-up on
+/// to its jobs, and every background job outlived the connection. Now bash gets a moment to
+/// hang its jobs up and what ignores that (`nohup`, a `trap '' HUP`) is killed with the rest
+/// of the pty's session: a connection's processes end with it. (A process that left the
+/// session, `setsid`, is not the connection's any more and is left alone.)
+fn closing_a_shell_ends_its_background_jobs_nohup_included(rig: &Rig) {
+    let shell = rig.shell();
+    let sid: u32 = shell.run(cmd("echo $$"), WAIT).unwrap()[0].parse().unwrap();
+    for job in ["sleep 31 &", "nohup sleep 32 >/dev/null 2>&1 &", "(trap '' HUP; sleep 33) &"] {
+        shell.run(cmd(job).ret_required(false), WAIT).unwrap();
+    }
+    common::eventually("the jobs run", || {
+        session(sid).iter().filter(|name| name.as_str() == "sleep").count() == 3
+    });
+    assert!(session(sid).contains(&"bash".to_owned()), "{:?}", session(sid));
+    shell.close();
+    common::eventually("nothing of the shell's session is left", || session(sid).is_empty());
+}
