@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use moler_core::{Connection, Error, Observer, Result};
 
+use crate::{params_from_text, BuildError, JsonObserver, Registry};
+
 /// Feeds `captured` to `command` in the given pieces and returns its result. A capture that
 /// ends before the command's final prompt gives a clear error, not a hang.
 ///
@@ -180,6 +182,28 @@ impl TypedLine {
             TypedLine::Same
         }
     }
+}
+
+/// The command `name` as `moler parse NAME --params TEXT --prompt REGEX` builds it: `params` is
+/// JSON or YAML text (empty for none, see [`params_from_text`]), `prompt` the regex of the
+/// prompt that ends the output (`None`: the default prompt). The CLI and the fuzz target share
+/// it, so what is fuzzed is what the CLI runs.
+///
+/// ```
+/// use moler_commands::{offline, Registry};
+///
+/// let pwd = offline::command_from_text(&Registry::default(), "pwd", "", Some("^host# ")).unwrap();
+/// let result = offline::parse(pwd, [&b"host# pwd\n/root\nhost# "[..]]).unwrap();
+/// assert_eq!(result["current_path"], "root");
+/// ```
+pub fn command_from_text(
+    registry: &Registry,
+    name: &str,
+    params: &str,
+    prompt: Option<&str>,
+) -> std::result::Result<JsonObserver, BuildError> {
+    let params = params_from_text(params)?;
+    registry.command_for_prompt(name, &params, prompt)
 }
 
 /// Splits `text` after each `\n`: the pieces a line-by-line feed gives.

@@ -277,11 +277,13 @@ fn on_device(devices: &Devices, args: &RunArgs, params: &Value) -> Result<Value,
 }
 
 fn parse(args: ParseArgs) -> Result<(), Failure> {
-    let params = params_from_text(args.params.as_deref().unwrap_or(""))
-        .map_err(|e| Failure::usage(e.to_string()))?;
-    let command = Registry::default()
-        .command_for_prompt(&args.command, &params, args.prompt.as_deref())
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let command = offline::command_from_text(
+        &Registry::default(),
+        &args.command,
+        args.params.as_deref().unwrap_or(""),
+        args.prompt.as_deref(),
+    )
+    .map_err(|e| Failure::usage(e.to_string()))?;
     let mut captured = Vec::new();
     let read = match args.file.as_deref() {
         None => std::io::stdin().read_to_end(&mut captured).map(drop),
