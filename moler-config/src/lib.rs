@@ -164,7 +164,21 @@ impl Config {
         self.logger_origin.as_ref()
     }
 
-    /// Opens the named connection `name`.
+    /// Opens the named connection `name` on the runner its variant names (else `IO_TYPES`'
+    /// default, else autodetected).
+    ///
+    /// ```
+    /// use moler_config::Config;
+    /// use moler_core::Command;
+    /// use std::time::Duration;
+    ///
+    /// let config = Config::from_yaml("NAMED_CONNECTIONS:\n  sh: {io_type: terminal, variant: threaded}\n")?;
+    /// let shell = config.open("sh")?;
+    /// let out = shell.run(Command::lines("echo $((6*7))", "^moler_bash# $"), Duration::from_secs(10));
+    /// assert_eq!(out.unwrap(), ["42"]);
+    /// assert!(config.open("nosuch").unwrap_err().to_string().contains("nosuch"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open(&self, name: &str) -> Result<ConnectionHandle, Error> {
         let Some(c) = self.connection(name) else {
             let names: Vec<&str> = self.connections.iter().map(|c| c.name.value.as_str()).collect();

@@ -70,6 +70,20 @@ impl ProcessOptions {
 }
 
 /// Starts the child. An error names the program: `spawn "nosuch": No such file or directory`.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use moler_io::process::{spawn, ProcessOptions};
+///
+/// let mut io = spawn(&ProcessOptions::new("cat", ["-u"]))?.into_blocking();
+/// io.write_all(b"hello\n")?;
+/// let mut seen = [0; 6];
+/// io.read_exact(&mut seen)?;
+/// assert_eq!(&seen, b"hello\n");
+/// let missing = spawn(&ProcessOptions::new("no-such-program", [""; 0])).unwrap_err();
+/// assert!(missing.to_string().starts_with("spawn \"no-such-program\""), "{missing}");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn spawn(options: &ProcessOptions) -> io::Result<Transport> {
     let name = options.program.to_string_lossy().into_owned();
     let named = |e: io::Error| io::Error::new(e.kind(), format!("spawn {name:?}: {e}"));

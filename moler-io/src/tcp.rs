@@ -32,6 +32,26 @@ impl Default for TcpOptions {
 ///
 /// On the connection, the peer closing reads as the end of the stream (a closed-connection
 /// error with no reason) and a reset as an error whose reason is the reset.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use moler_io::tcp::{connect, TcpOptions};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let port = listener.local_addr()?.port();
+/// let device = std::thread::spawn(move || {
+///     let (mut peer, _) = listener.accept().unwrap();
+///     peer.write_all(b"router> ").unwrap();
+/// });
+/// let mut io = connect("127.0.0.1", port, &TcpOptions::default())?.into_blocking();
+/// let mut seen = [0; 8];
+/// io.read_exact(&mut seen)?;
+/// assert_eq!(&seen, b"router> ");
+/// device.join().unwrap();
+/// let refused = connect("127.0.0.1", port, &TcpOptions::default()).unwrap_err();
+/// assert!(refused.to_string().starts_with(&format!("connect to 127.0.0.1:{port}")), "{refused}");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn connect(host: &str, port: u16, options: &TcpOptions) -> io::Result<Transport> {
     let stream = connect_socket(host, port, options.connect_timeout)?;
     let mut transport = from_stream(stream, &format!("{host}:{port}"), options.nodelay)?;

@@ -55,7 +55,20 @@ impl ThreadRunner {
         self
     }
 
-    /// Starts driving a new connection named `name` over `transport`.
+    /// Starts driving a new connection named `name` over `transport`, on a thread of its own.
+    ///
+    /// ```
+    /// use moler_core::Command;
+    /// use moler_runners::ThreadRunner;
+    /// use std::time::Duration;
+    ///
+    /// let (transport, device) = moler_io::memory::pair("demo");
+    /// let conn = ThreadRunner::new().spawn("demo", transport)?;
+    /// device.respond_on_next_write("uname\r\nLinux\r\nhost$ ");
+    /// let out = conn.run(Command::lines("uname", r"^host\$ "), Duration::from_secs(5)).unwrap();
+    /// assert_eq!(out, ["Linux"]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn spawn(&self, name: &str, transport: Transport) -> io::Result<ConnectionHandle> {
         self.spawn_connection(Connection::new(name), transport)
     }

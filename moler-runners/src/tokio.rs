@@ -38,6 +38,20 @@ pub struct TokioRunner {
 
 impl TokioRunner {
     /// A runner on the tokio runtime this is called from; an error outside one.
+    ///
+    /// ```
+    /// use moler_core::Command;
+    /// use moler_runners::TokioRunner;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// assert!(std::thread::spawn(TokioRunner::new).join().unwrap().is_err(), "no runtime there");
+    /// let (transport, device) = moler_io::memory::pair("demo");
+    /// let conn = TokioRunner::new().unwrap().spawn("demo", transport).unwrap();
+    /// device.respond_on_next_write("uname\r\nLinux\r\nhost$ ");
+    /// let out = conn.start(Command::lines("uname", r"^host\$ ")).await.unwrap();
+    /// assert_eq!(out, ["Linux"]);
+    /// # });
+    /// ```
     pub fn new() -> Result<Self, Error> {
         Handle::try_current()
             .map(Self::with_handle)

@@ -235,6 +235,19 @@ impl Devices {
 
     /// The device `name`, made on first use (its connection opened and moved to its initial
     /// state) and the same one afterwards. Blocking: in async code use [`Devices::get_async`].
+    ///
+    /// ```
+    /// use moler::Devices;
+    ///
+    /// let devices = Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n")?;
+    /// let local = devices.get("LOCAL")?;
+    /// assert_eq!(local.state(), "UNIX_LOCAL");
+    /// assert!(devices.get("LOCAL")? == local, "made once, then cached");
+    /// let err = devices.get("LOCL").unwrap_err().to_string();
+    /// assert_eq!(err, "no device named LOCL; did you mean LOCAL?");
+    /// devices.remove_all();
+    /// # Ok::<(), moler::DeviceError>(())
+    /// ```
     pub fn get(&self, name: &str) -> Result<Device, DeviceError> {
         // Refused before the device is made or its connection opened.
         moler_runners::blocking_allowed()?;
@@ -250,6 +263,18 @@ impl Devices {
 
     /// [`Devices::get`] for async code: the initial state change runs in the background and is
     /// awaited.
+    ///
+    /// ```
+    /// use moler::Devices;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let devices = Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n").unwrap();
+    /// let local = devices.get_async("LOCAL").await.unwrap(); // on this runtime
+    /// let pwd = local.start(moler::commands::unix::Pwd::new()).unwrap().await.unwrap();
+    /// assert!(pwd.full_path.starts_with('/'));
+    /// local.goto_state_bg("NOT_CONNECTED").await.unwrap();
+    /// # });
+    /// ```
     pub async fn get_async(&self, name: &str) -> Result<Device, DeviceError> {
         let (device, fresh) = self.cached_or_new(name)?;
         if fresh {

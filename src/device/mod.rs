@@ -564,6 +564,20 @@ impl Device {
     /// Moves the device to `state`, through the states between (blocking). A failed hop fails
     /// with [`DeviceError::StateChange`] naming it; the device stays where it got to. In async
     /// code use [`Device::goto_state_bg`] and await it.
+    ///
+    /// ```
+    /// use moler::Devices;
+    ///
+    /// let devices = Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n")?;
+    /// let local = devices.get("LOCAL")?;
+    /// local.goto_state("NOT_CONNECTED")?; // closes the shell
+    /// assert_eq!(local.state(), "NOT_CONNECTED");
+    /// local.goto_state("UNIX_LOCAL")?; // opens a new one
+    /// let err = local.goto_state("UNIX_REMOTE").unwrap_err().to_string();
+    /// assert!(err.contains("has no state UNIX_REMOTE"), "{err}");
+    /// devices.remove_all();
+    /// # Ok::<(), moler::DeviceError>(())
+    /// ```
     pub fn goto_state(&self, state: &str) -> Result<(), DeviceError> {
         let target = self.known_state(state)?;
         // Refused before the first hop sends anything.
