@@ -150,14 +150,19 @@ pub fn login_date(raw: &str) -> Option<String> {
             match named {
                 Some("") | Some("Z") => "+00:00".to_owned(),
                 Some(n) => {
-                    let (sign, hours) = n.split_at(1);
+                    // `_checked`: what follows UTC may start with a multibyte character.
+                    let (sign, hours) = n.split_at_checked(1)?;
                     let hours: u32 = hours.parse().ok()?;
                     // POSIX: UTC+2 is two hours behind.
                     let sign = if sign == "+" { '-' } else { '+' };
                     format!("{sign}{hours:02}:00")
                 }
                 None if (upper.starts_with('+') || upper.starts_with('-')) && upper.len() == 5 => {
-                    format!("{}:{}", &z[..3], &z[3..])
+                    // `get`: five bytes need not be five characters.
+                    match (z.get(..3), z.get(3..)) {
+                        (Some(hours), Some(minutes)) => format!("{hours}:{minutes}"),
+                        _ => String::new(),
+                    }
                 }
                 None => String::new(),
             }
@@ -1437,6 +1442,18 @@ mod tests {
         assert_eq!(login_date("Th\u{fffd}v 2 3"), None);
         assert_eq!(login_date("Thé Nov 23 10:38:16 2017"), None);
         assert!(login_date("Thu Nov 23 10:38:16 2017").is_some());
+    }
+
+    #[test]
+    fn login_date_of_a_zone_with_a_multibyte_character_is_not_a_panic() {
+        // Found reading login_date after the fuzzer's find above: the zone was cut at fixed
+        // byte offsets as well.
+        assert_eq!(login_date("Thu Nov 23 10:38:16 UTCé 2017"), None);
+        assert_eq!(login_date("Thu Nov 23 10:38:16 +0é0 2017"), Some("2017-11-23T10:38:16".into()));
+        assert_eq!(
+            login_date("Thu Nov 23 10:38:16 +0100 2017"),
+            Some("2017-11-23T10:38:16+01:00".into())
+        );
     }
 
     #[test]
