@@ -120,8 +120,10 @@ pub fn login_date(raw: &str) -> Option<String> {
         [m, d, t, rest @ ..] => (*m, *d, *t, rest),
         _ => return None,
     };
-    let month =
-        1 + MONTHS.iter().position(|m| month.len() >= 3 && month[..3].eq_ignore_ascii_case(m))?;
+    // `get`: the first three bytes may end inside a character (`Thé Nov …`).
+    let month = 1 + MONTHS
+        .iter()
+        .position(|m| month.get(..3).is_some_and(|start| start.eq_ignore_ascii_case(m)))?;
     let day: u32 = day.parse().ok()?;
     let hms: Vec<u32> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
     let (h, m, s) = match hms.as_slice() {
@@ -148,14 +150,19 @@ pub fn login_date(raw: &str) -> Option<String> {
             match named {
                 Some("") | Some("Z") => "+00:00".to_owned(),
                 Some(n) => {
-                    let (sign, hours) = n.split_at(1);
+                    // `_checked`: what follows UTC may start with a multibyte character.
+                    let (sign, hours) = n.split_at_checked(1)?;
                     let hours: u32 = hours.parse().ok()?;
                     // POSIX: UTC+2 is two hours behind.
                     let sign = if sign == "+" { '-' } else { '+' };
                     format!("{sign}{hours:02}:00")
                 }
                 None if (upper.starts_with('+') || upper.starts_with('-')) && upper.len() == 5 => {
-                    format!("{}:{}", &z[..3], &z[3..])
+                    // `get`: five bytes need not be five characters.
+                    match (z.get(..3), z.get(3..)) {
+                        (Some(hours), Some(minutes)) => format!("{hours}:{minutes}"),
+                        _ => String::new(),
+                    }
                 }
                 None => String::new(),
             }
@@ -1425,5 +1432,51 @@ impl UnixCommand for Su {
     }
     fn end_prompt<'a>(&'a self, shell_prompt: Option<&'a str>) -> Option<&'a str> {
         self.expected_prompt.as_deref().or(shell_prompt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{offline, Registry};
+    use serde_json::json;
+
+    #[test]
+    fn login_date_of_a_month_with_a_multibyte_character_is_none() {
+        // Found by fuzzing (targets parse and cli): the month was cut at its third byte, inside
+        // the character.
+        assert_eq!(login_date("Th\u{fffd}v 2 3"), None);
+        assert_eq!(login_date("Thé Nov 23 10:38:16 2017"), None);
+        assert!(login_date("Thu Nov 23 10:38:16 2017").is_some());
+    }
+
+    #[test]
+    fn login_date_of_a_zone_with_a_multibyte_character_is_not_a_panic() {
+        // Found reading login_date after the fuzzer's find above: the zone was cut at fixed
+        // byte offsets as well.
+        assert_eq!(login_date("Thu Nov 23 10:38:16 UTCé 2017"), None);
+        assert_eq!(login_date("Thu Nov 23 10:38:16 +0é0 2017"), Some("2017-11-23T10:38:16".into()));
+        assert_eq!(
+            login_date("Thu Nov 23 10:38:16 +0100 2017"),
+            Some("2017-11-23T10:38:16+01:00".into())
+        );
+    }
+
+    #[test]
+    fn telnet_reads_a_last_login_line_with_a_multibyte_weekday() {
+        // The fuzz target cli's input, minimised: Moler's telnet example with a weekday of
+        // `Thé`, which took the month's place and panicked the parser.
+        let params = json!({
+            "expected_prompt": "host.*#", "host": "host.domain.net", "login": "user",
+            "password": ["english", "polish"], "port": 1501, "set_timeout": null,
+        });
+        let telnet = Registry::default().command("telnet", &params).unwrap();
+        let capture = "user@host01:~> TERM=xterm-mono telnet host.domain.net 1501\nLogin:\n\
+                       Login:user\nPassword:\nSecond password:\n\
+                       Last login: Thé Nov 23 10:38:16 2017 from 127.0.0.1\n\
+                       Have a lot of fun...\nhost:~ # ";
+        let result = offline::parse(telnet, offline::lines_of(capture.as_bytes())).unwrap();
+        assert_eq!(result["LAST_LOGIN"]["RAW_DATE"], "Thé Nov 23 10:38:16 2017");
+        assert_eq!(result["LAST_LOGIN"].get("DATE"), None, "not a date");
     }
 }
