@@ -23,7 +23,8 @@ if [ "$(id -u)" = 0 ] && ! command -v ping >/dev/null; then
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iputils-ping iproute2 net-tools >/dev/null; }
 fi
 ./scripts/setup-sshd.sh
-# All targets: unit, integration and property tests; benches make a tiny smoke run.
+# All targets of every package: unit, integration and property tests, moler-cli's tests of the
+# built `moler` binary; benches make a tiny smoke run.
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc "$@"
 # The runners without their optional features: the thread runner alone, and the clear error

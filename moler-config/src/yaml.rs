@@ -1,6 +1,6 @@
 //! YAML text → a tree of [`Node`]s that remember where they were written.
 //!
-//! serde-saphyr parses; its `Spanned` wrapper gives every node its line, column and byte span.
+//! serde-saphyr parses; its `Spanned` wrapper gives every node its line, column and span.
 //! Two things are fixed up on the way, so that Moler's files read as PyYAML reads them:
 //! - a plain `y`, `Y`, `n` or `N` is text (YAML 1.1 parsers such as serde-saphyr make it a
 //!   boolean; PyYAML, which Moler uses, does not);
@@ -420,11 +420,10 @@ impl<'de> Deserialize<'de> for Raw {
 
 /// Parses YAML `text` read from `source`. A syntax error is one problem, with its place.
 pub(crate) fn parse(text: &str, source: &Origin) -> Result<Node, Problems> {
-    let options = serde_saphyr::Options {
+    let options = serde_saphyr::options! {
         // Duplicates reach the schema, which reports them with both places.
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
         with_snippet: false,
-        ..Default::default()
     };
     let raw = serde_saphyr::from_str_with_options::<Spanned<Raw>>(text, options)
         .map_err(|e| Problems::one(syntax_problem(&e, source)))?;
@@ -513,9 +512,23 @@ fn span_text<'t>(raw: &Spanned<Raw>, text: &'t str) -> &'t str {
     span_text_at(&raw.referenced, text)
 }
 
+/// The text a node was written as, or "" if saphyr does not know it.
 fn span_text_at<'t>(at: &serde_saphyr::Location, text: &'t str) -> &'t str {
     let span = at.span();
-    text.get(span.offset()..span.offset() + span.len()).unwrap_or("")
+    // saphyr counts in characters; the byte offsets come along when it has them.
+    let bytes = match (span.byte_offset(), span.byte_len()) {
+        (Some(start), Some(len)) => {
+            usize::try_from(start).ok().zip(usize::try_from(len).ok()).map(|(s, l)| (s, s + l))
+        }
+        _ => {
+            let char_to_byte = |c: u64| {
+                let c = usize::try_from(c).ok()?;
+                text.char_indices().map(|(b, _)| b).chain([text.len()]).nth(c)
+            };
+            char_to_byte(span.offset()).zip(char_to_byte(span.offset() + span.len()))
+        }
+    };
+    bytes.and_then(|(start, end)| text.get(start..end)).unwrap_or("")
 }
 
 #[cfg(test)]
@@ -534,6 +547,21 @@ mod tests {
         assert_eq!(n.get("c").unwrap().value, Value::Bool(true));
         assert_eq!(n.get("d").unwrap().value, Value::Str("y".into()));
         assert_eq!(n.get("e").unwrap().value, Value::Bool(false));
+    }
+
+    #[test]
+    fn one_letter_booleans_are_found_after_non_ascii_text() {
+        // saphyr's spans count characters: the text must still be cut at the right bytes.
+        let n = yaml("é: ü\nzażółć: y\n日本: N\n");
+        assert_eq!(n.get("zażółć").unwrap().value, Value::Str("y".into()));
+        assert_eq!(n.get("日本").unwrap().value, Value::Str("N".into()));
+    }
+
+    #[test]
+    fn keys_that_are_not_text_are_what_was_written() {
+        let n = yaml("on: 1\n1.50: 2\nñ: 3\n~: 4\n");
+        let names: Vec<_> = n.as_map().unwrap().iter().map(|(k, _)| k.name.as_str()).collect();
+        assert_eq!(names, ["on", "1.50", "ñ", "~"]);
     }
 
     #[test]

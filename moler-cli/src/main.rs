@@ -1,5 +1,5 @@
 //! `moler`: run Moler's commands on devices or a local shell, parse captured output offline,
-//! list and check device configs. Install with `cargo install --path .`.
+//! list and check device configs. Install with `cargo install --path moler-cli`.
 //!
 //! Exit status: 0 done, 1 the command (or a state change) failed, 2 a usage or config error,
 //! 3 a timeout.

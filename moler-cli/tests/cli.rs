@@ -1,5 +1,4 @@
 //! The `moler` command-line tool, run as a user runs it: a real process, a real bash, real files.
-#![cfg(feature = "cli")]
 
 use std::io::Write;
 use std::path::PathBuf;
