@@ -1,7 +1,7 @@
 //! The dialog shared by the commands that log in somewhere and change the prompt (ssh, telnet,
 //! su, sudo), and the start-prompt check they share with exit.
 //!
-//! They share one dialog: answer the login and password questions, send the settings
+//! One dialog: answer the login and password questions, send the settings
 //! (`set_timeout`, `set_prompt`) at the first prompt after login, and finish at the expected
 //! prompt. A refused login (wrong password, host key trouble that cannot be fixed) fails the
 //! command once the shell it started from shows its prompt again, so that shell stays usable;

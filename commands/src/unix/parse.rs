@@ -137,32 +137,6 @@ pub(crate) fn own_errors<P: Parser>(command: Command<P>, name: &str) -> Command<
     command.no_default_failures().failure(&format!(r"^{name}: "))
 }
 
-/// Declares a command `name path [options]` whose result is its non-blank lines under `LINES`.
-macro_rules! file_lines_command {
-    ($(#[$doc:meta])* $ty:ident, $name:literal, path: $pdoc:literal, options: $odoc:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $ty {
-            #[doc = $pdoc]
-            pub path: String,
-            #[doc = $odoc]
-            pub options: Option<String>,
-        }
-        builder!($ty { path: String }, options);
-
-        unix_command!($ty, $name, CollectLines<LinesResult>,
-            |s| CollectLines::new(false, |lines| LinesResult { lines }),
-            line: |s| {
-                let mut line = format!(concat!($name, " {}"), required("path", &s.path)?);
-                push_opt(&mut line, s.options.as_deref());
-                Ok(line)
-            },
-            setup: |c| own_errors(c, $name).ret_required(false));
-    };
-}
-pub(crate) use file_lines_command;
-
 /// The first non-blank line, under one key.
 #[derive(Debug)]
 pub struct FirstLine<T> {
@@ -191,28 +165,6 @@ impl<T: Send + 'static> Parser for FirstLine<T> {
         let value = self.value.take().ok_or("no output")?;
         Ok((self.wrap)(value))
     }
-}
-
-/// Declares a command whose success prints nothing (result `{}`), failing on its own
-/// `name: …` complaints.
-macro_rules! silent_command {
-    ($(#[$doc:meta])* $ty:ident, $name:literal, { $($(#[$fdoc:meta])* $field:ident: $fty:ty),* $(,)? },
-     required { $($req:ident),* }, optional { $($opt:ident),* }, line: |$s:ident| $line:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $ty {
-            $($(#[$fdoc])* pub $field: $fty,)*
-        }
-        builder!($ty { $($req: String),* } $(, $opt)*);
-        unix_command!($ty, $name, Nothing, |s| Nothing, line: |$s| $line,
-            setup: |c| own_errors(c, $name).ret_required(false));
-    };
-}
-pub(crate) use silent_command;
-
-pub(crate) fn opt(s: &Option<String>) -> Option<&str> {
-    s.as_deref()
 }
 
 /// Bytes of a size as `ls -h`/`du -h` print it (`4.0K`, `1.0T`, `92`), powers of 1024; a plain

@@ -3,22 +3,26 @@
 use moler_core::{Command, Parser};
 use serde::{Deserialize, Serialize};
 
-use super::parse::{opt, silent_command};
 use super::parse::{own_errors, required, Nothing};
 use crate::spec::{builder, push_opt, unix_command, UnixCommand};
 
-silent_command!(
-    /// `rm [options] file`; result `{}`.
-    Rm, "rm",
-    { /// The file(s).
-      file: String, /// `-R`, `-f`…
-      options: Option<String> },
-    required { file }, optional { options },
+/// `rm [options] file`; result `{}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rm {
+    /// The file(s).
+    pub file: String,
+    /// `-R`, `-f`…
+    pub options: Option<String>,
+}
+builder!(Rm { file: String }, options);
+
+unix_command!(Rm, "rm", Nothing, |s| Nothing,
     line: |s| {
         let mut line = "rm".to_owned();
-        push_opt(&mut line, opt(&s.options));
+        push_opt(&mut line, s.options.as_deref());
         line.push(' ');
         line.push_str(required("file", &s.file)?);
         Ok(line)
-    }
-);
+    },
+    setup: |c| own_errors(c, "rm").ret_required(false));
