@@ -19,8 +19,44 @@
 //!
 //! It works the same in `#[tokio::test]` (whose body runs on the test's thread). Observers
 //! started on other threads are not watched: make another `BackgroundFailures` there.
+//!
+//! [`FeedTester`] checks a parser against the ways a device cuts its output: a captured output
+//! fed whole, line by line and in chunks of every size from 1 to 64 bytes must give one result.
+//! The library's commands pass it on all of Moler's reference outputs; give it yours.
+//!
+//! ```
+//! use moler::prelude::*;
+//! use moler::testing::FeedTester;
+//! use moler::Context;
+//!
+//! // Your parser: the lines that start with "temp=", as numbers.
+//! #[derive(Default)]
+//! struct Temperatures(Vec<f64>);
+//!
+//! impl Parser for Temperatures {
+//!     type Output = Vec<f64>;
+//!     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+//!         if let (false, Some(t)) = (partial, line.strip_prefix("temp=")) {
+//!             self.0.push(t.trim().parse().map_err(|e| format!("{line:?}: {e}"))?);
+//!         }
+//!         Ok(())
+//!     }
+//!     fn finish(&mut self) -> Result<Vec<f64>, String> {
+//!         Ok(std::mem::take(&mut self.0))
+//!     }
+//! }
+//!
+//! let captured = "sensor:~ # sensors\ntemp=41.5\nfan=1200\ntemp=38.0\nsensor:~ # ";
+//! let make = || Command::new("sensors", Temperatures::default()).prompt(r"^sensor:~ #\s*$");
+//! let temperatures = FeedTester::new().assert_all_give(captured.as_bytes(), make);
+//! assert_eq!(temperatures, [41.5, 38.0]);
+//! ```
 
 use moler_core::{FailureScope, Unread};
+
+/// Feeds a captured output to a parser in 66 ways (whole, line by line, chunks of 1 to 64 bytes)
+/// and checks they all give the same result (moler-commands').
+pub use moler_commands::{Feed, FeedTester};
 
 /// Fails the test (a panic when dropped) if an observer started on this thread since it was
 /// made failed and its result was not read. Cancels and clean closes (a device removed at the

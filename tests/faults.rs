@@ -18,9 +18,9 @@ use moler_io::tcp::{self, TcpOptions};
 use moler_io::Greeting;
 use moler_testkit::{FaultProxy, Faults, Simulator, SIM_BANNER, SIM_PROMPT, SIM_PROMPT_RE};
 
-#[macro_use]
 mod common;
 use common::{eventually, Rig};
+use moler_testkit::on_every_runner;
 
 const WAIT: Duration = Duration::from_secs(30);
 /// The deadline of the commands that a stall times out.

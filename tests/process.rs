@@ -7,9 +7,9 @@ use moler::prelude::*;
 use moler_io::process::{self, ProcessOptions, Stderr};
 use moler_io::Greeting;
 
-#[macro_use]
 mod common;
 use common::Rig;
+use moler_testkit::on_every_runner;
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use moler::prelude::*;
 
-#[macro_use]
 mod common;
 use common::Rig;
+use moler_testkit::on_every_runner;
 
 /// Generous: these tests are about behaviour, not speed, and CI machines are busy.
 const WAIT: Duration = Duration::from_secs(20);

@@ -16,9 +16,9 @@ use moler_io::ssh::{self, Algorithms, HostKeyPolicy, SshOptions};
 use moler_testkit::sshd::{HostKey, Sshd};
 use moler_testkit::Simulator;
 
-#[macro_use]
 mod common;
 use common::Rig;
+use moler_testkit::on_every_runner;
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -8,9 +8,9 @@ use moler_io::tcp::{self, TcpOptions};
 use moler_io::Greeting;
 use moler_testkit::{Simulator, SIM_BANNER, SIM_PROMPT, SIM_PROMPT_RE};
 
-#[macro_use]
 mod common;
 use common::Rig;
+use moler_testkit::on_every_runner;
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -10,6 +10,8 @@
 //!
 //! - Typed: `shell.run(Ls::new().options("-l").command_with_prompt(PROMPT), timeout)` gives an
 //!   [`unix::LsResult`].
+//! - Tested: [`FeedTester`] feeds a captured output to a parser whole, line by line and in every
+//!   chunk size, and checks every way gives the same result.
 //! - By name: [`Registry::command`]`("ls", &json!({"options": "-l"}))` gives an observer whose
 //!   result is a `serde_json::Value`; users [register](Registry::register_command) their own.
 //!
@@ -27,6 +29,7 @@
 
 mod adapt;
 pub mod events;
+mod feed;
 pub mod offline;
 mod registry;
 mod spec;
@@ -34,6 +37,7 @@ pub mod unix;
 
 pub use adapt::{JsonParser, MapOutput};
 pub use events::UnixEvent;
+pub use feed::{Feed, FeedTester};
 pub use registry::{
     params_from_text, BuildError, Embedded, JsonObserver, Registry, COMMON_COMMAND_PARAMS,
 };

@@ -164,6 +164,33 @@ macro_rules! builder {
 }
 pub(crate) use builder;
 
+/// Implements [`UnixCommand`] for a command whose parser is `$parser` (an expression of `self`).
+macro_rules! unix_command {
+    ($ty:ident, $name:literal, $parser:ty, |$s:ident| $make:expr, line: |$l:ident| $line:expr
+     $(, setup: |$c:ident| $setup:expr)? $(,)?) => {
+        impl UnixCommand for $ty {
+            const NAME: &'static str = $name;
+            type Parser = $parser;
+            type Output = <$parser as Parser>::Output;
+            fn command_line(&self) -> Result<String, String> {
+                #[allow(unused_variables)]
+                let $l = self;
+                $line
+            }
+            fn parser(&self) -> $parser {
+                #[allow(unused_variables)]
+                let $s = self;
+                $make
+            }
+            $(fn setup(&self, command: Command<$parser>) -> Command<$parser> {
+                let $c = command;
+                $setup
+            })?
+        }
+    };
+}
+pub(crate) use unix_command;
+
 #[cfg(test)]
 mod tests {
     use super::*;

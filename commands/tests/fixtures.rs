@@ -1,5 +1,5 @@
 //! Moler's reference cases (`commands/fixtures/unix`, imported by
-//! `scripts/import-moler-fixtures.py`) through one harness: every case of an implemented
+//! `scripts/import-moler-fixtures.py`) through one harness ([`FeedTester`], which users get too): every case of an implemented
 //! command, fed whole, line by line and in every chunk size from 1 to 64 bytes, must give the
 //! reference result, or the result of a documented deviation (`deviation` says why Moler is
 //! wrong; `moler_result` keeps what Moler gave, and the test checks ours differs from it).
@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use moler_commands::{offline, Registry};
+use moler_commands::{offline, FeedTester, Registry};
 use serde_json::Value;
 
 struct Case {
@@ -106,40 +106,35 @@ fn check(registry: &Registry, case: &Case) -> Vec<String> {
             map.entry("prompt").or_insert(final_prompt);
         }
     }
-    let mut feeds: Vec<(String, &Value, Vec<&[u8]>)> = vec![
-        ("whole".into(), &generic, vec![bytes]),
-        ("line by line".into(), &generic, offline::lines_of(bytes).collect()),
-        ("whole, exact prompt".into(), &exact, vec![bytes]),
-        ("line by line, exact prompt".into(), &exact, offline::lines_of(bytes).collect()),
+    // 68 feeds: whole and line by line with the generic prompt, then whole, line by line and
+    // every chunk size from 1 to 64 with the exact one.
+    let ways = [
+        (FeedTester::whole_and_lines(), &generic, ""),
+        (FeedTester::new(), &exact, ", exact prompt"),
     ];
-    for size in 1..=64 {
-        feeds.push((
-            format!("chunks of {size}, exact prompt"),
-            &exact,
-            bytes.chunks(size).collect(),
-        ));
+    for kwargs in [&generic, &exact] {
+        if let Err(e) = registry.command(&case.command, kwargs) {
+            return vec![format!("cannot build: {e}")];
+        }
     }
     let mut problems = Vec::new();
-    for (how, kwargs, pieces) in feeds {
-        let command = match registry.command(&case.command, kwargs) {
-            Ok(c) => c,
-            Err(e) => return vec![format!("cannot build: {e}")],
-        };
-        match (offline::parse(command, pieces), &case.error_contains) {
-            (Err(e), Some(want)) if e.to_string().contains(want.as_str()) => {}
-            (Ok(got), None) if got == case.result => {}
+    for (tester, kwargs, suffix) in ways {
+        let command = |_| registry.command(&case.command, kwargs).map_err(|e| e.to_string());
+        let judge = |outcome: moler_core::Result<Value>| match (outcome, &case.error_contains) {
+            (Err(e), Some(want)) if e.to_string().contains(want.as_str()) => Ok(()),
+            (Ok(got), None) if got == case.result => Ok(()),
             (outcome, Some(want)) => {
-                problems.push(format!("{how}: expected a failure with {want:?}, got {outcome:?}"))
+                Err(format!("expected a failure with {want:?}, got {outcome:?}"))
             }
-            (Ok(got), None) => {
-                problems.push(format!("{how}: got\n    {got}\n  expected\n    {}", case.result))
-            }
-            (Err(e), None) => problems.push(format!("{how}: failed: {e}")),
-        }
-        if problems.len() >= 2 {
-            break;
+            (Ok(got), None) => Err(format!("got\n    {got}\n  expected\n    {}", case.result)),
+            (Err(e), None) => Err(format!("failed: {e}")),
+        };
+        for problem in tester.check(bytes, command, judge) {
+            let (how, what) = problem.split_once(": ").expect("a feed, then the problem");
+            problems.push(format!("{how}{suffix}: {what}"));
         }
     }
+    problems.truncate(2);
     problems
 }
 

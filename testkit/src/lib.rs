@@ -27,13 +27,22 @@
 //! into 1-byte pieces, delays them, or stalls, resets or half-closes the connection after a
 //! number of bytes (see [`proxy`]).
 //!
+//! [`Rig`] and [`on_every_runner!`]: one scenario as a test on every runner (thread, tokio,
+//! smol).
+//!
+//! [`FeedTester`] (moler-commands', re-exported): a parser fed a captured output whole, line by
+//! line and in every chunk size.
+//!
 //! [`skip`]: the one way a test skips what this machine cannot do, loudly; with
 //! `MOLER_NO_SKIP=1` (set by `.ci/run`) every skip is a failure instead.
 
 pub mod proxy;
+pub mod runners;
 pub mod sshd;
 
+pub use moler_commands::{Feed, FeedTester};
 pub use proxy::{Fault, FaultProxy, Faults};
+pub use runners::Rig;
 
 /// The one switch that turns every skip in the suite into a failure: `MOLER_NO_SKIP=1`
 /// (`.ci/run` sets it). `MOLER_REQUIRE_SSHD`, its older name, is honoured too.

@@ -1,32 +1,111 @@
-//! Moler's unix commands. Each struct holds the command's parameters (Moler's names) and
+//! Moler's unix commands, one module per command (`ls.rs` holds [`Ls`], its parameters, its
+//! result and its parser). Each struct holds the command's parameters (Moler's names) and
 //! implements [`UnixCommand`](crate::UnixCommand); its result type serializes to Moler's shape.
+//!
+//! Shared pieces: `parse` holds the parsers and helpers several commands use, `dialog`
+//! the login dialog of ssh, telnet, su, sudo and exit. `register_all` is the one list of the
+//! family's commands the registry knows by name.
 
-mod basic;
-mod files;
-mod ip;
-mod login;
-mod net;
+mod dialog;
 mod parse;
-mod procs;
-mod search;
-mod sockets;
-mod system;
 
-pub use basic::*;
-pub use files::*;
-pub use ip::*;
-pub use login::*;
-pub use net::*;
+mod cat;
+mod cd;
+mod chmod;
+mod cp;
+mod ctrl_c;
+mod date;
+mod df;
+mod du;
+mod echo;
+mod enter;
+mod env;
+mod exit;
+mod export;
+mod find;
+mod grep;
+mod head;
+mod hostname;
+mod id;
+mod ifconfig;
+mod ip_addr;
+mod ip_link;
+mod ip_route;
+mod kill;
+mod ls;
+mod md5sum;
+mod mkdir;
+mod mv;
+mod netstat;
+mod ping;
+mod ps;
+mod pwd;
+mod rm;
+mod sed;
+mod ss;
+mod ssh;
+mod su;
+mod sudo;
+mod tail;
+mod telnet;
+mod touch;
+mod uname;
+mod uptime;
+mod which;
+mod whoami;
+
+pub use cat::Cat;
+pub use cd::Cd;
+pub use chmod::Chmod;
+pub use cp::Cp;
+pub use ctrl_c::CtrlC;
+pub use date::{Date, DateParser, DateResult};
+pub use df::{Df, DfParser, DfResult};
+pub use dialog::Passwords;
+pub use du::{Du, DuEntry, DuParser};
+pub use echo::Echo;
+pub use enter::Enter;
+pub use env::Env;
+pub use exit::{Exit, ExitParser};
+pub use export::Export;
+pub use find::{Find, FindParser};
+pub use grep::{Grep, GrepLine, GrepMatch, GrepParser, GrepResult};
+pub use head::Head;
+pub use hostname::{Hostname, HostnameResult};
+pub use id::{Id, IdName, IdParser, IdResult};
+pub use ifconfig::{Counters, Ifconfig, IfconfigInterface, IfconfigParser};
+pub use ip_addr::{InetAddr, IpAddr, IpAddrInterface, IpAddrParser, LinkAddr};
+pub use ip_link::{IpLink, IpLinkParser};
+pub use ip_route::{IpRoute, IpRouteParser, IpRouteResult, Route};
+pub use kill::{Kill, KillParser, KillResult};
+pub use ls::{Ls, LsEntry, LsParser, LsResult, LsTotal};
+pub use md5sum::{Md5sum, Md5sumParser, Md5sumResult};
+pub use mkdir::Mkdir;
+pub use mv::Mv;
+pub use netstat::{Netstat, NetstatParser};
 pub(crate) use parse::number_or_text;
-pub use parse::{CollectLines, LinesResult, Nothing, ResultLines};
-pub use procs::*;
-pub use search::*;
-pub use sockets::*;
-pub use system::*;
+pub use parse::{CollectLines, FirstLine, LinesResult, Nothing, ResultLines, Variables};
+pub use ping::{Ping, PingParser, PingResult, PING_SLACK};
+pub use ps::{Ps, PsParser, PsResult};
+pub use pwd::{Pwd, PwdParser, PwdResult};
+pub use rm::Rm;
+pub use sed::Sed;
+pub use ss::{Socket, Ss, SsParser, SsResult};
+pub use ssh::{login_date, LastLogin, LoginParser, LoginResult, Port, Ssh};
+pub use su::Su;
+pub use sudo::{JsonSudoParser, Sudo, SudoParser};
+pub use tail::Tail;
+pub use telnet::Telnet;
+pub use touch::Touch;
+pub use uname::Uname;
+pub use uptime::{Uptime, UptimeParser, UptimeResult};
+pub use which::{Which, WhichParser};
+pub use whoami::{Whoami, WhoamiResult};
 
 use crate::Registry;
 
-/// Registers every command of this module under its Moler name.
+/// Registers every command of the unix family under its Moler name: the one list to extend
+/// when a command is added.
 pub(crate) fn register_all(r: &mut Registry) {
     r.register_command::<Cat>()
         .register_command::<Cd>()

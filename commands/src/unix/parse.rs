@@ -1,7 +1,11 @@
 //! Parsers shared by several commands, and small helpers for writing them.
 
-use moler_core::{Context, Parser};
+use std::collections::BTreeMap;
+
+use moler_core::{Command, Context, Parser};
+use regex::Regex;
 use serde::Serialize;
+use serde::Serializer;
 
 /// Output lines under Moler's key `LINES` (cat, head, tail).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -125,5 +129,122 @@ pub(crate) fn required<'a>(name: &str, value: &'a str) -> Result<&'a str, String
         Err(format!("parameter `{name}` is required"))
     } else {
         Ok(value)
+    }
+}
+
+/// `^name: ` lines: the command itself complaining.
+pub(crate) fn own_errors<P: Parser>(command: Command<P>, name: &str) -> Command<P> {
+    command.no_default_failures().failure(&format!(r"^{name}: "))
+}
+
+/// The first non-blank line, under one key.
+#[derive(Debug)]
+pub struct FirstLine<T> {
+    value: Option<String>,
+    wrap: fn(String) -> T,
+}
+
+impl<T> FirstLine<T> {
+    pub(crate) fn new(wrap: fn(String) -> T) -> Self {
+        Self { value: None, wrap }
+    }
+}
+
+impl<T: Send + 'static> Parser for FirstLine<T> {
+    type Output = T;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        if !partial && self.value.is_none() && !line.trim().is_empty() {
+            self.value = Some(line.trim().to_owned());
+        }
+        Ok(())
+    }
+    fn has_result(&self) -> bool {
+        self.value.is_some()
+    }
+    fn finish(&mut self) -> Result<T, String> {
+        let value = self.value.take().ok_or("no output")?;
+        Ok((self.wrap)(value))
+    }
+}
+
+/// Bytes of a size as `ls -h`/`du -h` print it (`4.0K`, `1.0T`, `92`), powers of 1024; a plain
+/// number is multiplied by `unit`. `None` when it is not a size.
+pub(crate) fn size_in_bytes(raw: &str, unit: u64) -> Option<u64> {
+    let (number, scale) = match raw.as_bytes().last()? {
+        b'K' | b'k' => (&raw[..raw.len() - 1], 1u64 << 10),
+        b'M' => (&raw[..raw.len() - 1], 1 << 20),
+        b'G' => (&raw[..raw.len() - 1], 1 << 30),
+        b'T' => (&raw[..raw.len() - 1], 1 << 40),
+        b'P' => (&raw[..raw.len() - 1], 1 << 50),
+        b'E' => (&raw[..raw.len() - 1], 1 << 60),
+        _ => (raw, unit),
+    };
+    if let Ok(n) = number.parse::<u64>() {
+        return n.checked_mul(scale);
+    }
+    let f: f64 = number.parse().ok().filter(|f: &f64| f.is_finite() && *f >= 0.0)?;
+    let bytes = f * scale as f64;
+    (bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+/// Moler's lists of addresses hold one empty mapping when there is none (`"IPV4": [{}]`); the
+/// typed list is simply empty.
+pub(crate) fn moler_list<T: Serialize, S: Serializer>(list: &[T], s: S) -> Result<S::Ok, S::Error> {
+    if list.is_empty() {
+        [BTreeMap::<String, String>::new()].serialize(s)
+    } else {
+        list.serialize(s)
+    }
+}
+
+/// `ip`'s own complaints, and unknown devices.
+pub(crate) fn ip_errors<P: Parser>(command: Command<P>) -> Command<P> {
+    own_errors(command, "ip").failure(
+        r#"^(?:Error|Command ".*" is unknown|Device ".*" does not exist|Cannot find device)"#,
+    )
+}
+
+/// Variables as `NAME → value`, from `NAME=value` (env) or `declare -x NAME="value"` (export).
+#[derive(Debug)]
+pub struct Variables {
+    line: Regex,
+    vars: BTreeMap<String, String>,
+}
+
+impl Variables {
+    /// Variables from the lines `line` matches (groups: name, value).
+    pub(crate) fn new(line: Regex) -> Self {
+        Self { line, vars: BTreeMap::new() }
+    }
+}
+
+impl Parser for Variables {
+    type Output = BTreeMap<String, String>;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        if !partial {
+            if let Some(c) = self.line.captures(line) {
+                self.vars.insert(c[1].to_owned(), c[2].to_owned());
+            }
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<Self::Output, String> {
+        Ok(std::mem::take(&mut self.vars))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_convert_like_moler() {
+        assert_eq!(size_in_bytes("4.0K", 1), Some(4096));
+        assert_eq!(size_in_bytes("4.5M", 1), Some(4718592));
+        assert_eq!(size_in_bytes("1.0T", 1), Some(1 << 40));
+        assert_eq!(size_in_bytes("12", 1024), Some(12288));
+        assert_eq!(size_in_bytes("99999999999999999999999", 1), None);
+        assert_eq!(size_in_bytes("x", 1), None);
+        assert_eq!(size_in_bytes("", 1), None);
     }
 }

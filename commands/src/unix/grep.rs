@@ -1,12 +1,11 @@
-//! Searching: grep, find.
+//! `grep`: [`Grep`], its parameters, its result and its parser.
 
 use moler_core::{Command, Context, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::basic::own_errors;
-use super::parse::{regex, required};
-use crate::spec::{builder, push_opt, UnixCommand};
+use super::parse::{own_errors, regex, required};
+use crate::spec::{builder, UnixCommand};
 
 /// `grep options` (pattern and files included: `-nH PREROUTING /etc/iptables/rules.v4`);
 /// result `{"LINES": [...]}`, each a `{PATH?, NUMBER?, BYTES?, LINE}` mapping when grep printed
@@ -105,75 +104,5 @@ impl UnixCommand for Grep {
     }
     fn setup(&self, command: Command<GrepParser>) -> Command<GrepParser> {
         own_errors(command, "grep").ret_required(false)
-    }
-}
-
-/// `find [options] [paths…] [operators]`; result `{"RESULT": [paths found]}`. Lines of
-/// `find: …: Permission denied` are skipped; other complaints of find or the shell fail it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Find {
-    /// Where to look (none: the current folder).
-    pub paths: Option<Vec<String>>,
-    /// Options before the paths (`-L`).
-    pub options: Option<String>,
-    /// Expression after the paths (`-name 'my*' -type f`).
-    pub operators: Option<String>,
-}
-builder!(Find {}, options, operators);
-
-impl Find {
-    /// Sets the paths to search.
-    pub fn paths<S: Into<String>>(mut self, paths: impl IntoIterator<Item = S>) -> Self {
-        self.paths = Some(paths.into_iter().map(Into::into).collect());
-        self
-    }
-}
-
-/// Parser of [`Find`].
-#[derive(Debug)]
-pub struct FindParser {
-    complaint: Regex,
-    result: super::parse::ResultLines,
-}
-
-impl Parser for FindParser {
-    type Output = super::parse::ResultLines;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
-        // Complaints are the command's failures (see `setup`), not paths.
-        if !partial && !self.complaint.is_match(line) {
-            self.result.result.push(line.to_owned());
-        }
-        Ok(())
-    }
-    fn finish(&mut self) -> Result<super::parse::ResultLines, String> {
-        Ok(std::mem::take(&mut self.result))
-    }
-}
-
-const FIND_COMPLAINT: &str = r"(?i)^-?(?:find|bash):\s";
-
-impl UnixCommand for Find {
-    const NAME: &'static str = "find";
-    type Parser = FindParser;
-    type Output = super::parse::ResultLines;
-    fn command_line(&self) -> Result<String, String> {
-        let mut line = "find".to_owned();
-        push_opt(&mut line, self.options.as_deref());
-        for path in self.paths.iter().flatten() {
-            push_opt(&mut line, Some(path));
-        }
-        push_opt(&mut line, self.operators.as_deref());
-        Ok(line)
-    }
-    fn parser(&self) -> FindParser {
-        FindParser { complaint: regex(FIND_COMPLAINT), result: Default::default() }
-    }
-    fn setup(&self, command: Command<FindParser>) -> Command<FindParser> {
-        command
-            .no_default_failures()
-            .failure(FIND_COMPLAINT)
-            .failure_exception(r"(?i)^find:\s.*Permission denied")
-            .ret_required(false)
     }
 }

@@ -1,4 +1,4 @@
-//! The network: ping.
+//! `ping`: [`Ping`], its parameters, its result and its parser.
 
 use std::time::Duration;
 
@@ -7,8 +7,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::basic::own_errors;
-use super::parse::{number_or_text, regex, required};
+use super::parse::{number_or_text, own_errors, regex, required};
 use crate::spec::{builder, UnixCommand};
 
 /// `ping destination [options]` (`ping6` for an IPv6 address, as Moler does; give `-c N` or

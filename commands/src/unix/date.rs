@@ -1,0 +1,131 @@
+//! `date`: [`Date`], its parameters, its result and its parser.
+
+use std::collections::BTreeMap;
+
+use moler_core::{Command, Context, Parser};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::parse::{own_errors, regex};
+use crate::spec::{builder, UnixCommand};
+
+/// `date` (with Moler's format string) or `date <options>`; the result describes the date
+/// when the default format is used, else `{}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Date {
+    /// Options instead of the default format (`-s "2021-01-01 00:00"`).
+    pub options: Option<String>,
+}
+builder!(Date {}, options);
+
+/// The format Moler's `date` prints, one field per line.
+const DATE_FORMAT: &str = "'+DATE:%t%t%d-%m-%Y%nTIME:%t%t%H:%M:%S%nZONE:%t%t%z %Z%nEPOCH:%t%t%s%nWEEK_NUMBER:%t%-V%nDAY_OF_YEAR:%t%-j%nDAY_OF_WEEK:%t%u (%A)%nMONTH:%t%t%-m (%B)'";
+
+/// Result of [`Date`]: every field is there for the default format (Moler's keys).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct DateResult {
+    #[serde(rename = "DATE", skip_serializing_if = "Option::is_none", default)]
+    pub date: Option<BTreeMap<String, String>>,
+    #[serde(rename = "TIME", skip_serializing_if = "Option::is_none", default)]
+    pub time: Option<BTreeMap<String, String>>,
+    #[serde(rename = "ZONE", skip_serializing_if = "Option::is_none", default)]
+    pub zone: Option<BTreeMap<String, String>>,
+    #[serde(rename = "EPOCH", skip_serializing_if = "Option::is_none", default)]
+    pub epoch: Option<i64>,
+    #[serde(rename = "WEEK_NUMBER", skip_serializing_if = "Option::is_none", default)]
+    pub week_number: Option<u32>,
+    #[serde(rename = "DAY_OF_YEAR", skip_serializing_if = "Option::is_none", default)]
+    pub day_of_year: Option<u32>,
+    #[serde(rename = "DAY_OF_MONTH", skip_serializing_if = "Option::is_none", default)]
+    pub day_of_month: Option<u32>,
+    #[serde(rename = "DAY_OF_WEEK", skip_serializing_if = "Option::is_none", default)]
+    pub day_of_week: Option<u32>,
+    #[serde(rename = "DAY_NAME", skip_serializing_if = "Option::is_none", default)]
+    pub day_name: Option<String>,
+    #[serde(rename = "MONTH_NUMBER", skip_serializing_if = "Option::is_none", default)]
+    pub month_number: Option<u32>,
+    #[serde(rename = "MONTH_NAME", skip_serializing_if = "Option::is_none", default)]
+    pub month_name: Option<String>,
+}
+
+/// Parser of [`Date`].
+#[derive(Debug)]
+pub struct DateParser {
+    date: Regex,
+    time: Regex,
+    zone: Regex,
+    named: Regex,
+    result: DateResult,
+}
+
+fn groups(re: &Regex, text: &str, names: &[&str]) -> Option<BTreeMap<String, String>> {
+    let c = re.captures(text)?;
+    Some(names.iter().map(|n| (n.to_string(), c[*n].to_owned())).collect())
+}
+
+impl Parser for DateParser {
+    type Output = DateResult;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        if partial {
+            return Ok(());
+        }
+        let Some((key, value)) = line.split_once(':') else { return Ok(()) };
+        let value = value.trim();
+        let int = |v: &str| v.parse::<u32>().map_err(|e| format!("date {key}: {v:?}: {e}"));
+        let r = &mut self.result;
+        match key {
+            "DATE" => {
+                r.date = groups(&self.date, value, &["FULL", "DAY", "MONTH", "YEAR"]);
+                if let Some(d) = &r.date {
+                    r.day_of_month = Some(int(&d["DAY"])?);
+                }
+            }
+            "TIME" => r.time = groups(&self.time, value, &["FULL", "HOUR", "MINUTE", "SECOND"]),
+            "ZONE" => {
+                r.zone = groups(&self.zone, value, &["FULL", "SIGN", "HOUR", "MINUTE", "NAME"])
+            }
+            "EPOCH" => r.epoch = Some(value.parse().map_err(|e| format!("date EPOCH: {e}"))?),
+            "WEEK_NUMBER" => r.week_number = Some(int(value)?),
+            "DAY_OF_YEAR" => r.day_of_year = Some(int(value)?),
+            "DAY_OF_WEEK" | "MONTH" => {
+                let c = self.named.captures(value).ok_or(format!("date {key}: {value:?}"))?;
+                let (n, name) = (int(&c[1])?, c[2].to_owned());
+                if key == "MONTH" {
+                    (r.month_number, r.month_name) = (Some(n), Some(name));
+                } else {
+                    (r.day_of_week, r.day_name) = (Some(n), Some(name));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<DateResult, String> {
+        Ok(std::mem::take(&mut self.result))
+    }
+}
+
+impl UnixCommand for Date {
+    const NAME: &'static str = "date";
+    type Parser = DateParser;
+    type Output = DateResult;
+    fn command_line(&self) -> Result<String, String> {
+        Ok(format!("date {}", self.options.as_deref().unwrap_or(DATE_FORMAT)))
+    }
+    fn parser(&self) -> DateParser {
+        DateParser {
+            date: regex(r"^(?P<FULL>(?P<DAY>\d+)-(?P<MONTH>\d+)-(?P<YEAR>\d+))$"),
+            time: regex(r"^(?P<FULL>(?P<HOUR>\d+):(?P<MINUTE>\d+):(?P<SECOND>\d+))$"),
+            zone: regex(
+                r"^(?P<FULL>(?P<SIGN>[-+])(?P<HOUR>\d\d)(?P<MINUTE>\d\d)\s+(?P<NAME>\S+))$",
+            ),
+            named: regex(r"^(\d+)\s+\((\w+)\)$"),
+            result: DateResult::default(),
+        }
+    }
+    fn setup(&self, command: Command<DateParser>) -> Command<DateParser> {
+        own_errors(command, "date").ret_required(false)
+    }
+}

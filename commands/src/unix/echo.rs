@@ -1,0 +1,86 @@
+//! `echo`: [`Echo`], its parameters, its result and its parser.
+
+use moler_core::{Command, Parser};
+use serde::{Deserialize, Serialize};
+
+use super::parse::{CollectLines, ResultLines};
+use crate::spec::{builder, push_opt, unix_command, UnixCommand};
+
+/// `echo [options] 'text'`; result `{"RESULT": [lines]}` (blank lines kept).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Echo {
+    /// `-n`, `-e`.
+    pub options: Option<String>,
+    /// The text; control characters are written as escapes (`\n`, `\x08`) in the command line.
+    pub text: Option<String>,
+    /// Single-quote the text (default); off to let the shell expand it (`$TERM`).
+    #[serde(default = "yes")]
+    pub text_in_quotation: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Echo {
+    fn default() -> Self {
+        Self { options: None, text: None, text_in_quotation: true }
+    }
+}
+builder!(Echo {}, options, text);
+
+impl Echo {
+    /// Whether to single-quote the text.
+    pub fn text_in_quotation(mut self, on: bool) -> Self {
+        self.text_in_quotation = on;
+        self
+    }
+}
+
+/// Writes control characters as the escapes `echo -e` understands.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+unix_command!(Echo, "echo", CollectLines<ResultLines>,
+    |s| CollectLines::new(true, |result| ResultLines { result }),
+    line: |s| {
+        let mut line = "echo".to_owned();
+        push_opt(&mut line, s.options.as_deref());
+        if let Some(text) = &s.text {
+            let text = escape_controls(text);
+            line.push(' ');
+            if s.text_in_quotation {
+                line.push_str(&format!("'{}'", text.replace('\'', r"'\''")));
+            } else {
+                line.push_str(&text);
+            }
+        }
+        Ok(line)
+    },
+    setup: |c| c.ret_required(false));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_become_escapes() {
+        assert_eq!(escape_controls("a\nb\rc\td\x08e"), "a\\nb\\rc\\td\\x08e");
+        let line = Echo::new().text("it's").command_line().unwrap();
+        assert_eq!(line, r"echo 'it'\''s'");
+    }
+}

@@ -1,0 +1,97 @@
+//! `id`: [`Id`], its parameters, its result and its parser.
+
+use moler_core::{Command, Context, Parser};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::parse::{own_errors, regex};
+use crate::spec::{builder, push_opt, UnixCommand};
+
+/// `id [user]`; result `{"UID": [{"ID", "NAME"}], "GID": […], "GROUPS": […]}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Id {
+    /// The user (none: the current one).
+    pub user: Option<String>,
+}
+builder!(Id {}, user);
+
+/// One id and its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdName {
+    /// The number.
+    #[serde(rename = "ID")]
+    pub id: u64,
+    /// The name.
+    #[serde(rename = "NAME")]
+    pub name: String,
+}
+
+/// Result of [`Id`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdResult {
+    /// The user.
+    #[serde(rename = "UID")]
+    pub uid: Vec<IdName>,
+    /// The primary group.
+    #[serde(rename = "GID")]
+    pub gid: Vec<IdName>,
+    /// All groups.
+    #[serde(rename = "GROUPS")]
+    pub groups: Vec<IdName>,
+}
+
+/// Parser of [`Id`].
+#[derive(Debug)]
+pub struct IdParser {
+    pair: Regex,
+    result: Option<IdResult>,
+}
+
+impl Parser for IdParser {
+    type Output = IdResult;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        if partial || !line.starts_with("uid=") {
+            return Ok(());
+        }
+        let mut result = IdResult::default();
+        for part in line.split_whitespace() {
+            let Some((key, values)) = part.split_once('=') else { continue };
+            let list = match key {
+                "uid" => &mut result.uid,
+                "gid" => &mut result.gid,
+                "groups" => &mut result.groups,
+                _ => continue,
+            };
+            for c in self.pair.captures_iter(values) {
+                let id = c[1].parse().map_err(|e| format!("id {:?}: {e}", &c[1]))?;
+                list.push(IdName { id, name: c[2].to_owned() });
+            }
+        }
+        self.result = Some(result);
+        Ok(())
+    }
+    fn has_result(&self) -> bool {
+        self.result.is_some()
+    }
+    fn finish(&mut self) -> Result<IdResult, String> {
+        self.result.take().ok_or_else(|| "no `uid=` line in the output".into())
+    }
+}
+
+impl UnixCommand for Id {
+    const NAME: &'static str = "id";
+    type Parser = IdParser;
+    type Output = IdResult;
+    fn command_line(&self) -> Result<String, String> {
+        let mut line = "id".to_owned();
+        push_opt(&mut line, self.user.as_deref());
+        Ok(line)
+    }
+    fn parser(&self) -> IdParser {
+        IdParser { pair: regex(r"(\d+)\(([^)]*)\)"), result: None }
+    }
+    fn setup(&self, command: Command<IdParser>) -> Command<IdParser> {
+        own_errors(command, "id")
+    }
+}

@@ -1,0 +1,63 @@
+//! `pwd`: [`Pwd`], its parameters, its result and its parser.
+
+use moler_core::{Command, Context, Parser};
+use serde::{Deserialize, Serialize};
+
+use super::parse::own_errors;
+use crate::spec::{builder, push_opt, unix_command, UnixCommand};
+
+/// `pwd [options]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pwd {
+    /// `-P`, `-L`.
+    pub options: Option<String>,
+}
+builder!(Pwd {}, options);
+
+/// Result of [`Pwd`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PwdResult {
+    /// The last component.
+    pub current_path: String,
+    /// The whole path.
+    pub full_path: String,
+    /// The path without its last component.
+    pub path_to_current: String,
+}
+
+/// Parser of [`Pwd`].
+#[derive(Debug, Default)]
+pub struct PwdParser(Option<PwdResult>);
+
+impl Parser for PwdParser {
+    type Output = PwdResult;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+        if partial || !line.starts_with('/') || self.0.is_some() {
+            return Ok(());
+        }
+        let (to, current) = match line.rfind('/') {
+            Some(0) => ("/", &line[1..]),
+            Some(i) => (&line[..i], &line[i + 1..]),
+            None => unreachable!("the line starts with '/'"),
+        };
+        self.0 = Some(PwdResult {
+            current_path: current.to_owned(),
+            full_path: line.to_owned(),
+            path_to_current: to.to_owned(),
+        });
+        Ok(())
+    }
+    fn has_result(&self) -> bool {
+        self.0.is_some()
+    }
+    fn finish(&mut self) -> Result<PwdResult, String> {
+        self.0.take().ok_or_else(|| "no path in the output".to_owned())
+    }
+}
+
+unix_command!(Pwd, "pwd", PwdParser, |s| PwdParser::default(), line: |s| {
+    let mut line = "pwd".to_owned();
+    push_opt(&mut line, s.options.as_deref());
+    Ok(line)
+}, setup: |c| own_errors(c, "pwd"));

@@ -1,0 +1,135 @@
+//! `telnet`: [`Telnet`] and its parameters; its parser and result are [`Ssh`](super::Ssh)'s.
+
+use std::time::Duration;
+
+use moler_core::Command;
+use serde::{Deserialize, Serialize};
+
+use super::dialog::Passwords;
+use super::ssh::{
+    default_newline, default_term, default_tmout, optional_regex, with_param, yes, Client,
+    LoginParser, LoginResult, LoginSpec, Port, LOGIN_TIMEOUT,
+};
+use crate::spec::{push_opt, UnixCommand};
+
+fn default_expected_telnet() -> String {
+    r"^>\s*".to_owned()
+}
+
+/// `TERM=xterm-mono telnet [prefix] host [port]`: answers `login:` and password questions,
+/// sends a line end on `has just connected`, then the settings, and ends at `expected_prompt`
+/// (default `^>\s*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telnet {
+    /// The host.
+    pub host: String,
+    /// Answer to `login:`.
+    pub login: Option<String>,
+    /// Same as `login` (give one of them).
+    pub username: Option<String>,
+    /// Password(s), in order of the questions.
+    pub password: Option<Passwords>,
+    /// The port after the host.
+    pub port: Option<Port>,
+    /// Options before the host (`-4`).
+    pub prefix: Option<String>,
+    /// The prompt after login (regex; default `^>\s*`).
+    #[serde(default = "default_expected_telnet")]
+    pub expected_prompt: String,
+    /// The prompt at which the settings are sent, when it differs from `expected_prompt`.
+    pub prompt_after_login: Option<String>,
+    /// Sent at the first prompt (default `export TMOUT="2678400"`; null: nothing).
+    #[serde(default = "default_tmout")]
+    pub set_timeout: Option<String>,
+    /// Sent after `set_timeout`, to change the prompt.
+    pub set_prompt: Option<String>,
+    /// Prefix of the command (default `TERM=xterm-mono`).
+    #[serde(default = "default_term")]
+    pub term_mono: Option<String>,
+    /// Answer further password questions with the last password (default on).
+    #[serde(default = "yes")]
+    pub repeat_password: bool,
+    /// The final prompt may be followed by a line end.
+    #[serde(default)]
+    pub allowed_newline_after_prompt: bool,
+    /// Regex of lines that look like failures but are not.
+    pub failure_exceptions_indication: Option<String>,
+    /// Regex replacing the failure patterns.
+    pub failure_indication: Option<String>,
+    /// Send a line end on `has just connected` (default on).
+    #[serde(default = "yes")]
+    pub send_enter_after_connection: bool,
+    /// The remote newline (default `\n`).
+    #[serde(default = "default_newline")]
+    pub target_newline: String,
+    /// Hide passwords in logs (always done; kept for Moler's configs).
+    #[serde(default = "yes")]
+    pub encrypt_password: bool,
+}
+
+impl Telnet {
+    /// telnet to `host` (and `port`, when not 0), ending at `expected_prompt`.
+    pub fn new(host: &str, port: u16, expected_prompt: &str) -> Self {
+        let mut t: Telnet =
+            serde_json::from_value(serde_json::json!({"host": host})).expect("all defaults");
+        t.port = Some(Port::Number(port.into()));
+        t.expected_prompt = expected_prompt.to_owned();
+        t
+    }
+
+    /// Sets a field from its Moler name and JSON value (`login`, `password`, `set_prompt`…).
+    pub fn with(self, name: &str, value: impl Serialize) -> Result<Self, String> {
+        with_param(self, name, value)
+    }
+}
+
+impl UnixCommand for Telnet {
+    const NAME: &'static str = "telnet";
+    type Parser = LoginParser;
+    type Output = LoginResult;
+    fn command_line(&self) -> Result<String, String> {
+        optional_regex("expected_prompt", &Some(self.expected_prompt.clone()))?;
+        if self.login.is_some() && self.username.is_some() {
+            return Err("set login or username, not both".into());
+        }
+        super::parse::required("host", &self.host)?;
+        let mut line = String::new();
+        push_opt(&mut line, self.term_mono.as_deref());
+        push_opt(&mut line, Some("telnet"));
+        push_opt(&mut line, self.prefix.as_deref());
+        push_opt(&mut line, Some(&self.host));
+        push_opt(&mut line, Port::render(&self.port).as_deref());
+        Ok(line.trim_start().to_owned())
+    }
+    fn parser(&self) -> LoginParser {
+        self.parser_for(None)
+    }
+    fn parser_for(&self, shell_prompt: Option<&str>) -> LoginParser {
+        let spec = LoginSpec {
+            client: Client::Telnet,
+            host: self.host.clone(),
+            login: self.login.clone().or_else(|| self.username.clone()),
+            password: &self.password,
+            expected_prompt: &self.expected_prompt,
+            prompt_after_login: &self.prompt_after_login,
+            settings: [&self.set_timeout, &self.set_prompt],
+            repeat_password: self.repeat_password,
+            allowed_newline_after_prompt: self.allowed_newline_after_prompt,
+            failure_exceptions_indication: &self.failure_exceptions_indication,
+            failure_indication: &self.failure_indication,
+            send_enter_after_connection: self.send_enter_after_connection,
+            target_newline: &self.target_newline,
+        };
+        spec.parser(self.command_line().unwrap_or_default(), shell_prompt)
+    }
+    fn setup(&self, command: Command<LoginParser>) -> Command<LoginParser> {
+        command.no_default_failures().ret_required(false)
+    }
+    fn default_timeout(&self) -> Duration {
+        LOGIN_TIMEOUT
+    }
+    fn end_prompt<'a>(&'a self, _shell_prompt: Option<&'a str>) -> Option<&'a str> {
+        Some(&self.expected_prompt)
+    }
+}
