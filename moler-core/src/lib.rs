@@ -24,7 +24,9 @@
 //! let mut conn = Connection::new("demo");
 //! let alarms = conn.start(Wait4::new(["ALARM (\\d+)"]).unwrap().till_occurs_times(1), Instant::now());
 //! let uname = conn.start(Command::lines("uname", "^moler_bash# "), Instant::now());
-//! assert_eq!(conn.poll_transmit().unwrap(), b"uname\n");
+//! let mut out = Vec::new(); // one buffer, reused for every transmission
+//! assert_eq!(conn.poll_transmit(&mut out), 6);
+//! assert_eq!(out, b"uname\n");
 //! conn.handle_input(b"uname\r\nLinux\r\nALARM 7\r\nmoler_bash# ", Instant::now());
 //! assert_eq!(uname.try_result().unwrap().unwrap(), ["Linux", "ALARM 7"]);
 //! assert_eq!(alarms.try_result().unwrap().unwrap()[0].groups[0].as_deref(), Some("7"));

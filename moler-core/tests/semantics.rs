@@ -14,7 +14,9 @@ fn lines(cmd: &str) -> Command<moler_core::Lines> {
 }
 
 fn sent(conn: &mut Connection) -> String {
-    String::from_utf8(conn.poll_transmit().unwrap_or_default()).unwrap()
+    let mut out = Vec::new();
+    let _ = conn.poll_transmit(&mut out);
+    String::from_utf8(out).unwrap()
 }
 
 #[test]
