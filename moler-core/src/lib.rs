@@ -52,7 +52,7 @@ pub use command::{
     Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
     DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,
 };
-pub use completion::{set_blocking_check, BlockingCheck, Completion, Mailbox, ObserverId};
+pub use completion::{Completion, Mailbox, ObserverId};
 pub use connection::Connection;
 pub use decode::Utf8Decoder;
 pub use error::{Error, Result};

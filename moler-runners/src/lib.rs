@@ -55,6 +55,7 @@ mod smol;
 mod thread;
 #[cfg(feature = "tokio")]
 mod tokio;
+mod wait;
 
 pub use handle::{blocking_allowed, ConnectionHandle};
 pub use moler_core::Completion;
@@ -63,6 +64,7 @@ pub use smol::SmolRunner;
 pub use thread::ThreadRunner;
 #[cfg(feature = "tokio")]
 pub use tokio::TokioRunner;
+pub use wait::{BlockingOccurrences, CompletionExt, OccurrencesExt};
 
 /// The runners by name: what a config file or a command line chooses from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
