@@ -150,7 +150,7 @@ impl<T: Send + 'static> Completion<T> {
         }
     }
 
-    /// Gives up on an observer whose connection did not answer an [`Completion::expire`]: the
+    /// Gives up on an observer whose connection did not answer a [`Completion::expire`]: the
     /// result if it finished meanwhile, otherwise an [`Error::Timeout`] for `timeout` after
     /// `elapsed` (the caller's clock). The timeout returned here is the result: one arriving
     /// later is dropped (and not reported as unread by a [`crate::FailureScope`]).

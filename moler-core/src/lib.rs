@@ -3,18 +3,24 @@
 //! A [`Connection`] turns the bytes of one link (a shell, an SSH channel, a TCP console) into
 //! text and hands it to **observers**: [`Command`]s, which send a line and parse what comes
 //! back until the prompt returns, and events such as [`Wait4`], which keep watching for lines.
-//! Every observer's result lands in a [`Completion`]: a `Future` and a blocking wait at once.
+//! Every observer's result lands in a [`Completion`], a `Future`; an event's
+//! [`Occurrences`] are a queue to take from or poll.
 //!
-//! This crate does no I/O, spawns no thread and never reads the clock: the caller passes the
-//! time in. Runners (crate `moler-runners`) drive it over real transports.
+//! This crate does no I/O, spawns no thread, never blocks and never reads the clock: the
+//! caller passes the time in, and nothing here waits for anything (quinn's sans-IO rule,
+//! checked by `.ci/run`). Runners (crate `moler-runners`) drive it over real transports, and
+//! the blocking edge lives there too: `moler_runners::CompletionExt::wait(timeout)` parks the
+//! thread and polls the `Completion` with a waker that unparks it (on expiry it asks the
+//! connection to time the observer out: [`Completion::expire`]), and
+//! `moler_runners::OccurrencesExt` blocks on occurrences the same way.
 //!
 //! ```text
 //!  transport bytes ──► handle_input(bytes, now) ──► UTF-8 decode ──► every observer, in order
 //!                                                                     │  Command: echo, lines,
-//!  poll_transmit() ◄── outbox ◄── sendline / Ctrl-C / answers ◄───────┤  prompt, failures
+//!  poll_transmit(buf) ◄── outbox ◄── sendline / Ctrl-C / answers ◄────┤  prompt, failures
 //!  poll_timeout()  ◄── earliest deadline                              │  Wait4: lines × regexes
 //!  Mailbox (any thread): start, cancel, expire, close ──► handle_requests(now)
-//!                                                      results ──► Completion (await / wait)
+//!          results ──► Completion (a Future: `.await` it; block on it with moler-runners)
 //! ```
 //!
 //! ```
