@@ -220,7 +220,9 @@ fuzz_target!(|data: &[u8]| {
                     conn.handle_timeout(deadline);
                 }
             }
-            6 => drop(conn.poll_transmit(&mut Vec::new())),
+            6 => {
+                let _ = conn.poll_transmit(&mut Vec::new());
+            }
             7 => {
                 handles[usize::from(arg) % handles.len()].cancel();
                 conn.handle_requests(now);
