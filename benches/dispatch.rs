@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use moler::{Connection, ThreadRunner, Wait4};
+use moler::{CompletionExt, Connection, ThreadRunner, Wait4};
 
 #[path = "support/mod.rs"]
 mod common;

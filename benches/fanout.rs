@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use moler::{Command, Completion, ConnectionHandle, Runner, RunnerKind, SmolRunner, ThreadRunner};
-use moler::{TokioRunner, LOCAL_PROMPT};
+use moler::{Command, Completion, CompletionExt, ConnectionHandle, Runner, RunnerKind};
+use moler::{SmolRunner, ThreadRunner, TokioRunner, LOCAL_PROMPT};
 use moler_io::terminal::{self, TerminalOptions};
 
 #[path = "support/mod.rs"]

@@ -12,7 +12,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use moler::{Command, Completion, Runner, RunnerKind, SmolRunner, ThreadRunner, TokioRunner};
+use moler::{Command, Completion, CompletionExt, Runner, RunnerKind};
+use moler::{SmolRunner, ThreadRunner, TokioRunner};
 use moler_io::tcp::{self, TcpOptions};
 use moler_io::Greeting;
 use moler_testkit::{Simulator, SIM_BANNER, SIM_PROMPT, SIM_PROMPT_RE};

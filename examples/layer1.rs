@@ -4,7 +4,7 @@
 //! `cargo run --example layer1` (the "device" is a tiny TCP console started here).
 //!
 //! The loop is what every runner does (the order the `Connection` docs give):
-//! 1. write what `poll_transmit` returns;
+//! 1. write what `poll_transmit` appends to your buffer (one buffer, reused);
 //! 2. wait for bytes until `poll_timeout` (the earliest observer deadline);
 //! 3. `handle_input(bytes, now)` or, when the deadline passed, `handle_timeout(now)`.
 
@@ -32,9 +32,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let status = conn.start(Command::lines("status", PROMPT), start);
 
     let mut buf = [0u8; 4096];
+    let mut out = Vec::new();
     while !(uname.is_done() && status.is_done() && alarms.is_done()) {
-        if let Some(bytes) = conn.poll_transmit() {
-            stream.write_all(&bytes)?;
+        if conn.poll_transmit(&mut out) > 0 {
+            stream.write_all(&out)?;
+            out.clear();
         }
         let now = Instant::now();
         match conn.poll_timeout() {

@@ -74,7 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     watcher.cancel();
-    for o in seen {
+    for o in seen.blocking_iter() {
         println!("event     -> line {:?}, named groups {:?}", o.line, o.named_groups);
     }
     Ok(())

@@ -59,7 +59,9 @@ pub use moler_core::{
 pub use moler_runners::SmolRunner;
 #[cfg(feature = "tokio")]
 pub use moler_runners::TokioRunner;
-pub use moler_runners::{ConnectionHandle, Runner, RunnerKind, ThreadRunner};
+pub use moler_runners::{
+    CompletionExt, ConnectionHandle, OccurrencesExt, Runner, RunnerKind, ThreadRunner,
+};
 pub use {moler_commands, moler_config, moler_core, moler_io, moler_runners};
 
 /// Moler's YAML config and the connection factory (crate `moler-config`):
@@ -144,5 +146,8 @@ pub mod prelude {
     };
     #[cfg(feature = "ssh")]
     pub use crate::{moler_io::ssh::SshOptions, ssh_shell, ssh_shell_on, SSH_PROMPT};
+    /// The blocking waits (`completion.wait(timeout)`, `occurrences.next_timeout(timeout)`):
+    /// the core's handles are futures, these traits block on them.
+    pub use crate::{CompletionExt, OccurrencesExt};
     pub use moler_commands::{unix, Registry, UnixCommand, UnixEvent};
 }

@@ -65,7 +65,7 @@ fn a_background_event_catches_lines_while_commands_run(rig: &Rig) {
     let found = marks.wait(WAIT).unwrap();
     let numbers: Vec<_> = found.iter().map(|o| o.named_groups["n"].clone().unwrap()).collect();
     assert_eq!(numbers, ["1", "2", "3"], "the echoed command lines do not match ^MARK");
-    assert_eq!(live.count(), 3, "the iterator saw the same occurrences and ended");
+    assert_eq!(live.blocking_iter().count(), 3, "the iterator saw the same occurrences and ended");
     assert!(!other.is_done());
     other.cancel();
     assert!(matches!(other.wait(WAIT), Err(Error::Cancelled { .. })));

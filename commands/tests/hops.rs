@@ -63,9 +63,7 @@ where
     let done = conn.start(command, now);
     let mut sent = Vec::new();
     let mut transmit = |conn: &mut Connection| {
-        while let Some(bytes) = conn.poll_transmit() {
-            sent.extend(bytes);
-        }
+        let _ = conn.poll_transmit(&mut sent);
     };
     transmit(&mut conn);
     'turns: for turn in turns {

@@ -5,17 +5,13 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::background::ScopeInner;
 use crate::error::{Error, Result};
 use crate::observer::{Context, Kind, Observer, Step};
-
-/// How long a blocking [`Completion::wait`] waits, after its own timeout passed, for the
-/// connection to time the observer out before it reports the timeout itself.
-const EXPIRY_GRACE: Duration = Duration::from_secs(5);
 
 /// Identifies one started observer on its connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,7 +24,9 @@ impl fmt::Display for ObserverId {
 }
 
 enum SlotState<T> {
-    Pending(Option<Waker>),
+    /// Everyone polling for the result: a task, and threads blocked in a runner's wait (one
+    /// waker per task or thread: polling again with a waker that wakes the same one keeps one).
+    Pending(Vec<Waker>),
     Ready(Result<T>),
     Taken,
 }
@@ -39,7 +37,6 @@ pub(crate) struct Shared<T> {
     /// Where a failure is reported until it is read (see [`crate::FailureScope`]).
     scope: Option<Arc<ScopeInner>>,
     state: Mutex<SlotState<T>>,
-    done: Condvar,
     paused: AtomicBool,
 }
 
@@ -52,15 +49,14 @@ impl<T> Shared<T> {
     /// Stores the result; `false` when one was stored already (the first one wins).
     fn complete(&self, result: Result<T>) -> bool {
         let mut st = lock(&self.state);
-        let SlotState::Pending(waker) = &mut *st else { return false };
-        let waker = waker.take();
+        let SlotState::Pending(wakers) = &mut *st else { return false };
+        let wakers = std::mem::take(wakers);
         if let (Some(scope), Err(e)) = (&self.scope, &result) {
             scope.failed(self.id, &self.name, e);
         }
         *st = SlotState::Ready(result);
         drop(st);
-        self.done.notify_all();
-        if let Some(w) = waker {
+        for w in wakers {
             w.wake();
         }
         true
@@ -83,19 +79,12 @@ impl<T> Shared<T> {
     }
 }
 
-/// Called by a blocking wait before it blocks; a runner installs one that refuses inside an
-/// async runtime (where blocking would stall the very task that must make progress).
-pub type BlockingCheck = fn() -> Result<()>;
-
-static BLOCKING_CHECK: OnceLock<BlockingCheck> = OnceLock::new();
-
-/// Installs the process-wide check run before every blocking wait (the first call wins).
-pub fn set_blocking_check(check: BlockingCheck) {
-    let _ = BLOCKING_CHECK.set(check);
-}
-
-/// The handle of a started observer: its result as a [`Future`] and as a blocking
-/// [`Completion::wait`].
+/// The handle of a started observer: its result as a [`Future`], or without waiting
+/// ([`Completion::try_result`]).
+///
+/// This crate never blocks: the blocking `wait(timeout)` lives in `moler-runners`
+/// (`moler_runners::CompletionExt`, in `moler::prelude`), which parks the thread and polls this
+/// future with a waker that unparks it.
 ///
 /// The result can be taken once; taking it again gives [`Error::ResultTaken`]. Dropping the
 /// handle does not stop the observer (call [`Completion::cancel`] for that).
@@ -136,60 +125,49 @@ impl<T: Send + 'static> Completion<T> {
         self.shared.take(&mut st)
     }
 
-    /// Blocks until the observer finishes. If `timeout` passes first, the observer is timed out
-    /// (a command sends Ctrl-C) and its timeout error is returned, as Moler's `await_done` does.
-    pub fn wait(&self, timeout: Duration) -> Result<T> {
-        if let Some(check) = BLOCKING_CHECK.get() {
-            check()?;
+    /// The result if the observer finished; otherwise `Pending`, and `cx`'s waker is woken
+    /// when it finishes. The same as polling the future, through `&self`: a blocking wait on a
+    /// shared handle polls with this. Every task or thread that polls is woken.
+    pub fn poll_result(&self, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
+        let mut st = lock(&self.shared.state);
+        if let Some(r) = self.shared.take(&mut st) {
+            return Poll::Ready(r);
         }
-        let start = Instant::now();
-        if let Some(r) = self.wait_until(start.checked_add(timeout)) {
+        if let SlotState::Pending(wakers) = &mut *st {
+            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                wakers.push(cx.waker().clone());
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Asks the connection to time the observer out now, as if its timeout were `timeout` (a
+    /// command sends Ctrl-C): Moler's `await_done` on expiry. Its timeout error (or its result,
+    /// if it finished first) then arrives as any result does. Does not wait.
+    pub fn expire(&self, timeout: Duration) {
+        if !self.is_done() {
+            self.mailbox.push(Request::Expire(self.shared.id, timeout));
+        }
+    }
+
+    /// Gives up on an observer whose connection did not answer a [`Completion::expire`]: the
+    /// result if it finished meanwhile, otherwise an [`Error::Timeout`] for `timeout` after
+    /// `elapsed` (the caller's clock). The timeout returned here is the result: one arriving
+    /// later is dropped (and not reported as unread by a [`crate::FailureScope`]).
+    pub fn abandon(&self, timeout: Duration, elapsed: Duration) -> Result<T> {
+        let mut st = lock(&self.shared.state);
+        if let Some(r) = self.shared.take(&mut st) {
             return r;
         }
-        self.expire(timeout, start)
-    }
-
-    /// What [`Completion::wait`] does once `timeout` (counted from `started`) passed: times the
-    /// observer out and returns its timeout error, or its result if it finished meanwhile. For
-    /// a runner whose waiting thread drove the connection itself until the deadline.
-    pub fn expire(&self, timeout: Duration, started: Instant) -> Result<T> {
-        self.mailbox.push(Request::Expire(self.shared.id, timeout));
-        self.wait_until(Instant::now().checked_add(EXPIRY_GRACE)).unwrap_or_else(|| {
-            // The timeout reported here is the result: a late one is not kept (nor reported as
-            // unread by a FailureScope).
-            let mut st = lock(&self.shared.state);
-            if matches!(*st, SlotState::Pending(_)) {
-                *st = SlotState::Taken;
-            }
-            Err(Error::Timeout {
-                observer: self.shared.name.clone(),
-                timeout,
-                elapsed: started.elapsed(),
-                // The connection did not answer, so its last lines are out of reach.
-                last_received: None,
-                hint: None,
-            })
+        *st = SlotState::Taken;
+        Err(Error::Timeout {
+            observer: self.shared.name.clone(),
+            timeout,
+            elapsed,
+            // The connection did not answer, so its last lines are out of reach.
+            last_received: None,
+            hint: None,
         })
-    }
-
-    fn wait_until(&self, deadline: Option<Instant>) -> Option<Result<T>> {
-        let mut st = lock(&self.shared.state);
-        loop {
-            if let Some(r) = self.shared.take(&mut st) {
-                return Some(r);
-            }
-            st = match deadline {
-                None => self.shared.done.wait(st).unwrap_or_else(PoisonError::into_inner),
-                Some(d) => {
-                    let left = d.checked_duration_since(Instant::now())?;
-                    self.shared
-                        .done
-                        .wait_timeout(st, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
-            };
-        }
     }
 
     /// Asks the connection to cancel the observer (a command sends Ctrl-C). The result becomes
@@ -217,17 +195,7 @@ impl<T: Send + 'static> Future for Completion<T> {
     type Output = Result<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
-        let mut st = lock(&self.shared.state);
-        if let Some(r) = self.shared.take(&mut st) {
-            return Poll::Ready(r);
-        }
-        if let SlotState::Pending(w) = &mut *st {
-            match w {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => *w = Some(cx.waker().clone()),
-            }
-        }
-        Poll::Pending
+        self.poll_result(cx)
     }
 }
 
@@ -310,8 +278,7 @@ impl Mailbox {
             id: ObserverId(self.next_id.fetch_add(1, Ordering::Relaxed)),
             name: observer.describe(),
             scope: crate::background::current(),
-            state: Mutex::new(SlotState::Pending(None)),
-            done: Condvar::new(),
+            state: Mutex::new(SlotState::Pending(Vec::new())),
             paused: AtomicBool::new(false),
         });
         let completion = Completion { shared: Arc::clone(&shared), mailbox: Arc::clone(self) };

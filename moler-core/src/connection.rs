@@ -19,7 +19,8 @@ use crate::transcript::{HeldBack, Outbox, Secrets, Transcript};
 /// 1. [`Connection::handle_input`] with every piece of bytes read, and the time it arrived;
 /// 2. [`Connection::handle_requests`] when the [`Mailbox`] wakes you;
 /// 3. [`Connection::handle_timeout`] when [`Connection::poll_timeout`]'s instant passes;
-/// 4. after each of these, [`Connection::poll_transmit`] and write what it returns;
+/// 4. after each of these, [`Connection::poll_transmit`] into your buffer and write what it
+///    appended;
 /// 5. [`Connection::handle_close`] when the transport reports its end; stop once
 ///    [`Connection::is_closed`].
 ///
@@ -32,7 +33,9 @@ use crate::transcript::{HeldBack, Outbox, Secrets, Transcript};
 ///
 /// let mut conn = Connection::new("demo");
 /// let pwd = conn.start(Command::lines("pwd", "^moler_bash# "), Instant::now());
-/// assert_eq!(conn.poll_transmit().unwrap(), b"pwd\n");
+/// let mut out = Vec::new();
+/// assert_eq!(conn.poll_transmit(&mut out), 4);
+/// assert_eq!(out, b"pwd\n");
 /// conn.handle_input(b"pwd\r\n/home/moler\r\nmoler_bash# ", Instant::now());
 /// assert_eq!(pwd.try_result().unwrap().unwrap(), ["/home/moler"]);
 /// ```
@@ -273,21 +276,28 @@ impl Connection {
     }
 
     /// The earliest deadline of any observer: call [`Connection::handle_timeout`] then.
+    #[must_use = "a driver sleeps until this instant, then calls `handle_timeout`"]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.slots.iter().filter_map(Slot::deadline).min()
     }
 
-    /// The bytes observers want sent, if any.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+    /// Appends the bytes observers want sent to `buf` (what is in it already stays) and
+    /// returns how many were appended; 0 when there is nothing to send. A driver keeps one
+    /// buffer per connection and writes it out: no allocation per transmission.
+    #[must_use = "the bytes appended to `buf` must be written to the transport"]
+    pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
         if self.outbox.is_empty() {
-            return None;
+            return 0;
         }
-        let (bytes, spans) = self.outbox.take();
+        let start = buf.len();
+        let spans = self.outbox.drain_into(buf);
+        let bytes = &buf[start..];
         match &mut self.transcript {
-            Some(transcript) => transcript.sent(&self.secrets.masked(&bytes, &spans)),
-            None => self.secrets.remember_spans(&bytes, &spans),
+            Some(transcript) => transcript.sent(&self.secrets.masked(bytes, spans)),
+            None => self.secrets.remember_spans(bytes, spans),
         }
-        Some(bytes)
+        self.outbox.clear();
+        bytes.len()
     }
 
     /// The transport ended (`reason` is its error, `None` for a clean end of stream): every

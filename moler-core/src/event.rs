@@ -1,8 +1,9 @@
 //! Events: observers that keep listening and report each occurrence. [`Wait4`] is the generic
 //! line event.
 
-use std::collections::BTreeMap;
-use std::sync::mpsc;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use regex::Regex;
@@ -75,7 +76,7 @@ pub struct Wait4 {
     timeout: Option<Duration>,
     partial_lines: bool,
     callback: Option<Callback>,
-    sender: Option<mpsc::Sender<Occurrence>>,
+    sender: Option<Feeder>,
     // Progress.
     lines: LineSplitter,
     /// Text came while paused and its last line has not ended: after a resume that line is
@@ -178,11 +179,13 @@ impl Wait4 {
         self
     }
 
-    /// An iterator over occurrences as they happen; it ends when the event finishes.
+    /// The occurrences as they happen, in a queue that ends when the event finishes: take them
+    /// without waiting ([`Occurrences::try_next`]), poll them from async code
+    /// ([`Occurrences::poll_next`]), or block on them with `moler_runners::OccurrencesExt`.
     pub fn occurrences(&mut self) -> Occurrences {
-        let (tx, rx) = mpsc::channel();
-        self.sender = Some(tx);
-        Occurrences(rx)
+        let feed = Arc::new(Feed::default());
+        self.sender = Some(Feeder(Arc::clone(&feed)));
+        Occurrences(feed)
     }
 
     fn needed(&self) -> Option<usize> {
@@ -228,8 +231,8 @@ impl Wait4 {
         if let Some(cb) = &mut self.callback {
             cb(&occurrence);
         }
-        if let Some(tx) = &self.sender {
-            let _ = tx.send(occurrence.clone());
+        if let Some(feeder) = &self.sender {
+            feeder.send(&occurrence);
         }
         if self.till.is_some() {
             self.found.push(occurrence);
@@ -322,26 +325,107 @@ impl Observer for Wait4 {
     }
 }
 
-/// Occurrences of an event as they happen (see [`Wait4::occurrences`]); ends with the event.
+/// Occurrences of an event as they happen (see [`Wait4::occurrences`]); the queue ends when
+/// the event finishes (its observer is dropped by the connection).
+///
+/// Nothing here blocks: [`Occurrences::try_next`] takes what is there, [`Occurrences::poll_next`]
+/// registers a waker (a stream for async code). The blocking `next_timeout` and iterator live
+/// in `moler-runners` (`moler_runners::OccurrencesExt`).
 #[derive(Debug)]
-pub struct Occurrences(mpsc::Receiver<Occurrence>);
+pub struct Occurrences(Arc<Feed>);
 
 impl Occurrences {
-    /// The next occurrence, waiting at most `timeout`; `None` on timeout or once the event ended.
-    pub fn next_timeout(&self, timeout: Duration) -> Option<Occurrence> {
-        self.0.recv_timeout(timeout).ok()
-    }
-
     /// The next occurrence if one is ready, without waiting.
     pub fn try_next(&self) -> Option<Occurrence> {
-        self.0.try_recv().ok()
+        lock(&self.0.state).queue.pop_front()
+    }
+
+    /// An iterator over the occurrences ready now; it does not wait for more.
+    pub fn try_iter(&self) -> impl Iterator<Item = Occurrence> + '_ {
+        std::iter::from_fn(|| self.try_next())
+    }
+
+    /// The next occurrence: `Ready(Some)` when one is there, `Ready(None)` once the event ended
+    /// and every occurrence was taken, otherwise `Pending` and `cx`'s waker is woken by the next
+    /// occurrence or by the end. One waiter at a time (the latest waker is kept).
+    pub fn poll_next(&self, cx: &mut TaskContext<'_>) -> Poll<Option<Occurrence>> {
+        let mut st = lock(&self.0.state);
+        if let Some(o) = st.queue.pop_front() {
+            return Poll::Ready(Some(o));
+        }
+        if st.ended {
+            return Poll::Ready(None);
+        }
+        match &st.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// True once the event ended (occurrences may still wait to be taken).
+    pub fn is_ended(&self) -> bool {
+        lock(&self.0.state).ended
     }
 }
 
-impl Iterator for Occurrences {
-    type Item = Occurrence;
-    fn next(&mut self) -> Option<Occurrence> {
-        self.0.recv().ok()
+impl Drop for Occurrences {
+    fn drop(&mut self) {
+        // Nobody reads any more: the event stops queueing.
+        let mut st = lock(&self.0.state);
+        st.reader_gone = true;
+        st.queue.clear();
+    }
+}
+
+/// The queue between an event and its [`Occurrences`].
+#[derive(Debug, Default)]
+struct Feed {
+    state: Mutex<FeedState>,
+}
+
+#[derive(Debug, Default)]
+struct FeedState {
+    queue: VecDeque<Occurrence>,
+    waker: Option<Waker>,
+    /// The event is gone: no more occurrences.
+    ended: bool,
+    /// The [`Occurrences`] is gone: nothing to queue for.
+    reader_gone: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Plain pushes and pops under this lock: a panic cannot leave the queue inconsistent.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The event's end of the queue; dropping it (with the event) ends the queue.
+struct Feeder(Arc<Feed>);
+
+impl Feeder {
+    fn send(&self, occurrence: &Occurrence) {
+        let mut st = lock(&self.0.state);
+        if st.reader_gone {
+            return;
+        }
+        st.queue.push_back(occurrence.clone());
+        let waker = st.waker.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl Drop for Feeder {
+    fn drop(&mut self) {
+        let mut st = lock(&self.0.state);
+        st.ended = true;
+        let waker = st.waker.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
     }
 }
 
@@ -423,7 +507,7 @@ mod tests {
         }
         h.cancel();
         conn.handle_requests(t);
-        seen.map(|o| o.line).collect()
+        seen.try_iter().map(|o| o.line).collect()
     }
 
     /// Every chunk size, with and without partial-line matching: the same lines.
@@ -481,7 +565,7 @@ mod tests {
         conn.handle_input(b"2\n", t);
         h.cancel();
         conn.handle_requests(t);
-        let got: Vec<_> = seen.map(|o| o.line).collect();
+        let got: Vec<_> = seen.try_iter().map(|o| o.line).collect();
         assert_eq!(got, ["L1", "L2"]);
     }
 }

@@ -246,7 +246,9 @@ impl Context<'_> {
     ///
     /// let mut conn = Connection::new("demo");
     /// conn.start(Crlf(Command::lines("pwd", "^> $")), Instant::now());
-    /// assert_eq!(conn.poll_transmit().unwrap(), b"pwd\r\n");
+    /// let mut out = Vec::new();
+    /// assert_eq!(conn.poll_transmit(&mut out), 5);
+    /// assert_eq!(out, b"pwd\r\n");
     /// ```
     pub fn with_newline<R>(&mut self, newline: &str, f: impl FnOnce(&mut Context<'_>) -> R) -> R {
         let mut cx = Context {
@@ -305,10 +307,14 @@ impl Context<'_> {
     /// let mut conn = Connection::new("demo");
     /// conn.start(Knock, t0);
     /// conn.handle_timeout(t0 + Duration::from_secs(1));
-    /// assert_eq!(conn.poll_transmit().unwrap(), b"knock");
+    /// let mut out = Vec::new();
+    /// assert_eq!(conn.poll_transmit(&mut out), 5);
+    /// assert_eq!(out, b"knock");
     /// assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(2)));
     /// conn.handle_timeout(t0 + Duration::from_secs(2));
-    /// assert_eq!(conn.poll_transmit().unwrap(), b"again");
+    /// out.clear();
+    /// assert_eq!(conn.poll_transmit(&mut out), 5);
+    /// assert_eq!(out, b"again");
     /// assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(3)), "the linger's end");
     /// ```
     pub fn wake_in(&mut self, after: Duration) {

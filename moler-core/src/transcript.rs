@@ -35,7 +35,7 @@ pub const MASK: &str = "********";
 /// let mut conn = Connection::new("demo");
 /// conn.set_transcript(Some(Box::new(log.clone())));
 /// conn.start(Command::lines("pwd", "^\\$ $"), Instant::now());
-/// conn.poll_transmit();
+/// let _ = conn.poll_transmit(&mut Vec::new()); // sent (and logged)
 /// conn.handle_input(b"pwd\n/root\n$ ", Instant::now());
 /// assert_eq!(*log.0.lock().unwrap(), ["> pwd\n", "< pwd\n/root\n$ "]);
 /// ```
@@ -73,9 +73,17 @@ impl Outbox {
         self.bytes.is_empty()
     }
 
-    /// Everything queued, and its secret spans; the outbox is empty afterwards.
-    pub(crate) fn take(&mut self) -> (Vec<u8>, Vec<Range<usize>>) {
-        (std::mem::take(&mut self.bytes), std::mem::take(&mut self.secret_spans))
+    /// Appends everything queued to `buf`; returns the secret spans, relative to where it was
+    /// appended. [`Outbox::clear`] once they are used (the buffers keep their capacity).
+    pub(crate) fn drain_into(&mut self, buf: &mut Vec<u8>) -> &[Range<usize>] {
+        buf.extend_from_slice(&self.bytes);
+        &self.secret_spans
+    }
+
+    /// Empties the outbox, keeping its capacity.
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.secret_spans.clear();
     }
 }
 
@@ -253,9 +261,12 @@ mod tests {
         outbox.push("user\n");
         outbox.push_secret("hunter2");
         outbox.push("\nls\n");
-        let (bytes, spans) = outbox.take();
-        assert_eq!(secrets.masked(&bytes, &spans), "user\n********\nls\n");
-        assert!(outbox.take().1.is_empty());
+        let mut bytes = b"kept".to_vec();
+        let spans = outbox.drain_into(&mut bytes).to_vec();
+        assert_eq!(bytes, b"keptuser\nhunter2\nls\n", "appended to what the buffer held");
+        assert_eq!(secrets.masked(&bytes[4..], &spans), "user\n********\nls\n");
+        outbox.clear();
+        assert!(outbox.is_empty() && outbox.drain_into(&mut bytes).is_empty());
         let mut held = HeldBack::default();
         assert_eq!(
             &*held.pass(&secrets, b"x hunter2 hunter2hunter2"),
@@ -291,7 +302,7 @@ mod tests {
         let log = Log::default();
         let mut conn = crate::Connection::new("demo").with_transcript(Box::new(log.clone()));
         conn.send_secret(secret);
-        conn.poll_transmit();
+        let _ = conn.poll_transmit(&mut Vec::new());
         let now = std::time::Instant::now();
         for chunk in chunks {
             conn.handle_input(chunk, now);
@@ -380,9 +391,11 @@ mod tests {
         let log = Log::default();
         let mut conn = crate::Connection::new("demo").with_transcript(Box::new(log.clone()));
         let login = conn.start(Login, now);
-        let sent = conn.poll_transmit().unwrap();
+        let mut sent = Vec::new();
+        assert!(conn.poll_transmit(&mut sent) > 0);
         conn.handle_input(b"password:", now);
-        let answer = conn.poll_transmit().unwrap();
+        let mut answer = Vec::new();
+        assert!(conn.poll_transmit(&mut answer) > 0);
         assert_eq!(answer, b"hunter2\n", "the device gets the secret itself");
         conn.handle_input(b"hunter2\r\nwelcome", now);
         assert!(login.try_result().unwrap().is_ok());
@@ -408,9 +421,9 @@ mod tests {
         let log = Log::default();
         let mut conn = crate::Connection::new("demo");
         conn.start(Login, now);
-        conn.poll_transmit();
+        let _ = conn.poll_transmit(&mut Vec::new());
         conn.handle_input(b"password:", now);
-        conn.poll_transmit();
+        let _ = conn.poll_transmit(&mut Vec::new());
         conn.set_transcript(Some(Box::new(log.clone())));
         conn.handle_input(b"echo hunter2", now);
         assert_eq!(log.0.lock().unwrap()[0], "<echo ********");

@@ -80,7 +80,7 @@ fn run_events(chunks: &[Vec<u8>]) -> Found {
     conn.close();
     iters
         .into_iter()
-        .map(|it| it.map(|o| (o.pattern, o.line, o.matched, o.groups)).collect())
+        .map(|it| it.try_iter().map(|o| (o.pattern, o.line, o.matched, o.groups)).collect())
         .collect()
 }
 

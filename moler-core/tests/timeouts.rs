@@ -15,7 +15,7 @@ fn lines(command: &str) -> Command<Lines> {
 fn time_out(conn: &mut Connection, command: Command<Lines>, chunks: &[&[u8]]) -> Error {
     let t0 = Instant::now();
     let handle = conn.start(command, t0);
-    conn.poll_transmit();
+    let _ = conn.poll_transmit(&mut Vec::new());
     for chunk in chunks {
         conn.handle_input(chunk, t0);
     }
@@ -54,7 +54,7 @@ fn a_timeout_with_nothing_received_says_so() {
 fn a_secret_echoed_before_the_timeout_is_masked_in_the_quote() {
     let mut conn = Connection::new("t");
     conn.send_secret("hunter2");
-    conn.poll_transmit();
+    let _ = conn.poll_transmit(&mut Vec::new());
     let chunks: &[&[u8]] = &[b"su\r\nPassword: h", b"unter2\r\nsu: Authentication failure\r\nh"];
     let err = time_out(&mut conn, lines("su"), chunks);
     let quote = "Password: ********\r\nsu: Authentication failure\r\n********";
@@ -96,12 +96,10 @@ fn a_queued_command_that_expires_quotes_what_held_up_the_one_before() {
     let _slow = conn.start(lines("sleep 9").timeout(Duration::from_secs(60)), t0);
     let queued = conn.start(lines("echo next"), t0);
     conn.handle_input(b"sleep 9\r\nstill going", t0);
-    // A blocking wait that gave up on another thread asks the connection to expire it.
-    let waiter = std::thread::spawn(move || queued.expire(TIMEOUT, t0));
-    while !conn.mailbox().has_requests() {
-        std::thread::yield_now();
-    }
+    // A blocking wait that gave up (on another thread) asks the connection to expire it.
+    queued.expire(TIMEOUT);
+    assert!(conn.mailbox().has_requests());
     conn.handle_requests(t0 + TIMEOUT);
-    let err = waiter.join().unwrap().unwrap_err();
+    let err = queued.try_result().unwrap().unwrap_err();
     assert_eq!(parts(&err).0, Some("sleep 9\r\nstill going"), "{err}");
 }

@@ -216,7 +216,8 @@ struct State<R: Runtime> {
     armed: Option<Instant>,
     greeting: Option<Completion<()>>,
     buf: Box<[u8]>,
-    /// Bytes the connection sent that the transport did not take yet.
+    /// Bytes the connection sent that the transport did not take yet (`written` of them are
+    /// written); the buffer `poll_transmit` fills, reused for the connection's life.
     outbox: Vec<u8>,
     written: usize,
     done: bool,
@@ -312,15 +313,10 @@ impl<R: Runtime> State<R> {
         self.outbox.is_empty() && !earlier && !self.endpoint.has_buffered_input()
     }
 
-    /// Moves what the connection sent into the outbox.
+    /// Appends what the connection sent to the outbox, after what is still unwritten. The
+    /// outbox is this connection's one write buffer: cleared, never reallocated, once written.
     fn collect(&mut self) {
-        while let Some(out) = self.conn.poll_transmit() {
-            if self.outbox.is_empty() {
-                self.outbox = out;
-            } else {
-                self.outbox.extend_from_slice(&out);
-            }
-        }
+        let _appended = self.conn.poll_transmit(&mut self.outbox);
     }
 
     /// Collects the outbox and writes it through `write` until done or `Pending`.

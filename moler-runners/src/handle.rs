@@ -1,14 +1,13 @@
 //! The handle users hold: the same type whichever runner drives the connection.
 
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use moler_core::{Completion, Error, Mailbox, Observer, Result};
 
+use crate::wait::{park_until, CompletionExt};
 use crate::RunnerKind;
 
 /// What a connection's driver and its handles share: the driver's waker, which requests in
@@ -49,8 +48,9 @@ thread_local! {
 /// thread of tokio's blocking pool, as `spawn_blocking` gives), a clear
 /// [`Error::WrongUsage`] where blocking would stall the very executor that must make progress.
 ///
-/// Every blocking call of this crate and of the device layer asks this *before* it starts or
-/// sends anything, so a refused call has no side effect on the device.
+/// Every blocking call of this crate ([`crate::CompletionExt::wait`],
+/// [`ConnectionHandle::run`]) and of the device layer asks this *before* it starts or sends
+/// anything, so a refused call has no side effect on the device.
 ///
 /// ```
 /// // A plain thread may block.
@@ -90,11 +90,6 @@ pub fn blocking_allowed() -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// The check installed into `moler_core` before every blocking `wait`.
-fn refuse_blocking_in_async() -> Result<()> {
-    blocking_allowed()
 }
 
 /// True when this thread is polling a tokio task or a `block_on` future: a worker thread of a
@@ -190,7 +185,6 @@ impl ConnectionHandle {
         transport: String,
         runner: RunnerKind,
     ) -> Self {
-        moler_core::set_blocking_check(refuse_blocking_in_async);
         Self { inner: Arc::new(HandleInner { mailbox, name, transport, runner, assist: None }) }
     }
 
@@ -231,10 +225,10 @@ impl ConnectionHandle {
         };
         let started = Instant::now();
         let deadline = started.checked_add(timeout);
-        let mut completion = self.start(observer);
+        let completion = self.start(observer);
         let mut result = None;
         let driven = assist.drive(
-            &mut |cx| match Pin::new(&mut completion).poll(cx) {
+            &mut |cx| match completion.poll_result(cx) {
                 Poll::Ready(r) => {
                     result = Some(r);
                     true
@@ -245,9 +239,13 @@ impl ConnectionHandle {
         );
         match result {
             Some(r) => r,
-            None if !driven => completion.wait(timeout.saturating_sub(started.elapsed())),
+            // This thread could not drive: it waits the plain way, until the same deadline.
+            None if !driven => match park_until(|cx| completion.poll_result(cx), deadline) {
+                Some(r) => r,
+                None => completion.expire_blocking(timeout, started),
+            },
             // The deadline passed: time the observer out, as a plain wait does.
-            None => completion.expire(timeout, started),
+            None => completion.expire_blocking(timeout, started),
         }
     }
 

@@ -6,6 +6,11 @@
 //! start commands and events on it from any thread or task, then `.await` their
 //! [`Completion`]s or `wait` on them.
 //!
+//! The blocking waits live here, not in the sans-IO core: [`CompletionExt::wait`] (and
+//! [`OccurrencesExt`] for an event's occurrences) parks the calling thread and polls the
+//! core's future with a waker that unparks it, as reqwest's blocking client does; each wait
+//! first asks [`blocking_allowed`], so it is refused, not deadlocked, inside an async runtime.
+//!
 //! | runner | where the loop runs | threads | feature |
 //! |---|---|---|---|
 //! | [`ThreadRunner`] | one OS thread per connection, blocked in `poll(2)` | 1 per connection | always |
@@ -55,6 +60,7 @@ mod smol;
 mod thread;
 #[cfg(feature = "tokio")]
 mod tokio;
+mod wait;
 
 pub use handle::{blocking_allowed, ConnectionHandle};
 pub use moler_core::Completion;
@@ -63,6 +69,7 @@ pub use smol::SmolRunner;
 pub use thread::ThreadRunner;
 #[cfg(feature = "tokio")]
 pub use tokio::TokioRunner;
+pub use wait::{BlockingOccurrences, CompletionExt, OccurrencesExt};
 
 /// The runners by name: what a config file or a command line chooses from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

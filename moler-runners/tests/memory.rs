@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use moler_core::{Command, Error, Wait4};
 use moler_io::memory::MemoryDevice;
-use moler_runners::{ConnectionHandle, Runner, ThreadRunner};
+use moler_runners::{CompletionExt, ConnectionHandle, Runner, ThreadRunner};
 
 const WAIT: Duration = Duration::from_secs(20);
 
