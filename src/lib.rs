@@ -151,3 +151,9 @@ pub mod prelude {
     pub use crate::{CompletionExt, OccurrencesExt};
     pub use moler_commands::{unix, Registry, UnixCommand, UnixEvent};
 }
+
+/// The README's code blocks, compiled (and run, but for those marked `no_run`) as doc tests,
+/// so the user's guide cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
