@@ -172,6 +172,20 @@ impl<T: Send + 'static> Completion<T> {
 
     /// Asks the connection to cancel the observer (a command sends Ctrl-C). The result becomes
     /// [`Error::Cancelled`] unless it finished first.
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection, Error};
+    /// use std::time::Instant;
+    ///
+    /// let mut conn = Connection::new("demo");
+    /// let sleep = conn.start(Command::lines("sleep 60", "^\\$ $"), Instant::now());
+    /// sleep.cancel();
+    /// conn.handle_requests(Instant::now()); // a runner does this when the mailbox wakes it
+    /// let mut sent = Vec::new();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert!(sent.ends_with(b"\x03"), "Ctrl-C after the command line");
+    /// assert!(matches!(sleep.try_result(), Some(Err(Error::Cancelled { .. }))));
+    /// ```
     pub fn cancel(&self) {
         if !self.is_done() {
             self.mailbox.push(Request::Cancel(self.shared.id));

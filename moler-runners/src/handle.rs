@@ -211,12 +211,40 @@ impl ConnectionHandle {
     }
 
     /// Starts an observer in the background; its [`Completion`] can be awaited or waited on.
+    ///
+    /// ```
+    /// use moler_core::{Command, Wait4};
+    /// use moler_runners::{CompletionExt, ThreadRunner};
+    /// use std::time::Duration;
+    ///
+    /// let (transport, device) = moler_io::memory::pair("demo");
+    /// let conn = ThreadRunner::new().spawn("demo", transport).unwrap();
+    /// let alarm = conn.start(Wait4::new([r"ALARM (\w+)"]).unwrap().till_occurs_times(1));
+    /// device.respond_on_next_write("ls\r\nALARM fan\r\nhost$ ");
+    /// conn.run(Command::lines("ls", r"^host\$ "), Duration::from_secs(5)).unwrap();
+    /// let seen = alarm.wait(Duration::from_secs(5)).unwrap(); // or `alarm.await` in async code
+    /// assert_eq!(seen[0].groups[0].as_deref(), Some("fan"));
+    /// ```
     pub fn start<O: Observer>(&self, observer: O) -> Completion<O::Output> {
         self.inner.mailbox.start(observer)
     }
 
     /// Starts an observer and blocks until its result; after `timeout` it is timed out. Refused
     /// with [`Error::WrongUsage`] inside an async runtime: there, `.await` what `start` returns.
+    ///
+    /// ```
+    /// use moler_core::Command;
+    /// use moler_runners::ThreadRunner;
+    /// use std::time::Duration;
+    ///
+    /// let (transport, device) = moler_io::memory::pair("demo");
+    /// let conn = ThreadRunner::new().spawn("demo", transport).unwrap();
+    /// device.respond_on_next_write("pwd\r\n/root\r\nhost$ ");
+    /// assert_eq!(conn.run(Command::lines("pwd", r"^host\$ "), Duration::from_secs(5)).unwrap(), ["/root"]);
+    /// // Nothing answers: timed out (Ctrl-C sent), the error says what came last.
+    /// let err = conn.run(Command::lines("sleep 9", r"^host\$ "), Duration::from_millis(100)).unwrap_err();
+    /// assert!(err.is_timeout(), "{err}");
+    /// ```
     pub fn run<O: Observer>(&self, observer: O, timeout: Duration) -> Result<O::Output> {
         // Refused before anything starts: a refused call must not have sent a command.
         blocking_allowed()?;
