@@ -10,9 +10,9 @@ use moler::device::REMOVAL_HOP_CAP;
 use moler::prelude::*;
 use moler_testkit::sshd::Sshd;
 
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+mod common;
+
+use common::{quote, remote_device_yaml};
 
 fn scratch(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("moler-shells-{tag}-{}", std::process::id()));
@@ -30,8 +30,7 @@ fn is_root() -> bool {
 fn has_sudo() -> bool {
     let there = Path::new("/usr/bin/sudo").exists();
     if !there {
-        eprintln!("*** SKIPPED UNIX_REMOTE_ROOT: no sudo (scripts/setup-sshd.sh installs it) ***");
-        assert!(std::env::var_os("CI").is_none(), "CI sets up sudo");
+        moler_testkit::skip("UNIX_REMOTE_ROOT", "no sudo (scripts/setup-sshd.sh installs it)");
     }
     there
 }
@@ -39,11 +38,6 @@ fn has_sudo() -> bool {
 /// A UnixRemote device `name` on `sshd`: ssh to UNIX_REMOTE, sudo -s to UNIX_REMOTE_ROOT, su to
 /// UNIX_LOCAL_ROOT. `logs`: a LOGGER section.
 fn devices(name: &str, sshd: &Sshd, dir: &Path, logs: Option<&Path>) -> Devices {
-    let options = format!(
-        "-o UserKnownHostsFile={} -o StrictHostKeyChecking=accept-new -o PubkeyAuthentication=no \
-         -o PreferredAuthentications=password,keyboard-interactive -o NumberOfPasswordPrompts=1",
-        dir.join("known_hosts").display()
-    );
     let logger = logs
         .map(|l| {
             format!(
@@ -52,45 +46,14 @@ fn devices(name: &str, sshd: &Sshd, dir: &Path, logs: Option<&Path>) -> Devices 
             )
         })
         .unwrap_or_default();
-    let yaml = format!(
-        r#"{logger}DEVICES:
-  {name}:
-    DEVICE_CLASS: moler.device.unixremote.UnixRemote
-    INITIAL_STATE: UNIX_LOCAL
-    CONNECTION_HOPS:
-      UNIX_LOCAL:
-        UNIX_REMOTE:
-          execute_command: ssh
-          command_params:
-            host: 127.0.0.1
-            port: {port}
-            login: {user}
-            password: {password}
-            expected_prompt: '^moler_remote\$ '
-            prompt_after_login: '[$#>]\s*$'
-            set_prompt: "export PS1='moler_remote$ '"
-            options: {options}
-        UNIX_LOCAL_ROOT:
-          execute_command: su
-          command_params:
-            expected_prompt: '^moler_local_root# '
-            prompt_after_login: '[$#>]\s*$'
-            set_prompt: "export PS1='moler_local_root# '"
-      UNIX_REMOTE:
-        UNIX_REMOTE_ROOT:
-          execute_command: sudo
-          command_params:
-            password: {password}
-            sudo_params: -s
-            expected_prompt: '^moler_remote_root# '
-            prompt_after_login: '[$#>]\s*$'
-            set_prompt: "export PS1='moler_remote_root# '"
-"#,
-        port = sshd.port(),
-        user = sshd.user().name,
-        password = quote(&sshd.user().password),
-        options = quote(&options),
+    let device = remote_device_yaml(
+        name,
+        sshd,
+        &dir.join("known_hosts"),
+        &sshd.user().password,
+        "accept-new",
     );
+    let yaml = format!("{logger}DEVICES:{device}");
     Devices::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
 }
 
@@ -123,8 +86,7 @@ fn the_first_commands_after_every_hop_give_the_local_result() {
     if is_root() {
         walk.extend(["UNIX_LOCAL_ROOT", "UNIX_LOCAL"]);
     } else {
-        eprintln!("*** SKIPPED UNIX_LOCAL_ROOT: su without a password needs root ***");
-        assert!(std::env::var_os("CI").is_none(), "CI runs as root");
+        moler_testkit::skip("UNIX_LOCAL_ROOT", "su without a password needs root");
     }
     for state in walk {
         let from = device.state();

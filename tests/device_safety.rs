@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use moler::commands::unix::{Pwd, Whoami};
 use moler::config::Loader;
 use moler::prelude::*;
+use moler_testkit::on_every_runner;
 use moler_testkit::sshd::Sshd;
 
 mod common;
@@ -486,62 +487,9 @@ fn prompts_that_match_another_states_prompt_are_load_errors() {
     Devices::from_file("examples/my_devices.yml").unwrap();
 }
 
-mod on_thread {
-    use super::*;
-    #[test]
-    fn failed_ssh_hops() {
-        failed_ssh_hops_leave_the_device_local(&Rig::new(RunnerKind::Thread));
-    }
-    #[test]
-    fn unknown_sudo_user() {
-        an_unknown_sudo_user_leaves_the_device_on_the_remote(&Rig::new(RunnerKind::Thread));
-    }
-    #[test]
-    fn command_in_flight() {
-        a_command_in_flight_fails_when_its_shell_dies(&Rig::new(RunnerKind::Thread));
-    }
-    #[test]
-    fn prompt_variable() {
-        printing_the_prompt_variable_does_not_end_a_command(&Rig::new(RunnerKind::Thread));
-    }
-}
-
-mod on_tokio {
-    use super::*;
-    #[test]
-    fn failed_ssh_hops() {
-        failed_ssh_hops_leave_the_device_local(&Rig::new(RunnerKind::Tokio));
-    }
-    #[test]
-    fn unknown_sudo_user() {
-        an_unknown_sudo_user_leaves_the_device_on_the_remote(&Rig::new(RunnerKind::Tokio));
-    }
-    #[test]
-    fn command_in_flight() {
-        a_command_in_flight_fails_when_its_shell_dies(&Rig::new(RunnerKind::Tokio));
-    }
-    #[test]
-    fn prompt_variable() {
-        printing_the_prompt_variable_does_not_end_a_command(&Rig::new(RunnerKind::Tokio));
-    }
-}
-
-mod on_smol {
-    use super::*;
-    #[test]
-    fn failed_ssh_hops() {
-        failed_ssh_hops_leave_the_device_local(&Rig::new(RunnerKind::Smol));
-    }
-    #[test]
-    fn unknown_sudo_user() {
-        an_unknown_sudo_user_leaves_the_device_on_the_remote(&Rig::new(RunnerKind::Smol));
-    }
-    #[test]
-    fn command_in_flight() {
-        a_command_in_flight_fails_when_its_shell_dies(&Rig::new(RunnerKind::Smol));
-    }
-    #[test]
-    fn prompt_variable() {
-        printing_the_prompt_variable_does_not_end_a_command(&Rig::new(RunnerKind::Smol));
-    }
-}
+on_every_runner!(
+    failed_ssh_hops_leave_the_device_local,
+    an_unknown_sudo_user_leaves_the_device_on_the_remote,
+    a_command_in_flight_fails_when_its_shell_dies,
+    printing_the_prompt_variable_does_not_end_a_command,
+);

@@ -12,59 +12,11 @@ use moler::prelude::*;
 use moler_testkit::sshd::Sshd;
 use serde_json::json;
 
+mod common;
+
+use common::{quote, remote_device_yaml};
+
 const T: Duration = Duration::from_secs(60);
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// One UnixRemote device named `name` logging in to `sshd` with `password`.
-fn device_yaml(name: &str, sshd: &Sshd, known_hosts: &Path, password: &str) -> String {
-    let options = format!(
-        "-o UserKnownHostsFile={} -o StrictHostKeyChecking=ask -o PubkeyAuthentication=no \
-         -o PreferredAuthentications=password,keyboard-interactive -o NumberOfPasswordPrompts=1",
-        known_hosts.display()
-    );
-    format!(
-        r#"
-  {name}:
-    DEVICE_CLASS: moler.device.unixremote.UnixRemote
-    INITIAL_STATE: UNIX_LOCAL
-    CONNECTION_HOPS:
-      UNIX_LOCAL:
-        UNIX_REMOTE:
-          execute_command: ssh
-          command_params:
-            host: 127.0.0.1
-            port: {port}
-            login: {user}
-            password: {password}
-            expected_prompt: '^moler_remote\$ '
-            prompt_after_login: '[$#>]\s*$'
-            set_prompt: "export PS1='moler_remote$ '"
-            options: {options}
-        UNIX_LOCAL_ROOT:
-          execute_command: su
-          command_params:
-            expected_prompt: '^moler_local_root# '
-            prompt_after_login: '[$#>]\s*$'
-            set_prompt: "export PS1='moler_local_root# '"
-      UNIX_REMOTE:
-        UNIX_REMOTE_ROOT:
-          execute_command: sudo
-          command_params:
-            password: {password}
-            sudo_params: -s
-            expected_prompt: '^moler_remote_root# '
-            prompt_after_login: '[$#>]\s*$'
-            set_prompt: "export PS1='moler_remote_root# '"
-"#,
-        port = sshd.port(),
-        user = sshd.user().name,
-        password = quote(password),
-        options = quote(&options),
-    )
-}
 
 fn scratch(tag: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("moler-device-{tag}-{}", std::process::id()));
@@ -90,8 +42,8 @@ fn remote_device_hops_over_real_ssh_and_follows_the_shell() {
     let yaml = format!(
         "LOGGER: {{PATH: {}, RAW_LOG: true, DEBUG_LEVEL: DEBUG, DATE_FORMAT: '%H:%M:%S'}}\nDEVICES:{}{}",
         quote(&logs.display().to_string()),
-        device_yaml("REMOTE", &sshd, &known_hosts, &password),
-        device_yaml("REMOTE_BAD", &sshd, &known_hosts, "not-the-password")
+        remote_device_yaml("REMOTE", &sshd, &known_hosts, &password, "ask"),
+        remote_device_yaml("REMOTE_BAD", &sshd, &known_hosts, "not-the-password", "ask")
     );
     let devices = Devices::from_yaml(&yaml).unwrap();
     let remote = devices.get("REMOTE").unwrap();

@@ -63,3 +63,65 @@ pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// `s` as a single-quoted YAML scalar.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// One UnixRemote device named `name` (a `DEVICES` entry) logging in to `sshd` with
+/// `password`: ssh to UNIX_REMOTE, sudo -s to UNIX_REMOTE_ROOT, su to UNIX_LOCAL_ROOT, each
+/// setting a prompt of its own. `host_keys`: ssh's `StrictHostKeyChecking` (`ask` answers the
+/// host-key question in the dialog).
+pub fn remote_device_yaml(
+    name: &str,
+    sshd: &moler_testkit::sshd::Sshd,
+    known_hosts: &std::path::Path,
+    password: &str,
+    host_keys: &str,
+) -> String {
+    let options = format!(
+        "-o UserKnownHostsFile={} -o StrictHostKeyChecking={host_keys} -o PubkeyAuthentication=no \
+         -o PreferredAuthentications=password,keyboard-interactive -o NumberOfPasswordPrompts=1",
+        known_hosts.display()
+    );
+    format!(
+        r#"
+  {name}:
+    DEVICE_CLASS: moler.device.unixremote.UnixRemote
+    INITIAL_STATE: UNIX_LOCAL
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        UNIX_REMOTE:
+          execute_command: ssh
+          command_params:
+            host: 127.0.0.1
+            port: {port}
+            login: {user}
+            password: {password}
+            expected_prompt: '^moler_remote\$ '
+            prompt_after_login: '[$#>]\s*$'
+            set_prompt: "export PS1='moler_remote$ '"
+            options: {options}
+        UNIX_LOCAL_ROOT:
+          execute_command: su
+          command_params:
+            expected_prompt: '^moler_local_root# '
+            prompt_after_login: '[$#>]\s*$'
+            set_prompt: "export PS1='moler_local_root# '"
+      UNIX_REMOTE:
+        UNIX_REMOTE_ROOT:
+          execute_command: sudo
+          command_params:
+            password: {password}
+            sudo_params: -s
+            expected_prompt: '^moler_remote_root# '
+            prompt_after_login: '[$#>]\s*$'
+            set_prompt: "export PS1='moler_remote_root# '"
+"#,
+        port = sshd.port(),
+        user = sshd.user().name,
+        password = quote(password),
+        options = quote(&options),
+    )
+}
