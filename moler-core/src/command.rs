@@ -199,6 +199,10 @@ pub struct Command<P> {
     outcome: Outcome,
     /// The Ctrl-C sent again while lingering (see [`Command::interrupt`]).
     second_interrupt: bool,
+    /// Send what the command sends once more if nothing ended it within this
+    /// ([`Command::resend_after`]); `resent` once done.
+    resend: Option<Duration>,
+    resent: bool,
 }
 
 #[derive(Default)]
@@ -299,6 +303,8 @@ impl<P: Parser> Command<P> {
             tail_at: None,
             outcome: Outcome::default(),
             second_interrupt: false,
+            resend: None,
+            resent: false,
         }
     }
 
@@ -378,6 +384,41 @@ impl<P: Parser> Command<P> {
         self
     }
 
+    /// Sends what the command sends once more, once, if nothing ended it within `after`: for a
+    /// control character a shell can miss (bash loses a Ctrl-C that arrives while readline is
+    /// still setting up after showing its prompt, and then stays silent). Moler's `ctrl_c` uses
+    /// it. A late answer to the first one is harmless: the command ends at the first prompt, and
+    /// text before the next command's echo is never its output.
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection, Lines};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let t0 = Instant::now();
+    /// let mut conn = Connection::new("demo");
+    /// let ctrl_c = Command::new("", Lines::default())
+    ///     .sends("\x03", false)
+    ///     .expect_echo(false)
+    ///     .ret_required(false)
+    ///     .prompt("^\\$ $")
+    ///     .resend_after(Duration::from_secs(1));
+    /// let done = conn.start(ctrl_c, t0);
+    /// let mut sent = Vec::new();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert_eq!(sent, b"\x03");
+    /// conn.handle_input(b"^C", t0); // echoed, but missed: no prompt
+    /// conn.handle_timeout(t0 + Duration::from_secs(1));
+    /// sent.clear();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert_eq!(sent, b"\x03", "once more");
+    /// conn.handle_input(b"^C\r\n$ ", t0 + Duration::from_secs(1));
+    /// assert!(done.try_result().unwrap().is_ok());
+    /// ```
+    pub fn resend_after(mut self, after: Duration) -> Self {
+        self.resend = Some(after);
+        self
+    }
+
     /// The timeout counted from the command's start (default 20 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -401,6 +442,15 @@ impl<P: Parser> Command<P> {
     /// The command string.
     pub fn command(&self) -> &str {
         &self.command
+    }
+
+    /// Sends the command line, or what [`Command::sends`] says instead.
+    fn send_command(&self, cx: &mut Context<'_>) {
+        match &self.sends {
+            None => cx.sendline(&self.command),
+            Some((text, true)) => cx.sendline(text),
+            Some((text, false)) => cx.send(text),
+        }
     }
 
     fn describe_command(&self) -> String {
@@ -622,10 +672,10 @@ impl<P: Parser> Observer for Command<P> {
         self.taken = 0;
         self.echo_seen = !self.expect_echo;
         self.paste_end = None;
-        match &self.sends {
-            None => cx.sendline(&self.command),
-            Some((text, true)) => cx.sendline(text),
-            Some((text, false)) => cx.send(text),
+        self.send_command(cx);
+        self.resent = false;
+        if let Some(after) = self.resend {
+            cx.wake_in(after);
         }
         Step::Pending
     }
@@ -670,6 +720,15 @@ impl<P: Parser> Observer for Command<P> {
     /// The partial line ended in the prompt and nothing came for [`PROMPT_QUIET`]: the text
     /// before the prompt is the last output line, and the prompt ends the command.
     fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
+        if let Some(after) = self.resend.filter(|_| !self.resent && !self.outcome.finished) {
+            if cx.elapsed() >= after {
+                self.resent = true;
+                self.send_command(cx);
+            } else if self.tail_at.is_none() {
+                // Woken early (a wake of the end-of-line prompt rule replaced this one).
+                cx.wake_in(after - cx.elapsed());
+            }
+        }
         let Some(at) = self.tail_at.take() else { return Step::Pending };
         let stripped = strip_escapes(self.lines.partial());
         let line = stripped.get(self.taken..).unwrap_or(&stripped);

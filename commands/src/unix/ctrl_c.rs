@@ -1,10 +1,15 @@
 //! `ctrl_c` (Ctrl-C): [`CtrlC`], its parameters, its result and its parser.
 
+use std::time::Duration;
+
 use moler_core::Command;
 use serde::{Deserialize, Serialize};
 
 use super::parse::Nothing;
 use crate::spec::{builder, Empty, UnixCommand};
+
+/// How long `ctrl_c` waits for the prompt before it sends a second Ctrl-C.
+const CTRL_C_RESEND: Duration = Duration::from_secs(1);
 
 /// Ctrl-C (no newline); ends on `expected_prompt` (default: the shell's prompt); result `{}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -26,7 +31,13 @@ impl UnixCommand for CtrlC {
         Nothing
     }
     fn setup(&self, command: Command<Nothing>) -> Command<Nothing> {
-        command.sends("\x03", false).expect_echo(false).ret_required(false)
+        // A Ctrl-C that lands while readline is still setting up after its prompt is lost and
+        // the shell stays silent: one more after a second of silence.
+        command
+            .sends("\x03", false)
+            .expect_echo(false)
+            .ret_required(false)
+            .resend_after(CTRL_C_RESEND)
     }
     fn end_prompt<'a>(&'a self, shell_prompt: Option<&'a str>) -> Option<&'a str> {
         self.expected_prompt.as_deref().or(shell_prompt)
