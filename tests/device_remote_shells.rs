@@ -195,7 +195,7 @@ fn removal_exits_each_remote_shell_and_falls_back_to_closing_with_a_warning() {
         text.contains(
             "WARNING      TEARDOWN            |removing: device TEARDOWN: cannot go from \
              UNIX_REMOTE to UNIX_LOCAL: hop UNIX_REMOTE -> UNIX_LOCAL (exit) failed"
-        ) && text.contains("Stopped")
+        ) && text.to_lowercase().contains("stopped")
             && text.contains("closing the connection in UNIX_REMOTE instead"),
         "the fallback is a warning naming the hop and why:\n{text}"
     );
