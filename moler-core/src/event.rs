@@ -69,8 +69,10 @@ type Callback = Box<dyn FnMut(&Occurrence) + Send>;
 /// assert_eq!(found[1].named_groups["seq"].as_deref(), Some("2"));
 /// ```
 pub struct Wait4 {
-    patterns: Vec<Regex>,
-    finder: Regex,
+    /// Compiled once per pattern for the whole process ([`crate::cache`]): devices start
+    /// events all the time, and compiling them costs more than a round trip.
+    patterns: Vec<Arc<Regex>>,
+    finder: Arc<Regex>,
     mode: MatchMode,
     till: Option<usize>,
     timeout: Option<Duration>,
@@ -91,7 +93,7 @@ pub struct Wait4 {
 impl std::fmt::Debug for Wait4 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Wait4")
-            .field("patterns", &self.patterns.iter().map(Regex::as_str).collect::<Vec<_>>())
+            .field("patterns", &self.patterns.iter().map(|r| r.as_str()).collect::<Vec<_>>())
             .field("mode", &self.mode)
             .field("till", &self.till)
             .finish_non_exhaustive()
@@ -113,7 +115,7 @@ impl Wait4 {
             let bad = |e: &dyn std::fmt::Display| {
                 Error::WrongUsage(format!("invalid pattern {p:?}: {e}"))
             };
-            compiled.push(Regex::new(p).map_err(|e| bad(&e))?);
+            compiled.push(crate::cache::regex(p).map_err(|e| bad(&e))?);
             let parsed = regex_syntax::Parser::new().parse(p).map_err(|e| bad(&e))?;
             safe.push(within_line(parsed));
         }
@@ -121,7 +123,7 @@ impl Wait4 {
             return Err(Error::WrongUsage("an event needs at least one pattern".into()));
         }
         // Invariant: printing a parsed HIR gives a pattern the same parser accepts.
-        let finder = Regex::new(&Hir::alternation(safe).to_string())
+        let finder = crate::cache::regex(&Hir::alternation(safe).to_string())
             .map_err(|e| Error::WrongUsage(format!("patterns too large to combine: {e}")))?;
         Ok(Self {
             waiting_for: (0..compiled.len()).collect(),
@@ -266,7 +268,7 @@ impl Observer for Wait4 {
     type Output = Vec<Occurrence>;
 
     fn describe(&self) -> String {
-        let pats: Vec<&str> = self.patterns.iter().map(Regex::as_str).collect();
+        let pats: Vec<&str> = self.patterns.iter().map(|r| r.as_str()).collect();
         format!("event Wait4({pats:?})")
     }
 
