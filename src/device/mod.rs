@@ -918,9 +918,7 @@ impl Device {
         &self,
         spec: &T,
     ) -> Result<DeviceObserver<T::Output>, DeviceError> {
-        let (state, connection) = self.current(&format!("`{}`", T::NAME))?;
-        let command = spec.build(self.inner.machine.prompt(state));
-        Ok(self.bind(state, connection, Box::new(command)))
+        self.typed(spec, None)
     }
 
     /// Any observer, bound to the current state like the others (it fails to start once the
@@ -934,14 +932,18 @@ impl Device {
         Ok(self.bind(state, connection, Box::new(observer)))
     }
 
-    /// A typed command for the current state with its own `timeout` instead of its default.
-    fn command_for<T: UnixCommand>(
+    /// A typed command for the current state (its prompt filled in), with `timeout` instead
+    /// of its default when given.
+    fn typed<T: UnixCommand>(
         &self,
         spec: &T,
-        timeout: Duration,
+        timeout: Option<Duration>,
     ) -> Result<DeviceObserver<T::Output>, DeviceError> {
         let (state, connection) = self.current(&format!("`{}`", T::NAME))?;
-        let command = spec.build(self.inner.machine.prompt(state)).timeout(timeout);
+        let mut command = spec.build(self.inner.machine.prompt(state));
+        if let Some(timeout) = timeout {
+            command = command.timeout(timeout);
+        }
         Ok(self.bind(state, connection, Box::new(command)))
     }
 
@@ -960,7 +962,7 @@ impl Device {
         spec: T,
         timeout: Duration,
     ) -> Result<T::Output, DeviceError> {
-        self.command_for(&spec, timeout)?.run()
+        self.typed(&spec, Some(timeout))?.run()
     }
 
     /// Starts a typed command in the current state in the background, with its default
@@ -977,7 +979,7 @@ impl Device {
         spec: T,
         timeout: Duration,
     ) -> Result<Completion<T::Output>, DeviceError> {
-        Ok(self.command_for(&spec, timeout)?.start())
+        Ok(self.typed(&spec, Some(timeout))?.start())
     }
 
     /// Starts a typed event in the current state.

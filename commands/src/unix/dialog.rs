@@ -220,12 +220,6 @@ impl Dialog {
         true
     }
 
-    /// Commands queued for the start prompt are being run there (ssh's host-key retry): no
-    /// prompt is the new shell's yet (`# Host … found` cut after its `#` is no prompt).
-    pub(super) fn retrying(&self) -> bool {
-        self.retry_running
-    }
-
     pub(super) fn send(&mut self, cx: &mut Context<'_>, text: &str) {
         cx.sendline(text);
         self.sent = true;
@@ -259,7 +253,7 @@ impl Dialog {
         (partial || self.allowed_newline_after_prompt)
             && !self.sent
             && self.failure.is_none()
-            && !self.retrying()
+            && !self.retry_running
             && self.after_login.is_empty()
             && self.awaiting_echo.is_none()
     }
@@ -288,7 +282,7 @@ impl Dialog {
             self.start_echo_pending = true;
             self.retry_running = true;
         } else if !self.sent
-            && !self.retrying()
+            && !self.retry_running
             && !self.after_login.is_empty()
             && self.after_login_prompt.is_match(line)
         {
