@@ -57,6 +57,7 @@ mod driver;
 mod handle;
 #[cfg(feature = "smol")]
 mod smol;
+mod tasks;
 mod thread;
 #[cfg(feature = "tokio")]
 mod tokio;
@@ -66,6 +67,7 @@ pub use handle::{blocking_allowed, ConnectionHandle};
 pub use moler_core::Completion;
 #[cfg(feature = "smol")]
 pub use smol::SmolRunner;
+pub use tasks::{block_on, block_on_until, Unblocked};
 pub use thread::ThreadRunner;
 #[cfg(feature = "tokio")]
 pub use tokio::TokioRunner;

@@ -52,6 +52,14 @@ impl SmolRunner {
         self
     }
 
+    /// Runs `task` on this runner's executor.
+    pub(crate) fn spawn_task(&self, task: impl Future<Output = ()> + Send + 'static) {
+        match &self.executor {
+            Some(ex) => ex.spawn(task).detach(),
+            None => smol::spawn(task).detach(),
+        }
+    }
+
     /// Starts driving a new connection named `name` over `transport`.
     pub fn spawn(&self, name: &str, transport: Transport) -> io::Result<ConnectionHandle> {
         self.spawn_connection(Connection::new(name), transport)

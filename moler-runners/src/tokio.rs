@@ -63,6 +63,11 @@ impl TokioRunner {
         Self { handle, read_buffer: DEFAULT_READ_BUFFER }
     }
 
+    /// The runtime it runs on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
     /// The most bytes one read hands to the connection (default 16 KiB).
     pub fn read_buffer(mut self, bytes: usize) -> Self {
         self.read_buffer = bytes.max(1);

@@ -2,6 +2,7 @@
 //! cached, cloned under a new name, removed without leaving anything behind.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +10,7 @@ use moler_commands::Registry;
 use moler_config::{Config, ConfigError, DeviceSpec, Located};
 
 use super::class::{resolve, Machine};
-use super::{lock, suggest, Device, DeviceError};
+use super::{lock, suggest, Device, DeviceError, Opening};
 
 struct Inner {
     config: Mutex<Arc<Config>>,
@@ -251,18 +252,30 @@ impl Devices {
     pub fn get(&self, name: &str) -> Result<Device, DeviceError> {
         // Refused before the device is made or its connection opened.
         moler_runners::blocking_allowed()?;
-        let (device, fresh) = self.cached_or_new(name)?;
-        if fresh {
-            if let Err(e) = device.goto_state(device.initial_state()) {
-                self.forget(name, &device);
-                return Err(e);
+        match self.cached_or_new(name)? {
+            Made::Cached(device) => {
+                // Made by another caller, maybe still on its way to its initial state: wait
+                // for that.
+                drop(device.inner.turn.lock_arc_blocking());
+                Ok(device)
+            }
+            Made::Fresh(device, turn) => {
+                let initial = device.inner.machine.initial;
+                let runner = moler_runners::Runner::autodetect();
+                let walk = device.route(turn, initial, &runner, Opening::Inline);
+                if let Err(e) = moler_runners::block_on(walk) {
+                    self.forget(name, &device);
+                    device.remove();
+                    return Err(e);
+                }
+                Ok(device)
             }
         }
-        Ok(device)
     }
 
-    /// [`Devices::get`] for async code: the initial state change runs in the background and is
-    /// awaited.
+    /// [`Devices::get`] for async code: the initial state change runs in the caller's task
+    /// (an opening that may wait on the network on the runtime's blocking pool), and a caller
+    /// that finds the device still on its way waits without blocking its thread.
     ///
     /// ```
     /// use moler::Devices;
@@ -273,17 +286,26 @@ impl Devices {
     /// let pwd = local.start(moler::commands::unix::Pwd::new()).unwrap().await.unwrap();
     /// assert!(pwd.full_path.starts_with('/'));
     /// local.goto_state_bg("NOT_CONNECTED").await.unwrap();
+    /// devices.remove_all_async().await;
     /// # });
     /// ```
     pub async fn get_async(&self, name: &str) -> Result<Device, DeviceError> {
-        let (device, fresh) = self.cached_or_new(name)?;
-        if fresh {
-            if let Err(e) = device.goto_state_bg(device.initial_state()).await {
-                self.forget(name, &device);
-                return Err(e);
+        match self.cached_or_new(name)? {
+            Made::Cached(device) => {
+                drop(device.inner.turn.lock_arc().await);
+                Ok(device)
+            }
+            Made::Fresh(device, turn) => {
+                let initial = device.inner.machine.initial;
+                let runner = moler_runners::Runner::autodetect();
+                if let Err(e) = device.route(turn, initial, &runner, Opening::Unblocked).await {
+                    self.forget(name, &device);
+                    device.remove_async().await;
+                    return Err(e);
+                }
+                Ok(device)
             }
         }
-        Ok(device)
     }
 
     /// A copy of device `source` named `new_name` (class, connection and hops), with its own
@@ -316,7 +338,9 @@ impl Devices {
         }
     }
 
-    /// Removes every device made.
+    /// Removes every device made (one after the other). Inside an async task it cannot walk
+    /// them down without blocking: it closes their connections instead, with a warning in the
+    /// log; use [`Devices::remove_all_async`] there.
     pub fn remove_all(&self) {
         let made = std::mem::take(&mut *lock(&self.inner.made));
         for d in made.values() {
@@ -324,14 +348,40 @@ impl Devices {
         }
     }
 
-    fn cached_or_new(&self, name: &str) -> Result<(Device, bool), DeviceError> {
+    /// [`Devices::remove`] for async code.
+    pub async fn remove_async(&self, name: &str) -> Result<(), DeviceError> {
+        let device = lock(&self.inner.made).remove(name);
+        match device {
+            Some(d) => {
+                d.remove_async().await;
+                Ok(())
+            }
+            None if lock(&self.inner.specs).contains_key(name) => Ok(()),
+            None => Err(self.unknown(name)),
+        }
+    }
+
+    /// [`Devices::remove_all`] for async code: every device walks down at once.
+    pub async fn remove_all_async(&self) {
+        let made = std::mem::take(&mut *lock(&self.inner.made));
+        let mut walks: Vec<_> = made.values().map(|d| Box::pin(d.remove_async())).collect();
+        std::future::poll_fn(|cx| {
+            walks.retain_mut(|w| w.as_mut().poll(cx).is_pending());
+            if walks.is_empty() {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+    }
+
+    /// The device `name` if made, else a new one with its turn taken (before anyone else can
+    /// see it: a second caller waits for its initial state).
+    fn cached_or_new(&self, name: &str) -> Result<Made, DeviceError> {
         let mut made = lock(&self.inner.made);
         if let Some(d) = made.get(name) {
-            let d = d.clone();
-            drop(made);
-            // Made by another caller, maybe still on its way to its initial state: wait for that.
-            drop(lock(&d.inner.turn));
-            return Ok((d, false));
+            return Ok(Made::Cached(d.clone()));
         }
         let found = lock(&self.inner.specs).get(name).cloned();
         let (spec, machine) = found.ok_or_else(|| self.unknown(name))?;
@@ -342,6 +392,7 @@ impl Devices {
             spec.connection.clone(),
             Arc::clone(&self.inner.registry),
         );
+        let turn = device.inner.turn.try_lock_arc().expect("a new device's turn is free");
         tracing::info!(
             target: crate::logging::MAIN,
             device = name,
@@ -350,15 +401,22 @@ impl Devices {
             device.initial_state()
         );
         made.insert(name.to_owned(), device.clone());
-        Ok((device, true))
+        Ok(Made::Fresh(device, turn))
     }
 
+    /// Forgets `device` (made under `name`) after its initial state change failed; the caller
+    /// removes it.
     fn forget(&self, name: &str, device: &Device) {
         let mut made = lock(&self.inner.made);
         if made.get(name).is_some_and(|d| Arc::ptr_eq(&d.inner, &device.inner)) {
             made.remove(name);
         }
-        drop(made);
-        device.remove();
     }
+}
+
+/// What [`Devices::cached_or_new`] found.
+enum Made {
+    Cached(Device),
+    /// Made now, its turn held for the walk to its initial state.
+    Fresh(Device, async_lock::MutexGuardArc<()>),
 }

@@ -26,14 +26,11 @@
 mod class;
 mod factory;
 mod prompts;
+mod state;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::task::{Poll, Waker};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use moler_commands::{BuildError, Registry, UnixCommand, UnixEvent};
 use moler_config::{Config, ConfigError, ConnectionSpec};
@@ -45,6 +42,9 @@ pub use class::{
     NOT_CONNECTED, PROXY_PC, UNIX_LOCAL, UNIX_LOCAL_ROOT, UNIX_REMOTE, UNIX_REMOTE_ROOT,
 };
 pub use factory::{DeviceInfo, Devices, HopInfo};
+pub use state::{State, StateChange};
+
+use state::{ChangeSlot, StateCell};
 
 use class::Machine;
 
@@ -149,49 +149,6 @@ pub enum DeviceError {
     Observer(#[from] Error),
 }
 
-/// The device's current state, shared with the prompts event that runs in the connection's
-/// driver. `generation` counts connections, so a closed connection's late news is ignored.
-struct StateCell {
-    now: Mutex<(&'static str, u64)>,
-    changed: Condvar,
-    /// The device's name, for the log.
-    device: String,
-}
-
-impl StateCell {
-    fn get(&self) -> &'static str {
-        lock(&self.now).0
-    }
-
-    fn set_if(&self, generation: u64, state: &'static str) {
-        let mut now = lock(&self.now);
-        if now.1 == generation && now.0 != state {
-            self.set(&mut now, state);
-        }
-    }
-
-    /// A new connection (or none): returns its generation.
-    fn renew(&self, state: &'static str) -> u64 {
-        let mut now = lock(&self.now);
-        now.1 += 1;
-        self.set(&mut now, state);
-        now.1
-    }
-
-    /// Moves to `state` (the caller holds the lock), logging a change.
-    fn set(&self, now: &mut (&'static str, u64), state: &'static str) {
-        if now.0 != state {
-            tracing::info!(target: logging::MAIN, device = %self.device, "changed state from {} to {state}", now.0);
-        }
-        now.0 = state;
-        self.changed.notify_all();
-    }
-
-    fn generation(&self) -> u64 {
-        lock(&self.now).1
-    }
-}
-
 /// An observer bound to the state it was made for: it refuses to start in another one, and
 /// sends with that state's newline. A command (but a hop, which moves the device itself) also
 /// fails at once when the device leaves that state while it runs: the shell it was typed into
@@ -204,6 +161,8 @@ struct InState<O> {
     device: String,
     /// Fails when the device leaves `made_for` while it runs.
     follows_state: bool,
+    /// A timeout in place of the observer's own (the removal caps its hops).
+    timeout: Option<Duration>,
 }
 
 impl<O: Observer> Observer for InState<O> {
@@ -215,7 +174,7 @@ impl<O: Observer> Observer for InState<O> {
         self.inner.kind()
     }
     fn timeout(&self) -> Option<Duration> {
-        self.inner.timeout()
+        self.timeout.or_else(|| self.inner.timeout())
     }
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         if let Some(error) = self.left_state() {
@@ -341,82 +300,6 @@ impl<T: Send + 'static> DeviceObserver<T> {
     }
 }
 
-/// A state change under way in the background ([`Device::goto_state_bg`]): `.await` it, or
-/// [`StateChange::wait`].
-#[must_use = "a state change reports its failure only through this handle"]
-pub struct StateChange {
-    slot: Arc<ChangeSlot>,
-    device: String,
-    target: String,
-}
-
-/// The result of a state change once it ended, and the task awaiting it.
-type ChangeState = (Option<Result<(), DeviceError>>, Option<Waker>);
-
-#[derive(Default)]
-struct ChangeSlot {
-    result: Mutex<ChangeState>,
-    done: Condvar,
-}
-
-impl ChangeSlot {
-    fn complete(&self, result: Result<(), DeviceError>) {
-        let mut st = lock(&self.result);
-        st.0 = Some(result);
-        if let Some(w) = st.1.take() {
-            w.wake();
-        }
-        self.done.notify_all();
-    }
-}
-
-impl std::fmt::Debug for StateChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StateChange")
-            .field("device", &self.device)
-            .field("to", &self.target)
-            .finish()
-    }
-}
-
-impl StateChange {
-    /// True once it ended (either way).
-    pub fn is_done(&self) -> bool {
-        lock(&self.slot.result).0.is_some()
-    }
-
-    /// Blocks until the state change ends, at most `timeout` (it goes on after that).
-    pub fn wait(self, timeout: Duration) -> Result<(), DeviceError> {
-        let st = lock(&self.slot.result);
-        let (mut st, _) = self
-            .slot
-            .done
-            .wait_timeout_while(st, timeout, |st| st.0.is_none())
-            .unwrap_or_else(PoisonError::into_inner);
-        st.0.take().unwrap_or_else(|| {
-            Err(DeviceError::StateTimeout {
-                device: self.device.clone(),
-                state: self.target.clone(),
-                waited: timeout,
-            })
-        })
-    }
-}
-
-impl Future for StateChange {
-    type Output = Result<(), DeviceError>;
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        let mut st = lock(&self.slot.result);
-        match st.0.take() {
-            Some(r) => Poll::Ready(r),
-            None => {
-                st.1 = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
-
 /// The longest the removal waits for one hop down (`exit`), below the hop's own timeout: a
 /// shell that does not answer is then closed instead. A removal takes at most this per hop.
 pub const REMOVAL_HOP_CAP: Duration = Duration::from_secs(10);
@@ -434,10 +317,23 @@ struct Inner {
     registry: Arc<Registry>,
     cell: Arc<StateCell>,
     live: Mutex<Option<Live>>,
-    /// One state change at a time.
-    turn: Mutex<()>,
-    background: Mutex<Vec<JoinHandle<()>>>,
+    /// One state change at a time, in the order asked (a fair async lock: a walk waits for
+    /// its turn without blocking a thread).
+    turn: Arc<async_lock::Mutex<()>>,
     removed: AtomicBool,
+}
+
+/// The turn of a state change: held for the whole walk.
+type Turn = async_lock::MutexGuardArc<()>;
+
+/// How a walk opens a connection whose opening may wait on the network (an SSH handshake, a
+/// TCP connect to another host): right there (a plain thread that asked to block), or on a
+/// thread where blocking is allowed (a walk polled by an async runtime or the shared
+/// `moler-tasks` thread).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    Inline,
+    Unblocked,
 }
 
 /// A device: one connection and the state machine of its class. Cheap to clone (clones share
@@ -454,6 +350,12 @@ struct Inner {
 /// remote.goto_state("UNIX_LOCAL")?;                   // exit
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// At heart a device is async: opening, hops, walks and removal are futures over the
+/// connection's [`Completion`]s. The blocking calls ([`Device::goto_state`], [`Devices::get`])
+/// block a plain thread on them; [`Device::goto_state_async`], [`Devices::get_async`] and
+/// [`Device::goto_state_bg`] (a task on the caller's runtime, no thread of its own) are the
+/// same walks for async code.
 #[derive(Clone)]
 pub struct Device {
     inner: Arc<Inner>,
@@ -488,19 +390,14 @@ impl Device {
     ) -> Device {
         Device {
             inner: Arc::new(Inner {
-                cell: Arc::new(StateCell {
-                    now: Mutex::new((NOT_CONNECTED, 0)),
-                    changed: Condvar::new(),
-                    device: name.clone(),
-                }),
+                cell: Arc::new(StateCell::new(name.clone(), &machine.states)),
                 name,
                 machine,
                 config,
                 connection,
                 registry,
                 live: Mutex::new(None),
-                turn: Mutex::new(()),
-                background: Mutex::new(Vec::new()),
+                turn: Arc::new(async_lock::Mutex::new(())),
                 removed: AtomicBool::new(false),
             }),
         }
@@ -517,8 +414,8 @@ impl Device {
     }
 
     /// The state it is in now.
-    pub fn state(&self) -> &'static str {
-        self.inner.cell.get()
+    pub fn state(&self) -> State {
+        State::new(self.inner.cell.get())
     }
 
     /// Its states, NOT_CONNECTED first.
@@ -527,23 +424,23 @@ impl Device {
     }
 
     /// The state it goes to when created (`INITIAL_STATE`, else its class's).
-    pub fn initial_state(&self) -> &'static str {
-        self.inner.machine.initial
+    pub fn initial_state(&self) -> State {
+        State::new(self.inner.machine.initial)
     }
 
     /// The prompt regex of the current state (none while NOT_CONNECTED).
     pub fn prompt(&self) -> Option<&str> {
-        self.inner.machine.prompt(self.state())
+        self.inner.machine.prompt(self.inner.cell.get())
     }
 
     /// The prompt regex of `state`.
-    pub fn prompt_of(&self, state: &str) -> Option<&str> {
-        self.inner.machine.prompt(state)
+    pub fn prompt_of(&self, state: impl AsRef<str>) -> Option<&str> {
+        self.inner.machine.prompt(state.as_ref())
     }
 
     /// The newline sent in `state` (`\n` unless its hop's `target_newline` says otherwise).
-    pub fn newline_of(&self, state: &str) -> &str {
-        self.inner.machine.newline(state)
+    pub fn newline_of(&self, state: impl AsRef<str>) -> &str {
+        self.inner.machine.newline(state.as_ref())
     }
 
     /// The connection, while connected.
@@ -563,7 +460,7 @@ impl Device {
 
     /// Moves the device to `state`, through the states between (blocking). A failed hop fails
     /// with [`DeviceError::StateChange`] naming it; the device stays where it got to. In async
-    /// code use [`Device::goto_state_bg`] and await it.
+    /// code use [`Device::goto_state_async`] (or [`Device::goto_state_bg`]).
     ///
     /// ```
     /// use moler::Devices;
@@ -578,25 +475,47 @@ impl Device {
     /// devices.remove_all();
     /// # Ok::<(), moler::DeviceError>(())
     /// ```
-    pub fn goto_state(&self, state: &str) -> Result<(), DeviceError> {
-        let target = self.known_state(state)?;
+    pub fn goto_state(&self, state: impl AsRef<str>) -> Result<(), DeviceError> {
+        let target = self.known_state(state.as_ref())?;
         // Refused before the first hop sends anything.
         moler_runners::blocking_allowed()?;
-        let here = Runner::autodetect();
-        let _turn = lock(&self.inner.turn);
-        self.route(target, false, &here)
+        let turn = self.inner.turn.lock_arc_blocking();
+        moler_runners::block_on(self.route(turn, target, &Runner::autodetect(), Opening::Inline))
+    }
+
+    /// [`Device::goto_state`] for async code: the walk runs in the caller's task, and a
+    /// connection opened on the way runs on the caller's runtime. An opening that may wait on
+    /// the network (SSH, TCP to another host) runs on the runtime's blocking pool.
+    ///
+    /// ```
+    /// use moler::Devices;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let devices = Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n").unwrap();
+    /// let local = devices.get_async("LOCAL").await.unwrap();
+    /// local.goto_state_async("NOT_CONNECTED").await.unwrap();
+    /// assert_eq!(local.state(), "NOT_CONNECTED");
+    /// devices.remove_all_async().await;
+    /// # });
+    /// ```
+    pub async fn goto_state_async(&self, state: impl AsRef<str>) -> Result<(), DeviceError> {
+        let target = self.known_state(state.as_ref())?;
+        let turn = self.inner.turn.lock_arc().await;
+        self.route(turn, target, &Runner::autodetect(), Opening::Unblocked).await
     }
 
     /// Starts moving the device to `state` in the background; the handle can be awaited or
-    /// waited on. State changes run one at a time, in the order asked.
-    pub fn goto_state_bg(&self, state: &str) -> StateChange {
+    /// waited on. State changes run one at a time, in the order asked. The walk is a task on
+    /// the caller's runtime (inside tokio: a tokio task; elsewhere: the shared `moler-tasks`
+    /// thread), not a thread of its own.
+    pub fn goto_state_bg(&self, state: impl AsRef<str>) -> StateChange {
         let slot = Arc::new(ChangeSlot::default());
         let change = StateChange {
             slot: Arc::clone(&slot),
             device: self.inner.name.clone(),
-            target: state.to_owned(),
+            target: state.as_ref().to_owned(),
         };
-        let target = match self.known_state(state) {
+        let target = match self.known_state(state.as_ref()) {
             Ok(t) => t,
             Err(e) => {
                 slot.complete(Err(e));
@@ -605,50 +524,42 @@ impl Device {
         };
         let device = self.clone();
         // A connection opened on the way uses the runner of the caller's context (inside a
-        // tokio runtime: that runtime), not the helper thread's.
-        let here = Runner::autodetect();
-        let spawned = std::thread::Builder::new()
-            .name(format!("moler-goto-{}", self.inner.name))
-            .spawn(move || {
-                let result = {
-                    let _turn = lock(&device.inner.turn);
-                    device.route(target, false, &here)
-                };
-                slot.complete(result);
-            });
-        let mut background = lock(&self.inner.background);
-        background.retain(|t| !t.is_finished());
-        match spawned {
-            Ok(t) => background.push(t),
-            Err(e) => change.slot.complete(Err(self.change_error(
-                self.state(),
-                target,
-                "starting a thread for it".into(),
-                e.into(),
-            ))),
-        }
+        // tokio runtime: that runtime).
+        let runner = Runner::autodetect();
+        let walker = runner.clone();
+        runner.spawn_task(async move {
+            let turn = device.inner.turn.lock_arc().await;
+            slot.complete(device.route(turn, target, &walker, Opening::Unblocked).await);
+        });
         change
     }
 
     /// Blocks until the device is in `state` (moved there by a state change or by what the
     /// connection shows: a remote shell that ends puts it back in UNIX_LOCAL).
-    pub fn wait_for_state(&self, state: &str, timeout: Duration) -> Result<(), DeviceError> {
-        let target = self.known_state(state)?;
-        let now = lock(&self.inner.cell.now);
-        let (now, _) = self
-            .inner
-            .cell
-            .changed
-            .wait_timeout_while(now, timeout, |now| now.0 != target)
-            .unwrap_or_else(PoisonError::into_inner);
-        if now.0 == target {
-            return Ok(());
+    pub fn wait_for_state(
+        &self,
+        state: impl AsRef<str>,
+        timeout: Duration,
+    ) -> Result<(), DeviceError> {
+        let target = self.known_state(state.as_ref())?;
+        moler_runners::blocking_allowed()?;
+        let deadline = Instant::now().checked_add(timeout);
+        match moler_runners::block_on_until(self.inner.cell.reached(target), deadline) {
+            Some(()) => Ok(()),
+            None => Err(DeviceError::StateTimeout {
+                device: self.inner.name.clone(),
+                state: target.to_owned(),
+                waited: timeout,
+            }),
         }
-        Err(DeviceError::StateTimeout {
-            device: self.inner.name.clone(),
-            state: target.to_owned(),
-            waited: timeout,
-        })
+    }
+
+    /// [`Device::wait_for_state`] for async code, without a timeout of its own (wrap it in
+    /// your runtime's).
+    pub async fn wait_for_state_async(&self, state: impl AsRef<str>) -> Result<(), DeviceError> {
+        let target = self.known_state(state.as_ref())?;
+        self.inner.cell.reached(target).await;
+        Ok(())
     }
 
     fn removed(&self) -> Result<(), DeviceError> {
@@ -658,26 +569,30 @@ impl Device {
         Ok(())
     }
 
-    /// The walk to `target`, one hop at a time from wherever the device is (the caller holds
-    /// the turn). `removing` lets the removal walk down to NOT_CONNECTED.
-    fn route(
+    /// The walk to `target` in its turn, logged when it fails.
+    async fn route(
         &self,
+        turn: Turn,
         target: &'static str,
-        removing: bool,
         runner: &Runner,
+        opening: Opening,
     ) -> Result<(), DeviceError> {
-        let result = self.walk(target, removing, runner);
+        let result = self.walk(target, false, runner, opening).await;
+        drop(turn);
         if let Err(e) = &result {
             tracing::error!(target: logging::MAIN, device = %self.inner.name, "{e}");
         }
         result
     }
 
-    fn walk(
+    /// The walk to `target`, one hop at a time from wherever the device is (the caller holds
+    /// the turn). `removing` lets the removal walk down to NOT_CONNECTED.
+    async fn walk(
         &self,
         target: &'static str,
         removing: bool,
         runner: &Runner,
+        opening: Opening,
     ) -> Result<(), DeviceError> {
         let machine = &self.inner.machine;
         // Each state at most twice: a device that keeps falling back is not followed for ever.
@@ -685,7 +600,7 @@ impl Device {
             if !removing {
                 self.removed()?;
             }
-            let from = self.state();
+            let from = self.inner.cell.get();
             if from == target {
                 return Ok(());
             }
@@ -698,9 +613,14 @@ impl Device {
                 ));
             };
             // The removal's hops wait at most REMOVAL_HOP_CAP each: teardown must end.
-            self.step(from, next, runner, removing.then_some(REMOVAL_HOP_CAP))?;
+            let cap = removing.then_some(REMOVAL_HOP_CAP);
+            match (from, next) {
+                (NOT_CONNECTED, UNIX_LOCAL) => self.open(runner, opening).await?,
+                (UNIX_LOCAL, NOT_CONNECTED) => self.close(),
+                _ => self.hop(from, next, cap).await?,
+            }
         }
-        let from = self.state();
+        let from = self.inner.cell.get();
         if from == target {
             return Ok(());
         }
@@ -728,37 +648,24 @@ impl Device {
         }
     }
 
-    /// One hop; `cap` bounds its wait below the hop command's own timeout (the removal's).
-    fn step(
-        &self,
-        from: &'static str,
-        to: &'static str,
-        runner: &Runner,
-        cap: Option<Duration>,
-    ) -> Result<(), DeviceError> {
-        match (from, to) {
-            (NOT_CONNECTED, UNIX_LOCAL) => self.open(runner),
-            (UNIX_LOCAL, NOT_CONNECTED) => {
-                self.close();
-                Ok(())
-            }
-            _ => self.hop(from, to, cap),
-        }
-    }
-
-    fn open(&self, runner: &Runner) -> Result<(), DeviceError> {
+    async fn open(&self, runner: &Runner, opening: Opening) -> Result<(), DeviceError> {
         let spec = &self.inner.connection;
         let name = &self.inner.name;
+        let what = format!("opening the connection (io_type {})", spec.io_type.value);
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+            self.change_error(NOT_CONNECTED, UNIX_LOCAL, what.clone(), e)
+        };
         let connection = Connection::new(name).with_transcript(logging::transcript(name));
-        let handle = self.inner.config.open_spec_on(connection, spec, runner).map_err(|e| {
-            self.change_error(
-                NOT_CONNECTED,
-                UNIX_LOCAL,
-                format!("opening the connection (io_type {})", spec.io_type.value),
-                e.into(),
-            )
-        })?;
-        let generation = self.inner.cell.renew(UNIX_LOCAL);
+        let opened = if opening == Opening::Unblocked && waits_on_network(spec) {
+            let (config, spec, on) = (Arc::clone(&self.inner.config), spec.clone(), runner.clone());
+            runner
+                .unblock(move || config.open_spec_on(connection, &spec, &on))
+                .await
+                .map_err(|e| failed(e.into()))?
+        } else {
+            self.inner.config.open_spec_on(connection, spec, runner)
+        };
+        let handle = opened.map_err(|e| failed(e.into()))?;
         let machine = &self.inner.machine;
         let mut regexes = Vec::new();
         for (state, prompt) in &machine.prompts {
@@ -767,6 +674,7 @@ impl Device {
             })?;
             regexes.push((*state, Arc::new(regex)));
         }
+        let generation = self.inner.cell.renew(UNIX_LOCAL);
         let prompts = handle.start(prompts::PromptsWatch {
             prompts: regexes,
             lines: LineSplitter::new(prompts::PromptsWatch::LINE_CAP),
@@ -788,7 +696,8 @@ impl Device {
         }
     }
 
-    fn hop(
+    /// One hop; `cap` bounds its wait below the hop command's own timeout (the removal's).
+    async fn hop(
         &self,
         from: &'static str,
         to: &'static str,
@@ -813,14 +722,12 @@ impl Device {
             .map_err(|e| self.change_error(from, to, what.clone(), e.into()))?;
         // The hop moves the device: the state it leaves is no reason to stop it.
         observer.observer.follows_state = false;
-        let result = match cap {
-            None => observer.run(),
-            Some(cap) => {
-                let own = observer.observer.timeout().unwrap_or(Duration::MAX);
-                observer.run_within(own.min(cap))
-            }
-        };
-        match result {
+        if let Some(cap) = cap {
+            let own = observer.observer.timeout().unwrap_or(Duration::MAX);
+            observer.observer.timeout = Some(own.min(cap));
+        }
+        // The connection times the hop out by its own timeout (or the cap): no waiter's clock.
+        match observer.start().await {
             // The hop command saw the prompt of `to` and not the prompt it started from.
             Ok(_) => {
                 self.inner.cell.set_if(self.inner.cell.generation(), to);
@@ -841,7 +748,7 @@ impl Device {
     /// The current state and connection, removed or not (the removal walks down with it).
     fn connected(&self, what: &str) -> Result<(&'static str, ConnectionHandle), DeviceError> {
         let live = lock(&self.inner.live);
-        let state = self.state();
+        let state = self.inner.cell.get();
         match live.as_ref() {
             Some(l) if state != NOT_CONNECTED => Ok((state, l.handle.clone())),
             _ => Err(DeviceError::NotConnected {
@@ -866,6 +773,7 @@ impl Device {
                 newline: self.inner.machine.newline(state).to_owned(),
                 device: self.inner.name.clone(),
                 follows_state,
+                timeout: None,
             },
             connection,
         }
@@ -990,20 +898,40 @@ impl Device {
     }
 
     /// Leaves the device NOT_CONNECTED for good: walks back down through its hops (`exit` from
-    /// each shell, logged at INFO), closes the connection, and ends its background threads.
-    /// Each hop down waits at most its own timeout capped at [`REMOVAL_HOP_CAP`]; a hop that
-    /// fails (or a state change under way) makes it close the connection where it is instead,
-    /// logged at WARNING. Later calls fail with [`DeviceError::Removed`].
+    /// each shell, logged at INFO) and closes the connection. Each hop down waits at most its
+    /// own timeout capped at [`REMOVAL_HOP_CAP`]; a hop that fails (or a state change under
+    /// way) makes it close the connection where it is instead, logged at WARNING. Later calls
+    /// fail with [`DeviceError::Removed`]. Blocks this thread; inside an async task it cannot
+    /// walk down without blocking the runtime, so it closes the connection at once, saying so
+    /// (use [`Device::remove_async`] there).
     pub(crate) fn remove(&self) {
+        if let Err(e) = moler_runners::blocking_allowed() {
+            self.inner.removed.store(true, Ordering::Release);
+            let turn = self.inner.turn.try_lock_arc();
+            tracing::warn!(target: logging::MAIN, device = %self.inner.name, "removing in {}: not walking down ({e}); closing the connection instead (remove_async walks down)", self.state());
+            self.close();
+            drop(turn);
+            self.removed_for_good();
+            return;
+        }
+        moler_runners::block_on(self.remove_with(Opening::Inline));
+    }
+
+    /// [`Device::remove`] for async code: the same walk down, awaited.
+    pub(crate) async fn remove_async(&self) {
+        self.remove_with(Opening::Unblocked).await;
+    }
+
+    async fn remove_with(&self, opening: Opening) {
         self.inner.removed.store(true, Ordering::Release);
         // A state change under way (a login that hangs) is cut short by closing the connection.
-        let turn = match self.inner.turn.try_lock() {
-            Ok(t) => t,
-            Err(_) => {
+        let turn = match self.inner.turn.try_lock_arc() {
+            Some(t) => t,
+            None => {
                 if let Some(l) = lock(&self.inner.live).as_ref() {
                     l.handle.close();
                 }
-                lock(&self.inner.turn)
+                self.inner.turn.lock_arc().await
             }
         };
         let from = self.state();
@@ -1013,20 +941,39 @@ impl Device {
         // A normal teardown: each shell is left with its own hop, so remote shells end as
         // their users would end them. Not `route`: a failure here is no error of the script,
         // only the reason to fall back to closing the connection.
-        if let Err(e) = self.walk(NOT_CONNECTED, true, &Runner::autodetect()) {
+        if let Err(e) = self.walk(NOT_CONNECTED, true, &Runner::autodetect(), opening).await {
             tracing::warn!(target: logging::MAIN, device = %self.inner.name, "removing: {e}; closing the connection in {} instead", self.state());
             self.close();
         }
         drop(turn);
-        let threads = std::mem::take(&mut *lock(&self.inner.background));
-        for t in threads {
-            let _ = t.join();
-        }
+        self.removed_for_good();
+    }
+
+    fn removed_for_good(&self) {
         tracing::info!(target: logging::MAIN, device = %self.inner.name, "device removed");
         // Its files are flushed and closed now, not when the process ends: a device made again
         // under this name appends to them.
         if let Some(logs) = logging::active() {
             logs.close_device(&self.inner.name);
         }
+    }
+}
+
+/// True when opening `spec` may wait on the network: an SSH handshake, a TCP connect to a host
+/// other than this one. A loopback connect, a pty or a process starts at once.
+fn waits_on_network(spec: &ConnectionSpec) -> bool {
+    match spec.io_type.value.as_str() {
+        "tcp" => {
+            let host = spec.params.iter().rev().find(|(k, _)| k.name == "host");
+            let host = match host.map(|(_, v)| &v.value) {
+                Some(moler_config::Value::Str(h)) => h.as_str(),
+                _ => "localhost",
+            };
+            let loopback = host == "localhost"
+                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            !loopback
+        }
+        "terminal" | "terminal_no_fork" | "terminal_fork" | "process" | "memory" => false,
+        _ => true,
     }
 }

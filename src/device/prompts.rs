@@ -213,18 +213,15 @@ pub(crate) fn terminal_literal(io_type: &str) -> Option<Literal> {
 mod tests {
     use super::*;
 
-    use std::sync::{Condvar, Mutex};
     use std::time::Instant;
 
-    use super::super::{UNIX_LOCAL_ROOT, UNIX_REMOTE};
+    use super::super::{NOT_CONNECTED, UNIX_LOCAL_ROOT, UNIX_REMOTE};
 
     /// A connection watched by a prompt watch for three states, the device in UNIX_LOCAL.
     fn watched() -> (moler_core::Connection, Arc<StateCell>) {
-        let cell = Arc::new(StateCell {
-            now: Mutex::new((UNIX_LOCAL, 1)),
-            changed: Condvar::new(),
-            device: "D".into(),
-        });
+        let names = [NOT_CONNECTED, UNIX_LOCAL, UNIX_REMOTE, UNIX_LOCAL_ROOT];
+        let cell = Arc::new(StateCell::new("D".into(), &names));
+        assert_eq!(cell.renew(UNIX_LOCAL), 1);
         let prompts =
             [(UNIX_LOCAL, "^moler_bash#"), (UNIX_REMOTE, r"\$ $"), (UNIX_LOCAL_ROOT, "^root# ")]
                 .into_iter()
