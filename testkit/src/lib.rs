@@ -14,11 +14,14 @@
 //! | `stall` | nothing, ever: the device hangs (it keeps reading) |
 //! | `close-after MS` | closes the connection (FIN) after MS milliseconds |
 //! | `reset-after MS` | resets the connection (RST) after MS milliseconds |
-//! | `exit` | closes the connection at once |
+//! | `su` | `Password: `; the next line (not echoed) is the password: `wrong` gives `su: Authentication failure`, any other the root prompt `root@sim# ` after [`SimOptions::hop_after`] |
+//! | `exit` | as root: back to the first prompt; otherwise closes the connection at once |
 //! | anything else | `sim: WORD: command not found` |
 //! | Ctrl-C (`\x03`, anywhere) | `^C`, the line typed so far dropped |
 //!
 //! Every answer ends with the prompt again. Lines end with `\r\n`, as on a terminal.
+//! [`SimOptions`] change the prompt and make the first prompt and the `su` hop slow, as a
+//! device that boots or logs in slowly (the devices benchmark makes 1,000 of them).
 //!
 //! [`sshd::Sshd`]: a real OpenSSH daemon on 127.0.0.1 with its own configuration, for the SSH
 //! tests.
@@ -92,6 +95,52 @@ pub const SIM_PROMPT_RE: &str = "^sim> $";
 /// The first line a connection reads.
 pub const SIM_BANNER: &str = "moler device simulator";
 
+/// The root prompt `su` leads to.
+pub const SIM_ROOT_PROMPT: &str = "root@sim# ";
+
+/// How a [`Simulator`] behaves.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SimOptions {
+    /// The prompt (default [`SIM_PROMPT`]).
+    pub prompt: String,
+    /// How long a new connection waits, after the banner, before its first prompt (default
+    /// none).
+    pub first_prompt_after: Duration,
+    /// How long `su` takes after its password before the root prompt (default none).
+    pub hop_after: Duration,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            prompt: SIM_PROMPT.into(),
+            first_prompt_after: Duration::ZERO,
+            hop_after: Duration::ZERO,
+        }
+    }
+}
+
+impl SimOptions {
+    /// The prompt.
+    pub fn prompt(mut self, prompt: &str) -> Self {
+        self.prompt = prompt.into();
+        self
+    }
+
+    /// The delay before the first prompt.
+    pub fn first_prompt_after(mut self, delay: Duration) -> Self {
+        self.first_prompt_after = delay;
+        self
+    }
+
+    /// The delay of the `su` hop.
+    pub fn hop_after(mut self, delay: Duration) -> Self {
+        self.hop_after = delay;
+        self
+    }
+}
+
 /// A running simulator; dropping it stops it and closes its connections.
 pub struct Simulator {
     addr: SocketAddr,
@@ -114,7 +163,16 @@ impl Simulator {
 
     /// Starts a simulator listening on `addr` (an example's fixed port, say).
     pub fn start_on(addr: SocketAddr) -> io::Result<Simulator> {
+        Simulator::start_with(addr, SimOptions::default())
+    }
+
+    /// Starts a simulator listening on `addr` that behaves as `options` say.
+    pub fn start_with(addr: SocketAddr, options: SimOptions) -> io::Result<Simulator> {
+        let options = Arc::new(options);
         let std_listener = std::net::TcpListener::bind(addr)?;
+        // A backlog for a thousand devices connecting at once (std listens with 128; Linux
+        // takes a second `listen` as a new backlog).
+        rustix::net::listen(&std_listener, 4096)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let stop = Arc::new(Notify::new());
@@ -133,7 +191,7 @@ impl Simulator {
                         conn = listener.accept() => match conn {
                             Ok((stream, _)) => {
                                 accepted2.fetch_add(1, Ordering::Relaxed);
-                                tokio::spawn(serve(stream));
+                                tokio::spawn(serve(stream, Arc::clone(&options)));
                             }
                             // Out of descriptors, say: back off a little, keep serving.
                             Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -171,9 +229,16 @@ impl Drop for Simulator {
 }
 
 /// One connection: echo as a terminal does, answer each line, show the prompt.
-async fn serve(mut stream: TcpStream) {
+async fn serve(mut stream: TcpStream, options: Arc<SimOptions>) {
     let _ = stream.set_nodelay(true);
-    if stream.write_all(format!("{SIM_BANNER}\r\n{SIM_PROMPT}").as_bytes()).await.is_err() {
+    if stream.write_all(format!("{SIM_BANNER}\r\n").as_bytes()).await.is_err() {
+        return;
+    }
+    if !options.first_prompt_after.is_zero() {
+        tokio::time::sleep(options.first_prompt_after).await;
+    }
+    let mut shell = Shell { options, root: false, password: false };
+    if stream.write_all(shell.prompt().as_bytes()).await.is_err() {
         return;
     }
     let mut line = Vec::new();
@@ -193,6 +258,7 @@ async fn serve(mut stream: TcpStream) {
                 // does; a command that timed out sends it to get its prompt back.
                 out.extend_from_slice(b"^C\r\n");
                 line.clear();
+                shell.password = false;
                 String::new()
             } else if b == b'\n' || b == b'\r' {
                 out.extend_from_slice(b"\r\n");
@@ -200,12 +266,21 @@ async fn serve(mut stream: TcpStream) {
                 line.clear();
                 cmd
             } else {
-                out.push(b);
+                // A password is not echoed.
+                if !shell.password {
+                    out.push(b);
+                }
                 line.push(b);
                 continue;
             };
-            match answer(&mut stream, &mut out, cmd.trim()).await {
-                Next::Prompt => out.extend_from_slice(SIM_PROMPT.as_bytes()),
+            let next = if std::mem::take(&mut shell.password) {
+                shell.log_in(&mut stream, &mut out, &cmd).await
+            } else {
+                answer(&mut stream, &mut out, cmd.trim(), &mut shell).await
+            };
+            match next {
+                Next::Prompt => out.extend_from_slice(shell.prompt().as_bytes()),
+                Next::Quiet => {}
                 Next::Stall => {
                     let _ = stream.write_all(&out).await;
                     let mut sink = [0u8; 4096];
@@ -226,14 +301,52 @@ async fn serve(mut stream: TcpStream) {
     }
 }
 
+/// The shell a connection is in.
+struct Shell {
+    options: Arc<SimOptions>,
+    /// After `su`.
+    root: bool,
+    /// `su` asked for the password: the next line is it.
+    password: bool,
+}
+
+impl Shell {
+    fn prompt(&self) -> &str {
+        if self.root {
+            SIM_ROOT_PROMPT
+        } else {
+            &self.options.prompt
+        }
+    }
+
+    /// `su`'s password came: root after the hop's delay, or a failure.
+    async fn log_in(&mut self, stream: &mut TcpStream, out: &mut Vec<u8>, password: &str) -> Next {
+        if stream.write_all(out).await.is_err() {
+            return Next::End;
+        }
+        out.clear();
+        if !self.options.hop_after.is_zero() {
+            tokio::time::sleep(self.options.hop_after).await;
+        }
+        if password.trim() == "wrong" {
+            out.extend_from_slice(b"su: Authentication failure\r\n");
+        } else {
+            self.root = true;
+        }
+        Next::Prompt
+    }
+}
+
 enum Next {
     Prompt,
+    /// Nothing more to show now (`su` waits for the password).
+    Quiet,
     Stall,
     End,
 }
 
 /// Appends the answer to `cmd` to `out`; writes `out` itself before any pause or close.
-async fn answer(stream: &mut TcpStream, out: &mut Vec<u8>, cmd: &str) -> Next {
+async fn answer(stream: &mut TcpStream, out: &mut Vec<u8>, cmd: &str, shell: &mut Shell) -> Next {
     let (word, arg) = cmd.split_once(' ').map_or((cmd, ""), |(w, a)| (w, a.trim()));
     let ms = || Duration::from_millis(arg.parse().unwrap_or(0));
     match word {
@@ -266,6 +379,12 @@ async fn answer(stream: &mut TcpStream, out: &mut Vec<u8>, cmd: &str) -> Next {
             }
         }
         "stall" => return Next::Stall,
+        "su" => {
+            out.extend_from_slice(b"Password: ");
+            shell.password = true;
+            return Next::Quiet;
+        }
+        "exit" if shell.root => shell.root = false,
         "exit" => {
             let _ = stream.write_all(out).await;
             return Next::End;
