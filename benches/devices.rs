@@ -30,10 +30,8 @@ fn main() {
     let delay = Duration::from_millis(common::arg_or("--delay-ms", 200));
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
 
-    let options = SimOptions::default()
-        .prompt("moler_bash# ")
-        .first_prompt_after(delay)
-        .hop_after(delay);
+    let options =
+        SimOptions::default().prompt("moler_bash# ").first_prompt_after(delay).hop_after(delay);
     let sim = Simulator::start_with(([127, 0, 0, 1], 0).into(), options).expect("simulator");
     let mut yaml = String::from("DEVICES:\n");
     for i in 0..n {

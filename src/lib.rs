@@ -49,7 +49,7 @@ use std::io;
 pub mod device;
 pub mod logging;
 pub mod testing;
-pub use device::{Device, DeviceError, DeviceObserver, Devices, StateChange};
+pub use device::{Device, DeviceError, DeviceObserver, Devices, State, StateChange};
 
 pub use moler_core::{
     Command, Completion, Connection, Context, Error, Kind, Lines, MatchMode, Observer, Occurrence,
@@ -142,7 +142,7 @@ pub mod prelude {
     pub use crate::{
         local_shell, local_shell_on, Command, Completion, Config, ConnectionHandle, Device,
         DeviceError, Devices, Error, MatchMode, Observer, Occurrence, Parser, Runner, RunnerKind,
-        ThreadRunner, Wait4, LOCAL_PROMPT,
+        State, StateChange, ThreadRunner, Wait4, LOCAL_PROMPT,
     };
     #[cfg(feature = "ssh")]
     pub use crate::{moler_io::ssh::SshOptions, ssh_shell, ssh_shell_on, SSH_PROMPT};

@@ -89,7 +89,7 @@ fn states_are_checked_and_followed() {
         "device LOCAL (UnixLocal) has no state UNIX_REMOTE; it has NOT_CONNECTED, UNIX_LOCAL, \
          UNIX_LOCAL_ROOT"
     );
-    let stale = local.command(&Pwd::new()).unwrap();
+    let stale = local.observe(Pwd::new().build(local.prompt())).unwrap();
     local.goto_state("NOT_CONNECTED").unwrap();
     assert!(local.connection().is_none());
     let err = local.run(Pwd::new()).unwrap_err().to_string();

@@ -91,7 +91,7 @@ fn remote_device_hops_over_real_ssh_and_follows_the_shell() {
     let pid = remote.observe(Command::lines("echo $$", &prompt)).unwrap().run().unwrap();
     let pid: u32 =
         pid.iter().find_map(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("{pid:?}"));
-    let stale = remote.command(&Pwd::new()).unwrap();
+    let stale = remote.observe(Pwd::new().build(remote.prompt())).unwrap();
     let status = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
     assert!(status.unwrap().success());
     remote.wait_for_state("UNIX_LOCAL", T).unwrap();

@@ -18,10 +18,24 @@
 //!   soon as the local prompt shows, and a command still running there fails at once.
 //! - Blocking calls ([`Device::goto_state`], [`Devices::get`], `run`) are refused inside an async
 //!   task before they send anything; `spawn_blocking` threads and plain threads may block.
-//! - [`Device::cmd`] / [`Device::event`] build observers by name for the current state (its
-//!   prompt filled in); [`Device::run`] / [`Device::start`] take typed commands. An observer
-//!   started after the device left the state it was made for fails with
-//!   [`Error::WrongState`].
+//! - Observers for the current state (its prompt filled in, its newline used), one way per
+//!   kind; an observer started after the device left the state it was made for fails with
+//!   [`Error::WrongState`]:
+//!
+//! | you have | run it now (blocking) | in the background (a [`Completion`] to await or wait on) |
+//! |---|---|---|
+//! | a typed command (`unix::Ls`) | [`Device::run`] (`run_for`: another timeout) | [`Device::start`] (`start_for`) |
+//! | a typed event (`events::PingResponse`) | — | [`Device::watch`] |
+//! | a command or event by Moler's name and JSON parameters | [`Device::cmd`]`(..)?.run()` / [`Device::event`]`(..)?.run()` | `.start()` |
+//! | any [`Observer`] of your own | [`Device::observe`]`(..)?.run()` | `.start()` |
+//!
+//!   `Device::command(&spec)` is gone: `run`/`start` take the spec, and
+//!   `observe(spec.build(device.prompt()))` makes the same observer to start later.
+//! - Async at heart: opening, hops, walks and removal are futures over the connection's
+//!   completions. [`Device::goto_state`] and [`Devices::get`] block a plain thread on them;
+//!   [`Device::goto_state_async`] and [`Devices::get_async`] await them in the caller's task;
+//!   [`Device::goto_state_bg`] runs the walk as a task on the caller's runtime (the shared
+//!   `moler-tasks` thread where there is none), not on a thread of its own.
 
 mod class;
 mod factory;
@@ -251,6 +265,26 @@ impl<O: Observer> InState<O> {
             }
         }
         step
+    }
+}
+
+/// Ends as soon as it starts. A command, so it starts only once the commands before it ended:
+/// the transport's greeting, which a runner starts first.
+struct AfterGreeting;
+
+impl Observer for AfterGreeting {
+    type Output = ();
+    fn describe(&self) -> String {
+        "the connection's greeting (its first prompt)".into()
+    }
+    fn kind(&self) -> Kind {
+        Kind::Command
+    }
+    fn on_start(&mut self, _: &mut Context<'_>) -> Step<()> {
+        Step::Done(Ok(()))
+    }
+    fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> {
+        Step::Done(Ok(()))
     }
 }
 
@@ -674,6 +708,13 @@ impl Device {
             })?;
             regexes.push((*state, Arc::new(regex)));
         }
+        // The transport's greeting (a terminal's setup marker and first prompt, a TCP
+        // device's `ready_prompt`) runs as a command: this one starts only after it, so the
+        // device is in UNIX_LOCAL once the shell showed it is ready, not when the socket opened.
+        if let Err(e) = handle.start(AfterGreeting).await {
+            handle.close();
+            return Err(failed(e.into()));
+        }
         let generation = self.inner.cell.renew(UNIX_LOCAL);
         let prompts = handle.start(prompts::PromptsWatch {
             prompts: regexes,
@@ -821,14 +862,6 @@ impl Device {
         self.json_observer(name, &params, false)
     }
 
-    /// A typed command for the current state (its prompt filled in).
-    pub fn command<T: UnixCommand>(
-        &self,
-        spec: &T,
-    ) -> Result<DeviceObserver<T::Output>, DeviceError> {
-        self.typed(spec, None)
-    }
-
     /// Any observer, bound to the current state like the others (it fails to start once the
     /// device left the state, and sends with the state's newline):
     /// `device.observe(Command::lines("echo $$", device.prompt().unwrap()))?.run()?`.
@@ -860,7 +893,7 @@ impl Device {
     /// ([`UnixCommand::default_timeout`]: 20 s for most, 90 s for logins, a ping's `-c`/`-w`
     /// duration with slack); [`Device::run_for`] gives another.
     pub fn run<T: UnixCommand>(&self, spec: T) -> Result<T::Output, DeviceError> {
-        self.command(&spec)?.run()
+        self.typed(&spec, None)?.run()
     }
 
     /// Runs a typed command in the current state, timing it out after `timeout` (Ctrl-C, and
@@ -876,7 +909,7 @@ impl Device {
     /// Starts a typed command in the current state in the background, with its default
     /// timeout ([`Device::run`]).
     pub fn start<T: UnixCommand>(&self, spec: T) -> Result<Completion<T::Output>, DeviceError> {
-        Ok(self.command(&spec)?.start())
+        Ok(self.typed(&spec, None)?.start())
     }
 
     /// Starts a typed command in the current state in the background; it times out by itself
