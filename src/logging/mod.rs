@@ -49,6 +49,7 @@
 //! ```
 
 mod file;
+pub mod read;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -409,9 +410,14 @@ impl Sink {
         match metadata.target() {
             IO => {
                 let (Some(device), Some(data)) = (&fields.device, &fields.data) else { return };
-                let head = format!("{stamp} {}", fields.dir.as_deref().unwrap_or(" "));
+                let dir = fields.dir.as_deref().unwrap_or(" ");
+                let head = format!("{stamp} {dir}");
                 let name = format!("moler.{device}");
-                self.write(&format!("{name}.log"), &aligned(&head, data), &name);
+                // Received text keeps where its piece ended (lossless, see `read`); sent text
+                // is a line typed.
+                let record =
+                    if dir == "<" { aligned_exact(&head, data) } else { aligned(&head, data) };
+                self.write(&format!("{name}.log"), &record, &name);
             }
             t if is_moler(t) && level <= Level::INFO => {
                 let name = fields.device.as_deref().unwrap_or("moler");
@@ -495,7 +501,12 @@ fn with_suffix(name: &str, suffix: Option<&str>) -> String {
 
 /// `head|first line`, then `   |next line` under it, one record ending in a newline.
 fn aligned(head: &str, text: &str) -> String {
-    let text = text.strip_suffix('\n').unwrap_or(text);
+    aligned_exact(head, text.strip_suffix('\n').unwrap_or(text))
+}
+
+/// [`aligned`], but a text ending with a newline shows an empty last line: where the piece
+/// ended is kept.
+fn aligned_exact(head: &str, text: &str) -> String {
     let mut out = String::with_capacity(head.len() + text.len() + 16);
     let pad = head.chars().count();
     for (i, line) in text.split('\n').enumerate() {
@@ -579,6 +590,10 @@ mod tests {
         assert_eq!(
             aligned("22 10:00:00.001 <", "ls\r\nfile\r\nmoler_bash# "),
             "22 10:00:00.001 <|ls\n                 |file\n                 |moler_bash# \n"
+        );
+        assert_eq!(
+            aligned_exact("22 10:00:00.001 <", "ls\r\nfile\r\n"),
+            "22 10:00:00.001 <|ls\n                 |file\n                 |\n"
         );
         assert_eq!(aligned("T >", "pwd\n"), "T >|pwd\n");
     }

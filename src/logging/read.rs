@@ -1,0 +1,143 @@
+//! Reading a device log (`moler.<DEVICE>.log`) back: what was sent, what came back, and the
+//! notes (state changes, commands started and finished), in order. `moler record` builds a
+//! simulator file from it.
+//!
+//! The log is lossless for received text: a record shows the piece of text as it came, split
+//! at its newlines, and a piece that ended with a newline shows an empty last line (`|`), so
+//! pieces cut by reads join back exactly (carriage returns before newlines are dropped; the
+//! simulator restores the device's own line end). Sent text is one line per record.
+
+use std::fmt;
+
+/// One record of a device log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Its time stamp, as written (the config's `DATE_FORMAT`).
+    pub stamp: String,
+    /// What it is.
+    pub kind: RecordKind,
+    /// Its text: lines joined with `\n`.
+    pub text: String,
+    /// Its line in the file (from 1).
+    pub line: usize,
+}
+
+/// What a [`Record`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// Text sent to the device (`>`); a password shows as `********`.
+    Sent,
+    /// Text received from the device (`<`).
+    Received,
+    /// A note: a state change, a command started or finished.
+    Note,
+}
+
+/// A line that is not a device log record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    /// The line (from 1).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// The records of a device log's text, in order.
+///
+/// ```
+/// use moler::logging::read::{read_device_log, RecordKind};
+///
+/// let log = "\
+/// 2026-11-30 10:41:07.311 >|ls
+/// 2026-11-30 10:41:07.315 <|ls
+///                         |notes.txt
+///                         |moler_bash#
+/// ";
+/// let records = read_device_log(log)?;
+/// assert_eq!(records[0].kind, RecordKind::Sent);
+/// assert_eq!(records[1].text, "ls\nnotes.txt\nmoler_bash#");
+/// # Ok::<(), moler::logging::read::ReadError>(())
+/// ```
+pub fn read_device_log(text: &str) -> Result<Vec<Record>, ReadError> {
+    let mut records: Vec<Record> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let Some((head, body)) = raw.split_once('|') else {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            return Err(ReadError {
+                line,
+                message: format!("{raw:?} is no device log record (no `|`)"),
+            });
+        };
+        if head.trim().is_empty() {
+            let Some(last) = records.last_mut() else {
+                return Err(ReadError {
+                    line,
+                    message: "a continued line before any record".into(),
+                });
+            };
+            last.text.push('\n');
+            last.text.push_str(body);
+            continue;
+        }
+        let (stamp, kind) = if let Some(s) = head.strip_suffix(" >") {
+            (s, RecordKind::Sent)
+        } else if let Some(s) = head.strip_suffix(" <") {
+            (s, RecordKind::Received)
+        } else if let Some(s) = head.strip_suffix("  ") {
+            (s, RecordKind::Note)
+        } else {
+            return Err(ReadError {
+                line,
+                message: format!("{head:?} ends with neither ` >`, ` <` nor two spaces"),
+            });
+        };
+        records.push(Record { stamp: stamp.trim().to_owned(), kind, text: body.to_owned(), line });
+    }
+    Ok(records)
+}
+
+/// What came back from the device, as one text: the received records joined (each already
+/// ends where the piece ended).
+pub fn received_text(records: &[Record]) -> String {
+    records.iter().filter(|r| r.kind == RecordKind::Received).map(|r| r.text.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cut_by_reads_join_back_exactly() {
+        let log = "\
+22 10:00:00.001 >|seq 3
+22 10:00:00.002 <|seq 3
+                 |1
+                 |
+22 10:00:00.003 <|2
+                 |3
+                 |moler_bash# 
+22 10:00:00.004  |command 'seq 3' finished in 0.003 s
+";
+        let records = read_device_log(log).unwrap();
+        assert_eq!(records.len(), 4);
+        assert_eq!(records[3].kind, RecordKind::Note);
+        assert_eq!(received_text(&records), "seq 3\n1\n2\n3\nmoler_bash# ");
+    }
+
+    #[test]
+    fn a_line_that_is_no_record_is_named() {
+        let err = read_device_log("22 10:00:00.001 >|ls\nnot a record\n").unwrap_err();
+        assert_eq!(err.to_string(), "line 2: \"not a record\" is no device log record (no `|`)");
+    }
+}
