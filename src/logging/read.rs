@@ -113,6 +113,80 @@ pub fn received_text(records: &[Record]) -> String {
     records.iter().filter(|r| r.kind == RecordKind::Received).map(|r| r.text.as_str()).collect()
 }
 
+/// One thing typed and what the device answered, cut from a device log ([`exchanges`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Exchange {
+    /// The state the device was in when it was typed (from the log's notes), if known.
+    pub state: Option<String>,
+    /// The line on screen when it was typed: the prompt (or a question such as `Password: `).
+    pub shown: String,
+    /// What was typed (without its newline); `********` for a secret; empty for the device's
+    /// own first words (banner, first prompt).
+    pub sent: String,
+    /// The output lines after the echo, before the next prompt or question.
+    pub output: Vec<String>,
+    /// The line left on screen after it: the next prompt or question.
+    pub next_shown: String,
+    /// The state the device was in after it (from the log's notes), if known.
+    pub next_state: Option<String>,
+}
+
+/// The session in a device log as exchanges: the device's first words (`sent` empty), then
+/// each line typed with the output it got and the line it left on screen. The echo of the line
+/// typed is taken off the output (a secret is not echoed).
+pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
+    let mut out = Vec::new();
+    let mut current = Exchange::default();
+    let mut received = String::new();
+    let mut state: Option<String> = None;
+    let close = |mut ex: Exchange, received: &str, state: &Option<String>| {
+        let (body, last) = match received.rfind('\n') {
+            Some(i) => (&received[..i], &received[i + 1..]),
+            None => ("", received),
+        };
+        let mut lines: Vec<String> = if received.contains('\n') {
+            body.split('\n').map(str::to_owned).collect()
+        } else {
+            Vec::new()
+        };
+        // The echo: the first line, when it ends with what was typed (it may follow a prompt
+        // redrawn on the same line).
+        if !ex.sent.is_empty() && lines.first().is_some_and(|l| l.ends_with(&ex.sent)) {
+            lines.remove(0);
+        }
+        ex.output = lines;
+        ex.next_shown = last.to_owned();
+        ex.next_state = state.clone();
+        ex
+    };
+    for r in records {
+        match r.kind {
+            RecordKind::Received => received.push_str(&r.text),
+            RecordKind::Note => {
+                if let Some((_, to)) =
+                    r.text.strip_prefix("changed state from ").and_then(|t| t.split_once(" to "))
+                {
+                    state = Some(to.trim().to_owned());
+                }
+            }
+            RecordKind::Sent => {
+                let done = close(std::mem::take(&mut current), &received, &state);
+                let shown = done.next_shown.clone();
+                out.push(done);
+                received.clear();
+                current = Exchange {
+                    state: state.clone(),
+                    shown,
+                    sent: r.text.trim_end_matches(['\r', '\n']).to_owned(),
+                    ..Exchange::default()
+                };
+            }
+        }
+    }
+    out.push(close(current, &received, &state));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +207,43 @@ mod tests {
         assert_eq!(records.len(), 4);
         assert_eq!(records[3].kind, RecordKind::Note);
         assert_eq!(received_text(&records), "seq 3\n1\n2\n3\nmoler_bash# ");
+    }
+
+    #[test]
+    fn a_session_cuts_into_exchanges() {
+        let log = "\
+22 10:00:00.001 <|welcome
+                 |moler_bash# 
+22 10:00:00.002 >|su
+22 10:00:00.003 <|su
+                 |Password: 
+22 10:00:00.004 >|********
+22 10:00:00.005 <|
+                 |root@box# 
+22 10:00:00.006  |changed state from UNIX_LOCAL to UNIX_LOCAL_ROOT
+22 10:00:00.007 >|id -u
+22 10:00:00.008 <|id -u
+                 |0
+                 |root@box# 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        assert_eq!(ex.len(), 4);
+        assert_eq!(
+            (ex[0].sent.as_str(), ex[0].output.clone(), ex[0].next_shown.as_str()),
+            ("", vec!["welcome".to_owned()], "moler_bash# ")
+        );
+        assert_eq!(
+            (ex[1].shown.as_str(), ex[1].sent.as_str(), ex[1].next_shown.as_str()),
+            ("moler_bash# ", "su", "Password: ")
+        );
+        assert!(ex[1].output.is_empty());
+        assert_eq!((ex[2].sent.as_str(), ex[2].next_shown.as_str()), ("********", "root@box# "));
+        assert_eq!(ex[2].output, [""], "the newline after the password");
+        assert_eq!(ex[2].next_state.as_deref(), Some("UNIX_LOCAL_ROOT"));
+        assert_eq!(
+            (ex[3].state.as_deref(), ex[3].output.clone()),
+            (Some("UNIX_LOCAL_ROOT"), vec!["0".to_owned()])
+        );
     }
 
     #[test]
