@@ -52,15 +52,17 @@ pub mod testing;
 pub use device::{Device, DeviceError, DeviceObserver, Devices, State, StateChange};
 
 pub use moler_core::{
-    Command, Completion, Connection, Context, Error, Kind, Lines, MatchMode, Observer, Occurrence,
-    Occurrences, Parser, Result, Step, Wait4,
+    all_done, any_done, cancel_all, separate_done, Awaitable, Command, Completion, Connection,
+    Context, Error, Kind, Lines, MatchMode, Observer, Occurrence, Occurrences, Parser, Result,
+    Step, Wait4,
 };
 #[cfg(feature = "smol")]
 pub use moler_runners::SmolRunner;
 #[cfg(feature = "tokio")]
 pub use moler_runners::TokioRunner;
 pub use moler_runners::{
-    CompletionExt, ConnectionHandle, OccurrencesExt, Runner, RunnerKind, ThreadRunner,
+    wait_for_all, wait_for_any, CompletionExt, ConnectionHandle, OccurrencesExt, Runner,
+    RunnerKind, ThreadRunner,
 };
 pub use {moler_commands, moler_config, moler_core, moler_io, moler_runners};
 
@@ -139,6 +141,10 @@ pub fn ssh_shell_on(
 
 /// What a test script needs, in one `use`.
 pub mod prelude {
+    /// Waiting on many handles at once (Moler's `EventAwaiter`).
+    pub use crate::{
+        all_done, any_done, cancel_all, separate_done, wait_for_all, wait_for_any, Awaitable,
+    };
     pub use crate::{
         local_shell, local_shell_on, Command, Completion, Config, ConnectionHandle, Device,
         DeviceError, Devices, Error, MatchMode, Observer, Occurrence, Parser, Runner, RunnerKind,

@@ -141,6 +141,21 @@ impl<T: Send + 'static> Completion<T> {
         Poll::Pending
     }
 
+    /// `Ready` once the observer finished, without taking its result; otherwise `Pending`,
+    /// and `cx`'s waker is woken when it finishes (see [`crate::all_done`]).
+    pub fn poll_done(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let mut st = lock(&self.shared.state);
+        match &mut *st {
+            SlotState::Pending(wakers) => {
+                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    wakers.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            _ => Poll::Ready(()),
+        }
+    }
+
     /// Asks the connection to time the observer out now, as if its timeout were `timeout` (a
     /// command sends Ctrl-C): Moler's `await_done` on expiry. Its timeout error (or its result,
     /// if it finished first) then arrives as any result does. Does not wait.

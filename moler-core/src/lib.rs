@@ -38,6 +38,7 @@
 //! assert_eq!(alarms.try_result().unwrap().unwrap()[0].groups[0].as_deref(), Some("7"));
 //! ```
 
+mod awaiting;
 mod background;
 mod cache;
 mod command;
@@ -53,6 +54,7 @@ mod tail;
 mod text;
 mod transcript;
 
+pub use awaiting::{all_done, any_done, cancel_all, separate_done, AllDone, AnyDone, Awaitable};
 pub use background::{FailureScope, Unread};
 pub use command::{
     Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,

@@ -71,7 +71,7 @@ pub use tasks::{block_on, block_on_until, Unblocked};
 pub use thread::ThreadRunner;
 #[cfg(feature = "tokio")]
 pub use tokio::TokioRunner;
-pub use wait::{BlockingOccurrences, CompletionExt, OccurrencesExt};
+pub use wait::{wait_for_all, wait_for_any, BlockingOccurrences, CompletionExt, OccurrencesExt};
 
 /// The runners by name: what a config file or a command line chooses from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -81,6 +81,51 @@ pub(crate) fn expire_within<T: Send + 'static>(
     }
 }
 
+/// Blocks until every handle finished (commands and events mixed, any connections), at most
+/// `timeout`: true if they all did (Moler's `EventAwaiter.wait_for_all`). Results stay in the
+/// handles; on a timeout nothing is cancelled ([`moler_core::cancel_all`] does that). Refused
+/// with [`moler_core::Error::WrongUsage`] where blocking is not allowed (see
+/// [`blocking_allowed`]): `.await` [`moler_core::all_done`] there.
+///
+/// ```
+/// use moler_core::{Awaitable, Command, Wait4};
+/// use moler_runners::{wait_for_all, Runner};
+/// use std::time::Duration;
+///
+/// let (transport, device) = moler_io::memory::pair("demo");
+/// let conn = Runner::choose(None, None).unwrap().spawn("demo", transport).unwrap();
+/// let up = conn.start(Wait4::new(["link up"]).unwrap().till_occurs_times(1));
+/// let booted = conn.start(Wait4::new(["booted"]).unwrap().till_occurs_times(1));
+/// device.inject("booted\nlink up\n");
+/// assert!(wait_for_all(&[&up, &booted], Duration::from_secs(5))?);
+/// // Both happened: now the command.
+/// device.respond_on_next_write("ip link\r\neth0 UP\r\n$ ");
+/// let ip = conn.start(Command::lines("ip link", "^\\$ $"));
+/// let never = conn.start(Wait4::new(["never"]).unwrap().till_occurs_times(1));
+/// assert_eq!(moler_runners::wait_for_any(&[&never, &ip], Duration::from_secs(5))?, Some(1));
+/// assert!(!wait_for_all(&[&never], Duration::from_millis(10))?, "timed out");
+/// # Ok::<(), moler_core::Error>(())
+/// ```
+pub fn wait_for_all(handles: &[&dyn moler_core::Awaitable], timeout: Duration) -> Result<bool> {
+    blocking_allowed()?;
+    let mut all = std::pin::pin!(moler_core::all_done(handles));
+    let deadline = Instant::now().checked_add(timeout);
+    Ok(park_until(|cx| std::future::Future::poll(all.as_mut(), cx), deadline).is_some())
+}
+
+/// Blocks until one of the handles finished, at most `timeout`: its index (the first in the
+/// list when several did), or `None` on timeout (Moler's `EventAwaiter.wait_for_any`).
+/// Refused as [`wait_for_all`] is: `.await` [`moler_core::any_done`] there.
+pub fn wait_for_any(
+    handles: &[&dyn moler_core::Awaitable],
+    timeout: Duration,
+) -> Result<Option<usize>> {
+    blocking_allowed()?;
+    let mut any = std::pin::pin!(moler_core::any_done(handles));
+    let deadline = Instant::now().checked_add(timeout);
+    Ok(park_until(|cx| std::future::Future::poll(any.as_mut(), cx), deadline))
+}
+
 /// The blocking side of an event's [`Occurrences`] (in `moler::prelude`).
 ///
 /// ```
