@@ -55,6 +55,7 @@ use moler_io::Transport;
 
 mod driver;
 mod handle;
+mod periodic;
 #[cfg(feature = "smol")]
 mod smol;
 mod tasks;
@@ -65,9 +66,10 @@ mod wait;
 
 pub use handle::{blocking_allowed, ConnectionHandle};
 pub use moler_core::Completion;
+pub use periodic::{Every, Job};
 #[cfg(feature = "smol")]
 pub use smol::SmolRunner;
-pub use tasks::{block_on, block_on_until, Unblocked};
+pub use tasks::{block_on, block_on_until, Sleep, Unblocked};
 pub use thread::ThreadRunner;
 #[cfg(feature = "tokio")]
 pub use tokio::TokioRunner;

@@ -149,6 +149,8 @@ impl<T> Future for Unblocked<T> {
 /// The shared thread that runs spawned tasks when there is no async runtime.
 struct Shared {
     queue: Mutex<VecDeque<Arc<Task>>>,
+    /// Sleeping tasks: when to wake each.
+    timers: Mutex<Vec<(Instant, Waker)>>,
     thread: Thread,
 }
 
@@ -190,7 +192,11 @@ fn shared() -> &'static Shared {
             .name("moler-tasks".into())
             .spawn(run_shared)
             .expect("the moler-tasks thread starts (out of threads?)");
-        Shared { queue: Mutex::new(VecDeque::new()), thread: thread.thread().clone() }
+        Shared {
+            queue: Mutex::new(VecDeque::new()),
+            timers: Mutex::new(Vec::new()),
+            thread: thread.thread().clone(),
+        }
     })
 }
 
@@ -200,8 +206,12 @@ fn run_shared() {
     loop {
         let next = shared().queue.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
         let Some(task) = next else {
-            // A wake after the queue was found empty unparks at once (the token is kept).
-            thread::park();
+            // Timers due wake their tasks; otherwise park until the next one (a wake after
+            // the queue was found empty unparks at once: the token is kept).
+            match wake_due_timers() {
+                Some(next) => thread::park_timeout(next.saturating_duration_since(Instant::now())),
+                None => thread::park(),
+            }
             continue;
         };
         task.queued.store(false, Ordering::Release);
@@ -217,6 +227,94 @@ fn run_shared() {
                 *slot = None;
             }
         }
+    }
+}
+
+/// Wakes the shared thread's sleepers that are due; the next deadline of the others.
+fn wake_due_timers() -> Option<Instant> {
+    let now = Instant::now();
+    let mut timers = shared().timers.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut due = Vec::new();
+    timers.retain(|(at, waker)| {
+        if *at <= now {
+            due.push(waker.clone());
+            false
+        } else {
+            true
+        }
+    });
+    let next = timers.iter().map(|(at, _)| *at).min();
+    drop(timers);
+    for w in due {
+        w.wake();
+    }
+    next
+}
+
+/// A future ready at a deadline, on the runner's timers ([`Runner::sleep_until`]).
+#[must_use = "a future does nothing unless awaited"]
+pub struct Sleep {
+    at: Instant,
+    kind: SleepKind,
+}
+
+enum SleepKind {
+    Shared,
+    #[cfg(feature = "tokio")]
+    Tokio(Pin<Box<tokio::time::Sleep>>),
+    #[cfg(feature = "smol")]
+    Smol(async_io::Timer),
+}
+
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep").field("at", &self.at).finish_non_exhaustive()
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let at = self.at;
+        match &mut self.kind {
+            SleepKind::Shared => {
+                if Instant::now() >= at {
+                    return Poll::Ready(());
+                }
+                let shared = shared();
+                let mut timers = shared.timers.lock().unwrap_or_else(PoisonError::into_inner);
+                timers.retain(|(_, w)| !w.will_wake(cx.waker()));
+                timers.push((at, cx.waker().clone()));
+                drop(timers);
+                // The shared thread may be parked without a deadline: let it see this one.
+                shared.thread.unpark();
+                Poll::Pending
+            }
+            #[cfg(feature = "tokio")]
+            SleepKind::Tokio(sleep) => sleep.as_mut().poll(cx),
+            #[cfg(feature = "smol")]
+            SleepKind::Smol(timer) => Pin::new(timer).poll(cx).map(drop),
+        }
+    }
+}
+
+impl Runner {
+    /// A future ready at `at`, on this runner's timers (tokio's, async-io's, or the shared
+    /// `moler-tasks` thread's for the thread runner). Await it in a task of this runner.
+    pub fn sleep_until(&self, at: Instant) -> Sleep {
+        let kind = match self {
+            Runner::Thread(_) => SleepKind::Shared,
+            #[cfg(feature = "tokio")]
+            Runner::Tokio(r) => {
+                // Made inside the runtime's context: callable from any thread.
+                let _in_runtime = r.handle().enter();
+                let at = tokio::time::Instant::from_std(at);
+                SleepKind::Tokio(Box::pin(tokio::time::sleep_until(at)))
+            }
+            #[cfg(feature = "smol")]
+            Runner::Smol(_) => SleepKind::Smol(async_io::Timer::at(at)),
+        };
+        Sleep { at, kind }
     }
 }
 

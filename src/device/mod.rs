@@ -923,6 +923,40 @@ impl Device {
         Ok(self.typed(&spec, Some(timeout))?.start())
     }
 
+    /// Runs `make` every `every.period` (Moler's `Scheduler`), as a task of the caller's
+    /// runtime (the shared `moler-tasks` thread without one), no thread per job: it starts a
+    /// command on the device, which the job awaits. A run whose command fails (or that cannot
+    /// start one: the device left the state) is an error of the job; with
+    /// `Every::cancel_on_error` the first one stops it.
+    ///
+    /// ```
+    /// use moler::commands::unix::Uptime;
+    /// use moler::moler_runners::Every;
+    /// use moler::Devices;
+    /// use std::time::Duration;
+    ///
+    /// let devices = Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n")?;
+    /// let local = devices.get("LOCAL")?;
+    /// let beacon = local.every(Every::new(Duration::from_millis(50)), |d| d.start(Uptime::new()));
+    /// std::thread::sleep(Duration::from_millis(300));
+    /// beacon.cancel();
+    /// assert!(beacon.wait_ended(Duration::from_secs(30)));
+    /// assert!(beacon.runs() >= 1 && beacon.errors().is_empty(), "{:?}", beacon.errors());
+    /// devices.remove_all();
+    /// # Ok::<(), moler::DeviceError>(())
+    /// ```
+    pub fn every<T, F>(&self, every: moler_runners::Every, mut make: F) -> moler_runners::Job
+    where
+        T: Send + 'static,
+        F: FnMut(&Device) -> Result<Completion<T>, DeviceError> + Send + 'static,
+    {
+        let device = self.clone();
+        Runner::autodetect().every(every, move || {
+            let started = make(&device);
+            async move { started?.await.map(drop).map_err(DeviceError::from) }
+        })
+    }
+
     /// Starts a typed event in the current state.
     pub fn watch<E: UnixEvent>(&self, spec: E) -> Result<Completion<E::Output>, DeviceError> {
         let (state, connection) = self.current(&format!("`{}`", E::NAME))?;
