@@ -111,3 +111,143 @@ impl Drop for BackgroundFailures {
         }
     }
 }
+
+/// Moler's `MolerTest` for one test function: `info`, `warning` and `error` go to `moler.log`
+/// with the caller's file and line; an `error` (or a background failure nobody read) fails the
+/// test at its end, and so does a test that never called [`MolerTest::steps_end`] (it stopped
+/// half-way without a panic, say by an early `return`). Make it first thing in the test (its
+/// drop is the check), in plain and `#[tokio::test]` tests alike; [`MolerTest::run`] wraps a
+/// test body with it (the equivalent of Moler's `@MolerTest.raise_background_exceptions()`
+/// decorator).
+///
+/// ```should_panic
+/// use moler::testing::MolerTest;
+///
+/// let test = MolerTest::start();
+/// test.info("checking the link");
+/// test.error_dump("link down", &["eth0", "eth1"]); // logged with this file and line
+/// test.steps_end();
+/// // here the test fails: "1 error(s) reported during the test: link down: [\"eth0\", \"eth1\"] (src/…:6)"
+/// ```
+#[derive(Debug)]
+#[must_use = "bind it to a variable (`let test = …`): its drop is the check"]
+pub struct MolerTest {
+    failures: BackgroundFailures,
+    errors: std::sync::Mutex<Vec<String>>,
+    ended: std::sync::atomic::AtomicBool,
+    require_steps_end: bool,
+}
+
+impl MolerTest {
+    /// Starts the checks for this test (on this thread), logging its start.
+    #[track_caller]
+    pub fn start() -> MolerTest {
+        let at = std::panic::Location::caller();
+        let name = std::thread::current().name().unwrap_or("?").to_owned();
+        tracing::info!(target: crate::logging::MAIN, "test {name} started ({}:{})", at.file(), at.line());
+        MolerTest {
+            failures: BackgroundFailures::new(),
+            errors: std::sync::Mutex::default(),
+            ended: std::sync::atomic::AtomicBool::new(false),
+            require_steps_end: true,
+        }
+    }
+
+    /// Whether the test must call [`MolerTest::steps_end`] (default yes).
+    pub fn require_steps_end(mut self, on: bool) -> MolerTest {
+        self.require_steps_end = on;
+        self
+    }
+
+    /// Runs `body` with a `MolerTest`, checked when it returns.
+    ///
+    /// ```
+    /// moler::testing::MolerTest::run(|test| {
+    ///     test.info("all good");
+    ///     test.steps_end();
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn run<R>(body: impl FnOnce(&MolerTest) -> R) -> R {
+        let test = MolerTest::start();
+        body(&test)
+    }
+
+    /// Logs `message` at INFO in `moler.log`, with the caller's place.
+    #[track_caller]
+    pub fn info(&self, message: impl std::fmt::Display) {
+        let at = std::panic::Location::caller();
+        tracing::info!(target: crate::logging::MAIN, "{message} ({}:{})", at.file(), at.line());
+    }
+
+    /// Logs `message` at WARNING in `moler.log`, with the caller's place.
+    #[track_caller]
+    pub fn warning(&self, message: impl std::fmt::Display) {
+        let at = std::panic::Location::caller();
+        tracing::warn!(target: crate::logging::MAIN, "{message} ({}:{})", at.file(), at.line());
+    }
+
+    /// Logs `message` at ERROR in `moler.log`, with the caller's place; the test fails at its
+    /// end (it goes on meanwhile, as in Moler).
+    #[track_caller]
+    pub fn error(&self, message: impl std::fmt::Display) {
+        let at = std::panic::Location::caller();
+        let line = format!("{message} ({}:{})", at.file(), at.line());
+        tracing::error!(target: crate::logging::MAIN, "{line}");
+        self.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+    }
+
+    /// [`MolerTest::error`] with a value dumped after the message (`{:?}`).
+    #[track_caller]
+    pub fn error_dump(&self, message: impl std::fmt::Display, value: &impl std::fmt::Debug) {
+        let at = std::panic::Location::caller();
+        let line = format!("{message}: {value:?} ({}:{})", at.file(), at.line());
+        tracing::error!(target: crate::logging::MAIN, "{line}");
+        self.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+    }
+
+    /// Marks the test as having reached its end (Moler's `steps_end`).
+    pub fn steps_end(&self) {
+        self.ended.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// What would fail the test now: errors reported, background failures nobody read, no
+    /// `steps_end` (when required).
+    pub fn check(&self) -> Result<(), String> {
+        let mut report = Vec::new();
+        let errors = self.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if !errors.is_empty() {
+            report.push(format!(
+                "{} error(s) reported during the test: {}",
+                errors.len(),
+                errors.join("; ")
+            ));
+        }
+        if let Err(e) = self.failures.check() {
+            report.push(e);
+        }
+        if self.require_steps_end && !self.ended.load(std::sync::atomic::Ordering::Acquire) {
+            report.push("the test did not reach its end: steps_end() was not called".into());
+        }
+        if report.is_empty() {
+            Ok(())
+        } else {
+            Err(report.join("\n"))
+        }
+    }
+}
+
+impl Drop for MolerTest {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        match self.check() {
+            Ok(()) => tracing::info!(target: crate::logging::MAIN, "test ended"),
+            Err(report) => {
+                tracing::error!(target: crate::logging::MAIN, "{report}");
+                panic!("{report}");
+            }
+        }
+    }
+}
