@@ -48,6 +48,7 @@ use std::io;
 
 pub mod device;
 pub mod logging;
+pub mod record;
 pub mod testing;
 pub use device::{Device, DeviceError, DeviceObserver, Devices, State, StateChange};
 

@@ -1,0 +1,231 @@
+//! Recording a real session as a simulated device: `moler record` turns a device log
+//! (`moler.<DEVICE>.log`) into a `moler-sim` device file that answers every line typed as the
+//! device did, so the same script replays without the device.
+//!
+//! The session is cut into exchanges ([`crate::logging::read::exchanges`]): a line typed, its
+//! output, the line left on screen. Every distinct line on screen at which something was typed
+//! becomes a state whose prompt is that line (`moler_bash# `, `Password: `, a remote prompt):
+//! named after the device state the log's notes give (`UNIX_LOCAL`, then `UNIX_LOCAL_2` for a
+//! second prompt of that state), or `SCREEN_<n>` for a question. Each line typed there is a
+//! command answering its recorded output and moving to the state of the line it left. A line
+//! typed several times with different outputs answers them in turn. A secret (`********` in the
+//! log) was never logged: its state accepts any line, without echo. The device's own first
+//! words become the banner.
+//!
+//! ```
+//! let log = "\
+//! 22 10:00:00.001 <|moler_bash# 
+//! 22 10:00:00.002 >|whoami
+//! 22 10:00:00.003 <|whoami
+//!                  |tester
+//!                  |moler_bash# 
+//! ";
+//! let yaml = moler::record::simulator_yaml(log, "moler.LOCAL.log")?;
+//! assert!(yaml.contains("prompt: \"moler_bash# \""), "{yaml}");
+//! assert!(yaml.contains("- match: \"whoami\"\n        answers:\n          - \"tester\\n\""), "{yaml}");
+//! # Ok::<(), moler::logging::read::ReadError>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::logging::read::{exchanges, read_device_log, Exchange, ReadError};
+
+/// What a secret looks like in a device log.
+const SECRET: &str = "********";
+
+struct Screen {
+    name: String,
+    /// The line on screen.
+    prompt: String,
+    /// Something typed here was a secret: no echo, any line answers.
+    secret: bool,
+    /// Lines typed here in the order first seen, with their outputs in turn and the screen
+    /// each left.
+    commands: Vec<(String, Vec<Answer>)>,
+}
+
+/// One answer to a line typed: its output lines and the screen (index) it left.
+type Answer = (Vec<String>, usize);
+
+/// The `moler-sim` device file (YAML) of the session in a device log's text; `source` names
+/// the log in the file's first comment.
+pub fn simulator_yaml(log: &str, source: &str) -> Result<String, ReadError> {
+    let records = read_device_log(log)?;
+    let exchanges = exchanges(&records);
+    Ok(render(&screens(&exchanges), exchanges.first(), source))
+}
+
+fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
+    let mut screens: Vec<Screen> = Vec::new();
+    let mut by_prompt: BTreeMap<String, usize> = BTreeMap::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut questions = 0;
+    let mut screen_of = |prompt: &str, state: Option<&str>, screens: &mut Vec<Screen>| -> usize {
+        if let Some(&i) = by_prompt.get(prompt) {
+            return i;
+        }
+        let name = match state {
+            Some(state) => {
+                let n = names.entry(state.to_owned()).or_insert(0);
+                *n += 1;
+                if *n == 1 {
+                    state.to_owned()
+                } else {
+                    format!("{state}_{n}")
+                }
+            }
+            None => {
+                questions += 1;
+                format!("SCREEN_{questions}")
+            }
+        };
+        screens.push(Screen { name, prompt: prompt.to_owned(), secret: false, commands: Vec::new() });
+        by_prompt.insert(prompt.to_owned(), screens.len() - 1);
+        screens.len() - 1
+    };
+    // A line on screen is a device state's prompt when the state the log gives did not change
+    // across the exchange that showed it, or changed to the state it names; a question (a
+    // password asked by `su`) shows while the state is still the one it came from, so the
+    // state is trusted only for lines at which a non-secret line was typed.
+    for ex in exchanges.iter().skip(1) {
+        let state = (ex.sent != SECRET).then_some(ex.state.as_deref()).flatten();
+        let here = screen_of(&ex.shown, state, &mut screens);
+        let next_state =
+            exchanges.iter().skip_while(|e| !std::ptr::eq(*e, ex)).nth(1).and_then(|e| {
+                (e.sent != SECRET).then_some(e.state.as_deref()).flatten()
+            });
+        let next = screen_of(&ex.next_shown, next_state, &mut screens);
+        let screen = &mut screens[here];
+        screen.secret |= ex.sent == SECRET;
+        let sent = if ex.sent == SECRET { String::new() } else { ex.sent.clone() };
+        match screen.commands.iter_mut().find(|(line, _)| *line == sent) {
+            Some((_, answers)) => answers.push((ex.output.clone(), next)),
+            None => screen.commands.push((sent, vec![(ex.output.clone(), next)])),
+        }
+    }
+    screens
+}
+
+/// A YAML double-quoted scalar (JSON's escapes are YAML's).
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serializes")
+}
+
+fn render(screens: &[Screen], first: Option<&Exchange>, source: &str) -> String {
+    let mut y = String::new();
+    let _ = writeln!(y, "# Recorded by `moler record` from {source}.");
+    let _ = writeln!(y, "line_end: \"\\r\\n\"");
+    if let Some(first) = first.filter(|f| !f.output.is_empty()) {
+        let _ = writeln!(y, "banner: {}", quoted(&first.output.join("\n")));
+    }
+    if let Some(start) = first.and_then(|f| screens.iter().find(|s| s.prompt == f.next_shown)) {
+        let _ = writeln!(y, "initial_state: {}", start.name);
+    }
+    let _ = writeln!(y, "states:");
+    for screen in screens {
+        let _ = writeln!(y, "  {}:", screen.name);
+        let _ = writeln!(y, "    prompt: {}", quoted(&screen.prompt));
+        if screen.secret {
+            let _ = writeln!(y, "    echo: false");
+        }
+        if screen.commands.is_empty() {
+            let _ = writeln!(y, "    commands: []");
+            continue;
+        }
+        let _ = writeln!(y, "    commands:");
+        for (line, answers) in &screen.commands {
+            if line.is_empty() && screen.secret {
+                // The secret: any line.
+                let _ = writeln!(y, "      - regex: \".*\"");
+            } else {
+                let _ = writeln!(y, "      - match: {}", quoted(line));
+            }
+            let _ = writeln!(y, "        answers:");
+            for (output, _) in answers {
+                // Each output line ends with a line end; no line at all is no text.
+                let text: String = output.iter().map(|l| format!("{l}\n")).collect();
+                let _ = writeln!(y, "          - {}", quoted(&text));
+            }
+            // Where it leads: the screen its first answer left (answers in turn that lead to
+            // different screens take each its own).
+            let gotos: Vec<&str> = answers.iter().map(|(_, n)| screens[*n].name.as_str()).collect();
+            if gotos.iter().all(|g| *g == gotos[0]) {
+                if gotos[0] != screen.name {
+                    let _ = writeln!(y, "        goto: {}", gotos[0]);
+                }
+            } else {
+                let _ = writeln!(y, "        gotos: [{}]", gotos.join(", "));
+            }
+        }
+    }
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SESSION: &str = "\
+22 10:00:00.001 <|welcome
+                 |moler_bash# 
+22 10:00:00.002 >|date
+22 10:00:00.003 <|date
+                 |Mon
+                 |moler_bash# 
+22 10:00:00.004 >|su
+22 10:00:00.005 <|su
+                 |Password: 
+22 10:00:00.006 >|********
+22 10:00:00.007 <|
+                 |root@box# 
+22 10:00:00.008  |changed state from UNIX_LOCAL to UNIX_LOCAL_ROOT
+22 10:00:00.009 >|exit
+22 10:00:00.010 <|exit
+                 |moler_bash# 
+22 10:00:00.011  |changed state from UNIX_LOCAL_ROOT to UNIX_LOCAL
+22 10:00:00.012 >|date
+22 10:00:00.013 <|date
+                 |Tue
+                 |moler_bash# 
+";
+
+    #[test]
+    fn states_questions_secrets_and_answers_in_turn() {
+        let yaml = simulator_yaml(SESSION, "test").unwrap();
+        let want = "\
+# Recorded by `moler record` from test.
+line_end: \"\\r\\n\"
+banner: \"welcome\"
+initial_state: SCREEN_1
+states:
+  SCREEN_1:
+    prompt: \"moler_bash# \"
+    commands:
+      - match: \"date\"
+        answers:
+          - \"Mon\\n\"
+          - \"Tue\\n\"
+      - match: \"su\"
+        answers:
+          - \"\"
+        goto: SCREEN_2
+  SCREEN_2:
+    prompt: \"Password: \"
+    echo: false
+    commands:
+      - regex: \".*\"
+        answers:
+          - \"\\n\"
+        goto: UNIX_LOCAL_ROOT
+  UNIX_LOCAL_ROOT:
+    prompt: \"root@box# \"
+    commands:
+      - match: \"exit\"
+        answers:
+          - \"\"
+        goto: SCREEN_1
+";
+        assert_eq!(yaml, want);
+    }
+}
