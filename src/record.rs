@@ -14,11 +14,11 @@
 //!
 //! ```
 //! let log = "\
-//! 22 10:00:00.001 <|moler_bash# 
+//! 22 10:00:00.001 <|moler_bash#
 //! 22 10:00:00.002 >|whoami
 //! 22 10:00:00.003 <|whoami
 //!                  |tester
-//!                  |moler_bash# 
+//!                  |moler_bash#
 //! ";
 //! let yaml = moler::record::simulator_yaml(log, "moler.LOCAL.log")?;
 //! assert!(yaml.contains("prompt: \"moler_bash# \""), "{yaml}");
@@ -80,7 +80,12 @@ fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
                 format!("SCREEN_{questions}")
             }
         };
-        screens.push(Screen { name, prompt: prompt.to_owned(), secret: false, commands: Vec::new() });
+        screens.push(Screen {
+            name,
+            prompt: prompt.to_owned(),
+            secret: false,
+            commands: Vec::new(),
+        });
         by_prompt.insert(prompt.to_owned(), screens.len() - 1);
         screens.len() - 1
     };
@@ -91,10 +96,11 @@ fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
     for ex in exchanges.iter().skip(1) {
         let state = (ex.sent != SECRET).then_some(ex.state.as_deref()).flatten();
         let here = screen_of(&ex.shown, state, &mut screens);
-        let next_state =
-            exchanges.iter().skip_while(|e| !std::ptr::eq(*e, ex)).nth(1).and_then(|e| {
-                (e.sent != SECRET).then_some(e.state.as_deref()).flatten()
-            });
+        let next_state = exchanges
+            .iter()
+            .skip_while(|e| !std::ptr::eq(*e, ex))
+            .nth(1)
+            .and_then(|e| (e.sent != SECRET).then_some(e.state.as_deref()).flatten());
         let next = screen_of(&ex.next_shown, next_state, &mut screens);
         let screen = &mut screens[here];
         screen.secret |= ex.sent == SECRET;

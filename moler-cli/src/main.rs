@@ -53,6 +53,18 @@ enum Cmd {
     },
     /// List the commands and events that can be used by name, with their parameters.
     Commands,
+    /// Turn a device log (`moler.<DEVICE>.log`) into a simulated device (a `moler-sim` YAML
+    /// file) that answers every line typed as the device did: record once, replay in CI.
+    #[command(after_help = "Example:\n  \
+        moler record logs/moler.RemoteBox.log -o remote_box.sim.yml\n  \
+        moler sim --listen 127.0.0.1:2323 remote_box.sim.yml")]
+    Record {
+        /// The device log.
+        log: PathBuf,
+        /// Where to write the device file (default: standard output).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -187,6 +199,7 @@ fn main() -> ExitCode {
         Cmd::Devices(args) => devices(args),
         Cmd::CheckConfig { file } => check_config(&file),
         Cmd::Commands => commands(),
+        Cmd::Record { log, output } => record(&log, output.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -352,6 +365,18 @@ fn check_config(file: &PathBuf) -> Result<(), Failure> {
         },
         config.connections.len()
     ))
+}
+
+fn record(log: &std::path::Path, output: Option<&std::path::Path>) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(log)
+        .map_err(|e| Failure { code: 2, message: format!("{}: {e}", log.display()) })?;
+    let yaml = moler::record::simulator_yaml(&text, &log.display().to_string())
+        .map_err(|e| Failure { code: 2, message: format!("{}: {e}", log.display()) })?;
+    match output {
+        Some(path) => std::fs::write(path, yaml)
+            .map_err(|e| Failure { code: 2, message: format!("{}: {e}", path.display()) }),
+        None => say(yaml.trim_end()),
+    }
 }
 
 fn commands() -> Result<(), Failure> {

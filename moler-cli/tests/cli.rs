@@ -333,3 +333,35 @@ fn parse_takes_the_command_line_typed_in_any_order_and_says_when_it_differs() {
     assert!(!stderr(&unrelated).contains("panicked"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn record_turns_a_device_log_into_a_simulated_device() {
+    let dir = std::env::temp_dir().join(format!("moler-cli-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("moler.BOX.log");
+    std::fs::write(
+        &log,
+        "22 10:00:00.001 <|box# \n22 10:00:00.002 >|uname\n22 10:00:00.003 <|uname\n                 |Linux\n                 |box# \n",
+    )
+    .unwrap();
+    let out = moler(&["record", log.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(yaml.contains("prompt: \"box# \"") && yaml.contains("- \"Linux\\n\""), "{yaml}");
+    let file = dir.join("box.sim.yml");
+    let out = moler(&["record", log.to_str().unwrap(), "-o", file.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim_end(), yaml.trim_end());
+
+    std::fs::write(&log, "22 10:00:00.001 <|box# \ngarbage\n").unwrap();
+    let out = moler(&["record", log.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr(&out).trim(),
+        format!("moler: {}: line 2: \"garbage\" is no device log record (no `|`)", log.display())
+    );
+    let out = moler(&["record", dir.join("missing.log").to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("missing.log: No such file"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
