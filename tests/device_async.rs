@@ -39,10 +39,6 @@ fn devices(sim: &Simulator, n: usize, password: &str) -> Devices {
     Devices::from_yaml(&yaml).unwrap()
 }
 
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").unwrap().count()
-}
-
 #[test]
 fn a_second_get_async_waits_for_the_first_without_blocking_the_runtime() {
     let sim = slow_simulator();
@@ -83,40 +79,6 @@ fn a_second_get_async_waits_for_the_first_without_blocking_the_runtime() {
         devices.remove_all_async().await;
         assert_eq!(first.state(), "NOT_CONNECTED");
     });
-}
-
-#[test]
-fn background_state_changes_without_a_runtime_cost_no_thread_each() {
-    const N: usize = 8;
-    let sim = slow_simulator();
-    let devices = devices(&sim, N, "sim");
-    // Made from N plain threads at once: each blocks on its own walk.
-    let devices_ref = &devices;
-    let all: Vec<Device> = std::thread::scope(|s| {
-        let made: Vec<_> =
-            (0..N).map(|i| s.spawn(move || devices_ref.get(&format!("SIM{i}")).unwrap())).collect();
-        made.into_iter().map(|t| t.join().unwrap()).collect()
-    });
-    let before = threads();
-    let started = Instant::now();
-    let changes: Vec<StateChange> =
-        all.iter().map(|d| d.goto_state_bg("UNIX_LOCAL_ROOT")).collect();
-    // While they wait for the slow hop: at most the shared `moler-tasks` thread was added.
-    std::thread::sleep(SLOW / 2);
-    let during = threads();
-    assert!(changes.iter().all(|c| !c.is_done()), "each hop takes {SLOW:?}");
-    for c in changes {
-        c.wait(Duration::from_secs(60)).unwrap();
-    }
-    let took = started.elapsed();
-    assert!(during <= before + 1, "{before} threads before, {during} during {N} state changes");
-    assert!(all.iter().all(|d| d.state() == "UNIX_LOCAL_ROOT"));
-    // The hops overlapped: together well under N one after the other.
-    assert!(took < SLOW * N as u32 / 2, "{N} background hops took {took:?}");
-    // The blocking wait for a state works on the same cell.
-    all[0].wait_for_state("UNIX_LOCAL_ROOT", Duration::from_secs(1)).unwrap();
-    devices.remove_all();
-    assert!(all.iter().all(|d| d.state() == "NOT_CONNECTED"));
 }
 
 #[test]
