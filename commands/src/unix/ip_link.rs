@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseError, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::parse::{ip_errors, regex, required, words};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `ip link action [options]`; result: one mapping per interface index (`"1"`, `"2"`) with
 /// `interface`, `transmission` (the flags), `mtu`, `qdisc`, `state`, `mode`, `group`, `qlen`, the
@@ -33,7 +34,12 @@ pub struct IpLinkParser {
 
 impl Parser for IpLinkParser {
     type Output = BTreeMap<String, BTreeMap<String, String>>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(
+        &mut self,
+        line: &str,
+        partial: bool,
+        _: &mut Context<'_>,
+    ) -> Result<(), ParseError> {
         if partial {
             return Ok(());
         }
@@ -57,7 +63,7 @@ impl Parser for IpLinkParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> Result<Self::Output, ParseError> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -66,7 +72,7 @@ impl UnixCommand for IpLink {
     const NAME: &'static str = "ip_link";
     type Parser = IpLinkParser;
     type Output = BTreeMap<String, BTreeMap<String, String>>;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = format!("ip link {}", required("action", &self.action)?);
         push_opt(&mut line, self.options.as_deref());
         Ok(line)
