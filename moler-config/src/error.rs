@@ -305,6 +305,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn open_names_the_connection_and_keeps_the_cause_once() {
+        let cause = io::Error::new(io::ErrorKind::ConnectionRefused, "refused by 10.0.0.5:23");
+        let e =
+            Error::Open { what: "NAMED_CONNECTIONS.console (io_type tcp)".into(), source: cause };
+        assert_eq!(e.to_string(), "cannot open NAMED_CONNECTIONS.console (io_type tcp)");
+        let source = std::error::Error::source(&e).expect("the cause");
+        assert_eq!(source.to_string(), "refused by 10.0.0.5:23");
+        assert!(!e.to_string().contains(&source.to_string()));
+        // As an io::Error: the cause's kind, the same text, the same chain, the error inside.
+        let io: io::Error = e.into();
+        assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(io.to_string(), "cannot open NAMED_CONNECTIONS.console (io_type tcp)");
+        assert_eq!(std::error::Error::source(&io).unwrap().to_string(), "refused by 10.0.0.5:23");
+        assert!(matches!(io.downcast::<Error>(), Ok(Error::Open { .. })));
+    }
+
+    #[test]
     fn suggestions() {
         let keys = ["DEVICE_CLASS", "CONNECTION_DESC", "CONNECTION_HOPS", "INITIAL_STATE"];
         assert_eq!(did_you_mean("DEVICE_CLAS", keys), Some("DEVICE_CLASS"));

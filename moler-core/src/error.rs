@@ -108,9 +108,11 @@ pub enum Error {
         /// The state the device was in when the observer started.
         current: String,
     },
-    /// A failure of a layer above the core, with its own error type (a device's): the layer
-    /// fails an observer with it through `Context::fail` or `Completion`, and callers find it
-    /// again with `downcast_ref`. Transparent: its `Display` and `source` are the inner error's.
+    /// A failure of a layer above the core, with its own error type (a device's): an observer
+    /// that wraps another ends with it (`Step::Done(Err(Error::Other(..)))`), or a command is
+    /// built to fail with it ([`Command::fail_at_start`](crate::Command::fail_at_start));
+    /// callers find it again with `downcast_ref`. Transparent: its `Display` and `source` are
+    /// the inner error's.
     ///
     /// ```
     /// use moler_core::Error;
