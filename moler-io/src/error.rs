@@ -103,14 +103,20 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
-    /// The server accepted none of the secrets given (each was tried once).
+    /// The server accepted none of the secrets given (each was tried once). The text lists
+    /// every method tried with the server's refusal of it (several refusals make no single
+    /// chain; each is kept in `tried`), then `reason`: `ssh u@h:22: authentication failed:
+    /// tried password (Authentication failed (username/password)); the server offers
+    /// publickey,password`.
     #[cfg(feature = "ssh")]
-    #[error("ssh {target}: authentication failed: {reason}")]
+    #[error("ssh {target}: authentication failed: {}{reason}", crate::ssh::tried_text(.tried))]
     Authentication {
         /// `user@host:port`.
         target: String,
-        /// What was tried and what the server offers: `tried password (Authentication
-        /// failed (username/password)); the server offers publickey,password`.
+        /// The methods tried, in order, each with libssh2's refusal.
+        tried: Vec<crate::ssh::AuthAttempt>,
+        /// What else is wrong: `the server offers publickey,password`, `key file … does not
+        /// exist`, `no password or key file given; …`, `asking for the methods`.
         reason: String,
         /// libssh2's error, when the failure was not a refused secret (asking for the methods).
         #[source]
@@ -198,13 +204,26 @@ mod tests {
     #[cfg(feature = "ssh")]
     #[test]
     fn ssh_refusals_are_permission_denied_and_keep_their_cause() {
+        let refusal = ssh2::Error::new(
+            ssh2::ErrorCode::Session(libssh2_sys::LIBSSH2_ERROR_AUTHENTICATION_FAILED),
+            "Authentication failed (username/password)",
+        );
         let denied = Error::Authentication {
             target: "u@h:22".into(),
-            reason: "tried password (Authentication failed); the server offers password".into(),
+            tried: vec![crate::ssh::AuthAttempt {
+                method: "password".into(),
+                refusal: Some(refusal),
+            }],
+            reason: "the server offers publickey,password".into(),
             source: None,
         };
         assert_eq!(denied.kind(), io::ErrorKind::PermissionDenied);
-        assert!(denied.to_string().starts_with("ssh u@h:22: authentication failed: tried"));
+        assert_eq!(
+            denied.to_string(),
+            "ssh u@h:22: authentication failed: tried password (Authentication failed \
+             (username/password)); the server offers publickey,password"
+        );
+        assert!(denied.source().is_none(), "a refused secret is no cause: it is in `tried`");
         let unreadable = Error::HostKey {
             target: "u@h:22".into(),
             problem: "check: read /k".into(),

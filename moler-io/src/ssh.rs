@@ -449,8 +449,13 @@ fn base64(bytes: &[u8]) -> String {
 /// that could lock the account.
 fn authenticate(session: &Session, options: &SshOptions, target: &str) -> Result<(), Error> {
     let user = &options.user;
-    let failed =
-        |reason: String| Error::Authentication { target: target.into(), reason, source: None };
+    let mut tried = Vec::new();
+    let failed = |reason: String, tried: Vec<AuthAttempt>| Error::Authentication {
+        target: target.into(),
+        tried,
+        reason,
+        source: None,
+    };
     let offered = match session.auth_methods(user) {
         Ok(methods) => methods.to_owned(),
         // The "none" method succeeded: no secret needed.
@@ -458,46 +463,82 @@ fn authenticate(session: &Session, options: &SshOptions, target: &str) -> Result
         Err(e) => {
             return Err(Error::Authentication {
                 target: target.into(),
+                tried,
                 reason: "asking for the methods".into(),
                 source: Some(e),
             })
         }
     };
     let offers = |method: &str| offered.split(',').any(|m| m == method);
-    let mut tried = Vec::new();
+    let attempt = |method: String, result: Result<(), ssh2::Error>| match result {
+        Ok(()) if session.authenticated() => None,
+        Ok(()) => Some(AuthAttempt { method, refusal: None }),
+        Err(e) => Some(AuthAttempt { method, refusal: Some(e) }),
+    };
     if let Some(key) = &options.key_file {
         if !key.is_file() {
-            return Err(failed(format!("key file {} does not exist", key.display())));
+            return Err(failed(format!("key file {} does not exist", key.display()), tried));
         }
         if offers("publickey") {
-            match session.userauth_pubkey_file(user, None, key, options.key_passphrase.as_deref()) {
-                Ok(()) if session.authenticated() => return Ok(()),
-                Ok(()) => tried.push(format!("key {} (more needed)", key.display())),
-                Err(e) => tried.push(format!("key {} ({})", key.display(), e.message())),
-            }
+            let passphrase = options.key_passphrase.as_deref();
+            let result = session.userauth_pubkey_file(user, None, key, passphrase);
+            let Some(refused) = attempt(format!("key {}", key.display()), result) else {
+                return Ok(());
+            };
+            tried.push(refused);
         }
     }
     if let Some(password) = &options.password {
-        if offers("password") {
-            match session.userauth_password(user, password) {
-                Ok(()) if session.authenticated() => return Ok(()),
-                Ok(()) => tried.push("password (more needed)".into()),
-                Err(e) => tried.push(format!("password ({})", e.message())),
-            }
+        let result = if offers("password") {
+            Some(("password", session.userauth_password(user, password)))
         } else if offers("keyboard-interactive") {
             let mut answer = AnswerWith(password);
-            match session.userauth_keyboard_interactive(user, &mut answer) {
-                Ok(()) if session.authenticated() => return Ok(()),
-                Ok(()) => tried.push("keyboard-interactive (more needed)".into()),
-                Err(e) => tried.push(format!("keyboard-interactive ({})", e.message())),
-            }
+            Some(("keyboard-interactive", session.userauth_keyboard_interactive(user, &mut answer)))
+        } else {
+            None
+        };
+        if let Some((method, result)) = result {
+            let Some(refused) = attempt(method.into(), result) else { return Ok(()) };
+            tried.push(refused);
         }
     }
     if options.key_file.is_none() && options.password.is_none() {
-        return Err(failed(format!("no password or key file given; the server offers {offered}")));
+        let reason = format!("no password or key file given; the server offers {offered}");
+        return Err(failed(reason, tried));
     }
-    let tried = if tried.is_empty() { "nothing it accepts".into() } else { tried.join(", ") };
-    Err(failed(format!("tried {tried}; the server offers {offered}")))
+    let reason = match tried.is_empty() {
+        true => format!("tried nothing it accepts; the server offers {offered}"),
+        false => format!("the server offers {offered}"),
+    };
+    Err(failed(reason, tried))
+}
+
+/// One login method [`connect`] tried, and what became of it (see [`Error::Authentication`]).
+#[derive(Debug)]
+pub struct AuthAttempt {
+    /// `key /path/to/key`, `password` or `keyboard-interactive`.
+    pub method: String,
+    /// Why the server refused it; `None` when it accepted it but asked for another method too.
+    pub refusal: Option<ssh2::Error>,
+}
+
+impl fmt::Display for AuthAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.refusal {
+            // libssh2's message without its code: `Authentication failed (username/password)`.
+            Some(e) => write!(f, "{} ({})", self.method, e.message()),
+            None => write!(f, "{} (more needed)", self.method),
+        }
+    }
+}
+
+/// `tried A (why), B (why); ` or nothing: the start of an authentication failure's text.
+pub(crate) fn tried_text(tried: &[AuthAttempt]) -> String {
+    if tried.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = tried.iter().map(ToString::to_string).collect();
+    format!("tried {}; ", list.join(", "))
 }
 
 /// Answers every keyboard-interactive prompt with the password.
