@@ -560,9 +560,11 @@ impl LoginSpec<'_> {
 }
 
 impl Ssh {
-    fn login_name(&self) -> Result<Option<&str>, String> {
+    fn login_name(&self) -> Result<Option<&str>, ParamError> {
         match (self.login.as_deref(), self.username.as_deref()) {
-            (Some(l), Some(u)) => Err(format!("set login ('{l}') or username ('{u}'), not both")),
+            (Some(l), Some(u)) => {
+                Err(format!("set login ('{l}') or username ('{u}'), not both").into())
+            }
             (l, u) => Ok(l.or(u).filter(|s| !s.is_empty())),
         }
     }
