@@ -15,12 +15,7 @@ struct DiskUse(Vec<(String, u8)>);
 impl Parser for DiskUse {
     type Output = Vec<(String, u8)>;
 
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.starts_with("Filesystem") {
             return Ok(()); // whole lines only; skip the header
         }
@@ -40,7 +35,7 @@ impl Parser for DiskUse {
         !self.0.is_empty()
     }
 
-    fn finish(&mut self) -> Result<Self::Output, ParseError> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.0))
     }
 }

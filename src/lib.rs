@@ -53,7 +53,7 @@ pub use device::{Device, DeviceError, DeviceObserver, Devices, StateChange};
 
 pub use moler_core::{
     Command, Completion, Connection, Context, Error, Kind, Lines, MatchMode, Observer, Occurrence,
-    Occurrences, ParseError, Parser, Report, Result, Step, Wait4,
+    Occurrences, ParseError, ParseResult, Parser, Report, Result, Step, Wait4,
 };
 #[cfg(feature = "smol")]
 pub use moler_runners::SmolRunner;
@@ -141,8 +141,8 @@ pub fn ssh_shell_on(
 pub mod prelude {
     pub use crate::{
         local_shell, local_shell_on, Command, Completion, Config, ConnectionHandle, Device,
-        DeviceError, Devices, Error, MatchMode, Observer, Occurrence, ParseError, Parser, Report,
-        Runner, RunnerKind, ThreadRunner, Wait4, LOCAL_PROMPT,
+        DeviceError, Devices, Error, MatchMode, Observer, Occurrence, ParseError, ParseResult,
+        Parser, Report, Runner, RunnerKind, ThreadRunner, Wait4, LOCAL_PROMPT,
     };
     #[cfg(feature = "ssh")]
     pub use crate::{moler_io::ssh::SshOptions, ssh_shell, ssh_shell_on, SSH_PROMPT};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use moler_core::{Context, Error, Kind, Observer, ParseError, Result, Step};
+use moler_core::{Context, Error, Kind, Observer, ParseError, ParseResult, Result, Step};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -119,13 +119,13 @@ where
         line: &str,
         partial: bool,
         cx: &mut moler_core::Context<'_>,
-    ) -> std::result::Result<(), ParseError> {
+    ) -> ParseResult {
         self.0.on_line(line, partial, cx)
     }
     fn has_result(&self) -> bool {
         self.0.has_result()
     }
-    fn finish(&mut self) -> std::result::Result<Value, ParseError> {
+    fn finish(&mut self) -> ParseResult<Value> {
         let out = self.0.finish()?;
         serde_json::to_value(out).map_err(|e| ParseError::new("result is not JSON").with_source(e))
     }

@@ -9,7 +9,7 @@ use regex::Regex;
 
 use crate::cache;
 use crate::echo::{EchoFinder, EchoLineEnd};
-use crate::error::{Error, ParseError, Result};
+use crate::error::{Error, ParseError, ParseResult};
 use crate::observer::{Context, Kind, Observer, Step};
 use crate::text::{strip_escapes, LineSplitter, DEFAULT_LINE_CAP};
 
@@ -50,12 +50,12 @@ pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 /// of the command nor the final prompt is given. A `partial` line has no line end yet: it comes
 /// again once complete (longer), so parsers that only want whole lines ignore partials.
 ///
-/// A parser that rejects the output returns a [`ParseError`]: from text (`"…".into()`), about
-/// a line ([`ParseError::at_line`]), or from a number that does not parse (`?`). The command
-/// then fails with [`Error::Parse`].
+/// A parser that rejects the output returns a [`ParseError`] ([`ParseResult`] is
+/// `Result<T, ParseError>`): from text (`"…".into()`), about a line ([`ParseError::at_line`]),
+/// or from a number that does not parse (`?`). The command then fails with [`Error::Parse`].
 ///
 /// ```
-/// use moler_core::{Command, Connection, Context, Error, ParseError, Parser};
+/// use moler_core::{Command, Connection, Context, Error, ParseError, ParseResult, Parser};
 /// use std::time::Instant;
 ///
 /// /// `wc -l`'s count.
@@ -64,7 +64,7 @@ pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 ///
 /// impl Parser for Count {
 ///     type Output = u64;
-///     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), ParseError> {
+///     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
 ///         if !partial {
 ///             let first = line.split_whitespace().next().unwrap_or("");
 ///             let n = first.parse().map_err(|e| ParseError::at_line(line, "no count").with_source(e))?;
@@ -72,7 +72,7 @@ pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 ///         }
 ///         Ok(())
 ///     }
-///     fn finish(&mut self) -> Result<u64, ParseError> {
+///     fn finish(&mut self) -> ParseResult<u64> {
 ///         self.0.take().ok_or_else(|| "no output".into())
 ///     }
 /// }
@@ -93,12 +93,7 @@ pub trait Parser: Send + 'static {
     type Output: Send + 'static;
 
     /// One line of output. An error fails the command once the prompt returns.
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        cx: &mut Context<'_>,
-    ) -> Result<(), ParseError>;
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult;
 
     /// With `ret_required` on, the prompt ends the command only when this is true.
     fn has_result(&self) -> bool {
@@ -106,7 +101,7 @@ pub trait Parser: Send + 'static {
     }
 
     /// The result, once the prompt came back.
-    fn finish(&mut self) -> Result<Self::Output, ParseError>;
+    fn finish(&mut self) -> ParseResult<Self::Output>;
 
     /// A line that matches the command's prompt (`partial`: no line end yet). Return `true` to
     /// let it end the command (the default), `false` to take it as output: it then goes through
@@ -139,18 +134,13 @@ pub enum End {
 /// embedded by name in `sudo`).
 impl<P: Parser + ?Sized> Parser for Box<P> {
     type Output = P::Output;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        cx: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
         (**self).on_line(line, partial, cx)
     }
     fn has_result(&self) -> bool {
         (**self).has_result()
     }
-    fn finish(&mut self) -> Result<Self::Output, ParseError> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         (**self).finish()
     }
     fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
@@ -167,12 +157,7 @@ pub struct Lines(Vec<String>);
 
 impl Parser for Lines {
     type Output = Vec<String>;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if !partial {
             self.0.push(line.to_owned());
         }
@@ -181,7 +166,7 @@ impl Parser for Lines {
     fn has_result(&self) -> bool {
         !self.0.is_empty()
     }
-    fn finish(&mut self) -> Result<Vec<String>, ParseError> {
+    fn finish(&mut self) -> ParseResult<Vec<String>> {
         Ok(std::mem::take(&mut self.0))
     }
 }

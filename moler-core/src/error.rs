@@ -215,6 +215,11 @@ impl Error {
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What a [`Parser`](crate::Parser)'s methods return: `ParseResult` for
+/// [`on_line`](crate::Parser::on_line), `ParseResult<Self::Output>` for
+/// [`finish`](crate::Parser::finish).
+pub type ParseResult<T = ()> = std::result::Result<T, ParseError>;
+
 /// Why a [`Parser`](crate::Parser) rejected a command's output: a message, the line it is about
 /// (if any), and the error behind it (if any). A parser returns it from
 /// [`on_line`](crate::Parser::on_line) or [`finish`](crate::Parser::finish); the command then

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -68,12 +68,7 @@ fn groups(re: &Regex, text: &str, names: &[&str]) -> Option<BTreeMap<String, Str
 
 impl Parser for DateParser {
     type Output = DateResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -119,7 +114,7 @@ impl Parser for DateParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<DateResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<DateResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }

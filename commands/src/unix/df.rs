@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, words};
@@ -57,12 +57,7 @@ fn df_column(header: &str) -> Option<&'static str> {
 
 impl Parser for DfParser {
     type Output = DfResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.trim().is_empty() {
             return Ok(());
         }
@@ -105,7 +100,7 @@ impl Parser for DfParser {
     fn has_result(&self) -> bool {
         !self.columns.is_empty()
     }
-    fn finish(&mut self) -> Result<DfResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<DfResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }

@@ -1,6 +1,6 @@
 //! `exit`: [`Exit`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, End, ParseError, Parser};
+use moler_core::{Command, Context, End, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::dialog::StartPrompt;
@@ -40,12 +40,7 @@ impl ExitParser {
 
 impl Parser for ExitParser {
     type Output = Empty;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if !self.back_at_start(line) && !partial {
             self.start.note(line);
         }
@@ -58,7 +53,7 @@ impl Parser for ExitParser {
     fn ended(&self) -> Option<End> {
         self.failure.clone().map(End::Failed)
     }
-    fn finish(&mut self) -> Result<Empty, ParseError> {
+    fn finish(&mut self) -> ParseResult<Empty> {
         Ok(Empty {})
     }
 }

@@ -1,6 +1,6 @@
 //! `find`: [`Find`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -39,19 +39,14 @@ pub struct FindParser {
 
 impl Parser for FindParser {
     type Output = super::parse::ResultLines;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         // Complaints are the command's failures (see `setup`), not paths.
         if !partial && !self.complaint.is_match(line) {
             self.result.result.push(line.to_owned());
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<super::parse::ResultLines, ParseError> {
+    fn finish(&mut self) -> ParseResult<super::parse::ResultLines> {
         Ok(std::mem::take(&mut self.result))
     }
 }

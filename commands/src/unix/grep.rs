@@ -1,6 +1,6 @@
 //! `grep`: [`Grep`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -63,12 +63,7 @@ pub struct GrepParser {
 
 impl Parser for GrepParser {
     type Output = GrepResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -86,7 +81,7 @@ impl Parser for GrepParser {
         self.result.lines.push(entry);
         Ok(())
     }
-    fn finish(&mut self) -> Result<GrepResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<GrepResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }

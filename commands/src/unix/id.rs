@@ -1,6 +1,6 @@
 //! `id`: [`Id`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -51,12 +51,7 @@ pub struct IdParser {
 
 impl Parser for IdParser {
     type Output = IdResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || !line.starts_with("uid=") {
             return Ok(());
         }
@@ -83,7 +78,7 @@ impl Parser for IdParser {
     fn has_result(&self) -> bool {
         self.result.is_some()
     }
-    fn finish(&mut self) -> Result<IdResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<IdResult> {
         self.result.take().ok_or_else(|| "no `uid=` line in the output".into())
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -34,12 +34,7 @@ pub struct IpLinkParser {
 
 impl Parser for IpLinkParser {
     type Output = BTreeMap<String, BTreeMap<String, String>>;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -63,7 +58,7 @@ impl Parser for IpLinkParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, ParseError> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.result))
     }
 }

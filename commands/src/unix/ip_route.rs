@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{ip_errors, words};
@@ -80,12 +80,7 @@ const ROUTE_FLAGS: &[&str] = &["onlink", "linkdown", "dead", "pervasive", "offlo
 
 impl Parser for IpRouteParser {
     type Output = IpRouteResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -123,7 +118,7 @@ impl Parser for IpRouteParser {
         self.0.all.push(route);
         Ok(())
     }
-    fn finish(&mut self) -> Result<IpRouteResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<IpRouteResult> {
         Ok(std::mem::take(&mut self.0))
     }
 }

@@ -1,6 +1,6 @@
 //! `kill`: [`Kill`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -36,12 +36,7 @@ pub struct KillParser {
 
 impl Parser for KillParser {
     type Output = KillResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if !partial {
             if let Some(c) = self.no_such.captures(line) {
                 self.result.no_such_process = Some(c[1].to_owned());
@@ -49,7 +44,7 @@ impl Parser for KillParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<KillResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<KillResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, size_in_bytes, words};
@@ -197,12 +197,7 @@ fn long_entry(line: &str, words_seen: &mut Interner) -> Option<LsEntry> {
 
 impl Parser for LsParser {
     type Output = LsResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.is_empty() {
             return Ok(());
         }
@@ -229,7 +224,7 @@ impl Parser for LsParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<LsResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<LsResult> {
         // A name listed twice keeps its last entry, as inserting one by one would.
         self.result.files = std::mem::take(&mut self.entries).into_iter().collect();
         Ok(std::mem::take(&mut self.result))

@@ -1,6 +1,6 @@
 //! `netstat`: [`Netstat`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -195,12 +195,7 @@ impl NetstatParser {
 
 impl Parser for NetstatParser {
     type Output = Map<String, Value>;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.trim().is_empty() || self.title(line) {
             return Ok(());
         }
@@ -232,7 +227,7 @@ impl Parser for NetstatParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, ParseError> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.result))
     }
 }

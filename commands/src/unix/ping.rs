@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use moler_core::{Command, Context, ParseError, Parser, DEFAULT_COMMAND_TIMEOUT};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser, DEFAULT_COMMAND_TIMEOUT};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -144,12 +144,7 @@ fn unit_seconds(unit: &str) -> f64 {
 
 impl Parser for PingParser {
     type Output = PingResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -184,7 +179,7 @@ impl Parser for PingParser {
     fn has_result(&self) -> bool {
         self.seen_stats
     }
-    fn finish(&mut self) -> Result<PingResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<PingResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }

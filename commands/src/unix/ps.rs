@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
@@ -65,12 +65,7 @@ pub struct PsParser {
 
 impl Parser for PsParser {
     type Output = PsResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.trim().is_empty() {
             return Ok(());
         }
@@ -135,7 +130,7 @@ impl Parser for PsParser {
     fn has_result(&self) -> bool {
         !self.result.columns.is_empty()
     }
-    fn finish(&mut self) -> Result<PsResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<PsResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }

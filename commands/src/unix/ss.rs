@@ -1,6 +1,6 @@
 //! `ss`: [`Ss`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, words};
@@ -64,12 +64,7 @@ fn endpoint<'a>(w: &mut impl Iterator<Item = &'a str>) -> Option<(String, String
 
 impl Parser for SsParser {
     type Output = SsResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -120,7 +115,7 @@ impl Parser for SsParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<SsResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<SsResult> {
         Ok(std::mem::take(&mut self.0))
     }
 }

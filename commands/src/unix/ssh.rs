@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use moler_core::{Command, Context, End, ParseError, Parser};
+use moler_core::{Command, Context, End, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -429,12 +429,7 @@ impl LoginParser {
 
 impl Parser for LoginParser {
     type Output = LoginResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        cx: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
         if !partial {
             self.record(line);
         }
@@ -493,7 +488,7 @@ impl Parser for LoginParser {
     fn ended(&self) -> Option<End> {
         self.dialog.ended()
     }
-    fn finish(&mut self) -> Result<LoginResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<LoginResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }

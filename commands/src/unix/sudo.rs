@@ -1,7 +1,7 @@
 //! `sudo`: [`Sudo`], its parameters and its parser, which [`Su`](super::Su) shares; the result
 //! is the embedded command's.
 
-use moler_core::{Command, Context, End, ParseError, Parser, DEFAULT_PROMPT};
+use moler_core::{Command, Context, End, ParseResult, Parser, DEFAULT_PROMPT};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -68,12 +68,7 @@ impl<P: Parser> SudoParser<P> {
 
 impl<P: Parser> Parser for SudoParser<P> {
     type Output = P::Output;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        cx: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
         if self.dialog.back_at_start(line) {
             return Ok(());
         }
@@ -99,7 +94,7 @@ impl<P: Parser> Parser for SudoParser<P> {
     fn ended(&self) -> Option<End> {
         self.dialog.ended()
     }
-    fn finish(&mut self) -> Result<P::Output, ParseError> {
+    fn finish(&mut self) -> ParseResult<P::Output> {
         self.inner.finish()
     }
 }

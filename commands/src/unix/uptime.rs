@@ -1,6 +1,6 @@
 //! `uptime`: [`Uptime`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::own_errors;
@@ -76,12 +76,7 @@ pub struct UptimeParser(Option<UptimeResult>);
 
 impl Parser for UptimeParser {
     type Output = UptimeResult;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || self.0.is_some() {
             return Ok(());
         }
@@ -110,7 +105,7 @@ impl Parser for UptimeParser {
     fn has_result(&self) -> bool {
         self.0.is_some()
     }
-    fn finish(&mut self) -> Result<UptimeResult, ParseError> {
+    fn finish(&mut self) -> ParseResult<UptimeResult> {
         self.0.take().ok_or_else(|| "no uptime in the output".into())
     }
 }

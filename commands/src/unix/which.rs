@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, ParseError, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::own_errors;
@@ -40,12 +40,7 @@ pub struct WhichParser {
 
 impl Parser for WhichParser {
     type Output = BTreeMap<String, Vec<String>>;
-    fn on_line(
-        &mut self,
-        line: &str,
-        partial: bool,
-        _: &mut Context<'_>,
-    ) -> Result<(), ParseError> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         let line = line.trim();
         if partial || !line.starts_with('/') {
             return Ok(());
@@ -56,7 +51,7 @@ impl Parser for WhichParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, ParseError> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.found))
     }
 }
