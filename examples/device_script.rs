@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let devices = match Devices::from_config(config) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", Report(&e));
             return ExitCode::from(2);
         }
     };
@@ -43,7 +43,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("device_script: {e}");
+            // The whole chain: `cannot open …: connect to …: Connection refused …`.
+            eprintln!("device_script: {}", Report(&e));
             ExitCode::FAILURE
         }
     }

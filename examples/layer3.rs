@@ -31,7 +31,8 @@ fn main() -> ExitCode {
     match run(&config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("layer3: {e}");
+            // The whole chain: `cannot open …: connect to …: Connection refused …`.
+            eprintln!("layer3: {}", Report(&*e));
             ExitCode::FAILURE
         }
     }

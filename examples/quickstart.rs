@@ -15,13 +15,18 @@ struct DiskUse(Vec<(String, u8)>);
 impl Parser for DiskUse {
     type Output = Vec<(String, u8)>;
 
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.starts_with("Filesystem") {
             return Ok(()); // whole lines only; skip the header
         }
         let cols: Vec<&str> = line.split_whitespace().collect();
-        let [.., pct, mount] = cols[..] else { return Err(format!("unexpected line {line:?}")) };
-        let pct = pct.trim_end_matches('%').parse().map_err(|e| format!("{pct:?}: {e}"))?;
+        let [.., pct, mount] = cols[..] else {
+            return Err(ParseError::at_line(line, "not a df line"));
+        };
+        let pct = pct
+            .trim_end_matches('%')
+            .parse()
+            .map_err(|e| ParseError::at_line(line, "a use% that is not a number").with_source(e))?;
         self.0.push((mount.to_owned(), pct));
         Ok(())
     }
@@ -30,7 +35,7 @@ impl Parser for DiskUse {
         !self.0.is_empty()
     }
 
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.0))
     }
 }

@@ -17,7 +17,8 @@ use moler::SSH_PROMPT;
 
 fn main() {
     if let Err(e) = run() {
-        eprintln!("ssh_shell: {e}");
+        // The whole chain: `ssh u@host:22: handshake: <libssh2's reason>`.
+        eprintln!("ssh_shell: {}", Report(&*e));
         std::process::exit(1);
     }
 }

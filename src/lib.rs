@@ -54,8 +54,8 @@ pub use device::{Device, DeviceError, DeviceObserver, Devices, State, StateChang
 
 pub use moler_core::{
     all_done, any_done, cancel_all, separate_done, Awaitable, Command, Completion, Connection,
-    Context, Error, Kind, Lines, MatchMode, Observer, Occurrence, Occurrences, Parser, Result,
-    Step, Wait4,
+    Context, Error, Kind, Lines, MatchMode, Observer, Occurrence, Occurrences, ParseError,
+    ParseResult, Parser, Report, Result, Step, Wait4,
 };
 #[cfg(feature = "smol")]
 pub use moler_runners::SmolRunner;
@@ -148,8 +148,8 @@ pub mod prelude {
     };
     pub use crate::{
         local_shell, local_shell_on, Command, Completion, Config, ConnectionHandle, Device,
-        DeviceError, Devices, Error, MatchMode, Observer, Occurrence, Parser, Runner, RunnerKind,
-        State, StateChange, ThreadRunner, Wait4, LOCAL_PROMPT,
+        DeviceError, Devices, Error, MatchMode, Observer, Occurrence, ParseError, ParseResult,
+        Parser, Report, Runner, RunnerKind, State, StateChange, ThreadRunner, Wait4, LOCAL_PROMPT,
     };
     #[cfg(feature = "ssh")]
     pub use crate::{moler_io::ssh::SshOptions, ssh_shell, ssh_shell_on, SSH_PROMPT};

@@ -35,13 +35,13 @@
 //!
 //! impl Parser for Temperatures {
 //!     type Output = Vec<f64>;
-//!     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+//!     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
 //!         if let (false, Some(t)) = (partial, line.strip_prefix("temp=")) {
-//!             self.0.push(t.trim().parse().map_err(|e| format!("{line:?}: {e}"))?);
+//!             self.0.push(t.trim().parse()?); // a ParseFloatError becomes a ParseError
 //!         }
 //!         Ok(())
 //!     }
-//!     fn finish(&mut self) -> Result<Vec<f64>, String> {
+//!     fn finish(&mut self) -> ParseResult<Vec<f64>> {
 //!         Ok(std::mem::take(&mut self.0))
 //!     }
 //! }

@@ -112,8 +112,10 @@ fn a_refused_connection_names_the_connection_and_the_address() {
     );
     let e = config.open("gone").unwrap_err();
     assert!(matches!(e, ConfigOpenError::Open { .. }), "{e:?}");
+    // The error names the connection; the address and the refusal are its causes.
+    assert_eq!(e.to_string(), "cannot open NAMED_CONNECTIONS.gone (io_type tcp)");
     assert_eq!(
-        e.to_string(),
+        moler::Report(&e).to_string(),
         format!(
             "cannot open NAMED_CONNECTIONS.gone (io_type tcp): connect to 127.0.0.1:{port}: \
              Connection refused (os error 111)"
@@ -196,14 +198,14 @@ fn users_register_io_types_and_variant_constructors() {
             p.finish()?;
             let options = moler_io::terminal::TerminalOptions { cwd: folder, ..Default::default() };
             moler_io::terminal::open(&options)
-                .map_err(|source| ConfigOpenError::Open { what: p.what().to_owned(), source })
+                .map_err(|e| ConfigOpenError::Open { what: p.what().to_owned(), source: e.into() })
         })
         // A constructor for one (io_type, variant) pair, with a variant name of our own.
         .connection("terminal", "counted", move |p: &mut Params, o: &Opening<'_>| {
             p.finish()?;
             counter.fetch_add(1, Ordering::SeqCst);
             let transport = moler_io::terminal::open(&Default::default())
-                .map_err(|source| ConfigOpenError::Open { what: o.name.to_owned(), source })?;
+                .map_err(|e| ConfigOpenError::Open { what: o.name.to_owned(), source: e.into() })?;
             ThreadRunner::new()
                 .spawn(o.name, transport)
                 .map_err(|source| ConfigOpenError::Open { what: o.name.to_owned(), source })
@@ -269,7 +271,7 @@ fn an_sshshell_connection_logs_in_to_the_test_sshd() {
     let e = config.open("wrong").unwrap_err();
     let ConfigOpenError::Open { source, .. } = &e else { panic!("{e:?}") };
     assert_eq!(source.kind(), std::io::ErrorKind::PermissionDenied, "{e}");
-    let text = e.to_string();
+    let text = moler::Report(&e).to_string();
     assert!(
         text.starts_with("cannot open NAMED_CONNECTIONS.wrong (io_type sshshell): ssh "),
         "{text}"

@@ -291,10 +291,13 @@ mod over_ssh {
         eprintln!("ssh reset: closed after {took:?}: {err}");
         // libssh2 reports a failed socket read without its errno, so the reason names the
         // read but not the reset; a half-close reads the same. Asserted as it is, to notice
-        // when it improves.
+        // when it improves. The reason names the step; libssh2's words are its source.
         match &err {
             Error::ConnectionClosed { reason: Some(reason), .. } => {
-                assert!(reason.to_string().ends_with("read: transport read"), "{err}");
+                assert!(reason.to_string().ends_with(": read"), "{err}");
+                let chain = moler::Report(&**reason).to_string();
+                assert!(chain.ends_with("read: transport read"), "{chain}");
+                assert!(moler::Report(&err).to_string().ends_with("read: transport read"));
             }
             other => panic!("expected a closed connection with the read error, got {other}"),
         }

@@ -180,6 +180,11 @@ fn a_wrong_password_fails_once_and_clearly() {
     assert!(text.contains(&format!("{}@127.0.0.1:{}", sshd.user().name, sshd.port())), "{text}");
     assert!(text.contains("password"), "{text}");
     assert!(!text.contains("not-the-password"), "the error shows the secret: {text}");
+    // Typed: the one method tried, with libssh2's refusal kept.
+    let moler_io::Error::Authentication { tried, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(tried.len(), 1, "{err}");
+    assert_eq!(tried[0].method, "password");
+    assert!(tried[0].refusal.is_some(), "{err}");
     // One attempt, not a retry storm.
     wait_for_log(&sshd, "Failed password");
     assert_eq!(log_count(&sshd, "Failed password"), 1, "{}", sshd.log());

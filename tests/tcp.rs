@@ -120,6 +120,11 @@ fn a_refused_connection_names_host_and_port() {
     let err = tcp::connect("127.0.0.1", port, &TcpOptions::default()).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
     assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    // Typed, with the refusal kept as the source and not repeated in the text.
+    let moler_io::Error::Connect { source, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(source.kind(), std::io::ErrorKind::ConnectionRefused);
+    assert!(!err.to_string().contains(&source.to_string()), "{err}");
+    assert!(moler::Report(&err).to_string().ends_with(&source.to_string()));
     assert!(started.elapsed() < Duration::from_secs(2));
     let err = tcp::connect("no-such-host.invalid", 23, &TcpOptions::default()).unwrap_err();
     assert!(err.to_string().contains("no-such-host.invalid:23"), "{err}");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use moler_core::{Context, Error, Kind, Observer, Result, Step};
+use moler_core::{Context, Error, Kind, Observer, ParseError, ParseResult, Result, Step};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -33,7 +33,7 @@ where
             r.and_then(|v| {
                 serde_json::to_value(v).map_err(|e| Error::Parse {
                     command: what.clone(),
-                    message: format!("result is not JSON: {e}"),
+                    error: ParseError::new("result is not JSON").with_source(e),
                 })
             })
         };
@@ -119,15 +119,15 @@ where
         line: &str,
         partial: bool,
         cx: &mut moler_core::Context<'_>,
-    ) -> std::result::Result<(), String> {
+    ) -> ParseResult {
         self.0.on_line(line, partial, cx)
     }
     fn has_result(&self) -> bool {
         self.0.has_result()
     }
-    fn finish(&mut self) -> std::result::Result<Value, String> {
+    fn finish(&mut self) -> ParseResult<Value> {
         let out = self.0.finish()?;
-        serde_json::to_value(out).map_err(|e| format!("result is not JSON: {e}"))
+        serde_json::to_value(out).map_err(|e| ParseError::new("result is not JSON").with_source(e))
     }
     fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut moler_core::Context<'_>) -> bool {
         self.0.on_prompt(line, partial, cx)

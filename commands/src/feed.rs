@@ -134,7 +134,7 @@ impl FeedTester {
             output,
             |_| Ok(make()),
             |outcome| match (outcome, &reference) {
-                (Err(e), _) => Err(format!("failed: {e}")),
+                (Err(e), _) => Err(format!("failed: {}", moler_core::Report(&e))),
                 (Ok(got), None) => {
                     reference = Some(got);
                     Ok(())

@@ -28,6 +28,7 @@
 //! ```
 
 mod adapt;
+mod error;
 pub mod events;
 mod feed;
 pub mod offline;
@@ -36,6 +37,7 @@ mod spec;
 pub mod unix;
 
 pub use adapt::{JsonParser, MapOutput};
+pub use error::ParamError;
 pub use events::UnixEvent;
 pub use feed::{Feed, FeedTester};
 pub use registry::{

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use moler_core::{Connection, Error, Observer, Result};
+use moler_core::{Connection, Error, Observer, ParseError, Result};
 
 use crate::{params_from_text, BuildError, JsonObserver, Registry};
 
@@ -38,9 +38,10 @@ pub fn parse<'a, O: Observer>(
             conn.close();
             Err(Error::Parse {
                 command: what,
-                message: "the captured output ends before the command finished (is its final \
-                          prompt there, and does the prompt regex match it?)"
-                    .into(),
+                error: ParseError::new(
+                    "the captured output ends before the command finished (is its final prompt \
+                     there, and does the prompt regex match it?)",
+                ),
             })
         }
     }
@@ -100,20 +101,22 @@ pub fn parse_capture<O: Observer>(command: O, captured: &[u8]) -> Result<O::Outp
         _ => captured,
     };
     parse(command, lines_of(captured)).map_err(|e| match (e, typed) {
-        (Error::Parse { command, message }, TypedLine::Differs { typed }) => Error::Parse {
-            message: format!(
+        (Error::Parse { command, error }, TypedLine::Differs { typed }) => Error::Parse {
+            error: ParseError::new(format!(
                 "the capture's command line {typed:?} is not the one the parameters make, \
                  {command:?} (the same words in any order would do: give the parameters it was \
-                 run with), so its output was not found: {message}"
-            ),
+                 run with), so its output was not found"
+            ))
+            .with_source(error),
             command,
         },
-        (Error::Parse { command, message }, TypedLine::Missing { first }) => Error::Parse {
-            message: format!(
+        (Error::Parse { command, error }, TypedLine::Missing { first }) => Error::Parse {
+            error: ParseError::new(format!(
                 "the capture's first line {first:?} does not show the command line {command:?} \
                  (a capture starts with the prompt and the command line), so its output was not \
-                 found: {message}"
-            ),
+                 found"
+            ))
+            .with_source(error),
             command,
         },
         (e, _) => e,
@@ -209,4 +212,23 @@ pub fn command_from_text(
 /// Splits `text` after each `\n`: the pieces a line-by-line feed gives.
 pub fn lines_of(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.split_inclusive(|&b| b == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_capture_without_the_command_line_keeps_why_its_output_was_not_found() {
+        let pwd = Registry::default().command("pwd", &serde_json::json!({})).unwrap();
+        let err = parse_capture(pwd, b"host# ls\n/root\n").unwrap_err();
+        let Error::Parse { error, .. } = &err else { panic!("{err:?}") };
+        assert!(error.message().starts_with("the capture's first line \"host# ls\""), "{error}");
+        // The first error (no final prompt) is the cause, said once.
+        let cause = err.source().expect("the earlier parse error");
+        assert!(cause.to_string().contains("ends before the command finished"), "{cause}");
+        assert!(!err.to_string().contains(&cause.to_string()), "{err}");
+        assert!(moler_core::Report(&err).to_string().ends_with(&cause.to_string()));
+    }
 }

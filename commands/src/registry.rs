@@ -10,7 +10,7 @@ use moler_core::{Error, Observer};
 use serde_json::{Map, Value};
 
 use crate::spec::{field_names, UnixCommand};
-use crate::{MapOutput, UnixEvent};
+use crate::{MapOutput, ParamError, UnixEvent};
 
 /// An observer chosen at run time whose result is JSON (Moler's result shape).
 pub type JsonObserver = Box<dyn Observer<Output = Value>>;
@@ -19,7 +19,12 @@ pub type JsonObserver = Box<dyn Observer<Output = Value>>;
 pub const COMMON_COMMAND_PARAMS: &[&str] = &["prompt", "timeout"];
 
 /// Why the registry could not build an observer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// [`BuildError::BadParams`] says what is wrong with the parameters ([`ParamError`]) in its
+/// text and continues the chain with that error's source (a regex's syntax error), so each text
+/// is shown once by chain printers (`moler_core::Report`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum BuildError {
     /// No command or event has this name.
     UnknownName {
@@ -34,13 +39,21 @@ pub enum BuildError {
     BadParams {
         /// The command or event.
         name: String,
-        /// What is wrong.
-        message: String,
+        /// What is wrong (boxed: errors travel in `Result`s, small is fast).
+        problem: Box<ParamError>,
         /// The parameters it accepts.
         accepted: Vec<String>,
     },
-    /// The parameters text is not JSON or YAML.
-    Syntax(String),
+    /// The parameters text is neither JSON nor YAML; both parsers' errors are kept (and shown:
+    /// two causes make no chain).
+    Syntax {
+        /// The text.
+        text: String,
+        /// What the JSON parser said.
+        json: Arc<serde_json::Error>,
+        /// What the YAML parser said.
+        yaml: Arc<serde_saphyr::Error>,
+    },
 }
 
 impl fmt::Display for BuildError {
@@ -53,19 +66,30 @@ impl fmt::Display for BuildError {
                 }
                 write!(f, "; known: {}", known.join(", "))
             }
-            BuildError::BadParams { name, message, accepted } => {
-                write!(f, "{name}: {message}; accepted parameters: {}", accepted.join(", "))
+            BuildError::BadParams { name, problem, accepted } => {
+                write!(f, "{name}: {problem}; accepted parameters: {}", accepted.join(", "))
             }
-            BuildError::Syntax(message) => write!(f, "parameters: {message}"),
+            BuildError::Syntax { text, json, yaml } => {
+                write!(f, "parameters: neither JSON ({json}) nor YAML ({yaml}): {text:?}")
+            }
         }
     }
 }
 
-impl std::error::Error for BuildError {}
+impl std::error::Error for BuildError {
+    /// The source of the [`ParamError`] (whose text is part of this one's).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::BadParams { problem, .. } => problem.source(),
+            _ => None,
+        }
+    }
+}
 
 impl From<BuildError> for Error {
+    /// [`Error::WrongUsage`] with the whole chain's text (the variant holds text).
     fn from(e: BuildError) -> Self {
-        Error::WrongUsage(e.to_string())
+        Error::WrongUsage(moler_core::Report(&e).to_string())
     }
 }
 
@@ -107,13 +131,16 @@ pub fn params_from_text(text: &str) -> Result<Value, BuildError> {
     }
     match serde_json::from_str(text) {
         Ok(v) => Ok(v),
-        Err(json) => serde_saphyr::from_str::<Value>(text).map_err(|yaml| {
-            BuildError::Syntax(format!("neither JSON ({json}) nor YAML ({yaml}): {text:?}"))
+        Err(json) => serde_saphyr::from_str::<Value>(text).map_err(|yaml| BuildError::Syntax {
+            text: text.to_owned(),
+            json: Arc::new(json),
+            yaml: Arc::new(yaml),
         }),
     }
 }
 
-type Build = dyn Fn(Map<String, Value>, Option<&str>) -> Result<JsonObserver, String> + Send + Sync;
+type Build =
+    dyn Fn(Map<String, Value>, Option<&str>) -> Result<JsonObserver, ParamError> + Send + Sync;
 
 #[derive(Clone)]
 struct Entry {
@@ -123,7 +150,7 @@ struct Entry {
     embed: Option<Arc<EmbedFn>>,
 }
 
-type EmbedFn = dyn Fn(Map<String, Value>) -> Result<Embedded, String> + Send + Sync;
+type EmbedFn = dyn Fn(Map<String, Value>) -> Result<Embedded, ParamError> + Send + Sync;
 
 /// A command prepared to run inside another one (`sudo ls -l`, `su -c 'pwd'`): its command line
 /// and its parser, whose result is JSON.
@@ -203,12 +230,11 @@ impl Registry {
         accepted.extend(COMMON_COMMAND_PARAMS.iter().map(|s| s.to_string()));
         let build = move |mut params: Map<String, Value>, prompt: Option<&str>| {
             let common = Common::take(&mut params)?;
-            let spec: T =
-                serde_json::from_value(Value::Object(params)).map_err(|e| e.to_string())?;
+            let spec: T = serde_json::from_value(Value::Object(params))?;
             spec.command_line()?;
             let prompt = common.prompt.as_deref().or(prompt);
             if let Some(p) = spec.end_prompt(prompt) {
-                regex::Regex::new(p).map_err(|e| format!("invalid prompt regex {p:?}: {e}"))?;
+                ParamError::regex("prompt", p)?;
             }
             let mut command = spec.build(prompt);
             if let Some(t) = common.timeout {
@@ -218,8 +244,7 @@ impl Registry {
         };
         let embed = |mut params: Map<String, Value>| {
             Common::take(&mut params)?;
-            let spec: T =
-                serde_json::from_value(Value::Object(params)).map_err(|e| e.to_string())?;
+            let spec: T = serde_json::from_value(Value::Object(params))?;
             let line = spec.command_line()?;
             let parser: Box<dyn moler_core::Parser<Output = Value>> =
                 Box::new(crate::adapt::JsonParser(spec.parser()));
@@ -231,10 +256,27 @@ impl Registry {
     }
 
     /// Registers a command built by a closure from its JSON parameters and the shell's prompt
-    /// (when the caller knows it); `accepted` names its parameters for error messages.
+    /// (when the caller knows it); `accepted` names its parameters for error messages. The
+    /// closure refuses parameters with a [`ParamError`] (text converts into one).
+    ///
+    /// ```
+    /// use moler_commands::{JsonObserver, MapOutput, ParamError, Registry};
+    /// use moler_core::Command;
+    ///
+    /// let mut registry = Registry::default();
+    /// registry.register_command_fn("uptime_s", &["unit"], |params, prompt| {
+    ///     if !params["unit"].is_null() && params["unit"] != "s" {
+    ///         return Err(ParamError::from("unit must be \"s\""));
+    ///     }
+    ///     let cmd = Command::lines("cut -d' ' -f1 /proc/uptime", prompt.unwrap_or("^\\$ $"));
+    ///     Ok(Box::new(MapOutput::json(cmd)) as JsonObserver)
+    /// });
+    /// let err = registry.command("uptime_s", &serde_json::json!({"unit": "h"})).err().unwrap();
+    /// assert_eq!(err.to_string(), "uptime_s: unit must be \"s\"; accepted parameters: unit");
+    /// ```
     pub fn register_command_fn<F>(&mut self, name: &str, accepted: &[&str], build: F) -> &mut Self
     where
-        F: Fn(&Value, Option<&str>) -> Result<JsonObserver, String> + Send + Sync + 'static,
+        F: Fn(&Value, Option<&str>) -> Result<JsonObserver, ParamError> + Send + Sync + 'static,
     {
         let build = move |params: Map<String, Value>, prompt: Option<&str>| {
             build(&Value::Object(params), prompt)
@@ -254,9 +296,8 @@ impl Registry {
     pub fn register_event_as<T: UnixEvent>(&mut self, name: &str) -> &mut Self {
         let accepted = field_names::<T>().iter().map(|s| s.to_string()).collect();
         let build = |params: Map<String, Value>, _: Option<&str>| {
-            let spec: T =
-                serde_json::from_value(Value::Object(params)).map_err(|e| e.to_string())?;
-            let event = spec.event().map_err(|e| e.to_string())?;
+            let spec: T = serde_json::from_value(Value::Object(params))?;
+            let event = spec.event().map_err(|e| ParamError::Event(Box::new(e)))?;
             Ok(Box::new(MapOutput::json(event)) as JsonObserver)
         };
         self.events
@@ -267,7 +308,7 @@ impl Registry {
     /// Registers an event built by a closure from its JSON parameters.
     pub fn register_event_fn<F>(&mut self, name: &str, accepted: &[&str], build: F) -> &mut Self
     where
-        F: Fn(&Value) -> Result<JsonObserver, String> + Send + Sync + 'static,
+        F: Fn(&Value) -> Result<JsonObserver, ParamError> + Send + Sync + 'static,
     {
         let build =
             move |params: Map<String, Value>, _: Option<&str>| build(&Value::Object(params));
@@ -298,9 +339,9 @@ impl Registry {
     /// and `su` do with `cmd_class_name`). Commands registered with a closure cannot be embedded.
     pub fn embedded(&self, name: &str, params: &Value) -> Result<Embedded, BuildError> {
         let entry = lookup(&self.commands, "command", name)?;
-        let bad = |message: String| BuildError::BadParams {
+        let bad = |problem: ParamError| BuildError::BadParams {
             name: name.to_owned(),
-            message,
+            problem: Box::new(problem),
             accepted: entry.accepted.clone(),
         };
         let Some(embed) = &entry.embed else {
@@ -311,7 +352,7 @@ impl Registry {
         let params = match params {
             Value::Null => Map::new(),
             Value::Object(m) => m.clone(),
-            other => return Err(bad(format!("parameters must be a mapping, not {other}"))),
+            other => return Err(bad(format!("parameters must be a mapping, not {other}").into())),
         };
         embed(params).map_err(bad)
     }
@@ -350,15 +391,15 @@ fn build(
     prompt: Option<&str>,
 ) -> Result<JsonObserver, BuildError> {
     let entry = lookup(map, kind, name)?;
-    let bad = |message: String| BuildError::BadParams {
+    let bad = |problem: ParamError| BuildError::BadParams {
         name: name.to_owned(),
-        message,
+        problem: Box::new(problem),
         accepted: entry.accepted.clone(),
     };
     let params = match params {
         Value::Null => Map::new(),
         Value::Object(m) => m.clone(),
-        other => return Err(bad(format!("parameters must be a mapping, not {other}"))),
+        other => return Err(bad(format!("parameters must be a mapping, not {other}").into())),
     };
     (entry.build)(params, prompt).map_err(bad)
 }
@@ -382,18 +423,22 @@ struct Common {
 }
 
 impl Common {
-    fn take(params: &mut Map<String, Value>) -> Result<Common, String> {
+    fn take(params: &mut Map<String, Value>) -> Result<Common, ParamError> {
         let prompt = match params.remove("prompt") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s),
-            Some(other) => return Err(format!("`prompt` must be a regex string, not {other}")),
+            Some(other) => {
+                return Err(format!("`prompt` must be a regex string, not {other}").into())
+            }
         };
         let timeout = match params.remove("timeout") {
             None | Some(Value::Null) => None,
             Some(v) => match v.as_f64() {
                 Some(s) if s > 0.0 && s.is_finite() => Some(Duration::from_secs_f64(s)),
                 _ => {
-                    return Err(format!("`timeout` must be a positive number of seconds, not {v}"))
+                    return Err(
+                        format!("`timeout` must be a positive number of seconds, not {v}").into()
+                    )
                 }
             },
         };
@@ -420,5 +465,65 @@ mod tests {
         assert_eq!(params_from_text("  ").unwrap(), Value::Object(Map::new()));
         let err = params_from_text("{a: [").unwrap_err().to_string();
         assert!(err.contains("neither JSON"), "{err}");
+    }
+
+    /// The texts of an error and its causes, top first.
+    fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+        std::iter::successors(Some(e), |e| e.source()).map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn a_bad_prompt_regex_keeps_the_regex_error_and_says_it_once() {
+        let err = Registry::default()
+            .command("ls", &serde_json::json!({"prompt": "(oops"}))
+            .err()
+            .expect("the prompt does not compile");
+        let BuildError::BadParams { problem, .. } = &err else { panic!("{err:?}") };
+        let ParamError::Regex { name, .. } = &**problem else { panic!("{err:?}") };
+        assert_eq!(name, "prompt");
+        let texts = chain(&err);
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        assert!(texts[0].starts_with("ls: invalid prompt regex \"(oops\"; accepted parameters: "));
+        assert!(texts[1].contains("unclosed group"), "the regex error: {texts:?}");
+        assert!(!texts[0].contains(&texts[1]));
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(source.downcast_ref::<regex::Error>().is_some());
+        // As a core error (the variant holds text) it says the whole chain.
+        let core = Error::from(err);
+        assert!(core.to_string().contains("unclosed group"), "{core}");
+    }
+
+    #[test]
+    fn wrong_parameters_read_as_before() {
+        let registry = Registry::default();
+        let err = registry.command("ls", &serde_json::json!({"option": "-l"})).err().unwrap();
+        assert!(
+            matches!(&err, BuildError::BadParams { problem, .. } if matches!(**problem, ParamError::Json(_)))
+        );
+        assert_eq!(
+            err.to_string(),
+            "ls: unknown field `option`, expected `options` or `path`; accepted parameters: \
+             options, path, prompt, timeout"
+        );
+        let err = registry.command("ls", &serde_json::json!({"timeout": -1})).err().unwrap();
+        assert!(err.to_string().contains("`timeout` must be a positive number"), "{err}");
+        // sudo's embedded command: the inner registry error, inside sudo's.
+        let err = registry
+            .command("sudo", &serde_json::json!({"cmd_class_name": "ls", "cmd_params": {"x": 1}}))
+            .err()
+            .unwrap();
+        let BuildError::BadParams { problem, .. } = &err else { panic!("{err:?}") };
+        let ParamError::Embedded(inner) = &**problem else { panic!("{err:?}") };
+        assert!(matches!(**inner, BuildError::BadParams { ref name, .. } if name == "ls"));
+        assert!(err.to_string().starts_with("sudo: ls: unknown field `x`"), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_keeps_both_parsers_errors() {
+        let BuildError::Syntax { json, yaml, .. } = params_from_text("{a: [").unwrap_err() else {
+            panic!("a syntax error")
+        };
+        let shown = params_from_text("{a: [").unwrap_err().to_string();
+        assert!(shown.contains(&json.to_string()) && shown.contains(&yaml.to_string()), "{shown}");
     }
 }

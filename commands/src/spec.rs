@@ -7,6 +7,8 @@ use moler_core::{Command, Error, Parser, DEFAULT_COMMAND_TIMEOUT};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::ParamError;
+
 /// A command of the library: its parameters are the struct itself (Moler's keyword arguments,
 /// same names), it knows the line to send, and it builds a [`Command`] whose parser returns a
 /// value with Moler's result shape.
@@ -32,7 +34,7 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
     type Output: Serialize + Send + 'static;
 
     /// The line sent to the device. An error names a parameter that makes no command.
-    fn command_line(&self) -> Result<String, String>;
+    fn command_line(&self) -> Result<String, ParamError>;
 
     /// A fresh parser.
     fn parser(&self) -> Self::Parser;
@@ -92,7 +94,9 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
             command = command.prompt(p);
         }
         if let Some(e) = invalid {
-            command = command.fail_at_start(Error::WrongUsage(format!("{}: {e}", Self::NAME)));
+            // WrongUsage holds text: the whole chain goes into it.
+            let why = moler_core::Report(&e);
+            command = command.fail_at_start(Error::WrongUsage(format!("{}: {why}", Self::NAME)));
         }
         command
     }
@@ -172,7 +176,7 @@ macro_rules! unix_command {
             const NAME: &'static str = $name;
             type Parser = $parser;
             type Output = <$parser as Parser>::Output;
-            fn command_line(&self) -> Result<String, String> {
+            fn command_line(&self) -> Result<String, $crate::ParamError> {
                 #[allow(unused_variables)]
                 let $l = self;
                 $line

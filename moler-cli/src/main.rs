@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use moler::commands::{offline, params_from_text, Registry};
-use moler::{Config, DeviceError, Devices};
+use moler::{Config, DeviceError, Devices, Report};
 use serde_json::{json, Map, Value};
 
 #[derive(Parser)]
@@ -150,15 +150,21 @@ fn complain(text: impl Display) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
+/// The error and every cause behind it: the library's errors keep their causes as sources
+/// (`cannot open …` → `connect to …` → `Connection refused`) instead of repeating them.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    Report(e).to_string()
+}
+
 impl From<DeviceError> for Failure {
     fn from(e: DeviceError) -> Failure {
-        Failure { code: device_code(&e), message: e.to_string() }
+        Failure { code: device_code(&e), message: chain(&e) }
     }
 }
 
 impl From<moler::Error> for Failure {
     fn from(e: moler::Error) -> Failure {
-        Failure { code: core_code(&e), message: e.to_string() }
+        Failure { code: core_code(&e), message: chain(&e) }
     }
 }
 
@@ -215,7 +221,7 @@ fn main() -> ExitCode {
 /// `--params` or the `--param`s, with `--timeout`, as one JSON mapping.
 fn params(args: &RunArgs) -> Result<Value, Failure> {
     let mut params = match &args.params {
-        Some(text) => match params_from_text(text).map_err(|e| Failure::usage(e.to_string()))? {
+        Some(text) => match params_from_text(text).map_err(|e| Failure::usage(chain(&e)))? {
             Value::Object(m) => m,
             Value::Null => Map::new(),
             other => {
@@ -247,16 +253,18 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             let registry = Registry::default();
             let observer = registry
                 .command_for_prompt(&args.command, &params, Some(moler::LOCAL_PROMPT))
-                .map_err(|e| Failure::usage(e.to_string()))?;
-            let shell = moler::local_shell()
-                .map_err(|e| Failure { code: 1, message: format!("starting bash: {e}") })?;
+                .map_err(|e| Failure::usage(chain(&e)))?;
+            let shell = moler::local_shell().map_err(|e| Failure {
+                code: 1,
+                message: format!("starting bash: {}", chain(&e)),
+            })?;
             let timeout = moler::Observer::timeout(&observer).unwrap_or(Duration::MAX);
             let result = shell.run(observer, timeout);
             shell.close();
             result?
         }
         Some(file) => {
-            let config = Config::from_file(file).map_err(|e| Failure::usage(e.to_string()))?;
+            let config = Config::from_file(file).map_err(|e| Failure::usage(chain(&e)))?;
             let devices = Devices::from_config(config)?;
             let result = on_device(&devices, &args, &params);
             devices.remove_all();
@@ -296,7 +304,7 @@ fn parse(args: ParseArgs) -> Result<(), Failure> {
         args.params.as_deref().unwrap_or(""),
         args.prompt.as_deref(),
     )
-    .map_err(|e| Failure::usage(e.to_string()))?;
+    .map_err(|e| Failure::usage(chain(&e)))?;
     let mut captured = Vec::new();
     let read = match args.file.as_deref() {
         None => std::io::stdin().read_to_end(&mut captured).map(drop),
@@ -314,7 +322,7 @@ fn parse(args: ParseArgs) -> Result<(), Failure> {
 }
 
 fn load(file: &PathBuf) -> Result<Devices, Failure> {
-    let config = Config::from_file(file).map_err(|e| Failure::usage(e.to_string()))?;
+    let config = Config::from_file(file).map_err(|e| Failure::usage(chain(&e)))?;
     Ok(Devices::load(config)?)
 }
 

@@ -365,3 +365,34 @@ fn record_turns_a_device_log_into_a_simulated_device() {
     assert!(stderr(&out).contains("missing.log: No such file"), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_connection_that_cannot_open_is_reported_with_every_cause_once() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }; // closed again: nobody listens there now
+    let dir = scratch("refused");
+    let file = dir.join("devices.yml");
+    std::fs::write(
+        &file,
+        format!(
+            "DEVICES:\n  GONE:\n    DEVICE_CLASS: UnixLocal\n    CONNECTION_DESC: \
+             {{io_type: tcp, host: 127.0.0.1, port: {port}}}\n"
+        ),
+    )
+    .unwrap();
+    let out = moler(&["run", "--config", file.to_str().unwrap(), "pwd"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    // The device's words, the config's, the transport's and the system's, each once.
+    for part in [
+        "device GONE",
+        "cannot open",
+        &format!("connect to 127.0.0.1:{port}"),
+        "Connection refused",
+    ] {
+        assert_eq!(err.matches(part).count(), 1, "{part:?} once in {err}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -171,6 +171,27 @@ impl fmt::Debug for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Why a connection could not be opened.
+///
+/// [`Error::Open`] shows which connection failed and keeps why as its
+/// [`source`](std::error::Error::source) (a `moler_io::Error` inside an `io::Error`, itself with
+/// a cause): print the whole chain with `moler_core::Report`.
+///
+/// ```
+/// use moler_config::Config;
+///
+/// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(); // closed again
+/// let config = Config::from_yaml(&format!(
+///     "NAMED_CONNECTIONS:\n  gone: {{io_type: tcp, host: 127.0.0.1, port: {port}}}\n"
+/// ))?;
+/// let err = config.open("gone").unwrap_err();
+/// assert_eq!(err.to_string(), "cannot open NAMED_CONNECTIONS.gone (io_type tcp)");
+/// assert_eq!(
+///     moler_core::Report(&err).to_string(),
+///     format!("cannot open NAMED_CONNECTIONS.gone (io_type tcp): connect to 127.0.0.1:{port}: \
+///              Connection refused (os error 111)")
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -189,7 +210,8 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Config(e) => fmt::Display::fmt(e, f),
-            Error::Open { what, source } => write!(f, "cannot open {what}: {source}"),
+            // The cause is the source, not part of the text: chain printers show it once.
+            Error::Open { what, .. } => write!(f, "cannot open {what}"),
         }
     }
 }
@@ -210,13 +232,14 @@ impl From<ConfigError> for Error {
 }
 
 impl From<Error> for io::Error {
+    /// An `io::Error` that keeps the error (and so its chain): of the cause's kind for
+    /// [`Error::Open`], `InvalidInput` for [`Error::Config`].
     fn from(e: Error) -> io::Error {
-        match e {
-            Error::Open { what, source } => {
-                io::Error::new(source.kind(), format!("cannot open {what}: {source}"))
-            }
-            Error::Config(e) => io::Error::new(io::ErrorKind::InvalidInput, e),
-        }
+        let kind = match &e {
+            Error::Open { source, .. } => source.kind(),
+            Error::Config(_) => io::ErrorKind::InvalidInput,
+        };
+        io::Error::new(kind, e)
     }
 }
 
@@ -280,6 +303,23 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_names_the_connection_and_keeps_the_cause_once() {
+        let cause = io::Error::new(io::ErrorKind::ConnectionRefused, "refused by 10.0.0.5:23");
+        let e =
+            Error::Open { what: "NAMED_CONNECTIONS.console (io_type tcp)".into(), source: cause };
+        assert_eq!(e.to_string(), "cannot open NAMED_CONNECTIONS.console (io_type tcp)");
+        let source = std::error::Error::source(&e).expect("the cause");
+        assert_eq!(source.to_string(), "refused by 10.0.0.5:23");
+        assert!(!e.to_string().contains(&source.to_string()));
+        // As an io::Error: the cause's kind, the same text, the same chain, the error inside.
+        let io: io::Error = e.into();
+        assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(io.to_string(), "cannot open NAMED_CONNECTIONS.console (io_type tcp)");
+        assert_eq!(std::error::Error::source(&io).unwrap().to_string(), "refused by 10.0.0.5:23");
+        assert!(matches!(io.downcast::<Error>(), Ok(Error::Open { .. })));
+    }
 
     #[test]
     fn suggestions() {

@@ -376,7 +376,7 @@ impl Registry {
             None => {
                 let options = builtin_options(io_type, &mut params)?;
                 open_builtin(options)
-                    .map_err(|source| Error::Open { what: what.clone(), source })?
+                    .map_err(|e| Error::Open { what: what.clone(), source: e.into() })?
             }
         };
         let connection = prepared.unwrap_or_else(|| moler_core::Connection::new(name));
@@ -569,7 +569,7 @@ fn ssh_options(p: &mut Params) -> Result<Options, ConfigError> {
     ))
 }
 
-fn open_builtin(options: Options) -> std::io::Result<Transport> {
+fn open_builtin(options: Options) -> Result<Transport, moler_io::Error> {
     match options {
         Options::Terminal(o) => moler_io::terminal::open(&o),
         Options::Tcp { host, port, options } => moler_io::tcp::connect(&host, port, &options),

@@ -404,9 +404,9 @@ fn merge_devices(into: &mut Devices, more: Devices, e: &mut ConfigError) {
 ///         p.finish()?;
 ///         let opts = moler_io::process::ProcessOptions::new("cat", Vec::<String>::new());
 ///         let _ = greeting;
-///         moler_io::process::spawn(&opts).map_err(|source| moler_config::Error::Open {
+///         moler_io::process::spawn(&opts).map_err(|e| moler_config::Error::Open {
 ///             what: "echo".into(),
-///             source,
+///             source: e.into(),
 ///         })
 ///     })
 ///     .from_yaml("NAMED_CONNECTIONS:\n  e: {io_type: echo, greeting: hi}\n")?;

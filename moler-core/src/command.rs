@@ -9,7 +9,7 @@ use regex::Regex;
 
 use crate::cache;
 use crate::echo::{EchoFinder, EchoLineEnd};
-use crate::error::{Error, Result};
+use crate::error::{Error, ParseError, ParseResult};
 use crate::observer::{Context, Kind, Observer, Step};
 use crate::text::{strip_escapes, LineSplitter, DEFAULT_LINE_CAP};
 
@@ -49,12 +49,51 @@ pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 /// Lines come without their line end and with terminal escape codes removed; neither the echo
 /// of the command nor the final prompt is given. A `partial` line has no line end yet: it comes
 /// again once complete (longer), so parsers that only want whole lines ignore partials.
+///
+/// A parser that rejects the output returns a [`ParseError`] ([`ParseResult`] is
+/// `Result<T, ParseError>`): from text (`"…".into()`), about a line ([`ParseError::at_line`]),
+/// or from a number that does not parse (`?`). The command then fails with [`Error::Parse`].
+///
+/// ```
+/// use moler_core::{Command, Connection, Context, Error, ParseError, ParseResult, Parser};
+/// use std::time::Instant;
+///
+/// /// `wc -l`'s count.
+/// #[derive(Default)]
+/// struct Count(Option<u64>);
+///
+/// impl Parser for Count {
+///     type Output = u64;
+///     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
+///         if !partial {
+///             let first = line.split_whitespace().next().unwrap_or("");
+///             let n = first.parse().map_err(|e| ParseError::at_line(line, "no count").with_source(e))?;
+///             self.0 = Some(n);
+///         }
+///         Ok(())
+///     }
+///     fn finish(&mut self) -> ParseResult<u64> {
+///         self.0.take().ok_or_else(|| "no output".into())
+///     }
+/// }
+///
+/// let mut conn = Connection::new("demo");
+/// let count = conn.start(Command::new("wc -l < f", Count::default()).prompt("^\\$ $"), Instant::now());
+/// conn.handle_input(b"wc -l < f\r\n12\r\n$ ", Instant::now());
+/// assert_eq!(count.try_result().unwrap().unwrap(), 12);
+///
+/// let bad = conn.start(Command::new("wc -l < g", Count::default()).prompt("^\\$ $"), Instant::now());
+/// conn.handle_input(b"wc -l < g\r\nwc: g: Is a directory\r\n$ ", Instant::now());
+/// let err = bad.try_result().unwrap().unwrap_err();
+/// assert!(matches!(&err, Error::Parse { error, .. } if error.line() == Some("wc: g: Is a directory")));
+/// assert_eq!(err.to_string(), "command 'wc -l < g' output could not be parsed: no count: \"wc: g: Is a directory\"");
+/// ```
 pub trait Parser: Send + 'static {
     /// What the command returns.
     type Output: Send + 'static;
 
     /// One line of output. An error fails the command once the prompt returns.
-    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> Result<(), String>;
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult;
 
     /// With `ret_required` on, the prompt ends the command only when this is true.
     fn has_result(&self) -> bool {
@@ -62,7 +101,7 @@ pub trait Parser: Send + 'static {
     }
 
     /// The result, once the prompt came back.
-    fn finish(&mut self) -> Result<Self::Output, String>;
+    fn finish(&mut self) -> ParseResult<Self::Output>;
 
     /// A line that matches the command's prompt (`partial`: no line end yet). Return `true` to
     /// let it end the command (the default), `false` to take it as output: it then goes through
@@ -95,13 +134,13 @@ pub enum End {
 /// embedded by name in `sudo`).
 impl<P: Parser + ?Sized> Parser for Box<P> {
     type Output = P::Output;
-    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
         (**self).on_line(line, partial, cx)
     }
     fn has_result(&self) -> bool {
         (**self).has_result()
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         (**self).finish()
     }
     fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
@@ -118,7 +157,7 @@ pub struct Lines(Vec<String>);
 
 impl Parser for Lines {
     type Output = Vec<String>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if !partial {
             self.0.push(line.to_owned());
         }
@@ -127,7 +166,7 @@ impl Parser for Lines {
     fn has_result(&self) -> bool {
         !self.0.is_empty()
     }
-    fn finish(&mut self) -> Result<Vec<String>, String> {
+    fn finish(&mut self) -> ParseResult<Vec<String>> {
         Ok(std::mem::take(&mut self.0))
     }
 }
@@ -208,7 +247,7 @@ pub struct Command<P> {
 #[derive(Default)]
 struct Outcome {
     failure: Option<String>,
-    parse_error: Option<String>,
+    parse_error: Option<ParseError>,
     finished: bool,
 }
 
@@ -539,10 +578,10 @@ impl<P: Parser> Command<P> {
         let command = self.command.clone();
         let result = if let Some(line) = self.outcome.failure.take() {
             Err(Error::CommandFailure { command, line })
-        } else if let Some(message) = self.outcome.parse_error.take() {
-            Err(Error::Parse { command, message })
+        } else if let Some(error) = self.outcome.parse_error.take() {
+            Err(Error::Parse { command, error })
         } else {
-            self.parser.finish().map_err(|message| Error::Parse { command, message })
+            self.parser.finish().map_err(|error| Error::Parse { command, error })
         };
         Step::Done(result)
     }

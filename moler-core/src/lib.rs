@@ -63,7 +63,7 @@ pub use command::{
 pub use completion::{Completion, Mailbox, ObserverId};
 pub use connection::Connection;
 pub use decode::Utf8Decoder;
-pub use error::{Error, Result};
+pub use error::{Error, ParseError, ParseResult, Report, Result};
 pub use event::{MatchMode, Occurrence, Occurrences, Wait4};
 pub use observer::{Context, Kind, Observer, Step};
 pub use text::{strip_escapes, LineSplitter, DEFAULT_LINE_CAP};

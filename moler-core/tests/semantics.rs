@@ -4,7 +4,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use moler_core::{
-    Command, Connection, Context, Error, MatchMode, Observer, Parser, Step, Wait4,
+    Command, Connection, Context, Error, MatchMode, Observer, ParseResult, Parser, Step, Wait4,
     DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,
 };
 
@@ -49,11 +49,11 @@ struct Record(Vec<(String, bool)>);
 
 impl Parser for Record {
     type Output = Vec<(String, bool)>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         self.0.push((line.to_owned(), partial));
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.0))
     }
 }
@@ -458,7 +458,7 @@ struct Login {
 
 impl Parser for Login {
     type Output = Vec<String>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         self.denied |= line.contains("denied");
         self.back_home |= self.denied && line.starts_with("home$");
         if !partial {
@@ -466,7 +466,7 @@ impl Parser for Login {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Vec<String>, String> {
+    fn finish(&mut self) -> ParseResult<Vec<String>> {
         Ok(std::mem::take(&mut self.lines))
     }
     fn on_prompt(&mut self, _: &str, partial: bool, cx: &mut Context<'_>) -> bool {

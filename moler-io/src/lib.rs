@@ -15,6 +15,11 @@
 //! | `process` | [`process::spawn`] | [`Stream::Fd`]: a child's stdin and stdout (stderr merged by default) |
 //! | `sshshell` | `ssh::connect` (feature `ssh`) | [`Stream::Fd`]: a remote shell in a pty over a non-blocking libssh2 session |
 //!
+//! Opening fails with an [`Error`] that names the transport and the step and keeps the cause as
+//! its source (`connect to 10.0.0.5:23` → `Connection refused (os error 111)`); its
+//! [`kind`](Error::kind) is the [`io::ErrorKind`] to match on, and `?` turns it into an
+//! `io::Error` of that kind that keeps it.
+//!
 //! Code that wants plain blocking reads and writes (a hand-written loop, a benchmark's floor)
 //! turns a transport into a [`blocking::BlockingStream`]:
 //!
@@ -39,6 +44,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 pub mod blocking;
+mod error;
 pub mod fd;
 pub mod memory;
 pub mod process;
@@ -46,6 +52,8 @@ pub mod process;
 pub mod ssh;
 pub mod tcp;
 pub mod terminal;
+
+pub use error::Error;
 
 /// Ends a transport: further reads return end of stream (or an error), further writes fail.
 /// Idempotent, callable from any thread, never blocks for long.

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rustix::process::{kill_process, Pid, Signal};
 
 use crate::fd::FdStream;
-use crate::{Close, Greeting, Stream, Transport};
+use crate::{Close, Error, Greeting, Stream, Transport};
 
 /// Where the child's stderr goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,7 +69,8 @@ impl ProcessOptions {
     }
 }
 
-/// Starts the child. An error names the program: `spawn "nosuch": No such file or directory`.
+/// Starts the child. An error names the program ([`Error::Spawn`]: `spawn "nosuch"`) and keeps
+/// the cause as its source (`No such file or directory (os error 2)`).
 ///
 /// ```
 /// use std::io::{Read, Write};
@@ -81,12 +82,13 @@ impl ProcessOptions {
 /// io.read_exact(&mut seen)?;
 /// assert_eq!(&seen, b"hello\n");
 /// let missing = spawn(&ProcessOptions::new("no-such-program", [""; 0])).unwrap_err();
-/// assert!(missing.to_string().starts_with("spawn \"no-such-program\""), "{missing}");
-/// # Ok::<(), std::io::Error>(())
+/// assert_eq!(missing.to_string(), "spawn \"no-such-program\"");
+/// assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn spawn(options: &ProcessOptions) -> io::Result<Transport> {
+pub fn spawn(options: &ProcessOptions) -> Result<Transport, Error> {
     let name = options.program.to_string_lossy().into_owned();
-    let named = |e: io::Error| io::Error::new(e.kind(), format!("spawn {name:?}: {e}"));
+    let named = |source: io::Error| Error::Spawn { program: name.clone(), source };
     let mut cmd = Command::new(&options.program);
     cmd.args(&options.args).stdin(Stdio::piped());
     for (k, v) in &options.env {
@@ -97,8 +99,8 @@ pub fn spawn(options: &ProcessOptions) -> io::Result<Transport> {
     }
     let merged_read = match options.stderr {
         Stderr::Merge => {
-            let (read, write) = rustix::pipe::pipe().map_err(io::Error::from)?;
-            cmd.stdout(Stdio::from(write.try_clone()?)).stderr(Stdio::from(write));
+            let (read, write) = rustix::pipe::pipe().map_err(|e| named(e.into()))?;
+            cmd.stdout(Stdio::from(write.try_clone().map_err(named)?)).stderr(Stdio::from(write));
             Some(read)
         }
         Stderr::Null => {
@@ -122,7 +124,7 @@ pub fn spawn(options: &ProcessOptions) -> io::Result<Transport> {
     let pid = Pid::from_raw(child.id() as i32);
     Ok(Transport {
         name: format!("process:{name}"),
-        stream: Stream::Fd(Box::new(FdStream::pair(stdout, stdin)?)),
+        stream: Stream::Fd(Box::new(FdStream::pair(stdout, stdin).map_err(named)?)),
         closer: Arc::new(ProcessCloser {
             pid,
             closed: AtomicBool::new(false),

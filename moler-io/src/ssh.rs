@@ -38,7 +38,7 @@ use ssh2::{
 };
 
 use crate::tcp::ShutdownCloser;
-use crate::{Close, FdIo, Greeting, Interest, Op, Stream, Transport};
+use crate::{Close, Error, FdIo, Greeting, Interest, Op, Stream, Transport};
 
 /// The prompt [`SshOptions::with_moler_prompt`] sets on the remote bash.
 pub const PROMPT: &str = "moler_ssh# ";
@@ -260,21 +260,26 @@ impl SshOptions {
 }
 
 /// Opens a shell on `options.host` and returns it as a transport, with the name
-/// `ssh:user@host:port`. Every error names the target and the step that failed:
-/// `ssh tester@10.0.0.5:22: authentication failed: …` (kind `PermissionDenied`), `ssh …: host
-/// key …` (`PermissionDenied`), `ssh …: handshake: …`, `connect to 10.0.0.5:22: …`.
+/// `ssh:user@host:port`. Every error names the target and the step that failed, and keeps
+/// libssh2's (or the socket's) error as its source: [`Error::Authentication`] (`ssh
+/// tester@10.0.0.5:22: authentication failed: …`, kind `PermissionDenied`),
+/// [`Error::HostKey`] (`ssh …: host key …`, `PermissionDenied`), [`Error::Ssh`] (`ssh …:
+/// handshake`), [`Error::Connect`] (`connect to 10.0.0.5:22`).
 ///
 /// On the connection, the remote shell exiting reads as the end of the stream; a dropped link
 /// or a killed server as an error naming it.
-pub fn connect(options: &SshOptions) -> io::Result<Transport> {
+pub fn connect(options: &SshOptions) -> Result<Transport, Error> {
     let target = options.target();
-    let step = |what: &str| {
+    let step = |step: &'static str| {
         let target = target.clone();
-        let what = what.to_owned();
-        move |e: ssh2::Error| io::Error::new(kind_of(&e), format!("ssh {target}: {what}: {e}"))
+        move |source: ssh2::Error| Error::Ssh { target, step, source }
     };
     let socket = crate::tcp::connect_socket(&options.host, options.port, options.connect_timeout)?;
-    socket.set_nodelay(true)?;
+    socket.set_nodelay(true).map_err(|source| Error::Setup {
+        transport: format!("ssh:{target}"),
+        step: "set TCP_NODELAY",
+        source,
+    })?;
     let fd = Arc::new(OwnedFd::from(socket));
 
     let mut session = Session::new().map_err(step("session"))?;
@@ -292,8 +297,10 @@ pub fn connect(options: &SshOptions) -> io::Result<Transport> {
         .map_err(step("request a pty"))?;
     channel.shell().map_err(step("start the shell"))?;
     if let Some(setup) = &options.setup {
-        channel.write_all(setup.as_bytes()).map_err(|e| {
-            io::Error::new(e.kind(), format!("ssh {target}: send the setup line: {e}"))
+        channel.write_all(setup.as_bytes()).map_err(|source| Error::SshIo {
+            target: target.clone(),
+            step: "send the setup line",
+            source,
         })?;
     }
 
@@ -318,7 +325,7 @@ pub fn connect(options: &SshOptions) -> io::Result<Transport> {
     })
 }
 
-fn kind_of(e: &ssh2::Error) -> io::ErrorKind {
+pub(crate) fn kind_of(e: &ssh2::Error) -> io::ErrorKind {
     match e.code() {
         ErrorCode::Session(libssh2_sys::LIBSSH2_ERROR_TIMEOUT) => io::ErrorKind::TimedOut,
         ErrorCode::Session(
@@ -339,12 +346,13 @@ impl AsRawFd for SharedFd {
 }
 
 /// Checks the server's key against the known-hosts file under the policy.
-fn check_host_key(session: &Session, options: &SshOptions, target: &str) -> io::Result<()> {
+fn check_host_key(session: &Session, options: &SshOptions, target: &str) -> Result<(), Error> {
     if options.host_key_policy == HostKeyPolicy::Off {
         return Ok(());
     }
-    let refuse = |why: String| {
-        io::Error::new(io::ErrorKind::PermissionDenied, format!("ssh {target}: host key {why}"))
+    let refuse = |problem: String| Error::HostKey { target: target.into(), problem, source: None };
+    let because = |problem: String, source: Box<dyn std::error::Error + Send + Sync>| {
+        Error::HostKey { target: target.into(), problem, source: Some(source) }
     };
     let (key, _) = session.host_key().ok_or_else(|| refuse("not sent by the server".into()))?;
     let key_type = key_type(key).unwrap_or("unknown");
@@ -360,9 +368,9 @@ fn check_host_key(session: &Session, options: &SshOptions, target: &str) -> io::
     let content = match fs::read_to_string(&path) {
         Ok(content) => content,
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(refuse(format!("check: read {}: {e}", path.display()))),
+        Err(e) => return Err(because(format!("check: read {}", path.display()), e.into())),
     };
-    let mut known = session.known_hosts().map_err(|e| refuse(format!("check: {e}")))?;
+    let mut known = session.known_hosts().map_err(|e| because("check".into(), e.into()))?;
     for line in content.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -395,7 +403,7 @@ fn check_host_key(session: &Session, options: &SshOptions, target: &str) -> io::
         }
         CheckResult::NotFound => {
             append_known_host(&path, &format!("{entry} {key_type} {}\n", base64(key)))
-                .map_err(|e| refuse(format!("record: append to {}: {e}", path.display())))
+                .map_err(|e| because(format!("record: append to {}", path.display()), e.into()))
         }
         CheckResult::Failure => Err(refuse(format!("check against {} failed", path.display()))),
     }
@@ -439,55 +447,98 @@ fn base64(bytes: &[u8]) -> String {
 
 /// Tries the key, then the password, each once: a wrong secret fails at once, without a retry
 /// that could lock the account.
-fn authenticate(session: &Session, options: &SshOptions, target: &str) -> io::Result<()> {
+fn authenticate(session: &Session, options: &SshOptions, target: &str) -> Result<(), Error> {
     let user = &options.user;
-    let failed = |why: String| {
-        io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("ssh {target}: authentication failed: {why}"),
-        )
+    let mut tried = Vec::new();
+    let failed = |reason: String, tried: Vec<AuthAttempt>| Error::Authentication {
+        target: target.into(),
+        tried,
+        reason,
+        source: None,
     };
     let offered = match session.auth_methods(user) {
         Ok(methods) => methods.to_owned(),
         // The "none" method succeeded: no secret needed.
         Err(_) if session.authenticated() => return Ok(()),
-        Err(e) => return Err(failed(format!("asking for the methods: {e}"))),
+        Err(e) => {
+            return Err(Error::Authentication {
+                target: target.into(),
+                tried,
+                reason: "asking for the methods".into(),
+                source: Some(e),
+            })
+        }
     };
     let offers = |method: &str| offered.split(',').any(|m| m == method);
-    let mut tried = Vec::new();
+    let attempt = |method: String, result: Result<(), ssh2::Error>| match result {
+        Ok(()) if session.authenticated() => None,
+        Ok(()) => Some(AuthAttempt { method, refusal: None }),
+        Err(e) => Some(AuthAttempt { method, refusal: Some(e) }),
+    };
     if let Some(key) = &options.key_file {
         if !key.is_file() {
-            return Err(failed(format!("key file {} does not exist", key.display())));
+            return Err(failed(format!("key file {} does not exist", key.display()), tried));
         }
         if offers("publickey") {
-            match session.userauth_pubkey_file(user, None, key, options.key_passphrase.as_deref()) {
-                Ok(()) if session.authenticated() => return Ok(()),
-                Ok(()) => tried.push(format!("key {} (more needed)", key.display())),
-                Err(e) => tried.push(format!("key {} ({})", key.display(), e.message())),
-            }
+            let passphrase = options.key_passphrase.as_deref();
+            let result = session.userauth_pubkey_file(user, None, key, passphrase);
+            let Some(refused) = attempt(format!("key {}", key.display()), result) else {
+                return Ok(());
+            };
+            tried.push(refused);
         }
     }
     if let Some(password) = &options.password {
-        if offers("password") {
-            match session.userauth_password(user, password) {
-                Ok(()) if session.authenticated() => return Ok(()),
-                Ok(()) => tried.push("password (more needed)".into()),
-                Err(e) => tried.push(format!("password ({})", e.message())),
-            }
+        let result = if offers("password") {
+            Some(("password", session.userauth_password(user, password)))
         } else if offers("keyboard-interactive") {
             let mut answer = AnswerWith(password);
-            match session.userauth_keyboard_interactive(user, &mut answer) {
-                Ok(()) if session.authenticated() => return Ok(()),
-                Ok(()) => tried.push("keyboard-interactive (more needed)".into()),
-                Err(e) => tried.push(format!("keyboard-interactive ({})", e.message())),
-            }
+            Some(("keyboard-interactive", session.userauth_keyboard_interactive(user, &mut answer)))
+        } else {
+            None
+        };
+        if let Some((method, result)) = result {
+            let Some(refused) = attempt(method.into(), result) else { return Ok(()) };
+            tried.push(refused);
         }
     }
     if options.key_file.is_none() && options.password.is_none() {
-        return Err(failed(format!("no password or key file given; the server offers {offered}")));
+        let reason = format!("no password or key file given; the server offers {offered}");
+        return Err(failed(reason, tried));
     }
-    let tried = if tried.is_empty() { "nothing it accepts".into() } else { tried.join(", ") };
-    Err(failed(format!("tried {tried}; the server offers {offered}")))
+    let reason = match tried.is_empty() {
+        true => format!("tried nothing it accepts; the server offers {offered}"),
+        false => format!("the server offers {offered}"),
+    };
+    Err(failed(reason, tried))
+}
+
+/// One login method [`connect`] tried, and what became of it (see [`Error::Authentication`]).
+#[derive(Debug)]
+pub struct AuthAttempt {
+    /// `key /path/to/key`, `password` or `keyboard-interactive`.
+    pub method: String,
+    /// Why the server refused it; `None` when it accepted it but asked for another method too.
+    pub refusal: Option<ssh2::Error>,
+}
+
+impl fmt::Display for AuthAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.refusal {
+            // libssh2's message without its code: `Authentication failed (username/password)`.
+            Some(e) => write!(f, "{} ({})", self.method, e.message()),
+            None => write!(f, "{} (more needed)", self.method),
+        }
+    }
+}
+
+/// `tried A (why), B (why); ` or nothing: the start of an authentication failure's text.
+pub(crate) fn tried_text(tried: &[AuthAttempt]) -> String {
+    if tried.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = tried.iter().map(ToString::to_string).collect();
+    format!("tried {}; ", list.join(", "))
 }
 
 /// Answers every keyboard-interactive prompt with the password.
@@ -521,11 +572,12 @@ struct SshStream {
 }
 
 impl SshStream {
-    fn named(&self, what: &str, e: io::Error) -> io::Error {
+    /// Names a failed stream operation; `WouldBlock` stays as it is (not a failure).
+    fn named(&self, step: &'static str, e: io::Error) -> io::Error {
         if e.kind() == io::ErrorKind::WouldBlock {
             return e;
         }
-        io::Error::new(e.kind(), format!("ssh {}: {what}: {e}", self.target))
+        Error::SshIo { target: self.target.clone(), step, source: e }.into()
     }
 
     /// Repeats a keepalive that would have blocked.

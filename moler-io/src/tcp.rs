@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::fd::FdStream;
-use crate::{Close, Greeting, Stream, Transport};
+use crate::{Close, Error, Greeting, Stream, Transport};
 
 /// How to connect.
 #[derive(Debug, Clone)]
@@ -27,8 +27,8 @@ impl Default for TcpOptions {
     }
 }
 
-/// Connects to `host:port`. Errors name the address: `connect to 127.0.0.1:2323: Connection
-/// refused (os error 111)`.
+/// Connects to `host:port`. An error names the address ([`Error::Connect`]: `connect to
+/// 127.0.0.1:2323`) and keeps the cause as its source (`Connection refused (os error 111)`).
 ///
 /// On the connection, the peer closing reads as the end of the stream (a closed-connection
 /// error with no reason) and a reset as an error whose reason is the reset.
@@ -49,10 +49,11 @@ impl Default for TcpOptions {
 /// assert_eq!(&seen, b"router> ");
 /// device.join().unwrap();
 /// let refused = connect("127.0.0.1", port, &TcpOptions::default()).unwrap_err();
-/// assert!(refused.to_string().starts_with(&format!("connect to 127.0.0.1:{port}")), "{refused}");
-/// # Ok::<(), std::io::Error>(())
+/// assert_eq!(refused.to_string(), format!("connect to 127.0.0.1:{port}"));
+/// assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn connect(host: &str, port: u16, options: &TcpOptions) -> io::Result<Transport> {
+pub fn connect(host: &str, port: u16, options: &TcpOptions) -> Result<Transport, Error> {
     let stream = connect_socket(host, port, options.connect_timeout)?;
     let mut transport = from_stream(stream, &format!("{host}:{port}"), options.nodelay)?;
     transport.greeting = options.greeting.clone();
@@ -60,9 +61,9 @@ pub fn connect(host: &str, port: u16, options: &TcpOptions) -> io::Result<Transp
 }
 
 /// A socket connected to the first address of `host` that answers within `timeout`; errors
-/// name `host:port`.
-pub(crate) fn connect_socket(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
-    let name_it = |e: io::Error| io::Error::new(e.kind(), format!("connect to {host}:{port}: {e}"));
+/// name `host:port` ([`Error::Connect`]).
+pub(crate) fn connect_socket(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Error> {
+    let name_it = |source: io::Error| Error::Connect { address: format!("{host}:{port}"), source };
     let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(name_it)?.collect();
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address");
     for addr in addrs {
@@ -75,14 +76,21 @@ pub(crate) fn connect_socket(host: &str, port: u16, timeout: Duration) -> io::Re
 }
 
 /// A transport over a socket connected by other means.
-pub fn from_stream(stream: TcpStream, name: &str, nodelay: bool) -> io::Result<Transport> {
-    stream.set_nodelay(nodelay)?;
+pub fn from_stream(stream: TcpStream, name: &str, nodelay: bool) -> Result<Transport, Error> {
+    let transport = format!("tcp:{name}");
+    let setup = |step| {
+        let transport = transport.clone();
+        move |source| Error::Setup { transport, step, source }
+    };
+    stream.set_nodelay(nodelay).map_err(setup("set TCP_NODELAY"))?;
     // One descriptor per connection, shared by the stream and its closer (10,000 connections
     // must fit under a 20,000 open-file limit).
     let fd = Arc::new(OwnedFd::from(stream));
+    let stream =
+        FdStream::shared(Arc::clone(&fd)).map_err(setup("make the socket non-blocking"))?;
     Ok(Transport {
-        name: format!("tcp:{name}"),
-        stream: Stream::Fd(Box::new(FdStream::shared(Arc::clone(&fd))?)),
+        name: transport,
+        stream: Stream::Fd(Box::new(stream)),
         closer: Arc::new(ShutdownCloser(fd)),
         greeting: None,
     })

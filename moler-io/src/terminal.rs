@@ -1,6 +1,6 @@
 //! The terminal transport: a local `bash` in a pseudo-terminal.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +11,7 @@ use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize}
 use rustix::process::{kill_process, kill_process_group, Pid, Signal};
 
 use crate::fd::FdStream;
-use crate::{Close, Greeting, Stream, Transport};
+use crate::{Close, Error, Greeting, Stream, Transport};
 
 /// The prompt the terminal sets, as a regex for commands: `^moler_bash# `.
 pub const PROMPT: &str = "moler_bash# ";
@@ -91,7 +91,14 @@ pub(crate) const READY: &str = "MOLER_READY";
 ///     seen.extend_from_slice(&buf[..n]);
 /// }
 /// ```
-pub fn open(options: &TerminalOptions) -> io::Result<Transport> {
+pub fn open(options: &TerminalOptions) -> Result<Transport, Error> {
+    let failed = |step: &'static str| {
+        move |source: Box<dyn std::error::Error + Send + Sync>| Error::Terminal {
+            shell: options.shell.clone(),
+            step,
+            source,
+        }
+    };
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: options.rows,
@@ -99,7 +106,7 @@ pub fn open(options: &TerminalOptions) -> io::Result<Transport> {
             pixel_width: 0,
             pixel_height: 0,
         })
-        .map_err(other)?;
+        .map_err(|e| failed("open a pseudo-terminal")(e.into()))?;
     let mut cmd = CommandBuilder::new(&options.shell);
     cmd.args(["--noprofile", "--norc", "-i"]);
     cmd.env("TERM", "xterm-mono");
@@ -110,13 +117,15 @@ pub fn open(options: &TerminalOptions) -> io::Result<Transport> {
     }
     match &options.cwd {
         Some(dir) => cmd.cwd(dir),
-        None => cmd.cwd(std::env::current_dir()?),
+        None => cmd.cwd(
+            std::env::current_dir().map_err(|e| failed("read the current directory")(e.into()))?,
+        ),
     }
-    let child = pty.slave.spawn_command(cmd).map_err(other)?;
+    let child = pty.slave.spawn_command(cmd).map_err(|e| failed("start the shell")(e.into()))?;
     // The slave must close in this process, or reads never see the end of the stream.
     drop(pty.slave);
     let pid = child.process_id();
-    let master = dup_master(pty.master.as_ref())?;
+    let master = dup_master(pty.master.as_ref()).map_err(failed("take the pty master"))?;
     let closer = Arc::new(TerminalCloser {
         pid,
         closed: AtomicBool::new(false),
@@ -125,7 +134,9 @@ pub fn open(options: &TerminalOptions) -> io::Result<Transport> {
     });
     let transport = Transport {
         name: format!("terminal:{}", options.shell),
-        stream: Stream::Fd(Box::new(FdStream::new(master)?.pty())),
+        stream: Stream::Fd(Box::new(
+            FdStream::new(master).map_err(|e| failed("make the pty non-blocking")(e.into()))?.pty(),
+        )),
         closer,
         greeting: Some(Greeting {
             marker: READY.into(),
@@ -135,22 +146,19 @@ pub fn open(options: &TerminalOptions) -> io::Result<Transport> {
     };
     let mut io = transport.into_blocking();
     // A fresh pty takes a line this short at once; this never waits for the shell.
-    io.write_all(bash_setup(PROMPT).as_bytes())?;
+    io.write_all(bash_setup(PROMPT).as_bytes())
+        .map_err(|e| failed("send the setup line")(e.into()))?;
     Ok(io.into_transport())
 }
 
 /// Our own descriptor of the pty master (the pty stays open while either is).
 #[allow(unsafe_code)]
-fn dup_master(master: &dyn MasterPty) -> io::Result<OwnedFd> {
-    let raw = master.as_raw_fd().ok_or_else(|| other("the pty has no master descriptor"))?;
+fn dup_master(master: &dyn MasterPty) -> Result<OwnedFd, Box<dyn std::error::Error + Send + Sync>> {
+    let raw = master.as_raw_fd().ok_or("the pty has no master descriptor")?;
     // SAFETY: `raw` is the master's open descriptor, which `master` keeps open for the duration
     // of this borrow; `dup` makes an independent one that we own.
     let borrowed = unsafe { BorrowedFd::borrow_raw(raw) };
     Ok(rustix::io::fcntl_dupfd_cloexec(borrowed, 0)?)
-}
-
-fn other(e: impl std::fmt::Display) -> io::Error {
-    io::Error::other(e.to_string())
 }
 
 struct TerminalCloser {

@@ -573,7 +573,8 @@ impl Transcript for Traffic {
     fn closed(&mut self, reason: Option<&io::Error>) {
         match reason {
             Some(e) => {
-                tracing::warn!(target: MAIN, device = &*self.device, "connection closed: {e}")
+                let why = moler_core::Report(e);
+                tracing::warn!(target: MAIN, device = &*self.device, "connection closed: {why}")
             }
             None => tracing::info!(target: MAIN, device = &*self.device, "connection closed"),
         }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::Nothing;
 use crate::spec::{builder, push_opt, Empty, UnixCommand};
+use crate::ParamError;
 
 /// `cd [path]`; result `{}`. With `expected_prompt` it ends on that prompt.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -21,7 +22,7 @@ impl UnixCommand for Cd {
     const NAME: &'static str = "cd";
     type Parser = Nothing;
     type Output = Empty;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "cd".to_owned();
         push_opt(&mut line, self.path.as_deref());
         Ok(line)

@@ -34,6 +34,7 @@ mod tests {
     #[test]
     fn missing_required_parameters_are_named() {
         let err = Cp::new("a", "").command_line().unwrap_err();
-        assert!(err.contains("`dst`"), "{err}");
+        assert!(matches!(&err, crate::ParamError::Missing(name) if name == "dst"), "{err}");
+        assert_eq!(err.to_string(), "parameter `dst` is required");
     }
 }

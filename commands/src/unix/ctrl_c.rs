@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::Nothing;
 use crate::spec::{builder, Empty, UnixCommand};
+use crate::ParamError;
 
 /// How long `ctrl_c` waits for the prompt before it sends a second Ctrl-C.
 const CTRL_C_RESEND: Duration = Duration::from_secs(1);
@@ -24,7 +25,7 @@ impl UnixCommand for CtrlC {
     const NAME: &'static str = "ctrl_c";
     type Parser = Nothing;
     type Output = Empty;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         Ok(String::new())
     }
     fn parser(&self) -> Nothing {

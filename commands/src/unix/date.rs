@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, regex};
 use crate::spec::{builder, UnixCommand};
+use crate::ParamError;
 
 /// `date` (with Moler's format string) or `date <options>`; the result describes the date
 /// when the default format is used, else `{}`.
@@ -67,13 +68,17 @@ fn groups(re: &Regex, text: &str, names: &[&str]) -> Option<BTreeMap<String, Str
 
 impl Parser for DateParser {
     type Output = DateResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
         let Some((key, value)) = line.split_once(':') else { return Ok(()) };
         let value = value.trim();
-        let int = |v: &str| v.parse::<u32>().map_err(|e| format!("date {key}: {v:?}: {e}"));
+        let int = |v: &str| {
+            v.parse::<u32>().map_err(|e| {
+                ParseError::new(format!("date {key}: {v:?} is not a number")).with_source(e)
+            })
+        };
         let r = &mut self.result;
         match key {
             "DATE" => {
@@ -86,11 +91,18 @@ impl Parser for DateParser {
             "ZONE" => {
                 r.zone = groups(&self.zone, value, &["FULL", "SIGN", "HOUR", "MINUTE", "NAME"])
             }
-            "EPOCH" => r.epoch = Some(value.parse().map_err(|e| format!("date EPOCH: {e}"))?),
+            "EPOCH" => {
+                let epoch = value.parse().map_err(|e| {
+                    ParseError::new(format!("date EPOCH: {value:?} is not a number")).with_source(e)
+                })?;
+                r.epoch = Some(epoch);
+            }
             "WEEK_NUMBER" => r.week_number = Some(int(value)?),
             "DAY_OF_YEAR" => r.day_of_year = Some(int(value)?),
             "DAY_OF_WEEK" | "MONTH" => {
-                let c = self.named.captures(value).ok_or(format!("date {key}: {value:?}"))?;
+                let c = self.named.captures(value).ok_or_else(|| {
+                    ParseError::at_line(line, format!("date {key}: no number and name"))
+                })?;
                 let (n, name) = (int(&c[1])?, c[2].to_owned());
                 if key == "MONTH" {
                     (r.month_number, r.month_name) = (Some(n), Some(name));
@@ -102,7 +114,7 @@ impl Parser for DateParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<DateResult, String> {
+    fn finish(&mut self) -> ParseResult<DateResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -111,7 +123,7 @@ impl UnixCommand for Date {
     const NAME: &'static str = "date";
     type Parser = DateParser;
     type Output = DateResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         Ok(format!("date {}", self.options.as_deref().unwrap_or(DATE_FORMAT)))
     }
     fn parser(&self) -> DateParser {

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, words};
 use crate::spec::{builder, UnixCommand};
+use crate::ParamError;
 
 /// `df [options]` (default `-BM -T -P`); result `{"by_FS": {fs: row}, "by_MOUNTPOINT": {mount:
 /// row}}`, each row keyed by Moler's column names.
@@ -56,7 +57,7 @@ fn df_column(header: &str) -> Option<&'static str> {
 
 impl Parser for DfParser {
     type Output = DfResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.trim().is_empty() {
             return Ok(());
         }
@@ -99,7 +100,7 @@ impl Parser for DfParser {
     fn has_result(&self) -> bool {
         !self.columns.is_empty()
     }
-    fn finish(&mut self) -> Result<DfResult, String> {
+    fn finish(&mut self) -> ParseResult<DfResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -108,7 +109,7 @@ impl UnixCommand for Df {
     const NAME: &'static str = "df";
     type Parser = DfParser;
     type Output = DfResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         Ok(format!("df {}", self.options.as_deref().unwrap_or("-BM -T -P")))
     }
     fn parser(&self) -> DfParser {

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, size_in_bytes};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `du [options]`; result `{path: {"size_raw", "size_bytes"}}` (plain sizes are KiB blocks).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -35,7 +36,7 @@ pub struct DuParser {
 
 impl Parser for DuParser {
     type Output = BTreeMap<String, DuEntry>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -52,7 +53,7 @@ impl Parser for DuParser {
     fn has_result(&self) -> bool {
         !self.result.is_empty()
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -61,7 +62,7 @@ impl UnixCommand for Du {
     const NAME: &'static str = "du";
     type Parser = DuParser;
     type Output = BTreeMap<String, DuEntry>;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "du".to_owned();
         push_opt(&mut line, self.options.as_deref());
         Ok(line)

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::Nothing;
 use crate::spec::{builder, Empty, UnixCommand};
+use crate::ParamError;
 
 /// A bare newline; ends on the prompt; result `{}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -16,7 +17,7 @@ impl UnixCommand for Enter {
     const NAME: &'static str = "enter";
     type Parser = Nothing;
     type Output = Empty;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         Ok(String::new())
     }
     fn parser(&self) -> Nothing {

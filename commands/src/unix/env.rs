@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, regex, Variables};
 use crate::spec::{builder, UnixCommand};
+use crate::ParamError;
 
 /// `env`; result `{NAME: value}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -18,7 +19,7 @@ impl UnixCommand for Env {
     const NAME: &'static str = "env";
     type Parser = Variables;
     type Output = BTreeMap<String, String>;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         Ok("env".into())
     }
     fn parser(&self) -> Variables {

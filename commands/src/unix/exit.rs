@@ -1,11 +1,12 @@
 //! `exit`: [`Exit`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, End, Parser};
+use moler_core::{Command, Context, End, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::dialog::StartPrompt;
 use super::parse::required;
 use crate::spec::{builder, Empty, UnixCommand};
+use crate::ParamError;
 
 /// `exit`: leaves a shell; ends on `expected_prompt` (the shell below); result `{}`. Built for a
 /// shell with a known prompt ([`UnixCommand::command_with_prompt`]), it fails if that prompt
@@ -39,7 +40,7 @@ impl ExitParser {
 
 impl Parser for ExitParser {
     type Output = Empty;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if !self.back_at_start(line) && !partial {
             self.start.note(line);
         }
@@ -52,7 +53,7 @@ impl Parser for ExitParser {
     fn ended(&self) -> Option<End> {
         self.failure.clone().map(End::Failed)
     }
-    fn finish(&mut self) -> Result<Empty, String> {
+    fn finish(&mut self) -> ParseResult<Empty> {
         Ok(Empty {})
     }
 }
@@ -61,7 +62,7 @@ impl UnixCommand for Exit {
     const NAME: &'static str = "exit";
     type Parser = ExitParser;
     type Output = Empty;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         required("expected_prompt", &self.expected_prompt)?;
         Ok("exit".to_owned())
     }

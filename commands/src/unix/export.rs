@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, regex, Variables};
 use crate::spec::{builder, UnixCommand};
+use crate::ParamError;
 
 /// `export`, `export PS1=<ps1_param>` or `export <set_param>`; result: the exported variables
 /// (`{}` when setting one).
@@ -24,7 +25,7 @@ impl UnixCommand for Export {
     const NAME: &'static str = "export";
     type Parser = Variables;
     type Output = BTreeMap<String, String>;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         Ok(match (&self.ps1_param, &self.set_param) {
             (Some(_), Some(_)) => return Err("give `ps1_param` or `set_param`, not both".into()),
             (Some(ps1), None) => format!("export PS1={ps1}"),

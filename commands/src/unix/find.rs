@@ -1,11 +1,12 @@
 //! `find`: [`Find`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::parse::regex;
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `find [options] [paths…] [operators]`; result `{"RESULT": [paths found]}`. Lines of
 /// `find: …: Permission denied` are skipped; other complaints of find or the shell fail it.
@@ -38,14 +39,14 @@ pub struct FindParser {
 
 impl Parser for FindParser {
     type Output = super::parse::ResultLines;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         // Complaints are the command's failures (see `setup`), not paths.
         if !partial && !self.complaint.is_match(line) {
             self.result.result.push(line.to_owned());
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<super::parse::ResultLines, String> {
+    fn finish(&mut self) -> ParseResult<super::parse::ResultLines> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -56,7 +57,7 @@ impl UnixCommand for Find {
     const NAME: &'static str = "find";
     type Parser = FindParser;
     type Output = super::parse::ResultLines;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "find".to_owned();
         push_opt(&mut line, self.options.as_deref());
         for path in self.paths.iter().flatten() {

@@ -1,11 +1,12 @@
 //! `grep`: [`Grep`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, regex, required};
 use crate::spec::{builder, UnixCommand};
+use crate::ParamError;
 
 /// `grep options` (pattern and files included: `-nH PREROUTING /etc/iptables/rules.v4`);
 /// result `{"LINES": [...]}`, each a `{PATH?, NUMBER?, BYTES?, LINE}` mapping when grep printed
@@ -62,7 +63,7 @@ pub struct GrepParser {
 
 impl Parser for GrepParser {
     type Output = GrepResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -80,7 +81,7 @@ impl Parser for GrepParser {
         self.result.lines.push(entry);
         Ok(())
     }
-    fn finish(&mut self) -> Result<GrepResult, String> {
+    fn finish(&mut self) -> ParseResult<GrepResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -89,7 +90,7 @@ impl UnixCommand for Grep {
     const NAME: &'static str = "grep";
     type Parser = GrepParser;
     type Output = GrepResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         Ok(format!("grep {}", required("options", &self.options)?))
     }
     fn parser(&self) -> GrepParser {

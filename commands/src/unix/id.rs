@@ -1,11 +1,12 @@
 //! `id`: [`Id`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, regex};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `id [user]`; result `{"UID": [{"ID", "NAME"}], "GID": […], "GROUPS": […]}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -50,7 +51,7 @@ pub struct IdParser {
 
 impl Parser for IdParser {
     type Output = IdResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || !line.starts_with("uid=") {
             return Ok(());
         }
@@ -64,7 +65,10 @@ impl Parser for IdParser {
                 _ => continue,
             };
             for c in self.pair.captures_iter(values) {
-                let id = c[1].parse().map_err(|e| format!("id {:?}: {e}", &c[1]))?;
+                let id = c[1].parse().map_err(|e| {
+                    ParseError::at_line(line, format!("id {:?} is not a number", &c[1]))
+                        .with_source(e)
+                })?;
                 list.push(IdName { id, name: c[2].to_owned() });
             }
         }
@@ -74,7 +78,7 @@ impl Parser for IdParser {
     fn has_result(&self) -> bool {
         self.result.is_some()
     }
-    fn finish(&mut self) -> Result<IdResult, String> {
+    fn finish(&mut self) -> ParseResult<IdResult> {
         self.result.take().ok_or_else(|| "no `uid=` line in the output".into())
     }
 }
@@ -83,7 +87,7 @@ impl UnixCommand for Id {
     const NAME: &'static str = "id";
     type Parser = IdParser;
     type Output = IdResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "id".to_owned();
         push_opt(&mut line, self.user.as_deref());
         Ok(line)

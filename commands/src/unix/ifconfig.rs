@@ -2,13 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::ip_addr::{InetAddr, LinkAddr};
 use super::parse::{moler_list, own_errors, regex, words};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `ifconfig [options]`; result: one entry per interface with its addresses, the indented lines
 /// (`CONTENT`) and the RX/TX counters. Reads both the classic (`inet addr:…`) and the current
@@ -127,7 +128,7 @@ impl IfconfigParser {
 
 impl Parser for IfconfigParser {
     type Output = BTreeMap<String, IfconfigInterface>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.trim().is_empty() {
             return Ok(());
         }
@@ -177,7 +178,7 @@ impl Parser for IfconfigParser {
         self.result.insert(name, entry);
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -186,7 +187,7 @@ impl UnixCommand for Ifconfig {
     const NAME: &'static str = "ifconfig";
     type Parser = IfconfigParser;
     type Output = BTreeMap<String, IfconfigInterface>;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "ifconfig".to_owned();
         push_opt(&mut line, self.options.as_deref());
         Ok(line)

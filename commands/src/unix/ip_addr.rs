@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::parse::{ip_errors, moler_list, regex};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// An address with its prefix or mask, and its broadcast address when printed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +77,7 @@ pub struct IpAddrParser {
 
 impl Parser for IpAddrParser {
     type Output = BTreeMap<String, IpAddrInterface>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -109,7 +110,7 @@ impl Parser for IpAddrParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -118,7 +119,7 @@ impl UnixCommand for IpAddr {
     const NAME: &'static str = "ip_addr";
     type Parser = IpAddrParser;
     type Output = BTreeMap<String, IpAddrInterface>;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "ip addr".to_owned();
         push_opt(&mut line, self.options.as_deref());
         Ok(line)

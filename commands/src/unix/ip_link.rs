@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::parse::{ip_errors, regex, required, words};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `ip link action [options]`; result: one mapping per interface index (`"1"`, `"2"`) with
 /// `interface`, `transmission` (the flags), `mtu`, `qdisc`, `state`, `mode`, `group`, `qlen`, the
@@ -33,7 +34,7 @@ pub struct IpLinkParser {
 
 impl Parser for IpLinkParser {
     type Output = BTreeMap<String, BTreeMap<String, String>>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -57,7 +58,7 @@ impl Parser for IpLinkParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -66,7 +67,7 @@ impl UnixCommand for IpLink {
     const NAME: &'static str = "ip_link";
     type Parser = IpLinkParser;
     type Output = BTreeMap<String, BTreeMap<String, String>>;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = format!("ip link {}", required("action", &self.action)?);
         push_opt(&mut line, self.options.as_deref());
         Ok(line)

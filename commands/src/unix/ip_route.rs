@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{ip_errors, words};
 use crate::spec::{builder, UnixCommand};
+use crate::ParamError;
 
 /// `ip [-6] route [get addr_get [from addr_from]]`; result `{"ALL": [routes], "VIA": {address:
 /// route with a gateway}, "ADDRESS": {address: route without one}}`, each route a mapping of
@@ -79,7 +80,7 @@ const ROUTE_FLAGS: &[&str] = &["onlink", "linkdown", "dead", "pervasive", "offlo
 
 impl Parser for IpRouteParser {
     type Output = IpRouteResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -117,7 +118,7 @@ impl Parser for IpRouteParser {
         self.0.all.push(route);
         Ok(())
     }
-    fn finish(&mut self) -> Result<IpRouteResult, String> {
+    fn finish(&mut self) -> ParseResult<IpRouteResult> {
         Ok(std::mem::take(&mut self.0))
     }
 }
@@ -126,7 +127,7 @@ impl UnixCommand for IpRoute {
     const NAME: &'static str = "ip_route";
     type Parser = IpRouteParser;
     type Output = IpRouteResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = if self.is_ipv6 { "ip -6 route" } else { "ip route" }.to_owned();
         if let Some(get) = self.addr_get.as_deref().filter(|a| !a.trim().is_empty()) {
             line = format!("{line} get {get}");

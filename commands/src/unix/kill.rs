@@ -1,11 +1,12 @@
 //! `kill`: [`Kill`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::parse::{regex, required};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `kill [options] pid`; result `{}`, or `{"Pid": pid}` when there is no such process.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -35,7 +36,7 @@ pub struct KillParser {
 
 impl Parser for KillParser {
     type Output = KillResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if !partial {
             if let Some(c) = self.no_such.captures(line) {
                 self.result.no_such_process = Some(c[1].to_owned());
@@ -43,7 +44,7 @@ impl Parser for KillParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<KillResult, String> {
+    fn finish(&mut self) -> ParseResult<KillResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -52,7 +53,7 @@ impl UnixCommand for Kill {
     const NAME: &'static str = "kill";
     type Parser = KillParser;
     type Output = KillResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let pid = required("pid", &self.pid)?;
         let mut line = "kill".to_owned();
         push_opt(&mut line, self.options.as_deref());

@@ -4,11 +4,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, size_in_bytes, words};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `ls [options] [path]`; result `{"files": {name: entry}}`: with `-l` every column, else only
 /// the name.
@@ -196,7 +197,7 @@ fn long_entry(line: &str, words_seen: &mut Interner) -> Option<LsEntry> {
 
 impl Parser for LsParser {
     type Output = LsResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.is_empty() {
             return Ok(());
         }
@@ -223,7 +224,7 @@ impl Parser for LsParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<LsResult, String> {
+    fn finish(&mut self) -> ParseResult<LsResult> {
         // A name listed twice keeps its last entry, as inserting one by one would.
         self.result.files = std::mem::take(&mut self.entries).into_iter().collect();
         Ok(std::mem::take(&mut self.result))
@@ -234,7 +235,7 @@ impl UnixCommand for Ls {
     const NAME: &'static str = "ls";
     type Parser = LsParser;
     type Output = LsResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "ls".to_owned();
         push_opt(&mut line, self.options.as_deref());
         push_opt(&mut line, self.path.as_deref());

@@ -1,6 +1,6 @@
 //! `md5sum`: [`Md5sum`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, required};
@@ -34,7 +34,7 @@ pub struct Md5sumParser(Option<Md5sumResult>);
 
 impl Parser for Md5sumParser {
     type Output = Md5sumResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || self.0.is_some() {
             return Ok(());
         }
@@ -49,8 +49,8 @@ impl Parser for Md5sumParser {
     fn has_result(&self) -> bool {
         self.0.is_some()
     }
-    fn finish(&mut self) -> Result<Md5sumResult, String> {
-        self.0.take().ok_or_else(|| "no checksum in the output".to_owned())
+    fn finish(&mut self) -> ParseResult<Md5sumResult> {
+        self.0.take().ok_or_else(|| "no checksum in the output".into())
     }
 }
 

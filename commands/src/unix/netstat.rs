@@ -1,12 +1,13 @@
 //! `netstat`: [`Netstat`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::parse::{number, own_errors, regex, words};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `netstat [options]`; result: the sections netstat printed, under Moler's keys:
 /// `INTERNET_CONNECTIONS`, `UNIX_SOCKETS` (connections), `INTERFACE` (`-i`), `ROUTING_TABLE`
@@ -194,7 +195,7 @@ impl NetstatParser {
 
 impl Parser for NetstatParser {
     type Output = Map<String, Value>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.trim().is_empty() || self.title(line) {
             return Ok(());
         }
@@ -226,7 +227,7 @@ impl Parser for NetstatParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -235,7 +236,7 @@ impl UnixCommand for Netstat {
     const NAME: &'static str = "netstat";
     type Parser = NetstatParser;
     type Output = Map<String, Value>;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "netstat".to_owned();
         push_opt(&mut line, self.options.as_deref());
         Ok(line)

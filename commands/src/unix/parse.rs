@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::Serialize;
 use serde::Serializer;
@@ -39,7 +39,7 @@ impl<T> CollectLines<T> {
 
 impl<T: Send + 'static> Parser for CollectLines<T> {
     type Output = T;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if !partial && (self.keep_blank || !line.trim().is_empty()) {
             self.lines.push(line.to_owned());
         }
@@ -48,7 +48,7 @@ impl<T: Send + 'static> Parser for CollectLines<T> {
     fn has_result(&self) -> bool {
         !self.lines.is_empty()
     }
-    fn finish(&mut self) -> Result<T, String> {
+    fn finish(&mut self) -> ParseResult<T> {
         Ok((self.wrap)(std::mem::take(&mut self.lines)))
     }
 }
@@ -59,10 +59,10 @@ pub struct Nothing;
 
 impl Parser for Nothing {
     type Output = crate::Empty;
-    fn on_line(&mut self, _: &str, _: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, _: &str, _: bool, _: &mut Context<'_>) -> ParseResult {
         Ok(())
     }
-    fn finish(&mut self) -> Result<crate::Empty, String> {
+    fn finish(&mut self) -> ParseResult<crate::Empty> {
         Ok(crate::Empty {})
     }
 }
@@ -124,9 +124,9 @@ pub(crate) fn regex(pattern: &str) -> regex::Regex {
 }
 
 /// `value`, or an error naming the required parameter `name` when it is blank.
-pub(crate) fn required<'a>(name: &str, value: &'a str) -> Result<&'a str, String> {
+pub(crate) fn required<'a>(name: &str, value: &'a str) -> Result<&'a str, crate::ParamError> {
     if value.trim().is_empty() {
-        Err(format!("parameter `{name}` is required"))
+        Err(crate::ParamError::Missing(name.to_owned()))
     } else {
         Ok(value)
     }
@@ -152,7 +152,7 @@ impl<T> FirstLine<T> {
 
 impl<T: Send + 'static> Parser for FirstLine<T> {
     type Output = T;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if !partial && self.value.is_none() && !line.trim().is_empty() {
             self.value = Some(line.trim().to_owned());
         }
@@ -161,7 +161,7 @@ impl<T: Send + 'static> Parser for FirstLine<T> {
     fn has_result(&self) -> bool {
         self.value.is_some()
     }
-    fn finish(&mut self) -> Result<T, String> {
+    fn finish(&mut self) -> ParseResult<T> {
         let value = self.value.take().ok_or("no output")?;
         Ok((self.wrap)(value))
     }
@@ -220,7 +220,7 @@ impl Variables {
 
 impl Parser for Variables {
     type Output = BTreeMap<String, String>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if !partial {
             if let Some(c) = self.line.captures(line) {
                 self.vars.insert(c[1].to_owned(), c[2].to_owned());
@@ -228,7 +228,7 @@ impl Parser for Variables {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.vars))
     }
 }

@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use moler_core::{Command, Context, Parser, DEFAULT_COMMAND_TIMEOUT};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser, DEFAULT_COMMAND_TIMEOUT};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::parse::{number_or_text, own_errors, regex, required};
 use crate::spec::{builder, UnixCommand};
+use crate::ParamError;
 
 /// `ping destination [options]` (`ping6` for an IPv6 address, as Moler does; give `-c N` or
 /// `-w S`, or it never ends); result: the statistics with Moler's keys (times also in seconds).
@@ -143,12 +144,13 @@ fn unit_seconds(unit: &str) -> f64 {
 
 impl Parser for PingParser {
     type Output = PingResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
-        let num = |s: &str| s.parse::<u64>().map_err(|e| format!("ping: {s:?}: {e}"));
-        let float = |s: &str| s.parse::<f64>().map_err(|e| format!("ping: {s:?}: {e}"));
+        let bad = |s: &str| ParseError::at_line(line, format!("ping: {s:?} is not a number"));
+        let num = |s: &str| s.parse::<u64>().map_err(|e| bad(s).with_source(e));
+        let float = |s: &str| s.parse::<f64>().map_err(|e| bad(s).with_source(e));
         let r = &mut self.result;
         if let Some(c) = self.stats.captures(line) {
             self.seen_stats = true;
@@ -177,7 +179,7 @@ impl Parser for PingParser {
     fn has_result(&self) -> bool {
         self.seen_stats
     }
-    fn finish(&mut self) -> Result<PingResult, String> {
+    fn finish(&mut self) -> ParseResult<PingResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -186,7 +188,7 @@ impl UnixCommand for Ping {
     const NAME: &'static str = "ping";
     type Parser = PingParser;
     type Output = PingResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         required("destination", &self.destination)?;
         // Moler's choice: an IPv6 address goes to `ping6`.
         let tool = if self.destination.contains(':') { "ping6" } else { "ping" };

@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::parse::{number_or_text, own_errors, words};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `ps [options]`; result: one `{column: value}` per process, columns named by the header,
 /// numbers as numbers (Moler's shape).
@@ -64,7 +65,7 @@ pub struct PsParser {
 
 impl Parser for PsParser {
     type Output = PsResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || line.trim().is_empty() {
             return Ok(());
         }
@@ -83,7 +84,10 @@ impl Parser for PsParser {
         }
         let n = self.result.columns.len();
         if words.len() < n.saturating_sub(usize::from(self.free.is_some())) {
-            return Err(format!("a process line with fewer columns than the header: {line:?}"));
+            return Err(ParseError::at_line(
+                line,
+                "a process line with fewer columns than the header",
+            ));
         }
         let mut row = Vec::with_capacity(n);
         match self.free {
@@ -126,7 +130,7 @@ impl Parser for PsParser {
     fn has_result(&self) -> bool {
         !self.result.columns.is_empty()
     }
-    fn finish(&mut self) -> Result<PsResult, String> {
+    fn finish(&mut self) -> ParseResult<PsResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -135,7 +139,7 @@ impl UnixCommand for Ps {
     const NAME: &'static str = "ps";
     type Parser = PsParser;
     type Output = PsResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "ps".to_owned();
         push_opt(&mut line, self.options.as_deref());
         Ok(line)

@@ -1,6 +1,6 @@
 //! `pwd`: [`Pwd`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::own_errors;
@@ -32,7 +32,7 @@ pub struct PwdParser(Option<PwdResult>);
 
 impl Parser for PwdParser {
     type Output = PwdResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || !line.starts_with('/') || self.0.is_some() {
             return Ok(());
         }
@@ -51,8 +51,8 @@ impl Parser for PwdParser {
     fn has_result(&self) -> bool {
         self.0.is_some()
     }
-    fn finish(&mut self) -> Result<PwdResult, String> {
-        self.0.take().ok_or_else(|| "no path in the output".to_owned())
+    fn finish(&mut self) -> ParseResult<PwdResult> {
+        self.0.take().ok_or_else(|| "no path in the output".into())
     }
 }
 

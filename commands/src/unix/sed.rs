@@ -77,6 +77,11 @@ mod tests {
 
     #[test]
     fn missing_required_parameters_are_named() {
-        assert!(Sed::new().input_file("f").command_line().unwrap_err().contains("scripts"));
+        assert!(Sed::new()
+            .input_file("f")
+            .command_line()
+            .unwrap_err()
+            .to_string()
+            .contains("scripts"));
     }
 }

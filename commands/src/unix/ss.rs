@@ -1,10 +1,11 @@
 //! `ss`: [`Ss`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::{own_errors, words};
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `ss [options]`; result `{"NETWORK_CONNECTIONS": [...]}`, each with `netid` (null when ss
 /// printed no such column), `state`, `recv-Q`, `send-Q`, `local_address`, `local_port`,
@@ -63,7 +64,7 @@ fn endpoint<'a>(w: &mut impl Iterator<Item = &'a str>) -> Option<(String, String
 
 impl Parser for SsParser {
     type Output = SsResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial {
             return Ok(());
         }
@@ -114,7 +115,7 @@ impl Parser for SsParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<SsResult, String> {
+    fn finish(&mut self) -> ParseResult<SsResult> {
         Ok(std::mem::take(&mut self.0))
     }
 }
@@ -123,7 +124,7 @@ impl UnixCommand for Ss {
     const NAME: &'static str = "ss";
     type Parser = SsParser;
     type Output = SsResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "ss".to_owned();
         push_opt(&mut line, self.options.as_deref());
         Ok(line)

@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
-use moler_core::{Command, Context, End, Parser};
+use moler_core::{Command, Context, End, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::dialog::{Dialog, Passwords};
 use super::parse::regex;
 use crate::spec::{push_opt, UnixCommand};
+use crate::ParamError;
 
 /// A port given as a number or as text (`1500` or `"1500"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,7 +240,7 @@ impl Ssh {
     }
 
     /// Sets a field from its Moler name and JSON value (`port`, `set_prompt`, `options`…).
-    pub fn with(self, name: &str, value: impl Serialize) -> Result<Self, String> {
+    pub fn with(self, name: &str, value: impl Serialize) -> Result<Self, ParamError> {
         with_param(self, name, value)
     }
 }
@@ -249,10 +250,10 @@ pub(super) fn with_param<T: Serialize + serde::de::DeserializeOwned>(
     spec: T,
     name: &str,
     value: impl Serialize,
-) -> Result<T, String> {
-    let mut v = serde_json::to_value(spec).map_err(|e| e.to_string())?;
-    v[name] = serde_json::to_value(value).map_err(|e| e.to_string())?;
-    serde_json::from_value(v).map_err(|e| e.to_string())
+) -> Result<T, ParamError> {
+    let mut v = serde_json::to_value(spec)?;
+    v[name] = serde_json::to_value(value)?;
+    Ok(serde_json::from_value(v)?)
 }
 
 /// Which client a [`LoginParser`] talks to.
@@ -428,7 +429,7 @@ impl LoginParser {
 
 impl Parser for LoginParser {
     type Output = LoginResult;
-    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
         if !partial {
             self.record(line);
         }
@@ -487,16 +488,13 @@ impl Parser for LoginParser {
     fn ended(&self) -> Option<End> {
         self.dialog.ended()
     }
-    fn finish(&mut self) -> Result<LoginResult, String> {
+    fn finish(&mut self) -> ParseResult<LoginResult> {
         Ok(std::mem::take(&mut self.result))
     }
 }
 
-pub(super) fn optional_regex(name: &str, r: &Option<String>) -> Result<Option<Regex>, String> {
-    r.as_deref()
-        .filter(|r| !r.is_empty())
-        .map(|r| Regex::new(r).map_err(|e| format!("invalid {name} regex: {e}")))
-        .transpose()
+pub(super) fn optional_regex(name: &str, r: &Option<String>) -> Result<Option<Regex>, ParamError> {
+    r.as_deref().filter(|r| !r.is_empty()).map(|r| ParamError::regex(name, r)).transpose()
 }
 
 /// The parts of ssh and telnet that build their parser.
@@ -557,9 +555,11 @@ impl LoginSpec<'_> {
 }
 
 impl Ssh {
-    fn login_name(&self) -> Result<Option<&str>, String> {
+    fn login_name(&self) -> Result<Option<&str>, ParamError> {
         match (self.login.as_deref(), self.username.as_deref()) {
-            (Some(l), Some(u)) => Err(format!("set login ('{l}') or username ('{u}'), not both")),
+            (Some(l), Some(u)) => {
+                Err(format!("set login ('{l}') or username ('{u}'), not both").into())
+            }
             (l, u) => Ok(l.or(u).filter(|s| !s.is_empty())),
         }
     }
@@ -587,7 +587,7 @@ impl UnixCommand for Ssh {
     const NAME: &'static str = "ssh";
     type Parser = LoginParser;
     type Output = LoginResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         for (name, r) in [
             ("expected_prompt", &Some(self.expected_prompt.clone())),
             ("prompt_after_login", &self.prompt_after_login),
@@ -611,7 +611,7 @@ impl UnixCommand for Ssh {
         if self.host.as_deref().is_none_or(|h| h.trim().is_empty())
             && self.suffix.as_deref().is_none_or(|s| s.trim().is_empty())
         {
-            return Err("parameter `host` is required".into());
+            return Err(ParamError::Missing("host".into()));
         }
         Ok(line.trim_start().to_owned())
     }

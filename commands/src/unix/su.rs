@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::dialog::Passwords;
 use super::sudo::{embed, embedded_parser, sudo_setup, JsonSudoParser, Sudo};
 use crate::spec::{push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `su [options] [-c 'command'] [login]`: answers `Password:`, runs the embedded command
 /// (`cmd_class_name` + `cmd_params`) and returns its result; without one it is a shell ending at
@@ -63,7 +64,7 @@ impl UnixCommand for Su {
     const NAME: &'static str = "su";
     type Parser = JsonSudoParser;
     type Output = Value;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "su".to_owned();
         push_opt(&mut line, self.options.as_deref());
         if let Some(inner) = embed(&self.cmd_class_name, &self.cmd_params)? {

@@ -1,7 +1,7 @@
 //! `sudo`: [`Sudo`], its parameters and its parser, which [`Su`](super::Su) shares; the result
 //! is the embedded command's.
 
-use moler_core::{Command, Context, End, Parser, DEFAULT_PROMPT};
+use moler_core::{Command, Context, End, ParseResult, Parser, DEFAULT_PROMPT};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::dialog::{Dialog, Passwords};
 use super::parse::regex;
 use crate::spec::{push_opt, UnixCommand};
-use crate::Registry;
+use crate::{ParamError, Registry};
 
 /// Parser of [`Sudo`] and [`Su`](super::Su): answers the password question, keeps the dialog's lines
 /// (password question, `Sorry, try again.`) from the embedded command's parser and gives it the
@@ -68,7 +68,7 @@ impl<P: Parser> SudoParser<P> {
 
 impl<P: Parser> Parser for SudoParser<P> {
     type Output = P::Output;
-    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
         if self.dialog.back_at_start(line) {
             return Ok(());
         }
@@ -94,7 +94,7 @@ impl<P: Parser> Parser for SudoParser<P> {
     fn ended(&self) -> Option<End> {
         self.dialog.ended()
     }
-    fn finish(&mut self) -> Result<P::Output, String> {
+    fn finish(&mut self) -> ParseResult<P::Output> {
         self.inner.finish()
     }
 }
@@ -112,7 +112,7 @@ fn embedded_name(class: &str) -> &str {
 pub(super) fn embed(
     class: &Option<String>,
     params: &Option<Value>,
-) -> Result<Option<crate::Embedded>, String> {
+) -> Result<Option<crate::Embedded>, ParamError> {
     let Some(class) = class.as_deref().filter(|c| !c.is_empty()) else {
         if params.is_some() {
             return Err("`cmd_params` needs `cmd_class_name`".into());
@@ -120,7 +120,7 @@ pub(super) fn embed(
         return Ok(None);
     };
     let params = params.clone().unwrap_or(Value::Null);
-    Registry::default().embedded(embedded_name(class), &params).map(Some).map_err(|e| e.to_string())
+    Ok(Some(Registry::default().embedded(embedded_name(class), &params)?))
 }
 
 /// The parser of the embedded command, or (none, or one that cannot be built: the command line
@@ -196,7 +196,8 @@ impl Sudo {
                     String::new(),
                     self.sudo_parser(inner.parser(), false, shell_prompt, false),
                 );
-                return c.fail_at_start(moler_core::Error::WrongUsage(format!("sudo: {e}")));
+                let why = moler_core::Report(&e);
+                return c.fail_at_start(moler_core::Error::WrongUsage(format!("sudo: {why}")));
             }
         };
         let c =
@@ -269,7 +270,7 @@ impl UnixCommand for Sudo {
     const NAME: &'static str = "sudo";
     type Parser = JsonSudoParser;
     type Output = Value;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = self.head();
         if let Some(inner) = embed(&self.cmd_class_name, &self.cmd_params)? {
             push_opt(&mut line, Some(&inner.line));

@@ -11,6 +11,7 @@ use super::ssh::{
     LoginParser, LoginResult, LoginSpec, Port, LOGIN_TIMEOUT,
 };
 use crate::spec::{push_opt, UnixCommand};
+use crate::ParamError;
 
 fn default_expected_telnet() -> String {
     r"^>\s*".to_owned()
@@ -79,7 +80,7 @@ impl Telnet {
     }
 
     /// Sets a field from its Moler name and JSON value (`login`, `password`, `set_prompt`…).
-    pub fn with(self, name: &str, value: impl Serialize) -> Result<Self, String> {
+    pub fn with(self, name: &str, value: impl Serialize) -> Result<Self, ParamError> {
         with_param(self, name, value)
     }
 }
@@ -88,7 +89,7 @@ impl UnixCommand for Telnet {
     const NAME: &'static str = "telnet";
     type Parser = LoginParser;
     type Output = LoginResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         optional_regex("expected_prompt", &Some(self.expected_prompt.clone()))?;
         if self.login.is_some() && self.username.is_some() {
             return Err("set login or username, not both".into());

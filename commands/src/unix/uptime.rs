@@ -1,10 +1,11 @@
 //! `uptime`: [`Uptime`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::own_errors;
 use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
 /// `uptime [options]`; result `{"UPTIME", "UPTIME_SECONDS", "USERS"}`, or with `-s`
 /// `{"date", "time"}`.
@@ -75,7 +76,7 @@ pub struct UptimeParser(Option<UptimeResult>);
 
 impl Parser for UptimeParser {
     type Output = UptimeResult;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         if partial || self.0.is_some() {
             return Ok(());
         }
@@ -104,7 +105,7 @@ impl Parser for UptimeParser {
     fn has_result(&self) -> bool {
         self.0.is_some()
     }
-    fn finish(&mut self) -> Result<UptimeResult, String> {
+    fn finish(&mut self) -> ParseResult<UptimeResult> {
         self.0.take().ok_or_else(|| "no uptime in the output".into())
     }
 }
@@ -113,7 +114,7 @@ impl UnixCommand for Uptime {
     const NAME: &'static str = "uptime";
     type Parser = UptimeParser;
     type Output = UptimeResult;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "uptime".to_owned();
         push_opt(&mut line, self.options.as_deref());
         Ok(line)

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
 use super::parse::own_errors;
 use crate::spec::UnixCommand;
+use crate::ParamError;
 
 /// `which [-a] names…`; result `{name: [paths]}` (an empty list for a name not found).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -39,7 +40,7 @@ pub struct WhichParser {
 
 impl Parser for WhichParser {
     type Output = BTreeMap<String, Vec<String>>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> Result<(), String> {
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
         let line = line.trim();
         if partial || !line.starts_with('/') {
             return Ok(());
@@ -50,7 +51,7 @@ impl Parser for WhichParser {
         }
         Ok(())
     }
-    fn finish(&mut self) -> Result<Self::Output, String> {
+    fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.found))
     }
 }
@@ -59,7 +60,7 @@ impl UnixCommand for Which {
     const NAME: &'static str = "which";
     type Parser = WhichParser;
     type Output = BTreeMap<String, Vec<String>>;
-    fn command_line(&self) -> Result<String, String> {
+    fn command_line(&self) -> Result<String, ParamError> {
         if self.names.is_empty() {
             return Err("parameter `names` needs at least one name".into());
         }
