@@ -96,18 +96,6 @@ pub enum Error {
     },
     /// The API was used in a way that cannot work (for instance an invalid pattern).
     WrongUsage(String),
-    /// The observer was made for one state of a device (its prompt, its newline) and started
-    /// when the device was in another: Moler's `CommandWrongState`.
-    WrongState {
-        /// The observer.
-        observer: String,
-        /// The device.
-        device: String,
-        /// The state it was made for.
-        made_for: String,
-        /// The state the device was in when the observer started.
-        current: String,
-    },
     /// A failure of a layer above the core, with its own error type (a device's): an observer
     /// that wraps another ends with it (`Step::Done(Err(Error::Other(..)))`), or a command is
     /// built to fail with it ([`Command::fail_at_start`](crate::Command::fail_at_start));
@@ -147,18 +135,20 @@ impl fmt::Display for Error {
             Error::ConnectionClosed { connection, reason } => {
                 write!(f, "connection {connection} closed{}", reason_suffix(reason))
             }
-            Error::CommandFailure { command, line } => write!(f, "command '{command}' failed: {line}"),
+            Error::CommandFailure { command, line } => {
+                write!(f, "command '{command}' failed: {line}")
+            }
             Error::Parse { command, error } => {
                 write!(f, "command '{command}' output could not be parsed: {error}")
             }
             Error::Cancelled { observer } => write!(f, "{observer} was cancelled"),
-            Error::ObserverPanicked { observer, message } => write!(f, "{observer} panicked: {message}"),
-            Error::ResultTaken { observer } => write!(f, "the result of {observer} was already taken"),
+            Error::ObserverPanicked { observer, message } => {
+                write!(f, "{observer} panicked: {message}")
+            }
+            Error::ResultTaken { observer } => {
+                write!(f, "the result of {observer} was already taken")
+            }
             Error::WrongUsage(message) => write!(f, "wrong usage: {message}"),
-            Error::WrongState { observer, device, made_for, current } => write!(
-                f,
-                "{observer} was made for state {made_for} of device {device}, but the device is in {current} now"
-            ),
             Error::Other(e) => fmt::Display::fmt(e, f),
         }
     }

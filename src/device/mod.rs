@@ -20,7 +20,7 @@
 //!   task before they send anything; `spawn_blocking` threads and plain threads may block.
 //! - Observers for the current state (its prompt filled in, its newline used), one way per
 //!   kind; an observer started after the device left the state it was made for fails with
-//!   [`Error::WrongState`]:
+//!   [`WrongState`] ([`DeviceError::WrongState`] from `run`):
 //!
 //! | you have | run it now (blocking) | in the background (a [`Completion`] to await or wait on) |
 //! |---|---|---|
@@ -38,6 +38,7 @@
 //!   `moler-tasks` thread where there is none), not on a thread of its own.
 
 mod class;
+mod error;
 mod factory;
 mod prompts;
 mod state;
@@ -46,8 +47,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use moler_commands::{BuildError, Registry, UnixCommand, UnixEvent};
-use moler_config::{Config, ConfigError, ConnectionSpec};
+use moler_commands::{Registry, UnixCommand, UnixEvent};
+use moler_config::{Config, ConnectionSpec};
 use moler_core::{Completion, Connection, Context, Error, Kind, LineSplitter, Observer, Step};
 use moler_runners::{ConnectionHandle, Runner};
 use serde_json::Value;
@@ -55,6 +56,7 @@ use serde_json::Value;
 pub use class::{
     NOT_CONNECTED, PROXY_PC, UNIX_LOCAL, UNIX_LOCAL_ROOT, UNIX_REMOTE, UNIX_REMOTE_ROOT,
 };
+pub use error::{DeviceError, WrongState};
 pub use factory::{DeviceInfo, Devices, HopInfo};
 pub use state::{State, StateChange};
 
@@ -76,91 +78,6 @@ fn suggest(given: &str, known: &[&str], list_as: Option<&str>) -> String {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Why a device could not do what was asked.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DeviceError {
-    /// The config (or a device added in code) has mistakes; each names its place.
-    #[error("{0}")]
-    Config(#[from] ConfigError),
-    /// No device of that name is configured.
-    #[error("no device named {name}{hint}")]
-    UnknownDevice {
-        /// The name asked for.
-        name: String,
-        /// `; did you mean …?` or the names configured.
-        hint: String,
-    },
-    /// The device's class has no such state.
-    #[error("device {device} ({class}) has no state {state}{hint}")]
-    UnknownState {
-        /// The device.
-        device: String,
-        /// Its class.
-        class: String,
-        /// The state asked for.
-        state: String,
-        /// `; did you mean …?` or the states it has.
-        hint: String,
-    },
-    /// A hop (or opening the connection) failed; the device stays where it got to.
-    #[error("device {device}: cannot go from {from} to {to}: {hop} failed: {source}")]
-    StateChange {
-        /// The device.
-        device: String,
-        /// The state it was in when the hop started.
-        from: String,
-        /// The state the hop leads to.
-        to: String,
-        /// The hop: `UNIX_LOCAL -> UNIX_REMOTE (ssh)`, or `opening the connection`.
-        hop: String,
-        /// Why.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// A background state change did not end within the time waited for it (it goes on).
-    #[error("device {device}: still not in {state} after {waited:?}")]
-    StateTimeout {
-        /// The device.
-        device: String,
-        /// The state waited for.
-        state: String,
-        /// How long.
-        waited: Duration,
-    },
-    /// The config's `LOGGER` could not be set up.
-    #[error("{0}")]
-    Log(#[from] crate::logging::LogError),
-    /// The device has no connection (state NOT_CONNECTED): commands need one.
-    #[error(
-        "device {device} is NOT_CONNECTED: {what} needs a connected device (goto_state first)"
-    )]
-    NotConnected {
-        /// The device.
-        device: String,
-        /// What was asked.
-        what: String,
-    },
-    /// A command or event by name could not be built (unknown name, wrong parameters).
-    #[error("device {device}: {source}")]
-    Build {
-        /// The device.
-        device: String,
-        /// What the registry said.
-        #[source]
-        source: BuildError,
-    },
-    /// The device was removed from its factory.
-    #[error("device {device} was removed")]
-    Removed {
-        /// The device.
-        device: String,
-    },
-    /// A command or event failed.
-    #[error(transparent)]
-    Observer(#[from] Error),
 }
 
 /// An observer bound to the state it was made for: it refuses to start in another one, and
@@ -241,11 +158,13 @@ impl<O: Observer> InState<O> {
     /// The error for an observer whose device is no longer in the state it was made for.
     fn left_state(&self) -> Option<Error> {
         let current = self.cell.get();
-        (current != self.made_for).then(|| Error::WrongState {
-            observer: self.inner.describe(),
-            device: self.device.clone(),
-            made_for: self.made_for.to_owned(),
-            current: current.to_owned(),
+        (current != self.made_for).then(|| {
+            Error::Other(Arc::new(WrongState {
+                observer: self.inner.describe(),
+                device: self.device.clone(),
+                made_for: self.made_for.to_owned(),
+                current: current.to_owned(),
+            }))
         })
     }
 
@@ -673,6 +592,7 @@ impl Device {
         hop: String,
         source: Box<dyn std::error::Error + Send + Sync>,
     ) -> DeviceError {
+        let source: Arc<dyn std::error::Error + Send + Sync> = Arc::from(source);
         DeviceError::StateChange {
             device: self.inner.name.clone(),
             from: from.to_owned(),
@@ -845,8 +765,10 @@ impl Device {
         } else {
             registry.event(name, params)
         };
-        let observer = built
-            .map_err(|source| DeviceError::Build { device: self.inner.name.clone(), source })?;
+        let observer = built.map_err(|source| DeviceError::Build {
+            device: self.inner.name.clone(),
+            source: Arc::new(source),
+        })?;
         Ok(self.bind(state, connection, observer))
     }
 
