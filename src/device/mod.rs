@@ -138,7 +138,7 @@ impl<O: Observer> Observer for InState<O> {
     fn on_close(&mut self, error: Error) -> moler_core::Result<Self::Output> {
         let result = self.inner.on_close(error);
         if let Err(e) = &result {
-            tracing::warn!(target: logging::MAIN, device = %self.device, "{} failed: {e}", self.inner.describe());
+            tracing::warn!(target: logging::MAIN, device = %self.device, "{} failed: {}", self.inner.describe(), moler_core::Report(e));
         }
         result
     }
@@ -180,7 +180,7 @@ impl<O: Observer> InState<O> {
                 tracing::info!(target: logging::MAIN, device = %self.device, "{} finished in {took:.3} s", self.inner.describe())
             }
             Err(e) => {
-                tracing::warn!(target: logging::MAIN, device = %self.device, "{} failed after {took:.3} s: {e}", self.inner.describe())
+                tracing::warn!(target: logging::MAIN, device = %self.device, "{} failed after {took:.3} s: {}", self.inner.describe(), moler_core::Report(e))
             }
         }
         step
@@ -533,7 +533,7 @@ impl Device {
         let result = self.walk(target, false, runner, opening).await;
         drop(turn);
         if let Err(e) = &result {
-            tracing::error!(target: logging::MAIN, device = %self.inner.name, "{e}");
+            tracing::error!(target: logging::MAIN, device = %self.inner.name, "{}", moler_core::Report(e));
         }
         result
     }
@@ -931,7 +931,7 @@ impl Device {
         // their users would end them. Not `route`: a failure here is no error of the script,
         // only the reason to fall back to closing the connection.
         if let Err(e) = self.walk(NOT_CONNECTED, true, &Runner::autodetect(), opening).await {
-            tracing::warn!(target: logging::MAIN, device = %self.inner.name, "removing: {e}; closing the connection in {} instead", self.state());
+            tracing::warn!(target: logging::MAIN, device = %self.inner.name, "removing: {}; closing the connection in {} instead", moler_core::Report(&e), self.state());
             self.close();
         }
         drop(turn);
