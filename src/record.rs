@@ -21,7 +21,7 @@
 //!                  |moler_bash#
 //! ";
 //! let yaml = moler::record::simulator_yaml(log, "moler.LOCAL.log")?;
-//! assert!(yaml.contains("prompt: \"moler_bash# \""), "{yaml}");
+//! assert!(yaml.contains("prompt: \"moler_bash#"), "{yaml}");
 //! assert!(yaml.contains("- match: \"whoami\"\n        answers:\n          - \"tester\\n\""), "{yaml}");
 //! # Ok::<(), moler::logging::read::ReadError>(())
 //! ```
