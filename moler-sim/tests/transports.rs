@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -278,4 +279,55 @@ fn telnet_negotiates_byte_for_byte_and_strips_commands_from_the_input() {
         read_until(&mut c, b"molertest@debian:~$ "),
         b"whoami\r\nmolertest\r\nmolertest@debian:~$ "
     );
+}
+
+/// A process that dies with the test.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn behind_socat_on_a_pty_pair_as_a_serial_console() {
+    if !Path::new("/usr/bin/socat").exists() {
+        moler_testkit::skip(
+            "the serial console test",
+            "no socat (scripts/test.sh installs it as root)",
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("moler-sim-serial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tty = dir.join("ttyS0");
+    let _ = std::fs::remove_file(&tty);
+    // The device's end: the program on a pty of its own; the line's end: a pty whose name is
+    // `tty`, as a serial adapter's /dev/ttyUSB0 would be.
+    let _socat = Reaped(
+        std::process::Command::new("/usr/bin/socat")
+            .arg(format!("pty,raw,echo=0,link={}", tty.display()))
+            .arg(format!("exec:{SIM} {UNIX_HOST},pty,raw,echo=0,setsid,ctty"))
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + T;
+    while !tty.exists() {
+        assert!(Instant::now() < deadline, "socat made no pty");
+        // Test support: socat says nothing when its pty is there.
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // moler on the line's end, as on a console server's line: through a process that copies
+    // the tty both ways.
+    let mut options = ProcessOptions::new(
+        "/usr/bin/socat",
+        ["-".to_owned(), format!("{},raw,echo=0", tty.display())],
+    );
+    options.greeting = Some(greeting());
+    let runner = Runner::new(RunnerKind::Thread).unwrap();
+    let dev = runner.spawn("serial", process::spawn(&options).unwrap()).unwrap();
+    scenario(&dev);
 }
