@@ -303,7 +303,8 @@ impl Session {
                 }
             }
             Mode::Ask(run) => {
-                let ask = self.rule(&run).ask.clone().unwrap_or_else(|| unreachable_ask());
+                // Invariant: a session asks a question only for a rule that has one.
+                let ask = self.rule(&run).ask.clone().expect("a question's rule has one");
                 if ask.expect.as_ref().is_none_or(|e| *e == line) {
                     self.proceed(run, now);
                 } else {
@@ -449,7 +450,8 @@ impl Session {
     }
 
     fn stream_line(&mut self, at: Instant, n: u64, count: Option<u64>, run: Run, now: Instant) {
-        let s = self.rule(&run).stream.clone().unwrap_or_else(|| unreachable_stream());
+        // Invariant: lines are streamed only for a rule that streams.
+        let s = self.rule(&run).stream.clone().expect("a streaming rule has a stream");
         let line = render(&s.line, &run, &self.user).replace("{n}", &n.to_string());
         let line = self.clock(&line, at);
         self.text_line(&line);
@@ -580,18 +582,6 @@ impl Session {
         }
         self.out.extend_from_slice(rest.as_bytes());
     }
-}
-
-#[cold]
-fn unreachable_ask() -> crate::device::Ask {
-    // Invariant: a session asks only for rules that have a question.
-    panic!("a rule without a question was asked")
-}
-
-#[cold]
-fn unreachable_stream() -> crate::device::Streaming {
-    // Invariant: lines are streamed only for rules that stream.
-    panic!("a rule without a stream was streamed")
 }
 
 /// Fills `{command}`, `{user}` and the regex groups (`{1}`, `{name}`) into `template`; other
