@@ -96,6 +96,12 @@ impl Telnet {
     }
 
     /// Appends `data` to `out` with every `0xFF` doubled.
+    ///
+    /// ```
+    /// let mut out = Vec::new();
+    /// moler_sim::telnet::Telnet::escape_into(&[b'a', 0xFF, b'b'], &mut out);
+    /// assert_eq!(out, [b'a', 0xFF, 0xFF, b'b']);
+    /// ```
     pub fn escape_into(data: &[u8], out: &mut Vec<u8>) {
         for &b in data {
             if b == IAC {
