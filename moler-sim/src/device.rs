@@ -79,6 +79,10 @@ pub struct Rule {
     pub delay: Duration,
     /// The answer: a template (`{1}`, `{name}`: the regex's groups; `{command}`, `{user}`).
     pub answer: String,
+    /// Answers for the second, third… time the command is typed in a session (`answers:`, a
+    /// list whose first item is [`Rule::answer`]); after the last, the last again. A recorded
+    /// session where `date` printed two different times replays as it was recorded.
+    pub later_answers: Vec<String>,
     /// Shows the answer a page at a time.
     pub page: Option<Page>,
     /// Lines printed one by one after the answer until Ctrl-C (or `count`).
@@ -269,6 +273,7 @@ const RULE: &[&str] = &[
     "regex",
     "answer",
     "answer_file",
+    "answers",
     "delay_ms",
     "goto",
     "close",
@@ -540,6 +545,37 @@ fn login(r: &mut Reader<'_>, node: &Node) -> Login {
     l
 }
 
+/// One item of `answers`: text, or `{answer_file: path}`.
+fn answer_item(r: &mut Reader<'_>, node: &Node) -> String {
+    if node.as_map().is_none() {
+        return r.text(node, "an answer").unwrap_or_default();
+    }
+    let mut text = String::new();
+    for (k, n) in r.map(node, "an answer", &["answer_file"]) {
+        if k.name == "answer_file" {
+            text = read_answer_file(r, n);
+        }
+    }
+    text
+}
+
+/// The text of the file `node` names, relative to the device file.
+fn read_answer_file(r: &mut Reader<'_>, node: &Node) -> String {
+    let Some(f) = r.text(node, "answer_file") else { return String::new() };
+    let path = r.base.join(&f);
+    match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            r.problem(
+                ErrorKind::Read,
+                &node.origin,
+                format!("cannot read {}: {e}", path.display()),
+            );
+            String::new()
+        }
+    }
+}
+
 fn state(r: &mut Reader<'_>, node: &Node, names: &[String], name: &str) -> State {
     let mut st = State {
         name: name.into(),
@@ -588,6 +624,7 @@ fn rule(r: &mut Reader<'_>, node: &Node, names: &[String]) -> Option<Rule> {
         ask: None,
         delay: Duration::ZERO,
         answer: String::new(),
+        later_answers: Vec::new(),
         page: None,
         stream: None,
         goto: None,
@@ -623,30 +660,38 @@ fn rule(r: &mut Reader<'_>, node: &Node, names: &[String]) -> Option<Rule> {
                     }
                 }
             }
-            "answer" | "answer_file" if answered => {
+            "answer" | "answer_file" | "answers" if answered => {
                 r.problem(
                     ErrorKind::InvalidValue,
                     &k.origin,
-                    "a command has one `answer` or one `answer_file`, not both",
+                    "a command has one of `answer`, `answer_file` or `answers`, not two",
                 );
             }
             "answer" => {
                 answered = true;
                 rule.answer = r.text(n, "answer").unwrap_or_default();
             }
+            "answers" => {
+                answered = true;
+                match &n.value {
+                    Value::Seq(items) if !items.is_empty() => {
+                        let mut texts = Vec::new();
+                        for item in items {
+                            texts.push(answer_item(r, item));
+                        }
+                        rule.answer = texts.remove(0);
+                        rule.later_answers = texts;
+                    }
+                    _ => r.problem(
+                        ErrorKind::WrongType,
+                        &n.origin,
+                        "answers must be a list of answers (text, or {answer_file: path})",
+                    ),
+                }
+            }
             "answer_file" => {
                 answered = true;
-                if let Some(f) = r.text(n, "answer_file") {
-                    let path = r.base.join(&f);
-                    match std::fs::read_to_string(&path) {
-                        Ok(t) => rule.answer = t,
-                        Err(e) => r.problem(
-                            ErrorKind::Read,
-                            &n.origin,
-                            format!("cannot read {}: {e}", path.display()),
-                        ),
-                    }
-                }
+                rule.answer = read_answer_file(r, n);
             }
             "delay_ms" => rule.delay = r.millis(n, "delay_ms"),
             "close" => rule.close = r.flag(n, "close").unwrap_or(false),

@@ -53,6 +53,8 @@
 //!       - match: ls -l
 //!         answer_file: outputs/ls_l.txt # relative to the YAML file
 //!         delay_ms: 200                 # thinks first; Ctrl-C interrupts
+//!       - match: date                  # typed again, the next answer (then the last again):
+//!         answers: ["Mon Nov 30 07:00:00 UTC 2026", {answer_file: outputs/date2.txt}]
 //!       - match: cat /var/log/messages
 //!         answer_file: outputs/messages.txt
 //!         page: {lines: 20, more: "--More--"}   # space: a page, Enter: a line, q or ^C: stop
@@ -84,9 +86,11 @@
 //! own line end, and every answer ends with one. A device file's mistakes are all reported at
 //! once, as `file:line:column: message`, unknown keys with a "did you mean".
 //!
-//! Recorded sessions fit the same form: a recorder writes one `match:` per command typed and
-//! its output to an `answer_file`; the ready-made devices live in `moler-sim/devices/`
-//! (`devices/unix_host.yml` is a complete example).
+//! Recorded sessions fit the same form: a recorder writes one state per prompt seen, one
+//! `match:` per command typed there, its output as `answer` or `answer_file` (`answers:` when
+//! the same command printed different things over the session, which then replays in order),
+//! `goto:` where the prompt changed and `delay_ms` for the time it took. The ready-made devices
+//! live in `moler-sim/devices/` (`devices/unix_host.yml` is a complete example).
 //!
 //! ## Example
 //!

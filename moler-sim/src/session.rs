@@ -60,6 +60,8 @@ pub struct Session {
     down_until: Option<Instant>,
     failed_logins: u32,
     answered: u64,
+    /// How many times each command was answered, per state (for `answers:` lists).
+    times: Vec<Vec<u32>>,
 }
 
 #[derive(Debug)]
@@ -104,7 +106,9 @@ impl Session {
             down_until: None,
             failed_logins: 0,
             answered: 0,
+            times: Vec::new(),
         };
+        s.times = s.device.states.iter().map(|st| vec![0; st.commands.len()]).collect();
         s.boot();
         s
     }
@@ -384,7 +388,15 @@ impl Session {
 
     fn answer(&mut self, run: Run, now: Instant) {
         let rule = self.rule(&run).clone();
-        let text = render(&rule.answer, &run, &self.user);
+        let time = &mut self.times[run.state][run.rule];
+        let answer = match (*time as usize).checked_sub(1) {
+            Some(i) if !rule.later_answers.is_empty() => {
+                &rule.later_answers[i.min(rule.later_answers.len() - 1)]
+            }
+            _ => &rule.answer,
+        };
+        *time = time.saturating_add(1);
+        let text = render(answer, &run, &self.user);
         if let Some(page) = &rule.page {
             let lines: Vec<String> = text.lines().map(str::to_owned).collect();
             if lines.len() > page.lines {

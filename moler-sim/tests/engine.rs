@@ -401,3 +401,30 @@ fn a_thousand_commands_take_no_simulated_time_and_give_the_same_answers() {
         first.len()
     );
 }
+
+#[test]
+fn answers_replay_in_order_then_the_last_again() {
+    let dir = std::env::temp_dir().join(format!("moler-sim-answers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("second.txt"), "10:00:01\n").unwrap();
+    let file = dir.join("d.yml");
+    let yaml = "line_end: \"\\n\"\nstates: {S: {prompt: '$ ', commands: [{match: date, answers: ['10:00:00', {answer_file: second.txt}, '10:00:02']}]}}\n";
+    std::fs::write(&file, yaml).unwrap();
+    let now = Instant::now();
+    let mut s = Session::new(Arc::new(Device::from_file(&file).unwrap()), now);
+    s.take_output();
+    let mut said = Vec::new();
+    for _ in 0..4 {
+        said.push(text(s.feed(b"date\n", now)));
+    }
+    assert_eq!(
+        said,
+        ["date\n10:00:00\n$ ", "date\n10:00:01\n$ ", "date\n10:00:02\n$ ", "date\n10:00:02\n$ "]
+    );
+    let again = Session::new(Arc::new(Device::from_file(&file).unwrap()), now).feed(b"date\n", now);
+    assert_eq!(
+        text(again),
+        "$ date\n10:00:00\n$ ",
+        "each session starts from the first (after its prompt)"
+    );
+}

@@ -43,7 +43,7 @@ states:
         "8:20: unknown key `answr`; did you mean answer?",
         "9:17: invalid regex: error: unclosed group",
         "9:28: unknown state `ROOT`; the states are SHELL",
-        "10:31: a command has one `answer` or one `answer_file`, not both",
+        "10:31: a command has one of `answer`, `answer_file` or `answers`, not two",
         "11:9: a command needs `match` (exact text) or `regex`",
         "12:33: cannot read ", // then the absolute path and the OS's reason
         "13:34: page.lines must be at least 1",
