@@ -114,6 +114,7 @@
 //! ```
 
 pub mod device;
+mod load;
 pub mod memory;
 pub mod server;
 pub mod session;

@@ -331,3 +331,57 @@ fn behind_socat_on_a_pty_pair_as_a_serial_console() {
     let dev = runner.spawn("serial", process::spawn(&options).unwrap()).unwrap();
     scenario(&dev);
 }
+
+/// Reads `r` until what was read ends with `end`.
+fn read_stream_until(r: &mut impl Read, end: &[u8]) -> Vec<u8> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !seen.ends_with(end) {
+        let n = r.read(&mut buf).unwrap();
+        assert!(n > 0, "ended; so far {:?}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    seen
+}
+
+#[test]
+fn on_a_console_a_reboot_goes_quiet_and_the_device_comes_back() {
+    let mut child = Reaped(
+        std::process::Command::new(SIM)
+            .arg(UNIX_HOST)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdin = child.0.stdin.take().unwrap();
+    let mut stdout = child.0.stdout.take().unwrap();
+    read_stream_until(&mut stdout, b"debian login: ");
+    stdin.write_all(b"molertest\nmoler123\nsu\nroot123\n").unwrap();
+    read_stream_until(&mut stdout, b"root@debian:/home/molertest# ");
+    let t0 = Instant::now();
+    stdin.write_all(b"reboot\nwhoami\n").unwrap();
+    let out = read_stream_until(&mut stdout, b"debian login: ");
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.ends_with("NOW!\r\nDebian GNU/Linux 9 debian ttyS0\r\ndebian login: "),
+        "what was typed while it booted is lost: {text:?}"
+    );
+    assert!(t0.elapsed() >= Duration::from_millis(1000), "back after its 1 s");
+    stdin.write_all(b"molertest\nmoler123\nwhoami\n").unwrap();
+    let out = read_stream_until(&mut stdout, b"whoami\r\nmolertest\r\nmolertest@debian:~$ ");
+    assert!(String::from_utf8_lossy(&out).contains("Last login: "));
+}
+
+#[test]
+fn in_process_a_reboot_ends_the_link() {
+    let runner = Runner::new(RunnerKind::Thread).unwrap();
+    let mut transport = moler_sim::memory::transport(unix_host(), "reboot");
+    transport.greeting = Some(greeting());
+    let dev = runner.spawn("sim-mem", transport).unwrap();
+    log_in(&dev);
+    dev.run(Command::lines("su", "^Password: $").ret_required(false), T).unwrap();
+    dev.run(Command::lines("root123", ROOT).expect_echo(false).ret_required(false), T).unwrap();
+    let err = dev.run(Command::lines("reboot", ROOT), T).unwrap_err();
+    assert!(matches!(err, Error::ConnectionClosed { .. }), "{err}");
+}
