@@ -42,7 +42,7 @@
 //! stopped: "[1]+  Stopped                 {command}"    # Ctrl-Z's line (this is the default)
 //! states:
 //!   SHELL:
-//!     prompt: "{user}@host:~$ "         # {user}: who logged in
+//!     prompt: "{user}@host:~$ "         # {user}: who logged in (empty without a login)
 //!     echo: true                        # optional: overrides the device's echo here
 //!     unknown_command: "..."            # optional: overrides the device's here
 //!     commands:                         # tried in order; the first that matches answers
