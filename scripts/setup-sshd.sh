@@ -4,7 +4,11 @@
 # - creates the test user (molertest) with a password and an ed25519 key in its authorized_keys;
 # - creates /run/sshd (sshd's privilege separation folder);
 # - installs sudo and lets the test user become root with its own password (the device tests
-#   go UNIX_REMOTE -> UNIX_REMOTE_ROOT with sudo, answering sudo's password question).
+#   go UNIX_REMOTE -> UNIX_REMOTE_ROOT with sudo, answering sudo's password question);
+# - creates the simulator's test user (molersim, the same password) whose login shell is
+#   /usr/local/libexec/moler-sim-shell: it runs the simulator program on the device file the
+#   test sshd names (SetEnv MOLER_SIM, MOLER_SIM_DEVICE), so an ssh hop lands in a simulated
+#   device through real OpenSSH (moler-testkit's Sshd::start_sim).
 # The tests start their own sshd on 127.0.0.1 with their own configuration, which only lets the
 # test user in; nothing here starts a daemon or opens a port (the package's own service is kept
 # from starting while it installs). The password is random, made once, and kept where only root
@@ -12,6 +16,8 @@
 # a machine whose own sshd is running.
 set -euo pipefail
 user=${MOLER_TEST_SSH_USER:-molertest}
+sim_user=${MOLER_TEST_SIM_USER:-molersim}
+sim_shell=/usr/local/libexec/moler-sim-shell
 secret_dir=/etc/moler-test-sshd
 
 if [ "$(id -u)" != 0 ]; then
@@ -62,4 +68,22 @@ fi
 # Its password is asked every time (no cached credentials), so each test sees the question.
 printf '%s ALL=(ALL) ALL\nDefaults:%s timestamp_timeout=0\n' "$user" "$user" > /etc/sudoers.d/moler-test
 chmod 440 /etc/sudoers.d/moler-test
-echo "setup-sshd: ready (user $user, key $home/.ssh/id_ed25519)"
+# The simulator's user: its login shell runs the simulator the test sshd names.
+install -d -m 755 "$(dirname "$sim_shell")"
+cat > "$sim_shell" <<'SHELL'
+#!/bin/sh
+# The login shell of moler-rs's simulator test user: the test sshd names the simulator program
+# and its device file (sshd_config SetEnv MOLER_SIM=... MOLER_SIM_DEVICE=...).
+if [ -z "${MOLER_SIM:-}" ]; then
+  echo "moler-sim-shell: MOLER_SIM is not set (only the test sshd sets it)" >&2
+  exit 1
+fi
+exec "$MOLER_SIM" "$@"
+SHELL
+chmod 755 "$sim_shell"
+if ! id "$sim_user" >/dev/null 2>&1; then
+  useradd --create-home --shell "$sim_shell" "$sim_user"
+fi
+[ "$(getent passwd "$sim_user" | cut -d: -f7)" = "$sim_shell" ] || usermod --shell "$sim_shell" "$sim_user"
+echo "$sim_user:$password" | chpasswd
+echo "setup-sshd: ready (user $user, key $home/.ssh/id_ed25519; simulator user $sim_user)"

@@ -22,6 +22,12 @@ if [ "$(id -u)" = 0 ] && ! command -v ping >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q iputils-ping iproute2 net-tools >/dev/null \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iputils-ping iproute2 net-tools >/dev/null; }
 fi
+# The simulator's serial-console test puts it behind socat on a pty pair: root gets socat.
+if [ "$(id -u)" = 0 ] && ! command -v socat >/dev/null; then
+  echo "test.sh: installing socat (the simulator's serial-console test)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q socat >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q socat >/dev/null; }
+fi
 ./scripts/setup-sshd.sh
 # All targets of every package: unit, integration and property tests, moler-cli's tests of the
 # built `moler` binary; benches make a tiny smoke run.

@@ -1,5 +1,6 @@
 //! `moler`: run Moler's commands on devices or a local shell, parse captured output offline,
-//! list and check device configs. Install with `cargo install --path moler-cli`.
+//! list and check device configs, serve simulated devices (`moler sim`). Install with
+//! `cargo install --path moler-cli`.
 //!
 //! Exit status: 0 done, 1 the command (or a state change) failed, 2 a usage or config error,
 //! 3 a timeout.
@@ -65,6 +66,30 @@ enum Cmd {
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Serve a simulated device described in YAML (moler-sim): on standard input and output
+    /// (a terminal is put in raw mode), or on TCP with --listen, many sessions at once.
+    #[command(after_help = "Examples:\n  \
+        moler sim --check moler-sim/devices/unix_host.yml\n  \
+        moler sim moler-sim/devices/unix_host.yml\n  \
+        moler sim --listen 127.0.0.1:2323 --telnet moler-sim/devices/unix_host.yml\n\
+        The format is described in the moler-sim crate docs (cargo doc -p moler-sim --open).")]
+    Sim(SimArgs),
+}
+
+#[derive(Args)]
+struct SimArgs {
+    /// Serve on TCP at this address (host:port; port 0 picks one) instead of standard input
+    /// and output.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// With --listen: speak telnet (offers WILL ECHO and WILL SGA, strips telnet commands).
+    #[arg(long, requires = "listen")]
+    telnet: bool,
+    /// Check the device file, print its states and commands, and exit.
+    #[arg(long, conflicts_with = "listen")]
+    check: bool,
+    /// The device file (YAML).
+    file: PathBuf,
 }
 
 #[derive(Args)]
@@ -206,6 +231,7 @@ fn main() -> ExitCode {
         Cmd::CheckConfig { file } => check_config(&file),
         Cmd::Commands => commands(),
         Cmd::Record { log, output } => record(&log, output.as_deref()),
+        Cmd::Sim(args) => sim(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -384,6 +410,29 @@ fn record(log: &std::path::Path, output: Option<&std::path::Path>) -> Result<(),
         Some(path) => std::fs::write(path, yaml)
             .map_err(|e| Failure { code: 2, message: format!("{}: {e}", path.display()) }),
         None => say(yaml.trim_end()),
+    }
+}
+
+fn sim(args: SimArgs) -> Result<(), Failure> {
+    let device =
+        moler_sim::Device::from_file(&args.file).map_err(|e| Failure::usage(e.to_string()))?;
+    if args.check {
+        return say(format_args!("{}: ok\n{}", args.file.display(), device.describe().trim_end()));
+    }
+    let device = std::sync::Arc::new(device);
+    let io = |e: std::io::Error| Failure { code: 1, message: format!("sim: {e}") };
+    match args.listen {
+        Some(addr) => {
+            let protocol =
+                if args.telnet { moler_sim::Protocol::Telnet } else { moler_sim::Protocol::Raw };
+            let listener = moler_sim::Listener::bind(&addr, device, protocol)
+                .map_err(|e| Failure { code: 1, message: format!("sim: listen on {addr}: {e}") })?;
+            // The address first, on its own line: a script that asked for port 0 reads it.
+            say(format_args!("listening on {} ({protocol:?})", listener.addr()))?;
+            listener.run_forever();
+            Ok(())
+        }
+        None => moler_sim::serve_stdio(device).map_err(io),
     }
 }
 

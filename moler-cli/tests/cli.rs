@@ -396,3 +396,70 @@ fn a_connection_that_cannot_open_is_reported_with_every_cause_once() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+const UNIX_HOST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../moler-sim/devices/unix_host.yml");
+
+#[test]
+fn sim_check_lists_the_states_and_reports_mistakes_with_their_place() {
+    let out = moler(&["sim", "--check", UNIX_HOST]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("UNIX_LOCAL (initial): prompt \"{user}@debian:~$ \""), "{text}");
+    assert!(text.contains("\"su\" [ask, delay 100 ms, -> UNIX_LOCAL_ROOT]"), "{text}");
+    let dir = scratch("sim-check");
+    let bad = dir.join("bad.yml");
+    std::fs::write(&bad, "states:\n  S:\n    prompt: '$ '\n    comands: []\n").unwrap();
+    let out = moler(&["sim", "--check", bad.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr(&out).trim(),
+        format!("moler: {}:4:5: unknown key `comands`; did you mean commands?", bad.display())
+    );
+}
+
+#[test]
+fn sim_serves_a_session_on_standard_input_and_output() {
+    let out = moler_with_input(
+        &["sim", UNIX_HOST],
+        Some("molertest\nmoler123\nhostname\nfrobnicate\nexit\n"),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(
+            "Debian GNU/Linux 9 debian ttyS0\r\ndebian login: molertest\r\nPassword: \r\n"
+        ),
+        "{text:?}"
+    );
+    assert!(text.contains("hostname\r\ndebian\r\nmolertest@debian:~$ "), "{text:?}");
+    assert!(text.contains("-bash: frobnicate: command not found\r\n"), "{text:?}");
+    assert!(text.ends_with("exit\r\nlogout\r\n"), "the device hung up: {text:?}");
+}
+
+#[test]
+fn sim_listens_on_tcp_with_telnet() {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moler"))
+        .args(["sim", "--listen", "127.0.0.1:0", "--telnet", UNIX_HOST])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let addr =
+        first.trim().strip_prefix("listening on ").unwrap().strip_suffix(" (Telnet)").unwrap();
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !seen.ends_with(b"debian login: ") {
+        let n = c.read(&mut buf).unwrap();
+        assert!(n > 0);
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(seen.starts_with(&[255, 251, 1, 255, 251, 3]), "IAC WILL ECHO, IAC WILL SGA: {seen:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

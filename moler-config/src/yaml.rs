@@ -418,6 +418,35 @@ impl<'de> Deserialize<'de> for Raw {
     }
 }
 
+impl Node {
+    /// Reads and parses a YAML file into located nodes, for other crates that read their own
+    /// YAML with this crate's `file:line:column` errors (the simulator's device files).
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("moler-node-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let file = dir.join("x.yml");
+    /// std::fs::write(&file, "a: 1\nb: [2, 3\n").unwrap();
+    /// let e = moler_config::Node::from_file(&file).unwrap_err();
+    /// assert!(e.to_string().ends_with("x.yml:2:4: invalid YAML: unclosed bracket '['"), "{e}");
+    /// ```
+    pub fn from_file(path: &Path) -> Result<Node, crate::ConfigError> {
+        let text = crate::read_file(path).map_err(Problems::one)?;
+        parse(&text, &Origin::file(path))
+    }
+
+    /// Parses YAML `text`, named `label` in errors (`<yaml string>`, say).
+    ///
+    /// ```
+    /// let node = moler_config::Node::from_yaml("a: {b: x}", "<t>").unwrap();
+    /// let b = node.get("a").and_then(|a| a.get("b")).unwrap();
+    /// assert_eq!((b.as_str(), b.origin.to_string().as_str()), (Some("x"), "<t>:1:8"));
+    /// ```
+    pub fn from_yaml(text: &str, label: &str) -> Result<Node, crate::ConfigError> {
+        parse(text, &Origin::text(label))
+    }
+}
+
 /// Parses YAML `text` read from `source`. A syntax error is one problem, with its place.
 pub(crate) fn parse(text: &str, source: &Origin) -> Result<Node, Problems> {
     let options = serde_saphyr::options! {

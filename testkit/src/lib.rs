@@ -24,7 +24,8 @@
 //! device that boots or logs in slowly (the devices benchmark makes 1,000 of them).
 //!
 //! [`sshd::Sshd`]: a real OpenSSH daemon on 127.0.0.1 with its own configuration, for the SSH
-//! tests.
+//! tests. [`sshd::Sshd::start_sim`] also lets in the simulator's user, whose login shell is a
+//! `moler-sim` device file: an ssh hop lands in a simulated device through real OpenSSH.
 //!
 //! [`FaultProxy`]: a TCP proxy on 127.0.0.1 in front of either, which cuts what it forwards
 //! into 1-byte pieces, delays them, or stalls, resets or half-closes the connection after a

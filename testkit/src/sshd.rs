@@ -24,6 +24,12 @@ use std::time::{Duration, Instant};
 
 /// The test user's name unless `MOLER_TEST_SSH_USER` names another.
 pub const TEST_USER: &str = "molertest";
+/// The simulator's test user unless `MOLER_TEST_SIM_USER` names another: its login shell is
+/// [`SIM_SHELL`], so logging in lands in a simulated device ([`Sshd::start_sim`]).
+pub const SIM_USER: &str = "molersim";
+/// The simulator user's login shell, made by `scripts/setup-sshd.sh`: it runs `$MOLER_SIM` (the
+/// simulator program) with `$MOLER_SIM_DEVICE`, both set by the test sshd (`SetEnv`).
+pub const SIM_SHELL: &str = "/usr/local/libexec/moler-sim-shell";
 /// Where `scripts/setup-sshd.sh` keeps the test user's password.
 pub const PASSWORD_FILE: &str = "/etc/moler-test-sshd/password";
 
@@ -68,6 +74,33 @@ impl TestUser {
         }
         Ok(TestUser { name, password, key_file, home })
     }
+
+    /// The simulator's test user ([`SIM_USER`]), if it exists here with [`SIM_SHELL`] as its
+    /// login shell. Its password is the test user's; it has no key.
+    pub fn find_sim() -> Result<TestUser, Unavailable> {
+        let test_user = TestUser::find()?;
+        let name = std::env::var("MOLER_TEST_SIM_USER").unwrap_or_else(|_| SIM_USER.into());
+        let passwd = fs::read_to_string("/etc/passwd")
+            .map_err(|e| Unavailable(format!("cannot read /etc/passwd: {e}")))?;
+        let fields = passwd
+            .lines()
+            .map(|line| line.split(':').map(str::to_owned).collect::<Vec<_>>())
+            .find(|fields| fields.len() >= 7 && fields[0] == name)
+            .ok_or_else(|| Unavailable(format!("the simulator user {name} does not exist")))?;
+        if fields[6] != SIM_SHELL {
+            return Err(Unavailable(format!(
+                "the login shell of {name} is {}, not {SIM_SHELL}",
+                fields[6]
+            )));
+        }
+        let home = PathBuf::from(&fields[5]);
+        Ok(TestUser {
+            name,
+            password: test_user.password,
+            key_file: home.join(".ssh/id_ed25519"),
+            home,
+        })
+    }
 }
 
 /// Why no sshd can be started here.
@@ -96,6 +129,7 @@ pub struct Sshd {
     dir: PathBuf,
     log: PathBuf,
     user: TestUser,
+    sim_user: Option<TestUser>,
 }
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -167,7 +201,9 @@ impl Sshd {
             die_with_parent(&mut command);
             let mut child = command.spawn().map_err(|e| fail("start sshd", e))?;
             match wait_listening(&mut child, &log, port) {
-                Ok(()) => return Ok(Sshd { child: Some(child), port, dir, log, user }),
+                Ok(()) => {
+                    return Ok(Sshd { child: Some(child), port, dir, log, user, sim_user: None })
+                }
                 Err(e) => {
                     last = e;
                     kill_tree(child);
@@ -199,6 +235,53 @@ impl Sshd {
                 None
             }
         }
+    }
+
+    /// An sshd that also lets in the simulator's user ([`TestUser::find_sim`]), whose login
+    /// shell runs `program` (the `moler-sim` program) on `device` (a device file): an ssh
+    /// login as that user lands in the simulated device, through real OpenSSH. Both paths must
+    /// be readable by that user.
+    pub fn start_sim(program: &Path, device: &Path) -> Result<Sshd, Unavailable> {
+        let sim = TestUser::find_sim()?;
+        for (what, p) in [("the simulator program", program), ("the device file", device)] {
+            if !p.is_absolute() || !p.exists() {
+                return Err(Unavailable(format!(
+                    "{what} {} is not an existing absolute path",
+                    p.display()
+                )));
+            }
+        }
+        let extra = format!(
+            "SetEnv \"MOLER_SIM={}\" \"MOLER_SIM_DEVICE={}\"\nAllowUsers {}",
+            program.display(),
+            device.display(),
+            sim.name
+        );
+        let mut sshd = Self::start_with(&[HostKey::Ed25519], &extra)?;
+        sshd.sim_user = Some(sim);
+        Ok(sshd)
+    }
+
+    /// [`Sshd::start_sim`], or a loud `SKIPPED` line and `None` (a panic where skips are
+    /// forbidden), as [`Sshd::require`].
+    pub fn require_sim(program: &Path, device: &Path) -> Option<Sshd> {
+        match Self::start_sim(program, device) {
+            Ok(sshd) => Some(sshd),
+            Err(why) => {
+                crate::skip(
+                    "no test sshd with the simulator user",
+                    &format!(
+                        "{why}. Run scripts/test.sh (or scripts/setup-sshd.sh) as root to set it up"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// The simulator's user, for an sshd made by [`Sshd::start_sim`].
+    pub fn sim_user(&self) -> Option<&TestUser> {
+        self.sim_user.as_ref()
     }
 
     /// The port it listens on (127.0.0.1 only).

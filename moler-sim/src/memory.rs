@@ -1,0 +1,173 @@
+//! In-process: a simulated device as a `moler_io` transport, for unit tests without sockets.
+//!
+//! The stream is poll-based like `moler_io::memory`'s, so every runner drives it without a
+//! descriptor: a write feeds the session and wakes the reader. The session's deadlines
+//! (delays, streamed lines, reboots) are kept by one small timer thread per transport, which
+//! ends with it.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Instant, SystemTime};
+
+use moler_io::{Close, PollIo, Stream, Transport};
+
+use crate::{Device, Session};
+
+struct Inner {
+    session: Session,
+    incoming: VecDeque<u8>,
+    reader: Option<Waker>,
+    closed: bool,
+}
+
+struct Shared {
+    inner: Mutex<Inner>,
+    /// Wakes the timer thread when the next deadline may have changed or the link closed.
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Plain data: a panic elsewhere cannot leave it half-updated.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Moves the session's output to the reader's side and wakes it.
+    fn publish(&self, mut st: MutexGuard<'_, Inner>, out: Vec<u8>) {
+        st.incoming.extend(out);
+        if st.session.is_closed() || st.session.down_until().is_some() {
+            // An in-process link has no reconnecting: a reboot ends it, as a closed socket.
+            st.closed = true;
+        }
+        let waker = if st.incoming.is_empty() && !st.closed { None } else { st.reader.take() };
+        drop(st);
+        self.changed.notify_all();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// A transport whose other end is a session with `device`, started now: hand it to any
+/// runner (`Runner::spawn`) and drive it with moler commands.
+///
+/// ```
+/// use moler_io::blocking::BlockingStream;
+/// use std::io::{Read, Write};
+/// let device = moler_sim::Device::from_yaml(
+///     "states: {S: {prompt: 'sim> ', commands: [{match: hi, answer: hello}]}}",
+/// ).unwrap();
+/// let mut io: BlockingStream = moler_sim::memory::transport(device.into(), "doc").into_blocking();
+/// io.write_all(b"hi\r").unwrap();
+/// let mut seen = Vec::new();
+/// let mut buf = [0u8; 64];
+/// while !seen.ends_with(b"hello\r\nsim> ") {
+///     let n = io.read(&mut buf).unwrap();
+///     seen.extend_from_slice(&buf[..n]);
+/// }
+/// assert_eq!(seen, b"sim> hi\r\nhello\r\nsim> ");
+/// ```
+pub fn transport(device: Arc<Device>, name: &str) -> Transport {
+    let mut session = Session::new(device, Instant::now()).with_wall_clock(SystemTime::now());
+    let first = session.take_output();
+    let shared = Arc::new(Shared {
+        inner: Mutex::new(Inner { session, incoming: first.into(), reader: None, closed: false }),
+        changed: Condvar::new(),
+    });
+    let timer = Arc::clone(&shared);
+    // The timer ends when the link closes; if the thread cannot start, deadlines never fire,
+    // which a test sees as a timeout naming the device's silence.
+    let _ = std::thread::Builder::new()
+        .name("moler-sim-timer".into())
+        .spawn(move || timer_loop(&timer));
+    Transport {
+        name: format!("sim:{name}"),
+        stream: Stream::Poll(Box::new(SimStream(Arc::clone(&shared)))),
+        closer: Arc::new(SimCloser(shared)),
+        greeting: None,
+    }
+}
+
+fn timer_loop(shared: &Shared) {
+    let mut st = shared.lock();
+    loop {
+        if st.closed {
+            return;
+        }
+        let now = Instant::now();
+        match st.session.poll_timeout() {
+            Some(t) if t <= now => {
+                let out = st.session.handle_timeout(now);
+                shared.publish(st, out);
+                st = shared.lock();
+            }
+            Some(t) => {
+                st = shared
+                    .changed
+                    .wait_timeout(st, t - now)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            None => st = shared.changed.wait(st).unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+}
+
+struct SimCloser(Arc<Shared>);
+
+impl Close for SimCloser {
+    fn close(&self) {
+        let mut st = self.0.lock();
+        st.closed = true;
+        let w = st.reader.take();
+        drop(st);
+        self.0.changed.notify_all();
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
+}
+
+struct SimStream(Arc<Shared>);
+
+impl Drop for SimStream {
+    fn drop(&mut self) {
+        SimCloser(Arc::clone(&self.0)).close();
+    }
+}
+
+impl PollIo for SimStream {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut st = self.0.lock();
+        if st.incoming.is_empty() {
+            if st.closed {
+                return Poll::Ready(Ok(0));
+            }
+            match &mut st.reader {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            return Poll::Pending;
+        }
+        let n = buf.len().min(st.incoming.len());
+        for (slot, b) in buf.iter_mut().zip(st.incoming.drain(..n)) {
+            *slot = b;
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_write(&mut self, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let mut st = self.0.lock();
+        if st.closed {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the simulated device closed",
+            )));
+        }
+        let out = st.session.feed(buf, Instant::now());
+        self.0.publish(st, out);
+        Poll::Ready(Ok(buf.len()))
+    }
+}

@@ -1,0 +1,69 @@
+//! Device files: every mistake at once, each as `file:line:column: message`.
+
+use moler_sim::Device;
+
+fn errors(yaml: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("moler-sim-format-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("d{}.yml", yaml.len()));
+    std::fs::write(&file, yaml).unwrap();
+    let e = Device::from_file(&file).unwrap_err();
+    let prefix = format!("{}:", file.display());
+    e.to_string()
+        .lines()
+        .map(|l| l.strip_prefix(&prefix).unwrap_or_else(|| panic!("{l} names its file")).to_owned())
+        .collect()
+}
+
+#[test]
+fn mistakes_are_reported_with_their_place_and_a_did_you_mean() {
+    let yaml = "\
+line_end: \"\\t\"
+echo: maybe
+initial_state: shel
+states:
+  SHELL:
+    promt: \"$ \"
+    commands:
+      - {match: a, answr: x}
+      - {regex: '(', goto: ROOT}
+      - {match: b, answer: x, answer_file: f.txt}
+      - {answer: nothing to match}
+      - {match: c, answer_file: missing.txt}
+      - {match: d, page: {lines: 0}}
+      - {match: e, stream: {every_ms: -1}}
+      - {match: f, ask: {prompt: 'Sure? ', expect: yes}}
+";
+    let want = [
+        "1:11: line_end must be \"\\r\\n\", \"\\n\" or \"\\r\", not \"\\t\"",
+        "2:7: echo must be true or false, not text \"maybe\"",
+        "3:16: unknown state `shel`; did you mean SHELL?",
+        "6:5: unknown key `promt`; did you mean prompt?",
+        "6:5: state SHELL has no `prompt`",
+        "8:20: unknown key `answr`; did you mean answer?",
+        "9:17: invalid regex: error: unclosed group",
+        "9:28: unknown state `ROOT`; the states are SHELL",
+        "10:31: a command has one of `answer`, `answer_file` or `answers`, not two",
+        "11:9: a command needs `match` (exact text) or `regex`",
+        "12:33: cannot read ", // then the absolute path and the OS's reason
+        "13:34: page.lines must be at least 1",
+        "14:28: stream needs `line`",
+        "14:39: stream.every_ms must be a whole number >= 0, not a number (-1)",
+        "15:52: ask.expect must be text; YAML reads yes/no/true/false as a boolean: quote it",
+    ];
+    let got = errors(yaml);
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    for (g, w) in got.iter().zip(want) {
+        assert!(g.starts_with(w), "got {g:?}, want {w:?}");
+    }
+}
+
+#[test]
+fn a_syntax_error_has_its_place() {
+    assert_eq!(errors("states:\n  S: {prompt: x\n"), ["2:6: invalid YAML: unclosed bracket '{'"]);
+}
+
+#[test]
+fn a_file_without_states_says_so() {
+    assert_eq!(errors("banner: hi\n"), ["1:1: no `states`: a device needs at least one state"]);
+}
