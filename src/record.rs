@@ -153,15 +153,15 @@ fn render(screens: &[Screen], first: Option<&Exchange>, source: &str) -> String 
                 let text: String = output.iter().map(|l| format!("{l}\n")).collect();
                 let _ = writeln!(y, "          - {}", quoted(&text));
             }
-            // Where it leads: the screen its first answer left (answers in turn that lead to
-            // different screens take each its own).
+            // Where it leads: the screen its first answer left. (A line that left different
+            // screens at different times is rare: `cd` into a directory whose name shows in the
+            // prompt goes to one state per directory, each with its own prompt.)
             let gotos: Vec<&str> = answers.iter().map(|(_, n)| screens[*n].name.as_str()).collect();
-            if gotos.iter().all(|g| *g == gotos[0]) {
-                if gotos[0] != screen.name {
-                    let _ = writeln!(y, "        goto: {}", gotos[0]);
-                }
-            } else {
-                let _ = writeln!(y, "        gotos: [{}]", gotos.join(", "));
+            if gotos[0] != screen.name {
+                let _ = writeln!(y, "        goto: {}", gotos[0]);
+            }
+            if gotos.iter().any(|g| *g != gotos[0]) {
+                let _ = writeln!(y, "        # later it left: {}", gotos[1..].join(", "));
             }
         }
     }
