@@ -45,6 +45,7 @@ cargo run --quiet --example layer1
 cargo run --quiet --example layer2
 cargo run --quiet --example async_tokio
 cargo run --quiet --example async_smol
+cargo run --quiet --example replay
 cargo run --quiet --example layer3 -- examples/connections.yml
 cargo run --quiet --example layer4
 if [ "$(id -u)" = 0 ]; then
