@@ -48,6 +48,7 @@ impl<T: Send + 'static> Awaitable for Completion<T> {
 ///
 /// ```
 /// use moler_core::{all_done, Awaitable, Command, Connection, Wait4};
+/// use std::future::Future;
 /// use std::time::Instant;
 ///
 /// let mut conn = Connection::new("demo");

@@ -242,6 +242,12 @@ pub struct Command<P> {
     /// ([`Command::resend_after`]); `resent` once done.
     resend: Option<Duration>,
     resent: bool,
+    /// A line matching it stops the command with Ctrl-C ([`Command::break_exec`]).
+    break_exec: Option<Arc<Regex>>,
+    /// On timeout, Ctrl-C (default) or nothing ([`Command::break_on_timeout`]).
+    break_on_timeout: bool,
+    /// Put before the command line when it is sent ([`Command::command_path`]).
+    command_path: String,
 }
 
 #[derive(Default)]
@@ -249,12 +255,18 @@ struct Outcome {
     failure: Option<String>,
     parse_error: Option<ParseError>,
     finished: bool,
+    /// A line matched the break pattern: Ctrl-C was sent, the prompt ends the command.
+    broke: bool,
 }
 
 impl Outcome {
     /// Whether the prompt, come back now, ends the command.
     fn ready<P: Parser>(&self, ret_required: bool, parser: &P) -> bool {
-        self.failure.is_some() || self.parse_error.is_some() || !ret_required || parser.has_result()
+        self.failure.is_some()
+            || self.parse_error.is_some()
+            || self.broke
+            || !ret_required
+            || parser.has_result()
     }
 }
 
@@ -344,6 +356,9 @@ impl<P: Parser> Command<P> {
             second_interrupt: false,
             resend: None,
             resent: false,
+            break_exec: None,
+            break_on_timeout: true,
+            command_path: String::new(),
         }
     }
 
@@ -478,6 +493,49 @@ impl<P: Parser> Command<P> {
         self
     }
 
+    /// Stops the command when an output line matches `pattern` (Moler's `break_exec_regex`):
+    /// Ctrl-C is sent, and the prompt that follows ends the command with what its parser has
+    /// (a tool that would run on, `tail -f` until a line shows; a ping's statistics after its
+    /// Ctrl-C are still parsed). An invalid regex makes the
+    /// command fail at its start with [`Error::WrongUsage`].
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection};
+    /// use std::time::Instant;
+    ///
+    /// let mut conn = Connection::new("demo");
+    /// let tail = conn.start(Command::lines("tail -f app.log", "^\\$ $").break_exec("READY"), Instant::now());
+    /// let _ = conn.poll_transmit(&mut Vec::new());
+    /// conn.handle_input(b"tail -f app.log\nstarting\nREADY\n", Instant::now());
+    /// let mut sent = Vec::new();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert_eq!(sent, b"\x03", "stopped at the line");
+    /// conn.handle_input(b"^C\n$ ", Instant::now());
+    /// assert_eq!(tail.try_result().unwrap().unwrap(), ["starting", "READY"]);
+    /// ```
+    pub fn break_exec(mut self, pattern: &str) -> Self {
+        self.break_exec = self.compile("break_exec", pattern);
+        self
+    }
+
+    /// Whether a timeout sends Ctrl-C and waits for the prompt (on by default; Moler's
+    /// `break_on_timeout`). Off, the command just fails with its timeout: the tool goes on
+    /// running, and the shell is not ready for the next command until it ends.
+    pub fn break_on_timeout(mut self, on: bool) -> Self {
+        self.break_on_timeout = on;
+        self
+    }
+
+    /// A prefix for the command line, such as `/usr/local/bin/` (Moler's `command_path`); the
+    /// echo and [`Command::command`] include it.
+    pub fn command_path(mut self, path: &str) -> Self {
+        self.command_path = path.to_owned();
+        if !path.is_empty() && !self.command.starts_with(path) {
+            self.command = format!("{path}{}", self.command);
+        }
+        self
+    }
+
     /// The command string.
     pub fn command(&self) -> &str {
         &self.command
@@ -538,6 +596,7 @@ impl<P: Parser> Command<P> {
             outcome,
             taken,
             tail_at,
+            break_exec,
             ..
         } = self;
         let mut handle = |line: &str, partial: bool| {
@@ -563,7 +622,15 @@ impl<P: Parser> Command<P> {
                 *tail_at = Some(at);
                 cx.wake_in(PROMPT_QUIET);
             }
+            if outcome.broke && line.trim_end() == "^C" {
+                // The terminal's echo of the Ctrl-C sent by the break, not output.
+                return;
+            }
             output.line(line, partial, parser, outcome, cx);
+            if !partial && !outcome.broke && break_exec.as_ref().is_some_and(|b| b.is_match(line)) {
+                cx.send("\x03");
+                outcome.broke = true;
+            }
         };
         lines.feed(text, |l| handle(l, false));
         if let Some(p) = lines.take_partial_change() {
@@ -737,6 +804,9 @@ impl<P: Parser> Observer for Command<P> {
         let mut error = cx.timeout_error(self.describe_command());
         if let Error::Timeout { hint, .. } = &mut error {
             *hint = self.prompt_mismatch();
+        }
+        if !self.break_on_timeout {
+            return Step::Done(Err(error));
         }
         self.interrupt(error, cx)
     }

@@ -37,8 +37,12 @@ pub(crate) struct Shared<T> {
     /// Where a failure is reported until it is read (see [`crate::FailureScope`]).
     scope: Option<Arc<ScopeInner>>,
     state: Mutex<SlotState<T>>,
+    /// [`Completion::on_done`]'s callbacks, taken (under the state's lock) when it finishes.
+    callbacks: Mutex<Vec<DoneCallback<T>>>,
     paused: AtomicBool,
 }
+
+type DoneCallback<T> = Box<dyn FnOnce(&Result<T>) + Send>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding these locks cannot leave them inconsistent (plain assignments).
@@ -55,6 +59,13 @@ impl<T> Shared<T> {
             scope.failed(self.id, &self.name, e);
         }
         *st = SlotState::Ready(result);
+        let callbacks = std::mem::take(&mut *lock(&self.callbacks));
+        if let SlotState::Ready(result) = &*st {
+            for f in callbacks {
+                // A callback's panic is its own: the result and the other callbacks stand.
+                drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(result))));
+            }
+        }
         drop(st);
         for w in wakers {
             w.wake();
@@ -156,6 +167,68 @@ impl<T: Send + 'static> Completion<T> {
         }
     }
 
+    /// Gives the running (or queued) observer a new timeout, counted from its start (Moler's
+    /// `command.timeout = …` while it runs). One already past times it out at once. Does not
+    /// wait.
+    pub fn set_timeout(&self, timeout: Duration) {
+        if !self.is_done() {
+            self.mailbox.push(Request::Timeout(self.shared.id, TimeoutChange::Set(timeout)));
+        }
+    }
+
+    /// Gives the running (or queued) observer `more` time than its timeout (Moler's
+    /// `extend_timeout`); one without a timeout keeps none. Does not wait.
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let t0 = Instant::now();
+    /// let mut conn = Connection::new("demo");
+    /// let long = conn.start(Command::lines("make", "^\\$ $").timeout(Duration::from_secs(10)), t0);
+    /// long.extend_timeout(Duration::from_secs(50));
+    /// conn.handle_requests(t0);
+    /// assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(60)));
+    /// ```
+    pub fn extend_timeout(&self, more: Duration) {
+        if !self.is_done() {
+            self.mailbox.push(Request::Timeout(self.shared.id, TimeoutChange::Extend(more)));
+        }
+    }
+
+    /// Calls `f` with the result once the observer finished (at once if it has), on the
+    /// connection's thread or task: it must not block, nor use this handle (its result is
+    /// being handed over). Several may be added; the result stays in the handle for
+    /// `wait`/`.await`. A callback that panics is caught (and ignored). Nothing is called for
+    /// a result already taken.
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection};
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Instant;
+    ///
+    /// let mut conn = Connection::new("demo");
+    /// let pwd = conn.start(Command::lines("pwd", "^\\$ $"), Instant::now());
+    /// let seen = Arc::new(Mutex::new(None));
+    /// let put = Arc::clone(&seen);
+    /// pwd.on_done(move |r| *put.lock().unwrap() = Some(r.is_ok()));
+    /// let _ = conn.poll_transmit(&mut Vec::new());
+    /// conn.handle_input(b"pwd\n/root\n$ ", Instant::now());
+    /// assert_eq!(*seen.lock().unwrap(), Some(true));
+    /// assert_eq!(pwd.try_result().unwrap().unwrap(), ["/root"]);
+    /// ```
+    pub fn on_done(&self, f: impl FnOnce(&Result<T>) + Send + 'static) {
+        let st = lock(&self.shared.state);
+        match &*st {
+            SlotState::Ready(result) => {
+                drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(result))));
+            }
+            SlotState::Pending(_) => lock(&self.shared.callbacks).push(Box::new(f)),
+            SlotState::Taken => {}
+        }
+        drop(st);
+    }
+
     /// Asks the connection to time the observer out now, as if its timeout were `timeout` (a
     /// command sends Ctrl-C): Moler's `await_done` on expiry. Its timeout error (or its result,
     /// if it finished first) then arrives as any result does. Does not wait.
@@ -233,7 +306,16 @@ pub(crate) enum Request {
     Start(Box<dyn Erased>),
     Cancel(ObserverId),
     Expire(ObserverId, Duration),
+    /// A new timeout (from the observer's start), or `extend`ed by this much.
+    Timeout(ObserverId, TimeoutChange),
     Close,
+}
+
+/// How [`Completion::set_timeout`] and [`Completion::extend_timeout`] change a timeout.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TimeoutChange {
+    Set(Duration),
+    Extend(Duration),
 }
 
 /// The thread-safe door into one [`crate::Connection`]: handles and runners on any thread put
@@ -308,6 +390,7 @@ impl Mailbox {
             name: observer.describe(),
             scope: crate::background::current(),
             state: Mutex::new(SlotState::Pending(Vec::new())),
+            callbacks: Mutex::new(Vec::new()),
             paused: AtomicBool::new(false),
         });
         let completion = Completion { shared: Arc::clone(&shared), mailbox: Arc::clone(self) };

@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::completion::{Completion, Erased, Flow, Mailbox, ObserverId, Request};
+use crate::completion::{Completion, Erased, Flow, Mailbox, ObserverId, Request, TimeoutChange};
 use crate::decode::Utf8Decoder;
 use crate::error::Error;
 use crate::observer::{Context, Kind, Observer};
@@ -59,6 +59,8 @@ pub struct Connection {
     newline: String,
     mailbox: Arc<Mailbox>,
     closed: bool,
+    /// Timeouts changed from handles while their commands waited in the queue.
+    pending_timeouts: Vec<(ObserverId, Option<Duration>)>,
 }
 
 struct Slot {
@@ -109,6 +111,7 @@ impl Connection {
         let name = name.into();
         Self {
             mailbox: Arc::new(Mailbox::new(&name)),
+            pending_timeouts: Vec::new(),
             name,
             decoder: Utf8Decoder::new(),
             slots: Vec::new(),
@@ -236,6 +239,7 @@ impl Connection {
                 Request::Start(observer) => self.admit(observer, now),
                 Request::Cancel(id) => self.act_on(id, now, None),
                 Request::Expire(id, waited) => self.act_on(id, now, Some(waited)),
+                Request::Timeout(id, change) => self.change_timeout(id, change),
                 Request::Close => self.handle_close(None),
             }
         }
@@ -351,7 +355,10 @@ impl Connection {
 
     fn begin(&mut self, observer: Box<dyn Erased>, now: Instant) {
         let kind = observer.kind();
-        let timeout = observer.timeout();
+        let mut timeout = observer.timeout();
+        if let Some(at) = self.pending_timeouts.iter().position(|(i, _)| *i == observer.id()) {
+            timeout = self.pending_timeouts.swap_remove(at).1;
+        }
         let mut slot = Slot {
             observer,
             kind,
@@ -373,10 +380,33 @@ impl Connection {
         }
     }
 
+    /// A new or longer timeout for a running observer, or one a queued command will start with.
+    fn change_timeout(&mut self, id: ObserverId, change: TimeoutChange) {
+        let apply = |timeout: Option<Duration>| match change {
+            TimeoutChange::Set(t) => Some(t),
+            TimeoutChange::Extend(more) => timeout.map(|t| t.saturating_add(more)),
+        };
+        if let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) {
+            if slot.linger_until.is_none() && !slot.finished {
+                slot.timeout = apply(slot.timeout);
+            }
+        } else if self.queue.iter().any(|o| o.id() == id) {
+            let pending = self.pending_timeouts.iter_mut().find(|(i, _)| *i == id);
+            match pending {
+                Some((_, t)) => *t = apply(*t),
+                None => {
+                    let own = self.queue.iter().find(|o| o.id() == id).and_then(|o| o.timeout());
+                    self.pending_timeouts.push((id, apply(own)));
+                }
+            }
+        }
+    }
+
     fn act_on(&mut self, id: ObserverId, now: Instant, expire_after: Option<Duration>) {
         if let Some(pos) = self.queue.iter().position(|o| o.id() == id) {
             // Never started: it fails without touching the device.
             let mut observer = self.queue.remove(pos).expect("position is in range");
+            self.pending_timeouts.retain(|(i, _)| *i != id);
             observer.fail(match expire_after {
                 Some(waited) => Error::Timeout {
                     observer: observer.describe(),
