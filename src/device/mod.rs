@@ -253,6 +253,9 @@ impl<T: Send + 'static> DeviceObserver<T> {
     }
 }
 
+/// The longest the removal waits for a closed connection to take its close.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
 /// The longest the removal waits for one hop down (`exit`), below the hop's own timeout: a
 /// shell that does not answer is then closed instead. A removal takes at most this per hop.
 pub const REMOVAL_HOP_CAP: Duration = Duration::from_secs(10);
@@ -569,7 +572,12 @@ impl Device {
             let cap = removing.then_some(REMOVAL_HOP_CAP);
             match (from, next) {
                 (NOT_CONNECTED, UNIX_LOCAL) => self.open(runner, opening).await?,
-                (UNIX_LOCAL, NOT_CONNECTED) => self.close(),
+                (UNIX_LOCAL, NOT_CONNECTED) => {
+                    let prompts = self.close();
+                    if removing {
+                        self.closed(prompts, runner).await;
+                    }
+                }
                 _ => self.hop(from, next, cap).await?,
             }
         }
@@ -648,13 +656,32 @@ impl Device {
         Ok(())
     }
 
-    fn close(&self) {
+    /// Closes the connection; the prompt watch's handle, which ends once the connection has
+    /// taken the close (its transcript, the device log, has said so by then).
+    fn close(&self) -> Option<Completion<()>> {
         let live = lock(&self.inner.live).take();
         self.inner.cell.renew(NOT_CONNECTED);
-        if let Some(live) = live {
-            live.prompts.cancel();
+        live.map(|live| {
             live.handle.close();
-        }
+            live.prompts
+        })
+    }
+
+    /// Waits (at most [`CLOSE_WAIT`]) until a closed connection has taken its close, so that
+    /// its last words reach the device log before the log's files close.
+    async fn closed(&self, prompts: Option<Completion<()>>, runner: &Runner) {
+        let Some(prompts) = prompts else { return };
+        let mut sleep = std::pin::pin!(runner.sleep_until(Instant::now() + CLOSE_WAIT));
+        std::future::poll_fn(|cx| {
+            if prompts.poll_done(cx).is_ready()
+                || std::future::Future::poll(sleep.as_mut(), cx).is_ready()
+            {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
     }
 
     /// One hop; `cap` bounds its wait below the hop command's own timeout (the removal's).
@@ -898,7 +925,9 @@ impl Device {
             self.inner.removed.store(true, Ordering::Release);
             let turn = self.inner.turn.try_lock_arc();
             tracing::warn!(target: logging::MAIN, device = %self.inner.name, "removing in {}: not walking down ({e}); closing the connection instead (remove_async walks down)", self.state());
-            self.close();
+            // Not waited for either: its last log lines may come after the files closed (they
+            // reopen for them).
+            drop(self.close());
             drop(turn);
             self.removed_for_good();
             return;
@@ -930,9 +959,11 @@ impl Device {
         // A normal teardown: each shell is left with its own hop, so remote shells end as
         // their users would end them. Not `route`: a failure here is no error of the script,
         // only the reason to fall back to closing the connection.
-        if let Err(e) = self.walk(NOT_CONNECTED, true, &Runner::autodetect(), opening).await {
+        let runner = Runner::autodetect();
+        if let Err(e) = self.walk(NOT_CONNECTED, true, &runner, opening).await {
             tracing::warn!(target: logging::MAIN, device = %self.inner.name, "removing: {}; closing the connection in {} instead", moler_core::Report(&e), self.state());
-            self.close();
+            let prompts = self.close();
+            self.closed(prompts, &runner).await;
         }
         drop(turn);
         self.removed_for_good();
