@@ -1,17 +1,22 @@
 //! The ready-made devices of `moler-sim/devices/`, each served over the transport it is reached
 //! by in the lab and driven by moler: the Juniper EX switch as the login shell of the test
-//! sshd's simulator user (moler's SSH transport, and a device's `ssh` hop). Each reproduces
-//! Moler's reference outputs (`tests/fixtures/<family>`: Moler 4.13.1's cases, BSD-3-Clause,
-//! Nokia, copied from `../shared/moler-fixtures` with a note of their origin): what moler reads
-//! between the echo and the prompt is the case's output there, line for line.
+//! sshd's simulator user (moler's SSH transport, and a device's `ssh` hop), the ATEN PDU and
+//! the SCPI instrument on telnet listeners (the `telnet` client in a local bash, moler's
+//! `telnet` hop command). Each reproduces Moler's reference outputs (`tests/fixtures/<family>`:
+//! Moler 4.13.1's cases, BSD-3-Clause, Nokia, copied from `../shared/moler-fixtures` with a
+//! note of their origin): what moler reads between the echo and the prompt is the case's output
+//! there, line for line.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use moler::commands::unix::Telnet;
 use moler::prelude::*;
 use moler_io::ssh::{self, HostKeyPolicy};
+use moler_io::terminal::TerminalOptions;
 use moler_io::Greeting;
-use moler_sim::Device;
+use moler_sim::{Device, Listener, Protocol};
 use moler_testkit::sshd::Sshd;
 use serde_json::Value;
 
@@ -22,6 +27,10 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 fn device_file(name: &str) -> PathBuf {
     Path::new(DEVICES).join(name)
+}
+
+fn device(name: &str) -> Arc<Device> {
+    Arc::new(Device::from_file(device_file(name)).unwrap())
 }
 
 /// A reference case's output as lines: the echo of `command` (after a prompt, in some cases),
@@ -65,7 +74,7 @@ fn every_ready_made_device_file_checks() {
         }
     }
     names.sort();
-    assert_eq!(names, ["juniper_ex", "unix_host"]);
+    assert_eq!(names, ["juniper_ex", "pdu_aten", "scpi", "unix_host"]);
 }
 
 // --- Juniper EX over ssh ------------------------------------------------------------------------
@@ -189,4 +198,113 @@ DEVICES:
     ex.goto_state("UNIX_LOCAL").unwrap();
     assert_eq!(ex.state(), "UNIX_LOCAL");
     devices.remove_all();
+}
+
+// --- ATEN PDU and SCPI instrument over telnet ---------------------------------------------------
+
+const TELNET: &str = "/usr/bin/telnet";
+
+/// A bash with the `telnet` client logged in to `port` by moler's `telnet` command (None: no
+/// client here, skipped loudly).
+fn telnet_in(
+    port: u16,
+    expected_prompt: &str,
+    login: Option<(&str, &str)>,
+) -> Option<ConnectionHandle> {
+    if !Path::new(TELNET).exists() {
+        moler_testkit::skip(
+            "the telnet devices' tests",
+            "no telnet client (scripts/test.sh installs it as root)",
+        );
+        return None;
+    }
+    let runner = Runner::new(RunnerKind::Thread).unwrap();
+    let shell = moler::local_shell_on(&runner, &TerminalOptions::default()).unwrap();
+    // As Moler's PduAten and Scpi devices configure their telnet hop: no settings sent, and
+    // no Enter at connection (the device shows its dialog or prompt by itself).
+    let mut telnet = Telnet::new("127.0.0.1", port, expected_prompt)
+        .with("set_timeout", Value::Null)
+        .unwrap()
+        .with("send_enter_after_connection", false)
+        .unwrap();
+    if let Some((user, password)) = login {
+        telnet = telnet.with("login", user).unwrap().with("password", password).unwrap();
+    }
+    shell.run(telnet.command_with_prompt(LOCAL_PROMPT), T).unwrap();
+    Some(shell)
+}
+
+const PDU: &str = "^>$";
+
+#[test]
+fn aten_pdu_over_telnet_switches_outlets_and_answers_as_molers_cases() {
+    let listener = Listener::bind("127.0.0.1:0", device("pdu_aten.yml"), Protocol::Telnet).unwrap();
+    let Some(pdu) = telnet_in(listener.addr().port(), PDU, Some(("teladmin", "telpwd"))) else {
+        return;
+    };
+    // Moler's PDU commands fail on the device's refusals.
+    let run = |command: &str| {
+        pdu.run(Command::lines(command, PDU).failure("Not Support|Invalid command"), T).unwrap()
+    };
+    let case = |case: &str, command: &str| {
+        assert_eq!(run(command), between_echo_and_prompt("pdu_aten", case, command), "{case}");
+    };
+    case("read_status__simple", "read status o01");
+    case("read_status__default", "read status o01 format");
+    case("read_meter__default", "read meter dev volt");
+    case("read_meter__simple", "read meter olt o01 volt simple");
+    assert_eq!(run("read meter olt o01 curr simple"), [" 0.52", ""]);
+    // Switching o01 off: read status and its current say so, until it is on again.
+    case("sw__off", "sw o01 off imme");
+    assert_eq!(run("read status o01 simple"), ["off", ""]);
+    assert_eq!(run("read status o01 format"), [" Outlet 01 off", ""]);
+    assert_eq!(run("read meter olt o01 curr simple"), [" 0.00", ""]);
+    assert_eq!(run("read status o02 format"), [" Outlet 02 on", ""], "the others stay on");
+    case("sw__on", "sw o01 on");
+    case("read_status__simple", "read status o01");
+    assert_eq!(run("sw o01 off imme"), [" Outlet<01> command is setting", ""]);
+    case("sw__reboot", "sw o01 reboot");
+    assert_eq!(run("read status o01"), ["on", ""], "back on after a reboot");
+    assert_eq!(run("sw o01 off delay"), [" Outlet<01> command is setting", ""]);
+    assert_eq!(run("sw o01 on imme"), [" Outlet<01> command is setting", ""]);
+    case("read_status__default", "read status o01 format");
+    let err = pdu.run(Command::lines("frobnicate", PDU).failure("Invalid command"), T).unwrap_err();
+    assert!(err.to_string().contains("Invalid command"), "{err}");
+    let err =
+        pdu.run(Command::lines("sw o01 sideways", PDU).failure("Not Support"), T).unwrap_err();
+    assert!(err.to_string().contains("Not Support"), "{err}");
+    // `quit`: the PDU says goodbye and hangs up; the telnet client says so, bash is back.
+    let quit = pdu.run(Command::lines("quit", LOCAL_PROMPT), T).unwrap();
+    assert_eq!(quit, between_echo_and_prompt("pdu_aten", "quit__default", "quit"));
+}
+
+const SCPI: &str = "^SCPI>$";
+
+#[test]
+fn scpi_instrument_over_telnet_answers_as_molers_cases_and_queues_errors() {
+    let listener = Listener::bind("127.0.0.1:0", device("scpi.yml"), Protocol::Telnet).unwrap();
+    let Some(scpi) = telnet_in(listener.addr().port(), SCPI, None) else { return };
+    let run =
+        |command: &str| scpi.run(Command::lines(command, SCPI).ret_required(false), T).unwrap();
+    for (case, command) in [
+        ("idn__default", "*idn?"),
+        ("read__default", "READ?"),
+        ("run_command__abs", "INP1:LEV1:ABS 1V"),
+        ("run_command__conf", "CONF:FREQ 1, (@1)"),
+    ] {
+        assert_eq!(run(command), between_echo_and_prompt("scpi", case, command), "{case}");
+    }
+    assert_eq!(run("*IDN?"), ["Agilent Technologies,N9020A,MY53420262,A.13.15"]);
+    assert_eq!(run("MEAS:VOLT:DC?"), ["+2.31458201E+000"]);
+    assert_eq!(run("measure:voltage:dc?"), ["+2.31458201E+000"], "long form, any case");
+    assert_eq!(run("MEAS:FREQ?"), ["+1.00000187E+003"]);
+    // An unknown command prints nothing; the error waits in the queue until read.
+    assert_eq!(run("SYST:ERR?"), [r#"+0,"No error""#]);
+    assert!(run("FROB:NICATE 3").is_empty());
+    assert_eq!(run("READ?"), ["+8.59803192358089E-005"], "the queue does not stop it");
+    assert_eq!(run("SYST:ERR?"), [r#"-113,"Undefined header""#]);
+    assert_eq!(run("SYST:ERR?"), [r#"+0,"No error""#]);
+    assert!(run("FROB:NICATE 3").is_empty());
+    assert!(run("*CLS").is_empty());
+    assert_eq!(run("SYSTem:ERRor?"), [r#"+0,"No error""#]);
 }
