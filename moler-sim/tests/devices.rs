@@ -2,17 +2,18 @@
 //! by in the lab and driven by moler: the Juniper EX switch as the login shell of the test
 //! sshd's simulator user (moler's SSH transport, and a device's `ssh` hop), the ATEN PDU and
 //! the SCPI instrument on telnet listeners (the `telnet` client in a local bash, moler's
-//! `telnet` hop command). Each reproduces Moler's reference outputs (`tests/fixtures/<family>`:
-//! Moler 4.13.1's cases, BSD-3-Clause, Nokia, copied from `../shared/moler-fixtures` with a
-//! note of their origin): what moler reads between the echo and the prompt is the case's output
-//! there, line for line.
+//! `telnet` hop command), the AT modem behind `socat` on a pty pair (a serial line). Each
+//! reproduces Moler's reference outputs (`tests/fixtures/<family>`: Moler 4.13.1's cases,
+//! BSD-3-Clause, Nokia, copied from `../shared/moler-fixtures` with a note of their origin):
+//! what moler reads between the echo and the prompt is the case's output there, line for line.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use moler::commands::unix::Telnet;
 use moler::prelude::*;
+use moler_io::process::{self, ProcessOptions};
 use moler_io::ssh::{self, HostKeyPolicy};
 use moler_io::terminal::TerminalOptions;
 use moler_io::Greeting;
@@ -74,7 +75,7 @@ fn every_ready_made_device_file_checks() {
         }
     }
     names.sort();
-    assert_eq!(names, ["juniper_ex", "pdu_aten", "scpi", "unix_host"]);
+    assert_eq!(names, ["at_modem", "juniper_ex", "pdu_aten", "scpi", "unix_host"]);
 }
 
 // --- Juniper EX over ssh ------------------------------------------------------------------------
@@ -307,4 +308,98 @@ fn scpi_instrument_over_telnet_answers_as_molers_cases_and_queues_errors() {
     assert!(run("FROB:NICATE 3").is_empty());
     assert!(run("*CLS").is_empty());
     assert_eq!(run("SYSTem:ERRor?"), [r#"+0,"No error""#]);
+}
+
+// --- AT modem on a serial line ------------------------------------------------------------------
+
+/// A process that dies with the test.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn at_modem_behind_socat_on_a_pty_pair_answers_as_molers_cases() {
+    if !Path::new("/usr/bin/socat").exists() {
+        moler_testkit::skip("the AT modem test", "no socat (scripts/test.sh installs it as root)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("moler-sim-modem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tty = dir.join("ttyUSB0");
+    let _ = std::fs::remove_file(&tty);
+    let modem = device_file("at_modem.yml");
+    let _socat = Reaped(
+        std::process::Command::new("/usr/bin/socat")
+            .arg(format!("pty,raw,echo=0,link={}", tty.display()))
+            .arg(format!("exec:{SIM} {},pty,raw,echo=0,setsid,ctty", modem.display()))
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + T;
+    while !tty.exists() {
+        assert!(Instant::now() < deadline, "socat made no pty");
+        // Test support: socat says nothing when its pty is there.
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // moler on the line, through a process that copies the tty both ways. A modem prints
+    // nothing until asked.
+    let options = ProcessOptions::new(
+        "/usr/bin/socat",
+        ["-".to_owned(), format!("{},raw,echo=0", tty.display())],
+    );
+    let runner = Runner::new(RunnerKind::Thread).unwrap();
+    let at = runner.spawn("modem", process::spawn(&options).unwrap()).unwrap();
+    // No prompt: a command ends with its final `OK`.
+    let run =
+        |command: &str| at.run(Command::lines(command, "^OK$").ret_required(false), T).unwrap();
+    let case = |case: &str, command: &str| {
+        let mut want = between_echo_and_prompt("at", case, command);
+        // The last line of an AT case is the empty one after `OK` (or after the answer, for
+        // the few cases that end without it; the modem says `OK` there too).
+        assert_eq!(reference("at", case, command).last().unwrap(), "", "{case}");
+        if want.last().is_some_and(|l| l == "OK") {
+            want.pop();
+        }
+        assert_eq!(run(command), want, "{case}");
+    };
+    case("at__ver_execute", "AT");
+    case("enable_echo__ver_execute", "ATE1");
+    case("get_imsi__ver_execute", "AT+CIMI");
+    case("get_imei__ver_default", "AT+CGSN");
+    case("get_imei__ver_imei", "AT+CGSN=1");
+    case("get_manufacturer_id__ver_execute", "AT+CGMI");
+    case("get_revision_id__ver_execute", "AT+CGMR");
+    case("get_product_info__nokia", "ATI");
+    case("get_apns__ip", "AT+CGDCONT?");
+    case("get_functionality_level__fun_level", "AT+CFUN?");
+    case("set_functionality_level__default_parameters", "AT+CFUN=1");
+    case("set_apn__default_parameter", r#"AT+CGDCONT=1,"IPV4V6","5gkrk""#);
+    // Detached at power-on; attached after AT+CGATT=1, with an address; detached again.
+    case("get_attach_state__ver_detached", "AT+CGATT?");
+    case("get_ip__no_ip", "AT+CGPADDR=1");
+    case("attach__ver_execute", "AT+CGATT=1");
+    case("get_attach_state__ver_attached", "AT+CGATT?");
+    case("get_ip__ip", "AT+CGPADDR=1");
+    case("detach__ver_execute", "AT+CGATT=0");
+    case("get_attach_state__ver_detached", "AT+CGATT?");
+    assert_eq!(run("AT+COPS?"), [r#"+COPS: 0,0,"TEST PLMN 001-01",7"#, ""]);
+    // What the modem does not know: ERROR instead of OK.
+    let unknown = at.run(Command::lines("AT+FROB", "^ERROR$").ret_required(false), T).unwrap();
+    assert!(unknown.is_empty(), "{unknown:?}");
+    // ATE0 (itself still echoed) turns echo off until ATE1; the attach state stays.
+    run("ATE0");
+    let quiet = |command: &str| {
+        at.run(Command::lines(command, "^OK$").ret_required(false).expect_echo(false), T).unwrap()
+    };
+    assert_eq!(quiet("AT+CIMI"), ["440801200189934"]);
+    assert_eq!(quiet("AT+CGATT=1"), Vec::<String>::new());
+    assert_eq!(quiet("AT+CGATT?"), ["+CGATT: 1"]);
+    assert_eq!(quiet("ATE1"), Vec::<String>::new());
+    case("get_attach_state__ver_attached", "AT+CGATT?");
 }
