@@ -2,10 +2,11 @@
 //! by in the lab and driven by moler: the Juniper EX switch as the login shell of the test
 //! sshd's simulator user (moler's SSH transport, and a device's `ssh` hop), the ATEN PDU and
 //! the SCPI instrument on telnet listeners (the `telnet` client in a local bash, moler's
-//! `telnet` hop command), the AT modem behind `socat` on a pty pair (a serial line). Each
-//! reproduces Moler's reference outputs (`tests/fixtures/<family>`: Moler 4.13.1's cases,
-//! BSD-3-Clause, Nokia, copied from `../shared/moler-fixtures` with a note of their origin):
-//! what moler reads between the echo and the prompt is the case's output there, line for line.
+//! `telnet` hop command), the AT modem behind `socat` on a pty pair (a serial line), the adb
+//! shell on stdio (an `adb` that runs the simulator). Each reproduces Moler's reference outputs
+//! (`tests/fixtures/<family>`: Moler 4.13.1's cases, BSD-3-Clause, Nokia, copied from
+//! `../shared/moler-fixtures` with a note of their origin): what moler reads between the echo
+//! and the prompt is the case's output there, line for line.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,7 +76,7 @@ fn every_ready_made_device_file_checks() {
         }
     }
     names.sort();
-    assert_eq!(names, ["at_modem", "juniper_ex", "pdu_aten", "scpi", "unix_host"]);
+    assert_eq!(names, ["adb_shell", "at_modem", "juniper_ex", "pdu_aten", "scpi", "unix_host"]);
 }
 
 // --- Juniper EX over ssh ------------------------------------------------------------------------
@@ -402,4 +403,64 @@ fn at_modem_behind_socat_on_a_pty_pair_answers_as_molers_cases() {
     assert_eq!(quiet("AT+CGATT?"), ["+CGATT: 1"]);
     assert_eq!(quiet("ATE1"), Vec::<String>::new());
     case("get_attach_state__ver_attached", "AT+CGATT?");
+}
+
+// --- adb shell on stdio -------------------------------------------------------------------------
+
+const ADB: &str = r"^shell@adbhost:/ \$ $";
+
+#[test]
+fn adb_shell_behind_an_adb_that_runs_the_simulator_answers_as_molers_cases() {
+    // `adb [-s SERIAL] shell` opens the device's shell on the terminal: here the simulator.
+    let dir = std::env::temp_dir().join(format!("moler-sim-adb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let adb = dir.join("adb");
+    std::fs::write(
+        &adb,
+        format!(
+            "#!/bin/sh\n\
+             case \"$*\" in\n\
+             \x20 shell|\"-s f57e6b77 shell\") exec {SIM} {} ;;\n\
+             \x20 *) echo \"adb (test): only 'adb [-s f57e6b77] shell'\" >&2; exit 1 ;;\n\
+             esac\n",
+            device_file("adb_shell.yml").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&adb, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let runner = Runner::new(RunnerKind::Thread).unwrap();
+    let shell = moler::local_shell_on(&runner, &TerminalOptions::default()).unwrap();
+    let run = |command: &str, prompt: &str| {
+        shell.run(Command::lines(command, prompt).ret_required(false), T).unwrap()
+    };
+    run(&format!("export PATH={}:$PATH", dir.display()), LOCAL_PROMPT);
+
+    let case = |case: &str, command: &str| {
+        assert_eq!(run(command, ADB), between_echo_and_prompt("adb", case, command), "{case}");
+    };
+    case("adb_shell__one_device", "adb shell");
+    assert_eq!(run("getprop ro.product.model", ADB), ["Pixel 4a"]);
+    let packages = run("pm list packages", ADB);
+    assert!(packages.iter().all(|p| p.starts_with("package:")), "{packages:?}");
+    assert!(packages.iter().any(|p| p == "package:com.android.settings"), "{packages:?}");
+    assert_eq!(run("frobnicate", ADB), ["/system/bin/sh: frobnicate: not found"]);
+    run("su", r"^root@adbhost:/ # $");
+    assert_eq!(run("whoami", r"^root@adbhost:/ # $"), ["root"]);
+    run("exit", ADB);
+    // `exit` ends the shell, and so adb: bash is back.
+    assert!(run("exit", LOCAL_PROMPT).is_empty());
+
+    case("adb_shell__selected_device", "adb -s f57e6b77 shell");
+    run("exit", LOCAL_PROMPT);
+
+    // Moler's prompt from the serial number: `export PS1=…` at the first prompt.
+    let lines =
+        reference("adb", "adb_shell__serial_number_generated_prompt", "adb -s f57e6b77 shell");
+    let export = lines[2].strip_prefix("shell@adbhost:/ $ ").unwrap();
+    let prompt = lines.last().unwrap();
+    assert_eq!(prompt, "adb_shell@f57e6b77 $ ");
+    run("adb -s f57e6b77 shell", ADB);
+    assert!(run(export, r"^adb_shell@f57e6b77 \$ $").is_empty());
+    assert_eq!(run("getprop ro.serialno", r"^adb_shell@f57e6b77 \$ $"), ["f57e6b77"]);
+    run("exit", LOCAL_PROMPT);
 }
