@@ -381,6 +381,26 @@ fn at_modem_behind_socat_on_a_pty_pair_answers_as_molers_cases() {
     case("get_functionality_level__fun_level", "AT+CFUN?");
     case("set_functionality_level__default_parameters", "AT+CFUN=1");
     case("set_apn__default_parameter", r#"AT+CGDCONT=1,"IPV4V6","5gkrk""#);
+    case("set_apn__all_parameter", r#"AT+CGDCONT=4,"IP","5gkrk""#);
+    case("set_functionality_level__all_parameters", "AT+CFUN=1,1");
+    // Registration (the first case of each; the others are other network states).
+    case("get_cell_id__cell_id_v1", "AT+CREG?");
+    case("get_cell_id_gprs__cell_id_gprs_v1", "AT+CGREG?");
+    case("get_cell_id_lte__cell_id_lte_v1", "AT+CEREG?");
+    case("get_cell_id_nr__cell_id_nr_v1_1", "AT+C5GREG?");
+    case("set_cell_id__cell_on_with_data", "AT+CREG=2");
+    case("set_cell_id__cell_off", "AT+CREG=0");
+    case("set_cell_id_gprs__gprs_off", "AT+CGREG=0");
+    case("set_cell_id_gprs__gprs_on_with_data", "AT+CGREG=2");
+    case("set_cell_id_lte__lte_off", "AT+CEREG=0");
+    case("set_cell_id_lte__lte_on_with_data", "AT+CEREG=2");
+    case("set_cell_id_nr__nr_off", "AT+C5GREG=0");
+    case("set_cell_id_nr__nr_on_with_data", "AT+C5GREG=2");
+    case("set_mode__automatic_lower", "AT+COPS=0");
+    case("set_mode__lte_upper", "AT+COPS=0,0,0,7");
+    case("set_mode__nsa_upper", "AT+COPS=0,0,0,13");
+    case("create_pdu_session__ver_execute", "AT$QCRMCALL=1,1");
+    case("release_pdu_session__ver_execute", "AT$QCRMCALL=0,1");
     // Detached at power-on; attached after AT+CGATT=1, with an address; detached again.
     case("get_attach_state__ver_detached", "AT+CGATT?");
     case("get_ip__no_ip", "AT+CGPADDR=1");
