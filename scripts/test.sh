@@ -28,6 +28,13 @@ if [ "$(id -u)" = 0 ] && ! command -v socat >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q socat >/dev/null \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q socat >/dev/null; }
 fi
+# The simulator's telnet devices (the ATEN PDU, the SCPI instrument) are reached as in the lab,
+# with the telnet client from a local bash: root gets it.
+if [ "$(id -u)" = 0 ] && ! command -v telnet >/dev/null; then
+  echo "test.sh: installing telnet (the simulator's telnet devices)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q telnet >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q telnet >/dev/null; }
+fi
 ./scripts/setup-sshd.sh
 # All targets of every package: unit, integration and property tests, moler-cli's tests of the
 # built `moler` binary; benches make a tiny smoke run.

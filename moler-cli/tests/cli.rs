@@ -418,6 +418,21 @@ fn sim_check_lists_the_states_and_reports_mistakes_with_their_place() {
 }
 
 #[test]
+fn sim_check_passes_on_every_ready_made_device() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../moler-sim/devices");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yml") {
+            let out = moler(&["sim", "--check", path.to_str().unwrap()]);
+            assert_eq!(code(&out), 0, "{}: {}", path.display(), stderr(&out));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "the unix host, Juniper EX, ATEN PDU, SCPI, AT modem and adb shell");
+}
+
+#[test]
 fn sim_serves_a_session_on_standard_input_and_output() {
     let out = moler_with_input(
         &["sim", UNIX_HOST],

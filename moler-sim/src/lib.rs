@@ -89,8 +89,25 @@
 //! Recorded sessions fit the same form: a recorder writes one state per prompt seen, one
 //! `match:` per command typed there, its output as `answer` or `answer_file` (`answers:` when
 //! the same command printed different things over the session, which then replays in order),
-//! `goto:` where the prompt changed and `delay_ms` for the time it took. The ready-made devices
-//! live in `moler-sim/devices/` (`devices/unix_host.yml` is a complete example).
+//! `goto:` where the prompt changed and `delay_ms` for the time it took.
+//!
+//! ## Ready-made devices
+//!
+//! `moler-sim/devices/` holds one file per device family (`devices/unix_host.yml` is a complete
+//! example of the format). Their outputs are Moler 4.13.1's reference cases (BSD-3-Clause,
+//! Nokia) where Moler has one: the tests (`tests/devices.rs`; the unix host in
+//! `tests/transports.rs`) serve each over the transport it is reached by in the lab, drive it
+//! with moler, and check that what moler reads between the echo and the prompt is the case's
+//! output, line for line.
+//!
+//! | file | what it is | reached by | Moler's cases it reproduces |
+//! |---|---|---|---|
+//! | `unix_host.yml` | a Debian host: login dialog, user shell, root by `su`, ping, pager, reboot | a console, telnet or TCP, a pty | `unix` outputs of `whoami`, `uname -a`, `id`, `ls -l`, `ps`, `df`, `ip addr`, `ping` (parsed by moler's typed commands) |
+//! | `juniper_ex.yml` | a Juniper EX switch's Junos CLI (`admin@switch> `), `configure` mode (`[edit]` above `admin@switch# `), `show version`, `show interfaces terse`, `show system uptime`, `set`, `commit`, Junos's caret errors | ssh: the login shell of an ssh user (`MOLER_SIM_DEVICE`) | `juniper`: `configure`, `exit_configure` |
+//! | `pdu_aten.yml` | an ATEN PDU: `Login:`/`Password:` (teladmin/telpwd), `>` prompt, `read status`, `read meter`, `sw` (outlet o01's power is kept: states OUTLET_ON, OUTLET_OFF), `quit` | telnet (`--listen ADDR --telnet`) | `pdu_aten`: `read_status` (both), `read_meter` (both), `sw` (on, off, reboot), `quit` |
+//! | `scpi.yml` | a SCPI instrument (`SCPI>`): `*IDN?`, `READ?`, `MEAS:…?`, settings, unknown commands queued as errors for `SYST:ERR?` | telnet (`--listen ADDR --telnet`) | `scpi`: `idn`, `read`, `run_command` (both) |
+//! | `at_modem.yml` | a cellular modem: no prompt, `OK`/`ERROR`, `ATE0`/`ATE1`, `AT+CIMI`, `AT+CGSN`, `AT+CGATT` changing the attach state, `AT+CGDCONT`, `AT+CGPADDR`, `AT+CREG?` and kin, `AT+COPS`, `ATI` | a serial line (`socat` pty pair) | `at`: `at`, `enable_echo`, `attach`, `detach`, `get_attach_state` (both), `get_imsi`, `get_imei` (both), `get_manufacturer_id`, `get_revision_id`, `get_product_info` (nokia), `get_apns` (ip), `get_functionality_level`, `set_functionality_level` (both), `get_ip` (both), `set_apn` (both), `get_cell_id`, `get_cell_id_gprs`, `get_cell_id_lte`, `get_cell_id_nr` (the first case of each), `set_cell_id`, `set_cell_id_gprs`, `set_cell_id_lte`, `set_cell_id_nr` (all), `set_mode` (all), `create_pdu_session`, `release_pdu_session` |
+//! | `adb_shell.yml` | an Android shell (`shell@adbhost:/ $ `): `getprop`, `pm list packages`, `su`, Moler's `export PS1=…`, `exit` | stdio, where `adb shell` runs | `adb`: `adb_shell` (all three) |
 //!
 //! ## Example
 //!
