@@ -148,6 +148,14 @@ fn render(screens: &[Screen], first: Option<&Exchange>, source: &str) -> String 
                 let _ = writeln!(y, "      - match: {}", quoted(line));
             }
             let _ = writeln!(y, "        answers:");
+            // The last answer repeats by itself: the same answer again and again is written once.
+            let mut answers = answers.as_slice();
+            while let [.., (a, ga), (b, gb)] = answers {
+                if a != b || ga != gb {
+                    break;
+                }
+                answers = &answers[..answers.len() - 1];
+            }
             for (output, _) in answers {
                 // Each output line ends with a line end; no line at all is no text.
                 let text: String = output.iter().map(|l| format!("{l}\n")).collect();
