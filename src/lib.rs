@@ -55,7 +55,7 @@ pub use device::{Device, DeviceError, DeviceObserver, Devices, State, StateChang
 pub use moler_core::{
     all_done, any_done, cancel_all, separate_done, Awaitable, Command, Completion, Connection,
     Context, Error, Kind, Lines, MatchMode, Observer, Occurrence, Occurrences, ParseError,
-    ParseResult, Parser, Report, Result, Step, Wait4,
+    ParseResult, Parser, Publisher, Report, Result, Step, Subscription, Wait4,
 };
 #[cfg(feature = "smol")]
 pub use moler_runners::SmolRunner;

@@ -1,9 +1,8 @@
 //! Events: observers that keep listening and report each occurrence. [`Wait4`] is the generic
 //! line event.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context as TaskContext, Poll, Waker};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use regex::Regex;
@@ -12,6 +11,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::observer::{Context, Observer, Step};
+use crate::publish::{Publisher, Subscription};
 use crate::text::{LineSplitter, DEFAULT_LINE_CAP};
 
 /// One occurrence of an event: the line and what the pattern caught in it (Moler's keys).
@@ -44,8 +44,6 @@ pub enum MatchMode {
     Sequence,
 }
 
-type Callback = Box<dyn FnMut(&Occurrence) + Send>;
-
 /// The generic line event: watches every line for a list of regexes.
 ///
 /// Each line is searched as Moler does (`re.search` per line), but the event searches whole
@@ -77,8 +75,8 @@ pub struct Wait4 {
     till: Option<usize>,
     timeout: Option<Duration>,
     partial_lines: bool,
-    callback: Option<Callback>,
-    sender: Option<Feeder>,
+    /// Where occurrences go as they happen (callbacks, queues).
+    publisher: Publisher<Occurrence>,
     // Progress.
     lines: LineSplitter,
     /// Text came while paused and its last line has not ended: after a resume that line is
@@ -133,8 +131,7 @@ impl Wait4 {
             till: None,
             timeout: None,
             partial_lines: false,
-            callback: None,
-            sender: None,
+            publisher: Publisher::new(),
             lines: LineSplitter::new(DEFAULT_LINE_CAP),
             skip_line: false,
             partial_reported: false,
@@ -175,19 +172,19 @@ impl Wait4 {
         self
     }
 
-    /// Calls `f` with each occurrence, on the thread that drives the connection (keep it short).
-    pub fn on_occurrence(mut self, f: impl FnMut(&Occurrence) + Send + 'static) -> Self {
-        self.callback = Some(Box::new(f));
+    /// Calls `f` with each occurrence, on the thread that drives the connection (keep it
+    /// short). Several may be added; one that panics is dropped, the event goes on.
+    pub fn on_occurrence(self, f: impl FnMut(&Occurrence) + Send + 'static) -> Self {
+        self.publisher.on_record(f);
         self
     }
 
     /// The occurrences as they happen, in a queue that ends when the event finishes: take them
-    /// without waiting ([`Occurrences::try_next`]), poll them from async code
-    /// ([`Occurrences::poll_next`]), or block on them with `moler_runners::OccurrencesExt`.
+    /// without waiting ([`Subscription::try_next`]), poll or await them from async code (a
+    /// `Stream`), or block on them with `moler_runners::OccurrencesExt`. Any number of queues
+    /// may be taken; one dropped stops being fed.
     pub fn occurrences(&mut self) -> Occurrences {
-        let feed = Arc::new(Feed::default());
-        self.sender = Some(Feeder(Arc::clone(&feed)));
-        Occurrences(feed)
+        self.publisher.subscribe()
     }
 
     fn needed(&self) -> Option<usize> {
@@ -230,12 +227,7 @@ impl Wait4 {
             }
         }
         self.count += 1;
-        if let Some(cb) = &mut self.callback {
-            cb(&occurrence);
-        }
-        if let Some(feeder) = &self.sender {
-            feeder.send(&occurrence);
-        }
+        self.publisher.publish(occurrence.clone());
         if self.till.is_some() {
             self.found.push(occurrence);
         }
@@ -327,109 +319,16 @@ impl Observer for Wait4 {
     }
 }
 
-/// Occurrences of an event as they happen (see [`Wait4::occurrences`]); the queue ends when
-/// the event finishes (its observer is dropped by the connection).
-///
-/// Nothing here blocks: [`Occurrences::try_next`] takes what is there, [`Occurrences::poll_next`]
-/// registers a waker (a stream for async code). The blocking `next_timeout` and iterator live
-/// in `moler-runners` (`moler_runners::OccurrencesExt`).
-#[derive(Debug)]
-pub struct Occurrences(Arc<Feed>);
-
-impl Occurrences {
-    /// The next occurrence if one is ready, without waiting.
-    pub fn try_next(&self) -> Option<Occurrence> {
-        lock(&self.0.state).queue.pop_front()
-    }
-
-    /// An iterator over the occurrences ready now; it does not wait for more.
-    pub fn try_iter(&self) -> impl Iterator<Item = Occurrence> + '_ {
-        std::iter::from_fn(|| self.try_next())
-    }
-
-    /// The next occurrence: `Ready(Some)` when one is there, `Ready(None)` once the event ended
-    /// and every occurrence was taken, otherwise `Pending` and `cx`'s waker is woken by the next
-    /// occurrence or by the end. One waiter at a time (the latest waker is kept).
-    pub fn poll_next(&self, cx: &mut TaskContext<'_>) -> Poll<Option<Occurrence>> {
-        let mut st = lock(&self.0.state);
-        if let Some(o) = st.queue.pop_front() {
-            return Poll::Ready(Some(o));
-        }
-        if st.ended {
-            return Poll::Ready(None);
-        }
-        match &st.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => st.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
-    }
-
-    /// True once the event ended (occurrences may still wait to be taken).
-    pub fn is_ended(&self) -> bool {
-        lock(&self.0.state).ended
-    }
-}
-
-impl Drop for Occurrences {
+impl Drop for Wait4 {
+    /// The event ended: its occurrences' subscriptions end.
     fn drop(&mut self) {
-        // Nobody reads any more: the event stops queueing.
-        let mut st = lock(&self.0.state);
-        st.reader_gone = true;
-        st.queue.clear();
+        self.publisher.close();
     }
 }
 
-/// The queue between an event and its [`Occurrences`].
-#[derive(Debug, Default)]
-struct Feed {
-    state: Mutex<FeedState>,
-}
-
-#[derive(Debug, Default)]
-struct FeedState {
-    queue: VecDeque<Occurrence>,
-    waker: Option<Waker>,
-    /// The event is gone: no more occurrences.
-    ended: bool,
-    /// The [`Occurrences`] is gone: nothing to queue for.
-    reader_gone: bool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Plain pushes and pops under this lock: a panic cannot leave the queue inconsistent.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The event's end of the queue; dropping it (with the event) ends the queue.
-struct Feeder(Arc<Feed>);
-
-impl Feeder {
-    fn send(&self, occurrence: &Occurrence) {
-        let mut st = lock(&self.0.state);
-        if st.reader_gone {
-            return;
-        }
-        st.queue.push_back(occurrence.clone());
-        let waker = st.waker.take();
-        drop(st);
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-impl Drop for Feeder {
-    fn drop(&mut self) {
-        let mut st = lock(&self.0.state);
-        st.ended = true;
-        let waker = st.waker.take();
-        drop(st);
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
+/// Occurrences of an event as they happen (see [`Wait4::occurrences`]): a [`Subscription`]
+/// to the event's publisher, which ends when the event finishes.
+pub type Occurrences = Subscription<Occurrence>;
 
 /// Rewrites a pattern so that, searched over many lines at once, it matches exactly where it
 /// would match within one line: no character class or literal may match a line end, and the

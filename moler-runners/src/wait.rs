@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use moler_core::{Completion, Occurrence, Occurrences, Result};
+use moler_core::{Completion, Result, Subscription};
 
 use crate::handle::blocking_allowed;
 
@@ -145,20 +145,26 @@ pub fn wait_for_any(
 /// assert_eq!(ticks.blocking_iter().map(|o| o.line).collect::<Vec<_>>(), ["tick 2"]);
 /// ```
 pub trait OccurrencesExt {
-    /// The next occurrence, waiting at most `timeout`; `None` on timeout or once the event
-    /// ended and every occurrence was taken.
-    fn next_timeout(&self, timeout: Duration) -> Option<Occurrence>;
+    /// What is published (an [`moler_core::Occurrence`] for an event's occurrences).
+    type Item;
 
-    /// An iterator that blocks for each next occurrence; it ends with the event.
-    fn blocking_iter(&self) -> BlockingOccurrences<'_>;
+    /// The next occurrence (record), waiting at most `timeout`; `None` on timeout or once the
+    /// event (publisher) ended and every one was taken.
+    fn next_timeout(&self, timeout: Duration) -> Option<Self::Item>;
+
+    /// An iterator that blocks for each next occurrence (record); it ends with the event.
+    fn blocking_iter(&self) -> BlockingOccurrences<'_, Self::Item>;
 }
 
-impl OccurrencesExt for Occurrences {
-    fn next_timeout(&self, timeout: Duration) -> Option<Occurrence> {
+/// For every [`Subscription`]: an event's occurrences, a command's published records.
+impl<T> OccurrencesExt for Subscription<T> {
+    type Item = T;
+
+    fn next_timeout(&self, timeout: Duration) -> Option<T> {
         park_until(|cx| self.poll_next(cx), Instant::now().checked_add(timeout)).flatten()
     }
 
-    fn blocking_iter(&self) -> BlockingOccurrences<'_> {
+    fn blocking_iter(&self) -> BlockingOccurrences<'_, T> {
         BlockingOccurrences(self)
     }
 }
@@ -166,12 +172,12 @@ impl OccurrencesExt for Occurrences {
 /// The iterator of [`OccurrencesExt::blocking_iter`]: each `next` parks the thread until an
 /// occurrence comes or the event ends.
 #[derive(Debug)]
-pub struct BlockingOccurrences<'a>(&'a Occurrences);
+pub struct BlockingOccurrences<'a, T>(&'a Subscription<T>);
 
-impl Iterator for BlockingOccurrences<'_> {
-    type Item = Occurrence;
+impl<T> Iterator for BlockingOccurrences<'_, T> {
+    type Item = T;
 
-    fn next(&mut self) -> Option<Occurrence> {
+    fn next(&mut self) -> Option<T> {
         park_until(|cx| self.0.poll_next(cx), None).flatten()
     }
 }

@@ -85,7 +85,7 @@ pub use mv::Mv;
 pub use netstat::{Netstat, NetstatParser};
 pub(crate) use parse::number_or_text;
 pub use parse::{CollectLines, FirstLine, LinesResult, Nothing, ResultLines, Variables};
-pub use ping::{Ping, PingParser, PingResult, PING_SLACK};
+pub use ping::{Ping, PingParser, PingReply, PingResult, PING_SLACK};
 pub use ps::{Ps, PsParser, PsResult};
 pub use pwd::{Pwd, PwdParser, PwdResult};
 pub use rm::Rm;

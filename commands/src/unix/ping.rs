@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use moler_core::{Command, Context, ParseError, ParseResult, Parser, DEFAULT_COMMAND_TIMEOUT};
+use moler_core::{
+    Command, Context, ParseError, ParseResult, Parser, Publisher, DEFAULT_COMMAND_TIMEOUT,
+};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,8 +24,27 @@ pub struct Ping {
     pub destination: String,
     /// `-c 4`, `-w 5`, `-6`…
     pub options: Option<String>,
+    /// Where each reply goes as it comes ([`Ping::replies`]); not a parameter of Moler's.
+    #[serde(skip)]
+    pub replies: Option<Publisher<PingReply>>,
 }
 builder!(Ping { destination: String }, options);
+
+/// One reply of a running ping (`64 bytes from 10.0.0.1: icmp_seq=3 ttl=64 time=0.045 ms`),
+/// published as it comes ([`Ping::replies`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PingReply {
+    /// Who answered (as printed: an address, or a name and an address).
+    pub from: String,
+    /// The sequence number.
+    pub icmp_seq: u64,
+    /// The time to live, when printed.
+    pub ttl: Option<u64>,
+    /// The round trip, in seconds, when printed.
+    pub time_seconds: Option<f64>,
+    /// The whole line.
+    pub line: String,
+}
 
 /// Letters of ping options (iputils, BSD, busybox) that take a value: `-c5` and `-c 5` alike.
 const PING_VALUE_OPTIONS: &str = "ceiIlmMNpQsStTwWF";
@@ -36,6 +57,31 @@ const PING_LINGER: Duration = Duration::from_secs(10);
 pub const PING_SLACK: Duration = Duration::from_secs(10);
 
 impl Ping {
+    /// Publishes each reply to `publisher` as it comes, while the ping runs (Moler's
+    /// publisher of ping's lines): subscribe before starting it. The subscriptions end when
+    /// the ping ends.
+    ///
+    /// ```
+    /// use moler_commands::unix::{Ping, PingReply};
+    /// use moler_core::{Connection, Publisher};
+    /// use moler_commands::UnixCommand;
+    /// use std::time::Instant;
+    ///
+    /// let replies: Publisher<PingReply> = Publisher::new();
+    /// let seen = replies.subscribe();
+    /// let ping = Ping::new("10.0.0.1").options("-c 2").replies(&replies);
+    /// let mut conn = Connection::new("demo");
+    /// let done = conn.start(ping.build(Some("^\\$ $")), Instant::now());
+    /// let _ = conn.poll_transmit(&mut Vec::new());
+    /// conn.handle_input(b"ping 10.0.0.1 -c 2\n64 bytes from 10.0.0.1: icmp_seq=1 ttl=64 time=0.045 ms\n", Instant::now());
+    /// assert_eq!(seen.try_next().unwrap().icmp_seq, 1, "published while it runs");
+    /// assert!(done.try_result().is_none());
+    /// ```
+    pub fn replies(mut self, publisher: &Publisher<PingReply>) -> Self {
+        self.replies = Some(publisher.clone());
+        self
+    }
+
     /// How long the ping lasts at most by its options, when they say: `-w S` (deadline) ends it
     /// after S seconds; `-c N` after N packets `-i` apart (default 1 s) and a last wait for
     /// replies (`-W`, default 10 s). `None` when neither is given (it runs until stopped).
@@ -129,8 +175,19 @@ pub struct PingResult {
 pub struct PingParser {
     stats: Regex,
     rtt: Regex,
+    reply: Regex,
     result: PingResult,
     seen_stats: bool,
+    replies: Option<Publisher<PingReply>>,
+}
+
+impl Drop for PingParser {
+    /// The ping ended: its replies' subscriptions end.
+    fn drop(&mut self) {
+        if let Some(replies) = &self.replies {
+            replies.close();
+        }
+    }
 }
 
 fn unit_seconds(unit: &str) -> f64 {
@@ -151,6 +208,21 @@ impl Parser for PingParser {
         let bad = |s: &str| ParseError::at_line(line, format!("ping: {s:?} is not a number"));
         let num = |s: &str| s.parse::<u64>().map_err(|e| bad(s).with_source(e));
         let float = |s: &str| s.parse::<f64>().map_err(|e| bad(s).with_source(e));
+        if let Some(replies) = &self.replies {
+            if let Some(c) = self.reply.captures(line) {
+                replies.publish(PingReply {
+                    from: c["from"].to_owned(),
+                    icmp_seq: num(&c["seq"])?,
+                    ttl: c.name("ttl").map(|m| num(m.as_str())).transpose()?,
+                    time_seconds: match (c.name("time"), c.name("unit")) {
+                        (Some(t), Some(u)) => Some(float(t.as_str())? * unit_seconds(u.as_str())),
+                        _ => None,
+                    },
+                    line: line.to_owned(),
+                });
+                return Ok(());
+            }
+        }
         let r = &mut self.result;
         if let Some(c) = self.stats.captures(line) {
             self.seen_stats = true;
@@ -206,8 +278,12 @@ impl UnixCommand for Ping {
             rtt: regex(
                 r"^(?:rtt|round-trip) min/avg/max/(?:mdev|stddev) = (?P<min>[\d.]+)/(?P<avg>[\d.]+)/(?P<max>[\d.]+)/(?P<mdev>[\d.]+) (?P<unit>[a-zµ]+)",
             ),
+            reply: regex(
+                r"^\d+ bytes from (?P<from>.+?): icmp_seq=(?P<seq>\d+)(?: ttl=(?P<ttl>\d+))?(?: time=(?P<time>[\d.]+) ?(?P<unit>[a-zµ]+))?",
+            ),
             result: PingResult { packet_loss: Value::Null, ..PingResult::default() },
             seen_stats: false,
+            replies: self.replies.clone(),
         }
     }
     fn setup(&self, command: Command<PingParser>) -> Command<PingParser> {
