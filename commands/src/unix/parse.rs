@@ -233,6 +233,138 @@ impl Parser for Variables {
     }
 }
 
+/// A parameter Moler takes as one string or as a list of strings (`files`, `content`): one
+/// string goes on the command line as it is, a list joined with blanks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Words {
+    /// One string, as given (`"*.bz2"`, `"a b"`).
+    One(String),
+    /// A list.
+    Many(Vec<String>),
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Words::Many(Vec::new())
+    }
+}
+
+impl Words {
+    /// The words as they go on a command line.
+    pub(crate) fn joined(&self) -> String {
+        match self {
+            Words::One(s) => s.trim().to_owned(),
+            Words::Many(l) => l.join(" "),
+        }
+    }
+    /// The items: one string is one item.
+    pub(crate) fn items(&self) -> Vec<String> {
+        match self {
+            Words::One(s) => vec![s.clone()],
+            Words::Many(l) => l.clone(),
+        }
+    }
+}
+
+impl From<&str> for Words {
+    fn from(s: &str) -> Self {
+        Words::One(s.to_owned())
+    }
+}
+
+impl From<String> for Words {
+    fn from(s: String) -> Self {
+        Words::One(s)
+    }
+}
+
+impl From<Vec<String>> for Words {
+    fn from(l: Vec<String>) -> Self {
+        Words::Many(l)
+    }
+}
+
+impl From<Vec<&str>> for Words {
+    fn from(l: Vec<&str>) -> Self {
+        Words::Many(l.into_iter().map(str::to_owned).collect())
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for Words {
+    fn from(l: [&str; N]) -> Self {
+        Words::Many(l.iter().map(|s| (*s).to_owned()).collect())
+    }
+}
+
+/// A yes/no parameter: a JSON bool, or the text `True`/`False` (any case) that configs written
+/// for Moler pass (`overwrite: "True"`).
+pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    match Flag::deserialize(d)? {
+        Flag::Bool(b) => Ok(b),
+        Flag::Text(t) if t.eq_ignore_ascii_case("true") => Ok(true),
+        Flag::Text(t) if t.eq_ignore_ascii_case("false") => Ok(false),
+        Flag::Text(t) => {
+            Err(serde::de::Error::custom(format!("expected true or false, got {t:?}")))
+        }
+    }
+}
+
+/// A parser that keeps nothing and answers one question: a line matching `question` (also
+/// while it is still open, as a question waits for its answer) gets `answer`, once per line.
+/// With `refuse`, the answer is a no and the line fails the command.
+#[derive(Debug)]
+pub struct Answering {
+    question: Regex,
+    answer: String,
+    refuse: bool,
+    answered: bool,
+}
+
+impl Answering {
+    pub(crate) fn new(question: &str, answer: &str, refuse: bool) -> Self {
+        Self { question: regex(question), answer: answer.to_owned(), refuse, answered: false }
+    }
+
+    /// Answers `line` if it asks; `Err` when the answer is a refusal.
+    pub(crate) fn answer(
+        &mut self,
+        line: &str,
+        partial: bool,
+        cx: &mut Context<'_>,
+    ) -> Option<ParseResult> {
+        if !self.question.is_match(line) {
+            if !partial {
+                self.answered = false;
+            }
+            return None;
+        }
+        let first = !self.answered;
+        if first {
+            cx.sendline(&self.answer);
+        }
+        self.answered = partial;
+        Some(if self.refuse && first { Err(line.into()) } else { Ok(()) })
+    }
+}
+
+impl Parser for Answering {
+    type Output = crate::Empty;
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
+        self.answer(line, partial, cx).unwrap_or(Ok(()))
+    }
+    fn finish(&mut self) -> ParseResult<crate::Empty> {
+        Ok(crate::Empty {})
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,86 @@
+//! `tee`: [`Tee`], its parameters, its result and its parser.
+
+use moler_core::{Command, Context, ParseResult, Parser};
+use serde::{Deserialize, Serialize};
+
+use super::parse::{required, Words};
+use crate::spec::UnixCommand;
+use crate::ParamError;
+
+/// `tee path << border`, then the content's lines and `border` (a here-document); result `{}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tee {
+    /// The file to write.
+    pub path: String,
+    /// The content: one string (lines separated by `\n`) or a list of lines.
+    pub content: Words,
+    /// The here-document's end marker (default `END_OF_FILE`); no content line may be it.
+    #[serde(default = "end_of_file")]
+    pub border: String,
+}
+
+fn end_of_file() -> String {
+    "END_OF_FILE".to_owned()
+}
+
+impl Tee {
+    /// `tee` writing `content` to `path`.
+    pub fn new(path: impl Into<String>, content: impl Into<Words>) -> Self {
+        Self { path: path.into(), content: content.into(), border: end_of_file() }
+    }
+    /// Sets `border`.
+    pub fn border(mut self, border: impl Into<String>) -> Self {
+        self.border = border.into();
+        self
+    }
+    /// The here-document's lines, `border` last.
+    fn document(&self) -> Vec<String> {
+        let mut lines: Vec<String> = match &self.content {
+            Words::One(text) => text.split('\n').map(str::to_owned).collect(),
+            Words::Many(lines) => lines.clone(),
+        };
+        lines.push(self.border.clone());
+        lines
+    }
+}
+
+/// Parser of [`Tee`]: at the first output (the shell's `> ` for the here-document) it sends
+/// the document, one line after another.
+#[derive(Debug)]
+pub struct TeeParser {
+    document: Vec<String>,
+}
+
+impl Parser for TeeParser {
+    type Output = crate::Empty;
+    fn on_line(&mut self, _: &str, _: bool, cx: &mut Context<'_>) -> ParseResult {
+        for line in self.document.drain(..) {
+            cx.sendline(&line);
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> ParseResult<crate::Empty> {
+        Ok(crate::Empty {})
+    }
+}
+
+impl UnixCommand for Tee {
+    const NAME: &'static str = "tee";
+    type Parser = TeeParser;
+    type Output = crate::Empty;
+    fn command_line(&self) -> Result<String, ParamError> {
+        let border = required("border", &self.border)?;
+        let document = self.document();
+        if document[..document.len() - 1].iter().any(|l| l == border) {
+            return Err(format!("a line of `content` is the border {border:?}").into());
+        }
+        Ok(format!("tee {} << {border}", required("path", &self.path)?))
+    }
+    fn parser(&self) -> TeeParser {
+        TeeParser { document: self.document() }
+    }
+    fn setup(&self, command: Command<TeeParser>) -> Command<TeeParser> {
+        command.ret_required(false)
+    }
+}
