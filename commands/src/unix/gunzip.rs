@@ -86,10 +86,7 @@ pub struct GunzipParser {
 impl Parser for GunzipParser {
     type Output = GunzipResult;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
-        if let Some(answered) = self.overwrite.answer(line, partial, cx) {
-            return answered;
-        }
-        if partial {
+        if self.overwrite.answer(line, partial, cx) || partial {
             return Ok(());
         }
         if line.contains(" -- replaced with") {
@@ -117,6 +114,7 @@ impl Parser for GunzipParser {
         Ok(())
     }
     fn finish(&mut self) -> ParseResult<GunzipResult> {
+        self.overwrite.refusal()?;
         Ok(std::mem::take(&mut self.result))
     }
 }

@@ -137,7 +137,7 @@ pub use sync::Sync;
 pub use sysctl::{Sysctl, SysctlResult};
 pub use tail::Tail;
 pub use tar::Tar;
-pub use tee::{Tee, TeeParser};
+pub use tee::Tee;
 pub use telnet::Telnet;
 pub use top::{Top, TopParser, TopResult};
 pub use touch::Touch;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, ParseResult, Parser};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::Serialize;
 use serde::Serializer;
@@ -319,48 +319,66 @@ pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Er
 
 /// A parser that keeps nothing and answers one question: a line matching `question` (also
 /// while it is still open, as a question waits for its answer) gets `answer`, once per line.
-/// With `refuse`, the answer is a no and the line fails the command.
+/// With `refuse`, the answer is a no and the command fails once the prompt is back (the tool
+/// goes on with the other files first).
 #[derive(Debug)]
 pub struct Answering {
     question: Regex,
     answer: String,
     refuse: bool,
     answered: bool,
+    refused: Option<String>,
 }
 
 impl Answering {
     pub(crate) fn new(question: &str, answer: &str, refuse: bool) -> Self {
-        Self { question: regex(question), answer: answer.to_owned(), refuse, answered: false }
+        Self {
+            question: regex(question),
+            answer: answer.to_owned(),
+            refuse,
+            answered: false,
+            refused: None,
+        }
     }
 
-    /// Answers `line` if it asks; `Err` when the answer is a refusal.
-    pub(crate) fn answer(
-        &mut self,
-        line: &str,
-        partial: bool,
-        cx: &mut Context<'_>,
-    ) -> Option<ParseResult> {
+    /// Answers `line` if it asks; `true` when it did (the line is the question).
+    pub(crate) fn answer(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
         if !self.question.is_match(line) {
             if !partial {
                 self.answered = false;
             }
-            return None;
+            return false;
         }
-        let first = !self.answered;
-        if first {
+        if !self.answered {
             cx.sendline(&self.answer);
+            if self.refuse && self.refused.is_none() {
+                self.refused = Some(line.trim_end().to_owned());
+            }
         }
         self.answered = partial;
-        Some(if self.refuse && first { Err(line.into()) } else { Ok(()) })
+        true
+    }
+
+    /// The failure of a refused question, for [`Parser::finish`].
+    pub(crate) fn refusal(&self) -> ParseResult {
+        match &self.refused {
+            None => Ok(()),
+            Some(line) => Err(ParseError::at_line(
+                line,
+                "the file exists and `overwrite` is off: answered no",
+            )),
+        }
     }
 }
 
 impl Parser for Answering {
     type Output = crate::Empty;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
-        self.answer(line, partial, cx).unwrap_or(Ok(()))
+        self.answer(line, partial, cx);
+        Ok(())
     }
     fn finish(&mut self) -> ParseResult<crate::Empty> {
+        self.refusal()?;
         Ok(crate::Empty {})
     }
 }

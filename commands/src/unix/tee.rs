@@ -1,13 +1,14 @@
 //! `tee`: [`Tee`], its parameters, its result and its parser.
 
-use moler_core::{Command, Context, ParseResult, Parser};
+use moler_core::Command;
 use serde::{Deserialize, Serialize};
 
-use super::parse::{required, Words};
+use super::parse::{required, Nothing, Words};
 use crate::spec::UnixCommand;
 use crate::ParamError;
 
-/// `tee path << border`, then the content's lines and `border` (a here-document); result `{}`.
+/// `tee path << border`, then the content's lines and `border` (a here-document), typed at
+/// once; result `{}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tee {
@@ -45,29 +46,9 @@ impl Tee {
     }
 }
 
-/// Parser of [`Tee`]: at the first output (the shell's `> ` for the here-document) it sends
-/// the document, one line after another.
-#[derive(Debug)]
-pub struct TeeParser {
-    document: Vec<String>,
-}
-
-impl Parser for TeeParser {
-    type Output = crate::Empty;
-    fn on_line(&mut self, _: &str, _: bool, cx: &mut Context<'_>) -> ParseResult {
-        for line in self.document.drain(..) {
-            cx.sendline(&line);
-        }
-        Ok(())
-    }
-    fn finish(&mut self) -> ParseResult<crate::Empty> {
-        Ok(crate::Empty {})
-    }
-}
-
 impl UnixCommand for Tee {
     const NAME: &'static str = "tee";
-    type Parser = TeeParser;
+    type Parser = Nothing;
     type Output = crate::Empty;
     fn command_line(&self) -> Result<String, ParamError> {
         let border = required("border", &self.border)?;
@@ -77,10 +58,18 @@ impl UnixCommand for Tee {
         }
         Ok(format!("tee {} << {border}", required("path", &self.path)?))
     }
-    fn parser(&self) -> TeeParser {
-        TeeParser { document: self.document() }
+    fn parser(&self) -> Nothing {
+        Nothing
     }
-    fn setup(&self, command: Command<TeeParser>) -> Command<TeeParser> {
-        command.ret_required(false)
+    fn setup(&self, command: Command<Nothing>) -> Command<Nothing> {
+        // Moler sends each line of the document after a line of output (the shell's `> `);
+        // a shell without a PS2 prints none. The document typed at once, after the command
+        // line, reaches the shell the same way.
+        let mut text = command.command().to_owned();
+        for line in self.document() {
+            text.push('\n');
+            text.push_str(&line);
+        }
+        command.sends(text, true).ret_required(false)
     }
 }

@@ -35,10 +35,10 @@ impl<P> ReplaceAllParser<P> {
 impl<P: Parser> Parser for ReplaceAllParser<P> {
     type Output = P::Output;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
-        match self.replace.answer(line, partial, cx) {
-            Some(answered) => answered,
-            None => self.files.on_line(line, partial, cx),
+        if self.replace.answer(line, partial, cx) {
+            return Ok(());
         }
+        self.files.on_line(line, partial, cx)
     }
     fn finish(&mut self) -> ParseResult<P::Output> {
         self.files.finish()

@@ -81,10 +81,7 @@ pub struct UnzipParser {
 impl Parser for UnzipParser {
     type Output = UnzipResult;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
-        if let Some(answered) = self.replace.answer(line, partial, cx) {
-            return answered;
-        }
-        if partial {
+        if self.replace.answer(line, partial, cx) || partial {
             return Ok(());
         }
         if let Some(c) = self.file.captures(line) {
@@ -107,6 +104,7 @@ impl Parser for UnzipParser {
         Ok(())
     }
     fn finish(&mut self) -> ParseResult<UnzipResult> {
+        self.replace.refusal()?;
         Ok(std::mem::take(&mut self.result))
     }
 }
