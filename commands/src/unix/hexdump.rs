@@ -8,7 +8,8 @@ use crate::spec::{builder, push_opt, unix_command, UnixCommand};
 
 /// `hexdump [options] files…`; result `{"RESULT": [words]}`: the data words of every line in
 /// order, without the offsets (Moler drops the first line's offset only and keeps the others
-/// among the data, ending with the length).
+/// among the data, ending with the length). `-C`'s text column (`|Aga.|`) is split into words
+/// too, as in Moler.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Hexdump {

@@ -99,3 +99,20 @@ line: |s| {
     push_opt(&mut line, s.options.as_deref());
     Ok(format!("{line} {}", required("path", &s.path)?))
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    #[test]
+    fn a_checksum_starts_its_line() {
+        // Moler's search reads `e  or` in this line as checksum `e` of file `or`.
+        let out = "shasum -c sums\nshasum: x: no properly formatted SHA checksum lines found or\n\
+                   138114f10aa62da8ccd762b93f0f1f2b83a4c47c  my file.txt\n$ ";
+        let cmd = Shasum::new("-c sums").command_with_prompt(r"^\$ $");
+        let r = offline::parse(cmd, [out.as_bytes()]).unwrap();
+        assert_eq!(r.files.len(), 1);
+        assert_eq!(r.file, "my file.txt", "a name with blanks is kept whole");
+    }
+}

@@ -73,3 +73,24 @@ impl UnixCommand for Tee {
         command.sends(text, true).ret_required(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_typed_with_the_command_line() {
+        let tee = Tee::new("f", "a\nb");
+        assert_eq!(tee.command_line().unwrap(), "tee f << END_OF_FILE");
+        assert_eq!(tee.document(), ["a", "b", "END_OF_FILE"]);
+        let list = Tee::new("f", ["x", "y"]).border("EOF");
+        assert_eq!(list.document(), ["x", "y", "EOF"]);
+    }
+
+    #[test]
+    fn a_content_line_equal_to_the_border_is_refused() {
+        // It would end the here-document early and run the rest as commands.
+        let err = Tee::new("f", ["x", "END_OF_FILE", "rm -rf y"]).command_line().unwrap_err();
+        assert!(err.to_string().contains("border"));
+    }
+}
