@@ -23,5 +23,8 @@ for f in sorted(src.glob("*.json")):
         for key in ("deviation", "moler_result", "result"):
             if key in old and "deviation" in old:
                 out[key] = old[key]
+        for key in ("output_change", "moler_output", "output"):
+            if key in old and "output_change" in old:
+                out[key] = old[key]
     target.write_text(json.dumps(out, indent=1, sort_keys=False, ensure_ascii=False) + "\n")
 print(f"{len(list(src.glob('*.json')))} cases in {dst}")

@@ -35,6 +35,12 @@ if [ "$(id -u)" = 0 ] && ! command -v telnet >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q telnet >/dev/null \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q telnet >/dev/null; }
 fi
+# The command library's archive tests zip and unzip real files: root gets zip and unzip.
+if [ "$(id -u)" = 0 ] && ! { command -v zip && command -v unzip; } >/dev/null; then
+  echo "test.sh: installing zip and unzip (the command library's archive tests)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q zip unzip >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q zip unzip >/dev/null; }
+fi
 ./scripts/setup-sshd.sh
 # All targets of every package: unit, integration and property tests, moler-cli's tests of the
 # built `moler` binary; benches make a tiny smoke run.

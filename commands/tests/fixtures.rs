@@ -3,6 +3,8 @@
 //! command, fed whole, line by line and in every chunk size from 1 to 64 bytes, must give the
 //! reference result, or the result of a documented deviation (`deviation` says why Moler is
 //! wrong; `moler_result` keeps what Moler gave, and the test checks ours differs from it).
+//! A case whose echo is not the line sent (a typo in Moler's case, or Moler's own wrong line)
+//! has its output changed: `output_change` says why, `moler_output` keeps Moler's.
 //!
 //! Prompts: a case without a `prompt` parameter is fed whole and line by line with the generic
 //! prompt (Moler's `^[^<]*[$%#>~]\s*$`), as Moler's own tests do, and then in every way with
@@ -54,6 +56,12 @@ fn cases() -> Vec<Case> {
             v.get("kwargs_change").is_some(),
             v.get("moler_kwargs").is_some(),
             "{}: changed parameters keep Moler's beside ours, and say why",
+            path.display()
+        );
+        assert_eq!(
+            v.get("output_change").is_some(),
+            v.get("moler_output").is_some(),
+            "{}: a changed output keeps Moler's beside ours, and says why",
             path.display()
         );
         if let Some(moler) = v.get("moler_kwargs") {

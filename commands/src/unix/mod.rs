@@ -9,13 +9,18 @@
 mod dialog;
 mod parse;
 
+mod bzip2;
 mod cat;
 mod cd;
+mod chgrp;
 mod chmod;
+mod chown;
 mod cp;
 mod ctrl_c;
+mod cut;
 mod date;
 mod df;
+mod dmesg;
 mod du;
 mod echo;
 mod enter;
@@ -24,17 +29,24 @@ mod exit;
 mod export;
 mod find;
 mod grep;
+mod gunzip;
+mod gzip;
 mod head;
+mod hexdump;
 mod hostname;
+mod hostnamectl;
 mod id;
 mod ifconfig;
 mod ip_addr;
 mod ip_link;
 mod ip_route;
 mod kill;
+mod ln;
 mod ls;
+mod lsof;
 mod md5sum;
 mod mkdir;
+mod mpstat;
 mod mv;
 mod netstat;
 mod ping;
@@ -42,26 +54,43 @@ mod ps;
 mod pwd;
 mod rm;
 mod sed;
+mod seven_z;
+mod shasum;
 mod ss;
 mod ssh;
 mod su;
 mod sudo;
+mod sync;
+mod sysctl;
 mod tail;
+mod tar;
+mod tee;
 mod telnet;
+mod top;
 mod touch;
 mod uname;
+mod unrar;
+mod unxz;
+mod unzip;
 mod uptime;
+mod w;
 mod which;
 mod whoami;
+mod zip;
 
+pub use bzip2::{Bzip2, FilesParser, FilesResult};
 pub use cat::Cat;
 pub use cd::Cd;
+pub use chgrp::Chgrp;
 pub use chmod::Chmod;
+pub use chown::Chown;
 pub use cp::Cp;
 pub use ctrl_c::CtrlC;
+pub use cut::Cut;
 pub use date::{Date, DateParser, DateResult};
 pub use df::{Df, DfParser, DfResult};
 pub use dialog::Passwords;
+pub use dmesg::Dmesg;
 pub use du::{Du, DuEntry, DuParser};
 pub use echo::Echo;
 pub use enter::Enter;
@@ -70,37 +99,57 @@ pub use exit::{Exit, ExitParser};
 pub use export::Export;
 pub use find::{Find, FindParser};
 pub use grep::{Grep, GrepLine, GrepMatch, GrepParser, GrepResult};
+pub use gunzip::{Gunzip, GunzipDetail, GunzipLine, GunzipParser, GunzipResult};
+pub use gzip::Gzip;
 pub use head::Head;
+pub use hexdump::{Hexdump, HexdumpParser};
 pub use hostname::{Hostname, HostnameResult};
+pub use hostnamectl::{Hostnamectl, HostnamectlResult};
 pub use id::{Id, IdName, IdParser, IdResult};
 pub use ifconfig::{Counters, Ifconfig, IfconfigInterface, IfconfigParser};
 pub use ip_addr::{InetAddr, IpAddr, IpAddrInterface, IpAddrParser, LinkAddr};
 pub use ip_link::{IpLink, IpLinkParser};
 pub use ip_route::{IpRoute, IpRouteParser, IpRouteResult, Route};
 pub use kill::{Kill, KillParser, KillResult};
+pub use ln::Ln;
 pub use ls::{Ls, LsEntry, LsParser, LsResult, LsTotal};
+pub use lsof::{Lsof, LsofParser, LsofResult};
 pub use md5sum::{Md5sum, Md5sumParser, Md5sumResult};
 pub use mkdir::Mkdir;
+pub use mpstat::{Mpstat, MpstatCpu, MpstatParser, MpstatResult};
 pub use mv::Mv;
 pub use netstat::{Netstat, NetstatParser};
 pub(crate) use parse::number_or_text;
+pub use parse::{Answering, Words};
 pub use parse::{CollectLines, FirstLine, LinesResult, Nothing, ResultLines, Variables};
 pub use ping::{Ping, PingParser, PingReply, PingResult, PING_SLACK};
 pub use ps::{Ps, PsParser, PsResult};
 pub use pwd::{Pwd, PwdParser, PwdResult};
 pub use rm::Rm;
 pub use sed::Sed;
+pub use seven_z::{SevenZ, SevenZEntry, SevenZListing, SevenZResult};
+pub use shasum::{Shasum, ShasumParser, ShasumResult};
 pub use ss::{Socket, Ss, SsParser, SsResult};
 pub use ssh::{login_date, LastLogin, LoginParser, LoginResult, Port, Ssh};
 pub use su::Su;
 pub use sudo::{JsonSudoParser, Sudo, SudoParser};
+pub use sync::Sync;
+pub use sysctl::{Sysctl, SysctlResult};
 pub use tail::Tail;
+pub use tar::Tar;
+pub use tee::Tee;
 pub use telnet::Telnet;
+pub use top::{Top, TopParser, TopResult};
 pub use touch::Touch;
 pub use uname::Uname;
+pub use unrar::{ReplaceAllParser, Unrar, UnrarResult};
+pub use unxz::Unxz;
+pub use unzip::{Unzip, UnzipEntry, UnzipParser, UnzipResult};
 pub use uptime::{Uptime, UptimeParser, UptimeResult};
+pub use w::{WGeneralInfo, WLine, WParser, WResult, W};
 pub use which::{Which, WhichParser};
 pub use whoami::{Whoami, WhoamiResult};
+pub use zip::Zip;
 
 use crate::Registry;
 
@@ -150,5 +199,29 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Ssh>()
         .register_command::<Telnet>()
         .register_command::<Sudo>()
-        .register_command::<Su>();
+        .register_command::<Su>()
+        .register_command::<Tar>()
+        .register_command::<Gzip>()
+        .register_command::<Gunzip>()
+        .register_command::<Bzip2>()
+        .register_command::<Unzip>()
+        .register_command::<Zip>()
+        .register_command::<Unxz>()
+        .register_command::<Unrar>()
+        .register_command::<SevenZ>()
+        .register_command::<Ln>()
+        .register_command::<Chown>()
+        .register_command::<Chgrp>()
+        .register_command::<Sync>()
+        .register_command::<Tee>()
+        .register_command::<Cut>()
+        .register_command::<Hexdump>()
+        .register_command::<Shasum>()
+        .register_command::<Sysctl>()
+        .register_command::<Dmesg>()
+        .register_command::<Hostnamectl>()
+        .register_command::<W>()
+        .register_command::<Mpstat>()
+        .register_command::<Lsof>()
+        .register_command::<Top>();
 }

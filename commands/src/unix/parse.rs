@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use moler_core::{Command, Context, ParseResult, Parser};
+use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::Serialize;
 use serde::Serializer;
@@ -230,6 +230,156 @@ impl Parser for Variables {
     }
     fn finish(&mut self) -> ParseResult<Self::Output> {
         Ok(std::mem::take(&mut self.vars))
+    }
+}
+
+/// A parameter Moler takes as one string or as a list of strings (`files`, `content`): one
+/// string goes on the command line as it is, a list joined with blanks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Words {
+    /// One string, as given (`"*.bz2"`, `"a b"`).
+    One(String),
+    /// A list.
+    Many(Vec<String>),
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Words::Many(Vec::new())
+    }
+}
+
+impl Words {
+    /// The words as they go on a command line.
+    pub(crate) fn joined(&self) -> String {
+        match self {
+            Words::One(s) => s.trim().to_owned(),
+            Words::Many(l) => l.join(" "),
+        }
+    }
+    /// The items: one string is one item.
+    pub(crate) fn items(&self) -> Vec<String> {
+        match self {
+            Words::One(s) => vec![s.clone()],
+            Words::Many(l) => l.clone(),
+        }
+    }
+}
+
+impl From<&str> for Words {
+    fn from(s: &str) -> Self {
+        Words::One(s.to_owned())
+    }
+}
+
+impl From<String> for Words {
+    fn from(s: String) -> Self {
+        Words::One(s)
+    }
+}
+
+impl From<Vec<String>> for Words {
+    fn from(l: Vec<String>) -> Self {
+        Words::Many(l)
+    }
+}
+
+impl From<Vec<&str>> for Words {
+    fn from(l: Vec<&str>) -> Self {
+        Words::Many(l.into_iter().map(str::to_owned).collect())
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for Words {
+    fn from(l: [&str; N]) -> Self {
+        Words::Many(l.iter().map(|s| (*s).to_owned()).collect())
+    }
+}
+
+/// A yes/no parameter: a JSON bool, or the text `True`/`False` (any case) that configs written
+/// for Moler pass (`overwrite: "True"`).
+pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    match Flag::deserialize(d)? {
+        Flag::Bool(b) => Ok(b),
+        Flag::Text(t) if t.eq_ignore_ascii_case("true") => Ok(true),
+        Flag::Text(t) if t.eq_ignore_ascii_case("false") => Ok(false),
+        Flag::Text(t) => {
+            Err(serde::de::Error::custom(format!("expected true or false, got {t:?}")))
+        }
+    }
+}
+
+/// A parser that keeps nothing and answers one question: a line matching `question` (also
+/// while it is still open, as a question waits for its answer) gets `answer`, once per line.
+/// With `refuse`, the answer is a no and the command fails once the prompt is back (the tool
+/// goes on with the other files first).
+#[derive(Debug)]
+pub struct Answering {
+    question: Regex,
+    answer: String,
+    refuse: bool,
+    answered: bool,
+    refused: Option<String>,
+}
+
+impl Answering {
+    pub(crate) fn new(question: &str, answer: &str, refuse: bool) -> Self {
+        Self {
+            question: regex(question),
+            answer: answer.to_owned(),
+            refuse,
+            answered: false,
+            refused: None,
+        }
+    }
+
+    /// Answers `line` if it asks; `true` when it did (the line is the question).
+    pub(crate) fn answer(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
+        if !self.question.is_match(line) {
+            if !partial {
+                self.answered = false;
+            }
+            return false;
+        }
+        if !self.answered {
+            cx.sendline(&self.answer);
+            if self.refuse && self.refused.is_none() {
+                self.refused = Some(line.trim_end().to_owned());
+            }
+        }
+        self.answered = partial;
+        true
+    }
+
+    /// The failure of a refused question, for [`Parser::finish`].
+    pub(crate) fn refusal(&self) -> ParseResult {
+        match &self.refused {
+            None => Ok(()),
+            Some(line) => Err(ParseError::at_line(
+                line,
+                "the file exists and `overwrite` is off: answered no",
+            )),
+        }
+    }
+}
+
+impl Parser for Answering {
+    type Output = crate::Empty;
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
+        self.answer(line, partial, cx);
+        Ok(())
+    }
+    fn finish(&mut self) -> ParseResult<crate::Empty> {
+        self.refusal()?;
+        Ok(crate::Empty {})
     }
 }
 
