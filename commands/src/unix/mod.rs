@@ -30,6 +30,8 @@ mod id;
 mod ifconfig;
 mod ip_addr;
 mod ip_link;
+mod ip_maddr;
+mod ip_neigh;
 mod ip_route;
 mod kill;
 mod ls;
@@ -41,6 +43,7 @@ mod ping;
 mod ps;
 mod pwd;
 mod rm;
+mod route;
 mod sed;
 mod ss;
 mod ssh;
@@ -49,6 +52,7 @@ mod sudo;
 mod tail;
 mod telnet;
 mod touch;
+mod traceroute;
 mod uname;
 mod uptime;
 mod which;
@@ -76,7 +80,9 @@ pub use id::{Id, IdName, IdParser, IdResult};
 pub use ifconfig::{Counters, Ifconfig, IfconfigInterface, IfconfigParser};
 pub use ip_addr::{InetAddr, IpAddr, IpAddrInterface, IpAddrParser, LinkAddr};
 pub use ip_link::{IpLink, IpLinkParser};
-pub use ip_route::{IpRoute, IpRouteParser, IpRouteResult, Route};
+pub use ip_maddr::{IpMaddr, IpMaddrParser, MaddrInterface, MaddrItem};
+pub use ip_neigh::{IpNeigh, IpNeighParser, Neighbour};
+pub use ip_route::{IpRoute, IpRouteEntry, IpRouteParser, IpRouteResult};
 pub use kill::{Kill, KillParser, KillResult};
 pub use ls::{Ls, LsEntry, LsParser, LsResult, LsTotal};
 pub use md5sum::{Md5sum, Md5sumParser, Md5sumResult};
@@ -89,6 +95,7 @@ pub use ping::{Ping, PingParser, PingResult, PING_SLACK};
 pub use ps::{Ps, PsParser, PsResult};
 pub use pwd::{Pwd, PwdParser, PwdResult};
 pub use rm::Rm;
+pub use route::{Route, RouteParser, RouteResult};
 pub use sed::Sed;
 pub use ss::{Socket, Ss, SsParser, SsResult};
 pub use ssh::{login_date, LastLogin, LoginParser, LoginResult, Port, Ssh};
@@ -97,6 +104,7 @@ pub use sudo::{JsonSudoParser, Sudo, SudoParser};
 pub use tail::Tail;
 pub use telnet::Telnet;
 pub use touch::Touch;
+pub use traceroute::{Hop, Traceroute, TracerouteParser, TracerouteResult};
 pub use uname::Uname;
 pub use uptime::{Uptime, UptimeParser, UptimeResult};
 pub use which::{Which, WhichParser};
@@ -150,5 +158,9 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Ssh>()
         .register_command::<Telnet>()
         .register_command::<Sudo>()
-        .register_command::<Su>();
+        .register_command::<Su>()
+        .register_command::<IpNeigh>()
+        .register_command::<IpMaddr>()
+        .register_command::<Route>()
+        .register_command::<Traceroute>();
 }
