@@ -14,17 +14,20 @@ mod cd;
 mod chmod;
 mod cp;
 mod ctrl_c;
+mod ctrl_z;
 mod date;
 mod df;
 mod du;
 mod echo;
 mod enter;
 mod env;
+mod ethtool;
 mod exit;
 mod export;
 mod find;
 mod grep;
 mod head;
+mod history;
 mod hostname;
 mod id;
 mod ifconfig;
@@ -33,13 +36,17 @@ mod ip_link;
 mod ip_maddr;
 mod ip_neigh;
 mod ip_route;
+mod iptables;
 mod kill;
+mod killall;
 mod ls;
 mod md5sum;
 mod mkdir;
 mod mv;
 mod netstat;
+mod nft;
 mod ping;
+mod pkill;
 mod ps;
 mod pwd;
 mod rm;
@@ -63,6 +70,7 @@ pub use cd::Cd;
 pub use chmod::Chmod;
 pub use cp::Cp;
 pub use ctrl_c::CtrlC;
+pub use ctrl_z::{CtrlZ, CtrlZParser, CtrlZResult};
 pub use date::{Date, DateParser, DateResult};
 pub use df::{Df, DfParser, DfResult};
 pub use dialog::Passwords;
@@ -70,11 +78,13 @@ pub use du::{Du, DuEntry, DuParser};
 pub use echo::Echo;
 pub use enter::Enter;
 pub use env::Env;
+pub use ethtool::{Ethtool, EthtoolParser};
 pub use exit::{Exit, ExitParser};
 pub use export::Export;
 pub use find::{Find, FindParser};
 pub use grep::{Grep, GrepLine, GrepMatch, GrepParser, GrepResult};
 pub use head::Head;
+pub use history::{History, HistoryParser};
 pub use hostname::{Hostname, HostnameResult};
 pub use id::{Id, IdName, IdParser, IdResult};
 pub use ifconfig::{Counters, Ifconfig, IfconfigInterface, IfconfigParser};
@@ -83,15 +93,19 @@ pub use ip_link::{IpLink, IpLinkParser};
 pub use ip_maddr::{IpMaddr, IpMaddrParser, MaddrInterface, MaddrItem};
 pub use ip_neigh::{IpNeigh, IpNeighParser, Neighbour};
 pub use ip_route::{IpRoute, IpRouteEntry, IpRouteParser, IpRouteResult};
+pub use iptables::{Iptables, IptablesParser};
 pub use kill::{Kill, KillParser, KillResult};
+pub use killall::{Killall, KillallParser, KillallResult};
 pub use ls::{Ls, LsEntry, LsParser, LsResult, LsTotal};
 pub use md5sum::{Md5sum, Md5sumParser, Md5sumResult};
 pub use mkdir::Mkdir;
 pub use mv::Mv;
 pub use netstat::{Netstat, NetstatParser};
+pub use nft::{Nft, NftParser};
 pub(crate) use parse::number_or_text;
 pub use parse::{CollectLines, FirstLine, LinesResult, Nothing, ResultLines, Variables};
 pub use ping::{Ping, PingParser, PingResult, PING_SLACK};
+pub use pkill::Pkill;
 pub use ps::{Ps, PsParser, PsResult};
 pub use pwd::{Pwd, PwdParser, PwdResult};
 pub use rm::Rm;
@@ -162,5 +176,12 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<IpNeigh>()
         .register_command::<IpMaddr>()
         .register_command::<Route>()
-        .register_command::<Traceroute>();
+        .register_command::<Traceroute>()
+        .register_command::<Ethtool>()
+        .register_command::<Iptables>()
+        .register_command::<Nft>()
+        .register_command::<Killall>()
+        .register_command::<Pkill>()
+        .register_command::<CtrlZ>()
+        .register_command::<History>();
 }
