@@ -45,6 +45,7 @@ mod mkdir;
 mod mv;
 mod netstat;
 mod nft;
+mod passwd;
 mod ping;
 mod pkill;
 mod ps;
@@ -52,16 +53,20 @@ mod pwd;
 mod rm;
 mod route;
 mod sed;
+mod service;
 mod ss;
 mod ssh;
 mod su;
 mod sudo;
+mod systemctl;
 mod tail;
 mod telnet;
 mod touch;
 mod traceroute;
 mod uname;
 mod uptime;
+mod useradd;
+mod userdel;
 mod which;
 mod whoami;
 
@@ -104,6 +109,7 @@ pub use netstat::{Netstat, NetstatParser};
 pub use nft::{Nft, NftParser};
 pub(crate) use parse::number_or_text;
 pub use parse::{CollectLines, FirstLine, LinesResult, Nothing, ResultLines, Variables};
+pub use passwd::{Passwd, PasswdParser, PasswdResult};
 pub use ping::{Ping, PingParser, PingResult, PING_SLACK};
 pub use pkill::Pkill;
 pub use ps::{Ps, PsParser, PsResult};
@@ -111,16 +117,20 @@ pub use pwd::{Pwd, PwdParser, PwdResult};
 pub use rm::Rm;
 pub use route::{Route, RouteParser, RouteResult};
 pub use sed::Sed;
+pub use service::{Service, ServiceParser};
 pub use ss::{Socket, Ss, SsParser, SsResult};
 pub use ssh::{login_date, LastLogin, LoginParser, LoginResult, Port, Ssh};
 pub use su::Su;
 pub use sudo::{JsonSudoParser, Sudo, SudoParser};
+pub use systemctl::{Systemctl, SystemctlParser};
 pub use tail::Tail;
 pub use telnet::Telnet;
 pub use touch::Touch;
 pub use traceroute::{Hop, Traceroute, TracerouteParser, TracerouteResult};
 pub use uname::Uname;
 pub use uptime::{Uptime, UptimeParser, UptimeResult};
+pub use useradd::Useradd;
+pub use userdel::{Userdel, UserdelParser};
 pub use which::{Which, WhichParser};
 pub use whoami::{Whoami, WhoamiResult};
 
@@ -183,5 +193,10 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Killall>()
         .register_command::<Pkill>()
         .register_command::<CtrlZ>()
-        .register_command::<History>();
+        .register_command::<History>()
+        .register_command::<Service>()
+        .register_command::<Systemctl>()
+        .register_command::<Useradd>()
+        .register_command::<Userdel>()
+        .register_command::<Passwd>();
 }
