@@ -45,6 +45,8 @@ mod mkdir;
 mod mv;
 mod netstat;
 mod nft;
+mod nmap;
+mod ntpq;
 mod passwd;
 mod ping;
 mod pkill;
@@ -107,6 +109,8 @@ pub use mkdir::Mkdir;
 pub use mv::Mv;
 pub use netstat::{Netstat, NetstatParser};
 pub use nft::{Nft, NftParser};
+pub use nmap::{Nmap, NmapParser};
+pub use ntpq::{Ntpq, NtpqParser};
 pub(crate) use parse::number_or_text;
 pub use parse::{CollectLines, FirstLine, LinesResult, Nothing, ResultLines, Variables};
 pub use passwd::{Passwd, PasswdParser, PasswdResult};
@@ -198,5 +202,7 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Systemctl>()
         .register_command::<Useradd>()
         .register_command::<Userdel>()
-        .register_command::<Passwd>();
+        .register_command::<Passwd>()
+        .register_command::<Ntpq>()
+        .register_command::<Nmap>();
 }
