@@ -46,6 +46,7 @@ mod mv;
 mod netstat;
 mod nft;
 mod nmap;
+mod nping;
 mod ntpq;
 mod passwd;
 mod ping;
@@ -56,6 +57,7 @@ mod rm;
 mod route;
 mod sed;
 mod service;
+mod socat;
 mod ss;
 mod ssh;
 mod su;
@@ -110,6 +112,7 @@ pub use mv::Mv;
 pub use netstat::{Netstat, NetstatParser};
 pub use nft::{Nft, NftParser};
 pub use nmap::{Nmap, NmapParser};
+pub use nping::{Nping, NpingParser};
 pub use ntpq::{Ntpq, NtpqParser};
 pub(crate) use parse::number_or_text;
 pub use parse::{CollectLines, FirstLine, LinesResult, Nothing, ResultLines, Variables};
@@ -122,6 +125,7 @@ pub use rm::Rm;
 pub use route::{Route, RouteParser, RouteResult};
 pub use sed::Sed;
 pub use service::{Service, ServiceParser};
+pub use socat::{Socat, SocatFeatures, SocatParser, SocatResult};
 pub use ss::{Socket, Ss, SsParser, SsResult};
 pub use ssh::{login_date, LastLogin, LoginParser, LoginResult, Port, Ssh};
 pub use su::Su;
@@ -204,5 +208,7 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Userdel>()
         .register_command::<Passwd>()
         .register_command::<Ntpq>()
-        .register_command::<Nmap>();
+        .register_command::<Nmap>()
+        .register_command::<Nping>()
+        .register_command::<Socat>();
 }
