@@ -1,7 +1,7 @@
 //! The second slice of issue 23's commands against the real Debian tools, through a real local
 //! bash: each test sets something up, runs the typed command, and checks the parsed result
 //! against what it set up. Network changes live in a network namespace of their own (a veth
-//! pair in `moler-b-<pid>`), deleted at the end; users and processes get names of their own
+//! pair in `moler-b<tag>-<pid>`), deleted at the end; users and processes get names of their own
 //! and are removed. Root only (CI runs as root; scripts/test.sh installs the tools).
 
 use std::path::PathBuf;
@@ -48,8 +48,9 @@ fn sh(script: &str) {
 struct Netns(String);
 
 impl Netns {
-    fn new() -> Self {
-        let name = format!("moler-b-{}", std::process::id());
+    /// `tag` tells apart the namespaces of tests running at once.
+    fn new(tag: &str) -> Self {
+        let name = format!("moler-b{tag}-{}", std::process::id());
         let _ = Process::new("ip").args(["netns", "del", &name]).output();
         sh(&format!("ip netns add {name}"));
         let ns = Netns(name);
@@ -85,7 +86,7 @@ fn neighbours_multicast_routes_and_interface_settings_in_a_namespace() {
     if !have(&["ip", "route", "ethtool", "traceroute"]) {
         return;
     }
-    let ns = Netns::new();
+    let ns = Netns::new("n");
     sh(&format!(
         "ip -n {} neigh add 10.77.0.2 lladdr 02:00:00:00:00:02 dev v0 nud permanent",
         ns.0
@@ -126,7 +127,7 @@ fn firewall_rules_in_a_namespace() {
     if !have(&["iptables", "nft"]) {
         return;
     }
-    let ns = Netns::new();
+    let ns = Netns::new("f");
     let shell = ns.shell();
     let p = LOCAL_PROMPT;
 
@@ -258,4 +259,38 @@ fn socat_relays_and_reports() {
     let refused = Socat::new().input_options("TCP:127.0.0.1:1").output_options("-");
     let err = shell.run(refused.command_with_prompt(p), T).unwrap_err();
     assert!(err.to_string().contains("socat"), "an E message fails it: {err}");
+}
+
+#[test]
+fn tcpdump_sees_the_pings_it_waits_for() {
+    if !have(&["tcpdump", "ping"]) {
+        return;
+    }
+    let ns = Netns::new("t");
+    sh(&format!(
+        "ip -n {} neigh add 10.77.0.2 lladdr 02:00:00:00:00:02 dev v0 nud permanent",
+        ns.0
+    ));
+    let shell = ns.shell();
+    let mut ping = Process::new("ip")
+        .args(["netns", "exec", &ns.0, "ping", "-c", "100", "-i", "0.2", "10.77.0.2"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let dump = Tcpdump::new().options("-ni v0 -c 2 icmp").command_with_prompt(LOCAL_PROMPT);
+    let seen = shell.run(dump, T);
+    let _ = ping.kill();
+    let _ = ping.wait();
+    let seen = seen.unwrap();
+    assert_eq!(seen["listening"], "v0", "{seen:?}");
+    assert!(seen["capture size"].as_str().unwrap().ends_with("bytes"), "{seen:?}");
+    assert_eq!(seen["packets captured"], "2", "{seen:?}");
+    for n in ["1", "2"] {
+        let packet = &seen[n];
+        assert_eq!(
+            (packet["source"].as_str(), packet["destination"].as_str()),
+            (Some("10.77.0.1"), Some("10.77.0.2"))
+        );
+        assert!(packet["details"].as_str().unwrap().starts_with("ICMP echo request"), "{packet}");
+    }
 }

@@ -64,6 +64,7 @@ mod su;
 mod sudo;
 mod systemctl;
 mod tail;
+mod tcpdump;
 mod telnet;
 mod touch;
 mod traceroute;
@@ -132,6 +133,7 @@ pub use su::Su;
 pub use sudo::{JsonSudoParser, Sudo, SudoParser};
 pub use systemctl::{Systemctl, SystemctlParser};
 pub use tail::Tail;
+pub use tcpdump::{Tcpdump, TcpdumpParser};
 pub use telnet::Telnet;
 pub use touch::Touch;
 pub use traceroute::{Hop, Traceroute, TracerouteParser, TracerouteResult};
@@ -210,5 +212,6 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Ntpq>()
         .register_command::<Nmap>()
         .register_command::<Nping>()
-        .register_command::<Socat>();
+        .register_command::<Socat>()
+        .register_command::<Tcpdump>();
 }
