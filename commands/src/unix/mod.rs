@@ -39,6 +39,7 @@ mod ip_route;
 mod iptables;
 mod kill;
 mod killall;
+mod logout;
 mod ls;
 mod md5sum;
 mod mkdir;
@@ -53,6 +54,7 @@ mod ping;
 mod pkill;
 mod ps;
 mod pwd;
+mod reboot;
 mod rm;
 mod route;
 mod sed;
@@ -72,6 +74,7 @@ mod uname;
 mod uptime;
 mod useradd;
 mod userdel;
+mod wget;
 mod which;
 mod whoami;
 
@@ -106,6 +109,7 @@ pub use ip_route::{IpRoute, IpRouteEntry, IpRouteParser, IpRouteResult};
 pub use iptables::{Iptables, IptablesParser};
 pub use kill::{Kill, KillParser, KillResult};
 pub use killall::{Killall, KillallParser, KillallResult};
+pub use logout::Logout;
 pub use ls::{Ls, LsEntry, LsParser, LsResult, LsTotal};
 pub use md5sum::{Md5sum, Md5sumParser, Md5sumResult};
 pub use mkdir::Mkdir;
@@ -122,6 +126,7 @@ pub use ping::{Ping, PingParser, PingResult, PING_SLACK};
 pub use pkill::Pkill;
 pub use ps::{Ps, PsParser, PsResult};
 pub use pwd::{Pwd, PwdParser, PwdResult};
+pub use reboot::{Reboot, RebootParser, RebootResult};
 pub use rm::Rm;
 pub use route::{Route, RouteParser, RouteResult};
 pub use sed::Sed;
@@ -141,6 +146,7 @@ pub use uname::Uname;
 pub use uptime::{Uptime, UptimeParser, UptimeResult};
 pub use useradd::Useradd;
 pub use userdel::{Userdel, UserdelParser};
+pub use wget::{Wget, WgetParser, WgetResult};
 pub use which::{Which, WhichParser};
 pub use whoami::{Whoami, WhoamiResult};
 
@@ -213,5 +219,8 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Nmap>()
         .register_command::<Nping>()
         .register_command::<Socat>()
-        .register_command::<Tcpdump>();
+        .register_command::<Tcpdump>()
+        .register_command::<Wget>()
+        .register_command::<Reboot>()
+        .register_command::<Logout>();
 }
