@@ -294,3 +294,85 @@ fn tcpdump_sees_the_pings_it_waits_for() {
         assert!(packet["details"].as_str().unwrap().starts_with("ICMP echo request"), "{packet}");
     }
 }
+
+#[test]
+fn wget_fetches_from_a_local_http_server() {
+    if !have(&["wget", "python3"]) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("moler-b-wget-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("site")).unwrap();
+    std::fs::write(dir.join("site/hello.txt"), "hello from moler-rs\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Process::new("python3")
+        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
+        .current_dir(dir.join("site"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let shell = local_shell().unwrap();
+    let p = LOCAL_PROMPT;
+    let out = dir.join("got.txt");
+    let get = Wget::new(format!("-O {} http://127.0.0.1:{port}/hello.txt", out.display()))
+        .log_progress_bar(true);
+    let got = shell.run(get.command_with_prompt(p), T);
+    let missing = Wget::new(format!("http://127.0.0.1:{port}/no-such-file"));
+    let missing = shell.run(missing.command_with_prompt(p), T);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(up, "the HTTP server listens");
+    let got = got.unwrap();
+    assert_eq!(got.result.len(), 1, "{got:?}");
+    assert!(got.result[0].contains("got.txt"), "{got:?}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "hello from moler-rs\n");
+    assert!(got.progress_log.is_some(), "asked for");
+    assert!(missing.unwrap_err().to_string().contains("ERROR 404"), "a 404 fails it");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn nmap_and_nping_find_a_local_listener() {
+    if !have(&["nmap", "nping"]) {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let shell = local_shell().unwrap();
+    let p = LOCAL_PROMPT;
+    // `-n`: without it the report names `localhost`, and Moler's ADDRESS is that name.
+    let scan = Nmap::new("127.0.0.1").options(format!("-n -p {port}"));
+    let scan = shell.run(scan.command_with_prompt(p), T).unwrap();
+    let open = &scan["PORTS"][format!("{port}/tcp")];
+    assert_eq!(
+        (open["STATE"].as_str(), open["PORT"].as_str()),
+        (Some("open"), Some(port.to_string().as_str())),
+        "{scan:?}"
+    );
+    assert_eq!(scan["SCAN_REPORTS"][0]["ADDRESS"], "127.0.0.1", "{scan:?}");
+
+    let ping =
+        Nping::new("127.0.0.1").options(format!("-c 2 --delay 100ms --tcp-connect -p {port}"));
+    let ping = shell.run(ping.command_with_prompt(p), T).unwrap();
+    let stats = &ping["STATISTICS"];
+    assert_eq!(stats["NO_OF_ADDRESSES"], 1, "{ping:?}");
+    assert_eq!(stats["HOST"]["Successful connections"], "2", "{ping:?}");
+    assert!(stats["HOST"]["Avg rtt"].as_str().unwrap().ends_with("ms"), "{ping:?}");
+}
+
+#[test]
+fn history_lists_what_the_shell_ran() {
+    let shell = local_shell().unwrap();
+    let p = LOCAL_PROMPT;
+    let mark = format!("moler-b-history-{}", std::process::id());
+    shell.run(Echo::new().text(mark.as_str()).command_with_prompt(p), T).unwrap();
+    let history = shell.run(History::new().command_with_prompt(p), T).unwrap();
+    let last = history.values().rev().take(3).collect::<Vec<_>>();
+    assert!(last.iter().any(|c| c.contains(&mark)), "{last:?}");
+    assert!(last.iter().any(|c| c.trim() == "history"), "{last:?}");
+}

@@ -10,7 +10,8 @@ use crate::ParamError;
 
 /// `wget options` (the options hold the URLs); result (Moler's shape) `{"RESULT": [lines of
 /// saved files: "2012-10-02 11:28:38 (58.9 KB/s) - name"]}`, with `log_progress_bar` also
-/// `"PROGRESS_LOG": [progress bar lines]`. `wget: …` and a failed connection fail it.
+/// `"PROGRESS_LOG": [progress bar lines]`. `wget: …`, a failed connection and an HTTP error
+/// (`ERROR 404: …`, which Moler lets pass) fail it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Wget {
@@ -87,6 +88,26 @@ impl UnixCommand for Wget {
         }
     }
     fn setup(&self, command: Command<WgetParser>) -> Command<WgetParser> {
-        command.failure(r"(?i)Connecting\sto\s.*\sfailed:|wget:\s")
+        // An HTTP error (`ERROR 404: Not Found.`) fails it too; Moler's patterns miss it.
+        command.failure(r"(?i)Connecting\sto\s.*\sfailed:|wget:\s|\sERROR \d{3}: ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    #[test]
+    fn an_http_error_fails_it() {
+        // Moler returns `{"RESULT": []}` here, as if nothing went wrong.
+        let out = "wget http://h/x\n--2026-11-30 08:20:00--  http://h/x\nHTTP request sent, \
+                   awaiting response... 404 File not found\n2026-11-30 08:20:00 ERROR 404: File not \
+                   found.\n\n$ ";
+        let got = offline::parse_capture(
+            Wget::new("http://h/x").command_with_prompt(r"^\$ $"),
+            out.as_bytes(),
+        );
+        assert!(got.unwrap_err().to_string().contains("ERROR 404"));
     }
 }
