@@ -376,3 +376,20 @@ fn history_lists_what_the_shell_ran() {
     assert!(last.iter().any(|c| c.contains(&mark)), "{last:?}");
     assert!(last.iter().any(|c| c.trim() == "history"), "{last:?}");
 }
+
+#[test]
+fn logout_leaves_a_login_shell_and_fails_in_another() {
+    let shell = local_shell().unwrap();
+    let inner = r"^inner_login# $";
+    let login = "PS1='inner_login# ' bash --login --noprofile --norc --noediting";
+    shell.run(Command::lines(login, inner).ret_required(false), T).unwrap();
+    shell.run(Logout::new(LOCAL_PROMPT).command_with_prompt(inner), T).unwrap();
+    let pwd = shell.run(Pwd::new().command_with_prompt(LOCAL_PROMPT), T).unwrap();
+    assert!(!pwd.full_path.is_empty(), "back in the first shell");
+
+    let not_login = "PS1='inner_login# ' bash --noprofile --norc --noediting";
+    shell.run(Command::lines(not_login, inner).ret_required(false), T).unwrap();
+    let err = shell.run(Logout::new(LOCAL_PROMPT).command_with_prompt(inner), T).unwrap_err();
+    assert!(err.to_string().contains("not login shell"), "{err}");
+    shell.run(Exit::new(LOCAL_PROMPT).command_with_prompt(inner), T).unwrap();
+}
