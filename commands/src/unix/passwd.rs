@@ -133,3 +133,38 @@ impl UnixCommand for Passwd {
         command
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use moler_core::Connection;
+
+    use super::*;
+
+    fn answer(conn: &mut Connection, input: &str) -> String {
+        conn.handle_input(input.as_bytes(), Instant::now());
+        let mut out = Vec::new();
+        let _ = conn.poll_transmit(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn each_question_gets_its_password_and_a_weak_one_fails_it() {
+        let mut conn = Connection::new("passwd");
+        let cmd = Passwd::new().current_password("old").new_password("new");
+        let done = conn.start(cmd.command_with_prompt(r"^\$ $"), Instant::now());
+        assert_eq!(answer(&mut conn, ""), "passwd\n");
+        assert_eq!(answer(&mut conn, "passwd\r\nCurrent password: "), "old\n");
+        assert_eq!(answer(&mut conn, "\r\nNew password: "), "new\n");
+        assert_eq!(
+            answer(&mut conn, "\r\nBad: new password is too simple\r\n"),
+            "\n",
+            "Enter to leave"
+        );
+        assert_eq!(answer(&mut conn, "Retype new password: "), "\n", "Enter, not the password");
+        answer(&mut conn, "\r\npasswd: Authentication token manipulation error\r\n$ ");
+        let err = done.try_result().unwrap().unwrap_err();
+        assert!(err.to_string().contains("too simple"), "{err}");
+    }
+}

@@ -51,8 +51,11 @@ pub struct SystemctlParser {
 impl Parser for SystemctlParser {
     type Output = Map<String, Value>;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
-        let done = self.handle(line, partial, cx);
-        if done && !partial {
+        self.handle(line, partial, cx);
+        // Each pager question gets one answer; a whole line means the output moved on. (Moler
+        // re-arms only after a line one of its own patterns took, so a status shown through
+        // the pager gets its first space and then hangs.)
+        if !partial {
             self.pager_answered = false;
         }
         Ok(())
@@ -63,8 +66,8 @@ impl Parser for SystemctlParser {
 }
 
 impl SystemctlParser {
-    /// Moler's line kinds in Moler's order; `true` when one took the line.
-    fn handle(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
+    /// Moler's line kinds in Moler's order.
+    fn handle(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) {
         if self.password_question.is_match(line) {
             if !self.password_sent {
                 self.password_sent = true;
@@ -72,16 +75,16 @@ impl SystemctlParser {
                 let newline = cx.newline().to_owned();
                 cx.send(&newline);
             }
-            return true;
+            return;
         }
         if !partial {
             if let Some(c) = self.authenticating_as.captures(line) {
                 self.status.result.insert("USER".into(), c[1].into());
-                return true;
+                return;
             }
             if self.header.is_match(line) {
                 self.header_found = true;
-                return true;
+                return;
             }
             if self.header_found {
                 if let Some(c) = self.unit.captures(line) {
@@ -91,7 +94,7 @@ impl SystemctlParser {
                         .map(|(i, k)| ((*k).to_owned(), c[i + 2].into()))
                         .collect();
                     self.status.result.insert(c[1].to_owned(), unit.into());
-                    return true;
+                    return;
                 }
             }
         }
@@ -102,12 +105,11 @@ impl SystemctlParser {
                 cx.send(" ");
             }
             self.pager_answered = true;
-            return true;
+            return;
         }
         if !partial {
             self.status.line(line);
         }
-        false
     }
 }
 
@@ -141,5 +143,42 @@ impl UnixCommand for Systemctl {
                 r"^Failed to \w+|AUTHENTICATION FAILED|^Unknown command verb|^Unit \S+ not found",
             )
             .ret_required(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use moler_core::Connection;
+
+    use super::*;
+
+    #[test]
+    fn polkit_gets_the_password_once_and_each_pager_question_an_answer() {
+        let now = Instant::now();
+        let mut conn = Connection::new("systemctl");
+        let cmd = Systemctl::new().options("status").service("ssh").password("s3cret");
+        let done = conn.start(cmd.command_with_prompt(r"^\$ $"), now);
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"systemctl status ssh\n");
+        let answer = |conn: &mut Connection, input: &str| {
+            conn.handle_input(input.as_bytes(), now);
+            let mut out = Vec::new();
+            let _ = conn.poll_transmit(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(answer(&mut conn, "systemctl status ssh\r\nPassword: "), "s3cret\n");
+        assert_eq!(answer(&mut conn, "\r\nPassword: "), "", "a password is sent once");
+        let status =
+            "\r\n\u{25cf} ssh.service - OpenBSD Secure Shell server\r\n   Active: active\r\n";
+        assert_eq!(answer(&mut conn, status), "");
+        assert_eq!(answer(&mut conn, "lines 1-3"), " ", "more to see");
+        assert_eq!(answer(&mut conn, "\r\nlines 4-5/5 (END)"), "q\n", "at the end");
+        answer(&mut conn, "\r\n$ ");
+        let result = done.try_result().unwrap().unwrap();
+        assert_eq!(result["Service"], "ssh.service");
+        assert_eq!(result["Active"], "active");
     }
 }
