@@ -69,6 +69,26 @@ impl UnixCommand for Ntpq {
         NtpqParser::default()
     }
     fn setup(&self, command: Command<NtpqParser>) -> Command<NtpqParser> {
-        own_errors(command, "ntpq").failure(r"Connection refused|^\S+: timed out")
+        // No peers (`No association ID's returned`) is an empty table, not a wait for one
+        // (Moler waits for a result until its timeout).
+        own_errors(command, "ntpq")
+            .failure(r"Connection refused|^\S+: timed out")
+            .ret_required(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    #[test]
+    fn no_peers_is_an_empty_table() {
+        let out = "ntpq -p\nNo association ID's returned\n$ ";
+        let got = offline::parse_capture(
+            Ntpq::new().options("-p").command_with_prompt(r"^\$ $"),
+            out.as_bytes(),
+        );
+        assert!(got.unwrap().is_empty());
     }
 }
