@@ -15,9 +15,9 @@ use crate::ParamError;
 /// `proto`, `length` and NTP fields; IPv6 headers add `class`, `flowlabel`, `hlim`,
 /// `next-header`, `payload-length`), and `listening`, `link-type`, `capture size`, `packets
 /// captured`, `packets received by filter`, `packets dropped by kernel` (tcpdump 4.99's
-/// `snapshot length` is the `capture size`, which Moler misses). As in Moler, an
-/// `IP6` line without a header in parentheses is not counted: its addresses land on the
-/// packet before it (`"0"` when there is none).
+/// `snapshot length` is the `capture size`, which Moler misses). An `IP6` line without a
+/// header in parentheses is a packet too (Moler drops it, and its addresses overwrite those
+/// of the packet before, `"0"` when there is none).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tcpdump {
@@ -159,7 +159,8 @@ impl UnixCommand for Tcpdump {
             listening: regex(
                 r"listening\s+on\s+(\S+),\s+link-type\s+(.*),\s+(?:capture size|snapshot length)\s+(.*)",
             ),
-            packet: regex(&format!(r"{TIME}\s+IP\s+(\S+)\s+>\s+(\S+):\s+(.*)")),
+            // `IP6` too: Moler counts IPv6 packets only when tcpdump prints their header.
+            packet: regex(&format!(r"{TIME}\s+IP6?\s+(\S+)\s+>\s+(\S+):\s+(.*)")),
             verbose: regex(&format!(
                 r"{TIME}\s+IP\s+\(tos\s+(\S+),\s+ttl\s+(\S+),\s+id\s+(\S+),\s+offset\s+(\S+),\s+flags\s+(\S+),\s+proto\s+(\S+.*\S+),\s+length\s+(\S+)\)"
             )),
