@@ -22,11 +22,16 @@ if [ "$(id -u)" = 0 ] && ! command -v ping >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q iputils-ping iproute2 net-tools >/dev/null \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iputils-ping iproute2 net-tools >/dev/null; }
 fi
-# The simulator's serial-console test puts it behind socat on a pty pair: root gets socat.
-if [ "$(id -u)" = 0 ] && ! command -v socat >/dev/null; then
-  echo "test.sh: installing socat (the simulator's serial-console test)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q socat >/dev/null \
-    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q socat >/dev/null; }
+# The simulator's serial-console test puts it behind socat on a pty pair, and the command
+# library's second real-tool slice (tests/commands_real_tools_b.rs) runs traceroute, ethtool,
+# iptables, nft, killall/pkill, socat, tcpdump, nmap and wget: root gets them.
+B_TOOLS="socat traceroute ethtool iptables nft killall pkill tcpdump nmap nping wget"
+B_PACKAGES="socat traceroute ethtool iptables nftables psmisc procps tcpdump nmap wget"
+if [ "$(id -u)" = 0 ] && ! (for t in $B_TOOLS; do command -v "$t" || exit 1; done) >/dev/null; then
+  echo "test.sh: installing $B_PACKAGES (the simulator's serial console, the command library's tests)"
+  # shellcheck disable=SC2086 # one package per word
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $B_PACKAGES >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $B_PACKAGES >/dev/null; }
 fi
 # The simulator's telnet devices (the ATEN PDU, the SCPI instrument) are reached as in the lab,
 # with the telnet client from a local bash: root gets it.

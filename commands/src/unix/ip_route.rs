@@ -26,20 +26,20 @@ pub struct IpRoute {
 builder!(IpRoute {}, addr_get, addr_from);
 
 /// A route: upper-case keys as `ip` prints them (`DEV`, `VIA`…), values as printed.
-pub type Route = BTreeMap<String, String>;
+pub type IpRouteEntry = BTreeMap<String, String>;
 
 /// Result of [`IpRoute`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IpRouteResult {
     /// Routes through a gateway, by destination.
     #[serde(rename = "VIA")]
-    pub via: BTreeMap<String, Route>,
+    pub via: BTreeMap<String, IpRouteEntry>,
     /// Every route, in order.
     #[serde(rename = "ALL")]
-    pub all: Vec<Route>,
+    pub all: Vec<IpRouteEntry>,
     /// Routes without a gateway, by destination.
     #[serde(rename = "ADDRESS")]
-    pub address: BTreeMap<String, Route>,
+    pub address: BTreeMap<String, IpRouteEntry>,
 }
 
 impl IpRouteResult {
@@ -95,7 +95,7 @@ impl Parser for IpRouteParser {
                 None => return Ok(()),
             }
         }
-        let mut route = Route::new();
+        let mut route = IpRouteEntry::new();
         route.insert("ADDRESS".to_owned(), first.to_owned());
         while let Some(key) = w.next() {
             if ROUTE_FLAGS.contains(&key) {

@@ -17,6 +17,7 @@ mod chmod;
 mod chown;
 mod cp;
 mod ctrl_c;
+mod ctrl_z;
 mod cut;
 mod date;
 mod df;
@@ -25,6 +26,7 @@ mod du;
 mod echo;
 mod enter;
 mod env;
+mod ethtool;
 mod exit;
 mod export;
 mod find;
@@ -33,15 +35,21 @@ mod gunzip;
 mod gzip;
 mod head;
 mod hexdump;
+mod history;
 mod hostname;
 mod hostnamectl;
 mod id;
 mod ifconfig;
 mod ip_addr;
 mod ip_link;
+mod ip_maddr;
+mod ip_neigh;
 mod ip_route;
+mod iptables;
 mod kill;
+mod killall;
 mod ln;
+mod logout;
 mod ls;
 mod lsof;
 mod md5sum;
@@ -49,31 +57,47 @@ mod mkdir;
 mod mpstat;
 mod mv;
 mod netstat;
+mod nft;
+mod nmap;
+mod nping;
+mod ntpq;
+mod passwd;
 mod ping;
+mod pkill;
 mod ps;
 mod pwd;
+mod reboot;
 mod rm;
+mod route;
 mod sed;
+mod service;
 mod seven_z;
 mod shasum;
+mod socat;
 mod ss;
 mod ssh;
 mod su;
 mod sudo;
 mod sync;
 mod sysctl;
+mod systemctl;
 mod tail;
 mod tar;
+mod tcpdump;
 mod tee;
 mod telnet;
 mod top;
 mod touch;
+mod traceroute;
 mod uname;
 mod unrar;
 mod unxz;
 mod unzip;
 mod uptime;
+mod useradd;
+mod userdel;
 mod w;
+mod wget;
 mod which;
 mod whoami;
 mod zip;
@@ -86,6 +110,7 @@ pub use chmod::Chmod;
 pub use chown::Chown;
 pub use cp::Cp;
 pub use ctrl_c::CtrlC;
+pub use ctrl_z::{CtrlZ, CtrlZParser, CtrlZResult};
 pub use cut::Cut;
 pub use date::{Date, DateParser, DateResult};
 pub use df::{Df, DfParser, DfResult};
@@ -95,6 +120,7 @@ pub use du::{Du, DuEntry, DuParser};
 pub use echo::Echo;
 pub use enter::Enter;
 pub use env::Env;
+pub use ethtool::{Ethtool, EthtoolParser};
 pub use exit::{Exit, ExitParser};
 pub use export::Export;
 pub use find::{Find, FindParser};
@@ -103,15 +129,21 @@ pub use gunzip::{Gunzip, GunzipDetail, GunzipLine, GunzipParser, GunzipResult};
 pub use gzip::Gzip;
 pub use head::Head;
 pub use hexdump::{Hexdump, HexdumpParser};
+pub use history::{History, HistoryParser};
 pub use hostname::{Hostname, HostnameResult};
 pub use hostnamectl::{Hostnamectl, HostnamectlResult};
 pub use id::{Id, IdName, IdParser, IdResult};
 pub use ifconfig::{Counters, Ifconfig, IfconfigInterface, IfconfigParser};
 pub use ip_addr::{InetAddr, IpAddr, IpAddrInterface, IpAddrParser, LinkAddr};
 pub use ip_link::{IpLink, IpLinkParser};
-pub use ip_route::{IpRoute, IpRouteParser, IpRouteResult, Route};
+pub use ip_maddr::{IpMaddr, IpMaddrParser, MaddrInterface, MaddrItem};
+pub use ip_neigh::{IpNeigh, IpNeighParser, Neighbour};
+pub use ip_route::{IpRoute, IpRouteEntry, IpRouteParser, IpRouteResult};
+pub use iptables::{Iptables, IptablesParser};
 pub use kill::{Kill, KillParser, KillResult};
+pub use killall::{Killall, KillallParser, KillallResult};
 pub use ln::Ln;
+pub use logout::Logout;
 pub use ls::{Ls, LsEntry, LsParser, LsResult, LsTotal};
 pub use lsof::{Lsof, LsofParser, LsofResult};
 pub use md5sum::{Md5sum, Md5sumParser, Md5sumResult};
@@ -119,34 +151,50 @@ pub use mkdir::Mkdir;
 pub use mpstat::{Mpstat, MpstatCpu, MpstatParser, MpstatResult};
 pub use mv::Mv;
 pub use netstat::{Netstat, NetstatParser};
+pub use nft::{Nft, NftParser};
+pub use nmap::{Nmap, NmapParser};
+pub use nping::{Nping, NpingParser};
+pub use ntpq::{Ntpq, NtpqParser};
 pub(crate) use parse::number_or_text;
 pub use parse::{Answering, Words};
 pub use parse::{CollectLines, FirstLine, LinesResult, Nothing, ResultLines, Variables};
+pub use passwd::{Passwd, PasswdParser, PasswdResult};
 pub use ping::{Ping, PingParser, PingReply, PingResult, PING_SLACK};
+pub use pkill::Pkill;
 pub use ps::{Ps, PsParser, PsResult};
 pub use pwd::{Pwd, PwdParser, PwdResult};
+pub use reboot::{Reboot, RebootParser, RebootResult};
 pub use rm::Rm;
+pub use route::{Route, RouteParser, RouteResult};
 pub use sed::Sed;
+pub use service::{Service, ServiceParser};
 pub use seven_z::{SevenZ, SevenZEntry, SevenZListing, SevenZResult};
 pub use shasum::{Shasum, ShasumParser, ShasumResult};
+pub use socat::{Socat, SocatFeatures, SocatParser, SocatResult};
 pub use ss::{Socket, Ss, SsParser, SsResult};
 pub use ssh::{login_date, LastLogin, LoginParser, LoginResult, Port, Ssh};
 pub use su::Su;
 pub use sudo::{JsonSudoParser, Sudo, SudoParser};
 pub use sync::Sync;
 pub use sysctl::{Sysctl, SysctlResult};
+pub use systemctl::{Systemctl, SystemctlParser};
 pub use tail::Tail;
 pub use tar::Tar;
+pub use tcpdump::{Tcpdump, TcpdumpParser};
 pub use tee::Tee;
 pub use telnet::Telnet;
 pub use top::{Top, TopParser, TopResult};
 pub use touch::Touch;
+pub use traceroute::{Hop, Traceroute, TracerouteParser, TracerouteResult};
 pub use uname::Uname;
 pub use unrar::{ReplaceAllParser, Unrar, UnrarResult};
 pub use unxz::Unxz;
 pub use unzip::{Unzip, UnzipEntry, UnzipParser, UnzipResult};
 pub use uptime::{Uptime, UptimeParser, UptimeResult};
+pub use useradd::Useradd;
+pub use userdel::{Userdel, UserdelParser};
 pub use w::{WGeneralInfo, WLine, WParser, WResult, W};
+pub use wget::{Wget, WgetParser, WgetResult};
 pub use which::{Which, WhichParser};
 pub use whoami::{Whoami, WhoamiResult};
 pub use zip::Zip;
@@ -223,5 +271,29 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<W>()
         .register_command::<Mpstat>()
         .register_command::<Lsof>()
+        .register_command::<IpNeigh>()
+        .register_command::<IpMaddr>()
+        .register_command::<Route>()
+        .register_command::<Traceroute>()
+        .register_command::<Ethtool>()
+        .register_command::<Iptables>()
+        .register_command::<Nft>()
+        .register_command::<Killall>()
+        .register_command::<Pkill>()
+        .register_command::<CtrlZ>()
+        .register_command::<History>()
+        .register_command::<Service>()
+        .register_command::<Systemctl>()
+        .register_command::<Useradd>()
+        .register_command::<Userdel>()
+        .register_command::<Passwd>()
+        .register_command::<Ntpq>()
+        .register_command::<Nmap>()
+        .register_command::<Nping>()
+        .register_command::<Socat>()
+        .register_command::<Tcpdump>()
+        .register_command::<Wget>()
+        .register_command::<Reboot>()
+        .register_command::<Logout>()
         .register_command::<Top>();
 }

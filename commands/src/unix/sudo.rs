@@ -92,7 +92,8 @@ impl<P: Parser> Parser for SudoParser<P> {
         }
     }
     fn ended(&self) -> Option<End> {
-        self.dialog.ended()
+        // The embedded command may end without a prompt too (`reboot`: the connection closes).
+        self.dialog.ended().or_else(|| self.inner.ended())
     }
     fn finish(&mut self) -> ParseResult<P::Output> {
         self.inner.finish()
