@@ -1,4 +1,4 @@
-//! The blocking edge: waiting on a [`Completion`] or on [`Occurrences`] from a plain thread.
+//! The blocking edge: waiting on a [`Completion`] or on [`Occurrences`](moler_core::Occurrences) from a plain thread.
 //!
 //! `moler-core` never blocks and never reads the clock; its handles are futures. Blocking is
 //! done here, the way reqwest's blocking client does it: the future is polled with a waker
@@ -126,7 +126,7 @@ pub fn wait_for_any(
     Ok(park_until(|cx| std::future::Future::poll(any.as_mut(), cx), deadline))
 }
 
-/// The blocking side of an event's [`Occurrences`] (in `moler::prelude`).
+/// The blocking side of an event's [`Occurrences`](moler_core::Occurrences), or any [`Subscription`] (in `moler::prelude`).
 ///
 /// ```
 /// use moler_runners::{CompletionExt, OccurrencesExt, Runner};
