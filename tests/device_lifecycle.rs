@@ -38,6 +38,9 @@ fn removed_devices_leave_no_thread_fd_or_process_on_any_runner() {
         devices.get(name).unwrap().run(Pwd::new()).unwrap();
         devices.remove(name).unwrap();
     }
+    // And the one thread that runs background tasks without a runtime (a removal's bounded
+    // wait for a slow close uses its timers): made on first use, it lives for the process.
+    moler::Runner::new(moler::RunnerKind::Thread).unwrap().spawn_task(async {});
     eventually("warm-up shell reaped", || children() == 0);
     let (base_threads, base_fds) = (threads(), fds());
 
