@@ -208,7 +208,9 @@ impl Registry {
             spec.command_line()?;
             let prompt = common.prompt.as_deref().or(prompt);
             if let Some(p) = spec.end_prompt(prompt) {
-                regex::Regex::new(p).map_err(|e| format!("invalid prompt regex {p:?}: {e}"))?;
+                // Through the cache: the command compiles the same prompt next.
+                moler_core::cached_regex(p)
+                    .map_err(|e| format!("invalid prompt regex {p:?}: {e}"))?;
             }
             let mut command = spec.build(prompt);
             if let Some(t) = common.timeout {

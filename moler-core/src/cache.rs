@@ -16,8 +16,10 @@ static CACHE: LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = LazyLock::new(Defau
 static TAILS: LazyLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> =
     LazyLock::new(Default::default);
 
-/// The compiled regex for `pattern`, shared with every other user of the same pattern.
-pub(crate) fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
+/// The compiled regex for `pattern`, shared with every other user of the same pattern (and its
+/// search caches with it). For the parsers of a command library: a command is built for every
+/// call, and compiling its parser's regexes each time would cost more than parsing its output.
+pub fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(r) = cache.get(pattern) {
         return Ok(Arc::clone(r));

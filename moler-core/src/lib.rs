@@ -54,6 +54,7 @@ mod text;
 mod transcript;
 
 pub use background::{FailureScope, Unread};
+pub use cache::regex as cached_regex;
 pub use command::{
     Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
     DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,

@@ -1,5 +1,7 @@
 //! `find`: [`Find`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -32,7 +34,7 @@ impl Find {
 /// Parser of [`Find`].
 #[derive(Debug)]
 pub struct FindParser {
-    complaint: Regex,
+    complaint: Arc<Regex>,
     result: super::parse::ResultLines,
 }
 

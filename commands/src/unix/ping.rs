@@ -1,5 +1,6 @@
 //! `ping`: [`Ping`], its parameters, its result and its parser.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use moler_core::{Command, Context, Parser, DEFAULT_COMMAND_TIMEOUT};
@@ -126,8 +127,8 @@ pub struct PingResult {
 /// Parser of [`Ping`].
 #[derive(Debug)]
 pub struct PingParser {
-    stats: Regex,
-    rtt: Regex,
+    stats: Arc<Regex>,
+    rtt: Arc<Regex>,
     result: PingResult,
     seen_stats: bool,
 }
