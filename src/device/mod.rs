@@ -762,10 +762,10 @@ impl Device {
         let machine = &self.inner.machine;
         let mut regexes = Vec::new();
         for (state, prompt) in &machine.prompts {
-            let regex = regex::Regex::new(prompt).map_err(|e| {
+            let regex = moler_core::cached_regex(prompt).map_err(|e| {
                 self.change_error(NOT_CONNECTED, UNIX_LOCAL, "the prompts event".into(), e.into())
             })?;
-            regexes.push((*state, Arc::new(regex)));
+            regexes.push((*state, regex));
         }
         let prompts = handle.start(prompts::PromptsWatch {
             prompts: regexes,
