@@ -53,9 +53,13 @@ pub enum ParamError {
 }
 
 impl ParamError {
-    /// Compiles `pattern`, the value of parameter `name`.
-    pub(crate) fn regex(name: &str, pattern: &str) -> Result<regex::Regex, ParamError> {
-        regex::Regex::new(pattern).map_err(|source| ParamError::Regex {
+    /// Compiles `pattern`, the value of parameter `name` (through the core's regex cache: the
+    /// same pattern is compiled once).
+    pub(crate) fn regex(
+        name: &str,
+        pattern: &str,
+    ) -> Result<std::sync::Arc<regex::Regex>, ParamError> {
+        moler_core::cached_regex(pattern).map_err(|source| ParamError::Regex {
             name: name.to_owned(),
             pattern: pattern.to_owned(),
             source,

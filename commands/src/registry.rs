@@ -234,6 +234,7 @@ impl Registry {
             spec.command_line()?;
             let prompt = common.prompt.as_deref().or(prompt);
             if let Some(p) = spec.end_prompt(prompt) {
+                // Through the cache: the command compiles the same prompt next.
                 ParamError::regex("prompt", p)?;
             }
             let mut command = spec.build(prompt);

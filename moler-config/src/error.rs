@@ -250,10 +250,17 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let lower = given.to_lowercase();
+    let (given_len, lower_len) = (given.chars().count(), lower.chars().count());
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
-        let d = if c.to_lowercase() == lower { 0 } else { distance(&lower, &c.to_lowercase()) };
-        let limit = (given.chars().count().max(c.chars().count()) / 3).max(1);
+        let c_lower = c.to_lowercase();
+        let limit = (given_len.max(c.chars().count()) / 3).max(1);
+        // The distance is at least the difference in length: a long unknown key is not
+        // compared with every known one (quadratic work for nothing).
+        if lower_len.abs_diff(c_lower.chars().count()) > limit {
+            continue;
+        }
+        let d = if c_lower == lower { 0 } else { distance(&lower, &c_lower) };
         if d <= limit && best.is_none_or(|(b, _)| d < b) {
             best = Some((d, c));
         }
@@ -330,5 +337,7 @@ mod tests {
         assert_eq!(did_you_mean("INTIAL_STATE", keys), Some("INITIAL_STATE"));
         assert_eq!(did_you_mean("COLOR", keys), None);
         assert_eq!(did_you_mean("prot", ["port", "host"]), Some("port"));
+        assert_eq!(did_you_mean(&"DEVICE_CLASS".repeat(100), keys), None);
+        assert_eq!(did_you_mean("DEVICE_CLASS_X", keys), Some("DEVICE_CLASS"));
     }
 }

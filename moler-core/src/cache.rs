@@ -16,8 +16,14 @@ static CACHE: LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = LazyLock::new(Defau
 static TAILS: LazyLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> =
     LazyLock::new(Default::default);
 
-/// The compiled regex for `pattern`, shared with every other user of the same pattern.
-pub(crate) fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
+/// The combined regex of an event's patterns (see [`crate::event`]), by the list of patterns:
+/// building it parses and rewrites every pattern, which costs more than compiling them.
+static FINDERS: LazyLock<Mutex<HashMap<Vec<String>, Arc<Regex>>>> = LazyLock::new(Default::default);
+
+/// The compiled regex for `pattern`, shared with every other user of the same pattern (and its
+/// search caches with it). For the parsers of a command library: a command is built for every
+/// call, and compiling its parser's regexes each time would cost more than parsing its output.
+pub fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(r) = cache.get(pattern) {
         return Ok(Arc::clone(r));
@@ -43,4 +49,24 @@ pub(crate) fn prompt_tail(prompt: &str) -> Option<Arc<Regex>> {
     }
     tails.insert(prompt.to_owned(), tail.clone());
     tail
+}
+
+/// The finder of an event waiting for `patterns`: `build` makes it when no event with the same
+/// patterns made it before (an error is not kept: the next event tries again).
+pub(crate) fn finder<E>(
+    patterns: &[&str],
+    build: impl FnOnce() -> Result<Arc<Regex>, E>,
+) -> Result<Arc<Regex>, E> {
+    let key: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
+    if let Some(f) = FINDERS.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return Ok(Arc::clone(f));
+    }
+    // Built outside the lock: it compiles, and takes the regex cache's lock.
+    let built = build()?;
+    let mut finders = FINDERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if finders.len() >= MAX_ENTRIES {
+        finders.clear();
+    }
+    finders.insert(key, Arc::clone(&built));
+    Ok(built)
 }

@@ -106,23 +106,28 @@ impl Wait4 {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        let patterns: Vec<S> = patterns.into_iter().collect();
+        let patterns: Vec<&str> = patterns.iter().map(AsRef::as_ref).collect();
+        let bad = |p: &str, e: &dyn std::fmt::Display| {
+            Error::WrongUsage(format!("invalid pattern {p:?}: {e}"))
+        };
         let mut compiled = Vec::new();
-        let mut safe = Vec::new();
-        for p in patterns {
-            let p = p.as_ref();
-            let bad = |e: &dyn std::fmt::Display| {
-                Error::WrongUsage(format!("invalid pattern {p:?}: {e}"))
-            };
-            compiled.push(crate::cache::regex(p).map_err(|e| bad(&e))?);
-            let parsed = regex_syntax::Parser::new().parse(p).map_err(|e| bad(&e))?;
-            safe.push(within_line(parsed));
+        for p in &patterns {
+            compiled.push(crate::cache::regex(p).map_err(|e| bad(p, &e))?);
         }
         if compiled.is_empty() {
             return Err(Error::WrongUsage("an event needs at least one pattern".into()));
         }
-        // Invariant: printing a parsed HIR gives a pattern the same parser accepts.
-        let finder = crate::cache::regex(&Hir::alternation(safe).to_string())
-            .map_err(|e| Error::WrongUsage(format!("patterns too large to combine: {e}")))?;
+        let finder = crate::cache::finder(&patterns, || {
+            let mut safe = Vec::new();
+            for p in &patterns {
+                let parsed = regex_syntax::Parser::new().parse(p).map_err(|e| bad(p, &e))?;
+                safe.push(within_line(parsed));
+            }
+            // Invariant: printing a parsed HIR gives a pattern the same parser accepts.
+            crate::cache::regex(&Hir::alternation(safe).to_string())
+                .map_err(|e| Error::WrongUsage(format!("patterns too large to combine: {e}")))
+        })?;
         Ok(Self {
             waiting_for: (0..compiled.len()).collect(),
             patterns: compiled,
@@ -384,6 +389,19 @@ mod tests {
         assert!(r.is_match("x\r\na  b\r\ny"));
         assert!(!r.is_match("a\nb"));
         assert!(!r.is_match("xa b"));
+    }
+
+    #[test]
+    fn events_with_the_same_patterns_share_their_finder() {
+        let a = Wait4::new([r"^fin(\d+)$", "ok"]).unwrap();
+        let b = Wait4::new(vec![String::from(r"^fin(\d+)$"), String::from("ok")]).unwrap();
+        assert!(Arc::ptr_eq(&a.finder, &b.finder));
+        let other = Wait4::new(["ok", r"^fin(\d+)$"]).unwrap();
+        assert!(!Arc::ptr_eq(&a.finder, &other.finder));
+        // An invalid pattern is still an error, every time.
+        for _ in 0..2 {
+            assert!(Wait4::new(["ok", "(unclosed"]).is_err());
+        }
     }
 
     use crate::Connection;

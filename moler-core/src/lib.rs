@@ -57,6 +57,7 @@ mod transcript;
 
 pub use awaiting::{all_done, any_done, cancel_all, separate_done, AllDone, AnyDone, Awaitable};
 pub use background::{FailureScope, Unread};
+pub use cache::regex as cached_regex;
 pub use command::{
     Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
     DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,

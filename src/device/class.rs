@@ -446,7 +446,8 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
             continue;
         };
         if let Some(p) = plan.params.get("expected_prompt").and_then(Value::as_str) {
-            match regex::Regex::new(p) {
+            // Through the core's cache: the device compiles the same prompt when it opens.
+            match moler_core::cached_regex(p) {
                 Ok(_) => prompts.push((state, p.to_owned())),
                 Err(e) => {
                     reported.push((plan.from.clone(), plan.to.clone()));

@@ -631,10 +631,10 @@ impl Device {
         let machine = &self.inner.machine;
         let mut regexes = Vec::new();
         for (state, prompt) in &machine.prompts {
-            let regex = regex::Regex::new(prompt).map_err(|e| {
+            let regex = moler_core::cached_regex(prompt).map_err(|e| {
                 self.change_error(NOT_CONNECTED, UNIX_LOCAL, "the prompts event".into(), e.into())
             })?;
-            regexes.push((*state, Arc::new(regex)));
+            regexes.push((*state, regex));
         }
         // The transport's greeting (a terminal's setup marker and first prompt, a TCP
         // device's `ready_prompt`) runs as a command: this one starts only after it, so the

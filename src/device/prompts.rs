@@ -45,7 +45,7 @@ pub(crate) fn overlaps(
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     for p in prompts {
-        let Ok(regex) = Regex::new(p.regex) else { continue };
+        let Ok(regex) = moler_core::cached_regex(p.regex) else { continue };
         let mut clashes: Vec<&Literal> = Vec::new();
         // Two states with the very same regex are reported once, as such, by the caller.
         let same = |state: &str| prompts.iter().any(|q| q.state == state && q.regex == p.regex);

@@ -1,5 +1,7 @@
 //! `bzip2`: [`Bzip2`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -30,7 +32,7 @@ pub struct FilesResult {
 /// Collects the first group of every line `file` matches into [`FilesResult`].
 #[derive(Debug)]
 pub struct FilesParser {
-    file: Regex,
+    file: Arc<Regex>,
     result: FilesResult,
 }
 

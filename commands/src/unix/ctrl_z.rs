@@ -1,5 +1,7 @@
 //! `ctrl_z` (Ctrl-Z): [`CtrlZ`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -38,7 +40,7 @@ pub struct CtrlZResult {
 /// Parser of [`CtrlZ`].
 #[derive(Debug)]
 pub struct CtrlZParser {
-    stopped: Regex,
+    stopped: Arc<Regex>,
     result: CtrlZResult,
 }
 

@@ -1,6 +1,7 @@
 //! `date`: [`Date`], its parameters, its result and its parser.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
@@ -54,10 +55,10 @@ pub struct DateResult {
 /// Parser of [`Date`].
 #[derive(Debug)]
 pub struct DateParser {
-    date: Regex,
-    time: Regex,
-    zone: Regex,
-    named: Regex,
+    date: Arc<Regex>,
+    time: Arc<Regex>,
+    zone: Arc<Regex>,
+    named: Arc<Regex>,
     result: DateResult,
 }
 

@@ -14,6 +14,7 @@
 //! passwords) is ever sent to the old one. The failure quotes the client's telling line.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use moler_core::{Context, End, DEFAULT_PROMPT};
 use regex::Regex;
@@ -53,10 +54,10 @@ impl Passwords {
 #[derive(Debug)]
 pub(crate) struct StartPrompt {
     /// `None`: the command was built without its shell's prompt and cannot tell.
-    regex: Option<Regex>,
+    regex: Option<Arc<Regex>>,
     /// The prompts the hop waits for, by name: a start prompt line that also matches one of
     /// them is ambiguous, and the failure says so.
-    targets: Vec<(&'static str, Regex)>,
+    targets: Vec<(&'static str, Arc<Regex>)>,
     last_line: Option<String>,
 }
 
@@ -111,8 +112,8 @@ fn shows(prompt: &Regex, line: &str) -> bool {
 }
 
 /// A user's regex, or (not one) the text itself.
-fn compile(r: &str) -> Regex {
-    Regex::new(r).unwrap_or_else(|_| regex(&regex::escape(r)))
+fn compile(r: &str) -> Arc<Regex> {
+    moler_core::cached_regex(r).unwrap_or_else(|_| regex(&regex::escape(r)))
 }
 
 /// The login dialog shared by ssh, telnet, su and sudo: passwords, the settings sent after login,
@@ -136,10 +137,10 @@ pub(super) struct Dialog {
     pub(super) start_echo_pending: bool,
     /// From the first of them sent to the echo of the last: no prompt is the new shell's.
     pub(super) retry_running: bool,
-    pub(super) after_login_prompt: Regex,
+    pub(super) after_login_prompt: Arc<Regex>,
     /// The start prompt, or the generic one when it is unknown: where a failure ends and the
     /// queued commands are sent.
-    pub(super) start_prompt: Regex,
+    pub(super) start_prompt: Arc<Regex>,
     /// The start prompt as proof of failure (only when known and the command opens a shell).
     pub(super) guard: StartPrompt,
     pub(super) allowed_newline_after_prompt: bool,

@@ -1,5 +1,7 @@
 //! `ethtool`: [`Ethtool`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -25,7 +27,7 @@ builder!(Ethtool { interface: String }, options);
 /// Parser of [`Ethtool`]: Moler's line kinds, tried in Moler's order.
 #[derive(Debug)]
 pub struct EthtoolParser {
-    re: [Regex; 7],
+    re: [Arc<Regex>; 7],
     interface: Option<String>,
     section: Option<String>,
     list: Option<String>,

@@ -1,5 +1,7 @@
 //! `find`: [`Find`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -33,7 +35,7 @@ impl Find {
 /// Parser of [`Find`].
 #[derive(Debug)]
 pub struct FindParser {
-    complaint: Regex,
+    complaint: Arc<Regex>,
     result: super::parse::ResultLines,
 }
 

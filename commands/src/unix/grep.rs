@@ -1,5 +1,7 @@
 //! `grep`: [`Grep`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -57,7 +59,7 @@ pub struct GrepMatch {
 /// Parser of [`Grep`].
 #[derive(Debug)]
 pub struct GrepParser {
-    prefixed: Regex,
+    prefixed: Arc<Regex>,
     result: GrepResult,
 }
 

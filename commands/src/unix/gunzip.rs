@@ -1,5 +1,7 @@
 //! `gunzip`: [`Gunzip`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -78,8 +80,8 @@ pub struct GunzipDetail {
 pub struct GunzipParser {
     overwrite: Answering,
     keys: Vec<String>,
-    listing: Regex,
-    verbose: Regex,
+    listing: Arc<Regex>,
+    verbose: Arc<Regex>,
     result: GunzipResult,
 }
 

@@ -1,5 +1,7 @@
 //! `history`: [`History`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -19,7 +21,7 @@ builder!(History {});
 /// Parser of [`History`].
 #[derive(Debug)]
 pub struct HistoryParser {
-    entry: Regex,
+    entry: Arc<Regex>,
     result: BTreeMap<u64, String>,
 }
 

@@ -1,5 +1,7 @@
 //! `id`: [`Id`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -45,7 +47,7 @@ pub struct IdResult {
 /// Parser of [`Id`].
 #[derive(Debug)]
 pub struct IdParser {
-    pair: Regex,
+    pair: Arc<Regex>,
     result: Option<IdResult>,
 }
 

@@ -1,6 +1,7 @@
 //! `ifconfig`: [`Ifconfig`], its parameters, its result and its parser.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
@@ -58,16 +59,16 @@ pub struct Counters {
 /// Parser of [`Ifconfig`].
 #[derive(Debug)]
 pub struct IfconfigParser {
-    modern_header: Regex,
-    classic_link: Regex,
-    classic_inet: Regex,
-    classic_inet6: Regex,
-    modern_inet: Regex,
-    modern_inet6: Regex,
-    modern_ether: Regex,
-    classic_packets: Regex,
-    classic_bytes: Regex,
-    modern_counters: Regex,
+    modern_header: Arc<Regex>,
+    classic_link: Arc<Regex>,
+    classic_inet: Arc<Regex>,
+    classic_inet6: Arc<Regex>,
+    modern_inet: Arc<Regex>,
+    modern_inet6: Arc<Regex>,
+    modern_ether: Arc<Regex>,
+    classic_packets: Arc<Regex>,
+    classic_bytes: Arc<Regex>,
+    modern_counters: Arc<Regex>,
     current: Option<String>,
     result: BTreeMap<String, IfconfigInterface>,
 }

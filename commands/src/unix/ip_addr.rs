@@ -1,6 +1,7 @@
 //! `ip_addr` (`ip addr`): [`IpAddr`], its parameters, its result and its parser.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
@@ -67,10 +68,10 @@ pub struct IpAddrInterface {
 /// Parser of [`IpAddr`].
 #[derive(Debug)]
 pub struct IpAddrParser {
-    interface: Regex,
-    inet: Regex,
-    inet6: Regex,
-    link: Regex,
+    interface: Arc<Regex>,
+    inet: Arc<Regex>,
+    inet6: Arc<Regex>,
+    link: Arc<Regex>,
     current: Option<String>,
     result: BTreeMap<String, IpAddrInterface>,
 }

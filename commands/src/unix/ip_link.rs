@@ -1,6 +1,7 @@
 //! `ip_link` (`ip link`): [`IpLink`], its parameters, its result and its parser.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
@@ -26,8 +27,8 @@ builder!(IpLink { action: String }, options);
 /// Parser of [`IpLink`].
 #[derive(Debug)]
 pub struct IpLinkParser {
-    header: Regex,
-    link: Regex,
+    header: Arc<Regex>,
+    link: Arc<Regex>,
     current: Option<String>,
     result: BTreeMap<String, BTreeMap<String, String>>,
 }

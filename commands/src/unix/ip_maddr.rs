@@ -1,5 +1,7 @@
 //! `ip_maddr` (`ip maddr`): [`IpMaddr`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -42,8 +44,8 @@ pub struct MaddrItem {
 /// Parser of [`IpMaddr`].
 #[derive(Debug)]
 pub struct IpMaddrParser {
-    interface: Regex,
-    item: Regex,
+    interface: Arc<Regex>,
+    item: Arc<Regex>,
     current: Option<u32>,
     result: BTreeMap<u32, MaddrInterface>,
 }

@@ -1,5 +1,7 @@
 //! `iptables` (and `ip6tables`): [`Iptables`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -36,9 +38,9 @@ impl Iptables {
 /// Parser of [`Iptables`].
 #[derive(Debug)]
 pub struct IptablesParser {
-    with_counters: Regex,
-    references: Regex,
-    policy: Regex,
+    with_counters: Arc<Regex>,
+    references: Arc<Regex>,
+    policy: Arc<Regex>,
     chain: Option<String>,
     columns: Vec<String>,
     result: Map<String, Value>,

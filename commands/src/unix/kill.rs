@@ -1,5 +1,7 @@
 //! `kill`: [`Kill`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -30,7 +32,7 @@ pub struct KillResult {
 /// Parser of [`Kill`].
 #[derive(Debug)]
 pub struct KillParser {
-    no_such: Regex,
+    no_such: Arc<Regex>,
     result: KillResult,
 }
 

@@ -1,5 +1,7 @@
 //! `killall`: [`Killall`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -43,7 +45,7 @@ pub struct KillallResult {
 /// Parser of [`Killall`].
 #[derive(Debug)]
 pub struct KillallParser {
-    killed: Option<Regex>,
+    killed: Option<Arc<Regex>>,
     result: KillallResult,
 }
 

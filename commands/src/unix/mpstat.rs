@@ -1,5 +1,7 @@
 //! `mpstat`: [`Mpstat`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -59,7 +61,7 @@ pub struct MpstatCpu {
 /// Parser of [`Mpstat`].
 #[derive(Debug)]
 pub struct MpstatParser {
-    row: Regex,
+    row: Arc<Regex>,
     result: MpstatResult,
 }
 

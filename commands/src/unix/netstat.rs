@@ -1,5 +1,7 @@
 //! `netstat`: [`Netstat`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -36,8 +38,8 @@ enum Section {
 /// Parser of [`Netstat`].
 #[derive(Debug)]
 pub struct NetstatParser {
-    active: Regex,
-    unix: Regex,
+    active: Arc<Regex>,
+    unix: Arc<Regex>,
     section: Section,
     /// Column names of the current table, and where the queue columns end (connections).
     header: Vec<String>,

@@ -1,5 +1,7 @@
 //! `nft` (nftables): [`Nft`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -24,10 +26,10 @@ builder!(Nft {}, options);
 /// Parser of [`Nft`].
 #[derive(Debug)]
 pub struct NftParser {
-    open: Regex,
-    close: Regex,
-    two_values: Regex,
-    one_value: Regex,
+    open: Arc<Regex>,
+    close: Arc<Regex>,
+    two_values: Arc<Regex>,
+    one_value: Arc<Regex>,
     outer: Option<String>,
     inner: Option<String>,
     result: Map<String, Value>,

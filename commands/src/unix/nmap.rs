@@ -58,19 +58,19 @@ pub struct NmapParser {
 
 #[derive(Debug)]
 struct NmapRegexes {
-    remaining: Regex,
-    fail_file: Regex,
-    port: Regex,
-    raw_packets: Regex,
-    host_down: Regex,
-    report: Regex,
-    syn_scan: Regex,
-    skipping: Regex,
-    cipher: Regex,
-    proto: Regex,
-    preference: Regex,
-    indented: Regex,
-    compressors: Regex,
+    remaining: Arc<Regex>,
+    fail_file: Arc<Regex>,
+    port: Arc<Regex>,
+    raw_packets: Arc<Regex>,
+    host_down: Arc<Regex>,
+    report: Arc<Regex>,
+    syn_scan: Arc<Regex>,
+    skipping: Arc<Regex>,
+    cipher: Arc<Regex>,
+    proto: Arc<Regex>,
+    preference: Arc<Regex>,
+    indented: Arc<Regex>,
+    compressors: Arc<Regex>,
 }
 
 /// The named groups of `c` as a mapping (`null` for those that did not take part).

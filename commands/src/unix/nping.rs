@@ -1,5 +1,7 @@
 //! `nping`: [`Nping`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -26,11 +28,11 @@ builder!(Nping { destination: String }, options);
 /// Parser of [`Nping`].
 #[derive(Debug)]
 pub struct NpingParser {
-    summary: Regex,
-    addresses: Regex,
-    host: Regex,
-    statistics: Regex,
-    part: Regex,
+    summary: Arc<Regex>,
+    addresses: Arc<Regex>,
+    host: Arc<Regex>,
+    statistics: Arc<Regex>,
+    part: Arc<Regex>,
     current_host: Option<String>,
     result: Map<String, Value>,
 }

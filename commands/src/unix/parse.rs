@@ -1,6 +1,7 @@
 //! Parsers shared by several commands, and small helpers for writing them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
@@ -118,9 +119,11 @@ pub(crate) fn words(line: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-/// A regex of the library (a bug if it does not compile; every one is exercised by tests).
-pub(crate) fn regex(pattern: &str) -> regex::Regex {
-    regex::Regex::new(pattern).expect("the library's regexes are valid")
+/// A regex of the library (a bug if it does not compile; every one is exercised by tests),
+/// compiled once and shared: parsers are built for every command, and compiling their regexes
+/// each time cost more than parsing the output.
+pub(crate) fn regex(pattern: &str) -> Arc<Regex> {
+    moler_core::cached_regex(pattern).expect("the library's regexes are valid")
 }
 
 /// `value`, or an error naming the required parameter `name` when it is blank.
@@ -207,13 +210,13 @@ pub(crate) fn ip_errors<P: Parser>(command: Command<P>) -> Command<P> {
 /// Variables as `NAME → value`, from `NAME=value` (env) or `declare -x NAME="value"` (export).
 #[derive(Debug)]
 pub struct Variables {
-    line: Regex,
+    line: Arc<Regex>,
     vars: BTreeMap<String, String>,
 }
 
 impl Variables {
     /// Variables from the lines `line` matches (groups: name, value).
-    pub(crate) fn new(line: Regex) -> Self {
+    pub(crate) fn new(line: Arc<Regex>) -> Self {
         Self { line, vars: BTreeMap::new() }
     }
 }
@@ -323,7 +326,7 @@ pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Er
 /// goes on with the other files first).
 #[derive(Debug)]
 pub struct Answering {
-    question: Regex,
+    question: Arc<Regex>,
     answer: String,
     refuse: bool,
     answered: bool,

@@ -1,5 +1,7 @@
 //! `passwd`: [`Passwd`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -49,9 +51,9 @@ pub struct PasswdResult {
 pub struct PasswdParser {
     current_password: String,
     new_password: String,
-    questions: [Regex; 3],
+    questions: [Arc<Regex>; 3],
     answered: [bool; 3],
-    failures: [(Regex, &'static str); 3],
+    failures: [(Arc<Regex>, &'static str); 3],
     failure: Option<ParseError>,
     result: PasswdResult,
 }

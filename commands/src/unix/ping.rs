@@ -1,5 +1,6 @@
 //! `ping`: [`Ping`], its parameters, its result and its parser.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use moler_core::{
@@ -173,9 +174,9 @@ pub struct PingResult {
 /// Parser of [`Ping`].
 #[derive(Debug)]
 pub struct PingParser {
-    stats: Regex,
-    rtt: Regex,
-    reply: Regex,
+    stats: Arc<Regex>,
+    rtt: Arc<Regex>,
+    reply: Arc<Regex>,
     result: PingResult,
     seen_stats: bool,
     replies: Option<Publisher<PingReply>>,

@@ -1,5 +1,7 @@
 //! `reboot`: [`Reboot`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, End, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -27,8 +29,8 @@ pub struct RebootResult {
 /// Parser of [`Reboot`].
 #[derive(Debug)]
 pub struct RebootParser {
-    closed: Regex,
-    login: Regex,
+    closed: Arc<Regex>,
+    login: Arc<Regex>,
     seen: Option<String>,
 }
 

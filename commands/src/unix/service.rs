@@ -1,5 +1,7 @@
 //! `service`: [`Service`], its parameters, its result and its parser (shared with `systemctl`).
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -23,10 +25,10 @@ builder!(Service { options: String });
 /// Parser of [`Service`]'s status output.
 #[derive(Debug)]
 pub struct ServiceParser {
-    description: Regex,
-    status: Regex,
-    log: Regex,
-    key_value: Regex,
+    description: Arc<Regex>,
+    status: Arc<Regex>,
+    log: Arc<Regex>,
+    key_value: Arc<Regex>,
     pub(super) result: Map<String, Value>,
 }
 

@@ -1,5 +1,7 @@
 //! `7z`: [`SevenZ`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -62,7 +64,7 @@ pub struct SevenZEntry {
 /// The listing part of [`SevenZ`]'s parser.
 #[derive(Debug)]
 pub struct SevenZListing {
-    row: Regex,
+    row: Arc<Regex>,
     result: SevenZResult,
 }
 

@@ -1,5 +1,7 @@
 //! `shasum`: [`Shasum`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Context, ParseResult, Parser};
@@ -61,7 +63,7 @@ pub struct ShasumResult {
 /// Parser of [`Shasum`].
 #[derive(Debug)]
 pub struct ShasumParser {
-    line: Regex,
+    line: Arc<Regex>,
     result: ShasumResult,
 }
 

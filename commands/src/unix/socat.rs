@@ -1,5 +1,7 @@
 //! `socat`: [`Socat`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
@@ -51,10 +53,10 @@ pub struct SocatFeatures {
 /// Parser of [`Socat`].
 #[derive(Debug)]
 pub struct SocatParser {
-    error: Regex,
-    info: Regex,
-    define: Regex,
-    undef: Regex,
+    error: Arc<Regex>,
+    info: Arc<Regex>,
+    define: Arc<Regex>,
+    undef: Arc<Regex>,
     result: SocatResult,
 }
 

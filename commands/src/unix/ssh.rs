@@ -1,6 +1,7 @@
 //! `ssh`: [`Ssh`], its parameters, its result and its parser. The parser and the result are
 //! also [`Telnet`](super::Telnet)'s: the two clients share their login dialog.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use moler_core::{Command, Context, End, ParseResult, Parser};
@@ -285,26 +286,26 @@ pub struct LoginParser {
     /// passwords were disabled because of it, not that the password was wrong.
     host_key_warned: bool,
     send_enter_after_connection: bool,
-    failure_indication: Option<Regex>,
-    failure_exception: Option<Regex>,
+    failure_indication: Option<Arc<Regex>>,
+    failure_exception: Option<Arc<Regex>>,
     re: &'static LoginRegexes,
 }
 
 #[derive(Debug)]
 struct LoginRegexes {
-    last_login: Regex,
-    attempts: Regex,
-    failed: Regex,
-    login: Regex,
-    ssh_password: Regex,
-    telnet_password: Regex,
-    connected: Regex,
-    host_key: Regex,
-    yes_no: Regex,
-    id_dsa: Regex,
-    denied_key_pass: Regex,
-    host_key_warning: Regex,
-    keygen_suggested: Regex,
+    last_login: Arc<Regex>,
+    attempts: Arc<Regex>,
+    failed: Arc<Regex>,
+    login: Arc<Regex>,
+    ssh_password: Arc<Regex>,
+    telnet_password: Arc<Regex>,
+    connected: Arc<Regex>,
+    host_key: Arc<Regex>,
+    yes_no: Arc<Regex>,
+    id_dsa: Arc<Regex>,
+    denied_key_pass: Arc<Regex>,
+    host_key_warning: Arc<Regex>,
+    keygen_suggested: Arc<Regex>,
 }
 
 fn login_regexes() -> &'static LoginRegexes {
@@ -493,7 +494,10 @@ impl Parser for LoginParser {
     }
 }
 
-pub(super) fn optional_regex(name: &str, r: &Option<String>) -> Result<Option<Regex>, ParamError> {
+pub(super) fn optional_regex(
+    name: &str,
+    r: &Option<String>,
+) -> Result<Option<Arc<Regex>>, ParamError> {
     r.as_deref().filter(|r| !r.is_empty()).map(|r| ParamError::regex(name, r)).transpose()
 }
 

@@ -1,6 +1,8 @@
 //! `sudo`: [`Sudo`], its parameters and its parser, which [`Su`](super::Su) shares; the result
 //! is the embedded command's.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, End, ParseResult, Parser, DEFAULT_PROMPT};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -20,9 +22,9 @@ pub struct SudoParser<P> {
     /// No embedded command: a shell (`sudo -i`, `su`) ending at the expected prompt.
     shell: bool,
     su: bool,
-    password: Regex,
-    wrong_password: Regex,
-    error: Regex,
+    password: Arc<Regex>,
+    wrong_password: Arc<Regex>,
+    error: Arc<Regex>,
     sent_password: bool,
 }
 

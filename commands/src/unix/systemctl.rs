@@ -1,5 +1,7 @@
 //! `systemctl`: [`Systemctl`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -40,11 +42,11 @@ pub struct SystemctlParser {
     password_sent: bool,
     header_found: bool,
     pager_answered: bool,
-    password_question: Regex,
-    authenticating_as: Regex,
-    header: Regex,
-    unit: Regex,
-    pager: Regex,
+    password_question: Arc<Regex>,
+    authenticating_as: Arc<Regex>,
+    header: Arc<Regex>,
+    unit: Arc<Regex>,
+    pager: Arc<Regex>,
     status: ServiceParser,
 }
 

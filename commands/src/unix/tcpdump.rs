@@ -1,5 +1,7 @@
 //! `tcpdump`: [`Tcpdump`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::{Captures, Regex};
 use serde::{Deserialize, Serialize};
@@ -31,15 +33,15 @@ builder!(Tcpdump {}, options, break_exec_regex);
 /// Parser of [`Tcpdump`].
 #[derive(Debug)]
 pub struct TcpdumpParser {
-    flowlabel: Regex,
-    class: Regex,
-    listening: Regex,
-    packet: Regex,
-    verbose: Regex,
-    addresses: Regex,
-    root: Regex,
-    timestamp: Regex,
-    counters: Regex,
+    flowlabel: Arc<Regex>,
+    class: Arc<Regex>,
+    listening: Arc<Regex>,
+    packet: Arc<Regex>,
+    verbose: Arc<Regex>,
+    addresses: Arc<Regex>,
+    root: Arc<Regex>,
+    timestamp: Arc<Regex>,
+    counters: Arc<Regex>,
     count: u32,
     result: Map<String, Value>,
 }

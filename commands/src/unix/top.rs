@@ -1,5 +1,7 @@
 //! `top`: [`Top`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -57,10 +59,10 @@ pub type TopResult = BTreeMap<String, Value>;
 /// Parser of [`Top`].
 #[derive(Debug)]
 pub struct TopParser {
-    summary: Regex,
-    tasks: Regex,
-    cpu: Regex,
-    memory: Regex,
+    summary: Arc<Regex>,
+    tasks: Arc<Regex>,
+    cpu: Arc<Regex>,
+    memory: Arc<Regex>,
     headers: Vec<String>,
     result: TopResult,
 }

@@ -1,5 +1,7 @@
 //! `traceroute`: [`Traceroute`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -54,9 +56,9 @@ pub struct Hop {
 /// Parser of [`Traceroute`].
 #[derive(Debug)]
 pub struct TracerouteParser {
-    named: Regex,
-    bare: Regex,
-    silent: Regex,
+    named: Arc<Regex>,
+    bare: Arc<Regex>,
+    silent: Arc<Regex>,
     result: TracerouteResult,
 }
 

@@ -1,5 +1,7 @@
 //! `unzip`: [`Unzip`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -73,8 +75,8 @@ pub struct UnzipEntry {
 pub struct UnzipParser {
     replace: Answering,
     verbose: bool,
-    file: Regex,
-    entry: Regex,
+    file: Arc<Regex>,
+    entry: Arc<Regex>,
     result: UnzipResult,
 }
 

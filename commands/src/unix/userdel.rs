@@ -1,5 +1,7 @@
 //! `userdel`: [`Userdel`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -25,8 +27,8 @@ builder!(Userdel {}, options, user);
 #[derive(Debug)]
 pub struct UserdelParser {
     forced: bool,
-    in_use: Regex,
-    error: Regex,
+    in_use: Arc<Regex>,
+    error: Arc<Regex>,
     result: ResultLines,
 }
 

@@ -1,5 +1,7 @@
 //! `w`: [`W`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -62,7 +64,7 @@ pub enum WLine {
 /// Parser of [`W`].
 #[derive(Debug)]
 pub struct WParser {
-    general: Regex,
+    general: Arc<Regex>,
     headers: Vec<String>,
     result: WResult,
 }

@@ -1,5 +1,7 @@
 //! `wget`: [`Wget`], its parameters, its result and its parser.
 
+use std::sync::Arc;
+
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -45,8 +47,8 @@ pub struct WgetResult {
 /// Parser of [`Wget`].
 #[derive(Debug)]
 pub struct WgetParser {
-    progress: Option<Regex>,
-    saved: Regex,
+    progress: Option<Arc<Regex>>,
+    saved: Arc<Regex>,
     result: WgetResult,
 }
 
