@@ -232,7 +232,9 @@ impl Wait4 {
             }
         }
         self.count += 1;
-        self.publisher.publish(occurrence.clone());
+        if self.publisher.is_listened() {
+            self.publisher.publish(occurrence.clone());
+        }
         if self.till.is_some() {
             self.found.push(occurrence);
         }

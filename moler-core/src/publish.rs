@@ -39,6 +39,8 @@ pub struct Publisher<T> {
 
 struct Inner<T> {
     subs: Mutex<Subs<T>>,
+    /// Someone subscribed once: until then publishing costs nothing (no lock, no clone).
+    listened: std::sync::atomic::AtomicBool,
 }
 
 struct Subs<T> {
@@ -76,6 +78,7 @@ impl<T: Clone + Send + 'static> Publisher<T> {
         Publisher {
             inner: Arc::new(Inner {
                 subs: Mutex::new(Subs { queues: Vec::new(), callbacks: Vec::new(), closed: false }),
+                listened: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -84,6 +87,9 @@ impl<T: Clone + Send + 'static> Publisher<T> {
     /// publisher's thread: the connection's, for an observer). A callback that panics is
     /// dropped.
     pub fn publish(&self, record: T) {
+        if !self.is_listened() {
+            return;
+        }
         let mut subs = lock(&self.inner.subs);
         if subs.closed {
             return;
@@ -103,6 +109,7 @@ impl<T: Clone + Send + 'static> Publisher<T> {
     /// A new queue of the records published from now on.
     pub fn subscribe(&self) -> Subscription<T> {
         let feed = Arc::new(Feed::default());
+        self.inner.listened.store(true, std::sync::atomic::Ordering::Release);
         let mut subs = lock(&self.inner.subs);
         if subs.closed {
             feed.end();
@@ -133,6 +140,12 @@ impl<T: Clone + Send + 'static> Publisher<T> {
     /// publisher's thread).
     pub fn on_record(&self, f: impl FnMut(&T) + Send + 'static) {
         lock(&self.inner.subs).callbacks.push(Box::new(f));
+        self.inner.listened.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// True once anyone subscribed: a publisher may skip making records nobody asked for.
+    pub fn is_listened(&self) -> bool {
+        self.inner.listened.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// How many subscribers (queues and callbacks) are there.

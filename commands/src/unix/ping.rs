@@ -185,7 +185,7 @@ pub struct PingParser {
 impl Drop for PingParser {
     /// The ping ended: its replies' subscriptions end.
     fn drop(&mut self) {
-        if let Some(replies) = &self.replies {
+        if let Some(replies) = self.replies.as_ref().filter(|p| p.is_listened()) {
             replies.close();
         }
     }
@@ -209,7 +209,7 @@ impl Parser for PingParser {
         let bad = |s: &str| ParseError::at_line(line, format!("ping: {s:?} is not a number"));
         let num = |s: &str| s.parse::<u64>().map_err(|e| bad(s).with_source(e));
         let float = |s: &str| s.parse::<f64>().map_err(|e| bad(s).with_source(e));
-        if let Some(replies) = &self.replies {
+        if let Some(replies) = self.replies.as_ref().filter(|p| p.is_listened()) {
             if let Some(c) = self.reply.captures(line) {
                 replies.publish(PingReply {
                     from: c["from"].to_owned(),
