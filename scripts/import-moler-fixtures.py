@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Copies Moler's reference cases into moler-commands' own fixture files, each with a note of
-its origin. Run once per Moler release: python3 scripts/import-moler-fixtures.py SRC_DIR
-(SRC_DIR holds <command>__<case>.json). Existing files keep their `deviation`/`moler_result`."""
+"""Copies Moler's reference cases of the command families into moler-commands' own fixture
+files, each with a note of its origin. Run once per Moler release:
+python3 scripts/import-moler-fixtures.py [SRC_ROOT] (SRC_ROOT holds one folder per family,
+unix/ at/ adb/ juniper/ pdu_aten/ scpi/, each with <command>__<case>.json; default
+../shared/moler-fixtures). Existing files keep their `deviation`/`moler_result` and
+`output_change`/`moler_output`."""
 import json, pathlib, sys
 
-src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/moler-fixtures/unix")
-dst = pathlib.Path(__file__).resolve().parent.parent / "commands" / "fixtures" / "unix"
-dst.mkdir(parents=True, exist_ok=True)
-for f in sorted(src.glob("*.json")):
+FAMILIES = ["unix", "at", "adb", "juniper", "pdu_aten", "scpi"]
+
+
+def import_case(f, target):
     case = json.loads(f.read_text())
     out = {
         "origin": "Moler 4.13.1 (BSD-3-Clause, Copyright Nokia): example output of "
@@ -17,7 +20,6 @@ for f in sorted(src.glob("*.json")):
         "output": case["output"],
         "result": case["result"],
     }
-    target = dst / f.name
     if target.exists():
         old = json.loads(target.read_text())
         for key in ("deviation", "moler_result", "result"):
@@ -26,5 +28,21 @@ for f in sorted(src.glob("*.json")):
         for key in ("output_change", "moler_output", "output"):
             if key in old and "output_change" in old:
                 out[key] = old[key]
+        for key in ("kwargs_change", "moler_kwargs", "kwargs"):
+            if key in old and "kwargs_change" in old:
+                out[key] = old[key]
     target.write_text(json.dumps(out, indent=1, sort_keys=False, ensure_ascii=False) + "\n")
-print(f"{len(list(src.glob('*.json')))} cases in {dst}")
+
+
+def import_family(src, family):
+    dst = pathlib.Path(__file__).resolve().parent.parent / "commands" / "fixtures" / family
+    dst.mkdir(parents=True, exist_ok=True)
+    files = sorted(src.glob("*.json"))
+    for f in files:
+        import_case(f, dst / f.name)
+    print(f"{len(files)} cases in {dst}")
+
+
+root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/moler-fixtures")
+for family in FAMILIES:
+    import_family(root / family, family)

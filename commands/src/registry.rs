@@ -44,6 +44,16 @@ pub enum BuildError {
         /// The parameters it accepts.
         accepted: Vec<String>,
     },
+    /// A short name that several families have (`exit_telnet` is a unix, a PDU and a SCPI
+    /// command): say which, with its family (`pdu_aten.exit_telnet`).
+    Ambiguous {
+        /// `command` or `event`.
+        kind: &'static str,
+        /// The name asked for.
+        name: String,
+        /// The qualified names it could mean, sorted.
+        candidates: Vec<String>,
+    },
     /// The parameters text is neither JSON nor YAML; both parsers' errors are kept (and shown:
     /// two causes make no chain).
     Syntax {
@@ -65,6 +75,9 @@ impl fmt::Display for BuildError {
                     write!(f, " (did you mean '{near}'?)")?;
                 }
                 write!(f, "; known: {}", known.join(", "))
+            }
+            BuildError::Ambiguous { kind, name, candidates } => {
+                write!(f, "{kind} '{name}' is ambiguous: say one of {}", candidates.join(", "))
             }
             BuildError::BadParams { name, problem, accepted } => {
                 write!(f, "{name}: {problem}; accepted parameters: {}", accepted.join(", "))
@@ -98,7 +111,7 @@ fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(2);
     known
         .iter()
-        .map(|k| (edit_distance(name, k), k))
+        .map(|k| (edit_distance(name, k).min(edit_distance(name, short_name(k))), k))
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, k)| k.as_str())
@@ -169,6 +182,14 @@ impl fmt::Debug for Embedded {
 
 /// Commands and events by name. [`Registry::default`] holds the whole library; users add their
 /// own under new names (or replace a built-in one).
+///
+/// Families: the unix family's names are Moler's own (`ls`, `ip_addr`); the other families'
+/// are qualified with the family, as Moler's module paths are (`at.get_imsi`,
+/// `pdu_aten.read_status`, `scpi.idn`, `juniper.configure`, `adb.adb_shell`). A short name
+/// finds a qualified one when only one family has it (`get_imsi`); where several have it
+/// (`exit_telnet`: unix, PDU, SCPI) the short name is the unix one if there is one, else the
+/// error ([`BuildError::Ambiguous`]) lists the qualified names. [`family_of`] and
+/// [`short_name`] split a registered name.
 ///
 /// ```
 /// use moler_commands::Registry;
@@ -373,14 +394,14 @@ impl Registry {
         self.events.keys().map(String::as_str)
     }
 
-    /// The parameters command `name` accepts.
+    /// The parameters command `name` accepts (`None`: unknown or ambiguous name).
     pub fn command_params(&self, name: &str) -> Option<&[String]> {
-        self.commands.get(name).map(|e| e.accepted.as_slice())
+        lookup(&self.commands, "command", name).ok().map(|e| e.accepted.as_slice())
     }
 
-    /// The parameters event `name` accepts.
+    /// The parameters event `name` accepts (`None`: unknown or ambiguous name).
     pub fn event_params(&self, name: &str) -> Option<&[String]> {
-        self.events.get(name).map(|e| e.accepted.as_slice())
+        lookup(&self.events, "event", name).ok().map(|e| e.accepted.as_slice())
     }
 }
 
@@ -410,11 +431,34 @@ fn lookup<'a>(
     kind: &'static str,
     name: &str,
 ) -> Result<&'a Entry, BuildError> {
-    map.get(name).ok_or_else(|| BuildError::UnknownName {
-        kind,
-        name: name.to_owned(),
-        known: map.keys().cloned().collect(),
-    })
+    if let Some(entry) = map.get(name) {
+        return Ok(entry);
+    }
+    let mut found = map.iter().filter(|(key, _)| short_name(key) == name && key.as_str() != name);
+    match (found.next(), found.next()) {
+        (Some((_, entry)), None) => Ok(entry),
+        (Some(first), Some(second)) => {
+            let mut candidates = vec![first.0.clone(), second.0.clone()];
+            candidates.extend(found.map(|(k, _)| k.clone()));
+            Err(BuildError::Ambiguous { kind, name: name.to_owned(), candidates })
+        }
+        _ => Err(BuildError::UnknownName {
+            kind,
+            name: name.to_owned(),
+            known: map.keys().cloned().collect(),
+        }),
+    }
+}
+
+/// The name without its family: `get_imsi` of `at.get_imsi`.
+pub fn short_name(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(_, short)| short)
+}
+
+/// The family of a registered name: `at` of `at.get_imsi`, `unix` of `ls` (the unix family's
+/// names are not qualified).
+pub fn family_of(name: &str) -> &str {
+    name.rsplit_once('.').map_or("unix", |(family, _)| family)
 }
 
 /// The parameters every command takes besides its own.
@@ -457,6 +501,32 @@ mod tests {
         assert_eq!(closest("pnig", &known), Some("ping"));
         assert_eq!(closest("ip_adr", &known), Some("ip_addr"));
         assert_eq!(closest("reboot", &known), None);
+    }
+
+    #[test]
+    fn short_names_find_a_family_s_command_unless_several_families_have_it() {
+        let mut r = Registry::empty();
+        let pwd = |_: &Value, _: Option<&str>| {
+            let cmd = moler_core::Command::lines("pwd", "^\\$ $");
+            Ok(Box::new(MapOutput::json(cmd)) as JsonObserver)
+        };
+        r.register_command_fn("pdu_aten.quit", &[], pwd)
+            .register_command_fn("pdu_aten.exit_telnet", &["a"], pwd)
+            .register_command_fn("scpi.exit_telnet", &["b"], pwd);
+        assert!(r.command("quit", &Value::Null).is_ok());
+        assert_eq!(r.command_params("scpi.exit_telnet").unwrap(), ["b"]);
+        let err = r.command("exit_telnet", &Value::Null).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "command 'exit_telnet' is ambiguous: say one of pdu_aten.exit_telnet, scpi.exit_telnet"
+        );
+        assert!(r.command_params("exit_telnet").is_none());
+        r.register_command_fn("exit_telnet", &["c"], pwd);
+        assert_eq!(r.command_params("exit_telnet").unwrap(), ["c"], "the unix one");
+        assert_eq!((family_of("at.get_imsi"), short_name("at.get_imsi")), ("at", "get_imsi"));
+        assert_eq!((family_of("ls"), short_name("ls")), ("unix", "ls"));
+        let err = r.command("quitt", &Value::Null).err().unwrap().to_string();
+        assert!(err.contains("did you mean 'pdu_aten.quit'"), "{err}");
     }
 
     #[test]
