@@ -54,8 +54,9 @@ pub use device::{Device, DeviceError, DeviceObserver, Devices, State, StateChang
 
 pub use moler_core::{
     all_done, any_done, cancel_all, separate_done, Awaitable, Command, Completion, Connection,
-    Context, Error, Kind, Lines, MatchMode, Observer, Occurrence, Occurrences, ParseError,
-    ParseResult, Parser, Publisher, Report, Result, Step, Subscription, Wait4,
+    Context, Error, Inactivity, Kind, Lines, MatchMode, Observer, ObserverExt, Occurrence,
+    Occurrences, OnInactivity, ParseError, ParseResult, Parser, Publisher, Report, Result, Step,
+    Subscription, TimeoutAction, Wait4,
 };
 #[cfg(feature = "smol")]
 pub use moler_runners::SmolRunner;
@@ -148,8 +149,9 @@ pub mod prelude {
     };
     pub use crate::{
         local_shell, local_shell_on, Command, Completion, Config, ConnectionHandle, Device,
-        DeviceError, Devices, Error, MatchMode, Observer, Occurrence, ParseError, ParseResult,
-        Parser, Report, Runner, RunnerKind, State, StateChange, ThreadRunner, Wait4, LOCAL_PROMPT,
+        DeviceError, Devices, Error, MatchMode, Observer, ObserverExt, Occurrence, OnInactivity,
+        ParseError, ParseResult, Parser, Report, Runner, RunnerKind, State, StateChange,
+        ThreadRunner, TimeoutAction, Wait4, LOCAL_PROMPT,
     };
     #[cfg(feature = "ssh")]
     pub use crate::{moler_io::ssh::SshOptions, ssh_shell, ssh_shell_on, SSH_PROMPT};

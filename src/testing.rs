@@ -206,6 +206,23 @@ impl MolerTest {
         self.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
     }
 
+    /// Turns the debug log (`moler.debug.log`) on for the logs in force (Moler's
+    /// `MolerTest.enable_debug_log`); see [`crate::logging::Logs::set_debug_log`]. Nothing
+    /// without logs configured.
+    pub fn enable_debug_log() {
+        if let Some(logs) = crate::logging::active() {
+            logs.set_debug_log(true);
+        }
+    }
+
+    /// Turns the debug log off for the logs in force, saying so in `moler.log` (Moler's
+    /// `MolerTest.disable_debug_log`): a noisy step keeps it small.
+    pub fn disable_debug_log() {
+        if let Some(logs) = crate::logging::active() {
+            logs.set_debug_log(false);
+        }
+    }
+
     /// Marks the test as having reached its end (Moler's `steps_end`).
     pub fn steps_end(&self) {
         self.ended.store(true, std::sync::atomic::Ordering::Release);

@@ -27,6 +27,9 @@ states:
           interrupted: "--- {1} ping statistics ---\n{n} packets transmitted, {n} received"
       - regex: '(/usr/local/bin/)?hello'
         answer: "hello from {command}"
+      - match: hang
+        answer: "never"
+        delay_ms: 600000
 "#;
 
 fn device(rig: &Rig) -> (moler_sim::Listener, ConnectionHandle) {
@@ -46,8 +49,35 @@ on_every_runner!(
     a_line_breaks_a_running_tool_and_what_follows_is_parsed,
     a_timeout_without_break_leaves_the_tool_running,
     a_timeout_changed_from_the_handle_while_it_runs,
-    a_command_path_and_a_done_callback
+    a_command_path_and_a_done_callback,
+    an_inactivity_callback_repeats_and_can_cancel
 );
+
+/// Moler's inactivity timeout: a command the device leaves silent gets the callback after each
+/// 100 ms of silence; the third call cancels it (Ctrl-C, the prompt returns).
+fn an_inactivity_callback_repeats_and_can_cancel(rig: &Rig) {
+    let (_sim, conn) = device(rig);
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&calls);
+    let period = Duration::from_millis(100);
+    let hang = Command::lines("hang", PROMPT).on_inactivity(period, move |_cx| {
+        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == 3 {
+            OnInactivity::Cancel
+        } else {
+            OnInactivity::KeepWaiting
+        }
+    });
+    let started = Instant::now();
+    let err = conn.start(hang).wait(WAIT).unwrap_err();
+    assert!(matches!(err, Error::Cancelled { .. }), "{err}");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert!(started.elapsed() >= 3 * period, "three periods of silence: {:?}", started.elapsed());
+    // The cancel's Ctrl-C interrupted the device: the next command runs.
+    assert_eq!(
+        conn.start(Command::lines("hello", PROMPT)).wait(WAIT).unwrap(),
+        ["hello from hello"]
+    );
+}
 
 fn a_line_breaks_a_running_tool_and_what_follows_is_parsed(rig: &Rig) {
     let (_sim, conn) = device(rig);

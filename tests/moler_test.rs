@@ -25,12 +25,22 @@ fn errors_fail_the_test_at_its_end_with_their_place_and_the_log_has_them() {
     );
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(test)));
     assert!(dropped.is_err(), "its drop fails the test");
+    // The debug log on and off (no DEBUG_LEVEL configured: off, then on at DEBUG).
+    tracing::debug!("debug one");
+    MolerTest::enable_debug_log();
+    tracing::debug!("debug two");
+    MolerTest::disable_debug_log();
+    tracing::debug!("debug three");
     moler::logging::stop();
+    let debug = std::fs::read_to_string(dir.join("moler.debug.log")).unwrap();
+    assert!(debug.contains("debug two"), "{debug}");
+    assert!(!debug.contains("debug one") && !debug.contains("debug three"), "{debug}");
     let log = std::fs::read_to_string(dir.join("moler.log")).unwrap();
     for want in [
         "step one (tests/moler_test.rs:",
         "the link is slow (tests/moler_test.rs:",
         "link down: [\"eth0\"]",
+        "Debug log is disabled",
     ] {
         assert!(log.contains(want), "{want:?} not in moler.log:\n{log}");
     }

@@ -31,7 +31,51 @@ on_every_runner!(
     a_ctrl_c_the_shell_misses_is_sent_again,
     output_without_a_final_newline_ends_at_the_prompt_on_its_line,
     closing_a_shell_ends_its_background_jobs_nohup_included,
+    a_tool_deaf_to_ctrl_c_is_stopped_with_ctrl_z_and_killed,
+    a_prompt_inside_a_line_gets_an_enter,
 );
+
+/// Moler's timeout action `z`: a tool that ignores Ctrl-C times out, gets Ctrl-Z, and the job
+/// bash reports stopped is killed (`kill %N; wait %N`); the shell is free for the next command
+/// and the tool is gone. Per command, then as the connection's default.
+fn a_tool_deaf_to_ctrl_c_is_stopped_with_ctrl_z_and_killed(rig: &Rig) {
+    let shell = rig.shell();
+    let sid: u32 = shell.run(cmd("echo $$"), WAIT).unwrap()[0].parse().unwrap();
+    let deaf = r#"bash -c 'trap "" INT; sleep 41'"#;
+    let sleeping = || session(sid).iter().filter(|name| name.as_str() == "sleep").count();
+    // Generous terminating period: the kill's prompt must come back before the next command
+    // starts, on a busy machine too.
+    let per_command = cmd(deaf)
+        .timeout(Duration::from_millis(500))
+        .terminating_period(Duration::from_secs(10))
+        .timeout_action(TimeoutAction::CtrlZ);
+    let err = shell.run(per_command, WAIT).unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(shell.run(cmd("jobs; echo free"), WAIT).unwrap(), ["free"], "no job left");
+    assert_eq!(sleeping(), 0, "the deaf tool was killed: {:?}", session(sid));
+
+    assert_eq!(shell.timeout_action(), TimeoutAction::CtrlC);
+    shell.set_timeout_action(TimeoutAction::CtrlZ);
+    let by_default =
+        cmd(deaf).timeout(Duration::from_millis(500)).terminating_period(Duration::from_secs(10));
+    assert!(shell.run(by_default, WAIT).unwrap_err().is_timeout());
+    assert_eq!(shell.run(cmd("jobs; echo free"), WAIT).unwrap(), ["free"]);
+    assert_eq!(sleeping(), 0, "{:?}", session(sid));
+}
+
+/// Moler's `enter_on_prompt_without_anchors`: a line that holds the prompt with more text (a
+/// message printed over it) gets one Enter, which here also answers the `read` that would
+/// otherwise hang; without the option the command times out.
+fn a_prompt_inside_a_line_gets_an_enter(rig: &Rig) {
+    let shell = rig.shell();
+    let line = r#"printf '%s junk\n' "moler_bash#"; read -r x; echo got"#;
+    let out = shell.run(cmd(line).enter_on_prompt_without_anchors(true), WAIT).unwrap();
+    assert_eq!(out.first().map(String::as_str), Some("moler_bash# junk"), "{out:?}");
+    assert_eq!(out.last().map(String::as_str), Some("got"), "{out:?}");
+    let without = cmd(line).timeout(Duration::from_millis(700));
+    assert!(shell.run(without, WAIT).unwrap_err().is_timeout());
+    assert_eq!(shell.run(cmd("echo next"), WAIT).unwrap(), ["next"]);
+}
 
 /// The event is paused while `MARK 1` arrives, up to its line end; the script then waits for a
 /// file the test makes only after the resume, so `MARK 2` surely comes after it.

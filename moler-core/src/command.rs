@@ -8,6 +8,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::cache;
+use crate::completion::TimeoutAction;
 use crate::echo::{EchoFinder, EchoLineEnd};
 use crate::error::{Error, ParseError, ParseResult};
 use crate::observer::{Context, Kind, Observer, Step};
@@ -248,6 +249,24 @@ pub struct Command<P> {
     break_on_timeout: bool,
     /// Put before the command line when it is sent ([`Command::command_path`]).
     command_path: String,
+    /// Ctrl-C or Ctrl-Z on timeout; `None`: the connection's default.
+    timeout_action: Option<TimeoutAction>,
+    /// After a Ctrl-Z on timeout: the stopped job being killed.
+    suspended: Option<Suspended>,
+    /// Send one Enter when the prompt shows inside a line ([`Command::enter_on_prompt_without_anchors`]).
+    enter_on_unanchored: bool,
+    /// The prompt without its anchors, once the option is on and the command started.
+    unanchored: Option<Arc<Regex>>,
+}
+
+/// A Ctrl-Z timeout under way: the job the shell said it stopped, and whether the echo of the
+/// line that kills it came (the prompt after it ends the linger).
+#[derive(Debug, Default)]
+struct Suspended {
+    kill_line: Option<String>,
+    kill_echoed: bool,
+    /// The Ctrl-C that stops waiting for a job deaf to SIGTERM was sent.
+    gave_up: bool,
 }
 
 #[derive(Default)]
@@ -359,6 +378,10 @@ impl<P: Parser> Command<P> {
             break_exec: None,
             break_on_timeout: true,
             command_path: String::new(),
+            timeout_action: None,
+            suspended: None,
+            enter_on_unanchored: false,
+            unanchored: None,
         }
     }
 
@@ -526,6 +549,73 @@ impl<P: Parser> Command<P> {
         self
     }
 
+    /// What a timeout does (Moler's `set_timeout_action`): [`TimeoutAction::CtrlC`], or
+    /// [`TimeoutAction::CtrlZ`] for tools that ignore Ctrl-C (Ctrl-Z, then the job the shell
+    /// reports stopped is killed and waited for, then the prompt). Without it, the connection's
+    /// default ([`crate::Mailbox::set_timeout_action`], `ConnectionHandle::set_timeout_action`).
+    /// [`Command::break_on_timeout`] off wins: nothing is sent.
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection, TimeoutAction};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let t0 = Instant::now();
+    /// let mut conn = Connection::new("demo");
+    /// let cmd = Command::lines("stubborn", "^\\$ $")
+    ///     .timeout(Duration::from_secs(1))
+    ///     .timeout_action(TimeoutAction::CtrlZ);
+    /// let done = conn.start(cmd, t0);
+    /// conn.handle_input(b"stubborn\r\n", t0);
+    /// conn.handle_timeout(t0 + Duration::from_secs(1));
+    /// assert!(done.try_result().unwrap().unwrap_err().is_timeout());
+    /// let mut sent = Vec::new();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert!(sent.ends_with(b"\x1a"), "Ctrl-Z");
+    /// conn.handle_input(b"^Z\r\n[1]+  Stopped                 stubborn\r\n$ ", t0 + Duration::from_secs(1));
+    /// sent.clear();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert_eq!(sent, b"kill %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done\n");
+    /// // The next command waits until the kill line's prompt is back.
+    /// let next = conn.start(Command::lines("pwd", "^\\$ $"), t0 + Duration::from_secs(1));
+    /// conn.handle_input(b"kill %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done\r\n", t0 + Duration::from_secs(1));
+    /// conn.handle_input(b"[1]+  Terminated              stubborn\r\n$ ", t0 + Duration::from_secs(1));
+    /// sent.clear();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert_eq!(sent, b"pwd\n");
+    /// # drop(next);
+    /// ```
+    pub fn timeout_action(mut self, action: TimeoutAction) -> Self {
+        self.timeout_action = Some(action);
+        self
+    }
+
+    /// Sends one Enter when a line holds the prompt but not where the prompt regex's anchors
+    /// want it (Moler's `enter_on_prompt_without_anchors`): a kernel message printed over the
+    /// prompt (`[ 12.3] usb 1-1: new device moler_bash# `) leaves it mid-line, and the
+    /// Enter brings a clean prompt line. Once per command; the prompt regex without its
+    /// leading `^` and trailing `$` is what is looked for.
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection};
+    /// use std::time::Instant;
+    ///
+    /// let mut conn = Connection::new("demo");
+    /// let cmd = Command::lines("reset", "^moler_bash# $").enter_on_prompt_without_anchors(true);
+    /// let done = conn.start(cmd, Instant::now());
+    /// let mut sent = Vec::new();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// conn.handle_input(b"reset\r\ndone\r\n[ 5.1] eth0: link up moler_bash# \r\n", Instant::now());
+    /// sent.clear();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert_eq!(sent, b"\n", "one Enter");
+    /// conn.handle_input(b"moler_bash# ", Instant::now());
+    /// assert_eq!(done.try_result().unwrap().unwrap(), ["done", "[ 5.1] eth0: link up moler_bash# "]);
+    /// ```
+    pub fn enter_on_prompt_without_anchors(mut self, on: bool) -> Self {
+        self.enter_on_unanchored = on;
+        self
+    }
+
     /// A prefix for the command line, such as `/usr/local/bin/` (Moler's `command_path`); the
     /// echo and [`Command::command`] include it.
     pub fn command_path(mut self, path: &str) -> Self {
@@ -597,6 +687,7 @@ impl<P: Parser> Command<P> {
             taken,
             tail_at,
             break_exec,
+            unanchored,
             ..
         } = self;
         let mut handle = |line: &str, partial: bool| {
@@ -610,9 +701,15 @@ impl<P: Parser> Command<P> {
             let skip = if partial { *taken } else { std::mem::take(taken) };
             let line = stripped.get(skip..).unwrap_or(&stripped);
             let output = Output { failures, failure_exceptions };
-            if is_prompt(prompt, line) && parser.on_prompt(line, partial, cx) {
+            let seen_prompt = is_prompt(prompt, line);
+            if seen_prompt && parser.on_prompt(line, partial, cx) {
                 outcome.finished = outcome.ready(*ret_required, parser);
                 return;
+            }
+            if !seen_prompt && unanchored.as_ref().is_some_and(|u| u.is_match(line)) {
+                // Once: the Enter brings the prompt on a line of its own.
+                *unanchored = None;
+                cx.sendline("");
             }
             let tail = prompt_tail.as_deref().filter(|_| partial);
             if let Some(at) = tail.and_then(|t| crate::prompt::tail_start(t, line)) {
@@ -675,7 +772,12 @@ impl<P: Parser> Command<P> {
     /// Sends Ctrl-C and lingers until the prompt returns; halfway through the terminating period
     /// without it, [`Observer::on_linger_wake`] sends a second one.
     fn interrupt(&mut self, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
-        cx.send("\x03");
+        self.interrupt_with("\x03", error, cx)
+    }
+
+    /// Sends `key` (Ctrl-C or Ctrl-Z) and lingers; see [`Command::interrupt`].
+    fn interrupt_with(&mut self, key: &str, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
+        cx.send(key);
         cx.wake_in(self.terminating / 2);
         self.echo_seen = true;
         self.echo = None;
@@ -686,6 +788,57 @@ impl<P: Parser> Command<P> {
         self.outcome = Outcome::default();
         Step::Linger { result: Err(error), period: self.terminating }
     }
+
+    /// Sends Ctrl-Z and lingers: the `[N]+ Stopped` line gets the job killed and waited for, the
+    /// prompt after that line's echo ends the linger (see [`Command::linger_suspended`]).
+    /// Without a `Stopped` line halfway through the terminating period, a Ctrl-C follows.
+    fn suspend(&mut self, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
+        let step = self.interrupt_with("\x1a", error, cx);
+        self.suspended = Some(Suspended::default());
+        step
+    }
+
+    fn linger_suspended(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
+        let Self { lines, prompt, suspended, .. } = self;
+        let Some(state) = suspended.as_mut() else { return false };
+        let mut done = false;
+        let mut look = |line: &str, partial: bool, cx: &mut Context<'_>| {
+            let line = strip_escapes(line);
+            match &state.kill_line {
+                None if !partial => {
+                    if let Some(job) = stopped_job(&line) {
+                        // Not Moler's `kill %N; wait %N`: bash's `wait` may run before bash has
+                        // seen the job continue (`kill` sends SIGCONT after SIGTERM), says
+                        // "job N is stopped" and returns at once, and the job's end is then
+                        // reported in the next command's output. `jobs %N` fails once the
+                        // end has been reported.
+                        let kill = format!(
+                            "kill %{job}; while jobs %{job} >/dev/null 2>&1; do sleep 0.05; done"
+                        );
+                        cx.sendline(&kill);
+                        state.kill_line = Some(kill);
+                    }
+                }
+                Some(kill) if !state.kill_echoed => {
+                    let start = kill.split(';').next().unwrap_or(kill);
+                    state.kill_echoed = !partial && line.contains(start);
+                }
+                Some(_) => done |= is_prompt(prompt, &line),
+                None => {}
+            }
+        };
+        lines.feed(data, |l| look(l, false, cx));
+        if let Some(p) = lines.take_partial_change() {
+            look(p, true, cx);
+        }
+        done
+    }
+}
+
+/// The job number of bash's `[N]+  Stopped  …` line (Moler's `\[(?P<JOB_ID>\d+)\]\+\s+Stopped`).
+fn stopped_job(line: &str) -> Option<String> {
+    let stopped = cache::regex(r"\[(\d+)\]\+\s+Stopped").expect("a valid regex");
+    stopped.captures(line).map(|c| c[1].to_owned())
 }
 
 /// readline's end of bracketed paste, which bash (5.1 and later, where bracketed paste is on by
@@ -778,6 +931,16 @@ impl<P: Parser> Observer for Command<P> {
         self.taken = 0;
         self.echo_seen = !self.expect_echo;
         self.paste_end = None;
+        self.suspended = None;
+        self.unanchored = if self.enter_on_unanchored {
+            let pattern = self.prompt.as_str();
+            let pattern = pattern.strip_prefix('^').unwrap_or(pattern);
+            let pattern =
+                pattern.strip_suffix('$').filter(|p| !p.ends_with('\\')).unwrap_or(pattern);
+            cache::regex(pattern).ok()
+        } else {
+            None
+        };
         self.send_command(cx);
         self.resent = false;
         if let Some(after) = self.resend {
@@ -808,7 +971,10 @@ impl<P: Parser> Observer for Command<P> {
         if !self.break_on_timeout {
             return Step::Done(Err(error));
         }
-        self.interrupt(error, cx)
+        match self.timeout_action.unwrap_or(cx.timeout_action()) {
+            TimeoutAction::CtrlZ => self.suspend(error, cx),
+            _ => self.interrupt(error, cx),
+        }
     }
 
     fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
@@ -816,7 +982,10 @@ impl<P: Parser> Observer for Command<P> {
         self.interrupt(error, cx)
     }
 
-    fn on_linger(&mut self, data: &str, _cx: &mut Context<'_>) -> bool {
+    fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
+        if self.suspended.is_some() {
+            return self.linger_suspended(data, cx);
+        }
         let prompt = &self.prompt;
         let mut seen = false;
         self.lines.feed(data, |l| seen |= is_prompt(prompt, &strip_escapes(l)));
@@ -859,6 +1028,14 @@ impl<P: Parser> Observer for Command<P> {
     /// No prompt yet, halfway through the terminating period: the shell may have missed the
     /// Ctrl-C (bash loses one that arrives while it forks the next job of a line), so one more.
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some(state) = self.suspended.as_mut().filter(|s| s.kill_line.is_some()) {
+            // The job was stopped and the kill line sent, but its prompt is not back: the
+            // tool ignores SIGTERM too. A Ctrl-C ends the shell's wait for it (once).
+            if !std::mem::replace(&mut state.gave_up, true) {
+                cx.send("\x03");
+            }
+            return false;
+        }
         if !std::mem::replace(&mut self.second_interrupt, true) {
             cx.send("\x03");
         }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Poll, Waker};
 use std::time::Duration;
@@ -301,6 +301,35 @@ impl<T: Send + 'static> Future for Completion<T> {
     }
 }
 
+/// What a command does when its timeout passes (Moler's timeout action, `'c'` or `'z'`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum TimeoutAction {
+    /// Ctrl-C, then the prompt is awaited (a second Ctrl-C halfway through the terminating
+    /// period).
+    #[default]
+    CtrlC = 0,
+    /// Ctrl-Z, then the job the shell reports stopped (`[N]+ Stopped`) is killed and waited for
+    /// (`kill %N; while jobs %N …; done`: Moler's `kill %N; wait %N` returns at once on bash
+    /// 5.2, "job N is stopped", and the job's end then shows in the next command's output),
+    /// then the prompt is awaited: for tools that ignore Ctrl-C. Without a `Stopped` line
+    /// halfway through the terminating period (a shell without job control, a tool that
+    /// ignores Ctrl-Z too), or without the prompt after the kill then (a tool that ignores
+    /// SIGTERM), a Ctrl-C follows.
+    CtrlZ = 1,
+}
+
+impl TimeoutAction {
+    fn from_u8(v: u8) -> Self {
+        if v == TimeoutAction::CtrlZ as u8 {
+            TimeoutAction::CtrlZ
+        } else {
+            TimeoutAction::CtrlC
+        }
+    }
+}
+
 /// What handles ask of the connection from other threads.
 pub(crate) enum Request {
     Start(Box<dyn Erased>),
@@ -328,6 +357,8 @@ pub struct Mailbox {
     pending: AtomicBool,
     wake: OnceLock<Box<dyn Fn() + Send + Sync>>,
     next_id: AtomicU64,
+    /// The connection's [`TimeoutAction`] for commands that do not choose one.
+    timeout_action: AtomicU8,
 }
 
 struct MailboxState {
@@ -349,7 +380,21 @@ impl Mailbox {
             pending: AtomicBool::new(false),
             wake: OnceLock::new(),
             next_id: AtomicU64::new(1),
+            timeout_action: AtomicU8::new(TimeoutAction::CtrlC as u8),
         }
+    }
+
+    /// What a command does on timeout on this connection unless it chose itself
+    /// ([`crate::Command::timeout_action`]); [`TimeoutAction::CtrlC`] unless changed. Moler's
+    /// `set_timeout_action(action, all_instances=True)`, per connection: tests running in
+    /// parallel in one process do not change each other's.
+    pub fn set_timeout_action(&self, action: TimeoutAction) {
+        self.timeout_action.store(action as u8, Ordering::Relaxed);
+    }
+
+    /// The connection's default [`TimeoutAction`].
+    pub fn timeout_action(&self) -> TimeoutAction {
+        TimeoutAction::from_u8(self.timeout_action.load(Ordering::Relaxed))
     }
 
     /// Installs the function called after every request (the first call wins). It must not

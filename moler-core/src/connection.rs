@@ -5,7 +5,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::completion::{Completion, Erased, Flow, Mailbox, ObserverId, Request, TimeoutChange};
+use crate::completion::{
+    Completion, Erased, Flow, Mailbox, ObserverId, Request, TimeoutAction, TimeoutChange,
+};
 use crate::decode::Utf8Decoder;
 use crate::error::Error;
 use crate::observer::{Context, Kind, Observer};
@@ -220,7 +222,12 @@ impl Connection {
     fn dispatch(&mut self, text: &str, now: Instant) {
         let mut finished = false;
         for slot in &mut self.slots {
-            let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+            let io = Io {
+                outbox: &mut self.outbox,
+                newline: &self.newline,
+                tail: &self.tail,
+                timeout_action: self.mailbox.timeout_action(),
+            };
             let flow = call(slot, io, now, |o, cx| o.data(text, cx));
             finished |= settle(slot, flow, now);
         }
@@ -252,7 +259,12 @@ impl Connection {
             if slot.wake_due().is_some_and(|w| w <= now) && slot.end().is_none_or(|e| e > now) {
                 // One call, then the observer may ask for another.
                 slot.wake = None;
-                let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+                let io = Io {
+                    outbox: &mut self.outbox,
+                    newline: &self.newline,
+                    tail: &self.tail,
+                    timeout_action: self.mailbox.timeout_action(),
+                };
                 let flow = call(slot, io, now, |o, cx| o.wake(cx));
                 finished |= settle(slot, flow, now);
                 continue;
@@ -260,7 +272,12 @@ impl Connection {
             if slot.end().is_some_and(|d| d <= now) {
                 // A timeout drops the wake-up: one asked for now is the linger's.
                 slot.wake = None;
-                let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+                let io = Io {
+                    outbox: &mut self.outbox,
+                    newline: &self.newline,
+                    tail: &self.tail,
+                    timeout_action: self.mailbox.timeout_action(),
+                };
                 let flow = call(slot, io, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
                 if !slot.finished && slot.end().is_some_and(|d| d <= now) {
@@ -368,7 +385,12 @@ impl Connection {
             wake: None,
             finished: false,
         };
-        let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+        let io = Io {
+            outbox: &mut self.outbox,
+            newline: &self.newline,
+            tail: &self.tail,
+            timeout_action: self.mailbox.timeout_action(),
+        };
         let flow = call(&mut slot, io, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
         if kind == Kind::Command {
@@ -423,7 +445,12 @@ impl Connection {
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
         // A cancel or an expiry drops the wake-up (see `Context::wake_in`).
         slot.wake = None;
-        let io = Io { outbox: &mut self.outbox, newline: &self.newline, tail: &self.tail };
+        let io = Io {
+            outbox: &mut self.outbox,
+            newline: &self.newline,
+            tail: &self.tail,
+            timeout_action: self.mailbox.timeout_action(),
+        };
         let flow = call(slot, io, now, |o, cx| match expire_after {
             Some(waited) => {
                 cx.set_timeout(Some(waited));
@@ -488,6 +515,7 @@ struct Io<'a> {
     outbox: &'a mut Outbox,
     newline: &'a str,
     tail: &'a Tail,
+    timeout_action: TimeoutAction,
 }
 
 /// Calls the observer with a fresh context, turning a panic into that observer's failure.
@@ -498,7 +526,7 @@ fn call(
     f: impl FnOnce(&mut dyn Erased, &mut Context<'_>) -> Flow,
 ) -> Flow {
     let paused = slot.observer.paused();
-    let Io { outbox, newline, tail } = io;
+    let Io { outbox, newline, tail, timeout_action } = io;
     let mut cx = Context {
         now,
         started: slot.started,
@@ -508,6 +536,7 @@ fn call(
         newline,
         paused,
         tail,
+        timeout_action,
     };
     let observer = &mut *slot.observer;
     match catch_unwind(AssertUnwindSafe(|| f(observer, &mut cx))) {

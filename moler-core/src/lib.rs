@@ -48,6 +48,7 @@ mod decode;
 mod echo;
 mod error;
 mod event;
+mod inactivity;
 mod observer;
 mod prompt;
 mod publish;
@@ -62,11 +63,12 @@ pub use command::{
     Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
     DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,
 };
-pub use completion::{Completion, Mailbox, ObserverId};
+pub use completion::{Completion, Mailbox, ObserverId, TimeoutAction};
 pub use connection::Connection;
 pub use decode::Utf8Decoder;
 pub use error::{Error, ParseError, ParseResult, Report, Result};
 pub use event::{MatchMode, Occurrence, Occurrences, Wait4};
+pub use inactivity::{Inactivity, ObserverExt, OnInactivity};
 pub use observer::{Context, Kind, Observer, Step};
 pub use publish::{Publisher, Subscription};
 pub use text::{strip_escapes, LineSplitter, DEFAULT_LINE_CAP};

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::completion::TimeoutAction;
 use crate::error::{Error, Result};
 use crate::tail::Tail;
 use crate::transcript::Outbox;
@@ -182,6 +183,7 @@ pub struct Context<'a> {
     pub(crate) paused: bool,
     /// What the connection received last, for timeout errors.
     pub(crate) tail: &'a Tail,
+    pub(crate) timeout_action: TimeoutAction,
 }
 
 impl Context<'_> {
@@ -260,6 +262,7 @@ impl Context<'_> {
             newline,
             paused: self.paused,
             tail: self.tail,
+            timeout_action: self.timeout_action,
         };
         f(&mut cx)
     }
@@ -319,6 +322,11 @@ impl Context<'_> {
     /// ```
     pub fn wake_in(&mut self, after: Duration) {
         *self.wake = self.now.checked_add(after);
+    }
+
+    /// The connection's default [`TimeoutAction`] (see [`crate::Mailbox::set_timeout_action`]).
+    pub fn timeout_action(&self) -> TimeoutAction {
+        self.timeout_action
     }
 
     /// True while the handle has paused the observer (events then ignore data).

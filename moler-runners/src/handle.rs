@@ -277,6 +277,30 @@ impl ConnectionHandle {
         }
     }
 
+    /// What commands on this connection do on timeout unless they choose themselves
+    /// ([`Command::timeout_action`](moler_core::Command::timeout_action)): Ctrl-C by default,
+    /// or Ctrl-Z then `kill %N; wait %N` (Moler's `set_timeout_action(.., all_instances=True)`,
+    /// here per connection). Takes effect for timeouts from now on.
+    ///
+    /// ```
+    /// use moler_core::TimeoutAction;
+    /// use moler_runners::ThreadRunner;
+    ///
+    /// let (transport, _device) = moler_io::memory::pair("demo");
+    /// let conn = ThreadRunner::new().spawn("demo", transport).unwrap();
+    /// assert_eq!(conn.timeout_action(), TimeoutAction::CtrlC);
+    /// conn.set_timeout_action(TimeoutAction::CtrlZ);
+    /// assert_eq!(conn.timeout_action(), TimeoutAction::CtrlZ);
+    /// ```
+    pub fn set_timeout_action(&self, action: moler_core::TimeoutAction) {
+        self.inner.mailbox.set_timeout_action(action);
+    }
+
+    /// The connection's default timeout action (see [`ConnectionHandle::set_timeout_action`]).
+    pub fn timeout_action(&self) -> moler_core::TimeoutAction {
+        self.inner.mailbox.timeout_action()
+    }
+
     /// Closes the connection now: every unfinished observer fails with `ConnectionClosed`.
     pub fn close(&self) {
         self.inner.mailbox.close();

@@ -55,7 +55,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use moler_config::Logger;
@@ -128,7 +128,10 @@ struct Sink {
     dir: PathBuf,
     raw: bool,
     date_format: String,
+    /// The debug log's level as configured (`DEBUG_LEVEL`, `MOLER_DEBUG_LEVEL`).
     debug: Option<Level>,
+    /// The debug log's level now: [`Logs::set_debug_log`] turns it off and on (0: off).
+    debug_now: AtomicU8,
     console: Vec<String>,
     policy: FilePolicy,
     suffix: Mutex<Option<String>>,
@@ -160,6 +163,7 @@ impl Logs {
                 raw: logger.raw_log,
                 date_format: logger.date_format.clone(),
                 debug,
+                debug_now: AtomicU8::new(level_code(debug)),
                 console: logger.console_logs.clone(),
                 policy: FilePolicy { mode: logger.mode, rotation: logger.rotation.clone() },
                 suffix: Mutex::new(None),
@@ -189,6 +193,37 @@ impl Logs {
             env!("CARGO_PKG_VERSION"),
             std::fs::canonicalize(&self.sink.dir).unwrap_or_else(|_| self.sink.dir.clone()).display()
         );
+    }
+
+    /// Turns the debug log (`moler.debug.log`) off or back on while the logs run (Moler's
+    /// `MolerTest.disable_debug_log` / `enable_debug_log`): a noisy step can keep it small.
+    /// On again, it writes at the configured `DEBUG_LEVEL` (or `MOLER_DEBUG_LEVEL`), or at
+    /// DEBUG when none was configured. Turning it off says so, at INFO, in `moler.log`.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("moler-doc-debug-{}", std::process::id()));
+    /// let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
+    /// let logs = moler::logging::Logs::new(&logger)?;
+    /// assert!(!logs.debug_log_on(), "no DEBUG_LEVEL configured");
+    /// logs.set_debug_log(true);
+    /// assert!(logs.debug_log_on());
+    /// logs.set_debug_log(false);
+    /// assert!(!logs.debug_log_on());
+    /// # std::fs::remove_dir_all(dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_debug_log(&self, on: bool) {
+        if !on && self.debug_log_on() {
+            tracing::info!(target: MAIN, "Debug log is disabled");
+        }
+        let level = on.then(|| self.sink.debug.unwrap_or(Level::DEBUG));
+        self.sink.debug_now.store(level_code(level), Ordering::Relaxed);
+        tracing::callsite::rebuild_interest_cache();
+    }
+
+    /// Whether the debug log is written now.
+    pub fn debug_log_on(&self) -> bool {
+        self.sink.debug_level().is_some()
     }
 
     /// Moler's `change_logging_suffix`: every file is reopened with `suffix` put before its
@@ -369,9 +404,20 @@ impl Visit for Fields {
 }
 
 impl Sink {
+    fn debug_level(&self) -> Option<Level> {
+        match self.debug_now.load(Ordering::Relaxed) {
+            0 => None,
+            1 => Some(Level::ERROR),
+            2 => Some(Level::WARN),
+            3 => Some(Level::INFO),
+            4 => Some(Level::DEBUG),
+            _ => Some(Level::TRACE),
+        }
+    }
+
     fn wants(&self, metadata: &Metadata<'_>) -> bool {
         let level = *metadata.level();
-        let debug = self.debug.is_some_and(|d| level <= d);
+        let debug = self.debug_level().is_some_and(|d| level <= d);
         debug
             || match metadata.target() {
                 IO => true,
@@ -393,7 +439,7 @@ impl Sink {
             return;
         }
         let stamp = self.stamp();
-        if self.debug.is_some_and(|d| level <= d) {
+        if self.debug_level().is_some_and(|d| level <= d) {
             let thread = std::thread::current();
             let head = format!(
                 "{stamp} {:<12} {:<30} {:>22} {:>30}:#{:<4}",
@@ -524,6 +570,18 @@ fn aligned_exact(head: &str, text: &str) -> String {
 
 fn is_moler(target: &str) -> bool {
     target == MAIN || target.starts_with("moler::") || target.starts_with("moler_")
+}
+
+/// A debug level as [`Sink::debug_now`] holds it.
+fn level_code(level: Option<Level>) -> u8 {
+    match level {
+        None => 0,
+        Some(Level::ERROR) => 1,
+        Some(Level::WARN) => 2,
+        Some(Level::INFO) => 3,
+        Some(Level::DEBUG) => 4,
+        Some(Level::TRACE) => 5,
+    }
 }
 
 fn level_name(level: Level) -> &'static str {
