@@ -155,6 +155,19 @@ fn a_command_path_and_a_done_callback(rig: &Rig) {
         ["hello from /usr/local/bin/hello"],
         "the result stays"
     );
+    // Only on failure: the success callback stays silent.
+    let (tx, rx) = mpsc::channel();
+    let failing = conn.start(Command::lines("nosuch", PROMPT));
+    let on_success = tx.clone();
+    failing.on_success(move |_| {
+        let _ = on_success.send("success");
+    });
+    failing.on_failure(move |e| {
+        let _ = tx.send(if e.to_string().contains("command not found") { "failure" } else { "?" });
+    });
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), "failure");
+    assert!(failing.wait(WAIT).is_err());
+    assert!(rx.try_recv().is_err(), "one callback only");
     // Added after it ended: called at once.
     let (tx, rx) = mpsc::channel();
     let failed = conn.start(Command::lines("nosuch", PROMPT));

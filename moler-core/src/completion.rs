@@ -229,6 +229,41 @@ impl<T: Send + 'static> Completion<T> {
         drop(st);
     }
 
+    /// Calls `f` with the value if the observer succeeds (see [`Completion::on_done`]).
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection};
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Instant;
+    ///
+    /// let mut conn = Connection::new("demo");
+    /// let ls = conn.start(Command::lines("ls /nope", "^\\$ $"), Instant::now());
+    /// let (ok, failed) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(String::new())));
+    /// let (o, f) = (Arc::clone(&ok), Arc::clone(&failed));
+    /// ls.on_success(move |_lines| *o.lock().unwrap() += 1);
+    /// ls.on_failure(move |e| *f.lock().unwrap() = e.to_string());
+    /// let _ = conn.poll_transmit(&mut Vec::new());
+    /// conn.handle_input(b"ls /nope\nls: cannot access '/nope': No such file or directory\n$ ", Instant::now());
+    /// assert_eq!(*ok.lock().unwrap(), 0);
+    /// assert!(failed.lock().unwrap().contains("No such file"));
+    /// ```
+    pub fn on_success(&self, f: impl FnOnce(&T) + Send + 'static) {
+        self.on_done(move |r| {
+            if let Ok(v) = r {
+                f(v);
+            }
+        });
+    }
+
+    /// Calls `f` with the error if the observer fails (see [`Completion::on_done`]).
+    pub fn on_failure(&self, f: impl FnOnce(&Error) + Send + 'static) {
+        self.on_done(move |r| {
+            if let Err(e) = r {
+                f(e);
+            }
+        });
+    }
+
     /// Asks the connection to time the observer out now, as if its timeout were `timeout` (a
     /// command sends Ctrl-C): Moler's `await_done` on expiry. Its timeout error (or its result,
     /// if it finished first) then arrives as any result does. Does not wait.
