@@ -289,7 +289,7 @@ impl Registry {
         if MOLER_ONLY_CLASSES.contains(&last) {
             return Err(format!(
                 "device class {w} is Moler's, but moler-rs has no {last} yet; available: {} \
-                 (or register your own with Loader::device_class)",
+                 (or define it in DEVICE_CLASSES)",
                 available.join(", ")
             ));
         }

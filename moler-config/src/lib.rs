@@ -87,9 +87,35 @@ use moler_runners::{ConnectionHandle, Runner};
 pub use error::{did_you_mean, ConfigError, Error, ErrorKind, Problem};
 pub use factory::{variant_runner, ConnectionFn, Opening, TransportFn};
 pub use model::{
-    ConnectionSpec, DefaultVariant, DeviceClass, DeviceSpec, Devices, Hop, Located, LogRotation,
-    Logger, NamedConnection, RotationKind, Warning, WriteMode,
+    ClassSpec, ConnectionSpec, DefaultVariant, DeviceClass, DeviceSpec, Devices, Hop, Located,
+    LogRotation, Logger, NamedConnection, RotationKind, StateSpec, Warning, WriteMode,
 };
+
+/// moler-rs's own device classes (`UnixLocal`, `ProxyPc`, `UnixRemote`), written the way a
+/// config's `DEVICE_CLASSES` are (the file `moler-config/src/classes.yml`, built in): a class of
+/// your own, or one that extends these with `BASE`, is the same kind of data.
+///
+/// ```
+/// let classes = moler_config::builtin_classes();
+/// let remote = classes.iter().find(|c| c.name.value == "UnixRemote").unwrap();
+/// assert_eq!(remote.base.as_ref().unwrap().value, "ProxyPc");
+/// assert!(remote.states.iter().any(|s| s.name.value == "UNIX_REMOTE_ROOT"));
+/// ```
+pub fn builtin_classes() -> &'static [ClassSpec] {
+    static CLASSES: std::sync::OnceLock<Vec<ClassSpec>> = std::sync::OnceLock::new();
+    CLASSES.get_or_init(|| {
+        let origin = Origin::text("moler-config/src/classes.yml");
+        let root = yaml::parse(include_str!("classes.yml"), &origin)
+            .unwrap_or_else(|e| panic!("the built-in device classes: {e}"));
+        let registry = Registry::default();
+        let mut reader = Reader::new(&registry, None);
+        let sections = reader.document(&root);
+        if let Err(e) = reader.problems.into_result(()) {
+            panic!("the built-in device classes: {e}");
+        }
+        sections.classes
+    })
+}
 pub use params::{FromParam, Params};
 pub use yaml::{Key, Node, Origin, Value};
 
@@ -110,6 +136,9 @@ pub struct Config {
     pub default_variants: Vec<DefaultVariant>,
     /// `DEVICES`.
     pub devices: Devices,
+    /// `DEVICE_CLASSES`: device classes written as data (moler-rs's own are
+    /// [`builtin_classes`]).
+    pub device_classes: Vec<ClassSpec>,
     /// What loaded but deserves a look (old-style keys, ignored Moler parameters).
     pub warnings: Vec<Warning>,
     logger_origin: Option<Origin>,
@@ -465,6 +494,7 @@ impl Loader {
             connections: Vec::new(),
             default_variants: Vec::new(),
             devices: Devices::default(),
+            device_classes: Vec::new(),
             warnings: Vec::new(),
             logger_origin: None,
             registry: Arc::new(self.registry),
@@ -546,6 +576,19 @@ impl Loader {
             merge_connections(&mut config.connections, s.connections, &mut e);
             merge_default_variants(&mut config.default_variants, s.default_variants, &mut e);
             merge_devices(&mut devices, s.devices, &mut e);
+            for c in s.classes {
+                match config.device_classes.iter().find(|x| x.name.value == c.name.value) {
+                    Some(first) => e.add(
+                        ErrorKind::DuplicateKey,
+                        &c.name.origin,
+                        format!(
+                            "device class {} is defined twice (first at {})",
+                            c.name.value, first.name.origin
+                        ),
+                    ),
+                    None => config.device_classes.push(c),
+                }
+            }
             config.warnings.extend(s.warnings);
         }
         model::resolve(&mut devices, &mut e);

@@ -262,6 +262,55 @@ pub struct Hop {
     pub origin: Origin,
 }
 
+/// A device class written as data (`DEVICE_CLASSES` in a config, or moler-rs's built-in
+/// classes, which are written the same way): its states, its default hops, where each state's
+/// prompt comes from. The `moler` crate turns it, with a device's own hops, into the device's
+/// state machine.
+#[derive(Clone, Debug)]
+pub struct ClassSpec {
+    /// The class's name (`UnixRemote`, `MyRouter`).
+    pub name: Located<String>,
+    /// `ALIASES`: other names it answers to (Moler's dotted class paths).
+    pub aliases: Vec<String>,
+    /// `BASE`: the class it extends (its states and hops come first, these are added or
+    /// replace them).
+    pub base: Option<Located<String>>,
+    /// `INITIAL_STATE`: where a new device goes (default: the base's, else the connected state).
+    pub initial_state: Option<Located<String>>,
+    /// `CONNECTED_STATE`: the state the connection opens into (default: the base's, else the
+    /// first state).
+    pub connected_state: Option<Located<String>>,
+    /// `STATES`, in file order (`NOT_CONNECTED` is every class's and is not listed).
+    pub states: Vec<StateSpec>,
+    /// `CONNECTION_HOPS`: the default hops, in the form devices write theirs.
+    pub hops: Vec<Hop>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// One state of a [`ClassSpec`].
+#[derive(Clone, Debug)]
+pub struct StateSpec {
+    /// Its name (`UNIX_REMOTE`).
+    pub name: Located<String>,
+    /// `OPTIONAL`: the state exists only when a device's own hops name it (Moler's PROXY_PC);
+    /// without it, a way through it becomes a direct hop (the hop out of it).
+    pub optional: bool,
+    /// `PROMPT`: a fixed prompt regex (otherwise the `expected_prompt` of a hop into it).
+    pub prompt: Option<Located<String>>,
+    /// `PROMPT_FROM`: the states whose hop into this one defines its prompt, the first that
+    /// exists winning.
+    pub prompt_from: Vec<Located<String>>,
+    /// `PROMPT_FOR_HOPS_FROM`: hops into this state from these states end on its prompt,
+    /// whatever they say (Moler's `_overwrite_prompts`).
+    pub prompt_for_hops_from: Vec<Located<String>>,
+    /// `COMMANDS`: the command families valid there (`unix`, `at`, `juniper`, …; default
+    /// `unix`).
+    pub commands: Vec<Located<String>>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
 /// One device of `DEVICES`.
 #[derive(Clone, Debug)]
 pub struct DeviceSpec {
@@ -391,10 +440,14 @@ pub(crate) struct Sections {
     pub connections: Vec<NamedConnection>,
     pub default_variants: Vec<DefaultVariant>,
     pub devices: Devices,
+    pub classes: Vec<ClassSpec>,
     pub warnings: Vec<Warning>,
 }
 
-const TOP: &[&str] = &["LOGGER", "NAMED_CONNECTIONS", "IO_TYPES", "DEVICES"];
+const TOP: &[&str] = &["LOGGER", "NAMED_CONNECTIONS", "IO_TYPES", "DEVICE_CLASSES", "DEVICES"];
+const CLASS: &[&str] =
+    &["ALIASES", "BASE", "INITIAL_STATE", "CONNECTED_STATE", "STATES", "CONNECTION_HOPS"];
+const STATE: &[&str] = &["OPTIONAL", "PROMPT", "PROMPT_FROM", "PROMPT_FOR_HOPS_FROM", "COMMANDS"];
 const LOGGER: &[&str] = &[
     "PATH",
     "RAW_LOG",
@@ -436,6 +489,8 @@ pub(crate) struct Reader<'a> {
     pub warnings: Vec<Warning>,
     pub base_dir: Option<Arc<Path>>,
     pub registry: &'a Registry,
+    /// The classes of this document's `DEVICE_CLASSES` (name, aliases), for its `DEVICES`.
+    pub local_classes: Vec<(String, Vec<String>)>,
 }
 
 /// The keys of a mapping with fixed keys, read one by one; what nobody read is unknown.
@@ -448,7 +503,13 @@ struct Fields<'n> {
 
 impl<'a> Reader<'a> {
     pub fn new(registry: &'a Registry, base_dir: Option<Arc<Path>>) -> Reader<'a> {
-        Reader { problems: Problems::default(), warnings: Vec::new(), base_dir, registry }
+        Reader {
+            problems: Problems::default(),
+            warnings: Vec::new(),
+            base_dir,
+            registry,
+            local_classes: Vec::new(),
+        }
     }
 
     fn problem(&mut self, kind: ErrorKind, origin: &Origin, message: impl Into<String>) {
@@ -630,6 +691,11 @@ impl<'a> Reader<'a> {
         }
         if let Some(node) = self.field(&mut top, "IO_TYPES") {
             s.default_variants = self.io_types(node);
+        }
+        if let Some(node) = self.field(&mut top, "DEVICE_CLASSES") {
+            s.classes = self.classes(node);
+            self.local_classes =
+                s.classes.iter().map(|c| (c.name.value.clone(), c.aliases.clone())).collect();
         }
         if let Some(node) = self.field(&mut top, "DEVICES") {
             s.devices = self.devices(node);
@@ -995,8 +1061,92 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// `DEVICE_CLASSES`: each class's keys, states and hops read; what they mean together is
+    /// checked where devices are made.
+    pub(crate) fn classes(&mut self, node: &Node) -> Vec<ClassSpec> {
+        let mut out = Vec::new();
+        for (key, class) in
+            self.named(node, "DEVICE_CLASSES", "device class", ErrorKind::DuplicateKey)
+        {
+            let path = format!("DEVICE_CLASSES.{}", key.name);
+            let Some(mut f) = self.fields(class, &path, CLASS) else { continue };
+            let aliases = match self.field(&mut f, "ALIASES") {
+                Some(n) => {
+                    self.texts(n, &format!("{path}.ALIASES")).into_iter().map(|t| t.value).collect()
+                }
+                None => Vec::new(),
+            };
+            let one = |r: &mut Self, f: &mut Fields<'_>, k: &str| {
+                r.field(f, k)
+                    .filter(|n| !matches!(n.value, Value::Null))
+                    .and_then(|n| r.located_text(n, &format!("{path}.{k}")))
+            };
+            let base = one(self, &mut f, "BASE");
+            let initial_state = one(self, &mut f, "INITIAL_STATE");
+            let connected_state = one(self, &mut f, "CONNECTED_STATE");
+            let mut states = Vec::new();
+            if let Some(n) = self.field(&mut f, "STATES") {
+                let spath = format!("{path}.STATES");
+                for (name, state) in self.named(n, &spath, "state", ErrorKind::DuplicateKey) {
+                    let path = format!("{spath}.{}", name.name);
+                    let Some(mut sf) = self.fields(state, &path, STATE) else { continue };
+                    let optional = self
+                        .field(&mut sf, "OPTIONAL")
+                        .and_then(|n| self.bool(n, &format!("{path}.OPTIONAL")))
+                        .unwrap_or(false);
+                    let prompt = self
+                        .field(&mut sf, "PROMPT")
+                        .and_then(|n| self.located_text(n, &format!("{path}.PROMPT")));
+                    let list = |r: &mut Self, sf: &mut Fields<'_>, k: &str| match r.field(sf, k) {
+                        Some(n) => r.texts(n, &format!("{path}.{k}")),
+                        None => Vec::new(),
+                    };
+                    let prompt_from = list(self, &mut sf, "PROMPT_FROM");
+                    let prompt_for_hops_from = list(self, &mut sf, "PROMPT_FOR_HOPS_FROM");
+                    let commands = list(self, &mut sf, "COMMANDS");
+                    self.finish(sf);
+                    states.push(StateSpec {
+                        name: Located { value: name.name.clone(), origin: name.origin.clone() },
+                        optional,
+                        prompt,
+                        prompt_from,
+                        prompt_for_hops_from,
+                        commands,
+                        origin: state.origin.clone(),
+                    });
+                }
+            }
+            let hops = match self.field(&mut f, "CONNECTION_HOPS") {
+                Some(n) => self.hops(n, &format!("{path}.CONNECTION_HOPS")),
+                None => Vec::new(),
+            };
+            self.finish(f);
+            out.push(ClassSpec {
+                name: Located { value: key.name.clone(), origin: key.origin.clone() },
+                aliases,
+                base,
+                initial_state,
+                connected_state,
+                states,
+                hops,
+                origin: class.origin.clone(),
+            });
+        }
+        out
+    }
+
     fn device_class(&mut self, node: &Node, path: &str) -> Option<Located<DeviceClass>> {
         let written = self.text(node, &format!("{path}.DEVICE_CLASS"))?;
+        let local = self.local_classes.iter().find(|(name, aliases)| {
+            name == written.trim() || aliases.iter().any(|a| a == written.trim())
+        });
+        if let Some((name, _)) = local {
+            let name = name.clone();
+            return Some(Located {
+                value: DeviceClass { name, written },
+                origin: node.origin.clone(),
+            });
+        }
         match self.registry.device_class(&written) {
             Ok(name) => {
                 Some(Located { value: DeviceClass { name, written }, origin: node.origin.clone() })

@@ -91,7 +91,7 @@ fn unknown_section_without_a_close_name_lists_the_sections() {
         "top-unknown",
         "RUNNERS: {}\n",
         ErrorKind::UnknownKey,
-        &["{f}:1:1: unknown key `RUNNERS` at the top level; expected one of LOGGER, NAMED_CONNECTIONS, IO_TYPES, DEVICES"],
+        &["{f}:1:1: unknown key `RUNNERS` at the top level; expected one of LOGGER, NAMED_CONNECTIONS, IO_TYPES, DEVICE_CLASSES, DEVICES"],
     );
 }
 
@@ -276,7 +276,7 @@ fn moler_device_class_we_do_not_have() {
         "class-moler-only",
         "DEVICES:\n  Phone:\n    DEVICE_CLASS: moler.device.adbremote2.AdbRemote2\n",
         ErrorKind::UnknownDeviceClass,
-        &["{f}:3:19: DEVICES.Phone.DEVICE_CLASS: device class moler.device.adbremote2.AdbRemote2 is Moler's, but moler-rs has no AdbRemote2 yet; available: UnixLocal, UnixRemote, ProxyPc (or register your own with Loader::device_class)"],
+        &["{f}:3:19: DEVICES.Phone.DEVICE_CLASS: device class moler.device.adbremote2.AdbRemote2 is Moler's, but moler-rs has no AdbRemote2 yet; available: UnixLocal, UnixRemote, ProxyPc (or define it in DEVICE_CLASSES)"],
     );
 }
 

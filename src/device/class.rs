@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use moler_commands::Registry;
-use moler_config::{DeviceSpec, ErrorKind, Hop, Origin, Problem};
+use moler_config::{ClassSpec, DeviceSpec, ErrorKind, Hop, Located, Origin, Problem, StateSpec};
 use serde_json::{Map, Value};
 
 use super::suggest;
@@ -27,152 +27,107 @@ pub const UNIX_REMOTE_ROOT: &str = "UNIX_REMOTE_ROOT";
 /// state it leads to (Moler's `target_newline`).
 const DEVICE_PARAMS: &[&str] = &["target_newline"];
 
-/// Moler's prompt of the local shell that `terminal` connections open.
-const LOCAL_PROMPT: &str = "^moler_bash#";
-
-struct DefaultHop {
-    from: &'static str,
-    to: &'static str,
-    command: &'static str,
-    params: &'static [(&'static str, &'static str)],
-    required: &'static [&'static str],
+/// A state name for the life of the process: classes are data, but devices hand out their
+/// states as `&'static str` ([`super::State`] is `Copy`). Each distinct name is kept once; a
+/// process knows a bounded set of them (its classes' states).
+pub(crate) fn intern(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    for known in
+        [NOT_CONNECTED, UNIX_LOCAL, UNIX_LOCAL_ROOT, PROXY_PC, UNIX_REMOTE, UNIX_REMOTE_ROOT]
+    {
+        if known == name {
+            return known;
+        }
+    }
+    let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(n) = names.iter().find(|n| **n == name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.push(leaked);
+    leaked
 }
 
-const fn hop(
-    from: &'static str,
-    to: &'static str,
-    command: &'static str,
-    params: &'static [(&'static str, &'static str)],
-    required: &'static [&'static str],
-) -> DefaultHop {
-    DefaultHop { from, to, command, params, required }
+/// A class with its `BASE`s folded in: states in order (the base's first; a state written
+/// again replaces the base's), default hops (a hop written again replaces the command and
+/// adds or replaces parameters, as a device's hops do).
+struct FlatClass<'c> {
+    name: &'c str,
+    states: Vec<&'c StateSpec>,
+    hops: Vec<&'c Hop>,
+    initial: Option<&'c Located<String>>,
+    connected: Option<&'c Located<String>>,
 }
 
-const SSH_REQUIRED: &[&str] = &["host", "login", "password", "expected_prompt"];
-
-/// Moler's `UnixLocal` hops (moler/device/unixlocal.py).
-const LOCAL_HOPS: &[DefaultHop] = &[
-    hop(
-        UNIX_LOCAL,
-        UNIX_LOCAL_ROOT,
-        "su",
-        &[("password", "root_password"), ("expected_prompt", "local_root_prompt")],
-        &[],
-    ),
-    hop(UNIX_LOCAL_ROOT, UNIX_LOCAL, "exit", &[("expected_prompt", LOCAL_PROMPT)], &[]),
-];
-
-/// `ProxyPc`'s own hops (moler/device/proxy_pc.py).
-const PROXY_HOPS: &[DefaultHop] = &[
-    hop(UNIX_LOCAL, PROXY_PC, "ssh", &[], SSH_REQUIRED),
-    hop(PROXY_PC, UNIX_LOCAL, "exit", &[("expected_prompt", LOCAL_PROMPT)], &[]),
-];
-
-/// `UnixRemote`'s own hops with a proxy (moler/device/unixremote.py).
-const REMOTE_HOPS_VIA_PROXY: &[DefaultHop] = &[
-    hop(PROXY_PC, UNIX_REMOTE, "ssh", &[], SSH_REQUIRED),
-    hop(UNIX_REMOTE, PROXY_PC, "exit", &[], &["expected_prompt"]),
-];
-
-/// `UnixRemote`'s own hops without a proxy: Moler removes PROXY_PC and bridges its hops.
-const REMOTE_HOPS_DIRECT: &[DefaultHop] = &[
-    hop(UNIX_LOCAL, UNIX_REMOTE, "ssh", &[], SSH_REQUIRED),
-    hop(UNIX_REMOTE, UNIX_LOCAL, "exit", &[("expected_prompt", LOCAL_PROMPT)], &[]),
-];
-
-const REMOTE_ROOT_HOPS: &[DefaultHop] = &[
-    hop(
-        UNIX_REMOTE,
-        UNIX_REMOTE_ROOT,
-        "su",
-        &[("password", "root_password"), ("expected_prompt", "remote_root_prompt")],
-        &[],
-    ),
-    hop(UNIX_REMOTE_ROOT, UNIX_REMOTE, "exit", &[("expected_prompt", "remote_user_prompt")], &[]),
-];
-
-/// A device class moler-rs has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Class {
-    UnixLocal,
-    ProxyPc,
-    UnixRemote,
-}
-
-impl Class {
-    pub(crate) fn from_name(name: &str) -> Option<Class> {
-        match name {
-            "UnixLocal" => Some(Class::UnixLocal),
-            "ProxyPc" => Some(Class::ProxyPc),
-            "UnixRemote" => Some(Class::UnixRemote),
-            _ => None,
+/// The class named `name`: a config's own first, then the built-in ones, bases folded in.
+fn find_class<'c>(
+    name: &str,
+    user: &'c [ClassSpec],
+    origin: &Origin,
+    device: &str,
+) -> Result<FlatClass<'c>, Problem>
+where
+    'static: 'c,
+{
+    let builtin = moler_config::builtin_classes();
+    let lookup = |n: &str| -> Option<&'c ClassSpec> {
+        user.iter()
+            .chain(builtin.iter())
+            .find(|c| c.name.value == n || c.aliases.iter().any(|a| a == n))
+    };
+    let Some(leaf) = lookup(name) else {
+        let available: Vec<&str> =
+            user.iter().chain(builtin.iter()).map(|c| c.name.value.as_str()).collect();
+        return Err(Problem::new(
+            ErrorKind::UnknownDeviceClass,
+            origin.clone(),
+            format!(
+                "device {device}: class {name} has no state machine in moler-rs (available: {}; \
+                 or define it in DEVICE_CLASSES)",
+                available.join(", ")
+            ),
+        ));
+    };
+    let mut chain = vec![leaf];
+    while let Some(base) = &chain.last().expect("not empty").base {
+        let Some(next) = lookup(&base.value) else {
+            return Err(Problem::new(
+                ErrorKind::UnknownDeviceClass,
+                base.origin.clone(),
+                format!(
+                    "device class {}: BASE {} is not a device class",
+                    chain[0].name.value, base.value
+                ),
+            ));
+        };
+        if chain.iter().any(|c| std::ptr::eq(*c, next)) {
+            return Err(Problem::new(
+                ErrorKind::UnknownDeviceClass,
+                base.origin.clone(),
+                format!("device class {}: its BASE classes make a loop", chain[0].name.value),
+            ));
         }
+        chain.push(next);
     }
-
-    fn name(self) -> &'static str {
-        match self {
-            Class::UnixLocal => "UnixLocal",
-            Class::ProxyPc => "ProxyPc",
-            Class::UnixRemote => "UnixRemote",
-        }
-    }
-
-    fn initial(self) -> &'static str {
-        match self {
-            Class::UnixLocal | Class::ProxyPc => UNIX_LOCAL,
-            Class::UnixRemote => UNIX_REMOTE,
-        }
-    }
-
-    /// Every state the class can have (PROXY_PC only counts when configured).
-    fn all_states(self) -> &'static [&'static str] {
-        match self {
-            Class::UnixLocal => &[NOT_CONNECTED, UNIX_LOCAL, UNIX_LOCAL_ROOT],
-            Class::ProxyPc => &[NOT_CONNECTED, UNIX_LOCAL, UNIX_LOCAL_ROOT, PROXY_PC],
-            Class::UnixRemote => &[
-                NOT_CONNECTED,
-                UNIX_LOCAL,
-                UNIX_LOCAL_ROOT,
-                PROXY_PC,
-                UNIX_REMOTE,
-                UNIX_REMOTE_ROOT,
-            ],
-        }
-    }
-
-    fn default_hops(self, proxy: bool) -> Vec<&'static DefaultHop> {
-        let mut hops: Vec<&DefaultHop> = LOCAL_HOPS.iter().collect();
-        if proxy {
-            hops.extend(PROXY_HOPS);
-        }
-        if self == Class::UnixRemote {
-            hops.extend(if proxy { REMOTE_HOPS_VIA_PROXY } else { REMOTE_HOPS_DIRECT });
-            hops.extend(REMOTE_ROOT_HOPS);
-        }
-        hops
-    }
-
-    /// Where each state's prompt (and newline) is read from: the hop into it whose
-    /// `expected_prompt` defines it, as in Moler.
-    fn prompt_sources(self, proxy: bool) -> Vec<(&'static str, (&'static str, &'static str))> {
-        let mut s = vec![(UNIX_LOCAL_ROOT, (UNIX_LOCAL, UNIX_LOCAL_ROOT))];
-        match (self, proxy) {
-            (Class::UnixLocal, _) | (Class::ProxyPc, false) => {
-                s.push((UNIX_LOCAL, (UNIX_LOCAL_ROOT, UNIX_LOCAL)));
+    let mut flat = FlatClass {
+        name: leaf.name.value.as_str(),
+        states: Vec::new(),
+        hops: Vec::new(),
+        initial: None,
+        connected: None,
+    };
+    for class in chain.iter().rev() {
+        for st in &class.states {
+            match flat.states.iter_mut().find(|s| s.name.value == st.name.value) {
+                Some(s) => *s = st,
+                None => flat.states.push(st),
             }
-            (_, true) => {
-                s.push((UNIX_LOCAL, (PROXY_PC, UNIX_LOCAL)));
-                s.push((PROXY_PC, (UNIX_LOCAL, PROXY_PC)));
-            }
-            (Class::UnixRemote, false) => s.push((UNIX_LOCAL, (UNIX_REMOTE, UNIX_LOCAL))),
         }
-        if self == Class::UnixRemote {
-            let from = if proxy { PROXY_PC } else { UNIX_LOCAL };
-            s.push((UNIX_REMOTE, (from, UNIX_REMOTE)));
-            s.push((UNIX_REMOTE_ROOT, (UNIX_REMOTE, UNIX_REMOTE_ROOT)));
-        }
-        s
+        flat.hops.extend(&class.hops);
+        flat.initial = class.initial_state.as_ref().or(flat.initial);
+        flat.connected = class.connected_state.as_ref().or(flat.connected);
     }
+    Ok(flat)
 }
 
 /// One resolved hop: the command that moves the device from `from` to `to`.
@@ -215,6 +170,10 @@ pub(crate) struct Machine {
     pub prompts: Vec<(&'static str, String)>,
     pub newlines: Vec<(&'static str, String)>,
     pub initial: &'static str,
+    /// The state the connection opens into (and is closed from).
+    pub connected: &'static str,
+    /// Each state's command families (`unix`, `at`, …).
+    pub families: Vec<(&'static str, Vec<String>)>,
 }
 
 impl Machine {
@@ -231,7 +190,7 @@ impl Machine {
     }
 
     /// The next state on a shortest way from `from` to `to` (the connection's opening and
-    /// closing are the ways between NOT_CONNECTED and UNIX_LOCAL).
+    /// closing are the ways between NOT_CONNECTED and the connected state).
     pub fn next_step(&self, from: &str, to: &str) -> Option<&'static str> {
         let edges = |s: &str| -> Vec<&'static str> {
             let mut next: Vec<&'static str> = self
@@ -240,10 +199,10 @@ impl Machine {
                 .filter(|h| h.from == s)
                 .filter_map(|h| self.states.iter().copied().find(|st| *st == h.to))
                 .collect();
-            match s {
-                NOT_CONNECTED => next.push(UNIX_LOCAL),
-                UNIX_LOCAL => next.push(NOT_CONNECTED),
-                _ => {}
+            if s == NOT_CONNECTED {
+                next.push(self.connected);
+            } else if s == self.connected {
+                next.push(NOT_CONNECTED);
             }
             next
         };
@@ -272,36 +231,58 @@ impl Machine {
     }
 }
 
-/// Checks `spec` against its class and the command registry: the class defaults merged with the
-/// user's hops, required parameters present, states and commands known, parameters the
-/// commands accept, prompts valid and unique, the initial state known.
-pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine, Vec<Problem>> {
+/// Where a state's prompt comes from: a hop into it (its `expected_prompt`), or the class's
+/// fixed `PROMPT`.
+#[derive(Clone)]
+enum Source {
+    Hop(&'static str, &'static str),
+    Fixed(String, Origin),
+}
+
+/// Checks `spec` against its class (a config's `DEVICE_CLASSES` or a built-in one) and the
+/// command registry: the class defaults merged with the user's hops, required parameters
+/// present, states and commands known, parameters the commands accept, prompts valid and
+/// unique, every state reachable, the initial state known.
+pub(crate) fn resolve(
+    spec: &DeviceSpec,
+    classes: &[ClassSpec],
+    registry: &Registry,
+) -> Result<Machine, Vec<Problem>> {
     let mut problems = Vec::new();
     let device = &spec.name.value;
-    let Some(class) = Class::from_name(&spec.class.value.name) else {
-        return Err(vec![Problem::new(
-            ErrorKind::UnknownDeviceClass,
-            spec.class.origin.clone(),
-            format!(
-                "device {device}: class {} has no state machine in moler-rs (available: \
-                 UnixLocal, ProxyPc, UnixRemote)",
-                spec.class.value.written
-            ),
-        )]);
+    let class = find_class(&spec.class.value.name, classes, &spec.class.origin, device)
+        .map_err(|p| vec![p])?;
+    let class_name = intern(class.name);
+
+    // States: the optional ones only when the device's hops name them.
+    let named =
+        |state: &str| spec.hops.iter().any(|h| h.from.value == state || h.to.value == state);
+    let mut states: Vec<&'static str> = vec![NOT_CONNECTED];
+    let mut dropped: Vec<&str> = Vec::new();
+    for st in &class.states {
+        if st.optional && !named(&st.name.value) {
+            dropped.push(st.name.value.as_str());
+        } else {
+            states.push(intern(&st.name.value));
+        }
+    }
+    let state_of = |name: &str| states.iter().copied().find(|s| *s == name);
+    let connected = match class.connected {
+        Some(c) => state_of(&c.value).unwrap_or_else(|| {
+            problems.push(class_state_problem(class.name, &class.states, &c.value, &c.origin));
+            UNIX_LOCAL
+        }),
+        None => states.get(1).copied().unwrap_or(NOT_CONNECTED),
     };
-    let proxy = class != Class::UnixLocal
-        && spec.hops.iter().any(|h| h.from.value == PROXY_PC || h.to.value == PROXY_PC);
-    let states: Vec<&'static str> =
-        class.all_states().iter().copied().filter(|s| *s != PROXY_PC || proxy).collect();
 
     // The user's hops: known states, known commands.
     let mut user: Vec<&Hop> = Vec::new();
     for h in &spec.hops {
         let mut ok = true;
         for end in [&h.from, &h.to] {
-            if !states.contains(&end.value.as_str()) || end.value == NOT_CONNECTED {
+            if state_of(&end.value).is_none() || end.value == NOT_CONNECTED {
                 ok = false;
-                problems.push(unknown_state(device, class, &states, &end.value, &end.origin));
+                problems.push(unknown_state(device, class.name, &states, &end.value, &end.origin));
             }
         }
         if registry.command_params(&h.execute_command.value).is_none() {
@@ -322,20 +303,63 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
         }
     }
 
-    // Class defaults, then the user's on top (parameter by parameter, as Moler's update_dict).
+    // Class defaults (a way through a state left out becomes one hop: the hop out of it),
+    // then the user's on top (parameter by parameter, as Moler's update_dict).
+    let mut defaults: Vec<&Hop> = Vec::new();
+    for h in &class.hops {
+        let known = |s: &str| class.states.iter().any(|st| st.name.value == s);
+        if !known(&h.from.value) || !known(&h.to.value) {
+            let bad = if known(&h.from.value) { &h.to } else { &h.from };
+            problems.push(class_state_problem(class.name, &class.states, &bad.value, &bad.origin));
+            continue;
+        }
+        defaults.push(h);
+    }
+    let mut bridged: Vec<(String, String, &Hop)> = Vec::new();
+    for gone in &dropped {
+        for into in defaults.iter().filter(|h| h.to.value == *gone) {
+            for out in defaults.iter().filter(|h| h.from.value == *gone) {
+                if into.from.value != out.to.value && !dropped.contains(&into.from.value.as_str()) {
+                    bridged.push((into.from.value.clone(), out.to.value.clone(), out));
+                }
+            }
+        }
+    }
     let mut hops: Vec<(HopPlan, Vec<String>)> = Vec::new();
-    for d in class.default_hops(proxy) {
-        let params =
-            d.params.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect::<Map<_, _>>();
-        let plan = HopPlan {
-            from: d.from.to_owned(),
-            to: d.to.to_owned(),
-            command: d.command.to_owned(),
-            params,
-            origin: spec.name.origin.clone(),
-            param_origins: Vec::new(),
+    let class_hops = defaults
+        .iter()
+        .filter(|h| {
+            !dropped.contains(&h.from.value.as_str()) && !dropped.contains(&h.to.value.as_str())
+        })
+        .map(|h| (h.from.value.clone(), h.to.value.clone(), *h))
+        .chain(bridged);
+    for (from, to, h) in class_hops {
+        let params = match h.command_params.to_json() {
+            Value::Object(m) => m,
+            _ => Map::new(),
         };
-        hops.push((plan, d.required.iter().map(|s| (*s).to_owned()).collect()));
+        let required: Vec<String> =
+            h.required_command_params.iter().map(|r| r.value.clone()).collect();
+        match hops.iter_mut().find(|(p, _)| p.from == from && p.to == to) {
+            Some((plan, req)) => {
+                plan.command = h.execute_command.value.clone();
+                plan.params.extend(params);
+                if !required.is_empty() {
+                    *req = required;
+                }
+            }
+            None => hops.push((
+                HopPlan {
+                    from,
+                    to,
+                    command: h.execute_command.value.clone(),
+                    params,
+                    origin: spec.name.origin.clone(),
+                    param_origins: Vec::new(),
+                },
+                required,
+            )),
+        }
     }
     for h in user {
         let params = match h.command_params.to_json() {
@@ -386,24 +410,52 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
         }
     }
 
+    // Where each state's prompt comes from: a fixed PROMPT, else the hop into it from the first
+    // of PROMPT_FROM that exists.
+    let mut sources: Vec<(&'static str, Source)> = Vec::new();
+    for st in &class.states {
+        let Some(state) = state_of(&st.name.value) else { continue };
+        if let Some(p) = &st.prompt {
+            sources.push((state, Source::Fixed(p.value.clone(), p.origin.clone())));
+            continue;
+        }
+        for from in &st.prompt_from {
+            if !class.states.iter().any(|s| s.name.value == from.value) {
+                problems.push(class_state_problem(
+                    class.name,
+                    &class.states,
+                    &from.value,
+                    &from.origin,
+                ));
+                continue;
+            }
+            if let Some((plan, _)) =
+                hops.iter().find(|(p, _)| p.from == from.value && p.to == state)
+            {
+                let from = state_of(&plan.from).expect("hops join known states");
+                sources.push((state, Source::Hop(from, state)));
+                break;
+            }
+        }
+    }
+    let prompt_of = |hops: &[(HopPlan, Vec<String>)], state: &str| -> Option<String> {
+        match &sources.iter().find(|(s, _)| *s == state)?.1 {
+            Source::Fixed(p, _) => Some(p.clone()),
+            Source::Hop(from, to) => {
+                let (plan, _) = hops.iter().find(|(p, _)| p.from == *from && p.to == *to)?;
+                plan.params.get("expected_prompt").and_then(Value::as_str).map(str::to_owned)
+            }
+        }
+    };
     // The prompts the user gives once, on the hop in, also end the hops back (Moler's
     // `_overwrite_prompts`), and fill in any hop into a state that names no prompt.
-    let sources = class.prompt_sources(proxy);
-    let prompt_of = |hops: &[(HopPlan, Vec<String>)], state: &str| -> Option<String> {
-        let (_, (from, to)) = sources.iter().find(|(s, _)| *s == state)?;
-        let (plan, _) = hops.iter().find(|(p, _)| p.from == *from && p.to == *to)?;
-        plan.params.get("expected_prompt").and_then(Value::as_str).map(str::to_owned)
-    };
-    let overwrites: &[(&str, &str, &str)] = match (class, proxy) {
-        (Class::UnixRemote, true) => {
-            &[(UNIX_REMOTE, PROXY_PC, PROXY_PC), (UNIX_REMOTE_ROOT, UNIX_REMOTE, UNIX_REMOTE)]
-        }
-        (Class::UnixRemote, false) => &[(UNIX_REMOTE_ROOT, UNIX_REMOTE, UNIX_REMOTE)],
-        _ => &[],
-    };
-    for (from, to, state) in overwrites {
-        if let Some(p) = prompt_of(&hops, state) {
-            if let Some((plan, _)) = hops.iter_mut().find(|(h, _)| h.from == *from && h.to == *to) {
+    for st in &class.states {
+        let Some(state) = state_of(&st.name.value) else { continue };
+        for from in &st.prompt_for_hops_from {
+            let Some(p) = prompt_of(&hops, state) else { continue };
+            if let Some((plan, _)) =
+                hops.iter_mut().find(|(h, _)| h.from == from.value && h.to == state)
+            {
                 plan.params.insert("expected_prompt".into(), Value::from(p));
             }
         }
@@ -430,7 +482,7 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
                 plan.origin.clone(),
                 format!(
                     "device {device} ({}): hop {} needs command_params {list}",
-                    class.name(),
+                    class.name,
                     plan.describe()
                 ),
             ));
@@ -441,29 +493,41 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
     let mut prompts: Vec<(&'static str, String)> = Vec::new();
     let mut newlines = Vec::new();
     for state in states.iter().copied().filter(|s| *s != NOT_CONNECTED) {
-        let Some((_, (from, to))) = sources.iter().find(|(s, _)| *s == state) else { continue };
-        let Some((plan, _)) = hops.iter().find(|(p, _)| p.from == *from && p.to == *to) else {
-            continue;
+        let Some((_, source)) = sources.iter().find(|(s, _)| *s == state) else { continue };
+        let (prompt, origin, plan) = match source {
+            Source::Fixed(p, origin) => (Some(p.clone()), origin.clone(), None),
+            Source::Hop(from, to) => {
+                let Some((plan, _)) = hops.iter().find(|(p, _)| p.from == *from && p.to == *to)
+                else {
+                    continue;
+                };
+                let p =
+                    plan.params.get("expected_prompt").and_then(Value::as_str).map(str::to_owned);
+                (p, plan.param_origin("expected_prompt"), Some(plan))
+            }
         };
-        if let Some(p) = plan.params.get("expected_prompt").and_then(Value::as_str) {
+        if let Some(p) = prompt {
             // Through the core's cache: the device compiles the same prompt when it opens.
-            match moler_core::cached_regex(p) {
-                Ok(_) => prompts.push((state, p.to_owned())),
+            match moler_core::cached_regex(&p) {
+                Ok(_) => prompts.push((state, p)),
                 Err(e) => {
-                    reported.push((plan.from.clone(), plan.to.clone()));
                     let e = e.to_string().lines().last().unwrap_or_default().to_owned();
+                    let place = match plan {
+                        Some(plan) => {
+                            reported.push((plan.from.clone(), plan.to.clone()));
+                            format!("hop {}: expected_prompt", plan.describe())
+                        }
+                        None => format!("state {state}: PROMPT"),
+                    };
                     problems.push(Problem::new(
                         ErrorKind::InvalidValue,
-                        plan.param_origin("expected_prompt"),
-                        format!(
-                            "device {device}: hop {}: expected_prompt {p:?} is not a valid regex: {e}",
-                            plan.describe()
-                        ),
+                        origin,
+                        format!("device {device}: {place} {p:?} is not a valid regex: {e}"),
                     ));
                 }
             }
         }
-        if let Some(n) = plan.params.get("target_newline").and_then(Value::as_str) {
+        if let Some(n) = plan.and_then(|p| p.params.get("target_newline")).and_then(Value::as_str) {
             newlines.push((state, n.to_owned()));
         }
     }
@@ -479,6 +543,38 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
                 ),
             ));
         }
+    }
+
+    // The command families of each state, known to the registry.
+    let known_families: Vec<&str> = {
+        let mut f: Vec<&str> = registry.command_names().map(moler_commands::family_of).collect();
+        f.sort_unstable();
+        f.dedup();
+        f
+    };
+    let mut families: Vec<(&'static str, Vec<String>)> = Vec::new();
+    for st in &class.states {
+        let Some(state) = state_of(&st.name.value) else { continue };
+        let mut list = Vec::new();
+        for fam in &st.commands {
+            if known_families.contains(&fam.value.as_str()) {
+                list.push(fam.value.clone());
+            } else {
+                let tail = suggest(&fam.value, &known_families, Some("known families"));
+                problems.push(Problem::new(
+                    ErrorKind::InvalidValue,
+                    fam.origin.clone(),
+                    format!(
+                        "device class {}: state {state}: unknown command family `{}`{tail}",
+                        class.name, fam.value
+                    ),
+                ));
+            }
+        }
+        if st.commands.is_empty() {
+            list.push("unix".to_owned());
+        }
+        families.push((state, list));
     }
 
     // Parameters the commands accept (each hop's command is built once, as it will be).
@@ -528,20 +624,67 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
         plans.push(plan);
     }
 
-    let initial = match &spec.initial_state {
-        Some(s) => match states.iter().copied().find(|st| *st == s.value) {
+    let initial = match spec.initial_state.as_ref().or(class.initial) {
+        Some(s) => match state_of(&s.value) {
             Some(st) => st,
             None => {
-                problems.push(unknown_state(device, class, &states, &s.value, &s.origin));
-                class.initial()
+                problems.push(unknown_state(device, class.name, &states, &s.value, &s.origin));
+                connected
             }
         },
-        None => class.initial(),
+        None => connected,
     };
+    let machine = Machine {
+        class: class_name,
+        states,
+        hops: plans,
+        prompts,
+        newlines,
+        initial,
+        connected,
+        families,
+    };
+    // Every state reachable from the connection's (a class that names a state no hop leads to
+    // has a mistake); asked only of a machine otherwise right (a hop refused above would be
+    // reported twice).
+    let checked = if problems.is_empty() { machine.states.as_slice() } else { &[] };
+    for state in checked.iter().copied().filter(|s| *s != NOT_CONNECTED && *s != connected) {
+        if machine.next_step(connected, state).is_none() {
+            let origin = class
+                .states
+                .iter()
+                .find(|s| s.name.value == state)
+                .map_or_else(|| spec.class.origin.clone(), |s| s.name.origin.clone());
+            problems.push(Problem::new(
+                ErrorKind::UnknownState,
+                origin,
+                format!(
+                    "device {device} ({}): no hop leads to state {state} from {connected}",
+                    class.name
+                ),
+            ));
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Machine { class: class.name(), states, hops: plans, prompts, newlines, initial })
+    Ok(machine)
+}
+
+/// A state a class names (in its hops, PROMPT_FROM, CONNECTED_STATE) that it does not have.
+fn class_state_problem(
+    class: &str,
+    states: &[&StateSpec],
+    given: &str,
+    origin: &Origin,
+) -> Problem {
+    let names: Vec<&str> = states.iter().map(|s| s.name.value.as_str()).collect();
+    let hint = suggest(given, &names, Some("it has"));
+    Problem::new(
+        ErrorKind::UnknownState,
+        origin.clone(),
+        format!("device class {class}: no state {given} in its STATES{hint}"),
+    )
 }
 
 /// Prompts that match another state's prompt (see [`super::prompts`]): each state's regex
@@ -550,16 +693,18 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
 fn prompt_overlaps(
     device: &str,
     spec: &DeviceSpec,
-    sources: &[(&'static str, (&'static str, &'static str))],
+    sources: &[(&'static str, Source)],
     hops: &[(HopPlan, Vec<String>)],
     prompts: &[(&'static str, String)],
 ) -> Vec<Problem> {
     use super::prompts::{
         overlaps, ps1_literal, regex_literal, terminal_literal, Literal, StatePrompt,
     };
-    let source_of = |state: &str| {
-        let (_, (from, to)) = sources.iter().find(|(s, _)| *s == state)?;
-        hops.iter().map(|(p, _)| p).find(|p| p.from == *from && p.to == *to)
+    let source_of = |state: &str| match &sources.iter().find(|(s, _)| *s == state)?.1 {
+        Source::Hop(from, to) => {
+            hops.iter().map(|(p, _)| p).find(|p| p.from == *from && p.to == *to)
+        }
+        Source::Fixed(..) => None,
     };
     let mut states = Vec::new();
     let mut literals: Vec<Literal> =
@@ -593,7 +738,7 @@ fn prompt_overlaps(
 
 fn unknown_state(
     device: &str,
-    class: Class,
+    class: &str,
     states: &[&str],
     given: &str,
     origin: &Origin,
@@ -605,7 +750,7 @@ fn unknown_state(
         )
     } else {
         let hint = suggest(given, states, Some("it has"));
-        format!("device {device}: {} has no state {given}{hint}", class.name())
+        format!("device {device}: {class} has no state {given}{hint}")
     };
     Problem::new(ErrorKind::UnknownState, origin.clone(), message)
 }
@@ -614,9 +759,12 @@ fn unknown_state(
 mod tests {
     use super::*;
 
+    /// Moler's prompt of the local shell that `terminal` connections open.
+    const LOCAL_PROMPT: &str = "^moler_bash#";
+
     fn machine(yaml: &str) -> Machine {
         let config = moler_config::Config::from_yaml(yaml).unwrap();
-        resolve(&config.devices.list[0], &Registry::default()).unwrap()
+        resolve(&config.devices.list[0], &config.device_classes, &Registry::default()).unwrap()
     }
 
     const PROXY: &str = "DEVICES:

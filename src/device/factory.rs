@@ -175,7 +175,7 @@ impl Devices {
         let mut problems = Vec::new();
         let mut specs = BTreeMap::new();
         for spec in &config.devices.list {
-            match resolve(spec, &registry) {
+            match resolve(spec, &config.device_classes, &registry) {
                 Ok(machine) => {
                     specs.insert(spec.name.value.clone(), (spec.clone(), machine));
                 }
@@ -217,7 +217,8 @@ impl Devices {
         let mut config = Config::clone(&config_slot);
         config.add_device(spec)?;
         let spec = config.devices.list.last().expect("just added").clone();
-        let machine = resolve(&spec, &self.inner.registry).map_err(ConfigError::from_problems)?;
+        let machine = resolve(&spec, &config.device_classes, &self.inner.registry)
+            .map_err(ConfigError::from_problems)?;
         lock(&self.inner.specs).insert(spec.name.value.clone(), (spec, machine));
         *config_slot = Arc::new(config);
         Ok(())

@@ -399,6 +399,19 @@ impl Device {
         self.inner.machine.newline(state.as_ref())
     }
 
+    /// The command families valid in `state` (its class's `COMMANDS`: `unix`, `at`, …; empty
+    /// for NOT_CONNECTED or a state the device does not have).
+    pub fn command_families(&self, state: impl AsRef<str>) -> &[String] {
+        let state = state.as_ref();
+        let families = &self.inner.machine.families;
+        families.iter().find(|(s, _)| *s == state).map_or(&[], |(_, f)| f.as_slice())
+    }
+
+    /// The state the connection opens into (UNIX_LOCAL for Moler's unix classes).
+    pub fn connected_state(&self) -> State {
+        State::new(self.inner.machine.connected)
+    }
+
     /// The connection, while connected.
     pub fn connection(&self) -> Option<ConnectionHandle> {
         lock(&self.inner.live).as_ref().map(|l| l.handle.clone())
@@ -571,8 +584,8 @@ impl Device {
             // The removal's hops wait at most REMOVAL_HOP_CAP each: teardown must end.
             let cap = removing.then_some(REMOVAL_HOP_CAP);
             match (from, next) {
-                (NOT_CONNECTED, UNIX_LOCAL) => self.open(runner, opening).await?,
-                (UNIX_LOCAL, NOT_CONNECTED) => {
+                (NOT_CONNECTED, _) => self.open(runner, opening).await?,
+                (_, NOT_CONNECTED) => {
                     let prompts = self.close();
                     if removing {
                         self.closed(prompts, runner).await;
@@ -614,8 +627,9 @@ impl Device {
         let spec = &self.inner.connection;
         let name = &self.inner.name;
         let what = format!("opening the connection (io_type {})", spec.io_type.value);
+        let connected = self.inner.machine.connected;
         let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
-            self.change_error(NOT_CONNECTED, UNIX_LOCAL, what.clone(), e)
+            self.change_error(NOT_CONNECTED, connected, what.clone(), e)
         };
         let connection = Connection::new(name).with_transcript(logging::transcript(name));
         let opened = if opening == Opening::Unblocked && waits_on_network(spec) {
@@ -632,18 +646,19 @@ impl Device {
         let mut regexes = Vec::new();
         for (state, prompt) in &machine.prompts {
             let regex = moler_core::cached_regex(prompt).map_err(|e| {
-                self.change_error(NOT_CONNECTED, UNIX_LOCAL, "the prompts event".into(), e.into())
+                self.change_error(NOT_CONNECTED, connected, "the prompts event".into(), e.into())
             })?;
             regexes.push((*state, regex));
         }
         // The transport's greeting (a terminal's setup marker and first prompt, a TCP
         // device's `ready_prompt`) runs as a command: this one starts only after it, so the
-        // device is in UNIX_LOCAL once the shell showed it is ready, not when the socket opened.
+        // device is in its connected state (UNIX_LOCAL) once the shell showed it is ready, not
+        // when the socket opened.
         if let Err(e) = handle.start(AfterGreeting).await {
             handle.close();
             return Err(failed(e.into()));
         }
-        let generation = self.inner.cell.renew(UNIX_LOCAL);
+        let generation = self.inner.cell.renew(connected);
         let prompts = handle.start(prompts::PromptsWatch {
             prompts: regexes,
             lines: LineSplitter::new(prompts::PromptsWatch::LINE_CAP),

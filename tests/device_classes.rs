@@ -1,0 +1,235 @@
+//! Device classes as data (`DEVICE_CLASSES`): a class of one's own, one that extends it with
+//! `BASE`, driven through every ordered pair of its states over real TCP to the device
+//! simulator on every runner; the built-in classes written the same way; mistakes in a class
+//! reported with their file, line and column.
+
+use std::time::Duration;
+
+use moler::prelude::*;
+
+/// A box with three shells: `a> ` (where the connection opens), `b# ` after `su` with one
+/// password, `c$ ` after `su` with another; `exit` goes back.
+const SIM: &str = r#"
+states:
+  A:
+    prompt: "a> "
+    commands:
+      - {match: whoami, answer: alice}
+      - match: su
+        ask: {prompt: "Password: ", echo: false, expect: bee, wrong: "su: Authentication failure"}
+        goto: B
+  B:
+    prompt: "b# "
+    commands:
+      - {match: whoami, answer: bob}
+      - match: su
+        ask: {prompt: "Password: ", echo: false, expect: sea, wrong: "su: Authentication failure"}
+        goto: C
+      - {match: exit, answer: logout, goto: back}
+  C:
+    prompt: "c$ "
+    commands:
+      - {match: whoami, answer: carol}
+      - {match: exit, answer: logout, goto: back}
+"#;
+
+/// The classes: `SimBox` (A, B), and `SimBoxPlus`, which adds C.
+const CLASSES: &str = r#"DEVICE_CLASSES:
+  SimBox:
+    ALIASES: [lab.devices.SimBox]
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $'}
+      B: {PROMPT_FROM: [A]}
+    CONNECTION_HOPS:
+      A:
+        B:
+          execute_command: su
+          command_params: {password: bee, expected_prompt: '^b# $'}
+      B:
+        A:
+          execute_command: exit
+          command_params: {expected_prompt: '^a> $'}
+  SimBoxPlus:
+    BASE: SimBox
+    INITIAL_STATE: B
+    STATES:
+      C: {PROMPT_FROM: [B]}
+    CONNECTION_HOPS:
+      B:
+        C:
+          execute_command: su
+          command_params: {password: sea, expected_prompt: '^c\$ $'}
+      C:
+        B:
+          execute_command: exit
+          command_params: {expected_prompt: '^b# $'}
+"#;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn config(port: u16, variant: &str) -> String {
+    format!(
+        "{CLASSES}DEVICES:\n  BOX:\n    DEVICE_CLASS: lab.devices.SimBox\n    CONNECTION_DESC: \
+         {{io_type: tcp, variant: {variant}, host: 127.0.0.1, port: {port}, ready_prompt: 'a> '}}\n  \
+         PLUS:\n    DEVICE_CLASS: SimBoxPlus\n    CONNECTION_DESC: {{io_type: tcp, variant: \
+         {variant}, host: 127.0.0.1, port: {port}, ready_prompt: 'a> '}}\n"
+    )
+}
+
+/// Who the shell says it is, in each state.
+fn who(state: &str) -> &'static str {
+    match state {
+        "A" => "alice",
+        "B" => "bob",
+        _ => "carol",
+    }
+}
+
+#[test]
+fn a_class_of_one_s_own_and_its_extension_walk_every_pair_of_states_on_every_runner() {
+    let device = moler_sim::Device::from_yaml(SIM).unwrap();
+    let sim =
+        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    // The tokio runner drives its connections on a runtime of the test's.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        let loader = moler::config::Loader::new()
+            .runner(moler::TokioRunner::with_handle(runtime.handle().clone()));
+        let config = loader.from_yaml(&config(sim.addr().port(), variant)).unwrap();
+        let devices = Devices::from_config(config).unwrap();
+        let plain = devices.get("BOX").unwrap();
+        assert_eq!(plain.class(), "SimBox");
+        assert_eq!(plain.states(), ["NOT_CONNECTED", "A", "B"]);
+        assert_eq!(plain.state(), "A", "no INITIAL_STATE: where the connection opens");
+        assert_eq!(plain.command_families("B"), ["unix"]);
+
+        let plus = devices.get("PLUS").unwrap();
+        assert_eq!(plus.states(), ["NOT_CONNECTED", "A", "B", "C"]);
+        assert_eq!(plus.state(), "B", "its own INITIAL_STATE");
+        assert_eq!(plus.connected_state(), "A", "its base's CONNECTED_STATE");
+        let states: Vec<&str> = plus.states().to_vec();
+        for from in &states {
+            for to in &states {
+                if from == to {
+                    continue;
+                }
+                plus.goto_state(from).unwrap_or_else(|e| panic!("{variant}: to {from}: {e}"));
+                plus.goto_state(to).unwrap_or_else(|e| panic!("{variant}: {from} -> {to}: {e}"));
+                assert_eq!(plus.state(), *to);
+                if *to != "NOT_CONNECTED" {
+                    // Verified from what the device prints, not from what the walk believes.
+                    let whoami = Command::lines("whoami", plus.prompt().unwrap());
+                    let out = plus.observe(whoami).unwrap().run_within(WAIT).unwrap();
+                    assert_eq!(out, [who(to)], "{variant}: {from} -> {to}");
+                }
+            }
+        }
+        devices.remove_all();
+    }
+}
+
+#[test]
+fn the_built_in_classes_are_data_too() {
+    let names: Vec<&str> =
+        moler::config::builtin_classes().iter().map(|c| c.name.value.as_str()).collect();
+    assert_eq!(names, ["UnixLocal", "ProxyPc", "UnixRemote"]);
+    // A user's class extends one: the remote's states and a state of its own.
+    let yaml = "DEVICE_CLASSES:
+  RemoteWithTool:
+    BASE: UnixRemote
+    STATES:
+      TOOL: {PROMPT_FROM: [UNIX_REMOTE], COMMANDS: [unix]}
+    CONNECTION_HOPS:
+      UNIX_REMOTE:
+        TOOL: {execute_command: su, command_params: {password: x, expected_prompt: 'tool> '}}
+      TOOL:
+        UNIX_REMOTE: {execute_command: exit}
+DEVICES:
+  R:
+    DEVICE_CLASS: RemoteWithTool
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        UNIX_REMOTE:
+          execute_command: ssh
+          command_params: {host: box, login: u, password: p, expected_prompt: 'u@box:~\\$'}
+";
+    let devices = Devices::load(moler::Config::from_yaml(yaml).unwrap()).unwrap();
+    let info = devices.info("R").unwrap();
+    assert_eq!(
+        info.states,
+        [
+            "NOT_CONNECTED",
+            "UNIX_LOCAL",
+            "UNIX_LOCAL_ROOT",
+            "UNIX_REMOTE",
+            "UNIX_REMOTE_ROOT",
+            "TOOL"
+        ]
+    );
+    let back = info.hops.iter().find(|h| h.from == "TOOL" && h.to == "UNIX_REMOTE").unwrap();
+    assert_eq!(
+        back.prompt.as_deref(),
+        Some("u@box:~\\$"),
+        "the way back ends on the remote's prompt"
+    );
+    assert_eq!(info.initial_state, "UNIX_REMOTE");
+}
+
+#[test]
+fn mistakes_in_a_class_are_reported_with_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("moler-classes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lab.yml");
+    std::fs::write(
+        &path,
+        "DEVICE_CLASSES:
+  Broken:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $', COMMANDS: [unix, atx]}
+      B: {PROMPT_FROM: [A]}
+      ISLAND: {PROMPT: '^island> $'}
+    CONNECTION_HOPS:
+      A:
+        B: {execute_command: su, command_params: {password: x, expected_prompt: '^b# $'}}
+      B:
+        NOWHERE: {execute_command: exit}
+  Orphan:
+    BASE: NoSuchClass
+DEVICES:
+  X: {DEVICE_CLASS: Broken}
+  Y: {DEVICE_CLASS: Orphan}
+",
+    )
+    .unwrap();
+    let err = Devices::from_file(&path).expect_err("the classes are wrong").to_string();
+    let file = path.display().to_string();
+    for want in [
+        format!("{file}:5:45: device class Broken: state A: unknown command family `atx`"),
+        format!("{file}:12:9: device class Broken: no state NOWHERE in its STATES"),
+        format!("{file}:14:11: device class Orphan: BASE NoSuchClass is not a device class"),
+    ] {
+        assert!(err.contains(&want), "{want:?} not in:\n{err}");
+    }
+    std::fs::write(
+        &path,
+        "DEVICE_CLASSES:
+  Island:
+    STATES:
+      A: {PROMPT: '^a> $'}
+      ISLAND: {PROMPT: '^island> $'}
+DEVICES:
+  X: {DEVICE_CLASS: Island}
+",
+    )
+    .unwrap();
+    let err = Devices::from_file(&path).expect_err("a state no hop reaches").to_string();
+    assert!(
+        err.contains(&format!(
+            "{file}:5:7: device X (Island): no hop leads to state ISLAND from A"
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
