@@ -50,7 +50,9 @@ pub mod device;
 pub mod logging;
 pub mod record;
 pub mod testing;
-pub use device::{Device, DeviceError, DeviceObserver, Devices, State, StateChange, WrongState};
+pub use device::{
+    Device, DeviceError, DeviceObserver, Devices, Goto, State, StateChange, WrongState,
+};
 
 pub use moler_core::{
     all_done, any_done, cancel_all, separate_done, Awaitable, Command, Completion, Connection,

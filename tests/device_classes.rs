@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use moler::prelude::*;
+use moler::Goto;
 
 /// A box with three shells: `a> ` (where the connection opens), `b# ` after `su` with one
 /// password, `c$ ` after `su` with another; `exit` goes back.
@@ -232,4 +233,55 @@ DEVICES:
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Moler's `goto_state` options: reruns of a failed walk, a timeout for the whole walk, an
+/// Enter once there; and the factory's clone into another initial state, neighbours, devices
+/// by class.
+#[test]
+fn goto_state_options_clones_neighbours_and_classes() {
+    let device = moler_sim::Device::from_yaml(SIM).unwrap();
+    let sim =
+        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let port = sim.addr().port();
+    let desc = format!("{{io_type: tcp, host: 127.0.0.1, port: {port}, ready_prompt: 'a> '}}");
+    let yaml = format!(
+        "{CLASSES}DEVICES:\n  BOX:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: {desc}\n  \
+         BAD:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: {desc}\n    CONNECTION_HOPS:\n      \
+         A:\n        B:\n          execute_command: su\n          command_params: {{password: \
+         wrong, expected_prompt: '^b# $'}}\n  LOGICAL_TOPOLOGY:\n    BOX: [BAD]\n"
+    );
+    let devices = Devices::from_yaml(&yaml).unwrap();
+
+    // Three tries (one and two reruns), each refused by the device: seen three times.
+    let bad = devices.get("BAD").unwrap();
+    let refusals = bad
+        .observe(Wait4::new(["su: Authentication failure"]).unwrap().till_occurs_times(3))
+        .unwrap()
+        .start();
+    let err = bad.goto_state_with("B", Goto::new().rerun(2)).unwrap_err();
+    assert!(err.to_string().contains("Authentication failure"), "{err}");
+    assert_eq!(refusals.wait(WAIT).unwrap().len(), 3, "one try and two reruns");
+    assert_eq!(bad.state(), "A", "never believed to be in B");
+
+    // A whole-walk timeout shorter than the device takes to answer: refused in time.
+    let slow = Goto::new().timeout(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    assert!(bad.goto_state_with("B", slow).is_err());
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert_eq!(bad.state(), "A");
+
+    // An Enter once in B: the shell stays usable.
+    let good = devices.get("BOX").unwrap();
+    good.goto_state_with("B", Goto::new().send_enter_after_changed_state(true)).unwrap();
+    let whoami = Command::lines("whoami", good.prompt().unwrap());
+    assert_eq!(good.observe(whoami).unwrap().run_within(WAIT).unwrap(), ["bob"]);
+
+    let copy = devices.get_cloned_in("BOX", "BOX_COPY", "NOT_CONNECTED").unwrap();
+    assert_eq!(copy.state(), "NOT_CONNECTED");
+    assert_eq!(devices.neighbours("BOX").unwrap(), ["BAD"]);
+    assert_eq!(devices.neighbours("BAD").unwrap(), ["BOX"]);
+    assert_eq!(devices.by_class("SimBox"), ["BAD", "BOX", "BOX_COPY"]);
+    assert_eq!(devices.by_class("lab.devices.SimBox"), ["BAD", "BOX", "BOX_COPY"]);
+    devices.remove_all();
 }

@@ -313,7 +313,16 @@ impl Config {
     pub fn add_device(&mut self, mut spec: DeviceSpec) -> Result<(), ConfigError> {
         let mut e = ConfigError::default();
         if spec.cloned_from.is_none() {
-            match self.registry.device_class(&spec.class.value.written) {
+            let written = spec.class.value.written.trim();
+            let own = self
+                .device_classes
+                .iter()
+                .find(|c| c.name.value == written || c.aliases.iter().any(|a| a == written));
+            let found = match own {
+                Some(c) => Ok(c.name.value.clone()),
+                None => self.registry.device_class(written),
+            };
+            match found {
                 Ok(name) => spec.class.value.name = name,
                 Err(m) => e.add(
                     ErrorKind::UnknownDeviceClass,
@@ -346,9 +355,28 @@ impl Config {
         merge_connections(&mut self.connections, other.connections, &mut e);
         merge_default_variants(&mut self.default_variants, other.default_variants, &mut e);
         merge_devices(&mut self.devices, other.devices, &mut e);
+        merge_classes(&mut self.device_classes, other.device_classes, &mut e);
         self.warnings.extend(other.warnings);
         e.sort();
         e.into_result(())
+    }
+}
+
+/// Classes of another file or config: one name is one class.
+fn merge_classes(into: &mut Vec<ClassSpec>, more: Vec<ClassSpec>, e: &mut ConfigError) {
+    for c in more {
+        match into.iter().find(|x| x.name.value == c.name.value) {
+            Some(first) if first.origin == c.origin => {}
+            Some(first) => e.add(
+                ErrorKind::DuplicateKey,
+                &c.name.origin,
+                format!(
+                    "device class {} is defined twice (first at {})",
+                    c.name.value, first.name.origin
+                ),
+            ),
+            None => into.push(c),
+        }
     }
 }
 
@@ -576,19 +604,7 @@ impl Loader {
             merge_connections(&mut config.connections, s.connections, &mut e);
             merge_default_variants(&mut config.default_variants, s.default_variants, &mut e);
             merge_devices(&mut devices, s.devices, &mut e);
-            for c in s.classes {
-                match config.device_classes.iter().find(|x| x.name.value == c.name.value) {
-                    Some(first) => e.add(
-                        ErrorKind::DuplicateKey,
-                        &c.name.origin,
-                        format!(
-                            "device class {} is defined twice (first at {})",
-                            c.name.value, first.name.origin
-                        ),
-                    ),
-                    None => config.device_classes.push(c),
-                }
-            }
+            merge_classes(&mut config.device_classes, s.classes, &mut e);
             config.warnings.extend(s.warnings);
         }
         model::resolve(&mut devices, &mut e);

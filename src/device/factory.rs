@@ -263,7 +263,8 @@ impl Devices {
             Made::Fresh(device, turn) => {
                 let initial = device.inner.machine.initial;
                 let runner = moler_runners::Runner::autodetect();
-                let walk = device.route(turn, initial, &runner, Opening::Inline);
+                let how = super::Goto::default();
+                let walk = device.route(turn, initial, &runner, Opening::Inline, &how);
                 if let Err(e) = moler_runners::block_on(walk) {
                     self.forget(name, &device);
                     device.remove();
@@ -299,7 +300,10 @@ impl Devices {
             Made::Fresh(device, turn) => {
                 let initial = device.inner.machine.initial;
                 let runner = moler_runners::Runner::autodetect();
-                if let Err(e) = device.route(turn, initial, &runner, Opening::Unblocked).await {
+                if let Err(e) = device
+                    .route(turn, initial, &runner, Opening::Unblocked, &super::Goto::default())
+                    .await
+                {
                     self.forget(name, &device);
                     device.remove_async().await;
                     return Err(e);
@@ -321,6 +325,82 @@ impl Devices {
             self.add(clone)?;
         }
         self.get(new_name)
+    }
+
+    /// [`Devices::get_cloned`] with the clone's own initial state (Moler's
+    /// `get_cloned_device(.., initial_state=…)`): a root shell's copy made straight into
+    /// UNIX_LOCAL, say.
+    ///
+    /// ```
+    /// let devices = moler::Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n")?;
+    /// let copy = devices.get_cloned_in("LOCAL", "NOWHERE", "NOT_CONNECTED")?;
+    /// assert_eq!(copy.state(), "NOT_CONNECTED");
+    /// devices.remove_all();
+    /// # Ok::<(), moler::DeviceError>(())
+    /// ```
+    pub fn get_cloned_in(
+        &self,
+        source: &str,
+        new_name: &str,
+        initial_state: &str,
+    ) -> Result<Device, DeviceError> {
+        if !lock(&self.inner.specs).contains_key(new_name) {
+            let found = lock(&self.inner.specs).get(source).cloned();
+            let (spec, _) = found.ok_or_else(|| self.unknown(source))?;
+            let mut clone = spec.initial_state(initial_state);
+            clone.name = Located::code(new_name.to_owned());
+            clone.cloned_from = None;
+            self.add(clone)?;
+        }
+        self.get(new_name)
+    }
+
+    /// The neighbours of device `name` in the config's `LOGICAL_TOPOLOGY` (both ways: a
+    /// device listed under another is its neighbour too), sorted.
+    ///
+    /// ```
+    /// let devices = moler::Devices::from_yaml(
+    ///     "DEVICES:\n  A: {DEVICE_CLASS: UnixLocal}\n  B: {DEVICE_CLASS: UnixLocal}\n  \
+    ///      C: {DEVICE_CLASS: UnixLocal}\n  LOGICAL_TOPOLOGY:\n    A: [B]\n    C: [A]\n",
+    /// )?;
+    /// assert_eq!(devices.neighbours("A")?, ["B", "C"]);
+    /// assert_eq!(devices.neighbours("B")?, ["A"]);
+    /// # Ok::<(), moler::DeviceError>(())
+    /// ```
+    pub fn neighbours(&self, name: &str) -> Result<Vec<String>, DeviceError> {
+        if !lock(&self.inner.specs).contains_key(name) {
+            return Err(self.unknown(name));
+        }
+        let config = self.config();
+        let mut out: Vec<String> = Vec::new();
+        for (device, list) in &config.devices.topology {
+            if device.value == name {
+                out.extend(list.iter().map(|n| n.value.clone()));
+            } else if list.iter().any(|n| n.value == name) {
+                out.push(device.value.clone());
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The names of the devices of class `class` (its name or an alias; a class that extends
+    /// it with `BASE` does not count), sorted.
+    pub fn by_class(&self, class: &str) -> Vec<String> {
+        let config = self.config();
+        let canonical = config
+            .device_classes
+            .iter()
+            .chain(moler_config::builtin_classes())
+            .find(|c| c.name.value == class || c.aliases.iter().any(|a| a == class))
+            .map_or(class, |c| c.name.value.as_str());
+        let specs = lock(&self.inner.specs);
+        specs
+            .iter()
+            .filter(|(_, (_, machine))| machine.class == canonical)
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     /// Removes device `name`: it walks back to NOT_CONNECTED (`exit` from each shell, each

@@ -60,6 +60,46 @@ pub use error::{DeviceError, WrongState};
 pub use factory::{DeviceInfo, Devices, HopInfo};
 pub use state::{State, StateChange};
 
+/// How [`Device::goto_state_with`] moves a device (Moler's `goto_state` keyword arguments).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Goto {
+    /// The whole walk's timeout (each hop gets what is left of it, at most its own); none by
+    /// default: each hop has its command's.
+    pub timeout: Option<Duration>,
+    /// How many times a failed walk is tried again from where the device got to (Moler's
+    /// `rerun`; default 0).
+    pub rerun: u32,
+    /// Send an Enter once there and wait for the prompt (Moler's
+    /// `send_enter_after_changed_state`).
+    pub send_enter_after_changed_state: bool,
+}
+
+impl Goto {
+    /// No timeout of its own, no rerun, no Enter.
+    pub fn new() -> Goto {
+        Goto::default()
+    }
+
+    /// The whole walk's timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Goto {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Tries a failed walk `times` more times.
+    pub fn rerun(mut self, times: u32) -> Goto {
+        self.rerun = times;
+        self
+    }
+
+    /// Sends an Enter in the new state and waits for its prompt.
+    pub fn send_enter_after_changed_state(mut self, on: bool) -> Goto {
+        self.send_enter_after_changed_state = on;
+        self
+    }
+}
+
 use state::{ChangeSlot, StateCell};
 
 use class::Machine;
@@ -445,11 +485,43 @@ impl Device {
     /// # Ok::<(), moler::DeviceError>(())
     /// ```
     pub fn goto_state(&self, state: impl AsRef<str>) -> Result<(), DeviceError> {
+        self.goto_state_with(state, Goto::default())
+    }
+
+    /// [`Device::goto_state`] with Moler's options: a timeout for the whole walk, reruns of a
+    /// walk that failed, an Enter once there.
+    ///
+    /// ```
+    /// use moler::{Devices, Goto};
+    /// use std::time::Duration;
+    ///
+    /// let devices = Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n")?;
+    /// let local = devices.get("LOCAL")?;
+    /// local.goto_state("NOT_CONNECTED")?;
+    /// let how = Goto::new().timeout(Duration::from_secs(30)).rerun(1).send_enter_after_changed_state(true);
+    /// local.goto_state_with("UNIX_LOCAL", how)?;
+    /// assert_eq!(local.state(), "UNIX_LOCAL");
+    /// devices.remove_all();
+    /// # Ok::<(), moler::DeviceError>(())
+    /// ```
+    pub fn goto_state_with(&self, state: impl AsRef<str>, how: Goto) -> Result<(), DeviceError> {
         let target = self.known_state(state.as_ref())?;
         // Refused before the first hop sends anything.
         moler_runners::blocking_allowed()?;
         let turn = self.inner.turn.lock_arc_blocking();
-        moler_runners::block_on(self.route(turn, target, &Runner::autodetect(), Opening::Inline))
+        let runner = Runner::autodetect();
+        moler_runners::block_on(self.route(turn, target, &runner, Opening::Inline, &how))
+    }
+
+    /// [`Device::goto_state_with`] for async code.
+    pub async fn goto_state_with_async(
+        &self,
+        state: impl AsRef<str>,
+        how: Goto,
+    ) -> Result<(), DeviceError> {
+        let target = self.known_state(state.as_ref())?;
+        let turn = self.inner.turn.lock_arc().await;
+        self.route(turn, target, &Runner::autodetect(), Opening::Unblocked, &how).await
     }
 
     /// [`Device::goto_state`] for async code: the walk runs in the caller's task, and a
@@ -470,7 +542,7 @@ impl Device {
     pub async fn goto_state_async(&self, state: impl AsRef<str>) -> Result<(), DeviceError> {
         let target = self.known_state(state.as_ref())?;
         let turn = self.inner.turn.lock_arc().await;
-        self.route(turn, target, &Runner::autodetect(), Opening::Unblocked).await
+        self.route(turn, target, &Runner::autodetect(), Opening::Unblocked, &Goto::default()).await
     }
 
     /// Starts moving the device to `state` in the background; the handle can be awaited or
@@ -498,7 +570,8 @@ impl Device {
         let walker = runner.clone();
         runner.spawn_task(async move {
             let turn = device.inner.turn.lock_arc().await;
-            slot.complete(device.route(turn, target, &walker, Opening::Unblocked).await);
+            let how = Goto::default();
+            slot.complete(device.route(turn, target, &walker, Opening::Unblocked, &how).await);
         });
         change
     }
@@ -538,15 +611,29 @@ impl Device {
         Ok(())
     }
 
-    /// The walk to `target` in its turn, logged when it fails.
+    /// The walk to `target` in its turn, as `how` says, logged when it fails.
     async fn route(
         &self,
         turn: Turn,
         target: &'static str,
         runner: &Runner,
         opening: Opening,
+        how: &Goto,
     ) -> Result<(), DeviceError> {
-        let result = self.walk(target, false, runner, opening).await;
+        let deadline = how.timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t)));
+        let from = self.inner.cell.get();
+        let mut result = self.walk(target, false, runner, opening, deadline).await;
+        for attempt in 1..=how.rerun {
+            let Err(e) = &result else { break };
+            if self.removed().is_err() || deadline.is_some_and(|(d, _)| Instant::now() >= d) {
+                break;
+            }
+            tracing::warn!(target: logging::MAIN, device = %self.inner.name, "{} (rerun {attempt} of {})", moler_core::Report(e), how.rerun);
+            result = self.walk(target, false, runner, opening, deadline).await;
+        }
+        if result.is_ok() && how.send_enter_after_changed_state && from != target {
+            result = self.enter(target).await;
+        }
         drop(turn);
         if let Err(e) = &result {
             tracing::error!(target: logging::MAIN, device = %self.inner.name, "{}", moler_core::Report(e));
@@ -562,6 +649,7 @@ impl Device {
         removing: bool,
         runner: &Runner,
         opening: Opening,
+        deadline: Option<(Instant, Duration)>,
     ) -> Result<(), DeviceError> {
         let machine = &self.inner.machine;
         // Each state at most twice: a device that keeps falling back is not followed for ever.
@@ -581,8 +669,23 @@ impl Device {
                     format!("no hops lead from {from} to {target}").into(),
                 ));
             };
-            // The removal's hops wait at most REMOVAL_HOP_CAP each: teardown must end.
-            let cap = removing.then_some(REMOVAL_HOP_CAP);
+            // The removal's hops wait at most REMOVAL_HOP_CAP each: teardown must end; a walk
+            // with a timeout gives each hop what is left of it.
+            let left = match deadline.map(|(d, t)| (d.saturating_duration_since(Instant::now()), t))
+            {
+                Some((left, waited)) if left.is_zero() => {
+                    return Err(DeviceError::StateTimeout {
+                        device: self.inner.name.clone(),
+                        state: target.to_owned(),
+                        waited,
+                    })
+                }
+                left => left.map(|(left, _)| left),
+            };
+            let cap = match (removing.then_some(REMOVAL_HOP_CAP), left) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             match (from, next) {
                 (NOT_CONNECTED, _) => self.open(runner, opening).await?,
                 (_, NOT_CONNECTED) => {
@@ -697,6 +800,20 @@ impl Device {
             }
         })
         .await;
+    }
+
+    /// An Enter in `state`, and its prompt back (Moler's `send_enter_after_changed_state`).
+    async fn enter(&self, state: &'static str) -> Result<(), DeviceError> {
+        let prompt = self.inner.machine.prompt(state).unwrap_or(moler_core::DEFAULT_PROMPT);
+        let enter = moler_core::Command::lines("", prompt)
+            .sends("", true)
+            .expect_echo(false)
+            .ret_required(false)
+            .timeout(Duration::from_secs(10));
+        let (now, connection) = self.current("an Enter")?;
+        self.bind(now, connection, Box::new(enter)).start().await.map(drop).map_err(|e| {
+            self.change_error(state, state, "the Enter after the change".into(), e.into())
+        })
     }
 
     /// One hop; `cap` bounds its wait below the hop command's own timeout (the removal's).
@@ -975,7 +1092,7 @@ impl Device {
         // their users would end them. Not `route`: a failure here is no error of the script,
         // only the reason to fall back to closing the connection.
         let runner = Runner::autodetect();
-        if let Err(e) = self.walk(NOT_CONNECTED, true, &runner, opening).await {
+        if let Err(e) = self.walk(NOT_CONNECTED, true, &runner, opening, None).await {
             tracing::warn!(target: logging::MAIN, device = %self.inner.name, "removing: {}; closing the connection in {} instead", moler_core::Report(&e), self.state());
             let prompts = self.close();
             self.closed(prompts, &runner).await;
