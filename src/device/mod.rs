@@ -132,6 +132,8 @@ struct InState<O> {
     device: String,
     /// Fails when the device leaves `made_for` while it runs.
     follows_state: bool,
+    /// Refuses to start outside `made_for` (off only by [`DeviceObserver::check_state`]).
+    check_state: bool,
     /// A timeout in place of the observer's own (the removal caps its hops).
     timeout: Option<Duration>,
 }
@@ -148,7 +150,7 @@ impl<O: Observer> Observer for InState<O> {
         self.timeout.or_else(|| self.inner.timeout())
     }
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
-        if let Some(error) = self.left_state() {
+        if let Some(error) = self.left_state().filter(|_| self.check_state) {
             tracing::warn!(target: logging::MAIN, device = %self.device, "{error}");
             return Step::Done(Err(error));
         }
@@ -273,6 +275,31 @@ impl<T: Send + 'static> DeviceObserver<T> {
     /// The state it was made for.
     pub fn made_for(&self) -> &str {
         self.observer.made_for
+    }
+
+    /// Whether it refuses to run unless the device is in the state it was made for (on by
+    /// default; Moler's `check_state`). Off, it runs in whatever state the device is in, typed
+    /// into whatever shell is there: only for a command meant to run across a state change
+    /// the device cannot see. Turning it off is logged as a warning.
+    ///
+    /// ```
+    /// let devices = moler::Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n")?;
+    /// let local = devices.get("LOCAL")?;
+    /// // Made for UNIX_LOCAL_ROOT while in UNIX_LOCAL: refused, unless the check is off.
+    /// let pwd = local.cmd_for("pwd", serde_json::json!({}), "UNIX_LOCAL_ROOT")?;
+    /// assert!(pwd.run().unwrap_err().to_string().contains("UNIX_LOCAL_ROOT"));
+    /// let pwd = local.cmd_for("pwd", serde_json::json!({}), "UNIX_LOCAL")?.check_state(false);
+    /// assert!(pwd.run()?["full_path"].is_string());
+    /// devices.remove_all();
+    /// # Ok::<(), moler::DeviceError>(())
+    /// ```
+    pub fn check_state(mut self, on: bool) -> Self {
+        if !on {
+            tracing::warn!(target: logging::MAIN, device = %self.observer.device, "{}: the state check is off: it runs in whatever state the device is in", self.observer.describe());
+        }
+        self.observer.check_state = on;
+        self.observer.follows_state &= on;
+        self
     }
 
     /// Starts it in the background.
@@ -893,6 +920,7 @@ impl Device {
                 newline: self.inner.machine.newline(state).to_owned(),
                 device: self.inner.name.clone(),
                 follows_state,
+                check_state: true,
                 timeout: None,
             },
             connection,
@@ -936,6 +964,21 @@ impl Device {
     /// The result is Moler's JSON.
     pub fn cmd(&self, name: &str, params: Value) -> Result<DeviceObserver<Value>, DeviceError> {
         self.json_observer(name, &params, true)
+    }
+
+    /// The command `name` built for state `for_state` (its prompt and newline; Moler's
+    /// `get_cmd(.., for_state=…)`), whatever state the device is in now; it refuses to start
+    /// unless the device is in `for_state` then (see [`DeviceObserver::check_state`]). The
+    /// device must be connected.
+    pub fn cmd_for(
+        &self,
+        name: &str,
+        params: Value,
+        for_state: impl AsRef<str>,
+    ) -> Result<DeviceObserver<Value>, DeviceError> {
+        let state = self.known_state(for_state.as_ref())?;
+        let (_, connection) = self.current(&format!("`{name}`"))?;
+        self.json_for(state, connection, name, &params, true)
     }
 
     /// The event `name` of the registry with `params`, for the current state.
