@@ -466,6 +466,50 @@ impl Device {
         self.inner.machine.newline(state.as_ref())
     }
 
+    /// Gives this device's own log files a suffix of their own (Moler's
+    /// `device.set_logging_suffix`): `Some(".step2")` writes `moler.<DEVICE>.step2.log` from
+    /// now on, `None` goes back. Nothing without logs configured.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("moler-doc-device-suffix-{}", std::process::id()));
+    /// let yaml = format!("LOGGER: {{PATH: '{}'}}\nDEVICES:\n  LOCAL: {{DEVICE_CLASS: UnixLocal}}\n", dir.display());
+    /// let devices = moler::Devices::from_yaml(&yaml)?;
+    /// let local = devices.get("LOCAL")?;
+    /// local.set_logging_suffix(Some(".step2"))?;
+    /// local.run(moler::commands::unix::Pwd::new())?;
+    /// local.disable_logging();
+    /// local.run(moler::commands::unix::Pwd::new())?; // not in the device log
+    /// local.enable_logging();
+    /// devices.remove_all();
+    /// moler::logging::stop();
+    /// let step2 = std::fs::read_to_string(dir.join("moler.LOCAL.step2.log"))?;
+    /// assert_eq!(step2.matches(">|pwd").count(), 1, "typed once while logged:\n{step2}");
+    /// assert!(step2.contains("device removed"), "logged again:\n{step2}");
+    /// # std::fs::remove_dir_all(dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_logging_suffix(&self, suffix: Option<&str>) -> Result<(), DeviceError> {
+        if let Some(logs) = logging::active() {
+            logs.set_device_suffix(&self.inner.name, suffix)?;
+        }
+        Ok(())
+    }
+
+    /// Stops writing this device's own logs (its device log and raw log); `moler.log` goes on
+    /// (Moler's `device.disable_logging`).
+    pub fn disable_logging(&self) {
+        if let Some(logs) = logging::active() {
+            logs.set_device_logging(&self.inner.name, false);
+        }
+    }
+
+    /// Writes this device's own logs again (Moler's `device.enable_logging`).
+    pub fn enable_logging(&self) {
+        if let Some(logs) = logging::active() {
+            logs.set_device_logging(&self.inner.name, true);
+        }
+    }
+
     /// The command families valid in `state` (its class's `COMMANDS`: `unix`, `at`, …; empty
     /// for NOT_CONNECTED or a state the device does not have).
     pub fn command_families(&self, state: impl AsRef<str>) -> &[String] {

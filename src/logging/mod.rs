@@ -124,6 +124,13 @@ impl std::fmt::Debug for Logs {
     }
 }
 
+/// One device's own logging settings.
+#[derive(Debug, Default)]
+struct DeviceLogging {
+    suffix: Option<String>,
+    muted: bool,
+}
+
 struct Sink {
     dir: PathBuf,
     raw: bool,
@@ -135,6 +142,9 @@ struct Sink {
     console: Vec<String>,
     policy: FilePolicy,
     suffix: Mutex<Option<String>>,
+    /// Per device (Moler's `device.set_logging_suffix`, `disable_logging`): its own suffix, and
+    /// whether its logs are written.
+    devices: Mutex<HashMap<String, DeviceLogging>>,
     /// Open files by name without suffix (`moler.log`, `moler.R.log`, `moler.R.raw.log`).
     files: Mutex<HashMap<String, LogFile>>,
     /// A failed write is reported once, on stderr; logging never fails a test.
@@ -167,6 +177,7 @@ impl Logs {
                 console: logger.console_logs.clone(),
                 policy: FilePolicy { mode: logger.mode, rotation: logger.rotation.clone() },
                 suffix: Mutex::new(None),
+                devices: Mutex::new(HashMap::new()),
                 files: Mutex::new(HashMap::new()),
                 reported: AtomicBool::new(false),
             }),
@@ -268,6 +279,30 @@ impl Logs {
     /// The path a log file has now (`moler.log`, `moler.<DEVICE>.log`, …), suffix included.
     pub fn path_of(&self, name: &str) -> PathBuf {
         self.sink.path_of(name)
+    }
+
+    /// Gives `device`'s own logs (`moler.<DEVICE>.log`, its raw log) a suffix of their own,
+    /// before the extension as [`Logs::set_suffix`] puts it (Moler's
+    /// `device.set_logging_suffix`); `None` goes back to the logs' suffix. Its files are
+    /// reopened under the new name when next written (append mode). Refused while files rotate.
+    pub fn set_device_suffix(&self, device: &str, suffix: Option<&str>) -> Result<(), LogError> {
+        if self.sink.policy.rotation.kind.is_some() {
+            return Err(LogError::SuffixWithRotation);
+        }
+        lock(&self.sink.devices).entry(device.to_owned()).or_default().suffix =
+            suffix.map(str::to_owned);
+        self.close_device(device);
+        Ok(())
+    }
+
+    /// Turns `device`'s own logs (its device log and raw log, and its lines copied there from
+    /// `moler.log`) off or back on (Moler's `device.disable_logging` / `enable_logging`);
+    /// `moler.log` goes on.
+    pub fn set_device_logging(&self, device: &str, on: bool) {
+        lock(&self.sink.devices).entry(device.to_owned()).or_default().muted = !on;
+        if !on {
+            self.close_device(device);
+        }
     }
 
     /// Closes (and so flushes) the files of `device`: what removing a device does. Written
@@ -434,7 +469,9 @@ impl Sink {
         if metadata.target() == RAW {
             // Bytes as they are: no time stamp, and not in the debug log.
             if let (true, Some(device), Some(bytes)) = (self.raw, &fields.device, &fields.bytes) {
-                self.write_bytes(&format!("moler.{device}.raw.log"), bytes);
+                if !self.muted(device) {
+                    self.write_bytes(&format!("moler.{device}.raw.log"), bytes);
+                }
             }
             return;
         }
@@ -456,6 +493,9 @@ impl Sink {
         match metadata.target() {
             IO => {
                 let (Some(device), Some(data)) = (&fields.device, &fields.data) else { return };
+                if self.muted(device) {
+                    return;
+                }
                 let dir = fields.dir.as_deref().unwrap_or(" ");
                 let head = format!("{stamp} {dir}");
                 let name = format!("moler.{device}");
@@ -469,7 +509,7 @@ impl Sink {
                 let name = fields.device.as_deref().unwrap_or("moler");
                 let record = self.main_record_at(&stamp, level, name, &fields.message);
                 self.write("moler.log", &record, "moler");
-                if let Some(device) = &fields.device {
+                if let Some(device) = fields.device.as_ref().filter(|d| !self.muted(d)) {
                     let name = format!("moler.{device}");
                     self.write(
                         &format!("{name}.log"),
@@ -506,7 +546,21 @@ impl Sink {
     }
 
     fn path_of(&self, name: &str) -> PathBuf {
-        self.dir.join(with_suffix(name, lock(&self.suffix).as_deref()))
+        let devices = lock(&self.devices);
+        let own = devices.iter().find_map(|(device, logging)| {
+            let rest = name.strip_prefix("moler.")?.strip_prefix(device.as_str())?;
+            (rest == ".log" || rest == ".raw.log").then_some(logging.suffix.as_deref()).flatten()
+        });
+        let suffix = match own {
+            Some(own) => Some(own.to_owned()),
+            None => lock(&self.suffix).clone(),
+        };
+        self.dir.join(with_suffix(name, suffix.as_deref()))
+    }
+
+    /// Whether `device`'s logs are off.
+    fn muted(&self, device: &str) -> bool {
+        lock(&self.devices).get(device).is_some_and(|d| d.muted)
     }
 
     fn write(&self, file: &str, record: &str, logger: &str) {
