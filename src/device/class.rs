@@ -275,6 +275,38 @@ pub(crate) fn resolve(
         None => states.get(1).copied().unwrap_or(NOT_CONNECTED),
     };
 
+    // The command families of each state, known to the registry.
+    let known_families: Vec<&str> = {
+        let mut f: Vec<&str> = registry.command_names().map(moler_commands::family_of).collect();
+        f.sort_unstable();
+        f.dedup();
+        f
+    };
+    let mut families: Vec<(&'static str, Vec<String>)> = Vec::new();
+    for st in &class.states {
+        let Some(state) = state_of(&st.name.value) else { continue };
+        let mut list = Vec::new();
+        for fam in &st.commands {
+            if known_families.contains(&fam.value.as_str()) {
+                list.push(fam.value.clone());
+            } else {
+                let tail = suggest(&fam.value, &known_families, Some("known families"));
+                problems.push(Problem::new(
+                    ErrorKind::InvalidValue,
+                    fam.origin.clone(),
+                    format!(
+                        "device class {}: state {state}: unknown command family `{}`{tail}",
+                        class.name, fam.value
+                    ),
+                ));
+            }
+        }
+        if st.commands.is_empty() {
+            list.push("unix".to_owned());
+        }
+        families.push((state, list));
+    }
+
     // The user's hops: known states, known commands.
     let mut user: Vec<&Hop> = Vec::new();
     for h in &spec.hops {
@@ -285,7 +317,8 @@ pub(crate) fn resolve(
                 problems.push(unknown_state(device, class.name, &states, &end.value, &end.origin));
             }
         }
-        if registry.command_params(&h.execute_command.value).is_none() {
+        let name = qualify(registry, &families, &h.from.value, &h.execute_command.value);
+        if registry.command_params(&name).is_none() {
             ok = false;
             let known: Vec<&str> = registry.command_names().collect();
             let tail = suggest(&h.execute_command.value, &known, None);
@@ -315,12 +348,40 @@ pub(crate) fn resolve(
         }
         defaults.push(h);
     }
-    let mut bridged: Vec<(String, String, &Hop)> = Vec::new();
+    // A way through a state left out (A -> O -> B) becomes one hop. Away from the connected
+    // state it is the hop out of O (ssh to the remote, telnet to the PDU); back towards it,
+    // the hop out of A (exit, exit_telnet) ending on what O -> B ends on (its expected_prompt
+    // and target_newline).
+    let depth = |state: &str| -> usize {
+        let start = class.connected.map_or_else(
+            || class.states.first().map_or("", |s| s.name.value.as_str()),
+            |c| c.value.as_str(),
+        );
+        let mut seen = vec![(start, 0usize)];
+        let mut i = 0;
+        while i < seen.len() {
+            let (s, d) = seen[i];
+            for h in defaults.iter().filter(|h| h.from.value == s) {
+                if !seen.iter().any(|(n, _)| *n == h.to.value) {
+                    seen.push((h.to.value.as_str(), d + 1));
+                }
+            }
+            i += 1;
+        }
+        seen.iter().find(|(n, _)| *n == state).map_or(usize::MAX, |(_, d)| *d)
+    };
+    let mut bridged: Vec<(String, String, &Hop, Option<&Hop>)> = Vec::new();
     for gone in &dropped {
         for into in defaults.iter().filter(|h| h.to.value == *gone) {
             for out in defaults.iter().filter(|h| h.from.value == *gone) {
-                if into.from.value != out.to.value && !dropped.contains(&into.from.value.as_str()) {
-                    bridged.push((into.from.value.clone(), out.to.value.clone(), out));
+                let (a, b) = (&into.from.value, &out.to.value);
+                if a == b || dropped.contains(&a.as_str()) {
+                    continue;
+                }
+                if depth(b) < depth(a) {
+                    bridged.push((a.clone(), b.clone(), into, Some(out)));
+                } else {
+                    bridged.push((a.clone(), b.clone(), out, None));
                 }
             }
         }
@@ -331,13 +392,25 @@ pub(crate) fn resolve(
         .filter(|h| {
             !dropped.contains(&h.from.value.as_str()) && !dropped.contains(&h.to.value.as_str())
         })
-        .map(|h| (h.from.value.clone(), h.to.value.clone(), *h))
+        .map(|h| (h.from.value.clone(), h.to.value.clone(), *h, None))
         .chain(bridged);
-    for (from, to, h) in class_hops {
-        let params = match h.command_params.to_json() {
+    for (from, to, h, ends_like) in class_hops {
+        let mut params = match h.command_params.to_json() {
             Value::Object(m) => m,
             _ => Map::new(),
         };
+        if let Some(Value::Object(end)) = ends_like.map(|e| e.command_params.to_json()) {
+            for key in ["expected_prompt", "target_newline"] {
+                match end.get(key) {
+                    Some(v) => {
+                        params.insert(key.to_owned(), v.clone());
+                    }
+                    None => {
+                        params.remove(key);
+                    }
+                }
+            }
+        }
         let required: Vec<String> =
             h.required_command_params.iter().map(|r| r.value.clone()).collect();
         match hops.iter_mut().find(|(p, _)| p.from == from && p.to == to) {
@@ -408,6 +481,12 @@ pub(crate) fn resolve(
                 required,
             )),
         }
+    }
+
+    // A hop's command by its family in the state it starts from (`exit_telnet` in the PDU
+    // state is the PDU's).
+    for (plan, _) in &mut hops {
+        plan.command = qualify(registry, &families, &plan.from, &plan.command);
     }
 
     // Where each state's prompt comes from: a fixed PROMPT, else the hop into it from the first
@@ -545,38 +624,6 @@ pub(crate) fn resolve(
         }
     }
 
-    // The command families of each state, known to the registry.
-    let known_families: Vec<&str> = {
-        let mut f: Vec<&str> = registry.command_names().map(moler_commands::family_of).collect();
-        f.sort_unstable();
-        f.dedup();
-        f
-    };
-    let mut families: Vec<(&'static str, Vec<String>)> = Vec::new();
-    for st in &class.states {
-        let Some(state) = state_of(&st.name.value) else { continue };
-        let mut list = Vec::new();
-        for fam in &st.commands {
-            if known_families.contains(&fam.value.as_str()) {
-                list.push(fam.value.clone());
-            } else {
-                let tail = suggest(&fam.value, &known_families, Some("known families"));
-                problems.push(Problem::new(
-                    ErrorKind::InvalidValue,
-                    fam.origin.clone(),
-                    format!(
-                        "device class {}: state {state}: unknown command family `{}`{tail}",
-                        class.name, fam.value
-                    ),
-                ));
-            }
-        }
-        if st.commands.is_empty() {
-            list.push("unix".to_owned());
-        }
-        families.push((state, list));
-    }
-
     // Parameters the commands accept (each hop's command is built once, as it will be).
     let mut plans = Vec::new();
     for (mut plan, _) in hops {
@@ -669,6 +716,27 @@ pub(crate) fn resolve(
         return Err(problems);
     }
     Ok(machine)
+}
+
+/// The registry's name of command `name` typed in `state`: qualified by the first of the
+/// state's families (but unix, whose names are not qualified) that has it, else as given.
+pub(crate) fn qualify(
+    registry: &Registry,
+    families: &[(&'static str, Vec<String>)],
+    state: &str,
+    name: &str,
+) -> String {
+    if name.contains('.') {
+        return name.to_owned();
+    }
+    let of_state = families.iter().find(|(s, _)| *s == state).map(|(_, f)| f.as_slice());
+    for family in of_state.unwrap_or_default().iter().filter(|f| *f != "unix") {
+        let qualified = format!("{family}.{name}");
+        if registry.command_params(&qualified).is_some() {
+            return qualified;
+        }
+    }
+    name.to_owned()
 }
 
 /// A state a class names (in its hops, PROMPT_FROM, CONNECTED_STATE) that it does not have.

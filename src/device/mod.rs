@@ -992,7 +992,9 @@ impl Device {
     ) -> Result<DeviceObserver<Value>, DeviceError> {
         let registry = &self.inner.registry;
         let built = if command {
-            registry.command_for_prompt(name, params, self.inner.machine.prompt(state))
+            // By the state's families: `exit_telnet` in a PDU's state is the PDU's.
+            let name = class::qualify(registry, &self.inner.machine.families, state, name);
+            registry.command_for_prompt(&name, params, self.inner.machine.prompt(state))
         } else {
             registry.event(name, params)
         };
