@@ -134,7 +134,10 @@ fn a_class_of_one_s_own_and_its_extension_walk_every_pair_of_states_on_every_run
 fn the_built_in_classes_are_data_too() {
     let names: Vec<&str> =
         moler::config::builtin_classes().iter().map(|c| c.name.value.as_str()).collect();
-    assert_eq!(names, ["UnixLocal", "ProxyPc", "UnixRemote"]);
+    assert_eq!(
+        names,
+        ["UnixLocal", "ProxyPc", "UnixRemote", "PduAten", "Scpi", "JuniperGeneric", "JuniperEX"]
+    );
     // A user's class extends one: the remote's states and a state of its own.
     let yaml = "DEVICE_CLASSES:
   RemoteWithTool:

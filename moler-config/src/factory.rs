@@ -58,46 +58,16 @@ pub fn variant_runner(variant: &str) -> Option<RunnerKind> {
 }
 
 /// The device classes moler-rs has, by short name, with the names Moler users write.
-const CLASSES: &[(&str, &[&str])] = &[
-    ("UnixLocal", &["moler.device.unixlocal.UnixLocal"]),
-    (
-        "UnixRemote",
-        &[
-            "moler.device.unixremote.UnixRemote",
-            "moler.device.unixremote2.UnixRemote2",
-            "moler.device.unixremote3.UnixRemote3",
-            "UnixRemote2",
-            "UnixRemote3",
-        ],
-    ),
-    (
-        "ProxyPc",
-        &[
-            "moler.device.proxy_pc.ProxyPc",
-            "moler.device.proxy_pc2.ProxyPc2",
-            "moler.device.proxy_pc3.ProxyPc3",
-            "ProxyPc2",
-            "ProxyPc3",
-        ],
-    ),
-];
-
 /// Moler's device classes that moler-rs does not have.
-const MOLER_ONLY_CLASSES: &[&str] = &[
-    "AdbRemote",
-    "AdbRemote2",
-    "AdbRemote3",
-    "AtRemote",
-    "AtRemote3",
-    "JuniperEX",
-    "JuniperEX3",
-    "JuniperGeneric",
-    "JuniperGeneric3",
-    "PduAten",
-    "PduAten3",
-    "Scpi",
-    "Scpi3",
-];
+const MOLER_ONLY_CLASSES: &[&str] =
+    &["AdbRemote", "AdbRemote2", "AdbRemote3", "AtRemote", "AtRemote3"];
+
+/// The built-in classes' names and aliases ([`crate::builtin_classes`]).
+fn builtin_names() -> impl Iterator<Item = (&'static str, Vec<&'static str>)> {
+    crate::builtin_classes()
+        .iter()
+        .map(|c| (c.name.value.as_str(), c.aliases.iter().map(String::as_str).collect()))
+}
 
 /// What a config can open and name: built-ins plus what the user registered.
 #[derive(Clone, Default)]
@@ -270,9 +240,9 @@ impl Registry {
     /// The short name of a device class written as `written` (short or Moler's dotted name).
     pub fn device_class(&self, written: &str) -> Result<String, String> {
         let w = written.trim();
-        for (name, aliases) in CLASSES {
-            if *name == w || aliases.contains(&w) {
-                return Ok((*name).to_owned());
+        for (name, aliases) in builtin_names() {
+            if name == w || aliases.contains(&w) {
+                return Ok(name.to_owned());
             }
         }
         for (name, aliases) in &self.classes {
@@ -280,9 +250,8 @@ impl Registry {
                 return Ok(name.clone());
             }
         }
-        let available: Vec<&str> = CLASSES
-            .iter()
-            .map(|(n, _)| *n)
+        let available: Vec<&str> = builtin_names()
+            .map(|(n, _)| n)
             .chain(self.classes.iter().map(|(n, _)| n.as_str()))
             .collect();
         let last = w.rsplit('.').next().unwrap_or(w);
@@ -294,9 +263,8 @@ impl Registry {
             ));
         }
         let all: Vec<&str> =
-            CLASSES
-                .iter()
-                .flat_map(|(n, a)| std::iter::once(*n).chain(a.iter().copied()))
+            builtin_names()
+                .flat_map(|(n, a)| std::iter::once(n).chain(a))
                 .chain(self.classes.iter().flat_map(|(n, a)| {
                     std::iter::once(n.as_str()).chain(a.iter().map(String::as_str))
                 }))

@@ -276,7 +276,7 @@ fn moler_device_class_we_do_not_have() {
         "class-moler-only",
         "DEVICES:\n  Phone:\n    DEVICE_CLASS: moler.device.adbremote2.AdbRemote2\n",
         ErrorKind::UnknownDeviceClass,
-        &["{f}:3:19: DEVICES.Phone.DEVICE_CLASS: device class moler.device.adbremote2.AdbRemote2 is Moler's, but moler-rs has no AdbRemote2 yet; available: UnixLocal, UnixRemote, ProxyPc (or define it in DEVICE_CLASSES)"],
+        &["{f}:3:19: DEVICES.Phone.DEVICE_CLASS: device class moler.device.adbremote2.AdbRemote2 is Moler's, but moler-rs has no AdbRemote2 yet; available: UnixLocal, ProxyPc, UnixRemote, PduAten, Scpi, JuniperGeneric, JuniperEX (or define it in DEVICE_CLASSES)"],
     );
 }
 
@@ -496,7 +496,7 @@ fn every_problem_at_once_in_file_order() {
         &[
             "{f}:2:12: LOGGER.RAW_LOG must be true or false, found a number (1)",
             "{f}:4:6: NAMED_CONNECTIONS.n (io_type tcp): missing required parameter `port`",
-            "{f}:6:21: DEVICES.D.DEVICE_CLASS: unknown device class `Unix`; available: UnixLocal, UnixRemote, ProxyPc",
+            "{f}:6:21: DEVICES.D.DEVICE_CLASS: unknown device class `Unix`; available: UnixLocal, ProxyPc, UnixRemote, PduAten, Scpi, JuniperGeneric, JuniperEX",
         ],
     );
 }
