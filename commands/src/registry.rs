@@ -267,7 +267,7 @@ impl Registry {
             if let Some(t) = common.timeout {
                 command = command.timeout(t);
             }
-            Ok(Box::new(MapOutput::json(command)) as JsonObserver)
+            Ok(Box::new(MapOutput::json_with(command, T::output_json)) as JsonObserver)
         };
         let embed = |mut params: Map<String, Value>| {
             Common::take(&mut params)?;
