@@ -190,15 +190,12 @@ fn long_entry(line: &str, words_seen: &mut Interner) -> Option<LsEntry> {
         (at, at + s.len(), s)
     };
     // A device shows `major, minor` where the size goes.
-    let (date_at, first) = w.next()?;
-    let first = if size.ends_with(',') {
-        size_end = date_at + first.len();
+    let (mut date_start, mut first) = w.next()?;
+    if size.ends_with(',') {
+        size_end = date_start + first.len();
         size = &line[size_at..size_end];
-        w.next()?.1
-    } else {
-        first
-    };
-    let date_start = line[size_end..].find(first)? + size_end;
+        (date_start, first) = w.next()?;
+    }
     // Dates: `Mon DD HH:MM|YYYY`, or ISO `YYYY-MM-DD HH:MM[:SS[.frac]] [+zone]`.
     let date_words = if MONTHS.contains(&first) {
         3
