@@ -1,18 +1,24 @@
-//! Parsing throughput of the command library: a 100,000-line `ls -l` and a 100,000-line
-//! `ps aux` output (with the echo and the final prompt), fed to a `Connection` in 4 KiB chunks.
+//! Parsing throughput of the command library's three heaviest parsers: a 100,000-line `ls -l`,
+//! a 100,000-line `ps aux` and a 100,000-connection `netstat -tn` output (with the echo and the
+//! final prompt), fed to a `Connection` in 4 KiB chunks.
 //!
 //! For each output, three figures from the same run (best of `--runs`):
 //! - **floor**: the same command machinery with a parser that ignores every line (echo search,
 //!   line splitting, escape stripping, prompt and failure checks): what parsing adds to;
-//! - **typed**: the library's parser building the typed result (`LsResult`, `PsResult`);
-//! - **json**: the by-name registry path, the typed result turned into a `serde_json::Value`.
+//! - **typed**: the library's parser building the typed result (`LsResult`, `PsResult`, and
+//!   netstat's map);
+//! - **json**: the by-name registry path (what the CLI and configs use): a command built by
+//!   name, its result a `serde_json::Value`.
 //!
-//! `cargo bench --bench parse -- [--lines 100000] [--runs 5] [--chunk 4096]`  (target: ≥ 100 MB/s)
+//! The last line is the figures as one JSON object (MB/s), for scripts.
+//!
+//! `cargo bench --bench parse -- [--lines 100000] [--runs 5] [--chunk 4096]`
+//! (targets: typed ≥ 250 MB/s, json ≥ 150 MB/s)
 
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use moler::commands::unix::{Ls, Nothing, Ps};
+use moler::commands::unix::{Ls, Netstat, Nothing, Ps};
 use moler::commands::{Registry, UnixCommand};
 use moler::{Command, Connection, Observer};
 
@@ -44,6 +50,28 @@ fn ls_output(lines: usize) -> String {
             let _ = write!(s, " -> /target/{i}");
         }
         s.push_str("\r\n");
+    }
+    s.push_str(PROMPT);
+    s
+}
+
+fn netstat_output(lines: usize) -> String {
+    let mut s = format!(
+        "{PROMPT}netstat -tn\r\nActive Internet connections (w/o servers)\r\n\
+         Proto Recv-Q Send-Q Local Address           Foreign Address         State      \r\n"
+    );
+    let states = ["ESTABLISHED", "TIME_WAIT", "CLOSE_WAIT", "FIN_WAIT2"];
+    for i in 0..lines {
+        let local = format!("10.0.{}.{}:{}", (i / 250) % 250, 1 + i % 250, 1024 + i % 60_000);
+        let foreign = format!("192.168.{}.{}:{}", i % 7, 1 + i % 200, [22, 80, 443, 5432][i % 4]);
+        let _ = write!(
+            s,
+            "tcp{}       {:>1}      {:>1} {local:<23} {foreign:<23} {}\r\n",
+            if i % 5 == 0 { "6" } else { " " },
+            i % 3,
+            i % 2 * 36,
+            states[i % 4]
+        );
     }
     s.push_str(PROMPT);
     s
@@ -95,7 +123,8 @@ fn best(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
     (0..runs).map(|_| f()).fold(f64::INFINITY, f64::min)
 }
 
-fn report(what: &str, bytes: usize, floor: f64, typed: f64, json: f64) {
+/// Prints one output's figures and returns them (MB/s) for the JSON line.
+fn report(what: &str, bytes: usize, floor: f64, typed: f64, json: f64) -> String {
     let mbs = |s: f64| bytes as f64 / s / 1e6;
     println!(
         "{what:<8} {:>6.1} MB  floor {:>7.1} MB/s   typed {:>7.1} MB/s ({:.2}× floor time)   json {:>7.1} MB/s",
@@ -105,6 +134,13 @@ fn report(what: &str, bytes: usize, floor: f64, typed: f64, json: f64) {
         typed / floor,
         mbs(json)
     );
+    format!(
+        "\"{}\": {{\"floor\": {:.1}, \"typed\": {:.1}, \"json\": {:.1}}}",
+        what.split(' ').next().unwrap_or(what),
+        mbs(floor),
+        mbs(typed),
+        mbs(json)
+    )
 }
 
 fn main() {
@@ -130,7 +166,7 @@ fn main() {
             assert_eq!(r["files"].as_object().unwrap().len(), lines)
         })
     });
-    report("ls -l", ls.len(), floor, typed, json);
+    let mut figures = vec![report("ls -l", ls.len(), floor, typed, json)];
 
     let ps = ps_output(lines);
     let floor = best(runs, || {
@@ -145,5 +181,25 @@ fn main() {
         let cmd = registry.command("ps", &params).unwrap();
         feed(cmd, ps.as_bytes(), chunk, |r| assert_eq!(r.as_array().unwrap().len(), lines))
     });
-    report("ps aux", ps.len(), floor, typed, json);
+    figures.push(report("ps aux", ps.len(), floor, typed, json));
+
+    let netstat = netstat_output(lines);
+    let floor = best(runs, || {
+        let cmd = Command::new("netstat -tn", Nothing).prompt(PROMPT_RE);
+        feed(cmd, netstat.as_bytes(), chunk, |_| {})
+    });
+    let connections = |r: &serde_json::Value| r["INTERNET_CONNECTIONS"].as_array().unwrap().len();
+    let typed = best(runs, || {
+        let cmd = Netstat::new().options("-tn").command_with_prompt(PROMPT_RE);
+        feed(cmd, netstat.as_bytes(), chunk, |r| {
+            assert_eq!(connections(&serde_json::Value::Object(r)), lines)
+        })
+    });
+    let json = best(runs, || {
+        let params = serde_json::json!({"options": "-tn", "prompt": PROMPT_RE});
+        let cmd = registry.command("netstat", &params).unwrap();
+        feed(cmd, netstat.as_bytes(), chunk, |r| assert_eq!(connections(&r), lines))
+    });
+    figures.push(report("netstat", netstat.len(), floor, typed, json));
+    println!("{{\"lines\": {lines}, {}}}", figures.join(", "));
 }

@@ -28,10 +28,19 @@ where
 {
     /// `inner` with its result as JSON (through its `Serialize`).
     pub fn json(inner: O) -> Self {
+        Self::json_with(inner, serde_json::to_value)
+    }
+}
+
+impl<O: Observer> MapOutput<O, Value> {
+    /// `inner` with its result as JSON through `convert` (a command's
+    /// [`UnixCommand::output_json`](crate::UnixCommand::output_json)); a conversion error fails
+    /// the observer with [`Error::Parse`].
+    pub fn json_with(inner: O, convert: fn(O::Output) -> serde_json::Result<Value>) -> Self {
         let what = inner.describe();
         let map = move |r: Result<O::Output>| {
             r.and_then(|v| {
-                serde_json::to_value(v).map_err(|e| Error::Parse {
+                convert(v).map_err(|e| Error::Parse {
                     command: what.clone(),
                     error: ParseError::new("result is not JSON").with_source(e),
                 })

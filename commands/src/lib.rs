@@ -28,11 +28,16 @@
 //! ```
 
 mod adapt;
+pub mod adb;
 mod error;
 pub mod events;
 mod feed;
+pub mod juniper;
 pub mod offline;
+pub mod pdu_aten;
+mod prompt_change;
 mod registry;
+pub mod scpi;
 mod spec;
 pub mod unix;
 
@@ -40,6 +45,7 @@ pub use adapt::{JsonParser, MapOutput};
 pub use error::ParamError;
 pub use events::UnixEvent;
 pub use feed::{Feed, FeedTester};
+pub use prompt_change::PromptChange;
 pub use registry::{
     family_of, params_from_text, short_name, BuildError, Embedded, JsonObserver, Registry,
     COMMON_COMMAND_PARAMS,

@@ -225,10 +225,15 @@ impl fmt::Debug for Registry {
 }
 
 impl Default for Registry {
-    /// The whole library: every command of [`crate::unix`] and every event of [`crate::events`].
+    /// The whole library: every command of [`crate::unix`], [`crate::adb`], [`crate::juniper`],
+    /// [`crate::pdu_aten`] and [`crate::scpi`], and every event of [`crate::events`].
     fn default() -> Self {
         let mut r = Registry::empty();
         crate::unix::register_all(&mut r);
+        crate::adb::register_all(&mut r);
+        crate::juniper::register_all(&mut r);
+        crate::pdu_aten::register_all(&mut r);
+        crate::scpi::register_all(&mut r);
         crate::events::register_all(&mut r);
         r
     }
@@ -262,7 +267,7 @@ impl Registry {
             if let Some(t) = common.timeout {
                 command = command.timeout(t);
             }
-            Ok(Box::new(MapOutput::json(command)) as JsonObserver)
+            Ok(Box::new(MapOutput::json_with(command, T::output_json)) as JsonObserver)
         };
         let embed = |mut params: Map<String, Value>| {
             Common::take(&mut params)?;

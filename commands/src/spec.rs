@@ -39,6 +39,13 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// A fresh parser.
     fn parser(&self) -> Self::Parser;
 
+    /// The result as JSON (Moler's shape): what the registry's commands return. The default
+    /// serializes it; a command whose results are big moves its data into the JSON instead of
+    /// copying it (the same JSON, much cheaper for a 100,000-line `ls -l`).
+    fn output_json(output: Self::Output) -> serde_json::Result<serde_json::Value> {
+        serde_json::to_value(output)
+    }
+
     /// A fresh parser for a shell whose prompt is `shell_prompt`, for commands that must
     /// recognise the shell they started from (a refused login returns to it).
     fn parser_for(&self, shell_prompt: Option<&str>) -> Self::Parser {

@@ -128,9 +128,16 @@ fn check(registry: &Registry, case: &Case) -> Vec<String> {
         // `exit` (and `logout`, Moler's exit with another line) too ends at another shell's
         // prompt; the one it leaves is not in the case (and must not be the final one: seeing it
         // again means exit failed).
-        Some(Value::String(_)) if matches!(case.command.as_str(), "exit" | "logout") => {
+        // So do the other families' commands that move to another shell (juniper's
+        // `configure`, the PDU's `quit`).
+        Some(Value::String(_))
+            if matches!(case.command.as_str(), "exit" | "logout") || moves(registry, case) =>
+        {
             map.insert("expected_prompt".into(), final_prompt);
         }
+        // Such a command's end prompt may come from its other parameters (adb_shell's from the
+        // serial number); the final line is never the prompt it starts from.
+        _ if moves(registry, case) => {}
         _ => {
             map.entry("prompt").or_insert(final_prompt);
         }
@@ -165,6 +172,15 @@ fn check(registry: &Registry, case: &Case) -> Vec<String> {
     }
     problems.truncate(2);
     problems
+}
+
+/// Whether the case's command is one of the other families' (not unix) that moves to another
+/// shell: it takes an `expected_prompt`.
+fn moves(registry: &Registry, case: &Case) -> bool {
+    moler_commands::family_of(&case.command) != "unix"
+        && registry
+            .command_params(&case.command)
+            .is_some_and(|p| p.iter().any(|p| p == "expected_prompt"))
 }
 
 /// The prompt regex a device config would give for the shell of this case: its last line.

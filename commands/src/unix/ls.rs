@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::parse::{own_errors, size_in_bytes, words};
 use crate::spec::{builder, push_opt, UnixCommand};
@@ -62,6 +63,51 @@ pub struct LsResult {
     /// The `total` line of a long listing (Moler takes its number as bytes, as printed).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub total: Option<LsTotal>,
+}
+
+impl LsResult {
+    /// Its JSON, moving the strings it owns (the same as serializing it, fewer copies: the
+    /// registry's path for `ls`).
+    fn into_json(self) -> Value {
+        let mut files = Vec::with_capacity(self.files.len());
+        files.extend(self.files.into_iter().map(|(name, e)| (String::from(&*name), e.into_json())));
+        let mut m = Map::new();
+        // Sorted already: the map is built in bulk.
+        m.insert("files".to_owned(), Value::Object(files.into_iter().collect()));
+        if let Some(t) = self.total {
+            let mut total = Map::new();
+            total.insert("bytes".to_owned(), t.bytes.into());
+            total.insert("raw".to_owned(), t.raw.into());
+            m.insert("total".to_owned(), Value::Object(total));
+        }
+        Value::Object(m)
+    }
+}
+
+impl LsEntry {
+    /// Its JSON (see [`LsResult::into_json`]): the fields that are set, under their names.
+    fn into_json(self) -> Value {
+        let text = |s: Option<Arc<str>>| s.map(|s| Value::String(String::from(&*s)));
+        // In key order, inserted from the last: each insert then compares with one key only.
+        let mut fields: [(&str, Option<Value>); 9] = [
+            ("date", self.date.map(Value::String)),
+            ("group", text(self.group)),
+            ("hard_links_count", self.hard_links_count.map(Value::from)),
+            ("link", self.link.map(Value::String)),
+            ("name", Some(Value::String(String::from(&*self.name)))),
+            ("owner", text(self.owner)),
+            ("permissions", text(self.permissions)),
+            ("size_bytes", self.size_bytes.map(Value::from)),
+            ("size_raw", self.size_raw.map(Value::String)),
+        ];
+        let mut m = Map::new();
+        for (key, value) in fields.iter_mut().rev() {
+            if let Some(v) = value.take() {
+                m.insert((*key).to_owned(), v);
+            }
+        }
+        Value::Object(m)
+    }
 }
 
 /// The `total` line of [`Ls`].
@@ -144,15 +190,12 @@ fn long_entry(line: &str, words_seen: &mut Interner) -> Option<LsEntry> {
         (at, at + s.len(), s)
     };
     // A device shows `major, minor` where the size goes.
-    let (date_at, first) = w.next()?;
-    let first = if size.ends_with(',') {
-        size_end = date_at + first.len();
+    let (mut date_start, mut first) = w.next()?;
+    if size.ends_with(',') {
+        size_end = date_start + first.len();
         size = &line[size_at..size_end];
-        w.next()?.1
-    } else {
-        first
-    };
-    let date_start = line[size_end..].find(first)? + size_end;
+        (date_start, first) = w.next()?;
+    }
     // Dates: `Mon DD HH:MM|YYYY`, or ISO `YYYY-MM-DD HH:MM[:SS[.frac]] [+zone]`.
     let date_words = if MONTHS.contains(&first) {
         3
@@ -244,6 +287,9 @@ impl UnixCommand for Ls {
     fn parser(&self) -> LsParser {
         LsParser::default()
     }
+    fn output_json(output: LsResult) -> serde_json::Result<Value> {
+        Ok(output.into_json())
+    }
     fn setup(&self, command: Command<LsParser>) -> Command<LsParser> {
         own_errors(command, "ls").ret_required(false)
     }
@@ -252,6 +298,25 @@ impl UnixCommand for Ls {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moved_into_json_it_is_what_serializing_gives() {
+        let output = "ls -l\ntotal 12K\n-rw-r--r-- 1 a b 5 Jan  3 08:12 plain\n\
+                      lrwxrwxrwx 1 a b 4 Jan  3 08:12 ln -> target\n\
+                      crw-rw---- 1 root tty 4, 0 Nov 21 09:00 tty0\n\
+                      drwxr-xr-x 2 a b 4.0K 2024-01-31 12:00 dir\nshort names\nplain\n$ ";
+        let mut conn = moler_core::Connection::new("t");
+        let ls = Ls::new().options("-l").command_with_prompt("^[$] $");
+        let done = conn.start(ls, std::time::Instant::now());
+        conn.handle_input(output.as_bytes(), std::time::Instant::now());
+        let result = done.try_result().unwrap().unwrap();
+        assert_eq!(result.files.len(), 6);
+        let serialized = serde_json::to_value(&result).unwrap();
+        assert_eq!(Ls::output_json(result).unwrap(), serialized);
+        assert_eq!(serialized["files"]["plain"], serde_json::json!({"name": "plain"}));
+        let empty = LsResult::default();
+        assert_eq!(Ls::output_json(empty.clone()).unwrap(), serde_json::to_value(&empty).unwrap());
+    }
 
     #[test]
     fn long_lines_of_every_kind() {

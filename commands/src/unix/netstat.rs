@@ -45,6 +45,8 @@ pub struct NetstatParser {
     header: Vec<String>,
     recv_q_end: Option<usize>,
     has_pid: bool,
+    /// The spans of a row's words (a buffer reused from row to row).
+    spans: Vec<(usize, usize)>,
     statistics_key: Option<String>,
     result: Map<String, Value>,
 }
@@ -61,8 +63,12 @@ fn num_or_null(text: Option<&str>) -> Value {
 
 impl NetstatParser {
     fn list(&mut self, key: &str) -> &mut Vec<Value> {
-        match self.result.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
-            Value::Array(list) => list,
+        // Looked up by `&str` first: `entry` would make a `String` of the key on every row.
+        if !self.result.contains_key(key) {
+            self.result.insert(key.to_owned(), Value::Array(Vec::new()));
+        }
+        match self.result.get_mut(key) {
+            Some(Value::Array(list)) => list,
             _ => unreachable!("section keys hold lists"),
         }
     }
@@ -101,51 +107,67 @@ impl NetstatParser {
             self.has_pid = line.contains("PID/Program name");
             return;
         }
-        let tokens: Vec<(usize, &str)> = words(line).collect();
-        let Some(&(_, proto)) = tokens.first() else { return };
-        let mut rest = tokens[1..].iter().peekable();
+        // The words' spans, in a buffer kept from line to line (no allocation per row).
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.clear();
+        spans.extend(words(line).map(|(at, w)| (at, at + w.len())));
+        self.internet_row(line, &spans);
+        self.spans = spans;
+    }
+
+    /// One connection of the internet section, from the spans of its words.
+    fn internet_row(&mut self, line: &str, tokens: &[(usize, usize)]) {
+        let text = |&(start, end): &(usize, usize)| &line[start..end];
+        let Some(proto) = tokens.first().map(text) else { return };
+        let mut next = 1;
         let (mut recv_q, mut send_q) = (None, None);
-        while let Some(&&(at, t)) = rest.peek() {
+        while let Some(&(_, end)) = tokens.get(next) {
+            let t = text(&tokens[next]);
             if !t.bytes().all(|b| b.is_ascii_digit()) {
                 break;
             }
             let is_recv = match self.recv_q_end {
-                Some(end) => at + t.len() <= end,
+                Some(q_end) => end <= q_end,
                 None => recv_q.is_none(),
             };
             *(if is_recv { &mut recv_q } else { &mut send_q }) = Some(t);
-            rest.next();
+            next += 1;
         }
-        let Some(&(_, local)) = rest.next() else { return };
-        let mut remaining: Vec<&str> = rest.map(|&(_, t)| t).collect();
-        let pid = if self.has_pid
-            && remaining.last().is_some_and(|t| {
-                *t == "-"
-                    || t.split_once('/').is_some_and(|(p, _)| {
-                        p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty()
-                    })
-            }) {
-            remaining.pop()
-        } else {
-            None
+        let Some(local) = tokens.get(next).map(text) else { return };
+        let mut remaining = &tokens[next + 1..];
+        let pid = match remaining.split_last() {
+            Some((last, before))
+                if self.has_pid && {
+                    let t = text(last);
+                    t == "-"
+                        || t.split_once('/').is_some_and(|(p, _)| {
+                            p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty()
+                        })
+                } =>
+            {
+                remaining = before;
+                Some(text(last))
+            }
+            _ => None,
         };
-        let mut remaining = remaining.into_iter();
+        let mut remaining = remaining.iter().map(text);
         let mut foreign = None;
         let mut state = remaining.next();
         if state.is_some_and(|s| s.contains(':')) {
             foreign = state;
             state = remaining.next();
         }
+        // From the last key in order to the first: each insert compares with one key only.
         let mut row = Map::new();
-        row.insert("proto".into(), proto.into());
-        row.insert("recv-q".into(), num_or_null(recv_q));
-        row.insert("send-q".into(), num_or_null(send_q));
-        row.insert("local address".into(), local.into());
-        row.insert("foreign address".into(), foreign.map_or(Value::Null, Value::from));
         row.insert("state".into(), state.map_or(Value::Null, Value::from));
+        row.insert("send-q".into(), num_or_null(send_q));
+        row.insert("recv-q".into(), num_or_null(recv_q));
+        row.insert("proto".into(), proto.into());
         if let Some(pid) = pid {
             row.insert("pid/program name".into(), pid.into());
         }
+        row.insert("local address".into(), local.into());
+        row.insert("foreign address".into(), foreign.map_or(Value::Null, Value::from));
         self.list("INTERNET_CONNECTIONS").push(Value::Object(row));
     }
 
@@ -243,6 +265,10 @@ impl UnixCommand for Netstat {
         push_opt(&mut line, self.options.as_deref());
         Ok(line)
     }
+    /// Its result is JSON already: no copy.
+    fn output_json(output: Map<String, Value>) -> serde_json::Result<Value> {
+        Ok(Value::Object(output))
+    }
     fn parser(&self) -> NetstatParser {
         NetstatParser {
             active: regex(
@@ -255,6 +281,7 @@ impl UnixCommand for Netstat {
             header: Vec::new(),
             recv_q_end: None,
             has_pid: false,
+            spans: Vec::new(),
             statistics_key: None,
             result: Map::new(),
         }

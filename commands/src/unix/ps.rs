@@ -55,6 +55,22 @@ impl Serialize for PsResult {
     }
 }
 
+impl PsResult {
+    /// Its JSON, moving the values (the same as serializing it, without copying them: the
+    /// registry's path for `ps`).
+    fn into_json(self) -> Value {
+        let columns = self.columns;
+        let rows = self.rows.into_iter().map(|row| {
+            let mut m = serde_json::Map::new();
+            for (k, v) in columns.iter().zip(row) {
+                m.insert(k.clone(), v);
+            }
+            Value::Object(m)
+        });
+        Value::Array(rows.collect())
+    }
+}
+
 /// Parser of [`Ps`].
 #[derive(Debug, Default)]
 pub struct PsParser {
@@ -147,7 +163,31 @@ impl UnixCommand for Ps {
     fn parser(&self) -> PsParser {
         PsParser::default()
     }
+    fn output_json(output: PsResult) -> serde_json::Result<Value> {
+        Ok(output.into_json())
+    }
     fn setup(&self, command: Command<PsParser>) -> Command<PsParser> {
         own_errors(command, "ps").failure("^error: ").ret_required(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moved_into_json_it_is_what_serializing_gives() {
+        let result = PsResult {
+            columns: vec!["PID".to_owned(), "CMD".to_owned(), "PID".to_owned()].into(),
+            rows: vec![
+                vec![1.into(), "init".into(), 7.into()],
+                vec![2.into(), Value::String(String::new())],
+            ],
+        };
+        let serialized = serde_json::to_value(&result).unwrap();
+        assert_eq!(serialized[0]["PID"], 7, "a repeated column keeps its last value");
+        assert_eq!(Ps::output_json(result).unwrap(), serialized);
+        let empty = PsResult::default();
+        assert_eq!(Ps::output_json(empty.clone()).unwrap(), serde_json::to_value(&empty).unwrap());
     }
 }
