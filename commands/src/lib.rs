@@ -41,6 +41,7 @@ pub use error::ParamError;
 pub use events::UnixEvent;
 pub use feed::{Feed, FeedTester};
 pub use registry::{
-    params_from_text, BuildError, Embedded, JsonObserver, Registry, COMMON_COMMAND_PARAMS,
+    params_from_text, BuildError, Embedded, JsonObserver, OccurrenceCallback, Registry,
+    COMMON_COMMAND_PARAMS,
 };
 pub use spec::{Empty, UnixCommand};
