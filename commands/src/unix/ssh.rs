@@ -289,6 +289,22 @@ pub struct LoginParser {
     failure_indication: Option<Arc<Regex>>,
     failure_exception: Option<Arc<Regex>>,
     re: &'static LoginRegexes,
+    /// telnet's own commands, at its `telnet>` prompt.
+    telnet: Option<TelnetCommands>,
+}
+
+/// Commands given to the telnet client itself (Moler's `cmds_before_establish_connection`
+/// and `cmds_after_establish_connection`), one at each of its prompts.
+#[derive(Debug)]
+pub(super) struct TelnetCommands {
+    /// The client's prompt (`telnet> `).
+    pub(super) prompt: Arc<Regex>,
+    /// Before the connection, ending with `open host port`.
+    pub(super) before: std::collections::VecDeque<String>,
+    /// Once logged in, after Ctrl-] (ending with the target newline, back to the session).
+    pub(super) after: std::collections::VecDeque<String>,
+    /// Ctrl-] was sent: the client's prompt comes.
+    pub(super) command_mode: bool,
 }
 
 #[derive(Debug)]
@@ -428,6 +444,27 @@ impl LoginParser {
     }
 }
 
+impl LoginParser {
+    /// Gives telnet's own commands (see [`TelnetCommands`]).
+    pub(super) fn with_telnet_commands(mut self, commands: TelnetCommands) -> Self {
+        self.telnet = Some(commands);
+        self
+    }
+
+    /// A command for the telnet client at its prompt; true if one was sent.
+    fn telnet_command(&mut self, line: &str, cx: &mut Context<'_>) -> bool {
+        let Some(t) = &mut self.telnet else { return false };
+        let pending =
+            if t.before.is_empty() && t.command_mode { &mut t.after } else { &mut t.before };
+        if self.dialog.sent || pending.is_empty() || !t.prompt.is_match(line) {
+            return false;
+        }
+        let command = pending.pop_front().expect("not empty");
+        self.dialog.send(cx, &command);
+        true
+    }
+}
+
 impl Parser for LoginParser {
     type Output = LoginResult;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
@@ -437,7 +474,8 @@ impl Parser for LoginParser {
         if self.dialog.back_at_start(line) {
             return Ok(());
         }
-        let handled = self.client == Client::Ssh && self.ssh_dialog(line, partial, cx);
+        let handled = self.telnet_command(line, cx)
+            || (self.client == Client::Ssh && self.ssh_dialog(line, partial, cx));
         if !handled {
             let re = self.re;
             let excused = self.failure_exception.as_ref().is_some_and(|e| e.is_match(line));
@@ -478,13 +516,27 @@ impl Parser for LoginParser {
         self.dialog.on_line(line, partial, cx);
         Ok(())
     }
-    fn on_prompt(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> bool {
+    fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
         if self.dialog.back_at_start(line) {
             // Output then: `on_line` sees the start prompt again and `ended` fails the command.
             return false;
         }
         // The final prompt is never one of LINES, with or without a line end after it.
-        self.dialog.is_final(partial)
+        if !self.dialog.is_final(partial) {
+            return false;
+        }
+        match &mut self.telnet {
+            // Logged in, with commands for the client: Ctrl-] opens its prompt (as Moler,
+            // after the settings); the session's prompt comes back after the last one.
+            Some(t) if !t.after.is_empty() => {
+                if !t.command_mode {
+                    cx.send("\x1d");
+                    t.command_mode = true;
+                }
+                false
+            }
+            _ => true,
+        }
     }
     fn ended(&self) -> Option<End> {
         self.dialog.ended()
@@ -554,6 +606,7 @@ impl LoginSpec<'_> {
             .ok()
             .flatten(),
             re: login_regexes(),
+            telnet: None,
         }
     }
 }
