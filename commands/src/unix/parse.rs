@@ -135,6 +135,11 @@ pub(crate) fn required<'a>(name: &str, value: &'a str) -> Result<&'a str, crate:
     }
 }
 
+/// `true`, for `#[serde(default = "yes")]` (Moler's parameters that default to `True`).
+pub(crate) fn yes() -> bool {
+    true
+}
+
 /// `^name: ` lines: the command itself complaining.
 pub(crate) fn own_errors<P: Parser>(command: Command<P>, name: &str) -> Command<P> {
     command.no_default_failures().failure(&format!(r"^{name}: "))
