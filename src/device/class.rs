@@ -304,18 +304,20 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
                 problems.push(unknown_state(device, class, &states, &end.value, &end.origin));
             }
         }
-        if registry.command_params(&h.execute_command.value).is_none() {
-            ok = false;
-            let known: Vec<&str> = registry.command_names().collect();
-            let tail = suggest(&h.execute_command.value, &known, None);
-            problems.push(Problem::new(
-                ErrorKind::UnknownCommand,
-                h.execute_command.origin.clone(),
-                format!(
-                    "device {device}: hop {} -> {}: unknown command `{}`{tail}",
-                    h.from.value, h.to.value, h.execute_command.value
-                ),
-            ));
+        if let Some(command) = &h.execute_command {
+            if registry.command_params(&command.value).is_none() {
+                ok = false;
+                let known: Vec<&str> = registry.command_names().collect();
+                let tail = suggest(&command.value, &known, None);
+                problems.push(Problem::new(
+                    ErrorKind::UnknownCommand,
+                    command.origin.clone(),
+                    format!(
+                        "device {device}: hop {} -> {}: unknown command `{}`{tail}",
+                        h.from.value, h.to.value, command.value
+                    ),
+                ));
+            }
         }
         if ok {
             user.push(h);
@@ -364,7 +366,10 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
             .collect();
         match hops.iter_mut().find(|(p, _)| p.from == h.from.value && p.to == h.to.value) {
             Some((plan, req)) => {
-                plan.command = h.execute_command.value.clone();
+                // Without `execute_command` the class's command stays (Moler's update_dict).
+                if let Some(command) = &h.execute_command {
+                    plan.command = command.value.clone();
+                }
                 plan.params.extend(params);
                 plan.origin = h.origin.clone();
                 plan.param_origins = origins;
@@ -372,17 +377,30 @@ pub(crate) fn resolve(spec: &DeviceSpec, registry: &Registry) -> Result<Machine,
                     *req = required;
                 }
             }
-            None => hops.push((
-                HopPlan {
-                    from: h.from.value.clone(),
-                    to: h.to.value.clone(),
-                    command: h.execute_command.value.clone(),
-                    params,
-                    origin: h.origin.clone(),
-                    param_origins: origins,
-                },
-                required,
-            )),
+            None => match &h.execute_command {
+                Some(command) => hops.push((
+                    HopPlan {
+                        from: h.from.value.clone(),
+                        to: h.to.value.clone(),
+                        command: command.value.clone(),
+                        params,
+                        origin: h.origin.clone(),
+                        param_origins: origins,
+                    },
+                    required,
+                )),
+                None => problems.push(Problem::new(
+                    ErrorKind::MissingParameter,
+                    h.origin.clone(),
+                    format!(
+                        "device {device} ({}): hop {} -> {} needs `execute_command`: the class \
+                         has no hop between these states to take it from",
+                        class.name(),
+                        h.from.value,
+                        h.to.value
+                    ),
+                )),
+            },
         }
     }
 

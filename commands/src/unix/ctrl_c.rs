@@ -50,8 +50,10 @@ pub struct CtrlC {
     /// The prompt at which the settings are sent (default: `expected_prompt`).
     pub prompt_after_login: Option<String>,
     /// Sent at `prompt_after_login` (Moler's default: nothing).
+    #[serde(default, deserialize_with = "super::parse::set_timeout_value")]
     pub set_timeout: Option<String>,
     /// Sent after `set_timeout`, to change the prompt.
+    #[serde(default, deserialize_with = "super::parse::set_prompt_value")]
     pub set_prompt: Option<String>,
     /// The newline of the shell that answers (its state's newline is the device's business;
     /// kept for Moler's configs).

@@ -183,9 +183,10 @@ pub struct Ssh {
     /// The prompt at which the settings are sent, when it differs from `expected_prompt`.
     pub prompt_after_login: Option<String>,
     /// Sent at the first prompt (default `export TMOUT="2678400"`; null: nothing).
-    #[serde(default = "default_tmout")]
+    #[serde(default = "default_tmout", deserialize_with = "super::parse::set_timeout_value")]
     pub set_timeout: Option<String>,
     /// Sent after `set_timeout`, to change the prompt.
+    #[serde(default, deserialize_with = "super::parse::set_prompt_value")]
     pub set_prompt: Option<String>,
     /// Prefix of the command (default `TERM=xterm-mono`).
     #[serde(default = "default_term")]
@@ -709,6 +710,38 @@ mod tests {
         assert_eq!(login_date("Th\u{fffd}v 2 3"), None);
         assert_eq!(login_date("Thé Nov 23 10:38:16 2017"), None);
         assert!(login_date("Thu Nov 23 10:38:16 2017").is_some());
+    }
+
+    #[test]
+    fn set_timeout_false_or_null_sends_none() {
+        let registry = Registry::default();
+        let base = serde_json::json!({"host": "h", "login": "u", "password": "p", "expected_prompt": "u@"});
+        for (name, value) in [("ssh", false), ("telnet", false)] {
+            let mut params = base.clone();
+            params["set_timeout"] = value.into();
+            params["set_prompt"] = serde_json::Value::Null;
+            assert!(registry.command(name, &params).is_ok(), "{name}");
+        }
+        let spec: Ssh =
+            serde_json::from_value(serde_json::json!({"host": "h", "set_timeout": false})).unwrap();
+        assert_eq!(spec.set_timeout, None);
+        let spec: Ssh = serde_json::from_value(serde_json::json!({"host": "h"})).unwrap();
+        assert_eq!(
+            spec.set_timeout.as_deref(),
+            Some(r#"export TMOUT="2678400""#),
+            "Moler's default"
+        );
+        for (key, bad) in
+            [("set_timeout", serde_json::json!(true)), ("set_prompt", serde_json::json!(3))]
+        {
+            let mut params = base.clone();
+            params[key] = bad.clone();
+            let e = registry.command("ssh", &params).err().unwrap().to_string();
+            assert!(
+                e.contains(&format!("{key} must be a command (text), false or null, not {bad}")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -75,9 +75,10 @@ pub struct Telnet {
     /// The prompt at which the settings are sent, when it differs from `expected_prompt`.
     pub prompt_after_login: Option<String>,
     /// Sent at the first prompt (default `export TMOUT="2678400"`; null: nothing).
-    #[serde(default = "default_tmout")]
+    #[serde(default = "default_tmout", deserialize_with = "super::parse::set_timeout_value")]
     pub set_timeout: Option<String>,
     /// Sent after `set_timeout`, to change the prompt.
+    #[serde(default, deserialize_with = "super::parse::set_prompt_value")]
     pub set_prompt: Option<String>,
     /// Prefix of the command (default `TERM=xterm-mono`).
     #[serde(default = "default_term")]
