@@ -154,3 +154,84 @@ fn class_defaults_merge_with_the_hops_given() {
     let devices = Devices::from_yaml(proxy).unwrap();
     assert_eq!(devices.names(), ["P"]);
 }
+
+/// The resources copied from Moler (see their first lines).
+fn moler_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/resources/moler").join(name)
+}
+
+fn hop(info: &moler::device::DeviceInfo, from: &str, to: &str) -> (String, Option<String>) {
+    let h = info.hops.iter().find(|h| h.from == from && h.to == to);
+    let h = h.unwrap_or_else(|| panic!("{}: no hop {from} -> {to}: {:?}", info.name, info.hops));
+    (h.command.clone(), h.prompt.clone())
+}
+
+/// Moler's examples/command/my_devices.yml: `set_timeout: False` is "no timeout".
+#[test]
+fn molers_example_my_devices_loads() {
+    let config = moler::config::Config::from_file(moler_file("my_devices.yml")).unwrap();
+    let devices = Devices::load(config).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(devices.names(), ["MyMachine", "RebexTestMachine"]);
+    let rebex = devices.info("RebexTestMachine").unwrap();
+    assert_eq!(hop(&rebex, "UNIX_LOCAL", "UNIX_REMOTE"), ("ssh".into(), Some("demo@".into())));
+    let params =
+        devices.config().device("RebexTestMachine").unwrap().hops[0].command_params.to_json();
+    assert_eq!(params["set_timeout"], false);
+    let ssh = moler::commands::Registry::default().command("ssh", &params);
+    assert!(ssh.is_ok(), "ssh takes set_timeout: false: {:?}", ssh.err());
+}
+
+/// The parts of Moler's test/resources/device_config.yml moler-rs has classes for: a hop that
+/// changes only `command_params` keeps the class's command.
+#[test]
+fn molers_device_config_loads() {
+    let config = moler::config::Config::from_file(moler_file("device_config.yml")).unwrap();
+    let devices = Devices::load(config).unwrap_or_else(|e| panic!("{e}"));
+    let mut names = devices.names();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "UNIX_LOCAL",
+            "UNIX_LOCAL_CLONED_VIA_YAML",
+            "UNIX_LOCAL_TO_CLONE",
+            "UNIX_REMOTE",
+            "UNIX_REMOTE3",
+            "UNIX_REMOTE3_PROXY_PC",
+            "UNIX_REMOTE3_REAL_IO",
+            "UNIX_REMOTE_PROXY_PC",
+            "UNIX_REMOTE_REAL_IO",
+        ]
+    );
+    for name in ["UNIX_REMOTE_PROXY_PC", "UNIX_REMOTE3_PROXY_PC"] {
+        let info = devices.info(name).unwrap();
+        assert_eq!(
+            hop(&info, "UNIX_REMOTE", "PROXY_PC"),
+            ("exit".into(), Some("proxy_pc#".into())),
+            "{name}: the class's exit, with the prompt given"
+        );
+        assert_eq!(hop(&info, "PROXY_PC", "UNIX_REMOTE").0, "ssh");
+    }
+    let clone = devices.info("UNIX_LOCAL_CLONED_VIA_YAML").unwrap();
+    assert_eq!(clone.class, devices.info("UNIX_LOCAL_TO_CLONE").unwrap().class);
+}
+
+#[test]
+fn a_hop_without_execute_command_needs_a_class_hop_to_take_it_from() {
+    let yaml = "DEVICES:\n  L:\n    DEVICE_CLASS: UnixLocal\n    CONNECTION_HOPS:\n      UNIX_LOCAL_ROOT:\n        UNIX_LOCAL:\n          command_params: {expected_prompt: 'x#'}\n      UNIX_LOCAL:\n        UNIX_LOCAL_ROOT:\n          command_params: {password: secret, expected_prompt: 'root#'}\n";
+    let devices = Devices::load(moler::config::Config::from_yaml(yaml).unwrap()).unwrap();
+    let info = devices.info("L").unwrap();
+    assert_eq!(hop(&info, "UNIX_LOCAL", "UNIX_LOCAL_ROOT"), ("su".into(), Some("root#".into())));
+    assert_eq!(hop(&info, "UNIX_LOCAL_ROOT", "UNIX_LOCAL").0, "exit");
+
+    let yaml = "DEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_HOPS:\n      UNIX_LOCAL_ROOT:\n        UNIX_REMOTE:\n          command_params: {host: h}\n";
+    let (kinds, text) = errors(yaml);
+    assert!(kinds.contains(&ErrorKind::MissingParameter), "{kinds:?}");
+    assert!(
+        text.contains(
+            "device R (UnixRemote): hop UNIX_LOCAL_ROOT -> UNIX_REMOTE needs `execute_command`: \
+             the class has no hop between these states to take it from"
+        ),
+        "{text}"
+    );
+}

@@ -39,7 +39,7 @@ fn local_device_runs_commands_by_name_and_typed() {
     let marks = marks.unwrap().start();
     local.cmd("echo", json!({"text": "MARK 7"})).unwrap().run().unwrap();
     let found = marks.wait(WAIT).unwrap();
-    assert_eq!(found[0]["groups"][0], "7", "{found}");
+    assert_eq!(found[0]["groups"][0], 7, "a number, as Moler converts it: {found}");
     let err = local.cmd("lss", json!({})).unwrap_err().to_string();
     assert!(err.starts_with("device LOCAL: unknown command 'lss' (did you mean 'ls'?)"), "{err}");
     let err = local.cmd("ls", json!({"option": "-l"})).unwrap_err().to_string();

@@ -213,7 +213,16 @@ impl fmt::Debug for Embedded {
 pub struct Registry {
     commands: BTreeMap<String, Entry>,
     events: BTreeMap<String, Entry>,
+    /// How to build a library-style event with an occurrence callback, by its name.
+    watchers: BTreeMap<String, Arc<WatchFn>>,
 }
+
+/// A callback given each occurrence of an event, as JSON (Moler's `event_data`).
+pub type OccurrenceCallback = Box<dyn FnMut(&Value) + Send>;
+
+type WatchFn = dyn Fn(Map<String, Value>, OccurrenceCallback) -> Result<JsonObserver, ParamError>
+    + Send
+    + Sync;
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -242,7 +251,7 @@ impl Default for Registry {
 impl Registry {
     /// A registry with nothing in it.
     pub fn empty() -> Self {
-        Self { commands: BTreeMap::new(), events: BTreeMap::new() }
+        Self { commands: BTreeMap::new(), events: BTreeMap::new(), watchers: BTreeMap::new() }
     }
 
     /// Registers a library-style command under its [`UnixCommand::NAME`].
@@ -327,6 +336,18 @@ impl Registry {
             let event = spec.event().map_err(|e| ParamError::Event(Box::new(e)))?;
             Ok(Box::new(MapOutput::json(event)) as JsonObserver)
         };
+        let watch = |params: Map<String, Value>, mut on: OccurrenceCallback| {
+            let spec: T = serde_json::from_value(Value::Object(params))?;
+            let event = spec.event().map_err(|e| ParamError::Event(Box::new(e)))?;
+            let event = event.on_occurrence(move |record: &T::Record| {
+                // Records are plain data: serializing them cannot fail.
+                if let Ok(v) = serde_json::to_value(record) {
+                    on(&v);
+                }
+            });
+            Ok(Box::new(MapOutput::json(event)) as JsonObserver)
+        };
+        self.watchers.insert(name.to_owned(), Arc::new(watch));
         self.events
             .insert(name.to_owned(), Entry { build: Arc::new(build), accepted, embed: None });
         self
@@ -340,6 +361,7 @@ impl Registry {
         let build =
             move |params: Map<String, Value>, _: Option<&str>| build(&Value::Object(params));
         let accepted = accepted.iter().map(|s| s.to_string()).collect();
+        self.watchers.remove(name);
         self.events
             .insert(name.to_owned(), Entry { build: Arc::new(build), accepted, embed: None });
         self
@@ -387,6 +409,54 @@ impl Registry {
     /// The event `name` with `params`.
     pub fn event(&self, name: &str, params: &Value) -> Result<JsonObserver, BuildError> {
         build(&self.events, "event", name, params, None)
+    }
+
+    /// The event `name` with `params`, calling `on_occurrence` with each occurrence as it
+    /// happens (Moler's `add_event_occurred_callback`), as JSON in Moler's shape, on the
+    /// thread that drives the connection (keep it short). Events registered with a closure
+    /// ([`Registry::register_event_fn`]) take no callback.
+    ///
+    /// ```
+    /// use moler_commands::Registry;
+    /// use moler_core::Connection;
+    /// use serde_json::json;
+    /// use std::sync::mpsc;
+    /// use std::time::Instant;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let params = json!({"detect_patterns": ["ALARM (\\d+)"]});
+    /// let event = Registry::default()
+    ///     .event_with("wait4", &params, move |o| drop(tx.send(o["groups"][0].clone())))
+    ///     .unwrap();
+    /// let mut conn = Connection::new("demo");
+    /// let handle = conn.start(event, Instant::now());
+    /// conn.handle_input(b"ALARM 1\nALARM 2\n", Instant::now());
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+    /// handle.cancel();
+    /// ```
+    pub fn event_with(
+        &self,
+        name: &str,
+        params: &Value,
+        on_occurrence: impl FnMut(&Value) + Send + 'static,
+    ) -> Result<JsonObserver, BuildError> {
+        let entry = lookup(&self.events, "event", name)?;
+        let bad = |problem: ParamError| BuildError::BadParams {
+            name: name.to_owned(),
+            problem: Box::new(problem),
+            accepted: entry.accepted.clone(),
+        };
+        let Some(watch) = self.watchers.get(name) else {
+            return Err(bad(
+                "this event was registered with a closure and takes no occurrence callback".into(),
+            ));
+        };
+        let params = match params {
+            Value::Null => Map::new(),
+            Value::Object(m) => m.clone(),
+            other => return Err(bad(format!("parameters must be a mapping, not {other}").into())),
+        };
+        watch(params, Box::new(on_occurrence)).map_err(bad)
     }
 
     /// Command names, sorted.

@@ -23,13 +23,14 @@ fn wait4_counts_and_modes() {
         json!({"detect_patterns": ["ALARM (\\d+)"], "till_occurs_times": 2}),
         &["x\nALARM 1\nnoise\nALA", "RM 2\n"],
     );
-    assert_eq!(r[1]["groups"][0], "2");
+    assert_eq!(r[1]["groups"][0], 2, "a number, as Moler converts it");
     let r = run(
         "wait4",
         json!({"detect_patterns": ["b", "a"], "match": "sequence", "till_occurs_times": 1}),
         &["a\n", "b\n", "a\n"],
     );
-    assert_eq!(r.as_array().unwrap().len(), 2, "{r}");
+    assert_eq!(r.as_array().unwrap().len(), 1, "one cycle: {r}");
+    assert_eq!((r[0][0]["line"].as_str(), r[0][1]["line"].as_str()), (Some("b"), Some("a")));
     let err =
         Registry::default().event("wait4", &json!({"detect_patterns": ["x"], "match": "some"}));
     assert!(err.err().unwrap().to_string().contains("any, all or sequence"));
@@ -97,11 +98,13 @@ fn logins_and_shutdowns() {
     assert_eq!(r[0]["line"], line);
     assert_eq!((&r[0]["groups"], &r[0]["named_groups"]), (&json!([2]), &json!({"ATTEMPTS_NR": 2})));
 
-    let r =
+    let mut r =
         run("last_login", json!({}), &["Last login: Tue Jun 12 08:54:44 2018 from 127.0.0.1\n"]);
     let want = json!({"host": "127.0.0.1", "date_raw": "Tue Jun 12 08:54:44 2018", "date": "2018-06-12T08:54:44"});
+    assert!(r[0]["time"].is_string(), "{r}");
+    r[0].as_object_mut().unwrap().remove("time");
     assert_eq!(r[0], want);
-    let r = run(
+    let mut r = run(
         "last_failed_login",
         json!({}),
         &[
@@ -109,7 +112,138 @@ fn logins_and_shutdowns() {
             "Last failed login: Tue Jun 12 08:54:44 2018 from 127.0.0.1\n",
         ],
     );
+    r[0].as_object_mut().unwrap().remove("time");
     assert_eq!(r, json!([want]), "only the failed one");
     let r = run("last_login", json!({}), &["Last login: Thu Nov 23 10:78:16 2017 from h\n"]);
     assert_eq!(r[0]["date"], Value::Null, "an impossible time is not a date");
+}
+
+#[test]
+fn wait4prompts_reports_what_matched_and_every_prompt_of_a_line_when_asked() {
+    let prompts = json!({"^user@host:~\\$ $": "UNIX_REMOTE", "host:~\\$": "ANY_HOST", "moler_bash#": "UNIX_LOCAL"});
+    let r = run(
+        "wait4prompts",
+        json!({"prompts": prompts.clone(), "till_occurs_times": 1}),
+        &["user@host:~$ "],
+    );
+    // Tried in the order of the regexes' text ("^" sorts before "h"): the first one wins.
+    assert_eq!(r[0]["state"], "UNIX_REMOTE");
+    assert_eq!(r[0]["matched"], "user@host:~$ ");
+    assert!(r[0].get("list_matched").is_none(), "{r}");
+    let r = run(
+        "wait4prompts",
+        json!({"prompts": prompts, "till_occurs_times": 1, "check_against_all_prompts": true}),
+        &["user@host:~$ "],
+    );
+    let listed: Vec<&str> = r[0]["list_matched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["UNIX_REMOTE", "ANY_HOST"]);
+    // As Moler: the occurrence is the last prompt that matched, with the list.
+    assert_eq!((&r[0]["state"], &r[0]["matched"]), (&json!("ANY_HOST"), &json!("host:~$")));
+}
+
+#[test]
+fn wait4prompts_reports_every_prompt_of_a_chunk_in_order() {
+    let prompts = json!({"^a> $": "A", "^b> $": "B"});
+    let r = run(
+        "wait4prompts",
+        json!({"prompts": prompts, "till_occurs_times": 3}),
+        &["a> \nb> \na> "],
+    );
+    let states: Vec<&str> =
+        r.as_array().unwrap().iter().map(|p| p["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["A", "B", "A"]);
+}
+
+#[test]
+fn wait4prompts_prompts_change_while_it_runs() {
+    use moler_commands::events::Wait4Prompts;
+    let spec = Wait4Prompts {
+        prompts: [("^old> $".to_owned(), "OLD".to_owned())].into(),
+        till_occurs_times: Some(2),
+        ..Default::default()
+    };
+    let (event, change) = spec.event_with_change().unwrap();
+    let mut conn = Connection::new("prompts");
+    let done = conn.start(event, Instant::now());
+    conn.handle_input(b"old> \n", Instant::now());
+    let bad = change.change_prompts(&[("(".to_owned(), "X".to_owned())].into());
+    assert!(bad.unwrap_err().to_string().contains("invalid regex"), "and nothing changes");
+    change.change_prompts(&[("^new> $".to_owned(), "NEW".to_owned())].into()).unwrap();
+    conn.handle_input(b"old> \nnew> ", Instant::now());
+    let found = done.try_result().expect("two prompts").unwrap();
+    let states: Vec<&str> = found.iter().map(|p| p.state.as_str()).collect();
+    assert_eq!(states, ["OLD", "NEW"], "the old prompt is no longer one");
+}
+
+#[test]
+fn occurrence_callbacks_of_events_made_by_name() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let registry = Registry::default();
+    let event = registry
+        .event_with("u_boot_crtm", &json!({"till_occurs_times": -1}), move |o| {
+            log.lock().unwrap().push(o["CPLD_sjmpr"].clone())
+        })
+        .unwrap();
+    let mut conn = Connection::new("boots");
+    let h = conn.start(event, Instant::now());
+    for boot in ["0x00", "0x01"] {
+        let text = format!("U-Boot CRTM 2013\n[CPLD] Version = 1\n[CPLD] SJMPR = {boot}\n");
+        conn.handle_input(text.as_bytes(), Instant::now());
+    }
+    assert_eq!(*seen.lock().unwrap(), [" 0x00", " 0x01"], "one call per boot, as it ends");
+    assert!(!h.is_done(), "-1: until cancelled");
+    h.cancel();
+
+    let mut custom = Registry::default();
+    custom.register_event_fn("mine", &[], |_| Err("never built".into()));
+    let e = custom.event_with("mine", &json!({}), |_| {}).err().unwrap().to_string();
+    assert!(e.contains("takes no occurrence callback"), "{e}");
+    let e = registry.event_with("wait4promt", &json!({}), |_| {}).err().unwrap().to_string();
+    assert!(e.contains("did you mean 'wait4prompt'"), "{e}");
+}
+
+#[test]
+fn unix_line_events_read_text_without_escape_codes_but_juniper_ones_keep_them() {
+    let params = json!({"detect_patterns": ["^ok$"], "till_occurs_times": 1});
+    for name in ["genericunix_lineevent", "genericshared_lineevent", "wait4"] {
+        let r = run(name, params.clone(), &["\x1b[01;3", "2mok\x1b[0m\n"]);
+        assert_eq!(r[0]["line"], "ok", "{name}");
+    }
+    let event = Registry::default().event("genericjuniper_lineevent", &params).unwrap();
+    let mut conn = Connection::new("juniper");
+    let done = conn.start(event, Instant::now());
+    conn.handle_input(b"\x1b[01;32mok\x1b[0m\n", Instant::now());
+    assert!(!done.is_done(), "Moler's Juniper line event reads lines as they come");
+}
+
+#[test]
+fn whole_line_events_wait_for_the_line_end() {
+    let event = Registry::default().event("shutdown", &json!({})).unwrap();
+    let mut conn = Connection::new("shutdown");
+    let done = conn.start(event, Instant::now());
+    conn.handle_input(
+        b"The system is going down for reboot at Tue 2019-03-19 12:1",
+        Instant::now(),
+    );
+    assert!(!done.is_done(), "the line has not ended");
+    conn.handle_input(b"5:16 CET!\n", Instant::now());
+    assert_eq!(done.try_result().unwrap().unwrap()[0]["groups"][1], "Tue 2019-03-19 12:15:16 CET!");
+    let r = run(
+        "wait4",
+        json!({"detect_patterns": ["^n=(\\d+)$"], "till_occurs_times": 1, "full_lines_only": true}),
+        &["n=1", "2\n"],
+    );
+    assert_eq!(r[0]["groups"], json!([12]), "not the 1 of a cut line");
+    let r = run(
+        "wait4",
+        json!({"detect_patterns": ["^login: $"], "till_occurs_times": 1}),
+        &["login: "],
+    );
+    assert_eq!(r[0]["line"], "login: ", "Moler's wait4 reads the unfinished line");
 }

@@ -491,3 +491,60 @@ fn exit_succeeds() {
     );
     assert_eq!(outcome.result, Ok("Empty".to_owned()));
 }
+
+// --- telnet's own commands ---------------------------------------------------------------------
+
+/// PduAten's hop in Moler: `unset binary` at the client's prompt, then `open host port`.
+#[test]
+fn telnet_commands_before_the_connection_go_at_the_clients_prompt() {
+    let spec = Telnet::new("10.0.0.5", 23, r"^>")
+        .with("cmds_before_establish_connection", ["unset binary"])
+        .unwrap()
+        .with("login", "teladmin")
+        .unwrap()
+        .with("password", "telpwd")
+        .unwrap()
+        .with("set_timeout", ())
+        .unwrap()
+        .with("target_newline", "\r\n")
+        .unwrap();
+    assert_eq!(spec.command_line().unwrap(), "TERM=xterm-mono telnet");
+    let turns = [
+        "TERM=xterm-mono telnet\r\ntelnet> ",
+        "unset binary\r\nDon't try to negotiate binary mode on output.\r\ntelnet> ",
+        "open 10.0.0.5 23\r\nTrying 10.0.0.5...\r\nConnected to 10.0.0.5.\r\nLogin: ",
+        "teladmin\r\nPassword: ",
+        "\r\n> ",
+    ];
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(
+        outcome.sent,
+        "TERM=xterm-mono telnet\nunset binary\nopen 10.0.0.5 23\nteladmin\r\ntelpwd\r\n"
+    );
+}
+
+#[test]
+fn telnet_commands_after_the_connection_go_after_ctrl_bracket() {
+    let spec = Telnet::new("10.0.0.5", 0, r"^>")
+        .with("cmds_after_establish_connection", ["mode character"])
+        .unwrap()
+        .with("set_timeout", ())
+        .unwrap();
+    assert_eq!(spec.command_line().unwrap(), "TERM=xterm-mono telnet 10.0.0.5");
+    let turns = [
+        "TERM=xterm-mono telnet 10.0.0.5\r\nConnected to 10.0.0.5.\r\n> ",
+        "\r\ntelnet> ",
+        "mode character\r\ntelnet> ",
+        "\r\n\r\n> ",
+    ];
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(
+        outcome.sent, "TERM=xterm-mono telnet 10.0.0.5\n\x1dmode character\n\n\n",
+        "Ctrl-], the command, then the target newline back to the session"
+    );
+    let bad = Telnet::new("h", 0, "^>").with("telnet_prompt", "(").unwrap();
+    let e = bad.command_line().unwrap_err().to_string();
+    assert!(e.contains("telnet_prompt"), "{e}");
+}

@@ -252,8 +252,10 @@ pub struct Hop {
     pub from: Located<String>,
     /// The state it leads to.
     pub to: Located<String>,
-    /// `execute_command`: a command name (`ssh`, `su`, `exit`, …).
-    pub execute_command: Located<String>,
+    /// `execute_command`: a command name (`ssh`, `su`, `exit`, …); absent when the hop only
+    /// changes the parameters of the class's hop between the same states (which keeps its
+    /// command, as Moler merges them).
+    pub execute_command: Option<Located<String>>,
     /// `command_params`: the command's parameters (a mapping; empty when not given).
     pub command_params: Node,
     /// `required_command_params`: parameters that must be given (in the class defaults).
@@ -364,7 +366,7 @@ impl DeviceSpec {
         self.hops.push(Hop {
             from: Located::code(from.to_owned()),
             to: Located::code(to.to_owned()),
-            execute_command: Located::code(command.to_owned()),
+            execute_command: Some(Located::code(command.to_owned())),
             command_params: Node::from_json(&params),
             required_command_params: Vec::new(),
             origin: Origin::code(),
@@ -1169,20 +1171,11 @@ impl<'a> Reader<'a> {
             for (to, hop) in self.named(targets, &from_path, "hop to", ErrorKind::DuplicateKey) {
                 let hop_path = format!("{from_path}.{}", to.name);
                 let Some(mut f) = self.fields(hop, &hop_path, HOP) else { continue };
-                let command = match self.field(&mut f, "execute_command") {
-                    Some(n) => self.located_text(n, &format!("{hop_path}.execute_command")),
-                    None => {
-                        let misspelt = f
-                            .entries
-                            .iter()
-                            .any(|(k, _)| did_you_mean(&k.name, ["execute_command"]).is_some());
-                        if !misspelt {
-                            let msg = format!("{hop_path}: missing required key `execute_command`");
-                            self.problem(ErrorKind::MissingParameter, &hop.origin, msg);
-                        }
-                        None
-                    }
-                };
+                // Absent: the device class's hop between these states gives it (the device
+                // layer says so if there is none).
+                let command = self
+                    .field(&mut f, "execute_command")
+                    .and_then(|n| self.located_text(n, &format!("{hop_path}.execute_command")));
                 let params = match self.field(&mut f, "command_params") {
                     Some(n) if matches!(n.value, Value::Map(_)) => n.clone(),
                     Some(n) if matches!(n.value, Value::Null) => {
@@ -1199,16 +1192,14 @@ impl<'a> Reader<'a> {
                     None => Vec::new(),
                 };
                 self.finish(f);
-                if let Some(execute_command) = command {
-                    out.push(Hop {
-                        from: Located { value: from.name.clone(), origin: from.origin.clone() },
-                        to: Located { value: to.name.clone(), origin: to.origin.clone() },
-                        execute_command,
-                        command_params: params,
-                        required_command_params: required,
-                        origin: hop.origin.clone(),
-                    });
-                }
+                out.push(Hop {
+                    from: Located { value: from.name.clone(), origin: from.origin.clone() },
+                    to: Located { value: to.name.clone(), origin: to.origin.clone() },
+                    execute_command: command,
+                    command_params: params,
+                    required_command_params: required,
+                    origin: hop.origin.clone(),
+                });
             }
         }
         out

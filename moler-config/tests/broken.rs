@@ -421,16 +421,6 @@ fn hop_with_a_misspelt_execute_command() {
 }
 
 #[test]
-fn hop_without_execute_command() {
-    broken(
-        "hop-no-command",
-        "DEVICES:\n  Box:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_HOPS:\n      UNIX_LOCAL:\n        UNIX_REMOTE: {command_params: {host: h}}\n",
-        ErrorKind::MissingParameter,
-        &["{f}:6:22: DEVICES.Box.CONNECTION_HOPS.UNIX_LOCAL.UNIX_REMOTE: missing required key `execute_command`"],
-    );
-}
-
-#[test]
 fn hop_command_params_must_be_a_mapping() {
     broken(
         "hop-params",

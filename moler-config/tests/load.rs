@@ -160,7 +160,7 @@ fn a_moler_file_loads_unchanged() {
     assert!(remote.lazy_cmds_events);
     assert_eq!(remote.hops.len(), 2);
     let ssh = remote.hop_between("UNIX_LOCAL", "UNIX_REMOTE").unwrap();
-    assert_eq!(ssh.execute_command.value, "ssh");
+    assert_eq!(ssh.execute_command.as_ref().unwrap().value, "ssh");
     let params = ssh.command_params.to_json();
     assert_eq!(params["host"], "test.rebex.net");
     assert_eq!(params["set_timeout"], serde_json::Value::Null);
@@ -408,4 +408,19 @@ fn two_files_must_agree_on_default_variants() {
         write(&dir, "c.yml", "IO_TYPES:\n  default_variant: {tcp: threaded, terminal: tokio}\n");
     let config = Loader::new().from_files([&a, &same]).unwrap();
     assert_eq!(config.default_variant("terminal").unwrap().value, "tokio");
+}
+
+/// A hop that only changes parameters (Moler's test/resources/device_config.yml does it for
+/// the way back from a remote) loads without a command: the device class's hop gives it.
+#[test]
+fn a_hop_without_execute_command_loads_and_keeps_none() {
+    let yaml = "DEVICES:\n  Box:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_HOPS:\n      UNIX_REMOTE:\n        UNIX_LOCAL: {command_params: {expected_prompt: 'local#'}}\n";
+    let config = Config::from_yaml(yaml).unwrap();
+    let hop = config.device("Box").unwrap().hop_between("UNIX_REMOTE", "UNIX_LOCAL").unwrap();
+    assert!(hop.execute_command.is_none());
+    assert_eq!(hop.command_params.to_json()["expected_prompt"], "local#");
+    // Written with a wrong type it is still an error.
+    let yaml = yaml.replace("{command_params", "{execute_command: [ssh], command_params");
+    let e = Config::from_yaml(&yaml).unwrap_err().to_string();
+    assert!(e.contains("UNIX_LOCAL.execute_command"), "{e}");
 }

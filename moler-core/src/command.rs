@@ -214,6 +214,7 @@ pub struct Command<P> {
     /// Lines matching one of these are never failures.
     failure_exceptions: Vec<Arc<Regex>>,
     default_failures: bool,
+    failure_first_line_only: bool,
     ret_required: bool,
     expect_echo: bool,
     /// What to send instead of `command` + newline (Ctrl-C, a bare newline).
@@ -276,6 +277,8 @@ struct Outcome {
     finished: bool,
     /// A line matched the break pattern: Ctrl-C was sent, the prompt ends the command.
     broke: bool,
+    /// Whole output lines seen so far.
+    lines: usize,
 }
 
 impl Outcome {
@@ -293,6 +296,8 @@ impl Outcome {
 struct Output<'a> {
     failures: &'a [Arc<Regex>],
     failure_exceptions: &'a [Arc<Regex>],
+    /// Only the first output line may be a failure.
+    first_line_only: bool,
 }
 
 impl Output<'_> {
@@ -304,8 +309,12 @@ impl Output<'_> {
         outcome: &mut Outcome,
         cx: &mut Context<'_>,
     ) {
+        if !partial {
+            outcome.lines += 1;
+        }
         if !partial
             && outcome.failure.is_none()
+            && (!self.first_line_only || outcome.lines == 1)
             && self.failures.iter().any(|f| f.is_match(line))
             && !self.failure_exceptions.iter().any(|f| f.is_match(line))
         {
@@ -358,6 +367,7 @@ impl<P: Parser> Command<P> {
             failures: vec![cache::regex(&defaults.join("|")).expect("escaped literals are valid")],
             failure_exceptions: Vec::new(),
             default_failures: true,
+            failure_first_line_only: false,
             ret_required: true,
             expect_echo: true,
             sends: None,
@@ -422,6 +432,24 @@ impl<P: Parser> Command<P> {
         if let Some(r) = self.compile("failure exception", pattern) {
             self.failure_exceptions.push(r);
         }
+        self
+    }
+
+    /// Only the first output line may be a failure (Moler's `failure_only_in_first_line` of
+    /// `cat` and `tail`): a file whose text says `No such file or directory` is no failure.
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection};
+    /// use std::time::Instant;
+    ///
+    /// let cat = Command::lines("cat notes", "^\\$ $").failures_in_first_line_only(true);
+    /// let mut conn = Connection::new("demo");
+    /// let done = conn.start(cat, Instant::now());
+    /// conn.handle_input(b"cat notes\nbug 12:\nfixed: x: No such file or directory\n$ ", Instant::now());
+    /// assert!(done.try_result().unwrap().is_ok(), "the second output line");
+    /// ```
+    pub fn failures_in_first_line_only(mut self, on: bool) -> Self {
+        self.failure_first_line_only = on;
         self
     }
 
@@ -682,6 +710,7 @@ impl<P: Parser> Command<P> {
             prompt_tail,
             failures,
             failure_exceptions,
+            failure_first_line_only,
             ret_required,
             outcome,
             taken,
@@ -700,7 +729,8 @@ impl<P: Parser> Command<P> {
             // What a prompt found at the end of this line cut off was given as a line already.
             let skip = if partial { *taken } else { std::mem::take(taken) };
             let line = stripped.get(skip..).unwrap_or(&stripped);
-            let output = Output { failures, failure_exceptions };
+            let output =
+                Output { failures, failure_exceptions, first_line_only: *failure_first_line_only };
             let seen_prompt = is_prompt(prompt, line);
             if seen_prompt && parser.on_prompt(line, partial, cx) {
                 outcome.finished = outcome.ready(*ret_required, parser);
@@ -1011,8 +1041,11 @@ impl<P: Parser> Observer for Command<P> {
         let stripped = strip_escapes(self.lines.partial());
         let line = stripped.get(self.taken..).unwrap_or(&stripped);
         let Some((before, prompt_text)) = line.split_at_checked(at) else { return Step::Pending };
-        let output =
-            Output { failures: &self.failures, failure_exceptions: &self.failure_exceptions };
+        let output = Output {
+            failures: &self.failures,
+            failure_exceptions: &self.failure_exceptions,
+            first_line_only: self.failure_first_line_only,
+        };
         output.line(before, false, &mut self.parser, &mut self.outcome, cx);
         self.taken += at;
         if !self.outcome.finished {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::observer::{Context, Observer, Step};
 use crate::publish::{Publisher, Subscription};
-use crate::text::{LineSplitter, DEFAULT_LINE_CAP};
+use crate::text::{LineSplitter, Stripper, DEFAULT_LINE_CAP};
 
 /// One occurrence of an event: the line and what the pattern caught in it (Moler's keys).
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +75,8 @@ pub struct Wait4 {
     till: Option<usize>,
     timeout: Option<Duration>,
     partial_lines: bool,
+    /// Terminal escape codes are removed before matching (Moler's unix and shared line events).
+    stripper: Option<Stripper>,
     /// Where occurrences go as they happen (callbacks, queues).
     publisher: Publisher<Occurrence>,
     // Progress.
@@ -136,6 +138,7 @@ impl Wait4 {
             till: None,
             timeout: None,
             partial_lines: false,
+            stripper: None,
             publisher: Publisher::new(),
             lines: LineSplitter::new(DEFAULT_LINE_CAP),
             skip_line: false,
@@ -168,6 +171,26 @@ impl Wait4 {
     /// unfinished is not reported again when it ends.
     pub fn match_partial_lines(mut self, on: bool) -> Self {
         self.partial_lines = on;
+        self
+    }
+
+    /// Removes terminal escape codes (colours, cursor moves, window titles) before matching,
+    /// also when one is cut between reads, as Moler's unix and shared line events do: the
+    /// reported lines are the text without them.
+    ///
+    /// ```
+    /// use moler_core::{Connection, Wait4};
+    /// use std::time::Instant;
+    ///
+    /// let mut conn = Connection::new("demo");
+    /// let ev = Wait4::new(["^ok$"]).unwrap().strip_escape_codes(true).till_occurs_times(1);
+    /// let done = conn.start(ev, Instant::now());
+    /// conn.handle_input(b"\x1b[01;3", Instant::now());
+    /// conn.handle_input(b"2mok\x1b[0m\n", Instant::now());
+    /// assert_eq!(done.try_result().unwrap().unwrap()[0].line, "ok");
+    /// ```
+    pub fn strip_escape_codes(mut self, on: bool) -> Self {
+        self.stripper = on.then(Stripper::default);
         self
     }
 
@@ -277,6 +300,17 @@ impl Observer for Wait4 {
 
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Vec<Occurrence>> {
         let now = cx.now();
+        let stripped;
+        let data = match &mut self.stripper {
+            Some(s) if !s.in_text() || memchr::memchr2(0x1b, 0x07, data.as_bytes()).is_some() => {
+                let mut out = Vec::with_capacity(data.len());
+                s.strip_into(data.as_bytes(), &mut out);
+                // Invariant: the stripper drops ASCII bytes and whole characters only.
+                stripped = String::from_utf8(out).expect("stripping keeps UTF-8 valid");
+                stripped.as_str()
+            }
+            _ => data,
+        };
         if cx.is_paused() {
             if data.is_empty() {
                 return Step::Pending;

@@ -214,6 +214,11 @@ enum Escape {
 }
 
 impl Stripper {
+    /// True between escapes: a chunk without ESC or BEL is then kept whole.
+    pub(crate) fn in_text(&self) -> bool {
+        self.state == Escape::Text
+    }
+
     /// Whether `b`, the next byte of the stream, is text to keep (not part of an escape).
     pub(crate) fn keep(&mut self, b: u8) -> bool {
         use Escape::*;

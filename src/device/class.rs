@@ -317,19 +317,21 @@ pub(crate) fn resolve(
                 problems.push(unknown_state(device, class.name, &states, &end.value, &end.origin));
             }
         }
-        let name = qualify(registry, &families, &h.from.value, &h.execute_command.value);
-        if registry.command_params(&name).is_none() {
-            ok = false;
-            let known: Vec<&str> = registry.command_names().collect();
-            let tail = suggest(&h.execute_command.value, &known, None);
-            problems.push(Problem::new(
-                ErrorKind::UnknownCommand,
-                h.execute_command.origin.clone(),
-                format!(
-                    "device {device}: hop {} -> {}: unknown command `{}`{tail}",
-                    h.from.value, h.to.value, h.execute_command.value
-                ),
-            ));
+        if let Some(command) = &h.execute_command {
+            let name = qualify(registry, &families, &h.from.value, &command.value);
+            if registry.command_params(&name).is_none() {
+                ok = false;
+                let known: Vec<&str> = registry.command_names().collect();
+                let tail = suggest(&command.value, &known, None);
+                problems.push(Problem::new(
+                    ErrorKind::UnknownCommand,
+                    command.origin.clone(),
+                    format!(
+                        "device {device}: hop {} -> {}: unknown command `{}`{tail}",
+                        h.from.value, h.to.value, command.value
+                    ),
+                ));
+            }
         }
         if ok {
             user.push(h);
@@ -415,23 +417,37 @@ pub(crate) fn resolve(
             h.required_command_params.iter().map(|r| r.value.clone()).collect();
         match hops.iter_mut().find(|(p, _)| p.from == from && p.to == to) {
             Some((plan, req)) => {
-                plan.command = h.execute_command.value.clone();
+                // A class extending another may change only a hop's parameters.
+                if let Some(command) = &h.execute_command {
+                    plan.command = command.value.clone();
+                }
                 plan.params.extend(params);
                 if !required.is_empty() {
                     *req = required;
                 }
             }
-            None => hops.push((
-                HopPlan {
-                    from,
-                    to,
-                    command: h.execute_command.value.clone(),
-                    params,
-                    origin: spec.name.origin.clone(),
-                    param_origins: Vec::new(),
-                },
-                required,
-            )),
+            None => match &h.execute_command {
+                Some(command) => hops.push((
+                    HopPlan {
+                        from,
+                        to,
+                        command: command.value.clone(),
+                        params,
+                        origin: spec.name.origin.clone(),
+                        param_origins: Vec::new(),
+                    },
+                    required,
+                )),
+                None => problems.push(Problem::new(
+                    ErrorKind::MissingParameter,
+                    h.origin.clone(),
+                    format!(
+                        "device class {}: hop {from} -> {to} needs `execute_command`: no base \
+                         class has a hop between these states to take it from",
+                        class.name
+                    ),
+                )),
+            },
         }
     }
     for h in user {
@@ -461,7 +477,10 @@ pub(crate) fn resolve(
             .collect();
         match hops.iter_mut().find(|(p, _)| p.from == h.from.value && p.to == h.to.value) {
             Some((plan, req)) => {
-                plan.command = h.execute_command.value.clone();
+                // Without `execute_command` the class's command stays (Moler's update_dict).
+                if let Some(command) = &h.execute_command {
+                    plan.command = command.value.clone();
+                }
                 plan.params.extend(params);
                 plan.origin = h.origin.clone();
                 plan.param_origins = origins;
@@ -469,17 +488,30 @@ pub(crate) fn resolve(
                     *req = required;
                 }
             }
-            None => hops.push((
-                HopPlan {
-                    from: h.from.value.clone(),
-                    to: h.to.value.clone(),
-                    command: h.execute_command.value.clone(),
-                    params,
-                    origin: h.origin.clone(),
-                    param_origins: origins,
-                },
-                required,
-            )),
+            None => match &h.execute_command {
+                Some(command) => hops.push((
+                    HopPlan {
+                        from: h.from.value.clone(),
+                        to: h.to.value.clone(),
+                        command: command.value.clone(),
+                        params,
+                        origin: h.origin.clone(),
+                        param_origins: origins,
+                    },
+                    required,
+                )),
+                None => problems.push(Problem::new(
+                    ErrorKind::MissingParameter,
+                    h.origin.clone(),
+                    format!(
+                        "device {device} ({}): hop {} -> {} needs `execute_command`: the class \
+                         has no hop between these states to take it from",
+                        class.name,
+                        h.from.value,
+                        h.to.value
+                    ),
+                )),
+            },
         }
     }
 

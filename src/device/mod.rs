@@ -1128,7 +1128,7 @@ impl Device {
     }
 
     /// Starts a typed event in the current state.
-    pub fn watch<E: UnixEvent>(&self, spec: E) -> Result<Completion<E::Output>, DeviceError> {
+    pub fn watch<E: UnixEvent>(&self, spec: E) -> Result<Completion<Vec<E::Record>>, DeviceError> {
         let (state, connection) = self.current(&format!("`{}`", E::NAME))?;
         let event = spec.event()?;
         Ok(self.bind(state, connection, Box::new(event)).start())

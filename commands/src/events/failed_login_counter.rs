@@ -1,41 +1,26 @@
-//! `failed_login_counter`: the event [`NumberedOccurrence`].
+//! `failed_login_counter`: the event [`FailedLoginCounter`].
 
-use std::collections::BTreeMap;
-
-use moler_core::{Occurrence, Result, Wait4};
+use moler_core::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{till, UnixEvent};
-use crate::MapOutput;
+use super::line_event::{lines, Reading};
+use super::{till, LineOccurrence, Records, UnixEvent};
 
-/// An occurrence whose groups are numbers where they look like one (Moler converts them).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NumberedOccurrence {
-    /// The whole line.
-    pub line: String,
-    /// The text the pattern matched.
-    pub matched: String,
-    /// The groups, numbers where they are.
-    pub groups: Vec<serde_json::Value>,
-    /// The named groups, numbers where they are.
-    pub named_groups: BTreeMap<String, serde_json::Value>,
-}
-
-fn numbered(o: Occurrence) -> NumberedOccurrence {
-    let convert = |g: Option<String>| match g {
-        None => serde_json::Value::Null,
-        Some(text) => crate::unix::number_or_text(&text),
-    };
-    NumberedOccurrence {
-        line: o.line,
-        matched: o.matched,
-        groups: o.groups.into_iter().map(convert).collect(),
-        named_groups: o.named_groups.into_iter().map(|(k, v)| (k, convert(v))).collect(),
-    }
-}
-
-/// `failed_login_counter`: `There were N failed login attempts since the last successful
-/// login` (`ATTEMPTS_NR` as a number).
+/// `failed_login_counter` (Moler's `FailedLoginCounter`): `There were N failed login attempts
+/// since the last successful login` (`ATTEMPTS_NR` as a number), whole lines only.
+///
+/// ```
+/// use moler_commands::events::FailedLoginCounter;
+/// use moler_commands::UnixEvent;
+/// use moler_core::Connection;
+/// use std::time::Instant;
+///
+/// let mut conn = Connection::new("demo");
+/// let done = conn.start(FailedLoginCounter::default().event().unwrap(), Instant::now());
+/// conn.handle_input(b"There were 2 failed login attempts since the last successful login.\n", Instant::now());
+/// let found = done.try_result().unwrap().unwrap();
+/// assert_eq!(found[0].named_groups["ATTEMPTS_NR"], 2);
+/// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FailedLoginCounter {
@@ -45,15 +30,15 @@ pub struct FailedLoginCounter {
 
 impl UnixEvent for FailedLoginCounter {
     const NAME: &'static str = "failed_login_counter";
-    type Event = MapOutput<Wait4, Vec<NumberedOccurrence>>;
-    type Output = Vec<NumberedOccurrence>;
-    fn event(&self) -> Result<Self::Event> {
-        let event = Wait4::new([
-            r"(?i)There (?:were|was|have been) (?P<ATTEMPTS_NR>\d+) (?:failed|unsuccessful) login attempts? since the last successful login",
-        ])?;
-        let event = till(event, Some(self.till_occurs_times.unwrap_or(1)))?;
-        Ok(MapOutput::new(event, |found: Vec<Occurrence>| {
-            found.into_iter().map(numbered).collect()
-        }))
+    type Record = LineOccurrence;
+    fn event(&self) -> Result<Records<LineOccurrence>> {
+        let how = Reading { full_lines_only: true, strip_escape_codes: true };
+        lines(
+            &[
+                r"(?i)There (?:were|was|have been) (?P<ATTEMPTS_NR>\d+) (?:failed|unsuccessful) login attempts? since the last successful login",
+            ],
+            till(self.till_occurs_times, 1)?,
+            how,
+        )
     }
 }

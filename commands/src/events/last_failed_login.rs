@@ -1,13 +1,26 @@
 //! `last_failed_login`: the event [`LastFailedLogin`].
 
-use moler_core::{Occurrence, Result, Wait4};
+use moler_core::Result;
 use serde::{Deserialize, Serialize};
 
-use super::last_login::LoginSeen;
-use super::{till, UnixEvent};
-use crate::MapOutput;
+use super::last_login::{login_event, LoginSeen};
+use super::{Records, UnixEvent};
 
-/// `last_failed_login`: `Last failed login: Tue Jun 12 08:54:44 2018 from 127.0.0.1`.
+/// `last_failed_login` (Moler's `LastFailedLogin`): `Last failed login: Tue Jun 12 08:54:44
+/// 2018 from 127.0.0.1`.
+///
+/// ```
+/// use moler_commands::events::LastFailedLogin;
+/// use moler_commands::UnixEvent;
+/// use moler_core::Connection;
+/// use std::time::Instant;
+///
+/// let mut conn = Connection::new("demo");
+/// let done = conn.start(LastFailedLogin::default().event().unwrap(), Instant::now());
+/// conn.handle_input(b"Last login: Mon Jun 11 08:54:44 2018 from 10.0.0.1\n", Instant::now());
+/// conn.handle_input(b"Last failed login: Tue Jun 12 08:54:44 2018 from 127.0.0.1\n", Instant::now());
+/// assert_eq!(done.try_result().unwrap().unwrap()[0].host, "127.0.0.1");
+/// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LastFailedLogin {
@@ -17,13 +30,11 @@ pub struct LastFailedLogin {
 
 impl UnixEvent for LastFailedLogin {
     const NAME: &'static str = "last_failed_login";
-    type Event = MapOutput<Wait4, Vec<LoginSeen>>;
-    type Output = Vec<LoginSeen>;
-    fn event(&self) -> Result<Self::Event> {
-        let pattern = r"(?i)Last failed login:\s+(?P<DATE>\S.*\S)\s+from\s+(?P<HOST>\S+)";
-        let event = till(Wait4::new([pattern])?, Some(self.till_occurs_times.unwrap_or(1)))?;
-        Ok(MapOutput::new(event, |found: Vec<Occurrence>| {
-            found.into_iter().map(LoginSeen::from).collect()
-        }))
+    type Record = LoginSeen;
+    fn event(&self) -> Result<Records<LoginSeen>> {
+        login_event(
+            r"(?i)Last failed login:\s+(?P<DATE>\S.*\S)\s+from\s+(?P<HOST>\S+)",
+            self.till_occurs_times,
+        )
     }
 }

@@ -1,11 +1,32 @@
 //! `ping_no_response`: the event [`PingNoResponse`].
 
-use moler_core::{Occurrence, Result, Wait4};
+use moler_core::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{till, UnixEvent};
+use super::line_event::{lines, Reading};
+use super::{till, LineOccurrence, Records, UnixEvent};
 
-/// `ping_no_response`: ping reporting no reply.
+/// `ping_no_response` (Moler's `PingNoResponse`): ping saying a request got no reply:
+/// `no answer yet for icmp_seq=…` and `… Destination Host Unreachable` (Moler's two groups),
+/// and, beyond Moler, `Destination Net/Port Unreachable` and `Request timeout for icmp_seq`
+/// (macOS) as a pattern of their own (no groups).
+///
+/// Whole lines only: Moler also reads the unfinished last line, so a read that ends inside
+/// the line gives it a cut occurrence (`… at Tue 2019-03-19 12:1`); here the line is read
+/// once it ends, however the text is cut.
+///
+/// ```
+/// use moler_commands::events::PingNoResponse;
+/// use moler_commands::UnixEvent;
+/// use moler_core::Connection;
+/// use std::time::Instant;
+///
+/// let mut conn = Connection::new("demo");
+/// let done = conn.start(PingNoResponse::default().event().unwrap(), Instant::now());
+/// conn.handle_input(b"From 10.0.0.9 icmp_seq=1 Destination Host Unreachable\n", Instant::now());
+/// let found = done.try_result().unwrap().unwrap();
+/// assert_eq!(found[0].groups[0], serde_json::Value::Null);
+/// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PingNoResponse {
@@ -15,10 +36,16 @@ pub struct PingNoResponse {
 
 impl UnixEvent for PingNoResponse {
     const NAME: &'static str = "ping_no_response";
-    type Event = Wait4;
-    type Output = Vec<Occurrence>;
-    fn event(&self) -> Result<Wait4> {
-        let event = Wait4::new([r"(Destination (Host|Net|Port) Unreachable|no answer yet for icmp_seq=\d+|Request timeout for icmp_seq|100% packet loss)"])?.match_partial_lines(false);
-        till(event, Some(self.till_occurs_times.unwrap_or(1)))
+    type Record = LineOccurrence;
+    fn event(&self) -> Result<Records<LineOccurrence>> {
+        let how = Reading { full_lines_only: true, strip_escape_codes: true };
+        lines(
+            &[
+                r"(no\s+answer\s+yet\s+for.*)|(.*Destination\s+Host\s+Unreachable)",
+                r".*Destination\s+(?:Net|Port)\s+Unreachable|Request timeout for icmp_seq.*",
+            ],
+            till(self.till_occurs_times, 1)?,
+            how,
+        )
     }
 }

@@ -1,11 +1,20 @@
 //! `wait4`: the event [`Wait4Event`].
 
-use moler_core::{Error, MatchMode, Occurrence, Result, Wait4};
+use moler_core::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{till, UnixEvent};
+use super::line_event::{records, LineRecord, Reading};
+use super::{till, Records, UnixEvent};
 
-/// `wait4`: lines matching `detect_patterns` (`match`: `any`, `all` or `sequence`).
+/// `wait4` (Moler's `Wait4`): lines matching `detect_patterns` (`match`: `any`, `all` or
+/// `sequence`), escape codes removed; the unfinished last line too, as Moler reads it.
+///
+/// ```
+/// use moler_commands::events::Wait4Event;
+/// use moler_commands::UnixEvent;
+/// let e = Wait4Event { detect_patterns: vec!["ALARM".into()], ..Default::default() };
+/// assert!(e.event().is_ok());
+/// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Wait4Event {
@@ -16,23 +25,19 @@ pub struct Wait4Event {
     pub match_mode: Option<String>,
     /// How many occurrences end the event (`-1`: until cancelled, the default).
     pub till_occurs_times: Option<i64>,
+    /// Only whole lines are matched (not Moler's: its `wait4` also matches the unfinished
+    /// last line, which makes an anchored pattern such as `^n=\d+$` match a line cut between
+    /// reads; default false, as in Moler).
+    #[serde(default)]
+    pub full_lines_only: bool,
 }
 
 impl UnixEvent for Wait4Event {
     const NAME: &'static str = "wait4";
-    type Event = Wait4;
-    type Output = Vec<Occurrence>;
-    fn event(&self) -> Result<Wait4> {
-        let mode = match self.match_mode.as_deref() {
-            None | Some("any") => MatchMode::Any,
-            Some("all") => MatchMode::All,
-            Some("sequence") => MatchMode::Sequence,
-            Some(other) => {
-                return Err(Error::WrongUsage(format!(
-                    "match must be any, all or sequence, not {other:?}"
-                )))
-            }
-        };
-        till(Wait4::new(&self.detect_patterns)?.mode(mode), self.till_occurs_times)
+    type Record = LineRecord;
+    fn event(&self) -> Result<Records<LineRecord>> {
+        let how = Reading { full_lines_only: self.full_lines_only, strip_escape_codes: true };
+        let till = till(self.till_occurs_times, -1)?;
+        records(&self.detect_patterns, self.match_mode.as_deref(), till, how)
     }
 }

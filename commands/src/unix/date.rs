@@ -12,14 +12,39 @@ use crate::spec::{builder, UnixCommand};
 use crate::ParamError;
 
 /// `date` (with Moler's format string) or `date <options>`; the result describes the date
-/// when the default format is used, else `{}`.
+/// when the format is used, else `{}`.
+///
+/// `date_table_output` (Moler's parameter): `true` puts the format after the options too
+/// (`date -u '+DATE:…'`), `false` leaves it out. Unset, the format goes only without options:
+/// Moler's default is `true`, but its own reference case with options (`date -s …`) echoes
+/// the command without the format.
+///
+/// ```
+/// use moler_commands::unix::Date;
+/// use moler_commands::UnixCommand;
+///
+/// assert_eq!(Date::new().options("-u").command_line().unwrap(), "date -u");
+/// let table = Date::new().options("-u").date_table_output(true);
+/// assert!(table.command_line().unwrap().starts_with("date -u '+DATE:"));
+/// assert_eq!(Date::new().date_table_output(false).command_line().unwrap(), "date");
+/// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Date {
-    /// Options instead of the default format (`-s "2021-01-01 00:00"`).
+    /// Options (`-s "2021-01-01 00:00"`, `-u`).
     pub options: Option<String>,
+    /// Print the date in Moler's table format (see above).
+    pub date_table_output: Option<bool>,
 }
 builder!(Date {}, options);
+
+impl Date {
+    /// Whether to print the date in Moler's table format.
+    pub fn date_table_output(mut self, on: bool) -> Self {
+        self.date_table_output = Some(on);
+        self
+    }
+}
 
 /// The format Moler's `date` prints, one field per line.
 const DATE_FORMAT: &str = "'+DATE:%t%t%d-%m-%Y%nTIME:%t%t%H:%M:%S%nZONE:%t%t%z %Z%nEPOCH:%t%t%s%nWEEK_NUMBER:%t%-V%nDAY_OF_YEAR:%t%-j%nDAY_OF_WEEK:%t%u (%A)%nMONTH:%t%t%-m (%B)'";
@@ -125,7 +150,14 @@ impl UnixCommand for Date {
     type Parser = DateParser;
     type Output = DateResult;
     fn command_line(&self) -> Result<String, ParamError> {
-        Ok(format!("date {}", self.options.as_deref().unwrap_or(DATE_FORMAT)))
+        let options = self.options.as_deref().filter(|o| !o.trim().is_empty());
+        let table = self.date_table_output.unwrap_or(options.is_none());
+        let mut line = "date".to_owned();
+        for part in [options, table.then_some(DATE_FORMAT)].into_iter().flatten() {
+            line.push(' ');
+            line.push_str(part);
+        }
+        Ok(line)
     }
     fn parser(&self) -> DateParser {
         DateParser {

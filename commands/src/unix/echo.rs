@@ -17,6 +17,10 @@ pub struct Echo {
     /// Single-quote the text (default); off to let the shell expand it (`$TERM`).
     #[serde(default = "yes")]
     pub text_in_quotation: bool,
+    /// Write the text to this file instead (`echo 'x' > file`); the result is then empty.
+    pub output_file: Option<String>,
+    /// `>` (default: truncate) or `>>` (append), with `output_file`.
+    pub write_mode: Option<String>,
 }
 
 fn yes() -> bool {
@@ -25,10 +29,16 @@ fn yes() -> bool {
 
 impl Default for Echo {
     fn default() -> Self {
-        Self { options: None, text: None, text_in_quotation: true }
+        Self {
+            options: None,
+            text: None,
+            text_in_quotation: true,
+            output_file: None,
+            write_mode: None,
+        }
     }
 }
-builder!(Echo {}, options, text);
+builder!(Echo {}, options, text, output_file, write_mode);
 
 impl Echo {
     /// Whether to single-quote the text.
@@ -69,6 +79,16 @@ unix_command!(Echo, "echo", CollectLines<ResultLines>,
                 line.push_str(&text);
             }
         }
+        if let Some(file) = s.output_file.as_deref().filter(|f| !f.is_empty()) {
+            let mode = match s.write_mode.as_deref() {
+                None | Some(">") => ">",
+                Some(">>") => ">>",
+                Some(other) => {
+                    return Err(format!("write_mode must be '>' or '>>', not {other:?}").into())
+                }
+            };
+            line.push_str(&format!(" {mode} {file}"));
+        }
         Ok(line)
     },
     setup: |c| c.ret_required(false));
@@ -82,5 +102,15 @@ mod tests {
         assert_eq!(escape_controls("a\nb\rc\td\x08e"), "a\\nb\\rc\\td\\x08e");
         let line = Echo::new().text("it's").command_line().unwrap();
         assert_eq!(line, r"echo 'it'\''s'");
+    }
+
+    #[test]
+    fn the_text_goes_to_a_file_truncated_or_appended() {
+        let echo = Echo::new().text("x").output_file("/tmp/f");
+        assert_eq!(echo.command_line().unwrap(), "echo 'x' > /tmp/f");
+        let append = echo.clone().write_mode(">>");
+        assert_eq!(append.command_line().unwrap(), "echo 'x' >> /tmp/f");
+        let e = echo.write_mode("|").command_line().unwrap_err().to_string();
+        assert!(e.contains("write_mode") && e.contains("\"|\""), "{e}");
     }
 }

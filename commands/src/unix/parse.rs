@@ -135,6 +135,38 @@ pub(crate) fn required<'a>(name: &str, value: &'a str) -> Result<&'a str, crate:
     }
 }
 
+/// A shell command sent after login (`set_timeout`, `set_prompt`): text, or `false`/null for
+/// none (Moler sends it only when it is truthy; its examples write `set_timeout: False`).
+fn setting<'de, D: serde::Deserializer<'de>>(d: D, name: &str) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null | serde_json::Value::Bool(false) => Ok(None),
+        serde_json::Value::String(s) => Ok(Some(s)),
+        other => Err(serde::de::Error::custom(format!(
+            "{name} must be a command (text), false or null, not {other}"
+        ))),
+    }
+}
+
+/// [`setting`] for `set_timeout`.
+pub(crate) fn set_timeout_value<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    setting(d, "set_timeout")
+}
+
+/// [`setting`] for `set_prompt`.
+pub(crate) fn set_prompt_value<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    setting(d, "set_prompt")
+}
+
+/// `true`, for `#[serde(default = "yes")]` (Moler's parameters that default to `True`).
+pub(crate) fn yes() -> bool {
+    true
+}
+
 /// `^name: ` lines: the command itself complaining.
 pub(crate) fn own_errors<P: Parser>(command: Command<P>, name: &str) -> Command<P> {
     command.no_default_failures().failure(&format!(r"^{name}: "))

@@ -183,9 +183,10 @@ pub struct Ssh {
     /// The prompt at which the settings are sent, when it differs from `expected_prompt`.
     pub prompt_after_login: Option<String>,
     /// Sent at the first prompt (default `export TMOUT="2678400"`; null: nothing).
-    #[serde(default = "default_tmout")]
+    #[serde(default = "default_tmout", deserialize_with = "super::parse::set_timeout_value")]
     pub set_timeout: Option<String>,
     /// Sent after `set_timeout`, to change the prompt.
+    #[serde(default, deserialize_with = "super::parse::set_prompt_value")]
     pub set_prompt: Option<String>,
     /// Prefix of the command (default `TERM=xterm-mono`).
     #[serde(default = "default_term")]
@@ -289,6 +290,22 @@ pub struct LoginParser {
     failure_indication: Option<Arc<Regex>>,
     failure_exception: Option<Arc<Regex>>,
     re: &'static LoginRegexes,
+    /// telnet's own commands, at its `telnet>` prompt.
+    telnet: Option<TelnetCommands>,
+}
+
+/// Commands given to the telnet client itself (Moler's `cmds_before_establish_connection`
+/// and `cmds_after_establish_connection`), one at each of its prompts.
+#[derive(Debug)]
+pub(super) struct TelnetCommands {
+    /// The client's prompt (`telnet> `).
+    pub(super) prompt: Arc<Regex>,
+    /// Before the connection, ending with `open host port`.
+    pub(super) before: std::collections::VecDeque<String>,
+    /// Once logged in, after Ctrl-] (ending with the target newline, back to the session).
+    pub(super) after: std::collections::VecDeque<String>,
+    /// Ctrl-] was sent: the client's prompt comes.
+    pub(super) command_mode: bool,
 }
 
 #[derive(Debug)]
@@ -428,6 +445,27 @@ impl LoginParser {
     }
 }
 
+impl LoginParser {
+    /// Gives telnet's own commands (see [`TelnetCommands`]).
+    pub(super) fn with_telnet_commands(mut self, commands: TelnetCommands) -> Self {
+        self.telnet = Some(commands);
+        self
+    }
+
+    /// A command for the telnet client at its prompt; true if one was sent.
+    fn telnet_command(&mut self, line: &str, cx: &mut Context<'_>) -> bool {
+        let Some(t) = &mut self.telnet else { return false };
+        let pending =
+            if t.before.is_empty() && t.command_mode { &mut t.after } else { &mut t.before };
+        if self.dialog.sent || pending.is_empty() || !t.prompt.is_match(line) {
+            return false;
+        }
+        let command = pending.pop_front().expect("not empty");
+        self.dialog.send(cx, &command);
+        true
+    }
+}
+
 impl Parser for LoginParser {
     type Output = LoginResult;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
@@ -437,7 +475,8 @@ impl Parser for LoginParser {
         if self.dialog.back_at_start(line) {
             return Ok(());
         }
-        let handled = self.client == Client::Ssh && self.ssh_dialog(line, partial, cx);
+        let handled = self.telnet_command(line, cx)
+            || (self.client == Client::Ssh && self.ssh_dialog(line, partial, cx));
         if !handled {
             let re = self.re;
             let excused = self.failure_exception.as_ref().is_some_and(|e| e.is_match(line));
@@ -478,13 +517,27 @@ impl Parser for LoginParser {
         self.dialog.on_line(line, partial, cx);
         Ok(())
     }
-    fn on_prompt(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> bool {
+    fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
         if self.dialog.back_at_start(line) {
             // Output then: `on_line` sees the start prompt again and `ended` fails the command.
             return false;
         }
         // The final prompt is never one of LINES, with or without a line end after it.
-        self.dialog.is_final(partial)
+        if !self.dialog.is_final(partial) {
+            return false;
+        }
+        match &mut self.telnet {
+            // Logged in, with commands for the client: Ctrl-] opens its prompt (as Moler,
+            // after the settings); the session's prompt comes back after the last one.
+            Some(t) if !t.after.is_empty() => {
+                if !t.command_mode {
+                    cx.send("\x1d");
+                    t.command_mode = true;
+                }
+                false
+            }
+            _ => true,
+        }
     }
     fn ended(&self) -> Option<End> {
         self.dialog.ended()
@@ -554,6 +607,7 @@ impl LoginSpec<'_> {
             .ok()
             .flatten(),
             re: login_regexes(),
+            telnet: None,
         }
     }
 }
@@ -656,6 +710,38 @@ mod tests {
         assert_eq!(login_date("Th\u{fffd}v 2 3"), None);
         assert_eq!(login_date("Thé Nov 23 10:38:16 2017"), None);
         assert!(login_date("Thu Nov 23 10:38:16 2017").is_some());
+    }
+
+    #[test]
+    fn set_timeout_false_or_null_sends_none() {
+        let registry = Registry::default();
+        let base = serde_json::json!({"host": "h", "login": "u", "password": "p", "expected_prompt": "u@"});
+        for (name, value) in [("ssh", false), ("telnet", false)] {
+            let mut params = base.clone();
+            params["set_timeout"] = value.into();
+            params["set_prompt"] = serde_json::Value::Null;
+            assert!(registry.command(name, &params).is_ok(), "{name}");
+        }
+        let spec: Ssh =
+            serde_json::from_value(serde_json::json!({"host": "h", "set_timeout": false})).unwrap();
+        assert_eq!(spec.set_timeout, None);
+        let spec: Ssh = serde_json::from_value(serde_json::json!({"host": "h"})).unwrap();
+        assert_eq!(
+            spec.set_timeout.as_deref(),
+            Some(r#"export TMOUT="2678400""#),
+            "Moler's default"
+        );
+        for (key, bad) in
+            [("set_timeout", serde_json::json!(true)), ("set_prompt", serde_json::json!(3))]
+        {
+            let mut params = base.clone();
+            params[key] = bad.clone();
+            let e = registry.command("ssh", &params).err().unwrap().to_string();
+            assert!(
+                e.contains(&format!("{key} must be a command (text), false or null, not {bad}")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

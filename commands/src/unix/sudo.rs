@@ -158,8 +158,10 @@ pub struct Sudo {
     /// The prompt at which the settings are sent, when it differs from `expected_prompt`.
     pub prompt_after_login: Option<String>,
     /// Sent at the first prompt of the new shell.
+    #[serde(default, deserialize_with = "super::parse::set_timeout_value")]
     pub set_timeout: Option<String>,
     /// Sent after `set_timeout`, to change the prompt.
+    #[serde(default, deserialize_with = "super::parse::set_prompt_value")]
     pub set_prompt: Option<String>,
     /// Answer further password questions with the last password (default on).
     pub repeat_password: Option<bool>,

@@ -1,27 +1,75 @@
 //! `tail`: [`Tail`], its parameters, its result and its parser.
 
-use moler_core::{Command, Parser};
+use moler_core::Command;
 use serde::{Deserialize, Serialize};
 
-use super::parse::{own_errors, required, CollectLines, LinesResult};
-use crate::spec::{builder, push_opt, unix_command, UnixCommand};
+use super::parse::{own_errors, required, yes, CollectLines, LinesResult};
+use crate::spec::{builder, push_opt, UnixCommand};
+use crate::ParamError;
 
-/// `tail path [options]`; result `{"LINES": [...]}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// `tail path [options]`; result `{"LINES": [...]}`. A `tail: …` line fails the command; by default only as the first output line
+/// (Moler's `failure_only_in_first_line`): later ones are the file's text.
+///
+/// ```
+/// use moler_commands::unix::Tail;
+/// use moler_commands::UnixCommand;
+/// use moler_core::Connection;
+/// use std::time::Instant;
+///
+/// let log = "tail log\nstarted\ntail: x: No such file or directory\n$ ";
+/// for (first_only, ok) in [(true, true), (false, false)] {
+///     let spec = Tail::new("log").with_failure_only_in_first_line(first_only);
+///     let mut conn = Connection::new("demo");
+///     let done = conn.start(spec.command_with_prompt("^\\$ $"), Instant::now());
+///     conn.handle_input(log.as_bytes(), Instant::now());
+///     assert_eq!(done.try_result().unwrap().is_ok(), ok);
+/// }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tail {
-    /// The file.
+    /// The file(s).
     pub path: String,
     /// `-n 3`…
     pub options: Option<String>,
+    /// Only the first output line may be a failure (default true, as Moler).
+    #[serde(default = "yes")]
+    pub failure_only_in_first_line: bool,
+}
+
+impl Default for Tail {
+    fn default() -> Self {
+        Self { path: String::new(), options: None, failure_only_in_first_line: true }
+    }
 }
 builder!(Tail { path: String }, options);
 
-unix_command!(Tail, "tail", CollectLines<LinesResult>,
-    |s| CollectLines::new(false, |lines| LinesResult { lines }),
-    line: |s| {
-        let mut line = format!("tail {}", required("path", &s.path)?);
-        push_opt(&mut line, s.options.as_deref());
+impl Tail {
+    /// Whether only the first output line may be a failure.
+    pub fn with_failure_only_in_first_line(mut self, on: bool) -> Self {
+        self.failure_only_in_first_line = on;
+        self
+    }
+}
+
+impl UnixCommand for Tail {
+    const NAME: &'static str = "tail";
+    type Parser = CollectLines<LinesResult>;
+    type Output = LinesResult;
+    fn command_line(&self) -> Result<String, ParamError> {
+        let mut line = format!("tail {}", required("path", &self.path)?);
+        push_opt(&mut line, self.options.as_deref());
         Ok(line)
-    },
-    setup: |c| own_errors(c, "tail").ret_required(false));
+    }
+    fn parser(&self) -> CollectLines<LinesResult> {
+        CollectLines::new(false, |lines| LinesResult { lines })
+    }
+    fn setup(
+        &self,
+        command: Command<CollectLines<LinesResult>>,
+    ) -> Command<CollectLines<LinesResult>> {
+        own_errors(command, "tail")
+            .ret_required(false)
+            .failures_in_first_line_only(self.failure_only_in_first_line)
+    }
+}

@@ -1,5 +1,6 @@
 //! `telnet`: [`Telnet`] and its parameters; its parser and result are [`Ssh`](super::Ssh)'s.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use moler_core::Command;
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::dialog::Passwords;
 use super::ssh::{
     default_newline, default_term, default_tmout, optional_regex, with_param, yes, Client,
-    LoginParser, LoginResult, LoginSpec, Port, LOGIN_TIMEOUT,
+    LoginParser, LoginResult, LoginSpec, Port, TelnetCommands, LOGIN_TIMEOUT,
 };
 use crate::spec::{push_opt, UnixCommand};
 use crate::ParamError;
@@ -17,9 +18,42 @@ fn default_expected_telnet() -> String {
     r"^>\s*".to_owned()
 }
 
+fn default_telnet_prompt() -> String {
+    r"^\s*telnet>\s*".to_owned()
+}
+
 /// `TERM=xterm-mono telnet [prefix] host [port]`: answers `login:` and password questions,
 /// sends a line end on `has just connected`, then the settings, and ends at `expected_prompt`
 /// (default `^>\s*`).
+///
+/// Commands for the telnet client itself, as Moler gives them: with
+/// `cmds_before_establish_connection` the command is `telnet [prefix]` and each command goes
+/// at a `telnet>` prompt (`telnet_prompt`), then `open host [port]`; with
+/// `cmds_after_establish_connection`, once logged in (settings sent), Ctrl-] opens the
+/// client's prompt, each command goes at one, and the target newline returns to the session,
+/// whose prompt ends the command.
+///
+/// ```
+/// use moler_commands::unix::Telnet;
+/// use moler_commands::UnixCommand;
+/// use moler_core::Connection;
+/// use std::time::Instant;
+///
+/// let pdu = Telnet::new("10.0.0.5", 0, "^>")
+///     .with("cmds_before_establish_connection", ["unset binary"]).unwrap()
+///     .with("set_timeout", ()).unwrap();
+/// assert_eq!(pdu.command_line().unwrap(), "TERM=xterm-mono telnet");
+/// let mut conn = Connection::new("pdu");
+/// let t = Instant::now();
+/// let done = conn.start(pdu.build(Some("^\\$ $")), t);
+/// let mut sent = Vec::new();
+/// for answer in ["TERM=xterm-mono telnet\ntelnet> ", "unset binary\ntelnet> ", "open 10.0.0.5\nConnected.\n> "] {
+///     conn.handle_input(answer.as_bytes(), t);
+///     conn.poll_transmit(&mut sent);
+/// }
+/// assert_eq!(String::from_utf8(sent).unwrap(), "TERM=xterm-mono telnet\nunset binary\nopen 10.0.0.5\n");
+/// assert!(done.try_result().unwrap().is_ok());
+/// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Telnet {
@@ -41,9 +75,10 @@ pub struct Telnet {
     /// The prompt at which the settings are sent, when it differs from `expected_prompt`.
     pub prompt_after_login: Option<String>,
     /// Sent at the first prompt (default `export TMOUT="2678400"`; null: nothing).
-    #[serde(default = "default_tmout")]
+    #[serde(default = "default_tmout", deserialize_with = "super::parse::set_timeout_value")]
     pub set_timeout: Option<String>,
     /// Sent after `set_timeout`, to change the prompt.
+    #[serde(default, deserialize_with = "super::parse::set_prompt_value")]
     pub set_prompt: Option<String>,
     /// Prefix of the command (default `TERM=xterm-mono`).
     #[serde(default = "default_term")]
@@ -67,6 +102,13 @@ pub struct Telnet {
     /// Hide passwords in logs (always done; kept for Moler's configs).
     #[serde(default = "yes")]
     pub encrypt_password: bool,
+    /// Commands for the telnet client before it connects (then `open host [port]`).
+    pub cmds_before_establish_connection: Option<Vec<String>>,
+    /// Commands for the telnet client once logged in (after Ctrl-]).
+    pub cmds_after_establish_connection: Option<Vec<String>>,
+    /// The telnet client's prompt (regex; default `^\s*telnet>\s*`).
+    #[serde(default = "default_telnet_prompt")]
+    pub telnet_prompt: String,
 }
 
 impl Telnet {
@@ -83,6 +125,18 @@ impl Telnet {
     pub fn with(self, name: &str, value: impl Serialize) -> Result<Self, ParamError> {
         with_param(self, name, value)
     }
+
+    fn before(&self) -> &[String] {
+        self.cmds_before_establish_connection.as_deref().unwrap_or_default()
+    }
+
+    /// `host [port]` (no port when it is 0, as Moler).
+    fn host_port(&self) -> String {
+        match Port::render(&self.port) {
+            Some(port) => format!("{} {port}", self.host),
+            None => self.host.clone(),
+        }
+    }
 }
 
 impl UnixCommand for Telnet {
@@ -91,6 +145,7 @@ impl UnixCommand for Telnet {
     type Output = LoginResult;
     fn command_line(&self) -> Result<String, ParamError> {
         optional_regex("expected_prompt", &Some(self.expected_prompt.clone()))?;
+        ParamError::regex("telnet_prompt", &self.telnet_prompt)?;
         if self.login.is_some() && self.username.is_some() {
             return Err("set login or username, not both".into());
         }
@@ -99,8 +154,9 @@ impl UnixCommand for Telnet {
         push_opt(&mut line, self.term_mono.as_deref());
         push_opt(&mut line, Some("telnet"));
         push_opt(&mut line, self.prefix.as_deref());
-        push_opt(&mut line, Some(&self.host));
-        push_opt(&mut line, Port::render(&self.port).as_deref());
+        if self.before().is_empty() {
+            push_opt(&mut line, Some(&self.host_port()));
+        }
         Ok(line.trim_start().to_owned())
     }
     fn parser(&self) -> LoginParser {
@@ -122,7 +178,23 @@ impl UnixCommand for Telnet {
             send_enter_after_connection: self.send_enter_after_connection,
             target_newline: &self.target_newline,
         };
-        spec.parser(self.command_line().unwrap_or_default(), shell_prompt)
+        let parser = spec.parser(self.command_line().unwrap_or_default(), shell_prompt);
+        let mut before: VecDeque<String> = self.before().iter().cloned().collect();
+        if !before.is_empty() {
+            before.push_back(format!("open {}", self.host_port()));
+        }
+        let mut after: VecDeque<String> =
+            self.cmds_after_establish_connection.iter().flatten().cloned().collect();
+        if !after.is_empty() {
+            after.push_back(self.target_newline.clone());
+        }
+        if before.is_empty() && after.is_empty() {
+            return parser;
+        }
+        // Checked by `command_line` (through the cache) before a command is built.
+        let prompt = moler_core::cached_regex(&self.telnet_prompt)
+            .unwrap_or_else(|_| moler_core::cached_regex(&default_telnet_prompt()).expect("valid"));
+        parser.with_telnet_commands(TelnetCommands { prompt, before, after, command_mode: false })
     }
     fn setup(&self, command: Command<LoginParser>) -> Command<LoginParser> {
         command.no_default_failures().ret_required(false)
