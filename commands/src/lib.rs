@@ -28,6 +28,7 @@
 //! ```
 
 mod adapt;
+pub mod at;
 mod error;
 pub mod events;
 mod feed;

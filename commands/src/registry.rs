@@ -229,6 +229,7 @@ impl Default for Registry {
     fn default() -> Self {
         let mut r = Registry::empty();
         crate::unix::register_all(&mut r);
+        crate::at::register_all(&mut r);
         crate::events::register_all(&mut r);
         r
     }

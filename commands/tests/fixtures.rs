@@ -131,6 +131,9 @@ fn check(registry: &Registry, case: &Case) -> Vec<String> {
         Some(Value::String(_)) if matches!(case.command.as_str(), "exit" | "logout") => {
             map.insert("expected_prompt".into(), final_prompt);
         }
+        // The serial hops end on a prompt they make themselves (cu's `Connected.`, plink's
+        // `COM5>`); their `prompt` is the shell's they start from, which the case does not show.
+        _ if matches!(case.command.as_str(), "at.cu" | "at.plink_serial") => {}
         _ => {
             map.entry("prompt").or_insert(final_prompt);
         }
