@@ -106,9 +106,10 @@ impl Parser for RunScriptParser {
         Ok(())
     }
     fn on_prompt(&mut self, _: &str, partial: bool, _: &mut Context<'_>) -> bool {
-        // The prompt's line was read already (the AT parser gives it first).
+        // A whole prompt line was read already (the AT parser gives it first); a partial one
+        // ends the command only when nothing is left to find (its whole line may be it).
         if partial || self.failure.is_some() {
-            return self.failure.is_none();
+            return self.failure.is_none() && self.successes.is_empty();
         }
         if !self.successes.is_empty() {
             let left: Vec<&str> = self.successes.iter().map(|s| s.as_str()).collect();
