@@ -127,7 +127,10 @@ fn parameters_that_make_no_command_say_which() {
     assert!(err(SetApn::new("x").pdp_type(" ").command_line()).contains("`pdp_type` is required"));
     assert!(err(SetApn::new("x\rATH").command_line()).contains("one line"));
     assert!(err(Cu::new("").command_line()).contains("`serial_devname` is required"));
-    assert!(err(PlinkSerial::new("COM5' ; rm").command_line()).contains("a port name"));
+    assert!(err(PlinkSerial::new("COM5' ; rm").command_line()).contains("a serial port's name"));
+    assert!(err(Cu::new("5; reboot").command_line()).contains("a serial port's name"));
+    assert!(err(Cu::new("-5").command_line()).contains("a serial port's name"));
+    assert!(err(SetApn::new("a\"b").command_line()).contains("between quotes"));
     assert_eq!(
         FibocomIpPassThrough::new(1).conn_type(2).mac("00:11:22:33:44:55").command_line().unwrap(),
         "AT+GTIPPASS=1,2,00:11:22:33:44:55"

@@ -3,8 +3,8 @@
 use moler_core::Command;
 use serde::{Deserialize, Serialize};
 
-use super::generic::{one_line, required_value, AtValue};
-use super::hop::{unix_failures, SerialHopParser};
+use super::generic::{one_line, AtValue};
+use super::hop::{port_name, unix_failures, SerialHopParser};
 use crate::{Empty, ParamError, UnixCommand};
 
 /// `cu -l /dev/ttyS<serial_devname> -s 19200 -E '-' [options]`: opens the serial line of a
@@ -69,7 +69,7 @@ impl UnixCommand for Cu {
     type Output = Empty;
     fn command_line(&self) -> Result<String, ParamError> {
         let dev = self.serial_devname.to_string();
-        required_value("serial_devname", &dev)?;
+        let dev = port_name("serial_devname", &dev)?;
         let mut line = format!("cu -l /dev/ttyS{dev} -s 19200 -E '-'");
         if let Some(o) = self.options.as_deref().filter(|o| !o.trim().is_empty()) {
             line.push(' ');

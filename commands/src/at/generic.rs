@@ -184,6 +184,16 @@ pub(crate) fn required_value<'a>(name: &str, value: &'a str) -> Result<&'a str, 
     one_line(name, value)
 }
 
+/// `value`, checked to go between the quotes of an AT string parameter: one line, no `"`.
+pub(crate) fn quoted<'a>(name: &str, value: &'a str) -> Result<&'a str, ParamError> {
+    if value.contains('"') {
+        return Err(ParamError::Invalid(format!(
+            "`{name}` goes between quotes on the line: it cannot hold one, as in {value:?}"
+        )));
+    }
+    one_line(name, value)
+}
+
 /// `value`, or an error naming parameter `name` when it holds a line break or another control
 /// character.
 pub(crate) fn one_line<'a>(name: &str, value: &'a str) -> Result<&'a str, ParamError> {

@@ -3,8 +3,7 @@
 use moler_core::Command;
 use serde::{Deserialize, Serialize};
 
-use super::generic::required_value;
-use super::hop::{unix_failures, SerialHopParser};
+use super::hop::{port_name, unix_failures, SerialHopParser};
 use crate::{Empty, ParamError, UnixCommand};
 
 /// `plink -serial <serial_devname> |& awk '…'`: opens a serial line with PuTTY's plink (the hop
@@ -55,12 +54,7 @@ impl UnixCommand for PlinkSerial {
     type Parser = SerialHopParser;
     type Output = Empty;
     fn command_line(&self) -> Result<String, ParamError> {
-        let dev = required_value("serial_devname", &self.serial_devname)?;
-        if dev.contains(['\'', '"', ' ', '\\']) {
-            return Err(
-                format!("`serial_devname` must be a port name (COM5, ttyS4), not {dev:?}").into()
-            );
-        }
+        let dev = port_name("serial_devname", &self.serial_devname)?;
         let awk =
             format!(r#"awk 'BEGIN {{print "{dev}> port READY"}} {{print}} END {{print "^C"}}'"#);
         Ok(format!("plink -serial {dev} |& {awk}"))

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::generic::{at_command, one_line, required_value, AtValue};
+use super::generic::{at_command, one_line, quoted, required_value, AtValue};
 use crate::unix::Nothing;
 
 /// `AT+QNWPREFCFG="<config_option>",<option_value>` (Quectel): sets a network searching
@@ -25,7 +25,7 @@ impl QuectelNetworkPreferences {
 
 at_command!(QuectelNetworkPreferences, "quectel_network_preferences", Nothing, |s| Nothing,
     line: |l| {
-        let option = required_value("config_option", &l.config_option)?;
+        let option = quoted("config_option", required_value("config_option", &l.config_option)?)?;
         let value = l.option_value.to_string();
         one_line("option_value", &value)?;
         Ok(format!(r#"AT+QNWPREFCFG="{option}",{value}"#))

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::generic::{at_command, one_line, required_value, AtValue};
+use super::generic::{at_command, quoted, required_value, AtValue};
 use crate::unix::Nothing;
 
 /// `AT+CGDCONT=<context_identifier>,"<pdp_type>","<apn_name>"`: defines a PDP context's APN;
@@ -61,9 +61,9 @@ impl SetApn {
 }
 
 at_command!(SetApn, "set_apn", Nothing, |s| Nothing, line: |l| {
-    let apn = one_line("apn_name", l.apn_name.trim_matches('"'))?;
+    let apn = quoted("apn_name", l.apn_name.trim_matches('"'))?;
     let cid = l.context_identifier.to_string();
     let cid = required_value("context_identifier", cid.trim_matches('"'))?;
-    let pdp = required_value("pdp_type", l.pdp_type.trim_matches('"'))?;
+    let pdp = quoted("pdp_type", required_value("pdp_type", l.pdp_type.trim_matches('"'))?)?;
     Ok(format!(r#"AT+CGDCONT={cid},"{pdp}","{apn}""#))
 }, setup: |c| c.ret_required(false));
