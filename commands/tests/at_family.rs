@@ -44,6 +44,14 @@ fn error_codes_fail_the_command_at_once_in_every_feed() {
         let err = every_way("at.get_imsi", json!({}), &output).unwrap_err().to_string();
         assert!(err.ends_with(&format!("command 'AT+CIMI' failed: {quoted}")), "{err}");
     }
+    // Answers without a final OK: the error code is no serial number, no manufacturer.
+    for (name, line) in [("at.get_imei", "AT+CGSN"), ("at.get_manufacturer_id", "AT+CGMI")] {
+        for code in ["ERROR", "+CME ERROR: 100"] {
+            let output = format!("{line}\r\r\n{code}\r\n");
+            let err = every_way(name, json!({}), &output).unwrap_err().to_string();
+            assert!(err.ends_with(&format!("failed: {code}")), "{name}: {err}");
+        }
+    }
     // With a prompt that is only `OK`, the error code still ends it: the modem said its last.
     let output = "AT+CGATT=1\r\r\n+CME ERROR: 30\r\n";
     let err = every_way("at.attach", json!({"prompt": "^OK$"}), output).unwrap_err();
@@ -149,14 +157,16 @@ fn parameters_that_make_no_command_say_which() {
 
 #[test]
 fn long_commands_get_moler_s_longer_timeouts() {
-    let timeout = |o: &dyn Fn() -> Option<Duration>| o();
-    assert_eq!(
-        timeout(&|| Observer::timeout(&Attach::new().command())),
-        Some(Duration::from_secs(180))
-    );
-    let fibocom = FibocomIpPassThrough::new(0).command();
-    assert_eq!(Observer::timeout(&fibocom), Some(Duration::from_secs(180)));
+    let minutes_3 = Some(Duration::from_secs(180));
+    assert_eq!(Observer::timeout(&Attach::new().command()), minutes_3);
+    assert_eq!(Observer::timeout(&FibocomIpPassThrough::new(0).command()), minutes_3);
     assert_eq!(Observer::timeout(&GetImsi::new().command()), Some(Duration::from_secs(20)));
+    // By name too, and a `timeout` given wins.
+    let registry = Registry::default();
+    let attach = registry.command("at.attach", &json!({})).unwrap();
+    assert_eq!(attach.timeout(), minutes_3);
+    let attach = registry.command("at.attach", &json!({"timeout": 5})).unwrap();
+    assert_eq!(attach.timeout(), Some(Duration::from_secs(5)));
 }
 
 #[test]
