@@ -4,10 +4,11 @@
 //! `socat`, whose far end is the simulator). Results are checked against what the modem was
 //! made to say, and the modem's `+CME ERROR` fails the command that got it.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 use moler::commands::at::*;
 use moler::commands::{Registry, UnixCommand};
@@ -125,19 +126,35 @@ impl SerialLine {
         // cu run by root drops to the uucp user before it opens the line: the pty is theirs.
         let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
         let owner = if passwd.lines().any(|l| l.starts_with("uucp:")) { ",user=uucp" } else { "" };
-        let socat = std::process::Command::new("/usr/bin/socat")
+        // `-d -d`: socat says when both ends are open (the pty linked, the TCP connected).
+        let mut socat = std::process::Command::new("/usr/bin/socat")
+            .args(["-d", "-d"])
             .arg(format!("pty,raw,echo=0,link={path}{owner}"))
             .arg(format!("tcp:127.0.0.1:{}", listener.addr().port()))
             .stdin(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let log = BufReader::new(socat.stderr.take().expect("piped"));
+        let (ready, open) = mpsc::channel();
+        // Reads socat's log to its end (a full pipe would stop socat).
+        std::thread::spawn(move || {
+            let mut said = Vec::new();
+            for line in log.lines().map_while(Result::ok) {
+                if line.contains("starting data transfer loop") {
+                    let _ = ready.send(Ok(()));
+                }
+                said.push(line);
+            }
+            let _ = ready.send(Err(said.join("\n")));
+        });
         let line = SerialLine { name, path, _socat: Reaped(socat) };
-        let deadline = Instant::now() + T;
-        while !Path::new(&line.path).exists() {
-            assert!(Instant::now() < deadline, "socat made no pty at {}", line.path);
-            // Test support: socat says nothing when its pty is there.
-            std::thread::sleep(Duration::from_millis(10));
+        match open.recv_timeout(T) {
+            Ok(Ok(())) => {}
+            Ok(Err(said)) => panic!("socat ended before the line was open:\n{said}"),
+            Err(e) => panic!("socat did not open the line within {T:?}: {e}"),
         }
+        assert!(Path::new(&line.path).exists(), "socat's pty is linked at {}", line.path);
         line
     }
 }

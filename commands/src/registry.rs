@@ -225,7 +225,8 @@ impl fmt::Debug for Registry {
 }
 
 impl Default for Registry {
-    /// The whole library: every command of [`crate::unix`] and every event of [`crate::events`].
+    /// The whole library: every command of [`crate::unix`] and [`crate::at`] (as `at.<name>`),
+    /// and every event of [`crate::events`].
     fn default() -> Self {
         let mut r = Registry::empty();
         crate::unix::register_all(&mut r);
