@@ -137,6 +137,9 @@ fn parameters_that_make_no_command_say_which() {
     assert!(err(Cu::new("").command_line()).contains("`serial_devname` is required"));
     assert!(err(PlinkSerial::new("COM5' ; rm").command_line()).contains("a serial port's name"));
     assert!(err(Cu::new("5; reboot").command_line()).contains("a serial port's name"));
+    assert!(err(Cu::new("5/../USB0").command_line()).contains("a serial port's name"));
+    let linux = PlinkSerial::new("/dev/ttyUSB0").command_line().unwrap();
+    assert!(linux.starts_with("plink -serial /dev/ttyUSB0 |& awk"), "{linux}");
     assert!(err(Cu::new("-5").command_line()).contains("a serial port's name"));
     assert!(err(SetApn::new("a\"b").command_line()).contains("between quotes"));
     assert_eq!(

@@ -69,7 +69,7 @@ impl UnixCommand for Cu {
     type Output = Empty;
     fn command_line(&self) -> Result<String, ParamError> {
         let dev = self.serial_devname.to_string();
-        let dev = port_name("serial_devname", &dev)?;
+        let dev = port_name("serial_devname", &dev, false)?;
         let mut line = format!("cu -l /dev/ttyS{dev} -s 19200 -E '-'");
         if let Some(o) = self.options.as_deref().filter(|o| !o.trim().is_empty()) {
             line.push(' ');

@@ -10,16 +10,22 @@ use regex::Regex;
 use super::generic::regex;
 use crate::{Empty, ParamError};
 
-/// `value`, checked to be a serial port's name (`5`, `COM5`, `ttyUSB0`, `usb-modem.1`): it goes
-/// into a shell command line, so nothing the shell would read as more than a word.
-pub(crate) fn port_name<'a>(name: &str, value: &'a str) -> Result<&'a str, ParamError> {
+/// `value`, checked to be a serial port's name (`5`, `COM5`, `ttyUSB0`, `usb-modem.1`; with
+/// `paths`, also `/dev/ttyUSB0`): it goes into a shell command line, so nothing the shell would
+/// read as more than a word.
+pub(crate) fn port_name<'a>(
+    name: &str,
+    value: &'a str,
+    paths: bool,
+) -> Result<&'a str, ParamError> {
     let value = super::generic::required_value(name, value)?;
-    let plain = value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+    let allowed = if paths { "-_.:/" } else { "-_.:" };
+    let plain = value.chars().all(|c| c.is_ascii_alphanumeric() || allowed.contains(c));
     if plain && !value.starts_with('-') {
         Ok(value)
     } else {
         Err(ParamError::Invalid(format!(
-            "`{name}` must be a serial port's name (letters, digits, `-_.:`), not {value:?}"
+            "`{name}` must be a serial port's name (letters, digits, `{allowed}`), not {value:?}"
         )))
     }
 }

@@ -27,7 +27,7 @@ use crate::{Empty, ParamError, UnixCommand};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlinkSerial {
-    /// The serial port (`COM5`, `ttyS4`).
+    /// The serial port (`COM5`; on Linux its path, `/dev/ttyS4`).
     pub serial_devname: String,
     /// The line end of the modem's side (default `"\n"`): for the state the hop leads to.
     #[serde(default = "default_newline")]
@@ -54,7 +54,7 @@ impl UnixCommand for PlinkSerial {
     type Parser = SerialHopParser;
     type Output = Empty;
     fn command_line(&self) -> Result<String, ParamError> {
-        let dev = port_name("serial_devname", &self.serial_devname)?;
+        let dev = port_name("serial_devname", &self.serial_devname, true)?;
         let awk =
             format!(r#"awk 'BEGIN {{print "{dev}> port READY"}} {{print}} END {{print "^C"}}'"#);
         Ok(format!("plink -serial {dev} |& {awk}"))
