@@ -337,3 +337,29 @@ proptest! {
         }
     }
 }
+
+/// Moler's own tests of the hops (`test/cmd/at/test_cmd_cu.py`, `test_cmd_plink_serial.py`):
+/// the tool missing or the line busy fails the command once the shell is back.
+#[test]
+fn moler_s_failed_hops_fail() {
+    let registry = Registry::default();
+    let line = PlinkSerial::new("COM5").command_line().unwrap();
+    for missing in [
+        "-bash: plink: command not found\n^C\nuser@host ~\n$ \nuser@host ~",
+        "-bash: awk: command not found\nuser@host ~",
+    ] {
+        let output = format!("\n{line}\n{missing}");
+        let plink = registry
+            .command("at.plink_serial", &json!({"serial_devname": "COM5", "prompt": "user@host"}))
+            .unwrap();
+        let err = offline::parse(plink, [output.as_bytes()]).unwrap_err().to_string();
+        assert!(err.contains("command not found"), "{err}");
+    }
+    let output = "user-lab0@PLKR-SC5G-PC16:~$ cu -l /dev/ttyS5 -s 19200 -E '-'\n\
+                  cu: open (/dev/ttyS5): Input/output error\n\
+                  cu: /dev/ttyS5: Line in use\n\
+                  user-lab0@PLKR-SC5G-PC16:~$";
+    let cu = registry.command("at.cu", &json!({"serial_devname": "5"})).unwrap();
+    let err = offline::parse(cu, [output.as_bytes()]).unwrap_err().to_string();
+    assert!(err.contains("Input/output error"), "{err}");
+}
