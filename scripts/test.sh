@@ -40,6 +40,13 @@ if [ "$(id -u)" = 0 ] && ! command -v telnet >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q telnet >/dev/null \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q telnet >/dev/null; }
 fi
+# The AT family's end-to-end test opens the simulated modem's serial line with Debian's cu from
+# a real bash (tests/commands_at.rs): root gets cu.
+if [ "$(id -u)" = 0 ] && ! command -v cu >/dev/null; then
+  echo "test.sh: installing cu (the AT family's serial-line test)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q cu >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q cu >/dev/null; }
+fi
 # The command library's archive tests zip and unzip real files: root gets zip and unzip.
 if [ "$(id -u)" = 0 ] && ! { command -v zip && command -v unzip; } >/dev/null; then
   echo "test.sh: installing zip and unzip (the command library's archive tests)"

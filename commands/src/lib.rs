@@ -14,6 +14,8 @@
 //!   chunk size, and checks every way gives the same result.
 //! - By name: [`Registry::command`]`("ls", &json!({"options": "-l"}))` gives an observer whose
 //!   result is a `serde_json::Value`; users [register](Registry::register_command) their own.
+//! - Families: [`unix`] by Moler's names, the others qualified ([`at`]: `at.get_imsi`, a modem's
+//!   AT commands over its serial line).
 //!
 //! ```
 //! use moler_commands::unix::Uname;
@@ -29,6 +31,7 @@
 
 mod adapt;
 pub mod adb;
+pub mod at;
 mod error;
 pub mod events;
 mod feed;

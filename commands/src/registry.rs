@@ -234,11 +234,13 @@ impl fmt::Debug for Registry {
 }
 
 impl Default for Registry {
-    /// The whole library: every command of [`crate::unix`], [`crate::adb`], [`crate::juniper`],
-    /// [`crate::pdu_aten`] and [`crate::scpi`], and every event of [`crate::events`].
+    /// The whole library: every command of [`crate::unix`], [`crate::at`], [`crate::adb`],
+    /// [`crate::juniper`], [`crate::pdu_aten`] and [`crate::scpi`] (the other families' as
+    /// `<family>.<name>`), and every event of [`crate::events`].
     fn default() -> Self {
         let mut r = Registry::empty();
         crate::unix::register_all(&mut r);
+        crate::at::register_all(&mut r);
         crate::adb::register_all(&mut r);
         crate::juniper::register_all(&mut r);
         crate::pdu_aten::register_all(&mut r);

@@ -1,0 +1,26 @@
+//! `set_cell_id_lte`: [`SetCellIdLte`] and its parameters.
+
+use serde::{Deserialize, Serialize};
+
+use super::generic::{at_command, AtValue};
+use crate::unix::Nothing;
+
+/// `AT+CEREG=<selected_mode>`: how the EPS (`+CEREG`) network registration is reported
+/// (0 off, 1 on, 2 with location, 3 with EMM cause, 4 and 5 with PSM, 6 and 7 with CSG; see 3GPP TS 27.007); result `{}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetCellIdLte {
+    /// The result code mode: an integer, or a text holding one.
+    pub selected_mode: AtValue,
+}
+
+impl SetCellIdLte {
+    /// Mode `selected_mode`.
+    pub fn new(selected_mode: impl Into<AtValue>) -> Self {
+        Self { selected_mode: selected_mode.into() }
+    }
+}
+
+at_command!(SetCellIdLte, "set_cell_id_lte", Nothing, |s| Nothing,
+    line: |l| Ok(format!("AT+CEREG={}", l.selected_mode.int("selected_mode")?)),
+    setup: |c| c.ret_required(false));
