@@ -51,7 +51,6 @@ pub use feed::{Feed, FeedTester};
 pub use prompt_change::PromptChange;
 pub use registry::{
     family_of, params_from_text, short_name, BuildError, Embedded, JsonObserver,
-    OccurrenceCallback, Registry,
-    COMMON_COMMAND_PARAMS,
+    OccurrenceCallback, Registry, COMMON_COMMAND_PARAMS,
 };
 pub use spec::{Empty, UnixCommand};

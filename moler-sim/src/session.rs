@@ -221,8 +221,11 @@ impl Session {
     }
 
     fn byte(&mut self, b: u8, now: Instant) {
+        // A line ends at CR, LF, CR LF, CR NUL (telnet's bare CR) and CR NUL LF (a client in
+        // character mode sending a typed CR LF): one Enter each.
         let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
         if after_cr && (b == b'\n' || b == 0) {
+            self.after_cr = b == 0;
             return;
         }
         match &mut self.mode {

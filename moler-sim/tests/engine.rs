@@ -154,6 +154,9 @@ fn line_end_is_the_devices_and_cr_lf_or_cr_nul_is_one_enter() {
     s.start();
     assert_eq!(s.feed("two\r\n"), "two\r\nx\r\ny\r\n$ ", "default \\r\\n; one Enter");
     assert_eq!(s.feed("two\r\0"), "two\r\nx\r\ny\r\n$ ", "telnet's CR NUL");
+    // A telnet client in character mode sends a typed CR LF as CR NUL LF: still one Enter.
+    assert_eq!(s.feed("two\r\0\n"), "two\r\nx\r\ny\r\n$ ", "CR NUL LF");
+    assert_eq!(s.feed("\n"), "\r\n$ ", "a later LF is an Enter of its own");
     assert_eq!(s.feed("tw\x7fwo\r"), "tw\x08 \x08wo\r\nx\r\ny\r\n$ ", "backspace");
 }
 

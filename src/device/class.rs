@@ -506,9 +506,7 @@ pub(crate) fn resolve(
                     format!(
                         "device {device} ({}): hop {} -> {} needs `execute_command`: the class \
                          has no hop between these states to take it from",
-                        class.name,
-                        h.from.value,
-                        h.to.value
+                        class.name, h.from.value, h.to.value
                     ),
                 )),
             },

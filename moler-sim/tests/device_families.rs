@@ -1,0 +1,251 @@
+//! Moler's device families as data (moler-config/src/classes.yml), each made from a Moler-style
+//! config and walked through every ordered pair of its states on every runner, against the
+//! ready-made simulated devices over the transports the lab uses: the ATEN PDU and the SCPI
+//! instrument behind Debian's `telnet` client in a real bash (the simulator's telnet
+//! listener), the Juniper EX switch behind OpenSSH (the test sshd's simulator user). Where the
+//! device believes it is is checked each time by a command that only that state answers.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use moler::prelude::*;
+use moler_sim::{Device as SimDevice, Listener, Protocol};
+use moler_testkit::sshd::Sshd;
+use serde_json::json;
+
+const T: Duration = Duration::from_secs(30);
+const SIM: &str = env!("CARGO_BIN_EXE_moler-sim");
+const DEVICES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/devices");
+
+/// UNIX_LOCAL_ROOT as the tests reach it: `su` as root asks nothing; a prompt of its own.
+/// (A hop from UNIX_LOCAL: it goes under that key, after the device's own.)
+const LOCAL_ROOT_HOP: &str = "        UNIX_LOCAL_ROOT:
+          execute_command: su
+          command_params:
+            expected_prompt: '^moler_local_root# '
+            prompt_after_login: '[$#>]\\s*$'
+            set_prompt: \"export PS1='moler_local_root# '\"
+";
+
+fn sim_device(name: &str) -> Arc<SimDevice> {
+    Arc::new(SimDevice::from_file(Path::new(DEVICES).join(name)).unwrap())
+}
+
+/// The devices of `yaml` on the runner of `variant` (tokio on a runtime of the test's).
+fn devices(yaml: &str, runtime: &tokio::runtime::Runtime) -> Devices {
+    let loader = moler::config::Loader::new()
+        .runner(moler::TokioRunner::with_handle(runtime.handle().clone()));
+    let config = loader.from_yaml(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    Devices::from_config(config).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
+}
+
+/// Lines of `line` run in the device's current state (ending on that state's prompt).
+fn run(device: &Device, line: &str) -> Vec<String> {
+    let prompt = device.prompt().unwrap().to_owned();
+    let cmd = Command::lines(line, &prompt).ret_required(false);
+    device.observe(cmd).unwrap().run_within(T).unwrap_or_else(|e| {
+        panic!("`{line}` in {}: {e}", device.state());
+    })
+}
+
+/// Walks every ordered pair of the device's states; after each arrival, `check` proves the
+/// state from what the device prints.
+fn every_pair(device: &Device, check: impl Fn(&Device, &str)) {
+    let states: Vec<&str> = device.states().to_vec();
+    for from in &states {
+        for to in &states {
+            if from == to {
+                continue;
+            }
+            for target in [from, to] {
+                device
+                    .goto_state(target)
+                    .unwrap_or_else(|e| panic!("{} to {target}: {e}", device.name()));
+                assert_eq!(device.state(), *target);
+                if *target != "NOT_CONNECTED" {
+                    check(device, target);
+                }
+            }
+        }
+    }
+}
+
+/// The local states: each prompt is the state's own, so a command that ends proves it.
+fn check_local(device: &Device, state: &str) -> bool {
+    match state {
+        "UNIX_LOCAL" | "UNIX_LOCAL_ROOT" => {
+            assert_eq!(run(device, "whoami"), ["root"]);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn telnet_and_root() -> bool {
+    if !Path::new("/usr/bin/telnet").exists() {
+        moler_testkit::skip(
+            "the telnet families",
+            "no telnet client (scripts/test.sh installs it)",
+        );
+        return false;
+    }
+    if !rustix_is_root() {
+        moler_testkit::skip("the telnet families", "UNIX_LOCAL_ROOT through su needs root");
+        return false;
+    }
+    true
+}
+
+fn rustix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn pdu_aten_walks_every_pair_of_states_on_every_runner() {
+    if !telnet_and_root() {
+        return;
+    }
+    let listener =
+        Listener::bind("127.0.0.1:0", sim_device("pdu_aten.yml"), Protocol::Telnet).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        // Moler's own example without a proxy: only the host is given (port added here).
+        let yaml = format!(
+            "DEVICES:
+  PDU_1:
+    DEVICE_CLASS: moler.device.pdu_aten.PduAten
+    CONNECTION_DESC: {{io_type: terminal, variant: {variant}}}
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        PDU:
+          execute_command: telnet
+          command_params: {{host: 127.0.0.1, port: {port}}}
+{LOCAL_ROOT_HOP}",
+            port = listener.addr().port()
+        );
+        let devices = devices(&yaml, &runtime);
+        let pdu = devices.get("PDU_1").unwrap();
+        assert_eq!(pdu.state(), "PDU", "Moler's initial state");
+        assert_eq!(pdu.states(), ["NOT_CONNECTED", "UNIX_LOCAL", "UNIX_LOCAL_ROOT", "PDU"]);
+        assert_eq!(pdu.command_families("PDU"), ["pdu_aten"]);
+        every_pair(&pdu, |d, state| {
+            if !check_local(d, state) {
+                // By the family's name, as a Moler script asks: `read_status` is the PDU's.
+                let status = d.cmd("read_status", json!({"outlet": "o01"})).unwrap().run().unwrap();
+                assert_eq!(status["STATUS"], "on", "{variant}: {status}");
+            }
+        });
+        devices.remove_all();
+    }
+}
+
+#[test]
+fn scpi_walks_every_pair_of_states_on_every_runner() {
+    if !telnet_and_root() {
+        return;
+    }
+    let listener = Listener::bind("127.0.0.1:0", sim_device("scpi.yml"), Protocol::Telnet).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        let yaml = format!(
+            "DEVICES:
+  SCPI_1:
+    DEVICE_CLASS: moler.device.scpi.Scpi
+    CONNECTION_DESC: {{io_type: terminal, variant: {variant}}}
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        SCPI:
+          execute_command: telnet
+          command_params: {{host: 127.0.0.1, port: {port}}}
+{LOCAL_ROOT_HOP}",
+            port = listener.addr().port()
+        );
+        let devices = devices(&yaml, &runtime);
+        let scpi = devices.get("SCPI_1").unwrap();
+        assert_eq!(scpi.state(), "SCPI");
+        every_pair(&scpi, |d, state| {
+            if !check_local(d, state) {
+                let idn = d.cmd("idn", json!({})).unwrap().run().unwrap();
+                assert!(idn.to_string().contains("N9020A"), "{variant}: {idn}");
+            }
+        });
+        devices.remove_all();
+    }
+}
+
+/// A copy of a device file the simulator user can read.
+fn readable_copy(name: &str, tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("moler-families-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let file = dir.join(name);
+    std::fs::copy(Path::new(DEVICES).join(name), &file).unwrap();
+    file
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+#[test]
+fn juniper_ex_walks_every_pair_of_states_on_every_runner() {
+    let file = readable_copy("juniper_ex.yml", "junos");
+    let Some(sshd) = Sshd::require_sim(Path::new(SIM), &file) else { return };
+    if !rustix_is_root() {
+        moler_testkit::skip("JuniperEX's UNIX_LOCAL_ROOT", "su needs root");
+        return;
+    }
+    let user = sshd.sim_user().unwrap();
+    let known_hosts = file.parent().unwrap().join("known_hosts");
+    let options = format!(
+        "-o UserKnownHostsFile={} -o StrictHostKeyChecking=accept-new -o PubkeyAuthentication=no \
+         -o PreferredAuthentications=password,keyboard-interactive -o NumberOfPasswordPrompts=1",
+        known_hosts.display()
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        // Moler's own example without a proxy: host, login and password.
+        let yaml = format!(
+            "DEVICES:
+  JUNIPER_EX:
+    DEVICE_CLASS: moler.device.juniper_ex.JuniperEX
+    CONNECTION_DESC: {{io_type: terminal, variant: {variant}}}
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        CLI:
+          execute_command: ssh
+          command_params:
+            host: 127.0.0.1
+            port: {port}
+            login: {login}
+            password: {password}
+            options: {options}
+{LOCAL_ROOT_HOP}",
+            port = sshd.port(),
+            login = user.name,
+            password = quote(&user.password),
+            options = quote(&options),
+        );
+        let devices = devices(&yaml, &runtime);
+        let ex = devices.get("JUNIPER_EX").unwrap();
+        assert_eq!(ex.state(), "CLI");
+        assert_eq!(
+            ex.states(),
+            ["NOT_CONNECTED", "UNIX_LOCAL", "UNIX_LOCAL_ROOT", "CLI", "CONFIGURE"]
+        );
+        every_pair(&ex, |d, state| match state {
+            "CLI" => assert!(run(d, "show version").iter().any(|l| l == "Hostname: switch")),
+            "CONFIGURE" => assert!(run(d, "commit").iter().any(|l| l == "commit complete")),
+            _ => assert!(check_local(d, state), "{state}"),
+        });
+        devices.remove_all();
+    }
+}
