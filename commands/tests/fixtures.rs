@@ -315,7 +315,11 @@ fn only_cases_embedding_commands_outside_the_issue_s_list_are_skipped() {
 fn every_implemented_command_has_a_reference_case() {
     let registry = Registry::default();
     let cases = cases();
-    let covered: BTreeSet<&str> = cases.iter().map(|c| c.command.as_str()).collect();
+    let mut covered: BTreeSet<&str> = cases.iter().map(|c| c.command.as_str()).collect();
+    // Moler's module name of the command the reference cases call `7z`.
+    if covered.contains("7z") {
+        covered.insert("seven_z");
+    }
     let missing: Vec<&str> = registry.command_names().filter(|n| !covered.contains(n)).collect();
     assert!(missing.is_empty(), "commands without a fixture: {missing:?}");
 }

@@ -257,6 +257,9 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Unxz>()
         .register_command::<Unrar>()
         .register_command::<SevenZ>()
+        // Moler's module name (`device.get_cmd(cmd_name="seven_z")`); `7z` is the reference
+        // cases' name for it.
+        .register_command_as::<SevenZ>("seven_z")
         .register_command::<Ln>()
         .register_command::<Chown>()
         .register_command::<Chgrp>()
