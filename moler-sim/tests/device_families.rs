@@ -49,24 +49,15 @@ fn run(device: &Device, line: &str) -> Vec<String> {
     })
 }
 
-/// Walks every ordered pair of the device's states; after each arrival, `check` proves the
-/// state from what the device prints.
+/// Walks every ordered pair of the device's states (each pair once, as consecutive stops of
+/// one tour); after each arrival, `check` proves the state from what the device prints.
 fn every_pair(device: &Device, check: impl Fn(&Device, &str)) {
     let states: Vec<&str> = device.states().to_vec();
-    for from in &states {
-        for to in &states {
-            if from == to {
-                continue;
-            }
-            for target in [from, to] {
-                device
-                    .goto_state(target)
-                    .unwrap_or_else(|e| panic!("{} to {target}: {e}", device.name()));
-                assert_eq!(device.state(), *target);
-                if *target != "NOT_CONNECTED" {
-                    check(device, target);
-                }
-            }
+    for target in moler_testkit::every_ordered_pair(&states) {
+        device.goto_state(target).unwrap_or_else(|e| panic!("{} to {target}: {e}", device.name()));
+        assert_eq!(device.state(), target);
+        if target != "NOT_CONNECTED" {
+            check(device, target);
         }
     }
 }

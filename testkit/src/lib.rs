@@ -394,3 +394,34 @@ async fn answer(stream: &mut TcpStream, out: &mut Vec<u8>, cmd: &str, shell: &mu
     }
     Next::Prompt
 }
+
+/// A tour of `states` in which every ordered pair of different states comes once as two
+/// consecutive stops (an Eulerian circuit of the complete directed graph, from the first
+/// state): what a test of "every state change" walks, n·(n−1) moves instead of twice as many.
+///
+/// ```
+/// let tour = moler_testkit::every_ordered_pair(&["A", "B", "C"]);
+/// assert_eq!(tour.len(), 3 * 2 + 1);
+/// let mut pairs: Vec<_> = tour.windows(2).map(|w| (w[0], w[1])).collect();
+/// pairs.sort();
+/// assert_eq!(pairs, [("A", "B"), ("A", "C"), ("B", "A"), ("B", "C"), ("C", "A"), ("C", "B")]);
+/// ```
+pub fn every_ordered_pair<'a>(states: &[&'a str]) -> Vec<&'a str> {
+    let n = states.len();
+    if n < 2 {
+        return states.to_vec();
+    }
+    // Hierholzer's algorithm: each state's unused ways out, taken last first.
+    let mut out: Vec<Vec<usize>> =
+        (0..n).map(|i| (0..n).rev().filter(|&j| j != i).collect()).collect();
+    let mut stack = vec![0];
+    let mut tour = Vec::new();
+    while let Some(&at) = stack.last() {
+        match out[at].pop() {
+            Some(next) => stack.push(next),
+            None => tour.push(stack.pop().expect("not empty")),
+        }
+    }
+    tour.reverse();
+    tour.into_iter().map(|i| states[i]).collect()
+}
