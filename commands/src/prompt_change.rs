@@ -45,8 +45,16 @@ pub(crate) fn check_regexes(regexes: &[(&str, Option<&str>)]) -> Result<(), Para
     Ok(())
 }
 
-/// The parser of the other families' prompt-changing commands (see the [module](self) doc).
-/// Its result is `{}`.
+/// The parser of the other families' commands that move to another shell (adb's `adb_shell`,
+/// juniper's `configure` and `exit_configure`, the PDU's `quit`, `exit_telnet`): Moler's
+/// `CommandChangingPrompt` without passwords. Its result is `{}`.
+///
+/// It sends the settings (`set_timeout`, then `set_prompt`) at the prompt after login, one per
+/// prompt and each once the previous one's echo came back, and ends at the expected prompt when
+/// nothing is pending. Built for a shell with a known prompt
+/// ([`UnixCommand::parser_for`](crate::UnixCommand::parser_for)), that prompt seen again proves
+/// the move failed; a failure line (`error: device not found`) ends the command once the shell
+/// it started from shows its prompt again.
 #[derive(Debug)]
 pub struct PromptChange {
     after_login: Arc<Regex>,

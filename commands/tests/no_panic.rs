@@ -10,17 +10,25 @@ use moler_core::Error;
 use proptest::prelude::*;
 use serde_json::Value;
 
-/// One reference case per command: its parameters and output lines.
+/// One reference case per command of every family: its parameters and output lines (the
+/// registry's names: unix commands by Moler's, the others qualified, `pdu_aten.read_status`).
 fn samples() -> BTreeMap<String, (Value, Vec<String>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/unix");
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut out = BTreeMap::new();
     let registry = Registry::default();
     let known: Vec<&str> = registry.command_names().collect();
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = ["unix", "at", "adb", "juniper", "pdu_aten", "scpi"]
+        .iter()
+        .flat_map(|family| std::fs::read_dir(fixtures.join(family)).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     for path in files {
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let name = v["command"].as_str().unwrap().to_owned();
+        let family = path.parent().unwrap().file_name().unwrap().to_string_lossy();
+        let command = v["command"].as_str().unwrap();
+        let name =
+            if family == "unix" { command.to_owned() } else { format!("{family}.{command}") };
         let builds = || registry.command(&name, &v["kwargs"]).is_ok();
         if known.contains(&name.as_str()) && !out.contains_key(&name) && builds() {
             let lines = v["output"].as_str().unwrap().lines().map(str::to_owned).collect();
@@ -95,4 +103,13 @@ fn invalid_utf8_and_truncated_output_give_clear_results() {
     let err = offline::parse(ps, [&b"$ ps -ef\nUID PID PPID C STIME TTY TIME CMD\nroot 1 0"[..]]);
     let err = err.unwrap_err().to_string();
     assert!(err.contains("ends before the command finished"), "{err}");
+}
+
+#[test]
+fn the_other_families_are_sampled_too() {
+    let names: Vec<String> = samples().into_keys().collect();
+    for family in ["adb", "juniper", "pdu_aten", "scpi"] {
+        let prefix = format!("{family}.");
+        assert!(names.iter().any(|n| n.starts_with(&prefix)), "no {family} command: {names:?}");
+    }
 }

@@ -185,15 +185,11 @@ fn long_entry(line: &str, words_seen: &mut Interner) -> Option<LsEntry> {
     let hard_links_count = w.next()?.1.parse().ok()?;
     let owner = w.next()?.1;
     let group = w.next()?.1;
-    let (size_at, mut size_end, mut size) = {
-        let (at, s) = w.next()?;
-        (at, at + s.len(), s)
-    };
+    let (size_at, mut size) = w.next()?;
     // A device shows `major, minor` where the size goes.
     let (mut date_start, mut first) = w.next()?;
     if size.ends_with(',') {
-        size_end = date_start + first.len();
-        size = &line[size_at..size_end];
+        size = &line[size_at..date_start + first.len()];
         (date_start, first) = w.next()?;
     }
     // Dates: `Mon DD HH:MM|YYYY`, or ISO `YYYY-MM-DD HH:MM[:SS[.frac]] [+zone]`.

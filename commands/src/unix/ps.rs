@@ -60,10 +60,22 @@ impl PsResult {
     /// registry's path for `ps`).
     fn into_json(self) -> Value {
         let columns = self.columns;
-        let rows = self.rows.into_iter().map(|row| {
+        // A full row's keys go in from the last in key order (each insert then compares with
+        // one key only); of a repeated column name only the last column counts, as when
+        // inserting in column order.
+        let mut order: Vec<usize> =
+            (0..columns.len()).filter(|&i| !columns[i + 1..].contains(&columns[i])).collect();
+        order.sort_unstable_by(|&a, &b| columns[b].cmp(&columns[a]));
+        let rows = self.rows.into_iter().map(|mut row| {
             let mut m = serde_json::Map::new();
-            for (k, v) in columns.iter().zip(row) {
-                m.insert(k.clone(), v);
+            if row.len() >= columns.len() {
+                for &i in &order {
+                    m.insert(columns[i].clone(), std::mem::take(&mut row[i]));
+                }
+            } else {
+                for (k, v) in columns.iter().zip(row) {
+                    m.insert(k.clone(), v);
+                }
             }
             Value::Object(m)
         });
@@ -77,6 +89,8 @@ pub struct PsParser {
     /// The multi-word column (`CMD`, `COMMAND`, `ARGS`), if any.
     free: Option<usize>,
     result: PsResult,
+    /// The spans of a line's words (a buffer reused from line to line).
+    spans: Vec<(usize, usize)>,
 }
 
 impl Parser for PsParser {
@@ -85,62 +99,15 @@ impl Parser for PsParser {
         if partial || line.trim().is_empty() {
             return Ok(());
         }
-        // One allocation per line: ps lines have about a dozen columns.
-        let mut found = Vec::with_capacity(16);
-        found.extend(words(line));
-        let words = found;
-        if self.result.columns.is_empty() {
-            if words.iter().any(|(_, w)| *w == "PID") {
-                let columns: Vec<String> = words.iter().map(|(_, w)| w.to_string()).collect();
-                self.free =
-                    columns.iter().position(|c| matches!(c.as_str(), "CMD" | "COMMAND" | "ARGS"));
-                self.result.columns = columns.into();
-            }
-            return Ok(());
+        // The words' spans, in a buffer kept from line to line.
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.clear();
+        spans.extend(words(line).map(|(at, w)| (at, at + w.len())));
+        let row = self.row(line, &spans);
+        self.spans = spans;
+        if let Some(row) = row {
+            self.result.rows.push(row?);
         }
-        let n = self.result.columns.len();
-        if words.len() < n.saturating_sub(usize::from(self.free.is_some())) {
-            return Err(ParseError::at_line(
-                line,
-                "a process line with fewer columns than the header",
-            ));
-        }
-        let mut row = Vec::with_capacity(n);
-        match self.free {
-            Some(f) if words.len() >= n => {
-                let after = n - f - 1;
-                for (_, w) in &words[..f] {
-                    row.push(number_or_text(w));
-                }
-                let (start, _) = words[f];
-                let last = words[words.len() - after - 1];
-                row.push(Value::String(line[start..last.0 + last.1.len()].to_owned()));
-                for (_, w) in &words[words.len() - after..] {
-                    row.push(number_or_text(w));
-                }
-            }
-            Some(f) => {
-                // The free column is empty (a kernel thread without arguments).
-                for (i, (_, w)) in words.iter().enumerate() {
-                    if i == f {
-                        row.push(Value::String(String::new()));
-                    }
-                    row.push(number_or_text(w));
-                }
-                if row.len() < n {
-                    row.push(Value::String(String::new()));
-                }
-            }
-            None => {
-                // Without a free column, the last one takes the rest of the line.
-                for (_, w) in &words[..n - 1] {
-                    row.push(number_or_text(w));
-                }
-                let (start, _) = words[n - 1];
-                row.push(number_or_text(line[start..].trim_end()));
-            }
-        }
-        self.result.rows.push(row);
         Ok(())
     }
     fn has_result(&self) -> bool {
@@ -148,6 +115,66 @@ impl Parser for PsParser {
     }
     fn finish(&mut self) -> ParseResult<PsResult> {
         Ok(std::mem::take(&mut self.result))
+    }
+}
+
+impl PsParser {
+    /// The values of a process line (`None` for the header, or a line before it), from the
+    /// spans of its words.
+    fn row(&mut self, line: &str, words: &[(usize, usize)]) -> Option<ParseResult<Vec<Value>>> {
+        let text = |&(start, end): &(usize, usize)| &line[start..end];
+        if self.result.columns.is_empty() {
+            if words.iter().any(|w| text(w) == "PID") {
+                let columns: Vec<String> = words.iter().map(|w| text(w).to_owned()).collect();
+                self.free =
+                    columns.iter().position(|c| matches!(c.as_str(), "CMD" | "COMMAND" | "ARGS"));
+                self.result.columns = columns.into();
+            }
+            return None;
+        }
+        let n = self.result.columns.len();
+        if words.len() < n.saturating_sub(usize::from(self.free.is_some())) {
+            return Some(Err(ParseError::at_line(
+                line,
+                "a process line with fewer columns than the header",
+            )));
+        }
+        let mut row = Vec::with_capacity(n);
+        match self.free {
+            Some(f) if words.len() >= n => {
+                let after = n - f - 1;
+                for w in &words[..f] {
+                    row.push(number_or_text(text(w)));
+                }
+                let (start, _) = words[f];
+                let (_, end) = words[words.len() - after - 1];
+                row.push(Value::String(line[start..end].to_owned()));
+                for w in &words[words.len() - after..] {
+                    row.push(number_or_text(text(w)));
+                }
+            }
+            Some(f) => {
+                // The free column is empty (a kernel thread without arguments).
+                for (i, w) in words.iter().enumerate() {
+                    if i == f {
+                        row.push(Value::String(String::new()));
+                    }
+                    row.push(number_or_text(text(w)));
+                }
+                if row.len() < n {
+                    row.push(Value::String(String::new()));
+                }
+            }
+            None => {
+                // Without a free column, the last one takes the rest of the line.
+                for w in &words[..n - 1] {
+                    row.push(number_or_text(text(w)));
+                }
+                let (start, _) = words[n - 1];
+                row.push(number_or_text(line[start..].trim_end()));
+            }
+        }
+        Some(Ok(row))
     }
 }
 
@@ -182,10 +209,12 @@ mod tests {
             rows: vec![
                 vec![1.into(), "init".into(), 7.into()],
                 vec![2.into(), Value::String(String::new())],
+                vec![3.into(), "x".into(), 9.into(), "more than the header".into()],
             ],
         };
         let serialized = serde_json::to_value(&result).unwrap();
         assert_eq!(serialized[0]["PID"], 7, "a repeated column keeps its last value");
+        assert_eq!(serialized[1], serde_json::json!({"PID": 2, "CMD": ""}), "a short row");
         assert_eq!(Ps::output_json(result).unwrap(), serialized);
         let empty = PsResult::default();
         assert_eq!(Ps::output_json(empty.clone()).unwrap(), serde_json::to_value(&empty).unwrap());
