@@ -52,6 +52,9 @@ mod ip_link;
 mod ip_maddr;
 mod ip_neigh;
 mod ip_route;
+mod iperf;
+mod iperf2;
+mod iperf3;
 mod ipsec;
 mod iptables;
 mod kill;
@@ -167,6 +170,9 @@ pub use ip_link::{IpLink, IpLinkParser};
 pub use ip_maddr::{IpMaddr, IpMaddrParser, MaddrInterface, MaddrItem};
 pub use ip_neigh::{IpNeigh, IpNeighParser, Neighbour};
 pub use ip_route::{IpRoute, IpRouteEntry, IpRouteParser, IpRouteResult};
+pub use iperf::{Iperf, IperfV1Parser};
+pub use iperf2::{Iperf2, IperfConnection, IperfParser, IperfRecord, IperfResult, IperfStats};
+pub use iperf3::Iperf3;
 pub use ipsec::{Ipsec, IpsecParser};
 pub use iptables::{Iptables, IptablesParser};
 pub use kill::{Kill, KillParser, KillResult};
@@ -359,5 +365,8 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Sftp>()
         .register_command::<Sshkeygen>()
         .register_command::<TailLatestFile>()
-        .register_command::<Tshark>();
+        .register_command::<Tshark>()
+        .register_command::<Iperf>()
+        .register_command::<Iperf2>()
+        .register_command::<Iperf3>();
 }
