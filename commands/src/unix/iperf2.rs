@@ -303,6 +303,9 @@ impl Options {
 
 type Conn = (String, String);
 
+/// A statistics line read: its connection id and its columns.
+type IdRecord = (String, Map<String, Value>);
+
 /// The regexes of the engine.
 #[derive(Debug)]
 struct Regexes {
@@ -516,7 +519,7 @@ impl Engine {
     }
 
     /// The statistics record of `line` with its connection id, interval and datagrams read.
-    fn record(&self, line: &str) -> Result<Option<(String, Map<String, Value>)>, ParseError> {
+    fn record(&self, line: &str) -> Result<Option<IdRecord>, ParseError> {
         let found = self
             .re
             .records
@@ -567,7 +570,7 @@ impl Engine {
         }
     }
 
-    fn on_record(&mut self, (id, record): (String, Map<String, Value>), line: &str) -> ParseResult {
+    fn on_record(&mut self, (id, record): IdRecord, line: &str) -> ParseResult {
         if self.flavor == Flavor::Two && id == "[SUM]" && !self.parallel_client() {
             return Ok(()); // a server's sum of its clients: not a connection of its own
         }
