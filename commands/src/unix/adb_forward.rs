@@ -19,4 +19,4 @@ builder!(AdbForward { options: String });
 unix_command!(AdbForward, "adb_forward", CollectLines<LinesResult>,
     |s| CollectLines::new(true, |lines| LinesResult { lines }),
     line: |s| Ok(format!("adb forward {}", required("options", &s.options)?.trim())),
-    setup: |c| c.failure(r"^adb: error:|^error:"));
+    setup: |c| c.failure(r"^adb: |^error:").ret_required(false));

@@ -21,4 +21,4 @@ unix_command!(AdbRoot, "adb_root", Nothing, |s| Nothing,
         push_opt(&mut line, s.options.as_deref());
         Ok(line)
     },
-    setup: |c| c.failure(r"^adb: error:|^error:|adbd cannot run as root").ret_required(false));
+    setup: |c| c.failure(r"^adb: |^error:|adbd cannot run as root").ret_required(false));

@@ -739,9 +739,14 @@ impl Engine {
         }
     }
 
-    /// After each line: a server with all its reports is stopped with Ctrl-C (once).
-    pub(crate) fn after_line(&mut self, cx: &mut Context<'_>) {
+    /// After each line: a server with all its reports is stopped with Ctrl-C (once). An
+    /// iperf 3 server still exchanges the results with its client after printing its report:
+    /// it is stopped when it says it listens again (Moler waits for a second of silence).
+    pub(crate) fn after_line(&mut self, line: &str, cx: &mut Context<'_>) {
         if self.o.server && !self.stopping && self.has_all_reports() {
+            if self.flavor == Flavor::Three && !line.contains("Server listening") {
+                return;
+            }
             self.stopping = true;
             if !self.o.singlerun {
                 cx.send("\x03");
@@ -817,7 +822,7 @@ impl Parser for IperfParser {
             return Ok(());
         }
         let parsed = self.engine.line(line, cx);
-        self.engine.after_line(cx);
+        self.engine.after_line(line, cx);
         parsed
     }
     fn on_prompt(&mut self, _: &str, _: bool, _: &mut Context<'_>) -> bool {

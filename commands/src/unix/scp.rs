@@ -118,6 +118,8 @@ pub struct ScpParser {
     answered: bool,
     deferred: Deferred,
     result: Option<ScpResult>,
+    /// The file of the last progress line, and whether it was at 100%.
+    last_progress: Option<(String, bool)>,
 }
 
 #[derive(Debug)]
@@ -166,8 +168,16 @@ impl ScpParser {
             self.answered = true;
         } else if let Some(c) = re.success.captures(line) {
             if !partial {
-                let names = &mut self.result.get_or_insert_with(ScpResult::default).file_names;
-                names.push(c[1].to_owned());
+                // On a terminal the progress of one file comes as several lines (`\r`): one
+                // name per file, a new one after a line at 100%.
+                let name = &c[1];
+                let same_file =
+                    self.last_progress.as_ref().is_some_and(|(n, done)| n == name && !done);
+                if !same_file {
+                    let names = &mut self.result.get_or_insert_with(ScpResult::default).file_names;
+                    names.push(name.to_owned());
+                }
+                self.last_progress = Some((name.to_owned(), line.contains("100%")));
             }
         } else if !self.sent_yes && re.continue_connecting.is_match(line) {
             cx.sendline("yes");
@@ -245,8 +255,9 @@ impl UnixCommand for Scp {
             re: ScpRegexes {
                 success: regex(r"^(\S+)\s+.*\d+%.*"),
                 // Moler's list wrote `"lost connection`, with a stray quote: scp prints none.
+                // Also a connection scp lost without saying more (a server with no SFTP).
                 failed: regex(
-                    r"(?i)cannot access|Could not|no such|denied|not a regular file|Is a directory|No route to host|lost connection|Not a directory",
+                    r"(?i)cannot access|Could not|no such|denied|not a regular file|Is a directory|No route to host|lost connection|Not a directory|Connection closed|subsystem request failed",
                 ),
                 password: regex(r"(?i)password:"),
                 continue_connecting: regex(r"(?i)\(y/n\)|\(yes/no.*\)\?|'yes' or 'no':"),
@@ -265,6 +276,7 @@ impl UnixCommand for Scp {
             answered: false,
             deferred: Deferred::default(),
             result: None,
+            last_progress: None,
         }
     }
 }
@@ -299,6 +311,15 @@ mod tests {
         conn.handle_input(b"\nscp: /t/a: Permission denied\n$ ", Instant::now());
         let err = done.try_result().unwrap().unwrap_err().to_string();
         assert!(err.contains("Permission denied"), "{err}");
+    }
+
+    #[test]
+    fn a_file_s_progress_lines_name_it_once() {
+        let out = "scp -r d h:\na.txt   0%    0     0.0KB/s   --:-- ETA\na.txt  100%  104     0.1KB/s   00:00\n\
+                   a.txt  100%  104     0.1KB/s   00:00\nb.txt   45%  1M   1.0MB/s   00:01 ETA\n$ ";
+        let scp = Scp::new("d", "h:").options("-r").command_with_prompt(r"^\$ $");
+        let r = crate::offline::parse(scp, [out.as_bytes()]).unwrap();
+        assert_eq!(r.file_names, ["a.txt", "a.txt", "b.txt"], "two a.txt copied (two folders)");
     }
 
     #[test]

@@ -90,4 +90,4 @@ unix_command!(Tshark, "tshark", TsharkParser,
         push_opt(&mut line, s.options.as_deref());
         Ok(line)
     },
-    setup: |c| c.failure(r"^tshark: ").ret_required(false));
+    setup: |c| c.failure(r"^tshark: \S").ret_required(false));
