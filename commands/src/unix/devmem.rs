@@ -94,3 +94,23 @@ impl UnixCommand for Devmem {
         command.ret_required(set(&self.value).is_none()).failure(r"^devmem: |Bus error")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    #[test]
+    fn a_read_gives_the_value_and_a_write_nothing() {
+        let read = Devmem::new("0x01f00000").command_with_prompt(r"^\$ $");
+        let out = "devmem 0x01f00000\n0x0000ABCD\n$ ";
+        let r = offline::parse(read, [out.as_bytes()]).unwrap();
+        assert_eq!(r.value.as_deref(), Some("0x0000ABCD"));
+        let write = Devmem::new("0x01f00000").size("32").value("0x1");
+        assert_eq!(write.command_line().unwrap(), "devmem 0x01f00000 32 0x1");
+        let out = "devmem 0x01f00000 32 0x1\n$ ";
+        let r = offline::parse(write.command_with_prompt(r"^\$ $"), [out.as_bytes()]).unwrap();
+        assert_eq!(serde_json::to_value(r).unwrap(), serde_json::json!({}));
+        assert!(Devmem::new(" ").command_line().is_err(), "the address is required");
+    }
+}

@@ -109,3 +109,32 @@ unix_command!(Hciconfig, "hciconfig", HciconfigParser,
         Ok(line)
     },
     setup: |c| c.failure(r"^Can't get device info|^Can't open HCI socket"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    #[test]
+    fn two_interfaces_each_with_its_lines() {
+        let out = "hciconfig\n\
+            hci1:   Type: Primary  Bus: USB\n\
+            \tBD Address: 00:1A:7D:DA:71:13  ACL MTU: 310:10  SCO MTU: 64:8\n\
+            \tDOWN\n\
+            \tRX bytes:574 acl:0 sco:0 events:30 errors:0\n\
+            hci0:   Type: Primary  Bus: UART\n\
+            \tBD Address: B8:27:EB:00:00:01  ACL MTU: 1021:8  SCO MTU: 64:1\n\
+            \tUP RUNNING\n$ ";
+        let cmd = Hciconfig::new().command_with_prompt(r"^\$ $");
+        let r = offline::parse(cmd, [out.as_bytes()]).unwrap();
+        assert_eq!(r["hci1"]["BUS"], "USB");
+        assert_eq!(r["hci1"]["RX"]["events"], "30");
+        assert_eq!(r["hci0"]["BD_ADDRESS"], "B8:27:EB:00:00:01");
+        // Moler's content rule: the next interface's first words end the previous one's lines.
+        assert_eq!(
+            r["hci1"]["content"].as_array().unwrap().last().unwrap(),
+            "Type: Primary  Bus: UART"
+        );
+        assert_eq!(r["hci0"]["content"][2], "UP RUNNING");
+    }
+}

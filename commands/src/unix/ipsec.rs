@@ -187,3 +187,36 @@ unix_command!(Ipsec, "ipsec", IpsecParser,
     },
     line: |s| Ok(format!("ipsec {}", required("options", &s.options)?.trim())),
     setup: |c| c.ret_required(false));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    #[test]
+    fn sections_and_odd_lines() {
+        let out = "ipsec statusall\n\
+            Status of IKE charon daemon (strongSwan 5.9.8, Linux 6.1.0, x86_64):\n\
+            \x20 uptime: 2 minutes, since Nov 30 10:00:00 2026\n\
+            \x20 worker threads: 11 of 16 idle, 5/0/0/0 working, job queue: 0/0/0/0, scheduled: 0\n\
+            \x20 malloc: sbrk 2, odd\n\
+            Listening IP addresses:\n\
+            \x20 10.0.0.1\n\
+            Connections:\n\
+            Security Associations (0 up, 0 connecting):\n\
+            \x20 none\n\
+            \x20    vpn[3]: IKE proposal: AES_CBC_128\n$ ";
+        let cmd = Ipsec::new("statusall").command_with_prompt(r"^\$ $");
+        let r = offline::parse(cmd, [out.as_bytes()]).unwrap();
+        let status = &r["Status of IKE charon daemon"];
+        assert_eq!(status["strongSwan"], "5.9.8");
+        assert_eq!(status["worker threads"]["idle"], "11 of 16");
+        assert_eq!(status["worker threads"]["job queue"], "0/0/0/0");
+        assert_eq!(status["malloc"]["sbrk"], "2", "a part without a value is skipped");
+        assert_eq!(r["Listening IP addresses"], serde_json::json!(["10.0.0.1"]));
+        assert_eq!(
+            r["Security Associations"]["vpn"]["IKEgroup"]["IKE proposal"], "AES_CBC_128",
+            "no ESTABLISHED line first: the group is made"
+        );
+    }
+}

@@ -95,3 +95,29 @@ unix_command!(LxcLs, "lxc_ls", LxcLsParser,
         Ok(line)
     },
     setup: |c| c.failure(r"(?i)lxc-ls:\s+.+"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    #[test]
+    fn a_table_row_keeps_comma_separated_addresses_in_one_cell() {
+        let out = "lxc-ls -f\n\
+            NAME STATE   AUTOSTART GROUPS IPV4                IPV6\n\
+            c1   RUNNING 1         web    10.0.0.2, 10.0.0.3  -\n\
+            c2   STOPPED 0         -      -                   -\n$ ";
+        let cmd = LxcLs::new().options("-f").command_with_prompt(r"^\$ $");
+        let r = offline::parse(cmd, [out.as_bytes()]).unwrap();
+        assert_eq!(r.result[0]["IPv4"], "10.0.0.2, 10.0.0.3");
+        assert_eq!(
+            (r.result[0]["Groups"].as_str(), r.result[1]["State"].as_str()),
+            (Some("web"), Some("STOPPED"))
+        );
+        let plain = offline::parse(
+            LxcLs::new().command_with_prompt(r"^\$ $"),
+            [b"lxc-ls\nc1  c2\n$ ".as_slice()],
+        );
+        assert_eq!(plain.unwrap().result, [serde_json::json!(["c1", "c2"])]);
+    }
+}

@@ -105,3 +105,22 @@ impl UnixCommand for RunScript {
         list.iter().fold(command.ret_required(false), |c, p| c.failure(&p.inline()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+    use serde_json::json;
+
+    #[test]
+    fn moler_s_compiled_patterns_and_a_bad_regex() {
+        let registry = crate::Registry::default();
+        let params = json!({"script_command": "./s.sh", "success_regex": [{"__regex__": "line 2", "flags": 2}], "error_regex": null});
+        let cmd = registry.command_for_prompt("run_script", &params, Some(r"^\$ $")).unwrap();
+        let r = offline::parse(cmd, [b"./s.sh\nERROR but ignored\nLINE 2\n$ ".as_slice()]);
+        assert!(r.is_ok(), "ignore case from Python's flags; no error regex: {r:?}");
+        let bad = json!({"script_command": "./s.sh", "success_regex": "("});
+        let err = registry.command("run_script", &bad).err().expect("refused").to_string();
+        assert!(err.contains("invalid success_regex regex"), "{err}");
+    }
+}
