@@ -108,7 +108,6 @@ impl UnixCommand for RunScript {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::offline;
     use serde_json::json;
 
