@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use moler_core::{
     Command, Context, End, ParseError, ParseResult, Parser, Publisher, DEFAULT_COMMAND_TIMEOUT,
@@ -334,10 +334,16 @@ pub(crate) struct Engine {
     got_server_report_hdr: bool,
     got_server_report: bool,
     stopping: bool,
+    /// When a server with all its reports is stopped, unless more output comes first.
+    stop_at: Option<Instant>,
     version_seen: bool,
     deferred: Deferred,
     publisher: Option<Publisher<IperfStats>>,
 }
+
+/// How long an iperf 2 server with all its reports must be silent before it is stopped
+/// (Moler's inactivity time).
+pub const SERVER_QUIET: Duration = Duration::from_secs(1);
 
 fn split_conn(conn: &Conn) -> (&str, &str, &str, &str) {
     let (client_port, client_host) = conn.0.split_once('@').unwrap_or(("", &conn.0));
@@ -397,6 +403,7 @@ impl Engine {
             got_server_report_hdr: false,
             got_server_report: false,
             stopping: false,
+            stop_at: None,
             version_seen: false,
             deferred: Deferred::default(),
             publisher,
@@ -739,16 +746,36 @@ impl Engine {
         }
     }
 
-    /// After each line: a server with all its reports is stopped with Ctrl-C (once). An
-    /// iperf 3 server still exchanges the results with its client after printing its report:
-    /// it is stopped when it says it listens again (Moler waits for a second of silence).
+    /// After each line: a server with all its reports is stopped with Ctrl-C, once: iperf 2's
+    /// after [`SERVER_QUIET`] of silence (Moler's inactivity break: a UDP server still sends
+    /// its report to the client after printing it), iperf 3's when it says it listens again
+    /// (it still exchanges the results with its client after printing its report). A server
+    /// that runs once (`-P 1`, iperf 3's `-1`) ends by itself.
     pub(crate) fn after_line(&mut self, line: &str, cx: &mut Context<'_>) {
-        if self.o.server && !self.stopping && self.has_all_reports() {
-            if self.flavor == Flavor::Three && !line.contains("Server listening") {
-                return;
-            }
+        if !self.o.server || self.stopping || !self.has_all_reports() {
+            return;
+        }
+        if self.o.singlerun {
             self.stopping = true;
-            if !self.o.singlerun {
+        } else if self.flavor == Flavor::Three {
+            if line.contains("Server listening") {
+                self.stopping = true;
+                cx.send("\x03");
+            }
+        } else {
+            // Every line after the reports starts the silence again.
+            self.stop_at = Some(cx.now() + SERVER_QUIET);
+            cx.wake_in(SERVER_QUIET);
+        }
+    }
+
+    /// A wake of the command: the silence after the reports is over, or not yet.
+    pub(crate) fn on_wake(&mut self, cx: &mut Context<'_>) {
+        let Some(at) = self.stop_at.filter(|_| !self.stopping) else { return };
+        match at.checked_duration_since(cx.now()) {
+            Some(left) if !left.is_zero() => cx.wake_in(left),
+            _ => {
+                self.stopping = true;
                 cx.send("\x03");
             }
         }
@@ -830,6 +857,9 @@ impl Parser for IperfParser {
     }
     fn ended(&self) -> Option<End> {
         self.engine.ended()
+    }
+    fn on_wake(&mut self, cx: &mut Context<'_>) {
+        self.engine.on_wake(cx);
     }
     fn finish(&mut self) -> ParseResult<IperfResult> {
         Ok(self.engine.result())
@@ -922,10 +952,18 @@ mod tests {
         let mut sent = Vec::new();
         let _ = conn.poll_transmit(&mut sent);
         assert!(sent.is_empty(), "no report yet");
-        conn.handle_input(b"[  4]  0.0- 2.0 sec  54.5 MBytes   228 Mbits/sec\n", Instant::now());
+        let t0 = Instant::now();
+        conn.handle_input(b"[  4]  0.0- 2.0 sec  54.5 MBytes   228 Mbits/sec\n", t0);
+        let _ = conn.poll_transmit(&mut sent);
+        assert!(sent.is_empty(), "a second of silence first");
+        conn.handle_input(b"[  4] late line\n", t0 + SERVER_QUIET / 2);
+        conn.handle_timeout(t0 + SERVER_QUIET);
+        let _ = conn.poll_transmit(&mut sent);
+        assert!(sent.is_empty(), "the silence starts again at each line");
+        conn.handle_timeout(t0 + SERVER_QUIET * 3 / 2);
         let _ = conn.poll_transmit(&mut sent);
         assert_eq!(sent, b"\x03");
-        conn.handle_input(b"^C$ ", Instant::now());
+        conn.handle_input(b"^C$ ", t0 + SERVER_QUIET * 2);
         let r = done.try_result().unwrap().unwrap();
         assert!(r.report("10.0.0.1", "5001@10.0.0.2").is_some(), "{r:?}");
     }

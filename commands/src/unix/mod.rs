@@ -171,7 +171,9 @@ pub use ip_maddr::{IpMaddr, IpMaddrParser, MaddrInterface, MaddrItem};
 pub use ip_neigh::{IpNeigh, IpNeighParser, Neighbour};
 pub use ip_route::{IpRoute, IpRouteEntry, IpRouteParser, IpRouteResult};
 pub use iperf::{Iperf, IperfV1Parser};
-pub use iperf2::{Iperf2, IperfConnection, IperfParser, IperfRecord, IperfResult, IperfStats};
+pub use iperf2::{
+    Iperf2, IperfConnection, IperfParser, IperfRecord, IperfResult, IperfStats, SERVER_QUIET,
+};
 pub use iperf3::Iperf3;
 pub use ipsec::{Ipsec, IpsecParser};
 pub use iptables::{Iptables, IptablesParser};
