@@ -682,7 +682,10 @@ impl Engine {
             .iter()
             .filter_map(|c| self.record_of_interval(c, interval).cloned())
             .collect();
-        let sum_of = |key: &str| records.iter().filter_map(|r| r.0.get(key)?.as_u64()).sum::<u64>();
+        // Saturating: hostile output may print numbers whose sum does not fit.
+        let sum_of = |key: &str| {
+            records.iter().filter_map(|r| r.0.get(key)?.as_u64()).fold(0u64, u64::saturating_add)
+        };
         let raw_sum = |key: &str| {
             let raws: Vec<&str> = records.iter().filter_map(|r| r.0.get(key)?.as_str()).collect();
             let unit = raws.first().and_then(|r| r.split_whitespace().nth(1)).unwrap_or("");
@@ -707,7 +710,9 @@ impl Engine {
             let (lost, total) = records
                 .iter()
                 .filter_map(IperfRecord::lost_vs_total_datagrams)
-                .fold((0, 0), |(l, t), (lost, total)| (l + lost, t + total));
+                .fold((0u64, 0u64), |(l, t), (lost, total)| {
+                    (l.saturating_add(lost), t.saturating_add(total))
+                });
             if max.is_finite() {
                 sum.insert("Jitter".into(), format!("{} {unit}", py_float(max)).into());
             }
@@ -966,6 +971,44 @@ mod tests {
         conn.handle_input(b"^C$ ", t0 + SERVER_QUIET * 2);
         let r = done.try_result().unwrap().unwrap();
         assert!(r.report("10.0.0.1", "5001@10.0.0.2").is_some(), "{r:?}");
+    }
+
+    #[test]
+    fn a_server_sums_a_parallel_client_s_intervals_even_huge_ones() {
+        let out = "iperf -s -i 1\n\
+            [  4] local 10.0.0.2 port 5001 connected with 10.0.0.1 port 40000\n\
+            [  5] local 10.0.0.2 port 5001 connected with 10.0.0.1 port 40001\n\
+            [ ID] Interval       Transfer     Bandwidth\n\
+            [  4]  0.0- 1.0 sec  99999999999999999999 GBytes  240 Mbits/sec\n\
+            [  5]  0.0- 1.0 sec  99999999999999999999 GBytes  260 Mbits/sec\n$ ";
+        let cmd = Iperf2::new("-s -i 1").command_with_prompt(r"^\$ $");
+        let r = crate::offline::parse(cmd, [out.as_bytes()]);
+        // No report: the server waits on, and the harness' output ends first.
+        assert!(r.is_err(), "{r:?}");
+        let records = sum_records(out);
+        let sum = &records[0];
+        assert_eq!(sum.transfer(), Some(u64::MAX), "saturated: {sum:?}");
+        assert_eq!(sum.bandwidth(), Some(62_500_000));
+        assert_eq!(sum.get("Bandwidth Raw").unwrap(), "500.0 Mbits/sec");
+    }
+
+    /// The `multiport` records a server made from `out`, read through a command that ends at
+    /// the prompt whatever the reports.
+    fn sum_records(out: &str) -> Vec<IperfRecord> {
+        struct EndAtPrompt(IperfParser);
+        impl Parser for EndAtPrompt {
+            type Output = IperfResult;
+            fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
+                self.0.on_line(line, partial, cx)
+            }
+            fn finish(&mut self) -> ParseResult<IperfResult> {
+                self.0.finish()
+            }
+        }
+        let parser = EndAtPrompt(Iperf2::new("-s -i 1").parser());
+        let cmd = Command::new("iperf -s -i 1", parser).prompt(r"^\$ $");
+        let r = crate::offline::parse(cmd, [out.as_bytes()]).unwrap();
+        r.records("multiport@10.0.0.1", "5001@10.0.0.2").to_vec()
     }
 
     #[test]

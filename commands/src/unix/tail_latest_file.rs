@@ -142,8 +142,8 @@ impl UnixCommand for TailLatestFile {
         let causes: Vec<String> = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect();
         TailLatestFileParser {
             failures: regex(&format!("(?i){}", causes.join("|"))),
-            // `command_line` refuses what this cannot hold.
-            window: Duration::try_from_secs_f64(self.time_for_failure).unwrap_or_default(),
+            // `command_line` refuses negative and not-a-number windows; too long is forever.
+            window: Duration::try_from_secs_f64(self.time_for_failure).unwrap_or(Duration::MAX),
             first_line: None,
             deferred: Deferred::default(),
         }
