@@ -280,7 +280,8 @@ impl Options {
             udp: o.starts_with("-u") || o.contains(" -u") || o.contains("--udp"),
             interval: number(r"(?:\-\-interval|\-i)\s+([\d\.]+)").unwrap_or(0.0),
             time: number(r"(?:\-\-time|\-t)\s+([\d\.]+)").unwrap_or(10.0),
-            dualtest: o.contains("--dualtest") || o.contains("-d"),
+            // Moler looks for `-d` anywhere (`-c my-dev-host` would be a dual test): a word.
+            dualtest: has_word(o, &["-d", "--dualtest"]),
             client: o.contains("-c ") || o.contains("--client "),
             server: o.starts_with("-s") || o.contains(" -s") || o.contains("--server"),
             parallel_option: o.contains("-P ") || o.contains("--parallel "),
@@ -871,11 +872,19 @@ impl Parser for IperfParser {
     }
 }
 
-/// Moler's refusal of `--dualtest` with `--parallel` (by substring, as Moler).
+/// Whether one of `words` is a word of `options` (a long one also as `--name=value`).
+pub(crate) fn has_word(options: &str, words: &[&str]) -> bool {
+    options.split_whitespace().any(|w| {
+        words.iter().any(|x| w == *x || (x.starts_with("--") && w.starts_with(&format!("{x}="))))
+    })
+}
+
+/// Moler's refusal of `--dualtest` with `--parallel` (options as words: Moler's substrings
+/// refused `-c my-dev-host -P 2`).
 fn check_options(options: &str) -> Result<&str, ParamError> {
     let options = required("options", options)?.trim();
-    let dual = options.contains("-d") || options.contains("--dualtest");
-    let parallel = options.contains("-P") || options.contains("--parallel");
+    let dual = has_word(options, &["-d", "--dualtest"]);
+    let parallel = has_word(options, &["-P", "--parallel"]);
     if dual && parallel {
         return Err(ParamError::Invalid(
             "unsupported options combination (--dualtest & --parallel)".into(),
@@ -1020,5 +1029,6 @@ mod tests {
         assert_eq!(py_float(3.0), "3.0");
         assert_eq!(py_float(0.1 + 0.2), "0.30000000000000004");
         assert!(check_options("-c h --dualtest -P 2").is_err());
+        assert!(check_options("-c my-dev-host -P 2").is_ok(), "a host name is no option");
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use moler_core::{Command, Publisher};
 use serde::{Deserialize, Serialize};
 
-use super::iperf2::{Engine, Flavor, IperfParser, IperfResult, IperfStats, Options};
+use super::iperf2::{has_word, Engine, Flavor, IperfParser, IperfResult, IperfStats, Options};
 use super::parse::required;
 use crate::spec::UnixCommand;
 use crate::ParamError;
@@ -24,6 +24,7 @@ use crate::ParamError;
 ///
 /// assert_eq!(Iperf3::new("-c 127.0.0.1 -t 3").command_line().unwrap(), "iperf3 -c 127.0.0.1 -t 3");
 /// assert!(Iperf3::new("-s -u").command_line().is_err());
+/// assert!(Iperf3::new("-c h -t 5 --set-mss 1400").command_line().is_ok());
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,9 +57,10 @@ impl UnixCommand for Iperf3 {
     type Output = IperfResult;
     fn command_line(&self) -> Result<String, ParamError> {
         let options = required("options", &self.options)?.trim();
-        let server = options.contains("-s") || options.contains("--server");
+        // Words, not Moler's substrings (which refused a client's `-t 5 --set-mss 1400`).
+        let server = has_word(options, &["-s", "--server"]);
         for (short, long) in [("-u", "--udp"), ("-t", "--time"), ("-P", "--parallel")] {
-            if server && (options.contains(short) || options.contains(long)) {
+            if server && has_word(options, &[short, long]) {
                 return Err(ParamError::Invalid(format!(
                     "option ({long}) you are trying to set is client only"
                 )));
