@@ -238,6 +238,13 @@ impl UnixCommand for Scp {
     type Parser = ScpParser;
     type Output = ScpResult;
     fn command_line(&self) -> Result<String, ParamError> {
+        if let Some(how) =
+            self.known_hosts_on_failure.as_deref().filter(|h| !["rm", "keygen"].contains(h))
+        {
+            return Err(ParamError::Invalid(format!(
+                "known_hosts_on_failure must be rm or keygen (or null to fail), not {how:?}"
+            )));
+        }
         let mut line = "scp".to_owned();
         push_opt(&mut line, Some(self.options.as_str()));
         line.push(' ');
@@ -311,6 +318,16 @@ mod tests {
         conn.handle_input(b"\nscp: /t/a: Permission denied\n$ ", Instant::now());
         let err = done.try_result().unwrap().unwrap_err().to_string();
         assert!(err.contains("Permission denied"), "{err}");
+    }
+
+    #[test]
+    fn parameters_that_make_no_scp_are_refused() {
+        let registry = crate::Registry::default();
+        let bad = serde_json::json!({"source": "a", "dest": "h:", "known_hosts_on_failure": "del"});
+        let err = registry.command("scp", &bad).err().expect("refused").to_string();
+        assert!(err.contains("known_hosts_on_failure must be rm or keygen"), "{err}");
+        let err = Scp::new(" ", "h:").command_line().unwrap_err().to_string();
+        assert_eq!(err, "parameter `source` is required");
     }
 
     #[test]
