@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Copies Moler's reference cases into moler-commands' own fixture files, each with a note of
 its origin. Run once per Moler release: python3 scripts/import-moler-fixtures.py SRC_DIR
-(SRC_DIR holds <command>__<case>.json). Existing files keep their `deviation`/`moler_result`."""
+(SRC_DIR holds <command>__<case>.json). Existing files keep their `deviation`/`moler_result`, `output_change`/`moler_output` and
+`kwargs_change`/`moler_kwargs`."""
 import json, pathlib, sys
 
 src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/moler-fixtures/unix")
@@ -25,6 +26,9 @@ for f in sorted(src.glob("*.json")):
                 out[key] = old[key]
         for key in ("output_change", "moler_output", "output"):
             if key in old and "output_change" in old:
+                out[key] = old[key]
+        for key in ("kwargs_change", "moler_kwargs", "kwargs"):
+            if key in old and "kwargs_change" in old:
                 out[key] = old[key]
     target.write_text(json.dumps(out, indent=1, sort_keys=False, ensure_ascii=False) + "\n")
 print(f"{len(list(src.glob('*.json')))} cases in {dst}")
