@@ -143,4 +143,23 @@ mod tests {
         conn.handle_input(b"q\r\nConnection closed.\r\nmoler_bash# ", Instant::now());
         assert!(done.try_result().unwrap().is_ok());
     }
+
+    #[test]
+    fn the_prompt_is_set_in_the_shell_that_takes_over() {
+        let mut leave = ExitTelnet::new("^new# $");
+        leave.prompt_after_login = Some("^moler_bash# $".into());
+        leave.set_prompt = Some("export PS1='new# '".into());
+        let mut conn = Connection::new("t");
+        let done = conn.start(leave.command(), Instant::now());
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(b"\r\ntelnet> ", Instant::now());
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(b"q\r\nConnection closed.\r\nmoler_bash# ", Instant::now());
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"\nexport PS1='new# '\n");
+        assert!(done.try_result().is_none(), "not at the new prompt yet");
+        conn.handle_input(b"\r\nmoler_bash# export PS1='new# '\r\nnew# ", Instant::now());
+        assert!(done.try_result().unwrap().is_ok());
+    }
 }
