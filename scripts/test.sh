@@ -53,6 +53,19 @@ if [ "$(id -u)" = 0 ] && ! { command -v zip && command -v unzip; } >/dev/null; t
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q zip unzip >/dev/null \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q zip unzip >/dev/null; }
 fi
+# The command library's third real-tool slice (tests/commands_real_tools_c.rs) runs iperf 2
+# and 3, tshark, adb, openssl (x509, s_server and s_client) and OpenSSH's scp, sftp and
+# ssh-keygen: root gets them (tshark's question about capturing as non-root answered first, so
+# it installs without asking).
+C_TOOLS="iperf iperf3 tshark adb openssl scp sftp ssh-keygen"
+C_PACKAGES="iperf iperf3 tshark adb openssl openssh-client"
+if [ "$(id -u)" = 0 ] && ! (for t in $C_TOOLS; do command -v "$t" || exit 1; done) >/dev/null; then
+  echo "test.sh: installing $C_PACKAGES (the command library's tests)"
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+  # shellcheck disable=SC2086 # one package per word
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $C_PACKAGES >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $C_PACKAGES >/dev/null; }
+fi
 ./scripts/setup-sshd.sh
 # All targets of every package: unit, integration and property tests, moler-cli's tests of the
 # built `moler` binary; benches make a tiny smoke run.

@@ -144,4 +144,7 @@ where
     fn ended(&self) -> Option<moler_core::End> {
         self.0.ended()
     }
+    fn on_wake(&mut self, cx: &mut moler_core::Context<'_>) {
+        self.0.on_wake(cx)
+    }
 }

@@ -120,6 +120,15 @@ pub trait Parser: Send + 'static {
     fn ended(&self) -> Option<End> {
         None
     }
+
+    /// The command was woken: the time a parser asked for with [`Context::wake_in`] (from
+    /// [`Parser::on_line`]) may have come. The command's own wakes share the slot, so a parser
+    /// checks [`Context::now`] against its own deadline and asks again when it is early. For
+    /// parsers that act on silence (Moler's iperf server is stopped a second after its last
+    /// report). A parser that sends here ends nothing: the prompt still does.
+    fn on_wake(&mut self, cx: &mut Context<'_>) {
+        let _ = cx;
+    }
 }
 
 /// How a parser ended its command itself (see [`Parser::ended`]).
@@ -149,6 +158,9 @@ impl<P: Parser + ?Sized> Parser for Box<P> {
     }
     fn ended(&self) -> Option<End> {
         (**self).ended()
+    }
+    fn on_wake(&mut self, cx: &mut Context<'_>) {
+        (**self).on_wake(cx)
     }
 }
 
@@ -1028,6 +1040,9 @@ impl<P: Parser> Observer for Command<P> {
     /// The partial line ended in the prompt and nothing came for [`PROMPT_QUIET`]: the text
     /// before the prompt is the last output line, and the prompt ends the command.
     fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
+        if !self.outcome.finished {
+            self.parser.on_wake(cx);
+        }
         if let Some(after) = self.resend.filter(|_| !self.resent && !self.outcome.finished) {
             if cx.elapsed() >= after {
                 self.resent = true;

@@ -103,3 +103,58 @@ fn a_queued_command_that_expires_quotes_what_held_up_the_one_before() {
     let err = queued.try_result().unwrap().unwrap_err();
     assert_eq!(parts(&err).0, Some("sleep 9\r\nstill going"), "{err}");
 }
+
+/// A parser that, one second after its first line, sends `later` (it asks for a wake).
+struct Later {
+    at: Option<Instant>,
+    sent: bool,
+}
+
+impl moler_core::Parser for Later {
+    type Output = ();
+    fn on_line(
+        &mut self,
+        _: &str,
+        _: bool,
+        cx: &mut moler_core::Context<'_>,
+    ) -> moler_core::ParseResult {
+        if self.at.is_none() {
+            self.at = Some(cx.now() + TIMEOUT);
+            cx.wake_in(TIMEOUT);
+        }
+        Ok(())
+    }
+    fn on_wake(&mut self, cx: &mut moler_core::Context<'_>) {
+        match self.at {
+            Some(at) if cx.now() >= at && !self.sent => {
+                self.sent = true;
+                cx.send("later");
+            }
+            Some(at) if !self.sent => cx.wake_in(at - cx.now()),
+            _ => {}
+        }
+    }
+    fn finish(&mut self) -> moler_core::ParseResult<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_parser_woken_when_it_asked_acts_then_and_the_prompt_still_ends_the_command() {
+    let mut conn = Connection::new("t");
+    let t0 = Instant::now();
+    let parser = Later { at: None, sent: false };
+    let handle =
+        conn.start(Command::new("serve", parser).prompt("^moler_bash# $").timeout(TIMEOUT * 5), t0);
+    let mut out = Vec::new();
+    let _ = conn.poll_transmit(&mut out);
+    conn.handle_input(b"serve\r\nlistening\r\n", t0);
+    assert_eq!(conn.poll_timeout(), Some(t0 + TIMEOUT), "the parser's wake");
+    out.clear();
+    conn.handle_timeout(t0 + TIMEOUT);
+    let _ = conn.poll_transmit(&mut out);
+    assert_eq!(out, b"later");
+    assert!(handle.try_result().is_none(), "a wake ends nothing");
+    conn.handle_input(b"moler_bash# ", t0 + TIMEOUT);
+    assert!(handle.try_result().unwrap().is_ok());
+}

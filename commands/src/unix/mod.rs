@@ -9,6 +9,10 @@
 mod dialog;
 mod parse;
 
+mod adb_devices;
+mod adb_forward;
+mod adb_root;
+mod bash;
 mod bzip2;
 mod cat;
 mod cd;
@@ -20,6 +24,7 @@ mod ctrl_c;
 mod ctrl_z;
 mod cut;
 mod date;
+mod devmem;
 mod df;
 mod dmesg;
 mod du;
@@ -28,11 +33,13 @@ mod enter;
 mod env;
 mod ethtool;
 mod exit;
+mod exit_telnet;
 mod export;
 mod find;
 mod grep;
 mod gunzip;
 mod gzip;
+mod hciconfig;
 mod head;
 mod hexdump;
 mod history;
@@ -45,6 +52,10 @@ mod ip_link;
 mod ip_maddr;
 mod ip_neigh;
 mod ip_route;
+mod iperf;
+mod iperf2;
+mod iperf3;
+mod ipsec;
 mod iptables;
 mod kill;
 mod killall;
@@ -52,8 +63,12 @@ mod ln;
 mod logout;
 mod ls;
 mod lsof;
+mod lxc_attach;
+mod lxc_info;
+mod lxc_ls;
 mod md5sum;
 mod mkdir;
+mod mount;
 mod mpstat;
 mod mv;
 mod netstat;
@@ -61,6 +76,8 @@ mod nft;
 mod nmap;
 mod nping;
 mod ntpq;
+mod openssl_s_client;
+mod openssl_x509_text_in;
 mod passwd;
 mod ping;
 mod pkill;
@@ -69,19 +86,25 @@ mod pwd;
 mod reboot;
 mod rm;
 mod route;
+mod run_script;
+mod run_serial_proxy;
+mod scp;
 mod sed;
 mod service;
 mod seven_z;
+mod sftp;
 mod shasum;
 mod socat;
 mod ss;
 mod ssh;
+mod sshkeygen;
 mod su;
 mod sudo;
 mod sync;
 mod sysctl;
 mod systemctl;
 mod tail;
+mod tail_latest_file;
 mod tar;
 mod tcpdump;
 mod tee;
@@ -89,6 +112,7 @@ mod telnet;
 mod top;
 mod touch;
 mod traceroute;
+mod tshark;
 mod uname;
 mod unrar;
 mod unxz;
@@ -102,6 +126,10 @@ mod which;
 mod whoami;
 mod zip;
 
+pub use adb_devices::{AdbDevice, AdbDevices, AdbDevicesParser, AdbDevicesResult};
+pub use adb_forward::AdbForward;
+pub use adb_root::AdbRoot;
+pub use bash::Bash;
 pub use bzip2::{Bzip2, FilesParser, FilesResult};
 pub use cat::Cat;
 pub use cd::Cd;
@@ -113,6 +141,7 @@ pub use ctrl_c::CtrlC;
 pub use ctrl_z::{CtrlZ, CtrlZParser, CtrlZResult};
 pub use cut::Cut;
 pub use date::{Date, DateParser, DateResult};
+pub use devmem::{Devmem, DevmemParser, DevmemResult};
 pub use df::{Df, DfParser, DfResult};
 pub use dialog::Passwords;
 pub use dmesg::Dmesg;
@@ -122,11 +151,13 @@ pub use enter::Enter;
 pub use env::Env;
 pub use ethtool::{Ethtool, EthtoolParser};
 pub use exit::{Exit, ExitParser};
+pub use exit_telnet::{ExitTelnet, ExitTelnetParser};
 pub use export::Export;
 pub use find::{Find, FindParser};
 pub use grep::{Grep, GrepLine, GrepMatch, GrepParser, GrepResult};
 pub use gunzip::{Gunzip, GunzipDetail, GunzipLine, GunzipParser, GunzipResult};
 pub use gzip::Gzip;
+pub use hciconfig::{Hciconfig, HciconfigParser};
 pub use head::Head;
 pub use hexdump::{Hexdump, HexdumpParser};
 pub use history::{History, HistoryParser};
@@ -139,6 +170,12 @@ pub use ip_link::{IpLink, IpLinkParser};
 pub use ip_maddr::{IpMaddr, IpMaddrParser, MaddrInterface, MaddrItem};
 pub use ip_neigh::{IpNeigh, IpNeighParser, Neighbour};
 pub use ip_route::{IpRoute, IpRouteEntry, IpRouteParser, IpRouteResult};
+pub use iperf::{Iperf, IperfV1Parser};
+pub use iperf2::{
+    Iperf2, IperfConnection, IperfParser, IperfRecord, IperfResult, IperfStats, SERVER_QUIET,
+};
+pub use iperf3::Iperf3;
+pub use ipsec::{Ipsec, IpsecParser};
 pub use iptables::{Iptables, IptablesParser};
 pub use kill::{Kill, KillParser, KillResult};
 pub use killall::{Killall, KillallParser, KillallResult};
@@ -146,8 +183,12 @@ pub use ln::Ln;
 pub use logout::Logout;
 pub use ls::{Ls, LsEntry, LsParser, LsResult, LsTotal};
 pub use lsof::{Lsof, LsofParser, LsofResult};
+pub use lxc_attach::{LxcAttach, LxcAttachParser};
+pub use lxc_info::{LxcInfo, LxcInfoParser, LxcInfoResult};
+pub use lxc_ls::{LxcLs, LxcLsParser, LxcLsResult};
 pub use md5sum::{Md5sum, Md5sumParser, Md5sumResult};
 pub use mkdir::Mkdir;
+pub use mount::{Mount, MountParser, MountPoint, MountResult};
 pub use mpstat::{Mpstat, MpstatCpu, MpstatParser, MpstatResult};
 pub use mv::Mv;
 pub use netstat::{Netstat, NetstatParser};
@@ -155,9 +196,12 @@ pub use nft::{Nft, NftParser};
 pub use nmap::{Nmap, NmapParser};
 pub use nping::{Nping, NpingParser};
 pub use ntpq::{Ntpq, NtpqParser};
+pub use openssl_s_client::{OpensslSClient, OpensslSClientParser};
+pub use openssl_x509_text_in::{OpensslX509TextIn, OpensslX509TextInParser, X509Certificate};
 pub(crate) use parse::number_or_text;
 pub use parse::{Answering, Words};
 pub use parse::{CollectLines, FirstLine, LinesResult, Nothing, ResultLines, Variables};
+pub use parse::{Pattern, Patterns};
 pub use passwd::{Passwd, PasswdParser, PasswdResult};
 pub use ping::{Ping, PingParser, PingReply, PingResult, PING_SLACK};
 pub use pkill::Pkill;
@@ -166,19 +210,25 @@ pub use pwd::{Pwd, PwdParser, PwdResult};
 pub use reboot::{Reboot, RebootParser, RebootResult};
 pub use rm::Rm;
 pub use route::{Route, RouteParser, RouteResult};
+pub use run_script::{RunScript, RunScriptParser};
+pub use run_serial_proxy::{RunSerialProxy, RunSerialProxyParser};
+pub use scp::{Scp, ScpParser, ScpResult};
 pub use sed::Sed;
 pub use service::{Service, ServiceParser};
 pub use seven_z::{SevenZ, SevenZEntry, SevenZListing, SevenZResult};
+pub use sftp::{Sftp, SftpParser, SftpResult};
 pub use shasum::{Shasum, ShasumParser, ShasumResult};
 pub use socat::{Socat, SocatFeatures, SocatParser, SocatResult};
 pub use ss::{Socket, Ss, SsParser, SsResult};
 pub use ssh::{login_date, LastLogin, LoginParser, LoginResult, Port, Ssh};
+pub use sshkeygen::{Sshkeygen, SshkeygenParser};
 pub use su::Su;
 pub use sudo::{JsonSudoParser, Sudo, SudoParser};
 pub use sync::Sync;
 pub use sysctl::{Sysctl, SysctlResult};
 pub use systemctl::{Systemctl, SystemctlParser};
 pub use tail::Tail;
+pub use tail_latest_file::{TailLatestFile, TailLatestFileParser};
 pub use tar::Tar;
 pub use tcpdump::{Tcpdump, TcpdumpParser};
 pub use tee::Tee;
@@ -186,6 +236,7 @@ pub use telnet::Telnet;
 pub use top::{Top, TopParser, TopResult};
 pub use touch::Touch;
 pub use traceroute::{Hop, Traceroute, TracerouteParser, TracerouteResult};
+pub use tshark::{Tshark, TsharkParser};
 pub use uname::Uname;
 pub use unrar::{ReplaceAllParser, Unrar, UnrarResult};
 pub use unxz::Unxz;
@@ -298,5 +349,29 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command::<Wget>()
         .register_command::<Reboot>()
         .register_command::<Logout>()
-        .register_command::<Top>();
+        .register_command::<Top>()
+        .register_command::<AdbDevices>()
+        .register_command::<AdbForward>()
+        .register_command::<AdbRoot>()
+        .register_command::<Bash>()
+        .register_command::<Devmem>()
+        .register_command::<ExitTelnet>()
+        .register_command::<Hciconfig>()
+        .register_command::<Ipsec>()
+        .register_command::<LxcAttach>()
+        .register_command::<LxcInfo>()
+        .register_command::<LxcLs>()
+        .register_command::<Mount>()
+        .register_command::<OpensslSClient>()
+        .register_command::<OpensslX509TextIn>()
+        .register_command::<RunScript>()
+        .register_command::<RunSerialProxy>()
+        .register_command::<Scp>()
+        .register_command::<Sftp>()
+        .register_command::<Sshkeygen>()
+        .register_command::<TailLatestFile>()
+        .register_command::<Tshark>()
+        .register_command::<Iperf>()
+        .register_command::<Iperf2>()
+        .register_command::<Iperf3>();
 }

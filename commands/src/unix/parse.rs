@@ -418,6 +418,117 @@ impl Parser for Answering {
     }
 }
 
+/// A failure a parser found, reported as the command's failure once the shell's prompt is back
+/// (Moler's stored exception): for failures the command's static patterns cannot tell (a line
+/// that fails only in some state of a dialog). The parser calls [`Deferred::fail`] with the
+/// telling line, returns [`Deferred::at_prompt`] from [`Parser::on_prompt`] and
+/// [`Deferred::ended`] from [`Parser::ended`].
+#[derive(Debug, Default)]
+pub(crate) struct Deferred {
+    failure: Option<String>,
+    back: bool,
+}
+
+impl Deferred {
+    /// Records the first failure.
+    pub(crate) fn fail(&mut self, why: impl Into<String>) {
+        self.failure.get_or_insert_with(|| why.into());
+    }
+    /// Whether a failure was recorded.
+    pub(crate) fn failed(&self) -> bool {
+        self.failure.is_some()
+    }
+    /// For [`Parser::on_prompt`]: with a failure, the prompt line goes on to `on_line` and
+    /// `ended` fails the command there; else `ok` says whether the prompt ends it.
+    pub(crate) fn at_prompt(&mut self, ok: bool) -> bool {
+        if self.failure.is_some() {
+            self.back = true;
+            return false;
+        }
+        ok
+    }
+    /// For [`Parser::ended`].
+    pub(crate) fn ended(&self) -> Option<moler_core::End> {
+        self.failure.clone().filter(|_| self.back).map(moler_core::End::Failed)
+    }
+}
+
+/// A regex given as a parameter the way Moler's configs give one: text, or a compiled Python
+/// pattern as Moler's JSON writes it (`{"__regex__": "Line 2", "flags": 2}`; flags are
+/// Python's: 2 ignore case, 8 multi-line, 16 dot matches all, 64 verbose).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Pattern {
+    /// A regex as text.
+    Text(String),
+    /// A Python pattern with its flags.
+    Compiled {
+        /// The regex.
+        #[serde(rename = "__regex__")]
+        regex: String,
+        /// Python's `re` flags.
+        #[serde(default)]
+        flags: u32,
+    },
+}
+
+impl Pattern {
+    /// The regex with its flags inline, compiled; `name` is the parameter, for the error.
+    pub(crate) fn compile(&self, name: &str) -> Result<Arc<Regex>, crate::ParamError> {
+        crate::ParamError::regex(name, &self.inline())
+    }
+    /// The regex with Python's flags written inline (`(?i)…`).
+    pub(crate) fn inline(&self) -> String {
+        match self {
+            Pattern::Text(t) => t.clone(),
+            Pattern::Compiled { regex, flags } => {
+                let letters: String = [(2, 'i'), (8, 'm'), (16, 's'), (64, 'x')]
+                    .iter()
+                    .filter(|(bit, _)| flags & bit != 0)
+                    .map(|(_, l)| *l)
+                    .collect();
+                if letters.is_empty() {
+                    regex.clone()
+                } else {
+                    format!("(?{letters}){regex}")
+                }
+            }
+        }
+    }
+}
+
+/// One pattern or a list of them (Moler's parameters that take either).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Patterns {
+    /// One.
+    One(Pattern),
+    /// Several.
+    Many(Vec<Pattern>),
+}
+
+impl Patterns {
+    /// The patterns.
+    pub(crate) fn list(&self) -> Vec<&Pattern> {
+        match self {
+            Patterns::One(p) => vec![p],
+            Patterns::Many(l) => l.iter().collect(),
+        }
+    }
+}
+
+impl From<&str> for Patterns {
+    fn from(s: &str) -> Self {
+        Patterns::One(Pattern::Text(s.to_owned()))
+    }
+}
+
+impl From<Vec<&str>> for Patterns {
+    fn from(l: Vec<&str>) -> Self {
+        Patterns::Many(l.into_iter().map(|s| Pattern::Text(s.to_owned())).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,315 @@
+//! `sftp`: [`Sftp`], its parameters, its result and its parser.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moler_core::{Command, Context, End, ParseResult, Parser};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::parse::{regex, required, Deferred};
+use super::ssh::yes;
+use crate::spec::UnixCommand;
+use crate::ParamError;
+
+/// `sftp [options] [user@]host[:source_path] [destination_path]`: fetches a file, or (with
+/// `command`) logs in, runs one sftp command at the `sftp>` prompt and leaves with `exit`.
+/// Answers the host-key question (`confirm_connection`: `yes`, else `no`) and the password.
+/// Result: the transfer lines and the command's output (`{"RESULT": [...]}`); `{}` when there
+/// were none, which ends the command only with `no_result`. Its timeout is 60 s by default.
+///
+/// ```
+/// use moler_commands::{unix::Sftp, UnixCommand};
+///
+/// let get = Sftp::new("10.0.0.2", "secret").user("fred").source_path("cat").destination_path("/tmp/cat");
+/// assert_eq!(get.command_line().unwrap(), "sftp fred@10.0.0.2:cat /tmp/cat");
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sftp {
+    /// The server.
+    pub host: String,
+    /// The password.
+    pub password: String,
+    /// The login.
+    pub user: Option<String>,
+    /// Answer the host-key question `yes` (default) or `no`.
+    #[serde(default = "yes")]
+    pub confirm_connection: bool,
+    /// The file to fetch.
+    pub source_path: Option<String>,
+    /// Where to put it.
+    pub destination_path: Option<String>,
+    /// `-P 2222`, `-o …`.
+    pub options: Option<String>,
+    /// An sftp command to run at the `sftp>` prompt (`put a.txt`, `ls`).
+    pub command: Option<String>,
+    /// The command prints nothing worth waiting for: the prompt ends it without a result.
+    #[serde(default)]
+    pub no_result: bool,
+}
+
+impl Sftp {
+    /// sftp to `host` with `password`.
+    pub fn new(host: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            password: password.into(),
+            confirm_connection: true,
+            ..Self::default()
+        }
+    }
+    /// Sets `user`.
+    pub fn user(mut self, user: impl Into<String>) -> Self {
+        self.user = Some(user.into());
+        self
+    }
+    /// Sets `source_path`.
+    pub fn source_path(mut self, path: impl Into<String>) -> Self {
+        self.source_path = Some(path.into());
+        self
+    }
+    /// Sets `destination_path`.
+    pub fn destination_path(mut self, path: impl Into<String>) -> Self {
+        self.destination_path = Some(path.into());
+        self
+    }
+    /// Sets `options`.
+    pub fn options(mut self, options: impl Into<String>) -> Self {
+        self.options = Some(options.into());
+        self
+    }
+    /// Sets the sftp `command`.
+    pub fn command_at_prompt(mut self, command: impl Into<String>) -> Self {
+        self.command = Some(command.into());
+        self
+    }
+    /// Sets `no_result`.
+    pub fn no_result(mut self, on: bool) -> Self {
+        self.no_result = on;
+        self
+    }
+    /// Whether to answer `yes` to the host-key question.
+    pub fn confirm_connection(mut self, on: bool) -> Self {
+        self.confirm_connection = on;
+        self
+    }
+}
+
+/// Result of [`Sftp`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SftpResult {
+    /// The transfer lines (`Fetching …`, `Uploading …`, the 100% lines) and the output of
+    /// `command`; absent when there were none.
+    #[serde(rename = "RESULT", skip_serializing_if = "Option::is_none", default)]
+    pub result: Option<Vec<String>>,
+}
+
+#[derive(Debug)]
+struct SftpRegexes {
+    confirm: Arc<Regex>,
+    password: Arc<Regex>,
+    prompt: Arc<Regex>,
+    command_sent: Option<Arc<Regex>>,
+    connected: Arc<Regex>,
+    fetching: Arc<Regex>,
+    progress: Arc<Regex>,
+    success: Arc<Regex>,
+    try_again: Arc<Regex>,
+    authentication: Arc<Regex>,
+    help: Arc<Regex>,
+    errors: Arc<Regex>,
+}
+
+/// Parser of [`Sftp`]: Moler's states; each question answered once per question line.
+#[derive(Debug)]
+pub struct SftpParser {
+    re: SftpRegexes,
+    password: String,
+    confirm_connection: bool,
+    command: Option<String>,
+    no_result: bool,
+    ready: bool,
+    confirmed: bool,
+    password_sent: bool,
+    sending_started: bool,
+    command_entered: bool,
+    command_sent: bool,
+    exit_sent: bool,
+    answered: bool,
+    deferred: Deferred,
+    result: SftpResult,
+}
+
+impl SftpParser {
+    fn push(&mut self, line: &str) {
+        self.result.result.get_or_insert_with(Vec::new).push(line.to_owned());
+    }
+
+    /// The questions and the `sftp>` prompt, answered as soon as they show.
+    fn answer(&mut self, line: &str, cx: &mut Context<'_>) {
+        if self.answered {
+            return;
+        }
+        if !self.confirmed && self.re.confirm.is_match(line) {
+            cx.sendline(if self.confirm_connection { "yes" } else { "no" });
+            (self.confirmed, self.answered) = (true, true);
+        } else if !self.password_sent && self.re.password.is_match(line) {
+            cx.send_secret(&self.password);
+            let newline = cx.newline().to_owned();
+            cx.send(&newline);
+            (self.password_sent, self.answered) = (true, true);
+        } else if self.re.prompt.is_match(line) {
+            if !self.command_entered {
+                cx.sendline(self.command.as_deref().unwrap_or(""));
+                (self.command_entered, self.answered) = (true, true);
+            } else if self.command_sent && !self.exit_sent {
+                cx.sendline("exit");
+                (self.exit_sent, self.answered) = (true, true);
+            }
+        }
+    }
+
+    fn whole(&mut self, line: &str) {
+        let re = &self.re;
+        if self.command_entered && re.command_sent.as_ref().is_some_and(|r| r.is_match(line)) {
+            self.command_sent = true;
+            return;
+        }
+        let t = line.trim();
+        if t.is_empty() || Some(t) == self.command.as_deref() || re.prompt.is_match(line) {
+            return;
+        }
+        if re.connected.is_match(line) {
+            self.ready = true;
+            return;
+        }
+        if self.ready {
+            if re.fetching.is_match(line) {
+                self.sending_started = true;
+                self.push(line);
+                return;
+            }
+            if self.sending_started {
+                if re.success.is_match(line) {
+                    self.push(line);
+                } else if !re.progress.is_match(line) {
+                    self.deferred.fail(format!("ERROR: {line}"));
+                }
+                return;
+            }
+        }
+        if re.try_again.is_match(line) {
+            self.password_sent = false;
+            return;
+        }
+        if let Some(c) = re.authentication.captures(line) {
+            self.deferred.fail(format!("ERROR: {}", &c[0]));
+            return;
+        }
+        if re.help.is_match(line) {
+            self.deferred.fail("ERROR: invalid command syntax");
+            return;
+        }
+        if re.errors.is_match(line) {
+            self.deferred.fail(format!("ERROR: {line}"));
+            return;
+        }
+        if self.ready && self.command_sent {
+            self.push(line);
+        }
+    }
+}
+
+impl Parser for SftpParser {
+    type Output = SftpResult;
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
+        self.answer(line, cx);
+        if !partial {
+            self.whole(line);
+            self.answered = false;
+        }
+        Ok(())
+    }
+    fn has_result(&self) -> bool {
+        self.result.result.is_some() || (self.no_result && self.command_sent)
+    }
+    fn on_prompt(&mut self, line: &str, _: bool, _: &mut Context<'_>) -> bool {
+        // `sftp>` is sftp's, not the shell's (the generic prompt takes it too).
+        let sftp = self.re.prompt.is_match(line);
+        self.deferred.at_prompt(!sftp)
+    }
+    fn ended(&self) -> Option<End> {
+        self.deferred.ended()
+    }
+    fn finish(&mut self) -> ParseResult<SftpResult> {
+        Ok(std::mem::take(&mut self.result))
+    }
+}
+
+impl UnixCommand for Sftp {
+    const NAME: &'static str = "sftp";
+    type Parser = SftpParser;
+    type Output = SftpResult;
+    fn command_line(&self) -> Result<String, ParamError> {
+        let host = required("host", &self.host)?.trim();
+        let mut line = "sftp".to_owned();
+        crate::spec::push_opt(&mut line, self.options.as_deref());
+        match self.user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(user) => line.push_str(&format!(" {user}@{host}")),
+            None => line.push_str(&format!(" {host}")),
+        }
+        if let Some(source) = self.source_path.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            line.push_str(&format!(":{source}"));
+        }
+        crate::spec::push_opt(&mut line, self.destination_path.as_deref());
+        Ok(line)
+    }
+    fn parser(&self) -> SftpParser {
+        let command = self.command.as_deref().map(str::trim).map(str::to_owned);
+        let command_sent =
+            command.as_deref().map(|c| regex(&format!("(?i)^sftp> {}", regex::escape(c))));
+        SftpParser {
+            re: SftpRegexes {
+                confirm: regex(
+                    r"(?i)Are\syou\ssure\syou\swant\sto\scontinue\sconnecting\s\(yes/no(?:/\[fingerprint\])?\)\?",
+                ),
+                password: regex(r"(?i).*\spassword:"),
+                prompt: regex(r"(?i)^sftp>"),
+                command_sent,
+                connected: regex(r"(?i)Connected\sto\s.+"),
+                fetching: regex(r"(?i)Fetching\s.*|Uploading\s.*"),
+                progress: regex(r"(?i).+\s+\d{1,2}%\s+\d+(\w+)?\s+.+/s\s+((\d+:\d+)|(--:--))\sETA"),
+                success: regex(r"(?i).+\s+100%\s+\d+(\w+)?\s+.+/s\s+\d+:\d+"),
+                try_again: regex(r"(?i)Permission\sdenied,\splease\stry\sagain"),
+                authentication: regex(r"(?i)Authentication\sfailed.*|.*Permission\sdenied.*"),
+                help: regex(r"(?i)usage:\ssftp\s.*"),
+                errors: regex(
+                    r"(?i)File.*not\sfound.*|.*No\ssuch\sfile\sor\sdirectory.*|Couldn't\sread\spacket:\sConnection\sreset\sby\speer|(unknown|invalid)\soption\s.*|ssh:.+|Host\skey\sverification\sfailed",
+                ),
+            },
+            password: self.password.clone(),
+            confirm_connection: self.confirm_connection,
+            command,
+            no_result: self.no_result,
+            ready: false,
+            confirmed: false,
+            password_sent: false,
+            sending_started: false,
+            command_entered: false,
+            command_sent: false,
+            exit_sent: false,
+            answered: false,
+            deferred: Deferred::default(),
+            result: SftpResult::default(),
+        }
+    }
+    fn setup(&self, command: Command<SftpParser>) -> Command<SftpParser> {
+        // Failures are the parser's, Moler's list: a file not found is one only where sftp
+        // says so, not in a transfer line.
+        command.no_default_failures()
+    }
+    fn default_timeout(&self) -> Duration {
+        Duration::from_secs(60)
+    }
+}
