@@ -247,3 +247,39 @@ fn whole_line_events_wait_for_the_line_end() {
     );
     assert_eq!(r[0]["line"], "login: ", "Moler's wait4 reads the unfinished line");
 }
+
+#[test]
+fn a_paused_event_made_by_name_misses_what_came_meanwhile() {
+    let event = Registry::default()
+        .event("wait4", &json!({"detect_patterns": ["^ALARM (\\d+)$"], "till_occurs_times": 2}))
+        .unwrap();
+    let mut conn = Connection::new("paused");
+    let t = Instant::now();
+    let done = conn.start(event, t);
+    conn.handle_input(b"ALARM 1\n", t);
+    done.pause();
+    conn.handle_input(b"ALARM 2\n", t);
+    done.resume();
+    conn.handle_input(b"ALARM 3\n", t);
+    let found = done.try_result().expect("two alarms").unwrap();
+    assert_eq!((&found[0]["groups"][0], &found[1]["groups"][0]), (&json!(1), &json!(3)));
+}
+
+#[test]
+fn typed_events_give_their_occurrences_in_a_queue_too() {
+    use moler_commands::events::UBootCrtm;
+    use moler_commands::UnixEvent;
+    let mut event = UBootCrtm { till_occurs_times: Some(-1) }.event().unwrap();
+    let queue = event.occurrences();
+    let mut conn = Connection::new("queue");
+    let t = Instant::now();
+    let handle = conn.start(event, t);
+    conn.handle_input(b"[CPLD] GPIR = 0x17\n[CPLD] SJMPR = 0x00\n", t);
+    let seen = queue.try_next().expect("one boot");
+    assert_eq!((seen.time, seen.cpld_gpir.as_deref()), (None, Some(" 0x17")), "no CRTM line");
+    let json = serde_json::to_value(&seen).unwrap();
+    assert!(json.get("time").is_none(), "no time where Moler has none: {json}");
+    handle.cancel();
+    conn.handle_requests(t);
+    assert!(queue.try_next().is_none() && queue.is_ended());
+}
