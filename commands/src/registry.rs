@@ -16,7 +16,9 @@ use crate::{MapOutput, ParamError, UnixEvent};
 pub type JsonObserver = Box<dyn Observer<Output = Value>>;
 
 /// Parameters every command accepts besides its own.
-pub const COMMON_COMMAND_PARAMS: &[&str] = &["prompt", "timeout"];
+/// `newline_chars` (Moler's characters that end lines) is accepted when it names line ends
+/// moler-rs splits lines on anyway (`\n`, `\r`, `\r\n`: all of them, always).
+pub const COMMON_COMMAND_PARAMS: &[&str] = &["prompt", "timeout", "newline_chars"];
 
 /// Why the registry could not build an observer.
 ///
@@ -513,6 +515,18 @@ impl Common {
                 }
             },
         };
+        match params.remove("newline_chars") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(ends))
+                if ends.iter().all(|e| matches!(e.as_str(), Some("\n" | "\r" | "\r\n"))) => {}
+            Some(other) => {
+                return Err(format!(
+                    "`newline_chars` may only list \"\\n\", \"\\r\" and \"\\r\\n\" (lines are \
+                     split on all of them), not {other}"
+                )
+                .into())
+            }
+        }
         Ok(Common { prompt, timeout })
     }
 }
@@ -574,8 +588,12 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "ls: unknown field `option`, expected `options` or `path`; accepted parameters: \
-             options, path, prompt, timeout"
+             options, path, prompt, timeout, newline_chars"
         );
+        let ok = registry.command("ls", &serde_json::json!({"newline_chars": ["\n", "\r"]}));
+        assert!(ok.is_ok(), "Moler's default newline_chars");
+        let err = registry.command("ls", &serde_json::json!({"newline_chars": [";"]})).err();
+        assert!(err.unwrap().to_string().contains("`newline_chars` may only list"));
         let err = registry.command("ls", &serde_json::json!({"timeout": -1})).err().unwrap();
         assert!(err.to_string().contains("`timeout` must be a positive number"), "{err}");
         // sudo's embedded command: the inner registry error, inside sudo's.
