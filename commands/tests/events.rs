@@ -283,3 +283,21 @@ fn typed_events_give_their_occurrences_in_a_queue_too() {
     conn.handle_requests(t);
     assert!(queue.try_next().is_none() && queue.is_ended());
 }
+
+#[test]
+fn an_occurrence_is_timed_by_the_read_that_completed_it() {
+    use moler_commands::events::{iso_utc, wall_clock, LastLoginEvent};
+    use moler_commands::UnixEvent;
+    use std::time::Duration;
+    let mut conn = Connection::new("times");
+    let t1 = Instant::now();
+    let t2 = t1 + Duration::from_millis(1500);
+    let done = conn.start(LastLoginEvent::default().event().unwrap(), t1);
+    conn.handle_input(b"Last login: Tue Jun 12 08:54:44 2018 fr", t1);
+    conn.handle_input(b"om 127.0.0.1\n", t2);
+    let seen = done.try_result().unwrap().unwrap().remove(0);
+    assert_eq!(seen.time, t2);
+    let json = serde_json::to_value(&seen).unwrap();
+    assert_eq!(json["time"], iso_utc(wall_clock(t2)));
+    assert_ne!(json["time"], iso_utc(wall_clock(t1)));
+}
