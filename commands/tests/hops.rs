@@ -522,6 +522,10 @@ fn telnet_commands_before_the_connection_go_at_the_clients_prompt() {
         outcome.sent,
         "TERM=xterm-mono telnet\nunset binary\nopen 10.0.0.5 23\nteladmin\r\ntelpwd\r\n"
     );
+    // A generic expected prompt matches `telnet> ` too: not the end before the connection.
+    let generic = spec.with("expected_prompt", GENERIC).unwrap();
+    let again = play(|| generic.command_with_prompt(LOCAL), &turns);
+    assert_eq!(again, outcome);
 }
 
 #[test]

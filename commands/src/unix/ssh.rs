@@ -527,6 +527,9 @@ impl Parser for LoginParser {
             return false;
         }
         match &mut self.telnet {
+            // Not connected yet: the client's own prompt (`telnet> ` matches a generic
+            // expected prompt), which `on_line` answers.
+            Some(t) if !t.before.is_empty() => false,
             // Logged in, with commands for the client: Ctrl-] opens its prompt (as Moler,
             // after the settings); the session's prompt comes back after the last one.
             Some(t) if !t.after.is_empty() => {
