@@ -492,6 +492,37 @@ fn exit_succeeds() {
     assert_eq!(outcome.result, Ok("Empty".to_owned()));
 }
 
+/// Moler's parameters of `exit`, as a device config gives them; refused with a line end
+/// after the prompt when Moler's `allowed_newline_after_prompt: false` says so.
+#[test]
+fn exit_takes_molers_parameters() {
+    let registry = moler_commands::Registry::default();
+    let params = serde_json::json!({"expected_prompt": USER, "target_newline": "\r\n",
+        "start_command_immediately": true, "allowed_newline_after_prompt": false});
+    let exit = registry.command_for_prompt("exit", &params, Some(ROOT)).unwrap();
+    let mut conn = Connection::new("exit");
+    let done = conn.start(exit, Instant::now());
+    conn.handle_input(b"exit\r\nlogout\r\nuser@remote:~$ \r\n", Instant::now());
+    assert!(!done.is_done(), "a prompt line that ended is not the prompt");
+    conn.handle_input(b"user@remote:~$ ", Instant::now());
+    assert!(done.try_result().unwrap().is_ok());
+    let e = registry
+        .command(
+            "exit",
+            &serde_json::json!({"expected_prompt": "x", "allowed_newline_after_prompt": "no"}),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "exit: parameter `allowed_newline_after_prompt`: invalid type: string \"no\", \
+             expected a boolean"
+        ),
+        "{e}"
+    );
+}
+
 // --- telnet's own commands ---------------------------------------------------------------------
 
 /// PduAten's hop in Moler: `unset binary` at the client's prompt, then `open host port`.
