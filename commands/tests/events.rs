@@ -64,6 +64,13 @@ fn ping_and_password_events() {
     assert_eq!(r.as_array().unwrap().len(), 1);
     let r = run("password_prompt", json!({}), &["user@host's password: "]);
     assert_eq!(r[0]["line"], "user@host's password: ");
+    let r = run("password_prompt", json!({}), &["Password: changed\n", "Password: "]);
+    assert_eq!(r[0]["line"], "Password: ", "a message about a password is no question");
+    let r = run("ping_no_response", json!({}), &["PING x\n", "Request timeout for icmp_seq 0\n"]);
+    assert_eq!(
+        (&r[0]["line"], &r[0]["groups"]),
+        (&json!("Request timeout for icmp_seq 0"), &json!([]))
+    );
 }
 
 #[test]
