@@ -42,6 +42,18 @@ fn local_device_runs_commands_by_name_and_typed() {
     let found = marks.wait(WAIT).unwrap();
     assert_eq!(found[0]["groups"][0], 7, "a number, as Moler converts it: {found}");
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), [json!("MARK 7")], "the callback saw it");
+    // Typed: the event's own occurrences, with their time.
+    let typed = moler::commands::events::Wait4Event {
+        detect_patterns: vec!["^MARK (\\d+)$".into()],
+        till_occurs_times: Some(1),
+        ..Default::default()
+    };
+    let before = std::time::Instant::now();
+    let marks = local.watch(typed).unwrap();
+    local.cmd("echo", json!({"text": "MARK 8"})).unwrap().run().unwrap();
+    let found = marks.wait(WAIT).unwrap();
+    let moler::commands::events::LineRecord::One(mark) = &found[0] else { panic!("{found:?}") };
+    assert_eq!((mark.groups[0].clone(), mark.time >= before), (json!(8), true));
     let err = local.cmd("lss", json!({})).unwrap_err().to_string();
     assert!(err.starts_with("device LOCAL: unknown command 'lss' (did you mean 'ls'?)"), "{err}");
     let err = local.cmd("ls", json!({"option": "-l"})).unwrap_err().to_string();
