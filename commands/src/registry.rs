@@ -494,17 +494,19 @@ fn lookup<'a>(
 fn from_params<T: serde::de::DeserializeOwned>(
     params: Map<String, Value>,
 ) -> Result<T, ParamError> {
-    let error = match serde_json::from_value(Value::Object(params.clone())) {
+    let params = Value::Object(params);
+    let error = match T::deserialize(&params) {
         Ok(spec) => return Ok(spec),
         Err(e) => e,
     };
     let text = error.to_string();
+    let Value::Object(params) = params else { return Err(error.into()) };
     if !text.starts_with("unknown field") && !text.starts_with("missing field") {
         // The one whose removal changes the error (or ends it) is the one it is about.
         for name in params.keys() {
             let mut rest = params.clone();
             rest.remove(name);
-            let without = serde_json::from_value::<T>(Value::Object(rest));
+            let without = T::deserialize(&Value::Object(rest));
             if without.as_ref().err().is_none_or(|e| e.to_string() != text) {
                 return Err(ParamError::Field { name: name.clone(), error: Arc::new(error) });
             }
