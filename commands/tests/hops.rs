@@ -579,6 +579,21 @@ fn telnet_commands_after_the_connection_go_after_ctrl_bracket() {
         outcome.sent, "TERM=xterm-mono telnet 10.0.0.5\n\x1dmode character\n\n\n",
         "Ctrl-], the command, then the target newline back to the session"
     );
+    // With a setting: it goes to the session first, then Ctrl-].
+    let spec = spec.with("set_prompt", "PS1='> '").unwrap();
+    let turns = [
+        "TERM=xterm-mono telnet 10.0.0.5\r\nConnected to 10.0.0.5.\r\n> ",
+        "\r\n> PS1='> '\r\n> ",
+        "\r\ntelnet> ",
+        "mode character\r\ntelnet> ",
+        "\r\n\r\n> ",
+    ];
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(
+        outcome.sent,
+        "TERM=xterm-mono telnet 10.0.0.5\n\nPS1='> '\n\x1dmode character\n\n\n"
+    );
     let bad = Telnet::new("h", 0, "^>").with("telnet_prompt", "(").unwrap();
     let e = bad.command_line().unwrap_err().to_string();
     assert!(e.contains("telnet_prompt"), "{e}");
