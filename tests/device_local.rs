@@ -34,12 +34,26 @@ fn local_device_runs_commands_by_name_and_typed() {
     assert_eq!(typed.full_path, pwd["full_path"].as_str().unwrap());
     let ls = local.start(Ls::new().path("/")).unwrap().wait(WAIT).unwrap();
     assert!(ls.files.contains_key("etc"), "{:?}", ls.files.keys());
-    let marks =
-        local.event("wait4", json!({"detect_patterns": ["^MARK (\\d+)$"], "till_occurs_times": 1}));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let params = json!({"detect_patterns": ["^MARK (\\d+)$"], "till_occurs_times": 1});
+    let marks = local.event_with("wait4", params, move |o| drop(tx.send(o["line"].clone())));
     let marks = marks.unwrap().start();
     local.cmd("echo", json!({"text": "MARK 7"})).unwrap().run().unwrap();
     let found = marks.wait(WAIT).unwrap();
     assert_eq!(found[0]["groups"][0], 7, "a number, as Moler converts it: {found}");
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [json!("MARK 7")], "the callback saw it");
+    // Typed: the event's own occurrences, with their time.
+    let typed = moler::commands::events::Wait4Event {
+        detect_patterns: vec!["^MARK (\\d+)$".into()],
+        till_occurs_times: Some(1),
+        ..Default::default()
+    };
+    let before = std::time::Instant::now();
+    let marks = local.watch(typed).unwrap();
+    local.cmd("echo", json!({"text": "MARK 8"})).unwrap().run().unwrap();
+    let found = marks.wait(WAIT).unwrap();
+    let moler::commands::events::LineRecord::One(mark) = &found[0] else { panic!("{found:?}") };
+    assert_eq!((mark.groups[0].clone(), mark.time >= before), (json!(8), true));
     let err = local.cmd("lss", json!({})).unwrap_err().to_string();
     assert!(err.starts_with("device LOCAL: unknown command 'lss' (did you mean 'ls'?)"), "{err}");
     let err = local.cmd("ls", json!({"option": "-l"})).unwrap_err().to_string();

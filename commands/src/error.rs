@@ -41,9 +41,19 @@ pub enum ParamError {
         #[source]
         source: regex::Error,
     },
-    /// The parameters do not deserialize into the command's: a wrong type, an unknown name.
+    /// The parameters do not deserialize into the command's: an unknown name, a missing one
+    /// (serde names them), or a value the registry could not pin on one parameter.
     #[error(transparent)]
     Json(Arc<serde_json::Error>),
+    /// Parameter `name` holds a value of the wrong type or out of range (the registry finds
+    /// which; serde's own message does not say).
+    #[error("parameter `{name}`: {error}")]
+    Field {
+        /// The parameter.
+        name: String,
+        /// What serde said of its value (its whole text is in this one's).
+        error: Arc<serde_json::Error>,
+    },
     /// The command embedded by name (`sudo`'s and `su`'s `cmd_class_name`) could not be built.
     #[error(transparent)]
     Embedded(Box<BuildError>),

@@ -16,7 +16,9 @@ use crate::{MapOutput, ParamError, UnixEvent};
 pub type JsonObserver = Box<dyn Observer<Output = Value>>;
 
 /// Parameters every command accepts besides its own.
-pub const COMMON_COMMAND_PARAMS: &[&str] = &["prompt", "timeout"];
+/// `newline_chars` (Moler's characters that end lines) is accepted when it names line ends
+/// moler-rs splits lines on anyway (`\n`, `\r`, `\r\n`: all of them, always).
+pub const COMMON_COMMAND_PARAMS: &[&str] = &["prompt", "timeout", "newline_chars"];
 
 /// Why the registry could not build an observer.
 ///
@@ -267,7 +269,7 @@ impl Registry {
         accepted.extend(COMMON_COMMAND_PARAMS.iter().map(|s| s.to_string()));
         let build = move |mut params: Map<String, Value>, prompt: Option<&str>| {
             let common = Common::take(&mut params)?;
-            let spec: T = serde_json::from_value(Value::Object(params))?;
+            let spec: T = from_params(params)?;
             spec.command_line()?;
             let prompt = common.prompt.as_deref().or(prompt);
             if let Some(p) = spec.end_prompt(prompt) {
@@ -282,7 +284,7 @@ impl Registry {
         };
         let embed = |mut params: Map<String, Value>| {
             Common::take(&mut params)?;
-            let spec: T = serde_json::from_value(Value::Object(params))?;
+            let spec: T = from_params(params)?;
             let line = spec.command_line()?;
             let parser: Box<dyn moler_core::Parser<Output = Value>> =
                 Box::new(crate::adapt::JsonParser(spec.parser()));
@@ -334,12 +336,12 @@ impl Registry {
     pub fn register_event_as<T: UnixEvent>(&mut self, name: &str) -> &mut Self {
         let accepted = field_names::<T>().iter().map(|s| s.to_string()).collect();
         let build = |params: Map<String, Value>, _: Option<&str>| {
-            let spec: T = serde_json::from_value(Value::Object(params))?;
+            let spec: T = from_params(params)?;
             let event = spec.event().map_err(|e| ParamError::Event(Box::new(e)))?;
             Ok(Box::new(MapOutput::json(event)) as JsonObserver)
         };
         let watch = |params: Map<String, Value>, mut on: OccurrenceCallback| {
-            let spec: T = serde_json::from_value(Value::Object(params))?;
+            let spec: T = from_params(params)?;
             let event = spec.event().map_err(|e| ParamError::Event(Box::new(e)))?;
             let event = event.on_occurrence(move |record: &T::Record| {
                 // Records are plain data: serializing them cannot fail.
@@ -538,6 +540,32 @@ pub fn family_of(name: &str) -> &str {
     name.rsplit_once('.').map_or("unix", |(family, _)| family)
 }
 
+/// `params` as the parameters struct `T`; a wrong value is pinned on its parameter
+/// ([`ParamError::Field`]): serde's message says what is wrong, not where.
+fn from_params<T: serde::de::DeserializeOwned>(
+    params: Map<String, Value>,
+) -> Result<T, ParamError> {
+    let params = Value::Object(params);
+    let error = match T::deserialize(&params) {
+        Ok(spec) => return Ok(spec),
+        Err(e) => e,
+    };
+    let text = error.to_string();
+    let Value::Object(params) = params else { return Err(error.into()) };
+    if !text.starts_with("unknown field") && !text.starts_with("missing field") {
+        // The one whose removal changes the error (or ends it) is the one it is about.
+        for name in params.keys() {
+            let mut rest = params.clone();
+            rest.remove(name);
+            let without = T::deserialize(&Value::Object(rest));
+            if without.as_ref().err().is_none_or(|e| e.to_string() != text) {
+                return Err(ParamError::Field { name: name.clone(), error: Arc::new(error) });
+            }
+        }
+    }
+    Err(error.into())
+}
+
 /// The parameters every command takes besides its own.
 struct Common {
     prompt: Option<String>,
@@ -564,6 +592,18 @@ impl Common {
                 }
             },
         };
+        match params.remove("newline_chars") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(ends))
+                if ends.iter().all(|e| matches!(e.as_str(), Some("\n" | "\r" | "\r\n"))) => {}
+            Some(other) => {
+                return Err(format!(
+                    "`newline_chars` may only list \"\\n\", \"\\r\" and \"\\r\\n\" (lines are \
+                     split on all of them), not {other}"
+                )
+                .into())
+            }
+        }
         Ok(Common { prompt, timeout })
     }
 }
@@ -651,8 +691,23 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "ls: unknown field `option`, expected `options` or `path`; accepted parameters: \
-             options, path, prompt, timeout"
+             options, path, prompt, timeout, newline_chars"
         );
+        let ok = registry.command("ls", &serde_json::json!({"newline_chars": ["\n", "\r"]}));
+        assert!(ok.is_ok(), "Moler's default newline_chars");
+        let err = registry.command("ls", &serde_json::json!({"newline_chars": [";"]})).err();
+        assert!(err.unwrap().to_string().contains("`newline_chars` may only list"));
+        let err = registry.command("ls", &serde_json::json!({"options": 3, "path": "/"})).err();
+        assert_eq!(
+            err.unwrap().to_string(),
+            "ls: parameter `options`: invalid type: integer `3`, expected a string; accepted \
+             parameters: options, path, prompt, timeout, newline_chars"
+        );
+        let err = registry.command("ping", &serde_json::json!({"destination": ["a"]})).err();
+        assert!(err
+            .unwrap()
+            .to_string()
+            .starts_with("ping: parameter `destination`: invalid type"));
         let err = registry.command("ls", &serde_json::json!({"timeout": -1})).err().unwrap();
         assert!(err.to_string().contains("`timeout` must be a positive number"), "{err}");
         // sudo's embedded command: the inner registry error, inside sudo's.

@@ -64,6 +64,13 @@ fn ping_and_password_events() {
     assert_eq!(r.as_array().unwrap().len(), 1);
     let r = run("password_prompt", json!({}), &["user@host's password: "]);
     assert_eq!(r[0]["line"], "user@host's password: ");
+    let r = run("password_prompt", json!({}), &["Password: changed\n", "Password: "]);
+    assert_eq!(r[0]["line"], "Password: ", "a message about a password is no question");
+    let r = run("ping_no_response", json!({}), &["PING x\n", "Request timeout for icmp_seq 0\n"]);
+    assert_eq!(
+        (&r[0]["line"], &r[0]["groups"]),
+        (&json!("Request timeout for icmp_seq 0"), &json!([]))
+    );
 }
 
 #[test]
@@ -246,4 +253,58 @@ fn whole_line_events_wait_for_the_line_end() {
         &["login: "],
     );
     assert_eq!(r[0]["line"], "login: ", "Moler's wait4 reads the unfinished line");
+}
+
+#[test]
+fn a_paused_event_made_by_name_misses_what_came_meanwhile() {
+    let event = Registry::default()
+        .event("wait4", &json!({"detect_patterns": ["^ALARM (\\d+)$"], "till_occurs_times": 2}))
+        .unwrap();
+    let mut conn = Connection::new("paused");
+    let t = Instant::now();
+    let done = conn.start(event, t);
+    conn.handle_input(b"ALARM 1\n", t);
+    done.pause();
+    conn.handle_input(b"ALARM 2\n", t);
+    done.resume();
+    conn.handle_input(b"ALARM 3\n", t);
+    let found = done.try_result().expect("two alarms").unwrap();
+    assert_eq!((&found[0]["groups"][0], &found[1]["groups"][0]), (&json!(1), &json!(3)));
+}
+
+#[test]
+fn typed_events_give_their_occurrences_in_a_queue_too() {
+    use moler_commands::events::UBootCrtm;
+    use moler_commands::UnixEvent;
+    let mut event = UBootCrtm { till_occurs_times: Some(-1) }.event().unwrap();
+    let queue = event.occurrences();
+    let mut conn = Connection::new("queue");
+    let t = Instant::now();
+    let handle = conn.start(event, t);
+    conn.handle_input(b"[CPLD] GPIR = 0x17\n[CPLD] SJMPR = 0x00\n", t);
+    let seen = queue.try_next().expect("one boot");
+    assert_eq!((seen.time, seen.cpld_gpir.as_deref()), (None, Some(" 0x17")), "no CRTM line");
+    let json = serde_json::to_value(&seen).unwrap();
+    assert!(json.get("time").is_none(), "no time where Moler has none: {json}");
+    handle.cancel();
+    conn.handle_requests(t);
+    assert!(queue.try_next().is_none() && queue.is_ended());
+}
+
+#[test]
+fn an_occurrence_is_timed_by_the_read_that_completed_it() {
+    use moler_commands::events::{iso_utc, wall_clock, LastLoginEvent};
+    use moler_commands::UnixEvent;
+    use std::time::Duration;
+    let mut conn = Connection::new("times");
+    let t1 = Instant::now();
+    let t2 = t1 + Duration::from_millis(1500);
+    let done = conn.start(LastLoginEvent::default().event().unwrap(), t1);
+    conn.handle_input(b"Last login: Tue Jun 12 08:54:44 2018 fr", t1);
+    conn.handle_input(b"om 127.0.0.1\n", t2);
+    let seen = done.try_result().unwrap().unwrap().remove(0);
+    assert_eq!(seen.time, t2);
+    let json = serde_json::to_value(&seen).unwrap();
+    assert_eq!(json["time"], iso_utc(wall_clock(t2)));
+    assert_ne!(json["time"], iso_utc(wall_clock(t1)));
 }

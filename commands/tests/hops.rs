@@ -492,6 +492,37 @@ fn exit_succeeds() {
     assert_eq!(outcome.result, Ok("Empty".to_owned()));
 }
 
+/// Moler's parameters of `exit`, as a device config gives them; refused with a line end
+/// after the prompt when Moler's `allowed_newline_after_prompt: false` says so.
+#[test]
+fn exit_takes_molers_parameters() {
+    let registry = moler_commands::Registry::default();
+    let params = serde_json::json!({"expected_prompt": USER, "target_newline": "\r\n",
+        "start_command_immediately": true, "allowed_newline_after_prompt": false});
+    let exit = registry.command_for_prompt("exit", &params, Some(ROOT)).unwrap();
+    let mut conn = Connection::new("exit");
+    let done = conn.start(exit, Instant::now());
+    conn.handle_input(b"exit\r\nlogout\r\nuser@remote:~$ \r\n", Instant::now());
+    assert!(!done.is_done(), "a prompt line that ended is not the prompt");
+    conn.handle_input(b"user@remote:~$ ", Instant::now());
+    assert!(done.try_result().unwrap().is_ok());
+    let e = registry
+        .command(
+            "exit",
+            &serde_json::json!({"expected_prompt": "x", "allowed_newline_after_prompt": "no"}),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "exit: parameter `allowed_newline_after_prompt`: invalid type: string \"no\", \
+             expected a boolean"
+        ),
+        "{e}"
+    );
+}
+
 // --- telnet's own commands ---------------------------------------------------------------------
 
 /// PduAten's hop in Moler: `unset binary` at the client's prompt, then `open host port`.
@@ -522,6 +553,10 @@ fn telnet_commands_before_the_connection_go_at_the_clients_prompt() {
         outcome.sent,
         "TERM=xterm-mono telnet\nunset binary\nopen 10.0.0.5 23\nteladmin\r\ntelpwd\r\n"
     );
+    // A generic expected prompt matches `telnet> ` too: not the end before the connection.
+    let generic = spec.with("expected_prompt", GENERIC).unwrap();
+    let again = play(|| generic.command_with_prompt(LOCAL), &turns);
+    assert_eq!(again, outcome);
 }
 
 #[test]
@@ -543,6 +578,21 @@ fn telnet_commands_after_the_connection_go_after_ctrl_bracket() {
     assert_eq!(
         outcome.sent, "TERM=xterm-mono telnet 10.0.0.5\n\x1dmode character\n\n\n",
         "Ctrl-], the command, then the target newline back to the session"
+    );
+    // With a setting: it goes to the session first, then Ctrl-].
+    let spec = spec.with("set_prompt", "PS1='> '").unwrap();
+    let turns = [
+        "TERM=xterm-mono telnet 10.0.0.5\r\nConnected to 10.0.0.5.\r\n> ",
+        "\r\n> PS1='> '\r\n> ",
+        "\r\ntelnet> ",
+        "mode character\r\ntelnet> ",
+        "\r\n\r\n> ",
+    ];
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(
+        outcome.sent,
+        "TERM=xterm-mono telnet 10.0.0.5\n\nPS1='> '\n\x1dmode character\n\n\n"
     );
     let bad = Telnet::new("h", 0, "^>").with("telnet_prompt", "(").unwrap();
     let e = bad.command_line().unwrap_err().to_string();

@@ -504,6 +504,31 @@ mod tests {
     }
 
     #[test]
+    fn escape_codes_are_removed_however_the_text_is_cut() {
+        let text = "\x1b]0;user@host\x07\x1b[01;32mL1\x1b[0m\r\nL\x1b[K2\nxL3\n\x1b[1mL4";
+        for size in 1..=text.len() {
+            for partial in [false, true] {
+                let t = Instant::now();
+                let mut conn = Connection::new("t");
+                let mut ev = Wait4::new([r"^L\d$"])
+                    .unwrap()
+                    .strip_escape_codes(true)
+                    .match_partial_lines(partial);
+                let seen = ev.occurrences();
+                let h = conn.start(ev, t);
+                for chunk in text.as_bytes().chunks(size) {
+                    conn.handle_input(chunk, t);
+                }
+                h.cancel();
+                conn.handle_requests(t);
+                let lines: Vec<String> = seen.try_iter().map(|o| o.line).collect();
+                let want: &[&str] = if partial { &["L1", "L2", "L4"] } else { &["L1", "L2"] };
+                assert_eq!(lines, want, "chunks of {size}, partial {partial}");
+            }
+        }
+    }
+
+    #[test]
     fn a_partial_line_reported_before_the_pause_does_not_hide_a_later_line() {
         // `L1` is reported while partial and ends while paused; `L2`, cut across reads after
         // the resume, is a new line to report.

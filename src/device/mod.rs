@@ -1032,6 +1032,23 @@ impl Device {
         self.json_observer(name, &params, false)
     }
 
+    /// The event `name` with `params`, for the current state, calling `on_occurrence` with
+    /// each occurrence as it happens (Moler's `add_event_occurred_callback`), as JSON in
+    /// Moler's shape, on the thread that drives the connection (keep it short).
+    pub fn event_with(
+        &self,
+        name: &str,
+        params: Value,
+        on_occurrence: impl FnMut(&Value) + Send + 'static,
+    ) -> Result<DeviceObserver<Value>, DeviceError> {
+        let (state, connection) = self.current(&format!("`{name}`"))?;
+        let observer =
+            self.inner.registry.event_with(name, &params, on_occurrence).map_err(|source| {
+                DeviceError::Build { device: self.inner.name.clone(), source: Arc::new(source) }
+            })?;
+        Ok(self.bind(state, connection, observer))
+    }
+
     /// Any observer, bound to the current state like the others (it fails to start once the
     /// device left the state, and sends with the state's newline):
     /// `device.observe(Command::lines("echo $$", device.prompt().unwrap()))?.run()?`.

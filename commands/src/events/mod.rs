@@ -1,7 +1,7 @@
 //! Moler's events, one module per event, named as Moler names them (`wait4prompt.rs` holds
 //! [`Wait4Prompt`]): prompts, ping replies, logins, warnings, boots and the generic line
 //! events of each device family. Each occurrence has Moler's shape (its `event_data`,
-//! including `time`); [`register_all`] is the one list of the events the registry knows by
+//! including `time`); `register_all` is the one list of the events the registry knows by
 //! name.
 //!
 //! ```

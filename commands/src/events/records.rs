@@ -238,11 +238,9 @@ impl LineOccurrence {
 pub fn wall_clock(t: Instant) -> SystemTime {
     static ANCHOR: OnceLock<(Instant, SystemTime)> = OnceLock::new();
     let (at, wall) = *ANCHOR.get_or_init(|| (Instant::now(), SystemTime::now()));
-    if t >= at {
-        wall + (t - at)
-    } else {
-        wall - (at - t)
-    }
+    let shifted = if t >= at { wall.checked_add(t - at) } else { wall.checked_sub(at - t) };
+    // Only an `Instant` centuries away from now could leave the clock's range.
+    shifted.unwrap_or(wall)
 }
 
 /// `t` as an ISO 8601 UTC date and time with microseconds (`2019-01-14T13:12:48.224929Z`):

@@ -527,8 +527,13 @@ impl Parser for LoginParser {
             return false;
         }
         match &mut self.telnet {
-            // Logged in, with commands for the client: Ctrl-] opens its prompt (as Moler,
-            // after the settings); the session's prompt comes back after the last one.
+            // Not connected yet: the client's own prompt (`telnet> ` matches a generic
+            // expected prompt), which `on_line` answers.
+            Some(t) if !t.before.is_empty() => false,
+            // Logged in, with commands for the client: Ctrl-] opens its prompt once the
+            // settings are done (Moler sends it at the first expected prompt, so settings
+            // still due would go to the client); the session's prompt comes back after the
+            // last command.
             Some(t) if !t.after.is_empty() => {
                 if !t.command_mode {
                     cx.send("\x1d");
