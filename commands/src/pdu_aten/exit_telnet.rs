@@ -106,10 +106,17 @@ impl Parser for ExitTelnetParser {
             }
             return Ok(());
         }
+        // Before the client's prompt the text is the device's, sent before Ctrl-] (a late
+        // prompt answering an earlier Enter): not this command's answer, and no failure.
+        if !self.quit_sent {
+            return Ok(());
+        }
         self.inner.on_line(line, partial, cx)
     }
     fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> bool {
-        !self.telnet_prompt.is_match(line) && self.inner.on_prompt(line, partial, cx)
+        self.quit_sent
+            && !self.telnet_prompt.is_match(line)
+            && self.inner.on_prompt(line, partial, cx)
     }
     fn ended(&self) -> Option<End> {
         self.inner.ended()
@@ -174,6 +181,20 @@ mod tests {
     use super::*;
     use moler_core::Connection;
     use std::time::Instant;
+
+    #[test]
+    fn a_late_device_prompt_before_the_client_s_prompt_is_not_an_answer() {
+        let mut conn = Connection::new("scpi");
+        let done = conn.start(ExitTelnet::new().command_with_prompt(r"^SCPI>\s*$"), Instant::now());
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(b"SCPI>", Instant::now());
+        conn.handle_input(b"\r\ntelnet> ", Instant::now());
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"q\n");
+        conn.handle_input(b"q\r\nConnection closed.\r\nmoler_bash# ", Instant::now());
+        assert!(done.try_result().unwrap().is_ok());
+    }
 
     #[test]
     fn q_is_sent_once_and_the_device_prompt_again_fails_it() {
