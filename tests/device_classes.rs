@@ -285,3 +285,51 @@ fn goto_state_options_clones_neighbours_and_classes() {
     assert_eq!(devices.by_class("lab.devices.SimBox"), ["BAD", "BOX", "BOX_COPY"]);
     devices.remove_all();
 }
+
+/// Moler's `keep_state`: the device walks back by itself when the state is lost (the shell it
+/// was in ends, or the whole connection closes), until another state change is asked for.
+#[test]
+fn a_kept_state_is_taken_back_when_lost_until_another_change_is_asked_for() {
+    let device = moler_sim::Device::from_yaml(SIM).unwrap();
+    let sim =
+        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let devices = Devices::from_yaml(&config(sim.addr().port(), "threaded")).unwrap();
+    let plus = devices.get("PLUS").unwrap();
+    plus.goto_state_with("C", Goto::new().keep_state(true)).unwrap();
+
+    // The shell of C ends behind the device's back: it sees B, and goes back to C.
+    let exit = Command::lines("exit", "^b# $");
+    plus.observe(exit).unwrap().check_state(false).run_within(WAIT).unwrap();
+    plus.wait_for_state("C", WAIT).unwrap();
+    let whoami = Command::lines("whoami", plus.prompt().unwrap());
+    assert_eq!(plus.observe(whoami).unwrap().run_within(WAIT).unwrap(), ["carol"]);
+
+    // The connection closes: a new one, and the walk back up to C.
+    let old = plus.connection().unwrap();
+    old.close();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !(plus.state() == "C" && plus.connection().is_some_and(|c| !c.is_closed())) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not back in C: {} {:?}",
+            plus.state(),
+            plus.connection().map(|c| c.is_closed())
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(old.is_closed());
+    let whoami = Command::lines("whoami", plus.prompt().unwrap());
+    assert_eq!(plus.observe(whoami).unwrap().run_within(WAIT).unwrap(), ["carol"]);
+
+    // Asked to go elsewhere: no more keeping.
+    plus.goto_state("B").unwrap();
+    let exit = Command::lines("exit", "^a> $");
+    plus.observe(exit).unwrap().check_state(false).run_within(WAIT).unwrap();
+    plus.wait_for_state("A", WAIT).unwrap();
+    assert!(
+        plus.wait_for_state("C", Duration::from_millis(1500)).is_err(),
+        "not taken back once another change was asked for"
+    );
+    assert_eq!(plus.state(), "A");
+    devices.remove_all();
+}

@@ -73,6 +73,9 @@ pub struct Goto {
     /// Send an Enter once there and wait for the prompt (Moler's
     /// `send_enter_after_changed_state`).
     pub send_enter_after_changed_state: bool,
+    /// Go back to the state by itself whenever it is lost (a reboot, a shell that ends), until
+    /// the next state change asked for (Moler's `keep_state`).
+    pub keep_state: bool,
 }
 
 impl Goto {
@@ -96,6 +99,13 @@ impl Goto {
     /// Sends an Enter in the new state and waits for its prompt.
     pub fn send_enter_after_changed_state(mut self, on: bool) -> Goto {
         self.send_enter_after_changed_state = on;
+        self
+    }
+
+    /// Keeps the device in the state: when it is lost, the device walks back by itself (a
+    /// background task, not a thread), until another state change is asked for.
+    pub fn keep_state(mut self, on: bool) -> Goto {
+        self.keep_state = on;
         self
     }
 }
@@ -344,6 +354,9 @@ struct Inner {
     /// its turn without blocking a thread).
     turn: Arc<async_lock::Mutex<()>>,
     removed: AtomicBool,
+    /// The state kept ([`Goto::keep_state`]) and the generation of its watcher: every walk
+    /// asked for changes the generation, so an older watcher ends.
+    kept: Mutex<(u64, Option<&'static str>)>,
 }
 
 /// The turn of a state change: held for the whole walk.
@@ -422,6 +435,7 @@ impl Device {
                 live: Mutex::new(None),
                 turn: Arc::new(async_lock::Mutex::new(())),
                 removed: AtomicBool::new(false),
+                kept: Mutex::new((0, None)),
             }),
         }
     }
@@ -691,6 +705,13 @@ impl Device {
         opening: Opening,
         how: &Goto,
     ) -> Result<(), DeviceError> {
+        // Any walk asked for ends the keeping of an earlier one.
+        let keep = {
+            let mut kept = lock(&self.inner.kept);
+            kept.0 += 1;
+            kept.1 = how.keep_state.then_some(target);
+            kept.0
+        };
         let deadline = how.timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t)));
         let from = self.inner.cell.get();
         let mut result = self.walk(target, false, runner, opening, deadline).await;
@@ -704,6 +725,11 @@ impl Device {
         }
         if result.is_ok() && how.send_enter_after_changed_state && from != target {
             result = self.enter(target).await;
+        }
+        if result.is_ok() && how.keep_state {
+            let device = self.clone();
+            let on = runner.clone();
+            runner.spawn_task(async move { device.keep(target, keep, on).await });
         }
         drop(turn);
         if let Err(e) = &result {
@@ -873,6 +899,36 @@ impl Device {
         .await;
     }
 
+    /// Walks back to `target` whenever the device leaves it by itself, while the keeping
+    /// `generation` is the device's (a walk asked for, or the removal, ends it). A failed walk
+    /// back is tried again a second later (a device that reboots takes a while).
+    async fn keep(self, target: &'static str, generation: u64, runner: Runner) {
+        let kept = |d: &Device| {
+            !d.inner.removed.load(Ordering::Acquire) && lock(&d.inner.kept).0 == generation
+        };
+        loop {
+            self.inner.cell.left(target).await;
+            if !kept(&self) {
+                return;
+            }
+            let turn = self.inner.turn.lock_arc().await;
+            if !kept(&self) {
+                return;
+            }
+            let now = self.inner.cell.get();
+            if now == target {
+                continue;
+            }
+            tracing::info!(target: logging::MAIN, device = %self.inner.name, "keep_state: {target} was lost (now {now}); going back");
+            let result = self.walk(target, false, &runner, Opening::Unblocked, None).await;
+            drop(turn);
+            if let Err(e) = result {
+                tracing::warn!(target: logging::MAIN, device = %self.inner.name, "keep_state: back to {target} failed, again in 1 s: {}", moler_core::Report(&e));
+                runner.sleep_until(Instant::now() + Duration::from_secs(1)).await;
+            }
+        }
+    }
+
     /// An Enter in `state`, and its prompt back (Moler's `send_enter_after_changed_state`).
     async fn enter(&self, state: &'static str) -> Result<(), DeviceError> {
         let prompt = self.inner.machine.prompt(state).unwrap_or(moler_core::DEFAULT_PROMPT);
@@ -896,6 +952,8 @@ impl Device {
     ) -> Result<(), DeviceError> {
         let plan = self.inner.machine.hop(from, to).expect("routes only use configured hops");
         let what = format!("hop {}", plan.describe());
+        // The connection the hop runs on: if it ends meanwhile, the hop's end moves nothing.
+        let generation = self.inner.cell.generation();
         tracing::info!(target: logging::MAIN, device = %self.inner.name, "{what}");
         // Not `current`: the walk checked `removed` already, and the removal's own walk must
         // still build its hops (`exit`) on a device already marked removed.
@@ -921,7 +979,7 @@ impl Device {
         match observer.start().await {
             // The hop command saw the prompt of `to` and not the prompt it started from.
             Ok(_) => {
-                self.inner.cell.set_if(self.inner.cell.generation(), to);
+                self.inner.cell.set_if(generation, to);
                 Ok(())
             }
             // A failed hop is a failure, whatever prompt is on the screen: the device stays in

@@ -14,7 +14,6 @@ use moler_core::{strip_escapes, Context, Error, Kind, LineSplitter, Observer, St
 use regex::Regex;
 use regex_syntax::hir::{Hir, HirKind};
 
-use super::class::NOT_CONNECTED;
 use super::{StateCell, UNIX_LOCAL};
 use crate::logging;
 
@@ -195,7 +194,7 @@ impl Observer for PromptsWatch {
         Step::Pending
     }
     fn on_close(&mut self, error: Error) -> moler_core::Result<()> {
-        self.cell.set_if(self.generation, NOT_CONNECTED);
+        self.cell.closed_if(self.generation);
         Err(error)
     }
 }

@@ -145,6 +145,20 @@ impl StateCell {
         }
     }
 
+    /// The connection of `generation` ended: NOT_CONNECTED (the first state), under a new
+    /// generation, so that news still on its way about the old connection (a hop that just
+    /// ended) moves nothing.
+    pub(super) fn closed_if(&self, generation: u64) {
+        let moved = self.now.fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+            (now >> INDEX_BITS == generation).then_some((generation + 1) << INDEX_BITS)
+        });
+        if let Ok(before) = moved {
+            if before & INDEX_MASK != 0 {
+                self.changed(self.name(before), self.names[0]);
+            }
+        }
+    }
+
     /// A new connection (or none), in `state`: returns its generation.
     pub(super) fn renew(&self, state: &'static str) -> u64 {
         let index = self.index(state);
@@ -169,20 +183,32 @@ impl StateCell {
 
     /// Ready once the device is in `state` (a state of the class).
     pub(super) fn reached(self: &Arc<Self>, state: &'static str) -> Reached {
-        Reached { cell: Arc::clone(self), state }
+        Reached { cell: Arc::clone(self), state, leave: false }
+    }
+
+    /// Ready once the device is no longer in `state`.
+    pub(super) fn left(self: &Arc<Self>, state: &'static str) -> Reached {
+        Reached { cell: Arc::clone(self), state, leave: true }
     }
 }
 
-/// The future of [`StateCell::reached`].
+/// The future of [`StateCell::reached`] (and of [`StateCell::left`], `leave`).
 pub(super) struct Reached {
     cell: Arc<StateCell>,
     state: &'static str,
+    leave: bool,
+}
+
+impl Reached {
+    fn done(&self) -> bool {
+        (self.cell.get() == self.state) != self.leave
+    }
 }
 
 impl Future for Reached {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.cell.get() == self.state {
+        if self.done() {
             return Poll::Ready(());
         }
         let mut waiters = lock(&self.cell.waiters);
@@ -191,7 +217,7 @@ impl Future for Reached {
         }
         drop(waiters);
         // A change between the first look and the waker's registration is seen here.
-        if self.cell.get() == self.state {
+        if self.done() {
             return Poll::Ready(());
         }
         Poll::Pending
