@@ -333,3 +333,36 @@ fn a_kept_state_is_taken_back_when_lost_until_another_change_is_asked_for() {
     assert_eq!(plus.state(), "A");
     devices.remove_all();
 }
+
+/// Moler's `exchange_io_connection`: the device drops its connection for another (here, another
+/// simulated box), is in its connected state once the new one greeted, and reopens the new one
+/// later.
+#[test]
+fn a_device_exchanges_its_connection_for_another() {
+    let first = moler_sim::Device::from_yaml(SIM).unwrap();
+    let first =
+        moler_sim::Listener::bind("127.0.0.1:0", first.into(), moler_sim::Protocol::Raw).unwrap();
+    let other = SIM.replace("answer: alice", "answer: alice-on-the-spare");
+    let other = moler_sim::Device::from_yaml(&other).unwrap();
+    let other =
+        moler_sim::Listener::bind("127.0.0.1:0", other.into(), moler_sim::Protocol::Raw).unwrap();
+    let devices = Devices::from_yaml(&config(first.addr().port(), "threaded")).unwrap();
+    let plain = devices.get("BOX").unwrap();
+    let whoami = |d: &Device| {
+        let cmd = Command::lines("whoami", d.prompt().unwrap());
+        d.observe(cmd).unwrap().run_within(WAIT).unwrap()
+    };
+    assert_eq!(whoami(&plain), ["alice"]);
+    let spare = moler::config::ConnectionSpec::new("tcp")
+        .param("host", "127.0.0.1")
+        .param("port", other.addr().port())
+        .param("ready_prompt", "a> ");
+    plain.exchange_connection(spare).unwrap();
+    assert_eq!(plain.state(), "A");
+    assert_eq!(whoami(&plain), ["alice-on-the-spare"]);
+    plain.goto_state("NOT_CONNECTED").unwrap();
+    plain.goto_state("B").unwrap();
+    plain.goto_state("A").unwrap();
+    assert_eq!(whoami(&plain), ["alice-on-the-spare"], "reopened: the new connection");
+    devices.remove_all();
+}

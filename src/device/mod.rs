@@ -346,7 +346,8 @@ struct Inner {
     name: String,
     machine: Machine,
     config: Arc<Config>,
-    connection: ConnectionSpec,
+    /// How its connection opens (replaced by [`Device::exchange_connection`]).
+    connection: Mutex<ConnectionSpec>,
     registry: Arc<Registry>,
     cell: Arc<StateCell>,
     live: Mutex<Option<Live>>,
@@ -430,7 +431,7 @@ impl Device {
                 name,
                 machine,
                 config,
-                connection,
+                connection: Mutex::new(connection),
                 registry,
                 live: Mutex::new(None),
                 turn: Arc::new(async_lock::Mutex::new(())),
@@ -824,7 +825,7 @@ impl Device {
     }
 
     async fn open(&self, runner: &Runner, opening: Opening) -> Result<(), DeviceError> {
-        let spec = &self.inner.connection;
+        let spec = &lock(&self.inner.connection).clone();
         let name = &self.inner.name;
         let what = format!("opening the connection (io_type {})", spec.io_type.value);
         let connected = self.inner.machine.connected;
@@ -927,6 +928,44 @@ impl Device {
                 runner.sleep_until(Instant::now() + Duration::from_secs(1)).await;
             }
         }
+    }
+
+    /// Closes the device's connection and opens `spec` instead (Moler's
+    /// `exchange_io_connection`): the device is then in its connected state (UNIX_LOCAL), once
+    /// the new connection's greeting showed it, and later openings use `spec`. In its turn, as
+    /// a state change. A failure to open leaves the device NOT_CONNECTED, with `spec` for the
+    /// next opening.
+    ///
+    /// ```
+    /// use moler::config::ConnectionSpec;
+    ///
+    /// let devices = moler::Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n")?;
+    /// let local = devices.get("LOCAL")?;
+    /// local.exchange_connection(ConnectionSpec::new("terminal").param("cwd", "/tmp"))?;
+    /// assert_eq!(local.state(), "UNIX_LOCAL");
+    /// assert_eq!(local.run(moler::commands::unix::Pwd::new())?.full_path, "/tmp");
+    /// devices.remove_all();
+    /// # Ok::<(), moler::DeviceError>(())
+    /// ```
+    pub fn exchange_connection(&self, spec: ConnectionSpec) -> Result<(), DeviceError> {
+        moler_runners::blocking_allowed()?;
+        self.removed()?;
+        let turn = self.inner.turn.lock_arc_blocking();
+        let runner = Runner::autodetect();
+        moler_runners::block_on(async move {
+            // A new connection ends any keeping (the state kept was the old one's).
+            {
+                let mut kept = lock(&self.inner.kept);
+                kept.0 += 1;
+                kept.1 = None;
+            }
+            let prompts = self.close();
+            self.closed(prompts, &runner).await;
+            *lock(&self.inner.connection) = spec;
+            let result = self.open(&runner, Opening::Inline).await;
+            drop(turn);
+            result
+        })
     }
 
     /// An Enter in `state`, and its prompt back (Moler's `send_enter_after_changed_state`).
