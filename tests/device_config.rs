@@ -181,8 +181,9 @@ fn molers_example_my_devices_loads() {
     assert!(ssh.is_ok(), "ssh takes set_timeout: false: {:?}", ssh.err());
 }
 
-/// The parts of Moler's test/resources/device_config.yml moler-rs has classes for: a hop that
-/// changes only `command_params` keeps the class's command.
+/// Moler's test/resources/device_config.yml up to its AT and ADB devices, unchanged: every
+/// device loads (unix, Juniper, SCPI, PDU, with and without a proxy, the *3 classes); a hop
+/// that changes only `command_params` keeps the class's command.
 #[test]
 fn molers_device_config_loads() {
     let config = moler::config::Config::from_file(moler_file("device_config.yml")).unwrap();
@@ -192,6 +193,18 @@ fn molers_device_config_loads() {
     assert_eq!(
         names,
         [
+            "JUNIPER_EX",
+            "JUNIPER_EX3",
+            "JUNIPER_EX_PROXY_PC",
+            "JUNIPER_EX_PROXY_PC3",
+            "PDU",
+            "PDU3",
+            "PDU_PROXY_PC",
+            "PDU_PROXY_PC3",
+            "SCPI",
+            "SCPI3",
+            "SCPI_PROXY_PC",
+            "SCPI_PROXY_PC3",
             "UNIX_LOCAL",
             "UNIX_LOCAL_CLONED_VIA_YAML",
             "UNIX_LOCAL_TO_CLONE",
@@ -212,6 +225,18 @@ fn molers_device_config_loads() {
         );
         assert_eq!(hop(&info, "PROXY_PC", "UNIX_REMOTE").0, "ssh");
     }
+    // The families: their states, and their hops by the states' families.
+    let pdu = devices.info("PDU_PROXY_PC").unwrap();
+    assert_eq!(pdu.states, ["NOT_CONNECTED", "UNIX_LOCAL", "UNIX_LOCAL_ROOT", "PROXY_PC", "PDU"]);
+    assert_eq!(hop(&pdu, "PROXY_PC", "PDU").0, "telnet");
+    assert_eq!(hop(&pdu, "PDU", "PROXY_PC").0, "pdu_aten.exit_telnet");
+    let scpi = devices.info("SCPI").unwrap();
+    assert_eq!(scpi.states, ["NOT_CONNECTED", "UNIX_LOCAL", "UNIX_LOCAL_ROOT", "SCPI"]);
+    assert_eq!(hop(&scpi, "SCPI", "UNIX_LOCAL").0, "scpi.exit_telnet");
+    let ex = devices.info("JUNIPER_EX_PROXY_PC").unwrap();
+    assert_eq!(hop(&ex, "CLI", "CONFIGURE").0, "juniper.configure");
+    assert_eq!(ex.initial_state, "UNIX_LOCAL", "the config's INITIAL_STATE");
+    assert_eq!(devices.info("JUNIPER_EX").unwrap().states.last(), Some(&"CONFIGURE"));
     let clone = devices.info("UNIX_LOCAL_CLONED_VIA_YAML").unwrap();
     assert_eq!(clone.class, devices.info("UNIX_LOCAL_TO_CLONE").unwrap().class);
 }
