@@ -81,14 +81,14 @@ fn telnet_and_root() -> bool {
         );
         return false;
     }
-    if !rustix_is_root() {
+    if !is_root() {
         moler_testkit::skip("the telnet families", "UNIX_LOCAL_ROOT through su needs root");
         return false;
     }
     true
 }
 
-fn rustix_is_root() -> bool {
+fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -97,6 +97,23 @@ fn rustix_is_root() -> bool {
                 .map(|l| l.split_whitespace().nth(1) == Some("0"))
         })
         .unwrap_or(false)
+}
+
+/// A device of Moler's class `moler.device.<class>` (no proxy) whose telnet hop from the local
+/// shell goes to the simulator on `port`, on the runner of `variant`.
+fn telnet_device(name: &str, class: &str, state: &str, port: u16, variant: &str) -> String {
+    format!(
+        "DEVICES:
+  {name}:
+    DEVICE_CLASS: moler.device.{class}
+    CONNECTION_DESC: {{io_type: terminal, variant: {variant}}}
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        {state}:
+          execute_command: telnet
+          command_params: {{host: 127.0.0.1, port: {port}}}
+{LOCAL_ROOT_HOP}"
+    )
 }
 
 #[test]
@@ -109,19 +126,8 @@ fn pdu_aten_walks_every_pair_of_states_on_every_runner() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for variant in ["threaded", "tokio", "smol"] {
         // Moler's own example without a proxy: only the host is given (port added here).
-        let yaml = format!(
-            "DEVICES:
-  PDU_1:
-    DEVICE_CLASS: moler.device.pdu_aten.PduAten
-    CONNECTION_DESC: {{io_type: terminal, variant: {variant}}}
-    CONNECTION_HOPS:
-      UNIX_LOCAL:
-        PDU:
-          execute_command: telnet
-          command_params: {{host: 127.0.0.1, port: {port}}}
-{LOCAL_ROOT_HOP}",
-            port = listener.addr().port()
-        );
+        let yaml =
+            telnet_device("PDU_1", "pdu_aten.PduAten", "PDU", listener.addr().port(), variant);
         let devices = devices(&yaml, &runtime);
         let pdu = devices.get("PDU_1").unwrap();
         assert_eq!(pdu.state(), "PDU", "Moler's initial state");
@@ -146,19 +152,7 @@ fn scpi_walks_every_pair_of_states_on_every_runner() {
     let listener = Listener::bind("127.0.0.1:0", sim_device("scpi.yml"), Protocol::Telnet).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for variant in ["threaded", "tokio", "smol"] {
-        let yaml = format!(
-            "DEVICES:
-  SCPI_1:
-    DEVICE_CLASS: moler.device.scpi.Scpi
-    CONNECTION_DESC: {{io_type: terminal, variant: {variant}}}
-    CONNECTION_HOPS:
-      UNIX_LOCAL:
-        SCPI:
-          execute_command: telnet
-          command_params: {{host: 127.0.0.1, port: {port}}}
-{LOCAL_ROOT_HOP}",
-            port = listener.addr().port()
-        );
+        let yaml = telnet_device("SCPI_1", "scpi.Scpi", "SCPI", listener.addr().port(), variant);
         let devices = devices(&yaml, &runtime);
         let scpi = devices.get("SCPI_1").unwrap();
         assert_eq!(scpi.state(), "SCPI");
@@ -190,7 +184,7 @@ fn quote(s: &str) -> String {
 fn juniper_ex_walks_every_pair_of_states_on_every_runner() {
     let file = readable_copy("juniper_ex.yml", "junos");
     let Some(sshd) = Sshd::require_sim(Path::new(SIM), &file) else { return };
-    if !rustix_is_root() {
+    if !is_root() {
         moler_testkit::skip("JuniperEX's UNIX_LOCAL_ROOT", "su needs root");
         return;
     }

@@ -415,39 +415,18 @@ pub(crate) fn resolve(
         }
         let required: Vec<String> =
             h.required_command_params.iter().map(|r| r.value.clone()).collect();
-        match hops.iter_mut().find(|(p, _)| p.from == from && p.to == to) {
-            Some((plan, req)) => {
-                // A class extending another may change only a hop's parameters.
-                if let Some(command) = &h.execute_command {
-                    plan.command = command.value.clone();
-                }
-                plan.params.extend(params);
-                if !required.is_empty() {
-                    *req = required;
-                }
-            }
-            None => match &h.execute_command {
-                Some(command) => hops.push((
-                    HopPlan {
-                        from,
-                        to,
-                        command: command.value.clone(),
-                        params,
-                        origin: spec.name.origin.clone(),
-                        param_origins: Vec::new(),
-                    },
-                    required,
-                )),
-                None => problems.push(Problem::new(
-                    ErrorKind::MissingParameter,
-                    h.origin.clone(),
-                    format!(
-                        "device class {}: hop {from} -> {to} needs `execute_command`: no base \
-                         class has a hop between these states to take it from",
-                        class.name
-                    ),
-                )),
-            },
+        let command = h.execute_command.as_ref().map(|c| c.value.as_str());
+        let (from_, to_) = (from.clone(), to.clone());
+        if !merge_hop(&mut hops, from, to, command, params, required, None, &spec.name.origin) {
+            problems.push(Problem::new(
+                ErrorKind::MissingParameter,
+                h.origin.clone(),
+                format!(
+                    "device class {}: hop {from_} -> {to_} needs `execute_command`: no base \
+                     class has a hop between these states to take it from",
+                    class.name
+                ),
+            ));
         }
     }
     for h in user {
@@ -475,41 +454,20 @@ pub(crate) fn resolve(
             .iter()
             .map(|(k, _)| (k.name.clone(), k.origin.clone()))
             .collect();
-        match hops.iter_mut().find(|(p, _)| p.from == h.from.value && p.to == h.to.value) {
-            Some((plan, req)) => {
-                // Without `execute_command` the class's command stays (Moler's update_dict).
-                if let Some(command) = &h.execute_command {
-                    plan.command = command.value.clone();
-                }
-                plan.params.extend(params);
-                plan.origin = h.origin.clone();
-                plan.param_origins = origins;
-                if !h.required_command_params.is_empty() {
-                    *req = required;
-                }
-            }
-            None => match &h.execute_command {
-                Some(command) => hops.push((
-                    HopPlan {
-                        from: h.from.value.clone(),
-                        to: h.to.value.clone(),
-                        command: command.value.clone(),
-                        params,
-                        origin: h.origin.clone(),
-                        param_origins: origins,
-                    },
-                    required,
-                )),
-                None => problems.push(Problem::new(
-                    ErrorKind::MissingParameter,
-                    h.origin.clone(),
-                    format!(
-                        "device {device} ({}): hop {} -> {} needs `execute_command`: the class \
-                         has no hop between these states to take it from",
-                        class.name, h.from.value, h.to.value
-                    ),
-                )),
-            },
+        // Without `execute_command` the class's command stays (Moler's update_dict).
+        let command = h.execute_command.as_ref().map(|c| c.value.as_str());
+        let (from, to) = (h.from.value.clone(), h.to.value.clone());
+        let written = Some((h.origin.clone(), origins));
+        if !merge_hop(&mut hops, from, to, command, params, required, written, &h.origin) {
+            problems.push(Problem::new(
+                ErrorKind::MissingParameter,
+                h.origin.clone(),
+                format!(
+                    "device {device} ({}): hop {} -> {} needs `execute_command`: the class \
+                     has no hop between these states to take it from",
+                    class.name, h.from.value, h.to.value
+                ),
+            ));
         }
     }
 
@@ -746,6 +704,42 @@ pub(crate) fn resolve(
         return Err(problems);
     }
     Ok(machine)
+}
+
+/// Merges a hop onto `hops`, as Moler's update_dict: one already there between the same states
+/// takes `command` when given, the parameters one by one, `required` when not empty, and
+/// `written` (where a user wrote it, and each parameter) when given; a new one needs a command
+/// (false without) and is placed at `written`'s origin, else at `default_origin`.
+#[allow(clippy::too_many_arguments)]
+fn merge_hop(
+    hops: &mut Vec<(HopPlan, Vec<String>)>,
+    from: String,
+    to: String,
+    command: Option<&str>,
+    params: Map<String, Value>,
+    required: Vec<String>,
+    written: Option<(Origin, Vec<(String, Origin)>)>,
+    default_origin: &Origin,
+) -> bool {
+    if let Some((plan, req)) = hops.iter_mut().find(|(p, _)| p.from == from && p.to == to) {
+        if let Some(command) = command {
+            plan.command = command.to_owned();
+        }
+        plan.params.extend(params);
+        if let Some((origin, param_origins)) = written {
+            plan.origin = origin;
+            plan.param_origins = param_origins;
+        }
+        if !required.is_empty() {
+            *req = required;
+        }
+        return true;
+    }
+    let Some(command) = command else { return false };
+    let (origin, param_origins) = written.unwrap_or_else(|| (default_origin.clone(), Vec::new()));
+    let plan = HopPlan { from, to, command: command.to_owned(), params, origin, param_origins };
+    hops.push((plan, required));
+    true
 }
 
 /// The registry's name of command `name` typed in `state`: qualified by the first of the

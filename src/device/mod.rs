@@ -43,7 +43,7 @@ mod factory;
 mod prompts;
 mod state;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -355,9 +355,9 @@ struct Inner {
     /// its turn without blocking a thread).
     turn: Arc<async_lock::Mutex<()>>,
     removed: AtomicBool,
-    /// The state kept ([`Goto::keep_state`]) and the generation of its watcher: every walk
+    /// The generation of the keeping watcher ([`Goto::keep_state`]): every walk
     /// asked for changes the generation, so an older watcher ends.
-    kept: Mutex<(u64, Option<&'static str>)>,
+    keeping: AtomicU64,
 }
 
 /// The turn of a state change: held for the whole walk.
@@ -436,7 +436,7 @@ impl Device {
                 live: Mutex::new(None),
                 turn: Arc::new(async_lock::Mutex::new(())),
                 removed: AtomicBool::new(false),
-                kept: Mutex::new((0, None)),
+                keeping: AtomicU64::new(0),
             }),
         }
     }
@@ -707,12 +707,7 @@ impl Device {
         how: &Goto,
     ) -> Result<(), DeviceError> {
         // Any walk asked for ends the keeping of an earlier one.
-        let keep = {
-            let mut kept = lock(&self.inner.kept);
-            kept.0 += 1;
-            kept.1 = how.keep_state.then_some(target);
-            kept.0
-        };
+        let keep = self.end_keeping();
         let deadline = how.timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t)));
         let from = self.inner.cell.get();
         let mut result = self.walk(target, false, runner, opening, deadline).await;
@@ -900,12 +895,19 @@ impl Device {
         .await;
     }
 
+    /// Ends the keeping of any earlier state (its watcher sees a new generation): returns the
+    /// generation a new watcher keeps under.
+    fn end_keeping(&self) -> u64 {
+        self.inner.keeping.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
     /// Walks back to `target` whenever the device leaves it by itself, while the keeping
     /// `generation` is the device's (a walk asked for, or the removal, ends it). A failed walk
     /// back is tried again a second later (a device that reboots takes a while).
     async fn keep(self, target: &'static str, generation: u64, runner: Runner) {
         let kept = |d: &Device| {
-            !d.inner.removed.load(Ordering::Acquire) && lock(&d.inner.kept).0 == generation
+            !d.inner.removed.load(Ordering::Acquire)
+                && d.inner.keeping.load(Ordering::Acquire) == generation
         };
         loop {
             self.inner.cell.left(target).await;
@@ -954,11 +956,7 @@ impl Device {
         let runner = Runner::autodetect();
         moler_runners::block_on(async move {
             // A new connection ends any keeping (the state kept was the old one's).
-            {
-                let mut kept = lock(&self.inner.kept);
-                kept.0 += 1;
-                kept.1 = None;
-            }
+            self.end_keeping();
             let prompts = self.close();
             self.closed(prompts, &runner).await;
             *lock(&self.inner.connection) = spec;
