@@ -133,7 +133,25 @@ fn the_built_in_classes_are_data_too() {
         moler::config::builtin_classes().iter().map(|c| c.name.value.as_str()).collect();
     assert_eq!(
         names,
-        ["UnixLocal", "ProxyPc", "UnixRemote", "PduAten", "Scpi", "JuniperGeneric", "JuniperEX"]
+        [
+            "UnixLocal",
+            "ProxyPc",
+            "UnixRemote",
+            "PduAten",
+            "Scpi",
+            "JuniperGeneric",
+            "JuniperEX",
+            "AdbRemote",
+            "AtRemote",
+            "ProxyPc2",
+            "UnixRemote2",
+            "AdbRemote2",
+            "AtRemote3",
+            "PduAten3",
+            "Scpi3",
+            "JuniperGeneric3",
+            "JuniperEX3"
+        ]
     );
     // A user's class extends one: the remote's states and a state of its own.
     let yaml = "DEVICE_CLASSES:

@@ -57,11 +57,6 @@ pub fn variant_runner(variant: &str) -> Option<RunnerKind> {
     VARIANTS.iter().find(|(name, _)| *name == v).map(|(_, kind)| *kind)
 }
 
-/// The device classes moler-rs has, by short name, with the names Moler users write.
-/// Moler's device classes that moler-rs does not have.
-const MOLER_ONLY_CLASSES: &[&str] =
-    &["AdbRemote", "AdbRemote2", "AdbRemote3", "AtRemote", "AtRemote3"];
-
 /// The built-in classes' names and aliases ([`crate::builtin_classes`]).
 fn builtin_names() -> impl Iterator<Item = (&'static str, Vec<&'static str>)> {
     crate::builtin_classes()
@@ -255,13 +250,6 @@ impl Registry {
             .chain(self.classes.iter().map(|(n, _)| n.as_str()))
             .collect();
         let last = w.rsplit('.').next().unwrap_or(w);
-        if MOLER_ONLY_CLASSES.contains(&last) {
-            return Err(format!(
-                "device class {w} is Moler's, but moler-rs has no {last} yet; available: {} \
-                 (or define it in DEVICE_CLASSES)",
-                available.join(", ")
-            ));
-        }
         let all: Vec<&str> =
             builtin_names()
                 .flat_map(|(n, a)| std::iter::once(n).chain(a))

@@ -88,7 +88,8 @@ pub use error::{did_you_mean, ConfigError, Error, ErrorKind, Problem};
 pub use factory::{variant_runner, ConnectionFn, Opening, TransportFn};
 pub use model::{
     ClassSpec, ConnectionSpec, DefaultVariant, DeviceClass, DeviceSpec, Devices, Hop, Located,
-    LogRotation, Logger, NamedConnection, RotationKind, StateSpec, Warning, WriteMode,
+    LogRotation, Logger, NamedConnection, RemoteAccess, RotationKind, StateSpec, Warning,
+    WriteMode,
 };
 
 /// moler-rs's own device classes (`UnixLocal`, `ProxyPc`, `UnixRemote`), written the way a

@@ -282,10 +282,29 @@ pub struct ClassSpec {
     /// `CONNECTED_STATE`: the state the connection opens into (default: the base's, else the
     /// first state).
     pub connected_state: Option<Located<String>>,
+    /// `REMOTE_ACCESS`: how the class opens on a connection that is not a local terminal
+    /// (Moler's `*2`/`*3` classes over `sshshell`): straight into a remote state.
+    pub remote_access: Option<RemoteAccess>,
     /// `STATES`, in file order (`NOT_CONNECTED` is every class's and is not listed).
     pub states: Vec<StateSpec>,
     /// `CONNECTION_HOPS`: the default hops, in the form devices write theirs.
     pub hops: Vec<Hop>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// `REMOTE_ACCESS` of a [`ClassSpec`]: on a connection that is not a local terminal (an
+/// `sshshell`, a TCP or telnet line, a process), the class has no local states and the
+/// connection opens into a remote one, whose prompt the device detects when the connection
+/// opens (Moler's ProxyPc2 and its heirs, which send `echo DETECTING PROMPT`).
+#[derive(Clone, Debug)]
+pub struct RemoteAccess {
+    /// `CONNECTED_STATE`: the states the connection may open into, the first that exists
+    /// winning (an optional state exists when a device's hops name it); the last one always
+    /// exists.
+    pub connected: Vec<Located<String>>,
+    /// `WITHOUT`: the local states left out, with every hop from or to them.
+    pub without: Vec<Located<String>>,
     /// Where it was written.
     pub origin: Origin,
 }
@@ -303,6 +322,13 @@ pub struct StateSpec {
     /// `PROMPT_FROM`: the states whose hop into this one defines its prompt, the first that
     /// exists winning.
     pub prompt_from: Vec<Located<String>>,
+    /// `PROMPT_TEMPLATE`: where the hop into the state (by `PROMPT_FROM`) gives no
+    /// `expected_prompt`, its prompt made from that hop's parameters: each `{name}` is the
+    /// parameter's value, regex-escaped (Moler's AtRemote: `{serial_devname}> port READY`).
+    pub prompt_template: Option<Located<String>>,
+    /// `PROMPT_AS_ROOT_OF`: where nothing else gives a prompt, that state's prompt with its
+    /// final `$` made `#` (Moler's AdbRemote: the root shell's prompt from the user's).
+    pub prompt_as_root_of: Option<Located<String>>,
     /// `PROMPT_FOR_HOPS_FROM`: hops into this state from these states end on its prompt,
     /// whatever they say (Moler's `_overwrite_prompts`).
     pub prompt_for_hops_from: Vec<Located<String>>,
@@ -447,9 +473,25 @@ pub(crate) struct Sections {
 }
 
 const TOP: &[&str] = &["LOGGER", "NAMED_CONNECTIONS", "IO_TYPES", "DEVICE_CLASSES", "DEVICES"];
-const CLASS: &[&str] =
-    &["ALIASES", "BASE", "INITIAL_STATE", "CONNECTED_STATE", "STATES", "CONNECTION_HOPS"];
-const STATE: &[&str] = &["OPTIONAL", "PROMPT", "PROMPT_FROM", "PROMPT_FOR_HOPS_FROM", "COMMANDS"];
+const CLASS: &[&str] = &[
+    "ALIASES",
+    "BASE",
+    "INITIAL_STATE",
+    "CONNECTED_STATE",
+    "REMOTE_ACCESS",
+    "STATES",
+    "CONNECTION_HOPS",
+];
+const REMOTE_ACCESS: &[&str] = &["CONNECTED_STATE", "WITHOUT"];
+const STATE: &[&str] = &[
+    "OPTIONAL",
+    "PROMPT",
+    "PROMPT_FROM",
+    "PROMPT_TEMPLATE",
+    "PROMPT_AS_ROOT_OF",
+    "PROMPT_FOR_HOPS_FROM",
+    "COMMANDS",
+];
 const LOGGER: &[&str] = &[
     "PATH",
     "RAW_LOG",
@@ -1086,6 +1128,31 @@ impl<'a> Reader<'a> {
             let base = one(self, &mut f, "BASE");
             let initial_state = one(self, &mut f, "INITIAL_STATE");
             let connected_state = one(self, &mut f, "CONNECTED_STATE");
+            let remote_access = match self.field(&mut f, "REMOTE_ACCESS") {
+                Some(n) => {
+                    let rpath = format!("{path}.REMOTE_ACCESS");
+                    self.fields(n, &rpath, REMOTE_ACCESS).map(|mut rf| {
+                        let mut list = |r: &mut Self, k: &str| match r.field(&mut rf, k) {
+                            Some(n) => r.texts(n, &format!("{rpath}.{k}")),
+                            None => Vec::new(),
+                        };
+                        let connected = list(self, "CONNECTED_STATE");
+                        let without = list(self, "WITHOUT");
+                        if connected.is_empty() {
+                            self.problem(
+                                ErrorKind::MissingParameter,
+                                &n.origin,
+                                format!(
+                                    "{rpath}: needs CONNECTED_STATE, the states it may open into"
+                                ),
+                            );
+                        }
+                        self.finish(rf);
+                        RemoteAccess { connected, without, origin: n.origin.clone() }
+                    })
+                }
+                None => None,
+            };
             let mut states = Vec::new();
             if let Some(n) = self.field(&mut f, "STATES") {
                 let spath = format!("{path}.STATES");
@@ -1104,6 +1171,12 @@ impl<'a> Reader<'a> {
                         None => Vec::new(),
                     };
                     let prompt_from = list(self, &mut sf, "PROMPT_FROM");
+                    let prompt_template = self
+                        .field(&mut sf, "PROMPT_TEMPLATE")
+                        .and_then(|n| self.located_text(n, &format!("{path}.PROMPT_TEMPLATE")));
+                    let prompt_as_root_of = self
+                        .field(&mut sf, "PROMPT_AS_ROOT_OF")
+                        .and_then(|n| self.located_text(n, &format!("{path}.PROMPT_AS_ROOT_OF")));
                     let prompt_for_hops_from = list(self, &mut sf, "PROMPT_FOR_HOPS_FROM");
                     let commands = list(self, &mut sf, "COMMANDS");
                     self.finish(sf);
@@ -1112,6 +1185,8 @@ impl<'a> Reader<'a> {
                         optional,
                         prompt,
                         prompt_from,
+                        prompt_template,
+                        prompt_as_root_of,
                         prompt_for_hops_from,
                         commands,
                         origin: state.origin.clone(),
@@ -1129,6 +1204,7 @@ impl<'a> Reader<'a> {
                 base,
                 initial_state,
                 connected_state,
+                remote_access,
                 states,
                 hops,
                 origin: class.origin.clone(),

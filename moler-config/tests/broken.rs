@@ -271,13 +271,34 @@ fn unknown_device_class_with_did_you_mean() {
 }
 
 #[test]
-fn moler_device_class_we_do_not_have() {
-    broken(
-        "class-moler-only",
-        "DEVICES:\n  Phone:\n    DEVICE_CLASS: moler.device.adbremote2.AdbRemote2\n",
-        ErrorKind::UnknownDeviceClass,
-        &["{f}:3:19: DEVICES.Phone.DEVICE_CLASS: device class moler.device.adbremote2.AdbRemote2 is Moler's, but moler-rs has no AdbRemote2 yet; available: UnixLocal, ProxyPc, UnixRemote, PduAten, Scpi, JuniperGeneric, JuniperEX (or define it in DEVICE_CLASSES)"],
-    );
+fn every_moler_device_class_is_known() {
+    // Each of Moler's classes (moler/device/*.py) by its dotted name loads.
+    for class in [
+        "unixlocal.UnixLocal",
+        "proxy_pc.ProxyPc",
+        "proxy_pc2.ProxyPc2",
+        "proxy_pc3.ProxyPc3",
+        "unixremote.UnixRemote",
+        "unixremote2.UnixRemote2",
+        "unixremote3.UnixRemote3",
+        "adbremote.AdbRemote",
+        "adbremote2.AdbRemote2",
+        "adbremote3.AdbRemote3",
+        "atremote.AtRemote",
+        "atremote3.AtRemote3",
+        "pdu_aten.PduAten",
+        "pdu_aten3.PduAten3",
+        "scpi.Scpi",
+        "scpi3.Scpi3",
+        "junipergeneric.JuniperGeneric",
+        "junipergeneric3.JuniperGeneric3",
+        "juniper_ex.JuniperEX",
+        "juniper_ex3.JuniperEX3",
+    ] {
+        let yaml = format!("DEVICES:\n  D:\n    DEVICE_CLASS: moler.device.{class}\n");
+        let config = Config::from_yaml(&yaml).unwrap_or_else(|e| panic!("{class}: {e}"));
+        assert!(config.devices.list[0].class.value.name.len() > 3, "{class}");
+    }
 }
 
 #[test]
@@ -486,7 +507,7 @@ fn every_problem_at_once_in_file_order() {
         &[
             "{f}:2:12: LOGGER.RAW_LOG must be true or false, found a number (1)",
             "{f}:4:6: NAMED_CONNECTIONS.n (io_type tcp): missing required parameter `port`",
-            "{f}:6:21: DEVICES.D.DEVICE_CLASS: unknown device class `Unix`; available: UnixLocal, ProxyPc, UnixRemote, PduAten, Scpi, JuniperGeneric, JuniperEX",
+            "{f}:6:21: DEVICES.D.DEVICE_CLASS: unknown device class `Unix`; available: UnixLocal, ProxyPc, UnixRemote, PduAten, Scpi, JuniperGeneric, JuniperEX, AdbRemote, AtRemote, ProxyPc2, UnixRemote2, AdbRemote2, AtRemote3, PduAten3, Scpi3, JuniperGeneric3, JuniperEX3",
         ],
     );
 }

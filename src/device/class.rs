@@ -5,7 +5,9 @@
 use std::collections::VecDeque;
 
 use moler_commands::Registry;
-use moler_config::{ClassSpec, DeviceSpec, ErrorKind, Hop, Located, Origin, Problem, StateSpec};
+use moler_config::{
+    ClassSpec, DeviceSpec, ErrorKind, Hop, Located, Origin, Problem, RemoteAccess, StateSpec,
+};
 use serde_json::{Map, Value};
 
 use super::suggest;
@@ -57,6 +59,13 @@ struct FlatClass<'c> {
     hops: Vec<&'c Hop>,
     initial: Option<&'c Located<String>>,
     connected: Option<&'c Located<String>>,
+    remote_access: Option<&'c RemoteAccess>,
+}
+
+/// The io_types that are a local shell (Moler's `want_local_unix_state`: only a terminal);
+/// every other connection (sshshell, tcp, telnet, a process) reaches a remote machine.
+pub(crate) fn is_local_terminal(io_type: &str) -> bool {
+    matches!(io_type, "terminal" | "terminal_no_fork" | "terminal_fork")
 }
 
 /// The class named `name`: a config's own first, then the built-in ones, bases folded in.
@@ -115,6 +124,7 @@ where
         hops: Vec::new(),
         initial: None,
         connected: None,
+        remote_access: None,
     };
     for class in chain.iter().rev() {
         for st in &class.states {
@@ -126,6 +136,7 @@ where
         flat.hops.extend(&class.hops);
         flat.initial = class.initial_state.as_ref().or(flat.initial);
         flat.connected = class.connected_state.as_ref().or(flat.connected);
+        flat.remote_access = class.remote_access.as_ref().or(flat.remote_access);
     }
     Ok(flat)
 }
@@ -172,6 +183,9 @@ pub(crate) struct Machine {
     pub initial: &'static str,
     /// The state the connection opens into (and is closed from).
     pub connected: &'static str,
+    /// The connected state whose prompt the device detects when the connection opens (a
+    /// class's REMOTE_ACCESS on a remote connection, when no hop gives that prompt).
+    pub detect: Option<&'static str>,
     /// Each state's command families (`unix`, `at`, …).
     pub families: Vec<(&'static str, Vec<String>)>,
 }
@@ -237,6 +251,83 @@ impl Machine {
 enum Source {
     Hop(&'static str, &'static str),
     Fixed(String, Origin),
+    /// PROMPT_AS_ROOT_OF, where no hop into the state exists.
+    RootOf(&'static str, Origin),
+}
+
+/// A state's prompt: its fixed PROMPT; else the hop into it (by PROMPT_FROM): its
+/// `expected_prompt`, else the state's PROMPT_TEMPLATE filled from that hop's parameters; else
+/// the PROMPT_AS_ROOT_OF state's prompt with its final `$` made `#`. `Err` says why a template
+/// cannot be filled.
+fn state_prompt(
+    sources: &[(&'static str, Source)],
+    specs: &[&StateSpec],
+    hops: &[(HopPlan, Vec<String>)],
+    state: &str,
+    depth: usize,
+) -> Option<Result<String, String>> {
+    let spec = specs.iter().find(|s| s.name.value == state);
+    let root_of = |of: &str| -> Option<Result<String, String>> {
+        if depth > specs.len() {
+            return None;
+        }
+        Some(state_prompt(sources, specs, hops, of, depth + 1)?.map(|p| as_root(&p)))
+    };
+    match &sources.iter().find(|(s, _)| *s == state)?.1 {
+        Source::Fixed(p, _) => Some(Ok(p.clone())),
+        Source::RootOf(of, _) => root_of(of),
+        Source::Hop(from, to) => {
+            let (plan, _) = hops.iter().find(|(p, _)| p.from == *from && p.to == *to)?;
+            if let Some(p) = plan.params.get("expected_prompt").and_then(Value::as_str) {
+                return Some(Ok(p.to_owned()));
+            }
+            if let Some(t) = spec.and_then(|s| s.prompt_template.as_ref()) {
+                return Some(fill_template(&t.value, &plan.params).map_err(|name| {
+                    format!(
+                        "PROMPT_TEMPLATE {:?} needs parameter `{name}` of hop {}",
+                        t.value,
+                        plan.describe()
+                    )
+                }));
+            }
+            root_of(spec?.prompt_as_root_of.as_ref()?.value.as_str())
+        }
+    }
+}
+
+/// `template` with each `{name}` replaced by parameter `name`, regex-escaped; `Err(name)` for a
+/// parameter the hop does not have.
+fn fill_template(template: &str, params: &Map<String, Value>) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(len) = rest[open..].find('}') else { break };
+        let name = &rest[open + 1..open + len];
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        out.push_str(&rest[..open]);
+        if valid {
+            let value = match params.get(name) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => return Err(name.to_owned()),
+            };
+            out.push_str(&regex::escape(&value));
+        } else {
+            out.push_str(&rest[open..=open + len]);
+        }
+        rest = &rest[open + len + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// A user's prompt made root's, as Moler's AdbRemote makes it: a final `$` becomes `#`
+/// (`^adb_shell@f57e6b77 \$` → `^adb_shell@f57e6b77 \#`); a prompt without one stays.
+fn as_root(prompt: &str) -> String {
+    match prompt.strip_suffix('$') {
+        Some(head) => format!("{head}#"),
+        None => prompt.to_owned(),
+    }
 }
 
 /// Checks `spec` against its class (a config's `DEVICE_CLASSES` or a built-in one) and the
@@ -257,17 +348,33 @@ pub(crate) fn resolve(
     // States: the optional ones only when the device's hops name them.
     let named =
         |state: &str| spec.hops.iter().any(|h| h.from.value == state || h.to.value == state);
+    // On a connection that is not a local terminal, a class with REMOTE_ACCESS has no local
+    // states and opens into the first of its remote ones that exists (the last always does).
+    let io_type = spec.connection.io_type.value.as_str();
+    let remote = class.remote_access.filter(|_| !is_local_terminal(io_type));
+    let without: Vec<&str> =
+        remote.map(|r| r.without.iter().map(|s| s.value.as_str()).collect()).unwrap_or_default();
+    let opens_into: Option<&Located<String>> = remote.and_then(|r| {
+        let exists = |name: &str| {
+            class.states.iter().any(|s| s.name.value == name && (!s.optional || named(name)))
+        };
+        r.connected.iter().find(|s| exists(&s.value)).or(r.connected.last())
+    });
     let mut states: Vec<&'static str> = vec![NOT_CONNECTED];
     let mut dropped: Vec<&str> = Vec::new();
     for st in &class.states {
-        if st.optional && !named(&st.name.value) {
+        if without.contains(&st.name.value.as_str()) {
+            continue;
+        }
+        let forced = opens_into.is_some_and(|o| o.value == st.name.value);
+        if st.optional && !named(&st.name.value) && !forced {
             dropped.push(st.name.value.as_str());
         } else {
             states.push(intern(&st.name.value));
         }
     }
     let state_of = |name: &str| states.iter().copied().find(|s| *s == name);
-    let connected = match class.connected {
+    let connected = match opens_into.or(class.connected) {
         Some(c) => state_of(&c.value).unwrap_or_else(|| {
             problems.push(class_state_problem(class.name, &class.states, &c.value, &c.origin));
             UNIX_LOCAL
@@ -312,7 +419,20 @@ pub(crate) fn resolve(
     for h in &spec.hops {
         let mut ok = true;
         for end in [&h.from, &h.to] {
-            if state_of(&end.value).is_none() || end.value == NOT_CONNECTED {
+            if without.contains(&end.value.as_str()) {
+                ok = false;
+                problems.push(Problem::new(
+                    ErrorKind::UnknownState,
+                    end.origin.clone(),
+                    format!(
+                        "device {device}: {} on io_type {io_type} has no state {}: it opens \
+                         straight into {} (a local shell needs io_type terminal)",
+                        class.name,
+                        end.value,
+                        opens_into.map_or("", |o| o.value.as_str())
+                    ),
+                ));
+            } else if state_of(&end.value).is_none() || end.value == NOT_CONNECTED {
                 ok = false;
                 problems.push(unknown_state(device, class.name, &states, &end.value, &end.origin));
             }
@@ -342,6 +462,9 @@ pub(crate) fn resolve(
     // then the user's on top (parameter by parameter, as Moler's update_dict).
     let mut defaults: Vec<&Hop> = Vec::new();
     for h in &class.hops {
+        if without.contains(&h.from.value.as_str()) || without.contains(&h.to.value.as_str()) {
+            continue;
+        }
         let known = |s: &str| class.states.iter().any(|st| st.name.value == s);
         if !known(&h.from.value) || !known(&h.to.value) {
             let bad = if known(&h.from.value) { &h.to } else { &h.from };
@@ -355,7 +478,7 @@ pub(crate) fn resolve(
     // the hop out of A (exit, exit_telnet) ending on what O -> B ends on (its expected_prompt
     // and target_newline).
     let depth = |state: &str| -> usize {
-        let start = class.connected.map_or_else(
+        let start = opens_into.or(class.connected).map_or_else(
             || class.states.first().map_or("", |s| s.name.value.as_str()),
             |c| c.value.as_str(),
         );
@@ -504,15 +627,23 @@ pub(crate) fn resolve(
                 break;
             }
         }
-    }
-    let prompt_of = |hops: &[(HopPlan, Vec<String>)], state: &str| -> Option<String> {
-        match &sources.iter().find(|(s, _)| *s == state)?.1 {
-            Source::Fixed(p, _) => Some(p.clone()),
-            Source::Hop(from, to) => {
-                let (plan, _) = hops.iter().find(|(p, _)| p.from == *from && p.to == *to)?;
-                plan.params.get("expected_prompt").and_then(Value::as_str).map(str::to_owned)
+        if let Some(root_of) = &st.prompt_as_root_of {
+            match state_of(&root_of.value) {
+                Some(of) if !sources.iter().any(|(s, _)| *s == state) => {
+                    sources.push((state, Source::RootOf(of, root_of.origin.clone())));
+                }
+                Some(_) => {}
+                None => problems.push(class_state_problem(
+                    class.name,
+                    &class.states,
+                    &root_of.value,
+                    &root_of.origin,
+                )),
             }
         }
+    }
+    let prompt_of = |hops: &[(HopPlan, Vec<String>)], state: &str| -> Option<String> {
+        state_prompt(&sources, &class.states, hops, state, 0).and_then(Result::ok)
     };
     // The prompts the user gives once, on the hop in, also end the hops back (Moler's
     // `_overwrite_prompts`), and fill in any hop into a state that names no prompt.
@@ -528,7 +659,10 @@ pub(crate) fn resolve(
         }
     }
     for i in 0..hops.len() {
-        if !hops[i].0.params.contains_key("expected_prompt") {
+        let takes_prompt = registry
+            .command_params(&hops[i].0.command)
+            .is_some_and(|a| a.iter().any(|k| k == "expected_prompt"));
+        if takes_prompt && !hops[i].0.params.contains_key("expected_prompt") {
             if let Some(p) = prompt_of(&hops, &hops[i].0.to.clone()) {
                 hops[i].0.params.insert("expected_prompt".into(), Value::from(p));
             }
@@ -537,10 +671,18 @@ pub(crate) fn resolve(
 
     // Hops already found wrong are not built below (one message per mistake).
     let mut reported: Vec<(String, String)> = Vec::new();
+    // The connected state whose prompt no hop gives, on a remote connection: the device
+    // detects it when the connection opens (Moler's ProxyPc2), and hops into it end there.
+    let detect =
+        (remote.is_some() && !sources.iter().any(|(s, _)| *s == connected)).then_some(connected);
     // Required parameters (Moler's `_validate_device_configuration`).
     for (plan, required) in &hops {
-        let missing: Vec<&str> =
-            required.iter().map(String::as_str).filter(|r| !plan.params.contains_key(*r)).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .map(String::as_str)
+            .filter(|r| !plan.params.contains_key(*r))
+            .filter(|r| !(*r == "expected_prompt" && detect == Some(plan.to.as_str())))
+            .collect();
         if !missing.is_empty() {
             reported.push((plan.from.clone(), plan.to.clone()));
             let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
@@ -561,17 +703,28 @@ pub(crate) fn resolve(
     let mut newlines = Vec::new();
     for state in states.iter().copied().filter(|s| *s != NOT_CONNECTED) {
         let Some((_, source)) = sources.iter().find(|(s, _)| *s == state) else { continue };
+        let made = state_prompt(&sources, &class.states, &hops, state, 0);
         let (prompt, origin, plan) = match source {
-            Source::Fixed(p, origin) => (Some(p.clone()), origin.clone(), None),
+            Source::Fixed(_, origin) | Source::RootOf(_, origin) => (made, origin.clone(), None),
             Source::Hop(from, to) => {
                 let Some((plan, _)) = hops.iter().find(|(p, _)| p.from == *from && p.to == *to)
                 else {
                     continue;
                 };
-                let p =
-                    plan.params.get("expected_prompt").and_then(Value::as_str).map(str::to_owned);
-                (p, plan.param_origin("expected_prompt"), Some(plan))
+                (made, plan.param_origin("expected_prompt"), Some(plan))
             }
+        };
+        let prompt = match prompt {
+            Some(Err(why)) => {
+                problems.push(Problem::new(
+                    ErrorKind::MissingParameter,
+                    origin,
+                    format!("device {device}: state {state}: {why}"),
+                ));
+                continue;
+            }
+            Some(Ok(p)) => Some(p),
+            None => None,
         };
         if let Some(p) = prompt {
             // Through the core's cache: the device compiles the same prompt when it opens.
@@ -645,11 +798,14 @@ pub(crate) fn resolve(
             continue;
         }
         let shell_prompt = prompts.iter().find(|(s, _)| *s == plan.from).map(|(_, p)| p.as_str());
-        if let Err(e) = registry.command_for_prompt(
-            &plan.command,
-            &Value::Object(plan.params.clone()),
-            shell_prompt,
-        ) {
+        // A hop into the state whose prompt is detected gets it when the device opens.
+        let mut params = plan.params.clone();
+        if detect == Some(plan.to.as_str()) && accepted.iter().any(|a| a == "expected_prompt") {
+            params.entry("expected_prompt").or_insert_with(|| Value::from("^detected"));
+        }
+        if let Err(e) =
+            registry.command_for_prompt(&plan.command, &Value::Object(params), shell_prompt)
+        {
             problems.push(Problem::new(
                 ErrorKind::InvalidValue,
                 plan.origin.clone(),
@@ -659,7 +815,9 @@ pub(crate) fn resolve(
         plans.push(plan);
     }
 
-    let initial = match spec.initial_state.as_ref().or(class.initial) {
+    // A class's initial state left out on a remote connection: where the connection opens.
+    let class_initial = class.initial.filter(|s| !without.contains(&s.value.as_str()));
+    let initial = match spec.initial_state.as_ref().or(class_initial) {
         Some(s) => match state_of(&s.value) {
             Some(st) => st,
             None => {
@@ -677,6 +835,7 @@ pub(crate) fn resolve(
         newlines,
         initial,
         connected,
+        detect,
         families,
     };
     // Every state reachable from the connection's (a class that names a state no hop leads to
@@ -796,7 +955,7 @@ fn prompt_overlaps(
         Source::Hop(from, to) => {
             hops.iter().map(|(p, _)| p).find(|p| p.from == *from && p.to == *to)
         }
-        Source::Fixed(..) => None,
+        Source::Fixed(..) | Source::RootOf(..) => None,
     };
     let mut states = Vec::new();
     let mut literals: Vec<Literal> =

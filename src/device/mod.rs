@@ -358,6 +358,9 @@ struct Inner {
     /// The generation of the keeping watcher ([`Goto::keep_state`]): every walk
     /// asked for changes the generation, so an older watcher ends.
     keeping: AtomicU64,
+    /// The prompt detected when the connection opened ([`Machine::detect`]'s state), kept for
+    /// the life of the process as states are ([`class::intern`]).
+    detected: Mutex<Option<&'static str>>,
 }
 
 /// The turn of a state change: held for the whole walk.
@@ -437,6 +440,7 @@ impl Device {
                 turn: Arc::new(async_lock::Mutex::new(())),
                 removed: AtomicBool::new(false),
                 keeping: AtomicU64::new(0),
+                detected: Mutex::new(None),
             }),
         }
     }
@@ -468,12 +472,12 @@ impl Device {
 
     /// The prompt regex of the current state (none while NOT_CONNECTED).
     pub fn prompt(&self) -> Option<&str> {
-        self.inner.machine.prompt(self.inner.cell.get())
+        self.state_prompt(self.inner.cell.get())
     }
 
     /// The prompt regex of `state`.
     pub fn prompt_of(&self, state: impl AsRef<str>) -> Option<&str> {
-        self.inner.machine.prompt(state.as_ref())
+        self.state_prompt(state.as_ref())
     }
 
     /// The newline sent in `state` (`\n` unless its hop's `target_newline` says otherwise).
@@ -541,6 +545,16 @@ impl Device {
     /// The connection, while connected.
     pub fn connection(&self) -> Option<ConnectionHandle> {
         lock(&self.inner.live).as_ref().map(|l| l.handle.clone())
+    }
+
+    /// A state's prompt: the class's, or the one detected when the connection opened.
+    fn state_prompt(&self, state: &str) -> Option<&str> {
+        if self.inner.machine.detect == Some(state) {
+            if let Some(p) = *lock(&self.inner.detected) {
+                return Some(p);
+            }
+        }
+        self.inner.machine.prompt(state)
     }
 
     fn known_state(&self, state: &str) -> Result<&'static str, DeviceError> {
@@ -854,6 +868,32 @@ impl Device {
             handle.close();
             return Err(failed(e.into()));
         }
+        // A remote shell nobody described: its prompt, from what it echoes.
+        if let Some(state) = machine.detect {
+            let detected = match handle.start(prompts::DetectPrompt::new(state)).await {
+                Ok(p) => p,
+                Err(e) => {
+                    handle.close();
+                    return Err(self.change_error(
+                        NOT_CONNECTED,
+                        connected,
+                        format!("detecting the prompt of {state}"),
+                        e.into(),
+                    ));
+                }
+            };
+            let regex = moler_core::cached_regex(&detected).map_err(|e| {
+                handle.close();
+                self.change_error(NOT_CONNECTED, connected, "the detected prompt".into(), e.into())
+            })?;
+            tracing::info!(
+                target: logging::MAIN,
+                device = %self.inner.name,
+                "{state}: prompt detected: {detected:?}"
+            );
+            *lock(&self.inner.detected) = Some(class::intern(&detected));
+            regexes.push((state, regex));
+        }
         let generation = self.inner.cell.renew(connected);
         let prompts = handle.start(prompts::PromptsWatch {
             prompts: regexes,
@@ -968,7 +1008,7 @@ impl Device {
 
     /// An Enter in `state`, and its prompt back (Moler's `send_enter_after_changed_state`).
     async fn enter(&self, state: &'static str) -> Result<(), DeviceError> {
-        let prompt = self.inner.machine.prompt(state).unwrap_or(moler_core::DEFAULT_PROMPT);
+        let prompt = self.state_prompt(state).unwrap_or(moler_core::DEFAULT_PROMPT);
         let enter = moler_core::Command::lines("", prompt)
             .sends("", true)
             .expect_echo(false)
@@ -989,6 +1029,15 @@ impl Device {
     ) -> Result<(), DeviceError> {
         let plan = self.inner.machine.hop(from, to).expect("routes only use configured hops");
         let what = format!("hop {}", plan.describe());
+        let mut params = plan.params.clone();
+        // A hop back into the state whose prompt was detected ends there (unless the user
+        // wrote its prompt: the class defaults' placeholders give way).
+        let written = plan.param_origins.iter().any(|(k, _)| k == "expected_prompt");
+        if self.inner.machine.detect == Some(to) && !written {
+            if let Some(p) = *lock(&self.inner.detected) {
+                params.insert("expected_prompt".into(), Value::from(p));
+            }
+        }
         // The connection the hop runs on: if it ends meanwhile, the hop's end moves nothing.
         let generation = self.inner.cell.generation();
         tracing::info!(target: logging::MAIN, device = %self.inner.name, "{what}");
@@ -997,13 +1046,7 @@ impl Device {
         let mut observer = self
             .connected(&format!("`{}`", plan.command))
             .and_then(|(state, connection)| {
-                self.json_for(
-                    state,
-                    connection,
-                    &plan.command,
-                    &Value::Object(plan.params.clone()),
-                    true,
-                )
+                self.json_for(state, connection, &plan.command, &Value::Object(params), true)
             })
             .map_err(|e| self.change_error(from, to, what.clone(), e.into()))?;
         // The hop moves the device: the state it leaves is no reason to stop it.
@@ -1089,7 +1132,7 @@ impl Device {
         let built = if command {
             // By the state's families: `exit_telnet` in a PDU's state is the PDU's.
             let name = class::qualify(registry, &self.inner.machine.families, state, name);
-            registry.command_for_prompt(&name, params, self.inner.machine.prompt(state))
+            registry.command_for_prompt(&name, params, self.state_prompt(state))
         } else {
             registry.event(name, params)
         };
@@ -1163,7 +1206,7 @@ impl Device {
         timeout: Option<Duration>,
     ) -> Result<DeviceObserver<T::Output>, DeviceError> {
         let (state, connection) = self.current(&format!("`{}`", T::NAME))?;
-        let mut command = spec.build(self.inner.machine.prompt(state));
+        let mut command = spec.build(self.state_prompt(state));
         if let Some(timeout) = timeout {
             command = command.timeout(timeout);
         }

@@ -208,6 +208,115 @@ pub(crate) fn terminal_literal(io_type: &str) -> Option<Literal> {
     })
 }
 
+/// Finds the prompt of a shell nobody described (Moler's ProxyPc2 over `sshshell`): sends an
+/// Enter and `echo DETECTING PROMPT` twice, and takes the text before `echo DETECTING PROMPT`
+/// on the lines the shell echoes. Two echoed lines in a row must agree (a line typed ahead of
+/// the shell's start may come back without its prompt, or after a banner), and the shell must
+/// show that prompt again after the command's output: then the stream is quiet and the prompt
+/// is known. More lines are sent while they disagree, up to [`DetectPrompt::TRIES`]. The
+/// result is the prompt as a regex: `^` and the text, escaped.
+pub(crate) struct DetectPrompt {
+    pub lines: LineSplitter,
+    /// The state whose prompt it is, for messages.
+    pub state: &'static str,
+    last: Option<String>,
+    agreed: Option<String>,
+    sent: usize,
+    answered: usize,
+}
+
+impl DetectPrompt {
+    /// What is sent; its echo follows the prompt.
+    pub const LINE: &'static str = "echo DETECTING PROMPT";
+    /// How many `echo` lines at most.
+    pub const TRIES: usize = 6;
+    /// How long it may take.
+    pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+    pub fn new(state: &'static str) -> Self {
+        DetectPrompt {
+            lines: LineSplitter::new(PromptsWatch::LINE_CAP),
+            state,
+            last: None,
+            agreed: None,
+            sent: 0,
+            answered: 0,
+        }
+    }
+
+    fn on_line(&mut self, line: &str) -> bool {
+        let line = strip_escapes(line);
+        let line = line.trim_end();
+        if line == "DETECTING PROMPT" {
+            self.answered += 1;
+            return false;
+        }
+        if self.agreed.is_some() {
+            return false;
+        }
+        let Some(before) = line.strip_suffix(Self::LINE) else { return false };
+        let candidate = before.trim_end();
+        if candidate.is_empty() {
+            // Typed ahead and echoed by the terminal before the shell printed its prompt.
+            self.last = None;
+            return false;
+        }
+        if self.last.as_deref() == Some(candidate) {
+            self.agreed = Some(candidate.to_owned());
+            return true;
+        }
+        self.last = Some(candidate.to_owned());
+        false
+    }
+}
+
+impl Observer for DetectPrompt {
+    type Output = String;
+    fn describe(&self) -> String {
+        format!("the detection of the prompt of {} (`{}`)", self.state, Self::LINE)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Command
+    }
+    fn timeout(&self) -> Option<std::time::Duration> {
+        Some(Self::TIMEOUT)
+    }
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<String> {
+        cx.sendline("");
+        cx.sendline(Self::LINE);
+        cx.sendline(Self::LINE);
+        self.sent = 2;
+        Step::Pending
+    }
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<String> {
+        let mut lines = Vec::new();
+        self.lines.feed(data, |l| lines.push(l.to_owned()));
+        for line in &lines {
+            self.on_line(line);
+        }
+        let partial = strip_escapes(self.lines.partial()).trim_end().to_owned();
+        if let Some(prompt) = &self.agreed {
+            // The prompt again after the last output: nothing more is coming.
+            if self.answered >= self.sent && partial == *prompt {
+                return Step::Done(Ok(format!("^{}", regex::escape(prompt))));
+            }
+        } else if self.answered >= self.sent && !partial.is_empty() {
+            if self.sent >= Self::TRIES {
+                return Step::Done(Err(Error::Other(Arc::new(moler_core::ParseError::new(
+                    format!(
+                        "{} lines `{}` got no two echoes with the same prompt in a row",
+                        self.sent,
+                        Self::LINE
+                    ),
+                )))));
+            }
+            cx.sendline(Self::LINE);
+            self.sent += 1;
+        }
+        Step::Pending
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

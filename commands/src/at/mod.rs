@@ -40,6 +40,7 @@ mod create_pdu_session;
 mod cu;
 mod detach;
 mod enable_echo;
+mod exit_cu;
 mod exit_serial_proxy;
 mod fibocom_get_cell_info;
 mod fibocom_ip_pass_through;
@@ -76,6 +77,7 @@ pub use create_pdu_session::CreatePduSession;
 pub use cu::Cu;
 pub use detach::Detach;
 pub use enable_echo::EnableEcho;
+pub use exit_cu::{ExitCu, ExitCuParser};
 pub use exit_serial_proxy::{ExitSerialProxy, ExitSerialProxyParser};
 pub use fibocom_get_cell_info::{FibocomCellInfo, FibocomGetCellInfo, FibocomGetCellInfoParser};
 pub use fibocom_ip_pass_through::FibocomIpPassThrough;
@@ -124,6 +126,7 @@ pub(crate) fn register_all(r: &mut Registry) {
         .register_command_as::<Cu>("at.cu")
         .register_command_as::<Detach>("at.detach")
         .register_command_as::<EnableEcho>("at.enable_echo")
+        .register_command_as::<ExitCu>("at.exit_cu")
         .register_command_as::<ExitSerialProxy>("at.exit_serial_proxy")
         .register_command_as::<FibocomGetCellInfo>("at.fibocom_get_cell_info")
         .register_command_as::<FibocomIpPassThrough>("at.fibocom_ip_pass_through")

@@ -1,0 +1,143 @@
+//! Moler's `*2`/`*3` classes over an `sshshell` connection (libssh2, no local shell), against
+//! the test sshd: the device opens straight into the remote state, with no UNIX_LOCAL states,
+//! and the remote shell's prompt detected from what it echoes (`echo DETECTING PROMPT`, as
+//! Moler's ProxyPc2 does); every ordered pair of its states walked on every runner, each state
+//! proved by what the shell answers. On a terminal the same class has its local states.
+#![cfg(all(feature = "ssh", feature = "tokio", feature = "smol"))]
+
+use std::time::Duration;
+
+use moler::prelude::*;
+use moler_testkit::sshd::Sshd;
+use serde_json::json;
+
+const T: Duration = Duration::from_secs(60);
+
+fn sshshell(sshd: &Sshd, variant: &str) -> String {
+    let user = sshd.user();
+    format!(
+        "{{io_type: sshshell, variant: {variant}, host: 127.0.0.1, port: {port}, login: {login}, \
+         password: '{password}', known_hosts: {dir}/known_hosts}}",
+        port = sshd.port(),
+        login = user.name,
+        password = user.password.replace('\'', "''"),
+        dir = sshd.dir().display(),
+    )
+}
+
+fn whoami(device: &Device) -> String {
+    device.cmd("whoami", json!({})).unwrap().run_within(T).unwrap()["USER"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn unix_remote2_over_sshshell_opens_into_the_remote_with_its_prompt_detected() {
+    let Some(sshd) = Sshd::require() else { return };
+    let user = sshd.user().name.clone();
+    let password = sshd.user().password.replace('\'', "''");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        let yaml = format!(
+            "DEVICES:
+  REMOTE:
+    DEVICE_CLASS: moler.device.unixremote2.UnixRemote2
+    CONNECTION_DESC: {conn}
+    CONNECTION_HOPS:
+      UNIX_REMOTE:
+        UNIX_REMOTE_ROOT:
+          execute_command: sudo
+          command_params:
+            password: '{password}'
+            sudo_params: -s
+            expected_prompt: '^moler_remote_root# '
+            prompt_after_login: '[$#>]\\s*$'
+            set_prompt: \"export PS1='moler_remote_root# '\"
+",
+            conn = sshshell(&sshd, variant)
+        );
+        let loader = moler::config::Loader::new()
+            .runner(moler::TokioRunner::with_handle(runtime.handle().clone()));
+        let config = loader.from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        let devices = Devices::from_config(config).unwrap_or_else(|e| panic!("{e}"));
+        let remote = devices.get("REMOTE").unwrap();
+        assert_eq!(remote.states(), ["NOT_CONNECTED", "UNIX_REMOTE", "UNIX_REMOTE_ROOT"]);
+        assert_eq!(remote.connected_state(), "UNIX_REMOTE");
+        assert_eq!(remote.state(), "UNIX_REMOTE", "{variant}");
+        // The remote bash's own prompt (`user@host:~$`), detected and escaped.
+        let prompt = remote.prompt().unwrap().to_owned();
+        assert!(prompt.starts_with('^') && prompt.contains(&user), "{variant}: {prompt:?}");
+        assert_eq!(whoami(&remote), user);
+        let err = remote.goto_state("UNIX_LOCAL").unwrap_err().to_string();
+        assert!(err.contains("no state UNIX_LOCAL"), "{err}");
+        let states: Vec<&str> = remote.states().to_vec();
+        for target in moler_testkit::every_ordered_pair(&states) {
+            remote.goto_state(target).unwrap_or_else(|e| panic!("{variant}: to {target}: {e}"));
+            assert_eq!(remote.state(), target);
+            match target {
+                "UNIX_REMOTE" => {
+                    assert_eq!(whoami(&remote), user);
+                    assert_eq!(remote.prompt(), Some(prompt.as_str()), "detected again");
+                }
+                "UNIX_REMOTE_ROOT" => assert_eq!(whoami(&remote), "root"),
+                _ => {}
+            }
+        }
+        devices.remove_all();
+    }
+}
+
+#[test]
+fn proxy_pc2_over_sshshell_opens_into_the_proxy_and_on_a_terminal_into_the_local_shell() {
+    let Some(sshd) = Sshd::require() else { return };
+    let user = sshd.user().name.clone();
+    let yaml = format!(
+        "DEVICES:
+  PROXY:
+    DEVICE_CLASS: moler.device.proxy_pc2.ProxyPc2
+    CONNECTION_DESC: {conn}
+  LOCAL_PROXY:
+    DEVICE_CLASS: moler.device.proxy_pc2.ProxyPc2
+    CONNECTION_DESC: {{io_type: terminal}}
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        PROXY_PC:
+          execute_command: ssh
+          command_params: {{host: 127.0.0.1, login: x, password: y, expected_prompt: 'x\\$'}}
+",
+        conn = sshshell(&sshd, "threaded")
+    );
+    let devices = Devices::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let proxy = devices.get("PROXY").unwrap();
+    assert_eq!(proxy.states(), ["NOT_CONNECTED", "PROXY_PC"]);
+    assert_eq!(proxy.state(), "PROXY_PC");
+    assert_eq!(whoami(&proxy), user);
+    proxy.goto_state("NOT_CONNECTED").unwrap();
+    proxy.goto_state("PROXY_PC").unwrap();
+    assert_eq!(whoami(&proxy), user);
+    let local = devices.get("LOCAL_PROXY").unwrap();
+    assert_eq!(local.states(), ["NOT_CONNECTED", "UNIX_LOCAL", "UNIX_LOCAL_ROOT", "PROXY_PC"]);
+    assert_eq!(local.state(), "UNIX_LOCAL");
+    devices.remove_all();
+}
+
+#[test]
+fn a_local_state_named_on_an_sshshell_connection_is_an_error_at_load() {
+    let yaml = "DEVICES:
+  REMOTE:
+    DEVICE_CLASS: UnixRemote2
+    CONNECTION_DESC: {io_type: sshshell, host: 127.0.0.1, login: a, password: b}
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        UNIX_REMOTE: {command_params: {host: h, login: l, password: p, expected_prompt: x}}
+";
+    let err = Devices::from_yaml(yaml).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "<yaml string>:6:7: device REMOTE: UnixRemote2 on io_type sshshell has no state UNIX_LOCAL: \
+             it opens straight into UNIX_REMOTE"
+        ),
+        "{err}"
+    );
+}
