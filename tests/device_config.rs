@@ -181,9 +181,10 @@ fn molers_example_my_devices_loads() {
     assert!(ssh.is_ok(), "ssh takes set_timeout: false: {:?}", ssh.err());
 }
 
-/// Moler's test/resources/device_config.yml up to its AT and ADB devices, unchanged: every
-/// device loads (unix, Juniper, SCPI, PDU, with and without a proxy, the *3 classes); a hop
-/// that changes only `command_params` keeps the class's command.
+/// Moler's test/resources/device_config.yml, unchanged: every device loads (unix, Juniper,
+/// SCPI, PDU, AT and ADB, with and without a proxy, the *3 classes); a hop that changes only
+/// `command_params` keeps the class's command; the AT and ADB states' prompts are made from
+/// their hops' parameters as Moler makes them.
 #[test]
 fn molers_device_config_loads() {
     let config = moler::config::Config::from_file(moler_file("device_config.yml")).unwrap();
@@ -193,6 +194,14 @@ fn molers_device_config_loads() {
     assert_eq!(
         names,
         [
+            "ADB_REMOTE",
+            "ADB_REMOTE3",
+            "ADB_REMOTE_PROXY_PC",
+            "ADB_REMOTE_PROXY_PC3",
+            "AT_REMOTE",
+            "AT_REMOTE3",
+            "AT_REMOTE_PROXY_PC",
+            "AT_REMOTE_PROXY_PC3",
             "JUNIPER_EX",
             "JUNIPER_EX3",
             "JUNIPER_EX_PROXY_PC",
@@ -224,6 +233,31 @@ fn molers_device_config_loads() {
             "{name}: the class's exit, with the prompt given"
         );
         assert_eq!(hop(&info, "PROXY_PC", "UNIX_REMOTE").0, "ssh");
+    }
+    for name in ["ADB_REMOTE", "ADB_REMOTE3", "ADB_REMOTE_PROXY_PC", "ADB_REMOTE_PROXY_PC3"] {
+        let adb = devices.info(name).unwrap();
+        assert_eq!(adb.states[adb.states.len() - 2..], ["ADB_SHELL", "ADB_SHELL_ROOT"], "{name}");
+        let shell = r"^adb_shell@f57e6b77 \$";
+        assert_eq!(
+            hop(&adb, "UNIX_REMOTE", "ADB_SHELL"),
+            ("adb_shell".into(), Some(shell.into()))
+        );
+        assert_eq!(
+            hop(&adb, "ADB_SHELL", "ADB_SHELL_ROOT"),
+            ("su".into(), Some(r"^adb_shell@f57e6b77 \#".into()))
+        );
+        assert_eq!(hop(&adb, "ADB_SHELL_ROOT", "ADB_SHELL"), ("exit".into(), Some(shell.into())));
+        assert_eq!(hop(&adb, "ADB_SHELL", "UNIX_REMOTE"), ("exit".into(), Some("remote#".into())));
+    }
+    for name in ["AT_REMOTE", "AT_REMOTE3", "AT_REMOTE_PROXY_PC", "AT_REMOTE_PROXY_PC3"] {
+        let at = devices.info(name).unwrap();
+        assert_eq!(at.states.last(), Some(&"AT_REMOTE"), "{name}");
+        let prompt = r"COM5> port READY|^\s*(OK|NO CARRIER|ERROR|\+CM[ES]\s+ERROR:\s*\S.+)\s*$";
+        assert_eq!(
+            hop(&at, "UNIX_REMOTE", "AT_REMOTE"),
+            ("plink_serial".into(), Some(prompt.into()))
+        );
+        assert_eq!(hop(&at, "AT_REMOTE", "UNIX_REMOTE"), ("ctrl_c".into(), Some("remote#".into())));
     }
     // The families: their states, and their hops by the states' families.
     let pdu = devices.info("PDU_PROXY_PC").unwrap();
