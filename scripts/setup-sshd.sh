@@ -68,6 +68,35 @@ fi
 # Its password is asked every time (no cached credentials), so each test sees the question.
 printf '%s ALL=(ALL) ALL\nDefaults:%s timestamp_timeout=0\n' "$user" "$user" > /etc/sudoers.d/moler-test
 chmod 440 /etc/sudoers.d/moler-test
+# Android's `adb` for the test user, as the AdbRemote tests play it: `adb -s SERIAL shell`
+# serves the simulated phone (moler-sim on a device file, both named by the test sshd with
+# SetEnv), in ~/bin, which the user's login shell puts on its PATH.
+install -d -m 755 -o "$user" -g "$user" "$home/bin"
+cat > "$home/bin/adb" <<'ADB'
+#!/bin/sh
+# moler-rs's test adb (scripts/setup-sshd.sh): `adb [-s SERIAL] shell` runs $MOLER_SIM on
+# $MOLER_SIM_ADB, the simulated phone of serial number ${MOLER_SIM_ADB_SERIAL:-f57e6b77}.
+if [ -z "${MOLER_SIM:-}" ] || [ -z "${MOLER_SIM_ADB:-}" ]; then
+  echo "adb: moler-rs's test adb: only the test sshd sets MOLER_SIM and MOLER_SIM_ADB" >&2
+  exit 1
+fi
+serial=
+if [ "${1:-}" = "-s" ]; then serial=${2:-}; shift 2; fi
+if [ "$#" -ne 1 ] || [ "$1" != shell ]; then
+  echo "adb: moler-rs's test adb knows only: adb [-s SERIAL] shell" >&2
+  exit 1
+fi
+if [ -n "$serial" ] && [ "$serial" != "${MOLER_SIM_ADB_SERIAL:-f57e6b77}" ]; then
+  echo "adb: device '$serial' not found" >&2
+  exit 1
+fi
+exec "$MOLER_SIM" "$MOLER_SIM_ADB"
+ADB
+chown "$user:$user" "$home/bin/adb"
+chmod 755 "$home/bin/adb"
+grep -q 'moler-rs test bin' "$home/.profile" 2>/dev/null \
+  || echo 'case ":$PATH:" in *":$HOME/bin:"*) ;; *) PATH="$HOME/bin:$PATH" ;; esac # moler-rs test bin' >> "$home/.profile"
+chown "$user:$user" "$home/.profile"
 # The simulator's user: its login shell runs the simulator the test sshd names.
 install -d -m 755 "$(dirname "$sim_shell")"
 cat > "$sim_shell" <<'SHELL'

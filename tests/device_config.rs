@@ -238,10 +238,7 @@ fn molers_device_config_loads() {
         let adb = devices.info(name).unwrap();
         assert_eq!(adb.states[adb.states.len() - 2..], ["ADB_SHELL", "ADB_SHELL_ROOT"], "{name}");
         let shell = r"^adb_shell@f57e6b77 \$";
-        assert_eq!(
-            hop(&adb, "UNIX_REMOTE", "ADB_SHELL"),
-            ("adb_shell".into(), Some(shell.into()))
-        );
+        assert_eq!(hop(&adb, "UNIX_REMOTE", "ADB_SHELL"), ("adb_shell".into(), Some(shell.into())));
         assert_eq!(
             hop(&adb, "ADB_SHELL", "ADB_SHELL_ROOT"),
             ("su".into(), Some(r"^adb_shell@f57e6b77 \#".into()))

@@ -234,3 +234,266 @@ fn juniper_ex_walks_every_pair_of_states_on_every_runner() {
         devices.remove_all();
     }
 }
+
+/// The test user's ssh login (OpenSSH in the local bash) and the hops every remote family
+/// shares: UNIX_LOCAL -> UNIX_REMOTE, UNIX_LOCAL_ROOT, UNIX_REMOTE -> UNIX_REMOTE_ROOT (sudo).
+fn remote_hops(sshd: &Sshd, known_hosts: &Path) -> String {
+    let user = sshd.user();
+    let options = format!(
+        "-o UserKnownHostsFile={} -o StrictHostKeyChecking=accept-new -o PubkeyAuthentication=no \
+         -o PreferredAuthentications=password,keyboard-interactive -o NumberOfPasswordPrompts=1",
+        known_hosts.display()
+    );
+    format!(
+        "      UNIX_LOCAL:
+        UNIX_REMOTE:
+          execute_command: ssh
+          command_params:
+            host: 127.0.0.1
+            port: {port}
+            login: {login}
+            password: {password}
+            expected_prompt: '^moler_remote\\$ '
+            prompt_after_login: '[$#>]\\s*$'
+            set_prompt: \"export PS1='moler_remote$ '\"
+            options: {options}
+{LOCAL_ROOT_HOP}      UNIX_REMOTE:
+        UNIX_REMOTE_ROOT:
+          execute_command: sudo
+          command_params:
+            password: {password}
+            sudo_params: -s
+            expected_prompt: '^moler_remote_root# '
+            prompt_after_login: '[$#>]\\s*$'
+            set_prompt: \"export PS1='moler_remote_root# '\"
+",
+        port = sshd.port(),
+        login = user.name,
+        password = quote(&user.password),
+        options = quote(&options),
+    )
+}
+
+/// The remote states, each proved by what its shell answers (the local ones too).
+fn check_remote(device: &Device, state: &str, user: &str) -> bool {
+    match state {
+        "UNIX_REMOTE" => assert_eq!(run(device, "whoami"), [user]),
+        "UNIX_REMOTE_ROOT" => assert_eq!(run(device, "whoami"), ["root"]),
+        _ => return check_local(device, state),
+    }
+    true
+}
+
+/// The phone's states: only the simulated phone knows its serial number and Android's `id`.
+fn check_adb(device: &Device, state: &str) {
+    assert_eq!(run(device, "getprop ro.serialno"), ["f57e6b77"], "{state}");
+    let id = run(device, "id");
+    let root = state == "ADB_SHELL_ROOT";
+    assert_eq!(id[0].starts_with("uid=0(root)"), root, "{state}: {id:?}");
+    assert_eq!(id[0].starts_with("uid=2000(shell)"), !root, "{state}: {id:?}");
+}
+
+/// An sshd whose sessions find `adb` (the test user's ~/bin/adb, from scripts/setup-sshd.sh)
+/// serving the simulated phone.
+fn adb_sshd(tag: &str) -> Option<(Sshd, PathBuf)> {
+    let file = readable_copy("adb_shell.yml", tag);
+    let extra = format!("SetEnv \"MOLER_SIM={SIM}\" \"MOLER_SIM_ADB={}\"", file.display());
+    let sshd = Sshd::require_with(&[moler_testkit::sshd::HostKey::Ed25519], &extra)?;
+    if !sshd.user().home.join("bin/adb").exists() {
+        moler_testkit::skip(
+            "AdbRemote",
+            "no ~/bin/adb for the test user (scripts/setup-sshd.sh makes it)",
+        );
+        return None;
+    }
+    Some((sshd, file))
+}
+
+#[test]
+fn adb_remote_walks_every_pair_of_states_on_every_runner() {
+    if !is_root() {
+        moler_testkit::skip("AdbRemote's UNIX_LOCAL_ROOT", "su needs root");
+        return;
+    }
+    let Some((sshd, file)) = adb_sshd("adb") else { return };
+    let user = sshd.user().name.clone();
+    let known_hosts = file.parent().unwrap().join("known_hosts");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        // Moler's example (moler/device/adbremote.py): the serial number is all the phone needs.
+        let yaml = format!(
+            "DEVICES:
+  ADB_1:
+    DEVICE_CLASS: moler.device.adbremote.AdbRemote
+    CONNECTION_DESC: {{io_type: terminal, variant: {variant}}}
+    CONNECTION_HOPS:
+{hops}        ADB_SHELL:
+          execute_command: adb_shell
+          command_params:
+            serial_number: f57e6b77
+",
+            hops = remote_hops(&sshd, &known_hosts)
+        );
+        let devices = devices(&yaml, &runtime);
+        let phone = devices.get("ADB_1").unwrap();
+        assert_eq!(phone.state(), "ADB_SHELL", "{variant}: Moler's initial state");
+        assert_eq!(phone.prompt(), Some(r"^adb_shell@f57e6b77 \$"));
+        assert_eq!(phone.prompt_of("ADB_SHELL_ROOT"), Some(r"^adb_shell@f57e6b77 \#"));
+        assert_eq!(phone.command_families("ADB_SHELL"), ["unix", "adb"]);
+        every_pair(&phone, |d, state| {
+            if !check_remote(d, state, &user) {
+                check_adb(d, state);
+            }
+        });
+        devices.remove_all();
+    }
+}
+
+#[test]
+fn adb_remote2_over_sshshell_opens_on_the_remote_and_walks_every_pair() {
+    let Some((sshd, _file)) = adb_sshd("adb2") else { return };
+    let user = sshd.user();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        let yaml = format!(
+            "DEVICES:
+  ADB_2:
+    DEVICE_CLASS: moler.device.adbremote2.AdbRemote2
+    CONNECTION_DESC:
+      io_type: sshshell
+      variant: {variant}
+      host: 127.0.0.1
+      port: {port}
+      login: {login}
+      password: {password}
+      known_hosts: {dir}/known_hosts
+    CONNECTION_HOPS:
+      UNIX_REMOTE:
+        ADB_SHELL:
+          command_params: {{serial_number: f57e6b77}}
+        UNIX_REMOTE_ROOT:
+          execute_command: sudo
+          command_params:
+            password: {password}
+            sudo_params: -s
+            expected_prompt: '^moler_remote_root# '
+            prompt_after_login: '[$#>]\\s*$'
+            set_prompt: \"export PS1='moler_remote_root# '\"
+",
+            port = sshd.port(),
+            login = user.name,
+            password = quote(&user.password),
+            dir = sshd.dir().display(),
+        );
+        let devices = devices(&yaml, &runtime);
+        let phone = devices.get("ADB_2").unwrap();
+        assert_eq!(
+            phone.states(),
+            ["NOT_CONNECTED", "UNIX_REMOTE", "UNIX_REMOTE_ROOT", "ADB_SHELL", "ADB_SHELL_ROOT"]
+        );
+        assert_eq!(phone.state(), "ADB_SHELL", "{variant}");
+        every_pair(&phone, |d, state| {
+            if !check_remote(d, state, &user.name) {
+                check_adb(d, state);
+            }
+        });
+        devices.remove_all();
+    }
+}
+
+/// The simulated modem on a serial line: a pty pair from Debian's `socat`, one end linked as
+/// `/dev/ttyS<n>` (where Moler's `cu` looks: `cu -l /dev/ttyS<n>`), the other end the
+/// simulator. Killed, with its link and cu's lock, on drop.
+struct SerialModem {
+    socat: std::process::Child,
+    n: u32,
+}
+
+impl SerialModem {
+    fn start() -> Option<SerialModem> {
+        for tool in ["/usr/bin/socat", "/usr/bin/cu"] {
+            if !Path::new(tool).exists() {
+                moler_testkit::skip(
+                    "AtRemote over cu",
+                    &format!("no {tool} (scripts/test.sh installs it)"),
+                );
+                return None;
+            }
+        }
+        // A number no real port has, different for each test process.
+        let n = 200 + std::process::id() % 700;
+        let file = readable_copy("at_modem.yml", "modem");
+        let socat = std::process::Command::new("socat")
+            .arg(format!("pty,raw,echo=0,link=/dev/ttyS{n},mode=666"))
+            .arg(format!("exec:{SIM} {},pty,raw,echo=0", file.display()))
+            .spawn()
+            .expect("socat");
+        let modem = SerialModem { socat, n };
+        let link = modem.path();
+        let deadline = std::time::Instant::now() + T;
+        while !link.exists() {
+            assert!(std::time::Instant::now() < deadline, "socat made no {}", link.display());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(modem)
+    }
+
+    fn path(&self) -> PathBuf {
+        PathBuf::from(format!("/dev/ttyS{}", self.n))
+    }
+}
+
+impl Drop for SerialModem {
+    fn drop(&mut self) {
+        let _ = self.socat.kill();
+        let _ = self.socat.wait();
+        let _ = std::fs::remove_file(self.path());
+        let _ = std::fs::remove_file(format!("/run/lock/LCK..ttyS{}", self.n));
+    }
+}
+
+#[test]
+fn at_remote_over_cu_walks_every_pair_of_states_on_every_runner() {
+    if !is_root() {
+        moler_testkit::skip("AtRemote over cu", "a /dev/ttyS link and su need root");
+        return;
+    }
+    let Some(sshd) = Sshd::require() else { return };
+    let Some(modem) = SerialModem::start() else { return };
+    let user = sshd.user().name.clone();
+    let known_hosts =
+        std::env::temp_dir().join(format!("moler-at-{}-known_hosts", std::process::id()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        // Moler's example with cu for plink_serial; cu ends by its escape, not by Ctrl-C.
+        let yaml = format!(
+            "DEVICES:
+  MODEM:
+    DEVICE_CLASS: moler.device.atremote.AtRemote
+    CONNECTION_DESC: {{io_type: terminal, variant: {variant}}}
+    CONNECTION_HOPS:
+{hops}        AT_REMOTE:
+          execute_command: cu
+          command_params: {{serial_devname: '{n}'}}
+      AT_REMOTE:
+        UNIX_REMOTE:
+          execute_command: at.exit_cu
+",
+            hops = remote_hops(&sshd, &known_hosts),
+            n = modem.n,
+        );
+        let devices = devices(&yaml, &runtime);
+        let at = devices.get("MODEM").unwrap();
+        assert_eq!(at.state(), "AT_REMOTE", "{variant}: Moler's initial state");
+        assert_eq!(at.command_families("AT_REMOTE"), ["at"]);
+        every_pair(&at, |d, state| {
+            if !check_remote(d, state, &user) {
+                assert_eq!(state, "AT_REMOTE");
+                let imsi = d.cmd("get_imsi", json!({})).unwrap().run_within(T).unwrap();
+                assert_eq!(imsi["imsi"], "440801200189934", "{variant}: {imsi}");
+            }
+        });
+        devices.remove_all();
+    }
+    let _ = std::fs::remove_file(known_hosts);
+}

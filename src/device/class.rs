@@ -662,7 +662,15 @@ pub(crate) fn resolve(
         let takes_prompt = registry
             .command_params(&hops[i].0.command)
             .is_some_and(|a| a.iter().any(|k| k == "expected_prompt"));
-        if takes_prompt && !hops[i].0.params.contains_key("expected_prompt") {
+        // The hop a PROMPT_TEMPLATE is made from makes that prompt itself (adb_shell's
+        // `prompt_from_serial_number`): an `expected_prompt` given would stop it.
+        let (from, to) = (hops[i].0.from.as_str(), hops[i].0.to.as_str());
+        let templated = sources.iter().any(|(s, src)| {
+            *s == to
+                && matches!(src, Source::Hop(f, _) if *f == from)
+                && class.states.iter().any(|st| st.name.value == to && st.prompt_template.is_some())
+        });
+        if takes_prompt && !templated && !hops[i].0.params.contains_key("expected_prompt") {
             if let Some(p) = prompt_of(&hops, &hops[i].0.to.clone()) {
                 hops[i].0.params.insert("expected_prompt".into(), Value::from(p));
             }

@@ -7,9 +7,11 @@ use super::generic::one_line;
 use crate::spec::{builder, Empty, UnixCommand};
 use crate::ParamError;
 
-/// Leaves `cu` (the hop out of `AT_REMOTE` that [`super::Cu`] entered): sends cu's escape
-/// character and `.` at the start of a line (`-.`: Moler's `cu` sets the escape character to
-/// `-` with `-E '-'`), and ends when the shell's `expected_prompt` is back. Result `{}`.
+/// Leaves `cu` (the hop out of `AT_REMOTE` that [`super::Cu`] entered): sends a carriage
+/// return and cu's escape character and `.` (`\r-.`, no newline: Moler's `cu` sets the escape
+/// character to `-` with `-E '-'`, and cu takes it only after a `\r` it passed on, not after
+/// the `\n` of a command's `\r\n`), and ends when the shell's `expected_prompt` is back, after
+/// cu's `Disconnected.`. Result `{}`.
 ///
 /// Not one of Moler's commands: Moler's AtRemote leaves the line with `ctrl_c`, which ends
 /// `plink` but not `cu` (cu passes Ctrl-C to the modem). An AtRemote over `cu` takes it for
@@ -23,7 +25,9 @@ use crate::ParamError;
 ///
 /// let mut conn = Connection::new("modem");
 /// let exit = conn.start(ExitCu::new(r"^user@host:~\$").command(), Instant::now());
-/// assert_eq!(conn.take_output(), b"-.\n");
+/// let mut sent = Vec::new();
+/// conn.poll_transmit(&mut sent);
+/// assert_eq!(sent, b"\r-.");
 /// conn.handle_input(b"\r\nDisconnected.\r\nuser@host:~$ ", Instant::now());
 /// assert!(exit.try_result().unwrap().is_ok());
 /// ```
@@ -71,7 +75,12 @@ impl UnixCommand for ExitCu {
         ExitCuParser
     }
     fn setup(&self, command: Command<ExitCuParser>) -> Command<ExitCuParser> {
-        command.no_default_failures().ret_required(false).expect_echo(false)
+        let escape = self.escape.as_deref().unwrap_or("-");
+        command
+            .no_default_failures()
+            .ret_required(false)
+            .expect_echo(false)
+            .sends(format!("\r{escape}."), false)
     }
     fn end_prompt<'a>(&'a self, _: Option<&'a str>) -> Option<&'a str> {
         Some(&self.expected_prompt)
