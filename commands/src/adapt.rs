@@ -148,3 +148,39 @@ where
         self.0.on_wake(cx)
     }
 }
+
+/// A parser whose result is converted to JSON by a function: the default
+/// [`UnixCommand::json_parser`](crate::UnixCommand::json_parser), which converts with the
+/// command's [`UnixCommand::output_json`](crate::UnixCommand::output_json).
+pub(crate) struct ConvertParser<P: moler_core::Parser> {
+    pub(crate) inner: P,
+    pub(crate) convert: fn(P::Output) -> serde_json::Result<Value>,
+}
+
+impl<P: moler_core::Parser> moler_core::Parser for ConvertParser<P> {
+    type Output = Value;
+    fn on_line(
+        &mut self,
+        line: &str,
+        partial: bool,
+        cx: &mut moler_core::Context<'_>,
+    ) -> ParseResult {
+        self.inner.on_line(line, partial, cx)
+    }
+    fn has_result(&self) -> bool {
+        self.inner.has_result()
+    }
+    fn finish(&mut self) -> ParseResult<Value> {
+        let out = self.inner.finish()?;
+        (self.convert)(out).map_err(|e| ParseError::new("result is not JSON").with_source(e))
+    }
+    fn on_prompt(&mut self, line: &str, partial: bool, cx: &mut moler_core::Context<'_>) -> bool {
+        self.inner.on_prompt(line, partial, cx)
+    }
+    fn ended(&self) -> Option<moler_core::End> {
+        self.inner.ended()
+    }
+    fn on_wake(&mut self, cx: &mut moler_core::Context<'_>) {
+        self.inner.on_wake(cx)
+    }
+}

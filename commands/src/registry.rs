@@ -280,14 +280,13 @@ impl Registry {
             if let Some(t) = common.timeout {
                 command = command.timeout(t);
             }
-            Ok(Box::new(MapOutput::json_with(command, T::output_json)) as JsonObserver)
+            Ok(Box::new(command.map_parser(T::json_parser)) as JsonObserver)
         };
         let embed = |mut params: Map<String, Value>| {
             Common::take(&mut params)?;
             let spec: T = from_params(params)?;
             let line = spec.command_line()?;
-            let parser: Box<dyn moler_core::Parser<Output = Value>> =
-                Box::new(crate::adapt::JsonParser(spec.parser()));
+            let parser: Box<dyn moler_core::Parser<Output = Value>> = T::json_parser(spec.parser());
             Ok(Embedded { line, parser })
         };
         let entry = Entry { build: Arc::new(build), accepted, embed: Some(Arc::new(embed)) };

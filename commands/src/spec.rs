@@ -46,6 +46,14 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
         serde_json::to_value(output)
     }
 
+    /// `parser` turned into one whose result is [`UnixCommand::output_json`]'s JSON: what the
+    /// registry's commands parse with. The default converts the parser's result when it
+    /// finishes; a command whose results are big returns a parser that builds the JSON
+    /// directly, line by line (the same JSON, without building the typed result first).
+    fn json_parser(parser: Self::Parser) -> Box<dyn Parser<Output = serde_json::Value>> {
+        Box::new(crate::adapt::ConvertParser { inner: parser, convert: Self::output_json })
+    }
+
     /// A fresh parser for a shell whose prompt is `shell_prompt`, for commands that must
     /// recognise the shell they started from (a refused login returns to it).
     fn parser_for(&self, shell_prompt: Option<&str>) -> Self::Parser {

@@ -666,6 +666,80 @@ impl<P: Parser> Command<P> {
         self
     }
 
+    /// The same command with its parser passed through `f`, every setting kept: for a
+    /// parser whose result has another form (the registry's commands, whose result is JSON,
+    /// parse into it directly).
+    pub fn map_parser<Q: Parser>(self, f: impl FnOnce(P) -> Q) -> Command<Q> {
+        let Self {
+            parser,
+            command,
+            prompt,
+            prompt_tail,
+            failures,
+            failure_exceptions,
+            default_failures,
+            failure_first_line_only,
+            ret_required,
+            expect_echo,
+            sends,
+            timeout,
+            terminating,
+            invalid,
+            echo_seen,
+            echo,
+            paste_end,
+            line_cap,
+            lines,
+            taken,
+            tail_at,
+            outcome,
+            second_interrupt,
+            resend,
+            resent,
+            break_exec,
+            break_on_timeout,
+            command_path,
+            timeout_action,
+            suspended,
+            enter_on_unanchored,
+            unanchored,
+        } = self;
+        Command {
+            parser: f(parser),
+            command,
+            prompt,
+            prompt_tail,
+            failures,
+            failure_exceptions,
+            default_failures,
+            failure_first_line_only,
+            ret_required,
+            expect_echo,
+            sends,
+            timeout,
+            terminating,
+            invalid,
+            echo_seen,
+            echo,
+            paste_end,
+            line_cap,
+            lines,
+            taken,
+            tail_at,
+            outcome,
+            second_interrupt,
+            resend,
+            resent,
+            break_exec,
+            break_on_timeout,
+            command_path,
+            timeout_action,
+            suspended,
+            enter_on_unanchored,
+            unanchored,
+        }
+    }
+
     /// The command string.
     pub fn command(&self) -> &str {
         &self.command

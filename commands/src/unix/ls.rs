@@ -175,8 +175,29 @@ fn is_permissions(w: &str) -> bool {
 const MONTHS: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
+/// The fields of a long-format line, borrowed from it.
+#[derive(Debug, Clone, Copy)]
+struct LongLine<'a> {
+    name: &'a str,
+    permissions: &'a str,
+    hard_links_count: u64,
+    owner: &'a str,
+    group: &'a str,
+    size: &'a str,
+    date: &'a str,
+    link: Option<&'a str>,
+}
+
+/// Where ` -> ` first occurs in `s`.
+fn arrow(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'>', b)
+        .find(|&i| i >= 2 && b[i - 2] == b' ' && b[i - 1] == b'-' && b.get(i + 1) == Some(&b' '))
+        .map(|i| i - 2)
+}
+
 /// A long-format line: `perm links owner group size date… name [-> link]`.
-fn long_entry(line: &str, words_seen: &mut Interner) -> Option<LsEntry> {
+fn long_line(line: &str) -> Option<LongLine<'_>> {
     let mut w = words(line);
     let (_, permissions) = w.next()?;
     if !is_permissions(permissions) {
@@ -217,56 +238,167 @@ fn long_entry(line: &str, words_seen: &mut Interner) -> Option<LsEntry> {
     if name_part.trim().is_empty() {
         return None;
     }
-    let (name, link) = match name_part.split_once(" -> ") {
-        Some((n, l)) if permissions.starts_with('l') || !l.is_empty() => (n, Some(l.to_owned())),
+    let (name, link) = match arrow(name_part) {
+        Some(at) if permissions.starts_with('l') || at + 4 < name_part.len() => {
+            (&name_part[..at], Some(&name_part[at + 4..]))
+        }
         _ => (name_part, None),
     };
-    Some(LsEntry {
-        name: name.into(),
-        permissions: Some(words_seen.get(permissions)),
-        hard_links_count: Some(hard_links_count),
-        owner: Some(words_seen.get(owner)),
-        group: Some(words_seen.get(group)),
-        size_bytes: size_in_bytes(size, 1),
-        size_raw: Some(size.to_owned()),
-        date: Some(line[date_start..date_end].to_owned()),
+    Some(LongLine {
+        name,
+        permissions,
+        hard_links_count,
+        owner,
+        group,
+        size,
+        date: &line[date_start..date_end],
         link,
     })
+}
+
+/// A long-format line as an [`LsEntry`] (its repeated words shared through `words_seen`).
+#[cfg(test)]
+fn long_entry(line: &str, words_seen: &mut Interner) -> Option<LsEntry> {
+    long_line(line).map(|l| l.entry(words_seen))
+}
+
+impl LongLine<'_> {
+    fn entry(self, words_seen: &mut Interner) -> LsEntry {
+        LsEntry {
+            name: self.name.into(),
+            permissions: Some(words_seen.get(self.permissions)),
+            hard_links_count: Some(self.hard_links_count),
+            owner: Some(words_seen.get(self.owner)),
+            group: Some(words_seen.get(self.group)),
+            size_bytes: size_in_bytes(self.size, 1),
+            size_raw: Some(self.size.to_owned()),
+            date: Some(self.date.to_owned()),
+            link: self.link.map(str::to_owned),
+        }
+    }
+
+    /// Its JSON: what [`LsEntry::into_json`] gives for its entry, built at once.
+    fn json(self) -> Value {
+        let mut m = Map::new();
+        // In key order, inserted from the last: each insert then compares with one key only.
+        m.insert("size_raw".to_owned(), Value::String(self.size.to_owned()));
+        if let Some(bytes) = size_in_bytes(self.size, 1) {
+            m.insert("size_bytes".to_owned(), bytes.into());
+        }
+        m.insert("permissions".to_owned(), Value::String(self.permissions.to_owned()));
+        m.insert("owner".to_owned(), Value::String(self.owner.to_owned()));
+        m.insert("name".to_owned(), Value::String(self.name.to_owned()));
+        if let Some(link) = self.link {
+            m.insert("link".to_owned(), Value::String(link.to_owned()));
+        }
+        m.insert("hard_links_count".to_owned(), self.hard_links_count.into());
+        m.insert("group".to_owned(), Value::String(self.group.to_owned()));
+        m.insert("date".to_owned(), Value::String(self.date.to_owned()));
+        Value::Object(m)
+    }
+}
+
+/// What the lines of `ls` make: the typed result or its JSON.
+trait LsSink {
+    fn long(&mut self, line: LongLine<'_>);
+    fn short(&mut self, name: &str);
+    fn total(&mut self, raw: &str, bytes: u64);
+}
+
+/// One line of `ls`'s output into `sink`.
+fn ls_line(line: &str, partial: bool, sink: &mut impl LsSink) {
+    if partial || line.is_empty() {
+        return;
+    }
+    let first = line.as_bytes()[0];
+    if first != b' ' && first != b'\t' {
+        if let Some(long) = long_line(line) {
+            return sink.long(long);
+        }
+    }
+    if let Some(total) = line.strip_prefix("total ") {
+        let raw = total.trim();
+        if let Some(bytes) = size_in_bytes(raw, 1) {
+            return sink.total(raw, bytes);
+        }
+    }
+    if line.ends_with(':') || line.starts_with("ls: ") {
+        return; // `total 8`, a `dir:` header, a complaint (a failure already)
+    }
+    for (_, name) in words(line) {
+        sink.short(name);
+    }
+}
+
+impl LsSink for LsParser {
+    fn long(&mut self, line: LongLine<'_>) {
+        let entry = line.entry(&mut self.words);
+        self.entries.push((entry.name.clone(), entry));
+    }
+    fn short(&mut self, name: &str) {
+        let name: Arc<str> = name.into();
+        self.entries.push((name.clone(), LsEntry { name, ..LsEntry::default() }));
+    }
+    fn total(&mut self, raw: &str, bytes: u64) {
+        self.result.total = Some(LsTotal { raw: raw.to_owned(), bytes });
+    }
 }
 
 impl Parser for LsParser {
     type Output = LsResult;
     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
-        if partial || line.is_empty() {
-            return Ok(());
-        }
-        let first = line.as_bytes()[0];
-        if first != b' ' && first != b'\t' {
-            if let Some(entry) = long_entry(line, &mut self.words) {
-                self.entries.push((entry.name.clone(), entry));
-                return Ok(());
-            }
-        }
-        if let Some(total) = line.strip_prefix("total ") {
-            let raw = total.trim();
-            if let Some(bytes) = size_in_bytes(raw, 1) {
-                self.result.total = Some(LsTotal { raw: raw.to_owned(), bytes });
-                return Ok(());
-            }
-        }
-        if line.ends_with(':') || line.starts_with("ls: ") {
-            return Ok(()); // `total 8`, a `dir:` header, a complaint (a failure already)
-        }
-        for (_, name) in words(line) {
-            let name: Arc<str> = name.into();
-            self.entries.push((name.clone(), LsEntry { name, ..LsEntry::default() }));
-        }
+        ls_line(line, partial, self);
         Ok(())
     }
     fn finish(&mut self) -> ParseResult<LsResult> {
         // A name listed twice keeps its last entry, as inserting one by one would.
         self.result.files = std::mem::take(&mut self.entries).into_iter().collect();
         Ok(std::mem::take(&mut self.result))
+    }
+}
+
+/// The registry's parser of [`Ls`]: its JSON built line by line (no typed result first).
+#[derive(Debug, Default)]
+struct LsJsonParser {
+    /// Files in arrival order; the map is built once at the end.
+    files: Vec<(String, Value)>,
+    total: Option<(String, u64)>,
+}
+
+impl LsSink for LsJsonParser {
+    fn long(&mut self, line: LongLine<'_>) {
+        self.files.push((line.name.to_owned(), line.json()));
+    }
+    fn short(&mut self, name: &str) {
+        let mut m = Map::new();
+        m.insert("name".to_owned(), Value::String(name.to_owned()));
+        self.files.push((name.to_owned(), Value::Object(m)));
+    }
+    fn total(&mut self, raw: &str, bytes: u64) {
+        self.total = Some((raw.to_owned(), bytes));
+    }
+}
+
+impl Parser for LsJsonParser {
+    type Output = Value;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
+        ls_line(line, partial, self);
+        Ok(())
+    }
+    fn finish(&mut self) -> ParseResult<Value> {
+        let mut m = Map::new();
+        // A name listed twice keeps its last entry (a bulk build, as for the typed map).
+        m.insert(
+            "files".to_owned(),
+            Value::Object(std::mem::take(&mut self.files).into_iter().collect()),
+        );
+        if let Some((raw, bytes)) = self.total.take() {
+            let mut total = Map::new();
+            total.insert("bytes".to_owned(), bytes.into());
+            total.insert("raw".to_owned(), raw.into());
+            m.insert("total".to_owned(), Value::Object(total));
+        }
+        Ok(Value::Object(m))
     }
 }
 
@@ -285,6 +417,9 @@ impl UnixCommand for Ls {
     }
     fn output_json(output: LsResult) -> serde_json::Result<Value> {
         Ok(output.into_json())
+    }
+    fn json_parser(_: LsParser) -> Box<dyn Parser<Output = Value>> {
+        Box::new(LsJsonParser::default())
     }
     fn setup(&self, command: Command<LsParser>) -> Command<LsParser> {
         own_errors(command, "ls").ret_required(false)
@@ -312,6 +447,12 @@ mod tests {
         assert_eq!(serialized["files"]["plain"], serde_json::json!({"name": "plain"}));
         let empty = LsResult::default();
         assert_eq!(Ls::output_json(empty.clone()).unwrap(), serde_json::to_value(&empty).unwrap());
+        // The registry's parser builds the same JSON directly.
+        let mut conn = moler_core::Connection::new("t");
+        let ls = Ls::new().options("-l").command_with_prompt("^[$] $").map_parser(Ls::json_parser);
+        let done = conn.start(ls, std::time::Instant::now());
+        conn.handle_input(output.as_bytes(), std::time::Instant::now());
+        assert_eq!(done.try_result().unwrap().unwrap(), serialized);
     }
 
     #[test]

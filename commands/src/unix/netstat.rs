@@ -74,7 +74,8 @@ impl NetstatParser {
     }
 
     fn title(&mut self, line: &str) -> bool {
-        if let Some(c) = self.active.captures(line) {
+        // The title's regex only where it can match (not on every row).
+        if let Some(c) = line.starts_with("Active").then(|| self.active.captures(line)).flatten() {
             self.section = match &c[1] {
                 "Internet connections" => Section::Internet,
                 "UNIX domain sockets" => Section::Unix,

@@ -59,27 +59,72 @@ impl PsResult {
     /// Its JSON, moving the values (the same as serializing it, without copying them: the
     /// registry's path for `ps`).
     fn into_json(self) -> Value {
-        let columns = self.columns;
-        // A full row's keys go in from the last in key order (each insert then compares with
-        // one key only); of a repeated column name only the last column counts, as when
-        // inserting in column order.
-        let mut order: Vec<usize> =
-            (0..columns.len()).filter(|&i| !columns[i + 1..].contains(&columns[i])).collect();
-        order.sort_unstable_by(|&a, &b| columns[b].cmp(&columns[a]));
-        let rows = self.rows.into_iter().map(|mut row| {
-            let mut m = serde_json::Map::new();
-            if row.len() >= columns.len() {
-                for &i in &order {
-                    m.insert(columns[i].clone(), std::mem::take(&mut row[i]));
-                }
-            } else {
-                for (k, v) in columns.iter().zip(row) {
-                    m.insert(k.clone(), v);
-                }
-            }
-            Value::Object(m)
-        });
+        let order = key_order(&self.columns);
+        let rows = self.rows.into_iter().map(|row| row_json(&self.columns, &order, row));
         Value::Array(rows.collect())
+    }
+}
+
+/// The columns to insert a full row's values in: from the last in key order (each insert then
+/// compares with one key only); of a repeated column name only the last column counts, as when
+/// inserting in column order.
+fn key_order(columns: &[String]) -> Vec<usize> {
+    let mut order: Vec<usize> =
+        (0..columns.len()).filter(|&i| !columns[i + 1..].contains(&columns[i])).collect();
+    order.sort_unstable_by(|&a, &b| columns[b].cmp(&columns[a]));
+    order
+}
+
+/// One row as Moler's mapping (`order` from [`key_order`]).
+fn row_json(columns: &[String], order: &[usize], mut row: Vec<Value>) -> Value {
+    let mut m = serde_json::Map::new();
+    if row.len() >= columns.len() {
+        for &i in order {
+            m.insert(columns[i].clone(), std::mem::take(&mut row[i]));
+        }
+    } else {
+        for (k, v) in columns.iter().zip(row) {
+            m.insert(k.clone(), v);
+        }
+    }
+    Value::Object(m)
+}
+
+/// The registry's parser of [`Ps`]: each row made Moler's mapping as it comes (the rows' value
+/// vectors then reuse one allocation instead of piling up until the end).
+#[derive(Debug, Default)]
+struct PsJsonParser {
+    inner: PsParser,
+    /// [`key_order`] of the header, once seen.
+    order: Vec<usize>,
+    rows: Vec<Value>,
+}
+
+impl Parser for PsJsonParser {
+    type Output = Value;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
+        if partial || line.trim().is_empty() {
+            return Ok(());
+        }
+        let mut spans = std::mem::take(&mut self.inner.spans);
+        spans.clear();
+        spans.extend(words(line).map(|(at, w)| (at, at + w.len())));
+        let row = self.inner.row(line, &spans);
+        self.inner.spans = spans;
+        if let Some(row) = row {
+            let columns = &self.inner.result.columns;
+            if self.order.is_empty() {
+                self.order = key_order(columns);
+            }
+            self.rows.push(row_json(columns, &self.order, row?));
+        }
+        Ok(())
+    }
+    fn has_result(&self) -> bool {
+        self.inner.has_result()
+    }
+    fn finish(&mut self) -> ParseResult<Value> {
+        Ok(Value::Array(std::mem::take(&mut self.rows)))
     }
 }
 
@@ -193,6 +238,9 @@ impl UnixCommand for Ps {
     fn output_json(output: PsResult) -> serde_json::Result<Value> {
         Ok(output.into_json())
     }
+    fn json_parser(parser: PsParser) -> Box<dyn Parser<Output = Value>> {
+        Box::new(PsJsonParser { inner: parser, ..PsJsonParser::default() })
+    }
     fn setup(&self, command: Command<PsParser>) -> Command<PsParser> {
         own_errors(command, "ps").failure("^error: ").ret_required(false)
     }
@@ -218,5 +266,28 @@ mod tests {
         assert_eq!(Ps::output_json(result).unwrap(), serialized);
         let empty = PsResult::default();
         assert_eq!(Ps::output_json(empty.clone()).unwrap(), serde_json::to_value(&empty).unwrap());
+    }
+
+    #[test]
+    fn the_registry_parser_gives_what_serializing_gives() {
+        let output = "ps -ef\nUID PID PPID C STIME TTY TIME CMD\nroot 1 0 0 10:00 ? 00:00:01 /sbin/init splash\n\
+                      root 2 0 0 10:00 ? 00:00:00\nute 30 1 1.5 10:01 pts/0 00:00:00 bash\n$ ";
+        let run = |json: bool| {
+            let mut conn = moler_core::Connection::new("t");
+            let ps = Ps::new().options("-ef").command_with_prompt("^[$] $");
+            let now = std::time::Instant::now();
+            if json {
+                let done = conn.start(ps.map_parser(Ps::json_parser), now);
+                conn.handle_input(output.as_bytes(), now);
+                done.try_result().unwrap().unwrap()
+            } else {
+                let done = conn.start(ps, now);
+                conn.handle_input(output.as_bytes(), now);
+                serde_json::to_value(done.try_result().unwrap().unwrap()).unwrap()
+            }
+        };
+        let typed = run(false);
+        assert_eq!(typed.as_array().unwrap().len(), 3);
+        assert_eq!(run(true), typed);
     }
 }
