@@ -497,3 +497,112 @@ fn at_remote_over_cu_walks_every_pair_of_states_on_every_runner() {
     }
     let _ = std::fs::remove_file(known_hosts);
 }
+
+/// An `sshshell` connection to the test user, on the runner of `variant`.
+fn sshshell_desc(sshd: &Sshd, variant: &str) -> String {
+    let user = sshd.user();
+    format!(
+        "{{io_type: sshshell, variant: {variant}, host: 127.0.0.1, port: {port}, login: {login}, \
+         password: {password}, known_hosts: {dir}/known_hosts}}",
+        port = sshd.port(),
+        login = user.name,
+        password = quote(&user.password),
+        dir = sshd.dir().display(),
+    )
+}
+
+#[test]
+fn pdu_aten3_over_sshshell_opens_on_the_proxy_and_walks_every_pair() {
+    if !Path::new("/usr/bin/telnet").exists() {
+        moler_testkit::skip(
+            "PduAten3 over sshshell",
+            "no telnet client (scripts/test.sh installs it)",
+        );
+        return;
+    }
+    let Some(sshd) = Sshd::require() else { return };
+    let user = sshd.user().name.clone();
+    let listener =
+        Listener::bind("127.0.0.1:0", sim_device("pdu_aten.yml"), Protocol::Telnet).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        // No local shell: the proxy is where the connection lands, its prompt detected; the
+        // PDU is telnet from there.
+        let yaml = format!(
+            "DEVICES:
+  PDU_3:
+    DEVICE_CLASS: moler.device.pdu_aten3.PduAten3
+    CONNECTION_DESC: {conn}
+    CONNECTION_HOPS:
+      PROXY_PC:
+        PDU:
+          execute_command: telnet
+          command_params: {{host: 127.0.0.1, port: {port}}}
+",
+            conn = sshshell_desc(&sshd, variant),
+            port = listener.addr().port(),
+        );
+        let devices = devices(&yaml, &runtime);
+        let pdu = devices.get("PDU_3").unwrap();
+        assert_eq!(pdu.states(), ["NOT_CONNECTED", "PROXY_PC", "PDU"]);
+        assert_eq!(pdu.state(), "PDU", "{variant}");
+        every_pair(&pdu, |d, state| match state {
+            "PROXY_PC" => assert_eq!(run(d, "whoami"), [user.as_str()]),
+            _ => {
+                let status = d.cmd("read_status", json!({"outlet": "o01"})).unwrap().run().unwrap();
+                assert_eq!(status["STATUS"], "on", "{variant}: {status}");
+            }
+        });
+        devices.remove_all();
+    }
+}
+
+#[test]
+fn at_remote3_over_sshshell_opens_on_the_remote_and_walks_every_pair() {
+    if !is_root() {
+        moler_testkit::skip("AtRemote3 over cu", "a /dev/ttyS link needs root");
+        return;
+    }
+    let Some(sshd) = Sshd::require() else { return };
+    let Some(modem) = SerialModem::start() else { return };
+    let user = sshd.user().name.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for variant in ["threaded", "tokio", "smol"] {
+        let yaml = format!(
+            "DEVICES:
+  MODEM_3:
+    DEVICE_CLASS: moler.device.atremote3.AtRemote3
+    CONNECTION_DESC: {conn}
+    CONNECTION_HOPS:
+      UNIX_REMOTE:
+        AT_REMOTE:
+          execute_command: cu
+          command_params: {{serial_devname: '{n}'}}
+      AT_REMOTE:
+        UNIX_REMOTE:
+          execute_command: at.exit_cu
+",
+            conn = sshshell_desc(&sshd, variant),
+            n = modem.n,
+        );
+        let devices = devices(&yaml, &runtime);
+        let at = devices.get("MODEM_3").unwrap();
+        assert_eq!(at.states(), ["NOT_CONNECTED", "UNIX_REMOTE", "UNIX_REMOTE_ROOT", "AT_REMOTE"]);
+        assert_eq!(at.state(), "AT_REMOTE", "{variant}");
+        // UNIX_REMOTE_ROOT has the class's `su` with a placeholder password: not walked.
+        for target in
+            moler_testkit::every_ordered_pair(&["NOT_CONNECTED", "UNIX_REMOTE", "AT_REMOTE"])
+        {
+            at.goto_state(target).unwrap_or_else(|e| panic!("{variant}: to {target}: {e}"));
+            match target {
+                "UNIX_REMOTE" => assert_eq!(run(&at, "whoami"), [user.as_str()]),
+                "AT_REMOTE" => {
+                    let imsi = at.cmd("get_imsi", json!({})).unwrap().run_within(T).unwrap();
+                    assert_eq!(imsi["imsi"], "440801200189934", "{variant}: {imsi}");
+                }
+                _ => {}
+            }
+        }
+        devices.remove_all();
+    }
+}

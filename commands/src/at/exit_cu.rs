@@ -43,14 +43,48 @@ pub struct ExitCu {
 }
 builder!(ExitCu { expected_prompt: String });
 
-/// Parser of [`ExitCu`]: nothing to parse, the prompt ends it.
-#[derive(Debug, Default)]
-pub struct ExitCuParser;
+/// How long [`ExitCuParser`] waits for cu's `Disconnected.` before it sends the escape again:
+/// longer than cu's own pause between taking the escape and saying `Disconnected.` (2 s, while
+/// it hangs up the line), so an escape cu took is never sent twice (the second would reach the
+/// shell).
+const RESEND: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// Parser of [`ExitCu`]: waits for cu's `Disconnected.`; until it comes, sends the escape
+/// again every [`RESEND`] (cu takes it only once it reads its terminal raw: right after
+/// `Connected.` a `\r` still becomes a `\n` and the escape goes to the line); the prompt ends
+/// the command.
+#[derive(Debug)]
+pub struct ExitCuParser {
+    escape: String,
+    disconnected: bool,
+    next: Option<std::time::Instant>,
+    sent: u32,
+}
 
 impl Parser for ExitCuParser {
     type Output = Empty;
-    fn on_line(&mut self, _: &str, _: bool, _: &mut Context<'_>) -> ParseResult {
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
+        if !partial && line.contains("Disconnected.") {
+            self.disconnected = true;
+        }
+        if !self.disconnected && self.next.is_none() {
+            self.next = Some(cx.now() + RESEND);
+            cx.wake_in(RESEND);
+        }
         Ok(())
+    }
+    fn on_wake(&mut self, cx: &mut Context<'_>) {
+        let Some(next) = self.next.filter(|_| !self.disconnected && self.sent < 5) else {
+            return;
+        };
+        if cx.now() < next {
+            cx.wake_in(next - cx.now());
+            return;
+        }
+        cx.send(&format!("\r{}.", self.escape));
+        self.sent += 1;
+        self.next = Some(cx.now() + RESEND);
+        cx.wake_in(RESEND);
     }
     fn finish(&mut self) -> ParseResult<Empty> {
         Ok(Empty {})
@@ -72,7 +106,8 @@ impl UnixCommand for ExitCu {
         Ok(format!("{}.", one_line("escape", escape)?))
     }
     fn parser(&self) -> ExitCuParser {
-        ExitCuParser
+        let escape = self.escape.clone().unwrap_or_else(|| "-".to_owned());
+        ExitCuParser { escape, disconnected: false, next: None, sent: 0 }
     }
     fn setup(&self, command: Command<ExitCuParser>) -> Command<ExitCuParser> {
         let escape = self.escape.as_deref().unwrap_or("-");
@@ -84,5 +119,45 @@ impl UnixCommand for ExitCu {
     }
     fn end_prompt<'a>(&'a self, _: Option<&'a str>) -> Option<&'a str> {
         Some(&self.expected_prompt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moler_core::Connection;
+    use std::time::{Duration, Instant};
+
+    fn sent(conn: &mut Connection) -> Vec<u8> {
+        let mut out = Vec::new();
+        conn.poll_transmit(&mut out);
+        out
+    }
+
+    #[test]
+    fn the_escape_goes_again_only_when_cu_did_not_take_it() {
+        let t0 = Instant::now();
+        // Missed: the escape echoed as text, no `Disconnected.`: once more after RESEND.
+        let mut conn = Connection::new("modem");
+        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
+        assert_eq!(sent(&mut conn), b"\r-.");
+        conn.handle_input(b"\r\n-.", t0);
+        conn.handle_timeout(t0 + RESEND - Duration::from_millis(1));
+        assert_eq!(sent(&mut conn), b"", "not yet");
+        conn.handle_timeout(t0 + RESEND);
+        assert_eq!(sent(&mut conn), b"\r-.", "once more");
+        conn.handle_input(b"-.\r\n\x07Disconnected.\r\n$ ", t0 + RESEND);
+        assert!(exit.try_result().unwrap().is_ok());
+
+        // Taken: cu's `Disconnected.` comes after its hang-up pause; nothing more is sent.
+        let mut conn = Connection::new("modem");
+        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
+        assert_eq!(sent(&mut conn), b"\r-.");
+        conn.handle_input(b"-.", t0);
+        conn.handle_input(b"\r\n\x07Disconnected.\r\n", t0 + Duration::from_secs(2));
+        conn.handle_timeout(t0 + RESEND);
+        assert_eq!(sent(&mut conn), b"");
+        conn.handle_input(b"$ ", t0 + RESEND);
+        assert!(exit.try_result().unwrap().is_ok());
     }
 }
