@@ -130,7 +130,7 @@ mod tests {
 
     fn sent(conn: &mut Connection) -> Vec<u8> {
         let mut out = Vec::new();
-        conn.poll_transmit(&mut out);
+        let _ = conn.poll_transmit(&mut out);
         out
     }
 
