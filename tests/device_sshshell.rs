@@ -141,3 +141,26 @@ fn a_local_state_named_on_an_sshshell_connection_is_an_error_at_load() {
         "{err}"
     );
 }
+
+#[test]
+fn a_connection_of_the_other_kind_is_refused_by_exchange_connection() {
+    let devices = Devices::from_yaml(
+        "DEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote2\n    INITIAL_STATE: UNIX_LOCAL\n    CONNECTION_HOPS:\n      UNIX_LOCAL:\n        \
+         UNIX_REMOTE: {command_params: {host: h, login: l, password: p, expected_prompt: x}}\n",
+    )
+    .unwrap();
+    let r = devices.get("R").unwrap();
+    assert_eq!(r.state(), "UNIX_LOCAL");
+    let spec = moler::config::ConnectionSpec::new("sshshell").param("host", "127.0.0.1");
+    let err = r.exchange_connection(spec).unwrap_err().to_string();
+    assert!(
+        err.contains("class UnixRemote2 has other states on io_type sshshell than on terminal"),
+        "{err}"
+    );
+    assert_eq!(r.state(), "UNIX_LOCAL", "the old connection is kept");
+    assert!(r.run(moler::commands::unix::Pwd::new()).is_ok());
+    // The same kind is taken.
+    r.exchange_connection(moler::config::ConnectionSpec::new("terminal")).unwrap();
+    assert_eq!(r.state(), "UNIX_LOCAL");
+    devices.remove_all();
+}

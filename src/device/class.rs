@@ -186,6 +186,9 @@ pub(crate) struct Machine {
     /// The connected state whose prompt the device detects when the connection opens (a
     /// class's REMOTE_ACCESS on a remote connection, when no hop gives that prompt).
     pub detect: Option<&'static str>,
+    /// For a class with REMOTE_ACCESS, whether the machine was made for a local terminal (its
+    /// states depend on it: another kind of connection needs another machine).
+    pub local_shell: Option<bool>,
     /// Each state's command families (`unix`, `at`, …).
     pub families: Vec<(&'static str, Vec<String>)>,
 }
@@ -844,6 +847,7 @@ pub(crate) fn resolve(
         initial,
         connected,
         detect,
+        local_shell: class.remote_access.map(|_| is_local_terminal(io_type)),
         families,
     };
     // Every state reachable from the connection's (a class that names a state no hop leads to

@@ -992,6 +992,24 @@ impl Device {
     pub fn exchange_connection(&self, spec: ConnectionSpec) -> Result<(), DeviceError> {
         moler_runners::blocking_allowed()?;
         self.removed()?;
+        // A class whose states depend on the kind of connection (REMOTE_ACCESS) keeps its kind:
+        // a local shell where the device believes in a remote one (or the reverse) is the
+        // wrong machine.
+        let local = class::is_local_terminal(&spec.io_type.value);
+        if self.inner.machine.local_shell.is_some_and(|was| was != local) {
+            let had = lock(&self.inner.connection).io_type.value.clone();
+            return Err(DeviceError::Config(moler_config::ConfigError::from_problems([
+                moler_config::Problem::new(
+                    moler_config::ErrorKind::InvalidValue,
+                    spec.io_type.origin.clone(),
+                    format!(
+                        "device {}: class {} has other states on io_type {} than on {had}: a \
+                     connection of another kind needs a device of its own",
+                        self.inner.name, self.inner.machine.class, spec.io_type.value
+                    ),
+                ),
+            ])));
+        }
         let turn = self.inner.turn.lock_arc_blocking();
         let runner = Runner::autodetect();
         moler_runners::block_on(async move {
