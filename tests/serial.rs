@@ -146,6 +146,7 @@ on_every_runner!(
     a_vanishing_port_is_an_error_naming_it_and_reopening_works,
     rfc2217_through_ser2net_sets_the_line_and_runs_commands,
     a_raw_console_server_port_is_just_tcp,
+    yaml_opens_serial_rfc2217_and_telnet_on_this_variant,
 );
 
 fn a_local_port_runs_commands_on_the_simulated_modem(rig: &Rig) {
@@ -388,4 +389,60 @@ fn a_connection_without_a_control_cannot_send_a_break() {
     let err = shell.send_break().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
     assert!(err.to_string().contains("cannot send a break"), "{err}");
+}
+
+fn variant(rig: &Rig) -> &'static str {
+    match rig.runner.kind() {
+        RunnerKind::Thread => "threaded",
+        RunnerKind::Tokio => "tokio",
+        RunnerKind::Smol => "smol",
+    }
+}
+
+fn yaml_opens_serial_rfc2217_and_telnet_on_this_variant(rig: &Rig) {
+    if let Some(why) = missing(&[SOCAT, SER2NET]) {
+        return moler_testkit::skip("serial and rfc2217 from YAML", &why);
+    }
+    let dir = TempDir::new("yaml");
+    std::fs::create_dir_all(dir.0.join("local")).unwrap();
+    std::fs::create_dir_all(dir.0.join("remote")).unwrap();
+    let local = PtyPair::start(&dir.0.join("local"));
+    let remote = PtyPair::start(&dir.0.join("remote"));
+    let server = Ser2net::start(&dir.0.join("remote"), &remote.a, "telnet(rfc2217),tcp");
+    let switch = Arc::new(Device::from_yaml(
+        "states: {EXEC: {prompt: 'switch> ', commands: [{match: show clock, answer: '12:00'}]}}",
+    )
+    .unwrap());
+    let sim =
+        moler_sim::Listener::bind("127.0.0.1:0", switch, moler_sim::Protocol::Telnet).unwrap();
+    let v = variant(rig);
+    let yaml = format!(
+        "NAMED_CONNECTIONS:\n  \
+         modem: {{io_type: serial, variant: {v}, port: local/a, baud_rate: 38400, \
+         ready_prompt: 'modem> '}}\n  \
+         remote_modem: {{io_type: serial, variant: {v}, port: '127.0.0.1:{}', baud_rate: 2400, \
+         stop_bits: 2, ready_prompt: 'modem> '}}\n  \
+         switch: {{io_type: telnet, variant: {v}, host: 127.0.0.1, port: {}, ready_prompt: 'switch> '}}\n",
+        server.port,
+        sim.addr().port()
+    );
+    let file = dir.0.join("connections.yml");
+    std::fs::write(&file, yaml).unwrap();
+    let config = moler::config::Loader::new().runner(rig.runner.clone()).from_file(&file).unwrap();
+
+    // A relative port is the config file's folder's.
+    let modem = config.open("modem").unwrap();
+    assert_eq!(modem.runner(), rig.runner.kind());
+    let _local_sim = local.serve();
+    assert_eq!(modem.run(cmd("AT"), WAIT).unwrap(), ["OK"]);
+    assert_eq!(modem.control().unwrap().serial_settings().unwrap().baud_rate, 38_400);
+
+    let remote_modem = config.open("remote_modem").unwrap();
+    assert_eq!(remote_modem.transport(), format!("rfc2217:127.0.0.1:{}", server.port));
+    assert!(stty(&remote.a).contains("speed 2400 baud"));
+    let _remote_sim = remote.serve();
+    assert_eq!(remote_modem.run(cmd("echo far away"), WAIT).unwrap(), ["far away"]);
+
+    let switch = config.open("switch").unwrap();
+    assert_eq!(switch.run(Command::lines("show clock", "^switch> $"), WAIT).unwrap(), ["12:00"]);
 }
