@@ -141,7 +141,7 @@ pub mod telnet;
 
 pub use device::{Ask, Device, Goto, Login, Matcher, Page, Rule, State, Streaming};
 pub use moler_config::ConfigError;
-pub use server::{serve_stdio, serve_tty, Listener, Protocol};
+pub use server::{serve_stdio, serve_terminal, serve_tty, Listener, Protocol};
 pub use session::Session;
 
 /// The environment variable the `moler-sim` program reads its device file from when it is

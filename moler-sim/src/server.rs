@@ -50,6 +50,13 @@ pub fn serve_tty(device: Arc<Device>, path: impl AsRef<std::path::Path>) -> io::
         .write(true)
         .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
         .open(path)?;
+    serve_terminal(device, port.into())
+}
+
+/// [`serve_tty`] on a terminal already open: a serial port, or the master side of a
+/// pseudo-terminal whose slave side is the line the client opens (`rustix::pty::openpt`).
+pub fn serve_terminal(device: Arc<Device>, terminal: std::os::fd::OwnedFd) -> io::Result<()> {
+    let port = std::fs::File::from(terminal);
     let (input, output) = (port.try_clone()?, port.try_clone()?);
     match serve(device, port.as_fd(), input, output) {
         // A hang-up: the other end of the line went away, which ends the session.
