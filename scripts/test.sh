@@ -94,6 +94,7 @@ cargo run --quiet --example async_smol
 cargo run --quiet --example replay
 cargo run --quiet --example layer3 -- examples/connections.yml
 cargo run --quiet --example layer4
+cargo run --quiet --example serial_modem
 if [ "$(id -u)" = 0 ]; then
   cargo run --quiet -p moler-testkit --bin with-sshd -- cargo run --quiet --example ssh_shell -- \
     --host 127.0.0.1 --port {port} --user {user} --password {password} --known-hosts {dir}/known_hosts

@@ -592,9 +592,9 @@ fn serial_settings(p: &mut Params) -> moler_io::serial::SerialSettings {
         };
     }
     match p.get::<f64>("stop_bits") {
-        Some(b) if b == 1.0 => s.stop_bits = StopBits::One,
-        Some(b) if b == 1.5 => s.stop_bits = StopBits::OnePointFive,
-        Some(b) if b == 2.0 => s.stop_bits = StopBits::Two,
+        Some(1.0) => s.stop_bits = StopBits::One,
+        Some(1.5) => s.stop_bits = StopBits::OnePointFive,
+        Some(2.0) => s.stop_bits = StopBits::Two,
         Some(_) => p.invalid("stop_bits", "must be 1, 1.5 or 2"),
         None => {}
     }
