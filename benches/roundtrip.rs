@@ -3,12 +3,16 @@
 //! tokio, smol), all measured in the same run, interleaved in rounds so machine noise hits every
 //! path alike.
 //!
-//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4] [--transport terminal|tcp|ssh]`
+//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4] [--transport terminal|tcp|ssh|serial|telnet]`
 //!
 //! `terminal`: a local bash in a pty. `tcp`: the project's device simulator on 127.0.0.1
 //! (moler-testkit), which echoes and answers like a terminal. `ssh`: bash over SSH through a
 //! real OpenSSH sshd on 127.0.0.1 (moler-testkit's, root only: `scripts/setup-sshd.sh`); its
-//! floor is the same blocking loop over the same non-blocking libssh2 session.
+//! floor is the same blocking loop over the same non-blocking libssh2 session. `serial`: the
+//! serial transport on the slave side of a pseudo-terminal whose master side a moler-sim device
+//! serves (`moler_sim::serve_terminal`, a thread per line). `telnet`: the telnet transport to
+//! moler-sim's telnet listener on 127.0.0.1. Each floor is the same blocking loop over the
+//! same transport (the telnet floor through the same codec).
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -18,8 +22,10 @@ use moler::{
     Command, ConnectionHandle, Runner, SmolRunner, ThreadRunner, TokioRunner, LOCAL_PROMPT,
     SSH_PROMPT,
 };
+use moler_io::serial::{self, SerialOptions};
 use moler_io::ssh::{self, SshOptions};
 use moler_io::tcp::{self, TcpOptions};
+use moler_io::telnet::{self, TelnetOptions};
 use moler_io::terminal::{self, TerminalOptions, PROMPT};
 use moler_io::{Greeting, Transport};
 use moler_testkit::sshd::Sshd;
@@ -28,12 +34,36 @@ use moler_testkit::{Simulator, SIM_BANNER, SIM_PROMPT, SIM_PROMPT_RE};
 #[path = "support/mod.rs"]
 mod common;
 
+/// The device the serial and telnet benches talk to: a banner, a prompt, `echo TEXT`.
+const BENCH_DEVICE: &str = r#"
+banner: "moler bench device"
+states:
+  READY:
+    prompt: "bench> "
+    commands:
+      - {regex: 'echo (?P<text>.*)', answer: "{text}"}
+"#;
+const BENCH_BANNER: &str = "moler bench device";
+const BENCH_PROMPT: &str = "bench> ";
+
 fn main() {
     let n: usize = common::arg_or("--n", if common::smoke() { 40 } else { 2000 });
     let rounds: usize = common::arg_or("--rounds", 4).max(1);
     let per_round = n.div_ceil(rounds);
     let kind = common::arg("--transport").unwrap_or_else(|| "terminal".into());
-    assert!(["terminal", "tcp", "ssh"].contains(&kind.as_str()), "--transport terminal|tcp|ssh");
+    assert!(
+        ["terminal", "tcp", "ssh", "serial", "telnet"].contains(&kind.as_str()),
+        "--transport terminal|tcp|ssh|serial|telnet"
+    );
+    let bench_device = Arc::new(moler_sim::Device::from_yaml(BENCH_DEVICE).unwrap());
+    let telnet_sim = (kind == "telnet").then(|| {
+        moler_sim::Listener::bind(
+            "127.0.0.1:0",
+            Arc::clone(&bench_device),
+            moler_sim::Protocol::Telnet,
+        )
+        .expect("start the simulator's telnet listener")
+    });
     let sim = (kind == "tcp").then(|| Simulator::start().expect("start the device simulator"));
     let sshd = (kind == "ssh").then(|| match Sshd::start() {
         Ok(sshd) => sshd,
@@ -48,6 +78,7 @@ fn main() {
     });
     let (prompt, prompt_re) = match kind.as_str() {
         "tcp" => (SIM_PROMPT, SIM_PROMPT_RE),
+        "serial" | "telnet" => (BENCH_PROMPT, "^bench> $"),
         "ssh" => (ssh::PROMPT, SSH_PROMPT),
         _ => (PROMPT, LOCAL_PROMPT),
     };
@@ -64,6 +95,29 @@ fn main() {
         }
         if let Some(options) = &ssh_options {
             return ssh::connect(options).expect("log in to the test sshd");
+        }
+        let greeting = Some(Greeting {
+            marker: BENCH_BANNER.into(),
+            prompt: BENCH_PROMPT.into(),
+            timeout: Duration::from_secs(10),
+        });
+        if let Some(sim) = &telnet_sim {
+            let options = TelnetOptions { greeting, ..Default::default() };
+            return telnet::connect("127.0.0.1", sim.addr().port(), &options)
+                .expect("connect to the simulator's telnet listener");
+        }
+        if kind == "serial" {
+            use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+            let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).expect("a pty");
+            grantpt(&master).unwrap();
+            unlockpt(&master).unwrap();
+            let port = ptsname(&master, Vec::new()).unwrap().into_string().unwrap();
+            // The line is open (raw, no echo) before the device speaks on it.
+            let options = SerialOptions { greeting, ..SerialOptions::new(port) };
+            let transport = serial::open(&options).expect("open the pty as a serial port");
+            let device = Arc::clone(&bench_device);
+            std::thread::spawn(move || moler_sim::serve_terminal(device, master));
+            return transport;
         }
         terminal::open(&TerminalOptions::default()).expect("open bash in a pty")
     };
@@ -184,6 +238,8 @@ fn main() {
     let f = common::stats(&mut floor);
     let over = match kind.as_str() {
         "tcp" => "the TCP device simulator",
+        "serial" => "a pty as a serial port (moler-sim on its master side)",
+        "telnet" => "telnet to moler-sim's telnet listener",
         "ssh" => "bash over SSH (OpenSSH sshd on 127.0.0.1)",
         _ => "local bash in a pty",
     };

@@ -40,6 +40,14 @@ if [ "$(id -u)" = 0 ] && ! command -v telnet >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q telnet >/dev/null \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q telnet >/dev/null; }
 fi
+# The transports' tests (tests/telnet.rs, tests/serial.rs) run a real telnet daemon (inetutils
+# telnetd behind socat) and Debian's ser2net (RFC 2217 and raw TCP) on a socat pty pair: root
+# gets them.
+if [ "$(id -u)" = 0 ] && ! { [ -x /usr/sbin/telnetd ] && [ -x /usr/sbin/ser2net ]; }; then
+  echo "test.sh: installing inetutils-telnetd and ser2net (the telnet and serial transports' tests)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q inetutils-telnetd ser2net >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q inetutils-telnetd ser2net >/dev/null; }
+fi
 # The AT family's end-to-end test opens the simulated modem's serial line with Debian's cu from
 # a real bash (tests/commands_at.rs): root gets cu.
 if [ "$(id -u)" = 0 ] && ! command -v cu >/dev/null; then
@@ -74,7 +82,7 @@ cargo test --workspace --doc "$@"
 # The runners without their optional features: the thread runner alone, and the clear error
 # for a runner that was left out of the build.
 cargo test -p moler-runners --lib "$@"
-cargo test -p moler --no-default-features --test local_shell --test tcp --test process "$@"
+cargo test -p moler --no-default-features --test local_shell --test tcp --test process --test telnet --test serial "$@"
 # The config crate alone, without runners or ssh: the errors for what a build left out.
 cargo test -p moler-config --no-default-features "$@"
 # The examples must keep working for a newcomer.
@@ -86,6 +94,7 @@ cargo run --quiet --example async_smol
 cargo run --quiet --example replay
 cargo run --quiet --example layer3 -- examples/connections.yml
 cargo run --quiet --example layer4
+cargo run --quiet --example serial_modem
 if [ "$(id -u)" = 0 ]; then
   cargo run --quiet -p moler-testkit --bin with-sshd -- cargo run --quiet --example ssh_shell -- \
     --host 127.0.0.1 --port {port} --user {user} --password {password} --known-hosts {dir}/known_hosts

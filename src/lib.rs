@@ -8,7 +8,8 @@
 //! The pieces, from the bottom up (each is its own crate, re-exported here):
 //! - [`moler_core`]: the sans-IO connection, the observer contract, the generic [`Command`] and
 //!   the [`Wait4`] line event;
-//! - [`moler_io`]: transports (memory, local terminal, TCP, child process, SSH);
+//! - [`moler_io`]: transports (memory, local terminal, TCP, telnet, serial ports local and over
+//!   RFC 2217, child process, SSH);
 //! - [`moler_runners`]: the runners that drive a connection over a transport: [`ThreadRunner`]
 //!   (always), [`TokioRunner`] and [`SmolRunner`] (features `tokio` and `smol`, both on by
 //!   default), picked at run time through [`Runner`];
@@ -141,6 +142,84 @@ pub fn ssh_shell_on(
     options: &moler_io::ssh::SshOptions,
 ) -> io::Result<ConnectionHandle> {
     runner.spawn("ssh", moler_io::ssh::connect(options)?)
+}
+
+/// Opens a telnet session to `host:port` on the autodetected runner (see [`moler_io::telnet`]:
+/// option negotiation, `IAC` escaping, `CR NUL`). The connection carries the console's bytes;
+/// a login dialog is the device's (its hops, or commands that answer `login:`).
+///
+/// ```no_run
+/// use moler::moler_io::telnet::TelnetOptions;
+/// use moler::prelude::*;
+/// use std::time::Duration;
+///
+/// let console = moler::telnet("10.0.0.7", 23, &TelnetOptions::default())?;
+/// console.run(Command::lines("admin", "^Password: $").ret_required(false), Duration::from_secs(10))?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn telnet(
+    host: &str,
+    port: u16,
+    options: &moler_io::telnet::TelnetOptions,
+) -> io::Result<ConnectionHandle> {
+    telnet_on(&Runner::autodetect(), host, port, options)
+}
+
+/// [`telnet`] on a runner of your choice.
+pub fn telnet_on(
+    runner: &Runner,
+    host: &str,
+    port: u16,
+    options: &moler_io::telnet::TelnetOptions,
+) -> io::Result<ConnectionHandle> {
+    runner.spawn("telnet", moler_io::telnet::connect(host, port, options)?)
+}
+
+/// Opens a local serial port (`/dev/ttyUSB0`) with its line settings on the autodetected
+/// runner (see [`moler_io::serial`]). [`ConnectionHandle::send_break`] sends a break;
+/// [`ConnectionHandle::control`] reads the settings back.
+///
+/// ```no_run
+/// use moler::moler_io::serial::SerialOptions;
+/// use moler::prelude::*;
+/// use std::time::Duration;
+///
+/// let modem = moler::serial(&SerialOptions::new("/dev/ttyUSB0").baud_rate(9600))?;
+/// assert_eq!(modem.run(Command::lines("AT", "^OK$"), Duration::from_secs(5))?, Vec::<String>::new());
+/// modem.send_break()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn serial(options: &moler_io::serial::SerialOptions) -> io::Result<ConnectionHandle> {
+    serial_on(&Runner::autodetect(), options)
+}
+
+/// [`serial`] on a runner of your choice.
+pub fn serial_on(
+    runner: &Runner,
+    options: &moler_io::serial::SerialOptions,
+) -> io::Result<ConnectionHandle> {
+    runner.spawn("serial", moler_io::serial::open(options)?)
+}
+
+/// Opens a serial port behind a console server (`ser2net`) over RFC 2217 on the autodetected
+/// runner: the line settings are set on the server's port before it returns (see
+/// [`moler_io::rfc2217`]). A raw TCP port of a console server is [`moler_io::tcp`] instead.
+pub fn rfc2217(
+    host: &str,
+    port: u16,
+    options: &moler_io::rfc2217::Rfc2217Options,
+) -> io::Result<ConnectionHandle> {
+    rfc2217_on(&Runner::autodetect(), host, port, options)
+}
+
+/// [`rfc2217`] on a runner of your choice.
+pub fn rfc2217_on(
+    runner: &Runner,
+    host: &str,
+    port: u16,
+    options: &moler_io::rfc2217::Rfc2217Options,
+) -> io::Result<ConnectionHandle> {
+    runner.spawn("rfc2217", moler_io::rfc2217::connect(host, port, options)?)
 }
 
 /// What a test script needs, in one `use`.

@@ -36,8 +36,18 @@ pub struct Opening<'a> {
 
 /// The io_types moler-rs has. `terminal_no_fork` and `terminal_fork` are Moler's other names
 /// for `terminal`.
-const BUILTIN_IO_TYPES: &[&str] =
-    &["terminal", "terminal_no_fork", "terminal_fork", "tcp", "sshshell", "process", "memory"];
+const BUILTIN_IO_TYPES: &[&str] = &[
+    "terminal",
+    "terminal_no_fork",
+    "terminal_fork",
+    "tcp",
+    "telnet",
+    "serial",
+    "rfc2217",
+    "sshshell",
+    "process",
+    "memory",
+];
 
 /// Variant names: ours, then Moler's other names for them.
 const VARIANTS: &[(&str, RunnerKind)] = &[
@@ -350,6 +360,17 @@ enum Options {
         port: u16,
         options: moler_io::tcp::TcpOptions,
     },
+    Telnet {
+        host: String,
+        port: u16,
+        options: moler_io::telnet::TelnetOptions,
+    },
+    Serial(moler_io::serial::SerialOptions),
+    Rfc2217 {
+        host: String,
+        port: u16,
+        options: moler_io::rfc2217::Rfc2217Options,
+    },
     #[cfg(feature = "ssh")]
     Ssh(Box<moler_io::ssh::SshOptions>),
     Process(moler_io::process::ProcessOptions),
@@ -416,6 +437,64 @@ fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError
             p.ignore("receive_buffer_size");
             Options::Tcp { host, port, options }
         }
+        "telnet" => {
+            let host = p.get("host").unwrap_or_else(|| "localhost".to_owned());
+            let port = p.get("port").unwrap_or(23);
+            let mut options = moler_io::telnet::TelnetOptions::default();
+            if let Some(t) = p.get("connect_timeout") {
+                options.connect_timeout = t;
+            }
+            if let Some(t) = p.get("terminal_type") {
+                options.terminal_type = t;
+            }
+            options.cols = window(p, "cols", options.cols);
+            options.rows = window(p, "rows", options.rows);
+            if let Some(b) = p.get("binary") {
+                options.binary = b;
+            }
+            options.greeting = greeting(p);
+            Options::Telnet { host, port, options }
+        }
+        "serial" => {
+            let port: String = p.required("port").unwrap_or_default();
+            let settings = serial_settings(p);
+            let greeting = greeting(p);
+            let connect_timeout: Option<std::time::Duration> = p.get("connect_timeout");
+            match remote_port(&port) {
+                // `host:port`: a console server's port, over RFC 2217.
+                Some((host, tcp_port)) => {
+                    let mut options = moler_io::rfc2217::Rfc2217Options {
+                        settings,
+                        greeting,
+                        ..Default::default()
+                    };
+                    if let Some(t) = connect_timeout {
+                        options.connect_timeout = t;
+                    }
+                    Options::Rfc2217 { host, port: tcp_port, options }
+                }
+                None => {
+                    if connect_timeout.is_some() {
+                        p.invalid("connect_timeout", "is for a `host:port` (RFC 2217) port only");
+                    }
+                    let port = resolve_path(&port, p.base_dir());
+                    Options::Serial(moler_io::serial::SerialOptions { port, settings, greeting })
+                }
+            }
+        }
+        "rfc2217" => {
+            let host = p.get("host").unwrap_or_else(|| "localhost".to_owned());
+            let port = p.required("port").unwrap_or(1);
+            let mut options = moler_io::rfc2217::Rfc2217Options {
+                settings: serial_settings(p),
+                greeting: greeting(p),
+                ..Default::default()
+            };
+            if let Some(t) = p.get("connect_timeout") {
+                options.connect_timeout = t;
+            }
+            Options::Rfc2217 { host, port, options }
+        }
         "sshshell" => ssh_options(p)?,
         "process" => {
             let program: String = p.required("program").unwrap_or_default();
@@ -460,6 +539,68 @@ fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError
     };
     p.finish()?;
     Ok(options)
+}
+
+/// `host:port` in a serial `port` (not a path: it does not start with `/`, `.` or `~`).
+fn remote_port(port: &str) -> Option<(String, u16)> {
+    if port.starts_with(['/', '.', '~']) {
+        return None;
+    }
+    let (host, tcp_port) = port.rsplit_once(':')?;
+    let tcp_port = tcp_port.parse().ok().filter(|p| *p > 0)?;
+    (!host.is_empty()).then(|| (host.trim_matches(['[', ']']).to_owned(), tcp_port))
+}
+
+/// `baud_rate` (115200), `data_bits` (8), `parity` (none), `stop_bits` (1), `flow_control`
+/// (none): a serial line's settings.
+fn serial_settings(p: &mut Params) -> moler_io::serial::SerialSettings {
+    use moler_io::serial::{FlowControl, Parity, SerialSettings, StopBits};
+    let mut s = SerialSettings::default();
+    match p.get::<u32>("baud_rate") {
+        Some(0) => p.invalid("baud_rate", "must be more than 0"),
+        Some(b) => s.baud_rate = b,
+        None => {}
+    }
+    match p.get::<u32>("data_bits") {
+        Some(b @ 5..=8) => s.data_bits = b as u8,
+        Some(_) => p.invalid("data_bits", "must be 5, 6, 7 or 8"),
+        None => {}
+    }
+    if let Some(parity) = p.get::<String>("parity") {
+        s.parity = match parity.to_ascii_lowercase().as_str() {
+            "none" | "n" => Parity::None,
+            "odd" | "o" => Parity::Odd,
+            "even" | "e" => Parity::Even,
+            "mark" | "m" => Parity::Mark,
+            "space" | "s" => Parity::Space,
+            _ => {
+                p.invalid("parity", format!("{parity:?} must be none, odd, even, mark or space"));
+                Parity::None
+            }
+        };
+    }
+    match p.get::<f64>("stop_bits") {
+        Some(1.0) => s.stop_bits = StopBits::One,
+        Some(1.5) => s.stop_bits = StopBits::OnePointFive,
+        Some(2.0) => s.stop_bits = StopBits::Two,
+        Some(_) => p.invalid("stop_bits", "must be 1, 1.5 or 2"),
+        None => {}
+    }
+    if let Some(flow) = p.get::<String>("flow_control") {
+        s.flow_control = match flow.to_ascii_lowercase().as_str() {
+            "none" => FlowControl::None,
+            "xonxoff" | "software" => FlowControl::Software,
+            "rtscts" | "hardware" => FlowControl::Hardware,
+            _ => {
+                p.invalid(
+                    "flow_control",
+                    format!("{flow:?} must be none, xonxoff (software) or rtscts (hardware)"),
+                );
+                FlowControl::None
+            }
+        };
+    }
+    s
 }
 
 #[cfg(feature = "ssh")]
@@ -529,6 +670,11 @@ fn open_builtin(options: Options) -> Result<Transport, moler_io::Error> {
     match options {
         Options::Terminal(o) => moler_io::terminal::open(&o),
         Options::Tcp { host, port, options } => moler_io::tcp::connect(&host, port, &options),
+        Options::Telnet { host, port, options } => moler_io::telnet::connect(&host, port, &options),
+        Options::Serial(o) => moler_io::serial::open(&o),
+        Options::Rfc2217 { host, port, options } => {
+            moler_io::rfc2217::connect(&host, port, &options)
+        }
         #[cfg(feature = "ssh")]
         Options::Ssh(o) => moler_io::ssh::connect(&o),
         Options::Process(o) => moler_io::process::spawn(&o),

@@ -40,6 +40,9 @@
 //! |---|---|
 //! | `terminal` (Moler's `terminal_no_fork`, `terminal_fork` too) | `shell` (bash), `cols` (300), `rows` (50), `cwd`, `env` (mapping), `ready_timeout` (s) |
 //! | `tcp` | **`port`** (required), **`host`** (localhost), `connect_timeout` (s), `nodelay` (true), `ready_prompt`, `ready_marker`, `ready_timeout` (10 s); **`receive_buffer_size`** is ignored |
+//! | `telnet` | **`host`** (localhost), **`port`** (23), `connect_timeout` (s), `terminal_type` (vt100), `cols` (300), `rows` (50), `binary` (false), `ready_prompt`, `ready_marker`, `ready_timeout` |
+//! | `serial` | `port` (required: a device such as `/dev/ttyUSB0`, or `host:port` of an RFC 2217 server), `baud_rate` (115200), `data_bits` (8), `parity` (none, odd, even, mark, space), `stop_bits` (1, 1.5, 2), `flow_control` (none, xonxoff, rtscts), `connect_timeout` (s, `host:port` only), `ready_prompt`, `ready_marker`, `ready_timeout` |
+//! | `rfc2217` | `port` (required), `host` (localhost), the settings of `serial`, `connect_timeout` (s), `ready_prompt`, `ready_marker`, `ready_timeout` |
 //! | `sshshell` (feature `ssh`) | **`host`** (required), **`port`** (22), **`username`** or **`login`** ($USER), **`password`**, `key_file`, `key_passphrase`, `host_key_policy` (strict, accept-new, off), `known_hosts`, `connect_timeout`, `keepalive` (s), `term`, `cols`, `rows`, `moler_prompt` (false) |
 //! | `process` | `program` (required), `args` (list), `cwd`, `env`, `stderr` (merge, null, inherit), `ready_prompt`, `ready_marker`, `ready_timeout` |
 //!

@@ -157,7 +157,7 @@ fn connection_without_io_type() {
         "no-io-type",
         "NAMED_CONNECTIONS:\n  net_1: {host: localhost, port: 5671}\n",
         ErrorKind::MissingParameter,
-        &["{f}:2:10: NAMED_CONNECTIONS.net_1: missing required parameter `io_type` (one of terminal, terminal_no_fork, terminal_fork, tcp, sshshell, process)"],
+        &["{f}:2:10: NAMED_CONNECTIONS.net_1: missing required parameter `io_type` (one of terminal, terminal_no_fork, terminal_fork, tcp, telnet, serial, rfc2217, sshshell, process)"],
     );
 }
 
@@ -175,9 +175,9 @@ fn unknown_io_type_with_did_you_mean() {
 fn unknown_io_type_lists_the_known_ones() {
     broken(
         "io-type-unknown",
-        "NAMED_CONNECTIONS:\n  console: {io_type: serial, device: /dev/ttyS0}\n",
+        "NAMED_CONNECTIONS:\n  console: {io_type: modbus, device: /dev/ttyS0}\n",
         ErrorKind::UnknownIoType,
-        &["{f}:2:22: unknown io_type `serial`; expected one of terminal, terminal_no_fork, terminal_fork, tcp, sshshell, process"],
+        &["{f}:2:22: unknown io_type `modbus`; expected one of terminal, terminal_no_fork, terminal_fork, tcp, telnet, serial, rfc2217, sshshell, process"],
     );
 }
 
@@ -254,9 +254,9 @@ fn io_types_unknown_key_and_io_type() {
     );
     broken(
         "io-types-2",
-        "IO_TYPES:\n  default_variant: {telnet: threaded}\n",
+        "IO_TYPES:\n  default_variant: {modbus: threaded}\n",
         ErrorKind::UnknownIoType,
-        &["{f}:2:21: unknown io_type `telnet`; expected one of terminal, terminal_no_fork, terminal_fork, tcp, sshshell, process"],
+        &["{f}:2:21: unknown io_type `modbus`; expected one of terminal, terminal_no_fork, terminal_fork, tcp, telnet, serial, rfc2217, sshshell, process"],
     );
 }
 
@@ -584,5 +584,49 @@ fn a_tokio_variant_in_a_build_without_tokio() {
              compiled in: enable the `tokio` feature of moler (or moler-runners)",
             file.display()
         )
+    );
+}
+
+#[test]
+fn serial_settings_out_of_range() {
+    broken(
+        "serial-settings",
+        "NAMED_CONNECTIONS:\n  modem:\n    io_type: serial\n    port: /dev/ttyUSB0\n    \
+         data_bits: 9\n    parity: evn\n    stop_bits: 3\n    flow_control: rts\n    baud_rate: fast\n",
+        ErrorKind::InvalidValue,
+        &[
+            "{f}:5:16: NAMED_CONNECTIONS.modem (io_type serial): `data_bits` must be 5, 6, 7 or 8",
+            "{f}:6:13: NAMED_CONNECTIONS.modem (io_type serial): `parity` \"evn\" must be none, odd, even, mark or space",
+            "{f}:7:16: NAMED_CONNECTIONS.modem (io_type serial): `stop_bits` must be 1, 1.5 or 2",
+            "{f}:8:19: NAMED_CONNECTIONS.modem (io_type serial): `flow_control` \"rts\" must be none, xonxoff (software) or rtscts (hardware)",
+            "{f}:9:16: NAMED_CONNECTIONS.modem (io_type serial): `baud_rate` must be a whole number (0 or more), found text \"fast\"",
+        ],
+    );
+}
+
+#[test]
+fn serial_without_port_and_misspelt_parameters() {
+    broken(
+        "serial-no-port",
+        "NAMED_CONNECTIONS:\n  modem: {io_type: serial, baud: 9600}\n  \
+         console: {io_type: telnet, host: r1, prot: 23}\n  \
+         server: {io_type: rfc2217, host: cs1, port: 4001, partiy: even}\n",
+        ErrorKind::MissingParameter,
+        &[
+            "{f}:2:10: NAMED_CONNECTIONS.modem (io_type serial): missing required parameter `port`",
+            "{f}:2:28: NAMED_CONNECTIONS.modem (io_type serial): unknown parameter `baud`; expected one of baud_rate, connect_timeout, data_bits, flow_control, name, parity, port, ready_marker, ready_prompt, ready_timeout, stop_bits",
+            "{f}:3:40: NAMED_CONNECTIONS.console (io_type telnet): unknown parameter `prot`; did you mean port?",
+            "{f}:4:53: NAMED_CONNECTIONS.server (io_type rfc2217): unknown parameter `partiy`; did you mean parity?",
+        ],
+    );
+}
+
+#[test]
+fn a_local_serial_port_takes_no_connect_timeout() {
+    broken(
+        "serial-timeout",
+        "NAMED_CONNECTIONS:\n  modem: {io_type: serial, port: /dev/ttyS0, connect_timeout: 3}\n",
+        ErrorKind::InvalidValue,
+        &["{f}:2:63: NAMED_CONNECTIONS.modem (io_type serial): `connect_timeout` is for a `host:port` (RFC 2217) port only"],
     );
 }

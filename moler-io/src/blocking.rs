@@ -16,6 +16,7 @@ pub struct BlockingStream {
     closer: Arc<dyn Close>,
     name: String,
     greeting: Option<crate::Greeting>,
+    control: Option<Arc<dyn crate::Control>>,
 }
 
 impl std::fmt::Debug for BlockingStream {
@@ -26,7 +27,13 @@ impl std::fmt::Debug for BlockingStream {
 
 impl BlockingStream {
     pub(crate) fn new(t: Transport) -> Self {
-        Self { stream: t.stream, closer: t.closer, name: t.name, greeting: t.greeting }
+        Self {
+            stream: t.stream,
+            closer: t.closer,
+            name: t.name,
+            greeting: t.greeting,
+            control: t.control,
+        }
     }
 
     /// The transport's name.
@@ -46,7 +53,13 @@ impl BlockingStream {
             stream: self.stream,
             closer: self.closer,
             greeting: self.greeting,
+            control: self.control,
         }
+    }
+
+    /// The transport's actions besides bytes (a serial break), if it has any.
+    pub fn control(&self) -> Option<Arc<dyn crate::Control>> {
+        self.control.clone()
     }
 
     /// A handle that closes the transport from another thread.

@@ -56,6 +56,19 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Reading or writing an open transport failed (a serial port that vanished, a telnet or
+    /// RFC 2217 socket that broke), or its protocol went wrong (a server that refused the
+    /// COM-PORT-OPTION).
+    #[error("{transport}: {step}")]
+    Stream {
+        /// The transport's name (`serial:/dev/ttyUSB0`, `telnet:host:port`).
+        transport: String,
+        /// What was being done: `read`, `write`, `negotiate COM-PORT-OPTION`, …
+        step: &'static str,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
     /// The local shell could not be started in a pseudo-terminal.
     #[error("terminal {shell}: {step}")]
     Terminal {
@@ -132,7 +145,8 @@ impl Error {
         match self {
             Error::Spawn { source, .. }
             | Error::Connect { source, .. }
-            | Error::Setup { source, .. } => source.kind(),
+            | Error::Setup { source, .. }
+            | Error::Stream { source, .. } => source.kind(),
             Error::Terminal { source, .. } => {
                 source.downcast_ref::<io::Error>().map_or(io::ErrorKind::Other, io::Error::kind)
             }

@@ -14,6 +14,12 @@
 //! | `tcp` | [`tcp::connect`] | [`Stream::Fd`]: a TCP client (connect timeout, no Nagle delay) |
 //! | `process` | [`process::spawn`] | [`Stream::Fd`]: a child's stdin and stdout (stderr merged by default) |
 //! | `sshshell` | `ssh::connect` (feature `ssh`) | [`Stream::Fd`]: a remote shell in a pty over a non-blocking libssh2 session |
+//! | `telnet` | [`telnet::connect`] | [`Stream::Fd`]: a telnet client (option negotiation, `IAC` escaping, `CR NUL`) over TCP |
+//! | `serial` | [`serial::open`] | [`Stream::Fd`]: a local tty (`/dev/ttyUSB0`, a pty) in raw mode with baud rate, data bits, parity, stop bits, flow control; [`Control::send_break`] |
+//! | `rfc2217` | [`rfc2217::connect`] | [`Stream::Fd`]: a serial port behind a console server (RFC 2217 over telnet: `ser2net`), the same settings and break |
+//!
+//! A raw TCP console server port (ser2net's `tcp` accepter, a terminal server's raw port) is
+//! just `tcp`: bytes go through unchanged and the port's settings are the server's.
 //!
 //! Opening fails with an [`Error`] that names the transport and the step and keeps the cause as
 //! its source (`connect to 10.0.0.5:23` → `Connection refused (os error 111)`); its
@@ -48,9 +54,12 @@ mod error;
 pub mod fd;
 pub mod memory;
 pub mod process;
+pub mod rfc2217;
+pub mod serial;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 pub mod tcp;
+pub mod telnet;
 pub mod terminal;
 
 pub use error::Error;
@@ -60,6 +69,22 @@ pub use error::Error;
 pub trait Close: Send + Sync {
     /// Closes the link.
     fn close(&self);
+}
+
+/// Actions on a transport besides bytes, callable from any thread while a runner drives it
+/// (a [`Transport`]'s [`control`](Transport::control); a running connection hands it out as
+/// `ConnectionHandle::control`). The serial transports have one; others have none.
+pub trait Control: Send + Sync {
+    /// Sends a break: the line held at zero for longer than a character (0.25 to 0.5 s on a
+    /// local port, as `tcsendbreak(fd, 0)`; 250 ms between BREAK on and off over RFC 2217). A
+    /// console server takes it as the SysRq or ROMMON break.
+    fn send_break(&self) -> io::Result<()>;
+
+    /// The line settings in force: read back from the port, or as the RFC 2217 server last
+    /// acknowledged them. `None` when the transport has none.
+    fn serial_settings(&self) -> Option<serial::SerialSettings> {
+        None
+    }
 }
 
 /// A readiness to wait for.
@@ -163,6 +188,8 @@ pub struct Transport {
     pub closer: Arc<dyn Close>,
     /// What to wait for before the first command, if anything.
     pub greeting: Option<Greeting>,
+    /// Actions besides bytes (a serial break), if the transport has any.
+    pub control: Option<Arc<dyn Control>>,
 }
 
 impl fmt::Debug for Transport {
@@ -171,6 +198,7 @@ impl fmt::Debug for Transport {
             .field("name", &self.name)
             .field("stream", &self.stream)
             .field("greeting", &self.greeting)
+            .field("control", &self.control.is_some())
             .finish_non_exhaustive()
     }
 }

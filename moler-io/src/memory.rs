@@ -70,6 +70,7 @@ pub fn pair(name: &str) -> (Transport, MemoryDevice) {
     let shared = Arc::new(Shared::default());
     let io = Transport {
         name: format!("memory:{name}"),
+        control: None,
         stream: Stream::Poll(Box::new(MemoryStream(Arc::clone(&shared)))),
         closer: Arc::new(MemoryDevice(Arc::clone(&shared))),
         greeting: None,

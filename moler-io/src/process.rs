@@ -124,6 +124,7 @@ pub fn spawn(options: &ProcessOptions) -> Result<Transport, Error> {
     let pid = Pid::from_raw(child.id() as i32);
     Ok(Transport {
         name: format!("process:{name}"),
+        control: None,
         stream: Stream::Fd(Box::new(FdStream::pair(stdout, stdin).map_err(named)?)),
         closer: Arc::new(ProcessCloser {
             pid,

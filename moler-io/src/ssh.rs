@@ -312,6 +312,7 @@ pub fn connect(options: &SshOptions) -> Result<Transport, Error> {
     session.set_blocking(false);
     Ok(Transport {
         name: format!("ssh:{target}"),
+        control: None,
         stream: Stream::Fd(Box::new(SshStream {
             channel,
             session,

@@ -90,6 +90,7 @@ pub fn from_stream(stream: TcpStream, name: &str, nodelay: bool) -> Result<Trans
         FdStream::shared(Arc::clone(&fd)).map_err(setup("make the socket non-blocking"))?;
     Ok(Transport {
         name: transport,
+        control: None,
         stream: Stream::Fd(Box::new(stream)),
         closer: Arc::new(ShutdownCloser(fd)),
         greeting: None,

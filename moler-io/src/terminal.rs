@@ -134,6 +134,7 @@ pub fn open(options: &TerminalOptions) -> Result<Transport, Error> {
     });
     let transport = Transport {
         name: format!("terminal:{}", options.shell),
+        control: None,
         stream: Stream::Fd(Box::new(
             FdStream::new(master).map_err(|e| failed("make the pty non-blocking")(e.into()))?.pty(),
         )),

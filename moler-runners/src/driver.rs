@@ -280,6 +280,7 @@ pub(crate) fn prepare<R: Runtime>(
         connection.name().to_owned(),
         transport.name.clone(),
         runner,
+        transport.control.clone(),
     );
     (handle, Driver::new(connection, transport, read_buffer))
 }

@@ -148,6 +148,7 @@ struct HandleInner {
     transport: String,
     runner: RunnerKind,
     assist: Option<Arc<dyn Assist>>,
+    control: Option<Arc<dyn moler_io::Control>>,
 }
 
 impl Drop for HandleInner {
@@ -184,8 +185,10 @@ impl ConnectionHandle {
         name: String,
         transport: String,
         runner: RunnerKind,
+        control: Option<Arc<dyn moler_io::Control>>,
     ) -> Self {
-        Self { inner: Arc::new(HandleInner { mailbox, name, transport, runner, assist: None }) }
+        let inner = HandleInner { mailbox, name, transport, runner, assist: None, control };
+        Self { inner: Arc::new(inner) }
     }
 
     /// Lets blocking waits drive the connection (set once, before the handle is shared).
@@ -208,6 +211,28 @@ impl ConnectionHandle {
     /// Which runner drives the connection.
     pub fn runner(&self) -> RunnerKind {
         self.inner.runner
+    }
+
+    /// The transport's actions besides bytes (a serial port's break and settings), if it has
+    /// any: the `serial` and `rfc2217` transports do.
+    pub fn control(&self) -> Option<&Arc<dyn moler_io::Control>> {
+        self.inner.control.as_ref()
+    }
+
+    /// Sends a break on the line (see [`moler_io::Control::send_break`]). A transport without
+    /// one fails with `Unsupported`, naming it. It blocks for the break's length (up to half a
+    /// second): in async code, call it where blocking is allowed.
+    pub fn send_break(&self) -> std::io::Result<()> {
+        match &self.inner.control {
+            Some(control) => control.send_break(),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!(
+                    "{}: transport {} cannot send a break",
+                    self.inner.name, self.inner.transport
+                ),
+            )),
+        }
     }
 
     /// Starts an observer in the background; its [`Completion`] can be awaited or waited on.

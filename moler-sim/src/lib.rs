@@ -21,8 +21,10 @@
 //!
 //! `moler sim FILE` serves on stdin/stdout, `moler sim --listen 127.0.0.1:2323 [--telnet]
 //! FILE` on TCP, `moler sim --check FILE` validates and lists the states. The `moler-sim`
-//! program of this crate does the same (`moler-sim [--listen ADDR [--telnet]] [--check]
-//! FILE`); run with no file it takes `$MOLER_SIM_DEVICE`, so it can be a user's login shell.
+//! program of this crate does the same (`moler-sim [--listen ADDR [--telnet] | --serial TTY]
+//! [--check] FILE`), and `--serial /tmp/x/b` serves one session on a terminal (a serial line,
+//! one end of a `socat` pty pair: [`serve_tty`]); run with no file it takes
+//! `$MOLER_SIM_DEVICE`, so it can be a user's login shell.
 //!
 //! ## The format
 //!
@@ -139,7 +141,7 @@ pub mod telnet;
 
 pub use device::{Ask, Device, Goto, Login, Matcher, Page, Rule, State, Streaming};
 pub use moler_config::ConfigError;
-pub use server::{serve_stdio, Listener, Protocol};
+pub use server::{serve_stdio, serve_terminal, serve_tty, Listener, Protocol};
 pub use session::Session;
 
 /// The environment variable the `moler-sim` program reads its device file from when it is

@@ -1,6 +1,6 @@
 //! `moler-sim`: serves a simulated device (see the `moler-sim` crate docs).
 //!
-//! `moler-sim [--listen ADDR [--telnet]] [--check] [FILE]`; without FILE the device file is
+//! `moler-sim [--listen ADDR [--telnet] | --serial TTY] [--check] [FILE]`; without FILE the device file is
 //! `$MOLER_SIM_DEVICE` (so the program can be a user's login shell, which gets no arguments,
 //! or `-c COMMAND`, which is ignored). Exit status: 0 done, 2 a usage or device-file error,
 //! 1 an I/O error.
@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut listen = None;
+    let mut serial = None;
     let mut telnet = false;
     let mut check = false;
     let mut file = None;
@@ -17,13 +18,14 @@ fn main() -> ExitCode {
         match a.as_str() {
             "--listen" => listen = args.next(),
             "--telnet" => telnet = true,
+            "--serial" => serial = args.next(),
             "--check" => check = true,
             // A login shell run as `shell -c COMMAND`: the device is the shell, whatever is asked.
             "-c" => {
                 args.next();
             }
             "-h" | "--help" => {
-                println!("usage: moler-sim [--listen ADDR [--telnet]] [--check] [FILE]  (FILE defaults to ${})", moler_sim::DEVICE_VAR);
+                println!("usage: moler-sim [--listen ADDR [--telnet] | --serial TTY] [--check] [FILE]  (FILE defaults to ${})", moler_sim::DEVICE_VAR);
                 return ExitCode::SUCCESS;
             }
             _ if a.starts_with('-') => {
@@ -48,8 +50,12 @@ fn main() -> ExitCode {
         print!("{}", device.describe());
         return ExitCode::SUCCESS;
     }
-    let result = match listen {
-        Some(addr) => {
+    let result = match (listen, serial) {
+        (_, Some(tty)) => {
+            eprintln!("moler-sim: serving {file} on {tty}");
+            moler_sim::serve_tty(device, &tty)
+        }
+        (Some(addr), None) => {
             let protocol =
                 if telnet { moler_sim::Protocol::Telnet } else { moler_sim::Protocol::Raw };
             moler_sim::Listener::bind(&addr, device, protocol).map(|l| {
@@ -57,7 +63,7 @@ fn main() -> ExitCode {
                 l.run_forever();
             })
         }
-        None => moler_sim::serve_stdio(device),
+        (None, None) => moler_sim::serve_stdio(device),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

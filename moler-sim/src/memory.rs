@@ -84,6 +84,7 @@ pub fn transport(device: Arc<Device>, name: &str) -> Transport {
         .spawn(move || timer_loop(&timer));
     Transport {
         name: format!("sim:{name}"),
+        control: None,
         stream: Stream::Poll(Box::new(SimStream(Arc::clone(&shared)))),
         closer: Arc::new(SimCloser(shared)),
         greeting: None,

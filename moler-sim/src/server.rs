@@ -1,6 +1,8 @@
 //! Servers: thin loops around [`Session`] on real transports.
 //!
 //! - [`serve_stdio`]: one session on stdin/stdout (a pty, a login shell, a `socat` pty pair);
+//! - [`serve_tty`]: one session on a terminal device given by path (one end of a `socat` pty
+//!   pair, a serial port): the device on a serial line;
 //! - [`Listener`]: a TCP server, raw or telnet, many sessions at once.
 //!
 //! The TCP server runs every session as a task of one current-thread tokio runtime on one
@@ -29,16 +31,56 @@ use crate::{Device, Session};
 /// console goes quiet and shows the device coming back.
 pub fn serve_stdio(device: Arc<Device>) -> io::Result<()> {
     let stdin = io::stdin();
-    let raw = RawMode::enter(stdin.as_fd());
+    serve(device, stdin.as_fd(), stdin.lock(), io::stdout().lock())
+}
+
+/// Serves one session on the terminal at `path` (a serial port, one end of a `socat` pty
+/// pair) until the device closes it or the line hangs up (the other end closed). The terminal
+/// is put in raw mode for the session and restored afterwards.
+///
+/// ```no_run
+/// // socat pty,raw,echo=0,link=/tmp/x/a pty,raw,echo=0,link=/tmp/x/b   (in another shell)
+/// let device = moler_sim::Device::from_file("moler-sim/devices/at_modem.yml").unwrap();
+/// moler_sim::serve_tty(device.into(), "/tmp/x/b").unwrap(); // the modem answers on /tmp/x/a
+/// ```
+pub fn serve_tty(device: Arc<Device>, path: impl AsRef<std::path::Path>) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let port = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
+        .open(path)?;
+    serve_terminal(device, port.into())
+}
+
+/// [`serve_tty`] on a terminal already open: a serial port, or the master side of a
+/// pseudo-terminal whose slave side is the line the client opens (`rustix::pty::openpt`).
+pub fn serve_terminal(device: Arc<Device>, terminal: std::os::fd::OwnedFd) -> io::Result<()> {
+    let port = std::fs::File::from(terminal);
+    let (input, output) = (port.try_clone()?, port.try_clone()?);
+    match serve(device, port.as_fd(), input, output) {
+        // A hang-up: the other end of the line went away, which ends the session.
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::IO.raw_os_error()) => Ok(()),
+        r => r,
+    }
+}
+
+/// One session on `input` and `output`, the terminal `tty` in raw mode meanwhile (see
+/// [`serve_stdio`]).
+fn serve(
+    device: Arc<Device>,
+    tty: std::os::fd::BorrowedFd<'_>,
+    mut input: impl Read + AsFd,
+    mut output: impl Write,
+) -> io::Result<()> {
+    let raw = RawMode::enter(tty);
     let mut session = Session::new(device, Instant::now()).with_wall_clock(SystemTime::now());
-    let mut stdout = io::stdout().lock();
-    let mut input = stdin.lock();
     let mut buf = [0u8; 4096];
     let result = (|| loop {
         let out = session.take_output();
         if !out.is_empty() {
-            stdout.write_all(&out)?;
-            stdout.flush()?;
+            output.write_all(&out)?;
+            output.flush()?;
         }
         if session.is_closed() {
             return Ok(());
@@ -53,12 +95,12 @@ pub fn serve_stdio(device: Arc<Device>) -> io::Result<()> {
                 Err(e) => return Err(e),
             };
             let out = session.feed(&buf[..n], Instant::now());
-            stdout.write_all(&out)?;
+            output.write_all(&out)?;
         } else {
             let out = session.handle_timeout(Instant::now());
-            stdout.write_all(&out)?;
+            output.write_all(&out)?;
         }
-        stdout.flush()?;
+        output.flush()?;
     })();
     drop(raw);
     result

@@ -1,0 +1,328 @@
+//! The telnet transport: a telnet client over TCP (RFC 854), the bytes of a device's console
+//! with the protocol taken out.
+//!
+//! The protocol is [`codec::Codec`], sans-IO; this module puts it on a non-blocking socket that
+//! every runner waits on like any other descriptor (no reader thread). The client agrees to
+//! the server's ECHO, SUPPRESS-GO-AHEAD and BINARY, sends its TERMINAL-TYPE and window size
+//! (NAWS) when asked, asks for SUPPRESS-GO-AHEAD itself, and refuses everything else with
+//! `DONT`/`WONT`, each once ([RFC 1143](codec)). `0xFF` in the data is escaped both ways; a
+//! bare `CR` goes out as `CR NUL` and comes in from it (RFC 854), unless BINARY is on.
+//!
+//! A login dialog is not the transport's business: it carries the bytes, and the device's
+//! hops (or a [`Greeting`]) answer `login:` and `Password:` as over any console.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use moler_io::telnet::{connect, TelnetOptions};
+//! use moler_io::telnet::codec::{IAC, DO, WILL, ECHO, SGA};
+//!
+//! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let port = listener.local_addr()?.port();
+//! let server = std::thread::spawn(move || {
+//!     let (mut peer, _) = listener.accept().unwrap();
+//!     peer.write_all(&[IAC, WILL, ECHO, b'o', b'k', 0xFF, 0xFF, b'>']).unwrap();
+//!     let mut asked = [0; 9];
+//!     peer.read_exact(&mut asked).unwrap();
+//!     asked
+//! });
+//! let mut io = connect("127.0.0.1", port, &TelnetOptions::default())?.into_blocking();
+//! let mut seen = [0; 4];
+//! io.read_exact(&mut seen)?;
+//! assert_eq!(&seen, b"ok\xFF>");
+//! // Offered NAWS, asked for SGA, agreed to ECHO.
+//! assert_eq!(server.join().unwrap(), [IAC, 251, 31, IAC, DO, SGA, IAC, DO, ECHO]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod codec;
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::tcp::ShutdownCloser;
+use crate::{Error, FdIo, Greeting, Interest, Op, Stream, Transport};
+use codec::{Codec, Event, Policy};
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct TelnetOptions {
+    /// How long the TCP connect may take (default 10 s).
+    pub connect_timeout: Duration,
+    /// The terminal type sent when the server asks (default `vt100`).
+    pub terminal_type: String,
+    /// The window width sent with NAWS; wide so command echoes do not wrap (default 300).
+    pub cols: u16,
+    /// The window height sent with NAWS (default 50).
+    pub rows: u16,
+    /// Ask for BINARY both ways: 8-bit data, no `CR NUL` (default off).
+    pub binary: bool,
+    /// What the device prints once it is ready (a banner, then its prompt), if commands must
+    /// wait for it (default none).
+    pub greeting: Option<Greeting>,
+}
+
+impl Default for TelnetOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            terminal_type: "vt100".into(),
+            cols: 300,
+            rows: 50,
+            binary: false,
+            greeting: None,
+        }
+    }
+}
+
+/// Connects to a telnet server at `host:port` and returns the session as a transport named
+/// `telnet:host:port`. Errors name the address ([`Error::Connect`]); on the connection, the
+/// server closing reads as the end of the stream, a reset as an error ([`Error::Stream`],
+/// kind `ConnectionReset`) naming the transport.
+pub fn connect(host: &str, port: u16, options: &TelnetOptions) -> Result<Transport, Error> {
+    let mut policy = Policy::client(&options.terminal_type, Some((options.cols, options.rows)));
+    if options.binary {
+        policy = policy.binary();
+    }
+    let (io, fd) = TelnetIo::connect(host, port, options.connect_timeout, "telnet", policy, None)?;
+    Ok(Transport {
+        name: io.name.clone(),
+        control: None,
+        stream: Stream::Fd(Box::new(io)),
+        closer: Arc::new(ShutdownCloser(fd)),
+        greeting: options.greeting.clone(),
+    })
+}
+
+/// What a protocol on top of telnet does with the codec's events (RFC 2217's COM-PORT
+/// notifications). An error closes the connection with it as the reason.
+pub(crate) trait Handler: Send {
+    fn event(&mut self, event: Event, codec: &mut Codec) -> io::Result<()>;
+}
+
+/// The protocol state and the bytes waiting to go out, shared between the stream and a
+/// control handle that sends commands from another thread (an RFC 2217 break). Everything
+/// that goes out passes here, in order.
+pub(crate) struct Wire {
+    pub(crate) codec: Codec,
+    out: Vec<u8>,
+    sent: usize,
+    pub(crate) handler: Option<Box<dyn Handler>>,
+}
+
+impl Wire {
+    /// Writes what waits, as far as the socket takes it without blocking.
+    pub(crate) fn flush(&mut self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        self.codec.drain_output_into(&mut self.out);
+        while self.sent < self.out.len() {
+            match rustix::io::write(fd, &self.out[self.sent..]) {
+                Ok(n) => self.sent += n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::AGAIN) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.out.clear();
+        self.sent = 0;
+        Ok(())
+    }
+
+    /// True while bytes wait to go out.
+    pub(crate) fn pending(&self) -> bool {
+        self.sent < self.out.len()
+    }
+
+    fn feed(&mut self, raw: &[u8], data: &mut Vec<u8>) -> io::Result<()> {
+        self.codec.feed(raw, data);
+        if self.codec.has_events() {
+            for event in self.codec.take_events() {
+                if let Some(handler) = &mut self.handler {
+                    handler.event(event, &mut self.codec)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A telnet session on a non-blocking socket.
+pub(crate) struct TelnetIo {
+    fd: Arc<OwnedFd>,
+    pub(crate) wire: Arc<Mutex<Wire>>,
+    /// Data decoded but not handed out yet (`pos` of it handed out).
+    data: Vec<u8>,
+    pos: usize,
+    raw: Box<[u8]>,
+    pub(crate) name: String,
+}
+
+pub(crate) fn lock(wire: &Mutex<Wire>) -> MutexGuard<'_, Wire> {
+    wire.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl TelnetIo {
+    /// Connects, makes the socket non-blocking and sends the policy's first requests.
+    pub(crate) fn connect(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        kind: &str,
+        policy: Policy,
+        handler: Option<Box<dyn Handler>>,
+    ) -> Result<(TelnetIo, Arc<OwnedFd>), Error> {
+        let name = format!("{kind}:{host}:{port}");
+        let socket = crate::tcp::connect_socket(host, port, timeout)?;
+        let setup = |step| {
+            let transport = name.clone();
+            move |source| Error::Setup { transport, step, source }
+        };
+        socket.set_nodelay(true).map_err(setup("set TCP_NODELAY"))?;
+        let fd = Arc::new(OwnedFd::from(socket));
+        crate::fd::set_nonblocking(&*fd).map_err(setup("make the socket non-blocking"))?;
+        let wire = Wire { codec: Codec::new(policy), out: Vec::new(), sent: 0, handler };
+        let io = TelnetIo {
+            fd: Arc::clone(&fd),
+            wire: Arc::new(Mutex::new(wire)),
+            data: Vec::new(),
+            pos: 0,
+            raw: vec![0; 16 * 1024].into_boxed_slice(),
+            name: name.clone(),
+        };
+        lock(&io.wire).flush(fd.as_fd()).map_err(setup("send the first negotiation"))?;
+        Ok((io, fd))
+    }
+
+    /// Names a failed operation; `WouldBlock` stays as it is.
+    pub(crate) fn named(&self, step: &'static str, e: io::Error) -> io::Error {
+        if e.kind() == io::ErrorKind::WouldBlock {
+            return e;
+        }
+        Error::Stream { transport: self.name.clone(), step, source: e }.into()
+    }
+
+    /// Reads the socket once into the decoded data: `Ok(false)` at the end of the stream.
+    fn fill(&mut self) -> io::Result<bool> {
+        let n = loop {
+            match rustix::io::read(&*self.fd, &mut self.raw[..]) {
+                Ok(n) => break n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(self.named("read", e.into())),
+            }
+        };
+        if n == 0 {
+            return Ok(false);
+        }
+        if self.pos == self.data.len() {
+            self.data.clear();
+            self.pos = 0;
+        }
+        let mut wire = lock(&self.wire);
+        let fed = wire.feed(&self.raw[..n], &mut self.data);
+        let flushed = wire.flush(self.fd.as_fd());
+        drop(wire);
+        fed.map_err(|e| self.named("read", e))?;
+        flushed.map_err(|e| self.named("answer the negotiation", e))?;
+        Ok(true)
+    }
+
+    /// Reads and negotiates, blocking up to `deadline`, until `done` says so. For an opening
+    /// handshake (RFC 2217's settings); data read meanwhile is kept for the stream.
+    pub(crate) fn negotiate_until(
+        &mut self,
+        deadline: Instant,
+        mut done: impl FnMut(&Wire) -> io::Result<bool>,
+    ) -> io::Result<()> {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        loop {
+            if done(&lock(&self.wire))? {
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "no answer in time"));
+            }
+            let flags = if lock(&self.wire).pending() {
+                PollFlags::IN | PollFlags::OUT
+            } else {
+                PollFlags::IN
+            };
+            let mut fds = [PollFd::new(&*self.fd, flags)];
+            let ts =
+                Timespec { tv_sec: left.as_secs() as i64, tv_nsec: i64::from(left.subsec_nanos()) };
+            match poll(&mut fds, Some(&ts)) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+            lock(&self.wire).flush(self.fd.as_fd())?;
+            match self.fill() {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection",
+                    ))
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl FdIo for TelnetIo {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.pos < self.data.len() {
+                let n = buf.len().min(self.data.len() - self.pos);
+                buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            {
+                let mut wire = lock(&self.wire);
+                if wire.pending() {
+                    let flushed = wire.flush(self.fd.as_fd());
+                    drop(wire);
+                    flushed.map_err(|e| self.named("write", e))?;
+                }
+            }
+            // Only commands came in: read on.
+            if !self.fill()? {
+                return Ok(0);
+            }
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut wire = lock(&self.wire);
+        let result = wire.flush(self.fd.as_fd()).and_then(|()| {
+            if wire.pending() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            // Bounded, so what waits stays small; the rest comes with the next write.
+            let take = buf.len().min(16 * 1024);
+            let Wire { codec, out, .. } = &mut *wire;
+            codec.encode(&buf[..take], out);
+            // What the socket does not take now waits and goes first next time.
+            wire.flush(self.fd.as_fd())?;
+            Ok(take)
+        });
+        drop(wire);
+        result.map_err(|e| self.named("write", e))
+    }
+
+    fn blocked_on(&self, op: Op) -> (BorrowedFd<'_>, Interest) {
+        let interest = match op {
+            // Replies wait to go out: the next read sends them once the socket takes them.
+            Op::Read if lock(&self.wire).pending() => Interest::Writable,
+            Op::Read => Interest::Readable,
+            Op::Write => Interest::Writable,
+        };
+        (self.fd.as_fd(), interest)
+    }
+
+    fn has_buffered_input(&self) -> bool {
+        self.pos < self.data.len() || lock(&self.wire).pending()
+    }
+}
