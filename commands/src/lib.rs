@@ -42,6 +42,7 @@ mod prompt_change;
 mod registry;
 pub mod scpi;
 mod spec;
+pub mod uboot;
 pub mod unix;
 
 pub use adapt::{JsonParser, MapOutput};

@@ -247,6 +247,7 @@ impl Default for Registry {
         crate::juniper::register_all(&mut r);
         crate::pdu_aten::register_all(&mut r);
         crate::scpi::register_all(&mut r);
+        crate::uboot::register_all(&mut r);
         crate::events::register_all(&mut r);
         r
     }

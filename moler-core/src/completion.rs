@@ -372,6 +372,9 @@ pub(crate) enum Request {
     Expire(ObserverId, Duration),
     /// A new timeout (from the observer's start), or `extend`ed by this much.
     Timeout(ObserverId, TimeoutChange),
+    /// Text to send, from outside any observer ([`Mailbox::send`]), with the connection's
+    /// newline after it if `true`.
+    Send(String, bool),
     Close,
 }
 
@@ -459,6 +462,19 @@ impl Mailbox {
     /// [`Error::ConnectionClosed`].
     pub fn close(&self) {
         self.push(Request::Close);
+    }
+
+    /// Sends `text` as it is (no newline) at the connection's next
+    /// [`crate::Connection::handle_requests`], in order with the other requests: what Moler's
+    /// `connection.send()` does from an event's callback (a key that stops a boot loader's
+    /// countdown). Logged like any text sent. On a closed connection, nothing is sent.
+    pub fn send(&self, text: impl Into<String>) {
+        self.push(Request::Send(text.into(), false));
+    }
+
+    /// [`Mailbox::send`] with the connection's newline after `text`.
+    pub fn sendline(&self, text: impl Into<String>) {
+        self.push(Request::Send(text.into(), true));
     }
 
     pub(crate) fn prepare<O: Observer>(

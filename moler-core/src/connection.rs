@@ -247,6 +247,8 @@ impl Connection {
                 Request::Cancel(id) => self.act_on(id, now, None),
                 Request::Expire(id, waited) => self.act_on(id, now, Some(waited)),
                 Request::Timeout(id, change) => self.change_timeout(id, change),
+                Request::Send(text, false) => self.send(&text),
+                Request::Send(text, true) => self.sendline(&text),
                 Request::Close => self.handle_close(None),
             }
         }

@@ -235,6 +235,43 @@ impl ConnectionHandle {
         }
     }
 
+    /// Sends `text` (no newline added) on the connection, from any thread, without waiting:
+    /// Moler's `connection.send()`, for an event's callback that answers what it saw (the key
+    /// that stops a boot loader's countdown). Text sent by observers and by this go out in the
+    /// order the connection takes them; it is logged as sent. A closed connection sends
+    /// nothing.
+    ///
+    /// ```
+    /// use moler_core::Wait4;
+    /// use moler_runners::{CompletionExt, ThreadRunner};
+    /// use std::time::Duration;
+    ///
+    /// let (transport, device) = moler_io::memory::pair("board");
+    /// let conn = ThreadRunner::new().spawn("board", transport).unwrap();
+    /// let key = conn.clone();
+    /// let countdown = conn.start(
+    ///     Wait4::new(["Hit any key"]).unwrap().match_partial_lines(true).till_occurs_times(1)
+    ///         .on_occurrence(move |_| key.send(" ")),
+    /// );
+    /// device.inject("Hit any key to stop autoboot:  3 ");
+    /// countdown.wait(Duration::from_secs(5)).unwrap();
+    /// let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    /// let mut written = Vec::new();
+    /// while written.is_empty() && std::time::Instant::now() < deadline {
+    ///     std::thread::sleep(Duration::from_millis(5));
+    ///     written.extend(device.take_written());
+    /// }
+    /// assert_eq!(written, b" ");
+    /// ```
+    pub fn send(&self, text: impl Into<String>) {
+        self.inner.mailbox.send(text);
+    }
+
+    /// [`ConnectionHandle::send`] with the connection's newline after `text`.
+    pub fn sendline(&self, text: impl Into<String>) {
+        self.inner.mailbox.sendline(text);
+    }
+
     /// Starts an observer in the background; its [`Completion`] can be awaited or waited on.
     ///
     /// ```

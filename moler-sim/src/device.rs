@@ -65,6 +65,24 @@ pub struct State {
     pub unknown_command: Option<String>,
     /// The commands, tried in file order: the first that matches answers.
     pub commands: Vec<Rule>,
+    /// `any_key`: a key typed here (any byte, not echoed, no Enter needed) moves the session
+    /// to this state (U-Boot's `Hit any key to stop autoboot`).
+    pub any_key: Option<usize>,
+    /// `idle`: what happens when nothing is typed here for a while (the autoboot going on).
+    pub idle: Option<Idle>,
+}
+
+/// A state's `idle`: after `after` with nothing typed since its prompt, the session prints
+/// `answer` and moves to `goto`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Idle {
+    /// How long the state waits.
+    pub after: Duration,
+    /// What it prints then (may be empty).
+    pub answer: String,
+    /// Where it goes (an index into [`Device::states`]).
+    pub goto: usize,
 }
 
 /// One command of a state and how the device answers it.

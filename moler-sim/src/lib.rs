@@ -139,7 +139,7 @@ pub mod server;
 pub mod session;
 pub mod telnet;
 
-pub use device::{Ask, Device, Goto, Login, Matcher, Page, Rule, State, Streaming};
+pub use device::{Ask, Device, Goto, Idle, Login, Matcher, Page, Rule, State, Streaming};
 pub use moler_config::ConfigError;
 pub use server::{serve_stdio, serve_terminal, serve_tty, Listener, Protocol};
 pub use session::Session;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use moler_config::{did_you_mean, ConfigError, ErrorKind, Key, Node, Origin, Problem, Value};
 use regex::Regex;
 
-use crate::device::{Ask, Device, Goto, Login, Matcher, Page, Rule, State, Streaming};
+use crate::device::{Ask, Device, Goto, Idle, Login, Matcher, Page, Rule, State, Streaming};
 
 const TOP: &[&str] = &[
     "line_end",
@@ -21,7 +21,8 @@ const TOP: &[&str] = &[
 ];
 const LOGIN: &[&str] =
     &["user_prompt", "password_prompt", "users", "refusal", "last_login", "attempts"];
-const STATE: &[&str] = &["prompt", "echo", "unknown_command", "commands"];
+const STATE: &[&str] = &["prompt", "echo", "unknown_command", "commands", "any_key", "idle"];
+const IDLE: &[&str] = &["after_ms", "answer", "answer_file", "goto"];
 const RULE: &[&str] = &[
     "match",
     "regex",
@@ -179,6 +180,8 @@ pub(crate) fn load(root: &Node, base: &Path, name: String) -> Result<Device, Con
                         echo: None,
                         unknown_command: None,
                         commands: Vec::new(),
+                        any_key: None,
+                        idle: None,
                     });
                     state_nodes.push((k, n));
                 }
@@ -337,6 +340,8 @@ fn state(r: &mut Reader<'_>, node: &Node, names: &[String], name: &str) -> State
         echo: None,
         unknown_command: None,
         commands: Vec::new(),
+        any_key: None,
+        idle: None,
     };
     let mut has_prompt = false;
     for (k, n) in r.map(node, &format!("state {name}"), STATE) {
@@ -347,6 +352,29 @@ fn state(r: &mut Reader<'_>, node: &Node, names: &[String], name: &str) -> State
             }
             "echo" => st.echo = r.flag(n, "echo"),
             "unknown_command" => st.unknown_command = r.text(n, "unknown_command"),
+            "any_key" => st.any_key = state_name(r, n, "any_key", names),
+            "idle" => {
+                let mut after = None;
+                let mut answer = String::new();
+                let mut goto = None;
+                for (k, n) in r.map(n, "idle", IDLE) {
+                    match k.name.as_str() {
+                        "after_ms" => after = Some(r.millis(n, "idle.after_ms")),
+                        "answer" => answer = r.text(n, "idle.answer").unwrap_or_default(),
+                        "answer_file" => answer = read_answer_file(r, n),
+                        "goto" => goto = state_name(r, n, "idle.goto", names),
+                        _ => {}
+                    }
+                }
+                match (after, goto) {
+                    (Some(after), Some(goto)) => st.idle = Some(Idle { after, answer, goto }),
+                    _ => r.problem(
+                        ErrorKind::MissingParameter,
+                        &n.origin,
+                        format!("state {name}: idle needs `after_ms` and `goto`"),
+                    ),
+                }
+            }
             "commands" => match &n.value {
                 Value::Seq(items) => {
                     for item in items {
@@ -369,6 +397,16 @@ fn state(r: &mut Reader<'_>, node: &Node, names: &[String], name: &str) -> State
         );
     }
     st
+}
+
+/// A state named at `n` (an index into `names`), or a problem naming the states there are.
+fn state_name(r: &mut Reader<'_>, n: &Node, what: &str, names: &[String]) -> Option<usize> {
+    let t = r.text(n, what)?;
+    let i = names.iter().position(|s| *s == t);
+    if i.is_none() {
+        unknown_state(r, n, &t, names);
+    }
+    i
 }
 
 fn rule(r: &mut Reader<'_>, node: &Node, names: &[String]) -> Option<Rule> {

@@ -62,6 +62,8 @@ pub struct Session {
     answered: u64,
     /// How many times each command was answered, per state (for `answers:` lists).
     times: Vec<Vec<u32>>,
+    /// The time of the last call in (a state's `idle` counts from its prompt).
+    now: Instant,
 }
 
 #[derive(Debug)]
@@ -70,10 +72,29 @@ enum Mode {
     Password,
     Shell,
     Ask(Run),
-    Delay { until: Instant, run: Run },
-    Paging { lines: Vec<String>, run: Run, more: String, per_page: usize },
-    Stream { next: Instant, n: u64, count: Option<u64>, run: Run },
-    Down { until: Instant },
+    Delay {
+        until: Instant,
+        run: Run,
+    },
+    Paging {
+        lines: Vec<String>,
+        run: Run,
+        more: String,
+        per_page: usize,
+    },
+    Stream {
+        next: Instant,
+        n: u64,
+        count: Option<u64>,
+        run: Run,
+    },
+    Down {
+        until: Instant,
+    },
+    /// A state with `idle` showed its prompt: at `until`, its idle answer and move.
+    Idle {
+        until: Instant,
+    },
     Closed,
 }
 
@@ -107,6 +128,7 @@ impl Session {
             failed_logins: 0,
             answered: 0,
             times: Vec::new(),
+            now,
         };
         s.times = s.device.states.iter().map(|st| vec![0; st.commands.len()]).collect();
         s.boot();
@@ -127,6 +149,7 @@ impl Session {
 
     /// Bytes typed at `now`; returns what the device prints in answer (echo included).
     pub fn feed(&mut self, input: &[u8], now: Instant) -> Vec<u8> {
+        self.now = now;
         for &b in input {
             self.byte(b, now);
         }
@@ -137,7 +160,7 @@ impl Session {
     /// end of a reboot), if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.mode {
-            Mode::Delay { until, .. } | Mode::Down { until } => Some(*until),
+            Mode::Delay { until, .. } | Mode::Down { until } | Mode::Idle { until } => Some(*until),
             Mode::Stream { next, .. } => Some(*next),
             _ => None,
         }
@@ -146,6 +169,7 @@ impl Session {
     /// Time passed: answers what is due by `now`; returns what the device prints.
     pub fn handle_timeout(&mut self, now: Instant) -> Vec<u8> {
         while self.poll_timeout().is_some_and(|t| t <= now) {
+            self.now = self.poll_timeout().unwrap_or(now);
             match std::mem::replace(&mut self.mode, Mode::Shell) {
                 Mode::Delay { run, .. } => self.answer(run, now),
                 Mode::Stream { next, n, count, run } => {
@@ -154,6 +178,15 @@ impl Session {
                 Mode::Down { .. } => {
                     self.down_until = None;
                     self.boot();
+                }
+                Mode::Idle { .. } => {
+                    // Invariant: a session idles only in a state that has `idle`.
+                    let idle = self.device.states[self.state].idle.clone().expect("idle state");
+                    self.newline();
+                    self.text_line(&idle.answer);
+                    self.stack.push(self.state);
+                    self.state = idle.goto;
+                    self.prompt();
                 }
                 other => self.mode = other,
             }
@@ -241,6 +274,17 @@ impl Session {
             Mode::Paging { .. } => {
                 self.page_key(b, now);
                 return;
+            }
+            Mode::Idle { .. } => {
+                self.mode = Mode::Shell;
+                if let Some(to) = self.device.states[self.state].any_key {
+                    // The key is taken, not echoed: the next state's prompt on a new line.
+                    self.newline();
+                    self.stack.push(self.state);
+                    self.state = to;
+                    self.prompt();
+                    return;
+                }
             }
             _ => {}
         }
@@ -567,6 +611,9 @@ impl Session {
     fn prompt(&mut self) {
         let p = self.device.states[self.state].prompt.replace("{user}", &self.user);
         self.put(&p);
+        if let (Some(idle), Mode::Shell) = (&self.device.states[self.state].idle, &self.mode) {
+            self.mode = Mode::Idle { until: self.now + idle.after };
+        }
     }
 
     fn newline(&mut self) {

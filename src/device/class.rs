@@ -244,7 +244,9 @@ impl Machine {
                 }
             }
         }
-        None
+        // A state with no hops back to where the connection opened (a board's console past
+        // its boot loader) is left by closing the connection.
+        (to == NOT_CONNECTED).then_some(NOT_CONNECTED)
     }
 }
 

@@ -1,0 +1,131 @@
+//! `uboot.stop_autoboot`: [`StopAutoboot`] and its parser.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moler_core::{Command, Context, ParseResult, Parser};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::{checked, UBOOT_PROMPT};
+use crate::spec::{Empty, UnixCommand};
+use crate::ParamError;
+
+/// What U-Boot prints while it counts down to booting by itself.
+const AUTOBOOT: &str = r"Hit any key to stop autoboot|Press SPACE to abort autoboot";
+
+/// Stops a board's autoboot at U-Boot's prompt: sends `command` (say `reboot`, from Linux) or
+/// else an Enter (which also stops a countdown already running), sends `key` each time the
+/// countdown line (`autoboot_regex`) shows, and ends at `expected_prompt` (U-Boot's, `^=> `
+/// unless given). Result `{}`. Default timeout 120 s (a reboot is slow).
+///
+/// ```
+/// use moler_commands::uboot::StopAutoboot;
+/// use moler_commands::UnixCommand;
+/// use moler_core::Connection;
+/// use std::time::Instant;
+///
+/// let mut conn = Connection::new("console");
+/// let stop = conn.start(StopAutoboot::new().command(), Instant::now());
+/// let mut sent = Vec::new();
+/// let _ = conn.poll_transmit(&mut sent);
+/// assert_eq!(sent, b"\n", "an Enter to start with");
+/// conn.handle_input(b"U-Boot 2023.04\r\nHit any key to stop autoboot:  3 ", Instant::now());
+/// sent.clear();
+/// let _ = conn.poll_transmit(&mut sent);
+/// assert_eq!(sent, b" ", "the key");
+/// conn.handle_input(b"\r\n=> ", Instant::now());
+/// assert!(stop.try_result().unwrap().is_ok());
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopAutoboot {
+    /// Sent first (`reboot`); default: an Enter.
+    pub command: Option<String>,
+    /// The countdown line (default: U-Boot's `Hit any key to stop autoboot`, or `Press SPACE
+    /// to abort autoboot`).
+    pub autoboot_regex: Option<String>,
+    /// What stops it (default a space, sent without a newline).
+    pub key: Option<String>,
+    /// U-Boot's prompt (default `^=> `).
+    pub expected_prompt: Option<String>,
+    /// The newline of U-Boot's console (a device's hop parameter).
+    pub target_newline: Option<String>,
+}
+
+impl StopAutoboot {
+    /// The command with its defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `command`.
+    pub fn with_command(mut self, command: impl Into<String>) -> Self {
+        self.command = Some(command.into());
+        self
+    }
+
+    fn autoboot(&self) -> &str {
+        self.autoboot_regex.as_deref().unwrap_or(AUTOBOOT)
+    }
+}
+
+/// Parser of [`StopAutoboot`]: the key at each countdown line.
+#[derive(Debug)]
+pub struct StopAutobootParser {
+    autoboot: Arc<Regex>,
+    key: String,
+    /// The countdown line being answered (a partial line grows as it counts).
+    answered: bool,
+}
+
+impl Parser for StopAutobootParser {
+    type Output = Empty;
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
+        if !self.answered && self.autoboot.is_match(line) {
+            cx.send(&self.key);
+            self.answered = true;
+        }
+        if !partial {
+            self.answered = false;
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> ParseResult<Empty> {
+        Ok(Empty {})
+    }
+}
+
+impl UnixCommand for StopAutoboot {
+    const NAME: &'static str = "stop_autoboot";
+    type Parser = StopAutobootParser;
+    type Output = Empty;
+    fn command_line(&self) -> Result<String, ParamError> {
+        checked("autoboot_regex", self.autoboot())?;
+        if let Some(p) = &self.expected_prompt {
+            checked("expected_prompt", p)?;
+        }
+        let command = self.command.as_deref().unwrap_or("");
+        if command.contains(['\r', '\n']) {
+            return Err(format!("command {command:?} must be one line").into());
+        }
+        Ok(command.to_owned())
+    }
+    fn parser(&self) -> StopAutobootParser {
+        StopAutobootParser {
+            autoboot: checked("autoboot_regex", self.autoboot())
+                .unwrap_or_else(|_| moler_core::cached_regex(AUTOBOOT).expect("valid")),
+            key: self.key.clone().unwrap_or_else(|| " ".to_owned()),
+            answered: false,
+        }
+    }
+    fn setup(&self, command: Command<StopAutobootParser>) -> Command<StopAutobootParser> {
+        command.no_default_failures().ret_required(false).expect_echo(false)
+    }
+    fn default_timeout(&self) -> Duration {
+        Duration::from_secs(120)
+    }
+    fn end_prompt<'a>(&'a self, _: Option<&'a str>) -> Option<&'a str> {
+        Some(self.expected_prompt.as_deref().unwrap_or(UBOOT_PROMPT))
+    }
+}
