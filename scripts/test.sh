@@ -82,7 +82,7 @@ cargo test --workspace --doc "$@"
 # The runners without their optional features: the thread runner alone, and the clear error
 # for a runner that was left out of the build.
 cargo test -p moler-runners --lib "$@"
-cargo test -p moler --no-default-features --test local_shell --test tcp --test process --test telnet --test serial "$@"
+cargo test -p moler --no-default-features --test local_shell --test tcp --test process --test telnet --test serial --test ssh_openssh "$@"
 # The config crate alone, without runners or ssh: the errors for what a build left out.
 cargo test -p moler-config --no-default-features "$@"
 # The examples must keep working for a newcomer.

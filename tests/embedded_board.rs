@@ -93,7 +93,10 @@ fn power_on(line: &Line) -> std::thread::JoinHandle<std::io::Result<()>> {
 #[test]
 fn a_board_on_its_serial_console_is_stopped_in_u_boot_then_boots_linux_on_every_runner() {
     if !Path::new(SOCAT).exists() {
-        moler_testkit::skip("a board on a serial console", "no socat (scripts/test.sh installs it)");
+        moler_testkit::skip(
+            "a board on a serial console",
+            "no socat (scripts/test.sh installs it)",
+        );
         return;
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -162,7 +165,10 @@ fn a_board_on_its_serial_console_is_stopped_in_u_boot_then_boots_linux_on_every_
 #[test]
 fn a_wrong_password_on_the_console_fails_the_hop_and_names_it() {
     if !Path::new(SOCAT).exists() {
-        moler_testkit::skip("a board on a serial console", "no socat (scripts/test.sh installs it)");
+        moler_testkit::skip(
+            "a board on a serial console",
+            "no socat (scripts/test.sh installs it)",
+        );
         return;
     }
     let line = Line::new("wrong");

@@ -362,6 +362,7 @@ fn devices(args: DevicesArgs) -> Result<(), Failure> {
                 "name": info.name,
                 "class": info.class,
                 "initial_state": info.initial_state,
+                "connection": info.connection,
                 "states": info.states,
                 "hops": info.hops.iter().map(|h| json!({
                     "from": h.from, "to": h.to, "command": h.command, "prompt": h.prompt,
@@ -370,6 +371,7 @@ fn devices(args: DevicesArgs) -> Result<(), Failure> {
             continue;
         }
         say(format_args!("{} ({}), initial state {}", info.name, info.class, info.initial_state))?;
+        say(format_args!("  connection: {}", info.connection))?;
         say(format_args!("  states: {}", info.states.join(", ")))?;
         for h in &info.hops {
             let prompt = h.prompt.as_deref().map(|p| format!(", prompt {p:?}")).unwrap_or_default();
@@ -398,7 +400,16 @@ fn check_config(file: &PathBuf) -> Result<(), Failure> {
             format!(" ({})", devices.names().join(", "))
         },
         config.connections.len()
-    ))
+    ))?;
+    // What each connection gets on this machine, and why.
+    for name in devices.names() {
+        let info = devices.info(&name)?;
+        say(format_args!("  device {name}: {}", info.connection))?;
+    }
+    for c in &config.connections {
+        say(format_args!("  connection {}: {}", c.name.value, config.transport_choice(&c.spec)))?;
+    }
+    Ok(())
 }
 
 fn record(log: &std::path::Path, output: Option<&std::path::Path>) -> Result<(), Failure> {

@@ -207,6 +207,45 @@ impl Registry {
         (problems, io_type_known)
     }
 
+    /// Which implementation a connection of `spec` gets on this machine, and why (what
+    /// `moler check-config` and `moler devices` print): `terminal: bash (bash is on PATH)`,
+    /// `sshshell: libssh2, built in`, `sshshell: unavailable: …` naming what is missing.
+    pub fn transport_choice(&self, spec: &ConnectionSpec) -> String {
+        let io_type = spec.io_type.value.as_str();
+        if self.user_transport(io_type).is_some()
+            || spec
+                .variant
+                .as_ref()
+                .is_some_and(|v| self.user_connection(io_type, &v.value).is_some())
+        {
+            return format!("{io_type}: registered in code");
+        }
+        let mut p = spec.params();
+        let what = match io_type {
+            "terminal" | "terminal_no_fork" | "terminal_fork" => match p.get::<String>("shell") {
+                Some(shell) => format!("{shell} (as configured)"),
+                None => {
+                    let c = moler_io::terminal::choose_shell(std::env::var_os("PATH").as_deref());
+                    format!("{} ({})", c.shell, c.why)
+                }
+            },
+            "sshshell" => match ssh_client(p.get::<String>("client").as_deref()) {
+                Ok((_, why)) => why,
+                Err(why) => format!("unavailable: {why}"),
+            },
+            "telnet" => "the native telnet client, built in".to_owned(),
+            "serial" => match p.get::<String>("port") {
+                Some(port) => match remote_port(&port) {
+                    Some((host, tcp)) => format!("RFC 2217 to {host}:{tcp}"),
+                    None => format!("the local port {port}"),
+                },
+                None => "no port".to_owned(),
+            },
+            _ => return io_type.to_owned(),
+        };
+        format!("{io_type}: {what}")
+    }
+
     /// Checks a connection description as far as possible without opening it: the io_type,
     /// the variant, and a built-in io_type's parameters.
     pub fn check(&self, spec: &ConnectionSpec) -> (ConfigError, Vec<Warning>) {
@@ -221,10 +260,7 @@ impl Registry {
                 .variant
                 .as_ref()
                 .is_some_and(|v| self.user_connection(io_type, &v.value).is_some());
-        // Without the `ssh` feature there is nothing to check sshshell's parameters against;
-        // opening it says so.
-        let unchecked = io_type == "sshshell" && !cfg!(feature = "ssh");
-        if !user && !unchecked {
+        if !user {
             let mut params = spec.params();
             match builtin_options(io_type, &mut params) {
                 Ok(_) => {
@@ -373,6 +409,7 @@ enum Options {
     },
     #[cfg(feature = "ssh")]
     Ssh(Box<moler_io::ssh::SshOptions>),
+    OpenSsh(Box<moler_io::openssh::OpenSshOptions>),
     Process(moler_io::process::ProcessOptions),
 }
 
@@ -603,9 +640,45 @@ fn serial_settings(p: &mut Params) -> moler_io::serial::SerialSettings {
     s
 }
 
-#[cfg(feature = "ssh")]
+/// The SSH client an `sshshell` uses: `client` when given (`libssh2`, `openssh`), else libssh2
+/// when this build has it, else the OpenSSH client when `ssh` is on `PATH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SshClient {
+    Libssh2,
+    OpenSsh,
+}
+
+/// The client an `sshshell` gets, and why; `Err` says what this machine lacks.
+pub(crate) fn ssh_client(asked: Option<&str>) -> Result<(SshClient, String), String> {
+    let on_path = || moler_io::terminal::find_program("ssh", std::env::var_os("PATH").as_deref());
+    match asked {
+        Some("libssh2") if cfg!(feature = "ssh") => {
+            Ok((SshClient::Libssh2, "client: libssh2".into()))
+        }
+        Some("libssh2") => {
+            Err("client libssh2 needs moler's `ssh` feature, which this build left out".into())
+        }
+        Some("openssh") => match on_path() {
+            Some(ssh) => Ok((SshClient::OpenSsh, format!("client: openssh ({})", ssh.display()))),
+            None => {
+                Err("client openssh needs the OpenSSH client `ssh` on PATH; none was found".into())
+            }
+        },
+        Some(other) => Err(format!("client {other:?} must be libssh2 or openssh")),
+        None if cfg!(feature = "ssh") => Ok((SshClient::Libssh2, "libssh2, built in".into())),
+        None => match on_path() {
+            Some(ssh) => Ok((
+                SshClient::OpenSsh,
+                format!("the OpenSSH client {} in a pty: this build has no libssh2", ssh.display()),
+            )),
+            None => Err("io_type sshshell needs libssh2 (moler's `ssh` feature, which this build \
+                         left out) or the OpenSSH client `ssh` on PATH (none was found)"
+                .into()),
+        },
+    }
+}
+
 fn ssh_options(p: &mut Params) -> Result<Options, ConfigError> {
-    use moler_io::ssh::{HostKeyPolicy, SshOptions};
     let host: String = p.required("host").unwrap_or_default();
     let username: Option<String> = p.get("username");
     let login: Option<String> = p.get("login");
@@ -616,54 +689,98 @@ fn ssh_options(p: &mut Params) -> Result<Options, ConfigError> {
         .or(login)
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "root".to_owned());
-    let mut o = SshOptions::new(host, user);
-    if let Some(port) = p.get("port") {
-        o.port = port;
-    }
-    o.password = p.get("password");
-    o.key_file = p.get("key_file");
-    o.key_passphrase = p.get("key_passphrase");
-    if let Some(policy) = p.get::<String>("host_key_policy") {
-        o.host_key_policy = match policy.as_str() {
-            "strict" => HostKeyPolicy::Strict,
-            "accept-new" | "accept_new" => HostKeyPolicy::AcceptNew,
-            "off" => HostKeyPolicy::Off,
-            _ => {
-                p.invalid(
-                    "host_key_policy",
-                    format!("{policy:?} must be strict, accept-new or off"),
-                );
-                HostKeyPolicy::AcceptNew
-            }
-        };
-    }
-    o.known_hosts_file = p.get("known_hosts");
-    if let Some(t) = p.get::<std::time::Duration>("connect_timeout") {
-        o.connect_timeout = t;
-    }
-    o.keepalive = p.get("keepalive");
-    if let Some(term) = p.get("term") {
-        o.term = term;
-    }
-    o.cols = window(p, "cols", o.cols);
-    o.rows = window(p, "rows", o.rows);
-    if p.get::<bool>("moler_prompt").unwrap_or(false) {
-        o = o.with_moler_prompt();
-    }
+    let port: Option<u16> = p.get("port");
+    let password: Option<String> = p.get("password");
+    let key_file: Option<PathBuf> = p.get("key_file");
+    let key_passphrase: Option<String> = p.get("key_passphrase");
+    let policy = p.get::<String>("host_key_policy");
+    let policy = match policy.as_deref() {
+        None | Some("accept-new" | "accept_new") => "accept-new",
+        Some("strict") => "strict",
+        Some("off") => "off",
+        Some(other) => {
+            p.invalid("host_key_policy", format!("{other:?} must be strict, accept-new or off"));
+            "accept-new"
+        }
+    };
+    let known_hosts: Option<PathBuf> = p.get("known_hosts");
+    let connect_timeout: Option<std::time::Duration> = p.get("connect_timeout");
+    let keepalive: Option<std::time::Duration> = p.get("keepalive");
+    let term: Option<String> = p.get("term");
+    let cols = window(p, "cols", 300);
+    let rows = window(p, "rows", 50);
+    let moler_prompt = p.get::<bool>("moler_prompt").unwrap_or(false);
+    let client: Option<String> = p.get("client");
     p.ignore("receive_buffer_size");
-    Ok(Options::Ssh(Box::new(o)))
-}
-
-#[cfg(not(feature = "ssh"))]
-fn ssh_options(p: &mut Params) -> Result<Options, ConfigError> {
-    Err(ConfigError::new(
-        ErrorKind::NotCompiled,
-        p.origin().clone(),
-        format!(
-            "{}: io_type sshshell needs moler's `ssh` feature, which this build left out",
-            p.what()
-        ),
-    ))
+    let client = match ssh_client(client.as_deref()) {
+        Ok((c, _)) => c,
+        Err(why) => {
+            let kind = if why.contains("left out") {
+                ErrorKind::NotCompiled
+            } else {
+                ErrorKind::InvalidValue
+            };
+            let origin = p.node("client").map_or_else(|| p.origin().clone(), |n| n.origin.clone());
+            return Err(ConfigError::new(kind, origin, format!("{}: {why}", p.what())));
+        }
+    };
+    match client {
+        #[cfg(feature = "ssh")]
+        SshClient::Libssh2 => {
+            use moler_io::ssh::{HostKeyPolicy, SshOptions};
+            let mut o = SshOptions::new(host, user);
+            if let Some(port) = port {
+                o.port = port;
+            }
+            o.password = password;
+            o.key_file = key_file;
+            o.key_passphrase = key_passphrase;
+            o.host_key_policy = match policy {
+                "strict" => HostKeyPolicy::Strict,
+                "off" => HostKeyPolicy::Off,
+                _ => HostKeyPolicy::AcceptNew,
+            };
+            o.known_hosts_file = known_hosts;
+            if let Some(t) = connect_timeout {
+                o.connect_timeout = t;
+            }
+            o.keepalive = keepalive;
+            if let Some(term) = term {
+                o.term = term;
+            }
+            o.cols = cols;
+            o.rows = rows;
+            if moler_prompt {
+                o = o.with_moler_prompt();
+            }
+            Ok(Options::Ssh(Box::new(o)))
+        }
+        #[cfg(not(feature = "ssh"))]
+        SshClient::Libssh2 => unreachable!("ssh_client refuses libssh2 without the feature"),
+        SshClient::OpenSsh => {
+            use moler_io::openssh::{HostKeyChecking, OpenSshOptions};
+            let _ = (key_passphrase, keepalive, term);
+            let mut o = OpenSshOptions::new(host, user);
+            if let Some(port) = port {
+                o.port = port;
+            }
+            o.password = password;
+            o.key_file = key_file;
+            o.host_key_checking = match policy {
+                "strict" => HostKeyChecking::Strict,
+                "off" => HostKeyChecking::Off,
+                _ => HostKeyChecking::AcceptNew,
+            };
+            o.known_hosts_file = known_hosts;
+            if let Some(t) = connect_timeout {
+                o.connect_timeout = t;
+            }
+            o.cols = cols;
+            o.rows = rows;
+            o.moler_prompt = moler_prompt;
+            Ok(Options::OpenSsh(Box::new(o)))
+        }
+    }
 }
 
 fn open_builtin(options: Options) -> Result<Transport, moler_io::Error> {
@@ -677,6 +794,7 @@ fn open_builtin(options: Options) -> Result<Transport, moler_io::Error> {
         }
         #[cfg(feature = "ssh")]
         Options::Ssh(o) => moler_io::ssh::connect(&o),
+        Options::OpenSsh(o) => moler_io::openssh::connect(&o),
         Options::Process(o) => moler_io::process::spawn(&o),
     }
 }

@@ -38,12 +38,12 @@
 //!
 //! | io_type | parameters (Moler's in bold) |
 //! |---|---|
-//! | `terminal` (Moler's `terminal_no_fork`, `terminal_fork` too) | `shell` (bash), `cols` (300), `rows` (50), `cwd`, `env` (mapping), `ready_timeout` (s) |
+//! | `terminal` (Moler's `terminal_no_fork`, `terminal_fork` too) | `shell` (bash when on PATH, else sh), `cols` (300), `rows` (50), `cwd`, `env` (mapping), `ready_timeout` (s) |
 //! | `tcp` | **`port`** (required), **`host`** (localhost), `connect_timeout` (s), `nodelay` (true), `ready_prompt`, `ready_marker`, `ready_timeout` (10 s); **`receive_buffer_size`** is ignored |
 //! | `telnet` | **`host`** (localhost), **`port`** (23), `connect_timeout` (s), `terminal_type` (vt100), `cols` (300), `rows` (50), `binary` (false), `ready_prompt`, `ready_marker`, `ready_timeout` |
 //! | `serial` | `port` (required: a device such as `/dev/ttyUSB0`, or `host:port` of an RFC 2217 server), `baud_rate` (115200), `data_bits` (8), `parity` (none, odd, even, mark, space), `stop_bits` (1, 1.5, 2), `flow_control` (none, xonxoff, rtscts), `connect_timeout` (s, `host:port` only), `ready_prompt`, `ready_marker`, `ready_timeout` |
 //! | `rfc2217` | `port` (required), `host` (localhost), the settings of `serial`, `connect_timeout` (s), `ready_prompt`, `ready_marker`, `ready_timeout` |
-//! | `sshshell` (feature `ssh`) | **`host`** (required), **`port`** (22), **`username`** or **`login`** ($USER), **`password`**, `key_file`, `key_passphrase`, `host_key_policy` (strict, accept-new, off), `known_hosts`, `connect_timeout`, `keepalive` (s), `term`, `cols`, `rows`, `moler_prompt` (false) |
+//! | `sshshell` | **`host`** (required), **`port`** (22), **`username`** or **`login`** ($USER), **`password`**, `key_file`, `key_passphrase`, `host_key_policy` (strict, accept-new, off), `known_hosts`, `connect_timeout`, `keepalive` (s), `term`, `cols`, `rows`, `moler_prompt` (false), `client` (`libssh2` when the build has the `ssh` feature, else `openssh`: the OpenSSH client in a pty, which takes no `key_passphrase`, `keepalive` or `term`) |
 //! | `process` | `program` (required), `args` (list), `cwd`, `env`, `stderr` (merge, null, inherit), `ready_prompt`, `ready_marker`, `ready_timeout` |
 //!
 //! `ready_prompt` is what a device shows once it is ready (after `ready_marker`, a banner line,
@@ -231,6 +231,19 @@ impl Config {
             .into());
         };
         self.open_spec(name, &c.spec)
+    }
+
+    /// Which implementation a connection of `spec` gets on this machine and why, without
+    /// opening it: `terminal: bash (bash is on PATH)`, `sshshell: libssh2, built in`,
+    /// `sshshell: the OpenSSH client /usr/bin/ssh in a pty: this build has no libssh2`, or
+    /// `sshshell: unavailable: …` naming what the machine lacks (opening then fails with that).
+    ///
+    /// ```
+    /// let config = moler_config::Config::from_yaml("NAMED_CONNECTIONS:\n  t: {io_type: telnet, host: h, port: 23}\n").unwrap();
+    /// assert_eq!(config.transport_choice(&config.connections[0].spec), "telnet: the native telnet client, built in");
+    /// ```
+    pub fn transport_choice(&self, spec: &ConnectionSpec) -> String {
+        self.registry.transport_choice(spec)
     }
 
     /// Opens a connection described by `spec` and names it `name`.

@@ -80,6 +80,20 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The OpenSSH client (`ssh` in a pseudo-terminal, the `sshshell` of a build without
+    /// libssh2) could not log in: what it said is the source's text, its kind says why
+    /// (`PermissionDenied` for a refused password or host key, `ConnectionRefused`,
+    /// `TimedOut`, `NotFound` for a missing `ssh`).
+    #[error("ssh {target} (OpenSSH client): {step}")]
+    OpenSsh {
+        /// `user@host:port`.
+        target: String,
+        /// `start ssh`, `log in`, …
+        step: &'static str,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
     /// A step of opening an SSH session failed in libssh2.
     #[cfg(feature = "ssh")]
     #[error("ssh {target}: {step}")]
@@ -145,6 +159,7 @@ impl Error {
         match self {
             Error::Spawn { source, .. }
             | Error::Connect { source, .. }
+            | Error::OpenSsh { source, .. }
             | Error::Setup { source, .. }
             | Error::Stream { source, .. } => source.kind(),
             Error::Terminal { source, .. } => {

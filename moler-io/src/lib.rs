@@ -14,6 +14,7 @@
 //! | `tcp` | [`tcp::connect`] | [`Stream::Fd`]: a TCP client (connect timeout, no Nagle delay) |
 //! | `process` | [`process::spawn`] | [`Stream::Fd`]: a child's stdin and stdout (stderr merged by default) |
 //! | `sshshell` | `ssh::connect` (feature `ssh`) | [`Stream::Fd`]: a remote shell in a pty over a non-blocking libssh2 session |
+//! | `sshshell` (`client: openssh`, or a build without `ssh`) | [`openssh::connect`] | [`Stream::Fd`]: the OpenSSH client in a pseudo-terminal, logged in by the transport |
 //! | `telnet` | [`telnet::connect`] | [`Stream::Fd`]: a telnet client (option negotiation, `IAC` escaping, `CR NUL`) over TCP |
 //! | `serial` | [`serial::open`] | [`Stream::Fd`]: a local tty (`/dev/ttyUSB0`, a pty) in raw mode with baud rate, data bits, parity, stop bits, flow control; [`Control::send_break`] |
 //! | `rfc2217` | [`rfc2217::connect`] | [`Stream::Fd`]: a serial port behind a console server (RFC 2217 over telnet: `ser2net`), the same settings and break |
@@ -53,6 +54,7 @@ pub mod blocking;
 mod error;
 pub mod fd;
 pub mod memory;
+pub mod openssh;
 pub mod process;
 pub mod rfc2217;
 pub mod serial;

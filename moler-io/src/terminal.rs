@@ -19,7 +19,9 @@ pub const PROMPT: &str = "moler_bash# ";
 /// How to start the local shell.
 #[derive(Debug, Clone)]
 pub struct TerminalOptions {
-    /// The shell to run (default `bash`); it must understand `bind`, `PS1` and `printf`.
+    /// The shell to run: a name found on `PATH` or a path. Default: `bash` when the machine
+    /// has it, else `sh` ([`choose_shell`]). A bash gets bash's setup (no bracketed paste, no
+    /// `PROMPT_COMMAND`); any other shell a POSIX one (`PS1`, `printf`).
     pub shell: String,
     /// Window width; wide so command echoes do not wrap (default 300).
     pub cols: u16,
@@ -36,7 +38,7 @@ pub struct TerminalOptions {
 impl Default for TerminalOptions {
     fn default() -> Self {
         Self {
-            shell: "bash".into(),
+            shell: choose_shell(std::env::var_os("PATH").as_deref()).shell.into(),
             cols: 300,
             rows: 50,
             cwd: None,
@@ -44,6 +46,47 @@ impl Default for TerminalOptions {
             ready_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// The shell a terminal gets when none is asked for, and why (what `moler check-config` says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShellChoice {
+    /// `bash` or `sh`.
+    pub shell: &'static str,
+    /// Why: `bash is on PATH`, `no bash on PATH`.
+    pub why: &'static str,
+}
+
+/// `bash` when a directory of `path` (a `PATH` value) holds an executable `bash`, else `sh`.
+///
+/// ```
+/// let choice = moler_io::terminal::choose_shell(Some(std::ffi::OsStr::new("/nonexistent")));
+/// assert_eq!((choice.shell, choice.why), ("sh", "no bash on PATH"));
+/// ```
+pub fn choose_shell(path: Option<&std::ffi::OsStr>) -> ShellChoice {
+    match find_program("bash", path) {
+        Some(_) => ShellChoice { shell: "bash", why: "bash is on PATH" },
+        None => ShellChoice { shell: "sh", why: "no bash on PATH" },
+    }
+}
+
+/// The executable `name` in a directory of `path` (a `PATH` value), if any.
+pub fn find_program(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(path?).map(|dir| dir.join(name)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+/// Whether `shell` (a name or a path) is a bash.
+fn is_bash(shell: &str) -> bool {
+    std::path::Path::new(shell).file_name().is_some_and(|n| n == "bash")
+}
+
+/// The line that prepares a POSIX shell that is not bash (dash, busybox sh): `prompt` as the
+/// prompt (plain: such shells have no `\[\]`), then [`READY`].
+fn posix_setup(prompt: &str) -> String {
+    format!("PS1='{prompt}'; PS2=''; printf 'MOLER_%s\\n' READY\n")
 }
 
 /// The line that prepares a bash (local, or remote over SSH): no bracketed paste, no
@@ -107,10 +150,18 @@ pub fn open(options: &TerminalOptions) -> Result<Transport, Error> {
             pixel_height: 0,
         })
         .map_err(|e| failed("open a pseudo-terminal")(e.into()))?;
+    let bash = is_bash(&options.shell);
     let mut cmd = CommandBuilder::new(&options.shell);
-    cmd.args(["--noprofile", "--norc", "-i"]);
+    if bash {
+        cmd.args(["--noprofile", "--norc", "-i"]);
+        cmd.env("PS1", ps1_source(PROMPT));
+    } else {
+        cmd.args(["-i"]);
+        cmd.env("PS1", PROMPT);
+        // A POSIX shell started with -i reads $ENV: none.
+        cmd.env_remove("ENV");
+    }
     cmd.env("TERM", "xterm-mono");
-    cmd.env("PS1", ps1_source(PROMPT));
     cmd.env_remove("PROMPT_COMMAND");
     for (k, v) in &options.env {
         cmd.env(k, v);
@@ -147,14 +198,16 @@ pub fn open(options: &TerminalOptions) -> Result<Transport, Error> {
     };
     let mut io = transport.into_blocking();
     // A fresh pty takes a line this short at once; this never waits for the shell.
-    io.write_all(bash_setup(PROMPT).as_bytes())
-        .map_err(|e| failed("send the setup line")(e.into()))?;
+    let setup = if bash { bash_setup(PROMPT) } else { posix_setup(PROMPT) };
+    io.write_all(setup.as_bytes()).map_err(|e| failed("send the setup line")(e.into()))?;
     Ok(io.into_transport())
 }
 
 /// Our own descriptor of the pty master (the pty stays open while either is).
 #[allow(unsafe_code)]
-fn dup_master(master: &dyn MasterPty) -> Result<OwnedFd, Box<dyn std::error::Error + Send + Sync>> {
+pub(crate) fn dup_master(
+    master: &dyn MasterPty,
+) -> Result<OwnedFd, Box<dyn std::error::Error + Send + Sync>> {
     let raw = master.as_raw_fd().ok_or("the pty has no master descriptor")?;
     // SAFETY: `raw` is the master's open descriptor, which `master` keeps open for the duration
     // of this borrow; `dup` makes an independent one that we own.

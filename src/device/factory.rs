@@ -85,6 +85,9 @@ pub struct DeviceInfo {
     pub states: Vec<&'static str>,
     /// Its hops (the connection's opening and closing are not among them).
     pub hops: Vec<HopInfo>,
+    /// Its connection: the io_type and what it gets on this machine, and why
+    /// ([`moler_config::Config::transport_choice`]).
+    pub connection: String,
 }
 
 /// One hop of a device ([`DeviceInfo::hops`]); its parameters are left out (they hold
@@ -149,11 +152,13 @@ impl Devices {
     /// What device `name` is, without making it: class, states and hops.
     pub fn info(&self, name: &str) -> Result<DeviceInfo, DeviceError> {
         let specs = lock(&self.inner.specs);
-        let Some((_, machine)) = specs.get(name) else {
+        let Some((spec, machine)) = specs.get(name) else {
             drop(specs);
             return Err(self.unknown(name));
         };
+        let connection = lock(&self.inner.config).transport_choice(&spec.connection);
         Ok(DeviceInfo {
+            connection,
             name: name.to_owned(),
             class: machine.class,
             initial_state: machine.initial,

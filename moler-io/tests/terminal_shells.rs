@@ -1,0 +1,67 @@
+//! The terminal's shell: bash when the machine has it, else sh; each set up so that the
+//! prompt is `moler_bash# ` and the greeting is the setup's marker.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use moler_io::terminal::{self, choose_shell, TerminalOptions};
+
+/// Runs `line` in a terminal of `shell` and returns what came up to `until`.
+fn run_in(shell: &str, line: &str, until: &str) -> String {
+    let options = TerminalOptions { shell: shell.into(), ..Default::default() };
+    let transport = terminal::open(&options).unwrap();
+    assert_eq!(transport.name, format!("terminal:{shell}"));
+    let mut io = transport.into_blocking();
+    let mut seen = Vec::new();
+    let mut buf = [0; 4096];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // The greeting first: the marker and the prompt.
+    while !String::from_utf8_lossy(&seen).contains("MOLER_READY\r\nmoler_bash# ") {
+        assert!(
+            Instant::now() < deadline,
+            "{shell}: no greeting: {:?}",
+            String::from_utf8_lossy(&seen)
+        );
+        let n = io.read(&mut buf).unwrap();
+        seen.extend_from_slice(&buf[..n]);
+    }
+    seen.clear();
+    io.write_all(format!("{line}\n").as_bytes()).unwrap();
+    while !String::from_utf8_lossy(&seen).contains(until) {
+        assert!(Instant::now() < deadline, "{shell}: {:?}", String::from_utf8_lossy(&seen));
+        let n = io.read(&mut buf).unwrap();
+        seen.extend_from_slice(&buf[..n]);
+    }
+    io.close();
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[test]
+fn a_posix_sh_gets_the_same_prompt_and_greeting_as_bash() {
+    for shell in ["bash", "sh"] {
+        let out = run_in(shell, "echo $((6*7))", "42\r\nmoler_bash# ");
+        assert!(out.starts_with("echo $((6*7))\r\n"), "{shell}: {out:?}");
+    }
+}
+
+#[test]
+fn without_bash_on_path_the_terminal_takes_sh() {
+    let dir = std::env::temp_dir().join(format!("moler-shells-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("with")).unwrap();
+    std::fs::create_dir_all(dir.join("without")).unwrap();
+    let bash = terminal::find_program("bash", std::env::var_os("PATH").as_deref()).unwrap();
+    std::os::unix::fs::symlink(&bash, dir.join("with/bash")).unwrap();
+    let with = choose_shell(Some(dir.join("with").as_os_str()));
+    assert_eq!((with.shell, with.why), ("bash", "bash is on PATH"));
+    let without = choose_shell(Some(dir.join("without").as_os_str()));
+    assert_eq!((without.shell, without.why), ("sh", "no bash on PATH"));
+    assert_eq!(choose_shell(None).shell, "sh");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_shell_that_is_not_there_is_a_clear_error() {
+    let options = TerminalOptions { shell: "/no/such/shell".into(), ..Default::default() };
+    let err = terminal::open(&options).err().unwrap();
+    assert!(err.to_string().starts_with("terminal /no/such/shell: start the shell"), "{err}");
+}
