@@ -314,3 +314,51 @@ fn a_refused_connection_names_host_and_port() {
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
     assert_eq!(err.to_string(), format!("connect to 127.0.0.1:{port}"));
 }
+
+/// `client: telnet`: Debian's telnet client in a pty, from YAML, against the simulator's
+/// telnet listener; the login dialog answered with `ConnectionHandle::sendline` as an event
+/// sees each question.
+#[test]
+fn the_telnet_client_in_a_pty_reaches_the_simulator() {
+    if !Path::new("/usr/bin/telnet").exists() {
+        moler_testkit::skip("client: telnet", "no telnet client (scripts/test.sh installs it)");
+        return;
+    }
+    let device = Arc::new(Device::from_yaml(SIM_DEVICE).unwrap());
+    let sim = Listener::bind("127.0.0.1:0", device, Protocol::Telnet).unwrap();
+    let yaml = format!(
+        "NAMED_CONNECTIONS:\n  sw: {{io_type: telnet, client: telnet, host: 127.0.0.1, port: {}}}\n",
+        sim.addr().port()
+    );
+    let config = moler::config::Config::from_yaml(&yaml).unwrap();
+    let choice = config.transport_choice(&config.connections[0].spec);
+    assert!(
+        choice.starts_with("telnet: client: telnet (") && choice.ends_with("in a pty"),
+        "{choice}"
+    );
+    let dev = config.open("sw").unwrap();
+    assert!(dev.transport().starts_with("telnet-client:127.0.0.1:"), "{}", dev.transport());
+    let ask = |pattern: &str| {
+        moler_core::Wait4::new([pattern]).unwrap().match_partial_lines(true).till_occurs_times(1)
+    };
+    let login = dev.start(ask("login: $"));
+    login.wait(WAIT).unwrap();
+    let password = dev.start(ask("Password: $"));
+    dev.sendline("admin");
+    password.wait(WAIT).unwrap();
+    let prompt = dev.start(ask("^switch> $"));
+    dev.sendline("secret");
+    prompt.wait(WAIT).unwrap();
+    assert_eq!(
+        dev.run(Command::lines("show version", "^switch> $"), WAIT).unwrap(),
+        ["Version 1.2.3", "Uptime 5 days"]
+    );
+    dev.close();
+
+    let err = moler::config::Config::from_yaml(
+        "NAMED_CONNECTIONS:\n  t: {io_type: telnet, host: h, client: putty}\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`client` \"putty\" must be native or telnet"), "{err}");
+}

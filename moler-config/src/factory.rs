@@ -233,7 +233,16 @@ impl Registry {
                 Ok((_, why)) => why,
                 Err(why) => format!("unavailable: {why}"),
             },
-            "telnet" => "the native telnet client, built in".to_owned(),
+            "telnet" => match p.get::<String>("client").as_deref() {
+                Some("telnet") => match moler_io::terminal::find_program(
+                    "telnet",
+                    std::env::var_os("PATH").as_deref(),
+                ) {
+                    Some(t) => format!("client: telnet ({}) in a pty", t.display()),
+                    None => "unavailable: client telnet needs `telnet` on PATH (none found)".into(),
+                },
+                _ => "the native telnet client, built in".to_owned(),
+            },
             "serial" => match p.get::<String>("port") {
                 Some(port) => match remote_port(&port) {
                     Some((host, tcp)) => format!("RFC 2217 to {host}:{tcp}"),
@@ -401,6 +410,12 @@ enum Options {
         port: u16,
         options: moler_io::telnet::TelnetOptions,
     },
+    TelnetClient {
+        program: PathBuf,
+        host: String,
+        port: u16,
+        options: moler_io::telnet::TelnetOptions,
+    },
     Serial(moler_io::serial::SerialOptions),
     Rfc2217 {
         host: String,
@@ -490,7 +505,28 @@ fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError
                 options.binary = b;
             }
             options.greeting = greeting(p);
-            Options::Telnet { host, port, options }
+            match p.get::<String>("client").as_deref() {
+                None | Some("native") => Options::Telnet { host, port, options },
+                Some("telnet") => {
+                    match moler_io::terminal::find_program(
+                        "telnet",
+                        std::env::var_os("PATH").as_deref(),
+                    ) {
+                        Some(program) => Options::TelnetClient { program, host, port, options },
+                        None => {
+                            p.invalid(
+                                "client",
+                                "telnet needs the `telnet` program on PATH; none was found",
+                            );
+                            Options::Telnet { host, port, options }
+                        }
+                    }
+                }
+                Some(other) => {
+                    p.invalid("client", format!("{other:?} must be native or telnet"));
+                    Options::Telnet { host, port, options }
+                }
+            }
         }
         "serial" => {
             let port: String = p.required("port").unwrap_or_default();
@@ -788,6 +824,9 @@ fn open_builtin(options: Options) -> Result<Transport, moler_io::Error> {
         Options::Terminal(o) => moler_io::terminal::open(&o),
         Options::Tcp { host, port, options } => moler_io::tcp::connect(&host, port, &options),
         Options::Telnet { host, port, options } => moler_io::telnet::connect(&host, port, &options),
+        Options::TelnetClient { program, host, port, options } => {
+            moler_io::telnet::client_in_pty(&program, &host, port, &options)
+        }
         Options::Serial(o) => moler_io::serial::open(&o),
         Options::Rfc2217 { host, port, options } => {
             moler_io::rfc2217::connect(&host, port, &options)

@@ -161,32 +161,9 @@ pub fn connect(options: &OpenSshOptions) -> Result<Transport, Error> {
         step,
         source,
     };
-    let other = |e: Box<dyn std::error::Error + Send + Sync>| io::Error::other(e.to_string());
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: options.rows,
-            cols: options.cols,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .map_err(|e| failed("open a pseudo-terminal", other(e.into())))?;
-    let mut cmd = CommandBuilder::new(&options.program);
-    cmd.args(options.args());
-    cmd.env("TERM", "xterm-mono");
-    let child = pty.slave.spawn_command(cmd).map_err(|e| {
-        let e: Box<dyn std::error::Error + Send + Sync> = e.into();
-        let kind = e.downcast_ref::<io::Error>().map_or(io::ErrorKind::NotFound, io::Error::kind);
-        failed("start ssh", io::Error::new(kind, format!("{}: {e}", options.program.display())))
-    })?;
-    drop(pty.slave);
-    let master =
-        dup_master(pty.master.as_ref()).map_err(|e| failed("take the pty master", other(e)))?;
-    let closer = Arc::new(OpenSshCloser {
-        closed: AtomicBool::new(false),
-        child: Mutex::new(Some(child)),
-        _master: Mutex::new(Some(pty.master)),
-    });
-    crate::fd::set_nonblocking(&master).map_err(|e| failed("make the pty non-blocking", e))?;
+    let (master, closer) =
+        spawn_in_pty(&options.program, &options.args(), options.cols, options.rows)
+            .map_err(|(step, e)| failed(step, e))?;
     if let Err(e) = log_in(master.as_fd(), options) {
         closer.close();
         return Err(failed("log in", e));
@@ -323,19 +300,47 @@ fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Our own descriptor of the pty master.
-fn dup_master(master: &dyn MasterPty) -> Result<OwnedFd, Box<dyn std::error::Error + Send + Sync>> {
-    crate::terminal::dup_master(master)
+/// Starts `program` with `args` in a new pseudo-terminal of `cols`×`rows` (`TERM=xterm-mono`)
+/// and returns its master, non-blocking, and what ends it. An error names the step.
+pub(crate) fn spawn_in_pty(
+    program: &std::path::Path,
+    args: &[String],
+    cols: u16,
+    rows: u16,
+) -> Result<(OwnedFd, Arc<PtyChild>), (&'static str, io::Error)> {
+    let other = |e: Box<dyn std::error::Error + Send + Sync>| io::Error::other(e.to_string());
+    let pty = native_pty_system()
+        .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+        .map_err(|e| ("open a pseudo-terminal", other(e.into())))?;
+    let mut cmd = CommandBuilder::new(program);
+    cmd.args(args);
+    cmd.env("TERM", "xterm-mono");
+    let child = pty.slave.spawn_command(cmd).map_err(|e| {
+        let e: Box<dyn std::error::Error + Send + Sync> = e.into();
+        let kind = e.downcast_ref::<io::Error>().map_or(io::ErrorKind::NotFound, io::Error::kind);
+        ("start the program", io::Error::new(kind, format!("{}: {e}", program.display())))
+    })?;
+    drop(pty.slave);
+    let master = crate::terminal::dup_master(pty.master.as_ref())
+        .map_err(|e| ("take the pty master", other(e)))?;
+    let closer = Arc::new(PtyChild {
+        closed: AtomicBool::new(false),
+        child: Mutex::new(Some(child)),
+        _master: Mutex::new(Some(pty.master)),
+    });
+    crate::fd::set_nonblocking(&master).map_err(|e| ("make the pty non-blocking", e))?;
+    Ok((master, closer))
 }
 
-struct OpenSshCloser {
+/// A program in a pseudo-terminal: closing kills it, dropping reaps it.
+pub(crate) struct PtyChild {
     closed: AtomicBool,
     child: Mutex<Option<Box<dyn Child + Send + Sync>>>,
     _master: Mutex<Option<Box<dyn MasterPty + Send>>>,
 }
 
-impl Close for OpenSshCloser {
-    /// Ends the client: the remote session ends with it.
+impl Close for PtyChild {
+    /// Ends the program (a client: the remote session ends with it).
     fn close(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
@@ -346,7 +351,7 @@ impl Close for OpenSshCloser {
     }
 }
 
-impl Drop for OpenSshCloser {
+impl Drop for PtyChild {
     fn drop(&mut self) {
         self.close();
         if let Some(mut child) = self.child.lock().unwrap_or_else(PoisonError::into_inner).take() {

@@ -326,3 +326,37 @@ impl FdIo for TelnetIo {
         self.pos < self.data.len() || lock(&self.wire).pending()
     }
 }
+
+/// The `telnet` program (Debian's client, or any on `PATH`) in a pseudo-terminal, connected to
+/// `host`:`port`: what a connection with `client: telnet` gets, for a server the native
+/// transport should not talk to (a client's own quirks reproduced). The client prints its
+/// `Trying …`/`Connected to …`/`Escape character is '^]'.` lines first, as in a shell; the
+/// login dialog is the device's hops. Named `telnet-client:host:port`.
+pub fn client_in_pty(
+    program: &std::path::Path,
+    host: &str,
+    port: u16,
+    options: &TelnetOptions,
+) -> Result<Transport, Error> {
+    let args = [host.to_owned(), port.to_string()];
+    let (master, closer) = crate::openssh::spawn_in_pty(program, &args, options.cols, options.rows)
+        .map_err(|(step, source)| Error::Stream {
+            transport: format!("telnet-client:{host}:{port}"),
+            step,
+            source,
+        })?;
+    let stream = crate::fd::FdStream::new(master)
+        .map_err(|source| Error::Stream {
+            transport: format!("telnet-client:{host}:{port}"),
+            step: "make the pty non-blocking",
+            source,
+        })?
+        .pty();
+    Ok(Transport {
+        name: format!("telnet-client:{host}:{port}"),
+        stream: Stream::Fd(Box::new(stream)),
+        closer,
+        greeting: options.greeting.clone(),
+        control: None,
+    })
+}
