@@ -50,7 +50,7 @@ builder!(ExitCu { expected_prompt: String });
 const RESEND: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// Parser of [`ExitCu`]: waits for cu's `Disconnected.`; until it comes, sends the escape
-/// again every [`RESEND`] (cu takes it only once it reads its terminal raw: right after
+/// again every 4 s (cu takes it only once it reads its terminal raw: right after
 /// `Connected.` a `\r` still becomes a `\n` and the escape goes to the line); the prompt ends
 /// the command.
 #[derive(Debug)]
