@@ -34,7 +34,7 @@ struct Case {
 }
 
 /// The command families of Moler's reference cases, each a folder of `commands/fixtures`.
-const FAMILIES: [&str; 6] = ["unix", "at", "adb", "juniper", "pdu_aten", "scpi"];
+const FAMILIES: [&str; 7] = ["unix", "at", "adb", "juniper", "pdu_aten", "scpi", "uboot"];
 
 /// The registry's name of a family's command: unix names are Moler's own, the others are
 /// qualified (`at.get_imsi`), as [`Registry`] says.

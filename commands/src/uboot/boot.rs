@@ -126,8 +126,13 @@ impl Parser for BootParser {
         }
         Ok(())
     }
-    fn on_prompt(&mut self, _: &str, partial: bool, _: &mut Context<'_>) -> bool {
-        // The shell's prompt ends it once the settings went out (their echo comes as a line).
+    fn on_prompt(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> bool {
+        // A login question is never the shell's prompt, whatever the prompt regex says: it goes
+        // to `on_line`. The shell's prompt ends it once the settings went out (their echo comes
+        // as a line).
+        if self.login_prompt.is_match(line) || self.password_prompt.is_match(line) {
+            return false;
+        }
         partial && self.set_prompt.is_none() && self.failure.is_none()
     }
     fn ended(&self) -> Option<End> {
