@@ -1,36 +1,57 @@
 //! Compiled regexes shared by pattern: a command is built for every call, and compiling its
 //! prompt and failure regexes each time (and warming their search caches) would cost more than
 //! a round trip to a local shell.
+//!
+//! Bounded: patterns come from code and configs, a small set in practice, but a program that
+//! builds commands from arbitrary input (a prompt per host, a pattern per request) must not
+//! grow the process without limit. Each cache keeps at most [`MAX_ENTRIES`] entries in two
+//! generations (a cheap approximation of least-recently-used): new entries go to the young
+//! one; when it is full the old generation is dropped and the young one becomes old; a hit in
+//! the old generation moves the entry back to the young one. So the patterns in use survive
+//! any stream of one-off patterns, and nothing is scanned or reordered on a hit.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use regex::Regex;
 
-/// More distinct patterns than this and the cache starts over (bounded memory).
+/// The most entries each cache holds (both generations together).
 const MAX_ENTRIES: usize = 1024;
 
-static CACHE: LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = LazyLock::new(Default::default);
+static CACHE: LazyLock<Mutex<Bounded<String, Arc<Regex>>>> = LazyLock::new(Default::default);
 
 /// Prompt patterns and the regex that finds them at the end of a partial line, if any.
-static TAILS: LazyLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> =
+static TAILS: LazyLock<Mutex<Bounded<String, Option<Arc<Regex>>>>> =
     LazyLock::new(Default::default);
 
 /// The combined regex of an event's patterns (see [`crate::event`]), by the list of patterns:
 /// building it parses and rewrites every pattern, which costs more than compiling them.
-static FINDERS: LazyLock<Mutex<HashMap<Vec<String>, Arc<Regex>>>> = LazyLock::new(Default::default);
+static FINDERS: LazyLock<Mutex<Bounded<Vec<String>, Arc<Regex>>>> = LazyLock::new(Default::default);
 
 /// The compiled regex for `pattern`, shared with every other user of the same pattern (and its
 /// search caches with it). For the parsers of a command library: a command is built for every
 /// call, and compiling its parser's regexes each time would cost more than parsing its output.
+///
+/// The cache is bounded (1024 patterns; the least recently used go first), so patterns taken
+/// from user input cannot grow it without limit.
+///
+/// ```
+/// let a = moler_core::cached_regex(r"^moler_bash# $").unwrap();
+/// let b = moler_core::cached_regex(r"^moler_bash# $").unwrap();
+/// assert!(std::sync::Arc::ptr_eq(&a, &b));
+/// ```
 pub fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
-    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(r) = cache.get(pattern) {
-        return Ok(Arc::clone(r));
+    if let Some(r) = CACHE.lock().unwrap_or_else(PoisonError::into_inner).get(pattern) {
+        return Ok(r);
     }
+    // Compiled outside the lock: other threads' hits do not wait for it.
     let compiled = Arc::new(Regex::new(pattern)?);
-    if cache.len() >= MAX_ENTRIES {
-        cache.clear();
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    // Another thread may have compiled it meanwhile: keep one, so all users share its caches.
+    if let Some(r) = cache.get(pattern) {
+        return Ok(r);
     }
     cache.insert(pattern.to_owned(), Arc::clone(&compiled));
     Ok(compiled)
@@ -39,15 +60,12 @@ pub fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
 /// The regex that finds `prompt` at the end of a partial line (see [`crate::prompt`]), or
 /// `None` when that rule does not apply to it. Parsed once per pattern.
 pub(crate) fn prompt_tail(prompt: &str) -> Option<Arc<Regex>> {
-    let mut tails = TAILS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(t) = tails.get(prompt) {
-        return t.clone();
+    if let Some(t) = TAILS.lock().unwrap_or_else(PoisonError::into_inner).get(prompt) {
+        return t;
     }
+    // Built outside the lock: it parses, and takes the regex cache's lock.
     let tail = crate::prompt::tail_pattern(prompt).and_then(|p| regex(&p).ok());
-    if tails.len() >= MAX_ENTRIES {
-        tails.clear();
-    }
-    tails.insert(prompt.to_owned(), tail.clone());
+    TAILS.lock().unwrap_or_else(PoisonError::into_inner).insert(prompt.to_owned(), tail.clone());
     tail
 }
 
@@ -59,14 +77,77 @@ pub(crate) fn finder<E>(
 ) -> Result<Arc<Regex>, E> {
     let key: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
     if let Some(f) = FINDERS.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-        return Ok(Arc::clone(f));
+        return Ok(f);
     }
     // Built outside the lock: it compiles, and takes the regex cache's lock.
     let built = build()?;
-    let mut finders = FINDERS.lock().unwrap_or_else(PoisonError::into_inner);
-    if finders.len() >= MAX_ENTRIES {
-        finders.clear();
-    }
-    finders.insert(key, Arc::clone(&built));
+    FINDERS.lock().unwrap_or_else(PoisonError::into_inner).insert(key, Arc::clone(&built));
     Ok(built)
+}
+
+/// A map of at most [`MAX_ENTRIES`] entries in two generations (see the module's doc).
+struct Bounded<K, V> {
+    young: HashMap<K, V>,
+    old: HashMap<K, V>,
+}
+
+impl<K, V> Default for Bounded<K, V> {
+    fn default() -> Self {
+        Self { young: HashMap::new(), old: HashMap::new() }
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> Bounded<K, V> {
+    /// Each generation's size: the two together hold at most [`MAX_ENTRIES`].
+    const GENERATION: usize = MAX_ENTRIES / 2;
+
+    /// The value for `key`, moved to the young generation if it was in the old one.
+    fn get<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if let Some(v) = self.young.get(key) {
+            return Some(v.clone());
+        }
+        let (k, v) = self.old.remove_entry(key)?;
+        self.insert(k, v.clone());
+        Some(v)
+    }
+
+    /// Adds an entry to the young generation, ageing the generations when it is full.
+    fn insert(&mut self, key: K, value: V) {
+        if self.young.len() >= Self::GENERATION {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(key, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_pattern_gives_the_same_regex() {
+        let a = regex("^cache_test_same$").unwrap();
+        assert!(Arc::ptr_eq(&a, &regex("^cache_test_same$").unwrap()));
+        assert!(regex("(unclosed").is_err());
+    }
+
+    #[test]
+    fn bounded_keeps_what_is_used_and_forgets_one_offs() {
+        let mut b: Bounded<String, usize> = Bounded::default();
+        b.insert("hot".into(), 0);
+        for i in 1..10 * MAX_ENTRIES {
+            b.insert(format!("one-off {i}"), i);
+            assert!(b.young.len() + b.old.len() <= MAX_ENTRIES);
+            // Used now and then, much less often than one generation fills.
+            if i % 100 == 0 {
+                assert_eq!(b.get("hot"), Some(0), "after {i} one-offs");
+            }
+        }
+        assert_eq!(b.get("one-off 1"), None);
+        assert_eq!(b.get(&format!("one-off {}", 10 * MAX_ENTRIES - 1)), Some(10 * MAX_ENTRIES - 1));
+    }
 }

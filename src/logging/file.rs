@@ -5,6 +5,9 @@
 //! A file is truncated at most once in a process: when `MODE: write` first opens it. Every later
 //! open (a suffix changed and back, a device removed and made again, `configure` called again,
 //! a rotation) appends, as Moler reopens its handlers in `a` mode: what was written is never lost.
+//!
+//! Records are kept in memory until [`LogFile::flush`] (the logs' background flusher calls it
+//! on a timer, closing a file calls it on drop): a record costs a copy, not a write system call.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
@@ -22,15 +25,25 @@ pub(crate) struct FilePolicy {
     pub(crate) rotation: LogRotation,
 }
 
+/// Records waiting past this many bytes ask for a flush now rather than on the timer.
+const FLUSH_SOON: usize = 64 * 1024;
+
+/// Records waiting past this many bytes are written by the writer itself: memory stays bounded
+/// when the flusher falls behind.
+const MOST_WAITING: usize = 1024 * 1024;
+
 /// A log file that rotates itself before a write that would take it past its limit.
 #[derive(Debug)]
 pub(crate) struct LogFile {
     path: PathBuf,
     policy: FilePolicy,
     file: File,
+    /// The file's size with the records waiting: what rotation counts.
     size: u64,
     /// When a time-rotated file rotates next.
     rollover_at: Option<SystemTime>,
+    /// Records written but not yet in the file, in order.
+    waiting: Vec<u8>,
 }
 
 impl LogFile {
@@ -49,17 +62,40 @@ impl LogFile {
             }
             _ => None,
         };
-        Ok(LogFile { path, policy, file, size, rollover_at })
+        Ok(LogFile { path, policy, file, size, rollover_at, waiting: Vec::new() })
     }
 
-    /// Writes `record`, rotating first if it is due.
-    pub(crate) fn write(&mut self, record: &[u8]) -> io::Result<()> {
+    /// Adds `record` to the file (rotating first if it is due): it waits in memory until the
+    /// next [`LogFile::flush`]. True when so much waits that it should be flushed soon
+    /// ([`FLUSH_SOON`]).
+    pub(crate) fn write(&mut self, record: &[u8]) -> io::Result<bool> {
         if self.due(record.len() as u64) {
+            // What waits belongs to the file being rotated away.
+            self.flush()?;
             self.rotate()?;
         }
-        self.file.write_all(record)?;
+        self.waiting.extend_from_slice(record);
         self.size += record.len() as u64;
-        Ok(())
+        if self.waiting.len() >= MOST_WAITING {
+            self.flush()?;
+        }
+        Ok(self.waiting.len() >= FLUSH_SOON)
+    }
+
+    /// Writes what waits to the file (one system call for many records).
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        if self.waiting.is_empty() {
+            return Ok(());
+        }
+        let written = self.file.write_all(&self.waiting);
+        // Written or failed, it is not tried twice (a full disk must not grow the memory).
+        self.waiting.clear();
+        written
+    }
+
+    /// The file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     fn due(&self, adding: u64) -> bool {
@@ -130,7 +166,7 @@ impl LogFile {
 
 impl Drop for LogFile {
     fn drop(&mut self) {
-        let _ = self.file.flush();
+        let _ = self.flush();
     }
 }
 
@@ -242,6 +278,7 @@ mod tests {
         for record in ["aaaaaaaa\n", "bbbbbbbb\n", "cccccccc\n", "dddddddd\n"] {
             file.write(record.as_bytes()).unwrap();
         }
+        file.flush().unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "dddddddd\n");
         assert_eq!(fs::read_to_string(dir.join("moler.log.1")).unwrap(), "cccccccc\n");
         assert_eq!(fs::read_to_string(dir.join("moler.log.2")).unwrap(), "bbbbbbbb\n");
@@ -256,12 +293,15 @@ mod tests {
         fs::write(&path, "old\n").unwrap();
         let mut file = LogFile::open(path.clone(), policy(None, 0, 0)).unwrap();
         file.write(b"new\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old\n", "new waits until flushed");
+        file.flush().unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "old\nnew\n");
         drop(file);
         let mut write = policy(None, 0, 0);
         write.mode = WriteMode::Write;
         let mut file = LogFile::open(path.clone(), write.clone()).unwrap();
         file.write(b"more\n").unwrap();
+        file.flush().unwrap();
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
             "old\nnew\nmore\n",
@@ -276,6 +316,7 @@ mod tests {
         assert_eq!(fs::read_to_string(&fresh).unwrap(), "first\n", "truncated on first open");
         let mut file = LogFile::open(fresh.clone(), write).unwrap();
         file.write(b"second\n").unwrap();
+        file.flush().unwrap();
         assert_eq!(fs::read_to_string(&fresh).unwrap(), "first\nsecond\n", "reopened: appended");
         fs::remove_dir_all(dir).unwrap();
     }
@@ -291,6 +332,7 @@ mod tests {
             file.rollover_at = Some(SystemTime::now() - Duration::from_secs(1));
             file.write(format!("round {round}\n").as_bytes()).unwrap();
         }
+        file.flush().unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "round 2\n");
         let rotated: Vec<String> = fs::read_dir(&dir)
             .unwrap()

@@ -18,6 +18,14 @@
 //!                  |moler_bash#
 //! ```
 //!
+//! **Logging stays off the hot path**: a record is formatted into reused buffers and kept in
+//! memory; a background thread (`moler-log-flush`, one per [`Logs`]) writes what gathered to
+//! the files at most [`FLUSH_INTERVAL`] later, in one write per file. Removing a device, a new
+//! [`configure`], [`stop`], [`Logs::flush`] and the end of a thread that wrote or configured
+//! logs (the main thread's included: a normal return from `main` or `std::process::exit`)
+//! write out everything waiting, so only a crash (an abort, a signal) can lose the last
+//! records.
+//!
 //! Files rotate by size or time (`LOG_ROTATION`), keep `BACKUP_COUNT` backups, and may be
 //! compressed after rotation. **Nothing written is lost**: `MODE: write` truncates a file only
 //! the first time the process opens it; a suffix change ([`Logs::set_suffix`]), a rotation, a
@@ -37,8 +45,9 @@
 //! logger.path = Some(dir.clone());
 //! let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
 //! tracing::subscriber::with_default(subscriber, || -> Result<(), moler::logging::LogError> {
-//!     moler::logging::configure(&logger)?;
+//!     let logs = moler::logging::configure(&logger)?;
 //!     tracing::info!(target: "moler", device = "MyMachine", "hello");
+//!     logs.flush(); // written in the background otherwise, within FLUSH_INTERVAL
 //!     Ok(())
 //! })?;
 //! let log = std::fs::read_to_string(dir.join("moler.log"))?;
@@ -51,12 +60,14 @@
 mod file;
 pub mod read;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::time::Duration;
 
 use moler_config::Logger;
 use moler_core::Transcript;
@@ -72,6 +83,10 @@ pub const MAIN: &str = "moler";
 pub const IO: &str = "moler::io";
 /// Target of the raw bytes (fields `device`, `dir`, `bytes`), at `TRACE`.
 pub const RAW: &str = "moler::raw";
+
+/// The longest a record waits in memory before the background flusher writes it to its file
+/// (sooner when much is waiting; at once on [`Logs::flush`], [`stop`], a device's removal).
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// What can go wrong setting logs up.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +164,13 @@ struct Sink {
     files: Mutex<HashMap<String, LogFile>>,
     /// A failed write is reported once, on stderr; logging never fails a test.
     reported: AtomicBool,
+    /// This sink, for the flusher (which must not keep it alive).
+    me: Weak<Sink>,
+    /// The thread that writes waiting records to the files, started by the first record
+    /// (`None`: it could not be started, records are written at once).
+    flusher: OnceLock<Option<std::thread::Thread>>,
+    /// Records wait in some file: the flusher has been woken for them.
+    dirty: AtomicBool,
 }
 
 impl Logs {
@@ -167,21 +189,33 @@ impl Logs {
             .or_else(|| std::env::var("MOLER_DEBUG_LEVEL").ok())
             .map(|l| parse_level(&l).ok_or(LogError::DebugLevel(l)))
             .transpose()?;
-        Ok(Logs {
-            sink: Arc::new(Sink {
-                dir,
-                raw: logger.raw_log,
-                date_format: logger.date_format.clone(),
-                debug,
-                debug_now: AtomicU8::new(level_code(debug)),
-                console: logger.console_logs.clone(),
-                policy: FilePolicy { mode: logger.mode, rotation: logger.rotation.clone() },
-                suffix: Mutex::new(None),
-                devices: Mutex::new(HashMap::new()),
-                files: Mutex::new(HashMap::new()),
-                reported: AtomicBool::new(false),
-            }),
-        })
+        flush_at_thread_end();
+        let sink = Arc::new_cyclic(|me| Sink {
+            dir,
+            raw: logger.raw_log,
+            date_format: logger.date_format.clone(),
+            debug,
+            debug_now: AtomicU8::new(level_code(debug)),
+            console: logger.console_logs.clone(),
+            policy: FilePolicy { mode: logger.mode, rotation: logger.rotation.clone() },
+            suffix: Mutex::new(None),
+            devices: Mutex::new(HashMap::new()),
+            files: Mutex::new(HashMap::new()),
+            reported: AtomicBool::new(false),
+            me: me.clone(),
+            flusher: OnceLock::new(),
+            dirty: AtomicBool::new(false),
+        });
+        let mut sinks = lock(&SINKS);
+        sinks.retain(|s| s.strong_count() > 0);
+        sinks.push(Arc::downgrade(&sink));
+        Ok(Logs { sink })
+    }
+
+    /// Writes every record waiting in memory to its file now (they are written within
+    /// [`FLUSH_INTERVAL`] anyway): for a program that reads its own logs while it runs.
+    pub fn flush(&self) {
+        self.sink.flush_files();
     }
 
     /// The folder the files are in.
@@ -305,8 +339,9 @@ impl Logs {
         }
     }
 
-    /// Closes (and so flushes) the files of `device`: what removing a device does. Written
-    /// again, they are reopened in append mode.
+    /// Closes (and so flushes) the files of `device`, and writes out what waits for the other
+    /// files (`moler.log` tells of the removal): what removing a device does. Written again,
+    /// they are reopened in append mode.
     pub(crate) fn close_device(&self, device: &str) {
         let prefix = format!("moler.{device}.");
         // Exactly `moler.<device>.log` and `moler.<device>.raw.log`: a device named `R` must
@@ -314,6 +349,7 @@ impl Logs {
         lock(&self.sink.files).retain(|name, _| {
             name.strip_prefix(&prefix).is_none_or(|rest| rest != "log" && rest != "raw.log")
         });
+        self.sink.flush_files();
     }
 }
 
@@ -342,6 +378,7 @@ pub fn stop() {
 /// you have none, [`configure`] installs one with it).
 pub fn layer() -> MolerLayer {
     LAYER_MADE.store(true, Ordering::Relaxed);
+    flush_at_thread_end();
     MolerLayer { _private: () }
 }
 
@@ -353,6 +390,8 @@ pub fn transcript(device: &str) -> Box<dyn Transcript> {
 }
 
 static ACTIVE: RwLock<Option<Arc<Sink>>> = RwLock::new(None);
+/// Every [`Sink`] alive (for the flush at a thread's end).
+static SINKS: Mutex<Vec<Weak<Sink>>> = Mutex::new(Vec::new());
 static LAYER_MADE: AtomicBool = AtomicBool::new(false);
 static INSTALLED: OnceLock<()> = OnceLock::new();
 
@@ -394,22 +433,58 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for MolerLayer {
     }
 }
 
-/// The fields moler's events carry.
+/// The fields moler's events carry. Reused from record to record ([`Scratch`]): cleared, not
+/// reallocated.
 #[derive(Default)]
 struct Fields {
     message: String,
-    device: Option<String>,
-    dir: Option<String>,
-    data: Option<String>,
+    device: Slot,
+    dir: Slot,
+    data: Slot,
     bytes: Option<Vec<u8>>,
+}
+
+/// A text field that an event may lack.
+#[derive(Default)]
+struct Slot {
+    text: String,
+    set: bool,
+}
+
+impl Slot {
+    fn get(&self) -> Option<&str> {
+        self.set.then_some(self.text.as_str())
+    }
+
+    fn set(&mut self, value: &str) {
+        self.text.clear();
+        self.text.push_str(value);
+        self.set = true;
+    }
+}
+
+impl Fields {
+    fn clear(&mut self) {
+        self.message.clear();
+        self.device.set = false;
+        self.dir.set = false;
+        self.data.set = false;
+        if let Some(bytes) = &mut self.bytes {
+            bytes.clear();
+        }
+    }
+
+    fn bytes(&self) -> Option<&[u8]> {
+        self.bytes.as_deref().filter(|b| !b.is_empty())
+    }
 }
 
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         match field.name() {
-            "device" => self.device = Some(value.to_owned()),
-            "dir" => self.dir = Some(value.to_owned()),
-            "data" => self.data = Some(value.to_owned()),
+            "device" => self.device.set(value),
+            "dir" => self.dir.set(value),
+            "data" => self.data.set(value),
             "message" => self.message.push_str(value),
             name => {
                 let _ = write!(self.message, " {name}={value}");
@@ -419,7 +494,7 @@ impl Visit for Fields {
 
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         if field.name() == "bytes" {
-            self.bytes = Some(value.to_vec());
+            self.bytes.get_or_insert_default().extend_from_slice(value);
         } else {
             let _ = write!(self.message, " {}={value:?}", field.name());
         }
@@ -430,12 +505,84 @@ impl Visit for Fields {
             "message" => {
                 let _ = write!(self.message, "{value:?}");
             }
-            "device" => self.device = Some(format!("{value:?}").trim_matches('"').to_owned()),
+            "device" => self.device.set(format!("{value:?}").trim_matches('"')),
             name => {
                 let _ = write!(self.message, " {name}={value:?}");
             }
         }
     }
+}
+
+/// What a thread formats records in, kept from record to record so that a record costs no
+/// allocation.
+#[derive(Default)]
+struct Scratch {
+    fields: Fields,
+    /// The record being formatted.
+    record: String,
+    /// A file's name, `moler.<device>.log`.
+    name: String,
+    /// The date of [`Scratch::second`] in [`Scratch::format`]: formatted once a second.
+    date: String,
+    format: String,
+    second: Option<i64>,
+}
+
+impl Scratch {
+    /// Puts the time stamp of now in `DATE_FORMAT` (then `.` and milliseconds) in `out`.
+    fn stamp(&mut self, date_format: &str, out: &mut String) {
+        self.stamp_at(jiff::Timestamp::now(), date_format, out);
+    }
+
+    /// [`Scratch::stamp`] of `now`.
+    fn stamp_at(&mut self, now: jiff::Timestamp, date_format: &str, out: &mut String) {
+        // `second` is `None` for a format with fractions of a second (it changes within a
+        // second): formatted each time.
+        if self.second != Some(now.as_second()) || self.format != date_format {
+            let zoned = now.to_zoned(jiff::tz::TimeZone::system());
+            self.date.clear();
+            // Checked in `Logs::new`; a format that fails later anyway falls back to ISO.
+            if jiff::fmt::strtime::BrokenDownTime::from(&zoned)
+                .format(date_format, &mut self.date)
+                .is_err()
+            {
+                self.date.clear();
+                let _ = write!(self.date, "{}", zoned.strftime("%Y-%m-%d %H:%M:%S"));
+            }
+            self.format.clear();
+            self.format.push_str(date_format);
+            self.second = whole_seconds(date_format).then(|| now.as_second());
+        }
+        out.push_str(&self.date);
+        // `.mmm`, without the formatting machinery (this runs for every record).
+        let ms = now.subsec_millisecond().unsigned_abs();
+        out.push('.');
+        for digit in [ms / 100 % 10, ms / 10 % 10, ms % 10] {
+            out.push(char::from(b'0' + digit as u8));
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// Whether the strftime `format` gives the same text all through a second (no `%f`, `%N`:
+/// fractions of a second).
+fn whole_seconds(format: &str) -> bool {
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            continue;
+        }
+        // Flags, width, precision, colons, then the conversion.
+        let conversion =
+            chars.by_ref().find(|c| !matches!(c, '_' | '-' | '0'..='9' | '^' | '#' | '.' | ':'));
+        if matches!(conversion, Some('f' | 'N')) {
+            return false;
+        }
+    }
+    true
 }
 
 impl Sink {
@@ -462,60 +609,101 @@ impl Sink {
     }
 
     fn event(&self, event: &tracing::Event<'_>) {
+        // A record written while another is formatted on this thread (a layer's callback, a
+        // thread's end) gets fresh buffers.
+        let done = SCRATCH.try_with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.event_in(event, &mut scratch),
+            Err(_) => self.event_in(event, &mut Scratch::default()),
+        });
+        if done.is_err() {
+            self.event_in(event, &mut Scratch::default());
+        }
+    }
+
+    fn event_in(&self, event: &tracing::Event<'_>, scratch: &mut Scratch) {
         let metadata = event.metadata();
         let level = *metadata.level();
-        let mut fields = Fields::default();
-        event.record(&mut fields);
+        scratch.fields.clear();
+        event.record(&mut scratch.fields);
+        let mut record = std::mem::take(&mut scratch.record);
+        let mut name = std::mem::take(&mut scratch.name);
+        self.format_and_write(metadata, level, scratch, &mut record, &mut name);
+        scratch.record = record;
+        scratch.name = name;
+    }
+
+    fn format_and_write(
+        &self,
+        metadata: &Metadata<'_>,
+        level: Level,
+        scratch: &mut Scratch,
+        record: &mut String,
+        name: &mut String,
+    ) {
+        record.clear();
+        name.clear();
         if metadata.target() == RAW {
             // Bytes as they are: no time stamp, and not in the debug log.
-            if let (true, Some(device), Some(bytes)) = (self.raw, &fields.device, &fields.bytes) {
+            let fields = &scratch.fields;
+            if let (true, Some(device), Some(bytes)) =
+                (self.raw, fields.device.get(), fields.bytes())
+            {
                 if !self.muted(device) {
-                    self.write_bytes(&format!("moler.{device}.raw.log"), bytes);
+                    let _ = write!(name, "moler.{device}.raw.log");
+                    self.write_bytes(name, bytes);
                 }
             }
             return;
         }
-        let stamp = self.stamp();
+        scratch.stamp(&self.date_format, record);
+        let stamp_len = record.len();
+        let fields = &scratch.fields;
         if self.debug_level().is_some_and(|d| level <= d) {
             let thread = std::thread::current();
-            let head = format!(
-                "{stamp} {:<12} {:<30} {:>22} {:>30}:#{:<4}",
+            let _ = write!(
+                record,
+                " {:<12} {:<30} {:>22} {:>30}:#{:<4} {}",
                 level_name(level),
                 metadata.target(),
                 thread.name().unwrap_or("?"),
                 metadata.file().unwrap_or("?"),
-                metadata.line().unwrap_or(0)
+                metadata.line().unwrap_or(0),
+                fields.dir.get().unwrap_or(" ")
             );
-            let text = fields.data.as_deref().unwrap_or(&fields.message);
-            let dir = fields.dir.as_deref().unwrap_or(" ");
-            self.write("moler.debug.log", &aligned(&format!("{head} {dir}"), text), "moler.debug");
+            let text = fields.data.get().unwrap_or(&fields.message);
+            aligned_into(record, text, false);
+            self.write("moler.debug.log", record, "moler.debug");
+            record.truncate(stamp_len);
         }
         match metadata.target() {
             IO => {
-                let (Some(device), Some(data)) = (&fields.device, &fields.data) else { return };
+                let (Some(device), Some(data)) = (fields.device.get(), fields.data.get()) else {
+                    return;
+                };
                 if self.muted(device) {
                     return;
                 }
-                let dir = fields.dir.as_deref().unwrap_or(" ");
-                let head = format!("{stamp} {dir}");
-                let name = format!("moler.{device}");
+                let dir = fields.dir.get().unwrap_or(" ");
+                record.push(' ');
+                record.push_str(dir);
                 // Received text keeps where its piece ended (lossless, see `read`); sent text
                 // is a line typed.
-                let record =
-                    if dir == "<" { aligned_exact(&head, data) } else { aligned(&head, data) };
-                self.write(&format!("{name}.log"), &record, &name);
+                aligned_into(record, data, dir == "<");
+                let _ = write!(name, "moler.{device}.log");
+                self.write(name, record, &name[..name.len() - ".log".len()]);
             }
             t if is_moler(t) && level <= Level::INFO => {
-                let name = fields.device.as_deref().unwrap_or("moler");
-                let record = self.main_record_at(&stamp, level, name, &fields.message);
-                self.write("moler.log", &record, "moler");
-                if let Some(device) = fields.device.as_ref().filter(|d| !self.muted(d)) {
-                    let name = format!("moler.{device}");
-                    self.write(
-                        &format!("{name}.log"),
-                        &aligned(&format!("{stamp}  "), &fields.message),
-                        &name,
-                    );
+                let device = fields.device.get();
+                let _ =
+                    write!(record, " {:<12} {:<20}", level_name(level), device.unwrap_or("moler"));
+                aligned_into(record, &fields.message, false);
+                self.write("moler.log", record, "moler");
+                if let Some(device) = device.filter(|d| !self.muted(d)) {
+                    record.truncate(stamp_len);
+                    record.push_str("  ");
+                    aligned_into(record, &fields.message, false);
+                    let _ = write!(name, "moler.{device}.log");
+                    self.write(name, record, &name[..name.len() - ".log".len()]);
                 }
             }
             _ => {}
@@ -524,11 +712,11 @@ impl Sink {
 
     /// A record of `moler.log`.
     fn main_record(&self, level: Level, name: &str, message: &str) -> String {
-        self.main_record_at(&self.stamp(), level, name, message)
-    }
-
-    fn main_record_at(&self, stamp: &str, level: Level, name: &str, message: &str) -> String {
-        aligned(&format!("{stamp} {:<12} {name:<20}", level_name(level)), message)
+        let mut record = String::new();
+        Scratch::default().stamp(&self.date_format, &mut record);
+        let _ = write!(record, " {:<12} {name:<20}", level_name(level));
+        aligned_into(&mut record, message, false);
+        record
     }
 
     /// Closes every file (dropping a [`LogFile`] flushes it); a later write reopens it in
@@ -537,12 +725,20 @@ impl Sink {
         lock(&self.files).clear();
     }
 
-    fn stamp(&self) -> String {
-        let now = jiff::Zoned::now();
-        // Checked in `Logs::new`; a format that fails later anyway falls back to ISO.
-        let date = jiff::fmt::strtime::format(self.date_format.as_str(), &now)
-            .unwrap_or_else(|_| now.strftime("%Y-%m-%d %H:%M:%S").to_string());
-        format!("{date}.{:03}", now.millisecond())
+    /// Writes what waits in every file.
+    fn flush_files(&self) {
+        let mut files = lock(&self.files);
+        for file in files.values_mut() {
+            if let Err(e) = file.flush() {
+                self.report(file.path(), &e);
+            }
+        }
+    }
+
+    fn report(&self, path: &Path, e: &io::Error) {
+        if !self.reported.swap(true, Ordering::Relaxed) {
+            eprintln!("moler: cannot write the log {}: {e}", path.display());
+        }
     }
 
     fn path_of(&self, name: &str) -> PathBuf {
@@ -570,7 +766,9 @@ impl Sink {
         self.write_bytes(file, record.as_bytes());
     }
 
+    /// Adds `record` to file `name` (opened if it is not), where it waits for the flusher.
     fn write_bytes(&self, name: &str, record: &[u8]) {
+        flush_at_thread_end();
         let mut files = lock(&self.files);
         let result = match files.get_mut(name) {
             Some(file) => file.write(record),
@@ -580,12 +778,83 @@ impl Sink {
                 written
             }),
         };
-        if let Err(e) = result {
-            if !self.reported.swap(true, Ordering::Relaxed) {
-                eprintln!("moler: cannot write the log {}: {e}", self.path_of(name).display());
+        drop(files);
+        match result {
+            Ok(soon) => self.wake_flusher(soon),
+            Err(e) => self.report(&self.path_of(name), &e),
+        }
+    }
+
+    /// Tells the flusher records wait: the first since its last flush, or so many that they
+    /// should not wait for the timer (`soon`).
+    fn wake_flusher(&self, soon: bool) {
+        if !soon && self.dirty.load(Ordering::Relaxed) {
+            return;
+        }
+        if self.dirty.swap(true, Ordering::AcqRel) && !soon {
+            return;
+        }
+        let flusher = self.flusher.get_or_init(|| {
+            let sink = self.me.clone();
+            std::thread::Builder::new()
+                .name("moler-log-flush".into())
+                .spawn(move || flush_loop(sink))
+                .map(|handle| handle.thread().clone())
+                .ok()
+        });
+        match flusher {
+            Some(thread) => thread.unpark(),
+            // No thread: no waiting either.
+            None => self.flush_files(),
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        // The flusher finds the sink gone and ends (the files flush as they drop).
+        if let Some(Some(thread)) = self.flusher.get() {
+            thread.unpark();
+        }
+    }
+}
+
+/// The flusher of a [`Sink`]: woken by the first record waiting, it lets records gather for
+/// [`FLUSH_INTERVAL`] (less when much waits) and writes them out. Ends with its sink.
+fn flush_loop(sink: Weak<Sink>) {
+    loop {
+        std::thread::park();
+        match sink.upgrade() {
+            Some(s) if s.dirty.load(Ordering::Acquire) => {}
+            Some(_) => continue,
+            None => return,
+        }
+        std::thread::park_timeout(FLUSH_INTERVAL);
+        let Some(s) = sink.upgrade() else { return };
+        // Cleared first: a record added while flushing wakes the next round.
+        s.dirty.store(false, Ordering::Release);
+        s.flush_files();
+    }
+}
+
+/// Makes sure the records waiting are written when this thread ends: the main thread's end
+/// (a return from `main`, `std::process::exit`) included, which ends the process without
+/// dropping statics (the logs).
+fn flush_at_thread_end() {
+    struct FlushAtEnd;
+    impl Drop for FlushAtEnd {
+        fn drop(&mut self) {
+            let sinks: Vec<Arc<Sink>> = lock(&SINKS).iter().filter_map(Weak::upgrade).collect();
+            for sink in sinks {
+                sink.flush_files();
             }
         }
     }
+    thread_local! {
+        static FLUSH_AT_END: FlushAtEnd = const { FlushAtEnd };
+    }
+    // Touching it registers its destructor; during the thread's end it is gone already.
+    let _ = FLUSH_AT_END.try_with(|_| ());
 }
 
 /// `name` with `suffix` before its extension, as Moler's `_get_new_filepath_with_suffix`
@@ -600,26 +869,37 @@ fn with_suffix(name: &str, suffix: Option<&str>) -> String {
 }
 
 /// `head|first line`, then `   |next line` under it, one record ending in a newline.
+#[cfg(test)]
 fn aligned(head: &str, text: &str) -> String {
-    aligned_exact(head, text.strip_suffix('\n').unwrap_or(text))
+    let mut out = head.to_owned();
+    aligned_into(&mut out, text, false);
+    out
 }
 
 /// [`aligned`], but a text ending with a newline shows an empty last line: where the piece
 /// ended is kept.
+#[cfg(test)]
 fn aligned_exact(head: &str, text: &str) -> String {
-    let mut out = String::with_capacity(head.len() + text.len() + 16);
-    let pad = head.chars().count();
+    let mut out = head.to_owned();
+    aligned_into(&mut out, text, true);
+    out
+}
+
+/// Puts `text` after the head that `out` holds: `head|first line`, then `   |next line` under
+/// it, one record ending in a newline. Unless `exact`, a newline that ends `text` ends its last
+/// line; `exact` shows an empty last line after it (where a received piece ended is kept).
+fn aligned_into(out: &mut String, text: &str, exact: bool) {
+    let pad = out.chars().count();
+    let text = if exact { text } else { text.strip_suffix('\n').unwrap_or(text) };
+    out.reserve(text.len() + 16);
     for (i, line) in text.split('\n').enumerate() {
-        if i == 0 {
-            out.push_str(head);
-        } else {
+        if i > 0 {
             out.extend(std::iter::repeat_n(' ', pad));
         }
         out.push('|');
         out.push_str(line.strip_suffix('\r').unwrap_or(line));
         out.push('\n');
     }
-    out
 }
 
 fn is_moler(target: &str) -> bool {
@@ -760,6 +1040,7 @@ mod tests {
         for name in names {
             logs.sink.write(name, &format!("rec:{name}:after\n"), "");
         }
+        logs.flush();
         for name in names {
             let plain = read(&dir, name);
             assert_eq!(
@@ -802,6 +1083,7 @@ mod tests {
             "log file suffixes cannot change while logs rotate (LOG_ROTATION.KIND is set)"
         );
         logs.sink.write("moler.log", "rec:3:refused\n", "");
+        logs.flush();
         // Rotation kept the older records in backups; the refusal changed nothing.
         assert_eq!(ours(&read(&dir, "moler.log.1")), ["rec:2:rotating"]);
         assert_eq!(ours(&read(&dir, "moler.log.2")), ["rec:1:rotating"]);
@@ -813,6 +1095,7 @@ mod tests {
         logs.sink.write("moler.log", "rec:4:suffixed\n", "");
         logs.set_suffix(None).unwrap();
         logs.sink.write("moler.log", "rec:5:back\n", "");
+        logs.flush();
         assert_eq!(ours(&read(&dir, "moler.log")), ["rec:3:refused", "rec:5:back"]);
         assert_eq!(ours(&read(&dir, "moler.x.log")), ["rec:4:suffixed"]);
         assert_eq!(ours(&read(&dir, "moler.log.1")), ["rec:2:rotating"]);
@@ -834,6 +1117,7 @@ mod tests {
         assert_eq!(open, ["moler.R.1.log", "moler.log"], "only R's own files are closed");
         logs.sink.write("moler.R.log", "rec:again\n", "");
         logs.sink.write("moler.R.raw.log", "rec:again\n", "");
+        logs.flush();
         assert_eq!(ours(&read(&dir, "moler.R.log")), ["rec:moler.R.log:first", "rec:again"]);
         assert_eq!(
             ours(&read(&dir, "moler.R.raw.log")),
@@ -862,6 +1146,30 @@ mod tests {
         let main = read(&dir, "moler.log");
         assert_eq!(main.matches("logging to").count(), 2, "both configures are in it:\n{main}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn time_stamps_are_the_date_format_then_milliseconds() {
+        let old = |now: jiff::Timestamp, format: &str| {
+            // What each record computed before the date was kept for its second.
+            let now = now.to_zoned(jiff::tz::TimeZone::system());
+            let date = jiff::fmt::strtime::format(format, &now).unwrap();
+            format!("{date}.{:03}", now.millisecond())
+        };
+        let mut scratch = Scratch::default();
+        let start = jiff::Timestamp::new(1_763_800_000, 0).unwrap();
+        for format in ["%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%H:%M:%S%.3f", "%s %N", "%T %:z"] {
+            for ms in [0, 1, 999, 1000, 1001, 59_999, 60_000, 3_600_123] {
+                let now = start + jiff::SignedDuration::from_millis(ms);
+                let mut out = String::from("x");
+                scratch.stamp_at(now, format, &mut out);
+                assert_eq!(out, format!("x{}", old(now, format)), "{format:?} at +{ms} ms");
+            }
+        }
+        assert!(whole_seconds("%d %H:%M:%S %% %-d %:z %::z"));
+        for sub_second in ["%f", "%.f", "%.3f", "%3f", "%N", "%-N", "%S%.f"] {
+            assert!(!whole_seconds(sub_second), "{sub_second}");
+        }
     }
 
     #[test]

@@ -1,0 +1,88 @@
+//! Device logs are written in the background (`moler::logging::FLUSH_INTERVAL`), yet a process
+//! that ends normally loses none of its records: returning from `main` and
+//! `std::process::exit` both write out what waits, while the thread that wrote them still runs
+//! (as a runner's thread does). And records reach the file on the timer without anyone
+//! flushing.
+//!
+//! Its own `main` (harness = false): the test runs this binary again as a child that writes
+//! and ends, then reads what the child left.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const CHILD: &str = "MOLER_LOG_EXIT_CHILD";
+const RECORDS: usize = 1000;
+
+fn logger(dir: &Path) -> moler::config::Logger {
+    moler::config::Logger { path: Some(dir.to_owned()), ..Default::default() }
+}
+
+/// Writes `RECORDS` lines through a device's transcript, as a connection's thread does.
+fn write_records(device: &str) {
+    let mut transcript = moler::logging::transcript(device);
+    for i in 0..RECORDS {
+        transcript.sent(&format!("echo record-{i}\n"));
+    }
+}
+
+/// Writes the records on a thread that stays alive (its end would write them out), and
+/// returns when they are written.
+fn write_on_a_lasting_thread(device: &'static str) {
+    let (done, written) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        write_records(device);
+        done.send(()).expect("the caller waits");
+        loop {
+            std::thread::park();
+        }
+    });
+    written.recv().expect("the writer says when it wrote");
+}
+
+/// The child: logs on, a thread writes records and stays alive, then the process ends as
+/// `how` says, without stopping the logs.
+fn child(dir: PathBuf, how: &str) {
+    moler::logging::configure(&logger(&dir)).expect("logs");
+    write_on_a_lasting_thread("CHILD");
+    if how == "exit" {
+        std::process::exit(0);
+    }
+}
+
+fn records_in(dir: &Path, device: &str) -> usize {
+    let log = std::fs::read_to_string(dir.join(format!("moler.{device}.log"))).unwrap_or_default();
+    (0..RECORDS).filter(|i| log.contains(&format!(" >|echo record-{i}\n"))).count()
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var(CHILD) {
+        let (how, dir) = spec.split_once(':').expect("how:dir");
+        return child(PathBuf::from(dir), how);
+    }
+    let base = std::env::temp_dir().join(format!("moler-log-exit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    for how in ["return", "exit"] {
+        let dir = base.join(how);
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(CHILD, format!("{how}:{}", dir.display()))
+            .status()
+            .expect("run the child");
+        assert!(status.success(), "{how}: the child failed: {status}");
+        assert_eq!(records_in(&dir, "CHILD"), RECORDS, "{how}: every record is in the log");
+        println!("log_exit: a child ending by {how} left all {RECORDS} records");
+    }
+
+    // The timer: written by another thread, nobody flushes, the records arrive.
+    let dir = base.join("timer");
+    let logs = moler::logging::configure(&logger(&dir)).expect("logs");
+    write_on_a_lasting_thread("TIMER");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while records_in(&dir, "TIMER") < RECORDS {
+        assert!(Instant::now() < deadline, "the flusher wrote {}", records_in(&dir, "TIMER"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("log_exit: the flusher wrote all {RECORDS} records without being asked");
+    drop(logs);
+    moler::logging::stop();
+    std::fs::remove_dir_all(&base).unwrap();
+}
