@@ -14,15 +14,7 @@ use serde_json::json;
 const T: Duration = Duration::from_secs(60);
 
 fn sshshell(sshd: &Sshd, variant: &str) -> String {
-    let user = sshd.user();
-    format!(
-        "{{io_type: sshshell, variant: {variant}, host: 127.0.0.1, port: {port}, login: {login}, \
-         password: '{password}', known_hosts: {dir}/known_hosts}}",
-        port = sshd.port(),
-        login = user.name,
-        password = user.password.replace('\'', "''"),
-        dir = sshd.dir().display(),
-    )
+    sshd.sshshell_yaml(&format!("variant: {variant}"))
 }
 
 fn whoami(device: &Device) -> String {

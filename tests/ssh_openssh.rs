@@ -10,16 +10,9 @@ use moler_testkit::sshd::Sshd;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-fn yaml(sshd: &Sshd, name: &str, password: &str, extra: &str) -> String {
-    let user = sshd.user();
-    format!(
-        "NAMED_CONNECTIONS:\n  {name}:\n    io_type: sshshell\n    host: 127.0.0.1\n    port: {port}\n    \
-         login: {login}\n    password: '{password}'\n    known_hosts: {dir}/known_hosts\n{extra}",
-        port = sshd.port(),
-        login = user.name,
-        password = password.replace('\'', "''"),
-        dir = sshd.dir().display(),
-    )
+/// A named sshshell connection to the test sshd, with `extra` keys.
+fn yaml(sshd: &Sshd, name: &str, extra: &str) -> String {
+    format!("NAMED_CONNECTIONS:\n  {name}: {}\n", sshd.sshshell_yaml(extra))
 }
 
 #[test]
@@ -29,8 +22,7 @@ fn the_openssh_client_logs_in_and_runs_commands() {
     let config = moler::config::Config::from_yaml(&yaml(
         &sshd,
         "remote",
-        &user.password,
-        "    client: openssh\n    moler_prompt: true\n",
+        "client: openssh, moler_prompt: true",
     ))
     .unwrap();
     let choice = config.transport_choice(&config.connections[0].spec);
@@ -48,13 +40,17 @@ fn the_openssh_client_logs_in_and_runs_commands() {
 #[test]
 fn a_wrong_password_or_host_key_is_named_without_the_secret() {
     let Some(sshd) = Sshd::require() else { return };
-    let config = moler::config::Config::from_yaml(&yaml(
-        &sshd,
-        "wrong",
-        "not-the-password",
-        "    client: openssh\n",
-    ))
-    .unwrap();
+    // The test user's connection with another password (a key given twice is an error at
+    // load, so the mapping is written out here).
+    let user = sshd.user();
+    let wrong = format!(
+        "NAMED_CONNECTIONS:\n  wrong: {{io_type: sshshell, client: openssh, host: 127.0.0.1, port: {}, \
+         login: {}, password: not-the-password, known_hosts: {}/known_hosts}}\n",
+        sshd.port(),
+        user.name,
+        sshd.dir().display()
+    );
+    let config = moler::config::Config::from_yaml(&wrong).unwrap();
     let err = config.open("wrong").unwrap_err();
     let text = moler::Report(&err).to_string();
     assert!(text.contains("(OpenSSH client): log in"), "{text}");
@@ -73,7 +69,6 @@ fn a_wrong_password_or_host_key_is_named_without_the_secret() {
         ),
     )
     .unwrap();
-    let user = sshd.user();
     let yaml = format!(
         "NAMED_CONNECTIONS:\n  changed: {{io_type: sshshell, client: openssh, host: 127.0.0.1, port: {}, \
          login: {}, password: '{}', known_hosts: {}, host_key_policy: strict}}\n",
@@ -109,13 +104,8 @@ fn an_unknown_client_is_an_error_at_load_naming_the_choices() {
 fn without_libssh2_sshshell_is_the_openssh_client() {
     let Some(sshd) = Sshd::require() else { return };
     let user = sshd.user();
-    let config = moler::config::Config::from_yaml(&yaml(
-        &sshd,
-        "remote",
-        &user.password,
-        "    moler_prompt: true\n",
-    ))
-    .unwrap();
+    let config =
+        moler::config::Config::from_yaml(&yaml(&sshd, "remote", "moler_prompt: true")).unwrap();
     let choice = config.transport_choice(&config.connections[0].spec);
     assert!(choice.contains("in a pty: this build has no libssh2"), "{choice}");
     let remote = config.open("remote").unwrap();
@@ -134,22 +124,8 @@ fn a_unix_remote2_over_the_openssh_client_detects_its_prompt() {
     let Some(sshd) = Sshd::require() else { return };
     let user = sshd.user();
     let yaml = format!(
-        "DEVICES:
-  REMOTE:
-    DEVICE_CLASS: UnixRemote2
-    CONNECTION_DESC:
-      io_type: sshshell
-      client: openssh
-      host: 127.0.0.1
-      port: {port}
-      login: {login}
-      password: '{password}'
-      known_hosts: {dir}/known_hosts
-",
-        port = sshd.port(),
-        login = user.name,
-        password = user.password.replace('\'', "''"),
-        dir = sshd.dir().display(),
+        "DEVICES:\n  REMOTE:\n    DEVICE_CLASS: UnixRemote2\n    CONNECTION_DESC: {}\n",
+        sshd.sshshell_yaml("client: openssh")
     );
     let devices = Devices::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}"));
     let remote = devices.get("REMOTE").unwrap();

@@ -258,19 +258,29 @@ fn remote_hops(sshd: &Sshd, known_hosts: &Path) -> String {
             set_prompt: \"export PS1='moler_remote$ '\"
             options: {options}
 {LOCAL_ROOT_HOP}      UNIX_REMOTE:
-        UNIX_REMOTE_ROOT:
+{root}",
+        port = sshd.port(),
+        login = user.name,
+        password = quote(&user.password),
+        options = quote(&options),
+        root = sudo_hop(&user.password),
+    )
+}
+
+/// UNIX_REMOTE -> UNIX_REMOTE_ROOT with sudo (the test user may, with its password), for
+/// under a `UNIX_REMOTE:` key.
+fn sudo_hop(password: &str) -> String {
+    format!(
+        "        UNIX_REMOTE_ROOT:
           execute_command: sudo
           command_params:
-            password: {password}
+            password: {}
             sudo_params: -s
             expected_prompt: '^moler_remote_root# '
             prompt_after_login: '[$#>]\\s*$'
             set_prompt: \"export PS1='moler_remote_root# '\"
 ",
-        port = sshd.port(),
-        login = user.name,
-        password = quote(&user.password),
-        options = quote(&options),
+        quote(password)
     )
 }
 
@@ -359,31 +369,14 @@ fn adb_remote2_over_sshshell_opens_on_the_remote_and_walks_every_pair() {
             "DEVICES:
   ADB_2:
     DEVICE_CLASS: moler.device.adbremote2.AdbRemote2
-    CONNECTION_DESC:
-      io_type: sshshell
-      variant: {variant}
-      host: 127.0.0.1
-      port: {port}
-      login: {login}
-      password: {password}
-      known_hosts: {dir}/known_hosts
+    CONNECTION_DESC: {conn}
     CONNECTION_HOPS:
       UNIX_REMOTE:
         ADB_SHELL:
           command_params: {{serial_number: f57e6b77}}
-        UNIX_REMOTE_ROOT:
-          execute_command: sudo
-          command_params:
-            password: {password}
-            sudo_params: -s
-            expected_prompt: '^moler_remote_root# '
-            prompt_after_login: '[$#>]\\s*$'
-            set_prompt: \"export PS1='moler_remote_root# '\"
-",
-            port = sshd.port(),
-            login = user.name,
-            password = quote(&user.password),
-            dir = sshd.dir().display(),
+{root}",
+            conn = sshshell_desc(&sshd, variant),
+            root = sudo_hop(&user.password),
         );
         let devices = devices(&yaml, &runtime);
         let phone = devices.get("ADB_2").unwrap();
@@ -500,15 +493,7 @@ fn at_remote_over_cu_walks_every_pair_of_states_on_every_runner() {
 
 /// An `sshshell` connection to the test user, on the runner of `variant`.
 fn sshshell_desc(sshd: &Sshd, variant: &str) -> String {
-    let user = sshd.user();
-    format!(
-        "{{io_type: sshshell, variant: {variant}, host: 127.0.0.1, port: {port}, login: {login}, \
-         password: {password}, known_hosts: {dir}/known_hosts}}",
-        port = sshd.port(),
-        login = user.name,
-        password = quote(&user.password),
-        dir = sshd.dir().display(),
-    )
+    sshd.sshshell_yaml(&format!("variant: {variant}"))
 }
 
 #[test]

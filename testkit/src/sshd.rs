@@ -309,6 +309,21 @@ impl Sshd {
         &self.dir
     }
 
+    /// An `sshshell` connection to it as the test user, as a YAML flow mapping
+    /// (`{io_type: sshshell, host: …, known_hosts: …, <extra>}`); `extra` adds keys
+    /// (`variant: tokio`, `client: openssh`), or is empty.
+    pub fn sshshell_yaml(&self, extra: &str) -> String {
+        let extra = if extra.is_empty() { String::new() } else { format!(", {extra}") };
+        format!(
+            "{{io_type: sshshell, host: 127.0.0.1, port: {}, login: {}, password: '{}', \
+             known_hosts: {}/known_hosts{extra}}}",
+            self.port,
+            self.user.name,
+            self.user.password.replace('\'', "''"),
+            self.dir.display()
+        )
+    }
+
     /// Kills (SIGKILL) the daemon and every session process under it: clients see their
     /// connections die mid-command.
     pub fn kill(&mut self) {
