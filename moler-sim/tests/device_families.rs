@@ -413,8 +413,11 @@ impl SerialModem {
                 return None;
             }
         }
-        // A number no real port has, different for each test process.
-        let n = 200 + std::process::id() % 700;
+        // A number no real port has, different for each test process and each modem in it
+        // (the tests of a process run in parallel).
+        static MODEMS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let k = MODEMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 8;
+        let n = 200 + (std::process::id() % 100) * 8 + k;
         let file = readable_copy("at_modem.yml", "modem");
         let socat = std::process::Command::new("socat")
             .arg(format!("pty,raw,echo=0,link=/dev/ttyS{n},mode=666"))

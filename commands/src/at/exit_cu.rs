@@ -8,10 +8,12 @@ use crate::spec::{builder, Empty, UnixCommand};
 use crate::ParamError;
 
 /// Leaves `cu` (the hop out of `AT_REMOTE` that [`super::Cu`] entered): sends a carriage
-/// return and cu's escape character and `.` (`\r-.`, no newline: Moler's `cu` sets the escape
-/// character to `-` with `-E '-'`, and cu takes it only after a `\r` it passed on, not after
-/// the `\n` of a command's `\r\n`), and ends when the shell's `expected_prompt` is back, after
-/// cu's `Disconnected.`. Result `{}`.
+/// return, cu's escape character and `.`, and Ctrl-U (`\r-.\x15`, no newline: Moler's `cu`
+/// sets the escape character to `-` with `-E '-'`, and cu takes it only after a `\r` it passed
+/// on, not after the `\n` of a command's `\r\n`), and ends when the shell's `expected_prompt`
+/// is back, after cu's `Disconnected.`. The Ctrl-U erases the escape wherever it was not taken
+/// (a terminal still cooked right after `Connected.`, or a shell already back), so a repeated
+/// escape never leaves text behind. Result `{}`.
 ///
 /// Not one of Moler's commands: Moler's AtRemote leaves the line with `ctrl_c`, which ends
 /// `plink` but not `cu` (cu passes Ctrl-C to the modem). An AtRemote over `cu` takes it for
@@ -27,7 +29,7 @@ use crate::ParamError;
 /// let exit = conn.start(ExitCu::new(r"^user@host:~\$").command(), Instant::now());
 /// let mut sent = Vec::new();
 /// conn.poll_transmit(&mut sent);
-/// assert_eq!(sent, b"\r-.");
+/// assert_eq!(sent, b"\r-.\x15");
 /// conn.handle_input(b"\r\nDisconnected.\r\nuser@host:~$ ", Instant::now());
 /// assert!(exit.try_result().unwrap().is_ok());
 /// ```
@@ -45,9 +47,14 @@ builder!(ExitCu { expected_prompt: String });
 
 /// How long [`ExitCuParser`] waits for cu's `Disconnected.` before it sends the escape again:
 /// longer than cu's own pause between taking the escape and saying `Disconnected.` (2 s, while
-/// it hangs up the line), so an escape cu took is never sent twice (the second would reach the
-/// shell).
+/// it hangs up the line). Should cu be slower still, the second escape reaches the shell as an
+/// Enter and an erased line: a prompt more, nothing typed ahead.
 const RESEND: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// What leaves cu: a `\r`, the escape and `.`, then Ctrl-U (see [`ExitCu`]).
+fn escape_line(escape: &str) -> String {
+    format!("\r{escape}.\x15")
+}
 
 /// Parser of [`ExitCu`]: waits for cu's `Disconnected.`; until it comes, sends the escape
 /// again every 4 s (cu takes it only once it reads its terminal raw: right after
@@ -81,7 +88,7 @@ impl Parser for ExitCuParser {
             cx.wake_in(next - cx.now());
             return;
         }
-        cx.send(&format!("\r{}.", self.escape));
+        cx.send(&escape_line(&self.escape));
         self.sent += 1;
         self.next = Some(cx.now() + RESEND);
         cx.wake_in(RESEND);
@@ -115,7 +122,7 @@ impl UnixCommand for ExitCu {
             .no_default_failures()
             .ret_required(false)
             .expect_echo(false)
-            .sends(format!("\r{escape}."), false)
+            .sends(escape_line(escape), false)
     }
     fn end_prompt<'a>(&'a self, _: Option<&'a str>) -> Option<&'a str> {
         Some(&self.expected_prompt)
@@ -140,19 +147,19 @@ mod tests {
         // Missed: the escape echoed as text, no `Disconnected.`: once more after RESEND.
         let mut conn = Connection::new("modem");
         let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), b"\r-.");
+        assert_eq!(sent(&mut conn), b"\r-.\x15");
         conn.handle_input(b"\r\n-.", t0);
         conn.handle_timeout(t0 + RESEND - Duration::from_millis(1));
         assert_eq!(sent(&mut conn), b"", "not yet");
         conn.handle_timeout(t0 + RESEND);
-        assert_eq!(sent(&mut conn), b"\r-.", "once more");
+        assert_eq!(sent(&mut conn), b"\r-.\x15", "once more");
         conn.handle_input(b"-.\r\n\x07Disconnected.\r\n$ ", t0 + RESEND);
         assert!(exit.try_result().unwrap().is_ok());
 
         // Taken: cu's `Disconnected.` comes after its hang-up pause; nothing more is sent.
         let mut conn = Connection::new("modem");
         let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), b"\r-.");
+        assert_eq!(sent(&mut conn), b"\r-.\x15");
         conn.handle_input(b"-.", t0);
         conn.handle_input(b"\r\n\x07Disconnected.\r\n", t0 + Duration::from_secs(2));
         conn.handle_timeout(t0 + RESEND);
