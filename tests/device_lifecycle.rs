@@ -42,6 +42,16 @@ fn removed_devices_leave_no_thread_fd_or_process_on_any_runner() {
     // wait for a slow close uses its timers): made on first use, it lives for the process.
     moler::Runner::new(moler::RunnerKind::Thread).unwrap().spawn_task(async {});
     eventually("warm-up shell reaped", || children() == 0);
+    // The warm-up's threads end a while after their removal (an idle thread of smol's
+    // `blocking` pool goes after half a second): the base is the count once it held still for
+    // more than a second.
+    let (mut last, mut still) = (threads(), 0);
+    eventually("the thread count settles", || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let now = threads();
+        still = if std::mem::replace(&mut last, now) == now { still + 1 } else { 0 };
+        still >= 4
+    });
     let (base_threads, base_fds) = (threads(), fds());
 
     // Twice: nothing piles up either.
