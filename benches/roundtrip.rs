@@ -3,7 +3,7 @@
 //! tokio, smol), all measured in the same run, interleaved in rounds so machine noise hits every
 //! path alike.
 //!
-//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4] [--transport terminal|tcp|ssh|serial|telnet]`
+//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4] [--transport terminal|tcp|ssh|serial|telnet] [--instructions]`
 //!
 //! `terminal`: a local bash in a pty. `tcp`: the project's device simulator on 127.0.0.1
 //! (moler-testkit), which echoes and answers like a terminal. `ssh`: bash over SSH through a
@@ -253,32 +253,69 @@ fn main() {
     // An executor of your own, run by the thread that awaits.
     let smol_own_rtt = |from, k| smol::block_on(smol_ex.run(awaited(&smol_own_shell, from, k)));
 
+    // `--only PATH` (the instruction count's child runs): that path alone.
+    let only = common::arg("--only");
+    let want = |path: &str| only.as_deref().is_none_or(|o| o == path);
+
     // Warm-up (also waits for each shell's first prompt).
     let warm = n.min(100);
-    for i in 0..warm {
-        raw_rtt(i);
+    if want("floor") {
+        for i in 0..warm {
+            raw_rtt(i);
+        }
     }
-    thread_rtt(&thread_shell, 0, warm);
-    thread_rtt(&logged_shell, 0, warm);
-    tokio_rtt(0, warm);
-    tokio_ct_rtt(0, warm);
-    smol_rtt(0, warm);
-    smol_own_rtt(0, warm);
+    if want("thread") {
+        thread_rtt(&thread_shell, 0, warm);
+    }
+    if want("thread_logged") {
+        thread_rtt(&logged_shell, 0, warm);
+    }
+    if want("tokio") {
+        tokio_rtt(0, warm);
+    }
+    if want("tokio_current_thread") {
+        tokio_ct_rtt(0, warm);
+    }
+    if want("smol") {
+        smol_rtt(0, warm);
+    }
+    if want("smol_own_executor") {
+        smol_own_rtt(0, warm);
+    }
 
     let mut floor = Vec::with_capacity(n);
     let (mut thread, mut tok, mut smo) = (Vec::new(), Vec::new(), Vec::new());
     let (mut tok_ct, mut smo_own, mut logs) = (Vec::new(), Vec::new(), Vec::new());
     for r in 0..rounds {
         let from = r * per_round;
-        for i in 0..per_round {
-            floor.push(raw_rtt(from + i));
+        if want("floor") {
+            for i in 0..per_round {
+                floor.push(raw_rtt(from + i));
+            }
         }
-        thread.extend(thread_rtt(&thread_shell, from, per_round));
-        tok.extend(tokio_rtt(from, per_round));
-        tok_ct.extend(tokio_ct_rtt(from, per_round));
-        smo.extend(smol_rtt(from, per_round));
-        smo_own.extend(smol_own_rtt(from, per_round));
-        logs.extend(thread_rtt(&logged_shell, from, per_round));
+        if want("thread") {
+            thread.extend(thread_rtt(&thread_shell, from, per_round));
+        }
+        if want("tokio") {
+            tok.extend(tokio_rtt(from, per_round));
+        }
+        if want("tokio_current_thread") {
+            tok_ct.extend(tokio_ct_rtt(from, per_round));
+        }
+        if want("smol") {
+            smo.extend(smol_rtt(from, per_round));
+        }
+        if want("smol_own_executor") {
+            smo_own.extend(smol_own_rtt(from, per_round));
+        }
+        if want("thread_logged") {
+            logs.extend(thread_rtt(&logged_shell, from, per_round));
+        }
+    }
+    if only.is_some() {
+        moler::logging::stop();
+        let _ = std::fs::remove_dir_all(&log_dir);
+        return;
     }
     moler::logging::stop();
     let log_size = std::fs::metadata(log_dir.join("moler.bench.log")).map_or(0, |m| m.len());
@@ -326,5 +363,74 @@ fn main() {
         ));
     }
     println!("target: every runner's median ratio <= 1.2 (the device log wrote {log_size} bytes)");
+    if std::env::args().any(|a| a == "--instructions") {
+        json.push_str(&instructions(&kind));
+    }
     println!("{json}}}");
+}
+
+/// With `--instructions`: each path's instructions per round trip, counted by valgrind's
+/// callgrind (steady on a noisy machine, unlike time; `perf stat` counters are often missing
+/// in a VM). Each path runs alone in a child of this bench under callgrind, twice (`--n 20` and
+/// `--n 220`): the difference of the two totals over the difference of round trips (warm-up
+/// included) leaves out the setup. Everything in the process counts (the in-process TCP or
+/// telnet simulator too, the same for every path): a path's count less the floor's is what
+/// moler's own code costs per round trip. Returns the figures for the JSON line.
+fn instructions(kind: &str) -> String {
+    let has_valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_valgrind {
+        println!("instructions: no valgrind on PATH (install it to count instructions)");
+        return String::new();
+    }
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let count = |path: &str, n: usize| -> Option<u64> {
+        let out = std::process::Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(&exe)
+            .args(["--bench", "--rounds", "1", "--transport", kind, "--only", path, "--n"])
+            .arg(n.to_string())
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stderr);
+        let line = text.lines().find(|l| l.contains("Collected :"))?;
+        line.rsplit(':').next()?.trim().replace(',', "").parse().ok()
+    };
+    // Round trips a child makes: its warm-up (up to 100) and its `--n`.
+    let trips = |n: usize| n.min(100) + n;
+    let (small, large) = (20, 220);
+    println!(
+        "instructions per round trip (callgrind, {} extra round trips per path):",
+        trips(large) - trips(small)
+    );
+    let mut json = String::from(",\"instructions\":{");
+    let mut floor = None;
+    for path in [
+        "floor",
+        "thread",
+        "tokio",
+        "tokio_current_thread",
+        "smol",
+        "smol_own_executor",
+        "thread_logged",
+    ] {
+        let (Some(a), Some(b)) = (count(path, small), count(path, large)) else {
+            println!("  {path:<22} (the child run failed)");
+            continue;
+        };
+        let per = b.saturating_sub(a) as f64 / (trips(large) - trips(small)) as f64;
+        let over = floor.map_or(String::new(), |f: f64| format!("  moler's own: {:.0}", per - f));
+        if path == "floor" {
+            floor = Some(per);
+        }
+        println!("  {path:<22} {per:>10.0}{over}");
+        if !json.ends_with('{') {
+            json.push(',');
+        }
+        json.push_str(&format!("\"{path}\":{per:.0}"));
+    }
+    json.push('}');
+    json
 }
