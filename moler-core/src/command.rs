@@ -369,14 +369,25 @@ impl Command<Lines> {
 impl<P: Parser> Command<P> {
     /// `command` parsed by `parser`, with [`DEFAULT_PROMPT`] and the default failures.
     pub fn new(command: impl Into<String>, parser: P) -> Self {
-        let defaults = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect::<Vec<_>>();
+        // Made once per process: every command starts from them (escaping and looking them up
+        // again cost thousands of instructions per command).
+        static DEFAULTS: std::sync::LazyLock<(Arc<Regex>, Arc<Regex>)> =
+            std::sync::LazyLock::new(|| {
+                let failures =
+                    DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect::<Vec<_>>();
+                (
+                    cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+                    cache::regex(&failures.join("|")).expect("escaped literals are valid"),
+                )
+            });
+        let (prompt, failures) = &*DEFAULTS;
         Self {
             command: command.into(),
             parser,
-            prompt: cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+            prompt: Arc::clone(prompt),
             // The generic prompt starts with a wide class: never looked for after output.
             prompt_tail: None,
-            failures: vec![cache::regex(&defaults.join("|")).expect("escaped literals are valid")],
+            failures: vec![Arc::clone(failures)],
             failure_exceptions: Vec::new(),
             default_failures: true,
             failure_first_line_only: false,

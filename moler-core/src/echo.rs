@@ -142,14 +142,19 @@ impl Nfa {
         let n = command.len();
         let words = (n + 1).div_ceil(64);
         let bit = |k: usize| (k / 64, 1u64 << (k % 64));
+        // Each distinct byte its row (row 0: bytes not in the command), numbered first so the
+        // table is allocated once.
         let mut row = [0u16; 256];
-        let mut eq = vec![0; words];
-        for (k, &c) in command.iter().enumerate() {
+        let mut rows: u16 = 1;
+        for &c in command {
             if row[usize::from(c)] == 0 {
                 // At most 256 byte values, plus row 0: the row number fits in a u16.
-                row[usize::from(c)] = u16::try_from(eq.len() / words).expect("at most 257 rows");
-                eq.resize(eq.len() + words, 0);
+                row[usize::from(c)] = rows;
+                rows += 1;
             }
+        }
+        let mut eq = vec![0; usize::from(rows) * words];
+        for (k, &c) in command.iter().enumerate() {
             let (w, b) = bit(k);
             eq[usize::from(row[usize::from(c)]) * words + w] |= b;
         }
