@@ -233,7 +233,8 @@ pub struct Command<P> {
     sends: Option<(String, bool)>,
     timeout: Duration,
     terminating: Duration,
-    invalid: Option<Error>,
+    /// Boxed: rare, and a queued command should stay small.
+    invalid: Option<Box<Error>>,
     // Progress.
     echo_seen: bool,
     /// Made when the first chunk comes before the echo.
@@ -411,10 +412,12 @@ impl<P: Parser> Command<P> {
         match cache::regex(pattern) {
             Ok(r) => Some(r),
             Err(e) => {
-                self.invalid.get_or_insert(Error::WrongUsage(format!(
-                    "invalid {what} regex for command '{}': {e}",
-                    self.command
-                )));
+                self.invalid.get_or_insert_with(|| {
+                    Box::new(Error::WrongUsage(format!(
+                        "invalid {what} regex for command '{}': {e}",
+                        self.command
+                    )))
+                });
                 None
             }
         }
@@ -489,7 +492,7 @@ impl<P: Parser> Command<P> {
     /// Makes the command fail at its start with `error` instead of sending anything: for a
     /// builder that found its parameters wrong but must still return a command.
     pub fn fail_at_start(mut self, error: Error) -> Self {
-        self.invalid.get_or_insert(error);
+        self.invalid.get_or_insert(Box::new(error));
         self
     }
 
@@ -1041,7 +1044,7 @@ impl<P: Parser> Observer for Command<P> {
 
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
         if let Some(e) = self.invalid.take() {
-            return Step::Done(Err(e));
+            return Step::Done(Err(*e));
         }
         self.lines = LineSplitter::new(self.line_cap);
         self.taken = 0;
