@@ -2,7 +2,7 @@
 //! finish on the prompt.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use regex::Regex;
@@ -360,6 +360,17 @@ impl<P> std::fmt::Debug for Command<P> {
     }
 }
 
+/// The regexes of [`DEFAULT_PROMPT`] and of [`DEFAULT_FAILURES`] (combined), made once: every
+/// command starts with them, and escaping, joining and looking them up cost more than the rest
+/// of building a command.
+static DEFAULTS: LazyLock<(Arc<Regex>, Arc<Regex>)> = LazyLock::new(|| {
+    let defaults = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect::<Vec<_>>();
+    (
+        cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+        cache::regex(&defaults.join("|")).expect("escaped literals are valid"),
+    )
+});
+
 impl Command<Lines> {
     /// A command whose result is its output lines, ending on `prompt`.
     pub fn lines(command: impl Into<String>, prompt: &str) -> Self {
@@ -370,14 +381,14 @@ impl Command<Lines> {
 impl<P: Parser> Command<P> {
     /// `command` parsed by `parser`, with [`DEFAULT_PROMPT`] and the default failures.
     pub fn new(command: impl Into<String>, parser: P) -> Self {
-        let defaults = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect::<Vec<_>>();
+        let (prompt, failures) = &*DEFAULTS;
         Self {
             command: command.into(),
             parser,
-            prompt: cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+            prompt: Arc::clone(prompt),
             // The generic prompt starts with a wide class: never looked for after output.
             prompt_tail: None,
-            failures: vec![cache::regex(&defaults.join("|")).expect("escaped literals are valid")],
+            failures: vec![Arc::clone(failures)],
             failure_exceptions: Vec::new(),
             default_failures: true,
             failure_first_line_only: false,
@@ -412,23 +423,31 @@ impl<P: Parser> Command<P> {
         match cache::regex(pattern) {
             Ok(r) => Some(r),
             Err(e) => {
-                self.invalid.get_or_insert_with(|| {
-                    Box::new(Error::WrongUsage(format!(
-                        "invalid {what} regex for command '{}': {e}",
-                        self.command
-                    )))
-                });
+                self.reject(what, &e);
                 None
             }
         }
     }
 
+    /// Makes the command fail at its start: its `what` regex is invalid (the first error stays).
+    fn reject(&mut self, what: &str, e: &regex::Error) {
+        self.invalid.get_or_insert_with(|| {
+            Box::new(Error::WrongUsage(format!(
+                "invalid {what} regex for command '{}': {e}",
+                self.command
+            )))
+        });
+    }
+
     /// The regex of the prompt that ends the command. An invalid regex makes the command fail
     /// at its start with [`Error::WrongUsage`].
     pub fn prompt(mut self, prompt: &str) -> Self {
-        if let Some(r) = self.compile("prompt", prompt) {
-            self.prompt = r;
-            self.prompt_tail = cache::prompt_tail(prompt);
+        match cache::prompt(prompt) {
+            Ok((regex, tail)) => {
+                self.prompt = regex;
+                self.prompt_tail = tail;
+            }
+            Err(e) => self.reject("prompt", &e),
         }
         self
     }

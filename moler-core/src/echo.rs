@@ -145,7 +145,9 @@ impl Nfa {
         let words = (n + 1).div_ceil(64);
         let bit = |k: usize| (k / 64, 1u64 << (k % 64));
         let mut row = [0u16; 256];
-        let mut eq = vec![0; words];
+        // Room for a row per distinct byte (at most 256) and row 0: no reallocation below.
+        let mut eq = Vec::with_capacity(words * (n.min(256) + 1));
+        eq.resize(words, 0);
         for (k, &c) in command.iter().enumerate() {
             if row[usize::from(c)] == 0 {
                 // At most 256 byte values, plus row 0: the row number fits in a u16.
