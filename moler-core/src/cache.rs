@@ -22,9 +22,10 @@ const MAX_ENTRIES: usize = 1024;
 
 static CACHE: LazyLock<Mutex<Bounded<String, Arc<Regex>>>> = LazyLock::new(Default::default);
 
-/// Prompt patterns and the regex that finds them at the end of a partial line, if any.
-static TAILS: LazyLock<Mutex<Bounded<String, Option<Arc<Regex>>>>> =
-    LazyLock::new(Default::default);
+/// Prompt patterns: their regex and the regex that finds them at the end of a partial line, if
+/// any (one look-up per command built).
+type PromptRegexes = (Arc<Regex>, Option<Arc<Regex>>);
+static PROMPTS: LazyLock<Mutex<Bounded<String, PromptRegexes>>> = LazyLock::new(Default::default);
 
 /// The combined regex of an event's patterns (see [`crate::event`]), by the list of patterns:
 /// building it parses and rewrites every pattern, which costs more than compiling them.
@@ -57,16 +58,19 @@ pub fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
     Ok(compiled)
 }
 
-/// The regex that finds `prompt` at the end of a partial line (see [`crate::prompt`]), or
-/// `None` when that rule does not apply to it. Parsed once per pattern.
-pub(crate) fn prompt_tail(prompt: &str) -> Option<Arc<Regex>> {
-    if let Some(t) = TAILS.lock().unwrap_or_else(PoisonError::into_inner).get(prompt) {
-        return t;
+/// The regex of `prompt` (as [`regex`] gives it) and the regex that finds it at the end of a
+/// partial line (see [`crate::prompt`]), or `None` when that rule does not apply to it. Parsed
+/// once per pattern; one look-up.
+pub(crate) fn prompt(prompt: &str) -> Result<PromptRegexes, regex::Error> {
+    if let Some(p) = PROMPTS.lock().unwrap_or_else(PoisonError::into_inner).get(prompt) {
+        return Ok(p);
     }
     // Built outside the lock: it parses, and takes the regex cache's lock.
+    let compiled = regex(prompt)?;
     let tail = crate::prompt::tail_pattern(prompt).and_then(|p| regex(&p).ok());
-    TAILS.lock().unwrap_or_else(PoisonError::into_inner).insert(prompt.to_owned(), tail.clone());
-    tail
+    let both = (compiled, tail);
+    PROMPTS.lock().unwrap_or_else(PoisonError::into_inner).insert(prompt.to_owned(), both.clone());
+    Ok(both)
 }
 
 /// The finder of an event waiting for `patterns`: `build` makes it when no event with the same

@@ -2,7 +2,7 @@
 //! finish on the prompt.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use regex::Regex;
@@ -233,7 +233,8 @@ pub struct Command<P> {
     sends: Option<(String, bool)>,
     timeout: Duration,
     terminating: Duration,
-    invalid: Option<Error>,
+    /// Boxed: rare, and a queued command should stay small.
+    invalid: Option<Box<Error>>,
     // Progress.
     echo_seen: bool,
     /// Made when the first chunk comes before the echo.
@@ -359,6 +360,17 @@ impl<P> std::fmt::Debug for Command<P> {
     }
 }
 
+/// The regexes of [`DEFAULT_PROMPT`] and of [`DEFAULT_FAILURES`] (combined), made once: every
+/// command starts with them, and escaping, joining and looking them up cost more than the rest
+/// of building a command.
+static DEFAULTS: LazyLock<(Arc<Regex>, Arc<Regex>)> = LazyLock::new(|| {
+    let defaults = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect::<Vec<_>>();
+    (
+        cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+        cache::regex(&defaults.join("|")).expect("escaped literals are valid"),
+    )
+});
+
 impl Command<Lines> {
     /// A command whose result is its output lines, ending on `prompt`.
     pub fn lines(command: impl Into<String>, prompt: &str) -> Self {
@@ -369,17 +381,6 @@ impl Command<Lines> {
 impl<P: Parser> Command<P> {
     /// `command` parsed by `parser`, with [`DEFAULT_PROMPT`] and the default failures.
     pub fn new(command: impl Into<String>, parser: P) -> Self {
-        // Made once per process: every command starts from them (escaping and looking them up
-        // again cost thousands of instructions per command).
-        static DEFAULTS: std::sync::LazyLock<(Arc<Regex>, Arc<Regex>)> =
-            std::sync::LazyLock::new(|| {
-                let failures =
-                    DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect::<Vec<_>>();
-                (
-                    cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
-                    cache::regex(&failures.join("|")).expect("escaped literals are valid"),
-                )
-            });
         let (prompt, failures) = &*DEFAULTS;
         Self {
             command: command.into(),
@@ -422,21 +423,31 @@ impl<P: Parser> Command<P> {
         match cache::regex(pattern) {
             Ok(r) => Some(r),
             Err(e) => {
-                self.invalid.get_or_insert(Error::WrongUsage(format!(
-                    "invalid {what} regex for command '{}': {e}",
-                    self.command
-                )));
+                self.reject(what, &e);
                 None
             }
         }
     }
 
+    /// Makes the command fail at its start: its `what` regex is invalid (the first error stays).
+    fn reject(&mut self, what: &str, e: &regex::Error) {
+        self.invalid.get_or_insert_with(|| {
+            Box::new(Error::WrongUsage(format!(
+                "invalid {what} regex for command '{}': {e}",
+                self.command
+            )))
+        });
+    }
+
     /// The regex of the prompt that ends the command. An invalid regex makes the command fail
     /// at its start with [`Error::WrongUsage`].
     pub fn prompt(mut self, prompt: &str) -> Self {
-        if let Some(r) = self.compile("prompt", prompt) {
-            self.prompt = r;
-            self.prompt_tail = cache::prompt_tail(prompt);
+        match cache::prompt(prompt) {
+            Ok((regex, tail)) => {
+                self.prompt = regex;
+                self.prompt_tail = tail;
+            }
+            Err(e) => self.reject("prompt", &e),
         }
         self
     }
@@ -500,7 +511,7 @@ impl<P: Parser> Command<P> {
     /// Makes the command fail at its start with `error` instead of sending anything: for a
     /// builder that found its parameters wrong but must still return a command.
     pub fn fail_at_start(mut self, error: Error) -> Self {
-        self.invalid.get_or_insert(error);
+        self.invalid.get_or_insert(Box::new(error));
         self
     }
 
@@ -1052,7 +1063,7 @@ impl<P: Parser> Observer for Command<P> {
 
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
         if let Some(e) = self.invalid.take() {
-            return Step::Done(Err(e));
+            return Step::Done(Err(*e));
         }
         self.lines = LineSplitter::new(self.line_cap);
         self.taken = 0;

@@ -28,7 +28,9 @@ use crate::text::{line_end_len, Stripper};
 pub(crate) struct EchoFinder {
     stripper: Stripper,
     /// `None` once the echo is complete (or for an empty command): the echo line's end is next.
-    nfa: Option<Nfa>,
+    /// Boxed: its byte table is large, and a command carries its finder while it waits in the
+    /// queue (thousands of connections may each have a few queued).
+    nfa: Option<Box<Nfa>>,
     /// Work done: one per byte read, plus one per NFA word updated.
     #[cfg(test)]
     steps: u64,
@@ -50,7 +52,7 @@ impl EchoFinder {
         let c = command.as_bytes();
         Self {
             stripper: Stripper::default(),
-            nfa: (!c.is_empty()).then(|| Nfa::new(c)),
+            nfa: (!c.is_empty()).then(|| Box::new(Nfa::new(c))),
             #[cfg(test)]
             steps: 0,
         }

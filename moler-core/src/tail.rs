@@ -16,8 +16,9 @@ const KEPT: usize = 2048;
 
 /// The end of the received text (secrets already masked), escapes still in.
 ///
-/// Appending costs a copy into a buffer of at most `2 * KEPT` bytes, allocated once; the buffer
-/// is cut back to `KEPT` bytes when it fills up. Nothing is formatted until an error asks.
+/// Appending costs a copy into a buffer of at most `2 * KEPT` bytes, grown as text comes (a
+/// connection that receives little keeps little: many connections may be open at once); the
+/// buffer is cut back to `KEPT` bytes when it fills up. Nothing is formatted until an error asks.
 #[derive(Debug, Default)]
 pub(crate) struct Tail {
     text: String,
@@ -38,9 +39,6 @@ impl Tail {
         if self.text.len() + text.len() > 2 * KEPT {
             let cut = floor_boundary(&self.text, self.text.len() + text.len() - KEPT);
             self.text.drain(..cut);
-        }
-        if self.text.capacity() == 0 {
-            self.text.reserve(2 * KEPT);
         }
         self.text.push_str(text);
     }

@@ -9,7 +9,7 @@ use crate::{Close, PollIo, Stream, Transport};
 
 #[derive(Default)]
 struct State {
-    incoming: VecDeque<u8>,
+    incoming: Incoming,
     written: Vec<u8>,
     responses: VecDeque<Vec<u8>>,
     echo: bool,
@@ -28,6 +28,56 @@ impl State {
         self.reader.take()
     }
 }
+
+/// Bytes on their way to the connection, in the pieces they were injected: a piece is copied
+/// before the lock is taken and pushed whole, so the reader is never held up by an injection
+/// (nor by a buffer that grows by copying everything that waits).
+#[derive(Default)]
+struct Incoming {
+    pieces: VecDeque<Vec<u8>>,
+    /// Bytes of the first piece already read.
+    read: usize,
+    len: usize,
+}
+
+impl Incoming {
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, piece: Vec<u8>) {
+        if !piece.is_empty() {
+            self.len += piece.len();
+            self.pieces.push_back(piece);
+        }
+    }
+
+    /// Moves up to `buf.len()` bytes into `buf`; how many.
+    fn read_into(&mut self, buf: &mut [u8]) -> usize {
+        let mut n = 0;
+        while n < buf.len() {
+            let Some(front) = self.pieces.front() else { break };
+            let take = (buf.len() - n).min(front.len() - self.read);
+            buf[n..n + take].copy_from_slice(&front[self.read..self.read + take]);
+            n += take;
+            self.read += take;
+            if self.read == front.len() {
+                self.pieces.pop_front();
+                self.read = 0;
+            }
+        }
+        self.len -= n;
+        n
+    }
+}
+
+/// The most bytes [`MemoryDevice::inject`] makes readable at once: a large injection becomes
+/// readable piece by piece while the rest is being copied, as from a real device.
+const INJECT_PIECE: usize = 64 * 1024;
 
 #[derive(Default)]
 struct Shared {
@@ -81,7 +131,14 @@ pub fn pair(name: &str) -> (Transport, MemoryDevice) {
 impl MemoryDevice {
     /// Makes `data` readable by the connection.
     pub fn inject(&self, data: impl AsRef<[u8]>) {
-        self.0.update(|st| st.incoming.extend(data.as_ref()));
+        let data = data.as_ref();
+        if data.is_empty() {
+            self.0.update(|_| ());
+        }
+        for piece in data.chunks(INJECT_PIECE) {
+            let piece = piece.to_vec();
+            self.0.update(|st| st.incoming.push(piece));
+        }
     }
 
     /// Queues `data` to become readable right after the connection's next write (each call
@@ -134,13 +191,8 @@ impl PollIo for MemoryStream {
             }
             return Poll::Pending;
         }
-        let n = buf.len().min(st.incoming.len()).min(st.max_read.unwrap_or(usize::MAX));
-        let (a, b) = st.incoming.as_slices();
-        let from_a = n.min(a.len());
-        buf[..from_a].copy_from_slice(&a[..from_a]);
-        buf[from_a..n].copy_from_slice(&b[..n - from_a]);
-        st.incoming.drain(..n);
-        Poll::Ready(Ok(n))
+        let n = buf.len().min(st.max_read.unwrap_or(usize::MAX));
+        Poll::Ready(Ok(st.incoming.read_into(&mut buf[..n])))
     }
 
     fn poll_write(&mut self, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
@@ -150,10 +202,10 @@ impl PollIo for MemoryStream {
             }
             st.written.extend_from_slice(buf);
             if st.echo {
-                st.incoming.extend(buf);
+                st.incoming.push(buf.to_vec());
             }
             if let Some(r) = st.responses.pop_front() {
-                st.incoming.extend(r);
+                st.incoming.push(r);
             }
             Ok(buf.len())
         }))

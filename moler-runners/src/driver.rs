@@ -6,6 +6,7 @@
 //! ([`Runtime`], [`Registration`], [`Timer`]); the thread, tokio and smol runners only say how
 //! to wait for a descriptor, how to sleep until an instant, and where the future runs.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
@@ -215,7 +216,8 @@ struct State<R: Runtime> {
     /// command whose deadline is later than it needs no wake-up.
     armed: Option<Instant>,
     greeting: Option<Completion<()>>,
-    buf: Box<[u8]>,
+    /// The most bytes one read takes (the buffer is the driving thread's, see [`ReadBuffer`]).
+    read_buffer: usize,
     /// Bytes the connection sent that the transport did not take yet (`written` of them are
     /// written); the buffer `poll_transmit` fills, reused for the connection's life.
     outbox: Vec<u8>,
@@ -244,7 +246,7 @@ impl<R: Runtime> Driver<R> {
             timer: R::timer(),
             armed: None,
             greeting,
-            buf: vec![0; read_buffer.max(1)].into_boxed_slice(),
+            read_buffer: read_buffer.max(1),
             outbox: Vec::new(),
             written: 0,
             done: false,
@@ -261,6 +263,40 @@ impl<R: Runtime> Driver<R> {
             }
         });
         Self { core, shared }
+    }
+}
+
+thread_local! {
+    /// The read buffer of the thread that drives connections (see [`ReadBuffer`]).
+    static READ_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The buffer a driver reads into, lent by the thread that drives it: every read is handed to
+/// the connection before the next one, so one buffer per thread serves all the connections it
+/// drives (10,000 connections on a runtime of 2 threads need 2 buffers, not 10,000). Given
+/// back when dropped; a driver polled inside another's turn on the same thread (or while the
+/// thread ends) gets a buffer of its own for that turn.
+struct ReadBuffer(Vec<u8>);
+
+impl ReadBuffer {
+    /// The thread's buffer, at least `len` bytes long.
+    fn take(len: usize) -> Self {
+        let mut buf = READ_BUFFER.try_with(Cell::take).unwrap_or_default();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        Self(buf)
+    }
+}
+
+impl Drop for ReadBuffer {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.0);
+        // The larger buffer stays (a nested turn's is dropped).
+        let _ = READ_BUFFER.try_with(|cell| {
+            let kept = cell.take();
+            cell.set(if kept.len() >= buf.len() { kept } else { buf });
+        });
     }
 }
 
@@ -364,6 +400,7 @@ impl<R: Runtime> State<R> {
     fn turn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut reads = 0;
         let mut rechecked = false;
+        let mut buf = ReadBuffer::take(self.read_buffer);
         loop {
             let now = Instant::now();
             let mut progress = false;
@@ -372,7 +409,7 @@ impl<R: Runtime> State<R> {
                 self.write_early(cx);
             }
             if !self.conn.is_closed() {
-                match self.endpoint.poll_read(cx, &mut self.buf) {
+                match self.endpoint.poll_read(cx, &mut buf.0[..self.read_buffer]) {
                     Poll::Ready(Ok(0)) => self.conn.handle_close(None),
                     Poll::Ready(Ok(n)) => {
                         // An observer started before this data was read must see it.
@@ -380,7 +417,7 @@ impl<R: Runtime> State<R> {
                             self.conn.handle_requests(now);
                             self.write_early(cx);
                         }
-                        self.conn.handle_input(&self.buf[..n], now);
+                        self.conn.handle_input(&buf.0[..n], now);
                         progress = true;
                         reads += 1;
                     }
