@@ -550,17 +550,30 @@ fn a_yaml_string_is_named_as_such() {
 #[cfg(not(feature = "ssh"))]
 #[test]
 fn sshshell_in_a_build_without_ssh() {
-    // The file loads (it may be shared with builds that have ssh); opening says what is missing.
+    // No libssh2 built in: an sshshell is the OpenSSH client where `ssh` is on PATH (the file
+    // may be shared with builds that have libssh2), and asking for libssh2 says what is missing.
+    let config =
+        Config::from_yaml("NAMED_CONNECTIONS:\n  r: {io_type: sshshell, host: h}\n").unwrap();
+    let choice = config.transport_choice(&config.connections[0].spec);
+    let has_ssh =
+        moler_io::terminal::find_program("ssh", std::env::var_os("PATH").as_deref()).is_some();
+    if has_ssh {
+        assert!(choice.ends_with("in a pty: this build has no libssh2"), "{choice}");
+    } else {
+        assert!(choice.starts_with("sshshell: unavailable: "), "{choice}");
+    }
     let file = folder("no-ssh-feature").join("config.yml");
-    std::fs::write(&file, "NAMED_CONNECTIONS:\n  r: {io_type: sshshell, host: h}\n").unwrap();
-    let config = Config::from_file(&file).unwrap();
-    let e = config.open("r").unwrap_err();
-    let moler_config::Error::Config(c) = &e else { panic!("{e:?}") };
-    assert_eq!(c.kind(), ErrorKind::NotCompiled);
+    std::fs::write(
+        &file,
+        "NAMED_CONNECTIONS:\n  r: {io_type: sshshell, host: h, client: libssh2}\n",
+    )
+    .unwrap();
+    let e = Config::from_file(&file).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotCompiled);
     assert_eq!(
         e.to_string(),
         format!(
-            "{}:2:6: NAMED_CONNECTIONS.r (io_type sshshell): io_type sshshell needs moler's `ssh` \
+            "{}:2:43: NAMED_CONNECTIONS.r (io_type sshshell): client libssh2 needs moler's `ssh` \
              feature, which this build left out",
             file.display()
         )

@@ -179,7 +179,8 @@ fn a_moler_file_loads_unchanged() {
     assert!(!clone.lazy_cmds_events, "its own, as in Moler");
 
     let ssh_box = config.device("SshBox").unwrap();
-    assert_eq!(ssh_box.class.value.name, "UnixRemote");
+    // Moler's UnixRemote3 is our UnixRemote2: on an sshshell, no local states.
+    assert_eq!(ssh_box.class.value.name, "UnixRemote2");
     assert_eq!(ssh_box.connection.io_type.value, "sshshell");
     let shown = format!("{ssh_box:?}");
     assert!(!shown.contains("secret") && !shown.contains("root_password"), "{shown}");
