@@ -80,6 +80,10 @@
 //!     prompt: "root@host:~# "
 //!     commands:
 //!       - {match: exit, answer: logout, goto: back}
+//!   COUNTDOWN:                          # a boot loader counting down
+//!     prompt: "Hit any key to stop autoboot:  3 "
+//!     any_key: LOADER                   # a key (any byte, no Enter) goes there
+//!     idle: {after_ms: 3000, answer_file: outputs/boot.txt, goto: SHELL}  # else, after 3 s
 //! ```
 //!
 //! Ctrl-C prints `^C` and the prompt, interrupting a delay, a stream (which then prints its
@@ -109,6 +113,7 @@
 //! | `pdu_aten.yml` | an ATEN PDU: `Login:`/`Password:` (teladmin/telpwd), `>` prompt, `read status`, `read meter`, `sw` (outlet o01's power is kept: states OUTLET_ON, OUTLET_OFF), `quit` | telnet (`--listen ADDR --telnet`) | `pdu_aten`: `read_status` (both), `read_meter` (both), `sw` (on, off, reboot), `quit` |
 //! | `scpi.yml` | a SCPI instrument (`SCPI>`): `*IDN?`, `READ?`, `MEAS:…?`, settings, unknown commands queued as errors for `SYST:ERR?` | telnet (`--listen ADDR --telnet`) | `scpi`: `idn`, `read`, `run_command` (both) |
 //! | `at_modem.yml` | a cellular modem: no prompt, `OK`/`ERROR`, `+CME ERROR: 50` for a context it lacks, `ATE0`/`ATE1`, `AT+CIMI`, `AT+CGSN`, `AT+CGATT` changing the attach state, `AT+CGDCONT`, `AT+CGPADDR`, `AT+CREG?` and kin, `AT+COPS`, `ATI`, Fibocom's `AT+GTCCINFO?` | a serial line (`socat` pty pair) | `at`: `at`, `enable_echo`, `attach`, `detach`, `get_attach_state` (both), `get_imsi`, `get_imei` (both), `get_manufacturer_id`, `get_revision_id`, `get_product_info` (nokia), `get_apns` (ip), `get_functionality_level`, `set_functionality_level` (both), `get_ip` (both), `set_apn` (both), `get_cell_id`, `get_cell_id_gprs`, `get_cell_id_lte`, `get_cell_id_nr` (the first case of each), `set_cell_id`, `set_cell_id_gprs`, `set_cell_id_lte`, `set_cell_id_nr` (all), `set_mode` (all), `create_pdu_session`, `release_pdu_session`, `fibocom_get_cell_info` (LTE cells) |
+//! | `uboot_board.yml` | an embedded board's serial console: U-Boot's banner and `Hit any key to stop autoboot` countdown (a key stops it at `=> `, left alone it boots), `boot` (a kernel log), the console login (root / board123), a root shell, `reboot`/`reset` | a serial line (`--serial TTY`, a `socat` pty pair) | none (not a Moler family: the project's `uboot` commands) |
 //! | `adb_shell.yml` | an Android shell (`shell@adbhost:/ $ `): `getprop`, `pm list packages`, `su`, Moler's `export PS1=…`, `exit` | stdio, where `adb shell` runs | `adb`: `adb_shell` (all three) |
 //!
 //! ## Example

@@ -76,7 +76,10 @@ fn every_ready_made_device_file_checks() {
         }
     }
     names.sort();
-    assert_eq!(names, ["adb_shell", "at_modem", "juniper_ex", "pdu_aten", "scpi", "unix_host"]);
+    assert_eq!(
+        names,
+        ["adb_shell", "at_modem", "juniper_ex", "pdu_aten", "scpi", "uboot_board", "unix_host"]
+    );
 }
 
 // --- Juniper EX over ssh ------------------------------------------------------------------------
