@@ -233,15 +233,9 @@ impl Registry {
                 Ok((_, why)) => why,
                 Err(why) => format!("unavailable: {why}"),
             },
-            "telnet" => match p.get::<String>("client").as_deref() {
-                Some("telnet") => match moler_io::terminal::find_program(
-                    "telnet",
-                    std::env::var_os("PATH").as_deref(),
-                ) {
-                    Some(t) => format!("client: telnet ({}) in a pty", t.display()),
-                    None => "unavailable: client telnet needs `telnet` on PATH (none found)".into(),
-                },
-                _ => "the native telnet client, built in".to_owned(),
+            "telnet" => match telnet_client(p.get::<String>("client").as_deref()) {
+                Ok((_, why)) => why,
+                Err(why) => format!("unavailable: client {why}"),
             },
             "serial" => match p.get::<String>("port") {
                 Some(port) => match remote_port(&port) {
@@ -505,25 +499,11 @@ fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError
                 options.binary = b;
             }
             options.greeting = greeting(p);
-            match p.get::<String>("client").as_deref() {
-                None | Some("native") => Options::Telnet { host, port, options },
-                Some("telnet") => {
-                    match moler_io::terminal::find_program(
-                        "telnet",
-                        std::env::var_os("PATH").as_deref(),
-                    ) {
-                        Some(program) => Options::TelnetClient { program, host, port, options },
-                        None => {
-                            p.invalid(
-                                "client",
-                                "telnet needs the `telnet` program on PATH; none was found",
-                            );
-                            Options::Telnet { host, port, options }
-                        }
-                    }
-                }
-                Some(other) => {
-                    p.invalid("client", format!("{other:?} must be native or telnet"));
+            match telnet_client(p.get::<String>("client").as_deref()) {
+                Ok((Some(program), _)) => Options::TelnetClient { program, host, port, options },
+                Ok((None, _)) => Options::Telnet { host, port, options },
+                Err(why) => {
+                    p.invalid("client", why);
                     Options::Telnet { host, port, options }
                 }
             }
@@ -684,9 +664,25 @@ pub(crate) enum SshClient {
     OpenSsh,
 }
 
+/// The client a `telnet` connection gets (`client`: `native`, the default, or `telnet`, the
+/// program found on `PATH`, in a pty), and why; `Err` says what is wrong or missing.
+fn telnet_client(asked: Option<&str>) -> Result<(Option<PathBuf>, String), String> {
+    match asked {
+        None | Some("native") => Ok((None, "the native telnet client, built in".into())),
+        Some("telnet") => match moler_io::terminal::on_path("telnet") {
+            Some(t) => {
+                let why = format!("client: telnet ({}) in a pty", t.display());
+                Ok((Some(t), why))
+            }
+            None => Err("telnet needs the `telnet` program on PATH; none was found".into()),
+        },
+        Some(other) => Err(format!("{other:?} must be native or telnet")),
+    }
+}
+
 /// The client an `sshshell` gets, and why; `Err` says what this machine lacks.
 pub(crate) fn ssh_client(asked: Option<&str>) -> Result<(SshClient, String), String> {
-    let on_path = || moler_io::terminal::find_program("ssh", std::env::var_os("PATH").as_deref());
+    let on_path = || moler_io::terminal::on_path("ssh");
     match asked {
         Some("libssh2") if cfg!(feature = "ssh") => {
             Ok((SshClient::Libssh2, "client: libssh2".into()))

@@ -555,8 +555,7 @@ fn sshshell_in_a_build_without_ssh() {
     let config =
         Config::from_yaml("NAMED_CONNECTIONS:\n  r: {io_type: sshshell, host: h}\n").unwrap();
     let choice = config.transport_choice(&config.connections[0].spec);
-    let has_ssh =
-        moler_io::terminal::find_program("ssh", std::env::var_os("PATH").as_deref()).is_some();
+    let has_ssh = moler_io::terminal::on_path("ssh").is_some();
     if has_ssh {
         assert!(choice.ends_with("in a pty: this build has no libssh2"), "{choice}");
     } else {

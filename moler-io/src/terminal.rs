@@ -70,6 +70,11 @@ pub fn choose_shell(path: Option<&std::ffi::OsStr>) -> ShellChoice {
     }
 }
 
+/// The executable `name` in a directory of this process's `PATH`, if any.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    find_program(name, std::env::var_os("PATH").as_deref())
+}
+
 /// The executable `name` in a directory of `path` (a `PATH` value), if any.
 pub fn find_program(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;

@@ -49,7 +49,7 @@ fn without_bash_on_path_the_terminal_takes_sh() {
     let dir = std::env::temp_dir().join(format!("moler-shells-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("with")).unwrap();
     std::fs::create_dir_all(dir.join("without")).unwrap();
-    let bash = terminal::find_program("bash", std::env::var_os("PATH").as_deref()).unwrap();
+    let bash = terminal::on_path("bash").unwrap();
     std::os::unix::fs::symlink(&bash, dir.join("with/bash")).unwrap();
     let with = choose_shell(Some(dir.join("with").as_os_str()));
     assert_eq!((with.shell, with.why), ("bash", "bash is on PATH"));

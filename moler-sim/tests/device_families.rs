@@ -62,6 +62,18 @@ fn every_pair(device: &Device, check: impl Fn(&Device, &str)) {
     }
 }
 
+/// The PDU state: by the family's name, as a Moler script asks (`read_status` is the PDU's).
+fn check_pdu(device: &Device, variant: &str) {
+    let status = device.cmd("read_status", json!({"outlet": "o01"})).unwrap().run().unwrap();
+    assert_eq!(status["STATUS"], "on", "{variant}: {status}");
+}
+
+/// AT_REMOTE: only the simulated modem knows its IMSI.
+fn check_modem(device: &Device, variant: &str) {
+    let imsi = device.cmd("get_imsi", json!({})).unwrap().run_within(T).unwrap();
+    assert_eq!(imsi["imsi"], "440801200189934", "{variant}: {imsi}");
+}
+
 /// The local states: each prompt is the state's own, so a command that ends proves it.
 fn check_local(device: &Device, state: &str) -> bool {
     match state {
@@ -135,9 +147,7 @@ fn pdu_aten_walks_every_pair_of_states_on_every_runner() {
         assert_eq!(pdu.command_families("PDU"), ["pdu_aten"]);
         every_pair(&pdu, |d, state| {
             if !check_local(d, state) {
-                // By the family's name, as a Moler script asks: `read_status` is the PDU's.
-                let status = d.cmd("read_status", json!({"outlet": "o01"})).unwrap().run().unwrap();
-                assert_eq!(status["STATUS"], "on", "{variant}: {status}");
+                check_pdu(d, variant);
             }
         });
         devices.remove_all();
@@ -485,8 +495,7 @@ fn at_remote_over_cu_walks_every_pair_of_states_on_every_runner() {
         every_pair(&at, |d, state| {
             if !check_remote(d, state, &user) {
                 assert_eq!(state, "AT_REMOTE");
-                let imsi = d.cmd("get_imsi", json!({})).unwrap().run_within(T).unwrap();
-                assert_eq!(imsi["imsi"], "440801200189934", "{variant}: {imsi}");
+                check_modem(d, variant);
             }
         });
         devices.remove_all();
@@ -537,8 +546,7 @@ fn pdu_aten3_over_sshshell_opens_on_the_proxy_and_walks_every_pair() {
         every_pair(&pdu, |d, state| match state {
             "PROXY_PC" => assert_eq!(run(d, "whoami"), [user.as_str()]),
             _ => {
-                let status = d.cmd("read_status", json!({"outlet": "o01"})).unwrap().run().unwrap();
-                assert_eq!(status["STATUS"], "on", "{variant}: {status}");
+                check_pdu(d, variant);
             }
         });
         devices.remove_all();
@@ -584,10 +592,7 @@ fn at_remote3_over_sshshell_opens_on_the_remote_and_walks_every_pair() {
             at.goto_state(target).unwrap_or_else(|e| panic!("{variant}: to {target}: {e}"));
             match target {
                 "UNIX_REMOTE" => assert_eq!(run(&at, "whoami"), [user.as_str()]),
-                "AT_REMOTE" => {
-                    let imsi = at.cmd("get_imsi", json!({})).unwrap().run_within(T).unwrap();
-                    assert_eq!(imsi["imsi"], "440801200189934", "{variant}: {imsi}");
-                }
+                "AT_REMOTE" => check_modem(&at, variant),
                 _ => {}
             }
         }
