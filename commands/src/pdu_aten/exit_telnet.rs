@@ -101,7 +101,10 @@ impl Parser for ExitTelnetParser {
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
         if self.telnet_prompt.is_match(line) {
             if !self.quit_sent {
-                cx.sendline("q");
+                // One `\n`, not the device's newline: the client reads its command line on the local
+                // terminal, and the `\n` of a `\r\n` would be left there for the shell once telnet is
+                // gone (an empty command whose late prompt ends the next command early).
+                cx.send("q\n");
                 self.quit_sent = true;
             }
             return Ok(());
