@@ -286,30 +286,44 @@ fn main() {
     let mut floor = Vec::with_capacity(n);
     let (mut thread, mut tok, mut smo) = (Vec::new(), Vec::new(), Vec::new());
     let (mut tok_ct, mut smo_own, mut logs) = (Vec::new(), Vec::new(), Vec::new());
+    // Per path: CPU ns and context switches of this process's threads, over its round trips.
+    let mut sched = std::collections::HashMap::<&str, (u64, u64)>::new();
+    let mut counted = |path: &'static str, run: &mut dyn FnMut()| {
+        let (ns0, sw0) = common::sched();
+        run();
+        let (ns1, sw1) = common::sched();
+        let at = sched.entry(path).or_default();
+        at.0 += ns1.saturating_sub(ns0);
+        at.1 += sw1.saturating_sub(sw0);
+    };
     for r in 0..rounds {
         let from = r * per_round;
         if want("floor") {
-            for i in 0..per_round {
-                floor.push(raw_rtt(from + i));
-            }
+            counted("floor", &mut || {
+                for i in 0..per_round {
+                    floor.push(raw_rtt(from + i));
+                }
+            });
         }
         if want("thread") {
-            thread.extend(thread_rtt(&thread_shell, from, per_round));
+            counted("thread", &mut || thread.extend(thread_rtt(&thread_shell, from, per_round)));
         }
         if want("tokio") {
-            tok.extend(tokio_rtt(from, per_round));
+            counted("tokio", &mut || tok.extend(tokio_rtt(from, per_round)));
         }
         if want("tokio_current_thread") {
-            tok_ct.extend(tokio_ct_rtt(from, per_round));
+            counted("tokio_current_thread", &mut || tok_ct.extend(tokio_ct_rtt(from, per_round)));
         }
         if want("smol") {
-            smo.extend(smol_rtt(from, per_round));
+            counted("smol", &mut || smo.extend(smol_rtt(from, per_round)));
         }
         if want("smol_own_executor") {
-            smo_own.extend(smol_own_rtt(from, per_round));
+            counted("smol_own_executor", &mut || smo_own.extend(smol_own_rtt(from, per_round)));
         }
         if want("thread_logged") {
-            logs.extend(thread_rtt(&logged_shell, from, per_round));
+            counted("thread_logged", &mut || {
+                logs.extend(thread_rtt(&logged_shell, from, per_round))
+            });
         }
     }
     if only.is_some() {
@@ -329,16 +343,24 @@ fn main() {
         _ => "local bash in a pty",
     };
     println!("round trip of `echo N` on {over}, n={} per path, {rounds} rounds", floor.len());
+    let trips = floor.len() as f64;
+    // CPU µs and context switches per round trip (every thread of this process: the
+    // in-process simulators' too, the same for every path).
+    let per_trip = |path: &str| {
+        let (ns, sw) = sched.get(path).copied().unwrap_or_default();
+        (ns as f64 / 1e3 / trips, sw as f64 / trips)
+    };
     println!(
-        "{:<34} {:>10} {:>10} {:>10} {:>8}",
-        "path", "median µs", "p99 µs", "mean µs", "ratio"
+        "{:<34} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9}",
+        "path", "median µs", "p99 µs", "mean µs", "ratio", "cpu µs", "switches"
     );
+    let (cpu, switches) = per_trip("floor");
     println!(
-        "{:<34} {:>10.1} {:>10.1} {:>10.1} {:>8}",
+        "{:<34} {:>10.1} {:>10.1} {:>10.1} {:>8} {cpu:>9.1} {switches:>9.2}",
         "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us, "1.000"
     );
     let mut json = format!(
-        "{{\"bench\":\"roundtrip\",\"transport\":\"{kind}\",\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1}}}",
+        "{{\"bench\":\"roundtrip\",\"transport\":\"{kind}\",\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
         floor.len(),
         f.median_us,
         f.p99_us
@@ -353,12 +375,13 @@ fn main() {
     ] {
         let s = common::stats(samples);
         let ratio = s.median_us / f.median_us;
+        let (cpu, switches) = per_trip(name);
         println!(
-            "{label:<34} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3}",
+            "{label:<34} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3} {cpu:>9.1} {switches:>9.2}",
             s.median_us, s.p99_us, s.mean_us
         );
         json.push_str(&format!(
-            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3}}}",
+            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
             s.median_us, s.p99_us
         ));
     }

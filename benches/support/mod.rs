@@ -71,3 +71,24 @@ pub fn cpu() -> Duration {
         after.split_whitespace().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
     Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND)
 }
+
+/// What the scheduler counted for this process's live threads so far: CPU time (ns, from
+/// `/proc/self/task/*/schedstat`, exact unlike [`cpu`]) and context switches (voluntary and
+/// not, from `status`). Steadier than time on a busy machine: a thread hand-off shows as a
+/// switch whatever the load.
+pub fn sched() -> (u64, u64) {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return (0, 0) };
+    let (mut ns, mut switches) = (0, 0);
+    for task in tasks.flatten() {
+        let path = task.path();
+        let schedstat = std::fs::read_to_string(path.join("schedstat")).unwrap_or_default();
+        ns += schedstat.split_whitespace().next().and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+        switches += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.rsplit(':').next()?.trim().parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    (ns, switches)
+}

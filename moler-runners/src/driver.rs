@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use moler_core::{Completion, Connection, Kind, Observer, Step};
 use moler_io::{Close, FdIo, Greeting, Interest, Op, PollIo, Stream, Transport};
 
-use crate::handle::{ConnectionHandle, Shared, IN_DRIVER};
+use crate::handle::{ConnectionHandle, Shared, IN_DRIVER, WILL_DRIVE};
 use crate::RunnerKind;
 
 /// How a runtime waits for descriptors and time.
@@ -258,7 +258,9 @@ impl<R: Runtime> Driver<R> {
                 Ok(mut st) => Some(in_driver(|| st.serve_requests())),
                 Err(_) => None, // its holder takes the request (the driver re-checks)
             });
-            if served != Some(true) {
+            // Not served, or served with work left: the driver is woken, unless this very
+            // thread drives the connection next (its first turn takes the requests).
+            if served != Some(true) && !WILL_DRIVE.with(Cell::get) {
                 waker.wake();
             }
         });

@@ -42,6 +42,11 @@ thread_local! {
     /// True while this thread runs a driver (a connection's loop, or an observer's callback
     /// inside it): a blocking wait there could never be answered.
     pub(crate) static IN_DRIVER: Cell<bool> = const { Cell::new(false) };
+    /// True while [`ConnectionHandle::run`] starts its observer on a connection that this
+    /// thread drives itself right after: what the request leaves to do (serve it, when another
+    /// thread held the connection; arm a timer for its deadline; write the rest of a command)
+    /// this thread's turns do, without waking the connection's own thread.
+    pub(crate) static WILL_DRIVE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Whether this thread may block waiting for a connection: `Ok` on a plain thread (also a
@@ -134,7 +139,8 @@ fn on_tokio_task() -> bool {
 pub(crate) trait Assist: Send + Sync {
     /// Drives the connection on this thread until `done` (polled with this thread's waker)
     /// returns true or `deadline` passes. False when it could not drive at all (the caller then
-    /// waits the plain way).
+    /// waits the plain way, and the connection's own thread has been woken to do the work a
+    /// request started under [`WILL_DRIVE`] left).
     fn drive(
         &self,
         done: &mut dyn FnMut(&mut Context<'_>) -> bool,
@@ -315,7 +321,9 @@ impl ConnectionHandle {
         };
         let started = Instant::now();
         let deadline = started.checked_add(timeout);
+        WILL_DRIVE.with(|flag| flag.set(true));
         let completion = self.start(observer);
+        WILL_DRIVE.with(|flag| flag.set(false));
         let mut result = None;
         let driven = assist.drive(
             &mut |cx| match completion.poll_result(cx) {

@@ -6,7 +6,9 @@
 //!
 //! A thread blocked in [`ConnectionHandle::run`] does not just sleep: it drives the connection
 //! itself with the same executor until its result is there (the connection's thread steps
-//! aside meanwhile), so the reply wakes the thread that wants it, with no hand-off.
+//! aside meanwhile), so the reply wakes the thread that wants it, with no hand-off. The
+//! connection's thread takes the transport back [`LINGER`] after the last such wait ended: a
+//! script running commands one after another wakes it neither before nor after each one.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -14,11 +16,11 @@ use std::io::{self, Read, Write};
 use std::os::fd::{BorrowedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::ThreadId;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use moler_core::Connection;
 use moler_io::{Interest, Transport};
@@ -196,13 +198,14 @@ impl Executor {
     }
 
     /// Polls `step` until it is ready. `None` when `deadline` passed first, or when `poll(2)`
-    /// itself failed (out of memory: not worth a busy loop). The transport's descriptors are
-    /// only watched while `watch_fds()` says so; deadlines and wake-ups always are.
+    /// itself failed (out of memory: not worth a busy loop). Before each wait, `watch()` says
+    /// whether the transport's descriptors are watched, and an instant to wake up at anyway;
+    /// deadlines and wake-ups are always watched.
     fn run<T>(
         &self,
         mut step: impl FnMut(&mut Context<'_>) -> Poll<T>,
         deadline: Option<Instant>,
-        watch_fds: &dyn Fn() -> bool,
+        watch: &dyn Fn() -> Watch,
     ) -> Option<T> {
         let _ = self.notifier.owner.set(std::thread::current().id());
         let waker = Waker::from(Arc::clone(&self.notifier));
@@ -223,42 +226,133 @@ impl Executor {
             if self.notifier.woken.load(Ordering::Acquire) {
                 continue;
             }
-            let mut fds = Vec::with_capacity(waits.len() + 1);
-            fds.push(PollFd::new(&self.rx, PollFlags::IN));
-            if watch_fds() {
-                for (fd, flags) in &waits {
-                    fds.push(PollFd::from_borrowed_fd(borrow(*fd), *flags));
+            // Wait. A wake-up at the time `watch` asked for only asks it again, with no step,
+            // unless it now watches the transport: a step first arms this thread's timer for
+            // the deadlines the assisting threads took care of.
+            let mut asked = false;
+            loop {
+                let watch = watch();
+                if asked && watch.fds {
+                    break;
                 }
-            }
-            let timeout = next.map(|d| {
-                let left = d.saturating_duration_since(Instant::now());
-                Timespec::try_from(left).unwrap_or(Timespec { tv_sec: i64::MAX / 2, tv_nsec: 0 })
-            });
-            match poll(&mut fds, timeout.as_ref()) {
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(_) => return None,
-            }
-            if fds[0].revents().contains(PollFlags::IN) {
-                let mut sink = [0u8; 64];
-                while matches!((&self.rx).read(&mut sink), Ok(64)) {}
+                asked = true;
+                let wake_at = match (next, watch.until) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let mut fds = Vec::with_capacity(waits.len() + 1);
+                fds.push(PollFd::new(&self.rx, PollFlags::IN));
+                if watch.fds {
+                    for (fd, flags) in &waits {
+                        fds.push(PollFd::from_borrowed_fd(borrow(*fd), *flags));
+                    }
+                }
+                let timeout = wake_at.map(|d| {
+                    let left = d.saturating_duration_since(Instant::now());
+                    Timespec::try_from(left)
+                        .unwrap_or(Timespec { tv_sec: i64::MAX / 2, tv_nsec: 0 })
+                });
+                let ready = match poll(&mut fds, timeout.as_ref()) {
+                    Ok(n) => n,
+                    Err(rustix::io::Errno::INTR) => 0,
+                    Err(_) => return None,
+                };
+                if fds[0].revents().contains(PollFlags::IN) {
+                    let mut sink = [0u8; 64];
+                    while matches!((&self.rx).read(&mut sink), Ok(64)) {}
+                }
+                let due = next.is_some_and(|n| Instant::now() >= n);
+                if ready > 0 || due || watch.until.is_none() {
+                    break;
+                }
             }
         }
     }
 }
 
-/// Runs a connection's driver on its own thread until the connection closes. While a thread
-/// waiting in [`ConnectionHandle::run`] drives the connection itself ([`ThreadAssist`]), this
-/// thread stops watching the transport (deadlines and requests it still serves).
+/// What an [`Executor`] waits for besides deadlines and wake-ups.
+struct Watch {
+    /// The transport's descriptors.
+    fds: bool,
+    /// Wake up at this instant anyway.
+    until: Option<Instant>,
+}
+
+/// How long the connection's thread leaves the transport to the threads waiting in
+/// [`ConnectionHandle::run`] after the last of them returned. A script's next command usually
+/// comes sooner, and then neither thread wakes the other. Output that arrives meanwhile with
+/// no command waiting (an event's line) is read when this ends, or by the next `run`: at most
+/// this late, never lost.
+pub(crate) const LINGER: Duration = Duration::from_micros(500);
+
+/// Where the connection's thread is, for the threads that assist it ([`AssistState::home`]).
+const WATCHING: u8 = 0;
+/// Not watching the transport while threads assist; the last to leave wakes it.
+const ASIDE: u8 = 1;
+/// Not watching the transport, though no thread may assist now: it looks again at a time of
+/// its own ([`LINGER`] after the last one left), and takes the transport back if no thread
+/// came to assist meanwhile.
+const LINGERING: u8 = 2;
+
+/// Runs a connection's driver on its own thread until the connection closes. While threads
+/// waiting in [`ConnectionHandle::run`] drive the connection themselves ([`ThreadAssist`]),
+/// and for [`LINGER`] after, this thread does not watch the transport (deadlines and
+/// requests it still serves).
 fn drive(driver: Driver<ThreadRuntime>, executor: Executor, assist: Arc<AssistState>) {
     let mut driver = pin!(driver);
-    let watch = || {
-        // Dekker-style with the assisting thread's `leave`: one of the two sees the other.
-        assist.aside.store(true, Ordering::SeqCst);
-        if assist.assisted.load(Ordering::SeqCst) == 0 {
-            assist.aside.store(false, Ordering::SeqCst);
-            return true;
+    // While lingering: until when, and how many assisting threads had come when it began.
+    let linger = Cell::new((Instant::now(), 0usize));
+    let watching = || Watch { fds: true, until: None };
+    let start_linger = |now: Instant| {
+        let until = now + LINGER;
+        linger.set((until, assist.starts.load(Ordering::SeqCst)));
+        assist.home.store(LINGERING, Ordering::SeqCst);
+        Watch { fds: false, until: Some(until) }
+    };
+    // Dekker-style with `ThreadAssist::drive` (every access SeqCst): this thread sleeps with
+    // no time of its own only after it said ASIDE and then saw a thread assisting, which
+    // then sees ASIDE when it leaves, and wakes it.
+    let step_aside = |now: Instant| {
+        assist.home.store(ASIDE, Ordering::SeqCst);
+        if assist.assisted.load(Ordering::SeqCst) > 0 {
+            Watch { fds: false, until: None }
+        } else {
+            start_linger(now) // the last one left meanwhile
         }
-        false
+    };
+    let watch = || {
+        let now = Instant::now();
+        let assisted = assist.assisted.load(Ordering::SeqCst);
+        match assist.home.load(Ordering::SeqCst) {
+            // Woken by a thread that came to assist: leave it the transport.
+            WATCHING if assisted > 0 => step_aside(now),
+            WATCHING => watching(),
+            // Woken by a request while threads assist.
+            ASIDE if assisted > 0 => Watch { fds: false, until: None },
+            // Woken by the last assisting thread as it left.
+            ASIDE => start_linger(now),
+            _ => {
+                let (until, starts) = linger.get();
+                if now < until {
+                    Watch { fds: false, until: Some(until) }
+                } else if assist.starts.load(Ordering::SeqCst) != starts {
+                    // Commands come one after another: keep out of their way.
+                    start_linger(now)
+                } else if assisted > 0 {
+                    // One long wait: it wakes this thread when it ends.
+                    step_aside(now)
+                } else {
+                    // Quiet: take the transport back.
+                    assist.home.store(WATCHING, Ordering::SeqCst);
+                    if assist.assisted.load(Ordering::SeqCst) > 0 {
+                        // One came meanwhile (it may have seen WATCHING and woken us).
+                        step_aside(now)
+                    } else {
+                        watching()
+                    }
+                }
+            }
+        }
     };
     // `None` only when poll(2) failed: dropping the driver then fails its observers.
     let _ = executor.run(|cx| driver.as_mut().poll(cx), None, &watch);
@@ -285,9 +379,12 @@ struct AssistState {
     /// How many threads drive the connection now. The connection's own thread stops watching
     /// the transport when it wakes while there are any, so a reply wakes only the waiter.
     assisted: AtomicUsize,
-    /// The connection's thread stopped watching the transport: the last assisting thread
-    /// must wake it when it leaves.
-    aside: AtomicBool,
+    /// How many threads came to assist so far.
+    starts: AtomicUsize,
+    /// Where the connection's thread is: [`WATCHING`] the transport (a thread that comes to
+    /// assist wakes it, to step aside), [`ASIDE`] (the last assisting thread to leave wakes
+    /// it) or [`LINGERING`] (it wakes by itself).
+    home: AtomicU8,
 }
 
 impl Assist for ThreadAssist {
@@ -296,18 +393,21 @@ impl Assist for ThreadAssist {
         done: &mut dyn FnMut(&mut Context<'_>) -> bool,
         deadline: Option<Instant>,
     ) -> bool {
-        WAITER.with(|slot| {
+        let driven = WAITER.with(|slot| {
             let Ok(mut slot) = slot.try_borrow_mut() else { return false };
             if slot.is_none() {
                 *slot = Executor::new().ok();
             }
             let Some(executor) = slot.as_ref() else { return false };
+            self.state.starts.fetch_add(1, Ordering::SeqCst);
             self.state.assisted.fetch_add(1, Ordering::SeqCst);
-            // The connection's thread leaves the transport to us at this wake-up, while the
-            // command travels. (Without it, the reply wakes both threads and the connection's
-            // thread, first in line, mostly wins: measured 1.34-1.38x the floor instead of
-            // 1.12-1.22x.)
-            self.home.wake_by_ref();
+            // A connection's thread that watches the transport leaves it to us at this
+            // wake-up, while the command travels. (Without it, the reply wakes both threads
+            // and the connection's thread, first in line, mostly wins: measured 1.34-1.38x
+            // the floor instead of 1.12-1.22x.)
+            if self.state.home.load(Ordering::SeqCst) == WATCHING {
+                self.home.wake_by_ref();
+            }
             let step = |cx: &mut Context<'_>| {
                 if done(cx) {
                     return Poll::Ready(());
@@ -318,14 +418,18 @@ impl Assist for ThreadAssist {
                 }
                 Poll::Pending
             };
-            let _ = executor.run(step, deadline, &|| true);
+            let _ = executor.run(step, deadline, &|| Watch { fds: true, until: None });
             if self.state.assisted.fetch_sub(1, Ordering::SeqCst) == 1
-                && self.state.aside.load(Ordering::SeqCst)
+                && self.state.home.load(Ordering::SeqCst) == ASIDE
             {
-                self.home.wake_by_ref(); // watch the transport again
+                self.home.wake_by_ref(); // to linger, then watch the transport again
             }
             true
-        })
+        });
+        if !driven {
+            self.home.wake_by_ref(); // it does what the request left to this thread
+        }
+        driven
     }
 }
 

@@ -1,0 +1,180 @@
+//! The thread runner's blocking `run` drives the connection on the waiting thread, and the
+//! connection's own thread leaves it the transport meanwhile and for a short while after
+//! (`LINGER`). Over a real TCP socket: output that arrives after a `run` returned, with no
+//! command waiting, still reaches the events (nothing lost, no hang), whatever the delay; and a
+//! script running commands back to back does not wake the connection's thread for each one.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use moler_core::{Command, Wait4};
+use moler_io::tcp::{self, TcpOptions};
+use moler_runners::{CompletionExt, ConnectionHandle, ThreadRunner};
+
+const WAIT: Duration = Duration::from_secs(20);
+const PROMPT: &str = r"^host\$ $";
+
+/// A device on 127.0.0.1: each line `cmd N` is echoed and answered with `ok N` and the
+/// prompt; `late N D` too, and then, D ms later, `late N` on a line of its own (unsolicited).
+fn device() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (socket, _) = listener.accept().unwrap();
+        let mut out = socket.try_clone().unwrap();
+        for line in BufReader::new(socket).lines() {
+            let Ok(line) = line else { return };
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let reply = format!("{line}\r\nok {}\r\nhost$ ", words.get(1).unwrap_or(&""));
+            if out.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+            if let ["late", n, ms] = words[..] {
+                std::thread::sleep(Duration::from_millis(ms.parse().unwrap()));
+                if out.write_all(format!("\r\nlate {n}\r\n").as_bytes()).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    port
+}
+
+fn connect(name: &str) -> ConnectionHandle {
+    let transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
+    ThreadRunner::new().spawn(name, transport).unwrap()
+}
+
+#[test]
+fn output_after_a_blocking_run_reaches_the_events_whatever_its_delay() {
+    let conn = connect("late");
+    // Delays shorter than, about and longer than the time the connection's thread leaves the
+    // transport to waiting threads after a run.
+    let delays = [0u64, 0, 1, 0, 3, 20, 0, 100];
+    let late = conn.start(
+        Wait4::new([r"^late (\d+)$"]).unwrap().till_occurs_times(delays.len()).timeout(WAIT),
+    );
+    for (i, ms) in delays.iter().enumerate() {
+        let out = conn.run(Command::lines(format!("late {i} {ms}"), PROMPT), WAIT).unwrap();
+        assert_eq!(out, [format!("ok {i}")]);
+        if *ms >= 20 {
+            // Nobody runs a command now: the connection's thread must read it.
+            std::thread::sleep(Duration::from_millis(ms + 50));
+        }
+    }
+    let seen = late.wait(WAIT).unwrap();
+    let numbers: Vec<_> = seen.iter().map(|o| o.groups[0].clone().unwrap()).collect();
+    let expected: Vec<_> = (0..delays.len()).map(|i| i.to_string()).collect();
+    assert_eq!(numbers, expected);
+}
+
+#[test]
+fn a_line_with_no_command_waiting_is_read_soon_after_a_run() {
+    let conn = connect("soon");
+    for round in 0..5 {
+        let late = Wait4::new([format!("^late {round}$")]).unwrap().till_occurs_times(1);
+        let late = conn.start(late.timeout(WAIT));
+        conn.run(Command::lines(format!("late {round} 0"), PROMPT), WAIT).unwrap();
+        let started = Instant::now();
+        late.wait(WAIT).unwrap();
+        // Generous for a busy machine; the hand-back itself takes half a millisecond.
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "round {round}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn an_event_started_right_after_a_run_times_out_on_time() {
+    let conn = connect("deadline");
+    for round in 0..5 {
+        conn.run(Command::lines(format!("cmd {round}"), PROMPT), WAIT).unwrap();
+        // Started while the connection's thread leaves the transport to waiting threads:
+        // nobody waits in `run` now, yet its deadline must be kept.
+        let started = Instant::now();
+        let never =
+            conn.start(Wait4::new(["^never$"]).unwrap().timeout(Duration::from_millis(200)));
+        let err = never.wait(WAIT).unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(200), "round {round}: timed out after {took:?}");
+        // Generous for a busy machine; late by a hand-back (half a millisecond) at most.
+        assert!(took < Duration::from_secs(3), "round {round}: timed out after {took:?}");
+    }
+}
+
+/// Times this process's thread named `name` went to sleep so far (voluntary context switches:
+/// a busy machine's preemptions are not counted).
+fn sleeps_of(name: &str) -> u64 {
+    // A listing of /proc/self/task may miss a thread while others start and end (the other
+    // tests'): look again.
+    for _ in 0..20 {
+        let tasks = std::fs::read_dir("/proc/self/task").unwrap();
+        for task in tasks.flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.trim() != name {
+                continue;
+            }
+            let status = std::fs::read_to_string(task.path().join("status")).unwrap();
+            return status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .map(|v| v.trim().parse().unwrap())
+                .unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("no thread named {name}");
+}
+
+/// `LINGER` in src/thread.rs: how long the connection's thread leaves the transport to the
+/// waiting threads after the last of them returned.
+const LINGER: Duration = Duration::from_micros(500);
+
+/// Runs 300 commands back to back; how many times the connection's thread slept meanwhile, and
+/// how many it may have.
+fn back_to_back(conn: &ConnectionHandle) -> (u64, u64, String) {
+    let before = sleeps_of("moler:quiet");
+    let started = Instant::now();
+    let commands = 300;
+    let mut slow = 0;
+    for i in 1..=commands {
+        let t = Instant::now();
+        let out = conn.run(Command::lines(format!("cmd {i}"), PROMPT), WAIT).unwrap();
+        assert_eq!(out, [format!("ok {i}")]);
+        slow += u64::from(t.elapsed() > LINGER);
+    }
+    let elapsed = started.elapsed();
+    let woken = sleeps_of("moler:quiet") - before;
+    // Handing the transport to each waiting thread and back took two wake-ups per command
+    // (600 here). Now the connection's thread looks about once per LINGER while commands keep
+    // coming (about 20 times for these 300 on an idle machine, 10 ms), and only a command
+    // longer than that (a busy machine) has it step aside and back. Twice that, for a busy
+    // machine's odd extra wake-up.
+    let allowed = 2 * (elapsed.as_micros() / LINGER.as_micros()) as u64 + 2 * slow + 40;
+    let what = format!(
+        "slept {woken} times over {commands} commands in {elapsed:?}, {slow} of them longer \
+         than {LINGER:?} (allowed: {allowed})"
+    );
+    (woken, allowed, what)
+}
+
+#[test]
+fn commands_back_to_back_do_not_wake_the_connections_thread_each_time() {
+    let conn = connect("quiet");
+    conn.run(Command::lines("cmd 0", PROMPT), WAIT).unwrap();
+    // Best of three: a busy machine can stall one run (seen about once in 30 runs, with the
+    // machine compiling meanwhile); waking the thread for every command fails all three.
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let (woken, allowed, what) = back_to_back(&conn);
+        if woken <= allowed {
+            return;
+        }
+        runs.push(what);
+    }
+    panic!("the connection's thread woke for commands run back to back: {}", runs.join("; "));
+}
