@@ -62,6 +62,27 @@ pub fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
 /// partial line (see [`crate::prompt`]), or `None` when that rule does not apply to it. Parsed
 /// once per pattern; one look-up.
 pub(crate) fn prompt(prompt: &str) -> Result<PromptRegexes, regex::Error> {
+    // A thread mostly builds commands for one prompt at a time: the last one it used is kept
+    // at hand, with no hashing and no lock (a third of building a command otherwise).
+    let last = LAST_PROMPT.with(|last| {
+        let last = last.borrow();
+        last.as_ref().filter(|(p, _)| p == prompt).map(|(_, regexes)| regexes.clone())
+    });
+    if let Some(regexes) = last {
+        return Ok(regexes);
+    }
+    let found = prompt_shared(prompt)?;
+    LAST_PROMPT.with(|last| *last.borrow_mut() = Some((prompt.to_owned(), found.clone())));
+    Ok(found)
+}
+
+thread_local! {
+    /// The prompt this thread used last, and its regexes.
+    static LAST_PROMPT: std::cell::RefCell<Option<(String, PromptRegexes)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn prompt_shared(prompt: &str) -> Result<PromptRegexes, regex::Error> {
     if let Some(p) = PROMPTS.lock().unwrap_or_else(PoisonError::into_inner).get(prompt) {
         return Ok(p);
     }

@@ -783,8 +783,7 @@ impl<P: Parser> Command<P> {
     /// Looks for the echo in `data`, the next chunk before it; once its line has ended,
     /// returns the text after that line end.
     fn find_echo<'a>(&mut self, data: &'a str) -> Option<&'a str> {
-        let finder = self.echo.get_or_insert_with(|| EchoFinder::new(&self.command));
-        let end = finder.feed(data)?;
+        let end = self.echo.get_or_insert_with(EchoFinder::default).feed(&self.command, data)?;
         self.echo_seen = true;
         self.echo = None;
         self.paste_end = Some(PasteEnd::default());

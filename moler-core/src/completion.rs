@@ -510,10 +510,13 @@ impl Mailbox {
         }
     }
 
-    pub(crate) fn take(&self) -> Vec<Request> {
+    /// Moves the queued requests into `into` (empty), which becomes the queue: the two
+    /// vectors trade places, so neither is allocated again.
+    pub(crate) fn take_into(&self, into: &mut Vec<Request>) {
+        debug_assert!(into.is_empty());
         let mut st = lock(&self.requests);
         self.pending.store(false, Ordering::Release);
-        std::mem::take(&mut st.queue)
+        std::mem::swap(&mut st.queue, into);
     }
 
     /// Refuses further requests; returns what was still queued.

@@ -60,6 +60,8 @@ pub struct Connection {
     transcript: Option<Box<dyn Transcript>>,
     newline: String,
     mailbox: Arc<Mailbox>,
+    /// The mailbox's queue's other half (see [`Connection::handle_requests`]).
+    spare_requests: Vec<Request>,
     closed: bool,
     /// Timeouts changed from handles while their commands waited in the queue.
     pending_timeouts: Vec<(ObserverId, Option<Duration>)>,
@@ -113,6 +115,7 @@ impl Connection {
         let name = name.into();
         Self {
             mailbox: Arc::new(Mailbox::new(&name)),
+            spare_requests: Vec::new(),
             pending_timeouts: Vec::new(),
             name,
             decoder: Utf8Decoder::new(),
@@ -241,7 +244,11 @@ impl Connection {
         if !self.mailbox.has_requests() {
             return;
         }
-        for request in self.mailbox.take() {
+        // The queue is swapped with this connection's spare (kept empty, its capacity kept):
+        // no allocation per request once warm.
+        let mut requests = std::mem::take(&mut self.spare_requests);
+        self.mailbox.take_into(&mut requests);
+        for request in requests.drain(..) {
             match request {
                 Request::Start(observer) => self.admit(observer, now),
                 Request::Cancel(id) => self.act_on(id, now, None),
@@ -252,6 +259,7 @@ impl Connection {
                 Request::Close => self.handle_close(None),
             }
         }
+        self.spare_requests = requests;
     }
 
     /// Handles the deadlines that passed by `now`.

@@ -24,16 +24,28 @@ use crate::text::{line_end_len, Stripper};
 /// chunks are skipped) and the echo NFA; nothing is buffered. Of several occurrences of the
 /// echo, the one that **ends first** wins: the finder stops at the first byte that completes
 /// one. The echo line then ends at the next `\r` or `\n`.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct EchoFinder {
     stripper: Stripper,
-    /// `None` once the echo is complete (or for an empty command): the echo line's end is next.
-    /// Boxed: its byte table is large, and a command carries its finder while it waits in the
-    /// queue (thousands of connections may each have a few queued).
-    nfa: Option<Box<Nfa>>,
+    nfa: Search,
     /// Work done: one per byte read, plus one per NFA word updated.
     #[cfg(test)]
     steps: u64,
+}
+
+/// Where the search for the echo is.
+#[derive(Debug, Default)]
+enum Search {
+    /// Nothing read yet. The NFA is built only if the output does not start with the command
+    /// exactly as typed, the usual case (building it costs more than the rest of reading a
+    /// short command's output).
+    #[default]
+    Fresh,
+    /// Boxed: its byte table is large, and a command carries its finder while it waits in the
+    /// queue (thousands of connections may each have a few queued).
+    Nfa(Box<Nfa>),
+    /// The echo is complete (or the command empty): the echo line's end is next.
+    Done,
 }
 
 /// Where the echo line ended, in the chunk given to [`EchoFinder::feed`].
@@ -47,22 +59,12 @@ pub(crate) enum EchoLineEnd {
 }
 
 impl EchoFinder {
-    /// A finder of the echo of `command`.
-    pub(crate) fn new(command: &str) -> Self {
-        let c = command.as_bytes();
-        Self {
-            stripper: Stripper::default(),
-            nfa: (!c.is_empty()).then(|| Box::new(Nfa::new(c))),
-            #[cfg(test)]
-            steps: 0,
-        }
-    }
-
-    /// Reads the next chunk of output; once the echo line has ended, says where.
-    pub(crate) fn feed(&mut self, chunk: &str) -> Option<EchoLineEnd> {
+    /// Reads the next chunk of the output of `command` (the same for every chunk); once the
+    /// echo line has ended, says where.
+    pub(crate) fn feed(&mut self, command: &str, chunk: &str) -> Option<EchoLineEnd> {
         let bytes = chunk.as_bytes();
-        let from = self.echo_end(bytes)?;
-        self.nfa = None;
+        let from = self.echo_end(command.as_bytes(), bytes)?;
+        self.nfa = Search::Done;
         // The stripper keeps every line end, so the first raw one is the echo line's end.
         let Some(i) = memchr::memchr2(b'\r', b'\n', &bytes[from..]) else {
             self.count(bytes.len() - from);
@@ -79,8 +81,24 @@ impl EchoFinder {
 
     /// Runs the NFA over `bytes`; where in `bytes` the echo is complete (`Some(0)` if it was
     /// already), or `None` if it is not yet.
-    fn echo_end(&mut self, bytes: &[u8]) -> Option<usize> {
-        let Some(nfa) = &mut self.nfa else { return Some(0) };
+    fn echo_end(&mut self, command: &[u8], bytes: &[u8]) -> Option<usize> {
+        let nfa = match &mut self.nfa {
+            Search::Done => return Some(0),
+            Search::Nfa(nfa) => nfa,
+            Search::Fresh if command.is_empty() => return Some(0),
+            Search::Fresh => {
+                // Output that starts with the command as typed: no occurrence can end before
+                // it (each is at least as long), and a command without ESC or BEL is all
+                // text to the stripper. What the NFA would find, without building it.
+                if bytes.starts_with(command) && memchr::memchr2(0x1b, 0x07, command).is_none() {
+                    self.count(command.len());
+                    return Some(command.len());
+                }
+                self.nfa = Search::Nfa(Box::new(Nfa::new(command)));
+                let Search::Nfa(nfa) = &mut self.nfa else { unreachable!() };
+                nfa
+            }
+        };
         let mut read = 0;
         let mut updates = 0;
         let mut end = None;
@@ -206,18 +224,18 @@ mod tests {
 
     /// Where the echo of `command` ends in `text`, read whole.
     fn echo_end(text: &str, command: &str) -> Option<usize> {
-        EchoFinder::new(command).echo_end(text.as_bytes())
+        EchoFinder::default().echo_end(command.as_bytes(), text.as_bytes())
     }
 
     /// Where the output starts in `text` fed in pieces cut at the offsets `cuts`, with a
     /// trailing `\r` run's rest skipped as the line splitter would; and the work done.
     fn output_start(text: &str, cuts: &[usize], command: &str) -> (Option<usize>, u64) {
-        let mut finder = EchoFinder::new(command);
+        let mut finder = EchoFinder::default();
         let mut at: Vec<usize> = cuts.to_vec();
         at.extend([0, text.len()]);
         at.sort_unstable();
         for w in at.windows(2) {
-            match finder.feed(&text[w[0]..w[1]]) {
+            match finder.feed(command, &text[w[0]..w[1]]) {
                 None => {}
                 Some(EchoLineEnd::At(i)) => return (Some(w[0] + i), finder.steps),
                 Some(EchoLineEnd::CrRun) => {
@@ -270,13 +288,14 @@ mod tests {
     fn the_echo_line_ends_at_the_next_line_end() {
         let text = "moler_bash# echo hi\x1b[0m\r\nhi\r\n";
         assert_eq!(output_start(text, &[], "echo hi").0, Some(text.find("hi\r").unwrap()));
-        let mut finder = EchoFinder::new("echo hi");
-        assert_eq!(finder.feed("echo hi"), None, "the echo line has not ended yet");
-        assert_eq!(finder.feed("\r"), Some(EchoLineEnd::CrRun));
-        let mut finder = EchoFinder::new("echo hi");
-        assert_eq!(finder.feed("echo hi\r\r\nout"), Some(EchoLineEnd::At(10)));
-        assert_eq!(EchoFinder::new("echo hi").feed("echo hi\rout"), Some(EchoLineEnd::At(8)));
-        assert_eq!(EchoFinder::new("").feed("^C\r\n"), Some(EchoLineEnd::At(4)));
+        let hi = "echo hi";
+        let mut finder = EchoFinder::default();
+        assert_eq!(finder.feed(hi, "echo hi"), None, "the echo line has not ended yet");
+        assert_eq!(finder.feed(hi, "\r"), Some(EchoLineEnd::CrRun));
+        let mut finder = EchoFinder::default();
+        assert_eq!(finder.feed(hi, "echo hi\r\r\nout"), Some(EchoLineEnd::At(10)));
+        assert_eq!(EchoFinder::default().feed(hi, "echo hi\rout"), Some(EchoLineEnd::At(8)));
+        assert_eq!(EchoFinder::default().feed("", "^C\r\n"), Some(EchoLineEnd::At(4)));
     }
 
     #[test]
@@ -400,6 +419,22 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn output_that_starts_with_the_command_is_read_without_the_nfa_as_with_it(
+            command in text_of(&["a", "b", " ", "\r", "\x1b", "é"], 7),
+            rest in text_of(&["a", "b", " ", "\r", "\n", "\x1b", "["], 12),
+        ) {
+            prop_assume!(!command.is_empty());
+            let text = format!("{command}{rest}");
+            let nfa = Search::Nfa(Box::new(Nfa::new(command.as_bytes())));
+            let mut built = EchoFinder { nfa, ..EchoFinder::default() };
+            let with_nfa = built.echo_end(command.as_bytes(), text.as_bytes());
+            prop_assert_eq!(echo_end(&text, &command), with_nfa);
+            let whole = |mut f: EchoFinder| f.feed(&command, &text);
+            let built = EchoFinder { nfa: Search::Nfa(Box::new(Nfa::new(command.as_bytes()))), ..EchoFinder::default() };
+            prop_assert_eq!(whole(EchoFinder::default()), whole(built));
+        }
 
         #[test]
         fn the_nfa_agrees_with_the_backtracking_matcher(
