@@ -75,4 +75,8 @@ impl FdIo for FdStream {
             Op::Write => (self.writer().as_fd(), Interest::Writable),
         }
     }
+
+    fn fixed_readiness(&self) -> bool {
+        true
+    }
 }

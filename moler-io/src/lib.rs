@@ -121,6 +121,15 @@ pub trait FdIo: Send + 'static {
     /// descriptor stays open as long as this value lives.
     fn blocked_on(&self, op: Op) -> (BorrowedFd<'_>, Interest);
 
+    /// True when [`FdIo::blocked_on`] is the same whatever came before (a plain descriptor:
+    /// `Read` waits for it to be readable, `Write` writable): a runner that knows the
+    /// descriptor's readiness may then wait before the first attempt, and spare the system
+    /// call that would return `WouldBlock`. False (the default) for streams whose operations
+    /// may wait on the other readiness (SSH, telnet's negotiation).
+    fn fixed_readiness(&self) -> bool {
+        false
+    }
+
     /// True when input waits inside the stream rather than in its descriptor, so waiting for
     /// readability would miss it. An SSH session is such a stream: a write makes libssh2 read
     /// the socket, and what it read waits in its buffers. A runner asks after every write.

@@ -339,6 +339,10 @@ impl FdIo for SerialIo {
             Op::Write => (self.fd.as_fd(), Interest::Writable),
         }
     }
+
+    fn fixed_readiness(&self) -> bool {
+        true
+    }
 }
 
 /// Marks the port closed: reads then end, writes fail. (A tty cannot be shut down like a

@@ -109,7 +109,8 @@ impl<R: Runtime> Endpoint<R> {
 }
 
 /// Tries `op` at once; when it would block, waits through the runtime's registration of the
-/// descriptor the stream names.
+/// descriptor the stream names (for a plain descriptor registered already, that registration
+/// makes the attempt).
 fn poll_fd<R: Runtime, T>(
     regs: &mut Vec<(RawFd, R::Registration)>,
     io: &mut dyn FdIo,
@@ -117,6 +118,16 @@ fn poll_fd<R: Runtime, T>(
     op: Op,
     f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<T>,
 ) -> Poll<io::Result<T>> {
+    // A plain descriptor already registered waits through its registration at once: a
+    // runtime that tracks readiness (tokio) then makes no system call while it is not ready,
+    // and the others make one attempt, not two.
+    if io.fixed_readiness() {
+        let (fd, interest) = io.blocked_on(op);
+        let fd = fd.as_raw_fd();
+        if let Some((_, reg)) = regs.iter_mut().find(|(f, r)| *f == fd && r.covers(interest)) {
+            return reg.poll_io(cx, interest, &mut || f(io));
+        }
+    }
     match f(io) {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
         r => return Poll::Ready(r),

@@ -210,12 +210,17 @@ impl Executor {
         let _ = self.notifier.owner.set(std::thread::current().id());
         let waker = Waker::from(Arc::clone(&self.notifier));
         let mut cx = Context::from_waker(&waker);
+        // Reused: no allocation per wait.
+        let mut waits = Vec::new();
+        let mut fds = Vec::with_capacity(4);
         loop {
             self.notifier.woken.store(false, Ordering::Release);
             if let Poll::Ready(out) = step(&mut cx) {
                 return Some(out);
             }
-            let waits: Vec<_> = WAITS.with(|w| w.fds.take());
+            // The step's registrations, swapped with the emptied list of the last ones.
+            waits.clear();
+            WAITS.with(|w| std::mem::swap(&mut *w.fds.borrow_mut(), &mut waits));
             let mut next = WAITS.with(|w| w.deadline.take());
             if let Some(deadline) = deadline {
                 if Instant::now() >= deadline {
@@ -240,7 +245,7 @@ impl Executor {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                let mut fds = Vec::with_capacity(waits.len() + 1);
+                fds.clear();
                 fds.push(PollFd::new(&self.rx, PollFlags::IN));
                 if watch.fds {
                     for (fd, flags) in &waits {

@@ -6,6 +6,9 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moler_core::{Command, Wait4};
@@ -177,4 +180,53 @@ fn commands_back_to_back_do_not_wake_the_connections_thread_each_time() {
         runs.push(what);
     }
     panic!("the connection's thread woke for commands run back to back: {}", runs.join("; "));
+}
+
+/// A plain descriptor's stream that counts the reads that found nothing right after another
+/// that found nothing (no write, no data between them).
+struct CountingReads {
+    inner: Box<dyn moler_io::FdIo>,
+    last_blocked: bool,
+    repeated: Arc<AtomicUsize>,
+}
+
+impl moler_io::FdIo for CountingReads {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let r = self.inner.read(buf);
+        let blocked = matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        if blocked && self.last_blocked {
+            self.repeated.fetch_add(1, Ordering::Relaxed);
+        }
+        self.last_blocked = blocked;
+        r
+    }
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.last_blocked = false;
+        self.inner.write(buf)
+    }
+    fn blocked_on(&self, op: moler_io::Op) -> (BorrowedFd<'_>, moler_io::Interest) {
+        self.inner.blocked_on(op)
+    }
+    fn fixed_readiness(&self) -> bool {
+        self.inner.fixed_readiness()
+    }
+}
+
+#[test]
+fn a_descriptor_that_had_nothing_is_not_read_again_before_a_wait() {
+    let mut transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
+    let repeated = Arc::new(AtomicUsize::new(0));
+    let moler_io::Stream::Fd(inner) = transport.stream else { panic!("TCP is a descriptor") };
+    let counting = CountingReads { inner, last_blocked: false, repeated: Arc::clone(&repeated) };
+    transport.stream = moler_io::Stream::Fd(Box::new(counting));
+    let conn = ThreadRunner::new().spawn("reads", transport).unwrap();
+    let commands = 200;
+    for i in 1..=commands {
+        conn.run(Command::lines(format!("cmd {i}"), PROMPT), WAIT).unwrap();
+    }
+    // The driver tried each read once and its registration again at once: two reads that
+    // found nothing before every wait and after every answer (four per command). Now a read
+    // that finds nothing is followed by a wait; only a spurious wake-up repeats it.
+    let repeated = repeated.load(Ordering::Relaxed);
+    assert!(repeated < commands / 10, "{repeated} reads found nothing right after one that did not either, over {commands} commands");
 }
