@@ -51,6 +51,15 @@ pub(crate) trait Registration: Unpin + Send {
         interest: Interest,
         op: &mut dyn FnMut() -> io::Result<T>,
     ) -> Poll<io::Result<T>>;
+
+    /// Waits for `interest` with no attempt first, where the runtime's wait is
+    /// level-triggered (it returns at once if the descriptor is ready already): `true` then,
+    /// with the waker registered. `false` (the default) where only a `WouldBlock` arms the
+    /// wait (tokio, async-io).
+    fn wait_level(&mut self, cx: &mut Context<'_>, interest: Interest) -> bool {
+        let _ = (cx, interest);
+        false
+    }
 }
 
 /// A sleep that can be moved.
@@ -70,10 +79,26 @@ enum Endpoint<R: Runtime> {
 }
 
 impl<R: Runtime> Endpoint<R> {
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    /// Reads. `drained`: the last read returned less than asked, so the descriptor is
+    /// probably empty: where the wait is level-triggered, it waits instead of trying (and
+    /// returns at once if more came meanwhile), sparing a read that would find nothing.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        drained: bool,
+    ) -> Poll<io::Result<usize>> {
         match self {
             Endpoint::Poll(io) => io.poll_read(cx, buf),
             Endpoint::Fd { regs, io } => {
+                if drained && io.fixed_readiness() {
+                    let (fd, interest) = io.blocked_on(Op::Read);
+                    let fd = fd.as_raw_fd();
+                    let reg = regs.iter_mut().find(|(f, r)| *f == fd && r.covers(interest));
+                    if reg.is_some_and(|(_, reg)| reg.wait_level(cx, interest)) {
+                        return Poll::Pending;
+                    }
+                }
                 poll_fd::<R, _>(regs, io.as_mut(), cx, Op::Read, &mut |io| io.read(buf))
             }
         }
@@ -413,6 +438,7 @@ impl<R: Runtime> State<R> {
     fn turn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut reads = 0;
         let mut rechecked = false;
+        let mut drained = false;
         let mut buf = ReadBuffer::take(self.read_buffer);
         loop {
             let now = Instant::now();
@@ -422,9 +448,10 @@ impl<R: Runtime> State<R> {
                 self.write_early(cx);
             }
             if !self.conn.is_closed() {
-                match self.endpoint.poll_read(cx, &mut buf.0[..self.read_buffer]) {
+                match self.endpoint.poll_read(cx, &mut buf.0[..self.read_buffer], drained) {
                     Poll::Ready(Ok(0)) => self.conn.handle_close(None),
                     Poll::Ready(Ok(n)) => {
+                        drained = n < self.read_buffer;
                         // An observer started before this data was read must see it.
                         if self.conn.mailbox().has_requests() {
                             self.conn.handle_requests(now);

@@ -133,15 +133,24 @@ impl Registration for ThreadFd {
     ) -> Poll<io::Result<T>> {
         match op() {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let flags = match interest {
-                    Interest::Readable => PollFlags::IN,
-                    Interest::Writable => PollFlags::OUT,
-                };
-                WAITS.with(|w| w.fds.borrow_mut().push((self.0, flags)));
+                WAITS.with(|w| w.fds.borrow_mut().push((self.0, poll_flags(interest))));
                 Poll::Pending
             }
             r => Poll::Ready(r),
         }
+    }
+
+    fn wait_level(&mut self, _cx: &mut Context<'_>, interest: Interest) -> bool {
+        // poll(2) is level-triggered.
+        WAITS.with(|w| w.fds.borrow_mut().push((self.0, poll_flags(interest))));
+        true
+    }
+}
+
+fn poll_flags(interest: Interest) -> PollFlags {
+    match interest {
+        Interest::Readable => PollFlags::IN,
+        Interest::Writable => PollFlags::OUT,
     }
 }
 
