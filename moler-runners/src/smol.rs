@@ -115,11 +115,12 @@ impl Registration for Async<Fd> {
         interest: Interest,
         op: &mut dyn FnMut() -> io::Result<T>,
     ) -> Poll<io::Result<T>> {
+        // Readiness first: async-io reports an event once, to the first readiness poll after
+        // it. Trying the operation first would leave the event that woke us unreported until
+        // the next wait, which it then ends at once for nothing (five reads and five re-arms
+        // of the descriptor per command, against one read and two re-arms this way). Arming
+        // a descriptor that is ready already reports it at once (epoll re-checks it).
         loop {
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                r => return Poll::Ready(r),
-            }
             let ready = match interest {
                 Interest::Readable => self.poll_readable(cx),
                 Interest::Writable => self.poll_writable(cx),
@@ -128,6 +129,10 @@ impl Registration for Async<Fd> {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
+            }
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                r => return Poll::Ready(r),
             }
         }
     }
