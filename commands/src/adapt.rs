@@ -77,6 +77,9 @@ impl<O: Observer, T: Send + 'static> Observer for MapOutput<O, T> {
     fn timeout(&self) -> Option<Duration> {
         self.inner.timeout()
     }
+    fn literals(&self) -> Option<moler_core::Literals> {
+        self.inner.literals()
+    }
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<T> {
         let step = self.inner.on_start(cx);
         self.step(step)

@@ -17,6 +17,8 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use regex::Regex;
 
+use crate::prefilter::{Literals, Prefilter};
+
 /// The most entries each cache holds (both generations together).
 const MAX_ENTRIES: usize = 1024;
 
@@ -29,7 +31,16 @@ static PROMPTS: LazyLock<Mutex<Bounded<String, PromptRegexes>>> = LazyLock::new(
 
 /// The combined regex of an event's patterns (see [`crate::event`]), by the list of patterns:
 /// building it parses and rewrites every pattern, which costs more than compiling them.
-static FINDERS: LazyLock<Mutex<Bounded<Vec<String>, Arc<Regex>>>> = LazyLock::new(Default::default);
+static FINDERS: LazyLock<Mutex<Bounded<Vec<String>, Finder>>> = LazyLock::new(Default::default);
+
+/// An event's combined regex, and the literals of its patterns (see [`crate::Literals`]).
+pub(crate) type Finder = (Arc<Regex>, Option<Literals>);
+
+/// The shared literal searches of a connection's observers (see [`crate::prefilter`]), by the
+/// members' literals in order: building one costs more than a round trip, and the same events
+/// come back command after command. Fewer entries than the others: each holds an automaton.
+static PREFILTERS: LazyLock<Mutex<Prefilters>> = LazyLock::new(Default::default);
+type Prefilters = Bounded<Vec<Literals>, Option<Arc<Prefilter>>, 64>;
 
 /// The compiled regex for `pattern`, shared with every other user of the same pattern (and its
 /// search caches with it). For the parsers of a command library: a command is built for every
@@ -98,33 +109,49 @@ fn prompt_shared(prompt: &str) -> Result<PromptRegexes, regex::Error> {
 /// patterns made it before (an error is not kept: the next event tries again).
 pub(crate) fn finder<E>(
     patterns: &[&str],
-    build: impl FnOnce() -> Result<Arc<Regex>, E>,
-) -> Result<Arc<Regex>, E> {
+    build: impl FnOnce() -> Result<Finder, E>,
+) -> Result<Finder, E> {
     let key: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
     if let Some(f) = FINDERS.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
         return Ok(f);
     }
     // Built outside the lock: it compiles, and takes the regex cache's lock.
     let built = build()?;
-    FINDERS.lock().unwrap_or_else(PoisonError::into_inner).insert(key, Arc::clone(&built));
+    FINDERS.lock().unwrap_or_else(PoisonError::into_inner).insert(key, built.clone());
     Ok(built)
 }
 
-/// A map of at most [`MAX_ENTRIES`] entries in two generations (see the module's doc).
-struct Bounded<K, V> {
+/// The prefilter for `members` (see [`Prefilter::new`]), shared with every connection whose
+/// observers offer the same literals in the same order.
+pub(crate) fn prefilter(members: &[&Literals]) -> Option<Arc<Prefilter>> {
+    if members.len() < 2 {
+        return None;
+    }
+    let key: Vec<Literals> = members.iter().map(|l| (*l).clone()).collect();
+    if let Some(p) = PREFILTERS.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return p;
+    }
+    // Built outside the lock.
+    let built = Prefilter::new(members).map(Arc::new);
+    PREFILTERS.lock().unwrap_or_else(PoisonError::into_inner).insert(key, built.clone());
+    built
+}
+
+/// A map of at most `N` entries in two generations (see the module's doc).
+struct Bounded<K, V, const N: usize = MAX_ENTRIES> {
     young: HashMap<K, V>,
     old: HashMap<K, V>,
 }
 
-impl<K, V> Default for Bounded<K, V> {
+impl<K, V, const N: usize> Default for Bounded<K, V, N> {
     fn default() -> Self {
         Self { young: HashMap::new(), old: HashMap::new() }
     }
 }
 
-impl<K: Hash + Eq, V: Clone> Bounded<K, V> {
-    /// Each generation's size: the two together hold at most [`MAX_ENTRIES`].
-    const GENERATION: usize = MAX_ENTRIES / 2;
+impl<K: Hash + Eq, V: Clone, const N: usize> Bounded<K, V, N> {
+    /// Each generation's size: the two together hold at most `N`.
+    const GENERATION: usize = N / 2;
 
     /// The value for `key`, moved to the young generation if it was in the old one.
     fn get<Q>(&mut self, key: &Q) -> Option<V>

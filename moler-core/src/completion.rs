@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::background::ScopeInner;
 use crate::error::{Error, Result};
 use crate::observer::{Context, Kind, Observer, Step};
+use crate::prefilter::Literals;
 
 /// Identifies one started observer on its connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -537,6 +538,7 @@ pub(crate) trait Erased: Send {
     fn id(&self) -> ObserverId;
     fn kind(&self) -> Kind;
     fn timeout(&self) -> Option<Duration>;
+    fn literals(&self) -> Option<Literals>;
     fn start(&mut self, cx: &mut Context<'_>) -> Flow;
     fn data(&mut self, data: &str, cx: &mut Context<'_>) -> Flow;
     fn expire(&mut self, cx: &mut Context<'_>) -> Flow;
@@ -588,6 +590,9 @@ impl<O: Observer> Erased for Driven<O> {
     }
     fn timeout(&self) -> Option<Duration> {
         self.observer.timeout()
+    }
+    fn literals(&self) -> Option<Literals> {
+        self.observer.literals()
     }
     fn start(&mut self, cx: &mut Context<'_>) -> Flow {
         let step = self.observer.on_start(cx);

@@ -11,6 +11,7 @@ use crate::completion::{
 use crate::decode::Utf8Decoder;
 use crate::error::Error;
 use crate::observer::{Context, Kind, Observer};
+use crate::prefilter::{Literals, SharedSearch};
 use crate::tail::Tail;
 use crate::transcript::{HeldBack, Outbox, Secrets, Transcript};
 
@@ -65,6 +66,11 @@ pub struct Connection {
     closed: bool,
     /// Timeouts changed from handles while their commands waited in the queue.
     pending_timeouts: Vec<(ObserverId, Option<Duration>)>,
+    /// The one search for the literals of the observers that offer some (see
+    /// [`Observer::literals`]), when two or more do.
+    search: SharedSearch,
+    /// The observers with literals changed since the search was made.
+    search_stale: bool,
 }
 
 struct Slot {
@@ -76,6 +82,10 @@ struct Slot {
     /// The wake-up the observer asked for (see [`Context::wake_in`]).
     wake: Option<Instant>,
     finished: bool,
+    /// What the observer offered for the prefilter (see [`Observer::literals`]).
+    literals: Option<Literals>,
+    /// Its number in the prefilter, if it is one of its members.
+    member: Option<u32>,
 }
 
 impl Slot {
@@ -117,6 +127,8 @@ impl Connection {
             mailbox: Arc::new(Mailbox::new(&name)),
             spare_requests: Vec::new(),
             pending_timeouts: Vec::new(),
+            search: SharedSearch::default(),
+            search_stale: false,
             name,
             decoder: Utf8Decoder::new(),
             slots: Vec::new(),
@@ -223,6 +235,10 @@ impl Connection {
     }
 
     fn dispatch(&mut self, text: &str, now: Instant) {
+        if self.search_stale {
+            self.renew_search();
+        }
+        self.search.scan(text.as_bytes());
         let mut finished = false;
         for slot in &mut self.slots {
             let io = Io {
@@ -230,6 +246,7 @@ impl Connection {
                 newline: &self.newline,
                 tail: &self.tail,
                 timeout_action: self.mailbox.timeout_action(),
+                literals_seen: slot.member.is_none_or(|m| self.search.seen(m)),
             };
             let flow = call(slot, io, now, |o, cx| o.data(text, cx));
             finished |= settle(slot, flow, now);
@@ -274,6 +291,7 @@ impl Connection {
                     newline: &self.newline,
                     tail: &self.tail,
                     timeout_action: self.mailbox.timeout_action(),
+                    literals_seen: true,
                 };
                 let flow = call(slot, io, now, |o, cx| o.wake(cx));
                 finished |= settle(slot, flow, now);
@@ -287,6 +305,7 @@ impl Connection {
                     newline: &self.newline,
                     tail: &self.tail,
                     timeout_action: self.mailbox.timeout_action(),
+                    literals_seen: true,
                 };
                 let flow = call(slot, io, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
@@ -386,6 +405,8 @@ impl Connection {
         if let Some(at) = self.pending_timeouts.iter().position(|(i, _)| *i == observer.id()) {
             timeout = self.pending_timeouts.swap_remove(at).1;
         }
+        let literals = observer.literals();
+        self.search_stale |= literals.is_some();
         let mut slot = Slot {
             observer,
             kind,
@@ -394,12 +415,15 @@ impl Connection {
             linger_until: None,
             wake: None,
             finished: false,
+            literals,
+            member: None,
         };
         let io = Io {
             outbox: &mut self.outbox,
             newline: &self.newline,
             tail: &self.tail,
             timeout_action: self.mailbox.timeout_action(),
+            literals_seen: true,
         };
         let flow = call(&mut slot, io, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
@@ -460,6 +484,7 @@ impl Connection {
             newline: &self.newline,
             tail: &self.tail,
             timeout_action: self.mailbox.timeout_action(),
+            literals_seen: true,
         };
         let flow = call(slot, io, now, |o, cx| match expire_after {
             Some(waited) => {
@@ -473,13 +498,32 @@ impl Connection {
         }
     }
 
+    /// Makes the shared search again for the observers that offer literals now.
+    fn renew_search(&mut self) {
+        self.search_stale = false;
+        let members: Vec<&Literals> =
+            self.slots.iter().filter_map(|s| s.literals.as_ref()).collect();
+        let on = self.search.renew(&members);
+        let mut next = 0;
+        for slot in &mut self.slots {
+            slot.member = None;
+            if on && slot.literals.is_some() {
+                slot.member = Some(next);
+                next += 1;
+            }
+        }
+    }
+
     /// Removes finished observers and starts the next command when the running one is gone.
     fn sweep(&mut self, now: Instant) {
         let mut command_gone = false;
+        let mut literals_gone = false;
         self.slots.retain(|s| {
             command_gone |= s.finished && s.kind == Kind::Command;
+            literals_gone |= s.finished && s.literals.is_some();
             !s.finished
         });
+        self.search_stale |= literals_gone;
         if command_gone {
             self.command_active = false;
         }
@@ -526,6 +570,7 @@ struct Io<'a> {
     newline: &'a str,
     tail: &'a Tail,
     timeout_action: TimeoutAction,
+    literals_seen: bool,
 }
 
 /// Calls the observer with a fresh context, turning a panic into that observer's failure.
@@ -536,7 +581,7 @@ fn call(
     f: impl FnOnce(&mut dyn Erased, &mut Context<'_>) -> Flow,
 ) -> Flow {
     let paused = slot.observer.paused();
-    let Io { outbox, newline, tail, timeout_action } = io;
+    let Io { outbox, newline, tail, timeout_action, literals_seen } = io;
     let mut cx = Context {
         now,
         started: slot.started,
@@ -547,6 +592,7 @@ fn call(
         paused,
         tail,
         timeout_action,
+        literals_seen,
     };
     let observer = &mut *slot.observer;
     match catch_unwind(AssertUnwindSafe(|| f(observer, &mut cx))) {

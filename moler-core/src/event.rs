@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::observer::{Context, Observer, Step};
+use crate::prefilter::Literals;
 use crate::publish::{Publisher, Subscription};
 use crate::text::{LineSplitter, Stripper, DEFAULT_LINE_CAP};
 
@@ -71,6 +72,9 @@ pub struct Wait4 {
     /// events all the time, and compiling them costs more than a round trip.
     patterns: Vec<Arc<Regex>>,
     finder: Arc<Regex>,
+    /// What every match contains, for the connection's shared search (see
+    /// [`Observer::literals`]).
+    literals: Option<Literals>,
     mode: MatchMode,
     till: Option<usize>,
     timeout: Option<Duration>,
@@ -85,6 +89,8 @@ pub struct Wait4 {
     /// skipped whole (it started while paused), up to its line end.
     skip_line: bool,
     partial_reported: bool,
+    /// The unfinished line may hold one of the literals (see [`Observer::literals`]).
+    partial_hot: bool,
     waiting_for: Vec<usize>,
     count: usize,
     found: Vec<Occurrence>,
@@ -120,20 +126,23 @@ impl Wait4 {
         if compiled.is_empty() {
             return Err(Error::WrongUsage("an event needs at least one pattern".into()));
         }
-        let finder = crate::cache::finder(&patterns, || {
-            let mut safe = Vec::new();
+        let (finder, literals) = crate::cache::finder(&patterns, || {
+            let mut parsed = Vec::new();
             for p in &patterns {
-                let parsed = regex_syntax::Parser::new().parse(p).map_err(|e| bad(p, &e))?;
-                safe.push(within_line(parsed));
+                parsed.push(regex_syntax::Parser::new().parse(p).map_err(|e| bad(p, &e))?);
             }
+            let literals = Literals::of_hirs(&parsed);
+            let safe = parsed.into_iter().map(within_line).collect();
             // Invariant: printing a parsed HIR gives a pattern the same parser accepts.
-            crate::cache::regex(&Hir::alternation(safe).to_string())
-                .map_err(|e| Error::WrongUsage(format!("patterns too large to combine: {e}")))
+            let finder = crate::cache::regex(&Hir::alternation(safe).to_string())
+                .map_err(|e| Error::WrongUsage(format!("patterns too large to combine: {e}")))?;
+            Ok((finder, literals))
         })?;
         Ok(Self {
             waiting_for: (0..compiled.len()).collect(),
             patterns: compiled,
             finder,
+            literals,
             mode: MatchMode::Any,
             till: None,
             timeout: None,
@@ -143,6 +152,7 @@ impl Wait4 {
             lines: LineSplitter::new(DEFAULT_LINE_CAP),
             skip_line: false,
             partial_reported: false,
+            partial_hot: false,
             count: 0,
             found: Vec::new(),
         })
@@ -298,6 +308,11 @@ impl Observer for Wait4 {
         self.timeout
     }
 
+    fn literals(&self) -> Option<Literals> {
+        // Escape codes may cut a literal in the received text.
+        self.literals.clone().filter(|_| self.stripper.is_none())
+    }
+
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Vec<Occurrence>> {
         let now = cx.now();
         let stripped;
@@ -319,6 +334,7 @@ impl Observer for Wait4 {
             // line it belonged to ends while paused.
             self.lines.clear();
             self.partial_reported = false;
+            self.partial_hot = false;
             // Text that ends at a line end leaves the event at a line start: the next line is
             // matched in full. After a `\r` a `\n` may still follow, as the rest of that line end.
             self.skip_line = !data.ends_with(['\r', '\n']);
@@ -337,18 +353,32 @@ impl Observer for Wait4 {
             self.lines.expect_line_end_rest();
             data = &data[i..];
         }
+        // Without a literal ending in the chunk, only a line that held one before can match.
+        let seen = cx.literals_seen();
+        let hot = self.partial_hot;
+        let mut line_ended = false;
         let mut lines = std::mem::replace(&mut self.lines, LineSplitter::new(1));
         lines.feed_block(data, |text, is_block| {
+            line_ended = true;
             if is_block {
-                self.check_block(text, now);
-            } else if !std::mem::take(&mut self.partial_reported) && !self.is_finished() {
+                if seen {
+                    self.check_block(text, now);
+                }
+            } else if !std::mem::take(&mut self.partial_reported)
+                && (seen || hot)
+                && !self.is_finished()
+            {
                 self.check_line(text, now);
             }
         });
+        // After a line end the partial line lies wholly in this chunk.
+        self.partial_hot = seen || (hot && !line_ended);
         if self.partial_lines && !self.partial_reported && !self.is_finished() {
             if let Some(p) = lines.take_partial_change() {
-                let p = p.to_owned();
-                self.partial_reported = self.check_line(&p, now);
+                if self.partial_hot {
+                    let p = p.to_owned();
+                    self.partial_reported = self.check_line(&p, now);
+                }
             }
         }
         self.lines = lines;

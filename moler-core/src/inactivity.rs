@@ -135,6 +135,10 @@ where
         self.inner.timeout()
     }
 
+    fn literals(&self) -> Option<crate::Literals> {
+        self.inner.literals()
+    }
+
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<O::Output> {
         self.quiet_since = Some(cx.now());
         let step = self.around(cx, |o, cx| o.on_start(cx));

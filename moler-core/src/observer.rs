@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::completion::TimeoutAction;
 use crate::error::{Error, Result};
+use crate::prefilter::Literals;
 use crate::tail::Tail;
 use crate::transcript::Outbox;
 
@@ -94,6 +95,19 @@ pub trait Observer: Send + 'static {
     /// Called with every decoded chunk of text that arrives after the start.
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output>;
 
+    /// Byte strings of which one occurs in every chunk of text the observer reacts to (the
+    /// literals of the regexes it waits for: [`Literals::of_regexes`]), asked once at the
+    /// start; `None` (the default) when there are none.
+    ///
+    /// With several such observers running, the connection searches each chunk once for all of
+    /// their literals and tells each one through [`Context::literals_seen`] whether one of its
+    /// own ends in the chunk: ten events on one stream then cost one search, not ten. The
+    /// observer is still called with every chunk, and must remember itself whether the text it
+    /// keeps from earlier chunks (the line it is in the middle of) held one.
+    fn literals(&self) -> Option<Literals> {
+        None
+    }
+
     /// Called when the timeout passes (or a blocking wait on the handle gave up).
     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         Step::Done(Err(cx.timeout_error(self.describe())))
@@ -150,6 +164,9 @@ impl<O: Observer + ?Sized> Observer for Box<O> {
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
         (**self).on_data(data, cx)
     }
+    fn literals(&self) -> Option<Literals> {
+        (**self).literals()
+    }
     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         (**self).on_timeout(cx)
     }
@@ -184,6 +201,8 @@ pub struct Context<'a> {
     /// What the connection received last, for timeout errors.
     pub(crate) tail: &'a Tail,
     pub(crate) timeout_action: TimeoutAction,
+    /// False when the connection found none of the observer's literals in this chunk.
+    pub(crate) literals_seen: bool,
 }
 
 impl Context<'_> {
@@ -263,6 +282,7 @@ impl Context<'_> {
             paused: self.paused,
             tail: self.tail,
             timeout_action: self.timeout_action,
+            literals_seen: self.literals_seen,
         };
         f(&mut cx)
     }
@@ -327,6 +347,14 @@ impl Context<'_> {
     /// The connection's default [`TimeoutAction`] (see [`crate::Mailbox::set_timeout_action`]).
     pub fn timeout_action(&self) -> TimeoutAction {
         self.timeout_action
+    }
+
+    /// In [`Observer::on_data`]: false when the connection searched the stream for the
+    /// observer's [`Observer::literals`] and none of them ends in this chunk (a literal that
+    /// begins in an earlier chunk and ends in this one counts), so a match needs a literal that
+    /// ended earlier; true otherwise (also for an observer without literals).
+    pub fn literals_seen(&self) -> bool {
+        self.literals_seen
     }
 
     /// True while the handle has paused the observer (events then ignore data).

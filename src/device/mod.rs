@@ -159,6 +159,9 @@ impl<O: Observer> Observer for InState<O> {
     fn timeout(&self) -> Option<Duration> {
         self.timeout.or_else(|| self.inner.timeout())
     }
+    fn literals(&self) -> Option<moler_core::Literals> {
+        self.inner.literals()
+    }
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         if let Some(error) = self.left_state().filter(|_| self.check_state) {
             tracing::warn!(target: logging::MAIN, device = %self.device, "{error}");
