@@ -43,6 +43,11 @@ pub(crate) trait Registration: Unpin + Send {
         true
     }
 
+    /// Whether the runtime knows the descriptor's readiness (tokio's, async-io's), so that
+    /// [`Registration::poll_io`] may be called with no attempt just before; otherwise it is
+    /// only called right after `op` returned `WouldBlock`.
+    const TRACKS_READINESS: bool;
+
     /// Runs `op` once the descriptor has `interest`, until `op` stops returning `WouldBlock`;
     /// `Pending` (with the waker registered) while it would block.
     fn poll_io<T>(
@@ -146,10 +151,9 @@ fn poll_fd<R: Runtime, T>(
     op: Op,
     f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<T>,
 ) -> Poll<io::Result<T>> {
-    // A plain descriptor already registered waits through its registration at once: a
-    // runtime that tracks readiness (tokio) then makes no system call while it is not ready,
-    // and the others make one attempt, not two.
-    if io.fixed_readiness() {
+    // A plain descriptor already registered with a runtime that tracks readiness waits
+    // through its registration at once: no system call while it is known not to be ready.
+    if R::Registration::TRACKS_READINESS && io.fixed_readiness() {
         let (fd, interest) = io.blocked_on(op);
         let fd = fd.as_raw_fd();
         if let Some((_, reg)) = regs.iter_mut().find(|(f, r)| *f == fd && r.covers(interest)) {

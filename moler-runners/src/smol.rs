@@ -109,6 +109,8 @@ impl AsFd for Fd {
 }
 
 impl Registration for Async<Fd> {
+    const TRACKS_READINESS: bool = true;
+
     fn poll_io<T>(
         &mut self,
         cx: &mut Context<'_>,

@@ -125,19 +125,19 @@ impl Runtime for ThreadRuntime {
 pub(crate) struct ThreadFd(RawFd);
 
 impl Registration for ThreadFd {
+    const TRACKS_READINESS: bool = false;
+
+    /// Called right after `op` returned `WouldBlock` (this runtime does not track readiness):
+    /// waits, with no second attempt. poll(2) is level-triggered: what came meanwhile ends
+    /// the wait at once.
     fn poll_io<T>(
         &mut self,
         _cx: &mut Context<'_>,
         interest: Interest,
-        op: &mut dyn FnMut() -> io::Result<T>,
+        _op: &mut dyn FnMut() -> io::Result<T>,
     ) -> Poll<io::Result<T>> {
-        match op() {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                WAITS.with(|w| w.fds.borrow_mut().push((self.0, poll_flags(interest))));
-                Poll::Pending
-            }
-            r => Poll::Ready(r),
-        }
+        WAITS.with(|w| w.fds.borrow_mut().push((self.0, poll_flags(interest))));
+        Poll::Pending
     }
 
     fn wait_level(&mut self, _cx: &mut Context<'_>, interest: Interest) -> bool {

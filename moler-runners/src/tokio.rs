@@ -134,6 +134,8 @@ pub(crate) struct TokioFd {
 }
 
 impl Registration for TokioFd {
+    const TRACKS_READINESS: bool = true;
+
     fn covers(&self, interest: Interest) -> bool {
         self.interest.is_none_or(|i| i == interest)
     }
