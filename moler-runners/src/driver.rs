@@ -474,7 +474,7 @@ impl<R: Runtime> State<R> {
                 let first = std::mem::take(&mut self.sent);
                 if first {
                     self.probe = self.probe.wrapping_add(1);
-                    drained |= self.slow_answers >= 4 && self.probe % 8 != 0;
+                    drained |= self.slow_answers >= 4 && !self.probe.is_multiple_of(8);
                 }
                 let read = self.endpoint.poll_read(cx, &mut buf.0[..self.read_buffer], drained);
                 if first && !drained {
