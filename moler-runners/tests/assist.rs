@@ -271,7 +271,7 @@ fn a_device_slower_than_a_read_is_waited_for_before_the_first_read() {
 
 #[test]
 fn a_descriptor_is_not_read_again_when_it_is_likely_empty() {
-    let mut transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
+    let transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
     let (conn, [repeated, after_short, _]) = counted(transport);
     let commands = 200;
     for i in 1..=commands {
