@@ -7,7 +7,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{number, own_errors, regex, words};
+use super::parse::{number, own_errors, regex, word_spans, words};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -110,8 +110,7 @@ impl NetstatParser {
         }
         // The words' spans, in a buffer kept from line to line (no allocation per row).
         let mut spans = std::mem::take(&mut self.spans);
-        spans.clear();
-        spans.extend(words(line).map(|(at, w)| (at, at + w.len())));
+        word_spans(line, &mut spans);
         self.internet_row(line, &spans);
         self.spans = spans;
     }

@@ -82,6 +82,11 @@ pub(crate) fn number(text: &str) -> Option<serde_json::Value> {
         let n = b.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
         return Some(n.into());
     }
+    // Nor does a finite number hold anything but digits, signs, a point and an exponent
+    // (`10:00`, `pts/1`).
+    if !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')) {
+        return None;
+    }
     number_parsed(text)
 }
 
@@ -103,6 +108,33 @@ fn number_parsed(text: &str) -> Option<serde_json::Value> {
 #[inline]
 pub(crate) fn number_or_text(text: &str) -> serde_json::Value {
     number(text).unwrap_or_else(|| text.into())
+}
+
+/// The keys of a mapping that many rows share, allocated into a map once: a row is its clone
+/// with the values set in key order. Cloning pushes the keys into a new node in order, where
+/// inserting them one by one searches the node and moves what follows each time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MapTemplate(serde_json::Map<String, serde_json::Value>);
+
+impl MapTemplate {
+    /// A template of these keys (a repeated key counts once).
+    pub(crate) fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> Self {
+        Self(keys.into_iter().map(|k| (k.to_owned(), serde_json::Value::Null)).collect())
+    }
+
+    /// A mapping of its keys to `values`, given in key order: one value per key (a key without
+    /// a value is null; values beyond the keys are dropped).
+    #[inline]
+    pub(crate) fn fill(
+        &self,
+        values: impl IntoIterator<Item = serde_json::Value>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.0.clone();
+        for (slot, value) in m.values_mut().zip(values) {
+            *slot = value;
+        }
+        m
+    }
 }
 
 /// Quotes a word for a POSIX shell command line when it needs it.
@@ -134,6 +166,55 @@ pub(crate) fn words(line: &str) -> impl Iterator<Item = (usize, &str)> {
         }
         Some((start, &line[start..i]))
     })
+}
+
+/// The spans (`start..end`) of the words of `line`, split on ASCII blanks as [`words`] splits
+/// them, into `spans` (cleared first): the table parsers' word splitter, eight bytes at a time.
+pub(crate) fn word_spans(line: &str, spans: &mut Vec<(usize, usize)>) {
+    spans.clear();
+    let b = line.as_bytes();
+    let (mut in_word, mut start) = (false, 0);
+    for (n, block) in b.chunks(64).enumerate() {
+        // Bit i: byte i of the block is a blank (bytes past the end count as blanks).
+        let mut blank = if block.len() < 64 { !0u64 << block.len() } else { 0 };
+        let mut eights = block.chunks_exact(8);
+        for (i, eight) in eights.by_ref().enumerate() {
+            let w = u64::from_le_bytes(eight.try_into().expect("chunks of eight"));
+            blank |= u64::from(blank_bits(w)) << (8 * i);
+        }
+        let rest = eights.remainder();
+        if !rest.is_empty() {
+            let mut w = [b' '; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            blank |= u64::from(blank_bits(u64::from_le_bytes(w))) << (block.len() & !7);
+        }
+        // Bit i: whether a word starts or ends at byte i (blank-ness changes there).
+        let mut changes = blank ^ ((blank << 1) | u64::from(!in_word));
+        while changes != 0 {
+            let at = n * 64 + changes.trailing_zeros() as usize;
+            changes &= changes - 1;
+            if in_word {
+                spans.push((start, at));
+            } else {
+                start = at;
+            }
+            in_word = !in_word;
+        }
+    }
+    if in_word {
+        spans.push((start, b.len()));
+    }
+}
+
+/// Bit i: byte i of `w` (little-endian) is a space or a tab.
+#[inline]
+fn blank_bits(w: u64) -> u8 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // The high bit of each byte that is zero (exact: no carry crosses a byte).
+    let zero = |x: u64| !(((x & LOW7) + LOW7) | x) & !LOW7;
+    let high = zero(w ^ 0x2020_2020_2020_2020) | zero(w ^ 0x0909_0909_0909_0909);
+    // Gathers the eight high bits into one byte, byte i's into bit i.
+    ((high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
 /// A regex of the library (a bug if it does not compile; every one is exercised by tests),
@@ -552,6 +633,22 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// `word_spans` splits as `words` does.
+        #[test]
+        fn word_spans_are_the_words(
+            line in prop_oneof![
+                "[ \t]{0,3}([a-z0-9:/.-]{1,12}[ \t]{1,9}){0,14}[a-z0-9]{0,3}",
+                "[ a\tb\u{e9}\u{2003}\u{a0}]{0,140}",
+                any::<String>(),
+            ]
+        ) {
+            let mut spans = vec![(7, 7)];
+            word_spans(&line, &mut spans);
+            let expected: Vec<(usize, usize)> =
+                words(&line).map(|(at, w)| (at, at + w.len())).collect();
+            prop_assert_eq!(spans, expected);
+        }
+
         /// The fast paths of `number` give what the standard parsers give.
         #[test]
         fn number_is_what_the_parsers_give(
@@ -564,6 +661,19 @@ mod tests {
             ]
         ) {
             prop_assert_eq!(number(&text), number_parsed(&text));
+        }
+    }
+
+    #[test]
+    fn word_spans_at_block_edges() {
+        for len in [63, 64, 65, 127, 128, 129] {
+            let line = format!("{} b", "a".repeat(len - 2));
+            let mut spans = Vec::new();
+            word_spans(&line, &mut spans);
+            assert_eq!(spans, [(0, len - 2), (len - 1, len)], "{len}");
+            let line = format!("{}\t", "a".repeat(len - 1));
+            word_spans(&line, &mut spans);
+            assert_eq!(spans, [(0, len - 1)], "{len}");
         }
     }
 
