@@ -633,6 +633,24 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// A filled template is the mapping its keys and values inserted one by one make.
+        #[test]
+        fn a_filled_template_is_the_inserted_mapping(
+            keys in proptest::collection::vec("[a-z/ -]{0,6}", 0..14),
+            values in proptest::collection::vec(any::<i64>(), 0..16),
+        ) {
+            let template = MapTemplate::new(keys.iter().map(String::as_str));
+            let mut sorted = keys.clone();
+            sorted.sort();
+            sorted.dedup();
+            let mut inserted = serde_json::Map::new();
+            for (i, k) in sorted.iter().enumerate() {
+                inserted.insert(k.clone(), values.get(i).map_or(serde_json::Value::Null, |&v| v.into()));
+            }
+            let filled = template.fill(values.iter().map(|&v| v.into()));
+            prop_assert_eq!(filled, inserted);
+        }
+
         /// `word_spans` splits as `words` does.
         #[test]
         fn word_spans_are_the_words(
