@@ -132,31 +132,20 @@ pub struct LsParser {
 
 /// Shares repeated short strings.
 #[derive(Debug, Default)]
-pub(crate) struct Interner(HashMap<Box<str>, Arc<str>, BuildHasherDefault<WordHash>>);
+pub(crate) struct Interner(HashMap<Box<str>, Arc<str>, BuildHasherDefault<Fnv>>);
 
-/// The interner's hash of short words, eight bytes at a time (FxHash's step): SipHash's DoS
-/// resistance buys nothing here, and FNV's byte-at-a-time chain cost more than the lookup.
+/// FNV-1a: the interner hashes short words; SipHash's DoS resistance buys nothing here.
 #[derive(Debug, Default)]
-pub(crate) struct WordHash(u64);
+pub(crate) struct Fnv(u64);
 
-impl Hasher for WordHash {
+impl Hasher for Fnv {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut eights = bytes.chunks_exact(8);
-        for eight in eights.by_ref() {
-            let w = u64::from_le_bytes(eight.try_into().expect("chunks of eight"));
-            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        let rest = eights.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59))
-                .wrapping_mul(K);
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
         self.0 = h;
     }
