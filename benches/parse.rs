@@ -12,7 +12,9 @@
 //!
 //! The last line is the figures as one JSON object (MB/s), for scripts.
 //!
-//! `cargo bench --bench parse -- [--lines 100000] [--runs 5] [--chunk 4096]`
+//! `cargo bench --bench parse -- [--lines 100000] [--runs 5] [--chunk 4096] [--only ls|ps|netstat]
+//! [--path floor,typed,json]` (`--only` and `--path` measure some outputs, some paths: for a
+//! profile of one parser; the others print as NaN)
 //! (targets: typed ≥ 250 MB/s, json ≥ 150 MB/s)
 
 use std::fmt::Write as _;
@@ -119,7 +121,11 @@ fn feed<O: Observer>(observer: O, data: &[u8], chunk: usize, check: impl FnOnce(
     secs
 }
 
-fn best(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
+/// The best of `runs` timings of `f`, or NaN when `--path` does not list `path`.
+fn best(path: &str, runs: usize, mut f: impl FnMut() -> f64) -> f64 {
+    if common::arg("--path").is_some_and(|p| !p.split(',').any(|p| p == path)) {
+        return f64::NAN;
+    }
     (0..runs).map(|_| f()).fold(f64::INFINITY, f64::min)
 }
 
@@ -148,58 +154,77 @@ fn main() {
     let lines = if smoke { 2_000 } else { common::arg_or("--lines", 100_000) };
     let runs = if smoke { 1 } else { common::arg_or("--runs", 5) };
     let chunk = common::arg_or("--chunk", 4096);
+    let only = common::arg("--only");
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let registry = Registry::default();
     println!("parse: {lines} lines, {chunk}-byte reads, best of {runs}");
 
+    let mut figures = Vec::new();
+    if wanted("ls") {
+        figures.push(bench_ls(&registry, lines, runs, chunk));
+    }
+    if wanted("ps") {
+        figures.push(bench_ps(&registry, lines, runs, chunk));
+    }
+    if wanted("netstat") {
+        figures.push(bench_netstat(&registry, lines, runs, chunk));
+    }
+    println!("{{\"lines\": {lines}, {}}}", figures.join(", "));
+}
+
+fn bench_ls(registry: &Registry, lines: usize, runs: usize, chunk: usize) -> String {
     let ls = ls_output(lines);
-    let floor = best(runs, || {
+    let floor = best("floor", runs, || {
         feed(Command::new("ls -l /data", Nothing).prompt(PROMPT_RE), ls.as_bytes(), chunk, |_| {})
     });
-    let typed = best(runs, || {
+    let typed = best("typed", runs, || {
         let cmd = Ls::new().options("-l").path("/data").command_with_prompt(PROMPT_RE);
         feed(cmd, ls.as_bytes(), chunk, |r| assert_eq!(r.files.len(), lines))
     });
-    let json = best(runs, || {
+    let json = best("json", runs, || {
         let params = serde_json::json!({"options": "-l", "path": "/data", "prompt": PROMPT_RE});
         let cmd = registry.command("ls", &params).unwrap();
         feed(cmd, ls.as_bytes(), chunk, |r| {
             assert_eq!(r["files"].as_object().unwrap().len(), lines)
         })
     });
-    let mut figures = vec![report("ls -l", ls.len(), floor, typed, json)];
+    report("ls -l", ls.len(), floor, typed, json)
+}
 
+fn bench_ps(registry: &Registry, lines: usize, runs: usize, chunk: usize) -> String {
     let ps = ps_output(lines);
-    let floor = best(runs, || {
+    let floor = best("floor", runs, || {
         feed(Command::new("ps aux", Nothing).prompt(PROMPT_RE), ps.as_bytes(), chunk, |_| {})
     });
-    let typed = best(runs, || {
+    let typed = best("typed", runs, || {
         let cmd = Ps::new().options("aux").command_with_prompt(PROMPT_RE);
         feed(cmd, ps.as_bytes(), chunk, |r| assert_eq!(r.rows.len(), lines))
     });
-    let json = best(runs, || {
+    let json = best("json", runs, || {
         let params = serde_json::json!({"options": "aux", "prompt": PROMPT_RE});
         let cmd = registry.command("ps", &params).unwrap();
         feed(cmd, ps.as_bytes(), chunk, |r| assert_eq!(r.as_array().unwrap().len(), lines))
     });
-    figures.push(report("ps aux", ps.len(), floor, typed, json));
+    report("ps aux", ps.len(), floor, typed, json)
+}
 
+fn bench_netstat(registry: &Registry, lines: usize, runs: usize, chunk: usize) -> String {
     let netstat = netstat_output(lines);
-    let floor = best(runs, || {
+    let floor = best("floor", runs, || {
         let cmd = Command::new("netstat -tn", Nothing).prompt(PROMPT_RE);
         feed(cmd, netstat.as_bytes(), chunk, |_| {})
     });
     let connections = |r: &serde_json::Value| r["INTERNET_CONNECTIONS"].as_array().unwrap().len();
-    let typed = best(runs, || {
+    let typed = best("typed", runs, || {
         let cmd = Netstat::new().options("-tn").command_with_prompt(PROMPT_RE);
         feed(cmd, netstat.as_bytes(), chunk, |r| {
             assert_eq!(connections(&serde_json::Value::Object(r)), lines)
         })
     });
-    let json = best(runs, || {
+    let json = best("json", runs, || {
         let params = serde_json::json!({"options": "-tn", "prompt": PROMPT_RE});
         let cmd = registry.command("netstat", &params).unwrap();
         feed(cmd, netstat.as_bytes(), chunk, |r| assert_eq!(connections(&r), lines))
     });
-    figures.push(report("netstat", netstat.len(), floor, typed, json));
-    println!("{{\"lines\": {lines}, {}}}", figures.join(", "));
+    report("netstat", netstat.len(), floor, typed, json)
 }

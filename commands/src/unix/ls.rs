@@ -8,7 +8,7 @@ use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{own_errors, size_in_bytes, words};
+use super::parse::{own_errors, size_in_bytes, words, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -167,13 +167,31 @@ impl Interner {
 fn is_permissions(w: &str) -> bool {
     let b = w.as_bytes();
     b.len() >= 10
-        && b"-dlcbpsD?".contains(&b[0])
-        && b[1..10].iter().all(|c| b"-rwxsStTlL".contains(c))
-        && b[10..].iter().all(|c| b".+@".contains(c))
+        && matches!(b[0], b'-' | b'd' | b'l' | b'c' | b'b' | b'p' | b's' | b'D' | b'?')
+        && b[1..10].iter().all(|c| {
+            matches!(c, b'-' | b'r' | b'w' | b'x' | b's' | b'S' | b't' | b'T' | b'l' | b'L')
+        })
+        && b[10..].iter().all(|c| matches!(c, b'.' | b'+' | b'@'))
 }
 
-const MONTHS: [&str; 12] =
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+/// A month's abbreviation, as `ls` prints it.
+fn is_month(w: &str) -> bool {
+    matches!(
+        w,
+        "Jan"
+            | "Feb"
+            | "Mar"
+            | "Apr"
+            | "May"
+            | "Jun"
+            | "Jul"
+            | "Aug"
+            | "Sep"
+            | "Oct"
+            | "Nov"
+            | "Dec"
+    )
+}
 
 /// The fields of a long-format line, borrowed from it.
 #[derive(Debug, Clone, Copy)]
@@ -214,7 +232,7 @@ fn long_line(line: &str) -> Option<LongLine<'_>> {
         (date_start, first) = w.next()?;
     }
     // Dates: `Mon DD HH:MM|YYYY`, or ISO `YYYY-MM-DD HH:MM[:SS[.frac]] [+zone]`.
-    let date_words = if MONTHS.contains(&first) {
+    let date_words = if is_month(first) {
         3
     } else if first.len() == 10 && first.as_bytes()[4] == b'-' {
         let mut n = 2;
@@ -235,7 +253,8 @@ fn long_line(line: &str) -> Option<LongLine<'_>> {
     }
     let rest = &line[date_end..];
     let name_part = rest.strip_prefix(' ').unwrap_or(rest).trim_start_matches('\t');
-    if name_part.trim().is_empty() {
+    // (All blank: trimming from the start is enough to tell, and stops at a name's first byte.)
+    if name_part.trim_start().is_empty() {
         return None;
     }
     let (name, link) = match arrow(name_part) {
@@ -277,24 +296,86 @@ impl LongLine<'_> {
         }
     }
 
-    /// Its JSON: what [`LsEntry::into_json`] gives for its entry, built at once.
-    fn json(self) -> Value {
-        let mut m = Map::new();
-        // In key order, inserted from the last: each insert then compares with one key only.
-        m.insert("size_raw".to_owned(), Value::String(self.size.to_owned()));
-        if let Some(bytes) = size_in_bytes(self.size, 1) {
-            m.insert("size_bytes".to_owned(), bytes.into());
+    /// Its JSON: what [`LsEntry::into_json`] gives for its entry, cloned from the template of
+    /// its keys.
+    fn json(self, keys: &EntryKeys) -> Value {
+        let text = |s: &str| Value::String(s.to_owned());
+        let (date, group, links) = (text(self.date), text(self.group), self.hard_links_count);
+        let (name, owner, permissions) =
+            (text(self.name), text(self.owner), text(self.permissions));
+        let size_raw = text(self.size);
+        let row = match (self.link, size_in_bytes(self.size, 1)) {
+            (None, Some(bytes)) => keys.plain.fill([
+                date,
+                group,
+                links.into(),
+                name,
+                owner,
+                permissions,
+                bytes.into(),
+                size_raw,
+            ]),
+            (Some(link), Some(bytes)) => keys.link.fill([
+                date,
+                group,
+                links.into(),
+                text(link),
+                name,
+                owner,
+                permissions,
+                bytes.into(),
+                size_raw,
+            ]),
+            (None, None) => {
+                keys.device.fill([date, group, links.into(), name, owner, permissions, size_raw])
+            }
+            (Some(link), None) => keys.device_link.fill([
+                date,
+                group,
+                links.into(),
+                text(link),
+                name,
+                owner,
+                permissions,
+                size_raw,
+            ]),
+        };
+        Value::Object(row)
+    }
+}
+
+/// The keys of a long-format entry's JSON, in key order: a plain file, a link, and either
+/// without a size in bytes (a device's `major, minor`); and a short entry's.
+#[derive(Debug)]
+struct EntryKeys {
+    plain: MapTemplate,
+    link: MapTemplate,
+    device: MapTemplate,
+    device_link: MapTemplate,
+    short: MapTemplate,
+}
+
+impl Default for EntryKeys {
+    fn default() -> Self {
+        const ALL: [&str; 9] = [
+            "date",
+            "group",
+            "hard_links_count",
+            "link",
+            "name",
+            "owner",
+            "permissions",
+            "size_bytes",
+            "size_raw",
+        ];
+        let but = |skip: &[&str]| MapTemplate::new(ALL.into_iter().filter(|k| !skip.contains(k)));
+        Self {
+            plain: but(&["link"]),
+            link: but(&[]),
+            device: but(&["link", "size_bytes"]),
+            device_link: but(&["size_bytes"]),
+            short: MapTemplate::new(["name"]),
         }
-        m.insert("permissions".to_owned(), Value::String(self.permissions.to_owned()));
-        m.insert("owner".to_owned(), Value::String(self.owner.to_owned()));
-        m.insert("name".to_owned(), Value::String(self.name.to_owned()));
-        if let Some(link) = self.link {
-            m.insert("link".to_owned(), Value::String(link.to_owned()));
-        }
-        m.insert("hard_links_count".to_owned(), self.hard_links_count.into());
-        m.insert("group".to_owned(), Value::String(self.group.to_owned()));
-        m.insert("date".to_owned(), Value::String(self.date.to_owned()));
-        Value::Object(m)
     }
 }
 
@@ -363,16 +444,16 @@ struct LsJsonParser {
     /// Files in arrival order; the map is built once at the end.
     files: Vec<(String, Value)>,
     total: Option<(String, u64)>,
+    keys: EntryKeys,
 }
 
 impl LsSink for LsJsonParser {
     fn long(&mut self, line: LongLine<'_>) {
-        self.files.push((line.name.to_owned(), line.json()));
+        self.files.push((line.name.to_owned(), line.json(&self.keys)));
     }
     fn short(&mut self, name: &str) {
-        let mut m = Map::new();
-        m.insert("name".to_owned(), Value::String(name.to_owned()));
-        self.files.push((name.to_owned(), Value::Object(m)));
+        let entry = self.keys.short.fill([Value::String(name.to_owned())]);
+        self.files.push((name.to_owned(), Value::Object(entry)));
     }
     fn total(&mut self, raw: &str, bytes: u64) {
         self.total = Some((raw.to_owned(), bytes));
@@ -429,6 +510,70 @@ impl UnixCommand for Ls {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A line of `ls` of any kind: long (files, links, devices, dates of every form, odd
+    /// names), short, a total, a directory header.
+    fn any_line() -> impl Strategy<Value = String> {
+        let long = (
+            "[-dlcbps][-r][-w][-xsS][-r][-w][-xsS][-r][-w][-xtT][.+]?",
+            "[0-9]{1,3}|x",
+            "[a-z_][a-z0-9_.-]{0,12}",
+            "[a-z_][a-z0-9]{0,8}",
+            "[0-9]{1,10}|[0-9]{1,3}[.][0-9][KMGT]|[0-9]{1,3}[KMGTP]|[0-9]{1,3}, {1,3}[0-9]{1,3}",
+            prop_oneof![
+                "(Jan|Feb|Dec|Sep) {1,2}[0-9]{1,2} {1,2}([0-9]{2}:[0-9]{2}|[0-9]{4})",
+                "20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?( [+-][0-9]{4})?",
+            ],
+            "[a-zA-Z0-9_.\\u{e9}-]{1,40}( {1,2}[a-z0-9.]{1,8}){0,2}",
+            proptest::option::of("/?[a-z0-9_./ -]{0,30}"),
+            "[ \t]{1,3}",
+        )
+            .prop_map(|(perm, links, owner, group, size, date, name, link, gap)| {
+                let mut line = [perm, links, owner, group, size, date].join(&gap);
+                line.push(' ');
+                line.push_str(&name);
+                if let Some(link) = link {
+                    line.push_str(" -> ");
+                    line.push_str(&link);
+                }
+                line
+            });
+        prop_oneof![
+            6 => long,
+            1 => "[a-z0-9_.]{1,12}( {1,4}[a-z0-9_.]{1,12}){0,4}",
+            1 => "total [0-9]{1,6}[KMG]?",
+            1 => "/[a-z]{1,8}:",
+            1 => "[ \t]{0,3}",
+        ]
+    }
+
+    proptest! {
+        /// Any listing: the registry's JSON is the typed result serialized.
+        #[test]
+        fn the_registry_parser_gives_what_serializing_gives_for_any_listing(
+            lines in proptest::collection::vec(any_line(), 0..12)
+        ) {
+            let output = format!("ls -l\n{}\n$ ", lines.join("\n"));
+            let run = |json: bool| {
+                let mut conn = moler_core::Connection::new("t");
+                let ls = Ls::new().options("-l").command_with_prompt("^[$] $");
+                let now = std::time::Instant::now();
+                if json {
+                    let done = conn.start(ls.map_parser(Ls::json_parser), now);
+                    conn.handle_input(output.as_bytes(), now);
+                    done.try_result().map(|r| r.ok())
+                } else {
+                    let done = conn.start(ls, now);
+                    conn.handle_input(output.as_bytes(), now);
+                    done.try_result().map(|r| r.ok().map(|r| serde_json::to_value(r).unwrap()))
+                }
+            };
+            let typed = run(false);
+            prop_assert!(typed.as_ref().is_some_and(Option::is_some), "{:?}", output);
+            prop_assert_eq!(run(true), typed);
+        }
+    }
 
     #[test]
     fn moved_into_json_it_is_what_serializing_gives() {

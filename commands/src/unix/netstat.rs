@@ -7,7 +7,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{number, own_errors, regex, words};
+use super::parse::{number, own_errors, regex, word_spans, words, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -47,9 +47,18 @@ pub struct NetstatParser {
     has_pid: bool,
     /// The spans of a row's words (a buffer reused from row to row).
     spans: Vec<(usize, usize)>,
+    /// The keys of a connection, without and with `pid/program name`.
+    connection_keys: [MapTemplate; 2],
     statistics_key: Option<String>,
     result: Map<String, Value>,
 }
+
+/// The keys of an internet connection, in key order.
+const CONNECTION_KEYS: [&str; 6] =
+    ["foreign address", "local address", "proto", "recv-q", "send-q", "state"];
+/// [`CONNECTION_KEYS`] with the process.
+const CONNECTION_KEYS_WITH_PID: [&str; 7] =
+    ["foreign address", "local address", "pid/program name", "proto", "recv-q", "send-q", "state"];
 
 /// Columns of netstat's tables that hold counters.
 const NETSTAT_NUMBERS: &[&str] = &[
@@ -110,8 +119,7 @@ impl NetstatParser {
         }
         // The words' spans, in a buffer kept from line to line (no allocation per row).
         let mut spans = std::mem::take(&mut self.spans);
-        spans.clear();
-        spans.extend(words(line).map(|(at, w)| (at, at + w.len())));
+        word_spans(line, &mut spans);
         self.internet_row(line, &spans);
         self.spans = spans;
     }
@@ -158,17 +166,23 @@ impl NetstatParser {
             foreign = state;
             state = remaining.next();
         }
-        // From the last key in order to the first: each insert compares with one key only.
-        let mut row = Map::new();
-        row.insert("state".into(), state.map_or(Value::Null, Value::from));
-        row.insert("send-q".into(), num_or_null(send_q));
-        row.insert("recv-q".into(), num_or_null(recv_q));
-        row.insert("proto".into(), proto.into());
-        if let Some(pid) = pid {
-            row.insert("pid/program name".into(), pid.into());
-        }
-        row.insert("local address".into(), local.into());
-        row.insert("foreign address".into(), foreign.map_or(Value::Null, Value::from));
+        // The values in key order.
+        let foreign = foreign.map_or(Value::Null, Value::from);
+        let (local, proto) = (Value::from(local), Value::from(proto));
+        let (recv_q, send_q) = (num_or_null(recv_q), num_or_null(send_q));
+        let state = state.map_or(Value::Null, Value::from);
+        let row = match pid {
+            Some(pid) => self.connection_keys[1].fill([
+                foreign,
+                local,
+                pid.into(),
+                proto,
+                recv_q,
+                send_q,
+                state,
+            ]),
+            None => self.connection_keys[0].fill([foreign, local, proto, recv_q, send_q, state]),
+        };
         self.list("INTERNET_CONNECTIONS").push(Value::Object(row));
     }
 
@@ -283,6 +297,10 @@ impl UnixCommand for Netstat {
             recv_q_end: None,
             has_pid: false,
             spans: Vec::new(),
+            connection_keys: [
+                MapTemplate::new(CONNECTION_KEYS),
+                MapTemplate::new(CONNECTION_KEYS_WITH_PID),
+            ],
             statistics_key: None,
             result: Map::new(),
         }

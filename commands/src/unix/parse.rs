@@ -71,6 +71,28 @@ impl Parser for Nothing {
 /// Moler's number conversion: an integer if the text is one, else a float, else `None`.
 #[inline]
 pub(crate) fn number(text: &str) -> Option<serde_json::Value> {
+    let b = text.as_bytes();
+    // A finite number starts with a digit, a sign or a point (`inf` and `nan` stay text): the
+    // words of a table that are names, paths or states are turned down at their first byte.
+    if !matches!(b.first()?, b'0'..=b'9' | b'+' | b'-' | b'.') {
+        return None;
+    }
+    // Plain digits that fit an `i64` (most counters): read at once.
+    if b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        let n = b.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+        return Some(n.into());
+    }
+    // Nor does a finite number hold anything but digits, signs, a point and an exponent
+    // (`10:00`, `pts/1`).
+    if !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')) {
+        return None;
+    }
+    number_parsed(text)
+}
+
+/// [`number`] by the standard parsers: `i64`, `u64`, then a finite `f64`.
+#[inline(never)]
+fn number_parsed(text: &str) -> Option<serde_json::Value> {
     if let Ok(i) = text.parse::<i64>() {
         return Some(i.into());
     }
@@ -86,6 +108,33 @@ pub(crate) fn number(text: &str) -> Option<serde_json::Value> {
 #[inline]
 pub(crate) fn number_or_text(text: &str) -> serde_json::Value {
     number(text).unwrap_or_else(|| text.into())
+}
+
+/// The keys of a mapping that many rows share, allocated into a map once: a row is its clone
+/// with the values set in key order. Cloning pushes the keys into a new node in order, where
+/// inserting them one by one searches the node and moves what follows each time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MapTemplate(serde_json::Map<String, serde_json::Value>);
+
+impl MapTemplate {
+    /// A template of these keys (a repeated key counts once).
+    pub(crate) fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> Self {
+        Self(keys.into_iter().map(|k| (k.to_owned(), serde_json::Value::Null)).collect())
+    }
+
+    /// A mapping of its keys to `values`, given in key order: one value per key (a key without
+    /// a value is null; values beyond the keys are dropped).
+    #[inline]
+    pub(crate) fn fill(
+        &self,
+        values: impl IntoIterator<Item = serde_json::Value>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.0.clone();
+        for (slot, value) in m.values_mut().zip(values) {
+            *slot = value;
+        }
+        m
+    }
 }
 
 /// Quotes a word for a POSIX shell command line when it needs it.
@@ -117,6 +166,55 @@ pub(crate) fn words(line: &str) -> impl Iterator<Item = (usize, &str)> {
         }
         Some((start, &line[start..i]))
     })
+}
+
+/// The spans (`start..end`) of the words of `line`, split on ASCII blanks as [`words`] splits
+/// them, into `spans` (cleared first): the table parsers' word splitter, eight bytes at a time.
+pub(crate) fn word_spans(line: &str, spans: &mut Vec<(usize, usize)>) {
+    spans.clear();
+    let b = line.as_bytes();
+    let (mut in_word, mut start) = (false, 0);
+    for (n, block) in b.chunks(64).enumerate() {
+        // Bit i: byte i of the block is a blank (bytes past the end count as blanks).
+        let mut blank = if block.len() < 64 { !0u64 << block.len() } else { 0 };
+        let mut eights = block.chunks_exact(8);
+        for (i, eight) in eights.by_ref().enumerate() {
+            let w = u64::from_le_bytes(eight.try_into().expect("chunks of eight"));
+            blank |= u64::from(blank_bits(w)) << (8 * i);
+        }
+        let rest = eights.remainder();
+        if !rest.is_empty() {
+            let mut w = [b' '; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            blank |= u64::from(blank_bits(u64::from_le_bytes(w))) << (block.len() & !7);
+        }
+        // Bit i: whether a word starts or ends at byte i (blank-ness changes there).
+        let mut changes = blank ^ ((blank << 1) | u64::from(!in_word));
+        while changes != 0 {
+            let at = n * 64 + changes.trailing_zeros() as usize;
+            changes &= changes - 1;
+            if in_word {
+                spans.push((start, at));
+            } else {
+                start = at;
+            }
+            in_word = !in_word;
+        }
+    }
+    if in_word {
+        spans.push((start, b.len()));
+    }
+}
+
+/// Bit i: byte i of `w` (little-endian) is a space or a tab.
+#[inline]
+fn blank_bits(w: u64) -> u8 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // The high bit of each byte that is zero (exact: no carry crosses a byte).
+    let zero = |x: u64| !(((x & LOW7) + LOW7) | x) & !LOW7;
+    let high = zero(w ^ 0x2020_2020_2020_2020) | zero(w ^ 0x0909_0909_0909_0909);
+    // Gathers the eight high bits into one byte, byte i's into bit i.
+    ((high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
 /// A regex of the library (a bug if it does not compile; every one is exercised by tests),
@@ -532,6 +630,88 @@ impl From<Vec<&str>> for Patterns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A filled template is the mapping its keys and values inserted one by one make.
+        #[test]
+        fn a_filled_template_is_the_inserted_mapping(
+            keys in proptest::collection::vec("[a-z/ -]{0,6}", 0..14),
+            values in proptest::collection::vec(any::<i64>(), 0..16),
+        ) {
+            let template = MapTemplate::new(keys.iter().map(String::as_str));
+            let mut sorted = keys.clone();
+            sorted.sort();
+            sorted.dedup();
+            let mut inserted = serde_json::Map::new();
+            for (i, k) in sorted.iter().enumerate() {
+                inserted.insert(k.clone(), values.get(i).map_or(serde_json::Value::Null, |&v| v.into()));
+            }
+            let filled = template.fill(values.iter().map(|&v| v.into()));
+            prop_assert_eq!(filled, inserted);
+        }
+
+        /// `word_spans` splits as `words` does.
+        #[test]
+        fn word_spans_are_the_words(
+            line in prop_oneof![
+                "[ \t]{0,3}([a-z0-9:/.-]{1,12}[ \t]{1,9}){0,14}[a-z0-9]{0,3}",
+                "[ a\tb\u{e9}\u{2003}\u{a0}]{0,140}",
+                any::<String>(),
+            ]
+        ) {
+            let mut spans = vec![(7, 7)];
+            word_spans(&line, &mut spans);
+            let expected: Vec<(usize, usize)> =
+                words(&line).map(|(at, w)| (at, at + w.len())).collect();
+            prop_assert_eq!(spans, expected);
+        }
+
+        /// The fast paths of `number` give what the standard parsers give.
+        #[test]
+        fn number_is_what_the_parsers_give(
+            text in prop_oneof![
+                "[0-9]{0,22}",
+                "[-+]?[0-9]{0,20}([.][0-9]{0,4})?([eE][-+]?[0-9]{1,3})?",
+                "[-+.]?(inf|infinity|nan|NaN|INF)",
+                "[ 0-9a-z:/.,+-]{0,12}",
+                any::<String>(),
+            ]
+        ) {
+            prop_assert_eq!(number(&text), number_parsed(&text));
+        }
+    }
+
+    #[test]
+    fn word_spans_at_block_edges() {
+        for len in [63, 64, 65, 127, 128, 129] {
+            let line = format!("{} b", "a".repeat(len - 2));
+            let mut spans = Vec::new();
+            word_spans(&line, &mut spans);
+            assert_eq!(spans, [(0, len - 2), (len - 1, len)], "{len}");
+            let line = format!("{}\t", "a".repeat(len - 1));
+            word_spans(&line, &mut spans);
+            assert_eq!(spans, [(0, len - 1)], "{len}");
+        }
+    }
+
+    #[test]
+    fn numbers_convert_like_moler() {
+        for (text, value) in [
+            ("0", Some(serde_json::json!(0))),
+            ("007", Some(serde_json::json!(7))),
+            ("999999999999999999", Some(serde_json::json!(999_999_999_999_999_999i64))),
+            ("18446744073709551615", Some(serde_json::json!(u64::MAX))),
+            ("-12", Some(serde_json::json!(-12))),
+            ("+12", Some(serde_json::json!(12))),
+            ("1.5", Some(serde_json::json!(1.5))),
+            ("inf", None),
+            ("00:01", None),
+            ("", None),
+        ] {
+            assert_eq!(number(text), value, "{text:?}");
+        }
+    }
 
     #[test]
     fn sizes_convert_like_moler() {

@@ -7,7 +7,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::parse::{number_or_text, own_errors, words};
+use super::parse::{number_or_text, own_errors, word_spans, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -59,35 +59,41 @@ impl PsResult {
     /// Its JSON, moving the values (the same as serializing it, without copying them: the
     /// registry's path for `ps`).
     fn into_json(self) -> Value {
-        let order = key_order(&self.columns);
-        let rows = self.rows.into_iter().map(|row| row_json(&self.columns, &order, row));
+        let shape = RowShape::new(&self.columns);
+        let rows = self.rows.into_iter().map(|row| shape.json(&self.columns, row));
         Value::Array(rows.collect())
     }
 }
 
-/// The columns to insert a full row's values in: from the last in key order (each insert then
-/// compares with one key only); of a repeated column name only the last column counts, as when
-/// inserting in column order.
-fn key_order(columns: &[String]) -> Vec<usize> {
-    let mut order: Vec<usize> =
-        (0..columns.len()).filter(|&i| !columns[i + 1..].contains(&columns[i])).collect();
-    order.sort_unstable_by(|&a, &b| columns[b].cmp(&columns[a]));
-    order
+/// How a full row becomes Moler's mapping: a template of the header's keys, and the column of
+/// each key in key order (of a repeated column name only the last counts, as when inserting in
+/// column order).
+#[derive(Debug, Default)]
+struct RowShape {
+    keys: MapTemplate,
+    columns: Vec<usize>,
 }
 
-/// One row as Moler's mapping (`order` from [`key_order`]).
-fn row_json(columns: &[String], order: &[usize], mut row: Vec<Value>) -> Value {
-    let mut m = serde_json::Map::new();
-    if row.len() >= columns.len() {
-        for &i in order {
-            m.insert(columns[i].clone(), std::mem::take(&mut row[i]));
+impl RowShape {
+    fn new(columns: &[String]) -> Self {
+        let mut order: Vec<usize> =
+            (0..columns.len()).filter(|&i| !columns[i + 1..].contains(&columns[i])).collect();
+        order.sort_unstable_by(|&a, &b| columns[a].cmp(&columns[b]));
+        Self { keys: MapTemplate::new(order.iter().map(|&i| columns[i].as_str())), columns: order }
+    }
+
+    /// One row as Moler's mapping.
+    fn json(&self, columns: &[String], mut row: Vec<Value>) -> Value {
+        if row.len() >= columns.len() {
+            let values = self.columns.iter().map(|&i| std::mem::take(&mut row[i]));
+            return Value::Object(self.keys.fill(values));
         }
-    } else {
+        let mut m = serde_json::Map::new();
         for (k, v) in columns.iter().zip(row) {
             m.insert(k.clone(), v);
         }
+        Value::Object(m)
     }
-    Value::Object(m)
 }
 
 /// The registry's parser of [`Ps`]: each row made Moler's mapping as it comes (the rows' value
@@ -95,8 +101,8 @@ fn row_json(columns: &[String], order: &[usize], mut row: Vec<Value>) -> Value {
 #[derive(Debug, Default)]
 struct PsJsonParser {
     inner: PsParser,
-    /// [`key_order`] of the header, once seen.
-    order: Vec<usize>,
+    /// The [`RowShape`] of the header, once seen.
+    shape: Option<RowShape>,
     rows: Vec<Value>,
 }
 
@@ -107,16 +113,13 @@ impl Parser for PsJsonParser {
             return Ok(());
         }
         let mut spans = std::mem::take(&mut self.inner.spans);
-        spans.clear();
-        spans.extend(words(line).map(|(at, w)| (at, at + w.len())));
+        word_spans(line, &mut spans);
         let row = self.inner.row(line, &spans);
         self.inner.spans = spans;
         if let Some(row) = row {
             let columns = &self.inner.result.columns;
-            if self.order.is_empty() {
-                self.order = key_order(columns);
-            }
-            self.rows.push(row_json(columns, &self.order, row?));
+            let shape = self.shape.get_or_insert_with(|| RowShape::new(columns));
+            self.rows.push(shape.json(columns, row?));
         }
         Ok(())
     }
@@ -146,8 +149,7 @@ impl Parser for PsParser {
         }
         // The words' spans, in a buffer kept from line to line.
         let mut spans = std::mem::take(&mut self.spans);
-        spans.clear();
-        spans.extend(words(line).map(|(at, w)| (at, at + w.len())));
+        word_spans(line, &mut spans);
         let row = self.row(line, &spans);
         self.spans = spans;
         if let Some(row) = row {
@@ -249,6 +251,52 @@ impl UnixCommand for Ps {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// `output` through `ps`'s typed parser (serialized) and through the registry's parser.
+    fn both_ways(output: &str) -> (Option<Value>, Option<Value>) {
+        let run = |json: bool| {
+            let mut conn = moler_core::Connection::new("t");
+            let ps = Ps::new().options("x").command_with_prompt("^[$] $");
+            let now = std::time::Instant::now();
+            if json {
+                let done = conn.start(ps.map_parser(Ps::json_parser), now);
+                conn.handle_input(output.as_bytes(), now);
+                done.try_result()?.ok()
+            } else {
+                let done = conn.start(ps, now);
+                conn.handle_input(output.as_bytes(), now);
+                done.try_result()?.ok().map(|r| serde_json::to_value(r).unwrap())
+            }
+        };
+        (run(false), run(true))
+    }
+
+    proptest! {
+        /// Any header (repeated columns, with or without a free column), any rows (short, long,
+        /// numbers, text): the registry's JSON is the typed result's.
+        #[test]
+        fn the_registry_parser_gives_what_serializing_gives_for_any_table(
+            header in proptest::sample::subsequence(
+                vec!["USER", "PID", "%CPU", "VSZ", "TTY", "STAT", "TIME", "COMMAND", "UID",
+                     "PPID", "C", "PID", "CMD", "ARGS", "NI"], 1..10),
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    "[0-9]{1,6}|[0-9]{1,2}[.][0-9]|[a-z/?]{1,8}|[0-9]{2}:[0-9]{2}|-[0-9]|\\[kworker/0:1\\]",
+                    0..14),
+                0..6),
+            gap in "[ \t]{1,3}",
+        ) {
+            let mut output = format!("ps x\nPID {}\n", header.join(&gap));
+            for row in &rows {
+                output.push_str(&row.join(&gap));
+                output.push('\n');
+            }
+            output.push_str("$ ");
+            let (typed, json) = both_ways(&output);
+            prop_assert_eq!(typed, json);
+        }
+    }
 
     #[test]
     fn moved_into_json_it_is_what_serializing_gives() {
