@@ -43,9 +43,9 @@ pub(crate) trait Registration: Unpin + Send {
         true
     }
 
-    /// Whether the runtime knows the descriptor's readiness (tokio's, async-io's), so that
-    /// [`Registration::poll_io`] may be called with no attempt just before; otherwise it is
-    /// only called right after `op` returned `WouldBlock`.
+    /// Whether [`Registration::poll_io`] may be called with no attempt just before (it then
+    /// makes one itself, or knows the descriptor is not ready); otherwise it is only called
+    /// right after `op` returned `WouldBlock`.
     const TRACKS_READINESS: bool;
 
     /// Runs `op` once the descriptor has `interest`, until `op` stops returning `WouldBlock`;
