@@ -3,7 +3,7 @@
 //! tokio, smol), all measured in the same run, interleaved in rounds so machine noise hits every
 //! path alike.
 //!
-//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 4] [--transport terminal|tcp|ssh|serial|telnet] [--instructions]`
+//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 20] [--transport terminal|tcp|ssh|serial|telnet] [--instructions]`
 //!
 //! `terminal`: a local bash in a pty. `tcp`: the project's device simulator on 127.0.0.1
 //! (moler-testkit), which echoes and answers like a terminal. `ssh`: bash over SSH through a
@@ -90,7 +90,7 @@ impl Write for BlockingFd {
 
 fn main() {
     let n: usize = common::arg_or("--n", if common::smoke() { 40 } else { 2000 });
-    let rounds: usize = common::arg_or("--rounds", 4).max(1);
+    let rounds: usize = common::arg_or("--rounds", 20).max(1);
     let per_round = n.div_ceil(rounds);
     let kind = common::arg("--transport").unwrap_or_else(|| "terminal".into());
     assert!(
