@@ -231,9 +231,11 @@ impl moler_io::FdIo for CountingReads {
     }
 }
 
-/// A thread-runner connection over `transport` (TCP), its reads counted: repeated, after a
-/// short read, right after a write.
-fn counted(mut transport: moler_io::Transport) -> (ConnectionHandle, [Arc<AtomicUsize>; 3]) {
+/// Runs `word 1` … `word N` on a thread-runner connection to the test device, its reads
+/// counted: those that found nothing right after one that found nothing, after a short read,
+/// right after a write.
+fn counted_run(word: &str, commands: usize) -> [Arc<AtomicUsize>; 3] {
+    let mut transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
     let counts = [0; 3].map(|_| Arc::new(AtomicUsize::new(0)));
     let moler_io::Stream::Fd(inner) = transport.stream else { panic!("TCP is a descriptor") };
     let counting = CountingReads {
@@ -246,17 +248,17 @@ fn counted(mut transport: moler_io::Transport) -> (ConnectionHandle, [Arc<Atomic
         after_write: Arc::clone(&counts[2]),
     };
     transport.stream = moler_io::Stream::Fd(Box::new(counting));
-    (ThreadRunner::new().spawn("reads", transport).unwrap(), counts)
+    let conn = ThreadRunner::new().spawn("reads", transport).unwrap();
+    for i in 1..=commands {
+        conn.run(Command::lines(format!("{word} {i}"), PROMPT), WAIT).unwrap();
+    }
+    counts
 }
 
 #[test]
 fn a_device_slower_than_a_read_is_waited_for_before_the_first_read() {
-    let transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
-    let (conn, [_, _, after_write]) = counted(transport);
     let commands = 64;
-    for i in 1..=commands {
-        conn.run(Command::lines(format!("slow {i}"), PROMPT), WAIT).unwrap();
-    }
+    let [_, _, after_write] = counted_run("slow", commands);
     // The first four first reads find nothing (the device takes 2 ms); from then on the
     // thread waits first, except one read in eight that checks the device is still slow
     // (12 here); the connection's own thread may read when it takes the transport back, and a
@@ -271,12 +273,8 @@ fn a_device_slower_than_a_read_is_waited_for_before_the_first_read() {
 
 #[test]
 fn a_descriptor_is_not_read_again_when_it_is_likely_empty() {
-    let transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
-    let (conn, [repeated, after_short, _]) = counted(transport);
     let commands = 200;
-    for i in 1..=commands {
-        conn.run(Command::lines(format!("cmd {i}"), PROMPT), WAIT).unwrap();
-    }
+    let [repeated, after_short, _] = counted_run("cmd", commands);
     // The driver tried each read once and its registration again at once: two reads that
     // found nothing before every wait and after every answer (four per command). Now a read
     // that finds nothing is followed by a wait; only a spurious wake-up repeats it, or the
