@@ -116,6 +116,13 @@ impl<T> fmt::Debug for Completion<T> {
 }
 
 impl<T: Send + 'static> Completion<T> {
+    /// What the runner driving this observer's connection kept for its handles (see
+    /// [`Mailbox::set_runner_data`]).
+    #[doc(hidden)]
+    pub fn runner_data(&self) -> Option<&Arc<dyn std::any::Any + Send + Sync>> {
+        self.mailbox.runner_data.get()
+    }
+
     /// The observer's id on its connection.
     pub fn id(&self) -> ObserverId {
         self.shared.id
@@ -395,6 +402,9 @@ pub struct Mailbox {
     requests: Mutex<MailboxState>,
     pending: AtomicBool,
     wake: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// What the runner driving the connection keeps here for the connection's handles (see
+    /// [`Mailbox::set_runner_data`]).
+    runner_data: OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
     next_id: AtomicU64,
     /// The connection's [`TimeoutAction`] for commands that do not choose one.
     timeout_action: AtomicU8,
@@ -418,6 +428,7 @@ impl Mailbox {
             requests: Mutex::new(MailboxState { queue: Vec::new(), closed: false }),
             pending: AtomicBool::new(false),
             wake: OnceLock::new(),
+            runner_data: OnceLock::new(),
             next_id: AtomicU64::new(1),
             timeout_action: AtomicU8::new(TimeoutAction::CtrlC as u8),
         }
@@ -440,6 +451,14 @@ impl Mailbox {
     /// block for long: it may run on the thread of an observer's callback.
     pub fn set_wake(&self, wake: impl Fn() + Send + Sync + 'static) {
         let _ = self.wake.set(Box::new(wake));
+    }
+
+    /// Keeps `data` for the runner that drives the connection (the first call wins), for what
+    /// its [`Completion`]s reach through [`Completion::runner_data`]: the thread runner's way
+    /// for a blocked waiter to drive the connection itself.
+    #[doc(hidden)]
+    pub fn set_runner_data(&self, data: Arc<dyn std::any::Any + Send + Sync>) {
+        let _ = self.runner_data.set(data);
     }
 
     /// True once the connection closed: requests are refused (a start fails at once).

@@ -136,6 +136,39 @@ fn on_tokio_task() -> bool {
 
 /// A runner's way to let a thread blocked in [`ConnectionHandle::run`] drive the connection
 /// itself while it waits.
+/// Waits for `completion`'s result until `timeout` (counted from `started`), driving its
+/// connection on this thread meanwhile through `assist`; after the deadline it is timed out, as
+/// a plain wait does.
+pub(crate) fn wait_driving<T: Send + 'static>(
+    completion: &Completion<T>,
+    assist: &dyn Assist,
+    timeout: Duration,
+    started: Instant,
+) -> Result<T> {
+    let deadline = started.checked_add(timeout);
+    let mut result = None;
+    let driven = assist.drive(
+        &mut |cx| match completion.poll_result(cx) {
+            Poll::Ready(r) => {
+                result = Some(r);
+                true
+            }
+            Poll::Pending => false,
+        },
+        deadline,
+    );
+    match result {
+        Some(r) => r,
+        // This thread could not drive: it waits the plain way, until the same deadline.
+        None if !driven => match park_until(|cx| completion.poll_result(cx), deadline) {
+            Some(r) => r,
+            None => completion.expire_blocking(timeout, started),
+        },
+        // The deadline passed: time the observer out, as a plain wait does.
+        None => completion.expire_blocking(timeout, started),
+    }
+}
+
 pub(crate) trait Assist: Send + Sync {
     /// Drives the connection on this thread until `done` (polled with this thread's waker)
     /// returns true or `deadline` passes. False when it could not drive at all (the caller then
@@ -320,31 +353,10 @@ impl ConnectionHandle {
             return self.start(observer).wait(timeout);
         };
         let started = Instant::now();
-        let deadline = started.checked_add(timeout);
         WILL_DRIVE.with(|flag| flag.set(true));
         let completion = self.start(observer);
         WILL_DRIVE.with(|flag| flag.set(false));
-        let mut result = None;
-        let driven = assist.drive(
-            &mut |cx| match completion.poll_result(cx) {
-                Poll::Ready(r) => {
-                    result = Some(r);
-                    true
-                }
-                Poll::Pending => false,
-            },
-            deadline,
-        );
-        match result {
-            Some(r) => r,
-            // This thread could not drive: it waits the plain way, until the same deadline.
-            None if !driven => match park_until(|cx| completion.poll_result(cx), deadline) {
-                Some(r) => r,
-                None => completion.expire_blocking(timeout, started),
-            },
-            // The deadline passed: time the observer out, as a plain wait does.
-            None => completion.expire_blocking(timeout, started),
-        }
+        wait_driving(&completion, assist.as_ref(), timeout, started)
     }
 
     /// What commands on this connection do on timeout unless they choose themselves

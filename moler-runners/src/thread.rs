@@ -10,6 +10,7 @@
 //! connection's thread takes the transport back [`LINGER`] after the last such wait ended: a
 //! script running commands one after another wakes it neither before nor after each one.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io::{self, Read, Write};
@@ -82,15 +83,19 @@ impl ThreadRunner {
         transport: Transport,
     ) -> io::Result<ConnectionHandle> {
         let name = format!("moler:{}", connection.name());
+        let connection_mailbox = Arc::clone(connection.mailbox());
         let (mut handle, driver) =
             prepare::<ThreadRuntime>(connection, transport, RunnerKind::Thread, self.read_buffer);
         let executor = Executor::new()?;
         let state = Arc::new(AssistState::default());
-        handle.set_assist(Arc::new(ThreadAssist {
+        let assist = Arc::new(ThreadAssist {
             driver: driver.share(),
             state: Arc::clone(&state),
             home: Arc::clone(&executor.notifier),
-        }));
+        });
+        // For `CompletionExt::wait` on any of the connection's completions.
+        connection_mailbox.set_runner_data(Arc::clone(&assist) as Arc<dyn Any + Send + Sync>);
+        handle.set_assist(assist);
         std::thread::Builder::new().name(name).spawn(move || drive(driver, executor, state))?;
         Ok(handle)
     }
@@ -377,10 +382,11 @@ thread_local! {
     static WAITER: RefCell<Option<Executor>> = const { RefCell::new(None) };
 }
 
-/// Lets a thread that waits for a result drive the connection itself meanwhile. The reply then
+/// Lets a thread that waits for a result drive the connection itself meanwhile (in
+/// [`ConnectionHandle::run`], and in `CompletionExt::wait` through the mailbox's runner data). The reply then
 /// wakes the waiting thread directly, instead of waking the connection's thread, which would
 /// then wake the waiter: one thread hand-off less on every command.
-struct ThreadAssist {
+pub(crate) struct ThreadAssist {
     driver: DriverRef<ThreadRuntime>,
     state: Arc<AssistState>,
     /// Wakes the connection's own thread.

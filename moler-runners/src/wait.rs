@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use moler_core::{Completion, Result, Subscription};
 
-use crate::handle::blocking_allowed;
+use crate::handle::{blocking_allowed, wait_driving};
+use crate::thread::ThreadAssist;
 
 /// How long a blocking wait waits, after its own timeout passed and it asked the connection to
 /// time the observer out, for that timeout result before it reports the timeout itself.
@@ -39,6 +40,8 @@ pub trait CompletionExt {
     /// (a command sends Ctrl-C) and its timeout error is returned, as Moler's `await_done`
     /// does. Refused with [`moler_core::Error::WrongUsage`] where blocking would stall an async
     /// runtime or the connection itself (see [`blocking_allowed`]): `.await` the handle there.
+    /// On the thread runner the waiting thread drives the connection meanwhile, as
+    /// [`crate::ConnectionHandle::run`] does: the result wakes it with no hand-off.
     fn wait(&self, timeout: Duration) -> Result<Self::Output>;
 
     /// What [`CompletionExt::wait`] does once `timeout` (counted from `started`) passed: asks
@@ -56,6 +59,12 @@ impl<T: Send + 'static> CompletionExt for Completion<T> {
     fn wait(&self, timeout: Duration) -> Result<T> {
         blocking_allowed()?;
         let started = Instant::now();
+        // On the thread runner the waiting thread drives the connection itself, as `run` does:
+        // the reply wakes it directly.
+        let assist = self.runner_data().and_then(|d| d.downcast_ref::<ThreadAssist>());
+        if let Some(assist) = assist {
+            return wait_driving(self, assist, timeout, started);
+        }
         match park_until(|cx| self.poll_result(cx), started.checked_add(timeout)) {
             Some(r) => r,
             None => expire_within(self, timeout, started, EXPIRY_GRACE),

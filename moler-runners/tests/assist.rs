@@ -143,19 +143,24 @@ const LINGER: Duration = Duration::from_micros(500);
 
 /// Runs 300 commands back to back; how many times the connection's thread slept meanwhile, and
 /// how many it may have.
-fn back_to_back(conn: &ConnectionHandle) -> (u64, u64, String) {
-    let before = sleeps_of("moler:quiet");
+fn back_to_back(conn: &ConnectionHandle, thread: &str, via_wait: bool) -> (u64, u64, String) {
+    let before = sleeps_of(thread);
     let started = Instant::now();
     let commands = 300;
     let mut slow = 0;
     for i in 1..=commands {
         let t = Instant::now();
-        let out = conn.run(Command::lines(format!("cmd {i}"), PROMPT), WAIT).unwrap();
+        let command = Command::lines(format!("cmd {i}"), PROMPT);
+        let out = if via_wait {
+            conn.start(command).wait(WAIT).unwrap()
+        } else {
+            conn.run(command, WAIT).unwrap()
+        };
         assert_eq!(out, [format!("ok {i}")]);
         slow += u64::from(t.elapsed() > LINGER);
     }
     let elapsed = started.elapsed();
-    let woken = sleeps_of("moler:quiet") - before;
+    let woken = sleeps_of(thread) - before;
     // Handing the transport to each waiting thread and back took two wake-ups per command
     // (600 here). Now the connection's thread looks about once per LINGER while commands keep
     // coming (about 20 times for these 300 on an idle machine, 10 ms), and only a command
@@ -169,21 +174,35 @@ fn back_to_back(conn: &ConnectionHandle) -> (u64, u64, String) {
     (woken, allowed, what)
 }
 
-#[test]
-fn commands_back_to_back_do_not_wake_the_connections_thread_each_time() {
-    let conn = connect("quiet");
+/// Runs commands back to back (by `run`, or `start` then `wait`) on a connection of its own,
+/// and checks that the connection's thread did not wake for each.
+fn quiet_back_to_back(via_wait: bool) {
+    let name = if via_wait { "qwait" } else { "qrun" };
+    let conn = connect(name);
     conn.run(Command::lines("cmd 0", PROMPT), WAIT).unwrap();
     // Best of three: a busy machine can stall one run (seen about once in 30 runs, with the
     // machine compiling meanwhile); waking the thread for every command fails all three.
     let mut runs = Vec::new();
     for _ in 0..3 {
-        let (woken, allowed, what) = back_to_back(&conn);
+        let (woken, allowed, what) = back_to_back(&conn, &format!("moler:{name}"), via_wait);
         if woken <= allowed {
             return;
         }
         runs.push(what);
     }
     panic!("the connection's thread woke for commands run back to back: {}", runs.join("; "));
+}
+
+#[test]
+fn commands_back_to_back_do_not_wake_the_connections_thread_each_time() {
+    quiet_back_to_back(false);
+}
+
+#[test]
+fn a_blocking_wait_drives_the_connection_as_run_does() {
+    // `start` then `wait`: the waiting thread drives the connection too (a plain park would
+    // wake the connection's thread for every reply).
+    quiet_back_to_back(true);
 }
 
 /// A plain descriptor's stream that counts the reads that found nothing right after another
