@@ -104,7 +104,7 @@ impl<R: Runtime> Endpoint<R> {
                         return Poll::Pending;
                     }
                 }
-                poll_fd::<R, _>(regs, io.as_mut(), cx, Op::Read, &mut |io| io.read(buf))
+                poll_fd::<R, _>(regs, io.as_mut(), cx, Op::Read, drained, &mut |io| io.read(buf))
             }
         }
     }
@@ -113,7 +113,7 @@ impl<R: Runtime> Endpoint<R> {
         match self {
             Endpoint::Poll(io) => io.poll_write(cx, buf),
             Endpoint::Fd { regs, io } => {
-                poll_fd::<R, _>(regs, io.as_mut(), cx, Op::Write, &mut |io| io.write(buf))
+                poll_fd::<R, _>(regs, io.as_mut(), cx, Op::Write, false, &mut |io| io.write(buf))
             }
         }
     }
@@ -146,11 +146,15 @@ fn poll_fd<R: Runtime, T>(
     io: &mut dyn FdIo,
     cx: &mut Context<'_>,
     op: Op,
+    drained: bool,
     f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<T>,
 ) -> Poll<io::Result<T>> {
-    // A plain descriptor already registered with a runtime that tracks readiness waits
-    // through its registration at once: no system call while it is known not to be ready.
-    if R::Registration::TRACKS_READINESS && io.fixed_readiness() {
+    // A plain descriptor already registered goes through its registration at once when the
+    // runtime tracks readiness (no system call while it is known not to be ready), or when
+    // it is probably empty (`drained`): tokio then reads once, after the readiness left by the
+    // last answer, not twice (here and there). Only the thread runner's registration makes no
+    // attempt of its own, and it waits for a drained descriptor before coming here.
+    if (R::Registration::TRACKS_READINESS || drained) && io.fixed_readiness() {
         let (fd, interest) = io.blocked_on(op);
         let fd = fd.as_raw_fd();
         if let Some((_, reg)) = regs.iter_mut().find(|(f, r)| *f == fd && r.covers(interest)) {
