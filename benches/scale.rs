@@ -31,6 +31,15 @@ fn main() {
     let commands: usize = common::arg_or("--commands", if common::smoke() { 2 } else { 10 });
     let kind: RunnerKind =
         common::arg("--runner").unwrap_or_else(|| "tokio".into()).parse().unwrap();
+    // A run right after another finds its 10,000 connections in TIME_WAIT (60 s on Linux), and
+    // connects slower: measured 47k -> 41k -> 31k commands/s in three runs in a row.
+    let time_wait = time_wait_sockets();
+    if time_wait > 1000 {
+        println!(
+            "note: {time_wait} TCP sockets in TIME_WAIT (a previous run's): connecting is slower \
+             until they are gone (60 s)"
+        );
+    }
 
     let mut sim = Process::new(std::env::current_exe().unwrap())
         .arg("--simulator")
@@ -133,4 +142,13 @@ fn simulator() {
     let mut sink = String::new();
     while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
     drop(sim);
+}
+
+/// TCP sockets of this machine in TIME_WAIT (state 06 in `/proc/net/tcp` and `tcp6`).
+fn time_wait_sockets() -> usize {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .map(|t| t.lines().skip(1).filter(|l| l.split_whitespace().nth(3) == Some("06")).count())
+        .sum()
 }
