@@ -253,11 +253,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// `output` through `ps`'s typed parser (serialized) and through the registry's parser.
-    fn both_ways(output: &str) -> (Option<Value>, Option<Value>) {
+    /// `output` of `ps OPTIONS` through `ps`'s typed parser (serialized) and through the
+    /// registry's parser.
+    fn both_ways(options: &str, output: &str) -> (Option<Value>, Option<Value>) {
         let run = |json: bool| {
             let mut conn = moler_core::Connection::new("t");
-            let ps = Ps::new().options("x").command_with_prompt("^[$] $");
+            let ps = Ps::new().options(options).command_with_prompt("^[$] $");
             let now = std::time::Instant::now();
             if json {
                 let done = conn.start(ps.map_parser(Ps::json_parser), now);
@@ -293,7 +294,7 @@ mod tests {
                 output.push('\n');
             }
             output.push_str("$ ");
-            let (typed, json) = both_ways(&output);
+            let (typed, json) = both_ways("x", &output);
             prop_assert_eq!(typed, json);
         }
     }
@@ -320,22 +321,9 @@ mod tests {
     fn the_registry_parser_gives_what_serializing_gives() {
         let output = "ps -ef\nUID PID PPID C STIME TTY TIME CMD\nroot 1 0 0 10:00 ? 00:00:01 /sbin/init splash\n\
                       root 2 0 0 10:00 ? 00:00:00\nute 30 1 1.5 10:01 pts/0 00:00:00 bash\n$ ";
-        let run = |json: bool| {
-            let mut conn = moler_core::Connection::new("t");
-            let ps = Ps::new().options("-ef").command_with_prompt("^[$] $");
-            let now = std::time::Instant::now();
-            if json {
-                let done = conn.start(ps.map_parser(Ps::json_parser), now);
-                conn.handle_input(output.as_bytes(), now);
-                done.try_result().unwrap().unwrap()
-            } else {
-                let done = conn.start(ps, now);
-                conn.handle_input(output.as_bytes(), now);
-                serde_json::to_value(done.try_result().unwrap().unwrap()).unwrap()
-            }
-        };
-        let typed = run(false);
+        let (typed, json) = both_ways("-ef", output);
+        let typed = typed.expect("the output parses");
         assert_eq!(typed.as_array().unwrap().len(), 3);
-        assert_eq!(run(true), typed);
+        assert_eq!(json, Some(typed));
     }
 }
