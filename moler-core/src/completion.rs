@@ -120,7 +120,7 @@ impl<T: Send + 'static> Completion<T> {
     /// [`Mailbox::set_runner_data`]).
     #[doc(hidden)]
     pub fn runner_data(&self) -> Option<&Arc<dyn std::any::Any + Send + Sync>> {
-        self.mailbox.runner_data.get()
+        self.mailbox.runner_data()
     }
 
     /// The observer's id on its connection.
@@ -459,6 +459,12 @@ impl Mailbox {
     #[doc(hidden)]
     pub fn set_runner_data(&self, data: Arc<dyn std::any::Any + Send + Sync>) {
         let _ = self.runner_data.set(data);
+    }
+
+    /// What [`Mailbox::set_runner_data`] kept.
+    #[doc(hidden)]
+    pub fn runner_data(&self) -> Option<&Arc<dyn std::any::Any + Send + Sync>> {
+        self.runner_data.get()
     }
 
     /// True once the connection closed: requests are refused (a start fails at once).

@@ -96,11 +96,9 @@ impl<R: Runtime> Endpoint<R> {
         match self {
             Endpoint::Poll(io) => io.poll_read(cx, buf),
             Endpoint::Fd { regs, io } => {
-                if drained && io.fixed_readiness() {
-                    let (fd, interest) = io.blocked_on(Op::Read);
-                    let fd = fd.as_raw_fd();
-                    let reg = regs.iter_mut().find(|(f, r)| *f == fd && r.covers(interest));
-                    if reg.is_some_and(|(_, reg)| reg.wait_level(cx, interest)) {
+                if drained {
+                    let reg = registered::<R>(regs, io.as_ref(), Op::Read);
+                    if reg.is_some_and(|(reg, interest)| reg.wait_level(cx, interest)) {
                         return Poll::Pending;
                     }
                 }
@@ -138,6 +136,21 @@ impl<R: Runtime> Endpoint<R> {
     }
 }
 
+/// The registration of the descriptor a plain stream ([`FdIo::fixed_readiness`]) waits on
+/// for `op`, with that readiness, if it is registered for it already.
+fn registered<'a, R: Runtime>(
+    regs: &'a mut [(RawFd, R::Registration)],
+    io: &dyn FdIo,
+    op: Op,
+) -> Option<(&'a mut R::Registration, Interest)> {
+    if !io.fixed_readiness() {
+        return None;
+    }
+    let (fd, interest) = io.blocked_on(op);
+    let fd = fd.as_raw_fd();
+    regs.iter_mut().find(|(f, r)| *f == fd && r.covers(interest)).map(|(_, r)| (r, interest))
+}
+
 /// Tries `op` at once; when it would block, waits through the runtime's registration of the
 /// descriptor the stream names (for a plain descriptor registered already, that registration
 /// makes the attempt).
@@ -154,10 +167,8 @@ fn poll_fd<R: Runtime, T>(
     // it is probably empty (`drained`): tokio then reads once, after the readiness left by the
     // last answer, not twice (here and there). Only the thread runner's registration makes no
     // attempt of its own, and it waits for a drained descriptor before coming here.
-    if (R::Registration::TRACKS_READINESS || drained) && io.fixed_readiness() {
-        let (fd, interest) = io.blocked_on(op);
-        let fd = fd.as_raw_fd();
-        if let Some((_, reg)) = regs.iter_mut().find(|(f, r)| *f == fd && r.covers(interest)) {
+    if R::Registration::TRACKS_READINESS || drained {
+        if let Some((reg, interest)) = registered::<R>(regs, &*io, op) {
             return reg.poll_io(cx, interest, &mut || f(io));
         }
     }

@@ -2,12 +2,13 @@
 
 use std::cell::Cell;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use moler_core::{Completion, Error, Mailbox, Observer, Result};
 
-use crate::wait::{park_until, CompletionExt};
+use crate::thread::ThreadAssist;
+use crate::wait::wait_since;
 use crate::RunnerKind;
 
 /// What a connection's driver and its handles share: the driver's waker, which requests in
@@ -134,59 +135,11 @@ fn on_tokio_task() -> bool {
     constrained
 }
 
-/// A runner's way to let a thread blocked in [`ConnectionHandle::run`] drive the connection
-/// itself while it waits.
-/// Waits for `completion`'s result until `timeout` (counted from `started`), driving its
-/// connection on this thread meanwhile through `assist`; after the deadline it is timed out, as
-/// a plain wait does.
-pub(crate) fn wait_driving<T: Send + 'static>(
-    completion: &Completion<T>,
-    assist: &dyn Assist,
-    timeout: Duration,
-    started: Instant,
-) -> Result<T> {
-    let deadline = started.checked_add(timeout);
-    let mut result = None;
-    let driven = assist.drive(
-        &mut |cx| match completion.poll_result(cx) {
-            Poll::Ready(r) => {
-                result = Some(r);
-                true
-            }
-            Poll::Pending => false,
-        },
-        deadline,
-    );
-    match result {
-        Some(r) => r,
-        // This thread could not drive: it waits the plain way, until the same deadline.
-        None if !driven => match park_until(|cx| completion.poll_result(cx), deadline) {
-            Some(r) => r,
-            None => completion.expire_blocking(timeout, started),
-        },
-        // The deadline passed: time the observer out, as a plain wait does.
-        None => completion.expire_blocking(timeout, started),
-    }
-}
-
-pub(crate) trait Assist: Send + Sync {
-    /// Drives the connection on this thread until `done` (polled with this thread's waker)
-    /// returns true or `deadline` passes. False when it could not drive at all (the caller then
-    /// waits the plain way, and the connection's own thread has been woken to do the work a
-    /// request started under [`WILL_DRIVE`] left).
-    fn drive(
-        &self,
-        done: &mut dyn FnMut(&mut Context<'_>) -> bool,
-        deadline: Option<Instant>,
-    ) -> bool;
-}
-
 struct HandleInner {
     mailbox: Arc<Mailbox>,
     name: String,
     transport: String,
     runner: RunnerKind,
-    assist: Option<Arc<dyn Assist>>,
     control: Option<Arc<dyn moler_io::Control>>,
 }
 
@@ -226,15 +179,8 @@ impl ConnectionHandle {
         runner: RunnerKind,
         control: Option<Arc<dyn moler_io::Control>>,
     ) -> Self {
-        let inner = HandleInner { mailbox, name, transport, runner, assist: None, control };
+        let inner = HandleInner { mailbox, name, transport, runner, control };
         Self { inner: Arc::new(inner) }
-    }
-
-    /// Lets blocking waits drive the connection (set once, before the handle is shared).
-    pub(crate) fn set_assist(&mut self, assist: Arc<dyn Assist>) {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.assist = Some(assist);
-        }
     }
 
     /// The connection's name.
@@ -349,14 +295,14 @@ impl ConnectionHandle {
     pub fn run<O: Observer>(&self, observer: O, timeout: Duration) -> Result<O::Output> {
         // Refused before anything starts: a refused call must not have sent a command.
         blocking_allowed()?;
-        let Some(assist) = &self.inner.assist else {
-            return self.start(observer).wait(timeout);
-        };
         let started = Instant::now();
-        WILL_DRIVE.with(|flag| flag.set(true));
+        // On the thread runner this thread drives the connection while it waits (see
+        // `CompletionExt::wait`): its turns do what starting leaves to do.
+        let drives = self.inner.mailbox.runner_data().is_some_and(|d| d.is::<ThreadAssist>());
+        WILL_DRIVE.with(|flag| flag.set(drives));
         let completion = self.start(observer);
         WILL_DRIVE.with(|flag| flag.set(false));
-        wait_driving(&completion, assist.as_ref(), timeout, started)
+        wait_since(&completion, timeout, started)
     }
 
     /// What commands on this connection do on timeout unless they choose themselves

@@ -30,7 +30,7 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use crate::driver::{
     prepare, Driver, DriverRef, Registration, Runtime, Timer, DEFAULT_READ_BUFFER,
 };
-use crate::handle::{Assist, ConnectionHandle};
+use crate::handle::ConnectionHandle;
 use crate::RunnerKind;
 
 /// Starts connections on OS threads: one thread per connection, blocked in `poll(2)` while
@@ -84,7 +84,7 @@ impl ThreadRunner {
     ) -> io::Result<ConnectionHandle> {
         let name = format!("moler:{}", connection.name());
         let connection_mailbox = Arc::clone(connection.mailbox());
-        let (mut handle, driver) =
+        let (handle, driver) =
             prepare::<ThreadRuntime>(connection, transport, RunnerKind::Thread, self.read_buffer);
         let executor = Executor::new()?;
         let state = Arc::new(AssistState::default());
@@ -93,9 +93,8 @@ impl ThreadRunner {
             state: Arc::clone(&state),
             home: Arc::clone(&executor.notifier),
         });
-        // For `CompletionExt::wait` on any of the connection's completions.
-        connection_mailbox.set_runner_data(Arc::clone(&assist) as Arc<dyn Any + Send + Sync>);
-        handle.set_assist(assist);
+        // For `ConnectionHandle::run` and `CompletionExt::wait` on the connection's completions.
+        connection_mailbox.set_runner_data(assist as Arc<dyn Any + Send + Sync>);
         std::thread::Builder::new().name(name).spawn(move || drive(driver, executor, state))?;
         Ok(handle)
     }
@@ -137,25 +136,22 @@ impl Registration for ThreadFd {
     /// the wait at once.
     fn poll_io<T>(
         &mut self,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         interest: Interest,
         _op: &mut dyn FnMut() -> io::Result<T>,
     ) -> Poll<io::Result<T>> {
-        WAITS.with(|w| w.fds.borrow_mut().push((self.0, poll_flags(interest))));
+        self.wait_level(cx, interest);
         Poll::Pending
     }
 
     fn wait_level(&mut self, _cx: &mut Context<'_>, interest: Interest) -> bool {
         // poll(2) is level-triggered.
-        WAITS.with(|w| w.fds.borrow_mut().push((self.0, poll_flags(interest))));
+        let flags = match interest {
+            Interest::Readable => PollFlags::IN,
+            Interest::Writable => PollFlags::OUT,
+        };
+        WAITS.with(|w| w.fds.borrow_mut().push((self.0, flags)));
         true
-    }
-}
-
-fn poll_flags(interest: Interest) -> PollFlags {
-    match interest {
-        Interest::Readable => PollFlags::IN,
-        Interest::Writable => PollFlags::OUT,
     }
 }
 
@@ -407,8 +403,12 @@ struct AssistState {
     home: AtomicU8,
 }
 
-impl Assist for ThreadAssist {
-    fn drive(
+impl ThreadAssist {
+    /// Drives the connection on this thread until `done` (polled with this thread's waker)
+    /// returns true or `deadline` passes. False when it could not drive at all (the caller then
+    /// waits the plain way, and the connection's own thread has been woken to do the work a
+    /// request started under `WILL_DRIVE` left).
+    pub(crate) fn drive(
         &self,
         done: &mut dyn FnMut(&mut Context<'_>) -> bool,
         deadline: Option<Instant>,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use moler_core::{Completion, Result, Subscription};
 
-use crate::handle::{blocking_allowed, wait_driving};
+use crate::handle::blocking_allowed;
 use crate::thread::ThreadAssist;
 
 /// How long a blocking wait waits, after its own timeout passed and it asked the connection to
@@ -58,21 +58,50 @@ impl<T: Send + 'static> CompletionExt for Completion<T> {
 
     fn wait(&self, timeout: Duration) -> Result<T> {
         blocking_allowed()?;
-        let started = Instant::now();
-        // On the thread runner the waiting thread drives the connection itself, as `run` does:
-        // the reply wakes it directly.
-        let assist = self.runner_data().and_then(|d| d.downcast_ref::<ThreadAssist>());
-        if let Some(assist) = assist {
-            return wait_driving(self, assist, timeout, started);
-        }
-        match park_until(|cx| self.poll_result(cx), started.checked_add(timeout)) {
-            Some(r) => r,
-            None => expire_within(self, timeout, started, EXPIRY_GRACE),
-        }
+        wait_since(self, timeout, Instant::now())
     }
 
     fn expire_blocking(&self, timeout: Duration, started: Instant) -> Result<T> {
         expire_within(self, timeout, started, EXPIRY_GRACE)
+    }
+}
+
+/// [`CompletionExt::wait`] with its `timeout` counted from `started` (blocking checked by the
+/// caller). On the thread runner the waiting thread drives the connection itself meanwhile:
+/// the reply wakes it directly, with no hand-off.
+pub(crate) fn wait_since<T: Send + 'static>(
+    completion: &Completion<T>,
+    timeout: Duration,
+    started: Instant,
+) -> Result<T> {
+    let deadline = started.checked_add(timeout);
+    let assist = completion.runner_data().and_then(|d| d.downcast_ref::<ThreadAssist>());
+    let Some(assist) = assist else {
+        return match park_until(|cx| completion.poll_result(cx), deadline) {
+            Some(r) => r,
+            None => expire_within(completion, timeout, started, EXPIRY_GRACE),
+        };
+    };
+    let mut result = None;
+    let driven = assist.drive(
+        &mut |cx| match completion.poll_result(cx) {
+            Poll::Ready(r) => {
+                result = Some(r);
+                true
+            }
+            Poll::Pending => false,
+        },
+        deadline,
+    );
+    match result {
+        Some(r) => r,
+        // This thread could not drive: it waits the plain way, until the same deadline.
+        None if !driven => match park_until(|cx| completion.poll_result(cx), deadline) {
+            Some(r) => r,
+            None => completion.expire_blocking(timeout, started),
+        },
+        // The deadline passed: time the observer out, as a plain wait does.
+        None => completion.expire_blocking(timeout, started),
     }
 }
 

@@ -304,42 +304,26 @@ impl LongLine<'_> {
         let (name, owner, permissions) =
             (text(self.name), text(self.owner), text(self.permissions));
         let size_raw = text(self.size);
-        let row = match (self.link, size_in_bytes(self.size, 1)) {
-            (None, Some(bytes)) => keys.plain.fill([
-                date,
-                group,
-                links.into(),
-                name,
-                owner,
-                permissions,
-                bytes.into(),
-                size_raw,
-            ]),
-            (Some(link), Some(bytes)) => keys.link.fill([
-                date,
-                group,
-                links.into(),
-                text(link),
-                name,
-                owner,
-                permissions,
-                bytes.into(),
-                size_raw,
-            ]),
-            (None, None) => {
-                keys.device.fill([date, group, links.into(), name, owner, permissions, size_raw])
-            }
-            (Some(link), None) => keys.device_link.fill([
-                date,
-                group,
-                links.into(),
-                text(link),
-                name,
-                owner,
-                permissions,
-                size_raw,
-            ]),
+        let bytes = size_in_bytes(self.size, 1);
+        let keys = match (self.link, bytes) {
+            (None, Some(_)) => &keys.plain,
+            (Some(_), Some(_)) => &keys.link,
+            (None, None) => &keys.device,
+            (Some(_), None) => &keys.device_link,
         };
+        // In key order; the link and the size in bytes only where the entry has them.
+        let values = [
+            Some(date),
+            Some(group),
+            Some(links.into()),
+            self.link.map(text),
+            Some(name),
+            Some(owner),
+            Some(permissions),
+            bytes.map(Value::from),
+            Some(size_raw),
+        ];
+        let row = keys.fill(values.into_iter().flatten());
         Value::Object(row)
     }
 }
