@@ -57,6 +57,28 @@ pub(crate) trait Registration: Unpin + Send {
         op: &mut dyn FnMut() -> io::Result<T>,
     ) -> Poll<io::Result<T>>;
 
+    /// Whether [`Registration::poll_read`] clears the readiness it read under when a read of a
+    /// plain descriptor returned less than asked (that read emptied it), as tokio's own streams
+    /// do. Its readiness then stays exact, so every read of such a runtime goes through it: a
+    /// wait after an answer was read whole needs no read that finds nothing first.
+    const SHORT_READ_CLEARS: bool = false;
+
+    /// [`Registration::poll_io`] for a read. `asked`: a plain descriptor's read of that many
+    /// bytes (see [`Registration::SHORT_READ_CLEARS`]). `tries`: read even when the runtime
+    /// does not know the descriptor ready yet (tokio learns readiness only when it polls its
+    /// I/O driver, after an answer may have come).
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        asked: Option<usize>,
+        tries: bool,
+        op: &mut dyn FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let _ = (asked, tries);
+        self.poll_io(cx, interest, op)
+    }
+
     /// Waits for `interest` with no attempt first, where the runtime's wait is
     /// level-triggered (it returns at once if the descriptor is ready already): `true` then,
     /// with the waker registered. `false` (the default) where only a `WouldBlock` arms the
@@ -84,14 +106,17 @@ enum Endpoint<R: Runtime> {
 }
 
 impl<R: Runtime> Endpoint<R> {
-    /// Reads. `drained`: the descriptor is probably empty (see [`State::drained`]): where the
-    /// wait is level-triggered, it waits instead of trying (and returns at once if something
-    /// came meanwhile), sparing a read that would find nothing.
+    /// Reads. `drained`: the descriptor is probably empty (see [`State::drained`]), or the
+    /// runtime's readiness is exact ([`Registration::SHORT_READ_CLEARS`]): the read goes
+    /// through the registration, and where the wait is level-triggered, it waits instead of
+    /// trying (and returns at once if something came meanwhile), sparing a read that would
+    /// find nothing. `tries`: see [`Registration::poll_read`].
     fn poll_read(
         &mut self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
         drained: bool,
+        tries: bool,
     ) -> Poll<io::Result<usize>> {
         match self {
             Endpoint::Poll(io) => io.poll_read(cx, buf),
@@ -102,7 +127,8 @@ impl<R: Runtime> Endpoint<R> {
                         return Poll::Pending;
                     }
                 }
-                poll_fd::<R, _>(regs, io.as_mut(), cx, Op::Read, drained, &mut |io| io.read(buf))
+                let read = Read { asked: io.fixed_readiness().then_some(buf.len()), tries };
+                poll_fd::<R>(regs, io.as_mut(), cx, Op::Read, drained, read, &mut |io| io.read(buf))
             }
         }
     }
@@ -111,7 +137,10 @@ impl<R: Runtime> Endpoint<R> {
         match self {
             Endpoint::Poll(io) => io.poll_write(cx, buf),
             Endpoint::Fd { regs, io } => {
-                poll_fd::<R, _>(regs, io.as_mut(), cx, Op::Write, false, &mut |io| io.write(buf))
+                let write = Read { asked: None, tries: false };
+                poll_fd::<R>(regs, io.as_mut(), cx, Op::Write, false, write, &mut |io| {
+                    io.write(buf)
+                })
             }
         }
     }
@@ -153,23 +182,24 @@ fn registered<'a, R: Runtime>(
 
 /// Tries `op` at once; when it would block, waits through the runtime's registration of the
 /// descriptor the stream names (for a plain descriptor registered already, that registration
-/// makes the attempt).
-fn poll_fd<R: Runtime, T>(
+/// makes the attempt). `read`: how a read goes through the registration.
+fn poll_fd<R: Runtime>(
     regs: &mut Vec<(RawFd, R::Registration)>,
     io: &mut dyn FdIo,
     cx: &mut Context<'_>,
     op: Op,
     drained: bool,
-    f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<T>,
-) -> Poll<io::Result<T>> {
+    read: Read,
+    f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
     // A plain descriptor already registered goes through its registration at once when the
     // runtime tracks readiness (no system call while it is known not to be ready), or when
-    // it is probably empty (`drained`): tokio then reads once, after the readiness left by the
-    // last answer, not twice (here and there). Only the thread runner's registration makes no
-    // attempt of its own, and it waits for a drained descriptor before coming here.
+    // the driver says so (`drained`): always on tokio, whose readiness stays exact
+    // (`SHORT_READ_CLEARS`); on the thread runner when it is probably empty, after its
+    // registration waited (the thread runner's registration makes no attempt of its own).
     if R::Registration::TRACKS_READINESS || drained {
         if let Some((reg, interest)) = registered::<R>(regs, &*io, op) {
-            return reg.poll_io(cx, interest, &mut || f(io));
+            return through(reg, cx, interest, op, read, io, f);
         }
     }
     match f(io) {
@@ -194,7 +224,32 @@ fn poll_fd<R: Runtime, T>(
             regs.len() - 1
         }
     };
-    regs[at].1.poll_io(cx, interest, &mut || f(io))
+    // `op` was tried just now.
+    let read = Read { tries: false, ..read };
+    through(&mut regs[at].1, cx, interest, op, read, io, f)
+}
+
+/// How a read goes through a registration (see [`Registration::poll_read`]).
+#[derive(Clone, Copy)]
+struct Read {
+    asked: Option<usize>,
+    tries: bool,
+}
+
+/// `f` through `reg` (see [`poll_fd`]).
+fn through<G: Registration>(
+    reg: &mut G,
+    cx: &mut Context<'_>,
+    interest: Interest,
+    op: Op,
+    read: Read,
+    io: &mut dyn FdIo,
+    f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
+    match op {
+        Op::Read => reg.poll_read(cx, interest, read.asked, read.tries, &mut || f(io)),
+        Op::Write => reg.poll_io(cx, interest, &mut || f(io)),
+    }
 }
 
 /// Waits for a transport's [`Greeting`]. A command, so the user's commands queue behind it.
@@ -491,8 +546,13 @@ impl<R: Runtime> State<R> {
                     self.probe = self.probe.wrapping_add(1);
                     drained |= self.slow_answers >= 4 && !self.probe.is_multiple_of(8);
                 }
-                let read = self.endpoint.poll_read(cx, &mut buf.0[..self.read_buffer], drained);
-                if first && !drained {
+                let tries_first = first && !drained;
+                // A runtime whose readiness stays exact is always asked (it reads at once when
+                // the driver tries first).
+                let waits = drained || R::Registration::SHORT_READ_CLEARS;
+                let into = &mut buf.0[..self.read_buffer];
+                let read = self.endpoint.poll_read(cx, into, waits, tries_first);
+                if tries_first {
                     self.slow_answers = match read {
                         Poll::Pending => (self.slow_answers + 1).min(4),
                         _ => 0,

@@ -139,6 +139,10 @@ impl Registration for TokioFd {
     // 7-9 µs reading first): its I/O driver runs only when the runtime parks, so the
     // readiness it knows often lags an answer already in the socket.
     const TRACKS_READINESS: bool = false;
+    // As tokio's own streams (`PollEvented::poll_read`): with epoll, a read that returned less
+    // than asked emptied the descriptor. Clearing with the guard the read was made under is
+    // exact: readiness that came after the guard was taken is kept (tokio compares ticks).
+    const SHORT_READ_CLEARS: bool = true;
 
     fn covers(&self, interest: Interest) -> bool {
         self.interest.is_none_or(|i| i == interest)
@@ -157,6 +161,40 @@ impl Registration for TokioFd {
             })?;
             // `try_io` clears the readiness when `op` would block, so the loop then waits.
             if let Ok(r) = guard.try_io(|_| op()) {
+                return Poll::Ready(r);
+            }
+        }
+    }
+
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        asked: Option<usize>,
+        tries: bool,
+        op: &mut dyn FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if !matches!(interest, Interest::Readable) {
+            return self.poll_io(cx, interest, op);
+        }
+        loop {
+            let mut guard = match self.fd.poll_read_ready(cx) {
+                Poll::Ready(guard) => guard?,
+                // Not known ready, maybe not polled for yet: the read is made without a guard
+                // (a short one clears nothing), and a `WouldBlock` waits with the waker that is
+                // registered already.
+                Poll::Pending if tries => {
+                    return match op() {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+                        r => Poll::Ready(r),
+                    };
+                }
+                Poll::Pending => return Poll::Pending,
+            };
+            if let Ok(r) = guard.try_io(|_| op()) {
+                if matches!((&r, asked), (Ok(n), Some(asked)) if *n > 0 && *n < asked) {
+                    guard.clear_ready();
+                }
                 return Poll::Ready(r);
             }
         }
