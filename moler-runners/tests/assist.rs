@@ -4,9 +4,8 @@
 //! command waiting, still reaches the events (nothing lost, no hang), whatever the delay; and a
 //! script running commands back to back does not wake the connection's thread for each one.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::os::fd::BorrowedFd;
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,39 +13,7 @@ use std::time::{Duration, Instant};
 use moler_core::{Command, Wait4};
 use moler_io::tcp::{self, TcpOptions};
 use moler_runners::{CompletionExt, ConnectionHandle, ThreadRunner};
-
-const WAIT: Duration = Duration::from_secs(20);
-const PROMPT: &str = r"^host\$ $";
-
-/// A device on 127.0.0.1: each line `cmd N` is echoed and answered with `ok N` and the
-/// prompt; `late N D` too, and then, D ms later, `late N` on a line of its own (unsolicited);
-/// `slow N` 2 ms late.
-fn device() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let (socket, _) = listener.accept().unwrap();
-        let mut out = socket.try_clone().unwrap();
-        for line in BufReader::new(socket).lines() {
-            let Ok(line) = line else { return };
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if words.first() == Some(&"slow") {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            let reply = format!("{line}\r\nok {}\r\nhost$ ", words.get(1).unwrap_or(&""));
-            if out.write_all(reply.as_bytes()).is_err() {
-                return;
-            }
-            if let ["late", n, ms] = words[..] {
-                std::thread::sleep(Duration::from_millis(ms.parse().unwrap()));
-                if out.write_all(format!("\r\nlate {n}\r\n").as_bytes()).is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    port
-}
+use support::{counted_run_on, device, PROMPT, WAIT};
 
 fn connect(name: &str) -> ConnectionHandle {
     let transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
@@ -205,51 +172,6 @@ fn a_blocking_wait_drives_the_connection_as_run_does() {
     quiet_back_to_back(true);
 }
 
-/// A plain descriptor's stream that counts the reads that found nothing right after another
-/// that found nothing (no write, no data between them), and right after a read that returned
-/// less than asked.
-struct CountingReads {
-    inner: Box<dyn moler_io::FdIo>,
-    last_blocked: bool,
-    last_short: bool,
-    last_wrote: bool,
-    repeated: Arc<AtomicUsize>,
-    after_short: Arc<AtomicUsize>,
-    after_write: Arc<AtomicUsize>,
-}
-
-impl moler_io::FdIo for CountingReads {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let r = self.inner.read(buf);
-        let blocked = matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
-        if blocked && self.last_blocked {
-            self.repeated.fetch_add(1, Ordering::Relaxed);
-        }
-        if blocked && self.last_short {
-            self.after_short.fetch_add(1, Ordering::Relaxed);
-        }
-        if blocked && self.last_wrote {
-            self.after_write.fetch_add(1, Ordering::Relaxed);
-        }
-        self.last_wrote = false;
-        self.last_blocked = blocked;
-        self.last_short = matches!(&r, Ok(n) if *n > 0 && *n < buf.len());
-        r
-    }
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.last_blocked = false;
-        self.last_short = false;
-        self.last_wrote = true;
-        self.inner.write(buf)
-    }
-    fn blocked_on(&self, op: moler_io::Op) -> (BorrowedFd<'_>, moler_io::Interest) {
-        self.inner.blocked_on(op)
-    }
-    fn fixed_readiness(&self) -> bool {
-        self.inner.fixed_readiness()
-    }
-}
-
 /// Runs `word 1` … `word N` on a thread-runner connection to the test device, its reads
 /// counted: those that found nothing right after one that found nothing, after a short read,
 /// right after a write.
@@ -257,46 +179,26 @@ fn counted_run(word: &str, commands: usize) -> [Arc<AtomicUsize>; 3] {
     counted_run_on(ThreadRunner::new().into(), word, commands)
 }
 
-/// [`counted_run`] on `runner`.
-fn counted_run_on(
-    runner: moler_runners::Runner,
-    word: &str,
-    commands: usize,
-) -> [Arc<AtomicUsize>; 3] {
-    let mut transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
-    let counts = [0; 3].map(|_| Arc::new(AtomicUsize::new(0)));
-    let moler_io::Stream::Fd(inner) = transport.stream else { panic!("TCP is a descriptor") };
-    let counting = CountingReads {
-        inner,
-        last_blocked: false,
-        last_short: false,
-        last_wrote: false,
-        repeated: Arc::clone(&counts[0]),
-        after_short: Arc::clone(&counts[1]),
-        after_write: Arc::clone(&counts[2]),
-    };
-    transport.stream = moler_io::Stream::Fd(Box::new(counting));
-    let conn = runner.spawn("reads", transport).unwrap();
-    for i in 1..=commands {
-        conn.run(Command::lines(format!("{word} {i}"), PROMPT), WAIT).unwrap();
-    }
-    counts
-}
-
 #[test]
 fn a_device_slower_than_a_read_is_waited_for_before_the_first_read() {
     let commands = 64;
-    let [_, _, after_write] = counted_run("slow", commands);
     // The first four first reads find nothing (the device takes 2 ms); from then on the
     // thread waits first, except one read in eight that checks the device is still slow
     // (12 here); the connection's own thread may read when it takes the transport back, and a
-    // spurious wake-up reads before the answer (24 seen once, with the other tests running).
-    // Reading first every time found nothing 64 times.
-    let after_write = after_write.load(Ordering::Relaxed);
-    assert!(
-        after_write <= 4 + commands / 2,
-        "{after_write} first reads after a command found nothing, over {commands} commands"
-    );
+    // spurious wake-up reads before the answer (24 seen once, with the other tests running;
+    // 37 once with both cores compiling: hence the best of three runs). Reading first every
+    // time found nothing 64 times in every run. A machine loaded past its cores defeats it:
+    // with three busy loops beside a build, 22-60 of 64 (the code before it too).
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let [_, _, after_write] = counted_run("slow", commands);
+        let after_write = after_write.load(Ordering::Relaxed);
+        if after_write <= 4 + commands / 2 {
+            return;
+        }
+        seen.push(after_write);
+    }
+    panic!("{seen:?} first reads after a command found nothing, over {commands} commands each");
 }
 
 #[test]
@@ -319,32 +221,5 @@ fn a_descriptor_is_not_read_again_when_it_is_likely_empty() {
     assert!(
         after_short < commands / 4,
         "{after_short} reads found nothing right after a short read, over {commands} commands"
-    );
-}
-
-/// On tokio, a read that returned less than asked clears the readiness it was made under (as
-/// tokio's own streams do), so the next wait for the device needs no read first. Before, the
-/// readiness the last answer left made every wait start with a read that found nothing: one
-/// per command right after its write (64 of 64 here); the scale bench's 10,000 connections
-/// made 2.5 reads per command, now 1.3.
-#[cfg(feature = "tokio")]
-#[test]
-fn tokio_waits_for_a_slow_device_without_a_read_first() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
-    let rt = rt.unwrap();
-    let runner = moler_runners::TokioRunner::with_handle(rt.handle().clone()).into();
-    let commands = 64;
-    let [repeated, _, after_write] = counted_run_on(runner, "slow", commands);
-    // The first four first reads find nothing, then one in eight checks the device is still
-    // slow (12 here); a spurious wake-up may add a few.
-    let after_write = after_write.load(Ordering::Relaxed);
-    assert!(
-        after_write <= 4 + commands / 4,
-        "{after_write} first reads after a command found nothing, over {commands} commands"
-    );
-    let repeated = repeated.load(Ordering::Relaxed);
-    assert!(
-        repeated < commands / 4,
-        "{repeated} reads found nothing right after one that did not either, over {commands} commands"
     );
 }

@@ -1,0 +1,119 @@
+//! What the runners' tests share: a device on a real TCP socket, and a stream that counts the
+//! reads that found nothing. Each test file uses part of it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use moler_core::Command;
+use moler_io::tcp::{self, TcpOptions};
+
+/// Long enough for a busy machine; no test waits it out.
+pub const WAIT: Duration = Duration::from_secs(20);
+/// The test device's prompt.
+pub const PROMPT: &str = r"^host\$ $";
+
+/// A device on 127.0.0.1: each line `cmd N` is echoed and answered with `ok N` and the
+/// prompt; `late N D` too, and then, D ms later, `late N` on a line of its own (unsolicited);
+/// `slow N` 2 ms late.
+pub fn device() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (socket, _) = listener.accept().unwrap();
+        let mut out = socket.try_clone().unwrap();
+        for line in BufReader::new(socket).lines() {
+            let Ok(line) = line else { return };
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first() == Some(&"slow") {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let reply = format!("{line}\r\nok {}\r\nhost$ ", words.get(1).unwrap_or(&""));
+            if out.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+            if let ["late", n, ms] = words[..] {
+                std::thread::sleep(Duration::from_millis(ms.parse().unwrap()));
+                if out.write_all(format!("\r\nlate {n}\r\n").as_bytes()).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    port
+}
+
+/// A plain descriptor's stream that counts the reads that found nothing right after another
+/// that found nothing (no write, no data between them), and right after a read that returned
+/// less than asked.
+struct CountingReads {
+    inner: Box<dyn moler_io::FdIo>,
+    last_blocked: bool,
+    last_short: bool,
+    last_wrote: bool,
+    repeated: Arc<AtomicUsize>,
+    after_short: Arc<AtomicUsize>,
+    after_write: Arc<AtomicUsize>,
+}
+
+impl moler_io::FdIo for CountingReads {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let r = self.inner.read(buf);
+        let blocked = matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        if blocked && self.last_blocked {
+            self.repeated.fetch_add(1, Ordering::Relaxed);
+        }
+        if blocked && self.last_short {
+            self.after_short.fetch_add(1, Ordering::Relaxed);
+        }
+        if blocked && self.last_wrote {
+            self.after_write.fetch_add(1, Ordering::Relaxed);
+        }
+        self.last_wrote = false;
+        self.last_blocked = blocked;
+        self.last_short = matches!(&r, Ok(n) if *n > 0 && *n < buf.len());
+        r
+    }
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.last_blocked = false;
+        self.last_short = false;
+        self.last_wrote = true;
+        self.inner.write(buf)
+    }
+    fn blocked_on(&self, op: moler_io::Op) -> (BorrowedFd<'_>, moler_io::Interest) {
+        self.inner.blocked_on(op)
+    }
+    fn fixed_readiness(&self) -> bool {
+        self.inner.fixed_readiness()
+    }
+}
+
+/// [`counted_run`] on `runner`.
+pub fn counted_run_on(
+    runner: moler_runners::Runner,
+    word: &str,
+    commands: usize,
+) -> [Arc<AtomicUsize>; 3] {
+    let mut transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
+    let counts = [0; 3].map(|_| Arc::new(AtomicUsize::new(0)));
+    let moler_io::Stream::Fd(inner) = transport.stream else { panic!("TCP is a descriptor") };
+    let counting = CountingReads {
+        inner,
+        last_blocked: false,
+        last_short: false,
+        last_wrote: false,
+        repeated: Arc::clone(&counts[0]),
+        after_short: Arc::clone(&counts[1]),
+        after_write: Arc::clone(&counts[2]),
+    };
+    transport.stream = moler_io::Stream::Fd(Box::new(counting));
+    let conn = runner.spawn("reads", transport).unwrap();
+    for i in 1..=commands {
+        conn.run(Command::lines(format!("{word} {i}"), PROMPT), WAIT).unwrap();
+    }
+    counts
+}
