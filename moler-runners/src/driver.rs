@@ -127,7 +127,7 @@ impl<R: Runtime> Endpoint<R> {
                         return Poll::Pending;
                     }
                 }
-                let read = Read { asked: io.fixed_readiness().then_some(buf.len()), tries };
+                let read = ReadHints { asked: io.fixed_readiness().then_some(buf.len()), tries };
                 poll_fd::<R>(regs, io.as_mut(), cx, Op::Read, drained, read, &mut |io| io.read(buf))
             }
         }
@@ -137,8 +137,7 @@ impl<R: Runtime> Endpoint<R> {
         match self {
             Endpoint::Poll(io) => io.poll_write(cx, buf),
             Endpoint::Fd { regs, io } => {
-                let write = Read { asked: None, tries: false };
-                poll_fd::<R>(regs, io.as_mut(), cx, Op::Write, false, write, &mut |io| {
+                poll_fd::<R>(regs, io.as_mut(), cx, Op::Write, false, ReadHints::NONE, &mut |io| {
                     io.write(buf)
                 })
             }
@@ -182,14 +181,14 @@ fn registered<'a, R: Runtime>(
 
 /// Tries `op` at once; when it would block, waits through the runtime's registration of the
 /// descriptor the stream names (for a plain descriptor registered already, that registration
-/// makes the attempt). `read`: how a read goes through the registration.
+/// makes the attempt). `read`: how a read goes through the registration (none for a write).
 fn poll_fd<R: Runtime>(
     regs: &mut Vec<(RawFd, R::Registration)>,
     io: &mut dyn FdIo,
     cx: &mut Context<'_>,
     op: Op,
     drained: bool,
-    read: Read,
+    read: ReadHints,
     f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<usize>,
 ) -> Poll<io::Result<usize>> {
     // A plain descriptor already registered goes through its registration at once when the
@@ -225,15 +224,20 @@ fn poll_fd<R: Runtime>(
         }
     };
     // `op` was tried just now.
-    let read = Read { tries: false, ..read };
+    let read = ReadHints { tries: false, ..read };
     through(&mut regs[at].1, cx, interest, op, read, io, f)
 }
 
 /// How a read goes through a registration (see [`Registration::poll_read`]).
 #[derive(Clone, Copy)]
-struct Read {
+struct ReadHints {
     asked: Option<usize>,
     tries: bool,
+}
+
+impl ReadHints {
+    /// No hint: a write's.
+    const NONE: ReadHints = ReadHints { asked: None, tries: false };
 }
 
 /// `f` through `reg` (see [`poll_fd`]).
@@ -242,7 +246,7 @@ fn through<G: Registration>(
     cx: &mut Context<'_>,
     interest: Interest,
     op: Op,
-    read: Read,
+    read: ReadHints,
     io: &mut dyn FdIo,
     f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<usize>,
 ) -> Poll<io::Result<usize>> {
