@@ -159,72 +159,81 @@ fn main() {
     let registry = Registry::default();
     println!("parse: {lines} lines, {chunk}-byte reads, best of {runs}");
 
+    let run = Run { registry: &registry, lines, runs, chunk };
     let mut figures = Vec::new();
     if wanted("ls") {
-        figures.push(bench_ls(&registry, lines, runs, chunk));
+        figures.push(bench_ls(&run));
     }
     if wanted("ps") {
-        figures.push(bench_ps(&registry, lines, runs, chunk));
+        figures.push(bench_ps(&run));
     }
     if wanted("netstat") {
-        figures.push(bench_netstat(&registry, lines, runs, chunk));
+        figures.push(bench_netstat(&run));
     }
     println!("{{\"lines\": {lines}, {}}}", figures.join(", "));
 }
 
-fn bench_ls(registry: &Registry, lines: usize, runs: usize, chunk: usize) -> String {
-    let ls = ls_output(lines);
-    let floor = best("floor", runs, || {
-        feed(Command::new("ls -l /data", Nothing).prompt(PROMPT_RE), ls.as_bytes(), chunk, |_| {})
-    });
-    let typed = best("typed", runs, || {
-        let cmd = Ls::new().options("-l").path("/data").command_with_prompt(PROMPT_RE);
-        feed(cmd, ls.as_bytes(), chunk, |r| assert_eq!(r.files.len(), lines))
-    });
-    let json = best("json", runs, || {
-        let params = serde_json::json!({"options": "-l", "path": "/data", "prompt": PROMPT_RE});
-        let cmd = registry.command("ls", &params).unwrap();
-        feed(cmd, ls.as_bytes(), chunk, |r| {
-            assert_eq!(r["files"].as_object().unwrap().len(), lines)
-        })
-    });
-    report("ls -l", ls.len(), floor, typed, json)
+/// What every output is measured with.
+struct Run<'a> {
+    registry: &'a Registry,
+    lines: usize,
+    runs: usize,
+    chunk: usize,
 }
 
-fn bench_ps(registry: &Registry, lines: usize, runs: usize, chunk: usize) -> String {
-    let ps = ps_output(lines);
+/// One output's three figures: the floor, `command`'s typed parser and the registry's command
+/// `name` with `params`; `typed_len` and `json_len` count the rows each result holds (`lines`).
+fn bench<C: UnixCommand>(
+    run: &Run<'_>,
+    (label, name): (&str, &str),
+    output: &str,
+    command: &C,
+    params: serde_json::Value,
+    typed_len: impl Fn(C::Output) -> usize,
+    json_len: impl Fn(&serde_json::Value) -> usize,
+) -> String {
+    let Run { registry, lines, runs, chunk } = *run;
+    let line = command.command_line().expect("a valid command");
     let floor = best("floor", runs, || {
-        feed(Command::new("ps aux", Nothing).prompt(PROMPT_RE), ps.as_bytes(), chunk, |_| {})
+        feed(
+            Command::new(line.as_str(), Nothing).prompt(PROMPT_RE),
+            output.as_bytes(),
+            chunk,
+            |_| {},
+        )
     });
     let typed = best("typed", runs, || {
-        let cmd = Ps::new().options("aux").command_with_prompt(PROMPT_RE);
-        feed(cmd, ps.as_bytes(), chunk, |r| assert_eq!(r.rows.len(), lines))
+        let cmd = command.command_with_prompt(PROMPT_RE);
+        feed(cmd, output.as_bytes(), chunk, |r| assert_eq!(typed_len(r), lines))
     });
     let json = best("json", runs, || {
-        let params = serde_json::json!({"options": "aux", "prompt": PROMPT_RE});
-        let cmd = registry.command("ps", &params).unwrap();
-        feed(cmd, ps.as_bytes(), chunk, |r| assert_eq!(r.as_array().unwrap().len(), lines))
+        let mut params = params.clone();
+        params["prompt"] = PROMPT_RE.into();
+        let cmd = registry.command(name, &params).unwrap();
+        feed(cmd, output.as_bytes(), chunk, |r| assert_eq!(json_len(&r), lines))
     });
-    report("ps aux", ps.len(), floor, typed, json)
+    report(label, output.len(), floor, typed, json)
 }
 
-fn bench_netstat(registry: &Registry, lines: usize, runs: usize, chunk: usize) -> String {
-    let netstat = netstat_output(lines);
-    let floor = best("floor", runs, || {
-        let cmd = Command::new("netstat -tn", Nothing).prompt(PROMPT_RE);
-        feed(cmd, netstat.as_bytes(), chunk, |_| {})
-    });
+fn bench_ls(run: &Run<'_>) -> String {
+    let ls = Ls::new().options("-l").path("/data");
+    let params = serde_json::json!({"options": "-l", "path": "/data"});
+    let files = |r: &serde_json::Value| r["files"].as_object().unwrap().len();
+    bench(run, ("ls -l", "ls"), &ls_output(run.lines), &ls, params, |r| r.files.len(), files)
+}
+
+fn bench_ps(run: &Run<'_>) -> String {
+    let ps = Ps::new().options("aux");
+    let params = serde_json::json!({"options": "aux"});
+    let rows = |r: &serde_json::Value| r.as_array().unwrap().len();
+    bench(run, ("ps aux", "ps"), &ps_output(run.lines), &ps, params, |r| r.rows.len(), rows)
+}
+
+fn bench_netstat(run: &Run<'_>) -> String {
+    let netstat = Netstat::new().options("-tn");
+    let params = serde_json::json!({"options": "-tn"});
     let connections = |r: &serde_json::Value| r["INTERNET_CONNECTIONS"].as_array().unwrap().len();
-    let typed = best("typed", runs, || {
-        let cmd = Netstat::new().options("-tn").command_with_prompt(PROMPT_RE);
-        feed(cmd, netstat.as_bytes(), chunk, |r| {
-            assert_eq!(connections(&serde_json::Value::Object(r)), lines)
-        })
-    });
-    let json = best("json", runs, || {
-        let params = serde_json::json!({"options": "-tn", "prompt": PROMPT_RE});
-        let cmd = registry.command("netstat", &params).unwrap();
-        feed(cmd, netstat.as_bytes(), chunk, |r| assert_eq!(connections(&r), lines))
-    });
-    report("netstat", netstat.len(), floor, typed, json)
+    let typed = |r| connections(&serde_json::Value::Object(r));
+    let output = netstat_output(run.lines);
+    bench(run, ("netstat", "netstat"), &output, &netstat, params, typed, connections)
 }

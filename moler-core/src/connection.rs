@@ -242,11 +242,8 @@ impl Connection {
         let mut finished = false;
         for slot in &mut self.slots {
             let io = Io {
-                outbox: &mut self.outbox,
-                newline: &self.newline,
-                tail: &self.tail,
-                timeout_action: self.mailbox.timeout_action(),
                 literals_seen: slot.member.is_none_or(|m| self.search.seen(m)),
+                ..Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox)
             };
             let flow = call(slot, io, now, |o, cx| o.data(text, cx));
             finished |= settle(slot, flow, now);
@@ -286,13 +283,7 @@ impl Connection {
             if slot.wake_due().is_some_and(|w| w <= now) && slot.end().is_none_or(|e| e > now) {
                 // One call, then the observer may ask for another.
                 slot.wake = None;
-                let io = Io {
-                    outbox: &mut self.outbox,
-                    newline: &self.newline,
-                    tail: &self.tail,
-                    timeout_action: self.mailbox.timeout_action(),
-                    literals_seen: true,
-                };
+                let io = Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox);
                 let flow = call(slot, io, now, |o, cx| o.wake(cx));
                 finished |= settle(slot, flow, now);
                 continue;
@@ -300,13 +291,7 @@ impl Connection {
             if slot.end().is_some_and(|d| d <= now) {
                 // A timeout drops the wake-up: one asked for now is the linger's.
                 slot.wake = None;
-                let io = Io {
-                    outbox: &mut self.outbox,
-                    newline: &self.newline,
-                    tail: &self.tail,
-                    timeout_action: self.mailbox.timeout_action(),
-                    literals_seen: true,
-                };
+                let io = Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox);
                 let flow = call(slot, io, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
                 if !slot.finished && slot.end().is_some_and(|d| d <= now) {
@@ -418,13 +403,7 @@ impl Connection {
             literals,
             member: None,
         };
-        let io = Io {
-            outbox: &mut self.outbox,
-            newline: &self.newline,
-            tail: &self.tail,
-            timeout_action: self.mailbox.timeout_action(),
-            literals_seen: true,
-        };
+        let io = Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox);
         let flow = call(&mut slot, io, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
         if kind == Kind::Command {
@@ -479,13 +458,7 @@ impl Connection {
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
         // A cancel or an expiry drops the wake-up (see `Context::wake_in`).
         slot.wake = None;
-        let io = Io {
-            outbox: &mut self.outbox,
-            newline: &self.newline,
-            tail: &self.tail,
-            timeout_action: self.mailbox.timeout_action(),
-            literals_seen: true,
-        };
+        let io = Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox);
         let flow = call(slot, io, now, |o, cx| match expire_after {
             Some(waited) => {
                 cx.set_timeout(Some(waited));
@@ -571,6 +544,14 @@ struct Io<'a> {
     tail: &'a Tail,
     timeout_action: TimeoutAction,
     literals_seen: bool,
+}
+
+impl<'a> Io<'a> {
+    /// The connection's parts, for a call that is not a chunk's (the literals count as seen).
+    fn new(outbox: &'a mut Outbox, newline: &'a str, tail: &'a Tail, mailbox: &Mailbox) -> Self {
+        let timeout_action = mailbox.timeout_action();
+        Self { outbox, newline, tail, timeout_action, literals_seen: true }
+    }
 }
 
 /// Calls the observer with a fresh context, turning a panic into that observer's failure.

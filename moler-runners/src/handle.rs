@@ -298,7 +298,7 @@ impl ConnectionHandle {
         let started = Instant::now();
         // On the thread runner this thread drives the connection while it waits (see
         // `CompletionExt::wait`): its turns do what starting leaves to do.
-        let drives = self.inner.mailbox.runner_data().is_some_and(|d| d.is::<ThreadAssist>());
+        let drives = ThreadAssist::of(self.inner.mailbox.runner_data()).is_some();
         WILL_DRIVE.with(|flag| flag.set(drives));
         let completion = self.start(observer);
         WILL_DRIVE.with(|flag| flag.set(false));

@@ -404,6 +404,12 @@ struct AssistState {
 }
 
 impl ThreadAssist {
+    /// The thread runner's assist, in a mailbox's runner data (see
+    /// [`moler_core::Mailbox::set_runner_data`]): `None` on another runner.
+    pub(crate) fn of(data: Option<&Arc<dyn Any + Send + Sync>>) -> Option<&ThreadAssist> {
+        data?.downcast_ref()
+    }
+
     /// Drives the connection on this thread until `done` (polled with this thread's waker)
     /// returns true or `deadline` passes. False when it could not drive at all (the caller then
     /// waits the plain way, and the connection's own thread has been woken to do the work a

@@ -75,27 +75,22 @@ pub(crate) fn wait_since<T: Send + 'static>(
     started: Instant,
 ) -> Result<T> {
     let deadline = started.checked_add(timeout);
-    let assist = completion.runner_data().and_then(|d| d.downcast_ref::<ThreadAssist>());
-    let Some(assist) = assist else {
-        return match park_until(|cx| completion.poll_result(cx), deadline) {
-            Some(r) => r,
-            None => expire_within(completion, timeout, started, EXPIRY_GRACE),
-        };
-    };
     let mut result = None;
-    let driven = assist.drive(
-        &mut |cx| match completion.poll_result(cx) {
-            Poll::Ready(r) => {
-                result = Some(r);
-                true
-            }
-            Poll::Pending => false,
-        },
-        deadline,
-    );
+    let driven = ThreadAssist::of(completion.runner_data()).is_some_and(|assist| {
+        assist.drive(
+            &mut |cx| match completion.poll_result(cx) {
+                Poll::Ready(r) => {
+                    result = Some(r);
+                    true
+                }
+                Poll::Pending => false,
+            },
+            deadline,
+        )
+    });
     match result {
         Some(r) => r,
-        // This thread could not drive: it waits the plain way, until the same deadline.
+        // Another runner, or this thread could not drive: it waits the plain way.
         None if !driven => match park_until(|cx| completion.poll_result(cx), deadline) {
             Some(r) => r,
             None => completion.expire_blocking(timeout, started),

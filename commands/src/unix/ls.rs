@@ -539,23 +539,10 @@ mod tests {
             lines in proptest::collection::vec(any_line(), 0..12)
         ) {
             let output = format!("ls -l\n{}\n$ ", lines.join("\n"));
-            let run = |json: bool| {
-                let mut conn = moler_core::Connection::new("t");
-                let ls = Ls::new().options("-l").command_with_prompt("^[$] $");
-                let now = std::time::Instant::now();
-                if json {
-                    let done = conn.start(ls.map_parser(Ls::json_parser), now);
-                    conn.handle_input(output.as_bytes(), now);
-                    done.try_result().map(|r| r.ok())
-                } else {
-                    let done = conn.start(ls, now);
-                    conn.handle_input(output.as_bytes(), now);
-                    done.try_result().map(|r| r.ok().map(|r| serde_json::to_value(r).unwrap()))
-                }
-            };
-            let typed = run(false);
-            prop_assert!(typed.as_ref().is_some_and(Option::is_some), "{:?}", output);
-            prop_assert_eq!(run(true), typed);
+            let (typed, json) =
+                crate::unix::parse::typed_and_registry(&Ls::new().options("-l"), &output);
+            prop_assert!(typed.is_some(), "{:?}", output);
+            prop_assert_eq!(json, typed);
         }
     }
 

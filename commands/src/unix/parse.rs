@@ -217,6 +217,31 @@ fn blank_bits(w: u64) -> u8 {
     ((high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
+/// `output` (the echo of `command`'s line first, the prompt `$ ` last) through `command`'s
+/// typed parser, its result serialized, and through the registry's parser
+/// ([`crate::UnixCommand::json_parser`]); `None` where the command did not end or failed.
+#[cfg(test)]
+pub(crate) fn typed_and_registry<C: crate::UnixCommand>(
+    command: &C,
+    output: &str,
+) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+    let now = std::time::Instant::now();
+    let typed = {
+        let mut conn = moler_core::Connection::new("t");
+        let done = conn.start(command.command_with_prompt("^[$] $"), now);
+        conn.handle_input(output.as_bytes(), now);
+        done.try_result().and_then(Result::ok).map(|r| serde_json::to_value(r).unwrap())
+    };
+    let json = {
+        let mut conn = moler_core::Connection::new("t");
+        let done =
+            conn.start(command.command_with_prompt("^[$] $").map_parser(C::json_parser), now);
+        conn.handle_input(output.as_bytes(), now);
+        done.try_result().and_then(Result::ok)
+    };
+    (typed, json)
+}
+
 /// A regex of the library (a bug if it does not compile; every one is exercised by tests),
 /// compiled once and shared: parsers are built for every command, and compiling their regexes
 /// each time cost more than parsing the output.

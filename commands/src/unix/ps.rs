@@ -256,21 +256,7 @@ mod tests {
     /// `output` of `ps OPTIONS` through `ps`'s typed parser (serialized) and through the
     /// registry's parser.
     fn both_ways(options: &str, output: &str) -> (Option<Value>, Option<Value>) {
-        let run = |json: bool| {
-            let mut conn = moler_core::Connection::new("t");
-            let ps = Ps::new().options(options).command_with_prompt("^[$] $");
-            let now = std::time::Instant::now();
-            if json {
-                let done = conn.start(ps.map_parser(Ps::json_parser), now);
-                conn.handle_input(output.as_bytes(), now);
-                done.try_result()?.ok()
-            } else {
-                let done = conn.start(ps, now);
-                conn.handle_input(output.as_bytes(), now);
-                done.try_result()?.ok().map(|r| serde_json::to_value(r).unwrap())
-            }
-        };
-        (run(false), run(true))
+        crate::unix::parse::typed_and_registry(&Ps::new().options(options), output)
     }
 
     proptest! {
