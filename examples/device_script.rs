@@ -60,7 +60,7 @@ fn script(devices: &Devices) -> Result<(), DeviceError> {
 
     let remote = devices.get("RemoteBox")?; // its initial state: UNIX_REMOTE, so ssh runs now
     let files = remote.run(Ls::new().options("-a"))?;
-    let names: Vec<&str> = files.files.keys().map(|n| &**n).collect();
+    let names: Vec<&str> = files.files.keys().collect();
     println!("RemoteBox ({}): ls -a: {}", remote.state(), names.join(" "));
     remote.goto_state("UNIX_LOCAL")?; // exit
     println!("RemoteBox is back in {}", remote.state());

@@ -58,8 +58,8 @@ pub struct LsEntry {
 /// Result of [`Ls`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LsResult {
-    /// The files by name (`result.files["a.txt"]`).
-    pub files: BTreeMap<Arc<str>, LsEntry>,
+    /// The files by name (`result.files["a.txt"]`), in name order.
+    pub files: LsFiles,
     /// The `total` line of a long listing (Moler takes its number as bytes, as printed).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub total: Option<LsTotal>,
@@ -70,7 +70,7 @@ impl LsResult {
     /// registry's path for `ls`).
     fn into_json(self) -> Value {
         let mut files = Vec::with_capacity(self.files.len());
-        files.extend(self.files.into_iter().map(|(name, e)| (String::from(&*name), e.into_json())));
+        files.extend(self.files.into_iter().map(|e| (String::from(&*e.name), e.into_json())));
         let mut m = Map::new();
         // Sorted already: the map is built in bulk.
         m.insert("files".to_owned(), Value::Object(files.into_iter().collect()));
@@ -110,6 +110,160 @@ impl LsEntry {
     }
 }
 
+/// The files of an [`LsResult`], by name: a map of name to [`LsEntry`] kept as one list in name
+/// order (byte order, like a `BTreeMap<str, _>`), each name once.
+///
+/// Looked up like a map (`files["a.txt"]`, [`get`](Self::get), [`contains_key`](Self::contains_key))
+/// by binary search; iterated in name order; serialized as a map. A list costs far less to build
+/// than a tree of 100,000 entries, and a result is built once and only read.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct LsFiles(Vec<LsEntry>);
+
+impl LsFiles {
+    /// How many files.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// No file at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|e| (*e.name).cmp(name))
+    }
+
+    /// The entry of `name`.
+    pub fn get(&self, name: &str) -> Option<&LsEntry> {
+        self.position(name).ok().map(|i| &self.0[i])
+    }
+
+    /// Whether `name` was listed.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.position(name).is_ok()
+    }
+
+    /// The names, in order.
+    pub fn keys(&self) -> LsNames<'_> {
+        LsNames(self.0.iter())
+    }
+
+    /// The entries, in name order.
+    pub fn values(&self) -> std::slice::Iter<'_, LsEntry> {
+        self.0.iter()
+    }
+
+    /// `(name, entry)`, in name order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &LsEntry)> + DoubleEndedIterator {
+        self.0.iter().map(|e| (&*e.name, e))
+    }
+
+    /// The entries as a list, in name order.
+    pub fn as_slice(&self) -> &[LsEntry] {
+        &self.0
+    }
+
+    /// The entries as a map (to change the set of files).
+    pub fn into_map(self) -> BTreeMap<Arc<str>, LsEntry> {
+        self.0.into_iter().map(|e| (e.name.clone(), e)).collect()
+    }
+}
+
+/// The names of [`LsFiles`], in order ([`LsFiles::keys`]); printed as a list.
+#[derive(Clone)]
+pub struct LsNames<'a>(std::slice::Iter<'a, LsEntry>);
+
+impl<'a> Iterator for LsNames<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        self.0.next().map(|e| &*e.name)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for LsNames<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|e| &*e.name)
+    }
+}
+
+impl ExactSizeIterator for LsNames<'_> {}
+
+impl std::fmt::Debug for LsNames<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+/// Entries in any order; a name given twice keeps its last entry, as inserting into a map would.
+impl FromIterator<LsEntry> for LsFiles {
+    fn from_iter<I: IntoIterator<Item = LsEntry>>(entries: I) -> Self {
+        let mut list: Vec<LsEntry> = entries.into_iter().collect();
+        // Stable, and one pass over a list that is in order already (`ls` in the C locale).
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list.dedup_by(|later, kept| {
+            let same = later.name == kept.name;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        Self(list)
+    }
+}
+
+impl std::ops::Index<&str> for LsFiles {
+    type Output = LsEntry;
+    fn index(&self, name: &str) -> &LsEntry {
+        self.get(name).unwrap_or_else(|| panic!("no file {name:?} in the listing"))
+    }
+}
+
+impl IntoIterator for LsFiles {
+    type Item = LsEntry;
+    type IntoIter = std::vec::IntoIter<LsEntry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a LsFiles {
+    type Item = &'a LsEntry;
+    type IntoIter = std::slice::Iter<'a, LsEntry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl From<LsFiles> for BTreeMap<Arc<str>, LsEntry> {
+    fn from(files: LsFiles) -> Self {
+        files.into_map()
+    }
+}
+
+impl std::fmt::Debug for LsFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for LsFiles {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+/// A map of name to entry; the entry's own name is the key's.
+impl<'de> Deserialize<'de> for LsFiles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, LsEntry>::deserialize(d)?;
+        Ok(map.into_iter().map(|(name, entry)| LsEntry { name: name.into(), ..entry }).collect())
+    }
+}
+
 /// The `total` line of [`Ls`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LsTotal {
@@ -125,7 +279,7 @@ pub struct LsParser {
     result: LsResult,
     /// Entries in arrival order; the map is built once at the end (a bulk build of sorted
     /// input is much cheaper than 100,000 inserts).
-    entries: Vec<(Arc<str>, LsEntry)>,
+    entries: Vec<LsEntry>,
     /// Permissions, owners and groups repeat: one shared copy each.
     words: Interner,
 }
@@ -398,11 +552,10 @@ fn ls_line(line: &str, partial: bool, sink: &mut impl LsSink) {
 impl LsSink for LsParser {
     fn long(&mut self, line: LongLine<'_>) {
         let entry = line.entry(&mut self.words);
-        self.entries.push((entry.name.clone(), entry));
+        self.entries.push(entry);
     }
     fn short(&mut self, name: &str) {
-        let name: Arc<str> = name.into();
-        self.entries.push((name.clone(), LsEntry { name, ..LsEntry::default() }));
+        self.entries.push(LsEntry { name: name.into(), ..LsEntry::default() });
     }
     fn total(&mut self, raw: &str, bytes: u64) {
         self.result.total = Some(LsTotal { raw: raw.to_owned(), bytes });
@@ -569,6 +722,64 @@ mod tests {
         let done = conn.start(ls, std::time::Instant::now());
         conn.handle_input(output.as_bytes(), std::time::Instant::now());
         assert_eq!(done.try_result().unwrap().unwrap(), serialized);
+    }
+
+    proptest! {
+        /// `LsFiles` is the map that inserting the entries one by one makes: the same entries
+        /// in the same order, and every lookup the same.
+        #[test]
+        fn files_are_the_map_inserting_makes(
+            entries in proptest::collection::vec(("[a-c\u{e9}]{0,3}", 0..4u64), 0..40),
+            probes in proptest::collection::vec("[a-c\u{e9}]{0,3}", 0..10),
+        ) {
+            let entry = |name: &str, links| LsEntry {
+                name: name.into(),
+                hard_links_count: Some(links),
+                ..LsEntry::default()
+            };
+            let mut map = BTreeMap::new();
+            for (name, links) in &entries {
+                map.insert(Arc::<str>::from(name.as_str()), entry(name, *links));
+            }
+            let files: LsFiles = entries.iter().map(|(n, l)| entry(n, *l)).collect();
+            prop_assert_eq!(files.len(), map.len());
+            prop_assert!(files.iter().map(|(n, e)| (n, e)).eq(map.iter().map(|(n, e)| (&**n, e))));
+            for name in probes.iter().chain(entries.iter().map(|(n, _)| n)) {
+                prop_assert_eq!(files.get(name), map.get(name.as_str()));
+                prop_assert_eq!(files.contains_key(name), map.contains_key(name.as_str()));
+            }
+            prop_assert_eq!(
+                serde_json::to_value(&files).unwrap(),
+                serde_json::to_value(&map).unwrap()
+            );
+            prop_assert_eq!(files.clone().into_map(), map);
+        }
+    }
+
+    #[test]
+    fn files_read_like_a_map() {
+        let files: LsFiles = ["b", "a", "b"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| LsEntry {
+                name: (*n).into(),
+                size_bytes: Some(i as u64),
+                ..LsEntry::default()
+            })
+            .collect();
+        assert_eq!(files.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(files["b"].size_bytes, Some(2), "the last of a name listed twice");
+        assert_eq!(format!("{:?}", files.keys()), r#"["a", "b"]"#);
+        assert!(format!("{files:?}").starts_with(r#"{"a": LsEntry { name: "a""#), "{files:?}");
+        assert_eq!(files.values().map(|e| e.size_bytes).collect::<Vec<_>>(), [Some(1), Some(2)]);
+        assert_eq!((&files).into_iter().count(), 2);
+        let json = serde_json::to_value(&files).unwrap();
+        assert_eq!(json["a"], serde_json::json!({"name": "a", "size_bytes": 1}));
+        let back: LsFiles = serde_json::from_value(json).unwrap();
+        assert_eq!(back, files);
+        let missing = std::panic::catch_unwind(|| files["zz"].size_bytes).unwrap_err();
+        assert_eq!(missing.downcast_ref::<String>().unwrap(), r#"no file "zz" in the listing"#);
+        assert!(LsFiles::default().is_empty());
     }
 
     #[test]

@@ -181,7 +181,7 @@ pub use kill::{Kill, KillParser, KillResult};
 pub use killall::{Killall, KillallParser, KillallResult};
 pub use ln::Ln;
 pub use logout::Logout;
-pub use ls::{Ls, LsEntry, LsParser, LsResult, LsTotal};
+pub use ls::{Ls, LsEntry, LsFiles, LsNames, LsParser, LsResult, LsTotal};
 pub use lsof::{Lsof, LsofParser, LsofResult};
 pub use lxc_attach::{LxcAttach, LxcAttachParser};
 pub use lxc_info::{LxcInfo, LxcInfoParser, LxcInfoResult};
