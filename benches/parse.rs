@@ -5,10 +5,13 @@
 //! For each output, three figures from the same run (best of `--runs`):
 //! - **floor**: the same command machinery with a parser that ignores every line (echo search,
 //!   line splitting, escape stripping, prompt and failure checks): what parsing adds to;
-//! - **typed**: the library's parser building the typed result (`LsResult`, `PsResult`, and
-//!   netstat's map);
+//! - **typed**: the library's parser building the typed result (`LsResult`, `PsResult`,
+//!   `NetstatResult`);
 //! - **json**: the by-name registry path (what the CLI and configs use): a command built by
-//!   name, its result a `serde_json::Value`.
+//!   name, its result a `serde_json::Value`;
+//! - **json bound**: the floor plus the time to copy that result (`Value::clone`): what any
+//!   parser producing the same `serde_json::Value` pays at least, since a copy makes the same
+//!   allocations and writes with nothing to parse. The json figure can approach it, not pass it.
 //!
 //! The last line is the figures as one JSON object (MB/s), for scripts.
 //!
@@ -20,7 +23,7 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use moler::commands::unix::{Ls, Netstat, Nothing, Ps};
+use moler::commands::unix::{Ls, Netstat, NetstatResult, Nothing, Ps};
 use moler::commands::{Registry, UnixCommand};
 use moler::{Command, Connection, Observer};
 
@@ -130,22 +133,24 @@ fn best(path: &str, runs: usize, mut f: impl FnMut() -> f64) -> f64 {
 }
 
 /// Prints one output's figures and returns them (MB/s) for the JSON line.
-fn report(what: &str, bytes: usize, floor: f64, typed: f64, json: f64) -> String {
+fn report(what: &str, bytes: usize, floor: f64, typed: f64, json: f64, bound: f64) -> String {
     let mbs = |s: f64| bytes as f64 / s / 1e6;
     println!(
-        "{what:<8} {:>6.1} MB  floor {:>7.1} MB/s   typed {:>7.1} MB/s ({:.2}× floor time)   json {:>7.1} MB/s",
+        "{what:<8} {:>6.1} MB  floor {:>7.1} MB/s   typed {:>7.1} MB/s ({:.2}× floor time)   json {:>7.1} MB/s (bound {:>5.1})",
         bytes as f64 / 1e6,
         mbs(floor),
         mbs(typed),
         typed / floor,
-        mbs(json)
+        mbs(json),
+        mbs(bound)
     );
     format!(
-        "\"{}\": {{\"floor\": {:.1}, \"typed\": {:.1}, \"json\": {:.1}}}",
+        "\"{}\": {{\"floor\": {:.1}, \"typed\": {:.1}, \"json\": {:.1}, \"json_bound\": {:.1}}}",
         what.split(' ').next().unwrap_or(what),
         mbs(floor),
         mbs(typed),
-        mbs(json)
+        mbs(json),
+        mbs(bound)
     )
 }
 
@@ -206,13 +211,26 @@ fn bench<C: UnixCommand>(
         let cmd = command.command_with_prompt(PROMPT_RE);
         feed(cmd, output.as_bytes(), chunk, |r| assert_eq!(typed_len(r), lines))
     });
+    let mut value = serde_json::Value::Null;
     let json = best("json", runs, || {
         let mut params = params.clone();
         params["prompt"] = PROMPT_RE.into();
         let cmd = registry.command(name, &params).unwrap();
-        feed(cmd, output.as_bytes(), chunk, |r| assert_eq!(json_len(&r), lines))
+        feed(cmd, output.as_bytes(), chunk, |r| {
+            assert_eq!(json_len(&r), lines);
+            value = r;
+        })
     });
-    report(label, output.len(), floor, typed, json)
+    // What any parser building this JSON pays at least: the same allocations and copies,
+    // with nothing to find out (`Value::clone`), on top of the floor.
+    let copy = best("json", runs, || {
+        let t = Instant::now();
+        let copy = value.clone();
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(copy, value);
+        secs
+    });
+    report(label, output.len(), floor, typed, json, floor + copy)
 }
 
 fn bench_ls(run: &Run<'_>) -> String {
@@ -233,7 +251,7 @@ fn bench_netstat(run: &Run<'_>) -> String {
     let netstat = Netstat::new().options("-tn");
     let params = serde_json::json!({"options": "-tn"});
     let connections = |r: &serde_json::Value| r["INTERNET_CONNECTIONS"].as_array().unwrap().len();
-    let typed = |r| connections(&serde_json::Value::Object(r));
+    let typed = |r: NetstatResult| r.internet_connections.unwrap().len();
     let output = netstat_output(run.lines);
     bench(run, ("netstat", "netstat"), &output, &netstat, params, typed, connections)
 }

@@ -288,13 +288,13 @@ fn sockets_and_network_tables() {
     let p = LOCAL_PROMPT;
 
     let tcp = sh.run(Netstat::new().options("-tln").command_with_prompt(p), T).unwrap();
-    let ours = tcp["INTERNET_CONNECTIONS"]
-        .as_array()
-        .unwrap()
+    let ours = tcp
+        .internet_connections
         .iter()
-        .find(|c| c["local address"] == format!("127.0.0.1:{port}"))
+        .flatten()
+        .find(|c| c.local_address == format!("127.0.0.1:{port}"))
         .unwrap_or_else(|| panic!("our listener on {port}: {tcp:?}"));
-    assert_eq!((&ours["state"], &ours["recv-q"]), (&json!("LISTEN"), &json!(0)));
+    assert_eq!((ours.state.as_deref(), ours.recv_q), (Some("LISTEN"), Some(0)));
 
     let interfaces = by_name(&sh, "netstat", json!({"options": "-i"}));
     let lo = interfaces["INTERFACE"].as_array().unwrap().iter().find(|i| i["iface"] == "lo");

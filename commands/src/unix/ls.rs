@@ -1,14 +1,13 @@
 //! `ls`: [`Ls`], its parameters, its result and its parser.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{own_errors, size_in_bytes, words, MapTemplate};
+use super::parse::{own_errors, size_in_bytes, words, Interner, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -282,40 +281,6 @@ pub struct LsParser {
     entries: Vec<LsEntry>,
     /// Permissions, owners and groups repeat: one shared copy each.
     words: Interner,
-}
-
-/// Shares repeated short strings.
-#[derive(Debug, Default)]
-pub(crate) struct Interner(HashMap<Box<str>, Arc<str>, BuildHasherDefault<Fnv>>);
-
-/// FNV-1a: the interner hashes short words; SipHash's DoS resistance buys nothing here.
-#[derive(Debug, Default)]
-pub(crate) struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-impl Interner {
-    pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.0.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = s.into();
-        if self.0.len() < 4096 {
-            self.0.insert(s.into(), a.clone());
-        }
-        a
-    }
 }
 
 fn is_permissions(w: &str) -> bool {
@@ -743,7 +708,7 @@ mod tests {
             }
             let files: LsFiles = entries.iter().map(|(n, l)| entry(n, *l)).collect();
             prop_assert_eq!(files.len(), map.len());
-            prop_assert!(files.iter().map(|(n, e)| (n, e)).eq(map.iter().map(|(n, e)| (&**n, e))));
+            prop_assert!(files.iter().eq(map.iter().map(|(n, e)| (&**n, e))));
             for name in probes.iter().chain(entries.iter().map(|(n, _)| n)) {
                 prop_assert_eq!(files.get(name), map.get(name.as_str()));
                 prop_assert_eq!(files.contains_key(name), map.contains_key(name.as_str()));

@@ -191,7 +191,7 @@ pub use mkdir::Mkdir;
 pub use mount::{Mount, MountParser, MountPoint, MountResult};
 pub use mpstat::{Mpstat, MpstatCpu, MpstatParser, MpstatResult};
 pub use mv::Mv;
-pub use netstat::{Netstat, NetstatParser};
+pub use netstat::{InternetConnection, Netstat, NetstatParser, NetstatResult, UnixSocket};
 pub use nft::{Nft, NftParser};
 pub use nmap::{Nmap, NmapParser};
 pub use nping::{Nping, NpingParser};

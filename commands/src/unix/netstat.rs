@@ -1,5 +1,6 @@
 //! `netstat`: [`Netstat`], its parameters, its result and its parser.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseResult, Parser};
@@ -7,14 +8,14 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{number, own_errors, regex, word_spans, words, MapTemplate};
+use super::parse::{number, own_errors, regex, word_spans, words, Interner, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
-/// `netstat [options]`; result: the sections netstat printed, under Moler's keys:
-/// `INTERNET_CONNECTIONS`, `UNIX_SOCKETS` (connections), `INTERFACE` (`-i`), `ROUTING_TABLE`
-/// (`-r`), `GROUP` (`-g`), `STATISTICS` (`-s`). Rows are mappings keyed by the lower-case column
-/// names, counters as numbers. Sections are recognised by their titles, not by the options.
+/// `netstat [options]`; result: the sections netstat printed ([`NetstatResult`]), serialized
+/// under Moler's keys: `INTERNET_CONNECTIONS`, `UNIX_SOCKETS` (connections), `INTERFACE` (`-i`),
+/// `ROUTING_TABLE` (`-r`), `GROUP` (`-g`), `STATISTICS` (`-s`). Sections are recognised by their
+/// titles, not by the options.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Netstat {
@@ -23,6 +24,80 @@ pub struct Netstat {
 }
 builder!(Netstat {}, options);
 
+/// Result of [`Netstat`]: each section netstat printed (`None` for one it did not print; a
+/// section with a title and no row is an empty list).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NetstatResult {
+    /// `Active Internet connections`.
+    #[serde(rename = "INTERNET_CONNECTIONS", skip_serializing_if = "Option::is_none", default)]
+    pub internet_connections: Option<Vec<InternetConnection>>,
+    /// `Active UNIX domain sockets`.
+    #[serde(rename = "UNIX_SOCKETS", skip_serializing_if = "Option::is_none", default)]
+    pub unix_sockets: Option<Vec<UnixSocket>>,
+    /// `Kernel Interface table` (`-i`): rows keyed by the lower-case column names, counters as
+    /// numbers.
+    #[serde(rename = "INTERFACE", skip_serializing_if = "Option::is_none", default)]
+    pub interface: Option<Vec<Map<String, Value>>>,
+    /// `Kernel IP routing table` (`-r`), as [`interface`](Self::interface).
+    #[serde(rename = "ROUTING_TABLE", skip_serializing_if = "Option::is_none", default)]
+    pub routing_table: Option<Vec<Map<String, Value>>>,
+    /// `IPv6/IPv4 Group Memberships` (`-g`), as [`interface`](Self::interface).
+    #[serde(rename = "GROUP", skip_serializing_if = "Option::is_none", default)]
+    pub group: Option<Vec<Map<String, Value>>>,
+    /// `-s`: each protocol's lines, trimmed, by its title (`Udp`, `IcmpMsg`…).
+    #[serde(rename = "STATISTICS", skip_serializing_if = "Option::is_none", default)]
+    pub statistics: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// A connection of [`NetstatResult::internet_connections`]; serialized under Moler's keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternetConnection {
+    /// `tcp`, `tcp6`, `udp`, `sctp`…
+    pub proto: Arc<str>,
+    /// Bytes queued for reading (`None` where the column is empty, as for SCTP, or the number
+    /// does not fit).
+    #[serde(rename = "recv-q")]
+    pub recv_q: Option<u64>,
+    /// Bytes queued for sending (as [`recv_q`](Self::recv_q)).
+    #[serde(rename = "send-q")]
+    pub send_q: Option<u64>,
+    /// `address:port`, as printed.
+    #[serde(rename = "local address")]
+    pub local_address: String,
+    /// `address:port`, as printed (`None` for a listening SCTP endpoint, which shows none).
+    #[serde(rename = "foreign address")]
+    pub foreign_address: Option<String>,
+    /// `ESTABLISHED`, `LISTEN`… (`None` where the column is empty, as for UDP).
+    pub state: Option<Arc<str>>,
+    /// `1234/sshd` or `-`, with `-p`.
+    #[serde(rename = "pid/program name", skip_serializing_if = "Option::is_none", default)]
+    pub pid_program_name: Option<String>,
+}
+
+/// A socket of [`NetstatResult::unix_sockets`]; serialized under Moler's keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnixSocket {
+    /// `unix`.
+    pub proto: String,
+    /// References (`None` if the number does not fit).
+    pub refcnt: Option<u64>,
+    /// `[ ACC ]`, as printed.
+    pub flags: String,
+    /// `STREAM`, `DGRAM`…
+    #[serde(rename = "type")]
+    pub socket_type: String,
+    /// `LISTENING`, `CONNECTED`… (empty where netstat shows none).
+    pub state: String,
+    /// The inode (`None` if the number does not fit).
+    #[serde(rename = "i-node")]
+    pub i_node: Option<u64>,
+    /// The socket's path (empty for an unnamed one).
+    pub path: String,
+    /// `1234/sshd` or `-`, with `-p`.
+    #[serde(rename = "pid/program name", skip_serializing_if = "Option::is_none", default)]
+    pub pid_program_name: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
     None,
@@ -30,27 +105,114 @@ enum Section {
     Unix,
     /// Another family (Bluetooth…): skipped.
     Other,
-    /// A table with a header row: INTERFACE, ROUTING_TABLE, GROUP.
-    Table(&'static str),
+    /// A table with a header row.
+    Table(Table),
     Statistics,
 }
 
-/// Parser of [`Netstat`].
+/// netstat's tables with a header row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Interface,
+    Routing,
+    Group,
+}
+
+impl Table {
+    /// Moler's key.
+    fn key(self) -> &'static str {
+        match self {
+            Self::Interface => "INTERFACE",
+            Self::Routing => "ROUTING_TABLE",
+            Self::Group => "GROUP",
+        }
+    }
+}
+
+/// A connection's columns, borrowed from its line.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionRow<'a> {
+    proto: &'a str,
+    recv_q: Option<&'a str>,
+    send_q: Option<&'a str>,
+    local: &'a str,
+    foreign: Option<&'a str>,
+    state: Option<&'a str>,
+    pid: Option<&'a str>,
+}
+
+/// A queue's length: its digits as a number (`None` for no column, or one too big).
+fn queue(text: Option<&str>) -> Option<u64> {
+    text?.parse().ok()
+}
+
+/// What netstat's lines make: the typed result or its JSON.
+trait NetstatSink: std::fmt::Debug {
+    /// A title opened `section`: its list exists from here on, even with no row.
+    fn section(&mut self, section: Section);
+    fn connection(&mut self, row: ConnectionRow<'_>);
+    fn unix_socket(&mut self, socket: UnixSocket);
+    fn table_row(&mut self, table: Table, row: Map<String, Value>);
+    /// A statistics title: its list starts (again) empty.
+    fn statistics(&mut self, title: &str);
+    fn statistics_line(&mut self, title: &str, line: &str);
+}
+
+/// The typed result being built.
+#[derive(Debug, Default)]
+struct Typed {
+    result: NetstatResult,
+    /// Protocols and states repeat: one shared copy each.
+    words: Interner,
+}
+
+impl NetstatSink for Typed {
+    fn section(&mut self, section: Section) {
+        match section {
+            Section::Internet => drop(self.result.internet_connections.get_or_insert_default()),
+            Section::Unix => drop(self.result.unix_sockets.get_or_insert_default()),
+            _ => {}
+        }
+    }
+    fn connection(&mut self, row: ConnectionRow<'_>) {
+        let connection = InternetConnection {
+            proto: self.words.get(row.proto),
+            recv_q: queue(row.recv_q),
+            send_q: queue(row.send_q),
+            local_address: row.local.to_owned(),
+            foreign_address: row.foreign.map(str::to_owned),
+            state: row.state.map(|s| self.words.get(s)),
+            pid_program_name: row.pid.map(str::to_owned),
+        };
+        self.result.internet_connections.get_or_insert_default().push(connection);
+    }
+    fn unix_socket(&mut self, socket: UnixSocket) {
+        self.result.unix_sockets.get_or_insert_default().push(socket);
+    }
+    fn table_row(&mut self, table: Table, row: Map<String, Value>) {
+        let rows = match table {
+            Table::Interface => &mut self.result.interface,
+            Table::Routing => &mut self.result.routing_table,
+            Table::Group => &mut self.result.group,
+        };
+        rows.get_or_insert_default().push(row);
+    }
+    fn statistics(&mut self, title: &str) {
+        self.result.statistics.get_or_insert_default().insert(title.to_owned(), Vec::new());
+    }
+    fn statistics_line(&mut self, title: &str, line: &str) {
+        if let Some(lines) = self.result.statistics.as_mut().and_then(|s| s.get_mut(title)) {
+            lines.push(line.to_owned());
+        }
+    }
+}
+
+/// The registry's result being built: the JSON of [`Typed`]'s result, line by line.
 #[derive(Debug)]
-pub struct NetstatParser {
-    active: Arc<Regex>,
-    unix: Arc<Regex>,
-    section: Section,
-    /// Column names of the current table, and where the queue columns end (connections).
-    header: Vec<String>,
-    recv_q_end: Option<usize>,
-    has_pid: bool,
-    /// The spans of a row's words (a buffer reused from row to row).
-    spans: Vec<(usize, usize)>,
+struct Json {
+    result: Map<String, Value>,
     /// The keys of a connection, without and with `pid/program name`.
     connection_keys: [MapTemplate; 2],
-    statistics_key: Option<String>,
-    result: Map<String, Value>,
 }
 
 /// The keys of an internet connection, in key order.
@@ -60,17 +222,19 @@ const CONNECTION_KEYS: [&str; 6] =
 const CONNECTION_KEYS_WITH_PID: [&str; 7] =
     ["foreign address", "local address", "pid/program name", "proto", "recv-q", "send-q", "state"];
 
-/// Columns of netstat's tables that hold counters.
-const NETSTAT_NUMBERS: &[&str] = &[
-    "mtu", "met", "mss", "window", "irtt", "refcnt", "rx-ok", "rx-err", "rx-drp", "rx-ovr",
-    "tx-ok", "tx-err", "tx-drp", "tx-ovr",
-];
-
-fn num_or_null(text: Option<&str>) -> Value {
-    text.and_then(number).unwrap_or(Value::Null)
+impl Default for Json {
+    fn default() -> Self {
+        Self {
+            result: Map::new(),
+            connection_keys: [
+                MapTemplate::new(CONNECTION_KEYS),
+                MapTemplate::new(CONNECTION_KEYS_WITH_PID),
+            ],
+        }
+    }
 }
 
-impl NetstatParser {
+impl Json {
     fn list(&mut self, key: &str) -> &mut Vec<Value> {
         // Looked up by `&str` first: `entry` would make a `String` of the key on every row.
         if !self.result.contains_key(key) {
@@ -79,6 +243,102 @@ impl NetstatParser {
         match self.result.get_mut(key) {
             Some(Value::Array(list)) => list,
             _ => unreachable!("section keys hold lists"),
+        }
+    }
+}
+
+impl NetstatSink for Json {
+    fn section(&mut self, section: Section) {
+        match section {
+            Section::Internet => drop(self.list("INTERNET_CONNECTIONS")),
+            Section::Unix => drop(self.list("UNIX_SOCKETS")),
+            _ => {}
+        }
+    }
+    fn connection(&mut self, row: ConnectionRow<'_>) {
+        // The values in key order.
+        let text = |t: Option<&str>| t.map_or(Value::Null, Value::from);
+        let count = |t| queue(t).map_or(Value::Null, Value::from);
+        let (foreign, local, proto) = (text(row.foreign), Value::from(row.local), row.proto.into());
+        let (recv_q, send_q, state) = (count(row.recv_q), count(row.send_q), text(row.state));
+        let json = match row.pid {
+            Some(pid) => self.connection_keys[1].fill([
+                foreign,
+                local,
+                pid.into(),
+                proto,
+                recv_q,
+                send_q,
+                state,
+            ]),
+            None => self.connection_keys[0].fill([foreign, local, proto, recv_q, send_q, state]),
+        };
+        self.list("INTERNET_CONNECTIONS").push(Value::Object(json));
+    }
+    fn unix_socket(&mut self, socket: UnixSocket) {
+        let json = serde_json::to_value(socket).expect("a socket serializes");
+        self.list("UNIX_SOCKETS").push(json);
+    }
+    fn table_row(&mut self, table: Table, row: Map<String, Value>) {
+        self.list(table.key()).push(Value::Object(row));
+    }
+    fn statistics(&mut self, title: &str) {
+        let stats = self.result.entry("STATISTICS").or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(stats) = stats {
+            stats.insert(title.to_owned(), Value::Array(Vec::new()));
+        }
+    }
+    fn statistics_line(&mut self, title: &str, line: &str) {
+        if let Some(Value::Array(list)) =
+            self.result.get_mut("STATISTICS").and_then(|s| s.get_mut(title))
+        {
+            list.push(line.into());
+        }
+    }
+}
+
+/// Columns of netstat's tables that hold counters.
+const NETSTAT_NUMBERS: &[&str] = &[
+    "mtu", "met", "mss", "window", "irtt", "refcnt", "rx-ok", "rx-err", "rx-drp", "rx-ovr",
+    "tx-ok", "tx-err", "tx-drp", "tx-ovr",
+];
+
+/// Parser of [`Netstat`].
+#[derive(Debug)]
+pub struct NetstatParser(Reader<Typed>);
+
+/// netstat's lines read into a sink: the typed parser's and the registry's.
+#[derive(Debug)]
+struct Reader<S> {
+    active: Arc<Regex>,
+    unix: Arc<Regex>,
+    section: Section,
+    /// Column names of the current table, and where the queue columns end (connections).
+    header: Vec<String>,
+    recv_q_end: Option<usize>,
+    has_pid: bool,
+    /// The spans of a row's words (a buffer reused from row to row).
+    spans: Vec<(usize, usize)>,
+    statistics_title: Option<String>,
+    sink: S,
+}
+
+impl<S: NetstatSink> Reader<S> {
+    fn new(sink: S) -> Self {
+        Self {
+            active: regex(
+                r"^Active\s+(.*?)\s+\((?:w/o servers|servers and established|only servers)\)",
+            ),
+            unix: regex(
+                r"^(?P<proto>\S+)\s+(?P<refcnt>\d+)\s+(?P<flags>\[[^\]]*\])\s+(?P<type>[A-Z]+)\s+(?:(?P<state>[A-Z]+)\s+)?(?P<inode>\d+)(?:\s+(?P<pid>\d+/\S+|-))?(?:\s+(?P<path>\S+))?",
+            ),
+            section: Section::None,
+            header: Vec::new(),
+            recv_q_end: None,
+            has_pid: false,
+            spans: Vec::new(),
+            statistics_title: None,
+            sink,
         }
     }
 
@@ -90,19 +350,15 @@ impl NetstatParser {
                 "UNIX domain sockets" => Section::Unix,
                 _ => Section::Other,
             };
-            match self.section {
-                Section::Internet => drop(self.list("INTERNET_CONNECTIONS")),
-                Section::Unix => drop(self.list("UNIX_SOCKETS")),
-                _ => {}
-            }
+            self.sink.section(self.section);
         } else if line.starts_with("Kernel Interface table") {
-            self.section = Section::Table("INTERFACE");
+            self.section = Section::Table(Table::Interface);
         } else if line.starts_with("Kernel IP routing table")
             || line.starts_with("Kernel IPv6 routing table")
         {
-            self.section = Section::Table("ROUTING_TABLE");
+            self.section = Section::Table(Table::Routing);
         } else if line.starts_with("IPv6/IPv4 Group Memberships") {
-            self.section = Section::Table("GROUP");
+            self.section = Section::Table(Table::Group);
         } else {
             return false;
         }
@@ -120,14 +376,20 @@ impl NetstatParser {
         // The words' spans, in a buffer kept from line to line (no allocation per row).
         let mut spans = std::mem::take(&mut self.spans);
         word_spans(line, &mut spans);
-        self.internet_row(line, &spans);
+        if let Some(row) = self.internet_row(line, &spans) {
+            self.sink.connection(row);
+        }
         self.spans = spans;
     }
 
     /// One connection of the internet section, from the spans of its words.
-    fn internet_row(&mut self, line: &str, tokens: &[(usize, usize)]) {
+    fn internet_row<'a>(
+        &self,
+        line: &'a str,
+        tokens: &[(usize, usize)],
+    ) -> Option<ConnectionRow<'a>> {
         let text = |&(start, end): &(usize, usize)| &line[start..end];
-        let Some(proto) = tokens.first().map(text) else { return };
+        let proto = tokens.first().map(text)?;
         let mut next = 1;
         let (mut recv_q, mut send_q) = (None, None);
         while let Some(&(_, end)) = tokens.get(next) {
@@ -142,7 +404,7 @@ impl NetstatParser {
             *(if is_recv { &mut recv_q } else { &mut send_q }) = Some(t);
             next += 1;
         }
-        let Some(local) = tokens.get(next).map(text) else { return };
+        let local = tokens.get(next).map(text)?;
         let mut remaining = &tokens[next + 1..];
         let pid = match remaining.split_last() {
             Some((last, before))
@@ -166,44 +428,26 @@ impl NetstatParser {
             foreign = state;
             state = remaining.next();
         }
-        // The values in key order.
-        let foreign = foreign.map_or(Value::Null, Value::from);
-        let (local, proto) = (Value::from(local), Value::from(proto));
-        let (recv_q, send_q) = (num_or_null(recv_q), num_or_null(send_q));
-        let state = state.map_or(Value::Null, Value::from);
-        let row = match pid {
-            Some(pid) => self.connection_keys[1].fill([
-                foreign,
-                local,
-                pid.into(),
-                proto,
-                recv_q,
-                send_q,
-                state,
-            ]),
-            None => self.connection_keys[0].fill([foreign, local, proto, recv_q, send_q, state]),
-        };
-        self.list("INTERNET_CONNECTIONS").push(Value::Object(row));
+        Some(ConnectionRow { proto, recv_q, send_q, local, foreign, state, pid })
     }
 
     fn unix_socket(&mut self, line: &str) {
         let Some(c) = self.unix.captures(line) else { return };
         let text = |name: &str| c.name(name).map_or("", |m| m.as_str());
-        let mut row = Map::new();
-        row.insert("proto".into(), text("proto").into());
-        row.insert("refcnt".into(), num_or_null(Some(text("refcnt"))));
-        row.insert("flags".into(), text("flags").into());
-        row.insert("type".into(), text("type").into());
-        row.insert("state".into(), text("state").into());
-        row.insert("i-node".into(), num_or_null(Some(text("inode"))));
-        row.insert("path".into(), text("path").into());
-        if let Some(pid) = c.name("pid") {
-            row.insert("pid/program name".into(), pid.as_str().into());
-        }
-        self.list("UNIX_SOCKETS").push(Value::Object(row));
+        let socket = UnixSocket {
+            proto: text("proto").to_owned(),
+            refcnt: text("refcnt").parse().ok(),
+            flags: text("flags").to_owned(),
+            socket_type: text("type").to_owned(),
+            state: text("state").to_owned(),
+            i_node: text("inode").parse().ok(),
+            path: text("path").to_owned(),
+            pid_program_name: c.name("pid").map(|m| m.as_str().to_owned()),
+        };
+        self.sink.unix_socket(socket);
     }
 
-    fn table_row(&mut self, key: &'static str, line: &str) {
+    fn table_row(&mut self, table: Table, line: &str) {
         if self.header.is_empty() {
             self.header = words(line).map(|(_, w)| w.to_ascii_lowercase()).collect();
             return;
@@ -228,84 +472,181 @@ impl NetstatParser {
                 (name.clone(), value)
             })
             .collect();
-        self.list(key).push(Value::Object(row));
+        self.sink.table_row(table, row);
     }
-}
 
-impl Parser for NetstatParser {
-    type Output = Map<String, Value>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
+    fn on_line(&mut self, line: &str, partial: bool) {
         if partial || line.trim().is_empty() || self.title(line) {
-            return Ok(());
+            return;
         }
         let statistics_title = !line.starts_with([' ', '\t']) && line.trim_end().ends_with(':');
         if statistics_title && matches!(self.section, Section::None | Section::Statistics) {
-            let key = line.trim_end().trim_end_matches(':').to_owned();
-            let stats =
-                self.result.entry("STATISTICS").or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(stats) = stats {
-                stats.insert(key.clone(), Value::Array(Vec::new()));
-            }
-            self.statistics_key = Some(key);
+            let title = line.trim_end().trim_end_matches(':');
+            self.sink.statistics(title);
+            self.statistics_title = Some(title.to_owned());
             self.section = Section::Statistics;
-            return Ok(());
+            return;
         }
         match self.section {
             Section::Internet => self.internet(line),
             Section::Unix => self.unix_socket(line),
-            Section::Table(key) => self.table_row(key, line),
+            Section::Table(table) => self.table_row(table, line),
             Section::Statistics => {
-                let key = self.statistics_key.clone().unwrap_or_default();
-                if let Some(Value::Array(list)) =
-                    self.result.get_mut("STATISTICS").and_then(|s| s.get_mut(&key))
-                {
-                    list.push(line.trim().into());
-                }
+                let title = self.statistics_title.as_deref().unwrap_or_default();
+                self.sink.statistics_line(title, line.trim());
             }
             Section::None | Section::Other => {}
         }
+    }
+}
+
+impl Parser for NetstatParser {
+    type Output = NetstatResult;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
+        self.0.on_line(line, partial);
         Ok(())
     }
-    fn finish(&mut self) -> ParseResult<Self::Output> {
-        Ok(std::mem::take(&mut self.result))
+    fn finish(&mut self) -> ParseResult<NetstatResult> {
+        Ok(std::mem::take(&mut self.0.sink.result))
+    }
+}
+
+/// The registry's parser of [`Netstat`]: its JSON built line by line (no typed result first).
+#[derive(Debug)]
+struct NetstatJsonParser(Reader<Json>);
+
+impl Parser for NetstatJsonParser {
+    type Output = Value;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
+        self.0.on_line(line, partial);
+        Ok(())
+    }
+    fn finish(&mut self) -> ParseResult<Value> {
+        Ok(Value::Object(std::mem::take(&mut self.0.sink.result)))
     }
 }
 
 impl UnixCommand for Netstat {
     const NAME: &'static str = "netstat";
     type Parser = NetstatParser;
-    type Output = Map<String, Value>;
+    type Output = NetstatResult;
     fn command_line(&self) -> Result<String, ParamError> {
         let mut line = "netstat".to_owned();
         push_opt(&mut line, self.options.as_deref());
         Ok(line)
     }
-    /// Its result is JSON already: no copy.
-    fn output_json(output: Map<String, Value>) -> serde_json::Result<Value> {
-        Ok(Value::Object(output))
-    }
     fn parser(&self) -> NetstatParser {
-        NetstatParser {
-            active: regex(
-                r"^Active\s+(.*?)\s+\((?:w/o servers|servers and established|only servers)\)",
-            ),
-            unix: regex(
-                r"^(?P<proto>\S+)\s+(?P<refcnt>\d+)\s+(?P<flags>\[[^\]]*\])\s+(?P<type>[A-Z]+)\s+(?:(?P<state>[A-Z]+)\s+)?(?P<inode>\d+)(?:\s+(?P<pid>\d+/\S+|-))?(?:\s+(?P<path>\S+))?",
-            ),
-            section: Section::None,
-            header: Vec::new(),
-            recv_q_end: None,
-            has_pid: false,
-            spans: Vec::new(),
-            connection_keys: [
-                MapTemplate::new(CONNECTION_KEYS),
-                MapTemplate::new(CONNECTION_KEYS_WITH_PID),
-            ],
-            statistics_key: None,
-            result: Map::new(),
-        }
+        NetstatParser(Reader::new(Typed::default()))
+    }
+    fn json_parser(_: NetstatParser) -> Box<dyn Parser<Output = Value>> {
+        Box::new(NetstatJsonParser(Reader::new(Json::default())))
     }
     fn setup(&self, command: Command<NetstatParser>) -> Command<NetstatParser> {
         own_errors(command, "netstat")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A line of netstat's output of any section: titles, headers, connections with and
+    /// without queues, addresses, states and processes, sockets, table rows, statistics.
+    fn any_line() -> impl Strategy<Value = String> {
+        let connection = (
+            "tcp6?|udp|sctp|raw",
+            proptest::option::of("[0-9]{1,21}"),
+            proptest::option::of("[0-9]{1,3}"),
+            "[0-9.]{3,15}:[0-9*]{1,5}",
+            proptest::option::of("[a-z0-9.]{1,12}:[0-9*]{1,5}"),
+            proptest::option::of("ESTABLISHED|LISTEN|TIME_WAIT|[A-Z_]{1,9}"),
+            proptest::option::of("[0-9]{1,5}/[a-z]{1,8}|-|[a-z/]{1,5}"),
+            "[ \t]{1,6}",
+        )
+            .prop_map(|(proto, recv, send, local, foreign, state, pid, gap)| {
+                [Some(proto), recv, send, Some(local), foreign, state, pid]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(&gap)
+            });
+        prop_oneof![
+            6 => connection,
+            1 => Just("Active Internet connections (w/o servers)".to_owned()),
+            1 => Just("Active UNIX domain sockets (servers and established)".to_owned()),
+            1 => Just("Active Bluetooth connections (w/o servers)".to_owned()),
+            1 => Just("Proto Recv-Q Send-Q Local Address   Foreign Address  State  PID/Program name".to_owned()),
+            1 => Just("Proto Recv-Q Send-Q Local Address   Foreign Address  State".to_owned()),
+            2 => "unix  [0-9]{1,3}  \\[ (ACC)? \\]  (STREAM|DGRAM)  (LISTENING |CONNECTED )?[0-9]{1,6}( [0-9]{1,4}/[a-z]{1,6}| -)?( /run/[a-z]{1,6})?",
+            1 => Just("Kernel Interface table".to_owned()),
+            1 => Just("Kernel IP routing table".to_owned()),
+            1 => Just("Iface   MTU  RX-OK RX-ERR  Flg".to_owned()),
+            2 => "(eth0|lo) +[0-9]{1,5} +[0-9]{1,6} +(0|x) +[A-Z]{1,4}",
+            1 => "(Udp|Tcp|IcmpMsg):",
+            1 => "    [0-9]{1,6} [a-z ]{1,20}",
+        ]
+    }
+
+    proptest! {
+        /// Any output: the registry's JSON is the typed result serialized.
+        #[test]
+        fn the_registry_parser_gives_what_serializing_gives_for_any_output(
+            lines in proptest::collection::vec(any_line(), 0..14)
+        ) {
+            let output = format!("netstat -a\n{}\n$ ", lines.join("\n"));
+            let (typed, json) =
+                crate::unix::parse::typed_and_registry(&Netstat::new().options("-a"), &output);
+            prop_assert!(typed.is_some(), "{:?}", output);
+            prop_assert_eq!(json, typed);
+        }
+    }
+
+    fn parse(output: &str) -> NetstatResult {
+        let mut conn = moler_core::Connection::new("t");
+        let netstat = Netstat::new().options("-tunp").command_with_prompt("^[$] $");
+        let done = conn.start(netstat, std::time::Instant::now());
+        conn.handle_input(output.as_bytes(), std::time::Instant::now());
+        done.try_result().unwrap().unwrap()
+    }
+
+    #[test]
+    fn connections_are_typed() {
+        let r = parse(
+            "netstat -tunp\nActive Internet connections (servers and established)\n\
+             Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\n\
+             tcp        0     36 10.0.0.1:22             10.0.0.9:51234          ESTABLISHED 812/sshd\n\
+             udp        0      0 0.0.0.0:68              0.0.0.0:*                           -\n\
+             sctp                127.0.0.1:65432                                 LISTEN      9/s\n$ ",
+        );
+        let c = r.internet_connections.as_deref().unwrap();
+        assert_eq!(c.len(), 3, "{r:?}");
+        assert_eq!((&*c[0].proto, c[0].recv_q, c[0].send_q), ("tcp", Some(0), Some(36)));
+        assert_eq!(
+            (c[0].local_address.as_str(), c[0].foreign_address.as_deref()),
+            ("10.0.0.1:22", Some("10.0.0.9:51234"))
+        );
+        assert_eq!(
+            (c[0].state.as_deref(), c[0].pid_program_name.as_deref()),
+            (Some("ESTABLISHED"), Some("812/sshd"))
+        );
+        assert_eq!((c[1].state.as_deref(), c[1].pid_program_name.as_deref()), (None, Some("-")));
+        assert_eq!((c[2].recv_q, c[2].foreign_address.as_deref()), (None, None));
+        assert_eq!((r.unix_sockets, r.interface, r.statistics), (None, None, None));
+        let json = serde_json::to_value(&c[2]).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"proto": "sctp", "recv-q": null, "send-q": null,
+                "local address": "127.0.0.1:65432", "foreign address": null, "state": "LISTEN",
+                "pid/program name": "9/s"})
+        );
+        assert_eq!(serde_json::from_value::<InternetConnection>(json).unwrap(), c[2]);
+        // A title without rows is an empty list; no title, no list.
+        let empty = parse("netstat -tunp\nActive Internet connections (w/o servers)\n$ ");
+        assert_eq!(empty.internet_connections, Some(vec![]));
+        assert_eq!(
+            serde_json::to_value(&empty).unwrap(),
+            serde_json::json!({"INTERNET_CONNECTIONS": []})
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Parsers shared by several commands, and small helpers for writing them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
@@ -134,6 +135,40 @@ impl MapTemplate {
             *slot = value;
         }
         m
+    }
+}
+
+/// Shares repeated short strings.
+#[derive(Debug, Default)]
+pub(crate) struct Interner(HashMap<Box<str>, Arc<str>, BuildHasherDefault<Fnv>>);
+
+/// FNV-1a: the interner hashes short words; SipHash's DoS resistance buys nothing here.
+#[derive(Debug, Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+impl Interner {
+    pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.into();
+        if self.0.len() < 4096 {
+            self.0.insert(s.into(), a.clone());
+        }
+        a
     }
 }
 
