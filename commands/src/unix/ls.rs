@@ -544,18 +544,25 @@ impl Parser for LsParser {
 #[derive(Debug, Default)]
 struct LsJsonParser {
     /// Files in arrival order; the map is built once at the end.
-    files: Vec<(String, Value)>,
+    files: Vec<Value>,
+    /// Their names, one after another (`name_ends` ends each).
+    names: String,
+    name_ends: Vec<usize>,
     total: Option<(String, u64)>,
     keys: EntryKeys,
 }
 
 impl LsSink for LsJsonParser {
     fn long(&mut self, line: LongLine<'_>) {
-        self.files.push((line.name.to_owned(), line.json(&self.keys)));
+        self.names.push_str(line.name);
+        self.name_ends.push(self.names.len());
+        self.files.push(line.json(&self.keys));
     }
     fn short(&mut self, name: &str) {
         let entry = self.keys.short.fill([Value::String(name.to_owned())]);
-        self.files.push((name.to_owned(), Value::Object(entry)));
+        self.names.push_str(name);
+        self.name_ends.push(self.names.len());
+        self.files.push(Value::Object(entry));
     }
     fn total(&mut self, raw: &str, bytes: u64) {
         self.total = Some((raw.to_owned(), bytes));
@@ -571,10 +578,14 @@ impl Parser for LsJsonParser {
     fn finish(&mut self) -> ParseResult<Value> {
         let mut m = Map::new();
         // A name listed twice keeps its last entry (a bulk build, as for the typed map).
-        m.insert(
-            "files".to_owned(),
-            Value::Object(std::mem::take(&mut self.files).into_iter().collect()),
-        );
+        let mut start = 0;
+        let names = self.name_ends.iter().map(|&end| {
+            let name = self.names[start..end].to_owned();
+            start = end;
+            name
+        });
+        let files: Map<String, Value> = names.zip(std::mem::take(&mut self.files)).collect();
+        m.insert("files".to_owned(), Value::Object(files));
         if let Some((raw, bytes)) = self.total.take() {
             let mut total = Map::new();
             total.insert("bytes".to_owned(), bytes.into());
