@@ -10,12 +10,16 @@
 //! - **json**: the by-name registry path (what the CLI and configs use): a command built by
 //!   name, its result a `serde_json::Value`.
 //!
+//! And for `ls`, **values**: the registry's `Value` for the same listing built from its lines
+//! split beforehand, the way its parser builds it, with no connection and no parsing: the part
+//! of the json figure that is the `Value` itself ([`ls_values`]).
+//!
 //! Each figure is measured in a process of its own (see [`best`]).
 //!
 //! The last line is the figures as one JSON object (MB/s), for scripts.
 //!
 //! `cargo bench --bench parse -- [--lines 100000] [--runs 5] [--chunk 4096] [--only ls|ps|netstat]
-//! [--path floor,typed,json]` (`--only` and `--path` measure some outputs, some paths: for a
+//! [--path floor,typed,json,values]` (`--only` and `--path` measure some outputs, some paths: for a
 //! profile of one parser; the others print as NaN)
 //! (targets: typed ≥ 250 MB/s, json ≥ 150 MB/s)
 
@@ -260,7 +264,74 @@ fn bench_ls(run: &Run<'_>) -> String {
     let ls = Ls::new().options("-l").path("/data");
     let params = serde_json::json!({"options": "-l", "path": "/data"});
     let files = |r: &serde_json::Value| r["files"].as_object().unwrap().len();
-    bench(run, ("ls -l", "ls"), &ls_output(run.lines), &ls, params, |r| r.files.len(), files)
+    let output = ls_output(run.lines);
+    let figures = bench(run, ("ls -l", "ls"), &output, &ls, params, |r| r.files.len(), files);
+    let values = best("ls", "values", run.runs, || ls_values(&output, run.lines));
+    let mbs = output.len() as f64 / values / 1e6;
+    println!("ls -l    its JSON's values alone (no connection, no parsing): {mbs:>7.1} MB/s");
+    format!("{}, \"ls_values\": {mbs:.1}", figures)
+}
+
+/// Seconds to build the registry's JSON result of `ls_output` from its lines split beforehand:
+/// no connection, no line splitting, no parsing, only the `serde_json::Value` the registry
+/// returns (per file: a map of eight or nine keys, six or seven strings, the map of files).
+/// What any parser returning that value pays at least on this machine's allocator: the json
+/// figure can approach it, not pass it.
+fn ls_values(output: &str, lines: usize) -> f64 {
+    use serde_json::{Map, Value};
+    let rows: Vec<(&str, Vec<(usize, usize)>)> = output
+        .split("\r\n")
+        .filter(|l| l.starts_with(['-', 'd', 'l']))
+        .map(|l| {
+            let mut spans = Vec::new();
+            let mut start = None;
+            for (i, b) in l.bytes().chain([b' ']).enumerate() {
+                match (b == b' ', start) {
+                    (false, None) => start = Some(i),
+                    (true, Some(s)) => {
+                        spans.push((s, i));
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+            (l, spans)
+        })
+        .collect();
+    assert_eq!(rows.len(), lines);
+    let keys = |link: bool| {
+        let mut keys = vec!["date", "group", "hard_links_count", "name", "owner", "permissions"];
+        keys.extend(["size_bytes", "size_raw"]);
+        if link {
+            keys.insert(3, "link");
+        }
+        keys.into_iter().map(|k| (k.to_owned(), Value::Null)).collect::<Map<String, Value>>()
+    };
+    let (plain, linked) = (keys(false), keys(true));
+    let t = Instant::now();
+    // As the registry's parser does it: each entry a clone of its keys, the values set in key
+    // order; the names made keys at the end, one after another.
+    let mut entries = Vec::new();
+    for (line, w) in &rows {
+        let text = |i: usize| Value::String(line[w[i].0..w[i].1].to_owned());
+        let number = |i: usize| Value::from(line[w[i].0..w[i].1].parse::<u64>().unwrap());
+        let link = (w.len() > 10).then(|| text(10));
+        let date = Value::String(line[w[5].0..w[7].1].to_owned());
+        let (group, links, name, owner) = (text(3), number(1), text(8), text(2));
+        let values = [Some(date), Some(group), Some(links), link, Some(name), Some(owner)];
+        let more = [Some(text(0)), Some(number(4)), Some(text(4))];
+        let mut entry = if w.len() > 10 { linked.clone() } else { plain.clone() };
+        for (slot, value) in entry.values_mut().zip(values.into_iter().chain(more).flatten()) {
+            *slot = value;
+        }
+        entries.push(Value::Object(entry));
+    }
+    let names = rows.iter().map(|(line, w)| line[w[8].0..w[8].1].to_owned());
+    let mut result = Map::new();
+    result.insert("files".to_owned(), Value::Object(names.zip(entries).collect()));
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(result["files"].as_object().map(Map::len), Some(lines));
+    secs
 }
 
 fn bench_ps(run: &Run<'_>) -> String {
