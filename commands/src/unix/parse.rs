@@ -277,6 +277,21 @@ pub(crate) fn typed_and_registry<C: crate::UnixCommand>(
     (typed, json)
 }
 
+/// `lines` of `command`'s output (its echo and a prompt added) end the command and make the
+/// same JSON through its typed parser (serialized) and through the registry's: the property of
+/// every command whose registry parser builds its JSON directly.
+#[cfg(test)]
+pub(crate) fn registry_agrees<C: crate::UnixCommand>(
+    command: &C,
+    lines: &[String],
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let output = format!("{}\n{}\n$ ", command.command_line().unwrap(), lines.join("\n"));
+    let (typed, json) = typed_and_registry(command, &output);
+    proptest::prop_assert!(typed.is_some(), "{:?}", output);
+    proptest::prop_assert_eq!(json, typed);
+    Ok(())
+}
+
 /// A regex of the library (a bug if it does not compile; every one is exercised by tests),
 /// compiled once and shared: parsers are built for every command, and compiling their regexes
 /// each time cost more than parsing the output.
