@@ -276,8 +276,7 @@ pub struct LsTotal {
 #[derive(Debug, Default)]
 pub struct LsParser {
     result: LsResult,
-    /// Entries in arrival order; the map is built once at the end (a bulk build of sorted
-    /// input is much cheaper than 100,000 inserts).
+    /// Entries in arrival order; put in name order once, at the end ([`LsFiles`]).
     entries: Vec<LsEntry>,
     /// Permissions, owners and groups repeat: one shared copy each.
     words: Interner,
@@ -552,17 +551,22 @@ struct LsJsonParser {
     keys: EntryKeys,
 }
 
+impl LsJsonParser {
+    fn push(&mut self, name: &str, entry: Value) {
+        self.names.push_str(name);
+        self.name_ends.push(self.names.len());
+        self.files.push(entry);
+    }
+}
+
 impl LsSink for LsJsonParser {
     fn long(&mut self, line: LongLine<'_>) {
-        self.names.push_str(line.name);
-        self.name_ends.push(self.names.len());
-        self.files.push(line.json(&self.keys));
+        let entry = line.json(&self.keys);
+        self.push(line.name, entry);
     }
     fn short(&mut self, name: &str) {
         let entry = self.keys.short.fill([Value::String(name.to_owned())]);
-        self.names.push_str(name);
-        self.name_ends.push(self.names.len());
-        self.files.push(Value::Object(entry));
+        self.push(name, Value::Object(entry));
     }
     fn total(&mut self, raw: &str, bytes: u64) {
         self.total = Some((raw.to_owned(), bytes));
