@@ -88,6 +88,115 @@ impl Write for BlockingFd {
     }
 }
 
+/// A transport's descriptor (duplicated; still non-blocking), for a runtime's own floor.
+fn raw_file(transport: &Transport) -> std::fs::File {
+    let moler_io::Stream::Fd(stream) = &transport.stream else {
+        panic!("{}: not a descriptor", transport.name)
+    };
+    std::fs::File::from(stream.blocked_on(moler_io::Op::Read).0.try_clone_to_owned().expect("dup"))
+}
+
+/// The least an async runtime's user does for a round trip: the descriptor registered with
+/// the runtime's reactor, written and read when it says so, awaited where the runners'
+/// `.await` is. What is left between a runner and this is moler's; what is between this and
+/// the raw floor is the runtime's (tokio's multi-thread runtime wakes the `block_on` thread
+/// from a worker's poll of the descriptor: a thread hand-off no code on top of it can save).
+trait AsyncRaw {
+    async fn write_all(&mut self, bytes: &[u8]);
+    async fn read(&mut self, buf: &mut [u8]) -> usize;
+}
+
+/// tokio: `AsyncFd`, readiness cleared after a short read (as tokio's own streams do).
+struct TokioRaw {
+    fd: tokio::io::unix::AsyncFd<std::fs::File>,
+    _transport: Transport,
+}
+
+impl AsyncRaw for TokioRaw {
+    async fn write_all(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let mut ready = self.fd.writable().await.expect("writable");
+            if let Ok(n) = ready.try_io(|f| (&mut f.get_ref()).write(bytes)) {
+                bytes = &bytes[n.expect("write")..];
+            }
+        }
+    }
+    async fn read(&mut self, buf: &mut [u8]) -> usize {
+        loop {
+            let mut ready = self.fd.readable().await.expect("readable");
+            if let Ok(n) = ready.try_io(|f| (&mut f.get_ref()).read(buf)) {
+                let n = n.expect("read");
+                if n < buf.len() {
+                    ready.clear_ready();
+                }
+                return n;
+            }
+        }
+    }
+}
+
+/// `file` registered with the current tokio runtime's reactor.
+#[allow(unsafe_code)]
+fn register_with_tokio(file: std::fs::File) -> tokio::io::unix::AsyncFd<std::fs::File> {
+    // SAFETY: the `File` owns its descriptor, which stays open until the `AsyncFd` (its
+    // owner) is dropped, and `File::as_raw_fd` always returns it.
+    unsafe { tokio::io::unix::AsyncFd::register(file) }
+        .unwrap_or_else(|e| panic!("register with tokio: {e}"))
+}
+
+/// smol (async-io): try first, wait for readiness on `WouldBlock`.
+struct SmolRaw {
+    fd: smol::Async<std::fs::File>,
+    _transport: Transport,
+}
+
+impl AsyncRaw for SmolRaw {
+    async fn write_all(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let n = self.fd.write_with(|f| (&mut &*f).write(bytes)).await.expect("write");
+            bytes = &bytes[n..];
+        }
+    }
+    async fn read(&mut self, buf: &mut [u8]) -> usize {
+        self.fd.read_with(|f| (&mut &*f).read(buf)).await.expect("read")
+    }
+}
+
+/// Reads until `seen` ends with `end` (or contains it, for the greeting).
+async fn read_until(io: &mut impl AsyncRaw, buf: &mut [u8], seen: &mut Vec<u8>, end: &[u8]) {
+    seen.clear();
+    while !seen.ends_with(end) {
+        let k = io.read(buf).await;
+        assert!(k > 0, "the peer ended");
+        seen.extend_from_slice(&buf[..k]);
+    }
+}
+
+/// `k` round trips of `echo N` from `from`, over a runtime's raw descriptor.
+async fn raw_async(io: &mut impl AsyncRaw, prompt: &str, from: usize, k: usize) -> Vec<Duration> {
+    let (mut buf, mut seen) = (vec![0u8; 64 * 1024], Vec::with_capacity(4096));
+    let mut took = Vec::with_capacity(k);
+    for i in from..from + k {
+        let line = format!("echo {i}\n");
+        let t = Instant::now();
+        io.write_all(line.as_bytes()).await;
+        read_until(io, &mut buf, &mut seen, prompt.as_bytes()).await;
+        took.push(t.elapsed());
+    }
+    took
+}
+
+/// Consumes a transport's greeting (its marker, then the first prompt) over a raw descriptor.
+async fn raw_greeting(io: &mut impl AsyncRaw, greeting: &Greeting) {
+    let (mut buf, mut seen) = (vec![0u8; 64 * 1024], Vec::new());
+    let ready = format!("{}\r\n{}", greeting.marker, greeting.prompt);
+    while !String::from_utf8_lossy(&seen).contains(&ready) {
+        let k = io.read(&mut buf).await;
+        assert!(k > 0, "the peer ended");
+        seen.extend_from_slice(&buf[..k]);
+    }
+}
+
 fn main() {
     let n: usize = common::arg_or("--n", if common::smoke() { 40 } else { 2000 });
     let rounds: usize = common::arg_or("--rounds", 20).max(1);
@@ -216,6 +325,46 @@ fn main() {
     let logged_shell =
         Runner::from(ThreadRunner::new()).spawn_connection(logged, open_transport()).unwrap();
 
+    // (c) each async runtime's own floor, for the descriptors a reactor waits on (terminal,
+    // TCP, serial; SSH and telnet go through stream code): see `AsyncRaw`.
+    let plain = matches!(kind.as_str(), "terminal" | "tcp" | "serial");
+    let tokio_raw = |rt: &tokio::runtime::Runtime| {
+        plain.then(|| {
+            let transport = open_transport();
+            let greeting = transport.greeting.clone().expect("every transport here greets");
+            let file = raw_file(&transport);
+            rt.block_on(async {
+                let fd = register_with_tokio(file);
+                let mut io = TokioRaw { fd, _transport: transport };
+                raw_greeting(&mut io, &greeting).await;
+                io
+            })
+        })
+    };
+    let mut tokio_floor_io = tokio_raw(&tokio_rt);
+    let mut tokio_ct_floor_io = tokio_raw(&tokio_ct);
+    let mut smol_floor_io = plain.then(|| {
+        let transport = open_transport();
+        let greeting = transport.greeting.clone().expect("every transport here greets");
+        let fd = smol::Async::new(raw_file(&transport)).expect("register with async-io");
+        let mut io = SmolRaw { fd, _transport: transport };
+        smol::block_on(raw_greeting(&mut io, &greeting));
+        io
+    });
+    // Where the runners' `.await`s are (see below).
+    let mut tokio_floor_rtt = |from, k| match &mut tokio_floor_io {
+        Some(io) => tokio_rt.block_on(raw_async(io, prompt, from, k)),
+        None => Vec::new(),
+    };
+    let mut tokio_ct_floor_rtt = |from, k| match &mut tokio_ct_floor_io {
+        Some(io) => tokio_ct.block_on(raw_async(io, prompt, from, k)),
+        None => Vec::new(),
+    };
+    let mut smol_floor_rtt = |from, k| match &mut smol_floor_io {
+        Some(io) => smol::block_on(raw_async(io, prompt, from, k)),
+        None => Vec::new(),
+    };
+
     let check = |out: Vec<String>, i: usize| assert_eq!(out, [i.to_string()]);
     let cmd = |i: usize| Command::lines(format!("echo {i}"), prompt_re);
     // Blocking waits from this plain thread.
@@ -267,6 +416,15 @@ fn main() {
     if want("thread") {
         thread_rtt(&thread_shell, 0, warm);
     }
+    if want("tokio_floor") {
+        tokio_floor_rtt(0, warm);
+    }
+    if want("tokio_current_thread_floor") {
+        tokio_ct_floor_rtt(0, warm);
+    }
+    if want("smol_floor") {
+        smol_floor_rtt(0, warm);
+    }
     if want("thread_logged") {
         thread_rtt(&logged_shell, 0, warm);
     }
@@ -286,6 +444,7 @@ fn main() {
     let mut floor = Vec::with_capacity(n);
     let (mut thread, mut tok, mut smo) = (Vec::new(), Vec::new(), Vec::new());
     let (mut tok_ct, mut smo_own, mut logs) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut tok_floor, mut tok_ct_floor, mut smo_floor) = (Vec::new(), Vec::new(), Vec::new());
     // Per path: CPU ns and context switches of this process's threads, over its round trips.
     let mut sched = std::collections::HashMap::<&str, (u64, u64)>::new();
     let mut counted = |path: &'static str, run: &mut dyn FnMut()| {
@@ -307,6 +466,17 @@ fn main() {
         }
         if want("thread") {
             counted("thread", &mut || thread.extend(thread_rtt(&thread_shell, from, per_round)));
+        }
+        if want("tokio_floor") {
+            counted("tokio_floor", &mut || tok_floor.extend(tokio_floor_rtt(from, per_round)));
+        }
+        if want("tokio_current_thread_floor") {
+            counted("tokio_current_thread_floor", &mut || {
+                tok_ct_floor.extend(tokio_ct_floor_rtt(from, per_round))
+            });
+        }
+        if want("smol_floor") {
+            counted("smol_floor", &mut || smo_floor.extend(smol_floor_rtt(from, per_round)));
         }
         if want("tokio") {
             counted("tokio", &mut || tok.extend(tokio_rtt(from, per_round)));
@@ -351,13 +521,13 @@ fn main() {
         (ns as f64 / 1e3 / trips, sw as f64 / trips)
     };
     println!(
-        "{:<34} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9}",
-        "path", "median µs", "p99 µs", "mean µs", "ratio", "cpu µs", "switches"
+        "{:<38} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>9}",
+        "path", "median µs", "p99 µs", "mean µs", "ratio", "cpu µs", "switches", "÷ own"
     );
     let (cpu, switches) = per_trip("floor");
     println!(
-        "{:<34} {:>10.1} {:>10.1} {:>10.1} {:>8} {cpu:>9.1} {switches:>9.2}",
-        "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us, "1.000"
+        "{:<38} {:>10.1} {:>10.1} {:>10.1} {:>8} {cpu:>9.1} {switches:>9.2} {:>9}",
+        "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us, "1.000", "-"
     );
     let mut json = format!(
         "{{\"bench\":\"roundtrip\",\"transport\":\"{kind}\",\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
@@ -365,23 +535,56 @@ fn main() {
         f.median_us,
         f.p99_us
     );
+    // Each async runtime's own floor (plain descriptors only), then every runner: its ratio to
+    // the raw floor, and to its own floor (the raw floor for the thread runner; its runtime's
+    // for the others).
+    let mut own = std::collections::HashMap::from([("floor", f.median_us)]);
     for (name, label, samples) in [
-        ("thread", "thread runner (blocking wait)", &mut thread),
-        ("tokio", "tokio multi-thread (.await)", &mut tok),
-        ("tokio_current_thread", "tokio current-thread (.await)", &mut tok_ct),
-        ("smol", "smol global executor (.await)", &mut smo),
-        ("smol_own_executor", "smol own executor (.await)", &mut smo_own),
-        ("thread_logged", "thread runner, device log on", &mut logs),
+        ("tokio_floor", "tokio multi-thread floor (AsyncFd)", &mut tok_floor),
+        ("tokio_current_thread_floor", "tokio current-thread floor (AsyncFd)", &mut tok_ct_floor),
+        ("smol_floor", "smol floor (Async in block_on)", &mut smo_floor),
+    ] {
+        if samples.is_empty() {
+            continue;
+        }
+        let s = common::stats(samples);
+        own.insert(name, s.median_us);
+        let ratio = s.median_us / f.median_us;
+        let (cpu, switches) = per_trip(name);
+        println!(
+            "{label:<38} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3} {cpu:>9.1} {switches:>9.2} {:>9}",
+            s.median_us, s.p99_us, s.mean_us, "-"
+        );
+        json.push_str(&format!(
+            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
+            s.median_us, s.p99_us
+        ));
+    }
+    for (name, label, samples, floor_of) in [
+        ("thread", "thread runner (blocking wait)", &mut thread, "floor"),
+        ("tokio", "tokio multi-thread (.await)", &mut tok, "tokio_floor"),
+        (
+            "tokio_current_thread",
+            "tokio current-thread (.await)",
+            &mut tok_ct,
+            "tokio_current_thread_floor",
+        ),
+        ("smol", "smol global executor (.await)", &mut smo, "smol_floor"),
+        ("smol_own_executor", "smol own executor (.await)", &mut smo_own, "smol_floor"),
+        ("thread_logged", "thread runner, device log on", &mut logs, "floor"),
     ] {
         let s = common::stats(samples);
         let ratio = s.median_us / f.median_us;
         let (cpu, switches) = per_trip(name);
+        let to_own = own.get(floor_of).map(|o| s.median_us / o);
+        let shown = to_own.map_or("-".into(), |r| format!("{r:.3}"));
         println!(
-            "{label:<34} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3} {cpu:>9.1} {switches:>9.2}",
+            "{label:<38} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3} {cpu:>9.1} {switches:>9.2} {shown:>9}",
             s.median_us, s.p99_us, s.mean_us
         );
+        let to_own = to_own.map_or(String::new(), |r| format!(",\"own_floor_ratio\":{r:.3}"));
         json.push_str(&format!(
-            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
+            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3}{to_own},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
             s.median_us, s.p99_us
         ));
     }
