@@ -103,6 +103,20 @@ impl<T> Shared<T> {
 pub struct Completion<T> {
     shared: Arc<Shared<T>>,
     mailbox: Arc<Mailbox>,
+    /// This future drove the connection while awaited ([`Assist`]), and has not said it left.
+    assisting: AtomicBool,
+}
+
+/// A runner's way for the task that awaits a result to drive the connection itself (see
+/// [`Mailbox::set_assist`]): the reply then wakes that task directly, instead of waking the
+/// connection's own task, which would then wake it.
+#[doc(hidden)]
+pub trait Assist: Send + Sync {
+    /// One turn of the connection with `cx` (its waker is woken when the connection can make
+    /// progress), unless another thread drives it now.
+    fn poll(&self, cx: &mut std::task::Context<'_>);
+    /// A future that called [`Assist::poll`] finished or was dropped.
+    fn leave(&self);
 }
 
 impl<T> fmt::Debug for Completion<T> {
@@ -340,7 +354,34 @@ impl<T: Send + 'static> Future for Completion<T> {
     type Output = Result<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
-        self.poll_result(cx)
+        if let Poll::Ready(r) = self.poll_result(cx) {
+            self.leave_assist();
+            return Poll::Ready(r);
+        }
+        let Some(assist) = self.mailbox.assist.get() else { return Poll::Pending };
+        self.assisting.store(true, Ordering::Release);
+        assist.poll(cx);
+        let polled = self.poll_result(cx);
+        if polled.is_ready() {
+            self.leave_assist();
+        }
+        polled
+    }
+}
+
+impl<T> Completion<T> {
+    fn leave_assist(&self) {
+        if self.assisting.swap(false, Ordering::AcqRel) {
+            if let Some(assist) = self.mailbox.assist.get() {
+                assist.leave();
+            }
+        }
+    }
+}
+
+impl<T> Drop for Completion<T> {
+    fn drop(&mut self) {
+        self.leave_assist();
     }
 }
 
@@ -405,6 +446,8 @@ pub struct Mailbox {
     /// What the runner driving the connection keeps here for the connection's handles (see
     /// [`Mailbox::set_runner_data`]).
     runner_data: OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The runner's [`Assist`], for the futures awaiting this connection's results.
+    assist: OnceLock<Arc<dyn Assist>>,
     next_id: AtomicU64,
     /// The connection's [`TimeoutAction`] for commands that do not choose one.
     timeout_action: AtomicU8,
@@ -429,6 +472,7 @@ impl Mailbox {
             pending: AtomicBool::new(false),
             wake: OnceLock::new(),
             runner_data: OnceLock::new(),
+            assist: OnceLock::new(),
             next_id: AtomicU64::new(1),
             timeout_action: AtomicU8::new(TimeoutAction::CtrlC as u8),
         }
@@ -459,6 +503,13 @@ impl Mailbox {
     #[doc(hidden)]
     pub fn set_runner_data(&self, data: Arc<dyn std::any::Any + Send + Sync>) {
         let _ = self.runner_data.set(data);
+    }
+
+    /// Installs the runner's [`Assist`] (the first call wins): a [`Completion`] awaited as a
+    /// future drives the connection through it.
+    #[doc(hidden)]
+    pub fn set_assist(&self, assist: Arc<dyn Assist>) {
+        let _ = self.assist.set(assist);
     }
 
     /// What [`Mailbox::set_runner_data`] kept.
@@ -515,7 +566,11 @@ impl Mailbox {
             callbacks: Mutex::new(Vec::new()),
             paused: AtomicBool::new(false),
         });
-        let completion = Completion { shared: Arc::clone(&shared), mailbox: Arc::clone(self) };
+        let completion = Completion {
+            shared: Arc::clone(&shared),
+            mailbox: Arc::clone(self),
+            assisting: AtomicBool::new(false),
+        };
         (Driven { observer, shared, lingering: false }, completion)
     }
 

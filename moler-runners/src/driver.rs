@@ -15,9 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{ready, Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use moler_core::{Completion, Connection, Kind, Observer, Step};
+use moler_core::{Completion, Connection, Kind, Mailbox, Observer, Step};
 use moler_io::{Close, FdIo, Greeting, Interest, Op, PollIo, Stream, Transport};
 
+use crate::assist::{AsyncAssist, Home, Linger};
 use crate::handle::{ConnectionHandle, Shared, IN_DRIVER, WILL_DRIVE};
 use crate::RunnerKind;
 
@@ -319,6 +320,9 @@ impl Observer for AwaitGreeting {
 pub(crate) struct Driver<R: Runtime> {
     core: Arc<Mutex<State<R>>>,
     shared: Arc<Shared>,
+    mailbox: Arc<Mailbox>,
+    /// With [`Driver::assisted`]: when this task may drive (see `assist.rs`).
+    home: Option<Home<R>>,
 }
 
 struct State<R: Runtime> {
@@ -366,6 +370,7 @@ impl<R: Runtime> Driver<R> {
             Stream::Poll(io) => Endpoint::Poll(io),
         };
         let mailbox = Arc::clone(conn.mailbox());
+        let requests = Arc::clone(&mailbox);
         let core = Arc::new(Mutex::new(State {
             conn,
             endpoint,
@@ -395,7 +400,17 @@ impl<R: Runtime> Driver<R> {
                 waker.wake();
             }
         });
-        Self { core, shared }
+        Self { core, shared, mailbox: requests, home: None }
+    }
+
+    /// Lets the tasks that await this connection's results drive it themselves (see
+    /// `assist.rs`): the smol runner's.
+    pub(crate) fn assisted(mut self) -> Self {
+        let linger = Linger::new();
+        let assist = AsyncAssist { driver: self.share(), linger: Arc::clone(&linger) };
+        self.mailbox.set_assist(Arc::new(assist));
+        self.home = Some(Home::new(linger));
+        self
     }
 }
 
@@ -696,6 +711,26 @@ impl<R: Runtime> DriverRef<R> {
             None => Poll::Ready(()),
         }
     }
+
+    /// [`DriverRef::poll_turn`] if nobody drives the connection now (its holder does the work
+    /// otherwise).
+    pub(crate) fn try_poll_turn(&self, cx: &mut Context<'_>) {
+        let Some(core) = self.core.upgrade() else { return };
+        let mut st = match core.try_lock() {
+            Ok(st) => st,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        };
+        self.shared.register(cx.waker());
+        if !st.done && in_driver(|| st.turn(cx)).is_ready() {
+            st.finish();
+        }
+    }
+
+    /// Makes `waker` the one requests wake.
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.shared.register(waker);
+    }
 }
 
 fn poll_driver<R: Runtime>(
@@ -720,7 +755,12 @@ impl<R: Runtime> Future for Driver<R> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        poll_driver(&self.core, &self.shared, cx)
+        let this = self.get_mut();
+        if let Some(home) = &mut this.home {
+            let now = this.mailbox.has_requests() || this.mailbox.is_closed();
+            ready!(home.poll_turn(cx, now));
+        }
+        poll_driver(&this.core, &this.shared, cx)
     }
 }
 

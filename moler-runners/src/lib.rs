@@ -53,6 +53,7 @@ use std::str::FromStr;
 
 use moler_io::Transport;
 
+mod assist;
 mod driver;
 mod handle;
 mod periodic;

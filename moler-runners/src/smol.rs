@@ -23,6 +23,11 @@ use crate::RunnerKind;
 /// The handles work from anywhere: `.await` them in async code, `wait` on them from plain
 /// threads. With your own executor, the connections make progress only while it runs; dropping
 /// it fails their unfinished observers with a closed-connection error saying so.
+///
+/// A result you `.await` is read by your own task: while it awaits, it drives the connection
+/// itself, so the answer wakes it directly instead of going through the connection's task
+/// (on the global executor, another thread). The connection's task takes over again half a
+/// millisecond after the last such await, for what nobody awaits (events, deadlines).
 #[derive(Debug, Clone)]
 pub struct SmolRunner {
     executor: Option<Arc<Executor<'static>>>,
@@ -73,6 +78,7 @@ impl SmolRunner {
     ) -> io::Result<ConnectionHandle> {
         let (handle, driver) =
             prepare::<SmolRuntime>(connection, transport, RunnerKind::Smol, self.read_buffer);
+        let driver = driver.assisted();
         match &self.executor {
             Some(ex) => ex.spawn(driver).detach(),
             None => smol::spawn(driver).detach(),

@@ -1,0 +1,168 @@
+//! The async assist (smol): a task that awaits a result drives the connection itself, and the
+//! connection's own task takes it back when nobody does, so nothing waits on a future that is
+//! not polled.
+#![cfg(feature = "smol")]
+
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use moler_core::{Command, Context, Kind, Observer, Step, Wait4};
+use moler_runners::{CompletionExt, ConnectionHandle, SmolRunner};
+
+const PROMPT: &str = "^moler_bash# ";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn pair(runner: &SmolRunner) -> (ConnectionHandle, moler_io::memory::MemoryDevice) {
+    let (io, device) = moler_io::memory::pair("assist");
+    (runner.spawn("assist", io).unwrap(), device)
+}
+
+/// A command that records the thread its output was handled on.
+struct Where {
+    line: String,
+    threads: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl Observer for Where {
+    type Output = ();
+    fn describe(&self) -> String {
+        format!("where ({})", self.line)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Command
+    }
+    fn timeout(&self) -> Option<Duration> {
+        Some(WAIT)
+    }
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<()> {
+        cx.sendline(&self.line);
+        Step::Pending
+    }
+    fn on_data(&mut self, data: &str, _cx: &mut Context<'_>) -> Step<()> {
+        if data.contains("moler_bash# ") {
+            let name = std::thread::current().name().map(str::to_owned);
+            self.threads.lock().unwrap().push(name);
+            return Step::Done(Ok(()));
+        }
+        Step::Pending
+    }
+}
+
+/// On smol's global executor the connection's task runs on `smol-N` threads; an awaited
+/// command's answer is handled by the awaiting thread itself (no hand-off through `smol-N`).
+#[test]
+fn an_awaited_answer_is_handled_by_the_awaiting_task() {
+    let (conn, device) = pair(&SmolRunner::new());
+    let threads = Arc::new(Mutex::new(Vec::new()));
+    std::thread::Builder::new()
+        .name("awaiting".into())
+        .spawn({
+            let threads = Arc::clone(&threads);
+            move || {
+                smol::block_on(async {
+                    for i in 0..20 {
+                        device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
+                        let line = format!("echo {i}");
+                        let threads = Arc::clone(&threads);
+                        conn.start(Where { line, threads }).await.unwrap();
+                    }
+                })
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let threads = threads.lock().unwrap();
+    let here = threads.iter().filter(|t| t.as_deref() == Some("awaiting")).count();
+    // Nearly all: the connection's own task takes one only when it held the connection at
+    // the very moment the awaiting task came (and the first, while it starts).
+    assert!(here >= 10, "answers handled on the awaiting thread: {here} of 20 ({threads:?})");
+}
+
+/// A future that assisted once and is then kept without being polled (as `select!` leaves
+/// the branch that lost) must not stall the connection: its own task takes it back.
+#[test]
+fn a_future_polled_once_and_kept_does_not_stall_the_connection() {
+    // smol's global executor, then an executor of the test's own (run by a thread beside the
+    // test's, so the connection's task runs while the test blocks in `join`).
+    for own in [None, Some(Arc::new(smol::Executor::new()))] {
+        let runner = match &own {
+            Some(ex) => SmolRunner::with_executor(Arc::clone(ex)),
+            None => SmolRunner::new(),
+        };
+        let (conn, device) = pair(&runner);
+        let event = conn.start(Wait4::new(["link up"]).unwrap().till_occurs_times(1));
+        let run = async {
+            let slow = conn.start(Command::lines("slow", PROMPT));
+            let mut slow = pin!(slow);
+            assert!(smol::future::poll_once(&mut slow).await.is_none(), "no answer yet");
+            // The line comes now; only the connection's own task can notice it.
+            device.inject("link up\n");
+            let waiter = std::thread::spawn(move || event.wait(WAIT));
+            let started = Instant::now();
+            let found = waiter.join().unwrap().unwrap();
+            assert_eq!(found[0].line, "link up");
+            assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+            device.inject("slow\r\nok\r\nmoler_bash# ");
+            assert_eq!(slow.await.unwrap(), ["ok"]);
+        };
+        match own {
+            Some(ex) => {
+                let (stop, stopped) = smol::channel::bounded::<()>(1);
+                let beside = std::thread::spawn({
+                    let ex = Arc::clone(&ex);
+                    move || smol::block_on(ex.run(async { stopped.recv().await.ok() }))
+                });
+                smol::block_on(ex.run(run));
+                stop.send_blocking(()).unwrap();
+                beside.join().unwrap();
+            }
+            None => smol::block_on(run),
+        }
+    }
+}
+
+/// After an awaited command, output nobody awaits (an event's line, a deadline) is handled by
+/// the connection's own task, promptly.
+#[test]
+fn output_nobody_awaits_is_handled_after_an_awaited_command() {
+    let (conn, device) = pair(&SmolRunner::new());
+    smol::block_on(async {
+        let event = conn.start(Wait4::new(["alarm"]).unwrap().till_occurs_times(1));
+        device.respond_on_next_write("pwd\r\n/root\r\nmoler_bash# ");
+        assert_eq!(conn.start(Command::lines("pwd", PROMPT)).await.unwrap(), ["/root"]);
+        device.inject("alarm raised\n");
+        // `try_result` only looks: nothing drives the connection from here.
+        let started = Instant::now();
+        while !event.is_done() {
+            assert!(started.elapsed() < Duration::from_secs(5), "the event was never handled");
+            smol::Timer::after(Duration::from_millis(1)).await;
+        }
+        assert!(event.try_result().unwrap().unwrap()[0].line.ends_with("alarm raised"));
+        // A deadline nobody awaits fires too.
+        let quiet = conn.start(Wait4::new(["never"]).unwrap().timeout(Duration::from_millis(50)));
+        let started = Instant::now();
+        while !quiet.is_done() {
+            assert!(started.elapsed() < Duration::from_secs(5), "the deadline never fired");
+            smol::Timer::after(Duration::from_millis(1)).await;
+        }
+        assert!(quiet.try_result().unwrap().unwrap_err().is_timeout());
+    });
+}
+
+/// Dropping the last handle right after awaited commands closes the transport at once.
+#[test]
+fn dropping_the_handle_after_awaited_commands_closes_the_transport() {
+    let (conn, device) = pair(&SmolRunner::new());
+    smol::block_on(async {
+        for i in 0..5 {
+            device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
+            let out = conn.start(Command::lines(format!("echo {i}"), PROMPT)).await.unwrap();
+            assert_eq!(out, [i.to_string()]);
+        }
+    });
+    let ev = conn.start(Wait4::new(["x"]).unwrap());
+    drop(conn);
+    assert!(ev.wait(WAIT).unwrap_err().is_closed());
+}
