@@ -193,3 +193,62 @@ fn a_shell_that_never_shows_its_prompt_fails_the_first_command_clearly() {
     assert!(err.to_string().contains("/no/such/shell"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// smol: many tasks await commands on one connection at once (a real socket to the device
+/// simulator), on the global executor's threads and on the test's own, and every fifth await
+/// gives up at once (a timer wins the race and the future is dropped, assisting or not): every
+/// result awaited to the end is right, none hangs, and a plain thread's blocking run works
+/// after.
+#[test]
+fn smol_many_tasks_awaiting_one_connection_some_giving_up() {
+    use moler_io::tcp::{self, TcpOptions};
+    use moler_testkit::{Simulator, SIM_BANNER, SIM_PROMPT, SIM_PROMPT_RE};
+    use std::time::Duration;
+
+    let sim = Simulator::start().unwrap();
+    let greeting = moler_io::Greeting {
+        marker: SIM_BANNER.into(),
+        prompt: SIM_PROMPT.into(),
+        timeout: WAIT,
+    };
+    let options = TcpOptions { greeting: Some(greeting), ..Default::default() };
+    let transport = tcp::connect("127.0.0.1", sim.port(), &options).unwrap();
+    let conn = SmolRunner::new().spawn("many", transport).unwrap();
+    let task = |t: usize| {
+        let conn = conn.clone();
+        async move {
+            let mut awaited = 0;
+            for i in 0..25 {
+                let cmd = conn.start(Command::lines(format!("echo {t}-{i}"), SIM_PROMPT_RE));
+                if i % 5 == 4 {
+                    let gave_up = async {
+                        smol::Timer::after(Duration::from_micros(1)).await;
+                        None
+                    };
+                    // Dropped here whichever finished first.
+                    let _ = smol::future::or(async { Some(cmd.await) }, gave_up).await;
+                    continue;
+                }
+                assert_eq!(cmd.await.unwrap(), [format!("{t}-{i}")]);
+                awaited += 1;
+            }
+            awaited
+        }
+    };
+    let spawned: Vec<_> = (0..6).map(|t| smol::spawn(task(t))).collect();
+    let all = async {
+        let here = smol::future::zip(task(6), task(7)).await;
+        let mut total = here.0 + here.1;
+        for s in spawned {
+            total += s.await;
+        }
+        total
+    };
+    let limit = async {
+        smol::Timer::after(Duration::from_secs(120)).await;
+        panic!("the tasks did not finish in 120 s");
+    };
+    assert_eq!(smol::block_on(smol::future::or(all, limit)), 8 * 20);
+    let done = conn.run(Command::lines("echo done", SIM_PROMPT_RE), WAIT).unwrap();
+    assert_eq!(done, ["done"]);
+}
