@@ -206,11 +206,8 @@ fn smol_many_tasks_awaiting_one_connection_some_giving_up() {
     use std::time::Duration;
 
     let sim = Simulator::start().unwrap();
-    let greeting = moler_io::Greeting {
-        marker: SIM_BANNER.into(),
-        prompt: SIM_PROMPT.into(),
-        timeout: WAIT,
-    };
+    let greeting =
+        moler_io::Greeting { marker: SIM_BANNER.into(), prompt: SIM_PROMPT.into(), timeout: WAIT };
     let options = TcpOptions { greeting: Some(greeting), ..Default::default() };
     let transport = tcp::connect("127.0.0.1", sim.port(), &options).unwrap();
     let conn = SmolRunner::new().spawn("many", transport).unwrap();
