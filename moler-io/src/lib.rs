@@ -130,6 +130,16 @@ pub trait FdIo: Send + 'static {
         false
     }
 
+    /// Right after a [`FdIo::read`] that returned data: true when that very call emptied the
+    /// descriptor (one of its system calls read less than it asked) and left nothing of what it
+    /// read inside the stream, so more input needs the descriptor readable again. A runner
+    /// whose reactor tracks readiness then forgets it, as for a plain descriptor's short read
+    /// (which needs no such signal: the read's own size says it). False (the default) when the
+    /// stream cannot tell; then the runner reads once more before it waits.
+    fn drained(&self) -> bool {
+        false
+    }
+
     /// True when input waits inside the stream rather than in its descriptor, so waiting for
     /// readability would miss it. An SSH session is such a stream: a write makes libssh2 read
     /// the socket, and what it read waits in its buffers. A runner asks after every write.

@@ -58,25 +58,25 @@ pub(crate) trait Registration: Unpin + Send {
         op: &mut dyn FnMut() -> io::Result<T>,
     ) -> Poll<io::Result<T>>;
 
-    /// Whether [`Registration::poll_read`] clears the readiness it read under when a read of a
-    /// plain descriptor returned less than asked (that read emptied it), as tokio's own streams
-    /// do. Its readiness then stays exact, so every read of such a runtime goes through it: a
-    /// wait after an answer was read whole needs no read that finds nothing first.
+    /// Whether [`Registration::poll_read`] clears the readiness it read under when a read
+    /// emptied the descriptor (a plain descriptor's read returned less than asked, or the
+    /// stream said so: [`FdIo::drained`]), as tokio's own streams do. Its readiness then stays
+    /// exact, so every read of such a runtime goes through it: a wait after an answer was read
+    /// whole needs no read that finds nothing first.
     const SHORT_READ_CLEARS: bool = false;
 
-    /// [`Registration::poll_io`] for a read. `asked`: a plain descriptor's read of that many
-    /// bytes (see [`Registration::SHORT_READ_CLEARS`]). `tries`: read even when the runtime
-    /// does not know the descriptor ready yet (tokio learns readiness only when it polls its
-    /// I/O driver, after an answer may have come).
+    /// [`Registration::poll_io`] for a read; `op` says with each count whether that read
+    /// emptied the descriptor (see [`Registration::SHORT_READ_CLEARS`]). `tries`: read even
+    /// when the runtime does not know the descriptor ready yet (tokio learns readiness only
+    /// when it polls its I/O driver, after an answer may have come).
     fn poll_read(
         &mut self,
         cx: &mut Context<'_>,
         interest: Interest,
-        asked: Option<usize>,
         tries: bool,
-        op: &mut dyn FnMut() -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        let _ = (asked, tries);
+        op: &mut dyn FnMut() -> io::Result<(usize, bool)>,
+    ) -> Poll<io::Result<(usize, bool)>> {
+        let _ = tries;
         self.poll_io(cx, interest, op)
     }
 
@@ -165,14 +165,16 @@ impl<R: Runtime> Endpoint<R> {
     }
 }
 
-/// The registration of the descriptor a plain stream ([`FdIo::fixed_readiness`]) waits on
-/// for `op`, with that readiness, if it is registered for it already.
+/// The registration of the descriptor a plain stream ([`FdIo::fixed_readiness`]), or a
+/// stream whose last read emptied its descriptor ([`FdIo::drained`]), waits on for `op`, with
+/// that readiness, if it is registered for it already.
 fn registered<'a, R: Runtime>(
     regs: &'a mut [(RawFd, R::Registration)],
     io: &dyn FdIo,
     op: Op,
 ) -> Option<(&'a mut R::Registration, Interest)> {
-    if !io.fixed_readiness() {
+    let waits_for_fd = io.fixed_readiness() || (matches!(op, Op::Read) && io.drained());
+    if !waits_for_fd {
         return None;
     }
     let (fd, interest) = io.blocked_on(op);
@@ -252,7 +254,14 @@ fn through<G: Registration>(
     f: &mut dyn FnMut(&mut dyn FdIo) -> io::Result<usize>,
 ) -> Poll<io::Result<usize>> {
     match op {
-        Op::Read => reg.poll_read(cx, interest, read.asked, read.tries, &mut || f(io)),
+        Op::Read => {
+            let mut op = || {
+                let n = f(io)?;
+                let emptied = n > 0 && (read.asked.is_some_and(|asked| n < asked) || io.drained());
+                Ok((n, emptied))
+            };
+            reg.poll_read(cx, interest, read.tries, &mut op).map_ok(|(n, _)| n)
+        }
         Op::Write => reg.poll_io(cx, interest, &mut || f(io)),
     }
 }

@@ -170,10 +170,9 @@ impl Registration for TokioFd {
         &mut self,
         cx: &mut Context<'_>,
         interest: Interest,
-        asked: Option<usize>,
         tries: bool,
-        op: &mut dyn FnMut() -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
+        op: &mut dyn FnMut() -> io::Result<(usize, bool)>,
+    ) -> Poll<io::Result<(usize, bool)>> {
         if !matches!(interest, Interest::Readable) {
             return self.poll_io(cx, interest, op);
         }
@@ -192,7 +191,7 @@ impl Registration for TokioFd {
                 Poll::Pending => return Poll::Pending,
             };
             if let Ok(r) = guard.try_io(|_| op()) {
-                if matches!((&r, asked), (Ok(n), Some(asked)) if *n > 0 && *n < asked) {
+                if matches!(r, Ok((_, true))) {
                     guard.clear_ready();
                 }
                 return Poll::Ready(r);

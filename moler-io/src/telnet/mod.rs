@@ -154,6 +154,8 @@ pub(crate) struct TelnetIo {
     data: Vec<u8>,
     pos: usize,
     raw: Box<[u8]>,
+    /// The socket read of the current [`FdIo::read`] call returned less than asked.
+    short: bool,
     pub(crate) name: String,
 }
 
@@ -187,6 +189,7 @@ impl TelnetIo {
             data: Vec::new(),
             pos: 0,
             raw: vec![0; 16 * 1024].into_boxed_slice(),
+            short: false,
             name: name.clone(),
         };
         lock(&io.wire).flush(fd.as_fd()).map_err(setup("send the first negotiation"))?;
@@ -213,6 +216,7 @@ impl TelnetIo {
         if n == 0 {
             return Ok(false);
         }
+        self.short = n < self.raw.len();
         if self.pos == self.data.len() {
             self.data.clear();
             self.pos = 0;
@@ -272,6 +276,8 @@ impl TelnetIo {
 
 impl FdIo for TelnetIo {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Only this call's socket read can say the socket is empty now.
+        self.short = false;
         loop {
             if self.pos < self.data.len() {
                 let n = buf.len().min(self.data.len() - self.pos);
@@ -325,6 +331,10 @@ impl FdIo for TelnetIo {
     fn has_buffered_input(&self) -> bool {
         self.pos < self.data.len() || lock(&self.wire).pending()
     }
+
+    fn drained(&self) -> bool {
+        self.short && !self.has_buffered_input()
+    }
 }
 
 /// The `telnet` program (Debian's client, or any on `PATH`) in a pseudo-terminal, connected to
@@ -359,4 +369,63 @@ pub fn client_in_pty(
         greeting: options.greeting.clone(),
         control: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    /// Reads once something came (the socket is non-blocking).
+    fn read_some(io: &mut dyn FdIo, buf: &mut [u8]) -> usize {
+        let until = Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match io.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    assert!(Instant::now() < until, "nothing came");
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                r => return r.unwrap(),
+            }
+        }
+    }
+
+    /// `drained` is what lets a runner wait for the socket instead of reading it once more:
+    /// true only when the read call at hand emptied the socket and kept nothing decoded.
+    #[test]
+    fn drained_only_after_a_read_that_emptied_the_socket() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let transport = connect("127.0.0.1", port, &TelnetOptions::default()).unwrap();
+        let Stream::Fd(mut io) = transport.stream else { panic!("a descriptor stream") };
+        let (mut server, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 64];
+
+        // Whole: the socket read was short and everything went out.
+        server.write_all(b"hello").unwrap();
+        assert_eq!(read_some(io.as_mut(), &mut buf), 5);
+        assert!(io.drained());
+
+        // Part of it: the rest waits decoded in the stream.
+        server.write_all(b"abcdefgh").unwrap();
+        let mut small = [0u8; 3];
+        assert_eq!(read_some(io.as_mut(), &mut small), 3);
+        assert!(!io.drained(), "5 bytes wait inside the stream");
+        // Served from the stream's buffer: no socket read in this call, so it cannot say.
+        assert_eq!(read_some(io.as_mut(), &mut small), 3);
+        assert!(!io.drained());
+        assert_eq!(read_some(io.as_mut(), &mut small), 2);
+        assert!(!io.drained(), "no socket read in this call");
+
+        // More than one socket read holds: the first read of it was full.
+        let big = vec![b'x'; 20 * 1024];
+        server.write_all(&big).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50)); // all of it in the socket
+        let mut large = vec![0u8; 64 * 1024];
+        let first = read_some(io.as_mut(), &mut large);
+        assert_eq!(first, 16 * 1024, "one socket read of the stream's 16 KiB");
+        assert!(!io.drained(), "that read was full: more may wait in the socket");
+        assert_eq!(read_some(io.as_mut(), &mut large), 4 * 1024);
+        assert!(io.drained());
+    }
 }
