@@ -26,15 +26,15 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use moler_core::Assist;
 
 use crate::driver::{DriverRef, Runtime, Timer};
 use crate::handle::IN_DRIVER;
-
-/// How long the home task stays away after the last assisting poll it saw.
-pub(crate) const LINGER: Duration = Duration::from_micros(500);
+// How long the home task stays away after the last assisting poll it saw: the thread runner's
+// linger, for the same reasons.
+use crate::thread::LINGER;
 
 /// The home task drives the connection when woken.
 const WATCHING: u8 = 0;
@@ -136,7 +136,7 @@ impl<R: Runtime> Home<R> {
     }
 }
 
-/// The assist a connection's mailbox holds on an async runner.
+/// The assist a connection's mailbox holds on the smol runner.
 pub(crate) struct AsyncAssist<R: Runtime> {
     pub(crate) driver: DriverRef<R>,
     pub(crate) linger: Arc<Linger>,

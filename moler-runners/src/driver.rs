@@ -379,7 +379,6 @@ impl<R: Runtime> Driver<R> {
             Stream::Poll(io) => Endpoint::Poll(io),
         };
         let mailbox = Arc::clone(conn.mailbox());
-        let requests = Arc::clone(&mailbox);
         let core = Arc::new(Mutex::new(State {
             conn,
             endpoint,
@@ -409,7 +408,7 @@ impl<R: Runtime> Driver<R> {
                 waker.wake();
             }
         });
-        Self { core, shared, mailbox: requests, home: None }
+        Self { core, shared, mailbox, home: None }
     }
 
     /// Lets the tasks that await this connection's results drive it themselves (see

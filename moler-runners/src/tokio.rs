@@ -140,7 +140,8 @@ impl Registration for TokioFd {
     // readiness it knows often lags an answer already in the socket.
     const TRACKS_READINESS: bool = false;
     // As tokio's own streams (`PollEvented::poll_read`): with epoll, a read that returned less
-    // than asked emptied the descriptor. Clearing with the guard the read was made under is
+    // than asked emptied the descriptor (a stream that decodes, telnet, says so itself:
+    // `FdIo::drained`). Clearing with the guard the read was made under is
     // exact: readiness that came after the guard was taken is kept (tokio compares ticks).
     const SHORT_READ_CLEARS: bool = true;
 
