@@ -88,9 +88,47 @@ impl Write for BlockingFd {
     }
 }
 
-/// A transport's descriptor, non-blocking, waited on with epoll(7) when a read would block
-/// (the other way a thread sleeps for input; a wake-up through epoll can come sooner than one
-/// of a blocked read(2), which the kernel marks synchronous: see `main`).
+/// The raw floor's loop: a line written, then reads until the prompt, over blocking reads
+/// and writes.
+struct RawLoop {
+    io: Box<dyn ReadWrite>,
+    buf: Vec<u8>,
+    seen: Vec<u8>,
+}
+
+impl RawLoop {
+    /// Consumes the transport's greeting (its marker, then the first prompt).
+    fn new(io: Box<dyn ReadWrite>, greeting: &Greeting) -> RawLoop {
+        let mut raw = RawLoop { io, buf: vec![0u8; 64 * 1024], seen: Vec::with_capacity(4096) };
+        let ready = format!("{}\r\n{}", greeting.marker, greeting.prompt);
+        while !String::from_utf8_lossy(&raw.seen).contains(&ready) {
+            raw.read_some();
+        }
+        raw
+    }
+
+    fn read_some(&mut self) {
+        let k = self.io.read(&mut self.buf).unwrap();
+        assert!(k > 0, "the peer ended");
+        self.seen.extend_from_slice(&self.buf[..k]);
+    }
+
+    /// One round trip of `echo i`.
+    fn rtt(&mut self, i: usize, prompt: &str) -> Duration {
+        let line = format!("echo {i}\n");
+        let t = Instant::now();
+        self.io.write_all(line.as_bytes()).unwrap();
+        self.seen.clear();
+        while !self.seen.ends_with(prompt.as_bytes()) {
+            self.read_some();
+        }
+        t.elapsed()
+    }
+}
+
+/// A transport's descriptor, non-blocking, waited on with epoll(7) when a read would block:
+/// the raw floor sleeping where the runners sleep. It measures as the blocking floor, so how
+/// the floor sleeps is not what lets a runner's median come under it.
 struct EpollFd {
     file: std::fs::File,
     epoll: rustix::fd::OwnedFd,
@@ -145,11 +183,13 @@ fn raw_file(transport: &Transport) -> std::fs::File {
     std::fs::File::from(stream.blocked_on(moler_io::Op::Read).0.try_clone_to_owned().expect("dup"))
 }
 
-/// The least an async runtime's user does for a round trip: the descriptor registered with
-/// the runtime's reactor, written and read when it says so, awaited where the runners'
-/// `.await` is. What is left between a runner and this is moler's; what is between this and
-/// the raw floor is the runtime's (tokio's multi-thread runtime wakes the `block_on` thread
-/// from a worker's poll of the descriptor: a thread hand-off no code on top of it can save).
+/// What an async runtime's user writes for a round trip with no moler code: the descriptor
+/// registered with the runtime's reactor, written and read when it says so, awaited where the
+/// runners' `.await` is. Between this and the raw floor is the runtime's own cost (tokio's
+/// multi-thread runtime wakes the `block_on` thread from a worker's poll of the descriptor: a
+/// thread hand-off no code on top of it can save). It is not the least a runtime can do: tokio
+/// wakes a spawned task more cheaply than the `block_on` future, so tokio's runners, whose
+/// connection is a task, can come under it on a shell (two reads per answer there).
 trait AsyncRaw {
     async fn write_all(&mut self, bytes: &[u8]);
     async fn read(&mut self, buf: &mut [u8]) -> usize;
@@ -328,61 +368,20 @@ fn main() {
     // any path over them pays too.
     let raw_transport = open_transport();
     let greeting = raw_transport.greeting.clone().expect("every transport here greets");
-    let mut raw: Box<dyn ReadWrite> = match kind.as_str() {
+    let raw: Box<dyn ReadWrite> = match kind.as_str() {
         "terminal" | "tcp" | "serial" => Box::new(BlockingFd::new(raw_transport)),
         _ => Box::new(raw_transport.into_blocking()),
     };
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut seen = Vec::with_capacity(4096);
-    // Consume the greeting: the marker, then the first prompt.
-    let ready = format!("{}\r\n{}", greeting.marker, greeting.prompt);
-    while !String::from_utf8_lossy(&seen).contains(&ready) {
-        let k = raw.read(&mut buf).unwrap();
-        assert!(k > 0, "the peer ended");
-        seen.extend_from_slice(&buf[..k]);
-    }
+    let mut raw = RawLoop::new(raw, &greeting);
+    let mut raw_rtt = |i: usize| raw.rtt(i, prompt);
     // The same loop sleeping in epoll_wait(2) instead of read(2) (plain descriptors).
     let plain_fd = matches!(kind.as_str(), "terminal" | "tcp" | "serial");
     let mut epoll_raw = plain_fd.then(|| {
         let transport = open_transport();
         let greeting = transport.greeting.clone().expect("every transport here greets");
-        let mut io = EpollFd::new(transport);
-        let ready = format!("{}\r\n{}", greeting.marker, greeting.prompt);
-        let (mut buf, mut seen) = (vec![0u8; 64 * 1024], Vec::new());
-        while !String::from_utf8_lossy(&seen).contains(&ready) {
-            let k = io.read(&mut buf).unwrap();
-            assert!(k > 0, "the peer ended");
-            seen.extend_from_slice(&buf[..k]);
-        }
-        io
+        RawLoop::new(Box::new(EpollFd::new(transport)), &greeting)
     });
-    let mut epoll_buf = vec![0u8; 64 * 1024];
-    let mut epoll_seen = Vec::with_capacity(4096);
-    let mut epoll_rtt = |i: usize| -> Option<Duration> {
-        let io = epoll_raw.as_mut()?;
-        let line = format!("echo {i}\n");
-        let t = Instant::now();
-        io.write_all(line.as_bytes()).unwrap();
-        epoll_seen.clear();
-        while !epoll_seen.ends_with(prompt.as_bytes()) {
-            let k = io.read(&mut epoll_buf).unwrap();
-            assert!(k > 0, "the peer ended");
-            epoll_seen.extend_from_slice(&epoll_buf[..k]);
-        }
-        Some(t.elapsed())
-    };
-    let mut raw_rtt = |i: usize| -> Duration {
-        let line = format!("echo {i}\n");
-        let t = Instant::now();
-        raw.write_all(line.as_bytes()).unwrap();
-        seen.clear();
-        while !seen.ends_with(prompt.as_bytes()) {
-            let k = raw.read(&mut buf).unwrap();
-            assert!(k > 0, "the peer ended");
-            seen.extend_from_slice(&buf[..k]);
-        }
-        t.elapsed()
-    };
+    let mut epoll_rtt = |i: usize| epoll_raw.as_mut().map(|raw| raw.rtt(i, prompt));
 
     // (b) the full command path (echo recognition, line parsing, prompt) on each runner
     let tokio_rt = tokio::runtime::Runtime::new().unwrap();
