@@ -282,14 +282,30 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
     assert!(report.transfer().unwrap() > 0, "{result:?}");
     assert!(result.info.iter().any(|l| l.contains(&format!("port {port}"))), "{result:?}");
 
-    // UDP: the server's report goes back to the client before the server is stopped.
-    let port = free_port().to_string();
-    let listening = shell.start(Wait4::new(["Server listening"]).unwrap().till_occurs_times(1));
-    let server = shell.start(Iperf2::new(format!("-s -u -p {port} -i 1")).command_with_prompt(p));
-    listening.wait(T).unwrap();
-    let args = ["-c", "127.0.0.1", "-u", "-p", &port, "-t", "2", "-b", "1M"];
-    let sent = Process::new("iperf").args(args).output().unwrap();
-    let result = server.wait(T).expect("the UDP server ends once it has the report");
+    // UDP: the server's report goes back to the client before the server is stopped. On a
+    // loaded machine the client may miss the server's acknowledgement of its last datagram
+    // (its tries are 250 ms apart); the server then prints "WARNING: ack of last datagram
+    // failed.", a failure by Moler's rule (any line with "failed"), as here. That one failure
+    // is tried again, twice at most, saying so; any other fails the test at once.
+    let mut tries = 0;
+    let (port, result, sent) = loop {
+        tries += 1;
+        let port = free_port().to_string();
+        let listening = shell.start(Wait4::new(["Server listening"]).unwrap().till_occurs_times(1));
+        let server =
+            shell.start(Iperf2::new(format!("-s -u -p {port} -i 1")).command_with_prompt(p));
+        listening.wait(T).unwrap();
+        let args = ["-c", "127.0.0.1", "-u", "-p", &port, "-t", "2", "-b", "1M"];
+        let sent = Process::new("iperf").args(args).output().unwrap();
+        match server.wait(T) {
+            Err(e) if tries < 3 && e.to_string().contains("ack of last datagram failed") => {
+                eprintln!("iperf's UDP exchange lost its last acknowledgement (try {tries}): {e}");
+            }
+            result => {
+                break (port, result.expect("the UDP server ends once it has the report"), sent)
+            }
+        }
+    };
     let client_out = String::from_utf8_lossy(&sent.stdout);
     assert!(client_out.contains("Server Report"), "{client_out}\n{result:?}");
     let report = result.report("127.0.0.1", &server_end_of(&port)).expect("the server's report");
