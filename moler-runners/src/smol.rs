@@ -21,8 +21,9 @@ use crate::RunnerKind;
 /// threads, default 1), or on an executor of your own that you run.
 ///
 /// The handles work from anywhere: `.await` them in async code, `wait` on them from plain
-/// threads. With your own executor, the connections make progress only while it runs; dropping
-/// it fails their unfinished observers with a closed-connection error saying so.
+/// threads. With your own executor, the connections make progress while it runs, and while
+/// you `.await` one of their results (see below); dropping it fails their unfinished observers
+/// with a closed-connection error saying so.
 ///
 /// A result you `.await` is read by your own task: while it awaits, it drives the connection
 /// itself, so the answer wakes it directly instead of going through the connection's task

@@ -166,3 +166,20 @@ fn dropping_the_handle_after_awaited_commands_closes_the_transport() {
     drop(conn);
     assert!(ev.wait(WAIT).unwrap_err().is_closed());
 }
+
+/// An executor of your own that nobody runs: a result you await still comes (your task
+/// drives the connection), where before the await waited for the executor for ever.
+#[test]
+fn an_awaited_result_comes_even_when_your_executor_is_not_run() {
+    let ex = Arc::new(smol::Executor::new());
+    let (conn, device) = pair(&SmolRunner::with_executor(Arc::clone(&ex)));
+    device.respond_on_next_write("uname\r\nLinux\r\nmoler_bash# ");
+    let out = smol::block_on(async {
+        let limit = async {
+            smol::Timer::after(WAIT).await;
+            panic!("the awaited command never finished");
+        };
+        smol::future::or(conn.start(Command::lines("uname", PROMPT)), limit).await
+    });
+    assert_eq!(out.unwrap(), ["Linux"]);
+}
