@@ -59,13 +59,10 @@ struct BlockingFd {
 
 impl BlockingFd {
     fn new(transport: Transport) -> BlockingFd {
-        let moler_io::Stream::Fd(stream) = &transport.stream else {
-            panic!("{}: not a descriptor", transport.name)
-        };
-        let fd = stream.blocked_on(moler_io::Op::Read).0.try_clone_to_owned().expect("dup");
+        let file = raw_file(&transport);
         // The duplicate shares the open file's flags: the descriptor is blocking for both.
-        rustix::io::ioctl_fionbio(&fd, false).expect("make the descriptor blocking");
-        BlockingFd { file: std::fs::File::from(fd), _transport: transport }
+        rustix::io::ioctl_fionbio(&file, false).expect("make the descriptor blocking");
+        BlockingFd { file, _transport: transport }
     }
 }
 
@@ -175,7 +172,7 @@ impl Write for EpollFd {
     }
 }
 
-/// A transport's descriptor (duplicated; still non-blocking), for a runtime's own floor.
+/// A transport's descriptor, duplicated (it shares the open file's flags: still non-blocking).
 fn raw_file(transport: &Transport) -> std::fs::File {
     let moler_io::Stream::Fd(stream) = &transport.stream else {
         panic!("{}: not a descriptor", transport.name)
@@ -484,109 +481,46 @@ fn main() {
     let only = common::arg("--only");
     let want = |path: &str| only.as_deref().is_none_or(|o| o == path);
 
+    // Every path, in the order each round runs them: its name (for `--only` and the JSON),
+    // and its round trips `from..from + k`.
+    type Path<'a> = (&'static str, Box<dyn FnMut(usize, usize) -> Vec<Duration> + 'a>);
+    let mut paths: Vec<Path<'_>> = vec![
+        ("floor", Box::new(|from, k| (from..from + k).map(&mut raw_rtt).collect())),
+        ("floor_epoll", Box::new(|from, k| (from..from + k).filter_map(&mut epoll_rtt).collect())),
+        ("thread", Box::new(|from, k| thread_rtt(&thread_shell, from, k))),
+        ("tokio_floor", Box::new(&mut tokio_floor_rtt)),
+        ("tokio_current_thread_floor", Box::new(&mut tokio_ct_floor_rtt)),
+        ("smol_floor", Box::new(&mut smol_floor_rtt)),
+        ("tokio", Box::new(tokio_rtt)),
+        ("tokio_current_thread", Box::new(tokio_ct_rtt)),
+        ("smol", Box::new(smol_rtt)),
+        ("smol_own_executor", Box::new(smol_own_rtt)),
+        ("thread_logged", Box::new(|from, k| thread_rtt(&logged_shell, from, k))),
+    ];
+    paths.retain(|(name, _)| want(name));
+
     // Warm-up (also waits for each shell's first prompt).
     let warm = n.min(100);
-    if want("floor") {
-        for i in 0..warm {
-            raw_rtt(i);
-        }
+    for (_, run) in &mut paths {
+        run(0, warm);
     }
-    if want("floor_epoll") {
-        for i in 0..warm {
-            epoll_rtt(i);
-        }
-    }
-    if want("thread") {
-        thread_rtt(&thread_shell, 0, warm);
-    }
-    if want("tokio_floor") {
-        tokio_floor_rtt(0, warm);
-    }
-    if want("tokio_current_thread_floor") {
-        tokio_ct_floor_rtt(0, warm);
-    }
-    if want("smol_floor") {
-        smol_floor_rtt(0, warm);
-    }
-    if want("thread_logged") {
-        thread_rtt(&logged_shell, 0, warm);
-    }
-    if want("tokio") {
-        tokio_rtt(0, warm);
-    }
-    if want("tokio_current_thread") {
-        tokio_ct_rtt(0, warm);
-    }
-    if want("smol") {
-        smol_rtt(0, warm);
-    }
-    if want("smol_own_executor") {
-        smol_own_rtt(0, warm);
-    }
-
-    let mut floor = Vec::with_capacity(n);
-    let (mut thread, mut tok, mut smo) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut tok_ct, mut smo_own, mut logs) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut tok_floor, mut tok_ct_floor, mut smo_floor) = (Vec::new(), Vec::new(), Vec::new());
-    let mut floor_epoll = Vec::new();
+    let mut samples = std::collections::HashMap::<&str, Vec<Duration>>::new();
     // Per path: CPU ns and context switches of this process's threads, over its round trips.
     let mut sched = std::collections::HashMap::<&str, (u64, u64)>::new();
-    let mut counted = |path: &'static str, run: &mut dyn FnMut()| {
-        let (ns0, sw0) = common::sched();
-        run();
-        let (ns1, sw1) = common::sched();
-        let at = sched.entry(path).or_default();
-        at.0 += ns1.saturating_sub(ns0);
-        at.1 += sw1.saturating_sub(sw0);
-    };
     for r in 0..rounds {
         let from = r * per_round;
-        if want("floor") {
-            counted("floor", &mut || {
-                for i in 0..per_round {
-                    floor.push(raw_rtt(from + i));
-                }
-            });
-        }
-        if want("floor_epoll") {
-            counted("floor_epoll", &mut || {
-                for i in 0..per_round {
-                    floor_epoll.extend(epoll_rtt(from + i));
-                }
-            });
-        }
-        if want("thread") {
-            counted("thread", &mut || thread.extend(thread_rtt(&thread_shell, from, per_round)));
-        }
-        if want("tokio_floor") {
-            counted("tokio_floor", &mut || tok_floor.extend(tokio_floor_rtt(from, per_round)));
-        }
-        if want("tokio_current_thread_floor") {
-            counted("tokio_current_thread_floor", &mut || {
-                tok_ct_floor.extend(tokio_ct_floor_rtt(from, per_round))
-            });
-        }
-        if want("smol_floor") {
-            counted("smol_floor", &mut || smo_floor.extend(smol_floor_rtt(from, per_round)));
-        }
-        if want("tokio") {
-            counted("tokio", &mut || tok.extend(tokio_rtt(from, per_round)));
-        }
-        if want("tokio_current_thread") {
-            counted("tokio_current_thread", &mut || tok_ct.extend(tokio_ct_rtt(from, per_round)));
-        }
-        if want("smol") {
-            counted("smol", &mut || smo.extend(smol_rtt(from, per_round)));
-        }
-        if want("smol_own_executor") {
-            counted("smol_own_executor", &mut || smo_own.extend(smol_own_rtt(from, per_round)));
-        }
-        if want("thread_logged") {
-            counted("thread_logged", &mut || {
-                logs.extend(thread_rtt(&logged_shell, from, per_round))
-            });
+        for (name, run) in &mut paths {
+            let (ns0, sw0) = common::sched();
+            let took = run(from, per_round);
+            let (ns1, sw1) = common::sched();
+            samples.entry(name).or_default().extend(took);
+            let at = sched.entry(name).or_default();
+            at.0 += ns1.saturating_sub(ns0);
+            at.1 += sw1.saturating_sub(sw0);
         }
     }
+    drop(paths);
+    let mut samples_of = |name: &str| samples.remove(name).unwrap_or_default();
     if only.is_some() {
         moler::logging::stop();
         let _ = std::fs::remove_dir_all(&log_dir);
@@ -595,6 +529,7 @@ fn main() {
     moler::logging::stop();
     let log_size = std::fs::metadata(log_dir.join("moler.bench.log")).map_or(0, |m| m.len());
     let _ = std::fs::remove_dir_all(&log_dir);
+    let mut floor = samples_of("floor");
     let f = common::stats(&mut floor);
     let over = match kind.as_str() {
         "tcp" => "the TCP device simulator",
@@ -630,16 +565,17 @@ fn main() {
     // the raw floor, and to its own floor (the raw floor for the thread runner; its runtime's
     // for the others).
     let mut own = std::collections::HashMap::from([("floor", f.median_us)]);
-    for (name, label, samples) in [
-        ("floor_epoll", "raw floor, sleeping in epoll_wait", &mut floor_epoll),
-        ("tokio_floor", "tokio multi-thread floor (AsyncFd)", &mut tok_floor),
-        ("tokio_current_thread_floor", "tokio current-thread floor (AsyncFd)", &mut tok_ct_floor),
-        ("smol_floor", "smol floor (Async in block_on)", &mut smo_floor),
+    for (name, label) in [
+        ("floor_epoll", "raw floor, sleeping in epoll_wait"),
+        ("tokio_floor", "tokio multi-thread floor (AsyncFd)"),
+        ("tokio_current_thread_floor", "tokio current-thread floor (AsyncFd)"),
+        ("smol_floor", "smol floor (Async in block_on)"),
     ] {
+        let mut samples = samples_of(name);
         if samples.is_empty() {
             continue;
         }
-        let s = common::stats(samples);
+        let s = common::stats(&mut samples);
         own.insert(name, s.median_us);
         let ratio = s.median_us / f.median_us;
         let (cpu, switches) = per_trip(name);
@@ -652,20 +588,15 @@ fn main() {
             s.median_us, s.p99_us
         ));
     }
-    for (name, label, samples, floor_of) in [
-        ("thread", "thread runner (blocking wait)", &mut thread, "floor"),
-        ("tokio", "tokio multi-thread (.await)", &mut tok, "tokio_floor"),
-        (
-            "tokio_current_thread",
-            "tokio current-thread (.await)",
-            &mut tok_ct,
-            "tokio_current_thread_floor",
-        ),
-        ("smol", "smol global executor (.await)", &mut smo, "smol_floor"),
-        ("smol_own_executor", "smol own executor (.await)", &mut smo_own, "smol_floor"),
-        ("thread_logged", "thread runner, device log on", &mut logs, "floor"),
+    for (name, label, floor_of) in [
+        ("thread", "thread runner (blocking wait)", "floor"),
+        ("tokio", "tokio multi-thread (.await)", "tokio_floor"),
+        ("tokio_current_thread", "tokio current-thread (.await)", "tokio_current_thread_floor"),
+        ("smol", "smol global executor (.await)", "smol_floor"),
+        ("smol_own_executor", "smol own executor (.await)", "smol_floor"),
+        ("thread_logged", "thread runner, device log on", "floor"),
     ] {
-        let s = common::stats(samples);
+        let s = common::stats(&mut samples_of(name));
         let ratio = s.median_us / f.median_us;
         let (cpu, switches) = per_trip(name);
         let to_own = own.get(floor_of).map(|o| s.median_us / o);

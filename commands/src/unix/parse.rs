@@ -260,21 +260,16 @@ pub(crate) fn typed_and_registry<C: crate::UnixCommand>(
     command: &C,
     output: &str,
 ) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
-    let now = std::time::Instant::now();
-    let typed = {
+    fn run<O: moler_core::Observer>(observer: O, output: &str) -> Option<O::Output> {
+        let now = std::time::Instant::now();
         let mut conn = moler_core::Connection::new("t");
-        let done = conn.start(command.command_with_prompt("^[$] $"), now);
-        conn.handle_input(output.as_bytes(), now);
-        done.try_result().and_then(Result::ok).map(|r| serde_json::to_value(r).unwrap())
-    };
-    let json = {
-        let mut conn = moler_core::Connection::new("t");
-        let done =
-            conn.start(command.command_with_prompt("^[$] $").map_parser(C::json_parser), now);
+        let done = conn.start(observer, now);
         conn.handle_input(output.as_bytes(), now);
         done.try_result().and_then(Result::ok)
-    };
-    (typed, json)
+    }
+    let typed = run(command.command_with_prompt("^[$] $"), output);
+    let json = run(command.command_with_prompt("^[$] $").map_parser(C::json_parser), output);
+    (typed.map(|r| serde_json::to_value(r).unwrap()), json)
 }
 
 /// `lines` of `command`'s output (its echo and a prompt added) end the command and make the
