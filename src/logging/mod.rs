@@ -139,6 +139,34 @@ impl std::fmt::Debug for Logs {
     }
 }
 
+/// FNV-1a for the names of the open log files: a record looks its file up by name, and
+/// SipHash (the default, against crafted keys) cost more than the rest of the lookup. The
+/// names come from the configuration, not from a peer.
+#[derive(Default, Clone, Copy)]
+struct NameHash;
+
+impl std::hash::BuildHasher for NameHash {
+    type Hasher = Fnv;
+
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// One device's own logging settings.
 #[derive(Debug, Default)]
 struct DeviceLogging {
@@ -160,8 +188,10 @@ struct Sink {
     /// Per device (Moler's `device.set_logging_suffix`, `disable_logging`): its own suffix, and
     /// whether its logs are written.
     devices: Mutex<HashMap<String, DeviceLogging>>,
+    /// Some device's logs were turned off once: only then does a record look `devices` up.
+    any_muted: AtomicBool,
     /// Open files by name without suffix (`moler.log`, `moler.R.log`, `moler.R.raw.log`).
-    files: Mutex<HashMap<String, LogFile>>,
+    files: Mutex<HashMap<String, LogFile, NameHash>>,
     /// A failed write is reported once, on stderr; logging never fails a test.
     reported: AtomicBool,
     /// This sink, for the flusher (which must not keep it alive).
@@ -200,7 +230,8 @@ impl Logs {
             policy: FilePolicy { mode: logger.mode, rotation: logger.rotation.clone() },
             suffix: Mutex::new(None),
             devices: Mutex::new(HashMap::new()),
-            files: Mutex::new(HashMap::new()),
+            any_muted: AtomicBool::new(false),
+            files: Mutex::new(HashMap::default()),
             reported: AtomicBool::new(false),
             me: me.clone(),
             flusher: OnceLock::new(),
@@ -335,6 +366,7 @@ impl Logs {
     pub fn set_device_logging(&self, device: &str, on: bool) {
         lock(&self.sink.devices).entry(device.to_owned()).or_default().muted = !on;
         if !on {
+            self.sink.any_muted.store(true, Ordering::Release);
             self.close_device(device);
         }
     }
@@ -649,7 +681,7 @@ impl Sink {
                 (self.raw, fields.device.get(), fields.bytes())
             {
                 if !self.muted(device) {
-                    let _ = write!(name, "moler.{device}.raw.log");
+                    file_name_into(name, device, ".raw.log");
                     self.write_bytes(name, bytes);
                 }
             }
@@ -689,7 +721,7 @@ impl Sink {
                 // Received text keeps where its piece ended (lossless, see `read`); sent text
                 // is a line typed.
                 aligned_into(record, data, dir == "<");
-                let _ = write!(name, "moler.{device}.log");
+                file_name_into(name, device, ".log");
                 self.write(name, record, &name[..name.len() - ".log".len()]);
             }
             t if is_moler(t) && level <= Level::INFO => {
@@ -702,7 +734,7 @@ impl Sink {
                     record.truncate(stamp_len);
                     record.push_str("  ");
                     aligned_into(record, &fields.message, false);
-                    let _ = write!(name, "moler.{device}.log");
+                    file_name_into(name, device, ".log");
                     self.write(name, record, &name[..name.len() - ".log".len()]);
                 }
             }
@@ -756,7 +788,8 @@ impl Sink {
 
     /// Whether `device`'s logs are off.
     fn muted(&self, device: &str) -> bool {
-        lock(&self.devices).get(device).is_some_and(|d| d.muted)
+        self.any_muted.load(Ordering::Acquire)
+            && lock(&self.devices).get(device).is_some_and(|d| d.muted)
     }
 
     fn write(&self, file: &str, record: &str, logger: &str) {
@@ -889,16 +922,41 @@ fn aligned_exact(head: &str, text: &str) -> String {
 /// it, one record ending in a newline. Unless `exact`, a newline that ends `text` ends its last
 /// line; `exact` shows an empty last line after it (where a received piece ended is kept).
 fn aligned_into(out: &mut String, text: &str, exact: bool) {
-    let pad = out.chars().count();
+    // Heads are ASCII but for a device's name: counted by bytes, unless not ASCII.
+    let pad = if out.is_ascii() { out.len() } else { out.chars().count() };
     let text = if exact { text } else { text.strip_suffix('\n').unwrap_or(text) };
     out.reserve(text.len() + 16);
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.extend(std::iter::repeat_n(' ', pad));
-        }
+    let mut rest = text;
+    loop {
+        let (line, next) = match rest.find('\n') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
         out.push('|');
         out.push_str(line.strip_suffix('\r').unwrap_or(line));
         out.push('\n');
+        let Some(next) = next else { return };
+        spaces_into(out, pad);
+        rest = next;
+    }
+}
+
+/// `moler.<device><ending>` in `name`, without the formatting machinery (it runs for every
+/// record).
+fn file_name_into(name: &mut String, device: &str, ending: &str) {
+    name.push_str("moler.");
+    name.push_str(device);
+    name.push_str(ending);
+}
+
+/// `n` spaces at the end of `out` (this runs for every line of a multi-line record).
+fn spaces_into(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        left -= k;
     }
 }
 
@@ -989,6 +1047,11 @@ mod tests {
             "22 10:00:00.001 <|ls\n                 |file\n                 |\n"
         );
         assert_eq!(aligned("T >", "pwd\n"), "T >|pwd\n");
+        // A head with a character of two bytes is padded by characters, not bytes.
+        assert_eq!(aligned("routé <", "a\nb"), "routé <|a\n       |b\n");
+        // Heads longer than the spaces pushed at once.
+        let head = "h".repeat(150);
+        assert_eq!(aligned(&head, "a\nb"), format!("{head}|a\n{}|b\n", " ".repeat(150)));
     }
 
     fn scratch(name: &str) -> PathBuf {
