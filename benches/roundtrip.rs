@@ -3,7 +3,7 @@
 //! tokio, smol), all measured in the same run, interleaved in rounds so machine noise hits every
 //! path alike.
 //!
-//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 20] [--transport terminal|tcp|ssh|serial|telnet] [--instructions]`
+//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 20] [--transport terminal|tcp|ssh|serial|telnet] [--pin CPU] [--instructions]`
 //!
 //! `terminal`: a local bash in a pty. `tcp`: the project's device simulator on 127.0.0.1
 //! (moler-testkit), which echoes and answers like a terminal. `ssh`: bash over SSH through a
@@ -13,6 +13,14 @@
 //! serves (`moler_sim::serve_terminal`, a thread per line). `telnet`: the telnet transport to
 //! moler-sim's telnet listener on 127.0.0.1. Each floor is the same blocking loop over the
 //! same transport (the telnet floor through the same codec).
+//!
+//! `--pin CPU` runs the whole bench on that one CPU: every thread, the in-process simulators
+//! and the child processes (bash, sshd). On a virtual machine whose idle CPUs halt, a round
+//! trip between two CPUs pays the wake-up of a halted one twice (on this project's 2-CPU
+//! Firecracker machine, with `guest_halt_poll_ns` 0: the TCP floor is 50-60 µs across CPUs,
+//! 15 µs on one). Across CPUs that cost is most of every path's time, and where the scheduler
+//! happens to place the threads decides more than the code does (a path can come well under
+//! the floor). On one CPU, what is left is the work: the ratios show moler's own cost.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -284,6 +292,15 @@ async fn raw_greeting(io: &mut impl AsyncRaw, greeting: &Greeting) {
 }
 
 fn main() {
+    // First: the threads and children started from now on inherit it.
+    let pin: Option<usize> =
+        common::arg("--pin").map(|c| c.parse().expect("--pin takes a CPU's number"));
+    if let Some(cpu) = pin {
+        let mut set = rustix::thread::CpuSet::new();
+        set.set(cpu);
+        rustix::thread::sched_setaffinity(None, &set)
+            .unwrap_or_else(|e| panic!("--pin {cpu}: cannot run on that CPU: {e}"));
+    }
     let n: usize = common::arg_or("--n", if common::smoke() { 40 } else { 2000 });
     let rounds: usize = common::arg_or("--rounds", 20).max(1);
     let per_round = n.div_ceil(rounds);
@@ -417,6 +434,7 @@ fn main() {
         })
     };
     let mut tokio_floor_io = tokio_raw(&tokio_rt);
+    let mut tokio_task_floor_io = tokio_raw(&tokio_rt);
     let mut tokio_ct_floor_io = tokio_raw(&tokio_ct);
     let mut smol_floor_io = plain.then(|| {
         let transport = open_transport();
@@ -429,6 +447,20 @@ fn main() {
     // Where the runners' `.await`s are (see below).
     let mut tokio_floor_rtt = |from, k| match &mut tokio_floor_io {
         Some(io) => tokio_rt.block_on(raw_async(io, prompt, from, k)),
+        None => Vec::new(),
+    };
+    // The same loop in a task spawned on the multi-thread runtime: a worker polls the
+    // descriptor and runs the task that waits for it, with no hand-off to another thread.
+    let mut tokio_task_floor_rtt = |from, k| match tokio_task_floor_io.take() {
+        Some(mut io) => {
+            let task = tokio_rt.spawn(async move {
+                let took = raw_async(&mut io, prompt, from, k).await;
+                (io, took)
+            });
+            let (io, took) = tokio_rt.block_on(task).expect("the floor's task");
+            tokio_task_floor_io = Some(io);
+            took
+        }
         None => Vec::new(),
     };
     let mut tokio_ct_floor_rtt = |from, k| match &mut tokio_ct_floor_io {
@@ -470,6 +502,22 @@ fn main() {
     };
     // #[tokio::main]: the test code in `block_on`, the connection on a worker.
     let tokio_rtt = |from, k| tokio_rt.block_on(awaited(&tokio_shell, from, k));
+    // The test code in a task spawned on the multi-thread runtime (`tokio::spawn`), as
+    // scripts that run devices side by side do: the answer wakes it on a worker.
+    let tokio_task_rtt = |from: usize, k: usize| {
+        let shell = tokio_shell.clone();
+        let task = tokio_rt.spawn(async move {
+            let mut took = Vec::with_capacity(k);
+            for i in from..from + k {
+                let t = Instant::now();
+                let out = shell.start(Command::lines(format!("echo {i}"), prompt_re)).await;
+                took.push(t.elapsed());
+                assert_eq!(out.unwrap(), [i.to_string()]);
+            }
+            took
+        });
+        tokio_rt.block_on(task).expect("the commands' task")
+    };
     // #[tokio::test]: a current-thread runtime, everything on the calling thread.
     let tokio_ct_rtt = |from, k| tokio_ct.block_on(awaited(&tokio_ct_shell, from, k));
     // smol's global executor runs the connection, `smol::block_on` the test code.
@@ -489,9 +537,11 @@ fn main() {
         ("floor_epoll", Box::new(|from, k| (from..from + k).filter_map(&mut epoll_rtt).collect())),
         ("thread", Box::new(|from, k| thread_rtt(&thread_shell, from, k))),
         ("tokio_floor", Box::new(&mut tokio_floor_rtt)),
+        ("tokio_task_floor", Box::new(&mut tokio_task_floor_rtt)),
         ("tokio_current_thread_floor", Box::new(&mut tokio_ct_floor_rtt)),
         ("smol_floor", Box::new(&mut smol_floor_rtt)),
         ("tokio", Box::new(tokio_rtt)),
+        ("tokio_task", Box::new(tokio_task_rtt)),
         ("tokio_current_thread", Box::new(tokio_ct_rtt)),
         ("smol", Box::new(smol_rtt)),
         ("smol_own_executor", Box::new(smol_own_rtt)),
@@ -538,7 +588,11 @@ fn main() {
         "ssh" => "bash over SSH (OpenSSH sshd on 127.0.0.1)",
         _ => "local bash in a pty",
     };
-    println!("round trip of `echo N` on {over}, n={} per path, {rounds} rounds", floor.len());
+    let pinned = pin.map_or(String::new(), |cpu| format!(", everything on CPU {cpu}"));
+    println!(
+        "round trip of `echo N` on {over}, n={} per path, {rounds} rounds{pinned}",
+        floor.len()
+    );
     let trips = floor.len() as f64;
     // CPU µs and context switches per round trip (every thread of this process: the
     // in-process simulators' too, the same for every path).
@@ -556,7 +610,8 @@ fn main() {
         "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us, "1.000", "-"
     );
     let mut json = format!(
-        "{{\"bench\":\"roundtrip\",\"transport\":\"{kind}\",\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
+        "{{\"bench\":\"roundtrip\",\"transport\":\"{kind}\",\"pinned_cpu\":{},\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
+        pin.map_or("null".into(), |cpu| cpu.to_string()),
         floor.len(),
         f.median_us,
         f.p99_us
@@ -568,6 +623,7 @@ fn main() {
     for (name, label) in [
         ("floor_epoll", "raw floor, sleeping in epoll_wait"),
         ("tokio_floor", "tokio multi-thread floor (AsyncFd)"),
+        ("tokio_task_floor", "tokio multi-thread floor, in a task"),
         ("tokio_current_thread_floor", "tokio current-thread floor (AsyncFd)"),
         ("smol_floor", "smol floor (Async in block_on)"),
     ] {
@@ -591,6 +647,7 @@ fn main() {
     for (name, label, floor_of) in [
         ("thread", "thread runner (blocking wait)", "floor"),
         ("tokio", "tokio multi-thread (.await)", "tokio_floor"),
+        ("tokio_task", "tokio multi-thread, in a task", "tokio_task_floor"),
         ("tokio_current_thread", "tokio current-thread (.await)", "tokio_current_thread_floor"),
         ("smol", "smol global executor (.await)", "smol_floor"),
         ("smol_own_executor", "smol own executor (.await)", "smol_floor"),
@@ -663,6 +720,7 @@ fn instructions(kind: &str) -> String {
         "floor",
         "thread",
         "tokio",
+        "tokio_task",
         "tokio_current_thread",
         "smol",
         "smol_own_executor",
