@@ -78,6 +78,8 @@ fi
 # All targets of every package: unit, integration and property tests, moler-cli's tests of the
 # built `moler` binary; benches make a tiny smoke run.
 cargo test --workspace --all-targets "$@"
+# The round-trip bench once more with everything pinned to one CPU (its `--pin`), as a smoke run.
+cargo test --bench roundtrip "$@" -- --pin 0
 cargo test --workspace --doc "$@"
 # The runners without their optional features: the thread runner alone, and the clear error
 # for a runner that was left out of the build.
