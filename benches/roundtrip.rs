@@ -473,7 +473,8 @@ fn main() {
     };
 
     let check = |out: Vec<String>, i: usize| assert_eq!(out, [i.to_string()]);
-    let cmd = |i: usize| Command::lines(format!("echo {i}"), prompt_re);
+    // Both own what they use (`prompt_re` is static): a task can take them.
+    let cmd = move |i: usize| Command::lines(format!("echo {i}"), prompt_re);
     // Blocking waits from this plain thread.
     let thread_rtt = |shell: &ConnectionHandle, from: usize, k: usize| -> Vec<Duration> {
         (from..from + k)
@@ -487,7 +488,7 @@ fn main() {
             .collect()
     };
     // `.await` inside the runtime, as async users do.
-    let awaited = |shell: &ConnectionHandle, from: usize, k: usize| {
+    let awaited = move |shell: &ConnectionHandle, from: usize, k: usize| {
         let shell = shell.clone();
         async move {
             let mut v = Vec::with_capacity(k);
@@ -505,17 +506,7 @@ fn main() {
     // The test code in a task spawned on the multi-thread runtime (`tokio::spawn`), as
     // scripts that run devices side by side do: the answer wakes it on a worker.
     let tokio_task_rtt = |from: usize, k: usize| {
-        let shell = tokio_shell.clone();
-        let task = tokio_rt.spawn(async move {
-            let mut took = Vec::with_capacity(k);
-            for i in from..from + k {
-                let t = Instant::now();
-                let out = shell.start(Command::lines(format!("echo {i}"), prompt_re)).await;
-                took.push(t.elapsed());
-                assert_eq!(out.unwrap(), [i.to_string()]);
-            }
-            took
-        });
+        let task = tokio_rt.spawn(awaited(&tokio_shell, from, k));
         tokio_rt.block_on(task).expect("the commands' task")
     };
     // #[tokio::test]: a current-thread runtime, everything on the calling thread.

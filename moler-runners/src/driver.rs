@@ -257,7 +257,10 @@ fn through<G: Registration>(
         Op::Read => {
             let mut op = || {
                 let n = f(io)?;
-                let emptied = n > 0 && (read.asked.is_some_and(|asked| n < asked) || io.drained());
+                // Asked only of a registration that clears readiness on it (tokio's).
+                let emptied = G::SHORT_READ_CLEARS
+                    && n > 0
+                    && (read.asked.is_some_and(|asked| n < asked) || io.drained());
                 Ok((n, emptied))
             };
             reg.poll_read(cx, interest, read.tries, &mut op).map_ok(|(n, _)| n)
@@ -729,10 +732,7 @@ impl<R: Runtime> DriverRef<R> {
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return,
         };
-        self.shared.register(cx.waker());
-        if !st.done && in_driver(|| st.turn(cx)).is_ready() {
-            st.finish();
-        }
+        let _ = turn_locked(&mut st, &self.shared, cx);
     }
 
     /// Makes `waker` the one requests wake.
@@ -746,7 +746,11 @@ fn poll_driver<R: Runtime>(
     shared: &Shared,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
-    let mut st = lock(core);
+    turn_locked(&mut lock(core), shared, cx)
+}
+
+/// A turn of the driver whose lock the caller holds.
+fn turn_locked<R: Runtime>(st: &mut State<R>, shared: &Shared, cx: &mut Context<'_>) -> Poll<()> {
     // Under the lock: of two threads driving in turn, the one that drove last is woken.
     shared.register(cx.waker());
     if st.done {

@@ -139,34 +139,6 @@ impl std::fmt::Debug for Logs {
     }
 }
 
-/// FNV-1a for the names of the open log files: a record looks its file up by name, and
-/// SipHash (the default, against crafted keys) cost more than the rest of the lookup. The
-/// names come from the configuration, not from a peer.
-#[derive(Default, Clone, Copy)]
-struct NameHash;
-
-impl std::hash::BuildHasher for NameHash {
-    type Hasher = Fnv;
-
-    fn build_hasher(&self) -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// One device's own logging settings.
 #[derive(Debug, Default)]
 struct DeviceLogging {
@@ -190,8 +162,10 @@ struct Sink {
     devices: Mutex<HashMap<String, DeviceLogging>>,
     /// Some device's logs were turned off once: only then does a record look `devices` up.
     any_muted: AtomicBool,
-    /// Open files by name without suffix (`moler.log`, `moler.R.log`, `moler.R.raw.log`).
-    files: Mutex<HashMap<String, LogFile, NameHash>>,
+    /// Open files by name without suffix (`moler.log`, `moler.R.log`, `moler.R.raw.log`),
+    /// looked up for every record: FNV, as SipHash (against crafted keys, and these come from
+    /// the configuration) cost more than the rest of the lookup.
+    files: Mutex<fnv::FnvHashMap<String, LogFile>>,
     /// A failed write is reported once, on stderr; logging never fails a test.
     reported: AtomicBool,
     /// This sink, for the flusher (which must not keep it alive).

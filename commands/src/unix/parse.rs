@@ -1,7 +1,6 @@
 //! Parsers shared by several commands, and small helpers for writing them.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
@@ -138,26 +137,10 @@ impl MapTemplate {
     }
 }
 
-/// Shares repeated short strings.
+/// Shares repeated short strings (FNV: the words are short, and SipHash's resistance to
+/// crafted keys buys nothing here).
 #[derive(Debug, Default)]
-pub(crate) struct Interner(HashMap<Box<str>, Arc<str>, BuildHasherDefault<Fnv>>);
-
-/// FNV-1a: the interner hashes short words; SipHash's DoS resistance buys nothing here.
-#[derive(Debug, Default)]
-pub(crate) struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
+pub(crate) struct Interner(fnv::FnvHashMap<Box<str>, Arc<str>>);
 
 impl Interner {
     pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
