@@ -881,13 +881,14 @@ impl<P: Parser> Command<P> {
         if !self.outcome.finished {
             return Step::Pending;
         }
-        let command = self.command.clone();
+        // The command line is copied into an error only: a result does not pay for it.
+        let command = || self.command.clone();
         let result = if let Some(line) = self.outcome.failure.take() {
-            Err(Error::CommandFailure { command, line })
+            Err(Error::CommandFailure { command: command(), line })
         } else if let Some(error) = self.outcome.parse_error.take() {
-            Err(Error::Parse { command, error })
+            Err(Error::Parse { command: command(), error })
         } else {
-            self.parser.finish().map_err(|error| Error::Parse { command, error })
+            self.parser.finish().map_err(|error| Error::Parse { command: command(), error })
         };
         Step::Done(result)
     }

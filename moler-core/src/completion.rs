@@ -27,9 +27,36 @@ impl fmt::Display for ObserverId {
 enum SlotState<T> {
     /// Everyone polling for the result: a task, and threads blocked in a runner's wait (one
     /// waker per task or thread: polling again with a waker that wakes the same one keeps one).
-    Pending(Vec<Waker>),
+    Pending(Wakers),
     Ready(Result<T>),
     Taken,
+}
+
+/// The wakers of everyone polling for a result: the first one inline, so the usual single
+/// task or thread costs no allocation per observer.
+#[derive(Default)]
+struct Wakers {
+    first: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl Wakers {
+    /// Adds `waker`, unless one that wakes the same task or thread is in already.
+    fn register(&mut self, waker: &Waker) {
+        match &self.first {
+            None => self.first = Some(waker.clone()),
+            Some(first) if first.will_wake(waker) => {}
+            Some(_) => {
+                if !self.more.iter().any(|w| w.will_wake(waker)) {
+                    self.more.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    fn wake_all(self) {
+        self.first.into_iter().chain(self.more).for_each(Waker::wake);
+    }
 }
 
 pub(crate) struct Shared<T> {
@@ -68,9 +95,7 @@ impl<T> Shared<T> {
             }
         }
         drop(st);
-        for w in wakers {
-            w.wake();
-        }
+        wakers.wake_all();
         true
     }
 
@@ -167,9 +192,7 @@ impl<T: Send + 'static> Completion<T> {
             return Poll::Ready(r);
         }
         if let SlotState::Pending(wakers) = &mut *st {
-            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                wakers.push(cx.waker().clone());
-            }
+            wakers.register(cx.waker());
         }
         Poll::Pending
     }
@@ -180,9 +203,7 @@ impl<T: Send + 'static> Completion<T> {
         let mut st = lock(&self.shared.state);
         match &mut *st {
             SlotState::Pending(wakers) => {
-                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    wakers.push(cx.waker().clone());
-                }
+                wakers.register(cx.waker());
                 Poll::Pending
             }
             _ => Poll::Ready(()),
@@ -562,7 +583,7 @@ impl Mailbox {
             id: ObserverId(self.next_id.fetch_add(1, Ordering::Relaxed)),
             name: observer.describe(),
             scope: crate::background::current(),
-            state: Mutex::new(SlotState::Pending(Vec::new())),
+            state: Mutex::new(SlotState::Pending(Wakers::default())),
             callbacks: Mutex::new(Vec::new()),
             paused: AtomicBool::new(false),
         });

@@ -14,7 +14,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io::{self, Read, Write};
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -195,6 +195,16 @@ impl Wake for Notifier {
 struct Executor {
     rx: UnixStream,
     notifier: Arc<Notifier>,
+    /// The lists each wait fills, kept between calls: no allocation per wait.
+    lists: Cell<WaitLists>,
+}
+
+/// [`Executor::run`]'s lists: the descriptors the last step registered, and what `poll(2)` is
+/// given (empty between calls, so no descriptor outlives its wait here).
+#[derive(Default)]
+struct WaitLists {
+    waits: Vec<(RawFd, PollFlags)>,
+    fds: Vec<PollFd<'static>>,
 }
 
 impl Executor {
@@ -204,7 +214,7 @@ impl Executor {
         tx.set_nonblocking(true)?;
         let notifier =
             Arc::new(Notifier { woken: AtomicBool::new(false), owner: OnceLock::new(), tx });
-        Ok(Self { rx, notifier })
+        Ok(Self { rx, notifier, lists: Cell::default() })
     }
 
     /// Polls `step` until it is ready. `None` when `deadline` passed first, or when `poll(2)`
@@ -213,6 +223,21 @@ impl Executor {
     /// deadlines and wake-ups are always watched.
     fn run<T>(
         &self,
+        step: impl FnMut(&mut Context<'_>) -> Poll<T>,
+        deadline: Option<Instant>,
+        watch: &dyn Fn() -> Watch,
+    ) -> Option<T> {
+        let mut lists = self.lists.take();
+        let out = self.run_with(&mut lists, step, deadline, watch);
+        lists.waits.clear();
+        lists.fds.clear();
+        self.lists.set(lists);
+        out
+    }
+
+    fn run_with<T>(
+        &self,
+        lists: &mut WaitLists,
         mut step: impl FnMut(&mut Context<'_>) -> Poll<T>,
         deadline: Option<Instant>,
         watch: &dyn Fn() -> Watch,
@@ -220,9 +245,7 @@ impl Executor {
         let _ = self.notifier.owner.set(std::thread::current().id());
         let waker = Waker::from(Arc::clone(&self.notifier));
         let mut cx = Context::from_waker(&waker);
-        // Reused: no allocation per wait.
-        let mut waits = Vec::new();
-        let mut fds = Vec::with_capacity(4);
+        let WaitLists { waits, fds } = lists;
         loop {
             self.notifier.woken.store(false, Ordering::Release);
             if let Poll::Ready(out) = step(&mut cx) {
@@ -230,10 +253,12 @@ impl Executor {
             }
             // The step's registrations, swapped with the emptied list of the last ones.
             waits.clear();
-            WAITS.with(|w| std::mem::swap(&mut *w.fds.borrow_mut(), &mut waits));
+            WAITS.with(|w| std::mem::swap(&mut *w.fds.borrow_mut(), waits));
             let mut next = WAITS.with(|w| w.deadline.take());
+            // One clock read per wait: for the deadline and for poll(2)'s timeout.
+            let now = Instant::now();
             if let Some(deadline) = deadline {
-                if Instant::now() >= deadline {
+                if now >= deadline {
                     return None;
                 }
                 next = Some(next.map_or(deadline, |n| n.min(deadline)));
@@ -250,24 +275,26 @@ impl Executor {
                 if asked && watch.fds {
                     break;
                 }
+                let again = asked;
                 asked = true;
                 let wake_at = match (next, watch.until) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
                 fds.clear();
-                fds.push(PollFd::new(&self.rx, PollFlags::IN));
+                fds.push(PollFd::from_borrowed_fd(borrow(self.rx.as_raw_fd()), PollFlags::IN));
                 if watch.fds {
-                    for (fd, flags) in &waits {
+                    for (fd, flags) in waits.iter() {
                         fds.push(PollFd::from_borrowed_fd(borrow(*fd), *flags));
                     }
                 }
+                let from = if again { Instant::now() } else { now };
                 let timeout = wake_at.map(|d| {
-                    let left = d.saturating_duration_since(Instant::now());
+                    let left = d.saturating_duration_since(from);
                     Timespec::try_from(left)
                         .unwrap_or(Timespec { tv_sec: i64::MAX / 2, tv_nsec: 0 })
                 });
-                let ready = match poll(&mut fds, timeout.as_ref()) {
+                let ready = match poll(fds, timeout.as_ref()) {
                     Ok(n) => n,
                     Err(rustix::io::Errno::INTR) => 0,
                     Err(_) => return None,
@@ -276,8 +303,9 @@ impl Executor {
                     let mut sink = [0u8; 64];
                     while matches!((&self.rx).read(&mut sink), Ok(64)) {}
                 }
-                let due = next.is_some_and(|n| Instant::now() >= n);
-                if ready > 0 || due || watch.until.is_none() {
+                // (The clock is read only when it decides.)
+                let due = || next.is_some_and(|n| Instant::now() >= n);
+                if ready > 0 || watch.until.is_none() || due() {
                     break;
                 }
             }
