@@ -179,6 +179,16 @@ fn removal_exits_each_remote_shell_and_falls_back_to_closing_with_a_warning() {
     device.goto_state("UNIX_REMOTE").unwrap();
     let stuck_shell = record_end(&device, &dir, "stuck");
     sh(&device, "sleep 600 & kill -STOP $!");
+    // bash refuses `exit` only once it has seen its job stop (a SIGCHLD it handles when it
+    // gets to it): on a busy machine the job may stop, or bash notice it, after the next
+    // command came. Its own job table says when: `jobs -s` lists the stopped jobs. (An
+    // `exit` right after `jobs` is let through, the jobs having been shown: `true` between.)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !sh(&device, "jobs -s").iter().any(|l| l.contains("Stopped")) {
+        assert!(Instant::now() < deadline, "bash never listed its stopped job");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    sh(&device, "true");
     let started = Instant::now();
     devices.remove_all();
     let took = started.elapsed();
