@@ -129,3 +129,31 @@ fn a_refused_connection_names_host_and_port() {
     let err = tcp::connect("no-such-host.invalid", 23, &TcpOptions::default()).unwrap_err();
     assert!(err.to_string().contains("no-such-host.invalid:23"), "{err}");
 }
+
+/// A greeting whose prompt is written as a regex (`…$`, as Moler users write prompts) never
+/// matches, because it is plain text: the error, within its timeout, says so.
+#[test]
+fn a_greeting_written_as_a_regex_times_out_saying_it_is_plain_text() {
+    let sim = Simulator::start().unwrap();
+    let timeout = Duration::from_secs(1);
+    let greeting = |prompt: String| TcpOptions {
+        greeting: Some(Greeting { marker: SIM_BANNER.into(), prompt, timeout }),
+        ..Default::default()
+    };
+    let open = |options: &TcpOptions| {
+        let transport = tcp::connect("127.0.0.1", sim.port(), options).unwrap();
+        ThreadRunner::new().spawn("sim", transport).unwrap()
+    };
+    let started = Instant::now();
+    let err = open(&greeting(format!("{SIM_PROMPT}$"))).run(cmd("hello"), WAIT).unwrap_err();
+    assert!(started.elapsed() < timeout + Duration::from_secs(5), "{:?}", started.elapsed());
+    let text = moler::Report(&err).to_string();
+    assert!(text.contains("greeting") && text.contains("timed out"), "{text}");
+    assert!(text.contains("plain text, not regexes"), "{text}");
+    // The same greeting as plain text works, and a plain-text greeting that times out (the
+    // prompt never comes) gives no such hint.
+    assert_eq!(open(&greeting(SIM_PROMPT.into())).run(cmd("hello"), WAIT).unwrap().len(), 1);
+    let err = open(&greeting("never# ".into())).run(cmd("hello"), WAIT).unwrap_err();
+    let text = moler::Report(&err).to_string();
+    assert!(text.contains("timed out") && !text.contains("plain text"), "{text}");
+}

@@ -48,7 +48,8 @@
 //!
 //! `ready_prompt` is what a device shows once it is ready (after `ready_marker`, a banner line,
 //! if given): the first command waits for it, so that the device's first prompt is not taken
-//! for the end of that command.
+//! for the end of that command. Both are plain text, not regexes: the output must contain the
+//! marker and then end with the prompt (`'login: '`, not `'login: $'`).
 //! Every io_type also takes `name` (Moler passes it). Paths (`cwd`, `key_file`,
 //! `known_hosts`, a `program` with a slash, `LOGGER.PATH`) are resolved from the config file's
 //! folder; `~/` is the home folder.

@@ -318,7 +318,24 @@ impl Observer for AwaitGreeting {
 
     fn on_timeout(&mut self, cx: &mut moler_core::Context<'_>) -> Step<()> {
         // The error quotes the last lines received, which is what the greeting saw.
-        Step::Done(Err(cx.timeout_error(format!("the transport's {}", self.describe()))))
+        let mut error = cx.timeout_error(format!("the transport's {}", self.describe()));
+        if let moler_core::Error::Timeout { hint, .. } = &mut error {
+            *hint = self.regex_hint();
+        }
+        Step::Done(Err(error))
+    }
+}
+
+impl AwaitGreeting {
+    /// Said when the marker or the prompt looks like a regex (anchored): both are plain text,
+    /// and Moler users write prompts as regexes.
+    fn regex_hint(&self) -> Option<String> {
+        let anchored = |t: &str| t.starts_with('^') || t.ends_with('$');
+        (anchored(&self.greeting.marker) || anchored(&self.greeting.prompt)).then(|| {
+            "the greeting's marker and prompt (`ready_marker`, `ready_prompt`) are plain text, \
+             not regexes: a `^` or `$` in them is looked for as written"
+                .to_owned()
+        })
     }
 }
 
