@@ -747,3 +747,34 @@ impl<O: Observer> Erased for Driven<O> {
         self.shared.name.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Wakers;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A task or thread that polls again is kept once; every one of them is woken, once.
+    #[test]
+    fn each_waker_is_kept_once_and_all_are_woken_once() {
+        let counts: Vec<_> = (0..3).map(|_| Arc::new(Count(AtomicUsize::new(0)))).collect();
+        let wakers: Vec<Waker> = counts.iter().map(|c| Waker::from(Arc::clone(c))).collect();
+        let mut all = Wakers::default();
+        for _ in 0..3 {
+            wakers.iter().for_each(|w| all.register(w));
+        }
+        assert!(all.first.is_some());
+        assert_eq!(all.more.len(), 2, "the first inline, the others once each");
+        all.wake_all();
+        assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 1));
+    }
+}
