@@ -128,7 +128,7 @@ impl Future for AnyDone<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{Command, Connection, Wait4};
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -136,7 +136,8 @@ mod tests {
     use std::task::{Wake, Waker};
     use std::time::Instant;
 
-    struct Count(AtomicUsize);
+    /// A waker that counts its wakes (also used by the completion's tests).
+    pub(crate) struct Count(pub(crate) AtomicUsize);
     impl Wake for Count {
         fn wake(self: Arc<Self>) {
             self.0.fetch_add(1, Ordering::SeqCst);

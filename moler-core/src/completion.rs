@@ -751,17 +751,10 @@ impl<O: Observer> Erased for Driven<O> {
 #[cfg(test)]
 mod tests {
     use super::Wakers;
+    use crate::awaiting::tests::Count;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-    use std::task::{Wake, Waker};
-
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use std::task::Waker;
 
     /// A task or thread that polls again is kept once; every one of them is woken, once.
     #[test]
