@@ -281,6 +281,17 @@ impl AwaitGreeting {
         let from = self.seen.len().saturating_sub(bytes);
         (from..=self.seen.len()).find(|&i| self.seen.is_char_boundary(i)).unwrap_or(0)
     }
+
+    /// Said when the marker or the prompt looks like a regex (anchored): both are plain text,
+    /// and Moler users write prompts as regexes.
+    fn regex_hint(&self) -> Option<String> {
+        let anchored = |t: &str| t.starts_with('^') || t.ends_with('$');
+        (anchored(&self.greeting.marker) || anchored(&self.greeting.prompt)).then(|| {
+            "the greeting's marker and prompt (`ready_marker`, `ready_prompt`) are plain text, \
+             not regexes: a `^` or `$` in them is looked for as written"
+                .to_owned()
+        })
+    }
 }
 
 /// How much of the greeting's output is kept to look for the marker and the prompt (at least).
@@ -323,19 +334,6 @@ impl Observer for AwaitGreeting {
             *hint = self.regex_hint();
         }
         Step::Done(Err(error))
-    }
-}
-
-impl AwaitGreeting {
-    /// Said when the marker or the prompt looks like a regex (anchored): both are plain text,
-    /// and Moler users write prompts as regexes.
-    fn regex_hint(&self) -> Option<String> {
-        let anchored = |t: &str| t.starts_with('^') || t.ends_with('$');
-        (anchored(&self.greeting.marker) || anchored(&self.greeting.prompt)).then(|| {
-            "the greeting's marker and prompt (`ready_marker`, `ready_prompt`) are plain text, \
-             not regexes: a `^` or `$` in them is looked for as written"
-                .to_owned()
-        })
     }
 }
 

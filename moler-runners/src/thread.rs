@@ -303,9 +303,8 @@ impl Executor {
                     let mut sink = [0u8; 64];
                     while matches!((&self.rx).read(&mut sink), Ok(64)) {}
                 }
-                // (The clock is read only when it decides.)
-                let due = || next.is_some_and(|n| Instant::now() >= n);
-                if ready > 0 || watch.until.is_none() || due() {
+                // (The clock is read last: only when it decides.)
+                if ready > 0 || watch.until.is_none() || next.is_some_and(|n| Instant::now() >= n) {
                     break;
                 }
             }
