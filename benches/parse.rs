@@ -22,6 +22,13 @@
 //! [--path floor,typed,json,values]` (`--only` and `--path` measure some outputs, some paths: for a
 //! profile of one parser; the others print as NaN)
 //! (targets: typed ≥ 250 MB/s, json ≥ 150 MB/s)
+//!
+//! `--capture FILE` writes the `ls -l` output (echo and prompts included) to `FILE` and measures
+//! nothing: for timing the `moler` command line on it, `moler parse ls --params
+//! '{"options": "-l", "path": "/data"}' --prompt '^moler_bash# $' FILE`.
+//!
+//! Allocator: the system's (glibc's malloc here); `parse_mimalloc` is this bench with mimalloc, the
+//! `moler` command line's allocator.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -193,11 +200,16 @@ fn report(what: &str, bytes: usize, floor: f64, typed: f64, json: f64) -> String
     )
 }
 
-fn main() {
+pub(crate) fn main() {
     let smoke = common::smoke();
     let lines = if smoke { 2_000 } else { common::arg_or("--lines", 100_000) };
     let runs = if smoke { 1 } else { common::arg_or("--runs", 5) };
     let chunk = common::arg_or("--chunk", 4096);
+    if let Some(file) = common::arg("--capture") {
+        // The listing as a file, for `moler parse` (the command line's own path, end to end).
+        std::fs::write(&file, ls_output(lines)).expect("the capture is written");
+        return println!("{{\"capture\": {file:?}, \"lines\": {lines}}}");
+    }
     let only = common::arg("--only");
     let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let registry = Registry::default();

@@ -271,6 +271,47 @@ fn a_closed_standard_output_ends_every_subcommand_quietly() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A long listing of `files` files as `ls -l` prints it, between prompts.
+fn big_ls_capture(files: usize) -> String {
+    let mut captured = String::from("host:~ # ls -l\ntotal 4\n");
+    for i in 0..files {
+        captured
+            .push_str(&format!("-rw-r--r-- 1 user{} group 5 Nov 21 09:00 f{i:06}.txt\n", i % 7));
+    }
+    captured + "host:~ # "
+}
+
+#[test]
+fn a_big_result_prints_whole_or_stops_quietly_when_its_reader_leaves() {
+    let files = 20_000; // about 5 MB of JSON: many writes of the output's buffer
+    let captured = big_ls_capture(files);
+    let args = ["parse", "ls", "--params", "{\"options\": \"-l\"}", "--prompt", "^host:~ # "];
+    let whole = moler_with_input(&args, Some(&captured));
+    assert_eq!(code(&whole), 0, "{}", stderr(&whole));
+    let result = json(&whole);
+    let listed = result["files"].as_object().expect("files");
+    assert_eq!(listed.len(), files);
+    assert_eq!(listed["f019998.txt"]["owner"], "user6");
+    assert!(whole.stdout.len() > 4_000_000, "{} bytes", whole.stdout.len());
+    // `moler parse … | head -c 1000`: the reader takes a little, then leaves mid-way.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moler"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the moler binary runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    let writer = std::thread::spawn(move || stdin.write_all(captured.as_bytes()));
+    let mut first = [0; 1000];
+    std::io::Read::read_exact(&mut child.stdout.take().expect("piped"), &mut first).unwrap();
+    // (the pipe's reading end is dropped here: the next writes fail with EPIPE)
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().expect("moler reads its whole input before it parses");
+    assert!(first.starts_with(b"{"), "{:?}", String::from_utf8_lossy(&first));
+    assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()));
+}
+
 /// A ping capture with `typed` as its command line.
 fn ping_capture(typed: &str) -> String {
     format!(
