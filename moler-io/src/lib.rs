@@ -134,8 +134,10 @@ pub trait FdIo: Send + 'static {
     /// descriptor (one of its system calls read less than it asked) and left nothing of what it
     /// read inside the stream, so more input needs the descriptor readable again. A runner
     /// whose reactor tracks readiness then forgets it, as for a plain descriptor's short read
-    /// (which needs no such signal: the read's own size says it). False (the default) when the
-    /// stream cannot tell; then the runner reads once more before it waits.
+    /// (which needs no such signal: the read's own size says it). Right after a read that
+    /// returned `WouldBlock`: true when that call found the descriptor empty, so the next read
+    /// goes through the descriptor's readiness instead of trying first. False (the default)
+    /// when the stream cannot tell; then the runner reads once more before it waits.
     fn drained(&self) -> bool {
         false
     }

@@ -154,7 +154,8 @@ pub(crate) struct TelnetIo {
     data: Vec<u8>,
     pos: usize,
     raw: Box<[u8]>,
-    /// The socket read of the current [`FdIo::read`] call returned less than asked.
+    /// The socket read of the current [`FdIo::read`] call returned less than asked, or found
+    /// the socket empty (`WouldBlock`).
     short: bool,
     pub(crate) name: String,
 }
@@ -210,7 +211,12 @@ impl TelnetIo {
             match rustix::io::read(&*self.fd, &mut self.raw[..]) {
                 Ok(n) => break n,
                 Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(self.named("read", e.into())),
+                Err(e) => {
+                    // Empty now: the next read waits for the socket (`FdIo::drained`) instead
+                    // of trying it first (on smol, two reads and a re-arm more per command).
+                    self.short = e == rustix::io::Errno::WOULDBLOCK;
+                    return Err(self.named("read", e.into()));
+                }
             }
         };
         if n == 0 {
@@ -391,7 +397,8 @@ mod tests {
     }
 
     /// `drained` is what lets a runner wait for the socket instead of reading it once more:
-    /// true only when the read call at hand emptied the socket and kept nothing decoded.
+    /// true only when the read call at hand emptied the socket (or found it empty) and kept
+    /// nothing decoded.
     #[test]
     fn drained_only_after_a_read_that_emptied_the_socket() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -416,6 +423,10 @@ mod tests {
         assert!(!io.drained());
         assert_eq!(read_some(io.as_mut(), &mut small), 2);
         assert!(!io.drained(), "no socket read in this call");
+        // A read that finds the socket empty says so: the next one waits for the socket.
+        let empty = io.read(&mut small).expect_err("nothing left");
+        assert_eq!(empty.kind(), io::ErrorKind::WouldBlock);
+        assert!(io.drained(), "that call's socket read found it empty");
 
         // More than one socket read holds: the first read of it was full.
         let big = vec![b'x'; 20 * 1024];
