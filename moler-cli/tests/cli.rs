@@ -10,15 +10,20 @@ fn moler(args: &[&str]) -> Output {
     moler_with_input(args, None)
 }
 
-fn moler_with_input(args: &[&str], input: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moler"))
+/// `moler` with `args` started, its standard streams piped (no config from the environment).
+fn spawn_moler(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_moler"))
         .args(args)
         .env_remove("MOLER_CONFIG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the moler binary runs");
+        .expect("the moler binary runs")
+}
+
+fn moler_with_input(args: &[&str], input: Option<&str>) -> Output {
+    let mut child = spawn_moler(args);
     let mut stdin = child.stdin.take().expect("piped");
     if let Some(input) = input {
         stdin.write_all(input.as_bytes()).unwrap();
@@ -294,13 +299,7 @@ fn a_big_result_prints_whole_or_stops_quietly_when_its_reader_leaves() {
     assert_eq!(listed["f019998.txt"]["owner"], "user6");
     assert!(whole.stdout.len() > 4_000_000, "{} bytes", whole.stdout.len());
     // `moler parse … | head -c 1000`: the reader takes a little, then leaves mid-way.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moler"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the moler binary runs");
+    let mut child = spawn_moler(&args);
     let mut stdin = child.stdin.take().expect("piped");
     let writer = std::thread::spawn(move || stdin.write_all(captured.as_bytes()));
     let mut first = [0; 1000];
