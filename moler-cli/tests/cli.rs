@@ -10,20 +10,21 @@ fn moler(args: &[&str]) -> Output {
     moler_with_input(args, None)
 }
 
-/// `moler` with `args` started, its standard streams piped (no config from the environment).
-fn spawn_moler(args: &[&str]) -> std::process::Child {
+/// `moler` with `args` started, its standard input and error piped, its output `stdout` (no
+/// config from the environment).
+fn spawn_moler(args: &[&str], stdout: Stdio) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_moler"))
         .args(args)
         .env_remove("MOLER_CONFIG")
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .expect("the moler binary runs")
 }
 
 fn moler_with_input(args: &[&str], input: Option<&str>) -> Output {
-    let mut child = spawn_moler(args);
+    let mut child = spawn_moler(args, Stdio::piped());
     let mut stdin = child.stdin.take().expect("piped");
     if let Some(input) = input {
         stdin.write_all(input.as_bytes()).unwrap();
@@ -229,14 +230,7 @@ fn run_on_a_configured_device() {
 fn moler_into_a_closed_pipe(args: &[&str], input: Option<&str>) -> Output {
     let (reader, writer) = rustix::pipe::pipe().unwrap();
     drop(reader);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moler"))
-        .args(args)
-        .env_remove("MOLER_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the moler binary runs");
+    let mut child = spawn_moler(args, Stdio::from(writer));
     let mut stdin = child.stdin.take().expect("piped");
     if let Some(input) = input {
         stdin.write_all(input.as_bytes()).unwrap();
@@ -299,7 +293,7 @@ fn a_big_result_prints_whole_or_stops_quietly_when_its_reader_leaves() {
     assert_eq!(listed["f019998.txt"]["owner"], "user6");
     assert!(whole.stdout.len() > 4_000_000, "{} bytes", whole.stdout.len());
     // `moler parse … | head -c 1000`: the reader takes a little, then leaves mid-way.
-    let mut child = spawn_moler(&args);
+    let mut child = spawn_moler(&args, Stdio::piped());
     let mut stdin = child.stdin.take().expect("piped");
     let writer = std::thread::spawn(move || stdin.write_all(captured.as_bytes()));
     let mut first = [0; 1000];
@@ -309,6 +303,27 @@ fn a_big_result_prints_whole_or_stops_quietly_when_its_reader_leaves() {
     writer.join().unwrap().expect("moler reads its whole input before it parses");
     assert!(first.starts_with(b"{"), "{:?}", String::from_utf8_lossy(&first));
     assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()));
+}
+
+#[test]
+fn a_write_error_on_standard_output_is_reported() {
+    // /dev/full: every write fails with ENOSPC, as on a full disk.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    for files in [1, 20_000] {
+        let args = ["parse", "ls", "--params", "{\"options\": \"-l\"}", "--prompt", "^host:~ # "];
+        let mut child = spawn_moler(&args, Stdio::from(full.try_clone().unwrap()));
+        let mut stdin = child.stdin.take().expect("piped");
+        stdin.write_all(big_ls_capture(files).as_bytes()).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{files} files: {err}");
+        assert!(
+            err.contains("writing to standard output") && err.contains("No space left"),
+            "{files} files: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "said once: {err}");
+    }
 }
 
 /// A ping capture with `typed` as its command line.
