@@ -213,7 +213,7 @@ impl TelnetIo {
                 Err(rustix::io::Errno::INTR) => {}
                 Err(e) => {
                     // Empty now: the next read waits for the socket (`FdIo::drained`) instead
-                    // of trying it first (on smol, two reads and a re-arm more per command).
+                    // of trying it first (tokio current-thread: 2 reads per command -> 1).
                     self.short = e == rustix::io::Errno::WOULDBLOCK;
                     return Err(self.named("read", e.into()));
                 }
