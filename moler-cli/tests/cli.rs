@@ -270,6 +270,10 @@ fn a_closed_standard_output_ends_every_subcommand_quietly() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// `moler parse` of a long listing whose prompt is `host:~ # ` (see [`big_ls_capture`]).
+const PARSE_LS_L: [&str; 6] =
+    ["parse", "ls", "--params", "{\"options\": \"-l\"}", "--prompt", "^host:~ # "];
+
 /// A long listing of `files` files as `ls -l` prints it, between prompts.
 fn big_ls_capture(files: usize) -> String {
     let mut captured = String::from("host:~ # ls -l\ntotal 4\n");
@@ -284,8 +288,7 @@ fn big_ls_capture(files: usize) -> String {
 fn a_big_result_prints_whole_or_stops_quietly_when_its_reader_leaves() {
     let files = 20_000; // about 5 MB of JSON: many writes of the output's buffer
     let captured = big_ls_capture(files);
-    let args = ["parse", "ls", "--params", "{\"options\": \"-l\"}", "--prompt", "^host:~ # "];
-    let whole = moler_with_input(&args, Some(&captured));
+    let whole = moler_with_input(&PARSE_LS_L, Some(&captured));
     assert_eq!(code(&whole), 0, "{}", stderr(&whole));
     let result = json(&whole);
     let listed = result["files"].as_object().expect("files");
@@ -293,7 +296,7 @@ fn a_big_result_prints_whole_or_stops_quietly_when_its_reader_leaves() {
     assert_eq!(listed["f019998.txt"]["owner"], "user6");
     assert!(whole.stdout.len() > 4_000_000, "{} bytes", whole.stdout.len());
     // `moler parse … | head -c 1000`: the reader takes a little, then leaves mid-way.
-    let mut child = spawn_moler(&args, Stdio::piped());
+    let mut child = spawn_moler(&PARSE_LS_L, Stdio::piped());
     let mut stdin = child.stdin.take().expect("piped");
     let writer = std::thread::spawn(move || stdin.write_all(captured.as_bytes()));
     let mut first = [0; 1000];
@@ -310,8 +313,7 @@ fn a_write_error_on_standard_output_is_reported() {
     // /dev/full: every write fails with ENOSPC, as on a full disk.
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
     for files in [1, 20_000] {
-        let args = ["parse", "ls", "--params", "{\"options\": \"-l\"}", "--prompt", "^host:~ # "];
-        let mut child = spawn_moler(&args, Stdio::from(full.try_clone().unwrap()));
+        let mut child = spawn_moler(&PARSE_LS_L, Stdio::from(full.try_clone().unwrap()));
         let mut stdin = child.stdin.take().expect("piped");
         stdin.write_all(big_ls_capture(files).as_bytes()).unwrap();
         drop(stdin);
