@@ -91,11 +91,11 @@ impl SmolRunner {
 pub(crate) struct SmolRuntime;
 
 impl Runtime for SmolRuntime {
-    type Registration = Async<Fd>;
+    type Registration = SmolRegistration;
     type Timer = SmolTimer;
 
-    fn register(fd: RawFd, _: Option<Interest>) -> io::Result<Async<Fd>> {
-        Async::new_nonblocking(Fd(fd))
+    fn register(fd: RawFd, _: Option<Interest>) -> io::Result<SmolRegistration> {
+        Ok(SmolRegistration { io: Async::new_nonblocking(Fd(fd))?, woken: [false; 2] })
     }
 
     fn timer() -> SmolTimer {
@@ -115,7 +115,48 @@ impl AsFd for Fd {
     }
 }
 
-impl Registration for Async<Fd> {
+/// A descriptor registered with async-io's reactor.
+pub(crate) struct SmolRegistration {
+    io: Async<Fd>,
+    /// Per interest (read, write): the last readiness poll was `Pending`, so a wake-up may
+    /// have left an event to take (see [`SmolRegistration::take_event`]).
+    woken: [bool; 2],
+}
+
+impl SmolRegistration {
+    /// async-io's readiness poll, remembering whether it left a wait armed (`Pending`) or took
+    /// the event (`Ready`).
+    fn poll_ready(&mut self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+        let ready = match interest {
+            Interest::Readable => self.io.poll_readable(cx),
+            Interest::Writable => self.io.poll_writable(cx),
+        };
+        self.woken[slot(interest)] = ready.is_pending();
+        ready
+    }
+
+    /// After `op` succeeded following a wait: takes the event that ended the wait (async-io
+    /// reports it to the first readiness poll after it, and `op` has used it), so the next
+    /// `WouldBlock` arms a new wait at once instead of being told of this old event and
+    /// trying `op` again for nothing (one read per waited answer). Costs no system call: the
+    /// event is there (`Ready`), or it has not been reported yet and the waker stays
+    /// registered for it (`Pending`).
+    fn take_event(&mut self, cx: &mut Context<'_>, interest: Interest) {
+        if self.woken[slot(interest)] {
+            let _ = self.poll_ready(cx, interest);
+        }
+    }
+}
+
+/// `interest`'s place in [`SmolRegistration::woken`].
+fn slot(interest: Interest) -> usize {
+    match interest {
+        Interest::Readable => 0,
+        Interest::Writable => 1,
+    }
+}
+
+impl Registration for SmolRegistration {
     const TRACKS_READINESS: bool = true;
 
     fn poll_io<T>(
@@ -125,30 +166,49 @@ impl Registration for Async<Fd> {
         op: &mut dyn FnMut() -> io::Result<T>,
     ) -> Poll<io::Result<T>> {
         // async-io reports an event once, to the first readiness poll after it. The event
-        // that woke this driver has been used by the read that came before: a readiness poll
-        // right after a read that found nothing reports that old event, and a second one arms
-        // the wait (epoll re-checks the descriptor, so what came meanwhile is reported at
-        // once). Reading again after the old event read for nothing (five reads per command);
-        // waiting for readiness before every read went through the reactor, another thread's
-        // hop, for an answer already there (smol's global executor: 4 -> 8 context switches
-        // per command).
+        // that woke this driver is taken after the read it allowed (`take_event`), so after a
+        // read that finds nothing the first readiness poll arms the wait (epoll re-checks the
+        // descriptor, so what came meanwhile is reported at once). Left for that poll, the old
+        // event made it `Ready` and cost a read for nothing per waited answer. Polled twice
+        // still, for an event left by a wake-up that `take_event` did not see. Waiting for
+        // readiness before every read went through the reactor, another thread's hop, for an
+        // answer already there (smol's global executor: 4 -> 8 context switches per command).
         loop {
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                r => return Poll::Ready(r),
+                r => {
+                    self.take_event(cx, interest);
+                    return Poll::Ready(r);
+                }
             }
             for _ in 0..2 {
-                let ready = match interest {
-                    Interest::Readable => self.poll_readable(cx),
-                    Interest::Writable => self.poll_writable(cx),
-                };
-                match ready {
+                match self.poll_ready(cx, interest) {
                     Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => return Poll::Pending,
                 }
             }
         }
+    }
+
+    /// Not `tries` (the read was tried just now, or the last read emptied the descriptor):
+    /// asks the reactor first, and reads only once it reports the descriptor ready, sparing the
+    /// read that would find nothing.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        tries: bool,
+        op: &mut dyn FnMut() -> io::Result<(usize, bool)>,
+    ) -> Poll<io::Result<(usize, bool)>> {
+        if !tries {
+            match self.poll_ready(cx, interest) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.poll_io(cx, interest, op)
     }
 }
 
@@ -168,5 +228,71 @@ impl Timer for SmolTimer {
         }
         // Fired timers are not polled again: `at` has passed by then, answered above.
         std::pin::Pin::new(&mut self.timer).poll(cx).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    use std::task::Waker;
+
+    /// A read that need not try first reads only once the reactor reported the descriptor
+    /// ready, and after reading what the wait reported, the next such read waits again with
+    /// no read: the event it used was taken, not reported a second time.
+    #[test]
+    fn a_read_that_need_not_try_reads_only_what_the_reactor_reported() {
+        let (ours, mut peer) = UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let mut reg = SmolRuntime::register(ours.as_raw_fd(), Some(Interest::Readable)).unwrap();
+        let reads = Cell::new(0);
+        let mut buf = [0u8; 64];
+        let mut op = || {
+            reads.set(reads.get() + 1);
+            (&ours).read(&mut buf).map(|n| (n, n < 64))
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut read = |cx: &mut Context<'_>| reg.poll_read(cx, Interest::Readable, false, &mut op);
+
+        assert!(read(&mut cx).is_pending(), "nothing came");
+        assert_eq!(reads.get(), 0, "no read before the reactor says so");
+        peer.write_all(b"answer").unwrap();
+        let (n, _) = async_io::block_on(std::future::poll_fn(&mut read)).unwrap();
+        assert_eq!((n, reads.get()), (6, 1), "one read, when the reactor reported the answer");
+        assert!(read(&mut cx).is_pending(), "the answer was read whole");
+        assert_eq!(reads.get(), 1, "the event that reported the answer is not reported again");
+
+        // A read that tries finds the next answer there, then takes the event that reported it
+        // (if the reactor has), so asking again waits with no read.
+        peer.write_all(b"again").unwrap();
+        let tried = reg.poll_read(&mut cx, Interest::Readable, true, &mut op);
+        assert!(matches!(tried, Poll::Ready(Ok((5, _)))), "{tried:?}");
+        assert_eq!(reads.get(), 2);
+        let mut read = |cx: &mut Context<'_>| reg.poll_read(cx, Interest::Readable, false, &mut op);
+        assert!(read(&mut cx).is_pending());
+        assert_eq!(reads.get(), 2);
+
+        // A read that tries and waits: when the reactor has reported the answer, it is read,
+        // and the event that reported it is taken with it, so asking again without a try
+        // waits with no read.
+        let tried = reg.poll_read(&mut cx, Interest::Readable, true, &mut op);
+        assert!(tried.is_pending());
+        assert_eq!(reads.get(), 3, "a read that found nothing");
+        peer.write_all(b"late").unwrap();
+        // The reactor runs (another wait's) and reports the descriptor ready.
+        async_io::block_on(async_io::Timer::after(std::time::Duration::from_millis(20)));
+        let tried = reg.poll_read(&mut cx, Interest::Readable, true, &mut op);
+        assert!(matches!(tried, Poll::Ready(Ok((4, _)))), "{tried:?}");
+        assert_eq!(reads.get(), 4);
+        let mut read = |cx: &mut Context<'_>| reg.poll_read(cx, Interest::Readable, false, &mut op);
+        assert!(read(&mut cx).is_pending());
+        assert_eq!(reads.get(), 4, "the event that reported the answer was taken with it");
+
+        drop(peer);
+        let (n, _) = async_io::block_on(std::future::poll_fn(&mut read)).unwrap();
+        assert_eq!((n, reads.get()), (0, 5), "the peer's close is reported and read");
     }
 }
