@@ -208,6 +208,34 @@ fn ping_the_loopback() {
     assert!(err.unwrap_err().to_string().contains("ping: "), "a failure names the tool");
 }
 
+/// A program the shell cannot find fails the command at once with bash's own words, typed or
+/// by name, though the command waits for a result and has failure patterns of its own only
+/// (`^ping: `): it used to wait for its whole timeout. The shell works on afterwards.
+#[test]
+fn a_program_the_shell_cannot_find_fails_the_command_at_once() {
+    let sh = local_shell().unwrap();
+    let p = LOCAL_PROMPT;
+    let path = |line: &str| Command::lines(line, p).ret_required(false);
+    sh.run(path("SAVED_PATH=$PATH; export PATH=/nonexistent-moler-test"), T).unwrap();
+    let started = std::time::Instant::now();
+    let err = sh.run(Ping::new("127.0.0.1").options("-c 1").command_with_prompt(p), T).unwrap_err();
+    assert!(
+        matches!(&err, Error::CommandFailure { line, .. } if line == "bash: ping: command not found"),
+        "{err}"
+    );
+    let err = sh.run(Ls::new().options("-l").command_with_prompt(p), T).unwrap_err();
+    assert!(err.to_string().contains("bash: ls: command not found"), "{err}");
+    let command =
+        Registry::default().command_for_prompt("uname", &json!({"options": "-a"}), Some(p));
+    let err = sh.run(command.unwrap(), T).unwrap_err();
+    assert!(err.to_string().contains("bash: uname: command not found"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+
+    sh.run(path("export PATH=$SAVED_PATH"), T).unwrap();
+    let ls = sh.run(Ls::new().options("-l").path("/").command_with_prompt(p), T).unwrap();
+    assert!(ls.files.contains_key("tmp"), "{ls:?}");
+}
+
 /// The interfaces the kernel has, from sysfs.
 fn sysfs_interfaces() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir("/sys/class/net")

@@ -198,6 +198,10 @@ impl Parser for Lines {
 /// - Failure patterns ([`DEFAULT_FAILURES`] plus [`Command::failure`]): the first matching line
 ///   fails the command with [`Error::CommandFailure`] once the prompt returns, so the shell is
 ///   left usable.
+/// - A first output line in which the shell says it cannot find the command's program
+///   (`bash: ping: command not found`, dash's `sh: 1: ping: not found`, zsh's, busybox's…) fails
+///   it too, whatever its failure patterns, instead of leaving it to wait for a result until it
+///   times out.
 /// - On timeout or cancel it sends Ctrl-C and swallows output until the prompt returns (at most
 ///   [`Command::terminating_period`]), so the next command starts on a clean prompt. If the
 ///   prompt has not come back halfway through that period it sends a second Ctrl-C (once).
@@ -311,6 +315,9 @@ struct Output<'a> {
     failure_exceptions: &'a [Arc<Regex>],
     /// Only the first output line may be a failure.
     first_line_only: bool,
+    /// The command line sent (empty when the command sends something else): a first output
+    /// line saying the shell cannot find its program fails it ([`says_program_missing`]).
+    command: &'a str,
 }
 
 impl Output<'_> {
@@ -328,7 +335,8 @@ impl Output<'_> {
         if !partial
             && outcome.failure.is_none()
             && (!self.first_line_only || outcome.lines == 1)
-            && self.failures.iter().any(|f| f.is_match(line))
+            && (self.failures.iter().any(|f| f.is_match(line))
+                || outcome.lines == 1 && says_program_missing(line, program(self.command)))
             && !self.failure_exceptions.iter().any(|f| f.is_match(line))
         {
             outcome.failure = Some(line.to_owned());
@@ -347,6 +355,47 @@ impl Output<'_> {
             }
         }
     }
+}
+
+/// The program a command line runs: its first word after any `NAME=value` assignments.
+fn program(command: &str) -> &str {
+    let assignment = |w: &&str| {
+        w.split_once('=').is_some_and(|(name, _)| {
+            name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+    };
+    command.split_ascii_whitespace().find(|w| !assignment(w)).unwrap_or("")
+}
+
+/// Whether `line` is a shell saying it cannot find `program`: bash's `bash: ping: command not
+/// found` (`bash: line 1: ping: …` from a script), dash's `sh: 1: ping: not found`, busybox's
+/// `-sh: ping: not found`, zsh's `zsh: command not found: ping`, fish's `fish: Unknown command:
+/// ping`, tcsh's `ping: Command not found.`, and for a path, bash's `bash: /opt/x/tool: No
+/// such file or directory`. A command fails on it whatever its own failure patterns (Moler's
+/// commands fail on `not found` anywhere in their output), instead of waiting for a result
+/// that cannot come until it times out.
+fn says_program_missing(line: &str, program: &str) -> bool {
+    let line = line.trim_end();
+    if program.is_empty() || (!line.ends_with(['d', 'y', '.']) && !line.ends_with(program)) {
+        return false;
+    }
+    if let Some(head) = line.strip_suffix(program) {
+        return head.ends_with("command not found: ") || head.ends_with("Unknown command: ");
+    }
+    if line.strip_suffix(": Command not found.") == Some(program) {
+        return true;
+    }
+    let tails: &[&str] = if program.contains('/') {
+        &[": command not found", ": not found", ": No such file or directory"]
+    } else {
+        &[": command not found", ": not found"]
+    };
+    tails.iter().any(|tail| {
+        line.strip_suffix(tail)
+            .and_then(|head| head.strip_suffix(program))
+            .is_some_and(|shell| shell.is_empty() || shell.ends_with(": "))
+    })
 }
 
 impl<P> std::fmt::Debug for Command<P> {
@@ -816,6 +865,8 @@ impl<P: Parser> Command<P> {
 
     fn feed(&mut self, text: &str, cx: &mut Context<'_>) {
         let Self {
+            command,
+            sends,
             lines,
             parser,
             prompt,
@@ -841,8 +892,12 @@ impl<P: Parser> Command<P> {
             // What a prompt found at the end of this line cut off was given as a line already.
             let skip = if partial { *taken } else { std::mem::take(taken) };
             let line = stripped.get(skip..).unwrap_or(&stripped);
-            let output =
-                Output { failures, failure_exceptions, first_line_only: *failure_first_line_only };
+            let output = Output {
+                failures,
+                failure_exceptions,
+                first_line_only: *failure_first_line_only,
+                command: if sends.is_some() { "" } else { command },
+            };
             let seen_prompt = is_prompt(prompt, line);
             if seen_prompt && parser.on_prompt(line, partial, cx) {
                 outcome.finished = outcome.ready(*ret_required, parser);
@@ -1161,6 +1216,7 @@ impl<P: Parser> Observer for Command<P> {
             failures: &self.failures,
             failure_exceptions: &self.failure_exceptions,
             first_line_only: self.failure_first_line_only,
+            command: if self.sends.is_some() { "" } else { &self.command },
         };
         output.line(before, false, &mut self.parser, &mut self.outcome, cx);
         self.taken += at;

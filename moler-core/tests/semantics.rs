@@ -611,3 +611,64 @@ fn an_unanchored_prompt_is_never_split_off_output() {
     conn.handle_input(b"printf x\r\nxmoler_bash# ", t);
     assert_eq!(h.try_result().unwrap().unwrap(), Vec::<String>::new());
 }
+
+/// A first output line in which the shell says it cannot find the command's program fails the
+/// command once the prompt returns, whatever its own failure patterns and though its parser has
+/// no result (Moler's commands fail on `not found`): bash, bash running a script, dash,
+/// busybox, zsh, fish, tcsh, and a program given by path. Not the program's own complaints,
+/// not another word's, not a later line.
+#[test]
+fn a_shell_that_cannot_find_the_program_fails_the_command() {
+    let t = Instant::now();
+    let ends = |line: &str, output: &str| {
+        let mut conn = Connection::new("t");
+        // Its own failures only.
+        let cmd = lines(line).no_default_failures().failure("^never$");
+        let h = conn.start(cmd, t);
+        conn.handle_input(format!("{line}\r\n{output}\r\nmoler_bash# ").as_bytes(), t);
+        match h.try_result().expect("the prompt ends it") {
+            Err(Error::CommandFailure { line, .. }) => Some(line),
+            Ok(lines) => {
+                assert_eq!(lines, [output]);
+                None
+            }
+            Err(e) => panic!("{output:?}: {e}"),
+        }
+    };
+    for (line, output) in [
+        ("ping -c 1 x", "bash: ping: command not found"),
+        ("ping -c 1 x", "bash: line 1: ping: command not found"),
+        ("ping -c 1 x", "sh: 1: ping: not found"),
+        ("ping -c 1 x", "-sh: ping: not found"),
+        ("ping -c 1 x", "zsh: command not found: ping"),
+        ("ping -c 1 x", "fish: Unknown command: ping"),
+        ("ping -c 1 x", "ping: Command not found."),
+        ("LANG=C TZ=UTC ping x", "bash: ping: command not found"),
+        ("/opt/tools/iperf3 -c h", "bash: /opt/tools/iperf3: No such file or directory"),
+        ("AT+CGMI", "bash: AT+CGMI: command not found"),
+    ] {
+        assert_eq!(ends(line, output).as_deref(), Some(output), "{line:?}");
+    }
+    for (line, output) in [
+        ("ping -c 1 x", "ping: x: Name or service not known"),
+        ("type ping", "bash: type: ping: not found"),
+        ("ls x", "ls: cannot access 'x': No such file or directory"),
+        ("iperf3 -c h", "iperf3: error - unable to connect: No such file or directory"),
+        ("iperf3 -c h", "bash: /opt/iperf3: No such file or directory"),
+    ] {
+        assert_eq!(ends(line, output), None, "{line:?}: {output:?} is no missing program");
+    }
+
+    // Only the first output line says so.
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("ping x").no_default_failures(), t);
+    conn.handle_input(b"ping x\r\nfirst\r\nbash: ping: command not found\r\nmoler_bash# ", t);
+    let output = h.try_result().unwrap().unwrap();
+    assert_eq!(output, ["first", "bash: ping: command not found"], "a later line is output");
+    // And a command that sends something else has no program.
+    let mut conn = Connection::new("t");
+    let h =
+        conn.start(lines("ping").sends("\x03", false).expect_echo(false).no_default_failures(), t);
+    conn.handle_input(b"bash: ping: command not found\r\nmoler_bash# ", t);
+    assert_eq!(h.try_result().unwrap().unwrap(), ["bash: ping: command not found"]);
+}
