@@ -177,7 +177,10 @@ impl SftpParser {
             return;
         }
         let t = line.trim();
-        if t.is_empty() || Some(t) == self.command.as_deref() || re.prompt.is_match(line) {
+        // The echo of what was typed at `sftp>` can come on a line of its own (seen once, under
+        // load: a bare `exit` after a put failed it as an error).
+        let typed = Some(t) == self.command.as_deref() || (self.exit_sent && t == "exit");
+        if t.is_empty() || typed || re.prompt.is_match(line) {
             return;
         }
         if re.connected.is_match(line) {
@@ -311,5 +314,42 @@ impl UnixCommand for Sftp {
     }
     fn default_timeout(&self) -> Duration {
         Duration::from_secs(60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moler_core::Connection;
+    use std::time::Instant;
+
+    fn sent(conn: &mut Connection) -> String {
+        let mut out = Vec::new();
+        let _ = conn.poll_transmit(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// A command typed at `sftp>`, then `exit`, each echoed on a line of its own after the
+    /// prompt's: neither is taken for sftp's output or an error.
+    #[test]
+    fn what_was_typed_at_the_sftp_prompt_echoed_alone_is_no_error() {
+        let put = Sftp::new("h", "pw").user("u").command_at_prompt("put a");
+        let mut conn = Connection::new("t");
+        let t = Instant::now();
+        let done = conn.start(put.command_with_prompt(r"^\$ $"), t);
+        assert_eq!(sent(&mut conn), "sftp u@h\n");
+        conn.handle_input(b"sftp u@h\r\nu@h's password: ", t);
+        assert_eq!(sent(&mut conn), "pw\n");
+        conn.handle_input(b"\r\nConnected to h.\r\nsftp> ", t);
+        assert_eq!(sent(&mut conn), "put a\n");
+        let upload = "a                                  100%    6    14.3KB/s   00:00    ";
+        let output =
+            format!("put a\r\nsftp> put a\r\nUploading a to /home/u/a\r\n{upload}\r\nsftp> ");
+        conn.handle_input(output.as_bytes(), t);
+        assert_eq!(sent(&mut conn), "exit\n");
+        // The prompt's line ended by a carriage return, the echo on a line of its own.
+        conn.handle_input(b"\rexit\r\n$ ", t);
+        let result = done.try_result().expect("the shell's prompt ends it").unwrap();
+        assert_eq!(result.result.unwrap(), ["Uploading a to /home/u/a", upload]);
     }
 }
