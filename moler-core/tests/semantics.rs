@@ -645,6 +645,7 @@ fn a_shell_that_cannot_find_the_program_fails_the_command() {
         ("ping -c 1 x", "ping: Command not found."),
         ("LANG=C TZ=UTC ping x", "bash: ping: command not found"),
         ("/opt/tools/iperf3 -c h", "bash: /opt/tools/iperf3: No such file or directory"),
+        ("./run.sh --fast", "bash: ./run.sh: Permission denied"),
         ("AT+CGMI", "bash: AT+CGMI: command not found"),
     ] {
         assert_eq!(ends(line, output).as_deref(), Some(output), "{line:?}");
