@@ -169,3 +169,15 @@ fn closing_a_shell_ends_its_background_jobs_nohup_included(rig: &Rig) {
     shell.close();
     common::eventually("nothing of the shell's session is left", || session(sid).is_empty());
 }
+
+/// An unclosed quote leaves bash asking for the rest of the line (its continuation prompt is
+/// empty in moler's local shell): the command times out saying so, and its Ctrl-C leaves the
+/// shell usable.
+#[test]
+fn an_unclosed_quote_times_out_naming_the_continuation_prompt() {
+    let shell = moler::local_shell().unwrap();
+    let err = shell.run(cmd("echo \"oops").timeout(Duration::from_secs(1)), WAIT).unwrap_err();
+    let Error::Timeout { hint: Some(hint), .. } = &err else { panic!("{err:?}") };
+    assert!(hint.starts_with("the command line leaves a \" quote open"), "{hint}");
+    assert_eq!(shell.run(cmd("echo ok"), WAIT).unwrap(), ["ok"]);
+}

@@ -296,6 +296,9 @@ struct Outcome {
     broke: bool,
     /// Whole output lines seen so far.
     lines: usize,
+    /// The prompt came back before the command had a result (it waits for one:
+    /// `ret_required`).
+    prompt_without_result: bool,
 }
 
 impl Outcome {
@@ -354,6 +357,28 @@ impl Output<'_> {
                 outcome.finished = true;
             }
         }
+    }
+}
+
+/// What a command line leaves open for the shell to wait on: a quote (`a '` quote, `a \"`
+/// quote) or a last backslash, read the way a POSIX shell reads them.
+fn unclosed(command: &str) -> Option<&'static str> {
+    let (mut quote, mut escaped) = (None, false);
+    for c in command.chars() {
+        match (quote, c) {
+            (_, _) if escaped => escaped = false,
+            (Some('\''), '\'') | (Some('"'), '"') => quote = None,
+            (Some('\''), _) => {}
+            (_, '\\') => escaped = true,
+            (None, '\'' | '"') => quote = Some(c),
+            _ => {}
+        }
+    }
+    match quote {
+        Some('\'') => Some("a ' quote"),
+        Some(_) => Some("a \" quote"),
+        None if escaped => Some("a line ending in a backslash"),
+        None => None,
     }
 }
 
@@ -906,6 +931,7 @@ impl<P: Parser> Command<P> {
             let seen_prompt = is_prompt(prompt, line);
             if seen_prompt && parser.on_prompt(line, partial, cx) {
                 outcome.finished = outcome.ready(*ret_required, parser);
+                outcome.prompt_without_result |= !outcome.finished;
                 return;
             }
             if !seen_prompt && unanchored.as_ref().is_some_and(|u| u.is_match(line)) {
@@ -953,17 +979,48 @@ impl<P: Parser> Command<P> {
         Step::Done(result)
     }
 
-    /// When the line the command is stuck on looks like a prompt that its prompt regex does not
-    /// match, says so: the most common reason a command times out on a live shell.
-    fn prompt_mismatch(&self) -> Option<String> {
+    /// What may explain a timeout: the shell waiting for the rest of the command line, a last
+    /// line that looks like a prompt the prompt regex does not match, or the prompt come back
+    /// with no result.
+    fn timeout_hint(&self) -> Option<String> {
         let line = strip_escapes(self.lines.partial());
+        if self.echo_seen && self.outcome.lines == 0 {
+            if let Some(open) = self.sends.is_none().then(|| unclosed(&self.command)).flatten() {
+                return Some(format!(
+                    "the command line leaves {open} open, so the shell waits for the rest of it \
+                     (bash shows its continuation prompt, PS2, empty in moler's local shell)"
+                ));
+            }
+            if line.trim_end() == ">" && !is_prompt(&self.prompt, &line) {
+                return Some(
+                    "the shell shows its continuation prompt \"> \" right after the command: \
+                     it waits for the rest of the command line (an unclosed quote or bracket, \
+                     or a line ending in a backslash?)"
+                        .to_owned(),
+                );
+            }
+        }
+        if let Some(mismatch) = self.prompt_mismatch(&line) {
+            return Some(mismatch);
+        }
+        self.outcome.prompt_without_result.then(|| {
+            "the prompt came back, but the output gave the command no result (it waits for \
+             one: `ret_required`)"
+                .to_owned()
+        })
+    }
+
+    /// When the line the command is stuck on (`line`, escapes stripped) looks like a prompt
+    /// that its prompt regex does not match, says so: the most common reason a command times
+    /// out on a live shell.
+    fn prompt_mismatch(&self, line: &str) -> Option<String> {
         let looks_like_prompt =
             line.trim_end_matches([' ', '\t']).ends_with(['$', '#', '>', '%', '~', ':']);
-        (looks_like_prompt && !is_prompt(&self.prompt, &line)).then(|| {
+        (looks_like_prompt && !is_prompt(&self.prompt, line)).then(|| {
             // A prompt is short; a long partial line is output, quoted by its end only.
             let line = match line.char_indices().rev().nth(199) {
                 Some((at, _)) if at > 0 => format!("…{}", &line[at..]),
-                _ => line.into_owned(),
+                _ => line.to_owned(),
             };
             format!(
                 "the last line {line:?} looks like a prompt but does not match the prompt regex {}",
@@ -1169,7 +1226,7 @@ impl<P: Parser> Observer for Command<P> {
     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
         let mut error = cx.timeout_error(self.describe_command());
         if let Error::Timeout { hint, .. } = &mut error {
-            *hint = self.prompt_mismatch();
+            *hint = self.timeout_hint();
         }
         if !self.break_on_timeout {
             return Step::Done(Err(error));
@@ -1228,6 +1285,7 @@ impl<P: Parser> Observer for Command<P> {
         if !self.outcome.finished {
             if self.parser.on_prompt(prompt_text, true, cx) {
                 self.outcome.finished = self.outcome.ready(self.ret_required, &self.parser);
+                self.outcome.prompt_without_result |= !self.outcome.finished;
             } else {
                 output.line(prompt_text, true, &mut self.parser, &mut self.outcome, cx);
             }

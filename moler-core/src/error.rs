@@ -51,8 +51,10 @@ pub enum Error {
         /// masked, terminal escapes removed); empty when nothing came, `None` when not known
         /// (a blocking wait that gave up without the connection answering).
         last_received: Option<String>,
-        /// What may explain the timeout, e.g. a last line that looks like a prompt but does not
-        /// match the command's prompt regex.
+        /// What may explain the timeout: a last line that looks like a prompt but does not
+        /// match the command's prompt regex; a command line that leaves a quote open (the shell
+        /// waits for the rest); bash's continuation prompt right after the command; the prompt
+        /// come back with no result for a command that waits for one.
         hint: Option<String>,
     },
     /// The connection closed (or was dropped) before the observer finished. The text says the

@@ -83,10 +83,57 @@ fn no_hint_without_a_line_that_looks_like_a_prompt() {
         let err = time_out(&mut conn, lines("sleep 9"), &[output]);
         assert_eq!(parts(&err).1, None, "{err}");
     }
-    // The prompt matched, but the command has no output yet (`ret_required`): no mismatch.
+}
+
+#[test]
+fn a_prompt_come_back_without_a_result_is_named() {
+    // The prompt matched, but the command has no output (`ret_required`): no mismatch, but why
+    // it still waited.
     let mut conn = Connection::new("t");
     let err = time_out(&mut conn, lines("true"), &[b"true\r\nmoler_bash# "]);
-    assert_eq!(parts(&err).1, None, "{err}");
+    let hint = "the prompt came back, but the output gave the command no result (it waits for \
+                one: `ret_required`)";
+    assert_eq!(parts(&err).1, Some(hint), "{err}");
+    // Also when the prompt came in pieces (found at the end of a partial line).
+    let mut conn = Connection::new("t");
+    let chunks: &[&[u8]] = &[b"true\r\nmoler_", b"bash# "];
+    assert_eq!(parts(&time_out(&mut conn, lines("true"), chunks)).1, Some(hint));
+}
+
+#[test]
+fn a_shell_waiting_for_the_rest_of_the_command_line_is_named() {
+    // What the command line leaves open, with nothing after its echo (moler's local shell has
+    // an empty continuation prompt).
+    for (line, open) in [
+        ("echo \"oops", Some("a \" quote")),
+        ("echo 'oops", Some("a ' quote")),
+        ("echo \"it's", Some("a \" quote")),
+        ("echo a \\", Some("a line ending in a backslash")),
+        ("echo \"it's\"", None),
+        ("echo it\\'s", None),
+        ("echo 'a\\'", None),
+        ("echo \"a\\\"b\"", None),
+    ] {
+        let mut conn = Connection::new("t");
+        let echo = format!("{line}\r\n");
+        let err = time_out(&mut conn, lines(line), &[echo.as_bytes()]);
+        let want = open.map(|open| {
+            format!(
+                "the command line leaves {open} open, so the shell waits for the rest of it \
+                 (bash shows its continuation prompt, PS2, empty in moler's local shell)"
+            )
+        });
+        assert_eq!(parts(&err).1, want.as_deref(), "{line}");
+    }
+    // bash's own continuation prompt right after the echo, for what a quote does not explain.
+    let mut conn = Connection::new("t");
+    let err = time_out(&mut conn, lines("for i in 1 2"), &[b"for i in 1 2\r\n> "]);
+    let hint = parts(&err).1.expect("a hint");
+    assert!(hint.starts_with("the shell shows its continuation prompt \"> \""), "{hint}");
+    // A `>` after output is no continuation: the prompt mismatch says what it is.
+    let mut conn = Connection::new("t");
+    let err = time_out(&mut conn, lines("repl"), &[b"repl\r\nready\r\n> "]);
+    assert!(parts(&err).1.unwrap().starts_with("the last line \"> \" looks like a prompt"));
 }
 
 #[test]
