@@ -397,9 +397,10 @@ fn program(command: &str) -> &str {
 /// found` (`bash: line 1: ping: …` from a script), dash's `sh: 1: ping: not found`, busybox's
 /// `-sh: ping: not found`, zsh's `zsh: command not found: ping`, fish's `fish: Unknown command:
 /// ping`, tcsh's `ping: Command not found.`, and for a path, bash's `bash: /opt/x/tool: No
-/// such file or directory` and `bash: ./run.sh: Permission denied` (not executable). A command fails on it whatever its own failure patterns (Moler's
-/// commands fail on `not found` anywhere in their output), instead of waiting for a result
-/// that cannot come until it times out.
+/// such file or directory` and `bash: ./run.sh: Permission denied` (not executable). A
+/// command fails on it whatever its own failure patterns (Moler's commands fail on `not found`
+/// anywhere in their output), instead of waiting for a result that cannot come until it times
+/// out.
 fn says_program_missing(line: &str, program: &str) -> bool {
     let line = line.trim_end();
     if program.is_empty() || (!line.ends_with(['d', 'y', '.']) && !line.ends_with(program)) {
