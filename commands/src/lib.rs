@@ -42,6 +42,8 @@ mod prompt_change;
 mod registry;
 pub mod scpi;
 mod spec;
+#[cfg(test)]
+mod testing;
 pub mod uboot;
 pub mod unix;
 

@@ -215,6 +215,7 @@ fn is_echo_of(line: &str, sent: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::sent;
     use moler_core::{Command, Connection};
     use std::time::Instant;
 
@@ -231,12 +232,6 @@ mod tests {
         let done = conn.start(cmd, Instant::now());
         let _ = conn.poll_transmit(&mut Vec::new());
         (conn, done)
-    }
-
-    fn sent(conn: &mut Connection) -> String {
-        let mut out = Vec::new();
-        let _ = conn.poll_transmit(&mut out);
-        String::from_utf8(out).unwrap()
     }
 
     #[test]

@@ -291,14 +291,9 @@ impl UnixCommand for Scp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::sent;
     use moler_core::Connection;
     use std::time::Instant;
-
-    fn sent(conn: &mut Connection) -> String {
-        let mut out = Vec::new();
-        let _ = conn.poll_transmit(&mut out);
-        String::from_utf8(out).unwrap()
-    }
 
     #[test]
     fn passwords_go_in_turn_and_the_last_one_again() {

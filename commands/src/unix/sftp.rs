@@ -320,14 +320,9 @@ impl UnixCommand for Sftp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::sent;
     use moler_core::Connection;
     use std::time::Instant;
-
-    fn sent(conn: &mut Connection) -> String {
-        let mut out = Vec::new();
-        let _ = conn.poll_transmit(&mut out);
-        String::from_utf8(out).unwrap()
-    }
 
     /// A command typed at `sftp>`, then `exit`, each echoed on a line of its own after the
     /// prompt's: neither is taken for sftp's output or an error.
