@@ -302,13 +302,24 @@ struct Outcome {
 }
 
 impl Outcome {
-    /// Whether the prompt, come back now, ends the command.
-    fn ready<P: Parser>(&self, ret_required: bool, parser: &P) -> bool {
-        self.failure.is_some()
+    /// The prompt came back: it ends the command, or the command waits on without a result.
+    fn at_prompt<P: Parser>(&mut self, ret_required: bool, parser: &P) {
+        self.finished = self.failure.is_some()
             || self.parse_error.is_some()
             || self.broke
             || !ret_required
-            || parser.has_result()
+            || parser.has_result();
+        self.prompt_without_result |= !self.finished;
+    }
+}
+
+/// The line a command types, or nothing when it sends something else ([`Command::sends`]):
+/// what its echo, its program and its quotes are read from.
+fn typed<'a>(command: &'a str, sends: &Option<(String, bool)>) -> &'a str {
+    if sends.is_some() {
+        ""
+    } else {
+        command
     }
 }
 
@@ -927,12 +938,11 @@ impl<P: Parser> Command<P> {
                 failures,
                 failure_exceptions,
                 first_line_only: *failure_first_line_only,
-                command: if sends.is_some() { "" } else { command },
+                command: typed(command, sends),
             };
             let seen_prompt = is_prompt(prompt, line);
             if seen_prompt && parser.on_prompt(line, partial, cx) {
-                outcome.finished = outcome.ready(*ret_required, parser);
-                outcome.prompt_without_result |= !outcome.finished;
+                outcome.at_prompt(*ret_required, parser);
                 return;
             }
             if !seen_prompt && unanchored.as_ref().is_some_and(|u| u.is_match(line)) {
@@ -986,7 +996,7 @@ impl<P: Parser> Command<P> {
     fn timeout_hint(&self) -> Option<String> {
         let line = strip_escapes(self.lines.partial());
         if self.echo_seen && self.outcome.lines == 0 {
-            if let Some(open) = self.sends.is_none().then(|| unclosed(&self.command)).flatten() {
+            if let Some(open) = unclosed(typed(&self.command, &self.sends)) {
                 return Some(format!(
                     "the command line leaves {open} open, so the shell waits for the rest of it \
                      (bash shows its continuation prompt, PS2, empty in moler's local shell)"
@@ -1279,14 +1289,13 @@ impl<P: Parser> Observer for Command<P> {
             failures: &self.failures,
             failure_exceptions: &self.failure_exceptions,
             first_line_only: self.failure_first_line_only,
-            command: if self.sends.is_some() { "" } else { &self.command },
+            command: typed(&self.command, &self.sends),
         };
         output.line(before, false, &mut self.parser, &mut self.outcome, cx);
         self.taken += at;
         if !self.outcome.finished {
             if self.parser.on_prompt(prompt_text, true, cx) {
-                self.outcome.finished = self.outcome.ready(self.ret_required, &self.parser);
-                self.outcome.prompt_without_result |= !self.outcome.finished;
+                self.outcome.at_prompt(self.ret_required, &self.parser);
             } else {
                 output.line(prompt_text, true, &mut self.parser, &mut self.outcome, cx);
             }

@@ -182,11 +182,7 @@ impl Registration for SmolRegistration {
                 }
             }
             for _ in 0..2 {
-                match self.poll_ready(cx, interest) {
-                    Poll::Ready(Ok(())) => {}
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
-                }
+                std::task::ready!(self.poll_ready(cx, interest))?;
             }
         }
     }
@@ -202,11 +198,7 @@ impl Registration for SmolRegistration {
         op: &mut dyn FnMut() -> io::Result<(usize, bool)>,
     ) -> Poll<io::Result<(usize, bool)>> {
         if !tries {
-            match self.poll_ready(cx, interest) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
+            std::task::ready!(self.poll_ready(cx, interest))?;
         }
         self.poll_io(cx, interest, op)
     }
