@@ -72,6 +72,7 @@ use std::time::Duration;
 use moler_config::Logger;
 use moler_core::Transcript;
 use tracing::field::{Field, Visit};
+use tracing::subscriber::Interest;
 use tracing::{Level, Metadata};
 use tracing_subscriber::layer::Context as LayerContext;
 
@@ -377,15 +378,26 @@ pub fn stop() {
     let old = ACTIVE.write().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(old) = old {
         old.close_all();
+        tracing::callsite::rebuild_interest_cache();
     }
 }
 
 /// The `tracing` layer that writes the process's logs: add it to your own subscriber (when
 /// you have none, [`configure`] installs one with it).
-pub fn layer() -> MolerLayer {
+///
+/// It filters for itself alone (a per-layer filter): the other layers of your subscriber
+/// still get every event they want, your program's own records included, whatever moler's
+/// logs take. Events nobody wants cost nothing, and what moler's logs want is decided once
+/// per call site, again whenever the logs change ([`configure`], [`stop`],
+/// [`Logs::set_debug_log`]).
+pub fn layer<S>() -> impl tracing_subscriber::Layer<S> + Send + Sync + 'static
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing_subscriber::Layer as _;
     LAYER_MADE.store(true, Ordering::Relaxed);
     flush_at_thread_end();
-    MolerLayer { _private: () }
+    Writer.with_filter(Wanted)
 }
 
 /// A [`Transcript`] that turns a connection's traffic into `tracing` events for the log of
@@ -415,26 +427,41 @@ fn install_global() {
     });
 }
 
-/// The layer of [`layer`].
-#[derive(Debug)]
-pub struct MolerLayer {
-    _private: (),
-}
+/// The layer of [`layer`]: it writes what [`Wanted`] lets through.
+struct Writer;
 
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for MolerLayer {
-    fn register_callsite(&self, _: &'static Metadata<'static>) -> tracing::subscriber::Interest {
-        // Whether an event is wanted changes with `configure`: ask each time.
-        tracing::subscriber::Interest::sometimes()
-    }
-
-    fn enabled(&self, metadata: &Metadata<'_>, _: LayerContext<'_, S>) -> bool {
-        ACTIVE.read().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|s| s.wants(metadata))
-    }
-
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Writer {
     fn on_event(&self, event: &tracing::Event<'_>, _: LayerContext<'_, S>) {
         let sink = ACTIVE.read().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(sink) = sink {
             sink.event(event);
+        }
+    }
+}
+
+/// What the process's logs want ([`Sink::wants`]): the filter of [`Writer`] alone, so that
+/// the other layers of a program's subscriber keep every event they want.
+struct Wanted;
+
+impl Wanted {
+    fn wanted(metadata: &Metadata<'_>) -> bool {
+        ACTIVE.read().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|s| s.wants(metadata))
+    }
+}
+
+impl<S> tracing_subscriber::layer::Filter<S> for Wanted {
+    fn enabled(&self, metadata: &Metadata<'_>, _: &LayerContext<'_, S>) -> bool {
+        Self::wanted(metadata)
+    }
+
+    /// Decided per call site, from the logs' settings alone: cached by `tracing`, rebuilt
+    /// where they change (`activate`, `stop`, `set_debug_log`), so a record's call site asks
+    /// nothing more and one nobody wants costs nothing.
+    fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if Self::wanted(metadata) {
+            Interest::always()
+        } else {
+            Interest::never()
         }
     }
 }

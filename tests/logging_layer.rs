@@ -1,0 +1,111 @@
+//! moler's `tracing` layer in a subscriber of the program's own: it writes moler's logs and
+//! leaves every other layer every event it wants.
+
+use std::sync::{Arc, Mutex};
+
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+/// The program's own layer: the events it was given, as `LEVEL target message`.
+#[derive(Clone, Default)]
+struct Seen(Arc<Mutex<Vec<String>>>);
+
+impl<S: Subscriber> Layer<S> for Seen {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{v:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        let meta = event.metadata();
+        self.0.lock().unwrap().push(format!("{} {} {}", meta.level(), meta.target(), message.0));
+    }
+}
+
+/// The process's logs are one: one test at a time.
+static LOGS: Mutex<()> = Mutex::new(());
+
+/// One call site for every detail: its cached interest must follow the debug log's switch.
+fn detail(text: &str) {
+    tracing::debug!(target: "myapp::detail", "{text}");
+}
+
+#[test]
+fn the_programs_own_layer_gets_every_event_beside_molers() {
+    let _one = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("moler-layer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
+    let seen = Seen::default();
+    let subscriber =
+        tracing_subscriber::registry().with(seen.clone()).with(moler::logging::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        let logs = moler::logging::configure(&logger).unwrap();
+        tracing::info!(target: "myapp", "the program's own record");
+        detail("a first detail");
+        tracing::trace!(target: moler::logging::RAW, device = "D", dir = ">", bytes = &b"x"[..]);
+        tracing::info!(target: moler::logging::MAIN, device = "D", "moler's record");
+        // The debug log on: the same call site is now wanted by moler's logs too.
+        logs.set_debug_log(true);
+        detail("a second detail");
+        logs.flush();
+        moler::logging::stop();
+        tracing::info!(target: moler::logging::MAIN, "after the logs stopped");
+    });
+    let seen = seen.0.lock().unwrap().clone();
+    for record in [
+        "INFO myapp the program's own record",
+        "DEBUG myapp::detail a first detail",
+        "TRACE moler::raw ",
+        "INFO moler moler's record",
+        "DEBUG myapp::detail a second detail",
+        "INFO moler after the logs stopped",
+    ] {
+        assert!(seen.iter().any(|s| s == record), "the program's layer got {record:?}: {seen:#?}");
+    }
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let (main, debug, device) = (read("moler.log"), read("moler.debug.log"), read("moler.D.log"));
+    assert!(main.contains("moler's record"), "{main}");
+    assert!(!main.contains("the program's own record"), "not moler's: {main}");
+    assert!(!main.contains("after the logs stopped"), "{main}");
+    assert!(device.contains("moler's record"), "{device}");
+    assert!(debug.contains("a second detail"), "the debug log on: {debug}");
+    assert!(!debug.contains("a first detail"), "the debug log was off: {debug}");
+    assert!(!std::fs::exists(dir.join("moler.D.raw.log")).unwrap(), "RAW_LOG is off");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// moler's layer alone (what `configure` installs when the program has no subscriber): what
+/// the logs do not want is off at its call site, and on again when the logs come to want it.
+#[test]
+fn molers_layer_alone_follows_the_debug_logs_switch() {
+    let _one = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("moler-layer-alone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
+    let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        let logs = moler::logging::configure(&logger).unwrap();
+        detail("a first detail");
+        logs.set_debug_log(true);
+        detail("a second detail");
+        logs.set_debug_log(false);
+        detail("a third detail");
+        logs.set_debug_log(true);
+        detail("a fourth detail");
+        moler::logging::stop();
+    });
+    let debug = std::fs::read_to_string(dir.join("moler.debug.log")).unwrap_or_default();
+    for (text, written) in [("first", false), ("second", true), ("third", false), ("fourth", true)]
+    {
+        let line = format!("a {text} detail");
+        assert_eq!(debug.contains(&line), written, "{line:?} in the debug log: {debug}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
