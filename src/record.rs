@@ -10,7 +10,9 @@
 //! command answering its recorded output and moving to the state of the line it left. A line
 //! typed several times with different outputs answers them in turn. A secret (`********` in the
 //! log) was never logged: its state accepts any line, without echo. The device's own first
-//! words become the banner.
+//! words become the banner; a log that several runs appended to holds one connection per run
+//! (cut at `connection closed` and at a device made anew), and each later connection's first
+//! words are its banner again, not part of the answer typed before them.
 //!
 //! ```
 //! let log = "\
@@ -53,7 +55,7 @@ type Answer = (Vec<String>, usize);
 pub fn simulator_yaml(log: &str, source: &str) -> Result<String, ReadError> {
     let records = read_device_log(log)?;
     let exchanges = exchanges(&records);
-    Ok(render(&screens(&exchanges), exchanges.first(), source))
+    Ok(render(&screens(&exchanges), &exchanges, source))
 }
 
 fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
@@ -93,14 +95,15 @@ fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
     // across the exchange that showed it, or changed to the state it names; a question (a
     // password asked by `su`) shows while the state is still the one it came from, so the
     // state is trusted only for lines at which a non-secret line was typed.
-    for ex in exchanges.iter().skip(1) {
+    // A connection's first words (the first exchange, and each later connection's in a log
+    // appended to by several runs) are the banner, not an answer to anything typed.
+    for (i, ex) in exchanges.iter().enumerate().filter(|(_, e)| !e.opens) {
         let state = (ex.sent != SECRET).then_some(ex.state.as_deref()).flatten();
         let here = screen_of(&ex.shown, state, &mut screens);
         let next_state = exchanges
-            .iter()
-            .skip_while(|e| !std::ptr::eq(*e, ex))
-            .nth(1)
-            .and_then(|e| (e.sent != SECRET).then_some(e.state.as_deref()).flatten());
+            .get(i + 1)
+            .filter(|e| !e.opens && e.sent != SECRET)
+            .and_then(|e| e.state.as_deref());
         let next = screen_of(&ex.next_shown, next_state, &mut screens);
         let screen = &mut screens[here];
         screen.secret |= ex.sent == SECRET;
@@ -118,9 +121,22 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("a string serializes")
 }
 
-fn render(screens: &[Screen], first: Option<&Exchange>, source: &str) -> String {
+fn render(screens: &[Screen], exchanges: &[Exchange], source: &str) -> String {
+    let first = exchanges.first();
     let mut y = String::new();
     let _ = writeln!(y, "# Recorded by `moler record` from {source}.");
+    let openings = exchanges.iter().filter(|e| e.opens).count();
+    if openings > 1 {
+        let _ = writeln!(y, "# The log holds {openings} connections; the banner is the first's.");
+        for (i, later) in exchanges.iter().filter(|e| e.opens).enumerate().skip(1) {
+            // (Where a carriage return shows depends on where the log's pieces were cut.)
+            let words = |e: &Exchange| e.output.join("\n").replace('\r', "");
+            if first.is_some_and(|f| words(f) != words(later)) {
+                let words = quoted(&later.output.join("\n"));
+                let _ = writeln!(y, "# Connection {} began otherwise: {words}", i + 1);
+            }
+        }
+    }
     let _ = writeln!(y, "line_end: \"\\r\\n\"");
     if let Some(first) = first.filter(|f| !f.output.is_empty()) {
         let _ = writeln!(y, "banner: {}", quoted(&first.output.join("\n")));
@@ -241,5 +257,54 @@ states:
         goto: SCREEN_1
 ";
         assert_eq!(yaml, want);
+    }
+
+    /// Two runs appended to one device log (as `moler run` does, run twice): the second
+    /// connection's first words are its banner, not part of the answer typed last before it.
+    #[test]
+    fn each_connection_of_an_appended_log_starts_with_its_banner() {
+        let log = "\
+01 07:42:24.430  |device LOCAL (UnixLocal) made, going to UNIX_LOCAL
+01 07:42:24.434 <|hello
+                 |moler_bash# 
+01 07:42:24.438  |changed state from NOT_CONNECTED to UNIX_LOCAL
+01 07:42:24.439 >|uname -s
+01 07:42:24.439 <|uname -s
+                 |Linux
+                 |moler_bash# 
+01 07:42:24.443  |changed state from UNIX_LOCAL to NOT_CONNECTED
+01 07:42:24.443  |connection closed
+01 07:42:24.443  |device removed
+01 07:42:24.491  |device LOCAL (UnixLocal) made, going to UNIX_LOCAL
+01 07:42:24.494 <|hello again
+                 |moler_bash# 
+01 07:42:24.497  |changed state from NOT_CONNECTED to UNIX_LOCAL
+01 07:42:24.498 >|ls /etc/hostname
+01 07:42:24.499 <|ls /etc/hostname
+                 |/etc/hostname
+                 |moler_bash# 
+";
+        let yaml = simulator_yaml(log, "moler.LOCAL.log").unwrap();
+        assert!(
+            yaml.contains("- match: \"uname -s\"\n        answers:\n          - \"Linux\\n\"\n"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("banner: \"hello\"\n"), "{yaml}");
+        assert!(
+            yaml.contains("# The log holds 2 connections; the banner is the first's.\n"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("# Connection 2 began otherwise: \"hello again\"\n"), "{yaml}");
+        assert!(yaml.contains("- match: \"ls /etc/hostname\"\n        answers:\n          - \"/etc/hostname\\n\"\n"), "{yaml}");
+        assert_eq!(yaml.matches("\n  UNIX_LOCAL:\n").count(), 1, "one state: {yaml}");
+        assert!(!yaml.contains("SCREEN"), "{yaml}");
+        // A connection that closed with an error, with no device made again, cuts too.
+        let log = log.replace("  |connection closed\n", "  |connection closed: reset by peer\n");
+        let log = log.replace(
+            "  |device LOCAL (UnixLocal) made, going to UNIX_LOCAL\n01 07:42:24.494",
+            "  |x\n01 07:42:24.494",
+        );
+        let yaml = simulator_yaml(&log, "moler.LOCAL.log").unwrap();
+        assert!(yaml.contains("          - \"Linux\\n\"\n"), "{yaml}");
     }
 }

@@ -423,6 +423,66 @@ fn record_turns_a_device_log_into_a_simulated_device() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Record once, replay: two `moler run`s on a real bash log to the same device log (appended),
+/// `moler record` makes a simulated device of it, `moler sim --listen` serves it, and the same
+/// runs against it over TCP give the same results. Each run's connection starts with the
+/// shell's first words: in the recording, they are the banner, never part of an answer.
+#[test]
+fn two_runs_logged_to_one_device_log_record_and_replay() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch("record-runs");
+    let logs = dir.join("logs");
+    let live = dir.join("live.yml");
+    let yaml = "LOGGER:\n  PATH: LOGS\nDEVICES:\n  BOX:\n    DEVICE_CLASS: moler.device.unixlocal.UnixLocal\n";
+    std::fs::write(&live, yaml.replace("LOGS", logs.to_str().unwrap())).unwrap();
+    let runs: [&[&str]; 2] =
+        [&["uname", "--param", "options=-s"], &["echo", "--param", "text=replayed"]];
+    let run = |config: &std::path::Path, args: &[&str]| {
+        let out = moler(&[&["run", "--config", config.to_str().unwrap()], args].concat());
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        json(&out)
+    };
+    let recorded: Vec<Value> = runs.iter().map(|args| run(&live, args)).collect();
+    assert_eq!(recorded[0]["RESULT"], serde_json::json!(["Linux"]));
+
+    let sim = dir.join("box.sim.yml");
+    let log = logs.join("moler.BOX.log");
+    let out = moler(&["record", log.to_str().unwrap(), "-o", sim.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let device = std::fs::read_to_string(&sim).unwrap();
+    assert!(device.contains("# The log holds 2 connections"), "{device}");
+    assert!(
+        device.contains("- match: \"uname -s\"\n        answers:\n          - \"Linux\\n\"\n"),
+        "{device}"
+    );
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_moler"))
+        .args(["sim", "--listen", "127.0.0.1:0", sim.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let addr = first.trim().strip_prefix("listening on ").unwrap().strip_suffix(" (Raw)").unwrap();
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let replay = dir.join("replay.yml");
+    std::fs::write(
+        &replay,
+        format!("DEVICES:\n  BOX:\n    DEVICE_CLASS: moler.device.unixlocal.UnixLocal\n    CONNECTION_DESC:\n      io_type: tcp\n      host: {host}\n      port: {port}\n"),
+    )
+    .unwrap();
+    // Twice over: each connection to the simulator gets its banner, then the answers.
+    for _ in 0..2 {
+        let replayed: Vec<Value> = runs.iter().map(|args| run(&replay, args)).collect();
+        assert_eq!(replayed, recorded);
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_connection_that_cannot_open_is_reported_with_every_cause_once() {
     let port = {

@@ -129,14 +129,27 @@ pub struct Exchange {
     pub next_shown: String,
     /// The state the device was in after it (from the log's notes), if known.
     pub next_state: Option<String>,
+    /// The first exchange of a connection: the device's first words, nothing typed (`sent`
+    /// empty). A log that devices appended to from several runs (or a device that
+    /// reconnected) holds one per connection: a connection ends at its `connection closed`
+    /// note, and a device made anew starts one.
+    pub opens: bool,
+}
+
+/// Whether a device log's note ends a connection or starts a new one (see [`Exchange::opens`]).
+fn starts_a_connection(note: &str) -> bool {
+    note == "connection closed"
+        || note.starts_with("connection closed: ")
+        || note.starts_with("device ") && note.contains(") made, going to ")
 }
 
 /// The session in a device log as exchanges: the device's first words (`sent` empty), then
 /// each line typed with the output it got and the line it left on screen. The echo of the line
-/// typed is taken off the output (a secret is not echoed).
+/// typed is taken off the output (a secret is not echoed). Each later connection in the log
+/// starts again with the device's first words ([`Exchange::opens`]).
 pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
     let mut out = Vec::new();
-    let mut current = Exchange::default();
+    let mut current = Exchange { opens: true, ..Exchange::default() };
     let mut received = String::new();
     let mut state: Option<String> = None;
     let close = |mut ex: Exchange, received: &str, state: &Option<String>| {
@@ -162,6 +175,15 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
     for r in records {
         match r.kind {
             RecordKind::Received => received.push_str(&r.text),
+            RecordKind::Note if starts_a_connection(&r.text) => {
+                // What comes next is another connection's: its first words are no answer to
+                // what was typed last. (Nothing to cut right after a cut.)
+                if !received.is_empty() || !current.sent.is_empty() {
+                    out.push(close(std::mem::take(&mut current), &received, &state));
+                    received.clear();
+                    current.opens = true;
+                }
+            }
             RecordKind::Note => {
                 if let Some((_, to)) =
                     r.text.strip_prefix("changed state from ").and_then(|t| t.split_once(" to "))
@@ -183,7 +205,10 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
             }
         }
     }
-    out.push(close(current, &received, &state));
+    // (A log that ends with a connection closed ends there: no connection opened after it.)
+    if !(current.opens && received.is_empty() && current.sent.is_empty() && !out.is_empty()) {
+        out.push(close(current, &received, &state));
+    }
     out
 }
 
