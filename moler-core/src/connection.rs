@@ -458,6 +458,12 @@ impl Connection {
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
         // A cancel or an expiry drops the wake-up (see `Context::wake_in`).
         slot.wake = None;
+        if let Some(since_call) = expire_after.and_then(|waited| now.checked_sub(waited)) {
+            // The caller's timeout counts from its call, which came before the observer started
+            // here (a queue, the start's own work): the timeout says how long it ran from
+            // there, not a little less than its timeout.
+            slot.started = slot.started.min(since_call);
+        }
         let io = Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox);
         let flow = call(slot, io, now, |o, cx| match expire_after {
             Some(waited) => {

@@ -151,6 +151,24 @@ fn a_queued_command_that_expires_quotes_what_held_up_the_one_before() {
     assert_eq!(parts(&err).0, Some("sleep 9\r\nstill going"), "{err}");
 }
 
+/// A blocking wait's timeout counts from the call, which comes a little before the command
+/// starts on the connection: expired by the caller, the command timed out after the whole
+/// timeout, not after a little less than it.
+#[test]
+fn a_command_expired_by_its_caller_timed_out_after_the_callers_timeout() {
+    let called = Instant::now();
+    let started = called + Duration::from_millis(3);
+    let mut conn = Connection::new("t");
+    let running = conn.start(lines("ping host"), started);
+    conn.handle_input(b"ping host\r\nreply 1\r\n", started);
+    running.expire(TIMEOUT);
+    conn.handle_requests(called + TIMEOUT);
+    let Error::Timeout { timeout, elapsed, .. } = running.try_result().unwrap().unwrap_err() else {
+        panic!("a timeout")
+    };
+    assert_eq!((timeout, elapsed), (TIMEOUT, TIMEOUT));
+}
+
 /// A parser that, one second after its first line, sends `later` (it asks for a wake).
 struct Later {
     at: Option<Instant>,
