@@ -46,6 +46,19 @@ fn missing_required_hop_parameters_are_reported_at_load() {
         "<yaml string>:2:3: device R2 (UnixRemote): hop UNIX_LOCAL -> UNIX_REMOTE (ssh) needs \
          command_params `host`, `login`, `password`, `expected_prompt`"
     );
+    // A required one misspelt: the message says which key it may be.
+    let yaml = "DEVICES:\n  R3:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_HOPS:\n      UNIX_LOCAL:\n        \
+                UNIX_REMOTE:\n          execute_command: ssh\n          command_params:\n            \
+                hots: 10.0.0.5\n            login: tester\n            pasword: secret\n            \
+                expected_prompt: 'x'\n            colour: red\n";
+    let (kinds, text) = errors(yaml);
+    assert_eq!(kinds, [ErrorKind::MissingParameter]);
+    assert_eq!(
+        text,
+        "<yaml string>:7:11: device R3 (UnixRemote): hop UNIX_LOCAL -> UNIX_REMOTE (ssh) needs \
+         command_params `host`, `password`; `hots` is no parameter of ssh: did you mean host?; \
+         `pasword` is no parameter of ssh: did you mean password?"
+    );
 }
 
 #[test]

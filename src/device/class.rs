@@ -699,11 +699,23 @@ pub(crate) fn resolve(
         if !missing.is_empty() {
             reported.push((plan.from.clone(), plan.to.clone()));
             let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+            // A parameter missing is often one misspelt: the keys its command does not take,
+            // each with the missing one it looks like.
+            let accepted = registry.command_params(&plan.command).unwrap_or(&[]);
+            let typos: String = plan
+                .params
+                .keys()
+                .filter(|k| !accepted.iter().any(|a| a == *k))
+                .filter_map(|k| {
+                    let near = moler_config::did_you_mean(k, missing.iter().copied())?;
+                    Some(format!("; `{k}` is no parameter of {}: did you mean {near}?", plan.command))
+                })
+                .collect();
             problems.push(Problem::new(
                 ErrorKind::MissingParameter,
                 plan.origin.clone(),
                 format!(
-                    "device {device} ({}): hop {} needs command_params {list}",
+                    "device {device} ({}): hop {} needs command_params {list}{typos}",
                     class.name,
                     plan.describe()
                 ),
