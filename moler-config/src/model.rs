@@ -754,7 +754,17 @@ impl<'a> Reader<'a> {
         let Some(mut f) = self.fields(node, "LOGGER", LOGGER) else { return l };
         if let Some(n) = self.field(&mut f, "PATH") {
             if let Some(p) = self.text(n, "LOGGER.PATH") {
-                l.path = Some(resolve_path(&p, self.base_dir.as_deref()));
+                let path = resolve_path(&p, self.base_dir.as_deref());
+                // The folder is made when the logs start; what is in its way (a file) fails them then.
+                if let Some(file) = path.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
+                    let msg = format!(
+                        "LOGGER.PATH {}: {} is not a folder",
+                        path.display(),
+                        file.display()
+                    );
+                    self.problem(ErrorKind::InvalidValue, &n.origin, msg);
+                }
+                l.path = Some(path);
             }
         }
         if let Some(n) = self.field(&mut f, "RAW_LOG") {
@@ -776,6 +786,13 @@ impl<'a> Reader<'a> {
         }
         if let Some(n) = self.field(&mut f, "DATE_FORMAT") {
             if let Some(fmt) = self.text(n, "LOGGER.DATE_FORMAT") {
+                // As the logs will use it: formatting a time (a fixed one) tells.
+                let time = jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC);
+                if let Err(e) = jiff::fmt::strtime::format(fmt.as_str(), &time) {
+                    let msg =
+                        format!("LOGGER.DATE_FORMAT {fmt:?} is not a valid strftime format: {e}");
+                    self.problem(ErrorKind::InvalidValue, &n.origin, msg);
+                }
                 l.date_format = fmt;
             }
         }

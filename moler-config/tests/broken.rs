@@ -128,6 +128,21 @@ fn logger_mode_and_level() {
     );
 }
 
+/// What would fail the logs when they start fails the config when it loads, at its place: a
+/// date format strftime cannot use, a log folder where a file is.
+#[test]
+fn logger_date_format_and_a_file_for_a_folder() {
+    broken(
+        "logger-format",
+        "LOGGER:\n  DATE_FORMAT: '%d %H:%'\n  PATH: /dev/null/logs\n",
+        ErrorKind::InvalidValue,
+        &[
+            "{f}:2:16: LOGGER.DATE_FORMAT \"%d %H:%\" is not a valid strftime format: strftime formatting failed: invalid format string, expected byte after `%`, but found end of format string",
+            "{f}:3:9: LOGGER.PATH /dev/null/logs: /dev/null is not a folder",
+        ],
+    );
+}
+
 #[test]
 fn log_rotation_kind_and_interval() {
     broken(

@@ -708,7 +708,10 @@ pub(crate) fn resolve(
                 .filter(|k| !accepted.iter().any(|a| a == *k))
                 .filter_map(|k| {
                     let near = moler_config::did_you_mean(k, missing.iter().copied())?;
-                    Some(format!("; `{k}` is no parameter of {}: did you mean {near}?", plan.command))
+                    Some(format!(
+                        "; `{k}` is no parameter of {}: did you mean {near}?",
+                        plan.command
+                    ))
                 })
                 .collect();
             problems.push(Problem::new(
