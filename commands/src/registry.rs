@@ -73,10 +73,11 @@ impl fmt::Display for BuildError {
         match self {
             BuildError::UnknownName { kind, name, known } => {
                 write!(f, "unknown {kind} '{name}'")?;
-                if let Some(near) = closest(name, known) {
-                    write!(f, " (did you mean '{near}'?)")?;
+                // The name it looks like, or (none looks like it) every name.
+                match closest(name, known) {
+                    Some(near) => write!(f, " (did you mean '{near}'?)"),
+                    None => write!(f, "; known: {}", known.join(", ")),
                 }
-                write!(f, "; known: {}", known.join(", "))
             }
             BuildError::Ambiguous { kind, name, candidates } => {
                 write!(f, "{kind} '{name}' is ambiguous: say one of {}", candidates.join(", "))

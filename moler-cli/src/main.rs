@@ -56,8 +56,12 @@ enum Cmd {
         /// The YAML file.
         file: PathBuf,
     },
-    /// List the commands and events that can be used by name, with their parameters.
-    Commands,
+    /// List the commands and events that can be used by name, with their parameters (one of
+    /// them, by name, with its parameters one per line).
+    Commands {
+        /// A command's or an event's name (`ping`, `at.get_imsi`, `wait4prompt`).
+        name: Option<String>,
+    },
     /// Turn a device log (`moler.<DEVICE>.log`) into a simulated device (a `moler-sim` YAML
     /// file) that answers every line typed as the device did: record once, replay in CI.
     #[command(after_help = "Example:\n  \
@@ -251,7 +255,7 @@ fn main() -> ExitCode {
         Cmd::Parse(args) => parse(args),
         Cmd::Devices(args) => devices(args),
         Cmd::CheckConfig { file } => check_config(&file),
-        Cmd::Commands => commands(),
+        Cmd::Commands { name } => commands(name.as_deref()),
         Cmd::Record { log, output } => record(&log, output.as_deref()),
         Cmd::Sim(args) => sim(args),
     };
@@ -469,17 +473,41 @@ fn sim(args: SimArgs) -> Result<(), Failure> {
     }
 }
 
-fn commands() -> Result<(), Failure> {
+fn commands(name: Option<&str>) -> Result<(), Failure> {
     let registry = Registry::default();
+    if let Some(name) = name {
+        let (kind, params) = match (registry.command_params(name), registry.event_params(name)) {
+            (Some(params), _) => ("command", params),
+            (None, Some(params)) => ("event", params),
+            (None, None) => {
+                let known: Vec<&str> =
+                    registry.command_names().chain(registry.event_names()).collect();
+                let near = moler::config::did_you_mean(name, known.iter().copied())
+                    .map(|near| format!(" (did you mean '{near}'?)"))
+                    .unwrap_or_default();
+                let message =
+                    format!("no command or event '{name}'{near}; `moler commands` lists them");
+                return Err(Failure::usage(message));
+            }
+        };
+        say(format_args!("{kind} {name}, parameters:"))?;
+        for param in params {
+            say(format_args!("  {param}"))?;
+        }
+        return Ok(());
+    }
+    // Names in a column as wide as the longest of either list.
+    let width = registry.command_names().chain(registry.event_names()).map(str::len).max();
+    let width = width.unwrap_or(0);
     say("commands:")?;
     for name in registry.command_names() {
         let params = registry.command_params(name).unwrap_or_default();
-        say(format_args!("  {name:<12} {}", params.join(" ")))?;
+        say(format_args!("  {name:<width$}  {}", params.join(" ")))?;
     }
     say("events:")?;
     for name in registry.event_names() {
         let params = registry.event_params(name).unwrap_or_default();
-        say(format_args!("  {name:<22} {}", params.join(" ")))?;
+        say(format_args!("  {name:<width$}  {}", params.join(" ")))?;
     }
     Ok(())
 }

@@ -135,6 +135,40 @@ fn every_subcommand_has_help() {
 }
 
 #[test]
+fn commands_lists_every_name_in_one_column_and_one_name_in_detail() {
+    let out = moler(&["commands"]);
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Every listed name's parameters start in the same column, however long the name.
+    let columns: Vec<usize> = text
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .map(|l| {
+            l.trim_start()
+                .find(' ')
+                .map_or(0, |i| 2 + i + l[2 + i..].find(|c| c != ' ').unwrap_or(0))
+        })
+        .collect();
+    assert!(columns.len() > 150, "{text}");
+    assert!(columns.iter().all(|c| *c == columns[0]), "{text}");
+    let out = moler(&["commands", "ping"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("command ping, parameters:\n  destination\n  options\n"), "{text}");
+    let out = moler(&["commands", "wait4prompt"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("event wait4prompt, parameters:\n"));
+    let out = moler(&["commands", "pnig"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr(&out).trim(),
+        "moler: no command or event 'pnig' (did you mean 'ping'?); `moler commands` lists them"
+    );
+    // A misspelt name to run says the name it looks like, without every other one.
+    let out = moler(&["run", "pnig"]);
+    assert_eq!(stderr(&out).trim(), "moler: unknown command 'pnig' (did you mean 'ping'?)");
+}
+
+#[test]
 fn parse_reads_a_file_or_standard_input() {
     let captured = "host:~ # ls -l\ntotal 4\n-rw-r--r-- 1 a b 5 Nov 21 09:00 f.txt\nhost:~ # ";
     let dir = scratch("parse");
