@@ -6,7 +6,7 @@
 //! | file | what |
 //! |---|---|
 //! | `moler.log` | what happened: devices made and removed, state changes, commands and events started and finished (with durations), failures |
-//! | `moler.<DEVICE>.log` | every piece of text sent (`>`) and received (`<`) by that device, time-stamped, lines aligned; its state changes and commands too |
+//! | `moler.<DEVICE>.log` | every piece of text sent (`>`) and received (`<`) by that device, time-stamped, lines aligned; its state changes and commands too (a `/` in a device's name is written `%2F` there, a `%` `%25`: [`in_file_name`]) |
 //! | `moler.<DEVICE>.raw.log` | with `RAW_LOG: true`: the bytes as they went over the wire, both ways |
 //! | `moler.debug.log` | with `DEBUG_LEVEL`: every event at that level or above, from any crate |
 //!
@@ -350,7 +350,7 @@ impl Logs {
     /// files (`moler.log` tells of the removal): what removing a device does. Written again,
     /// they are reopened in append mode.
     pub(crate) fn close_device(&self, device: &str) {
-        let prefix = format!("moler.{device}.");
+        let prefix = format!("moler.{}.", in_file_name(device));
         // Exactly `moler.<device>.log` and `moler.<device>.raw.log`: a device named `R` must
         // not close the files of a device named `R.1`.
         lock(&self.sink.files).retain(|name, _| {
@@ -777,7 +777,7 @@ impl Sink {
     fn path_of(&self, name: &str) -> PathBuf {
         let devices = lock(&self.devices);
         let own = devices.iter().find_map(|(device, logging)| {
-            let rest = name.strip_prefix("moler.")?.strip_prefix(device.as_str())?;
+            let rest = name.strip_prefix("moler.")?.strip_prefix(&*in_file_name(device))?;
             (rest == ".log" || rest == ".raw.log").then_some(logging.suffix.as_deref()).flatten()
         });
         let suffix = match own {
@@ -946,8 +946,19 @@ fn aligned_into(out: &mut String, text: &str, exact: bool) {
 /// record).
 fn file_name_into(name: &mut String, device: &str, ending: &str) {
     name.push_str("moler.");
-    name.push_str(device);
+    name.push_str(&in_file_name(device));
     name.push_str(ending);
+}
+
+/// A device's name as its log files' names hold it: as it is, but for `/` (which would name a
+/// folder) written `%2F`, and `%` written `%25` so that no two names give one file
+/// (`lab/box1`: `moler.lab%2Fbox1.log`).
+pub fn in_file_name(device: &str) -> std::borrow::Cow<'_, str> {
+    if device.contains(['/', '%']) {
+        device.replace('%', "%25").replace('/', "%2F").into()
+    } else {
+        device.into()
+    }
 }
 
 /// `n` spaces at the end of `out` (this runs for every line of a multi-line record).
@@ -1163,6 +1174,36 @@ mod tests {
         assert_eq!(ours(&read(&dir, "moler.log")), ["rec:3:refused", "rec:5:back"]);
         assert_eq!(ours(&read(&dir, "moler.x.log")), ["rec:4:suffixed"]);
         assert_eq!(ours(&read(&dir, "moler.log.1")), ["rec:2:rotating"]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_device_name_with_a_slash_logs_in_the_log_folder() {
+        let dir = scratch("slash");
+        let logs = Logs::new(&Logger { path: Some(dir.clone()), ..Logger::default() }).unwrap();
+        let record = |device: &str, text: &str| {
+            let mut name = String::new();
+            file_name_into(&mut name, device, ".log");
+            logs.sink.write(&name, text, "");
+        };
+        record("lab/box1", "rec:slash\n");
+        record("lab%2Fbox1", "rec:percent\n");
+        record("../up", "rec:up\n");
+        logs.flush();
+        assert_eq!(ours(&read(&dir, "moler.lab%2Fbox1.log")), ["rec:slash"]);
+        assert_eq!(
+            ours(&read(&dir, "moler.lab%252Fbox1.log")),
+            ["rec:percent"],
+            "no two names give one file"
+        );
+        assert_eq!(ours(&read(&dir, "moler...%2Fup.log")), ["rec:up"]);
+        // Its suffix and its removal find its files.
+        logs.set_device_suffix("lab/box1", Some(".two")).unwrap();
+        assert_eq!(logs.path_of("moler.lab%2Fbox1.log"), dir.join("moler.lab%2Fbox1.two.log"));
+        logs.close_device("lab/box1");
+        assert!(!lock(&logs.sink.files).contains_key("moler.lab%2Fbox1.log"));
+        assert!(lock(&logs.sink.files).contains_key("moler.lab%252Fbox1.log"));
+        assert_eq!(in_file_name("R.1"), "R.1");
         std::fs::remove_dir_all(dir).unwrap();
     }
 
