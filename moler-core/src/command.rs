@@ -350,7 +350,7 @@ impl Output<'_> {
             && outcome.failure.is_none()
             && (!self.first_line_only || outcome.lines == 1)
             && (self.failures.iter().any(|f| f.is_match(line))
-                || outcome.lines == 1 && says_program_missing(line, program(self.command)))
+                || outcome.lines == 1 && says_program_missing(line, || program(self.command)))
             && !self.failure_exceptions.iter().any(|f| f.is_match(line))
         {
             outcome.failure = Some(line.to_owned());
@@ -412,8 +412,14 @@ fn program(command: &str) -> &str {
 /// command fails on it whatever its own failure patterns (Moler's commands fail on `not found`
 /// anywhere in their output), instead of waiting for a result that cannot come until it times
 /// out.
-fn says_program_missing(line: &str, program: &str) -> bool {
+fn says_program_missing<'c>(line: &str, program: impl FnOnce() -> &'c str) -> bool {
     let line = line.trim_end();
+    // Every wording ends in `found`, `directory`, `denied`, `found.`, or (zsh, fish) in the
+    // program after `: `: most first lines are ruled out before the program is looked for.
+    if !line.ends_with(['d', 'y', '.']) && !line.contains(": ") {
+        return false;
+    }
+    let program = program();
     if program.is_empty() || (!line.ends_with(['d', 'y', '.']) && !line.ends_with(program)) {
         return false;
     }
