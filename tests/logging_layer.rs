@@ -109,3 +109,46 @@ fn molers_layer_alone_follows_the_debug_logs_switch() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A connection's traffic (a transcript's records) goes to the device log once, to the debug
+/// log once, and to the program's own layer as `moler::io` events.
+#[test]
+fn traffic_is_logged_once_and_given_to_the_programs_layer() {
+    let _one = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("moler-layer-traffic-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let logger = moler::config::Logger {
+        path: Some(dir.clone()),
+        debug_level: Some("INFO".into()),
+        raw_log: true,
+        ..Default::default()
+    };
+    let seen = Seen::default();
+    let subscriber =
+        tracing_subscriber::registry().with(seen.clone()).with(moler::logging::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        let logs = moler::logging::configure(&logger).unwrap();
+        let mut conn =
+            moler_core::Connection::new("T").with_transcript(moler::logging::transcript("T"));
+        conn.sendline("typed here");
+        let mut out = Vec::new();
+        let _ = conn.poll_transmit(&mut out);
+        conn.handle_input(b"typed here\nanswered there\n", std::time::Instant::now());
+        logs.flush();
+        moler::logging::stop();
+    });
+    let seen = seen.0.lock().unwrap().clone();
+    let io: Vec<&String> = seen.iter().filter(|s| s.starts_with("INFO moler::io")).collect();
+    assert_eq!(io.len(), 2, "sent and received, as events: {seen:#?}");
+    assert_eq!(seen.iter().filter(|s| s.starts_with("TRACE moler::raw")).count(), 2, "{seen:#?}");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let (device, debug, raw) =
+        (read("moler.T.log"), read("moler.debug.log"), read("moler.T.raw.log"));
+    assert_eq!(device.matches(" >|typed here").count(), 1, "{device}");
+    assert_eq!(device.matches(" <|typed here").count(), 1, "{device}");
+    assert_eq!(device.matches("|answered there").count(), 1, "{device}");
+    assert_eq!(debug.matches("moler::io").count(), 2, "{debug}");
+    assert_eq!(debug.matches("answered there").count(), 1, "{debug}");
+    assert_eq!(raw, "typed here\ntyped here\nanswered there\n", "both ways, as they went");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,8 +18,10 @@
 //!                  |moler_bash#
 //! ```
 //!
-//! **Logging stays off the hot path**: a record is formatted into reused buffers and kept in
-//! memory; a background thread (`moler-log-flush`, one per [`Logs`]) writes what gathered to
+//! **Logging stays off the hot path**: a connection's traffic goes from its [`transcript`]
+//! straight to the files' buffers (no `tracing` dispatch, no field copies; the program's own
+//! layers still get it as `moler::io` events when they want them), every other record goes
+//! through [`layer`]; each is formatted into reused buffers and kept in memory; a background thread (`moler-log-flush`, one per [`Logs`]) writes what gathered to
 //! the files at most [`FLUSH_INTERVAL`] later, in one write per file. Removing a device, a new
 //! [`configure`], [`stop`], [`Logs::flush`] and the end of a thread that wrote or configured
 //! logs (the main thread's included: a normal return from `main` or `std::process::exit`)
@@ -404,7 +406,7 @@ where
 /// `device` (`moler.<device>.log`): what devices give their connections. Give it to your own:
 /// `Connection::new("console").with_transcript(moler::logging::transcript("console"))`.
 pub fn transcript(device: &str) -> Box<dyn Transcript> {
-    Box::new(Traffic { device: device.into() })
+    Box::new(Traffic { device: device.into(), files: TrafficFiles::of(device) })
 }
 
 static ACTIVE: RwLock<Option<Arc<Sink>>> = RwLock::new(None);
@@ -445,8 +447,16 @@ struct Wanted;
 
 impl Wanted {
     fn wanted(metadata: &Metadata<'_>) -> bool {
-        ACTIVE.read().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|s| s.wants(metadata))
+        // [`Traffic`]'s own events are written by it directly.
+        let direct =
+            metadata.module_path() == Some(module_path!()) && matches!(metadata.target(), IO | RAW);
+        !direct && active_sink().is_some_and(|s| s.wants(metadata))
     }
+}
+
+/// The process's logs, if configured.
+fn active_sink() -> Option<Arc<Sink>> {
+    ACTIVE.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 impl<S> tracing_subscriber::layer::Filter<S> for Wanted {
@@ -557,6 +567,8 @@ struct Scratch {
     name: String,
     /// The date of [`Scratch::second`] in [`Scratch::format`]: formatted once a second.
     date: String,
+    /// [`Scratch::date`] is ASCII (a record's head then counts its width by bytes).
+    date_ascii: bool,
     format: String,
     second: Option<i64>,
 }
@@ -564,7 +576,17 @@ struct Scratch {
 impl Scratch {
     /// Puts the time stamp of now in `DATE_FORMAT` (then `.` and milliseconds) in `out`.
     fn stamp(&mut self, date_format: &str, out: &mut String) {
-        self.stamp_at(jiff::Timestamp::now(), date_format, out);
+        // The system clock read directly: a `jiff` time is made only when the date's text is
+        // (once a second).
+        let now = std::time::SystemTime::now();
+        let since = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let second = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+        if self.second != Some(second) || self.format != date_format {
+            let now = jiff::Timestamp::try_from(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+            return self.stamp_at(now, date_format, out);
+        }
+        out.push_str(&self.date);
+        push_millis(out, since.subsec_millis());
     }
 
     /// [`Scratch::stamp`] of `now`.
@@ -585,14 +607,18 @@ impl Scratch {
             self.format.clear();
             self.format.push_str(date_format);
             self.second = whole_seconds(date_format).then(|| now.as_second());
+            self.date_ascii = self.date.is_ascii();
         }
         out.push_str(&self.date);
-        // `.mmm`, without the formatting machinery (this runs for every record).
-        let ms = now.subsec_millisecond().unsigned_abs();
-        out.push('.');
-        for digit in [ms / 100 % 10, ms / 10 % 10, ms % 10] {
-            out.push(char::from(b'0' + digit as u8));
-        }
+        push_millis(out, now.subsec_millisecond().unsigned_abs());
+    }
+}
+
+/// `.mmm`, without the formatting machinery (this runs for every record).
+fn push_millis(out: &mut String, ms: u32) {
+    out.push('.');
+    for digit in [ms / 100 % 10, ms / 10 % 10, ms % 10] {
+        out.push(char::from(b'0' + digit as u8));
     }
 }
 
@@ -676,15 +702,9 @@ impl Sink {
         record.clear();
         name.clear();
         if metadata.target() == RAW {
-            // Bytes as they are: no time stamp, and not in the debug log.
             let fields = &scratch.fields;
-            if let (true, Some(device), Some(bytes)) =
-                (self.raw, fields.device.get(), fields.bytes())
-            {
-                if !self.muted(device) {
-                    file_name_into(name, device, ".raw.log");
-                    self.write_bytes(name, bytes);
-                }
+            if let (Some(device), Some(bytes)) = (fields.device.get(), fields.bytes()) {
+                self.raw_record(name, device, bytes);
             }
             return;
         }
@@ -692,20 +712,10 @@ impl Sink {
         let stamp_len = record.len();
         let fields = &scratch.fields;
         if self.debug_level().is_some_and(|d| level <= d) {
-            let thread = std::thread::current();
-            let _ = write!(
-                record,
-                " {:<12} {:<30} {:>22} {:>30}:#{:<4} {}",
-                level_name(level),
-                metadata.target(),
-                thread.name().unwrap_or("?"),
-                metadata.file().unwrap_or("?"),
-                metadata.line().unwrap_or(0),
-                fields.dir.get().unwrap_or(" ")
-            );
             let text = fields.data.get().unwrap_or(&fields.message);
-            aligned_into(record, text, false);
-            self.write("moler.debug.log", record, "moler.debug");
+            let place = (metadata.file().unwrap_or("?"), metadata.line().unwrap_or(0));
+            let dir = fields.dir.get().unwrap_or(" ");
+            self.debug_record(record, level, metadata.target(), place, dir, text);
             record.truncate(stamp_len);
         }
         match metadata.target() {
@@ -713,17 +723,7 @@ impl Sink {
                 let (Some(device), Some(data)) = (fields.device.get(), fields.data.get()) else {
                     return;
                 };
-                if self.muted(device) {
-                    return;
-                }
-                let dir = fields.dir.get().unwrap_or(" ");
-                record.push(' ');
-                record.push_str(dir);
-                // Received text keeps where its piece ended (lossless, see `read`); sent text
-                // is a line typed.
-                aligned_into(record, data, dir == "<");
-                file_name_into(name, device, ".log");
-                self.write(name, record, &name[..name.len() - ".log".len()]);
+                self.traffic_record(record, name, device, fields.dir.get().unwrap_or(" "), data);
             }
             t if is_moler(t) && level <= Level::INFO => {
                 let device = fields.device.get();
@@ -740,6 +740,107 @@ impl Sink {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// What a device's connection sent (`dir` `>`) or received (`<`), into its device log and,
+    /// at INFO, the debug log: [`Traffic`]'s records, formatted here directly (no `tracing`
+    /// event to dispatch, no fields to copy). `line`: where in this file they come from, as the
+    /// debug log shows an event's place.
+    fn traffic(&self, device: &str, files: &TrafficFiles, dir: &str, data: &str, line: u32) {
+        // As `event`: a record written while another is formatted on this thread (or at the
+        // thread's end) gets fresh buffers.
+        let traffic = TrafficRecord { device, files, dir, data, line };
+        let done = SCRATCH.try_with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.traffic_in(&mut scratch, &traffic),
+            Err(_) => self.traffic_in(&mut Scratch::default(), &traffic),
+        });
+        if done.is_err() {
+            self.traffic_in(&mut Scratch::default(), &traffic);
+        }
+    }
+
+    /// [`Traffic`]'s bytes as they went (`RAW_LOG`).
+    fn raw(&self, device: &str, files: &TrafficFiles, bytes: &[u8]) {
+        if self.raw && !bytes.is_empty() && !self.muted(device) {
+            self.write_bytes(&files.raw, bytes);
+        }
+    }
+
+    fn traffic_in(&self, scratch: &mut Scratch, t: &TrafficRecord<'_>) {
+        let mut record = std::mem::take(&mut scratch.record);
+        record.clear();
+        scratch.stamp(&self.date_format, &mut record);
+        if self.debug_level().is_some_and(|d| Level::INFO <= d) {
+            let stamp_len = record.len();
+            self.debug_record(&mut record, Level::INFO, IO, (file!(), t.line), t.dir, t.data);
+            record.truncate(stamp_len);
+        }
+        if !self.muted(t.device) {
+            record.push(' ');
+            record.push_str(t.dir);
+            // The head's width: the stamp's and two characters.
+            let pad = if scratch.date_ascii { record.len() } else { record.chars().count() };
+            aligned_at(&mut record, t.data, t.dir == "<", pad);
+            let logger = &t.files.log[..t.files.log.len() - ".log".len()];
+            self.write(&t.files.log, &record, logger);
+        }
+        scratch.record = record;
+    }
+
+    /// The debug log's record, after the time stamp `record` holds: level, target, thread,
+    /// place, direction, text.
+    fn debug_record(
+        &self,
+        record: &mut String,
+        level: Level,
+        target: &str,
+        (file, line): (&str, u32),
+        dir: &str,
+        text: &str,
+    ) {
+        let thread = std::thread::current();
+        let _ = write!(
+            record,
+            " {:<12} {:<30} {:>22} {:>30}:#{:<4} {}",
+            level_name(level),
+            target,
+            thread.name().unwrap_or("?"),
+            file,
+            line,
+            dir
+        );
+        aligned_into(record, text, false);
+        self.write("moler.debug.log", record, "moler.debug");
+    }
+
+    /// The device log's record of traffic, after the time stamp `record` holds.
+    fn traffic_record(
+        &self,
+        record: &mut String,
+        name: &mut String,
+        device: &str,
+        dir: &str,
+        data: &str,
+    ) {
+        if self.muted(device) {
+            return;
+        }
+        record.push(' ');
+        record.push_str(dir);
+        // Received text keeps where its piece ended (lossless, see `read`); sent text is a line
+        // typed.
+        aligned_into(record, data, dir == "<");
+        file_name_into(name, device, ".log");
+        self.write(name, record, &name[..name.len() - ".log".len()]);
+    }
+
+    /// Bytes as they went (`RAW_LOG`): no time stamp, and not in the debug log.
+    fn raw_record(&self, name: &mut String, device: &str, bytes: &[u8]) {
+        if self.raw && !bytes.is_empty() && !self.muted(device) {
+            name.clear();
+            file_name_into(name, device, ".raw.log");
+            self.write_bytes(name, bytes);
         }
     }
 
@@ -925,20 +1026,23 @@ fn aligned_exact(head: &str, text: &str) -> String {
 fn aligned_into(out: &mut String, text: &str, exact: bool) {
     // Heads are ASCII but for a device's name: counted by bytes, unless not ASCII.
     let pad = if out.is_ascii() { out.len() } else { out.chars().count() };
+    aligned_at(out, text, exact, pad);
+}
+
+/// [`aligned_into`] with the head's width (in characters) known.
+fn aligned_at(out: &mut String, text: &str, exact: bool, pad: usize) {
     let text = if exact { text } else { text.strip_suffix('\n').unwrap_or(text) };
     out.reserve(text.len() + 16);
-    let mut rest = text;
-    loop {
-        let (line, next) = match rest.find('\n') {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
-        };
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).map(Some).chain([None]);
+    for end in ends {
+        let line = &text[start..end.unwrap_or(text.len())];
         out.push('|');
         out.push_str(line.strip_suffix('\r').unwrap_or(line));
         out.push('\n');
-        let Some(next) = next else { return };
+        let Some(end) = end else { return };
         spaces_into(out, pad);
-        rest = next;
+        start = end + 1;
     }
 }
 
@@ -1017,10 +1121,45 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// [`transcript`]'s events.
 struct Traffic {
     device: Arc<str>,
+    /// Its files' names, made once: `moler.<device>.log`, `moler.<device>.raw.log`.
+    files: TrafficFiles,
+}
+
+/// One record of [`Traffic`], for [`Sink::traffic`].
+struct TrafficRecord<'a> {
+    device: &'a str,
+    files: &'a TrafficFiles,
+    dir: &'a str,
+    data: &'a str,
+    line: u32,
+}
+
+/// A device's log files' names ([`file_name_into`]).
+struct TrafficFiles {
+    log: String,
+    raw: String,
+}
+
+impl TrafficFiles {
+    fn of(device: &str) -> Self {
+        let (mut log, mut raw) = (String::new(), String::new());
+        file_name_into(&mut log, device, ".log");
+        file_name_into(&mut raw, device, ".raw.log");
+        Self { log, raw }
+    }
 }
 
 impl Transcript for Traffic {
+    // Written to the logs directly, and also given as `tracing` events to the program's other
+    // layers that want them (moler's own layer leaves these call sites to the direct path:
+    // [`Wanted`]). With no such layer, an event costs a look at its call site's interest.
     fn received(&mut self, raw: &[u8], text: &str) {
+        if let Some(sink) = active_sink() {
+            if !text.is_empty() {
+                sink.traffic(&self.device, &self.files, "<", text, line!());
+            }
+            sink.raw(&self.device, &self.files, raw);
+        }
         if !text.is_empty() {
             tracing::info!(target: IO, device = &*self.device, dir = "<", data = text);
         }
@@ -1028,6 +1167,10 @@ impl Transcript for Traffic {
     }
 
     fn sent(&mut self, text: &str) {
+        if let Some(sink) = active_sink() {
+            sink.traffic(&self.device, &self.files, ">", text, line!());
+            sink.raw(&self.device, &self.files, text.as_bytes());
+        }
         tracing::info!(target: IO, device = &*self.device, dir = ">", data = text);
         tracing::trace!(target: RAW, device = &*self.device, dir = ">", bytes = text.as_bytes());
     }
@@ -1269,6 +1412,18 @@ mod tests {
                 let mut out = String::from("x");
                 scratch.stamp_at(now, format, &mut out);
                 assert_eq!(out, format!("x{}", old(now, format)), "{format:?} at +{ms} ms");
+            }
+        }
+        // The clock read directly (the date kept for its second) gives what a `jiff` time
+        // read around it gives, the first time in a second and the next.
+        for _ in 0..3 {
+            for format in ["%d %H:%M:%S", "%H:%M:%S%.3f"] {
+                let before = jiff::Timestamp::now();
+                let mut out = String::new();
+                scratch.stamp(format, &mut out);
+                let after = jiff::Timestamp::now();
+                let (first, last) = (old(before, format), old(after, format));
+                assert!(first <= out && out <= last, "{first} <= {out} <= {last}");
             }
         }
         assert!(whole_seconds("%d %H:%M:%S %% %-d %:z %::z"));
