@@ -31,6 +31,14 @@ impl<S: Subscriber> Layer<S> for Seen {
 /// The process's logs are one: one test at a time.
 static LOGS: Mutex<()> = Mutex::new(());
 
+/// A fresh log folder for the test `tag`, and the one test at a time that uses the logs.
+fn logs_for(tag: &str) -> (std::sync::MutexGuard<'static, ()>, std::path::PathBuf) {
+    let one = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("moler-layer-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    (one, dir)
+}
+
 /// One call site for every detail: its cached interest must follow the debug log's switch.
 fn detail(text: &str) {
     tracing::debug!(target: "myapp::detail", "{text}");
@@ -38,9 +46,7 @@ fn detail(text: &str) {
 
 #[test]
 fn the_programs_own_layer_gets_every_event_beside_molers() {
-    let _one = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!("moler-layer-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let (_one, dir) = logs_for("beside");
     let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
     let seen = Seen::default();
     let subscriber =
@@ -85,9 +91,7 @@ fn the_programs_own_layer_gets_every_event_beside_molers() {
 /// the logs do not want is off at its call site, and on again when the logs come to want it.
 #[test]
 fn molers_layer_alone_follows_the_debug_logs_switch() {
-    let _one = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!("moler-layer-alone-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let (_one, dir) = logs_for("alone");
     let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
     let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
     tracing::subscriber::with_default(subscriber, || {
@@ -114,9 +118,7 @@ fn molers_layer_alone_follows_the_debug_logs_switch() {
 /// log once, and to the program's own layer as `moler::io` events.
 #[test]
 fn traffic_is_logged_once_and_given_to_the_programs_layer() {
-    let _one = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!("moler-layer-traffic-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let (_one, dir) = logs_for("traffic");
     let logger = moler::config::Logger {
         path: Some(dir.clone()),
         debug_level: Some("INFO".into()),

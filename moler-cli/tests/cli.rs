@@ -463,7 +463,6 @@ fn record_turns_a_device_log_into_a_simulated_device() {
 /// shell's first words: in the recording, they are the banner, never part of an answer.
 #[test]
 fn two_runs_logged_to_one_device_log_record_and_replay() {
-    use std::io::{BufRead, BufReader};
     let dir = scratch("record-runs");
     let logs = dir.join("logs");
     let live = dir.join("live.yml");
@@ -490,16 +489,7 @@ fn two_runs_logged_to_one_device_log_record_and_replay() {
         "{device}"
     );
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_moler"))
-        .args(["sim", "--listen", "127.0.0.1:0", sim.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let addr = first.trim().strip_prefix("listening on ").unwrap().strip_suffix(" (Raw)").unwrap();
+    let (mut server, addr) = sim_listening(&[sim.to_str().unwrap()], "Raw");
     let (host, port) = addr.rsplit_once(':').unwrap();
     let replay = dir.join("replay.yml");
     std::fs::write(
@@ -602,11 +592,13 @@ fn sim_serves_a_session_on_standard_input_and_output() {
     assert!(text.ends_with("exit\r\nlogout\r\n"), "the device hung up: {text:?}");
 }
 
-#[test]
-fn sim_listens_on_tcp_with_telnet() {
-    use std::io::{BufRead, BufReader, Read};
+/// `moler sim --listen 127.0.0.1:0 ARGS…` started, and the address it says it listens on
+/// (its first line, `listening on ADDR (PROTOCOL)`).
+fn sim_listening(args: &[&str], protocol: &str) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_moler"))
-        .args(["sim", "--listen", "127.0.0.1:0", "--telnet", UNIX_HOST])
+        .args(["sim", "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -614,9 +606,16 @@ fn sim_listens_on_tcp_with_telnet() {
         .unwrap();
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let addr =
-        first.trim().strip_prefix("listening on ").unwrap().strip_suffix(" (Telnet)").unwrap();
-    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    let addr = first.trim().strip_prefix("listening on ").unwrap();
+    let addr = addr.strip_suffix(&format!(" ({protocol})")).unwrap().to_owned();
+    (child, addr)
+}
+
+#[test]
+fn sim_listens_on_tcp_with_telnet() {
+    use std::io::Read;
+    let (mut child, addr) = sim_listening(&["--telnet", UNIX_HOST], "Telnet");
+    let mut c = std::net::TcpStream::connect(&addr).unwrap();
     c.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
     let mut seen = Vec::new();
     let mut buf = [0u8; 1024];
