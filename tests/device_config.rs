@@ -304,3 +304,47 @@ fn a_hop_without_execute_command_needs_a_class_hop_to_take_it_from() {
         "{text}"
     );
 }
+
+/// A `set_prompt` that sets a plain prompt which `expected_prompt` does not match would leave
+/// the hop waiting for its whole timeout (90 s for ssh): refused at load, at expected_prompt,
+/// saying where the login prompt goes. A prompt the shell would change (`\\u`, `$HOSTNAME`)
+/// is not checked.
+#[test]
+fn an_expected_prompt_the_set_prompt_does_not_give_is_reported_at_load() {
+    let hop = |set: &str, expected: &str| {
+        format!(
+            "DEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_HOPS:\n      UNIX_LOCAL:\n        \
+             UNIX_REMOTE:\n          execute_command: ssh\n          command_params:\n            \
+             host: 10.0.0.5\n            login: tester\n            password: secret\n            \
+             expected_prompt: '{expected}'\n            set_prompt: \"{set}\"\n"
+        )
+    };
+    let (kinds, text) = errors(&hop("export PS1='moler_remote$ '", "tester@box:~\\$ "));
+    assert_eq!(kinds, [ErrorKind::InvalidValue]);
+    assert_eq!(
+        text,
+        "<yaml string>:12:13: device R: hop UNIX_LOCAL -> UNIX_REMOTE (ssh): expected_prompt \
+         \"tester@box:~\\\\$ \" does not match the prompt set_prompt sets (\"moler_remote$ \"), so \
+         the hop would wait for it until it timed out: expected_prompt is the prompt after \
+         set_prompt (the one right after login goes in prompt_after_login)"
+    );
+    // Unquoted, and in double quotes.
+    assert_eq!(errors(&hop("PS1=remote#", "^box# $")).0, [ErrorKind::InvalidValue]);
+    assert_eq!(errors(&hop(r#"export PS1=\"remote> \""#, "^box# $")).0, [ErrorKind::InvalidValue]);
+    // What matches loads; what the shell would change is not judged.
+    for (set, expected) in [
+        ("export PS1='moler_remote$ '", "^moler_remote\\$ $"),
+        ("PS1=remote#; export PS1", "remote#"),
+        ("export PS1='\\\\u@\\\\h$ '", "^box# $"),
+        ("export PS1='$HOSTNAME# '", "^box# $"),
+        ("export MYPS1='x'", "^box# $"),
+        ("unset PROMPT_COMMAND", "^box# $"),
+    ] {
+        let yaml = hop(set, expected);
+        assert!(
+            Devices::from_yaml(&yaml).is_ok(),
+            "{set} / {expected}: {:?}",
+            Devices::from_yaml(&yaml).err()
+        );
+    }
+}

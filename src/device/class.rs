@@ -726,6 +726,34 @@ pub(crate) fn resolve(
         }
     }
 
+    // A prompt set after login that expected_prompt does not match: the hop would wait for
+    // expected_prompt until it timed out (it waits for it after set_prompt).
+    for (plan, _) in &hops {
+        if reported.contains(&(plan.from.clone(), plan.to.clone())) {
+            continue;
+        }
+        let text = |key: &str| plan.params.get(key).and_then(Value::as_str);
+        let (Some(set), Some(expected)) = (text("set_prompt"), text("expected_prompt")) else {
+            continue;
+        };
+        let Some(shown) = ps1_literal(set) else { continue };
+        let Ok(regex) = moler_core::cached_regex(expected) else { continue };
+        if !regex.is_match(shown) {
+            reported.push((plan.from.clone(), plan.to.clone()));
+            problems.push(Problem::new(
+                ErrorKind::InvalidValue,
+                plan.param_origin("expected_prompt"),
+                format!(
+                    "device {device}: hop {}: expected_prompt {expected:?} does not match the \
+                     prompt set_prompt sets ({shown:?}), so the hop would wait for it until it \
+                     timed out: expected_prompt is the prompt after set_prompt (the one right \
+                     after login goes in prompt_after_login)",
+                    plan.describe()
+                ),
+            ));
+        }
+    }
+
     // State prompts and newlines.
     let mut prompts: Vec<(&'static str, String)> = Vec::new();
     let mut newlines = Vec::new();
@@ -1033,6 +1061,29 @@ fn unknown_state(
         format!("device {device}: {class} has no state {given}{hint}")
     };
     Problem::new(ErrorKind::UnknownState, origin.clone(), message)
+}
+
+/// The prompt a `set_prompt` line gives, when it is a plain text: the value of its `PS1=`
+/// (`export PS1='moler_remote$ '`), quoted or not; `None` when the shell would change it (a
+/// backslash escape such as `\u`, a `$` expansion, a command substitution) or there is none.
+fn ps1_literal(set_prompt: &str) -> Option<&str> {
+    let at = set_prompt.find("PS1=")?;
+    if set_prompt[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_') {
+        return None; // another variable's name ending in PS1
+    }
+    let value = &set_prompt[at + "PS1=".len()..];
+    let literal = match value.chars().next()? {
+        q @ ('\'' | '"') => {
+            let end = value[1..].find(q)?;
+            &value[1..=end]
+        }
+        _ => value.split([' ', ';', '\t']).next()?,
+    };
+    let expands =
+        |i: usize| literal[i + 1..].starts_with(|c: char| c.is_alphanumeric() || "_{(".contains(c));
+    let plain =
+        !literal.contains(['\\', '`']) && literal.match_indices('$').all(|(i, _)| !expands(i));
+    plain.then_some(literal)
 }
 
 #[cfg(test)]
