@@ -3,7 +3,9 @@
 //! device did, so the same script replays without the device.
 //!
 //! The session is cut into exchanges ([`crate::logging::read::exchanges`]): a line typed, its
-//! output, the line left on screen. Every distinct line on screen at which something was typed
+//! output, the line left on screen, as the screen shows them (terminal escapes such as
+//! bracketed paste and window titles taken off); lines typed in one write (a hop's Enter, then
+//! `export TMOUT=…`) are each an exchange of their own, cut at their echoes. Every distinct line on screen at which something was typed
 //! becomes a state whose prompt is that line (`moler_bash# `, `Password: `, a remote prompt):
 //! named after the device state the log's notes give (`UNIX_LOCAL`, then `UNIX_LOCAL_2` for a
 //! second prompt of that state), or `SCREEN_<n>` for a question. Each line typed there is a

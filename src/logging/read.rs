@@ -150,28 +150,10 @@ fn starts_a_connection(note: &str) -> bool {
 pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
     let mut out = Vec::new();
     let mut current = Exchange { opens: true, ..Exchange::default() };
+    // The lines typed after `current`'s in the same write (`sendline` twice in one turn).
+    let mut more: Vec<String> = Vec::new();
     let mut received = String::new();
     let mut state: Option<String> = None;
-    let close = |mut ex: Exchange, received: &str, state: &Option<String>| {
-        let (body, last) = match received.rfind('\n') {
-            Some(i) => (&received[..i], &received[i + 1..]),
-            None => ("", received),
-        };
-        let mut lines: Vec<String> = if received.contains('\n') {
-            body.split('\n').map(str::to_owned).collect()
-        } else {
-            Vec::new()
-        };
-        // The echo: the first line, when it ends with what was typed (it may follow a prompt
-        // redrawn on the same line).
-        if !ex.sent.is_empty() && lines.first().is_some_and(|l| l.ends_with(&ex.sent)) {
-            lines.remove(0);
-        }
-        ex.output = lines;
-        ex.next_shown = last.to_owned();
-        ex.next_state = state.clone();
-        ex
-    };
     for r in records {
         match r.kind {
             RecordKind::Received => received.push_str(&r.text),
@@ -179,7 +161,8 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                 // What comes next is another connection's: its first words are no answer to
                 // what was typed last. (Nothing to cut right after a cut.)
                 if !received.is_empty() || !current.sent.is_empty() {
-                    out.push(close(std::mem::take(&mut current), &received, &state));
+                    let typed = std::mem::take(&mut more);
+                    close_typed(std::mem::take(&mut current), &typed, &received, &state, &mut out);
                     received.clear();
                     current.opens = true;
                 }
@@ -192,14 +175,18 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                 }
             }
             RecordKind::Sent => {
-                let done = close(std::mem::take(&mut current), &received, &state);
-                let shown = done.next_shown.clone();
-                out.push(done);
+                let typed = std::mem::take(&mut more);
+                close_typed(std::mem::take(&mut current), &typed, &received, &state, &mut out);
+                let shown = out.last().map(|done| done.next_shown.clone()).unwrap_or_default();
                 received.clear();
+                // Each line typed is an exchange of its own.
+                let mut lines = r.text.trim_end_matches(['\r', '\n']).split('\n');
+                let first = lines.next().unwrap_or_default();
+                more = lines.map(|l| l.trim_end_matches('\r').to_owned()).collect();
                 current = Exchange {
                     state: state.clone(),
                     shown,
-                    sent: r.text.trim_end_matches(['\r', '\n']).to_owned(),
+                    sent: first.trim_end_matches('\r').to_owned(),
                     ..Exchange::default()
                 };
             }
@@ -207,9 +194,93 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
     }
     // (A log that ends with a connection closed ends there: no connection opened after it.)
     if !(current.opens && received.is_empty() && current.sent.is_empty() && !out.is_empty()) {
-        out.push(close(current, &received, &state));
+        close_typed(current, &more, &received, &state, &mut out);
     }
     out
+}
+
+/// `ex` ends with what was `received` after it; `more`: the lines typed with it in the same
+/// write, each cut from `received` at its echo (the line on screen ending with it, after the
+/// echo of the line before; an empty line's echo is the prompt it was typed at). Where an echo
+/// is not found, the lines left stay together in one exchange, as typed.
+fn close_typed(
+    mut ex: Exchange,
+    more: &[String],
+    received: &str,
+    state: &Option<String>,
+    out: &mut Vec<Exchange>,
+) {
+    let mut rest = received;
+    for (i, next) in more.iter().enumerate() {
+        let Some(at) = echo_start(next, &ex.shown, rest) else {
+            for line in &more[i..] {
+                ex.sent.push('\n');
+                ex.sent.push_str(line);
+            }
+            break;
+        };
+        let done = close(ex, &rest[..at], state);
+        let shown = done.next_shown.clone();
+        out.push(done);
+        ex = Exchange { state: state.clone(), shown, sent: next.clone(), ..Exchange::default() };
+        rest = &rest[at..];
+    }
+    out.push(close(ex, rest, state));
+}
+
+/// Where in `received` the echo of `typed` starts: on a line after the first (the echo of the
+/// line typed before it), the first that ends with it, or for an empty line the first that is
+/// the prompt `shown`.
+fn echo_start(typed: &str, shown: &str, received: &str) -> Option<usize> {
+    let mut start = received.find('\n')? + 1;
+    loop {
+        let end = received[start..].find('\n').map_or(received.len(), |i| start + i);
+        let line = &visible(&received[start..end]);
+        if typed.is_empty() {
+            if !shown.is_empty() && line == shown {
+                return Some(end);
+            }
+        } else if line.ends_with(typed) && received[start..end].ends_with(typed) {
+            return Some(end - typed.len());
+        }
+        if end == received.len() {
+            return None;
+        }
+        start = end + 1;
+    }
+}
+
+/// A line as the screen shows it: terminal escapes taken off (colours, titles, bracketed
+/// paste), and of a line redrawn after a carriage return the text after it.
+fn visible(line: &str) -> String {
+    let text = moler_core::strip_escapes(line);
+    let text = text.trim_end_matches('\r');
+    text.rsplit('\r').next().unwrap_or(text).to_owned()
+}
+
+/// `ex` with what was received after it: its output lines (its echo taken off) and the line
+/// left on screen.
+fn close(mut ex: Exchange, received: &str, state: &Option<String>) -> Exchange {
+    let (body, last) = match received.rfind('\n') {
+        Some(i) => (&received[..i], &received[i + 1..]),
+        None => ("", received),
+    };
+    let mut lines: Vec<String> =
+        if received.contains('\n') { body.split('\n').map(visible).collect() } else { Vec::new() };
+    // The echo: the first line, when it ends with what was typed (it may follow a prompt
+    // redrawn on the same line); an empty line typed (Enter) echoes an empty line.
+    let echo = if ex.sent.is_empty() {
+        !ex.opens && lines.first().is_some_and(String::is_empty)
+    } else {
+        lines.first().is_some_and(|l| l.ends_with(&ex.sent))
+    };
+    if echo {
+        lines.remove(0);
+    }
+    ex.output = lines;
+    ex.next_shown = visible(last);
+    ex.next_state = state.clone();
+    ex
 }
 
 #[cfg(test)]
@@ -268,6 +339,70 @@ mod tests {
         assert_eq!(
             (ex[3].state.as_deref(), ex[3].output.clone()),
             (Some("UNIX_LOCAL_ROOT"), vec!["0".to_owned()])
+        );
+    }
+
+    /// Lines typed in one write (a hop's Enter, then `export TMOUT=…`) are exchanges of their
+    /// own, each with its echo and the prompt it was typed at; an Enter's echo is an empty line.
+    #[test]
+    fn lines_typed_in_one_write_are_exchanges_of_their_own() {
+        let log = "\
+22 10:00:00.001 <|user@box:~$ 
+22 10:00:00.004 >|
+                 |export TMOUT=\"2678400\"
+22 10:00:00.005 <|
+                 |user@box:~$ export TMOUT=\"2678400\"
+                 |user@box:~$ 
+22 10:00:00.006 >|pwd
+                 |whoami
+22 10:00:00.007 <|pwd
+                 |/home/user
+                 |user@box:~$ whoami
+                 |user
+                 |user@box:~$ 
+22 10:00:00.008 >|a
+                 |b
+22 10:00:00.009 <|something else
+                 |user@box:~$ 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        let seen: Vec<(&str, &str, Vec<String>, &str)> = ex
+            .iter()
+            .map(|e| (e.shown.as_str(), e.sent.as_str(), e.output.clone(), e.next_shown.as_str()))
+            .collect();
+        let p = "user@box:~$ ";
+        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            seen,
+            [
+                ("", "", vec![], p),
+                (p, "", vec![], p),
+                (p, "export TMOUT=\"2678400\"", vec![], p),
+                (p, "pwd", lines(&["/home/user"]), p),
+                (p, "whoami", lines(&["user"]), p),
+                // No echo of `b` after `a`'s: the two stay together, as typed.
+                (p, "a\nb", lines(&["something else"]), p),
+            ]
+        );
+    }
+
+    /// What a bash with bracketed paste and a window title sends around its prompts and
+    /// output: the exchanges hold the text the screen shows.
+    #[test]
+    fn exchanges_hold_what_the_screen_shows() {
+        let log = "\
+22 10:00:00.001 <|\x1b[?2004h\x1b]0;user@box: ~\x07user@box:~$ 
+22 10:00:00.002 >|whoami
+22 10:00:00.003 <|whoami
+                 |\x1b[?2004l\ruser
+                 |\x1b[?2004h\x1b]0;user@box: ~\x07user@box:~$ 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        assert_eq!(ex[0].next_shown, "user@box:~$ ");
+        assert_eq!((ex[1].shown.as_str(), ex[1].sent.as_str()), ("user@box:~$ ", "whoami"));
+        assert_eq!(
+            (ex[1].output.clone(), ex[1].next_shown.as_str()),
+            (vec!["user".to_owned()], "user@box:~$ ")
         );
     }
 
