@@ -3,17 +3,17 @@
 //! device did, so the same script replays without the device.
 //!
 //! The session is cut into exchanges ([`crate::logging::read::exchanges`]): a line typed, its
-//! output, the line left on screen, as the screen shows them (terminal escapes such as
-//! bracketed paste and window titles taken off); lines typed in one write (a hop's Enter, then
-//! `export TMOUT=…`) are each an exchange of their own, cut at their echoes. Every distinct line on screen at which something was typed
-//! becomes a state whose prompt is that line (`moler_bash# `, `Password: `, a remote prompt):
-//! named after the device state the log's notes give (`UNIX_LOCAL`, then `UNIX_LOCAL_2` for a
-//! second prompt of that state), or `SCREEN_<n>` for a question. Each line typed there is a
-//! command answering its recorded output and moving to the state of the line it left. A line
-//! typed several times with different outputs answers them in turn. A secret (`********` in the
-//! log) was never logged: its state accepts any line, without echo. The device's own first
-//! words become the banner; a log that several runs appended to holds one connection per run
-//! (cut at `connection closed` and at a device made anew), and each later connection's first
+//! output, the line left on screen, as the screen shows them (terminal escapes such as bracketed
+//! paste and window titles taken off); lines typed in one write (a hop's Enter, then `export
+//! TMOUT=…`) are each an exchange of their own, cut at their echoes. Every distinct line on screen
+//! at which something was typed becomes a state whose prompt is that line (`moler_bash# `,
+//! `Password: `, a remote prompt): named after the device state the log's notes give (`UNIX_LOCAL`,
+//! then `UNIX_LOCAL_2` for a second prompt of that state), or `SCREEN_<n>` for a question. Each
+//! line typed there is a command answering its recorded output and moving to the state of the line
+//! it left. A line typed several times with different outputs answers them in turn. A secret
+//! (`********` in the log) was never logged: its state accepts any line, without echo. The device's
+//! own first words become the banner; a log that several runs appended to holds one connection per
+//! run (cut at `connection closed` and at a device made anew), and each later connection's first
 //! words are its banner again, not part of the answer typed before them.
 //!
 //! ```
@@ -131,9 +131,7 @@ fn render(screens: &[Screen], exchanges: &[Exchange], source: &str) -> String {
     if openings > 1 {
         let _ = writeln!(y, "# The log holds {openings} connections; the banner is the first's.");
         for (i, later) in exchanges.iter().filter(|e| e.opens).enumerate().skip(1) {
-            // (Where a carriage return shows depends on where the log's pieces were cut.)
-            let words = |e: &Exchange| e.output.join("\n").replace('\r', "");
-            if first.is_some_and(|f| words(f) != words(later)) {
+            if first.is_some_and(|f| f.output != later.output) {
                 let words = quoted(&later.output.join("\n"));
                 let _ = writeln!(y, "# Connection {} began otherwise: {words}", i + 1);
             }

@@ -18,15 +18,15 @@
 //!                  |moler_bash#
 //! ```
 //!
-//! **Logging stays off the hot path**: a connection's traffic goes from its [`transcript`]
-//! straight to the files' buffers (no `tracing` dispatch, no field copies; the program's own
-//! layers still get it as `moler::io` events when they want them), every other record goes
-//! through [`layer`]; each is formatted into reused buffers and kept in memory; a background thread (`moler-log-flush`, one per [`Logs`]) writes what gathered to
-//! the files at most [`FLUSH_INTERVAL`] later, in one write per file. Removing a device, a new
-//! [`configure`], [`stop`], [`Logs::flush`] and the end of a thread that wrote or configured
-//! logs (the main thread's included: a normal return from `main` or `std::process::exit`)
-//! write out everything waiting, so only a crash (an abort, a signal) can lose the last
-//! records.
+//! **Logging stays off the hot path**: a connection's traffic goes from its [`transcript`] straight
+//! to the files' buffers (no `tracing` dispatch, no field copies; the program's own layers still
+//! get it as `moler::io` events when they want them), every other record goes through [`layer`];
+//! each is formatted into reused buffers and kept in memory; a background thread
+//! (`moler-log-flush`, one per [`Logs`]) writes what gathered to the files at most
+//! [`FLUSH_INTERVAL`] later, in one write per file. Removing a device, a new [`configure`],
+//! [`stop`], [`Logs::flush`] and the end of a thread that wrote or configured logs (the main
+//! thread's included: a normal return from `main` or `std::process::exit`) write out everything
+//! waiting, so only a crash (an abort, a signal) can lose the last records.
 //!
 //! Files rotate by size or time (`LOG_ROTATION`), keep `BACKUP_COUNT` backups, and may be
 //! compressed after rotation. **Nothing written is lost**: `MODE: write` truncates a file only
