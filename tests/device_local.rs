@@ -237,3 +237,27 @@ fn typed_commands_take_a_timeout_and_a_ping_gets_one_from_its_count() {
     assert!(local.run(Pwd::new()).unwrap().full_path.starts_with('/'));
     devices.remove_all();
 }
+
+/// A hop left with Moler's placeholder prompt (the class defaults' `local_root_prompt`, which
+/// no shell shows) could only time out after typing `su`: it fails at once, says what to
+/// give, and sends nothing (the shell is as it was).
+#[test]
+fn a_hop_left_with_the_class_placeholder_prompt_fails_at_once_and_sends_nothing() {
+    let devices = local_devices();
+    let local = devices.get("LOCAL").unwrap();
+    let before = shell_pid(&local);
+    let started = std::time::Instant::now();
+    let err = local.goto_state("UNIX_LOCAL_ROOT").unwrap_err().to_string();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(
+        err,
+        "device LOCAL: cannot go from UNIX_LOCAL to UNIX_LOCAL_ROOT: hop UNIX_LOCAL -> \
+         UNIX_LOCAL_ROOT (su) failed: its expected_prompt is `local_root_prompt`, the placeholder \
+         of the class's defaults (Moler's), which no shell shows: give the prompt of \
+         UNIX_LOCAL_ROOT (and what else the hop needs, such as the password) in the device's \
+         CONNECTION_HOPS; nothing was sent"
+    );
+    assert_eq!(local.state(), "UNIX_LOCAL");
+    assert_eq!(shell_pid(&local), before, "the same shell: no su was typed");
+    devices.remove_all();
+}

@@ -126,6 +126,11 @@ fn suggest(given: &str, known: &[&str], list_as: Option<&str>) -> String {
     }
 }
 
+/// The `expected_prompt`s of Moler's class defaults that stand for a prompt the user gives
+/// (`moler-config/src/classes.yml`, as in Moler's device classes).
+const PLACEHOLDER_PROMPTS: [&str; 3] =
+    ["local_root_prompt", "remote_root_prompt", "remote_user_prompt"];
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -1058,6 +1063,21 @@ impl Device {
             if let Some(p) = *lock(&self.inner.detected) {
                 params.insert("expected_prompt".into(), Value::from(p));
             }
+        }
+        // Moler's class defaults name the root prompts with words no shell shows: a hop left
+        // with one could only time out (20 s and more), after typing `su` and a placeholder
+        // password. Refused before anything is sent.
+        let placeholder = params
+            .get("expected_prompt")
+            .and_then(Value::as_str)
+            .filter(|p| !written && PLACEHOLDER_PROMPTS.contains(p));
+        if let Some(p) = placeholder {
+            let why = format!(
+                "its expected_prompt is `{p}`, the placeholder of the class's defaults (Moler's), \
+                 which no shell shows: give the prompt of {to} (and what else the hop needs, such \
+                 as the password) in the device's CONNECTION_HOPS; nothing was sent"
+            );
+            return Err(self.change_error(from, to, what, why.into()));
         }
         // The connection the hop runs on: if it ends meanwhile, the hop's end moves nothing.
         let generation = self.inner.cell.generation();
