@@ -416,11 +416,12 @@ fn says_program_missing<'c>(line: &str, program: impl FnOnce() -> &'c str) -> bo
     let line = line.trim_end();
     // Every wording ends in `found`, `directory`, `denied`, `found.`, or (zsh, fish) in the
     // program after `: `: most first lines are ruled out before the program is looked for.
-    if !line.ends_with(['d', 'y', '.']) && !line.contains(": ") {
+    let worded = line.ends_with(['d', 'y', '.']);
+    if !worded && !line.contains(": ") {
         return false;
     }
     let program = program();
-    if program.is_empty() || (!line.ends_with(['d', 'y', '.']) && !line.ends_with(program)) {
+    if program.is_empty() || (!worded && !line.ends_with(program)) {
         return false;
     }
     if let Some(head) = line.strip_suffix(program) {

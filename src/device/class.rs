@@ -164,6 +164,11 @@ impl HopPlan {
             .map_or_else(|| self.origin.clone(), |(_, o)| o.clone())
     }
 
+    /// The parameters given that its command does not take (`accepted`).
+    fn unknown_params<'a>(&'a self, accepted: &'a [String]) -> impl Iterator<Item = &'a String> {
+        self.params.keys().filter(|k| !accepted.iter().any(|a| a == *k))
+    }
+
     /// `UNIX_LOCAL -> UNIX_REMOTE (ssh)`, for messages.
     pub fn describe(&self) -> String {
         format!("{} -> {} ({})", self.from, self.to, self.command)
@@ -703,9 +708,7 @@ pub(crate) fn resolve(
             // each with the missing one it looks like.
             let accepted = registry.command_params(&plan.command).unwrap_or(&[]);
             let typos: String = plan
-                .params
-                .keys()
-                .filter(|k| !accepted.iter().any(|a| a == *k))
+                .unknown_params(accepted)
                 .filter_map(|k| {
                     let near = moler_config::did_you_mean(k, missing.iter().copied())?;
                     Some(format!(
@@ -834,8 +837,7 @@ pub(crate) fn resolve(
             plans.push(plan);
             continue;
         }
-        let unknown: Vec<&String> =
-            plan.params.keys().filter(|k| !accepted.iter().any(|a| a == *k)).collect();
+        let unknown: Vec<&String> = plan.unknown_params(accepted).collect();
         if !unknown.is_empty() {
             for key in unknown {
                 let accepted: Vec<&str> = accepted.iter().map(String::as_str).collect();

@@ -372,7 +372,7 @@ pub fn configure(logger: &Logger) -> Result<Logs, LogError> {
 
 /// The process's logs, if configured.
 pub fn active() -> Option<Logs> {
-    ACTIVE.read().unwrap_or_else(|e| e.into_inner()).clone().map(|sink| Logs { sink })
+    active_sink().map(|sink| Logs { sink })
 }
 
 /// Stops writing logs (the files are closed, and so flushed).
@@ -434,8 +434,7 @@ struct Writer;
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Writer {
     fn on_event(&self, event: &tracing::Event<'_>, _: LayerContext<'_, S>) {
-        let sink = ACTIVE.read().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(sink) = sink {
+        if let Some(sink) = active_sink() {
             sink.event(event);
         }
     }
@@ -704,6 +703,7 @@ impl Sink {
         if metadata.target() == RAW {
             let fields = &scratch.fields;
             if let (Some(device), Some(bytes)) = (fields.device.get(), fields.bytes()) {
+                file_name_into(name, device, ".raw.log");
                 self.raw_record(name, device, bytes);
             }
             return;
@@ -723,7 +723,9 @@ impl Sink {
                 let (Some(device), Some(data)) = (fields.device.get(), fields.data.get()) else {
                     return;
                 };
-                self.traffic_record(record, name, device, fields.dir.get().unwrap_or(" "), data);
+                file_name_into(name, device, ".log");
+                let dir = fields.dir.get().unwrap_or(" ");
+                self.traffic_record(record, name, device, dir, data, scratch.date_ascii);
             }
             t if is_moler(t) && level <= Level::INFO => {
                 let device = fields.device.get();
@@ -760,13 +762,6 @@ impl Sink {
         }
     }
 
-    /// [`Traffic`]'s bytes as they went (`RAW_LOG`).
-    fn raw(&self, device: &str, files: &TrafficFiles, bytes: &[u8]) {
-        if self.raw && !bytes.is_empty() && !self.muted(device) {
-            self.write_bytes(&files.raw, bytes);
-        }
-    }
-
     fn traffic_in(&self, scratch: &mut Scratch, t: &TrafficRecord<'_>) {
         let mut record = std::mem::take(&mut scratch.record);
         record.clear();
@@ -776,15 +771,8 @@ impl Sink {
             self.debug_record(&mut record, Level::INFO, IO, (file!(), t.line), t.dir, t.data);
             record.truncate(stamp_len);
         }
-        if !self.muted(t.device) {
-            record.push(' ');
-            record.push_str(t.dir);
-            // The head's width: the stamp's and two characters.
-            let pad = if scratch.date_ascii { record.len() } else { record.chars().count() };
-            aligned_at(&mut record, t.data, t.dir == "<", pad);
-            let logger = &t.files.log[..t.files.log.len() - ".log".len()];
-            self.write(&t.files.log, &record, logger);
-        }
+        let ascii = scratch.date_ascii;
+        self.traffic_record(&mut record, &t.files.log, t.device, t.dir, t.data, ascii);
         scratch.record = record;
     }
 
@@ -814,33 +802,34 @@ impl Sink {
         self.write("moler.debug.log", record, "moler.debug");
     }
 
-    /// The device log's record of traffic, after the time stamp `record` holds.
+    /// The record of traffic for `device`'s log (the file `log`), after the time stamp
+    /// `record` holds (`ascii_stamp`: its width is its length in bytes).
     fn traffic_record(
         &self,
         record: &mut String,
-        name: &mut String,
+        log: &str,
         device: &str,
         dir: &str,
         data: &str,
+        ascii_stamp: bool,
     ) {
         if self.muted(device) {
             return;
         }
         record.push(' ');
         record.push_str(dir);
+        let pad = if ascii_stamp { record.len() } else { record.chars().count() };
         // Received text keeps where its piece ended (lossless, see `read`); sent text is a line
         // typed.
-        aligned_into(record, data, dir == "<");
-        file_name_into(name, device, ".log");
-        self.write(name, record, &name[..name.len() - ".log".len()]);
+        aligned_at(record, data, dir == "<", pad);
+        self.write(log, record, &log[..log.len() - ".log".len()]);
     }
 
-    /// Bytes as they went (`RAW_LOG`): no time stamp, and not in the debug log.
-    fn raw_record(&self, name: &mut String, device: &str, bytes: &[u8]) {
+    /// Bytes as they went to `device`'s raw log (the file `raw_log`, with `RAW_LOG`): no time
+    /// stamp, and not in the debug log.
+    fn raw_record(&self, raw_log: &str, device: &str, bytes: &[u8]) {
         if self.raw && !bytes.is_empty() && !self.muted(device) {
-            name.clear();
-            file_name_into(name, device, ".raw.log");
-            self.write_bytes(name, bytes);
+            self.write_bytes(raw_log, bytes);
         }
     }
 
@@ -1158,7 +1147,7 @@ impl Transcript for Traffic {
             if !text.is_empty() {
                 sink.traffic(&self.device, &self.files, "<", text, line!());
             }
-            sink.raw(&self.device, &self.files, raw);
+            sink.raw_record(&self.files.raw, &self.device, raw);
         }
         if !text.is_empty() {
             tracing::info!(target: IO, device = &*self.device, dir = "<", data = text);
@@ -1169,7 +1158,7 @@ impl Transcript for Traffic {
     fn sent(&mut self, text: &str) {
         if let Some(sink) = active_sink() {
             sink.traffic(&self.device, &self.files, ">", text, line!());
-            sink.raw(&self.device, &self.files, text.as_bytes());
+            sink.raw_record(&self.files.raw, &self.device, text.as_bytes());
         }
         tracing::info!(target: IO, device = &*self.device, dir = ">", data = text);
         tracing::trace!(target: RAW, device = &*self.device, dir = ">", bytes = text.as_bytes());
