@@ -33,6 +33,7 @@ on_every_runner!(
     closing_a_shell_ends_its_background_jobs_nohup_included,
     a_tool_deaf_to_ctrl_c_is_stopped_with_ctrl_z_and_killed,
     a_prompt_inside_a_line_gets_an_enter,
+    long_lines_come_whole_with_or_without_a_final_newline,
 );
 
 /// Moler's timeout action `z`: a tool that ignores Ctrl-C times out, gets Ctrl-Z, and the job
@@ -115,6 +116,25 @@ fn output_without_a_final_newline_ends_at_the_prompt_on_its_line(rig: &Rig) {
     let out = shell.run(quick("echo 'say moler_bash# twice'"), WAIT);
     assert_eq!(out.unwrap(), ["say moler_bash# twice"]);
     assert_eq!(shell.run(quick("echo next"), WAIT).unwrap(), ["next"]);
+}
+
+/// `cat` of a minified file (one 3 MB line) and of a 100 KB file without a final newline:
+/// before, the first came back cut at 64 KiB, and the second timed out (the prompt after it
+/// was cut off).
+fn long_lines_come_whole_with_or_without_a_final_newline(rig: &Rig) {
+    let shell = rig.shell();
+    let file = scratch(rig, "long-line");
+    let line: String = (0..300_000).map(|i| format!("{:09};", i * 7)).collect();
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let out = shell.run(cmd(&format!("cat {}", file.display())), WAIT).unwrap();
+    assert_eq!(out.len(), 1);
+    assert!(out[0] == line, "{} bytes of {}", out[0].len(), line.len());
+    let no_newline = &line[..100_000];
+    std::fs::write(&file, no_newline).unwrap();
+    let out = shell.run(cmd(&format!("cat {}", file.display())), WAIT).unwrap();
+    assert!(out.len() == 1 && out[0] == no_newline, "{:?}", out.iter().map(String::len));
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(shell.run(cmd("echo next"), WAIT).unwrap(), ["next"]);
 }
 
 /// A job that survives the first Ctrl-C stands for one the shell missed (bash loses a SIGINT

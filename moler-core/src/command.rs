@@ -252,7 +252,8 @@ pub struct Command<P> {
     /// their own: the output before a prompt found at its end.
     taken: usize,
     /// Where a prompt starts at the end of the partial line, after output without a final
-    /// newline; it ends the command if nothing follows for [`PROMPT_QUIET`].
+    /// newline, in bytes from the line's end (escapes removed); it ends the command if nothing
+    /// follows for [`PROMPT_QUIET`].
     tail_at: Option<usize>,
     outcome: Outcome,
     /// The Ctrl-C sent again while lingering (see [`Command::interrupt`]).
@@ -499,8 +500,8 @@ impl<P: Parser> Command<P> {
             echo_seen: false,
             echo: None,
             paste_end: None,
-            line_cap: DEFAULT_LINE_CAP,
-            lines: LineSplitter::new(DEFAULT_LINE_CAP),
+            line_cap: usize::MAX,
+            lines: LineSplitter::new(usize::MAX),
             taken: 0,
             tail_at: None,
             outcome: Outcome::default(),
@@ -669,7 +670,11 @@ impl<P: Parser> Command<P> {
         self
     }
 
-    /// The longest line kept, in bytes (default [`DEFAULT_LINE_CAP`]); longer lines are cut.
+    /// The longest line kept, in bytes; longer lines are cut. By default nothing is cut: a
+    /// command keeps its whole output (its timeout bounds it), a 20 MB line too. A partial line
+    /// (no line end yet) longer than [`DEFAULT_LINE_CAP`] is no longer given to the parser or
+    /// matched against the prompt whole: only its end is looked at for the prompt (output
+    /// without a final newline, then the prompt), so such a line costs time linear in its length.
     pub fn line_cap(mut self, cap: usize) -> Self {
         self.line_cap = cap;
         self.lines = LineSplitter::new(cap);
@@ -962,7 +967,7 @@ impl<P: Parser> Command<P> {
                 // Output without a final newline, then the prompt? Only if nothing follows:
                 // the same text is the middle of a line cut by a read (an echoed
                 // `export PS1="host#"` cut after its `#`). `on_wake` decides.
-                *tail_at = Some(at);
+                *tail_at = Some(line.len() - at);
                 cx.wake_in(PROMPT_QUIET);
             }
             if outcome.broke && line.trim_end() == "^C" {
@@ -976,8 +981,20 @@ impl<P: Parser> Command<P> {
             }
         };
         lines.feed(text, |l| handle(l, false));
-        if let Some(p) = lines.take_partial_change() {
-            handle(p, true);
+        let Some(p) = lines.take_partial_change() else { return };
+        if p.len() <= PARTIAL_WINDOW {
+            return handle(p, true);
+        }
+        // A long line under way: a prompt line is short, and parsers want whole lines of that
+        // length, so only the prompt after output without a final newline is looked for, in
+        // the line's end (the whole line would be searched at every read: quadratic).
+        *tail_at = None;
+        let Some(tail) = prompt_tail.as_deref().filter(|_| !outcome.finished) else { return };
+        let end = &p[floor_char_boundary(p, p.len() - 4 * crate::prompt::TAIL_WINDOW)..];
+        let end = strip_escapes(end);
+        if let Some(at) = crate::prompt::tail_start(tail, &end) {
+            *tail_at = Some(end.len() - at);
+            cx.wake_in(PROMPT_QUIET);
         }
     }
 
@@ -1124,6 +1141,19 @@ fn stopped_job(line: &str) -> Option<String> {
 /// right after the echo line, before any output. Its `\r` belongs to the code (back to the
 /// start of the still empty line), so it is no line end: read as one, it gave every command on
 /// such a shell an empty first line that a local shell (bracketed paste turned off) never shows.
+/// The longest partial line (no line end yet) given to the parser and matched against the
+/// prompt whole at every read; beyond it only its end is searched for the prompt (see
+/// [`Command::line_cap`]).
+const PARTIAL_WINDOW: usize = DEFAULT_LINE_CAP;
+
+/// The largest character boundary of `s` at or before `at`.
+fn floor_char_boundary(s: &str, mut at: usize) -> usize {
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 const PASTE_END: &[u8] = b"\x1b[?2004l\r";
 
 /// Looks for [`PASTE_END`] at the start of a command's output, chunk by chunk, and drops it.
@@ -1267,7 +1297,7 @@ impl<P: Parser> Observer for Command<P> {
         let prompt = &self.prompt;
         let mut seen = false;
         self.lines.feed(data, |l| seen |= is_prompt(prompt, &strip_escapes(l)));
-        if let Some(p) = self.lines.take_partial_change() {
+        if let Some(p) = self.lines.take_partial_change().filter(|p| p.len() <= PARTIAL_WINDOW) {
             seen |= is_prompt(prompt, &strip_escapes(p));
         }
         seen
@@ -1288,9 +1318,12 @@ impl<P: Parser> Observer for Command<P> {
                 cx.wake_in(after - cx.elapsed());
             }
         }
-        let Some(at) = self.tail_at.take() else { return Step::Pending };
+        let Some(from_end) = self.tail_at.take() else { return Step::Pending };
         let stripped = strip_escapes(self.lines.partial());
         let line = stripped.get(self.taken..).unwrap_or(&stripped);
+        let Some(at) = line.len().checked_sub(from_end).filter(|&at| at > 0) else {
+            return Step::Pending;
+        };
         let Some((before, prompt_text)) = line.split_at_checked(at) else { return Step::Pending };
         let output = Output {
             failures: &self.failures,

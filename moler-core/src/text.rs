@@ -2,8 +2,9 @@
 
 use std::borrow::Cow;
 
-/// The default cap on one line's length, in bytes: 64 KiB. Text of a longer line is dropped
-/// (the line is delivered cut at the cap), so a stream without newlines keeps memory bounded.
+/// The default cap on one line's length for events, in bytes: 64 KiB. Text of a longer line is
+/// dropped (the line is delivered cut at the cap), so an event watching a stream without
+/// newlines keeps memory bounded. Commands keep whole lines (see `Command::line_cap`).
 pub const DEFAULT_LINE_CAP: usize = 64 * 1024;
 
 /// Splits a stream of text chunks into lines on `\n`, `\r\n` and lone `\r` (a run of `\r`

@@ -417,6 +417,63 @@ fn a_50_mb_line_keeps_memory_bounded() {
 }
 
 #[test]
+fn a_command_keeps_a_20_mb_line_whole() {
+    // `cat` of a minified file: nothing of the line is lost, and each read costs what it
+    // brings (the partial line is not searched whole at every read: 5,120 reads of 4 KiB).
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let cmd = conn.start(lines("cat min.js"), t);
+    conn.handle_input(b"cat min.js\r\n", t);
+    let mut chunk = vec![b'y'; 4096];
+    chunk[0] = b'<';
+    for _ in 0..(20 << 20) / 4096 {
+        conn.handle_input(&chunk, t);
+    }
+    conn.handle_input(b"END\r\nmoler_bash# ", t);
+    let out = cmd.try_result().unwrap().unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].len(), (20 << 20) + 3);
+    assert!(out[0].ends_with("yyyEND") && out[0].matches('<').count() == 5120);
+}
+
+#[test]
+fn the_prompt_after_a_long_output_without_a_final_newline_ends_the_command() {
+    // `cat` of a 100 KB file without a final newline: the prompt follows on the same line,
+    // beyond the first 64 KiB (it was cut off there, and the command timed out).
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let cmd = conn.start(lines("cat nonl.txt"), t);
+    conn.handle_input(b"cat nonl.txt\r\n", t);
+    for _ in 0..25 {
+        conn.handle_input(&[b'y'; 4000], t);
+    }
+    // An escape at the end of the text, as a terminal may add, then the prompt in two reads.
+    conn.handle_input(b"yy\x1b[0mmoler_", t);
+    conn.handle_input(b"bash# ", t);
+    assert_eq!(conn.poll_timeout(), Some(t + PROMPT_QUIET));
+    conn.handle_timeout(t + PROMPT_QUIET);
+    let out = cmd.try_result().expect("the prompt ends the command").unwrap();
+    assert_eq!(out, [format!("{}yy", "y".repeat(100_000))]);
+}
+
+#[test]
+fn a_long_line_going_on_after_the_prompt_text_is_output() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let cmd = conn.start(lines("cat log"), t);
+    conn.handle_input(b"cat log\r\n", t);
+    conn.handle_input(&[b'y'; 70_000], t);
+    conn.handle_input(b" moler_bash# ", t);
+    let later = t + PROMPT_QUIET / 2;
+    conn.handle_input(b"went on\r\n", later);
+    conn.handle_timeout(t + PROMPT_QUIET);
+    assert!(!cmd.is_done(), "the line went on: no prompt");
+    conn.handle_input(b"moler_bash# ", later);
+    let out = cmd.try_result().unwrap().unwrap();
+    assert_eq!(out, [format!("{} moler_bash# went on", "y".repeat(70_000))]);
+}
+
+#[test]
 fn invalid_utf8_is_replaced_and_split_characters_are_joined() {
     let t = Instant::now();
     let mut conn = Connection::new("t");
