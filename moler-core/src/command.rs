@@ -129,6 +129,15 @@ pub trait Parser: Send + 'static {
     fn on_wake(&mut self, cx: &mut Context<'_>) {
         let _ = cx;
     }
+
+    /// Why the command may have timed out, from what the parser knows, given the line it is
+    /// stuck on (the partial line, escapes removed): a login dialog that never typed its
+    /// settings says which regex the shell's prompt does not match. Asked first; `None` (the
+    /// default) leaves the command's own hints.
+    fn timeout_hint(&self, last_line: &str) -> Option<String> {
+        let _ = last_line;
+        None
+    }
 }
 
 /// How a parser ended its command itself (see [`Parser::ended`]).
@@ -161,6 +170,9 @@ impl<P: Parser + ?Sized> Parser for Box<P> {
     }
     fn on_wake(&mut self, cx: &mut Context<'_>) {
         (**self).on_wake(cx)
+    }
+    fn timeout_hint(&self, last_line: &str) -> Option<String> {
+        (**self).timeout_hint(last_line)
     }
 }
 
@@ -1019,6 +1031,9 @@ impl<P: Parser> Command<P> {
     /// with no result.
     fn timeout_hint(&self) -> Option<String> {
         let line = strip_escapes(self.lines.partial());
+        if let Some(hint) = self.parser.timeout_hint(&line) {
+            return Some(hint);
+        }
         if self.echo_seen && self.outcome.lines == 0 {
             if let Some(open) = unclosed(typed(&self.command, &self.sends)) {
                 return Some(format!(

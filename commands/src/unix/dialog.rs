@@ -146,6 +146,8 @@ pub(super) struct Dialog {
     pub(super) allowed_newline_after_prompt: bool,
     pub(super) failure: Option<String>,
     pub(super) back_home: bool,
+    /// The prompt after login is the expected prompt (Moler's default, when none is given).
+    after_login_is_expected: bool,
 }
 
 impl Dialog {
@@ -186,7 +188,33 @@ impl Dialog {
             allowed_newline_after_prompt: false,
             failure: None,
             back_home: false,
+            after_login_is_expected: after_login_prompt == expected_prompt,
         }
+    }
+
+    /// When the command timed out on `last_line`, a prompt of a shell, with settings not typed
+    /// yet: they wait for the prompt after login, which that prompt does not match.
+    /// Mostly `prompt_after_login` left out with `set_prompt` given: Moler then waits for the
+    /// expected prompt, which only the setting would make the shell show.
+    pub(super) fn timeout_hint(&self, last_line: &str) -> Option<String> {
+        let pending = self.after_login.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>();
+        let shell_prompt = last_line.trim_end().ends_with(['$', '#', '>', '%', '~']);
+        if pending.is_empty() || !shell_prompt || self.after_login_prompt.is_match(last_line) {
+            return None;
+        }
+        let after_login = self.after_login_prompt.as_str();
+        let whose = if self.after_login_is_expected {
+            format!("prompt_after_login (not given, so the expected prompt {after_login})")
+        } else {
+            format!("prompt_after_login {after_login}")
+        };
+        Some(format!(
+            "the settings not typed yet ({}) wait for the prompt after login, and {whose} \
+             does not match the prompt the shell shows, {:?}; give prompt_after_login a regex \
+             of that prompt (such as '[$#>]\\s*$')",
+            pending.join(", "),
+            last_line.trim_start()
+        ))
     }
 
     pub(super) fn fail(&mut self, why: impl Into<String>) {

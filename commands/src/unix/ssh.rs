@@ -547,6 +547,9 @@ impl Parser for LoginParser {
     fn ended(&self) -> Option<End> {
         self.dialog.ended()
     }
+    fn timeout_hint(&self, last_line: &str) -> Option<String> {
+        self.dialog.timeout_hint(last_line)
+    }
     fn finish(&mut self) -> ParseResult<LoginResult> {
         Ok(std::mem::take(&mut self.result))
     }
@@ -746,6 +749,49 @@ mod tests {
                 e.contains(&format!("{key} must be a command (text), false or null, not {bad}")),
                 "{e}"
             );
+        }
+    }
+
+    /// The hop that set_prompt cannot help: its settings wait for the prompt after login,
+    /// which is the expected prompt when not given; the timeout says so, not only that the
+    /// last line does not match the expected prompt.
+    #[test]
+    fn a_login_whose_settings_never_went_says_why_when_it_times_out() {
+        let t = std::time::Instant::now();
+        let run = |params: serde_json::Value, after: &str| {
+            let mut params = params;
+            params["timeout"] = 5.into();
+            let ssh = Registry::default().command("ssh", &params).unwrap();
+            let mut conn = moler_core::Connection::new("t");
+            let done = conn.start(ssh, t);
+            let mut out = Vec::new();
+            let _ = conn.poll_transmit(&mut out);
+            let sent = String::from_utf8(out).unwrap();
+            conn.handle_input(format!("{}\r\n", sent.trim_end()).as_bytes(), t);
+            conn.handle_input(b"Password: ", t);
+            conn.handle_input(b"\r\nLast login: Tue Dec  1 09:53:27 2026\r\n", t);
+            conn.handle_input(after.as_bytes(), t);
+            conn.handle_timeout(t + std::time::Duration::from_secs(5));
+            done.try_result().expect("timed out").unwrap_err().to_string()
+        };
+        let base = json!({"host": "h", "login": "u", "password": "p",
+                          "expected_prompt": r"^remote\$ ", "set_prompt": "export PS1='remote$ '"});
+        let e = run(base.clone(), "u@vm:~$ ");
+        assert!(
+            e.contains(r#"prompt_after_login (not given, so the expected prompt ^remote\$ ) does not match the prompt the shell shows, "u@vm:~$ ""#)
+                && e.contains(r#"the settings not typed yet ("export TMOUT=\"2678400\"", "export PS1='remote$ '")"#),
+            "{e}"
+        );
+        let mut given = base.clone();
+        given["prompt_after_login"] = "^x> $".into();
+        let e = run(given, "u@vm:~$ ");
+        assert!(e.contains("prompt_after_login ^x> $ does not match"), "{e}");
+        // Still at the password question, or the settings typed: not this hint.
+        let mut matching = base.clone();
+        matching["prompt_after_login"] = r"[$#>]\s*$".into();
+        for (params, after) in [(base, "Password: "), (matching, "u@vm:~$ ")] {
+            let e = run(params, after);
+            assert!(!e.contains("the settings not typed yet"), "{e}");
         }
     }
 

@@ -97,6 +97,9 @@ impl<P: Parser> Parser for SudoParser<P> {
         // The embedded command may end without a prompt too (`reboot`: the connection closes).
         self.dialog.ended().or_else(|| self.inner.ended())
     }
+    fn timeout_hint(&self, last_line: &str) -> Option<String> {
+        self.dialog.timeout_hint(last_line).or_else(|| self.inner.timeout_hint(last_line))
+    }
     fn finish(&mut self) -> ParseResult<P::Output> {
         self.inner.finish()
     }
