@@ -492,4 +492,48 @@ on_every_runner!(
     an_unknown_sudo_user_leaves_the_device_on_the_remote,
     a_command_in_flight_fails_when_its_shell_dies,
     printing_the_prompt_variable_does_not_end_a_command,
+    output_showing_another_states_prompt_leaves_the_device_where_it_is,
 );
+
+/// `cat` of a transcript full of the other state's prompt, on the remote and at home: reads
+/// end inside such lines (`moler_bash# ls` cut after its prompt), which is not the shell
+/// waiting there. The command gets its whole output and the device stays where it is.
+fn output_showing_another_states_prompt_leaves_the_device_where_it_is(rig: &Rig) {
+    let Some(sshd) = Sshd::require() else { return };
+    let dir = scratch(&format!("transcript-{}", rig.runner.kind()));
+    let password = sshd.user().password.clone();
+    let readme =
+        readme_remote(&sshd, "127.0.0.1", sshd.port(), &password, &dir.join("known_hosts"), "");
+    let devices = devices_on(rig, &readme);
+    let device = devices.get("RemoteBox").unwrap();
+    let transcript = |prompt: &str, name: &str| {
+        let text: String = (0..20_000).map(|i| format!("{prompt}echo {i}\n{i}\n")).collect();
+        let path = std::env::temp_dir().join(format!(
+            "{name}-{}-{}",
+            rig.runner.kind(),
+            std::process::id()
+        ));
+        std::fs::write(&path, text).unwrap();
+        // Readable by the remote user (the test sshd's user is not root).
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        path
+    };
+    let at_home = transcript("moler_remote$ ", "moler-remote-transcript");
+    let remote = transcript("moler_bash# ", "moler-local-transcript");
+    let cat = |path: &Path, state: &str| {
+        let out = sh(&device, &format!("cat {}", path.display()));
+        assert_eq!(out.len(), 40_000, "{state}");
+        assert_eq!(device.state(), state);
+    };
+    cat(&at_home, "UNIX_LOCAL");
+    device.goto_state("UNIX_REMOTE").unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+    mark(&device, "remote");
+    cat(&remote, "UNIX_REMOTE");
+    assert_marked(&device, "remote", false);
+    devices.remove_all();
+    for path in [at_home, remote] {
+        std::fs::remove_file(path).unwrap();
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -344,6 +344,19 @@ impl Context<'_> {
         *self.wake = self.now.checked_add(after);
     }
 
+    /// The wake-up asked for so far ([`Context::wake_in`]), if any: for an observer that wraps
+    /// another and shares its slot (it keeps the inner one's time, asks for the earlier of the
+    /// two, and passes the wake on only when the inner one's time has come).
+    pub fn wake_at(&self) -> Option<Instant> {
+        *self.wake
+    }
+
+    /// Asks for a wake-up at `at` instead of any asked for so far (`None`: none), the
+    /// counterpart of [`Context::wake_at`].
+    pub fn wake_in_at(&mut self, at: Option<Instant>) {
+        *self.wake = at;
+    }
+
     /// The connection's default [`TimeoutAction`] (see [`crate::Mailbox::set_timeout_action`]).
     pub fn timeout_action(&self) -> TimeoutAction {
         self.timeout_action

@@ -151,6 +151,22 @@ struct InState<O> {
     check_state: bool,
     /// A timeout in place of the observer's own (the removal caps its hops).
     timeout: Option<Duration>,
+    /// The wake-up the inner observer asked for: the slot is shared with `check_at`.
+    inner_wake: Option<Instant>,
+    /// When to look at the state again after output: while commands run, the prompt watch
+    /// moves the device once a prompt stayed the last thing received for its quiet time, and
+    /// no output may follow (the shell this command was typed into is gone).
+    check_at: Option<Instant>,
+    /// Counted among the device's running commands ([`StateCell::command_started`]).
+    counted: bool,
+}
+
+impl<O> Drop for InState<O> {
+    fn drop(&mut self) {
+        if self.counted {
+            self.cell.command_dropped();
+        }
+    }
 }
 
 impl<O: Observer> Observer for InState<O> {
@@ -173,7 +189,12 @@ impl<O: Observer> Observer for InState<O> {
             return Step::Done(Err(error));
         }
         tracing::info!(target: logging::MAIN, device = %self.device, "{} started in {}", self.inner.describe(), self.made_for);
+        if self.inner.kind() == Kind::Command && !self.counted {
+            self.counted = true;
+            self.cell.command_started();
+        }
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_start(cx));
+        self.share_wake(&step, cx);
         self.log_end(step, cx.elapsed())
     }
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
@@ -183,16 +204,24 @@ impl<O: Observer> Observer for InState<O> {
             if let Some(error) = self.left_state() {
                 return self.log_end(Step::Done(Err(error)), cx.elapsed());
             }
+            // A prompt this text ends with moves the device once nothing follows it.
+            self.check_at = cx.now().checked_add(prompts::PromptsWatch::QUIET + WATCH_MARGIN);
         }
+        // The inner observer's own wake-up stands unless it asks for another.
+        cx.wake_in_at(self.inner_wake);
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_data(data, cx));
+        self.share_wake(&step, cx);
+        self.ended_at_prompt(&step);
         self.log_end(step, cx.elapsed())
     }
     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_timeout(cx));
+        self.share_wake(&step, cx);
         self.log_end(step, cx.elapsed())
     }
     fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_cancel(cx));
+        self.share_wake(&step, cx);
         self.log_end(step, cx.elapsed())
     }
     fn on_close(&mut self, error: Error) -> moler_core::Result<Self::Output> {
@@ -206,7 +235,23 @@ impl<O: Observer> Observer for InState<O> {
         cx.with_newline(&self.newline, |cx| self.inner.on_linger(data, cx))
     }
     fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
+        let now = cx.now();
+        if self.check_at.is_some_and(|at| at <= now) {
+            self.check_at = None;
+            if let Some(error) = self.left_state() {
+                return self.log_end(Step::Done(Err(error)), cx.elapsed());
+            }
+        }
+        if self.inner_wake.is_none_or(|at| at > now) {
+            // Not the inner observer's time yet.
+            cx.wake_in_at(self.inner_wake);
+            self.share_wake(&Step::Pending, cx);
+            return Step::Pending;
+        }
+        self.inner_wake = None;
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_wake(cx));
+        self.share_wake(&step, cx);
+        self.ended_at_prompt(&step);
         self.log_end(step, cx.elapsed())
     }
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
@@ -215,6 +260,26 @@ impl<O: Observer> Observer for InState<O> {
 }
 
 impl<O: Observer> InState<O> {
+    /// A command that ended on output ended at the line its shell waits on: the prompt the
+    /// watch noted there, if any, is where the device is (before the next command starts).
+    fn ended_at_prompt(&self, step: &Step<O::Output>) {
+        if self.counted && matches!(step, Step::Done(_)) {
+            self.cell.apply_pending();
+        }
+    }
+
+    /// After a call of the inner observer that left it running: keeps the wake-up it asked
+    /// for, and asks for the earlier of it and [`InState::check_at`] (a lingering or finished
+    /// observer's slot is left alone).
+    fn share_wake(&mut self, step: &Step<O::Output>, cx: &mut Context<'_>) {
+        if !matches!(step, Step::Pending) {
+            return;
+        }
+        self.inner_wake = cx.wake_at();
+        let first = [self.inner_wake, self.check_at].into_iter().flatten().min();
+        cx.wake_in_at(first);
+    }
+
     /// The error for an observer whose device is no longer in the state it was made for.
     fn left_state(&self) -> Option<Error> {
         let current = self.cell.get();
@@ -340,6 +405,10 @@ impl<T: Send + 'static> DeviceObserver<T> {
 
 /// The longest the removal waits for a closed connection to take its close.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// How long after the prompt watch's quiet time a command bound to a state looks at the state
+/// again: the watch's wake-up comes first.
+const WATCH_MARGIN: Duration = Duration::from_millis(1);
 
 /// The longest the removal waits for one hop down (`exit`), below the hop's own timeout: a
 /// shell that does not answer is then closed instead. A removal takes at most this per hop.
@@ -1145,6 +1214,9 @@ impl Device {
                 follows_state,
                 check_state: true,
                 timeout: None,
+                inner_wake: None,
+                check_at: None,
+                counted: false,
             },
             connection,
         }
@@ -1412,5 +1484,129 @@ fn waits_on_network(spec: &ConnectionSpec) -> bool {
         }
         "terminal" | "terminal_no_fork" | "terminal_fork" | "process" | "memory" => false,
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod in_state_tests {
+    use super::*;
+    use moler_core::Command;
+
+    /// A command bound to UNIX_REMOTE of a device in UNIX_REMOTE, on a sans-IO connection.
+    fn bound<O: Observer + 'static>(
+        command: O,
+    ) -> (Connection, Arc<StateCell>, Completion<O::Output>, Instant) {
+        let cell = Arc::new(StateCell::new("D".into(), &[NOT_CONNECTED, UNIX_LOCAL, UNIX_REMOTE]));
+        let generation = cell.renew(UNIX_REMOTE);
+        assert_eq!(generation, 1);
+        let observer = InState {
+            inner: command,
+            cell: Arc::clone(&cell),
+            made_for: UNIX_REMOTE,
+            newline: "\n".into(),
+            device: "D".into(),
+            follows_state: true,
+            check_state: true,
+            timeout: None,
+            inner_wake: None,
+            check_at: None,
+            counted: false,
+        };
+        let t = Instant::now();
+        let mut conn = Connection::new("d");
+        let done = conn.start(observer, t);
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        (conn, cell, done, t)
+    }
+
+    #[test]
+    fn a_command_fails_once_the_device_left_its_state_with_nothing_more_received() {
+        // The shell it was typed into died, the other prompt came and nothing follows: the
+        // prompt watch moves the device after its quiet time, and the command learns it then.
+        let (mut conn, cell, done, t) = bound(Command::lines("sleep 50", "^remote> $"));
+        conn.handle_input(b"sleep 50\r\nConnection closed.\r\nmoler_bash# ", t);
+        let check = t + prompts::PromptsWatch::QUIET + WATCH_MARGIN;
+        assert_eq!(conn.poll_timeout(), Some(check));
+        cell.set_if(1, UNIX_LOCAL); // (what the watch does at its quiet time)
+        conn.handle_timeout(check);
+        let err = done.try_result().expect("failed at the check").unwrap_err();
+        assert!(err.to_string().contains("but the device is in UNIX_LOCAL now"), "{err}");
+    }
+
+    #[test]
+    fn a_command_that_ends_at_another_states_prompt_moves_the_device_as_it_ends() {
+        // `exit` from the remote: the watch noted the local prompt (a command was running),
+        // and the command's end there is the shell waiting at it.
+        let (mut conn, cell, done, t) = bound(Command::lines("exit", "^moler_bash# $"));
+        assert!(cell.busy());
+        cell.set_pending(1, Some(UNIX_LOCAL)); // (the watch, on the same read, before)
+        conn.handle_input(b"exit\r\nlogout\r\nmoler_bash# ", t);
+        assert_eq!(done.try_result().unwrap().unwrap(), ["logout"]);
+        assert_eq!(cell.get(), UNIX_LOCAL);
+        assert!(!cell.busy(), "the ended command is not counted");
+    }
+
+    /// A command observer that asks to be woken a second after its start and takes any wake
+    /// as that one: the time it was woken is its result.
+    struct WokenOnce;
+
+    impl Observer for WokenOnce {
+        type Output = Instant;
+        fn describe(&self) -> String {
+            "woken once".into()
+        }
+        fn kind(&self) -> Kind {
+            Kind::Command
+        }
+        fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Instant> {
+            cx.wake_in(Duration::from_secs(1));
+            Step::Pending
+        }
+        fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<Instant> {
+            Step::Pending
+        }
+        fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<Instant> {
+            Step::Done(Ok(cx.now()))
+        }
+    }
+
+    #[test]
+    fn an_observer_is_woken_at_its_own_time_only() {
+        let (mut conn, _cell, done, t) = bound(WokenOnce);
+        let quiet = prompts::PromptsWatch::QUIET;
+        conn.handle_input(b"some output", t);
+        conn.handle_input(b" more", t + quiet / 2);
+        // The state checks after each output pass; the observer sleeps on.
+        conn.handle_timeout(t + quiet + WATCH_MARGIN);
+        conn.handle_timeout(t + quiet / 2 + quiet + WATCH_MARGIN);
+        assert!(!done.is_done(), "woken before its time");
+        assert_eq!(conn.poll_timeout(), Some(t + Duration::from_secs(1)));
+        conn.handle_timeout(t + Duration::from_secs(1));
+        assert_eq!(done.try_result().unwrap().unwrap(), t + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_commands_own_wake_up_comes_at_its_time_beside_the_state_check() {
+        // `resend_after`: its wake-up is later than the state check after the first output.
+        let resend = Duration::from_secs(1);
+        let (mut conn, _cell, done, t) =
+            bound(Command::lines("tool", "^remote> $").resend_after(resend));
+        conn.handle_input(b"tool\r\nworking", t);
+        let check = t + prompts::PromptsWatch::QUIET + WATCH_MARGIN;
+        assert_eq!(conn.poll_timeout(), Some(check), "the state check first");
+        conn.handle_timeout(check);
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        assert!(sent.is_empty(), "not the command's time yet: {sent:?}");
+        assert_eq!(conn.poll_timeout(), Some(t + resend), "the command's own time kept");
+        conn.handle_timeout(t + resend);
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"tool\n", "resent at its time");
+        // Output without a final newline, then the prompt: the command's quiet rule, whole.
+        let later = t + resend;
+        conn.handle_input(b"\r\ndone\r\nlast remote> ", later);
+        conn.handle_timeout(later + moler_core::PROMPT_QUIET);
+        assert_eq!(done.try_result().unwrap().unwrap(), ["working", "done", "last "]);
     }
 }
