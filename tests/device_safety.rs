@@ -495,9 +495,10 @@ on_every_runner!(
     output_showing_another_states_prompt_leaves_the_device_where_it_is,
 );
 
-/// `cat` of a transcript full of the other state's prompt, on the remote and at home: reads
-/// end inside such lines (`moler_bash# ls` cut after its prompt), which is not the shell
-/// waiting there. The command gets its whole output and the device stays where it is.
+/// `cat` of a transcript full of the other state's prompt, on the remote and at home, and in
+/// the background: reads end inside such lines (`moler_bash# ls` cut after its prompt), which
+/// is not the shell waiting there. The command gets its whole output and the device stays
+/// where it is.
 fn output_showing_another_states_prompt_leaves_the_device_where_it_is(rig: &Rig) {
     let Some(sshd) = Sshd::require() else { return };
     let dir = scratch(&format!("transcript-{}", rig.runner.kind()));
@@ -530,6 +531,11 @@ fn output_showing_another_states_prompt_leaves_the_device_where_it_is(rig: &Rig)
     device.goto_state("UNIX_REMOTE").unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
     mark(&device, "remote");
     cat(&remote, "UNIX_REMOTE");
+    assert_marked(&device, "remote", false);
+    // The same output from a background job, with no command running.
+    sh(&device, &format!("(cat {} &)", remote.display()));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(device.state(), "UNIX_REMOTE");
     assert_marked(&device, "remote", false);
     devices.remove_all();
     for path in [at_home, remote] {

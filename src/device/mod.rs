@@ -157,16 +157,6 @@ struct InState<O> {
     /// moves the device once a prompt stayed the last thing received for its quiet time, and
     /// no output may follow (the shell this command was typed into is gone).
     check_at: Option<Instant>,
-    /// Counted among the device's running commands ([`StateCell::command_started`]).
-    counted: bool,
-}
-
-impl<O> Drop for InState<O> {
-    fn drop(&mut self) {
-        if self.counted {
-            self.cell.command_dropped();
-        }
-    }
 }
 
 impl<O: Observer> Observer for InState<O> {
@@ -189,10 +179,6 @@ impl<O: Observer> Observer for InState<O> {
             return Step::Done(Err(error));
         }
         tracing::info!(target: logging::MAIN, device = %self.device, "{} started in {}", self.inner.describe(), self.made_for);
-        if self.inner.kind() == Kind::Command && !self.counted {
-            self.counted = true;
-            self.cell.command_started();
-        }
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_start(cx));
         self.share_wake(&step, cx);
         self.log_end(step, cx.elapsed())
@@ -263,7 +249,7 @@ impl<O: Observer> InState<O> {
     /// A command that ended on output ended at the line its shell waits on: the prompt the
     /// watch noted there, if any, is where the device is (before the next command starts).
     fn ended_at_prompt(&self, step: &Step<O::Output>) {
-        if self.counted && matches!(step, Step::Done(_)) {
+        if matches!(step, Step::Done(_)) && self.inner.kind() == Kind::Command {
             self.cell.apply_pending();
         }
     }
@@ -1216,7 +1202,6 @@ impl Device {
                 timeout: None,
                 inner_wake: None,
                 check_at: None,
-                counted: false,
             },
             connection,
         }
@@ -1510,7 +1495,6 @@ mod in_state_tests {
             timeout: None,
             inner_wake: None,
             check_at: None,
-            counted: false,
         };
         let t = Instant::now();
         let mut conn = Connection::new("d");
@@ -1536,15 +1520,13 @@ mod in_state_tests {
 
     #[test]
     fn a_command_that_ends_at_another_states_prompt_moves_the_device_as_it_ends() {
-        // `exit` from the remote: the watch noted the local prompt (a command was running),
-        // and the command's end there is the shell waiting at it.
+        // `exit` from the remote: the watch noted the local prompt, and the command's end
+        // there is the shell waiting at it.
         let (mut conn, cell, done, t) = bound(Command::lines("exit", "^moler_bash# $"));
-        assert!(cell.busy());
         cell.set_pending(1, Some(UNIX_LOCAL)); // (the watch, on the same read, before)
         conn.handle_input(b"exit\r\nlogout\r\nmoler_bash# ", t);
         assert_eq!(done.try_result().unwrap().unwrap(), ["logout"]);
         assert_eq!(cell.get(), UNIX_LOCAL);
-        assert!(!cell.busy(), "the ended command is not counted");
     }
 
     /// A command observer that asks to be woken a second after its start and takes any wake

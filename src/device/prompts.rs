@@ -132,14 +132,14 @@ pub(crate) fn ps1_literal(set_prompt: &str) -> Option<String> {
 /// matches; the connection's end moves it to NOT_CONNECTED.
 ///
 /// Whole lines are output, never prompts: a shell prints its prompt and waits, so a prompt is
-/// never followed by a line end until the next command's echo. While commands run, a read may
-/// end inside any line of their output (`cat` of a transcript, `moler_bash# ls` cut after its
-/// prompt), which is not a shell waiting there: the line is only noted
-/// ([`StateCell::set_pending`]), and moves the device when a command ends at it (it is a
-/// prompt then) or when nothing followed it for [`PromptsWatch::QUIET`] (the shell a command
-/// was typed into ended: that command fails then). With no command running, it moves the
-/// device at once. A line that matches the prompts of two states moves the device nowhere
-/// (Moler's `check_against_all_prompts`).
+/// never followed by a line end until the next command's echo. Nor is every partial line a
+/// prompt: a read may end inside any output line (`cat` of a transcript, `moler_bash# ls` cut
+/// after its prompt; a background job's output too), which is not a shell waiting there. So
+/// the line is only noted ([`StateCell::set_pending`]), and moves the device when a command
+/// ends at it (a prompt then: before the next command starts) or when nothing followed it for
+/// [`PromptsWatch::QUIET`] (a shell that ended by itself; a command typed into it fails then).
+/// A line that matches the prompts of two states moves the device nowhere (Moler's
+/// `check_against_all_prompts`).
 pub(crate) struct PromptsWatch {
     pub prompts: Vec<(&'static str, Arc<Regex>)>,
     pub lines: LineSplitter,
@@ -181,12 +181,8 @@ impl Observer for PromptsWatch {
         let Some(partial) = self.lines.take_partial_change() else { return Step::Pending };
         let states = Self::matching(&self.prompts, partial);
         if let [state] = states[..] {
-            if self.cell.busy() {
-                self.cell.set_pending(self.generation, Some(state));
-                cx.wake_in(Self::QUIET);
-            } else {
-                self.cell.set_if(self.generation, state);
-            }
+            self.cell.set_pending(self.generation, Some(state));
+            cx.wake_in(Self::QUIET);
         } else if states.len() > 1 && self.reported.as_deref() != Some(partial) {
             tracing::warn!(
                 target: logging::MAIN,
@@ -362,69 +358,50 @@ mod tests {
 
     #[test]
     fn only_the_open_line_a_shell_waits_on_moves_the_device() {
-        // No command running: the line left open moves the device at once.
         let (mut conn, cell) = watched();
         let t = Instant::now();
+        let q = PromptsWatch::QUIET;
         // Output lines that look like another state's prompt are output.
         conn.handle_input(b"cat log\r\nroot# ls\r\nuser@box:~$ \r\n", t);
+        conn.handle_timeout(t + q);
         assert_eq!(cell.get(), UNIX_LOCAL);
-        // The line left open is the shell's prompt: the remote one.
-        conn.handle_input(b"Last login: today\r\nuser@box:~$ ", t);
+        // The line left open is the shell's prompt: the remote one, once nothing follows.
+        conn.handle_input(b"Last login: today\r\nuser@box:~$ ", t + q);
+        assert_eq!(cell.get(), UNIX_LOCAL, "not before the quiet time");
+        assert_eq!(conn.poll_timeout(), Some(t + 2 * q));
+        conn.handle_timeout(t + 2 * q);
         assert_eq!(cell.get(), UNIX_REMOTE);
         // Split across reads, with escape codes.
-        conn.handle_input(b"exit\r\n\x1b[?2004hmoler_ba", t);
-        assert_eq!(cell.get(), UNIX_REMOTE, "not a prompt yet");
-        conn.handle_input(b"sh# ", t);
+        conn.handle_input(b"exit\r\n\x1b[?2004hmoler_ba", t + 2 * q);
+        conn.handle_input(b"sh# ", t + 2 * q);
+        conn.handle_timeout(t + 3 * q);
         assert_eq!(cell.get(), UNIX_LOCAL);
+        // Or at once, when a command ends at it.
+        conn.handle_input(b"ssh box\r\nuser@box:~$ ", t + 3 * q);
+        cell.apply_pending();
+        assert_eq!(cell.get(), UNIX_REMOTE);
     }
 
     #[test]
-    fn while_a_command_runs_a_read_that_ends_inside_its_output_moves_nothing() {
+    fn a_read_that_ends_inside_an_output_line_moves_nothing() {
         // `cat` of a transcript on the remote: a read ends right after the local prompt's
         // text inside an output line, and the rest follows.
         let (mut conn, cell) = watched();
         let t = Instant::now();
         let q = PromptsWatch::QUIET;
         conn.handle_input(b"user@box:~$ ", t);
+        cell.apply_pending();
         assert_eq!(cell.get(), UNIX_REMOTE);
-        cell.command_started();
         conn.handle_input(b"cat typescript\r\n1\r\nmoler_bash# ", t);
         let almost = t + q - std::time::Duration::from_millis(1);
         conn.handle_input(b"ls\r\nfile\r\nroot# ", almost);
-        assert_eq!(cell.get(), UNIX_REMOTE, "output, not the shell waiting");
         conn.handle_input(b"pwd\r\n/root\r\n", almost);
         conn.handle_timeout(t + 4 * q);
         assert_eq!(cell.get(), UNIX_REMOTE, "output, not the shell waiting");
-        // The command's end at its own prompt.
+        // The command ends at its own prompt.
         conn.handle_input(b"user@box:~$ ", t + 4 * q);
         cell.apply_pending();
-        cell.command_dropped();
         assert_eq!(cell.get(), UNIX_REMOTE);
-    }
-
-    #[test]
-    fn while_a_command_runs_another_prompt_moves_the_device_at_its_end_or_after_quiet() {
-        let (mut conn, cell) = watched();
-        let t = Instant::now();
-        let q = PromptsWatch::QUIET;
-        conn.handle_input(b"user@box:~$ ", t);
-        // `exit`, which ends at the local prompt: the device moves when it ends there.
-        cell.command_started();
-        conn.handle_input(b"exit\r\nlogout\r\nmoler_bash# ", t);
-        assert_eq!(cell.get(), UNIX_REMOTE, "noted only");
-        cell.apply_pending();
-        cell.command_dropped();
-        assert_eq!(cell.get(), UNIX_LOCAL);
-        // A command whose shell ends under it: the device moves once nothing follows.
-        conn.handle_input(b"ssh box\r\nuser@box:~$ ", t);
-        assert_eq!(cell.get(), UNIX_REMOTE);
-        cell.command_started();
-        conn.handle_input(b"sleep 50\r\nConnection closed.\r\nmoler_bash# ", t + q);
-        assert_eq!(cell.get(), UNIX_REMOTE, "noted only");
-        assert_eq!(conn.poll_timeout(), Some(t + 2 * q));
-        conn.handle_timeout(t + 2 * q);
-        assert_eq!(cell.get(), UNIX_LOCAL);
-        cell.command_dropped();
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -102,11 +102,8 @@ pub(super) struct StateCell {
     waiters: Mutex<Vec<Waker>>,
     /// The device's name, for the log.
     device: String,
-    /// Commands bound to a state that started and were not dropped yet: their output is
-    /// coming, so a line a read ended inside is theirs, not a shell waiting.
-    running: AtomicUsize,
-    /// What the prompt watch saw last while commands ran (`generation << 16 | index`, or
-    /// [`NO_PENDING`]): taken when one of them ends at that prompt, or when nothing followed it
+    /// The state whose prompt the prompt watch saw last (`generation << 16 | index`, or
+    /// [`NO_PENDING`]): taken when a command ends at that prompt, or when nothing followed it
     /// for the watch's quiet time.
     pending: AtomicU64,
 }
@@ -125,28 +122,12 @@ impl StateCell {
             names: names.into(),
             waiters: Mutex::default(),
             device,
-            running: AtomicUsize::new(0),
             pending: AtomicU64::new(NO_PENDING),
         }
     }
 
-    /// A command bound to a state started ([`StateCell::command_dropped`] when it is gone).
-    pub(super) fn command_started(&self) {
-        self.running.fetch_add(1, Ordering::AcqRel);
-    }
-
-    /// A command counted by [`StateCell::command_started`] is gone.
-    pub(super) fn command_dropped(&self) {
-        self.running.fetch_sub(1, Ordering::AcqRel);
-    }
-
-    /// Whether commands bound to a state are running.
-    pub(super) fn busy(&self) -> bool {
-        self.running.load(Ordering::Acquire) > 0
-    }
-
-    /// The prompt watch's news while commands run: the last line received matches `state`'s
-    /// prompt (`None`: it does not, or more came).
+    /// The prompt watch's news: the last line received matches `state`'s prompt (`None`: it
+    /// does not, or more came).
     pub(super) fn set_pending(&self, generation: u64, state: Option<&'static str>) {
         let word = state.map_or(NO_PENDING, |s| generation << INDEX_BITS | self.index(s));
         self.pending.store(word, Ordering::Release);
