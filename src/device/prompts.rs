@@ -136,7 +136,8 @@ pub(crate) fn ps1_literal(set_prompt: &str) -> Option<String> {
 /// prompt: a read may end inside any output line (`cat` of a transcript, `moler_bash# ls` cut
 /// after its prompt; a background job's output too), which is not a shell waiting there. So
 /// the line is only noted ([`StateCell::set_pending`]), and moves the device when a command
-/// ends at it (a prompt then: before the next command starts) or when nothing followed it for
+/// ends at it (a prompt then: before the next command starts) or, shaped like a prompt
+/// ([`prompt_shaped`]: `moler_bash# ec` is not), when nothing followed it for
 /// [`PromptsWatch::QUIET`] (a shell that ended by itself; a command typed into it fails then).
 /// A line that matches the prompts of two states moves the device nowhere (Moler's
 /// `check_against_all_prompts`).
@@ -159,11 +160,33 @@ impl PromptsWatch {
     /// as long ([`moler_core::PROMPT_QUIET`]).
     pub const QUIET: std::time::Duration = moler_core::PROMPT_QUIET;
 
-    /// The states whose prompts `line` matches.
-    fn matching(prompts: &[(&'static str, Arc<Regex>)], line: &str) -> Vec<&'static str> {
+    /// The states whose prompts `line` matches, and for the first, whether the line is
+    /// shaped like a shell waiting there ([`prompt_shaped`]).
+    fn matching(prompts: &[(&'static str, Arc<Regex>)], line: &str) -> (Vec<&'static str>, bool) {
         let line = strip_escapes(line);
-        prompts.iter().filter(|(_, r)| r.is_match(&line)).map(|(s, _)| *s).collect()
+        let mut shaped = None;
+        let states = prompts
+            .iter()
+            .filter(|(_, r)| {
+                let m = r.find(&line);
+                if let (Some(m), None) = (&m, shaped) {
+                    shaped = Some(prompt_shaped(&line[m.end()..]));
+                }
+                m.is_some()
+            })
+            .map(|(s, _)| *s)
+            .collect();
+        (states, shaped.unwrap_or(false))
     }
+}
+
+/// Whether what follows a prompt's match on a partial line (`rest`) leaves it shaped like a
+/// shell waiting at that prompt: nothing but spaces, or a short rest ending in a prompt
+/// character (a regex written for the start of the prompt: `^admin@router` for
+/// `admin@router:~> `). An output line a read ended inside (`moler_bash# ec`) is not.
+fn prompt_shaped(rest: &str) -> bool {
+    let rest = rest.trim_end();
+    rest.is_empty() || rest.len() <= 64 && rest.ends_with(['$', '#', '>', '%', '~'])
 }
 
 impl Observer for PromptsWatch {
@@ -179,10 +202,16 @@ impl Observer for PromptsWatch {
         self.cell.set_pending(self.generation, None);
         self.lines.feed(data, |_| {});
         let Some(partial) = self.lines.take_partial_change() else { return Step::Pending };
-        let states = Self::matching(&self.prompts, partial);
+        let (states, shaped) = Self::matching(&self.prompts, partial);
+        // A wake-up asked for an earlier line is for nothing now.
+        cx.wake_in_at(None);
         if let [state] = states[..] {
+            // A command that ends at this line confirms it whatever its shape (its own prompt
+            // matched it); silence alone only a line shaped like a prompt.
             self.cell.set_pending(self.generation, Some(state));
-            cx.wake_in(Self::QUIET);
+            if shaped {
+                cx.wake_in(Self::QUIET);
+            }
         } else if states.len() > 1 && self.reported.as_deref() != Some(partial) {
             tracing::warn!(
                 target: logging::MAIN,
@@ -398,6 +427,12 @@ mod tests {
         conn.handle_input(b"pwd\r\n/root\r\n", almost);
         conn.handle_timeout(t + 4 * q);
         assert_eq!(cell.get(), UNIX_REMOTE, "output, not the shell waiting");
+        // A pause (a busy machine) inside such a line: not shaped like a prompt.
+        conn.handle_input(b"moler_bash# ec", t + 4 * q);
+        assert_eq!(conn.poll_timeout(), None, "nothing to wait for");
+        conn.handle_timeout(t + 8 * q);
+        assert_eq!(cell.get(), UNIX_REMOTE, "output, not the shell waiting");
+        conn.handle_input(b"ho 1\r\n", t + 8 * q);
         // The command ends at its own prompt.
         conn.handle_input(b"user@box:~$ ", t + 4 * q);
         cell.apply_pending();
@@ -419,6 +454,17 @@ mod tests {
         conn.handle_input(b"\r\nroot# ", t + 2 * q);
         conn.handle_timeout(t + 3 * q);
         assert_eq!(cell.get(), UNIX_LOCAL_ROOT);
+    }
+
+    #[test]
+    fn a_prompt_shaped_line_is_the_prompt_whole_or_a_short_rest_ending_like_one() {
+        assert!(prompt_shaped(""));
+        assert!(prompt_shaped("  "));
+        assert!(prompt_shaped(":~> "), "`^admin@router` on `admin@router:~> `");
+        assert!(prompt_shaped(" ~ $"));
+        assert!(!prompt_shaped(" ec"));
+        assert!(!prompt_shaped(" echo 5"));
+        assert!(!prompt_shaped(&format!("{}#", "x".repeat(80))), "a long rest is output");
     }
 
     #[test]
