@@ -59,6 +59,24 @@ fn missing_required_hop_parameters_are_reported_at_load() {
          command_params `host`, `password`; `hots` is no parameter of ssh: did you mean host?; \
          `pasword` is no parameter of ssh: did you mean password?"
     );
+    // The class that starts in a local shell, on a connection that is the remote shell
+    // already: the hop's parameters are not what is missing.
+    let yaml = "DEVICES:\n  R4:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_DESC:\n      \
+                io_type: sshshell\n      host: 10.0.0.5\n      login: tester\n      password: x\n";
+    let (kinds, text) = errors(yaml);
+    assert_eq!(kinds, [ErrorKind::MissingParameter]);
+    assert!(
+        text.ends_with(
+            "needs command_params `host`, `login`, `password`, `expected_prompt`; on io_type \
+             sshshell the connection itself is the remote shell, which UnixRemote reaches from a \
+             local one with this hop: use UnixRemote2 (also UnixRemote3), which opens straight \
+             into it"
+        ),
+        "{text}"
+    );
+    // The variant loads (the connection opens when the device is first taken).
+    let loaded = Devices::from_yaml(&yaml.replace("UnixRemote\n", "UnixRemote3\n"));
+    assert!(loaded.is_ok_and(|d| d.names() == ["R4"]));
 }
 
 #[test]

@@ -331,6 +331,30 @@ fn fill_template(template: &str, params: &Map<String, Value>) -> Result<String, 
     Ok(out)
 }
 
+/// For a class that starts in a local shell, put on a connection that is not one (an
+/// `sshshell`, a TCP console): its variant that opens straight into the remote state, as a
+/// hint (`; … use UnixRemote2 (also UnixRemote3) …`), or nothing.
+fn remote_variant(class: &str, remote: bool, io_type: &str, classes: &[ClassSpec]) -> String {
+    if remote || is_local_terminal(io_type) {
+        return String::new();
+    }
+    let builtin = moler_config::builtin_classes();
+    let Some(variant) = classes
+        .iter()
+        .chain(builtin.iter())
+        .find(|c| c.remote_access.is_some() && c.base.as_ref().is_some_and(|b| b.value == class))
+    else {
+        return String::new();
+    };
+    let also = variant.aliases.iter().filter(|a| !a.contains('.')).cloned().collect::<Vec<_>>();
+    let also = if also.is_empty() { String::new() } else { format!(" (also {})", also.join(", ")) };
+    format!(
+        "; on io_type {io_type} the connection itself is the remote shell, which {class} reaches \
+         from a local one with this hop: use {}{also}, which opens straight into it",
+        variant.name.value
+    )
+}
+
 /// A user's prompt made root's, as Moler's AdbRemote makes it: a final `$` becomes `#`
 /// (`^adb_shell@f57e6b77 \$` → `^adb_shell@f57e6b77 \#`); a prompt without one stays.
 fn as_root(prompt: &str) -> String {
@@ -717,11 +741,13 @@ pub(crate) fn resolve(
                     ))
                 })
                 .collect();
+            let variant =
+                remote_variant(class.name, class.remote_access.is_some(), io_type, classes);
             problems.push(Problem::new(
                 ErrorKind::MissingParameter,
                 plan.origin.clone(),
                 format!(
-                    "device {device} ({}): hop {} needs command_params {list}{typos}",
+                    "device {device} ({}): hop {} needs command_params {list}{typos}{variant}",
                     class.name,
                     plan.describe()
                 ),
