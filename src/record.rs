@@ -14,7 +14,9 @@
 //! (`********` in the log) was never logged: its state accepts any line, without echo. The device's
 //! own first words become the banner; a log that several runs appended to holds one connection per
 //! run (cut at `connection closed` and at a device made anew), and each later connection's first
-//! words are its banner again, not part of the answer typed before them.
+//! words are its banner again, not part of the answer typed before them. Lines typed before the
+//! device said anything (the prompt detection of an `sshshell` device, `UnixRemote3`) are
+//! answered after the banner, at the first prompt; the terminal's echo of them is taken off it.
 //!
 //! ```
 //! let log = "\

@@ -154,18 +154,31 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
     let mut more: Vec<String> = Vec::new();
     let mut received = String::new();
     let mut state: Option<String> = None;
+    // Lines typed before the device said anything (a prompt detection on an `sshshell`
+    // types at once): answered after its first words.
+    let mut ahead: Option<Vec<String>> = None;
+    let close_current = |current: Exchange,
+                         more: &[String],
+                         ahead: Option<Vec<String>>,
+                         received: &str,
+                         state: &Option<String>,
+                         out: &mut Vec<Exchange>| match ahead {
+        Some(typed) => close_typed_ahead(current, &typed, received, state, out),
+        None => close_typed(current, more, received, state, out),
+    };
     for r in records {
         match r.kind {
             RecordKind::Received => received.push_str(&r.text),
             RecordKind::Note if starts_a_connection(&r.text) => {
                 // What comes next is another connection's: its first words are no answer to
                 // what was typed last. (Nothing to cut right after a cut.)
-                if !received.is_empty() || !current.sent.is_empty() {
+                if !received.is_empty() || !current.sent.is_empty() || ahead.is_some() {
                     let typed = std::mem::take(&mut more);
-                    close_typed(std::mem::take(&mut current), &typed, &received, &state, &mut out);
+                    let done = std::mem::take(&mut current);
+                    close_current(done, &typed, ahead.take(), &received, &state, &mut out);
                     received.clear();
-                    current.opens = true;
                 }
+                current.opens = true;
             }
             RecordKind::Note => {
                 if let Some((_, to)) =
@@ -175,8 +188,14 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                 }
             }
             RecordKind::Sent => {
+                if current.opens && received.is_empty() && ahead.is_none() {
+                    let lines = r.text.trim_end_matches(['\r', '\n']).split('\n');
+                    ahead = Some(lines.map(|l| l.trim_end_matches('\r').to_owned()).collect());
+                    continue;
+                }
                 let typed = std::mem::take(&mut more);
-                close_typed(std::mem::take(&mut current), &typed, &received, &state, &mut out);
+                let done = std::mem::take(&mut current);
+                close_current(done, &typed, ahead.take(), &received, &state, &mut out);
                 let shown = out.last().map(|done| done.next_shown.clone()).unwrap_or_default();
                 received.clear();
                 // Each line typed is an exchange of its own.
@@ -193,10 +212,70 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
         }
     }
     // (A log that ends with a connection closed ends there: no connection opened after it.)
-    if !(current.opens && received.is_empty() && current.sent.is_empty() && !out.is_empty()) {
-        close_typed(current, &more, &received, &state, &mut out);
+    let nothing = received.is_empty() && current.sent.is_empty() && ahead.is_none();
+    if !(current.opens && nothing && !out.is_empty()) {
+        close_current(current, &more, ahead, &received, &state, &mut out);
     }
     out
+}
+
+/// The device's first words (`opens`, nothing typed) and the lines `typed` before them, from
+/// what was `received`: the terminal echoed the lines typed ahead among the first words (they
+/// are taken off there), and the shell answered them after its first prompt, found as the text
+/// before a typed line on the line that echoes it. Without such an echo, the first words are
+/// empty and the lines typed answer all that came, as when nothing was typed ahead.
+fn close_typed_ahead(
+    opens: Exchange,
+    typed: &[String],
+    received: &str,
+    state: &Option<String>,
+    out: &mut Vec<Exchange>,
+) {
+    let lines: Vec<(usize, String)> = received
+        .split_inclusive('\n')
+        .scan(0, |at, l| {
+            let start = *at;
+            *at += l.len();
+            Some((start, visible(l.trim_end_matches('\n'))))
+        })
+        .collect();
+    // The first prompt: the text before a typed line (not empty) on a line echoing it.
+    let prompt = lines.iter().find_map(|(_, line)| {
+        typed.iter().filter(|t| !t.is_empty()).find_map(|t| {
+            line.strip_suffix(t.as_str()).filter(|p| !p.trim().is_empty()).map(str::to_owned)
+        })
+    });
+    let first = prompt.as_ref().and_then(|p| {
+        lines.iter().find(|(_, line)| line.starts_with(p.as_str())).map(|(at, _)| *at)
+    });
+    let (Some(prompt), Some(first)) = (prompt, first) else {
+        out.push(close(opens, "", state));
+        let (first, more) = typed.split_first().map_or(("", &[][..]), |(f, m)| (f.as_str(), m));
+        let ex = Exchange { state: state.clone(), sent: first.to_owned(), ..Exchange::default() };
+        return close_typed(ex, more, received, state, out);
+    };
+    // The first words, less the terminal's echo of the lines typed ahead (their last run).
+    let mut words: Vec<&str> = received[..first].split_inclusive('\n').collect();
+    let echoed = |from: usize| {
+        typed.iter().zip(&words[from..]).all(|(t, w)| visible(w.trim_end_matches('\n')) == *t)
+    };
+    if let Some(from) = (0..=words.len().saturating_sub(typed.len())).rev().find(|&i| echoed(i)) {
+        if words.len() >= from + typed.len() {
+            words.drain(from..from + typed.len());
+        }
+    }
+    out.push(close(opens, &format!("{}{prompt}", words.concat()), state));
+    let rest = &received[first..];
+    let (head, more) = typed.split_first().expect("lines were typed");
+    let ex =
+        Exchange { state: state.clone(), shown: prompt, sent: head.clone(), ..Default::default() };
+    // The prompt is on screen already (the first words end with it): an Enter typed ahead
+    // echoes as the line end after it, as any Enter at a prompt does.
+    let rest = match (head.is_empty(), rest.find('\n')) {
+        (true, Some(i)) => &rest[i..],
+        _ => rest,
+    };
+    close_typed(ex, more, rest, state, out);
 }
 
 /// `ex` ends with what was `received` after it; `more`: the lines typed with it in the same
@@ -344,6 +423,65 @@ mod tests {
 
     /// Lines typed in one write (a hop's Enter, then `export TMOUT=…`) are exchanges of their
     /// own, each with its echo and the prompt it was typed at; an Enter's echo is an empty line.
+    #[test]
+    fn lines_typed_before_the_first_words_are_answered_after_them() {
+        // A prompt detection on an `sshshell`: an Enter and two lines typed at once, before
+        // the banner; the terminal echoes them among it, the shell answers at its prompt.
+        let log = "\
+01 11:26:02.757  |device R (UnixRemote2) made, going to UNIX_REMOTE
+01 11:26:02.943 >|
+                 |echo DETECTING PROMPT
+                 |echo DETECTING PROMPT
+01 11:26:02.946 <|Welcome
+                 |
+                 |Last login: today
+                 |
+                 |echo DETECTING PROMPT
+                 |echo DETECTING PROMPT
+                 |
+01 11:26:02.955 <|\x1b[?2004hu@vm:~$ 
+                 |\x1b[?2004l\x1b[?2004hu@vm:~$ echo DETECTING PROMPT
+                 |\x1b[?2004lDETECTING PROMPT
+                 |\x1b[?2004hu@vm:~$ echo DETECTING PROMPT
+                 |\x1b[?2004lDETECTING PROMPT
+                 |\x1b[?2004hu@vm:~$ 
+01 11:26:02.955  |changed state from NOT_CONNECTED to UNIX_REMOTE
+01 11:26:02.955 >|whoami
+01 11:26:02.955 <|whoami
+                 |u
+                 |u@vm:~$ 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        let seen: Vec<(&str, &str, Vec<String>, &str)> = ex
+            .iter()
+            .map(|e| (e.shown.as_str(), e.sent.as_str(), e.output.clone(), e.next_shown.as_str()))
+            .collect();
+        let p = "u@vm:~$ ";
+        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let detecting = "echo DETECTING PROMPT";
+        assert_eq!(
+            seen,
+            [
+                ("", "", lines(&["Welcome", "", "Last login: today"]), p),
+                (p, "", vec![], p),
+                (p, detecting, lines(&["DETECTING PROMPT"]), p),
+                (p, detecting, lines(&["DETECTING PROMPT"]), p),
+                (p, "whoami", lines(&["u"]), p),
+            ]
+        );
+        assert!(ex[0].opens && !ex[1].opens);
+        // No echo to learn the prompt from: as before, the lines typed answer all of it.
+        let log = "\
+01 11:26:02.943 >|
+01 11:26:02.946 <|Welcome
+                 |$ 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        assert_eq!(ex.len(), 2);
+        assert_eq!((ex[0].output.clone(), ex[0].next_shown.as_str()), (vec![], ""));
+        assert_eq!((ex[1].output.clone(), ex[1].next_shown.as_str()), (lines(&["Welcome"]), "$ "));
+    }
+
     #[test]
     fn lines_typed_in_one_write_are_exchanges_of_their_own() {
         let log = "\
