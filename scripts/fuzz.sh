@@ -31,7 +31,7 @@ targets=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do targets+=("$1"); shift; done
 [ $# -gt 0 ] && shift
 extra=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(connection config parse cli sim)
+[ ${#targets[@]} -gt 0 ] || targets=(connection config parse cli sim record)
 cargo +nightly fuzz build -O -s none
 status=0
 mkdir -p fuzz/work/logs

@@ -59,7 +59,17 @@ type Answer = (Vec<String>, usize);
 pub fn simulator_yaml(log: &str, source: &str) -> Result<String, ReadError> {
     let records = read_device_log(log)?;
     let exchanges = exchanges(&records);
-    Ok(render(&screens(&exchanges), &exchanges, source))
+    let screens = screens(&exchanges);
+    if screens.is_empty() {
+        // (A simulated device needs a state: there is nothing to make one of.)
+        return Err(ReadError {
+            line: log.lines().count().max(1),
+            message: "the log ends without a prompt from the device or a line typed to it: \
+                      nothing to record"
+                .into(),
+        });
+    }
+    Ok(render(&screens, &exchanges, source))
 }
 
 fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
@@ -120,9 +130,25 @@ fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
     screens
 }
 
-/// A YAML double-quoted scalar (JSON's escapes are YAML's).
+/// A YAML double-quoted scalar (JSON's escapes are YAML's). JSON leaves DEL, the C1 controls
+/// and U+FEFF, U+FFFE, U+FFFF as they are, which YAML does not allow unescaped (a terminal's
+/// output holds them: a DEL echoed, a byte that was not UTF-8): `\uXXXX` for those.
 fn quoted(text: &str) -> String {
-    serde_json::to_string(text).expect("a string serializes")
+    let json = serde_json::to_string(text).expect("a string serializes");
+    let not_yaml =
+        |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}');
+    if !json.contains(not_yaml) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if not_yaml(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn render(screens: &[Screen], exchanges: &[Exchange], source: &str) -> String {
@@ -259,6 +285,32 @@ states:
         goto: SCREEN_1
 ";
         assert_eq!(yaml, want);
+    }
+
+    /// A DEL and C1 controls in what the device printed (YAML refuses them unescaped): the
+    /// simulator loads the recording and answers them as recorded.
+    #[test]
+    fn control_characters_json_leaves_are_escaped_for_yaml() {
+        let log = "22 10:00:00.001 <|moler_bash# \n22 10:00:00.002 >|x\n\
+                   22 10:00:00.003 <|x\n                 |a\u{7f}b\u{85}c\u{9b}d\u{feff}e\n                 |moler_bash# \n";
+        let yaml = simulator_yaml(log, "x.log").unwrap();
+        assert!(yaml.contains(r#""a\u007fb\u0085c\u009bd\ufeffe\n""#), "{yaml}");
+        let device = moler_sim::Device::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        drop(device);
+    }
+
+    /// Nothing typed, no prompt: no device to make (the simulator needs a state); it said so
+    /// only when the simulator refused the YAML written.
+    #[test]
+    fn a_log_without_a_session_is_an_error() {
+        for log in [
+            "",
+            "22 10:00:00.001  |device B (UnixLocal) made, going to UNIX_LOCAL\n",
+            "22 10:00:00.001 <|welcome\n                 |\n",
+        ] {
+            let e = simulator_yaml(log, "x.log").unwrap_err();
+            assert!(e.message.contains("nothing to record"), "{log:?}: {e}");
+        }
     }
 
     /// Two runs appended to one device log (as `moler run` does, run twice): the second

@@ -184,7 +184,10 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                 if let Some((_, to)) =
                     r.text.strip_prefix("changed state from ").and_then(|t| t.split_once(" to "))
                 {
-                    state = Some(to.trim().to_owned());
+                    // A state's name, or (a log edited by hand, or not moler's) nothing known.
+                    let to = to.trim();
+                    let name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+                    state = (!to.is_empty() && to.chars().all(name)).then(|| to.to_owned());
                 }
             }
             RecordKind::Sent => {
@@ -423,6 +426,24 @@ mod tests {
 
     /// Lines typed in one write (a hop's Enter, then `export TMOUT=…`) are exchanges of their
     /// own, each with its echo and the prompt it was typed at; an Enter's echo is an empty line.
+    #[test]
+    fn a_state_name_that_is_no_name_is_unknown() {
+        // Found by fuzzing (target record): a note's text became a state of the recording,
+        // newlines and all, and the YAML written did not load.
+        let log = "\
+22 10:00:00.001 <|$ 
+22 10:00:00.002  |changed state from A to UNIX REMOTE: x
+22 10:00:00.003 >|ls
+22 10:00:00.004 <|ls
+                 |$ 
+22 10:00:00.005  |changed state from A to CLI-MODE.2
+22 10:00:00.006 >|ls
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        assert_eq!(ex[1].state, None);
+        assert_eq!(ex[2].state.as_deref(), Some("CLI-MODE.2"));
+    }
+
     #[test]
     fn lines_typed_before_the_first_words_are_answered_after_them() {
         // A prompt detection on an `sshshell`: an Enter and two lines typed at once, before
