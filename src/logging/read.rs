@@ -177,8 +177,8 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                     let done = std::mem::take(&mut current);
                     close_current(done, &typed, ahead.take(), &received, &state, &mut out);
                     received.clear();
+                    current.opens = true;
                 }
-                current.opens = true;
             }
             RecordKind::Note => {
                 if let Some((_, to)) =
@@ -259,10 +259,10 @@ fn close_typed_ahead(
     };
     // The first words, less the terminal's echo of the lines typed ahead (their last run).
     let mut words: Vec<&str> = received[..first].split_inclusive('\n').collect();
-    let echoed = |from: usize| {
-        typed.iter().zip(&words[from..]).all(|(t, w)| visible(w.trim_end_matches('\n')) == *t)
+    let echoed = |from: &usize| {
+        typed.iter().zip(&words[*from..]).all(|(t, w)| visible(w.trim_end_matches('\n')) == *t)
     };
-    if let Some(from) = (0..=words.len().saturating_sub(typed.len())).rev().find(|&i| echoed(i)) {
+    if let Some(from) = (0..words.len().saturating_sub(typed.len()) + 1).rev().find(echoed) {
         if words.len() >= from + typed.len() {
             words.drain(from..from + typed.len());
         }
@@ -424,8 +424,6 @@ mod tests {
         );
     }
 
-    /// Lines typed in one write (a hop's Enter, then `export TMOUT=…`) are exchanges of their
-    /// own, each with its echo and the prompt it was typed at; an Enter's echo is an empty line.
     #[test]
     fn a_state_name_that_is_no_name_is_unknown() {
         // Found by fuzzing (target record): a note's text became a state of the recording,
@@ -503,6 +501,8 @@ mod tests {
         assert_eq!((ex[1].output.clone(), ex[1].next_shown.as_str()), (lines(&["Welcome"]), "$ "));
     }
 
+    /// Lines typed in one write (a hop's Enter, then `export TMOUT=…`) are exchanges of their
+    /// own, each with its echo and the prompt it was typed at; an Enter's echo is an empty line.
     #[test]
     fn lines_typed_in_one_write_are_exchanges_of_their_own() {
         let log = "\
