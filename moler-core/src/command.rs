@@ -12,7 +12,7 @@ use crate::completion::TimeoutAction;
 use crate::echo::{EchoFinder, EchoLineEnd};
 use crate::error::{Error, ParseError, ParseResult};
 use crate::observer::{Context, Kind, Observer, Step};
-use crate::text::{strip_escapes, LineSplitter, DEFAULT_LINE_CAP};
+use crate::text::{strip_escapes, truncate, LineSplitter, DEFAULT_LINE_CAP};
 
 /// The prompt a bare [`Command`] waits for unless told otherwise: a line ending in one of
 /// `$ % # > ~` and optional blanks (Moler's generic unix prompt).
@@ -1002,7 +1002,7 @@ impl<P: Parser> Command<P> {
         // the line's end (the whole line would be searched at every read: quadratic).
         *tail_at = None;
         let Some(tail) = prompt_tail.as_deref().filter(|_| !outcome.finished) else { return };
-        let end = &p[floor_char_boundary(p, p.len() - 4 * crate::prompt::TAIL_WINDOW)..];
+        let end = &p[truncate(p, p.len() - 4 * crate::prompt::TAIL_WINDOW).len()..];
         let end = strip_escapes(end);
         if let Some(at) = crate::prompt::tail_start(tail, &end) {
             *tail_at = Some(end.len() - at);
@@ -1064,8 +1064,9 @@ impl<P: Parser> Command<P> {
     /// that its prompt regex does not match, says so: the most common reason a command times
     /// out on a live shell.
     fn prompt_mismatch(&self, line: &str) -> Option<String> {
-        let looks_like_prompt =
-            line.trim_end_matches([' ', '\t']).ends_with(['$', '#', '>', '%', '~', ':']);
+        let end = line.trim_end_matches([' ', '\t']);
+        // (Or a question: `Password:`.)
+        let looks_like_prompt = end.ends_with(crate::PROMPT_ENDS) || end.ends_with(':');
         (looks_like_prompt && !is_prompt(&self.prompt, line)).then(|| {
             // A prompt is short; a long partial line is output, quoted by its end only.
             let line = match line.char_indices().rev().nth(199) {
@@ -1160,14 +1161,6 @@ fn stopped_job(line: &str) -> Option<String> {
 /// prompt whole at every read; beyond it only its end is searched for the prompt (see
 /// [`Command::line_cap`]).
 const PARTIAL_WINDOW: usize = DEFAULT_LINE_CAP;
-
-/// The largest character boundary of `s` at or before `at`.
-fn floor_char_boundary(s: &str, mut at: usize) -> usize {
-    while !s.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
 
 const PASTE_END: &[u8] = b"\x1b[?2004l\r";
 

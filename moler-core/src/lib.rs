@@ -72,6 +72,7 @@ pub use event::{MatchMode, Occurrence, Occurrences, Wait4};
 pub use inactivity::{Inactivity, ObserverExt, OnInactivity};
 pub use observer::{Context, Kind, Observer, Step};
 pub use prefilter::Literals;
+pub use prompt::PROMPT_ENDS;
 pub use publish::{Publisher, Subscription};
 pub use text::{strip_escapes, LineSplitter, DEFAULT_LINE_CAP};
 pub use transcript::{Transcript, MASK};

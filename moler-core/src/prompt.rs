@@ -25,6 +25,10 @@ use regex::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Hir, HirKind, Look};
 
+/// The characters a shell's prompt ends with (before its trailing spaces): `$`, `#`, `>`, `%`,
+/// `~`. What tells a line that looks like a prompt from output, where no regex says it.
+pub const PROMPT_ENDS: [char; 5] = ['$', '#', '>', '%', '~'];
+
 /// How far back from the end of a partial line a prompt is looked for, in bytes: a prompt is
 /// short, and the bound keeps a long line that arrives in small reads from being searched
 /// whole at every read.

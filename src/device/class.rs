@@ -69,6 +69,12 @@ pub(crate) fn is_local_terminal(io_type: &str) -> bool {
 }
 
 /// The class named `name`: a config's own first, then the built-in ones, bases folded in.
+/// A config's own classes (`DEVICE_CLASSES`), then the built-in ones: the order a class name
+/// is looked up in.
+fn every_class(user: &[ClassSpec]) -> impl Iterator<Item = &ClassSpec> {
+    user.iter().chain(moler_config::builtin_classes())
+}
+
 fn find_class<'c>(
     name: &str,
     user: &'c [ClassSpec],
@@ -78,15 +84,11 @@ fn find_class<'c>(
 where
     'static: 'c,
 {
-    let builtin = moler_config::builtin_classes();
     let lookup = |n: &str| -> Option<&'c ClassSpec> {
-        user.iter()
-            .chain(builtin.iter())
-            .find(|c| c.name.value == n || c.aliases.iter().any(|a| a == n))
+        every_class(user).find(|c| c.name.value == n || c.aliases.iter().any(|a| a == n))
     };
     let Some(leaf) = lookup(name) else {
-        let available: Vec<&str> =
-            user.iter().chain(builtin.iter()).map(|c| c.name.value.as_str()).collect();
+        let available: Vec<&str> = every_class(user).map(|c| c.name.value.as_str()).collect();
         return Err(Problem::new(
             ErrorKind::UnknownDeviceClass,
             origin.clone(),
@@ -338,10 +340,7 @@ fn remote_variant(class: &str, remote: bool, io_type: &str, classes: &[ClassSpec
     if remote || is_local_terminal(io_type) {
         return String::new();
     }
-    let builtin = moler_config::builtin_classes();
-    let Some(variant) = classes
-        .iter()
-        .chain(builtin.iter())
+    let Some(variant) = every_class(classes)
         .find(|c| c.remote_access.is_some() && c.base.as_ref().is_some_and(|b| b.value == class))
     else {
         return String::new();

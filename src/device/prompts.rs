@@ -164,19 +164,12 @@ impl PromptsWatch {
     /// shaped like a shell waiting there ([`prompt_shaped`]).
     fn matching(prompts: &[(&'static str, Arc<Regex>)], line: &str) -> (Vec<&'static str>, bool) {
         let line = strip_escapes(line);
-        let mut shaped = None;
-        let states = prompts
-            .iter()
-            .filter(|(_, r)| {
-                let m = r.find(&line);
-                if let (Some(m), None) = (&m, shaped) {
-                    shaped = Some(prompt_shaped(&line[m.end()..]));
-                }
-                m.is_some()
-            })
-            .map(|(s, _)| *s)
-            .collect();
-        (states, shaped.unwrap_or(false))
+        let found: Vec<&(&'static str, Arc<Regex>)> =
+            prompts.iter().filter(|(_, r)| r.is_match(&line)).collect();
+        // (Where the match ends is found for the first only: most reads match one prompt.)
+        let end = found.first().and_then(|(_, r)| r.find(&line)).map(|m| m.end());
+        let shaped = end.is_some_and(|end| prompt_shaped(&line[end..]));
+        (found.into_iter().map(|(s, _)| *s).collect(), shaped)
     }
 }
 
@@ -186,7 +179,7 @@ impl PromptsWatch {
 /// `admin@router:~> `). An output line a read ended inside (`moler_bash# ec`) is not.
 fn prompt_shaped(rest: &str) -> bool {
     let rest = rest.trim_end();
-    rest.is_empty() || rest.len() <= 64 && rest.ends_with(['$', '#', '>', '%', '~'])
+    rest.is_empty() || rest.len() <= 64 && rest.ends_with(moler_core::PROMPT_ENDS)
 }
 
 impl Observer for PromptsWatch {

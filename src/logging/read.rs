@@ -157,15 +157,6 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
     // Lines typed before the device said anything (a prompt detection on an `sshshell`
     // types at once): answered after its first words.
     let mut ahead: Option<Vec<String>> = None;
-    let close_current = |current: Exchange,
-                         more: &[String],
-                         ahead: Option<Vec<String>>,
-                         received: &str,
-                         state: &Option<String>,
-                         out: &mut Vec<Exchange>| match ahead {
-        Some(typed) => close_typed_ahead(current, &typed, received, state, out),
-        None => close_typed(current, more, received, state, out),
-    };
     for r in records {
         match r.kind {
             RecordKind::Received => received.push_str(&r.text),
@@ -175,7 +166,7 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                 if !received.is_empty() || !current.sent.is_empty() || ahead.is_some() {
                     let typed = std::mem::take(&mut more);
                     let done = std::mem::take(&mut current);
-                    close_current(done, &typed, ahead.take(), &received, &state, &mut out);
+                    close_exchange(done, &typed, ahead.take(), &received, &state, &mut out);
                     received.clear();
                     current.opens = true;
                 }
@@ -198,7 +189,7 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                 }
                 let typed = std::mem::take(&mut more);
                 let done = std::mem::take(&mut current);
-                close_current(done, &typed, ahead.take(), &received, &state, &mut out);
+                close_exchange(done, &typed, ahead.take(), &received, &state, &mut out);
                 let shown = out.last().map(|done| done.next_shown.clone()).unwrap_or_default();
                 received.clear();
                 // Each line typed is an exchange of its own.
@@ -217,9 +208,26 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
     // (A log that ends with a connection closed ends there: no connection opened after it.)
     let nothing = received.is_empty() && current.sent.is_empty() && ahead.is_none();
     if !(current.opens && nothing && !out.is_empty()) {
-        close_current(current, &more, ahead, &received, &state, &mut out);
+        close_exchange(current, &more, ahead, &received, &state, &mut out);
     }
     out
+}
+
+/// `current` ends with what was `received` after it: with the lines typed after it in the same
+/// write (`more`, [`close_typed`]), or, when it is a connection's first words, the lines typed
+/// before them (`ahead`, [`close_typed_ahead`]).
+fn close_exchange(
+    current: Exchange,
+    more: &[String],
+    ahead: Option<Vec<String>>,
+    received: &str,
+    state: &Option<String>,
+    out: &mut Vec<Exchange>,
+) {
+    match ahead {
+        Some(typed) => close_typed_ahead(current, &typed, received, state, out),
+        None => close_typed(current, more, received, state, out),
+    }
 }
 
 /// The device's first words (`opens`, nothing typed) and the lines `typed` before them, from
@@ -251,10 +259,10 @@ fn close_typed_ahead(
     let first = prompt.as_ref().and_then(|p| {
         lines.iter().find(|(_, line)| line.starts_with(p.as_str())).map(|(at, _)| *at)
     });
+    let (head, more) = typed.split_first().expect("lines were typed");
     let (Some(prompt), Some(first)) = (prompt, first) else {
         out.push(close(opens, "", state));
-        let (first, more) = typed.split_first().map_or(("", &[][..]), |(f, m)| (f.as_str(), m));
-        let ex = Exchange { state: state.clone(), sent: first.to_owned(), ..Exchange::default() };
+        let ex = Exchange { state: state.clone(), sent: head.clone(), ..Exchange::default() };
         return close_typed(ex, more, received, state, out);
     };
     // The first words, less the terminal's echo of the lines typed ahead (their last run).
@@ -269,7 +277,6 @@ fn close_typed_ahead(
     }
     out.push(close(opens, &format!("{}{prompt}", words.concat()), state));
     let rest = &received[first..];
-    let (head, more) = typed.split_first().expect("lines were typed");
     let ex =
         Exchange { state: state.clone(), shown: prompt, sent: head.clone(), ..Default::default() };
     // The prompt is on screen already (the first words end with it): an Enter typed ahead

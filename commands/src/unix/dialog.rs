@@ -198,7 +198,7 @@ impl Dialog {
     /// expected prompt, which only the setting would make the shell show.
     pub(super) fn timeout_hint(&self, last_line: &str) -> Option<String> {
         let pending = self.after_login.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>();
-        let shell_prompt = last_line.trim_end().ends_with(['$', '#', '>', '%', '~']);
+        let shell_prompt = last_line.trim_end().ends_with(moler_core::PROMPT_ENDS);
         if pending.is_empty() || !shell_prompt || self.after_login_prompt.is_match(last_line) {
             return None;
         }
