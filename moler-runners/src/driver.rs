@@ -430,7 +430,8 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Lets the tasks that await this connection's results drive it themselves (see
-    /// `assist.rs`): the smol runner's.
+    /// `assist.rs`): the smol runner's, and the tokio runner's on a current-thread runtime.
+    #[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
     pub(crate) fn assisted(mut self) -> Self {
         let linger = Linger::new();
         let assist = AsyncAssist { driver: self.share(), linger: Arc::clone(&linger) };
@@ -740,6 +741,7 @@ impl<R: Runtime> DriverRef<R> {
 
     /// [`DriverRef::poll_turn`] if nobody drives the connection now (its holder does the work
     /// otherwise).
+    #[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
     pub(crate) fn try_poll_turn(&self, cx: &mut Context<'_>) {
         let Some(core) = self.core.upgrade() else { return };
         let mut st = match core.try_lock() {
@@ -751,6 +753,7 @@ impl<R: Runtime> DriverRef<R> {
     }
 
     /// Makes `waker` the one requests wake.
+    #[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
     pub(crate) fn register(&self, waker: &Waker) {
         self.shared.register(waker);
     }

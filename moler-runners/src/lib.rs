@@ -53,6 +53,8 @@ use std::str::FromStr;
 
 use moler_io::Transport;
 
+// (used by the smol and tokio runners only)
+#[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
 mod assist;
 mod driver;
 mod handle;

@@ -11,7 +11,7 @@ use std::time::Instant;
 use moler_core::Connection;
 use moler_io::{Interest, Transport};
 use tokio::io::unix::AsyncFd;
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::time::Sleep;
 
 use crate::driver::{prepare, Registration, Runtime, Timer, DEFAULT_READ_BUFFER};
@@ -94,7 +94,16 @@ impl TokioRunner {
     ) -> io::Result<ConnectionHandle> {
         let (handle, driver) =
             prepare::<TokioRuntime>(connection, transport, RunnerKind::Tokio, self.read_buffer);
-        self.handle.spawn(driver);
+        // On a current-thread runtime the task that awaits a result drives the connection
+        // itself (see `assist.rs`): the answer wakes it, not the connection's task, which would
+        // then have to wake it (a second pass of the scheduler through the driver). On the
+        // multi-thread runtime a worker polls the I/O whichever task reads: measured, the assist
+        // saved nothing there.
+        if self.handle.runtime_flavor() == RuntimeFlavor::CurrentThread {
+            self.handle.spawn(driver.assisted());
+        } else {
+            self.handle.spawn(driver);
+        }
         Ok(handle)
     }
 }

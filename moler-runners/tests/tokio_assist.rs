@@ -1,0 +1,247 @@
+//! The async assist on a tokio current-thread runtime: a task that awaits a result drives the
+//! connection itself, and the connection's own task takes it back when nobody does, so nothing
+//! waits on a future that is not polled. (The smol runner's: `async_assist.rs`.)
+#![cfg(feature = "tokio")]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::Ordering::SeqCst;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use std::sync::{Arc, Mutex};
+
+use moler_core::{Command, Kind, Observer, Step, Wait4};
+use moler_runners::{CompletionExt, ConnectionHandle, TokioRunner};
+use tokio::runtime::{Builder, Runtime};
+
+const PROMPT: &str = "^moler_bash# ";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn current_thread() -> Runtime {
+    Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn pair(rt: &Runtime) -> (ConnectionHandle, moler_io::memory::MemoryDevice) {
+    let (io, device) = moler_io::memory::pair("assist");
+    (TokioRunner::with_handle(rt.handle().clone()).spawn("assist", io).unwrap(), device)
+}
+
+/// Polls `fut` once with a waker that does nothing: `Some` if it was ready.
+fn poll_once<F: Future + Unpin>(fut: &mut F) -> Option<F::Output> {
+    match std::pin::Pin::new(fut).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
+}
+
+/// Waits (asynchronously, 1 ms at a time, nothing driving the connection from here) until
+/// `done` says so.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(5), "{what} never happened");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Commands awaited one after another in `#[tokio::test]` style code get their answers.
+#[test]
+fn awaited_commands_get_their_answers() {
+    let rt = current_thread();
+    let (conn, device) = pair(&rt);
+    rt.block_on(async {
+        for i in 0..50 {
+            device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
+            let out = conn.start(Command::lines(format!("echo {i}"), PROMPT)).await.unwrap();
+            assert_eq!(out, [i.to_string()]);
+        }
+    });
+}
+
+/// A command that records the tokio task its output was handled in (`None`: not in a task,
+/// e.g. in `block_on`).
+struct Where {
+    line: String,
+    tasks: Arc<Mutex<Vec<Option<tokio::task::Id>>>>,
+}
+
+impl Observer for Where {
+    type Output = ();
+    fn describe(&self) -> String {
+        format!("where ({})", self.line)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Command
+    }
+    fn timeout(&self) -> Option<Duration> {
+        Some(WAIT)
+    }
+    fn on_start(&mut self, cx: &mut moler_core::Context<'_>) -> Step<()> {
+        cx.sendline(&self.line);
+        Step::Pending
+    }
+    fn on_data(&mut self, data: &str, _cx: &mut moler_core::Context<'_>) -> Step<()> {
+        if data.contains("moler_bash# ") {
+            self.tasks.lock().unwrap().push(tokio::task::try_id());
+            return Step::Done(Ok(()));
+        }
+        Step::Pending
+    }
+}
+
+/// The answer to an awaited command is handled where it is awaited (in `block_on`, in a task
+/// of the runtime), not in the connection's own task, which would then have to wake it.
+#[test]
+fn an_awaited_answer_is_handled_by_the_awaiting_task() {
+    let rt = current_thread();
+    let (conn, device) = pair(&rt);
+    let tasks = Arc::new(Mutex::new(Vec::new()));
+    let run = |conn: ConnectionHandle, tasks: Arc<Mutex<Vec<_>>>, from: usize| {
+        let device = device.clone();
+        async move {
+            for i in from..from + 20 {
+                device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
+                let tasks = Arc::clone(&tasks);
+                conn.start(Where { line: format!("echo {i}"), tasks }).await.unwrap();
+            }
+        }
+    };
+    rt.block_on(run(conn.clone(), Arc::clone(&tasks), 0));
+    let in_block_on = std::mem::take(&mut *tasks.lock().unwrap());
+    let task = rt.spawn(run(conn, Arc::clone(&tasks), 20));
+    let id = task.id();
+    rt.block_on(task).unwrap();
+    let in_task = std::mem::take(&mut *tasks.lock().unwrap());
+    // Nearly all: the connection's own task takes one only when it held the connection at
+    // the very moment the awaiting task came (and the first, while it starts).
+    let here = in_block_on.iter().filter(|t| t.is_none()).count();
+    assert!(here >= 10, "answers handled in block_on: {here} of 20 ({in_block_on:?})");
+    let here = in_task.iter().filter(|t| **t == Some(id)).count();
+    assert!(here >= 10, "answers handled in the awaiting task: {here} of 20 ({in_task:?})");
+}
+
+/// A future that assisted once and is then kept without being polled (as `select!` leaves
+/// the branch that lost) must not stall the connection: its own task takes it back.
+#[test]
+fn a_future_polled_once_and_kept_does_not_stall_the_connection() {
+    let rt = current_thread();
+    let (conn, device) = pair(&rt);
+    rt.block_on(async {
+        let event = conn.start(Wait4::new(["link up"]).unwrap().till_occurs_times(1));
+        let mut slow = pin!(conn.start(Command::lines("slow", PROMPT)));
+        assert!(poll_once(&mut slow).is_none(), "no answer yet");
+        // The line comes now; only the connection's own task can notice it.
+        device.inject("link up\n");
+        until("the event's line", || event.is_done()).await;
+        assert_eq!(event.try_result().unwrap().unwrap()[0].line, "link up");
+        device.inject("slow\r\nok\r\nmoler_bash# ");
+        assert_eq!(slow.await.unwrap(), ["ok"]);
+    });
+}
+
+/// After an awaited command, output nobody awaits (an event's line, a deadline) is handled by
+/// the connection's own task, promptly.
+#[test]
+fn output_nobody_awaits_is_handled_after_an_awaited_command() {
+    let rt = current_thread();
+    let (conn, device) = pair(&rt);
+    rt.block_on(async {
+        let event = conn.start(Wait4::new(["alarm"]).unwrap().till_occurs_times(1));
+        device.respond_on_next_write("pwd\r\n/root\r\nmoler_bash# ");
+        assert_eq!(conn.start(Command::lines("pwd", PROMPT)).await.unwrap(), ["/root"]);
+        device.inject("alarm raised\n");
+        until("the event's line", || event.is_done()).await;
+        assert!(event.try_result().unwrap().unwrap()[0].line.ends_with("alarm raised"));
+        // A deadline nobody awaits fires too.
+        let quiet = conn.start(Wait4::new(["never"]).unwrap().timeout(Duration::from_millis(50)));
+        until("the deadline", || quiet.is_done()).await;
+        assert!(quiet.try_result().unwrap().unwrap_err().is_timeout());
+    });
+}
+
+/// A runtime driven by short `block_on` calls, one per command (the runtime does not run
+/// between them): every answer comes, and output that came between two calls is not lost.
+#[test]
+fn short_block_on_calls_one_per_command() {
+    let rt = current_thread();
+    let (conn, device) = pair(&rt);
+    let event = conn.start(Wait4::new(["between"]).unwrap().till_occurs_times(1));
+    for i in 0..10 {
+        device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
+        let out = rt.block_on(conn.start(Command::lines(format!("echo {i}"), PROMPT))).unwrap();
+        assert_eq!(out, [i.to_string()]);
+        if i == 4 {
+            device.inject("between calls\n");
+        }
+    }
+    let found = rt.block_on(async { tokio::time::timeout(WAIT, event).await }).unwrap().unwrap();
+    assert!(found[0].line.ends_with("between calls"), "{found:?}");
+}
+
+/// Dropping the last handle right after awaited commands closes the transport at once.
+#[test]
+fn dropping_the_handle_after_awaited_commands_closes_the_transport() {
+    let rt = current_thread();
+    let (conn, device) = pair(&rt);
+    rt.block_on(async {
+        for i in 0..5 {
+            device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
+            let out = conn.start(Command::lines(format!("echo {i}"), PROMPT)).await.unwrap();
+            assert_eq!(out, [i.to_string()]);
+        }
+        let ev = conn.start(Wait4::new(["x"]).unwrap());
+        drop(conn);
+        let closed = tokio::time::timeout(WAIT, ev).await.expect("closed at once");
+        assert!(closed.unwrap_err().is_closed());
+    });
+}
+
+/// A connection of a current-thread runtime awaited from another thread while that runtime
+/// runs on its own thread: the answer comes (the awaiting future drives the connection; the
+/// runtime's thread dispatches its readiness).
+#[test]
+fn awaited_from_another_thread_than_the_runtime_s() {
+    let rt = Arc::new(current_thread());
+    let (conn, device) = pair(&rt);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let runs = std::thread::spawn({
+        let (rt, stop) = (Arc::clone(&rt), Arc::clone(&stop));
+        move || rt.block_on(until("the test's end", move || stop.load(SeqCst)))
+    });
+    for i in 0..10 {
+        device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
+        let out = conn.start(Command::lines(format!("echo {i}"), PROMPT)).wait(WAIT).unwrap();
+        assert_eq!(out, [i.to_string()]);
+    }
+    let awaited = std::thread::spawn(move || {
+        park_block_on(async {
+            device.respond_on_next_write("uname\r\nLinux\r\nmoler_bash# ");
+            conn.start(Command::lines("uname", PROMPT)).await
+        })
+    });
+    assert_eq!(awaited.join().unwrap().unwrap(), ["Linux"]);
+    stop.store(true, SeqCst);
+    runs.join().unwrap();
+}
+
+/// A minimal `block_on` of this test's own (no runtime): parks until woken.
+fn park_block_on<F: Future>(fut: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut fut = pin!(fut);
+    let started = Instant::now();
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        assert!(started.elapsed() < WAIT, "the awaited command never finished");
+        std::thread::park_timeout(WAIT);
+    }
+}
