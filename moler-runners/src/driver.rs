@@ -386,6 +386,9 @@ struct State<R: Runtime> {
 /// How many reads one poll handles before it yields to other tasks.
 const READS_PER_POLL: usize = 32;
 
+/// A read this large makes a turn read the clock again (see `State::turn`).
+const CLOCK_AGAIN_AFTER: usize = 4096;
+
 impl<R: Runtime> Driver<R> {
     fn new(mut conn: Connection, transport: Transport, read_buffer: usize) -> Self {
         let shared = Shared::new();
@@ -577,8 +580,16 @@ impl<R: Runtime> State<R> {
         let mut reads = 0;
         let mut rechecked = false;
         let mut buf = ReadBuffer::take(self.read_buffer);
+        // One clock read per turn, again only where time may have moved on enough to matter:
+        // after a timer fired (its deadline must be seen as passed) and after a large read
+        // (handling it takes a while). A small read's lines carry the time the turn began, a
+        // few microseconds earlier; a deadline that passed meanwhile fires through the timer.
+        let mut now = Instant::now();
+        let mut stale = false;
         loop {
-            let now = Instant::now();
+            if std::mem::take(&mut stale) {
+                now = Instant::now();
+            }
             let mut progress = false;
             if self.conn.mailbox().has_requests() {
                 self.conn.handle_requests(now);
@@ -608,6 +619,7 @@ impl<R: Runtime> State<R> {
                     Poll::Ready(Ok(0)) => self.conn.handle_close(None),
                     Poll::Ready(Ok(n)) => {
                         self.drained = n < self.read_buffer;
+                        stale = n >= CLOCK_AGAIN_AFTER;
                         // An observer started before this data was read must see it.
                         if self.conn.mailbox().has_requests() {
                             self.conn.handle_requests(now);
@@ -667,6 +679,7 @@ impl<R: Runtime> State<R> {
             if let Some(at) = at {
                 if self.timer.poll_at(cx, at).is_ready() {
                     self.armed = None;
+                    stale = true;
                     continue;
                 }
             }

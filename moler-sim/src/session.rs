@@ -434,7 +434,10 @@ impl Session {
     }
 
     fn answer(&mut self, run: Run, now: Instant) {
-        let rule = self.rule(&run).clone();
+        // The device is shared: the rule is borrowed from a handle of it, not copied (a copy
+        // clones the rule's regexes, and their caches, on every command answered).
+        let device = Arc::clone(&self.device);
+        let rule = &device.states[run.state].commands[run.rule];
         let time = &mut self.times[run.state][run.rule];
         let answer = match (*time as usize).checked_sub(1) {
             Some(i) if !rule.later_answers.is_empty() => {
@@ -548,7 +551,8 @@ impl Session {
 
     /// The command is done: move, close or reboot, then the prompt and what was typed ahead.
     fn finish(&mut self, run: Run, now: Instant) {
-        let rule = self.rule(&run).clone();
+        let device = Arc::clone(&self.device);
+        let rule = &device.states[run.state].commands[run.rule];
         self.mode = Mode::Shell;
         match rule.goto {
             Some(Goto::State(t)) => {
