@@ -102,3 +102,75 @@ fn a_failed_hop_in_the_background_reports_why_and_the_device_stays() {
     assert!(unknown.is_done(), "an unknown state fails at once");
     devices.remove_all();
 }
+
+/// A device whose connection runs on the current-thread runtime the script awaits in (the
+/// tokio runner's assist: the awaiting task drives the connection): hops there and back,
+/// commands awaited one after another, an event that fires while nothing is awaited, a command
+/// abandoned by a timeout, and the device still where it believes it is.
+#[test]
+fn a_device_on_a_current_thread_runtime_walks_runs_and_watches_while_awaited_there() {
+    let sim = Simulator::start_with(
+        ([127, 0, 0, 1], 0).into(),
+        SimOptions::default().prompt("moler_bash# "),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let yaml = format!(
+        "DEVICES:
+  SIM0:
+    DEVICE_CLASS: UnixLocal
+    CONNECTION_DESC: {{io_type: tcp, variant: tokio, host: 127.0.0.1, port: {}, ready_prompt: 'moler_bash# '}}
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        UNIX_LOCAL_ROOT:
+          execute_command: su
+          command_params: {{password: sim, expected_prompt: '^root@sim# ', timeout: 60}}
+",
+        sim.port()
+    );
+    let loader =
+        moler::config::Loader::new().runner(moler::TokioRunner::with_handle(rt.handle().clone()));
+    let devices = Devices::from_config(loader.from_yaml(&yaml).unwrap()).unwrap();
+    rt.block_on(async {
+        let device = devices.get_async("SIM0").await.unwrap();
+        for round in 0..3 {
+            device.goto_state_async("UNIX_LOCAL_ROOT").await.unwrap();
+            assert_eq!(device.state(), "UNIX_LOCAL_ROOT");
+            let text = format!("as root {round}");
+            let out = device.start(Echo::new().text(&text).text_in_quotation(false)).unwrap();
+            assert_eq!(out.await.unwrap().result, [text]);
+            device.goto_state_async("UNIX_LOCAL").await.unwrap();
+            assert_eq!(device.state(), "UNIX_LOCAL");
+        }
+        // An event started now fires on output that comes while nothing is awaited.
+        let event = device
+            .event(
+                "wait4",
+                serde_json::json!({"detect_patterns": ["line 3"], "till_occurs_times": 1}),
+            )
+            .unwrap()
+            .start();
+        let count = device.observe(Command::lines("count 5", "^moler_bash# ")).unwrap().start();
+        let started = Instant::now();
+        while !event.is_done() {
+            assert!(started.elapsed() < Duration::from_secs(10), "the event never fired");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert!(count.await.unwrap().len() == 5);
+        // A command abandoned by a timeout (its future dropped) leaves the connection working.
+        // (`sleep` prints nothing: the command asks for no output.)
+        let sleep = Command::lines("sleep 300", "^moler_bash# ").ret_required(false);
+        let slow = device.observe(sleep).unwrap().start();
+        let abandoned = tokio::time::timeout(Duration::from_millis(50), slow).await;
+        assert!(abandoned.is_err(), "the sleep takes 300 ms");
+        let started = Instant::now();
+        let out = device.start(Echo::new().text("still here").text_in_quotation(false)).unwrap();
+        assert_eq!(out.await.unwrap().result, ["still here"]);
+        // It went out once the sleep had ended, without a wait for anything else.
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(5), "the next command took {took:?}");
+        assert_eq!(device.state(), "UNIX_LOCAL");
+        devices.remove_all_async().await;
+        assert_eq!(device.state(), "NOT_CONNECTED");
+    });
+}
