@@ -458,3 +458,30 @@ fn yaml_opens_serial_rfc2217_and_telnet_on_this_variant(rig: &Rig) {
     let switch = config.open("switch").unwrap();
     assert_eq!(switch.run(Command::lines("show clock", "^switch> $"), WAIT).unwrap(), ["12:00"]);
 }
+
+/// A local serial port from code that awaits in a current-thread tokio runtime
+/// (`#[tokio::test]`), where the awaiting task drives the connection itself: commands one
+/// after another, a long answer, a break in between.
+#[test]
+fn a_local_port_awaited_on_a_current_thread_runtime() {
+    if let Some(why) = missing(&[SOCAT]) {
+        return moler_testkit::skip("serial over a socat pty pair", &why);
+    }
+    let dir = TempDir::new("serial-ct");
+    let pair = PtyPair::start(&dir.0);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _sim = pair.serve();
+    rt.block_on(async {
+        let transport = serial::open(&serial_options(&pair)).unwrap();
+        let dev = moler::TokioRunner::new().unwrap().spawn("modem", transport).unwrap();
+        for i in 0..50 {
+            assert_eq!(dev.start(cmd("AT")).await.unwrap(), ["OK"]);
+            let out = dev.start(cmd(&format!("echo serial {i}"))).await.unwrap();
+            assert_eq!(out, [format!("serial {i}")]);
+        }
+        let lines = tokio::time::timeout(WAIT, dev.start(cmd("count 300"))).await.unwrap().unwrap();
+        assert_eq!(lines.len(), 301, "{lines:?}");
+        dev.send_break().unwrap();
+        assert_eq!(dev.start(cmd("AT")).await.unwrap(), ["OK"]);
+    });
+}

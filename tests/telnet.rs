@@ -363,3 +363,40 @@ fn the_telnet_client_in_a_pty_reaches_the_simulator() {
     .to_string();
     assert!(err.contains("`client` \"putty\" must be native or telnet"), "{err}");
 }
+
+/// The simulator's telnet listener from code that awaits in a current-thread tokio runtime
+/// (`#[tokio::test]`), where the awaiting task drives the connection itself: the login, many
+/// commands one after another, output that comes in pieces.
+#[test]
+fn the_simulators_telnet_listener_awaited_on_a_current_thread_runtime() {
+    let device = Arc::new(Device::from_yaml(SIM_DEVICE).unwrap());
+    let sim = Listener::bind("127.0.0.1:0", device, Protocol::Telnet).unwrap();
+    let options = TelnetOptions {
+        greeting: Some(Greeting {
+            marker: "Welcome to the simulated switch".into(),
+            prompt: "login: ".into(),
+            timeout: WAIT,
+        }),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let transport = telnet::connect("127.0.0.1", sim.addr().port(), &options).unwrap();
+        let dev = moler::TokioRunner::new().unwrap().spawn("switch", transport).unwrap();
+        let login = Command::lines("admin", "^Password: $").ret_required(false);
+        dev.start(login).await.unwrap();
+        let password =
+            Command::lines("secret", "^switch> $").ret_required(false).expect_echo(false);
+        dev.start(password).await.unwrap();
+        let prompt = "^switch> $";
+        for i in 0..100 {
+            let out = dev.start(Command::lines(format!("echo line {i}"), prompt)).await.unwrap();
+            assert_eq!(out, [format!("line {i}")]);
+        }
+        let version = dev.start(Command::lines("show version", prompt));
+        let version = tokio::time::timeout(WAIT, version).await.expect("in time").unwrap();
+        assert_eq!(version, ["Version 1.2.3", "Uptime 5 days"]);
+        let err = dev.start(Command::lines("quit", prompt)).await.unwrap_err();
+        assert!(err.is_closed(), "{err}");
+    });
+}
