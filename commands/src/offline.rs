@@ -1,7 +1,7 @@
 //! Parsing a captured output without a device: the prompt and echoed command line, the output,
 //! and the final prompt, fed to a command as if a device had sent them.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use moler_core::{Connection, Error, Observer, ParseError, Result};
 
@@ -32,19 +32,26 @@ pub fn parse<'a, O: Observer>(
             break;
         }
     }
-    match done.try_result() {
-        Some(result) => result,
-        None => {
-            conn.close();
-            Err(Error::Parse {
-                command: what,
-                error: ParseError::new(
-                    "the captured output ends before the command finished (is its final prompt \
-                     there, and does the prompt regex match it?)",
-                ),
-            })
-        }
+    if let Some(result) = done.try_result() {
+        return result;
     }
+    // What the command would say if it timed out now on a live device (a last line that looks
+    // like a prompt the regex does not match, the prompt back with no result…): its deadline
+    // is passed, then the end of any wait for the prompt after its Ctrl-C.
+    let later = now + Duration::from_secs(366 * 24 * 3600);
+    conn.handle_timeout(later);
+    conn.handle_timeout(later + later.duration_since(now));
+    let why = match done.try_result() {
+        Some(Err(Error::Timeout { hint: Some(hint), .. })) => format!(": {hint}"),
+        _ => " (is its final prompt there, and does the prompt regex match it?)".to_owned(),
+    };
+    conn.close();
+    Err(Error::Parse {
+        command: what,
+        error: ParseError::new(format!(
+            "the captured output ends before the command finished{why}"
+        )),
+    })
 }
 
 /// The command line of a command, from its description (`command 'ls -l'`).
@@ -218,6 +225,43 @@ pub fn lines_of(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 mod tests {
     use super::*;
     use std::error::Error as _;
+
+    /// A capture that ends with its prompt but not the command says why, as a live device's
+    /// timeout would: the prompt back with no result, or a last line that looks like a prompt
+    /// the regex does not match.
+    #[test]
+    fn a_capture_the_command_does_not_finish_on_says_why() {
+        let params = serde_json::json!({"destination": "10.0.0.1", "options": "-c 2"});
+        let ping =
+            Registry::default().command_for_prompt("ping", &params, Some("^host:~ # ")).unwrap();
+        let err = parse_capture(ping, b"host:~ # ping 10.0.0.1 -c 2\ngarbage\nhost:~ # ")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with(
+                "the captured output ends before the command finished: the prompt came back, but \
+                 the output gave the command no result (it waits for one: `ret_required`)"
+            ),
+            "{err}"
+        );
+        let ls = Registry::default().command_for_prompt(
+            "ls",
+            &serde_json::json!({}),
+            Some("^host:~ # "),
+        );
+        let err = parse_capture(ls.unwrap(), b"host:~ # ls\nfile\nhost:~ $ ").unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "the captured output ends before the command finished: the last line \
+                 \"host:~ $ \" looks like a prompt but does not match the prompt regex ^host:~ # "
+            ),
+            "{err}"
+        );
+        // With nothing to go on, the question as before.
+        let ls = Registry::default().command("ls", &serde_json::json!({})).unwrap();
+        let err = parse_capture(ls, b"").unwrap_err().to_string();
+        assert!(err.ends_with("(is its final prompt there, and does the prompt regex match it?)"));
+    }
 
     #[test]
     fn a_capture_without_the_command_line_keeps_why_its_output_was_not_found() {

@@ -18,6 +18,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use regex::Regex;
 
 use crate::prefilter::{Literals, Prefilter};
+use crate::prompt::PromptRegex;
 
 /// The most entries each cache holds (both generations together).
 const MAX_ENTRIES: usize = 1024;
@@ -26,7 +27,7 @@ static CACHE: LazyLock<Mutex<Bounded<String, Arc<Regex>>>> = LazyLock::new(Defau
 
 /// Prompt patterns: their regex and the regex that finds them at the end of a partial line, if
 /// any (one look-up per command built).
-type PromptRegexes = (Arc<Regex>, Option<Arc<Regex>>);
+type PromptRegexes = (PromptRegex, Option<Arc<Regex>>);
 static PROMPTS: LazyLock<Mutex<Bounded<String, PromptRegexes>>> = LazyLock::new(Default::default);
 
 /// The combined regex of an event's patterns (see [`crate::event`]), by the list of patterns:
@@ -98,7 +99,7 @@ fn prompt_shared(prompt: &str) -> Result<PromptRegexes, regex::Error> {
         return Ok(p);
     }
     // Built outside the lock: it parses, and takes the regex cache's lock.
-    let compiled = regex(prompt)?;
+    let compiled = PromptRegex::new(regex(prompt)?);
     let tail = crate::prompt::tail_pattern(prompt).and_then(|p| regex(&p).ok());
     let both = (compiled, tail);
     PROMPTS.lock().unwrap_or_else(PoisonError::into_inner).insert(prompt.to_owned(), both.clone());

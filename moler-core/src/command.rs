@@ -12,6 +12,7 @@ use crate::completion::TimeoutAction;
 use crate::echo::{EchoFinder, EchoLineEnd};
 use crate::error::{Error, ParseError, ParseResult};
 use crate::observer::{Context, Kind, Observer, Step};
+use crate::prompt::PromptRegex;
 use crate::text::{strip_escapes, truncate, LineSplitter, DEFAULT_LINE_CAP};
 
 /// The prompt a bare [`Command`] waits for unless told otherwise: a line ending in one of
@@ -233,7 +234,7 @@ impl Parser for Lines {
 pub struct Command<P> {
     command: String,
     parser: P,
-    prompt: Arc<Regex>,
+    prompt: PromptRegex,
     /// Finds the prompt at the end of a partial line, after output without a final newline
     /// (see [`crate::prompt`]); `None` for prompts the rule does not apply to.
     prompt_tail: Option<Arc<Regex>>,
@@ -474,10 +475,12 @@ impl<P> std::fmt::Debug for Command<P> {
 /// The regexes of [`DEFAULT_PROMPT`] and of [`DEFAULT_FAILURES`] (combined), made once: every
 /// command starts with them, and escaping, joining and looking them up cost more than the rest
 /// of building a command.
-static DEFAULTS: LazyLock<(Arc<Regex>, Arc<Regex>)> = LazyLock::new(|| {
+static DEFAULTS: LazyLock<(PromptRegex, Arc<Regex>)> = LazyLock::new(|| {
     let defaults = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect::<Vec<_>>();
     (
-        cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+        PromptRegex::new(
+            cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
+        ),
         cache::regex(&defaults.join("|")).expect("escaped literals are valid"),
     )
 });
@@ -496,7 +499,7 @@ impl<P: Parser> Command<P> {
         Self {
             command: command.into(),
             parser,
-            prompt: Arc::clone(prompt),
+            prompt: prompt.clone(),
             // The generic prompt starts with a wide class: never looked for after output.
             prompt_tail: None,
             failures: vec![Arc::clone(failures)],
@@ -1220,7 +1223,7 @@ impl PasteEnd {
     }
 }
 
-fn is_prompt(prompt: &Regex, line: &str) -> bool {
+fn is_prompt(prompt: &PromptRegex, line: &str) -> bool {
     prompt.is_match(line) || line.strip_prefix("^C").is_some_and(|l| prompt.is_match(l))
 }
 

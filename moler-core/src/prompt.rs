@@ -21,6 +21,8 @@
 //!   is linear in that bound however long the line grows, and it costs nothing on lines the
 //!   prompt matches whole (the common case, looked at first).
 
+use std::sync::Arc;
+
 use regex::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Hir, HirKind, Look};
@@ -33,6 +35,90 @@ pub const PROMPT_ENDS: [char; 5] = ['$', '#', '>', '%', '~'];
 /// short, and the bound keeps a long line that arrives in small reads from being searched
 /// whole at every read.
 pub(crate) const TAIL_WINDOW: usize = 1024;
+
+/// A prompt's compiled regex, with the texts every match of it starts with when it is anchored
+/// with `^` and starts with known text: a line starting with none of them is ruled out by a
+/// comparison before the regex runs. Most lines a command sees are output, and a regex search,
+/// however short the line, costs a few hundred instructions (about a tenth of a command's
+/// round trip over TCP went to asking `^sim> $` about one output line).
+///
+/// A prompt that is only text between `^` and `$` (`^moler_bash# $`, or a few alternatives)
+/// is a comparison with that text and no regex at all.
+#[derive(Clone, Debug)]
+pub(crate) struct PromptRegex {
+    regex: Arc<Regex>,
+    starts: Option<Arc<[Box<[u8]>]>>,
+    /// `starts` are the whole lines the prompt matches.
+    whole: bool,
+}
+
+/// More alternatives than this at a prompt's start: no quick test (the regex decides).
+const MAX_STARTS: usize = 32;
+
+impl PromptRegex {
+    /// `regex` with its quick test, parsed from its pattern.
+    pub(crate) fn new(regex: Arc<Regex>) -> Self {
+        let (starts, whole) = match whole_lines(regex.as_str()) {
+            Some(lines) => (Some(lines), true),
+            None => (start_literals(regex.as_str()), false),
+        };
+        Self { regex, starts: starts.map(Arc::from), whole }
+    }
+
+    /// Whether `line` (a line, or a partial one: no line end inside) matches.
+    pub(crate) fn is_match(&self, line: &str) -> bool {
+        match &self.starts {
+            Some(lines) if self.whole => lines.iter().any(|l| line.as_bytes() == &**l),
+            Some(starts) if !starts.iter().any(|s| line.as_bytes().starts_with(s)) => false,
+            _ => self.regex.is_match(line),
+        }
+    }
+}
+
+impl std::ops::Deref for PromptRegex {
+    type Target = Regex;
+    fn deref(&self) -> &Regex {
+        &self.regex
+    }
+}
+
+/// The lines `prompt` matches, if it is `^`, text (a few alternatives at most, no other
+/// assertion inside) and `$`: a prompt of known text.
+fn whole_lines(prompt: &str) -> Option<Vec<Box<[u8]>>> {
+    let hir = regex_syntax::Parser::new().parse(prompt).ok()?;
+    let HirKind::Concat(subs) = hir.kind() else { return None };
+    let (HirKind::Look(Look::Start), HirKind::Look(Look::End)) =
+        (subs.first()?.kind(), subs.last()?.kind())
+    else {
+        return None;
+    };
+    let body = Hir::concat(subs[1..subs.len() - 1].to_vec());
+    if !body.properties().look_set().is_empty() {
+        return None;
+    }
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&body);
+    let literals = seq.literals()?;
+    if literals.len() > MAX_STARTS || !literals.iter().all(|l| l.is_exact()) {
+        return None;
+    }
+    Some(literals.iter().map(|l| Box::from(l.as_bytes())).collect())
+}
+
+/// The texts every match of `prompt` starts with, if it is anchored with `^` (not `(?m)^`: a
+/// line here has no line end inside, but the rule stays the plain one) and starts with a few
+/// known, non-empty texts.
+fn start_literals(prompt: &str) -> Option<Vec<Box<[u8]>>> {
+    let hir = regex_syntax::Parser::new().parse(prompt).ok()?;
+    if !hir.properties().look_set_prefix().contains(Look::Start) {
+        return None;
+    }
+    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let literals = prefixes.literals()?;
+    if literals.len() > MAX_STARTS || literals.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    Some(literals.iter().map(|l| Box::from(l.as_bytes())).collect())
+}
 
 /// The pattern that finds a prompt at the end of a partial line (the prompt without its `^`,
 /// searched unanchored), or `None` when the rule does not apply to `prompt` (see the module).
@@ -107,6 +193,49 @@ mod tests {
         assert_eq!(split(prompt, "moler_bash# "), None, "a whole match is not a split");
         let open_ended = split("^moler_bash# ", "x moler_bash# and more");
         assert_eq!(open_ended.unwrap().0, "x ", "without `$` anything may follow the prompt");
+    }
+
+    /// The quick test never rules out a line the regex matches, and rules out the lines that
+    /// start with none of the prompt's known texts.
+    #[test]
+    fn a_prompt_s_quick_test_rules_out_only_lines_it_cannot_match() {
+        let quick = |p: &str| PromptRegex::new(Arc::new(Regex::new(p).unwrap()));
+        let cases: &[(&str, &[&str])] = &[
+            ("^moler_bash# $", &["moler_bash# ", "moler_bash# x", "150", "", "xmoler_bash# "]),
+            (r"^(?:\[root@\w+ ~\]|admin@sw1)[#>] ?$", &["admin@sw1>", "[root@b ~]#", "adm"]),
+            ("(?i)^sim> $", &["SIM> ", "sIm> ", "sim> ", "im> "]),
+            ("^x?moler# $", &["moler# ", "xmoler# ", "ymoler# "]),
+            ("^a|b", &["b", "xb", "a", "x"]),
+            (r"(?m)^moler# $", &["moler# ", "x"]),
+            (crate::DEFAULT_PROMPT, &["user@host:~$ ", "150", "<a>"]),
+            ("^(?:sim> )?$", &["", "sim> ", "x"]),
+            ("^(?:sim|box)> $", &["sim> ", "box> ", "sim>", "box> x", "xbox> "]),
+            (r"^sim>\s*$", &["sim>", "sim>  ", "sim> x", "sim"]),
+            (r"^sim>\b$", &["sim>", "sim> "]),
+            ("^sim> ", &["sim> ", "sim> x", "x"]),
+            (r"^a$b", &["ab", "a"]),
+            ("^sim> $", &["sim> ", "sim>", "sim>  ", "^Csim> "]),
+        ];
+        for (pattern, lines) in cases {
+            let (regex, quick) = (Regex::new(pattern).unwrap(), quick(pattern));
+            for line in *lines {
+                assert_eq!(quick.is_match(line), regex.is_match(line), "{pattern} on {line:?}");
+            }
+        }
+        // Where it applies, and where not.
+        assert!(quick("^moler_bash# $").whole, "text only: a comparison");
+        assert!(quick("^(?:sim|box)> $").whole);
+        assert!(!quick(r"^sim>\s*$").whole, "a repetition");
+        assert!(quick(r"^sim>\s*$").starts.is_some(), "still starts with known text");
+        assert!(!quick(r"^sim>\b$").whole, "an assertion inside");
+        assert!(!quick("^sim> ").whole, "anything may follow");
+        assert!(quick("^moler_bash# $").starts.is_some());
+        assert!(quick("(?i)^sim> $").starts.is_some(), "a few case variants");
+        assert!(quick("^a|b").starts.is_none(), "one branch is not anchored");
+        assert!(quick("(?m)^moler# $").starts.is_none(), "only the plain `^`");
+        assert!(quick(crate::DEFAULT_PROMPT).starts.is_none(), "a wide class first");
+        assert!(quick("^(?:sim> )?$").whole, "the empty line, or the text");
+        assert!(quick("(?i)^[a-z]{3}longer> $").starts.is_none(), "too many starts");
     }
 
     #[test]
