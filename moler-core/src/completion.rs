@@ -375,11 +375,11 @@ impl<T: Send + 'static> Future for Completion<T> {
     type Output = Result<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
-        if let Poll::Ready(r) = self.poll_result(cx) {
-            self.leave_assist();
-            return Poll::Ready(r);
-        }
-        let Some(assist) = self.mailbox.assist.get() else { return Poll::Pending };
+        let Some(assist) = self.mailbox.assist.get() else { return self.poll_result(cx) };
+        // A turn of the connection first (this task's wake-up is mostly its answer arriving,
+        // which the turn reads), then one look at the result: a look before the turn would
+        // find nothing but cost a lock at every wake-up. A result that came meanwhile is seen
+        // by the look; one that comes after it wakes this task.
         self.assisting.store(true, Ordering::Release);
         assist.poll(cx);
         let polled = self.poll_result(cx);
