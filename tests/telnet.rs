@@ -183,19 +183,24 @@ states:
       - {match: quit, close: true}
 "#;
 
-fn the_simulators_telnet_listener_runs_commands(rig: &Rig) {
-    let device = Arc::new(Device::from_yaml(SIM_DEVICE).unwrap());
-    let sim = Listener::bind("127.0.0.1:0", device, Protocol::Telnet).unwrap();
-    // The login dialog is the device's, over the bytes the transport carries: wait for the
-    // user prompt, answer it, then the password.
-    let options = TelnetOptions {
+/// Telnet to [`SIM_DEVICE`]: connected once its banner and login prompt are there.
+fn sim_options() -> TelnetOptions {
+    TelnetOptions {
         greeting: Some(Greeting {
             marker: "Welcome to the simulated switch".into(),
             prompt: "login: ".into(),
             timeout: WAIT,
         }),
         ..Default::default()
-    };
+    }
+}
+
+fn the_simulators_telnet_listener_runs_commands(rig: &Rig) {
+    let device = Arc::new(Device::from_yaml(SIM_DEVICE).unwrap());
+    let sim = Listener::bind("127.0.0.1:0", device, Protocol::Telnet).unwrap();
+    // The login dialog is the device's, over the bytes the transport carries: wait for the
+    // user prompt, answer it, then the password.
+    let options = sim_options();
     let transport = telnet::connect("127.0.0.1", sim.addr().port(), &options).unwrap();
     let dev = rig.runner.spawn("switch", transport).unwrap();
     // Nothing but the next prompt follows each: no output is the answer (and the password
@@ -371,14 +376,7 @@ fn the_telnet_client_in_a_pty_reaches_the_simulator() {
 fn the_simulators_telnet_listener_awaited_on_a_current_thread_runtime() {
     let device = Arc::new(Device::from_yaml(SIM_DEVICE).unwrap());
     let sim = Listener::bind("127.0.0.1:0", device, Protocol::Telnet).unwrap();
-    let options = TelnetOptions {
-        greeting: Some(Greeting {
-            marker: "Welcome to the simulated switch".into(),
-            prompt: "login: ".into(),
-            timeout: WAIT,
-        }),
-        ..Default::default()
-    };
+    let options = sim_options();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let transport = telnet::connect("127.0.0.1", sim.addr().port(), &options).unwrap();

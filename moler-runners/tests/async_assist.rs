@@ -3,12 +3,15 @@
 //! not polled.
 #![cfg(feature = "smol")]
 
+mod support;
+
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use moler_core::{Command, Context, Kind, Observer, Step, Wait4};
+use moler_core::{Command, Wait4};
 use moler_runners::{CompletionExt, ConnectionHandle, SmolRunner};
+use support::Where;
 
 const PROMPT: &str = "^moler_bash# ";
 const WAIT: Duration = Duration::from_secs(20);
@@ -18,35 +21,9 @@ fn pair(runner: &SmolRunner) -> (ConnectionHandle, moler_io::memory::MemoryDevic
     (runner.spawn("assist", io).unwrap(), device)
 }
 
-/// A command that records the thread its output was handled on.
-struct Where {
-    line: String,
-    threads: Arc<Mutex<Vec<Option<String>>>>,
-}
-
-impl Observer for Where {
-    type Output = ();
-    fn describe(&self) -> String {
-        format!("where ({})", self.line)
-    }
-    fn kind(&self) -> Kind {
-        Kind::Command
-    }
-    fn timeout(&self) -> Option<Duration> {
-        Some(WAIT)
-    }
-    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<()> {
-        cx.sendline(&self.line);
-        Step::Pending
-    }
-    fn on_data(&mut self, data: &str, _cx: &mut Context<'_>) -> Step<()> {
-        if data.contains("moler_bash# ") {
-            let name = std::thread::current().name().map(str::to_owned);
-            self.threads.lock().unwrap().push(name);
-            return Step::Done(Ok(()));
-        }
-        Step::Pending
-    }
+/// The name of the thread an answer was handled on.
+fn thread_name() -> Option<String> {
+    std::thread::current().name().map(str::to_owned)
 }
 
 /// On smol's global executor the connection's task runs on `smol-N` threads; an awaited
@@ -65,7 +42,7 @@ fn an_awaited_answer_is_handled_by_the_awaiting_task() {
                         device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
                         let line = format!("echo {i}");
                         let threads = Arc::clone(&threads);
-                        conn.start(Where { line, threads }).await.unwrap();
+                        conn.start(Where { line, seen: threads, here: thread_name }).await.unwrap();
                     }
                 })
             }

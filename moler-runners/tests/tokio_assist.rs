@@ -3,6 +3,8 @@
 //! waits on a future that is not polled. (The smol runner's: `async_assist.rs`.)
 #![cfg(feature = "tokio")]
 
+mod support;
+
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::Ordering::SeqCst;
@@ -11,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use std::sync::{Arc, Mutex};
 
-use moler_core::{Command, Kind, Observer, Step, Wait4};
+use moler_core::{Command, Wait4};
 use moler_runners::{CompletionExt, ConnectionHandle, TokioRunner};
+use support::Where;
 use tokio::runtime::{Builder, Runtime};
 
 const PROMPT: &str = "^moler_bash# ";
@@ -59,37 +62,6 @@ fn awaited_commands_get_their_answers() {
     });
 }
 
-/// A command that records the tokio task its output was handled in (`None`: not in a task,
-/// e.g. in `block_on`).
-struct Where {
-    line: String,
-    tasks: Arc<Mutex<Vec<Option<tokio::task::Id>>>>,
-}
-
-impl Observer for Where {
-    type Output = ();
-    fn describe(&self) -> String {
-        format!("where ({})", self.line)
-    }
-    fn kind(&self) -> Kind {
-        Kind::Command
-    }
-    fn timeout(&self) -> Option<Duration> {
-        Some(WAIT)
-    }
-    fn on_start(&mut self, cx: &mut moler_core::Context<'_>) -> Step<()> {
-        cx.sendline(&self.line);
-        Step::Pending
-    }
-    fn on_data(&mut self, data: &str, _cx: &mut moler_core::Context<'_>) -> Step<()> {
-        if data.contains("moler_bash# ") {
-            self.tasks.lock().unwrap().push(tokio::task::try_id());
-            return Step::Done(Ok(()));
-        }
-        Step::Pending
-    }
-}
-
 /// The answer to an awaited command is handled where it is awaited (in `block_on`, in a task
 /// of the runtime), not in the connection's own task, which would then have to wake it.
 #[test]
@@ -103,7 +75,8 @@ fn an_awaited_answer_is_handled_by_the_awaiting_task() {
             for i in from..from + 20 {
                 device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
                 let tasks = Arc::clone(&tasks);
-                conn.start(Where { line: format!("echo {i}"), tasks }).await.unwrap();
+                let here = tokio::task::try_id;
+                conn.start(Where { line: format!("echo {i}"), seen: tasks, here }).await.unwrap();
             }
         }
     };

@@ -117,3 +117,35 @@ pub fn counted_run_on(
     }
     counts
 }
+
+/// A command that sends `line` and, when the prompt `moler_bash# ` comes, records where its
+/// output was handled (`here()`: the thread's name, the tokio task…) in `seen`.
+pub struct Where<T> {
+    pub line: String,
+    pub seen: Arc<std::sync::Mutex<Vec<T>>>,
+    pub here: fn() -> T,
+}
+
+impl<T: Send + 'static> moler_core::Observer for Where<T> {
+    type Output = ();
+    fn describe(&self) -> String {
+        format!("where ({})", self.line)
+    }
+    fn kind(&self) -> moler_core::Kind {
+        moler_core::Kind::Command
+    }
+    fn timeout(&self) -> Option<Duration> {
+        Some(WAIT)
+    }
+    fn on_start(&mut self, cx: &mut moler_core::Context<'_>) -> moler_core::Step<()> {
+        cx.sendline(&self.line);
+        moler_core::Step::Pending
+    }
+    fn on_data(&mut self, data: &str, _cx: &mut moler_core::Context<'_>) -> moler_core::Step<()> {
+        if data.contains("moler_bash# ") {
+            self.seen.lock().unwrap().push((self.here)());
+            return moler_core::Step::Done(Ok(()));
+        }
+        moler_core::Step::Pending
+    }
+}
