@@ -465,22 +465,17 @@ impl ThreadAssist {
             if self.state.home.load(Ordering::SeqCst) == WATCHING {
                 self.home.wake_by_ref();
             }
-            // A look at the result, a turn of the connection, a look again; after a wake-up
-            // (mostly the answer arriving) the turn comes first: the look before it would find
-            // nothing, and the one after it sees what the turn finished, in the same step.
-            let mut first = true;
-            let mut step = |cx: &mut Context<'_>| {
-                if std::mem::take(&mut first) && done(cx) {
+            let step = |cx: &mut Context<'_>| {
+                if done(cx) {
                     return Poll::Ready(());
                 }
-                // (`Ready`: the connection closed, which `done` sees too.)
-                let _ = self.driver.poll_turn(cx);
-                if done(cx) {
+                // `Ready` means the connection closed: `done` sees that at the next step.
+                if self.driver.poll_turn(cx).is_ready() && done(cx) {
                     return Poll::Ready(());
                 }
                 Poll::Pending
             };
-            let _ = executor.run(&mut step, deadline, &|| Watch { fds: true, until: None });
+            let _ = executor.run(step, deadline, &|| Watch { fds: true, until: None });
             if self.state.assisted.fetch_sub(1, Ordering::SeqCst) == 1
                 && self.state.home.load(Ordering::SeqCst) == ASIDE
             {
