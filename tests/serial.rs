@@ -463,6 +463,7 @@ fn yaml_opens_serial_rfc2217_and_telnet_on_this_variant(rig: &Rig) {
 /// (`#[tokio::test]`), where the awaiting task drives the connection itself: commands one
 /// after another, a long answer, a break in between.
 #[test]
+#[cfg(feature = "tokio")]
 fn a_local_port_awaited_on_a_current_thread_runtime() {
     if let Some(why) = missing(&[SOCAT]) {
         return moler_testkit::skip("serial over a socat pty pair", &why);

@@ -373,6 +373,7 @@ fn the_telnet_client_in_a_pty_reaches_the_simulator() {
 /// (`#[tokio::test]`), where the awaiting task drives the connection itself: the login, many
 /// commands one after another, output that comes in pieces.
 #[test]
+#[cfg(feature = "tokio")]
 fn the_simulators_telnet_listener_awaited_on_a_current_thread_runtime() {
     let device = Arc::new(Device::from_yaml(SIM_DEVICE).unwrap());
     let sim = Listener::bind("127.0.0.1:0", device, Protocol::Telnet).unwrap();
