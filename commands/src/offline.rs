@@ -38,9 +38,9 @@ pub fn parse<'a, O: Observer>(
     // What the command would say if it timed out now on a live device (a last line that looks
     // like a prompt the regex does not match, the prompt back with no result…): its deadline
     // is passed, then the end of any wait for the prompt after its Ctrl-C.
-    let later = now + Duration::from_secs(366 * 24 * 3600);
-    conn.handle_timeout(later);
-    conn.handle_timeout(later + later.duration_since(now));
+    let year = Duration::from_secs(366 * 24 * 3600);
+    conn.handle_timeout(now + year);
+    conn.handle_timeout(now + 2 * year);
     let why = match done.try_result() {
         Some(Err(Error::Timeout { hint: Some(hint), .. })) => format!(": {hint}"),
         _ => " (is its final prompt there, and does the prompt regex match it?)".to_owned(),

@@ -47,9 +47,18 @@ pub(crate) const TAIL_WINDOW: usize = 1024;
 #[derive(Clone, Debug)]
 pub(crate) struct PromptRegex {
     regex: Arc<Regex>,
-    starts: Option<Arc<[Box<[u8]>]>>,
-    /// `starts` are the whole lines the prompt matches.
-    whole: bool,
+    quick: Quick,
+}
+
+/// What a line is checked against before (or instead of) the regex.
+#[derive(Clone, Debug)]
+enum Quick {
+    /// The whole lines the prompt matches: a comparison decides.
+    Whole(Arc<[Box<[u8]>]>),
+    /// The texts every match starts with: a line starting otherwise does not match.
+    Starts(Arc<[Box<[u8]>]>),
+    /// The regex decides.
+    Regex,
 }
 
 /// More alternatives than this at a prompt's start: no quick test (the regex decides).
@@ -58,18 +67,22 @@ const MAX_STARTS: usize = 32;
 impl PromptRegex {
     /// `regex` with its quick test, parsed from its pattern.
     pub(crate) fn new(regex: Arc<Regex>) -> Self {
-        let (starts, whole) = match whole_lines(regex.as_str()) {
-            Some(lines) => (Some(lines), true),
-            None => (start_literals(regex.as_str()), false),
-        };
-        Self { regex, starts: starts.map(Arc::from), whole }
+        let quick = regex_syntax::Parser::new().parse(regex.as_str()).ok().and_then(|hir| {
+            whole_lines(&hir)
+                .map(|lines| Quick::Whole(lines.into()))
+                .or_else(|| start_literals(&hir).map(|starts| Quick::Starts(starts.into())))
+        });
+        let quick = quick.unwrap_or(Quick::Regex);
+        Self { regex, quick }
     }
 
     /// Whether `line` (a line, or a partial one: no line end inside) matches.
     pub(crate) fn is_match(&self, line: &str) -> bool {
-        match &self.starts {
-            Some(lines) if self.whole => lines.iter().any(|l| line.as_bytes() == &**l),
-            Some(starts) if !starts.iter().any(|s| line.as_bytes().starts_with(s)) => false,
+        match &self.quick {
+            Quick::Whole(lines) => lines.iter().any(|l| line.as_bytes() == &**l),
+            Quick::Starts(starts) if !starts.iter().any(|s| line.as_bytes().starts_with(s)) => {
+                false
+            }
             _ => self.regex.is_match(line),
         }
     }
@@ -82,10 +95,9 @@ impl std::ops::Deref for PromptRegex {
     }
 }
 
-/// The lines `prompt` matches, if it is `^`, text (a few alternatives at most, no other
-/// assertion inside) and `$`: a prompt of known text.
-fn whole_lines(prompt: &str) -> Option<Vec<Box<[u8]>>> {
-    let hir = regex_syntax::Parser::new().parse(prompt).ok()?;
+/// The lines the prompt `hir` matches, if it is `^`, text (a few alternatives at most, no
+/// other assertion inside) and `$`: a prompt of known text.
+fn whole_lines(hir: &Hir) -> Option<Vec<Box<[u8]>>> {
     let HirKind::Concat(subs) = hir.kind() else { return None };
     let (HirKind::Look(Look::Start), HirKind::Look(Look::End)) =
         (subs.first()?.kind(), subs.last()?.kind())
@@ -96,28 +108,30 @@ fn whole_lines(prompt: &str) -> Option<Vec<Box<[u8]>>> {
     if !body.properties().look_set().is_empty() {
         return None;
     }
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&body);
-    let literals = seq.literals()?;
-    if literals.len() > MAX_STARTS || !literals.iter().all(|l| l.is_exact()) {
-        return None;
-    }
-    Some(literals.iter().map(|l| Box::from(l.as_bytes())).collect())
+    let literals = prefix_literals(&body)?;
+    literals.iter().all(|l| l.is_exact()).then(|| as_bytes(literals))
 }
 
-/// The texts every match of `prompt` starts with, if it is anchored with `^` (not `(?m)^`: a
-/// line here has no line end inside, but the rule stays the plain one) and starts with a few
-/// known, non-empty texts.
-fn start_literals(prompt: &str) -> Option<Vec<Box<[u8]>>> {
-    let hir = regex_syntax::Parser::new().parse(prompt).ok()?;
+/// The texts every match of the prompt `hir` starts with, if it is anchored with `^` (not
+/// `(?m)^`: a line here has no line end inside, but the rule stays the plain one) and starts
+/// with a few known, non-empty texts.
+fn start_literals(hir: &Hir) -> Option<Vec<Box<[u8]>>> {
     if !hir.properties().look_set_prefix().contains(Look::Start) {
         return None;
     }
-    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-    let literals = prefixes.literals()?;
-    if literals.len() > MAX_STARTS || literals.iter().any(|l| l.as_bytes().is_empty()) {
-        return None;
-    }
-    Some(literals.iter().map(|l| Box::from(l.as_bytes())).collect())
+    let literals = prefix_literals(hir)?;
+    literals.iter().all(|l| !l.as_bytes().is_empty()).then(|| as_bytes(literals))
+}
+
+/// The prefixes of every match of `hir`, if there are few enough.
+fn prefix_literals(hir: &Hir) -> Option<Vec<regex_syntax::hir::literal::Literal>> {
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
+    let literals = seq.literals()?;
+    (literals.len() <= MAX_STARTS).then(|| literals.to_vec())
+}
+
+fn as_bytes(literals: Vec<regex_syntax::hir::literal::Literal>) -> Vec<Box<[u8]>> {
+    literals.iter().map(|l| Box::from(l.as_bytes())).collect()
 }
 
 /// The pattern that finds a prompt at the end of a partial line (the prompt without its `^`,
@@ -223,19 +237,26 @@ mod tests {
             }
         }
         // Where it applies, and where not.
-        assert!(quick("^moler_bash# $").whole, "text only: a comparison");
-        assert!(quick("^(?:sim|box)> $").whole);
-        assert!(!quick(r"^sim>\s*$").whole, "a repetition");
-        assert!(quick(r"^sim>\s*$").starts.is_some(), "still starts with known text");
-        assert!(!quick(r"^sim>\b$").whole, "an assertion inside");
-        assert!(!quick("^sim> ").whole, "anything may follow");
-        assert!(quick("^moler_bash# $").starts.is_some());
-        assert!(quick("(?i)^sim> $").starts.is_some(), "a few case variants");
-        assert!(quick("^a|b").starts.is_none(), "one branch is not anchored");
-        assert!(quick("(?m)^moler# $").starts.is_none(), "only the plain `^`");
-        assert!(quick(crate::DEFAULT_PROMPT).starts.is_none(), "a wide class first");
-        assert!(quick("^(?:sim> )?$").whole, "the empty line, or the text");
-        assert!(quick("(?i)^[a-z]{3}longer> $").starts.is_none(), "too many starts");
+        assert!(
+            matches!(quick("^moler_bash# $").quick, Quick::Whole(_)),
+            "text only: a comparison"
+        );
+        assert!(matches!(quick("^(?:sim|box)> $").quick, Quick::Whole(_)));
+        assert!(
+            matches!(quick(r"^sim>\s*$").quick, Quick::Starts(_)),
+            "a repetition after known text"
+        );
+        assert!(matches!(quick(r"^sim>\b$").quick, Quick::Starts(_)), "an assertion inside");
+        assert!(matches!(quick("^sim> ").quick, Quick::Starts(_)), "anything may follow");
+        assert!(matches!(quick("(?i)^sim> $").quick, Quick::Whole(_)), "a few case variants");
+        assert!(matches!(quick("^a|b").quick, Quick::Regex), "one branch is not anchored");
+        assert!(matches!(quick("(?m)^moler# $").quick, Quick::Regex), "only the plain `^`");
+        assert!(matches!(quick(crate::DEFAULT_PROMPT).quick, Quick::Regex), "a wide class first");
+        assert!(
+            matches!(quick("^(?:sim> )?$").quick, Quick::Whole(_)),
+            "the empty line, or the text"
+        );
+        assert!(matches!(quick("(?i)^[a-z]{3}longer> $").quick, Quick::Regex), "too many starts");
     }
 
     #[test]

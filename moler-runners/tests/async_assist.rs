@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use moler_core::{Command, Wait4};
 use moler_runners::{CompletionExt, ConnectionHandle, SmolRunner};
-use support::Where;
+use support::{echoes, Where};
 
 const PROMPT: &str = "^moler_bash# ";
 const WAIT: Duration = Duration::from_secs(20);
@@ -133,11 +133,7 @@ fn output_nobody_awaits_is_handled_after_an_awaited_command() {
 fn dropping_the_handle_after_awaited_commands_closes_the_transport() {
     let (conn, device) = pair(&SmolRunner::new());
     smol::block_on(async {
-        for i in 0..5 {
-            device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
-            let out = conn.start(Command::lines(format!("echo {i}"), PROMPT)).await.unwrap();
-            assert_eq!(out, [i.to_string()]);
-        }
+        echoes(&conn, &device, 0..5).await;
     });
     let ev = conn.start(Wait4::new(["x"]).unwrap());
     drop(conn);

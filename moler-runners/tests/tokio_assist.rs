@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use moler_core::{Command, Wait4};
 use moler_runners::{CompletionExt, ConnectionHandle, TokioRunner};
-use support::Where;
+use support::{echoes, Where};
 use tokio::runtime::{Builder, Runtime};
 
 const PROMPT: &str = "^moler_bash# ";
@@ -54,11 +54,7 @@ fn awaited_commands_get_their_answers() {
     let rt = current_thread();
     let (conn, device) = pair(&rt);
     rt.block_on(async {
-        for i in 0..50 {
-            device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
-            let out = conn.start(Command::lines(format!("echo {i}"), PROMPT)).await.unwrap();
-            assert_eq!(out, [i.to_string()]);
-        }
+        echoes(&conn, &device, 0..50).await;
     });
 }
 
@@ -158,11 +154,7 @@ fn dropping_the_handle_after_awaited_commands_closes_the_transport() {
     let rt = current_thread();
     let (conn, device) = pair(&rt);
     rt.block_on(async {
-        for i in 0..5 {
-            device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
-            let out = conn.start(Command::lines(format!("echo {i}"), PROMPT)).await.unwrap();
-            assert_eq!(out, [i.to_string()]);
-        }
+        echoes(&conn, &device, 0..5).await;
         let ev = conn.start(Wait4::new(["x"]).unwrap());
         drop(conn);
         let closed = tokio::time::timeout(WAIT, ev).await.expect("closed at once");

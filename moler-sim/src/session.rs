@@ -107,6 +107,13 @@ struct Run {
     groups: Vec<(String, String)>,
 }
 
+impl Run {
+    /// The rule answering this command, in `device`.
+    fn rule_of<'d>(&self, device: &'d Device) -> &'d Rule {
+        &device.states[self.state].commands[self.rule]
+    }
+}
+
 impl Session {
     /// A session that starts at `now`: the banner and the login dialog (or the first prompt)
     /// are waiting in [`Session::take_output`].
@@ -420,7 +427,7 @@ impl Session {
     }
 
     fn rule(&self, run: &Run) -> &Rule {
-        &self.device.states[run.state].commands[run.rule]
+        run.rule_of(&self.device)
     }
 
     /// After the question (if any): wait, or answer now.
@@ -437,7 +444,7 @@ impl Session {
         // The device is shared: the rule is borrowed from a handle of it, not copied (a copy
         // clones the rule's regexes, and their caches, on every command answered).
         let device = Arc::clone(&self.device);
-        let rule = &device.states[run.state].commands[run.rule];
+        let rule = run.rule_of(&device);
         let time = &mut self.times[run.state][run.rule];
         let answer = match (*time as usize).checked_sub(1) {
             Some(i) if !rule.later_answers.is_empty() => {
@@ -552,7 +559,7 @@ impl Session {
     /// The command is done: move, close or reboot, then the prompt and what was typed ahead.
     fn finish(&mut self, run: Run, now: Instant) {
         let device = Arc::clone(&self.device);
-        let rule = &device.states[run.state].commands[run.rule];
+        let rule = run.rule_of(&device);
         self.mode = Mode::Shell;
         match rule.goto {
             Some(Goto::State(t)) => {

@@ -149,3 +149,17 @@ impl<T: Send + 'static> moler_core::Observer for Where<T> {
         moler_core::Step::Pending
     }
 }
+
+/// Awaits `echo i` for each `i` of `range` on `conn`, a memory device answering each as a shell
+/// whose prompt is `moler_bash# ` would, and checks each answer.
+pub async fn echoes(
+    conn: &moler_runners::ConnectionHandle,
+    device: &moler_io::memory::MemoryDevice,
+    range: std::ops::Range<usize>,
+) {
+    for i in range {
+        device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
+        let out = conn.start(Command::lines(format!("echo {i}"), "^moler_bash# ")).await.unwrap();
+        assert_eq!(out, [i.to_string()]);
+    }
+}
