@@ -21,12 +21,18 @@ fn slow_simulator() -> Simulator {
 
 /// `n` UnixLocal devices over TCP to `sim`, their `su` hop answered with `password`.
 fn devices(sim: &Simulator, n: usize, password: &str) -> Devices {
+    Devices::from_yaml(&devices_yaml(sim, n, password, None)).unwrap()
+}
+
+/// The config of [`devices`]; their connections on the runner `variant` names, if given.
+fn devices_yaml(sim: &Simulator, n: usize, password: &str, variant: Option<&str>) -> String {
+    let variant = variant.map_or(String::new(), |v| format!("variant: {v}, "));
     let mut yaml = String::from("DEVICES:\n");
     for i in 0..n {
         yaml.push_str(&format!(
             "  SIM{i}:
     DEVICE_CLASS: UnixLocal
-    CONNECTION_DESC: {{io_type: tcp, host: 127.0.0.1, port: {}, ready_prompt: 'moler_bash# ', ready_timeout: 60}}
+    CONNECTION_DESC: {{io_type: tcp, {variant}host: 127.0.0.1, port: {}, ready_prompt: 'moler_bash# ', ready_timeout: 60}}
     CONNECTION_HOPS:
       UNIX_LOCAL:
         UNIX_LOCAL_ROOT:
@@ -36,7 +42,7 @@ fn devices(sim: &Simulator, n: usize, password: &str) -> Devices {
             sim.port()
         ));
     }
-    Devices::from_yaml(&yaml).unwrap()
+    yaml
 }
 
 #[test]
@@ -115,19 +121,7 @@ fn a_device_on_a_current_thread_runtime_walks_runs_and_watches_while_awaited_the
     )
     .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let yaml = format!(
-        "DEVICES:
-  SIM0:
-    DEVICE_CLASS: UnixLocal
-    CONNECTION_DESC: {{io_type: tcp, variant: tokio, host: 127.0.0.1, port: {}, ready_prompt: 'moler_bash# '}}
-    CONNECTION_HOPS:
-      UNIX_LOCAL:
-        UNIX_LOCAL_ROOT:
-          execute_command: su
-          command_params: {{password: sim, expected_prompt: '^root@sim# ', timeout: 60}}
-",
-        sim.port()
-    );
+    let yaml = devices_yaml(&sim, 1, "sim", Some("tokio"));
     let loader =
         moler::config::Loader::new().runner(moler::TokioRunner::with_handle(rt.handle().clone()));
     let devices = Devices::from_config(loader.from_yaml(&yaml).unwrap()).unwrap();
