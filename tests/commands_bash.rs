@@ -143,8 +143,9 @@ fn the_system_and_the_user() {
 
     let ps = sh.run(Ps::new().options("-ef").command_with_prompt(p), T).unwrap();
     assert!(ps.rows.len() > 2);
-    let pids: Vec<&Value> = (0..ps.rows.len()).filter_map(|r| ps.get(r, "PID")).collect();
-    assert!(pids.contains(&&json!(1)), "PID 1 is there, as a number");
+    let pids: Vec<i64> = (0..ps.rows.len()).filter_map(|r| ps.get(r, "PID")?.as_i64()).collect();
+    assert_eq!(pids.len(), ps.rows.len(), "every PID is a number");
+    assert!(pids.contains(&1), "PID 1 is there");
     let kill = sh.run(Kill::new("999999").command_with_prompt(p), T).unwrap();
     assert_eq!(kill.no_such_process.as_deref(), Some("999999"));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -1,13 +1,14 @@
 //! `ls`: [`Ls`], its parameters, its result and its parser.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+
+use compact_str::CompactString;
 
 use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{own_errors, size_in_bytes, words, Interner, MapTemplate};
+use super::parse::{own_errors, size_in_bytes, words, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -27,31 +28,31 @@ builder!(Ls {}, options, path);
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LsEntry {
     /// The file name.
-    pub name: Arc<str>,
+    pub name: CompactString,
     /// `-rw-r--r--`, with an ACL/SELinux marker (`+`, `.`) if shown.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub permissions: Option<Arc<str>>,
+    pub permissions: Option<CompactString>,
     /// Hard links.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub hard_links_count: Option<u64>,
     /// Owner.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub owner: Option<Arc<str>>,
+    pub owner: Option<CompactString>,
     /// Group.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub group: Option<Arc<str>>,
+    pub group: Option<CompactString>,
     /// The size as printed (`4.0K`, `4096`, `4, 0` for a device).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub size_raw: Option<String>,
+    pub size_raw: Option<CompactString>,
     /// The size in bytes, when it is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub size_bytes: Option<u64>,
     /// The date as printed (`Jan  3 08:12`, `Nov 10  2016`, `2024-01-31 12:00`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub date: Option<String>,
+    pub date: Option<CompactString>,
     /// A symbolic link's target.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub link: Option<String>,
+    pub link: Option<CompactString>,
 }
 
 /// Result of [`Ls`].
@@ -69,7 +70,8 @@ impl LsResult {
     /// registry's path for `ls`).
     fn into_json(self) -> Value {
         let mut files = Vec::with_capacity(self.files.len());
-        files.extend(self.files.into_iter().map(|e| (String::from(&*e.name), e.into_json())));
+        files
+            .extend(self.files.into_iter().map(|e| (String::from(e.name.as_str()), e.into_json())));
         let mut m = Map::new();
         // Sorted already: the map is built in bulk.
         m.insert("files".to_owned(), Value::Object(files.into_iter().collect()));
@@ -86,18 +88,18 @@ impl LsResult {
 impl LsEntry {
     /// Its JSON (see [`LsResult::into_json`]): the fields that are set, under their names.
     fn into_json(self) -> Value {
-        let text = |s: Option<Arc<str>>| s.map(|s| Value::String(String::from(&*s)));
+        let text = |s: Option<CompactString>| s.map(|s| Value::String(s.into_string()));
         // In key order, inserted from the last: each insert then compares with one key only.
         let mut fields: [(&str, Option<Value>); 9] = [
-            ("date", self.date.map(Value::String)),
+            ("date", text(self.date)),
             ("group", text(self.group)),
             ("hard_links_count", self.hard_links_count.map(Value::from)),
-            ("link", self.link.map(Value::String)),
-            ("name", Some(Value::String(String::from(&*self.name)))),
+            ("link", text(self.link)),
+            ("name", text(Some(self.name))),
             ("owner", text(self.owner)),
             ("permissions", text(self.permissions)),
             ("size_bytes", self.size_bytes.map(Value::from)),
-            ("size_raw", self.size_raw.map(Value::String)),
+            ("size_raw", text(self.size_raw)),
         ];
         let mut m = Map::new();
         for (key, value) in fields.iter_mut().rev() {
@@ -164,7 +166,7 @@ impl LsFiles {
     }
 
     /// The entries as a map (to change the set of files).
-    pub fn into_map(self) -> BTreeMap<Arc<str>, LsEntry> {
+    pub fn into_map(self) -> BTreeMap<CompactString, LsEntry> {
         self.0.into_iter().map(|e| (e.name.clone(), e)).collect()
     }
 }
@@ -237,7 +239,7 @@ impl<'a> IntoIterator for &'a LsFiles {
     }
 }
 
-impl From<LsFiles> for BTreeMap<Arc<str>, LsEntry> {
+impl From<LsFiles> for BTreeMap<CompactString, LsEntry> {
     fn from(files: LsFiles) -> Self {
         files.into_map()
     }
@@ -278,8 +280,6 @@ pub struct LsParser {
     result: LsResult,
     /// Entries in arrival order; put in name order once, at the end ([`LsFiles`]).
     entries: Vec<LsEntry>,
-    /// Permissions, owners and groups repeat: one shared copy each.
-    words: Interner,
 }
 
 fn is_permissions(w: &str) -> bool {
@@ -393,24 +393,26 @@ fn long_line(line: &str) -> Option<LongLine<'_>> {
     })
 }
 
-/// A long-format line as an [`LsEntry`] (its repeated words shared through `words_seen`).
+/// A long-format line as an [`LsEntry`].
 #[cfg(test)]
-fn long_entry(line: &str, words_seen: &mut Interner) -> Option<LsEntry> {
-    long_line(line).map(|l| l.entry(words_seen))
+fn long_entry(line: &str) -> Option<LsEntry> {
+    long_line(line).map(LongLine::entry)
 }
 
 impl LongLine<'_> {
-    fn entry(self, words_seen: &mut Interner) -> LsEntry {
+    /// Its entry: every field inline up to 24 bytes (names, dates, sizes, owners: one
+    /// allocation per longer one, none for most).
+    fn entry(self) -> LsEntry {
         LsEntry {
             name: self.name.into(),
-            permissions: Some(words_seen.get(self.permissions)),
+            permissions: Some(self.permissions.into()),
             hard_links_count: Some(self.hard_links_count),
-            owner: Some(words_seen.get(self.owner)),
-            group: Some(words_seen.get(self.group)),
+            owner: Some(self.owner.into()),
+            group: Some(self.group.into()),
             size_bytes: size_in_bytes(self.size, 1),
-            size_raw: Some(self.size.to_owned()),
-            date: Some(self.date.to_owned()),
-            link: self.link.map(str::to_owned),
+            size_raw: Some(self.size.into()),
+            date: Some(self.date.into()),
+            link: self.link.map(CompactString::from),
         }
     }
 
@@ -515,7 +517,7 @@ fn ls_line(line: &str, partial: bool, sink: &mut impl LsSink) {
 
 impl LsSink for LsParser {
     fn long(&mut self, line: LongLine<'_>) {
-        let entry = line.entry(&mut self.words);
+        let entry = line.entry();
         self.entries.push(entry);
     }
     fn short(&mut self, name: &str) {
@@ -715,7 +717,7 @@ mod tests {
             };
             let mut map = BTreeMap::new();
             for (name, links) in &entries {
-                map.insert(Arc::<str>::from(name.as_str()), entry(name, *links));
+                map.insert(CompactString::from(name.as_str()), entry(name, *links));
             }
             let files: LsFiles = entries.iter().map(|(n, l)| entry(n, *l)).collect();
             prop_assert_eq!(files.len(), map.len());
@@ -760,21 +762,13 @@ mod tests {
 
     #[test]
     fn long_lines_of_every_kind() {
-        let e =
-            long_entry("crw-rw---- 1 root tty 4, 0 Nov 21 09:00 tty0", &mut Interner::default())
-                .unwrap();
+        let e = long_entry("crw-rw---- 1 root tty 4, 0 Nov 21 09:00 tty0").unwrap();
         assert_eq!((&*e.name, e.size_raw.as_deref(), e.size_bytes), ("tty0", Some("4, 0"), None));
-        let e =
-            long_entry("-rw-r--r-- 1 a b 5 2024-01-31 12:00 two  spaces", &mut Interner::default())
-                .unwrap();
+        let e = long_entry("-rw-r--r-- 1 a b 5 2024-01-31 12:00 two  spaces").unwrap();
         assert_eq!((&*e.name, e.date.as_deref()), ("two  spaces", Some("2024-01-31 12:00")));
-        let e = long_entry(
-            "-rw-r--r-- 1 a b 5 2024-01-31 12:00:01.5 +0100 f",
-            &mut Interner::default(),
-        )
-        .unwrap();
+        let e = long_entry("-rw-r--r-- 1 a b 5 2024-01-31 12:00:01.5 +0100 f").unwrap();
         assert_eq!((&*e.name, e.date.as_deref()), ("f", Some("2024-01-31 12:00:01.5 +0100")));
-        assert!(long_entry("total 8", &mut Interner::default()).is_none());
-        assert!(long_entry("-rw-r--r-- 1 a b", &mut Interner::default()).is_none(), "truncated");
+        assert!(long_entry("total 8").is_none());
+        assert!(long_entry("-rw-r--r-- 1 a b").is_none(), "truncated");
     }
 }

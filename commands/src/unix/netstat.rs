@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{number, own_errors, regex, word_spans, words, Interner, MapTemplate};
+use super::parse::{number, own_errors, regex, word_spans, words, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -53,7 +54,7 @@ pub struct NetstatResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InternetConnection {
     /// `tcp`, `tcp6`, `udp`, `sctp`…
-    pub proto: Arc<str>,
+    pub proto: CompactString,
     /// Bytes queued for reading (`None` where the column is empty, as for SCTP, or the number
     /// does not fit).
     #[serde(rename = "recv-q")]
@@ -63,39 +64,39 @@ pub struct InternetConnection {
     pub send_q: Option<u64>,
     /// `address:port`, as printed.
     #[serde(rename = "local address")]
-    pub local_address: String,
+    pub local_address: CompactString,
     /// `address:port`, as printed (`None` for a listening SCTP endpoint, which shows none).
     #[serde(rename = "foreign address")]
-    pub foreign_address: Option<String>,
+    pub foreign_address: Option<CompactString>,
     /// `ESTABLISHED`, `LISTEN`… (`None` where the column is empty, as for UDP).
-    pub state: Option<Arc<str>>,
+    pub state: Option<CompactString>,
     /// `1234/sshd` or `-`, with `-p`.
     #[serde(rename = "pid/program name", skip_serializing_if = "Option::is_none", default)]
-    pub pid_program_name: Option<String>,
+    pub pid_program_name: Option<CompactString>,
 }
 
 /// A socket of [`NetstatResult::unix_sockets`]; serialized under Moler's keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnixSocket {
     /// `unix`.
-    pub proto: String,
+    pub proto: CompactString,
     /// References (`None` if the number does not fit).
     pub refcnt: Option<u64>,
     /// `[ ACC ]`, as printed.
-    pub flags: String,
+    pub flags: CompactString,
     /// `STREAM`, `DGRAM`…
     #[serde(rename = "type")]
-    pub socket_type: String,
+    pub socket_type: CompactString,
     /// `LISTENING`, `CONNECTED`… (empty where netstat shows none).
-    pub state: String,
+    pub state: CompactString,
     /// The inode (`None` if the number does not fit).
     #[serde(rename = "i-node")]
     pub i_node: Option<u64>,
     /// The socket's path (empty for an unnamed one).
-    pub path: String,
+    pub path: CompactString,
     /// `1234/sshd` or `-`, with `-p`.
     #[serde(rename = "pid/program name", skip_serializing_if = "Option::is_none", default)]
-    pub pid_program_name: Option<String>,
+    pub pid_program_name: Option<CompactString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,8 +163,6 @@ trait NetstatSink: std::fmt::Debug {
 #[derive(Debug, Default)]
 struct Typed {
     result: NetstatResult,
-    /// Protocols and states repeat: one shared copy each.
-    words: Interner,
 }
 
 impl NetstatSink for Typed {
@@ -176,13 +175,13 @@ impl NetstatSink for Typed {
     }
     fn connection(&mut self, row: ConnectionRow<'_>) {
         let connection = InternetConnection {
-            proto: self.words.get(row.proto),
+            proto: row.proto.into(),
             recv_q: queue(row.recv_q),
             send_q: queue(row.send_q),
-            local_address: row.local.to_owned(),
-            foreign_address: row.foreign.map(str::to_owned),
-            state: row.state.map(|s| self.words.get(s)),
-            pid_program_name: row.pid.map(str::to_owned),
+            local_address: row.local.into(),
+            foreign_address: row.foreign.map(CompactString::from),
+            state: row.state.map(CompactString::from),
+            pid_program_name: row.pid.map(CompactString::from),
         };
         self.result.internet_connections.get_or_insert_default().push(connection);
     }
@@ -435,14 +434,14 @@ impl<S: NetstatSink> Reader<S> {
         let Some(c) = self.unix.captures(line) else { return };
         let text = |name: &str| c.name(name).map_or("", |m| m.as_str());
         let socket = UnixSocket {
-            proto: text("proto").to_owned(),
+            proto: text("proto").into(),
             refcnt: text("refcnt").parse().ok(),
-            flags: text("flags").to_owned(),
-            socket_type: text("type").to_owned(),
-            state: text("state").to_owned(),
+            flags: text("flags").into(),
+            socket_type: text("type").into(),
+            state: text("state").into(),
             i_node: text("inode").parse().ok(),
-            path: text("path").to_owned(),
-            pid_program_name: c.name("pid").map(|m| m.as_str().to_owned()),
+            path: text("path").into(),
+            pid_program_name: c.name("pid").map(|m| m.as_str().into()),
         };
         self.sink.unix_socket(socket);
     }

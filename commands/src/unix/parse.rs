@@ -137,24 +137,6 @@ impl MapTemplate {
     }
 }
 
-/// Shares repeated short strings (FNV: the words are short, and SipHash's resistance to
-/// crafted keys buys nothing here).
-#[derive(Debug, Default)]
-pub(crate) struct Interner(fnv::FnvHashMap<Box<str>, Arc<str>>);
-
-impl Interner {
-    pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.0.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = s.into();
-        if self.0.len() < 4096 {
-            self.0.insert(s.into(), a.clone());
-        }
-        a
-    }
-}
-
 /// Quotes a word for a POSIX shell command line when it needs it.
 pub(crate) fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::parse::{number_or_text, own_errors, word_spans, MapTemplate};
+use super::parse::{number, number_or_text, own_errors, word_spans, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -28,20 +29,142 @@ pub struct PsResult {
     /// The column names, from the header.
     pub columns: Arc<[String]>,
     /// One value per column for each process.
-    pub rows: Vec<Vec<Value>>,
+    pub rows: Vec<Vec<PsValue>>,
 }
 
 impl PsResult {
     /// The value of `column` in row `row`.
-    pub fn get(&self, row: usize, column: &str) -> Option<&Value> {
+    pub fn get(&self, row: usize, column: &str) -> Option<&PsValue> {
         let i = self.columns.iter().position(|c| c == column)?;
         self.rows.get(row)?.get(i)
     }
 }
 
+/// One value of a [`PsResult`]: a number when the text is one (Moler's conversion: an integer,
+/// else a float), else the text, held inline up to 24 bytes (a user, a state, a time: no
+/// allocation). Serializes as the JSON number or string it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PsValue {
+    /// `1234`, `0.5`.
+    Number(serde_json::Number),
+    /// `root`, `Ss`, `00:00:01`, `/usr/bin/worker --id 7`.
+    Text(CompactString),
+}
+
+impl PsValue {
+    /// The text, if it is not a number.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Text(t) => Some(t),
+            Self::Number(_) => None,
+        }
+    }
+
+    /// The number as an `i64`, if it is an integer that fits one.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Self::Number(n) => n.as_i64(),
+            Self::Text(_) => None,
+        }
+    }
+
+    /// The number as an `u64`, if it is a non-negative integer.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Self::Number(n) => n.as_u64(),
+            Self::Text(_) => None,
+        }
+    }
+
+    /// The number as an `f64`, if it is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Number(n) => n.as_f64(),
+            Self::Text(_) => None,
+        }
+    }
+}
+
+impl From<PsValue> for Value {
+    fn from(v: PsValue) -> Self {
+        match v {
+            PsValue::Number(n) => Value::Number(n),
+            PsValue::Text(t) => Value::String(t.into_string()),
+        }
+    }
+}
+
+impl From<i64> for PsValue {
+    fn from(n: i64) -> Self {
+        Self::Number(n.into())
+    }
+}
+
+impl From<&str> for PsValue {
+    fn from(t: &str) -> Self {
+        Self::Text(t.into())
+    }
+}
+
+impl PartialEq<Value> for PsValue {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Self::Number(a), Value::Number(b)) => a == b,
+            (Self::Text(a), Value::String(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl PartialEq<&str> for PsValue {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == Some(*other)
+    }
+}
+
+impl PartialEq<i64> for PsValue {
+    fn eq(&self, other: &i64) -> bool {
+        self.as_i64() == Some(*other)
+    }
+}
+
+/// A value of a process line: the typed result's [`PsValue`], or the registry's JSON value.
+trait Cell: Sized {
+    /// A word: a number when it is one, else its text.
+    fn word(text: &str) -> Self;
+    /// The free column's text, kept as text.
+    fn text(text: &str) -> Self;
+}
+
+impl Cell for PsValue {
+    #[inline]
+    fn word(text: &str) -> Self {
+        match number(text) {
+            Some(Value::Number(n)) => Self::Number(n),
+            _ => Self::Text(text.into()),
+        }
+    }
+    #[inline]
+    fn text(text: &str) -> Self {
+        Self::Text(text.into())
+    }
+}
+
+impl Cell for Value {
+    #[inline]
+    fn word(text: &str) -> Self {
+        number_or_text(text)
+    }
+    #[inline]
+    fn text(text: &str) -> Self {
+        Value::String(text.to_owned())
+    }
+}
+
 impl Serialize for PsResult {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Row<'a>(&'a [String], &'a [Value]);
+        struct Row<'a>(&'a [String], &'a [PsValue]);
         impl Serialize for Row<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 let mut m = s.serialize_map(Some(self.1.len()))?;
@@ -60,7 +183,10 @@ impl PsResult {
     /// registry's path for `ps`).
     fn into_json(self) -> Value {
         let shape = RowShape::new(&self.columns);
-        let rows = self.rows.into_iter().map(|row| shape.json(&self.columns, row));
+        let rows = self
+            .rows
+            .into_iter()
+            .map(|row| shape.json(&self.columns, row.into_iter().map(Value::from).collect()));
         Value::Array(rows.collect())
     }
 }
@@ -168,7 +294,11 @@ impl Parser for PsParser {
 impl PsParser {
     /// The values of a process line (`None` for the header, or a line before it), from the
     /// spans of its words.
-    fn row(&mut self, line: &str, words: &[(usize, usize)]) -> Option<ParseResult<Vec<Value>>> {
+    fn row<C: Cell>(
+        &mut self,
+        line: &str,
+        words: &[(usize, usize)],
+    ) -> Option<ParseResult<Vec<C>>> {
         let text = |&(start, end): &(usize, usize)| &line[start..end];
         if self.result.columns.is_empty() {
             if words.iter().any(|w| text(w) == "PID") {
@@ -191,34 +321,34 @@ impl PsParser {
             Some(f) if words.len() >= n => {
                 let after = n - f - 1;
                 for w in &words[..f] {
-                    row.push(number_or_text(text(w)));
+                    row.push(C::word(text(w)));
                 }
                 let (start, _) = words[f];
                 let (_, end) = words[words.len() - after - 1];
-                row.push(Value::String(line[start..end].to_owned()));
+                row.push(C::text(&line[start..end]));
                 for w in &words[words.len() - after..] {
-                    row.push(number_or_text(text(w)));
+                    row.push(C::word(text(w)));
                 }
             }
             Some(f) => {
                 // The free column is empty (a kernel thread without arguments).
                 for (i, w) in words.iter().enumerate() {
                     if i == f {
-                        row.push(Value::String(String::new()));
+                        row.push(C::text(""));
                     }
-                    row.push(number_or_text(text(w)));
+                    row.push(C::word(text(w)));
                 }
                 if row.len() < n {
-                    row.push(Value::String(String::new()));
+                    row.push(C::text(""));
                 }
             }
             None => {
                 // Without a free column, the last one takes the rest of the line.
                 for w in &words[..n - 1] {
-                    row.push(number_or_text(text(w)));
+                    row.push(C::word(text(w)));
                 }
                 let (start, _) = words[n - 1];
-                row.push(number_or_text(line[start..].trim_end()));
+                row.push(C::word(line[start..].trim_end()));
             }
         }
         Some(Ok(row))
@@ -291,7 +421,7 @@ mod tests {
             columns: vec!["PID".to_owned(), "CMD".to_owned(), "PID".to_owned()].into(),
             rows: vec![
                 vec![1.into(), "init".into(), 7.into()],
-                vec![2.into(), Value::String(String::new())],
+                vec![2.into(), "".into()],
                 vec![3.into(), "x".into(), 9.into(), "more than the header".into()],
             ],
         };
