@@ -82,12 +82,42 @@ pub(crate) fn number(text: &str) -> Option<serde_json::Value> {
         let n = b.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
         return Some(n.into());
     }
+    // A plain decimal (`12.5`, a percentage, a load): its digits as an integer divided by a
+    // power of ten, both exact in an `f64` (15 digits at most), so the one division rounds
+    // correctly, as parsing does (Clinger's fast path).
+    if let Some(f) = plain_decimal(b) {
+        return serde_json::Number::from_f64(f).map(serde_json::Value::Number);
+    }
     // Nor does a finite number hold anything but digits, signs, a point and an exponent
     // (`10:00`, `pts/1`).
     if !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')) {
         return None;
     }
     number_parsed(text)
+}
+
+/// `digits.digits` with 15 digits at most, as an `f64` (see [`number`]).
+#[inline]
+fn plain_decimal(b: &[u8]) -> Option<f64> {
+    const POWERS: [f64; 16] =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    if b.len() > 16 {
+        return None;
+    }
+    let point = b.iter().position(|&c| c == b'.')?;
+    let (whole, fraction) = (&b[..point], &b[point + 1..]);
+    if whole.is_empty() || fraction.is_empty() {
+        return None;
+    }
+    let mut n = 0u64;
+    for &c in whole.iter().chain(fraction) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(c - b'0');
+    }
+    // (At most 15 digits: `n` < 10^15 < 2^53, exact as an `f64`.)
+    Some(n as f64 / POWERS[fraction.len()])
 }
 
 /// [`number`] by the standard parsers: `i64`, `u64`, then a finite `f64`.
@@ -708,6 +738,7 @@ mod tests {
             text in prop_oneof![
                 "[0-9]{0,22}",
                 "[-+]?[0-9]{0,20}([.][0-9]{0,4})?([eE][-+]?[0-9]{1,3})?",
+                "[0-9]{0,16}[.][0-9]{0,16}",
                 "[-+.]?(inf|infinity|nan|NaN|INF)",
                 "[ 0-9a-z:/.,+-]{0,12}",
                 any::<String>(),
@@ -740,6 +771,12 @@ mod tests {
             ("-12", Some(serde_json::json!(-12))),
             ("+12", Some(serde_json::json!(12))),
             ("1.5", Some(serde_json::json!(1.5))),
+            ("0.1", Some(serde_json::json!(0.1))),
+            ("99.9", Some(serde_json::json!(99.9))),
+            ("123456789.012345", Some(serde_json::json!(123_456_789.012_345))),
+            ("1.", Some(serde_json::json!(1.0))),
+            (".5", Some(serde_json::json!(0.5))),
+            ("1.2.3", None),
             ("inf", None),
             ("00:01", None),
             ("", None),
