@@ -2,7 +2,7 @@
 //! a 100,000-line `ps aux` and a 100,000-connection `netstat -tn` output (with the echo and the
 //! final prompt), fed to a `Connection` in 4 KiB chunks.
 //!
-//! For each output, three figures from the same run (best of `--runs`):
+//! For each output, three figures from the same run (the median of `--runs`, see [`measure`]):
 //! - **floor**: the same command machinery with a parser that ignores every line (echo search,
 //!   line splitting, escape stripping, prompt and failure checks): what parsing adds to;
 //! - **typed**: the library's parser building the typed result (`LsResult`, `PsResult`,
@@ -14,11 +14,11 @@
 //! split beforehand, the way its parser builds it, with no connection and no parsing: the part
 //! of the json figure that is the `Value` itself ([`ls_values`]).
 //!
-//! Each figure is measured in a process of its own (see [`best`]).
+//! Each figure is measured in a process of its own (see [`measure`]).
 //!
 //! The last line is the figures as one JSON object (MB/s), for scripts.
 //!
-//! `cargo bench --bench parse -- [--lines 100000] [--runs 5] [--chunk 4096] [--only ls|ps|netstat]
+//! `cargo bench --bench parse -- [--lines 100000] [--runs 7] [--chunk 4096] [--only ls|ps|netstat]
 //! [--path floor,typed,json,values]` (`--only` and `--path` measure some outputs, some paths: for a
 //! profile of one parser; the others print as NaN)
 //! (targets: typed ≥ 250 MB/s, json ≥ 150 MB/s)
@@ -134,28 +134,35 @@ fn feed<O: Observer>(observer: O, data: &[u8], chunk: usize, check: impl FnOnce(
     secs
 }
 
-/// The best of `runs` timings of `f` for `output`'s `path`, or NaN when `--path` does not list
-/// `path`.
+/// The median of `runs` timings of `f` for `output`'s `path`, or NaN when `--path` does not
+/// list `path`.
+///
+/// The median, not the best: with glibc's allocator, whether a run's 30 MB of result lands on
+/// pages the previous run freed or on fresh ones (faulted in, costly in this VM) depends on how
+/// the heap was left, so single runs were up to twice as fast as the steady state (`ps` typed:
+/// one run of 45 ms among runs of 85 ms), and the best of five picked those.
 ///
 /// Measured in a process of its own (this bench run again with `--only output --path path`),
 /// unless `--path` was given (one process, for a profiler) or this is a smoke run: glibc's heap
 /// after another path's 100,000-entry result was freed made the same JSON parse 86 MB/s in
 /// one process and 116 MB/s in another.
-fn best(output: &str, path: &str, runs: usize, mut f: impl FnMut() -> f64) -> f64 {
+fn measure(output: &str, path: &str, runs: usize, mut f: impl FnMut() -> f64) -> f64 {
     let paths = common::arg("--path");
     match &paths {
         Some(paths) if !paths.split(',').any(|p| p == path) => return f64::NAN,
         None if !common::smoke() => return in_own_process(output, path),
         _ => {}
     }
-    let secs = (0..runs).map(|_| f()).fold(f64::INFINITY, f64::min);
+    let mut times: Vec<f64> = (0..runs).map(|_| f()).collect();
+    times.sort_by(f64::total_cmp);
+    let secs = times[times.len() / 2];
     if paths.is_some() {
         println!("{path}: {secs} s"); // (what `in_own_process` reads)
     }
     secs
 }
 
-/// [`best`] for `output`'s `path`, measured by this bench in a new process.
+/// [`measure`] for `output`'s `path`, measured by this bench in a new process.
 fn in_own_process(output: &str, path: &str) -> f64 {
     let mut args = Vec::new();
     let mut given = std::env::args().skip(1);
@@ -203,7 +210,7 @@ fn report(what: &str, bytes: usize, floor: f64, typed: f64, json: f64) -> String
 pub(crate) fn main() {
     let smoke = common::smoke();
     let lines = if smoke { 2_000 } else { common::arg_or("--lines", 100_000) };
-    let runs = if smoke { 1 } else { common::arg_or("--runs", 5) };
+    let runs = if smoke { 1 } else { common::arg_or("--runs", 7) };
     let chunk = common::arg_or("--chunk", 4096);
     if let Some(file) = common::arg("--capture") {
         // The listing as a file, for `moler parse` (the command line's own path, end to end).
@@ -213,7 +220,7 @@ pub(crate) fn main() {
     let only = common::arg("--only");
     let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let registry = Registry::default();
-    println!("parse: {lines} lines, {chunk}-byte reads, best of {runs}");
+    println!("parse: {lines} lines, {chunk}-byte reads, median of {runs}");
 
     let run = Run { registry: &registry, lines, runs, chunk };
     let mut figures = Vec::new();
@@ -250,7 +257,7 @@ fn bench<C: UnixCommand>(
 ) -> String {
     let Run { registry, lines, runs, chunk } = *run;
     let line = command.command_line().expect("a valid command");
-    let floor = best(name, "floor", runs, || {
+    let floor = measure(name, "floor", runs, || {
         feed(
             Command::new(line.as_str(), Nothing).prompt(PROMPT_RE),
             output.as_bytes(),
@@ -258,11 +265,11 @@ fn bench<C: UnixCommand>(
             |_| {},
         )
     });
-    let typed = best(name, "typed", runs, || {
+    let typed = measure(name, "typed", runs, || {
         let cmd = command.command_with_prompt(PROMPT_RE);
         feed(cmd, output.as_bytes(), chunk, |r| assert_eq!(typed_len(r), lines))
     });
-    let json = best(name, "json", runs, || {
+    let json = measure(name, "json", runs, || {
         let mut params = params.clone();
         params["prompt"] = PROMPT_RE.into();
         let cmd = registry.command(name, &params).unwrap();
@@ -277,7 +284,7 @@ fn bench_ls(run: &Run<'_>) -> String {
     let files = |r: &serde_json::Value| r["files"].as_object().unwrap().len();
     let output = ls_output(run.lines);
     let figures = bench(run, ("ls -l", "ls"), &output, &ls, params, |r| r.files.len(), files);
-    let values = best("ls", "values", run.runs, || ls_values(&output, run.lines));
+    let values = measure("ls", "values", run.runs, || ls_values(&output, run.lines));
     let mbs = output.len() as f64 / values / 1e6;
     println!("ls -l    its JSON's values alone (no connection, no parsing): {mbs:>7.1} MB/s");
     format!("{}, \"ls_values\": {mbs:.1}", figures)
@@ -287,7 +294,7 @@ fn bench_ls(run: &Run<'_>) -> String {
 /// no connection, no line splitting, no parsing, only the `serde_json::Value` the registry
 /// returns (per file: a map of eight or nine keys, six or seven strings, the map of files).
 /// About what any parser returning that value pays on this machine's allocator, measured the
-/// same way as the json figure (a process of its own, best of the runs).
+/// same way as the json figure (a process of its own, the median of the runs).
 fn ls_values(output: &str, lines: usize) -> f64 {
     use serde_json::{Map, Value};
     let rows: Vec<(&str, Vec<(usize, usize)>)> = output
