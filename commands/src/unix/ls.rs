@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use compact_str::CompactString;
-
 use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -66,8 +65,8 @@ pub struct LsResult {
 }
 
 impl LsResult {
-    /// Its JSON, moving the strings it owns (the same as serializing it, fewer copies: the
-    /// registry's path for `ls`).
+    /// Its JSON: the same as serializing it, the map of files built in bulk from the sorted
+    /// list rather than key by key.
     fn into_json(self) -> Value {
         let mut files = Vec::with_capacity(self.files.len());
         files

@@ -9,7 +9,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{number, own_errors, regex, word_spans, words, MapTemplate};
+use super::parse::{number_or_text, own_errors, regex, word_spans, words, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -464,7 +464,7 @@ impl<S: NetstatSink> Reader<S> {
             .zip(values)
             .map(|(name, v)| {
                 let value = if NETSTAT_NUMBERS.contains(&name.as_str()) {
-                    number(v).unwrap_or_else(|| v.into())
+                    number_or_text(v)
                 } else {
                     v.into()
                 };

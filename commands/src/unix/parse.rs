@@ -70,7 +70,7 @@ impl Parser for Nothing {
 
 /// Moler's number conversion: an integer if the text is one, else a float, else `None`.
 #[inline]
-pub(crate) fn number(text: &str) -> Option<serde_json::Value> {
+pub(crate) fn number(text: &str) -> Option<serde_json::Number> {
     let b = text.as_bytes();
     // A finite number starts with a digit, a sign or a point (`inf` and `nan` stay text): the
     // words of a table that are names, paths or states are turned down at their first byte.
@@ -86,7 +86,7 @@ pub(crate) fn number(text: &str) -> Option<serde_json::Value> {
     // power of ten, both exact in an `f64` (15 digits at most), so the one division rounds
     // correctly, as parsing does (Clinger's fast path).
     if let Some(f) = plain_decimal(b) {
-        return serde_json::Number::from_f64(f).map(serde_json::Value::Number);
+        return serde_json::Number::from_f64(f);
     }
     // Nor does a finite number hold anything but digits, signs, a point and an exponent
     // (`10:00`, `pts/1`).
@@ -122,7 +122,7 @@ fn plain_decimal(b: &[u8]) -> Option<f64> {
 
 /// [`number`] by the standard parsers: `i64`, `u64`, then a finite `f64`.
 #[inline(never)]
-fn number_parsed(text: &str) -> Option<serde_json::Value> {
+fn number_parsed(text: &str) -> Option<serde_json::Number> {
     if let Ok(i) = text.parse::<i64>() {
         return Some(i.into());
     }
@@ -131,13 +131,13 @@ fn number_parsed(text: &str) -> Option<serde_json::Value> {
     }
     let f: f64 = text.parse().ok()?;
     // Python's float() takes "inf"/"nan"; JSON has neither, so those stay text.
-    serde_json::Number::from_f64(f).map(serde_json::Value::Number)
+    serde_json::Number::from_f64(f)
 }
 
 /// A number when the text is one, else the text (Moler's `convert_to_number`).
 #[inline]
 pub(crate) fn number_or_text(text: &str) -> serde_json::Value {
-    number(text).unwrap_or_else(|| text.into())
+    number(text).map_or_else(|| text.into(), serde_json::Value::Number)
 }
 
 /// The keys of a mapping that many rows share, allocated into a map once: a row is its clone
@@ -781,7 +781,7 @@ mod tests {
             ("00:01", None),
             ("", None),
         ] {
-            assert_eq!(number(text), value, "{text:?}");
+            assert_eq!(number(text).map(serde_json::Value::Number), value, "{text:?}");
         }
     }
 

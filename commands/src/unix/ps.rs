@@ -140,10 +140,7 @@ trait Cell: Sized {
 impl Cell for PsValue {
     #[inline]
     fn word(text: &str) -> Self {
-        match number(text) {
-            Some(Value::Number(n)) => Self::Number(n),
-            _ => Self::Text(text.into()),
-        }
+        number(text).map_or_else(|| Self::Text(text.into()), Self::Number)
     }
     #[inline]
     fn text(text: &str) -> Self {
