@@ -12,11 +12,14 @@ use moler_testkit::{SimOptions, Simulator};
 
 const SLOW: Duration = Duration::from_millis(400);
 
+/// A simulator on 127.0.0.1 whose shell shows `moler_bash# `, with `options` besides.
+fn simulator(options: SimOptions) -> Simulator {
+    Simulator::start_with(([127, 0, 0, 1], 0).into(), options.prompt("moler_bash# ")).unwrap()
+}
+
 /// A simulator whose shell shows `moler_bash# ` only after `SLOW`, and whose `su` takes as long.
 fn slow_simulator() -> Simulator {
-    let options =
-        SimOptions::default().prompt("moler_bash# ").first_prompt_after(SLOW).hop_after(SLOW);
-    Simulator::start_with(([127, 0, 0, 1], 0).into(), options).unwrap()
+    simulator(SimOptions::default().first_prompt_after(SLOW).hop_after(SLOW))
 }
 
 /// `n` UnixLocal devices over TCP to `sim`, their `su` hop answered with `password`.
@@ -89,11 +92,7 @@ fn a_second_get_async_waits_for_the_first_without_blocking_the_runtime() {
 
 #[test]
 fn a_failed_hop_in_the_background_reports_why_and_the_device_stays() {
-    let sim = Simulator::start_with(
-        ([127, 0, 0, 1], 0).into(),
-        SimOptions::default().prompt("moler_bash# "),
-    )
-    .unwrap();
+    let sim = simulator(SimOptions::default());
     let devices = devices(&sim, 1, "wrong");
     let device = devices.get("SIM0").unwrap();
     let err = device.goto_state_bg("UNIX_LOCAL_ROOT").wait(Duration::from_secs(60)).unwrap_err();
@@ -115,11 +114,7 @@ fn a_failed_hop_in_the_background_reports_why_and_the_device_stays() {
 /// abandoned by a timeout, and the device still where it believes it is.
 #[test]
 fn a_device_on_a_current_thread_runtime_walks_runs_and_watches_while_awaited_there() {
-    let sim = Simulator::start_with(
-        ([127, 0, 0, 1], 0).into(),
-        SimOptions::default().prompt("moler_bash# "),
-    )
-    .unwrap();
+    let sim = simulator(SimOptions::default());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let yaml = devices_yaml(&sim, 1, "sim", Some("tokio"));
     let loader =
