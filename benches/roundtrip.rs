@@ -3,7 +3,7 @@
 //! tokio, smol), all measured in the same run, interleaved in rounds so machine noise hits every
 //! path alike.
 //!
-//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 20] [--transport terminal|tcp|ssh|serial|telnet] [--pin CPU] [--instructions]`
+//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 20] [--transport terminal|tcp|ssh|serial|telnet] [--pin CPU] [--paths thread,smol,…] [--instructions]`
 //!
 //! `terminal`: a local bash in a pty. `tcp`: the project's device simulator on 127.0.0.1
 //! (moler-testkit), which echoes and answers like a terminal. `ssh`: bash over SSH through a
@@ -21,6 +21,13 @@
 //! 15 µs on one). Across CPUs that cost is most of every path's time, and where the scheduler
 //! happens to place the threads decides more than the code does (a path can come well under
 //! the floor). On one CPU, what is left is the work: the ratios show moler's own cost.
+//!
+//! A path's **ratio** is paired round by round: its median in a round over the floor's median
+//! in the same round, the median of those over the rounds (`÷ own` the same against its
+//! runtime's floor). Each round starts one path further along, so no path always runs after
+//! the same one. **pooled** is the median of all a path's round trips over the floor's: on this
+//! project's VM the floor's median moved from 19 to 27 µs between two runs minutes apart, and a
+//! pooled median mixes rounds at different speeds on both sides of the ratio.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -518,7 +525,13 @@ fn main() {
 
     // `--only PATH` (the instruction count's child runs): that path alone.
     let only = common::arg("--only");
-    let want = |path: &str| only.as_deref().is_none_or(|o| o == path);
+    // `--paths a,b`: those paths and the floor, reported as usual.
+    let some = common::arg("--paths");
+    let want = |path: &str| match (&only, &some) {
+        (Some(o), _) => o == path,
+        (None, Some(s)) => path == "floor" || s.split(',').any(|p| p == path),
+        (None, None) => true,
+    };
 
     // Every path, in the order each round runs them: its name (for `--only` and the JSON),
     // and its round trips `from..from + k`.
@@ -546,14 +559,24 @@ fn main() {
         run(0, warm);
     }
     let mut samples = std::collections::HashMap::<&str, Vec<Duration>>::new();
+    // Per path: its median in each round (the ratios are taken round by round, see below).
+    let mut round_medians = std::collections::HashMap::<&str, Vec<f64>>::new();
     // Per path: CPU ns and context switches of this process's threads, over its round trips.
     let mut sched = std::collections::HashMap::<&str, (u64, u64)>::new();
     for r in 0..rounds {
         let from = r * per_round;
+        // Each round starts one path further: no path always follows the same one (a
+        // runtime's threads going idle, a connection's thread lingering after its path).
+        if r > 0 && !paths.is_empty() {
+            paths.rotate_left(1);
+        }
         for (name, run) in &mut paths {
             let (ns0, sw0) = common::sched();
-            let took = run(from, per_round);
+            let mut took = run(from, per_round);
             let (ns1, sw1) = common::sched();
+            if !took.is_empty() {
+                round_medians.entry(name).or_default().push(common::stats(&mut took).median_us);
+            }
             samples.entry(name).or_default().extend(took);
             let at = sched.entry(name).or_default();
             at.0 += ns1.saturating_sub(ns0);
@@ -592,13 +615,13 @@ fn main() {
         (ns as f64 / 1e3 / trips, sw as f64 / trips)
     };
     println!(
-        "{:<38} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>9}",
-        "path", "median µs", "p99 µs", "mean µs", "ratio", "cpu µs", "switches", "÷ own"
+        "{:<38} {:>10} {:>10} {:>10} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "path", "median µs", "p99 µs", "mean µs", "ratio", "pooled", "cpu µs", "switches", "÷ own"
     );
     let (cpu, switches) = per_trip("floor");
     println!(
-        "{:<38} {:>10.1} {:>10.1} {:>10.1} {:>8} {cpu:>9.1} {switches:>9.2} {:>9}",
-        "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us, "1.000", "-"
+        "{:<38} {:>10.1} {:>10.1} {:>10.1} {:>8} {:>8} {cpu:>9.1} {switches:>9.2} {:>9}",
+        "raw floor (no moler code)", f.median_us, f.p99_us, f.mean_us, "1.000", "1.000", "-"
     );
     let mut json = format!(
         "{{\"bench\":\"roundtrip\",\"transport\":\"{kind}\",\"pinned_cpu\":{},\"n\":{},\"floor\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
@@ -610,6 +633,15 @@ fn main() {
     // Each async runtime's own floor (plain descriptors only), then every runner: its ratio to
     // the raw floor, and to its own floor (the raw floor for the thread runner; its runtime's
     // for the others).
+    // A path's ratio to a floor: the median over the rounds of its median in the round over
+    // the floor's in the same round. Paired round by round, a slow spell of the machine (this
+    // VM's floor moves by a third from one run to the next) slows both sides of a ratio.
+    let paired = |name: &str, floor: &str| -> Option<f64> {
+        let (a, b) = (round_medians.get(name)?, round_medians.get(floor)?);
+        let mut ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
+        ratios.sort_unstable_by(f64::total_cmp);
+        (!ratios.is_empty()).then(|| ratios[(ratios.len() - 1) / 2])
+    };
     let mut own = std::collections::HashMap::from([("floor", f.median_us)]);
     for (name, label) in [
         ("floor_epoll", "raw floor, sleeping in epoll_wait"),
@@ -624,14 +656,15 @@ fn main() {
         }
         let s = common::stats(&mut samples);
         own.insert(name, s.median_us);
-        let ratio = s.median_us / f.median_us;
+        let pooled = s.median_us / f.median_us;
+        let ratio = paired(name, "floor").unwrap_or(pooled);
         let (cpu, switches) = per_trip(name);
         println!(
-            "{label:<38} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3} {cpu:>9.1} {switches:>9.2} {:>9}",
+            "{label:<38} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3} {pooled:>8.3} {cpu:>9.1} {switches:>9.2} {:>9}",
             s.median_us, s.p99_us, s.mean_us, "-"
         );
         json.push_str(&format!(
-            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
+            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3},\"pooled_ratio\":{pooled:.3},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
             s.median_us, s.p99_us
         ));
     }
@@ -644,18 +677,23 @@ fn main() {
         ("smol_own_executor", "smol own executor (.await)", "smol_floor"),
         ("thread_logged", "thread runner, device log on", "floor"),
     ] {
-        let s = common::stats(&mut samples_of(name));
-        let ratio = s.median_us / f.median_us;
+        let mut samples = samples_of(name);
+        if samples.is_empty() {
+            continue;
+        }
+        let s = common::stats(&mut samples);
+        let pooled = s.median_us / f.median_us;
+        let ratio = paired(name, "floor").unwrap_or(pooled);
         let (cpu, switches) = per_trip(name);
-        let to_own = own.get(floor_of).map(|o| s.median_us / o);
+        let to_own = paired(name, floor_of).or_else(|| own.get(floor_of).map(|o| s.median_us / o));
         let shown = to_own.map_or("-".into(), |r| format!("{r:.3}"));
         println!(
-            "{label:<38} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3} {cpu:>9.1} {switches:>9.2} {shown:>9}",
+            "{label:<38} {:>10.1} {:>10.1} {:>10.1} {ratio:>8.3} {pooled:>8.3} {cpu:>9.1} {switches:>9.2} {shown:>9}",
             s.median_us, s.p99_us, s.mean_us
         );
         let to_own = to_own.map_or(String::new(), |r| format!(",\"own_floor_ratio\":{r:.3}"));
         json.push_str(&format!(
-            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3}{to_own},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
+            ",\"{name}\":{{\"median_us\":{:.1},\"p99_us\":{:.1},\"ratio\":{ratio:.3},\"pooled_ratio\":{pooled:.3}{to_own},\"cpu_us\":{cpu:.1},\"switches\":{switches:.2}}}",
             s.median_us, s.p99_us
         ));
     }
@@ -686,9 +724,17 @@ fn instructions(kind: &str) -> String {
         return String::new();
     }
     let exe = std::env::current_exe().expect("the bench's own path");
-    let count = |path: &str, n: usize| -> Option<u64> {
+    let dir = std::env::temp_dir().join(format!("moler-bench-callgrind-{}", std::process::id()));
+    // Every thread's instructions, and the bench's own thread's (where the round trips are
+    // timed: what a path puts between a command and its answer there, not work it leaves to
+    // other threads, such as the log's flusher).
+    let count = |path: &str, n: usize| -> Option<(u64, u64)> {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).ok()?;
+        let file = dir.join("cg");
         let out = std::process::Command::new("valgrind")
-            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .args(["--tool=callgrind", "--separate-threads=yes"])
+            .arg(format!("--callgrind-out-file={}", file.display()))
             .arg(&exe)
             .args(["--bench", "--rounds", "1", "--transport", kind, "--only", path, "--n"])
             .arg(n.to_string())
@@ -696,7 +742,16 @@ fn instructions(kind: &str) -> String {
             .ok()?;
         let text = String::from_utf8_lossy(&out.stderr);
         let line = text.lines().find(|l| l.contains("Collected :"))?;
-        line.rsplit(':').next()?.trim().replace(',', "").parse().ok()
+        let all = line.rsplit(':').next()?.trim().replace(',', "").parse().ok()?;
+        // Thread 1's profile: its `totals:` (or `summary:`) line.
+        let main = std::fs::read_to_string(dir.join("cg-01")).ok()?;
+        let main = main
+            .lines()
+            .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))?
+            .trim()
+            .parse()
+            .ok()?;
+        Some((all, main))
     };
     // Round trips a child makes: its warm-up (up to 100) and its `--n`.
     let trips = |n: usize| n.min(100) + n;
@@ -707,6 +762,7 @@ fn instructions(kind: &str) -> String {
     );
     let mut json = String::from(",\"instructions\":{");
     let mut floor = None;
+    let mut main_json = String::from(",\"instructions_own_thread\":{");
     for path in [
         "floor",
         "thread",
@@ -721,17 +777,24 @@ fn instructions(kind: &str) -> String {
             println!("  {path:<22} (the child run failed)");
             continue;
         };
-        let per = b.saturating_sub(a) as f64 / (trips(large) - trips(small)) as f64;
+        let trips = (trips(large) - trips(small)) as f64;
+        let per = b.0.saturating_sub(a.0) as f64 / trips;
+        let main = b.1.saturating_sub(a.1) as f64 / trips;
         let over = floor.map_or(String::new(), |f: f64| format!("  moler's own: {:.0}", per - f));
         if path == "floor" {
             floor = Some(per);
         }
-        println!("  {path:<22} {per:>10.0}{over}");
-        if !json.ends_with('{') {
-            json.push(',');
+        println!("  {path:<22} {per:>10.0}{over:<20}  on the bench's thread: {main:.0}");
+        for (json, figure) in [(&mut json, per), (&mut main_json, main)] {
+            if !json.ends_with('{') {
+                json.push(',');
+            }
+            json.push_str(&format!("\"{path}\":{figure:.0}"));
         }
-        json.push_str(&format!("\"{path}\":{per:.0}"));
     }
+    let _ = std::fs::remove_dir_all(&dir);
+    json.push('}');
+    json.push_str(&main_json);
     json.push('}');
     json
 }
