@@ -87,6 +87,13 @@ pub const IO: &str = "moler::io";
 /// Target of the raw bytes (fields `device`, `dir`, `bytes`), at `TRACE`.
 pub const RAW: &str = "moler::raw";
 
+/// Deferred traffic records ([`Deferred`]) past this many bytes ask for the flusher now.
+const DEFERRED_SOON: usize = 64 * 1024;
+
+/// Deferred traffic records past this many bytes are formatted by the thread that takes the
+/// next one: memory stays bounded when the flusher falls behind.
+const MOST_DEFERRED: usize = 1024 * 1024;
+
 /// The longest a record waits in memory before the background flusher writes it to its file
 /// (sooner when much is waiting; at once on [`Logs::flush`], [`stop`], a device's removal).
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
@@ -178,6 +185,31 @@ struct Sink {
     flusher: OnceLock<Option<std::thread::Thread>>,
     /// Records wait in some file: the flusher has been woken for them.
     dirty: AtomicBool,
+    /// Device logs' traffic records taken but not formatted yet ([`Deferred`]). Locked before
+    /// `files` wherever both are.
+    deferred: Mutex<Deferred>,
+}
+
+/// A connection's traffic records as it takes them: the time, the direction, the file and the
+/// text, copied. Formatting (the time stamp, the text under its head) and the file's buffer
+/// wait for the flusher, or for the next record written to a file directly (which writes these
+/// first, in order): a connection's thread, on which a command's answer waits, pays a clock
+/// read and a copy per record instead of the whole record.
+#[derive(Default)]
+struct Deferred {
+    /// Per record: its file's name, then its text.
+    text: String,
+    records: Vec<DeferredRecord>,
+    /// The formatter's buffers (its date is formatted once a second).
+    scratch: Scratch,
+}
+
+struct DeferredRecord {
+    at: std::time::SystemTime,
+    /// `<` received, `>` sent.
+    received: bool,
+    name_len: u32,
+    text_len: u32,
 }
 
 impl Logs {
@@ -213,6 +245,7 @@ impl Logs {
             me: me.clone(),
             flusher: OnceLock::new(),
             dirty: AtomicBool::new(false),
+            deferred: Mutex::new(Deferred::default()),
         });
         let mut sinks = lock(&SINKS);
         sinks.retain(|s| s.strong_count() > 0);
@@ -301,6 +334,8 @@ impl Logs {
         if self.sink.policy.rotation.kind.is_some() {
             return Err(LogError::SuffixWithRotation);
         }
+        // What was taken before goes to the files under their old names.
+        self.sink.drain_deferred();
         let mut files = lock(&self.sink.files);
         let next = with_suffix("moler.log", suffix);
         if let Some(main) = files.get_mut("moler.log") {
@@ -352,6 +387,7 @@ impl Logs {
     /// files (`moler.log` tells of the removal): what removing a device does. Written again,
     /// they are reopened in append mode.
     pub(crate) fn close_device(&self, device: &str) {
+        self.sink.drain_deferred();
         let prefix = format!("moler.{}.", in_file_name(device));
         // Exactly `moler.<device>.log` and `moler.<device>.raw.log`: a device named `R` must
         // not close the files of a device named `R.1`.
@@ -575,9 +611,13 @@ struct Scratch {
 impl Scratch {
     /// Puts the time stamp of now in `DATE_FORMAT` (then `.` and milliseconds) in `out`.
     fn stamp(&mut self, date_format: &str, out: &mut String) {
+        self.stamp_of(std::time::SystemTime::now(), date_format, out);
+    }
+
+    /// [`Scratch::stamp`] of the system time `now`.
+    fn stamp_of(&mut self, now: std::time::SystemTime, date_format: &str, out: &mut String) {
         // The system clock read directly: a `jiff` time is made only when the date's text is
         // (once a second).
-        let now = std::time::SystemTime::now();
         let since = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let second = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
         if self.second != Some(second) || self.format != date_format {
@@ -750,6 +790,13 @@ impl Sink {
     /// event to dispatch, no fields to copy). `line`: where in this file they come from, as the
     /// debug log shows an event's place.
     fn traffic(&self, device: &str, files: &TrafficFiles, dir: &str, data: &str, line: u32) {
+        // Formatted later unless it is also shown at once (on the console, in the debug log).
+        if self.debug_level().is_none_or(|d| d < Level::INFO)
+            && data.len() <= MOST_DEFERRED
+            && !self.console.iter().any(|c| files.log.strip_suffix(".log") == Some(c))
+        {
+            return self.defer(device, &files.log, dir == "<", data);
+        }
         // As `event`: a record written while another is formatted on this thread (or at the
         // thread's end) gets fresh buffers.
         let traffic = TrafficRecord { device, files, dir, data, line };
@@ -760,6 +807,62 @@ impl Sink {
         if done.is_err() {
             self.traffic_in(&mut Scratch::default(), &traffic);
         }
+    }
+
+    /// Takes a traffic record for `device`'s log (the file `log`) to format later
+    /// ([`Deferred`]).
+    fn defer(&self, device: &str, log: &str, received: bool, data: &str) {
+        if !self.muted(device) {
+            self.defer_at(std::time::SystemTime::now(), log, received, data);
+        }
+    }
+
+    /// [`Sink::defer`] of a record taken at `at`.
+    fn defer_at(&self, at: std::time::SystemTime, log: &str, received: bool, data: &str) {
+        flush_at_thread_end();
+        let mut deferred = lock(&self.deferred);
+        if deferred.text.len() + log.len() + data.len() > MOST_DEFERRED {
+            // The flusher falls behind: this thread formats what waits (memory stays bounded).
+            self.drain(&mut deferred);
+        }
+        let (name_len, text_len) = (log.len(), data.len());
+        deferred.text.push_str(log);
+        deferred.text.push_str(data);
+        let soon = deferred.text.len() >= DEFERRED_SOON;
+        let (name_len, text_len) = (to_u32(name_len), to_u32(text_len));
+        deferred.records.push(DeferredRecord { at, received, name_len, text_len });
+        drop(deferred);
+        self.wake_flusher(soon);
+    }
+
+    /// Formats the traffic records taken so far into their files, in order.
+    fn drain(&self, deferred: &mut Deferred) {
+        if deferred.records.is_empty() {
+            return;
+        }
+        let Deferred { text, records, scratch } = deferred;
+        let mut record = std::mem::take(&mut scratch.record);
+        let mut at = 0;
+        for r in records.drain(..) {
+            let name = &text[at..at + r.name_len as usize];
+            at += r.name_len as usize;
+            let data = &text[at..at + r.text_len as usize];
+            at += r.text_len as usize;
+            record.clear();
+            scratch.stamp_of(r.at, &self.date_format, &mut record);
+            record.push(' ');
+            record.push_str(if r.received { "<" } else { ">" });
+            let pad = if scratch.date_ascii { record.len() } else { record.chars().count() };
+            aligned_at(&mut record, data, r.received, pad);
+            self.write_bytes(name, record.as_bytes());
+        }
+        text.clear();
+        scratch.record = record;
+    }
+
+    /// [`Sink::drain`] of this sink's records.
+    fn drain_deferred(&self) {
+        self.drain(&mut lock(&self.deferred));
     }
 
     fn traffic_in(&self, scratch: &mut Scratch, t: &TrafficRecord<'_>) {
@@ -845,11 +948,13 @@ impl Sink {
     /// Closes every file (dropping a [`LogFile`] flushes it); a later write reopens it in
     /// append mode.
     fn close_all(&self) {
+        self.drain_deferred();
         lock(&self.files).clear();
     }
 
-    /// Writes what waits in every file.
+    /// Writes what waits in every file (the traffic records taken so far first formatted).
     fn flush_files(&self) {
+        self.drain_deferred();
         let mut files = lock(&self.files);
         for file in files.values_mut() {
             if let Err(e) = file.flush() {
@@ -883,10 +988,13 @@ impl Sink {
             && lock(&self.devices).get(device).is_some_and(|d| d.muted)
     }
 
+    /// A formatted record: after the traffic records taken before it ([`Deferred`]).
     fn write(&self, file: &str, record: &str, logger: &str) {
         if self.console.iter().any(|c| c == logger) {
             print!("{record}");
         }
+        let mut deferred = lock(&self.deferred);
+        self.drain(&mut deferred);
         self.write_bytes(file, record.as_bytes());
     }
 
@@ -936,6 +1044,8 @@ impl Sink {
 
 impl Drop for Sink {
     fn drop(&mut self) {
+        // The traffic records taken last go to their files, which flush as they drop.
+        self.drain_deferred();
         // The flusher finds the sink gone and ends (the files flush as they drop).
         if let Some(Some(thread)) = self.flusher.get() {
             thread.unpark();
@@ -1103,6 +1213,11 @@ fn parse_level(name: &str) -> Option<Level> {
     })
 }
 
+/// A length as a deferred record keeps it (a piece read is far below 4 GiB).
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -1212,6 +1327,64 @@ mod tests {
     /// Lines of `text` that are records written by the tests (`<name>:<n>`), in order.
     fn ours(text: &str) -> Vec<&str> {
         text.lines().filter(|l| l.contains("rec:")).map(|l| &l[l.find("rec:").unwrap()..]).collect()
+    }
+
+    #[test]
+    fn traffic_taken_now_is_formatted_later_in_order_and_with_its_own_time() {
+        let dir = scratch("deferred");
+        let logger =
+            Logger { path: Some(dir.clone()), date_format: "%Y-%m-%d".into(), ..Logger::default() };
+        let logs = Logs::new(&logger).unwrap();
+        // No flusher (this thread stands in for it): what the connection's thread did is all
+        // there is.
+        logs.sink.flusher.set(Some(std::thread::current())).unwrap();
+        let files = TrafficFiles::of("R");
+        // Its time is when it was taken, not when it is formatted.
+        let day_one = std::time::UNIX_EPOCH + Duration::from_secs(86_400);
+        logs.sink.defer_at(day_one, &files.log, true, "ls\r\nfile\r\n");
+        // A record written directly comes after the traffic taken before it.
+        logs.sink.write("moler.R.log", "rec:state\n", "moler.R");
+        logs.sink.traffic("R", &files, ">", "pwd\n", line!());
+        assert_eq!(lock(&logs.sink.deferred).records.len(), 1, "taken, not formatted");
+        logs.flush();
+        let text = read(&dir, "moler.R.log");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(lines[0].starts_with("1970-01-0") && lines[0].ends_with(" <|ls"), "{text}");
+        let pad = " ".repeat(lines[0].find('|').unwrap());
+        assert_eq!(lines[1..3], [format!("{pad}|file"), format!("{pad}|")], "{text}");
+        assert_eq!(lines[3], "rec:state");
+        assert!(lines[4].ends_with(" >|pwd") && !lines[4].starts_with("1970"), "{text}");
+
+        // A muted device's traffic is not taken; what was taken goes out when the logs end.
+        logs.set_device_logging("M", false);
+        logs.sink.traffic("M", &TrafficFiles::of("M"), "<", "secret", line!());
+        logs.sink.traffic("R", &files, "<", "last words", line!());
+        drop(logs);
+        assert!(read(&dir, "moler.R.log").ends_with(" <|last words\n"));
+        assert!(!dir.join("moler.M.log").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn traffic_waiting_stays_bounded_when_the_flusher_falls_behind() {
+        let dir = scratch("deferred-bound");
+        let logs = Logs::new(&Logger { path: Some(dir.clone()), ..Logger::default() }).unwrap();
+        let files = TrafficFiles::of("R");
+        let piece = "x".repeat(16 * 1024);
+        for _ in 0..200 {
+            logs.sink.traffic("R", &files, "<", &piece, line!());
+            assert!(lock(&logs.sink.deferred).text.len() <= MOST_DEFERRED);
+        }
+        // A piece too large to copy is written at once.
+        let huge = "y".repeat(MOST_DEFERRED + 1);
+        logs.sink.traffic("R", &files, "<", &huge, line!());
+        assert!(lock(&logs.sink.deferred).records.is_empty(), "written at once, in order");
+        logs.flush();
+        let text = read(&dir, "moler.R.log");
+        assert_eq!(text.matches(&piece).count(), 200);
+        assert!(text.trim_end().ends_with(&huge));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
