@@ -18,11 +18,13 @@
 //!                  |moler_bash#
 //! ```
 //!
-//! **Logging stays off the hot path**: a connection's traffic goes from its [`transcript`] straight
-//! to the files' buffers (no `tracing` dispatch, no field copies; the program's own layers still
-//! get it as `moler::io` events when they want them), every other record goes through [`layer`];
-//! each is formatted into reused buffers and kept in memory; a background thread
-//! (`moler-log-flush`, one per [`Logs`]) writes what gathered to the files at most
+//! **Logging stays off the hot path**: a connection's traffic goes from its [`transcript`] to the
+//! logs directly (no `tracing` dispatch, no field copies; the program's own layers still get it
+//! as `moler::io` events when they want them): the connection's thread takes the time and copies
+//! the text, and the record is formatted later, by the background thread
+//! (`moler-log-flush`, one per [`Logs`]) or before the next record written directly to a file,
+//! in the order taken. Every other record goes through [`layer`], formatted into reused buffers.
+//! Records are kept in memory; the background thread writes what gathered to the files at most
 //! [`FLUSH_INTERVAL`] later, in one write per file. Removing a device, a new [`configure`],
 //! [`stop`], [`Logs::flush`] and the end of a thread that wrote or configured logs (the main
 //! thread's included: a normal return from `main` or `std::process::exit`) write out everything
