@@ -210,8 +210,8 @@ struct DeferredRecord {
     at: std::time::SystemTime,
     /// `<` received, `>` sent.
     received: bool,
-    name_len: u32,
-    text_len: u32,
+    name_len: usize,
+    text_len: usize,
 }
 
 impl Logs {
@@ -792,8 +792,10 @@ impl Sink {
     /// event to dispatch, no fields to copy). `line`: where in this file they come from, as the
     /// debug log shows an event's place.
     fn traffic(&self, device: &str, files: &TrafficFiles, dir: &str, data: &str, line: u32) {
-        // Formatted later unless it is also shown at once (on the console, in the debug log).
+        // Formatted later unless it is also shown at once (on the console, in the debug log),
+        // or no flusher thread could be started (then nothing waits).
         if self.debug_level().is_none_or(|d| d < Level::INFO)
+            && !matches!(self.flusher.get(), Some(None))
             && data.len() <= MOST_DEFERRED
             && !self.console.iter().any(|c| files.log.strip_suffix(".log") == Some(c))
         {
@@ -827,12 +829,15 @@ impl Sink {
             // The flusher falls behind: this thread formats what waits (memory stays bounded).
             self.drain(&mut deferred);
         }
-        let (name_len, text_len) = (log.len(), data.len());
         deferred.text.push_str(log);
         deferred.text.push_str(data);
         let soon = deferred.text.len() >= DEFERRED_SOON;
-        let (name_len, text_len) = (to_u32(name_len), to_u32(text_len));
-        deferred.records.push(DeferredRecord { at, received, name_len, text_len });
+        deferred.records.push(DeferredRecord {
+            at,
+            received,
+            name_len: log.len(),
+            text_len: data.len(),
+        });
         drop(deferred);
         self.wake_flusher(soon);
     }
@@ -846,16 +851,13 @@ impl Sink {
         let mut record = std::mem::take(&mut scratch.record);
         let mut at = 0;
         for r in records.drain(..) {
-            let name = &text[at..at + r.name_len as usize];
-            at += r.name_len as usize;
-            let data = &text[at..at + r.text_len as usize];
-            at += r.text_len as usize;
+            let name = &text[at..at + r.name_len];
+            at += r.name_len;
+            let data = &text[at..at + r.text_len];
+            at += r.text_len;
             record.clear();
             scratch.stamp_of(r.at, &self.date_format, &mut record);
-            record.push(' ');
-            record.push_str(if r.received { "<" } else { ">" });
-            let pad = if scratch.date_ascii { record.len() } else { record.chars().count() };
-            aligned_at(&mut record, data, r.received, pad);
+            traffic_rest(&mut record, r.received, data, scratch.date_ascii);
             self.write_bytes(name, record.as_bytes());
         }
         text.clear();
@@ -921,12 +923,7 @@ impl Sink {
         if self.muted(device) {
             return;
         }
-        record.push(' ');
-        record.push_str(dir);
-        let pad = if ascii_stamp { record.len() } else { record.chars().count() };
-        // Received text keeps where its piece ended (lossless, see `read`); sent text is a line
-        // typed.
-        aligned_at(record, data, dir == "<", pad);
+        traffic_rest(record, dir == "<", data, ascii_stamp);
         self.write(log, record, &log[..log.len() - ".log".len()]);
     }
 
@@ -957,6 +954,12 @@ impl Sink {
     /// Writes what waits in every file (the traffic records taken so far first formatted).
     fn flush_files(&self) {
         self.drain_deferred();
+        self.flush_open_files();
+    }
+
+    /// Writes what waits in every file's buffer. (No [`Sink::drain`]: [`Sink::wake_flusher`]
+    /// calls it where the deferred records may be locked already.)
+    fn flush_open_files(&self) {
         let mut files = lock(&self.files);
         for file in files.values_mut() {
             if let Err(e) = file.flush() {
@@ -1038,8 +1041,12 @@ impl Sink {
         });
         match flusher {
             Some(thread) => thread.unpark(),
-            // No thread: no waiting either.
-            None => self.flush_files(),
+            // No thread: no waiting either (and no traffic deferred, see `traffic`). Not dirty
+            // after, or the next record would wait for a flusher that never comes.
+            None => {
+                self.dirty.store(false, Ordering::Release);
+                self.flush_open_files();
+            }
         }
     }
 }
@@ -1215,9 +1222,13 @@ fn parse_level(name: &str) -> Option<Level> {
     })
 }
 
-/// A length as a deferred record keeps it (a piece read is far below 4 GiB).
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+/// A traffic record after its time stamp (`record` holds it; `ascii_stamp`: its width is its
+/// length in bytes): the direction, then the text under that head. Received text keeps where
+/// its piece ended (lossless, see `read`); sent text is a line typed.
+fn traffic_rest(record: &mut String, received: bool, data: &str, ascii_stamp: bool) {
+    record.push_str(if received { " <" } else { " >" });
+    let pad = if ascii_stamp { record.len() } else { record.chars().count() };
+    aligned_at(record, data, received, pad);
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -1365,6 +1376,25 @@ mod tests {
         drop(logs);
         assert!(read(&dir, "moler.R.log").ends_with(" <|last words\n"));
         assert!(!dir.join("moler.M.log").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn with_no_flusher_thread_traffic_is_written_at_once_in_order() {
+        let dir = scratch("no-flusher");
+        let logs = Logs::new(&Logger { path: Some(dir.clone()), ..Logger::default() }).unwrap();
+        // As when the thread could not be started: records are written as they come.
+        logs.sink.flusher.set(None).unwrap();
+        let files = TrafficFiles::of("R");
+        logs.sink.traffic("R", &files, "<", "first", line!());
+        assert!(lock(&logs.sink.deferred).records.is_empty(), "nothing waits for a flusher");
+        logs.sink.write("moler.R.log", "rec:second\n", "moler.R");
+        logs.sink.traffic("R", &files, ">", "third", line!());
+        let text = read(&dir, "moler.R.log");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].ends_with(" <|first") && lines[2].ends_with(" >|third"), "{text}");
+        assert_eq!(lines[1], "rec:second");
         std::fs::remove_dir_all(dir).unwrap();
     }
 
