@@ -640,7 +640,8 @@ fn main() {
         let (a, b) = (round_medians.get(name)?, round_medians.get(floor)?);
         let mut ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
         ratios.sort_unstable_by(f64::total_cmp);
-        (!ratios.is_empty()).then(|| ratios[(ratios.len() - 1) / 2])
+        // The same middle as `common::stats` takes (the upper one of an even count).
+        (!ratios.is_empty()).then(|| ratios[ratios.len() / 2])
     };
     let mut own = std::collections::HashMap::from([("floor", f.median_us)]);
     for (name, label) in [
