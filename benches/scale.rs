@@ -3,11 +3,20 @@
 //! `--commands C` commands, all at once, on one runner. Reports wall time, CPU time, peak RSS
 //! per connection and OS threads.
 //!
-//! `cargo bench --bench scale -- --connections 10000 --commands 10 [--runner tokio|smol|threaded]`
+//! `cargo bench --bench scale -- --connections 10000 --commands 10 [--runner tokio|smol|threaded]
+//! [--runtime current|multi] [--await task]`
 //!
 //! Targets (tokio, 10,000 connections x 10 commands): at most 16 KiB of peak RSS per connection
 //! and at least 50,000 commands/s. The open-file limit of this
 //! machine is 20,000 per process, hence the simulator in a process of its own.
+//!
+//! The tokio runner runs on a current-thread runtime unless `--runtime multi` asks for the
+//! multi-thread one (two workers here). On this 2-core machine, where the simulator's thread
+//! needs the other CPU, the multi-thread runtime took about twice the CPU time for the same
+//! commands (2026-12-01: 3.3-4.0 s against 1.8 s): its workers and the thread awaiting in
+//! `block_on` hand the work between them (wake-ups, context switches, work stealing) while the
+//! I/O itself is the same. `--await task` awaits the results in a spawned task instead of in
+//! `block_on` (no hand-off from a worker to the main thread).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command as Process, Stdio};
@@ -51,7 +60,17 @@ fn main() {
     BufReader::new(sim.stdout.take().unwrap()).read_line(&mut first).unwrap();
     let port: u16 = first.trim().parse().expect("the simulator prints its port");
 
-    let tokio_rt = tokio::runtime::Runtime::new().unwrap();
+    let runtime = common::arg("--runtime").unwrap_or_else(|| "current".into());
+    assert!(
+        runtime == "current" || runtime == "multi",
+        "--runtime takes current or multi, not {runtime:?}"
+    );
+    let in_task = common::arg("--await").is_some_and(|a| a == "task");
+    let tokio_rt = if runtime == "current" {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    } else {
+        tokio::runtime::Runtime::new().unwrap()
+    };
     let runner: Runner = match kind {
         RunnerKind::Thread => ThreadRunner::new().into(),
         RunnerKind::Tokio => TokioRunner::with_handle(tokio_rt.handle().clone()).into(),
@@ -88,6 +107,15 @@ fn main() {
     let check = |i: usize, j: usize, out: Vec<String>| assert_eq!(out, [format!("{i}.{j}")]);
     let wait = Duration::from_secs(600);
     match kind {
+        RunnerKind::Tokio if in_task => tokio_rt
+            .block_on(tokio_rt.spawn(async move {
+                for (i, cs) in started.into_iter().enumerate() {
+                    for (j, c) in cs.into_iter().enumerate() {
+                        check(i, j, c.await.unwrap());
+                    }
+                }
+            }))
+            .unwrap(),
         RunnerKind::Tokio => tokio_rt.block_on(async {
             for (i, cs) in started.into_iter().enumerate() {
                 for (j, c) in cs.into_iter().enumerate() {
@@ -114,7 +142,14 @@ fn main() {
     drop(sim.stdin.take()); // the simulator ends when its stdin closes
     let _ = sim.wait();
     let total = n * commands;
-    println!("{n} TCP connections x {commands} commands on the {kind} runner (simulator in its own process)");
+    let on = match kind {
+        RunnerKind::Tokio => format!(
+            "the tokio runner ({runtime} runtime, awaited in {})",
+            if in_task { "a task" } else { "block_on" }
+        ),
+        _ => format!("the {kind} runner"),
+    };
+    println!("{n} TCP connections x {commands} commands on {on} (simulator in its own process)");
     println!("  connect all:      {:>9.0} ms", connected.as_secs_f64() * 1e3);
     println!(
         "  wall (total):     {:>9.0} ms  ({:.0} commands/s; target >= 50000 on tokio)",
@@ -128,7 +163,8 @@ fn main() {
     );
     println!("  OS threads:       {peak_threads} (before: {threads0})");
     println!(
-        "{{\"bench\":\"scale\",\"runner\":\"{kind}\",\"connections\":{n},\"commands\":{commands},\"connect_ms\":{:.1},\"wall_ms\":{:.1},\"cpu_ms\":{:.1},\"peak_rss_kib\":{rss:.0},\"rss_per_connection_kib\":{per_conn:.1},\"threads\":{peak_threads}}}",
+        "{{\"bench\":\"scale\",\"runner\":\"{kind}\",\"runtime\":\"{}\",\"connections\":{n},\"commands\":{commands},\"connect_ms\":{:.1},\"wall_ms\":{:.1},\"cpu_ms\":{:.1},\"peak_rss_kib\":{rss:.0},\"rss_per_connection_kib\":{per_conn:.1},\"threads\":{peak_threads}}}",
+        if kind == RunnerKind::Tokio { runtime.as_str() } else { "" },
         connected.as_secs_f64() * 1e3,
         wall.as_secs_f64() * 1e3,
         cpu_used.as_secs_f64() * 1e3

@@ -232,14 +232,19 @@ impl Drop for Simulator {
 /// One connection: echo as a terminal does, answer each line, show the prompt.
 async fn serve(mut stream: TcpStream, options: Arc<SimOptions>) {
     let _ = stream.set_nodelay(true);
-    if stream.write_all(format!("{SIM_BANNER}\r\n").as_bytes()).await.is_err() {
-        return;
-    }
-    if !options.first_prompt_after.is_zero() {
-        tokio::time::sleep(options.first_prompt_after).await;
-    }
     let mut shell = Shell { options, root: false, password: false };
-    if stream.write_all(shell.prompt().as_bytes()).await.is_err() {
+    // The banner and the first prompt in one write unless a delay parts them (one system call
+    // less per connection on both sides: 10,000 connections in the scale bench).
+    let mut greeting = format!("{SIM_BANNER}\r\n");
+    if !shell.options.first_prompt_after.is_zero() {
+        if stream.write_all(greeting.as_bytes()).await.is_err() {
+            return;
+        }
+        greeting.clear();
+        tokio::time::sleep(shell.options.first_prompt_after).await;
+    }
+    greeting.push_str(shell.prompt());
+    if stream.write_all(greeting.as_bytes()).await.is_err() {
         return;
     }
     let mut line = Vec::new();
