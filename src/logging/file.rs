@@ -65,14 +65,21 @@ impl LogFile {
         Ok(LogFile { path, policy, file, size, rollover_at, waiting: Vec::new() })
     }
 
-    /// Adds `record` to the file (rotating first if it is due): it waits in memory until the
-    /// next [`LogFile::flush`]. True when so much waits that it should be flushed soon
-    /// ([`FLUSH_SOON`]).
+    /// [`LogFile::write_at`] of a record taken now.
     pub(crate) fn write(&mut self, record: &[u8]) -> io::Result<bool> {
-        if self.due(record.len() as u64) {
+        self.write_at(record, SystemTime::now())
+    }
+
+    /// Adds `record`, taken at `at`, to the file (rotating first if it is due): it waits in
+    /// memory until the next [`LogFile::flush`]. True when so much waits that it should be
+    /// flushed soon ([`FLUSH_SOON`]). A time-rotated file rotates before the record only if
+    /// `at` is past the rollover time: a traffic record taken before the rollover and
+    /// formatted after it (by the flusher) belongs to the file being rotated away.
+    pub(crate) fn write_at(&mut self, record: &[u8], at: SystemTime) -> io::Result<bool> {
+        if self.due(record.len() as u64, at) {
             // What waits belongs to the file being rotated away.
             self.flush()?;
-            self.rotate()?;
+            self.rotate(at)?;
         }
         self.waiting.extend_from_slice(record);
         self.size += record.len() as u64;
@@ -98,7 +105,7 @@ impl LogFile {
         &self.path
     }
 
-    fn due(&self, adding: u64) -> bool {
+    fn due(&self, adding: u64, at: SystemTime) -> bool {
         let rotation = &self.policy.rotation;
         match rotation.kind {
             None => false,
@@ -109,12 +116,13 @@ impl LogFile {
                     && self.size > 0
                     && self.size + adding > rotation.interval
             }
-            Some(RotationKind::Time) => self.rollover_at.is_some_and(|t| SystemTime::now() >= t),
+            Some(RotationKind::Time) => self.rollover_at.is_some_and(|t| at >= t),
         }
     }
 
-    /// Renames the file to a backup and starts it afresh (only called when [`LogFile::due`]).
-    fn rotate(&mut self) -> io::Result<()> {
+    /// Renames the file to a backup and starts it afresh (only called when [`LogFile::due`] for
+    /// a record taken at `at`).
+    fn rotate(&mut self, at: SystemTime) -> io::Result<()> {
         let rotation = self.policy.rotation.clone();
         let keep = rotation.backup_count;
         let rotated = match rotation.kind {
@@ -144,7 +152,7 @@ impl LogFile {
                     target = PathBuf::from(format!("{}.{stamp}.{n}", self.path.display()));
                     n += 1;
                 }
-                self.rollover_at = Some(SystemTime::now() + interval(&rotation));
+                self.rollover_at = Some(at + interval(&rotation));
                 target
             }
             None => return Ok(()),
@@ -340,6 +348,30 @@ mod tests {
             .filter(|n| n.starts_with("moler.log."))
             .collect();
         assert_eq!(rotated.len(), 2, "BACKUP_COUNT 2 keeps two: {rotated:?}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_record_taken_before_the_rollover_stays_in_the_file_it_was_taken_for() {
+        let dir = temp_dir("time-taken");
+        let path = dir.join("moler.log");
+        let mut file = LogFile::open(path.clone(), policy(Some(RotationKind::Time), 1, 2)).unwrap();
+        let rollover = SystemTime::now() - Duration::from_secs(1);
+        file.rollover_at = Some(rollover);
+        // Taken 100 ms before the rollover, written after it (a deferred traffic record).
+        file.write_at(b"taken before\n", rollover - Duration::from_millis(100)).unwrap();
+        file.write_at(b"taken after\n", rollover + Duration::from_millis(1)).unwrap();
+        file.flush().unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "taken after\n");
+        let rotated: Vec<_> =
+            fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p != &path).collect();
+        assert_eq!(rotated.len(), 1, "{rotated:?}");
+        assert_eq!(fs::read_to_string(&rotated[0]).unwrap(), "taken before\n");
+        // The next rollover is counted from the record that made this one.
+        assert_eq!(
+            file.rollover_at,
+            Some(rollover + Duration::from_millis(1) + Duration::from_secs(1))
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -31,7 +31,9 @@
 //! waiting, so only a crash (an abort, a signal) can lose the last records.
 //!
 //! Files rotate by size or time (`LOG_ROTATION`), keep `BACKUP_COUNT` backups, and may be
-//! compressed after rotation. **Nothing written is lost**: `MODE: write` truncates a file only
+//! compressed after rotation; a time-rotated file goes by the time a record was taken, so
+//! traffic taken before a rollover and formatted after it stays in the file of its time.
+//! **Nothing written is lost**: `MODE: write` truncates a file only
 //! the first time the process opens it; a suffix change ([`Logs::set_suffix`]), a rotation, a
 //! device removed and made again or a new [`configure`] reopen it in append mode. **Secrets
 //! never reach a log**: a password sent with
@@ -858,7 +860,7 @@ impl Sink {
             record.clear();
             scratch.stamp_of(r.at, &self.date_format, &mut record);
             traffic_rest(&mut record, r.received, data, scratch.date_ascii);
-            self.write_bytes(name, record.as_bytes());
+            self.write_bytes_at(name, record.as_bytes(), r.at);
         }
         text.clear();
         scratch.record = record;
@@ -1005,12 +1007,17 @@ impl Sink {
 
     /// Adds `record` to file `name` (opened if it is not), where it waits for the flusher.
     fn write_bytes(&self, name: &str, record: &[u8]) {
+        self.write_bytes_at(name, record, std::time::SystemTime::now());
+    }
+
+    /// [`Sink::write_bytes`] of a record taken at `at` (what a time-rotated file goes by).
+    fn write_bytes_at(&self, name: &str, record: &[u8], at: std::time::SystemTime) {
         flush_at_thread_end();
         let mut files = lock(&self.files);
         let result = match files.get_mut(name) {
-            Some(file) => file.write(record),
+            Some(file) => file.write_at(record, at),
             None => LogFile::open(self.path_of(name), self.policy.clone()).and_then(|mut file| {
-                let written = file.write(record);
+                let written = file.write_at(record, at);
                 files.insert(name.to_owned(), file);
                 written
             }),
@@ -1376,6 +1383,45 @@ mod tests {
         drop(logs);
         assert!(read(&dir, "moler.R.log").ends_with(" <|last words\n"));
         assert!(!dir.join("moler.M.log").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_time_rotated_log_files_traffic_by_the_time_it_was_taken() {
+        let dir = scratch("deferred-rotation");
+        let logger = Logger {
+            path: Some(dir.clone()),
+            rotation: moler_config::LogRotation {
+                kind: Some(moler_config::RotationKind::Time),
+                interval: 3600,
+                backup_count: 2,
+                ..Default::default()
+            },
+            ..Logger::default()
+        };
+        let logs = Logs::new(&logger).unwrap();
+        logs.sink.flusher.set(Some(std::thread::current())).unwrap();
+        // Opened now: it rotates in an hour.
+        logs.sink.write("moler.R.log", "rec:opened\n", "moler.R");
+        let files = TrafficFiles::of("R");
+        let now = std::time::SystemTime::now();
+        logs.sink.defer_at(now, &files.log, true, "taken now");
+        // Formatted now, but taken (as far as the file knows) two hours on: past the rollover.
+        logs.sink.defer_at(now + Duration::from_secs(7200), &files.log, true, "taken later");
+        logs.flush();
+        let current = read(&dir, "moler.R.log");
+        assert!(
+            current.ends_with(" <|taken later\n") && !current.contains("taken now"),
+            "{current}"
+        );
+        let rotated: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("moler.R.log."))
+            .collect();
+        assert_eq!(rotated.len(), 1, "{rotated:?}");
+        let old = read(&dir, &rotated[0]);
+        assert!(old.starts_with("rec:opened\n") && old.ends_with(" <|taken now\n"), "{old}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 
