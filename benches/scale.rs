@@ -12,11 +12,12 @@
 //!
 //! The tokio runner runs on a current-thread runtime unless `--runtime multi` asks for the
 //! multi-thread one (two workers here). On this 2-core machine, where the simulator's thread
-//! needs the other CPU, the multi-thread runtime took about twice the CPU time for the same
-//! commands (2026-12-01: 3.3-4.0 s against 1.8 s): its workers and the thread awaiting in
-//! `block_on` hand the work between them (wake-ups, context switches, work stealing) while the
-//! I/O itself is the same. `--await task` awaits the results in a spawned task instead of in
-//! `block_on` (no hand-off from a worker to the main thread).
+//! needs a CPU too, the multi-thread runtime took more CPU time for the same commands
+//! (2026-12-01: 3.3-4.0 s against 1.8-2.9 s on the current-thread runtime, whose one thread is
+//! busy all along) with about the same system calls (reads, writes, `epoll_ctl`) and context
+//! switches, plus 26,000 futex calls: the extra time is in the kernel, the same sockets served
+//! from two CPUs and threads woken across them. `--await task` awaits the results in a spawned
+//! task instead of in `block_on` (no hand-off from a worker to the main thread).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command as Process, Stdio};
