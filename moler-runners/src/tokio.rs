@@ -37,6 +37,11 @@ use crate::{Error, RunnerKind};
 /// (`tokio::spawn` the script, then await its handle), the answer wakes it on the worker that
 /// read it: the `roundtrip` bench measures 1.1-1.6 x the raw floor in `block_on`, 0.3-1.2 x
 /// in a task (the README's Performance section says why the range is so wide).
+///
+/// Many connections on few CPUs: in the `scale` bench (10,000 connections, 10 commands each,
+/// 2 CPUs shared with the simulator) a current-thread runtime served the same commands with
+/// 1.8-2.9 s of CPU time against 3.3-4.0 s on the multi-thread runtime, which spends the
+/// difference handing sockets and wake-ups between its workers' CPUs.
 #[derive(Debug, Clone)]
 pub struct TokioRunner {
     handle: Handle,
