@@ -108,22 +108,20 @@ fn main() {
     let check = |i: usize, j: usize, out: Vec<String>| assert_eq!(out, [format!("{i}.{j}")]);
     let wait = Duration::from_secs(600);
     match kind {
-        RunnerKind::Tokio if in_task => tokio_rt
-            .block_on(tokio_rt.spawn(async move {
+        RunnerKind::Tokio => {
+            let all = async move {
                 for (i, cs) in started.into_iter().enumerate() {
                     for (j, c) in cs.into_iter().enumerate() {
                         check(i, j, c.await.unwrap());
                     }
                 }
-            }))
-            .unwrap(),
-        RunnerKind::Tokio => tokio_rt.block_on(async {
-            for (i, cs) in started.into_iter().enumerate() {
-                for (j, c) in cs.into_iter().enumerate() {
-                    check(i, j, c.await.unwrap());
-                }
+            };
+            if in_task {
+                tokio_rt.block_on(tokio_rt.spawn(all)).unwrap();
+            } else {
+                tokio_rt.block_on(all);
             }
-        }),
+        }
         _ => {
             for (i, cs) in started.into_iter().enumerate() {
                 for (j, c) in cs.into_iter().enumerate() {

@@ -67,19 +67,24 @@ impl LogFile {
 
     /// [`LogFile::write_at`] of a record taken now.
     pub(crate) fn write(&mut self, record: &[u8]) -> io::Result<bool> {
-        self.write_at(record, SystemTime::now())
+        self.write_at(record, None)
     }
 
-    /// Adds `record`, taken at `at`, to the file (rotating first if it is due): it waits in
-    /// memory until the next [`LogFile::flush`]. True when so much waits that it should be
-    /// flushed soon ([`FLUSH_SOON`]). A time-rotated file rotates before the record only if
-    /// `at` is past the rollover time: a traffic record taken before the rollover and
-    /// formatted after it (by the flusher) belongs to the file being rotated away.
-    pub(crate) fn write_at(&mut self, record: &[u8], at: SystemTime) -> io::Result<bool> {
-        if self.due(record.len() as u64, at) {
+    /// Adds `record`, taken at `taken` (`None`: now), to the file (rotating first if it is
+    /// due): it waits in memory until the next [`LogFile::flush`]. True when so much waits that
+    /// it should be flushed soon ([`FLUSH_SOON`]). A time-rotated file rotates before the
+    /// record only if it was taken past the rollover time: a traffic record taken before the
+    /// rollover and formatted after it (by the flusher) belongs to the file being rotated away.
+    /// The clock is read only for a time-rotated file.
+    pub(crate) fn write_at(
+        &mut self,
+        record: &[u8],
+        taken: Option<SystemTime>,
+    ) -> io::Result<bool> {
+        if self.due(record.len() as u64, taken) {
             // What waits belongs to the file being rotated away.
             self.flush()?;
-            self.rotate(at)?;
+            self.rotate(taken.unwrap_or_else(SystemTime::now))?;
         }
         self.waiting.extend_from_slice(record);
         self.size += record.len() as u64;
@@ -105,7 +110,7 @@ impl LogFile {
         &self.path
     }
 
-    fn due(&self, adding: u64, at: SystemTime) -> bool {
+    fn due(&self, adding: u64, taken: Option<SystemTime>) -> bool {
         let rotation = &self.policy.rotation;
         match rotation.kind {
             None => false,
@@ -116,7 +121,9 @@ impl LogFile {
                     && self.size > 0
                     && self.size + adding > rotation.interval
             }
-            Some(RotationKind::Time) => self.rollover_at.is_some_and(|t| at >= t),
+            Some(RotationKind::Time) => {
+                self.rollover_at.is_some_and(|t| taken.unwrap_or_else(SystemTime::now) >= t)
+            }
         }
     }
 
@@ -359,8 +366,8 @@ mod tests {
         let rollover = SystemTime::now() - Duration::from_secs(1);
         file.rollover_at = Some(rollover);
         // Taken 100 ms before the rollover, written after it (a deferred traffic record).
-        file.write_at(b"taken before\n", rollover - Duration::from_millis(100)).unwrap();
-        file.write_at(b"taken after\n", rollover + Duration::from_millis(1)).unwrap();
+        file.write_at(b"taken before\n", Some(rollover - Duration::from_millis(100))).unwrap();
+        file.write_at(b"taken after\n", Some(rollover + Duration::from_millis(1))).unwrap();
         file.flush().unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "taken after\n");
         let rotated: Vec<_> =

@@ -860,7 +860,7 @@ impl Sink {
             record.clear();
             scratch.stamp_of(r.at, &self.date_format, &mut record);
             traffic_rest(&mut record, r.received, data, scratch.date_ascii);
-            self.write_bytes_at(name, record.as_bytes(), r.at);
+            self.write_bytes_at(name, record.as_bytes(), Some(r.at));
         }
         text.clear();
         scratch.record = record;
@@ -1007,17 +1007,18 @@ impl Sink {
 
     /// Adds `record` to file `name` (opened if it is not), where it waits for the flusher.
     fn write_bytes(&self, name: &str, record: &[u8]) {
-        self.write_bytes_at(name, record, std::time::SystemTime::now());
+        self.write_bytes_at(name, record, None);
     }
 
-    /// [`Sink::write_bytes`] of a record taken at `at` (what a time-rotated file goes by).
-    fn write_bytes_at(&self, name: &str, record: &[u8], at: std::time::SystemTime) {
+    /// [`Sink::write_bytes`] of a record taken at `taken` (`None`: now), what a time-rotated
+    /// file goes by ([`LogFile::write_at`]).
+    fn write_bytes_at(&self, name: &str, record: &[u8], taken: Option<std::time::SystemTime>) {
         flush_at_thread_end();
         let mut files = lock(&self.files);
         let result = match files.get_mut(name) {
-            Some(file) => file.write_at(record, at),
+            Some(file) => file.write_at(record, taken),
             None => LogFile::open(self.path_of(name), self.policy.clone()).and_then(|mut file| {
-                let written = file.write_at(record, at);
+                let written = file.write_at(record, taken);
                 files.insert(name.to_owned(), file);
                 written
             }),
