@@ -238,7 +238,8 @@ pub struct Command<P> {
     /// Finds the prompt at the end of a partial line, after output without a final newline
     /// (see [`crate::prompt`]); `None` for prompts the rule does not apply to.
     prompt_tail: Option<Arc<Regex>>,
-    /// The default failures (one combined regex) unless turned off, then the command's own.
+    /// The command's own failures (the default ones, one combined regex, are checked while
+    /// `default_failures` is on: no vector made for them in every command).
     failures: Vec<Arc<Regex>>,
     /// Lines matching one of these are never failures.
     failure_exceptions: Vec<Arc<Regex>>,
@@ -339,6 +340,8 @@ fn typed<'a>(command: &'a str, sends: &Option<(String, bool)>) -> &'a str {
 
 /// What an output line goes through: the failure patterns, then the parser.
 struct Output<'a> {
+    /// The default failures ([`DEFAULT_FAILURES`]) are checked first.
+    default_failures: bool,
     failures: &'a [Arc<Regex>],
     failure_exceptions: &'a [Arc<Regex>],
     /// Only the first output line may be a failure.
@@ -363,7 +366,8 @@ impl Output<'_> {
         if !partial
             && outcome.failure.is_none()
             && (!self.first_line_only || outcome.lines == 1)
-            && (self.failures.iter().any(|f| f.is_match(line))
+            && (self.default_failures && DEFAULTS.1.is_match(line)
+                || self.failures.iter().any(|f| f.is_match(line))
                 || outcome.lines == 1 && says_program_missing(line, || program(self.command)))
             && !self.failure_exceptions.iter().any(|f| f.is_match(line))
         {
@@ -495,14 +499,13 @@ impl Command<Lines> {
 impl<P: Parser> Command<P> {
     /// `command` parsed by `parser`, with [`DEFAULT_PROMPT`] and the default failures.
     pub fn new(command: impl Into<String>, parser: P) -> Self {
-        let (prompt, failures) = &*DEFAULTS;
         Self {
             command: command.into(),
             parser,
-            prompt: prompt.clone(),
+            prompt: DEFAULTS.0.clone(),
             // The generic prompt starts with a wide class: never looked for after output.
             prompt_tail: None,
-            failures: vec![Arc::clone(failures)],
+            failures: Vec::new(),
             failure_exceptions: Vec::new(),
             default_failures: true,
             failure_first_line_only: false,
@@ -603,9 +606,7 @@ impl<P: Parser> Command<P> {
 
     /// Drops the default failure regexes (the ones added with [`Command::failure`] stay).
     pub fn no_default_failures(mut self) -> Self {
-        if std::mem::take(&mut self.default_failures) {
-            self.failures.remove(0);
-        }
+        self.default_failures = false;
         self
     }
 
@@ -942,6 +943,7 @@ impl<P: Parser> Command<P> {
             prompt_tail,
             failures,
             failure_exceptions,
+            default_failures,
             failure_first_line_only,
             ret_required,
             outcome,
@@ -962,6 +964,7 @@ impl<P: Parser> Command<P> {
             let skip = if partial { *taken } else { std::mem::take(taken) };
             let line = stripped.get(skip..).unwrap_or(&stripped);
             let output = Output {
+                default_failures: *default_failures,
                 failures,
                 failure_exceptions,
                 first_line_only: *failure_first_line_only,
@@ -1337,6 +1340,7 @@ impl<P: Parser> Observer for Command<P> {
         };
         let Some((before, prompt_text)) = line.split_at_checked(at) else { return Step::Pending };
         let output = Output {
+            default_failures: self.default_failures,
             failures: &self.failures,
             failure_exceptions: &self.failure_exceptions,
             first_line_only: self.failure_first_line_only,

@@ -552,7 +552,7 @@ impl Mailbox {
     /// Starts `observer` on the connection (at its next [`crate::Connection::handle_requests`]).
     pub fn start<O: Observer>(self: &Arc<Self>, observer: O) -> Completion<O::Output> {
         let (driven, completion) = self.prepare(observer);
-        self.push(Request::Start(Box::new(driven)));
+        self.push(Request::Start(driven));
         completion
     }
 
@@ -575,10 +575,12 @@ impl Mailbox {
         self.push(Request::Send(text.into(), true));
     }
 
+    /// The observer boxed for the connection, and its handle. Boxed here, where it is made:
+    /// a command is about 550 bytes, and each move of it a copy.
     pub(crate) fn prepare<O: Observer>(
         self: &Arc<Self>,
         observer: O,
-    ) -> (Driven<O>, Completion<O::Output>) {
+    ) -> (Box<Driven<O>>, Completion<O::Output>) {
         let shared = Arc::new(Shared {
             id: ObserverId(self.next_id.fetch_add(1, Ordering::Relaxed)),
             name: observer.describe(),
@@ -592,7 +594,10 @@ impl Mailbox {
             mailbox: Arc::clone(self),
             assisting: AtomicBool::new(false),
         };
-        (Driven { observer, shared, lingering: false }, completion)
+        // Allocated first, then written: the command is copied into the box once, not into a
+        // temporary first (measured: two copies fewer per start).
+        let driven = Box::write(Box::new_uninit(), Driven { observer, shared, lingering: false });
+        (driven, completion)
     }
 
     pub(crate) fn push(&self, request: Request) {

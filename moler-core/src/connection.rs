@@ -190,7 +190,7 @@ impl Connection {
     /// Starts `observer` now (a command waits for the running one).
     pub fn start<O: Observer>(&mut self, observer: O, now: Instant) -> Completion<O::Output> {
         let (driven, completion) = self.mailbox.prepare(observer);
-        self.admit(Box::new(driven), now);
+        self.admit(driven, now);
         completion
     }
 
