@@ -29,6 +29,7 @@ fn scratch(rig: &Rig, what: &str) -> PathBuf {
 on_every_runner!(
     a_resumed_event_matches_the_first_line_after_the_resume,
     a_ctrl_c_the_shell_misses_is_sent_again,
+    a_line_is_not_typed_into_a_program_deaf_to_ctrl_c,
     output_without_a_final_newline_ends_at_the_prompt_on_its_line,
     closing_a_shell_ends_its_background_jobs_nohup_included,
     a_tool_deaf_to_ctrl_c_is_stopped_with_ctrl_z_and_killed,
@@ -152,6 +153,28 @@ fn a_ctrl_c_the_shell_misses_is_sent_again(rig: &Rig) {
     assert!(err.is_timeout(), "{err}");
     let after = shell.run(cmd("echo after").timeout(Duration::from_secs(5)), WAIT);
     assert_eq!(after.unwrap(), ["after"]);
+}
+
+/// A program that reads the terminal and ignores Ctrl-C (`cat` with SIGINT ignored) outlives
+/// its command's timeout and terminating period. The next command's line is not typed into it
+/// (there it would be the program's input: Moler types it) but waits for the prompt and times
+/// out saying so; a key (Ctrl-D) ends the program, its prompt comes back, lines go again.
+fn a_line_is_not_typed_into_a_program_deaf_to_ctrl_c(rig: &Rig) {
+    let shell = rig.shell();
+    let file = scratch(rig, "typed-into");
+    let deaf = format!(r#"bash -c 'trap "" INT; cat > {}'"#, file.display());
+    let short = cmd(&deaf)
+        .timeout(Duration::from_millis(300))
+        .terminating_period(Duration::from_millis(600));
+    let err = shell.run(short, WAIT).unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    let held = shell.run(cmd("echo typed").timeout(Duration::from_secs(1)), WAIT).unwrap_err();
+    assert!(held.is_timeout(), "{held}");
+    assert!(held.to_string().contains("not typed: the prompt has not come back"), "{held}");
+    shell.run(cmd("").sends("\x04", false).expect_echo(false).ret_required(false), WAIT).unwrap();
+    assert_eq!(shell.run(cmd("echo after"), WAIT).unwrap(), ["after"]);
+    let got = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(got, "", "nothing typed went to the program");
 }
 
 /// The live (not zombie) processes of session `sid`, by name: a zombie is dead already, only

@@ -290,6 +290,9 @@ pub struct Command<P> {
     enter_on_unanchored: bool,
     /// The prompt without its anchors, once the option is on and the command started.
     unanchored: Option<Arc<Regex>>,
+    /// Started while the connection's prompt was unconfirmed ([`Context::prompt_unconfirmed`]):
+    /// the line is typed once the prompt shows.
+    held: bool,
 }
 
 /// A Ctrl-Z timeout under way: the job the shell said it stopped, and whether the echo of the
@@ -533,6 +536,7 @@ impl<P: Parser> Command<P> {
             suspended: None,
             enter_on_unanchored: false,
             unanchored: None,
+            held: false,
         }
     }
 
@@ -844,6 +848,7 @@ impl<P: Parser> Command<P> {
             suspended,
             enter_on_unanchored,
             unanchored,
+            held,
         } = self;
         Command {
             parser: f(parser),
@@ -878,6 +883,7 @@ impl<P: Parser> Command<P> {
             suspended,
             enter_on_unanchored,
             unanchored,
+            held,
         }
     }
 
@@ -887,6 +893,25 @@ impl<P: Parser> Command<P> {
     }
 
     /// Sends the command line, or what [`Command::sends`] says instead.
+    /// Sends the command and arms the resend (see [`Command::resend_after`]).
+    fn type_line(&self, cx: &mut Context<'_>) {
+        self.send_command(cx);
+        if let Some(after) = self.resend {
+            cx.wake_in(after);
+        }
+    }
+
+    /// Feeds `data` to the line splitter; whether a line, or the partial line, is the prompt.
+    fn prompt_in(&mut self, data: &str) -> bool {
+        let prompt = &self.prompt;
+        let mut seen = false;
+        self.lines.feed(data, |l| seen |= is_prompt(prompt, &strip_escapes(l)));
+        if let Some(p) = self.lines.take_partial_change().filter(|p| p.len() <= PARTIAL_WINDOW) {
+            seen |= is_prompt(prompt, &strip_escapes(p));
+        }
+        seen
+    }
+
     fn send_command(&self, cx: &mut Context<'_>) {
         match &self.sends {
             None => cx.sendline(&self.command),
@@ -973,6 +998,7 @@ impl<P: Parser> Command<P> {
             let seen_prompt = is_prompt(prompt, line);
             if seen_prompt && parser.on_prompt(line, partial, cx) {
                 outcome.at_prompt(*ret_required, parser);
+                cx.confirm_prompt();
                 return;
             }
             if !seen_prompt && unanchored.as_ref().is_some_and(|u| u.is_match(line)) {
@@ -1168,6 +1194,12 @@ fn stopped_job(line: &str) -> Option<String> {
 /// [`Command::line_cap`]).
 const PARTIAL_WINDOW: usize = DEFAULT_LINE_CAP;
 
+/// Why a command started after one whose prompt never came back timed out (see
+/// [`Context::prompt_unconfirmed`]).
+const HELD_HINT: &str = "not typed: the prompt has not come back since an earlier command's \
+    Ctrl-C (what it ran may still be reading the terminal); a command that sends keys (Ctrl-C, \
+    Ctrl-D, Enter) can bring it back";
+
 const PASTE_END: &[u8] = b"\x1b[?2004l\r";
 
 /// Looks for [`PASTE_END`] at the start of a command's output, chunk by chunk, and drops it.
@@ -1263,15 +1295,34 @@ impl<P: Parser> Observer for Command<P> {
         } else {
             None
         };
-        self.send_command(cx);
         self.resent = false;
-        if let Some(after) = self.resend {
-            cx.wake_in(after);
+        // After a command whose Ctrl-C's prompt never came back, a line typed now could go to
+        // whatever still reads the terminal: type it once the prompt shows (already, if it
+        // came while no command ran). What sends keys (Ctrl-C, Ctrl-D, Enter) goes at once:
+        // it is how a script gets the prompt back.
+        if cx.prompt_unconfirmed() && self.sends.is_none() {
+            let prompt = &self.prompt;
+            if !cx.tail.last_line_is(|l| is_prompt(prompt, l)) {
+                self.held = true;
+                return Step::Pending;
+            }
+            cx.confirm_prompt();
         }
+        self.held = false;
+        self.type_line(cx);
         Step::Pending
     }
 
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<P::Output> {
+        if self.held {
+            if self.prompt_in(data) {
+                self.held = false;
+                cx.confirm_prompt();
+                self.lines = LineSplitter::new(self.line_cap);
+                self.type_line(cx);
+            }
+            return Step::Pending;
+        }
         let output = if self.echo_seen {
             data
         } else {
@@ -1290,6 +1341,13 @@ impl<P: Parser> Observer for Command<P> {
         if let Error::Timeout { hint, .. } = &mut error {
             *hint = self.timeout_hint();
         }
+        if self.held {
+            // Nothing was typed: nothing to interrupt.
+            if let Error::Timeout { hint, .. } = &mut error {
+                *hint = Some(HELD_HINT.to_owned());
+            }
+            return Step::Done(Err(error));
+        }
         if !self.break_on_timeout {
             return Step::Done(Err(error));
         }
@@ -1301,18 +1359,23 @@ impl<P: Parser> Observer for Command<P> {
 
     fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
         let error = Error::Cancelled { observer: self.describe_command() };
+        if self.held {
+            return Step::Done(Err(error));
+        }
         self.interrupt(error, cx)
     }
 
     fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
         if self.suspended.is_some() {
-            return self.linger_suspended(data, cx);
+            let done = self.linger_suspended(data, cx);
+            if done {
+                cx.confirm_prompt();
+            }
+            return done;
         }
-        let prompt = &self.prompt;
-        let mut seen = false;
-        self.lines.feed(data, |l| seen |= is_prompt(prompt, &strip_escapes(l)));
-        if let Some(p) = self.lines.take_partial_change().filter(|p| p.len() <= PARTIAL_WINDOW) {
-            seen |= is_prompt(prompt, &strip_escapes(p));
+        let seen = self.prompt_in(data);
+        if seen {
+            cx.confirm_prompt();
         }
         seen
     }
@@ -1351,6 +1414,7 @@ impl<P: Parser> Observer for Command<P> {
         if !self.outcome.finished {
             if self.parser.on_prompt(prompt_text, true, cx) {
                 self.outcome.at_prompt(self.ret_required, &self.parser);
+                cx.confirm_prompt();
             } else {
                 output.line(prompt_text, true, &mut self.parser, &mut self.outcome, cx);
             }

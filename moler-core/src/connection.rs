@@ -71,6 +71,10 @@ pub struct Connection {
     search: SharedSearch,
     /// The observers with literals changed since the search was made.
     search_stale: bool,
+    /// A command's linger after its Ctrl-C ran out before its prompt came back: the next
+    /// command that types a line waits for its prompt first (see
+    /// [`Context::prompt_unconfirmed`]).
+    prompt_unconfirmed: bool,
 }
 
 struct Slot {
@@ -129,6 +133,7 @@ impl Connection {
             pending_timeouts: Vec::new(),
             search: SharedSearch::default(),
             search_stale: false,
+            prompt_unconfirmed: false,
             name,
             decoder: Utf8Decoder::new(),
             slots: Vec::new(),
@@ -243,7 +248,13 @@ impl Connection {
         for slot in &mut self.slots {
             let io = Io {
                 literals_seen: slot.member.is_none_or(|m| self.search.seen(m)),
-                ..Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox)
+                ..Io::new(
+                    &mut self.outbox,
+                    &self.newline,
+                    &self.tail,
+                    &self.mailbox,
+                    &mut self.prompt_unconfirmed,
+                )
             };
             let flow = call(slot, io, now, |o, cx| o.data(text, cx));
             finished |= settle(slot, flow, now);
@@ -283,7 +294,13 @@ impl Connection {
             if slot.wake_due().is_some_and(|w| w <= now) && slot.end().is_none_or(|e| e > now) {
                 // One call, then the observer may ask for another.
                 slot.wake = None;
-                let io = Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox);
+                let io = Io::new(
+                    &mut self.outbox,
+                    &self.newline,
+                    &self.tail,
+                    &self.mailbox,
+                    &mut self.prompt_unconfirmed,
+                );
                 let flow = call(slot, io, now, |o, cx| o.wake(cx));
                 finished |= settle(slot, flow, now);
                 continue;
@@ -291,9 +308,20 @@ impl Connection {
             if slot.end().is_some_and(|d| d <= now) {
                 // A timeout drops the wake-up: one asked for now is the linger's.
                 slot.wake = None;
-                let io = Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox);
+                let linger_ran_out = slot.kind == Kind::Command && slot.linger_until.is_some();
+                let io = Io::new(
+                    &mut self.outbox,
+                    &self.newline,
+                    &self.tail,
+                    &self.mailbox,
+                    &mut self.prompt_unconfirmed,
+                );
                 let flow = call(slot, io, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
+                if linger_ran_out {
+                    // Its Ctrl-C's prompt did not come back: what it ran may still read.
+                    self.prompt_unconfirmed = true;
+                }
                 if !slot.finished && slot.end().is_some_and(|d| d <= now) {
                     // Still running with its deadline passed (a lingering observer whose period
                     // ended, or one that ignored its timeout): it ends here, so the deadline
@@ -403,7 +431,13 @@ impl Connection {
             literals,
             member: None,
         };
-        let io = Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox);
+        let io = Io::new(
+            &mut self.outbox,
+            &self.newline,
+            &self.tail,
+            &self.mailbox,
+            &mut self.prompt_unconfirmed,
+        );
         let flow = call(&mut slot, io, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
         if kind == Kind::Command {
@@ -464,7 +498,13 @@ impl Connection {
             // there, not a little less than its timeout.
             slot.started = slot.started.min(since_call);
         }
-        let io = Io::new(&mut self.outbox, &self.newline, &self.tail, &self.mailbox);
+        let io = Io::new(
+            &mut self.outbox,
+            &self.newline,
+            &self.tail,
+            &self.mailbox,
+            &mut self.prompt_unconfirmed,
+        );
         let flow = call(slot, io, now, |o, cx| match expire_after {
             Some(waited) => {
                 cx.set_timeout(Some(waited));
@@ -550,13 +590,20 @@ struct Io<'a> {
     tail: &'a Tail,
     timeout_action: TimeoutAction,
     literals_seen: bool,
+    prompt_unconfirmed: &'a mut bool,
 }
 
 impl<'a> Io<'a> {
     /// The connection's parts, for a call that is not a chunk's (the literals count as seen).
-    fn new(outbox: &'a mut Outbox, newline: &'a str, tail: &'a Tail, mailbox: &Mailbox) -> Self {
+    fn new(
+        outbox: &'a mut Outbox,
+        newline: &'a str,
+        tail: &'a Tail,
+        mailbox: &Mailbox,
+        prompt_unconfirmed: &'a mut bool,
+    ) -> Self {
         let timeout_action = mailbox.timeout_action();
-        Self { outbox, newline, tail, timeout_action, literals_seen: true }
+        Self { outbox, newline, tail, timeout_action, literals_seen: true, prompt_unconfirmed }
     }
 }
 
@@ -568,7 +615,7 @@ fn call(
     f: impl FnOnce(&mut dyn Erased, &mut Context<'_>) -> Flow,
 ) -> Flow {
     let paused = slot.observer.paused();
-    let Io { outbox, newline, tail, timeout_action, literals_seen } = io;
+    let Io { outbox, newline, tail, timeout_action, literals_seen, prompt_unconfirmed } = io;
     let mut cx = Context {
         now,
         started: slot.started,
@@ -580,6 +627,7 @@ fn call(
         tail,
         timeout_action,
         literals_seen,
+        prompt_unconfirmed,
     };
     let observer = &mut *slot.observer;
     match catch_unwind(AssertUnwindSafe(|| f(observer, &mut cx))) {

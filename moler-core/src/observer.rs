@@ -203,6 +203,9 @@ pub struct Context<'a> {
     pub(crate) timeout_action: TimeoutAction,
     /// False when the connection found none of the observer's literals in this chunk.
     pub(crate) literals_seen: bool,
+    /// The connection's "the last command's prompt did not come back" (see
+    /// [`Context::prompt_unconfirmed`]).
+    pub(crate) prompt_unconfirmed: &'a mut bool,
 }
 
 impl Context<'_> {
@@ -283,8 +286,23 @@ impl Context<'_> {
             tail: self.tail,
             timeout_action: self.timeout_action,
             literals_seen: self.literals_seen,
+            prompt_unconfirmed: &mut *self.prompt_unconfirmed,
         };
         f(&mut cx)
+    }
+
+    /// True when a command on this connection timed out (or was cancelled) and its prompt did
+    /// not come back within its terminating period: whatever it ran may still be reading what
+    /// is typed (a program that ignores Ctrl-C, a shell still printing a backlog). A
+    /// [`crate::Command`] that types a line waits for its prompt before typing it.
+    pub fn prompt_unconfirmed(&self) -> bool {
+        *self.prompt_unconfirmed
+    }
+
+    /// Says the connection's prompt was seen: lines may be typed again (see
+    /// [`Context::prompt_unconfirmed`]).
+    pub fn confirm_prompt(&mut self) {
+        *self.prompt_unconfirmed = false;
     }
 
     /// The timeout in force, counted from the start.

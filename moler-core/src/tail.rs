@@ -43,6 +43,13 @@ impl Tail {
         self.text.push_str(text);
     }
 
+    /// Whether the last line received (after the last `\n`, escapes removed) passes `test`:
+    /// a prompt that came while no command was running. False while text is held back.
+    pub(crate) fn last_line_is(&self, test: impl Fn(&str) -> bool) -> bool {
+        let start = memchr::memrchr(b'\n', self.text.as_bytes()).map_or(0, |i| i + 1);
+        !self.held && test(&strip_escapes(&self.text[start..]))
+    }
+
     /// The last lines received, escapes removed, for an error message; text held back because
     /// it could begin a secret shows as [`MASK`].
     pub(crate) fn quote(&self) -> String {

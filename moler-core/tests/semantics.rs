@@ -162,8 +162,76 @@ fn the_terminating_period_ends_even_without_a_prompt() {
     assert_eq!(sent(&mut conn), "\x03", "the second Ctrl-C, halfway through");
     assert_eq!(conn.poll_timeout(), Some(t0 + Duration::from_secs(3)));
     conn.handle_timeout(t0 + Duration::from_secs(3));
-    assert_eq!(sent(&mut conn), "echo ok\n");
+    // The linger ran out with no prompt: whatever `hang` ran may still read the terminal, so
+    // the next line is not typed into it (Moler types it: a program that ignores Ctrl-C gets
+    // it as input). It is typed once the prompt shows.
+    assert_eq!(sent(&mut conn), "", "no prompt came back: the next line waits for one");
     assert!(!next.is_done());
+    conn.handle_input(b"still hanging\r\n", t0 + Duration::from_secs(4));
+    assert_eq!(sent(&mut conn), "");
+    conn.handle_input(b"^C\r\nmoler_bash# ", t0 + Duration::from_secs(4));
+    assert_eq!(sent(&mut conn), "echo ok\n", "the prompt is back: typed now");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", t0 + Duration::from_secs(4));
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+    // Confirmed: the one after it goes at once.
+    let _after = conn.start(lines("echo more"), t0 + Duration::from_secs(4));
+    assert_eq!(sent(&mut conn), "echo more\n");
+}
+
+/// A command whose Ctrl-C's prompt never came back: `hang` started, timed out at 1 s, its
+/// linger (2 s) ran out at 3 s.
+fn after_a_linger_that_ran_out() -> (Connection, Instant) {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("t");
+    let cmd =
+        lines("hang").timeout(Duration::from_secs(1)).terminating_period(Duration::from_secs(2));
+    let hang = conn.start(cmd, t0);
+    for s in [1, 2, 3] {
+        conn.handle_timeout(t0 + Duration::from_secs(s));
+    }
+    assert!(hang.try_result().unwrap().unwrap_err().is_timeout());
+    assert_eq!(sent(&mut conn), "hang\n\x03\x03");
+    (conn, t0 + Duration::from_secs(3))
+}
+
+#[test]
+fn a_prompt_that_came_back_while_no_command_ran_lets_the_next_line_go_at_once() {
+    let (mut conn, t) = after_a_linger_that_ran_out();
+    conn.handle_input(b"^C\r\n\x1b[01;32mmoler_bash# \x1b[0m", t);
+    let next = conn.start(lines("echo ok"), t);
+    assert_eq!(sent(&mut conn), "echo ok\n");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", t);
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+}
+
+#[test]
+fn a_line_waiting_for_the_prompt_times_out_untyped_and_says_why() {
+    let (mut conn, t) = after_a_linger_that_ran_out();
+    conn.handle_input(b"some program's own text\r\n", t);
+    let next = conn.start(lines("rm -rf build").timeout(Duration::from_secs(1)), t);
+    conn.handle_timeout(t + Duration::from_secs(1));
+    let err = next.try_result().unwrap().unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains("not typed: the prompt has not come back"), "{err}");
+    assert_eq!(sent(&mut conn), "", "nothing typed, no Ctrl-C for a line never typed");
+    // Still unconfirmed: the next line waits too.
+    let again = conn.start(lines("echo ok"), t + Duration::from_secs(1));
+    assert_eq!(sent(&mut conn), "");
+    assert!(!again.is_done());
+}
+
+#[test]
+fn keys_are_sent_at_once_and_their_prompt_lets_lines_go_again() {
+    let (mut conn, t) = after_a_linger_that_ran_out();
+    // Ctrl-D to a program that reads the terminal and ignores Ctrl-C: sent at once.
+    let eof = conn.start(lines("").sends("\x04", false).expect_echo(false), t);
+    assert_eq!(sent(&mut conn), "\x04");
+    conn.handle_input(b"\r\nmoler_bash# ", t);
+    assert!(eof.try_result().unwrap().is_ok());
+    let next = conn.start(lines("echo ok"), t);
+    assert_eq!(sent(&mut conn), "echo ok\n", "the key's prompt confirmed the shell");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", t);
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
 }
 
 #[test]
