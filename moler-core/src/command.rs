@@ -1302,7 +1302,7 @@ impl<P: Parser> Observer for Command<P> {
         // it is how a script gets the prompt back.
         if cx.prompt_unconfirmed() && self.sends.is_none() {
             let prompt = &self.prompt;
-            if !cx.tail.last_line_is(|l| is_prompt(prompt, l)) {
+            if !cx.tail.last_line().is_some_and(|l| is_prompt(prompt, &l)) {
                 self.held = true;
                 return Step::Pending;
             }
@@ -1342,9 +1342,16 @@ impl<P: Parser> Observer for Command<P> {
             *hint = self.timeout_hint();
         }
         if self.held {
-            // Nothing was typed: nothing to interrupt.
+            // Nothing was typed: nothing to interrupt. A prompt other than the command's may
+            // be what is there (a state left by the earlier command).
             if let Error::Timeout { hint, .. } = &mut error {
-                *hint = Some(HELD_HINT.to_owned());
+                let partial = strip_escapes(self.lines.partial());
+                let last = if partial.is_empty() { cx.tail.last_line() } else { Some(partial) };
+                let mismatch = last.and_then(|l| self.prompt_mismatch(&l));
+                *hint = Some(match mismatch {
+                    Some(m) => format!("{HELD_HINT}; {m}"),
+                    None => HELD_HINT.to_owned(),
+                });
             }
             return Step::Done(Err(error));
         }

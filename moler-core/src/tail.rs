@@ -43,11 +43,11 @@ impl Tail {
         self.text.push_str(text);
     }
 
-    /// Whether the last line received (after the last `\n`, escapes removed) passes `test`:
-    /// a prompt that came while no command was running. False while text is held back.
-    pub(crate) fn last_line_is(&self, test: impl Fn(&str) -> bool) -> bool {
+    /// The last line received (after the last `\n`), escapes removed; `None` while text is
+    /// held back (it could begin a secret).
+    pub(crate) fn last_line(&self) -> Option<std::borrow::Cow<'_, str>> {
         let start = memchr::memrchr(b'\n', self.text.as_bytes()).map_or(0, |i| i + 1);
-        !self.held && test(&strip_escapes(&self.text[start..]))
+        (!self.held).then(|| strip_escapes(&self.text[start..]))
     }
 
     /// The last lines received, escapes removed, for an error message; text held back because

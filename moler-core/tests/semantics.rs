@@ -221,6 +221,19 @@ fn a_line_waiting_for_the_prompt_times_out_untyped_and_says_why() {
 }
 
 #[test]
+fn a_line_waiting_for_its_prompt_names_the_other_prompt_that_is_there() {
+    let (mut conn, t) = after_a_linger_that_ran_out();
+    // The earlier command left the shell elsewhere (a `su` that went through late, say).
+    conn.handle_input(b"^C\r\nroot@box:~# ", t);
+    let next = conn.start(lines("id").timeout(Duration::from_secs(1)), t);
+    assert_eq!(sent(&mut conn), "");
+    conn.handle_timeout(t + Duration::from_secs(1));
+    let err = next.try_result().unwrap().unwrap_err().to_string();
+    assert!(err.contains("not typed: the prompt has not come back"), "{err}");
+    assert!(err.contains("\"root@box:~# \" looks like a prompt but does not match"), "{err}");
+}
+
+#[test]
 fn keys_are_sent_at_once_and_their_prompt_lets_lines_go_again() {
     let (mut conn, t) = after_a_linger_that_ran_out();
     // Ctrl-D to a program that reads the terminal and ignores Ctrl-C: sent at once.
