@@ -1298,9 +1298,10 @@ impl<P: Parser> Observer for Command<P> {
         self.resent = false;
         // After a command whose Ctrl-C's prompt never came back, a line typed now could go to
         // whatever still reads the terminal: type it once the prompt shows (already, if it
-        // came while no command ran). What sends keys (Ctrl-C, Ctrl-D, Enter) goes at once:
-        // it is how a script gets the prompt back.
-        if cx.prompt_unconfirmed() && self.sends.is_none() {
+        // came while no command ran). An Enter, and what a command was given to send
+        // ([`Command::sends`]: Ctrl-C, Ctrl-D, cu's escape), go at once: they are how a
+        // script gets the prompt back.
+        if cx.prompt_unconfirmed() && self.sends.is_none() && !self.command.is_empty() {
             let prompt = &self.prompt;
             if !cx.tail.last_line().is_some_and(|l| is_prompt(prompt, &l)) {
                 self.held = true;

@@ -234,6 +234,13 @@ fn a_line_waiting_for_its_prompt_names_the_other_prompt_that_is_there() {
 }
 
 #[test]
+fn an_enter_is_sent_at_once() {
+    let (mut conn, t) = after_a_linger_that_ran_out();
+    let _enter = conn.start(lines("").expect_echo(false), t);
+    assert_eq!(sent(&mut conn), "\n");
+}
+
+#[test]
 fn keys_are_sent_at_once_and_their_prompt_lets_lines_go_again() {
     let (mut conn, t) = after_a_linger_that_ran_out();
     // Ctrl-D to a program that reads the terminal and ignores Ctrl-C: sent at once.
