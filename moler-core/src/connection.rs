@@ -246,16 +246,8 @@ impl Connection {
         self.search.scan(text.as_bytes());
         let mut finished = false;
         for slot in &mut self.slots {
-            let io = Io {
-                literals_seen: slot.member.is_none_or(|m| self.search.seen(m)),
-                ..Io::new(
-                    &mut self.outbox,
-                    &self.newline,
-                    &self.tail,
-                    &self.mailbox,
-                    &mut self.prompt_unconfirmed,
-                )
-            };
+            let io =
+                Io { literals_seen: slot.member.is_none_or(|m| self.search.seen(m)), ..io!(self) };
             let flow = call(slot, io, now, |o, cx| o.data(text, cx));
             finished |= settle(slot, flow, now);
         }
@@ -294,13 +286,7 @@ impl Connection {
             if slot.wake_due().is_some_and(|w| w <= now) && slot.end().is_none_or(|e| e > now) {
                 // One call, then the observer may ask for another.
                 slot.wake = None;
-                let io = Io::new(
-                    &mut self.outbox,
-                    &self.newline,
-                    &self.tail,
-                    &self.mailbox,
-                    &mut self.prompt_unconfirmed,
-                );
+                let io = io!(self);
                 let flow = call(slot, io, now, |o, cx| o.wake(cx));
                 finished |= settle(slot, flow, now);
                 continue;
@@ -309,13 +295,7 @@ impl Connection {
                 // A timeout drops the wake-up: one asked for now is the linger's.
                 slot.wake = None;
                 let linger_ran_out = slot.kind == Kind::Command && slot.linger_until.is_some();
-                let io = Io::new(
-                    &mut self.outbox,
-                    &self.newline,
-                    &self.tail,
-                    &self.mailbox,
-                    &mut self.prompt_unconfirmed,
-                );
+                let io = io!(self);
                 let flow = call(slot, io, now, |o, cx| o.expire(cx));
                 finished |= settle(slot, flow, now);
                 if linger_ran_out {
@@ -431,13 +411,7 @@ impl Connection {
             literals,
             member: None,
         };
-        let io = Io::new(
-            &mut self.outbox,
-            &self.newline,
-            &self.tail,
-            &self.mailbox,
-            &mut self.prompt_unconfirmed,
-        );
+        let io = io!(self);
         let flow = call(&mut slot, io, now, |o, cx| o.start(cx));
         let finished = settle(&mut slot, flow, now);
         if kind == Kind::Command {
@@ -498,13 +472,7 @@ impl Connection {
             // there, not a little less than its timeout.
             slot.started = slot.started.min(since_call);
         }
-        let io = Io::new(
-            &mut self.outbox,
-            &self.newline,
-            &self.tail,
-            &self.mailbox,
-            &mut self.prompt_unconfirmed,
-        );
+        let io = io!(self);
         let flow = call(slot, io, now, |o, cx| match expire_after {
             Some(waited) => {
                 cx.set_timeout(Some(waited));
@@ -584,6 +552,20 @@ fn slot_timeout_error(slot: &Slot, tail: &Tail, now: Instant) -> Error {
 }
 
 /// The parts of the connection a [`Context`] lends to an observer.
+/// [`Io::new`] with the connection's parts, each borrowed alone (its slots may be borrowed).
+macro_rules! io {
+    ($conn:ident) => {
+        Io::new(
+            &mut $conn.outbox,
+            &$conn.newline,
+            &$conn.tail,
+            &$conn.mailbox,
+            &mut $conn.prompt_unconfirmed,
+        )
+    };
+}
+use io;
+
 struct Io<'a> {
     outbox: &'a mut Outbox,
     newline: &'a str,
