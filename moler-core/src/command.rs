@@ -892,7 +892,6 @@ impl<P: Parser> Command<P> {
         &self.command
     }
 
-    /// Sends the command line, or what [`Command::sends`] says instead.
     /// Sends the command and arms the resend (see [`Command::resend_after`]).
     fn type_line(&self, cx: &mut Context<'_>) {
         self.send_command(cx);
@@ -912,6 +911,7 @@ impl<P: Parser> Command<P> {
         seen
     }
 
+    /// Sends the command line, or what [`Command::sends`] says instead.
     fn send_command(&self, cx: &mut Context<'_>) {
         match &self.sends {
             None => cx.sendline(&self.command),
@@ -1316,6 +1316,8 @@ impl<P: Parser> Observer for Command<P> {
 
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<P::Output> {
         if self.held {
+            // Until the prompt shows, the text is what the earlier command left; after it in
+            // the same read there is nothing of this command's yet (its line is not typed).
             if self.prompt_in(data) {
                 self.held = false;
                 cx.confirm_prompt();
@@ -1339,9 +1341,6 @@ impl<P: Parser> Observer for Command<P> {
 
     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
         let mut error = cx.timeout_error(self.describe_command());
-        if let Error::Timeout { hint, .. } = &mut error {
-            *hint = self.timeout_hint();
-        }
         if self.held {
             // Nothing was typed: nothing to interrupt. A prompt other than the command's may
             // be what is there (a state left by the earlier command).
@@ -1355,6 +1354,9 @@ impl<P: Parser> Observer for Command<P> {
                 });
             }
             return Step::Done(Err(error));
+        }
+        if let Error::Timeout { hint, .. } = &mut error {
+            *hint = self.timeout_hint();
         }
         if !self.break_on_timeout {
             return Step::Done(Err(error));
@@ -1391,6 +1393,9 @@ impl<P: Parser> Observer for Command<P> {
     /// The partial line ended in the prompt and nothing came for [`PROMPT_QUIET`]: the text
     /// before the prompt is the last output line, and the prompt ends the command.
     fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
+        if self.held {
+            return Step::Pending; // (nothing typed, nothing to resend or to judge)
+        }
         if !self.outcome.finished {
             self.parser.on_wake(cx);
         }
