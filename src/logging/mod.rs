@@ -147,6 +147,16 @@ pub struct Logs {
     sink: Arc<Sink>,
 }
 
+/// What waits is written when a handle is dropped, on the dropping thread. Left to the
+/// sink's own drop, it could happen later on another thread: one whose end flushes every
+/// sink (see `flush_at_thread_end`) holds the sink for that moment, and the last reference
+/// is then dropped there (seen as a test reading its file before the last record was in).
+impl Drop for Logs {
+    fn drop(&mut self) {
+        self.sink.flush_files();
+    }
+}
+
 impl std::fmt::Debug for Logs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Logs").field("dir", &self.sink.dir).finish_non_exhaustive()
@@ -1387,19 +1397,30 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    #[test]
-    fn a_time_rotated_log_files_traffic_by_the_time_it_was_taken() {
-        let dir = scratch("deferred-rotation");
-        let logger = Logger {
-            path: Some(dir.clone()),
+    /// Logs in `dir` rotating by `kind` every `interval` (seconds or bytes), `backup_count`
+    /// backups kept.
+    fn rotating(
+        dir: &std::path::Path,
+        kind: moler_config::RotationKind,
+        interval: u64,
+        backup_count: u32,
+    ) -> Logger {
+        Logger {
+            path: Some(dir.to_path_buf()),
             rotation: moler_config::LogRotation {
-                kind: Some(moler_config::RotationKind::Time),
-                interval: 3600,
-                backup_count: 2,
+                kind: Some(kind),
+                interval,
+                backup_count,
                 ..Default::default()
             },
             ..Logger::default()
-        };
+        }
+    }
+
+    #[test]
+    fn a_time_rotated_log_files_traffic_by_the_time_it_was_taken() {
+        let dir = scratch("deferred-rotation");
+        let logger = rotating(&dir, moler_config::RotationKind::Time, 3600, 2);
         let logs = Logs::new(&logger).unwrap();
         logs.sink.flusher.set(Some(std::thread::current())).unwrap();
         // Opened now: it rotates in an hour.
@@ -1521,15 +1542,8 @@ mod tests {
     fn rotation_then_suffix_keeps_every_record() {
         let dir = scratch("rotation");
         let rotating = Logger {
-            path: Some(dir.clone()),
             mode: WriteMode::Write,
-            rotation: moler_config::LogRotation {
-                kind: Some(moler_config::RotationKind::Size),
-                interval: 20,
-                backup_count: 3,
-                ..Default::default()
-            },
-            ..Logger::default()
+            ..rotating(&dir, moler_config::RotationKind::Size, 20, 3)
         };
         let logs = Logs::new(&rotating).unwrap();
         for i in 0..3 {
