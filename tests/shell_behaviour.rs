@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use moler::commands::unix::Tee;
+use moler::commands::UnixCommand;
 use moler::prelude::*;
 
 mod common;
@@ -171,10 +173,19 @@ fn a_line_is_not_typed_into_a_program_deaf_to_ctrl_c(rig: &Rig) {
     let held = shell.run(cmd("echo typed").timeout(Duration::from_secs(1)), WAIT).unwrap_err();
     assert!(held.is_timeout(), "{held}");
     assert!(held.to_string().contains("not typed: the prompt has not come back"), "{held}");
+    // A command line typed with its input (tee's here-document) waits the same way.
+    let written = scratch(rig, "tee-after");
+    let tee = Tee::new(written.display().to_string(), "held").command_with_prompt(LOCAL_PROMPT);
+    let held = shell.run(tee.timeout(Duration::from_secs(1)), WAIT).unwrap_err();
+    assert!(held.to_string().contains("not typed: the prompt has not come back"), "{held}");
     shell.run(cmd("").sends("\x04", false).expect_echo(false).ret_required(false), WAIT).unwrap();
     assert_eq!(shell.run(cmd("echo after"), WAIT).unwrap(), ["after"]);
     let got = std::fs::read_to_string(&file).unwrap();
     assert_eq!(got, "", "nothing typed went to the program");
+    assert!(!written.exists(), "tee was not typed");
+    let tee = Tee::new(written.display().to_string(), "typed").command_with_prompt(LOCAL_PROMPT);
+    shell.run(tee, WAIT).unwrap();
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), "typed\n", "the prompt is back");
 }
 
 /// The live (not zombie) processes of session `sid`, by name: a zombie is dead already, only

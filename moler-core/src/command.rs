@@ -247,8 +247,8 @@ pub struct Command<P> {
     failure_first_line_only: bool,
     ret_required: bool,
     expect_echo: bool,
-    /// What to send instead of `command` + newline (Ctrl-C, a bare newline).
-    sends: Option<(String, bool)>,
+    /// What to send instead of `command` + newline (Ctrl-C, a bare newline, a typed text).
+    sends: Option<Sends>,
     timeout: Duration,
     terminating: Duration,
     /// Boxed: rare, and a queued command should stay small.
@@ -331,9 +331,20 @@ impl Outcome {
     }
 }
 
+/// What a command sends instead of its command line ([`Command::sends`], [`Command::types`]).
+#[derive(Debug)]
+struct Sends {
+    text: String,
+    /// Followed by the connection's newline.
+    newline: bool,
+    /// Lines typed as a command line is ([`Command::types`]), not keys: held while the
+    /// connection's prompt is unconfirmed.
+    lines: bool,
+}
+
 /// The line a command types, or nothing when it sends something else ([`Command::sends`]):
 /// what its echo, its program and its quotes are read from.
-fn typed<'a>(command: &'a str, sends: &Option<(String, bool)>) -> &'a str {
+fn typed<'a>(command: &'a str, sends: &Option<Sends>) -> &'a str {
     if sends.is_some() {
         ""
     } else {
@@ -637,8 +648,39 @@ impl<P: Parser> Command<P> {
     /// Sends `text` (followed by the connection's newline if `newline`) instead of the command
     /// line when the command starts; the echo is still looked for as the command string. For
     /// control characters: Moler's `ctrl_c` is `Command::new("", parser).sends("\x03", false)`.
+    ///
+    /// Sent at once even after a command whose Ctrl-C's prompt never came back: keys are how a
+    /// script gets the prompt back. Text that is input lines, to be held like a command line
+    /// until the prompt shows, goes through [`Command::types`].
     pub fn sends(mut self, text: impl Into<String>, newline: bool) -> Self {
-        self.sends = Some((text.into(), newline));
+        self.sends = Some(Sends { text: text.into(), newline, lines: false });
+        self
+    }
+
+    /// Types `text` and the connection's newline instead of the command line: lines typed as a
+    /// command line is (tee's command line and its here-document at once). Unlike
+    /// [`Command::sends`]'s keys, they wait for the prompt after a command whose Ctrl-C's
+    /// prompt never came back ([`Context::prompt_unconfirmed`]), so they never go to what may
+    /// still read the terminal. The echo is still looked for as the command string.
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection, Lines};
+    /// use std::time::Instant;
+    ///
+    /// let t0 = Instant::now();
+    /// let mut conn = Connection::new("demo");
+    /// let tee = Command::new("tee f << EOF", Lines::default())
+    ///     .types("tee f << EOF\nhello\nEOF")
+    ///     .prompt("^\\$ $");
+    /// let done = conn.start(tee, t0);
+    /// let mut sent = Vec::new();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert_eq!(sent, b"tee f << EOF\nhello\nEOF\n");
+    /// conn.handle_input(b"tee f << EOF\r\n> hello\r\n> EOF\r\nhello\r\n$ ", t0);
+    /// assert!(done.try_result().unwrap().is_ok());
+    /// ```
+    pub fn types(mut self, text: impl Into<String>) -> Self {
+        self.sends = Some(Sends { text: text.into(), newline: true, lines: true });
         self
     }
 
@@ -915,8 +957,8 @@ impl<P: Parser> Command<P> {
     fn send_command(&self, cx: &mut Context<'_>) {
         match &self.sends {
             None => cx.sendline(&self.command),
-            Some((text, true)) => cx.sendline(text),
-            Some((text, false)) => cx.send(text),
+            Some(Sends { text, newline: true, .. }) => cx.sendline(text),
+            Some(Sends { text, newline: false, .. }) => cx.send(text),
         }
     }
 
@@ -1300,8 +1342,9 @@ impl<P: Parser> Observer for Command<P> {
         // whatever still reads the terminal: type it once the prompt shows (already, if it
         // came while no command ran). An Enter, and what a command was given to send
         // ([`Command::sends`]: Ctrl-C, Ctrl-D, cu's escape), go at once: they are how a
-        // script gets the prompt back.
-        if cx.prompt_unconfirmed() && self.sends.is_none() && !self.command.is_empty() {
+        // script gets the prompt back. Lines given by [`Command::types`] are held too.
+        let keys = self.sends.as_ref().is_some_and(|s| !s.lines);
+        if cx.prompt_unconfirmed() && !keys && !self.command.is_empty() {
             let prompt = &self.prompt;
             if !cx.tail.last_line().is_some_and(|l| is_prompt(prompt, &l)) {
                 self.held = true;

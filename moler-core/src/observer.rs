@@ -294,8 +294,9 @@ impl Context<'_> {
     /// True when a command on this connection timed out (or was cancelled) and its prompt did
     /// not come back within its terminating period: whatever it ran may still be reading what
     /// is typed (a program that ignores Ctrl-C, a shell still printing a backlog). A
-    /// [`crate::Command`] that types a line waits for its prompt before typing it (an Enter and
-    /// what it was given to send with [`crate::Command::sends`] go at once).
+    /// [`crate::Command`] that types a line waits for its prompt before typing it, as do the
+    /// lines given to [`crate::Command::types`] (an Enter and the keys given to
+    /// [`crate::Command::sends`] go at once).
     pub fn prompt_unconfirmed(&self) -> bool {
         *self.prompt_unconfirmed
     }

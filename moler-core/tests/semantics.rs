@@ -255,6 +255,19 @@ fn keys_are_sent_at_once_and_their_prompt_lets_lines_go_again() {
 }
 
 #[test]
+fn typed_lines_wait_for_the_prompt_as_a_command_line_does() {
+    let (mut conn, t) = after_a_linger_that_ran_out();
+    // A command line and its here-document, typed at once (tee's): lines, not keys.
+    let tee = lines("tee f << EOF").types("tee f << EOF\nrm -rf /\nEOF");
+    let tee = conn.start(tee.ret_required(false), t);
+    assert_eq!(sent(&mut conn), "", "held while something else may read the terminal");
+    conn.handle_input(b"^C\r\nmoler_bash# ", t);
+    assert_eq!(sent(&mut conn), "tee f << EOF\nrm -rf /\nEOF\n", "typed once the prompt showed");
+    conn.handle_input(b"tee f << EOF\r\n> rm -rf /\r\n> EOF\r\nrm -rf /\r\nmoler_bash# ", t);
+    assert!(tee.try_result().unwrap().is_ok());
+}
+
+#[test]
 fn a_missed_ctrl_c_is_sent_again_once_halfway_through_the_terminating_period() {
     let t0 = Instant::now();
     let sec = |n: u64| t0 + Duration::from_secs(n);

@@ -64,13 +64,14 @@ impl UnixCommand for Tee {
     fn setup(&self, command: Command<Nothing>) -> Command<Nothing> {
         // Moler sends each line of the document after a line of output (the shell's `> `);
         // a shell without a PS2 prints none. The document typed at once, after the command
-        // line, reaches the shell the same way.
+        // line, reaches the shell the same way. Typed as lines (`types`, not `sends`): after a
+        // command whose prompt did not come back, it waits for the prompt as any line does.
         let mut text = command.command().to_owned();
         for line in self.document() {
             text.push('\n');
             text.push_str(&line);
         }
-        command.sends(text, true).ret_required(false)
+        command.types(text).ret_required(false)
     }
 }
 
