@@ -52,10 +52,7 @@ enum Cmd {
     /// List the devices of a config: class, initial state, states and hops.
     Devices(DevicesArgs),
     /// Check a config: every mistake is reported as file:line:column.
-    CheckConfig {
-        /// The YAML file.
-        file: PathBuf,
-    },
+    CheckConfig(ConfigFile),
     /// List the commands and events that can be used by name, with their parameters (one of
     /// them, by name, with its parameters one per line).
     Commands {
@@ -140,12 +137,33 @@ struct ParseArgs {
 
 #[derive(Args)]
 struct DevicesArgs {
-    /// The config file (Moler's YAML).
-    #[arg(long, short, env = "MOLER_CONFIG", value_name = "FILE")]
-    config: PathBuf,
+    #[command(flatten)]
+    file: ConfigFile,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// A config file, given as `FILE` or `--config FILE` (as `run` takes it), else `$MOLER_CONFIG`.
+#[derive(Args)]
+struct ConfigFile {
+    /// The config file (Moler's YAML).
+    #[arg(value_name = "FILE", required_unless_present = "config")]
+    file: Option<PathBuf>,
+    /// The config file, the same way `run` takes it.
+    #[arg(long, short, env = "MOLER_CONFIG", value_name = "FILE", conflicts_with = "file")]
+    config: Option<PathBuf>,
+}
+
+impl ConfigFile {
+    /// The file given (clap asks for one of the two; an empty `$MOLER_CONFIG` can still leave
+    /// neither).
+    fn path(&self) -> Result<&PathBuf, Failure> {
+        let file = self.file.as_ref().or(self.config.as_ref());
+        file.ok_or_else(|| {
+            Failure::usage("no config file: give FILE, --config FILE or $MOLER_CONFIG")
+        })
+    }
 }
 
 /// A failure and the exit status it gives.
@@ -254,7 +272,7 @@ fn main() -> ExitCode {
         Cmd::Run(args) => run(args),
         Cmd::Parse(args) => parse(args),
         Cmd::Devices(args) => devices(args),
-        Cmd::CheckConfig { file } => check_config(&file),
+        Cmd::CheckConfig(file) => file.path().and_then(check_config),
         Cmd::Commands { name } => commands(name.as_deref()),
         Cmd::Record { log, output } => record(&log, output.as_deref()),
         Cmd::Sim(args) => sim(args),
@@ -379,7 +397,7 @@ fn load(file: &PathBuf) -> Result<Devices, Failure> {
 }
 
 fn devices(args: DevicesArgs) -> Result<(), Failure> {
-    let devices = load(&args.config)?;
+    let devices = load(args.file.path()?)?;
     let mut listed = Vec::new();
     for name in devices.names() {
         let info = devices.info(&name)?;

@@ -230,6 +230,36 @@ fn devices_and_check_config_read_moler_yaml() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// `devices` and `check-config` take the file as `run` does (`--config FILE`, `$MOLER_CONFIG`)
+/// and as a plain argument, alike; with none of them they say what is missing.
+#[test]
+fn devices_and_check_config_take_the_file_every_way() {
+    let dir = scratch("config-ways");
+    let good = dir.join("devices.yml");
+    std::fs::write(&good, DEVICES).unwrap();
+    let path = good.to_str().unwrap();
+    for command in ["devices", "check-config"] {
+        let plain = moler(&[command, path]);
+        assert_eq!(code(&plain), 0, "{command} FILE: {}", stderr(&plain));
+        let flag = moler(&[command, "--config", path]);
+        assert_eq!(code(&flag), 0, "{command} --config FILE: {}", stderr(&flag));
+        assert_eq!(plain.stdout, flag.stdout, "{command}");
+        let child = Command::new(env!("CARGO_BIN_EXE_moler"))
+            .arg(command)
+            .env("MOLER_CONFIG", path)
+            .output()
+            .unwrap();
+        assert_eq!(code(&child), 0, "{command} with $MOLER_CONFIG: {}", stderr(&child));
+        assert_eq!(child.stdout, plain.stdout, "{command} with $MOLER_CONFIG");
+        let none = moler(&[command]);
+        assert_eq!(code(&none), 2, "{command} without a file");
+        assert!(stderr(&none).contains("<FILE>"), "{command}: {}", stderr(&none));
+        let both = moler(&[command, path, "--config", path]);
+        assert_eq!(code(&both), 2, "{command} given the file twice: {}", stderr(&both));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn run_on_a_configured_device() {
     let dir = scratch("device");
