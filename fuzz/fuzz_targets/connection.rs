@@ -144,7 +144,12 @@ fn command(n: u8, switches: u8, prompt: &str, timeout: Duration) -> Command<mole
         c = c.line_cap(usize::from(n % 7) * 3);
     }
     if n & 0x80 != 0 {
-        c = c.sends("\x03", false);
+        // Keys (sent at once even while the prompt is unconfirmed) or typed lines (held).
+        c = if switches & 0x01 != 0 {
+            c.types(format!("{line}\nsecond line"))
+        } else {
+            c.sends("\x03", false)
+        };
     }
     c
 }
