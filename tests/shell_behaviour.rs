@@ -186,6 +186,8 @@ fn a_line_is_not_typed_into_a_program_deaf_to_ctrl_c(rig: &Rig) {
     let tee = Tee::new(written.display().to_string(), "typed").command_with_prompt(LOCAL_PROMPT);
     shell.run(tee, WAIT).unwrap();
     assert_eq!(std::fs::read_to_string(&written).unwrap(), "typed\n", "the prompt is back");
+    let _ = std::fs::remove_file(file);
+    let _ = std::fs::remove_file(written);
 }
 
 /// The live (not zombie) processes of session `sid`, by name: a zombie is dead already, only

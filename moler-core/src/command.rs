@@ -1419,14 +1419,11 @@ impl<P: Parser> Observer for Command<P> {
     }
 
     fn on_linger(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
-        if self.suspended.is_some() {
-            let done = self.linger_suspended(data, cx);
-            if done {
-                cx.confirm_prompt();
-            }
-            return done;
-        }
-        let seen = self.prompt_in(data);
+        let seen = if self.suspended.is_some() {
+            self.linger_suspended(data, cx)
+        } else {
+            self.prompt_in(data)
+        };
         if seen {
             cx.confirm_prompt();
         }

@@ -551,7 +551,6 @@ fn slot_timeout_error(slot: &Slot, tail: &Tail, now: Instant) -> Error {
     }
 }
 
-/// The parts of the connection a [`Context`] lends to an observer.
 /// [`Io::new`] with the connection's parts, each borrowed alone (its slots may be borrowed).
 macro_rules! io {
     ($conn:ident) => {
@@ -566,6 +565,7 @@ macro_rules! io {
 }
 use io;
 
+/// The parts of the connection a [`Context`] lends to an observer.
 struct Io<'a> {
     outbox: &'a mut Outbox,
     newline: &'a str,
