@@ -145,25 +145,52 @@ struct DevicesArgs {
 }
 
 /// A config file, given as `FILE` or `--config FILE` (as `run` takes it), else `$MOLER_CONFIG`.
+///
+/// The variable is read here rather than by clap: a file named on the command line, either way,
+/// wins over it (clap would count the variable as a `--config` given beside `FILE`).
 #[derive(Args)]
 struct ConfigFile {
-    /// The config file (Moler's YAML).
-    #[arg(value_name = "FILE", required_unless_present = "config")]
+    /// The config file (Moler's YAML); else --config FILE, else $MOLER_CONFIG.
+    #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
-    /// The config file, the same way `run` takes it.
-    #[arg(long, short, env = "MOLER_CONFIG", value_name = "FILE", conflicts_with = "file")]
+    /// The config file, the same way `run` takes it (else $MOLER_CONFIG).
+    #[arg(long, short, value_name = "FILE", conflicts_with = "file")]
     config: Option<PathBuf>,
 }
 
 impl ConfigFile {
-    /// The file given (clap asks for one of the two; an empty `$MOLER_CONFIG` can still leave
-    /// neither).
-    fn path(&self) -> Result<&PathBuf, Failure> {
-        let file = self.file.as_ref().or(self.config.as_ref());
-        file.ok_or_else(|| {
-            Failure::usage("no config file: give FILE, --config FILE or $MOLER_CONFIG")
-        })
+    /// The file given on the command line, else `$MOLER_CONFIG`'s.
+    fn path(&self) -> Result<PathBuf, Failure> {
+        if let Some(file) = self.file.as_ref().or(self.config.as_ref()) {
+            return Ok(file.clone());
+        }
+        match std::env::var_os("MOLER_CONFIG") {
+            Some(file) if !file.is_empty() => Ok(PathBuf::from(file)),
+            Some(_) => Err(Failure::usage(EMPTY_CONFIG_VARIABLE)),
+            None => Err(Failure::usage(
+                "no config file: give FILE or --config FILE, or set $MOLER_CONFIG",
+            )),
+        }
     }
+}
+
+const EMPTY_CONFIG_VARIABLE: &str = "$MOLER_CONFIG is set but empty: set it to a config file's \
+                                     path, or unset it (`unset MOLER_CONFIG`)";
+
+/// clap's "a value is required for '--config <FILE>'" when the value came from an empty
+/// `$MOLER_CONFIG` (the flag itself not given): names the variable instead of the flag.
+fn empty_config_variable(e: &clap::Error) -> Option<&'static str> {
+    let flag_given = std::env::args_os().skip(1).any(|a| {
+        let a = a.to_string_lossy();
+        a == "-c" || a.starts_with("--config") || (a.starts_with("-c") && !a.starts_with("--"))
+    });
+    let empty = std::env::var_os("MOLER_CONFIG").is_some_and(|v| v.is_empty());
+    let empty_value = e.kind() == clap::error::ErrorKind::InvalidValue
+        && matches!(
+            e.get(clap::error::ContextKind::InvalidValue),
+            Some(clap::error::ContextValue::String(v)) if v.is_empty()
+        );
+    (empty_value && empty && !flag_given).then_some(EMPTY_CONFIG_VARIABLE)
 }
 
 /// A failure and the exit status it gives.
@@ -267,12 +294,18 @@ fn device_code(e: &DeviceError) -> u8 {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        if let Some(why) = empty_config_variable(&e) {
+            eprintln!("moler: {why}");
+            std::process::exit(2);
+        }
+        e.exit()
+    });
     let result = match cli.command {
         Cmd::Run(args) => run(args),
         Cmd::Parse(args) => parse(args),
         Cmd::Devices(args) => devices(args),
-        Cmd::CheckConfig(file) => file.path().and_then(check_config),
+        Cmd::CheckConfig(file) => file.path().and_then(|f| check_config(&f)),
         Cmd::Commands { name } => commands(name.as_deref()),
         Cmd::Record { log, output } => record(&log, output.as_deref()),
         Cmd::Sim(args) => sim(args),
@@ -397,7 +430,7 @@ fn load(file: &PathBuf) -> Result<Devices, Failure> {
 }
 
 fn devices(args: DevicesArgs) -> Result<(), Failure> {
-    let devices = load(args.file.path()?)?;
+    let devices = load(&args.file.path()?)?;
     let mut listed = Vec::new();
     for name in devices.names() {
         let info = devices.info(&name)?;

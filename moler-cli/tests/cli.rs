@@ -253,9 +253,44 @@ fn devices_and_check_config_take_the_file_every_way() {
         assert_eq!(child.stdout, plain.stdout, "{command} with $MOLER_CONFIG");
         let none = moler(&[command]);
         assert_eq!(code(&none), 2, "{command} without a file");
-        assert!(stderr(&none).contains("<FILE>"), "{command}: {}", stderr(&none));
+        assert!(
+            stderr(&none).contains("no config file: give FILE"),
+            "{command}: {}",
+            stderr(&none)
+        );
+        // A file named on the command line wins over $MOLER_CONFIG (here one that is not there).
+        let over = Command::new(env!("CARGO_BIN_EXE_moler"))
+            .args([command, path])
+            .env("MOLER_CONFIG", dir.join("not-there.yml"))
+            .output()
+            .unwrap();
+        assert_eq!(code(&over), 0, "{command} FILE beside $MOLER_CONFIG: {}", stderr(&over));
+        assert_eq!(over.stdout, plain.stdout, "{command} FILE beside $MOLER_CONFIG");
         let both = moler(&[command, path, "--config", path]);
         assert_eq!(code(&both), 2, "{command} given the file twice: {}", stderr(&both));
+    }
+    // An empty $MOLER_CONFIG is named as such (clap alone names the flag the user never typed);
+    // a file given on the command line still wins over it.
+    for args in [&["devices"][..], &["check-config"], &["run", "pwd"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_moler"))
+            .args(args)
+            .env("MOLER_CONFIG", "")
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2, "{args:?} with an empty $MOLER_CONFIG: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("$MOLER_CONFIG is set but empty"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    for args in [&["devices", "--config", path][..], &["devices", path], &["check-config", path]] {
+        let given = Command::new(env!("CARGO_BIN_EXE_moler"))
+            .args(args)
+            .env("MOLER_CONFIG", "")
+            .output()
+            .unwrap();
+        assert_eq!(code(&given), 0, "{args:?} beside an empty $MOLER_CONFIG: {}", stderr(&given));
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
