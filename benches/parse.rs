@@ -14,7 +14,10 @@
 //! split beforehand, the way its parser builds it, with no connection and no parsing: the part
 //! of the json figure that is the `Value` itself ([`ls_values`]).
 //!
-//! Each figure is measured in a process of its own (see [`measure`]).
+//! Each figure is measured in a process of its own (see [`measure`]), with its minor page faults
+//! per run printed under it: on this project's VM a fault costs about 3 µs, and a 100,000-row
+//! result's fresh pages are a third or more of its time (glibc gives a freed heap back to the
+//! kernel, so every run faults it in again).
 //!
 //! The last line is the figures as one JSON object (MB/s), for scripts.
 //!
@@ -146,24 +149,48 @@ fn feed<O: Observer>(observer: O, data: &[u8], chunk: usize, check: impl FnOnce(
 /// unless `--path` was given (one process, for a profiler) or this is a smoke run: glibc's heap
 /// after another path's 100,000-entry result was freed made the same JSON parse 86 MB/s in
 /// one process and 116 MB/s in another.
-fn measure(output: &str, path: &str, runs: usize, mut f: impl FnMut() -> f64) -> f64 {
+///
+/// With the time, the page faults per run (minor ones: pages the kernel gave the heap afresh):
+/// the part of a result's cost that is its memory, which the instruction counts do not show.
+fn measure(output: &str, path: &str, runs: usize, mut f: impl FnMut() -> f64) -> Measured {
     let paths = common::arg("--path");
     match &paths {
-        Some(paths) if !paths.split(',').any(|p| p == path) => return f64::NAN,
+        Some(paths) if !paths.split(',').any(|p| p == path) => {
+            return Measured { secs: f64::NAN, faults: f64::NAN }
+        }
         None if !common::smoke() => return in_own_process(output, path),
         _ => {}
     }
+    let faults0 = minor_faults();
     let mut times: Vec<f64> = (0..runs).map(|_| f()).collect();
+    let faults = (minor_faults() - faults0) as f64 / runs as f64;
     times.sort_by(f64::total_cmp);
     let secs = times[times.len() / 2];
     if paths.is_some() {
-        println!("{path}: {secs} s"); // (what `in_own_process` reads)
+        println!("{path}: {secs} s {faults} faults"); // (what `in_own_process` reads)
     }
-    secs
+    Measured { secs, faults }
+}
+
+/// A path's median time and its page faults per run.
+#[derive(Clone, Copy)]
+struct Measured {
+    secs: f64,
+    faults: f64,
+}
+
+/// This process's minor page faults so far (`/proc/self/stat`'s tenth field; 0 where there is
+/// no such file).
+fn minor_faults() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command's name, which is in parentheses and may hold spaces: state is the
+    // third field, minflt the tenth.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    rest.split_whitespace().nth(7).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 /// [`measure`] for `output`'s `path`, measured by this bench in a new process.
-fn in_own_process(output: &str, path: &str) -> f64 {
+fn in_own_process(output: &str, path: &str) -> Measured {
     let mut args = Vec::new();
     let mut given = std::env::args().skip(1);
     while let Some(arg) = given.next() {
@@ -183,27 +210,37 @@ fn in_own_process(output: &str, path: &str) -> f64 {
         String::from_utf8_lossy(&out.stderr)
     );
     let line = text.lines().find_map(|l| l.strip_prefix(&format!("{path}: ")));
-    line.and_then(|l| l.trim_end_matches(" s").parse().ok())
-        .unwrap_or_else(|| panic!("{output} {path}: no figure in {text}"))
+    let figures = line.and_then(|l| {
+        let (secs, faults) = l.trim_end_matches(" faults").split_once(" s ")?;
+        Some(Measured { secs: secs.parse().ok()?, faults: faults.parse().ok()? })
+    });
+    figures.unwrap_or_else(|| panic!("{output} {path}: no figure in {text}"))
 }
 
 /// Prints one output's figures and returns them (MB/s) for the JSON line.
-fn report(what: &str, bytes: usize, floor: f64, typed: f64, json: f64) -> String {
-    let mbs = |s: f64| bytes as f64 / s / 1e6;
+fn report(what: &str, bytes: usize, floor: Measured, typed: Measured, json: Measured) -> String {
+    let mbs = |m: Measured| bytes as f64 / m.secs / 1e6;
     println!(
         "{what:<8} {:>6.1} MB  floor {:>7.1} MB/s   typed {:>7.1} MB/s ({:.2}× floor time)   json {:>7.1} MB/s",
         bytes as f64 / 1e6,
         mbs(floor),
         mbs(typed),
-        typed / floor,
+        typed.secs / floor.secs,
         mbs(json)
     );
+    println!(
+        "{:<8} page faults per run: floor {:.0}, typed {:.0}, json {:.0}",
+        "", floor.faults, typed.faults, json.faults
+    );
     format!(
-        "\"{}\": {{\"floor\": {:.1}, \"typed\": {:.1}, \"json\": {:.1}}}",
+        "\"{}\": {{\"floor\": {:.1}, \"typed\": {:.1}, \"json\": {:.1}, \"faults\": {{\"floor\": {:.0}, \"typed\": {:.0}, \"json\": {:.0}}}}}",
         what.split(' ').next().unwrap_or(what),
         mbs(floor),
         mbs(typed),
-        mbs(json)
+        mbs(json),
+        floor.faults,
+        typed.faults,
+        json.faults
     )
 }
 
@@ -285,8 +322,12 @@ fn bench_ls(run: &Run<'_>) -> String {
     let output = ls_output(run.lines);
     let figures = bench(run, ("ls -l", "ls"), &output, &ls, params, |r| r.files.len(), files);
     let values = measure("ls", "values", run.runs, || ls_values(&output, run.lines));
-    let mbs = output.len() as f64 / values / 1e6;
-    println!("ls -l    its JSON's values alone (no connection, no parsing): {mbs:>7.1} MB/s");
+    let mbs = output.len() as f64 / values.secs / 1e6;
+    println!(
+        "ls -l    its JSON's values alone (no connection, no parsing): {mbs:>7.1} MB/s ({:.0} page \
+         faults per run)",
+        values.faults
+    );
     format!("{}, \"ls_values\": {mbs:.1}", figures)
 }
 
