@@ -33,6 +33,12 @@ fn moler_with_input(args: &[&str], input: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `moler` with `args` and `$MOLER_CONFIG` set to `config`.
+fn moler_with_config_var(args: &[&str], config: impl AsRef<std::ffi::OsStr>) -> Output {
+    let mut moler = Command::new(env!("CARGO_BIN_EXE_moler"));
+    moler.args(args).env("MOLER_CONFIG", config).output().expect("the moler binary runs")
+}
+
 fn code(out: &Output) -> i32 {
     out.status.code().expect("exited, not killed")
 }
@@ -244,11 +250,7 @@ fn devices_and_check_config_take_the_file_every_way() {
         let flag = moler(&[command, "--config", path]);
         assert_eq!(code(&flag), 0, "{command} --config FILE: {}", stderr(&flag));
         assert_eq!(plain.stdout, flag.stdout, "{command}");
-        let child = Command::new(env!("CARGO_BIN_EXE_moler"))
-            .arg(command)
-            .env("MOLER_CONFIG", path)
-            .output()
-            .unwrap();
+        let child = moler_with_config_var(&[command], path);
         assert_eq!(code(&child), 0, "{command} with $MOLER_CONFIG: {}", stderr(&child));
         assert_eq!(child.stdout, plain.stdout, "{command} with $MOLER_CONFIG");
         let none = moler(&[command]);
@@ -259,11 +261,7 @@ fn devices_and_check_config_take_the_file_every_way() {
             stderr(&none)
         );
         // A file named on the command line wins over $MOLER_CONFIG (here one that is not there).
-        let over = Command::new(env!("CARGO_BIN_EXE_moler"))
-            .args([command, path])
-            .env("MOLER_CONFIG", dir.join("not-there.yml"))
-            .output()
-            .unwrap();
+        let over = moler_with_config_var(&[command, path], dir.join("not-there.yml"));
         assert_eq!(code(&over), 0, "{command} FILE beside $MOLER_CONFIG: {}", stderr(&over));
         assert_eq!(over.stdout, plain.stdout, "{command} FILE beside $MOLER_CONFIG");
         let both = moler(&[command, path, "--config", path]);
@@ -272,11 +270,7 @@ fn devices_and_check_config_take_the_file_every_way() {
     // An empty $MOLER_CONFIG is named as such (clap alone names the flag the user never typed);
     // a file given on the command line still wins over it.
     for args in [&["devices"][..], &["check-config"], &["run", "pwd"]] {
-        let out = Command::new(env!("CARGO_BIN_EXE_moler"))
-            .args(args)
-            .env("MOLER_CONFIG", "")
-            .output()
-            .unwrap();
+        let out = moler_with_config_var(args, "");
         assert_eq!(code(&out), 2, "{args:?} with an empty $MOLER_CONFIG: {}", stderr(&out));
         assert!(
             stderr(&out).contains("$MOLER_CONFIG is set but empty"),
@@ -285,11 +279,7 @@ fn devices_and_check_config_take_the_file_every_way() {
         );
     }
     for args in [&["devices", "--config", path][..], &["devices", path], &["check-config", path]] {
-        let given = Command::new(env!("CARGO_BIN_EXE_moler"))
-            .args(args)
-            .env("MOLER_CONFIG", "")
-            .output()
-            .unwrap();
+        let given = moler_with_config_var(args, "");
         assert_eq!(code(&given), 0, "{args:?} beside an empty $MOLER_CONFIG: {}", stderr(&given));
     }
     std::fs::remove_dir_all(dir).unwrap();
@@ -315,11 +305,7 @@ fn run_on_a_configured_device() {
     let wrong_device = moler(&["run", "--config", file, "--device", "LOCL", "pwd"]);
     assert_eq!(code(&wrong_device), 2);
     // $MOLER_CONFIG stands in for --config.
-    let out = Command::new(env!("CARGO_BIN_EXE_moler"))
-        .args(["run", "--device", "OTHER", "pwd"])
-        .env("MOLER_CONFIG", file)
-        .output()
-        .unwrap();
+    let out = moler_with_config_var(&["run", "--device", "OTHER", "pwd"], file);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     std::fs::remove_dir_all(dir).unwrap();
 }
