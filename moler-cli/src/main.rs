@@ -182,7 +182,7 @@ const EMPTY_CONFIG_VARIABLE: &str = "$MOLER_CONFIG is set but empty: set it to a
 fn empty_config_variable(e: &clap::Error) -> Option<&'static str> {
     let flag_given = std::env::args_os().skip(1).any(|a| {
         let a = a.to_string_lossy();
-        a == "-c" || a.starts_with("--config") || (a.starts_with("-c") && !a.starts_with("--"))
+        a.starts_with("--config") || (a.starts_with("-c") && !a.starts_with("--"))
     });
     let empty = std::env::var_os("MOLER_CONFIG").is_some_and(|v| v.is_empty());
     let empty_value = e.kind() == clap::error::ErrorKind::InvalidValue
