@@ -99,14 +99,14 @@ struct SimArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// The config file (Moler's YAML).
-    #[arg(long, short, env = "MOLER_CONFIG", value_name = "FILE")]
+    /// The config file (Moler's YAML); else $MOLER_CONFIG.
+    #[arg(long, short, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// The device to run on (default: the config's only device).
-    #[arg(long, short, requires = "config")]
+    /// The device to run on (default: the config's only device); needs a config.
+    #[arg(long, short)]
     device: Option<String>,
-    /// Move the device to this state first (UNIX_LOCAL, UNIX_REMOTE, …).
-    #[arg(long, short, requires = "config")]
+    /// Move the device to this state first (UNIX_LOCAL, UNIX_REMOTE, …); needs a config.
+    #[arg(long, short)]
     state: Option<String>,
     /// The command's name (`moler commands` lists them): ls, ps, ping, whoami…
     command: String,
@@ -145,9 +145,6 @@ struct DevicesArgs {
 }
 
 /// A config file, given as `FILE` or `--config FILE` (as `run` takes it), else `$MOLER_CONFIG`.
-///
-/// The variable is read here rather than by clap: a file named on the command line, either way,
-/// wins over it (clap would count the variable as a `--config` given beside `FILE`).
 #[derive(Args)]
 struct ConfigFile {
     /// The config file (Moler's YAML); else --config FILE, else $MOLER_CONFIG.
@@ -161,36 +158,27 @@ struct ConfigFile {
 impl ConfigFile {
     /// The file given on the command line, else `$MOLER_CONFIG`'s.
     fn path(&self) -> Result<PathBuf, Failure> {
-        if let Some(file) = self.file.as_ref().or(self.config.as_ref()) {
-            return Ok(file.clone());
-        }
-        match std::env::var_os("MOLER_CONFIG") {
-            Some(file) if !file.is_empty() => Ok(PathBuf::from(file)),
-            Some(_) => Err(Failure::usage(EMPTY_CONFIG_VARIABLE)),
-            None => Err(Failure::usage(
-                "no config file: give FILE or --config FILE, or set $MOLER_CONFIG",
-            )),
+        match self.file.as_ref().or(self.config.as_ref()) {
+            Some(file) => Ok(file.clone()),
+            None => config_variable()?.ok_or_else(|| {
+                Failure::usage("no config file: give FILE or --config FILE, or set $MOLER_CONFIG")
+            }),
         }
     }
 }
 
-const EMPTY_CONFIG_VARIABLE: &str = "$MOLER_CONFIG is set but empty: set it to a config file's \
-                                     path, or unset it (`unset MOLER_CONFIG`)";
-
-/// clap's "a value is required for '--config <FILE>'" when the value came from an empty
-/// `$MOLER_CONFIG` (the flag itself not given): names the variable instead of the flag.
-fn empty_config_variable(e: &clap::Error) -> Option<&'static str> {
-    let flag_given = std::env::args_os().skip(1).any(|a| {
-        let a = a.to_string_lossy();
-        a.starts_with("--config") || (a.starts_with("-c") && !a.starts_with("--"))
-    });
-    let empty = std::env::var_os("MOLER_CONFIG").is_some_and(|v| v.is_empty());
-    let empty_value = e.kind() == clap::error::ErrorKind::InvalidValue
-        && matches!(
-            e.get(clap::error::ContextKind::InvalidValue),
-            Some(clap::error::ContextValue::String(v)) if v.is_empty()
-        );
-    (empty_value && empty && !flag_given).then_some(EMPTY_CONFIG_VARIABLE)
+/// `$MOLER_CONFIG` (`None` when unset), read here rather than by clap, for every subcommand
+/// alike: a file named on the command line wins over it (clap would count it as a `--config`
+/// given beside `FILE`), and an empty one is an error that names it (clap's names the flag).
+fn config_variable() -> Result<Option<PathBuf>, Failure> {
+    match std::env::var_os("MOLER_CONFIG") {
+        None => Ok(None),
+        Some(file) if file.is_empty() => Err(Failure::usage(
+            "$MOLER_CONFIG is set but empty: set it to a config file's path, or unset it \
+             (`unset MOLER_CONFIG`)",
+        )),
+        Some(file) => Ok(Some(PathBuf::from(file))),
+    }
 }
 
 /// A failure and the exit status it gives.
@@ -294,13 +282,7 @@ fn device_code(e: &DeviceError) -> u8 {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::try_parse().unwrap_or_else(|e| {
-        if let Some(why) = empty_config_variable(&e) {
-            eprintln!("moler: {why}");
-            std::process::exit(2);
-        }
-        e.exit()
-    });
+    let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Run(args) => run(args),
         Cmd::Parse(args) => parse(args),
@@ -351,7 +333,16 @@ fn params(args: &RunArgs) -> Result<Value, Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let params = params(&args)?;
-    let result = match &args.config {
+    let config = match &args.config {
+        Some(file) => Some(file.clone()),
+        None => config_variable()?,
+    };
+    if config.is_none() && (args.device.is_some() || args.state.is_some()) {
+        return Err(Failure::usage(
+            "--device and --state need a config: --config FILE or $MOLER_CONFIG",
+        ));
+    }
+    let result = match &config {
         None => {
             let registry = Registry::default();
             let observer = registry

@@ -59,6 +59,14 @@ fn scratch(tag: &str) -> PathBuf {
     dir
 }
 
+/// A scratch folder holding [`DEVICES`] as `devices.yml`, and that file.
+fn devices_config(tag: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(tag);
+    let file = dir.join("devices.yml");
+    std::fs::write(&file, DEVICES).unwrap();
+    (dir, file)
+}
+
 #[test]
 fn run_on_the_local_shell_prints_the_result_as_json() {
     let dir = scratch("run");
@@ -204,9 +212,7 @@ DEVICES:
 
 #[test]
 fn devices_and_check_config_read_moler_yaml() {
-    let dir = scratch("config");
-    let good = dir.join("devices.yml");
-    std::fs::write(&good, DEVICES).unwrap();
+    let (dir, good) = devices_config("config");
     let out = moler(&["check-config", good.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 2 device(s) (LOCAL, OTHER)"));
@@ -240,9 +246,7 @@ fn devices_and_check_config_read_moler_yaml() {
 /// and as a plain argument, alike; with none of them they say what is missing.
 #[test]
 fn devices_and_check_config_take_the_file_every_way() {
-    let dir = scratch("config-ways");
-    let good = dir.join("devices.yml");
-    std::fs::write(&good, DEVICES).unwrap();
+    let (dir, good) = devices_config("config-ways");
     let path = good.to_str().unwrap();
     for command in ["devices", "check-config"] {
         let plain = moler(&[command, path]);
@@ -287,9 +291,7 @@ fn devices_and_check_config_take_the_file_every_way() {
 
 #[test]
 fn run_on_a_configured_device() {
-    let dir = scratch("device");
-    let file = dir.join("devices.yml");
-    std::fs::write(&file, DEVICES).unwrap();
+    let (dir, file) = devices_config("device");
     let file = file.to_str().unwrap();
     let ambiguous = moler(&["run", "--config", file, "pwd"]);
     assert_eq!(code(&ambiguous), 2);
@@ -326,9 +328,7 @@ fn moler_into_a_closed_pipe(args: &[&str], input: Option<&str>) -> Output {
 
 #[test]
 fn a_closed_standard_output_ends_every_subcommand_quietly() {
-    let dir = scratch("closed");
-    let config = dir.join("devices.yml");
-    std::fs::write(&config, DEVICES).unwrap();
+    let (dir, config) = devices_config("closed");
     let config = config.to_str().unwrap();
     let capture = dir.join("captured.txt");
     std::fs::write(&capture, "host:~ # ls\nf.txt\nhost:~ # ").unwrap();
