@@ -102,10 +102,8 @@ fn a_named_tcp_device_answers_commands() {
 
 #[test]
 fn a_refused_connection_names_the_connection_and_the_address() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let refused = moler_testkit::RefusedPort::new();
+    let port = refused.port();
     let (config, _) = load(
         &folder("refused"),
         &format!("NAMED_CONNECTIONS:\n  gone: {{io_type: tcp, host: 127.0.0.1, port: {port}}}\n"),

@@ -19,6 +19,7 @@ use moler::config::Loader;
 use moler::prelude::*;
 use moler_testkit::on_every_runner;
 use moler_testkit::sshd::Sshd;
+use moler_testkit::RefusedPort;
 
 mod common;
 
@@ -120,11 +121,6 @@ fn generic_remote(readme: &str) -> String {
     generic
 }
 
-/// A port where nothing listens.
-fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// A hop from the local shell that must fail: how, and what the error must quote.
 struct Refusal {
     what: &'static str,
@@ -135,12 +131,12 @@ struct Refusal {
     quotes: &'static [&'static str],
 }
 
-fn refusals(sshd: &Sshd, stalled_port: u16) -> Vec<Refusal> {
+fn refusals(sshd: &Sshd, refused_port: u16, stalled_port: u16) -> Vec<Refusal> {
     vec![
         Refusal {
             what: "refused port",
             host: "127.0.0.1",
-            port: closed_port(),
+            port: refused_port,
             password: "x".into(),
             options: "",
             quotes: &["Connection refused"],
@@ -193,7 +189,8 @@ fn failed_ssh_hops_leave_the_device_local(rig: &Rig) {
             }
         }
     });
-    for case in refusals(&sshd, stalled_port) {
+    let refused = RefusedPort::new();
+    for case in refusals(&sshd, refused.port(), stalled_port) {
         let readme =
             readme_remote(&sshd, case.host, case.port, &case.password, &known_hosts, case.options);
         for (config, yaml) in [("README", readme.clone()), ("generic", generic_remote(&readme))] {

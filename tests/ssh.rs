@@ -333,10 +333,8 @@ fn a_peer_that_is_not_ssh_fails_the_handshake_in_time() {
 
 #[test]
 fn a_refused_connection_names_host_and_port() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let refused = moler_testkit::RefusedPort::new();
+    let port = refused.port();
     let err =
         ssh::connect(&SshOptions::new("127.0.0.1", "u").port(port).password("p")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");

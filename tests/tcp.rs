@@ -112,10 +112,8 @@ fn opening_again_after_a_drop_works(rig: &Rig) {
 
 #[test]
 fn a_refused_connection_names_host_and_port() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    }; // closed again: nobody listens there now
+    let refused = moler_testkit::RefusedPort::new();
+    let port = refused.port();
     let started = Instant::now();
     let err = tcp::connect("127.0.0.1", port, &TcpOptions::default()).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");

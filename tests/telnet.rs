@@ -311,10 +311,8 @@ fn garbage_options_are_refused_and_the_data_survives(rig: &Rig) {
 
 #[test]
 fn a_refused_connection_names_host_and_port() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let refused = moler_testkit::RefusedPort::new();
+    let port = refused.port();
     let err = telnet::connect("127.0.0.1", port, &TelnetOptions::default()).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
     assert_eq!(err.to_string(), format!("connect to 127.0.0.1:{port}"));

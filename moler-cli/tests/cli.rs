@@ -560,10 +560,8 @@ fn two_runs_logged_to_one_device_log_record_and_replay() {
 
 #[test]
 fn a_connection_that_cannot_open_is_reported_with_every_cause_once() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    }; // closed again: nobody listens there now
+    let refused = moler_testkit::RefusedPort::new();
+    let port = refused.port();
     let dir = scratch("refused");
     let file = dir.join("devices.yml");
     std::fs::write(

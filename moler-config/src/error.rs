@@ -179,7 +179,8 @@ impl std::error::Error for ConfigError {}
 /// ```
 /// use moler_config::Config;
 ///
-/// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(); // closed again
+/// let refused = moler_testkit::RefusedPort::new(); // a port where connections are refused
+/// let port = refused.port();
 /// let config = Config::from_yaml(&format!(
 ///     "NAMED_CONNECTIONS:\n  gone: {{io_type: tcp, host: 127.0.0.1, port: {port}}}\n"
 /// ))?;

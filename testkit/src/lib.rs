@@ -31,6 +31,9 @@
 //! into 1-byte pieces, delays them, or stalls, resets or half-closes the connection after a
 //! number of bytes (see [`proxy`]).
 //!
+//! [`RefusedPort`]: a port on 127.0.0.1 where connections are refused for as long as the test
+//! holds it (a port merely found free may be taken by another test before it is used).
+//!
 //! [`Rig`] and [`on_every_runner!`]: one scenario as a test on every runner (thread, tokio,
 //! smol).
 //!
@@ -40,11 +43,13 @@
 //! [`skip`]: the one way a test skips what this machine cannot do, loudly; with
 //! `MOLER_NO_SKIP=1` (set by `.ci/run`) every skip is a failure instead.
 
+pub mod ports;
 pub mod proxy;
 pub mod runners;
 pub mod sshd;
 
 pub use moler_commands::{Feed, FeedTester};
+pub use ports::RefusedPort;
 pub use proxy::{Fault, FaultProxy, Faults};
 pub use runners::Rig;
 
