@@ -65,6 +65,21 @@ fn a_tool_deaf_to_ctrl_c_is_stopped_with_ctrl_z_and_killed(rig: &Rig) {
     assert!(shell.run(by_default, WAIT).unwrap_err().is_timeout());
     assert_eq!(shell.run(cmd("jobs; echo free"), WAIT).unwrap(), ["free"]);
     assert_eq!(sleeping(), 0, "{:?}", session(sid));
+
+    // A prompt that comes 0.3 s after the `Stopped` line (as on a busy machine): the kill line
+    // is typed at the prompt, so readline alone echoes it. Typed at the `Stopped` line, the
+    // terminal echoed it too, before the prompt, and a read ending at that prompt let the next
+    // command start before the kill had run.
+    let slow = r"PS1='$(sleep 0.3)m\[\]oler_bash# '; echo slow";
+    assert_eq!(shell.run(cmd(slow), WAIT).unwrap(), ["slow"]);
+    let echoes = shell.start(Wait4::new([r"kill %\d+; while jobs"]).unwrap().till_occurs_times(2));
+    let late =
+        cmd(deaf).timeout(Duration::from_millis(500)).terminating_period(Duration::from_secs(10));
+    assert!(shell.run(late, WAIT).unwrap_err().is_timeout());
+    assert_eq!(shell.run(cmd("jobs; echo free"), WAIT).unwrap(), ["free"]);
+    assert_eq!(sleeping(), 0, "{:?}", session(sid));
+    assert!(!echoes.is_done(), "the kill line was echoed twice: typed before the prompt");
+    echoes.cancel();
 }
 
 /// Moler's `enter_on_prompt_without_anchors`: a line that holds the prompt with more text (a

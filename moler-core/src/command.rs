@@ -295,10 +295,13 @@ pub struct Command<P> {
     held: bool,
 }
 
-/// A Ctrl-Z timeout under way: the job the shell said it stopped, and whether the echo of the
-/// line that kills it came (the prompt after it ends the linger).
+/// A Ctrl-Z timeout under way: the job the shell said it stopped, the line that kills it once
+/// the shell's prompt is back, and whether that line's echo came (the prompt after it ends the
+/// linger).
 #[derive(Debug, Default)]
 struct Suspended {
+    /// The job number of the `[N]+ Stopped` line; the kill line waits for the prompt after it.
+    stopped: Option<String>,
     kill_line: Option<String>,
     kill_echoed: bool,
     /// The Ctrl-C that stops waiting for a job deaf to SIGTERM was sent.
@@ -798,8 +801,11 @@ impl<P: Parser> Command<P> {
     /// let mut sent = Vec::new();
     /// let _ = conn.poll_transmit(&mut sent);
     /// assert!(sent.ends_with(b"\x1a"), "Ctrl-Z");
-    /// conn.handle_input(b"^Z\r\n[1]+  Stopped                 stubborn\r\n$ ", t0 + Duration::from_secs(1));
+    /// conn.handle_input(b"^Z\r\n[1]+  Stopped                 stubborn\r\n", t0 + Duration::from_secs(1));
     /// sent.clear();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert!(sent.is_empty(), "the kill line is typed at the prompt, not before");
+    /// conn.handle_input(b"$ ", t0 + Duration::from_secs(1));
     /// let _ = conn.poll_transmit(&mut sent);
     /// assert_eq!(sent, b"kill %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done\n");
     /// // The next command waits until the kill line's prompt is back.
@@ -1174,8 +1180,9 @@ impl<P: Parser> Command<P> {
         Step::Linger { result: Err(error), period: self.terminating }
     }
 
-    /// Sends Ctrl-Z and lingers: the `[N]+ Stopped` line gets the job killed and waited for, the
-    /// prompt after that line's echo ends the linger (see [`Command::linger_suspended`]).
+    /// Sends Ctrl-Z and lingers: after the `[N]+ Stopped` line, the prompt gets the job killed
+    /// and waited for, the prompt after that line's echo ends the linger (see
+    /// [`Command::linger_suspended`]).
     /// Without a `Stopped` line halfway through the terminating period, a Ctrl-C follows.
     fn suspend(&mut self, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
         let step = self.interrupt_with("\x1a", error, cx);
@@ -1190,8 +1197,19 @@ impl<P: Parser> Command<P> {
         let mut look = |line: &str, partial: bool, cx: &mut Context<'_>| {
             let line = strip_escapes(line);
             match &state.kill_line {
-                None if !partial => {
-                    if let Some(job) = stopped_job(&line) {
+                None if state.stopped.is_none() => {
+                    if !partial {
+                        state.stopped = stopped_job(&line);
+                    }
+                }
+                None => {
+                    // Typed only at the prompt: typed earlier, while bash is still between the
+                    // `Stopped` line and its prompt, the terminal (not yet in readline's mode)
+                    // echoes the line at once and readline echoes it again after the prompt,
+                    // so the bare prompt between the two would end the linger before the kill
+                    // ran, and the job's end would be reported in the next command's output.
+                    if is_prompt(prompt, &line) {
+                        let job = state.stopped.as_deref().unwrap_or_default();
                         // Not Moler's `kill %N; wait %N`: bash's `wait` may run before bash has
                         // seen the job continue (`kill` sends SIGCONT after SIGTERM), says
                         // "job N is stopped" and returns at once, and the job's end is then
@@ -1209,7 +1227,6 @@ impl<P: Parser> Command<P> {
                     state.kill_echoed = !partial && line.contains(start);
                 }
                 Some(_) => done |= is_prompt(prompt, &line),
-                None => {}
             }
         };
         lines.feed(data, |l| look(l, false, cx));
@@ -1226,11 +1243,6 @@ fn stopped_job(line: &str) -> Option<String> {
     stopped.captures(line).map(|c| c[1].to_owned())
 }
 
-/// readline's end of bracketed paste, which bash (5.1 and later, where bracketed paste is on by
-/// default: remote shells, `su`, `sudo -s`) writes when it hands the typed line to the shell:
-/// right after the echo line, before any output. Its `\r` belongs to the code (back to the
-/// start of the still empty line), so it is no line end: read as one, it gave every command on
-/// such a shell an empty first line that a local shell (bracketed paste turned off) never shows.
 /// The longest partial line (no line end yet) given to the parser and matched against the
 /// prompt whole at every read; beyond it only its end is searched for the prompt (see
 /// [`Command::line_cap`]).
@@ -1242,6 +1254,11 @@ const HELD_HINT: &str = "not typed: the prompt has not come back since an earlie
     Ctrl-C (what it ran may still be reading the terminal); a command that sends keys (Ctrl-C, \
     Ctrl-D, Enter) can bring it back";
 
+/// readline's end of bracketed paste, which bash (5.1 and later, where bracketed paste is on by
+/// default: remote shells, `su`, `sudo -s`) writes when it hands the typed line to the shell:
+/// right after the echo line, before any output. Its `\r` belongs to the code (back to the
+/// start of the still empty line), so it is no line end: read as one, it gave every command on
+/// such a shell an empty first line that a local shell (bracketed paste turned off) never shows.
 const PASTE_END: &[u8] = b"\x1b[?2004l\r";
 
 /// Looks for [`PASTE_END`] at the start of a command's output, chunk by chunk, and drops it.

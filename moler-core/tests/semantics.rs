@@ -4,8 +4,8 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use moler_core::{
-    Command, Connection, Context, Error, MatchMode, Observer, ParseResult, Parser, Step, Wait4,
-    DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,
+    Command, Connection, Context, Error, MatchMode, Observer, ParseResult, Parser, Step,
+    TimeoutAction, Wait4, DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,
 };
 
 const PROMPT: &str = "^moler_bash# $";
@@ -830,4 +830,35 @@ fn a_shell_that_cannot_find_the_program_fails_the_command() {
         conn.start(lines("ping").sends("\x03", false).expect_echo(false).no_default_failures(), t);
     conn.handle_input(b"bash: ping: command not found\r\nmoler_bash# ", t);
     assert_eq!(h.try_result().unwrap().unwrap(), ["bash: ping: command not found"]);
+}
+
+/// Ctrl-Z's timeout action types its kill line at the prompt after the `[N]+ Stopped` line,
+/// not at that line: typed before bash is back in readline, the terminal echoes it at once
+/// and readline again after the prompt, and a read ending at that bare prompt ended the
+/// linger before the kill ran (CI saw the job's end in the next command's output).
+#[test]
+fn the_kill_line_after_ctrl_z_waits_for_the_prompt_after_the_stopped_line() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("t");
+    let deaf = lines("deaf").timeout(Duration::from_secs(1)).timeout_action(TimeoutAction::CtrlZ);
+    let deaf = conn.start(deaf, t0);
+    let next = conn.start(lines("jobs; echo free"), t0);
+    assert_eq!(sent(&mut conn), "deaf\n");
+    conn.handle_input(b"deaf\r\n", t0);
+    let t = t0 + Duration::from_secs(1);
+    conn.handle_timeout(t);
+    assert!(deaf.try_result().unwrap().unwrap_err().is_timeout());
+    assert_eq!(sent(&mut conn), "\x1a");
+    conn.handle_input(b"^Z\r\n[1]+  Stopped                 deaf\r\n", t);
+    assert_eq!(sent(&mut conn), "", "bash is not reading yet: nothing typed");
+    conn.handle_input(b"moler_bash# ", t);
+    let kill = "kill %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done";
+    assert_eq!(sent(&mut conn), format!("{kill}\n"), "typed at the prompt");
+    conn.handle_input(format!("{kill}\r\n").as_bytes(), t);
+    assert_eq!(sent(&mut conn), "", "the kill runs: the next command waits");
+    conn.handle_input(b"[1]+  Terminated              deaf\r\n", t);
+    conn.handle_input(b"moler_bash# ", t);
+    assert_eq!(sent(&mut conn), "jobs; echo free\n", "the kill's prompt ended the linger");
+    conn.handle_input(b"jobs; echo free\r\nfree\r\nmoler_bash# ", t);
+    assert_eq!(next.try_result().unwrap().unwrap(), ["free"]);
 }
