@@ -1196,20 +1196,19 @@ impl<P: Parser> Command<P> {
         let mut done = false;
         let mut look = |line: &str, partial: bool, cx: &mut Context<'_>| {
             let line = strip_escapes(line);
-            match &state.kill_line {
-                None if state.stopped.is_none() => {
+            match (&state.stopped, &state.kill_line) {
+                (None, _) => {
                     if !partial {
                         state.stopped = stopped_job(&line);
                     }
                 }
-                None => {
-                    // Typed only at the prompt: typed earlier, while bash is still between the
-                    // `Stopped` line and its prompt, the terminal (not yet in readline's mode)
-                    // echoes the line at once and readline echoes it again after the prompt,
-                    // so the bare prompt between the two would end the linger before the kill
-                    // ran, and the job's end would be reported in the next command's output.
+                // Typed only at the prompt: typed earlier, while bash is still between the
+                // `Stopped` line and its prompt, the terminal (not yet in readline's mode)
+                // echoes the line at once and readline echoes it again after the prompt, so
+                // the bare prompt between the two would end the linger before the kill ran,
+                // and the job's end would be reported in the next command's output.
+                (Some(job), None) => {
                     if is_prompt(prompt, &line) {
-                        let job = state.stopped.as_deref().unwrap_or_default();
                         // Not Moler's `kill %N; wait %N`: bash's `wait` may run before bash has
                         // seen the job continue (`kill` sends SIGCONT after SIGTERM), says
                         // "job N is stopped" and returns at once, and the job's end is then
@@ -1222,11 +1221,11 @@ impl<P: Parser> Command<P> {
                         state.kill_line = Some(kill);
                     }
                 }
-                Some(kill) if !state.kill_echoed => {
+                (Some(_), Some(kill)) if !state.kill_echoed => {
                     let start = kill.split(';').next().unwrap_or(kill);
                     state.kill_echoed = !partial && line.contains(start);
                 }
-                Some(_) => done |= is_prompt(prompt, &line),
+                (Some(_), Some(_)) => done |= is_prompt(prompt, &line),
             }
         };
         lines.feed(data, |l| look(l, false, cx));
