@@ -106,6 +106,16 @@ def connection():
         bytes([0x2c, 0x13, 8, 2, 8, 3, 8, 0x45, 9, 0x81]) + op_feed(session + ping) + bytes([11, 0xff]),
         # A fuzzed pattern for the event.
         bytes([0x40 | 0x80, 0x40, 9]) + b"(\\d+) ttl" + op_feed(ping),
+        # Ctrl-Z's timeout action (choice 0x08): the job stopped, killed at the prompt.
+        bytes([0x00, 0x08])
+        + op_feed(b"uname -a\r\n")
+        + bytes([4, 10, 6, 0])
+        + op_feed(b"^Z\r\n[1]+  Stopped                 uname -a\r\n")
+        + bytes([6, 0])
+        + op_feed(b"moler_bash# ")
+        + bytes([6, 0])
+        + op_feed(b"kill %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done\r\n")
+        + op_feed(b"[1]-  Terminated              uname -a\r\nmoler_bash# "),
         # Line caps and partial lines.
         bytes([0x81, 0x01, 8, 0x41]) + op_feed(b"a" * 300 + b"\nALARM 9\nmoler_bash# "),
     ]

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use moler::moler_core::{
-    Command, Completion, Connection, MatchMode, Occurrence, Transcript, Wait4,
+    Command, Completion, Connection, MatchMode, Occurrence, TimeoutAction, Transcript, Wait4,
 };
 
 /// Sent as a secret; multibyte, so that masking meets reads cut inside a character.
@@ -142,6 +142,10 @@ fn command(n: u8, switches: u8, prompt: &str, timeout: Duration) -> Command<mole
     }
     if n & 0x40 != 0 {
         c = c.line_cap(usize::from(n % 7) * 3);
+    }
+    if n & 0x08 != 0 {
+        // Ctrl-Z, the `[N]+ Stopped` line, the kill line at the prompt, its echo, the prompt.
+        c = c.timeout_action(TimeoutAction::CtrlZ);
     }
     if n & 0x80 != 0 {
         // Keys (sent at once even while the prompt is unconfirmed) or typed lines (held).
