@@ -158,19 +158,20 @@ struct ConfigFile {
 impl ConfigFile {
     /// The file given on the command line, else `$MOLER_CONFIG`'s.
     fn path(&self) -> Result<PathBuf, Failure> {
-        match self.file.as_ref().or(self.config.as_ref()) {
-            Some(file) => Ok(file.clone()),
-            None => config_variable()?.ok_or_else(|| {
-                Failure::usage("no config file: give FILE or --config FILE, or set $MOLER_CONFIG")
-            }),
-        }
+        config_file(self.file.as_ref().or(self.config.as_ref()))?.ok_or_else(|| {
+            Failure::usage("no config file: give FILE or --config FILE, or set $MOLER_CONFIG")
+        })
     }
 }
 
-/// `$MOLER_CONFIG` (`None` when unset), read here rather than by clap, for every subcommand
-/// alike: a file named on the command line wins over it (clap would count it as a `--config`
-/// given beside `FILE`), and an empty one is an error that names it (clap's names the flag).
-fn config_variable() -> Result<Option<PathBuf>, Failure> {
+/// The config file named on the command line (`given`), else `$MOLER_CONFIG`'s (`None` when
+/// unset). The variable is read here rather than by clap, for every subcommand alike: a file
+/// named on the command line wins over it (clap would count it as a `--config` given beside
+/// `FILE`), and an empty one is an error that names it (clap's names the flag).
+fn config_file(given: Option<&PathBuf>) -> Result<Option<PathBuf>, Failure> {
+    if let Some(file) = given {
+        return Ok(Some(file.clone()));
+    }
     match std::env::var_os("MOLER_CONFIG") {
         None => Ok(None),
         Some(file) if file.is_empty() => Err(Failure::usage(
@@ -333,10 +334,7 @@ fn params(args: &RunArgs) -> Result<Value, Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let params = params(&args)?;
-    let config = match &args.config {
-        Some(file) => Some(file.clone()),
-        None => config_variable()?,
-    };
+    let config = config_file(args.config.as_ref())?;
     if config.is_none() && (args.device.is_some() || args.state.is_some()) {
         return Err(Failure::usage(
             "--device and --state need a config: --config FILE or $MOLER_CONFIG",

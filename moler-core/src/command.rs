@@ -295,17 +295,26 @@ pub struct Command<P> {
     held: bool,
 }
 
-/// A Ctrl-Z timeout under way: the job the shell said it stopped, the line that kills it once
-/// the shell's prompt is back, and whether that line's echo came (the prompt after it ends the
-/// linger).
+/// A Ctrl-Z timeout under way: how far it got, and whether it gave up on a job deaf to SIGTERM.
 #[derive(Debug, Default)]
 struct Suspended {
-    /// The job number of the `[N]+ Stopped` line; the kill line waits for the prompt after it.
-    stopped: Option<String>,
-    kill_line: Option<String>,
-    kill_echoed: bool,
+    stage: Stage,
     /// The Ctrl-C that stops waiting for a job deaf to SIGTERM was sent.
     gave_up: bool,
+}
+
+/// The steps of a Ctrl-Z timeout, each waiting for a line of the shell's.
+#[derive(Debug, Default)]
+enum Stage {
+    /// Ctrl-Z sent: waiting for bash's `[N]+ Stopped` line.
+    #[default]
+    Stopping,
+    /// Job N stopped: the line that kills it waits for the prompt after that line.
+    Stopped(String),
+    /// The kill line typed: waiting for its echo (which holds `kill %N`, this string).
+    Killing(String),
+    /// The kill line echoed: the prompt after it ends the linger.
+    Killed,
 }
 
 #[derive(Default)]
@@ -1196,36 +1205,36 @@ impl<P: Parser> Command<P> {
         let mut done = false;
         let mut look = |line: &str, partial: bool, cx: &mut Context<'_>| {
             let line = strip_escapes(line);
-            match (&state.stopped, &state.kill_line) {
-                (None, _) => {
-                    if !partial {
-                        state.stopped = stopped_job(&line);
-                    }
-                }
+            let next = match &state.stage {
+                Stage::Stopping if !partial => stopped_job(&line).map(Stage::Stopped),
+                Stage::Stopping => None,
                 // Typed only at the prompt: typed earlier, while bash is still between the
                 // `Stopped` line and its prompt, the terminal (not yet in readline's mode)
                 // echoes the line at once and readline echoes it again after the prompt, so
                 // the bare prompt between the two would end the linger before the kill ran,
                 // and the job's end would be reported in the next command's output.
-                (Some(job), None) => {
-                    if is_prompt(prompt, &line) {
-                        // Not Moler's `kill %N; wait %N`: bash's `wait` may run before bash has
-                        // seen the job continue (`kill` sends SIGCONT after SIGTERM), says
-                        // "job N is stopped" and returns at once, and the job's end is then
-                        // reported in the next command's output. `jobs %N` fails once the
-                        // end has been reported.
-                        let kill = format!(
-                            "kill %{job}; while jobs %{job} >/dev/null 2>&1; do sleep 0.05; done"
-                        );
-                        cx.sendline(&kill);
-                        state.kill_line = Some(kill);
-                    }
+                Stage::Stopped(job) if is_prompt(prompt, &line) => {
+                    // Not Moler's `kill %N; wait %N`: bash's `wait` may run before bash has
+                    // seen the job continue (`kill` sends SIGCONT after SIGTERM), says
+                    // "job N is stopped" and returns at once, and the job's end is then
+                    // reported in the next command's output. `jobs %N` fails once the end has
+                    // been reported.
+                    cx.sendline(&format!(
+                        "kill %{job}; while jobs %{job} >/dev/null 2>&1; do sleep 0.05; done"
+                    ));
+                    Some(Stage::Killing(format!("kill %{job}")))
                 }
-                (Some(_), Some(kill)) if !state.kill_echoed => {
-                    let start = kill.split(';').next().unwrap_or(kill);
-                    state.kill_echoed = !partial && line.contains(start);
+                Stage::Stopped(_) => None,
+                Stage::Killing(echo) => {
+                    (!partial && line.contains(echo.as_str())).then_some(Stage::Killed)
                 }
-                (Some(_), Some(_)) => done |= is_prompt(prompt, &line),
+                Stage::Killed => {
+                    done |= is_prompt(prompt, &line);
+                    None
+                }
+            };
+            if let Some(next) = next {
+                state.stage = next;
             }
         };
         lines.feed(data, |l| look(l, false, cx));
@@ -1494,7 +1503,9 @@ impl<P: Parser> Observer for Command<P> {
     /// No prompt yet, halfway through the terminating period: the shell may have missed the
     /// Ctrl-C (bash loses one that arrives while it forks the next job of a line), so one more.
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
-        if let Some(state) = self.suspended.as_mut().filter(|s| s.kill_line.is_some()) {
+        if let Some(state) =
+            self.suspended.as_mut().filter(|s| matches!(s.stage, Stage::Killing(_) | Stage::Killed))
+        {
             // The job was stopped and the kill line sent, but its prompt is not back: the
             // tool ignores SIGTERM too. A Ctrl-C ends the shell's wait for it (once).
             if !std::mem::replace(&mut state.gave_up, true) {
