@@ -304,7 +304,9 @@ fn wget_fetches_from_a_local_http_server() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("site")).unwrap();
     std::fs::write(dir.join("site/hello.txt"), "hello from moler-rs\n").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Kept for the server (Python's binds with SO_REUSEADDR): the listener that answers is its.
+    let kept = moler_testkit::ServerPort::new();
+    let port = kept.port();
     let mut server = Process::new("python3")
         .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
         .current_dir(dir.join("site"))

@@ -8,7 +8,7 @@
 //! the tools).
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
 use std::time::Duration;
@@ -17,6 +17,7 @@ use moler::commands::unix::*;
 use moler::moler_core::{Command, Publisher};
 use moler::prelude::*;
 use moler_testkit::sshd::{HostKey, Sshd};
+use moler_testkit::ServerPort;
 
 const T: Duration = Duration::from_secs(60);
 
@@ -107,9 +108,11 @@ impl Drop for Started {
     }
 }
 
-/// A TCP port free right now on 127.0.0.1.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A UDP port free right now on 127.0.0.1. Unlike a TCP port ([`ServerPort`]) it cannot be
+/// kept for the server: a UDP socket sharing the port (`SO_REUSEADDR`) could be handed the
+/// server's datagrams. No other test here serves UDP.
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn write_script(path: &Path, body: &str) {
@@ -228,7 +231,8 @@ fn a_certificate_read_and_a_tls_session_with_s_server() {
     let none = shell.run(OpensslX509TextIn::new(dir.at("none.pem")).command_with_prompt(p), T);
     assert!(none.is_err(), "no such certificate");
 
-    let port = free_port().to_string();
+    let kept = ServerPort::new(); // the server binds it with SO_REUSEADDR
+    let port = kept.port().to_string();
     let _server = Started::until(
         "openssl",
         &["s_server", "-accept", &port, "-cert", &cert, "-key", &key, "-naccept", "1"],
@@ -252,7 +256,8 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
     let p = LOCAL_PROMPT;
 
     // The client in the shell, the server started here.
-    let port = free_port().to_string();
+    let kept = ServerPort::new(); // the server binds it with SO_REUSEADDR
+    let port = kept.port().to_string();
     let server = Started::until("iperf", &["-s", "-p", &port], "Server listening");
     let stats: Publisher<IperfStats> = Publisher::new();
     let seen = stats.subscribe();
@@ -271,7 +276,8 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
     assert!(seen.is_ended(), "and the subscription ended with the command");
 
     // The server in the shell, the client started here; the server stops itself.
-    let port = free_port().to_string();
+    let kept = ServerPort::new(); // the server binds it with SO_REUSEADDR
+    let port = kept.port().to_string();
     let listening = shell.start(Wait4::new(["Server listening"]).unwrap().till_occurs_times(1));
     let server = shell.start(Iperf2::new(format!("-s -p {port} -i 1")).command_with_prompt(p));
     listening.wait(T).unwrap();
@@ -290,7 +296,7 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
     let mut tries = 0;
     let (port, result, sent) = loop {
         tries += 1;
-        let port = free_port().to_string();
+        let port = free_udp_port().to_string();
         let listening = shell.start(Wait4::new(["Server listening"]).unwrap().till_occurs_times(1));
         let server =
             shell.start(Iperf2::new(format!("-s -u -p {port} -i 1")).command_with_prompt(p));
@@ -324,7 +330,8 @@ fn iperf3_client_and_server_each_against_the_real_other_side() {
     let shell = local_shell().unwrap();
     let p = LOCAL_PROMPT;
 
-    let port = free_port().to_string();
+    let kept = ServerPort::new(); // the server binds it with SO_REUSEADDR
+    let port = kept.port().to_string();
     let server =
         Started::until("iperf3", &["-s", "-1", "--forceflush", "-p", &port], "Server listening");
     let stats: Publisher<IperfStats> = Publisher::new();
@@ -338,7 +345,8 @@ fn iperf3_client_and_server_each_against_the_real_other_side() {
     assert!(seen.try_iter().filter(|s| !s.report).count() >= 2, "one record per interval");
     assert!(result.info.iter().any(|l| l == "iperf Done."), "{result:?}");
 
-    let port = free_port().to_string();
+    let kept = ServerPort::new(); // the server binds it with SO_REUSEADDR
+    let port = kept.port().to_string();
     let listening = shell.start(Wait4::new(["Server listening"]).unwrap().till_occurs_times(1));
     let server = shell.start(Iperf3::new(format!("-s -p {port} -i 1")).command_with_prompt(p));
     listening.wait(T).unwrap();
@@ -386,7 +394,8 @@ fn adb_without_a_device() {
     let shell = local_shell().unwrap();
     let p = LOCAL_PROMPT;
     // Its own server port: nothing else's adb server is touched.
-    let port = free_port();
+    let kept = ServerPort::new();
+    let port = kept.port();
     shell
         .run(
             Command::lines(format!("export ANDROID_ADB_SERVER_PORT={port}"), p).ret_required(false),

@@ -19,7 +19,7 @@ use moler_io::tcp::{self, TcpOptions};
 use moler_io::telnet::codec::{DONT, IAC, WILL};
 use moler_io::Greeting;
 use moler_sim::Device;
-use moler_testkit::{on_every_runner, Rig};
+use moler_testkit::{on_every_runner, Rig, ServerPort};
 
 const WAIT: Duration = Duration::from_secs(20);
 const SOCAT: &str = "/usr/bin/socat";
@@ -211,14 +211,15 @@ fn a_vanishing_port_is_an_error_naming_it_and_reopening_works(rig: &Rig) {
 struct Ser2net {
     port: u16,
     _child: Reaped,
+    _kept: ServerPort,
 }
 
 impl Ser2net {
     fn start(dir: &Path, device: &Path, accepter: &str) -> Ser2net {
-        let port = {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        // Kept for ser2net (it binds with SO_REUSEADDR): no other listener can appear there, so
+        // one listening on the port is ser2net's.
+        let kept = ServerPort::new();
+        let port = kept.port();
         let config = dir.join("ser2net.yaml");
         std::fs::write(
             &config,
@@ -237,7 +238,7 @@ impl Ser2net {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let server = Ser2net { port, _child: Reaped(child) };
+        let server = Ser2net { port, _child: Reaped(child), _kept: kept };
         // Setup, not a hot path: wait until it listens. Not by connecting: a probe makes
         // ser2net open the line and close it again (a flush) while the test's own client
         // connects, and what the device says then is lost.

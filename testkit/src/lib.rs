@@ -32,7 +32,9 @@
 //! number of bytes (see [`proxy`]).
 //!
 //! [`RefusedPort`]: a port on 127.0.0.1 where connections are refused for as long as the test
-//! holds it (a port merely found free may be taken by another test before it is used).
+//! holds it (a port merely found free may be taken by another test before it is used);
+//! [`ServerPort`]: a port kept for a server the test starts, where no other listener can
+//! appear.
 //!
 //! [`Rig`] and [`on_every_runner!`]: one scenario as a test on every runner (thread, tokio,
 //! smol).
@@ -49,7 +51,7 @@ pub mod runners;
 pub mod sshd;
 
 pub use moler_commands::{Feed, FeedTester};
-pub use ports::RefusedPort;
+pub use ports::{RefusedPort, ServerPort};
 pub use proxy::{Fault, FaultProxy, Faults};
 pub use runners::Rig;
 

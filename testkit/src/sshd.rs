@@ -15,7 +15,6 @@
 use std::fmt;
 use std::fs;
 use std::io;
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -130,6 +129,8 @@ pub struct Sshd {
     log: PathBuf,
     user: TestUser,
     sim_user: Option<TestUser>,
+    /// The port, kept for sshd (it binds with `SO_REUSEADDR`) while it runs.
+    _kept: crate::ServerPort,
 }
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -181,9 +182,11 @@ impl Sshd {
         }
         let log = dir.join("sshd.log");
         let mut last = String::new();
-        // A port picked by the kernel may be taken again before sshd binds it: retry.
+        // The port is kept for sshd (no other listener or connection can take it before sshd
+        // binds it); a failed start is retried on another port all the same.
         for _ in 0..5 {
-            let port = free_port().map_err(|e| fail("find a free port", e))?;
+            let kept = crate::ServerPort::new();
+            let port = kept.port();
             let config = dir.join("sshd_config");
             fs::write(&config, config_text(port, &host_keys, &user.name, extra_config))
                 .map_err(|e| fail("write sshd_config", e))?;
@@ -202,7 +205,16 @@ impl Sshd {
             let mut child = command.spawn().map_err(|e| fail("start sshd", e))?;
             match wait_listening(&mut child, &log, port) {
                 Ok(()) => {
-                    return Ok(Sshd { child: Some(child), port, dir, log, user, sim_user: None })
+                    let sim_user = None;
+                    return Ok(Sshd {
+                        child: Some(child),
+                        port,
+                        dir,
+                        log,
+                        user,
+                        sim_user,
+                        _kept: kept,
+                    });
                 }
                 Err(e) => {
                     last = e;
@@ -393,10 +405,6 @@ fn config_text(port: u16, host_keys: &str, user: &str, extra: &str) -> String {
          MaxSessions 50\n\
          LogLevel DEBUG1\n"
     )
-}
-
-fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// Every process below `root`, from `/proc`.
