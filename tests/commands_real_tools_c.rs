@@ -110,7 +110,7 @@ impl Drop for Started {
 
 /// A UDP port free right now on 127.0.0.1. Unlike a TCP port ([`ServerPort`]) it cannot be
 /// kept for the server: a UDP socket sharing the port (`SO_REUSEADDR`) could be handed the
-/// server's datagrams. No other test here serves UDP.
+/// server's datagrams. No other test of the suite serves UDP.
 fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -205,16 +205,8 @@ impl Sshd {
             let mut child = command.spawn().map_err(|e| fail("start sshd", e))?;
             match wait_listening(&mut child, &log, port) {
                 Ok(()) => {
-                    let sim_user = None;
-                    return Ok(Sshd {
-                        child: Some(child),
-                        port,
-                        dir,
-                        log,
-                        user,
-                        sim_user,
-                        _kept: kept,
-                    });
+                    let (child, sim_user) = (Some(child), None);
+                    return Ok(Sshd { child, port, dir, log, user, sim_user, _kept: kept });
                 }
                 Err(e) => {
                     last = e;
