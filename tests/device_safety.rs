@@ -532,13 +532,33 @@ fn output_showing_another_states_prompt_leaves_the_device_where_it_is(rig: &Rig)
     mark(&device, "remote");
     cat(&remote, "UNIX_REMOTE");
     assert_marked(&device, "remote", false);
-    // The same output from a background job, with no command running.
-    sh(&device, &format!("( (sleep 0.5; cat {}) & )", remote.display()));
-    std::thread::sleep(Duration::from_millis(3000));
+    // The same output from a background job, with no command running: it starts once the
+    // test says so (a file), after `sh` has returned (a job starting after a fixed delay could,
+    // on a busy machine, print before that command's prompt was read), and says when `cat` is
+    // done (its last lines are in the terminal by then: the device has read all but those).
+    let flag = |what: &str| {
+        let name = format!("moler-transcript-{what}-{}-{}", rig.runner.kind(), std::process::id());
+        std::env::temp_dir().join(name)
+    };
+    let (go, done) = (flag("go"), flag("done"));
+    let job = format!(
+        "( (while [ ! -e {} ]; do sleep 0.02; done; cat {}; touch {}) & )",
+        go.display(),
+        remote.display(),
+        done.display()
+    );
+    sh(&device, &job);
+    std::fs::write(&go, "").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done.exists() {
+        assert!(std::time::Instant::now() < deadline, "the background cat did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
     assert_eq!(device.state(), "UNIX_REMOTE");
     assert_marked(&device, "remote", false);
     devices.remove_all();
-    for path in [at_home, remote] {
+    for path in [at_home, remote, go, done] {
         std::fs::remove_file(path).unwrap();
     }
     std::fs::remove_dir_all(&dir).unwrap();

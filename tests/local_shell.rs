@@ -197,12 +197,33 @@ fn commands_without_output_finish_with_ret_required_off(rig: &Rig) {
 /// connection's own thread must watch the transport again for the events still running.
 fn events_keep_catching_output_between_blocking_runs(rig: &Rig) {
     let shell = rig.shell();
+    let kind = rig.runner.kind();
+    let dir = std::env::temp_dir().join(format!("moler-late-{}-{kind}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
     // Not anchored at the start: the line follows the prompt bash already printed.
     let late = shell.start(Wait4::new(["LATE ([0-9])$"]).unwrap().till_occurs_times(3));
     for i in 0..3 {
-        // Returns at once; the line comes 200 ms later, while nobody waits.
-        shell.run(cmd(&format!("(sleep 0.2; echo LATE {i}) &")), WAIT).unwrap();
-        std::thread::sleep(Duration::from_millis(400));
+        // Returns at once; the line comes once the test says so (a file), after `run` has
+        // returned: never glued to the prompt `run` ends on (on a busy machine a job printing
+        // after a fixed delay could beat a late prompt, and `moler_bash# LATE 2` is no prompt
+        // line).
+        let (go, printed) = (dir.join(format!("go{i}")), dir.join(format!("printed{i}")));
+        let job = format!(
+            "(while [ ! -e {go} ]; do sleep 0.02; done; echo LATE {i}; touch {printed}) &",
+            go = go.display(),
+            printed = printed.display()
+        );
+        shell.run(cmd(&job), WAIT).unwrap();
+        std::fs::write(&go, "").unwrap();
+        // The line is printed while nobody waits on the connection: this thread watches the
+        // file system, not the shell (setup, not a hot path).
+        let deadline = std::time::Instant::now() + WAIT;
+        while !printed.exists() {
+            assert!(std::time::Instant::now() < deadline, "job {i} did not print its line");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
     // Parked, not driving the connection (a blocking `wait` on the thread runner may drive it
     // itself and so hide the bug): only the connection's own thread can see the lines now.
@@ -211,6 +232,7 @@ fn events_keep_catching_output_between_blocking_runs(rig: &Rig) {
     let seen: Vec<_> =
         late.wait(WAIT).unwrap().iter().map(|o| o.groups[0].clone().unwrap()).collect();
     assert_eq!(seen, ["0", "1", "2"]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// While one thread waits in `run` (driving the connection), another starts an event with a
