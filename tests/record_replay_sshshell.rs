@@ -33,13 +33,12 @@ fn a_recorded_sshshell_session_replays_with_its_prompt_detected() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let logs = dir.join("logs");
+    // The test sshd's own known-hosts file: not ~/.ssh/known_hosts, where a later run's sshd
+    // (a new host key) on the same port would be a mismatch.
     let yaml = format!(
-        "LOGGER: {{PATH: {}}}\nDEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote3\n    CONNECTION_DESC: \
-         {{io_type: sshshell, host: 127.0.0.1, port: {}, login: {}, password: {}}}\n",
+        "LOGGER: {{PATH: {}}}\nDEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote3\n    CONNECTION_DESC: {}\n",
         quote(&logs.display().to_string()),
-        sshd.port(),
-        quote(&sshd.user().name),
-        quote(&sshd.user().password),
+        sshd.sshshell_yaml(""),
     );
     let devices = Devices::from_yaml(&yaml).unwrap();
     let live = script(&devices.get("R").unwrap());
