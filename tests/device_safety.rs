@@ -549,11 +549,7 @@ fn output_showing_another_states_prompt_leaves_the_device_where_it_is(rig: &Rig)
     );
     sh(&device, &job);
     std::fs::write(&go, "").unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !done.exists() {
-        assert!(std::time::Instant::now() < deadline, "the background cat did not end");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::eventually("the background cat ending", || done.exists());
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(device.state(), "UNIX_REMOTE");
     assert_marked(&device, "remote", false);

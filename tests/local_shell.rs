@@ -218,11 +218,7 @@ fn events_keep_catching_output_between_blocking_runs(rig: &Rig) {
         std::fs::write(&go, "").unwrap();
         // The line is printed while nobody waits on the connection: this thread watches the
         // file system, not the shell (setup, not a hot path).
-        let deadline = std::time::Instant::now() + WAIT;
-        while !printed.exists() {
-            assert!(std::time::Instant::now() < deadline, "job {i} did not print its line");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        common::eventually(&format!("job {i} printing its line"), || printed.exists());
         std::thread::sleep(Duration::from_millis(100));
     }
     // Parked, not driving the connection (a blocking `wait` on the thread runner may drive it

@@ -419,10 +419,9 @@ pub enum TimeoutAction {
     /// by a line typed at the prompt that follows (`kill %N; while jobs %N …; done`: Moler's
     /// `kill %N; wait %N` returns at once on bash 5.2, "job N is stopped", and the job's end
     /// then shows in the next command's output), then the prompt is awaited: for tools that
-    /// ignore Ctrl-C. Without a `Stopped` line
-    /// halfway through the terminating period (a shell without job control, a tool that
-    /// ignores Ctrl-Z too), or without the prompt after the kill then (a tool that ignores
-    /// SIGTERM), a Ctrl-C follows.
+    /// ignore Ctrl-C. Without a `Stopped` line halfway through the terminating period (a shell
+    /// without job control, a tool that ignores Ctrl-Z too), or without the prompt after the
+    /// kill then (a tool that ignores SIGTERM), a Ctrl-C follows.
     CtrlZ = 1,
 }
 
