@@ -18,16 +18,20 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use regex::Regex;
 
 use crate::prefilter::{Literals, Prefilter};
-use crate::prompt::PromptRegex;
+use crate::prompt::LineRegex;
 
 /// The most entries each cache holds (both generations together).
 const MAX_ENTRIES: usize = 1024;
 
 static CACHE: LazyLock<Mutex<Bounded<String, Arc<Regex>>>> = LazyLock::new(Default::default);
 
+/// Failure patterns (and any other regex asked about single lines): their regex with its quick
+/// test (see [`LineRegex`]), which parsing the pattern finds.
+static LINES: LazyLock<Mutex<Bounded<String, LineRegex>>> = LazyLock::new(Default::default);
+
 /// Prompt patterns: their regex and the regex that finds them at the end of a partial line, if
 /// any (one look-up per command built).
-type PromptRegexes = (PromptRegex, Option<Arc<Regex>>);
+type PromptRegexes = (LineRegex, Option<Arc<Regex>>);
 static PROMPTS: LazyLock<Mutex<Bounded<String, PromptRegexes>>> = LazyLock::new(Default::default);
 
 /// The combined regex of an event's patterns (see [`crate::event`]), by the list of patterns:
@@ -99,11 +103,26 @@ fn prompt_shared(prompt: &str) -> Result<PromptRegexes, regex::Error> {
         return Ok(p);
     }
     // Built outside the lock: it parses, and takes the regex cache's lock.
-    let compiled = PromptRegex::new(regex(prompt)?);
+    let compiled = LineRegex::new(regex(prompt)?);
     let tail = crate::prompt::tail_pattern(prompt).and_then(|p| regex(&p).ok());
     let both = (compiled, tail);
     PROMPTS.lock().unwrap_or_else(PoisonError::into_inner).insert(prompt.to_owned(), both.clone());
     Ok(both)
+}
+
+/// The regex of `pattern` (as [`regex`] gives it) with its quick test for lines (see
+/// [`LineRegex`]); parsed once per pattern.
+pub(crate) fn line_regex(pattern: &str) -> Result<LineRegex, regex::Error> {
+    if let Some(r) = LINES.lock().unwrap_or_else(PoisonError::into_inner).get(pattern) {
+        return Ok(r);
+    }
+    // Built outside the lock: it parses, and takes the regex cache's lock.
+    let compiled = LineRegex::new(regex(pattern)?);
+    LINES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(pattern.to_owned(), compiled.clone());
+    Ok(compiled)
 }
 
 /// The finder of an event waiting for `patterns`: `build` makes it when no event with the same

@@ -12,7 +12,7 @@ use crate::completion::TimeoutAction;
 use crate::echo::{EchoFinder, EchoLineEnd};
 use crate::error::{Error, ParseError, ParseResult};
 use crate::observer::{Context, Kind, Observer, Step};
-use crate::prompt::PromptRegex;
+use crate::prompt::LineRegex;
 use crate::text::{strip_escapes, truncate, LineSplitter, DEFAULT_LINE_CAP};
 
 /// The prompt a bare [`Command`] waits for unless told otherwise: a line ending in one of
@@ -234,15 +234,15 @@ impl Parser for Lines {
 pub struct Command<P> {
     command: String,
     parser: P,
-    prompt: PromptRegex,
+    prompt: LineRegex,
     /// Finds the prompt at the end of a partial line, after output without a final newline
     /// (see [`crate::prompt`]); `None` for prompts the rule does not apply to.
     prompt_tail: Option<Arc<Regex>>,
     /// The command's own failures (the default ones, one combined regex, are checked while
     /// `default_failures` is on: no vector made for them in every command).
-    failures: Vec<Arc<Regex>>,
+    failures: Vec<LineRegex>,
     /// Lines matching one of these are never failures.
-    failure_exceptions: Vec<Arc<Regex>>,
+    failure_exceptions: Vec<LineRegex>,
     default_failures: bool,
     failure_first_line_only: bool,
     ret_required: bool,
@@ -368,8 +368,8 @@ fn typed<'a>(command: &'a str, sends: &Option<Sends>) -> &'a str {
 struct Output<'a> {
     /// The default failures ([`DEFAULT_FAILURES`]) are checked first.
     default_failures: bool,
-    failures: &'a [Arc<Regex>],
-    failure_exceptions: &'a [Arc<Regex>],
+    failures: &'a [LineRegex],
+    failure_exceptions: &'a [LineRegex],
     /// Only the first output line may be a failure.
     first_line_only: bool,
     /// The command line sent (empty when the command sends something else): a first output
@@ -505,12 +505,10 @@ impl<P> std::fmt::Debug for Command<P> {
 /// The regexes of [`DEFAULT_PROMPT`] and of [`DEFAULT_FAILURES`] (combined), made once: every
 /// command starts with them, and escaping, joining and looking them up cost more than the rest
 /// of building a command.
-static DEFAULTS: LazyLock<(PromptRegex, Arc<Regex>)> = LazyLock::new(|| {
+static DEFAULTS: LazyLock<(LineRegex, Arc<Regex>)> = LazyLock::new(|| {
     let defaults = DEFAULT_FAILURES.iter().map(|f| regex::escape(f)).collect::<Vec<_>>();
     (
-        PromptRegex::new(
-            cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex"),
-        ),
+        LineRegex::new(cache::regex(DEFAULT_PROMPT).expect("the default prompt is a valid regex")),
         cache::regex(&defaults.join("|")).expect("escaped literals are valid"),
     )
 });
@@ -573,6 +571,17 @@ impl<P: Parser> Command<P> {
         }
     }
 
+    /// [`Command::compile`] for a regex asked about each line (see [`LineRegex`]).
+    fn compile_line(&mut self, what: &str, pattern: &str) -> Option<LineRegex> {
+        match cache::line_regex(pattern) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.reject(what, &e);
+                None
+            }
+        }
+    }
+
     /// Makes the command fail at its start: its `what` regex is invalid (the first error stays).
     fn reject(&mut self, what: &str, e: &regex::Error) {
         self.invalid.get_or_insert_with(|| {
@@ -598,7 +607,7 @@ impl<P: Parser> Command<P> {
 
     /// Adds a failure regex.
     pub fn failure(mut self, pattern: &str) -> Self {
-        if let Some(r) = self.compile("failure", pattern) {
+        if let Some(r) = self.compile_line("failure", pattern) {
             self.failures.push(r);
         }
         self
@@ -607,7 +616,7 @@ impl<P: Parser> Command<P> {
     /// Adds an exception to the failure patterns: a line matching `pattern` never fails the
     /// command (`find: …: Permission denied` while `find: …` otherwise does).
     pub fn failure_exception(mut self, pattern: &str) -> Self {
-        if let Some(r) = self.compile("failure exception", pattern) {
+        if let Some(r) = self.compile_line("failure exception", pattern) {
             self.failure_exceptions.push(r);
         }
         self
@@ -1325,7 +1334,7 @@ impl PasteEnd {
     }
 }
 
-fn is_prompt(prompt: &PromptRegex, line: &str) -> bool {
+fn is_prompt(prompt: &LineRegex, line: &str) -> bool {
     prompt.is_match(line) || line.strip_prefix("^C").is_some_and(|l| prompt.is_match(l))
 }
 

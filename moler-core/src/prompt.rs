@@ -36,16 +36,18 @@ pub const PROMPT_ENDS: [char; 5] = ['$', '#', '>', '%', '~'];
 /// whole at every read.
 pub(crate) const TAIL_WINDOW: usize = 1024;
 
-/// A prompt's compiled regex, with the texts every match of it starts with when it is anchored
-/// with `^` and starts with known text: a line starting with none of them is ruled out by a
-/// comparison before the regex runs. Most lines a command sees are output, and a regex search,
-/// however short the line, costs a few hundred instructions (about a tenth of a command's
-/// round trip over TCP went to asking `^sim> $` about one output line).
+/// A regex asked about one line at a time (a prompt, a command's failure or failure exception),
+/// with the texts every match of it starts with when it is anchored with `^` and starts with
+/// known text: a line starting with none of them is ruled out by a comparison before the regex
+/// runs. Most lines a command sees are plain output, and a regex search, however short the
+/// line, costs a few hundred instructions (about a tenth of a command's round trip over TCP
+/// went to asking `^sim> $` about one output line; a sixth of parsing `ls -l` went to asking
+/// `^ls: ` about each line).
 ///
-/// A prompt that is only text between `^` and `$` (`^moler_bash# $`, or a few alternatives)
+/// A regex that is only text between `^` and `$` (`^moler_bash# $`, or a few alternatives)
 /// is a comparison with that text and no regex at all.
 #[derive(Clone, Debug)]
-pub(crate) struct PromptRegex {
+pub(crate) struct LineRegex {
     regex: Arc<Regex>,
     quick: Quick,
 }
@@ -64,7 +66,7 @@ enum Quick {
 /// More alternatives than this at a prompt's start: no quick test (the regex decides).
 const MAX_STARTS: usize = 32;
 
-impl PromptRegex {
+impl LineRegex {
     /// `regex` with its quick test, parsed from its pattern.
     pub(crate) fn new(regex: Arc<Regex>) -> Self {
         let quick = regex_syntax::Parser::new().parse(regex.as_str()).ok().and_then(|hir| {
@@ -88,7 +90,7 @@ impl PromptRegex {
     }
 }
 
-impl std::ops::Deref for PromptRegex {
+impl std::ops::Deref for LineRegex {
     type Target = Regex;
     fn deref(&self) -> &Regex {
         &self.regex
@@ -210,10 +212,10 @@ mod tests {
     }
 
     /// The quick test never rules out a line the regex matches, and rules out the lines that
-    /// start with none of the prompt's known texts.
+    /// start with none of the regex's known texts: prompts and failures.
     #[test]
-    fn a_prompt_s_quick_test_rules_out_only_lines_it_cannot_match() {
-        let quick = |p: &str| PromptRegex::new(Arc::new(Regex::new(p).unwrap()));
+    fn a_line_regex_s_quick_test_rules_out_only_lines_it_cannot_match() {
+        let quick = |p: &str| LineRegex::new(Arc::new(Regex::new(p).unwrap()));
         let cases: &[(&str, &[&str])] = &[
             ("^moler_bash# $", &["moler_bash# ", "moler_bash# x", "150", "", "xmoler_bash# "]),
             (r"^(?:\[root@\w+ ~\]|admin@sw1)[#>] ?$", &["admin@sw1>", "[root@b ~]#", "adm"]),
@@ -229,6 +231,11 @@ mod tests {
             ("^sim> ", &["sim> ", "sim> x", "x"]),
             (r"^a$b", &["ab", "a"]),
             ("^sim> $", &["sim> ", "sim>", "sim>  ", "^Csim> "]),
+            // Failures of the command library (`own_errors`), and as users write them.
+            ("^ls: ", &["ls: cannot access 'x'", "-rw-r--r-- 1 a b ls: ", "ls:", " ls: x"]),
+            ("(?i)^error:", &["ERROR: x", "Error:", "error", "an error: x"]),
+            (r"^(?:tar|gzip): .*(?:Cannot|not)", &["tar: x: Cannot open", "gzip: not", "tar: ok"]),
+            ("No such file or directory", &["cat: x: No such file or directory", "No such"]),
         ];
         for (pattern, lines) in cases {
             let (regex, quick) = (Regex::new(pattern).unwrap(), quick(pattern));
@@ -257,6 +264,8 @@ mod tests {
             "the empty line, or the text"
         );
         assert!(matches!(quick("(?i)^[a-z]{3}longer> $").quick, Quick::Regex), "too many starts");
+        assert!(matches!(quick("^ls: ").quick, Quick::Starts(_)), "a command's own failure");
+        assert!(matches!(quick("No such file").quick, Quick::Regex), "unanchored");
     }
 
     #[test]

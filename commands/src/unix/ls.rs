@@ -202,7 +202,12 @@ impl std::fmt::Debug for LsNames<'_> {
 impl FromIterator<LsEntry> for LsFiles {
     fn from_iter<I: IntoIterator<Item = LsEntry>>(entries: I) -> Self {
         let mut list: Vec<LsEntry> = entries.into_iter().collect();
-        // Stable, and one pass over a list that is in order already (`ls` in the C locale).
+        // `ls` in the C locale lists names in byte order, each once: one pass tells, and then
+        // there is nothing to sort or to merge.
+        if list.windows(2).all(|w| w[0].name < w[1].name) {
+            return Self(list);
+        }
+        // Stable: of a name given twice, the later entry is kept.
         list.sort_by(|a, b| a.name.cmp(&b.name));
         list.dedup_by(|later, kept| {
             let same = later.name == kept.name;
