@@ -157,19 +157,27 @@ fn long_lines_come_whole_with_or_without_a_final_newline(rig: &Rig) {
 
 /// A job that survives the first Ctrl-C stands for one the shell missed (bash loses a SIGINT
 /// that arrives while it forks the next job of a line, which no test can time): its trap only
-/// removes itself, so the first SIGINT kills one `sleep` and the loop goes on, silent. The
-/// command's second Ctrl-C, halfway through its terminating period, ends it; without it the
-/// next command would be typed into the loop and time out.
+/// removes itself, so the first SIGINT is spent and the job goes on, silent. The command's
+/// second Ctrl-C, halfway through its terminating period, ends it; without it the next command
+/// would be typed into the job and time out.
+///
+/// The job forks nothing while it waits (bash's `read` with a timeout on a FIFO nobody writes),
+/// so the second SIGINT cannot be lost the way the first stands for: a loop of `sleep`s lost
+/// it too on a loaded machine (CI, 2026-12-02, with half-second sleeps; with 50 ms ones, 3 runs
+/// in 4).
 fn a_ctrl_c_the_shell_misses_is_sent_again(rig: &Rig) {
     let shell = rig.shell();
-    shell.run(cmd("echo ready"), WAIT).unwrap();
-    // Half-second sleeps: few forks, so few windows where bash really loses a SIGINT (on a
-    // loaded machine a 50 ms loop lost the second Ctrl-C too, 3 runs in 4 CI runs).
-    let stubborn = r#"bash -c 'trap "trap - INT" INT; while :; do sleep 0.5; done'"#;
-    let err = shell.run(cmd(stubborn).timeout(Duration::from_millis(500)), WAIT).unwrap_err();
+    let fifo = scratch(rig, "stubborn-fifo");
+    shell.run(cmd(&format!("mkfifo {} && echo ready", fifo.display())), WAIT).unwrap();
+    let stubborn = format!(
+        r#"bash -c 'exec 9<>{}; trap "trap - INT" INT; while :; do read -t 0.5 -u 9; done'"#,
+        fifo.display()
+    );
+    let err = shell.run(cmd(&stubborn).timeout(Duration::from_millis(500)), WAIT).unwrap_err();
     assert!(err.is_timeout(), "{err}");
     let after = shell.run(cmd("echo after").timeout(Duration::from_secs(5)), WAIT);
     assert_eq!(after.unwrap(), ["after"]);
+    let _ = std::fs::remove_file(&fifo);
 }
 
 /// A program that reads the terminal and ignores Ctrl-C (`cat` with SIGINT ignored) outlives

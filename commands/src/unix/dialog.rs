@@ -313,8 +313,12 @@ impl Dialog {
         } else if !self.sent
             && !self.retry_running
             && !self.after_login.is_empty()
+            && self.awaiting_echo.is_none()
             && self.after_login_prompt.is_match(line)
         {
+            // One setting at a time, each once the last one's echo came back: the empty line
+            // sent before each brings a prompt of its own, often before the setting's echo,
+            // and a setting sent at that prompt would be typed ahead of the shell.
             let setting = self.after_login.pop_front().expect("not empty");
             cx.sendline("");
             self.send(cx, &setting);

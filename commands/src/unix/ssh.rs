@@ -795,6 +795,40 @@ mod tests {
         }
     }
 
+    /// Each setting goes at a prompt after the last one's echo: the prompt that answers the
+    /// empty line sent before a setting comes first (seen in CI: the second setting sent
+    /// there was typed ahead of the shell, and the session's recording could not be replayed).
+    #[test]
+    fn the_next_setting_waits_for_the_echo_of_the_last() {
+        let t = std::time::Instant::now();
+        let params = json!({"host": "h", "login": "u", "password": "p",
+                            "prompt_after_login": r"^u@vm:~\$ $",
+                            "expected_prompt": r"^remote\$ ", "set_prompt": "export PS1='remote$ '"});
+        let ssh = Registry::default().command("ssh", &params).unwrap();
+        let mut conn = moler_core::Connection::new("t");
+        let done = conn.start(ssh, t);
+        let sent = |conn: &mut moler_core::Connection| {
+            let mut out = Vec::new();
+            let _ = conn.poll_transmit(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+        let line = sent(&mut conn);
+        conn.handle_input(format!("{}\r\n", line.trim_end()).as_bytes(), t);
+        conn.handle_input(b"Password: ", t);
+        assert_eq!(sent(&mut conn), "p\n");
+        conn.handle_input(b"\r\nLast login: Tue Dec  1 09:53:27 2026\r\nu@vm:~$ ", t);
+        assert_eq!(sent(&mut conn), "\nexport TMOUT=\"2678400\"\n");
+        // The empty line's prompt, then the setting's echo: nothing sent at the first.
+        conn.handle_input(b"\r\nu@vm:~$ ", t);
+        assert_eq!(sent(&mut conn), "", "typed ahead of the setting's echo");
+        conn.handle_input(b"export TMOUT=\"2678400\"\r\n", t);
+        assert_eq!(sent(&mut conn), "");
+        conn.handle_input(b"u@vm:~$ ", t);
+        assert_eq!(sent(&mut conn), "\nexport PS1='remote$ '\n");
+        conn.handle_input(b"\r\nu@vm:~$ export PS1='remote$ '\r\nremote$ ", t);
+        assert!(done.try_result().expect("at the expected prompt").is_ok());
+    }
+
     #[test]
     fn login_date_of_a_zone_with_a_multibyte_character_is_not_a_panic() {
         // Found reading login_date after the fuzzer's find above: the zone was cut at fixed
