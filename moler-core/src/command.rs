@@ -561,25 +561,9 @@ impl<P: Parser> Command<P> {
         }
     }
 
-    fn compile(&mut self, what: &str, pattern: &str) -> Option<Arc<Regex>> {
-        match cache::regex(pattern) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                self.reject(what, &e);
-                None
-            }
-        }
-    }
-
-    /// [`Command::compile`] for a regex asked about each line (see [`LineRegex`]).
-    fn compile_line(&mut self, what: &str, pattern: &str) -> Option<LineRegex> {
-        match cache::line_regex(pattern) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                self.reject(what, &e);
-                None
-            }
-        }
+    /// `compiled`, or `None` with the command made to fail at its start (see [`Command::reject`]).
+    fn compiled<T>(&mut self, what: &str, compiled: Result<T, regex::Error>) -> Option<T> {
+        compiled.map_err(|e| self.reject(what, &e)).ok()
     }
 
     /// Makes the command fail at its start: its `what` regex is invalid (the first error stays).
@@ -607,7 +591,7 @@ impl<P: Parser> Command<P> {
 
     /// Adds a failure regex.
     pub fn failure(mut self, pattern: &str) -> Self {
-        if let Some(r) = self.compile_line("failure", pattern) {
+        if let Some(r) = self.compiled("failure", cache::line_regex(pattern)) {
             self.failures.push(r);
         }
         self
@@ -616,7 +600,7 @@ impl<P: Parser> Command<P> {
     /// Adds an exception to the failure patterns: a line matching `pattern` never fails the
     /// command (`find: …: Permission denied` while `find: …` otherwise does).
     pub fn failure_exception(mut self, pattern: &str) -> Self {
-        if let Some(r) = self.compile_line("failure exception", pattern) {
+        if let Some(r) = self.compiled("failure exception", cache::line_regex(pattern)) {
             self.failure_exceptions.push(r);
         }
         self
@@ -785,7 +769,7 @@ impl<P: Parser> Command<P> {
     /// assert_eq!(tail.try_result().unwrap().unwrap(), ["starting", "READY"]);
     /// ```
     pub fn break_exec(mut self, pattern: &str) -> Self {
-        self.break_exec = self.compile("break_exec", pattern);
+        self.break_exec = self.compiled("break_exec", cache::regex(pattern));
         self
     }
 
