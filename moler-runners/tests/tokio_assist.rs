@@ -60,15 +60,26 @@ fn awaited_commands_get_their_answers() {
 
 /// The answer to an awaited command is handled where it is awaited (in `block_on`, in a task
 /// of the runtime), not in the connection's own task, which would then have to wake it.
+///
+/// Not how many: the connection's own task takes an answer when it held the connection at the
+/// moment the awaiting task came, or when the thread was away longer than the home task's
+/// linger (2 ms), which a loaded machine makes common (the smol runner's test failed so in CI
+/// under load). What the assist saves is the `roundtrip` bench's to measure; here, that answers
+/// are handled where they are awaited at all: ten of them, within 400 commands, each way.
 #[test]
 fn an_awaited_answer_is_handled_by_the_awaiting_task() {
     let rt = current_thread();
     let (conn, device) = pair(&rt);
     let tasks = Arc::new(Mutex::new(Vec::new()));
-    let run = |conn: ConnectionHandle, tasks: Arc<Mutex<Vec<_>>>, from: usize| {
+    let run = |conn: ConnectionHandle, tasks: Arc<Mutex<Vec<_>>>| {
         let device = device.clone();
         async move {
-            for i in from..from + 20 {
+            // `None` in `block_on`.
+            let me = tokio::task::try_id();
+            for i in 0..400 {
+                if tasks.lock().unwrap().iter().filter(|t| **t == me).count() >= 10 {
+                    break;
+                }
                 device.respond_on_next_write(format!("echo {i}\r\n{i}\r\nmoler_bash# "));
                 let tasks = Arc::clone(&tasks);
                 let here = tokio::task::try_id;
@@ -76,18 +87,24 @@ fn an_awaited_answer_is_handled_by_the_awaiting_task() {
             }
         }
     };
-    rt.block_on(run(conn.clone(), Arc::clone(&tasks), 0));
+    rt.block_on(run(conn.clone(), Arc::clone(&tasks)));
     let in_block_on = std::mem::take(&mut *tasks.lock().unwrap());
-    let task = rt.spawn(run(conn, Arc::clone(&tasks), 20));
+    let task = rt.spawn(run(conn, Arc::clone(&tasks)));
     let id = task.id();
     rt.block_on(task).unwrap();
     let in_task = std::mem::take(&mut *tasks.lock().unwrap());
-    // Nearly all: the connection's own task takes one only when it held the connection at
-    // the very moment the awaiting task came (and the first, while it starts).
     let here = in_block_on.iter().filter(|t| t.is_none()).count();
-    assert!(here >= 10, "answers handled in block_on: {here} of 20 ({in_block_on:?})");
+    assert!(
+        here >= 10,
+        "answers handled in block_on: {here} of {} ({in_block_on:?})",
+        in_block_on.len()
+    );
     let here = in_task.iter().filter(|t| **t == Some(id)).count();
-    assert!(here >= 10, "answers handled in the awaiting task: {here} of 20 ({in_task:?})");
+    assert!(
+        here >= 10,
+        "answers handled in the awaiting task: {here} of {} ({in_task:?})",
+        in_task.len()
+    );
 }
 
 /// A future that assisted once and is then kept without being polled (as `select!` leaves
