@@ -168,7 +168,8 @@ fn long_lines_come_whole_with_or_without_a_final_newline(rig: &Rig) {
 fn a_ctrl_c_the_shell_misses_is_sent_again(rig: &Rig) {
     let shell = rig.shell();
     let fifo = scratch(rig, "stubborn-fifo");
-    shell.run(cmd(&format!("mkfifo {} && echo ready", fifo.display())), WAIT).unwrap();
+    let made = shell.run(cmd(&format!("mkfifo {} && echo ready", fifo.display())), WAIT);
+    assert_eq!(made.unwrap(), ["ready"], "the FIFO is made");
     let stubborn = format!(
         r#"bash -c 'exec 9<>{}; trap "trap - INT" INT; while :; do read -t 0.5 -u 9; done'"#,
         fifo.display()

@@ -773,8 +773,8 @@ mod tests {
     }
 
     #[test]
-    fn words_at_block_edges() {
-        // Every length around the eight-byte steps, a blank at each place.
+    fn words_split_at_a_blank_in_every_place() {
+        // Short lines (the words of a table), one blank or two at each place.
         for len in 1..=26 {
             for blank_at in 0..len {
                 for blank in [" ", "\t", "  "] {
