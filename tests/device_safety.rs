@@ -541,12 +541,8 @@ fn output_showing_another_states_prompt_leaves_the_device_where_it_is(rig: &Rig)
         std::env::temp_dir().join(name)
     };
     let (go, done) = (flag("go"), flag("done"));
-    let job = format!(
-        "( (while [ ! -e {} ]; do sleep 0.02; done; cat {}; touch {}) & )",
-        go.display(),
-        remote.display(),
-        done.display()
-    );
+    let cat = format!("cat {}", remote.display());
+    let job = format!("( ({}) & )", common::once_file_exists(&go, &cat, &done));
     sh(&device, &job);
     std::fs::write(&go, "").unwrap();
     common::eventually("the background cat ending", || done.exists());

@@ -209,11 +209,8 @@ fn events_keep_catching_output_between_blocking_runs(rig: &Rig) {
         // after a fixed delay could beat a late prompt, and `moler_bash# LATE 2` is no prompt
         // line).
         let (go, printed) = (dir.join(format!("go{i}")), dir.join(format!("printed{i}")));
-        let job = format!(
-            "(while [ ! -e {go} ]; do sleep 0.02; done; echo LATE {i}; touch {printed}) &",
-            go = go.display(),
-            printed = printed.display()
-        );
+        let job =
+            format!("({}) &", common::once_file_exists(&go, &format!("echo LATE {i}"), &printed));
         shell.run(cmd(&job), WAIT).unwrap();
         std::fs::write(&go, "").unwrap();
         // The line is printed while nobody waits on the connection: this thread watches the

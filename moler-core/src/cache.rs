@@ -99,30 +99,18 @@ thread_local! {
 }
 
 fn prompt_shared(prompt: &str) -> Result<PromptRegexes, regex::Error> {
-    if let Some(p) = PROMPTS.lock().unwrap_or_else(PoisonError::into_inner).get(prompt) {
-        return Ok(p);
-    }
-    // Built outside the lock: it parses, and takes the regex cache's lock.
-    let compiled = LineRegex::new(regex(prompt)?);
-    let tail = crate::prompt::tail_pattern(prompt).and_then(|p| regex(&p).ok());
-    let both = (compiled, tail);
-    PROMPTS.lock().unwrap_or_else(PoisonError::into_inner).insert(prompt.to_owned(), both.clone());
-    Ok(both)
+    shared(&PROMPTS, prompt, || {
+        // It parses, and takes the regex cache's lock.
+        let compiled = LineRegex::new(regex(prompt)?);
+        let tail = crate::prompt::tail_pattern(prompt).and_then(|p| regex(&p).ok());
+        Ok((compiled, tail))
+    })
 }
 
 /// The regex of `pattern` (as [`regex`] gives it) with its quick test for lines (see
 /// [`LineRegex`]); parsed once per pattern.
 pub(crate) fn line_regex(pattern: &str) -> Result<LineRegex, regex::Error> {
-    if let Some(r) = LINES.lock().unwrap_or_else(PoisonError::into_inner).get(pattern) {
-        return Ok(r);
-    }
-    // Built outside the lock: it parses, and takes the regex cache's lock.
-    let compiled = LineRegex::new(regex(pattern)?);
-    LINES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(pattern.to_owned(), compiled.clone());
-    Ok(compiled)
+    shared(&LINES, pattern, || Ok(LineRegex::new(regex(pattern)?)))
 }
 
 /// The finder of an event waiting for `patterns`: `build` makes it when no event with the same
@@ -132,13 +120,7 @@ pub(crate) fn finder<E>(
     build: impl FnOnce() -> Result<Finder, E>,
 ) -> Result<Finder, E> {
     let key: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
-    if let Some(f) = FINDERS.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-        return Ok(f);
-    }
-    // Built outside the lock: it compiles, and takes the regex cache's lock.
-    let built = build()?;
-    FINDERS.lock().unwrap_or_else(PoisonError::into_inner).insert(key, built.clone());
-    Ok(built)
+    shared(&FINDERS, &key, build)
 }
 
 /// The prefilter for `members` (see [`Prefilter::new`]), shared with every connection whose
@@ -148,13 +130,30 @@ pub(crate) fn prefilter(members: &[&Literals]) -> Option<Arc<Prefilter>> {
         return None;
     }
     let key: Vec<Literals> = members.iter().map(|l| (*l).clone()).collect();
-    if let Some(p) = PREFILTERS.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-        return p;
-    }
-    // Built outside the lock.
-    let built = Prefilter::new(members).map(Arc::new);
-    PREFILTERS.lock().unwrap_or_else(PoisonError::into_inner).insert(key, built.clone());
+    let build = || Ok::<_, std::convert::Infallible>(Prefilter::new(members).map(Arc::new));
+    let Ok(built) = shared(&PREFILTERS, &key, build);
     built
+}
+
+/// The entry of `cache` for `key`, or what `build` makes for it, kept there (an error is not
+/// kept: the next call tries again). `build` runs outside the lock: other threads' hits do not
+/// wait for it, and it may take other caches' locks.
+fn shared<K, Q, V, E, const N: usize>(
+    cache: &Mutex<Bounded<K, V, N>>,
+    key: &Q,
+    build: impl FnOnce() -> Result<V, E>,
+) -> Result<V, E>
+where
+    K: Borrow<Q> + Hash + Eq,
+    Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
+    V: Clone,
+{
+    if let Some(v) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
+        return Ok(v);
+    }
+    let built = build()?;
+    cache.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_owned(), built.clone());
+    Ok(built)
 }
 
 /// A map of at most `N` entries in two generations (see the module's doc).

@@ -47,6 +47,17 @@ pub fn children() -> usize {
         .count()
 }
 
+/// A shell script that waits until `go` exists, runs `then`, and creates `done`: a background
+/// job that prints when the test says so (after the command that started it returned, never
+/// glued to that command's prompt) and says when it has printed, with no fixed delay.
+pub fn once_file_exists(go: &std::path::Path, then: &str, done: &std::path::Path) -> String {
+    format!(
+        "while [ ! -e {} ]; do sleep 0.02; done; {then}; touch {}",
+        go.display(),
+        done.display()
+    )
+}
+
 /// Polls `f` until it holds; counts settle within milliseconds, the 20 s deadline is for busy
 /// machines.
 pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
