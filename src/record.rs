@@ -313,6 +313,44 @@ states:
         }
     }
 
+    /// A login's Enter and settings typed ahead of the shell, each in a write of its own (the
+    /// order a busy machine gave a live ssh hop): each setting answers at the prompt it was
+    /// read at, no state has an empty prompt, and the recording replays the session in order.
+    #[test]
+    fn lines_typed_ahead_of_the_shell_replay_in_order() {
+        let log = "\
+22 10:00:00.001 <|user@box:~$ 
+22 10:00:00.002 >|
+22 10:00:00.003 >|export TMOUT=\"2678400\"
+22 10:00:00.004 <|
+                 |user@box:~$ 
+22 10:00:00.005 >|export PS1='remote$ '
+22 10:00:00.006 <|export TMOUT=\"2678400\"
+                 |user@box:~$ export PS1='remote$ '
+                 |remote$ 
+22 10:00:00.007 >|whoami
+22 10:00:00.008 <|whoami
+                 |user
+                 |remote$ 
+";
+        let yaml = simulator_yaml(log, "x.log").unwrap();
+        assert!(!yaml.contains("prompt: \"\""), "{yaml}");
+        let device = moler_sim::Device::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        let now = std::time::Instant::now();
+        let mut session = moler_sim::Session::new(std::sync::Arc::new(device), now);
+        let mut screen = String::from_utf8(session.take_output()).unwrap();
+        for line in ["", "export TMOUT=\"2678400\"", "export PS1='remote$ '", "whoami"] {
+            let answer = session.feed(format!("{line}\n").as_bytes(), now);
+            screen.push_str(&String::from_utf8(answer).unwrap());
+        }
+        assert_eq!(
+            screen.replace('\r', ""),
+            "user@box:~$ \nuser@box:~$ export TMOUT=\"2678400\"\nuser@box:~$ export PS1='remote$ '\n\
+             remote$ whoami\nuser\nremote$ ",
+            "{yaml}"
+        );
+    }
+
     /// Two runs appended to one device log (as `moler run` does, run twice): the second
     /// connection's first words are its banner, not part of the answer typed last before it.
     #[test]

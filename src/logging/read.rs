@@ -182,9 +182,20 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                 }
             }
             RecordKind::Sent => {
-                if current.opens && received.is_empty() && ahead.is_none() {
+                let lines = || {
                     let lines = r.text.trim_end_matches(['\r', '\n']).split('\n');
-                    ahead = Some(lines.map(|l| l.trim_end_matches('\r').to_owned()).collect());
+                    lines.map(|l| l.trim_end_matches('\r').to_owned())
+                };
+                if current.opens && received.is_empty() {
+                    ahead.get_or_insert_with(Vec::new).extend(lines());
+                    continue;
+                }
+                // Typed before the echo of the line typed last (ahead of the shell, in a write
+                // of its own): one group with it, cut at the echoes as lines typed in one
+                // write are, not an exchange typed at a screen that showed nothing.
+                let last = more.last().unwrap_or(&current.sent);
+                if !current.opens && !echoed(last, &received) {
+                    more.extend(lines());
                     continue;
                 }
                 let typed = std::mem::take(&mut more);
@@ -211,6 +222,15 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
         close_exchange(current, &more, ahead, &received, &state, &mut out);
     }
     out
+}
+
+/// Whether `received` holds the echo of the line `typed`: a line ending with it or, for an
+/// empty line (Enter) or a secret (never echoed), a line end.
+fn echoed(typed: &str, received: &str) -> bool {
+    if typed.is_empty() || typed == "********" {
+        return received.contains('\n');
+    }
+    received.split('\n').any(|line| visible(line).ends_with(typed))
 }
 
 /// `current` ends with what was `received` after it: with the lines typed after it in the same
@@ -548,6 +568,61 @@ mod tests {
                 (p, "whoami", lines(&["user"]), p),
                 // No echo of `b` after `a`'s: the two stay together, as typed.
                 (p, "a\nb", lines(&["something else"]), p),
+            ]
+        );
+    }
+
+    /// Lines typed in writes of their own, each before the echo of the one before (a login's
+    /// Enter, then its settings, typed ahead of a busy shell): cut at their echoes as lines
+    /// typed in one write are, each at the prompt it was read at; none typed at a screen that
+    /// showed nothing.
+    #[test]
+    fn lines_typed_ahead_in_writes_of_their_own_are_cut_at_their_echoes() {
+        let log = "\
+22 10:00:00.001 <|user@box:~$ 
+22 10:00:00.002 >|
+22 10:00:00.003 >|export TMOUT=\"2678400\"
+22 10:00:00.004 <|
+                 |user@box:~$ 
+22 10:00:00.005 >|export PS1='remote$ '
+22 10:00:00.006 <|export TMOUT=\"2678400\"
+                 |user@box:~$ export PS1='remote$ '
+                 |remote$ 
+22 10:00:00.007 >|whoami
+22 10:00:00.008 <|whoami
+                 |user
+                 |remote$ 
+22 10:00:00.009 >|su
+22 10:00:00.010 <|su
+                 |Password: 
+22 10:00:00.011 >|********
+22 10:00:00.012 <|
+                 |root@box# 
+22 10:00:00.013 >|id -u
+22 10:00:00.014 <|id -u
+                 |0
+                 |root@box# 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        let seen: Vec<(&str, &str, Vec<String>, &str)> = ex
+            .iter()
+            .map(|e| (e.shown.as_str(), e.sent.as_str(), e.output.clone(), e.next_shown.as_str()))
+            .collect();
+        let (p, r, root) = ("user@box:~$ ", "remote$ ", "root@box# ");
+        assert_eq!(
+            seen,
+            [
+                ("", "", vec![], p),
+                (p, "", vec![], p),
+                (p, "export TMOUT=\"2678400\"", vec![], p),
+                (p, "export PS1='remote$ '", vec![], r),
+                (r, "whoami", vec!["user".to_owned()], r),
+                // A secret is never echoed: the line typed after its answer is no line typed
+                // ahead of it.
+                (r, "su", vec![], "Password: "),
+                // (The line end after it is its output, as for any secret.)
+                ("Password: ", "********", vec![String::new()], root),
+                (root, "id -u", vec!["0".to_owned()], root),
             ]
         );
     }
