@@ -2,9 +2,8 @@
 //!
 //! [`Simulator`]: a TCP device on 127.0.0.1 that behaves like a terminal. It greets, shows the
 //! prompt `sim> `, echoes what it is sent, answers a few commands with canned output, and on
-//! request stalls, closes or resets the connection. It serves on its own thread with a
-//! current-thread tokio runtime, so it holds thousands of connections cheaply, and accepts on
-//! another.
+//! request stalls, closes or resets the connection. It runs on its own thread with a
+//! current-thread tokio runtime, so it holds thousands of connections cheaply.
 //!
 //! | command | answer |
 //! |---|---|
@@ -88,14 +87,13 @@ pub fn skip(what: &str, why: &str) {
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 /// The simulator's prompt.
@@ -155,11 +153,8 @@ impl SimOptions {
 pub struct Simulator {
     addr: SocketAddr,
     stop: Arc<Notify>,
-    stopping: Arc<AtomicBool>,
-    listener: Arc<std::net::TcpListener>,
     accepted: Arc<AtomicUsize>,
-    /// The accepting thread and the serving one.
-    threads: Option<(JoinHandle<()>, JoinHandle<()>)>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -180,94 +175,40 @@ impl Simulator {
     }
 
     /// Starts a simulator listening on `addr` that behaves as `options` say.
-    ///
-    /// Two threads: one accepts, one serves. Accepting has a thread of its own, which does
-    /// nothing else (one `accept4` a connection; the serving thread registers and greets them,
-    /// taking those that came in one batch), so the kernel's queue of connections waiting to
-    /// be accepted is emptied faster than clients fill it: with one thread doing both, 10,000
-    /// clients connecting at once (the scale bench) overflowed the 4,096-long queue, and Linux
-    /// dropped a SYN, which its client sent again only a second later.
     pub fn start_with(addr: SocketAddr, options: SimOptions) -> io::Result<Simulator> {
         let options = Arc::new(options);
-        let listener = std::net::TcpListener::bind(addr)?;
+        let std_listener = std::net::TcpListener::bind(addr)?;
         // A backlog for a thousand devices connecting at once (std listens with 128; Linux
         // takes a second `listen` as a new backlog).
-        rustix::net::listen(&listener, 4096)?;
-        let listener = Arc::new(listener);
-        let addr = listener.local_addr()?;
+        rustix::net::listen(&std_listener, 4096)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
         let stop = Arc::new(Notify::new());
-        let stopping = Arc::new(AtomicBool::new(false));
         let accepted = Arc::new(AtomicUsize::new(0));
-        // Connections accepted and not yet served; `arrived` is notified when one comes to an
-        // empty queue (the serving thread takes them all at once).
-        let queue: Arc<Mutex<Vec<OwnedFd>>> = Arc::default();
-        let arrived = Arc::new(Notify::new());
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let (stop2, queue2, arrived2) =
-            (Arc::clone(&stop), Arc::clone(&queue), Arc::clone(&arrived));
-        // Serves every connection until the simulator stops; the runtime's end closes them.
-        let serving = std::thread::Builder::new().name("moler-sim".into()).spawn(move || {
+        let (stop2, accepted2) = (Arc::clone(&stop), Arc::clone(&accepted));
+        let thread = std::thread::Builder::new().name("moler-sim".into()).spawn(move || {
             rt.block_on(async move {
+                let listener = match TcpListener::from_std(std_listener) {
+                    Ok(l) => l,
+                    Err(e) => return eprintln!("simulator: {e}"),
+                };
                 loop {
                     tokio::select! {
                         _ = stop2.notified() => return,
-                        _ = arrived2.notified() => {
-                            let batch = std::mem::take(&mut *queue2.lock().unwrap());
-                            for fd in batch {
-                                match TcpStream::from_std(std::net::TcpStream::from(fd)) {
-                                    Ok(stream) => drop(tokio::spawn(serve(stream, Arc::clone(&options)))),
-                                    Err(e) => eprintln!("simulator: {e}"),
-                                }
+                        conn = listener.accept() => match conn {
+                            Ok((stream, _)) => {
+                                accepted2.fetch_add(1, Ordering::Relaxed);
+                                tokio::spawn(serve(stream, Arc::clone(&options)));
                             }
-                        }
+                            // Out of descriptors, say: back off a little, keep serving.
+                            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                        },
                     }
-                }
-            })
-        })?;
-        let (listener2, stopping2, accepted2) =
-            (Arc::clone(&listener), Arc::clone(&stopping), Arc::clone(&accepted));
-        let accepting =
-            std::thread::Builder::new().name("moler-sim-accept".into()).spawn(move || loop {
-                use rustix::net::SocketFlags;
-                let conn = rustix::net::accept_with(
-                    &*listener2,
-                    SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
-                );
-                if stopping2.load(Ordering::Acquire) {
-                    return;
-                }
-                match conn {
-                    Ok(fd) => {
-                        accepted2.fetch_add(1, Ordering::Relaxed);
-                        let first = {
-                            let mut queue = queue.lock().unwrap();
-                            queue.push(fd);
-                            queue.len() == 1
-                        };
-                        if first {
-                            arrived.notify_one();
-                        }
-                    }
-                    // Out of descriptors, say: back off a little, keep serving.
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
             });
-        let accepting = match accepting {
-            Ok(thread) => thread,
-            Err(e) => {
-                stop.notify_one();
-                let _ = serving.join();
-                return Err(e);
-            }
-        };
-        Ok(Simulator {
-            addr,
-            stop,
-            stopping,
-            listener,
-            accepted,
-            threads: Some((accepting, serving)),
-        })
+        })?;
+        Ok(Simulator { addr, stop, accepted, thread: Some(thread) })
     }
 
     /// Where it listens.
@@ -288,15 +229,9 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        // The accepting thread wakes from `accept` when its listener is shut down (Linux:
-        // EINVAL), sees the flag and ends; then the serving thread's runtime ends, closing
-        // every connection.
-        self.stopping.store(true, Ordering::Release);
-        let _ = rustix::net::shutdown(&*self.listener, rustix::net::Shutdown::Both);
         self.stop.notify_one();
-        if let Some((accepting, serving)) = self.threads.take() {
-            let _ = accepting.join();
-            let _ = serving.join();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
