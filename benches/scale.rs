@@ -172,11 +172,30 @@ fn main() {
 
 /// The simulator process: prints its port, serves until its stdin closes.
 fn simulator() {
+    reserve_descriptor_table();
     let sim = Simulator::start().expect("start the simulator");
     println!("{}", sim.port());
     let mut sink = String::new();
     while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
     drop(sim);
+}
+
+/// Grows this process's table of file descriptors to its open-file limit now, while the
+/// process has one thread. Linux doubles the table as descriptors are taken (256, 512, …,
+/// 8,192) and, in a process of several threads, each doubling waits for an RCU grace period
+/// (`synchronize_rcu`): on this VM 10–30 ms in which the simulator accepts nothing, while the
+/// bench keeps connecting. The pause at 2,048 descriptors let the bench fill the listener's
+/// queue of 4,096, and Linux dropped a SYN, sent again a second later (1.2 s of "connect all"
+/// instead of 0.2 s, in about half of the runs). The table is never shrunk: a descriptor
+/// duplicated high and closed again leaves it grown.
+fn reserve_descriptor_table() {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    let top = limit.map_or(65_536, |l| l.min(1 << 20)).saturating_sub(1) as i32;
+    let stdin = std::io::stdin();
+    match rustix::io::fcntl_dupfd_cloexec(std::os::fd::AsFd::as_fd(&stdin), top) {
+        Ok(high) => drop(high),
+        Err(e) => eprintln!("simulator: could not grow the descriptor table to {top}: {e}"),
+    }
 }
 
 /// TCP sockets of this machine in TIME_WAIT (state 06 in `/proc/net/tcp` and `tcp6`).
