@@ -45,6 +45,58 @@ pub(crate) fn check_regexes(regexes: &[(&str, Option<&str>)]) -> Result<(), Para
     Ok(())
 }
 
+/// The settings a command that moves to another shell types there (`set_timeout`, then
+/// `set_prompt`): one at a time, each once the echo of the last one came back, so none is
+/// typed ahead of the shell. [`PromptChange`] and the unix login dialog (ssh, telnet, su, sudo)
+/// type them; each says at which prompt.
+#[derive(Debug, Default)]
+pub(crate) struct Settings {
+    queue: VecDeque<String>,
+    /// The last setting typed, until its echo is seen.
+    awaiting_echo: Option<String>,
+}
+
+impl Settings {
+    /// The settings to type, in order (empty ones are none).
+    pub(crate) fn new(settings: impl IntoIterator<Item = String>) -> Self {
+        let queue = settings.into_iter().filter(|s| !s.is_empty()).collect();
+        Settings { queue, awaiting_echo: None }
+    }
+
+    /// A whole line the device printed: the echo of the last setting typed, if it holds it.
+    pub(crate) fn note(&mut self, line: &str) {
+        if self.awaiting_echo.as_deref().is_some_and(|s| is_echo_of(line, s)) {
+            self.awaiting_echo = None;
+        }
+    }
+
+    /// Whether the next setting may be typed: one is left and the last one's echo came.
+    pub(crate) fn ready(&self) -> bool {
+        self.awaiting_echo.is_none() && !self.queue.is_empty()
+    }
+
+    /// The next setting, to be typed now (its echo is awaited from here on), if
+    /// [`ready`](Self::ready).
+    pub(crate) fn type_next(&mut self) -> Option<String> {
+        if !self.ready() {
+            return None;
+        }
+        let setting = self.queue.pop_front()?;
+        self.awaiting_echo = Some(setting.clone());
+        Some(setting)
+    }
+
+    /// Whether a setting is still to be typed, or the echo of the last one to come.
+    pub(crate) fn pending(&self) -> bool {
+        !self.queue.is_empty() || self.awaiting_echo.is_some()
+    }
+
+    /// The settings not typed yet.
+    pub(crate) fn untyped(&self) -> impl Iterator<Item = &str> {
+        self.queue.iter().map(String::as_str)
+    }
+}
+
 /// The parser of the other families' commands that move to another shell (adb's `adb_shell`,
 /// juniper's `configure` and `exit_configure`, the PDU's `quit`, `exit_telnet`): Moler's
 /// `CommandChangingPrompt` without passwords. Its result is `{}`.
@@ -58,9 +110,7 @@ pub(crate) fn check_regexes(regexes: &[(&str, Option<&str>)]) -> Result<(), Para
 #[derive(Debug)]
 pub struct PromptChange {
     after_login: Arc<Regex>,
-    settings: VecDeque<String>,
-    /// The last setting sent, until its echo is seen.
-    awaiting_echo: Option<String>,
+    settings: Settings,
     /// Something was sent since the last whole line (Moler's `_sent`).
     sent: bool,
     allowed_newline_after_prompt: bool,
@@ -86,8 +136,7 @@ impl PromptChange {
         let start = start.filter(|s| *s != change.expected_prompt && *s != after_login);
         Self {
             after_login: compile(after_login),
-            settings: change.settings.into_iter().filter(|s| !s.is_empty()).collect(),
-            awaiting_echo: None,
+            settings: Settings::new(change.settings),
             sent: false,
             allowed_newline_after_prompt: change.allowed_newline_after_prompt,
             start: start.map(compile),
@@ -134,8 +183,7 @@ impl PromptChange {
         (partial || self.allowed_newline_after_prompt)
             && !self.sent
             && self.failure.is_none()
-            && self.settings.is_empty()
-            && self.awaiting_echo.is_none()
+            && !self.settings.pending()
     }
 }
 
@@ -153,20 +201,17 @@ impl Parser for PromptChange {
             if self.failure.is_none() && self.failures.as_ref().is_some_and(|f| f.is_match(line)) {
                 self.failure = Some(line.trim().to_owned());
             }
-            if self.awaiting_echo.as_deref().is_some_and(|s| is_echo_of(line, s)) {
-                self.awaiting_echo = None;
-            }
+            self.settings.note(line);
         }
         if self.failure.is_none()
             && !self.sent
-            && self.awaiting_echo.is_none()
-            && !self.settings.is_empty()
+            && self.settings.ready()
             && self.after_login.is_match(line)
         {
-            let setting = self.settings.pop_front().expect("not empty");
-            cx.sendline(&setting);
-            self.sent = true;
-            self.awaiting_echo = Some(setting);
+            if let Some(setting) = self.settings.type_next() {
+                cx.sendline(&setting);
+                self.sent = true;
+            }
         }
         if !partial {
             self.sent = false;

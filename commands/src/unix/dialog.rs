@@ -21,6 +21,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::parse::regex;
+use crate::prompt_change::Settings;
 
 /// One password or a list of them, used in turn by successive password questions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,10 +128,9 @@ pub(super) struct Dialog {
     /// Something was sent since the last whole line (Moler's `_sent`): nothing more is sent
     /// and the final prompt is not taken until the device answered.
     pub(super) sent: bool,
-    pub(super) after_login: VecDeque<String>,
-    /// The last setting sent, until its echo is seen: the prompt that starts its echo line is
-    /// not the final one.
-    pub(super) awaiting_echo: Option<String>,
+    /// Typed at the prompt after login; until the last one's echo, the prompt that starts
+    /// its echo line is not the final one.
+    pub(super) settings: Settings,
     /// Commands to run at the start prompt (ssh's host-key retry): while some wait, and until
     /// the echo line of the last one sent, the start prompt is expected.
     pub(super) at_start_prompt: VecDeque<String>,
@@ -170,12 +170,7 @@ impl Dialog {
             repeat_password: true,
             target_newline: "\n".into(),
             sent: false,
-            after_login: settings
-                .iter()
-                .filter_map(|s| (*s).clone())
-                .filter(|s| !s.is_empty())
-                .collect(),
-            awaiting_echo: None,
+            settings: Settings::new(settings.iter().filter_map(|s| (*s).clone())),
             at_start_prompt: VecDeque::new(),
             start_echo_pending: false,
             retry_running: false,
@@ -197,7 +192,7 @@ impl Dialog {
     /// Mostly `prompt_after_login` left out with `set_prompt` given: Moler then waits for the
     /// expected prompt, which only the setting would make the shell show.
     pub(super) fn timeout_hint(&self, last_line: &str) -> Option<String> {
-        let pending = self.after_login.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>();
+        let pending = self.settings.untyped().map(|s| format!("{s:?}")).collect::<Vec<_>>();
         let shell_prompt = last_line.trim_end().ends_with(moler_core::PROMPT_ENDS);
         if pending.is_empty() || !shell_prompt || self.after_login_prompt.is_match(last_line) {
             return None;
@@ -283,8 +278,7 @@ impl Dialog {
             && !self.sent
             && self.failure.is_none()
             && !self.retry_running
-            && self.after_login.is_empty()
-            && self.awaiting_echo.is_none()
+            && !self.settings.pending()
     }
 
     /// The prompt-driven part of a line that is not the start prompt (see
@@ -299,8 +293,8 @@ impl Dialog {
                 self.retry_running = false;
             }
         }
-        if !partial && self.awaiting_echo.as_deref().is_some_and(|s| is_echo_of(line, s)) {
-            self.awaiting_echo = None;
+        if !partial {
+            self.settings.note(line);
         }
         if self.failure.is_some() {
             // Nothing more is sent to a shell we are leaving (or never left).
@@ -312,17 +306,16 @@ impl Dialog {
             self.retry_running = true;
         } else if !self.sent
             && !self.retry_running
-            && !self.after_login.is_empty()
-            && self.awaiting_echo.is_none()
+            && self.settings.ready()
             && self.after_login_prompt.is_match(line)
         {
             // One setting at a time, each once the last one's echo came back: the empty line
             // sent before each brings a prompt of its own, often before the setting's echo,
             // and a setting sent at that prompt would be typed ahead of the shell.
-            let setting = self.after_login.pop_front().expect("not empty");
-            cx.sendline("");
-            self.send(cx, &setting);
-            self.awaiting_echo = Some(setting);
+            if let Some(setting) = self.settings.type_next() {
+                cx.sendline("");
+                self.send(cx, &setting);
+            }
         }
         if !partial {
             self.sent = false;
@@ -335,13 +328,4 @@ impl Dialog {
             _ => None,
         }
     }
-}
-
-/// Whether `line` echoes `sent`: it holds its first or last 20 characters (as Moler recognises
-/// echoes; a shell may redraw the middle of a long line).
-fn is_echo_of(line: &str, sent: &str) -> bool {
-    let chars: Vec<char> = sent.chars().collect();
-    let head: String = chars.iter().take(20).collect();
-    let tail: String = chars[chars.len().saturating_sub(20)..].iter().collect();
-    line.contains(&head) || line.contains(&tail)
 }
