@@ -318,22 +318,7 @@ states:
     /// read at, no state has an empty prompt, and the recording replays the session in order.
     #[test]
     fn lines_typed_ahead_of_the_shell_replay_in_order() {
-        let log = "\
-22 10:00:00.001 <|user@box:~$ 
-22 10:00:00.002 >|
-22 10:00:00.003 >|export TMOUT=\"2678400\"
-22 10:00:00.004 <|
-                 |user@box:~$ 
-22 10:00:00.005 >|export PS1='remote$ '
-22 10:00:00.006 <|export TMOUT=\"2678400\"
-                 |user@box:~$ export PS1='remote$ '
-                 |remote$ 
-22 10:00:00.007 >|whoami
-22 10:00:00.008 <|whoami
-                 |user
-                 |remote$ 
-";
-        let yaml = simulator_yaml(log, "x.log").unwrap();
+        let yaml = simulator_yaml(crate::logging::read::tests::TYPED_AHEAD, "x.log").unwrap();
         assert!(!yaml.contains("prompt: \"\""), "{yaml}");
         let device = moler_sim::Device::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
         let now = std::time::Instant::now();

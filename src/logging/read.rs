@@ -393,8 +393,35 @@ fn close(mut ex: Exchange, received: &str, state: &Option<String>) -> Exchange {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Each exchange as the screen it was typed at, the line typed, its output and the screen
+    /// it left.
+    fn screens(ex: &[Exchange]) -> Vec<(&str, &str, Vec<String>, &str)> {
+        ex.iter()
+            .map(|e| (e.shown.as_str(), e.sent.as_str(), e.output.clone(), e.next_shown.as_str()))
+            .collect()
+    }
+
+    /// A login's Enter and settings typed ahead of a busy shell, each in a write of its own
+    /// (the order a live ssh hop once had on a loaded machine), then a command at the new
+    /// prompt.
+    pub(crate) const TYPED_AHEAD: &str = "\
+22 10:00:00.001 <|user@box:~$ 
+22 10:00:00.002 >|
+22 10:00:00.003 >|export TMOUT=\"2678400\"
+22 10:00:00.004 <|
+                 |user@box:~$ 
+22 10:00:00.005 >|export PS1='remote$ '
+22 10:00:00.006 <|export TMOUT=\"2678400\"
+                 |user@box:~$ export PS1='remote$ '
+                 |remote$ 
+22 10:00:00.007 >|whoami
+22 10:00:00.008 <|whoami
+                 |user
+                 |remote$ 
+";
 
     #[test]
     fn pieces_cut_by_reads_join_back_exactly() {
@@ -498,10 +525,7 @@ mod tests {
                  |u@vm:~$ 
 ";
         let ex = exchanges(&read_device_log(log).unwrap());
-        let seen: Vec<(&str, &str, Vec<String>, &str)> = ex
-            .iter()
-            .map(|e| (e.shown.as_str(), e.sent.as_str(), e.output.clone(), e.next_shown.as_str()))
-            .collect();
+        let seen = screens(&ex);
         let p = "u@vm:~$ ";
         let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let detecting = "echo DETECTING PROMPT";
@@ -552,10 +576,7 @@ mod tests {
                  |user@box:~$ 
 ";
         let ex = exchanges(&read_device_log(log).unwrap());
-        let seen: Vec<(&str, &str, Vec<String>, &str)> = ex
-            .iter()
-            .map(|e| (e.shown.as_str(), e.sent.as_str(), e.output.clone(), e.next_shown.as_str()))
-            .collect();
+        let seen = screens(&ex);
         let p = "user@box:~$ ";
         let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
@@ -578,20 +599,8 @@ mod tests {
     /// showed nothing.
     #[test]
     fn lines_typed_ahead_in_writes_of_their_own_are_cut_at_their_echoes() {
-        let log = "\
-22 10:00:00.001 <|user@box:~$ 
-22 10:00:00.002 >|
-22 10:00:00.003 >|export TMOUT=\"2678400\"
-22 10:00:00.004 <|
-                 |user@box:~$ 
-22 10:00:00.005 >|export PS1='remote$ '
-22 10:00:00.006 <|export TMOUT=\"2678400\"
-                 |user@box:~$ export PS1='remote$ '
-                 |remote$ 
-22 10:00:00.007 >|whoami
-22 10:00:00.008 <|whoami
-                 |user
-                 |remote$ 
+        let log = format!(
+            "{TYPED_AHEAD}\
 22 10:00:00.009 >|su
 22 10:00:00.010 <|su
                  |Password: 
@@ -602,12 +611,10 @@ mod tests {
 22 10:00:00.014 <|id -u
                  |0
                  |root@box# 
-";
-        let ex = exchanges(&read_device_log(log).unwrap());
-        let seen: Vec<(&str, &str, Vec<String>, &str)> = ex
-            .iter()
-            .map(|e| (e.shown.as_str(), e.sent.as_str(), e.output.clone(), e.next_shown.as_str()))
-            .collect();
+"
+        );
+        let ex = exchanges(&read_device_log(&log).unwrap());
+        let seen = screens(&ex);
         let (p, r, root) = ("user@box:~$ ", "remote$ ", "root@box# ");
         assert_eq!(
             seen,
