@@ -5,7 +5,8 @@
 //! The session is cut into exchanges ([`crate::logging::read::exchanges`]): a line typed, its
 //! output, the line left on screen, as the screen shows them (terminal escapes such as bracketed
 //! paste and window titles taken off); lines typed in one write (a hop's Enter, then `export
-//! TMOUT=…`) are each an exchange of their own, cut at their echoes. Every distinct line on screen
+//! TMOUT=…`), or each in a write of its own before the echo of the one before (typed ahead of a
+//! busy shell), are each an exchange of their own, cut at their echoes. Every distinct line on screen
 //! at which something was typed becomes a state whose prompt is that line (`moler_bash# `,
 //! `Password: `, a remote prompt): named after the device state the log's notes give (`UNIX_LOCAL`,
 //! then `UNIX_LOCAL_2` for a second prompt of that state), or `SCREEN_<n>` for a question. Each
@@ -38,7 +39,7 @@ use std::fmt::Write as _;
 use crate::logging::read::{exchanges, read_device_log, Exchange, ReadError};
 
 /// What a secret looks like in a device log.
-const SECRET: &str = "********";
+const SECRET: &str = moler_core::MASK;
 
 struct Screen {
     name: String,

@@ -157,7 +157,7 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
     // Lines typed before the device said anything (a prompt detection on an `sshshell`
     // types at once): answered after its first words.
     let mut ahead: Option<Vec<String>> = None;
-    for r in records {
+    for (i, r) in records.iter().enumerate() {
         match r.kind {
             RecordKind::Received => received.push_str(&r.text),
             RecordKind::Note if starts_a_connection(&r.text) => {
@@ -186,15 +186,34 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                     let lines = r.text.trim_end_matches(['\r', '\n']).split('\n');
                     lines.map(|l| l.trim_end_matches('\r').to_owned())
                 };
-                if current.opens && received.is_empty() {
+                // Typed before the device's first prompt: before it said anything, or after
+                // first words that left nothing on screen (a `Last login` line) when the
+                // terminal shows the lines typed after a prompt later on.
+                let before_prompt = received.is_empty()
+                    || ahead.is_none()
+                        && visible(received.rsplit('\n').next().unwrap_or_default()).is_empty()
+                        && {
+                            let typed: Vec<String> = lines().collect();
+                            let later = received_until_sent(&records[i + 1..]);
+                            (received.clone() + &later)
+                                .split('\n')
+                                .any(|line| echo_prompt(&typed, &visible(line)).is_some())
+                        };
+                if current.opens && before_prompt {
                     ahead.get_or_insert_with(Vec::new).extend(lines());
                     continue;
                 }
-                // Typed before the echo of the line typed last (ahead of the shell, in a write
-                // of its own): one group with it, cut at the echoes as lines typed in one
-                // write are, not an exchange typed at a screen that showed nothing.
+                // Typed before the echo of the line typed last, which came after it (ahead of
+                // the shell, in a write of its own): one group with it, cut at the echoes as
+                // lines typed in one write are, not an exchange typed at a screen that showed
+                // nothing. Only an echo seen later proves it: a device that does not echo (a
+                // secret, `ATE0`, an instrument) answers without one.
                 let last = more.last().unwrap_or(&current.sent);
-                if !current.opens && !echoed(last, &received) {
+                if !current.opens
+                    && last != moler_core::MASK
+                    && !echoed(last, &received)
+                    && echoed(last, &(received.clone() + &received_until_sent(&records[i + 1..])))
+                {
                     more.extend(lines());
                     continue;
                 }
@@ -225,12 +244,22 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
 }
 
 /// Whether `received` holds the echo of the line `typed`: a line ending with it or, for an
-/// empty line (Enter) or a secret (never echoed), a line end.
+/// empty line (Enter), a line end.
 fn echoed(typed: &str, received: &str) -> bool {
-    if typed.is_empty() || typed == "********" {
+    if typed.is_empty() {
         return received.contains('\n');
     }
     received.split('\n').any(|line| visible(line).ends_with(typed))
+}
+
+/// What the device printed from the start of `records` to the next line typed.
+fn received_until_sent(records: &[Record]) -> String {
+    records
+        .iter()
+        .take_while(|r| r.kind != RecordKind::Sent)
+        .filter(|r| r.kind == RecordKind::Received)
+        .map(|r| r.text.as_str())
+        .collect()
 }
 
 /// `current` ends with what was `received` after it: with the lines typed after it in the same
@@ -270,12 +299,7 @@ fn close_typed_ahead(
             Some((start, visible(l.trim_end_matches('\n'))))
         })
         .collect();
-    // The first prompt: the text before a typed line (not empty) on a line echoing it.
-    let prompt = lines.iter().find_map(|(_, line)| {
-        typed.iter().filter(|t| !t.is_empty()).find_map(|t| {
-            line.strip_suffix(t.as_str()).filter(|p| !p.trim().is_empty()).map(str::to_owned)
-        })
-    });
+    let prompt = lines.iter().find_map(|(_, line)| echo_prompt(typed, line));
     let first = prompt.as_ref().and_then(|p| {
         lines.iter().find(|(_, line)| line.starts_with(p.as_str())).map(|(at, _)| *at)
     });
@@ -306,6 +330,14 @@ fn close_typed_ahead(
         _ => rest,
     };
     close_typed(ex, more, rest, state, out);
+}
+
+/// The first prompt, from a line (as the screen shows it) echoing one of the lines `typed`
+/// ahead: the text before a typed line (not empty) on it, when there is some.
+fn echo_prompt(typed: &[String], line: &str) -> Option<String> {
+    typed.iter().filter(|t| !t.is_empty()).find_map(|t| {
+        line.strip_suffix(t.as_str()).filter(|p| !p.trim().is_empty()).map(str::to_owned)
+    })
 }
 
 /// `ex` ends with what was `received` after it; `more`: the lines typed with it in the same
@@ -552,6 +584,65 @@ pub(crate) mod tests {
         assert_eq!((ex[1].output.clone(), ex[1].next_shown.as_str()), (lines(&["Welcome"]), "$ "));
     }
 
+    /// The same prompt detection when the first words came before the lines typed, but no
+    /// prompt yet (a `Last login` line, then nothing on screen): the lines are still typed
+    /// ahead of the first prompt, answered after it; the first words are the banner.
+    #[test]
+    fn lines_typed_after_first_words_without_a_prompt_are_typed_ahead_of_it() {
+        let log = "\
+02 10:34:49.620  |device R (UnixRemote2) made, going to UNIX_REMOTE
+02 10:34:49.752 <|Last login: today\r
+                 |
+02 10:34:49.752 >|
+                 |echo DETECTING PROMPT
+                 |echo DETECTING PROMPT
+02 10:34:49.753 <|
+                 |echo DETECTING PROMPT
+                 |echo DETECTING PROMPT
+                 |
+02 10:34:49.762 <|\x1b[?2004hu@vm:~$ 
+                 |\x1b[?2004l\r\x1b[?2004hu@vm:~$ echo DETECTING PROMPT
+02 10:34:49.762 <|
+                 |\x1b[?2004l\rDETECTING PROMPT
+                 |\x1b[?2004hu@vm:~$ echo DETECTING PROMPT
+                 |\x1b[?2004l\rDETECTING PROMPT
+                 |\x1b[?2004hu@vm:~$ 
+02 10:34:49.763  |changed state from NOT_CONNECTED to UNIX_REMOTE
+02 10:34:49.764 >|whoami
+02 10:34:49.765 <|whoami
+                 |u
+                 |u@vm:~$ 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        let p = "u@vm:~$ ";
+        let detecting = "echo DETECTING PROMPT";
+        let out = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            screens(&ex),
+            [
+                ("", "", out(&["Last login: today"]), p),
+                (p, "", vec![], p),
+                (p, detecting, out(&["DETECTING PROMPT"]), p),
+                (p, detecting, out(&["DETECTING PROMPT"]), p),
+                (p, "whoami", out(&["u"]), p),
+            ]
+        );
+        // First words that end at a prompt: the line typed there is typed at it.
+        let log = "\
+02 10:00:00.001 <|Last login: today
+                 |u@vm:~$ 
+02 10:00:00.002 >|whoami
+02 10:00:00.003 <|whoami
+                 |u
+                 |u@vm:~$ 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        assert_eq!(
+            screens(&ex),
+            [("", "", out(&["Last login: today"]), p), (p, "whoami", out(&["u"]), p)]
+        );
+    }
+
     /// Lines typed in one write (a hop's Enter, then `export TMOUT=…`) are exchanges of their
     /// own, each with its echo and the prompt it was typed at; an Enter's echo is an empty line.
     #[test]
@@ -632,6 +723,36 @@ pub(crate) mod tests {
                 (root, "id -u", vec!["0".to_owned()], root),
             ]
         );
+    }
+
+    /// A modem that echoes until `ATE0` and then answers without an echo: each line typed is an
+    /// exchange of its own, none taken for typed ahead (no echo of it ever comes).
+    #[test]
+    fn lines_a_device_does_not_echo_are_no_lines_typed_ahead() {
+        let log = "\
+22 10:00:00.001 >|ATE0
+22 10:00:00.002 <|ATE0
+                 |OK
+                 |
+22 10:00:00.003 >|AT+CGMI
+22 10:00:00.004 <|ACME
+                 |OK
+                 |
+22 10:00:00.005 >|AT+CGMM
+22 10:00:00.006 <|MODEL9
+                 |OK
+                 |
+22 10:00:00.007 >|AT+CGSN
+22 10:00:00.008 <|123
+                 |OK
+                 |
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        let sent: Vec<&str> = ex.iter().map(|e| e.sent.as_str()).collect();
+        assert_eq!(sent, ["", "ATE0", "AT+CGMI", "AT+CGMM", "AT+CGSN"]);
+        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(ex[2].output, lines(&["ACME", "OK"]));
+        assert_eq!(ex[4].output, lines(&["123", "OK"]));
     }
 
     /// What a bash with bracketed paste and a window title sends around its prompts and
