@@ -182,56 +182,41 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
                 }
             }
             RecordKind::Sent => {
-                let lines = || {
-                    let lines = r.text.trim_end_matches(['\r', '\n']).split('\n');
-                    lines.map(|l| l.trim_end_matches('\r').to_owned())
-                };
+                let mut typed: Vec<String> = r
+                    .text
+                    .trim_end_matches(['\r', '\n'])
+                    .split('\n')
+                    .map(|l| l.trim_end_matches('\r').to_owned())
+                    .collect();
+                // What the device printed since the last line typed and up to the next one.
+                let with_later = || received.clone() + &received_until_sent(&records[i + 1..]);
                 // Typed before the device's first prompt: before it said anything, or after
-                // first words that left nothing on screen (a `Last login` line) when the
-                // terminal shows the lines typed after a prompt later on.
-                let before_prompt = received.is_empty()
-                    || ahead.is_none()
-                        && visible(received.rsplit('\n').next().unwrap_or_default()).is_empty()
-                        && {
-                            let typed: Vec<String> = lines().collect();
-                            let later = received_until_sent(&records[i + 1..]);
-                            (received.clone() + &later)
-                                .split('\n')
-                                .any(|line| echo_prompt(&typed, &visible(line)).is_some())
-                        };
-                if current.opens && before_prompt {
-                    ahead.get_or_insert_with(Vec::new).extend(lines());
-                    continue;
-                }
-                // Typed before the echo of the line typed last, which came after it (ahead of
-                // the shell, in a write of its own): one group with it, cut at the echoes as
-                // lines typed in one write are, not an exchange typed at a screen that showed
-                // nothing. Only an echo seen later proves it: a device that does not echo (a
-                // secret, `ATE0`, an instrument) answers without one.
-                let last = more.last().unwrap_or(&current.sent);
-                if !current.opens
-                    && last != moler_core::MASK
-                    && !echoed(last, &received)
-                    && echoed(last, &(received.clone() + &received_until_sent(&records[i + 1..])))
+                // first words that left nothing on screen.
+                if current.opens
+                    && (received.is_empty()
+                        || ahead.is_none() && typed_before_prompt(&typed, &received, with_later))
                 {
-                    more.extend(lines());
+                    ahead.get_or_insert_with(Vec::new).append(&mut typed);
                     continue;
                 }
-                let typed = std::mem::take(&mut more);
+                // Typed ahead of the shell in a write of its own: one group with the line typed
+                // last, cut at the echoes as lines typed in one write are, not an exchange
+                // typed at a screen that showed nothing.
+                let last = more.last().unwrap_or(&current.sent);
+                if !current.opens && typed_before_echo(last, &received, with_later) {
+                    more.append(&mut typed);
+                    continue;
+                }
+                let group = std::mem::take(&mut more);
                 let done = std::mem::take(&mut current);
-                close_exchange(done, &typed, ahead.take(), &received, &state, &mut out);
+                close_exchange(done, &group, ahead.take(), &received, &state, &mut out);
                 let shown = out.last().map(|done| done.next_shown.clone()).unwrap_or_default();
                 received.clear();
                 // Each line typed is an exchange of its own.
-                let mut lines = r.text.trim_end_matches(['\r', '\n']).split('\n');
-                let first = lines.next().unwrap_or_default();
-                more = lines.map(|l| l.trim_end_matches('\r').to_owned()).collect();
-                current = Exchange {
-                    state: state.clone(),
-                    shown,
-                    sent: first.trim_end_matches('\r').to_owned(),
-                    ..Exchange::default()
-                };
+                let mut typed = typed.into_iter();
+                let sent = typed.next().unwrap_or_default();
+                more = typed.collect();
+                current = Exchange { state: state.clone(), shown, sent, ..Exchange::default() };
             }
         }
     }
@@ -241,6 +226,21 @@ pub fn exchanges(records: &[Record]) -> Vec<Exchange> {
         close_exchange(current, &more, ahead, &received, &state, &mut out);
     }
     out
+}
+
+/// Whether lines `typed` after first words that left nothing on screen (a `Last login` line)
+/// were typed ahead of the first prompt: a line shown later (`with_later`: `received` and
+/// what came up to the next line typed) holds one of them after a prompt.
+fn typed_before_prompt(typed: &[String], received: &str, with_later: impl Fn() -> String) -> bool {
+    visible(received.rsplit('\n').next().unwrap_or_default()).is_empty()
+        && with_later().split('\n').any(|line| echo_prompt(typed, &visible(line)).is_some())
+}
+
+/// Whether the next line was typed before the echo of the line typed `last`: its echo is not
+/// in `received` and comes later (`with_later`). Only an echo seen later proves it: a device
+/// that does not echo (a secret, `ATE0`, an instrument) answers without one.
+fn typed_before_echo(last: &str, received: &str, with_later: impl Fn() -> String) -> bool {
+    last != moler_core::MASK && !echoed(last, received) && echoed(last, &with_later())
 }
 
 /// Whether `received` holds the echo of the line `typed`: a line ending with it or, for an
