@@ -71,53 +71,46 @@ impl Parser for Nothing {
 /// Moler's number conversion: an integer if the text is one, else a float, else `None`.
 #[inline]
 pub(crate) fn number(text: &str) -> Option<serde_json::Number> {
+    const POWERS: [f64; 16] =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
     let b = text.as_bytes();
     // A finite number starts with a digit, a sign or a point (`inf` and `nan` stay text): the
     // words of a table that are names, paths or states are turned down at their first byte.
     if !matches!(b.first()?, b'0'..=b'9' | b'+' | b'-' | b'.') {
         return None;
     }
-    // Plain digits that fit an `i64` (most counters): read at once.
-    if b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
-        let n = b.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
-        return Some(n.into());
+    // One pass over the leading digits (most counters are nothing else).
+    let digits = |from: usize, mut n: u64| {
+        let mut i = from;
+        while let Some(d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            n = n.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            i += 1;
+        }
+        (i, n)
+    };
+    let (point, n) = digits(0, 0);
+    match b.get(point) {
+        // Plain digits that fit an `i64`: read at once.
+        None if point <= 18 => return Some((n as i64).into()),
+        None => return number_parsed(text),
+        // A plain decimal (`12.5`, a percentage, a load): its digits as an integer divided by a
+        // power of ten, both exact in an `f64` (at most 15 digits: below 2^53), so the one
+        // division rounds correctly, as parsing does (Clinger's fast path).
+        Some(b'.') if point > 0 && b.len() <= 16 => {
+            let (end, n) = digits(point + 1, n);
+            if end == b.len() && end > point + 1 {
+                return serde_json::Number::from_f64(n as f64 / POWERS[end - point - 1]);
+            }
+        }
+        Some(b'.' | b'+' | b'-' | b'e' | b'E') => {}
+        // Nor does a finite number hold anything but digits, signs, a point and an exponent
+        // (`10:00`, `pts/1`).
+        Some(_) => return None,
     }
-    // A plain decimal (`12.5`, a percentage, a load): its digits as an integer divided by a
-    // power of ten, both exact in an `f64` (15 digits at most), so the one division rounds
-    // correctly, as parsing does (Clinger's fast path).
-    if let Some(f) = plain_decimal(b) {
-        return serde_json::Number::from_f64(f);
-    }
-    // Nor does a finite number hold anything but digits, signs, a point and an exponent
-    // (`10:00`, `pts/1`).
-    if !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')) {
+    if !b[point..].iter().all(|c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')) {
         return None;
     }
     number_parsed(text)
-}
-
-/// `digits.digits` with 15 digits at most, as an `f64` (see [`number`]).
-#[inline]
-fn plain_decimal(b: &[u8]) -> Option<f64> {
-    const POWERS: [f64; 16] =
-        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-    if b.len() > 16 {
-        return None;
-    }
-    let point = b.iter().position(|&c| c == b'.')?;
-    let (whole, fraction) = (&b[..point], &b[point + 1..]);
-    if whole.is_empty() || fraction.is_empty() {
-        return None;
-    }
-    let mut n = 0u64;
-    for &c in whole.iter().chain(fraction) {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + u64::from(c - b'0');
-    }
-    // (At most 15 digits: `n` < 10^15 < 2^53, exact as an `f64`.)
-    Some(n as f64 / POWERS[fraction.len()])
 }
 
 /// [`number`] by the standard parsers: `i64`, `u64`, then a finite `f64`.

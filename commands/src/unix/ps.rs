@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use compact_str::CompactString;
 use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
@@ -22,45 +21,181 @@ pub struct Ps {
 }
 builder!(Ps {}, options);
 
-/// Result of [`Ps`]: rows sharing one header, so 100,000 processes cost one small vector each.
-/// Serializes as Moler's list of mappings.
+/// Result of [`Ps`]: one row of values per process, under the header's columns. Serializes as
+/// Moler's list of mappings.
+///
+/// ```
+/// use moler_commands::unix::{PsResult, PsValue};
+///
+/// let mut ps = PsResult { columns: vec!["PID".into(), "CMD".into()].into(), ..Default::default() };
+/// ps.rows.push([PsValue::from(1), PsValue::from("/sbin/init")]);
+/// assert_eq!(ps.get(0, "PID").and_then(|v| v.as_i64()), Some(1));
+/// assert_eq!(ps.get(0, "CMD").and_then(|v| v.as_str()), Some("/sbin/init"));
+/// assert_eq!(serde_json::to_value(&ps).unwrap(), serde_json::json!([{"PID": 1, "CMD": "/sbin/init"}]));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PsResult {
     /// The column names, from the header.
     pub columns: Arc<[String]>,
-    /// One value per column for each process.
-    pub rows: Vec<Vec<PsValue>>,
+    /// One row of values per process, a value per column.
+    pub rows: PsRows,
 }
 
 impl PsResult {
     /// The value of `column` in row `row`.
-    pub fn get(&self, row: usize, column: &str) -> Option<&PsValue> {
+    pub fn get(&self, row: usize, column: &str) -> Option<PsValue<'_>> {
         let i = self.columns.iter().position(|c| c == column)?;
         self.rows.get(row)?.get(i)
     }
 }
 
+/// The rows of a [`PsResult`]: every row's values in one vector and their texts in one string,
+/// so a row costs no allocation of its own (100,000 processes, two vectors and a string).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PsRows {
+    /// Every row's values, one row after another.
+    cells: Vec<Cell>,
+    /// Where each row's values end in `cells`.
+    ends: Vec<usize>,
+    /// The texts of the values that are text, one after another.
+    text: String,
+}
+
+/// A value in [`PsRows`]: a number, or where its text is in the rows' text (16 bytes: the
+/// number's own tag tells the two apart).
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Number(serde_json::Number),
+    Text { start: u32, len: u32 },
+}
+
+const _: () = assert!(std::mem::size_of::<Cell>() == 16, "a value of a row is 16 bytes");
+
+/// The most text [`PsRows`] holds (its values' texts are found by 32-bit offsets).
+const MAX_TEXT: usize = u32::MAX as usize;
+
+impl PsRows {
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there is no row.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Row `row`.
+    pub fn get(&self, row: usize) -> Option<PsRow<'_>> {
+        let end = *self.ends.get(row)?;
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        Some(PsRow { cells: &self.cells[start..end], text: &self.text })
+    }
+
+    /// The rows, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PsRow<'_>> + '_ {
+        (0..self.len()).map(|r| self.get(r).expect("a row below the count"))
+    }
+
+    /// Adds a row of `values`.
+    ///
+    /// # Panics
+    /// When the texts of all rows would pass 4 GiB.
+    pub fn push<'a>(&mut self, values: impl IntoIterator<Item = PsValue<'a>>) {
+        for v in values {
+            match v {
+                PsValue::Number(n) => self.cells.push(Cell::Number(n)),
+                PsValue::Text(t) => {
+                    assert!(self.text.len() + t.len() <= MAX_TEXT, "over 4 GiB of ps text");
+                    self.push_text(t);
+                }
+            }
+        }
+        self.end_row();
+    }
+
+    /// Adds a text value to the row being made (the caller saw that it fits [`MAX_TEXT`]).
+    #[inline]
+    fn push_text(&mut self, t: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(t);
+        self.cells.push(Cell::Text { start, len: t.len() as u32 });
+    }
+
+    /// Ends the row being made.
+    #[inline]
+    fn end_row(&mut self) {
+        self.ends.push(self.cells.len());
+    }
+}
+
+impl<'a> IntoIterator for &'a PsRows {
+    type Item = PsRow<'a>;
+    type IntoIter = Box<dyn ExactSizeIterator<Item = PsRow<'a>> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// One row of a [`PsResult`]: its values, a value per column (a kernel thread's empty command is
+/// an empty text; a row may hold more values than the header has columns).
+#[derive(Debug, Clone, Copy)]
+pub struct PsRow<'a> {
+    cells: &'a [Cell],
+    text: &'a str,
+}
+
+impl<'a> PsRow<'a> {
+    /// How many values.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Whether it has no value.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The value of column `i`.
+    pub fn get(&self, i: usize) -> Option<PsValue<'a>> {
+        self.cells.get(i).map(|c| self.value(c))
+    }
+
+    /// Its values, in column order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PsValue<'a>> + 'a {
+        let text = self.text;
+        self.cells.iter().map(move |c| PsRow { cells: &[], text }.value(c))
+    }
+
+    fn value(&self, c: &Cell) -> PsValue<'a> {
+        match c {
+            Cell::Number(n) => PsValue::Number(n.clone()),
+            &Cell::Text { start, len } => {
+                PsValue::Text(&self.text[start as usize..(start + len) as usize])
+            }
+        }
+    }
+}
+
 /// One value of a [`PsResult`]: a number when the text is one (Moler's conversion: an integer,
-/// else a float), else the text, held inline up to 24 bytes (a user, a state, a time: no
-/// allocation). Serializes as the JSON number or string it is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// else a float), else the text. Serializes as the JSON number or string it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum PsValue {
+pub enum PsValue<'a> {
     /// `1234`, `0.5`.
     Number(serde_json::Number),
     /// `root`, `Ss`, `00:00:01`, `/usr/bin/worker --id 7`.
-    Text(CompactString),
+    Text(&'a str),
 }
 
-impl PsValue {
+impl<'a> PsValue<'a> {
     /// The text, if it is not a number.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
+    pub fn as_str(&self) -> Option<&'a str> {
+        match *self {
             Self::Text(t) => Some(t),
             Self::Number(_) => None,
         }
     }
-
     /// The number as an `i64`, if it is an integer that fits one.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
@@ -86,28 +221,28 @@ impl PsValue {
     }
 }
 
-impl From<PsValue> for Value {
-    fn from(v: PsValue) -> Self {
+impl From<PsValue<'_>> for Value {
+    fn from(v: PsValue<'_>) -> Self {
         match v {
             PsValue::Number(n) => Value::Number(n),
-            PsValue::Text(t) => Value::String(t.into_string()),
+            PsValue::Text(t) => Value::String(t.to_owned()),
         }
     }
 }
 
-impl From<i64> for PsValue {
+impl From<i64> for PsValue<'_> {
     fn from(n: i64) -> Self {
         Self::Number(n.into())
     }
 }
 
-impl From<&str> for PsValue {
-    fn from(t: &str) -> Self {
-        Self::Text(t.into())
+impl<'a> From<&'a str> for PsValue<'a> {
+    fn from(t: &'a str) -> Self {
+        Self::Text(t)
     }
 }
 
-impl PartialEq<Value> for PsValue {
+impl PartialEq<Value> for PsValue<'_> {
     fn eq(&self, other: &Value) -> bool {
         match (self, other) {
             (Self::Number(a), Value::Number(b)) => a == b,
@@ -117,56 +252,60 @@ impl PartialEq<Value> for PsValue {
     }
 }
 
-impl PartialEq<&str> for PsValue {
+impl PartialEq<&str> for PsValue<'_> {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == Some(*other)
     }
 }
 
-impl PartialEq<i64> for PsValue {
+impl PartialEq<i64> for PsValue<'_> {
     fn eq(&self, other: &i64) -> bool {
         self.as_i64() == Some(*other)
     }
 }
 
-/// A value of a process line: the typed result's [`PsValue`], or the registry's JSON value.
-trait Cell: Sized {
+/// Where the values of a process line go: the typed result's [`PsRows`], or the registry's row
+/// of JSON values.
+trait RowSink {
     /// A word: a number when it is one, else its text.
-    fn word(text: &str) -> Self;
+    fn word(&mut self, text: &str);
     /// The free column's text, kept as text.
-    fn text(text: &str) -> Self;
+    fn text(&mut self, text: &str);
 }
 
-impl Cell for PsValue {
+impl RowSink for PsRows {
     #[inline]
-    fn word(text: &str) -> Self {
-        number(text).map_or_else(|| Self::Text(text.into()), Self::Number)
+    fn word(&mut self, text: &str) {
+        match number(text) {
+            Some(n) => self.cells.push(Cell::Number(n)),
+            None => self.push_text(text),
+        }
     }
     #[inline]
-    fn text(text: &str) -> Self {
-        Self::Text(text.into())
+    fn text(&mut self, text: &str) {
+        self.push_text(text);
     }
 }
 
-impl Cell for Value {
+impl RowSink for Vec<Value> {
     #[inline]
-    fn word(text: &str) -> Self {
-        number_or_text(text)
+    fn word(&mut self, text: &str) {
+        self.push(number_or_text(text));
     }
     #[inline]
-    fn text(text: &str) -> Self {
-        Value::String(text.to_owned())
+    fn text(&mut self, text: &str) {
+        self.push(Value::String(text.to_owned()));
     }
 }
 
 impl Serialize for PsResult {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Row<'a>(&'a [String], &'a [PsValue]);
+        struct Row<'a>(&'a [String], PsRow<'a>);
         impl Serialize for Row<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 let mut m = s.serialize_map(Some(self.1.len()))?;
-                for (k, v) in self.0.iter().zip(self.1) {
-                    m.serialize_entry(k, v)?;
+                for (k, v) in self.0.iter().zip(self.1.iter()) {
+                    m.serialize_entry(k, &v)?;
                 }
                 m.end()
             }
@@ -176,14 +315,14 @@ impl Serialize for PsResult {
 }
 
 impl PsResult {
-    /// Its JSON, moving the values (the same as serializing it, without copying them: the
-    /// registry's path for `ps`).
+    /// Its JSON (the same as serializing it: the registry's path for a typed `ps` result).
     fn into_json(self) -> Value {
         let shape = RowShape::new(&self.columns);
-        let rows = self
-            .rows
-            .into_iter()
-            .map(|row| shape.json(&self.columns, row.into_iter().map(Value::from).collect()));
+        let mut values = Vec::with_capacity(self.columns.len());
+        let rows = self.rows.iter().map(|row| {
+            values.extend(row.iter().map(Value::from));
+            shape.json(&self.columns, &mut values)
+        });
         Value::Array(rows.collect())
     }
 }
@@ -205,27 +344,31 @@ impl RowShape {
         Self { keys: MapTemplate::new(order.iter().map(|&i| columns[i].as_str())), columns: order }
     }
 
-    /// One row as Moler's mapping.
-    fn json(&self, columns: &[String], mut row: Vec<Value>) -> Value {
+    /// One row as Moler's mapping, its values taken out of `row` (left empty, its allocation
+    /// kept for the next row).
+    fn json(&self, columns: &[String], row: &mut Vec<Value>) -> Value {
         if row.len() >= columns.len() {
             let values = self.columns.iter().map(|&i| std::mem::take(&mut row[i]));
-            return Value::Object(self.keys.fill(values));
+            let m = self.keys.fill(values);
+            row.clear();
+            return Value::Object(m);
         }
         let mut m = serde_json::Map::new();
-        for (k, v) in columns.iter().zip(row) {
+        for (k, v) in columns.iter().zip(row.drain(..)) {
             m.insert(k.clone(), v);
         }
         Value::Object(m)
     }
 }
 
-/// The registry's parser of [`Ps`]: each row made Moler's mapping as it comes (the rows' value
-/// vectors then reuse one allocation instead of piling up until the end).
+/// The registry's parser of [`Ps`]: each row made Moler's mapping as it comes.
 #[derive(Debug, Default)]
 struct PsJsonParser {
     inner: PsParser,
     /// The [`RowShape`] of the header, once seen.
     shape: Option<RowShape>,
+    /// A row's values (one allocation, reused from row to row).
+    row: Vec<Value>,
     rows: Vec<Value>,
 }
 
@@ -237,14 +380,18 @@ impl Parser for PsJsonParser {
         }
         let mut spans = std::mem::take(&mut self.inner.spans);
         word_spans(line, &mut spans);
-        let row = self.inner.row(line, &spans);
+        let done = if self.inner.before_rows(line, &spans) {
+            Ok(())
+        } else {
+            let (free, n) = (self.inner.free, self.inner.result.columns.len());
+            fill(free, n, line, &spans, &mut self.row).map(|()| {
+                let columns = &self.inner.result.columns;
+                let shape = self.shape.get_or_insert_with(|| RowShape::new(columns));
+                self.rows.push(shape.json(columns, &mut self.row));
+            })
+        };
         self.inner.spans = spans;
-        if let Some(row) = row {
-            let columns = &self.inner.result.columns;
-            let shape = self.shape.get_or_insert_with(|| RowShape::new(columns));
-            self.rows.push(shape.json(columns, row?));
-        }
-        Ok(())
+        done
     }
     fn has_result(&self) -> bool {
         self.inner.has_result()
@@ -273,12 +420,16 @@ impl Parser for PsParser {
         // The words' spans, in a buffer kept from line to line.
         let mut spans = std::mem::take(&mut self.spans);
         word_spans(line, &mut spans);
-        let row = self.row(line, &spans);
+        let done = if self.before_rows(line, &spans) {
+            Ok(())
+        } else if self.result.rows.text.len() + line.len() > MAX_TEXT {
+            Err(ParseError::at_line(line, "over 4 GiB of process lines"))
+        } else {
+            let rows = &mut self.result.rows;
+            fill(self.free, self.result.columns.len(), line, &spans, rows).map(|()| rows.end_row())
+        };
         self.spans = spans;
-        if let Some(row) = row {
-            self.result.rows.push(row?);
-        }
-        Ok(())
+        done
     }
     fn has_result(&self) -> bool {
         !self.result.columns.is_empty()
@@ -289,67 +440,71 @@ impl Parser for PsParser {
 }
 
 impl PsParser {
-    /// The values of a process line (`None` for the header, or a line before it), from the
-    /// spans of its words.
-    fn row<C: Cell>(
-        &mut self,
-        line: &str,
-        words: &[(usize, usize)],
-    ) -> Option<ParseResult<Vec<C>>> {
+    /// Whether `line` (its words' spans `words`) is the header, kept, or a line before it.
+    fn before_rows(&mut self, line: &str, words: &[(usize, usize)]) -> bool {
+        if !self.result.columns.is_empty() {
+            return false;
+        }
         let text = |&(start, end): &(usize, usize)| &line[start..end];
-        if self.result.columns.is_empty() {
-            if words.iter().any(|w| text(w) == "PID") {
-                let columns: Vec<String> = words.iter().map(|w| text(w).to_owned()).collect();
-                self.free =
-                    columns.iter().position(|c| matches!(c.as_str(), "CMD" | "COMMAND" | "ARGS"));
-                self.result.columns = columns.into();
-            }
-            return None;
+        if words.iter().any(|w| text(w) == "PID") {
+            let columns: Vec<String> = words.iter().map(|w| text(w).to_owned()).collect();
+            self.free =
+                columns.iter().position(|c| matches!(c.as_str(), "CMD" | "COMMAND" | "ARGS"));
+            self.result.columns = columns.into();
         }
-        let n = self.result.columns.len();
-        if words.len() < n.saturating_sub(usize::from(self.free.is_some())) {
-            return Some(Err(ParseError::at_line(
-                line,
-                "a process line with fewer columns than the header",
-            )));
-        }
-        let mut row = Vec::with_capacity(n);
-        match self.free {
-            Some(f) if words.len() >= n => {
-                let after = n - f - 1;
-                for w in &words[..f] {
-                    row.push(C::word(text(w)));
-                }
-                let (start, _) = words[f];
-                let (_, end) = words[words.len() - after - 1];
-                row.push(C::text(&line[start..end]));
-                for w in &words[words.len() - after..] {
-                    row.push(C::word(text(w)));
-                }
-            }
-            Some(f) => {
-                // The free column is empty (a kernel thread without arguments).
-                for (i, w) in words.iter().enumerate() {
-                    if i == f {
-                        row.push(C::text(""));
-                    }
-                    row.push(C::word(text(w)));
-                }
-                if row.len() < n {
-                    row.push(C::text(""));
-                }
-            }
-            None => {
-                // Without a free column, the last one takes the rest of the line.
-                for w in &words[..n - 1] {
-                    row.push(C::word(text(w)));
-                }
-                let (start, _) = words[n - 1];
-                row.push(C::word(line[start..].trim_end()));
-            }
-        }
-        Some(Ok(row))
+        true
     }
+}
+
+/// Puts the values of a process line into `row`, from the spans of its words, for a header of
+/// `n` columns whose free one is `free` (nothing, when the line has too few words).
+fn fill(
+    free: Option<usize>,
+    n: usize,
+    line: &str,
+    words: &[(usize, usize)],
+    row: &mut impl RowSink,
+) -> ParseResult {
+    let text = |&(start, end): &(usize, usize)| &line[start..end];
+    if words.len() < n.saturating_sub(usize::from(free.is_some())) {
+        return Err(ParseError::at_line(line, "a process line with fewer columns than the header"));
+    }
+    match free {
+        Some(f) if words.len() >= n => {
+            let after = n - f - 1;
+            for w in &words[..f] {
+                row.word(text(w));
+            }
+            let (start, _) = words[f];
+            let (_, end) = words[words.len() - after - 1];
+            row.text(&line[start..end]);
+            for w in &words[words.len() - after..] {
+                row.word(text(w));
+            }
+        }
+        Some(f) => {
+            // The free column is empty (a kernel thread without arguments).
+            for (i, w) in words.iter().enumerate() {
+                if i == f {
+                    row.text("");
+                }
+                row.word(text(w));
+            }
+            if f >= words.len() {
+                // It is the last column.
+                row.text("");
+            }
+        }
+        None => {
+            // Without a free column, the last one takes the rest of the line.
+            for w in &words[..n - 1] {
+                row.word(text(w));
+            }
+            let (start, _) = words[n - 1];
+            row.word(line[start..].trim_end());
+        }
+    }
+    Ok(())
 }
 
 impl UnixCommand for Ps {
@@ -414,20 +569,67 @@ mod tests {
 
     #[test]
     fn moved_into_json_it_is_what_serializing_gives() {
-        let result = PsResult {
+        let mut result = PsResult {
             columns: vec!["PID".to_owned(), "CMD".to_owned(), "PID".to_owned()].into(),
-            rows: vec![
-                vec![1.into(), "init".into(), 7.into()],
-                vec![2.into(), "".into()],
-                vec![3.into(), "x".into(), 9.into(), "more than the header".into()],
-            ],
+            ..PsResult::default()
         };
+        result.rows.push([1.into(), "init".into(), 7.into()]);
+        result.rows.push([2.into(), "".into()]);
+        result.rows.push([3.into(), "x".into(), 9.into(), "more than the header".into()]);
         let serialized = serde_json::to_value(&result).unwrap();
         assert_eq!(serialized[0]["PID"], 7, "a repeated column keeps its last value");
         assert_eq!(serialized[1], serde_json::json!({"PID": 2, "CMD": ""}), "a short row");
         assert_eq!(Ps::output_json(result).unwrap(), serialized);
         let empty = PsResult::default();
         assert_eq!(Ps::output_json(empty.clone()).unwrap(), serde_json::to_value(&empty).unwrap());
+    }
+
+    /// `output` of `ps OPTIONS` through `ps`'s typed parser.
+    fn typed(options: &str, output: &str) -> PsResult {
+        let now = std::time::Instant::now();
+        let mut conn = moler_core::Connection::new("t");
+        let done = conn.start(Ps::new().options(options).command_with_prompt("^[$] $"), now);
+        conn.handle_input(output.as_bytes(), now);
+        done.try_result().expect("the prompt ends it").expect("it parses")
+    }
+
+    #[test]
+    fn a_kernel_thread_has_an_empty_command_wherever_the_command_column_is() {
+        // The command column last (`ps -ef`), then in the middle (`ps -o pid,args,ni`).
+        let ps = typed("-ef", "ps -ef\nUID PID CMD\nroot 2\nroot 3 [kworker/0:1]\n$ ");
+        let rows: Vec<Vec<Value>> =
+            ps.rows.iter().map(|r| r.iter().map(Value::from).collect()).collect();
+        assert_eq!(
+            serde_json::json!(rows),
+            serde_json::json!([["root", 2, ""], ["root", 3, "[kworker/0:1]"]])
+        );
+        let ps =
+            typed("-o pid,args,ni", "ps -o pid,args,ni\nPID ARGS NI\n7 0\n8 /bin/sh -c x 5\n$ ");
+        let rows: Vec<Vec<Value>> =
+            ps.rows.iter().map(|r| r.iter().map(Value::from).collect()).collect();
+        assert_eq!(
+            serde_json::json!(rows),
+            serde_json::json!([[7, "", 0], [8, "/bin/sh -c x", 5]])
+        );
+        assert_eq!(ps.get(1, "NI"), Some(PsValue::from(5)));
+    }
+
+    #[test]
+    fn rows_read_back_as_pushed() {
+        let mut rows = PsRows::default();
+        rows.push([PsValue::from(1), PsValue::from("a b"), PsValue::from("")]);
+        rows.push([]);
+        rows.push([
+            PsValue::from("c"),
+            PsValue::Number(serde_json::Number::from_f64(0.5).unwrap()),
+        ]);
+        assert_eq!((rows.len(), rows.is_empty()), (3, false));
+        let read: Vec<Vec<Value>> =
+            rows.iter().map(|r| r.iter().map(Value::from).collect()).collect();
+        assert_eq!(serde_json::json!(read), serde_json::json!([[1, "a b", ""], [], ["c", 0.5]]));
+        assert!(rows.get(1).unwrap().is_empty());
+        assert_eq!(rows.get(2).unwrap().get(0), Some(PsValue::Text("c")));
+        assert_eq!((rows.get(3).is_none(), rows.get(0).unwrap().get(3)), (true, None));
     }
 
     #[test]
