@@ -205,7 +205,7 @@ pub use parse::{Pattern, Patterns};
 pub use passwd::{Passwd, PasswdParser, PasswdResult};
 pub use ping::{Ping, PingParser, PingReply, PingResult, PING_SLACK};
 pub use pkill::Pkill;
-pub use ps::{Ps, PsParser, PsResult, PsValue};
+pub use ps::{Ps, PsParser, PsResult, PsRow, PsRows, PsRowsIter, PsValue};
 pub use pwd::{Pwd, PwdParser, PwdResult};
 pub use reboot::{Reboot, RebootParser, RebootResult};
 pub use rm::Rm;

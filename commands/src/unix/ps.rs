@@ -93,8 +93,8 @@ impl PsRows {
     }
 
     /// The rows, in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = PsRow<'_>> + '_ {
-        (0..self.len()).map(|r| self.get(r).expect("a row below the count"))
+    pub fn iter(&self) -> PsRowsIter<'_> {
+        PsRowsIter { rows: self, ends: self.ends.iter(), start: 0 }
     }
 
     /// Adds a row of `values`.
@@ -131,11 +131,34 @@ impl PsRows {
 
 impl<'a> IntoIterator for &'a PsRows {
     type Item = PsRow<'a>;
-    type IntoIter = Box<dyn ExactSizeIterator<Item = PsRow<'a>> + 'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+    type IntoIter = PsRowsIter<'a>;
+    fn into_iter(self) -> PsRowsIter<'a> {
+        self.iter()
     }
 }
+
+/// The rows of [`PsRows`], in order ([`PsRows::iter`]).
+#[derive(Debug, Clone)]
+pub struct PsRowsIter<'a> {
+    rows: &'a PsRows,
+    ends: std::slice::Iter<'a, usize>,
+    /// Where the next row's values start.
+    start: usize,
+}
+
+impl<'a> Iterator for PsRowsIter<'a> {
+    type Item = PsRow<'a>;
+    fn next(&mut self) -> Option<PsRow<'a>> {
+        let end = *self.ends.next()?;
+        let cells = &self.rows.cells[std::mem::replace(&mut self.start, end)..end];
+        Some(PsRow { cells, text: &self.rows.text })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ends.size_hint()
+    }
+}
+
+impl ExactSizeIterator for PsRowsIter<'_> {}
 
 /// One row of a [`PsResult`]: its values, a value per column (a kernel thread's empty command is
 /// an empty text; a row may hold more values than the header has columns).
@@ -158,20 +181,23 @@ impl<'a> PsRow<'a> {
 
     /// The value of column `i`.
     pub fn get(&self, i: usize) -> Option<PsValue<'a>> {
-        self.cells.get(i).map(|c| self.value(c))
+        self.cells.get(i).map(|c| c.value(self.text))
     }
 
     /// Its values, in column order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = PsValue<'a>> + 'a {
         let text = self.text;
-        self.cells.iter().map(move |c| PsRow { cells: &[], text }.value(c))
+        self.cells.iter().map(move |c| c.value(text))
     }
+}
 
-    fn value(&self, c: &Cell) -> PsValue<'a> {
-        match c {
-            Cell::Number(n) => PsValue::Number(n.clone()),
-            &Cell::Text { start, len } => {
-                PsValue::Text(&self.text[start as usize..(start + len) as usize])
+impl Cell {
+    /// The value, its text (if it is one) in the rows' `text`.
+    fn value<'a>(&self, text: &'a str) -> PsValue<'a> {
+        match *self {
+            Self::Number(ref n) => PsValue::Number(n.clone()),
+            Self::Text { start, len } => {
+                PsValue::Text(&text[start as usize..(start + len) as usize])
             }
         }
     }
@@ -196,6 +222,7 @@ impl<'a> PsValue<'a> {
             Self::Number(_) => None,
         }
     }
+
     /// The number as an `i64`, if it is an integer that fits one.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
@@ -626,6 +653,8 @@ mod tests {
         assert_eq!((rows.len(), rows.is_empty()), (3, false));
         let read: Vec<Vec<Value>> =
             rows.iter().map(|r| r.iter().map(Value::from).collect()).collect();
+        assert_eq!((rows.iter().len(), rows.iter().nth(2).map(|r| r.len())), (3, Some(2)));
+        assert_eq!((&rows).into_iter().map(|r| r.len()).collect::<Vec<_>>(), [3, 0, 2]);
         assert_eq!(serde_json::json!(read), serde_json::json!([[1, "a b", ""], [], ["c", 0.5]]));
         assert!(rows.get(1).unwrap().is_empty());
         assert_eq!(rows.get(2).unwrap().get(0), Some(PsValue::Text("c")));
