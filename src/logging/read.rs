@@ -430,6 +430,11 @@ pub(crate) mod tests {
 
     /// Each exchange as the screen it was typed at, the line typed, its output and the screen
     /// it left.
+    /// The lines of an exchange's output, owned.
+    fn lines(l: &[&str]) -> Vec<String> {
+        l.iter().map(|s| s.to_string()).collect()
+    }
+
     fn screens(ex: &[Exchange]) -> Vec<(&str, &str, Vec<String>, &str)> {
         ex.iter()
             .map(|e| (e.shown.as_str(), e.sent.as_str(), e.output.clone(), e.next_shown.as_str()))
@@ -559,7 +564,6 @@ pub(crate) mod tests {
         let ex = exchanges(&read_device_log(log).unwrap());
         let seen = screens(&ex);
         let p = "u@vm:~$ ";
-        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let detecting = "echo DETECTING PROMPT";
         assert_eq!(
             seen,
@@ -616,15 +620,14 @@ pub(crate) mod tests {
         let ex = exchanges(&read_device_log(log).unwrap());
         let p = "u@vm:~$ ";
         let detecting = "echo DETECTING PROMPT";
-        let out = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
             screens(&ex),
             [
-                ("", "", out(&["Last login: today"]), p),
+                ("", "", lines(&["Last login: today"]), p),
                 (p, "", vec![], p),
-                (p, detecting, out(&["DETECTING PROMPT"]), p),
-                (p, detecting, out(&["DETECTING PROMPT"]), p),
-                (p, "whoami", out(&["u"]), p),
+                (p, detecting, lines(&["DETECTING PROMPT"]), p),
+                (p, detecting, lines(&["DETECTING PROMPT"]), p),
+                (p, "whoami", lines(&["u"]), p),
             ]
         );
         // First words that end at a prompt: the line typed there is typed at it.
@@ -639,7 +642,7 @@ pub(crate) mod tests {
         let ex = exchanges(&read_device_log(log).unwrap());
         assert_eq!(
             screens(&ex),
-            [("", "", out(&["Last login: today"]), p), (p, "whoami", out(&["u"]), p)]
+            [("", "", lines(&["Last login: today"]), p), (p, "whoami", lines(&["u"]), p)]
         );
     }
 
@@ -669,7 +672,6 @@ pub(crate) mod tests {
         let ex = exchanges(&read_device_log(log).unwrap());
         let seen = screens(&ex);
         let p = "user@box:~$ ";
-        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
             seen,
             [
@@ -750,7 +752,6 @@ pub(crate) mod tests {
         let ex = exchanges(&read_device_log(log).unwrap());
         let sent: Vec<&str> = ex.iter().map(|e| e.sent.as_str()).collect();
         assert_eq!(sent, ["", "ATE0", "AT+CGMI", "AT+CGMM", "AT+CGSN"]);
-        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(ex[2].output, lines(&["ACME", "OK"]));
         assert_eq!(ex[4].output, lines(&["123", "OK"]));
     }
