@@ -1028,13 +1028,16 @@ impl<P: Parser> Command<P> {
             unanchored,
             ..
         } = self;
-        let mut handle = |line: &str, partial: bool| {
+        // No escape in the whole chunk (one search, not one a line): its lines need no
+        // stripping.
+        let clean = memchr::memchr2(0x1b, 0x07, text.as_bytes()).is_none();
+        let mut handle = |line: &str, partial: bool, clean: bool| {
             if outcome.finished {
                 return;
             }
             // Any change to the line under way: a prompt seen at its end was not the last word.
             *tail_at = None;
-            let stripped = strip_escapes(line);
+            let stripped = if clean { Cow::Borrowed(line) } else { strip_escapes(line) };
             // What a prompt found at the end of this line cut off was given as a line already.
             let skip = if partial { *taken } else { std::mem::take(taken) };
             let line = stripped.get(skip..).unwrap_or(&stripped);
@@ -1074,10 +1077,10 @@ impl<P: Parser> Command<P> {
                 outcome.broke = true;
             }
         };
-        lines.feed(text, |l| handle(l, false));
+        lines.feed_marked(text, |l, inside| handle(l, false, inside && clean));
         let Some(p) = lines.take_partial_change() else { return };
         if p.len() <= PARTIAL_WINDOW {
-            return handle(p, true);
+            return handle(p, true, false);
         }
         // A long line under way: a prompt line is short, and parsers want whole lines of that
         // length, so only the prompt after output without a final newline is looked for, in

@@ -38,16 +38,23 @@ impl LineSplitter {
 
     /// Feeds a chunk; calls `on_line` with each line it completes (without its terminator).
     pub fn feed(&mut self, chunk: &str, mut on_line: impl FnMut(&str)) {
+        self.feed_marked(chunk, |line, _| on_line(line));
+    }
+
+    /// Like [`LineSplitter::feed`], and says of each line whether it lies wholly inside `chunk`
+    /// (`true`), or was joined with the partial line of the chunks before (`false`): what a
+    /// caller learnt of `chunk` as a whole holds for the first kind.
+    pub(crate) fn feed_marked(&mut self, chunk: &str, mut on_line: impl FnMut(&str, bool)) {
         let cap = self.cap;
         self.feed_block(chunk, |text, is_block| {
             if !is_block {
-                return on_line(text);
+                return on_line(text, false);
             }
             // A block holds whole lines, each followed by its line end; a trailing `\r` run
             // may still get its `\n` in the next chunk (`feed_block` remembers that).
             let mut rest = text;
             while let Some(i) = memchr::memchr2(b'\r', b'\n', rest.as_bytes()) {
-                on_line(truncate(&rest[..i], cap));
+                on_line(truncate(&rest[..i], cap), true);
                 let end = line_end_len(&rest.as_bytes()[i..]).unwrap_or(rest.len() - i);
                 rest = &rest[i + end..];
             }

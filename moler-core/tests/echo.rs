@@ -64,3 +64,11 @@ fn a_wrapped_echo_with_multibyte_characters_is_found_in_every_split() {
         assert_eq!(cmd.try_result().unwrap().unwrap(), ["é€"], "cut at {i}");
     }
 }
+
+#[test]
+fn output_escapes_are_stripped_wherever_a_read_cuts_them() {
+    // A read with no escape of its own still ends a line whose escapes came in an earlier
+    // read: that line is stripped all the same.
+    let text = "moler_bash# ls -l\r\n\x1b[01;34mdir\x1b[0m\r\nplain\r\nf\x1b[0\r\nmoler_bash# ";
+    check_every_split(text, &["dir", "plain", "f"]);
+}
