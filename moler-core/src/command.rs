@@ -1029,8 +1029,11 @@ impl<P: Parser> Command<P> {
             ..
         } = self;
         // No escape in the whole chunk (one search, not one a line): its lines need no
-        // stripping.
-        let clean = memchr::memchr2(0x1b, 0x07, text.as_bytes()).is_none();
+        // stripping. Only for a chunk of several lines: a command's short answer (a line or
+        // two) is searched line by line as cheaply (measured: 100 instructions more a round
+        // trip with the search for every chunk).
+        let clean = text.len() >= CLEAN_CHECK_FROM
+            && memchr::memchr2(0x1b, 0x07, text.as_bytes()).is_none();
         let mut handle = |line: &str, partial: bool, clean: bool| {
             if outcome.finished {
                 return;
@@ -1257,6 +1260,10 @@ const PARTIAL_WINDOW: usize = DEFAULT_LINE_CAP;
 const HELD_HINT: &str = "not typed: the prompt has not come back since an earlier command's \
     Ctrl-C (what it ran may still be reading the terminal); a command that sends keys (Ctrl-C, \
     Ctrl-D, Enter) can bring it back";
+
+/// The size of a chunk of output from which [`Command`] looks for escape codes in the whole
+/// chunk at once, before its lines.
+const CLEAN_CHECK_FROM: usize = 512;
 
 /// readline's end of bracketed paste, which bash (5.1 and later, where bracketed paste is on by
 /// default: remote shells, `su`, `sudo -s`) writes when it hands the typed line to the shell:

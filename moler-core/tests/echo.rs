@@ -71,4 +71,14 @@ fn output_escapes_are_stripped_wherever_a_read_cuts_them() {
     // read: that line is stripped all the same.
     let text = "moler_bash# ls -l\r\n\x1b[01;34mdir\x1b[0m\r\nplain\r\nf\x1b[0\r\nmoler_bash# ";
     check_every_split(text, &["dir", "plain", "f"]);
+    // The same with reads long enough to be searched for escapes as a whole: the second read,
+    // with none, ends the line that the first one's escapes began.
+    let many: String = (0..100).map(|i| format!("line {i}\r\n")).collect();
+    let text = format!("moler_bash# ls -l\r\n\x1b[01;34mdir\x1b[0m\r\n{many}moler_bash# ");
+    let mut want = vec!["dir".to_owned()];
+    want.extend((0..100).map(|i| format!("line {i}")));
+    let escape_end = text.find("dir").unwrap();
+    for i in escape_end - 8..escape_end + 12 {
+        assert_eq!(output(&text, i, i), Some(want.clone()), "cut at {i}");
+    }
 }
