@@ -58,9 +58,8 @@ impl PsResult {
 pub struct PsRows {
     /// The full chunks of values, [`CHUNK`] values each.
     full: Vec<Chunk>,
-    /// The chunk being filled: what each value is, and its payload (see [`Kind`]).
-    kinds: Vec<Kind>,
-    values: Vec<u64>,
+    /// The chunk being filled.
+    values: Vec<Slot>,
     /// Where each row's values end, counted over all chunks.
     ends: Vec<u32>,
     /// The full chunks of text, at most [`TEXT_CHUNK`] bytes each.
@@ -71,16 +70,25 @@ pub struct PsRows {
     long: Vec<String>,
 }
 
-/// Full chunk of values of [`PsRows`]: their payloads and what each is.
+/// A full chunk of values of [`PsRows`].
 #[derive(Clone, Default, PartialEq)]
 struct Chunk {
-    /// A number's bits, or where its text is (see [`Kind`]).
-    values: Vec<u64>,
-    /// What each of `values` is.
-    kinds: Vec<Kind>,
+    values: Vec<Slot>,
 }
 
-/// Values per chunk of [`PsRows`] (512 KiB of payloads). The first chunk grows as a vector does;
+/// A value of [`PsRows`]: what it is and its payload, 9 bytes (packed: its fields are only ever
+/// copied out, never borrowed).
+#[derive(Clone, Copy, PartialEq)]
+#[repr(C, packed)]
+struct Slot {
+    kind: Kind,
+    /// A number's bits, or where its text is (see [`Kind`]).
+    bits: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<Slot>() == 9, "a value of a row is 9 bytes");
+
+/// Values per chunk of [`PsRows`] (576 KiB). The first chunk grows as a vector does;
 /// the others are made this size.
 const CHUNK: usize = 1 << 16;
 
@@ -164,16 +172,14 @@ impl PsRows {
         if self.values.len() == CHUNK {
             self.next_chunk();
         }
-        self.values.push(bits);
-        self.kinds.push(kind);
+        self.values.push(Slot { kind, bits });
     }
 
     /// Puts the full chunk of values with the others and starts the next, [`CHUNK`] long.
     #[cold]
     fn next_chunk(&mut self) {
         let values = std::mem::replace(&mut self.values, Vec::with_capacity(CHUNK));
-        let kinds = std::mem::replace(&mut self.kinds, Vec::with_capacity(CHUNK));
-        self.full.push(Chunk { values, kinds });
+        self.full.push(Chunk { values });
     }
 
     /// Adds a number to the row being made.
@@ -221,10 +227,8 @@ impl PsRows {
 
     /// Value `i` (counted over all rows).
     fn value(&self, i: usize) -> PsValue<'_> {
-        let (kind, bits) = match self.full.get(i / CHUNK) {
-            Some(chunk) => (chunk.kinds[i % CHUNK], chunk.values[i % CHUNK]),
-            None => (self.kinds[i % CHUNK], self.values[i % CHUNK]),
-        };
+        let values = self.full.get(i / CHUNK).map_or(&self.values, |chunk| &chunk.values);
+        let Slot { kind, bits } = values[i % CHUNK];
         match kind {
             Kind::Int => PsValue::Number(bits.into()),
             Kind::NegInt => PsValue::Number((bits as i64).into()),
