@@ -1034,13 +1034,13 @@ impl<P: Parser> Command<P> {
         // trip with the search for every chunk).
         let clean = text.len() >= CLEAN_CHECK_FROM
             && memchr::memchr2(0x1b, 0x07, text.as_bytes()).is_none();
-        let mut handle = |line: &str, partial: bool, clean: bool| {
+        let mut handle = |line: &str, partial: bool, escape_free: bool| {
             if outcome.finished {
                 return;
             }
             // Any change to the line under way: a prompt seen at its end was not the last word.
             *tail_at = None;
-            let stripped = if clean { Cow::Borrowed(line) } else { strip_escapes(line) };
+            let stripped = if escape_free { Cow::Borrowed(line) } else { strip_escapes(line) };
             // What a prompt found at the end of this line cut off was given as a line already.
             let skip = if partial { *taken } else { std::mem::take(taken) };
             let line = stripped.get(skip..).unwrap_or(&stripped);

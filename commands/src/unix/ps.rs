@@ -57,7 +57,7 @@ impl PsResult {
 #[derive(Clone, Default, PartialEq)]
 pub struct PsRows {
     /// The full chunks of values, [`CHUNK`] values each.
-    full: Vec<Chunk>,
+    full: Vec<Vec<Slot>>,
     /// The chunk being filled.
     values: Vec<Slot>,
     /// Where each row's values end, counted over all chunks.
@@ -68,12 +68,6 @@ pub struct PsRows {
     text: String,
     /// The texts of [`TEXT_CHUNK`] bytes or more, one each.
     long: Vec<String>,
-}
-
-/// A full chunk of values of [`PsRows`].
-#[derive(Clone, Default, PartialEq)]
-struct Chunk {
-    values: Vec<Slot>,
 }
 
 /// A value of [`PsRows`]: what it is and its payload, 9 bytes (packed: its fields are only ever
@@ -111,10 +105,9 @@ enum Kind {
     NegInt,
     /// Any other number: its `f64`'s bits.
     Float,
-    /// A text shorter than [`TEXT_CHUNK`]: its text chunk (high 24 bits), its start in that
-    /// chunk (20 bits) and its length (low 20 bits); an empty text is 0.
+    /// A text shorter than [`TEXT_CHUNK`]: its place ([`text_place`]); an empty text is 0.
     Text,
-    /// A longer text: the text chunk it has alone.
+    /// A longer text: its index in the long texts.
     LongText,
 }
 
@@ -179,7 +172,7 @@ impl PsRows {
     #[cold]
     fn next_chunk(&mut self) {
         let values = std::mem::replace(&mut self.values, Vec::with_capacity(CHUNK));
-        self.full.push(Chunk { values });
+        self.full.push(values);
     }
 
     /// Adds a number to the row being made.
@@ -215,8 +208,7 @@ impl PsRows {
         }
         let start = self.text.len();
         self.text.push_str(t);
-        let place = (self.texts.len() as u64) << 40 | (start as u64) << 20 | t.len() as u64;
-        self.push_value(Kind::Text, place);
+        self.push_value(Kind::Text, text_place(self.texts.len(), start, t.len()));
     }
 
     /// Ends the row being made (the caller saw that its values fit [`MAX_VALUES`]).
@@ -227,7 +219,7 @@ impl PsRows {
 
     /// Value `i` (counted over all rows).
     fn value(&self, i: usize) -> PsValue<'_> {
-        let values = self.full.get(i / CHUNK).map_or(&self.values, |chunk| &chunk.values);
+        let values = self.full.get(i / CHUNK).unwrap_or(&self.values);
         let Slot { kind, bits } = values[i % CHUNK];
         match kind {
             Kind::Int => PsValue::Number(bits.into()),
@@ -238,14 +230,25 @@ impl PsRows {
             ),
             Kind::Text if bits == 0 => PsValue::Text(""),
             Kind::Text => {
-                const MASK: u64 = (1 << 20) - 1;
-                let (chunk, start, len) = ((bits >> 40) as usize, (bits >> 20) & MASK, bits & MASK);
+                let (chunk, start, len) = text_of_place(bits);
                 let text = self.texts.get(chunk).unwrap_or(&self.text);
-                PsValue::Text(&text[start as usize..(start + len) as usize])
+                PsValue::Text(&text[start..start + len])
             }
             Kind::LongText => PsValue::Text(&self.long[bits as usize]),
         }
     }
+}
+
+/// Where a text of [`PsRows`] is, in 8 bytes: its text chunk (high 24 bits), its start in that
+/// chunk (20 bits) and its length (low 20 bits); both below [`TEXT_CHUNK`].
+fn text_place(chunk: usize, start: usize, len: usize) -> u64 {
+    (chunk as u64) << 40 | (start as u64) << 20 | len as u64
+}
+
+/// The text chunk, start and length of a [`text_place`].
+fn text_of_place(place: u64) -> (usize, usize, usize) {
+    const MASK: u64 = (1 << 20) - 1;
+    ((place >> 40) as usize, ((place >> 20) & MASK) as usize, (place & MASK) as usize)
 }
 
 /// The rows, each the list of its values.
@@ -848,7 +851,7 @@ mod tests {
         }
         // Chunks of values and of text that filled up, and the two long texts.
         assert!(rows.full.len() >= 2 && rows.texts.len() >= 2 && rows.long.len() == 2);
-        assert_eq!((rows.full[1].values.capacity(), rows.values.capacity()), (CHUNK, CHUNK));
+        assert_eq!((rows.full[1].capacity(), rows.values.capacity()), (CHUNK, CHUNK));
         assert_eq!(rows.len(), model.len());
         for (i, (row, want)) in rows.iter().zip(&model).enumerate() {
             let got: Vec<Value> = row.iter().map(Value::from).collect();
