@@ -201,10 +201,21 @@ impl std::fmt::Debug for LsNames<'_> {
 /// Entries in any order; a name given twice keeps its last entry, as inserting into a map would.
 impl FromIterator<LsEntry> for LsFiles {
     fn from_iter<I: IntoIterator<Item = LsEntry>>(entries: I) -> Self {
-        let mut list: Vec<LsEntry> = entries.into_iter().collect();
+        let list: Vec<LsEntry> = entries.into_iter().collect();
         // `ls` in the C locale lists names in byte order, each once: one pass tells, and then
         // there is nothing to sort or to merge.
-        if list.windows(2).all(|w| w[0].name < w[1].name) {
+        let in_order = list.windows(2).all(|w| w[0].name < w[1].name);
+        Self::from_list(list, in_order)
+    }
+}
+
+impl LsFiles {
+    /// `list` as files; `in_order` says its names are already in strictly rising byte order
+    /// (then it is taken as it is: the parser tells that line by line, while each entry is
+    /// still in the cache, instead of a pass over the whole list at the end).
+    fn from_list(mut list: Vec<LsEntry>, in_order: bool) -> Self {
+        debug_assert!(!in_order || list.windows(2).all(|w| w[0].name < w[1].name));
+        if in_order {
             return Self(list);
         }
         // Stable: of a name given twice, the later entry is kept.
@@ -284,6 +295,18 @@ pub struct LsParser {
     result: LsResult,
     /// Entries in arrival order; put in name order once, at the end ([`LsFiles`]).
     entries: Vec<LsEntry>,
+    /// Some entry's name did not come after the one before it in byte order (then the
+    /// entries are sorted at the end).
+    out_of_order: bool,
+}
+
+impl LsParser {
+    fn push(&mut self, entry: LsEntry) {
+        if let Some(last) = self.entries.last() {
+            self.out_of_order |= last.name.as_bytes() >= entry.name.as_bytes();
+        }
+        self.entries.push(entry);
+    }
 }
 
 fn is_permissions(w: &str) -> bool {
@@ -525,11 +548,10 @@ fn ls_line(line: &str, partial: bool, sink: &mut impl LsSink) {
 
 impl LsSink for LsParser {
     fn long(&mut self, line: LongLine<'_>) {
-        let entry = line.entry();
-        self.entries.push(entry);
+        self.push(line.entry());
     }
     fn short(&mut self, name: &str) {
-        self.entries.push(LsEntry { name: name.into(), ..LsEntry::default() });
+        self.push(LsEntry { name: name.into(), ..LsEntry::default() });
     }
     fn total(&mut self, raw: &str, bytes: u64) {
         self.result.total = Some(LsTotal { raw: raw.to_owned(), bytes });
@@ -544,7 +566,8 @@ impl Parser for LsParser {
     }
     fn finish(&mut self) -> ParseResult<LsResult> {
         // A name listed twice keeps its last entry, as inserting one by one would.
-        self.result.files = std::mem::take(&mut self.entries).into_iter().collect();
+        let entries = std::mem::take(&mut self.entries);
+        self.result.files = LsFiles::from_list(entries, !std::mem::take(&mut self.out_of_order));
         Ok(std::mem::take(&mut self.result))
     }
 }
@@ -766,6 +789,33 @@ mod tests {
         let missing = std::panic::catch_unwind(|| files["zz"].size_bytes).unwrap_err();
         assert_eq!(missing.downcast_ref::<String>().unwrap(), r#"no file "zz" in the listing"#);
         assert!(LsFiles::default().is_empty());
+    }
+
+    #[test]
+    fn the_parser_puts_names_in_order_and_keeps_the_last_of_a_name_listed_twice() {
+        // In order; a name twice in a row; a name before the one listed before it; a name
+        // that is a prefix of the one before it.
+        let parsed = |names: &[&str]| {
+            let mut output = String::from("ls -l\n");
+            for (i, name) in names.iter().enumerate() {
+                output.push_str(&format!("-rw-r--r-- 1 a b {i} Jan  3 08:12 {name}\n"));
+            }
+            output.push_str("$ ");
+            let mut conn = moler_core::Connection::new("t");
+            let ls = Ls::new().options("-l").command_with_prompt("^[$] $");
+            let done = conn.start(ls, std::time::Instant::now());
+            conn.handle_input(output.as_bytes(), std::time::Instant::now());
+            let files = done.try_result().expect("ended").expect("parsed").files;
+            files.iter().map(|(n, e)| (n.to_owned(), e.size_bytes.unwrap())).collect::<Vec<_>>()
+        };
+        let own = |pairs: &[(&str, u64)]| {
+            pairs.iter().map(|(n, s)| ((*n).to_owned(), *s)).collect::<Vec<_>>()
+        };
+        assert_eq!(parsed(&["a", "b", "c"]), own(&[("a", 0), ("b", 1), ("c", 2)]));
+        assert_eq!(parsed(&["a", "b", "b"]), own(&[("a", 0), ("b", 2)]));
+        assert_eq!(parsed(&["b", "c", "a"]), own(&[("a", 2), ("b", 0), ("c", 1)]));
+        assert_eq!(parsed(&["ab", "a"]), own(&[("a", 1), ("ab", 0)]));
+        assert_eq!(parsed(&["b", "a", "b"]), own(&[("a", 1), ("b", 2)]));
     }
 
     #[test]
