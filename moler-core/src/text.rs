@@ -1,6 +1,7 @@
 //! Text helpers: line assembly across chunks and terminal escape-code stripping.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// The default cap on one line's length for events, in bytes: 64 KiB. Text of a longer line is
 /// dropped (the line is delivered cut at the cap), so an event watching a stream without
@@ -44,9 +45,24 @@ impl LineSplitter {
     /// Like [`LineSplitter::feed`], and says of each line whether it lies wholly inside `chunk`
     /// (`true`), or was joined with the partial line of the chunks before (`false`): what a
     /// caller learnt of `chunk` as a whole holds for the first kind.
-    pub(crate) fn feed_marked(&mut self, chunk: &str, mut on_line: impl FnMut(&str, bool)) {
+    pub(crate) fn feed_marked(&mut self, chunk: &str, on_line: impl FnMut(&str, bool)) {
+        if let Some(tail) = self.feed_marked_lent(chunk, on_line) {
+            self.hold(&chunk[tail], true);
+        }
+    }
+
+    /// Like [`LineSplitter::feed_marked`], except that a line under way at the end of `chunk`
+    /// that also began in it is not kept: where it lies in `chunk` (cut at the cap) is returned,
+    /// and the caller, having looked at it, keeps it with [`LineSplitter::hold`] if it still
+    /// wants it. A command that its prompt ends (the prompt is such a line) so never copies
+    /// it. A line under way that began in an earlier chunk is kept as always (and `None`).
+    pub(crate) fn feed_marked_lent(
+        &mut self,
+        chunk: &str,
+        mut on_line: impl FnMut(&str, bool),
+    ) -> Option<Range<usize>> {
         let cap = self.cap;
-        self.feed_block(chunk, |text, is_block| {
+        self.feed_block_lent(chunk, |text, is_block| {
             if !is_block {
                 return on_line(text, false);
             }
@@ -58,21 +74,42 @@ impl LineSplitter {
                 let end = line_end_len(&rest.as_bytes()[i..]).unwrap_or(rest.len() - i);
                 rest = &rest[i + end..];
             }
-        });
+        })
+    }
+
+    /// Keeps `text`, the line under way a `*_lent` feed returned, as the partial line (cut at
+    /// the cap). `changed`: [`LineSplitter::take_partial_change`] gives it next (`false`: the
+    /// caller has looked at it already).
+    pub(crate) fn hold(&mut self, text: &str, changed: bool) {
+        debug_assert!(self.partial.is_empty(), "only a line that began in the last chunk");
+        self.push_capped(text);
+        self.partial_changed = changed;
     }
 
     /// Like [`LineSplitter::feed`], but hands the complete lines that lie wholly inside `chunk`
     /// in one piece (with their line ends) so a caller can search them at once: `on_text` gets
     /// `(text, false)` for the one line joined with the previous partial, and `(block, true)`
     /// for the block, which starts at a line start and ends just after a line end.
-    pub fn feed_block(&mut self, chunk: &str, mut on_text: impl FnMut(&str, bool)) {
+    pub fn feed_block(&mut self, chunk: &str, on_text: impl FnMut(&str, bool)) {
+        if let Some(tail) = self.feed_block_lent(chunk, on_text) {
+            self.hold(&chunk[tail], true);
+        }
+    }
+
+    /// [`LineSplitter::feed_block`], with the line under way at the end lent as
+    /// [`LineSplitter::feed_marked_lent`] says.
+    fn feed_block_lent(
+        &mut self,
+        chunk: &str,
+        mut on_text: impl FnMut(&str, bool),
+    ) -> Option<Range<usize>> {
         let mut rest = self.skip_line_end_rest(chunk);
         if !self.partial.is_empty() {
             let Some(i) = memchr::memchr2(b'\r', b'\n', rest.as_bytes()) else {
                 let before = self.partial.len();
                 self.push_capped(rest);
                 self.partial_changed |= self.partial.len() != before;
-                return;
+                return None;
             };
             let (line, after) = rest.split_at(i);
             self.push_capped(line);
@@ -83,20 +120,25 @@ impl LineSplitter {
             self.after_cr = end.is_none();
             rest = &after[end.unwrap_or(after.len())..];
         }
+        // No line under way now: what follows the last line end begins one.
         let Some(last) = memchr::memrchr2(b'\r', b'\n', rest.as_bytes()) else {
-            self.push_capped(rest);
-            self.partial_changed |= !rest.is_empty();
-            return;
+            return self.lend(chunk, rest);
         };
         let (block, tail) = rest.split_at(last + 1);
         // A trailing `\r` may still be followed by `\n` in the next chunk.
         self.after_cr = block.ends_with('\r') && tail.is_empty();
         on_text(block, true);
         self.partial_changed = false;
-        if !tail.is_empty() {
-            self.push_capped(tail);
-            self.partial_changed = true;
+        self.lend(chunk, tail)
+    }
+
+    /// Where `tail`, a suffix of `chunk`, lies in it, cut at the cap; `None` if empty.
+    fn lend(&self, chunk: &str, tail: &str) -> Option<Range<usize>> {
+        if tail.is_empty() {
+            return None;
         }
+        let start = chunk.len() - tail.len();
+        Some(start..start + truncate(tail, self.cap).len())
     }
 
     /// After a line ended in `\r` at the end of the previous chunk, the rest of that line end.
@@ -306,6 +348,48 @@ mod tests {
                 assert_eq!(split_all(&parts), whole, "split at {i},{j}");
             }
         }
+    }
+
+    /// The lending feed, its lent line looked at and then held, splits as the plain one in
+    /// every split; what it lends is the line under way that began in that chunk, cut at the
+    /// cap, never the rest of a line from an earlier chunk.
+    #[test]
+    fn a_lent_line_under_way_held_back_splits_as_the_plain_feed() {
+        let text = "a\r\nb\rc\n\nd\r\r\ne\r\rf\n\rgh€ij";
+        for cap in [2, 4, DEFAULT_LINE_CAP] {
+            let cuts: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            for &i in &cuts {
+                for &j in cuts.iter().filter(|&&j| j >= i) {
+                    let parts = [&text[..i], &text[i..j], &text[j..]];
+                    let (mut plain, mut lending) = (LineSplitter::new(cap), LineSplitter::new(cap));
+                    let (mut want, mut got) = (Vec::new(), Vec::new());
+                    for part in parts.iter().filter(|p| !p.is_empty()) {
+                        let under_way = !lending.partial().is_empty();
+                        plain.feed(part, |l| want.push(l.to_owned()));
+                        let lent = lending.feed_marked_lent(part, |l, _| got.push(l.to_owned()));
+                        if let Some(at) = lent {
+                            // Only after a line end: a line begun earlier goes on otherwise.
+                            let ends = part.contains(['\r', '\n']);
+                            assert!(!under_way || ends, "lent mid-line: {i},{j} cap {cap}");
+                            let line = &part[at.clone()];
+                            assert_eq!(line, truncate(&part[at.start..], cap));
+                            assert!(!line.contains(['\r', '\n']), "{line:?}");
+                            lending.hold(line, true);
+                        }
+                        assert_eq!(got, want, "split at {i},{j}, cap {cap}");
+                        assert_eq!(lending.partial(), plain.partial(), "split {i},{j} cap {cap}");
+                        assert_eq!(lending.take_partial_change(), plain.take_partial_change());
+                    }
+                }
+            }
+        }
+        // A line that began in an earlier chunk is not lent; one that begins here is.
+        let mut s = LineSplitter::new(100);
+        assert_eq!(s.feed_marked_lent("x\r\nprom", |_, _| {}), Some(3..7));
+        s.hold("prom", false);
+        assert_eq!(s.take_partial_change(), None);
+        assert_eq!(s.feed_marked_lent("pt$ ", |_, _| {}), None);
+        assert_eq!(s.partial(), "prompt$ ");
     }
 
     #[test]
