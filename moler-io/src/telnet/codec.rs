@@ -256,13 +256,18 @@ impl Codec {
             return escape_into(data, out);
         }
         out.reserve(data.len() + 2);
-        for (i, &b) in data.iter().enumerate() {
-            match b {
+        // Runs of plain bytes go whole (a command line has none of the two bytes, mostly).
+        let mut rest = data;
+        while let Some(i) = memchr::memchr2(IAC, b'\r', rest) {
+            out.extend_from_slice(&rest[..i]);
+            match rest[i] {
                 IAC => out.extend_from_slice(&[IAC, IAC]),
-                b'\r' if data.get(i + 1) != Some(&b'\n') => out.extend_from_slice(b"\r\0"),
-                b => out.push(b),
+                _ if rest.get(i + 1) == Some(&b'\n') => out.push(b'\r'),
+                _ => out.extend_from_slice(b"\r\0"),
             }
+            rest = &rest[i + 1..];
         }
+        out.extend_from_slice(rest);
     }
 
     /// Takes `input` from the network: its data is appended to `data`; replies wait in
@@ -277,7 +282,8 @@ impl Codec {
                 // The common case: a run of plain data.
                 let run = &input[i..];
                 let end =
-                    run.iter().position(|&b| b == IAC || (!binary && b == 0)).unwrap_or(run.len());
+                    if binary { memchr::memchr(IAC, run) } else { memchr::memchr2(IAC, 0, run) };
+                let end = end.unwrap_or(run.len());
                 if end > 0 {
                     data.extend_from_slice(&run[..end]);
                     self.cr = run[end - 1] == b'\r';
