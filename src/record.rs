@@ -33,7 +33,7 @@
 //! # Ok::<(), moler::logging::read::ReadError>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::logging::read::{exchanges, read_device_log, Exchange, ReadError};
@@ -77,24 +77,33 @@ fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
     let mut screens: Vec<Screen> = Vec::new();
     let mut by_prompt: BTreeMap<String, usize> = BTreeMap::new();
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    // Every name given so far: a state the log names `UNIX_REMOTE_2` or `SCREEN_1` must not
+    // share its name with the second prompt of `UNIX_REMOTE` or a question (the simulator
+    // refuses a state defined twice). A name taken goes on to the next number.
+    let mut taken: BTreeSet<String> = BTreeSet::new();
     let mut questions = 0;
     let mut screen_of = |prompt: &str, state: Option<&str>, screens: &mut Vec<Screen>| -> usize {
         if let Some(&i) = by_prompt.get(prompt) {
             return i;
         }
-        let name = match state {
-            Some(state) => {
-                let n = names.entry(state.to_owned()).or_insert(0);
-                *n += 1;
-                if *n == 1 {
-                    state.to_owned()
-                } else {
-                    format!("{state}_{n}")
+        let name = loop {
+            let name = match state {
+                Some(state) => {
+                    let n = names.entry(state.to_owned()).or_insert(0);
+                    *n += 1;
+                    if *n == 1 {
+                        state.to_owned()
+                    } else {
+                        format!("{state}_{n}")
+                    }
                 }
-            }
-            None => {
-                questions += 1;
-                format!("SCREEN_{questions}")
+                None => {
+                    questions += 1;
+                    format!("SCREEN_{questions}")
+                }
+            };
+            if taken.insert(name.clone()) {
+                break name;
             }
         };
         screens.push(Screen {
@@ -335,6 +344,48 @@ states:
              remote$ whoami\nuser\nremote$ ",
             "{yaml}"
         );
+    }
+
+    /// A state the log names as a numbered or a question's name would be (`A_2`, `SCREEN_1`)
+    /// is not given the name another state took: each name is defined once, and the file
+    /// loads (found by `scripts/fuzz.sh`, target `record`).
+    #[test]
+    fn names_the_log_gives_never_clash_with_numbered_ones() {
+        let log = "\
+22 10:00:00.001 <|one$ 
+22 10:00:00.002  |changed state from NOT_CONNECTED to A
+22 10:00:00.003 >|x
+22 10:00:00.004 <|x
+                 |two$ 
+22 10:00:00.005 >|y
+22 10:00:00.006 <|y
+                 |three$ 
+22 10:00:00.007  |changed state from A to A_2
+22 10:00:00.008 >|z
+22 10:00:00.009 <|z
+                 |Password: 
+22 10:00:00.010 >|********
+22 10:00:00.011 <|
+                 |four$ 
+22 10:00:00.012  |changed state from A_2 to SCREEN_1
+22 10:00:00.013 >|w
+22 10:00:00.014 <|w
+                 |five$ 
+";
+        let yaml = simulator_yaml(log, "moler.D.log").unwrap();
+        let states: Vec<&str> = yaml
+            .lines()
+            .filter_map(|l| l.strip_prefix("  ")?.strip_suffix(':'))
+            .filter(|l| !l.starts_with(' '))
+            .collect();
+        let mut unique = states.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), states.len(), "a state defined twice: {states:?}\n{yaml}");
+        for name in ["A", "A_2", "A_2_2", "SCREEN_1", "SCREEN_1_2"] {
+            assert!(states.contains(&name), "{name} in {states:?}\n{yaml}");
+        }
+        moler_sim::Device::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
     }
 
     /// Two runs appended to one device log (as `moler run` does, run twice): the second
