@@ -54,8 +54,8 @@ impl LineSplitter {
     /// Like [`LineSplitter::feed_marked`], except that a line under way at the end of `chunk`
     /// that also began in it is not kept: where it lies in `chunk` (cut at the cap) is returned,
     /// and the caller, having looked at it, keeps it with [`LineSplitter::hold`] if it still
-    /// wants it. A command that its prompt ends (the prompt is such a line) so never copies
-    /// it. A line under way that began in an earlier chunk is kept as always (and `None`).
+    /// wants it: a command's closing prompt, such a line, is then never copied. A line under
+    /// way that began in an earlier chunk is kept as always (and `None` returned).
     pub(crate) fn feed_marked_lent(
         &mut self,
         chunk: &str,
