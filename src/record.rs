@@ -33,7 +33,7 @@
 //! # Ok::<(), moler::logging::read::ReadError>(())
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::logging::read::{exchanges, read_device_log, Exchange, ReadError};
@@ -77,10 +77,6 @@ fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
     let mut screens: Vec<Screen> = Vec::new();
     let mut by_prompt: BTreeMap<String, usize> = BTreeMap::new();
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
-    // Every name given so far: a state the log names `UNIX_REMOTE_2` or `SCREEN_1` must not
-    // share its name with the second prompt of `UNIX_REMOTE` or a question (the simulator
-    // refuses a state defined twice). A name taken goes on to the next number.
-    let mut taken: BTreeSet<String> = BTreeSet::new();
     let mut questions = 0;
     let mut screen_of = |prompt: &str, state: Option<&str>, screens: &mut Vec<Screen>| -> usize {
         if let Some(&i) = by_prompt.get(prompt) {
@@ -102,7 +98,10 @@ fn screens(exchanges: &[Exchange]) -> Vec<Screen> {
                     format!("SCREEN_{questions}")
                 }
             };
-            if taken.insert(name.clone()) {
+            // A state the log names `UNIX_REMOTE_2` or `SCREEN_1` must not share its name with
+            // the second prompt of `UNIX_REMOTE` or a question (the simulator refuses a state
+            // defined twice): a name taken goes on to the next number.
+            if !screens.iter().any(|s| s.name == name) {
                 break name;
             }
         };
