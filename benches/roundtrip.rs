@@ -12,7 +12,10 @@
 //! serial transport on the slave side of a pseudo-terminal whose master side a moler-sim device
 //! serves (`moler_sim::serve_terminal`, a thread per line). `telnet`: the telnet transport to
 //! moler-sim's telnet listener on 127.0.0.1. Each floor is the same blocking loop over the
-//! same transport (the telnet floor through the same codec).
+//! same transport (the telnet floor through the same codec). Each async runtime has its own
+//! floor too, the loop awaited where the runners' `.await` is: on every transport, SSH's
+//! session and the telnet codec included (their descriptor waited on through the runtime's
+//! reactor for what the stream says it waits for).
 //!
 //! `--pin CPU` runs the whole bench on that one CPU: every thread, the in-process simulators
 //! and the child processes (bash, sshd). On a virtual machine whose idle CPUs halt, a round
@@ -197,7 +200,7 @@ fn raw_file(transport: &Transport) -> std::fs::File {
 
 /// What an async runtime's user writes for a round trip with no moler code: the descriptor
 /// registered with the runtime's reactor, written and read when it says so, awaited where the
-/// runners' `.await` is. Between this and the raw floor is the runtime's own cost (tokio's
+/// runners' `.await` is (through the transport's stream code over SSH and telnet: [`Streamed`]). Between this and the raw floor is the runtime's own cost (tokio's
 /// multi-thread runtime wakes the `block_on` thread from a worker's poll of the descriptor: a
 /// thread hand-off no code on top of it can save). It is not the least a runtime can do: tokio
 /// wakes a spawned task more cheaply than the `block_on` future, so tokio's runners, whose
@@ -260,6 +263,124 @@ impl AsyncRaw for SmolRaw {
     }
     async fn read(&mut self, buf: &mut [u8]) -> usize {
         self.fd.read_with(|f| (&mut &*f).read(buf)).await.expect("read")
+    }
+}
+
+/// A transport whose bytes go through stream code (the telnet codec, SSH's session) on an
+/// async runtime, with no moler code: the stream read and written without blocking, and on
+/// `WouldBlock` its descriptor awaited through the runtime's reactor for what the stream says
+/// it waits for ([`moler_io::FdIo::blocked_on`]). The async runners' floor over telnet and SSH,
+/// as [`TokioRaw`] and [`SmolRaw`] are over plain descriptors.
+struct Streamed<F> {
+    io: Box<dyn moler_io::FdIo>,
+    /// The stream's descriptor (a duplicate) registered with the runtime's reactor.
+    fd: F,
+    _closer: Arc<dyn moler_io::Close>,
+}
+
+impl<F> Streamed<F> {
+    /// `transport`'s stream and its descriptor, registered by `register`.
+    fn new(transport: Transport, register: impl FnOnce(std::fs::File) -> F) -> Self {
+        let file = raw_file(&transport);
+        let Transport { stream: moler_io::Stream::Fd(io), closer, .. } = transport else {
+            unreachable!("raw_file took a descriptor")
+        };
+        Streamed { io, fd: register(file), _closer: closer }
+    }
+
+    /// After `op` returned `WouldBlock`: whether the stream waits for its descriptor to be
+    /// readable (else writable).
+    fn waits_readable(&self, op: moler_io::Op) -> bool {
+        matches!(self.io.blocked_on(op).1, moler_io::Interest::Readable)
+    }
+}
+
+/// tokio: each attempt made under a readiness guard (`try_io`: a `WouldBlock` forgets the
+/// readiness it was tried under, never a newer one), readiness forgotten too after a read that
+/// emptied the descriptor ([`moler_io::FdIo::drained`], as tokio's streams do after a short read).
+impl AsyncRaw for Streamed<tokio::io::unix::AsyncFd<std::fs::File>> {
+    async fn write_all(&mut self, mut bytes: &[u8]) {
+        let mut readable = false;
+        while !bytes.is_empty() {
+            let Streamed { io, fd, .. } = self;
+            let mut ready = if readable { fd.readable().await } else { fd.writable().await };
+            match ready.as_mut().expect("ready").try_io(|_| io.write(bytes)) {
+                Ok(n) => bytes = &bytes[n.expect("write")..],
+                Err(_) => readable = self.waits_readable(moler_io::Op::Write),
+            }
+        }
+    }
+    async fn read(&mut self, buf: &mut [u8]) -> usize {
+        let mut readable = true;
+        loop {
+            let Streamed { io, fd, .. } = self;
+            let mut ready = if readable { fd.readable().await } else { fd.writable().await };
+            let ready = ready.as_mut().expect("ready");
+            match ready.try_io(|_| io.read(buf)) {
+                Ok(n) => {
+                    if io.drained() {
+                        ready.clear_ready();
+                    }
+                    return n.expect("read");
+                }
+                Err(_) => readable = self.waits_readable(moler_io::Op::Read),
+            }
+        }
+    }
+}
+
+/// smol (async-io): try first, wait on `WouldBlock` (as `read_with`, `write_with` do).
+impl AsyncRaw for Streamed<smol::Async<std::fs::File>> {
+    async fn write_all(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            match self.io.write(bytes) {
+                Ok(n) => bytes = &bytes[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if self.waits_readable(moler_io::Op::Write) {
+                        self.fd.readable().await.expect("readable");
+                    } else {
+                        self.fd.writable().await.expect("writable");
+                    }
+                }
+                Err(e) => panic!("write: {e}"),
+            }
+        }
+    }
+    async fn read(&mut self, buf: &mut [u8]) -> usize {
+        loop {
+            match self.io.read(buf) {
+                Ok(n) => return n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if self.waits_readable(moler_io::Op::Read) {
+                        self.fd.readable().await.expect("readable");
+                    } else {
+                        self.fd.writable().await.expect("writable");
+                    }
+                }
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+}
+
+/// A runtime's floor: over a plain descriptor, or through a transport's stream code.
+enum Floor<P, S> {
+    Plain(P),
+    Streamed(S),
+}
+
+impl<P: AsyncRaw, S: AsyncRaw> AsyncRaw for Floor<P, S> {
+    async fn write_all(&mut self, bytes: &[u8]) {
+        match self {
+            Floor::Plain(io) => io.write_all(bytes).await,
+            Floor::Streamed(io) => io.write_all(bytes).await,
+        }
+    }
+    async fn read(&mut self, buf: &mut [u8]) -> usize {
+        match self {
+            Floor::Plain(io) => io.read(buf).await,
+            Floor::Streamed(io) => io.read(buf).await,
+        }
     }
 }
 
@@ -424,33 +545,39 @@ fn main() {
     let logged_shell =
         Runner::from(ThreadRunner::new()).spawn_connection(logged, open_transport()).unwrap();
 
-    // (c) each async runtime's own floor, for the descriptors a reactor waits on (terminal,
-    // TCP, serial; SSH and telnet go through stream code): see `AsyncRaw`.
+    // (c) each async runtime's own floor: the descriptor a reactor waits on (terminal, TCP,
+    // serial), or the stream code SSH and telnet go through, its descriptor waited on by the
+    // reactor: see `AsyncRaw`.
     let plain = matches!(kind.as_str(), "terminal" | "tcp" | "serial");
     let tokio_raw = |rt: &tokio::runtime::Runtime| {
-        plain.then(|| {
-            let transport = open_transport();
-            let greeting = transport.greeting.clone().expect("every transport here greets");
-            let file = raw_file(&transport);
-            rt.block_on(async {
-                let fd = register_with_tokio(file);
-                let mut io = TokioRaw { fd, _transport: transport };
-                raw_greeting(&mut io, &greeting).await;
-                io
-            })
+        let transport = open_transport();
+        let greeting = transport.greeting.clone().expect("every transport here greets");
+        rt.block_on(async {
+            let mut io = if plain {
+                let fd = register_with_tokio(raw_file(&transport));
+                Floor::Plain(TokioRaw { fd, _transport: transport })
+            } else {
+                Floor::Streamed(Streamed::new(transport, register_with_tokio))
+            };
+            raw_greeting(&mut io, &greeting).await;
+            Some(io)
         })
     };
     let mut tokio_floor_io = tokio_raw(&tokio_rt);
     let mut tokio_task_floor_io = tokio_raw(&tokio_rt);
     let mut tokio_ct_floor_io = tokio_raw(&tokio_ct);
-    let mut smol_floor_io = plain.then(|| {
+    let mut smol_floor_io = {
         let transport = open_transport();
         let greeting = transport.greeting.clone().expect("every transport here greets");
-        let fd = smol::Async::new(raw_file(&transport)).expect("register with async-io");
-        let mut io = SmolRaw { fd, _transport: transport };
+        let register = |file| smol::Async::new(file).expect("register with async-io");
+        let mut io = if plain {
+            Floor::Plain(SmolRaw { fd: register(raw_file(&transport)), _transport: transport })
+        } else {
+            Floor::Streamed(Streamed::new(transport, register))
+        };
         smol::block_on(raw_greeting(&mut io, &greeting));
-        io
-    });
+        Some(io)
+    };
     // Where the runners' `.await`s are (see below).
     let mut tokio_floor_rtt = |from, k| match &mut tokio_floor_io {
         Some(io) => tokio_rt.block_on(raw_async(io, prompt, from, k)),

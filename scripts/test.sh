@@ -96,6 +96,14 @@ fi
 cargo test --workspace --all-targets "$@"
 # The round-trip bench once more with everything pinned to one CPU (its `--pin`), as a smoke run.
 cargo test --bench roundtrip "$@" -- --pin 0
+# And over the transports whose floors go through stream code (the telnet codec, SSH's session,
+# on each async runtime's reactor too), so those floors keep working.
+cargo test --bench roundtrip "$@" -- --transport telnet
+if [ "$(id -u)" = 0 ]; then
+  cargo test --bench roundtrip "$@" -- --transport ssh
+else
+  echo "test.sh: SKIPPED the round-trip bench over SSH: not root, so no test sshd" >&2
+fi
 cargo test --workspace --doc "$@"
 # The runners without their optional features: the thread runner alone, and the clear error
 # for a runner that was left out of the build.
