@@ -160,6 +160,28 @@ fn quoted(text: &str) -> String {
     out
 }
 
+/// A state's name as YAML: as it is where YAML reads it back as that same text (`UNIX_LOCAL`),
+/// else quoted. A log may name a state with any letters, digits, `_`, `.` and `-`, and written
+/// plain, `010`, `1e5`, `4444…` read as numbers (`10`, `100000`, `4.444444444444444e111`),
+/// `yes`, `off` as booleans and `null` as nothing: a `goto:` to such a name named no state, or
+/// another one (`010` and `10` both defined, `goto: 010` went to `10`).
+fn yaml_name(name: &str) -> std::borrow::Cow<'_, str> {
+    // What YAML (1.1, as Moler's PyYAML reads it, and 1.2) reads as anything but text, among
+    // names that begin with a letter or `_` and go on with letters, digits, `_`, `.` and `-`:
+    // the booleans and nulls (in any case; `inf` and `nan` too, which some readers take as
+    // numbers without their leading dot).
+    const NOT_TEXT: &[&str] =
+        &["true", "false", "yes", "no", "on", "off", "y", "n", "null", "inf", "infinity", "nan"];
+    let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && !NOT_TEXT.iter().any(|w| name.eq_ignore_ascii_case(w));
+    if plain {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(quoted(name))
+    }
+}
+
 fn render(screens: &[Screen], exchanges: &[Exchange], source: &str) -> String {
     let first = exchanges.first();
     let mut y = String::new();
@@ -179,11 +201,11 @@ fn render(screens: &[Screen], exchanges: &[Exchange], source: &str) -> String {
         let _ = writeln!(y, "banner: {}", quoted(&first.output.join("\n")));
     }
     if let Some(start) = first.and_then(|f| screens.iter().find(|s| s.prompt == f.next_shown)) {
-        let _ = writeln!(y, "initial_state: {}", start.name);
+        let _ = writeln!(y, "initial_state: {}", yaml_name(&start.name));
     }
     let _ = writeln!(y, "states:");
     for screen in screens {
-        let _ = writeln!(y, "  {}:", screen.name);
+        let _ = writeln!(y, "  {}:", yaml_name(&screen.name));
         let _ = writeln!(y, "    prompt: {}", quoted(&screen.prompt));
         if screen.secret {
             let _ = writeln!(y, "    echo: false");
@@ -219,7 +241,7 @@ fn render(screens: &[Screen], exchanges: &[Exchange], source: &str) -> String {
             // prompt goes to one state per directory, each with its own prompt.)
             let gotos: Vec<&str> = answers.iter().map(|(_, n)| screens[*n].name.as_str()).collect();
             if gotos[0] != screen.name {
-                let _ = writeln!(y, "        goto: {}", gotos[0]);
+                let _ = writeln!(y, "        goto: {}", yaml_name(gotos[0]));
             }
             if gotos.iter().any(|g| *g != gotos[0]) {
                 let _ = writeln!(y, "        # later it left: {}", gotos[1..].join(", "));
@@ -385,6 +407,58 @@ states:
             assert!(states.contains(&name), "{name} in {states:?}\n{yaml}");
         }
         moler_sim::Device::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    }
+
+    /// A log's state names that YAML, written plain, reads as something else (a number, a
+    /// boolean, nothing) are quoted: the recording loads, every state has its name, and each
+    /// `goto` leads to the state it names, not to one whose name is the number's other spelling
+    /// (found by `scripts/fuzz.sh`, target `record`: a state named with 112 digits).
+    #[test]
+    fn state_names_that_yaml_reads_as_numbers_or_booleans_keep_their_text() {
+        let names = ["10", "010", "1e5", "0x1F", "1_000", "-1", ".5", "yes", "Off", "NULL", "n"];
+        let long = "4".repeat(112);
+        let names: Vec<&str> = names.into_iter().chain([long.as_str(), "A.b-c_1"]).collect();
+        let mut log = String::from("22 10:00:00.000 <|p0$ \n");
+        for (i, name) in names.iter().enumerate() {
+            let from = if i == 0 { "NOT_CONNECTED" } else { names[i - 1] };
+            let _ = write!(
+                log,
+                "22 10:00:00.{i:03}  |changed state from {from} to {name}\n\
+                 22 10:00:00.{i:03} >|cmd{i}\n\
+                 22 10:00:00.{i:03} <|cmd{i}\n                 |p{}$ \n",
+                i + 1
+            );
+        }
+        let yaml = simulator_yaml(&log, "moler.D.log").unwrap();
+        let device = moler_sim::Device::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        let index = |name: &str| device.states.iter().position(|s| s.name == name);
+        for (i, name) in names.iter().enumerate() {
+            let state = device.state(name).unwrap_or_else(|| panic!("no state {name:?}\n{yaml}"));
+            assert_eq!(state.prompt, format!("p{i}$ "), "{name}\n{yaml}");
+            // Its command leads to the next name's state (the last one's nowhere new).
+            if let Some(next) = names.get(i + 1) {
+                let goto = state.commands.iter().find_map(|r| r.goto);
+                let want = moler_sim::Goto::State(index(next).unwrap());
+                assert_eq!(goto, Some(want), "{name} -> {next}\n{yaml}");
+            }
+        }
+        assert_eq!(device.states[device.initial_state].name, names[0], "{yaml}");
+    }
+
+    proptest::proptest! {
+        /// Any name a log may give a state is recorded so that the simulator loads it as
+        /// that name.
+        #[test]
+        fn any_state_name_a_log_gives_loads_as_itself(name in "[A-Za-z0-9_.-]{1,12}") {
+            let log = format!(
+                "22 10:00:00.001 <|a$ \n22 10:00:00.002  |changed state from X to {name}\n\
+                 22 10:00:00.003 >|ls\n22 10:00:00.004 <|ls\n                 |b$ \n"
+            );
+            let yaml = simulator_yaml(&log, "moler.D.log").unwrap();
+            let device = moler_sim::Device::from_yaml(&yaml);
+            let device = device.unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+            proptest::prop_assert!(device.state(&name).is_some(), "no state {:?}\n{}", name, yaml);
+        }
     }
 
     /// Two runs appended to one device log (as `moler run` does, run twice): the second
