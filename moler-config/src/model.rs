@@ -166,10 +166,7 @@ impl fmt::Debug for ConnectionSpec {
         f.debug_struct("ConnectionSpec")
             .field("io_type", &self.io_type.value)
             .field("variant", &self.variant.as_ref().map(|v| &v.value))
-            .field(
-                "params",
-                &Node { value: Value::Map(self.params.clone()), origin: self.origin.clone() },
-            )
+            .field("params", &Node::at(Value::Map(self.params.clone()), self.origin.clone()))
             .field("origin", &self.origin)
             .finish()
     }
@@ -1272,13 +1269,13 @@ impl<'a> Reader<'a> {
                 let params = match self.field(&mut f, "command_params") {
                     Some(n) if matches!(n.value, Value::Map(_)) => n.clone(),
                     Some(n) if matches!(n.value, Value::Null) => {
-                        Node { value: Value::Map(Vec::new()), origin: n.origin.clone() }
+                        Node::at(Value::Map(Vec::new()), n.origin.clone())
                     }
                     Some(n) => {
                         self.wrong_type(n, &format!("{hop_path}.command_params"), "a mapping");
                         Node::new(Value::Map(Vec::new()))
                     }
-                    None => Node { value: Value::Map(Vec::new()), origin: hop.origin.clone() },
+                    None => Node::at(Value::Map(Vec::new()), hop.origin.clone()),
                 };
                 let required = match self.field(&mut f, "required_command_params") {
                     Some(n) => self.texts(n, &format!("{hop_path}.required_command_params")),

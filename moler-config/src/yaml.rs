@@ -116,6 +116,9 @@ pub struct Node {
     pub value: Value,
     /// Where it was written.
     pub origin: Origin,
+    /// A number's text as written in the file (`0123`, `1e5`, 25 digits), for where a number
+    /// is taken as text ([`Node::number_text`]); `None` for other values and nodes made in code.
+    written: Option<Box<str>>,
 }
 
 /// A YAML value. Mappings keep their keys in file order, duplicates included.
@@ -211,7 +214,27 @@ impl PartialEq for Value {
 impl Node {
     /// A value written in Rust code.
     pub fn new(value: impl Into<Value>) -> Node {
-        Node { value: value.into(), origin: Origin::code() }
+        Node::at(value, Origin::code())
+    }
+
+    /// A value from `origin` (a file's value rebuilt, or one written in code).
+    pub fn at(value: impl Into<Value>, origin: Origin) -> Node {
+        Node { value: value.into(), origin, written: None }
+    }
+
+    /// A number as text: as it was written in the file (`0123` stays `0123`, `1e5` stays
+    /// `1e5`, a 25-digit number keeps every digit), or its usual form for a number made in
+    /// code. `None` for anything but a number.
+    pub fn number_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        let usual = match &self.value {
+            Value::Int(i) => i.to_string(),
+            Value::Float(x) => x.to_string(),
+            _ => return None,
+        };
+        Some(match &self.written {
+            Some(w) => std::borrow::Cow::Borrowed(&**w),
+            None => std::borrow::Cow::Owned(usual),
+        })
     }
 
     /// What kind of value this is, for messages: `text "abc"`, `a number (5)`, `a mapping`.
@@ -495,6 +518,7 @@ fn strip_position(message: &str) -> String {
 
 fn convert(raw: Spanned<Raw>, text: &str, source: &Origin, problems: &mut Problems) -> Node {
     let at = &raw.referenced;
+    let defined = raw.defined;
     let origin = source.at(at.line(), at.column());
     let value = match raw.value {
         Raw::Null => Value::Null,
@@ -534,7 +558,17 @@ fn convert(raw: Spanned<Raw>, text: &str, source: &Origin, problems: &mut Proble
             Value::Map(out)
         }
     };
-    Node { value, origin }
+    // A number keeps its text: where it was defined (an alias's anchor), and only a plain
+    // token of a number's characters (not a tag's text, or a span saphyr got wrong).
+    let written = matches!(value, Value::Int(_) | Value::Float(_))
+        .then(|| span_text_at(&defined, text).trim())
+        .filter(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_'))
+        })
+        .map(Box::from);
+    Node { value, origin, written }
 }
 
 fn span_text<'t>(raw: &Spanned<Raw>, text: &'t str) -> &'t str {
@@ -584,6 +618,38 @@ mod tests {
         let n = yaml("é: ü\nzażółć: y\n日本: N\n");
         assert_eq!(n.get("zażółć").unwrap().value, Value::Str("y".into()));
         assert_eq!(n.get("日本").unwrap().value, Value::Str("N".into()));
+    }
+
+    /// Numbers taken as text are as written: a password `0123` is not `123`, a 25-digit PIN
+    /// keeps its digits, `1e5` is not `100000`; also behind an alias, and after non-ASCII
+    /// text (saphyr's spans count characters). A number made in code has its usual form.
+    #[test]
+    fn numbers_as_text_are_what_was_written() {
+        let cases = [
+            "0123",
+            "1e5",
+            "1234567890123456789012345",
+            "-0",
+            "+7",
+            "0x1F",
+            "1_000",
+            "3.10",
+            "18446744073709551615",
+        ];
+        for written in cases {
+            for text in [format!("p: {written}\n"), format!("ü: é\nx: &n {written}\np: *n\n")] {
+                let n = yaml(&text);
+                let p = n.get("p").unwrap();
+                assert!(matches!(p.value, Value::Int(_) | Value::Float(_)), "{text}: {p:?}");
+                assert_eq!(p.number_text().as_deref(), Some(written), "{text}");
+                let as_param = <String as crate::params::FromParam>::from_param(p, None);
+                assert_eq!(as_param.as_deref(), Ok(written), "{text}");
+            }
+        }
+        assert_eq!(Node::new(Value::Int(123)).number_text().as_deref(), Some("123"));
+        assert_eq!(Node::new(Value::Float(0.5)).number_text().as_deref(), Some("0.5"));
+        assert_eq!(yaml("p: '0123'\n").get("p").unwrap().number_text(), None);
+        assert_eq!(yaml("p: true\n").get("p").unwrap().number_text(), None);
     }
 
     #[test]

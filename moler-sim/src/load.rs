@@ -84,8 +84,8 @@ impl Reader<'_> {
     fn text(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.value {
             Value::Str(s) => Some(s.clone()),
-            Value::Int(i) => Some(i.to_string()),
-            Value::Float(x) => Some(x.to_string()),
+            // As written: `goto: 010` is the state `010`, not `10`.
+            Value::Int(_) | Value::Float(_) => node.number_text().map(String::from),
             Value::Null => Some(String::new()),
             Value::Bool(_) => {
                 self.problem(

@@ -103,6 +103,27 @@ fn goto_moves_and_back_returns_and_closing_ends_the_session() {
     assert_eq!(s.feed("hello\n"), "", "a closed session answers nothing");
 }
 
+/// State names written as numbers are the names as written: `goto: 010` is the state `010`,
+/// not `10` (YAML reads both as the number 10), and `initial_state: 010` starts there.
+#[test]
+fn state_names_written_as_numbers_are_what_was_written() {
+    let mut s = Sim::new(
+        "line_end: \"\\n\"\n\
+         initial_state: 010\n\
+         states:\n  \
+           10: {prompt: 'ten$ ', commands: [{match: go, goto: 010}]}\n  \
+           010: {prompt: 'oh-ten$ ', commands: [{match: go, goto: 1e1}]}\n  \
+           1e1: {prompt: 'e$ ', commands: [{match: go, goto: 10}]}\n",
+    );
+    assert_eq!(s.start(), "oh-ten$ ");
+    assert_eq!(s.s.state(), "010");
+    assert_eq!(s.feed("go\n"), "go\ne$ ");
+    assert_eq!(s.s.state(), "1e1");
+    assert_eq!(s.feed("go\n"), "go\nten$ ");
+    assert_eq!(s.feed("go\n"), "go\noh-ten$ ");
+    assert_eq!(s.s.state(), "010");
+}
+
 #[test]
 fn goto_back_with_nowhere_to_go_closes() {
     let mut s = Sim::new("states: {S: {prompt: '$ ', commands: [{match: exit, goto: back}]}}");
