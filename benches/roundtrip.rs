@@ -336,11 +336,7 @@ impl AsyncRaw for Streamed<smol::Async<std::fs::File>> {
             match self.io.write(bytes) {
                 Ok(n) => bytes = &bytes[n..],
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if self.waits_readable(moler_io::Op::Write) {
-                        self.fd.readable().await.expect("readable");
-                    } else {
-                        self.fd.writable().await.expect("writable");
-                    }
+                    self.wait(moler_io::Op::Write).await
                 }
                 Err(e) => panic!("write: {e}"),
             }
@@ -351,14 +347,21 @@ impl AsyncRaw for Streamed<smol::Async<std::fs::File>> {
             match self.io.read(buf) {
                 Ok(n) => return n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if self.waits_readable(moler_io::Op::Read) {
-                        self.fd.readable().await.expect("readable");
-                    } else {
-                        self.fd.writable().await.expect("writable");
-                    }
+                    self.wait(moler_io::Op::Read).await
                 }
                 Err(e) => panic!("read: {e}"),
             }
+        }
+    }
+}
+
+impl Streamed<smol::Async<std::fs::File>> {
+    /// After `op` returned `WouldBlock`: waits for what the stream waits for.
+    async fn wait(&self, op: moler_io::Op) {
+        if self.waits_readable(op) {
+            self.fd.readable().await.expect("readable");
+        } else {
+            self.fd.writable().await.expect("writable");
         }
     }
 }
