@@ -117,8 +117,10 @@ pub struct Node {
     /// Where it was written.
     pub origin: Origin,
     /// A number's text as written in the file (`0123`, `1e5`, 25 digits), for where a number
-    /// is taken as text ([`Node::number_text`]); `None` for other values and nodes made in code.
-    written: Option<Box<str>>,
+    /// is taken as text ([`Node::number_text`]), with the number read from it (a `value`
+    /// changed since no longer goes by that text); `None` for other values and nodes made in
+    /// code.
+    written: Option<(Box<str>, Value)>,
 }
 
 /// A YAML value. Mappings keep their keys in file order, duplicates included.
@@ -226,15 +228,14 @@ impl Node {
     /// `1e5`, a 25-digit number keeps every digit), or its usual form for a number made in
     /// code. `None` for anything but a number.
     pub fn number_text(&self) -> Option<std::borrow::Cow<'_, str>> {
-        let usual = match &self.value {
-            Value::Int(i) => i.to_string(),
-            Value::Float(x) => x.to_string(),
-            _ => return None,
-        };
-        Some(match &self.written {
-            Some(w) => std::borrow::Cow::Borrowed(&**w),
-            None => std::borrow::Cow::Owned(usual),
-        })
+        match (&self.value, &self.written) {
+            (Value::Int(_) | Value::Float(_), Some((text, read))) if *read == self.value => {
+                Some(std::borrow::Cow::Borrowed(text))
+            }
+            (Value::Int(i), _) => Some(i.to_string().into()),
+            (Value::Float(x), _) => Some(x.to_string().into()),
+            _ => None,
+        }
     }
 
     /// What kind of value this is, for messages: `text "abc"`, `a number (5)`, `a mapping`.
@@ -567,7 +568,7 @@ fn convert(raw: Spanned<Raw>, text: &str, source: &Origin, problems: &mut Proble
                 && w.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_'))
         })
-        .map(Box::from);
+        .map(|w| (Box::from(w), value.clone()));
     Node { value, origin, written }
 }
 
@@ -648,6 +649,10 @@ mod tests {
         }
         assert_eq!(Node::new(Value::Int(123)).number_text().as_deref(), Some("123"));
         assert_eq!(Node::new(Value::Float(0.5)).number_text().as_deref(), Some("0.5"));
+        // A value changed after reading no longer goes by the text it was read from.
+        let mut changed = yaml("p: 0123\n").get("p").unwrap().clone();
+        changed.value = Value::Int(7);
+        assert_eq!(changed.number_text().as_deref(), Some("7"));
         assert_eq!(yaml("p: '0123'\n").get("p").unwrap().number_text(), None);
         assert_eq!(yaml("p: true\n").get("p").unwrap().number_text(), None);
     }
