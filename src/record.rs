@@ -160,11 +160,11 @@ fn quoted(text: &str) -> String {
     out
 }
 
-/// A state's name as YAML: as it is where YAML reads it back as that same text (`UNIX_LOCAL`),
-/// else quoted. A log may name a state with any letters, digits, `_`, `.` and `-`, and written
-/// plain, `010`, `1e5`, `4444…` read as numbers (`10`, `100000`, `4.444444444444444e111`),
-/// `yes`, `off` as booleans and `null` as nothing: a `goto:` to such a name named no state, or
-/// another one (`010` and `10` both defined, `goto: 010` went to `10`).
+/// A state's name as YAML: plain where any YAML reader reads it back as that same text
+/// (`UNIX_LOCAL`), else quoted. A log may name a state with any letters, digits, `_`, `.` and
+/// `-`; written plain, `yes` and `off` read as booleans, `null` as nothing, and `010`, `1e5` or
+/// 112 digits as numbers (moler's reader keeps a number's text where text is expected; PyYAML
+/// and others give `8`, `100000.0`, `4.44e111`, and `goto:` named no state, or another one).
 fn yaml_name(name: &str) -> std::borrow::Cow<'_, str> {
     // What YAML (1.1, as Moler's PyYAML reads it, and 1.2) reads as anything but text, among
     // names that begin with a letter or `_` and go on with letters, digits, `_`, `.` and `-`:
