@@ -1083,31 +1083,25 @@ impl<P: Parser> Command<P> {
         // A line under way that began in this chunk is looked at here, and kept only if the
         // command goes on: the prompt that ends a command is never copied.
         let lent = lines.feed_marked_lent(text, |l, inside| handle(l, false, inside && clean));
-        let p = match &lent {
-            Some(at) => &text[at.clone()],
-            None => match lines.take_partial_change() {
-                Some(p) => p,
-                None => return,
-            },
+        let Some(p) = lent.clone().map(|at| &text[at]).or_else(|| lines.take_partial_change())
+        else {
+            return;
         };
-        'look: {
-            if p.len() <= PARTIAL_WINDOW {
-                handle(p, true, false);
-                break 'look;
-            }
+        if p.len() <= PARTIAL_WINDOW {
+            handle(p, true, false);
+        } else {
             // A long line under way: a prompt line is short, and parsers want whole lines of
             // that length, so only the prompt after output without a final newline is looked
             // for, in the line's end (the whole line would be searched at every read:
             // quadratic).
             *tail_at = None;
-            let Some(tail) = prompt_tail.as_deref().filter(|_| !outcome.finished) else {
-                break 'look;
-            };
-            let end = &p[truncate(p, p.len() - 4 * crate::prompt::TAIL_WINDOW).len()..];
-            let end = strip_escapes(end);
-            if let Some(at) = crate::prompt::tail_start(tail, &end) {
-                *tail_at = Some(end.len() - at);
-                cx.wake_in(PROMPT_QUIET);
+            if let Some(tail) = prompt_tail.as_deref().filter(|_| !outcome.finished) {
+                let end = &p[truncate(p, p.len() - 4 * crate::prompt::TAIL_WINDOW).len()..];
+                let end = strip_escapes(end);
+                if let Some(at) = crate::prompt::tail_start(tail, &end) {
+                    *tail_at = Some(end.len() - at);
+                    cx.wake_in(PROMPT_QUIET);
+                }
             }
         }
         if let Some(at) = lent.filter(|_| !outcome.finished) {
