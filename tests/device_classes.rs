@@ -384,3 +384,34 @@ fn a_device_exchanges_its_connection_for_another() {
     assert_eq!(whoami(&plain), ["alice-on-the-spare"], "reopened: the new connection");
     devices.remove_all();
 }
+
+/// A password written as a number (`0123`, unquoted) in a class's hop or a device's is typed
+/// as written: `0123`, not `123` (the number) and not refused for not being text. The device
+/// (the simulator over TCP) takes only `0123`; where it is in each state is asked of it.
+#[test]
+fn a_password_written_as_a_number_is_typed_as_written() {
+    let sim_yaml = SIM.replace("expect: bee", "expect: \"0123\"");
+    let device = moler_sim::Device::from_yaml(&sim_yaml).unwrap();
+    let sim =
+        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let port = sim.addr().port();
+    let desc = format!("{{io_type: tcp, host: 127.0.0.1, port: {port}, ready_prompt: 'a> '}}");
+    // The class's hop types `0123`; the device NEAR's own hop `123`, the number 0123 reads as.
+    let classes = CLASSES.replace("{password: bee,", "{password: 0123,");
+    let yaml = format!(
+        "{classes}DEVICES:\n  BOX:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: {desc}\n  \
+         NEAR:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: {desc}\n    CONNECTION_HOPS:\n      \
+         A:\n        B:\n          command_params: {{password: 123}}\n"
+    );
+    let devices = Devices::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}"));
+    let boxed = devices.get("BOX").unwrap();
+    boxed.goto_state("B").unwrap_or_else(|e| panic!("{e}"));
+    let whoami = Command::lines("whoami", boxed.prompt().unwrap());
+    assert_eq!(boxed.observe(whoami).unwrap().run_within(WAIT).unwrap(), ["bob"]);
+
+    let near = devices.get("NEAR").unwrap();
+    let err = near.goto_state_with("B", Goto::new()).unwrap_err();
+    assert!(err.to_string().contains("Authentication failure"), "{err}");
+    assert_eq!(near.state(), "A", "never believed to be in B");
+    devices.remove_all();
+}

@@ -79,6 +79,34 @@ fn missing_required_hop_parameters_are_reported_at_load() {
     assert!(loaded.is_ok_and(|d| d.names() == ["R4"]));
 }
 
+/// A value of the wrong shape is shown where it was written, with what the parameter takes
+/// (and without the list of every parameter: its name is right); a number where text is wanted
+/// is no mistake (it is the text written).
+#[test]
+fn a_parameter_value_of_the_wrong_shape_is_shown_where_it_was_written() {
+    let hop = |password: &str| {
+        format!(
+            "DEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_HOPS:\n      UNIX_LOCAL:\n        \
+             UNIX_REMOTE:\n          execute_command: ssh\n          command_params:\n            \
+             host: 10.0.0.5\n            login: tester\n            password: {password}\n            \
+             expected_prompt: 'x'\n"
+        )
+    };
+    let (kinds, text) = errors(&hop("{first: 1}"));
+    assert_eq!(kinds, [ErrorKind::InvalidValue]);
+    assert_eq!(
+        text,
+        "<yaml string>:11:13: device R: hop UNIX_LOCAL -> UNIX_REMOTE (ssh): ssh: parameter \
+         `password`: expected a password (text) or a list of passwords"
+    );
+    let (_, text) = errors(&hop("[a, [b]]"));
+    assert!(text.starts_with("<yaml string>:11:13: "), "{text}");
+    for number in ["1234", "0123", "[1234, abc]"] {
+        let loaded = Devices::from_yaml(&hop(number));
+        assert!(loaded.is_ok(), "password: {number}: {:?}", loaded.err().map(|e| e.to_string()));
+    }
+}
+
 #[test]
 fn unknown_states_commands_and_parameters_are_all_reported() {
     let yaml = "DEVICES:

@@ -82,6 +82,12 @@ impl fmt::Display for BuildError {
             BuildError::Ambiguous { kind, name, candidates } => {
                 write!(f, "{kind} '{name}' is ambiguous: say one of {}", candidates.join(", "))
             }
+            // A value refused in a parameter it has: the others are no help.
+            BuildError::BadParams { name, problem, .. }
+                if matches!(**problem, ParamError::Field { .. }) =>
+            {
+                write!(f, "{name}: {problem}")
+            }
             BuildError::BadParams { name, problem, accepted } => {
                 write!(f, "{name}: {problem}; accepted parameters: {}", accepted.join(", "))
             }
@@ -701,8 +707,20 @@ mod tests {
         let err = registry.command("ls", &serde_json::json!({"options": 3, "path": "/"})).err();
         assert_eq!(
             err.unwrap().to_string(),
-            "ls: parameter `options`: invalid type: integer `3`, expected a string; accepted \
-             parameters: options, path, prompt, timeout, newline_chars"
+            "ls: parameter `options`: invalid type: integer `3`, expected a string"
+        );
+        // A parameter that takes either of two shapes says which (not serde's "data did not
+        // match any variant of untagged enum").
+        let params = serde_json::json!({"host": "h", "login": "l", "password": 1234, "expected_prompt": "p"});
+        let err = registry.command("ssh", &params).err();
+        assert_eq!(
+            err.unwrap().to_string(),
+            "ssh: parameter `password`: expected a password (text) or a list of passwords"
+        );
+        let err = registry.command("ls", &serde_json::json!({"options": ["-l", 3]})).err();
+        assert_eq!(
+            err.unwrap().to_string(),
+            "ls: parameter `options`: invalid type: sequence, expected a string"
         );
         let err = registry.command("ping", &serde_json::json!({"destination": ["a"]})).err();
         assert!(err

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use moler_commands::Registry;
+use moler_commands::{BuildError, ParamError, Registry};
 use moler_config::{
     ClassSpec, DeviceSpec, ErrorKind, Hop, Located, Origin, Problem, RemoteAccess, StateSpec,
 };
@@ -143,6 +143,9 @@ where
     Ok(flat)
 }
 
+/// A parameter given as a number: name, value as read (`123`), value as written (`"0123"`).
+pub(crate) type NumberAsText = (String, Value, Value);
+
 /// One resolved hop: the command that moves the device from `from` to `to`.
 #[derive(Debug, Clone)]
 pub(crate) struct HopPlan {
@@ -155,6 +158,10 @@ pub(crate) struct HopPlan {
     pub origin: Origin,
     /// Where each parameter the user gave was written.
     pub param_origins: Vec<(String, Origin)>,
+    /// The parameters given as numbers (or lists holding numbers): name, value as read, and
+    /// value with each number as it was written (`0123`): what they are where the command
+    /// wants text. Of the same name, the last one given counts.
+    pub numbers_as_text: Vec<NumberAsText>,
 }
 
 impl HopPlan {
@@ -573,7 +580,8 @@ pub(crate) fn resolve(
             h.required_command_params.iter().map(|r| r.value.clone()).collect();
         let command = h.execute_command.as_ref().map(|c| c.value.as_str());
         let (from_, to_) = (from.clone(), to.clone());
-        if !merge_hop(&mut hops, from, to, command, params, required, None, &spec.name.origin) {
+        let given = (params, numbers_in(&h.command_params));
+        if !merge_hop(&mut hops, from, to, command, given, required, None, &spec.name.origin) {
             problems.push(Problem::new(
                 ErrorKind::MissingParameter,
                 h.origin.clone(),
@@ -614,7 +622,8 @@ pub(crate) fn resolve(
         let command = h.execute_command.as_ref().map(|c| c.value.as_str());
         let (from, to) = (h.from.value.clone(), h.to.value.clone());
         let written = Some((h.origin.clone(), origins));
-        if !merge_hop(&mut hops, from, to, command, params, required, written, &h.origin) {
+        let given = (params, numbers_in(&h.command_params));
+        if !merge_hop(&mut hops, from, to, command, given, required, written, &h.origin) {
             problems.push(Problem::new(
                 ErrorKind::MissingParameter,
                 h.origin.clone(),
@@ -886,12 +895,36 @@ pub(crate) fn resolve(
         if detect == Some(plan.to.as_str()) && accepted.iter().any(|a| a == "expected_prompt") {
             params.entry("expected_prompt").or_insert_with(|| Value::from("^detected"));
         }
-        if let Err(e) =
-            registry.command_for_prompt(&plan.command, &Value::Object(params), shell_prompt)
-        {
+        // A number where the command wants text (`password: 0123`) is the text written, as
+        // in a connection's parameters (Moler's PyYAML would hand the command a number, which
+        // it cannot type): the parameters are tried again with it, one refused one at a time.
+        let mut params = Value::Object(params);
+        let checked = loop {
+            let result = registry.command_for_prompt(&plan.command, &params, shell_prompt);
+            let Err(BuildError::BadParams { problem, .. }) = &result else { break result };
+            let ParamError::Field { name, .. } = &**problem else { break result };
+            // The number given last under that name, if the value is still that number.
+            let given = plan.numbers_as_text.iter().rev().find(|(k, _, _)| k == name);
+            match given {
+                Some((_, read, text)) if params[name.as_str()] == *read => {
+                    params[name.as_str()] = text.clone();
+                    plan.params.insert(name.clone(), text.clone());
+                }
+                _ => break result,
+            }
+        };
+        if let Err(e) = checked {
+            // A parameter the command refuses is shown where it was written.
+            let origin = match &e {
+                BuildError::BadParams { problem, .. } => match &**problem {
+                    ParamError::Field { name, .. } => plan.param_origin(name),
+                    _ => plan.origin.clone(),
+                },
+                _ => plan.origin.clone(),
+            };
             problems.push(Problem::new(
                 ErrorKind::InvalidValue,
-                plan.origin.clone(),
+                origin,
                 format!("device {device}: hop {}: {e}", plan.describe()),
             ));
         }
@@ -949,17 +982,38 @@ pub(crate) fn resolve(
     Ok(machine)
 }
 
+/// The numbers in a hop's `command_params`: for each parameter holding a number (or a list
+/// holding numbers), its value as read and as written ([`HopPlan::numbers_as_text`]).
+fn numbers_in(params: &moler_config::Node) -> Vec<NumberAsText> {
+    let entries = params.as_map().unwrap_or_default().iter();
+    entries.filter_map(|(k, v)| Some((k.name.clone(), v.to_json(), as_written(v)?))).collect()
+}
+
+/// A value with its numbers as they were written (`0123`, `1e5`), for a command that wants
+/// text there (a password, a login); `None` when it holds no number.
+fn as_written(node: &moler_config::Node) -> Option<Value> {
+    use moler_config::Value as Y;
+    match &node.value {
+        Y::Int(_) | Y::Float(_) => node.number_text().map(|t| Value::String(t.into_owned())),
+        Y::Seq(items) if items.iter().any(|i| i.number_text().is_some()) => Some(Value::Array(
+            items.iter().map(|i| as_written(i).unwrap_or_else(|| i.to_json())).collect(),
+        )),
+        _ => None,
+    }
+}
+
 /// Merges a hop onto `hops`, as Moler's update_dict: one already there between the same states
-/// takes `command` when given, the parameters one by one, `required` when not empty, and
-/// `written` (where a user wrote it, and each parameter) when given; a new one needs a command
-/// (false without) and is placed at `written`'s origin, else at `default_origin`.
+/// takes `command` when given, the parameters one by one (and their numbers as written),
+/// `required` when not empty, and `written` (where a user wrote it, and each parameter) when
+/// given; a new one needs a command (false without) and is placed at `written`'s origin, else
+/// at `default_origin`.
 #[allow(clippy::too_many_arguments)]
 fn merge_hop(
     hops: &mut Vec<(HopPlan, Vec<String>)>,
     from: String,
     to: String,
     command: Option<&str>,
-    params: Map<String, Value>,
+    (params, numbers_as_text): (Map<String, Value>, Vec<NumberAsText>),
     required: Vec<String>,
     written: Option<(Origin, Vec<(String, Origin)>)>,
     default_origin: &Origin,
@@ -969,6 +1023,7 @@ fn merge_hop(
             plan.command = command.to_owned();
         }
         plan.params.extend(params);
+        plan.numbers_as_text.extend(numbers_as_text);
         if let Some((origin, param_origins)) = written {
             plan.origin = origin;
             plan.param_origins = param_origins;
@@ -980,7 +1035,8 @@ fn merge_hop(
     }
     let Some(command) = command else { return false };
     let (origin, param_origins) = written.unwrap_or_else(|| (default_origin.clone(), Vec::new()));
-    let plan = HopPlan { from, to, command: command.to_owned(), params, origin, param_origins };
+    let command = command.to_owned();
+    let plan = HopPlan { from, to, command, params, origin, param_origins, numbers_as_text };
     hops.push((plan, required));
     true
 }
@@ -1186,6 +1242,32 @@ mod tests {
             "box\\$"
         );
         assert_eq!(m.next_step(UNIX_REMOTE, "NOWHERE"), None);
+    }
+
+    /// A number where the hop's command wants text is the text written: `password: 0123`
+    /// types `0123` (not `123`, not refused), as in a connection's parameters; a number the
+    /// command takes as a number stays one.
+    #[test]
+    fn a_hops_numbers_where_text_is_wanted_are_as_written() {
+        let m = machine(
+            "DEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_HOPS:\n      UNIX_LOCAL:\n        \
+             UNIX_REMOTE:\n          execute_command: ssh\n          command_params: {host: 10, \
+             login: 007, password: 0123, port: 2222, expected_prompt: 'box\\$'}\n      \
+             UNIX_REMOTE:\n        UNIX_REMOTE_ROOT:\n          command_params: {password: [1e5, \
+             abc, 0x1F], expected_prompt: 'root#'}\n",
+        );
+        let ssh = &m.hop(UNIX_LOCAL, UNIX_REMOTE).unwrap().params;
+        assert_eq!(
+            (&ssh["host"], &ssh["login"], &ssh["password"], &ssh["port"]),
+            (&Value::from("10"), &Value::from("007"), &Value::from("0123"), &Value::from(2222))
+        );
+        let su = &m.hop(UNIX_REMOTE, UNIX_REMOTE_ROOT).unwrap().params;
+        assert_eq!(su["password"], serde_json::json!(["1e5", "abc", "0x1F"]));
+        // The command made from them types what was written.
+        let registry = Registry::default();
+        let shell = Some("box\\$");
+        let cmd = registry.command_for_prompt("ssh", &Value::Object(ssh.clone()), shell);
+        assert!(cmd.is_ok(), "{:?}", cmd.err());
     }
 
     #[test]

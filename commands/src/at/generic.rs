@@ -208,7 +208,7 @@ pub(crate) fn one_line<'a>(name: &str, value: &'a str) -> Result<&'a str, ParamE
 /// A parameter Moler takes as any Python value and writes into the command line as `str()`
 /// does: a number or a text (`"selected_mode": 2` and `"selected_mode": "2"` alike).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a number or a text")]
 pub enum AtValue {
     /// A number, written as JSON writes it (`2`, `1.5`).
     Number(serde_json::Number),
@@ -276,7 +276,10 @@ impl From<String> for AtValue {
 /// One regex as Moler's keyword arguments carry it: a string, or a compiled Python regex
 /// (`{"__regex__": "ok", "flags": 34}`, as the reference cases write `re.compile("ok", re.I)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a regex (text) or a compiled Python regex ({\"__regex__\": …, \"flags\": …})"
+)]
 pub enum PyRegex {
     /// A pattern.
     Text(String),
@@ -315,7 +318,7 @@ impl PyRegex {
 
 /// One regex or a list of them (Moler's "regex or list of regex").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a regex or a list of regexes")]
 pub enum PyRegexes {
     /// One.
     One(PyRegex),

@@ -25,7 +25,7 @@ use crate::prompt_change::Settings;
 
 /// One password or a list of them, used in turn by successive password questions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a password (text) or a list of passwords")]
 pub enum Passwords {
     /// The same for every question (with `repeat_password`).
     One(String),

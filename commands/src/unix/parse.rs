@@ -431,7 +431,7 @@ impl Parser for Variables {
 /// A parameter Moler takes as one string or as a list of strings (`files`, `content`): one
 /// string goes on the command line as it is, a list joined with blanks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a text or a list of texts")]
 pub enum Words {
     /// One string, as given (`"*.bz2"`, `"a b"`).
     One(String),
@@ -497,7 +497,7 @@ impl<const N: usize> From<[&str; N]> for Words {
 pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     use serde::Deserialize;
     #[derive(Deserialize)]
-    #[serde(untagged)]
+    #[serde(untagged, expecting = "expected true, false or a text")]
     enum Flag {
         Bool(bool),
         Text(String),
@@ -617,7 +617,10 @@ impl Deferred {
 /// pattern as Moler's JSON writes it (`{"__regex__": "Line 2", "flags": 2}`; flags are
 /// Python's: 2 ignore case, 8 multi-line, 16 dot matches all, 64 verbose).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a regex (text) or a compiled Python regex ({\"__regex__\": …, \"flags\": …})"
+)]
 pub enum Pattern {
     /// A regex as text.
     Text(String),
@@ -659,7 +662,7 @@ impl Pattern {
 
 /// One pattern or a list of them (Moler's parameters that take either).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a regex or a list of regexes")]
 pub enum Patterns {
     /// One.
     One(Pattern),

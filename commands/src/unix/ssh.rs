@@ -15,7 +15,7 @@ use crate::ParamError;
 
 /// A port given as a number or as text (`1500` or `"1500"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a port (a number or a text)")]
 pub enum Port {
     /// A number; 0 means none.
     Number(u64),
