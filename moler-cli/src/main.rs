@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use moler::commands::{offline, params_from_text, Registry};
+use moler::commands::{offline, params_from_text, BuildError, ParamError, Registry};
 use moler::{Config, DeviceError, Devices, Report};
 use serde_json::{json, Map, Value};
 
@@ -113,7 +113,8 @@ struct RunArgs {
     /// The command's parameters as a JSON (or YAML) mapping.
     #[arg(long, value_name = "JSON", conflicts_with = "param")]
     params: Option<String>,
-    /// One parameter (repeatable); the value is read as JSON when it is JSON, else as text.
+    /// One parameter (repeatable); the value is read as JSON when it is JSON, else as text (a
+    /// number where the command wants text is the text typed: `password=0042`, `text=1e5`).
     #[arg(long, short, value_name = "KEY=VALUE")]
     param: Vec<String>,
     /// The command's timeout in seconds (default: the command's own, 20 s for most).
@@ -316,12 +317,16 @@ fn params(args: &RunArgs) -> Result<Value, Failure> {
         },
         None => Map::new(),
     };
+    let mut numbers = Vec::new();
     for pair in &args.param {
         let Some((key, value)) = pair.split_once('=') else {
             return Err(Failure::usage(format!("--param {pair:?}: expected KEY=VALUE")));
         };
-        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
-        params.insert(key.trim().to_owned(), value);
+        let json = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
+        if json.is_number() {
+            numbers.push((key.trim().to_owned(), value.to_owned()));
+        }
+        params.insert(key.trim().to_owned(), json);
     }
     if let Some(t) = args.timeout {
         if !(t.is_finite() && t > 0.0) {
@@ -329,7 +334,27 @@ fn params(args: &RunArgs) -> Result<Value, Failure> {
         }
         params.insert("timeout".into(), json!(t));
     }
-    Ok(Value::Object(params))
+    let mut params = Value::Object(params);
+    numbers_as_text(&args.command, &mut params, &numbers);
+    Ok(params)
+}
+
+/// A `--param KEY=1234` where the command wants text is the text typed (`password=1234`), as a
+/// number written in a config is: tried against the command as the registry knows it (a name
+/// it does not know, or another mistake, is left for the run to report).
+fn numbers_as_text(command: &str, params: &mut Value, numbers: &[(String, String)]) {
+    let registry = Registry::default();
+    let prompt = Some(moler::LOCAL_PROMPT);
+    while let Err(BuildError::BadParams { problem, .. }) =
+        registry.command_for_prompt(command, params, prompt)
+    {
+        let ParamError::Field { name, .. } = &*problem else { return };
+        let Some((_, typed)) = numbers.iter().rev().find(|(k, _)| k == name) else { return };
+        if params[name.as_str()].is_string() {
+            return;
+        }
+        params[name.as_str()] = Value::String(typed.clone());
+    }
 }
 
 fn run(args: RunArgs) -> Result<(), Failure> {

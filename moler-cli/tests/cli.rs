@@ -289,6 +289,27 @@ fn devices_and_check_config_take_the_file_every_way() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// `--param KEY=VALUE` reads the value as JSON, but a number where the command wants text is
+/// the text typed: `1e5` stays `1e5` (not `100000.0`, not refused), on the local shell and on a
+/// device; a number the command takes as a number stays one.
+#[test]
+fn a_param_typed_as_a_number_where_text_is_wanted_is_the_text_typed() {
+    let out = moler(&["run", "echo", "--param", "text=1e5"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["RESULT"], serde_json::json!(["1e5"]));
+    let (dir, file) = devices_config("numbers");
+    let file = file.to_str().unwrap();
+    let out = moler(&["run", "--config", file, "--device", "LOCAL", "echo", "--param", "text=-0"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["RESULT"], serde_json::json!(["-0"]));
+    // `timeout` is a number: `30` stays one (the text "30" is refused).
+    let out = moler(&["run", "echo", "--param", "text=x", "--param", "timeout=30"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = moler(&["run", "echo", "--param", "text=x", "--param", "timeout=\"30\""]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn run_on_a_configured_device() {
     let (dir, file) = devices_config("device");
