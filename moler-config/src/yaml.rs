@@ -238,13 +238,15 @@ impl Node {
         }
     }
 
-    /// What kind of value this is, for messages: `text "abc"`, `a number (5)`, `a mapping`.
+    /// What kind of value this is, for messages: `text "abc"`, `a number (5)` (as written:
+    /// `a number (0123)`), `a mapping`.
     pub fn describe(&self) -> String {
         match &self.value {
             Value::Null => "nothing (null)".into(),
             Value::Bool(b) => format!("a boolean ({b})"),
-            Value::Int(i) => format!("a number ({i})"),
-            Value::Float(x) => format!("a number ({x})"),
+            Value::Int(_) | Value::Float(_) => {
+                format!("a number ({})", self.number_text().unwrap_or_default())
+            }
             Value::Str(s) if s.chars().count() > 40 => {
                 format!("text {:?}…", s.chars().take(40).collect::<String>())
             }

@@ -517,10 +517,11 @@ fn a_key_that_is_a_mapping() {
 fn every_problem_at_once_in_file_order() {
     broken(
         "many",
-        "LOGGER:\n  RAW_LOG: 1\nNAMED_CONNECTIONS:\n  n: {io_type: tcp}\nDEVICES:\n  D: {DEVICE_CLASS: Unix}\n",
+        "LOGGER:\n  RAW_LOG: 01\nNAMED_CONNECTIONS:\n  n: {io_type: tcp}\nDEVICES:\n  D: {DEVICE_CLASS: Unix}\n",
         ErrorKind::WrongType,
         &[
-            "{f}:2:12: LOGGER.RAW_LOG must be true or false, found a number (1)",
+            // The number as written.
+            "{f}:2:12: LOGGER.RAW_LOG must be true or false, found a number (01)",
             "{f}:4:6: NAMED_CONNECTIONS.n (io_type tcp): missing required parameter `port`",
             "{f}:6:21: DEVICES.D.DEVICE_CLASS: unknown device class `Unix`; available: UnixLocal, ProxyPc, UnixRemote, PduAten, Scpi, JuniperGeneric, JuniperEX, AdbRemote, AtRemote, ProxyPc2, UnixRemote2, AdbRemote2, AtRemote3, PduAten3, Scpi3, JuniperGeneric3, JuniperEX3",
         ],

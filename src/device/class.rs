@@ -173,6 +173,25 @@ impl HopPlan {
             .map_or_else(|| self.origin.clone(), |(_, o)| o.clone())
     }
 
+    /// Parameter `key` as text: a text as it is, a number as it was written (`0123`, `1e5`),
+    /// or (a number made otherwise) its usual form; `None` for no such parameter or another
+    /// kind of value. What the device itself reads as text (prompts, a template's values).
+    fn text(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
+        match self.params.get(key)? {
+            Value::String(s) => Some(s.as_str().into()),
+            Value::Number(n) => {
+                let given = self.numbers_as_text.iter().rev().find(|(k, _, _)| k == key);
+                match given {
+                    Some((_, read, Value::String(text))) if *read == Value::Number(n.clone()) => {
+                        Some(text.as_str().into())
+                    }
+                    _ => Some(n.to_string().into()),
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// The parameters given that its command does not take (`accepted`).
     fn unknown_params<'a>(&'a self, accepted: &'a [String]) -> impl Iterator<Item = &'a String> {
         self.params.keys().filter(|k| !accepted.iter().any(|a| a == *k))
@@ -297,11 +316,11 @@ fn state_prompt(
         Source::RootOf(of, _) => root_of(of),
         Source::Hop(from, to) => {
             let (plan, _) = hops.iter().find(|(p, _)| p.from == *from && p.to == *to)?;
-            if let Some(p) = plan.params.get("expected_prompt").and_then(Value::as_str) {
-                return Some(Ok(p.to_owned()));
+            if let Some(p) = plan.text("expected_prompt") {
+                return Some(Ok(p.into_owned()));
             }
             if let Some(t) = spec.and_then(|s| s.prompt_template.as_ref()) {
-                return Some(fill_template(&t.value, &plan.params).map_err(|name| {
+                return Some(fill_template(&t.value, plan).map_err(|name| {
                     format!(
                         "PROMPT_TEMPLATE {:?} needs parameter `{name}` of hop {}",
                         t.value,
@@ -316,7 +335,7 @@ fn state_prompt(
 
 /// `template` with each `{name}` replaced by parameter `name`, regex-escaped; `Err(name)` for a
 /// parameter the hop does not have.
-fn fill_template(template: &str, params: &Map<String, Value>) -> Result<String, String> {
+fn fill_template(template: &str, plan: &HopPlan) -> Result<String, String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -325,11 +344,7 @@ fn fill_template(template: &str, params: &Map<String, Value>) -> Result<String, 
         let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         out.push_str(&rest[..open]);
         if valid {
-            let value = match params.get(name) {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Number(n)) => n.to_string(),
-                _ => return Err(name.to_owned()),
-            };
+            let Some(value) = plan.text(name) else { return Err(name.to_owned()) };
             out.push_str(&regex::escape(&value));
         } else {
             out.push_str(&rest[open..=open + len]);
@@ -769,12 +784,12 @@ pub(crate) fn resolve(
         if reported.contains(&(plan.from.clone(), plan.to.clone())) {
             continue;
         }
-        let text = |key: &str| plan.params.get(key).and_then(Value::as_str);
-        let (Some(set), Some(expected)) = (text("set_prompt"), text("expected_prompt")) else {
+        let (Some(set), Some(expected)) = (plan.text("set_prompt"), plan.text("expected_prompt"))
+        else {
             continue;
         };
-        let Some(shown) = ps1_literal(set) else { continue };
-        let Ok(regex) = moler_core::cached_regex(expected) else { continue };
+        let Some(shown) = ps1_literal(&set) else { continue };
+        let Ok(regex) = moler_core::cached_regex(&expected) else { continue };
         if !regex.is_match(shown) {
             reported.push((plan.from.clone(), plan.to.clone()));
             problems.push(Problem::new(
@@ -1268,6 +1283,32 @@ mod tests {
         let shell = Some("box\\$");
         let cmd = registry.command_for_prompt("ssh", &Value::Object(ssh.clone()), shell);
         assert!(cmd.is_ok(), "{:?}", cmd.err());
+    }
+
+    /// The device's own reading of a parameter as text (a state's prompt from its hop's
+    /// `expected_prompt`, a prompt template's values, state names) takes a number as written.
+    #[test]
+    fn numbers_the_device_reads_as_text_are_as_written() {
+        let m = machine(
+            "DEVICES:\n  A:\n    DEVICE_CLASS: AdbRemote\n    CONNECTION_HOPS:\n      UNIX_LOCAL:\n        \
+             UNIX_REMOTE:\n          execute_command: ssh\n          command_params: {host: box, \
+             login: c, password: 0123, expected_prompt: 1e5}\n      UNIX_REMOTE:\n        \
+             ADB_SHELL:\n          command_params: {serial_number: 0012345}\n",
+        );
+        assert_eq!(m.prompt(UNIX_REMOTE), Some("1e5"));
+        assert_eq!(m.prompt("ADB_SHELL"), Some(r"^adb_shell@0012345 \$"));
+        assert_eq!(m.hop(UNIX_REMOTE, "ADB_SHELL").unwrap().params["serial_number"], "0012345");
+        let m = machine(
+            "DEVICE_CLASSES:\n  Box:\n    CONNECTED_STATE: 010\n    STATES:\n      010: {PROMPT: 5}\n      \
+             10: {PROMPT_FROM: [010]}\n    CONNECTION_HOPS:\n      010:\n        10:\n          \
+             execute_command: su\n          command_params: {password: 0123, expected_prompt: 1e5}\n      \
+             10:\n        010:\n          execute_command: exit\n          command_params: \
+             {expected_prompt: 5}\nDEVICES:\n  B:\n    DEVICE_CLASS: Box\n    INITIAL_STATE: 010\n    \
+             CONNECTION_DESC: {io_type: tcp, host: 127.0.0.1, port: 1}\n",
+        );
+        assert_eq!((m.connected, m.initial), ("010", "010"));
+        assert_eq!((m.prompt("010"), m.prompt("10")), (Some("5"), Some("1e5")));
+        assert_eq!(m.next_step("10", "010"), Some("010"));
     }
 
     #[test]
