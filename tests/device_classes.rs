@@ -250,6 +250,57 @@ DEVICES:
         )),
         "{err}"
     );
+    // A parameter of a class's hop the command refuses is shown where the class has it (for
+    // each device of the class), one the device gives where the device has it.
+    std::fs::write(
+        &path,
+        "DEVICE_CLASSES:
+  Box:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $'}
+      B: {PROMPT_FROM: [A]}
+    CONNECTION_HOPS:
+      A:
+        B: {execute_command: su, command_params: {pasword: x, expected_prompt: '^b# $'}}
+      B:
+        A: {execute_command: exit, command_params: {expected_prompt: '^a> $'}}
+DEVICES:
+  X: {DEVICE_CLASS: Box}
+  Y:
+    DEVICE_CLASS: Box
+    CONNECTION_HOPS:
+      A:
+        B: {command_params: {password: {a: 1}}}
+",
+    )
+    .unwrap();
+    let err = Devices::from_file(&path).expect_err("wrong parameters").to_string();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{file}:9:51: device X: hop A -> B (su): su has no parameter `pasword`; did you \
+                 mean password?"
+            ),
+            format!(
+                "{file}:9:51: device Y: hop A -> B (su): su has no parameter `pasword`; did you \
+                 mean password?"
+            ),
+        ],
+        "{err}"
+    );
+    std::fs::write(&path, std::fs::read_to_string(&path).unwrap().replace("pasword: x, ", ""))
+        .unwrap();
+    let err = Devices::from_file(&path).expect_err("wrong parameters").to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{file}:18:30: device Y: hop A -> B (su): su: parameter `password`: expected a \
+             password (text) or a list of passwords"
+        )
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -158,6 +158,8 @@ pub(crate) struct HopPlan {
     pub origin: Origin,
     /// Where each parameter the user gave was written.
     pub param_origins: Vec<(String, Origin)>,
+    /// Where each parameter a class gave was written (for messages about them).
+    pub class_param_origins: Vec<(String, Origin)>,
     /// The parameters given as numbers (or lists holding numbers): name, value as read, and
     /// value with each number as it was written (`0123`): what they are where the command
     /// wants text. Of the same name, the last one given counts.
@@ -165,12 +167,11 @@ pub(crate) struct HopPlan {
 }
 
 impl HopPlan {
-    /// Where parameter `key` was written (else where the hop was).
+    /// Where parameter `key` was written: by the user, else by a class (else where the hop
+    /// was).
     fn param_origin(&self, key: &str) -> Origin {
-        self.param_origins
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or_else(|| self.origin.clone(), |(_, o)| o.clone())
+        let mut origins = self.param_origins.iter().chain(&self.class_param_origins);
+        origins.find(|(k, _)| k == key).map_or_else(|| self.origin.clone(), |(_, o)| o.clone())
     }
 
     /// Parameter `key` as text: a text as it is, a number as it was written (`0123`, `1e5`),
@@ -595,7 +596,7 @@ pub(crate) fn resolve(
             h.required_command_params.iter().map(|r| r.value.clone()).collect();
         let command = h.execute_command.as_ref().map(|c| c.value.as_str());
         let (from_, to_) = (from.clone(), to.clone());
-        let given = (params, numbers_in(&h.command_params));
+        let given = Given::new(params, &h.command_params);
         if !merge_hop(&mut hops, from, to, command, given, required, None, &spec.name.origin) {
             problems.push(Problem::new(
                 ErrorKind::MissingParameter,
@@ -626,19 +627,12 @@ pub(crate) fn resolve(
         };
         let required: Vec<String> =
             h.required_command_params.iter().map(|r| r.value.clone()).collect();
-        let origins: Vec<(String, Origin)> = h
-            .command_params
-            .as_map()
-            .unwrap_or_default()
-            .iter()
-            .map(|(k, _)| (k.name.clone(), k.origin.clone()))
-            .collect();
         // Without `execute_command` the class's command stays (Moler's update_dict).
         let command = h.execute_command.as_ref().map(|c| c.value.as_str());
         let (from, to) = (h.from.value.clone(), h.to.value.clone());
-        let written = Some((h.origin.clone(), origins));
-        let given = (params, numbers_in(&h.command_params));
-        if !merge_hop(&mut hops, from, to, command, given, required, written, &h.origin) {
+        let given = Given::new(params, &h.command_params);
+        let user = Some(h.origin.clone());
+        if !merge_hop(&mut hops, from, to, command, given, required, user, &h.origin) {
             problems.push(Problem::new(
                 ErrorKind::MissingParameter,
                 h.origin.clone(),
@@ -997,11 +991,23 @@ pub(crate) fn resolve(
     Ok(machine)
 }
 
-/// The numbers in a hop's `command_params`: for each parameter holding a number (or a list
-/// holding numbers), its value as read and as written ([`HopPlan::numbers_as_text`]).
-fn numbers_in(params: &moler_config::Node) -> Vec<NumberAsText> {
-    let entries = params.as_map().unwrap_or_default().iter();
-    entries.filter_map(|(k, v)| Some((k.name.clone(), v.to_json(), as_written(v)?))).collect()
+/// A hop's `command_params` as given: the parameters, the numbers among them
+/// ([`HopPlan::numbers_as_text`]), and where each was written.
+struct Given {
+    params: Map<String, Value>,
+    numbers: Vec<NumberAsText>,
+    origins: Vec<(String, Origin)>,
+}
+
+impl Given {
+    /// `params` read from `node`.
+    fn new(params: Map<String, Value>, node: &moler_config::Node) -> Given {
+        let entries = node.as_map().unwrap_or_default();
+        let numbers =
+            entries.iter().filter_map(|(k, v)| Some((k.name.clone(), v.to_json(), as_written(v)?)));
+        let origins = entries.iter().map(|(k, _)| (k.name.clone(), k.origin.clone()));
+        Given { params, numbers: numbers.collect(), origins: origins.collect() }
+    }
 }
 
 /// A value with its numbers as they were written (`0123`, `1e5`), for a command that wants
@@ -1019,18 +1025,18 @@ fn as_written(node: &moler_config::Node) -> Option<Value> {
 
 /// Merges a hop onto `hops`, as Moler's update_dict: one already there between the same states
 /// takes `command` when given, the parameters one by one (and their numbers as written),
-/// `required` when not empty, and `written` (where a user wrote it, and each parameter) when
-/// given; a new one needs a command (false without) and is placed at `written`'s origin, else
-/// at `default_origin`.
+/// `required` when not empty, and `user` (where a user wrote it; the parameters' places are
+/// then the user's, else a class's) when given; a new one needs a command (false without) and
+/// is placed at `user`, else at `default_origin`.
 #[allow(clippy::too_many_arguments)]
 fn merge_hop(
     hops: &mut Vec<(HopPlan, Vec<String>)>,
     from: String,
     to: String,
     command: Option<&str>,
-    (params, numbers_as_text): (Map<String, Value>, Vec<NumberAsText>),
+    Given { params, numbers, origins }: Given,
     required: Vec<String>,
-    written: Option<(Origin, Vec<(String, Origin)>)>,
+    user: Option<Origin>,
     default_origin: &Origin,
 ) -> bool {
     if let Some((plan, req)) = hops.iter_mut().find(|(p, _)| p.from == from && p.to == to) {
@@ -1038,10 +1044,16 @@ fn merge_hop(
             plan.command = command.to_owned();
         }
         plan.params.extend(params);
-        plan.numbers_as_text.extend(numbers_as_text);
-        if let Some((origin, param_origins)) = written {
-            plan.origin = origin;
-            plan.param_origins = param_origins;
+        plan.numbers_as_text.extend(numbers);
+        match user {
+            Some(origin) => {
+                plan.origin = origin;
+                plan.param_origins = origins;
+            }
+            None => {
+                plan.class_param_origins.retain(|(k, _)| origins.iter().all(|(o, _)| o != k));
+                plan.class_param_origins.extend(origins);
+            }
         }
         if !required.is_empty() {
             *req = required;
@@ -1049,10 +1061,23 @@ fn merge_hop(
         return true;
     }
     let Some(command) = command else { return false };
-    let (origin, param_origins) = written.unwrap_or_else(|| (default_origin.clone(), Vec::new()));
-    let command = command.to_owned();
-    let plan = HopPlan { from, to, command, params, origin, param_origins, numbers_as_text };
-    hops.push((plan, required));
+    let (origin, param_origins, class_param_origins) = match user {
+        Some(origin) => (origin, origins, Vec::new()),
+        None => (default_origin.clone(), Vec::new(), origins),
+    };
+    hops.push((
+        HopPlan {
+            from,
+            to,
+            command: command.to_owned(),
+            params,
+            origin,
+            param_origins,
+            class_param_origins,
+            numbers_as_text: numbers,
+        },
+        required,
+    ));
     true
 }
 
