@@ -291,8 +291,25 @@ DEVICES:
         ],
         "{err}"
     );
-    std::fs::write(&path, std::fs::read_to_string(&path).unwrap().replace("pasword: x, ", ""))
-        .unwrap();
+    // The device's own command for the hop: a parameter of the class's that it refuses is the
+    // device's to look at.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let changed = text.replace(
+        "  X: {DEVICE_CLASS: Box}",
+        "  X: {DEVICE_CLASS: Box, CONNECTION_HOPS: {A: {B: {execute_command: exit}}}}",
+    );
+    std::fs::write(&path, changed).unwrap();
+    let err = Devices::from_file(&path).expect_err("wrong parameters").to_string();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with(&format!("{file}:9:51: device Y: hop A -> B (su)")), "{err}");
+    assert!(
+        lines[1].starts_with(&format!(
+            "{file}:13:51: device X: hop A -> B (exit): exit has no parameter `pasword`"
+        )),
+        "{err}"
+    );
+    std::fs::write(&path, text.replace("pasword: x, ", "")).unwrap();
     let err = Devices::from_file(&path).expect_err("wrong parameters").to_string();
     assert_eq!(
         err,

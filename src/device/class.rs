@@ -1042,6 +1042,9 @@ fn merge_hop(
     if let Some((plan, req)) = hops.iter_mut().find(|(p, _)| p.from == from && p.to == to) {
         if let Some(command) = command {
             plan.command = command.to_owned();
+            // A parameter given for the command before, refused by this one: what to look at
+            // is where the command changed, not where the parameter was.
+            plan.class_param_origins.clear();
         }
         plan.params.extend(params);
         plan.numbers_as_text.extend(numbers);
