@@ -182,6 +182,40 @@ fn a_tokio_variant_outside_a_runtime_is_a_clear_error_or_uses_a_given_runtime() 
     assert_eq!(echo(&sh, "from sync code"), ["from sync code"]);
 }
 
+/// Moler's `asyncio-in-thread` (an event loop in a thread of its own): from sync code the
+/// connections run on moler's own tokio runtime, shared; inside a runtime, on the caller's.
+/// Moler's YAML that names it works unchanged, for connections and devices.
+#[test]
+fn asyncio_in_thread_runs_on_a_runtime_of_its_own_from_sync_code() {
+    let yaml = "NAMED_CONNECTIONS:\n  a: {io_type: terminal, variant: asyncio-in-thread}\n  \
+                b: {io_type: terminal, variant: Asyncio-In-Thread}\nDEVICES:\n  LOCAL:\n    \
+                DEVICE_CLASS: moler.device.unixlocal.UnixLocal\n    CONNECTION_DESC: {io_type: \
+                terminal, variant: asyncio-in-thread}\n";
+    let (config, file) = load(&folder("asyncio-in-thread"), yaml);
+    let (a, b) = (config.open("a").unwrap(), config.open("b").unwrap());
+    assert_eq!((a.runner(), b.runner()), (RunnerKind::Tokio, RunnerKind::Tokio));
+    // Both at once: two shells on the one runtime thread, each answering its own.
+    let (on_a, on_b) = (
+        a.start(Command::lines("sleep 0.2; echo from a", LOCAL_PROMPT)),
+        b.start(Command::lines("echo from b", LOCAL_PROMPT)),
+    );
+    assert_eq!(on_b.wait(WAIT).unwrap(), ["from b"]);
+    assert_eq!(on_a.wait(WAIT).unwrap(), ["from a"]);
+    let devices = Devices::from_config(Config::from_file(&file).unwrap()).unwrap();
+    let local = devices.get("LOCAL").unwrap();
+    assert_eq!(local.state(), "UNIX_LOCAL");
+    let out = local.cmd("echo", serde_json::json!({"text": "device"})).unwrap().run().unwrap();
+    assert_eq!(out["RESULT"], serde_json::json!(["device"]));
+    devices.remove_all();
+    // Inside a runtime (here a current-thread one, as `#[tokio::test]` makes): that one.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let sh = config.open("a").unwrap();
+        let out = sh.start(Command::lines("echo awaited", LOCAL_PROMPT)).await.unwrap();
+        assert_eq!(out, ["awaited"]);
+    });
+}
+
 #[test]
 fn users_register_io_types_and_variant_constructors() {
     use std::sync::atomic::{AtomicUsize, Ordering};

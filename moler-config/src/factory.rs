@@ -323,6 +323,22 @@ impl Registry {
         if let Some(r) = self.runners.iter().find(|r| r.kind() == kind) {
             return Ok(r.clone());
         }
+        // Moler's asyncio-in-thread: an event loop in a thread of its own. The caller's runtime
+        // when there is one, else moler's own (a worker thread started on first use).
+        #[cfg(feature = "tokio")]
+        if variant.value.trim().eq_ignore_ascii_case("asyncio-in-thread") {
+            use moler_runners::TokioRunner;
+            let runner = TokioRunner::new().or_else(|_| TokioRunner::background());
+            return runner.map(Runner::Tokio).map_err(|e| {
+                let msg =
+                    format!("{what}: variant {}: starting a tokio runtime: {e}", variant.value);
+                Error::Config(ConfigError::new(
+                    ErrorKind::InvalidValue,
+                    variant.origin.clone(),
+                    msg,
+                ))
+            });
+        }
         Runner::new(kind).map_err(|e| {
             let (error_kind, msg) = match e {
                 moler_runners::Error::NotCompiled { .. } => {

@@ -57,7 +57,8 @@
 //! | variant | runner |
 //! |---|---|
 //! | `threaded` (Moler's `multi-threaded`, `single-threaded` too) | the thread runner |
-//! | `tokio` (Moler's `asyncio`, `asyncio-in-thread` too) | the tokio runner (feature `tokio`) |
+//! | `tokio` (Moler's `asyncio` too) | the tokio runner on the caller's runtime (feature `tokio`) |
+//! | Moler's `asyncio-in-thread` | the same; from code with no runtime, moler's own (`TokioRunner::background()`) |
 //! | `smol` | the smol runner (feature `smol`) |
 //!
 //! ```no_run

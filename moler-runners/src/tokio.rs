@@ -70,6 +70,44 @@ impl TokioRunner {
             .map_err(|_| Error::NoRuntime { runner: RunnerKind::Tokio })
     }
 
+    /// A runner on moler's own runtime: a tokio multi-thread runtime with one worker thread
+    /// (`moler-tokio`), started on first use and shared by every connection on it for the life
+    /// of the process. For code with no runtime of its own, as Moler's `asyncio-in-thread`
+    /// runs its connections on an asyncio loop in a thread of its own: the handles are
+    /// awaited or waited on as with any tokio runner (waiting blocks the calling thread, the
+    /// worker reads).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moler_core::Command;
+    /// use moler_runners::TokioRunner;
+    ///
+    /// let (transport, device) = moler_io::memory::pair("demo");
+    /// let conn = TokioRunner::background().unwrap().spawn("demo", transport).unwrap();
+    /// device.respond_on_next_write("uname\r\nLinux\r\nhost$ ");
+    /// let out = conn.run(Command::lines("uname", r"^host\$ "), Duration::from_secs(10));
+    /// assert_eq!(out.unwrap(), ["Linux"]);
+    /// ```
+    ///
+    /// An error if the runtime cannot start (the process cannot make its thread or its epoll
+    /// descriptor); the next call tries again.
+    pub fn background() -> io::Result<Self> {
+        static HANDLE: std::sync::Mutex<Option<Handle>> = std::sync::Mutex::new(None);
+        let mut started = HANDLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(handle) = &*started {
+            return Ok(Self::with_handle(handle.clone()));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("moler-tokio")
+            .enable_all()
+            .build()?;
+        // Kept for the life of the process: its connections may outlive every caller.
+        let handle = Box::leak(Box::new(runtime)).handle().clone();
+        *started = Some(handle.clone());
+        Ok(Self::with_handle(handle))
+    }
+
     /// A runner on the runtime behind `handle` (it may be called from any thread).
     pub fn with_handle(handle: Handle) -> Self {
         Self { handle, read_buffer: DEFAULT_READ_BUFFER }
