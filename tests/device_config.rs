@@ -240,6 +240,60 @@ fn molers_example_my_devices_loads() {
     assert!(ssh.is_ok(), "ssh takes set_timeout: false: {:?}", ssh.err());
 }
 
+/// The other YAML files of Moler's repository (its examples, test resources and trainings),
+/// unchanged: each loads with its devices and named connections. The one whose default variant
+/// is a name Moler's example registers in Python code loads once the variant is registered
+/// (`Loader::connection`), and before that says which name is unknown, where.
+#[test]
+fn every_other_yaml_file_of_molers_repository_loads() {
+    let files: [(&str, &[&str], &[&str]); 8] = [
+        ("examples_layer_3_connection_variant.yml", &[], &[]),
+        ("examples_layer_3_named_connections.yml", &[], &["net_1", "net_2", "net_11", "net_21"]),
+        ("test_resources_added_device_config.yml", &["ADDED_UNIX_LOCAL"], &[]),
+        ("test_resources_www_servers_connections.yml", &[], &["www_server_1"]),
+        ("trainings_intro_my_devices.yml", &["MyRemoteMachine"], &[]),
+        ("trainings_workshop1_config_my_devices.yml", &["MyMachine1", "MyMachine2"], &[]),
+        ("trainings_workshop1_step1_my_devices.yml", &["MyMachine1", "MyMachine2"], &[]),
+        ("trainings_workshop1_step2_my_devices.yml", &["MyMachine1", "MyMachine2"], &[]),
+    ];
+    for (file, devices, connections) in files {
+        let config = moler::config::Config::from_file(moler_file(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        for name in connections {
+            assert!(config.connection(name).is_some(), "{file}: connection {name}");
+        }
+        // Loaded, not made: their LOGGER folders are Moler's machines' (/home/moler/…).
+        let loaded = Devices::load(config).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let mut names = loaded.names();
+        names.sort();
+        assert_eq!(names, devices, "{file}");
+    }
+    let remote = moler::config::Config::from_file(moler_file("trainings_intro_my_devices.yml"));
+    let remote = Devices::load(remote.unwrap()).unwrap();
+    let info = remote.info("MyRemoteMachine").unwrap();
+    let ssh = hop(&info, "UNIX_LOCAL", "UNIX_REMOTE");
+    assert_eq!(ssh, ("ssh".into(), Some("moler@ute-image".into())));
+
+    let path = moler_file("examples_layer_3_connections_new_variant.yml");
+    let err = moler::config::Config::from_file(&path).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}:5:14: unknown variant `threaded-and-logged` for io_type tcp; expected one of \
+             threaded, tokio, smol",
+            path.display()
+        )
+    );
+    let loader = moler::config::Loader::new().connection("tcp", "threaded-and-logged", |_, o| {
+        Err(moler::config::Error::Open {
+            what: o.name.to_owned(),
+            source: std::io::Error::other("not here"),
+        })
+    });
+    let config = loader.from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.default_variant("tcp").unwrap().value, "threaded-and-logged");
+}
+
 /// Moler's test/resources/device_config.yml, unchanged: every device loads (unix, Juniper,
 /// SCPI, PDU, AT and ADB, with and without a proxy, the *3 classes); a hop that changes only
 /// `command_params` keeps the class's command; the AT and ADB states' prompts are made from
