@@ -89,10 +89,16 @@ fn a_named_tcp_device_answers_commands() {
         &folder("tcp"),
         &format!(
             "NAMED_CONNECTIONS:\n  console:\n    io_type: tcp\n    host: 127.0.0.1\n    \
-             port: {}\n    ready_marker: moler device simulator\n    ready_prompt: 'sim> '\n",
+             port: {}\n    ready_marker: moler device simulator\n    ready_prompt: 'sim> '\n  \
+             quoted: {{io_type: tcp, host: 127.0.0.1, port: '{}', ready_prompt: 'sim> '}}\n",
+            sim.port(),
             sim.port()
         ),
     );
+    // The port quoted, as a Python user may write it: the same console.
+    let quoted = config.open("quoted").unwrap();
+    let out = quoted.run(Command::lines("hello", SIM_PROMPT_RE), WAIT).unwrap();
+    assert_eq!(out, ["hello from the simulator"]);
     let console = config.open("console").unwrap();
     let out = console.run(Command::lines("hello", SIM_PROMPT_RE), WAIT).unwrap();
     assert_eq!(out, ["hello from the simulator"]);

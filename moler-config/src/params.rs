@@ -236,9 +236,12 @@ impl FromParam for bool {
     }
 }
 
+/// A whole number: a number, or text of decimal digits (`port: "22"`, as a Python user may
+/// quote it).
 fn integer(node: &Node) -> Option<i64> {
-    match node.value {
-        Value::Int(i) => Some(i),
+    match &node.value {
+        Value::Int(i) => Some(*i),
+        Value::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
         _ => None,
     }
 }

@@ -220,13 +220,28 @@ fn tcp_without_port() {
 fn tcp_port_of_the_wrong_type_and_out_of_range() {
     broken(
         "tcp-port",
-        "NAMED_CONNECTIONS:\n  a: {io_type: tcp, port: telnet}\n  b: {io_type: tcp, port: 70000}\n",
+        "NAMED_CONNECTIONS:\n  a: {io_type: tcp, port: telnet}\n  b: {io_type: tcp, port: 70000}\n  \
+         c: {io_type: tcp, port: '2 3'}\n  d: {io_type: tcp, port: '-23'}\n  e: {io_type: tcp, port: ''}\n",
         ErrorKind::WrongType,
         &[
             "{f}:2:27: NAMED_CONNECTIONS.a (io_type tcp): `port` must be a port number (1-65535), found text \"telnet\"",
             "{f}:3:27: NAMED_CONNECTIONS.b (io_type tcp): `port` must be a port number (1-65535), found a number (70000)",
+            "{f}:4:27: NAMED_CONNECTIONS.c (io_type tcp): `port` must be a port number (1-65535), found text \"2 3\"",
+            "{f}:5:27: NAMED_CONNECTIONS.d (io_type tcp): `port` must be a port number (1-65535), found text \"-23\"",
+            "{f}:6:27: NAMED_CONNECTIONS.e (io_type tcp): `port` must be a port number (1-65535), found text \"\"",
         ],
     );
+}
+
+/// A whole number quoted, as a Python user may write it (`port: "23"`), is that number.
+#[test]
+fn a_whole_number_written_as_text_is_that_number() {
+    let config = Config::from_yaml(
+        "NAMED_CONNECTIONS:\n  a: {io_type: tcp, host: localhost, port: \"23\"}\n  \
+         b: {io_type: terminal, cols: '120'}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(config.connection("a").is_some() && config.connection("b").is_some());
 }
 
 #[test]
