@@ -158,6 +158,16 @@ fn terminal_parameters_reach_the_shell() {
     let pwd = sh.run(Command::lines("pwd -P", LOCAL_PROMPT), WAIT).unwrap();
     assert_eq!(pwd, [dir.join("work").canonicalize().unwrap().display().to_string()]);
     assert_eq!(echo(&sh, "$COLUMNS"), ["200"]);
+    // Written as numbers, as written: a folder named 2026, a variable 010; a size quoted.
+    std::fs::create_dir_all(dir.join("2026")).unwrap();
+    let (config, _) = load(
+        &dir,
+        "NAMED_CONNECTIONS:\n  sh: {io_type: terminal, cwd: 2026, env: {MOLER_N: 010}, cols: '120'}\n",
+    );
+    let sh = config.open("sh").unwrap();
+    let pwd = sh.run(Command::lines("pwd -P", LOCAL_PROMPT), WAIT).unwrap();
+    assert_eq!(pwd, [dir.join("2026").canonicalize().unwrap().display().to_string()]);
+    assert_eq!(echo(&sh, "$MOLER_N $COLUMNS"), ["010 120"]);
 }
 
 #[test]

@@ -301,8 +301,9 @@ impl FromParam for PathBuf {
     /// A path; `~/` is the home folder, a relative path is resolved from the config file's
     /// folder.
     fn from_param(node: &Node, base: Option<&Path>) -> Result<Self, String> {
-        let text = node.as_str().filter(|s| !s.is_empty()).ok_or("a path")?;
-        Ok(resolve_path(text, base))
+        // A name written as a number (`cwd: 2026`) is that folder.
+        let text = String::from_param(node, base).ok().filter(|s| !s.is_empty()).ok_or("a path")?;
+        Ok(resolve_path(&text, base))
     }
 }
 
