@@ -906,7 +906,8 @@ pub(crate) fn resolve(
         }
         // A number where the command wants text (`password: 0123`) is the text written, as
         // in a connection's parameters (Moler's PyYAML would hand the command a number, which
-        // it cannot type): the parameters are tried again with it, one refused one at a time.
+        // it cannot type): each parameter refused so is given its text, and the parameters
+        // are tried again.
         let mut params = Value::Object(params);
         let checked = loop {
             let result = registry.command_for_prompt(&plan.command, &params, shell_prompt);
