@@ -527,8 +527,8 @@ impl Loader {
         self
     }
 
-    /// The runner to use for its variant (a [`moler_runners::TokioRunner`] on a runtime
-    /// handle, say), instead of a new one per connection.
+    /// The runner to use for its variant (a `TokioRunner` on a runtime handle, say), instead
+    /// of a new one per connection.
     pub fn runner(mut self, runner: impl Into<Runner>) -> Loader {
         self.registry.set_runner(runner.into());
         self
