@@ -101,6 +101,19 @@ fn a_parameter_value_of_the_wrong_shape_is_shown_where_it_was_written() {
     );
     let (_, text) = errors(&hop("[a, [b]]"));
     assert!(text.starts_with("<yaml string>:11:13: "), "{text}");
+    // Refused by the command sudo embeds: shown at `cmd_params`, with that command's words.
+    let yaml = "DEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote\n    CONNECTION_HOPS:\n      UNIX_REMOTE:\n        \
+                UNIX_REMOTE_ROOT:\n          execute_command: sudo\n          command_params:\n            \
+                cmd_class_name: ls\n            cmd_params: {path: [a]}\n            expected_prompt: 'r#'\n";
+    let (_, text) = errors(yaml);
+    assert_eq!(
+        text.lines().nth(1),
+        Some(
+            "<yaml string>:10:13: device R: hop UNIX_REMOTE -> UNIX_REMOTE_ROOT (sudo): sudo: ls: \
+             parameter `path`: invalid type: sequence, expected a string"
+        ),
+        "{text}"
+    );
     for number in ["1234", "0123", "[1234, abc]"] {
         let loaded = Devices::from_yaml(&hop(number));
         assert!(loaded.is_ok(), "password: {number}: {:?}", loaded.err().map(|e| e.to_string()));

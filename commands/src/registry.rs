@@ -82,9 +82,10 @@ impl fmt::Display for BuildError {
             BuildError::Ambiguous { kind, name, candidates } => {
                 write!(f, "{kind} '{name}' is ambiguous: say one of {}", candidates.join(", "))
             }
-            // A value refused in a parameter it has: the others are no help.
+            // A value refused in a parameter it has, or by the command it embeds (which says
+            // its own): this one's parameters are no help.
             BuildError::BadParams { name, problem, .. }
-                if matches!(**problem, ParamError::Field { .. }) =>
+                if matches!(**problem, ParamError::Field { .. } | ParamError::Embedded(_)) =>
             {
                 write!(f, "{name}: {problem}")
             }
@@ -738,6 +739,9 @@ mod tests {
         let ParamError::Embedded(inner) = &**problem else { panic!("{err:?}") };
         assert!(matches!(**inner, BuildError::BadParams { ref name, .. } if name == "ls"));
         assert!(err.to_string().starts_with("sudo: ls: unknown field `x`"), "{err}");
+        // The embedded command's parameters, not sudo's as well.
+        assert_eq!(err.to_string().matches("accepted parameters: options, path").count(), 1);
+        assert!(!err.to_string().contains("sudo_params"), "{err}");
     }
 
     #[test]

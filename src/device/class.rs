@@ -928,6 +928,8 @@ pub(crate) fn resolve(
             let origin = match &e {
                 BuildError::BadParams { problem, .. } => match &**problem {
                     ParamError::Field { name, .. } => plan.param_origin(name),
+                    // The command given by name in `cmd_params` (sudo's, su's) refused them.
+                    ParamError::Embedded(_) => plan.param_origin("cmd_params"),
                     _ => plan.origin.clone(),
                 },
                 _ => plan.origin.clone(),
