@@ -114,7 +114,7 @@ struct RunArgs {
     #[arg(long, value_name = "JSON", conflicts_with = "param")]
     params: Option<String>,
     /// One parameter (repeatable); the value is read as JSON when it is JSON, else as text (a
-    /// number where the command wants text is the text typed: `password=0042`, `text=1e5`).
+    /// number where the command wants text is the text typed: `password=1234`, `text=1e5`).
     #[arg(long, short, value_name = "KEY=VALUE")]
     param: Vec<String>,
     /// The command's timeout in seconds (default: the command's own, 20 s for most).
