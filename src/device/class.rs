@@ -911,17 +911,28 @@ pub(crate) fn resolve(
         let mut params = Value::Object(params);
         let checked = loop {
             let result = registry.command_for_prompt(&plan.command, &params, shell_prompt);
-            let Err(BuildError::BadParams { problem, .. }) = &result else { break result };
-            let ParamError::Field { name, .. } = &**problem else { break result };
-            // The number given last under that name, if the value is still that number.
+            let Some((name, inner)) = refused_field(&result) else { break result };
+            // The number given last under that name, if the value is still that number (in
+            // `cmd_params`: the embedded command's parameter).
             let given = plan.numbers_as_text.iter().rev().find(|(k, _, _)| k == name);
-            match given {
-                Some((_, read, text)) if params[name.as_str()] == *read => {
-                    params[name.as_str()] = text.clone();
-                    plan.params.insert(name.clone(), text.clone());
-                }
-                _ => break result,
+            let Some((_, read, text)) = given else { break result };
+            let (read, text) = match inner {
+                None => (read, text),
+                Some(inner) => (&read[inner], &text[inner]),
+            };
+            let value = match inner {
+                None => &params[name],
+                Some(inner) => &params[name][inner],
+            };
+            if value != read || read == text {
+                break result;
             }
+            // (A number there: `params[name]` is a mapping when `inner` is given.)
+            match inner {
+                None => params[name] = text.clone(),
+                Some(inner) => params[name][inner] = text.clone(),
+            }
+            plan.params.insert(name.to_owned(), params[name].clone());
         };
         if let Err(e) = checked {
             // A parameter the command refuses is shown where it was written.
@@ -994,6 +1005,23 @@ pub(crate) fn resolve(
     Ok(machine)
 }
 
+/// The parameter a command refused the value of: its name, and for a command it embeds
+/// (`cmd_params`), that command's parameter.
+fn refused_field<T>(result: &Result<T, BuildError>) -> Option<(&str, Option<&str>)> {
+    let Err(BuildError::BadParams { problem, .. }) = result else { return None };
+    match &**problem {
+        ParamError::Field { name, .. } => Some((name, None)),
+        ParamError::Embedded(inner) => match &**inner {
+            BuildError::BadParams { problem, .. } => match &**problem {
+                ParamError::Field { name, .. } => Some(("cmd_params", Some(name))),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// A hop's `command_params` as given: the parameters, the numbers among them
 /// ([`HopPlan::numbers_as_text`]), and where each was written.
 struct Given {
@@ -1022,6 +1050,14 @@ fn as_written(node: &moler_config::Node) -> Option<Value> {
         Y::Seq(items) if items.iter().any(|i| i.number_text().is_some()) => Some(Value::Array(
             items.iter().map(|i| as_written(i).unwrap_or_else(|| i.to_json())).collect(),
         )),
+        // The parameters of a command given by name (sudo's and su's `cmd_params`).
+        Y::Map(entries) if entries.iter().any(|(_, v)| as_written(v).is_some()) => {
+            let mut map = Map::new();
+            for (k, v) in entries {
+                map.insert(k.name.clone(), as_written(v).unwrap_or_else(|| v.to_json()));
+            }
+            Some(Value::Object(map))
+        }
         _ => None,
     }
 }
@@ -1314,6 +1350,15 @@ mod tests {
         let shell = Some("box\\$");
         let cmd = registry.command_for_prompt("ssh", &Value::Object(ssh.clone()), shell);
         assert!(cmd.is_ok(), "{:?}", cmd.err());
+        // In the parameters of the command sudo runs (`cmd_params`) too.
+        let m = machine(
+            "DEVICES:\n  L:\n    DEVICE_CLASS: UnixLocal\n    CONNECTION_HOPS:\n      UNIX_LOCAL:\n        \
+             UNIX_LOCAL_ROOT:\n          execute_command: sudo\n          command_params: {password: \
+             0123, cmd_class_name: ls, cmd_params: {path: 0123, options: -l}, expected_prompt: 'r#'}\n",
+        );
+        let sudo = &m.hop(UNIX_LOCAL, UNIX_LOCAL_ROOT).unwrap().params;
+        assert_eq!(sudo["password"], "0123");
+        assert_eq!(sudo["cmd_params"], serde_json::json!({"path": "0123", "options": "-l"}));
     }
 
     /// The device's own reading of a parameter as text (a state's prompt from its hop's
