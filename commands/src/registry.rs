@@ -68,6 +68,23 @@ pub enum BuildError {
     },
 }
 
+impl BuildError {
+    /// The parameter whose value the command refused ([`ParamError::Field`]): its name, and
+    /// when the command it embeds refused one of `cmd_params` (`sudo`'s, `su`'s),
+    /// `("cmd_params", Some(that parameter))`.
+    pub fn refused_value(&self) -> Option<(&str, Option<&str>)> {
+        let BuildError::BadParams { problem, .. } = self else { return None };
+        match &**problem {
+            ParamError::Field { name, .. } => Some((name, None)),
+            ParamError::Embedded(inner) => match inner.refused_value()? {
+                (name, None) => Some(("cmd_params", Some(name))),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -394,6 +411,43 @@ impl Registry {
         prompt: Option<&str>,
     ) -> Result<JsonObserver, BuildError> {
         build(&self.commands, "command", name, params, prompt)
+    }
+
+    /// [`Registry::command_for_prompt`], where a parameter may be taken as it was written:
+    /// `written(name)` gives a parameter's value as read and as written (a config's `0123`:
+    /// the number 123 and the text `"0123"`). A parameter whose value the command refuses
+    /// ([`BuildError::refused_value`], in `cmd_params` too) and is still the one read gets the
+    /// one written, and the command is built again; `params` is left with what it was built
+    /// from (or last refused).
+    pub fn command_for_prompt_as_written(
+        &self,
+        name: &str,
+        params: &mut Value,
+        prompt: Option<&str>,
+        written: impl Fn(&str) -> Option<(Value, Value)>,
+    ) -> Result<JsonObserver, BuildError> {
+        loop {
+            let result = self.command_for_prompt(name, params, prompt);
+            let refused = result.as_ref().err().and_then(BuildError::refused_value);
+            let Some((key, inner)) = refused.map(|(k, i)| (k.to_owned(), i.map(str::to_owned)))
+            else {
+                return result;
+            };
+            let Some((read, text)) = written(&key) else { return result };
+            let (read, text, value) = match &inner {
+                None => (&read, &text, &params[&key]),
+                Some(inner) => (&read[inner], &text[inner], &params[&key][inner]),
+            };
+            if value != read || read == text {
+                return result;
+            }
+            let text = text.clone();
+            // (`params[key]` is a mapping when `inner` is given: it held `read[inner]`.)
+            match &inner {
+                None => params[&key] = text,
+                Some(inner) => params[&key][inner] = text,
+            }
+        }
     }
 
     /// The command `name` with `params`, prepared to run inside another command (what `sudo`

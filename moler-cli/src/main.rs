@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use moler::commands::{offline, params_from_text, BuildError, ParamError, Registry};
+use moler::commands::{offline, params_from_text, Registry};
 use moler::{Config, DeviceError, Devices, Report};
 use serde_json::{json, Map, Value};
 
@@ -343,18 +343,13 @@ fn params(args: &RunArgs) -> Result<Value, Failure> {
 /// number written in a config is: tried against the command as the registry knows it (a name
 /// it does not know, or another mistake, is left for the run to report).
 fn numbers_as_text(command: &str, params: &mut Value, numbers: &[(String, String)]) {
+    let written = |name: &str| {
+        let (_, typed) = numbers.iter().rev().find(|(k, _)| k == name)?;
+        Some((serde_json::from_str(typed).ok()?, Value::String(typed.clone())))
+    };
     let registry = Registry::default();
-    let prompt = Some(moler::LOCAL_PROMPT);
-    while let Err(BuildError::BadParams { problem, .. }) =
-        registry.command_for_prompt(command, params, prompt)
-    {
-        let ParamError::Field { name, .. } = &*problem else { return };
-        let Some((_, typed)) = numbers.iter().rev().find(|(k, _)| k == name) else { return };
-        if params[name.as_str()].is_string() {
-            return;
-        }
-        params[name.as_str()] = Value::String(typed.clone());
-    }
+    let _ =
+        registry.command_for_prompt_as_written(command, params, Some(moler::LOCAL_PROMPT), written);
 }
 
 fn run(args: RunArgs) -> Result<(), Failure> {

@@ -672,14 +672,11 @@ impl<'a> Reader<'a> {
     /// Text; a number is the text written (`INITIAL_STATE: 010` is the state `010`, as a key
     /// `010:` names it), as in a connection's parameters.
     fn text(&mut self, node: &Node, path: &str) -> Option<String> {
-        match &node.value {
-            Value::Str(s) => Some(s.clone()),
-            Value::Int(_) | Value::Float(_) => node.number_text().map(String::from),
-            _ => {
-                self.wrong_type(node, path, "text");
-                None
-            }
+        let text = node.as_text().map(String::from);
+        if text.is_none() {
+            self.wrong_type(node, path, "text");
         }
+        text
     }
 
     fn located_text(&mut self, node: &Node, path: &str) -> Option<Located<String>> {

@@ -220,10 +220,7 @@ pub trait FromParam: Sized {
 impl FromParam for String {
     /// Text; numbers are taken as written (`password: 1234`, `password: 0123`).
     fn from_param(node: &Node, _: Option<&Path>) -> Result<Self, String> {
-        match &node.value {
-            Value::Str(s) => Ok(s.clone()),
-            _ => node.number_text().map(String::from).ok_or_else(|| "text".into()),
-        }
+        node.as_text().map(String::from).ok_or_else(|| "text".into())
     }
 }
 

@@ -256,21 +256,43 @@ impl Node {
         }
     }
 
+    /// Text: a text as it is, a number as it was written ([`Node::number_text`]); `None` for
+    /// other values. What a config reads where it wants text (a password, a state's name).
+    pub fn as_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match &self.value {
+            Value::Str(s) => Some(s.as_str().into()),
+            _ => self.number_text(),
+        }
+    }
+
     /// The value as JSON (mappings keep their order; of duplicate keys the last wins, as in
     /// PyYAML).
     pub fn to_json(&self) -> serde_json::Value {
+        self.json(false)
+    }
+
+    /// The value as JSON with every number in it as the text it was written as (`0123` is
+    /// `"0123"`): what it is to a reader that wants text there.
+    pub fn to_json_as_written(&self) -> serde_json::Value {
+        self.json(true)
+    }
+
+    fn json(&self, numbers_as_text: bool) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {
+            Value::Int(_) | Value::Float(_) if numbers_as_text => {
+                J::String(self.number_text().unwrap_or_default().into_owned())
+            }
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.clone()),
-            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Seq(items) => J::Array(items.iter().map(|i| i.json(numbers_as_text)).collect()),
             Value::Map(entries) => {
                 let mut map = serde_json::Map::new();
                 for (k, v) in entries {
-                    map.insert(k.name.clone(), v.to_json());
+                    map.insert(k.name.clone(), v.json(numbers_as_text));
                 }
                 J::Object(map)
             }

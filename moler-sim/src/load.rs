@@ -82,10 +82,11 @@ impl Reader<'_> {
     }
 
     fn text(&mut self, node: &Node, what: &str) -> Option<String> {
+        // As written: `goto: 010` is the state `010`, not `10`.
+        if let Some(text) = node.as_text() {
+            return Some(text.into_owned());
+        }
         match &node.value {
-            Value::Str(s) => Some(s.clone()),
-            // As written: `goto: 010` is the state `010`, not `10`.
-            Value::Int(_) | Value::Float(_) => node.number_text().map(String::from),
             Value::Null => Some(String::new()),
             Value::Bool(_) => {
                 self.problem(

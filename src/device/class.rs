@@ -906,34 +906,23 @@ pub(crate) fn resolve(
         }
         // A number where the command wants text (`password: 0123`) is the text written, as
         // in a connection's parameters (Moler's PyYAML would hand the command a number, which
-        // it cannot type): each parameter refused so is given its text, and the parameters
-        // are tried again.
+        // it cannot type); the hop keeps what its command was built from.
         let mut params = Value::Object(params);
-        let checked = loop {
-            let result = registry.command_for_prompt(&plan.command, &params, shell_prompt);
-            let Some((name, inner)) = refused_field(&result) else { break result };
-            // The number given last under that name, if the value is still that number (in
-            // `cmd_params`: the embedded command's parameter).
+        let written = |name: &str| {
             let given = plan.numbers_as_text.iter().rev().find(|(k, _, _)| k == name);
-            let Some((_, read, text)) = given else { break result };
-            let (read, text) = match inner {
-                None => (read, text),
-                Some(inner) => (&read[inner], &text[inner]),
-            };
-            let value = match inner {
-                None => &params[name],
-                Some(inner) => &params[name][inner],
-            };
-            if value != read || read == text {
-                break result;
-            }
-            // (A number there: `params[name]` is a mapping when `inner` is given.)
-            match inner {
-                None => params[name] = text.clone(),
-                Some(inner) => params[name][inner] = text.clone(),
-            }
-            plan.params.insert(name.to_owned(), params[name].clone());
+            given.map(|(_, read, text)| (read.clone(), text.clone()))
         };
+        let checked = registry.command_for_prompt_as_written(
+            &plan.command,
+            &mut params,
+            shell_prompt,
+            written,
+        );
+        for (name, _, _) in &plan.numbers_as_text {
+            if let (Some(given), Some(built)) = (plan.params.get_mut(name), params.get(name)) {
+                given.clone_from(built);
+            }
+        }
         if let Err(e) = checked {
             // A parameter the command refuses is shown where it was written.
             let origin = match &e {
@@ -1005,23 +994,6 @@ pub(crate) fn resolve(
     Ok(machine)
 }
 
-/// The parameter a command refused the value of: its name, and for a command it embeds
-/// (`cmd_params`), that command's parameter.
-fn refused_field<T>(result: &Result<T, BuildError>) -> Option<(&str, Option<&str>)> {
-    let Err(BuildError::BadParams { problem, .. }) = result else { return None };
-    match &**problem {
-        ParamError::Field { name, .. } => Some((name, None)),
-        ParamError::Embedded(inner) => match &**inner {
-            BuildError::BadParams { problem, .. } => match &**problem {
-                ParamError::Field { name, .. } => Some(("cmd_params", Some(name))),
-                _ => None,
-            },
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// A hop's `command_params` as given: the parameters, the numbers among them
 /// ([`HopPlan::numbers_as_text`]), and where each was written.
 struct Given {
@@ -1034,31 +1006,12 @@ impl Given {
     /// `params` read from `node`.
     fn new(params: Map<String, Value>, node: &moler_config::Node) -> Given {
         let entries = node.as_map().unwrap_or_default();
-        let numbers =
-            entries.iter().filter_map(|(k, v)| Some((k.name.clone(), v.to_json(), as_written(v)?)));
+        let numbers = entries.iter().filter_map(|(k, v)| {
+            let (read, written) = (v.to_json(), v.to_json_as_written());
+            (read != written).then(|| (k.name.clone(), read, written))
+        });
         let origins = entries.iter().map(|(k, _)| (k.name.clone(), k.origin.clone()));
         Given { params, numbers: numbers.collect(), origins: origins.collect() }
-    }
-}
-
-/// A value with its numbers as they were written (`0123`, `1e5`), for a command that wants
-/// text there (a password, a login); `None` when it holds no number.
-fn as_written(node: &moler_config::Node) -> Option<Value> {
-    use moler_config::Value as Y;
-    match &node.value {
-        Y::Int(_) | Y::Float(_) => node.number_text().map(|t| Value::String(t.into_owned())),
-        Y::Seq(items) if items.iter().any(|i| i.number_text().is_some()) => Some(Value::Array(
-            items.iter().map(|i| as_written(i).unwrap_or_else(|| i.to_json())).collect(),
-        )),
-        // The parameters of a command given by name (sudo's and su's `cmd_params`).
-        Y::Map(entries) if entries.iter().any(|(_, v)| as_written(v).is_some()) => {
-            let mut map = Map::new();
-            for (k, v) in entries {
-                map.insert(k.name.clone(), as_written(v).unwrap_or_else(|| v.to_json()));
-            }
-            Some(Value::Object(map))
-        }
-        _ => None,
     }
 }
 
