@@ -110,7 +110,8 @@ struct RunArgs {
     state: Option<String>,
     /// The command's name (`moler commands` lists them): ls, ps, ping, whoami…
     command: String,
-    /// The command's parameters as a JSON (or YAML) mapping.
+    /// The command's parameters as a JSON (or YAML) mapping (a number where the command wants
+    /// text is the text written: `{password: 0123}`).
     #[arg(long, value_name = "JSON", conflicts_with = "param")]
     params: Option<String>,
     /// One parameter (repeatable); the value is read as JSON when it is JSON, else as text (a
@@ -126,7 +127,8 @@ struct RunArgs {
 struct ParseArgs {
     /// The command's name: ls, ps, df, ping…
     command: String,
-    /// The command's parameters as a JSON (or YAML) mapping.
+    /// The command's parameters as a JSON (or YAML) mapping (a number where the command wants
+    /// text is the text written: `{password: 0123}`).
     #[arg(long, value_name = "JSON")]
     params: Option<String>,
     /// The prompt regex that ends the output (default: Moler's generic prompt).
@@ -317,14 +319,14 @@ fn params(args: &RunArgs) -> Result<Value, Failure> {
         },
         None => Map::new(),
     };
-    let mut numbers = Vec::new();
+    let mut numbers = args.params.as_deref().map(numbers_written).unwrap_or_default();
     for pair in &args.param {
         let Some((key, value)) = pair.split_once('=') else {
             return Err(Failure::usage(format!("--param {pair:?}: expected KEY=VALUE")));
         };
         let json = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
         if json.is_number() {
-            numbers.push((key.trim().to_owned(), value.to_owned()));
+            numbers.push((key.trim().to_owned(), json.clone(), Value::String(value.to_owned())));
         }
         params.insert(key.trim().to_owned(), json);
     }
@@ -335,21 +337,46 @@ fn params(args: &RunArgs) -> Result<Value, Failure> {
         params.insert("timeout".into(), json!(t));
     }
     let mut params = Value::Object(params);
-    numbers_as_text(&args.command, &mut params, &numbers);
+    let shell = Some(moler::LOCAL_PROMPT);
+    let _ = numbers_as_text(&Registry::default(), &args.command, &mut params, shell, &numbers);
     Ok(params)
 }
 
-/// A `--param KEY=1234` where the command wants text is the text typed (`password=1234`), as a
-/// number written in a config is: tried against the command as the registry knows it (a name
-/// it does not know, or another mistake, is left for the run to report).
-fn numbers_as_text(command: &str, params: &mut Value, numbers: &[(String, String)]) {
+/// A parameter given as a number (or holding numbers): its name, its value as read and as
+/// written (`password: 0123`: 123 and `"0123"`).
+type Written = (String, Value, Value);
+
+/// The numbers of a `--params` text (YAML or JSON) as read and as written, by parameter: read
+/// again as moler reads a config, which keeps each number's text. None when it does not read
+/// (`params_from_text` says why).
+fn numbers_written(text: &str) -> Vec<Written> {
+    let Ok(node) = moler::config::Node::from_yaml(text, "--params") else { return Vec::new() };
+    let entries = node.as_map().unwrap_or_default();
+    let numbers =
+        entries.iter().map(|(key, value)| (key, value.to_json(), value.to_json_as_written()));
+    numbers
+        .filter(|(_, read, written)| read != written)
+        .map(|(key, read, written)| (key.name.clone(), read, written))
+        .collect()
+}
+
+/// The command `command` with `params`, where a number given (`--param password=1234`, or in
+/// `--params`) that the command refuses is the text typed, as a number written in a config is
+/// (see `Registry::command_for_prompt_as_written`). For `moler run`, tried against the command
+/// as the registry knows it: a name it does not know, or another mistake, is left for the run
+/// to report.
+fn numbers_as_text(
+    registry: &Registry,
+    command: &str,
+    params: &mut Value,
+    prompt: Option<&str>,
+    numbers: &[Written],
+) -> Result<moler::commands::JsonObserver, moler::commands::BuildError> {
     let written = |name: &str| {
-        let (_, typed) = numbers.iter().rev().find(|(k, _)| k == name)?;
-        Some((serde_json::from_str(typed).ok()?, Value::String(typed.clone())))
+        let (_, read, text) = numbers.iter().rev().find(|(k, _, _)| k == name)?;
+        Some((read.clone(), text.clone()))
     };
-    let registry = Registry::default();
-    let _ =
-        registry.command_for_prompt_as_written(command, params, Some(moler::LOCAL_PROMPT), written);
+    registry.command_for_prompt_as_written(command, params, prompt, written)
 }
 
 fn run(args: RunArgs) -> Result<(), Failure> {
@@ -410,12 +437,18 @@ fn on_device(devices: &Devices, args: &RunArgs, params: &Value) -> Result<Value,
 }
 
 fn parse(args: ParseArgs) -> Result<(), Failure> {
-    let command = offline::command_from_text(
-        &Registry::default(),
-        &args.command,
-        args.params.as_deref().unwrap_or(""),
-        args.prompt.as_deref(),
-    )
+    let registry = Registry::default();
+    let text = args.params.as_deref().unwrap_or("");
+    let prompt = args.prompt.as_deref();
+    let command = match offline::command_from_text(&registry, &args.command, text, prompt) {
+        // A number where the command wants text: the text written.
+        Err(e) if e.refused_value().is_some() => {
+            let mut params = params_from_text(text).map_err(|e| Failure::usage(chain(&e)))?;
+            let numbers = numbers_written(text);
+            numbers_as_text(&registry, &args.command, &mut params, prompt, &numbers)
+        }
+        built => built,
+    }
     .map_err(|e| Failure::usage(chain(&e)))?;
     let mut captured = Vec::new();
     let read = match args.file.as_deref() {

@@ -310,6 +310,24 @@ fn a_param_typed_as_a_number_where_text_is_wanted_is_the_text_typed() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// `--params` (YAML or JSON) takes a number where text is wanted as written too, for `moler
+/// run` and `moler parse`; a number the command takes as a number stays one.
+#[test]
+fn numbers_in_params_where_text_is_wanted_are_the_text_written() {
+    for params in ["{text: 0123, timeout: 30}", "{\"text\": 1e5}", "text: 1e5"] {
+        let out = moler(&["run", "echo", "--params", params]);
+        assert_eq!(code(&out), 0, "{params}: {}", stderr(&out));
+        let written = params.split(['{', '}', ',', ' ']).find(|w| w.starts_with(['0', '1']));
+        assert_eq!(json(&out)["RESULT"], serde_json::json!([written.unwrap()]), "{params}");
+    }
+    // Offline: the capture's command line is the text written.
+    let capture = "host# echo '0123'\n0123\nhost# ";
+    let args = ["parse", "echo", "--params", "text: 0123", "--prompt", "^host# $"];
+    let out = moler_with_input(&args, Some(capture));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["RESULT"], serde_json::json!(["0123"]));
+}
+
 #[test]
 fn run_on_a_configured_device() {
     let (dir, file) = devices_config("device");

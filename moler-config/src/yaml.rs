@@ -200,7 +200,8 @@ impl PartialEq for Value {
             (Value::Null, Value::Null) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
-            (Value::Float(a), Value::Float(b)) => a == b,
+            // A NaN read is the NaN read (so its text is what was written).
+            (Value::Float(a), Value::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
             (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => *a as f64 == *b,
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::Seq(a), Value::Seq(b)) => a == b,
@@ -266,7 +267,7 @@ impl Node {
     }
 
     /// The value as JSON (mappings keep their order; of duplicate keys the last wins, as in
-    /// PyYAML).
+    /// PyYAML). A number JSON cannot hold (`.inf`, `-.inf`, `.nan`) is the text written.
     pub fn to_json(&self) -> serde_json::Value {
         self.json(false)
     }
@@ -286,7 +287,13 @@ impl Node {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
-            Value::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
+            // JSON has no infinity and no NaN: such a number is the text written (`.inf`),
+            // which a parameter wanting a number refuses by name, rather than null, which
+            // reads as a parameter not given (`timeout: .inf` would be the default timeout).
+            Value::Float(x) => serde_json::Number::from_f64(*x).map_or_else(
+                || J::String(self.number_text().unwrap_or_default().into_owned()),
+                J::Number,
+            ),
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(|i| i.json(numbers_as_text)).collect()),
             Value::Map(entries) => {
@@ -500,6 +507,9 @@ pub(crate) fn parse(text: &str, source: &Origin) -> Result<Node, Problems> {
     let options = serde_saphyr::options! {
         // Duplicates reach the schema, which reports them with both places.
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+        // `.inf`, `.nan` and a number too large for a float (`1e999`) are numbers, as in
+        // PyYAML, with their text kept like every number's: a password `1e999` is that text.
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
         with_snippet: false,
     };
     let raw = serde_saphyr::from_str_with_options::<Spanned<Raw>>(text, options)
@@ -679,6 +689,38 @@ mod tests {
         assert_eq!(changed.number_text().as_deref(), Some("7"));
         assert_eq!(yaml("p: '0123'\n").get("p").unwrap().number_text(), None);
         assert_eq!(yaml("p: true\n").get("p").unwrap().number_text(), None);
+    }
+
+    #[test]
+    fn numbers_json_cannot_hold_are_the_text_written() {
+        // Read as numbers (PyYAML reads them so), their text kept.
+        let n = yaml("a: .inf\nb: -.Inf\nc: .NaN\nd: [1.5, .nan]\ne: 1e999\n");
+        assert_eq!(n.get("a").unwrap().value, Value::Float(f64::INFINITY));
+        assert!(matches!(n.get("c").unwrap().value, Value::Float(x) if x.is_nan()));
+        assert_eq!(n.get("e").unwrap().value, Value::Float(f64::INFINITY));
+        for (key, text) in [("a", ".inf"), ("b", "-.Inf"), ("c", ".NaN"), ("e", "1e999")] {
+            let node = n.get(key).unwrap();
+            assert_eq!(node.number_text().as_deref(), Some(text));
+            let as_param = <String as crate::params::FromParam>::from_param(node, None);
+            assert_eq!(as_param.as_deref(), Ok(text));
+        }
+        // Where a number of seconds is wanted, refused by name.
+        let timeout = <std::time::Duration as crate::params::FromParam>::from_param(
+            n.get("a").unwrap(),
+            None,
+        );
+        assert!(timeout.is_err());
+        // In JSON (a hop's command parameters), the text written: not null, which would be a
+        // parameter not given.
+        let json = n.to_json();
+        assert_eq!(json["a"], ".inf");
+        assert_eq!(json["b"], "-.Inf");
+        assert_eq!(json["c"], ".NaN");
+        assert_eq!(json["d"], serde_json::json!([1.5, ".nan"]));
+        assert_eq!(json["e"], "1e999");
+        assert_eq!(n.to_json_as_written()["d"], serde_json::json!(["1.5", ".nan"]));
+        // Made in code: its usual form.
+        assert_eq!(Node::new(Value::Float(f64::INFINITY)).to_json(), "inf");
     }
 
     #[test]

@@ -1289,7 +1289,7 @@ mod tests {
              UNIX_REMOTE:\n          execute_command: ssh\n          command_params: {host: 10, \
              login: 007, password: 0123, port: 2222, expected_prompt: 'box\\$'}\n      \
              UNIX_REMOTE:\n        UNIX_REMOTE_ROOT:\n          command_params: {password: [1e5, \
-             abc, 0x1F], expected_prompt: 'root#'}\n",
+             abc, 0x1F, .inf, .NaN, 1e999], expected_prompt: 'root#'}\n",
         );
         let ssh = &m.hop(UNIX_LOCAL, UNIX_REMOTE).unwrap().params;
         assert_eq!(
@@ -1297,7 +1297,9 @@ mod tests {
             (&Value::from("10"), &Value::from("007"), &Value::from("0123"), &Value::from(2222))
         );
         let su = &m.hop(UNIX_REMOTE, UNIX_REMOTE_ROOT).unwrap().params;
-        assert_eq!(su["password"], serde_json::json!(["1e5", "abc", "0x1F"]));
+        // Numbers a float cannot hold, or JSON (`.inf`, `.NaN`, `1e999`), too.
+        let passwords = ["1e5", "abc", "0x1F", ".inf", ".NaN", "1e999"];
+        assert_eq!(su["password"], serde_json::json!(passwords));
         // The command made from them types what was written.
         let registry = Registry::default();
         let shell = Some("box\\$");
