@@ -118,6 +118,34 @@ fn a_parameter_value_of_the_wrong_shape_is_shown_where_it_was_written() {
         let loaded = Devices::from_yaml(&hop(number));
         assert!(loaded.is_ok(), "password: {number}: {:?}", loaded.err().map(|e| e.to_string()));
     }
+    // A value every command refuses for a reason of its own (a timeout not a positive number,
+    // `.inf` included: YAML reads it, JSON has no such number), and a regex that does not
+    // compile: shown at the parameter too, with no list of the others.
+    let cases = [
+        (
+            "pass\n            timeout: -1",
+            "12:13",
+            "parameter `timeout`: must be a positive number of seconds, not -1",
+        ),
+        (
+            "pass\n            timeout: .inf",
+            "12:13",
+            "parameter `timeout`: must be a positive number of seconds, not \".inf\"",
+        ),
+        (
+            "pass\n            prompt_after_login: '(x'",
+            "12:13",
+            "invalid prompt_after_login regex \"(x\"",
+        ),
+    ];
+    for (password, at, says) in cases {
+        let (kinds, text) = errors(&hop(password));
+        assert_eq!(kinds, [ErrorKind::InvalidValue], "{text}");
+        let expected = format!(
+            "<yaml string>:{at}: device R: hop UNIX_LOCAL -> UNIX_REMOTE (ssh): ssh: {says}"
+        );
+        assert_eq!(text.lines().next(), Some(expected.as_str()), "{text}");
+    }
 }
 
 #[test]

@@ -54,6 +54,15 @@ pub enum ParamError {
         /// What serde said of its value (its whole text is in this one's).
         error: Arc<serde_json::Error>,
     },
+    /// Parameter `name` holds a value the command refuses for a reason of its own (a timeout
+    /// that is not a positive number), said in `message`.
+    #[error("parameter `{name}`: {message}")]
+    Value {
+        /// The parameter.
+        name: String,
+        /// Why its value is refused.
+        message: String,
+    },
     /// The command embedded by name (`sudo`'s and `su`'s `cmd_class_name`) could not be built.
     #[error(transparent)]
     Embedded(Box<BuildError>),
@@ -63,6 +72,17 @@ pub enum ParamError {
 }
 
 impl ParamError {
+    /// The parameter whose value is refused, when one is ([`ParamError::Field`],
+    /// [`ParamError::Value`], [`ParamError::Regex`]): where a config shows the mistake.
+    pub fn parameter(&self) -> Option<&str> {
+        match self {
+            ParamError::Field { name, .. }
+            | ParamError::Value { name, .. }
+            | ParamError::Regex { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
     /// Compiles `pattern`, the value of parameter `name` (through the core's regex cache: the
     /// same pattern is compiled once).
     pub(crate) fn regex(

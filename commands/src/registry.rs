@@ -102,7 +102,8 @@ impl fmt::Display for BuildError {
             // A value refused in a parameter it has, or by the command it embeds (which says
             // its own): this one's parameters are no help.
             BuildError::BadParams { name, problem, .. }
-                if matches!(**problem, ParamError::Field { .. } | ParamError::Embedded(_)) =>
+                if problem.parameter().is_some()
+                    || matches!(**problem, ParamError::Embedded(_)) =>
             {
                 write!(f, "{name}: {problem}")
             }
@@ -636,11 +637,13 @@ struct Common {
 
 impl Common {
     fn take(params: &mut Map<String, Value>) -> Result<Common, ParamError> {
+        let refused =
+            |name: &str, message: String| ParamError::Value { name: name.into(), message };
         let prompt = match params.remove("prompt") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s),
             Some(other) => {
-                return Err(format!("`prompt` must be a regex string, not {other}").into())
+                return Err(refused("prompt", format!("must be a regex string, not {other}")))
             }
         };
         let timeout = match params.remove("timeout") {
@@ -648,9 +651,8 @@ impl Common {
             Some(v) => match v.as_f64() {
                 Some(s) if s > 0.0 && s.is_finite() => Some(Duration::from_secs_f64(s)),
                 _ => {
-                    return Err(
-                        format!("`timeout` must be a positive number of seconds, not {v}").into()
-                    )
+                    let message = format!("must be a positive number of seconds, not {v}");
+                    return Err(refused("timeout", message));
                 }
             },
         };
@@ -659,11 +661,11 @@ impl Common {
             Some(Value::Array(ends))
                 if ends.iter().all(|e| matches!(e.as_str(), Some("\n" | "\r" | "\r\n"))) => {}
             Some(other) => {
-                return Err(format!(
-                    "`newline_chars` may only list \"\\n\", \"\\r\" and \"\\r\\n\" (lines are \
-                     split on all of them), not {other}"
-                )
-                .into())
+                let message = format!(
+                    "may only list \"\\n\", \"\\r\" and \"\\r\\n\" (lines are split on all of \
+                     them), not {other}"
+                );
+                return Err(refused("newline_chars", message));
             }
         }
         Ok(Common { prompt, timeout })
@@ -733,7 +735,8 @@ mod tests {
         assert_eq!(name, "prompt");
         let texts = chain(&err);
         assert_eq!(texts.len(), 2, "{texts:?}");
-        assert!(texts[0].starts_with("ls: invalid prompt regex \"(oops\"; accepted parameters: "));
+        // The parameter is named: the list of the others is no help.
+        assert_eq!(texts[0], "ls: invalid prompt regex \"(oops\"");
         assert!(texts[1].contains("unclosed group"), "the regex error: {texts:?}");
         assert!(!texts[0].contains(&texts[1]));
         let source = std::error::Error::source(&err).unwrap();
@@ -758,7 +761,7 @@ mod tests {
         let ok = registry.command("ls", &serde_json::json!({"newline_chars": ["\n", "\r"]}));
         assert!(ok.is_ok(), "Moler's default newline_chars");
         let err = registry.command("ls", &serde_json::json!({"newline_chars": [";"]})).err();
-        assert!(err.unwrap().to_string().contains("`newline_chars` may only list"));
+        assert!(err.unwrap().to_string().contains("parameter `newline_chars`: may only list"));
         let err = registry.command("ls", &serde_json::json!({"options": 3, "path": "/"})).err();
         assert_eq!(
             err.unwrap().to_string(),
@@ -783,7 +786,12 @@ mod tests {
             .to_string()
             .starts_with("ping: parameter `destination`: invalid type"));
         let err = registry.command("ls", &serde_json::json!({"timeout": -1})).err().unwrap();
-        assert!(err.to_string().contains("`timeout` must be a positive number"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "ls: parameter `timeout`: must be a positive number of seconds, not -1"
+        );
+        let BuildError::BadParams { problem, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(problem.parameter(), Some("timeout"));
         // sudo's embedded command: the inner registry error, inside sudo's.
         let err = registry
             .command("sudo", &serde_json::json!({"cmd_class_name": "ls", "cmd_params": {"x": 1}}))

@@ -926,10 +926,10 @@ pub(crate) fn resolve(
         if let Err(e) = checked {
             // A parameter the command refuses is shown where it was written.
             let origin = match &e {
-                BuildError::BadParams { problem, .. } => match &**problem {
-                    ParamError::Field { name, .. } => plan.param_origin(name),
+                BuildError::BadParams { problem, .. } => match (problem.parameter(), &**problem) {
+                    (Some(name), _) => plan.param_origin(name),
                     // The command given by name in `cmd_params` (sudo's, su's) refused them.
-                    ParamError::Embedded(_) => plan.param_origin("cmd_params"),
+                    (None, ParamError::Embedded(_)) => plan.param_origin("cmd_params"),
                     _ => plan.origin.clone(),
                 },
                 _ => plan.origin.clone(),
