@@ -22,8 +22,29 @@ pub fn register_all(r: &mut Registry) {
         .register_command_as::<Boot>("uboot.boot");
 }
 
-/// A user's regex, or a clear error naming the parameter.
+/// A user's regex, or a clear error naming the parameter (shown where a config wrote it).
 fn checked(name: &str, pattern: &str) -> Result<std::sync::Arc<regex::Regex>, crate::ParamError> {
-    moler_core::cached_regex(pattern)
-        .map_err(|e| format!("{name} {pattern:?} is not a valid regex: {e}").into())
+    crate::ParamError::regex(name, pattern)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{BuildError, Registry};
+
+    /// A regex that does not compile names its parameter (a config shows it there).
+    #[test]
+    fn a_regex_that_does_not_compile_names_its_parameter() {
+        let registry = Registry::default();
+        for (name, params) in [
+            ("uboot.stop_autoboot", serde_json::json!({"autoboot_regex": "(x"})),
+            ("uboot.stop_autoboot", serde_json::json!({"expected_prompt": "(x"})),
+            ("uboot.boot", serde_json::json!({"expected_prompt": "(x"})),
+        ] {
+            let err = registry.command(name, &params).err().expect("refused");
+            let BuildError::BadParams { problem, .. } = &err else { panic!("{err:?}") };
+            let key = params.as_object().unwrap().keys().next().unwrap();
+            assert_eq!(problem.parameter(), Some(key.as_str()), "{err}");
+            assert_eq!(err.to_string(), format!("{name}: invalid {key} regex \"(x\""));
+        }
+    }
 }
