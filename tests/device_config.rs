@@ -146,6 +146,18 @@ fn a_parameter_value_of_the_wrong_shape_is_shown_where_it_was_written() {
         );
         assert_eq!(text.lines().next(), Some(expected.as_str()), "{text}");
     }
+    // A command's own check of a parameter (a serial port's name going into a shell line).
+    let yaml = "DEVICES:\n  M:\n    DEVICE_CLASS: AtRemote\n    CONNECTION_HOPS:\n      UNIX_REMOTE:\n        \
+                AT_REMOTE:\n          execute_command: cu\n          command_params:\n            \
+                serial_devname: '5; reboot'\n";
+    let (_, text) = errors(yaml);
+    assert!(
+        text.contains(
+            "<yaml string>:9:13: device M: hop UNIX_REMOTE -> AT_REMOTE (cu): cu: parameter \
+             `serial_devname`: must be a serial port's name (letters, digits, `-_.:`), not \"5; reboot\""
+        ),
+        "{text}"
+    );
 }
 
 #[test]

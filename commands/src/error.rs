@@ -72,6 +72,11 @@ pub enum ParamError {
 }
 
 impl ParamError {
+    /// Parameter `name`'s value refused, `message` saying why ([`ParamError::Value`]).
+    pub(crate) fn value(name: &str, message: impl Into<String>) -> ParamError {
+        ParamError::Value { name: name.to_owned(), message: message.into() }
+    }
+
     /// The parameter whose value is refused, when one is ([`ParamError::Field`],
     /// [`ParamError::Value`], [`ParamError::Regex`]): where a config shows the mistake.
     pub fn parameter(&self) -> Option<&str> {

@@ -123,12 +123,13 @@ fn parameters_that_make_no_command_say_which() {
     let err = |p: Result<String, ParamError>| p.unwrap_err().to_string();
     assert_eq!(
         err(SetMode::new("umts").command_line()),
-        "\"umts\" is not a mode: say one of automatic, lte, gsm, wcdma, 5g, lte:5g"
+        "parameter `selected_mode`: \"umts\" is not a mode: say one of automatic, lte, gsm, wcdma, \
+         5g, lte:5g"
     );
     assert_eq!(SetMode::new("LTE:5G").command_line().unwrap(), "AT+COPS=0,0,0,13");
     assert_eq!(
         err(SetCellId::new("two").command_line()),
-        "`selected_mode` must be an integer, not two"
+        "parameter `selected_mode`: must be an integer, not two"
     );
     assert_eq!(SetCellId::new("2").command_line().unwrap(), "AT+CREG=2");
     assert!(err(GetImei::new().sn_type("imsi").command_line()).contains("`sn_type` must be one of"));
@@ -151,7 +152,7 @@ fn parameters_that_make_no_command_say_which() {
     let e = registry.command("at.get_ip", &json!({})).err().unwrap().to_string();
     assert!(e.starts_with("at.get_ip: missing field `context_identifier`"), "{e}");
     let e = registry.command("at.quectel_lock_nr_earfcn", &json!({"earfcn": "x", "scs": 15}));
-    assert!(e.err().unwrap().to_string().contains("`earfcn` must be an integer"));
+    assert!(e.err().unwrap().to_string().contains("parameter `earfcn`: must be an integer"));
     let e =
         registry.command("at.run_script", &json!({"script_command": "AT", "success_regex": "("}));
     assert!(e.err().unwrap().to_string().contains("invalid success_regex regex"));

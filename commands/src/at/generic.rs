@@ -187,9 +187,8 @@ pub(crate) fn required_value<'a>(name: &str, value: &'a str) -> Result<&'a str, 
 /// `value`, checked to go between the quotes of an AT string parameter: one line, no `"`.
 pub(crate) fn quoted<'a>(name: &str, value: &'a str) -> Result<&'a str, ParamError> {
     if value.contains('"') {
-        return Err(ParamError::Invalid(format!(
-            "`{name}` goes between quotes on the line: it cannot hold one, as in {value:?}"
-        )));
+        let why = format!("goes between quotes on the line: it cannot hold one, as in {value:?}");
+        return Err(ParamError::value(name, why));
     }
     one_line(name, value)
 }
@@ -198,9 +197,8 @@ pub(crate) fn quoted<'a>(name: &str, value: &'a str) -> Result<&'a str, ParamErr
 /// character.
 pub(crate) fn one_line<'a>(name: &str, value: &'a str) -> Result<&'a str, ParamError> {
     if value.chars().any(char::is_control) {
-        return Err(ParamError::Invalid(format!(
-            "`{name}` must be one line without control characters, not {value:?}"
-        )));
+        let why = format!("must be one line without control characters, not {value:?}");
+        return Err(ParamError::value(name, why));
     }
     Ok(value)
 }
@@ -245,7 +243,7 @@ impl AtValue {
     /// which raises).
     pub(crate) fn int(&self, name: &str) -> Result<i64, ParamError> {
         self.as_int()
-            .ok_or_else(|| ParamError::Invalid(format!("`{name}` must be an integer, not {self}")))
+            .ok_or_else(|| ParamError::value(name, format!("must be an integer, not {self}")))
     }
 }
 
@@ -422,7 +420,11 @@ mod tests {
         assert_eq!((v.to_string(), v.as_int()), ("2".into(), Some(2)));
         let v: AtValue = serde_json::from_str("\"nr\"").unwrap();
         assert_eq!((v.to_string(), v.as_int()), ("nr".into(), None));
-        assert!(v.int("net_mode").unwrap_err().to_string().contains("`net_mode` must be"));
+        assert!(v
+            .int("net_mode")
+            .unwrap_err()
+            .to_string()
+            .contains("parameter `net_mode`: must be"));
         let v: AtValue = serde_json::from_str("1.5").unwrap();
         assert_eq!((v.to_string(), v.as_int()), ("1.5".into(), None));
     }

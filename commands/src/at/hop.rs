@@ -24,9 +24,9 @@ pub(crate) fn port_name<'a>(
     if plain && !value.starts_with('-') {
         Ok(value)
     } else {
-        Err(ParamError::Invalid(format!(
-            "`{name}` must be a serial port's name (letters, digits, `{allowed}`), not {value:?}"
-        )))
+        let why =
+            format!("must be a serial port's name (letters, digits, `{allowed}`), not {value:?}");
+        Err(ParamError::value(name, why))
     }
 }
 

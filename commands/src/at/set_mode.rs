@@ -35,9 +35,8 @@ at_command!(SetMode, "set_mode", Nothing, |s| Nothing, line: |l| {
     let mode = l.selected_mode.to_lowercase();
     let Some((_, cops)) = MODES.iter().find(|(m, _)| *m == mode) else {
         let known: Vec<&str> = MODES.iter().map(|(m, _)| *m).collect();
-        return Err(ParamError::Invalid(format!(
-            "{mode:?} is not a mode: say one of {}", known.join(", ")
-        )));
+        let why = format!("{mode:?} is not a mode: say one of {}", known.join(", "));
+        return Err(ParamError::value("selected_mode", why));
     };
     Ok(format!("AT+COPS={cops}"))
 }, setup: |c| c.ret_required(false));

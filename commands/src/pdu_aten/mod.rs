@@ -45,7 +45,7 @@ pub(crate) fn word<'a>(name: &str, value: &'a str) -> Result<&'a str, crate::Par
         return Err(crate::ParamError::Missing(name.to_owned()));
     }
     if value.chars().any(char::is_whitespace) {
-        return Err(format!("`{name}` must be one word, not {value:?}").into());
+        return Err(crate::ParamError::value(name, format!("must be one word, not {value:?}")));
     }
     Ok(value)
 }

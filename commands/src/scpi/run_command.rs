@@ -56,7 +56,7 @@ impl UnixCommand for RunCommand {
             return Err(ParamError::Missing("command".into()));
         }
         if self.command.contains(['\n', '\r']) {
-            return Err("`command` must be one line".into());
+            return Err(ParamError::value("command", "must be one line"));
         }
         if let Some(r) = self.error_regex.as_deref().filter(|r| !r.is_empty()) {
             ParamError::regex("error_regex", r)?;

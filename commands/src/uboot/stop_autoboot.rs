@@ -107,7 +107,7 @@ impl UnixCommand for StopAutoboot {
         }
         let command = self.command.as_deref().unwrap_or("");
         if command.contains(['\r', '\n']) {
-            return Err(format!("command {command:?} must be one line").into());
+            return Err(ParamError::value("command", format!("must be one line, not {command:?}")));
         }
         Ok(command.to_owned())
     }

@@ -241,9 +241,8 @@ impl UnixCommand for Scp {
         if let Some(how) =
             self.known_hosts_on_failure.as_deref().filter(|h| !["rm", "keygen"].contains(h))
         {
-            return Err(ParamError::Invalid(format!(
-                "known_hosts_on_failure must be rm or keygen (or null to fail), not {how:?}"
-            )));
+            let why = format!("must be rm or keygen (or null to fail), not {how:?}");
+            return Err(ParamError::value("known_hosts_on_failure", why));
         }
         let mut line = "scp".to_owned();
         push_opt(&mut line, Some(self.options.as_str()));
@@ -320,7 +319,7 @@ mod tests {
         let registry = crate::Registry::default();
         let bad = serde_json::json!({"source": "a", "dest": "h:", "known_hosts_on_failure": "del"});
         let err = registry.command("scp", &bad).err().expect("refused").to_string();
-        assert!(err.contains("known_hosts_on_failure must be rm or keygen"), "{err}");
+        assert!(err.contains("parameter `known_hosts_on_failure`: must be rm or keygen"), "{err}");
         let err = Scp::new(" ", "h:").command_line().unwrap_err().to_string();
         assert_eq!(err, "parameter `source` is required");
     }

@@ -98,10 +98,8 @@ impl UnixCommand for TailLatestFile {
     fn command_line(&self) -> Result<String, ParamError> {
         let directory = required("directory", &self.directory)?;
         if !self.time_for_failure.is_finite() || self.time_for_failure < 0.0 {
-            return Err(ParamError::Invalid(format!(
-                "time_for_failure must be a number of seconds >= 0, not {}",
-                self.time_for_failure
-            )));
+            let why = format!("must be a number of seconds >= 0, not {}", self.time_for_failure);
+            return Err(ParamError::value("time_for_failure", why));
         }
         // Python's os.path.join.
         let path = if self.file_pattern.starts_with('/') {
