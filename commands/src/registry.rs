@@ -746,6 +746,43 @@ mod tests {
         assert!(core.to_string().contains("unclosed group"), "{core}");
     }
 
+    /// A command's own check of one parameter names it (a config shows the mistake there),
+    /// and its text leaves out the list of the other parameters.
+    #[test]
+    fn checks_of_one_parameter_name_it() {
+        let registry = Registry::default();
+        let cases = [
+            (
+                "echo",
+                serde_json::json!({"text": "a", "output_file": "f", "write_mode": "|"}),
+                "write_mode",
+            ),
+            (
+                "uboot.boot",
+                serde_json::json!({"expected_prompt": "# ", "boot_command": "a\nb"}),
+                "boot_command",
+            ),
+            ("at.exit_cu", serde_json::json!({"expected_prompt": "$ ", "escape": "~~"}), "escape"),
+            ("at.cu", serde_json::json!({"serial_devname": "5; reboot"}), "serial_devname"),
+            ("at.get_imei", serde_json::json!({"sn_type": "imsi"}), "sn_type"),
+            ("scpi.run_command", serde_json::json!({"command": "a\nb"}), "command"),
+            (
+                "scp",
+                serde_json::json!({"source": "a", "dest": "h:", "known_hosts_on_failure": "x"}),
+                "known_hosts_on_failure",
+            ),
+            ("ls", serde_json::json!({"newline_chars": [";"]}), "newline_chars"),
+        ];
+        for (name, params, parameter) in cases {
+            let err = registry.command(name, &params).err().expect("refused");
+            let BuildError::BadParams { problem, .. } = &err else { panic!("{err:?}") };
+            assert_eq!(problem.parameter(), Some(parameter), "{name}: {err}");
+            let text = err.to_string();
+            assert!(text.starts_with(&format!("{name}: parameter `{parameter}`: ")), "{text}");
+            assert!(!text.contains("accepted parameters"), "{text}");
+        }
+    }
+
     #[test]
     fn wrong_parameters_read_as_before() {
         let registry = Registry::default();

@@ -132,7 +132,8 @@ fn parameters_that_make_no_command_say_which() {
         "parameter `selected_mode`: must be an integer, not two"
     );
     assert_eq!(SetCellId::new("2").command_line().unwrap(), "AT+CREG=2");
-    assert!(err(GetImei::new().sn_type("imsi").command_line()).contains("`sn_type` must be one of"));
+    assert!(err(GetImei::new().sn_type("imsi").command_line())
+        .contains("parameter `sn_type`: must be one of"));
     assert!(err(SetApn::new("x").pdp_type(" ").command_line()).contains("`pdp_type` is required"));
     assert!(err(SetApn::new("x\rATH").command_line()).contains("one line"));
     assert!(err(Cu::new("").command_line()).contains("`serial_devname` is required"));

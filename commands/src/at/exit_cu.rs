@@ -108,7 +108,8 @@ impl UnixCommand for ExitCu {
         }
         let escape = self.escape.as_deref().unwrap_or("-");
         if escape.chars().count() != 1 {
-            return Err(format!("escape {escape:?} must be one character").into());
+            let why = format!("must be one character, not {escape:?}");
+            return Err(ParamError::value("escape", why));
         }
         Ok(format!("{}.", one_line("escape", escape)?))
     }

@@ -142,6 +142,7 @@ line: |l| LINES
     .iter()
     .find(|(t, _)| *t == l.sn_type)
     .map(|(_, line)| (*line).to_owned())
-    .ok_or_else(|| ParamError::Invalid(format!(
-        "`sn_type` must be one of default, imei, imeisv, svn, not {:?}", l.sn_type
-    ))));
+    .ok_or_else(|| ParamError::value(
+        "sn_type",
+        format!("must be one of default, imei, imeisv, svn, not {:?}", l.sn_type),
+    )));

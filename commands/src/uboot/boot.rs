@@ -163,7 +163,8 @@ impl UnixCommand for Boot {
         }
         let line = self.boot_command.as_deref().unwrap_or("boot");
         if line.trim().is_empty() || line.contains(['\r', '\n']) {
-            return Err(format!("boot_command {line:?} must be one non-empty line").into());
+            let why = format!("must be one non-empty line, not {line:?}");
+            return Err(ParamError::value("boot_command", why));
         }
         Ok(line.to_owned())
     }

@@ -84,7 +84,8 @@ unix_command!(Echo, "echo", CollectLines<ResultLines>,
                 None | Some(">") => ">",
                 Some(">>") => ">>",
                 Some(other) => {
-                    return Err(format!("write_mode must be '>' or '>>', not {other:?}").into())
+                    let why = format!("must be '>' or '>>', not {other:?}");
+                    return Err(crate::ParamError::value("write_mode", why));
                 }
             };
             line.push_str(&format!(" {mode} {file}"));
