@@ -527,9 +527,35 @@ fn syntax_problem(e: &serde_saphyr::Error, source: &Origin) -> Problem {
     };
     let message = match e {
         serde_saphyr::Error::Message { msg, .. } => strip_position(msg),
+        serde_saphyr::Error::AliasError { error, .. } => match error.without_snippet() {
+            serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+            _ => strip_position(&e.to_string()),
+        },
+        serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
         other => strip_position(&other.to_string()),
     };
     Problem::new(ErrorKind::Syntax, origin, format!("invalid YAML: {message}"))
+}
+
+/// What a breach of the reader's limits means to the writer of a config: a file that expands
+/// without end (aliases of aliases: the "billion laughs"), or nests too deep.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let what = match breach {
+        B::Nodes { nodes } => format!("it expands to more than {} values", nodes.saturating_sub(1)),
+        B::Aliases { aliases } => {
+            format!("it uses aliases more than {} times", aliases.saturating_sub(1))
+        }
+        B::AliasAnchorRatio { aliases, anchors } => {
+            format!("it uses its {anchors} anchor(s) {aliases} times")
+        }
+        B::Depth { depth } => format!("it nests {depth} levels deep"),
+        other => format!("{other:?}"),
+    };
+    format!(
+        "{what}, over the reader's limit (a config that large is most likely aliases of aliases \
+         that expand without end)"
+    )
 }
 
 /// saphyr's messages end with " at line L, column C" and may start with "line L column C: ";
@@ -542,6 +568,14 @@ fn strip_position(message: &str) -> String {
                 m = after;
             }
         }
+    }
+    // "… at line 1, column 32 (defined at line 5, column 7) (used at line 6, column 14)":
+    // the places in parentheses first.
+    while let Some(i) = m.strip_suffix(')').and_then(|rest| rest.rfind(" (")) {
+        if !m[i..].contains(" at line ") {
+            break;
+        }
+        m = m[..i].trim_end();
     }
     if let Some(i) = m.rfind(" at line ") {
         if m[i..].contains("column") {
@@ -721,6 +755,38 @@ mod tests {
         assert_eq!(n.to_json_as_written()["d"], serde_json::json!(["1.5", ".nan"]));
         // Made in code: its usual form.
         assert_eq!(Node::new(Value::Float(f64::INFINITY)).to_json(), "inf");
+    }
+
+    /// A file that expands without end (aliases of aliases, the "billion laughs") is refused
+    /// with a message its writer understands, at the alias that went over the limit.
+    #[test]
+    fn aliases_of_aliases_over_the_limit_are_a_plain_error() {
+        let mut text = String::from("a: &a [l, l, l, l, l, l, l, l, l]\n");
+        for (i, name) in ["b", "c", "d", "e", "f", "g"].iter().enumerate() {
+            let before = ["a", "b", "c", "d", "e", "f"][i];
+            let aliases = vec![format!("*{before}"); 9].join(", ");
+            text.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+        }
+        let e = parse(&text, &Origin::text("<t>")).unwrap_err().to_string();
+        assert!(e.starts_with("<t>:"), "{e}");
+        assert!(
+            e.contains(
+                "invalid YAML: it expands to more than 250000 values, over the reader's limit"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains("Nodes {") && !e.contains("(used"), "{e}");
+    }
+
+    #[test]
+    fn places_in_saphyrs_messages_are_left_to_the_origin() {
+        let m = "budget breached: x at line 1, column 32 (defined at line 5, column 7) (used at line 6, column 14)";
+        assert_eq!(strip_position(m), "budget breached: x");
+        assert_eq!(
+            strip_position("line 2 column 3: unclosed quote at line 2, column 3"),
+            "unclosed quote"
+        );
+        assert_eq!(strip_position("a (b) c"), "a (b) c");
     }
 
     #[test]
