@@ -25,6 +25,19 @@ const MAX_ENTRIES: usize = 1024;
 
 static CACHE: LazyLock<Mutex<Bounded<String, Arc<Regex>>>> = LazyLock::new(Default::default);
 
+/// A regex whose compiled program is larger than this (bytes, as the regex crate counts its
+/// `size_limit`) is a large one. A prompt or a failure pattern compiles to a few kilobytes;
+/// a Unicode class repeated compiles to megabytes (`(a|\w{50})` alone, about 3 MB), so a
+/// thousand large ones in the caches would hold gigabytes.
+const LARGE_PROGRAM: usize = 256 * 1024;
+
+/// How many large regexes are kept, apart from the others (and none in the caches built on
+/// them: lines, prompts, events' finders): bounded in bytes as well as in entries.
+const LARGE_ENTRIES: usize = 16;
+
+static LARGE: LazyLock<Mutex<Bounded<String, Arc<Regex>, LARGE_ENTRIES>>> =
+    LazyLock::new(Default::default);
+
 /// Failure patterns (and any other regex asked about single lines): their regex with its quick
 /// test (see [`LineRegex`]), which parsing the pattern finds.
 static LINES: LazyLock<Mutex<Bounded<String, LineRegex>>> = LazyLock::new(Default::default);
@@ -51,8 +64,9 @@ type Prefilters = Bounded<Vec<Literals>, Option<Arc<Prefilter>>, 64>;
 /// search caches with it). For the parsers of a command library: a command is built for every
 /// call, and compiling its parser's regexes each time would cost more than parsing its output.
 ///
-/// The cache is bounded (1024 patterns; the least recently used go first), so patterns taken
-/// from user input cannot grow it without limit.
+/// The cache is bounded (1024 patterns; the least recently used go first, and of the large
+/// ones, whose compiled program is over 256 KiB, 16), so patterns taken from user input cannot
+/// grow it without limit.
 ///
 /// ```
 /// let a = moler_core::cached_regex(r"^moler_bash# $").unwrap();
@@ -60,18 +74,38 @@ type Prefilters = Bounded<Vec<Literals>, Option<Arc<Prefilter>>, 64>;
 /// assert!(std::sync::Arc::ptr_eq(&a, &b));
 /// ```
 pub fn regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
-    if let Some(r) = CACHE.lock().unwrap_or_else(PoisonError::into_inner).get(pattern) {
-        return Ok(r);
+    sized(pattern).map(|(r, _)| r)
+}
+
+/// [`regex`], and whether it is a large one (see [`LARGE_PROGRAM`]): a cache built on it keeps
+/// only the others.
+pub(crate) fn sized(pattern: &str) -> Result<(Arc<Regex>, bool), regex::Error> {
+    if let Some(r) = lock(&CACHE).get(pattern) {
+        return Ok((r, false));
     }
-    // Compiled outside the lock: other threads' hits do not wait for it.
-    let compiled = Arc::new(Regex::new(pattern)?);
-    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(r) = lock(&LARGE).get(pattern) {
+        return Ok((r, true));
+    }
+    // Compiled outside the lock: other threads' hits do not wait for it. First within the
+    // size of the others: a large one fails fast there, and is then compiled with the regex
+    // crate's own limit.
+    let small = regex::RegexBuilder::new(pattern).size_limit(LARGE_PROGRAM).build();
+    let (compiled, large) = match small {
+        Ok(r) => (Arc::new(r), false),
+        Err(regex::Error::CompiledTooBig(_)) => (Arc::new(Regex::new(pattern)?), true),
+        Err(e) => return Err(e),
+    };
     // Another thread may have compiled it meanwhile: keep one, so all users share its caches.
-    if let Some(r) = cache.get(pattern) {
-        return Ok(r);
-    }
-    cache.insert(pattern.to_owned(), Arc::clone(&compiled));
-    Ok(compiled)
+    let kept = if large {
+        lock(&LARGE).get_or_insert(pattern, &compiled)
+    } else {
+        lock(&CACHE).get_or_insert(pattern, &compiled)
+    };
+    Ok((kept, large))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The regex of `prompt` (as [`regex`] gives it) and the regex that finds it at the end of a
@@ -101,26 +135,31 @@ thread_local! {
 fn prompt_shared(prompt: &str) -> Result<PromptRegexes, regex::Error> {
     shared(&PROMPTS, prompt, || {
         // It parses, and takes the regex cache's lock.
-        let compiled = LineRegex::new(regex(prompt)?);
-        let tail = crate::prompt::tail_pattern(prompt).and_then(|p| regex(&p).ok());
-        Ok((compiled, tail))
+        let (compiled, large) = sized(prompt)?;
+        let tail = crate::prompt::tail_pattern(prompt).and_then(|p| sized(&p).ok());
+        let large = large || tail.as_ref().is_some_and(|(_, large)| *large);
+        Ok(((LineRegex::new(compiled), tail.map(|(r, _)| r)), !large))
     })
 }
 
 /// The regex of `pattern` (as [`regex`] gives it) with its quick test for lines (see
 /// [`LineRegex`]); parsed once per pattern.
 pub(crate) fn line_regex(pattern: &str) -> Result<LineRegex, regex::Error> {
-    shared(&LINES, pattern, || Ok(LineRegex::new(regex(pattern)?)))
+    shared(&LINES, pattern, || {
+        let (compiled, large) = sized(pattern)?;
+        Ok((LineRegex::new(compiled), !large))
+    })
 }
 
 /// The finder of an event waiting for `patterns`: `build` makes it when no event with the same
-/// patterns made it before (an error is not kept: the next event tries again).
+/// patterns made it before (an error is not kept: the next event tries again), with whether
+/// its regex is a large one (see [`sized`]: then it is not kept either).
 pub(crate) fn finder<E>(
     patterns: &[&str],
-    build: impl FnOnce() -> Result<Finder, E>,
+    build: impl FnOnce() -> Result<(Finder, bool), E>,
 ) -> Result<Finder, E> {
     let key: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
-    shared(&FINDERS, &key, build)
+    shared(&FINDERS, &key, || build().map(|(finder, large)| (finder, !large)))
 }
 
 /// The prefilter for `members` (see [`Prefilter::new`]), shared with every connection whose
@@ -130,29 +169,31 @@ pub(crate) fn prefilter(members: &[&Literals]) -> Option<Arc<Prefilter>> {
         return None;
     }
     let key: Vec<Literals> = members.iter().map(|l| (*l).clone()).collect();
-    let build = || Ok::<_, std::convert::Infallible>(Prefilter::new(members).map(Arc::new));
+    let build = || Ok::<_, std::convert::Infallible>((Prefilter::new(members).map(Arc::new), true));
     let Ok(built) = shared(&PREFILTERS, &key, build);
     built
 }
 
-/// The entry of `cache` for `key`, or what `build` makes for it, kept there (an error is not
-/// kept: the next call tries again). `build` runs outside the lock: other threads' hits do not
-/// wait for it, and it may take other caches' locks.
+/// The entry of `cache` for `key`, or what `build` makes for it, kept there when `build` says
+/// so (an error is not kept: the next call tries again). `build` runs outside the lock: other
+/// threads' hits do not wait for it, and it may take other caches' locks.
 fn shared<K, Q, V, E, const N: usize>(
     cache: &Mutex<Bounded<K, V, N>>,
     key: &Q,
-    build: impl FnOnce() -> Result<V, E>,
+    build: impl FnOnce() -> Result<(V, bool), E>,
 ) -> Result<V, E>
 where
     K: Borrow<Q> + Hash + Eq,
     Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
     V: Clone,
 {
-    if let Some(v) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
+    if let Some(v) = lock(cache).get(key) {
         return Ok(v);
     }
-    let built = build()?;
-    cache.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_owned(), built.clone());
+    let (built, keep) = build()?;
+    if keep {
+        lock(cache).insert(key.to_owned(), built.clone());
+    }
     Ok(built)
 }
 
@@ -186,6 +227,26 @@ impl<K: Hash + Eq, V: Clone, const N: usize> Bounded<K, V, N> {
         Some(v)
     }
 
+    /// The value for `key`, or `value` (cloned) kept for it: when two threads built one
+    /// meanwhile, the first kept is the one all share.
+    fn get_or_insert<Q>(&mut self, key: &Q, value: &V) -> V
+    where
+        K: Borrow<Q>,
+        Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
+    {
+        if let Some(v) = self.get(key) {
+            return v;
+        }
+        self.insert(key.to_owned(), value.clone());
+        value.clone()
+    }
+
+    /// How many entries it holds.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.young.len() + self.old.len()
+    }
+
     /// Adds an entry to the young generation, ageing the generations when it is full.
     fn insert(&mut self, key: K, value: V) {
         if self.young.len() >= Self::GENERATION {
@@ -204,6 +265,35 @@ mod tests {
         let a = regex("^cache_test_same$").unwrap();
         assert!(Arc::ptr_eq(&a, &regex("^cache_test_same$").unwrap()));
         assert!(regex("(unclosed").is_err());
+    }
+
+    /// Regexes that compile to megabytes are kept apart and few: a program that builds
+    /// commands from such patterns holds a bounded number of them, not a thousand (a fuzzed
+    /// config made the process grow to a gigabyte).
+    #[test]
+    fn large_regexes_are_kept_apart_and_few() {
+        let small = "^cache_test_small# $";
+        let (_, large) = sized(small).unwrap();
+        assert!(!large, "a prompt is not a large regex");
+        assert!(lock(&CACHE).get(small).is_some());
+        let pattern = |i: usize| format!("cache_test_large_{i}(\\w{{40}})");
+        for i in 0..2 * LARGE_ENTRIES + 2 {
+            let (r, large) = sized(&pattern(i)).unwrap();
+            assert!(large, "{}", pattern(i));
+            assert!(r.is_match(&format!("cache_test_large_{i}{}", "é".repeat(40))));
+            assert!(lock(&LARGE).len() <= LARGE_ENTRIES);
+            assert!(lock(&CACHE).get(pattern(i).as_str()).is_none());
+            // Not kept by the caches built on regexes either.
+            let _ = line_regex(&pattern(i)).unwrap();
+            assert!(lock(&LINES).get(pattern(i).as_str()).is_none());
+            let _ = prompt_shared(&pattern(i)).unwrap();
+            assert!(lock(&PROMPTS).get(pattern(i).as_str()).is_none());
+        }
+        // The last ones are shared while they are kept.
+        let last = pattern(2 * LARGE_ENTRIES + 1);
+        assert!(Arc::ptr_eq(&regex(&last).unwrap(), &regex(&last).unwrap()));
+        // Too large for the regex crate at all: its error, as before.
+        assert!(matches!(regex("\\w{5000}{5000}"), Err(regex::Error::CompiledTooBig(_))));
     }
 
     #[test]

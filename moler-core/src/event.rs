@@ -134,9 +134,9 @@ impl Wait4 {
             let literals = Literals::of_hirs(&parsed);
             let safe = parsed.into_iter().map(within_line).collect();
             // Invariant: printing a parsed HIR gives a pattern the same parser accepts.
-            let finder = crate::cache::regex(&Hir::alternation(safe).to_string())
+            let (finder, large) = crate::cache::sized(&Hir::alternation(safe).to_string())
                 .map_err(|e| Error::WrongUsage(format!("patterns too large to combine: {e}")))?;
-            Ok((finder, literals))
+            Ok(((finder, literals), large))
         })?;
         Ok(Self {
             waiting_for: (0..compiled.len()).collect(),
