@@ -9,6 +9,10 @@
 //! one; when it is full the old generation is dropped and the young one becomes old; a hit in
 //! the old generation moves the entry back to the young one. So the patterns in use survive
 //! any stream of one-off patterns, and nothing is scanned or reordered on a hit.
+//!
+//! Bounded in bytes too: a regex whose compiled program is large (over [`LARGE_PROGRAM`], as
+//! a Unicode class repeated makes it) is kept in a cache of [`LARGE_ENTRIES`] of its own, and
+//! in none of the caches built on regexes.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
