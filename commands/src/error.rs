@@ -78,12 +78,15 @@ impl ParamError {
     }
 
     /// The parameter whose value is refused, when one is ([`ParamError::Field`],
-    /// [`ParamError::Value`], [`ParamError::Regex`]): where a config shows the mistake.
+    /// [`ParamError::Value`], [`ParamError::Regex`]; `cmd_params` for
+    /// [`ParamError::Embedded`], the parameters of the command `sudo` or `su` runs): where a
+    /// config shows the mistake.
     pub fn parameter(&self) -> Option<&str> {
         match self {
             ParamError::Field { name, .. }
             | ParamError::Value { name, .. }
             | ParamError::Regex { name, .. } => Some(name),
+            ParamError::Embedded(_) => Some("cmd_params"),
             _ => None,
         }
     }

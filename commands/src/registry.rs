@@ -101,10 +101,7 @@ impl fmt::Display for BuildError {
             }
             // A value refused in a parameter it has, or by the command it embeds (which says
             // its own): this one's parameters are no help.
-            BuildError::BadParams { name, problem, .. }
-                if problem.parameter().is_some()
-                    || matches!(**problem, ParamError::Embedded(_)) =>
-            {
+            BuildError::BadParams { name, problem, .. } if problem.parameter().is_some() => {
                 write!(f, "{name}: {problem}")
             }
             BuildError::BadParams { name, problem, accepted } => {
@@ -637,13 +634,12 @@ struct Common {
 
 impl Common {
     fn take(params: &mut Map<String, Value>) -> Result<Common, ParamError> {
-        let refused =
-            |name: &str, message: String| ParamError::Value { name: name.into(), message };
         let prompt = match params.remove("prompt") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s),
             Some(other) => {
-                return Err(refused("prompt", format!("must be a regex string, not {other}")))
+                let message = format!("must be a regex string, not {other}");
+                return Err(ParamError::value("prompt", message));
             }
         };
         let timeout = match params.remove("timeout") {
@@ -652,7 +648,7 @@ impl Common {
                 Some(s) if s > 0.0 && s.is_finite() => Some(Duration::from_secs_f64(s)),
                 _ => {
                     let message = format!("must be a positive number of seconds, not {v}");
-                    return Err(refused("timeout", message));
+                    return Err(ParamError::value("timeout", message));
                 }
             },
         };
@@ -665,7 +661,7 @@ impl Common {
                     "may only list \"\\n\", \"\\r\" and \"\\r\\n\" (lines are split on all of \
                      them), not {other}"
                 );
-                return Err(refused("newline_chars", message));
+                return Err(ParamError::value("newline_chars", message));
             }
         }
         Ok(Common { prompt, timeout })

@@ -350,14 +350,8 @@ type Written = (String, Value, Value);
 /// again as moler reads a config, which keeps each number's text. None when it does not read
 /// (`params_from_text` says why).
 fn numbers_written(text: &str) -> Vec<Written> {
-    let Ok(node) = moler::config::Node::from_yaml(text, "--params") else { return Vec::new() };
-    let entries = node.as_map().unwrap_or_default();
-    let numbers =
-        entries.iter().map(|(key, value)| (key, value.to_json(), value.to_json_as_written()));
-    numbers
-        .filter(|(_, read, written)| read != written)
-        .map(|(key, read, written)| (key.name.clone(), read, written))
-        .collect()
+    moler::config::Node::from_yaml(text, "--params")
+        .map_or_else(|_| Vec::new(), |n| n.numbers_as_written())
 }
 
 /// The command `command` with `params`, where a number given (`--param password=1234`, or in

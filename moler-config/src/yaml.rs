@@ -278,6 +278,18 @@ impl Node {
         self.json(true)
     }
 
+    /// Of a mapping, the entries that hold numbers: the key, the value as JSON as read and as
+    /// written (`password: 0123`: `("password", 123, "0123")`), for a reader that takes a
+    /// number where it wants text as the text written. Empty for anything but a mapping.
+    pub fn numbers_as_written(&self) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+        let entries = self.as_map().unwrap_or_default();
+        let numbers = entries.iter().filter_map(|(k, v)| {
+            let (read, written) = (v.to_json(), v.to_json_as_written());
+            (read != written).then(|| (k.name.clone(), read, written))
+        });
+        numbers.collect()
+    }
+
     fn json(&self, numbers_as_text: bool) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {
@@ -525,14 +537,15 @@ fn syntax_problem(e: &serde_saphyr::Error, source: &Origin) -> Problem {
         Some(at) if at.line() > 0 => source.at(at.line(), at.column()),
         _ => source.clone(),
     };
-    let message = match e {
-        serde_saphyr::Error::Message { msg, .. } => strip_position(msg),
-        serde_saphyr::Error::AliasError { error, .. } => match error.without_snippet() {
-            serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
-            _ => strip_position(&e.to_string()),
-        },
-        serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
-        other => strip_position(&other.to_string()),
+    // A limit breached at an alias comes wrapped in the alias's error.
+    let cause = match e {
+        serde_saphyr::Error::AliasError { error, .. } => error.without_snippet(),
+        other => other,
+    };
+    let message = match (e, cause) {
+        (_, serde_saphyr::Error::Budget { breach, .. }) => budget_message(breach),
+        (serde_saphyr::Error::Message { msg, .. }, _) => strip_position(msg),
+        (other, _) => strip_position(&other.to_string()),
     };
     Problem::new(ErrorKind::Syntax, origin, format!("invalid YAML: {message}"))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use moler_commands::{BuildError, ParamError, Registry};
+use moler_commands::{BuildError, Registry};
 use moler_config::{
     ClassSpec, DeviceSpec, ErrorKind, Hop, Located, Origin, Problem, RemoteAccess, StateSpec,
 };
@@ -924,14 +924,12 @@ pub(crate) fn resolve(
             }
         }
         if let Err(e) = checked {
-            // A parameter the command refuses is shown where it was written.
+            // A parameter the command refuses is shown where it was written (`cmd_params`
+            // when the command sudo or su runs refused them).
             let origin = match &e {
-                BuildError::BadParams { problem, .. } => match (problem.parameter(), &**problem) {
-                    (Some(name), _) => plan.param_origin(name),
-                    // The command given by name in `cmd_params` (sudo's, su's) refused them.
-                    (None, ParamError::Embedded(_)) => plan.param_origin("cmd_params"),
-                    _ => plan.origin.clone(),
-                },
+                BuildError::BadParams { problem, .. } => problem
+                    .parameter()
+                    .map_or_else(|| plan.origin.clone(), |p| plan.param_origin(p)),
                 _ => plan.origin.clone(),
             };
             problems.push(Problem::new(
@@ -1006,12 +1004,8 @@ impl Given {
     /// `params` read from `node`.
     fn new(params: Map<String, Value>, node: &moler_config::Node) -> Given {
         let entries = node.as_map().unwrap_or_default();
-        let numbers = entries.iter().filter_map(|(k, v)| {
-            let (read, written) = (v.to_json(), v.to_json_as_written());
-            (read != written).then(|| (k.name.clone(), read, written))
-        });
         let origins = entries.iter().map(|(k, _)| (k.name.clone(), k.origin.clone()));
-        Given { params, numbers: numbers.collect(), origins: origins.collect() }
+        Given { params, numbers: node.numbers_as_written(), origins: origins.collect() }
     }
 }
 

@@ -7,7 +7,6 @@ use moler_core::{Command, Context, End, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::checked;
 use crate::spec::{Empty, UnixCommand};
 use crate::ParamError;
 
@@ -151,14 +150,14 @@ impl UnixCommand for Boot {
         if self.expected_prompt.trim().is_empty() {
             return Err("expected_prompt is required: the Linux shell's prompt".into());
         }
-        checked("expected_prompt", &self.expected_prompt)?;
+        ParamError::regex("expected_prompt", &self.expected_prompt)?;
         for (name, p) in [
             ("login_prompt", &self.login_prompt),
             ("password_prompt", &self.password_prompt),
             ("prompt_after_login", &self.prompt_after_login),
         ] {
             if let Some(p) = p {
-                checked(name, p)?;
+                ParamError::regex(name, p)?;
             }
         }
         let line = self.boot_command.as_deref().unwrap_or("boot");
@@ -172,7 +171,7 @@ impl UnixCommand for Boot {
         let re = |name: &str, given: &Option<String>, default: &str| {
             given
                 .as_deref()
-                .and_then(|p| checked(name, p).ok())
+                .and_then(|p| ParamError::regex(name, p).ok())
                 .unwrap_or_else(|| moler_core::cached_regex(default).expect("valid"))
         };
         BootParser {

@@ -22,11 +22,6 @@ pub fn register_all(r: &mut Registry) {
         .register_command_as::<Boot>("uboot.boot");
 }
 
-/// A user's regex, or a clear error naming the parameter (shown where a config wrote it).
-fn checked(name: &str, pattern: &str) -> Result<std::sync::Arc<regex::Regex>, crate::ParamError> {
-    crate::ParamError::regex(name, pattern)
-}
-
 #[cfg(test)]
 mod tests {
     use crate::{BuildError, Registry};

@@ -7,7 +7,7 @@ use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{checked, UBOOT_PROMPT};
+use super::UBOOT_PROMPT;
 use crate::spec::{Empty, UnixCommand};
 use crate::ParamError;
 
@@ -101,9 +101,9 @@ impl UnixCommand for StopAutoboot {
     type Parser = StopAutobootParser;
     type Output = Empty;
     fn command_line(&self) -> Result<String, ParamError> {
-        checked("autoboot_regex", self.autoboot())?;
+        ParamError::regex("autoboot_regex", self.autoboot())?;
         if let Some(p) = &self.expected_prompt {
-            checked("expected_prompt", p)?;
+            ParamError::regex("expected_prompt", p)?;
         }
         let command = self.command.as_deref().unwrap_or("");
         if command.contains(['\r', '\n']) {
@@ -113,7 +113,7 @@ impl UnixCommand for StopAutoboot {
     }
     fn parser(&self) -> StopAutobootParser {
         StopAutobootParser {
-            autoboot: checked("autoboot_regex", self.autoboot())
+            autoboot: ParamError::regex("autoboot_regex", self.autoboot())
                 .unwrap_or_else(|_| moler_core::cached_regex(AUTOBOOT).expect("valid")),
             key: self.key.clone().unwrap_or_else(|| " ".to_owned()),
             answered: false,
