@@ -30,10 +30,12 @@ pub const UNIX_REMOTE_ROOT: &str = "UNIX_REMOTE_ROOT";
 const DEVICE_PARAMS: &[&str] = &["target_newline"];
 
 /// A state name for the life of the process: classes are data, but devices hand out their
-/// states as `&'static str` ([`super::State`] is `Copy`). Each distinct name is kept once; a
-/// process knows a bounded set of them (its classes' states).
+/// states as `&'static str` ([`super::State`] is `Copy`). Each distinct name is kept once (found
+/// by hashing, not by a scan: a process loading many generated configs stays quick); a process
+/// knows a bounded set of them (its classes' states).
 pub(crate) fn intern(name: &str) -> &'static str {
-    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    static NAMES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<&'static str>>> =
+        std::sync::LazyLock::new(Default::default);
     for known in
         [NOT_CONNECTED, UNIX_LOCAL, UNIX_LOCAL_ROOT, PROXY_PC, UNIX_REMOTE, UNIX_REMOTE_ROOT]
     {
@@ -42,11 +44,11 @@ pub(crate) fn intern(name: &str) -> &'static str {
         }
     }
     let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(n) = names.iter().find(|n| **n == name) {
+    if let Some(n) = names.get(name) {
         return n;
     }
     let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    names.push(leaked);
+    names.insert(leaked);
     leaked
 }
 
@@ -1223,6 +1225,16 @@ mod tests {
           execute_command: ssh
           command_params: {host: box, login: c, password: d, expected_prompt: 'box\\$'}
 ";
+
+    #[test]
+    fn a_state_name_is_kept_once() {
+        let name = String::from("INTERN_TEST_STATE");
+        let first = intern(&name);
+        assert_eq!(first, "INTERN_TEST_STATE");
+        assert!(std::ptr::eq(first, intern("INTERN_TEST_STATE")), "the same name, the same text");
+        assert!(!std::ptr::eq(first, intern("INTERN_TEST_STATE_2")));
+        assert_eq!(intern(&String::from(UNIX_REMOTE)), UNIX_REMOTE);
+    }
 
     #[test]
     fn a_proxy_configured_is_a_state_on_the_way() {
