@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use moler::commands::{offline, params_from_text, Registry};
+use moler::commands::{offline, params_from_text, BuildError, Registry};
 use moler::{Config, DeviceError, Devices, Report};
 use serde_json::{json, Map, Value};
 
@@ -310,7 +310,7 @@ fn main() -> ExitCode {
 /// `--params` or the `--param`s, with `--timeout`, as one JSON mapping.
 fn params(args: &RunArgs) -> Result<Value, Failure> {
     let mut params = match &args.params {
-        Some(text) => match params_from_text(text).map_err(|e| Failure::usage(chain(&e)))? {
+        Some(text) => match read_params(text)? {
             Value::Object(m) => m,
             Value::Null => Map::new(),
             other => {
@@ -340,6 +340,18 @@ fn params(args: &RunArgs) -> Result<Value, Failure> {
     let shell = Some(moler::LOCAL_PROMPT);
     let _ = numbers_as_text(&Registry::default(), &args.command, &mut params, shell, &numbers);
     Ok(params)
+}
+
+/// The `--params` text as JSON: read as `params_from_text` reads it, else as moler reads a
+/// config, which also takes the numbers JSON cannot hold (`timeout: .inf`, `text: 1e999`, as
+/// PyYAML does): they are the text written, which a parameter wanting a number refuses by name
+/// (never null, which would read as a parameter not given). Neither: `params_from_text`'s error.
+fn read_params(text: &str) -> Result<Value, Failure> {
+    params_from_text(text).or_else(|e| {
+        moler::config::Node::from_yaml(text, "--params")
+            .map(|node| node.to_json())
+            .map_err(|_| Failure::usage(chain(&e)))
+    })
 }
 
 /// A parameter given as a number (or holding numbers): its name, its value as read and as
@@ -436,8 +448,9 @@ fn parse(args: ParseArgs) -> Result<(), Failure> {
     let prompt = args.prompt.as_deref();
     let command = match offline::command_from_text(&registry, &args.command, text, prompt) {
         // A number where the command wants text: the text written.
-        Err(e) if e.refused_value().is_some() => {
-            let mut params = params_from_text(text).map_err(|e| Failure::usage(chain(&e)))?;
+        // Or a number JSON cannot hold (`.inf`, `1e999`), which only moler's config reader takes.
+        Err(e) if e.refused_value().is_some() || matches!(e, BuildError::Syntax { .. }) => {
+            let mut params = read_params(text)?;
             let numbers = numbers_written(text);
             numbers_as_text(&registry, &args.command, &mut params, prompt, &numbers)
         }

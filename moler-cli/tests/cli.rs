@@ -329,6 +329,32 @@ fn numbers_in_params_where_text_is_wanted_are_the_text_written() {
 }
 
 #[test]
+fn numbers_json_cannot_hold_in_params_are_the_text_written() {
+    // As in a config (and in PyYAML): read as numbers, the text written where text is wanted.
+    for (params, written) in [("{text: 1e999}", "1e999"), ("text: .Inf", ".Inf")] {
+        let out = moler(&["run", "echo", "--params", params]);
+        assert_eq!(code(&out), 0, "{params}: {}", stderr(&out));
+        assert_eq!(json(&out)["RESULT"], serde_json::json!([written]), "{params}");
+    }
+    // Where a number is wanted, refused by name (not null: the default timeout, silently).
+    let out = moler(&["run", "ls", "--params", "{timeout: .inf}"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let refused =
+        "moler: ls: parameter `timeout`: must be a positive number of seconds, not \".inf\"";
+    assert_eq!(stderr(&out).trim_end(), refused);
+    // Offline too.
+    let capture = "host# echo '-.nan'\n-.nan\nhost# ";
+    let args = ["parse", "echo", "--params", "text: -.nan", "--prompt", "^host# $"];
+    let out = moler_with_input(&args, Some(capture));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["RESULT"], serde_json::json!(["-.nan"]));
+    // Text that reads neither way keeps the reader's error.
+    let out = moler(&["run", "ls", "--params", "{timeout: [}"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).starts_with("moler: parameters: neither JSON"), "{}", stderr(&out));
+}
+
+#[test]
 fn run_on_a_configured_device() {
     let (dir, file) = devices_config("device");
     let file = file.to_str().unwrap();
