@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use moler::commands::unix::*;
 use moler::commands::{Registry, UnixCommand};
 use moler::prelude::*;
+use moler_testkit::require_tools;
 use serde_json::{json, Value};
 
 const T: Duration = Duration::from_secs(30);
@@ -174,21 +175,9 @@ fn shells_keys_and_prompts() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Whether `tool` is on PATH; if not, says SKIPPED loudly, or fails where skips are forbidden
-/// (`MOLER_NO_SKIP`, set by `.ci/run`: scripts/test.sh installs the tools as root).
-fn have(tool: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
-    if !found {
-        let why = format!("{tool} is not installed (scripts/test.sh installs it as root)");
-        moler_testkit::skip(tool, &why);
-    }
-    found
-}
-
 #[test]
 fn ping_the_loopback() {
-    if !have("ping") {
+    if !require_tools(&["ping"]) {
         return;
     }
     let sh = local_shell().unwrap();
@@ -266,7 +255,7 @@ fn proc_default_gateway() -> Option<String> {
 
 #[test]
 fn interfaces_and_routes() {
-    if !have("ip") || !have("ifconfig") {
+    if !require_tools(&["ip", "ifconfig"]) {
         return;
     }
     let sh = local_shell().unwrap();
@@ -308,7 +297,7 @@ fn interfaces_and_routes() {
 
 #[test]
 fn sockets_and_network_tables() {
-    if !have("netstat") || !have("ss") {
+    if !require_tools(&["netstat", "ss"]) {
         return;
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -9,6 +9,7 @@ use std::time::Duration;
 use moler::commands::unix::*;
 use moler::commands::{Registry, UnixCommand};
 use moler::prelude::*;
+use moler_testkit::require_tools;
 use serde_json::{json, Value};
 
 const T: Duration = Duration::from_secs(30);
@@ -38,17 +39,6 @@ fn by_name(shell: &ConnectionHandle, name: &str, params: Value) -> Value {
 fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(path.as_ref())
         .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
-}
-
-/// Whether `tool` is on PATH; if not, says SKIPPED loudly, or fails where skips are forbidden
-/// (`MOLER_NO_SKIP`, set by `.ci/run`).
-fn have(tool: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
-    if !found {
-        moler_testkit::skip(tool, &format!("{tool} is not installed"));
-    }
-    found
 }
 
 #[test]
@@ -128,7 +118,7 @@ fn bzip2_compresses_and_decompresses() {
 
 #[test]
 fn zip_then_unzip_lists_and_extracts() {
-    if !have("zip") || !have("unzip") {
+    if !require_tools(&["zip", "unzip"]) {
         return;
     }
     let dir = scratch("zip");
@@ -159,7 +149,7 @@ fn zip_then_unzip_lists_and_extracts() {
 
 #[test]
 fn unxz_decompresses() {
-    if !have("xz") {
+    if !require_tools(&["xz"]) {
         return;
     }
     let dir = scratch("unxz");

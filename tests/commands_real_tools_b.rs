@@ -17,24 +17,8 @@ const T: Duration = Duration::from_secs(30);
 /// Whether we are root and every tool is on PATH; if not, says SKIPPED loudly (or fails where
 /// skips are forbidden: `MOLER_NO_SKIP`, set by `.ci/run`).
 fn have(tools: &[&str]) -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
-    if !root {
-        moler_testkit::skip(tools[0], "not root (network namespaces, users and firewalls need it)");
-        return false;
-    }
-    for tool in tools {
-        let found = std::env::var_os("PATH")
-            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
-        if !found {
-            let why = format!("{tool} is not installed (scripts/test.sh installs it as root)");
-            moler_testkit::skip(tool, &why);
-            return false;
-        }
-    }
-    true
+    let why = "network namespaces, users and firewalls need it";
+    moler_testkit::require_root(tools[0], why) && moler_testkit::require_tools(tools)
 }
 
 /// Runs a setup or cleanup step outside the shell under test; it must succeed.

@@ -21,30 +21,11 @@ use moler_testkit::ServerPort;
 
 const T: Duration = Duration::from_secs(60);
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-}
-
 /// Whether every tool is on PATH (and we are root when `root`); if not, says SKIPPED loudly
 /// (or fails where skips are forbidden: `MOLER_NO_SKIP`, set by `.ci/run`).
 fn have(tools: &[&str], root: bool) -> bool {
-    if root && !is_root() {
-        moler_testkit::skip(tools[0], "not root (scripts/test.sh installs the tools as root)");
-        return false;
-    }
-    for tool in tools {
-        let found = std::env::var_os("PATH")
-            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
-        if !found {
-            let why = format!("{tool} is not installed (scripts/test.sh installs it as root)");
-            moler_testkit::skip(tool, &why);
-            return false;
-        }
-    }
-    true
+    let why = "scripts/test.sh installs the tools as root";
+    (!root || moler_testkit::require_root(tools[0], why)) && moler_testkit::require_tools(tools)
 }
 
 /// A fresh folder of this test, removed on drop.

@@ -215,6 +215,9 @@ fn a_background_state_change_can_be_waited_on() {
 /// default follows its `-c`: a real short one runs to its end in the background.
 #[test]
 fn typed_commands_take_a_timeout_and_a_ping_gets_one_from_its_count() {
+    if !moler_testkit::require_tools(&["ping"]) {
+        return;
+    }
     let devices = local_devices();
     let local = devices.get("LOCAL").unwrap();
     let _failures = moler::testing::BackgroundFailures::new();

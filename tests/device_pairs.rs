@@ -7,14 +7,11 @@
 use std::path::Path;
 
 use moler::prelude::*;
+use moler_testkit::is_root;
 use moler_testkit::sshd::Sshd;
 
 mod common;
 use common::quote;
-
-fn is_root() -> bool {
-    rustix::process::getuid().is_root()
-}
 
 /// The hops every device here has: su to UNIX_LOCAL_ROOT (root asks no password).
 const LOCAL_ROOT: &str = "        UNIX_LOCAL_ROOT:

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use moler::device::REMOVAL_HOP_CAP;
 use moler::prelude::*;
+use moler_testkit::is_root;
 use moler_testkit::sshd::Sshd;
 
 mod common;
@@ -21,10 +22,6 @@ fn scratch(tag: &str) -> PathBuf {
     // The remote user and root write here too.
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     dir
-}
-
-fn is_root() -> bool {
-    rustix::process::getuid().is_root()
 }
 
 fn has_sudo() -> bool {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use moler::commands::unix::{Ls, Pwd, Whoami};
 use moler::prelude::*;
+use moler_testkit::is_root;
 use moler_testkit::sshd::Sshd;
 use serde_json::json;
 
@@ -22,10 +23,6 @@ fn scratch(tag: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("moler-device-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn is_root() -> bool {
-    rustix::process::getuid().is_root()
 }
 
 #[test]

@@ -18,6 +18,9 @@ on_every_runner!(
 );
 
 fn a_ping_publishes_each_reply_while_it_runs(rig: &Rig) {
+    if !moler_testkit::require_tools(&["ping"]) {
+        return;
+    }
     let shell = rig.shell();
     let replies: Publisher<PingReply> = Publisher::new();
     let iter_side = replies.subscribe();
@@ -64,6 +67,9 @@ fn an_events_occurrences_go_to_every_subscriber(rig: &Rig) {
 
 #[test]
 fn async_code_reads_a_subscription_as_a_stream() {
+    if !moler_testkit::require_tools(&["ping"]) {
+        return;
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let shell = moler::local_shell().unwrap();

@@ -74,7 +74,7 @@ fn ssh_logs_in_answers_the_dialogs_and_comes_back() {
 #[test]
 fn su_runs_an_embedded_command_as_another_user() {
     let Some(sshd) = Sshd::require() else { return };
-    if !rustix::process::getuid().is_root() {
+    if !moler_testkit::is_root() {
         moler_testkit::skip("su", "needs root (su without a password)");
         return;
     }

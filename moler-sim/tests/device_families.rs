@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use moler::prelude::*;
 use moler_sim::{Device as SimDevice, Listener, Protocol};
+use moler_testkit::is_root;
 use moler_testkit::sshd::Sshd;
 use serde_json::json;
 
@@ -98,17 +99,6 @@ fn telnet_and_root() -> bool {
         return false;
     }
     true
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
 }
 
 /// A device of Moler's class `moler.device.<class>` (no proxy) whose telnet hop from the local

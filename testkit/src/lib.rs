@@ -85,6 +85,41 @@ pub fn skip(what: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {test}: {what}: {why} ***");
 }
 
+/// Whether this process runs as root (what the tests of users, namespaces, firewalls and the
+/// packages `scripts/test.sh` installs need).
+pub fn is_root() -> bool {
+    rustix::process::getuid().is_root()
+}
+
+/// Whether this process runs as root; if not, [`skip`]s `what` because `why` needs root.
+#[track_caller]
+pub fn require_root(what: &str, why: &str) -> bool {
+    let root = is_root();
+    if !root {
+        skip(what, &format!("not root ({why})"));
+    }
+    root
+}
+
+/// Whether every one of `tools` is a file in a folder of `PATH`; if not, [`skip`]s the first
+/// one missing, saying that `scripts/test.sh` installs it (as root), and returns false.
+///
+/// ```
+/// if moler_testkit::require_tools(&["sh"]) {
+///     // … run something that needs `sh`
+/// }
+/// ```
+#[track_caller]
+pub fn require_tools(tools: &[&str]) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let missing =
+        tools.iter().find(|tool| !std::env::split_paths(&path).any(|d| d.join(tool).is_file()));
+    if let Some(tool) = missing {
+        skip(tool, &format!("{tool} is not installed (scripts/test.sh installs it as root)"));
+    }
+    missing.is_none()
+}
+
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -444,6 +479,24 @@ mod tests {
     use std::net::TcpStream;
 
     use super::*;
+
+    #[test]
+    fn a_missing_tool_is_a_loud_skip_or_a_failure() {
+        assert!(require_tools(&["sh", "cat"]));
+        let missing = || require_tools(&["sh", "moler-no-such-tool"]);
+        if skips_forbidden() {
+            let panicked = std::panic::catch_unwind(missing).unwrap_err();
+            let text = panicked.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(
+                text.contains(
+                    "moler-no-such-tool would be skipped (moler-no-such-tool is not installed"
+                ),
+                "{text}"
+            );
+        } else {
+            assert!(!missing());
+        }
+    }
 
     /// Reads until `want` has come (or the peer closed), returning what came.
     fn read_until(peer: &mut TcpStream, want: &str) -> String {
