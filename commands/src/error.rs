@@ -41,8 +41,15 @@ pub enum ParamError {
         #[source]
         source: regex::Error,
     },
-    /// The parameters do not deserialize into the command's: an unknown name, a missing one
-    /// (serde names them), or a value the registry could not pin on one parameter.
+    /// A parameter the command does not have (the registry's text of a build error adds the
+    /// name it most likely meant, and the parameters the command takes).
+    #[error("unknown parameter `{name}`")]
+    Unknown {
+        /// The name given.
+        name: String,
+    },
+    /// The parameters do not deserialize into the command's: a missing one (serde names it),
+    /// or a value the registry could not pin on one parameter.
     #[error(transparent)]
     Json(Arc<serde_json::Error>),
     /// Parameter `name` holds a value of the wrong type or out of range (the registry finds

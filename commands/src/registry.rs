@@ -105,7 +105,13 @@ impl fmt::Display for BuildError {
                 write!(f, "{name}: {problem}")
             }
             BuildError::BadParams { name, problem, accepted } => {
-                write!(f, "{name}: {problem}; accepted parameters: {}", accepted.join(", "))
+                write!(f, "{name}: {problem}")?;
+                if let ParamError::Unknown { name: given } = &**problem {
+                    if let Some(near) = closest(given, accepted) {
+                        write!(f, " (did you mean `{near}`?)")?;
+                    }
+                }
+                write!(f, "; accepted parameters: {}", accepted.join(", "))
             }
             BuildError::Syntax { text, json, yaml } => {
                 write!(f, "parameters: neither JSON ({json}) nor YAML ({yaml}): {text:?}")
@@ -611,8 +617,13 @@ fn from_params<T: serde::de::DeserializeOwned>(
         Err(e) => e,
     };
     let text = error.to_string();
+    // serde's "unknown field `optoins`, expected `options` or `path`": the name is enough (the
+    // registry's message adds the likely one and every parameter, the common ones too).
+    if let Some(name) = text.strip_prefix("unknown field `").and_then(|t| t.split_once('`')) {
+        return Err(ParamError::Unknown { name: name.0.to_owned() });
+    }
     let Value::Object(params) = params else { return Err(error.into()) };
-    if !text.starts_with("unknown field") && !text.starts_with("missing field") {
+    if !text.starts_with("missing field") {
         // The one whose removal changes the error (or ends it) is the one it is about.
         for name in params.keys() {
             let mut rest = params.clone();
@@ -784,13 +795,23 @@ mod tests {
         let registry = Registry::default();
         let err = registry.command("ls", &serde_json::json!({"option": "-l"})).err().unwrap();
         assert!(
-            matches!(&err, BuildError::BadParams { problem, .. } if matches!(**problem, ParamError::Json(_)))
+            matches!(&err, BuildError::BadParams { problem, .. } if matches!(&**problem, ParamError::Unknown { name } if name == "option"))
         );
         assert_eq!(
             err.to_string(),
-            "ls: unknown field `option`, expected `options` or `path`; accepted parameters: \
+            "ls: unknown parameter `option` (did you mean `options`?); accepted parameters: \
              options, path, prompt, timeout, newline_chars"
         );
+        // Nothing like it: no guess, the list.
+        let err = registry.command("ping", &serde_json::json!({"destination": "h", "cnt": 3}));
+        assert_eq!(
+            err.err().unwrap().to_string(),
+            "ping: unknown parameter `cnt`; accepted parameters: destination, options, prompt, \
+             timeout, newline_chars"
+        );
+        // A missing one stays serde's.
+        let err = registry.command("ping", &serde_json::json!({})).err().unwrap();
+        assert!(err.to_string().starts_with("ping: missing field `destination`"), "{err}");
         let ok = registry.command("ls", &serde_json::json!({"newline_chars": ["\n", "\r"]}));
         assert!(ok.is_ok(), "Moler's default newline_chars");
         let err = registry.command("ls", &serde_json::json!({"newline_chars": [";"]})).err();
@@ -833,7 +854,7 @@ mod tests {
         let BuildError::BadParams { problem, .. } = &err else { panic!("{err:?}") };
         let ParamError::Embedded(inner) = &**problem else { panic!("{err:?}") };
         assert!(matches!(**inner, BuildError::BadParams { ref name, .. } if name == "ls"));
-        assert!(err.to_string().starts_with("sudo: ls: unknown field `x`"), "{err}");
+        assert!(err.to_string().starts_with("sudo: ls: unknown parameter `x`;"), "{err}");
         // The embedded command's parameters, not sudo's as well.
         assert_eq!(err.to_string().matches("accepted parameters: options, path").count(), 1);
         assert!(!err.to_string().contains("sudo_params"), "{err}");

@@ -78,7 +78,7 @@ fn unknown_events_and_parameters_are_named() {
     let e =
         Registry::default().event("wait4prompt", &json!({"promt": "x"})).err().unwrap().to_string();
     assert!(
-        e.contains("unknown field `promt`")
+        e.contains("unknown parameter `promt` (did you mean `prompt`?)")
             && e.contains("accepted parameters: prompt, till_occurs_times"),
         "{e}"
     );
