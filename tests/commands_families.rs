@@ -167,7 +167,7 @@ fn aten_pdu_commands_over_telnet_switch_and_read_outlets() {
         .command_for_prompt("pdu_aten.read_meter", &json!({"target": "dev"}), Some(PDU))
         .err()
         .expect("a missing parameter");
-    assert!(err.to_string().contains("missing field `measurement`"), "{err}");
+    assert!(err.to_string().contains("parameter `measurement` is required"), "{err}");
 
     // Out through the telnet client's escape: Ctrl-], `q`, bash's prompt.
     let out = by_name(&pdu, "pdu_aten.exit_telnet", json!({"expected_prompt": LOCAL_PROMPT}), PDU);

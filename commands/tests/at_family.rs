@@ -151,7 +151,7 @@ fn parameters_that_make_no_command_say_which() {
     // By name: the registry's error names the command and what it accepts.
     let registry = Registry::default();
     let e = registry.command("at.get_ip", &json!({})).err().unwrap().to_string();
-    assert!(e.starts_with("at.get_ip: missing field `context_identifier`"), "{e}");
+    assert!(e.starts_with("at.get_ip: parameter `context_identifier` is required;"), "{e}");
     let e = registry.command("at.quectel_lock_nr_earfcn", &json!({"earfcn": "x", "scs": 15}));
     assert!(e.err().unwrap().to_string().contains("parameter `earfcn`: must be an integer"));
     let e =
