@@ -57,7 +57,9 @@ fn local_device_runs_commands_by_name_and_typed() {
     let err = local.cmd("lss", json!({})).unwrap_err().to_string();
     assert!(err.starts_with("device LOCAL: unknown command 'lss' (did you mean 'ls'?)"), "{err}");
     let err = local.cmd("ls", json!({"option": "-l"})).unwrap_err().to_string();
-    assert!(err.contains("accepted parameters: options, path"), "{err}");
+    let unknown = "ls: unknown parameter `option` (did you mean `options`?); accepted parameters: \
+                   options, path, prompt, timeout, newline_chars";
+    assert!(err.starts_with("device LOCAL: ") && err.ends_with(unknown), "{err}");
     devices.remove("LOCAL").unwrap();
     assert_eq!(local.state(), "NOT_CONNECTED");
     assert!(matches!(local.run(Pwd::new()), Err(DeviceError::Removed { .. })));
