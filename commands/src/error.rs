@@ -48,8 +48,9 @@ pub enum ParamError {
         /// The name given.
         name: String,
     },
-    /// The parameters do not deserialize into the command's: a missing one (serde names it),
-    /// or a value the registry could not pin on one parameter.
+    /// The parameters do not deserialize into the command's, for a reason the registry could
+    /// not pin on one parameter (an unknown one is [`ParamError::Unknown`], a missing one
+    /// [`ParamError::Missing`], a wrong value [`ParamError::Field`]).
     #[error(transparent)]
     Json(Arc<serde_json::Error>),
     /// Parameter `name` holds a value of the wrong type or out of range (the registry finds
