@@ -618,13 +618,17 @@ fn from_params<T: serde::de::DeserializeOwned>(
     };
     let text = error.to_string();
     // serde's "unknown field `optoins`, expected `options` or `path`": the name is enough (the
-    // registry's message adds the likely one and every parameter, the common ones too).
-    if let Some(name) = text.strip_prefix("unknown field `").and_then(|t| t.split_once('`')) {
-        return Err(ParamError::Unknown { name: name.0.to_owned() });
+    // registry's message adds the likely one and every parameter, the common ones too); and
+    // "missing field `destination`" as the commands' own checks say it.
+    let named = |prefix: &str| {
+        let (name, _) = text.strip_prefix(prefix)?.split_once('`')?;
+        Some(name.to_owned())
+    };
+    if let Some(name) = named("unknown field `") {
+        return Err(ParamError::Unknown { name });
     }
-    // And "missing field `destination`" as the commands' own checks say it.
-    if let Some(name) = text.strip_prefix("missing field `").and_then(|t| t.split_once('`')) {
-        return Err(ParamError::Missing(name.0.to_owned()));
+    if let Some(name) = named("missing field `") {
+        return Err(ParamError::Missing(name));
     }
     let Value::Object(params) = params else { return Err(error.into()) };
     // The one whose removal changes the error (or ends it) is the one it is about.

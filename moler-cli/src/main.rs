@@ -309,17 +309,15 @@ fn main() -> ExitCode {
 
 /// `--params` or the `--param`s, with `--timeout`, as one JSON mapping.
 fn params(args: &RunArgs) -> Result<Value, Failure> {
-    let mut params = match &args.params {
-        Some(text) => match read_params(text)? {
-            Value::Object(m) => m,
-            Value::Null => Map::new(),
-            other => {
-                return Err(Failure::usage(format!("--params must be a mapping, not {other}")))
-            }
-        },
-        None => Map::new(),
+    let (given, mut numbers) = match &args.params {
+        Some(text) => read_params(text)?,
+        None => (Value::Null, Vec::new()),
     };
-    let mut numbers = args.params.as_deref().map(numbers_written).unwrap_or_default();
+    let mut params = match given {
+        Value::Object(m) => m,
+        Value::Null => Map::new(),
+        other => return Err(Failure::usage(format!("--params must be a mapping, not {other}"))),
+    };
     for pair in &args.param {
         let Some((key, value)) = pair.split_once('=') else {
             return Err(Failure::usage(format!("--param {pair:?}: expected KEY=VALUE")));
@@ -342,28 +340,23 @@ fn params(args: &RunArgs) -> Result<Value, Failure> {
     Ok(params)
 }
 
-/// The `--params` text as JSON: read as `params_from_text` reads it, else as moler reads a
-/// config, which also takes the numbers JSON cannot hold (`timeout: .inf`, `text: 1e999`, as
-/// PyYAML does): they are the text written, which a parameter wanting a number refuses by name
-/// (never null, which would read as a parameter not given). Neither: `params_from_text`'s error.
-fn read_params(text: &str) -> Result<Value, Failure> {
-    params_from_text(text).or_else(|e| {
-        moler::config::Node::from_yaml(text, "--params")
-            .map(|node| node.to_json())
-            .map_err(|_| Failure::usage(chain(&e)))
-    })
-}
-
 /// A parameter given as a number (or holding numbers): its name, its value as read and as
 /// written (`password: 0123`: 123 and `"0123"`).
 type Written = (String, Value, Value);
 
-/// The numbers of a `--params` text (YAML or JSON) as read and as written, by parameter: read
-/// again as moler reads a config, which keeps each number's text. None when it does not read
-/// (`params_from_text` says why).
-fn numbers_written(text: &str) -> Vec<Written> {
-    moler::config::Node::from_yaml(text, "--params")
-        .map_or_else(|_| Vec::new(), |n| n.numbers_as_written())
+/// The `--params` text as JSON, and its numbers as read and as written by parameter. Read as
+/// `params_from_text` reads it, and also as moler reads a config, which keeps each number's
+/// text and takes the numbers JSON cannot hold (`timeout: .inf`, `text: 1e999`, as PyYAML does):
+/// where `params_from_text` refuses those, the config reader's JSON is the parameters (such a
+/// number the text written, which a parameter wanting a number refuses by name; never null,
+/// which would read as a parameter not given). Neither reads it: `params_from_text`'s error.
+fn read_params(text: &str) -> Result<(Value, Vec<Written>), Failure> {
+    let node = moler::config::Node::from_yaml(text, "--params");
+    let params = match params_from_text(text) {
+        Ok(params) => params,
+        Err(e) => node.as_ref().map(|n| n.to_json()).map_err(|_| Failure::usage(chain(&e)))?,
+    };
+    Ok((params, node.map_or_else(|_| Vec::new(), |n| n.numbers_as_written())))
 }
 
 /// The command `command` with `params`, where a number given (`--param password=1234`, or in
@@ -450,8 +443,7 @@ fn parse(args: ParseArgs) -> Result<(), Failure> {
         // A number where the command wants text: the text written.
         // Or a number JSON cannot hold (`.inf`, `1e999`), which only moler's config reader takes.
         Err(e) if e.refused_value().is_some() || matches!(e, BuildError::Syntax { .. }) => {
-            let mut params = read_params(text)?;
-            let numbers = numbers_written(text);
+            let (mut params, numbers) = read_params(text)?;
             numbers_as_text(&registry, &args.command, &mut params, prompt, &numbers)
         }
         built => built,
