@@ -57,6 +57,15 @@ impl Wakers {
     fn wake_all(self) {
         self.first.into_iter().chain(self.more).for_each(Waker::wake);
     }
+
+    /// Removes the waker that wakes the same task or thread as `waker`, if one is in.
+    fn forget(&mut self, waker: &Waker) {
+        if self.first.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            self.first = self.more.pop();
+        } else {
+            self.more.retain(|w| !w.will_wake(waker));
+        }
+    }
 }
 
 pub(crate) struct Shared<T> {
@@ -377,10 +386,20 @@ impl<T: Send + 'static> Future for Completion<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
         let Some(assist) = self.mailbox.assist.get() else { return self.poll_result(cx) };
         // A turn of the connection first (this task's wake-up is mostly its answer arriving,
-        // which the turn reads), then one look at the result: a look before the turn would
-        // find nothing but cost a lock at every wake-up. A result that came meanwhile is seen
-        // by the look; one that comes after it wakes this task.
+        // which the turn reads), then one look at the result. A result that came meanwhile is
+        // seen by the look; one that comes after it wakes this task.
+        //
+        // Before the turn, this task's own waker is taken out: a turn that finishes the
+        // observer would otherwise wake the very task that runs it and is about to look, and
+        // async-io's `block_on` (tokio's too) then passes through the reactor once more for
+        // nothing after every awaited command (on async-io, five system calls: its timer
+        // descriptor set and armed, a wait that finds nothing, its notifier re-armed). The
+        // look puts the waker back while the result is pending; a result another thread
+        // stores in between is seen by the look (both under the slot's lock).
         self.assisting.store(true, Ordering::Release);
+        if let SlotState::Pending(wakers) = &mut *lock(&self.shared.state) {
+            wakers.forget(cx.waker());
+        }
         assist.poll(cx);
         let polled = self.poll_result(cx);
         if polled.is_ready() {
@@ -755,11 +774,14 @@ impl<O: Observer> Erased for Driven<O> {
 
 #[cfg(test)]
 mod tests {
-    use super::Wakers;
+    use super::{Assist, Wakers};
     use crate::awaiting::tests::Count;
+    use crate::{Command, Connection};
+    use std::future::Future;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::task::Waker;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+    use std::time::Instant;
 
     /// A task or thread that polls again is kept once; every one of them is woken, once.
     #[test]
@@ -774,5 +796,73 @@ mod tests {
         assert_eq!(all.more.len(), 2, "the first inline, the others once each");
         all.wake_all();
         assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 1));
+    }
+
+    /// Forgetting a task's waker leaves every other one in, each still woken once.
+    #[test]
+    fn a_forgotten_waker_is_not_woken_and_the_others_are() {
+        let counts: Vec<_> = (0..3).map(|_| Arc::new(Count(AtomicUsize::new(0)))).collect();
+        let wakers: Vec<Waker> = counts.iter().map(|c| Waker::from(Arc::clone(c))).collect();
+        for forgotten in 0..3 {
+            let mut all = Wakers::default();
+            wakers.iter().for_each(|w| all.register(w));
+            all.forget(&wakers[forgotten]);
+            all.forget(&wakers[forgotten]);
+            all.wake_all();
+        }
+        assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 2), "each woken but once");
+    }
+
+    /// A connection turned by the futures that await its results, fed `input` one piece per
+    /// turn (what an async runner's assist does with the descriptor's bytes).
+    struct Feed {
+        conn: Mutex<Connection>,
+        input: Mutex<Vec<&'static [u8]>>,
+    }
+
+    impl Assist for Feed {
+        fn poll(&self, _: &mut Context<'_>) {
+            let mut conn = self.conn.lock().unwrap();
+            conn.handle_requests(Instant::now());
+            if let Some(piece) = self.input.lock().unwrap().pop() {
+                conn.handle_input(piece, Instant::now());
+            }
+        }
+        fn leave(&self) {}
+    }
+
+    /// A turn of the connection that finishes the observer does not wake the task that runs
+    /// it (that task looks at the result right after, in the same poll: waking it made
+    /// async-io's `block_on` pass through the reactor once more per command); a turn that
+    /// does not finish it leaves the task's waker in, woken once when the result comes.
+    #[test]
+    fn an_assisting_turn_that_finishes_the_observer_does_not_wake_its_own_task() {
+        let mut conn = Connection::new("assisted");
+        let echo = conn.start(Command::lines("echo hi", "^\\$ $"), Instant::now());
+        let pwd = conn.start(Command::lines("pwd", "^\\$ $"), Instant::now());
+        let mailbox = Arc::clone(conn.mailbox());
+        // Popped from the end: the echo's answer in two pieces, then pwd's.
+        let input: Vec<&'static [u8]> = vec![b"pwd\r\n/root\r\n$ ", b"hi\r\n$ ", b"echo hi\r\n"];
+        let feed = Arc::new(Feed { conn: Mutex::new(conn), input: Mutex::new(input) });
+        mailbox.set_assist(Arc::clone(&feed) as Arc<dyn Assist>);
+
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let mut cx = Context::from_waker(&waker);
+        let mut echo = std::pin::pin!(echo);
+        assert!(echo.as_mut().poll(&mut cx).is_pending(), "the echo alone came");
+        let Poll::Ready(out) = echo.as_mut().poll(&mut cx) else { panic!("the prompt came") };
+        assert_eq!(out.unwrap(), ["hi"]);
+        assert_eq!(count.0.load(Ordering::SeqCst), 0, "its own turn finished it: no wake-up");
+
+        // Polled once with nothing to read, then finished by another turn (another task's, a
+        // runner's): the waker left in is woken, once.
+        let mut pwd = std::pin::pin!(pwd);
+        let answer = feed.input.lock().unwrap().pop().expect("pwd's answer, not fed yet");
+        assert!(pwd.as_mut().poll(&mut cx).is_pending(), "nothing came for it");
+        feed.conn.lock().unwrap().handle_input(answer, Instant::now());
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken by the turn that finished it");
+        let Poll::Ready(out) = pwd.as_mut().poll(&mut cx) else { panic!("finished") };
+        assert_eq!(out.unwrap(), ["/root"]);
     }
 }
