@@ -36,6 +36,12 @@ enum SlotState<T> {
 /// task or thread costs no allocation per observer.
 #[derive(Default)]
 struct Wakers {
+    /// The task that awaits the [`Completion`] as a future: one at a time (awaiting needs the
+    /// handle pinned and borrowed mutably), so each poll replaces it. Kept apart from the
+    /// others, which are told apart only by [`Waker::will_wake`]: tokio's wakers are not
+    /// recognized by it (a `block_on` waker and its clone compare unequal), so a task's own
+    /// waker could be neither found again nor kept once.
+    awaiting: Option<Waker>,
     first: Option<Waker>,
     more: Vec<Waker>,
 }
@@ -54,17 +60,16 @@ impl Wakers {
         }
     }
 
-    fn wake_all(self) {
-        self.first.into_iter().chain(self.more).for_each(Waker::wake);
+    /// Makes `waker` the awaiting task's (see [`Wakers::awaiting`]).
+    fn awaited_by(&mut self, waker: &Waker) {
+        match &mut self.awaiting {
+            Some(w) if w.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
     }
 
-    /// Removes the waker that wakes the same task or thread as `waker`, if one is in.
-    fn forget(&mut self, waker: &Waker) {
-        if self.first.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            self.first = self.more.pop();
-        } else {
-            self.more.retain(|w| !w.will_wake(waker));
-        }
+    fn wake_all(self) {
+        self.awaiting.into_iter().chain(self.first).chain(self.more).for_each(Waker::wake);
     }
 }
 
@@ -384,24 +389,24 @@ impl<T: Send + 'static> Future for Completion<T> {
     type Output = Result<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
-        let Some(assist) = self.mailbox.assist.get() else { return self.poll_result(cx) };
+        let Some(assist) = self.mailbox.assist.get() else { return self.poll_awaited(cx) };
         // A turn of the connection first (this task's wake-up is mostly its answer arriving,
         // which the turn reads), then one look at the result. A result that came meanwhile is
         // seen by the look; one that comes after it wakes this task.
         //
         // Before the turn, this task's own waker is taken out: a turn that finishes the
         // observer would otherwise wake the very task that runs it and is about to look, and
-        // async-io's `block_on` (tokio's too) then passes through the reactor once more for
-        // nothing after every awaited command (on async-io, five system calls: its timer
-        // descriptor set and armed, a wait that finds nothing, its notifier re-armed). The
-        // look puts the waker back while the result is pending; a result another thread
-        // stores in between is seen by the look (both under the slot's lock).
+        // the executor then passes through its reactor once more for nothing after every
+        // awaited command (async-io's `block_on`: five system calls, its timer descriptor set
+        // and armed, a wait that finds nothing, its notifier re-armed; tokio's: a wait that
+        // finds nothing). The look puts the waker back while the result is pending; a result
+        // another thread stores in between is seen by the look (both under the slot's lock).
         self.assisting.store(true, Ordering::Release);
         if let SlotState::Pending(wakers) = &mut *lock(&self.shared.state) {
-            wakers.forget(cx.waker());
+            wakers.awaiting = None;
         }
         assist.poll(cx);
-        let polled = self.poll_result(cx);
+        let polled = self.poll_awaited(cx);
         if polled.is_ready() {
             self.leave_assist();
         }
@@ -410,6 +415,19 @@ impl<T: Send + 'static> Future for Completion<T> {
 }
 
 impl<T> Completion<T> {
+    /// [`Completion::poll_result`] for the task that awaits this handle as a future (see
+    /// [`Wakers::awaiting`]).
+    fn poll_awaited(&self, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
+        let mut st = lock(&self.shared.state);
+        if let Some(r) = self.shared.take(&mut st) {
+            return Poll::Ready(r);
+        }
+        if let SlotState::Pending(wakers) = &mut *st {
+            wakers.awaited_by(cx.waker());
+        }
+        Poll::Pending
+    }
+
     fn leave_assist(&self) {
         if self.assisting.swap(false, Ordering::AcqRel) {
             if let Some(assist) = self.mailbox.assist.get() {
@@ -798,19 +816,52 @@ mod tests {
         assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 1));
     }
 
-    /// Forgetting a task's waker leaves every other one in, each still woken once.
+    /// The awaiting task's waker is one at a time, replaced by each poll, and woken once with
+    /// the others.
     #[test]
-    fn a_forgotten_waker_is_not_woken_and_the_others_are() {
+    fn the_awaiting_task_is_kept_apart_and_once() {
         let counts: Vec<_> = (0..3).map(|_| Arc::new(Count(AtomicUsize::new(0)))).collect();
         let wakers: Vec<Waker> = counts.iter().map(|c| Waker::from(Arc::clone(c))).collect();
-        for forgotten in 0..3 {
-            let mut all = Wakers::default();
-            wakers.iter().for_each(|w| all.register(w));
-            all.forget(&wakers[forgotten]);
-            all.forget(&wakers[forgotten]);
-            all.wake_all();
+        let mut all = Wakers::default();
+        all.register(&wakers[0]);
+        all.awaited_by(&wakers[1]);
+        all.awaited_by(&wakers[1]);
+        all.awaited_by(&wakers[2]); // the handle moved to another task
+        assert!(all.more.is_empty());
+        all.wake_all();
+        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
+        assert_eq!(woken, [1, 0, 1], "the registered one and the last awaiting task, once each");
+    }
+
+    /// A waker like tokio's: its clones do not [`Waker::will_wake`] it (another vtable), so
+    /// a registration can only be recognized by where it was made, not by comparing wakers.
+    #[allow(unsafe_code)] // (a waker's vtable of one's own: std's safe `Wake` cannot do this)
+    fn unrecognizable(count: &Arc<Count>) -> Waker {
+        use std::task::{RawWaker, RawWakerVTable};
+        unsafe fn clone(data: *const ()) -> RawWaker {
+            // SAFETY: `data` is an `Arc<Count>` made by `into_raw`; one more reference.
+            unsafe { Arc::increment_strong_count(data.cast::<Count>()) };
+            RawWaker::new(data, &CLONED)
         }
-        assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 2), "each woken but once");
+        unsafe fn wake(data: *const ()) {
+            // SAFETY: as in `clone`; this reference is consumed.
+            let count = unsafe { Arc::from_raw(data.cast::<Count>()) };
+            count.0.fetch_add(1, Ordering::SeqCst);
+        }
+        unsafe fn wake_by_ref(data: *const ()) {
+            // SAFETY: as in `clone`; borrowed.
+            let count = unsafe { &*data.cast::<Count>() };
+            count.0.fetch_add(1, Ordering::SeqCst);
+        }
+        unsafe fn drop(data: *const ()) {
+            // SAFETY: as in `clone`; this reference is released.
+            unsafe { Arc::decrement_strong_count(data.cast::<Count>()) };
+        }
+        static ORIGINAL: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop);
+        static CLONED: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop);
+        let data = Arc::into_raw(Arc::clone(count)).cast::<()>();
+        // SAFETY: the vtable's functions treat `data` as the `Arc<Count>` it is.
+        unsafe { Waker::from_raw(RawWaker::new(data, &ORIGINAL)) }
     }
 
     /// A connection turned by the futures that await its results, fed `input` one piece per
@@ -846,8 +897,10 @@ mod tests {
         let feed = Arc::new(Feed { conn: Mutex::new(conn), input: Mutex::new(input) });
         mailbox.set_assist(Arc::clone(&feed) as Arc<dyn Assist>);
 
+        // The task's waker as tokio's `block_on` gives it: not recognized in its clones.
         let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(Arc::clone(&count));
+        let waker = unrecognizable(&count);
+        assert!(!waker.will_wake(&waker.clone()), "the test waker is what it stands for");
         let mut cx = Context::from_waker(&waker);
         let mut echo = std::pin::pin!(echo);
         assert!(echo.as_mut().poll(&mut cx).is_pending(), "the echo alone came");
