@@ -37,13 +37,26 @@ enum SlotState<T> {
 #[derive(Default)]
 struct Wakers {
     /// The task that awaits the [`Completion`] as a future: one at a time (awaiting needs the
-    /// handle pinned and borrowed mutably), so each poll replaces it. Kept apart from the
-    /// others, which are told apart only by [`Waker::will_wake`]: tokio's wakers are not
-    /// recognized by it (a `block_on` waker and its clone compare unequal), so a task's own
-    /// waker could be neither found again nor kept once.
+    /// handle pinned and borrowed mutably), so each poll replaces it, and its turn of the
+    /// connection can take it out without having to find it among the others by comparing
+    /// wakers (see [`wakes_same_task`]).
     awaiting: Option<Waker>,
     first: Option<Waker>,
     more: Vec<Waker>,
+}
+
+/// Whether `a` and `b` wake the same task or thread: [`Waker::will_wake`], or the same data
+/// with the same functions. `will_wake` compares the vtables' addresses, and tokio's
+/// `block_on` waker and its clones have equal vtables at different addresses, so a list that
+/// keeps a waker per task by `will_wake` keeps one more at every poll of a `block_on` future.
+///
+/// ```
+/// use std::task::Waker;
+/// let waker = Waker::noop();
+/// assert!(moler_core::wakes_same_task(waker, &waker.clone()));
+/// ```
+pub fn wakes_same_task(a: &Waker, b: &Waker) -> bool {
+    a.will_wake(b) || (a.data() == b.data() && a.vtable() == b.vtable())
 }
 
 impl Wakers {
@@ -51,9 +64,9 @@ impl Wakers {
     fn register(&mut self, waker: &Waker) {
         match &self.first {
             None => self.first = Some(waker.clone()),
-            Some(first) if first.will_wake(waker) => {}
+            Some(first) if wakes_same_task(first, waker) => {}
             Some(_) => {
-                if !self.more.iter().any(|w| w.will_wake(waker)) {
+                if !self.more.iter().any(|w| wakes_same_task(w, waker)) {
                     self.more.push(waker.clone());
                 }
             }
@@ -63,7 +76,7 @@ impl Wakers {
     /// Makes `waker` the awaiting task's (see [`Wakers::awaiting`]).
     fn awaited_by(&mut self, waker: &Waker) {
         match &mut self.awaiting {
-            Some(w) if w.will_wake(waker) => {}
+            Some(w) if wakes_same_task(w, waker) => {}
             slot => *slot = Some(waker.clone()),
         }
     }
@@ -862,6 +875,25 @@ mod tests {
         let data = Arc::into_raw(Arc::clone(count)).cast::<()>();
         // SAFETY: the vtable's functions treat `data` as the `Arc<Count>` it is.
         unsafe { Waker::from_raw(RawWaker::new(data, &ORIGINAL)) }
+    }
+
+    /// A waker polled again in its clones (tokio's `block_on`, which `will_wake` does not
+    /// recognize) is kept once.
+    #[test]
+    fn a_task_polling_again_is_kept_once_even_where_will_wake_cannot_tell() {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = unrecognizable(&count);
+        let mut all = Wakers::default();
+        for _ in 0..3 {
+            all.register(&waker.clone());
+            all.register(&waker);
+        }
+        assert!(all.more.is_empty(), "{} more", all.more.len());
+        let other = Waker::from(Arc::new(Count(AtomicUsize::new(0))));
+        all.register(&other);
+        assert_eq!(all.more.len(), 1, "another task is another");
+        all.wake_all();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
     }
 
     /// A connection turned by the futures that await its results, fed `input` one piece per

@@ -64,7 +64,7 @@ pub use command::{
     Command, End, Lines, Parser, DEFAULT_COMMAND_TIMEOUT, DEFAULT_FAILURES, DEFAULT_PROMPT,
     DEFAULT_TERMINATING_PERIOD, PROMPT_QUIET,
 };
-pub use completion::{Assist, Completion, Mailbox, ObserverId, TimeoutAction};
+pub use completion::{wakes_same_task, Assist, Completion, Mailbox, ObserverId, TimeoutAction};
 pub use connection::Connection;
 pub use decode::Utf8Decoder;
 pub use error::{Error, ParseError, ParseResult, Report, Result};

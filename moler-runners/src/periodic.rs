@@ -103,7 +103,7 @@ impl Job {
             if state.ended.load(Ordering::Acquire) {
                 return Poll::Ready(());
             }
-            if !wakers.1.iter().any(|w| w.will_wake(cx.waker())) {
+            if !wakers.1.iter().any(|w| moler_core::wakes_same_task(w, cx.waker())) {
                 wakers.1.push(cx.waker().clone());
             }
             Poll::Pending

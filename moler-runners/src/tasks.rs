@@ -283,7 +283,7 @@ impl Future for Sleep {
                 }
                 let shared = shared();
                 let mut timers = shared.timers.lock().unwrap_or_else(PoisonError::into_inner);
-                timers.retain(|(_, w)| !w.will_wake(cx.waker()));
+                timers.retain(|(_, w)| !moler_core::wakes_same_task(w, cx.waker()));
                 timers.push((at, cx.waker().clone()));
                 drop(timers);
                 // The shared thread may be parked without a deadline: let it see this one.

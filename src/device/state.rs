@@ -240,7 +240,7 @@ impl Future for Reached {
             return Poll::Ready(());
         }
         let mut waiters = lock(&self.cell.waiters);
-        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+        if !waiters.iter().any(|w| moler_core::wakes_same_task(w, cx.waker())) {
             waiters.push(cx.waker().clone());
         }
         drop(waiters);
