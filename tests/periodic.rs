@@ -124,3 +124,38 @@ fn a_device_runs_a_typed_command_every_period() {
     assert!(stuck.errors()[0].contains("NOT_CONNECTED"), "{:?}", stuck.errors());
     devices.remove_all();
 }
+
+/// A task that polls a job's end and a timer of the shared thread again and again (a
+/// `select!` loop) is kept once by each, and woken once, also where `will_wake` does not
+/// recognize its waker in its clones (tokio's `block_on`).
+#[test]
+fn a_task_polling_again_is_woken_once() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Context;
+    let count = Arc::new(AtomicUsize::new(0));
+    let waker = moler_testkit::waker_unlike_its_clones(&count);
+    let mut cx = Context::from_waker(&waker);
+    let runner = Runner::Thread(ThreadRunner::new());
+
+    let job = runner.every(Every::new(Duration::from_secs(3600)), || async { Ok::<_, String>(()) });
+    let mut ended = std::pin::pin!(job.ended());
+    for _ in 0..100 {
+        assert!(ended.as_mut().poll(&mut cx).is_pending());
+    }
+    job.cancel();
+    assert!(job.wait_ended(WAIT));
+    assert_eq!(count.swap(0, Ordering::SeqCst), 1, "the job's end wakes the task once");
+
+    let at = std::time::Instant::now() + Duration::from_millis(50);
+    let mut sleep = std::pin::pin!(runner.sleep_until(at));
+    for _ in 0..100 {
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+    }
+    // The shared thread fires its timers in order: when the later one has, so has this one,
+    // as many times as it was kept.
+    moler::moler_runners::block_on(runner.sleep_until(at + Duration::from_millis(10)));
+    assert_eq!(count.load(Ordering::SeqCst), 1, "the timer wakes the task once");
+    assert!(sleep.as_mut().poll(&mut cx).is_ready());
+}

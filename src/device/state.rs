@@ -366,6 +366,26 @@ mod tests {
         t.join().unwrap();
     }
 
+    /// A task polled again and again while it waits (a `select!` loop with a ticking timer)
+    /// is kept once among the waiters, also where `will_wake` does not recognize its waker
+    /// in its clones (tokio's `block_on`).
+    #[test]
+    fn a_waiter_polled_again_is_kept_once() {
+        let cell = Arc::new(StateCell::new("d".into(), NAMES));
+        let generation = cell.renew("UNIX_LOCAL");
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let waker = moler_testkit::waker_unlike_its_clones(&count);
+        let mut cx = Context::from_waker(&waker);
+        let mut reached = std::pin::pin!(cell.reached("UNIX_REMOTE"));
+        for _ in 0..100 {
+            assert!(reached.as_mut().poll(&mut cx).is_pending());
+        }
+        assert_eq!(lock(&cell.waiters).len(), 1, "one waiter for one task");
+        cell.set_if(generation, "UNIX_REMOTE");
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1, "woken once");
+        assert!(reached.as_mut().poll(&mut cx).is_ready());
+    }
+
     #[test]
     fn states_compare_with_their_names() {
         let s = State::UNIX_LOCAL;

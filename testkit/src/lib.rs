@@ -49,11 +49,13 @@ pub mod ports;
 pub mod proxy;
 pub mod runners;
 pub mod sshd;
+mod wakers;
 
 pub use moler_commands::{Feed, FeedTester};
 pub use ports::{RefusedPort, ServerPort};
 pub use proxy::{Fault, FaultProxy, Faults};
 pub use runners::Rig;
+pub use wakers::waker_unlike_its_clones;
 
 /// The one switch that turns every skip in the suite into a failure: `MOLER_NO_SKIP=1`
 /// (`.ci/run` sets it). `MOLER_REQUIRE_SSHD`, its older name, is honoured too.
