@@ -70,7 +70,7 @@ impl Linger {
 
     fn set_home(&self, waker: &Waker) {
         let mut slot = self.waker.lock().unwrap_or_else(PoisonError::into_inner);
-        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        if !slot.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, waker)) {
             *slot = Some(waker.clone());
         }
     }

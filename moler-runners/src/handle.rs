@@ -26,7 +26,7 @@ impl Shared {
     pub(crate) fn register(&self, waker: &Waker) {
         let mut slot = self.waker.lock().unwrap_or_else(PoisonError::into_inner);
         match &*slot {
-            Some(w) if w.will_wake(waker) => {}
+            Some(w) if moler_core::wakes_same_task(w, waker) => {}
             _ => *slot = Some(waker.clone()),
         }
     }
