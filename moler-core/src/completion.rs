@@ -214,14 +214,7 @@ impl<T: Send + 'static> Completion<T> {
     /// when it finishes. The same as polling the future, through `&self`: a blocking wait on a
     /// shared handle polls with this. Every task or thread that polls is woken.
     pub fn poll_result(&self, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
-        let mut st = lock(&self.shared.state);
-        if let Some(r) = self.shared.take(&mut st) {
-            return Poll::Ready(r);
-        }
-        if let SlotState::Pending(wakers) = &mut *st {
-            wakers.register(cx.waker());
-        }
-        Poll::Pending
+        self.poll_keeping(cx, Wakers::register)
     }
 
     /// `Ready` once the observer finished, without taking its result; otherwise `Pending`,
@@ -431,12 +424,21 @@ impl<T> Completion<T> {
     /// [`Completion::poll_result`] for the task that awaits this handle as a future (see
     /// [`Wakers::awaiting`]).
     fn poll_awaited(&self, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
+        self.poll_keeping(cx, Wakers::awaited_by)
+    }
+
+    /// The result, or `Pending` with `cx`'s waker kept by `keep`.
+    fn poll_keeping(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        keep: fn(&mut Wakers, &Waker),
+    ) -> Poll<Result<T>> {
         let mut st = lock(&self.shared.state);
         if let Some(r) = self.shared.take(&mut st) {
             return Poll::Ready(r);
         }
         if let SlotState::Pending(wakers) = &mut *st {
-            wakers.awaited_by(cx.waker());
+            keep(wakers, cx.waker());
         }
         Poll::Pending
     }
