@@ -148,7 +148,8 @@ fn a_task_polling_again_is_woken_once() {
     assert!(job.wait_ended(WAIT));
     assert_eq!(count.swap(0, Ordering::SeqCst), 1, "the job's end wakes the task once");
 
-    let at = std::time::Instant::now() + Duration::from_millis(50);
+    // Far enough ahead to be polled a hundred times first on a busy machine.
+    let at = std::time::Instant::now() + Duration::from_millis(500);
     let mut sleep = std::pin::pin!(runner.sleep_until(at));
     for _ in 0..100 {
         assert!(sleep.as_mut().poll(&mut cx).is_pending());

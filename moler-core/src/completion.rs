@@ -848,8 +848,9 @@ mod tests {
         assert_eq!(woken, [1, 0, 1], "the registered one and the last awaiting task, once each");
     }
 
-    /// A waker like tokio's: its clones do not [`Waker::will_wake`] it (another vtable), so
-    /// a registration can only be recognized by where it was made, not by comparing wakers.
+    /// A waker like tokio's `block_on` waker: its clones have an equal vtable at another
+    /// address, so [`Waker::will_wake`] does not recognize them (`moler_testkit` has the same
+    /// for the crates above; this crate's tests cannot use it).
     #[allow(unsafe_code)] // (a waker's vtable of one's own: std's safe `Wake` cannot do this)
     fn unrecognizable(count: &Arc<Count>) -> Waker {
         use std::task::{RawWaker, RawWakerVTable};
