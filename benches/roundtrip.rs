@@ -3,7 +3,7 @@
 //! tokio, smol), all measured in the same run, interleaved in rounds so machine noise hits every
 //! path alike.
 //!
-//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 20] [--transport terminal|tcp|ssh|serial|telnet] [--pin CPU] [--paths thread,smol,…] [--instructions]`
+//! `cargo bench --bench roundtrip -- --n 2000 [--rounds 20] [--transport terminal|tcp|ssh|serial|telnet] [--pin CPU] [--paths thread,smol,…] [--instructions] [--syscalls]`
 //!
 //! `terminal`: a local bash in a pty. `tcp`: the project's device simulator on 127.0.0.1
 //! (moler-testkit), which echoes and answers like a terminal. `ssh`: bash over SSH through a
@@ -835,7 +835,102 @@ fn main() {
     if std::env::args().any(|a| a == "--instructions") {
         json.push_str(&instructions(&kind));
     }
+    if std::env::args().any(|a| a == "--syscalls") {
+        json.push_str(&syscalls(&kind));
+    }
     println!("{json}}}");
+}
+
+/// The system calls `--syscalls` counts (the waits, the reads and writes, and what waiting
+/// through a reactor costs besides: async-io's timer descriptor, epoll's registrations, futexes).
+const SYSCALLS: [&str; 9] = [
+    "read",
+    "write",
+    "ppoll",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_ctl",
+    "timerfd_settime",
+    "futex",
+    "sendto",
+];
+
+/// With `--syscalls`: each path's system calls per round trip, counted by the kernel
+/// (`perf stat` on the `syscalls:sys_enter_*` tracepoints: exact, and steady on a noisy
+/// machine, unlike time). Each path runs alone in a child of this bench, twice (`--n 1000` and
+/// `--n 5000`, on the CPU of `--pin` if given): the difference of the two counts over the
+/// difference of round trips leaves out the setup. The child's own children count too (bash,
+/// sshd; the in-process simulators are threads of it): the same for every path, so what a
+/// path adds to its floor is its own. Where `perf` or the tracepoints are missing, says so and
+/// counts nothing. Returns the figures for the JSON line.
+fn syscalls(kind: &str) -> String {
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let events: Vec<String> = SYSCALLS.iter().map(|s| format!("syscalls:sys_enter_{s}")).collect();
+    let pin = common::arg("--pin");
+    // The counts of `events` for `path` run with `--n n` (`perf stat -x,`: value,,event,...).
+    let count = |path: &str, n: usize| -> Option<Vec<f64>> {
+        let mut cmd = std::process::Command::new("perf");
+        cmd.args(["stat", "-x,", "-e", &events.join(",")]).arg("--").arg(&exe);
+        cmd.args(["--bench", "--rounds", "1", "--transport", kind, "--only", path, "--n"]);
+        cmd.arg(n.to_string());
+        if let Some(cpu) = &pin {
+            cmd.args(["--pin", cpu]);
+        }
+        let out = cmd.output().ok()?;
+        let text = String::from_utf8_lossy(&out.stderr);
+        let figures = events.iter().map(|event| {
+            let line = text.lines().find(|l| l.split(',').nth(2) == Some(event.as_str()))?;
+            line.split(',').next()?.parse::<f64>().ok()
+        });
+        figures.collect()
+    };
+    let (small, large) = (1000, 5000);
+    let Some(probe) = count("floor", 10) else {
+        println!("syscalls: `perf stat` with the syscalls tracepoints is not available here");
+        return String::new();
+    };
+    drop(probe);
+    println!(
+        "system calls per round trip (perf stat, {} extra round trips per path; the child's \
+         bash, sshd and simulators included, the same for every path):",
+        large - small
+    );
+    let mut json = String::from(",\"syscalls\":{");
+    for path in [
+        "floor",
+        "tokio_floor",
+        "tokio_current_thread_floor",
+        "smol_floor",
+        "thread",
+        "tokio",
+        "tokio_task",
+        "tokio_current_thread",
+        "smol",
+        "smol_own_executor",
+        "thread_logged",
+    ] {
+        let (Some(a), Some(b)) = (count(path, small), count(path, large)) else {
+            println!("  {path:<26} (the child run failed)");
+            continue;
+        };
+        let per: Vec<f64> =
+            a.iter().zip(&b).map(|(a, b)| (b - a) / (large - small) as f64).collect();
+        let shown: Vec<String> = SYSCALLS
+            .iter()
+            .zip(&per)
+            .filter(|(_, n)| **n >= 0.01)
+            .map(|(name, n)| format!("{name} {n:.2}"))
+            .collect();
+        println!("  {path:<26} {}", shown.join("  "));
+        if !json.ends_with('{') {
+            json.push(',');
+        }
+        let fields: Vec<String> =
+            SYSCALLS.iter().zip(&per).map(|(name, n)| format!("\"{name}\":{n:.2}")).collect();
+        json.push_str(&format!("\"{path}\":{{{}}}", fields.join(",")));
+    }
+    json.push('}');
+    json
 }
 
 /// With `--instructions`: each path's instructions per round trip, counted by valgrind's
