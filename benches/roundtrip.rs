@@ -841,6 +841,18 @@ fn main() {
     println!("{json}}}");
 }
 
+/// The paths through moler's runners, as `--only` names them (what `--instructions` and
+/// `--syscalls` count, after the floors).
+const RUNNER_PATHS: [&str; 7] = [
+    "thread",
+    "tokio",
+    "tokio_task",
+    "tokio_current_thread",
+    "smol",
+    "smol_own_executor",
+    "thread_logged",
+];
+
 /// The system calls `--syscalls` counts (the waits, the reads and writes, and what waiting
 /// through a reactor costs besides: async-io's timer descriptor, epoll's registrations, futexes).
 const SYSCALLS: [&str; 9] = [
@@ -885,30 +897,18 @@ fn syscalls(kind: &str) -> String {
         figures.collect()
     };
     let (small, large) = (1000, 5000);
-    let Some(probe) = count("floor", 10) else {
+    if count("floor", 10).is_none() {
         println!("syscalls: `perf stat` with the syscalls tracepoints is not available here");
         return String::new();
-    };
-    drop(probe);
+    }
     println!(
         "system calls per round trip (perf stat, {} extra round trips per path; the child's \
          bash, sshd and simulators included, the same for every path):",
         large - small
     );
     let mut json = String::from(",\"syscalls\":{");
-    for path in [
-        "floor",
-        "tokio_floor",
-        "tokio_current_thread_floor",
-        "smol_floor",
-        "thread",
-        "tokio",
-        "tokio_task",
-        "tokio_current_thread",
-        "smol",
-        "smol_own_executor",
-        "thread_logged",
-    ] {
+    let floors = ["floor", "tokio_floor", "tokio_current_thread_floor", "smol_floor"];
+    for path in floors.into_iter().chain(RUNNER_PATHS) {
         let (Some(a), Some(b)) = (count(path, small), count(path, large)) else {
             println!("  {path:<26} (the child run failed)");
             continue;
@@ -1005,16 +1005,7 @@ fn instructions(kind: &str) -> String {
     let mut floor = None;
     let mut main_json = String::from(",\"instructions_own_thread\":{");
     let mut i1_json = String::from(",\"i1_misses\":{");
-    for path in [
-        "floor",
-        "thread",
-        "tokio",
-        "tokio_task",
-        "tokio_current_thread",
-        "smol",
-        "smol_own_executor",
-        "thread_logged",
-    ] {
+    for path in std::iter::once("floor").chain(RUNNER_PATHS) {
         let (Some(a), Some(b)) = (count(path, small), count(path, large)) else {
             println!("  {path:<22} (the child run failed)");
             continue;
