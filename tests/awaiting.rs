@@ -92,3 +92,88 @@ fn async_code_awaits_all_and_any_and_blocking_waits_are_refused_there() {
         never.cancel();
     });
 }
+
+/// A connection turned by the futures that await its results, fed `input` one piece per turn
+/// (what an async runner's assist does with the descriptor's bytes).
+struct Feed {
+    conn: std::sync::Mutex<moler::moler_core::Connection>,
+    input: std::sync::Mutex<Vec<&'static [u8]>>,
+}
+
+impl moler::moler_core::Assist for Feed {
+    fn poll(&self, _: &mut std::task::Context<'_>) {
+        let mut conn = self.conn.lock().unwrap();
+        conn.handle_requests(Instant::now());
+        if let Some(piece) = self.input.lock().unwrap().pop() {
+            conn.handle_input(piece, Instant::now());
+        }
+    }
+    fn leave(&self) {}
+}
+
+/// A turn of the connection that finishes the observer does not wake the task that runs it
+/// (that task looks at the result right after, in the same poll: waking it made async-io's
+/// `block_on` pass through the reactor once more per command, and tokio's too); a turn that
+/// does not finish it leaves the task's waker in, woken once when the result comes.
+#[test]
+fn an_assisting_turn_that_finishes_the_observer_does_not_wake_its_own_task() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll};
+
+    let mut conn = moler::moler_core::Connection::new("assisted");
+    let echo = conn.start(Command::lines("echo hi", "^\\$ $"), Instant::now());
+    let pwd = conn.start(Command::lines("pwd", "^\\$ $"), Instant::now());
+    let mailbox = Arc::clone(conn.mailbox());
+    // Popped from the end: the echo's answer in two pieces, then pwd's.
+    let input: Vec<&'static [u8]> = vec![b"pwd\r\n/root\r\n$ ", b"hi\r\n$ ", b"echo hi\r\n"];
+    let feed = Arc::new(Feed { conn: Mutex::new(conn), input: Mutex::new(input) });
+    mailbox.set_assist(Arc::clone(&feed) as Arc<dyn moler::moler_core::Assist>);
+
+    // The task's waker as tokio's `block_on` gives it: not recognized in its clones.
+    let count = Arc::new(AtomicUsize::new(0));
+    let waker = moler_testkit::waker_unlike_its_clones(&count);
+    assert!(!waker.will_wake(&waker.clone()), "the test waker is what it stands for");
+    let mut cx = Context::from_waker(&waker);
+    let mut echo = std::pin::pin!(echo);
+    assert!(echo.as_mut().poll(&mut cx).is_pending(), "the echo alone came");
+    let Poll::Ready(out) = echo.as_mut().poll(&mut cx) else { panic!("the prompt came") };
+    assert_eq!(out.unwrap(), ["hi"]);
+    assert_eq!(count.load(Ordering::SeqCst), 0, "its own turn finished it: no wake-up");
+
+    // Polled once with nothing to read, then finished by another turn (another task's, a
+    // runner's): the waker left in is woken, once.
+    let mut pwd = std::pin::pin!(pwd);
+    let answer = feed.input.lock().unwrap().pop().expect("pwd's answer, not fed yet");
+    assert!(pwd.as_mut().poll(&mut cx).is_pending(), "nothing came for it");
+    feed.conn.lock().unwrap().handle_input(answer, Instant::now());
+    assert_eq!(count.load(Ordering::SeqCst), 1, "woken by the turn that finished it");
+    let Poll::Ready(out) = pwd.as_mut().poll(&mut cx) else { panic!("finished") };
+    assert_eq!(out.unwrap(), ["/root"]);
+}
+
+/// A task polling a result through `&self` again and again, in its clones too (tokio's
+/// `block_on` waker, which `will_wake` does not recognize in them), is kept once, and another
+/// task is another: each is woken once.
+#[test]
+fn a_task_polling_again_is_kept_once_even_where_will_wake_cannot_tell() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Context;
+
+    let mut conn = moler::moler_core::Connection::new("polled");
+    let pwd = conn.start(Command::lines("pwd", "^\\$ $"), Instant::now());
+    let count = Arc::new(AtomicUsize::new(0));
+    let waker = moler_testkit::waker_unlike_its_clones(&count);
+    for _ in 0..3 {
+        assert!(pwd.poll_result(&mut Context::from_waker(&waker.clone())).is_pending());
+        assert!(pwd.poll_result(&mut Context::from_waker(&waker)).is_pending());
+    }
+    let other_count = Arc::new(AtomicUsize::new(0));
+    let other = moler_testkit::waker_unlike_its_clones(&other_count);
+    assert!(pwd.poll_result(&mut Context::from_waker(&other)).is_pending());
+    conn.handle_input(b"pwd\r\n/root\r\n$ ", Instant::now());
+    assert_eq!(count.load(Ordering::SeqCst), 1, "one task polling again: woken once");
+    assert_eq!(other_count.load(Ordering::SeqCst), 1, "another task is another");
+}

@@ -807,14 +807,11 @@ impl<O: Observer> Erased for Driven<O> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Assist, Wakers};
+    use super::Wakers;
     use crate::awaiting::tests::Count;
-    use crate::{Command, Connection};
-    use std::future::Future;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
-    use std::task::{Context, Poll, Waker};
-    use std::time::Instant;
+    use std::sync::Arc;
+    use std::task::Waker;
 
     /// A task or thread that polls again is kept once; every one of them is woken, once.
     #[test]
@@ -846,111 +843,5 @@ mod tests {
         all.wake_all();
         let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
         assert_eq!(woken, [1, 0, 1], "the registered one and the last awaiting task, once each");
-    }
-
-    /// A waker like tokio's `block_on` waker: its clones have an equal vtable at another
-    /// address, so [`Waker::will_wake`] does not recognize them (`moler_testkit` has the same
-    /// for the crates above; this crate's tests cannot use it).
-    #[allow(unsafe_code)] // (a waker's vtable of one's own: std's safe `Wake` cannot do this)
-    fn unrecognizable(count: &Arc<Count>) -> Waker {
-        use std::task::{RawWaker, RawWakerVTable};
-        unsafe fn clone(data: *const ()) -> RawWaker {
-            // SAFETY: `data` is an `Arc<Count>` made by `into_raw`; one more reference.
-            unsafe { Arc::increment_strong_count(data.cast::<Count>()) };
-            RawWaker::new(data, &CLONED)
-        }
-        unsafe fn wake(data: *const ()) {
-            // SAFETY: as in `clone`; this reference is consumed.
-            let count = unsafe { Arc::from_raw(data.cast::<Count>()) };
-            count.0.fetch_add(1, Ordering::SeqCst);
-        }
-        unsafe fn wake_by_ref(data: *const ()) {
-            // SAFETY: as in `clone`; borrowed.
-            let count = unsafe { &*data.cast::<Count>() };
-            count.0.fetch_add(1, Ordering::SeqCst);
-        }
-        unsafe fn drop(data: *const ()) {
-            // SAFETY: as in `clone`; this reference is released.
-            unsafe { Arc::decrement_strong_count(data.cast::<Count>()) };
-        }
-        static ORIGINAL: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop);
-        static CLONED: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop);
-        let data = Arc::into_raw(Arc::clone(count)).cast::<()>();
-        // SAFETY: the vtable's functions treat `data` as the `Arc<Count>` it is.
-        unsafe { Waker::from_raw(RawWaker::new(data, &ORIGINAL)) }
-    }
-
-    /// A waker polled again in its clones (tokio's `block_on`, which `will_wake` does not
-    /// recognize) is kept once.
-    #[test]
-    fn a_task_polling_again_is_kept_once_even_where_will_wake_cannot_tell() {
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = unrecognizable(&count);
-        let mut all = Wakers::default();
-        for _ in 0..3 {
-            all.register(&waker.clone());
-            all.register(&waker);
-        }
-        assert!(all.more.is_empty(), "{} more", all.more.len());
-        let other = Waker::from(Arc::new(Count(AtomicUsize::new(0))));
-        all.register(&other);
-        assert_eq!(all.more.len(), 1, "another task is another");
-        all.wake_all();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-    }
-
-    /// A connection turned by the futures that await its results, fed `input` one piece per
-    /// turn (what an async runner's assist does with the descriptor's bytes).
-    struct Feed {
-        conn: Mutex<Connection>,
-        input: Mutex<Vec<&'static [u8]>>,
-    }
-
-    impl Assist for Feed {
-        fn poll(&self, _: &mut Context<'_>) {
-            let mut conn = self.conn.lock().unwrap();
-            conn.handle_requests(Instant::now());
-            if let Some(piece) = self.input.lock().unwrap().pop() {
-                conn.handle_input(piece, Instant::now());
-            }
-        }
-        fn leave(&self) {}
-    }
-
-    /// A turn of the connection that finishes the observer does not wake the task that runs
-    /// it (that task looks at the result right after, in the same poll: waking it made
-    /// async-io's `block_on` pass through the reactor once more per command); a turn that
-    /// does not finish it leaves the task's waker in, woken once when the result comes.
-    #[test]
-    fn an_assisting_turn_that_finishes_the_observer_does_not_wake_its_own_task() {
-        let mut conn = Connection::new("assisted");
-        let echo = conn.start(Command::lines("echo hi", "^\\$ $"), Instant::now());
-        let pwd = conn.start(Command::lines("pwd", "^\\$ $"), Instant::now());
-        let mailbox = Arc::clone(conn.mailbox());
-        // Popped from the end: the echo's answer in two pieces, then pwd's.
-        let input: Vec<&'static [u8]> = vec![b"pwd\r\n/root\r\n$ ", b"hi\r\n$ ", b"echo hi\r\n"];
-        let feed = Arc::new(Feed { conn: Mutex::new(conn), input: Mutex::new(input) });
-        mailbox.set_assist(Arc::clone(&feed) as Arc<dyn Assist>);
-
-        // The task's waker as tokio's `block_on` gives it: not recognized in its clones.
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = unrecognizable(&count);
-        assert!(!waker.will_wake(&waker.clone()), "the test waker is what it stands for");
-        let mut cx = Context::from_waker(&waker);
-        let mut echo = std::pin::pin!(echo);
-        assert!(echo.as_mut().poll(&mut cx).is_pending(), "the echo alone came");
-        let Poll::Ready(out) = echo.as_mut().poll(&mut cx) else { panic!("the prompt came") };
-        assert_eq!(out.unwrap(), ["hi"]);
-        assert_eq!(count.0.load(Ordering::SeqCst), 0, "its own turn finished it: no wake-up");
-
-        // Polled once with nothing to read, then finished by another turn (another task's, a
-        // runner's): the waker left in is woken, once.
-        let mut pwd = std::pin::pin!(pwd);
-        let answer = feed.input.lock().unwrap().pop().expect("pwd's answer, not fed yet");
-        assert!(pwd.as_mut().poll(&mut cx).is_pending(), "nothing came for it");
-        feed.conn.lock().unwrap().handle_input(answer, Instant::now());
-        assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken by the turn that finished it");
-        let Poll::Ready(out) = pwd.as_mut().poll(&mut cx) else { panic!("finished") };
-        assert_eq!(out.unwrap(), ["/root"]);
     }
 }
