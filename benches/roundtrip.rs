@@ -854,8 +854,9 @@ const RUNNER_PATHS: [&str; 7] = [
 ];
 
 /// The system calls `--syscalls` counts (the waits, the reads and writes, and what waiting
-/// through a reactor costs besides: async-io's timer descriptor, epoll's registrations, futexes).
-const SYSCALLS: [&str; 9] = [
+/// through a reactor costs besides: async-io's timer descriptor, epoll's registrations, futexes;
+/// `recvfrom` and `sendto`: libssh2's socket reads and writes).
+const SYSCALLS: [&str; 10] = [
     "read",
     "write",
     "ppoll",
@@ -864,6 +865,7 @@ const SYSCALLS: [&str; 9] = [
     "epoll_ctl",
     "timerfd_settime",
     "futex",
+    "recvfrom",
     "sendto",
 ];
 

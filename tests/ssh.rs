@@ -157,6 +157,74 @@ fn opening_again_after_a_drop_works(rig: &Rig) {
     }
 }
 
+/// Reads `io` into `seen` until it holds `until`, waiting for the descriptor `blocked_on` names
+/// when a read would block (with nothing left inside the stream). Returns the last read's size.
+fn read_until(io: &mut dyn moler_io::FdIo, seen: &mut String, until: &str, buf: usize) -> usize {
+    let deadline = Instant::now() + WAIT;
+    let mut chunk = vec![0; buf];
+    loop {
+        match io.read(&mut chunk) {
+            Ok(0) => panic!("the stream ended before {until:?}; read: {seen:?}"),
+            Ok(n) => {
+                seen.push_str(&String::from_utf8_lossy(&chunk[..n]));
+                if seen.contains(until) {
+                    return n;
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                assert!(!left.is_zero(), "no {until:?} within {WAIT:?}; read: {seen:?}");
+                let (fd, interest) = io.blocked_on(moler_io::Op::Read);
+                let flags = match interest {
+                    moler_io::Interest::Readable => rustix::event::PollFlags::IN,
+                    moler_io::Interest::Writable => rustix::event::PollFlags::OUT,
+                };
+                let mut fds = [rustix::event::PollFd::new(&fd, flags)];
+                let timeout = rustix::event::Timespec::try_from(left).unwrap();
+                rustix::event::poll(&mut fds, Some(&timeout)).unwrap();
+            }
+            Err(e) => panic!("read: {e}; read so far: {seen:?}"),
+        }
+    }
+}
+
+/// `FdIo::drained` on the SSH stream, which lets a runner wait for the socket right after a
+/// read instead of reading it once more first: true only when that read found the socket
+/// empty and left nothing inside libssh2. A true while libssh2 still holds input would leave
+/// that input unread until the peer sends more (a command hanging on its own answer), so the
+/// case of input left behind by a small read is checked, and that what is left is all there.
+#[test]
+fn drained_only_when_the_socket_was_found_empty_and_nothing_is_left_inside() {
+    let Some(sshd) = Sshd::require() else { return };
+    let transport = ssh::connect(&options(&sshd)).unwrap();
+    let moler_io::Stream::Fd(mut io) = transport.stream else {
+        panic!("the SSH transport is a descriptor stream")
+    };
+    let io = io.as_mut();
+    let mut seen = String::new();
+    read_until(io, &mut seen, "moler_ssh# ", 4096);
+    assert!(io.drained(), "the prompt read last, nothing more sent: {seen:?}");
+    assert!(!io.has_buffered_input());
+
+    // One packet of 300 characters (and the echo, and the prompt): a one-byte read leaves the
+    // rest of the packet inside libssh2, not in the socket.
+    let line = "x".repeat(300);
+    let written = io.write(format!("echo {line}\n").as_bytes()).unwrap();
+    assert_eq!(written, line.len() + 6);
+    seen.clear();
+    let n = read_until(io, &mut seen, "x", 1);
+    assert_eq!(n, 1);
+    assert!(io.has_buffered_input(), "the rest of the packet is inside libssh2");
+    assert!(!io.drained(), "input waits inside libssh2: a wait for the socket would miss it");
+    // What is left is read without waiting for the socket, to the prompt; then empty again.
+    read_until(io, &mut seen, "moler_ssh# ", 64 * 1024);
+    assert!(seen.contains(&format!("\r\n{line}\r\n")), "{seen:?}");
+    assert!(io.drained(), "all read, prompt last: {seen:?}");
+    let err = io.read(&mut [0; 1024]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    assert!(io.drained(), "a read that found the socket empty");
+}
+
 #[test]
 fn a_key_file_logs_in() {
     let Some(sshd) = Sshd::require() else { return };
