@@ -37,6 +37,7 @@ pub mod events;
 mod feed;
 pub mod juniper;
 pub mod offline;
+mod param_info;
 pub mod pdu_aten;
 mod prompt_change;
 mod registry;
@@ -51,6 +52,7 @@ pub use adapt::{JsonParser, MapOutput};
 pub use error::ParamError;
 pub use events::UnixEvent;
 pub use feed::{Feed, FeedTester};
+pub use param_info::ParamInfo;
 pub use prompt_change::PromptChange;
 pub use registry::{
     family_of, params_from_text, short_name, BuildError, Embedded, JsonObserver,

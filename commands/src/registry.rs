@@ -9,6 +9,7 @@ use std::time::Duration;
 use moler_core::{Error, Observer};
 use serde_json::{Map, Value};
 
+use crate::param_info::{describe, describe_command, ParamInfo};
 use crate::spec::{field_names, UnixCommand};
 use crate::{MapOutput, ParamError, UnixEvent};
 
@@ -190,6 +191,8 @@ type Build =
 struct Entry {
     build: Arc<Build>,
     accepted: Vec<String>,
+    /// What is known of each parameter, worked out when asked (library-style entries only).
+    describe: Option<fn() -> Vec<ParamInfo>>,
     /// How to embed the command in another one (library-style commands only).
     embed: Option<Arc<EmbedFn>>,
 }
@@ -319,7 +322,12 @@ impl Registry {
             let parser: Box<dyn moler_core::Parser<Output = Value>> = T::json_parser(spec.parser());
             Ok(Embedded { line, parser })
         };
-        let entry = Entry { build: Arc::new(build), accepted, embed: Some(Arc::new(embed)) };
+        let entry = Entry {
+            build: Arc::new(build),
+            accepted,
+            describe: Some(describe_command::<T>),
+            embed: Some(Arc::new(embed)),
+        };
         self.commands.insert(name.to_owned(), entry);
         self
     }
@@ -351,8 +359,8 @@ impl Registry {
             build(&Value::Object(params), prompt)
         };
         let accepted = accepted.iter().map(|s| s.to_string()).collect();
-        self.commands
-            .insert(name.to_owned(), Entry { build: Arc::new(build), accepted, embed: None });
+        let entry = Entry { build: Arc::new(build), accepted, describe: None, embed: None };
+        self.commands.insert(name.to_owned(), entry);
         self
     }
 
@@ -381,8 +389,9 @@ impl Registry {
             Ok(Box::new(MapOutput::json(event)) as JsonObserver)
         };
         self.watchers.insert(name.to_owned(), Arc::new(watch));
-        self.events
-            .insert(name.to_owned(), Entry { build: Arc::new(build), accepted, embed: None });
+        let entry =
+            Entry { build: Arc::new(build), accepted, describe: Some(describe::<T>), embed: None };
+        self.events.insert(name.to_owned(), entry);
         self
     }
 
@@ -395,8 +404,8 @@ impl Registry {
             move |params: Map<String, Value>, _: Option<&str>| build(&Value::Object(params));
         let accepted = accepted.iter().map(|s| s.to_string()).collect();
         self.watchers.remove(name);
-        self.events
-            .insert(name.to_owned(), Entry { build: Arc::new(build), accepted, embed: None });
+        let entry = Entry { build: Arc::new(build), accepted, describe: None, embed: None };
+        self.events.insert(name.to_owned(), entry);
         self
     }
 
@@ -548,6 +557,56 @@ impl Registry {
     pub fn event_params(&self, name: &str) -> Option<&[String]> {
         lookup(&self.events, "event", name).ok().map(|e| e.accepted.as_slice())
     }
+
+    /// What is known of each parameter command `name` accepts, in [`Registry::command_params`]'
+    /// order: required or not, and what an optional one is when left out (read from the
+    /// command's own serde derives; for a command registered by a closure, the names only).
+    /// The common parameters ([`COMMON_COMMAND_PARAMS`]) come last, optional, each with a note
+    /// on where its value comes from when left out. `None`: unknown or ambiguous name.
+    ///
+    /// ```
+    /// let registry = moler_commands::Registry::default();
+    /// let params = registry.command_param_info("ping").unwrap();
+    /// assert_eq!(params[0].name, "destination");
+    /// assert_eq!(params[0].required, Some(true));
+    /// assert_eq!((params[1].name.as_str(), params[1].required), ("options", Some(false)));
+    /// ```
+    pub fn command_param_info(&self, name: &str) -> Option<Vec<ParamInfo>> {
+        let entry = lookup(&self.commands, "command", name).ok()?;
+        Some(param_info(entry, COMMON_COMMAND_PARAMS))
+    }
+
+    /// [`Registry::command_param_info`] for event `name`.
+    pub fn event_param_info(&self, name: &str) -> Option<Vec<ParamInfo>> {
+        let entry = lookup(&self.events, "event", name).ok()?;
+        Some(param_info(entry, &[]))
+    }
+}
+
+/// What `entry` knows of its parameters, `common` (accepted by every entry of its kind) last.
+fn param_info(entry: &Entry, common: &[&str]) -> Vec<ParamInfo> {
+    let own = entry.describe.map(|describe| describe()).unwrap_or_default();
+    entry
+        .accepted
+        .iter()
+        .map(|name| {
+            if let Some(info) = own.iter().find(|i| i.name == *name) {
+                return info.clone();
+            }
+            let note = match name.as_str() {
+                "prompt" => Some("a regex; the prompt of the device state or shell it runs in"),
+                "timeout" => Some("seconds; the command's own"),
+                "newline_chars" => Some("the connection's newline"),
+                _ => None,
+            };
+            match note {
+                Some(note) if common.contains(&name.as_str()) => {
+                    ParamInfo { required: Some(false), note: Some(note), ..ParamInfo::named(name) }
+                }
+                _ => ParamInfo::named(name),
+            }
+        })
+        .collect()
 }
 
 fn build(
@@ -688,6 +747,52 @@ impl Common {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `moler commands NAME` tells required from optional for every parameter: a command whose
+    /// parameters the probe cannot build (a new type of field) fails here, by name.
+    #[test]
+    fn every_parameter_of_every_command_and_event_is_described() {
+        let registry = Registry::default();
+        let mut unknown = Vec::new();
+        for name in registry.command_names() {
+            let params = registry.command_param_info(name).unwrap();
+            let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+            assert_eq!(names, registry.command_params(name).unwrap(), "{name}");
+            unknown.extend(
+                params
+                    .iter()
+                    .filter(|p| p.required.is_none())
+                    .map(|p| format!("{name}.{}", p.name)),
+            );
+        }
+        for name in registry.event_names() {
+            let params = registry.event_param_info(name).unwrap();
+            unknown.extend(
+                params
+                    .iter()
+                    .filter(|p| p.required.is_none())
+                    .map(|p| format!("{name}.{}", p.name)),
+            );
+        }
+        assert!(unknown.is_empty(), "not known whether required: {unknown:?}");
+        let of = |name: &str, param: &str| {
+            let params = registry.command_param_info(name).unwrap();
+            let p = params.into_iter().find(|p| p.name == param).unwrap();
+            (p.required, p.default, p.note)
+        };
+        assert_eq!(of("ping", "destination"), (Some(true), None, None));
+        assert_eq!(of("ping", "options"), (Some(false), Some(Value::Null), None));
+        assert_eq!(of("gzip", "file_name"), (Some(true), None, None));
+        assert_eq!(of("gzip", "overwrite"), (Some(false), Some(Value::Bool(false)), None));
+        assert_eq!(of("ssh", "host"), (Some(true), None, None));
+        assert_eq!(of("telnet", "telnet_prompt").1, Some(Value::from("^\\s*telnet>\\s*")));
+        let (required, default, note) = of("ls", "timeout");
+        assert_eq!((required, default), (Some(false), None));
+        assert_eq!(note, Some("seconds; the command's own"));
+        let wait4 = registry.event_param_info("wait4prompt").unwrap();
+        assert!(wait4.iter().any(|p| p.required == Some(true)), "{wait4:?}");
+        assert!(registry.command_param_info("no_such").is_none());
+    }
 
     #[test]
     fn typos_get_a_suggestion() {

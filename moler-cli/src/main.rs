@@ -54,7 +54,8 @@ enum Cmd {
     /// Check a config: every mistake is reported as file:line:column.
     CheckConfig(ConfigFile),
     /// List the commands and events that can be used by name, with their parameters (one of
-    /// them, by name, with its parameters one per line).
+    /// them, by name, with its parameters one per line: required or optional, and what an
+    /// optional one is when left out).
     Commands {
         /// A command's or an event's name (`ping`, `at.get_imsi`, `wait4prompt`).
         name: Option<String>,
@@ -568,7 +569,8 @@ fn sim(args: SimArgs) -> Result<(), Failure> {
 fn commands(name: Option<&str>) -> Result<(), Failure> {
     let registry = Registry::default();
     if let Some(name) = name {
-        let (kind, params) = match (registry.command_params(name), registry.event_params(name)) {
+        let found = (registry.command_param_info(name), registry.event_param_info(name));
+        let (kind, params) = match found {
             (Some(params), _) => ("command", params),
             (None, Some(params)) => ("event", params),
             (None, None) => {
@@ -583,8 +585,19 @@ fn commands(name: Option<&str>) -> Result<(), Failure> {
             }
         };
         say(format_args!("{kind} {name}, parameters:"))?;
+        let width = params.iter().map(|p| p.name.len()).max().unwrap_or(0);
         for param in params {
-            say(format_args!("  {param}"))?;
+            let what = match (param.required, &param.default, param.note) {
+                (Some(true), _, _) => "required".to_owned(),
+                (Some(false), _, Some(note)) => format!("optional: {note}"),
+                (Some(false), Some(default), None) if !default.is_null() => {
+                    format!("optional, default {default}")
+                }
+                (Some(false), _, None) => "optional".to_owned(),
+                (None, _, _) => String::new(),
+            };
+            let line = format!("  {:<width$}  {what}", param.name);
+            say(line.trim_end())?;
         }
         return Ok(());
     }

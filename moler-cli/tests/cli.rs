@@ -168,9 +168,28 @@ fn commands_lists_every_name_in_one_column_and_one_name_in_detail() {
     let out = moler(&["commands", "ping"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("command ping, parameters:\n  destination\n  options\n"), "{text}");
+    // Required or not, read from the command itself; where a left-out one's value comes from.
+    assert_eq!(
+        text,
+        "command ping, parameters:\n\
+         \x20 destination    required\n\
+         \x20 options        optional\n\
+         \x20 prompt         optional: a regex; the prompt of the device state or shell it runs in\n\
+         \x20 timeout        optional: seconds; the command's own\n\
+         \x20 newline_chars  optional: the connection's newline\n"
+    );
+    let out = moler(&["commands", "gzip"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |name: &str| {
+        let line = text.lines().find(|l| l.split_whitespace().next() == Some(name));
+        line.map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+    };
+    assert_eq!(line("file_name").as_deref(), Some("required"), "{text}");
+    assert_eq!(line("overwrite").as_deref(), Some("optional, default false"), "{text}");
     let out = moler(&["commands", "wait4prompt"]);
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("event wait4prompt, parameters:\n"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("event wait4prompt, parameters:\n"), "{text}");
+    assert!(text.lines().any(|l| l.ends_with(" required")), "{text}");
     let out = moler(&["commands", "pnig"]);
     assert_eq!(code(&out), 2);
     assert_eq!(
