@@ -22,6 +22,33 @@ pub fn parse<'a, O: Observer>(
     command: O,
     captured: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<O::Output> {
+    finished(command, captured).unwrap_or_else(|unfinished| Err(unfinished.into()))
+}
+
+/// A capture that ends before its command finished: the command line, and why it did not
+/// finish as far as the command can tell.
+struct Unfinished {
+    what: String,
+    why: String,
+}
+
+impl From<Unfinished> for Error {
+    fn from(Unfinished { what, why }: Unfinished) -> Error {
+        Error::Parse {
+            command: what,
+            error: ParseError::new(format!(
+                "the captured output ends before the command finished{why}"
+            )),
+        }
+    }
+}
+
+/// [`parse`], telling a command that did not finish apart (`Err`) from one that did, with its
+/// result or its error (`Ok`).
+fn finished<'a, O: Observer>(
+    command: O,
+    captured: impl IntoIterator<Item = &'a [u8]>,
+) -> std::result::Result<Result<O::Output>, Unfinished> {
     let now = Instant::now();
     let mut conn = Connection::new("offline");
     let what = command_line_of(&command);
@@ -33,7 +60,7 @@ pub fn parse<'a, O: Observer>(
         }
     }
     if let Some(result) = done.try_result() {
-        return result;
+        return Ok(result);
     }
     // What the command would say if it timed out now on a live device (a last line that looks
     // like a prompt the regex does not match, the prompt back with no result…): its deadline
@@ -46,12 +73,7 @@ pub fn parse<'a, O: Observer>(
         _ => " (is its final prompt there, and does the prompt regex match it?)".to_owned(),
     };
     conn.close();
-    Err(Error::Parse {
-        command: what,
-        error: ParseError::new(format!(
-            "the captured output ends before the command finished{why}"
-        )),
-    })
+    Err(Unfinished { what, why })
 }
 
 /// The command line of a command, from its description (`command 'ls -l'`).
@@ -107,27 +129,27 @@ pub fn parse_capture<O: Observer>(command: O, captured: &[u8]) -> Result<O::Outp
         }
         _ => captured,
     };
-    parse(command, lines_of(captured)).map_err(|e| match (e, typed) {
-        (Error::Parse { command, error }, TypedLine::Differs { typed }) => Error::Parse {
-            error: ParseError::new(format!(
-                "the capture's command line {typed:?} is not the one the parameters make, \
-                 {command:?} (the same words in any order would do: give the parameters it was \
-                 run with), so its output was not found"
-            ))
-            .with_source(error),
-            command,
+    // A command line not found is why the command did not finish: said alone (the command's
+    // own guess, a prompt the regex may not match, would send the reader the wrong way).
+    let why = match finished(command, lines_of(captured)) {
+        Ok(result) => return result,
+        Err(unfinished) => match typed {
+            TypedLine::Differs { typed } => format!(
+                "the capture's command line {typed:?} is not the one the parameters make, {:?} \
+                 (the same words in any order would do: give the parameters it was run with), \
+                 so its output was not found",
+                unfinished.what
+            ),
+            TypedLine::Missing { first } => format!(
+                "the capture's first line {first:?} does not show the command line {:?} (a \
+                 capture starts with the prompt and the command line), so its output was not \
+                 found",
+                unfinished.what
+            ),
+            _ => return Err(unfinished.into()),
         },
-        (Error::Parse { command, error }, TypedLine::Missing { first }) => Error::Parse {
-            error: ParseError::new(format!(
-                "the capture's first line {first:?} does not show the command line {command:?} \
-                 (a capture starts with the prompt and the command line), so its output was not \
-                 found"
-            ))
-            .with_source(error),
-            command,
-        },
-        (e, _) => e,
-    })
+    };
+    Err(Error::Parse { error: ParseError::new(why), command: line })
 }
 
 /// What the first line of a capture shows of a command line.
@@ -263,16 +285,25 @@ mod tests {
         assert!(err.ends_with("(is its final prompt there, and does the prompt regex match it?)"));
     }
 
+    /// Without its command line, the command never finds where its output starts, so it
+    /// cannot finish: that is said alone. Its own guess (no final prompt, or one the regex
+    /// does not match) would send the reader to the prompt instead.
     #[test]
-    fn a_capture_without_the_command_line_keeps_why_its_output_was_not_found() {
+    fn a_capture_without_the_command_line_says_that_alone() {
         let pwd = Registry::default().command("pwd", &serde_json::json!({})).unwrap();
-        let err = parse_capture(pwd, b"host# ls\n/root\n").unwrap_err();
+        let err = parse_capture(pwd, b"host# ls\n/root\nhost# ").unwrap_err();
         let Error::Parse { error, .. } = &err else { panic!("{err:?}") };
-        assert!(error.message().starts_with("the capture's first line \"host# ls\""), "{error}");
-        // The first error (no final prompt) is the cause, said once.
-        let cause = err.source().expect("the earlier parse error");
-        assert!(cause.to_string().contains("ends before the command finished"), "{cause}");
-        assert!(!err.to_string().contains(&cause.to_string()), "{err}");
-        assert!(moler_core::Report(&err).to_string().ends_with(&cause.to_string()));
+        assert_eq!(
+            error.message(),
+            "the capture's first line \"host# ls\" does not show the command line \"pwd\" (a \
+             capture starts with the prompt and the command line), so its output was not found"
+        );
+        assert!(err.source().is_none(), "{:?}", err.source());
+        let report = moler_core::Report(&err).to_string();
+        assert!(!report.contains("ends before the command finished"), "{report}");
+        // A command line shown, a final prompt the regex does not match: that is said.
+        let pwd = Registry::default().command("pwd", &serde_json::json!({})).unwrap();
+        let err = parse_capture(pwd, b"host# pwd\n/root\n").unwrap_err().to_string();
+        assert!(err.contains("ends before the command finished"), "{err}");
     }
 }
