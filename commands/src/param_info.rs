@@ -152,35 +152,42 @@ impl<'de> IntoDeserializer<'de, Probe> for Filler {
     }
 }
 
+/// `deserialize_*` methods of [`Filler`] that give a fixed value: `method => visit(value)`.
+macro_rules! fill_with {
+    ($($method:ident => $visit:ident($($value:expr)?)),* $(,)?) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
+            visitor.$visit($($value)?)
+        })*
+    };
+}
+
 impl<'de> de::Deserializer<'de> for Filler {
     type Error = Probe;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_str("x")
+    fill_with! {
+        deserialize_any => visit_str("x"),
+        deserialize_bool => visit_bool(false),
+        deserialize_i8 => visit_i64(0),
+        deserialize_i16 => visit_i64(0),
+        deserialize_i32 => visit_i64(0),
+        deserialize_i64 => visit_i64(0),
+        deserialize_i128 => visit_i64(0),
+        deserialize_u8 => visit_u64(0),
+        deserialize_u16 => visit_u64(0),
+        deserialize_u32 => visit_u64(0),
+        deserialize_u64 => visit_u64(0),
+        deserialize_u128 => visit_u64(0),
+        deserialize_f32 => visit_f64(0.0),
+        deserialize_f64 => visit_f64(0.0),
+        deserialize_char => visit_char('x'),
+        deserialize_bytes => visit_bytes(&[]),
+        deserialize_byte_buf => visit_bytes(&[]),
+        deserialize_unit => visit_unit(),
+        deserialize_ignored_any => visit_unit(),
     }
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_bool(false)
-    }
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_i64(0)
-    }
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_u64(0)
-    }
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_f64(0.0)
-    }
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_char('x')
-    }
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_bytes(&[])
-    }
+
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
         visitor.visit_some(self)
-    }
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_unit()
     }
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
@@ -229,40 +236,6 @@ impl<'de> de::Deserializer<'de> for Filler {
     ) -> Result<V::Value, Probe> {
         let first = variants.first().copied().ok_or_else(|| Probe::Other("no variant".into()))?;
         visitor.visit_enum(FirstVariant(first))
-    }
-
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_i64(0)
-    }
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_i64(0)
-    }
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_i64(0)
-    }
-    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_i64(0)
-    }
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_u64(0)
-    }
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_u64(0)
-    }
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_u64(0)
-    }
-    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_u64(0)
-    }
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_f64(0.0)
-    }
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_bytes(&[])
-    }
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Probe> {
-        visitor.visit_unit()
     }
 
     serde::forward_to_deserialize_any! { str string identifier }
