@@ -157,9 +157,15 @@ fn opening_again_after_a_drop_works(rig: &Rig) {
     }
 }
 
-/// Reads `io` into `seen` until it holds `until`, waiting for the descriptor `blocked_on` names
+/// Reads `io` into `seen` until `done(seen)`, waiting for the descriptor `blocked_on` names
 /// when a read would block (with nothing left inside the stream). Returns the last read's size.
-fn read_until(io: &mut dyn moler_io::FdIo, seen: &mut String, until: &str, buf: usize) -> usize {
+fn read_until(
+    io: &mut dyn moler_io::FdIo,
+    seen: &mut String,
+    until: &str,
+    buf: usize,
+    done: impl Fn(&str) -> bool,
+) -> usize {
     let deadline = Instant::now() + WAIT;
     let mut chunk = vec![0; buf];
     loop {
@@ -167,7 +173,7 @@ fn read_until(io: &mut dyn moler_io::FdIo, seen: &mut String, until: &str, buf: 
             Ok(0) => panic!("the stream ended before {until:?}; read: {seen:?}"),
             Ok(n) => {
                 seen.push_str(&String::from_utf8_lossy(&chunk[..n]));
-                if seen.contains(until) {
+                if done(seen) {
                     return n;
                 }
             }
@@ -201,8 +207,14 @@ fn drained_only_when_the_socket_was_found_empty_and_nothing_is_left_inside() {
         panic!("the SSH transport is a descriptor stream")
     };
     let io = io.as_mut();
+    // The transport's greeting, as a runner waits for it: its marker, then the first prompt
+    // at the end of the output (nothing comes after it).
+    let greeting = transport.greeting.expect("a shell with moler's prompt has a greeting");
     let mut seen = String::new();
-    read_until(io, &mut seen, "moler_ssh# ", 4096);
+    read_until(io, &mut seen, "the greeting", 4096, |seen| {
+        seen.split_once(greeting.marker.as_str())
+            .is_some_and(|(_, after)| after.ends_with(greeting.prompt.as_str()))
+    });
     assert!(io.drained(), "the prompt read last, nothing more sent: {seen:?}");
     assert!(!io.has_buffered_input());
 
@@ -212,13 +224,15 @@ fn drained_only_when_the_socket_was_found_empty_and_nothing_is_left_inside() {
     let written = io.write(format!("echo {line}\n").as_bytes()).unwrap();
     assert_eq!(written, line.len() + 6);
     seen.clear();
-    let n = read_until(io, &mut seen, "x", 1);
+    let n = read_until(io, &mut seen, "an x", 1, |seen| seen.contains('x'));
     assert_eq!(n, 1);
     assert!(io.has_buffered_input(), "the rest of the packet is inside libssh2");
     assert!(!io.drained(), "input waits inside libssh2: a wait for the socket would miss it");
     // What is left is read without waiting for the socket, to the prompt; then empty again.
-    read_until(io, &mut seen, "moler_ssh# ", 64 * 1024);
-    assert!(seen.contains(&format!("\r\n{line}\r\n")), "{seen:?}");
+    let output = format!("\r\n{line}\r\n{}", greeting.prompt);
+    read_until(io, &mut seen, "the output and the prompt", 64 * 1024, |seen| {
+        seen.ends_with(&output)
+    });
     assert!(io.drained(), "all read, prompt last: {seen:?}");
     let err = io.read(&mut [0; 1024]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WouldBlock);
