@@ -59,6 +59,10 @@ enum Cmd {
     Commands {
         /// A command's or an event's name (`ping`, `at.get_imsi`, `wait4prompt`).
         name: Option<String>,
+        /// Print JSON instead of text: each parameter's `name`, `required` (null: not known),
+        /// `default` and `note` where known.
+        #[arg(long)]
+        json: bool,
     },
     /// Turn a device log (`moler.<DEVICE>.log`) into a simulated device (a `moler-sim` YAML
     /// file) that answers every line typed as the device did: record once, replay in CI.
@@ -293,7 +297,7 @@ fn main() -> ExitCode {
         Cmd::Parse(args) => parse(args),
         Cmd::Devices(args) => devices(args),
         Cmd::CheckConfig(file) => file.path().and_then(|f| check_config(&f)),
-        Cmd::Commands { name } => commands(name.as_deref()),
+        Cmd::Commands { name, json } => commands(name.as_deref(), json),
         Cmd::Record { log, output } => record(&log, output.as_deref()),
         Cmd::Sim(args) => sim(args),
     };
@@ -566,23 +570,63 @@ fn sim(args: SimArgs) -> Result<(), Failure> {
     }
 }
 
-fn commands(name: Option<&str>) -> Result<(), Failure> {
+/// `moler commands NAME` for a name that is neither a command nor an event.
+fn no_such_command(registry: &Registry, name: &str) -> Failure {
+    let known: Vec<&str> = registry.command_names().chain(registry.event_names()).collect();
+    let near = moler::config::did_you_mean(name, known.iter().copied())
+        .map(|near| format!(" (did you mean '{near}'?)"))
+        .unwrap_or_default();
+    Failure::usage(format!("no command or event '{name}'{near}; `moler commands` lists them"))
+}
+
+/// A parameter as `moler commands --json` prints it.
+fn param_json(param: &moler::commands::ParamInfo) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("name".into(), Value::from(param.name.as_str()));
+    out.insert("required".into(), param.required.map_or(Value::Null, Value::Bool));
+    if let Some(default) = &param.default {
+        out.insert("default".into(), default.clone());
+    }
+    if let Some(note) = param.note {
+        out.insert("note".into(), Value::from(note));
+    }
+    Value::Object(out)
+}
+
+fn commands(name: Option<&str>, json: bool) -> Result<(), Failure> {
     let registry = Registry::default();
+    let params_json = |params: Vec<moler::commands::ParamInfo>| -> Value {
+        params.iter().map(param_json).collect()
+    };
+    if json {
+        let Some(name) = name else {
+            let all = |names: Vec<&str>, info: &dyn Fn(&str) -> Option<Vec<_>>| -> Value {
+                let entries = names
+                    .into_iter()
+                    .map(|n| (n.to_owned(), params_json(info(n).unwrap_or_default())));
+                Value::Object(entries.collect())
+            };
+            let commands =
+                all(registry.command_names().collect(), &|n| registry.command_param_info(n));
+            let events = all(registry.event_names().collect(), &|n| registry.event_param_info(n));
+            return say_json(&serde_json::json!({ "commands": commands, "events": events }));
+        };
+        let found = (registry.command_param_info(name), registry.event_param_info(name));
+        let (kind, params) = match found {
+            (Some(params), _) => ("command", params),
+            (None, Some(params)) => ("event", params),
+            (None, None) => return Err(no_such_command(&registry, name)),
+        };
+        let out =
+            serde_json::json!({ "kind": kind, "name": name, "parameters": params_json(params) });
+        return say_json(&out);
+    }
     if let Some(name) = name {
         let found = (registry.command_param_info(name), registry.event_param_info(name));
         let (kind, params) = match found {
             (Some(params), _) => ("command", params),
             (None, Some(params)) => ("event", params),
-            (None, None) => {
-                let known: Vec<&str> =
-                    registry.command_names().chain(registry.event_names()).collect();
-                let near = moler::config::did_you_mean(name, known.iter().copied())
-                    .map(|near| format!(" (did you mean '{near}'?)"))
-                    .unwrap_or_default();
-                let message =
-                    format!("no command or event '{name}'{near}; `moler commands` lists them");
-                return Err(Failure::usage(message));
-            }
+            (None, None) => return Err(no_such_command(&registry, name)),
         };
         say(format_args!("{kind} {name}, parameters:"))?;
         let width = params.iter().map(|p| p.name.len()).max().unwrap_or(0);

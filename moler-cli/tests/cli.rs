@@ -190,6 +190,28 @@ fn commands_lists_every_name_in_one_column_and_one_name_in_detail() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("event wait4prompt, parameters:\n"), "{text}");
     assert!(text.lines().any(|l| l.ends_with(" required")), "{text}");
+    // The same as JSON, for tools: one name, and the whole catalogue.
+    let out = moler(&["commands", "ping", "--json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ping: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ping["kind"], "command");
+    assert_eq!(ping["parameters"][0], serde_json::json!({"name": "destination", "required": true}));
+    assert_eq!(
+        ping["parameters"][1],
+        serde_json::json!({"name": "options", "required": false, "default": null})
+    );
+    assert_eq!(ping["parameters"][3]["note"], "seconds; the command's own");
+    let out = moler(&["commands", "--json"]);
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let commands = all["commands"].as_object().unwrap();
+    assert!(commands.len() > 150 && all["events"]["wait4prompt"].is_array(), "{all}");
+    assert_eq!(commands["ping"], ping["parameters"]);
+    let unknown = commands.values().chain(all["events"].as_object().unwrap().values());
+    let unknown = unknown.flat_map(|p| p.as_array().unwrap()).filter(|p| p["required"].is_null());
+    assert_eq!(unknown.count(), 0, "every parameter is known to be required or not");
+    let out = moler(&["commands", "pnig", "--json"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("did you mean 'ping'?"), "{}", stderr(&out));
     let out = moler(&["commands", "pnig"]);
     assert_eq!(code(&out), 2);
     assert_eq!(
