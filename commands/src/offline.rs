@@ -135,16 +135,14 @@ pub fn parse_capture<O: Observer>(command: O, captured: &[u8]) -> Result<O::Outp
         Ok(result) => return result,
         Err(unfinished) => match typed {
             TypedLine::Differs { typed } => format!(
-                "the capture's command line {typed:?} is not the one the parameters make, {:?} \
-                 (the same words in any order would do: give the parameters it was run with), \
-                 so its output was not found",
-                unfinished.what
+                "the capture's command line {typed:?} is not the one the parameters make, \
+                 {line:?} (the same words in any order would do: give the parameters it was run \
+                 with), so its output was not found"
             ),
             TypedLine::Missing { first } => format!(
-                "the capture's first line {first:?} does not show the command line {:?} (a \
-                 capture starts with the prompt and the command line), so its output was not \
-                 found",
-                unfinished.what
+                "the capture's first line {first:?} does not show the command line {line:?} \
+                 (a capture starts with the prompt and the command line), so its output was not \
+                 found"
             ),
             _ => return Err(unfinished.into()),
         },

@@ -21,7 +21,9 @@ use crate::spec::field_names;
 use crate::{ParamError, UnixCommand};
 
 /// One parameter of a command or an event, as [`crate::Registry::command_param_info`] tells it.
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized as `moler commands --json` prints it: `required` null when not known, `default`
+/// and `note` left out when there is none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ParamInfo {
     /// Its name.
@@ -30,9 +32,11 @@ pub struct ParamInfo {
     /// (a command registered by a closure, or a type the probe cannot fill).
     pub required: Option<bool>,
     /// What an optional parameter is when left out, as JSON (`null`: unset), where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
     /// A word on it where its value comes from elsewhere when left out (the common
     /// parameters `prompt`, `timeout`, `newline_chars`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'static str>,
 }
 

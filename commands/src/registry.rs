@@ -589,24 +589,26 @@ fn param_info(entry: &Entry, common: &[&str]) -> Vec<ParamInfo> {
     entry
         .accepted
         .iter()
-        .map(|name| {
-            if let Some(info) = own.iter().find(|i| i.name == *name) {
-                return info.clone();
-            }
-            let note = match name.as_str() {
-                "prompt" => Some("a regex; the prompt of the device state or shell it runs in"),
-                "timeout" => Some("seconds; the command's own"),
-                "newline_chars" => Some("the connection's newline"),
-                _ => None,
-            };
-            match note {
-                Some(note) if common.contains(&name.as_str()) => {
-                    ParamInfo { required: Some(false), note: Some(note), ..ParamInfo::named(name) }
-                }
-                _ => ParamInfo::named(name),
-            }
+        .map(|name| match own.iter().find(|i| i.name == *name) {
+            Some(info) => info.clone(),
+            None if common.contains(&name.as_str()) => ParamInfo {
+                required: Some(false),
+                note: common_note(name),
+                ..ParamInfo::named(name)
+            },
+            None => ParamInfo::named(name),
         })
         .collect()
+}
+
+/// Where a common parameter's value comes from when left out ([`COMMON_COMMAND_PARAMS`]).
+fn common_note(name: &str) -> Option<&'static str> {
+    match name {
+        "prompt" => Some("a regex; the prompt of the device state or shell it runs in"),
+        "timeout" => Some("seconds; the command's own"),
+        "newline_chars" => Some("the connection's newline"),
+        _ => None,
+    }
 }
 
 fn build(

@@ -5,6 +5,7 @@
 //! Exit status: 0 done, 1 the command (or a state change) failed, 2 a usage or config error,
 //! 3 a timeout.
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -579,48 +580,8 @@ fn no_such_command(registry: &Registry, name: &str) -> Failure {
     Failure::usage(format!("no command or event '{name}'{near}; `moler commands` lists them"))
 }
 
-/// A parameter as `moler commands --json` prints it.
-fn param_json(param: &moler::commands::ParamInfo) -> Value {
-    let mut out = serde_json::Map::new();
-    out.insert("name".into(), Value::from(param.name.as_str()));
-    out.insert("required".into(), param.required.map_or(Value::Null, Value::Bool));
-    if let Some(default) = &param.default {
-        out.insert("default".into(), default.clone());
-    }
-    if let Some(note) = param.note {
-        out.insert("note".into(), Value::from(note));
-    }
-    Value::Object(out)
-}
-
 fn commands(name: Option<&str>, json: bool) -> Result<(), Failure> {
     let registry = Registry::default();
-    let params_json = |params: Vec<moler::commands::ParamInfo>| -> Value {
-        params.iter().map(param_json).collect()
-    };
-    if json {
-        let Some(name) = name else {
-            let all = |names: Vec<&str>, info: &dyn Fn(&str) -> Option<Vec<_>>| -> Value {
-                let entries = names
-                    .into_iter()
-                    .map(|n| (n.to_owned(), params_json(info(n).unwrap_or_default())));
-                Value::Object(entries.collect())
-            };
-            let commands =
-                all(registry.command_names().collect(), &|n| registry.command_param_info(n));
-            let events = all(registry.event_names().collect(), &|n| registry.event_param_info(n));
-            return say_json(&serde_json::json!({ "commands": commands, "events": events }));
-        };
-        let found = (registry.command_param_info(name), registry.event_param_info(name));
-        let (kind, params) = match found {
-            (Some(params), _) => ("command", params),
-            (None, Some(params)) => ("event", params),
-            (None, None) => return Err(no_such_command(&registry, name)),
-        };
-        let out =
-            serde_json::json!({ "kind": kind, "name": name, "parameters": params_json(params) });
-        return say_json(&out);
-    }
     if let Some(name) = name {
         let found = (registry.command_param_info(name), registry.event_param_info(name));
         let (kind, params) = match found {
@@ -628,6 +589,9 @@ fn commands(name: Option<&str>, json: bool) -> Result<(), Failure> {
             (None, Some(params)) => ("event", params),
             (None, None) => return Err(no_such_command(&registry, name)),
         };
+        if json {
+            return say_json(&json!({ "kind": kind, "name": name, "parameters": params }));
+        }
         say(format_args!("{kind} {name}, parameters:"))?;
         let width = params.iter().map(|p| p.name.len()).max().unwrap_or(0);
         for param in params {
@@ -644,6 +608,13 @@ fn commands(name: Option<&str>, json: bool) -> Result<(), Failure> {
             say(line.trim_end())?;
         }
         return Ok(());
+    }
+    if json {
+        let commands: BTreeMap<&str, _> =
+            registry.command_names().map(|n| (n, registry.command_param_info(n))).collect();
+        let events: BTreeMap<&str, _> =
+            registry.event_names().map(|n| (n, registry.event_param_info(n))).collect();
+        return say_json(&json!({ "commands": commands, "events": events }));
     }
     // Names in a column as wide as the longest of either list.
     let width = registry.command_names().chain(registry.event_names()).map(str::len).max();

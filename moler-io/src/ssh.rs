@@ -671,7 +671,7 @@ impl FdIo for SshStream {
     fn drained(&self) -> bool {
         self.pending == Pending::None
             && self.session.block_directions() == BlockDirections::Inbound
-            && self.channel.read_window().available == 0
+            && !self.has_buffered_input()
     }
 
     fn next_tick(&self) -> Option<Instant> {
