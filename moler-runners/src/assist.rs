@@ -10,13 +10,22 @@
 //! [`moler_core::Completion`] awaited as a future takes turns of the connection itself
 //! ([`moler_core::Assist`]), so the answer wakes the awaiting task at once.
 //!
-//! The reactor's registrations keep one waker each (the last task to poll), so the home task
-//! must not take them back while tasks assist: it lingers (sleeps [`LINGER`] at a time) for as
-//! long as assisting polls keep coming, and takes the connection back after a [`LINGER`] with
-//! none. That is also the bound on how late it notices what nobody awaits (an event's line, a
-//! deadline, output after an awaited future was dropped or left unpolled by `select!`): late
-//! by about two [`LINGER`]s at most, never lost. A request the mailbox could not serve on the
-//! requesting thread, and a close, wake the home task, which serves it at once.
+//! The reactor's registrations keep one waker each (the last task to poll), so both give them
+//! the same one, [`Linger`]'s: it passes each wake-up on to the task that assisted last, until
+//! that one leaves (its result came, or it was dropped), and to the home task otherwise. So
+//! what nobody awaits (an event's line, a deadline, output after an awaited future finished)
+//! is the home task's at once, and the home task needs no timer while tasks assist. Only a
+//! future that was woken and is kept without being polled (as `select!` can leave the branch
+//! that lost) could hold the connection: the home task, woken with it, looks again after
+//! [`STALL`] and takes the connection back if it has not polled since. A request the mailbox
+//! could not serve on the requesting thread, and a close, wake whoever drives.
+//!
+//! (Before, the home task kept away on a timer while tasks assisted: it slept 2 ms at a time
+//! and took the connection back after 2 ms with no assisting poll, so what nobody awaited was
+//! up to 4 ms late. That timer was always the reactor's next one, and async-io sets its timer
+//! descriptor before every wait: on this project's VM, reprogramming the CPU's timer at each
+//! wait cost the awaiting thread 19 µs of CPU per command over local bash on one CPU,
+//! `roundtrip --transport terminal --pin 0`, 62.5 against 43 µs.)
 //!
 //! On tokio, only on a current-thread runtime. There, without the assist, the connection's task
 //! finishes the command and wakes the `block_on` future (where `#[tokio::test]` code awaits),
@@ -31,116 +40,153 @@
 //! awaiting in a worker was slower with it), and the runner leaves it off.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 
 use moler_core::Assist;
 
 use crate::driver::{DriverRef, Runtime, Timer};
 use crate::handle::IN_DRIVER;
-// How long the home task stays away after the last assisting poll it saw: the thread runner's
-// linger, for the same reasons.
-use crate::thread::LINGER;
 
-/// The home task drives the connection when woken.
-const WATCHING: u8 = 0;
-/// The home task sleeps until its linger ends (or a request wakes it).
-const LINGERING: u8 = 1;
+/// How long a task that was woken to drive the connection may stay away before the home
+/// task drives it instead (a future polled once and then kept without being polled). Far
+/// enough that the home task's timer is never the reactor's next one while commands run one
+/// after another: a timer due within the kernel's tick is reprogrammed into the CPU's timer
+/// at every wait of the reactor (async-io sets its timer descriptor before each), and on this
+/// project's VM that costs 5 µs twice per wait (`roundtrip`, local bash on one CPU: 19 µs of
+/// CPU per command with the former 2 ms linger).
+pub(crate) const STALL: Duration = Duration::from_millis(50);
 
-/// What the home task and the assisting futures share.
+/// What the home task and the assisting futures share: whom the connection's wake-ups go to.
+///
+/// The connection's registrations (its descriptors, its timer, its mailbox) all hold the same
+/// waker, this one ([`Linger::waker`]), whoever polled them last; it passes each wake-up on
+/// to the task that drives the connection now. A registration keeps one waker, so with the
+/// tasks' own wakers in it the last task to poll would have been woken, and the home task had
+/// to keep away from the connection while tasks assisted, on a timer.
 pub(crate) struct Linger {
+    state: Mutex<Steer>,
+}
+
+struct Steer {
     /// Assisting polls so far.
-    polls: AtomicUsize,
-    /// [`WATCHING`] or [`LINGERING`].
-    home: AtomicU8,
-    /// The home task's waker.
-    waker: Mutex<Option<Waker>>,
+    polls: usize,
+    /// The task that assisted last, until it leaves: wake-ups go to it.
+    assisting: Option<Waker>,
+    /// `assisting` was woken and has not polled since.
+    owed: bool,
+    /// The home task's timer is armed (it looks whether `assisting` still comes).
+    watching: bool,
+    /// The home task's waker: wake-ups go to it when no task assists.
+    home: Option<Waker>,
 }
 
 impl Linger {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            polls: AtomicUsize::new(0),
-            home: AtomicU8::new(WATCHING),
-            waker: Mutex::new(None),
+            state: Mutex::new(Steer {
+                polls: 0,
+                assisting: None,
+                owed: false,
+                watching: false,
+                home: None,
+            }),
         })
     }
 
-    fn set_home(&self, waker: &Waker) {
-        let mut slot = self.waker.lock().unwrap_or_else(PoisonError::into_inner);
-        if !slot.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, waker)) {
-            *slot = Some(waker.clone());
-        }
+    fn lock(&self) -> MutexGuard<'_, Steer> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wake_home(&self) {
-        if let Some(w) = &*self.waker.lock().unwrap_or_else(PoisonError::into_inner) {
-            w.wake_by_ref();
-        }
-    }
-
-    /// The home task's waker, if it has been polled.
-    pub(crate) fn home_waker(&self) -> Option<Waker> {
-        self.waker.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    /// The waker the connection's registrations hold.
+    pub(crate) fn waker(self: &Arc<Self>) -> Waker {
+        Waker::from(Arc::clone(self))
     }
 }
 
-/// The home task's side: when it may drive, and its linger's timer.
+impl Wake for Linger {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    /// To the assisting task if there is one (and the home task too when it is not watching,
+    /// so that a task that never polls again cannot stall the connection), else to the home task.
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut st = self.lock();
+        let Some(assisting) = &st.assisting else {
+            if let Some(home) = &st.home {
+                home.wake_by_ref();
+            }
+            return;
+        };
+        assisting.wake_by_ref();
+        st.owed = true;
+        if !st.watching {
+            st.watching = true;
+            if let Some(home) = &st.home {
+                home.wake_by_ref();
+            }
+        }
+    }
+}
+
+/// The home task's side: when it may drive, and its watch's timer.
 pub(crate) struct Home<R: Runtime> {
     linger: Arc<Linger>,
+    waker: Waker,
     timer: R::Timer,
-    /// The assisting polls counted at the last look, and when the linger ends.
+    /// The assisting polls counted at the last look, and when to look again.
     seen: usize,
-    until: Instant,
+    until: Option<Instant>,
 }
 
 impl<R: Runtime> Home<R> {
     pub(crate) fn new(linger: Arc<Linger>) -> Self {
-        Self { linger, timer: R::timer(), seen: 0, until: Instant::now() }
+        let waker = linger.waker();
+        Self { linger, waker, timer: R::timer(), seen: 0, until: None }
     }
 
-    /// `Ready` when the home task may drive now; `Pending` (its timer armed) while it lingers.
-    /// `requests`: the mailbox holds requests (served at once, lingering or not).
+    /// The waker the connection's registrations hold ([`Linger`]).
+    pub(crate) fn waker(&self) -> &Waker {
+        &self.waker
+    }
+
+    /// `Ready` when the home task drives now: no task assists, or `requests` (the mailbox
+    /// holds requests); `Pending` while a task assists. While it does, the home task looks
+    /// every [`STALL`] whether it still polls, and takes the connection back from one that was
+    /// woken and has not polled for a whole [`STALL`].
     pub(crate) fn poll_turn(&mut self, cx: &mut Context<'_>, requests: bool) -> Poll<()> {
-        self.linger.set_home(cx.waker());
         loop {
             let now = Instant::now();
-            let polls = self.linger.polls.load(SeqCst);
-            if self.linger.home.load(SeqCst) == WATCHING {
-                if polls == self.seen {
-                    return Poll::Ready(());
+            let assisted = {
+                let mut st = self.linger.lock();
+                if !st.home.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, cx.waker())) {
+                    st.home = Some(cx.waker().clone());
                 }
-                self.linger_from(now, polls); // assists came: leave them the connection
-            } else if now >= self.until {
-                if polls != self.seen {
-                    self.linger_from(now, polls); // they keep coming
-                } else {
-                    // Quiet for a whole linger: take the connection back. Dekker-style with
-                    // `AsyncAssist::poll` (SeqCst): an assist that counted its poll before
-                    // this store is seen just below; one after it sees WATCHING and wakes us.
-                    self.linger.home.store(WATCHING, SeqCst);
-                    let again = self.linger.polls.load(SeqCst);
-                    if again == polls {
-                        return Poll::Ready(());
+                if st.polls != self.seen || (st.watching && self.until.is_none()) {
+                    // Polls came (or a wake-up went to the assisting task): look again later.
+                    self.seen = st.polls;
+                    self.until = Some(now + STALL);
+                    st.watching = true;
+                } else if self.until.is_some_and(|until| now >= until) {
+                    // None for a whole STALL: a task woken since is not coming; stop looking.
+                    if st.owed {
+                        st.assisting = None;
+                        st.owed = false;
                     }
-                    self.linger_from(now, again);
+                    st.watching = false;
+                    self.until = None;
+                }
+                st.assisting.is_some()
+            };
+            if let Some(until) = self.until {
+                if self.timer.poll_at(cx, until).is_ready() {
+                    continue;
                 }
             }
-            if requests {
-                return Poll::Ready(());
-            }
-            if self.timer.poll_at(cx, self.until).is_pending() {
-                return Poll::Pending;
-            }
+            return if requests || !assisted { Poll::Ready(()) } else { Poll::Pending };
         }
-    }
-
-    fn linger_from(&mut self, now: Instant, polls: usize) {
-        self.until = now + LINGER;
-        self.seen = polls;
-        self.linger.home.store(LINGERING, SeqCst);
     }
 }
 
@@ -148,6 +194,7 @@ impl<R: Runtime> Home<R> {
 pub(crate) struct AsyncAssist<R: Runtime> {
     pub(crate) driver: DriverRef<R>,
     pub(crate) linger: Arc<Linger>,
+    pub(crate) waker: Waker,
 }
 
 impl<R: Runtime> Assist for AsyncAssist<R> {
@@ -156,18 +203,26 @@ impl<R: Runtime> Assist for AsyncAssist<R> {
         if IN_DRIVER.with(Cell::get) {
             return;
         }
-        self.linger.polls.fetch_add(1, SeqCst);
-        // A home task that drives leaves the connection to us at this wake-up.
-        if self.linger.home.load(SeqCst) == WATCHING {
-            self.linger.wake_home();
+        {
+            let mut st = self.linger.lock();
+            st.polls += 1;
+            st.owed = false;
+            if !st.assisting.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, cx.waker())) {
+                st.assisting = Some(cx.waker().clone());
+            }
         }
-        self.driver.try_poll_turn(cx);
+        self.driver.try_poll_turn(&mut Context::from_waker(&self.waker));
     }
 
+    /// Wake-ups go to the home task again; one the leaving task was given and did not act on
+    /// goes there too.
     fn leave(&self) {
-        // Requests wake the home task again, not this future's task.
-        if let Some(home) = self.linger.home_waker() {
-            self.driver.register(&home);
+        let mut st = self.linger.lock();
+        st.assisting = None;
+        if std::mem::take(&mut st.owed) {
+            if let Some(home) = &st.home {
+                home.wake_by_ref();
+            }
         }
     }
 }

@@ -437,7 +437,8 @@ impl<R: Runtime> Driver<R> {
     #[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
     pub(crate) fn assisted(mut self) -> Self {
         let linger = Linger::new();
-        let assist = AsyncAssist { driver: self.share(), linger: Arc::clone(&linger) };
+        let assist =
+            AsyncAssist { driver: self.share(), waker: linger.waker(), linger: Arc::clone(&linger) };
         self.mailbox.set_assist(Arc::new(assist));
         self.home = Some(Home::new(linger));
         self
@@ -764,12 +765,6 @@ impl<R: Runtime> DriverRef<R> {
         };
         let _ = turn_locked(&mut st, &self.shared, cx);
     }
-
-    /// Makes `waker` the one requests wake.
-    #[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
-    pub(crate) fn register(&self, waker: &Waker) {
-        self.shared.register(waker);
-    }
 }
 
 fn poll_driver<R: Runtime>(
@@ -802,6 +797,8 @@ impl<R: Runtime> Future for Driver<R> {
         if let Some(home) = &mut this.home {
             let now = this.mailbox.has_requests() || this.mailbox.is_closed();
             ready!(home.poll_turn(cx, now));
+            // The connection's registrations wake whoever drives it (see `assist.rs`).
+            return poll_driver(&this.core, &this.shared, &mut Context::from_waker(home.waker()));
         }
         poll_driver(&this.core, &this.shared, cx)
     }

@@ -27,8 +27,8 @@ use crate::RunnerKind;
 ///
 /// A result you `.await` is read by your own task: while it awaits, it drives the connection
 /// itself, so the answer wakes it directly instead of going through the connection's task
-/// (on the global executor, another thread). The connection's task takes over again two
-/// milliseconds after the last such await, for what nobody awaits (events, deadlines).
+/// (on the global executor, another thread). What nobody awaits (an event's line, a deadline)
+/// is the connection's task's, at once.
 #[derive(Debug, Clone)]
 pub struct SmolRunner {
     executor: Option<Arc<Executor<'static>>>,

@@ -29,10 +29,10 @@ fn thread_name() -> Option<String> {
 /// On smol's global executor the connection's task runs on `smol-N` threads; an awaited
 /// command's answer is handled by the awaiting thread itself (no hand-off through `smol-N`).
 ///
-/// Not how many: the connection's own task takes an answer when it held the connection at the
-/// moment the awaiting task came, or when the awaiting thread was away longer than the home
-/// task's linger (2 ms), which a loaded machine makes common (CI under load, 2026-12-02: the
-/// first 12 answers of 20 on `smol-1`, the 8 after them on the awaiting thread). What the
+/// Not how many: the connection's own task takes an answer that comes before the awaiting task
+/// first polls (the command is written when it starts), or while that task is away longer than
+/// the home task waits for it (a loaded machine: CI under load, 2026-12-02, when that wait was
+/// 2 ms: the first 12 answers of 20 on `smol-1`, the 8 after them on the awaiting thread). What the
 /// assist saves is the `roundtrip` bench's to measure; here, that answers are handled on the
 /// awaiting thread at all: ten of them, within 400 commands.
 #[test]

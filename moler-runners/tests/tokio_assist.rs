@@ -61,10 +61,10 @@ fn awaited_commands_get_their_answers() {
 /// The answer to an awaited command is handled where it is awaited (in `block_on`, in a task
 /// of the runtime), not in the connection's own task, which would then have to wake it.
 ///
-/// Not how many: the connection's own task takes an answer when it held the connection at the
-/// moment the awaiting task came, or when the thread was away longer than the home task's
-/// linger (2 ms), which a loaded machine makes common (the smol runner's test failed so in CI
-/// under load). What the assist saves is the `roundtrip` bench's to measure; here, that answers
+/// Not how many: the connection's own task takes an answer that comes before the awaiting task
+/// first polls (the command is written when it starts), or while that task is away longer than
+/// the home task waits for it, which a loaded machine makes common (the smol runner's test
+/// failed so in CI under load). What the assist saves is the `roundtrip` bench's to measure; here, that answers
 /// are handled where they are awaited at all: ten of them, within 400 commands, each way.
 #[test]
 fn an_awaited_answer_is_handled_by_the_awaiting_task() {
