@@ -11,7 +11,7 @@
 //! ([`moler_core::Assist`]), so the answer wakes the awaiting task at once.
 //!
 //! The reactor's registrations keep one waker each (the last task to poll), so both give them
-//! the same one, [`Linger`]'s: it passes each wake-up on to the task that assisted last, until
+//! the same one, [`Relay`]'s: it passes each wake-up on to the task that assisted last, until
 //! that one leaves (its result came, or it was dropped), and to the home task otherwise. So
 //! what nobody awaits (an event's line, a deadline, output after an awaited future finished)
 //! is the home task's at once, and the home task needs no timer while tasks assist. Only a
@@ -61,15 +61,15 @@ pub(crate) const STALL: Duration = Duration::from_millis(50);
 /// What the home task and the assisting futures share: whom the connection's wake-ups go to.
 ///
 /// The connection's registrations (its descriptors, its timer, its mailbox) all hold the same
-/// waker, this one ([`Linger::waker`]), whoever polled them last; it passes each wake-up on
+/// waker, this one ([`Relay::waker`]), whoever polled them last; it passes each wake-up on
 /// to the task that drives the connection now. A registration keeps one waker, so with the
 /// tasks' own wakers in it the last task to poll would have been woken, and the home task had
 /// to keep away from the connection while tasks assisted, on a timer.
-pub(crate) struct Linger {
-    state: Mutex<Steer>,
+pub(crate) struct Relay {
+    state: Mutex<Routes>,
 }
 
-struct Steer {
+struct Routes {
     /// Assisting polls so far.
     polls: usize,
     /// The task that assisted last, until it leaves: wake-ups go to it.
@@ -82,10 +82,10 @@ struct Steer {
     home: Option<Waker>,
 }
 
-impl Linger {
+impl Relay {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            state: Mutex::new(Steer {
+            state: Mutex::new(Routes {
                 polls: 0,
                 assisting: None,
                 owed: false,
@@ -95,7 +95,7 @@ impl Linger {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Steer> {
+    fn lock(&self) -> MutexGuard<'_, Routes> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -105,7 +105,7 @@ impl Linger {
     }
 }
 
-impl Wake for Linger {
+impl Wake for Relay {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
@@ -113,27 +113,25 @@ impl Wake for Linger {
     /// To the assisting task if there is one (and the home task too when it is not watching,
     /// so that a task that never polls again cannot stall the connection), else to the home task.
     fn wake_by_ref(self: &Arc<Self>) {
-        let mut st = self.lock();
-        let Some(assisting) = &st.assisting else {
-            if let Some(home) = &st.home {
-                home.wake_by_ref();
+        // Woken after the lock is let go: a waker is others' code.
+        let (first, home) = {
+            let mut st = self.lock();
+            match st.assisting.clone() {
+                None => (st.home.clone(), None),
+                Some(assisting) => {
+                    st.owed = true;
+                    let look = !std::mem::replace(&mut st.watching, true);
+                    (Some(assisting), st.home.clone().filter(|_| look))
+                }
             }
-            return;
         };
-        assisting.wake_by_ref();
-        st.owed = true;
-        if !st.watching {
-            st.watching = true;
-            if let Some(home) = &st.home {
-                home.wake_by_ref();
-            }
-        }
+        first.into_iter().chain(home).for_each(|w| w.wake());
     }
 }
 
 /// The home task's side: when it may drive, and its watch's timer.
 pub(crate) struct Home<R: Runtime> {
-    linger: Arc<Linger>,
+    relay: Arc<Relay>,
     waker: Waker,
     timer: R::Timer,
     /// The assisting polls counted at the last look, and when to look again.
@@ -142,12 +140,12 @@ pub(crate) struct Home<R: Runtime> {
 }
 
 impl<R: Runtime> Home<R> {
-    pub(crate) fn new(linger: Arc<Linger>) -> Self {
-        let waker = linger.waker();
-        Self { linger, waker, timer: R::timer(), seen: 0, until: None }
+    pub(crate) fn new(relay: Arc<Relay>) -> Self {
+        let waker = relay.waker();
+        Self { relay, waker, timer: R::timer(), seen: 0, until: None }
     }
 
-    /// The waker the connection's registrations hold ([`Linger`]).
+    /// The waker the connection's registrations hold ([`Relay`]).
     pub(crate) fn waker(&self) -> &Waker {
         &self.waker
     }
@@ -160,7 +158,7 @@ impl<R: Runtime> Home<R> {
         loop {
             let now = Instant::now();
             let assisted = {
-                let mut st = self.linger.lock();
+                let mut st = self.relay.lock();
                 if !st.home.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, cx.waker())) {
                     st.home = Some(cx.waker().clone());
                 }
@@ -193,7 +191,7 @@ impl<R: Runtime> Home<R> {
 /// The assist a connection's mailbox holds on the smol runner and tokio's current-thread runtime.
 pub(crate) struct AsyncAssist<R: Runtime> {
     pub(crate) driver: DriverRef<R>,
-    pub(crate) linger: Arc<Linger>,
+    pub(crate) relay: Arc<Relay>,
     pub(crate) waker: Waker,
 }
 
@@ -204,7 +202,7 @@ impl<R: Runtime> Assist for AsyncAssist<R> {
             return;
         }
         {
-            let mut st = self.linger.lock();
+            let mut st = self.relay.lock();
             st.polls += 1;
             st.owed = false;
             if !st.assisting.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, cx.waker())) {
@@ -217,12 +215,14 @@ impl<R: Runtime> Assist for AsyncAssist<R> {
     /// Wake-ups go to the home task again; one the leaving task was given and did not act on
     /// goes there too.
     fn leave(&self) {
-        let mut st = self.linger.lock();
-        st.assisting = None;
-        if std::mem::take(&mut st.owed) {
-            if let Some(home) = &st.home {
-                home.wake_by_ref();
-            }
+        let home = {
+            let mut st = self.relay.lock();
+            st.assisting = None;
+            let owed = std::mem::take(&mut st.owed);
+            st.home.clone().filter(|_| owed)
+        };
+        if let Some(home) = home {
+            home.wake();
         }
     }
 }

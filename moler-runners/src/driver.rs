@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use moler_core::{Completion, Connection, Kind, Mailbox, Observer, Step};
 use moler_io::{Close, FdIo, Greeting, Interest, Op, PollIo, Stream, Transport};
 
-use crate::assist::{AsyncAssist, Home, Linger};
+use crate::assist::{AsyncAssist, Home, Relay};
 use crate::handle::{ConnectionHandle, Shared, IN_DRIVER, WILL_DRIVE};
 use crate::RunnerKind;
 
@@ -436,11 +436,11 @@ impl<R: Runtime> Driver<R> {
     /// `assist.rs`): the smol runner's, and the tokio runner's on a current-thread runtime.
     #[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
     pub(crate) fn assisted(mut self) -> Self {
-        let linger = Linger::new();
+        let relay = Relay::new();
         let assist =
-            AsyncAssist { driver: self.share(), waker: linger.waker(), linger: Arc::clone(&linger) };
+            AsyncAssist { driver: self.share(), waker: relay.waker(), relay: Arc::clone(&relay) };
         self.mailbox.set_assist(Arc::new(assist));
-        self.home = Some(Home::new(linger));
+        self.home = Some(Home::new(relay));
         self
     }
 }
