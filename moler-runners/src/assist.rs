@@ -103,6 +103,30 @@ impl Relay {
     pub(crate) fn waker(self: &Arc<Self>) -> Waker {
         Waker::from(Arc::clone(self))
     }
+
+    /// A task about to drive the connection (an assisting poll, `waker` its): wake-ups go to it.
+    fn assist(&self, waker: &Waker) {
+        let mut st = self.lock();
+        st.polls += 1;
+        st.owed = false;
+        if !st.assisting.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, waker)) {
+            st.assisting = Some(waker.clone());
+        }
+    }
+
+    /// The assisting task left: wake-ups go to the home task again, and so does one that task
+    /// was given and did not act on.
+    fn leave(&self) {
+        let home = {
+            let mut st = self.lock();
+            st.assisting = None;
+            let owed = std::mem::take(&mut st.owed);
+            st.home.clone().filter(|_| owed)
+        };
+        if let Some(home) = home {
+            home.wake();
+        }
+    }
 }
 
 impl Wake for Relay {
@@ -201,28 +225,115 @@ impl<R: Runtime> Assist for AsyncAssist<R> {
         if IN_DRIVER.with(Cell::get) {
             return;
         }
-        {
-            let mut st = self.relay.lock();
-            st.polls += 1;
-            st.owed = false;
-            if !st.assisting.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, cx.waker())) {
-                st.assisting = Some(cx.waker().clone());
-            }
-        }
+        self.relay.assist(cx.waker());
         self.driver.try_poll_turn(&mut Context::from_waker(&self.waker));
     }
 
-    /// Wake-ups go to the home task again; one the leaving task was given and did not act on
-    /// goes there too.
     fn leave(&self) {
-        let home = {
-            let mut st = self.relay.lock();
-            st.assisting = None;
-            let owed = std::mem::take(&mut st.owed);
-            st.home.clone().filter(|_| owed)
-        };
-        if let Some(home) = home {
-            home.wake();
+        self.relay.leave();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::thread::ThreadRuntime;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A task's waker that counts its wake-ups.
+    struct Task(AtomicUsize);
+
+    impl Wake for Task {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
         }
+    }
+
+    fn task() -> (Arc<Task>, Waker) {
+        let task = Arc::new(Task(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&task));
+        (task, waker)
+    }
+
+    fn woken(task: &Task) -> usize {
+        task.0.load(Ordering::SeqCst)
+    }
+
+    /// The home task's look: `true` when it drives now.
+    fn look(home: &mut Home<ThreadRuntime>, waker: &Waker) -> bool {
+        home.poll_turn(&mut Context::from_waker(waker), false).is_ready()
+    }
+
+    #[test]
+    fn wake_ups_go_to_the_task_that_assists_until_it_leaves_then_home() {
+        let relay = Relay::new();
+        let wake = relay.waker();
+        let mut home = Home::<ThreadRuntime>::new(Arc::clone(&relay));
+        let (home_task, home_waker) = task();
+        assert!(look(&mut home, &home_waker), "nobody assists: the home task drives");
+        wake.wake_by_ref();
+        assert_eq!(woken(&home_task), 1);
+
+        let (a, a_waker) = task();
+        relay.assist(&a_waker);
+        wake.wake_by_ref();
+        assert_eq!((woken(&a), woken(&home_task)), (1, 2), "the home task is told once");
+        wake.wake_by_ref();
+        assert_eq!((woken(&a), woken(&home_task)), (2, 2), "then it watches: not told again");
+        assert!(!look(&mut home, &home_waker), "a task assists: the home task keeps away");
+
+        // The assisting task leaves without acting on its last wake-up: that goes home.
+        relay.leave();
+        assert_eq!((woken(&a), woken(&home_task)), (2, 3));
+        wake.wake_by_ref();
+        assert_eq!((woken(&a), woken(&home_task)), (2, 4), "wake-ups go home now");
+        assert!(look(&mut home, &home_waker));
+
+        // One that acted on every wake-up (polled since) leaves with nothing owed.
+        let (b, b_waker) = task();
+        relay.assist(&b_waker);
+        wake.wake_by_ref();
+        relay.assist(&b_waker);
+        relay.leave();
+        assert_eq!((woken(&b), woken(&home_task)), (1, 4));
+    }
+
+    #[test]
+    fn a_task_woken_that_never_polls_again_loses_the_connection_after_a_stall() {
+        let relay = Relay::new();
+        let wake = relay.waker();
+        let mut home = Home::<ThreadRuntime>::new(Arc::clone(&relay));
+        let (home_task, home_waker) = task();
+        let (a, a_waker) = task();
+        relay.assist(&a_waker);
+        wake.wake_by_ref();
+        assert_eq!((woken(&a), woken(&home_task)), (1, 0), "not polled yet: nobody to tell");
+        assert!(!look(&mut home, &home_waker), "a task assists");
+        std::thread::sleep(STALL / 2);
+        assert!(!look(&mut home, &home_waker), "not a whole stall yet");
+        std::thread::sleep(STALL);
+        assert!(look(&mut home, &home_waker), "woken, and no poll for a whole stall");
+        wake.wake_by_ref();
+        assert_eq!((woken(&a), woken(&home_task)), (1, 1), "wake-ups go home");
+    }
+
+    #[test]
+    fn a_task_that_awaits_quietly_keeps_the_connection() {
+        let relay = Relay::new();
+        let wake = relay.waker();
+        let mut home = Home::<ThreadRuntime>::new(Arc::clone(&relay));
+        let (home_task, home_waker) = task();
+        let (a, a_waker) = task();
+        relay.assist(&a_waker);
+        assert!(!look(&mut home, &home_waker));
+        std::thread::sleep(STALL + STALL / 2);
+        // Nothing came for it to act on: it keeps the connection, and the home task stops
+        // looking (no timer while nothing happens).
+        assert!(!look(&mut home, &home_waker));
+        assert_eq!(home.until, None);
+        wake.wake_by_ref();
+        assert_eq!((woken(&a), woken(&home_task)), (1, 1), "the home task looks again");
+        assert!(!look(&mut home, &home_waker));
+        assert!(home.until.is_some(), "with its timer");
     }
 }
