@@ -101,12 +101,13 @@ struct Feed {
 }
 
 impl moler::moler_core::Assist for Feed {
-    fn poll(&self, _: &mut std::task::Context<'_>) {
+    fn poll(&self, _: &mut std::task::Context<'_>) -> bool {
         let mut conn = self.conn.lock().unwrap();
         conn.handle_requests(Instant::now());
         if let Some(piece) = self.input.lock().unwrap().pop() {
             conn.handle_input(piece, Instant::now());
         }
+        true
     }
     fn leave(&self) {}
 }
@@ -176,4 +177,40 @@ fn a_task_polling_again_is_kept_once_even_where_will_wake_cannot_tell() {
     conn.handle_input(b"pwd\r\n/root\r\n$ ", Instant::now());
     assert_eq!(count.load(Ordering::SeqCst), 1, "one task polling again: woken once");
     assert_eq!(other_count.load(Ordering::SeqCst), 1, "another task is another");
+}
+
+/// A result awaited where its connection cannot be driven (the runner's assist says so: inside
+/// a turn of it, as a greeting is polled by the turn that reads it) did not assist, so its end
+/// is not an assisting task leaving: only a future that drove says it left.
+#[test]
+fn only_a_future_that_drove_the_connection_says_it_left() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    struct Gate {
+        drives: bool,
+        left: AtomicUsize,
+    }
+    impl moler::moler_core::Assist for Gate {
+        fn poll(&self, _: &mut std::task::Context<'_>) -> bool {
+            self.drives
+        }
+        fn leave(&self) {
+            self.left.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    for drives in [false, true] {
+        let mut conn = moler::moler_core::Connection::new("gated");
+        let pwd = conn.start(Command::lines("pwd", "^\\$ $"), Instant::now());
+        let gate = Arc::new(Gate { drives, left: AtomicUsize::new(0) });
+        conn.mailbox().set_assist(Arc::clone(&gate) as Arc<dyn moler::moler_core::Assist>);
+        let mut pwd = std::pin::pin!(pwd);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(pwd.as_mut().poll(&mut cx).is_pending());
+        conn.handle_input(b"pwd\r\n/root\r\n$ ", Instant::now());
+        assert!(matches!(pwd.as_mut().poll(&mut cx), Poll::Ready(Ok(_))));
+        assert_eq!(gate.left.load(Ordering::SeqCst), usize::from(drives), "drove: {drives}");
+    }
 }

@@ -165,8 +165,9 @@ pub struct Completion<T> {
 #[doc(hidden)]
 pub trait Assist: Send + Sync {
     /// One turn of the connection with `cx` (its waker is woken when the connection can make
-    /// progress), unless another thread drives it now.
-    fn poll(&self, cx: &mut std::task::Context<'_>);
+    /// progress), unless another thread drives it now. `false` when this task cannot drive
+    /// the connection here (it is inside a turn of it): it has not assisted.
+    fn poll(&self, cx: &mut std::task::Context<'_>) -> bool;
     /// A future that called [`Assist::poll`] finished or was dropped.
     fn leave(&self);
 }
@@ -407,11 +408,12 @@ impl<T: Send + 'static> Future for Completion<T> {
         // and armed, a wait that finds nothing, its notifier re-armed; tokio's: a wait that
         // finds nothing). The look puts the waker back while the result is pending; a result
         // another thread stores in between is seen by the look (both under the slot's lock).
-        self.assisting.store(true, Ordering::Release);
         if let SlotState::Pending(wakers) = &mut *lock(&self.shared.state) {
             wakers.awaiting = None;
         }
-        assist.poll(cx);
+        if assist.poll(cx) {
+            self.assisting.store(true, Ordering::Release);
+        }
         let polled = self.poll_awaited(cx);
         if polled.is_ready() {
             self.leave_assist();

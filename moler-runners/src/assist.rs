@@ -220,13 +220,14 @@ pub(crate) struct AsyncAssist<R: Runtime> {
 }
 
 impl<R: Runtime> Assist for AsyncAssist<R> {
-    fn poll(&self, cx: &mut Context<'_>) {
+    fn poll(&self, cx: &mut Context<'_>) -> bool {
         // Inside a turn of this (or another) connection, on this thread: not here.
         if IN_DRIVER.with(Cell::get) {
-            return;
+            return false;
         }
         self.relay.assist(cx.waker());
         self.driver.try_poll_turn(&mut Context::from_waker(&self.waker));
+        true
     }
 
     fn leave(&self) {

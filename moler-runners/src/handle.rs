@@ -1,6 +1,7 @@
 //! The handle users hold: the same type whichever runner drives the connection.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -15,11 +16,24 @@ use crate::RunnerKind;
 /// the mailbox wake.
 pub(crate) struct Shared {
     waker: Mutex<Option<Waker>>,
+    /// A thread found the connection driven by another and left: the wake-up that brought it
+    /// may be news for the one driving, which takes another turn when it sees this.
+    missed: AtomicBool,
 }
 
 impl Shared {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self { waker: Mutex::new(None) })
+        Arc::new(Self { waker: Mutex::new(None), missed: AtomicBool::new(false) })
+    }
+
+    /// Says that a turn was missed (see [`Shared::missed`]).
+    pub(crate) fn miss(&self) {
+        self.missed.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a turn was missed since the last look, and forgets it.
+    pub(crate) fn take_missed(&self) -> bool {
+        self.missed.swap(false, Ordering::SeqCst)
     }
 
     /// Stores the driver's current waker (before it looks at the mailbox, so no request is missed).
