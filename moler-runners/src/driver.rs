@@ -763,28 +763,25 @@ impl<R: Runtime> DriverRef<R> {
     #[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
     pub(crate) fn try_poll_turn(&self, cx: &mut Context<'_>) {
         let Some(core) = self.core.upgrade() else { return };
-        let st = match try_lock(&core) {
-            Some(st) => st,
-            None => {
-                // Another thread drives now, and what woke this one may be news for it (the
-                // connection's registrations wake whoever assists, see `assist.rs`): it takes
-                // another turn when it is done, or, if it was done before it could see that,
-                // this one takes it.
-                self.shared.miss();
-                let Some(st) = try_lock(&core) else { return };
-                st
-            }
-        };
+        let Some(st) = lock_or_hand_over(&core, &self.shared) else { return };
         let _ = turns(&core, st, &self.shared, |st| turn_locked(st, &self.shared, cx));
     }
 }
 
-fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
-    match m.try_lock() {
+/// The driver's lock if it is free; otherwise another thread drives now, and what woke this
+/// one may be news for it (the connection's registrations wake whoever assists, see
+/// `assist.rs`): it takes another turn when its own ends ([`Shared::miss`], looked at after it
+/// lets the lock go), or, if it let the lock go before it could see that, this thread takes it.
+fn lock_or_hand_over<'a, T>(core: &'a Mutex<T>, shared: &Shared) -> Option<MutexGuard<'a, T>> {
+    let try_lock = || match core.try_lock() {
         Ok(st) => Some(st),
         Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
         Err(std::sync::TryLockError::WouldBlock) => None,
-    }
+    };
+    try_lock().or_else(|| {
+        shared.miss();
+        try_lock()
+    })
 }
 
 fn poll_driver<R: Runtime>(
@@ -796,8 +793,8 @@ fn poll_driver<R: Runtime>(
 }
 
 /// `turn`s of the driver, the first under `st`, until no thread missed one meanwhile (see
-/// [`Shared::miss`]); a thread that holds the lock when this one looks again drives after
-/// that look, so it does what was missed.
+/// [`Shared::miss`]); one missed while another thread holds the lock again is handed to it
+/// the same way ([`lock_or_hand_over`]).
 fn turns<'a, T>(
     core: &'a Mutex<T>,
     mut st: MutexGuard<'a, T>,
@@ -812,7 +809,7 @@ fn turns<'a, T>(
         if poll.is_ready() || !shared.take_missed() {
             return poll;
         }
-        match try_lock(core) {
+        match lock_or_hand_over(core, shared) {
             Some(again) => st = again,
             None => return poll,
         }
@@ -889,6 +886,18 @@ mod tests {
             Poll::Pending
         });
         assert_eq!(*lock(&core), 3);
+
+        // The lock held by another thread when a turn is missed: the miss stays for that
+        // thread, which looks when it lets the lock go.
+        let hold = lock(&core);
+        std::thread::scope(|scope| {
+            let missed = scope.spawn(|| lock_or_hand_over(&core, &shared).is_none());
+            assert!(missed.join().unwrap(), "the lock is held");
+        });
+        assert!(shared.take_missed(), "handed on to the holder");
+        drop(hold);
+        assert!(lock_or_hand_over(&core, &shared).is_some(), "a free lock is taken");
+        assert!(!shared.take_missed(), "at once, with nothing to hand on");
 
         // A closed connection ends the turns.
         shared.miss();
