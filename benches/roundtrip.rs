@@ -986,6 +986,15 @@ fn instructions(kind: &str) -> String {
             .output()
             .ok()?;
         let text = String::from_utf8_lossy(&out.stderr);
+        // A child that failed (a command that timed out, a panic) counted only part of its
+        // round trips: no figure rather than a wrong one.
+        if !out.status.success() {
+            eprintln!(
+                "{path} (--n {n}) under callgrind failed: {}",
+                text.lines().rev().take(5).collect::<Vec<_>>().join(" / ")
+            );
+            return None;
+        }
         let line = text.lines().find(|l| l.contains("Collected :"))?;
         let all = ir_and_i1(line.rsplit(':').next()?)?;
         // Thread 1's profile: its `totals:` (or `summary:`) line.
