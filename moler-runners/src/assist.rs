@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 use moler_core::Assist;
 
 use crate::driver::{DriverRef, Runtime, Timer};
-use crate::handle::IN_DRIVER;
+use crate::handle::{keep_waker, IN_DRIVER};
 
 /// How long a task that was woken to drive the connection may stay away before the home
 /// task drives it instead (a future polled once and then kept without being polled). Far
@@ -69,6 +69,7 @@ pub(crate) struct Relay {
     state: Mutex<Routes>,
 }
 
+#[derive(Default)]
 struct Routes {
     /// Assisting polls so far.
     polls: usize,
@@ -84,15 +85,7 @@ struct Routes {
 
 impl Relay {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self {
-            state: Mutex::new(Routes {
-                polls: 0,
-                assisting: None,
-                owed: false,
-                watching: false,
-                home: None,
-            }),
-        })
+        Arc::new(Self { state: Mutex::new(Routes::default()) })
     }
 
     fn lock(&self) -> MutexGuard<'_, Routes> {
@@ -109,9 +102,7 @@ impl Relay {
         let mut st = self.lock();
         st.polls += 1;
         st.owed = false;
-        if !st.assisting.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, waker)) {
-            st.assisting = Some(waker.clone());
-        }
+        keep_waker(&mut st.assisting, waker);
     }
 
     /// The assisting task left: wake-ups go to the home task again, and so does one that task
@@ -183,9 +174,7 @@ impl<R: Runtime> Home<R> {
             let now = Instant::now();
             let assisted = {
                 let mut st = self.relay.lock();
-                if !st.home.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, cx.waker())) {
-                    st.home = Some(cx.waker().clone());
-                }
+                keep_waker(&mut st.home, cx.waker());
                 if st.polls != self.seen || (st.watching && self.until.is_none()) {
                     // Polls came (or a wake-up went to the assisting task): look again later.
                     self.seen = st.polls;

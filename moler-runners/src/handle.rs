@@ -38,11 +38,7 @@ impl Shared {
 
     /// Stores the driver's current waker (before it looks at the mailbox, so no request is missed).
     pub(crate) fn register(&self, waker: &Waker) {
-        let mut slot = self.waker.lock().unwrap_or_else(PoisonError::into_inner);
-        match &*slot {
-            Some(w) if moler_core::wakes_same_task(w, waker) => {}
-            _ => *slot = Some(waker.clone()),
-        }
+        keep_waker(&mut self.waker.lock().unwrap_or_else(PoisonError::into_inner), waker);
     }
 
     pub(crate) fn wake(&self) {
@@ -50,6 +46,13 @@ impl Shared {
         if let Some(w) = &*slot {
             w.wake_by_ref();
         }
+    }
+}
+
+/// Keeps `waker` in `slot`, unless the one there wakes the same task already (no clone then).
+pub(crate) fn keep_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    if !slot.as_ref().is_some_and(|w| moler_core::wakes_same_task(w, waker)) {
+        *slot = Some(waker.clone());
     }
 }
 
