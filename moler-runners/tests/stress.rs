@@ -1,0 +1,339 @@
+//! Every way of awaiting at once, on one connection, on every runtime: a seeded random mix of
+//! commands awaited plainly, raced against timers (the loser kept and awaited later), polled
+//! once and then dropped (the command still runs: the next one waits for it), polled once and
+//! kept; an event collecting unsolicited lines that come 0–4 ms after their command, awaited by
+//! a task of its own; and a thread running commands by the blocking `run` meanwhile. Over a real
+//! TCP socket, on smol's global executor, on an executor of the test's own run by two threads,
+//! on tokio current-thread and multi-thread runtimes, and awaiting a thread runner's connection.
+//!
+//! What it looks for: a wake-up lost between the tasks that take turns driving the connection
+//! (the relay in src/assist.rs, the missed turns of src/driver.rs). One shows as a command or
+//! the event timing out (each has `WAIT`, far beyond any answer here), and a watchdog fails the
+//! test if a whole round hangs. Each failure names the runtime and the seed; a seed reproduces
+//! its mix (not the threads' interleaving): `MOLER_STRESS_SEED=N cargo test -p moler-runners
+//! --all-features --test stress`.
+#![cfg(all(feature = "tokio", feature = "smol"))]
+
+mod support;
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+
+use smol::channel::Receiver;
+use std::time::{Duration, Instant};
+
+use moler_core::{Command, Wait4};
+use moler_io::tcp::{self, TcpOptions};
+use moler_runners::{ConnectionHandle, Runner, SmolRunner, ThreadRunner, TokioRunner};
+use support::{device, PROMPT, WAIT};
+
+/// Commands each awaiting task runs, per round.
+const COMMANDS: usize = 150;
+/// Commands the blocking thread runs meanwhile.
+const BLOCKING: usize = 60;
+/// Longer than any answer here may take, even on a busy machine: an answer that took this long
+/// waited for a wake-up that was lost, until something else (another task's command, a
+/// command's deadline) happened to drive the connection.
+const STALLED: Duration = Duration::from_secs(5);
+/// How long a whole round may take before the watchdog calls it a hang (a round takes about a
+/// second; a busy machine, many).
+const ROUND: Duration = Duration::from_secs(120);
+
+/// xorshift64*: the mix of a round, from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) % n
+    }
+}
+
+/// A timer of the runtime the round runs on.
+type Sleep = fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+fn smol_sleep(d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        smol::Timer::after(d).await;
+    })
+}
+
+fn tokio_sleep(d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(tokio::time::sleep(d))
+}
+
+/// What one awaiting task does with one command.
+#[derive(Debug, Clone, Copy)]
+enum Way {
+    /// `.await`.
+    Plain,
+    /// Raced against a timer of 0–2 ms; if the timer wins, the command's future is kept,
+    /// something else awaited, and the command awaited after.
+    Raced,
+    /// Polled once, then dropped: the command runs on, nobody awaits it.
+    Dropped,
+    /// Polled once, kept unpolled for 0–2 ms, then awaited.
+    Kept,
+}
+
+/// Unique command numbers across the round's tasks and its thread.
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+/// One awaiting task: `COMMANDS` commands, each awaited one of the four ways, some of them
+/// `late` (an unsolicited line 0–4 ms after the answer: the event's). Returns how many `late`
+/// commands it sent.
+async fn awaiting(conn: ConnectionHandle, seed: u64, sleep: Sleep) -> Result<u64, String> {
+    let mut rng = Rng::new(seed);
+    let mut late = 0;
+    for step in 0..COMMANDS {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let line = match rng.below(8) {
+            0 => {
+                late += 1;
+                format!("late {n} {}", rng.below(5))
+            }
+            1 => format!("slow {n}"),
+            _ => format!("cmd {n}"),
+        };
+        let way = match rng.below(10) {
+            0..=4 => Way::Plain,
+            5 | 6 => Way::Raced,
+            7 => Way::Dropped,
+            _ => Way::Kept,
+        };
+        let pause = Duration::from_micros(rng.below(2000));
+        let started = Instant::now();
+        let cmd = conn.start(Command::lines(line.clone(), PROMPT).timeout(WAIT));
+        let what = |e: &dyn std::fmt::Display| format!("step {step}, {line:?} ({way:?}): {e}");
+        let out = match way {
+            Way::Plain => cmd.await,
+            Way::Raced => {
+                let mut cmd = pin!(cmd);
+                let first = smol::future::or(async { Some((&mut cmd).await) }, async {
+                    sleep(pause).await;
+                    None
+                })
+                .await;
+                match first {
+                    Some(out) => out,
+                    None => {
+                        sleep(pause).await;
+                        cmd.await
+                    }
+                }
+            }
+            Way::Dropped => {
+                let mut cmd = pin!(cmd);
+                match smol::future::poll_once(&mut cmd).await {
+                    Some(out) => out,
+                    None => continue,
+                }
+            }
+            Way::Kept => {
+                let mut cmd = pin!(cmd);
+                match smol::future::poll_once(&mut cmd).await {
+                    Some(out) => out,
+                    None => {
+                        sleep(pause).await;
+                        cmd.await
+                    }
+                }
+            }
+        };
+        let out = out.map_err(|e| what(&e))?;
+        if out != [format!("ok {n}")] {
+            return Err(what(&format!("answered {out:?}")));
+        }
+        if started.elapsed() > STALLED {
+            return Err(what(&format!("answered after {:?} (a lost wake-up)", started.elapsed())));
+        }
+    }
+    Ok(late)
+}
+
+/// A thread running `BLOCKING` commands by the blocking `run` on `conn`.
+fn blocking(conn: ConnectionHandle) -> std::thread::JoinHandle<Result<(), String>> {
+    std::thread::spawn(move || {
+        for step in 0..BLOCKING {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let out = conn
+                .run(Command::lines(format!("cmd {n}"), PROMPT), WAIT)
+                .map_err(|e| format!("blocking step {step}: {e}"))?;
+            if out != [format!("ok {n}")] {
+                return Err(format!("blocking step {step}: answered {out:?}"));
+            }
+            if started.elapsed() > STALLED {
+                let took = started.elapsed();
+                return Err(format!(
+                    "blocking step {step}: answered after {took:?} (a lost wake-up)"
+                ));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The round's event: every `late N` line, counted by a task of its own that nobody awaits
+/// the lines for (the connection's own task handles them); it is told how many to expect once
+/// the awaiting tasks are done.
+async fn lates(
+    conn: ConnectionHandle,
+    expected: Receiver<u64>,
+    sleep: Sleep,
+) -> Result<u64, String> {
+    let mut wait = Wait4::new([r"^late (\d+)$"]).unwrap().timeout(WAIT * 3);
+    let occurrences = wait.occurrences();
+    let event = conn.start(wait);
+    let want = expected.recv().await.map_err(|_| "no count of late lines came".to_owned())?;
+    let mut seen = 0;
+    while seen < want {
+        let next = smol::future::or(async { Some(occurrences.next().await) }, async {
+            sleep(WAIT).await;
+            None
+        });
+        match next.await {
+            Some(Some(_)) => seen += 1,
+            Some(None) => return Err(format!("the event ended after {seen} of {want} lines")),
+            None => return Err(format!("{seen} of {want} late lines after {WAIT:?}")),
+        }
+    }
+    event.cancel();
+    Ok(seen)
+}
+
+/// A task's result, as a future.
+type Task = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+
+/// One round on `conn`: two awaiting tasks, the event's task and the blocking thread, all at
+/// once, through `spawn` (the runtime's) and `block` (waits for a future on this thread).
+fn round(
+    conn: &ConnectionHandle,
+    seed: u64,
+    sleep: Sleep,
+    spawn: impl Fn(Task) -> Task,
+    block: impl FnOnce(Task) -> Result<u64, String>,
+) -> Result<(), String> {
+    let (tell, told) = smol::channel::bounded(1);
+    let event = spawn(Box::pin(lates(conn.clone(), told, sleep)));
+    let thread = blocking(conn.clone());
+    let first = spawn(Box::pin(awaiting(conn.clone(), seed, sleep)));
+    let second = awaiting(conn.clone(), seed ^ 0xA5A5, sleep);
+    let result = block(Box::pin(async move {
+        let (a, b) = smol::future::zip(first, second).await;
+        let late = a? + b?;
+        tell.send(late).await.map_err(|e| e.to_string())?;
+        event.await
+    }));
+    let thread = thread.join().map_err(|_| "the blocking thread panicked".to_owned())?;
+    result.and(thread).map(|_| ())
+}
+
+fn connect(runner: Runner, name: &str) -> ConnectionHandle {
+    let transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
+    runner.spawn(name, transport).unwrap()
+}
+
+/// The seeds of a run: `MOLER_STRESS_SEED` alone, or three fresh ones.
+fn seeds() -> Vec<u64> {
+    if let Some(seed) = std::env::var("MOLER_STRESS_SEED").ok().and_then(|s| s.parse().ok()) {
+        return vec![seed];
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    (0..3).map(|i| now.as_nanos() as u64 ^ (i * 0x1234_5678_9ABC)).collect()
+}
+
+/// Runs `rounds` (one per seed) on a thread, failing if it hangs.
+fn watched(name: &str, rounds: impl FnOnce(u64) -> Result<(), String> + Send + Clone + 'static) {
+    for seed in seeds() {
+        let (done, finished) = mpsc::channel();
+        let started = Instant::now();
+        let rounds = rounds.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(rounds(seed));
+        });
+        match finished.recv_timeout(ROUND) {
+            Ok(Ok(())) => {
+                eprintln!("{name}, seed {seed}: {:?}", started.elapsed());
+            }
+            Ok(Err(e)) => panic!("{name}, seed {seed}: {e}"),
+            Err(_) => panic!("{name}, seed {seed}: no end after {ROUND:?} (a hang)"),
+        }
+    }
+}
+
+#[test]
+fn smol_global_executor() {
+    watched("smol, global executor", |seed| {
+        let conn = connect(Runner::Smol(SmolRunner::new()), "stress-smol");
+        round(&conn, seed, smol_sleep, |f| Box::pin(smol::spawn(f)) as Task, smol::block_on)
+    });
+}
+
+#[test]
+fn smol_own_executor_run_by_two_threads() {
+    watched("smol, an executor of its own", |seed| {
+        let ex = Arc::new(smol::Executor::new());
+        let (stop, stopped) = smol::channel::bounded::<()>(1);
+        let beside = std::thread::spawn({
+            let ex = Arc::clone(&ex);
+            move || smol::block_on(ex.run(async { stopped.recv().await.ok() }))
+        });
+        let conn = connect(Runner::Smol(SmolRunner::with_executor(Arc::clone(&ex))), "stress-own");
+        let spawn = {
+            let ex = Arc::clone(&ex);
+            move |f| Box::pin(ex.spawn(f)) as Task
+        };
+        let result = round(&conn, seed, smol_sleep, spawn, |f| smol::block_on(ex.run(f)));
+        let _ = stop.send_blocking(());
+        beside.join().unwrap();
+        result
+    });
+}
+
+/// A spawned tokio task as a future of its result.
+fn tokio_task(handle: &tokio::runtime::Handle, f: Task) -> Task {
+    let task = handle.spawn(f);
+    Box::pin(async move { task.await.map_err(|e| e.to_string())? })
+}
+
+#[test]
+fn tokio_current_thread() {
+    watched("tokio, current-thread", |seed| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let conn =
+            connect(Runner::Tokio(TokioRunner::with_handle(rt.handle().clone())), "stress-ct");
+        let handle = rt.handle().clone();
+        round(&conn, seed, tokio_sleep, move |f| tokio_task(&handle, f), |f| rt.block_on(f))
+    });
+}
+
+#[test]
+fn tokio_multi_thread() {
+    watched("tokio, multi-thread", |seed| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let conn =
+            connect(Runner::Tokio(TokioRunner::with_handle(rt.handle().clone())), "stress-mt");
+        let handle = rt.handle().clone();
+        round(&conn, seed, tokio_sleep, move |f| tokio_task(&handle, f), |f| rt.block_on(f))
+    });
+}
+
+#[test]
+fn a_thread_runners_connection_awaited() {
+    watched("thread runner, awaited on smol", |seed| {
+        let conn = connect(Runner::Thread(ThreadRunner::new()), "stress-thread");
+        round(&conn, seed, smol_sleep, |f| Box::pin(smol::spawn(f)) as Task, smol::block_on)
+    });
+}
