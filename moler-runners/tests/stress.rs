@@ -16,10 +16,12 @@
 
 mod support;
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use smol::channel::Receiver;
 use std::time::{Duration, Instant};
@@ -30,9 +32,9 @@ use moler_runners::{ConnectionHandle, Runner, SmolRunner, ThreadRunner, TokioRun
 use support::{device, PROMPT, WAIT};
 
 /// Commands each awaiting task runs, per round.
-const COMMANDS: usize = 150;
+const COMMANDS: usize = 300;
 /// Commands the blocking thread runs meanwhile.
-const BLOCKING: usize = 60;
+const BLOCKING: usize = 100;
 /// Longer than any answer here may take, even on a busy machine: an answer that took this long
 /// waited for a wake-up that was lost, until something else (another task's command, a
 /// command's deadline) happened to drive the connection.
@@ -236,9 +238,124 @@ fn round(
     result.and(thread).map(|_| ())
 }
 
-fn connect(runner: Runner, name: &str) -> ConnectionHandle {
-    let transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
+/// Where a round's device is.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    /// `support::device` over a real TCP socket (the runners' descriptor path).
+    Tcp,
+    /// The same device in memory, behind a poll-based stream (the path of the memory
+    /// transport and of `moler-sim`'s in-memory devices): [`Scripted`].
+    Memory,
+}
+
+fn connect(runner: Runner, link: Link, name: &str) -> ConnectionHandle {
+    let transport = match link {
+        Link::Tcp => tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap(),
+        Link::Memory => scripted(),
+    };
     runner.spawn(name, transport).unwrap()
+}
+
+/// What the scripted device has for the connection, and who waits for it.
+#[derive(Default)]
+struct Pending {
+    incoming: VecDeque<u8>,
+    reader: Option<Waker>,
+    closed: bool,
+}
+
+/// `support::device`'s answers from a poll-based stream: a line written is answered at once,
+/// or (`slow N`: 2 ms; `late N D`: the unsolicited `late N`, D ms after the answer) by a thread
+/// that makes it readable later and wakes the reader, as data from a device comes.
+struct Scripted {
+    pending: Arc<Mutex<Pending>>,
+    written: Vec<u8>,
+    later: mpsc::Sender<(Instant, Vec<u8>)>,
+}
+
+/// Makes `data` readable and wakes whoever waits for it.
+fn arrive(pending: &Mutex<Pending>, data: &[u8]) {
+    let reader = {
+        let mut p = pending.lock().unwrap();
+        p.incoming.extend(data);
+        p.reader.take()
+    };
+    if let Some(reader) = reader {
+        reader.wake();
+    }
+}
+
+fn scripted() -> moler_io::Transport {
+    let pending = Arc::new(Mutex::new(Pending::default()));
+    let (later, due) = mpsc::channel::<(Instant, Vec<u8>)>();
+    std::thread::spawn({
+        let pending = Arc::clone(&pending);
+        move || {
+            // In order, as the device's one thread would answer.
+            for (at, data) in due {
+                std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                arrive(&pending, &data);
+            }
+            let reader = {
+                let mut p = pending.lock().unwrap();
+                p.closed = true;
+                p.reader.take()
+            };
+            reader.into_iter().for_each(Waker::wake);
+        }
+    });
+    let stream = Scripted { pending, written: Vec::new(), later };
+    moler_io::Transport {
+        name: "memory:scripted".into(),
+        stream: moler_io::Stream::Poll(Box::new(stream)),
+        closer: Arc::new(NoClose),
+        greeting: None,
+        control: None,
+    }
+}
+
+struct NoClose;
+
+impl moler_io::Close for NoClose {
+    fn close(&self) {}
+}
+
+impl moler_io::PollIo for Scripted {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<std::io::Result<usize>> {
+        let mut p = self.pending.lock().unwrap();
+        if p.incoming.is_empty() && !p.closed {
+            p.reader = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let n = buf.len().min(p.incoming.len());
+        for (slot, byte) in buf.iter_mut().zip(p.incoming.drain(..n)) {
+            *slot = byte;
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_write(&mut self, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.written.extend_from_slice(buf);
+        while let Some(end) = self.written.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.written.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&line).trim_end().to_owned();
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let reply = format!("{line}\r\nok {}\r\nhost$ ", words.get(1).unwrap_or(&""));
+            let now = Instant::now();
+            match words[..] {
+                ["slow", ..] => {
+                    let _ = self.later.send((now + Duration::from_millis(2), reply.into()));
+                }
+                ["late", n, ms] => {
+                    let _ = self.later.send((now, reply.into()));
+                    let ms = Duration::from_millis(ms.parse().unwrap());
+                    let _ = self.later.send((now + ms, format!("\r\nlate {n}\r\n").into()));
+                }
+                _ => arrive(&self.pending, reply.as_bytes()),
+            }
+        }
+        Poll::Ready(Ok(buf.len()))
+    }
 }
 
 /// The seeds of a run: `MOLER_STRESS_SEED` alone, or three fresh ones.
@@ -250,43 +367,47 @@ fn seeds() -> Vec<u64> {
     (0..3).map(|i| now.as_nanos() as u64 ^ (i * 0x1234_5678_9ABC)).collect()
 }
 
-/// Runs `rounds` (one per seed) on a thread, failing if it hangs.
-fn watched(name: &str, rounds: impl FnOnce(u64) -> Result<(), String> + Send + Clone + 'static) {
-    for seed in seeds() {
-        let (done, finished) = mpsc::channel();
-        let started = Instant::now();
-        let rounds = rounds.clone();
-        std::thread::spawn(move || {
-            let _ = done.send(rounds(seed));
-        });
-        match finished.recv_timeout(ROUND) {
-            Ok(Ok(())) => {
-                eprintln!("{name}, seed {seed}: {:?}", started.elapsed());
+/// Runs a round for each seed and link, each on a thread of its own, failing if one hangs.
+fn watched(
+    name: &str,
+    round: impl FnOnce(u64, Link) -> Result<(), String> + Send + Clone + 'static,
+) {
+    for link in [Link::Tcp, Link::Memory] {
+        for seed in seeds() {
+            let (done, finished) = mpsc::channel();
+            let started = Instant::now();
+            let round = round.clone();
+            std::thread::spawn(move || {
+                let _ = done.send(round(seed, link));
+            });
+            match finished.recv_timeout(ROUND) {
+                Ok(Ok(())) => eprintln!("{name}, {link:?}, seed {seed}: {:?}", started.elapsed()),
+                Ok(Err(e)) => panic!("{name}, {link:?}, seed {seed}: {e}"),
+                Err(_) => panic!("{name}, {link:?}, seed {seed}: no end after {ROUND:?} (a hang)"),
             }
-            Ok(Err(e)) => panic!("{name}, seed {seed}: {e}"),
-            Err(_) => panic!("{name}, seed {seed}: no end after {ROUND:?} (a hang)"),
         }
     }
 }
 
 #[test]
 fn smol_global_executor() {
-    watched("smol, global executor", |seed| {
-        let conn = connect(Runner::Smol(SmolRunner::new()), "stress-smol");
+    watched("smol, global executor", |seed, link| {
+        let conn = connect(Runner::Smol(SmolRunner::new()), link, "stress-smol");
         round(&conn, seed, smol_sleep, |f| Box::pin(smol::spawn(f)) as Task, smol::block_on)
     });
 }
 
 #[test]
 fn smol_own_executor_run_by_two_threads() {
-    watched("smol, an executor of its own", |seed| {
+    watched("smol, an executor of its own", |seed, link| {
         let ex = Arc::new(smol::Executor::new());
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let beside = std::thread::spawn({
             let ex = Arc::clone(&ex);
             move || smol::block_on(ex.run(async { stopped.recv().await.ok() }))
         });
-        let conn = connect(Runner::Smol(SmolRunner::with_executor(Arc::clone(&ex))), "stress-own");
+        let conn =
+            connect(Runner::Smol(SmolRunner::with_executor(Arc::clone(&ex))), link, "stress-own");
         let spawn = {
             let ex = Arc::clone(&ex);
             move |f| Box::pin(ex.spawn(f)) as Task
@@ -306,10 +427,13 @@ fn tokio_task(handle: &tokio::runtime::Handle, f: Task) -> Task {
 
 #[test]
 fn tokio_current_thread() {
-    watched("tokio, current-thread", |seed| {
+    watched("tokio, current-thread", |seed, link| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let conn =
-            connect(Runner::Tokio(TokioRunner::with_handle(rt.handle().clone())), "stress-ct");
+        let conn = connect(
+            Runner::Tokio(TokioRunner::with_handle(rt.handle().clone())),
+            link,
+            "stress-ct",
+        );
         let handle = rt.handle().clone();
         round(&conn, seed, tokio_sleep, move |f| tokio_task(&handle, f), |f| rt.block_on(f))
     });
@@ -317,14 +441,17 @@ fn tokio_current_thread() {
 
 #[test]
 fn tokio_multi_thread() {
-    watched("tokio, multi-thread", |seed| {
+    watched("tokio, multi-thread", |seed, link| {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let conn =
-            connect(Runner::Tokio(TokioRunner::with_handle(rt.handle().clone())), "stress-mt");
+        let conn = connect(
+            Runner::Tokio(TokioRunner::with_handle(rt.handle().clone())),
+            link,
+            "stress-mt",
+        );
         let handle = rt.handle().clone();
         round(&conn, seed, tokio_sleep, move |f| tokio_task(&handle, f), |f| rt.block_on(f))
     });
@@ -332,8 +459,8 @@ fn tokio_multi_thread() {
 
 #[test]
 fn a_thread_runners_connection_awaited() {
-    watched("thread runner, awaited on smol", |seed| {
-        let conn = connect(Runner::Thread(ThreadRunner::new()), "stress-thread");
+    watched("thread runner, awaited on smol", |seed, link| {
+        let conn = connect(Runner::Thread(ThreadRunner::new()), link, "stress-thread");
         round(&conn, seed, smol_sleep, |f| Box::pin(smol::spawn(f)) as Task, smol::block_on)
     });
 }

@@ -25,6 +25,9 @@ pub fn device() -> u16 {
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         let (socket, _) = listener.accept().unwrap();
+        // As a device's console answers: each write at once (Nagle held a `late` line's
+        // successor back until the line's acknowledgement, a delayed one: 40 ms).
+        socket.set_nodelay(true).unwrap();
         let mut out = socket.try_clone().unwrap();
         for line in BufReader::new(socket).lines() {
             let Ok(line) = line else { return };
