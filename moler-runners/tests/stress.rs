@@ -26,7 +26,7 @@ use std::task::{Context, Poll, Waker};
 use smol::channel::Receiver;
 use std::time::{Duration, Instant};
 
-use moler_core::{Command, Wait4};
+use moler_core::{Command, Completion, Occurrence, Occurrences, Wait4};
 use moler_io::tcp::{self, TcpOptions};
 use moler_runners::{ConnectionHandle, Runner, SmolRunner, ThreadRunner, TokioRunner};
 use support::{device, PROMPT, WAIT};
@@ -91,14 +91,14 @@ static NEXT: AtomicU64 = AtomicU64::new(1);
 /// One awaiting task: `COMMANDS` commands, each awaited one of the four ways, some of them
 /// `late` (an unsolicited line 0–4 ms after the answer: the event's). Returns how many `late`
 /// commands it sent.
-async fn awaiting(conn: ConnectionHandle, seed: u64, sleep: Sleep) -> Result<u64, String> {
+async fn awaiting(conn: ConnectionHandle, seed: u64, sleep: Sleep) -> Result<Vec<u64>, String> {
     let mut rng = Rng::new(seed);
-    let mut late = 0;
+    let mut late = Vec::new();
     for step in 0..COMMANDS {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let line = match rng.below(8) {
             0 => {
-                late += 1;
+                late.push(n);
                 format!("late {n} {}", rng.below(5))
             }
             1 => format!("slow {n}"),
@@ -188,23 +188,41 @@ fn blocking(conn: ConnectionHandle) -> std::thread::JoinHandle<Result<(), String
 /// the awaiting tasks are done.
 async fn lates(
     conn: ConnectionHandle,
-    expected: Receiver<u64>,
+    (event, occurrences): (Completion<Vec<Occurrence>>, Occurrences),
+    expected: Receiver<Vec<u64>>,
     sleep: Sleep,
-) -> Result<u64, String> {
-    let mut wait = Wait4::new([r"^late (\d+)$"]).unwrap().timeout(WAIT * 3);
-    let occurrences = wait.occurrences();
-    let event = conn.start(wait);
-    let want = expected.recv().await.map_err(|_| "no count of late lines came".to_owned())?;
-    let mut seen = 0;
-    while seen < want {
+) -> Result<Vec<u64>, String> {
+    let mut want = expected.recv().await.map_err(|_| "no list of late lines came".to_owned())?;
+    want.sort_unstable();
+    let number = |o: Occurrence| -> u64 { o.groups[0].as_deref().unwrap_or("").parse().unwrap() };
+    let mut seen = Vec::new();
+    while seen.len() < want.len() {
         let next = smol::future::or(async { Some(occurrences.next().await) }, async {
             sleep(WAIT).await;
             None
         });
         match next.await {
-            Some(Some(_)) => seen += 1,
-            Some(None) => return Err(format!("the event ended after {seen} of {want} lines")),
-            None => return Err(format!("{seen} of {want} late lines after {WAIT:?}")),
+            Some(Some(o)) => seen.push(number(o)),
+            Some(None) => {
+                return Err(format!("the event ended after {} of {} lines", seen.len(), want.len()))
+            }
+            None => {
+                seen.sort_unstable();
+                let missing: Vec<u64> =
+                    want.iter().filter(|n| seen.binary_search(n).is_err()).copied().collect();
+                // Whether the line waited unread: a command drives the connection now.
+                let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                let probe =
+                    conn.start(Command::lines(format!("cmd {n}"), PROMPT).timeout(WAIT)).await;
+                let after: Vec<u64> = occurrences.try_iter().map(number).collect();
+                return Err(format!(
+                    "{} of {} late lines after {WAIT:?}, missing {missing:?} (the last sent: {:?}); \
+                     a command run then ({probe:?}) brought {after:?}",
+                    seen.len(),
+                    want.len(),
+                    want.last()
+                ));
+            }
         }
     }
     event.cancel();
@@ -212,7 +230,7 @@ async fn lates(
 }
 
 /// A task's result, as a future.
-type Task = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+type Task = Pin<Box<dyn Future<Output = Result<Vec<u64>, String>> + Send>>;
 
 /// One round on `conn`: two awaiting tasks, the event's task and the blocking thread, all at
 /// once, through `spawn` (the runtime's) and `block` (waits for a future on this thread).
@@ -221,16 +239,21 @@ fn round(
     seed: u64,
     sleep: Sleep,
     spawn: impl Fn(Task) -> Task,
-    block: impl FnOnce(Task) -> Result<u64, String>,
+    block: impl FnOnce(Task) -> Result<Vec<u64>, String>,
 ) -> Result<(), String> {
     let (tell, told) = smol::channel::bounded(1);
-    let event = spawn(Box::pin(lates(conn.clone(), told, sleep)));
+    // Started before any command: a late line that came before would be missed.
+    let mut wait = Wait4::new([r"^late (\d+)$"]).unwrap().timeout(WAIT * 3);
+    let occurrences = wait.occurrences();
+    let started = (conn.start(wait), occurrences);
+    let event = spawn(Box::pin(lates(conn.clone(), started, told, sleep)));
     let thread = blocking(conn.clone());
     let first = spawn(Box::pin(awaiting(conn.clone(), seed, sleep)));
     let second = awaiting(conn.clone(), seed ^ 0xA5A5, sleep);
     let result = block(Box::pin(async move {
         let (a, b) = smol::future::zip(first, second).await;
-        let late = a? + b?;
+        let mut late = a?;
+        late.extend(b?);
         tell.send(late).await.map_err(|e| e.to_string())?;
         event.await
     }));
