@@ -1,17 +1,20 @@
 //! Every way of awaiting at once, on one connection, on every runtime: a seeded random mix of
 //! commands awaited plainly, raced against timers (the loser kept and awaited later), polled
 //! once and then dropped (the command still runs: the next one waits for it), polled once and
-//! kept; an event collecting unsolicited lines that come 0–4 ms after their command, awaited by
-//! a task of its own; and a thread running commands by the blocking `run` meanwhile. Over a real
-//! TCP socket, on smol's global executor, on an executor of the test's own run by two threads,
-//! on tokio current-thread and multi-thread runtimes, and awaiting a thread runner's connection.
+//! kept; an event collecting unsolicited lines that come 0–4 ms after their command, counted by
+//! a task of its own; and two threads running commands by the blocking `run` meanwhile. On
+//! smol's global executor, on an executor of the test's own run by two threads, on tokio
+//! current-thread and multi-thread runtimes, and awaiting a thread runner's connection; each
+//! over a real TCP socket and in memory (a poll-based stream).
 //!
-//! What it looks for: a wake-up lost between the tasks that take turns driving the connection
-//! (the relay in src/assist.rs, the missed turns of src/driver.rs). One shows as a command or
-//! the event timing out (each has `WAIT`, far beyond any answer here), and a watchdog fails the
-//! test if a whole round hangs. Each failure names the runtime and the seed; a seed reproduces
-//! its mix (not the threads' interleaving): `MOLER_STRESS_SEED=N cargo test -p moler-runners
-//! --all-features --test stress`.
+//! What it looks for: a wake-up lost between the tasks and threads that take turns driving the
+//! connection (the relay in src/assist.rs, the missed turns of src/driver.rs). An answer then
+//! waits until something else drives the connection (another command, a deadline): any answer
+//! later than `STALLED` fails the test, so does a late line the event never gets, and a
+//! watchdog fails it if a whole round hangs. Without the missed-turn fix of src/driver.rs it
+//! failed in every run of four (answers 18–20 s late, over TCP). Each failure names the
+//! runtime, the link and the seed; a seed reproduces its mix (not the threads' interleaving):
+//! `MOLER_STRESS_SEED=N cargo test -p moler-runners --all-features --test stress`.
 #![cfg(all(feature = "tokio", feature = "smol"))]
 
 mod support;
@@ -33,7 +36,7 @@ use support::{device, PROMPT, WAIT};
 
 /// Commands each awaiting task runs, per round.
 const COMMANDS: usize = 300;
-/// Commands the blocking thread runs meanwhile.
+/// Commands each blocking thread runs meanwhile.
 const BLOCKING: usize = 100;
 /// Longer than any answer here may take, even on a busy machine: an answer that took this long
 /// waited for a wake-up that was lost, until something else (another task's command, a
@@ -232,7 +235,7 @@ async fn lates(
 /// A task's result, as a future.
 type Task = Pin<Box<dyn Future<Output = Result<Vec<u64>, String>> + Send>>;
 
-/// One round on `conn`: two awaiting tasks, the event's task and the blocking thread, all at
+/// One round on `conn`: two awaiting tasks, the event's task and two blocking threads, all at
 /// once, through `spawn` (the runtime's) and `block` (waits for a future on this thread).
 fn round(
     conn: &ConnectionHandle,
@@ -247,7 +250,8 @@ fn round(
     let occurrences = wait.occurrences();
     let started = (conn.start(wait), occurrences);
     let event = spawn(Box::pin(lates(conn.clone(), started, told, sleep)));
-    let thread = blocking(conn.clone());
+    // Two: on the thread runner, blocking waits take turns driving the connection.
+    let threads = [blocking(conn.clone()), blocking(conn.clone())];
     let first = spawn(Box::pin(awaiting(conn.clone(), seed, sleep)));
     let second = awaiting(conn.clone(), seed ^ 0xA5A5, sleep);
     let result = block(Box::pin(async move {
@@ -257,8 +261,12 @@ fn round(
         tell.send(late).await.map_err(|e| e.to_string())?;
         event.await
     }));
-    let thread = thread.join().map_err(|_| "the blocking thread panicked".to_owned())?;
-    result.and(thread).map(|_| ())
+    let mut outcome = result.map(|_| ());
+    for thread in threads {
+        let ended = thread.join().map_err(|_| "a blocking thread panicked".to_owned())?;
+        outcome = outcome.and(ended);
+    }
+    outcome
 }
 
 /// Where a round's device is.
