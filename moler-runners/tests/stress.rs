@@ -296,8 +296,9 @@ struct Pending {
 }
 
 /// `support::device`'s answers from a poll-based stream: a line written is answered at once,
-/// or (`slow N`: 2 ms; `late N D`: the unsolicited `late N`, D ms after the answer) by a thread
-/// that makes it readable later and wakes the reader, as data from a device comes.
+/// or by a thread that makes it readable later and wakes the reader, as data from a device
+/// comes: `slow N` 2 ms later; `late N D` at once, and the unsolicited `late N` D ms after;
+/// `cmd N` for an odd N in two pieces (a wake-up each, as from a pty or a serial line).
 struct Scripted {
     pending: Arc<Mutex<Pending>>,
     written: Vec<u8>,
@@ -381,6 +382,14 @@ impl moler_io::PollIo for Scripted {
                     let _ = self.later.send((now, reply.into()));
                     let ms = Duration::from_millis(ms.parse().unwrap());
                     let _ = self.later.send((now + ms, format!("\r\nlate {n}\r\n").into()));
+                }
+                // Every other answer in two pieces, the second from the thread (as a pty or
+                // a serial line delivers an answer: a wake-up per piece).
+                [_, n] if n.ends_with(['1', '3', '5', '7', '9']) => {
+                    // Both from the thread, after what it still has to send (a late line).
+                    let cut = line.len() + 2;
+                    let _ = self.later.send((now, reply.as_bytes()[..cut].to_vec()));
+                    let _ = self.later.send((now, reply.as_bytes()[cut..].to_vec()));
                 }
                 _ => arrive(&self.pending, reply.as_bytes()),
             }
