@@ -1,15 +1,15 @@
 //! A device never runs a command on a machine it was not made for, whatever runs at once: one
 //! walker moves a UnixRemote device between the local shell (a real bash in a pty), the remote
 //! (the OpenSSH client against the test sshd on 127.0.0.1, logged in as the test user) and the
-//! local root shell (su), again and again (every other time it leaves the remote by killing its
-//! shell: the device follows the local prompt, no hop), while two workers run `whoami` on it as fast as
-//! they can, each made for the state the device was in when it was built. Every `whoami` must
-//! either name the user of the state it was made for (the test user on the remote, root
-//! locally: the tests run as root) or fail with `WrongState` (the device left that state
-//! before it ran); any other answer is a command typed into the wrong shell. With threads and
-//! blocking calls, and with tasks on a tokio runtime awaiting. Without the state check at an
-//! observer's start (src/device/mod.rs, `InState::on_start`) it fails at once: a `whoami` made
-//! for one shell typed into another.
+//! local root shell (su), again and again (every other time it leaves the remote by killing
+//! its shell: the device follows the local prompt, no hop), while two workers run `whoami` on
+//! it as fast as they can, each made for the state the device was in when it was built. Every
+//! `whoami` must either name the user of the state it was made for (the test user on the
+//! remote, root locally: the tests run as root) or fail with `WrongState` (the device left that
+//! state before it ran); any other answer is a command typed into the wrong shell. With threads
+//! and blocking calls, and with tasks on a tokio runtime awaiting. Without the state check at
+//! an observer's start (src/device/mod.rs, `InState::on_start`) it fails at once: a `whoami`
+//! made for one shell typed into another.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
