@@ -219,8 +219,8 @@ async fn lates(
                     conn.start(Command::lines(format!("cmd {n}"), PROMPT).timeout(WAIT)).await;
                 let after: Vec<u64> = occurrences.try_iter().map(number).collect();
                 return Err(format!(
-                    "{} of {} late lines after {WAIT:?}, missing {missing:?} (the last sent: {:?}); \
-                     a command run then ({probe:?}) brought {after:?}",
+                    "{} of {} late lines after {WAIT:?}, missing {missing:?} (the last sent: \
+                     {:?}); a command run then ({probe:?}) brought {after:?}",
                     seen.len(),
                     want.len(),
                     want.last()
