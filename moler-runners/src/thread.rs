@@ -18,7 +18,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -88,14 +88,21 @@ impl ThreadRunner {
             prepare::<ThreadRuntime>(connection, transport, RunnerKind::Thread, self.read_buffer);
         let executor = Executor::new()?;
         let state = Arc::new(AssistState::default());
+        let relay = Waker::from(Arc::new(Relay {
+            state: Arc::clone(&state),
+            home: Arc::clone(&executor.notifier),
+        }));
         let assist = Arc::new(ThreadAssist {
             driver: driver.share(),
             state: Arc::clone(&state),
             home: Arc::clone(&executor.notifier),
+            relay: relay.clone(),
         });
         // For `ConnectionHandle::run` and `CompletionExt::wait` on the connection's completions.
         connection_mailbox.set_runner_data(assist as Arc<dyn Any + Send + Sync>);
-        std::thread::Builder::new().name(name).spawn(move || drive(driver, executor, state))?;
+        std::thread::Builder::new()
+            .name(name)
+            .spawn(move || drive(driver, executor, state, relay))?;
         Ok(handle)
     }
 }
@@ -344,7 +351,12 @@ const LINGERING: u8 = 2;
 /// waiting in [`ConnectionHandle::run`] drive the connection themselves ([`ThreadAssist`]),
 /// and for [`LINGER`] after, this thread does not watch the transport (deadlines and
 /// requests it still serves).
-fn drive(driver: Driver<ThreadRuntime>, executor: Executor, assist: Arc<AssistState>) {
+fn drive(
+    driver: Driver<ThreadRuntime>,
+    executor: Executor,
+    assist: Arc<AssistState>,
+    relay: Waker,
+) {
     let mut driver = pin!(driver);
     // While lingering: until when, and how many assisting threads had come when it began.
     let linger = Cell::new((Instant::now(), 0usize));
@@ -400,8 +412,10 @@ fn drive(driver: Driver<ThreadRuntime>, executor: Executor, assist: Arc<AssistSt
             }
         }
     };
-    // `None` only when poll(2) failed: dropping the driver then fails its observers.
-    let _ = executor.run(|cx| driver.as_mut().poll(cx), None, &watch);
+    // `None` only when poll(2) failed: dropping the driver then fails its observers. The
+    // driver's registrations hold the relay (which wakes this thread when no thread assists).
+    let mut relayed = Context::from_waker(&relay);
+    let _ = executor.run(|_| driver.as_mut().poll(&mut relayed), None, &watch);
 }
 
 thread_local! {
@@ -418,6 +432,8 @@ pub(crate) struct ThreadAssist {
     state: Arc<AssistState>,
     /// Wakes the connection's own thread.
     home: Arc<Notifier>,
+    /// The waker the connection's registrations hold ([`Relay`]).
+    relay: Waker,
 }
 
 /// What the connection's thread and the threads that assist it share.
@@ -432,6 +448,57 @@ struct AssistState {
     /// assist wakes it, to step aside), [`ASIDE`] (the last assisting thread to leave wakes
     /// it) or [`LINGERING`] (it wakes by itself).
     home: AtomicU8,
+    /// The threads that assist now, for [`Relay`].
+    drivers: Mutex<Drivers>,
+}
+
+#[derive(Default)]
+struct Drivers {
+    /// Their executors' notifiers.
+    list: Vec<Arc<Notifier>>,
+    /// [`Relay`] woke them since one of them last began a turn: if they all leave without
+    /// another, the connection's thread takes that wake-up.
+    owed: bool,
+}
+
+impl AssistState {
+    fn drivers(&self) -> MutexGuard<'_, Drivers> {
+        self.drivers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The waker the connection's registrations hold on this runner, whichever thread polled them:
+/// it wakes every thread that assists now, or the connection's own thread when none does.
+///
+/// A poll-based stream (the memory transport, `moler-sim`'s in-memory devices) keeps one
+/// waker, the last poller's. With the threads' own wakers there, a thread that drove last and
+/// then left (its result came) took the next wake-up with it, while another thread waited
+/// for an answer nobody read: until the waiting command's deadline (seen by
+/// `tests/stress.rs`, a thread runner's connection in memory with two threads in `run`:
+/// answers 20 s late in 8 runs of 23). Descriptors are not concerned: every thread that
+/// waits watches them itself (`poll(2)` is level-triggered).
+struct Relay {
+    state: Arc<AssistState>,
+    home: Arc<Notifier>,
+}
+
+impl Wake for Relay {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut drivers = self.state.drivers();
+        if drivers.list.is_empty() {
+            drop(drivers);
+            self.home.wake_by_ref();
+            return;
+        }
+        drivers.owed = true;
+        for notifier in &drivers.list {
+            notifier.wake_by_ref();
+        }
+    }
 }
 
 impl ThreadAssist {
@@ -456,6 +523,7 @@ impl ThreadAssist {
                 *slot = Executor::new().ok();
             }
             let Some(executor) = slot.as_ref() else { return false };
+            self.state.drivers().list.push(Arc::clone(&executor.notifier));
             self.state.starts.fetch_add(1, Ordering::SeqCst);
             self.state.assisted.fetch_add(1, Ordering::SeqCst);
             // A connection's thread that watches the transport leaves it to us at this
@@ -469,13 +537,25 @@ impl ThreadAssist {
                 if done(cx) {
                     return Poll::Ready(());
                 }
+                // What the relay woke us for, this turn reads.
+                self.state.drivers().owed = false;
                 // `Ready` means the connection closed: `done` sees that at the next step.
-                if self.driver.poll_turn(cx).is_ready() && done(cx) {
+                let mut relayed = Context::from_waker(&self.relay);
+                if self.driver.poll_turn(&mut relayed).is_ready() && done(cx) {
                     return Poll::Ready(());
                 }
                 Poll::Pending
             };
             let _ = executor.run(step, deadline, &|| Watch { fds: true, until: None });
+            let owed = {
+                let mut drivers = self.state.drivers();
+                drivers.list.retain(|n| !Arc::ptr_eq(n, &executor.notifier));
+                drivers.list.is_empty() && std::mem::take(&mut drivers.owed)
+            };
+            if owed {
+                // A wake-up came after the last turn of the threads that assisted.
+                self.home.wake_by_ref();
+            }
             if self.state.assisted.fetch_sub(1, Ordering::SeqCst) == 1
                 && self.state.home.load(Ordering::SeqCst) == ASIDE
             {
