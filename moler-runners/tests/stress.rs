@@ -5,7 +5,7 @@
 //! a task of its own; and two threads running commands by the blocking `run` meanwhile. On
 //! smol's global executor, on an executor of the test's own run by two threads, on tokio
 //! current-thread and multi-thread runtimes, and awaiting a thread runner's connection; each
-//! over a real TCP socket and in memory (a poll-based stream).
+//! over a real TCP socket, in memory (a poll-based stream) and over telnet.
 //!
 //! What it looks for: a wake-up lost between the tasks and threads that take turns driving the
 //! connection (the relay in src/assist.rs, the missed turns of src/driver.rs). An answer then
@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use moler_core::{Command, Completion, Occurrence, Occurrences, Wait4};
 use moler_io::tcp::{self, TcpOptions};
 use moler_runners::{ConnectionHandle, Runner, SmolRunner, ThreadRunner, TokioRunner};
-use support::{device, PROMPT, WAIT};
+use support::{device, telnet_device, PROMPT, WAIT};
 
 /// Commands each awaiting task runs, per round.
 const COMMANDS: usize = 300;
@@ -277,12 +277,19 @@ enum Link {
     /// The same device in memory, behind a poll-based stream (the path of the memory
     /// transport and of `moler-sim`'s in-memory devices): [`Scripted`].
     Memory,
+    /// The device as a telnet server, through moler's native telnet (a stream that decodes
+    /// what it reads, and says when the socket was found empty: `FdIo::drained`).
+    Telnet,
 }
 
 fn connect(runner: Runner, link: Link, name: &str) -> ConnectionHandle {
     let transport = match link {
         Link::Tcp => tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap(),
         Link::Memory => scripted(),
+        Link::Telnet => {
+            let options = moler_io::telnet::TelnetOptions::default();
+            moler_io::telnet::connect("127.0.0.1", telnet_device(), &options).unwrap()
+        }
     };
     runner.spawn(name, transport).unwrap()
 }
@@ -412,7 +419,7 @@ fn watched(
     name: &str,
     round: impl FnOnce(u64, Link) -> Result<(), String> + Send + Clone + 'static,
 ) {
-    for link in [Link::Tcp, Link::Memory] {
+    for link in [Link::Tcp, Link::Memory, Link::Telnet] {
         for seed in seeds() {
             let (done, finished) = mpsc::channel();
             let started = Instant::now();

@@ -2,7 +2,7 @@
 //! reads that found nothing. Each test file uses part of it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,33 +21,101 @@ pub const PROMPT: &str = r"^host\$ $";
 /// prompt; `late N D` too, and then, D ms later, `late N` on a line of its own (unsolicited);
 /// `slow N` 2 ms late.
 pub fn device() -> u16 {
+    serve(false)
+}
+
+/// [`device`] as a telnet server: what the client sends is read past its option negotiation
+/// (answered by nothing: the client does not wait for answers), and the answer to an odd
+/// `cmd N` carries a telnet `NOP` after its echo (a read the client decodes to nothing).
+pub fn telnet_device() -> u16 {
+    serve(true)
+}
+
+fn serve(telnet: bool) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        let (socket, _) = listener.accept().unwrap();
+        let (mut socket, _) = listener.accept().unwrap();
         // As a device's console answers: each write at once (Nagle held a `late` line's
         // successor back until the line's acknowledgement, a delayed one: 40 ms).
         socket.set_nodelay(true).unwrap();
         let mut out = socket.try_clone().unwrap();
-        for line in BufReader::new(socket).lines() {
-            let Ok(line) = line else { return };
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if words.first() == Some(&"slow") {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            let reply = format!("{line}\r\nok {}\r\nhost$ ", words.get(1).unwrap_or(&""));
-            if out.write_all(reply.as_bytes()).is_err() {
-                return;
-            }
-            if let ["late", n, ms] = words[..] {
-                std::thread::sleep(Duration::from_millis(ms.parse().unwrap()));
-                if out.write_all(format!("\r\nlate {n}\r\n").as_bytes()).is_err() {
+        let (mut raw, mut line, mut iac) = ([0u8; 4096], Vec::new(), Iac::Data);
+        loop {
+            let n = match socket.read(&mut raw) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            for &b in &raw[..n] {
+                if telnet && !iac.keeps(b) {
+                    continue;
+                }
+                if b != b'\n' {
+                    line.push(b);
+                    continue;
+                }
+                let text = String::from_utf8_lossy(&line).trim_end_matches(['\r', '\0']).to_owned();
+                line.clear();
+                if answer(&text, telnet, &mut out).is_err() {
                     return;
                 }
             }
         }
     });
     port
+}
+
+/// Where a telnet byte stream is: data, or inside a command (`IAC …`, `IAC SB … IAC SE`).
+#[derive(Clone, Copy)]
+enum Iac {
+    Data,
+    /// After `IAC`.
+    Command,
+    /// After `IAC WILL/WONT/DO/DONT`: the option comes.
+    Option,
+    /// Inside a subnegotiation, and after an `IAC` there.
+    Sub,
+    SubEscape,
+}
+
+impl Iac {
+    /// Whether `b` is data (an escaped `IAC IAC` is one data byte).
+    fn keeps(&mut self, b: u8) -> bool {
+        let (next, data) = match (*self, b) {
+            (Iac::Data, 255) => (Iac::Command, false),
+            (Iac::Data, _) => (Iac::Data, true),
+            (Iac::Command, 255) => (Iac::Data, true),
+            (Iac::Command, 250) => (Iac::Sub, false),
+            (Iac::Command, 251..=254) => (Iac::Option, false),
+            (Iac::Command | Iac::Option, _) => (Iac::Data, false),
+            (Iac::Sub, 255) => (Iac::SubEscape, false),
+            (Iac::Sub, _) => (Iac::Sub, false),
+            (Iac::SubEscape, 240) => (Iac::Data, false),
+            (Iac::SubEscape, _) => (Iac::Sub, false),
+        };
+        *self = next;
+        data
+    }
+}
+
+/// Answers `line` on `out` as [`device`] does.
+fn answer(line: &str, telnet: bool, out: &mut impl Write) -> std::io::Result<()> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    if words.first() == Some(&"slow") {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let n = words.get(1).unwrap_or(&"");
+    let mut reply = format!("{line}\r\n").into_bytes();
+    if telnet && n.ends_with(['1', '3', '5', '7', '9']) {
+        reply.extend([255, 241]); // IAC NOP: the client reads it and decodes nothing
+    }
+    reply.extend(format!("ok {n}\r\nhost$ ").as_bytes());
+    out.write_all(&reply)?;
+    if let ["late", n, ms] = words[..] {
+        std::thread::sleep(Duration::from_millis(ms.parse().unwrap()));
+        out.write_all(format!("\r\nlate {n}\r\n").as_bytes())?;
+    }
+    Ok(())
 }
 
 /// A plain descriptor's stream that counts the reads that found nothing right after another
