@@ -472,17 +472,19 @@ fn tokio_task(handle: &tokio::runtime::Handle, f: Task) -> Task {
     Box::pin(async move { task.await.map_err(|e| e.to_string())? })
 }
 
+/// A round on a connection of the tokio runner on `rt`, awaited in `rt.block_on`.
+fn tokio_round(rt: &tokio::runtime::Runtime, seed: u64, link: Link) -> Result<(), String> {
+    let runner = Runner::Tokio(TokioRunner::with_handle(rt.handle().clone()));
+    let conn = connect(runner, link, "stress-tokio");
+    let handle = rt.handle().clone();
+    round(&conn, seed, tokio_sleep, move |f| tokio_task(&handle, f), |f| rt.block_on(f))
+}
+
 #[test]
 fn tokio_current_thread() {
     watched("tokio, current-thread", |seed, link| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let conn = connect(
-            Runner::Tokio(TokioRunner::with_handle(rt.handle().clone())),
-            link,
-            "stress-ct",
-        );
-        let handle = rt.handle().clone();
-        round(&conn, seed, tokio_sleep, move |f| tokio_task(&handle, f), |f| rt.block_on(f))
+        tokio_round(&rt, seed, link)
     });
 }
 
@@ -494,13 +496,7 @@ fn tokio_multi_thread() {
             .enable_all()
             .build()
             .unwrap();
-        let conn = connect(
-            Runner::Tokio(TokioRunner::with_handle(rt.handle().clone())),
-            link,
-            "stress-mt",
-        );
-        let handle = rt.handle().clone();
-        round(&conn, seed, tokio_sleep, move |f| tokio_task(&handle, f), |f| rt.block_on(f))
+        tokio_round(&rt, seed, link)
     });
 }
 
