@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use moler_core::{Command, Completion, Occurrence, Occurrences, Wait4};
 use moler_io::tcp::{self, TcpOptions};
 use moler_runners::{ConnectionHandle, Runner, SmolRunner, ThreadRunner, TokioRunner};
-use support::{device, telnet_device, PROMPT, WAIT};
+use support::{answer_pieces, device, telnet_device, PROMPT, WAIT};
 
 /// Commands each awaiting task runs, per round.
 const COMMANDS: usize = 300;
@@ -302,10 +302,10 @@ struct Pending {
     closed: bool,
 }
 
-/// `support::device`'s answers from a poll-based stream: a line written is answered at once,
-/// or by a thread that makes it readable later and wakes the reader, as data from a device
-/// comes: `slow N` 2 ms later; `late N D` at once, and the unsolicited `late N` D ms after;
-/// `cmd N` for an odd N in two pieces (a wake-up each, as from a pty or a serial line).
+/// `support::device`'s answers ([`answer_pieces`]) from a poll-based stream: an answer in one
+/// piece is readable at once, one in several pieces (later, or an odd `cmd N`: a wake-up per
+/// piece, as from a pty or a serial line) is made readable by a thread that wakes the reader,
+/// as data from a device comes.
 struct Scripted {
     pending: Arc<Mutex<Pending>>,
     written: Vec<u8>,
@@ -378,27 +378,16 @@ impl moler_io::PollIo for Scripted {
         while let Some(end) = self.written.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = self.written.drain(..=end).collect();
             let line = String::from_utf8_lossy(&line).trim_end().to_owned();
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let reply = format!("{line}\r\nok {}\r\nhost$ ", words.get(1).unwrap_or(&""));
-            let now = Instant::now();
-            match words[..] {
-                ["slow", ..] => {
-                    let _ = self.later.send((now + Duration::from_millis(2), reply.into()));
+            match &answer_pieces(&line)[..] {
+                [(Duration::ZERO, whole)] => arrive(&self.pending, whole),
+                // From the thread, in order, after what it still has to send (a late line).
+                pieces => {
+                    let mut at = Instant::now();
+                    for (delay, piece) in pieces {
+                        at += *delay;
+                        let _ = self.later.send((at, piece.clone()));
+                    }
                 }
-                ["late", n, ms] => {
-                    let _ = self.later.send((now, reply.into()));
-                    let ms = Duration::from_millis(ms.parse().unwrap());
-                    let _ = self.later.send((now + ms, format!("\r\nlate {n}\r\n").into()));
-                }
-                // Every other answer in two pieces, the second from the thread (as a pty or
-                // a serial line delivers an answer: a wake-up per piece).
-                [_, n] if n.ends_with(['1', '3', '5', '7', '9']) => {
-                    // Both from the thread, after what it still has to send (a late line).
-                    let cut = line.len() + 2;
-                    let _ = self.later.send((now, reply.as_bytes()[..cut].to_vec()));
-                    let _ = self.later.send((now, reply.as_bytes()[cut..].to_vec()));
-                }
-                _ => arrive(&self.pending, reply.as_bytes()),
             }
         }
         Poll::Ready(Ok(buf.len()))

@@ -19,14 +19,14 @@ pub const PROMPT: &str = r"^host\$ $";
 
 /// A device on 127.0.0.1: each line `cmd N` is echoed and answered with `ok N` and the
 /// prompt; `late N D` too, and then, D ms later, `late N` on a line of its own (unsolicited);
-/// `slow N` 2 ms late.
+/// `slow N` 2 ms late ([`answer_pieces`]).
 pub fn device() -> u16 {
     serve(false)
 }
 
 /// [`device`] as a telnet server: what the client sends is read past its option negotiation
-/// (answered by nothing: the client does not wait for answers), and the answer to an odd
-/// `cmd N` carries a telnet `NOP` after its echo (a read the client decodes to nothing).
+/// (answered by nothing: the client does not wait for answers), and a telnet `NOP` goes
+/// between an answer's pieces (a read the client decodes to nothing).
 pub fn telnet_device() -> u16 {
     serve(true)
 }
@@ -98,24 +98,37 @@ impl Iac {
     }
 }
 
-/// Answers `line` on `out` as [`device`] does.
+/// Answers `line` on `out` as [`device`] does; over telnet, a `NOP` between an answer's pieces.
 fn answer(line: &str, telnet: bool, out: &mut impl Write) -> std::io::Result<()> {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    if words.first() == Some(&"slow") {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let n = words.get(1).unwrap_or(&"");
-    let mut reply = format!("{line}\r\n").into_bytes();
-    if telnet && n.ends_with(['1', '3', '5', '7', '9']) {
-        reply.extend([255, 241]); // IAC NOP: the client reads it and decodes nothing
-    }
-    reply.extend(format!("ok {n}\r\nhost$ ").as_bytes());
-    out.write_all(&reply)?;
-    if let ["late", n, ms] = words[..] {
-        std::thread::sleep(Duration::from_millis(ms.parse().unwrap()));
-        out.write_all(format!("\r\nlate {n}\r\n").as_bytes())?;
+    for (i, (delay, piece)) in answer_pieces(line).into_iter().enumerate() {
+        std::thread::sleep(delay);
+        if telnet && i > 0 {
+            out.write_all(&[255, 241])?; // IAC NOP: the client reads it and decodes nothing
+        }
+        out.write_all(&piece)?;
     }
     Ok(())
+}
+
+/// The test device's answer to `line`, in the pieces it sends, each after a delay from the
+/// one before: the echo, `ok N` and the prompt (`slow N`: 2 ms late); `late N D`: then the
+/// unsolicited `late N`, D ms later; a plain odd `N`: the echo and the rest in two pieces.
+pub fn answer_pieces(line: &str) -> Vec<(Duration, Vec<u8>)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let n = words.get(1).unwrap_or(&"");
+    let (echo, rest) = (format!("{line}\r\n"), format!("ok {n}\r\nhost$ "));
+    let now = Duration::ZERO;
+    match words[..] {
+        ["slow", ..] => vec![(Duration::from_millis(2), format!("{echo}{rest}").into())],
+        ["late", n, ms] => vec![
+            (now, format!("{echo}{rest}").into()),
+            (Duration::from_millis(ms.parse().unwrap()), format!("\r\nlate {n}\r\n").into()),
+        ],
+        [_, n] if n.ends_with(['1', '3', '5', '7', '9']) => {
+            vec![(now, echo.into()), (now, rest.into())]
+        }
+        _ => vec![(now, format!("{echo}{rest}").into())],
+    }
 }
 
 /// A plain descriptor's stream that counts the reads that found nothing right after another
