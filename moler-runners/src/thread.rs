@@ -448,21 +448,15 @@ struct AssistState {
     /// assist wakes it, to step aside), [`ASIDE`] (the last assisting thread to leave wakes
     /// it) or [`LINGERING`] (it wakes by itself).
     home: AtomicU8,
-    /// The threads that assist now, for [`Relay`].
-    drivers: Mutex<Drivers>,
-}
-
-#[derive(Default)]
-struct Drivers {
-    /// Their executors' notifiers.
-    list: Vec<Arc<Notifier>>,
-    /// [`Relay`] woke them since one of them last began a turn: if they all leave without
-    /// another, the connection's thread takes that wake-up.
-    owed: bool,
+    /// The notifiers of the threads that assist now, for [`Relay`].
+    drivers: Mutex<Vec<Arc<Notifier>>>,
+    /// [`Relay`] woke them since one of them last began a turn (set under `drivers`' lock):
+    /// if they all leave without another, the connection's thread takes that wake-up.
+    owed: AtomicBool,
 }
 
 impl AssistState {
-    fn drivers(&self) -> MutexGuard<'_, Drivers> {
+    fn drivers(&self) -> MutexGuard<'_, Vec<Arc<Notifier>>> {
         self.drivers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -488,14 +482,14 @@ impl Wake for Relay {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let mut drivers = self.state.drivers();
-        if drivers.list.is_empty() {
+        let drivers = self.state.drivers();
+        if drivers.is_empty() {
             drop(drivers);
             self.home.wake_by_ref();
             return;
         }
-        drivers.owed = true;
-        for notifier in &drivers.list {
+        self.state.owed.store(true, Ordering::SeqCst);
+        for notifier in drivers.iter() {
             notifier.wake_by_ref();
         }
     }
@@ -523,7 +517,7 @@ impl ThreadAssist {
                 *slot = Executor::new().ok();
             }
             let Some(executor) = slot.as_ref() else { return false };
-            self.state.drivers().list.push(Arc::clone(&executor.notifier));
+            self.state.drivers().push(Arc::clone(&executor.notifier));
             self.state.starts.fetch_add(1, Ordering::SeqCst);
             self.state.assisted.fetch_add(1, Ordering::SeqCst);
             // A connection's thread that watches the transport leaves it to us at this
@@ -538,7 +532,7 @@ impl ThreadAssist {
                     return Poll::Ready(());
                 }
                 // What the relay woke us for, this turn reads.
-                self.state.drivers().owed = false;
+                self.state.owed.store(false, Ordering::SeqCst);
                 // `Ready` means the connection closed: `done` sees that at the next step.
                 let mut relayed = Context::from_waker(&self.relay);
                 if self.driver.poll_turn(&mut relayed).is_ready() && done(cx) {
@@ -549,8 +543,8 @@ impl ThreadAssist {
             let _ = executor.run(step, deadline, &|| Watch { fds: true, until: None });
             let owed = {
                 let mut drivers = self.state.drivers();
-                drivers.list.retain(|n| !Arc::ptr_eq(n, &executor.notifier));
-                drivers.list.is_empty() && std::mem::take(&mut drivers.owed)
+                drivers.retain(|n| !Arc::ptr_eq(n, &executor.notifier));
+                drivers.is_empty() && self.state.owed.swap(false, Ordering::SeqCst)
             };
             if owed {
                 // A wake-up came after the last turn of the threads that assisted.
