@@ -254,19 +254,26 @@ fn round(
     let threads = [blocking(conn.clone()), blocking(conn.clone())];
     let first = spawn(Box::pin(awaiting(conn.clone(), seed, sleep)));
     let second = awaiting(conn.clone(), seed ^ 0xA5A5, sleep);
-    let result = block(Box::pin(async move {
+    let tasks = async move {
         let (a, b) = smol::future::zip(first, second).await;
         let mut late = a?;
         late.extend(b?);
         tell.send(late).await.map_err(|e| e.to_string())?;
         event.await
-    }));
-    let mut outcome = result.map(|_| ());
-    for thread in threads {
-        let ended = thread.join().map_err(|_| "a blocking thread panicked".to_owned())?;
-        outcome = outcome.and(ended);
-    }
-    outcome
+    };
+    block(Box::pin(async move {
+        let outcome = tasks.await;
+        // Joined in here: the threads' commands need the runtime to run (a current-thread
+        // runtime runs only inside `block_on`).
+        let ended = smol::unblock(move || threads.map(std::thread::JoinHandle::join)).await;
+        let mut outcome = outcome.map(|_| Vec::new());
+        for thread in ended {
+            let thread = thread.map_err(|_| "a blocking thread panicked".to_owned());
+            outcome = outcome.and(thread.and_then(|ended| ended.map(|()| Vec::new())));
+        }
+        outcome
+    }))
+    .map(|_| ())
 }
 
 /// Where a round's device is.
