@@ -357,6 +357,69 @@ impl<T: Send + 'static> Completion<T> {
         })
     }
 
+    /// Takes back an observer its connection has not taken yet: its start still waits in the
+    /// connection's mailbox, so nothing ran the connection since the observer was started and
+    /// nothing was sent for it. Its result is then an [`Error::Timeout`] for `timeout` after
+    /// `elapsed` whose hint says so, followed by `why` (the runner's words on what did not
+    /// run). `None` when the connection took it: time it out the usual way
+    /// ([`Completion::expire`]). For a blocking wait whose deadline passed: a start still
+    /// queued then would otherwise be taken later, typed and at once interrupted.
+    ///
+    /// ```
+    /// use moler_core::{Command, Connection, Error};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut conn = Connection::new("idle");
+    /// let pwd = conn.mailbox().start(Command::lines("pwd", "^\\$ $"));
+    /// let gone = pwd.withdraw_unstarted(Duration::ZERO, Duration::ZERO, "nobody runs it");
+    /// let Some(Err(Error::Timeout { hint: Some(hint), .. })) = gone else { panic!("{gone:?}") };
+    /// assert!(hint.contains("nothing was sent") && hint.ends_with("nobody runs it"), "{hint}");
+    /// conn.handle_requests(Instant::now()); // the connection runs at last: nothing to do
+    /// let mut sent = Vec::new();
+    /// let _ = conn.poll_transmit(&mut sent);
+    /// assert!(sent.is_empty());
+    ///
+    /// let ls = conn.mailbox().start(Command::lines("ls", "^\\$ $"));
+    /// conn.handle_requests(Instant::now()); // taken: `ls` is typed
+    /// assert!(ls.withdraw_unstarted(Duration::ZERO, Duration::ZERO, "").is_none());
+    /// ```
+    pub fn withdraw_unstarted(
+        &self,
+        timeout: Duration,
+        elapsed: Duration,
+        why: &str,
+    ) -> Option<Result<T>> {
+        let withdrawn = {
+            let mut requests = lock(&self.mailbox.requests);
+            let id = self.shared.id;
+            let queue = &mut requests.queue;
+            let at = queue.iter().position(|r| matches!(r, Request::Start(o) if o.id() == id))?;
+            // What else was asked of it (a cancel, a new timeout) goes with it.
+            let start = queue.remove(at);
+            queue.retain(|r| {
+                !matches!(r, Request::Cancel(i) | Request::Expire(i, _) | Request::Timeout(i, _)
+                    if *i == id)
+            });
+            start
+        };
+        drop(withdrawn); // (an observer's drop runs its code: not under the mailbox's lock)
+        let mut st = lock(&self.shared.state);
+        if let Some(r) = self.shared.take(&mut st) {
+            return Some(r);
+        }
+        *st = SlotState::Taken;
+        Some(Err(Error::Timeout {
+            observer: self.shared.name.clone(),
+            timeout,
+            elapsed,
+            last_received: None,
+            hint: Some(format!(
+                "the connection took nothing from its mailbox in that time, so this never \
+                 started and nothing was sent for it: {why}"
+            )),
+        }))
+    }
+
     /// Asks the connection to cancel the observer (a command sends Ctrl-C). The result becomes
     /// [`Error::Cancelled`] unless it finished first.
     ///

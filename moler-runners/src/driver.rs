@@ -749,21 +749,25 @@ pub(crate) struct DriverRef<R: Runtime> {
 }
 
 impl<R: Runtime> DriverRef<R> {
-    /// One poll of the driver, as [`Driver`]'s own; `Ready` once the connection closed (or the
-    /// driver is gone). The caller's waker becomes the one requests wake.
-    pub(crate) fn poll_turn(&self, cx: &mut Context<'_>) -> Poll<()> {
-        match self.core.upgrade() {
-            Some(core) => poll_driver(&core, &self.shared, cx),
-            None => Poll::Ready(()),
-        }
-    }
-
-    /// [`DriverRef::poll_turn`] if nobody drives the connection now (its holder does the work
-    /// otherwise).
-    #[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
+    /// One poll of the driver, as [`Driver`]'s own, if nobody drives the connection now (its
+    /// holder does the work otherwise: a missed turn). The caller's waker becomes the one
+    /// requests wake.
     pub(crate) fn try_poll_turn(&self, cx: &mut Context<'_>) {
         let Some(core) = self.core.upgrade() else { return };
         let Some(st) = lock_or_hand_over(&core, &self.shared) else { return };
+        let _ = turns(&core, st, &self.shared, |st| turn_locked(st, &self.shared, cx));
+    }
+
+    /// [`DriverRef::try_poll_turn`], and if another thread drives now, `waiter` is woken when
+    /// it lets the connection go (for a turn of this thread's own then).
+    pub(crate) fn try_poll_turn_or_wait(&self, cx: &mut Context<'_>, waiter: &Waker) {
+        let Some(core) = self.core.upgrade() else { return };
+        // Asked for before the miss is said: a holder that sees the miss wakes the waiter.
+        let st = core.try_lock().ok().or_else(|| {
+            self.shared.wait_turn(waiter);
+            lock_or_hand_over(&core, &self.shared)
+        });
+        let Some(st) = st else { return };
         let _ = turns(&core, st, &self.shared, |st| turn_locked(st, &self.shared, cx));
     }
 }
@@ -806,6 +810,8 @@ fn turns<'a, T>(
         let _ = shared.take_missed();
         let poll = turn(&mut st);
         drop(st);
+        // Threads that want a turn of their own now can take it.
+        shared.wake_turn_waiters();
         if poll.is_ready() || !shared.take_missed() {
             return poll;
         }

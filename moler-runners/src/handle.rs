@@ -19,11 +19,42 @@ pub(crate) struct Shared {
     /// A thread found the connection driven by another and left: the wake-up that brought it
     /// may be news for the one driving, which takes another turn when it sees this.
     missed: AtomicBool,
+    /// Threads that found the connection driven by another and want a turn of their own once
+    /// it is free (the thread runner's waiting threads: the descriptors a turn registers are
+    /// watched by the thread that took it), woken when the one driving lets it go.
+    turn_waiters: Mutex<Vec<Waker>>,
+    has_turn_waiters: AtomicBool,
 }
 
 impl Shared {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self { waker: Mutex::new(None), missed: AtomicBool::new(false) })
+        Arc::new(Self {
+            waker: Mutex::new(None),
+            missed: AtomicBool::new(false),
+            turn_waiters: Mutex::new(Vec::new()),
+            has_turn_waiters: AtomicBool::new(false),
+        })
+    }
+
+    /// Wakes `waker` when the thread driving the connection now lets it go (see
+    /// [`Shared::wake_turn_waiters`]).
+    pub(crate) fn wait_turn(&self, waker: &Waker) {
+        let mut waiters = self.turn_waiters.lock().unwrap_or_else(PoisonError::into_inner);
+        if !waiters.iter().any(|w| moler_core::wakes_same_task(w, waker)) {
+            waiters.push(waker.clone());
+        }
+        self.has_turn_waiters.store(true, Ordering::SeqCst);
+    }
+
+    /// Wakes the threads waiting for a turn (the driving one calls this once it let the
+    /// driver's lock go).
+    pub(crate) fn wake_turn_waiters(&self) {
+        if self.has_turn_waiters.swap(false, Ordering::SeqCst) {
+            let waiters = std::mem::take(
+                &mut *self.turn_waiters.lock().unwrap_or_else(PoisonError::into_inner),
+            );
+            waiters.into_iter().for_each(Waker::wake);
+        }
     }
 
     /// Says that a turn was missed (see [`Shared::missed`]).

@@ -533,9 +533,15 @@ impl ThreadAssist {
                 }
                 // What the relay woke us for, this turn reads.
                 self.state.owed.store(false, Ordering::SeqCst);
-                // `Ready` means the connection closed: `done` sees that at the next step.
+                // A turn unless another thread drives now: then that thread takes one more
+                // when its own ends (a missed turn) and wakes this one after it, for a turn of
+                // its own (the descriptors a turn registers are watched by the thread that
+                // took it). Meanwhile this one waits with its deadline kept, instead of
+                // blocking on the lock for as long as the other holds it (an occurrence
+                // callback that blocks). A connection that closed: `done` says so.
                 let mut relayed = Context::from_waker(&self.relay);
-                if self.driver.poll_turn(&mut relayed).is_ready() && done(cx) {
+                self.driver.try_poll_turn_or_wait(&mut relayed, cx.waker());
+                if done(cx) {
                     return Poll::Ready(());
                 }
                 Poll::Pending

@@ -1,10 +1,12 @@
 //! The tokio runner: one task per connection on a tokio runtime; descriptors registered with
 //! tokio's reactor (`AsyncFd`), deadlines on tokio's timer.
 
+use std::any::Any;
 use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
@@ -135,6 +137,12 @@ impl TokioRunner {
         connection: Connection,
         transport: Transport,
     ) -> io::Result<ConnectionHandle> {
+        let current_thread = self.handle.runtime_flavor() == RuntimeFlavor::CurrentThread;
+        if current_thread {
+            // For a blocking wait that times out with the connection never run (see `wait.rs`).
+            let data: Arc<dyn Any + Send + Sync> = Arc::new(CurrentThread);
+            connection.mailbox().set_runner_data(data);
+        }
         let (handle, driver) =
             prepare::<TokioRuntime>(connection, transport, RunnerKind::Tokio, self.read_buffer);
         // On a current-thread runtime the task that awaits a result drives the connection
@@ -142,13 +150,26 @@ impl TokioRunner {
         // then have to wake it (a second pass of the scheduler through the driver). On the
         // multi-thread runtime a worker polls the I/O whichever task reads: measured, the assist
         // saved nothing there.
-        if self.handle.runtime_flavor() == RuntimeFlavor::CurrentThread {
+        if current_thread {
             self.handle.spawn(driver.assisted());
         } else {
             self.handle.spawn(driver);
         }
         Ok(handle)
     }
+}
+
+/// The runner data of a connection on a current-thread runtime, which runs it only inside its
+/// `block_on`: the timeout of a blocking wait on it says so.
+pub(crate) struct CurrentThread;
+
+impl CurrentThread {
+    /// What a timeout of a blocking wait on such a connection adds to its hint.
+    pub(crate) const HINT: &'static str = "the connection runs on a tokio current-thread \
+        runtime, which reads its answers only while a `block_on` of it runs: if none ran \
+        meanwhile (none at all, or one blocked, e.g. a `#[tokio::test]` body in a `join`), \
+        the answer sat unread. Await the command inside `block_on`, or wait from plain \
+        threads on a multi-thread runtime";
 }
 
 pub(crate) struct TokioRuntime;

@@ -107,10 +107,44 @@ pub(crate) fn expire_within<T: Send + 'static>(
     started: Instant,
     grace: Duration,
 ) -> Result<T> {
+    // Never taken by the connection (nothing ran it): taken back, so it is not typed later
+    // and interrupted at once, and the error says why instead of waiting out the grace.
+    if let Some(r) = completion.withdraw_unstarted(timeout, started.elapsed(), NOT_RUN) {
+        return r;
+    }
     completion.expire(timeout);
-    match park_until(|cx| completion.poll_result(cx), Instant::now().checked_add(grace)) {
+    let result = match park_until(|cx| completion.poll_result(cx), grace_end(grace)) {
         Some(r) => r,
         None => completion.abandon(timeout, started.elapsed()),
+    };
+    #[cfg(feature = "tokio")]
+    if completion.runner_data().is_some_and(|data| data.is::<crate::tokio::CurrentThread>()) {
+        return with_hint(result, crate::tokio::CurrentThread::HINT);
+    }
+    result
+}
+
+/// Why a connection never took an observer waited for.
+const NOT_RUN: &str = "nothing ran the connection meanwhile (an executor nobody runs, such as \
+    a smol `Executor` of your own, or the connection held by code that blocks, such as an \
+    occurrence callback)";
+
+fn grace_end(grace: Duration) -> Option<Instant> {
+    Instant::now().checked_add(grace)
+}
+
+/// `result`, a timeout's hint followed by `more`.
+#[cfg(feature = "tokio")]
+fn with_hint<T>(result: Result<T>, more: &str) -> Result<T> {
+    match result {
+        Err(moler_core::Error::Timeout { observer, timeout, elapsed, last_received, hint }) => {
+            let hint = Some(match hint {
+                Some(hint) => format!("{hint}; {more}"),
+                None => more.to_owned(),
+            });
+            Err(moler_core::Error::Timeout { observer, timeout, elapsed, last_received, hint })
+        }
+        other => other,
     }
 }
 

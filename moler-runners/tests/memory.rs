@@ -72,6 +72,7 @@ on_every_runner!(
     an_observer_timeout_fires_at_its_deadline_without_data,
     several_observers_run_at_once_and_the_peer_closing_fails_the_rest,
     dropping_the_last_handle_closes_the_connection,
+    a_command_never_taken_by_its_deadline_is_never_sent,
 );
 
 /// A request whose wake-up finds the connection locked must still be taken: with a lost
@@ -157,4 +158,41 @@ fn dropping_the_last_handle_closes_the_connection(rig: &Rig) {
     drop(conn);
     assert!(ev.wait(WAIT).unwrap_err().is_closed());
     device.inject("x\n"); // nobody reads it any more, and nothing panics
+}
+
+/// A command whose connection is held past the command's deadline (an occurrence callback
+/// that blocks, on the thread that drives it) was never taken: at the deadline it is taken
+/// back, so it is not typed afterwards and interrupted at once, and its timeout says why.
+fn a_command_never_taken_by_its_deadline_is_never_sent(rig: &Rig) {
+    let (conn, device) = rig.pair("held");
+    let (held, release) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let event = Wait4::new(["^hold$"]).unwrap().on_occurrence({
+        let (held, release) = (Arc::clone(&held), Arc::clone(&release));
+        move |_| {
+            held.store(true, Ordering::SeqCst);
+            let since = Instant::now();
+            while !release.load(Ordering::SeqCst) && since.elapsed() < WAIT {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    });
+    let event = conn.start(event);
+    device.inject("hold\r\n");
+    let since = Instant::now();
+    while !held.load(Ordering::SeqCst) {
+        assert!(since.elapsed() < WAIT, "the callback never ran");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let err = conn.run(Command::lines("pwd", "^moler_bash# $"), Duration::from_millis(200));
+    let err = err.unwrap_err();
+    release.store(true, Ordering::SeqCst);
+    let text = err.to_string();
+    assert!(matches!(err, Error::Timeout { .. }), "{text}");
+    assert!(text.contains("never started and nothing was sent"), "{text}");
+    // The connection goes on: the next command is typed and answered, `pwd` never was.
+    device.respond_on_next_write("uname\r\nLinux\r\nmoler_bash# ");
+    let out = conn.run(Command::lines("uname", "^moler_bash# $"), WAIT).unwrap();
+    assert_eq!(out, ["Linux"]);
+    assert_eq!(String::from_utf8_lossy(&device.take_written()), "uname\n");
+    event.cancel();
 }

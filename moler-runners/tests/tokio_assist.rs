@@ -227,3 +227,28 @@ fn park_block_on<F: Future>(fut: F) -> F::Output {
         std::thread::park_timeout(WAIT);
     }
 }
+
+/// A blocking `run` from a plain thread on a current-thread runtime that no `block_on` runs,
+/// over TCP (a descriptor: its readiness comes only from the runtime's reactor): the command
+/// is typed (from the waiting thread) but its answer is not read; the timeout says why.
+#[test]
+fn a_blocking_run_nobody_reads_for_says_why() {
+    let rt = current_thread();
+    let conn = rt.block_on(async {
+        let transport = moler_io::tcp::connect("127.0.0.1", support::device(), &Default::default());
+        TokioRunner::new().unwrap().spawn("idle", transport.unwrap()).unwrap()
+    });
+    let err = std::thread::spawn({
+        let conn = conn.clone();
+        move || conn.run(Command::lines("cmd 1", support::PROMPT), Duration::from_millis(300))
+    })
+    .join()
+    .unwrap()
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, moler_core::Error::Timeout { .. }), "{text}");
+    assert!(text.contains("tokio current-thread runtime, which reads its answers only"), "{text}");
+    // Inside `block_on` the connection reads again.
+    let out = rt.block_on(conn.start(Command::lines("cmd 2", support::PROMPT))).unwrap();
+    assert_eq!(out, ["ok 2"]);
+}
