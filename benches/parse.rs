@@ -358,20 +358,31 @@ fn ls_values(output: &str, lines: usize) -> f64 {
     let (plain, linked) = (keys(false), keys(true));
     let t = Instant::now();
     // As the registry's parser does it: each entry a clone of its keys, the values set in key
-    // order; the names made keys at the end, one after another.
+    // order one after another; the names made keys at the end, one after another.
     let mut entries = Vec::new();
     for (line, w) in &rows {
         let text = |i: usize| Value::String(line[w[i].0..w[i].1].to_owned());
         let number = |i: usize| Value::from(line[w[i].0..w[i].1].parse::<u64>().unwrap());
-        let link = (w.len() > 10).then(|| text(10));
-        let date = Value::String(line[w[5].0..w[7].1].to_owned());
-        let (group, links, name, owner) = (text(3), number(1), text(8), text(2));
-        let values = [Some(date), Some(group), Some(links), link, Some(name), Some(owner)];
-        let more = [Some(text(0)), Some(number(4)), Some(text(4))];
         let mut entry = if w.len() > 10 { linked.clone() } else { plain.clone() };
-        for (slot, value) in entry.values_mut().zip(values.into_iter().chain(more).flatten()) {
-            *slot = value;
+        let mut slots = entry.values_mut();
+        macro_rules! put {
+            ($value:expr) => {
+                if let Some(slot) = slots.next() {
+                    *slot = $value;
+                }
+            };
         }
+        put!(Value::String(line[w[5].0..w[7].1].to_owned()));
+        put!(text(3));
+        put!(number(1));
+        if w.len() > 10 {
+            put!(text(10));
+        }
+        put!(text(8));
+        put!(text(2));
+        put!(text(0));
+        put!(number(4));
+        put!(text(4));
         entries.push(Value::Object(entry));
     }
     let names = rows.iter().map(|(line, w)| line[w[8].0..w[8].1].to_owned());

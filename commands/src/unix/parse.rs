@@ -145,6 +145,12 @@ impl MapTemplate {
         Self(keys.into_iter().map(|k| (k.to_owned(), serde_json::Value::Null)).collect())
     }
 
+    /// A mapping of its keys to nulls, to fill in key order (`values_mut`).
+    #[inline]
+    pub(crate) fn blank(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.0.clone()
+    }
+
     /// A mapping of its keys to `values`, given in key order: one value per key (a key without
     /// a value is null; values beyond the keys are dropped).
     #[inline]
