@@ -139,7 +139,7 @@ impl TokioRunner {
     ) -> io::Result<ConnectionHandle> {
         let current_thread = self.handle.runtime_flavor() == RuntimeFlavor::CurrentThread;
         if current_thread {
-            // For a blocking wait that times out with the connection never run (see `wait.rs`).
+            // For the hint of a blocking wait's timeout on it (see `wait.rs`).
             let data: Arc<dyn Any + Send + Sync> = Arc::new(CurrentThread);
             connection.mailbox().set_runner_data(data);
         }

@@ -113,10 +113,11 @@ pub(crate) fn expire_within<T: Send + 'static>(
         return r;
     }
     completion.expire(timeout);
-    let result = match park_until(|cx| completion.poll_result(cx), grace_end(grace)) {
-        Some(r) => r,
-        None => completion.abandon(timeout, started.elapsed()),
-    };
+    let result =
+        match park_until(|cx| completion.poll_result(cx), Instant::now().checked_add(grace)) {
+            Some(r) => r,
+            None => completion.abandon(timeout, started.elapsed()),
+        };
     #[cfg(feature = "tokio")]
     if completion.runner_data().is_some_and(|data| data.is::<crate::tokio::CurrentThread>()) {
         return with_hint(result, crate::tokio::CurrentThread::HINT);
@@ -128,10 +129,6 @@ pub(crate) fn expire_within<T: Send + 'static>(
 const NOT_RUN: &str = "nothing ran the connection meanwhile (an executor nobody runs, such as \
     a smol `Executor` of your own, or the connection held by code that blocks, such as an \
     occurrence callback)";
-
-fn grace_end(grace: Duration) -> Option<Instant> {
-    Instant::now().checked_add(grace)
-}
 
 /// `result`, a timeout's hint followed by `more`.
 #[cfg(feature = "tokio")]
