@@ -587,9 +587,10 @@ impl<R: Runtime> State<R> {
         let mut rechecked = false;
         let mut buf = ReadBuffer::take(self.read_buffer);
         // One clock read per turn, again only where time may have moved on enough to matter:
-        // after a timer fired (its deadline must be seen as passed) and after a large read
-        // (handling it takes a while). A small read's lines carry the time the turn began, a
-        // few microseconds earlier; a deadline that passed meanwhile fires through the timer.
+        // after a timer fired (its deadline must be seen as passed), after a large read
+        // (handling it takes a while) and before requests are taken (see there). A small
+        // read's lines carry the time the turn began, a few microseconds earlier; a deadline
+        // that passed meanwhile fires through the timer.
         let mut now = Instant::now();
         let mut stale = false;
         loop {
@@ -598,6 +599,10 @@ impl<R: Runtime> State<R> {
             }
             let mut progress = false;
             if self.conn.mailbox().has_requests() {
+                // The clock again: a request pushed after this turn began must not start its
+                // observer at an earlier time (its timeout would end early: an event started
+                // right after a `run` timed out 11 µs before its 200 ms, under load).
+                now = Instant::now();
                 self.conn.handle_requests(now);
                 self.write_early(cx);
             }
@@ -628,6 +633,7 @@ impl<R: Runtime> State<R> {
                         stale = n >= CLOCK_AGAIN_AFTER;
                         // An observer started before this data was read must see it.
                         if self.conn.mailbox().has_requests() {
+                            now = Instant::now();
                             self.conn.handle_requests(now);
                             self.write_early(cx);
                         }
