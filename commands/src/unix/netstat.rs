@@ -255,23 +255,27 @@ impl NetstatSink for Json {
         }
     }
     fn connection(&mut self, row: ConnectionRow<'_>) {
-        // The values in key order.
         let text = |t: Option<&str>| t.map_or(Value::Null, Value::from);
         let count = |t| queue(t).map_or(Value::Null, Value::from);
-        let (foreign, local, proto) = (text(row.foreign), Value::from(row.local), row.proto.into());
-        let (recv_q, send_q, state) = (count(row.recv_q), count(row.send_q), text(row.state));
-        let json = match row.pid {
-            Some(pid) => self.connection_keys[1].fill([
-                foreign,
-                local,
-                pid.into(),
-                proto,
-                recv_q,
-                send_q,
-                state,
-            ]),
-            None => self.connection_keys[0].fill([foreign, local, proto, recv_q, send_q, state]),
-        };
+        let mut json = self.connection_keys[usize::from(row.pid.is_some())].blank();
+        // The values in key order, each straight into its slot (as `ls` does).
+        let mut slots = json.values_mut();
+        macro_rules! put {
+            ($value:expr) => {
+                if let Some(slot) = slots.next() {
+                    *slot = $value;
+                }
+            };
+        }
+        put!(text(row.foreign));
+        put!(Value::from(row.local));
+        if let Some(pid) = row.pid {
+            put!(pid.into());
+        }
+        put!(row.proto.into());
+        put!(count(row.recv_q));
+        put!(count(row.send_q));
+        put!(text(row.state));
         self.list("INTERNET_CONNECTIONS").push(Value::Object(json));
     }
     fn unix_socket(&mut self, socket: UnixSocket) {
