@@ -215,7 +215,7 @@ impl<R: Runtime> Assist for AsyncAssist<R> {
             return false;
         }
         self.relay.assist(cx.waker());
-        self.driver.try_poll_turn(&mut Context::from_waker(&self.waker));
+        self.driver.try_poll_turn(&mut Context::from_waker(&self.waker), None);
         true
     }
 

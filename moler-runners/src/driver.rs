@@ -756,24 +756,12 @@ pub(crate) struct DriverRef<R: Runtime> {
 
 impl<R: Runtime> DriverRef<R> {
     /// One poll of the driver, as [`Driver`]'s own, if nobody drives the connection now (its
-    /// holder does the work otherwise: a missed turn). The caller's waker becomes the one
-    /// requests wake.
-    pub(crate) fn try_poll_turn(&self, cx: &mut Context<'_>) {
+    /// holder does the work otherwise: a missed turn); then `waiter`, if given, is woken when
+    /// the holder lets the connection go (for a turn of the waiter's own). The caller's waker
+    /// becomes the one requests wake.
+    pub(crate) fn try_poll_turn(&self, cx: &mut Context<'_>, waiter: Option<&Waker>) {
         let Some(core) = self.core.upgrade() else { return };
-        let Some(st) = lock_or_hand_over(&core, &self.shared) else { return };
-        let _ = turns(&core, st, &self.shared, |st| turn_locked(st, &self.shared, cx));
-    }
-
-    /// [`DriverRef::try_poll_turn`], and if another thread drives now, `waiter` is woken when
-    /// it lets the connection go (for a turn of this thread's own then).
-    pub(crate) fn try_poll_turn_or_wait(&self, cx: &mut Context<'_>, waiter: &Waker) {
-        let Some(core) = self.core.upgrade() else { return };
-        // Asked for before the miss is said: a holder that sees the miss wakes the waiter.
-        let st = core.try_lock().ok().or_else(|| {
-            self.shared.wait_turn(waiter);
-            lock_or_hand_over(&core, &self.shared)
-        });
-        let Some(st) = st else { return };
+        let Some(st) = lock_or_hand_over(&core, &self.shared, waiter) else { return };
         let _ = turns(&core, st, &self.shared, |st| turn_locked(st, &self.shared, cx));
     }
 }
@@ -782,13 +770,22 @@ impl<R: Runtime> DriverRef<R> {
 /// one may be news for it (the connection's registrations wake whoever assists, see
 /// `assist.rs`): it takes another turn when its own ends ([`Shared::miss`], looked at after it
 /// lets the lock go), or, if it let the lock go before it could see that, this thread takes it.
-fn lock_or_hand_over<'a, T>(core: &'a Mutex<T>, shared: &Shared) -> Option<MutexGuard<'a, T>> {
+/// `waiter`, if given, is woken when the holder lets the lock go ([`Shared::wait_turn`]).
+fn lock_or_hand_over<'a, T>(
+    core: &'a Mutex<T>,
+    shared: &Shared,
+    waiter: Option<&Waker>,
+) -> Option<MutexGuard<'a, T>> {
     let try_lock = || match core.try_lock() {
         Ok(st) => Some(st),
         Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
         Err(std::sync::TryLockError::WouldBlock) => None,
     };
     try_lock().or_else(|| {
+        // Asked for before the miss is said: a holder that sees the miss wakes the waiter.
+        if let Some(waiter) = waiter {
+            shared.wait_turn(waiter);
+        }
         shared.miss();
         try_lock()
     })
@@ -821,7 +818,7 @@ fn turns<'a, T>(
         if poll.is_ready() || !shared.take_missed() {
             return poll;
         }
-        match lock_or_hand_over(core, shared) {
+        match lock_or_hand_over(core, shared, None) {
             Some(again) => st = again,
             None => return poll,
         }
@@ -903,12 +900,12 @@ mod tests {
         // thread, which looks when it lets the lock go.
         let hold = lock(&core);
         std::thread::scope(|scope| {
-            let missed = scope.spawn(|| lock_or_hand_over(&core, &shared).is_none());
+            let missed = scope.spawn(|| lock_or_hand_over(&core, &shared, None).is_none());
             assert!(missed.join().unwrap(), "the lock is held");
         });
         assert!(shared.take_missed(), "handed on to the holder");
         drop(hold);
-        assert!(lock_or_hand_over(&core, &shared).is_some(), "a free lock is taken");
+        assert!(lock_or_hand_over(&core, &shared, None).is_some(), "a free lock is taken");
         assert!(!shared.take_missed(), "at once, with nothing to hand on");
 
         // A closed connection ends the turns.

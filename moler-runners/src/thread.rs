@@ -540,7 +540,7 @@ impl ThreadAssist {
                 // blocking on the lock for as long as the other holds it (an occurrence
                 // callback that blocks). A connection that closed: `done` says so.
                 let mut relayed = Context::from_waker(&self.relay);
-                self.driver.try_poll_turn_or_wait(&mut relayed, cx.waker());
+                self.driver.try_poll_turn(&mut relayed, Some(cx.waker()));
                 if done(cx) {
                     return Poll::Ready(());
                 }

@@ -7,7 +7,7 @@ use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{own_errors, size_in_bytes, words, MapTemplate};
+use super::parse::{own_errors, put_next, size_in_bytes, words, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -460,29 +460,20 @@ impl LongLine<'_> {
         };
         // In key order; the link and the size in bytes only where the entry has them.
         let mut row = keys.blank();
-        let mut slots = row.values_mut();
-        // (A macro, not a closure: the compiler kept a closure out of line, 38 instructions a
-        // value.)
-        macro_rules! put {
-            ($value:expr) => {
-                if let Some(slot) = slots.next() {
-                    *slot = $value;
-                }
-            };
-        }
-        put!(text(self.date));
-        put!(text(self.group));
-        put!(self.hard_links_count.into());
+        let mut values = row.values_mut();
+        put_next!(values, text(self.date));
+        put_next!(values, text(self.group));
+        put_next!(values, self.hard_links_count.into());
         if let Some(link) = self.link {
-            put!(text(link));
+            put_next!(values, text(link));
         }
-        put!(text(self.name));
-        put!(text(self.owner));
-        put!(text(self.permissions));
+        put_next!(values, text(self.name));
+        put_next!(values, text(self.owner));
+        put_next!(values, text(self.permissions));
         if let Some(bytes) = bytes {
-            put!(bytes.into());
+            put_next!(values, bytes.into());
         }
-        put!(text(self.size));
+        put_next!(values, text(self.size));
         Value::Object(row)
     }
 }

@@ -9,7 +9,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{number_or_text, own_errors, regex, word_spans, words, MapTemplate};
+use super::parse::{number_or_text, own_errors, put_next, regex, word_spans, words, MapTemplate};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -258,24 +258,16 @@ impl NetstatSink for Json {
         let text = |t: Option<&str>| t.map_or(Value::Null, Value::from);
         let count = |t| queue(t).map_or(Value::Null, Value::from);
         let mut json = self.connection_keys[usize::from(row.pid.is_some())].blank();
-        // The values in key order, each straight into its slot (as `ls` does).
-        let mut slots = json.values_mut();
-        macro_rules! put {
-            ($value:expr) => {
-                if let Some(slot) = slots.next() {
-                    *slot = $value;
-                }
-            };
-        }
-        put!(text(row.foreign));
-        put!(Value::from(row.local));
+        let mut values = json.values_mut();
+        put_next!(values, text(row.foreign));
+        put_next!(values, Value::from(row.local));
         if let Some(pid) = row.pid {
-            put!(pid.into());
+            put_next!(values, pid.into());
         }
-        put!(row.proto.into());
-        put!(count(row.recv_q));
-        put!(count(row.send_q));
-        put!(text(row.state));
+        put_next!(values, row.proto.into());
+        put_next!(values, count(row.recv_q));
+        put_next!(values, count(row.send_q));
+        put_next!(values, text(row.state));
         self.list("INTERNET_CONNECTIONS").push(Value::Object(json));
     }
     fn unix_socket(&mut self, socket: UnixSocket) {

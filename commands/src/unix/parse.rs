@@ -145,7 +145,7 @@ impl MapTemplate {
         Self(keys.into_iter().map(|k| (k.to_owned(), serde_json::Value::Null)).collect())
     }
 
-    /// A mapping of its keys to nulls, to fill in key order (`values_mut`).
+    /// A mapping of its keys to nulls, to fill in key order ([`put_next`]).
     #[inline]
     pub(crate) fn blank(&self) -> serde_json::Map<String, serde_json::Value> {
         self.0.clone()
@@ -165,6 +165,20 @@ impl MapTemplate {
         m
     }
 }
+
+/// Sets the next of a mapping's values (`$slots`: its `values_mut()`), filled one after
+/// another in key order, each straight into its slot (no array of values moved in first:
+/// `ls`'s JSON 126 -> 149 MB/s, `netstat`'s 171 -> 190); a value beyond the keys is dropped.
+/// A macro: as a closure the compiler kept it out of line (38 instructions a value), and as an
+/// inlined method `netstat`'s JSON measured 168-181 MB/s against 184-189.
+macro_rules! put_next {
+    ($slots:ident, $value:expr) => {
+        if let Some(slot) = $slots.next() {
+            *slot = $value;
+        }
+    };
+}
+pub(crate) use put_next;
 
 /// Quotes a word for a POSIX shell command line when it needs it.
 pub(crate) fn shell_quote(word: &str) -> String {
