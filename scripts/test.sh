@@ -108,6 +108,9 @@ cargo test --workspace --doc "$@"
 # The runners without their optional features: the thread runner alone, and the clear error
 # for a runner that was left out of the build.
 cargo test -p moler-runners --lib "$@"
+# The runners' unit tests in a release build too: how a waker's vtable is emitted (one per
+# codegen unit that makes one) differs there, and with it what `Waker::will_wake` says.
+cargo test --release -p moler-runners --lib --all-features "$@"
 cargo test -p moler --no-default-features --test local_shell --test tcp --test process --test telnet --test serial --test ssh_openssh "$@"
 # The config crate alone, without runners or ssh: the errors for what a build left out.
 cargo test -p moler-config --no-default-features "$@"

@@ -165,6 +165,18 @@ impl<R: Runtime> Home<R> {
         &self.waker
     }
 
+    /// The waker an assisting task's turns give the registrations: a clone of the home task's
+    /// own, not another made from the relay. Two wakers made apart may carry their vtables at
+    /// different addresses (a vtable is emitted in each codegen unit that makes one), and then
+    /// `Waker::will_wake` tells a registration that another task polls whenever the home task
+    /// and an assisting one take turns: async-io then wakes the waker it replaces (a wake-up
+    /// the relay sends on to the home task, on smol's global executor another thread) and
+    /// moves the connection's timer; tokio clones the waker again. A clone keeps its
+    /// original's vtable.
+    pub(crate) fn assist_waker(&self) -> Waker {
+        self.waker.clone()
+    }
+
     /// `Ready` when the home task drives now: no task assists, or `requests` (the mailbox
     /// holds requests); `Pending` while a task assists. While it does, the home task looks
     /// every [`STALL`] whether it still polls, and takes the connection back from one that was

@@ -442,10 +442,10 @@ impl<R: Runtime> Driver<R> {
     #[cfg_attr(not(any(feature = "smol", feature = "tokio")), allow(dead_code))]
     pub(crate) fn assisted(mut self) -> Self {
         let relay = Relay::new();
-        let assist =
-            AsyncAssist { driver: self.share(), waker: relay.waker(), relay: Arc::clone(&relay) };
+        let home = Home::new(Arc::clone(&relay));
+        let assist = AsyncAssist { driver: self.share(), waker: home.assist_waker(), relay };
         self.mailbox.set_assist(Arc::new(assist));
-        self.home = Some(Home::new(relay));
+        self.home = Some(home);
         self
     }
 }

@@ -232,6 +232,49 @@ mod tests {
     use std::os::unix::net::UnixStream;
     use std::task::Waker;
 
+    /// The connection's home task and a task that assists drive it in turns with wakers the
+    /// reactor takes for the same (`Waker::will_wake`): a registration or timer polled by one
+    /// after the other keeps its waker, so nobody is woken for the change (async-io wakes a
+    /// waker it replaces, and the relay sends that on to the home task, another thread) and
+    /// no timer is moved. (With a waker made from the relay apart, this fails in a release
+    /// build, where the two wakers' vtables are emitted in different codegen units.)
+    #[test]
+    fn the_home_task_and_an_assisting_task_poll_with_one_waker() {
+        use crate::assist::{Home, Relay};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Duration;
+
+        struct Counted(AtomicUsize);
+        impl std::task::Wake for Counted {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let relay = Relay::new();
+        let mut home = Home::<SmolRuntime>::new(Arc::clone(&relay));
+        let assist = home.assist_waker();
+        assert!(home.waker().will_wake(&assist));
+        // The home task (its waker counts what the relay sends it: wake-ups while no task
+        // assists, as here).
+        let home_task = Arc::new(Counted(AtomicUsize::new(0)));
+        let home_waker = Waker::from(Arc::clone(&home_task));
+        assert!(home.poll_turn(&mut Context::from_waker(&home_waker), false).is_ready());
+
+        let (ours, _peer) = UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let mut reg = SmolRuntime::register(ours.as_raw_fd(), Some(Interest::Readable)).unwrap();
+        let mut timer = SmolRuntime::timer();
+        let at = Instant::now() + Duration::from_secs(600);
+        let mut buf = [0u8; 8];
+        let mut op = || (&ours).read(&mut buf).map(|n| (n, true));
+        for waker in [home.waker().clone(), assist.clone(), home.waker().clone(), assist] {
+            let mut cx = Context::from_waker(&waker);
+            assert!(reg.poll_read(&mut cx, Interest::Readable, false, &mut op).is_pending());
+            assert!(timer.poll_at(&mut cx, at).is_pending());
+        }
+        assert_eq!(home_task.0.load(Ordering::SeqCst), 0, "woken by the change of waker");
+    }
+
     /// A read that need not try first reads only once the reactor reported the descriptor
     /// ready, and after reading what the wait reported, the next such read waits again with
     /// no read: the event it used was taken, not reported a second time.
