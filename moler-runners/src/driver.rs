@@ -444,6 +444,11 @@ impl<R: Runtime> Driver<R> {
         let relay = Relay::new();
         let home = Home::new(Arc::clone(&relay));
         let assist = AsyncAssist { driver: self.share(), waker: home.assist_waker(), relay };
+        // Whoever drives is woken through the relay from the start, as after every turn: a
+        // thread that served a request while a task missed its turn (the connection's first
+        // one included) wakes it. Before any turn had said so, that wake-up went nowhere, and
+        // the task, having missed its turn, waited for it with the answer unread.
+        self.shared.register(home.waker());
         self.mailbox.set_assist(Arc::new(assist));
         self.home = Some(home);
         self

@@ -46,6 +46,27 @@ const STALLED: Duration = Duration::from_secs(5);
 /// second; a busy machine, many).
 const ROUND: Duration = Duration::from_secs(120);
 
+/// What each task and thread of the rounds under way is doing (its connection's name and its
+/// role, then its step), for the watchdog to say who hung where.
+static PROGRESS: Mutex<std::collections::BTreeMap<String, (Instant, String)>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+/// Notes that `who` now does `what`.
+fn progress(who: &str, what: String) {
+    let mut p = PROGRESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    p.insert(who.to_owned(), (Instant::now(), what));
+}
+
+/// Everything [`progress`] holds for the connections whose names start with `prefix`.
+fn progress_of(prefix: &str) -> String {
+    let p = PROGRESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let now = Instant::now();
+    p.iter()
+        .filter(|(who, _)| who.starts_with(prefix))
+        .map(|(who, (at, what))| format!("\n  {who}: {what} (for {:?})", now - *at))
+        .collect()
+}
+
 /// xorshift64*: the mix of a round, from its seed.
 struct Rng(u64);
 
@@ -94,7 +115,13 @@ static NEXT: AtomicU64 = AtomicU64::new(1);
 /// One awaiting task: `COMMANDS` commands, each awaited one of the four ways, some of them
 /// `late` (an unsolicited line 0–4 ms after the answer: the event's). Returns how many `late`
 /// commands it sent.
-async fn awaiting(conn: ConnectionHandle, seed: u64, sleep: Sleep) -> Result<Vec<u64>, String> {
+async fn awaiting(
+    conn: ConnectionHandle,
+    seed: u64,
+    sleep: Sleep,
+    role: &str,
+) -> Result<Vec<u64>, String> {
+    let who = format!("{} {role}", conn.name());
     let mut rng = Rng::new(seed);
     let mut late = Vec::new();
     for step in 0..COMMANDS {
@@ -115,6 +142,7 @@ async fn awaiting(conn: ConnectionHandle, seed: u64, sleep: Sleep) -> Result<Vec
         };
         let pause = Duration::from_micros(rng.below(2000));
         let started = Instant::now();
+        progress(&who, format!("step {step}, {line:?} ({way:?}, pause {pause:?})"));
         let cmd = conn.start(Command::lines(line.clone(), PROMPT).timeout(WAIT));
         let what = |e: &dyn std::fmt::Display| format!("step {step}, {line:?} ({way:?}): {e}");
         let out = match way {
@@ -160,14 +188,17 @@ async fn awaiting(conn: ConnectionHandle, seed: u64, sleep: Sleep) -> Result<Vec
             return Err(what(&format!("answered after {:?} (a lost wake-up)", started.elapsed())));
         }
     }
+    progress(&who, "done".into());
     Ok(late)
 }
 
 /// A thread running `BLOCKING` commands by the blocking `run` on `conn`.
-fn blocking(conn: ConnectionHandle) -> std::thread::JoinHandle<Result<(), String>> {
+fn blocking(conn: ConnectionHandle, role: &str) -> std::thread::JoinHandle<Result<(), String>> {
+    let who = format!("{} {role}", conn.name());
     std::thread::spawn(move || {
         for step in 0..BLOCKING {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            progress(&who, format!("step {step}, \"cmd {n}\""));
             let started = Instant::now();
             let out = conn
                 .run(Command::lines(format!("cmd {n}"), PROMPT), WAIT)
@@ -182,6 +213,7 @@ fn blocking(conn: ConnectionHandle) -> std::thread::JoinHandle<Result<(), String
                 ));
             }
         }
+        progress(&who, "done".into());
         Ok(())
     })
 }
@@ -195,8 +227,11 @@ async fn lates(
     expected: Receiver<Vec<u64>>,
     sleep: Sleep,
 ) -> Result<Vec<u64>, String> {
+    let who = format!("{} event", conn.name());
+    progress(&who, "waiting for the list of late lines".into());
     let mut want = expected.recv().await.map_err(|_| "no list of late lines came".to_owned())?;
     want.sort_unstable();
+    progress(&who, format!("collecting {} late lines", want.len()));
     let number = |o: Occurrence| -> u64 { o.groups[0].as_deref().unwrap_or("").parse().unwrap() };
     let mut seen = Vec::new();
     while seen.len() < want.len() {
@@ -229,6 +264,7 @@ async fn lates(
         }
     }
     event.cancel();
+    progress(&who, "done".into());
     Ok(seen)
 }
 
@@ -251,9 +287,9 @@ fn round(
     let started = (conn.start(wait), occurrences);
     let event = spawn(Box::pin(lates(conn.clone(), started, told, sleep)));
     // Two: on the thread runner, blocking waits take turns driving the connection.
-    let threads = [blocking(conn.clone()), blocking(conn.clone())];
-    let first = spawn(Box::pin(awaiting(conn.clone(), seed, sleep)));
-    let second = awaiting(conn.clone(), seed ^ 0xA5A5, sleep);
+    let threads = [blocking(conn.clone(), "blocking 1"), blocking(conn.clone(), "blocking 2")];
+    let first = spawn(Box::pin(awaiting(conn.clone(), seed, sleep, "task 1")));
+    let second = awaiting(conn.clone(), seed ^ 0xA5A5, sleep, "task 2");
     let tasks = async move {
         let (a, b) = smol::future::zip(first, second).await;
         let mut late = a?;
@@ -426,7 +462,11 @@ fn watched(
             match finished.recv_timeout(ROUND) {
                 Ok(Ok(())) => eprintln!("{name}, {link:?}, seed {seed}: {:?}", started.elapsed()),
                 Ok(Err(e)) => panic!("{name}, {link:?}, seed {seed}: {e}"),
-                Err(_) => panic!("{name}, {link:?}, seed {seed}: no end after {ROUND:?} (a hang)"),
+                Err(_) => panic!(
+                    "{name}, {link:?}, seed {seed}: no end after {ROUND:?} (a hang); where each \
+                     task and thread of the rounds under way was:{}",
+                    progress_of("")
+                ),
             }
         }
     }
@@ -469,9 +509,14 @@ fn tokio_task(handle: &tokio::runtime::Handle, f: Task) -> Task {
 }
 
 /// A round on a connection of the tokio runner on `rt`, awaited in `rt.block_on`.
-fn tokio_round(rt: &tokio::runtime::Runtime, seed: u64, link: Link) -> Result<(), String> {
+fn tokio_round(
+    rt: &tokio::runtime::Runtime,
+    name: &str,
+    seed: u64,
+    link: Link,
+) -> Result<(), String> {
     let runner = Runner::Tokio(TokioRunner::with_handle(rt.handle().clone()));
-    let conn = connect(runner, link, "stress-tokio");
+    let conn = connect(runner, link, name);
     let handle = rt.handle().clone();
     round(&conn, seed, tokio_sleep, move |f| tokio_task(&handle, f), |f| rt.block_on(f))
 }
@@ -480,7 +525,7 @@ fn tokio_round(rt: &tokio::runtime::Runtime, seed: u64, link: Link) -> Result<()
 fn tokio_current_thread() {
     watched("tokio, current-thread", |seed, link| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        tokio_round(&rt, seed, link)
+        tokio_round(&rt, "stress-tokio-current-thread", seed, link)
     });
 }
 
@@ -492,7 +537,7 @@ fn tokio_multi_thread() {
             .enable_all()
             .build()
             .unwrap();
-        tokio_round(&rt, seed, link)
+        tokio_round(&rt, "stress-tokio-multi-thread", seed, link)
     });
 }
 

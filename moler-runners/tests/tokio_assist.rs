@@ -252,3 +252,37 @@ fn a_blocking_run_nobody_reads_for_says_why() {
     let out = rt.block_on(conn.start(Command::lines("cmd 2", support::PROMPT))).unwrap();
     assert_eq!(out, ["ok 2"]);
 }
+
+/// A turn the awaiting task missed because a plain thread held the connection, starting an
+/// observer of its own, is taken when that thread lets the connection go, also before the
+/// connection's first turn: that thread wakes whoever drives, and before any turn nobody had
+/// said who that was, so the wake-up was lost and the answer never read (the stress test hung
+/// so at the start of a round, in 4 of about 200 runs with both CPUs busy).
+#[test]
+fn a_turn_missed_to_a_thread_starting_an_observer_is_taken_when_it_lets_go() {
+    let rt = current_thread();
+    let (conn, device) = pair(&rt);
+    device.respond_on_next_write("echo 1\r\n1\r\nmoler_bash# ");
+    // Written at once (the connection is free): only its answer is left to read.
+    let cmd = conn.start(Command::lines("echo 1", PROMPT).timeout(WAIT));
+    let (entered, held) = std::sync::mpsc::channel();
+    let (open, gate) = std::sync::mpsc::channel();
+    let holder = {
+        let conn = conn.clone();
+        std::thread::spawn(move || drop(conn.start(support::HoldsOnStart { entered, gate })))
+    };
+    held.recv_timeout(WAIT).expect("the other thread's start holds the connection");
+    let opener = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = open.send(());
+    });
+    let since = Instant::now();
+    // (The timeout's own wake-up polls the command again, which then reads the answer: so the
+    // time it took says whether the wake-up was lost.)
+    let out = rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), cmd).await });
+    let took = since.elapsed();
+    assert!(took < Duration::from_secs(5), "the answer read after {took:?}: a wake-up was lost");
+    assert_eq!(out.expect("answered").unwrap(), ["1"]);
+    holder.join().unwrap();
+    opener.join().unwrap();
+}

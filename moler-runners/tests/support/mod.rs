@@ -247,3 +247,29 @@ pub async fn echoes(
         assert_eq!(out, [i.to_string()]);
     }
 }
+
+/// An observer whose start holds the connection until `gate` opens: a start runs under the
+/// connection's lock, on the thread that starts it when that thread finds the connection free
+/// (as a plain thread's blocking `run` does).
+pub struct HoldsOnStart {
+    pub entered: std::sync::mpsc::Sender<()>,
+    pub gate: std::sync::mpsc::Receiver<()>,
+}
+
+impl moler_core::Observer for HoldsOnStart {
+    type Output = ();
+
+    fn describe(&self) -> String {
+        "a start that holds the connection".into()
+    }
+
+    fn on_start(&mut self, _cx: &mut moler_core::Context<'_>) -> moler_core::Step<()> {
+        let _ = self.entered.send(());
+        let _ = self.gate.recv_timeout(std::time::Duration::from_secs(20));
+        moler_core::Step::Done(Ok(()))
+    }
+
+    fn on_data(&mut self, _: &str, _cx: &mut moler_core::Context<'_>) -> moler_core::Step<()> {
+        moler_core::Step::Pending
+    }
+}
