@@ -237,13 +237,13 @@ impl<R: Runtime> Assist for AsyncAssist<R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::thread::ThreadRuntime;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A task's waker that counts its wake-ups.
-    struct Task(AtomicUsize);
+    pub(crate) struct Task(AtomicUsize);
 
     impl Wake for Task {
         fn wake(self: Arc<Self>) {
@@ -251,13 +251,13 @@ mod tests {
         }
     }
 
-    fn task() -> (Arc<Task>, Waker) {
+    pub(crate) fn task() -> (Arc<Task>, Waker) {
         let task = Arc::new(Task(AtomicUsize::new(0)));
         let waker = Waker::from(Arc::clone(&task));
         (task, waker)
     }
 
-    fn woken(task: &Task) -> usize {
+    pub(crate) fn woken(task: &Task) -> usize {
         task.0.load(Ordering::SeqCst)
     }
 

@@ -240,24 +240,17 @@ mod tests {
     /// build, where the two wakers' vtables are emitted in different codegen units.)
     #[test]
     fn the_home_task_and_an_assisting_task_poll_with_one_waker() {
+        use crate::assist::tests::{task, woken};
         use crate::assist::{Home, Relay};
-        use std::sync::atomic::{AtomicUsize, Ordering};
         use std::time::Duration;
 
-        struct Counted(AtomicUsize);
-        impl std::task::Wake for Counted {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
         let relay = Relay::new();
         let mut home = Home::<SmolRuntime>::new(Arc::clone(&relay));
         let assist = home.assist_waker();
         assert!(home.waker().will_wake(&assist));
         // The home task (its waker counts what the relay sends it: wake-ups while no task
         // assists, as here).
-        let home_task = Arc::new(Counted(AtomicUsize::new(0)));
-        let home_waker = Waker::from(Arc::clone(&home_task));
+        let (home_task, home_waker) = task();
         assert!(home.poll_turn(&mut Context::from_waker(&home_waker), false).is_ready());
 
         let (ours, _peer) = UnixStream::pair().unwrap();
@@ -272,7 +265,7 @@ mod tests {
             assert!(reg.poll_read(&mut cx, Interest::Readable, false, &mut op).is_pending());
             assert!(timer.poll_at(&mut cx, at).is_pending());
         }
-        assert_eq!(home_task.0.load(Ordering::SeqCst), 0, "woken by the change of waker");
+        assert_eq!(woken(&home_task), 0, "woken by the change of waker");
     }
 
     /// A read that need not try first reads only once the reactor reported the descriptor

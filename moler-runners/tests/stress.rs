@@ -57,14 +57,11 @@ fn progress(who: &str, what: String) {
     p.insert(who.to_owned(), (Instant::now(), what));
 }
 
-/// Everything [`progress`] holds for the connections whose names start with `prefix`.
-fn progress_of(prefix: &str) -> String {
+/// Everything [`progress`] holds, a line each.
+fn progress_report() -> String {
     let p = PROGRESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let now = Instant::now();
-    p.iter()
-        .filter(|(who, _)| who.starts_with(prefix))
-        .map(|(who, (at, what))| format!("\n  {who}: {what} (for {:?})", now - *at))
-        .collect()
+    p.iter().map(|(who, (at, what))| format!("\n  {who}: {what} (for {:?})", now - *at)).collect()
 }
 
 /// xorshift64*: the mix of a round, from its seed.
@@ -465,7 +462,7 @@ fn watched(
                 Err(_) => panic!(
                     "{name}, {link:?}, seed {seed}: no end after {ROUND:?} (a hang); where each \
                      task and thread of the rounds under way was:{}",
-                    progress_of("")
+                    progress_report()
                 ),
             }
         }
