@@ -26,10 +26,9 @@ const WAIT: Duration = Duration::from_secs(30);
 /// The deadline of the commands that a stall times out.
 const TIMEOUT: Duration = Duration::from_millis(500);
 /// Their terminating period (Ctrl-C, then output swallowed until the prompt). Long enough for
-/// the backlog a stall leaves (thousands of `seq` lines) to drain before the Ctrl-C's prompt on
-/// a busy machine: a command sent before that prompt is typed ahead into a shell that has not
-/// started reading, and its first characters can be lost (seen as `-bash: cho: command not
-/// found` with 1 s).
+/// the backlog a stall leaves (thousands of `seq` lines) to drain on a busy machine, and, where
+/// the command's own prompt came before the Ctrl-C reached the shell, for the Ctrl-C's echo to
+/// follow it (a quarter of the period, see `Command::terminating_period`).
 const TERMINATING: Duration = Duration::from_secs(4);
 
 /// Every piece a byte; one piece in ten (twenty for SSH, whose login is kilobytes) waits up to
@@ -185,12 +184,6 @@ mod over_ssh {
     /// draws each wrap as the next byte, `\r`, and that byte again).
     const WORDS: usize = 24;
 
-    /// The ssh shell's prompt once, seen as the line the shell waits on (not anchored:
-    /// readline puts its bracketed-paste switch before it).
-    fn prompt_event() -> Wait4 {
-        Wait4::new(["moler_ssh# $"]).unwrap().match_partial_lines(true).till_occurs_times(1)
-    }
-
     fn ssh_cmd(line: &str) -> Command<moler::Lines> {
         Command::lines(line, SSH_PROMPT)
     }
@@ -236,6 +229,7 @@ mod over_ssh {
     on_every_runner!(
         pieces_and_delays_change_no_ssh_result,
         an_ssh_stall_times_out_at_the_deadline_and_the_shell_recovers,
+        a_ctrl_c_held_by_a_stall_reaches_the_idle_prompt_and_the_next_command_waits_for_it,
         an_ssh_reset_mid_output_closes_with_the_reset,
         an_ssh_half_close_mid_output_closes_the_connection,
     );
@@ -268,14 +262,48 @@ mod over_ssh {
         assert!(took < TIMEOUT + TERMINATING, "timed out after {took:?}, deadline {TIMEOUT:?}");
         assert_eq!(proxy.fired(), 1);
         assert!(!remote.is_closed(), "a stall is no close");
-        // The shell got the Ctrl-C but its prompt is stuck behind the stall, and readline sets
-        // the terminal up only once it is out: a line typed before may lose its first
-        // characters (seen on a busy machine: `cho: command not found`). Type when the prompt
-        // is back, as a user would.
-        let prompt_back = remote.start(prompt_event());
+        // The Ctrl-C is held by the stall with the output. `seq` has most often ended by the
+        // time the stall is lifted: its prompt comes first, then the Ctrl-C reaches bash's idle
+        // readline, which echoes `^C` and drops what it had read of a line typed meanwhile.
+        // The command's linger waits for that echo and the prompt after it, so the next
+        // command, sent at once, is typed whole (before, it lost its first characters one run
+        // in about fifty on a busy machine: `-bash: cho: command not found`).
         proxy.resume();
-        prompt_back.wait(WAIT).unwrap();
         assert_eq!(remote.run(ssh_cmd("echo after the stall"), WAIT).unwrap(), ["after the stall"]);
+        drop((remote, proxy));
+        owned.assert_gone();
+    }
+
+    /// A command that ends behind a stall (`seq 1 1000`: 3.9 kB, past the stall's 2,000 bytes
+    /// but within the sockets' buffers, so it ends at once) times out; its Ctrl-C, held by the
+    /// stall too, reaches bash once the stall is lifted, after the command's own prompt has
+    /// gone out: bash's readline echoes it at its idle prompt. The linger waits for that echo
+    /// and its prompt, so the next command, sent at once, is typed after it and whole.
+    fn a_ctrl_c_held_by_a_stall_reaches_the_idle_prompt_and_the_next_command_waits_for_it(
+        rig: &Rig,
+    ) {
+        let Some(sshd) = Sshd::require() else { return };
+        let (owned, proxy, remote) = through_proxy(rig, &sshd, Faults::default());
+        remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
+        proxy.set_faults(Faults::default().stall_after(2000));
+        let cmd = ssh_cmd("seq 1 1000").timeout(TIMEOUT).terminating_period(TERMINATING);
+        let err = remote.run(cmd, WAIT).unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        // What the shell prints from here, in order: the command's last number, the Ctrl-C's
+        // echo on the line of the prompt that followed it (readline's, at its idle prompt),
+        // and the next command's output.
+        let order = Wait4::new(["^1000$", r"moler_ssh# \^C", "^after the stall$"])
+            .unwrap()
+            .till_occurs_times(3);
+        let order = remote.start(order);
+        proxy.resume();
+        let started = Instant::now();
+        assert_eq!(remote.run(ssh_cmd("echo after the stall"), WAIT).unwrap(), ["after the stall"]);
+        let took = started.elapsed();
+        let seen: Vec<usize> = order.wait(WAIT).unwrap().iter().map(|o| o.pattern).collect();
+        assert_eq!(seen, [0, 1, 2], "took {took:?}");
+        // Ended by the echo's prompt, not by the quarter period a device without echo waits.
+        assert!(took < TERMINATING / 4, "the next command took {took:?}");
         drop((remote, proxy));
         owned.assert_gone();
     }

@@ -217,7 +217,12 @@ impl Parser for Lines {
 ///   times out.
 /// - On timeout or cancel it sends Ctrl-C and swallows output until the prompt returns (at most
 ///   [`Command::terminating_period`]), so the next command starts on a clean prompt. If the
-///   prompt has not come back halfway through that period it sends a second Ctrl-C (once).
+///   prompt has not come back halfway through that period it sends a second Ctrl-C (once). A
+///   prompt that comes before the Ctrl-C's echo (`^C`) means the command ended by itself
+///   while its output was on the way: the Ctrl-C is still to reach the shell's prompt, so the
+///   swallowing goes on until the prompt after the echo, or a quarter of the period if no echo
+///   comes (a device that echoes none): a line typed while bash handles that Ctrl-C loses
+///   what readline had read of it.
 ///
 /// ```
 /// use moler_core::{Command, Connection};
@@ -270,8 +275,8 @@ pub struct Command<P> {
     /// follows for [`PROMPT_QUIET`].
     tail_at: Option<usize>,
     outcome: Outcome,
-    /// The Ctrl-C sent again while lingering (see [`Command::interrupt`]).
-    second_interrupt: bool,
+    /// What the linger after a Ctrl-C has seen and done (see [`Command::interrupt`]).
+    interrupted: Interrupted,
     /// Send what the command sends once more if nothing ended it within this
     /// ([`Command::resend_after`]); `resent` once done.
     resend: Option<Duration>,
@@ -293,6 +298,59 @@ pub struct Command<P> {
     /// Started while the connection's prompt was unconfirmed ([`Context::prompt_unconfirmed`]):
     /// the line is typed once the prompt shows.
     held: bool,
+}
+
+/// The linger after a Ctrl-C of a timeout or a cancel: what it has seen and done.
+#[derive(Debug, Default, Clone, Copy)]
+struct Interrupted {
+    /// The Ctrl-C sent again, halfway through the terminating period without a prompt.
+    second_sent: bool,
+    /// The Ctrl-C's echo (`^C`) came.
+    echoed: bool,
+    /// A prompt came before any echo: the command ended by itself before the Ctrl-C reached
+    /// the shell (see [`Command::interrupt_over`]).
+    bare_prompt: bool,
+    /// The prompt after the echo came: the shell is back.
+    over: bool,
+}
+
+impl Interrupted {
+    /// Looks at a line (or the partial line) that came after the Ctrl-C; true once it brings
+    /// the prompt after the Ctrl-C's echo (see [`Command::interrupt_over`]). A prompt before
+    /// any echo asks for a wake-up `settle` later (a device that echoes nothing).
+    fn look(
+        &mut self,
+        prompt: &LineRegex,
+        line: &str,
+        settle: Duration,
+        cx: &mut Context<'_>,
+    ) -> bool {
+        if self.over {
+            return true;
+        }
+        let line = strip_escapes(line);
+        let echo_first = line.starts_with("^C") || line.starts_with('\x03');
+        let echo = echo_first || line.contains("^C") || line.contains('\x03');
+        if is_prompt(prompt, &line) {
+            if self.echoed || echo_first {
+                self.over = true;
+                return true;
+            }
+            if !self.bare_prompt {
+                self.bare_prompt = true;
+                // (In place of the wake-up of the second Ctrl-C, which is not sent now.)
+                cx.wake_in(settle);
+            }
+        }
+        if echo && !self.echoed {
+            self.echoed = true;
+            if self.bare_prompt {
+                // The echo came: its prompt ends the linger, or the period does.
+                cx.wake_in_at(None);
+            }
+        }
+        false
+    }
 }
 
 /// A Ctrl-Z timeout under way: how far it got, and whether it gave up on a job deaf to SIGTERM.
@@ -547,7 +605,7 @@ impl<P: Parser> Command<P> {
             taken: 0,
             tail_at: None,
             outcome: Outcome::default(),
-            second_interrupt: false,
+            interrupted: Interrupted::default(),
             resend: None,
             resent: false,
             break_exec: None,
@@ -888,7 +946,7 @@ impl<P: Parser> Command<P> {
             taken,
             tail_at,
             outcome,
-            second_interrupt,
+            interrupted,
             resend,
             resent,
             break_exec,
@@ -923,7 +981,7 @@ impl<P: Parser> Command<P> {
             taken,
             tail_at,
             outcome,
-            second_interrupt,
+            interrupted,
             resend,
             resent,
             break_exec,
@@ -959,6 +1017,31 @@ impl<P: Parser> Command<P> {
             seen |= is_prompt(prompt, &strip_escapes(p));
         }
         seen
+    }
+
+    /// While lingering after a Ctrl-C: whether `data` brings the prompt that ends the linger,
+    /// the one after the Ctrl-C's echo (`^C`, or the bare control character of a terminal
+    /// without `ECHOCTL`).
+    ///
+    /// A prompt before any echo is the command's own end: it ended by itself before the Ctrl-C
+    /// reached the shell, its output still on the way when the timeout came (a slow serial
+    /// line, a stalled link). The Ctrl-C then comes to the shell's idle prompt, and bash's
+    /// readline, handling it, drops what it has read of a line typed meanwhile: ending the
+    /// linger at that prompt let the next command lose its first characters (`-bash: cho:
+    /// command not found`, seen in `tests/faults.rs` with an SSH link stalled and resumed). So
+    /// the linger waits on for the echo and the prompt after it, or, if no echo comes, a
+    /// quarter of the terminating period after that prompt (a device that echoes nothing;
+    /// see [`Observer::on_linger_wake`]). Once a prompt has come, no second Ctrl-C is sent.
+    fn interrupt_over(&mut self, data: &str, cx: &mut Context<'_>) -> bool {
+        let Self { lines, prompt, interrupted, terminating, .. } = self;
+        let settle = *terminating / 4;
+        lines.feed(data, |line| {
+            interrupted.look(prompt, line, settle, cx);
+        });
+        if let Some(p) = lines.take_partial_change().filter(|p| p.len() <= PARTIAL_WINDOW) {
+            interrupted.look(prompt, p, settle, cx);
+        }
+        interrupted.over
     }
 
     /// Sends the command line, or what [`Command::sends`] says instead.
@@ -1026,6 +1109,8 @@ impl<P: Parser> Command<P> {
             tail_at,
             break_exec,
             unanchored,
+            interrupted,
+            terminating,
             ..
         } = self;
         // No escape in the whole chunk (one search, not one a line): its lines need no
@@ -1036,6 +1121,11 @@ impl<P: Parser> Command<P> {
             && memchr::memchr2(0x1b, 0x07, text.as_bytes()).is_none();
         let mut handle = |line: &str, partial: bool, escape_free: bool| {
             if outcome.finished {
+                if outcome.broke && interrupted.bare_prompt {
+                    // The break's Ctrl-C's echo and prompt in the same read as the command's
+                    // own prompt: no linger needed.
+                    interrupted.look(prompt, line, *terminating / 4, cx);
+                }
                 return;
             }
             // Any change to the line under way: a prompt seen at its end was not the last word.
@@ -1055,6 +1145,11 @@ impl<P: Parser> Command<P> {
             if seen_prompt && parser.on_prompt(line, partial, cx) {
                 outcome.at_prompt(*ret_required, parser);
                 cx.confirm_prompt();
+                if outcome.finished && outcome.broke {
+                    // Before the break's Ctrl-C's echo, this prompt is the command's own end,
+                    // and the Ctrl-C is still to reach the shell (see `Command::outcome`).
+                    interrupted.look(prompt, line, *terminating / 4, cx);
+                }
                 return;
             }
             if !seen_prompt && unanchored.as_ref().is_some_and(|u| u.is_match(line)) {
@@ -1070,9 +1165,12 @@ impl<P: Parser> Command<P> {
                 *tail_at = Some(line.len() - at);
                 cx.wake_in(PROMPT_QUIET);
             }
-            if outcome.broke && line.trim_end() == "^C" {
-                // The terminal's echo of the Ctrl-C sent by the break, not output.
-                return;
+            if outcome.broke && (line.contains("^C") || line.contains('\x03')) {
+                interrupted.echoed = true;
+                if line.trim_end() == "^C" {
+                    // The terminal's echo of the Ctrl-C sent by the break, not output.
+                    return;
+                }
             }
             output.line(line, partial, parser, outcome, cx);
             if !partial && !outcome.broke && break_exec.as_ref().is_some_and(|b| b.is_match(line)) {
@@ -1113,16 +1211,30 @@ impl<P: Parser> Command<P> {
         if !self.outcome.finished {
             return Step::Pending;
         }
+        if self.outcome.broke && !self.interrupted.over {
+            // The prompt came before the break's Ctrl-C was echoed: the command ended by
+            // itself, and the Ctrl-C is still to reach the shell's prompt. The result is
+            // delivered now; the echo and its prompt are swallowed as after a timeout (see
+            // `interrupt_over`), so that Ctrl-C does not cut the start of the next command.
+            self.lines.clear();
+            self.taken = 0;
+            self.tail_at = None;
+            return Step::Linger { result: self.result(), period: self.terminating };
+        }
+        Step::Done(self.result())
+    }
+
+    /// The finished command's result.
+    fn result(&mut self) -> crate::Result<P::Output> {
         // The command line is copied into an error only: a result does not pay for it.
         let command = || self.command.clone();
-        let result = if let Some(line) = self.outcome.failure.take() {
+        if let Some(line) = self.outcome.failure.take() {
             Err(Error::CommandFailure { command: command(), line })
         } else if let Some(error) = self.outcome.parse_error.take() {
             Err(Error::Parse { command: command(), error })
         } else {
             self.parser.finish().map_err(|error| Error::Parse { command: command(), error })
-        };
-        Step::Done(result)
+        }
     }
 
     /// What may explain a timeout: the shell waiting for the rest of the command line, a last
@@ -1461,7 +1573,7 @@ impl<P: Parser> Observer for Command<P> {
         let seen = if self.suspended.is_some() {
             self.linger_suspended(data, cx)
         } else {
-            self.prompt_in(data)
+            self.interrupt_over(data, cx)
         };
         if seen {
             cx.confirm_prompt();
@@ -1516,7 +1628,15 @@ impl<P: Parser> Observer for Command<P> {
 
     /// No prompt yet, halfway through the terminating period: the shell may have missed the
     /// Ctrl-C (bash loses one that arrives while it forks the next job of a line), so one more.
+    ///
+    /// Or, after a prompt that came before the Ctrl-C's echo, a quarter of the period without
+    /// an echo: the device echoes nothing, and the prompt seen was the last one (see
+    /// [`Command::interrupt_over`]).
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.suspended.is_none() && self.interrupted.bare_prompt && !self.interrupted.echoed {
+            cx.confirm_prompt();
+            return true;
+        }
         if let Some(state) =
             self.suspended.as_mut().filter(|s| matches!(s.stage, Stage::Killing(_) | Stage::Killed))
         {
@@ -1527,7 +1647,7 @@ impl<P: Parser> Observer for Command<P> {
             }
             return false;
         }
-        if !std::mem::replace(&mut self.second_interrupt, true) {
+        if !std::mem::replace(&mut self.interrupted.second_sent, true) {
             cx.send("\x03");
         }
         false

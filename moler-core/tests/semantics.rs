@@ -314,6 +314,123 @@ fn a_prompt_after_the_first_ctrl_c_means_no_second_one() {
     assert!(matches!(slow.try_result().unwrap(), Err(Error::Cancelled { .. })));
 }
 
+/// A command that ended by itself while its output was on the way (a slow serial line, a
+/// stalled link) times out: its Ctrl-C reaches the shell's idle prompt after the command's own
+/// prompt has come. bash's readline, handling that Ctrl-C, drops what it has read of a line
+/// typed meanwhile (`-bash: cho: command not found` in `tests/faults.rs`), so the linger goes
+/// on past that prompt, to the Ctrl-C's echo and the prompt after it.
+#[test]
+fn a_prompt_before_the_ctrl_c_echo_does_not_end_the_linger_the_prompt_after_the_echo_does() {
+    let t0 = Instant::now();
+    let sec = |n: u64| t0 + Duration::from_secs(n);
+    // The echo on a line of its own, on the prompt's line, or on the prompt's partial line.
+    for rest in [&b"^C\r\nmoler_bash# "[..], b"^C\r\n", b""] {
+        let mut conn = Connection::new("t");
+        let cmd = lines("seq 1 20000")
+            .timeout(Duration::from_secs(1))
+            .terminating_period(Duration::from_secs(4));
+        let seq = conn.start(cmd, t0);
+        let next = conn.start(lines("echo ok"), t0);
+        assert_eq!(sent(&mut conn), "seq 1 20000\n");
+        conn.handle_input(b"seq 1 20000\r\n1\r\n2\r\n", t0);
+        conn.handle_timeout(sec(1));
+        assert!(seq.try_result().unwrap().unwrap_err().is_timeout());
+        assert_eq!(sent(&mut conn), "\x03");
+        conn.handle_input(b"3\r\n19999\r\n20000\r\nmoler_bash# ", sec(1));
+        assert_eq!(sent(&mut conn), "", "the command's own prompt: the Ctrl-C is on its way");
+        assert_eq!(conn.poll_timeout(), Some(sec(2)), "a quarter of the period for its echo");
+        if rest.is_empty() {
+            // The echo in a read of its own, after the prompt on its line.
+            conn.handle_input(b"^C", sec(1));
+            conn.handle_input(b"\r\n", sec(1));
+        } else {
+            conn.handle_input(b"^C\r\n", sec(1));
+        }
+        assert_eq!(conn.poll_timeout(), Some(sec(5)), "the echo came: only the period's end");
+        conn.handle_timeout(sec(2));
+        assert_eq!(sent(&mut conn), "", "no second Ctrl-C after a prompt, and still waiting");
+        conn.handle_input(b"moler_bash# ", sec(2));
+        assert_eq!(sent(&mut conn), "echo ok\n", "the prompt after the echo ended the linger");
+        conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", sec(2));
+        assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+    }
+}
+
+/// The same where the device echoes no Ctrl-C: the linger ends a quarter of the terminating
+/// period after the prompt (not at the period's end), and no second Ctrl-C goes to the prompt.
+#[test]
+fn without_an_echo_the_linger_ends_a_quarter_period_after_a_prompt_that_came_first() {
+    let t0 = Instant::now();
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    let mut conn = Connection::new("t");
+    let cmd = lines("seq 1 20000")
+        .timeout(Duration::from_secs(1))
+        .terminating_period(Duration::from_secs(2));
+    let seq = conn.start(cmd, t0);
+    let next = conn.start(lines("echo ok"), t0);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"seq 1 20000\r\n1\r\n", t0);
+    conn.handle_timeout(ms(1000));
+    assert!(seq.try_result().unwrap().unwrap_err().is_timeout());
+    assert_eq!(sent(&mut conn), "\x03");
+    conn.handle_input(b"20000\r\nmoler_bash# ", ms(1200));
+    assert_eq!(conn.poll_timeout(), Some(ms(1700)), "a quarter of 2 s after the prompt");
+    conn.handle_input(b"\r\n", ms(1300));
+    conn.handle_timeout(ms(1699));
+    assert_eq!(sent(&mut conn), "");
+    conn.handle_timeout(ms(1700));
+    assert_eq!(sent(&mut conn), "echo ok\n", "no echo came: the prompt seen was the last");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", ms(1800));
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+    conn.handle_timeout(ms(4000));
+    assert_eq!(sent(&mut conn), "", "never a second Ctrl-C");
+}
+
+/// A break (`break_exec`) whose line was the tool's last: the prompt comes before the break's
+/// Ctrl-C is echoed. The result is delivered at once; the next command waits for the echo and
+/// its prompt, as after a timeout.
+#[test]
+fn a_break_on_the_last_line_delivers_at_its_prompt_and_the_next_command_waits_for_the_echo() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let cmd = lines("ping -c 3 h").break_exec("icmp_seq=3 ");
+    let ping = conn.start(cmd, t);
+    let next = conn.start(lines("echo ok"), t);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"ping -c 3 h\r\n64 bytes: icmp_seq=3 ttl=64\r\n", t);
+    assert_eq!(sent(&mut conn), "\x03", "the break");
+    conn.handle_input(b"3 packets transmitted\r\nmoler_bash# ", t);
+    let out = ping.try_result().expect("delivered at its prompt").unwrap();
+    assert_eq!(out, ["64 bytes: icmp_seq=3 ttl=64", "3 packets transmitted"]);
+    assert_eq!(sent(&mut conn), "", "the break's Ctrl-C is on its way to the shell");
+    conn.handle_input(b"^C\r\nmoler_bash# ", t);
+    assert_eq!(sent(&mut conn), "echo ok\n");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", t);
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+    // A break echoed before its prompt ends the command at that prompt, as always.
+    let ping = conn.start(lines("ping h").break_exec("icmp_seq=1 "), t);
+    let after = conn.start(lines("echo after"), t);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"ping h\r\n64 bytes: icmp_seq=1 ttl=64\r\n^C\r\n1 packets\r\n", t);
+    conn.handle_input(b"moler_bash# ", t);
+    assert_eq!(ping.try_result().unwrap().unwrap().len(), 2);
+    assert_eq!(sent(&mut conn), "\x03echo after\n");
+    conn.handle_input(b"echo after\r\nafter\r\nmoler_bash# ", t);
+    assert_eq!(after.try_result().unwrap().unwrap(), ["after"]);
+    // The echo and its prompt in the same read as the command's own prompt: nothing to wait.
+    // (Read at once, the prompt with the echo after it is one line, which `^moler_bash# $`
+    // does not match: output, as it always was; the prompt after it ends the command.)
+    let ping = conn.start(lines("ping -c 1 h").break_exec("icmp_seq=1 "), t);
+    let last = conn.start(lines("echo last"), t);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"ping -c 1 h\r\n64 bytes: icmp_seq=1 ttl=64\r\n", t);
+    conn.handle_input(b"1 packets\r\nmoler_bash# ^C\r\nmoler_bash# ", t);
+    assert_eq!(ping.try_result().unwrap().unwrap()[2], "moler_bash# ^C");
+    assert_eq!(sent(&mut conn), "\x03echo last\n");
+    conn.handle_input(b"echo last\r\nlast\r\nmoler_bash# ", t);
+    assert_eq!(last.try_result().unwrap().unwrap(), ["last"]);
+}
+
 #[test]
 fn a_cancelled_command_whose_ctrl_c_was_missed_sends_a_second_one() {
     let t0 = Instant::now();
