@@ -1631,7 +1631,7 @@ impl<P: Parser> Observer for Command<P> {
     ///
     /// Or, after a prompt that came before the Ctrl-C's echo, a quarter of the period without
     /// an echo: the device echoes nothing, and the prompt seen was the last one (see
-    /// [`Command::interrupt_over`]).
+    /// [`Command`]'s Ctrl-C rules).
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
         if self.suspended.is_none() && self.interrupted.bare_prompt && !self.interrupted.echoed {
             cx.confirm_prompt();
