@@ -274,10 +274,10 @@ mod over_ssh {
         owned.assert_gone();
     }
 
-    /// A command that ends behind a stall (`seq 1 1000`: 3.9 kB, past the stall's 2,000 bytes
-    /// but within the sockets' buffers, so it ends at once) times out; its Ctrl-C, held by the
-    /// stall too, reaches bash once the stall is lifted, after the command's own prompt has
-    /// gone out: bash's readline echoes it at its idle prompt. The linger waits for that echo
+    /// A command that ends behind a stall (`seq 1 1000`: 4.9 kB on the terminal, past the
+    /// stall's 2,000 bytes but within the sockets' buffers, so it ends at once) times out; its
+    /// Ctrl-C, held by the stall too, reaches bash once the stall is lifted, after the
+    /// command's own prompt has gone out: bash's readline echoes it at its idle prompt. The linger waits for that echo
     /// and its prompt, so the next command, sent at once, is typed after it and whole.
     fn a_ctrl_c_held_by_a_stall_reaches_the_idle_prompt_and_the_next_command_waits_for_it(
         rig: &Rig,
