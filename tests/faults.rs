@@ -286,7 +286,9 @@ mod over_ssh {
         let (owned, proxy, remote) = through_proxy(rig, &sshd, Faults::default());
         remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
         proxy.set_faults(Faults::default().stall_after(2000));
-        let cmd = ssh_cmd("seq 1 1000").timeout(TIMEOUT).terminating_period(TERMINATING);
+        // A long period: a linger ended by a quarter of it (5 s), not by the echo, shows.
+        let period = Duration::from_secs(20);
+        let cmd = ssh_cmd("seq 1 1000").timeout(TIMEOUT).terminating_period(period);
         let err = remote.run(cmd, WAIT).unwrap_err();
         assert!(err.is_timeout(), "{err}");
         // What the shell prints from here, in order: the command's last number, the Ctrl-C's
@@ -303,7 +305,7 @@ mod over_ssh {
         let seen: Vec<usize> = order.wait(WAIT).unwrap().iter().map(|o| o.pattern).collect();
         assert_eq!(seen, [0, 1, 2], "took {took:?}");
         // Ended by the echo's prompt, not by the quarter period a device without echo waits.
-        assert!(took < TERMINATING / 4, "the next command took {took:?}");
+        assert!(took < period / 4, "the next command took {took:?}");
         drop((remote, proxy));
         owned.assert_gone();
     }
