@@ -266,8 +266,8 @@ mod over_ssh {
         // time the stall is lifted: its prompt comes first, then the Ctrl-C reaches bash's idle
         // readline, which echoes `^C` and drops what it had read of a line typed meanwhile.
         // The command's linger waits for that echo and the prompt after it, so the next
-        // command, sent at once, is typed whole (before, it lost its first characters one run
-        // in about fifty on a busy machine: `-bash: cho: command not found`).
+        // command, sent at once, is typed whole (before, now and then on a busy machine, it
+        // lost its first characters: `-bash: cho: command not found`).
         proxy.resume();
         assert_eq!(remote.run(ssh_cmd("echo after the stall"), WAIT).unwrap(), ["after the stall"]);
         drop((remote, proxy));
@@ -277,8 +277,9 @@ mod over_ssh {
     /// A command that ends behind a stall (`seq 1 1000`: 4.9 kB on the terminal, past the
     /// stall's 2,000 bytes but within the sockets' buffers, so it ends at once) times out; its
     /// Ctrl-C, held by the stall too, reaches bash once the stall is lifted, after the
-    /// command's own prompt has gone out: bash's readline echoes it at its idle prompt. The linger waits for that echo
-    /// and its prompt, so the next command, sent at once, is typed after it and whole.
+    /// command's own prompt has gone out: bash's readline echoes it at its idle prompt. The
+    /// linger waits for that echo and its prompt, so the next command, sent at once, is typed
+    /// after it and whole.
     fn a_ctrl_c_held_by_a_stall_reaches_the_idle_prompt_and_the_next_command_waits_for_it(
         rig: &Rig,
     ) {

@@ -28,9 +28,9 @@ pub enum Step<T> {
     /// returns `true` or `period` passes; the next command waits meanwhile. A command uses this
     /// after a timeout or a cancel: it sent Ctrl-C and swallows output until its prompt returns,
     /// so the next command does not take the old prompt for its own (and after a break whose
-    /// prompt came before the break's Ctrl-C was echoed: that Ctrl-C is still on its way). An observer that wants to
-    /// act again before the period ends if nothing ended the linger (a second Ctrl-C) asks for
-    /// it with [`Context::wake_in`].
+    /// prompt came before the break's Ctrl-C was echoed: that Ctrl-C is still on its way). An
+    /// observer that wants to act again before the period ends if nothing ended the linger (a
+    /// second Ctrl-C) asks for it with [`Context::wake_in`].
     Linger {
         /// The observer's result, delivered at once.
         result: Result<T>,
