@@ -301,7 +301,7 @@ pub struct Command<P> {
 }
 
 /// The linger after a Ctrl-C of a timeout or a cancel: what it has seen and done.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default)]
 struct Interrupted {
     /// The Ctrl-C sent again, halfway through the terminating period without a prompt.
     second_sent: bool,
@@ -330,7 +330,7 @@ impl Interrupted {
         }
         let line = strip_escapes(line);
         let echo_first = line.starts_with("^C") || line.starts_with('\x03');
-        let echo = echo_first || line.contains("^C") || line.contains('\x03');
+        let echo = echo_first || has_interrupt_echo(&line);
         if is_prompt(prompt, &line) {
             if self.echoed || echo_first {
                 self.over = true;
@@ -1165,7 +1165,7 @@ impl<P: Parser> Command<P> {
                 *tail_at = Some(line.len() - at);
                 cx.wake_in(PROMPT_QUIET);
             }
-            if outcome.broke && (line.contains("^C") || line.contains('\x03')) {
+            if outcome.broke && has_interrupt_echo(line) {
                 interrupted.echoed = true;
                 if line.trim_end() == "^C" {
                     // The terminal's echo of the Ctrl-C sent by the break, not output.
@@ -1216,9 +1216,7 @@ impl<P: Parser> Command<P> {
             // itself, and the Ctrl-C is still to reach the shell's prompt. The result is
             // delivered now; the echo and its prompt are swallowed as after a timeout (see
             // `interrupt_over`), so that Ctrl-C does not cut the start of the next command.
-            self.lines.clear();
-            self.taken = 0;
-            self.tail_at = None;
+            self.clear_lines();
             return Step::Linger { result: self.result(), period: self.terminating };
         }
         Step::Done(self.result())
@@ -1304,11 +1302,17 @@ impl<P: Parser> Command<P> {
         self.echo_seen = true;
         self.echo = None;
         self.paste_end = None;
+        self.clear_lines();
+        self.outcome = Outcome::default();
+        Step::Linger { result: Err(error), period: self.terminating }
+    }
+
+    /// Forgets the line under way and any prompt found at its end: what a linger reads starts
+    /// afresh.
+    fn clear_lines(&mut self) {
         self.lines.clear();
         self.taken = 0;
         self.tail_at = None;
-        self.outcome = Outcome::default();
-        Step::Linger { result: Err(error), period: self.terminating }
     }
 
     /// Sends Ctrl-Z and lingers: after the `[N]+ Stopped` line, the prompt gets the job killed
@@ -1449,6 +1453,11 @@ impl PasteEnd {
         let held = std::str::from_utf8(&PASTE_END[..self.matched]).expect("ASCII");
         (Cow::Owned(format!("{held}{data}")), true)
     }
+}
+
+/// Whether `line` holds a terminal's echo of Ctrl-C: `^C` (`ECHOCTL`) or the bare character.
+fn has_interrupt_echo(line: &str) -> bool {
+    line.contains("^C") || line.contains('\x03')
 }
 
 fn is_prompt(prompt: &LineRegex, line: &str) -> bool {
