@@ -176,7 +176,8 @@ fn a_tcp_half_close_mid_output_closes_cleanly(rig: &Rig) {
 #[cfg(feature = "ssh")]
 mod over_ssh {
     use super::*;
-    use moler::SSH_PROMPT;
+    use moler::commands::unix::CtrlC;
+    use moler::{Observer, Step, SSH_PROMPT};
     use moler_io::ssh::{self, SshOptions};
     use moler_testkit::sshd::Sshd;
 
@@ -230,6 +231,7 @@ mod over_ssh {
         pieces_and_delays_change_no_ssh_result,
         an_ssh_stall_times_out_at_the_deadline_and_the_shell_recovers,
         a_ctrl_c_held_by_a_stall_reaches_the_idle_prompt_and_the_next_command_waits_for_it,
+        ctrl_c_sent_as_a_tool_ends_by_itself_ends_at_the_prompt_after_its_echo,
         an_ssh_reset_mid_output_closes_with_the_reset,
         an_ssh_half_close_mid_output_closes_the_connection,
     );
@@ -309,6 +311,73 @@ mod over_ssh {
         assert!(took < period / 4, "the next command took {took:?}");
         drop((remote, proxy));
         owned.assert_gone();
+    }
+
+    /// Moler's `ctrl_c` sent just as the tool it means to stop ends by itself: `seq 1 1000`,
+    /// typed with no command (as a script that started a tool with `send` does), ends behind a
+    /// stall that then holds the Ctrl-C too. Once the stall is lifted the tool's prompt comes
+    /// first, and the Ctrl-C reaches bash's idle readline, which echoes it on its prompt's line
+    /// and drops what it had read of a line typed meanwhile. `ctrl_c` ends at the prompt after
+    /// that echo (before, it ended at the tool's prompt), so the next command, sent at once, is
+    /// typed whole.
+    fn ctrl_c_sent_as_a_tool_ends_by_itself_ends_at_the_prompt_after_its_echo(rig: &Rig) {
+        let Some(sshd) = Sshd::require() else { return };
+        let (owned, proxy, remote) = through_proxy(rig, &sshd, Faults::default());
+        remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
+        proxy.set_faults(Faults::default().stall_after(2000));
+        // What the shell prints from here, in order: the tool's last number, the Ctrl-C's echo
+        // on the line of the prompt that followed it (readline's, at its idle prompt: the
+        // proof that the tool had ended), and the next command's output.
+        let order = Wait4::new(["^1000$", r"moler_ssh# \^C", "^after the tool$"])
+            .unwrap()
+            .till_occurs_times(3);
+        let order = remote.start(order);
+        let echo = remote.start(Wait4::new([r"\^C"]).unwrap().till_occurs_times(1));
+        let tools_prompt = Wait4::new(["^moler_ssh# $"]).unwrap().match_partial_lines(true);
+        let tools_prompt = remote.start(tools_prompt.till_occurs_times(1));
+        remote.sendline("seq 1 1000");
+        eventually("the stall holds the output", || proxy.fired() == 1);
+        // `seq` ends within milliseconds behind the stall (its 4.9 kB fit in the sockets'
+        // buffers); the order above fails loudly if the Ctrl-C stopped it instead.
+        std::thread::sleep(Duration::from_millis(200));
+        let ctrl_c = remote.start(CtrlC::new().command_with_prompt(SSH_PROMPT));
+        // `ctrl_c` started (and its Ctrl-C sent, to be held) before the tool's prompt comes,
+        // and that prompt read before bash gets the Ctrl-C, whatever the timing.
+        remote.run(Barrier, WAIT).unwrap();
+        proxy.resume_towards_client();
+        tools_prompt.wait(WAIT).unwrap();
+        proxy.resume();
+        let started = Instant::now();
+        ctrl_c.wait(WAIT).unwrap();
+        let took = started.elapsed();
+        // Observers are given each read in the order they started, so an echo read by the
+        // time `ctrl_c` ended has been seen by `echo`.
+        assert!(echo.is_done(), "ctrl_c ended before the Ctrl-C's echo, after {took:?}");
+        // Ended by the echo's prompt, not by the quarter of its 2 s terminating period a
+        // device without echo waits.
+        assert!(took < Duration::from_millis(500), "ctrl_c took {took:?}");
+        assert_eq!(remote.run(ssh_cmd("echo after the tool"), WAIT).unwrap(), ["after the tool"]);
+        let seen: Vec<usize> = order.wait(WAIT).unwrap().iter().map(|o| o.pattern).collect();
+        assert_eq!(seen, [0, 1, 2]);
+        drop((remote, proxy));
+        owned.assert_gone();
+    }
+
+    /// An observer done at its start: run after starting another, it returns once the
+    /// connection has taken that start (and queued what it sends, written in the same turn).
+    struct Barrier;
+
+    impl Observer for Barrier {
+        type Output = ();
+        fn describe(&self) -> String {
+            "barrier".into()
+        }
+        fn on_start(&mut self, _: &mut moler::Context<'_>) -> Step<()> {
+            Step::Done(Ok(()))
+        }
+        fn on_data(&mut self, _: &str, _: &mut moler::Context<'_>) -> Step<()> {
+            Step::Done(Ok(()))
+        }
     }
 
     fn an_ssh_reset_mid_output_closes_with_the_reset(rig: &Rig) {

@@ -150,6 +150,9 @@ where
     fn on_wake(&mut self, cx: &mut moler_core::Context<'_>) {
         self.0.on_wake(cx)
     }
+    fn is_dialog_prompt(&self, line: &str) -> bool {
+        self.0.is_dialog_prompt(line)
+    }
     fn timeout_hint(&self, last_line: &str) -> Option<String> {
         self.0.timeout_hint(last_line)
     }
@@ -188,6 +191,9 @@ impl<P: moler_core::Parser> moler_core::Parser for ConvertParser<P> {
     }
     fn on_wake(&mut self, cx: &mut moler_core::Context<'_>) {
         self.inner.on_wake(cx)
+    }
+    fn is_dialog_prompt(&self, line: &str) -> bool {
+        self.inner.is_dialog_prompt(line)
     }
     fn timeout_hint(&self, last_line: &str) -> Option<String> {
         self.inner.timeout_hint(last_line)

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use regex::Regex;
 
@@ -131,6 +131,16 @@ pub trait Parser: Send + 'static {
         let _ = cx;
     }
 
+    /// Whether `line` (escapes removed) is a prompt the parser acts at besides the command's
+    /// own: the prompt at which a login dialog types its settings. Asked only while a command
+    /// that sends Ctrl-C as its key awaits the Ctrl-C's echo; such a line is then held as the
+    /// command's prompt is (see [`Command`]'s Ctrl-C rules), and given to [`Parser::on_line`]
+    /// once the echo came or the wait is over. Default: none.
+    fn is_dialog_prompt(&self, line: &str) -> bool {
+        let _ = line;
+        false
+    }
+
     /// Why the command may have timed out, from what the parser knows, given the line it is
     /// stuck on (the partial line, escapes removed): a login dialog that never typed its
     /// settings says which regex the shell's prompt does not match. Asked first; `None` (the
@@ -171,6 +181,9 @@ impl<P: Parser + ?Sized> Parser for Box<P> {
     }
     fn on_wake(&mut self, cx: &mut Context<'_>) {
         (**self).on_wake(cx)
+    }
+    fn is_dialog_prompt(&self, line: &str) -> bool {
+        (**self).is_dialog_prompt(line)
     }
     fn timeout_hint(&self, last_line: &str) -> Option<String> {
         (**self).timeout_hint(last_line)
@@ -223,6 +236,11 @@ impl Parser for Lines {
 ///   swallowing goes on until the prompt after the echo, or a quarter of the period if no echo
 ///   comes (a device that echoes none): a line typed while bash handles that Ctrl-C loses
 ///   what readline had read of it.
+/// - A command that sends Ctrl-C as its key (`sends("\x03", false)`, Moler's `ctrl_c`) follows
+///   the same rule: a prompt ends it only after the Ctrl-C's echo. A prompt that comes first
+///   (what it meant to stop ended by itself as the Ctrl-C left) is held until the echo, then
+///   the prompt after it end the command; without an echo, a quarter of the terminating period
+///   after it, the held prompt is taken as the end (no Ctrl-C is sent again meanwhile).
 ///
 /// ```
 /// use moler_core::{Command, Connection};
@@ -277,6 +295,8 @@ pub struct Command<P> {
     outcome: Outcome,
     /// What the linger after a Ctrl-C has seen and done (see [`Command::interrupt`]).
     interrupted: Interrupted,
+    /// A command sending Ctrl-C as its key: its echo awaited, a prompt held meanwhile.
+    ctrl_c_key: CtrlCKey,
     /// Send what the command sends once more if nothing ended it within this
     /// ([`Command::resend_after`]); `resent` once done.
     resend: Option<Duration>,
@@ -350,6 +370,76 @@ impl Interrupted {
             }
         }
         false
+    }
+}
+
+/// A command that sends Ctrl-C as its key ([`Command::sends`]) until that Ctrl-C's echo comes:
+/// a prompt seen before it is held (see [`Command`]'s Ctrl-C rules).
+#[derive(Debug, Default)]
+struct CtrlCKey {
+    /// The echo is awaited.
+    waiting: bool,
+    /// Boxed: rare, and a queued command should stay small.
+    early: Option<Box<EarlyPrompt>>,
+}
+
+/// A prompt line that came before the Ctrl-C's echo, and when to take it as the end anyway.
+#[derive(Debug)]
+struct EarlyPrompt {
+    line: String,
+    partial: bool,
+    /// The command's prompt (else the parser's: [`Parser::is_dialog_prompt`]).
+    ends: bool,
+    at: Instant,
+}
+
+impl CtrlCKey {
+    /// Looks at a line (escapes removed) while the echo is awaited: true when it is a prompt
+    /// that came before the echo, the command's (`ends`) or the parser's, held until `settle`
+    /// (the first held prompt's time is kept).
+    fn holds(
+        &mut self,
+        line: &str,
+        partial: bool,
+        ends: bool,
+        settle: Instant,
+        dialog_prompt: impl FnOnce(&str) -> bool,
+    ) -> bool {
+        if !self.waiting {
+            return false;
+        }
+        if has_interrupt_echo(line) {
+            self.waiting = false;
+            self.early = None;
+            return false;
+        }
+        if !ends && !dialog_prompt(line) {
+            // A held partial line that went on as something else was no prompt.
+            if self.early.as_ref().is_some_and(|e| e.partial) {
+                self.early = None;
+            }
+            return false;
+        }
+        let at = self.early.as_ref().map_or(settle, |e| e.at);
+        self.early = Some(Box::new(EarlyPrompt { line: line.to_owned(), partial, ends, at }));
+        true
+    }
+
+    /// The held prompt once its time has come with no echo (the device echoes none); nothing
+    /// is held after it.
+    fn due(&mut self, now: Instant) -> Option<Box<EarlyPrompt>> {
+        if self.early.as_ref().is_some_and(|e| e.at <= now) {
+            self.waiting = false;
+            return self.early.take();
+        }
+        None
+    }
+
+    /// Keeps a wake-up for the held prompt's time, with any earlier one the command asked for.
+    fn arm(&self, cx: &mut Context<'_>) {
+        if let Some(at) = self.early.as_ref().map(|e| e.at) {
+            cx.wake_in_at(Some(cx.wake_at().map_or(at, |w| w.min(at))));
+        }
     }
 }
 
@@ -606,6 +696,7 @@ impl<P: Parser> Command<P> {
             tail_at: None,
             outcome: Outcome::default(),
             interrupted: Interrupted::default(),
+            ctrl_c_key: CtrlCKey::default(),
             resend: None,
             resent: false,
             break_exec: None,
@@ -710,7 +801,8 @@ impl<P: Parser> Command<P> {
 
     /// Sends `text` (followed by the connection's newline if `newline`) instead of the command
     /// line when the command starts; the echo is still looked for as the command string. For
-    /// control characters: Moler's `ctrl_c` is `Command::new("", parser).sends("\x03", false)`.
+    /// control characters: Moler's `ctrl_c` is `Command::new("", parser).sends("\x03", false)`,
+    /// which ends at the prompt after the Ctrl-C's echo (see [`Command`]'s Ctrl-C rules).
     ///
     /// Sent at once even after a command whose Ctrl-C's prompt never came back: keys are how a
     /// script gets the prompt back. Text that is input lines, to be held like a command line
@@ -947,6 +1039,7 @@ impl<P: Parser> Command<P> {
             tail_at,
             outcome,
             interrupted,
+            ctrl_c_key,
             resend,
             resent,
             break_exec,
@@ -982,6 +1075,7 @@ impl<P: Parser> Command<P> {
             tail_at,
             outcome,
             interrupted,
+            ctrl_c_key,
             resend,
             resent,
             break_exec,
@@ -1110,6 +1204,7 @@ impl<P: Parser> Command<P> {
             break_exec,
             unanchored,
             interrupted,
+            ctrl_c_key,
             terminating,
             ..
         } = self;
@@ -1142,6 +1237,11 @@ impl<P: Parser> Command<P> {
                 command: typed(command, sends),
             };
             let seen_prompt = is_prompt(prompt, line);
+            let settle = cx.now() + *terminating / 4;
+            if ctrl_c_key.holds(line, partial, seen_prompt, settle, |l| parser.is_dialog_prompt(l))
+            {
+                return; // (a prompt before the Ctrl-C's echo: see `CtrlCKey`)
+            }
             if seen_prompt && parser.on_prompt(line, partial, cx) {
                 outcome.at_prompt(*ret_required, parser);
                 cx.confirm_prompt();
@@ -1205,6 +1305,73 @@ impl<P: Parser> Command<P> {
         if let Some(at) = lent.filter(|_| !outcome.finished) {
             lines.hold(&text[at], false);
         }
+    }
+
+    /// [`Observer::on_wake`] of a command whose line was typed.
+    fn woken(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
+        if let Some(early) = self.ctrl_c_key.due(cx.now()) {
+            // No echo of the Ctrl-C by now: the device echoes none, and the prompt held was
+            // the shell's answer.
+            if early.ends {
+                self.take_prompt(&early.line, early.partial, cx);
+            } else {
+                self.output_line(&early.line, early.partial, cx);
+            }
+            return self.outcome();
+        }
+        if !self.outcome.finished {
+            self.parser.on_wake(cx);
+        }
+        let resend = self.resend.filter(|_| !self.resent && !self.outcome.finished);
+        // (Not once a prompt came: a Ctrl-C at a prompt is what the held one waits out.)
+        if let Some(after) = resend.filter(|_| self.ctrl_c_key.early.is_none()) {
+            if cx.elapsed() >= after {
+                self.resent = true;
+                self.send_command(cx);
+            } else if self.tail_at.is_none() {
+                // Woken early (a wake of the end-of-line prompt rule replaced this one).
+                cx.wake_in(after - cx.elapsed());
+            }
+        }
+        let Some(from_end) = self.tail_at.take() else { return Step::Pending };
+        let stripped = strip_escapes(self.lines.partial());
+        let line = stripped.get(self.taken..).unwrap_or(&stripped);
+        let Some(at) = line.len().checked_sub(from_end).filter(|&at| at > 0) else {
+            return Step::Pending;
+        };
+        let Some((before, prompt_text)) = line.split_at_checked(at) else { return Step::Pending };
+        let (before, prompt_text) = (before.to_owned(), prompt_text.to_owned());
+        self.output_line(&before, false, cx);
+        self.taken += at;
+        let settle = cx.now() + self.terminating / 4;
+        if !self.outcome.finished
+            && !self.ctrl_c_key.holds(&prompt_text, true, true, settle, |_| true)
+        {
+            self.take_prompt(&prompt_text, true, cx);
+        }
+        self.outcome()
+    }
+
+    /// A line matching the prompt: the end if the parser agrees, else an output line.
+    fn take_prompt(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) {
+        if self.parser.on_prompt(line, partial, cx) {
+            self.outcome.at_prompt(self.ret_required, &self.parser);
+            cx.confirm_prompt();
+        } else {
+            self.output_line(line, partial, cx);
+        }
+    }
+
+    /// An output line: failure patterns, then the parser.
+    fn output_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) {
+        let output = Output {
+            default_failures: self.default_failures,
+            failures: &self.failures,
+            failure_exceptions: &self.failure_exceptions,
+            first_line_only: self.failure_first_line_only,
+            command: typed(&self.command, &self.sends),
+        };
+        output.line(line, partial, &mut self.parser, &mut self.outcome, cx);
     }
 
     fn outcome(&mut self) -> Step<P::Output> {
@@ -1498,6 +1665,10 @@ impl<P: Parser> Observer for Command<P> {
             None
         };
         self.resent = false;
+        self.ctrl_c_key = CtrlCKey {
+            waiting: self.sends.as_ref().is_some_and(|s| s.text == "\x03"),
+            early: None,
+        };
         // After a command whose Ctrl-C's prompt never came back, a line typed now could go to
         // whatever still reads the terminal: type it once the prompt shows (already, if it
         // came while no command ran). An Enter, and what a command was given to send
@@ -1539,6 +1710,7 @@ impl<P: Parser> Observer for Command<P> {
         };
         let output = self.without_paste_end(output);
         self.feed(&output, cx);
+        self.ctrl_c_key.arm(cx);
         self.outcome()
     }
 
@@ -1592,47 +1764,15 @@ impl<P: Parser> Observer for Command<P> {
 
     /// The partial line ended in the prompt and nothing came for [`PROMPT_QUIET`]: the text
     /// before the prompt is the last output line, and the prompt ends the command.
+    ///
+    /// Or a prompt held before a Ctrl-C's echo has waited its time (see [`Command`]).
     fn on_wake(&mut self, cx: &mut Context<'_>) -> Step<P::Output> {
         if self.held {
             return Step::Pending; // (nothing typed, nothing to resend or to judge)
         }
-        if !self.outcome.finished {
-            self.parser.on_wake(cx);
-        }
-        if let Some(after) = self.resend.filter(|_| !self.resent && !self.outcome.finished) {
-            if cx.elapsed() >= after {
-                self.resent = true;
-                self.send_command(cx);
-            } else if self.tail_at.is_none() {
-                // Woken early (a wake of the end-of-line prompt rule replaced this one).
-                cx.wake_in(after - cx.elapsed());
-            }
-        }
-        let Some(from_end) = self.tail_at.take() else { return Step::Pending };
-        let stripped = strip_escapes(self.lines.partial());
-        let line = stripped.get(self.taken..).unwrap_or(&stripped);
-        let Some(at) = line.len().checked_sub(from_end).filter(|&at| at > 0) else {
-            return Step::Pending;
-        };
-        let Some((before, prompt_text)) = line.split_at_checked(at) else { return Step::Pending };
-        let output = Output {
-            default_failures: self.default_failures,
-            failures: &self.failures,
-            failure_exceptions: &self.failure_exceptions,
-            first_line_only: self.failure_first_line_only,
-            command: typed(&self.command, &self.sends),
-        };
-        output.line(before, false, &mut self.parser, &mut self.outcome, cx);
-        self.taken += at;
-        if !self.outcome.finished {
-            if self.parser.on_prompt(prompt_text, true, cx) {
-                self.outcome.at_prompt(self.ret_required, &self.parser);
-                cx.confirm_prompt();
-            } else {
-                output.line(prompt_text, true, &mut self.parser, &mut self.outcome, cx);
-            }
-        }
-        self.outcome()
+        let step = self.woken(cx);
+        self.ctrl_c_key.arm(cx);
+        step
     }
 
     /// No prompt yet, halfway through the terminating period: the shell may have missed the

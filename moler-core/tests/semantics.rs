@@ -431,6 +431,91 @@ fn a_break_on_the_last_line_delivers_at_its_prompt_and_the_next_command_waits_fo
     assert_eq!(last.try_result().unwrap().unwrap(), ["last"]);
 }
 
+/// Moler's `ctrl_c`: a command whose key is Ctrl-C.
+fn ctrl_c_key() -> Command<moler_core::Lines> {
+    Command::lines("", PROMPT).sends("\x03", false).expect_echo(false).ret_required(false)
+}
+
+/// A command that sends Ctrl-C as its key (Moler's `ctrl_c`) ends at the prompt after the
+/// Ctrl-C's echo. A prompt before the echo is what the tool it meant to stop printed as it
+/// ended by itself: the Ctrl-C is still to reach the shell's idle prompt, where bash drops what
+/// it had read of a line typed meanwhile, so the next command waits for the echo's prompt.
+#[test]
+fn a_ctrl_c_key_ends_at_the_prompt_after_its_echo_not_at_a_prompt_before_it() {
+    let t = Instant::now();
+    // The prompt before the echo: partial, or a whole line; the echo on its line or its own.
+    for (early, echo) in [
+        ("moler_bash# ", "^C\r\n\x1b[?2004lmoler_bash# "),
+        ("moler_bash# \r\n", "^C\r\nmoler_bash# "),
+        ("moler_bash# ", "\x03\r\nmoler_bash# "),
+    ] {
+        let mut conn = Connection::new("t");
+        let ctrl_c = conn.start(ctrl_c_key(), t);
+        let next = conn.start(lines("echo ok"), t);
+        assert_eq!(sent(&mut conn), "\x03");
+        conn.handle_input(early.as_bytes(), t);
+        assert!(!ctrl_c.is_done(), "{early:?}: a prompt before the echo");
+        assert_eq!(sent(&mut conn), "", "{early:?}: the next command waits");
+        for piece in [&echo[..2], &echo[2..]] {
+            conn.handle_input(piece.as_bytes(), t);
+        }
+        assert!(ctrl_c.try_result().unwrap().is_ok(), "{early:?}");
+        assert_eq!(sent(&mut conn), "echo ok\n", "{early:?}");
+        conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", t);
+        assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+    }
+    // The echo first (a tool stopped, or the idle prompt's own answer): its prompt ends it.
+    for answer in ["^C\r\nmoler_bash# ", "^C\r\n64 bytes\r\n1 packets\r\nmoler_bash# "] {
+        let mut conn = Connection::new("t");
+        let ctrl_c = conn.start(ctrl_c_key(), t);
+        let _ = sent(&mut conn);
+        conn.handle_input(answer.as_bytes(), t);
+        assert!(ctrl_c.try_result().unwrap().is_ok(), "{answer:?}");
+        assert_eq!(conn.poll_timeout(), None, "{answer:?}: nothing left to wait for");
+    }
+}
+
+/// The same where the device echoes no Ctrl-C: the prompt held ends the command a quarter of
+/// the terminating period after it came, and no Ctrl-C is sent again meanwhile (the resend for
+/// a Ctrl-C the shell missed is for silence, and a prompt came).
+#[test]
+fn without_an_echo_a_ctrl_c_key_ends_a_quarter_period_after_the_prompt_it_held() {
+    let t0 = Instant::now();
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    let mut conn = Connection::new("t");
+    let cmd = ctrl_c_key()
+        .terminating_period(Duration::from_secs(2))
+        .resend_after(Duration::from_secs(1));
+    let ctrl_c = conn.start(cmd, t0);
+    let next = conn.start(lines("echo ok"), t0);
+    assert_eq!(sent(&mut conn), "\x03");
+    conn.handle_input(b"moler_bash# ", ms(900));
+    conn.handle_input(b"\r\nmoler_bash# ", ms(950));
+    assert_eq!(conn.poll_timeout(), Some(ms(1000)), "the resend's time first");
+    conn.handle_timeout(ms(1000));
+    assert_eq!(sent(&mut conn), "", "no Ctrl-C again once a prompt came");
+    assert_eq!(conn.poll_timeout(), Some(ms(1400)), "a quarter of 2 s after the first prompt");
+    conn.handle_timeout(ms(1399));
+    assert!(!ctrl_c.is_done());
+    conn.handle_timeout(ms(1400));
+    assert!(ctrl_c.try_result().expect("no echo came: the prompt held").is_ok());
+    assert_eq!(sent(&mut conn), "echo ok\n");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", ms(1500));
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+    // A partial line held as a prompt that goes on as something else was no prompt.
+    let ctrl_c = conn.start(ctrl_c_key().terminating_period(Duration::from_secs(2)), ms(2000));
+    let _ = sent(&mut conn);
+    conn.handle_input(b"moler_bash# ", ms(2000));
+    conn.handle_input(b"x\r\n", ms(2100));
+    conn.handle_timeout(ms(2600));
+    assert!(!ctrl_c.is_done(), "no prompt is held");
+    conn.handle_input(b"moler_bash# ", ms(2700));
+    conn.handle_timeout(ms(3199));
+    assert!(!ctrl_c.is_done());
+    conn.handle_timeout(ms(3200));
+    assert!(ctrl_c.try_result().unwrap().is_ok());
+}
+
 #[test]
 fn a_cancelled_command_whose_ctrl_c_was_missed_sends_a_second_one() {
     let t0 = Instant::now();
@@ -944,7 +1029,7 @@ fn a_shell_that_cannot_find_the_program_fails_the_command() {
     // And a command that sends something else has no program.
     let mut conn = Connection::new("t");
     let h =
-        conn.start(lines("ping").sends("\x03", false).expect_echo(false).no_default_failures(), t);
+        conn.start(lines("ping").sends("\x04", false).expect_echo(false).no_default_failures(), t);
     conn.handle_input(b"bash: ping: command not found\r\nmoler_bash# ", t);
     assert_eq!(h.try_result().unwrap().unwrap(), ["bash: ping: command not found"]);
 }

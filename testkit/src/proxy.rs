@@ -225,7 +225,20 @@ impl FaultProxy {
 
     /// Lifts a stall: what was held back is forwarded, the other faults stay.
     pub fn resume(&self) {
-        self.state.send_modify(|s| s.stalled = false);
+        self.state.send_modify(|s| {
+            s.stalled = false;
+            s.up_held = false;
+        });
+    }
+
+    /// Lifts a stall towards the client only: what the client sends stays held until
+    /// [`FaultProxy::resume`]. For a test that needs what the server said before the stall
+    /// read by the client before the server sees what the client sent meanwhile.
+    pub fn resume_towards_client(&self) {
+        self.state.send_modify(|s| {
+            s.stalled = false;
+            s.up_held = true;
+        });
     }
 
     /// How many times the fault fired, so a test knows its error came from the proxy.
@@ -256,6 +269,9 @@ struct State {
     /// Bytes towards the client before the fault fires; `None` once it fired (or none is set).
     left: Option<u64>,
     stalled: bool,
+    /// The client's bytes are held though the stall is lifted
+    /// ([`FaultProxy::resume_towards_client`]).
+    up_held: bool,
     fired: usize,
 }
 
@@ -264,7 +280,7 @@ impl State {
         let left = faults.fault.map(|f| match f {
             Fault::Stall { after } | Fault::Reset { after } | Fault::HalfClose { after } => after,
         });
-        State { faults, left, stalled: false, fired: 0 }
+        State { faults, left, stalled: false, up_held: false, fired: 0 }
     }
 }
 
@@ -350,7 +366,7 @@ async fn pump(
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         // A stalled proxy reads nothing either, so the peers' buffers fill as on a dead link.
-        wait_unstalled(&mut rx).await;
+        wait_unstalled(&mut rx, direction).await;
         let n = match from.read(&mut buf).await {
             Ok(0) => {
                 let _ = to.shutdown().await;
@@ -361,7 +377,7 @@ async fn pump(
         };
         let mut rest = &buf[..n];
         while !rest.is_empty() {
-            wait_unstalled(&mut rx).await;
+            wait_unstalled(&mut rx, direction).await;
             let (one_byte, delays) = {
                 let s = state.borrow();
                 (s.faults.one_byte, s.faults.delays)
@@ -396,10 +412,11 @@ async fn pump(
     }
 }
 
-async fn wait_unstalled(rx: &mut watch::Receiver<State>) {
+async fn wait_unstalled(rx: &mut watch::Receiver<State>, direction: Direction) {
     // The sender lives in the proxy and in every relay, so it outlives this wait; the guard
     // is dropped at once, never held across an await.
-    let _ = rx.wait_for(|s| !s.stalled).await.map(drop);
+    let held = |s: &State| s.stalled || (s.up_held && direction == Direction::Up);
+    let _ = rx.wait_for(|s| !held(s)).await.map(drop);
 }
 
 /// Counts `want` bytes towards the client against the fault: how many may go now, and the
@@ -551,6 +568,37 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
         assert_eq!(got, b"xy");
         t.join().unwrap();
+    }
+
+    #[test]
+    fn a_stall_lifted_towards_the_client_still_holds_what_the_client_sends() {
+        let (up, t) = echo_upstream();
+        let proxy = FaultProxy::start(up, Faults::default().stall_after(4)).unwrap();
+        let mut s = std::net::TcpStream::connect(proxy.addr()).unwrap();
+        s.write_all(b"abcdefgh").unwrap();
+        assert_eq!(read_n(&mut s, 4), b"abcd");
+        eventually_fired(&proxy);
+        s.write_all(b"XY").unwrap();
+        proxy.resume_towards_client();
+        assert_eq!(read_n(&mut s, 4), b"efgh");
+        s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let mut buf = [0u8; 8];
+        let err = s.read(&mut buf).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock, "the client's bytes are held: {err}");
+        proxy.resume();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        assert_eq!(read_n(&mut s, 2), b"XY");
+        drop(s);
+        drop(proxy);
+        t.join().unwrap();
+    }
+
+    fn eventually_fired(proxy: &FaultProxy) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while proxy.fired() == 0 {
+            assert!(std::time::Instant::now() < deadline, "the stall never fired");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]

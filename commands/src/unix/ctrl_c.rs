@@ -21,6 +21,12 @@ const CTRL_C_RESEND: Duration = Duration::from_secs(1);
 /// by a line end or not (`allowed_newline_after_prompt`, default true; false: only a prompt
 /// without a line end ends it).
 ///
+/// Unlike Moler's, it ends at a prompt after the Ctrl-C's echo (`^C`): a prompt before it is
+/// what the tool printed as it ended by itself, with the Ctrl-C still on its way to the shell,
+/// and is held until the echo comes (nor are the settings typed at it); a device that echoes
+/// none ends it a quarter of the terminating period after that prompt (see
+/// [`moler_core::Command`]).
+///
 /// ```
 /// use moler_commands::unix::CtrlC;
 /// use moler_commands::UnixCommand;
@@ -93,6 +99,10 @@ impl Parser for CtrlCParser {
     fn on_prompt(&mut self, _: &str, partial: bool, _: &mut Context<'_>) -> bool {
         self.dialog.is_final(partial)
     }
+    fn is_dialog_prompt(&self, line: &str) -> bool {
+        // Before the Ctrl-C's echo, settings are not typed at it (see `Command`).
+        self.dialog.types_at(line)
+    }
     fn finish(&mut self) -> ParseResult<Empty> {
         Ok(Empty {})
     }
@@ -161,6 +171,33 @@ mod tests {
         let strict = CtrlC { allowed_newline_after_prompt: false, ..CtrlC::default() };
         assert!(!run(&strict, &["^C\n$ \n"]), "a prompt with a line end is not the end");
         assert!(run(&strict, &["^C\n$ "]));
+    }
+
+    /// A prompt before the Ctrl-C's echo (the tool ended by itself as the Ctrl-C left) gets no
+    /// settings: the Ctrl-C is still to reach that shell, and bash would drop what it had read
+    /// of them. They are typed at the prompt after the echo.
+    #[test]
+    fn settings_wait_for_the_prompt_after_the_ctrl_c_echo() {
+        let spec = CtrlC::new()
+            .expected_prompt(r"^moler_bash# $")
+            .prompt_after_login(r"^bash-5.1\$ $")
+            .set_prompt(r#"export PS1="moler_bash# ""#);
+        let mut conn = Connection::new("t");
+        let t = Instant::now();
+        let done = conn.start(spec.command_with_prompt(r"^remote> $"), t);
+        let mut sent = Vec::new();
+        let mut take = |conn: &mut Connection| {
+            sent.clear();
+            let _ = conn.poll_transmit(&mut sent);
+            String::from_utf8(sent.clone()).unwrap()
+        };
+        assert_eq!(take(&mut conn), "\x03");
+        conn.handle_input(b"tool done\r\nbash-5.1$ ", t);
+        assert_eq!(take(&mut conn), "", "nothing typed before the echo");
+        conn.handle_input(b"^C\r\nbash-5.1$ ", t);
+        assert_eq!(take(&mut conn), "\nexport PS1=\"moler_bash# \"\n");
+        conn.handle_input(b"export PS1=\"moler_bash# \"\r\nmoler_bash# ", t);
+        assert!(done.try_result().unwrap().is_ok());
     }
 
     #[test]

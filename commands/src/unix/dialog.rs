@@ -272,6 +272,11 @@ impl Dialog {
         self.sent = true;
     }
 
+    /// Whether `line` is the prompt after login at which a setting would be typed now.
+    pub(super) fn types_at(&self, line: &str) -> bool {
+        self.settings.ready() && self.after_login_prompt.is_match(line)
+    }
+
     /// Whether the target prompt on this line is the end: settings sent, nothing pending.
     pub(super) fn is_final(&self, partial: bool) -> bool {
         (partial || self.allowed_newline_after_prompt)
