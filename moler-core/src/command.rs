@@ -1237,10 +1237,13 @@ impl<P: Parser> Command<P> {
                 command: typed(command, sends),
             };
             let seen_prompt = is_prompt(prompt, line);
-            let settle = cx.now() + *terminating / 4;
-            if ctrl_c_key.holds(line, partial, seen_prompt, settle, |l| parser.is_dialog_prompt(l))
-            {
-                return; // (a prompt before the Ctrl-C's echo: see `CtrlCKey`)
+            if ctrl_c_key.waiting {
+                let settle = cx.now() + *terminating / 4;
+                if ctrl_c_key
+                    .holds(line, partial, seen_prompt, settle, |l| parser.is_dialog_prompt(l))
+                {
+                    return; // (a prompt before the Ctrl-C's echo: see `CtrlCKey`)
+                }
             }
             if seen_prompt && parser.on_prompt(line, partial, cx) {
                 outcome.at_prompt(*ret_required, parser);
