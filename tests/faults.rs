@@ -340,7 +340,10 @@ mod over_ssh {
         // `seq` ends within milliseconds behind the stall (its 4.9 kB fit in the sockets'
         // buffers); the order above fails loudly if the Ctrl-C stopped it instead.
         std::thread::sleep(Duration::from_millis(200));
-        let ctrl_c = remote.start(CtrlC::new().command_with_prompt(SSH_PROMPT));
+        // A long period: a command ended by a quarter of it (5 s), not by the echo, shows.
+        let period = Duration::from_secs(20);
+        let ctrl_c = CtrlC::new().command_with_prompt(SSH_PROMPT).terminating_period(period);
+        let ctrl_c = remote.start(ctrl_c);
         // `ctrl_c` started (and its Ctrl-C sent, to be held) before the tool's prompt comes,
         // and that prompt read before bash gets the Ctrl-C, whatever the timing.
         remote.run(Barrier, WAIT).unwrap();
@@ -353,9 +356,8 @@ mod over_ssh {
         // Observers are given each read in the order they started, so an echo read by the
         // time `ctrl_c` ended has been seen by `echo`.
         assert!(echo.is_done(), "ctrl_c ended before the Ctrl-C's echo, after {took:?}");
-        // Ended by the echo's prompt, not by the quarter of its 2 s terminating period a
-        // device without echo waits.
-        assert!(took < Duration::from_millis(500), "ctrl_c took {took:?}");
+        // Ended by the echo's prompt, not by the quarter period a device without echo waits.
+        assert!(took < period / 4, "ctrl_c took {took:?}");
         assert_eq!(remote.run(ssh_cmd("echo after the tool"), WAIT).unwrap(), ["after the tool"]);
         let seen: Vec<usize> = order.wait(WAIT).unwrap().iter().map(|o| o.pattern).collect();
         assert_eq!(seen, [0, 1, 2]);
