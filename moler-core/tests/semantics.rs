@@ -464,6 +464,26 @@ fn a_ctrl_c_key_ends_at_the_prompt_after_its_echo_not_at_a_prompt_before_it() {
         conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", t);
         assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
     }
+    // Cut anywhere, the same: never done before the prompt after the echo has come whole.
+    let stream = "tool done\r\nmoler_bash# ^C\r\n\x1b[?2004lmoler_bash# ";
+    for cut in 1..stream.len() {
+        for step in [cut, 1] {
+            let mut conn = Connection::new("t");
+            let ctrl_c = conn.start(ctrl_c_key(), t);
+            let next = conn.start(lines("echo ok"), t);
+            let _ = sent(&mut conn);
+            let mut at = 0;
+            while at < stream.len() {
+                let end = if at < cut { cut } else { (at + step).min(stream.len()) };
+                conn.handle_input(&stream.as_bytes()[at..end], t);
+                at = end;
+                assert_eq!(ctrl_c.is_done(), at == stream.len(), "cut {cut}, step {step}, at {at}");
+            }
+            assert!(ctrl_c.try_result().unwrap().is_ok());
+            assert_eq!(sent(&mut conn), "echo ok\n");
+            drop(next);
+        }
+    }
     // The echo first (a tool stopped, or the idle prompt's own answer): its prompt ends it.
     for answer in ["^C\r\nmoler_bash# ", "^C\r\n64 bytes\r\n1 packets\r\nmoler_bash# "] {
         let mut conn = Connection::new("t");
