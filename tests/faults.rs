@@ -365,6 +365,49 @@ mod over_ssh {
         owned.assert_gone();
     }
 
+    /// A timeout's first Ctrl-C is echoed, but what it stopped prints its last 4.9 kB (a trap
+    /// on SIGINT) behind a stall, so its prompt does not come within half the terminating
+    /// period, and a second Ctrl-C goes out, held by the stall too. Once the stall is lifted
+    /// towards the client the tool's prompt comes before the second Ctrl-C has reached bash,
+    /// whose idle readline, once it does, would drop the start of a line typed right behind it
+    /// (`-bash: cho: command not found`, every time: the line goes with the Ctrl-C). The
+    /// linger waits for the second echo and the prompt after it, so the next command, queued
+    /// meanwhile, is typed whole. On the thread runner only: the rule is moler-core's, the
+    /// same on every runner, and the case takes half of a 4 s period to come.
+    #[test]
+    fn a_prompt_before_the_second_ctrl_c_echo_leaves_the_next_command_waiting() {
+        let rig = Rig::new(moler_testkit::runners::RunnerKind::Thread);
+        let Some(sshd) = Sshd::require() else { return };
+        let (owned, proxy, remote) = through_proxy(&rig, &sshd, Faults::default());
+        remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
+        proxy.set_faults(Faults::default().stall_after(2000));
+        // In order: the first Ctrl-C's echo (the terminal's, with the trap's first number
+        // after it), the trap's last number, the second Ctrl-C's echo on the line of the prompt
+        // that followed (readline's, at its idle prompt), and the next command's output.
+        let order = Wait4::new([r"^\^C1$", "^1000$", r"moler_ssh# \^C", "^after the second$"])
+            .unwrap()
+            .till_occurs_times(4);
+        let order = remote.start(order);
+        let tools_prompt = Wait4::new(["^moler_ssh# $"]).unwrap().match_partial_lines(true);
+        let tools_prompt = remote.start(tools_prompt.till_occurs_times(1));
+        let period = Duration::from_secs(4);
+        let tool = r#"bash -c 'trap "seq 1 1000; exit" INT; sleep 100'"#;
+        let tool = ssh_cmd(tool).timeout(TIMEOUT).terminating_period(period);
+        assert!(remote.run(tool, WAIT).unwrap_err().is_timeout());
+        let next = remote.start(ssh_cmd("echo after the second"));
+        // The second Ctrl-C goes half the period after the timeout; a second more for a busy
+        // machine (the order above fails loudly if it had not gone when the stall was lifted).
+        std::thread::sleep(period / 2 + Duration::from_secs(1));
+        proxy.resume_towards_client();
+        tools_prompt.wait(WAIT).unwrap();
+        proxy.resume();
+        assert_eq!(next.wait(WAIT).unwrap(), ["after the second"]);
+        let seen: Vec<usize> = order.wait(WAIT).unwrap().iter().map(|o| o.pattern).collect();
+        assert_eq!(seen, [0, 1, 2, 3]);
+        drop((remote, proxy));
+        owned.assert_gone();
+    }
+
     /// An observer done at its start: run after starting another, it returns once the
     /// connection has taken that start (and queued what it sends, written in the same turn).
     struct Barrier;

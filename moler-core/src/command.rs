@@ -235,7 +235,9 @@ impl Parser for Lines {
 ///   while its output was on the way: the Ctrl-C is still to reach the shell's prompt, so the
 ///   swallowing goes on until the prompt after the echo, or a quarter of the period if no echo
 ///   comes (a device that echoes none): a line typed while bash handles that Ctrl-C loses
-///   what readline had read of it.
+///   what readline had read of it. After a second Ctrl-C the echoes are counted, one per
+///   Ctrl-C: a tool that ended as the second one left has its prompt come before that
+///   Ctrl-C reaches the shell, so the prompt that ends the linger is one after both echoes.
 /// - A command that sends Ctrl-C as its key (`sends("\x03", false)`, Moler's `ctrl_c`) follows
 ///   the same rule: a prompt ends it only after the Ctrl-C's echo. A prompt that comes first
 ///   (what it meant to stop ended by itself as the Ctrl-C left) is held until the echo, then
@@ -320,28 +322,63 @@ pub struct Command<P> {
     held: bool,
 }
 
-/// The linger after a Ctrl-C of a timeout or a cancel: what it has seen and done.
+/// The linger after a Ctrl-C of a timeout, a cancel or a break: what it has seen and done.
+///
+/// Each Ctrl-C is echoed once (`^C` from the terminal while a program runs, or from bash's
+/// readline at its idle prompt), so the prompt that ends the linger is one that comes once
+/// there are as many echoes as Ctrl-Cs sent: before that, a Ctrl-C may still be on its way to
+/// the shell's idle prompt (see [`Command::interrupt_over`]).
 #[derive(Debug, Default)]
 struct Interrupted {
-    /// The Ctrl-C sent again, halfway through the terminating period without a prompt.
-    second_sent: bool,
-    /// The Ctrl-C's echo (`^C`) came.
-    echoed: bool,
-    /// A prompt came before any echo: the command ended by itself before the Ctrl-C reached
+    /// Ctrl-Cs sent: the first, then a second halfway through the terminating period without
+    /// a prompt.
+    sent: u32,
+    /// Echoes seen in whole lines since the first Ctrl-C.
+    echoes: u32,
+    /// Echoes in the line under way (counted again as it grows).
+    echoes_partial: u32,
+    /// A prompt came before the echoes: the command ended by itself before a Ctrl-C reached
     /// the shell (see [`Command::interrupt_over`]).
     bare_prompt: bool,
-    /// The prompt after the echo came: the shell is back.
+    /// The prompt after the echoes came: the shell is back.
     over: bool,
 }
 
 impl Interrupted {
-    /// Looks at a line (or the partial line) that came after the Ctrl-C; true once it brings
-    /// the prompt after the Ctrl-C's echo (see [`Command::interrupt_over`]). A prompt before
-    /// any echo asks for a wake-up `settle` later (a device that echoes nothing).
+    /// Fresh, for a first Ctrl-C just sent.
+    fn sent_one() -> Self {
+        Interrupted { sent: 1, ..Interrupted::default() }
+    }
+
+    /// Every Ctrl-C sent has been echoed, as far as the echoes tell.
+    fn echoed(&self) -> bool {
+        self.echoes + self.echoes_partial >= self.sent
+    }
+
+    /// Counts the echoes in `line` (escapes removed), a whole line or the line under way.
+    fn count(&mut self, line: &str, whole: bool) {
+        let n = interrupt_echoes(line);
+        if whole {
+            self.echoes = self.echoes.saturating_add(n);
+            self.echoes_partial = 0;
+        } else {
+            self.echoes_partial = n;
+        }
+    }
+
+    /// The line under way is dropped (the linger reads afresh): its echoes were seen.
+    fn line_dropped(&mut self) {
+        self.echoes = self.echoes.saturating_add(std::mem::take(&mut self.echoes_partial));
+    }
+
+    /// Looks at a line (or the partial line: not `whole`) that came after the Ctrl-C; true once
+    /// it brings the prompt after the echoes (see [`Command::interrupt_over`]). A prompt before
+    /// them asks for a wake-up `settle` later (a device that echoes nothing).
     fn look(
         &mut self,
         prompt: &LineRegex,
         line: &str,
+        whole: bool,
         settle: Duration,
         cx: &mut Context<'_>,
     ) -> bool {
@@ -349,10 +386,10 @@ impl Interrupted {
             return true;
         }
         let line = strip_escapes(line);
-        let echo_first = line.starts_with("^C") || line.starts_with('\x03');
-        let echo = echo_first || has_interrupt_echo(&line);
+        let was_echoed = self.echoed();
+        self.count(&line, whole);
         if is_prompt(prompt, &line) {
-            if self.echoed || echo_first {
+            if self.echoed() {
                 self.over = true;
                 return true;
             }
@@ -362,12 +399,9 @@ impl Interrupted {
                 cx.wake_in(settle);
             }
         }
-        if echo && !self.echoed {
-            self.echoed = true;
-            if self.bare_prompt {
-                // The echo came: its prompt ends the linger, or the period does.
-                cx.wake_in_at(None);
-            }
+        if self.bare_prompt && self.echoed() && !was_echoed {
+            // The echoes came: the prompt after them ends the linger, or the period does.
+            cx.wake_in_at(None);
         }
         false
     }
@@ -1130,10 +1164,10 @@ impl<P: Parser> Command<P> {
         let Self { lines, prompt, interrupted, terminating, .. } = self;
         let settle = *terminating / 4;
         lines.feed(data, |line| {
-            interrupted.look(prompt, line, settle, cx);
+            interrupted.look(prompt, line, true, settle, cx);
         });
         if let Some(p) = lines.take_partial_change().filter(|p| p.len() <= PARTIAL_WINDOW) {
-            interrupted.look(prompt, p, settle, cx);
+            interrupted.look(prompt, p, false, settle, cx);
         }
         interrupted.over
     }
@@ -1219,7 +1253,7 @@ impl<P: Parser> Command<P> {
                 if outcome.broke && interrupted.bare_prompt {
                     // The break's Ctrl-C's echo and prompt in the same read as the command's
                     // own prompt: no linger needed.
-                    interrupted.look(prompt, line, *terminating / 4, cx);
+                    interrupted.look(prompt, line, !partial, *terminating / 4, cx);
                 }
                 return;
             }
@@ -1251,7 +1285,7 @@ impl<P: Parser> Command<P> {
                 if outcome.finished && outcome.broke {
                     // Before the break's Ctrl-C's echo, this prompt is the command's own end,
                     // and the Ctrl-C is still to reach the shell (see `Command::outcome`).
-                    interrupted.look(prompt, line, *terminating / 4, cx);
+                    interrupted.look(prompt, line, !partial, *terminating / 4, cx);
                 }
                 return;
             }
@@ -1268,8 +1302,8 @@ impl<P: Parser> Command<P> {
                 *tail_at = Some(line.len() - at);
                 cx.wake_in(PROMPT_QUIET);
             }
-            if outcome.broke && has_interrupt_echo(line) {
-                interrupted.echoed = true;
+            if outcome.broke {
+                interrupted.count(line, !partial);
                 if line.trim_end() == "^C" {
                     // The terminal's echo of the Ctrl-C sent by the break, not output.
                     return;
@@ -1279,6 +1313,7 @@ impl<P: Parser> Command<P> {
             if !partial && !outcome.broke && break_exec.as_ref().is_some_and(|b| b.is_match(line)) {
                 cx.send("\x03");
                 outcome.broke = true;
+                *interrupted = Interrupted::sent_one();
             }
         };
         // A line under way that began in this chunk is looked at here, and kept only if the
@@ -1386,6 +1421,7 @@ impl<P: Parser> Command<P> {
             // itself, and the Ctrl-C is still to reach the shell's prompt. The result is
             // delivered now; the echo and its prompt are swallowed as after a timeout (see
             // `interrupt_over`), so that Ctrl-C does not cut the start of the next command.
+            self.interrupted.line_dropped();
             self.clear_lines();
             return Step::Linger { result: self.result(), period: self.terminating };
         }
@@ -1468,6 +1504,7 @@ impl<P: Parser> Command<P> {
     /// Sends `key` (Ctrl-C or Ctrl-Z) and lingers; see [`Command::interrupt`].
     fn interrupt_with(&mut self, key: &str, error: Error, cx: &mut Context<'_>) -> Step<P::Output> {
         cx.send(key);
+        self.interrupted = Interrupted::sent_one();
         cx.wake_in(self.terminating / 2);
         self.echo_seen = true;
         self.echo = None;
@@ -1630,6 +1667,12 @@ fn has_interrupt_echo(line: &str) -> bool {
     line.contains("^C") || line.contains('\x03')
 }
 
+/// How many echoes of Ctrl-C `line` holds (see [`has_interrupt_echo`]).
+fn interrupt_echoes(line: &str) -> u32 {
+    let n = line.matches("^C").count() + line.bytes().filter(|&b| b == 0x03).count();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 fn is_prompt(prompt: &LineRegex, line: &str) -> bool {
     prompt.is_match(line) || line.strip_prefix("^C").is_some_and(|l| prompt.is_match(l))
 }
@@ -1785,7 +1828,7 @@ impl<P: Parser> Observer for Command<P> {
     /// an echo: the device echoes nothing, and the prompt seen was the last one (see
     /// [`Command`]'s Ctrl-C rules).
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.suspended.is_none() && self.interrupted.bare_prompt && !self.interrupted.echoed {
+        if self.suspended.is_none() && self.interrupted.bare_prompt && !self.interrupted.echoed() {
             cx.confirm_prompt();
             return true;
         }
@@ -1799,7 +1842,10 @@ impl<P: Parser> Observer for Command<P> {
             }
             return false;
         }
-        if !std::mem::replace(&mut self.interrupted.second_sent, true) {
+        if self.interrupted.sent < 2 {
+            // Its echo is awaited too: a prompt before it (the tool ended as this Ctrl-C left)
+            // leaves it on its way to the shell's idle prompt.
+            self.interrupted.sent = 2;
             cx.send("\x03");
         }
         false

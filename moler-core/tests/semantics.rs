@@ -281,7 +281,8 @@ fn a_missed_ctrl_c_is_sent_again_once_halfway_through_the_terminating_period() {
     conn.handle_timeout(sec(1));
     assert!(hung.try_result().unwrap().unwrap_err().is_timeout());
     assert_eq!(sent(&mut conn), "\x03");
-    // The shell missed it: it echoes nothing, no prompt comes back.
+    // The shell missed it: the terminal echoed it, but no prompt comes back.
+    conn.handle_input(b"^C\r\n", sec(1));
     assert_eq!(conn.poll_timeout(), Some(sec(3)), "a wake-up halfway through the period");
     conn.handle_timeout(sec(2));
     assert_eq!(sent(&mut conn), "", "not before it");
@@ -291,9 +292,85 @@ fn a_missed_ctrl_c_is_sent_again_once_halfway_through_the_terminating_period() {
     conn.handle_input(b"^C\r\n", sec(4));
     assert_eq!(sent(&mut conn), "", "no third one, and the next command still waits");
     conn.handle_input(b"moler_bash# ", sec(4));
-    assert_eq!(sent(&mut conn), "echo ok\n", "the prompt ended the linger");
+    assert_eq!(sent(&mut conn), "echo ok\n", "the prompt after both echoes ended the linger");
     conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", sec(4));
     assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+
+    // No echo of the first: the one echo that comes may be the first's, late, with the second
+    // still on its way to the shell's prompt. A quarter of the period after the prompt, none
+    // more having come, the linger ends.
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    let mut conn = Connection::new("t");
+    let cmd =
+        lines("a; b").timeout(Duration::from_secs(1)).terminating_period(Duration::from_secs(4));
+    let hung = conn.start(cmd, t0);
+    let next = conn.start(lines("echo ok"), t0);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"a; b\r\n", t0);
+    conn.handle_timeout(sec(1));
+    assert!(hung.try_result().unwrap().unwrap_err().is_timeout());
+    conn.handle_timeout(sec(3));
+    assert_eq!(sent(&mut conn), "\x03\x03", "the first and the second Ctrl-C");
+    conn.handle_input(b"^C\r\nmoler_bash# ", ms(3200));
+    assert_eq!(sent(&mut conn), "", "one echo for two Ctrl-Cs");
+    assert_eq!(conn.poll_timeout(), Some(ms(4200)), "a quarter of 4 s after the prompt");
+    conn.handle_timeout(ms(4199));
+    assert_eq!(sent(&mut conn), "");
+    conn.handle_timeout(ms(4200));
+    assert_eq!(sent(&mut conn), "echo ok\n");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", sec(5));
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+}
+
+/// The first Ctrl-C was echoed, but its tool took longer than half the terminating period to
+/// end, so a second Ctrl-C went out; the tool then ended as it left. The prompt that comes
+/// before the second one's echo leaves it on its way to bash's idle prompt, where it would cut
+/// the next command's first characters: the linger waits for its echo and the prompt after
+/// it, or, with no echo, a quarter of the period after that prompt. An echo of the first
+/// Ctrl-C still on its line is not the second's.
+#[test]
+fn a_prompt_before_the_second_ctrl_c_echo_does_not_end_the_linger() {
+    let t0 = Instant::now();
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    // (what came before the second Ctrl-C, after it, and whether an echo follows)
+    for (before, after, echo) in [
+        ("^C\r\ncleaning up\r\n", "moler_bash# ", true),
+        ("^C\r\ncleaning up\r\n", "done\r\nmoler_bash# ", false),
+        ("cleaning up\r\n^C", "\r\nmoler_bash# ", true),
+        ("cleaning up\r\n^C", "\r\nmoler_bash# ", false),
+    ] {
+        let what = format!("{before:?} then {after:?}, echo {echo}");
+        let mut conn = Connection::new("t");
+        let cmd = lines("cleanup-slowly")
+            .timeout(Duration::from_secs(1))
+            .terminating_period(Duration::from_secs(2));
+        let slow = conn.start(cmd, t0);
+        let next = conn.start(lines("echo ok"), t0);
+        let _ = sent(&mut conn);
+        conn.handle_input(b"cleanup-slowly\r\n", t0);
+        conn.handle_timeout(ms(1000));
+        assert!(slow.try_result().unwrap().unwrap_err().is_timeout());
+        assert_eq!(sent(&mut conn), "\x03");
+        conn.handle_input(before.as_bytes(), ms(1100));
+        conn.handle_timeout(ms(2000));
+        assert_eq!(sent(&mut conn), "\x03", "{what}: the second Ctrl-C");
+        conn.handle_input(after.as_bytes(), ms(2010));
+        assert_eq!(sent(&mut conn), "", "{what}: the second Ctrl-C is still on its way");
+        if echo {
+            conn.handle_input(b"^C\r\nmoler_bash# ", ms(2020));
+            assert_eq!(sent(&mut conn), "echo ok\n", "{what}: ended by the second echo's prompt");
+        } else {
+            assert_eq!(conn.poll_timeout(), Some(ms(2510)), "{what}: a quarter period later");
+            conn.handle_timeout(ms(2509));
+            assert_eq!(sent(&mut conn), "", "{what}");
+            conn.handle_timeout(ms(2510));
+            assert_eq!(sent(&mut conn), "echo ok\n", "{what}: no echo came");
+        }
+        conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", ms(2600));
+        assert_eq!(next.try_result().unwrap().unwrap(), ["ok"], "{what}");
+        conn.handle_timeout(ms(5000));
+        assert_eq!(sent(&mut conn), "", "{what}: never a third Ctrl-C");
+    }
 }
 
 #[test]
