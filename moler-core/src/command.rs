@@ -240,9 +240,10 @@ impl Parser for Lines {
 ///   Ctrl-C reaches the shell, so the prompt that ends the linger is one after both echoes.
 /// - A command that sends Ctrl-C as its key (`sends("\x03", false)`, Moler's `ctrl_c`) follows
 ///   the same rule: a prompt ends it only after the Ctrl-C's echo. A prompt that comes first
-///   (what it meant to stop ended by itself as the Ctrl-C left) is held until the echo, then
-///   the prompt after it end the command; without an echo, a quarter of the terminating period
-///   after it, the held prompt is taken as the end (no Ctrl-C is sent again meanwhile).
+///   (what it meant to stop ended by itself as the Ctrl-C left) is held until the echo comes,
+///   and the prompt after the echo ends the command; with no echo, the held prompt is taken as
+///   the end a quarter of the terminating period after it came (no Ctrl-C is sent again
+///   meanwhile).
 ///
 /// ```
 /// use moler_core::{Command, Connection};
