@@ -408,6 +408,55 @@ mod over_ssh {
         owned.assert_gone();
     }
 
+    /// `ctrl_c` at a tool slow to end: its first Ctrl-C is echoed, but the tool's last 4.9 kB
+    /// (a trap on SIGINT) come behind a stall, so no prompt comes within a second and `ctrl_c`
+    /// sends its Ctrl-C again, held by the stall too. Once the stall is lifted towards the
+    /// client the tool's prompt comes before that Ctrl-C has reached bash; `ctrl_c` waits for
+    /// its echo and the prompt after it, so the next command is typed whole. Thread runner
+    /// only, as the timeout's second Ctrl-C test.
+    #[test]
+    fn ctrl_c_sent_again_waits_for_the_echo_of_the_second() {
+        let rig = Rig::new(moler_testkit::runners::RunnerKind::Thread);
+        let Some(sshd) = Sshd::require() else { return };
+        let (owned, proxy, remote) = through_proxy(&rig, &sshd, Faults::default());
+        remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
+        let order = Wait4::new([r"^\^C1$", "^1000$", r"moler_ssh# \^C", "^after the resend$"])
+            .unwrap()
+            .till_occurs_times(4);
+        let order = remote.start(order);
+        // Its trap set before the Ctrl-C goes (else SIGINT ends it with nothing printed).
+        let armed = remote.start(Wait4::new(["^armed$"]).unwrap().till_occurs_times(1));
+        remote.sendline(r#"bash -c 'trap "seq 1 1000; exit" INT; echo armed; sleep 100'"#);
+        armed.wait(WAIT).unwrap();
+        proxy.set_faults(Faults::default().stall_after(2000));
+        let tools_prompt = Wait4::new(["^moler_ssh# $"]).unwrap().match_partial_lines(true);
+        let tools_prompt = remote.start(tools_prompt.till_occurs_times(1));
+        let echoes = remote.start(Wait4::new([r"\^C"]).unwrap().till_occurs_times(2));
+        let period = Duration::from_secs(20);
+        let ctrl_c = CtrlC::new().command_with_prompt(SSH_PROMPT).terminating_period(period);
+        let ctrl_c = remote.start(ctrl_c);
+        eventually("the stall holds the tool's output", || proxy.fired() == 1);
+        let next = remote.start(ssh_cmd("echo after the resend"));
+        // `ctrl_c` sends again a second after it started; half a second more for a busy
+        // machine (the order above fails loudly if it had not when the stall was lifted).
+        std::thread::sleep(Duration::from_millis(1500));
+        proxy.resume_towards_client();
+        tools_prompt.wait(WAIT).unwrap();
+        proxy.resume();
+        let started = Instant::now();
+        ctrl_c.wait(WAIT).unwrap();
+        // Observers are given each read in the order they started, so echoes read by the time
+        // `ctrl_c` ended have been seen by `echoes`.
+        assert!(echoes.is_done(), "ctrl_c ended before the second Ctrl-C's echo");
+        assert_eq!(next.wait(WAIT).unwrap(), ["after the resend"]);
+        // Ended by the echo's prompt, not by the quarter period a device without echo waits.
+        assert!(started.elapsed() < period / 4, "took {:?}", started.elapsed());
+        let seen: Vec<usize> = order.wait(WAIT).unwrap().iter().map(|o| o.pattern).collect();
+        assert_eq!(seen, [0, 1, 2, 3]);
+        drop((remote, proxy));
+        owned.assert_gone();
+    }
+
     /// An observer done at its start: run after starting another, it returns once the
     /// connection has taken that start (and queued what it sends, written in the same turn).
     struct Barrier;

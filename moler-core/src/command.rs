@@ -243,7 +243,8 @@ impl Parser for Lines {
 ///   (what it meant to stop ended by itself as the Ctrl-C left) is held until the echo comes,
 ///   and the prompt after the echo ends the command; with no echo, the held prompt is taken as
 ///   the end a quarter of the terminating period after it came (no Ctrl-C is sent again
-///   meanwhile).
+///   meanwhile). A Ctrl-C sent again ([`Command::resend_after`]) after the first one's echo
+///   is awaited the same way.
 ///
 /// ```
 /// use moler_core::{Command, Connection};
@@ -334,10 +335,8 @@ struct Interrupted {
     /// Ctrl-Cs sent: the first, then a second halfway through the terminating period without
     /// a prompt.
     sent: u32,
-    /// Echoes seen in whole lines since the first Ctrl-C.
-    echoes: u32,
-    /// Echoes in the line under way (counted again as it grows).
-    echoes_partial: u32,
+    /// Echoes seen since the first Ctrl-C.
+    echoes: Echoes,
     /// A prompt came before the echoes: the command ended by itself before a Ctrl-C reached
     /// the shell (see [`Command::interrupt_over`]).
     bare_prompt: bool,
@@ -353,23 +352,7 @@ impl Interrupted {
 
     /// Every Ctrl-C sent has been echoed, as far as the echoes tell.
     fn echoed(&self) -> bool {
-        self.echoes + self.echoes_partial >= self.sent
-    }
-
-    /// Counts the echoes in `line` (escapes removed), a whole line or the line under way.
-    fn count(&mut self, line: &str, whole: bool) {
-        let n = interrupt_echoes(line);
-        if whole {
-            self.echoes = self.echoes.saturating_add(n);
-            self.echoes_partial = 0;
-        } else {
-            self.echoes_partial = n;
-        }
-    }
-
-    /// The line under way is dropped (the linger reads afresh): its echoes were seen.
-    fn line_dropped(&mut self) {
-        self.echoes = self.echoes.saturating_add(std::mem::take(&mut self.echoes_partial));
+        self.echoes.total() >= self.sent
     }
 
     /// Looks at a line (or the partial line: not `whole`) that came after the Ctrl-C; true once
@@ -388,7 +371,7 @@ impl Interrupted {
         }
         let line = strip_escapes(line);
         let was_echoed = self.echoed();
-        self.count(&line, whole);
+        self.echoes.count(&line, whole);
         if is_prompt(prompt, &line) {
             if self.echoed() {
                 self.over = true;
@@ -408,12 +391,45 @@ impl Interrupted {
     }
 }
 
-/// A command that sends Ctrl-C as its key ([`Command::sends`]) until that Ctrl-C's echo comes:
-/// a prompt seen before it is held (see [`Command`]'s Ctrl-C rules).
+/// Echoes of Ctrl-C seen (see [`interrupt_echoes`]): in whole lines, and in the line under
+/// way, which is counted again as it grows.
+#[derive(Debug, Default)]
+struct Echoes {
+    whole: u32,
+    partial: u32,
+}
+
+impl Echoes {
+    /// Counts the echoes in `line` (escapes removed), a whole line or the line under way.
+    fn count(&mut self, line: &str, whole: bool) {
+        let n = interrupt_echoes(line);
+        if whole {
+            self.whole = self.whole.saturating_add(n);
+            self.partial = 0;
+        } else {
+            self.partial = n;
+        }
+    }
+
+    /// The line under way is dropped (what follows is read afresh): its echoes were seen.
+    fn line_dropped(&mut self) {
+        self.whole = self.whole.saturating_add(std::mem::take(&mut self.partial));
+    }
+
+    fn total(&self) -> u32 {
+        self.whole.saturating_add(self.partial)
+    }
+}
+
+/// A command that sends Ctrl-C as its key ([`Command::sends`]): until as many echoes as
+/// Ctrl-Cs it sent have come, a prompt seen is held (see [`Command`]'s Ctrl-C rules).
 #[derive(Debug, Default)]
 struct CtrlCKey {
-    /// The echo is awaited.
-    waiting: bool,
+    /// Echoes that end the wait: one for the Ctrl-C sent at the start, one more for a resend
+    /// that follows an echo ([`Command::resend_after`]); 0 for other commands, and once the
+    /// device showed it echoes nothing.
+    needed: u32,
+    echoes: Echoes,
     /// Boxed: rare, and a queued command should stay small.
     early: Option<Box<EarlyPrompt>>,
 }
@@ -440,11 +456,11 @@ impl CtrlCKey {
         settle: Instant,
         dialog_prompt: impl FnOnce(&str) -> bool,
     ) -> bool {
-        if !self.waiting {
+        if self.needed == 0 {
             return false;
         }
-        if has_interrupt_echo(line) {
-            self.waiting = false;
+        self.echoes.count(line, !partial);
+        if self.echoes.total() >= self.needed {
             self.early = None;
             return false;
         }
@@ -464,10 +480,19 @@ impl CtrlCKey {
     /// is held after it.
     fn due(&mut self, now: Instant) -> Option<Box<EarlyPrompt>> {
         if self.early.as_ref().is_some_and(|e| e.at <= now) {
-            self.waiting = false;
+            self.needed = 0;
             return self.early.take();
         }
         None
+    }
+
+    /// The Ctrl-C is sent again ([`Command::resend_after`]): if the first one's echo came (it
+    /// was not lost; what it stopped is slow to end), this one's echo is awaited too, as a
+    /// timeout's second Ctrl-C's is.
+    fn resent(&mut self) {
+        if self.needed > 0 {
+            self.needed = self.echoes.total().saturating_add(1);
+        }
     }
 
     /// Keeps a wake-up for the held prompt's time, with any earlier one the command asked for.
@@ -1272,7 +1297,7 @@ impl<P: Parser> Command<P> {
                 command: typed(command, sends),
             };
             let seen_prompt = is_prompt(prompt, line);
-            if ctrl_c_key.waiting {
+            if ctrl_c_key.needed > 0 {
                 let settle = cx.now() + *terminating / 4;
                 if ctrl_c_key
                     .holds(line, partial, seen_prompt, settle, |l| parser.is_dialog_prompt(l))
@@ -1304,7 +1329,7 @@ impl<P: Parser> Command<P> {
                 cx.wake_in(PROMPT_QUIET);
             }
             if outcome.broke {
-                interrupted.count(line, !partial);
+                interrupted.echoes.count(line, !partial);
                 if line.trim_end() == "^C" {
                     // The terminal's echo of the Ctrl-C sent by the break, not output.
                     return;
@@ -1367,6 +1392,7 @@ impl<P: Parser> Command<P> {
             if cx.elapsed() >= after {
                 self.resent = true;
                 self.send_command(cx);
+                self.ctrl_c_key.resent();
             } else if self.tail_at.is_none() {
                 // Woken early (a wake of the end-of-line prompt rule replaced this one).
                 cx.wake_in(after - cx.elapsed());
@@ -1422,7 +1448,7 @@ impl<P: Parser> Command<P> {
             // itself, and the Ctrl-C is still to reach the shell's prompt. The result is
             // delivered now; the echo and its prompt are swallowed as after a timeout (see
             // `interrupt_over`), so that Ctrl-C does not cut the start of the next command.
-            self.interrupted.line_dropped();
+            self.interrupted.echoes.line_dropped();
             self.clear_lines();
             return Step::Linger { result: self.result(), period: self.terminating };
         }
@@ -1663,12 +1689,8 @@ impl PasteEnd {
     }
 }
 
-/// Whether `line` holds a terminal's echo of Ctrl-C: `^C` (`ECHOCTL`) or the bare character.
-fn has_interrupt_echo(line: &str) -> bool {
-    line.contains("^C") || line.contains('\x03')
-}
-
-/// How many echoes of Ctrl-C `line` holds (see [`has_interrupt_echo`]).
+/// How many echoes of Ctrl-C `line` holds: a terminal's `^C` (`ECHOCTL`) or the bare
+/// character.
 fn interrupt_echoes(line: &str) -> u32 {
     let n = line.matches("^C").count() + line.bytes().filter(|&b| b == 0x03).count();
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -1712,10 +1734,8 @@ impl<P: Parser> Observer for Command<P> {
             None
         };
         self.resent = false;
-        self.ctrl_c_key = CtrlCKey {
-            waiting: self.sends.as_ref().is_some_and(|s| s.text == "\x03"),
-            early: None,
-        };
+        let ctrl_c = self.sends.as_ref().is_some_and(|s| s.text == "\x03");
+        self.ctrl_c_key = CtrlCKey { needed: u32::from(ctrl_c), ..CtrlCKey::default() };
         // After a command whose Ctrl-C's prompt never came back, a line typed now could go to
         // whatever still reads the terminal: type it once the prompt shows (already, if it
         // came while no command ran). An Enter, and what a command was given to send

@@ -572,6 +572,43 @@ fn a_ctrl_c_key_ends_at_the_prompt_after_its_echo_not_at_a_prompt_before_it() {
     }
 }
 
+/// `ctrl_c`'s Ctrl-C sent again after a second without a prompt ([`Command::resend_after`]):
+/// when the first one was echoed (what it stopped is slow to end), the resent one's echo is
+/// awaited too, as a timeout's second Ctrl-C's is, so a prompt of the tool ending as it left
+/// is held; when the first was lost with no echo (readline still setting up), the resent one's
+/// echo is the only one to wait for.
+#[test]
+fn a_ctrl_c_key_sent_again_after_an_echo_waits_for_the_second_echo() {
+    let t0 = Instant::now();
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    let key = || {
+        ctrl_c_key().terminating_period(Duration::from_secs(2)).resend_after(Duration::from_secs(1))
+    };
+    let mut conn = Connection::new("t");
+    let ctrl_c = conn.start(key(), t0);
+    let next = conn.start(lines("echo ok"), t0);
+    assert_eq!(sent(&mut conn), "\x03");
+    conn.handle_input(b"^C\r\ncleaning up\r\n", ms(100));
+    conn.handle_timeout(ms(1000));
+    assert_eq!(sent(&mut conn), "\x03", "sent again");
+    conn.handle_input(b"moler_bash# ", ms(1010));
+    assert!(!ctrl_c.is_done(), "the resent Ctrl-C is still on its way");
+    assert_eq!(sent(&mut conn), "");
+    conn.handle_input(b"^C\r\nmoler_bash# ", ms(1020));
+    assert!(ctrl_c.try_result().unwrap().is_ok());
+    assert_eq!(sent(&mut conn), "echo ok\n");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", ms(1100));
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+
+    let mut conn = Connection::new("t");
+    let ctrl_c = conn.start(key(), t0);
+    assert_eq!(sent(&mut conn), "\x03");
+    conn.handle_timeout(ms(1000));
+    assert_eq!(sent(&mut conn), "\x03", "the first was lost: sent again");
+    conn.handle_input(b"^C\r\nmoler_bash# ", ms(1010));
+    assert!(ctrl_c.try_result().expect("one echo for the one that arrived").is_ok());
+}
+
 /// The same where the device echoes no Ctrl-C: the prompt held ends the command a quarter of
 /// the terminating period after it came, and no Ctrl-C is sent again meanwhile (the resend for
 /// a Ctrl-C the shell missed is for silence, and a prompt came).

@@ -24,7 +24,8 @@ const CTRL_C_RESEND: Duration = Duration::from_secs(1);
 /// Unlike Moler's, it ends at a prompt after the Ctrl-C's echo (`^C`): a prompt before it is
 /// what the tool printed as it ended by itself, with the Ctrl-C still on its way to the shell,
 /// and is held until the echo comes (nor are the settings typed at it); a device that echoes
-/// none ends it a quarter of the terminating period after that prompt (see
+/// none ends it a quarter of the terminating period after that prompt. Its Ctrl-C sent again
+/// after a second without a prompt, once the first was echoed, is awaited the same way (see
 /// [`moler_core::Command`]).
 ///
 /// ```
