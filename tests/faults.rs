@@ -333,8 +333,7 @@ mod over_ssh {
             .till_occurs_times(3);
         let order = remote.start(order);
         let echo = remote.start(Wait4::new([r"\^C"]).unwrap().till_occurs_times(1));
-        let tools_prompt = Wait4::new(["^moler_ssh# $"]).unwrap().match_partial_lines(true);
-        let tools_prompt = remote.start(tools_prompt.till_occurs_times(1));
+        let tools_prompt = watch_for_the_prompt(&remote);
         remote.sendline("seq 1 1000");
         eventually("the stall holds the output", || proxy.fired() == 1);
         // `seq` ends within milliseconds behind the stall (its 4.9 kB fit in the sockets'
@@ -347,9 +346,7 @@ mod over_ssh {
         // `ctrl_c` started (and its Ctrl-C sent, to be held) before the tool's prompt comes,
         // and that prompt read before bash gets the Ctrl-C, whatever the timing.
         remote.run(Barrier, WAIT).unwrap();
-        proxy.resume_towards_client();
-        tools_prompt.wait(WAIT).unwrap();
-        proxy.resume();
+        the_prompt_first(&proxy, tools_prompt);
         let started = Instant::now();
         ctrl_c.wait(WAIT).unwrap();
         let took = started.elapsed();
@@ -388,8 +385,7 @@ mod over_ssh {
             .unwrap()
             .till_occurs_times(4);
         let order = remote.start(order);
-        let tools_prompt = Wait4::new(["^moler_ssh# $"]).unwrap().match_partial_lines(true);
-        let tools_prompt = remote.start(tools_prompt.till_occurs_times(1));
+        let tools_prompt = watch_for_the_prompt(&remote);
         let period = Duration::from_secs(4);
         let tool = r#"bash -c 'trap "seq 1 1000; exit" INT; sleep 100'"#;
         let tool = ssh_cmd(tool).timeout(TIMEOUT).terminating_period(period);
@@ -398,9 +394,7 @@ mod over_ssh {
         // The second Ctrl-C goes half the period after the timeout; a second more for a busy
         // machine (the order above fails loudly if it had not gone when the stall was lifted).
         std::thread::sleep(period / 2 + Duration::from_secs(1));
-        proxy.resume_towards_client();
-        tools_prompt.wait(WAIT).unwrap();
-        proxy.resume();
+        the_prompt_first(&proxy, tools_prompt);
         assert_eq!(next.wait(WAIT).unwrap(), ["after the second"]);
         let seen: Vec<usize> = order.wait(WAIT).unwrap().iter().map(|o| o.pattern).collect();
         assert_eq!(seen, [0, 1, 2, 3]);
@@ -429,8 +423,7 @@ mod over_ssh {
         remote.sendline(r#"bash -c 'trap "seq 1 1000; exit" INT; echo armed; sleep 100'"#);
         armed.wait(WAIT).unwrap();
         proxy.set_faults(Faults::default().stall_after(2000));
-        let tools_prompt = Wait4::new(["^moler_ssh# $"]).unwrap().match_partial_lines(true);
-        let tools_prompt = remote.start(tools_prompt.till_occurs_times(1));
+        let tools_prompt = watch_for_the_prompt(&remote);
         let echoes = remote.start(Wait4::new([r"\^C"]).unwrap().till_occurs_times(2));
         let period = Duration::from_secs(20);
         let ctrl_c = CtrlC::new().command_with_prompt(SSH_PROMPT).terminating_period(period);
@@ -440,9 +433,7 @@ mod over_ssh {
         // `ctrl_c` sends again a second after it started; half a second more for a busy
         // machine (the order above fails loudly if it had not when the stall was lifted).
         std::thread::sleep(Duration::from_millis(1500));
-        proxy.resume_towards_client();
-        tools_prompt.wait(WAIT).unwrap();
-        proxy.resume();
+        the_prompt_first(&proxy, tools_prompt);
         let started = Instant::now();
         ctrl_c.wait(WAIT).unwrap();
         // Observers are given each read in the order they started, so echoes read by the time
@@ -455,6 +446,21 @@ mod over_ssh {
         assert_eq!(seen, [0, 1, 2, 3]);
         drop((remote, proxy));
         owned.assert_gone();
+    }
+
+    /// The next prompt the shell prints (a partial line), watched for from now on.
+    fn watch_for_the_prompt(remote: &ConnectionHandle) -> Completion<Vec<moler::Occurrence>> {
+        let prompt = Wait4::new(["^moler_ssh# $"]).unwrap().match_partial_lines(true);
+        remote.start(prompt.till_occurs_times(1))
+    }
+
+    /// Lifts a stall in two steps: towards the client until it has read `prompt` (what the
+    /// shell printed behind the stall, up to its prompt), then both ways, so the shell gets
+    /// what the client sent meanwhile only after that.
+    fn the_prompt_first(proxy: &FaultProxy, prompt: Completion<Vec<moler::Occurrence>>) {
+        proxy.resume_towards_client();
+        prompt.wait(WAIT).unwrap();
+        proxy.resume();
     }
 
     /// An observer done at its start: run after starting another, it returns once the
