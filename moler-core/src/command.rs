@@ -332,11 +332,9 @@ pub struct Command<P> {
 /// the shell's idle prompt (see [`Command::interrupt_over`]).
 #[derive(Debug, Default)]
 struct Interrupted {
-    /// Ctrl-Cs sent: the first, then a second halfway through the terminating period without
-    /// a prompt.
-    sent: u32,
-    /// Echoes seen since the first Ctrl-C.
-    echoes: Echoes,
+    /// The echoes of the Ctrl-Cs sent (the first, then a second halfway through the
+    /// terminating period without a prompt), and those seen since the first.
+    echoes: EchoWait,
     /// A prompt came before the echoes: the command ended by itself before a Ctrl-C reached
     /// the shell (see [`Command::interrupt_over`]).
     bare_prompt: bool,
@@ -347,12 +345,7 @@ struct Interrupted {
 impl Interrupted {
     /// Fresh, for a first Ctrl-C just sent.
     fn sent_one() -> Self {
-        Interrupted { sent: 1, ..Interrupted::default() }
-    }
-
-    /// Every Ctrl-C sent has been echoed, as far as the echoes tell.
-    fn echoed(&self) -> bool {
-        self.echoes.total() >= self.sent
+        Interrupted { echoes: EchoWait::for_one(), ..Interrupted::default() }
     }
 
     /// Looks at a line (or the partial line: not `whole`) that came after the Ctrl-C; true once
@@ -370,10 +363,10 @@ impl Interrupted {
             return true;
         }
         let line = strip_escapes(line);
-        let was_echoed = self.echoed();
+        let was_echoed = self.echoes.done();
         self.echoes.count(&line, whole);
         if is_prompt(prompt, &line) {
-            if self.echoed() {
+            if self.echoes.done() {
                 self.over = true;
                 return true;
             }
@@ -383,7 +376,7 @@ impl Interrupted {
                 cx.wake_in(settle);
             }
         }
-        if self.bare_prompt && self.echoed() && !was_echoed {
+        if self.bare_prompt && self.echoes.done() && !was_echoed {
             // The echoes came: the prompt after them ends the linger, or the period does.
             cx.wake_in_at(None);
         }
@@ -391,15 +384,27 @@ impl Interrupted {
     }
 }
 
-/// Echoes of Ctrl-C seen (see [`interrupt_echoes`]): in whole lines, and in the line under
-/// way, which is counted again as it grows.
+/// The echoes of Ctrl-C awaited and those seen (see [`interrupt_echoes`]): in whole lines, and
+/// in the line under way, which is counted again as it grows.
 #[derive(Debug, Default)]
-struct Echoes {
+struct EchoWait {
+    /// How many end the wait (one per Ctrl-C sent, as far as echoes tell); 0: none awaited.
+    needed: u32,
     whole: u32,
     partial: u32,
 }
 
-impl Echoes {
+impl EchoWait {
+    /// Awaiting the echo of one Ctrl-C.
+    fn for_one() -> Self {
+        EchoWait { needed: 1, ..EchoWait::default() }
+    }
+
+    /// As many echoes as needed have come.
+    fn done(&self) -> bool {
+        self.total() >= self.needed
+    }
+
     /// Counts the echoes in `line` (escapes removed), a whole line or the line under way.
     fn count(&mut self, line: &str, whole: bool) {
         let n = interrupt_echoes(line);
@@ -425,11 +430,10 @@ impl Echoes {
 /// Ctrl-Cs it sent have come, a prompt seen is held (see [`Command`]'s Ctrl-C rules).
 #[derive(Debug, Default)]
 struct CtrlCKey {
-    /// Echoes that end the wait: one for the Ctrl-C sent at the start, one more for a resend
-    /// that follows an echo ([`Command::resend_after`]); 0 for other commands, and once the
-    /// device showed it echoes nothing.
-    needed: u32,
-    echoes: Echoes,
+    /// Needed: one echo for the Ctrl-C sent at the start, one more for a resend that follows
+    /// an echo ([`Command::resend_after`]); none for other commands, and once the device
+    /// showed it echoes nothing.
+    echoes: EchoWait,
     /// Boxed: rare, and a queued command should stay small.
     early: Option<Box<EarlyPrompt>>,
 }
@@ -456,11 +460,11 @@ impl CtrlCKey {
         settle: Instant,
         dialog_prompt: impl FnOnce(&str) -> bool,
     ) -> bool {
-        if self.needed == 0 {
+        if self.echoes.needed == 0 {
             return false;
         }
         self.echoes.count(line, !partial);
-        if self.echoes.total() >= self.needed {
+        if self.echoes.done() {
             self.early = None;
             return false;
         }
@@ -480,7 +484,7 @@ impl CtrlCKey {
     /// is held after it.
     fn due(&mut self, now: Instant) -> Option<Box<EarlyPrompt>> {
         if self.early.as_ref().is_some_and(|e| e.at <= now) {
-            self.needed = 0;
+            self.echoes.needed = 0;
             return self.early.take();
         }
         None
@@ -490,8 +494,8 @@ impl CtrlCKey {
     /// was not lost; what it stopped is slow to end), this one's echo is awaited too, as a
     /// timeout's second Ctrl-C's is.
     fn resent(&mut self) {
-        if self.needed > 0 {
-            self.needed = self.echoes.total().saturating_add(1);
+        if self.echoes.needed > 0 {
+            self.echoes.needed = self.echoes.total().saturating_add(1);
         }
     }
 
@@ -1297,7 +1301,7 @@ impl<P: Parser> Command<P> {
                 command: typed(command, sends),
             };
             let seen_prompt = is_prompt(prompt, line);
-            if ctrl_c_key.needed > 0 {
+            if ctrl_c_key.echoes.needed > 0 {
                 let settle = cx.now() + *terminating / 4;
                 if ctrl_c_key
                     .holds(line, partial, seen_prompt, settle, |l| parser.is_dialog_prompt(l))
@@ -1399,20 +1403,20 @@ impl<P: Parser> Command<P> {
             }
         }
         let Some(from_end) = self.tail_at.take() else { return Step::Pending };
-        let stripped = strip_escapes(self.lines.partial());
+        // (Owned: the parser is given it while the line splitter keeps its own.)
+        let stripped = strip_escapes(self.lines.partial()).into_owned();
         let line = stripped.get(self.taken..).unwrap_or(&stripped);
         let Some(at) = line.len().checked_sub(from_end).filter(|&at| at > 0) else {
             return Step::Pending;
         };
         let Some((before, prompt_text)) = line.split_at_checked(at) else { return Step::Pending };
-        let (before, prompt_text) = (before.to_owned(), prompt_text.to_owned());
-        self.output_line(&before, false, cx);
+        self.output_line(before, false, cx);
         self.taken += at;
         let settle = cx.now() + self.terminating / 4;
         if !self.outcome.finished
-            && !self.ctrl_c_key.holds(&prompt_text, true, true, settle, |_| true)
+            && !self.ctrl_c_key.holds(prompt_text, true, true, settle, |_| true)
         {
-            self.take_prompt(&prompt_text, true, cx);
+            self.take_prompt(prompt_text, true, cx);
         }
         self.outcome()
     }
@@ -1735,7 +1739,8 @@ impl<P: Parser> Observer for Command<P> {
         };
         self.resent = false;
         let ctrl_c = self.sends.as_ref().is_some_and(|s| s.text == "\x03");
-        self.ctrl_c_key = CtrlCKey { needed: u32::from(ctrl_c), ..CtrlCKey::default() };
+        let echoes = if ctrl_c { EchoWait::for_one() } else { EchoWait::default() };
+        self.ctrl_c_key = CtrlCKey { echoes, early: None };
         // After a command whose Ctrl-C's prompt never came back, a line typed now could go to
         // whatever still reads the terminal: type it once the prompt shows (already, if it
         // came while no command ran). An Enter, and what a command was given to send
@@ -1849,7 +1854,8 @@ impl<P: Parser> Observer for Command<P> {
     /// an echo: the device echoes nothing, and the prompt seen was the last one (see
     /// [`Command`]'s Ctrl-C rules).
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.suspended.is_none() && self.interrupted.bare_prompt && !self.interrupted.echoed() {
+        let echoed = self.interrupted.echoes.done();
+        if self.suspended.is_none() && self.interrupted.bare_prompt && !echoed {
             cx.confirm_prompt();
             return true;
         }
@@ -1863,10 +1869,10 @@ impl<P: Parser> Observer for Command<P> {
             }
             return false;
         }
-        if self.interrupted.sent < 2 {
+        if self.interrupted.echoes.needed < 2 {
             // Its echo is awaited too: a prompt before it (the tool ended as this Ctrl-C left)
             // leaves it on its way to the shell's idle prompt.
-            self.interrupted.sent = 2;
+            self.interrupted.echoes.needed = 2;
             cx.send("\x03");
         }
         false
