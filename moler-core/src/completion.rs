@@ -330,7 +330,9 @@ impl<T: Send + 'static> Completion<T> {
 
     /// Asks the connection to time the observer out now, as if its timeout were `timeout` (a
     /// command sends Ctrl-C): Moler's `await_done` on expiry. Its timeout error (or its result,
-    /// if it finished first) then arrives as any result does. Does not wait.
+    /// if it finished first) then arrives as any result does. Does not wait. A command whose
+    /// result is out and that lingers for its prompt (its own timeout came first) is left to
+    /// its linger: the next command still waits for that prompt.
     pub fn expire(&self, timeout: Duration) {
         if !self.is_done() {
             self.mailbox.push(Request::Expire(self.shared.id, timeout));
@@ -421,7 +423,8 @@ impl<T: Send + 'static> Completion<T> {
     }
 
     /// Asks the connection to cancel the observer (a command sends Ctrl-C). The result becomes
-    /// [`Error::Cancelled`] unless it finished first.
+    /// [`Error::Cancelled`] unless it finished first (a command lingering after its timeout is
+    /// left to its linger, as with [`Completion::expire`]).
     ///
     /// ```
     /// use moler_core::{Command, Connection, Error};

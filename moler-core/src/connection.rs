@@ -464,6 +464,12 @@ impl Connection {
             return;
         }
         let Some(slot) = self.slots.iter_mut().find(|s| s.observer.id() == id) else { return };
+        if slot.linger_until.is_some() {
+            // Its result is out, and this request crossed it (a caller's wait reached the
+            // deadline as the timer here did). The linger goes on to its prompt, wake-up and
+            // all: ended here, the next command would go out right behind the Ctrl-C.
+            return;
+        }
         // A cancel or an expiry drops the wake-up (see `Context::wake_in`).
         slot.wake = None;
         if let Some(since_call) = expire_after.and_then(|waited| now.checked_sub(waited)) {

@@ -433,6 +433,42 @@ fn a_prompt_before_the_ctrl_c_echo_does_not_end_the_linger_the_prompt_after_the_
     }
 }
 
+/// A caller's wait and the connection's timer reach a command's deadline together: the
+/// connection times the command out (Ctrl-C, the linger), then takes the caller's expiry or
+/// cancel, asked for just before the result came. That late request must leave the linger as it
+/// is: ending it sent the next command right behind the Ctrl-C, into a ping still printing, and
+/// the next ping read the first one's statistics as its own result (a CI run under load:
+/// `tests/device_local.rs`). Nor may it drop the linger's wake-up (the second Ctrl-C).
+#[test]
+fn an_expiry_or_cancel_asked_for_as_the_timeout_fires_leaves_the_linger_alone() {
+    let t0 = Instant::now();
+    let sec = |n: u64| t0 + Duration::from_secs(n);
+    for cancel in [false, true] {
+        let mut conn = Connection::new("t");
+        let cmd = lines("ping host").timeout(Duration::from_secs(1));
+        let ping = conn.start(cmd.terminating_period(Duration::from_secs(4)), t0);
+        let next = conn.start(lines("echo ok"), t0);
+        assert_eq!(sent(&mut conn), "ping host\n");
+        conn.handle_input(b"ping host\r\n64 bytes from host\r\n", t0);
+        // The caller's deadline: asked for before any result, taken after the timer's.
+        if cancel {
+            ping.cancel();
+        } else {
+            ping.expire(Duration::from_secs(1));
+        }
+        conn.handle_timeout(sec(1));
+        assert!(ping.try_result().unwrap().unwrap_err().is_timeout());
+        assert_eq!(sent(&mut conn), "\x03", "one Ctrl-C, the next command waits (cancel {cancel})");
+        assert_eq!(conn.poll_timeout(), Some(sec(3)), "the second Ctrl-C's time is kept");
+        conn.handle_input(b"^C\r\n--- host ping statistics ---\r\n", sec(1));
+        assert_eq!(sent(&mut conn), "", "no prompt yet: still lingering");
+        conn.handle_input(b"2 packets transmitted\r\nmoler_bash# ", sec(1));
+        assert_eq!(sent(&mut conn), "echo ok\n", "the prompt after the echo ended the linger");
+        conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", sec(1));
+        assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+    }
+}
+
 /// The same where the device echoes no Ctrl-C: the linger ends a quarter of the terminating
 /// period after the prompt (not at the period's end), and no second Ctrl-C goes to the prompt.
 #[test]

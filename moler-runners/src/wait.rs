@@ -349,6 +349,41 @@ mod tests {
         assert!(last_received.as_deref().unwrap().contains("still going"), "{err}");
     }
 
+    /// The waiter's deadline and the connection's timer come together. The connection takes
+    /// its timer first (Ctrl-C, the linger, the timeout out), then the waiter's expiry, which
+    /// crossed that result. The linger goes on: the next command waits for the prompt after
+    /// the Ctrl-C's echo, not going out behind it into the tool's last output (a ping read the
+    /// statistics of the ping before it so, in a CI run under load).
+    #[test]
+    fn an_expiry_that_crosses_the_timeout_leaves_the_linger_alone() {
+        let mut conn = Connection::new("t");
+        let t0 = Instant::now();
+        let timeout = Duration::from_millis(50);
+        let ping = conn.start(Command::lines("ping host", PROMPT).timeout(timeout), t0);
+        let next = conn.start(Command::lines("echo ok", PROMPT), t0);
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(b"ping host\r\n64 bytes from host\r\n", t0);
+        let mailbox = Arc::clone(conn.mailbox());
+        let driver = on_thread(conn, move |conn| {
+            while !mailbox.has_requests() {
+                thread::yield_now();
+            }
+            // The timer (its deadline passed), then the mailbox: the waiter's expiry.
+            conn.handle_timeout(t0 + timeout);
+            let mut sent = Vec::new();
+            let _ = conn.poll_transmit(&mut sent);
+            assert_eq!(sent, b"\x03", "nothing behind the Ctrl-C");
+            conn.handle_input(b"^C\r\n--- host ping statistics ---\r\nmoler_bash# ", t0);
+            sent.clear();
+            let _ = conn.poll_transmit(&mut sent);
+            assert_eq!(sent, b"echo ok\n", "the prompt after the echo");
+            conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", t0);
+        });
+        assert!(ping.wait(timeout).unwrap_err().is_timeout());
+        driver.join().unwrap();
+        assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+    }
+
     #[test]
     fn a_connection_that_does_not_answer_gives_a_timeout_made_by_the_waiter() {
         let mut conn = Connection::new("t");
