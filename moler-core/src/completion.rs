@@ -833,6 +833,7 @@ impl<O: Observer> Erased for Driven<O> {
     }
     fn expire(&mut self, cx: &mut Context<'_>) -> Flow {
         if self.lingering {
+            // The linger's period ran out (requests leave a linger alone: `act_on`).
             return Flow::Finished;
         }
         let step = self.observer.on_timeout(cx);
