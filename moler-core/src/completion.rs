@@ -840,9 +840,7 @@ impl<O: Observer> Erased for Driven<O> {
         self.apply(step)
     }
     fn cancel(&mut self, cx: &mut Context<'_>) -> Flow {
-        if self.lingering {
-            return Flow::Running;
-        }
+        // (Never while lingering: requests leave a linger alone, `act_on`.)
         let step = self.observer.on_cancel(cx);
         self.apply(step)
     }

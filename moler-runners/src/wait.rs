@@ -307,6 +307,13 @@ mod tests {
         thread::spawn(move || script(&mut conn))
     }
 
+    /// Returns once a request is in `mailbox` (the waiter's, on the test's thread).
+    fn until_asked(mailbox: &moler_core::Mailbox) {
+        while !mailbox.has_requests() {
+            thread::yield_now();
+        }
+    }
+
     #[test]
     fn a_result_set_on_another_thread_unparks_the_waiter() {
         let mut conn = Connection::new("t");
@@ -334,9 +341,7 @@ mod tests {
         conn.handle_input(b"sleep 9\r\nstill going", t0);
         let mailbox = Arc::clone(conn.mailbox());
         let driver = on_thread(conn, move |conn| {
-            while !mailbox.has_requests() {
-                thread::yield_now();
-            }
+            until_asked(&mailbox);
             conn.handle_requests(Instant::now());
             let mut sent = Vec::new();
             assert_eq!(conn.poll_transmit(&mut sent), 1);
@@ -365,9 +370,7 @@ mod tests {
         conn.handle_input(b"ping host\r\n64 bytes from host\r\n", t0);
         let mailbox = Arc::clone(conn.mailbox());
         let driver = on_thread(conn, move |conn| {
-            while !mailbox.has_requests() {
-                thread::yield_now();
-            }
+            until_asked(&mailbox);
             // The timer (its deadline passed), then the mailbox: the waiter's expiry.
             conn.handle_timeout(t0 + timeout);
             let mut sent = Vec::new();
