@@ -394,7 +394,9 @@ fn a_kept_state_is_taken_back_when_lost_until_another_change_is_asked_for() {
     let old = plus.connection().unwrap();
     old.close();
     let deadline = std::time::Instant::now() + WAIT;
-    while !(plus.state() == "C" && plus.connection().is_some_and(|c| !c.is_closed())) {
+    // (`close` is a request: until the driver takes it, the old connection is open and C.)
+    let back = || plus.state() == "C" && plus.connection().is_some_and(|c| !c.is_closed());
+    while !(old.is_closed() && back()) {
         assert!(
             std::time::Instant::now() < deadline,
             "not back in C: {} {:?}",

@@ -377,7 +377,9 @@ impl ConnectionHandle {
         self.inner.mailbox.timeout_action()
     }
 
-    /// Closes the connection now: every unfinished observer fails with `ConnectionClosed`.
+    /// Closes the connection: every unfinished observer fails with `ConnectionClosed`. A
+    /// request, taken by the connection's driver at once; [`ConnectionHandle::is_closed`]
+    /// says when it has been.
     pub fn close(&self) {
         self.inner.mailbox.close();
     }
