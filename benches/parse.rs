@@ -14,10 +14,11 @@
 //! split beforehand, the way its parser builds it, with no connection and no parsing: the part
 //! of the json figure that is the `Value` itself ([`ls_values`]).
 //!
-//! Each figure is measured in a process of its own (see [`measure`]), with its minor page faults
-//! per run printed under it: on this project's VM a fault costs about 3 µs, and a 100,000-row
-//! result's fresh pages are a third or more of its time (glibc gives a freed heap back to the
-//! kernel, so every run faults it in again).
+//! Each figure is measured in a process of its own, every run of it on one connection as a
+//! device's commands are (see [`measure`]). Under it, the first run's figures (a fresh heap, as
+//! a one-off `moler parse` has) and the minor page faults of the first run and of each later
+//! run: on this project's VM a fault costs about 3 µs, and a 100,000-row result's fresh pages
+//! are half or more of a first run's time.
 //!
 //! The last line is the figures as one JSON object (MB/s), for scripts.
 //!
@@ -122,10 +123,15 @@ fn ps_output(lines: usize) -> String {
     s
 }
 
-/// Seconds to feed `data` to `observer` in `chunk`-byte reads until it is done.
-fn feed<O: Observer>(observer: O, data: &[u8], chunk: usize, check: impl FnOnce(O::Output)) -> f64 {
+/// Seconds to feed `data` to `observer` on `conn` in `chunk`-byte reads until it is done.
+fn feed<O: Observer>(
+    conn: &mut Connection,
+    observer: O,
+    data: &[u8],
+    chunk: usize,
+    check: impl FnOnce(O::Output),
+) -> f64 {
     let now = Instant::now();
-    let mut conn = Connection::new("bench");
     let done = conn.start(observer, now);
     let t = Instant::now();
     for c in data.chunks(chunk) {
@@ -133,50 +139,74 @@ fn feed<O: Observer>(observer: O, data: &[u8], chunk: usize, check: impl FnOnce(
     }
     let result = done.try_result().expect("the final prompt ends the command");
     let secs = t.elapsed().as_secs_f64();
+    // The command line it typed, as a runner would write it (the connection serves every run).
+    let mut typed = Vec::new();
+    assert!(conn.poll_transmit(&mut typed) > 0, "the command line goes out");
     check(result.expect("the output parses"));
     secs
 }
 
 /// The median of `runs` timings of `f` for `output`'s `path`, or NaN when `--path` does not
-/// list `path`.
+/// list `path`; and the first run's time on its own.
 ///
 /// The median, not the best: with glibc's allocator, whether a run's 30 MB of result lands on
 /// pages the previous run freed or on fresh ones (faulted in, costly in this VM) depends on how
 /// the heap was left, so single runs were up to twice as fast as the steady state (`ps` typed:
 /// one run of 45 ms among runs of 85 ms), and the best of five picked those.
 ///
+/// Every run of a path goes through one connection, as a device's commands do. A connection
+/// made and dropped for each run (as this bench did before) had its buffers freed right after
+/// the result: with glibc that gave the result's 120 MB of `ps` JSON back to the kernel, and
+/// every run faulted it all in again (29,900 faults, 85 MB/s, against 6,200 and 170 MB/s).
+/// The first run shows that cost: a fresh process's heap, as a one-off `moler parse` meets it.
+///
 /// Measured in a process of its own (this bench run again with `--only output --path path`),
 /// unless `--path` was given (one process, for a profiler) or this is a smoke run: glibc's heap
 /// after another path's 100,000-entry result was freed made the same JSON parse 86 MB/s in
 /// one process and 116 MB/s in another.
 ///
-/// With the time, the page faults per run (minor ones: pages the kernel gave the heap afresh):
-/// the part of a result's cost that is its memory, which the instruction counts do not show.
+/// With the time, the page faults (minor ones: pages the kernel gave the heap afresh) of the
+/// first run and per later run: the part of a result's cost that is its memory, which the
+/// instruction counts do not show.
 fn measure(output: &str, path: &str, runs: usize, mut f: impl FnMut() -> f64) -> Measured {
     let paths = common::arg("--path");
     match &paths {
-        Some(paths) if !paths.split(',').any(|p| p == path) => {
-            return Measured { secs: f64::NAN, faults: f64::NAN }
-        }
+        Some(paths) if !paths.split(',').any(|p| p == path) => return Measured::NONE,
         None if !common::smoke() => return in_own_process(output, path),
         _ => {}
     }
     let faults0 = minor_faults();
-    let mut times: Vec<f64> = (0..runs).map(|_| f()).collect();
-    let faults = (minor_faults() - faults0) as f64 / runs as f64;
+    let first = f();
+    let faults1 = minor_faults();
+    let mut times: Vec<f64> = (1..runs).map(|_| f()).collect();
+    // (none without a later run)
+    let faults = (minor_faults() - faults1) as f64 / times.len() as f64;
+    let first_faults = (faults1 - faults0) as f64;
+    if times.is_empty() {
+        times.push(first);
+    }
     times.sort_by(f64::total_cmp);
     let secs = times[times.len() / 2];
+    let m = Measured { secs, faults, first, first_faults };
     if paths.is_some() {
-        println!("{path}: {secs} s {faults} faults"); // (what `in_own_process` reads)
+        // (what `in_own_process` reads)
+        println!("{path}: {} {} {} {}", m.secs, m.faults, m.first, m.first_faults);
     }
-    Measured { secs, faults }
+    m
 }
 
-/// A path's median time and its page faults per run.
+/// A path's median time and page faults per run after the first; the first run's.
 #[derive(Clone, Copy)]
 struct Measured {
     secs: f64,
     faults: f64,
+    first: f64,
+    first_faults: f64,
+}
+
+impl Measured {
+    const NONE: Self =
+        Self { secs: f64::NAN, faults: f64::NAN, first: f64::NAN, first_faults: 0.0 };
 }
 
 /// This process's minor page faults so far (`/proc/self/stat`'s tenth field; 0 where there is
@@ -211,36 +241,57 @@ fn in_own_process(output: &str, path: &str) -> Measured {
     );
     let line = text.lines().find_map(|l| l.strip_prefix(&format!("{path}: ")));
     let figures = line.and_then(|l| {
-        let (secs, faults) = l.trim_end_matches(" faults").split_once(" s ")?;
-        Some(Measured { secs: secs.parse().ok()?, faults: faults.parse().ok()? })
+        let f: Vec<f64> = l.split(' ').map(str::parse).collect::<Result<_, _>>().ok()?;
+        let &[secs, faults, first, first_faults] = f.as_slice() else { return None };
+        Some(Measured { secs, faults, first, first_faults })
     });
     figures.unwrap_or_else(|| panic!("{output} {path}: no figure in {text}"))
 }
 
 /// Prints one output's figures and returns them (MB/s) for the JSON line.
 fn report(what: &str, bytes: usize, floor: Measured, typed: Measured, json: Measured) -> String {
-    let mbs = |m: Measured| bytes as f64 / m.secs / 1e6;
+    let mbs = |secs: f64| bytes as f64 / secs / 1e6;
     println!(
         "{what:<8} {:>6.1} MB  floor {:>7.1} MB/s   typed {:>7.1} MB/s ({:.2}× floor time)   json {:>7.1} MB/s",
         bytes as f64 / 1e6,
-        mbs(floor),
-        mbs(typed),
+        mbs(floor.secs),
+        mbs(typed.secs),
         typed.secs / floor.secs,
-        mbs(json)
+        mbs(json.secs)
     );
     println!(
-        "{:<8} page faults per run: floor {:.0}, typed {:.0}, json {:.0}",
-        "", floor.faults, typed.faults, json.faults
+        "{:<8} first run: floor {:>7.1} MB/s   typed {:>7.1} MB/s   json {:>7.1} MB/s",
+        "",
+        mbs(floor.first),
+        mbs(typed.first),
+        mbs(json.first)
     );
-    format!(
-        "\"{}\": {{\"floor\": {:.1}, \"typed\": {:.1}, \"json\": {:.1}, \"faults\": {{\"floor\": {:.0}, \"typed\": {:.0}, \"json\": {:.0}}}}}",
-        what.split(' ').next().unwrap_or(what),
-        mbs(floor),
-        mbs(typed),
-        mbs(json),
+    println!(
+        "{:<8} page faults per later run (first run): floor {:.0} ({:.0}), typed {:.0} ({:.0}), \
+         json {:.0} ({:.0})",
+        "",
         floor.faults,
+        floor.first_faults,
         typed.faults,
-        json.faults
+        typed.first_faults,
+        json.faults,
+        json.first_faults
+    );
+    let figures = |m: Measured| {
+        format!(
+            "{{\"median\": {:.1}, \"first\": {:.1}, \"faults\": {:.0}, \"first_faults\": {:.0}}}",
+            mbs(m.secs),
+            mbs(m.first),
+            m.faults,
+            m.first_faults
+        )
+    };
+    format!(
+        "\"{}\": {{\"floor\": {}, \"typed\": {}, \"json\": {}}}",
+        what.split(' ').next().unwrap_or(what),
+        figures(floor),
+        figures(typed),
+        figures(json)
     )
 }
 
@@ -294,8 +345,10 @@ fn bench<C: UnixCommand>(
 ) -> String {
     let Run { registry, lines, runs, chunk } = *run;
     let line = command.command_line().expect("a valid command");
+    let mut conn = Connection::new("bench");
     let floor = measure(name, "floor", runs, || {
         feed(
+            &mut conn,
             Command::new(line.as_str(), Nothing).prompt(PROMPT_RE),
             output.as_bytes(),
             chunk,
@@ -304,13 +357,13 @@ fn bench<C: UnixCommand>(
     });
     let typed = measure(name, "typed", runs, || {
         let cmd = command.command_with_prompt(PROMPT_RE);
-        feed(cmd, output.as_bytes(), chunk, |r| assert_eq!(typed_len(r), lines))
+        feed(&mut conn, cmd, output.as_bytes(), chunk, |r| assert_eq!(typed_len(r), lines))
     });
     let json = measure(name, "json", runs, || {
         let mut params = params.clone();
         params["prompt"] = PROMPT_RE.into();
         let cmd = registry.command(name, &params).unwrap();
-        feed(cmd, output.as_bytes(), chunk, |r| assert_eq!(json_len(&r), lines))
+        feed(&mut conn, cmd, output.as_bytes(), chunk, |r| assert_eq!(json_len(&r), lines))
     });
     report(label, output.len(), floor, typed, json)
 }
@@ -325,7 +378,7 @@ fn bench_ls(run: &Run<'_>) -> String {
     let mbs = output.len() as f64 / values.secs / 1e6;
     println!(
         "ls -l    its JSON's values alone (no connection, no parsing): {mbs:>7.1} MB/s ({:.0} page \
-         faults per run)",
+         faults per later run)",
         values.faults
     );
     format!("{}, \"ls_values\": {mbs:.1}", figures)
