@@ -157,7 +157,7 @@ fn feed<O: Observer>(
 /// Every run of a path goes through one connection, as a device's commands do. A connection
 /// made and dropped for each run (as this bench did before) had its buffers freed right after
 /// the result: with glibc that gave the result's 120 MB of `ps` JSON back to the kernel, and
-/// every run faulted it all in again (29,900 faults, 85 MB/s, against 6,200 and 170 MB/s).
+/// every run faulted it all in again (29,900 faults a run, 85 MB/s; now 171 and 170 MB/s).
 /// The first run shows that cost: a fresh process's heap, as a one-off `moler parse` meets it.
 ///
 /// Measured in a process of its own (this bench run again with `--only output --path path`),
@@ -206,7 +206,7 @@ struct Measured {
 
 impl Measured {
     const NONE: Self =
-        Self { secs: f64::NAN, faults: f64::NAN, first: f64::NAN, first_faults: 0.0 };
+        Self { secs: f64::NAN, faults: f64::NAN, first: f64::NAN, first_faults: f64::NAN };
 }
 
 /// This process's minor page faults so far (`/proc/self/stat`'s tenth field; 0 where there is
