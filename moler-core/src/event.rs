@@ -109,6 +109,11 @@ impl std::fmt::Debug for Wait4 {
 impl Wait4 {
     /// An event for these regexes (Rust `regex` syntax, which covers Python's usual subset),
     /// matching any of them, occurring until cancelled.
+    ///
+    /// Matching costs time in proportion to the text, never more (no backtracking), but also,
+    /// at worst, to a pattern's compiled size: a pattern repeating a group that may match
+    /// nothing thousands of times (`(a*){50000}`) compiles, and then makes every read slow.
+    /// Patterns over the regex crate's size limit (10 MB compiled) are refused here.
     pub fn new<I, S>(patterns: I) -> Result<Self>
     where
         I: IntoIterator<Item = S>,
@@ -468,5 +473,15 @@ mod tests {
         for _ in 0..2 {
             assert!(Wait4::new(["ok", "(unclosed"]).is_err());
         }
+    }
+
+    #[test]
+    fn a_pattern_over_the_size_limit_is_refused_by_name() {
+        let huge = r"\w{5000}{5000}";
+        let err = Wait4::new(["ok", huge]).unwrap_err().to_string();
+        assert!(err.contains("invalid pattern") && err.contains(r"\\w{5000}{5000}"), "{err}");
+        // A large one under the limit is an event like any other.
+        let ev = Wait4::new(["(a*){2000}x"]).unwrap();
+        assert_eq!(ev.patterns.len(), 1);
     }
 }
