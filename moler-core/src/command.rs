@@ -243,8 +243,9 @@ impl Parser for Lines {
 ///   (what it meant to stop ended by itself as the Ctrl-C left) is held until the echo comes,
 ///   and the prompt after the echo ends the command; with no echo, the held prompt is taken as
 ///   the end a quarter of the terminating period after it came (no Ctrl-C is sent again
-///   meanwhile). A Ctrl-C sent again ([`Command::resend_after`]) after the first one's echo
-///   is awaited the same way.
+///   meanwhile). A Ctrl-C sent again ([`Command::resend_after`]) is awaited the same way, its
+///   echo counted as a timeout's second one's: if the first Ctrl-C was lost, the prompt after
+///   the one echo is taken a quarter of the period after it came.
 ///
 /// ```
 /// use moler_core::{Command, Connection};
@@ -430,9 +431,9 @@ impl EchoWait {
 /// Ctrl-Cs it sent have come, a prompt seen is held (see [`Command`]'s Ctrl-C rules).
 #[derive(Debug, Default)]
 struct CtrlCKey {
-    /// Needed: one echo for the Ctrl-C sent at the start, one more for a resend that follows
-    /// an echo ([`Command::resend_after`]); none for other commands, and once the device
-    /// showed it echoes nothing.
+    /// Needed: one echo for the Ctrl-C sent at the start, one more for a resend
+    /// ([`Command::resend_after`]); none for other commands, and once the device showed it
+    /// echoes nothing.
     echoes: EchoWait,
     /// Boxed: rare, and a queued command should stay small.
     early: Option<Box<EarlyPrompt>>,
@@ -490,12 +491,16 @@ impl CtrlCKey {
         None
     }
 
-    /// The Ctrl-C is sent again ([`Command::resend_after`]): if the first one's echo came (it
-    /// was not lost; what it stopped is slow to end), this one's echo is awaited too, as a
-    /// timeout's second Ctrl-C's is.
+    /// The Ctrl-C is sent again ([`Command::resend_after`]): its echo is awaited too, as a
+    /// timeout's second Ctrl-C's is, whether the first one's came or not. No echo read yet
+    /// does not tell that the first was lost (readline still setting up): its echo may be on
+    /// its way behind a slow link, with the tool's last output, and then the prompt after it
+    /// comes before the resent Ctrl-C has reached the shell, which would eat the start of the
+    /// next command. When the first was lost, the one echo that comes leaves its prompt held
+    /// for a quarter of the terminating period, as a device that echoes none does.
     fn resent(&mut self) {
         if self.echoes.needed > 0 {
-            self.echoes.needed = self.echoes.total().saturating_add(1);
+            self.echoes.needed = self.echoes.needed.saturating_add(1);
         }
     }
 
@@ -906,8 +911,10 @@ impl<P: Parser> Command<P> {
     /// Sends what the command sends once more, once, if nothing ended it within `after`: for a
     /// control character a shell can miss (bash loses a Ctrl-C that arrives while readline is
     /// still setting up after showing its prompt, and then stays silent). Moler's `ctrl_c` uses
-    /// it. A late answer to the first one is harmless: the command ends at the first prompt, and
-    /// text before the next command's echo is never its output.
+    /// it. For a Ctrl-C, both echoes are then awaited before a prompt ends the command (see
+    /// [`Command`]'s Ctrl-C rules), so the next command is never typed ahead of the second one;
+    /// if the shell lost the first, the prompt after the one echo ends it a quarter of the
+    /// terminating period after it came.
     ///
     /// ```
     /// use moler_core::{Command, Connection, Lines};

@@ -609,10 +609,11 @@ fn a_ctrl_c_key_ends_at_the_prompt_after_its_echo_not_at_a_prompt_before_it() {
 }
 
 /// `ctrl_c`'s Ctrl-C sent again after a second without a prompt ([`Command::resend_after`]):
-/// when the first one was echoed (what it stopped is slow to end), the resent one's echo is
-/// awaited too, as a timeout's second Ctrl-C's is, so a prompt of the tool ending as it left
-/// is held; when the first was lost with no echo (readline still setting up), the resent one's
-/// echo is the only one to wait for.
+/// the resent one's echo is awaited too, as a timeout's second Ctrl-C's is, so a prompt of the
+/// tool ending as it left is held, whether the first one's echo came before the resend (what
+/// it stopped is slow to end) or comes after it (held behind a slow link with the tool's last
+/// output). When the first was lost with no echo (readline still setting up), the one echo
+/// leaves its prompt held a quarter of the terminating period, as a device without echo does.
 #[test]
 fn a_ctrl_c_key_sent_again_after_an_echo_waits_for_the_second_echo() {
     let t0 = Instant::now();
@@ -636,13 +637,37 @@ fn a_ctrl_c_key_sent_again_after_an_echo_waits_for_the_second_echo() {
     conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", ms(1100));
     assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
 
+    // The first one's echo comes only after the resend, with the tool's last output and its
+    // prompt: the resent one is still on its way.
+    let mut conn = Connection::new("t");
+    let ctrl_c = conn.start(key(), t0);
+    let next = conn.start(lines("echo ok"), t0);
+    assert_eq!(sent(&mut conn), "\x03");
+    conn.handle_timeout(ms(1000));
+    assert_eq!(sent(&mut conn), "\x03", "no echo, no prompt: sent again");
+    conn.handle_input(b"^C1\r\n2\r\nmoler_bash# ", ms(1200));
+    assert!(!ctrl_c.is_done(), "the resent Ctrl-C is still on its way");
+    assert_eq!(sent(&mut conn), "", "nothing typed ahead of it");
+    conn.handle_input(b"^C\r\nmoler_bash# ", ms(1210));
+    assert!(ctrl_c.try_result().unwrap().is_ok());
+    assert_eq!(sent(&mut conn), "echo ok\n");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", ms(1300));
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+
+    // The first was lost: the one echo's prompt is held a quarter of 2 s, then taken.
     let mut conn = Connection::new("t");
     let ctrl_c = conn.start(key(), t0);
     assert_eq!(sent(&mut conn), "\x03");
     conn.handle_timeout(ms(1000));
     assert_eq!(sent(&mut conn), "\x03", "the first was lost: sent again");
     conn.handle_input(b"^C\r\nmoler_bash# ", ms(1010));
+    assert!(!ctrl_c.is_done(), "the other echo may still come");
+    assert_eq!(conn.poll_timeout(), Some(ms(1510)), "a quarter of 2 s after the prompt");
+    conn.handle_timeout(ms(1509));
+    assert!(!ctrl_c.is_done());
+    conn.handle_timeout(ms(1510));
     assert!(ctrl_c.try_result().expect("one echo for the one that arrived").is_ok());
+    assert_eq!(conn.poll_timeout(), None, "nothing left to wait for");
 }
 
 /// The same where the device echoes no Ctrl-C: the prompt held ends the command a quarter of

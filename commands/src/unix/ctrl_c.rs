@@ -25,8 +25,9 @@ const CTRL_C_RESEND: Duration = Duration::from_secs(1);
 /// what the tool printed as it ended by itself, with the Ctrl-C still on its way to the shell,
 /// and is held until the echo comes (nor are the settings typed at it); a device that echoes
 /// none ends it a quarter of the terminating period after that prompt. Its Ctrl-C sent again
-/// after a second without a prompt, once the first was echoed, is awaited the same way (see
-/// [`moler_core::Command`]).
+/// after a second without a prompt is awaited the same way, both echoes counted (see
+/// [`moler_core::Command`]): a shell that lost the first (readline still setting up) costs
+/// that quarter period more.
 ///
 /// ```
 /// use moler_commands::unix::CtrlC;
