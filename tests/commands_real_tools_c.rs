@@ -240,6 +240,8 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
     let kept = ServerPort::new(); // the server binds it with SO_REUSEADDR
     let port = kept.port().to_string();
     let server = Started::until("iperf", &["-s", "-p", &port], "Server listening");
+    // It may say so before it listens (see `ServerPort::wait_listening`).
+    assert!(kept.wait_listening(T), "iperf -s listening on {port}");
     let stats: Publisher<IperfStats> = Publisher::new();
     let seen = stats.subscribe();
     let client = Iperf2::new(format!("-c 127.0.0.1 -p {port} -i 1 -t 2")).records(&stats);
@@ -262,6 +264,7 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
     let listening = shell.start(Wait4::new(["Server listening"]).unwrap().till_occurs_times(1));
     let server = shell.start(Iperf2::new(format!("-s -p {port} -i 1")).command_with_prompt(p));
     listening.wait(T).unwrap();
+    assert!(kept.wait_listening(T), "iperf -s listening on {port}");
     let sent = Process::new("iperf").args(["-c", "127.0.0.1", "-p", &port, "-t", "2"]).output();
     let sent = sent.unwrap();
     let result = server.wait(T);
@@ -292,6 +295,7 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
         let server =
             shell.start(Iperf2::new(format!("-s -u -p {port} -i 1")).command_with_prompt(p));
         listening.wait(T).unwrap();
+        eventually_bound(&port);
         let args = ["-c", "127.0.0.1", "-u", "-p", &port, "-t", "2", "-b", "1M"];
         let sent = Process::new("iperf").args(args).output().unwrap();
         match server.wait(T) {
@@ -307,6 +311,17 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
     assert!(client_out.contains("Server Report"), "{client_out}\n{result:?}");
     let report = result.report("127.0.0.1", &server_end_of(&port)).expect("the server's report");
     assert!(report.lost_vs_total_datagrams().is_some_and(|(_, total)| total > 0), "{report:?}");
+}
+
+/// Waits until a UDP socket is bound to `port`: `iperf -s -u` too may say "Server listening"
+/// before it binds (see `ServerPort::wait_listening`).
+fn eventually_bound(port: &str) {
+    let port: u16 = port.parse().unwrap();
+    let deadline = std::time::Instant::now() + T;
+    while !moler_testkit::ports::udp_bound(port) {
+        assert!(std::time::Instant::now() < deadline, "iperf -s -u bound to {port}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn server_end_of(port: &str) -> String {

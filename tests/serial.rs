@@ -211,7 +211,7 @@ fn a_vanishing_port_is_an_error_naming_it_and_reopening_works(rig: &Rig) {
 struct Ser2net {
     port: u16,
     _child: Reaped,
-    _kept: ServerPort,
+    kept: ServerPort,
 }
 
 impl Ser2net {
@@ -238,27 +238,13 @@ impl Ser2net {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let server = Ser2net { port, _child: Reaped(child), _kept: kept };
+        let server = Ser2net { port, _child: Reaped(child), kept };
         // Setup, not a hot path: wait until it listens. Not by connecting: a probe makes
         // ser2net open the line and close it again (a flush) while the test's own client
         // connects, and what the device says then is lost.
-        let deadline = Instant::now() + WAIT;
-        while !listening(port) {
-            assert!(Instant::now() < deadline, "ser2net did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        assert!(server.kept.wait_listening(WAIT), "ser2net did not listen on {port}");
         server
     }
-}
-
-/// Whether a socket listens on 127.0.0.1:`port` (`/proc/net/tcp`, state 0A).
-fn listening(port: u16) -> bool {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    let local = format!("0100007F:{port:04X}");
-    table.lines().skip(1).any(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        f.len() > 3 && f[1] == local && f[3] == "0A"
-    })
 }
 
 fn stty(path: &Path) -> String {

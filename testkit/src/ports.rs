@@ -12,6 +12,7 @@
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
 
 use rustix::net::{AddressFamily, SocketType};
 
@@ -121,6 +122,57 @@ impl ServerPort {
     }
 }
 
+impl ServerPort {
+    /// Waits until the server listens on the port, up to `timeout`; whether it does.
+    ///
+    /// For a server that says it is ready before it listens: `iperf` 2 prints "Server
+    /// listening" from another thread than the one that calls `listen`, and now and then
+    /// first (2 runs in 30 here, by `strace -f`), so a client started at that line is
+    /// refused. Not by connecting: a probe is a client to the server (ser2net opens its line
+    /// for it, `iperf -s -P 1` counts it as its one). The kernel tells no one when a socket
+    /// starts listening, so this looks every 10 ms: setup, not a hot path.
+    pub fn wait_listening(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if listening_on(self.port) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Whether a TCP socket listens on `port`, on any local address, IPv4 or IPv6
+/// (`/proc/net/tcp` and `/proc/net/tcp6`, state `0A`). On a [`ServerPort`]'s port only the
+/// server can (see there).
+pub fn listening_on(port: u16) -> bool {
+    bound_in(&["/proc/net/tcp", "/proc/net/tcp6"], port, Some("0A"))
+}
+
+/// Whether a UDP socket is bound to `port`, on any local address, IPv4 or IPv6
+/// (`/proc/net/udp` and `/proc/net/udp6`): a UDP server is ready once it is.
+pub fn udp_bound(port: u16) -> bool {
+    bound_in(&["/proc/net/udp", "/proc/net/udp6"], port, None)
+}
+
+/// Whether a socket of one of these `/proc/net` tables has `port` as its local port (and
+/// `state`, if given: the fourth column, in hex as the kernel writes it).
+fn bound_in(tables: &[&str], port: u16, state: Option<&str>) -> bool {
+    let local_port = format!(":{port:04X}");
+    tables.iter().any(|table| {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        text.lines().skip(1).any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 3
+                && fields[1].ends_with(&local_port)
+                && state.is_none_or(|s| fields[3] == s)
+        })
+    })
+}
+
 impl Default for ServerPort {
     fn default() -> ServerPort {
         ServerPort::new()
@@ -129,7 +181,7 @@ impl Default for ServerPort {
 
 #[cfg(test)]
 mod tests {
-    use super::{RefusedPort, ServerPort};
+    use super::{listening_on, udp_bound, RefusedPort, ServerPort};
     use std::collections::HashSet;
     use std::io::{ErrorKind, Read, Write};
     use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
@@ -196,5 +248,33 @@ mod tests {
         // A second server on the same port is refused while the first listens.
         let second = TcpListener::bind(("127.0.0.1", port)).unwrap_err();
         assert_eq!(second.kind(), ErrorKind::AddrInUse, "{second}");
+    }
+
+    #[test]
+    fn listening_is_seen_on_any_address_and_only_once_it_listens() {
+        use std::time::Duration;
+        let kept = ServerPort::new();
+        let port = kept.port();
+        // The kept socket is bound, not listening: no listener yet.
+        assert!(!listening_on(port));
+        assert!(!kept.wait_listening(Duration::from_millis(50)));
+        // Bound on any address with SO_REUSEADDR, as iperf binds: seen once it listens.
+        let socket = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+        rustix::net::sockopt::set_socket_reuseaddr(&socket, true).unwrap();
+        rustix::net::bind(&socket, &SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port)).unwrap();
+        assert!(!listening_on(port), "bound, not yet listening");
+        rustix::net::listen(&socket, 1).unwrap();
+        assert!(kept.wait_listening(Duration::from_secs(10)));
+        drop(socket);
+        assert!(!listening_on(port), "closed");
+        // IPv6 too (when the machine has it).
+        if let Ok(v6) = TcpListener::bind(("::1", 0)) {
+            assert!(listening_on(v6.local_addr().unwrap().port()));
+        }
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(udp_bound(udp.local_addr().unwrap().port()));
+        let udp_port = udp.local_addr().unwrap().port();
+        drop(udp);
+        assert!(!udp_bound(udp_port));
     }
 }
