@@ -146,13 +146,18 @@ fn firewall_rules_in_a_namespace() {
     assert!(input["LINES"][0].as_str().unwrap().starts_with("type filter hook input"), "{table:?}");
 }
 
-/// A copy of `sleep` under a name no other process on the machine has.
+/// `sleep` under a name no other process on the machine has: a symlink, whose name the
+/// kernel gives the process (`comm`, what killall and pkill match). Not a copy: a binary
+/// written by this process can fail to start with "Text file busy" (`ETXTBSY`) when another
+/// test's thread forks meanwhile, its child holding the write descriptor until it execs.
 fn own_sleep(tag: &str) -> (PathBuf, String) {
     let name = format!("mlr{tag}{}", std::process::id());
     let dir = std::env::temp_dir().join(format!("moler-b-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(&name);
-    std::fs::copy("/bin/sleep", &path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let sleep = std::fs::canonicalize("/bin/sleep").unwrap();
+    std::os::unix::fs::symlink(sleep, &path).unwrap();
     (path, name)
 }
 
