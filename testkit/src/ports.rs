@@ -120,9 +120,7 @@ impl ServerPort {
     pub fn port(&self) -> u16 {
         self.port
     }
-}
 
-impl ServerPort {
     /// Waits until the server listens on the port, up to `timeout`; whether it does.
     ///
     /// For a server that says it is ready before it listens: `iperf` 2 prints "Server
