@@ -295,7 +295,9 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
         let server =
             shell.start(Iperf2::new(format!("-s -u -p {port} -i 1")).command_with_prompt(p));
         listening.wait(T).unwrap();
-        eventually_bound(&port);
+        // It too may say so before it binds (see `ServerPort::wait_listening`).
+        let bound = moler_testkit::ports::wait_udp_bound(port.parse().unwrap(), T);
+        assert!(bound, "iperf -s -u bound to {port}");
         let args = ["-c", "127.0.0.1", "-u", "-p", &port, "-t", "2", "-b", "1M"];
         let sent = Process::new("iperf").args(args).output().unwrap();
         match server.wait(T) {
@@ -311,17 +313,6 @@ fn iperf2_client_and_server_each_against_the_real_other_side() {
     assert!(client_out.contains("Server Report"), "{client_out}\n{result:?}");
     let report = result.report("127.0.0.1", &server_end_of(&port)).expect("the server's report");
     assert!(report.lost_vs_total_datagrams().is_some_and(|(_, total)| total > 0), "{report:?}");
-}
-
-/// Waits until a UDP socket is bound to `port`: `iperf -s -u` too may say "Server listening"
-/// before it binds (see `ServerPort::wait_listening`).
-fn eventually_bound(port: &str) {
-    let port: u16 = port.parse().unwrap();
-    let deadline = std::time::Instant::now() + T;
-    while !moler_testkit::ports::udp_bound(port) {
-        assert!(std::time::Instant::now() < deadline, "iperf -s -u bound to {port}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn server_end_of(port: &str) -> String {

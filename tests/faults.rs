@@ -212,31 +212,31 @@ mod over_ssh {
         (owned, proxy, remote)
     }
 
-    /// [`through_proxy`], and the Ctrl-Cs its connection sends.
+    /// [`through_proxy`], and a count of the Ctrl-Cs its connection sends.
     fn through_proxy_seen(
         rig: &Rig,
         sshd: &Sshd,
         faults: Faults,
-    ) -> (Owned, FaultProxy, ConnectionHandle, Traffic) {
+    ) -> (Owned, FaultProxy, ConnectionHandle, CtrlCsSent) {
         let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], sshd.port()));
         let proxy = FaultProxy::start(upstream, faults).unwrap();
         let owned = Owned::new(&proxy);
-        let traffic = Traffic::default();
+        let ctrl_cs = CtrlCsSent::default();
         let mut connection = moler::Connection::new(&owned.connection);
-        connection.set_transcript(Some(Box::new(traffic.clone())));
+        connection.set_transcript(Some(Box::new(ctrl_cs.clone())));
         let transport = ssh::connect(&options(sshd, proxy.port())).unwrap();
         let remote = rig.runner.spawn_connection(connection, transport).unwrap();
         owned.assert_seen(rig);
-        (owned, proxy, remote, traffic)
+        (owned, proxy, remote, ctrl_cs)
     }
 
     /// How many Ctrl-Cs a connection handed to its transport, from its transcript: a test
     /// waits for a Ctrl-C a command sends rather than sleeping for as long as the command
     /// should take to send it (a busy machine makes that a guess).
     #[derive(Clone, Default)]
-    struct Traffic(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+    struct CtrlCsSent(std::sync::Arc<std::sync::atomic::AtomicUsize>);
 
-    impl moler::moler_core::Transcript for Traffic {
+    impl moler::moler_core::Transcript for CtrlCsSent {
         fn received(&mut self, _raw: &[u8], _text: &str) {}
         fn sent(&mut self, text: &str) {
             let keys = text.matches('\x03').count();
@@ -244,8 +244,8 @@ mod over_ssh {
         }
     }
 
-    impl Traffic {
-        fn ctrl_cs_sent(&self) -> usize {
+    impl CtrlCsSent {
+        fn count(&self) -> usize {
             self.0.load(std::sync::atomic::Ordering::Relaxed)
         }
     }
@@ -253,8 +253,8 @@ mod over_ssh {
     /// Waits until the connection sent its second Ctrl-C (held by the stall). The first one's
     /// echo may have been read by then, or be held too (in the SSH packet that the stall cut,
     /// with the tool's first output): the connection must end up in the same place either way.
-    fn second_ctrl_c_sent(traffic: &Traffic) {
-        eventually("the second Ctrl-C sent", || traffic.ctrl_cs_sent() >= 2);
+    fn second_ctrl_c_sent(ctrl_cs: &CtrlCsSent) {
+        eventually("the second Ctrl-C sent", || ctrl_cs.count() >= 2);
     }
 
     fn ssh_session(remote: &ConnectionHandle) -> Vec<Vec<String>> {
@@ -416,7 +416,7 @@ mod over_ssh {
     fn a_prompt_before_the_second_ctrl_c_echo_leaves_the_next_command_waiting() {
         let rig = Rig::new(moler_testkit::runners::RunnerKind::Thread);
         let Some(sshd) = Sshd::require() else { return };
-        let (owned, proxy, remote, traffic) = through_proxy_seen(&rig, &sshd, Faults::default());
+        let (owned, proxy, remote, ctrl_cs) = through_proxy_seen(&rig, &sshd, Faults::default());
         remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
         proxy.set_faults(Faults::default().stall_after(2000));
         // In order: the first Ctrl-C's echo (the terminal's, with the trap's first number
@@ -433,7 +433,7 @@ mod over_ssh {
         assert!(remote.run(tool, WAIT).unwrap_err().is_timeout());
         let next = remote.start(ssh_cmd("echo after the second"));
         // The second Ctrl-C goes half the period after the timeout.
-        second_ctrl_c_sent(&traffic);
+        second_ctrl_c_sent(&ctrl_cs);
         the_prompt_first(&proxy, tools_prompt);
         assert_eq!(next.wait(WAIT).unwrap(), ["after the second"]);
         let seen: Vec<usize> = order.wait(WAIT).unwrap().iter().map(|o| o.pattern).collect();
@@ -447,15 +447,14 @@ mod over_ssh {
     /// sends its Ctrl-C again, held by the stall too. Once the stall is lifted towards the
     /// client the tool's prompt comes before that Ctrl-C has reached bash; `ctrl_c` waits for
     /// its echo and the prompt after it, so the next command is typed whole. The first echo is
-    /// read before the resend, or, when sshd sent it in one packet with the tool's output and
-    /// the stall cut that packet, only after the stall (now and then, when sshd read the
-    /// echo and the trap's first numbers together): the same result either way. Thread runner only, as the timeout's second
-    /// Ctrl-C test.
+    /// read before the resend, or, when sshd sent it in one packet with the trap's first
+    /// numbers and the stall cut that packet, only after the stall (now and then): the same
+    /// result either way. Thread runner only, as the timeout's second Ctrl-C test.
     #[test]
     fn ctrl_c_sent_again_waits_for_the_echo_of_the_second() {
         let rig = Rig::new(moler_testkit::runners::RunnerKind::Thread);
         let Some(sshd) = Sshd::require() else { return };
-        let (owned, proxy, remote, traffic) = through_proxy_seen(&rig, &sshd, Faults::default());
+        let (owned, proxy, remote, ctrl_cs) = through_proxy_seen(&rig, &sshd, Faults::default());
         remote.run(ssh_cmd("echo warm"), WAIT).unwrap();
         let order = Wait4::new([r"^\^C1$", "^1000$", r"moler_ssh# \^C", "^after the resend$"])
             .unwrap()
@@ -474,7 +473,7 @@ mod over_ssh {
         eventually("the stall holds the tool's output", || proxy.fired() == 1);
         let next = remote.start(ssh_cmd("echo after the resend"));
         // `ctrl_c` sends again a second after it started.
-        second_ctrl_c_sent(&traffic);
+        second_ctrl_c_sent(&ctrl_cs);
         the_prompt_first(&proxy, tools_prompt);
         let started = Instant::now();
         ctrl_c.wait(WAIT).unwrap();

@@ -130,16 +130,7 @@ impl ServerPort {
     /// for it, `iperf -s -P 1` counts it as its one). The kernel tells no one when a socket
     /// starts listening, so this looks every 10 ms: setup, not a hot path.
     pub fn wait_listening(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if listening_on(self.port) {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_for(timeout, || listening_on(self.port))
     }
 }
 
@@ -154,6 +145,27 @@ pub fn listening_on(port: u16) -> bool {
 /// (`/proc/net/udp` and `/proc/net/udp6`): a UDP server is ready once it is.
 pub fn udp_bound(port: u16) -> bool {
     bound_in(&["/proc/net/udp", "/proc/net/udp6"], port, None)
+}
+
+/// Waits until a UDP socket is bound to `port`, up to `timeout`; whether one is. For a UDP
+/// server that says it is ready before it binds (`iperf -s -u`, as
+/// [`ServerPort::wait_listening`] says of TCP).
+pub fn wait_udp_bound(port: u16, timeout: Duration) -> bool {
+    wait_for(timeout, || udp_bound(port))
+}
+
+/// Looks every 10 ms until `ready`, up to `timeout`; whether it was.
+fn wait_for(timeout: Duration, ready: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if ready() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Whether a socket of one of these `/proc/net` tables has `port` as its local port (and
