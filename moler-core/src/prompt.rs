@@ -17,9 +17,10 @@
 //!   [`PROMPT_QUIET`](crate::PROMPT_QUIET): the same text may be the middle of a line cut by a
 //!   read (an echoed `export PS1="host#"`), and a prompt is the last thing a shell writes.
 //!   The terminating period after a Ctrl-C does not use the rule: it waits for a prompt at a
-//!   line start (bash puts one after `^C`), or for its end. Only the last [`TAIL_WINDOW`] bytes are searched, so each look
-//!   is linear in that bound however long the line grows, and it costs nothing on lines the
-//!   prompt matches whole (the common case, looked at first).
+//!   line start (bash puts one after `^C`), or for its end.
+//! - Only the last [`TAIL_WINDOW`] bytes are searched, so each look is linear in that bound
+//!   however long the line grows, and it costs nothing on lines the prompt matches whole (the
+//!   common case, looked at first).
 
 use std::sync::Arc;
 
@@ -275,6 +276,8 @@ mod tests {
         assert_eq!(tail_pattern(r"^\S+@\S+\$ $"), None);
         assert_eq!(tail_pattern(r"^\s*moler# $"), None, "may start with any blank");
         assert!(tail_pattern(r"^x?moler# $").is_some(), "`xmoler# ` or `moler# `");
+        assert_eq!(tail_pattern(r"^(?:moler# )?$"), None, "may be empty: ends every line");
+        assert_eq!(tail_pattern("^$"), None, "empty");
         assert_eq!(tail_pattern("^a|b"), None, "one branch is not anchored");
         assert!(tail_pattern(r"(?m)^moler_bash# $").is_some());
         assert!(tail_pattern(r"^(?:one|two)> $").is_some());
