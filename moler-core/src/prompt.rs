@@ -200,6 +200,9 @@ mod tests {
         let root = r"^(?:\[root@\w+ ~\]|admin@sw1)[#>] ?$";
         assert_eq!(split(root, "done[root@box ~]# ").unwrap().0, "done");
         assert_eq!(split(root, "okadmin@sw1>").unwrap().0, "ok");
+        let branches = r"^moler_bash# $|(^root@box:~# $)";
+        assert_eq!(split(branches, "xroot@box:~# ").unwrap().0, "x", "every branch anchored");
+        assert_eq!(split(branches, "xmoler_bash# ").unwrap().0, "x");
     }
 
     #[test]
