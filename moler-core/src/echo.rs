@@ -278,6 +278,9 @@ mod tests {
             oracle::find_echo("abcdef\rfghij", "abcdefghij")
         );
         assert_eq!(echo_end("abcdef\rxghij", "abcdefghij"), None, "only that byte");
+        // The same when that byte is a space: the break starts with the command's own space.
+        assert_eq!(echo_end("echo \r hi", "echo hi"), Some(9));
+        assert_eq!(echo_end("echo \r hi", "echo hi"), oracle::find_echo("echo \r hi", "echo hi"));
         assert_eq!(echo_end("e\x1b[1mch\x1b[0mo", "echo"), Some(12), "escapes are skipped");
         for (text, command) in [("$ echo hi\r\n", "echo hi"), ("ec \rho h\r\ni", "echo hi")] {
             assert_eq!(echo_end(text, command), oracle::find_echo(text, command));
