@@ -115,6 +115,61 @@ fn a_failure_is_reported_when_the_prompt_returns() {
     assert_eq!(next.try_result().unwrap().unwrap(), ["next"]);
 }
 
+/// Moler's `failure_only_in_first_line` (`cat`, `tail`): the first output line is checked as
+/// always, the later ones not at all.
+#[test]
+fn failures_in_the_first_line_only_still_catch_the_first_line() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let first = conn.start(lines("cat x").failures_in_first_line_only(true), t);
+    conn.handle_input(b"cat x\r\ncat: x: No such file or directory\r\nmoler_bash# ", t);
+    let err = first.try_result().unwrap().unwrap_err();
+    assert!(matches!(&err, Error::CommandFailure { line, .. } if line.starts_with("cat: x: ")));
+    let later = conn.start(lines("cat y").failures_in_first_line_only(true), t);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"cat y\r\nok\r\nz: No such file or directory\r\nmoler_bash# ", t);
+    assert_eq!(later.try_result().unwrap().unwrap().len(), 2, "a later line is the file's text");
+}
+
+/// A parser that has a result only once it reads `RESULT`.
+#[derive(Default)]
+struct NeedsResult(Vec<String>);
+
+impl Parser for NeedsResult {
+    type Output = Vec<String>;
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
+        if !partial {
+            self.0.push(line.to_owned());
+        }
+        Ok(())
+    }
+    fn has_result(&self) -> bool {
+        self.0.iter().any(|l| l == "RESULT")
+    }
+    fn finish(&mut self) -> ParseResult<Self::Output> {
+        Ok(std::mem::take(&mut self.0))
+    }
+}
+
+/// A command stopped by its break pattern ends at the prompt with what it parsed, even when it
+/// requires a result it never got (`ret_required`): the break, not the tool, ended it.
+#[test]
+fn a_break_ends_a_command_that_requires_a_result_at_its_prompt() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let tail = Command::new("tail -f log", NeedsResult::default()).prompt(PROMPT);
+    let h = conn.start(tail.break_exec("READY"), t);
+    assert_eq!(sent(&mut conn), "tail -f log\n");
+    conn.handle_input(b"tail -f log\r\nstarting\r\nREADY\r\n", t);
+    assert_eq!(sent(&mut conn), "\x03", "the break");
+    conn.handle_input(b"^C\r\nmoler_bash# ", t);
+    assert_eq!(h.try_result().expect("ended at its prompt").unwrap(), ["starting", "READY"]);
+    // Without the break the same prompt leaves it waiting for its result.
+    let h = conn.start(Command::new("tail log", NeedsResult::default()).prompt(PROMPT), t);
+    conn.handle_input(b"tail log\r\nREADY\r\nmoler_bash# ", t);
+    assert!(!h.is_done(), "no result, no break: ret_required waits on");
+}
+
 #[test]
 fn a_timeout_sends_ctrl_c_and_swallows_output_until_the_prompt() {
     let t0 = Instant::now();
