@@ -131,6 +131,46 @@ fn failures_in_the_first_line_only_still_catch_the_first_line() {
     assert_eq!(later.try_result().unwrap().unwrap().len(), 2, "a later line is the file's text");
 }
 
+/// A parser that cannot read a partial line, and refuses whole lines that start with `error`.
+struct Strict;
+
+impl Parser for Strict {
+    type Output = ();
+    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
+        if partial {
+            return Err(moler_core::ParseError::at_line(line, "partial"));
+        }
+        if line.starts_with("error") {
+            return Err(moler_core::ParseError::at_line(line, "refused"));
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> ParseResult<Self::Output> {
+        Ok(())
+    }
+}
+
+/// A parser's error on a partial line is no error (the line comes again whole); of its errors
+/// on whole lines, the first is the command's.
+#[test]
+fn a_parse_error_is_the_first_on_a_whole_line() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let fine = conn.start(Command::new("a", Strict).prompt(PROMPT), t);
+    conn.handle_input(b"a\r\nhal", t);
+    conn.handle_input(b"f\r\nmoler_bash# ", t);
+    fine.try_result().unwrap().expect("the partial line's error is dropped");
+    let h = conn.start(Command::new("b", Strict).prompt(PROMPT), t);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"b\r\nerror one\r\nerr", t);
+    conn.handle_input(b"or two\r\nmoler_bash# ", t);
+    let err = h.try_result().unwrap().unwrap_err();
+    assert!(
+        matches!(&err, Error::Parse { error, .. } if error.line() == Some("error one")),
+        "{err}"
+    );
+}
+
 /// A parser that has a result only once it reads `RESULT`.
 #[derive(Default)]
 struct NeedsResult(Vec<String>);
