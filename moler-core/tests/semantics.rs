@@ -299,6 +299,19 @@ fn a_prompt_that_came_back_while_no_command_ran_lets_the_next_line_go_at_once() 
     assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
 }
 
+/// A held line is typed at a prompt seen as a whole line too (a device that ends its prompt
+/// with a newline, or an Enter typed at it), not only at a prompt the read ends with.
+#[test]
+fn a_held_line_is_typed_at_a_prompt_on_a_line_of_its_own() {
+    let (mut conn, t) = after_a_linger_that_ran_out();
+    let next = conn.start(lines("echo ok"), t);
+    assert_eq!(sent(&mut conn), "");
+    conn.handle_input(b"^C\r\nmoler_bash# \r\n", t);
+    assert_eq!(sent(&mut conn), "echo ok\n", "the prompt came back, on its own line");
+    conn.handle_input(b"echo ok\r\nok\r\nmoler_bash# ", t);
+    assert_eq!(next.try_result().unwrap().unwrap(), ["ok"]);
+}
+
 #[test]
 fn a_line_waiting_for_the_prompt_times_out_untyped_and_says_why() {
     let (mut conn, t) = after_a_linger_that_ran_out();
@@ -1262,6 +1275,20 @@ fn an_unanchored_prompt_is_never_split_off_output() {
     assert_eq!(h.try_result().unwrap().unwrap(), Vec::<String>::new());
 }
 
+/// Moler's `command_path`: a prefix for the command line, put once.
+#[test]
+fn a_command_path_prefixes_the_command_line_once() {
+    assert_eq!(lines("ping x").command_path("/usr/sbin/").command(), "/usr/sbin/ping x");
+    assert_eq!(lines("/usr/sbin/ping x").command_path("/usr/sbin/").command(), "/usr/sbin/ping x");
+    assert_eq!(lines("ping x").command_path("").command(), "ping x");
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(lines("ping x").command_path("/usr/sbin/"), t);
+    assert_eq!(sent(&mut conn), "/usr/sbin/ping x\n");
+    conn.handle_input(b"/usr/sbin/ping x\r\npong\r\nmoler_bash# ", t);
+    assert_eq!(h.try_result().unwrap().unwrap(), ["pong"]);
+}
+
 /// A first output line in which the shell says it cannot find the command's program fails the
 /// command once the prompt returns, whatever its own failure patterns and though its parser has
 /// no result (Moler's commands fail on `not found`): bash, bash running a script, dash,
@@ -1294,6 +1321,8 @@ fn a_shell_that_cannot_find_the_program_fails_the_command() {
         ("ping -c 1 x", "fish: Unknown command: ping"),
         ("ping -c 1 x", "ping: Command not found."),
         ("LANG=C TZ=UTC ping x", "bash: ping: command not found"),
+        ("MY_VAR=1 _v=2 ping x", "bash: ping: command not found"),
+        ("1X=2 ping x", "bash: 1X=2: command not found"),
         ("/opt/tools/iperf3 -c h", "bash: /opt/tools/iperf3: No such file or directory"),
         ("./run.sh --fast", "bash: ./run.sh: Permission denied"),
         ("AT+CGMI", "bash: AT+CGMI: command not found"),
