@@ -650,6 +650,17 @@ fn a_break_on_the_last_line_delivers_at_its_prompt_and_the_next_command_waits_fo
     assert_eq!(sent(&mut conn), "\x03echo last\n");
     conn.handle_input(b"echo last\r\nlast\r\nmoler_bash# ", t);
     assert_eq!(last.try_result().unwrap().unwrap(), ["last"]);
+    // The command's prompt on a line of its own, then the echo and its prompt, in one read:
+    // the echo is counted after the command's end, and nothing is left to wait for.
+    let ping = conn.start(lines("ping -c 1 h").break_exec("icmp_seq=1 "), t);
+    let end = conn.start(lines("echo end"), t);
+    let _ = sent(&mut conn);
+    conn.handle_input(b"ping -c 1 h\r\n64 bytes: icmp_seq=1 ttl=64\r\n", t);
+    conn.handle_input(b"1 packets\r\nmoler_bash# \r\n^C\r\nmoler_bash# ", t);
+    assert_eq!(ping.try_result().unwrap().unwrap().len(), 2);
+    assert_eq!(sent(&mut conn), "\x03echo end\n", "typed at once: the echo came");
+    conn.handle_input(b"echo end\r\nend\r\nmoler_bash# ", t);
+    assert_eq!(end.try_result().unwrap().unwrap(), ["end"]);
 }
 
 /// Moler's `ctrl_c`: a command whose key is Ctrl-C.
