@@ -1245,6 +1245,20 @@ fn output_without_a_final_newline_is_the_last_line_before_the_prompt() {
     assert!(matches!(&err, Error::CommandFailure { line, .. } if line == "BOOM"), "{err}");
 }
 
+/// A prompt split off a partial line by the tail rule, for a command that waits on for its
+/// result: when that line is ended later, the text before the prompt is not given again.
+#[test]
+fn a_prompt_split_off_a_line_is_not_output_again_when_the_line_ends() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(Command::new("printf x; wait", NeedsResult::default()).prompt(PROMPT), t);
+    conn.handle_input(b"printf x; wait\r\nxmoler_bash# ", t);
+    conn.handle_timeout(t + PROMPT_QUIET);
+    assert!(!h.is_done(), "no result yet: it waits on");
+    conn.handle_input(b"\r\nRESULT\r\nmoler_bash# ", t + PROMPT_QUIET);
+    assert_eq!(h.try_result().unwrap().unwrap(), ["x", "RESULT"]);
+}
+
 #[test]
 fn a_line_cut_by_a_read_right_after_the_prompt_text_goes_on() {
     // The echo of a setting that the command sends, cut after the prompt's text.

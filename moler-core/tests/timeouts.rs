@@ -76,6 +76,24 @@ fn a_prompt_the_regex_does_not_match_is_named() {
     );
 }
 
+/// A long last line is quoted by its last 200 characters only, after an ellipsis.
+#[test]
+fn a_long_line_that_looks_like_a_prompt_is_quoted_by_its_end() {
+    let mut conn = Connection::new("t");
+    let line = format!("{}{}$ ", "a".repeat(100), "é".repeat(198));
+    let output = format!("cat\r\n{line}");
+    let err = time_out(&mut conn, lines("cat"), &[output.as_bytes()]);
+    let hint = parts(&err).1.expect("a hint").to_owned();
+    let end = format!("\"…{}$ \"", "é".repeat(198));
+    assert!(hint.starts_with(&format!("the last line {end} looks like a prompt")), "{hint}");
+    // 200 characters exactly are quoted whole.
+    let line = format!("{}$ ", "é".repeat(198));
+    let err =
+        time_out(&mut Connection::new("t"), lines("cat"), &[format!("cat\r\n{line}").as_bytes()]);
+    let hint = parts(&err).1.expect("a hint").to_owned();
+    assert!(hint.starts_with(&format!("the last line \"{line}\" looks")), "{hint}");
+}
+
 #[test]
 fn no_hint_without_a_line_that_looks_like_a_prompt() {
     for output in [&b"sleep 9\r\n"[..], b"sleep 9\r\nworking...", b"sleep 9\r\n50% done"] {
