@@ -789,6 +789,34 @@ fn a_ctrl_c_key_sent_again_after_an_echo_waits_for_the_second_echo() {
     assert_eq!(conn.poll_timeout(), None, "nothing left to wait for");
 }
 
+/// The resend's wake-up survives one of the end-of-line prompt rule's that took its place: a
+/// partial line ending in the prompt's text, which then went on.
+#[test]
+fn a_ctrl_c_key_is_sent_again_on_time_after_a_prompt_text_that_went_on() {
+    let t0 = Instant::now();
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    let mut conn = Connection::new("t");
+    let cmd = ctrl_c_key()
+        .terminating_period(Duration::from_secs(2))
+        .resend_after(Duration::from_secs(1));
+    let ctrl_c = conn.start(cmd, t0);
+    assert_eq!(sent(&mut conn), "\x03");
+    conn.handle_input(b"xmoler_bash# ", ms(500));
+    assert_eq!(conn.poll_timeout(), Some(ms(500) + PROMPT_QUIET));
+    conn.handle_input(b"y", ms(600));
+    conn.handle_timeout(ms(500) + PROMPT_QUIET);
+    assert_eq!(conn.poll_timeout(), Some(ms(1000)), "the resend's time again");
+    conn.handle_timeout(ms(1000));
+    assert_eq!(sent(&mut conn), "\x03", "sent again");
+    // A prompt's text at a line's end again, which goes on: a wake-up, and no third Ctrl-C.
+    conn.handle_input(b"^C\r\nzmoler_bash# ", ms(1100));
+    conn.handle_input(b"z\r\n", ms(1200));
+    conn.handle_timeout(ms(1100) + PROMPT_QUIET);
+    assert_eq!(sent(&mut conn), "", "sent again once only");
+    conn.handle_input(b"^C\r\nmoler_bash# ", ms(1400));
+    assert!(ctrl_c.try_result().unwrap().is_ok());
+}
+
 /// The same where the device echoes no Ctrl-C: the prompt held ends the command a quarter of
 /// the terminating period after it came, and no Ctrl-C is sent again meanwhile (the resend for
 /// a Ctrl-C the shell missed is for silence, and a prompt came).
