@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Mutation testing: which changes to a crate's code its own tests do not notice. cargo-mutants
+# changes one operator, condition or return value at a time, in a copy of the tree, and runs
+# the package's tests (with nextest, so doc tests are not run: check a survivor against
+# `cargo test -p PACKAGE --doc` before writing a test for it). A survivor is a rule no test of
+# that crate pins down, or a change that alters nothing a test could see (a fast path, a
+# counter kept for a test's bound): read each one.
+#
+# Usage: scripts/mutants.sh PACKAGE [FILE...] [-- CARGO_MUTANTS_OPTION...]
+#   scripts/mutants.sh moler-core moler-core/src/echo.rs moler-core/src/prompt.rs
+# Results in target/mutants/mutants.out/ (missed.txt: the survivors). Needs cargo-mutants
+# (`cargo install cargo-mutants --locked`) and cargo-nextest. About 10 s a mutant for
+# moler-core on this project's 2-core machine (moler-core has about 1,400).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ $# -eq 0 ]; then
+  sed -n '2,13p' "$0"; exit 2
+fi
+if ! cargo mutants --version > /dev/null 2>&1; then
+  echo "cargo-mutants is not installed: cargo install cargo-mutants --locked" >&2; exit 1
+fi
+package="$1"; shift
+files=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do files+=(-f "$1"); shift; done
+[ "${1:-}" = "--" ] && shift
+exec cargo mutants -p "$package" "${files[@]}" --test-tool nextest -o target/mutants "$@"
