@@ -1328,6 +1328,25 @@ fn an_unanchored_prompt_is_never_split_off_output() {
     assert_eq!(h.try_result().unwrap().unwrap(), Vec::<String>::new());
 }
 
+/// `enter_on_prompt_without_anchors` looks for the prompt regex without its `^` and `$`; a
+/// `$` that is the prompt's own text (`\$`) stays.
+#[test]
+fn an_enter_for_a_prompt_mid_line_keeps_an_escaped_dollar() {
+    let t = Instant::now();
+    for (prompt, line, enter) in [
+        (r"^\[box\]\$", "[ 5.1] eth0: link up [box]$", "\n"),
+        (r"^\[box\]\$", "[ 5.1] cost: 5 [box]", ""),
+        ("^moler_bash# $", "[ 5.1] eth0: link up moler_bash# ", "\n"),
+    ] {
+        let mut conn = Connection::new("t");
+        let cmd = Command::lines("reset", prompt).enter_on_prompt_without_anchors(true);
+        let _done = conn.start(cmd, t);
+        let _ = sent(&mut conn);
+        conn.handle_input(format!("reset\r\n{line}\r\n").as_bytes(), t);
+        assert_eq!(sent(&mut conn), enter, "{prompt} in {line:?}");
+    }
+}
+
 /// Moler's `command_path`: a prefix for the command line, put once.
 #[test]
 fn a_command_path_prefixes_the_command_line_once() {
