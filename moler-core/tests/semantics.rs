@@ -1425,6 +1425,37 @@ fn a_shell_that_cannot_find_the_program_fails_the_command() {
     assert_eq!(h.try_result().unwrap().unwrap(), ["bash: ping: command not found"]);
 }
 
+/// A job stopped by Ctrl-Z's timeout action that ignores SIGTERM too: the kill line's wait
+/// never ends, so halfway through the period one Ctrl-C ends the shell's wait, and its prompt
+/// ends the linger.
+#[test]
+fn a_job_deaf_to_the_kill_gets_one_ctrl_c_halfway_through_the_period() {
+    let t0 = Instant::now();
+    let s = |n: u64| t0 + Duration::from_secs(n);
+    let mut conn = Connection::new("t");
+    let deaf = lines("deaf")
+        .timeout(Duration::from_secs(1))
+        .timeout_action(TimeoutAction::CtrlZ)
+        .terminating_period(Duration::from_secs(4));
+    let deaf = conn.start(deaf, t0);
+    let next = conn.start(lines("echo free"), t0);
+    conn.handle_input(b"deaf\r\n", t0);
+    conn.handle_timeout(s(1));
+    assert!(deaf.try_result().unwrap().unwrap_err().is_timeout());
+    assert_eq!(sent(&mut conn), "deaf\n\x1a");
+    conn.handle_input(b"^Z\r\n[1]+  Stopped                 deaf\r\nmoler_bash# ", s(1));
+    let kill = "kill %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done";
+    assert_eq!(sent(&mut conn), format!("{kill}\n"));
+    conn.handle_input(format!("{kill}\r\n").as_bytes(), s(1));
+    assert_eq!(conn.poll_timeout(), Some(s(3)), "halfway through the 4 s period");
+    conn.handle_timeout(s(3));
+    assert_eq!(sent(&mut conn), "\x03", "the shell's wait is given up");
+    conn.handle_input(b"^C\r\nmoler_bash# ", s(3));
+    assert_eq!(sent(&mut conn), "echo free\n", "the prompt after it ended the linger");
+    conn.handle_input(b"echo free\r\nfree\r\nmoler_bash# ", s(3));
+    assert_eq!(next.try_result().unwrap().unwrap(), ["free"]);
+}
+
 /// Ctrl-Z's timeout action types its kill line at the prompt after the `[N]+ Stopped` line,
 /// not at that line: typed before bash is back in readline, the terminal echoes it at once
 /// and readline again after the prompt, and a read ending at that bare prompt ended the
