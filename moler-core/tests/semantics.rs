@@ -171,23 +171,24 @@ fn a_parse_error_is_the_first_on_a_whole_line() {
     );
 }
 
-/// A parser that has a result only once it reads `RESULT`.
+/// [`Command::lines`]' parser, with a result only once it reads `RESULT`.
 #[derive(Default)]
-struct NeedsResult(Vec<String>);
+struct NeedsResult {
+    lines: moler_core::Lines,
+    result: bool,
+}
 
 impl Parser for NeedsResult {
     type Output = Vec<String>;
-    fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
-        if !partial {
-            self.0.push(line.to_owned());
-        }
-        Ok(())
+    fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
+        self.result |= !partial && line == "RESULT";
+        self.lines.on_line(line, partial, cx)
     }
     fn has_result(&self) -> bool {
-        self.0.iter().any(|l| l == "RESULT")
+        self.result
     }
     fn finish(&mut self) -> ParseResult<Self::Output> {
-        Ok(std::mem::take(&mut self.0))
+        self.lines.finish()
     }
 }
 
@@ -727,6 +728,11 @@ fn a_ctrl_c_key_ends_at_the_prompt_after_its_echo_not_at_a_prompt_before_it() {
     }
 }
 
+/// [`ctrl_c_key`] with a 2 s terminating period, sent again after a second without a prompt.
+fn ctrl_c_key_resent() -> Command<moler_core::Lines> {
+    ctrl_c_key().terminating_period(Duration::from_secs(2)).resend_after(Duration::from_secs(1))
+}
+
 /// `ctrl_c`'s Ctrl-C sent again after a second without a prompt ([`Command::resend_after`]):
 /// the resent one's echo is awaited too, as a timeout's second Ctrl-C's is, so a prompt of the
 /// tool ending as it left is held, whether the first one's echo came before the resend (what
@@ -737,9 +743,7 @@ fn a_ctrl_c_key_ends_at_the_prompt_after_its_echo_not_at_a_prompt_before_it() {
 fn a_ctrl_c_key_sent_again_after_an_echo_waits_for_the_second_echo() {
     let t0 = Instant::now();
     let ms = |n: u64| t0 + Duration::from_millis(n);
-    let key = || {
-        ctrl_c_key().terminating_period(Duration::from_secs(2)).resend_after(Duration::from_secs(1))
-    };
+    let key = ctrl_c_key_resent;
     let mut conn = Connection::new("t");
     let ctrl_c = conn.start(key(), t0);
     let next = conn.start(lines("echo ok"), t0);
@@ -796,10 +800,7 @@ fn a_ctrl_c_key_is_sent_again_on_time_after_a_prompt_text_that_went_on() {
     let t0 = Instant::now();
     let ms = |n: u64| t0 + Duration::from_millis(n);
     let mut conn = Connection::new("t");
-    let cmd = ctrl_c_key()
-        .terminating_period(Duration::from_secs(2))
-        .resend_after(Duration::from_secs(1));
-    let ctrl_c = conn.start(cmd, t0);
+    let ctrl_c = conn.start(ctrl_c_key_resent(), t0);
     assert_eq!(sent(&mut conn), "\x03");
     conn.handle_input(b"xmoler_bash# ", ms(500));
     assert_eq!(conn.poll_timeout(), Some(ms(500) + PROMPT_QUIET));
@@ -825,10 +826,7 @@ fn without_an_echo_a_ctrl_c_key_ends_a_quarter_period_after_the_prompt_it_held()
     let t0 = Instant::now();
     let ms = |n: u64| t0 + Duration::from_millis(n);
     let mut conn = Connection::new("t");
-    let cmd = ctrl_c_key()
-        .terminating_period(Duration::from_secs(2))
-        .resend_after(Duration::from_secs(1));
-    let ctrl_c = conn.start(cmd, t0);
+    let ctrl_c = conn.start(ctrl_c_key_resent(), t0);
     let next = conn.start(lines("echo ok"), t0);
     assert_eq!(sent(&mut conn), "\x03");
     conn.handle_input(b"moler_bash# ", ms(900));
