@@ -979,15 +979,29 @@ fn an_invalid_prompt_regex_is_a_clear_error() {
     assert!(err.to_string().contains("invalid pattern \"(oops\""), "{err}");
 }
 
+/// An event's own timeout: it fails at that time, named by its patterns.
+#[test]
+fn an_event_times_out_at_its_timeout_named_by_its_patterns() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let ev = Wait4::new(["^ready$"]).unwrap().till_occurs_times(1).timeout(Duration::from_secs(3));
+    let ev = conn.start(ev, t);
+    assert_eq!(conn.poll_timeout(), Some(t + Duration::from_secs(3)));
+    conn.handle_timeout(t + Duration::from_secs(3));
+    let err = ev.try_result().expect("timed out").unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains(r#"Wait4(["^ready$"])"#), "{err}");
+}
+
 #[test]
 fn several_matches_in_one_chunk_are_all_reported_in_order() {
     let t = Instant::now();
     let mut conn = Connection::new("t");
     let ev = conn.start(Wait4::new([r"seq=(\d+)"]).unwrap().till_occurs_times(4), t);
-    conn.handle_input(b"seq=1\nnoise\nseq=2\r\nseq=3\rseq=4 seq=5\n", t);
+    conn.handle_input(b"seq=1\nnoise\nseq=2\r\nseq=3\rseq=4 seq=5\nseq=6\n", t);
     let found = ev.try_result().unwrap().unwrap();
     let seqs: Vec<_> = found.iter().map(|o| o.groups[0].clone().unwrap()).collect();
-    assert_eq!(seqs, ["1", "2", "3", "4"], "one occurrence per line, as a per-line search");
+    assert_eq!(seqs, ["1", "2", "3", "4"], "one occurrence per line, none after the fourth");
 }
 
 #[test]
