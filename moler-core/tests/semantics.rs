@@ -1037,6 +1037,7 @@ fn pause_skips_whole_lines_and_resume_restarts_at_a_line_start() {
     conn.handle_requests(t);
     let lines: Vec<_> = seen.try_iter().map(|o| o.line).collect();
     assert_eq!(lines, ["hit 1", "hit 5"]);
+    assert!(seen.is_ended(), "the event was cancelled: its queue of occurrences ended");
 }
 
 #[test]
