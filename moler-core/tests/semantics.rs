@@ -979,6 +979,37 @@ fn an_invalid_prompt_regex_is_a_clear_error() {
     assert!(err.to_string().contains("invalid pattern \"(oops\""), "{err}");
 }
 
+/// An observer that ignores its timeout (its `on_timeout` goes on waiting).
+struct Deaf;
+
+impl Observer for Deaf {
+    type Output = ();
+    fn describe(&self) -> String {
+        "deaf".to_owned()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        Some(Duration::from_secs(1))
+    }
+    fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> {
+        Step::Pending
+    }
+    fn on_timeout(&mut self, _: &mut Context<'_>) -> Step<()> {
+        Step::Pending
+    }
+}
+
+/// Its deadline ends it anyway, once: it cannot fire again and again.
+#[test]
+fn an_observer_that_ignores_its_timeout_is_ended_at_it() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(Deaf, t);
+    conn.handle_timeout(t + Duration::from_secs(1));
+    let err = h.try_result().expect("ended at its deadline").unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(conn.poll_timeout(), None, "no deadline left to fire");
+}
+
 /// An event's own timeout: it fails at that time, named by its patterns.
 #[test]
 fn an_event_times_out_at_its_timeout_named_by_its_patterns() {
