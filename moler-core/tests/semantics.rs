@@ -1010,6 +1010,41 @@ fn an_observer_that_ignores_its_timeout_is_ended_at_it() {
     assert_eq!(conn.poll_timeout(), None, "no deadline left to fire");
 }
 
+/// An observer that asks to be woken at its deadline, and ends well if it is.
+struct WakeAtDeadline;
+
+impl Observer for WakeAtDeadline {
+    type Output = ();
+    fn describe(&self) -> String {
+        "wake at the deadline".to_owned()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        Some(Duration::from_secs(1))
+    }
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<()> {
+        cx.wake_in(Duration::from_secs(1));
+        Step::Pending
+    }
+    fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> {
+        Step::Pending
+    }
+    fn on_wake(&mut self, _: &mut Context<'_>) -> Step<()> {
+        Step::Done(Ok(()))
+    }
+}
+
+/// A wake-up due at the deadline's very instant is dropped: the timeout comes first. (Two
+/// guards in the connection say so; a test of either alone cannot fail while the other holds.)
+#[test]
+fn a_wake_up_at_the_deadline_gives_way_to_the_timeout() {
+    let t = Instant::now();
+    let mut conn = Connection::new("t");
+    let h = conn.start(WakeAtDeadline, t);
+    conn.handle_timeout(t + Duration::from_secs(1));
+    let err = h.try_result().expect("timed out").unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+}
+
 /// An event's own timeout: it fails at that time, named by its patterns.
 #[test]
 fn an_event_times_out_at_its_timeout_named_by_its_patterns() {
