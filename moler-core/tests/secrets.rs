@@ -122,3 +122,18 @@ proptest! {
         check(&chunks);
     }
 }
+
+/// A read that ends inside a character brings raw bytes and no text yet: the raw bytes are
+/// recorded all the same, nothing lost.
+#[test]
+fn raw_bytes_of_a_character_cut_by_a_read_are_recorded() {
+    let log = Log::default();
+    let mut conn = Connection::new("demo").with_transcript(Box::new(log.clone()));
+    let now = Instant::now();
+    conn.handle_input(b"\xe2\x82", now);
+    conn.handle_input(b"\xac\r\n", now);
+    conn.close();
+    let log = log.0.lock().unwrap();
+    assert_eq!(log.1, "€\r\n".as_bytes(), "the raw bytes, every one");
+    assert_eq!(log.0, "€\r\n");
+}

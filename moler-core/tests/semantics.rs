@@ -979,50 +979,25 @@ fn an_invalid_prompt_regex_is_a_clear_error() {
     assert!(err.to_string().contains("invalid pattern \"(oops\""), "{err}");
 }
 
-/// An observer that ignores its timeout (its `on_timeout` goes on waiting).
-struct Deaf;
-
-impl Observer for Deaf {
-    type Output = ();
-    fn describe(&self) -> String {
-        "deaf".to_owned()
-    }
-    fn timeout(&self) -> Option<Duration> {
-        Some(Duration::from_secs(1))
-    }
-    fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> {
-        Step::Pending
-    }
-    fn on_timeout(&mut self, _: &mut Context<'_>) -> Step<()> {
-        Step::Pending
-    }
+/// An observer with a 1 s timeout that may ignore it (its `on_timeout` goes on waiting) and may
+/// ask to be woken at that deadline (and end well if it is).
+struct OneSecond {
+    deaf: bool,
+    wake_at_deadline: bool,
 }
 
-/// Its deadline ends it anyway, once: it cannot fire again and again.
-#[test]
-fn an_observer_that_ignores_its_timeout_is_ended_at_it() {
-    let t = Instant::now();
-    let mut conn = Connection::new("t");
-    let h = conn.start(Deaf, t);
-    conn.handle_timeout(t + Duration::from_secs(1));
-    let err = h.try_result().expect("ended at its deadline").unwrap_err();
-    assert!(err.is_timeout(), "{err}");
-    assert_eq!(conn.poll_timeout(), None, "no deadline left to fire");
-}
-
-/// An observer that asks to be woken at its deadline, and ends well if it is.
-struct WakeAtDeadline;
-
-impl Observer for WakeAtDeadline {
+impl Observer for OneSecond {
     type Output = ();
     fn describe(&self) -> String {
-        "wake at the deadline".to_owned()
+        "one second".to_owned()
     }
     fn timeout(&self) -> Option<Duration> {
         Some(Duration::from_secs(1))
     }
     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<()> {
-        cx.wake_in(Duration::from_secs(1));
+        if self.wake_at_deadline {
+            cx.wake_in(Duration::from_secs(1));
+        }
         Step::Pending
     }
     fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> {
@@ -1031,18 +1006,29 @@ impl Observer for WakeAtDeadline {
     fn on_wake(&mut self, _: &mut Context<'_>) -> Step<()> {
         Step::Done(Ok(()))
     }
+    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<()> {
+        if self.deaf {
+            return Step::Pending;
+        }
+        Step::Done(Err(cx.timeout_error(self.describe())))
+    }
 }
 
-/// A wake-up due at the deadline's very instant is dropped: the timeout comes first. (Two
-/// guards in the connection say so; a test of either alone cannot fail while the other holds.)
+/// Its deadline ends it with a timeout error, once (no deadline left to fire again and again):
+/// when it ignores the timeout, and when a wake-up is due at the deadline's very instant (the
+/// wake-up is dropped: two guards in the connection say so, and a test of either alone could
+/// not fail while the other holds).
 #[test]
-fn a_wake_up_at_the_deadline_gives_way_to_the_timeout() {
-    let t = Instant::now();
-    let mut conn = Connection::new("t");
-    let h = conn.start(WakeAtDeadline, t);
-    conn.handle_timeout(t + Duration::from_secs(1));
-    let err = h.try_result().expect("timed out").unwrap_err();
-    assert!(err.is_timeout(), "{err}");
+fn a_deadline_ends_an_observer_that_ignores_it_or_would_be_woken_then() {
+    for (deaf, wake_at_deadline) in [(true, false), (false, true)] {
+        let t = Instant::now();
+        let mut conn = Connection::new("t");
+        let h = conn.start(OneSecond { deaf, wake_at_deadline }, t);
+        conn.handle_timeout(t + Duration::from_secs(1));
+        let err = h.try_result().expect("ended at its deadline").unwrap_err();
+        assert!(err.is_timeout(), "deaf {deaf}: {err}");
+        assert_eq!(conn.poll_timeout(), None, "deaf {deaf}: no deadline left to fire");
+    }
 }
 
 /// An event's own timeout: it fails at that time, named by its patterns.

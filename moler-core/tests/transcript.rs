@@ -138,31 +138,3 @@ fn without_a_transcript_secrets_are_still_remembered() {
     conn.handle_input(b"echo hunter2", now);
     assert_eq!(log.0.lock().unwrap()[0], "<echo ********");
 }
-
-/// What a transcript received, raw bytes and text each run together.
-#[derive(Clone, Default)]
-struct Joined(std::sync::Arc<std::sync::Mutex<(Vec<u8>, String)>>);
-impl Transcript for Joined {
-    fn received(&mut self, raw: &[u8], text: &str) {
-        let mut joined = self.0.lock().unwrap();
-        joined.0.extend_from_slice(raw);
-        joined.1.push_str(text);
-    }
-    fn sent(&mut self, _: &str) {}
-    fn closed(&mut self, _: Option<&std::io::Error>) {}
-}
-
-/// A read that ends inside a character brings raw bytes and no text yet: the raw bytes are
-/// recorded all the same, nothing lost.
-#[test]
-fn raw_bytes_of_a_character_cut_by_a_read_are_recorded() {
-    let joined = Joined::default();
-    let mut conn = Connection::new("demo").with_transcript(Box::new(joined.clone()));
-    let now = Instant::now();
-    conn.handle_input(b"\xe2\x82", now);
-    conn.handle_input(b"\xac\r\n", now);
-    conn.close();
-    let joined = joined.0.lock().unwrap();
-    assert_eq!(joined.0, "€\r\n".as_bytes(), "the raw bytes, every one");
-    assert_eq!(joined.1, "€\r\n");
-}
