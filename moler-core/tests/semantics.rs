@@ -743,9 +743,8 @@ fn ctrl_c_key_resent() -> Command<moler_core::Lines> {
 fn a_ctrl_c_key_sent_again_after_an_echo_waits_for_the_second_echo() {
     let t0 = Instant::now();
     let ms = |n: u64| t0 + Duration::from_millis(n);
-    let key = ctrl_c_key_resent;
     let mut conn = Connection::new("t");
-    let ctrl_c = conn.start(key(), t0);
+    let ctrl_c = conn.start(ctrl_c_key_resent(), t0);
     let next = conn.start(lines("echo ok"), t0);
     assert_eq!(sent(&mut conn), "\x03");
     conn.handle_input(b"^C\r\ncleaning up\r\n", ms(100));
@@ -763,7 +762,7 @@ fn a_ctrl_c_key_sent_again_after_an_echo_waits_for_the_second_echo() {
     // The first one's echo comes only after the resend, with the tool's last output and its
     // prompt: the resent one is still on its way.
     let mut conn = Connection::new("t");
-    let ctrl_c = conn.start(key(), t0);
+    let ctrl_c = conn.start(ctrl_c_key_resent(), t0);
     let next = conn.start(lines("echo ok"), t0);
     assert_eq!(sent(&mut conn), "\x03");
     conn.handle_timeout(ms(1000));
@@ -779,7 +778,7 @@ fn a_ctrl_c_key_sent_again_after_an_echo_waits_for_the_second_echo() {
 
     // The first was lost: the one echo's prompt is held a quarter of 2 s, then taken.
     let mut conn = Connection::new("t");
-    let ctrl_c = conn.start(key(), t0);
+    let ctrl_c = conn.start(ctrl_c_key_resent(), t0);
     assert_eq!(sent(&mut conn), "\x03");
     conn.handle_timeout(ms(1000));
     assert_eq!(sent(&mut conn), "\x03", "the first was lost: sent again");
@@ -1490,6 +1489,9 @@ fn a_shell_that_cannot_find_the_program_fails_the_command() {
     assert_eq!(h.try_result().unwrap().unwrap(), ["bash: ping: command not found"]);
 }
 
+/// The line Ctrl-Z's timeout action types to end job 1 and wait for its end.
+const KILL_JOB_1: &str = "kill %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done";
+
 /// A job stopped by Ctrl-Z's timeout action that ignores SIGTERM too: the kill line's wait
 /// never ends, so halfway through the period one Ctrl-C ends the shell's wait, and its prompt
 /// ends the linger.
@@ -1509,9 +1511,8 @@ fn a_job_deaf_to_the_kill_gets_one_ctrl_c_halfway_through_the_period() {
     assert!(deaf.try_result().unwrap().unwrap_err().is_timeout());
     assert_eq!(sent(&mut conn), "deaf\n\x1a");
     conn.handle_input(b"^Z\r\n[1]+  Stopped                 deaf\r\nmoler_bash# ", s(1));
-    let kill = "kill %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done";
-    assert_eq!(sent(&mut conn), format!("{kill}\n"));
-    conn.handle_input(format!("{kill}\r\n").as_bytes(), s(1));
+    assert_eq!(sent(&mut conn), format!("{KILL_JOB_1}\n"));
+    conn.handle_input(format!("{KILL_JOB_1}\r\n").as_bytes(), s(1));
     assert_eq!(conn.poll_timeout(), Some(s(3)), "halfway through the 4 s period");
     conn.handle_timeout(s(3));
     assert_eq!(sent(&mut conn), "\x03", "the shell's wait is given up");
@@ -1545,9 +1546,8 @@ fn the_kill_line_after_ctrl_z_waits_for_the_prompt_after_the_stopped_line() {
     conn.handle_input(b"\x1b[?2004h", t);
     assert_eq!(sent(&mut conn), "", "nor before the prompt is drawn");
     conn.handle_input(b"moler_bash# ", t);
-    let kill = "kill %1; while jobs %1 >/dev/null 2>&1; do sleep 0.05; done";
-    assert_eq!(sent(&mut conn), format!("{kill}\n"), "typed at the prompt");
-    conn.handle_input(format!("{kill}\r\n").as_bytes(), t);
+    assert_eq!(sent(&mut conn), format!("{KILL_JOB_1}\n"), "typed at the prompt");
+    conn.handle_input(format!("{KILL_JOB_1}\r\n").as_bytes(), t);
     assert_eq!(sent(&mut conn), "", "the kill runs: the next command waits");
     conn.handle_input(b"[1]+  Terminated              deaf\r\n", t);
     conn.handle_input(b"moler_bash# ", t);
