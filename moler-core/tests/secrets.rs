@@ -137,3 +137,20 @@ fn raw_bytes_of_a_character_cut_by_a_read_are_recorded() {
     assert_eq!(log.1, "€\r\n".as_bytes(), "the raw bytes, every one");
     assert_eq!(log.0, "€\r\n");
 }
+
+/// A stream that ends inside the first character of a secret: the raw log holds the start of
+/// the secret back, the text has no character of it yet. At the close the raw log still gets
+/// the held bytes, masked: no record is skipped because the text has nothing.
+#[test]
+fn a_close_inside_a_secrets_first_character_still_records_its_raw_bytes_masked() {
+    let log = Log::default();
+    let mut conn = Connection::new("demo").with_transcript(Box::new(log.clone()));
+    let now = Instant::now();
+    conn.send_secret("€uro-pass");
+    let _ = conn.poll_transmit(&mut Vec::new());
+    conn.handle_input(b"ok \xe2\x82", now);
+    conn.close();
+    let log = log.0.lock().unwrap();
+    assert_eq!(log.0, "ok ", "no character of the secret came whole");
+    assert_eq!(log.1, b"ok ********", "the held start of the secret, masked");
+}
