@@ -321,6 +321,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn truncate_never_goes_past_its_limit_and_cuts_on_a_character() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("abc", 2), "ab");
+        // 'é' is 2 bytes, '€' 3: a limit inside one drops it whole.
+        assert_eq!(truncate("aé", 2), "a");
+        assert_eq!(truncate("a€b", 3), "a");
+        assert_eq!(truncate("a€b", 4), "a€");
+        assert_eq!(truncate("€", 0), "");
+    }
+
+    #[test]
     fn broken_escapes_before_multibyte_characters_keep_them() {
         assert_eq!(strip_escapes("A:\x1b(¡x"), "A:¡x");
         assert_eq!(strip_escapes("\x1b[1€"), "€");
