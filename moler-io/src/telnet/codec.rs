@@ -2,9 +2,10 @@
 //! carry and the replies to send out. No socket, no clock: the [`telnet`](super) transport and
 //! the [`rfc2217`](crate::rfc2217) transport drive it, and tests feed it directly.
 //!
-//! Options are negotiated with RFC 1143's "Q method" (each side of each option is `No`, `Yes`,
-//! `WantYes` or `WantNo`): a request is answered once, an answer is never answered, so two
-//! sides that disagree cannot loop. What this side agrees to is [`Policy`]'s; everything else
+//! Options are negotiated with RFC 1143's "Q method" (each side of each option is `No`, `Yes`
+//! or `WantYes`; this side never turns an option off by itself, so RFC 1143's `WantNo` does
+//! not occur): a request is answered once, an answer is never answered, so two sides that
+//! disagree cannot loop. What this side agrees to is [`Policy`]'s; everything else
 //! is refused with `DONT`/`WONT`.
 //!
 //! Received data: `IAC IAC` is one `0xFF`; commands and subnegotiations are taken out (also
@@ -520,6 +521,40 @@ mod tests {
         // A subnegotiation the peer never ended is cut at the next command.
         feed(&mut c, &[IAC, SB, 99, 1, 2, IAC, WILL, ECHO, b'z']);
         assert_eq!(c.take_events(), [Event::Sub(99, vec![1, 2]), Event::Remote(ECHO, true)]);
+    }
+
+    #[test]
+    fn a_subnegotiation_never_ended_is_cut_by_the_next_one() {
+        let mut c = client();
+        assert_eq!(feed(&mut c, &[IAC, SB, 99, 1, IAC, SB, 98, 2, IAC, SE, b'z']), b"z");
+        assert!(c.has_events());
+        assert_eq!(c.take_events(), [Event::Sub(99, vec![1]), Event::Sub(98, vec![2])]);
+        assert!(!c.has_events());
+    }
+
+    #[test]
+    fn the_terminal_type_goes_only_when_on_and_asked_for() {
+        // Asked before TERMINAL-TYPE is on: no answer.
+        let mut c = client();
+        feed(&mut c, &[IAC, SB, TTYPE, 1, IAC, SE]);
+        assert!(c.take_output().is_empty());
+        // On, but the peer sends its own (IS, 0) instead of asking (SEND, 1): no answer.
+        feed(&mut c, &[IAC, DO, TTYPE]);
+        assert_eq!(c.take_output(), [IAC, WILL, TTYPE]);
+        assert_eq!(c.take_events(), [Event::Local(TTYPE, true)]);
+        feed(&mut c, &[IAC, SB, TTYPE, 0, b'x', IAC, SE]);
+        assert!(c.take_output().is_empty());
+        assert!(!c.has_events(), "TERMINAL-TYPE is handled here, not passed on");
+    }
+
+    #[test]
+    fn output_drains_onto_the_end_of_a_buffer() {
+        let mut c = client();
+        feed(&mut c, &[IAC, WILL, ECHO]);
+        let mut out = b"queued".to_vec();
+        c.drain_output_into(&mut out);
+        assert_eq!(out, [b'q', b'u', b'e', b'u', b'e', b'd', IAC, DO, ECHO]);
+        assert!(c.take_output().is_empty(), "taken out");
     }
 
     #[test]
