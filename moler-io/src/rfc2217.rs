@@ -286,3 +286,144 @@ impl Control for Rfc2217Control {
         self.status.lock().unwrap_or_else(PoisonError::into_inner).settings()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telnet::codec::{DO, DONT, IAC, SB, SE};
+
+    /// A session's COM-PORT side, wanting 9600 7E2 with hardware flow control.
+    fn com_port() -> (Codec, ComPort) {
+        let wanted = SerialSettings {
+            baud_rate: 9600,
+            data_bits: 7,
+            parity: Parity::Even,
+            stop_bits: StopBits::Two,
+            flow_control: FlowControl::Hardware,
+        };
+        let status = Arc::new(Mutex::new(Status::default()));
+        (Codec::new(Policy::default()), ComPort { wanted, status })
+    }
+
+    /// Feeds what the server sent and hands the codec's events to the handler, as `Wire` does.
+    fn from_server(codec: &mut Codec, port: &mut ComPort, bytes: &[u8]) -> io::Result<Vec<u8>> {
+        let mut data = Vec::new();
+        codec.feed(bytes, &mut data);
+        for event in codec.take_events() {
+            port.event(event, codec)?;
+        }
+        Ok(codec.take_output())
+    }
+
+    fn sub(payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![IAC, SB, COM_PORT];
+        out.extend_from_slice(payload);
+        out.extend_from_slice(&[IAC, SE]);
+        out
+    }
+
+    fn settings(port: &ComPort) -> Option<SerialSettings> {
+        port.status.lock().unwrap().settings()
+    }
+
+    #[test]
+    fn once_the_option_is_on_the_line_settings_go_out() {
+        let (mut codec, mut port) = com_port();
+        codec.request_local(COM_PORT);
+        codec.take_output();
+        let out = from_server(&mut codec, &mut port, &[IAC, DO, COM_PORT]).unwrap();
+        let mut want = sub(&[1, 0, 0, 0x25, 0x80]);
+        want.extend(sub(&[2, 7]));
+        want.extend(sub(&[3, 3]));
+        want.extend(sub(&[4, 2]));
+        want.extend(sub(&[5, 3]));
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn a_refused_option_is_an_error_saying_what_the_port_may_be() {
+        let (mut codec, mut port) = com_port();
+        codec.request_local(COM_PORT);
+        let err = from_server(&mut codec, &mut port, &[IAC, DONT, COM_PORT]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+        assert!(err.to_string().contains("refuses the COM-PORT-OPTION"), "{err}");
+    }
+
+    #[test]
+    fn the_settings_are_known_once_the_server_acknowledged_all_five() {
+        let (mut codec, mut port) = com_port();
+        let acks = [
+            sub(&[101, 0, 0, 0x25, 0x80]),
+            sub(&[102, 7]),
+            sub(&[103, 3]),
+            sub(&[104, 2]),
+            sub(&[105, 3]),
+        ];
+        for ack in &acks {
+            assert_eq!(settings(&port), None, "not all acknowledged yet");
+            assert!(from_server(&mut codec, &mut port, ack).unwrap().is_empty());
+        }
+        assert_eq!(settings(&port), Some(port.wanted));
+        // A break's acknowledgment is not a flow control setting.
+        from_server(&mut codec, &mut port, &sub(&[105, control::BREAK_ON])).unwrap();
+        assert_eq!(settings(&port).unwrap().flow_control, FlowControl::Hardware);
+    }
+
+    #[test]
+    fn each_code_the_server_sets_is_read_back() {
+        let (mut codec, mut port) = com_port();
+        for (code, parity) in [
+            (1, Parity::None),
+            (2, Parity::Odd),
+            (3, Parity::Even),
+            (4, Parity::Mark),
+            (5, Parity::Space),
+        ] {
+            from_server(&mut codec, &mut port, &sub(&[103, code])).unwrap();
+            assert_eq!(port.status.lock().unwrap().parity, Some(parity));
+        }
+        for (code, stop) in [(1, StopBits::One), (2, StopBits::Two), (3, StopBits::OnePointFive)] {
+            from_server(&mut codec, &mut port, &sub(&[104, code])).unwrap();
+            assert_eq!(port.status.lock().unwrap().stop_bits, Some(stop));
+        }
+        for (code, flow) in [(1, FlowControl::None), (2, FlowControl::Software)] {
+            from_server(&mut codec, &mut port, &sub(&[105, code])).unwrap();
+            assert_eq!(port.status.lock().unwrap().flow_control, Some(flow));
+        }
+        // Values it does not know, or a short baud rate, set nothing.
+        from_server(&mut codec, &mut port, &sub(&[103, 9])).unwrap();
+        from_server(&mut codec, &mut port, &sub(&[104, 0])).unwrap();
+        from_server(&mut codec, &mut port, &sub(&[101, 0, 0, 0x25])).unwrap();
+        let status = port.status.lock().unwrap().clone();
+        assert_eq!((status.parity, status.stop_bits, status.baud_rate), (None, None, None));
+        // Line and modem state notifications are recorded.
+        from_server(&mut codec, &mut port, &sub(&[106, 0x60])).unwrap();
+        from_server(&mut codec, &mut port, &sub(&[107, 0x30])).unwrap();
+        let status = port.status.lock().unwrap().clone();
+        assert_eq!((status.line_state, status.modem_state), (0x60, 0x30));
+    }
+
+    #[test]
+    fn client_commands_echoed_back_are_not_acknowledgments() {
+        let (mut codec, mut port) = com_port();
+        for payload in [&[1, 0, 0, 0x25, 0x80][..], &[2, 7], &[3, 3], &[4, 2], &[5, 3], &[6, 1]] {
+            from_server(&mut codec, &mut port, &sub(payload)).unwrap();
+        }
+        let status = port.status.lock().unwrap().clone();
+        assert_eq!(status.settings(), None);
+        assert_eq!((status.baud_rate, status.data_bits, status.line_state), (None, None, 0));
+    }
+
+    #[test]
+    fn a_signature_request_is_answered_and_a_signature_is_not() {
+        let (mut codec, mut port) = com_port();
+        let out = from_server(&mut codec, &mut port, &sub(&[100])).unwrap();
+        assert_eq!(out, sub(b"\0moler-rs"));
+        let out = from_server(&mut codec, &mut port, &sub(b"\x64ser2net")).unwrap();
+        assert!(out.is_empty(), "the server's own signature needs no answer");
+        let out = from_server(&mut codec, &mut port, &sub(&[0])).unwrap();
+        assert!(out.is_empty(), "a client's request (code 0) is not the server's");
+        // Nothing at all in the subnegotiation: ignored.
+        assert!(from_server(&mut codec, &mut port, &sub(&[])).unwrap().is_empty());
+    }
+}
