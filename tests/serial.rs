@@ -16,7 +16,7 @@ use moler::prelude::*;
 use moler_io::rfc2217::{self, Rfc2217Options};
 use moler_io::serial::{self, FlowControl, Parity, SerialOptions, SerialSettings, StopBits};
 use moler_io::tcp::{self, TcpOptions};
-use moler_io::telnet::codec::{DONT, IAC, WILL};
+use moler_io::telnet::codec::{DO, DONT, IAC, SB, SE, WILL};
 use moler_io::Greeting;
 use moler_sim::Device;
 use moler_testkit::{on_every_runner, Rig, ServerPort};
@@ -358,6 +358,66 @@ fn a_server_refusing_the_com_port_option_is_a_clear_error() {
     assert!(text.contains("refuses the COM-PORT-OPTION"), "{text}");
 }
 
+/// Reads from `peer` until `count` subnegotiations (`IAC SE`) came, or the peer closed;
+/// returns everything read.
+fn read_subnegotiations(peer: &mut std::net::TcpStream, count: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0; 256];
+    peer.set_read_timeout(Some(WAIT)).unwrap();
+    while got.windows(2).filter(|w| w == &[IAC, SE]).count() < count {
+        match peer.read(&mut buf) {
+            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    got
+}
+
+/// A COM-PORT-OPTION subnegotiation.
+fn com_port(payload: &[u8]) -> Vec<u8> {
+    [&[IAC, SB, 44][..], payload, &[IAC, SE]].concat()
+}
+
+/// Agrees to the COM-PORT-OPTION, takes the five settings and acknowledges them with a baud
+/// rate of `baud`; the acknowledgment of the default 8N1 without flow control otherwise.
+fn acknowledge(peer: &mut std::net::TcpStream, baud: u32) {
+    peer.write_all(&[IAC, DO, 44]).unwrap();
+    let asked = read_subnegotiations(peer, 5);
+    assert!(memchr::memmem::find(&asked, &com_port(&[1, 0, 1, 0xc2, 0])).is_some(), "{asked:?}");
+    let mut acks = com_port(&[&[101][..], &baud.to_be_bytes()].concat());
+    for payload in [[102, 8], [103, 1], [104, 1], [105, 1]] {
+        acks.extend(com_port(&payload));
+    }
+    peer.write_all(&acks).unwrap();
+}
+
+#[test]
+fn a_server_that_sets_another_speed_fails_the_opening_saying_both() {
+    let port = server(|peer| acknowledge(peer, 9600));
+    let err = rfc2217::connect("127.0.0.1", port, &Rfc2217Options::default()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+    let text = moler::Report(&err).to_string();
+    assert!(text.contains("negotiate the port settings"), "{text}");
+    assert!(text.contains("asked for 115200 8N1, the server set 9600 8N1"), "{text}");
+}
+
+#[test]
+fn a_break_goes_to_the_server_as_break_on_then_off() {
+    let (tx, rx) = mpsc::channel();
+    let port = server(move |peer| {
+        acknowledge(peer, 115_200);
+        let _ = tx.send(read_subnegotiations(peer, 2));
+    });
+    let transport = rfc2217::connect("127.0.0.1", port, &Rfc2217Options::default()).unwrap();
+    let control = transport.control.clone().expect("an RFC 2217 transport has a control");
+    assert_eq!(control.serial_settings(), Some(SerialSettings::default()));
+    let started = Instant::now();
+    control.send_break().unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(250), "the break lasts 250 ms");
+    let got = rx.recv_timeout(WAIT).unwrap();
+    assert_eq!(got, [com_port(&[5, 5]), com_port(&[5, 6])].concat(), "BREAK-ON, BREAK-OFF");
+}
+
 #[test]
 fn a_silent_server_times_out_naming_the_step() {
     let port = server(|_| std::thread::sleep(Duration::from_secs(3)));
@@ -365,7 +425,8 @@ fn a_silent_server_times_out_naming_the_step() {
         Rfc2217Options { connect_timeout: Duration::from_millis(500), ..Default::default() };
     let started = Instant::now();
     let err = rfc2217::connect("127.0.0.1", port, &options).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(500) && waited < Duration::from_secs(2), "{waited:?}");
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
     assert!(err.to_string().contains("negotiate the port settings"), "{err}");
 }

@@ -144,19 +144,21 @@ impl ComPort {
         let Some((&code, value)) = payload.split_first() else { return };
         let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
         let byte = value.first().copied();
+        // Only the server's codes (100 and up) land on a command: a client's (below 100, sent
+        // back by a confused server) wraps to 156 and up, which is none.
         match code.wrapping_sub(cmd::SERVER) {
-            cmd::SIGNATURE if value.is_empty() && code == cmd::SERVER => {
+            cmd::SIGNATURE if value.is_empty() => {
                 let mut signature = vec![cmd::SIGNATURE];
                 signature.extend_from_slice(b"moler-rs");
                 codec.subnegotiate(COM_PORT, &signature);
             }
-            cmd::SET_BAUDRATE if code >= cmd::SERVER => {
+            cmd::SET_BAUDRATE => {
                 if let Ok(bytes) = <[u8; 4]>::try_from(value) {
                     status.baud_rate = Some(u32::from_be_bytes(bytes));
                 }
             }
-            cmd::SET_DATASIZE if code >= cmd::SERVER => status.data_bits = byte,
-            cmd::SET_PARITY if code >= cmd::SERVER => {
+            cmd::SET_DATASIZE => status.data_bits = byte,
+            cmd::SET_PARITY => {
                 status.parity = byte.and_then(|b| match b {
                     1 => Some(Parity::None),
                     2 => Some(Parity::Odd),
@@ -166,7 +168,7 @@ impl ComPort {
                     _ => None,
                 });
             }
-            cmd::SET_STOPSIZE if code >= cmd::SERVER => {
+            cmd::SET_STOPSIZE => {
                 status.stop_bits = byte.and_then(|b| match b {
                     1 => Some(StopBits::One),
                     2 => Some(StopBits::Two),
@@ -174,14 +176,14 @@ impl ComPort {
                     _ => None,
                 });
             }
-            cmd::SET_CONTROL if code >= cmd::SERVER => match byte {
+            cmd::SET_CONTROL => match byte {
                 Some(control::NO_FLOW) => status.flow_control = Some(FlowControl::None),
                 Some(control::XON_XOFF) => status.flow_control = Some(FlowControl::Software),
                 Some(control::HARDWARE) => status.flow_control = Some(FlowControl::Hardware),
                 _ => {}
             },
-            cmd::NOTIFY_LINESTATE if code >= cmd::SERVER => status.line_state = byte.unwrap_or(0),
-            cmd::NOTIFY_MODEMSTATE if code >= cmd::SERVER => status.modem_state = byte.unwrap_or(0),
+            cmd::NOTIFY_LINESTATE => status.line_state = byte.unwrap_or(0),
+            cmd::NOTIFY_MODEMSTATE => status.modem_state = byte.unwrap_or(0),
             _ => {}
         }
     }
