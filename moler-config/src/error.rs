@@ -340,5 +340,20 @@ mod tests {
         assert_eq!(did_you_mean("prot", ["port", "host"]), Some("port"));
         assert_eq!(did_you_mean(&"DEVICE_CLASS".repeat(100), keys), None);
         assert_eq!(did_you_mean("DEVICE_CLASS_X", keys), Some("DEVICE_CLASS"));
+        // Two as near: the first named wins.
+        assert_eq!(did_you_mean("cat", ["bat", "hat"]), Some("bat"));
+        assert_eq!(did_you_mean("cat", ["hat", "bat"]), Some("hat"));
+    }
+
+    #[test]
+    fn distance_counts_edits_and_swaps() {
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("abc", "ab"), 1, "a deletion");
+        assert_eq!(distance("ab", "abc"), 1, "an insertion");
+        assert_eq!(distance("abcd", "abxd"), 1, "a substitution");
+        assert_eq!(distance("abcd", "acbd"), 1, "a swap of neighbours");
+        assert_eq!(distance("abcdef", "badcfe"), 3, "three swaps");
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("same", "same"), 0);
     }
 }

@@ -12,6 +12,10 @@ fn moler_config_names_the_file() {
         e.to_string(),
         "MOLER_CONFIG: the environment variable is not set: point it at a YAML config file"
     );
+    // Set but empty (`MOLER_CONFIG= ./test`) is not set either: no attempt to read "".
+    std::env::set_var(ENV_VAR, "");
+    let e = Config::from_env().unwrap_err();
+    assert!(e.to_string().contains("the environment variable is not set"), "{e}");
 
     let dir = std::env::temp_dir().join(format!("moler-config-env-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
