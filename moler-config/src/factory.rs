@@ -15,6 +15,7 @@ use moler_runners::{ConnectionHandle, Runner, RunnerKind};
 use crate::error::{hint, or_expected, ConfigError, Error, ErrorKind};
 use crate::model::{ConnectionSpec, Located, Warning};
 use crate::params::{resolve_path, Params};
+use crate::yaml::Value;
 
 /// Makes a transport from parameters; works on every variant.
 pub type TransportFn = dyn Fn(&mut Params) -> Result<Transport, Error> + Send + Sync;
@@ -587,7 +588,11 @@ fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect();
-            if let Some(s) = p.get::<String>("stderr") {
+            // `stderr: null` unquoted is YAML's null, which `get` takes for "not given".
+            if p.node("stderr").is_some_and(|n| matches!(n.value, Value::Null)) {
+                let _ = p.get::<String>("stderr");
+                o.stderr = moler_io::process::Stderr::Null;
+            } else if let Some(s) = p.get::<String>("stderr") {
                 o.stderr = match s.as_str() {
                     "merge" => moler_io::process::Stderr::Merge,
                     "null" => moler_io::process::Stderr::Null,
@@ -744,7 +749,11 @@ fn ssh_options(p: &mut Params) -> Result<Options, ConfigError> {
     let password: Option<String> = p.get("password");
     let key_file: Option<PathBuf> = p.get("key_file");
     let key_passphrase: Option<String> = p.get("key_passphrase");
-    let policy = p.get::<String>("host_key_policy");
+    // `off` unquoted is YAML 1.1's false (as PyYAML reads it, so Moler's users write it so).
+    let policy = match p.node("host_key_policy").map(|n| &n.value) {
+        Some(Value::Bool(false)) => p.get::<bool>("host_key_policy").map(|_| "off".to_owned()),
+        _ => p.get::<String>("host_key_policy"),
+    };
     let policy = match policy.as_deref() {
         None | Some("accept-new" | "accept_new") => "accept-new",
         Some("strict") => "strict",

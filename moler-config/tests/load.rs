@@ -425,3 +425,61 @@ fn a_hop_without_execute_command_loads_and_keeps_none() {
     let e = Config::from_yaml(&yaml).unwrap_err().to_string();
     assert!(e.contains("UNIX_LOCAL.execute_command"), "{e}");
 }
+
+/// Everything a connection prints until it closes.
+struct All(String);
+
+impl moler_core::Observer for All {
+    type Output = String;
+    fn describe(&self) -> String {
+        "all the output".into()
+    }
+    fn on_data(&mut self, data: &str, _: &mut moler_core::Context<'_>) -> moler_core::Step<String> {
+        self.0.push_str(data);
+        moler_core::Step::Pending
+    }
+    fn on_close(&mut self, _: moler_core::Error) -> moler_core::Result<String> {
+        Ok(std::mem::take(&mut self.0))
+    }
+}
+
+#[test]
+fn a_process_stderr_is_merged_dropped_or_inherited_as_written() {
+    let mut yaml = String::from("NAMED_CONNECTIONS:\n");
+    for mode in ["merge", "null", "inherit"] {
+        yaml.push_str(&format!(
+            "  {mode}: {{io_type: process, program: sh, args: ['-c', 'echo to-err: inherited on purpose by a test >&2; \
+             sleep 0.2; echo to-out'], stderr: {mode}}}\n"
+        ));
+    }
+    let config = Config::from_yaml(&yaml).unwrap();
+    let output = |mode: &str| {
+        let conn = config.open(mode).unwrap();
+        conn.run(All(String::new()), std::time::Duration::from_secs(20)).unwrap()
+    };
+    let merged = output("merge");
+    assert!(merged.contains("to-err") && merged.contains("to-out"), "{merged:?}");
+    for mode in ["null", "inherit"] {
+        let out = output(mode);
+        assert!(out.contains("to-out") && !out.contains("to-err"), "{mode}: {out:?}");
+    }
+}
+
+/// Documented values that YAML reads as something else when unquoted: `stderr: null` (YAML's
+/// null) and `host_key_policy: off` (YAML 1.1's false, as PyYAML reads it) mean what they say.
+#[test]
+fn yaml_keywords_among_the_documented_values_mean_what_they_say() {
+    let config = Config::from_yaml(
+        "NAMED_CONNECTIONS:\n  \
+         s: {io_type: sshshell, host: h, login: u, host_key_policy: off}\n  \
+         q: {io_type: sshshell, host: h, login: u, host_key_policy: 'off'}\n",
+    )
+    .unwrap();
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    // A true is no policy: the error says what is allowed.
+    let e = Config::from_yaml(
+        "NAMED_CONNECTIONS:\n  s: {io_type: sshshell, host: h, login: u, host_key_policy: on}\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("`host_key_policy` must be text, found a boolean"), "{e}");
+}
