@@ -106,8 +106,9 @@ pub fn local_shell_on(runner: &Runner, options: &TerminalOptions) -> io::Result<
     runner.spawn("local", moler_io::terminal::open(options)?)
 }
 
-/// The prompt regex of a remote shell opened with [`moler_io::ssh::SshOptions::with_moler_prompt`].
-#[cfg(feature = "ssh")]
+/// The prompt regex of a remote shell opened with the moler prompt set: `moler_prompt: true`
+/// in a config, `with_moler_prompt()` in code, on either SSH client (libssh2's
+/// `moler_io::ssh`, the OpenSSH client's [`moler_io::openssh`]).
 pub const SSH_PROMPT: &str = "^moler_ssh# $";
 
 /// Opens a shell over SSH on the autodetected runner (see [`moler_io::ssh`] for the options:

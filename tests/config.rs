@@ -296,6 +296,57 @@ fn an_unknown_connection_name_gets_a_suggestion() {
     assert_eq!(e.to_string(), "<code>: no connection named net1; did you mean net_1?");
 }
 
+/// `host_key_policy` from YAML, written as Moler's users write it (`off` unquoted, which YAML
+/// reads as false), reaches each SSH client: strict refuses a host missing from known_hosts,
+/// off logs in and records nothing (libssh2), accept-new logs in and records the key.
+#[test]
+fn host_key_policy_from_yaml_reaches_each_ssh_client() {
+    let Some(sshd) = moler_testkit::sshd::Sshd::require() else { return };
+    let user = sshd.user();
+    let dir = folder("host-key-policy");
+    let clients: &[&str] =
+        if cfg!(feature = "ssh") { &["libssh2", "openssh"] } else { &["openssh"] };
+    let mut yaml = String::from("NAMED_CONNECTIONS:\n");
+    for client in clients {
+        for policy in ["strict", "off", "accept-new"] {
+            yaml.push_str(&format!(
+                "  {client}-{policy}: {{io_type: sshshell, client: {client}, host: 127.0.0.1, \
+                 port: {port}, login: {login}, password: '{password}', moler_prompt: true, \
+                 host_key_policy: {policy}, known_hosts: {dir}/{client}-{policy}}}\n",
+                port = sshd.port(),
+                login = user.name,
+                password = user.password,
+                dir = dir.display(),
+            ));
+        }
+    }
+    let (config, _) = load(&dir, &yaml);
+    let known = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    for client in clients {
+        let e = config.open(&format!("{client}-strict")).unwrap_err();
+        let text = moler::Report(&e).to_string();
+        assert!(
+            text.contains("cannot open NAMED_CONNECTIONS.") && text.contains("strict"),
+            "{text}"
+        );
+        for policy in ["off", "accept-new"] {
+            let name = format!("{client}-{policy}");
+            let remote = config.open(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let who = remote.run(Command::lines("whoami", moler::SSH_PROMPT), WAIT).unwrap();
+            assert_eq!(who, [user.name.as_str()], "{name}");
+            remote.close();
+        }
+        assert!(!known(&format!("{client}-accept-new")).is_empty(), "{client}: accept-new records");
+    }
+    if cfg!(feature = "ssh") {
+        assert_eq!(
+            known("libssh2-off"),
+            "",
+            "libssh2 with the policy off checks and records nothing"
+        );
+    }
+}
+
 #[cfg(feature = "ssh")]
 #[test]
 fn an_sshshell_connection_logs_in_to_the_test_sshd() {

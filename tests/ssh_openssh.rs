@@ -29,9 +29,9 @@ fn the_openssh_client_logs_in_and_runs_commands() {
     assert!(choice.starts_with("sshshell: client: openssh ("), "{choice}");
     let remote = config.open("remote").unwrap();
     assert!(remote.transport().starts_with("openssh:"), "{}", remote.transport());
-    let who = remote.run(Command::lines("whoami", r"^moler_ssh\$ "), WAIT).unwrap();
+    let who = remote.run(Command::lines("whoami", moler::SSH_PROMPT), WAIT).unwrap();
     assert_eq!(who, [user.name.as_str()]);
-    let many = remote.run(Command::lines("seq 1 2000", r"^moler_ssh\$ "), WAIT).unwrap();
+    let many = remote.run(Command::lines("seq 1 2000", moler::SSH_PROMPT), WAIT).unwrap();
     assert_eq!(many.len(), 2000);
     assert_eq!(many[1999], "2000");
     remote.close();
@@ -109,7 +109,7 @@ fn without_libssh2_sshshell_is_the_openssh_client() {
     let choice = config.transport_choice(&config.connections[0].spec);
     assert!(choice.contains("in a pty: this build has no libssh2"), "{choice}");
     let remote = config.open("remote").unwrap();
-    let who = remote.run(Command::lines("whoami", r"^moler_ssh\$ "), WAIT).unwrap();
+    let who = remote.run(Command::lines("whoami", moler::SSH_PROMPT), WAIT).unwrap();
     assert_eq!(who, [user.name.as_str()]);
     let err = moler::config::Config::from_yaml(
         "NAMED_CONNECTIONS:\n  r: {io_type: sshshell, host: h, client: libssh2}\n",

@@ -63,8 +63,10 @@ pub struct OpenSshOptions {
     pub moler_prompt: bool,
 }
 
-/// The prompt [`OpenSshOptions::with_moler_prompt`] sets (the same as libssh2's transport).
-pub const PROMPT: &str = "moler_ssh$ ";
+/// The prompt [`OpenSshOptions::with_moler_prompt`] sets: the same as libssh2's transport
+/// (`moler::SSH_PROMPT` matches both), so `moler_prompt: true` gives one prompt whichever client
+/// `sshshell` takes.
+pub const PROMPT: &str = "moler_ssh# ";
 
 impl OpenSshOptions {
     /// `user` at `host`, port 22, OpenSSH's defaults otherwise.
