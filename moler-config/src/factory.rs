@@ -287,25 +287,43 @@ impl Registry {
 
     /// The short name of a device class written as `written` (short or Moler's dotted name).
     pub fn device_class(&self, written: &str) -> Result<String, String> {
+        self.device_class_among(written, &[])
+    }
+
+    /// [`Registry::device_class`] among the config's own `DEVICE_CLASSES` (`local`: names and
+    /// their aliases) too; those come first, and an error's hint names them as well.
+    pub fn device_class_among(
+        &self,
+        written: &str,
+        local: &[(String, Vec<String>)],
+    ) -> Result<String, String> {
         let w = written.trim();
+        let is = |name: &str, mut aliases: std::slice::Iter<'_, String>| {
+            name == w || aliases.any(|a| a == w)
+        };
+        if let Some((name, _)) = local.iter().find(|(n, a)| is(n, a.iter())) {
+            return Ok(name.clone());
+        }
         for (name, aliases) in builtin_names() {
             if name == w || aliases.contains(&w) {
                 return Ok(name.to_owned());
             }
         }
-        for (name, aliases) in &self.classes {
-            if name == w || aliases.iter().any(|a| a == w) {
-                return Ok(name.clone());
-            }
+        if let Some((name, _)) = self.classes.iter().find(|(n, a)| is(n, a.iter())) {
+            return Ok(name.clone());
         }
-        let available: Vec<&str> = builtin_names()
-            .map(|(n, _)| n)
+        let available: Vec<&str> = local
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(builtin_names().map(|(n, _)| n))
             .chain(self.classes.iter().map(|(n, _)| n.as_str()))
             .collect();
         let last = w.rsplit('.').next().unwrap_or(w);
         let all: Vec<&str> =
-            builtin_names()
-                .flat_map(|(n, a)| std::iter::once(n).chain(a))
+            local
+                .iter()
+                .flat_map(|(n, a)| std::iter::once(n.as_str()).chain(a.iter().map(String::as_str)))
+                .chain(builtin_names().flat_map(|(n, a)| std::iter::once(n).chain(a)))
                 .chain(self.classes.iter().flat_map(|(n, a)| {
                     std::iter::once(n.as_str()).chain(a.iter().map(String::as_str))
                 }))

@@ -332,16 +332,12 @@ impl Config {
     pub fn add_device(&mut self, mut spec: DeviceSpec) -> Result<(), ConfigError> {
         let mut e = ConfigError::default();
         if spec.cloned_from.is_none() {
-            let written = spec.class.value.written.trim();
-            let own = self
+            let own: Vec<(String, Vec<String>)> = self
                 .device_classes
                 .iter()
-                .find(|c| c.name.value == written || c.aliases.iter().any(|a| a == written));
-            let found = match own {
-                Some(c) => Ok(c.name.value.clone()),
-                None => self.registry.device_class(written),
-            };
-            match found {
+                .map(|c| (c.name.value.clone(), c.aliases.clone()))
+                .collect();
+            match self.registry.device_class_among(&spec.class.value.written, &own) {
                 Ok(name) => spec.class.value.name = name,
                 Err(m) => e.add(
                     ErrorKind::UnknownDeviceClass,

@@ -1229,17 +1229,7 @@ impl<'a> Reader<'a> {
 
     fn device_class(&mut self, node: &Node, path: &str) -> Option<Located<DeviceClass>> {
         let written = self.text(node, &format!("{path}.DEVICE_CLASS"))?;
-        let local = self.local_classes.iter().find(|(name, aliases)| {
-            name == written.trim() || aliases.iter().any(|a| a == written.trim())
-        });
-        if let Some((name, _)) = local {
-            let name = name.clone();
-            return Some(Located {
-                value: DeviceClass { name, written },
-                origin: node.origin.clone(),
-            });
-        }
-        match self.registry.device_class(&written) {
+        match self.registry.device_class_among(&written, &self.local_classes) {
             Ok(name) => {
                 Some(Located { value: DeviceClass { name, written }, origin: node.origin.clone() })
             }
