@@ -285,13 +285,9 @@ impl Registry {
         (problems, warnings)
     }
 
-    /// The short name of a device class written as `written` (short or Moler's dotted name).
-    pub fn device_class(&self, written: &str) -> Result<String, String> {
-        self.device_class_among(written, &[])
-    }
-
-    /// [`Registry::device_class`] among the config's own `DEVICE_CLASSES` (`local`: names and
-    /// their aliases) too; those come first, and an error's hint names them as well.
+    /// The short name of a device class written as `written` (short or Moler's dotted name),
+    /// looked up among the config's own `DEVICE_CLASSES` (`local`: names and their aliases)
+    /// first, then the built-in and the registered ones; an error's hint names all of them.
     pub fn device_class_among(
         &self,
         written: &str,
