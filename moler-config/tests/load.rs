@@ -446,9 +446,11 @@ impl moler_core::Observer for All {
 #[test]
 fn a_process_stderr_is_merged_dropped_or_inherited_as_written() {
     let mut yaml = String::from("NAMED_CONNECTIONS:\n");
-    for mode in ["merge", "null", "inherit"] {
+    for (name, mode) in
+        [("merge", "merge"), ("null", "null"), ("inherit", "inherit"), ("quoted", "'null'")]
+    {
         yaml.push_str(&format!(
-            "  {mode}: {{io_type: process, program: sh, args: ['-c', 'echo to-err: inherited on purpose by a test >&2; \
+            "  {name}: {{io_type: process, program: sh, args: ['-c', 'echo to-err: inherited on purpose by a test >&2; \
              sleep 0.2; echo to-out'], stderr: {mode}}}\n"
         ));
     }
@@ -459,7 +461,7 @@ fn a_process_stderr_is_merged_dropped_or_inherited_as_written() {
     };
     let merged = output("merge");
     assert!(merged.contains("to-err") && merged.contains("to-out"), "{merged:?}");
-    for mode in ["null", "inherit"] {
+    for mode in ["null", "inherit", "quoted"] {
         let out = output(mode);
         assert!(out.contains("to-out") && !out.contains("to-err"), "{mode}: {out:?}");
     }
@@ -482,4 +484,25 @@ fn yaml_keywords_among_the_documented_values_mean_what_they_say() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("`host_key_policy` must be text, found a boolean"), "{e}");
+}
+
+/// Every spelling of a serial line's settings that the docs give is taken.
+#[test]
+fn serial_settings_take_every_documented_spelling() {
+    let mut yaml = String::from("NAMED_CONNECTIONS:\n");
+    let parities = ["none", "n", "odd", "o", "even", "e", "mark", "m", "space", "S"];
+    let flows = ["none", "xonxoff", "software", "rtscts", "Hardware"];
+    for (i, parity) in parities.iter().enumerate() {
+        let flow = flows[i % flows.len()];
+        yaml.push_str(&format!(
+            "  s{i}: {{io_type: serial, port: /dev/ttyS{i}, parity: {parity}, flow_control: {flow}, \
+             stop_bits: 1.5}}\n"
+        ));
+    }
+    let config = Config::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.connections.len(), parities.len());
+    let e =
+        Config::from_yaml("NAMED_CONNECTIONS:\n  s: {io_type: serial, port: /dev/x, parity: q}\n")
+            .unwrap_err();
+    assert!(e.to_string().contains("must be none, odd, even, mark or space"), "{e}");
 }
