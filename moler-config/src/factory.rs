@@ -288,42 +288,27 @@ impl Registry {
     /// The short name of a device class written as `written` (short or Moler's dotted name),
     /// looked up among the config's own `DEVICE_CLASSES` (`local`: names and their aliases)
     /// first, then the built-in and the registered ones; an error's hint names all of them.
-    pub fn device_class_among(
-        &self,
+    pub fn device_class_among<'a>(
+        &'a self,
         written: &str,
-        local: &[(String, Vec<String>)],
+        local: impl Iterator<Item = (&'a str, &'a [String])>,
     ) -> Result<String, String> {
         let w = written.trim();
-        let is = |name: &str, mut aliases: std::slice::Iter<'_, String>| {
-            name == w || aliases.any(|a| a == w)
-        };
-        if let Some((name, _)) = local.iter().find(|(n, a)| is(n, a.iter())) {
-            return Ok(name.clone());
-        }
-        for (name, aliases) in builtin_names() {
-            if name == w || aliases.contains(&w) {
-                return Ok(name.to_owned());
-            }
-        }
-        if let Some((name, _)) = self.classes.iter().find(|(n, a)| is(n, a.iter())) {
-            return Ok(name.clone());
-        }
-        let available: Vec<&str> = local
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .chain(builtin_names().map(|(n, _)| n))
-            .chain(self.classes.iter().map(|(n, _)| n.as_str()))
+        let names = |(n, a): (&'a str, &'a [String])| (n, a.iter().map(String::as_str).collect());
+        let classes: Vec<(&'a str, Vec<&'a str>)> = local
+            .map(names)
+            .chain(builtin_names().map(|(n, a)| -> (&'a str, Vec<&'a str>) { (n, a) }))
+            .chain(self.classes.iter().map(|(n, a)| names((n.as_str(), a.as_slice()))))
             .collect();
+        if let Some((name, _)) = classes.iter().find(|(n, a)| *n == w || a.contains(&w)) {
+            return Ok((*name).to_owned());
+        }
+        let available: Vec<&str> = classes.iter().map(|(n, _)| *n).collect();
         let last = w.rsplit('.').next().unwrap_or(w);
-        let all: Vec<&str> =
-            local
-                .iter()
-                .flat_map(|(n, a)| std::iter::once(n.as_str()).chain(a.iter().map(String::as_str)))
-                .chain(builtin_names().flat_map(|(n, a)| std::iter::once(n).chain(a)))
-                .chain(self.classes.iter().flat_map(|(n, a)| {
-                    std::iter::once(n.as_str()).chain(a.iter().map(String::as_str))
-                }))
-                .collect();
+        let all: Vec<&str> = classes
+            .iter()
+            .flat_map(|(n, a)| std::iter::once(*n).chain(a.iter().copied()))
+            .collect();
         let h = hint(w, all.iter().copied()).to_string();
         // A dotted name with a known class at its end: suggest that class's own name.
         let h = if h.is_empty() { hint(last, available.iter().copied()) } else { h };

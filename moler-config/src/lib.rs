@@ -332,12 +332,8 @@ impl Config {
     pub fn add_device(&mut self, mut spec: DeviceSpec) -> Result<(), ConfigError> {
         let mut e = ConfigError::default();
         if spec.cloned_from.is_none() {
-            let own: Vec<(String, Vec<String>)> = self
-                .device_classes
-                .iter()
-                .map(|c| (c.name.value.clone(), c.aliases.clone()))
-                .collect();
-            match self.registry.device_class_among(&spec.class.value.written, &own) {
+            let own = self.device_classes.iter().map(|c| (c.name.value.as_str(), &c.aliases[..]));
+            match self.registry.device_class_among(&spec.class.value.written, own) {
                 Ok(name) => spec.class.value.name = name,
                 Err(m) => e.add(
                     ErrorKind::UnknownDeviceClass,

@@ -1229,7 +1229,8 @@ impl<'a> Reader<'a> {
 
     fn device_class(&mut self, node: &Node, path: &str) -> Option<Located<DeviceClass>> {
         let written = self.text(node, &format!("{path}.DEVICE_CLASS"))?;
-        match self.registry.device_class_among(&written, &self.local_classes) {
+        let local = self.local_classes.iter().map(|(n, a)| (n.as_str(), &a[..]));
+        match self.registry.device_class_among(&written, local) {
             Ok(name) => {
                 Some(Located { value: DeviceClass { name, written }, origin: node.origin.clone() })
             }
