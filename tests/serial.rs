@@ -330,7 +330,14 @@ fn a_raw_console_server_port_is_just_tcp(rig: &Rig) {
 
 /// A hand-made RFC 2217 server: `answer` gets what the client's opening was and the socket.
 fn server(answer: impl FnOnce(&mut std::net::TcpStream) + Send + 'static) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    server_on(TcpListener::bind("127.0.0.1:0").unwrap(), answer)
+}
+
+/// [`server`] on a listener of one's own.
+fn server_on(
+    listener: TcpListener,
+    answer: impl FnOnce(&mut std::net::TcpStream) + Send + 'static,
+) -> u16 {
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         if let Ok((mut peer, _)) = listener.accept() {
@@ -356,6 +363,35 @@ fn a_server_refusing_the_com_port_option_is_a_clear_error() {
     let text = moler::Report(&err).to_string();
     assert!(text.starts_with(&format!("rfc2217:127.0.0.1:{port}: negotiate")), "{text}");
     assert!(text.contains("refuses the COM-PORT-OPTION"), "{text}");
+}
+
+/// Over IPv6 the error names the server `rfc2217:[::1]:PORT`, from code and from YAML's
+/// `port: '[::1]:PORT'`.
+#[test]
+fn an_ipv6_server_is_named_in_brackets() {
+    let refuse = |peer: &mut std::net::TcpStream| {
+        let mut opening = [0; 3];
+        peer.read_exact(&mut opening).unwrap();
+        peer.write_all(&[IAC, DONT, 44]).unwrap();
+    };
+    for from_yaml in [false, true] {
+        let Ok(listener) = TcpListener::bind("[::1]:0") else {
+            return moler_testkit::skip("RFC 2217 over IPv6", "no IPv6 loopback (::1) here");
+        };
+        let port = server_on(listener, refuse);
+        let text = if from_yaml {
+            let yaml = format!(
+                "NAMED_CONNECTIONS:\n  console: {{io_type: serial, port: '[::1]:{port}'}}\n"
+            );
+            let config = moler::config::Loader::new().from_yaml(&yaml).unwrap();
+            let err = config.open("console").map(drop).unwrap_err();
+            moler::Report(&err).to_string()
+        } else {
+            let err = rfc2217::connect("::1", port, &Rfc2217Options::default()).unwrap_err();
+            moler::Report(&err).to_string()
+        };
+        assert!(text.contains(&format!("rfc2217:[::1]:{port}: negotiate")), "{text}");
+    }
 }
 
 /// Reads from `peer` until `count` subnegotiations (`IAC SE`) came, or the peer closed;

@@ -128,6 +128,28 @@ fn a_refused_connection_names_host_and_port() {
     assert!(err.to_string().contains("no-such-host.invalid:23"), "{err}");
 }
 
+/// An IPv6 host is named in brackets, in the transport's name and in a refusal
+/// (`tcp:[::1]:7002`, not `tcp:::1:7002`, where the port reads as the address's last group).
+#[test]
+fn an_ipv6_address_is_named_in_brackets() {
+    let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
+        return moler_testkit::skip("IPv6 names", "this machine has no IPv6 loopback (::1)");
+    };
+    let port = listener.local_addr().unwrap().port();
+    let transport = tcp::connect("::1", port, &TcpOptions::default()).unwrap();
+    assert_eq!(transport.name, format!("tcp:[::1]:{port}"));
+    // Written in brackets (as a URL or a known_hosts file has it): the same address and name.
+    let transport = tcp::connect("[::1]", port, &TcpOptions::default()).unwrap();
+    assert_eq!(transport.name, format!("tcp:[::1]:{port}"));
+    for _ in 0..2 {
+        let (_, peer) = listener.accept().unwrap();
+        assert_eq!(peer.ip(), std::net::Ipv6Addr::LOCALHOST, "both reached the listener on ::1");
+    }
+    drop(listener);
+    let err = tcp::connect("::1", port, &TcpOptions::default()).unwrap_err();
+    assert_eq!(err.to_string(), format!("connect to [::1]:{port}"));
+}
+
 /// A greeting whose prompt is written as a regex (`…$`, as Moler users write prompts) never
 /// matches, because it is plain text: the error, within its timeout, says so.
 #[test]

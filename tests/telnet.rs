@@ -353,6 +353,21 @@ fn a_refused_connection_names_host_and_port() {
     assert_eq!(err.to_string(), format!("connect to 127.0.0.1:{port}"));
 }
 
+/// Over IPv6: the simulator's telnet listener on ::1, reached and named `telnet:[::1]:PORT`.
+#[test]
+fn the_simulators_telnet_listener_on_ipv6_is_named_in_brackets() {
+    let device = Arc::new(Device::from_yaml(SIM_DEVICE).unwrap());
+    let Ok(sim) = Listener::bind("[::1]:0", device, Protocol::Telnet) else {
+        return moler_testkit::skip("telnet over IPv6", "this machine has no IPv6 loopback (::1)");
+    };
+    let port = sim.addr().port();
+    let transport = telnet::connect("::1", port, &sim_options()).unwrap();
+    assert_eq!(transport.name, format!("telnet:[::1]:{port}"));
+    let dev = Runner::from(ThreadRunner::new()).spawn("switch", transport).unwrap();
+    dev.run(Command::lines("admin", "^Password: $").ret_required(false), WAIT).unwrap();
+    dev.close();
+}
+
 /// `client: telnet`: Debian's telnet client in a pty, from YAML, against the simulator's
 /// telnet listener; the login question waited for by the connection's greeting, the password
 /// question answered with `ConnectionHandle::sendline` as an event sees it.

@@ -240,10 +240,9 @@ impl Registry {
             },
             "serial" => match p.get::<String>("port") {
                 Some(port) => match remote_port(&port) {
-                    Some((host, tcp)) if host.contains(':') => {
-                        format!("RFC 2217 to [{host}]:{tcp}")
+                    Some((host, tcp)) => {
+                        format!("RFC 2217 to {}", moler_io::tcp::address(&host, tcp))
                     }
-                    Some((host, tcp)) => format!("RFC 2217 to {host}:{tcp}"),
                     None => format!("the local port {port}"),
                 },
                 None => "no port".to_owned(),

@@ -95,7 +95,7 @@ impl OpenSshOptions {
     }
 
     fn target(&self) -> String {
-        format!("{}@{}:{}", self.user, self.host, self.port)
+        format!("{}@{}", self.user, crate::tcp::address(&self.host, self.port))
     }
 
     /// OpenSSH's arguments (the password is not among them).

@@ -255,7 +255,7 @@ impl SshOptions {
     }
 
     fn target(&self) -> String {
-        format!("{}@{}:{}", self.user, self.host, self.port)
+        format!("{}@{}", self.user, crate::tcp::address(&self.host, self.port))
     }
 }
 

@@ -55,16 +55,36 @@ impl Default for TcpOptions {
 /// ```
 pub fn connect(host: &str, port: u16, options: &TcpOptions) -> Result<Transport, Error> {
     let stream = connect_socket(host, port, options.connect_timeout)?;
-    let mut transport = from_stream(stream, &format!("{host}:{port}"), options.nodelay)?;
+    let mut transport = from_stream(stream, &address(host, port), options.nodelay)?;
     transport.greeting = options.greeting.clone();
     Ok(transport)
 }
 
-/// A socket connected to the first address of `host` that answers within `timeout`; errors
-/// name `host:port` ([`Error::Connect`]).
+/// `host:port` as a name, with an IPv6 address in brackets (`[::1]:7002`, not `::1:7002`,
+/// where the port could be read as the address's last group).
+///
+/// ```
+/// use moler_io::tcp::address;
+/// assert_eq!(address("127.0.0.1", 23), "127.0.0.1:23");
+/// assert_eq!(address("::1", 7002), "[::1]:7002");
+/// assert_eq!(address("[::1]", 7002), "[::1]:7002");
+/// assert_eq!(address("router.lab", 2001), "router.lab:2001");
+/// ```
+pub fn address(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A socket connected to the first address of `host` (an IPv6 address with or without
+/// brackets) that answers within `timeout`; errors name `host:port` ([`Error::Connect`]).
 pub(crate) fn connect_socket(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Error> {
-    let name_it = |source: io::Error| Error::Connect { address: format!("{host}:{port}"), source };
-    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(name_it)?.collect();
+    let name_it = |source: io::Error| Error::Connect { address: address(host, port), source };
+    // An IPv6 address may come in brackets, as URLs and known_hosts files write it.
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let addrs: Vec<SocketAddr> = (bare, port).to_socket_addrs().map_err(name_it)?.collect();
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address");
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, timeout) {

@@ -174,7 +174,7 @@ impl TelnetIo {
         policy: Policy,
         handler: Option<Box<dyn Handler>>,
     ) -> Result<(TelnetIo, Arc<OwnedFd>), Error> {
-        let name = format!("{kind}:{host}:{port}");
+        let name = format!("{kind}:{}", crate::tcp::address(host, port));
         let socket = crate::tcp::connect_socket(host, port, timeout)?;
         let setup = |step| {
             let transport = name.clone();
@@ -357,19 +357,19 @@ pub fn client_in_pty(
     let args = [host.to_owned(), port.to_string()];
     let (master, closer) = crate::openssh::spawn_in_pty(program, &args, options.cols, options.rows)
         .map_err(|(step, source)| Error::Stream {
-            transport: format!("telnet-client:{host}:{port}"),
+            transport: format!("telnet-client:{}", crate::tcp::address(host, port)),
             step,
             source,
         })?;
     let stream = crate::fd::FdStream::new(master)
         .map_err(|source| Error::Stream {
-            transport: format!("telnet-client:{host}:{port}"),
+            transport: format!("telnet-client:{}", crate::tcp::address(host, port)),
             step: "make the pty non-blocking",
             source,
         })?
         .pty();
     Ok(Transport {
-        name: format!("telnet-client:{host}:{port}"),
+        name: format!("telnet-client:{}", crate::tcp::address(host, port)),
         stream: Stream::Fd(Box::new(stream)),
         closer,
         greeting: options.greeting.clone(),
