@@ -555,3 +555,59 @@ fn output_showing_another_states_prompt_leaves_the_device_where_it_is(rig: &Rig)
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A TCP console whose `ready_prompt` never comes (it stops at a login question): opening the
+/// device fails within `ready_timeout`, saying what the greeting waited for and what came, the
+/// device stays NOT_CONNECTED, and nothing at all is typed into that login question: not the
+/// device's first command, not a prompt probe. Before, the greeting's timeout let the device's
+/// own first step (queued behind it) succeed in the same instant: `get` returned a device in
+/// UNIX_LOCAL, and a command queued behind the greeting was typed before the connection
+/// closed. On each runner (`variant`).
+#[test]
+fn a_greeting_that_never_comes_opens_nothing_and_types_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    std::thread::spawn({
+        let received = Arc::clone(&received);
+        move || {
+            for socket in listener.incoming() {
+                let Ok(mut socket) = socket else { return };
+                let received = Arc::clone(&received);
+                std::thread::spawn(move || {
+                    use std::io::{Read, Write};
+                    let _ = socket.write_all(b"Welcome to the console server\r\nlogin: ");
+                    let mut buf = [0; 1024];
+                    while let Ok(n @ 1..) = socket.read(&mut buf) {
+                        received.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                });
+            }
+        }
+    });
+    for variant in ["threaded", "tokio", "smol"] {
+        let yaml = format!(
+            "DEVICES:\n  CONSOLE:\n    DEVICE_CLASS: UnixLocal\n    CONNECTION_DESC: {{io_type: tcp, \
+             variant: {variant}, host: 127.0.0.1, port: {port}, ready_prompt: 'moler_bash# ', \
+             ready_timeout: 1}}\n"
+        );
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let _in_tokio = (variant == "tokio").then(|| rt.enter());
+        let devices = Devices::from_yaml(&yaml).unwrap();
+        let started = Instant::now();
+        let err = devices.get("CONSOLE").map(drop).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(15), "{variant}: {:?}", started.elapsed());
+        let text = moler::Report(&err).to_string();
+        assert!(text.contains("cannot go from NOT_CONNECTED to UNIX_LOCAL"), "{variant}: {text}");
+        assert!(text.contains("greeting") && text.contains("timed out"), "{variant}: {text}");
+        assert!(
+            text.contains(r#"last received: "Welcome to the console server\r\nlogin: ""#),
+            "{text}"
+        );
+        // Whatever could have been typed has had time to arrive.
+        std::thread::sleep(Duration::from_millis(300));
+        let typed = std::mem::take(&mut *received.lock().unwrap());
+        assert_eq!(String::from_utf8_lossy(&typed), "", "{variant}: typed into the login question");
+        devices.remove_all();
+    }
+}

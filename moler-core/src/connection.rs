@@ -75,6 +75,8 @@ pub struct Connection {
     /// command that types a line waits for its prompt first (see
     /// [`Context::prompt_unconfirmed`]).
     prompt_unconfirmed: bool,
+    /// An observer's [`Context::close_connection`], taken after its call.
+    closing: Option<std::io::Error>,
 }
 
 struct Slot {
@@ -134,6 +136,7 @@ impl Connection {
             search: SharedSearch::default(),
             search_stale: false,
             prompt_unconfirmed: false,
+            closing: None,
             name,
             decoder: Utf8Decoder::new(),
             slots: Vec::new(),
@@ -250,10 +253,23 @@ impl Connection {
                 Io { literals_seen: slot.member.is_none_or(|m| self.search.seen(m)), ..io!(self) };
             let flow = call(slot, io, now, |o, cx| o.data(text, cx));
             finished |= settle(slot, flow, now);
+            if self.closing.is_some() {
+                break;
+            }
+        }
+        if self.close_if_asked() {
+            return;
         }
         if finished {
             self.sweep(now);
         }
+    }
+
+    /// Closes the connection if an observer asked to ([`Context::close_connection`]): true then.
+    fn close_if_asked(&mut self) -> bool {
+        let Some(reason) = self.closing.take() else { return false };
+        self.handle_close(Some(reason));
+        true
     }
 
     /// Takes the requests waiting in the mailbox (starts, cancels, expiries, close).
@@ -289,6 +305,9 @@ impl Connection {
                 let io = io!(self);
                 let flow = call(slot, io, now, |o, cx| o.wake(cx));
                 finished |= settle(slot, flow, now);
+                if self.closing.is_some() {
+                    break;
+                }
                 continue;
             }
             if slot.end().is_some_and(|d| d <= now) {
@@ -310,7 +329,13 @@ impl Connection {
                     slot.finished = true;
                     finished = true;
                 }
+                if self.closing.is_some() {
+                    break;
+                }
             }
+        }
+        if self.close_if_asked() {
+            return;
         }
         if finished {
             self.sweep(now);
@@ -418,6 +443,9 @@ impl Connection {
             self.command_active = true;
         }
         self.slots.push(slot);
+        if self.close_if_asked() {
+            return;
+        }
         if finished {
             self.sweep(now);
         }
@@ -486,7 +514,11 @@ impl Connection {
             }
             None => o.cancel(cx),
         });
-        if settle(slot, flow, now) {
+        let finished = settle(slot, flow, now);
+        if self.close_if_asked() {
+            return;
+        }
+        if finished {
             self.sweep(now);
         }
     }
@@ -566,6 +598,7 @@ macro_rules! io {
             &$conn.tail,
             &$conn.mailbox,
             &mut $conn.prompt_unconfirmed,
+            &mut $conn.closing,
         )
     };
 }
@@ -579,6 +612,7 @@ struct Io<'a> {
     timeout_action: TimeoutAction,
     literals_seen: bool,
     prompt_unconfirmed: &'a mut bool,
+    closing: &'a mut Option<std::io::Error>,
 }
 
 impl<'a> Io<'a> {
@@ -589,9 +623,18 @@ impl<'a> Io<'a> {
         tail: &'a Tail,
         mailbox: &Mailbox,
         prompt_unconfirmed: &'a mut bool,
+        closing: &'a mut Option<std::io::Error>,
     ) -> Self {
         let timeout_action = mailbox.timeout_action();
-        Self { outbox, newline, tail, timeout_action, literals_seen: true, prompt_unconfirmed }
+        Self {
+            outbox,
+            newline,
+            tail,
+            timeout_action,
+            literals_seen: true,
+            prompt_unconfirmed,
+            closing,
+        }
     }
 }
 
@@ -603,7 +646,8 @@ fn call(
     f: impl FnOnce(&mut dyn Erased, &mut Context<'_>) -> Flow,
 ) -> Flow {
     let paused = slot.observer.paused();
-    let Io { outbox, newline, tail, timeout_action, literals_seen, prompt_unconfirmed } = io;
+    let Io { outbox, newline, tail, timeout_action, literals_seen, prompt_unconfirmed, closing } =
+        io;
     let mut cx = Context {
         now,
         started: slot.started,
@@ -616,6 +660,7 @@ fn call(
         timeout_action,
         literals_seen,
         prompt_unconfirmed,
+        closing,
     };
     let observer = &mut *slot.observer;
     match catch_unwind(AssertUnwindSafe(|| f(observer, &mut cx))) {

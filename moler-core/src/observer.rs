@@ -207,6 +207,8 @@ pub struct Context<'a> {
     /// The connection's "the last command's prompt did not come back" (see
     /// [`Context::prompt_unconfirmed`]).
     pub(crate) prompt_unconfirmed: &'a mut bool,
+    /// Set by [`Context::close_connection`].
+    pub(crate) closing: &'a mut Option<std::io::Error>,
 }
 
 impl Context<'_> {
@@ -288,6 +290,7 @@ impl Context<'_> {
             timeout_action: self.timeout_action,
             literals_seen: self.literals_seen,
             prompt_unconfirmed: &mut *self.prompt_unconfirmed,
+            closing: &mut *self.closing,
         };
         f(&mut cx)
     }
@@ -306,6 +309,52 @@ impl Context<'_> {
     /// [`Context::prompt_unconfirmed`]).
     pub fn confirm_prompt(&mut self) {
         *self.prompt_unconfirmed = false;
+    }
+
+    /// Closes the connection as soon as this call returns, with `reason`, for an observer whose
+    /// failure leaves the device in a state nobody knows (a transport's greeting that never
+    /// came: whatever was typed next would go to a login prompt, a boot loader, anything).
+    /// No other observer sees this data or deadline, no queued command starts (nothing of
+    /// it is typed), and every observer still running or queued fails with
+    /// [`crate::Error::ConnectionClosed`] carrying `reason`. This observer's own result is
+    /// what it returns; the first reason given is kept.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use moler_core::{Command, Connection, Context, Error, Kind, Observer, Step};
+    ///
+    /// /// Waits for the device's banner; without it, nothing may be typed.
+    /// struct Banner;
+    /// impl Observer for Banner {
+    ///     type Output = ();
+    ///     fn describe(&self) -> String { "banner".into() }
+    ///     fn kind(&self) -> Kind { Kind::Command }
+    ///     fn timeout(&self) -> Option<Duration> { Some(Duration::from_secs(1)) }
+    ///     fn on_data(&mut self, data: &str, _: &mut Context<'_>) -> Step<()> {
+    ///         if data.contains("ready") { Step::Done(Ok(())) } else { Step::Pending }
+    ///     }
+    ///     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<()> {
+    ///         let error = cx.timeout_error("banner".into());
+    ///         cx.close_connection(std::io::Error::new(std::io::ErrorKind::TimedOut, "no banner"));
+    ///         Step::Done(Err(error))
+    ///     }
+    /// }
+    ///
+    /// let t0 = Instant::now();
+    /// let mut conn = Connection::new("board");
+    /// let banner = conn.start(Banner, t0);
+    /// let uname = conn.start(Command::lines("uname", "^# $"), t0); // queued behind it
+    /// conn.handle_timeout(t0 + Duration::from_secs(1));
+    /// assert!(banner.try_result().unwrap().unwrap_err().is_timeout());
+    /// let Some(Err(Error::ConnectionClosed { reason: Some(reason), .. })) = uname.try_result() else {
+    ///     panic!("the command behind it fails with the reason")
+    /// };
+    /// assert_eq!(reason.to_string(), "no banner");
+    /// assert_eq!(conn.poll_transmit(&mut Vec::new()), 0, "uname was never typed");
+    /// assert!(conn.is_closed());
+    /// ```
+    pub fn close_connection(&mut self, reason: std::io::Error) {
+        self.closing.get_or_insert(reason);
     }
 
     /// The timeout in force, counted from the start.

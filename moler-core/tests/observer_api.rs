@@ -298,3 +298,69 @@ fn a_prompt_found_by_a_held_line_confirms_it_for_later_lines() {
     conn.handle_input(b"echo later\r\nlater\r\nmoler_bash# ", end);
     assert_eq!(later.try_result().unwrap().unwrap(), ["later"]);
 }
+
+/// Closes the connection when it sees `bad` in a chunk (still running), or at its deadline
+/// (failed); sends `bye` first each time.
+struct Closer {
+    reason: &'static str,
+}
+
+impl Observer for Closer {
+    type Output = ();
+    fn describe(&self) -> String {
+        "closer".into()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        Some(Duration::from_secs(1))
+    }
+    fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<()> {
+        if data.contains("bad") {
+            cx.send("bye");
+            cx.close_connection(std::io::Error::other(self.reason));
+        }
+        Step::Pending
+    }
+    fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<()> {
+        cx.close_connection(std::io::Error::other(self.reason));
+        Step::Done(Err(cx.timeout_error("closer".into())))
+    }
+}
+
+fn closed_reason<T: std::fmt::Debug + Send + 'static>(c: &moler_core::Completion<T>) -> String {
+    match c.try_result() {
+        Some(Err(moler_core::Error::ConnectionClosed { reason: Some(r), .. })) => r.to_string(),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// An observer that closes the connection on data, still running: the observers after it do
+/// not see that chunk, it gets the close like everyone else, and what it sent first still goes
+/// out (only what would start after the close is not typed).
+#[test]
+fn an_observer_closes_the_connection_on_data() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("dut");
+    let closer = conn.start(Closer { reason: "bad banner" }, t0);
+    let later = conn.start(moler_core::Wait4::new(["bad"]).unwrap(), t0);
+    conn.handle_input(b"a bad banner\n", t0);
+    assert!(conn.is_closed());
+    assert_eq!(closed_reason(&closer), "bad banner");
+    assert_eq!(closed_reason(&later), "bad banner", "the event after it never saw the chunk");
+    assert_eq!(sent(&mut conn), "bye");
+}
+
+/// Two observers closing at one deadline: the first reason stays; a cancel's or a start's call
+/// closes the same way; an observer that never asks leaves the connection open.
+#[test]
+fn the_first_reason_given_is_kept() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("dut");
+    let first = conn.start(Closer { reason: "first" }, t0);
+    let second = conn.start(Closer { reason: "second" }, t0);
+    conn.handle_timeout(t0 + Duration::from_millis(999));
+    assert!(!conn.is_closed(), "nobody asked yet");
+    conn.handle_timeout(t0 + Duration::from_secs(1));
+    assert!(conn.is_closed());
+    assert!(first.try_result().unwrap().unwrap_err().is_timeout(), "its own result");
+    assert_eq!(closed_reason(&second), "first", "the second never got its deadline's call");
+}

@@ -333,6 +333,10 @@ impl Observer for AwaitGreeting {
         if let moler_core::Error::Timeout { hint, .. } = &mut error {
             *hint = self.regex_hint();
         }
+        // The device is not where it should be: the connection closes before the command
+        // queued behind the greeting starts (it would be typed into whatever is there: a
+        // login or password prompt, a boot loader), and that command fails saying why.
+        cx.close_connection(io::Error::new(io::ErrorKind::TimedOut, error.to_string()));
         Step::Done(Err(error))
     }
 }
@@ -715,7 +719,9 @@ impl<R: Runtime> State<R> {
         }
     }
 
-    /// A greeting that failed closes the connection, with its error as the reason.
+    /// A greeting that failed closes the connection, with its error as the reason. (A timeout,
+    /// its one way to fail while the connection is open, closes it from inside the core
+    /// already, before anything queued behind it starts; this is for any other.)
     fn check_greeting(&mut self, cx: &mut Context<'_>) {
         let Some(greeting) = &mut self.greeting else { return };
         let Poll::Ready(result) = Pin::new(greeting).poll(cx) else { return };
