@@ -49,7 +49,9 @@
 //! `ready_prompt` is what a device shows once it is ready (after `ready_marker`, a banner line,
 //! if given): the first command waits for it, so that the device's first prompt is not taken
 //! for the end of that command. Both are plain text, not regexes: the output must contain the
-//! marker and then end with the prompt (`'login: '`, not `'login: $'`).
+//! marker and then end with the prompt (`'login: '`, not `'login: $'`). If they do not come
+//! within `ready_timeout`, the connection closes before anything is typed, and opening the
+//! device fails, quoting what the device printed instead.
 //! Every io_type also takes `name` (Moler passes it). Paths (`cwd`, `key_file`,
 //! `known_hosts`, a `program` with a slash, `LOGGER.PATH`) are resolved from the config file's
 //! folder; `~/` is the home folder.

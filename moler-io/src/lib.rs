@@ -190,7 +190,8 @@ impl fmt::Debug for Stream {
 
 /// What a peer prints once it is ready for the first command. A runner starts an observer for
 /// it before anything else (commands queue behind it) and closes the connection, naming what
-/// was seen, if it does not come within `timeout`.
+/// was seen, if it does not come within `timeout`: the commands queued behind it fail with
+/// that reason and none of them is typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Greeting {
     /// A text that appears once the peer is set up (e.g. a marker printed by a setup line).
