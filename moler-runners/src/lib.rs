@@ -290,6 +290,16 @@ mod tests {
     }
 
     #[test]
+    fn a_runner_is_compiled_when_its_feature_is_on_and_shows_its_config_name() {
+        assert!(RunnerKind::Thread.is_compiled());
+        assert_eq!(RunnerKind::Tokio.is_compiled(), cfg!(feature = "tokio"));
+        assert_eq!(RunnerKind::Smol.is_compiled(), cfg!(feature = "smol"));
+        for kind in RunnerKind::ALL {
+            assert_eq!(kind.to_string(), kind.name());
+        }
+    }
+
+    #[test]
     fn explicit_beats_configured_beats_autodetect() {
         assert_eq!(Runner::choose(None, None).unwrap().kind(), RunnerKind::Thread);
         let configured = Runner::choose(None, Some(RunnerKind::Thread)).unwrap();
