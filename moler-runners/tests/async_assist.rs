@@ -172,3 +172,30 @@ fn an_awaited_result_comes_even_when_your_executor_is_not_run() {
     });
     assert_eq!(out.unwrap(), ["Linux"]);
 }
+
+/// The connections of an executor of your own are its tasks: what nobody awaits (an event's
+/// line) waits for the executor to run, and dropping the executor fails what is still running
+/// with a closed connection, saying so.
+#[test]
+fn your_executor_runs_the_connection_and_dropping_it_closes_the_connection() {
+    let ex = Arc::new(smol::Executor::new());
+    let (conn, device) = pair(&SmolRunner::with_executor(Arc::clone(&ex)));
+    let line = conn.start(Wait4::new(["^hello$"]).unwrap().till_occurs_times(1));
+    let never = conn.start(Wait4::new(["^never$"]).unwrap());
+    device.inject("hello\r\n");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(line.try_result().is_none(), "nobody ran the executor yet");
+    assert!(device.unread() > 0, "and nobody read the line");
+    // Run it until the line was seen.
+    let seen = smol::block_on(ex.run(async {
+        let limit = async {
+            smol::Timer::after(WAIT).await;
+            panic!("the executor ran, the line never came");
+        };
+        smol::future::or(line, limit).await
+    }));
+    assert_eq!(seen.unwrap().len(), 1);
+    drop(ex);
+    let err = never.wait(WAIT).unwrap_err();
+    assert!(err.is_closed(), "{err}");
+}
