@@ -266,8 +266,11 @@ impl Connection {
     }
 
     /// Closes the connection if an observer asked to ([`Context::close_connection`]): true then.
+    /// The observers that finished are let go first (their results are out: none hears of the
+    /// close), and nothing queued starts.
     fn close_if_asked(&mut self) -> bool {
         let Some(reason) = self.closing.take() else { return false };
+        self.slots.retain(|s| !s.finished);
         self.handle_close(Some(reason));
         true
     }

@@ -364,3 +364,39 @@ fn the_first_reason_given_is_kept() {
     assert!(first.try_result().unwrap().unwrap_err().is_timeout(), "its own result");
     assert_eq!(closed_reason(&second), "first", "the second never got its deadline's call");
 }
+
+/// Closes the connection as it finishes, and counts the calls of its `on_close`.
+struct ClosesAsItEnds {
+    closes: Arc<Mutex<u32>>,
+}
+
+impl Observer for ClosesAsItEnds {
+    type Output = ();
+    fn describe(&self) -> String {
+        "closes as it ends".into()
+    }
+    fn on_data(&mut self, _: &str, cx: &mut Context<'_>) -> Step<()> {
+        cx.close_connection(std::io::Error::other("done here"));
+        Step::Done(Ok(()))
+    }
+    fn on_close(&mut self, error: moler_core::Error) -> moler_core::Result<()> {
+        *self.closes.lock().unwrap() += 1;
+        Err(error)
+    }
+}
+
+/// An observer that finished as it asked for the close keeps its result, and its `on_close`
+/// is not called after it: only the ones still running hear of the close.
+#[test]
+fn an_observer_that_finished_as_it_closed_is_not_told_of_the_close() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new("dut");
+    let closes = Arc::new(Mutex::new(0));
+    let ended = conn.start(ClosesAsItEnds { closes: Arc::clone(&closes) }, t0);
+    let other = conn.start(ClosesAsItEnds { closes: Arc::new(Mutex::new(0)) }, t0);
+    conn.handle_input(b"x", t0);
+    assert!(conn.is_closed());
+    assert!(ended.try_result().unwrap().is_ok());
+    assert_eq!(*closes.lock().unwrap(), 0);
+    assert_eq!(closed_reason(&other), "done here");
+}
