@@ -7,71 +7,25 @@ use std::time::{Duration, Instant};
 use moler_core::Command;
 use moler_io::memory::MemoryDevice;
 use moler_io::Greeting;
-use moler_runners::{CompletionExt, ConnectionHandle, Runner, ThreadRunner};
+use moler_runners::{CompletionExt, ConnectionHandle};
+
+#[macro_use]
+mod support;
+use support::Rig;
 
 const WAIT: Duration = Duration::from_secs(20);
 const PROMPT: &str = "^moler_bash# $";
 
-/// A runner and the runtime it needs, alive for one test.
-struct Rig {
-    runner: Runner,
-    #[cfg(feature = "tokio")]
-    _tokio: Option<tokio::runtime::Runtime>,
-}
-
-impl Rig {
-    fn thread() -> Rig {
-        Rig {
-            runner: ThreadRunner::new().into(),
-            #[cfg(feature = "tokio")]
-            _tokio: None,
-        }
-    }
-
-    #[cfg(feature = "tokio")]
-    fn tokio() -> Rig {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
-        let rt = rt.unwrap();
-        let runner = moler_runners::TokioRunner::with_handle(rt.handle().clone()).into();
-        Rig { runner, _tokio: Some(rt) }
-    }
-
-    #[cfg(feature = "smol")]
-    fn smol() -> Rig {
-        Rig {
-            runner: moler_runners::SmolRunner::new().into(),
-            #[cfg(feature = "tokio")]
-            _tokio: None,
-        }
-    }
-
-    /// A connection whose transport waits for `marker` then `prompt` within `timeout`.
-    fn greeted(
-        &self,
-        marker: &str,
-        prompt: &str,
-        timeout: Duration,
-    ) -> (ConnectionHandle, MemoryDevice) {
-        let (mut io, device) = moler_io::memory::pair("greeted");
+/// A connection whose transport waits for `marker` then `prompt` within `timeout`.
+fn greeted(
+    rig: &Rig,
+    marker: &str,
+    prompt: &str,
+    timeout: Duration,
+) -> (ConnectionHandle, MemoryDevice) {
+    rig.pair_with("greeted", |io| {
         io.greeting = Some(Greeting { marker: marker.into(), prompt: prompt.into(), timeout });
-        (self.runner.spawn("greeted", io).unwrap(), device)
-    }
-}
-
-macro_rules! on_every_runner {
-    ($($scenario:ident),* $(,)?) => {
-        mod on_thread {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::thread()) } )*
-        }
-        #[cfg(feature = "tokio")]
-        mod on_tokio {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::tokio()) } )*
-        }
-        #[cfg(feature = "smol")]
-        mod on_smol {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::smol()) } )*
-        }
-    };
+    })
 }
 
 on_every_runner!(
@@ -93,7 +47,7 @@ fn drained(device: &MemoryDevice) {
 /// cut on a character boundary), then the marker, 3,000 bytes more, and the prompt: the
 /// greeting still finds the marker, and the command queued behind it is typed only then.
 fn a_command_waits_for_the_greeting_after_a_long_banner(rig: &Rig) {
-    let (conn, device) = rig.greeted("Welcome to the board", "moler_bash# ", WAIT);
+    let (conn, device) = greeted(rig, "Welcome to the board", "moler_bash# ", WAIT);
     let cmd = conn.start(Command::lines("uname", PROMPT));
     for _ in 0..12 {
         device.inject("żółw ".repeat(256) + "\r\n"); // 2 KiB a line, 1 to 3 bytes a character
@@ -113,7 +67,7 @@ fn a_command_waits_for_the_greeting_after_a_long_banner(rig: &Rig) {
 /// command's error says why: the greeting, quoting its marker and prompt, and what came.
 fn the_greeting_times_out_on_its_own_timeout_and_names_what_it_waited_for(rig: &Rig) {
     let timeout = Duration::from_millis(300);
-    let (conn, device) = rig.greeted("Welcome", "login: ", timeout);
+    let (conn, device) = greeted(rig, "Welcome", "login: ", timeout);
     device.inject("Welcome\r\nPassword: ");
     let started = Instant::now();
     let err = conn.run(Command::lines("uname", PROMPT), WAIT).unwrap_err();
@@ -131,7 +85,7 @@ fn the_greeting_times_out_on_its_own_timeout_and_names_what_it_waited_for(rig: &
 /// when it times out, the error says that both are plain text.
 fn an_anchored_marker_or_prompt_gets_the_plain_text_hint(rig: &Rig) {
     for (marker, prompt) in [("^Welcome", "login: "), ("Welcome", "login: $")] {
-        let (conn, device) = rig.greeted(marker, prompt, Duration::from_millis(100));
+        let (conn, device) = greeted(rig, marker, prompt, Duration::from_millis(100));
         device.inject("Welcome\r\nlogin: ");
         let err = conn.run(Command::lines("uname", PROMPT), WAIT).unwrap_err();
         let text = err.to_string();

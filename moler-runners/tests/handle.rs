@@ -8,69 +8,13 @@ use std::time::{Duration, Instant};
 
 use moler_core::{Command, Context, Error, Observer, Step, TimeoutAction, Wait4};
 use moler_io::memory::MemoryDevice;
-use moler_runners::{CompletionExt, ConnectionHandle, Runner, RunnerKind, ThreadRunner};
+use moler_runners::{CompletionExt, ConnectionHandle};
+
+#[macro_use]
+mod support;
+use support::Rig;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// A runner and the runtime it needs, alive for one test.
-struct Rig {
-    runner: Runner,
-    #[cfg(feature = "tokio")]
-    _tokio: Option<tokio::runtime::Runtime>,
-}
-
-impl Rig {
-    fn thread() -> Rig {
-        Rig {
-            runner: ThreadRunner::new().into(),
-            #[cfg(feature = "tokio")]
-            _tokio: None,
-        }
-    }
-
-    #[cfg(feature = "tokio")]
-    fn tokio() -> Rig {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
-        let rt = rt.unwrap();
-        let runner = moler_runners::TokioRunner::with_handle(rt.handle().clone()).into();
-        Rig { runner, _tokio: Some(rt) }
-    }
-
-    #[cfg(feature = "smol")]
-    fn smol() -> Rig {
-        Rig {
-            runner: moler_runners::SmolRunner::new().into(),
-            #[cfg(feature = "tokio")]
-            _tokio: None,
-        }
-    }
-
-    fn pair(
-        &self,
-        name: &str,
-        control: Option<Arc<dyn moler_io::Control>>,
-    ) -> (ConnectionHandle, MemoryDevice) {
-        let (mut io, device) = moler_io::memory::pair(name);
-        io.control = control;
-        (self.runner.spawn(name, io).unwrap(), device)
-    }
-}
-
-macro_rules! on_every_runner {
-    ($($scenario:ident),* $(,)?) => {
-        mod on_thread {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::thread()) } )*
-        }
-        #[cfg(feature = "tokio")]
-        mod on_tokio {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::tokio()) } )*
-        }
-        #[cfg(feature = "smol")]
-        mod on_smol {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::smol()) } )*
-        }
-    };
-}
 
 on_every_runner!(
     a_handle_names_its_connection_transport_and_runner,
@@ -92,7 +36,7 @@ fn written(device: &MemoryDevice, expected: &str) {
 }
 
 fn a_handle_names_its_connection_transport_and_runner(rig: &Rig) {
-    let (conn, _device) = rig.pair("dut-7", None);
+    let (conn, _device) = rig.pair("dut-7");
     assert_eq!(conn.name(), "dut-7");
     assert_eq!(conn.transport(), "memory:dut-7");
     assert_eq!(conn.runner(), rig.runner.kind());
@@ -103,7 +47,7 @@ fn a_handle_names_its_connection_transport_and_runner(rig: &Rig) {
 }
 
 fn send_and_sendline_write_in_order_and_close_ends_it(rig: &Rig) {
-    let (conn, device) = rig.pair("dut", None);
+    let (conn, device) = rig.pair("dut");
     conn.send("ab");
     conn.sendline("cd");
     conn.send("");
@@ -125,7 +69,7 @@ fn send_and_sendline_write_in_order_and_close_ends_it(rig: &Rig) {
 /// The connection's timeout action (Ctrl-C unless set) is what a command that times out
 /// sends, and every handle of the connection sees a change.
 fn the_timeout_action_is_the_connections_and_commands_use_it(rig: &Rig) {
-    let (conn, device) = rig.pair("dut", None);
+    let (conn, device) = rig.pair("dut");
     assert_eq!(conn.timeout_action(), TimeoutAction::CtrlC);
     let other = conn.clone();
     other.set_timeout_action(TimeoutAction::CtrlZ);
@@ -148,13 +92,13 @@ impl moler_io::Control for Breaks {
 
 fn a_break_goes_to_the_transports_control_or_is_unsupported(rig: &Rig) {
     let breaks = Arc::new(Breaks(AtomicUsize::new(0)));
-    let (conn, _device) = rig.pair("serial", Some(breaks.clone()));
+    let (conn, _device) = rig.pair_with("serial", |io| io.control = Some(breaks.clone()));
     assert!(conn.control().is_some());
     conn.send_break().unwrap();
     conn.send_break().unwrap();
     assert_eq!(breaks.0.load(Ordering::SeqCst), 2);
 
-    let (plain, _device) = rig.pair("plain", None);
+    let (plain, _device) = rig.pair("plain");
     let err = plain.send_break().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
     assert_eq!(err.to_string(), "plain: transport memory:plain cannot send a break");
@@ -187,7 +131,7 @@ impl Observer for BlocksInside {
 /// it: refused at once, saying why, and `blocking_allowed` says so there; outside, allowed.
 fn a_blocking_wait_inside_a_callback_is_refused(rig: &Rig) {
     assert!(moler_runners::blocking_allowed().is_ok(), "a plain thread may block");
-    let (conn, device) = rig.pair("dut", None);
+    let (conn, device) = rig.pair("dut");
     let inside = conn.start(BlocksInside { conn: conn.clone() });
     device.inject("go\n");
     let why = inside.wait(WAIT).unwrap();
@@ -207,8 +151,10 @@ fn a_blocking_wait_on_a_tokio_task_is_refused() {
         };
         let rt = rt.unwrap();
         let (io, _device) = moler_io::memory::pair("dut");
-        let runner = Runner::from(moler_runners::TokioRunner::with_handle(rt.handle().clone()));
-        assert_eq!(runner.kind(), RunnerKind::Tokio);
+        let runner = moler_runners::Runner::from(moler_runners::TokioRunner::with_handle(
+            rt.handle().clone(),
+        ));
+        assert_eq!(runner.kind(), moler_runners::RunnerKind::Tokio);
         let conn = runner.spawn("dut", io).unwrap();
         let on_task = rt.block_on(async { moler_runners::blocking_allowed() });
         let err = on_task.unwrap_err();

@@ -9,59 +9,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use moler_runners::{Every, Job, Runner, ThreadRunner};
+use moler_runners::{Every, Job};
+
+#[macro_use]
+mod support;
+use support::Rig;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// A runner and the runtime it needs, alive for one test.
-struct Rig {
-    runner: Runner,
-    #[cfg(feature = "tokio")]
-    _tokio: Option<tokio::runtime::Runtime>,
-}
-
-impl Rig {
-    fn thread() -> Rig {
-        Rig {
-            runner: ThreadRunner::new().into(),
-            #[cfg(feature = "tokio")]
-            _tokio: None,
-        }
-    }
-
-    #[cfg(feature = "tokio")]
-    fn tokio() -> Rig {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
-        let rt = rt.unwrap();
-        let runner = moler_runners::TokioRunner::with_handle(rt.handle().clone()).into();
-        Rig { runner, _tokio: Some(rt) }
-    }
-
-    #[cfg(feature = "smol")]
-    fn smol() -> Rig {
-        Rig {
-            runner: moler_runners::SmolRunner::new().into(),
-            #[cfg(feature = "tokio")]
-            _tokio: None,
-        }
-    }
-}
-
-macro_rules! on_every_runner {
-    ($($scenario:ident),* $(,)?) => {
-        mod on_thread {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::thread()) } )*
-        }
-        #[cfg(feature = "tokio")]
-        mod on_tokio {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::tokio()) } )*
-        }
-        #[cfg(feature = "smol")]
-        mod on_smol {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::smol()) } )*
-        }
-    };
-}
 
 on_every_runner!(
     the_first_run_comes_after_one_period_or_at_once_if_asked,

@@ -5,76 +5,20 @@
 //! with the error instead of leaving it waiting for ever.
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use moler_core::{Command, Context, Observer, Step};
-use moler_io::tcp::{self, TcpOptions};
-use moler_runners::{CompletionExt, ConnectionHandle, Runner, ThreadRunner};
+use moler_runners::CompletionExt;
+
+#[macro_use]
+mod support;
+use support::Rig;
 
 const WAIT: Duration = Duration::from_secs(30);
 /// Far more than a loopback socket's buffers hold (a few MiB at most, both ends together).
 const BIG: usize = 24 << 20;
-
-/// A runner and the runtime it needs, alive for one test.
-struct Rig {
-    runner: Runner,
-    #[cfg(feature = "tokio")]
-    _tokio: Option<tokio::runtime::Runtime>,
-}
-
-impl Rig {
-    fn thread() -> Rig {
-        Rig {
-            runner: ThreadRunner::new().into(),
-            #[cfg(feature = "tokio")]
-            _tokio: None,
-        }
-    }
-
-    #[cfg(feature = "tokio")]
-    fn tokio() -> Rig {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
-        let rt = rt.unwrap();
-        let runner = moler_runners::TokioRunner::with_handle(rt.handle().clone()).into();
-        Rig { runner, _tokio: Some(rt) }
-    }
-
-    #[cfg(feature = "smol")]
-    fn smol() -> Rig {
-        Rig {
-            runner: moler_runners::SmolRunner::new().into(),
-            #[cfg(feature = "tokio")]
-            _tokio: None,
-        }
-    }
-
-    /// A connection to a fresh peer on 127.0.0.1, and the peer's socket.
-    fn connected(&self) -> (ConnectionHandle, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let transport = tcp::connect("127.0.0.1", port, &TcpOptions::default()).unwrap();
-        let (peer, _) = listener.accept().unwrap();
-        (self.runner.spawn("writes", transport).unwrap(), peer)
-    }
-}
-
-macro_rules! on_every_runner {
-    ($($scenario:ident),* $(,)?) => {
-        mod on_thread {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::thread()) } )*
-        }
-        #[cfg(feature = "tokio")]
-        mod on_tokio {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::tokio()) } )*
-        }
-        #[cfg(feature = "smol")]
-        mod on_smol {
-            $( #[test] fn $scenario() { super::$scenario(&super::Rig::smol()) } )*
-        }
-    };
-}
 
 on_every_runner!(
     a_send_larger_than_the_socket_takes_arrives_whole_to_a_slow_reader,

@@ -1,6 +1,7 @@
-//! What the runners' tests share: a device on a real TCP socket, and a stream that counts the
-//! reads that found nothing. Each test file uses part of it.
-#![allow(dead_code)]
+//! What the runners' tests share: a runner of each kind for a scenario ([`Rig`],
+//! `on_every_runner!`), a device on a real TCP socket, and a stream that counts the reads that
+//! found nothing. Each test file uses part of it (`#[macro_use] mod support;`).
+#![allow(dead_code, unused_macros)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -272,4 +273,86 @@ impl moler_core::Observer for HoldsOnStart {
     fn on_data(&mut self, _: &str, _cx: &mut moler_core::Context<'_>) -> moler_core::Step<()> {
         moler_core::Step::Pending
     }
+}
+
+/// A runner and the runtime it needs, alive for one test.
+pub struct Rig {
+    pub runner: moler_runners::Runner,
+    #[cfg(feature = "tokio")]
+    _tokio: Option<tokio::runtime::Runtime>,
+}
+
+impl Rig {
+    pub fn thread() -> Rig {
+        Rig {
+            runner: moler_runners::ThreadRunner::new().into(),
+            #[cfg(feature = "tokio")]
+            _tokio: None,
+        }
+    }
+
+    /// A multi-thread runtime of two workers.
+    #[cfg(feature = "tokio")]
+    pub fn tokio() -> Rig {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+        let rt = rt.unwrap();
+        let runner = moler_runners::TokioRunner::with_handle(rt.handle().clone()).into();
+        Rig { runner, _tokio: Some(rt) }
+    }
+
+    /// smol's global executor.
+    #[cfg(feature = "smol")]
+    pub fn smol() -> Rig {
+        Rig {
+            runner: moler_runners::SmolRunner::new().into(),
+            #[cfg(feature = "tokio")]
+            _tokio: None,
+        }
+    }
+
+    /// A connection named `name` over a memory transport, and the device at its other end.
+    pub fn pair(
+        &self,
+        name: &str,
+    ) -> (moler_runners::ConnectionHandle, moler_io::memory::MemoryDevice) {
+        self.pair_with(name, |_| {})
+    }
+
+    /// [`Rig::pair`] with the transport changed by `adjust` first (a greeting, a control).
+    pub fn pair_with(
+        &self,
+        name: &str,
+        adjust: impl FnOnce(&mut moler_io::Transport),
+    ) -> (moler_runners::ConnectionHandle, moler_io::memory::MemoryDevice) {
+        let (mut io, device) = moler_io::memory::pair(name);
+        adjust(&mut io);
+        (self.runner.spawn(name, io).unwrap(), device)
+    }
+
+    /// A connection to a fresh peer on 127.0.0.1 over real TCP, and the peer's socket.
+    pub fn connected(&self) -> (moler_runners::ConnectionHandle, std::net::TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let transport = tcp::connect("127.0.0.1", port, &TcpOptions::default()).unwrap();
+        let (peer, _) = listener.accept().unwrap();
+        (self.runner.spawn("tcp", transport).unwrap(), peer)
+    }
+}
+
+/// A test of each scenario on each runner compiled in: `on_thread::NAME`, `on_tokio::NAME`,
+/// `on_smol::NAME`, each calling `NAME(&Rig)` (the file imports `support::Rig`).
+macro_rules! on_every_runner {
+    ($($scenario:ident),* $(,)?) => {
+        mod on_thread {
+            $( #[test] fn $scenario() { super::$scenario(&super::Rig::thread()) } )*
+        }
+        #[cfg(feature = "tokio")]
+        mod on_tokio {
+            $( #[test] fn $scenario() { super::$scenario(&super::Rig::tokio()) } )*
+        }
+        #[cfg(feature = "smol")]
+        mod on_smol {
+            $( #[test] fn $scenario() { super::$scenario(&super::Rig::smol()) } )*
+        }
+    };
 }
