@@ -63,9 +63,8 @@ pub struct OpenSshOptions {
     pub moler_prompt: bool,
 }
 
-/// The prompt [`OpenSshOptions::with_moler_prompt`] sets: the same as libssh2's transport
-/// (`moler::SSH_PROMPT` matches both), so `moler_prompt: true` gives one prompt whichever client
-/// `sshshell` takes.
+/// The prompt [`OpenSshOptions::with_moler_prompt`] sets, and libssh2's transport too
+/// (`moler_io::ssh::PROMPT` is this one; `moler::SSH_PROMPT` matches it).
 pub const PROMPT: &str = "moler_ssh# ";
 
 impl OpenSshOptions {

@@ -40,8 +40,10 @@ use ssh2::{
 use crate::tcp::ShutdownCloser;
 use crate::{Close, Error, FdIo, Greeting, Interest, Op, Stream, Transport};
 
-/// The prompt [`SshOptions::with_moler_prompt`] sets on the remote bash.
-pub const PROMPT: &str = "moler_ssh# ";
+/// The prompt [`SshOptions::with_moler_prompt`] sets on the remote bash: the OpenSSH client's
+/// ([`crate::openssh::PROMPT`]), so `moler_prompt: true` gives one prompt whichever client
+/// `sshshell` takes.
+pub const PROMPT: &str = crate::openssh::PROMPT;
 
 /// What to do with the server's host key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -355,21 +355,18 @@ pub fn client_in_pty(
     options: &TelnetOptions,
 ) -> Result<Transport, Error> {
     let args = [host.to_owned(), port.to_string()];
+    let name = format!("telnet-client:{}", crate::tcp::address(host, port));
     let (master, closer) = crate::openssh::spawn_in_pty(program, &args, options.cols, options.rows)
-        .map_err(|(step, source)| Error::Stream {
-            transport: format!("telnet-client:{}", crate::tcp::address(host, port)),
-            step,
-            source,
-        })?;
+        .map_err(|(step, source)| Error::Stream { transport: name.clone(), step, source })?;
     let stream = crate::fd::FdStream::new(master)
         .map_err(|source| Error::Stream {
-            transport: format!("telnet-client:{}", crate::tcp::address(host, port)),
+            transport: name.clone(),
             step: "make the pty non-blocking",
             source,
         })?
         .pty();
     Ok(Transport {
-        name: format!("telnet-client:{}", crate::tcp::address(host, port)),
+        name,
         stream: Stream::Fd(Box::new(stream)),
         closer,
         greeting: options.greeting.clone(),
