@@ -5,7 +5,9 @@
 //! flushing.
 //!
 //! Its own `main` (harness = false): the test runs this binary again as a child that writes
-//! and ends, then reads what the child left.
+//! and ends, then reads what the child left. It answers `--list` as libtest does, so
+//! `cargo nextest run` (which lists every test binary first) and `cargo test -- --list` see
+//! it as the one test `log_exit`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -54,7 +56,28 @@ fn records_in(dir: &Path, device: &str) -> usize {
     (0..RECORDS).filter(|i| log.contains(&format!(" >|echo record-{i}\n"))).count()
 }
 
+/// The name this binary's one test is listed under.
+const NAME: &str = "log_exit";
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        // libtest's terse list: one line per test; none of them is ignored.
+        if !args.iter().any(|a| a == "--ignored") {
+            println!("{NAME}: test");
+        }
+        return;
+    }
+    // A filter that is not this test's name (a runner picking other tests) runs nothing.
+    let exact = args.iter().any(|a| a == "--exact");
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if !filters.is_empty()
+        && !filters
+            .iter()
+            .any(|f| if exact { f.as_str() == NAME } else { NAME.contains(f.as_str()) })
+    {
+        return;
+    }
     if let Ok(spec) = std::env::var(CHILD) {
         let (how, dir) = spec.split_once(':').expect("how:dir");
         return child(PathBuf::from(dir), how);
