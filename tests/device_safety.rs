@@ -484,6 +484,35 @@ fn prompts_that_match_another_states_prompt_are_load_errors() {
     Devices::from_file("examples/my_devices.yml").unwrap();
 }
 
+/// A state's prompt written as plain text, and the same text set with `set_prompt`, is that
+/// state's own prompt: matching it is no clash, and a config whose every prompt is such a
+/// literal loads.
+#[test]
+fn a_state_whose_prompt_is_its_own_literal_loads() {
+    let literal = "DEVICES:
+  REMOTE:
+    DEVICE_CLASS: UnixRemote
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        UNIX_REMOTE:
+          execute_command: ssh
+          command_params:
+            host: 127.0.0.1
+            login: a
+            password: b
+            expected_prompt: '^remote\\$ '
+            set_prompt: \"export PS1='remote$ '\"
+      UNIX_REMOTE:
+        UNIX_REMOTE_ROOT:
+          execute_command: sudo
+          command_params:
+            password: b
+            expected_prompt: '^remote_root# '
+";
+    let devices = Devices::from_yaml(literal).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(devices.names(), ["REMOTE"]);
+}
+
 on_every_runner!(
     failed_ssh_hops_leave_the_device_local,
     an_unknown_sudo_user_leaves_the_device_on_the_remote,

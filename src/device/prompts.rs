@@ -364,7 +364,7 @@ mod tests {
                 .map(|(s, p)| (s, Arc::new(Regex::new(p).unwrap())))
                 .collect();
         let mut conn = moler_core::Connection::new("d");
-        conn.start(
+        let watch = conn.start(
             PromptsWatch {
                 prompts,
                 lines: LineSplitter::new(PromptsWatch::LINE_CAP),
@@ -375,6 +375,8 @@ mod tests {
             },
             Instant::now(),
         );
+        // (What an error or a log line about it calls it.)
+        assert_eq!(watch.describe(), "prompts event of device D");
         (conn, cell)
     }
 
@@ -469,6 +471,9 @@ mod tests {
         assert_eq!(regex_literal(r"#\s*$"), None);
         assert_eq!(regex_literal(r"a|b"), None);
         assert_eq!(regex_literal(r"^$"), None);
+        // A group is its contents: plain text in it is still plain text.
+        assert_eq!(regex_literal(r"^(?P<user>root)@(box)# ").as_deref(), Some("root@box# "));
+        assert_eq!(regex_literal(r"^(root|admin)# "), None);
     }
 
     #[test]
