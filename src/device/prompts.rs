@@ -451,6 +451,95 @@ mod tests {
         assert_eq!(cell.get(), UNIX_LOCAL_ROOT);
     }
 
+    /// A prompt detection started on a connection, and what it typed.
+    fn detecting() -> (moler_core::Connection, moler_core::Completion<String>, String) {
+        let mut conn = moler_core::Connection::new("d");
+        let done = conn.start(DetectPrompt::new(UNIX_REMOTE), Instant::now());
+        assert_eq!(
+            done.describe(),
+            "the detection of the prompt of UNIX_REMOTE (`echo DETECTING PROMPT`)"
+        );
+        let typed = sent(&mut conn);
+        (conn, done, typed)
+    }
+
+    fn sent(conn: &mut moler_core::Connection) -> String {
+        let mut out = Vec::new();
+        conn.poll_transmit(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Two echoed lines that agree, and the prompt shown again after the last output: the
+    /// prompt, as an anchored and escaped regex. Not before the last echo's output came.
+    #[test]
+    fn the_prompt_is_what_two_echoed_lines_agree_on_once_all_are_answered() {
+        let (mut conn, done, typed) = detecting();
+        assert_eq!(typed, "\necho DETECTING PROMPT\necho DETECTING PROMPT\n");
+        let t = Instant::now();
+        // The Enter's prompt, the first echo, its output, the second echo.
+        conn.handle_input(b"Welcome\r\nuser@box:~$ \r\nuser@box:~$ echo DETECTING PROMPT\r\n", t);
+        conn.handle_input(
+            b"DETECTING PROMPT\r\n\x1b[1muser@box:~$ \x1b[0mecho DETECTING PROMPT\r\n",
+            t,
+        );
+        assert!(done.try_result().is_none(), "the second echo's output has not come");
+        // Its output; the prompt comes in two reads.
+        conn.handle_input(b"DETECTING PROMPT\r\nuser@b", t);
+        assert!(done.try_result().is_none(), "half a prompt is not the prompt");
+        conn.handle_input(b"ox:~$ ", t);
+        let regex = done.try_result().expect("ended").expect("found");
+        assert_eq!(regex, format!("^{}", regex::escape("user@box:~$")));
+        assert!(Regex::new(&regex).unwrap().is_match("user@box:~$ "));
+        assert_eq!(sent(&mut conn), "", "nothing more was typed");
+    }
+
+    /// A line typed ahead and echoed before the shell's prompt (no prompt before it) and a
+    /// banner's line that changes the prompt: lines that disagree are not the prompt, and
+    /// one more line is sent for each until two agree.
+    #[test]
+    fn lines_that_disagree_or_come_without_a_prompt_ask_for_more() {
+        let (mut conn, done, _) = detecting();
+        let t = Instant::now();
+        conn.handle_input(b"echo DETECTING PROMPT\r\nDETECTING PROMPT\r\n", t);
+        conn.handle_input(b"old$ echo DETECTING PROMPT\r\nDETECTING PROMPT\r\nnew> ", t);
+        assert_eq!(
+            sent(&mut conn),
+            "echo DETECTING PROMPT\n",
+            "a third line, once both are answered"
+        );
+        assert!(done.try_result().is_none());
+        // (After `new> `: that line is `new> echo DETECTING PROMPT`, the first with it.)
+        conn.handle_input(b"echo DETECTING PROMPT\r\nDETECTING PROMPT\r\nnew> ", t);
+        assert!(done.try_result().is_none(), "one line with `new> ` is not two");
+        assert_eq!(sent(&mut conn), "echo DETECTING PROMPT\n");
+        conn.handle_input(b"echo DETECTING PROMPT\r\nDETECTING PROMPT\r\nnew> ", t);
+        assert_eq!(done.try_result().expect("ended").expect("found"), "^new>");
+    }
+
+    /// A shell whose prompt never shows the same twice in a row: an error after
+    /// [`DetectPrompt::TRIES`] lines, saying so, and no line more.
+    #[test]
+    fn no_two_agreeing_lines_in_so_many_tries_is_an_error() {
+        let (mut conn, done, _) = detecting();
+        let t = Instant::now();
+        for i in 0..DetectPrompt::TRIES {
+            assert!(done.try_result().is_none(), "not after {i} lines");
+            let answer = format!("p{i}$ echo DETECTING PROMPT\r\nDETECTING PROMPT\r\np{}$ ", i + 1);
+            conn.handle_input(answer.as_bytes(), t);
+        }
+        let err = done.try_result().expect("ended").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "6 lines `echo DETECTING PROMPT` got no two echoes with the same prompt in a row"
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            sent(&mut conn).matches("echo DETECTING PROMPT").count(),
+            DetectPrompt::TRIES - 2
+        );
+    }
+
     #[test]
     fn a_prompt_shaped_line_is_the_prompt_whole_or_a_short_rest_ending_like_one() {
         assert!(prompt_shaped(""));
