@@ -516,6 +516,19 @@ mod tests {
         assert_eq!(done.try_result().expect("ended").expect("found"), "^new>");
     }
 
+    /// A shell that says nothing: the detection ends at its own timeout, saying what it was.
+    #[test]
+    fn a_silent_shell_fails_the_detection_at_its_timeout() {
+        let mut conn = moler_core::Connection::new("d");
+        let t = Instant::now();
+        let done = conn.start(DetectPrompt::new(UNIX_REMOTE), t);
+        assert_eq!(conn.poll_timeout(), Some(t + DetectPrompt::TIMEOUT));
+        conn.handle_timeout(t + DetectPrompt::TIMEOUT);
+        let err = done.try_result().expect("ended").unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        assert!(err.to_string().contains("the detection of the prompt of UNIX_REMOTE"), "{err}");
+    }
+
     /// A shell whose prompt never shows the same twice in a row: an error after
     /// [`DetectPrompt::TRIES`] lines, saying so, and no line more.
     #[test]
