@@ -465,7 +465,8 @@ mod tests {
 
     fn sent(conn: &mut moler_core::Connection) -> String {
         let mut out = Vec::new();
-        conn.poll_transmit(&mut out);
+        let n = conn.poll_transmit(&mut out);
+        assert_eq!(n, out.len());
         String::from_utf8(out).unwrap()
     }
 

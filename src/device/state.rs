@@ -394,5 +394,14 @@ mod tests {
         assert_eq!(s.to_string(), "UNIX_LOCAL");
         assert_eq!(format!("{s:?}"), "UNIX_LOCAL");
         assert!(s.starts_with("UNIX"), "derefs to str");
+        // Each way of comparing and reading it, both ways round, equal and not.
+        let (name, other): (&str, &str) = ("UNIX_LOCAL", "UNIX_REMOTE");
+        assert_eq!(s.as_str(), name);
+        assert_eq!(AsRef::<str>::as_ref(&s), name);
+        assert!(s == *name && s != *other, "State == str");
+        assert!(s == name && s != other, "State == &str");
+        assert!(*name == s && *other != s, "str == State");
+        assert!(name == s && other != s, "&str == State");
+        assert!(State::UNIX_REMOTE != "UNIX_LOCAL" && State::UNIX_REMOTE == "UNIX_REMOTE");
     }
 }
