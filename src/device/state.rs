@@ -386,6 +386,32 @@ mod tests {
         assert!(reached.as_mut().poll(&mut cx).is_ready());
     }
 
+    /// The generation read is the current connection's, and news that the device is where it
+    /// is already changes nothing: no waiter is woken for it.
+    #[test]
+    fn the_generation_is_the_connections_and_a_move_to_where_it_is_wakes_nobody() {
+        let cell = Arc::new(StateCell::new("d".into(), NAMES));
+        let first = cell.renew("UNIX_LOCAL");
+        assert_eq!(cell.generation(), first);
+        cell.closed_if(first);
+        assert_eq!((cell.generation(), cell.get()), (first + 1, "NOT_CONNECTED"));
+        let generation = cell.renew("UNIX_LOCAL");
+        assert_eq!((cell.generation(), generation), (first + 2, first + 2));
+
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let waker = moler_testkit::waker_unlike_its_clones(&count);
+        let mut cx = Context::from_waker(&waker);
+        let mut reached = std::pin::pin!(cell.reached("UNIX_REMOTE"));
+        assert!(reached.as_mut().poll(&mut cx).is_pending());
+        cell.set_if(generation, "UNIX_LOCAL");
+        cell.set_pending(generation, Some("UNIX_LOCAL"));
+        cell.apply_pending();
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing changed");
+        assert_eq!(lock(&cell.waiters).len(), 1, "still waiting");
+        cell.set_if(generation, "UNIX_REMOTE");
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
     #[test]
     fn states_compare_with_their_names() {
         let s = State::UNIX_LOCAL;
