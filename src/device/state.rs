@@ -412,6 +412,35 @@ mod tests {
         assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
+    /// A close wakes whoever waits for the device to leave its state, a new connection
+    /// whoever waits for the state it opens in; a close or a renewal that leaves the state
+    /// as it was wakes nobody.
+    #[test]
+    fn closes_and_new_connections_wake_exactly_when_the_state_changes() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let cell = Arc::new(StateCell::new("d".into(), NAMES));
+        let count = Arc::new(AtomicUsize::new(0));
+        let waker = moler_testkit::waker_unlike_its_clones(&count);
+        let mut cx = Context::from_waker(&waker);
+        let generation = cell.renew("UNIX_LOCAL");
+
+        let mut left = std::pin::pin!(cell.left("UNIX_LOCAL"));
+        assert!(left.as_mut().poll(&mut cx).is_pending());
+        cell.closed_if(generation);
+        assert_eq!(count.load(SeqCst), 1, "the close woke the waiter");
+        assert!(left.as_mut().poll(&mut cx).is_ready());
+
+        // Closed again (a second report of the same end): nothing changes, nobody is woken.
+        let mut local = std::pin::pin!(cell.reached("UNIX_LOCAL"));
+        assert!(local.as_mut().poll(&mut cx).is_pending());
+        cell.closed_if(generation + 1);
+        cell.renew("NOT_CONNECTED");
+        assert_eq!(count.load(SeqCst), 1, "not connected, and still so");
+        cell.renew("UNIX_LOCAL");
+        assert_eq!(count.load(SeqCst), 2, "the new connection woke the waiter");
+        assert!(local.as_mut().poll(&mut cx).is_ready());
+    }
+
     #[test]
     fn states_compare_with_their_names() {
         let s = State::UNIX_LOCAL;
