@@ -399,6 +399,41 @@ fn blocking_device_calls_are_refused_in_async_tasks_before_anything_is_sent() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A UnixRemote whose ssh hop expects `remote` and whose sudo hop expects `root`, each hop
+/// setting `PS1` to its `…_ps1` if given.
+fn remote_yaml(
+    remote: &str,
+    remote_ps1: Option<&str>,
+    root: &str,
+    root_ps1: Option<&str>,
+) -> String {
+    let set = |ps1: Option<&str>| {
+        ps1.map(|p| format!("\n            set_prompt: \"export PS1='{p}'\"")).unwrap_or_default()
+    };
+    let (remote_set, root_set) = (set(remote_ps1), set(root_ps1));
+    format!(
+        "DEVICES:
+  REMOTE:
+    DEVICE_CLASS: UnixRemote
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        UNIX_REMOTE:
+          execute_command: ssh
+          command_params:
+            host: 127.0.0.1
+            login: a
+            password: b
+            expected_prompt: '{remote}'{remote_set}
+      UNIX_REMOTE:
+        UNIX_REMOTE_ROOT:
+          execute_command: sudo
+          command_params:
+            password: b
+            expected_prompt: '{root}'{root_set}
+"
+    )
+}
+
 /// Prompts that match another state's prompt are refused at load, with their place and both
 /// states named: the configs that made a device move by itself.
 #[test]
@@ -420,27 +455,8 @@ fn prompts_that_match_another_states_prompt_are_load_errors() {
     );
     assert!(err.contains("also matches \"moler_bash# \", the prompt of UNIX_LOCAL"), "{err}");
 
-    let remote = "DEVICES:
-  REMOTE:
-    DEVICE_CLASS: UnixRemote
-    CONNECTION_HOPS:
-      UNIX_LOCAL:
-        UNIX_REMOTE:
-          execute_command: ssh
-          command_params:
-            host: 127.0.0.1
-            login: a
-            password: b
-            expected_prompt: '[$#>]\\s*$'
-      UNIX_REMOTE:
-        UNIX_REMOTE_ROOT:
-          execute_command: sudo
-          command_params:
-            password: b
-            expected_prompt: '^root# '
-            set_prompt: \"export PS1='remote# '\"
-";
-    let err = Devices::from_yaml(remote).unwrap_err().to_string();
+    let remote = remote_yaml("[$#>]\\s*$", None, "^root# ", Some("remote# "));
+    let err = Devices::from_yaml(&remote).unwrap_err().to_string();
     assert!(
         err.contains(
             "<yaml string>:12:13: device REMOTE: the prompt of UNIX_REMOTE \"[$#>]\\\\s*$\""
@@ -451,27 +467,8 @@ fn prompts_that_match_another_states_prompt_are_load_errors() {
     assert!(err.contains("\"root# \", the prompt of UNIX_REMOTE_ROOT"), "{err}");
 
     // A literal prompt set with set_prompt is known too.
-    let set = "DEVICES:
-  REMOTE:
-    DEVICE_CLASS: UnixRemote
-    CONNECTION_HOPS:
-      UNIX_LOCAL:
-        UNIX_REMOTE:
-          execute_command: ssh
-          command_params:
-            host: 127.0.0.1
-            login: a
-            password: b
-            expected_prompt: '^box\\S* '
-            set_prompt: \"export PS1='box# '\"
-      UNIX_REMOTE:
-        UNIX_REMOTE_ROOT:
-          execute_command: sudo
-          command_params:
-            password: b
-            expected_prompt: '# $'
-";
-    let err = Devices::from_yaml(set).unwrap_err().to_string();
+    let set = remote_yaml("^box\\S* ", Some("box# "), "# $", None);
+    let err = Devices::from_yaml(&set).unwrap_err().to_string();
     assert!(
         err.contains(
             "also matches \"box# \", the prompt of UNIX_REMOTE (set by hop UNIX_LOCAL -> \
@@ -489,27 +486,8 @@ fn prompts_that_match_another_states_prompt_are_load_errors() {
 /// literal loads.
 #[test]
 fn a_state_whose_prompt_is_its_own_literal_loads() {
-    let literal = "DEVICES:
-  REMOTE:
-    DEVICE_CLASS: UnixRemote
-    CONNECTION_HOPS:
-      UNIX_LOCAL:
-        UNIX_REMOTE:
-          execute_command: ssh
-          command_params:
-            host: 127.0.0.1
-            login: a
-            password: b
-            expected_prompt: '^remote\\$ '
-            set_prompt: \"export PS1='remote$ '\"
-      UNIX_REMOTE:
-        UNIX_REMOTE_ROOT:
-          execute_command: sudo
-          command_params:
-            password: b
-            expected_prompt: '^remote_root# '
-";
-    let devices = Devices::from_yaml(literal).unwrap_or_else(|e| panic!("{e}"));
+    let literal = remote_yaml("^remote\\$ ", Some("remote$ "), "^remote_root# ", None);
+    let devices = Devices::from_yaml(&literal).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(devices.names(), ["REMOTE"]);
 }
 
