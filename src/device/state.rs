@@ -441,6 +441,19 @@ mod tests {
         assert!(local.as_mut().poll(&mut cx).is_ready());
     }
 
+    /// A background state change says whether it ended, and what it is; its result is
+    /// there for `wait` once it ended.
+    #[test]
+    fn a_state_change_is_done_once_it_ended_and_says_what_it_is() {
+        let change =
+            StateChange { slot: Arc::default(), device: "D".into(), target: "UNIX_REMOTE".into() };
+        assert!(!change.is_done());
+        assert_eq!(format!("{change:?}"), r#"StateChange { device: "D", to: "UNIX_REMOTE" }"#);
+        change.slot.complete(Ok(()));
+        assert!(change.is_done());
+        assert!(change.wait(Duration::ZERO).is_ok());
+    }
+
     #[test]
     fn states_compare_with_their_names() {
         let s = State::UNIX_LOCAL;
