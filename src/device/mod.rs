@@ -1477,15 +1477,14 @@ mod in_state_tests {
     use super::*;
     use moler_core::Command;
 
-    /// A command bound to UNIX_REMOTE of a device in UNIX_REMOTE, on a sans-IO connection.
-    fn bound<O: Observer + 'static>(
-        command: O,
-    ) -> (Connection, Arc<StateCell>, Completion<O::Output>, Instant) {
+    /// `inner` as a device wraps it for UNIX_REMOTE, and the state of that device, in
+    /// UNIX_REMOTE (its first connection).
+    fn wrapped<O: Observer>(inner: O) -> (InState<O>, Arc<StateCell>) {
         let cell = Arc::new(StateCell::new("D".into(), &[NOT_CONNECTED, UNIX_LOCAL, UNIX_REMOTE]));
         let generation = cell.renew(UNIX_REMOTE);
         assert_eq!(generation, 1);
         let observer = InState {
-            inner: command,
+            inner,
             cell: Arc::clone(&cell),
             made_for: UNIX_REMOTE,
             newline: "\n".into(),
@@ -1496,6 +1495,92 @@ mod in_state_tests {
             inner_wake: None,
             check_at: None,
         };
+        (observer, cell)
+    }
+
+    /// A command with linger rules of its own: after its timeout it lingers until a line
+    /// with `stop` comes, or until its second wake-up (a wake-up every 500 ms).
+    struct Lingers {
+        wakes: u32,
+    }
+
+    impl Observer for Lingers {
+        type Output = ();
+        fn describe(&self) -> String {
+            "lingers".into()
+        }
+        fn kind(&self) -> Kind {
+            Kind::Command
+        }
+        fn timeout(&self) -> Option<Duration> {
+            Some(Duration::from_secs(1))
+        }
+        fn literals(&self) -> Option<moler_core::Literals> {
+            Some(moler_core::Literals::new(["", "stop"]))
+        }
+        fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> {
+            Step::Pending
+        }
+        fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<()> {
+            cx.wake_in(Duration::from_millis(500));
+            Step::Linger { result: Ok(()), period: Duration::from_secs(10) }
+        }
+        fn on_linger(&mut self, data: &str, _: &mut Context<'_>) -> bool {
+            data.contains("stop")
+        }
+        fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
+            self.wakes += 1;
+            cx.wake_in(Duration::from_millis(500));
+            self.wakes == 2
+        }
+    }
+
+    /// The device's wrapper is the observer it wraps to the connection: its name, its
+    /// literals, and its linger rules (a command that timed out lingers until its Ctrl-C's
+    /// echo and prompt came, so that the next command is not typed behind it).
+    #[test]
+    fn the_wrapper_keeps_the_observers_name_literals_and_linger_rules() {
+        let (wrapper, _) = wrapped(Lingers { wakes: 0 });
+        assert_eq!(wrapper.describe(), "lingers");
+        assert_eq!(wrapper.literals(), Some(moler_core::Literals::new(["", "stop"])));
+
+        for by_data in [true, false] {
+            let (wrapper, _) = wrapped(Lingers { wakes: 0 });
+            let t = Instant::now();
+            let mut conn = Connection::new("d");
+            let done = conn.start(wrapper, t);
+            assert_eq!(done.describe(), "lingers");
+            let t = t + Duration::from_secs(1);
+            conn.handle_timeout(t);
+            assert!(done.try_result().expect("its result at its timeout").is_ok());
+            let next = conn.start(Command::lines("next", "^remote> $"), t);
+            if by_data {
+                conn.handle_input(b"more\r\n", t);
+                assert_eq!(conn.observer_count(), 2, "not its stop word: it lingers");
+            } else {
+                conn.handle_timeout(t + Duration::from_millis(500));
+                assert_eq!(conn.observer_count(), 2, "its first wake-up: it lingers");
+            }
+            let mut sent = Vec::new();
+            let _ = conn.poll_transmit(&mut sent);
+            assert_eq!(sent, b"", "nothing goes out while it lingers (by data: {by_data})");
+            if by_data {
+                conn.handle_input(b"stop\r\n", t);
+            } else {
+                conn.handle_timeout(t + Duration::from_millis(1000));
+            }
+            assert_eq!(conn.observer_count(), 1, "its linger ended (by data: {by_data})");
+            let _ = conn.poll_transmit(&mut sent);
+            assert_eq!(sent, b"next\n", "the next command goes out after the linger");
+            drop(next);
+        }
+    }
+
+    /// A command bound to UNIX_REMOTE of a device in UNIX_REMOTE, on a sans-IO connection.
+    fn bound<O: Observer + 'static>(
+        command: O,
+    ) -> (Connection, Arc<StateCell>, Completion<O::Output>, Instant) {
+        let (observer, cell) = wrapped(command);
         let t = Instant::now();
         let mut conn = Connection::new("d");
         let done = conn.start(observer, t);
