@@ -245,10 +245,25 @@ fn typed_commands_take_a_timeout_and_a_ping_gets_one_from_its_count() {
 
 /// A hop left with Moler's placeholder prompt (the class defaults' `local_root_prompt`, which
 /// no shell shows) could only time out after typing `su`: it fails at once, says what to
-/// give, and sends nothing (the shell is as it was).
+/// give, and sends nothing (the shell is as it was). Also where the config gives the hop
+/// other parameters (its password) but not its prompt.
 #[test]
 fn a_hop_left_with_the_class_placeholder_prompt_fails_at_once_and_sends_nothing() {
-    let devices = local_devices();
+    let with_password = "DEVICES:
+  LOCAL:
+    DEVICE_CLASS: UnixLocal
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        UNIX_LOCAL_ROOT:
+          command_params:
+            password: secret
+";
+    for devices in [local_devices(), Devices::from_yaml(with_password).unwrap()] {
+        placeholder_hop_is_refused(devices);
+    }
+}
+
+fn placeholder_hop_is_refused(devices: Devices) {
     let local = devices.get("LOCAL").unwrap();
     let before = shell_pid(&local);
     let started = std::time::Instant::now();
