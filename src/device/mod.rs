@@ -1576,6 +1576,22 @@ mod in_state_tests {
         }
     }
 
+    /// `check_state(false)` (a command meant to run across a state change the device cannot
+    /// see) also stops it failing when the device leaves its state while it runs; on, both.
+    #[test]
+    fn the_state_check_off_is_off_at_the_start_and_while_it_runs() {
+        let devices =
+            crate::Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n").unwrap();
+        let local = devices.get("LOCAL").unwrap();
+        let on = local.cmd("pwd", serde_json::json!({})).unwrap();
+        assert!(on.observer.check_state && on.observer.follows_state);
+        let off = local.cmd("pwd", serde_json::json!({})).unwrap().check_state(false);
+        assert!(!off.observer.check_state && !off.observer.follows_state);
+        let still_on = local.cmd("pwd", serde_json::json!({})).unwrap().check_state(true);
+        assert!(still_on.observer.check_state && still_on.observer.follows_state);
+        devices.remove_all();
+    }
+
     /// A command bound to UNIX_REMOTE of a device in UNIX_REMOTE, on a sans-IO connection.
     fn bound<O: Observer + 'static>(
         command: O,
