@@ -156,3 +156,34 @@ fn a_connection_of_the_other_kind_is_refused_by_exchange_connection() {
     assert_eq!(r.state(), "UNIX_LOCAL");
     devices.remove_all();
 }
+
+/// The detected prompt stands in only for the state it was detected in: a hop into another
+/// state whose config gives no prompt (only the password) keeps the class's placeholder and
+/// is refused before anything is typed, not sent off to wait for the detected user prompt.
+#[test]
+fn the_detected_prompt_is_only_the_detected_states() {
+    let Some(sshd) = Sshd::require() else { return };
+    let user = sshd.user().name.clone();
+    let password = sshd.user().password.replace('\'', "''");
+    let yaml = format!(
+        "DEVICES:
+  REMOTE:
+    DEVICE_CLASS: moler.device.unixremote2.UnixRemote2
+    CONNECTION_DESC: {conn}
+    CONNECTION_HOPS:
+      UNIX_REMOTE:
+        UNIX_REMOTE_ROOT:
+          command_params:
+            password: '{password}'
+",
+        conn = sshshell(&sshd, "threaded")
+    );
+    let devices = Devices::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let remote = devices.get("REMOTE").unwrap();
+    let err = remote.goto_state("UNIX_REMOTE_ROOT").unwrap_err().to_string();
+    assert!(err.contains("the placeholder of the class's defaults"), "{err}");
+    assert!(err.contains("nothing was sent"), "{err}");
+    assert_eq!(remote.state(), "UNIX_REMOTE");
+    assert_eq!(whoami(&remote), user, "still the user's shell");
+    devices.remove_all();
+}
