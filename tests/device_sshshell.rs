@@ -17,6 +17,22 @@ fn sshshell(sshd: &Sshd, variant: &str) -> String {
     sshd.sshshell_yaml(&format!("variant: {variant}"))
 }
 
+/// A UnixRemote2 over `sshshell` (`variant`) whose hop to root has these `command_params`
+/// lines (indented under it).
+fn remote2_yaml(sshd: &Sshd, variant: &str, root_params: &str) -> String {
+    format!(
+        "DEVICES:
+  REMOTE:
+    DEVICE_CLASS: moler.device.unixremote2.UnixRemote2
+    CONNECTION_DESC: {conn}
+    CONNECTION_HOPS:
+      UNIX_REMOTE:
+        UNIX_REMOTE_ROOT:
+{root_params}",
+        conn = sshshell(sshd, variant)
+    )
+}
+
 fn whoami(device: &Device) -> String {
     device.cmd("whoami", json!({})).unwrap().run_within(T).unwrap()["USER"]
         .as_str()
@@ -31,24 +47,17 @@ fn unix_remote2_over_sshshell_opens_into_the_remote_with_its_prompt_detected() {
     let password = sshd.user().password.replace('\'', "''");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for variant in ["threaded", "tokio", "smol"] {
-        let yaml = format!(
-            "DEVICES:
-  REMOTE:
-    DEVICE_CLASS: moler.device.unixremote2.UnixRemote2
-    CONNECTION_DESC: {conn}
-    CONNECTION_HOPS:
-      UNIX_REMOTE:
-        UNIX_REMOTE_ROOT:
-          execute_command: sudo
+        let root = format!(
+            "          execute_command: sudo
           command_params:
             password: '{password}'
             sudo_params: -s
             expected_prompt: '^moler_remote_root# '
             prompt_after_login: '[$#>]\\s*$'
             set_prompt: \"export PS1='moler_remote_root# '\"
-",
-            conn = sshshell(&sshd, variant)
+"
         );
+        let yaml = remote2_yaml(&sshd, variant, &root);
         let loader = moler::config::Loader::new()
             .runner(moler::TokioRunner::with_handle(runtime.handle().clone()));
         let config = loader.from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
@@ -165,19 +174,8 @@ fn the_detected_prompt_is_only_the_detected_states() {
     let Some(sshd) = Sshd::require() else { return };
     let user = sshd.user().name.clone();
     let password = sshd.user().password.replace('\'', "''");
-    let yaml = format!(
-        "DEVICES:
-  REMOTE:
-    DEVICE_CLASS: moler.device.unixremote2.UnixRemote2
-    CONNECTION_DESC: {conn}
-    CONNECTION_HOPS:
-      UNIX_REMOTE:
-        UNIX_REMOTE_ROOT:
-          command_params:
-            password: '{password}'
-",
-        conn = sshshell(&sshd, "threaded")
-    );
+    let root = format!("          command_params:\n            password: '{password}'\n");
+    let yaml = remote2_yaml(&sshd, "threaded", &root);
     let devices = Devices::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
     let remote = devices.get("REMOTE").unwrap();
     let err = remote.goto_state("UNIX_REMOTE_ROOT").unwrap_err().to_string();
