@@ -59,6 +59,27 @@ fn records_in(dir: &Path, device: &str) -> usize {
 /// The name this binary's one test is listed under.
 const NAME: &str = "log_exit";
 
+/// Whether libtest's arguments pick this test: no filter, or one that matches its name (as a
+/// substring, or whole with `--exact`), and no `--skip` that matches it. The values of the
+/// options that take one (`--test-threads 2`) are not filters.
+fn selected(args: &[String]) -> bool {
+    let exact = args.iter().any(|a| a == "--exact");
+    let matches = |f: &str| if exact { f == NAME } else { NAME.contains(f) };
+    let (mut filters, mut skipped) = (Vec::new(), false);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--skip" => skipped |= args.next().is_some_and(|f| matches(f)),
+            "--test-threads" | "--format" | "--color" | "--logfile" | "--shuffle-seed" | "-Z" => {
+                args.next();
+            }
+            a if a.starts_with('-') => {}
+            filter => filters.push(filter),
+        }
+    }
+    !skipped && (filters.is_empty() || filters.into_iter().any(matches))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--list") {
@@ -68,14 +89,7 @@ fn main() {
         }
         return;
     }
-    // A filter that is not this test's name (a runner picking other tests) runs nothing.
-    let exact = args.iter().any(|a| a == "--exact");
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    if !filters.is_empty()
-        && !filters
-            .iter()
-            .any(|f| if exact { f.as_str() == NAME } else { NAME.contains(f.as_str()) })
-    {
+    if !selected(&args) {
         return;
     }
     if let Ok(spec) = std::env::var(CHILD) {

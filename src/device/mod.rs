@@ -1553,7 +1553,8 @@ mod in_state_tests {
             let t = t + Duration::from_secs(1);
             conn.handle_timeout(t);
             assert!(done.try_result().expect("its result at its timeout").is_ok());
-            let next = conn.start(Command::lines("next", "^remote> $"), t);
+            // (Kept: the next command, queued behind it.)
+            let _next = conn.start(Command::lines("next", "^remote> $"), t);
             if by_data {
                 conn.handle_input(b"more\r\n", t);
                 assert_eq!(conn.observer_count(), 2, "not its stop word: it lingers");
@@ -1572,7 +1573,6 @@ mod in_state_tests {
             assert_eq!(conn.observer_count(), 1, "its linger ended (by data: {by_data})");
             let _ = conn.poll_transmit(&mut sent);
             assert_eq!(sent, b"next\n", "the next command goes out after the linger");
-            drop(next);
         }
     }
 

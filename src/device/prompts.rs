@@ -451,16 +451,17 @@ mod tests {
         assert_eq!(cell.get(), UNIX_LOCAL_ROOT);
     }
 
-    /// A prompt detection started on a connection, and what it typed.
-    fn detecting() -> (moler_core::Connection, moler_core::Completion<String>, String) {
+    /// A prompt detection started on a connection at the instant returned, and what it typed.
+    fn detecting() -> (moler_core::Connection, moler_core::Completion<String>, String, Instant) {
         let mut conn = moler_core::Connection::new("d");
-        let done = conn.start(DetectPrompt::new(UNIX_REMOTE), Instant::now());
+        let t = Instant::now();
+        let done = conn.start(DetectPrompt::new(UNIX_REMOTE), t);
         assert_eq!(
             done.describe(),
             "the detection of the prompt of UNIX_REMOTE (`echo DETECTING PROMPT`)"
         );
         let typed = sent(&mut conn);
-        (conn, done, typed)
+        (conn, done, typed, t)
     }
 
     fn sent(conn: &mut moler_core::Connection) -> String {
@@ -474,9 +475,8 @@ mod tests {
     /// prompt, as an anchored and escaped regex. Not before the last echo's output came.
     #[test]
     fn the_prompt_is_what_two_echoed_lines_agree_on_once_all_are_answered() {
-        let (mut conn, done, typed) = detecting();
+        let (mut conn, done, typed, t) = detecting();
         assert_eq!(typed, "\necho DETECTING PROMPT\necho DETECTING PROMPT\n");
-        let t = Instant::now();
         // The Enter's prompt, the first echo, its output, the second echo.
         conn.handle_input(b"Welcome\r\nuser@box:~$ \r\nuser@box:~$ echo DETECTING PROMPT\r\n", t);
         conn.handle_input(
@@ -499,8 +499,7 @@ mod tests {
     /// one more line is sent for each until two agree.
     #[test]
     fn lines_that_disagree_or_come_without_a_prompt_ask_for_more() {
-        let (mut conn, done, _) = detecting();
-        let t = Instant::now();
+        let (mut conn, done, _, t) = detecting();
         conn.handle_input(b"echo DETECTING PROMPT\r\nDETECTING PROMPT\r\n", t);
         conn.handle_input(b"old$ echo DETECTING PROMPT\r\nDETECTING PROMPT\r\nnew> ", t);
         assert_eq!(
@@ -520,9 +519,7 @@ mod tests {
     /// A shell that says nothing: the detection ends at its own timeout, saying what it was.
     #[test]
     fn a_silent_shell_fails_the_detection_at_its_timeout() {
-        let mut conn = moler_core::Connection::new("d");
-        let t = Instant::now();
-        let done = conn.start(DetectPrompt::new(UNIX_REMOTE), t);
+        let (mut conn, done, _, t) = detecting();
         assert_eq!(conn.poll_timeout(), Some(t + DetectPrompt::TIMEOUT));
         conn.handle_timeout(t + DetectPrompt::TIMEOUT);
         let err = done.try_result().expect("ended").unwrap_err();
@@ -534,8 +531,7 @@ mod tests {
     /// [`DetectPrompt::TRIES`] lines, saying so, and no line more.
     #[test]
     fn no_two_agreeing_lines_in_so_many_tries_is_an_error() {
-        let (mut conn, done, _) = detecting();
-        let t = Instant::now();
+        let (mut conn, done, _, t) = detecting();
         for i in 0..DetectPrompt::TRIES {
             assert!(done.try_result().is_none(), "not after {i} lines");
             let answer = format!("p{i}$ echo DETECTING PROMPT\r\nDETECTING PROMPT\r\np{}$ ", i + 1);

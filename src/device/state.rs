@@ -333,8 +333,20 @@ impl Future for StateChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
     const NAMES: &[&str] = &["NOT_CONNECTED", "UNIX_LOCAL", "UNIX_REMOTE"];
+
+    /// A waker that counts its wake-ups (one `will_wake` does not recognize in its clones, as
+    /// tokio's `block_on`'s), and its count.
+    fn counted() -> (Waker, Arc<AtomicUsize>) {
+        let count = Arc::new(AtomicUsize::new(0));
+        (moler_testkit::waker_unlike_its_clones(&count), count)
+    }
+
+    fn wakes(count: &AtomicUsize) -> usize {
+        count.load(SeqCst)
+    }
 
     #[test]
     fn late_news_of_a_closed_connection_is_ignored() {
@@ -373,8 +385,7 @@ mod tests {
     fn a_waiter_polled_again_is_kept_once() {
         let cell = Arc::new(StateCell::new("d".into(), NAMES));
         let generation = cell.renew("UNIX_LOCAL");
-        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let waker = moler_testkit::waker_unlike_its_clones(&count);
+        let (waker, count) = counted();
         let mut cx = Context::from_waker(&waker);
         let mut reached = std::pin::pin!(cell.reached("UNIX_REMOTE"));
         for _ in 0..100 {
@@ -382,7 +393,7 @@ mod tests {
         }
         assert_eq!(lock(&cell.waiters).len(), 1, "one waiter for one task");
         cell.set_if(generation, "UNIX_REMOTE");
-        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1, "woken once");
+        assert_eq!(wakes(&count), 1, "woken once");
         assert!(reached.as_mut().poll(&mut cx).is_ready());
     }
 
@@ -398,18 +409,17 @@ mod tests {
         let generation = cell.renew("UNIX_LOCAL");
         assert_eq!((cell.generation(), generation), (first + 2, first + 2));
 
-        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let waker = moler_testkit::waker_unlike_its_clones(&count);
+        let (waker, count) = counted();
         let mut cx = Context::from_waker(&waker);
         let mut reached = std::pin::pin!(cell.reached("UNIX_REMOTE"));
         assert!(reached.as_mut().poll(&mut cx).is_pending());
         cell.set_if(generation, "UNIX_LOCAL");
         cell.set_pending(generation, Some("UNIX_LOCAL"));
         cell.apply_pending();
-        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing changed");
+        assert_eq!(wakes(&count), 0, "nothing changed");
         assert_eq!(lock(&cell.waiters).len(), 1, "still waiting");
         cell.set_if(generation, "UNIX_REMOTE");
-        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(wakes(&count), 1);
     }
 
     /// A close wakes whoever waits for the device to leave its state, a new connection
@@ -417,17 +427,15 @@ mod tests {
     /// as it was wakes nobody.
     #[test]
     fn closes_and_new_connections_wake_exactly_when_the_state_changes() {
-        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
         let cell = Arc::new(StateCell::new("d".into(), NAMES));
-        let count = Arc::new(AtomicUsize::new(0));
-        let waker = moler_testkit::waker_unlike_its_clones(&count);
+        let (waker, count) = counted();
         let mut cx = Context::from_waker(&waker);
         let generation = cell.renew("UNIX_LOCAL");
 
         let mut left = std::pin::pin!(cell.left("UNIX_LOCAL"));
         assert!(left.as_mut().poll(&mut cx).is_pending());
         cell.closed_if(generation);
-        assert_eq!(count.load(SeqCst), 1, "the close woke the waiter");
+        assert_eq!(wakes(&count), 1, "the close woke the waiter");
         assert!(left.as_mut().poll(&mut cx).is_ready());
 
         // Closed again (a second report of the same end): nothing changes, nobody is woken.
@@ -435,9 +443,9 @@ mod tests {
         assert!(local.as_mut().poll(&mut cx).is_pending());
         cell.closed_if(generation + 1);
         cell.renew("NOT_CONNECTED");
-        assert_eq!(count.load(SeqCst), 1, "not connected, and still so");
+        assert_eq!(wakes(&count), 1, "not connected, and still so");
         cell.renew("UNIX_LOCAL");
-        assert_eq!(count.load(SeqCst), 2, "the new connection woke the waiter");
+        assert_eq!(wakes(&count), 2, "the new connection woke the waiter");
         assert!(local.as_mut().poll(&mut cx).is_ready());
     }
 
