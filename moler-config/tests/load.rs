@@ -450,14 +450,19 @@ fn a_process_stderr_is_merged_dropped_or_inherited_as_written() {
         [("merge", "merge"), ("null", "null"), ("inherit", "inherit"), ("quoted", "'null'")]
     {
         yaml.push_str(&format!(
-            "  {name}: {{io_type: process, program: sh, args: ['-c', 'echo to-err: inherited on purpose by a test >&2; \
-             sleep 0.2; echo to-out'], stderr: {mode}}}\n"
+            "  {name}: {{io_type: process, program: sh, args: ['-c', 'read go; echo to-err: inherited on purpose by a test >&2; \
+             echo to-out'], stderr: {mode}}}\n"
         ));
     }
     let config = Config::from_yaml(&yaml).unwrap();
     let output = |mode: &str| {
         let conn = config.open(mode).unwrap();
-        conn.run(All(String::new()), std::time::Duration::from_secs(20)).unwrap()
+        // The child prints only once told to, after the observer started: output that comes
+        // while nobody watches is not kept for a later observer.
+        use moler_runners::CompletionExt;
+        let all = conn.start(All(String::new()));
+        conn.sendline("go");
+        all.wait(std::time::Duration::from_secs(20)).unwrap()
     };
     let merged = output("merge");
     assert!(merged.contains("to-err") && merged.contains("to-out"), "{merged:?}");
