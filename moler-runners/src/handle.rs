@@ -307,6 +307,11 @@ impl ConnectionHandle {
 
     /// Starts an observer in the background; its [`Completion`] can be awaited or waited on.
     ///
+    /// The observer sees the output that arrives from the moment it starts; what came before
+    /// (a banner printed while nothing watched) reaches only the connection's log. Output a
+    /// script must wait for before its first command belongs in the transport's greeting
+    /// (`ready_prompt`/`ready_marker`), which runs first on every connection.
+    ///
     /// ```
     /// use moler_core::{Command, Wait4};
     /// use moler_runners::{CompletionExt, ThreadRunner};
