@@ -1693,3 +1693,48 @@ mod in_state_tests {
         assert_eq!(done.try_result().unwrap().unwrap(), ["working", "done", "last "]);
     }
 }
+
+#[cfg(test)]
+mod opening_tests {
+    use super::*;
+
+    fn spec(io_type: &str, host: Option<&str>) -> ConnectionSpec {
+        let spec = ConnectionSpec::new(io_type);
+        match host {
+            Some(h) => spec.param("host", h),
+            None => spec,
+        }
+    }
+
+    /// Opening off the async runtime's threads is for what may wait on the network; a local
+    /// shell, a process or a loopback connect opens at once, where it is asked for.
+    #[test]
+    fn only_what_may_wait_on_the_network_opens_off_the_runtime() {
+        for local in [
+            spec("terminal", None),
+            spec("terminal_no_fork", None),
+            spec("terminal_fork", None),
+            spec("process", None),
+            spec("memory", None),
+            spec("tcp", None),
+            spec("tcp", Some("localhost")),
+            spec("tcp", Some("127.0.0.1")),
+            spec("tcp", Some("127.8.9.10")),
+            spec("tcp", Some("::1")),
+        ] {
+            assert!(!waits_on_network(&local), "{local:?}");
+        }
+        for remote in [
+            spec("tcp", Some("10.0.0.1")),
+            spec("tcp", Some("device.example")),
+            spec("tcp", Some("localhost.example")),
+            spec("sshshell", Some("localhost")),
+            spec("ssh", None),
+            spec("telnet", Some("127.0.0.1")),
+            // Anything else may wait: it opens off the runtime's threads, to be safe.
+            spec("serial", None),
+        ] {
+            assert!(waits_on_network(&remote), "{remote:?}");
+        }
+    }
+}
