@@ -823,7 +823,8 @@ impl Device {
     ) -> Result<(), DeviceError> {
         let machine = &self.inner.machine;
         // Each state at most twice: a device that keeps falling back is not followed for ever.
-        for _ in 0..machine.states.len() * 2 {
+        let mut hops_left = machine.states.len() * 2;
+        loop {
             if !removing {
                 self.removed()?;
             }
@@ -831,6 +832,15 @@ impl Device {
             if from == target {
                 return Ok(());
             }
+            if hops_left == 0 {
+                return Err(self.change_error(
+                    from,
+                    target,
+                    "the walk".into(),
+                    format!("the device kept changing state by itself; it is in {from}").into(),
+                ));
+            }
+            hops_left -= 1;
             let Some(next) = machine.next_step(from, target) else {
                 return Err(self.change_error(
                     from,
@@ -867,16 +877,6 @@ impl Device {
                 _ => self.hop(from, next, cap).await?,
             }
         }
-        let from = self.inner.cell.get();
-        if from == target {
-            return Ok(());
-        }
-        Err(self.change_error(
-            from,
-            target,
-            "the walk".into(),
-            format!("the device kept changing state by itself; it is in {from}").into(),
-        ))
     }
 
     fn change_error(
