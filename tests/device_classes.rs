@@ -16,6 +16,7 @@ states:
     prompt: "a> "
     commands:
       - {match: whoami, answer: alice}
+      - {match: su slowpoke, answer: "", delay_ms: 60000}
       - match: su
         ask: {prompt: "Password: ", echo: false, expect: bee, wrong: "su: Authentication failure"}
         goto: B
@@ -335,7 +336,10 @@ fn goto_state_options_clones_neighbours_and_classes() {
         "{CLASSES}DEVICES:\n  BOX:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: {desc}\n  \
          BAD:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: {desc}\n    CONNECTION_HOPS:\n      \
          A:\n        B:\n          execute_command: su\n          command_params: {{password: \
-         wrong, expected_prompt: '^b# $'}}\n  LOGICAL_TOPOLOGY:\n    BOX: [BAD]\n"
+         wrong, expected_prompt: '^b# $'}}\n  \
+         SLOW:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: {desc}\n    CONNECTION_HOPS:\n      \
+         A:\n        B:\n          execute_command: su\n          command_params: {{login: \
+         slowpoke, password: bee, expected_prompt: '^b# $'}}\n  LOGICAL_TOPOLOGY:\n    BOX: [BAD]\n"
     );
     let devices = Devices::from_yaml(&yaml).unwrap();
 
@@ -345,21 +349,35 @@ fn goto_state_options_clones_neighbours_and_classes() {
         .observe(Wait4::new(["su: Authentication failure"]).unwrap().till_occurs_times(3))
         .unwrap()
         .start();
-    let err = bad.goto_state_with("B", Goto::new().rerun(2)).unwrap_err();
+    // (A timeout that leaves time for them does not stop the reruns.)
+    let err = bad.goto_state_with("B", Goto::new().rerun(2).timeout(WAIT)).unwrap_err();
     assert!(err.to_string().contains("Authentication failure"), "{err}");
     assert_eq!(refusals.wait(WAIT).unwrap().len(), 3, "one try and two reruns");
     assert_eq!(bad.state(), "A", "never believed to be in B");
 
-    // A whole-walk timeout shorter than the device takes to answer: refused in time.
-    let slow = Goto::new().timeout(Duration::from_millis(300));
+    // A whole-walk timeout shorter than the device takes to answer (`su slowpoke` thinks for a
+    // minute): the hop is cut at that time, the error names it, and no rerun starts after the
+    // time is up.
+    let slow = devices.get("SLOW").unwrap();
     let started = std::time::Instant::now();
-    assert!(bad.goto_state_with("B", slow).is_err());
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
-    assert_eq!(bad.state(), "A");
+    let err = slow
+        .goto_state_with("B", Goto::new().timeout(Duration::from_millis(300)).rerun(3))
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    let text = err.to_string();
+    assert!(text.contains("A -> B (su)") && text.contains("timed out"), "{text}");
+    assert_eq!(slow.state(), "A");
 
-    // An Enter once in B: the shell stays usable.
+    // An Enter once in B (within a timeout): its prompt comes a second time, and the shell
+    // stays usable.
     let good = devices.get("BOX").unwrap();
-    good.goto_state_with("B", Goto::new().send_enter_after_changed_state(true)).unwrap();
+    let prompts_of_b = good
+        .observe(Wait4::new([r"^b# $"]).unwrap().match_partial_lines(true).till_occurs_times(2))
+        .unwrap()
+        .start();
+    let enter = Goto::new().send_enter_after_changed_state(true).timeout(WAIT);
+    good.goto_state_with("B", enter).unwrap();
+    assert_eq!(prompts_of_b.wait(WAIT).unwrap().len(), 2, "the hop's prompt and the Enter's");
     let whoami = Command::lines("whoami", good.prompt().unwrap());
     assert_eq!(good.observe(whoami).unwrap().run_within(WAIT).unwrap(), ["bob"]);
 
@@ -367,8 +385,8 @@ fn goto_state_options_clones_neighbours_and_classes() {
     assert_eq!(copy.state(), "NOT_CONNECTED");
     assert_eq!(devices.neighbours("BOX").unwrap(), ["BAD"]);
     assert_eq!(devices.neighbours("BAD").unwrap(), ["BOX"]);
-    assert_eq!(devices.by_class("SimBox"), ["BAD", "BOX", "BOX_COPY"]);
-    assert_eq!(devices.by_class("lab.devices.SimBox"), ["BAD", "BOX", "BOX_COPY"]);
+    assert_eq!(devices.by_class("SimBox"), ["BAD", "BOX", "BOX_COPY", "SLOW"]);
+    assert_eq!(devices.by_class("lab.devices.SimBox"), ["BAD", "BOX", "BOX_COPY", "SLOW"]);
     devices.remove_all();
 }
 
