@@ -90,6 +90,47 @@ fn a_second_get_async_waits_for_the_first_without_blocking_the_runtime() {
     });
 }
 
+/// `goto_state_with_async`, Moler's `goto_state` options awaited: the walk is made (and an
+/// Enter typed once there), a refused hop is an error, rerun as asked, and the device stays.
+#[test]
+fn goto_state_with_async_walks_with_its_options() {
+    let sim = simulator(SimOptions::default());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let good = devices(&sim, 1, "sim");
+    rt.block_on(async {
+        let device = good.get_async("SIM0").await.unwrap();
+        let how = moler::Goto::new()
+            .timeout(Duration::from_secs(60))
+            .send_enter_after_changed_state(true);
+        device.goto_state_with_async("UNIX_LOCAL_ROOT", how).await.unwrap();
+        assert_eq!(device.state(), "UNIX_LOCAL_ROOT");
+        let out = device.start(Echo::new().text("as root").text_in_quotation(false)).unwrap();
+        assert_eq!(out.await.unwrap().result, ["as root"]);
+        device.goto_state_with_async("UNIX_LOCAL", moler::Goto::new()).await.unwrap();
+        assert_eq!(device.state(), "UNIX_LOCAL");
+        good.remove_all_async().await;
+    });
+    let bad = devices(&sim, 1, "wrong");
+    rt.block_on(async {
+        let device = bad.get_async("SIM0").await.unwrap();
+        let refusals = device
+            .observe(
+                Wait4::new(["su: Authentication failure"])
+                    .unwrap()
+                    .till_occurs_times(2)
+                    .timeout(Duration::from_secs(30)),
+            )
+            .unwrap()
+            .start();
+        let how = moler::Goto::new().rerun(1);
+        let err = device.goto_state_with_async("UNIX_LOCAL_ROOT", how).await.unwrap_err();
+        assert!(err.to_string().contains("su: Authentication failure"), "{err}");
+        assert_eq!(refusals.await.unwrap().len(), 2, "one try and one rerun");
+        assert_eq!(device.state(), "UNIX_LOCAL");
+        bad.remove_all_async().await;
+    });
+}
+
 #[test]
 fn a_failed_hop_in_the_background_reports_why_and_the_device_stays() {
     let sim = simulator(SimOptions::default());
