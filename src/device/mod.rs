@@ -1738,3 +1738,38 @@ mod opening_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod introspection_tests {
+    /// What a script reads about a device and the commands it makes: prompts and command
+    /// families per state, and names in `Debug`, from the class and the config.
+    #[test]
+    fn a_device_tells_its_prompts_families_and_names() {
+        let yaml = "DEVICES:\n  LOCAL:\n    DEVICE_CLASS: UnixLocal\n    CONNECTION_HOPS:\n      \
+                    UNIX_LOCAL:\n        UNIX_LOCAL_ROOT:\n          command_params: \
+                    {password: x, expected_prompt: '^root@box# '}\n";
+        let devices = crate::Devices::from_yaml(yaml).unwrap();
+        let local = devices.get("LOCAL").unwrap();
+        assert_eq!(local.prompt_of("UNIX_LOCAL"), Some("^moler_bash#"));
+        assert_eq!(local.prompt_of("UNIX_LOCAL_ROOT"), Some("^root@box# "));
+        assert_eq!(local.prompt(), Some("^moler_bash#"));
+        for none in ["NOT_CONNECTED", "NO_SUCH_STATE"] {
+            assert_eq!(local.prompt_of(none), None, "{none}");
+            assert!(local.command_families(none).is_empty(), "{none}");
+        }
+        assert_eq!(local.command_families("UNIX_LOCAL"), ["unix"]);
+        assert_eq!(local.command_families("UNIX_LOCAL_ROOT"), ["unix"]);
+        let debug = format!("{local:?}");
+        for part in ["Device", "\"LOCAL\"", "UnixLocal", "UNIX_LOCAL"] {
+            assert!(debug.contains(part), "{part} in {debug}");
+        }
+        let pwd = local.cmd("pwd", serde_json::json!({})).unwrap();
+        let described = pwd.describe();
+        assert!(described.contains("pwd"), "{described}");
+        let debug = format!("{pwd:?}");
+        for part in ["DeviceObserver", described.as_str(), "\"LOCAL\"", "\"UNIX_LOCAL\""] {
+            assert!(debug.contains(part), "{part} in {debug}");
+        }
+        devices.remove_all();
+    }
+}
