@@ -76,6 +76,11 @@ fn write_mode_logs_keep_everything_across_suffixes_removals_and_reloads() {
     assert!(!device.contains("mark-earlier-run"), "the first open truncates:\n{device}");
     let kept = ["mark-login", "mark-back", "mark-made-again", "mark-reloaded"];
     in_order(&device, &kept, "moler.LOCAL.log");
+    // A removal's last words reach the device log before its file closes: the connection's
+    // close, then the removal, each time.
+    let ends = ["connection closed", "device removed"];
+    in_order(&device, &[&["mark-back"], &ends[..], &["mark-made-again"]].concat(), "first removal");
+    in_order(&device, &[&["mark-reloaded"], &ends[..]].concat(), "last removal");
     assert!(!device.contains("mark-step2"), "{device}");
     in_order(&read(&dir, "moler.LOCAL.raw.log"), &kept, "moler.LOCAL.raw.log");
     in_order(&read(&dir, "moler.debug.log"), &kept, "moler.debug.log");
