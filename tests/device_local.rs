@@ -122,6 +122,12 @@ fn states_are_checked_and_followed() {
     let exit = local.observe(Command::lines("exit", &prompt)).unwrap().start();
     local.wait_for_state("NOT_CONNECTED", WAIT).unwrap();
     assert!(exit.wait(WAIT).unwrap_err().is_closed());
+    // Its dead connection is no connection: a command is refused as on a device never opened.
+    let err = local.run(Pwd::new()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "device LOCAL is NOT_CONNECTED: `pwd` needs a connected device (goto_state first)"
+    );
     local.goto_state("UNIX_LOCAL").unwrap();
     assert!(local.run(Pwd::new()).is_ok());
     devices.remove_all();
