@@ -1729,7 +1729,7 @@ mod opening_tests {
             spec("tcp", Some("device.example")),
             spec("tcp", Some("localhost.example")),
             spec("sshshell", Some("localhost")),
-            spec("ssh", None),
+            spec("rfc2217", Some("127.0.0.1")),
             spec("telnet", Some("127.0.0.1")),
             // Anything else may wait: it opens off the runtime's threads, to be safe.
             spec("serial", None),
