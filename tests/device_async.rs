@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use moler::commands::unix::Echo;
 use moler::prelude::*;
+use moler::Goto;
 use moler_testkit::{SimOptions, Simulator};
 
 const SLOW: Duration = Duration::from_millis(400);
@@ -99,14 +100,12 @@ fn goto_state_with_async_walks_with_its_options() {
     let good = devices(&sim, 1, "sim");
     rt.block_on(async {
         let device = good.get_async("SIM0").await.unwrap();
-        let how = moler::Goto::new()
-            .timeout(Duration::from_secs(60))
-            .send_enter_after_changed_state(true);
+        let how = Goto::new().timeout(Duration::from_secs(60)).send_enter_after_changed_state(true);
         device.goto_state_with_async("UNIX_LOCAL_ROOT", how).await.unwrap();
         assert_eq!(device.state(), "UNIX_LOCAL_ROOT");
         let out = device.start(Echo::new().text("as root").text_in_quotation(false)).unwrap();
         assert_eq!(out.await.unwrap().result, ["as root"]);
-        device.goto_state_with_async("UNIX_LOCAL", moler::Goto::new()).await.unwrap();
+        device.goto_state_with_async("UNIX_LOCAL", Goto::new()).await.unwrap();
         assert_eq!(device.state(), "UNIX_LOCAL");
         good.remove_all_async().await;
     });
@@ -122,7 +121,7 @@ fn goto_state_with_async_walks_with_its_options() {
             )
             .unwrap()
             .start();
-        let how = moler::Goto::new().rerun(1);
+        let how = Goto::new().rerun(1);
         let err = device.goto_state_with_async("UNIX_LOCAL_ROOT", how).await.unwrap_err();
         assert!(err.to_string().contains("su: Authentication failure"), "{err}");
         assert_eq!(refusals.await.unwrap().len(), 2, "one try and one rerun");

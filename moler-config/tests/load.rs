@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use moler_config::{
     Config, ConnectionSpec, DeviceSpec, ErrorKind, Loader, RotationKind, Value, WriteMode,
 };
+use moler_runners::CompletionExt;
 
 fn folder(case: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("moler-config-load-{}-{case}", std::process::id()));
@@ -459,7 +460,6 @@ fn a_process_stderr_is_merged_dropped_or_inherited_as_written() {
         let conn = config.open(mode).unwrap();
         // The child prints only once told to, after the observer started: output that comes
         // while nobody watches is not kept for a later observer.
-        use moler_runners::CompletionExt;
         let all = conn.start(All(String::new()));
         conn.sendline("go");
         all.wait(std::time::Duration::from_secs(20)).unwrap()
