@@ -440,6 +440,58 @@ fn a_kept_state_is_taken_back_when_lost_until_another_change_is_asked_for() {
     devices.remove_all();
 }
 
+/// A kept state the device cannot get back to: the walk back is tried again a second after each
+/// failure, not in a loop that hammers the device (here, a box whose `su` works once: after the
+/// root shell ends, the password is refused).
+#[test]
+fn a_kept_state_that_cannot_be_taken_back_is_tried_again_once_a_second() {
+    const SU_ONCE: &str = r#"
+states:
+  A:
+    prompt: "a> "
+    commands:
+      - match: su
+        ask: {prompt: "Password: ", echo: false, expect: bee, wrong: "su: Authentication failure"}
+        goto: B
+  B:
+    prompt: "b# "
+    commands:
+      - {match: exit, answer: logout, goto: LOCKED}
+  LOCKED:
+    prompt: "a> "
+    commands:
+      - match: su
+        ask: {prompt: "Password: ", echo: false, expect: no more, wrong: "su: Authentication failure"}
+        goto: B
+"#;
+    let device = moler_sim::Device::from_yaml(SU_ONCE).unwrap();
+    let sim =
+        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let devices = Devices::from_yaml(&config(sim.addr().port(), "threaded")).unwrap();
+    let plain = devices.get("BOX").unwrap();
+    plain.goto_state_with("B", Goto::new().keep_state(true)).unwrap();
+    let refusals = |times: usize, within: Duration| {
+        let wait = Wait4::new(["su: Authentication failure"]).unwrap();
+        plain.observe(wait.till_occurs_times(times).timeout(within)).unwrap().start()
+    };
+    let two = refusals(2, WAIT);
+    let six = refusals(6, Duration::from_millis(3500));
+
+    let exit = Command::lines("exit", "^a> $");
+    plain.observe(exit).unwrap().check_state(false).run_within(WAIT).unwrap();
+    assert_eq!(two.wait(WAIT).unwrap().len(), 2, "the walk back is tried again after a failure");
+    // A second's pause after each: at most four tries in 3.5 s (a hot loop makes hundreds).
+    let err = six.wait(WAIT).unwrap_err();
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert_eq!(plain.state(), "A");
+
+    // Another change asked for ends the keeping.
+    plain.goto_state("A").unwrap();
+    let more = refusals(1, Duration::from_millis(2500));
+    assert!(more.wait(WAIT).is_err(), "no more tries once another change was asked for");
+    devices.remove_all();
+}
+
 /// Moler's `exchange_io_connection`: the device drops its connection for another (here, another
 /// simulated box), is in its connected state once the new one greeted, and reopens the new one
 /// later.
