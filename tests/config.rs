@@ -13,11 +13,31 @@ use moler_testkit::{Simulator, SIM_PROMPT_RE};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn folder(case: &str) -> PathBuf {
+/// A test's folder for its files, removed when it ends (kept, and named, when it failed).
+struct Folder(PathBuf);
+
+impl std::ops::Deref for Folder {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("the test's files are kept in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn folder(case: &str) -> Folder {
     let dir = std::env::temp_dir().join(format!("moler-config-e2e-{}-{case}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Folder(dir)
 }
 
 fn load(dir: &Path, yaml: &str) -> (Config, PathBuf) {
@@ -32,8 +52,9 @@ fn echo(shell: &ConnectionHandle, text: &str) -> Vec<String> {
 
 #[test]
 fn a_named_terminal_opens_on_each_variant() {
+    let dir = folder("variants");
     let (config, _) = load(
-        &folder("variants"),
+        &dir,
         "NAMED_CONNECTIONS:\n  threaded: {io_type: terminal, variant: threaded}\n  \
          tokio: {io_type: terminal, variant: tokio}\n  smol: {io_type: terminal, variant: smol}\n  \
          moler_name: {io_type: terminal_no_fork, variant: multi-threaded}\n",
@@ -64,8 +85,9 @@ fn a_named_terminal_opens_on_each_variant() {
 #[test]
 fn the_variant_is_explicit_else_the_configured_default_else_autodetected() {
     let sim = Simulator::start().unwrap();
+    let dir = folder("precedence");
     let (config, _) = load(
-        &folder("precedence"),
+        &dir,
         &format!(
             "NAMED_CONNECTIONS:\n  by_default: {{io_type: terminal}}\n  \
              explicit: {{io_type: terminal, variant: threaded}}\n  \
@@ -85,8 +107,9 @@ fn the_variant_is_explicit_else_the_configured_default_else_autodetected() {
 #[test]
 fn a_named_tcp_device_answers_commands() {
     let sim = Simulator::start().unwrap();
+    let dir = folder("tcp");
     let (config, _) = load(
-        &folder("tcp"),
+        &dir,
         &format!(
             "NAMED_CONNECTIONS:\n  console:\n    io_type: tcp\n    host: 127.0.0.1\n    \
              port: {}\n    ready_marker: moler device simulator\n    ready_prompt: 'sim> '\n  \
@@ -110,8 +133,9 @@ fn a_named_tcp_device_answers_commands() {
 fn a_refused_connection_names_the_connection_and_the_address() {
     let refused = moler_testkit::RefusedPort::new();
     let port = refused.port();
+    let dir = folder("refused");
     let (config, _) = load(
-        &folder("refused"),
+        &dir,
         &format!("NAMED_CONNECTIONS:\n  gone: {{io_type: tcp, host: 127.0.0.1, port: {port}}}\n"),
     );
     let e = config.open("gone").unwrap_err();
@@ -207,7 +231,8 @@ fn asyncio_in_thread_runs_on_a_runtime_of_its_own_from_sync_code() {
                 b: {io_type: terminal, variant: Asyncio-In-Thread}\nDEVICES:\n  LOCAL:\n    \
                 DEVICE_CLASS: moler.device.unixlocal.UnixLocal\n    CONNECTION_DESC: {io_type: \
                 terminal, variant: asyncio-in-thread}\n";
-    let (config, file) = load(&folder("asyncio-in-thread"), yaml);
+    let dir = folder("asyncio-in-thread");
+    let (config, file) = load(&dir, yaml);
     let (a, b) = (config.open("a").unwrap(), config.open("b").unwrap());
     assert_eq!((a.runner(), b.runner()), (RunnerKind::Tokio, RunnerKind::Tokio));
     // Both at once: two shells on the one runtime thread, each answering its own.
@@ -290,8 +315,8 @@ fn users_register_io_types_and_variant_constructors() {
 
 #[test]
 fn an_unknown_connection_name_gets_a_suggestion() {
-    let (config, _) =
-        load(&folder("unknown-name"), "NAMED_CONNECTIONS:\n  net_1: {io_type: tcp, port: 1}\n");
+    let dir = folder("unknown-name");
+    let (config, _) = load(&dir, "NAMED_CONNECTIONS:\n  net_1: {io_type: tcp, port: 1}\n");
     let e = config.open("net1").unwrap_err();
     assert_eq!(e.to_string(), "<code>: no connection named net1; did you mean net_1?");
 }
@@ -362,7 +387,8 @@ fn an_sshshell_connection_logs_in_to_the_test_sshd() {
         password = user.password,
         dir = sshd.dir().display(),
     );
-    let (config, _) = load(&folder("ssh"), &yaml);
+    let dir = folder("ssh");
+    let (config, _) = load(&dir, &yaml);
     let remote = config.open("remote").unwrap();
     let who = remote.run(Command::lines("whoami", moler::SSH_PROMPT), WAIT).unwrap();
     assert_eq!(who, [user.name.as_str()]);

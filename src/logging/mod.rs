@@ -230,9 +230,7 @@ impl Logs {
     /// Logs as `logger` says: the folder is made now (`PATH`, default the current folder),
     /// files when first written.
     pub fn new(logger: &Logger) -> Result<Logs, LogError> {
-        let dir = logger.path.clone().unwrap_or_else(|| PathBuf::from("."));
-        std::fs::create_dir_all(&dir)
-            .map_err(|source| LogError::Folder { path: dir.clone(), source })?;
+        // The settings are checked before anything is made: settings refused leave no folder.
         jiff::fmt::strtime::format(logger.date_format.as_str(), &jiff::Zoned::now()).map_err(
             |e| LogError::DateFormat { format: logger.date_format.clone(), reason: e.to_string() },
         )?;
@@ -242,6 +240,9 @@ impl Logs {
             .or_else(|| std::env::var("MOLER_DEBUG_LEVEL").ok())
             .map(|l| parse_level(&l).ok_or(LogError::DebugLevel(l)))
             .transpose()?;
+        let dir = logger.path.clone().unwrap_or_else(|| PathBuf::from("."));
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| LogError::Folder { path: dir.clone(), source })?;
         flush_at_thread_end();
         let sink = Arc::new_cyclic(|me| Sink {
             dir,
@@ -1695,17 +1696,18 @@ mod tests {
     }
 
     #[test]
-    fn bad_settings_are_refused_with_their_names() {
-        let mut logger = Logger {
-            path: Some(std::env::temp_dir().join("moler-logs-bad-settings")),
-            date_format: "%H:%".into(),
-            ..Logger::default()
-        };
+    fn bad_settings_are_refused_with_their_names_and_make_no_folder() {
+        let dir = std::env::temp_dir()
+            .join(format!("moler-logs-bad-settings-{}", std::process::id()))
+            .join("logs");
+        let mut logger =
+            Logger { path: Some(dir.clone()), date_format: "%H:%".into(), ..Logger::default() };
         let e = Logs::new(&logger).unwrap_err().to_string();
         assert!(e.starts_with("LOGGER.DATE_FORMAT \"%H:%\""), "{e}");
         logger.date_format = "%H:%M:%S".into();
         logger.debug_level = Some("LOUD".into());
         let e = Logs::new(&logger).unwrap_err().to_string();
         assert!(e.contains("DEBUG_LEVEL \"LOUD\""), "{e}");
+        assert!(!dir.parent().unwrap().exists(), "a refused setting made {}", dir.display());
     }
 }
