@@ -445,6 +445,39 @@ impl Context<'_> {
         self.paused
     }
 
+    /// The last line the connection received (after its last line end), escapes removed: where
+    /// a shell waits for input, its prompt. `None` while received text is held back because it
+    /// could begin a secret.
+    ///
+    /// ```
+    /// use moler_core::{Connection, Context, Observer, Step};
+    /// use std::time::Instant;
+    ///
+    /// /// Ends at once with the line the connection's shell waits on.
+    /// struct WhereAmI;
+    /// impl Observer for WhereAmI {
+    ///     type Output = Option<String>;
+    ///     fn describe(&self) -> String {
+    ///         "where am I".into()
+    ///     }
+    ///     fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Option<String>> {
+    ///         Step::Done(Ok(cx.last_line().map(|line| line.into_owned())))
+    ///     }
+    ///     fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<Option<String>> {
+    ///         Step::Pending
+    ///     }
+    /// }
+    ///
+    /// let t0 = Instant::now();
+    /// let mut conn = Connection::new("demo");
+    /// conn.handle_input(b"Welcome\r\n\x1b[1muser@box:~$\x1b[0m ", t0);
+    /// let here = conn.start(WhereAmI, t0);
+    /// assert_eq!(here.try_result().unwrap().unwrap().as_deref(), Some("user@box:~$ "));
+    /// ```
+    pub fn last_line(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.tail.last_line()
+    }
+
     /// The timeout error for `observer` at this moment, quoting the last lines the connection
     /// received (secrets masked, escapes removed).
     ///

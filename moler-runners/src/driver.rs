@@ -510,6 +510,7 @@ pub(crate) fn prepare<R: Runtime>(
         transport.name.clone(),
         runner,
         transport.control.clone(),
+        transport.greeting.clone(),
     );
     (handle, Driver::new(connection, transport, read_buffer))
 }

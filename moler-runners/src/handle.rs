@@ -189,6 +189,7 @@ struct HandleInner {
     transport: String,
     runner: RunnerKind,
     control: Option<Arc<dyn moler_io::Control>>,
+    greeting: Option<moler_io::Greeting>,
 }
 
 impl Drop for HandleInner {
@@ -226,8 +227,9 @@ impl ConnectionHandle {
         transport: String,
         runner: RunnerKind,
         control: Option<Arc<dyn moler_io::Control>>,
+        greeting: Option<moler_io::Greeting>,
     ) -> Self {
-        let inner = HandleInner { mailbox, name, transport, runner, control };
+        let inner = HandleInner { mailbox, name, transport, runner, control, greeting };
         Self { inner: Arc::new(inner) }
     }
 
@@ -239,6 +241,14 @@ impl ConnectionHandle {
     /// The transport's name (`terminal:bash`, `memory:demo`, …).
     pub fn transport(&self) -> &str {
         &self.inner.transport
+    }
+
+    /// What the transport waits for before the first command (a terminal's setup marker and
+    /// prompt, a device's `ready_prompt`), if anything: once an observer started after it
+    /// runs, the connection's last line ([`moler_core::Context::last_line`]) is the prompt
+    /// the peer showed when it was ready.
+    pub fn greeting(&self) -> Option<&moler_io::Greeting> {
+        self.inner.greeting.as_ref()
     }
 
     /// Which runner drives the connection.

@@ -48,6 +48,8 @@ fn drained(device: &MemoryDevice) {
 /// greeting still finds the marker, and the command queued behind it is typed only then.
 fn a_command_waits_for_the_greeting_after_a_long_banner(rig: &Rig) {
     let (conn, device) = greeted(rig, "Welcome to the board", "moler_bash# ", WAIT);
+    let greeting = conn.greeting().expect("the handle knows the transport's greeting");
+    assert_eq!((greeting.marker.as_str(), greeting.timeout), ("Welcome to the board", WAIT));
     let cmd = conn.start(Command::lines("uname", PROMPT));
     for _ in 0..12 {
         device.inject("żółw ".repeat(256) + "\r\n"); // 2 KiB a line, 1 to 3 bytes a character

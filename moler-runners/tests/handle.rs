@@ -39,6 +39,7 @@ fn a_handle_names_its_connection_transport_and_runner(rig: &Rig) {
     let (conn, _device) = rig.pair("dut-7");
     assert_eq!(conn.name(), "dut-7");
     assert_eq!(conn.transport(), "memory:dut-7");
+    assert!(conn.greeting().is_none(), "a memory transport waits for nothing");
     assert_eq!(conn.runner(), rig.runner.kind());
     let debug = format!("{conn:?}");
     assert!(debug.contains("dut-7") && debug.contains("memory:dut-7"), "{debug}");
