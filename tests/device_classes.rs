@@ -310,6 +310,51 @@ DEVICES:
         )),
         "{err}"
     );
+    // States whose prompts are each other's as root: neither has one (not a prompt made
+    // forever).
+    std::fs::write(
+        &path,
+        "DEVICE_CLASSES:
+  Loop:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $'}
+      B: {PROMPT_AS_ROOT_OF: C}
+      C: {PROMPT_AS_ROOT_OF: B}
+    CONNECTION_HOPS:
+      A:
+        B: {execute_command: su, command_params: {password: x}}
+        C: {execute_command: su, command_params: {password: y}}
+DEVICES:
+  X: {DEVICE_CLASS: Loop}
+",
+    )
+    .unwrap();
+    let err = Devices::from_file(&path).expect_err("prompts that are each other's").to_string();
+    for (at, state) in [("6:7", "B"), ("7:7", "C")] {
+        let want = format!(
+            "{file}:{at}: device X (Loop): state {state} has no prompt: give it a PROMPT, an \
+             expected_prompt on the hop into it from a state its PROMPT_FROM names, or \
+             PROMPT_AS_ROOT_OF a state that has one"
+        );
+        assert!(err.contains(&want), "{want:?} not in:\n{err}");
+    }
+    // A hop into a state with an expected_prompt that the state does not take its prompt from.
+    let looped = std::fs::read_to_string(&path).unwrap();
+    let from_hop = looped
+        .replace("{PROMPT_AS_ROOT_OF: C}", "{}")
+        .replace("{password: x}", "{password: x, expected_prompt: '^b# $'}");
+    std::fs::write(&path, from_hop).unwrap();
+    let err = Devices::from_file(&path).expect_err("a prompt not taken").to_string();
+    assert_eq!(err.lines().count(), 2, "B, and C as its root: {err}");
+    assert!(
+        err.contains(&format!(
+            "{file}:6:7: device X (Loop): state B has no prompt: give it a PROMPT, an \
+             expected_prompt on the hop into it from a state its PROMPT_FROM names (hop A -> B \
+             (su) has an expected_prompt: PROMPT_FROM: [A] takes it)"
+        )),
+        "{err}"
+    );
     std::fs::write(&path, text.replace("pasword: x, ", "")).unwrap();
     let err = Devices::from_file(&path).expect_err("wrong parameters").to_string();
     assert_eq!(
@@ -489,6 +534,83 @@ states:
     plain.goto_state("A").unwrap();
     let more = refusals(1, Duration::from_millis(2500));
     assert!(more.wait(WAIT).is_err(), "no more tries once another change was asked for");
+    devices.remove_all();
+}
+
+/// Where a connection with a greeting opens is read from the prompt the greeting ends at, not
+/// assumed: a console left in another state of the class opens there (the walk goes on from
+/// it), and a prompt of no state is an error before anything is typed.
+#[test]
+fn a_connection_opens_in_the_state_its_first_prompt_shows() {
+    const LEFT_IN_B: &str = r#"
+initial_state: B
+states:
+  A:
+    prompt: "a> "
+    commands:
+      - {match: whoami, answer: alice}
+  B:
+    prompt: "b# "
+    commands:
+      - {match: whoami, answer: bob}
+      - {match: exit, answer: logout, goto: A}
+"#;
+    let device = moler_sim::Device::from_yaml(LEFT_IN_B).unwrap();
+    let sim =
+        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    // (The greeting waits for the end both prompts share.)
+    let yaml = |port: u16| {
+        format!(
+            "{CLASSES}DEVICES:\n  BOX:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: \
+             {{io_type: tcp, host: 127.0.0.1, port: {port}, ready_prompt: ' '}}\n"
+        )
+    };
+    let devices = Devices::from_yaml(&yaml(sim.addr().port())).unwrap();
+    let boxed = devices.get_cloned_in("BOX", "LEFT", "NOT_CONNECTED").unwrap();
+    // In B already: no `su` (this box has none in A), and a command there runs as bob.
+    boxed.goto_state("B").unwrap();
+    let whoami = |d: &Device| {
+        let cmd = Command::lines("whoami", d.prompt().unwrap());
+        d.observe(cmd).unwrap().run_within(WAIT).unwrap()
+    };
+    assert_eq!(whoami(&boxed), ["bob"]);
+    boxed.goto_state("A").unwrap();
+    assert_eq!(whoami(&boxed), ["alice"]);
+    devices.remove_all();
+
+    // A prompt of no state of the class: refused, and nothing is typed.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"Welcome\r\nz> ").unwrap();
+        let mut typed = Vec::new();
+        stream.read_to_end(&mut typed).unwrap();
+        typed
+    });
+    let devices = Devices::from_yaml(&yaml(port)).unwrap();
+    let err = devices.get("BOX").expect_err("z> is no state's prompt").to_string();
+    assert!(
+        err.starts_with(
+            "device BOX: cannot go from NOT_CONNECTED to A: opening the connection (io_type tcp) \
+             failed: the connection is ready at \"z> \", which is not the prompt of A (\"^a> $\", \
+             the state SimBox opens into), nor of any other state of SimBox: the device would \
+             not know where it is, so nothing was typed"
+        ),
+        "{err}"
+    );
+    assert_eq!(String::from_utf8_lossy(&peer.join().unwrap()), "", "typed into z>");
+    devices.remove_all();
+
+    // The same on a terminal, whose bash shows moler's own prompt.
+    let yaml = format!(
+        "{CLASSES}DEVICES:\n  BOX:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: \
+         {{io_type: terminal}}\n"
+    );
+    let devices = Devices::from_yaml(&yaml).unwrap();
+    let err = devices.get("BOX").expect_err("a bash is no SimBox").to_string();
+    assert!(err.contains("the connection is ready at \"moler_bash# \""), "{err}");
     devices.remove_all();
 }
 

@@ -805,6 +805,8 @@ pub(crate) fn resolve(
     // State prompts and newlines.
     let mut prompts: Vec<(&'static str, String)> = Vec::new();
     let mut newlines = Vec::new();
+    // The states whose prompt was found wrong (one message per mistake).
+    let mut wrong_prompt: Vec<&'static str> = Vec::new();
     for state in states.iter().copied().filter(|s| *s != NOT_CONNECTED) {
         let Some((_, source)) = sources.iter().find(|(s, _)| *s == state) else { continue };
         let made = state_prompt(&sources, &class.states, &hops, state, 0);
@@ -825,6 +827,7 @@ pub(crate) fn resolve(
                     origin,
                     format!("device {device}: state {state}: {why}"),
                 ));
+                wrong_prompt.push(state);
                 continue;
             }
             Some(Ok(p)) => Some(p),
@@ -848,12 +851,50 @@ pub(crate) fn resolve(
                         origin,
                         format!("device {device}: {place} {p:?} is not a valid regex: {e}"),
                     ));
+                    wrong_prompt.push(state);
                 }
             }
         }
         if let Some(n) = plan.and_then(|p| p.params.get("target_newline")).and_then(Value::as_str) {
             newlines.push((state, n.to_owned()));
         }
+    }
+    // A state with no prompt could never be told reached (a hop into it would end at any
+    // prompt its command takes; nothing would show the device is there): only the state whose
+    // prompt is detected when the connection opens has none until then.
+    for st in &class.states {
+        let Some(state) = state_of(&st.name.value) else { continue };
+        // (A hop into it already reported, a missing expected_prompt, is the one mistake.)
+        if detect == Some(state)
+            || wrong_prompt.contains(&state)
+            || prompts.iter().any(|(s, _)| *s == state)
+            || reported.iter().any(|(_, to)| to == state)
+        {
+            continue;
+        }
+        // A hop into it that has an expected_prompt its PROMPT_FROM does not name.
+        let into = hops.iter().map(|(p, _)| p).find(|p| {
+            p.to == state && p.from != NOT_CONNECTED && p.params.contains_key("expected_prompt")
+        });
+        let hint = into.map_or_else(String::new, |p| {
+            format!(
+                " (hop {} has an expected_prompt: PROMPT_FROM: [{}] takes it)",
+                p.describe(),
+                p.from
+            )
+        });
+        problems.push(Problem::new(
+            ErrorKind::MissingParameter,
+            st.name.origin.clone(),
+            format!(
+                "device {device} ({}): state {state} has no prompt: give it a PROMPT, an \
+                 expected_prompt on the hop into it from a state its PROMPT_FROM names{hint}, or \
+                 PROMPT_AS_ROOT_OF a state that has one (PROMPT_AS_ROOT_OF states may not take \
+                 their prompts from each other); without one the device could never tell it got \
+                 there",
+                class.name
+            ),
+        ));
     }
     problems.extend(prompt_overlaps(device, spec, &sources, &hops, &prompts));
     for (i, (state, prompt)) in prompts.iter().enumerate() {

@@ -243,6 +243,11 @@ impl Devices {
     /// The device `name`, made on first use (its connection opened and moved to its initial
     /// state) and the same one afterwards. Blocking: in async code use [`Devices::get_async`].
     ///
+    /// Where the connection opens is read from the device, not assumed: with a greeting (a
+    /// terminal's bash, a `ready_prompt`), the prompt it ends at must be the connected state's
+    /// (CONNECTED_STATE), or another state's, where the device then starts its walk (a
+    /// console left in a root shell); a prompt of no state fails before anything is typed.
+    ///
     /// ```
     /// use moler::Devices;
     ///

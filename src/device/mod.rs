@@ -298,23 +298,24 @@ impl<O: Observer> InState<O> {
     }
 }
 
-/// Ends as soon as it starts. A command, so it starts only once the commands before it ended:
+/// Ends as soon as it starts, with the connection's last line (the prompt its peer waits on,
+/// when it had a greeting). A command, so it starts only once the commands before it ended:
 /// the transport's greeting, which a runner starts first.
 struct AfterGreeting;
 
 impl Observer for AfterGreeting {
-    type Output = ();
+    type Output = Option<String>;
     fn describe(&self) -> String {
         "the connection's greeting (its first prompt)".into()
     }
     fn kind(&self) -> Kind {
         Kind::Command
     }
-    fn on_start(&mut self, _: &mut Context<'_>) -> Step<()> {
-        Step::Done(Ok(()))
+    fn on_start(&mut self, cx: &mut Context<'_>) -> Step<Option<String>> {
+        Step::Done(Ok(cx.last_line().map(std::borrow::Cow::into_owned)))
     }
-    fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> {
-        Step::Done(Ok(()))
+    fn on_data(&mut self, _: &str, cx: &mut Context<'_>) -> Step<Option<String>> {
+        self.on_start(cx)
     }
 }
 
@@ -927,10 +928,13 @@ impl Device {
         // device's `ready_prompt`) runs as a command: this one starts only after it, so the
         // device is in its connected state (UNIX_LOCAL) once the shell showed it is ready, not
         // when the socket opened.
-        if let Err(e) = handle.start(AfterGreeting).await {
-            handle.close();
-            return Err(failed(e.into()));
-        }
+        let shown = match handle.start(AfterGreeting).await {
+            Ok(shown) => shown,
+            Err(e) => {
+                handle.close();
+                return Err(failed(e.into()));
+            }
+        };
         // A remote shell nobody described: its prompt, from what it echoes.
         if let Some(state) = machine.detect {
             let detected = match handle.start(prompts::DetectPrompt::new(state)).await {
@@ -957,7 +961,20 @@ impl Device {
             *lock(&self.inner.detected) = Some(class::intern(&detected));
             regexes.push((state, regex));
         }
-        let generation = self.inner.cell.renew(connected);
+        // Where a greeting showed the prompt the peer waits on, that prompt says where the
+        // device is: the connected state, or another one (a console left in a root shell);
+        // a prompt of no state is an error before anything is typed.
+        let opened_in = match (handle.greeting(), machine.detect, shown) {
+            (Some(_), None, Some(line)) => match self.opened_in(&regexes, &line) {
+                Ok(state) => state,
+                Err(why) => {
+                    handle.close();
+                    return Err(failed(why.into()));
+                }
+            },
+            _ => connected,
+        };
+        let generation = self.inner.cell.renew(opened_in);
         let prompts = handle.start(prompts::PromptsWatch {
             prompts: regexes,
             lines: LineSplitter::new(prompts::PromptsWatch::LINE_CAP),
@@ -968,6 +985,38 @@ impl Device {
         });
         *lock(&self.inner.live) = Some(Live { handle, prompts });
         Ok(())
+    }
+
+    /// The state a connection opened in, from the line its peer waits on after its greeting
+    /// (`shown`): the connected state when its prompt matches, else the one other state whose
+    /// prompt matches; `Err` (why) when none does, or several others do.
+    fn opened_in(
+        &self,
+        prompts: &[(&'static str, Arc<regex::Regex>)],
+        shown: &str,
+    ) -> Result<&'static str, String> {
+        let machine = &self.inner.machine;
+        let connected = machine.connected;
+        let (states, _) = prompts::PromptsWatch::matching(prompts, shown);
+        if states.contains(&connected) {
+            return Ok(connected);
+        }
+        if let [state] = states[..] {
+            tracing::info!(target: logging::MAIN, device = %self.inner.name, "the connection opened in {state}, not {connected}: it shows {shown:?}, the prompt of {state}");
+            return Ok(state);
+        }
+        let expected = machine.prompt(connected).unwrap_or_default();
+        let others = match &states[..] {
+            [] => format!("nor of any other state of {}", machine.class),
+            more => format!("but of {} at once", more.join(" and ")),
+        };
+        Err(format!(
+            "the connection is ready at {shown:?}, which is not the prompt of {connected} \
+             ({expected:?}, the state {} opens into), {others}: the device would not know where \
+             it is, so nothing was typed; make {connected}'s prompt match what the connection \
+             shows",
+            machine.class
+        ))
     }
 
     /// Closes the connection; the prompt watch's handle, which ends once the connection has
@@ -1037,7 +1086,8 @@ impl Device {
 
     /// Closes the device's connection and opens `spec` instead (Moler's
     /// `exchange_io_connection`): the device is then in its connected state (UNIX_LOCAL), once
-    /// the new connection's greeting showed it, and later openings use `spec`. In its turn, as
+    /// the new connection's greeting showed it (or in the state whose prompt the greeting ended
+    /// at, see [`Devices::get`](crate::Devices::get)), and later openings use `spec`. In its turn, as
     /// a state change. A failure to open leaves the device NOT_CONNECTED, with `spec` for the
     /// next opening.
     ///

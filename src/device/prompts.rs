@@ -162,7 +162,10 @@ impl PromptsWatch {
 
     /// The states whose prompts `line` matches, and for the first, whether the line is
     /// shaped like a shell waiting there ([`prompt_shaped`]).
-    fn matching(prompts: &[(&'static str, Arc<Regex>)], line: &str) -> (Vec<&'static str>, bool) {
+    pub(crate) fn matching(
+        prompts: &[(&'static str, Arc<Regex>)],
+        line: &str,
+    ) -> (Vec<&'static str>, bool) {
         let line = strip_escapes(line);
         let found: Vec<&(&'static str, Arc<Regex>)> =
             prompts.iter().filter(|(_, r)| r.is_match(&line)).collect();
