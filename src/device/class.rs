@@ -1267,6 +1267,29 @@ mod tests {
           command_params: {host: box, login: c, password: d, expected_prompt: 'box\\$'}
 ";
 
+    /// PROMPT_TEMPLATE: `{name}` is the hop's parameter, regex-escaped; braces around anything
+    /// that is no parameter name stay as written; a parameter the hop lacks is named.
+    #[test]
+    fn a_prompt_template_takes_the_hops_parameters_escaped() {
+        let mut params = Map::new();
+        params.insert("serial_number".into(), Value::from("f57e.6b77"));
+        params.insert("port".into(), Value::from(8));
+        let plan = HopPlan {
+            from: UNIX_LOCAL.into(),
+            to: "ADB_SHELL".into(),
+            command: "adb_shell".into(),
+            params,
+            origin: Origin::code(),
+            param_origins: Vec::new(),
+            class_param_origins: Vec::new(),
+            numbers_as_text: Vec::new(),
+        };
+        let filled = fill_template(r"^adb_{serial_number}:{port} {a b}{}{x-y} \$", &plan);
+        assert_eq!(filled.unwrap(), r"^adb_f57e\.6b77:8 {a b}{}{x-y} \$");
+        assert_eq!(fill_template("{unclosed", &plan).unwrap(), "{unclosed");
+        assert_eq!(fill_template("at {host}:", &plan).unwrap_err(), "host");
+    }
+
     #[test]
     fn a_state_name_is_kept_once() {
         let name = String::from("INTERN_TEST_STATE");
