@@ -1290,6 +1290,44 @@ mod tests {
         assert_eq!(fill_template("at {host}:", &plan).unwrap_err(), "host");
     }
 
+    /// An optional state left out further from the connected state than one hop: the way
+    /// through it becomes one hop, away from the connected state the hop out of it (ssh to C),
+    /// back towards it the hop out of C (exit) ending where the hop out of O back ends.
+    #[test]
+    fn a_way_through_an_optional_state_left_out_deep_in_the_class_is_one_hop() {
+        let m = machine(
+            "DEVICE_CLASSES:
+  Deep:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $'}
+      B: {PROMPT: '^b> $'}
+      O: {PROMPT: '^o> $', OPTIONAL: true}
+      C: {PROMPT: '^c> $'}
+    CONNECTION_HOPS:
+      A:
+        B: {execute_command: su, command_params: {password: x, expected_prompt: '^b> $'}}
+      B:
+        A: {execute_command: exit, command_params: {expected_prompt: '^a> $'}}
+        O: {execute_command: telnet, command_params: {host: o, expected_prompt: '^o> $'}}
+      O:
+        B: {execute_command: logout, command_params: {expected_prompt: '^b> $'}}
+        C: {execute_command: ssh, command_params: {host: c, login: u, password: p, expected_prompt: '^c> $'}}
+      C:
+        O: {execute_command: exit, command_params: {expected_prompt: '^o> $'}}
+DEVICES:
+  D: {DEVICE_CLASS: Deep}
+",
+        );
+        assert_eq!(m.states, [NOT_CONNECTED, "A", "B", "C"]);
+        let (on, back) = (m.hop("B", "C").unwrap(), m.hop("C", "B").unwrap());
+        assert_eq!((on.command.as_str(), &on.params["host"]), ("ssh", &Value::from("c")));
+        assert_eq!(
+            (back.command.as_str(), &back.params["expected_prompt"]),
+            ("exit", &Value::from("^b> $"))
+        );
+    }
+
     #[test]
     fn a_state_name_is_kept_once() {
         let name = String::from("INTERN_TEST_STATE");
