@@ -1328,6 +1328,37 @@ DEVICES:
         );
     }
 
+    /// PROMPT_AS_ROOT_OF gives a prompt where no hop in does (its final `$` made `#`), and a
+    /// PROMPT_FROM naming no state of the class is an error.
+    #[test]
+    fn a_root_prompt_comes_from_its_state_and_prompt_from_names_a_state() {
+        let class = "DEVICE_CLASSES:
+  Rooted:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a\\$'}
+      R: {PROMPT_AS_ROOT_OF: A}
+    CONNECTION_HOPS:
+      A:
+        R: {execute_command: su, command_params: {password: x}}
+      R:
+        A: {execute_command: exit}
+DEVICES:
+  D: {DEVICE_CLASS: Rooted}
+";
+        let m = machine(class);
+        assert_eq!(m.prompt("R"), Some("^a\\#"));
+        assert_eq!(m.hop("A", "R").unwrap().params["expected_prompt"], "^a\\#");
+        let config = moler_config::Config::from_yaml(
+            &class.replace("{PROMPT_AS", "{PROMPT_FROM: [NOPE], PROMPT_AS"),
+        )
+        .unwrap();
+        let spec = &config.devices.list[0];
+        let problems = resolve(spec, &config.device_classes, &Registry::default()).unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|t| t.contains("device class Rooted: no state NOPE")), "{text:?}");
+    }
+
     #[test]
     fn a_state_name_is_kept_once() {
         let name = String::from("INTERN_TEST_STATE");
