@@ -1359,6 +1359,34 @@ DEVICES:
         assert!(text.iter().any(|t| t.contains("device class Rooted: no state NOPE")), "{text:?}");
     }
 
+    /// A hop into a state with no `expected_prompt` gets that state's prompt, but for the hop
+    /// a PROMPT_TEMPLATE is made from (adb_shell makes the prompt from the serial number).
+    #[test]
+    fn hops_end_on_their_states_prompts_but_a_templated_one_makes_its_own() {
+        let m = machine(
+            "DEVICES:
+  PHONE:
+    DEVICE_CLASS: AdbRemote
+    CONNECTION_HOPS:
+      UNIX_LOCAL:
+        UNIX_REMOTE:
+          execute_command: ssh
+          command_params: {host: box, login: c, password: d, expected_prompt: 'box\\$'}
+      UNIX_REMOTE:
+        ADB_SHELL:
+          command_params: {serial_number: f57e6b77}
+",
+        );
+        assert_eq!(m.prompt("ADB_SHELL"), Some(r"^adb_shell@f57e6b77 \$"));
+        assert_eq!(m.prompt("ADB_SHELL_ROOT"), Some(r"^adb_shell@f57e6b77 \#"));
+        let adb = m.hop(UNIX_REMOTE, "ADB_SHELL").unwrap();
+        assert_eq!(adb.params.get("expected_prompt"), None, "{:?}", adb.params);
+        let su = m.hop("ADB_SHELL", "ADB_SHELL_ROOT").unwrap();
+        assert_eq!(su.params["expected_prompt"], r"^adb_shell@f57e6b77 \#");
+        let exit = m.hop("ADB_SHELL_ROOT", "ADB_SHELL").unwrap();
+        assert_eq!(exit.params["expected_prompt"], r"^adb_shell@f57e6b77 \$");
+    }
+
     #[test]
     fn a_state_name_is_kept_once() {
         let name = String::from("INTERN_TEST_STATE");
