@@ -1387,6 +1387,40 @@ DEVICES:
         assert_eq!(exit.params["expected_prompt"], r"^adb_shell@f57e6b77 \$");
     }
 
+    /// A parameter a base class gave is shown where the base wrote it, also once a class built
+    /// on it gave the same hop other parameters.
+    #[test]
+    fn a_base_class_parameter_is_shown_where_the_base_wrote_it() {
+        let yaml = "DEVICE_CLASSES:
+  Base:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $'}
+      B: {PROMPT_FROM: [A]}
+    CONNECTION_HOPS:
+      A:
+        B: {execute_command: su, command_params: {pasword: x, expected_prompt: '^b# $'}}
+      B:
+        A: {execute_command: exit, command_params: {expected_prompt: '^a> $'}}
+  Derived:
+    BASE: Base
+    CONNECTION_HOPS:
+      A:
+        B: {command_params: {password: y}}
+DEVICES:
+  D: {DEVICE_CLASS: Derived}
+";
+        let config = moler_config::Config::from_yaml(yaml).unwrap();
+        let spec = &config.devices.list[0];
+        let problems = resolve(spec, &config.device_classes, &Registry::default()).unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            ["<yaml string>:9:51: device D: hop A -> B (su): su has no parameter `pasword`; did \
+              you mean password?"]
+        );
+    }
+
     #[test]
     fn a_state_name_is_kept_once() {
         let name = String::from("INTERN_TEST_STATE");
