@@ -20,6 +20,30 @@ if [ "$(id -u)" = 0 ] && [ -z "${MOLER_TEST_NAMESPACE:-}" ] && [ -f /root/.bashr
     "and what it prints counts in their output ***" >&2
 fi
 cd "$(dirname "$0")/.."
+# The tests' temporary files go to a folder of this run's own (TMPDIR), removed at the end
+# (kept when the run failed, to be looked at): a test that leaves files behind does not fill
+# the machine's /tmp. It is open to everyone, as /tmp is: the test users (the simulator's, the
+# test sshd's) read files the tests put there. What the tests left is listed: each test should
+# remove what it made when it passes.
+if [ -z "${MOLER_TEST_TMPDIR:-}" ]; then
+  MOLER_TEST_TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/moler-tests.XXXXXX")"
+  chmod 1777 "$MOLER_TEST_TMPDIR"
+  export MOLER_TEST_TMPDIR TMPDIR="$MOLER_TEST_TMPDIR"
+  leftovers() {
+    local status=$? left
+    left="$(find "$MOLER_TEST_TMPDIR" -mindepth 1 -maxdepth 1 -printf '%f\n' | sed -E 's/[0-9]+/N/g' | sort | uniq -c | sort -rn)"
+    if [ -n "$left" ]; then
+      echo "test.sh: the tests left these in their temporary folder (N: any number):" >&2
+      echo "$left" | head -40 >&2
+    fi
+    if [ "$status" = 0 ]; then
+      rm -rf "$MOLER_TEST_TMPDIR"
+    else
+      echo "test.sh: the tests' temporary files are kept in $MOLER_TEST_TMPDIR" >&2
+    fi
+  }
+  trap leftovers EXIT
+fi
 if ! command -v bash >/dev/null; then
   echo "bash is needed: the end-to-end tests drive a real bash in a pseudo-terminal" >&2
   exit 1
