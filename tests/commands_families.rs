@@ -233,8 +233,7 @@ fn adb_shell_enters_the_android_shell_behind_adb() {
     // `adb [-s SERIAL] shell` opens the device's shell on the terminal: here a TCP client of
     // the simulated device (raw, no echo of its own: the device echoes).
     let listener = Listener::bind("127.0.0.1:0", device("adb_shell.yml"), Protocol::Raw).unwrap();
-    let dir = std::env::temp_dir().join(format!("moler-families-adb-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = moler_testkit::TempDir::new("families-adb");
     let adb = dir.join("adb");
     std::fs::write(
         &adb,

@@ -13,31 +13,8 @@ use moler_testkit::{Simulator, SIM_PROMPT_RE};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A test's folder for its files, removed when it ends (kept, and named, when it failed).
-struct Folder(PathBuf);
-
-impl std::ops::Deref for Folder {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("the test's files are kept in {}", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn folder(case: &str) -> Folder {
-    let dir = std::env::temp_dir().join(format!("moler-config-e2e-{}-{case}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Folder(dir)
+fn folder(case: &str) -> moler_testkit::TempDir {
+    moler_testkit::TempDir::new(&format!("config-e2e-{case}"))
 }
 
 fn load(dir: &Path, yaml: &str) -> (Config, PathBuf) {

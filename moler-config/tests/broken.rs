@@ -1,23 +1,18 @@
 //! Broken configs and the messages they get: each names the file, line and column, and says
 //! what was expected. `{f}` stands for the config file's path.
 
-use std::path::PathBuf;
-
 use moler_config::{Config, ErrorKind, Loader};
 
 /// A fresh folder for one case.
-fn folder(case: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("moler-config-broken-{}-{case}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn folder(case: &str) -> moler_testkit::TempDir {
+    moler_testkit::TempDir::new(&format!("config-broken-{case}"))
 }
 
 /// Loads `yaml` from a file and checks the whole message and the first problem's kind.
 #[track_caller]
 fn broken(case: &str, yaml: &str, kind: ErrorKind, expected: &[&str]) {
-    let file = folder(case).join("config.yml");
+    let dir = folder(case);
+    let file = dir.join("config.yml");
     std::fs::write(&file, yaml).unwrap();
     let e = match Config::from_file(&file) {
         Ok(config) => panic!("{case}: loaded, but should fail: {config:#?}"),
@@ -386,7 +381,8 @@ fn device_defined_twice_differently_in_one_file() {
 
 #[test]
 fn device_defined_twice_the_same_way_is_fine() {
-    let file = folder("device-same").join("config.yml");
+    let dir = folder("device-same");
+    let file = dir.join("config.yml");
     std::fs::write(&file, "DEVICES:\n  Box: {DEVICE_CLASS: UnixLocal}\n  Box: {DEVICE_CLASS: moler.device.unixlocal.UnixLocal}\n")
         .unwrap();
     // The dotted and the short name are different text: that is a different definition.
@@ -545,7 +541,8 @@ fn every_problem_at_once_in_file_order() {
 
 #[test]
 fn a_file_that_is_not_utf8() {
-    let file = folder("utf8").join("config.yml");
+    let dir = folder("utf8");
+    let file = dir.join("config.yml");
     std::fs::write(&file, b"LOGGER:\n  PATH: caf\xe9\n").unwrap();
     let e = Config::from_file(&file).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Read);
@@ -557,7 +554,8 @@ fn a_file_that_is_not_utf8() {
 
 #[test]
 fn a_file_that_is_missing() {
-    let file = folder("missing").join("nope.yml");
+    let dir = folder("missing");
+    let file = dir.join("nope.yml");
     let e = Config::from_file(&file).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Read);
     assert_eq!(
@@ -592,7 +590,8 @@ fn sshshell_in_a_build_without_ssh() {
     } else {
         assert!(choice.starts_with("sshshell: unavailable: "), "{choice}");
     }
-    let file = folder("no-ssh-feature").join("config.yml");
+    let dir = folder("no-ssh-feature");
+    let file = dir.join("config.yml");
     std::fs::write(
         &file,
         "NAMED_CONNECTIONS:\n  r: {io_type: sshshell, host: h, client: libssh2}\n",
@@ -613,7 +612,8 @@ fn sshshell_in_a_build_without_ssh() {
 #[cfg(not(feature = "tokio"))]
 #[test]
 fn a_tokio_variant_in_a_build_without_tokio() {
-    let file = folder("no-tokio-feature").join("config.yml");
+    let dir = folder("no-tokio-feature");
+    let file = dir.join("config.yml");
     std::fs::write(&file, "NAMED_CONNECTIONS:\n  t: {io_type: terminal, variant: tokio}\n")
         .unwrap();
     let config = Config::from_file(&file).unwrap();

@@ -17,8 +17,7 @@ fn moler_config_names_the_file() {
     let e = Config::from_env().unwrap_err();
     assert!(e.to_string().contains("the environment variable is not set"), "{e}");
 
-    let dir = std::env::temp_dir().join(format!("moler-config-env-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = moler_testkit::TempDir::new("config-env");
     let file = dir.join("moler.yml");
     std::fs::write(&file, "NAMED_CONNECTIONS:\n  net_1: {io_type: tcp, port: 5671}\n").unwrap();
     std::env::set_var(ENV_VAR, &file);

@@ -8,11 +8,8 @@ use moler_config::{
 };
 use moler_runners::CompletionExt;
 
-fn folder(case: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("moler-config-load-{}-{case}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn folder(case: &str) -> moler_testkit::TempDir {
+    moler_testkit::TempDir::new(&format!("config-load-{case}"))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

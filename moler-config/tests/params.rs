@@ -72,14 +72,13 @@ fn a_value_of_the_wrong_type_is_a_problem_naming_what_was_expected() {
 
 #[test]
 fn relative_paths_are_the_config_folders_and_absolute_ones_stay() {
-    let dir = std::env::temp_dir().join(format!("moler-config-params-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = moler_testkit::TempDir::new("config-params");
     let file = dir.join("c.yml");
     std::fs::write(&file, "NAMED_CONNECTIONS:\n  c: {io_type: lab, a: sub/x, b: /abs/y}\n")
         .unwrap();
     let config = lab().from_file(&file).unwrap();
     let mut p = config.connection("c").unwrap().spec.params();
-    assert_eq!(p.base_dir(), Some(dir.as_path()));
+    assert_eq!(p.base_dir(), Some(&*dir));
     assert_eq!(p.get::<PathBuf>("a"), Some(dir.join("sub/x")));
     assert_eq!(p.get::<PathBuf>("b"), Some(PathBuf::from("/abs/y")));
     // Given in code: no folder to resolve from.

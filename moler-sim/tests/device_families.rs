@@ -167,11 +167,10 @@ fn scpi_walks_every_pair_of_states_on_every_runner() {
 }
 
 /// A copy of a device file the simulator user can read.
-fn readable_copy(name: &str, tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("moler-families-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn readable_copy(name: &str, tag: &str) -> moler_testkit::TempFile {
+    let dir = moler_testkit::TempDir::new(&format!("families-{tag}"));
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let file = dir.join(name);
+    let file = moler_testkit::TempFile::new(dir, name);
     std::fs::copy(Path::new(DEVICES).join(name), &file).unwrap();
     file
 }
@@ -305,7 +304,7 @@ fn check_adb(device: &Device, state: &str) {
 
 /// An sshd whose sessions find `adb` (the test user's ~/bin/adb, from scripts/setup-sshd.sh)
 /// serving the simulated phone.
-fn adb_sshd(tag: &str) -> Option<(Sshd, PathBuf)> {
+fn adb_sshd(tag: &str) -> Option<(Sshd, moler_testkit::TempFile)> {
     let file = readable_copy("adb_shell.yml", tag);
     let extra = format!("SetEnv \"MOLER_SIM={SIM}\" \"MOLER_SIM_ADB={}\"", file.display());
     let sshd = Sshd::require_with(&[moler_testkit::sshd::HostKey::Ed25519], &extra)?;
@@ -457,8 +456,8 @@ fn at_remote_over_cu_walks_every_pair_of_states_on_every_runner() {
     let Some(sshd) = Sshd::require() else { return };
     let Some(modem) = SerialModem::start() else { return };
     let user = sshd.user().name.clone();
-    let known_hosts =
-        std::env::temp_dir().join(format!("moler-at-{}-known_hosts", std::process::id()));
+    let hosts = moler_testkit::TempDir::new("at-known-hosts");
+    let known_hosts = hosts.join("known_hosts");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for variant in ["threaded", "tokio", "smol"] {
         // Moler's example with cu for plink_serial; cu ends by its escape, not by Ctrl-C.

@@ -88,11 +88,10 @@ const CLI: &str = "^admin@switch> $";
 const CONFIGURE: &str = "^admin@switch# $";
 
 /// The device file in a folder the simulator's ssh user can read.
-fn readable_copy(name: &str, tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("moler-sim-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn readable_copy(name: &str, tag: &str) -> moler_testkit::TempFile {
+    let dir = moler_testkit::TempDir::new(&format!("sim-{tag}"));
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let file = dir.join(name);
+    let file = moler_testkit::TempFile::new(dir, name);
     std::fs::copy(device_file(name), &file).unwrap();
     file
 }
@@ -332,8 +331,7 @@ fn at_modem_behind_socat_on_a_pty_pair_answers_as_molers_cases() {
         moler_testkit::skip("the AT modem test", "no socat (scripts/test.sh installs it as root)");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("moler-sim-modem-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = moler_testkit::TempDir::new("sim-modem");
     let tty = dir.join("ttyUSB0");
     let _ = std::fs::remove_file(&tty);
     let modem = device_file("at_modem.yml");
@@ -435,8 +433,7 @@ const ADB: &str = r"^shell@adbhost:/ \$ $";
 #[test]
 fn adb_shell_behind_an_adb_that_runs_the_simulator_answers_as_molers_cases() {
     // `adb [-s SERIAL] shell` opens the device's shell on the terminal: here the simulator.
-    let dir = std::env::temp_dir().join(format!("moler-sim-adb-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = moler_testkit::TempDir::new("sim-adb");
     let adb = dir.join("adb");
     std::fs::write(
         &adb,

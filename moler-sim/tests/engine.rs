@@ -428,8 +428,7 @@ fn a_thousand_commands_take_no_simulated_time_and_give_the_same_answers() {
 
 #[test]
 fn answers_replay_in_order_then_the_last_again() {
-    let dir = std::env::temp_dir().join(format!("moler-sim-answers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = moler_testkit::TempDir::new("sim-answers");
     std::fs::write(dir.join("second.txt"), "10:00:01\n").unwrap();
     let file = dir.join("d.yml");
     let yaml = "line_end: \"\\n\"\nstates: {S: {prompt: '$ ', commands: [{match: date, answers: ['10:00:00', {answer_file: second.txt}, '10:00:02']}]}}\n";

@@ -3,8 +3,7 @@
 use moler_sim::Device;
 
 fn errors(yaml: &str) -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!("moler-sim-format-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = moler_testkit::TempDir::new("sim-format");
     let file = dir.join(format!("d{}.yml", yaml.len()));
     std::fs::write(&file, yaml).unwrap();
     let e = Device::from_file(&file).unwrap_err();

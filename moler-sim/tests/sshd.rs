@@ -3,7 +3,7 @@
 //! with the `ssh` client from a local bash, as it would to a lab host, and moler's own SSH
 //! transport (libssh2) lands there too.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use moler::commands::unix::Whoami;
@@ -45,11 +45,10 @@ states:
 }
 
 /// A folder the simulator's user can read, with the device file in it.
-fn device_file(tag: &str, sudo_password: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("moler-sim-sshd-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn device_file(tag: &str, sudo_password: &str) -> moler_testkit::TempFile {
+    let dir = moler_testkit::TempDir::new(&format!("sim-sshd-{tag}"));
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let file = dir.join("simbox.yml");
+    let file = moler_testkit::TempFile::new(dir, "simbox.yml");
     std::fs::write(&file, device_yaml(sudo_password)).unwrap();
     file
 }

@@ -300,8 +300,7 @@ fn behind_socat_on_a_pty_pair_as_a_serial_console() {
         );
         return;
     }
-    let dir = std::env::temp_dir().join(format!("moler-sim-serial-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = moler_testkit::TempDir::new("sim-serial");
     let tty = dir.join("ttyS0");
     let _ = std::fs::remove_file(&tty);
     // The device's end: the program on a pty of its own; the line's end: a pty whose name is

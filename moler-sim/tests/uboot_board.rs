@@ -73,8 +73,7 @@ fn left_alone_the_board_boots_linux_and_a_reboot_counts_down_again() {
 
 #[test]
 fn idle_and_any_key_are_checked_at_load() {
-    let dir = std::env::temp_dir().join(format!("moler-sim-idle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = moler_testkit::TempDir::new("sim-idle");
     let file = dir.join("bad.yml");
     std::fs::write(
         &file,

@@ -547,3 +547,81 @@ mod tests {
         }
     }
 }
+
+/// A test's own folder under the system's temporary one (`moler-NAME-PID-N`, N counting the
+/// folders the process made: tests running at once in one process each get theirs), removed
+/// when dropped, unless the test is failing: then it is kept, and its path printed, for a look
+/// at what the test wrote.
+///
+/// ```
+/// let dir = moler_testkit::TempDir::new("doc-example");
+/// std::fs::write(dir.join("a.yml"), "DEVICES: {}\n").unwrap();
+/// let path = dir.to_path_buf();
+/// drop(dir);
+/// assert!(!path.exists());
+/// ```
+#[derive(Debug)]
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// Makes `moler-NAME-PID-N` in the temporary folder (removing one left by an earlier run).
+    pub fn new(name: &str) -> TempDir {
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("moler-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot make {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TempDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("the test's files are kept in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A file's path in a [`TempDir`] of its own, which goes with it.
+#[derive(Debug)]
+pub struct TempFile {
+    path: std::path::PathBuf,
+    _dir: TempDir,
+}
+
+impl TempFile {
+    /// `name` in `dir` (not made: write it).
+    pub fn new(dir: TempDir, name: &str) -> TempFile {
+        TempFile { path: dir.join(name), _dir: dir }
+    }
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl AsRef<std::path::Path> for TempFile {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
