@@ -711,6 +711,7 @@ fn sim_check_lists_the_states_and_reports_mistakes_with_their_place() {
         stderr(&out).trim(),
         format!("moler: {}:4:5: unknown key `comands`; did you mean commands?", bad.display())
     );
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
