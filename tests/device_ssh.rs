@@ -19,10 +19,8 @@ use common::{quote, remote_device_yaml};
 
 const T: Duration = Duration::from_secs(60);
 
-fn scratch(tag: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("moler-device-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(tag: &str) -> moler_testkit::TempDir {
+    moler_testkit::TempDir::new(&format!("device-{tag}"))
 }
 
 #[test]
