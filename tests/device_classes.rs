@@ -614,6 +614,56 @@ states:
     devices.remove_all();
 }
 
+/// The factory's bookkeeping: removing a device made, one configured but not made, or no
+/// device; a clone by name; a device whose initial state could not be reached is not kept (the
+/// next `get` tries again); its `Debug` names what is configured and what is made.
+#[test]
+fn the_factory_removes_clones_and_forgets_a_device_that_failed() {
+    let device = moler_sim::Device::from_yaml(SIM).unwrap();
+    let sim =
+        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let port = sim.addr().port();
+    let yaml = format!(
+        "{}  LOCKED:\n    DEVICE_CLASS: SimBoxPlus\n    CONNECTION_DESC: {{io_type: tcp, host: \
+         127.0.0.1, port: {port}, ready_prompt: 'a> '}}\n    CONNECTION_HOPS:\n      A:\n        \
+         B: {{command_params: {{password: wrong}}}}\n",
+        config(port, "threaded")
+    );
+    let devices = Devices::from_yaml(&yaml).unwrap();
+    let plain = devices.get("BOX").unwrap();
+    let debug = format!("{devices:?}");
+    assert!(debug.contains(r#"configured: ["BOX", "LOCKED", "PLUS"], made: ["BOX"]"#), "{debug}");
+
+    // A clone by a new name is made, and the same one again.
+    let twin = devices.get_cloned("BOX", "TWIN").unwrap();
+    assert_eq!(twin.name(), "TWIN");
+    assert_eq!(twin.state(), "A");
+    assert!(devices.get_cloned("BOX", "TWIN").unwrap() == twin);
+
+    // Removing: a device made, one configured but never made (nothing to do), no such device.
+    devices.remove("TWIN").unwrap();
+    assert_eq!(twin.state(), "NOT_CONNECTED");
+    devices.remove("PLUS").unwrap();
+    let err = devices.remove("NOBODY").unwrap_err().to_string();
+    assert!(err.starts_with("no device named NOBODY"), "{err}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        devices.remove_async("BOX").await.unwrap();
+        assert_eq!(plain.state(), "NOT_CONNECTED");
+        devices.remove_async("PLUS").await.unwrap();
+        let err = devices.remove_async("NOBODY").await.unwrap_err().to_string();
+        assert!(err.starts_with("no device named NOBODY"), "{err}");
+    });
+    assert!(format!("{devices:?}").contains("made: []"), "{devices:?}");
+
+    // A device that could not reach its initial state is not kept: every `get` tries again.
+    for _ in 0..2 {
+        let err = devices.get("LOCKED").expect_err("the password is wrong").to_string();
+        assert!(err.contains("su: Authentication failure"), "{err}");
+    }
+    devices.remove_all();
+}
+
 /// Moler's `exchange_io_connection`: the device drops its connection for another (here, another
 /// simulated box), is in its connected state once the new one greeted, and reopens the new one
 /// later.
