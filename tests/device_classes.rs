@@ -603,6 +603,22 @@ states:
     assert_eq!(String::from_utf8_lossy(&peer.join().unwrap()), "", "typed into z>");
     devices.remove_all();
 
+    // A greeting that ends a line shows no prompt: the device is where the class opens.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"Welcome\r\nREADY\r\n").unwrap();
+        let mut typed = Vec::new();
+        stream.read_to_end(&mut typed).unwrap();
+        typed
+    });
+    let devices = Devices::from_yaml(&yaml(port).replace("' '", "\"READY\\r\\n\"")).unwrap();
+    assert_eq!(devices.get("BOX").unwrap().state(), "A");
+    devices.remove_all();
+    assert_eq!(String::from_utf8_lossy(&peer.join().unwrap()), "", "nothing was asked for");
+
     // The same on a terminal, whose bash shows moler's own prompt.
     let yaml = format!(
         "{CLASSES}DEVICES:\n  BOX:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: \

@@ -963,15 +963,18 @@ impl Device {
         }
         // Where a greeting showed the prompt the peer waits on, that prompt says where the
         // device is: the connected state, or another one (a console left in a root shell);
-        // a prompt of no state is an error before anything is typed.
+        // a prompt of no state is an error before anything is typed. (A greeting that ends a
+        // line, a `ready_prompt` such as "READY\r\n", shows no prompt to read.)
         let opened_in = match (handle.greeting(), machine.detect, shown) {
-            (Some(_), None, Some(line)) => match self.opened_in(&regexes, &line) {
-                Ok(state) => state,
-                Err(why) => {
-                    handle.close();
-                    return Err(failed(why.into()));
+            (Some(_), None, Some(line)) if !line.trim().is_empty() => {
+                match self.opened_in(&regexes, &line) {
+                    Ok(state) => state,
+                    Err(why) => {
+                        handle.close();
+                        return Err(failed(why.into()));
+                    }
                 }
-            },
+            }
             _ => connected,
         };
         let generation = self.inner.cell.renew(opened_in);
