@@ -619,6 +619,40 @@ states:
     devices.remove_all();
     assert_eq!(String::from_utf8_lossy(&peer.join().unwrap()), "", "nothing was asked for");
 
+    // A connected state with no prompt stands for "not known yet" (a board's console): a
+    // prompt of no state leaves the device there (and the walk to A types `exit`), A's prompt
+    // puts it in A (nothing typed).
+    let console = |port: u16| {
+        format!(
+            "DEVICE_CLASSES:\n  Console:\n    CONNECTED_STATE: CONSOLE\n    INITIAL_STATE: A\n    \
+             STATES:\n      CONSOLE: {{}}\n      A: {{PROMPT: '^a> $'}}\n    CONNECTION_HOPS:\n      \
+             CONSOLE:\n        A: {{execute_command: exit, command_params: {{expected_prompt: \
+             '^a> $'}}}}\nDEVICES:\n  BOARD:\n    DEVICE_CLASS: Console\n    CONNECTION_DESC: \
+             {{io_type: tcp, host: 127.0.0.1, port: {port}, ready_prompt: ' '}}\n"
+        )
+    };
+    for (shown, typed) in [("z> ", "exit\n"), ("a> ", "")] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let peer = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(shown.as_bytes()).unwrap();
+            let mut typed = vec![0; 64];
+            let n = stream.read(&mut typed).unwrap();
+            typed.truncate(n);
+            if n > 0 {
+                stream.write_all(b"exit\r\na> ").unwrap();
+                stream.read_to_end(&mut typed).unwrap();
+            }
+            typed
+        });
+        let devices = Devices::from_yaml(&console(port)).unwrap();
+        assert_eq!(devices.get("BOARD").unwrap().state(), "A", "{shown}");
+        devices.remove_all();
+        assert_eq!(String::from_utf8_lossy(&peer.join().unwrap()), typed, "{shown}");
+    }
+
     // The same on a terminal, whose bash shows moler's own prompt.
     let yaml = format!(
         "{CLASSES}DEVICES:\n  BOX:\n    DEVICE_CLASS: SimBox\n    CONNECTION_DESC: \

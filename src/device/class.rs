@@ -860,12 +860,15 @@ pub(crate) fn resolve(
         }
     }
     // A state with no prompt could never be told reached (a hop into it would end at any
-    // prompt its command takes; nothing would show the device is there): only the state whose
-    // prompt is detected when the connection opens has none until then.
+    // prompt its command takes; nothing would show the device is there). But the state the
+    // connection opens into may have none: where a console opens nobody may know yet (a
+    // board's serial line, before it boots), and the prompt watch moves the device from there;
+    // nor has the state whose prompt is detected when the connection opens, until then.
     for st in &class.states {
         let Some(state) = state_of(&st.name.value) else { continue };
         // (A hop into it already reported, a missing expected_prompt, is the one mistake.)
-        if detect == Some(state)
+        if state == connected
+            || detect == Some(state)
             || wrong_prompt.contains(&state)
             || prompts.iter().any(|(s, _)| *s == state)
             || reported.iter().any(|(_, to)| to == state)

@@ -1004,6 +1004,11 @@ impl Device {
         if states.contains(&connected) {
             return Ok(connected);
         }
+        // A connected state with no prompt is "not known yet" (a board's console): a prompt of
+        // no state is that.
+        if states.is_empty() && machine.prompt(connected).is_none() {
+            return Ok(connected);
+        }
         if let [state] = states[..] {
             tracing::info!(target: logging::MAIN, device = %self.inner.name, "the connection opened in {state}, not {connected}: it shows {shown:?}, the prompt of {state}");
             return Ok(state);
