@@ -537,6 +537,28 @@ states:
     devices.remove_all();
 }
 
+/// A TCP peer on 127.0.0.1 that shows `shows` to the one connection it takes, answers the
+/// first thing typed with `answer` (if any), and hands back all that was typed once the
+/// connection closes.
+fn peer(shows: &'static str, answer: &'static str) -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let typed = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(shows.as_bytes()).unwrap();
+        let mut typed = vec![0; 64];
+        let n = stream.read(&mut typed).unwrap();
+        typed.truncate(n);
+        if n > 0 {
+            stream.write_all(answer.as_bytes()).unwrap();
+            stream.read_to_end(&mut typed).unwrap();
+        }
+        String::from_utf8_lossy(&typed).into_owned()
+    });
+    (port, typed)
+}
+
 /// Where a connection with a greeting opens is read from the prompt the greeting ends at, not
 /// assumed: a console left in another state of the class opens there (the walk goes on from
 /// it), and a prompt of no state is an error before anything is typed.
@@ -579,16 +601,7 @@ states:
     devices.remove_all();
 
     // A prompt of no state of the class: refused, and nothing is typed.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let peer = std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut stream, _) = listener.accept().unwrap();
-        stream.write_all(b"Welcome\r\nz> ").unwrap();
-        let mut typed = Vec::new();
-        stream.read_to_end(&mut typed).unwrap();
-        typed
-    });
+    let (port, typed) = peer("Welcome\r\nz> ", "");
     let devices = Devices::from_yaml(&yaml(port)).unwrap();
     let err = devices.get("BOX").expect_err("z> is no state's prompt").to_string();
     assert!(
@@ -600,24 +613,15 @@ states:
         ),
         "{err}"
     );
-    assert_eq!(String::from_utf8_lossy(&peer.join().unwrap()), "", "typed into z>");
+    assert_eq!(typed.join().unwrap(), "", "typed into z>");
     devices.remove_all();
 
     // A greeting that ends a line shows no prompt: the device is where the class opens.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let peer = std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut stream, _) = listener.accept().unwrap();
-        stream.write_all(b"Welcome\r\nREADY\r\n").unwrap();
-        let mut typed = Vec::new();
-        stream.read_to_end(&mut typed).unwrap();
-        typed
-    });
+    let (port, typed) = peer("Welcome\r\nREADY\r\n", "");
     let devices = Devices::from_yaml(&yaml(port).replace("' '", "\"READY\\r\\n\"")).unwrap();
     assert_eq!(devices.get("BOX").unwrap().state(), "A");
     devices.remove_all();
-    assert_eq!(String::from_utf8_lossy(&peer.join().unwrap()), "", "nothing was asked for");
+    assert_eq!(typed.join().unwrap(), "", "nothing was asked for");
 
     // A connected state with no prompt stands for "not known yet" (a board's console): a
     // prompt of no state leaves the device there (and the walk to A types `exit`), A's prompt
@@ -632,25 +636,11 @@ states:
         )
     };
     for (shown, typed) in [("z> ", "exit\n"), ("a> ", "")] {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let peer = std::thread::spawn(move || {
-            use std::io::{Read, Write};
-            let (mut stream, _) = listener.accept().unwrap();
-            stream.write_all(shown.as_bytes()).unwrap();
-            let mut typed = vec![0; 64];
-            let n = stream.read(&mut typed).unwrap();
-            typed.truncate(n);
-            if n > 0 {
-                stream.write_all(b"exit\r\na> ").unwrap();
-                stream.read_to_end(&mut typed).unwrap();
-            }
-            typed
-        });
+        let (port, was_typed) = peer(shown, "exit\r\na> ");
         let devices = Devices::from_yaml(&console(port)).unwrap();
         assert_eq!(devices.get("BOARD").unwrap().state(), "A", "{shown}");
         devices.remove_all();
-        assert_eq!(String::from_utf8_lossy(&peer.join().unwrap()), typed, "{shown}");
+        assert_eq!(was_typed.join().unwrap(), typed, "{shown}");
     }
 
     // The same on a terminal, whose bash shows moler's own prompt.
