@@ -490,8 +490,7 @@ impl Node {
     /// YAML with this crate's `file:line:column` errors (the simulator's device files).
     ///
     /// ```
-    /// let dir = std::env::temp_dir().join(format!("moler-node-doc-{}", std::process::id()));
-    /// std::fs::create_dir_all(&dir).unwrap();
+    /// # let dir = moler_testkit::TempDir::new("node-doc"); // removed when the example ends
     /// let file = dir.join("x.yml");
     /// std::fs::write(&file, "a: 1\nb: [2, 3\n").unwrap();
     /// let e = moler_config::Node::from_file(&file).unwrap_err();
