@@ -436,4 +436,91 @@ mod tests {
         assert_eq!(read_some(io.as_mut(), &mut large), 4 * 1024);
         assert!(io.drained());
     }
+
+    /// A session opened on a listener of the test's, with the server's end of it.
+    fn session() -> (TelnetIo, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let policy = Policy::client("vt100", None);
+        let timeout = Duration::from_secs(10);
+        let (io, _) =
+            TelnetIo::connect("127.0.0.1", port, timeout, "telnet", policy, None).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        // What the client asks first (no window size given: no NAWS offered).
+        let mut asked = [0u8; 3];
+        std::io::Read::read_exact(&mut server, &mut asked).unwrap();
+        assert_eq!(asked, [codec::IAC, codec::DO, codec::SGA]);
+        (io, server)
+    }
+
+    /// An opening handshake (RFC 2217's) reads until its answer came; text the server sends
+    /// meanwhile, in as many reads as it comes in, is kept whole for the stream.
+    #[test]
+    fn text_that_comes_during_a_negotiation_is_kept_whole() {
+        use codec::{IAC, SGA, WILL};
+        let (mut io, mut server) = session();
+        let sender = std::thread::spawn(move || {
+            // Apart, so that each is a read of its own.
+            for part in [&b"banner, "[..], b"more of it, ", b"and the end\r\n", &[IAC, WILL, SGA]] {
+                server.write_all(part).unwrap();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            server
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        io.negotiate_until(deadline, |wire| Ok(wire.codec.remote_enabled(SGA))).unwrap();
+        let _server = sender.join().unwrap();
+        let mut buf = [0u8; 256];
+        let n = read_some(&mut io, &mut buf);
+        assert_eq!(String::from_utf8_lossy(&buf[..n]), "banner, more of it, and the end\r\n");
+    }
+
+    /// What the socket does not take waits in the session, in order: a write then says
+    /// `WouldBlock` (the caller waits for the socket) instead of piling up more; a read, and a
+    /// negotiation, send it as soon as the socket takes it. Nothing is lost or reordered.
+    #[test]
+    fn output_the_socket_cannot_take_waits_in_order_and_goes_once_it_can() {
+        let (mut io, mut server) = session();
+        // The server reads nothing for now: fill the socket's buffers, chunk by numbered chunk.
+        let chunk = |i: usize| format!("{i:08}").repeat(1024).into_bytes(); // 8 KiB
+        let mut written = Vec::new();
+        let mut i = 0;
+        loop {
+            let bytes = chunk(i);
+            match io.write(&bytes) {
+                Ok(n) => {
+                    assert_eq!(n, bytes.len(), "a write under 16 KiB is taken whole");
+                    written.extend_from_slice(&bytes);
+                    i += 1;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+            assert!(written.len() < 256 << 20, "writes kept being taken: nothing waits");
+        }
+        assert!(lock(&io.wire).pending(), "part of the last write waits in the session");
+        assert!(io.has_buffered_input(), "what waits is the session's to send");
+        assert_eq!(io.blocked_on(Op::Read).1, Interest::Writable, "a read waits for the socket");
+
+        // The server reads it all, a while later; the negotiation sends what waits meanwhile.
+        let expected = written.len();
+        let reader = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            let mut got = vec![0u8; expected];
+            std::io::Read::read_exact(&mut server, &mut got).unwrap();
+            (server, got)
+        });
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(60);
+        io.negotiate_until(deadline, |wire| Ok(!wire.pending())).unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the negotiation waited {:?} to send what waited: it did not wait for the socket to \
+             take it",
+            started.elapsed()
+        );
+        let (_server, got) = reader.join().unwrap();
+        assert!(got == written, "the data came whole and in order");
+        assert!(!io.has_buffered_input());
+    }
 }
