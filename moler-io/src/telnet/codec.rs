@@ -504,6 +504,12 @@ mod tests {
         let mut wire = Vec::new();
         c.encode(b"l1\r\nl2\rl3\r", &mut wire);
         assert_eq!(wire, b"l1\r\nl2\r\0l3\r\0");
+        // Writes of one byte, or none (a CR alone: its LF, if any, is the next write's).
+        for (data, on_the_wire) in [(&b"\r"[..], &b"\r\0"[..]), (b"", b""), (b"x", b"x")] {
+            wire.clear();
+            c.encode(data, &mut wire);
+            assert_eq!(wire, on_the_wire);
+        }
     }
 
     #[test]
