@@ -239,7 +239,11 @@ fn apply(t: &mut termios::Termios, s: &SerialSettings) -> rustix::io::Result<()>
 
 /// The settings a tty's termios say.
 pub fn settings_of(fd: impl AsFd) -> io::Result<SerialSettings> {
-    let t = termios::tcgetattr(fd)?;
+    Ok(settings_in(&termios::tcgetattr(fd)?))
+}
+
+/// The settings `t` says.
+fn settings_in(t: &termios::Termios) -> SerialSettings {
     let c = t.control_modes;
     let size = c & ControlModes::CSIZE;
     let data_bits = if size == ControlModes::CS5 {
@@ -269,13 +273,13 @@ pub fn settings_of(fd: impl AsFd) -> io::Result<SerialSettings> {
     } else {
         FlowControl::None
     };
-    Ok(SerialSettings {
+    SerialSettings {
         baud_rate: t.output_speed(),
         data_bits,
         parity,
         stop_bits: if c.contains(ControlModes::CSTOPB) { StopBits::Two } else { StopBits::One },
         flow_control,
-    })
+    }
 }
 
 /// Why a read or write ended the connection: the port went away.
@@ -378,4 +382,69 @@ impl Control for SerialControl {
 /// or has no `:`).
 pub fn is_local_port(path: &str) -> bool {
     path.starts_with('/') || path.starts_with('.') || !path.contains(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::termios::LocalModes;
+
+    /// Every setting a port can be given is what its termios then say, whatever the port's
+    /// line was set to before (each combination on top of the one before it: every bit goes
+    /// on and off again), in raw mode, reading as soon as a byte came, and receiving whatever
+    /// the modem lines say. A pseudo-terminal's termios to change (written back to no line: a
+    /// pty's driver would force 8 data bits and no parity).
+    #[test]
+    fn every_setting_is_what_the_termios_then_say() {
+        let master =
+            rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
+                .unwrap();
+        let mut t = termios::tcgetattr(&master).unwrap();
+        let parities = [Parity::None, Parity::Odd, Parity::Even, Parity::Mark, Parity::Space];
+        let stops = [StopBits::One, StopBits::OnePointFive, StopBits::Two];
+        let flows = [FlowControl::None, FlowControl::Software, FlowControl::Hardware];
+        let mut tried = 0;
+        for baud_rate in [115_200, 9600, 300] {
+            for data_bits in [5, 6, 7, 8] {
+                for parity in parities {
+                    for stop_bits in stops {
+                        for flow_control in flows {
+                            let s = SerialSettings {
+                                baud_rate,
+                                data_bits,
+                                parity,
+                                stop_bits,
+                                flow_control,
+                            };
+                            apply(&mut t, &s).unwrap();
+                            // One and a half is two on a local port (termios has no 1.5).
+                            let stop_bits = match stop_bits {
+                                StopBits::OnePointFive => StopBits::Two,
+                                other => other,
+                            };
+                            assert_eq!(settings_in(&t), SerialSettings { stop_bits, ..s }, "{s}");
+                            let c = t.control_modes;
+                            assert!(c.contains(ControlModes::CREAD | ControlModes::CLOCAL), "{s}");
+                            let soft = InputModes::IXON | InputModes::IXOFF;
+                            assert_eq!(
+                                t.input_modes.intersection(soft | InputModes::IXANY),
+                                if flow_control == FlowControl::Software {
+                                    soft
+                                } else {
+                                    InputModes::empty()
+                                },
+                                "{s}"
+                            );
+                            let cooked = LocalModes::ICANON | LocalModes::ECHO | LocalModes::ISIG;
+                            assert!(t.local_modes.intersection(cooked).is_empty(), "raw: {s}");
+                            assert_eq!(t.special_codes[SpecialCodeIndex::VMIN], 1);
+                            assert_eq!(t.special_codes[SpecialCodeIndex::VTIME], 0);
+                            tried += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(tried, 3 * 4 * 5 * 3 * 3);
+    }
 }
