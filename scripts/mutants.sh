@@ -12,6 +12,10 @@
 # (`-- -C=--lib -C=--test=device_classes …`): it narrows the build as well as the run.
 # `--cargo-test-arg` narrows only the run, and every mutant then builds all of the package's
 # test binaries (about 40 s a mutant instead of 15 here).
+# For code that another package's tests reach (moler-io's telnet and RFC 2217 sessions, tested
+# end to end against real daemons by the root package's tests/telnet.rs and tests/serial.rs),
+# add that package to the build and the run: `-- -C=--package=moler -C=--lib -C=--test=telnet`
+# (cargo-mutants 27's own `--test-package` left it out of the build here).
 # Results in target/mutants/mutants.out/ (missed.txt: the survivors). Needs cargo-mutants
 # (`cargo install cargo-mutants --locked`) and cargo-nextest. About 10 s a mutant for
 # moler-core on this project's 2-core machine (moler-core has about 1,400).
