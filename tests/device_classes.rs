@@ -70,6 +70,12 @@ const CLASSES: &str = r#"DEVICE_CLASSES:
 
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The simulated box `yaml` describes, listening on a TCP port of its own.
+fn sim(yaml: &str) -> moler_sim::Listener {
+    let device = moler_sim::Device::from_yaml(yaml).unwrap();
+    moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap()
+}
+
 fn config(port: u16, variant: &str) -> String {
     format!(
         "{CLASSES}DEVICES:\n  BOX:\n    DEVICE_CLASS: lab.devices.SimBox\n    CONNECTION_DESC: \
@@ -90,9 +96,7 @@ fn who(state: &str) -> &'static str {
 
 #[test]
 fn a_class_of_one_s_own_and_its_extension_walk_every_pair_of_states_on_every_runner() {
-    let device = moler_sim::Device::from_yaml(SIM).unwrap();
-    let sim =
-        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let sim = sim(SIM);
     // The tokio runner drives its connections on a runtime of the test's.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for variant in ["threaded", "tokio", "smol"] {
@@ -372,9 +376,7 @@ DEVICES:
 /// by class.
 #[test]
 fn goto_state_options_clones_neighbours_and_classes() {
-    let device = moler_sim::Device::from_yaml(SIM).unwrap();
-    let sim =
-        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let sim = sim(SIM);
     let port = sim.addr().port();
     let desc = format!("{{io_type: tcp, host: 127.0.0.1, port: {port}, ready_prompt: 'a> '}}");
     let yaml = format!(
@@ -439,9 +441,7 @@ fn goto_state_options_clones_neighbours_and_classes() {
 /// was in ends, or the whole connection closes), until another state change is asked for.
 #[test]
 fn a_kept_state_is_taken_back_when_lost_until_another_change_is_asked_for() {
-    let device = moler_sim::Device::from_yaml(SIM).unwrap();
-    let sim =
-        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let sim = sim(SIM);
     let devices = Devices::from_yaml(&config(sim.addr().port(), "threaded")).unwrap();
     let plus = devices.get("PLUS").unwrap();
     plus.goto_state_with("C", Goto::new().keep_state(true)).unwrap();
@@ -509,9 +509,7 @@ states:
         ask: {prompt: "Password: ", echo: false, expect: no more, wrong: "su: Authentication failure"}
         goto: B
 "#;
-    let device = moler_sim::Device::from_yaml(SU_ONCE).unwrap();
-    let sim =
-        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let sim = sim(SU_ONCE);
     let devices = Devices::from_yaml(&config(sim.addr().port(), "threaded")).unwrap();
     let plain = devices.get("BOX").unwrap();
     plain.goto_state_with("B", Goto::new().keep_state(true)).unwrap();
@@ -577,9 +575,7 @@ states:
       - {match: whoami, answer: bob}
       - {match: exit, answer: logout, goto: A}
 "#;
-    let device = moler_sim::Device::from_yaml(LEFT_IN_B).unwrap();
-    let sim =
-        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let sim = sim(LEFT_IN_B);
     // (The greeting waits for the end both prompts share.)
     let yaml = |port: u16| {
         format!(
@@ -659,9 +655,7 @@ states:
 /// next `get` tries again); its `Debug` names what is configured and what is made.
 #[test]
 fn the_factory_removes_clones_and_forgets_a_device_that_failed() {
-    let device = moler_sim::Device::from_yaml(SIM).unwrap();
-    let sim =
-        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let sim = sim(SIM);
     let port = sim.addr().port();
     let yaml = format!(
         "{}  LOCKED:\n    DEVICE_CLASS: SimBoxPlus\n    CONNECTION_DESC: {{io_type: tcp, host: \
@@ -709,13 +703,9 @@ fn the_factory_removes_clones_and_forgets_a_device_that_failed() {
 /// later.
 #[test]
 fn a_device_exchanges_its_connection_for_another() {
-    let first = moler_sim::Device::from_yaml(SIM).unwrap();
-    let first =
-        moler_sim::Listener::bind("127.0.0.1:0", first.into(), moler_sim::Protocol::Raw).unwrap();
+    let first = sim(SIM);
     let other = SIM.replace("answer: alice", "answer: alice-on-the-spare");
-    let other = moler_sim::Device::from_yaml(&other).unwrap();
-    let other =
-        moler_sim::Listener::bind("127.0.0.1:0", other.into(), moler_sim::Protocol::Raw).unwrap();
+    let other = sim(&other);
     let devices = Devices::from_yaml(&config(first.addr().port(), "threaded")).unwrap();
     let plain = devices.get("BOX").unwrap();
     let whoami = |d: &Device| {
@@ -743,9 +733,7 @@ fn a_device_exchanges_its_connection_for_another() {
 #[test]
 fn a_password_written_as_a_number_is_typed_as_written() {
     let sim_yaml = SIM.replace("expect: bee", "expect: \"0123\"");
-    let device = moler_sim::Device::from_yaml(&sim_yaml).unwrap();
-    let sim =
-        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    let sim = sim(&sim_yaml);
     let port = sim.addr().port();
     let desc = format!("{{io_type: tcp, host: 127.0.0.1, port: {port}, ready_prompt: 'a> '}}");
     // The class's hop types `0123`; the device NEAR's own hop `123`, the number 0123 reads as.
