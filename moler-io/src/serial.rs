@@ -447,4 +447,52 @@ mod tests {
         }
         assert_eq!(tried, 3 * 4 * 5 * 3 * 3);
     }
+
+    /// A local port is a path (`/dev/…`, `./…`, or a name without a colon); anything else is
+    /// `host:port` for RFC 2217, an IPv6 host in brackets too.
+    #[test]
+    fn a_path_is_a_local_port_and_host_port_is_not() {
+        for local in [
+            "/dev/ttyUSB0",
+            "/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0",
+            "./ttyS0",
+            "./a:b",
+            "ttyS0",
+        ] {
+            assert!(is_local_port(local), "{local}");
+        }
+        for remote in ["console-server:2217", "10.0.0.1:7000", "[::1]:2217", "host:"] {
+            assert!(!is_local_port(remote), "{remote}");
+        }
+    }
+
+    /// A pseudo-terminal's two ends: the master, and the slave opened as a port.
+    fn port() -> (OwnedFd, Transport) {
+        use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+        grantpt(&master).unwrap();
+        unlockpt(&master).unwrap();
+        let slave = ptsname(&master, Vec::new()).unwrap();
+        let transport = open(&SerialOptions::new(slave.to_str().unwrap())).unwrap();
+        (master, transport)
+    }
+
+    /// A read into no room reads nothing and is no hang-up; once the port is closed, reads
+    /// end and writes fail, though the descriptor is still open (the runner drops it later).
+    #[test]
+    fn a_closed_port_ends_its_reads_and_fails_its_writes() {
+        let (master, transport) = port();
+        let Stream::Fd(mut io) = transport.stream else { panic!("a descriptor stream") };
+        rustix::io::write(&master, b"x").unwrap();
+        assert_eq!(io.read(&mut []).unwrap(), 0, "nothing asked, nothing read");
+        assert_eq!(io.write(b"ok").unwrap(), 2);
+        transport.closer.close();
+        assert_eq!(io.read(&mut [0; 8]).unwrap(), 0, "the end of the stream");
+        let e = io.write(b"more").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe, "{e}");
+        // What was written before the close went out.
+        let mut got = [0; 8];
+        let n = rustix::io::read(&master, &mut got).unwrap();
+        assert_eq!(&got[..n], b"ok");
+    }
 }
