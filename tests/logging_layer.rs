@@ -154,3 +154,81 @@ fn traffic_is_logged_once_and_given_to_the_programs_layer() {
     assert_eq!(raw, "typed here\ntyped here\nanswered there\n", "both ways, as they went");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Events a program (or a transport of its own, without a transcript) writes at moler's
+/// targets land where moler's own would: `moler::io` in the device's log as traffic, its
+/// bytes at `moler::raw` in the device's raw log as they are; a `moler` record at DEBUG only
+/// in the debug log, and another target's record only there too, never in `moler.log`.
+#[test]
+fn a_programs_events_at_molers_targets_land_in_molers_files() {
+    let (_one, dir) = logs_for("targets");
+    let logger = moler::config::Logger {
+        path: Some(dir.clone()),
+        debug_level: Some("DEBUG".into()),
+        raw_log: true,
+        ..Default::default()
+    };
+    let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        let logs = moler::logging::configure(&logger).unwrap();
+        use moler::logging::{IO, MAIN, RAW};
+        tracing::info!(target: IO, device = "P", dir = ">", data = "typed by the program");
+        tracing::info!(target: IO, device = "P", dir = "<", data = "its answer");
+        tracing::trace!(target: RAW, device = "P", dir = "<", bytes = &b"\x01its answer\xff\r\n"[..]);
+        tracing::debug!(target: MAIN, device = "P", "a detail of moler's");
+        tracing::info!(target: "myapp", "the program's own record");
+        logs.flush();
+        moler::logging::stop();
+    });
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_default();
+    let text = |name: &str| String::from_utf8(read(name)).unwrap();
+    let (main, device, debug) = (text("moler.log"), text("moler.P.log"), text("moler.debug.log"));
+    assert!(device.contains(" >|typed by the program"), "{device}");
+    assert!(device.contains(" <|its answer"), "{device}");
+    assert_eq!(read("moler.P.raw.log"), b"\x01its answer\xff\r\n", "the bytes as they came");
+    for record in ["typed by the program", "a detail of moler's", "the program's own record"] {
+        assert!(debug.contains(record), "{record:?} in the debug log: {debug}");
+        assert!(!main.contains(record), "{record:?} is no record of moler.log: {main}");
+    }
+    assert!(!device.contains("a detail of moler's"), "DEBUG is not the device log's: {device}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `DEBUG_LEVEL` keeps the records at or above it in the debug log, as Python's logging does
+/// with a handler's level; turning the debug log on while it is on says nothing, turning it
+/// off says so once.
+#[test]
+fn the_debug_log_keeps_what_is_at_or_above_its_level() {
+    let (_one, dir) = logs_for("levels");
+    let levels = ["ERROR", "WARNING", "INFO", "DEBUG", "TRACE"];
+    for (at, level) in levels.iter().enumerate() {
+        let sub = dir.join(level);
+        let logger = moler::config::Logger {
+            path: Some(sub.clone()),
+            debug_level: Some((*level).into()),
+            ..Default::default()
+        };
+        let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
+        tracing::subscriber::with_default(subscriber, || {
+            let logs = moler::logging::configure(&logger).unwrap();
+            tracing::error!(target: "myapp", "record at ERROR");
+            tracing::warn!(target: "myapp", "record at WARNING");
+            tracing::info!(target: "myapp", "record at INFO");
+            tracing::debug!(target: "myapp", "record at DEBUG");
+            tracing::trace!(target: "myapp", "record at TRACE");
+            logs.set_debug_log(true);
+            logs.set_debug_log(false);
+            logs.set_debug_log(false);
+            moler::logging::stop();
+        });
+        let read = |name: &str| std::fs::read_to_string(sub.join(name)).unwrap_or_default();
+        let debug = read("moler.debug.log");
+        for (i, record) in levels.iter().enumerate() {
+            let line = format!("record at {record}");
+            assert_eq!(debug.contains(&line), i <= at, "DEBUG_LEVEL {level}, {line:?}: {debug}");
+        }
+        let main = read("moler.log");
+        assert_eq!(main.matches("Debug log is disabled").count(), 1, "{level}: {main}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
