@@ -177,6 +177,9 @@ fn a_programs_events_at_molers_targets_land_in_molers_files() {
         tracing::trace!(target: RAW, device = "P", dir = "<", bytes = &b"\x01its answer\xff\r\n"[..]);
         tracing::debug!(target: MAIN, device = "P", "a detail of moler's");
         tracing::info!(target: "myapp", "the program's own record");
+        // moler's crates' own modules are moler's too.
+        tracing::info!(target: "moler::device::x", "from a module of moler's");
+        tracing::info!(target: "moler_core::x", "from another crate of moler's");
         logs.flush();
         moler::logging::stop();
     });
@@ -191,6 +194,9 @@ fn a_programs_events_at_molers_targets_land_in_molers_files() {
         assert!(!main.contains(record), "{record:?} is no record of moler.log: {main}");
     }
     assert!(!device.contains("a detail of moler's"), "DEBUG is not the device log's: {device}");
+    for record in ["from a module of moler's", "from another crate of moler's"] {
+        assert!(main.contains(record), "{record:?} in moler.log: {main}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -230,5 +236,25 @@ fn the_debug_log_keeps_what_is_at_or_above_its_level() {
         let main = read("moler.log");
         assert_eq!(main.matches("Debug log is disabled").count(), 1, "{level}: {main}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Without `RAW_LOG`, a connection's traffic goes to its device log and no raw log is made.
+#[test]
+fn no_raw_log_without_raw_log() {
+    let (_one, dir) = logs_for("no-raw");
+    let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
+    let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        let logs = moler::logging::configure(&logger).unwrap();
+        let mut conn =
+            moler_core::Connection::new("N").with_transcript(moler::logging::transcript("N"));
+        conn.handle_input(b"an answer\n", std::time::Instant::now());
+        logs.flush();
+        moler::logging::stop();
+    });
+    let device = std::fs::read_to_string(dir.join("moler.N.log")).unwrap_or_default();
+    assert!(device.contains("|an answer"), "{device}");
+    assert!(!std::fs::exists(dir.join("moler.N.raw.log")).unwrap(), "RAW_LOG is off");
     let _ = std::fs::remove_dir_all(&dir);
 }
