@@ -44,6 +44,18 @@ fn detail(text: &str) {
     tracing::debug!(target: "myapp::detail", "{text}");
 }
 
+/// Runs `body` with moler's layer alone as the thread's subscriber (what `configure` installs
+/// when the program has none) and the logs `logger` says; then writes all out and stops them.
+fn with_molers_layer(logger: &moler::config::Logger, body: impl FnOnce(&moler::logging::Logs)) {
+    let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        let logs = moler::logging::configure(logger).unwrap();
+        body(&logs);
+        logs.flush();
+        moler::logging::stop();
+    });
+}
+
 #[test]
 fn the_programs_own_layer_gets_every_event_beside_molers() {
     let (_one, dir) = logs_for("beside");
@@ -93,9 +105,7 @@ fn the_programs_own_layer_gets_every_event_beside_molers() {
 fn molers_layer_alone_follows_the_debug_logs_switch() {
     let (_one, dir) = logs_for("alone");
     let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
-    let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
-    tracing::subscriber::with_default(subscriber, || {
-        let logs = moler::logging::configure(&logger).unwrap();
+    with_molers_layer(&logger, |logs| {
         detail("a first detail");
         logs.set_debug_log(true);
         detail("a second detail");
@@ -103,7 +113,6 @@ fn molers_layer_alone_follows_the_debug_logs_switch() {
         detail("a third detail");
         logs.set_debug_log(true);
         detail("a fourth detail");
-        moler::logging::stop();
     });
     let debug = std::fs::read_to_string(dir.join("moler.debug.log")).unwrap_or_default();
     for (text, written) in [("first", false), ("second", true), ("third", false), ("fourth", true)]
@@ -168,9 +177,7 @@ fn a_programs_events_at_molers_targets_land_in_molers_files() {
         raw_log: true,
         ..Default::default()
     };
-    let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
-    tracing::subscriber::with_default(subscriber, || {
-        let logs = moler::logging::configure(&logger).unwrap();
+    with_molers_layer(&logger, |_| {
         use moler::logging::{IO, MAIN, RAW};
         tracing::info!(target: IO, device = "P", dir = ">", data = "typed by the program");
         tracing::info!(target: IO, device = "P", dir = "<", data = "its answer");
@@ -180,8 +187,6 @@ fn a_programs_events_at_molers_targets_land_in_molers_files() {
         // moler's crates' own modules are moler's too.
         tracing::info!(target: "moler::device::x", "from a module of moler's");
         tracing::info!(target: "moler_core::x", "from another crate of moler's");
-        logs.flush();
-        moler::logging::stop();
     });
     let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_default();
     let text = |name: &str| String::from_utf8(read(name)).unwrap();
@@ -214,9 +219,7 @@ fn the_debug_log_keeps_what_is_at_or_above_its_level() {
             debug_level: Some((*level).into()),
             ..Default::default()
         };
-        let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
-        tracing::subscriber::with_default(subscriber, || {
-            let logs = moler::logging::configure(&logger).unwrap();
+        with_molers_layer(&logger, |logs| {
             tracing::error!(target: "myapp", "record at ERROR");
             tracing::warn!(target: "myapp", "record at WARNING");
             tracing::info!(target: "myapp", "record at INFO");
@@ -225,7 +228,6 @@ fn the_debug_log_keeps_what_is_at_or_above_its_level() {
             logs.set_debug_log(true);
             logs.set_debug_log(false);
             logs.set_debug_log(false);
-            moler::logging::stop();
         });
         let read = |name: &str| std::fs::read_to_string(sub.join(name)).unwrap_or_default();
         let debug = read("moler.debug.log");
@@ -244,14 +246,10 @@ fn the_debug_log_keeps_what_is_at_or_above_its_level() {
 fn no_raw_log_without_raw_log() {
     let (_one, dir) = logs_for("no-raw");
     let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
-    let subscriber = tracing_subscriber::registry().with(moler::logging::layer());
-    tracing::subscriber::with_default(subscriber, || {
-        let logs = moler::logging::configure(&logger).unwrap();
+    with_molers_layer(&logger, |_| {
         let mut conn =
             moler_core::Connection::new("N").with_transcript(moler::logging::transcript("N"));
         conn.handle_input(b"an answer\n", std::time::Instant::now());
-        logs.flush();
-        moler::logging::stop();
     });
     let device = std::fs::read_to_string(dir.join("moler.N.log")).unwrap_or_default();
     assert!(device.contains("|an answer"), "{device}");
