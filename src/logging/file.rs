@@ -32,7 +32,7 @@ const FLUSH_SOON: usize = 64 * 1024;
 /// when the flusher falls behind.
 const MOST_WAITING: usize = 1024 * 1024;
 
-/// A log file that rotates itself before a write that would take it past its limit.
+/// A log file that rotates itself before a write that would take it to its size limit or past it.
 #[derive(Debug)]
 pub(crate) struct LogFile {
     path: PathBuf,
@@ -115,11 +115,14 @@ impl LogFile {
         match rotation.kind {
             None => false,
             Some(RotationKind::Size) => {
-                // As Python: without backups there is no rollover.
+                // As Python's `shouldRollover`: a record that would take the file to the limit
+                // or past it goes to a fresh one (so a file stays under the limit, unless one
+                // record is bigger); an empty file is not rotated (Python 3.12.3 and later);
+                // without a limit or backups there is no rollover.
                 rotation.interval > 0
                     && rotation.backup_count > 0
                     && self.size > 0
-                    && self.size + adding > rotation.interval
+                    && self.size + adding >= rotation.interval
             }
             Some(RotationKind::Time) => {
                 self.rollover_at.is_some_and(|t| taken.unwrap_or_else(SystemTime::now) >= t)
@@ -298,6 +301,48 @@ mod tests {
         assert_eq!(fs::read_to_string(dir.join("moler.log.1")).unwrap(), "cccccccc\n");
         assert_eq!(fs::read_to_string(dir.join("moler.log.2")).unwrap(), "bbbbbbbb\n");
         assert!(!dir.join("moler.log.3").exists(), "only BACKUP_COUNT backups are kept");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// When a size-rotated file rotates, as Python's `RotatingFileHandler` decides it (3.12.3
+    /// and later, which leave an empty file alone): before a record that would take it to
+    /// `MAX_BYTES` or past; never without a limit or without backups.
+    #[test]
+    fn size_rotation_follows_pythons_rules() {
+        let dir = temp_dir("size-rules");
+        let path = dir.join("moler.log");
+        let read = |name: &str| fs::read_to_string(dir.join(name)).ok();
+        let write_all = |interval, backups, records: &[&str]| {
+            let _ = fs::remove_file(&path);
+            let _ = fs::remove_file(dir.join("moler.log.1"));
+            let policy = policy(Some(RotationKind::Size), interval, backups);
+            let mut file = LogFile::open(path.clone(), policy).unwrap();
+            for record in records {
+                file.write(record.as_bytes()).unwrap();
+            }
+            file.flush().unwrap();
+        };
+        // Exactly to the limit: the second record starts a fresh file.
+        write_all(10, 2, &["abcd\n", "efgh\n"]);
+        assert_eq!(
+            (read("moler.log"), read("moler.log.1")),
+            (Some("efgh\n".into()), Some("abcd\n".into()))
+        );
+        // One byte under it: both stay.
+        write_all(11, 2, &["abcd\n", "efgh\n"]);
+        assert_eq!((read("moler.log"), read("moler.log.1")), (Some("abcd\nefgh\n".into()), None));
+        // A record bigger than the limit goes into the empty file; the next one rotates it.
+        write_all(10, 2, &["a long record\n", "x\n"]);
+        assert_eq!(
+            (read("moler.log"), read("moler.log.1")),
+            (Some("x\n".into()), Some("a long record\n".into()))
+        );
+        // No backups, or no limit: no rollover.
+        for (interval, backups) in [(10, 0), (0, 2)] {
+            write_all(interval, backups, &["abcdefgh\n", "ijklmnop\n", "qrstuvwx\n"]);
+            let all = "abcdefgh\nijklmnop\nqrstuvwx\n";
+            assert_eq!((read("moler.log").as_deref(), read("moler.log.1")), (Some(all), None));
+        }
         fs::remove_dir_all(dir).unwrap();
     }
 
