@@ -315,6 +315,7 @@ mod tests {
         let write_all = |interval, backups, records: &[&str]| {
             let _ = fs::remove_file(&path);
             let _ = fs::remove_file(dir.join("moler.log.1"));
+            let _ = fs::remove_file(dir.join("moler.log.2"));
             let policy = policy(Some(RotationKind::Size), interval, backups);
             let mut file = LogFile::open(path.clone(), policy).unwrap();
             for record in records {
@@ -337,6 +338,7 @@ mod tests {
             (read("moler.log"), read("moler.log.1")),
             (Some("x\n".into()), Some("a long record\n".into()))
         );
+        assert_eq!(read("moler.log.2"), None, "the empty file was not rotated");
         // No backups, or no limit: no rollover.
         for (interval, backups) in [(10, 0), (0, 2)] {
             write_all(interval, backups, &["abcdefgh\n", "ijklmnop\n", "qrstuvwx\n"]);
