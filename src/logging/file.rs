@@ -348,6 +348,46 @@ mod tests {
         fs::remove_dir_all(dir).unwrap();
     }
 
+    /// `COMPRESS_AFTER_ROTATION` with Moler's default command (`zip -9mq`, the real one): each
+    /// rotated file becomes `moler.log.1.zip` in the background, and the next rotation moves it
+    /// on to `moler.log.2.zip` as it does plain backups.
+    #[test]
+    fn rotated_files_are_compressed_and_moved_on_compressed() {
+        if !moler_testkit::require_tools(&["zip", "unzip"]) {
+            return;
+        }
+        let dir = temp_dir("compress");
+        let path = dir.join("moler.log");
+        let mut policy = policy(Some(RotationKind::Size), 10, 2);
+        policy.rotation.compress_after_rotation = true;
+        let mut file = LogFile::open(path.clone(), policy).unwrap();
+        let unzipped = |name: &str| {
+            let out = std::process::Command::new("unzip").arg("-p").arg(dir.join(name)).output();
+            String::from_utf8(out.unwrap().stdout).unwrap()
+        };
+        let compressed = |n: u32| {
+            // In the background: wait for zip to have replaced the file by its archive.
+            let (plain, zipped) =
+                (dir.join(format!("moler.log.{n}")), dir.join(format!("moler.log.{n}.zip")));
+            let until = std::time::Instant::now() + Duration::from_secs(30);
+            while plain.exists() || !zipped.exists() {
+                assert!(std::time::Instant::now() < until, "moler.log.{n} was not compressed");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        for record in ["aaaaaaaa\n", "bbbbbbbb\n"] {
+            file.write(record.as_bytes()).unwrap();
+        }
+        compressed(1);
+        file.write(b"cccccccc\n").unwrap();
+        compressed(1);
+        file.flush().unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "cccccccc\n");
+        assert_eq!(unzipped("moler.log.1.zip"), "bbbbbbbb\n");
+        assert_eq!(unzipped("moler.log.2.zip"), "aaaaaaaa\n", "moved on, still compressed");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn write_mode_truncates_once_and_append_mode_appends() {
         let dir = temp_dir("mode");
