@@ -44,6 +44,8 @@ pub(crate) struct LogFile {
     rollover_at: Option<SystemTime>,
     /// Records written but not yet in the file, in order.
     waiting: Vec<u8>,
+    /// The compression of the file rotated last, while it may still run.
+    compressing: Option<std::process::Child>,
 }
 
 impl LogFile {
@@ -62,7 +64,15 @@ impl LogFile {
             }
             _ => None,
         };
-        Ok(LogFile { path, policy, file, size, rollover_at, waiting: Vec::new() })
+        Ok(LogFile {
+            path,
+            policy,
+            file,
+            size,
+            rollover_at,
+            waiting: Vec::new(),
+            compressing: None,
+        })
     }
 
     /// [`LogFile::write_at`] of a record taken now.
@@ -133,6 +143,12 @@ impl LogFile {
     /// Renames the file to a backup and starts it afresh (only called when [`LogFile::due`] for
     /// a record taken at `at`).
     fn rotate(&mut self, at: SystemTime) -> io::Result<()> {
+        // The backup rotated last may still be compressing: its command removes its input by
+        // name (`zip -m`), which this rotation would give to the file it rotates now. Waited
+        // for only when a file fills faster than its last backup compresses.
+        if let Some(mut compressing) = self.compressing.take() {
+            let _ = compressing.wait();
+        }
         let rotation = self.policy.rotation.clone();
         let keep = rotation.backup_count;
         let rotated = match rotation.kind {
@@ -173,7 +189,7 @@ impl LogFile {
         self.file = open(&self.path, false)?;
         self.size = 0;
         if rotation.compress_after_rotation {
-            compress(&rotated, &rotation);
+            self.compressing = compress(&rotated, &rotation);
         }
         if rotation.kind == Some(RotationKind::Time) {
             prune_timed(&self.path, keep as usize, &rotation)?;
@@ -185,7 +201,17 @@ impl LogFile {
 impl Drop for LogFile {
     fn drop(&mut self) {
         let _ = self.flush();
+        if let Some(child) = self.compressing.take() {
+            reap(child);
+        }
     }
+}
+
+/// Waits for `child` on a thread of its own (a compression left running by a closed file: it
+/// goes on, and is not left a zombie).
+fn reap(mut child: std::process::Child) {
+    let _ =
+        std::thread::Builder::new().name("moler-log-compress".into()).spawn(move || child.wait());
 }
 
 /// Files this process has opened, by absolute path: only their first open may truncate.
@@ -218,8 +244,8 @@ fn backup(path: &Path, i: u32, ext: &str) -> PathBuf {
     PathBuf::from(format!("{}.{i}{ext}", path.display()))
 }
 
-/// Runs `COMPRESS_COMMAND` on a rotated file, in the background (a thread reaps it).
-fn compress(rotated: &Path, rotation: &LogRotation) {
+/// Starts `COMPRESS_COMMAND` on a rotated file, in the background.
+fn compress(rotated: &Path, rotation: &LogRotation) -> Option<std::process::Child> {
     let compressed = format!("{}{}", rotated.display(), rotation.compressed_file_extension);
     let command = rotation
         .compress_command
@@ -229,14 +255,7 @@ fn compress(rotated: &Path, rotation: &LogRotation) {
         .args(["-c", &command])
         .stdin(std::process::Stdio::null())
         .spawn();
-    match spawned {
-        Ok(mut child) => {
-            let _ = std::thread::Builder::new()
-                .name("moler-log-compress".into())
-                .spawn(move || child.wait());
-        }
-        Err(e) => eprintln!("moler: cannot compress {}: {e}", rotated.display()),
-    }
+    spawned.map_err(|e| eprintln!("moler: cannot compress {}: {e}", rotated.display())).ok()
 }
 
 /// Deletes the oldest time-rotated files beyond `keep`.
@@ -385,6 +404,44 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "cccccccc\n");
         assert_eq!(unzipped("moler.log.1.zip"), "bbbbbbbb\n");
         assert_eq!(unzipped("moler.log.2.zip"), "aaaaaaaa\n", "moved on, still compressed");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A rotation that comes while the previous rotated file is still being compressed (a
+    /// file that fills faster than its backup compresses) waits for that compression first:
+    /// otherwise `zip -m` would remove, by its name, the next file rotated to `moler.log.1`.
+    #[test]
+    fn a_rotation_waits_for_the_compression_before_it() {
+        if !moler_testkit::require_tools(&["zip", "unzip"]) {
+            return;
+        }
+        let dir = temp_dir("compress-slow");
+        let path = dir.join("moler.log");
+        let mut policy = policy(Some(RotationKind::Size), 10, 3);
+        policy.rotation.compress_after_rotation = true;
+        policy.rotation.compress_command = "sleep 0.5; zip -9mq {compressed} {log_input}".into();
+        let mut file = LogFile::open(path.clone(), policy).unwrap();
+        // Three rotations at once.
+        for record in ["aaaaaaaa\n", "bbbbbbbb\n", "cccccccc\n", "dddddddd\n"] {
+            file.write(record.as_bytes()).unwrap();
+        }
+        file.flush().unwrap();
+        drop(file);
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while !dir.join("moler.log.3.zip").exists() || dir.join("moler.log.1").exists() {
+            let names =
+                || fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>();
+            assert!(std::time::Instant::now() < until, "not compressed: {:?}", names());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let unzipped = |name: &str| {
+            let out = std::process::Command::new("unzip").arg("-p").arg(dir.join(name)).output();
+            String::from_utf8(out.unwrap().stdout).unwrap()
+        };
+        assert_eq!(fs::read_to_string(&path).unwrap(), "dddddddd\n");
+        assert_eq!(unzipped("moler.log.1.zip"), "cccccccc\n");
+        assert_eq!(unzipped("moler.log.2.zip"), "bbbbbbbb\n");
+        assert_eq!(unzipped("moler.log.3.zip"), "aaaaaaaa\n");
         fs::remove_dir_all(dir).unwrap();
     }
 
