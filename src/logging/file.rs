@@ -32,6 +32,10 @@ const FLUSH_SOON: usize = 64 * 1024;
 /// when the flusher falls behind.
 const MOST_WAITING: usize = 1024 * 1024;
 
+/// How long a rotation waits for the compression of the backup rotated before it (see
+/// [`LogFile::rotate`]); a command that takes longer is left to finish on its own.
+const COMPRESS_WAIT: Duration = Duration::from_secs(10);
+
 /// A log file that rotates itself before a write that would take it to its size limit or past it.
 #[derive(Debug)]
 pub(crate) struct LogFile {
@@ -46,6 +50,8 @@ pub(crate) struct LogFile {
     waiting: Vec<u8>,
     /// The compression of the file rotated last, while it may still run.
     compressing: Option<std::process::Child>,
+    /// [`COMPRESS_WAIT`] (shorter in tests).
+    compress_wait: Duration,
 }
 
 impl LogFile {
@@ -72,6 +78,7 @@ impl LogFile {
             rollover_at,
             waiting: Vec::new(),
             compressing: None,
+            compress_wait: COMPRESS_WAIT,
         })
     }
 
@@ -143,12 +150,7 @@ impl LogFile {
     /// Renames the file to a backup and starts it afresh (only called when [`LogFile::due`] for
     /// a record taken at `at`).
     fn rotate(&mut self, at: SystemTime) -> io::Result<()> {
-        // The backup rotated last may still be compressing: its command removes its input by
-        // name (`zip -m`), which this rotation would give to the file it rotates now. Waited
-        // for only when a file fills faster than its last backup compresses.
-        if let Some(mut compressing) = self.compressing.take() {
-            let _ = compressing.wait();
-        }
+        self.wait_for_compression();
         let rotation = self.policy.rotation.clone();
         let keep = rotation.backup_count;
         let rotated = match rotation.kind {
@@ -195,6 +197,34 @@ impl LogFile {
             prune_timed(&self.path, keep as usize, &rotation)?;
         }
         Ok(())
+    }
+}
+
+impl LogFile {
+    /// The backup rotated last may still be compressing: its command removes its input by name
+    /// (`zip -m`), which a rotation now would give to the file it rotates. So a rotation waits
+    /// for it: only when a file fills faster than its last backup compresses, and for
+    /// [`COMPRESS_WAIT`] at most (a command that hangs must not stop the logs: it is left to
+    /// finish on its own, said on stderr).
+    fn wait_for_compression(&mut self) {
+        let Some(mut child) = self.compressing.take() else { return };
+        let until = std::time::Instant::now() + self.compress_wait;
+        // Polled: std has no wait with a time limit, and this is a rotation's rare moment.
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) if std::time::Instant::now() >= until => {
+                    eprintln!(
+                        "moler: the compression of {}'s last backup still runs after {:?}: \
+                         rotating it again anyway",
+                        self.path.display(),
+                        self.compress_wait
+                    );
+                    return reap(child);
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
     }
 }
 
@@ -442,6 +472,32 @@ mod tests {
         assert_eq!(unzipped("moler.log.1.zip"), "cccccccc\n");
         assert_eq!(unzipped("moler.log.2.zip"), "bbbbbbbb\n");
         assert_eq!(unzipped("moler.log.3.zip"), "aaaaaaaa\n");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A compression that hangs is waited for only so long: the logs go on.
+    #[test]
+    fn a_compression_that_hangs_does_not_stop_the_logs() {
+        let dir = temp_dir("compress-hangs");
+        let path = dir.join("moler.log");
+        let mut policy = policy(Some(RotationKind::Size), 10, 3);
+        policy.rotation.compress_after_rotation = true;
+        policy.rotation.compress_command = "exec sleep 10 >/dev/null 2>&1".into();
+        let mut file = LogFile::open(path.clone(), policy).unwrap();
+        file.compress_wait = Duration::from_millis(300);
+        let started = std::time::Instant::now();
+        for record in ["aaaaaaaa\n", "bbbbbbbb\n", "cccccccc\n"] {
+            file.write(record.as_bytes()).unwrap();
+        }
+        let waited = started.elapsed();
+        // Two rotations, the second after 300 ms of waiting for the first one's command.
+        assert!(waited >= Duration::from_millis(300), "{waited:?}");
+        assert!(waited < Duration::from_secs(8), "the command's 10 s were waited: {waited:?}");
+        file.flush().unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "cccccccc\n");
+        assert_eq!(fs::read_to_string(dir.join("moler.log.1")).unwrap(), "bbbbbbbb\n");
+        assert_eq!(fs::read_to_string(dir.join("moler.log.2")).unwrap(), "aaaaaaaa\n");
+        drop(file);
         fs::remove_dir_all(dir).unwrap();
     }
 
