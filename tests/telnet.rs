@@ -185,7 +185,11 @@ fn a_real_telnetd_runs_commands(rig: &Rig) {
         .runner
         .spawn("telnetd", telnet::connect("127.0.0.1", td.port, &td.options()).unwrap())
         .unwrap();
-    assert_eq!(again.run(td_cmd("echo again"), WAIT).unwrap(), ["again"]);
+    // Seen once in CI (2026-12-06): the second telnetd reset the connection at this command,
+    // never reproduced alone (36 runs): say what the telnetds negotiated if it comes again.
+    let echoed = again.run(td_cmd("echo again"), WAIT);
+    let echoed = echoed.unwrap_or_else(|e| panic!("{e}\ntelnetd's trace:\n{}", td.trace()));
+    assert_eq!(echoed, ["again"]);
 }
 
 fn a_real_telnetd_closing_ends_the_connection(rig: &Rig) {
