@@ -397,6 +397,25 @@ mod tests {
         fs::remove_dir_all(dir).unwrap();
     }
 
+    /// A size-rotated `moler.log` (10 bytes, `backups`) in a fresh folder `name`, its rotated
+    /// files compressed (with `command`, Moler's default otherwise).
+    fn compressing(name: &str, backups: u32, command: Option<&str>) -> (PathBuf, LogFile) {
+        let dir = temp_dir(name);
+        let mut policy = policy(Some(RotationKind::Size), 10, backups);
+        policy.rotation.compress_after_rotation = true;
+        if let Some(command) = command {
+            policy.rotation.compress_command = command.into();
+        }
+        let file = LogFile::open(dir.join("moler.log"), policy).unwrap();
+        (dir, file)
+    }
+
+    /// What `unzip -p` gives of `name` in `dir`.
+    fn unzipped(dir: &Path, name: &str) -> String {
+        let out = std::process::Command::new("unzip").arg("-p").arg(dir.join(name)).output();
+        String::from_utf8(out.unwrap().stdout).unwrap()
+    }
+
     /// `COMPRESS_AFTER_ROTATION` with Moler's default command (`zip -9mq`, the real one): each
     /// rotated file becomes `moler.log.1.zip` in the background, and the next rotation moves it
     /// on to `moler.log.2.zip` as it does plain backups.
@@ -405,15 +424,7 @@ mod tests {
         if !moler_testkit::require_tools(&["zip", "unzip"]) {
             return;
         }
-        let dir = temp_dir("compress");
-        let path = dir.join("moler.log");
-        let mut policy = policy(Some(RotationKind::Size), 10, 2);
-        policy.rotation.compress_after_rotation = true;
-        let mut file = LogFile::open(path.clone(), policy).unwrap();
-        let unzipped = |name: &str| {
-            let out = std::process::Command::new("unzip").arg("-p").arg(dir.join(name)).output();
-            String::from_utf8(out.unwrap().stdout).unwrap()
-        };
+        let (dir, mut file) = compressing("compress", 2, None);
         let compressed = |n: u32| {
             // In the background: wait for zip to have replaced the file by its archive.
             let (plain, zipped) =
@@ -431,9 +442,9 @@ mod tests {
         file.write(b"cccccccc\n").unwrap();
         compressed(1);
         file.flush().unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "cccccccc\n");
-        assert_eq!(unzipped("moler.log.1.zip"), "bbbbbbbb\n");
-        assert_eq!(unzipped("moler.log.2.zip"), "aaaaaaaa\n", "moved on, still compressed");
+        assert_eq!(fs::read_to_string(dir.join("moler.log")).unwrap(), "cccccccc\n");
+        assert_eq!(unzipped(&dir, "moler.log.1.zip"), "bbbbbbbb\n");
+        assert_eq!(unzipped(&dir, "moler.log.2.zip"), "aaaaaaaa\n", "moved on, still compressed");
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -445,12 +456,8 @@ mod tests {
         if !moler_testkit::require_tools(&["zip", "unzip"]) {
             return;
         }
-        let dir = temp_dir("compress-slow");
-        let path = dir.join("moler.log");
-        let mut policy = policy(Some(RotationKind::Size), 10, 3);
-        policy.rotation.compress_after_rotation = true;
-        policy.rotation.compress_command = "sleep 0.5; zip -9mq {compressed} {log_input}".into();
-        let mut file = LogFile::open(path.clone(), policy).unwrap();
+        let slow = "sleep 0.5; zip -9mq {compressed} {log_input}";
+        let (dir, mut file) = compressing("compress-slow", 3, Some(slow));
         // Three rotations at once.
         for record in ["aaaaaaaa\n", "bbbbbbbb\n", "cccccccc\n", "dddddddd\n"] {
             file.write(record.as_bytes()).unwrap();
@@ -464,26 +471,18 @@ mod tests {
             assert!(std::time::Instant::now() < until, "not compressed: {:?}", names());
             std::thread::sleep(Duration::from_millis(10));
         }
-        let unzipped = |name: &str| {
-            let out = std::process::Command::new("unzip").arg("-p").arg(dir.join(name)).output();
-            String::from_utf8(out.unwrap().stdout).unwrap()
-        };
-        assert_eq!(fs::read_to_string(&path).unwrap(), "dddddddd\n");
-        assert_eq!(unzipped("moler.log.1.zip"), "cccccccc\n");
-        assert_eq!(unzipped("moler.log.2.zip"), "bbbbbbbb\n");
-        assert_eq!(unzipped("moler.log.3.zip"), "aaaaaaaa\n");
+        assert_eq!(fs::read_to_string(dir.join("moler.log")).unwrap(), "dddddddd\n");
+        assert_eq!(unzipped(&dir, "moler.log.1.zip"), "cccccccc\n");
+        assert_eq!(unzipped(&dir, "moler.log.2.zip"), "bbbbbbbb\n");
+        assert_eq!(unzipped(&dir, "moler.log.3.zip"), "aaaaaaaa\n");
         fs::remove_dir_all(dir).unwrap();
     }
 
     /// A compression that hangs is waited for only so long: the logs go on.
     #[test]
     fn a_compression_that_hangs_does_not_stop_the_logs() {
-        let dir = temp_dir("compress-hangs");
-        let path = dir.join("moler.log");
-        let mut policy = policy(Some(RotationKind::Size), 10, 3);
-        policy.rotation.compress_after_rotation = true;
-        policy.rotation.compress_command = "exec sleep 10 >/dev/null 2>&1".into();
-        let mut file = LogFile::open(path.clone(), policy).unwrap();
+        let (dir, mut file) =
+            compressing("compress-hangs", 3, Some("exec sleep 10 >/dev/null 2>&1"));
         file.compress_wait = Duration::from_millis(300);
         let started = std::time::Instant::now();
         for record in ["aaaaaaaa\n", "bbbbbbbb\n", "cccccccc\n"] {
@@ -494,7 +493,7 @@ mod tests {
         assert!(waited >= Duration::from_millis(300), "{waited:?}");
         assert!(waited < Duration::from_secs(8), "the command's 10 s were waited: {waited:?}");
         file.flush().unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "cccccccc\n");
+        assert_eq!(fs::read_to_string(dir.join("moler.log")).unwrap(), "cccccccc\n");
         assert_eq!(fs::read_to_string(dir.join("moler.log.1")).unwrap(), "bbbbbbbb\n");
         assert_eq!(fs::read_to_string(dir.join("moler.log.2")).unwrap(), "aaaaaaaa\n");
         drop(file);
