@@ -416,6 +416,24 @@ mod tests {
         String::from_utf8(out.unwrap().stdout).unwrap()
     }
 
+    /// Waits for `moler.log.N` in `dir` to be replaced by its archive (compression runs in the
+    /// background).
+    fn compressed(dir: &Path, n: u32) {
+        let (plain, zipped) =
+            (dir.join(format!("moler.log.{n}")), dir.join(format!("moler.log.{n}.zip")));
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while plain.exists() || !zipped.exists() {
+            let names =
+                || fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>();
+            assert!(
+                std::time::Instant::now() < until,
+                "moler.log.{n} was not compressed: {:?}",
+                names()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// `COMPRESS_AFTER_ROTATION` with Moler's default command (`zip -9mq`, the real one): each
     /// rotated file becomes `moler.log.1.zip` in the background, and the next rotation moves it
     /// on to `moler.log.2.zip` as it does plain backups.
@@ -425,22 +443,12 @@ mod tests {
             return;
         }
         let (dir, mut file) = compressing("compress", 2, None);
-        let compressed = |n: u32| {
-            // In the background: wait for zip to have replaced the file by its archive.
-            let (plain, zipped) =
-                (dir.join(format!("moler.log.{n}")), dir.join(format!("moler.log.{n}.zip")));
-            let until = std::time::Instant::now() + Duration::from_secs(30);
-            while plain.exists() || !zipped.exists() {
-                assert!(std::time::Instant::now() < until, "moler.log.{n} was not compressed");
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        };
         for record in ["aaaaaaaa\n", "bbbbbbbb\n"] {
             file.write(record.as_bytes()).unwrap();
         }
-        compressed(1);
+        compressed(&dir, 1);
         file.write(b"cccccccc\n").unwrap();
-        compressed(1);
+        compressed(&dir, 1);
         file.flush().unwrap();
         assert_eq!(fs::read_to_string(dir.join("moler.log")).unwrap(), "cccccccc\n");
         assert_eq!(unzipped(&dir, "moler.log.1.zip"), "bbbbbbbb\n");
@@ -464,12 +472,8 @@ mod tests {
         }
         file.flush().unwrap();
         drop(file);
-        let until = std::time::Instant::now() + Duration::from_secs(30);
-        while !dir.join("moler.log.3.zip").exists() || dir.join("moler.log.1").exists() {
-            let names =
-                || fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>();
-            assert!(std::time::Instant::now() < until, "not compressed: {:?}", names());
-            std::thread::sleep(Duration::from_millis(10));
+        for n in [1, 3] {
+            compressed(&dir, n);
         }
         assert_eq!(fs::read_to_string(dir.join("moler.log")).unwrap(), "dddddddd\n");
         assert_eq!(unzipped(&dir, "moler.log.1.zip"), "cccccccc\n");
