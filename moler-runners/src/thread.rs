@@ -116,6 +116,10 @@ struct Waits {
 
 thread_local! {
     static WAITS: Waits = Waits::default();
+    /// Whether this thread's driver turns read the transport (see
+    /// [`Runtime::reads_descriptors`]): false only on a connection's thread while it does
+    /// not watch the transport ([`drive`]).
+    static READS: Cell<bool> = const { Cell::new(true) };
 }
 
 pub(crate) struct ThreadRuntime;
@@ -130,6 +134,10 @@ impl Runtime for ThreadRuntime {
 
     fn timer() -> ThreadTimer {
         ThreadTimer
+    }
+
+    fn reads_descriptors() -> bool {
+        READS.get()
     }
 }
 
@@ -415,7 +423,18 @@ fn drive(
     // `None` only when poll(2) failed: dropping the driver then fails its observers. The
     // driver's registrations hold the relay (which wakes this thread when no thread assists).
     let mut relayed = Context::from_waker(&relay);
-    let _ = executor.run(|_| driver.as_mut().poll(&mut relayed), None, &watch);
+    let step = |_: &mut Context<'_>| {
+        // Reads only while it watches the transport: when it is not the only one there, its
+        // turn serves requests and deadlines (a thread that came to assist, or the last one
+        // leaving, woke it: the transport is theirs, or is left to them while it lingers).
+        let watches = assist.home.load(Ordering::SeqCst) == WATCHING
+            && assist.assisted.load(Ordering::SeqCst) == 0;
+        READS.set(watches);
+        let poll = driver.as_mut().poll(&mut relayed);
+        READS.set(true);
+        poll
+    };
+    let _ = executor.run(step, None, &watch);
 }
 
 thread_local! {

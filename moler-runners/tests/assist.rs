@@ -184,11 +184,14 @@ fn a_device_slower_than_a_read_is_waited_for_before_the_first_read() {
     let commands = 64;
     // The first four first reads find nothing (the device takes 2 ms); from then on the
     // thread waits first, except one read in eight that checks the device is still slow
-    // (12 here); the connection's own thread may read when it takes the transport back, and a
-    // spurious wake-up reads before the answer (24 seen once, with the other tests running;
-    // 37 once with both cores compiling: hence the best of three runs). Reading first every
-    // time found nothing 64 times in every run. A machine loaded past its cores defeats it:
-    // with three busy loops beside a build, 22-60 of 64 (the code before it too).
+    // (12 here, 12-13 seen); the connection's own thread may read when it takes the
+    // transport back, and a spurious wake-up reads before the answer (24 seen once, with the
+    // other tests running; 37 once with both cores compiling: hence the best of three runs).
+    // Reading first every time found nothing 64 times in every run. So did, on a machine whose
+    // woken threads run late (a Firecracker VM), the connection's thread reading while it did
+    // not watch the transport (52-64 of 64: woken as the last command's thread left, it read
+    // after the next command went out). A machine loaded past its cores defeats it: with
+    // three busy loops beside a build, 22-60 of 64 (the code before it too).
     let mut seen = Vec::new();
     for _ in 0..3 {
         let [_, _, after_write] = counted_run("slow", commands);
