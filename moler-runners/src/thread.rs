@@ -283,11 +283,13 @@ impl Executor {
             }
             // Wait. A wake-up at the time `watch` asked for only asks it again, with no step,
             // unless it now watches the transport: a step first arms this thread's timer for
-            // the deadlines the assisting threads took care of.
+            // the deadlines the assisting threads took care of. A step first too when the
+            // transport is to be watched and the last step did not read it: it registered none
+            // of the descriptors, and a wait on none would miss an answer (until a deadline).
             let mut asked = false;
             loop {
                 let watch = watch();
-                if asked && watch.fds {
+                if watch.fds && (asked || watch.unregistered) {
                     break;
                 }
                 let again = asked;
@@ -331,6 +333,9 @@ impl Executor {
 struct Watch {
     /// The transport's descriptors.
     fds: bool,
+    /// The last step did not read the transport, so it registered none of its descriptors
+    /// (see [`Runtime::reads_descriptors`]): with `fds`, a step comes first, which does.
+    unregistered: bool,
     /// Wake up at this instant anyway.
     until: Option<Instant>,
 }
@@ -368,12 +373,14 @@ fn drive(
     let mut driver = pin!(driver);
     // While lingering: until when, and how many assisting threads had come when it began.
     let linger = Cell::new((Instant::now(), 0usize));
-    let watching = || Watch { fds: true, until: None };
+    // Whether the last step read the transport (and so registered its descriptors).
+    let read = Cell::new(true);
+    let watching = || Watch { fds: true, unregistered: !read.get(), until: None };
     let start_linger = |now: Instant| {
         let until = now + LINGER;
         linger.set((until, assist.starts.load(Ordering::SeqCst)));
         assist.home.store(LINGERING, Ordering::SeqCst);
-        Watch { fds: false, until: Some(until) }
+        Watch { fds: false, unregistered: false, until: Some(until) }
     };
     // Dekker-style with `ThreadAssist::drive` (every access SeqCst): this thread sleeps with
     // no time of its own only after it said ASIDE and then saw a thread assisting, which
@@ -381,7 +388,7 @@ fn drive(
     let step_aside = |now: Instant| {
         assist.home.store(ASIDE, Ordering::SeqCst);
         if assist.assisted.load(Ordering::SeqCst) > 0 {
-            Watch { fds: false, until: None }
+            Watch { fds: false, unregistered: false, until: None }
         } else {
             start_linger(now) // the last one left meanwhile
         }
@@ -394,13 +401,13 @@ fn drive(
             WATCHING if assisted > 0 => step_aside(now),
             WATCHING => watching(),
             // Woken by a request while threads assist.
-            ASIDE if assisted > 0 => Watch { fds: false, until: None },
+            ASIDE if assisted > 0 => Watch { fds: false, unregistered: false, until: None },
             // Woken by the last assisting thread as it left.
             ASIDE => start_linger(now),
             _ => {
                 let (until, starts) = linger.get();
                 if now < until {
-                    Watch { fds: false, until: Some(until) }
+                    Watch { fds: false, unregistered: false, until: Some(until) }
                 } else if assist.starts.load(Ordering::SeqCst) != starts {
                     // Commands come one after another: keep out of their way.
                     start_linger(now)
@@ -430,6 +437,7 @@ fn drive(
         let watches = assist.home.load(Ordering::SeqCst) == WATCHING
             && assist.assisted.load(Ordering::SeqCst) == 0;
         READS.set(watches);
+        read.set(watches);
         let poll = driver.as_mut().poll(&mut relayed);
         READS.set(true);
         poll
@@ -565,7 +573,8 @@ impl ThreadAssist {
                 }
                 Poll::Pending
             };
-            let _ = executor.run(step, deadline, &|| Watch { fds: true, until: None });
+            let watch = || Watch { fds: true, unregistered: false, until: None };
+            let _ = executor.run(step, deadline, &watch);
             let owed = {
                 let mut drivers = self.state.drivers();
                 drivers.retain(|n| !Arc::ptr_eq(n, &executor.notifier));

@@ -80,6 +80,36 @@ fn an_event_started_right_after_a_run_times_out_on_time() {
     }
 }
 
+#[test]
+fn a_command_awaited_as_the_connections_thread_takes_the_transport_back_is_answered() {
+    let conn = connect("back");
+    // A command awaited (nobody drives the connection but its own thread) is started after a
+    // `run`, at delays that step across the moment the connection's thread takes the
+    // transport back (`LINGER`). Woken by it just after that moment, the thread once took a
+    // step that did not read the transport (it was not watching it yet), then watched it with
+    // none of its descriptors registered: the answer waited for the command's deadline.
+    let start = LINGER - Duration::from_micros(400);
+    for step in 0u32..400 {
+        conn.run(Command::lines(format!("cmd {step}"), PROMPT), WAIT).unwrap();
+        let returned = Instant::now();
+        let at = returned + start + Duration::from_micros(4) * step;
+        while Instant::now() < at {
+            std::hint::spin_loop();
+        }
+        let command = Command::lines(format!("cmd 1{step}"), PROMPT);
+        let started = Instant::now();
+        let out = smol::block_on(conn.start(command.timeout(Duration::from_secs(10))));
+        let took = started.elapsed();
+        assert_eq!(out.unwrap(), [format!("ok 1{step}")]);
+        // Generous for a busy machine; an answer left unread waits the deadline out.
+        assert!(
+            took < Duration::from_secs(5),
+            "started {:?} after a run: answered after {took:?}",
+            started - returned
+        );
+    }
+}
+
 /// Times this process's thread named `name` went to sleep so far (voluntary context switches:
 /// a busy machine's preemptions are not counted).
 fn sleeps_of(name: &str) -> u64 {
