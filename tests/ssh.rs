@@ -239,6 +239,50 @@ fn drained_only_when_the_socket_was_found_empty_and_nothing_is_left_inside() {
     assert!(io.drained(), "a read that found the socket empty");
 }
 
+/// The channel's end, taken from the socket by the read that took the data before it: the
+/// stream then says it holds input (a read gives the end at once) and is not drained. It said
+/// drained, and a runner waited on a socket with nothing more to give: a shell that ran `exit`
+/// ended the connection only at the command's deadline (1 run in 3 of moler-sim's sshd test).
+#[test]
+fn the_channels_end_read_with_its_last_data_is_input_not_an_empty_socket() {
+    let Some(sshd) = Sshd::require() else { return };
+    let transport = ssh::connect(&options(&sshd)).unwrap();
+    let moler_io::Stream::Fd(mut io) = transport.stream else {
+        panic!("the SSH transport is a descriptor stream")
+    };
+    let io = io.as_mut();
+    let greeting = transport.greeting.expect("a shell with moler's prompt has a greeting");
+    let mut seen = String::new();
+    read_until(io, &mut seen, "the greeting", 4096, |seen| {
+        seen.split_once(greeting.marker.as_str())
+            .is_some_and(|(_, after)| after.ends_with(greeting.prompt.as_str()))
+    });
+    io.write(b"echo bye; exit\n").unwrap();
+    // The output, the channel's end and its close are all in the socket by then: the first
+    // read takes every packet into libssh2.
+    std::thread::sleep(Duration::from_millis(500));
+    seen.clear();
+    let mut buf = vec![0; 64 * 1024];
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (drained, buffered) = (io.drained(), io.has_buffered_input());
+        match io.read(&mut buf) {
+            Ok(0) => {
+                assert!(!drained, "drained, with the channel's end inside libssh2: {seen:?}");
+                assert!(buffered, "the channel's end inside libssh2 is input: {seen:?}");
+                break;
+            }
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "no end within {WAIT:?}; read: {seen:?}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("read: {e}; read so far: {seen:?}"),
+        }
+    }
+    assert!(seen.contains("\r\nbye\r\n"), "{seen:?}");
+}
+
 #[test]
 fn a_key_file_logs_in() {
     let Some(sshd) = Sshd::require() else { return };
