@@ -24,7 +24,7 @@ fn tokio_waits_for_a_slow_device_without_a_read_first() {
     let rt = rt.unwrap();
     let runner = moler_runners::TokioRunner::with_handle(rt.handle().clone()).into();
     let commands = 64;
-    let [repeated, after_short, after_write] = counted_run_on(runner, "slow", commands);
+    let [repeated, after_short, after_write, _] = counted_run_on(runner, "slow", commands);
     let after_write = after_write.load(Ordering::Relaxed);
     assert!(
         after_write <= 4 + commands / 4,

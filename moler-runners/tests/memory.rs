@@ -144,3 +144,60 @@ fn a_command_never_taken_by_its_deadline_is_never_sent(rig: &Rig) {
     assert_eq!(String::from_utf8_lossy(&device.take_written()), "uname\n");
     event.cancel();
 }
+
+/// Records the size of each piece of input the connection hands it, until `until` bytes came.
+struct Pieces {
+    sizes: Vec<usize>,
+    until: usize,
+}
+
+impl moler_core::Observer for Pieces {
+    type Output = Vec<usize>;
+    fn describe(&self) -> String {
+        "pieces".into()
+    }
+    fn timeout(&self) -> Option<Duration> {
+        Some(WAIT)
+    }
+    fn on_data(
+        &mut self,
+        data: &str,
+        _cx: &mut moler_core::Context<'_>,
+    ) -> moler_core::Step<Vec<usize>> {
+        self.sizes.push(data.len());
+        if self.sizes.iter().sum::<usize>() >= self.until {
+            return moler_core::Step::Done(Ok(std::mem::take(&mut self.sizes)));
+        }
+        moler_core::Step::Pending
+    }
+}
+
+/// `read_buffer(N)` on each runner: no read hands the connection more than N bytes, and what
+/// came is all there, in reads of N while more waits.
+#[test]
+fn a_runners_read_buffer_bounds_each_read() {
+    let mut runners: Vec<(&str, moler_runners::Runner)> =
+        vec![("thread", moler_runners::ThreadRunner::new().read_buffer(7).into())];
+    #[cfg(feature = "tokio")]
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+    #[cfg(feature = "tokio")]
+    let rt = rt.unwrap();
+    #[cfg(feature = "tokio")]
+    runners.push((
+        "tokio",
+        moler_runners::TokioRunner::with_handle(rt.handle().clone()).read_buffer(7).into(),
+    ));
+    #[cfg(feature = "smol")]
+    runners.push(("smol", moler_runners::SmolRunner::new().read_buffer(7).into()));
+    let text = "0123456789".repeat(10);
+    for (kind, runner) in runners {
+        let (io, device) = moler_io::memory::pair(kind);
+        let conn = runner.spawn(kind, io).unwrap();
+        let pieces = conn.start(Pieces { sizes: Vec::new(), until: text.len() });
+        device.inject(text.clone());
+        let sizes = pieces.wait(WAIT).unwrap();
+        assert_eq!(sizes.iter().sum::<usize>(), text.len(), "{kind}: {sizes:?}");
+        assert!(sizes.iter().all(|&n| n <= 7), "{kind}: {sizes:?}");
+        assert!(sizes.iter().filter(|&&n| n == 7).count() >= 14, "{kind}: {sizes:?}");
+    }
+}

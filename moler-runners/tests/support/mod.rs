@@ -133,8 +133,9 @@ pub fn answer_pieces(line: &str) -> Vec<(Duration, Vec<u8>)> {
 }
 
 /// A plain descriptor's stream that counts the reads that found nothing right after another
-/// that found nothing (no write, no data between them), and right after a read that returned
-/// less than asked.
+/// that found nothing (no write, no data between them), right after a read that returned
+/// less than asked, and right after a write; and the reads made on a connection's own thread
+/// (the thread runner's, named `moler:…`).
 struct CountingReads {
     inner: Box<dyn moler_io::FdIo>,
     last_blocked: bool,
@@ -143,10 +144,14 @@ struct CountingReads {
     repeated: Arc<AtomicUsize>,
     after_short: Arc<AtomicUsize>,
     after_write: Arc<AtomicUsize>,
+    on_own_thread: Arc<AtomicUsize>,
 }
 
 impl moler_io::FdIo for CountingReads {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if std::thread::current().name().is_some_and(|n| n.starts_with("moler:")) {
+            self.on_own_thread.fetch_add(1, Ordering::Relaxed);
+        }
         let r = self.inner.read(buf);
         let blocked = matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
         if blocked && self.last_blocked {
@@ -182,9 +187,9 @@ pub fn counted_run_on(
     runner: moler_runners::Runner,
     word: &str,
     commands: usize,
-) -> [Arc<AtomicUsize>; 3] {
+) -> [Arc<AtomicUsize>; 4] {
     let mut transport = tcp::connect("127.0.0.1", device(), &TcpOptions::default()).unwrap();
-    let counts = [0; 3].map(|_| Arc::new(AtomicUsize::new(0)));
+    let counts = [0; 4].map(|_| Arc::new(AtomicUsize::new(0)));
     let moler_io::Stream::Fd(inner) = transport.stream else { panic!("TCP is a descriptor") };
     let counting = CountingReads {
         inner,
@@ -194,6 +199,7 @@ pub fn counted_run_on(
         repeated: Arc::clone(&counts[0]),
         after_short: Arc::clone(&counts[1]),
         after_write: Arc::clone(&counts[2]),
+        on_own_thread: Arc::clone(&counts[3]),
     };
     transport.stream = moler_io::Stream::Fd(Box::new(counting));
     let conn = runner.spawn("reads", transport).unwrap();
