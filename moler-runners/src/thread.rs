@@ -340,6 +340,17 @@ struct Watch {
     until: Option<Instant>,
 }
 
+impl Watch {
+    /// The transport's descriptors, registered by the last step.
+    const FDS: Watch = Watch { fds: true, unregistered: false, until: None };
+
+    /// Not the transport's descriptors; woken at `until`, if any (deadlines and wake-ups are
+    /// always watched).
+    fn away(until: Option<Instant>) -> Watch {
+        Watch { fds: false, unregistered: false, until }
+    }
+}
+
 /// How long the connection's thread leaves the transport to the threads waiting in
 /// [`ConnectionHandle::run`] after the last of them returned. A script's next command usually
 /// comes sooner, and then neither thread wakes the other. Output that arrives meanwhile with
@@ -375,12 +386,12 @@ fn drive(
     let linger = Cell::new((Instant::now(), 0usize));
     // Whether the last step read the transport (and so registered its descriptors).
     let read = Cell::new(true);
-    let watching = || Watch { fds: true, unregistered: !read.get(), until: None };
+    let watching = || Watch { unregistered: !read.get(), ..Watch::FDS };
     let start_linger = |now: Instant| {
         let until = now + LINGER;
         linger.set((until, assist.starts.load(Ordering::SeqCst)));
         assist.home.store(LINGERING, Ordering::SeqCst);
-        Watch { fds: false, unregistered: false, until: Some(until) }
+        Watch::away(Some(until))
     };
     // Dekker-style with `ThreadAssist::drive` (every access SeqCst): this thread sleeps with
     // no time of its own only after it said ASIDE and then saw a thread assisting, which
@@ -388,7 +399,7 @@ fn drive(
     let step_aside = |now: Instant| {
         assist.home.store(ASIDE, Ordering::SeqCst);
         if assist.assisted.load(Ordering::SeqCst) > 0 {
-            Watch { fds: false, unregistered: false, until: None }
+            Watch::away(None)
         } else {
             start_linger(now) // the last one left meanwhile
         }
@@ -401,13 +412,13 @@ fn drive(
             WATCHING if assisted > 0 => step_aside(now),
             WATCHING => watching(),
             // Woken by a request while threads assist.
-            ASIDE if assisted > 0 => Watch { fds: false, unregistered: false, until: None },
+            ASIDE if assisted > 0 => Watch::away(None),
             // Woken by the last assisting thread as it left.
             ASIDE => start_linger(now),
             _ => {
                 let (until, starts) = linger.get();
                 if now < until {
-                    Watch { fds: false, unregistered: false, until: Some(until) }
+                    Watch::away(Some(until))
                 } else if assist.starts.load(Ordering::SeqCst) != starts {
                     // Commands come one after another: keep out of their way.
                     start_linger(now)
@@ -573,8 +584,7 @@ impl ThreadAssist {
                 }
                 Poll::Pending
             };
-            let watch = || Watch { fds: true, unregistered: false, until: None };
-            let _ = executor.run(step, deadline, &watch);
+            let _ = executor.run(step, deadline, &|| Watch::FDS);
             let owed = {
                 let mut drivers = self.state.drivers();
                 drivers.retain(|n| !Arc::ptr_eq(n, &executor.notifier));
