@@ -199,22 +199,28 @@ fn read_until(
 /// empty and left nothing inside libssh2. A true while libssh2 still holds input would leave
 /// that input unread until the peer sends more (a command hanging on its own answer), so the
 /// case of input left behind by a small read is checked, and that what is left is all there.
-#[test]
-fn drained_only_when_the_socket_was_found_empty_and_nothing_is_left_inside() {
-    let Some(sshd) = Sshd::require() else { return };
-    let transport = ssh::connect(&options(&sshd)).unwrap();
+/// The SSH transport's stream to the test daemon, read past its greeting as a runner waits for
+/// it: its marker, then the first prompt at the end of the output (nothing comes after it).
+/// With the greeting and what was read.
+fn past_the_greeting(sshd: &Sshd) -> (Box<dyn moler_io::FdIo>, moler_io::Greeting, String) {
+    let transport = ssh::connect(&options(sshd)).unwrap();
     let moler_io::Stream::Fd(mut io) = transport.stream else {
         panic!("the SSH transport is a descriptor stream")
     };
-    let io = io.as_mut();
-    // The transport's greeting, as a runner waits for it: its marker, then the first prompt
-    // at the end of the output (nothing comes after it).
     let greeting = transport.greeting.expect("a shell with moler's prompt has a greeting");
     let mut seen = String::new();
-    read_until(io, &mut seen, "the greeting", 4096, |seen| {
+    read_until(io.as_mut(), &mut seen, "the greeting", 4096, |seen| {
         seen.split_once(greeting.marker.as_str())
             .is_some_and(|(_, after)| after.ends_with(greeting.prompt.as_str()))
     });
+    (io, greeting, seen)
+}
+
+#[test]
+fn drained_only_when_the_socket_was_found_empty_and_nothing_is_left_inside() {
+    let Some(sshd) = Sshd::require() else { return };
+    let (mut io, greeting, mut seen) = past_the_greeting(&sshd);
+    let io = io.as_mut();
     assert!(io.drained(), "the prompt read last, nothing more sent: {seen:?}");
     assert!(!io.has_buffered_input());
 
@@ -246,17 +252,8 @@ fn drained_only_when_the_socket_was_found_empty_and_nothing_is_left_inside() {
 #[test]
 fn the_channels_end_read_with_its_last_data_is_input_not_an_empty_socket() {
     let Some(sshd) = Sshd::require() else { return };
-    let transport = ssh::connect(&options(&sshd)).unwrap();
-    let moler_io::Stream::Fd(mut io) = transport.stream else {
-        panic!("the SSH transport is a descriptor stream")
-    };
+    let (mut io, _, mut seen) = past_the_greeting(&sshd);
     let io = io.as_mut();
-    let greeting = transport.greeting.expect("a shell with moler's prompt has a greeting");
-    let mut seen = String::new();
-    read_until(io, &mut seen, "the greeting", 4096, |seen| {
-        seen.split_once(greeting.marker.as_str())
-            .is_some_and(|(_, after)| after.ends_with(greeting.prompt.as_str()))
-    });
     io.write(b"echo bye; exit\n").unwrap();
     // The output, the channel's end and its close are all in the socket by then: the first
     // read takes every packet into libssh2.
