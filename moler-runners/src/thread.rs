@@ -118,7 +118,9 @@ thread_local! {
     static WAITS: Waits = Waits::default();
     /// Whether this thread's driver turns read the transport (see
     /// [`Runtime::reads_descriptors`]): false only on a connection's thread while it does
-    /// not watch the transport ([`drive`]).
+    /// not watch the transport. Set by [`drive`] before each of its steps, so after one it
+    /// says whether that step read (and so registered the descriptors). A connection's thread
+    /// drives nothing else: blocking calls are refused inside the driver.
     static READS: Cell<bool> = const { Cell::new(true) };
 }
 
@@ -384,9 +386,7 @@ fn drive(
     let mut driver = pin!(driver);
     // While lingering: until when, and how many assisting threads had come when it began.
     let linger = Cell::new((Instant::now(), 0usize));
-    // Whether the last step read the transport (and so registered its descriptors).
-    let read = Cell::new(true);
-    let watching = || Watch { unregistered: !read.get(), ..Watch::FDS };
+    let watching = || Watch { unregistered: !READS.get(), ..Watch::FDS };
     let start_linger = |now: Instant| {
         let until = now + LINGER;
         linger.set((until, assist.starts.load(Ordering::SeqCst)));
@@ -448,10 +448,7 @@ fn drive(
         let watches = assist.home.load(Ordering::SeqCst) == WATCHING
             && assist.assisted.load(Ordering::SeqCst) == 0;
         READS.set(watches);
-        read.set(watches);
-        let poll = driver.as_mut().poll(&mut relayed);
-        READS.set(true);
-        poll
+        driver.as_mut().poll(&mut relayed)
     };
     let _ = executor.run(step, None, &watch);
 }

@@ -198,9 +198,7 @@ impl LogFile {
         }
         Ok(())
     }
-}
 
-impl LogFile {
     /// The backup rotated last may still be compressing: its command removes its input by name
     /// (`zip -m`), which a rotation now would give to the file it rotates. So a rotation waits
     /// for it: only when a file fills faster than its last backup compresses, and for
