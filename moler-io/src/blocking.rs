@@ -135,3 +135,65 @@ impl Write for BlockingStream {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fd::FdStream;
+
+    /// A pipe's stream whose calls are first interrupted by a signal, as a stream that blocks
+    /// inside (a user's [`FdIo`]) may be.
+    struct Interrupted {
+        inner: FdStream,
+        interruptions: usize,
+    }
+
+    impl Interrupted {
+        fn interrupted(&mut self) -> io::Result<()> {
+            if self.interruptions == 0 {
+                return Ok(());
+            }
+            self.interruptions -= 1;
+            Err(io::ErrorKind::Interrupted.into())
+        }
+    }
+
+    impl FdIo for Interrupted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.interrupted()?;
+            self.inner.read(buf)
+        }
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.interrupted()?;
+            self.inner.write(buf)
+        }
+        fn blocked_on(&self, op: Op) -> (std::os::fd::BorrowedFd<'_>, Interest) {
+            self.inner.blocked_on(op)
+        }
+    }
+
+    struct NoClose;
+
+    impl Close for NoClose {
+        fn close(&self) {}
+    }
+
+    /// An interrupted call is made again, as `std::io` does, not returned as an error.
+    #[test]
+    fn an_interrupted_call_is_made_again() {
+        let (read, write) = rustix::pipe::pipe().unwrap();
+        let inner = FdStream::pair(read, write).unwrap();
+        let io = Interrupted { inner, interruptions: 3 };
+        let mut io = BlockingStream::new(Transport {
+            name: "pipe".into(),
+            stream: Stream::Fd(Box::new(io)),
+            closer: Arc::new(NoClose),
+            greeting: None,
+            control: None,
+        });
+        assert_eq!(io.write(b"through").unwrap(), 7);
+        let mut buf = [0; 16];
+        let n = io.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"through");
+    }
+}
