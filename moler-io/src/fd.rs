@@ -80,3 +80,56 @@ impl FdIo for FdStream {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+
+    fn is_nonblocking(fd: impl AsFd) -> bool {
+        fcntl_getfl(fd).unwrap().contains(OFlags::NONBLOCK)
+    }
+
+    /// A descriptor that is already non-blocking (a socket from an async accept) stays so.
+    #[test]
+    fn set_nonblocking_keeps_a_non_blocking_descriptor_so() {
+        let (read, write) = rustix::pipe::pipe().unwrap();
+        assert!(!is_nonblocking(&read));
+        set_nonblocking(&read).unwrap();
+        assert!(is_nonblocking(&read));
+        set_nonblocking(&read).unwrap();
+        assert!(is_nonblocking(&read), "set twice");
+        let stream = FdStream::pair(read, write).unwrap();
+        assert!(is_nonblocking(&*stream.read) && is_nonblocking(stream.writer()));
+        let shared = FdStream::shared(Arc::clone(&stream.read)).unwrap();
+        assert!(is_nonblocking(&*shared.read), "a stream over a non-blocking descriptor");
+    }
+
+    /// A pseudo-terminal's master whose slave side is gone: its reads fail with `EIO`.
+    fn orphaned_master() -> OwnedFd {
+        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+        grantpt(&master).unwrap();
+        unlockpt(&master).unwrap();
+        let name = ptsname(&master, Vec::new()).unwrap();
+        let slave = rustix::fs::open(
+            name.as_c_str(),
+            OFlags::RDWR | OFlags::NOCTTY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+        drop(slave);
+        master
+    }
+
+    /// `EIO` is the end of the stream on a pseudo-terminal's master (the shell went away),
+    /// and an error on any other stream, where it means a failing device.
+    #[test]
+    fn eio_ends_a_pty_and_fails_anything_else() {
+        let mut buf = [0; 16];
+        let mut pty = FdStream::new(orphaned_master()).unwrap().pty();
+        assert_eq!(pty.read(&mut buf).unwrap(), 0, "a pty whose shell is gone ends");
+        let mut other = FdStream::new(orphaned_master()).unwrap();
+        let e = other.read(&mut buf).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(rustix::io::Errno::IO.raw_os_error()), "{e}");
+    }
+}
