@@ -65,3 +65,27 @@ fn a_shell_that_is_not_there_is_a_clear_error() {
     let err = terminal::open(&options).err().unwrap();
     assert!(err.to_string().starts_with("terminal /no/such/shell: start the shell"), "{err}");
 }
+
+/// A program on PATH is an executable file: a directory or a file nobody may run of the same
+/// name, earlier on PATH, is passed over.
+#[test]
+fn a_program_on_path_is_an_executable_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("moler-programs-{}", std::process::id()));
+    for sub in ["dir", "plain", "runnable"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("dir/prog")).unwrap();
+    std::fs::set_permissions(dir.join("dir/prog"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (sub, mode) in [("plain", 0o644), ("runnable", 0o700)] {
+        std::fs::write(dir.join(sub).join("prog"), "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(dir.join(sub).join("prog"), std::fs::Permissions::from_mode(mode))
+            .unwrap();
+    }
+    let path = std::env::join_paths(["dir", "plain", "runnable"].map(|s| dir.join(s))).unwrap();
+    let found = terminal::find_program("prog", Some(&path));
+    assert_eq!(found, Some(dir.join("runnable/prog")));
+    let none = std::env::join_paths(["dir", "plain"].map(|s| dir.join(s))).unwrap();
+    assert_eq!(terminal::find_program("prog", Some(&none)), None);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
