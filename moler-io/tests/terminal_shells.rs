@@ -2,6 +2,7 @@
 //! prompt is `moler_bash# ` and the greeting is the setup's marker.
 
 use std::io::{Read, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use moler_io::terminal::{self, choose_shell, TerminalOptions};
@@ -15,6 +16,15 @@ fn run_in(shell: &str, line: &str, until: &str) -> String {
     let mut seen = Vec::new();
     let mut buf = [0; 4096];
     let deadline = Instant::now() + Duration::from_secs(20);
+    // A shell that never answers fails the test at the deadline rather than hanging it: the
+    // watchdog closes the terminal, and the reads then return its end.
+    let (done, finished) = mpsc::channel::<()>();
+    let closer = io.closer();
+    std::thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(20)) == Err(RecvTimeoutError::Timeout) {
+            closer.close();
+        }
+    });
     // The greeting first: the marker and the prompt.
     while !String::from_utf8_lossy(&seen).contains("MOLER_READY\r\nmoler_bash# ") {
         assert!(
@@ -33,6 +43,7 @@ fn run_in(shell: &str, line: &str, until: &str) -> String {
         seen.extend_from_slice(&buf[..n]);
     }
     io.close();
+    drop(done);
     String::from_utf8_lossy(&seen).into_owned()
 }
 
