@@ -28,7 +28,7 @@ fn the_openssh_client_logs_in_and_runs_commands() {
     let choice = config.transport_choice(&config.connections[0].spec);
     assert!(choice.starts_with("sshshell: client: openssh ("), "{choice}");
     let remote = config.open("remote").unwrap();
-    assert!(remote.transport().starts_with("openssh:"), "{}", remote.transport());
+    assert_eq!(remote.transport(), format!("openssh:{}@127.0.0.1:{}", user.name, sshd.port()));
     let who = remote.run(Command::lines("whoami", moler::SSH_PROMPT), WAIT).unwrap();
     assert_eq!(who, [user.name.as_str()]);
     let many = remote.run(Command::lines("seq 1 2000", moler::SSH_PROMPT), WAIT).unwrap();

@@ -360,3 +360,65 @@ impl Drop for PtyChild {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value after each `-o` of OpenSSH's arguments.
+    fn options(args: &[String]) -> Vec<&str> {
+        args.windows(2).filter(|w| w[0] == "-o").map(|w| w[1].as_str()).collect()
+    }
+
+    #[test]
+    fn the_arguments_say_who_where_and_how_to_log_in() {
+        let mut o = OpenSshOptions::new("::1", "admin");
+        o.port = 2222;
+        assert_eq!(o.target(), "admin@[::1]:2222");
+        let args = o.args();
+        assert_eq!(args[..5], ["-tt", "-p", "2222", "-l", "admin"]);
+        assert_eq!(args.last().map(String::as_str), Some("::1"), "the host last");
+        assert_eq!(
+            options(&args),
+            [
+                "LogLevel=VERBOSE",
+                "StrictHostKeyChecking=accept-new",
+                "ConnectTimeout=30",
+                "NumberOfPasswordPrompts=1",
+                "BatchMode=no",
+            ],
+            "no password, no key: OpenSSH's own keys and agent are tried"
+        );
+        assert!(!args.iter().any(|a| a == "-i"));
+
+        // A password only: no key tried first (each try counts against the server's limit).
+        o.password = Some("secret".into());
+        o.host_key_checking = HostKeyChecking::Strict;
+        o.connect_timeout = Duration::from_millis(200);
+        o.known_hosts_file = Some("/tmp/kh".into());
+        let args = o.args();
+        assert!(!args.iter().any(|a| a.contains("secret")), "the password is not an argument");
+        assert_eq!(
+            options(&args)[1..],
+            [
+                "StrictHostKeyChecking=yes",
+                "ConnectTimeout=1",
+                "NumberOfPasswordPrompts=1",
+                "BatchMode=no",
+                "UserKnownHostsFile=/tmp/kh",
+                "PubkeyAuthentication=no",
+                "PreferredAuthentications=password,keyboard-interactive",
+            ]
+        );
+
+        // A key file: given with -i, keys allowed.
+        o.key_file = Some("/keys/id".into());
+        o.host_key_checking = HostKeyChecking::Off;
+        let args = o.args();
+        let opts = options(&args);
+        assert!(opts.contains(&"StrictHostKeyChecking=no"), "{opts:?}");
+        assert!(!opts.iter().any(|a| a.starts_with("PubkeyAuthentication")), "{opts:?}");
+        let i = args.iter().position(|a| a == "-i").expect("-i");
+        assert_eq!(args[i + 1], "/keys/id");
+    }
+}
