@@ -1,0 +1,114 @@
+//! The OpenSSH client as a transport, against servers that fail the login in ways a lab's
+//! gear does: one that speaks only SSH-1, one that never says anything. The client is the real
+//! `ssh`; the servers are sockets of this test (a login that works is tested against a real
+//! sshd in the root package's tests/ssh_openssh.rs).
+
+use std::io::{self, Write};
+use std::net::TcpListener;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use moler_io::openssh::{self, OpenSshOptions};
+
+/// Whether the OpenSSH client is here; a loud skip if not, a failure under CI.
+fn have_ssh() -> bool {
+    if moler_io::terminal::on_path("ssh").is_some() {
+        return true;
+    }
+    let why = "no OpenSSH client (`ssh`) on PATH: scripts/test.sh installs openssh-client";
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("SKIPPED: {why}");
+    false
+}
+
+/// A server on a port of its own that sends `banner` to its first client, then holds the
+/// connection `for_how_long` and closes it.
+fn server(banner: &'static [u8], for_how_long: Duration) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let (mut peer, _) = listener.accept().unwrap();
+        let _ = peer.write_all(banner);
+        thread::sleep(for_how_long);
+    });
+    port
+}
+
+/// The error and its sources, as one line.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        text += &format!(": {e}");
+        source = e.source();
+    }
+    text
+}
+
+fn options(port: u16) -> OpenSshOptions {
+    let mut o = OpenSshOptions::new("127.0.0.1", "nobody");
+    o.port = port;
+    o.password = Some("unused".into());
+    o.known_hosts_file = Some("/dev/null".into());
+    o
+}
+
+/// A server that speaks only SSH-1 (old network gear): the opening fails with OpenSSH's own
+/// words, all of its lines, not a bare "ended".
+#[test]
+fn an_ssh1_server_is_named_in_opensshs_words() {
+    if !have_ssh() {
+        return;
+    }
+    let port = server(b"SSH-1.5-OldGear\r\n", Duration::from_secs(2));
+    let err = openssh::connect(&options(port)).err().expect("no login");
+    let text = chain(&err);
+    assert!(text.contains(&format!("nobody@127.0.0.1:{port}")), "{text}");
+    assert!(text.contains("log in"), "{text}");
+    assert!(text.contains("Protocol major versions differ"), "{text}");
+    assert!(text.contains("could not read protocol version"), "{text}");
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionAborted, "{text}");
+}
+
+/// A server that accepts and says nothing: OpenSSH gives up at `connect_timeout` and says
+/// so; the transport returns its words as a timeout, not a guess of its own made earlier.
+#[test]
+fn a_silent_server_times_out_in_opensshs_words() {
+    if !have_ssh() {
+        return;
+    }
+    let port = server(b"", Duration::from_secs(20));
+    let mut o = options(port);
+    o.connect_timeout = Duration::from_secs(1);
+    let started = Instant::now();
+    let err = openssh::connect(&o).err().expect("no login");
+    let took = started.elapsed();
+    let text = chain(&err);
+    assert!(text.contains("timed out during banner exchange"), "{text}");
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{text}");
+    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(15), "{took:?}");
+}
+
+/// A server that sends its banner and then nothing (a hung daemon): OpenSSH itself would wait
+/// for ever, so the transport gives up `connect_timeout` (plus its 5 s of grace) after it
+/// began, saying what it waited for and what OpenSSH had said.
+#[test]
+fn a_server_that_hangs_after_its_banner_fails_the_login_at_the_timeout() {
+    if !have_ssh() {
+        return;
+    }
+    let port = server(b"SSH-2.0-Hung\r\n", Duration::from_secs(30));
+    let mut o = options(port);
+    o.connect_timeout = Duration::from_secs(1);
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let started = Instant::now();
+        let err = openssh::connect(&o).err().expect("no login");
+        let _ = tx.send((started.elapsed(), err.kind(), chain(&err)));
+    });
+    let (took, kind, text) =
+        rx.recv_timeout(Duration::from_secs(30)).expect("the opening returns (no hang)");
+    assert_eq!(kind, io::ErrorKind::TimedOut, "{text}");
+    assert!(text.contains("no login within 1s"), "{text}");
+    assert!(took >= Duration::from_secs(6) && took < Duration::from_secs(20), "{took:?}: {text}");
+}
