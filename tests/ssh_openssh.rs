@@ -88,6 +88,24 @@ fn a_wrong_password_or_host_key_is_named_without_the_secret() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A connection with no password (and no key: this machine's root has none) to a server that
+/// asks for one: the opening fails saying so, at OpenSSH's first question.
+#[test]
+fn a_password_asked_for_and_not_given_is_named() {
+    let Some(sshd) = Sshd::require() else { return };
+    let yaml = format!(
+        "NAMED_CONNECTIONS:\n  nopass: {{io_type: sshshell, client: openssh, host: 127.0.0.1, port: {}, \
+         login: {}, known_hosts: {}/known_hosts}}\n",
+        sshd.port(),
+        sshd.user().name,
+        sshd.dir().display()
+    );
+    let config = moler::config::Config::from_yaml(&yaml).unwrap();
+    let err = config.open("nopass").unwrap_err();
+    let text = moler::Report(&err).to_string();
+    assert!(text.contains("OpenSSH asks for a password; none was given"), "{text}");
+}
+
 #[test]
 fn an_unknown_client_is_an_error_at_load_naming_the_choices() {
     let err = moler::config::Config::from_yaml(
