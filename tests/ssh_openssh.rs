@@ -34,7 +34,20 @@ fn the_openssh_client_logs_in_and_runs_commands() {
     let many = remote.run(Command::lines("seq 1 2000", moler::SSH_PROMPT), WAIT).unwrap();
     assert_eq!(many.len(), 2000);
     assert_eq!(many[1999], "2000");
+    // Closing ends the client, and the remote session with it (the test sshd is on this
+    // machine: its shell is a process here).
+    let shell = remote.run(Command::lines("echo $$", moler::SSH_PROMPT), WAIT).unwrap().remove(0);
+    let alive = std::path::PathBuf::from(format!("/proc/{shell}"));
+    assert!(alive.exists(), "{shell}");
     remote.close();
+    let deadline = std::time::Instant::now() + WAIT;
+    while alive.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the remote shell {shell} outlived the close"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
