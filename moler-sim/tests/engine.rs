@@ -451,3 +451,114 @@ fn answers_replay_in_order_then_the_last_again() {
         "each session starts from the first (after its prompt)"
     );
 }
+
+const AUTOBOOT: &str = r##"
+line_end: "\n"
+states:
+  WAIT:
+    prompt: "Hit any key to stop autoboot: "
+    any_key: UBOOT
+    idle: {after_ms: 3000, answer: "Starting kernel ...", goto: LINUX}
+  UBOOT:
+    prompt: "=> "
+  QUIET:
+    prompt: "quiet> "
+    idle: {after_ms: 1000, answer: "", goto: LINUX}
+    commands:
+      - {match: wait, goto: QUIET}
+  LINUX:
+    prompt: "# "
+"##;
+
+/// A state with `idle` moves on by itself once nothing was typed for its time after its
+/// prompt; with `any_key`, a key (not echoed, no Enter) stops that and moves there instead;
+/// without, a key typed stops the countdown too, as the line is being typed.
+#[test]
+fn an_idle_state_moves_on_unless_a_key_comes_first() {
+    let mut s = Sim::new(AUTOBOOT);
+    assert_eq!(s.start(), "Hit any key to stop autoboot: ");
+    assert_eq!(s.wait(2999), "", "not before its time");
+    assert_eq!(s.wait(1), "\nStarting kernel ...\n# ");
+    assert_eq!(s.s.state(), "LINUX");
+
+    let mut s = Sim::new(AUTOBOOT);
+    s.start();
+    s.wait(2000);
+    assert_eq!(s.feed("x"), "\n=> ", "the key is taken, not echoed");
+    assert_eq!(s.s.state(), "UBOOT");
+    assert_eq!(s.wait(5000), "", "the countdown is over");
+
+    let yaml = AUTOBOOT.replace(
+        "  WAIT:\n",
+        "  FIRST:\n    prompt: \"$ \"\n    commands: [{match: go, goto: QUIET}]\n  WAIT:\n",
+    );
+    let mut s = Sim::new(&yaml);
+    s.start();
+    s.wait(10_000);
+    assert_eq!(s.feed("go\n"), "go\nquiet> ");
+    assert_eq!(s.wait(999), "", "idle counts from the prompt, not from the session's start");
+    assert_eq!(s.wait(1), "\n# ", "an empty answer prints nothing but the line end");
+    let mut s = Sim::new(&yaml);
+    s.start();
+    s.feed("go\n");
+    assert_eq!(s.feed("w"), "w", "without any_key a key is typed");
+    assert_eq!(s.wait(5000), "", "and it stopped the countdown");
+    assert_eq!(s.feed("ait\n"), "ait\nquiet> ");
+}
+
+/// Ctrl-C at the login's questions starts the login over, as getty does.
+#[test]
+fn ctrl_c_at_the_login_asks_for_the_user_again() {
+    let mut s = Sim::new(LOGIN);
+    s.start();
+    assert_eq!(s.feed("adm\x03"), "adm^C\nbox login: ");
+    assert_eq!(s.feed("admin\n"), "admin\nPassword: ");
+    assert_eq!(s.feed("pw\x03"), "^C\nbox login: ", "the password neither echoed nor kept");
+    assert_eq!(s.feed("admin\npw1\n"), "admin\nPassword: \nLast login: yesterday\nadmin@box$ ");
+}
+
+/// Backspace erases the last character typed, on screen only where it was echoed: not past
+/// the start of the line (the prompt stays), not in a password.
+#[test]
+fn backspace_erases_only_what_was_typed_and_shown() {
+    let mut s = Sim::new(SHELL);
+    s.start();
+    assert_eq!(s.feed("\x7f"), "", "nothing typed: the prompt is not erased");
+    assert_eq!(s.feed("helx\x7flo\n"), "helx\x08 \x08lo\nhi there\na$ ");
+    let mut s = Sim::new(LOGIN);
+    s.start();
+    s.feed("admin\n");
+    assert_eq!(s.feed("pw11\x7f\n"), "\nLast login: yesterday\nadmin@box$ ", "a password's erase");
+}
+
+/// An answer of exactly a page is shown whole, with no pager.
+#[test]
+fn an_answer_of_one_page_is_not_paged() {
+    let yaml = PAGED.replace("\"1\\n2\\n3\\n4\\n5\\n6\\n7\\n\"", "\"1\\n2\\n3\\n\"");
+    let mut s = Sim::new(&yaml);
+    s.start();
+    assert_eq!(s.feed("show log\n"), "show log\n1\n2\n3\n$ ");
+}
+
+/// `{time}` and `{epoch}` are filled each on its own as well, and the wall clock moves on
+/// with the session's.
+#[test]
+fn time_and_epoch_are_filled_alone_and_follow_the_wall_clock() {
+    let yaml = r##"
+line_end: "\n"
+states:
+  S:
+    prompt: "$ "
+    commands:
+      - {match: t, answer: "", stream: {line: "at {time}", every_ms: 1000, count: "2", done: ""}}
+      - {match: e, answer: "", stream: {line: "at {epoch}", every_ms: 1000, count: "2", done: ""}}
+"##;
+    let now = Instant::now();
+    let wall = UNIX_EPOCH + Duration::from_secs(1_764_486_000) + Duration::from_millis(250);
+    let mut s = Sim { s: Session::new(device(yaml), now).with_wall_clock(wall), now };
+    s.start();
+    assert_eq!(s.feed("t\n"), "t\nat 07:00:00.250\n");
+    assert_eq!(s.wait(1000), "at 07:00:01.250\n$ ");
+    assert_eq!(s.feed("e\n"), "e\nat 1764486001.250000\n");
+    assert_eq!(s.wait(1000), "at 1764486002.250000\n$ ");
+}
