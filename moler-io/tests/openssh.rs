@@ -61,7 +61,7 @@ fn an_ssh1_server_is_named_in_opensshs_words() {
         return;
     }
     let port = server(b"SSH-1.5-OldGear\r\n", Duration::from_secs(2));
-    let err = openssh::connect(&options(port)).err().expect("no login");
+    let err = openssh::connect(&options(port)).expect_err("no login");
     let text = chain(&err);
     assert!(text.contains(&format!("nobody@127.0.0.1:{port}")), "{text}");
     assert!(text.contains("log in"), "{text}");
@@ -81,7 +81,7 @@ fn a_silent_server_times_out_in_opensshs_words() {
     let mut o = options(port);
     o.connect_timeout = Duration::from_secs(1);
     let started = Instant::now();
-    let err = openssh::connect(&o).err().expect("no login");
+    let err = openssh::connect(&o).expect_err("no login");
     let took = started.elapsed();
     let text = chain(&err);
     assert!(text.contains("timed out during banner exchange"), "{text}");
@@ -103,7 +103,7 @@ fn a_server_that_hangs_after_its_banner_fails_the_login_at_the_timeout() {
     let (tx, rx) = std::sync::mpsc::channel();
     thread::spawn(move || {
         let started = Instant::now();
-        let err = openssh::connect(&o).err().expect("no login");
+        let err = openssh::connect(&o).expect_err("no login");
         let _ = tx.send((started.elapsed(), err.kind(), chain(&err)));
     });
     let (took, kind, text) =
