@@ -10,7 +10,7 @@
 //!
 //! The child exiting closes the connection (the end of its stdout). Closing the connection
 //! sends the child SIGTERM; dropping the transport (right after, as the runner does) gives it
-//! [`TERM_GRACE`] to exit (a trap that cleans up runs), then kills it (SIGKILL) if it has not,
+//! half a second to exit (a trap that cleans up runs), then kills it (SIGKILL) if it has not,
 //! and reaps it.
 
 use std::ffi::OsString;
