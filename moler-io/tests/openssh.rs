@@ -45,12 +45,32 @@ fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-fn options(port: u16) -> OpenSshOptions {
+/// Logs in to a server of [`server`]'s with `connect_timeout` of `timeout`, on a thread of its
+/// own: how long the failure took, its kind and its words. Fails, rather than hangs, if the
+/// opening does not return in 30 s.
+fn fail_to_log_in(banner: &'static [u8], hold: Duration, timeout: Duration) -> Failure {
+    let port = server(banner, hold);
     let mut o = OpenSshOptions::new("127.0.0.1", "nobody");
     o.port = port;
     o.password = Some("unused".into());
     o.known_hosts_file = Some("/dev/null".into());
-    o
+    o.connect_timeout = timeout;
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let started = Instant::now();
+        let err = openssh::connect(&o).expect_err("no login");
+        let _ = tx.send(Failure { took: started.elapsed(), kind: err.kind(), text: chain(&err) });
+    });
+    let failure = rx.recv_timeout(Duration::from_secs(30)).expect("the opening returns (no hang)");
+    let target = format!("nobody@127.0.0.1:{port}");
+    assert!(failure.text.contains(&target) && failure.text.contains("log in"), "{}", failure.text);
+    failure
+}
+
+struct Failure {
+    took: Duration,
+    kind: io::ErrorKind,
+    text: String,
 }
 
 /// A server that speaks only SSH-1 (old network gear): the opening fails with OpenSSH's own
@@ -60,14 +80,10 @@ fn an_ssh1_server_is_named_in_opensshs_words() {
     if !have_ssh() {
         return;
     }
-    let port = server(b"SSH-1.5-OldGear\r\n", Duration::from_secs(2));
-    let err = openssh::connect(&options(port)).expect_err("no login");
-    let text = chain(&err);
-    assert!(text.contains(&format!("nobody@127.0.0.1:{port}")), "{text}");
-    assert!(text.contains("log in"), "{text}");
-    assert!(text.contains("Protocol major versions differ"), "{text}");
-    assert!(text.contains("could not read protocol version"), "{text}");
-    assert_eq!(err.kind(), io::ErrorKind::ConnectionAborted, "{text}");
+    let f = fail_to_log_in(b"SSH-1.5-OldGear\r\n", Duration::from_secs(2), Duration::from_secs(30));
+    assert!(f.text.contains("Protocol major versions differ"), "{}", f.text);
+    assert!(f.text.contains("could not read protocol version"), "{}", f.text);
+    assert_eq!(f.kind, io::ErrorKind::ConnectionAborted, "{}", f.text);
 }
 
 /// A server that accepts and says nothing: OpenSSH gives up at `connect_timeout` and says
@@ -77,16 +93,10 @@ fn a_silent_server_times_out_in_opensshs_words() {
     if !have_ssh() {
         return;
     }
-    let port = server(b"", Duration::from_secs(20));
-    let mut o = options(port);
-    o.connect_timeout = Duration::from_secs(1);
-    let started = Instant::now();
-    let err = openssh::connect(&o).expect_err("no login");
-    let took = started.elapsed();
-    let text = chain(&err);
-    assert!(text.contains("timed out during banner exchange"), "{text}");
-    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{text}");
-    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(15), "{took:?}");
+    let f = fail_to_log_in(b"", Duration::from_secs(20), Duration::from_secs(1));
+    assert!(f.text.contains("timed out during banner exchange"), "{}", f.text);
+    assert_eq!(f.kind, io::ErrorKind::TimedOut, "{}", f.text);
+    assert!(f.took >= Duration::from_secs(1) && f.took < Duration::from_secs(15), "{:?}", f.took);
 }
 
 /// A server that sends its banner and then nothing (a hung daemon): OpenSSH itself would wait
@@ -97,18 +107,8 @@ fn a_server_that_hangs_after_its_banner_fails_the_login_at_the_timeout() {
     if !have_ssh() {
         return;
     }
-    let port = server(b"SSH-2.0-Hung\r\n", Duration::from_secs(30));
-    let mut o = options(port);
-    o.connect_timeout = Duration::from_secs(1);
-    let (tx, rx) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        let started = Instant::now();
-        let err = openssh::connect(&o).expect_err("no login");
-        let _ = tx.send((started.elapsed(), err.kind(), chain(&err)));
-    });
-    let (took, kind, text) =
-        rx.recv_timeout(Duration::from_secs(30)).expect("the opening returns (no hang)");
-    assert_eq!(kind, io::ErrorKind::TimedOut, "{text}");
-    assert!(text.contains("no login within 1s"), "{text}");
-    assert!(took >= Duration::from_secs(6) && took < Duration::from_secs(20), "{took:?}: {text}");
+    let f = fail_to_log_in(b"SSH-2.0-Hung\r\n", Duration::from_secs(30), Duration::from_secs(1));
+    assert_eq!(f.kind, io::ErrorKind::TimedOut, "{}", f.text);
+    assert!(f.text.contains("no login within 1s"), "{}", f.text);
+    assert!(f.took >= Duration::from_secs(6) && f.took < Duration::from_secs(20), "{:?}", f.took);
 }
