@@ -562,3 +562,32 @@ states:
     assert_eq!(s.feed("e\n"), "e\nat 1764486001.250000\n");
     assert_eq!(s.wait(1000), "at 1764486002.250000\n$ ");
 }
+
+/// A device's own words where the file gives them: Ctrl-Z's line, the login's password
+/// question and refusal; an answer left empty (`answer:`) prints nothing but the prompt.
+#[test]
+fn a_devices_own_words_replace_the_defaults() {
+    let yaml = r##"
+line_end: "\n"
+stopped: "Suspended: {command}"
+login:
+  user_prompt: "login: "
+  password_prompt: "Passwd: "
+  refusal: "Access denied"
+  users: {admin: pw}
+states:
+  S:
+    prompt: "$ "
+    commands:
+      - {match: quiet, answer: }
+      - {match: slow, answer: done, delay_ms: 500}
+"##;
+    let mut s = Sim::new(yaml);
+    assert_eq!(s.start(), "login: ");
+    assert_eq!(s.feed("admin\n"), "admin\nPasswd: ");
+    assert_eq!(s.feed("no\n"), "\nAccess denied\nlogin: ");
+    s.feed("admin\npw\n");
+    assert_eq!(s.feed("quiet\n"), "quiet\n$ ");
+    s.feed("slow\n");
+    assert_eq!(s.feed("\x1a"), "^Z\nSuspended: slow\n$ ");
+}

@@ -66,3 +66,23 @@ fn a_syntax_error_has_its_place() {
 fn a_file_without_states_says_so() {
     assert_eq!(errors("banner: hi\n"), ["1:1: no `states`: a device needs at least one state"]);
 }
+
+/// A part that must be a mapping given as something else, and states given as an empty
+/// mapping, are named; a part left empty (`login:` with nothing) is not of the wrong shape.
+#[test]
+fn parts_of_the_wrong_shape_are_named() {
+    let got = errors("login: 5\nstates: {}\n");
+    assert_eq!(
+        got,
+        [
+            "1:8: login must be a mapping, not a number (5)",
+            "1:8: login needs `users` (name: password)",
+            "2:9: `states` must be a mapping of state names to states",
+        ]
+    );
+    // Left empty, it is only missing what it needs.
+    assert_eq!(
+        errors("login:\nstates:\n  S: {prompt: '$ '}\n"),
+        ["1:6: login needs `users` (name: password)"]
+    );
+}
