@@ -85,4 +85,9 @@ fn parts_of_the_wrong_shape_are_named() {
         errors("login:\nstates:\n  S: {prompt: '$ '}\n"),
         ["1:6: login needs `users` (name: password)"]
     );
+    // So are a state's commands: a list, or nothing.
+    assert_eq!(
+        errors("states:\n  S: {prompt: '$ ', commands: }\n  T: {prompt: '# ', commands: 5}\n"),
+        ["3:31: commands must be a list"]
+    );
 }
