@@ -91,3 +91,25 @@ fn parts_of_the_wrong_shape_are_named() {
         ["3:31: commands must be a list"]
     );
 }
+
+/// A command with both `match` and `regex`, or with an empty list of `answers`, is named;
+/// `reboot: true` is a reboot after its default time.
+#[test]
+fn a_commands_keys_are_checked_together() {
+    let yaml = "\
+states:
+  S:
+    prompt: '$ '
+    commands:
+      - {match: a, regex: b, answer: x}
+      - {match: c, answers: []}
+      - {match: d, reboot: true}
+";
+    assert_eq!(
+        errors(yaml),
+        [
+            "5:20: a command has one `match` or one `regex`, not both",
+            "6:29: answers must be a list of answers (text, or {answer_file: path})",
+        ]
+    );
+}
