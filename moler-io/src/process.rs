@@ -9,9 +9,7 @@
 //! check for a terminal may buffer their output or prompt differently.
 //!
 //! The child exiting closes the connection (the end of its stdout). Closing the connection
-//! sends the child SIGTERM; dropping the transport (right after, as the runner does) gives it
-//! half a second to exit (a trap that cleans up runs), then kills it (SIGKILL) if it has not,
-//! and reaps it.
+//! sends the child SIGTERM; dropping the transport reaps it (SIGKILL if it is still alive).
 
 use std::ffi::OsString;
 use std::io;
@@ -20,7 +18,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use rustix::process::{kill_process, Pid, Signal};
 
@@ -158,26 +155,14 @@ impl Close for ProcessCloser {
     }
 }
 
-/// How long a child asked to end (SIGTERM) gets to exit before it is killed. Most exit at once
-/// (SIGTERM's default); the wait ends as soon as it does.
-const TERM_GRACE: Duration = Duration::from_millis(500);
-
 impl Drop for ProcessCloser {
-    /// Reaps the child so no zombie is left: asked to end by [`Close::close`], it gets
-    /// [`TERM_GRACE`] to exit, then SIGKILL. (Killed at once, as before, a child's SIGTERM trap
-    /// never ran: the runner drops the transport right after closing it.)
+    /// Reaps the child so no zombie is left (SIGKILL if it is still alive).
     fn drop(&mut self) {
         self.close();
         let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
         if let Some(mut child) = child.take() {
-            // Not reaped while it runs, so its pid is still its own to wait on.
             if matches!(child.try_wait(), Ok(None)) {
-                if let Some(pid) = self.pid {
-                    crate::terminal::wait_for_exit(pid, TERM_GRACE);
-                }
-                if matches!(child.try_wait(), Ok(None)) {
-                    let _ = child.kill();
-                }
+                let _ = child.kill();
             }
             let _ = child.wait();
         }

@@ -274,7 +274,7 @@ impl Drop for TerminalCloser {
 
 /// Waits until `pid` (a child not yet reaped) exits, at most `grace`: woken by its pidfd as it
 /// exits, or, where pidfds are missing, by looking every few milliseconds.
-pub(crate) fn wait_for_exit(pid: Pid, grace: Duration) {
+fn wait_for_exit(pid: Pid, grace: Duration) {
     use rustix::event::{poll, PollFd, PollFlags, Timespec};
     use rustix::process::{pidfd_open, PidfdFlags};
     if let Ok(fd) = pidfd_open(pid, PidfdFlags::empty()) {
