@@ -100,21 +100,3 @@ fn a_program_on_path_is_an_executable_file() {
     assert_eq!(terminal::find_program("prog", Some(&none)), None);
     std::fs::remove_dir_all(&dir).unwrap();
 }
-
-/// Closing the terminal hangs its shell up (SIGHUP) before anything is killed, as a real
-/// terminal that goes away does: bash ends as it would there, running its `EXIT` trap (and
-/// saving its history), rather than being killed with no chance to.
-#[test]
-fn closing_the_terminal_hangs_its_shell_up() {
-    let file = std::env::temp_dir().join(format!("moler-hup-{}", std::process::id()));
-    let _ = std::fs::remove_file(&file);
-    let trap = format!("trap 'echo bye > {}' EXIT; echo armed", file.display());
-    run_in("bash", &trap, "armed\r\nmoler_bash# ");
-    // The transport is closed: the shell was sent its hang-up.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::fs::read_to_string(&file).ok().as_deref() != Some("bye\n") {
-        assert!(Instant::now() < deadline, "the shell's EXIT trap did not run");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::fs::remove_file(&file).unwrap();
-}
