@@ -32,6 +32,11 @@ fn cmd(line: &str) -> Command<moler::Lines> {
 }
 
 fn child(rig: &Rig, stderr: Stderr) -> ConnectionHandle {
+    child_running(rig, SCRIPT, stderr)
+}
+
+/// A connection to `sh -c script`, which greets as [`SCRIPT`] does.
+fn child_running(rig: &Rig, script: &str, stderr: Stderr) -> ConnectionHandle {
     let greeting = Greeting {
         marker: "proc ready".into(),
         prompt: "proc> ".into(),
@@ -40,9 +45,19 @@ fn child(rig: &Rig, stderr: Stderr) -> ConnectionHandle {
     let options = ProcessOptions {
         stderr,
         greeting: Some(greeting),
-        ..ProcessOptions::new("sh", ["-c", SCRIPT])
+        ..ProcessOptions::new("sh", ["-c", script])
     };
     rig.runner.spawn("proc", process::spawn(&options).unwrap()).unwrap()
+}
+
+/// Waits until process `pid` is gone (neither running nor a zombie), failing after [`WAIT`].
+fn wait_gone(pid: &str, what: &str) {
+    let alive = std::path::PathBuf::from(format!("/proc/{pid}"));
+    let deadline = Instant::now() + WAIT;
+    while alive.exists() {
+        assert!(Instant::now() < deadline, "child {pid} {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 on_every_runner!(
@@ -87,34 +102,17 @@ fn closing_the_connection_ends_the_child(rig: &Rig) {
     proc.close();
     assert!(proc.run(cmd("late"), WAIT).unwrap_err().is_closed());
     // SIGTERM, then reaped when the transport is dropped: no process, no zombie.
-    let deadline = Instant::now() + WAIT;
-    while alive.exists() {
-        assert!(Instant::now() < deadline, "child {pid} still there after the close");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_gone(&pid, "still there after the close");
 }
 
 /// A child deaf to SIGTERM and to the end of its input is killed all the same, and reaped.
 fn closing_the_connection_ends_a_child_deaf_to_sigterm(rig: &Rig) {
     let deaf = "trap '' TERM; echo 'proc ready'; printf 'proc> '; read -r l; echo $$; \
                 printf 'proc> '; exec sleep 1000";
-    let options = ProcessOptions {
-        greeting: Some(Greeting {
-            marker: "proc ready".into(),
-            prompt: "proc> ".into(),
-            timeout: Duration::from_secs(10),
-        }),
-        ..ProcessOptions::new("sh", ["-c", deaf])
-    };
-    let proc = rig.runner.spawn("proc", process::spawn(&options).unwrap()).unwrap();
+    let proc = child_running(rig, deaf, Stderr::Merge);
     let pid = proc.run(cmd("pid"), WAIT).unwrap().remove(0);
-    let alive = std::path::PathBuf::from(format!("/proc/{pid}"));
     proc.close();
-    let deadline = Instant::now() + WAIT;
-    while alive.exists() {
-        assert!(Instant::now() < deadline, "child {pid}, deaf to SIGTERM, still there");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_gone(&pid, "deaf to SIGTERM, still there");
 }
 
 #[test]
