@@ -19,6 +19,11 @@
 # Results in target/mutants/mutants.out/ (missed.txt: the survivors). Needs cargo-mutants
 # (`cargo install cargo-mutants --locked`) and cargo-nextest. About 10 s a mutant for
 # moler-core on this project's 2-core machine (moler-core has about 1,400).
+# Always left out, whatever the files: two mutants of moler-io's terminal.rs `session_members`
+# (`|| -> &&` and `!= -> ==` in its session filter) turn the terminal's drop into a SIGKILL of
+# every process *outside* the shell's session, on the whole machine (cargo-mutants itself
+# included). The exclusion below names them by function and operator, not by line; it also
+# leaves out the filter's first `|| -> &&`, which only lets zombies of the session through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then
@@ -31,4 +36,6 @@ package="$1"; shift
 files=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do files+=(-f "$1"); shift; done
 [ "${1:-}" = "--" ] && shift
-exec cargo mutants -p "$package" "${files[@]}" --test-tool nextest -o target/mutants "$@"
+hazard='terminal\.rs:[0-9]+:[0-9]+: replace (\|\| with &&|!= with ==) in session_members$'
+exec cargo mutants -p "$package" "${files[@]}" --test-tool nextest -o target/mutants \
+  --exclude-re "$hazard" "$@"
