@@ -56,40 +56,8 @@ fn records_in(dir: &Path, device: &str) -> usize {
     (0..RECORDS).filter(|i| log.contains(&format!(" >|echo record-{i}\n"))).count()
 }
 
-/// The name this binary's one test is listed under.
-const NAME: &str = "log_exit";
-
-/// Whether libtest's arguments pick this test: no filter, or one that matches its name (as a
-/// substring, or whole with `--exact`), and no `--skip` that matches it. The values of the
-/// options that take one (`--test-threads 2`) are not filters.
-fn selected(args: &[String]) -> bool {
-    let exact = args.iter().any(|a| a == "--exact");
-    let matches = |f: &str| if exact { f == NAME } else { NAME.contains(f) };
-    let (mut filters, mut skipped) = (Vec::new(), false);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--skip" => skipped |= args.next().is_some_and(|f| matches(f)),
-            "--test-threads" | "--format" | "--color" | "--logfile" | "--shuffle-seed" | "-Z" => {
-                args.next();
-            }
-            a if a.starts_with('-') => {}
-            filter => filters.push(filter),
-        }
-    }
-    !skipped && (filters.is_empty() || filters.into_iter().any(matches))
-}
-
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--list") {
-        // libtest's terse list: one line per test; none of them is ignored.
-        if !args.iter().any(|a| a == "--ignored") {
-            println!("{NAME}: test");
-        }
-        return;
-    }
-    if !selected(&args) {
+    if !moler_testkit::harness::own_test("log_exit") {
         return;
     }
     if let Ok(spec) = std::env::var(CHILD) {

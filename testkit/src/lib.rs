@@ -42,9 +42,13 @@
 //! [`FeedTester`] (moler-commands', re-exported): a parser fed a captured output whole, line by
 //! line and in every chunk size.
 //!
+//! [`harness::own_test`]: a test binary with a `main` of its own (it runs itself again as a
+//! child) seen by `cargo test` and `cargo nextest run` as one test.
+//!
 //! [`skip`]: the one way a test skips what this machine cannot do, loudly; with
 //! `MOLER_NO_SKIP=1` (set by `.ci/run`) every skip is a failure instead.
 
+pub mod harness;
 pub mod ports;
 pub mod proxy;
 pub mod runners;
