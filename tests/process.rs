@@ -1,6 +1,7 @@
 //! The process transport on every runner: a child over pipes answering commands, stderr merged,
 //! its exit closing the connection, a missing program named in the error.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use moler::prelude::*;
@@ -37,6 +38,16 @@ fn child(rig: &Rig, stderr: Stderr) -> ConnectionHandle {
 
 /// A connection to `sh -c script`, which greets as [`SCRIPT`] does.
 fn child_running(rig: &Rig, script: &str, stderr: Stderr) -> ConnectionHandle {
+    child_with_grace(rig, script, stderr, process::TERM_GRACE)
+}
+
+/// [`child_running`] with `grace` between SIGTERM and SIGKILL.
+fn child_with_grace(
+    rig: &Rig,
+    script: &str,
+    stderr: Stderr,
+    term_grace: Duration,
+) -> ConnectionHandle {
     let greeting = Greeting {
         marker: "proc ready".into(),
         prompt: "proc> ".into(),
@@ -45,6 +56,7 @@ fn child_running(rig: &Rig, script: &str, stderr: Stderr) -> ConnectionHandle {
     let options = ProcessOptions {
         stderr,
         greeting: Some(greeting),
+        term_grace,
         ..ProcessOptions::new("sh", ["-c", script])
     };
     rig.runner.spawn("proc", process::spawn(&options).unwrap()).unwrap()
@@ -66,6 +78,8 @@ on_every_runner!(
     the_child_exiting_closes_the_connection,
     closing_the_connection_ends_the_child,
     closing_the_connection_ends_a_child_deaf_to_sigterm,
+    closing_the_connection_lets_the_child_clean_up,
+    a_child_in_its_grace_holds_up_no_other_connection,
 );
 
 fn a_child_answers_commands_over_pipes(rig: &Rig) {
@@ -113,6 +127,54 @@ fn closing_the_connection_ends_a_child_deaf_to_sigterm(rig: &Rig) {
     let pid = proc.run(cmd("pid"), WAIT).unwrap().remove(0);
     proc.close();
     wait_gone(&pid, "deaf to SIGTERM, still there");
+}
+
+/// SIGTERM comes first, and the child has time to act on it: its trap runs (before, the
+/// transport's drop killed it microseconds after the SIGTERM).
+fn closing_the_connection_lets_the_child_clean_up(rig: &Rig) {
+    static TESTS: AtomicUsize = AtomicUsize::new(0);
+    let n = TESTS.fetch_add(1, Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!("moler-trap-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    // Not reading its input: only the signal ends it (`sleep` ends in 50 ms, then the trap).
+    let polite = format!(
+        "trap 'echo cleaned > {}; exit 0' TERM; echo 'proc ready'; printf 'proc> '; read -r l; \
+         echo $$; printf 'proc> '; while :; do sleep 0.05; done",
+        file.display()
+    );
+    let proc = child_running(rig, &polite, Stderr::Merge);
+    let pid = proc.run(cmd("pid"), WAIT).unwrap().remove(0);
+    proc.close();
+    wait_gone(&pid, "still there after the close");
+    let cleaned = std::fs::read_to_string(&file);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(cleaned.unwrap_or_default(), "cleaned\n", "the SIGTERM trap did not run");
+}
+
+/// The wait for a child that does not end on SIGTERM runs on a thread of its own: another
+/// connection of the runner is answered meanwhile (on smol's one-thread executor a wait in the
+/// transport's drop held up every connection for the grace).
+fn a_child_in_its_grace_holds_up_no_other_connection(rig: &Rig) {
+    let other = child(rig, Stderr::Merge);
+    let deaf = "trap '' TERM; echo 'proc ready'; printf 'proc> '; read -r l; echo $$; \
+                printf 'proc> '; exec sleep 1000";
+    let grace = Duration::from_secs(600);
+    let proc = child_with_grace(rig, deaf, Stderr::Merge, grace);
+    let pid = proc.run(cmd("pid"), WAIT).unwrap().remove(0);
+    proc.close();
+    assert!(proc.run(cmd("late"), WAIT).unwrap_err().is_closed());
+    for i in 0..3 {
+        assert_eq!(other.run(cmd(&format!("n{i}")), WAIT).unwrap(), [format!("got n{i}")]);
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
+    assert!(
+        matches!(state, Some(s) if s != "Z" && s != "X"),
+        "the deaf child, in its grace, runs: {stat:?}"
+    );
+    // Its end, now: the thread that waits for it reaps it (no zombie is left).
+    std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+    wait_gone(&pid, "killed, but not reaped");
 }
 
 #[test]

@@ -602,6 +602,9 @@ fn builtin_options(io_type: &str, p: &mut Params) -> Result<Options, ConfigError
                 };
             }
             o.greeting = greeting(p);
+            if let Some(grace) = p.get("term_grace") {
+                o.term_grace = grace;
+            }
             Options::Process(o)
         }
         other => {

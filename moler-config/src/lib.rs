@@ -44,7 +44,7 @@
 //! | `serial` | `port` (required: a device such as `/dev/ttyUSB0`, or `host:port` of an RFC 2217 server), `baud_rate` (115200), `data_bits` (8), `parity` (none, odd, even, mark, space), `stop_bits` (1, 1.5, 2), `flow_control` (none, xonxoff, rtscts), `connect_timeout` (s, `host:port` only), `ready_prompt`, `ready_marker`, `ready_timeout` |
 //! | `rfc2217` | `port` (required), `host` (localhost), the settings of `serial`, `connect_timeout` (s), `ready_prompt`, `ready_marker`, `ready_timeout` |
 //! | `sshshell` | **`host`** (required), **`port`** (22), **`username`** or **`login`** ($USER), **`password`**, `key_file`, `key_passphrase`, `host_key_policy` (strict, accept-new, off), `known_hosts`, `connect_timeout`, `keepalive` (s), `term`, `cols`, `rows`, `moler_prompt` (false), `client` (`libssh2` when the build has the `ssh` feature, else `openssh`: the OpenSSH client in a pty, which takes no `key_passphrase`, `keepalive` or `term`) |
-//! | `process` | `program` (required), `args` (list), `cwd`, `env`, `stderr` (merge, null, inherit), `ready_prompt`, `ready_marker`, `ready_timeout` |
+//! | `process` | `program` (required), `args` (list), `cwd`, `env`, `stderr` (merge, null, inherit), `term_grace` (seconds between SIGTERM and SIGKILL when it closes, 0.5), `ready_prompt`, `ready_marker`, `ready_timeout` |
 //!
 //! `ready_prompt` is what a device shows once it is ready (after `ready_marker`, a banner line,
 //! if given): the first command waits for it, so that the device's first prompt is not taken

@@ -512,6 +512,12 @@ fn terminal_window_and_process_stderr() {
             "{f}:3:47: NAMED_CONNECTIONS.p (io_type process): `stderr` \"both\" must be merge, null or inherit",
         ],
     );
+    broken(
+        "process-term-grace",
+        "NAMED_CONNECTIONS:\n  p: {io_type: process, program: cat, term_grace: -1}\n",
+        ErrorKind::WrongType,
+        &["{f}:2:51: NAMED_CONNECTIONS.p (io_type process): `term_grace` must be a number of seconds (0 or more), found a number (-1)"],
+    );
 }
 
 #[test]

@@ -56,6 +56,7 @@ pub mod fd;
 pub mod memory;
 pub mod openssh;
 pub mod process;
+mod reap;
 pub mod rfc2217;
 pub mod serial;
 #[cfg(feature = "ssh")]

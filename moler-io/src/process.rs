@@ -9,7 +9,13 @@
 //! check for a terminal may buffer their output or prompt differently.
 //!
 //! The child exiting closes the connection (the end of its stdout). Closing the connection
-//! sends the child SIGTERM; dropping the transport reaps it (SIGKILL if it is still alive).
+//! sends the child SIGTERM and gives it [`TERM_GRACE`] (500 ms, [`ProcessOptions::term_grace`])
+//! to clean up (a `trap … TERM`, `tcpdump -w` flushing its file) before SIGKILL; it is then
+//! reaped. That wait runs on a thread of its own, never on the runner's. A program that ends
+//! with a child still running (connections left open, or closed just before the end) asks it to
+//! end the same way as it exits, waiting for all of them together, at most the longest grace:
+//! a test script leaves no child of its own behind (unless it is killed or aborts, which runs
+//! no exit code).
 
 use std::ffi::OsString;
 use std::io;
@@ -18,10 +24,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use rustix::process::{kill_process, Pid, Signal};
 
 use crate::fd::FdStream;
+use crate::reap::{self, Tracked};
 use crate::{Close, Error, Greeting, Stream, Transport};
 
 /// Where the child's stderr goes.
@@ -37,7 +45,7 @@ pub enum Stderr {
 }
 
 /// What to run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProcessOptions {
     /// The program (looked up in `PATH` when it has no slash).
     pub program: OsString,
@@ -52,6 +60,28 @@ pub struct ProcessOptions {
     /// What the child prints once it is ready (a banner, then its prompt), if commands must
     /// wait for it (default none).
     pub greeting: Option<Greeting>,
+    /// How long the child gets to end after the connection closes (SIGTERM) before it is
+    /// killed (SIGKILL): time to clean up (default [`TERM_GRACE`], 500 ms; zero kills at once).
+    pub term_grace: Duration,
+}
+
+/// How long a child gets to end after its connection closes, unless told otherwise
+/// ([`ProcessOptions::term_grace`]): time to flush a capture file or remove a lock, as
+/// `tcpdump -w` or a tool's `trap … TERM` does.
+pub const TERM_GRACE: Duration = Duration::from_millis(500);
+
+impl Default for ProcessOptions {
+    fn default() -> Self {
+        Self {
+            program: OsString::new(),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+            stderr: Stderr::default(),
+            greeting: None,
+            term_grace: TERM_GRACE,
+        }
+    }
 }
 
 impl ProcessOptions {
@@ -128,6 +158,7 @@ pub fn spawn(options: &ProcessOptions) -> Result<Transport, Error> {
         stream: Stream::Fd(Box::new(FdStream::pair(stdout, stdin).map_err(named)?)),
         closer: Arc::new(ProcessCloser {
             pid,
+            tracked: pid.and_then(|pid| reap::track(pid, options.term_grace)),
             closed: AtomicBool::new(false),
             child: Mutex::new(Some(child)),
         }),
@@ -137,6 +168,9 @@ pub fn spawn(options: &ProcessOptions) -> Result<Transport, Error> {
 
 struct ProcessCloser {
     pid: Option<Pid>,
+    /// The child's pidfd, for its end after the transport (see `reap.rs`); `None` without
+    /// pidfds.
+    tracked: Option<Tracked>,
     closed: AtomicBool,
     child: Mutex<Option<Child>>,
 }
@@ -145,6 +179,11 @@ impl Close for ProcessCloser {
     /// Asks the child to end (SIGTERM); its stdout then ends too.
     fn close(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(tracked) = &self.tracked {
+            // Through the pidfd: nothing if the child is already reaped.
+            tracked.signal(Signal::TERM);
             return;
         }
         let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
@@ -156,15 +195,29 @@ impl Close for ProcessCloser {
 }
 
 impl Drop for ProcessCloser {
-    /// Reaps the child so no zombie is left (SIGKILL if it is still alive).
+    /// Ends the child and reaps it, so no zombie is left: one that has not exited yet gets
+    /// its `term_grace` after its SIGTERM, waited for on a thread of its own, before SIGKILL.
     fn drop(&mut self) {
         self.close();
         let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let Some(mut child) = child.take() {
-            if matches!(child.try_wait(), Ok(None)) {
+        let Some(mut child) = child.take() else { return };
+        if matches!(child.try_wait(), Ok(None)) {
+            let Some(tracked) = self.tracked.take() else {
                 let _ = child.kill();
-            }
-            let _ = child.wait();
+                let _ = child.wait();
+                return;
+            };
+            let deadline = Instant::now() + tracked.grace();
+            reap::in_background(move || {
+                if !tracked.wait_exit(deadline) {
+                    tracked.signal(Signal::KILL);
+                }
+                let _ = child.wait();
+                // Tracked until reaped: should the program end meanwhile, its exit hook ends it.
+                drop(tracked);
+            });
+            return;
         }
+        let _ = child.wait();
     }
 }

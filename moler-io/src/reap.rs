@@ -1,0 +1,232 @@
+//! The end of a process transport's child: asked to end (SIGTERM), given its grace to clean up,
+//! then killed (SIGKILL) and reaped, without the connection's runner waiting for it; and the
+//! same for every child still running when the program ends.
+//!
+//! **Closing.** The transport's drop runs on the runner's thread (an executor's worker, smol's
+//! one global thread): it must not wait there. A child still running when its transport is
+//! dropped is handed to a thread of its own (`moler-reap`) that waits for it on its pidfd, at
+//! most its grace after the drop, kills it if it is still there and reaps it.
+//!
+//! **The program's end.** A test script that ends (returns from `main`, or calls
+//! `std::process::exit`) right after a close, or with its connections still open, does not wait
+//! for its connections' threads or tasks, and a child that does not read its input (`tcpdump`,
+//! a `ping`, a loop) would be left running for ever. An exit hook (`atexit`) asks every child
+//! still tracked to end, waits for them (together, not one after the other) at most its grace
+//! for each, and kills the rest. Not reaped then: the program ends and init reaps them. A program killed
+//! by a signal, or one that aborts, runs no hook.
+//!
+//! The terminal transport's drop hands its end (the hung-up shell's wait, the sweep of its
+//! session) to [`in_background`] for the same reason; its children are not tracked: at the
+//! program's end the kernel hangs their terminal up.
+//!
+//! Children are tracked by pidfd, never by pid: a signal through a pidfd reaches the child it
+//! was opened for or nobody (`ESRCH` once it is reaped), never another process that got its pid.
+//! Without pidfds (Linux before 5.3), nothing is tracked: a child still running when its
+//! transport is dropped is killed at once and reaped there, as before.
+
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Once, PoisonError};
+use std::time::{Duration, Instant};
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::process::{getpid, pidfd_open, pidfd_send_signal, Pid, PidfdFlags, Signal};
+
+/// The children being tracked, by an id of their own (a pid may be reused).
+struct Registry {
+    /// The process that tracks them: a `fork`ed copy that exits runs the hook too.
+    owner: Pid,
+    live: HashMap<u64, (Arc<OwnedFd>, Duration)>,
+}
+
+static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+static HOOK: Once = Once::new();
+
+/// A child being tracked: a pidfd for it, listed for the exit hook until this is dropped.
+pub(crate) struct Tracked {
+    id: u64,
+    pidfd: Arc<OwnedFd>,
+    grace: Duration,
+}
+
+/// Tracks the child `pid` (a child of this process, not yet reaped), which gets `grace` between
+/// SIGTERM and SIGKILL; `None` without pidfds.
+pub(crate) fn track(pid: Pid, grace: Duration) -> Option<Tracked> {
+    let pidfd = Arc::new(pidfd_open(pid, PidfdFlags::empty()).ok()?);
+    HOOK.call_once(install_exit_hook);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    let registry =
+        registry.get_or_insert_with(|| Registry { owner: getpid(), live: HashMap::new() });
+    registry.live.insert(id, (Arc::clone(&pidfd), grace));
+    Some(Tracked { id, pidfd, grace })
+}
+
+impl Tracked {
+    /// Its time between SIGTERM and SIGKILL.
+    pub(crate) fn grace(&self) -> Duration {
+        self.grace
+    }
+
+    /// Sends `signal` to the child (nothing once it is reaped).
+    pub(crate) fn signal(&self, signal: Signal) {
+        let _ = pidfd_send_signal(&*self.pidfd, signal);
+    }
+
+    /// Waits until the child exits, at most until `deadline`; true if it did.
+    pub(crate) fn wait_exit(&self, deadline: Instant) -> bool {
+        wait_all(&[&self.pidfd], deadline)[0]
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(registry) = registry.as_mut() {
+            registry.live.remove(&self.id);
+        }
+    }
+}
+
+/// Runs `finish` (a wait for a child's end) on a thread of its own, or here if no thread can
+/// be started.
+pub(crate) fn in_background(finish: impl FnOnce() + Send + 'static) {
+    let finish = Arc::new(Mutex::new(Some(finish)));
+    let theirs = Arc::clone(&finish);
+    let spawned = std::thread::Builder::new().name("moler-reap".into()).spawn(move || {
+        let finish = theirs.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(finish) = finish {
+            finish();
+        }
+    });
+    if spawned.is_err() {
+        let finish = finish.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(finish) = finish {
+            finish();
+        }
+    }
+}
+
+/// Which of `pidfds` saw their process exit by `deadline` (woken as each exits).
+fn wait_all(pidfds: &[&Arc<OwnedFd>], deadline: Instant) -> Vec<bool> {
+    let mut exited = vec![false; pidfds.len()];
+    loop {
+        let waiting: Vec<usize> = (0..pidfds.len()).filter(|&i| !exited[i]).collect();
+        if waiting.is_empty() {
+            return exited;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout = Timespec::try_from(left).ok();
+        let mut fds: Vec<PollFd<'_>> =
+            waiting.iter().map(|&i| PollFd::new(&**pidfds[i], PollFlags::IN)).collect();
+        let ready = poll(&mut fds, timeout.as_ref());
+        for (fd, &i) in fds.iter().zip(&waiting) {
+            if !fd.revents().is_empty() {
+                exited[i] = true;
+            }
+        }
+        match ready {
+            Ok(_) | Err(rustix::io::Errno::INTR) if !left.is_zero() => {}
+            _ => return exited,
+        }
+    }
+}
+
+fn install_exit_hook() {
+    extern "C" fn at_exit() {
+        end_all_children();
+    }
+    // SAFETY: `atexit` registers a plain function, with no data, to run when the program
+    // calls `exit` (as returning from `main` does); the function only signals and polls.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::atexit(at_exit);
+    }
+}
+
+/// The exit hook's work: [`end`] every child still tracked, in the process that tracks them.
+fn end_all_children() {
+    let children: Vec<(Arc<OwnedFd>, Duration)> = {
+        let registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+        match registry.as_ref() {
+            Some(r) if r.owner == getpid() => r.live.values().cloned().collect(),
+            _ => return,
+        }
+    };
+    end(&children);
+}
+
+/// SIGTERM to each of `children` (pidfds, with their graces), a wait for them all (at most the
+/// longest grace; a child whose grace is over is killed while the others are waited for),
+/// SIGKILL to those still running after theirs.
+fn end(children: &[(Arc<OwnedFd>, Duration)]) {
+    let start = Instant::now();
+    for (pidfd, _) in children {
+        let _ = pidfd_send_signal(&**pidfd, Signal::TERM);
+    }
+    // Shortest grace first: each wait covers the children whose grace ends by then.
+    let mut order: Vec<usize> = (0..children.len()).collect();
+    order.sort_by_key(|&i| children[i].1);
+    let mut exited = vec![false; children.len()];
+    for (n, &i) in order.iter().enumerate() {
+        if exited[i] {
+            continue;
+        }
+        let rest: Vec<usize> = order[n..].iter().copied().filter(|&j| !exited[j]).collect();
+        let fds: Vec<&Arc<OwnedFd>> = rest.iter().map(|&j| &children[j].0).collect();
+        for (&j, gone) in rest.iter().zip(wait_all(&fds, start + children[i].1)) {
+            exited[j] = gone;
+        }
+        if !exited[i] {
+            let _ = pidfd_send_signal(&*children[i].0, Signal::KILL);
+            exited[i] = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Child, Command};
+
+    fn sh(script: &str) -> (Child, Arc<OwnedFd>) {
+        let child = Command::new("sh").args(["-c", script]).spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32).unwrap();
+        (child, Arc::new(pidfd_open(pid, PidfdFlags::empty()).unwrap()))
+    }
+
+    /// Each child gets its own grace: a deaf one with a short grace is killed without cutting
+    /// short the clean-up of a slower one with a longer grace; a polite one ends on SIGTERM.
+    #[test]
+    fn every_child_gets_its_own_grace() {
+        let dir = std::env::temp_dir().join(format!("moler-reap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (d, ready) = (dir.display(), |name: &str| dir.join(name).exists());
+        let (mut deaf, deaf_fd) = sh(&format!("trap '' TERM; touch {d}/deaf; exec sleep 1000"));
+        let (mut slow, slow_fd) = sh(&format!(
+            "trap 'sleep 0.5; echo cleaned > {d}/slow.done; exit 0' TERM; touch {d}/slow; \
+             while :; do sleep 0.05; done"
+        ));
+        let (mut polite, polite_fd) = sh(&format!("touch {d}/polite; exec sleep 1000"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !(ready("deaf") && ready("slow") && ready("polite")) {
+            assert!(Instant::now() < deadline, "the children never got ready");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let short = Duration::from_millis(100);
+        let long = Duration::from_secs(60);
+        let started = Instant::now();
+        end(&[(deaf_fd, short), (slow_fd, long), (polite_fd, long)]);
+        let took = started.elapsed();
+        let slow_done = std::fs::read_to_string(dir.join("slow.done"));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(slow_done.unwrap_or_default(), "cleaned\n", "the slow clean-up was cut short");
+        assert!(took < Duration::from_secs(30), "waited {took:?}: for more than the children took");
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(deaf.wait().unwrap().signal(), Some(9), "the deaf child is killed");
+        assert_eq!(slow.wait().unwrap().code(), Some(0), "the slow child exits by itself");
+        assert_eq!(polite.wait().unwrap().signal(), Some(15), "the polite child ends on SIGTERM");
+    }
+}

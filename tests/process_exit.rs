@@ -1,0 +1,108 @@
+//! A program that ends leaves no child of its process connections behind: as it exits
+//! (returning from `main` or `std::process::exit`), every child still running is asked to end
+//! (SIGTERM, so its clean-up runs) and killed after its grace if it does not. Connections left
+//! open, and connections closed just before the end (their runner's thread has no time to end
+//! the child itself), both.
+//!
+//! Its own `main` (harness = false): the test runs this binary again as a child that starts
+//! two process connections on the thread runner and ends, then looks at what it left:
+//! - a polite child, which cleans up on SIGTERM (writes a file) and exits;
+//! - a deaf child, which ignores SIGTERM and its input's end (`sleep`): only SIGKILL ends it.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use moler::prelude::*;
+use moler_io::process::{self, ProcessOptions};
+
+const CHILD: &str = "MOLER_PROCESS_EXIT_CHILD";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The child program: the two connections, then the end `how` says.
+fn child(dir: &Path, how: &str) {
+    let polite = format!(
+        "trap 'echo cleaned > {dir}/polite; exit 0' TERM; echo $$ > {dir}/polite.pid; \
+         while :; do sleep 0.05; done",
+        dir = dir.display()
+    );
+    let deaf = format!("trap '' TERM; echo $$ > {}/deaf.pid; exec sleep 1000", dir.display());
+    let runner = ThreadRunner::new();
+    let connections: Vec<ConnectionHandle> = [polite, deaf]
+        .iter()
+        .map(|script| {
+            let transport = process::spawn(&ProcessOptions::new("sh", ["-c", script])).unwrap();
+            runner.spawn("child", transport).unwrap()
+        })
+        .collect();
+    for name in ["polite", "deaf"] {
+        pid_of(dir, name);
+    }
+    match how {
+        "left open, return" => std::mem::forget(connections),
+        "left open, exit" => std::process::exit(0),
+        "closed, return" => connections.iter().for_each(ConnectionHandle::close),
+        other => panic!("no such end: {other}"),
+    }
+}
+
+/// The pid child `name` wrote (waited for: it writes it once its trap is set).
+fn pid_of(dir: &Path, name: &str) -> String {
+    let file = dir.join(format!("{name}.pid"));
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match std::fs::read_to_string(&file) {
+            Ok(pid) if pid.ends_with('\n') => return pid.trim().to_owned(),
+            _ => assert!(Instant::now() < deadline, "{name} never wrote its pid"),
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether process `pid` still runs (a zombie has ended: its parent, now init, reaps it).
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next().map(str::to_owned))
+        })
+        .is_some_and(|state| state != "Z")
+}
+
+fn main() {
+    if !moler_testkit::harness::own_test("process_exit") {
+        return;
+    }
+    if let Ok(spec) = std::env::var(CHILD) {
+        let (how, dir) = spec.split_once(':').expect("how:dir");
+        return child(Path::new(dir), how);
+    }
+    let base = std::env::temp_dir().join(format!("moler-process-exit-{}", std::process::id()));
+    for (n, how) in ["left open, return", "left open, exit", "closed, return"].iter().enumerate() {
+        let dir = base.join(n.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        let started = Instant::now();
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(CHILD, format!("{how}:{}", dir.display()))
+            .status()
+            .expect("run the child");
+        let took = started.elapsed();
+        assert!(status.success(), "{how}: the child failed: {status}");
+        let (polite, deaf) = (pid_of(&dir, "polite"), pid_of(&dir, "deaf"));
+        let deadline = Instant::now() + WAIT;
+        while running(&polite) || running(&deaf) {
+            assert!(
+                Instant::now() < deadline,
+                "{how}: the program ended {took:?} after it started, and left its children \
+                 running (polite {polite}: {}, deaf {deaf}: {})",
+                running(&polite),
+                running(&deaf)
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let cleaned = std::fs::read_to_string(dir.join("polite")).unwrap_or_default();
+        assert_eq!(cleaned, "cleaned\n", "{how}: the polite child's SIGTERM trap did not run");
+        println!("process_exit: {how}: both children ended, the polite one cleaned up ({took:?})");
+    }
+    std::fs::remove_dir_all(&base).unwrap();
+}
