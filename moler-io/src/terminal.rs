@@ -258,17 +258,23 @@ impl Drop for TerminalCloser {
     /// [`HANGUP_GRACE`]), every process still in the pty's session is killed: jobs that ignore
     /// the hang-up (`nohup`, `trap '' HUP`) and a shell that does. Only a process that left the
     /// session (`setsid`, a daemon) outlives the connection.
+    ///
+    /// The wait and the sweep run on a thread of their own: the drop runs on the runner's
+    /// thread (an executor's worker), which must not wait for a shell.
     fn drop(&mut self) {
         self.close();
         let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
         let Some(mut child) = child.take() else { return };
-        if let Some(shell) = self.pid.and_then(|p| Pid::from_raw(p as i32)) {
-            // The shell is not reaped before the sweep, so its pid (the session's id) cannot
-            // be reused by another session meanwhile.
-            wait_for_exit(shell, HANGUP_GRACE);
-            kill_session(shell);
-        }
-        let _ = child.wait();
+        let shell = self.pid.and_then(|p| Pid::from_raw(p as i32));
+        crate::reap::in_background(move || {
+            if let Some(shell) = shell {
+                // The shell is not reaped before the sweep, so its pid (the session's id)
+                // cannot be reused by another session meanwhile.
+                wait_for_exit(shell, HANGUP_GRACE);
+                kill_session(shell);
+            }
+            let _ = child.wait();
+        });
     }
 }
 
