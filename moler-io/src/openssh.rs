@@ -18,8 +18,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+use rustix::process::{Pid, Signal};
 
 use crate::fd::FdStream;
+use crate::reap::{self, Tracked};
 use crate::{Close, Error, Greeting, Stream, Transport};
 
 /// How the OpenSSH client checks the server's host key (its `StrictHostKeyChecking`).
@@ -324,8 +326,10 @@ pub(crate) fn spawn_in_pty(
     drop(pty.slave);
     let master = crate::terminal::dup_master(pty.master.as_ref())
         .map_err(|e| ("take the pty master", other(e)))?;
+    let pid = child.process_id().and_then(|pid| Pid::from_raw(pid as i32));
     let closer = Arc::new(PtyChild {
         closed: AtomicBool::new(false),
+        tracked: pid.and_then(|pid| reap::track(pid, HANGUP_GRACE)),
         child: Mutex::new(Some(child)),
         _master: Mutex::new(Some(pty.master)),
     });
@@ -333,20 +337,33 @@ pub(crate) fn spawn_in_pty(
     Ok((master, closer))
 }
 
-/// A program in a pseudo-terminal: closing kills it, dropping reaps it.
+/// A program in a pseudo-terminal (the OpenSSH client, a `telnet`): closing hangs it up
+/// (SIGHUP, as a terminal's end would), dropping reaps it, after SIGKILL if it did not end
+/// within [`HANGUP_GRACE`]. Neither waits on the caller's thread (a runner's): the wait runs on
+/// a thread of its own (`reap.rs`).
 pub(crate) struct PtyChild {
     closed: AtomicBool,
+    /// The program's pidfd, for signals and the wait (`None` without pidfds).
+    tracked: Option<Tracked>,
     child: Mutex<Option<Box<dyn Child + Send + Sync>>>,
     _master: Mutex<Option<Box<dyn MasterPty + Send>>>,
 }
 
+/// How long a hung-up client gets to end (an ssh client ends at once) before SIGKILL.
+const HANGUP_GRACE: Duration = Duration::from_millis(200);
+
 impl Close for PtyChild {
-    /// Ends the program (a client: the remote session ends with it).
+    /// Hangs the program up (a client: the remote session ends with it).
     fn close(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        if let Some(child) = self.child.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+        if let Some(tracked) = &self.tracked {
+            tracked.signal(Signal::HUP);
+        } else if let Some(child) =
+            self.child.lock().unwrap_or_else(PoisonError::into_inner).as_mut()
+        {
+            // No pidfds: portable-pty's kill (SIGHUP, up to 200 ms of waiting, SIGKILL).
             let _ = child.kill();
         }
     }
@@ -355,8 +372,13 @@ impl Close for PtyChild {
 impl Drop for PtyChild {
     fn drop(&mut self) {
         self.close();
-        if let Some(mut child) = self.child.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            let _ = child.wait();
+        let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+        let Some(mut child) = child else { return };
+        match self.tracked.take() {
+            Some(tracked) if matches!(child.try_wait(), Ok(None)) => {
+                reap::end_in_background(tracked, move || drop(child.wait()));
+            }
+            _ => drop(child.wait()),
         }
     }
 }
@@ -364,6 +386,46 @@ impl Drop for PtyChild {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The state letter of process `pid` (`None` once it is reaped).
+    fn state(pid: u32) -> Option<String> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(") ").map(|(_, rest)| rest[..1].to_owned())
+    }
+
+    /// Closing a program in a pty does not wait for it (it runs on a runner's thread):
+    /// portable-pty's own kill slept up to 200 ms there. One deaf to the hang-up is killed
+    /// after the grace and reaped, by a thread of its own.
+    #[test]
+    fn closing_a_program_in_a_pty_waits_for_nothing() {
+        let dir = std::env::temp_dir().join(format!("moler-pty-child-{}", std::process::id()));
+        let ready = dir.join("ready");
+        let script = format!("trap '' HUP; touch {}; exec sleep 1000", ready.display());
+        std::fs::create_dir_all(&dir).unwrap();
+        let args = ["-c".to_owned(), script];
+        let (_master, closer) = spawn_in_pty(std::path::Path::new("sh"), &args, 80, 24).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !ready.exists() {
+            assert!(Instant::now() < deadline, "the program never started");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let pid = closer.child.lock().unwrap().as_ref().and_then(|c| c.process_id()).unwrap();
+        closer.close();
+        // Time for a SIGKILL sent by the close to have taken effect (none is: nothing but the
+        // drop kills it).
+        std::thread::sleep(Duration::from_millis(100));
+        let after_close = state(pid);
+        drop(closer);
+        assert!(
+            matches!(after_close.as_deref(), Some(s) if s != "Z"),
+            "the close killed the program: {after_close:?}"
+        );
+        while state(pid).is_some() {
+            assert!(Instant::now() < deadline, "never killed and reaped: {:?}", state(pid));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 
     /// The value after each `-o` of OpenSSH's arguments.
     fn options(args: &[String]) -> Vec<&str> {

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustix::process::{kill_process, Pid, Signal};
 
@@ -202,21 +202,13 @@ impl Drop for ProcessCloser {
         let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
         let Some(mut child) = child.take() else { return };
         if matches!(child.try_wait(), Ok(None)) {
-            let Some(tracked) = self.tracked.take() else {
-                let _ = child.kill();
-                let _ = child.wait();
-                return;
-            };
-            let deadline = Instant::now() + tracked.grace();
-            reap::in_background(move || {
-                if !tracked.wait_exit(deadline) {
-                    tracked.signal(Signal::KILL);
+            match self.tracked.take() {
+                Some(tracked) => {
+                    return reap::end_in_background(tracked, move || drop(child.wait()));
                 }
-                let _ = child.wait();
-                // Tracked until reaped: should the program end meanwhile, its exit hook ends it.
-                drop(tracked);
-            });
-            return;
+                // No pidfds: killed at once.
+                None => drop(child.kill()),
+            }
         }
         let _ = child.wait();
     }

@@ -1,6 +1,7 @@
-//! The end of a process transport's child: asked to end (SIGTERM), given its grace to clean up,
-//! then killed (SIGKILL) and reaped, without the connection's runner waiting for it; and the
-//! same for every child still running when the program ends.
+//! The end of a transport's child (a process transport's program; the OpenSSH client or the
+//! `telnet` program in a pty): asked to end (SIGTERM; a hang-up for a program in a pty), given
+//! its grace to clean up, then killed (SIGKILL) and reaped, without the connection's runner
+//! waiting for it; and the same for every child still running when the program ends.
 //!
 //! **Closing.** The transport's drop runs on the runner's thread (an executor's worker, smol's
 //! one global thread): it must not wait there. A child still running when its transport is
@@ -12,8 +13,8 @@
 //! for its connections' threads or tasks, and a child that does not read its input (`tcpdump`,
 //! a `ping`, a loop) would be left running for ever. An exit hook (`atexit`) asks every child
 //! still tracked to end, waits for them (together, not one after the other) at most its grace
-//! for each, and kills the rest. Not reaped then: the program ends and init reaps them. A program killed
-//! by a signal, or one that aborts, runs no hook.
+//! for each, and kills the rest. Not reaped then: the program ends and init reaps them. A
+//! program killed by a signal, or one that aborts, runs no hook.
 //!
 //! The terminal transport's drop hands its end (the hung-up shell's wait, the sweep of its
 //! session) to [`in_background`] for the same reason; its children are not tracked: at the
@@ -22,7 +23,8 @@
 //! Children are tracked by pidfd, never by pid: a signal through a pidfd reaches the child it
 //! was opened for or nobody (`ESRCH` once it is reaped), never another process that got its pid.
 //! Without pidfds (Linux before 5.3), nothing is tracked: a child still running when its
-//! transport is dropped is killed at once and reaped there, as before.
+//! transport is dropped is killed at once and reaped in the drop, and nothing ends a child at
+//! the program's end.
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
@@ -65,18 +67,13 @@ pub(crate) fn track(pid: Pid, grace: Duration) -> Option<Tracked> {
 }
 
 impl Tracked {
-    /// Its time between SIGTERM and SIGKILL.
-    pub(crate) fn grace(&self) -> Duration {
-        self.grace
-    }
-
     /// Sends `signal` to the child (nothing once it is reaped).
     pub(crate) fn signal(&self, signal: Signal) {
         let _ = pidfd_send_signal(&*self.pidfd, signal);
     }
 
     /// Waits until the child exits, at most until `deadline`; true if it did.
-    pub(crate) fn wait_exit(&self, deadline: Instant) -> bool {
+    fn wait_exit(&self, deadline: Instant) -> bool {
         wait_all(&[&self.pidfd], deadline)[0]
     }
 }
@@ -88,6 +85,21 @@ impl Drop for Tracked {
             registry.live.remove(&self.id);
         }
     }
+}
+
+/// Ends a child asked to end already (its SIGTERM or SIGHUP sent) without waiting here: a thread
+/// of its own waits for it at most its grace from now, kills it (SIGKILL) if it is still
+/// running, and then `reap`s it (a `wait`). It stays tracked until reaped: should the program
+/// end meanwhile, the exit hook ends it.
+pub(crate) fn end_in_background(tracked: Tracked, reap: impl FnOnce() + Send + 'static) {
+    let deadline = Instant::now() + tracked.grace;
+    in_background(move || {
+        if !tracked.wait_exit(deadline) {
+            tracked.signal(Signal::KILL);
+        }
+        reap();
+        drop(tracked);
+    });
 }
 
 /// Runs `finish` (a wait for a child's end) on a thread of its own, or here if no thread can
