@@ -28,23 +28,23 @@
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::process::{getpid, pidfd_open, pidfd_send_signal, Pid, PidfdFlags, Signal};
 
-/// The children being tracked, by an id of their own (a pid may be reused).
-struct Registry {
-    /// The process that tracks them: a `fork`ed copy that exits runs the hook too.
-    owner: Pid,
-    live: HashMap<u64, (Arc<OwnedFd>, Duration)>,
-}
+/// The children being tracked, by an id of their own (a pid may be reused), with their graces.
+type Registry = HashMap<u64, (Arc<OwnedFd>, Duration)>;
 
 static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 static HOOK: Once = Once::new();
+/// The process that tracks them: a `fork`ed copy that exits runs the hook too, and must leave
+/// them alone (and not take the registry's lock, which another thread may have held as it
+/// forked).
+static OWNER: AtomicI32 = AtomicI32::new(0);
 
 /// A child being tracked: a pidfd for it, listed for the exit hook until this is dropped.
 pub(crate) struct Tracked {
@@ -57,12 +57,13 @@ pub(crate) struct Tracked {
 /// SIGTERM and SIGKILL; `None` without pidfds.
 pub(crate) fn track(pid: Pid, grace: Duration) -> Option<Tracked> {
     let pidfd = Arc::new(pidfd_open(pid, PidfdFlags::empty()).ok()?);
-    HOOK.call_once(install_exit_hook);
+    HOOK.call_once(|| {
+        OWNER.store(getpid().as_raw_nonzero().get(), Ordering::Relaxed);
+        install_exit_hook();
+    });
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    let registry =
-        registry.get_or_insert_with(|| Registry { owner: getpid(), live: HashMap::new() });
-    registry.live.insert(id, (Arc::clone(&pidfd), grace));
+    registry.get_or_insert_with(HashMap::new).insert(id, (Arc::clone(&pidfd), grace));
     Some(Tracked { id, pidfd, grace })
 }
 
@@ -82,7 +83,7 @@ impl Drop for Tracked {
     fn drop(&mut self) {
         let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(registry) = registry.as_mut() {
-            registry.live.remove(&self.id);
+            registry.remove(&self.id);
         }
     }
 }
@@ -160,12 +161,12 @@ fn install_exit_hook() {
 
 /// The exit hook's work: [`end`] every child still tracked, in the process that tracks them.
 fn end_all_children() {
+    if OWNER.load(Ordering::Relaxed) != getpid().as_raw_nonzero().get() {
+        return;
+    }
     let children: Vec<(Arc<OwnedFd>, Duration)> = {
         let registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-        match registry.as_ref() {
-            Some(r) if r.owner == getpid() => r.live.values().cloned().collect(),
-            _ => return,
-        }
+        registry.iter().flat_map(HashMap::values).cloned().collect()
     };
     end(&children);
 }
@@ -209,36 +210,61 @@ mod tests {
         (child, Arc::new(pidfd_open(pid, PidfdFlags::empty()).unwrap()))
     }
 
-    /// Each child gets its own grace: a deaf one with a short grace is killed without cutting
-    /// short the clean-up of a slower one with a longer grace; a polite one ends on SIGTERM.
+    /// Each child gets its own grace, and the wait goes on while others end: a deaf one with a
+    /// short grace is killed; a slow clean-up with a longer grace is not cut short, though
+    /// another child ended during it; a polite child ends on SIGTERM.
     #[test]
     fn every_child_gets_its_own_grace() {
         let dir = std::env::temp_dir().join(format!("moler-reap-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (d, ready) = (dir.display(), |name: &str| dir.join(name).exists());
-        let (mut deaf, deaf_fd) = sh(&format!("trap '' TERM; touch {d}/deaf; exec sleep 1000"));
-        let (mut slow, slow_fd) = sh(&format!(
-            "trap 'sleep 0.5; echo cleaned > {d}/slow.done; exit 0' TERM; touch {d}/slow; \
-             while :; do sleep 0.05; done"
-        ));
-        let (mut polite, polite_fd) = sh(&format!("touch {d}/polite; exec sleep 1000"));
+        let d = dir.display();
+        let children = [
+            ("deaf", "trap '' TERM", Duration::from_millis(100)),
+            ("quick", "trap 'sleep 0.1; exit 0' TERM", Duration::from_secs(60)),
+            (
+                "slow",
+                &format!("trap 'sleep 1; echo cleaned > {d}/slow.done; exit 0' TERM"),
+                Duration::from_secs(5),
+            ),
+            ("polite", "", Duration::from_secs(60)),
+        ];
+        let mut started: Vec<(Child, (Arc<OwnedFd>, Duration))> = children
+            .iter()
+            .map(|(name, trap, grace)| {
+                let (child, fd) =
+                    sh(&format!("{trap}\ntouch {d}/{name}; while :; do sleep 0.05; done"));
+                (child, (fd, *grace))
+            })
+            .collect();
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !(ready("deaf") && ready("slow") && ready("polite")) {
+        while !children.iter().all(|(name, ..)| dir.join(name).exists()) {
             assert!(Instant::now() < deadline, "the children never got ready");
             std::thread::sleep(Duration::from_millis(10));
         }
-        let short = Duration::from_millis(100);
-        let long = Duration::from_secs(60);
-        let started = Instant::now();
-        end(&[(deaf_fd, short), (slow_fd, long), (polite_fd, long)]);
-        let took = started.elapsed();
+        let begun = Instant::now();
+        end(&started.iter().map(|(_, fd)| fd.clone()).collect::<Vec<_>>());
+        let took = begun.elapsed();
         let slow_done = std::fs::read_to_string(dir.join("slow.done"));
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(slow_done.unwrap_or_default(), "cleaned\n", "the slow clean-up was cut short");
         assert!(took < Duration::from_secs(30), "waited {took:?}: for more than the children took");
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(deaf.wait().unwrap().signal(), Some(9), "the deaf child is killed");
-        assert_eq!(slow.wait().unwrap().code(), Some(0), "the slow child exits by itself");
-        assert_eq!(polite.wait().unwrap().signal(), Some(15), "the polite child ends on SIGTERM");
+        let ends: Vec<_> = started.iter_mut().map(|(child, _)| child.wait().unwrap()).collect();
+        assert_eq!(ends[0].signal(), Some(9), "the deaf child is killed");
+        assert_eq!((ends[1].code(), ends[2].code()), (Some(0), Some(0)), "their traps end them");
+        assert_eq!(ends[3].signal(), Some(15), "the polite child ends on SIGTERM");
+    }
+
+    /// A child is tracked (its pidfd held for the exit hook) until its `Tracked` goes.
+    #[test]
+    fn a_child_is_tracked_until_dropped() {
+        let (mut child, _) = sh("exit 0");
+        let tracked = track(Pid::from_raw(child.id() as i32).unwrap(), Duration::ZERO).unwrap();
+        let id = tracked.id;
+        let listed = || REGISTRY.lock().unwrap().as_ref().is_some_and(|r| r.contains_key(&id));
+        assert!(listed());
+        child.wait().unwrap();
+        drop(tracked);
+        assert!(!listed(), "its pidfd is kept after it is untracked");
     }
 }
