@@ -393,24 +393,34 @@ mod tests {
         stat.rsplit_once(") ").map(|(_, rest)| rest[..1].to_owned())
     }
 
+    /// `sh -c SCRIPT` in a pty, once it said it is ready (`SCRIPT` touches `{dir}/ready`;
+    /// `{dir}` is a folder of its own, for its files): the folder, what ends it and its pid.
+    fn started(name: &str, script: &str) -> (std::path::PathBuf, Arc<PtyChild>, u32) {
+        let dir = std::env::temp_dir().join(format!("moler-pty-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = script.replace("{dir}", &dir.display().to_string());
+        let args = ["-c".to_owned(), script];
+        let (_master, closer) = spawn_in_pty(std::path::Path::new("sh"), &args, 80, 24).unwrap();
+        wait_until("the program never started", || dir.join("ready").exists());
+        let pid = closer.child.lock().unwrap().as_ref().and_then(|c| c.process_id()).unwrap();
+        (dir, closer, pid)
+    }
+
+    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Closing a program in a pty does not wait for it (it runs on a runner's thread):
     /// portable-pty's own kill slept up to 200 ms there. One deaf to the hang-up is killed
     /// after the grace and reaped, by a thread of its own.
     #[test]
     fn closing_a_program_in_a_pty_waits_for_nothing() {
-        let dir = std::env::temp_dir().join(format!("moler-pty-child-{}", std::process::id()));
-        let ready = dir.join("ready");
-        let script = format!("trap '' HUP; touch {}; exec sleep 1000", ready.display());
-        std::fs::create_dir_all(&dir).unwrap();
-        let args = ["-c".to_owned(), script];
-        let (_master, closer) = spawn_in_pty(std::path::Path::new("sh"), &args, 80, 24).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !ready.exists() {
-            assert!(Instant::now() < deadline, "the program never started");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let (dir, closer, pid) = started("deaf", "trap '' HUP; touch {dir}/ready; exec sleep 1000");
         let _ = std::fs::remove_dir_all(&dir);
-        let pid = closer.child.lock().unwrap().as_ref().and_then(|c| c.process_id()).unwrap();
         closer.close();
         // Time for a SIGKILL sent by the close to have taken effect (none is: nothing but the
         // drop kills it).
@@ -421,10 +431,22 @@ mod tests {
             matches!(after_close.as_deref(), Some(s) if s != "Z"),
             "the close killed the program: {after_close:?}"
         );
-        while state(pid).is_some() {
-            assert!(Instant::now() < deadline, "never killed and reaped: {:?}", state(pid));
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until("never killed and reaped", || state(pid).is_none());
+    }
+
+    /// Closing hangs the program up, as the end of its terminal would: an ssh client or a
+    /// `telnet` then says goodbye to its peer.
+    #[test]
+    fn closing_hangs_the_program_up() {
+        let script = "trap 'echo hup > {dir}/hup; exit 0' HUP; touch {dir}/ready; \
+                      while :; do sleep 0.05; done";
+        let (dir, closer, pid) = started("hup", script);
+        closer.close();
+        let hung_up = dir.join("hup");
+        wait_until("no hang-up came", || hung_up.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+        drop(closer);
+        wait_until("never reaped", || state(pid).is_none());
     }
 
     /// The value after each `-o` of OpenSSH's arguments.
