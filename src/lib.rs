@@ -177,7 +177,8 @@ pub fn telnet_on(
 }
 
 /// Opens a local serial port (`/dev/ttyUSB0`) with its line settings on the autodetected
-/// runner (see [`moler_io::serial`]). [`ConnectionHandle::send_break`] sends a break;
+/// runner (see [`moler_io::serial`]). [`ConnectionHandle::send_break`] sends a break
+/// ([`ConnectionHandle::send_break_async`] from async code);
 /// [`ConnectionHandle::control`] reads the settings back.
 ///
 /// ```no_run

@@ -454,6 +454,37 @@ fn a_break_goes_to_the_server_as_break_on_then_off() {
     assert_eq!(got, [com_port(&[5, 5]), com_port(&[5, 6])].concat(), "BREAK-ON, BREAK-OFF");
 }
 
+/// From async code the break is awaited: the executor (here a current-thread tokio runtime)
+/// runs its other tasks during the 250 ms, and the server gets BREAK-ON, BREAK-OFF.
+#[test]
+fn a_break_awaited_in_async_code_holds_up_no_other_task() {
+    let (tx, rx) = mpsc::channel();
+    let port = server(move |peer| {
+        acknowledge(peer, 115_200);
+        let _ = tx.send(read_subnegotiations(peer, 2));
+    });
+    let transport = rfc2217::connect("127.0.0.1", port, &Rfc2217Options::default()).unwrap();
+    let dev = ThreadRunner::new().spawn("modem", transport).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let (broken, ticked) = rt.block_on(async {
+        let brk = async {
+            dev.send_break_async().await.unwrap();
+            Instant::now()
+        };
+        let tick = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Instant::now()
+        };
+        tokio::join!(brk, tick)
+    });
+    assert!(ticked < broken, "the other task waited for the break");
+    let got = rx.recv_timeout(WAIT).unwrap();
+    assert_eq!(got, [com_port(&[5, 5]), com_port(&[5, 6])].concat(), "BREAK-ON, BREAK-OFF");
+    let shell = moler::local_shell().unwrap();
+    let err = rt.block_on(shell.send_break_async()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::Unsupported, "{err}");
+}
+
 #[test]
 fn a_silent_server_times_out_naming_the_step() {
     let port = server(|_| std::thread::sleep(Duration::from_secs(3)));

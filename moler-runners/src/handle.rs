@@ -264,18 +264,37 @@ impl ConnectionHandle {
 
     /// Sends a break on the line (see [`moler_io::Control::send_break`]). A transport without
     /// one fails with `Unsupported`, naming it. It blocks for the break's length (up to half a
-    /// second): in async code, call it where blocking is allowed.
+    /// second): in async code, use [`ConnectionHandle::send_break_async`].
     pub fn send_break(&self) -> std::io::Result<()> {
-        match &self.inner.control {
-            Some(control) => control.send_break(),
-            None => Err(std::io::Error::new(
+        self.break_control()?.send_break()
+    }
+
+    /// [`ConnectionHandle::send_break`] for async code: the break, which blocks for its
+    /// length, runs on a thread of its own, and this waits for it without holding up the
+    /// executor (its other tasks, the connections it drives).
+    ///
+    /// ```no_run
+    /// # async fn reset(modem: moler_runners::ConnectionHandle) -> std::io::Result<()> {
+    /// modem.send_break_async().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn send_break_async(&self) -> std::io::Result<()> {
+        let control = Arc::clone(self.break_control()?);
+        crate::tasks::on_thread(move || control.send_break()).await?
+    }
+
+    /// The control that sends breaks; `Unsupported`, naming the transport, without one.
+    fn break_control(&self) -> std::io::Result<&Arc<dyn moler_io::Control>> {
+        self.inner.control.as_ref().ok_or_else(|| {
+            std::io::Error::new(
                 std::io::ErrorKind::Unsupported,
                 format!(
                     "{}: transport {} cannot send a break",
                     self.inner.name, self.inner.transport
                 ),
-            )),
-        }
+            )
+        })
     }
 
     /// Sends `text` (no newline added) on the connection, from any thread, without waiting:

@@ -69,20 +69,32 @@ impl Runner {
         &self,
         call: impl FnOnce() -> T + Send + 'static,
     ) -> Unblocked<T> {
-        let slot = Arc::new(Slot::default());
-        let filled = Arc::clone(&slot);
-        let run = move || filled.fill(call());
         match self {
             #[cfg(feature = "tokio")]
-            Runner::Tokio(r) => drop(r.handle().spawn_blocking(run)),
-            _ => {
-                if let Err(e) = thread::Builder::new().name("moler-unblock".into()).spawn(run) {
-                    slot.fail(e);
-                }
+            Runner::Tokio(r) => {
+                let slot = Arc::new(Slot::default());
+                let filled = Arc::clone(&slot);
+                drop(r.handle().spawn_blocking(move || filled.fill(call())));
+                Unblocked { slot }
             }
+            _ => on_thread(call),
         }
-        Unblocked { slot }
     }
+}
+
+/// Runs the blocking `call` on a thread of its own (`moler-unblock`) and gives a future of its
+/// result, for any runtime or none. The call runs even if the future is dropped.
+pub(crate) fn on_thread<T: Send + 'static>(
+    call: impl FnOnce() -> T + Send + 'static,
+) -> Unblocked<T> {
+    let slot = Arc::new(Slot::default());
+    let filled = Arc::clone(&slot);
+    if let Err(e) =
+        thread::Builder::new().name("moler-unblock".into()).spawn(move || filled.fill(call()))
+    {
+        slot.fail(e);
+    }
+    Unblocked { slot }
 }
 
 /// Where a blocking call's result lands, and the task waiting for it.
