@@ -1,7 +1,6 @@
 //! The process transport on every runner: a child over pipes answering commands, stderr merged,
 //! its exit closing the connection, a missing program named in the error.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use moler::prelude::*;
@@ -132,10 +131,8 @@ fn closing_the_connection_ends_a_child_deaf_to_sigterm(rig: &Rig) {
 /// SIGTERM comes first, and the child has time to act on it: its trap runs (before, the
 /// transport's drop killed it microseconds after the SIGTERM).
 fn closing_the_connection_lets_the_child_clean_up(rig: &Rig) {
-    static TESTS: AtomicUsize = AtomicUsize::new(0);
-    let n = TESTS.fetch_add(1, Ordering::Relaxed);
-    let file = std::env::temp_dir().join(format!("moler-trap-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_file(&file);
+    let dir = moler_testkit::TempDir::new("trap");
+    let file = dir.join("cleaned");
     // Not reading its input: only the signal ends it (`sleep` ends in 50 ms, then the trap).
     let polite = format!(
         "trap 'echo cleaned > {}; exit 0' TERM; echo 'proc ready'; printf 'proc> '; read -r l; \
@@ -147,7 +144,6 @@ fn closing_the_connection_lets_the_child_clean_up(rig: &Rig) {
     proc.close();
     wait_gone(&pid, "still there after the close");
     let cleaned = std::fs::read_to_string(&file);
-    let _ = std::fs::remove_file(&file);
     assert_eq!(cleaned.unwrap_or_default(), "cleaned\n", "the SIGTERM trap did not run");
 }
 
@@ -166,11 +162,10 @@ fn a_child_in_its_grace_holds_up_no_other_connection(rig: &Rig) {
     for i in 0..3 {
         assert_eq!(other.run(cmd(&format!("n{i}")), WAIT).unwrap(), [format!("got n{i}")]);
     }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
+    let state = moler_testkit::process_state(&pid);
     assert!(
-        matches!(state, Some(s) if s != "Z" && s != "X"),
-        "the deaf child, in its grace, runs: {stat:?}"
+        matches!(state, Some(s) if s != 'Z' && s != 'X'),
+        "the deaf child, in its grace, runs: {state:?}"
     );
     // Its end, now: the thread that waits for it reaps it (no zombie is left).
     std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap();

@@ -60,13 +60,7 @@ fn pid_of(dir: &Path, name: &str) -> String {
 
 /// Whether process `pid` still runs (a zombie has ended: its parent, now init, reaps it).
 fn running(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next().map(str::to_owned))
-        })
-        .is_some_and(|state| state != "Z")
+    moler_testkit::process_state(pid).is_some_and(|state| state != 'Z')
 }
 
 fn main() {
@@ -77,10 +71,8 @@ fn main() {
         let (how, dir) = spec.split_once(':').expect("how:dir");
         return child(Path::new(dir), how);
     }
-    let base = std::env::temp_dir().join(format!("moler-process-exit-{}", std::process::id()));
-    for (n, how) in ["left open, return", "left open, exit", "closed, return"].iter().enumerate() {
-        let dir = base.join(n.to_string());
-        std::fs::create_dir_all(&dir).unwrap();
+    for how in ["left open, return", "left open, exit", "closed, return"] {
+        let dir = moler_testkit::TempDir::new("process-exit");
         let started = Instant::now();
         let status = std::process::Command::new(std::env::current_exe().unwrap())
             .env(CHILD, format!("{how}:{}", dir.display()))
@@ -104,5 +96,4 @@ fn main() {
         assert_eq!(cleaned, "cleaned\n", "{how}: the polite child's SIGTERM trap did not run");
         println!("process_exit: {how}: both children ended, the polite one cleaned up ({took:?})");
     }
-    std::fs::remove_dir_all(&base).unwrap();
 }

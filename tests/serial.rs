@@ -437,33 +437,39 @@ fn a_server_that_sets_another_speed_fails_the_opening_saying_both() {
     assert!(text.contains("asked for 115200 8N1, the server set 9600 8N1"), "{text}");
 }
 
-#[test]
-fn a_break_goes_to_the_server_as_break_on_then_off() {
+/// An RFC 2217 transport to a server that acknowledges the settings, then sends what the next
+/// two subnegotiations were (a break's) to the receiver.
+fn connected_for_a_break() -> (moler_io::Transport, mpsc::Receiver<Vec<u8>>) {
     let (tx, rx) = mpsc::channel();
     let port = server(move |peer| {
         acknowledge(peer, 115_200);
         let _ = tx.send(read_subnegotiations(peer, 2));
     });
-    let transport = rfc2217::connect("127.0.0.1", port, &Rfc2217Options::default()).unwrap();
+    (rfc2217::connect("127.0.0.1", port, &Rfc2217Options::default()).unwrap(), rx)
+}
+
+/// SET-CONTROL BREAK-ON, then SET-CONTROL BREAK-OFF.
+fn break_on_then_off() -> Vec<u8> {
+    [com_port(&[5, 5]), com_port(&[5, 6])].concat()
+}
+
+#[test]
+fn a_break_goes_to_the_server_as_break_on_then_off() {
+    let (transport, rx) = connected_for_a_break();
     let control = transport.control.clone().expect("an RFC 2217 transport has a control");
     assert_eq!(control.serial_settings(), Some(SerialSettings::default()));
     let started = Instant::now();
     control.send_break().unwrap();
     assert!(started.elapsed() >= Duration::from_millis(250), "the break lasts 250 ms");
     let got = rx.recv_timeout(WAIT).unwrap();
-    assert_eq!(got, [com_port(&[5, 5]), com_port(&[5, 6])].concat(), "BREAK-ON, BREAK-OFF");
+    assert_eq!(got, break_on_then_off(), "BREAK-ON, BREAK-OFF");
 }
 
 /// From async code the break is awaited: the executor (here a current-thread tokio runtime)
 /// runs its other tasks during the 250 ms, and the server gets BREAK-ON, BREAK-OFF.
 #[test]
 fn a_break_awaited_in_async_code_holds_up_no_other_task() {
-    let (tx, rx) = mpsc::channel();
-    let port = server(move |peer| {
-        acknowledge(peer, 115_200);
-        let _ = tx.send(read_subnegotiations(peer, 2));
-    });
-    let transport = rfc2217::connect("127.0.0.1", port, &Rfc2217Options::default()).unwrap();
+    let (transport, rx) = connected_for_a_break();
     let dev = ThreadRunner::new().spawn("modem", transport).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let (broken, ticked) = rt.block_on(async {
@@ -479,7 +485,7 @@ fn a_break_awaited_in_async_code_holds_up_no_other_task() {
     });
     assert!(ticked < broken, "the other task waited for the break");
     let got = rx.recv_timeout(WAIT).unwrap();
-    assert_eq!(got, [com_port(&[5, 5]), com_port(&[5, 6])].concat(), "BREAK-ON, BREAK-OFF");
+    assert_eq!(got, break_on_then_off(), "BREAK-ON, BREAK-OFF");
     let shell = moler::local_shell().unwrap();
     let err = rt.block_on(shell.send_break_async()).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::Unsupported, "{err}");

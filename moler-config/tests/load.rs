@@ -469,8 +469,6 @@ fn a_process_stderr_is_merged_dropped_or_inherited_as_written() {
     }
 }
 
-/// Documented values that YAML reads as something else when unquoted: `stderr: null` (YAML's
-/// null) and `host_key_policy: off` (YAML 1.1's false, as PyYAML reads it) mean what they say.
 /// `term_grace`: how long a process connection's child gets between SIGTERM and SIGKILL when
 /// the connection closes (0.5 s unless given). A child deaf to SIGTERM given 600 s is still
 /// running well after the default's 0.5 s; without the key it is gone.
@@ -483,10 +481,6 @@ fn a_process_term_grace_is_the_childs_time_to_end() {
     );
     let config = Config::from_yaml(&yaml).unwrap();
     let wait = std::time::Duration::from_secs(20);
-    let state = |pid: &str| {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        stat.rsplit_once(") ").map(|(_, rest)| rest[..1].to_owned())
-    };
     let closed_child = |name: &str| {
         let conn = config.open(name).unwrap();
         // The child prints once told to, after the observer started (see `All`).
@@ -498,17 +492,19 @@ fn a_process_term_grace_is_the_childs_time_to_end() {
     };
     let default = closed_child("default");
     let deadline = std::time::Instant::now() + wait;
-    while state(&default).is_some() {
+    while moler_testkit::process_state(&default).is_some() {
         assert!(std::time::Instant::now() < deadline, "the default grace never ended it");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let patient = closed_child("patient");
     std::thread::sleep(std::time::Duration::from_secs(2));
-    let alive = state(&patient);
+    let alive = moler_testkit::process_state(&patient);
     std::process::Command::new("kill").args(["-KILL", &patient]).status().unwrap();
-    assert!(matches!(alive.as_deref(), Some(s) if s != "Z"), "600 s of grace: {alive:?}");
+    assert!(matches!(alive, Some(s) if s != 'Z'), "600 s of grace: {alive:?}");
 }
 
+/// Documented values that YAML reads as something else when unquoted: `stderr: null` (YAML's
+/// null) and `host_key_policy: off` (YAML 1.1's false, as PyYAML reads it) mean what they say.
 #[test]
 fn yaml_keywords_among_the_documented_values_mean_what_they_say() {
     let config = Config::from_yaml(

@@ -106,24 +106,28 @@ pub(crate) fn end_in_background(tracked: Tracked, reap: impl FnOnce() + Send + '
 /// Runs `finish` (a wait for a child's end) on a thread of its own, or here if no thread can
 /// be started.
 pub(crate) fn in_background(finish: impl FnOnce() + Send + 'static) {
-    let finish = Arc::new(Mutex::new(Some(finish)));
-    let theirs = Arc::clone(&finish);
-    let spawned = std::thread::Builder::new().name("moler-reap".into()).spawn(move || {
-        let finish = theirs.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(finish) = finish {
-            finish();
-        }
-    });
-    if spawned.is_err() {
-        let finish = finish.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(finish) = finish {
+    fn run<F: FnOnce()>(slot: &Mutex<Option<F>>) {
+        if let Some(finish) = slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
             finish();
         }
     }
+    // Kept here too until the thread takes it: a thread that cannot start drops its closure.
+    let slot = Arc::new(Mutex::new(Some(finish)));
+    let theirs = Arc::clone(&slot);
+    if std::thread::Builder::new().name("moler-reap".into()).spawn(move || run(&theirs)).is_err() {
+        run(&slot);
+    }
+}
+
+/// Waits until the child `pid` (not yet reaped) exits, at most until `deadline`: whether it
+/// did; `None` without pidfds.
+pub(crate) fn wait_for(pid: Pid, deadline: Instant) -> Option<bool> {
+    let pidfd = pidfd_open(pid, PidfdFlags::empty()).ok()?;
+    Some(wait_all(&[&pidfd], deadline)[0])
 }
 
 /// Which of `pidfds` saw their process exit by `deadline` (woken as each exits).
-fn wait_all(pidfds: &[&Arc<OwnedFd>], deadline: Instant) -> Vec<bool> {
+fn wait_all(pidfds: &[&OwnedFd], deadline: Instant) -> Vec<bool> {
     let mut exited = vec![false; pidfds.len()];
     loop {
         let waiting: Vec<usize> = (0..pidfds.len()).filter(|&i| !exited[i]).collect();
@@ -133,7 +137,7 @@ fn wait_all(pidfds: &[&Arc<OwnedFd>], deadline: Instant) -> Vec<bool> {
         let left = deadline.saturating_duration_since(Instant::now());
         let timeout = Timespec::try_from(left).ok();
         let mut fds: Vec<PollFd<'_>> =
-            waiting.iter().map(|&i| PollFd::new(&**pidfds[i], PollFlags::IN)).collect();
+            waiting.iter().map(|&i| PollFd::new(pidfds[i], PollFlags::IN)).collect();
         let ready = poll(&mut fds, timeout.as_ref());
         for (fd, &i) in fds.iter().zip(&waiting) {
             if !fd.revents().is_empty() {
@@ -179,23 +183,18 @@ fn end(children: &[(Arc<OwnedFd>, Duration)]) {
     for (pidfd, _) in children {
         let _ = pidfd_send_signal(&**pidfd, Signal::TERM);
     }
-    // Shortest grace first: each wait covers the children whose grace ends by then.
-    let mut order: Vec<usize> = (0..children.len()).collect();
-    order.sort_by_key(|&i| children[i].1);
-    let mut exited = vec![false; children.len()];
-    for (n, &i) in order.iter().enumerate() {
-        if exited[i] {
-            continue;
+    // Shortest grace first: each wait, for all the children still running, ends when the first
+    // one's grace does (or when they all exited), and that one is killed if it is still there.
+    let mut running: Vec<&(Arc<OwnedFd>, Duration)> = children.iter().collect();
+    running.sort_by_key(|(_, grace)| *grace);
+    while let Some(&(first, grace)) = running.first() {
+        let fds: Vec<&OwnedFd> = running.iter().map(|(pidfd, _)| &**pidfd).collect();
+        let exited = wait_all(&fds, start + *grace);
+        if !exited[0] {
+            let _ = pidfd_send_signal(&**first, Signal::KILL);
         }
-        let rest: Vec<usize> = order[n..].iter().copied().filter(|&j| !exited[j]).collect();
-        let fds: Vec<&Arc<OwnedFd>> = rest.iter().map(|&j| &children[j].0).collect();
-        for (&j, gone) in rest.iter().zip(wait_all(&fds, start + children[i].1)) {
-            exited[j] = gone;
-        }
-        if !exited[i] {
-            let _ = pidfd_send_signal(&*children[i].0, Signal::KILL);
-            exited[i] = true;
-        }
+        running =
+            running.iter().zip(exited).skip(1).filter(|(_, gone)| !gone).map(|(c, _)| *c).collect();
     }
 }
 

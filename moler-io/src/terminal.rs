@@ -281,15 +281,10 @@ impl Drop for TerminalCloser {
 /// Waits until `pid` (a child not yet reaped) exits, at most `grace`: woken by its pidfd as it
 /// exits, or, where pidfds are missing, by looking every few milliseconds.
 fn wait_for_exit(pid: Pid, grace: Duration) {
-    use rustix::event::{poll, PollFd, PollFlags, Timespec};
-    use rustix::process::{pidfd_open, PidfdFlags};
-    if let Ok(fd) = pidfd_open(pid, PidfdFlags::empty()) {
-        let timeout = Timespec::try_from(grace).ok();
-        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-        let _ = poll(&mut fds, timeout.as_ref());
+    let deadline = Instant::now() + grace;
+    if crate::reap::wait_for(pid, deadline).is_some() {
         return;
     }
-    let deadline = Instant::now() + grace;
     while Instant::now() < deadline && !matches!(process_state(pid), None | Some('Z')) {
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -448,6 +448,18 @@ async fn answer(stream: &mut TcpStream, out: &mut Vec<u8>, cmd: &str, shell: &mu
     Next::Prompt
 }
 
+/// The state letter of process `pid` from `/proc/PID/stat` (`R`, `S`, `Z` for a zombie…);
+/// `None` once it is gone (reaped).
+///
+/// ```
+/// assert_eq!(moler_testkit::process_state(std::process::id()), Some('R'));
+/// ```
+pub fn process_state(pid: impl std::fmt::Display) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // pid (comm) state ...; comm may hold spaces and parentheses.
+    stat[stat.rfind(')')? + 1..].split_whitespace().next()?.chars().next()
+}
+
 /// A tour of `states` in which every ordered pair of different states comes once as two
 /// consecutive stops (an Eulerian circuit of the complete directed graph, from the first
 /// state): what a test of "every state change" walks, n·(n−1) moves instead of twice as many.
