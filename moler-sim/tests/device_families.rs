@@ -399,6 +399,9 @@ fn adb_remote2_over_sshshell_opens_on_the_remote_and_walks_every_pair() {
 struct SerialModem {
     socat: std::process::Child,
     n: u32,
+    /// The simulator's device file, kept while socat runs: the simulator socat starts may read
+    /// it after `start` returns (on a busy machine it did, and found it gone).
+    _file: moler_testkit::TempFile,
 }
 
 impl SerialModem {
@@ -423,7 +426,7 @@ impl SerialModem {
             .arg(format!("exec:{SIM} {},pty,raw,echo=0", file.display()))
             .spawn()
             .expect("socat");
-        let modem = SerialModem { socat, n };
+        let modem = SerialModem { socat, n, _file: file };
         let link = modem.path();
         let deadline = std::time::Instant::now() + T;
         while !link.exists() {
