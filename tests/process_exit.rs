@@ -1,24 +1,28 @@
-//! A program that ends leaves no child of its process connections behind: as it exits
-//! (returning from `main` or `std::process::exit`), every child still running is asked to end
-//! (SIGTERM, so its clean-up runs) and killed after its grace if it does not. Connections left
-//! open, and connections closed just before the end (their runner's thread has no time to end
-//! the child itself), both.
+//! A program that ends leaves no child of its process or terminal connections behind: as it
+//! exits (returning from `main` or `std::process::exit`), every child still running is asked to
+//! end (SIGTERM, so its clean-up runs) and killed after its grace if it does not, and every
+//! local shell is hung up and its session swept. Connections left open, and connections closed
+//! just before the end (their runner's thread has no time to end the child itself), both.
 //!
 //! Its own `main` (harness = false): the test runs this binary again as a child that starts
-//! two process connections on the thread runner and ends, then looks at what it left:
+//! two process connections and a local shell on the thread runner and ends, then looks at what
+//! it left:
 //! - a polite child, which cleans up on SIGTERM (writes a file) and exits;
-//! - a deaf child, which ignores SIGTERM and its input's end (`sleep`): only SIGKILL ends it.
+//! - a deaf child, which ignores SIGTERM and its input's end (`sleep`): only SIGKILL ends it;
+//! - a job the shell started with `nohup`, deaf to the hang-up the kernel sends as the
+//!   program's end closes the terminal: only the sweep of the shell's session ends it.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use moler::prelude::*;
 use moler_io::process::{self, ProcessOptions};
+use moler_io::terminal::{self, TerminalOptions};
 
 const CHILD: &str = "MOLER_PROCESS_EXIT_CHILD";
 const WAIT: Duration = Duration::from_secs(20);
 
-/// The child program: the two connections, then the end `how` says.
+/// The child program: the three connections, then the end `how` says.
 fn child(dir: &Path, how: &str) {
     let polite = format!(
         "trap 'echo cleaned > {dir}/polite; exit 0' TERM; echo $$ > {dir}/polite.pid; \
@@ -27,14 +31,22 @@ fn child(dir: &Path, how: &str) {
     );
     let deaf = format!("trap '' TERM; echo $$ > {}/deaf.pid; exec sleep 1000", dir.display());
     let runner = ThreadRunner::new();
-    let connections: Vec<ConnectionHandle> = [polite, deaf]
+    let mut connections: Vec<ConnectionHandle> = [polite, deaf]
         .iter()
         .map(|script| {
             let transport = process::spawn(&ProcessOptions::new("sh", ["-c", script])).unwrap();
             runner.spawn("child", transport).unwrap()
         })
         .collect();
-    for name in ["polite", "deaf"] {
+    let shell =
+        runner.spawn("shell", terminal::open(&TerminalOptions::default()).unwrap()).unwrap();
+    // The job writes its pid once it is deaf to the hang-up (nohup has set it ignored).
+    shell.sendline(format!(
+        "nohup sh -c 'echo $$ > {}/nohup.pid; exec sleep 1000' > /dev/null 2>&1 &",
+        dir.display()
+    ));
+    connections.push(shell);
+    for name in ["polite", "deaf", "nohup"] {
         pid_of(dir, name);
     }
     match how {
@@ -80,20 +92,25 @@ fn main() {
             .expect("run the child");
         let took = started.elapsed();
         assert!(status.success(), "{how}: the child failed: {status}");
-        let (polite, deaf) = (pid_of(&dir, "polite"), pid_of(&dir, "deaf"));
+        let (polite, deaf, nohup) =
+            (pid_of(&dir, "polite"), pid_of(&dir, "deaf"), pid_of(&dir, "nohup"));
         let deadline = Instant::now() + WAIT;
-        while running(&polite) || running(&deaf) {
+        while running(&polite) || running(&deaf) || running(&nohup) {
             assert!(
                 Instant::now() < deadline,
                 "{how}: the program ended {took:?} after it started, and left its children \
-                 running (polite {polite}: {}, deaf {deaf}: {})",
+                 running (polite {polite}: {}, deaf {deaf}: {}, the shell's nohup job {nohup}: \
+                 {})",
                 running(&polite),
-                running(&deaf)
+                running(&deaf),
+                running(&nohup)
             );
             std::thread::sleep(Duration::from_millis(10));
         }
         let cleaned = std::fs::read_to_string(dir.join("polite")).unwrap_or_default();
         assert_eq!(cleaned, "cleaned\n", "{how}: the polite child's SIGTERM trap did not run");
-        println!("process_exit: {how}: both children ended, the polite one cleaned up ({took:?})");
+        println!(
+            "process_exit: {how}: the three children ended, the polite one cleaned up ({took:?})"
+        );
     }
 }

@@ -16,9 +16,14 @@
 //! for each, and kills the rest. Not reaped then: the program ends and init reaps them. A
 //! program killed by a signal, or one that aborts, runs no hook.
 //!
-//! The terminal transport's drop hands its end (the hung-up shell's wait, the sweep of its
-//! session) to [`in_background`] for the same reason; its children are not tracked: at the
-//! program's end the kernel hangs their terminal up.
+//! **A local shell's session.** The terminal transport's drop hands its end (the hung-up
+//! shell's wait, the sweep of what is left of its session) to [`in_background`] for the same
+//! reason. Its shell is tracked too ([`track_session`]): at the program's end the hook hangs it
+//! up (SIGHUP, which bash passes on to its jobs), waits for it at most its grace and then sweeps
+//! its session, so a job that ignores the hang-up (`nohup`, `trap '' HUP`) does not outlive the
+//! program (the kernel's own hang-up, as the program's end closes the terminal, does not reach
+//! such a job). The sweep runs once, in the hook or in the drop's thread, whichever comes first,
+//! and always before the shell is reaped: the shell's pid is the session's id.
 //!
 //! Children are tracked by pidfd, never by pid: a signal through a pidfd reaches the child it
 //! was opened for or nobody (`ESRCH` once it is reaped), never another process that got its pid.
@@ -35,8 +40,37 @@ use std::time::{Duration, Instant};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::process::{getpid, pidfd_open, pidfd_send_signal, Pid, PidfdFlags, Signal};
 
-/// The children being tracked, by an id of their own (a pid may be reused), with their graces.
-type Registry = HashMap<u64, (Arc<OwnedFd>, Duration)>;
+/// The children being tracked, by an id of their own (a pid may be reused).
+type Registry = HashMap<u64, Entry>;
+
+/// A tracked child as the exit hook ends it.
+#[derive(Clone)]
+struct Entry {
+    pidfd: Arc<OwnedFd>,
+    /// Its time between `ask` and SIGKILL (or the sweep).
+    grace: Duration,
+    /// How it is asked to end: SIGTERM; SIGHUP for a shell.
+    ask: Signal,
+    /// A shell's: the sweep of its session once its grace is over (it replaces the SIGKILL).
+    sweep: Option<Arc<Sweep>>,
+}
+
+/// The sweep of a shell's session, run once: by the exit hook or by the terminal's drop,
+/// whichever comes first (the other waits for it, then finds it done).
+pub(crate) struct Sweep {
+    done: Mutex<bool>,
+    run: Box<dyn Fn() + Send + Sync>,
+}
+
+impl Sweep {
+    fn run_once(&self) {
+        let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        if !*done {
+            (self.run)();
+            *done = true;
+        }
+    }
+}
 
 static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -51,20 +85,39 @@ pub(crate) struct Tracked {
     id: u64,
     pidfd: Arc<OwnedFd>,
     grace: Duration,
+    sweep: Option<Arc<Sweep>>,
 }
 
 /// Tracks the child `pid` (a child of this process, not yet reaped), which gets `grace` between
 /// SIGTERM and SIGKILL; `None` without pidfds.
 pub(crate) fn track(pid: Pid, grace: Duration) -> Option<Tracked> {
+    register(pid, grace, Signal::TERM, None)
+}
+
+/// Tracks the shell `pid` (a child of this process, not yet reaped, leading a session): at the
+/// program's end it is hung up and, `grace` later or once it has exited, `sweep` (which ends
+/// what is left of its session) runs, unless [`Tracked::sweep`] ran it already. `None` without
+/// pidfds.
+pub(crate) fn track_session(
+    pid: Pid,
+    grace: Duration,
+    sweep: impl Fn() + Send + Sync + 'static,
+) -> Option<Tracked> {
+    let sweep = Sweep { done: Mutex::new(false), run: Box::new(sweep) };
+    register(pid, grace, Signal::HUP, Some(Arc::new(sweep)))
+}
+
+fn register(pid: Pid, grace: Duration, ask: Signal, sweep: Option<Arc<Sweep>>) -> Option<Tracked> {
     let pidfd = Arc::new(pidfd_open(pid, PidfdFlags::empty()).ok()?);
     HOOK.call_once(|| {
         OWNER.store(getpid().as_raw_nonzero().get(), Ordering::Relaxed);
         install_exit_hook();
     });
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let entry = Entry { pidfd: Arc::clone(&pidfd), grace, ask, sweep: sweep.clone() };
     let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    registry.get_or_insert_with(HashMap::new).insert(id, (Arc::clone(&pidfd), grace));
-    Some(Tracked { id, pidfd, grace })
+    registry.get_or_insert_with(HashMap::new).insert(id, entry);
+    Some(Tracked { id, pidfd, grace, sweep })
 }
 
 impl Tracked {
@@ -74,8 +127,16 @@ impl Tracked {
     }
 
     /// Waits until the child exits, at most until `deadline`; true if it did.
-    fn wait_exit(&self, deadline: Instant) -> bool {
+    pub(crate) fn wait_exit(&self, deadline: Instant) -> bool {
         wait_all(&[&self.pidfd], deadline)[0]
+    }
+
+    /// A shell's: sweeps its session, unless the exit hook did (or does meanwhile: this waits
+    /// for it). Call it before reaping the shell.
+    pub(crate) fn sweep(&self) {
+        if let Some(sweep) = &self.sweep {
+            sweep.run_once();
+        }
     }
 }
 
@@ -168,34 +229,36 @@ fn end_all_children() {
     if OWNER.load(Ordering::Relaxed) != getpid().as_raw_nonzero().get() {
         return;
     }
-    let children: Vec<(Arc<OwnedFd>, Duration)> = {
+    let children: Vec<Entry> = {
         let registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
         registry.iter().flat_map(HashMap::values).cloned().collect()
     };
     end(&children);
 }
 
-/// SIGTERM to each of `children` (pidfds, with their graces), a wait for them all (at most the
-/// longest grace; a child whose grace is over is killed while the others are waited for),
-/// SIGKILL to those still running after theirs.
-fn end(children: &[(Arc<OwnedFd>, Duration)]) {
+/// Asks each of `children` to end (its `ask`), waits for them all (at most the longest grace;
+/// a child whose grace is over is killed while the others are waited for), sends SIGKILL to
+/// those still running after theirs, and then sweeps the shells' sessions (a shell still running
+/// is one of its session's processes).
+fn end(children: &[Entry]) {
     let start = Instant::now();
-    for (pidfd, _) in children {
-        let _ = pidfd_send_signal(&**pidfd, Signal::TERM);
+    for child in children {
+        let _ = pidfd_send_signal(&*child.pidfd, child.ask);
     }
     // Shortest grace first: each wait, for all the children still running, ends when the first
     // one's grace does (or when they all exited), and that one is killed if it is still there.
-    let mut running: Vec<&(Arc<OwnedFd>, Duration)> = children.iter().collect();
-    running.sort_by_key(|(_, grace)| *grace);
-    while let Some(&(first, grace)) = running.first() {
-        let fds: Vec<&OwnedFd> = running.iter().map(|(pidfd, _)| &**pidfd).collect();
-        let exited = wait_all(&fds, start + *grace);
-        if !exited[0] {
-            let _ = pidfd_send_signal(&**first, Signal::KILL);
+    let mut running: Vec<&Entry> = children.iter().collect();
+    running.sort_by_key(|child| child.grace);
+    while let Some(&first) = running.first() {
+        let fds: Vec<&OwnedFd> = running.iter().map(|child| &*child.pidfd).collect();
+        let exited = wait_all(&fds, start + first.grace);
+        if !exited[0] && first.sweep.is_none() {
+            let _ = pidfd_send_signal(&*first.pidfd, Signal::KILL);
         }
         running =
             running.iter().zip(exited).skip(1).filter(|(_, gone)| !gone).map(|(c, _)| *c).collect();
     }
+    children.iter().filter_map(|child| child.sweep.as_deref()).for_each(Sweep::run_once);
 }
 
 #[cfg(test)]
@@ -227,12 +290,12 @@ mod tests {
             ),
             ("polite", "", Duration::from_secs(60)),
         ];
-        let mut started: Vec<(Child, (Arc<OwnedFd>, Duration))> = children
+        let mut started: Vec<(Child, Entry)> = children
             .iter()
             .map(|(name, trap, grace)| {
                 let (child, fd) =
                     sh(&format!("{trap}\ntouch {d}/{name}; while :; do sleep 0.05; done"));
-                (child, (fd, *grace))
+                (child, Entry { pidfd: fd, grace: *grace, ask: Signal::TERM, sweep: None })
             })
             .collect();
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -241,7 +304,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         let begun = Instant::now();
-        end(&started.iter().map(|(_, fd)| fd.clone()).collect::<Vec<_>>());
+        end(&started.iter().map(|(_, entry)| entry.clone()).collect::<Vec<_>>());
         let took = begun.elapsed();
         let slow_done = std::fs::read_to_string(dir.join("slow.done"));
         let _ = std::fs::remove_dir_all(&dir);
@@ -265,5 +328,65 @@ mod tests {
         child.wait().unwrap();
         drop(tracked);
         assert!(!listed(), "its pidfd is kept after it is untracked");
+    }
+
+    /// At the program's end a local shell is hung up and its session swept: a job deaf to the
+    /// hang-up (`nohup`) ends too, though nothing drives the connection (no reader sees the
+    /// shell go, no drop sweeps).
+    #[test]
+    fn a_shells_session_is_swept_at_the_end() {
+        use std::io::Write;
+        let dir = std::env::temp_dir().join(format!("moler-reap-shell-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let options = crate::terminal::TerminalOptions::default();
+        let mut io = crate::terminal::open(&options).unwrap().into_blocking();
+        let d = dir.display();
+        let line = format!(
+            "echo $$ > {d}/shell.tmp && mv {d}/shell.tmp {d}/shell.pid; \
+             nohup sh -c 'echo $$ > {d}/job.tmp && mv {d}/job.tmp {d}/job.pid; exec sleep 1000' \
+             > /dev/null 2>&1 &\n"
+        );
+        io.write_all(line.as_bytes()).unwrap();
+        let read = |name: &str| {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if let Ok(pid) = std::fs::read_to_string(dir.join(name)) {
+                    return pid.trim().parse::<i32>().unwrap();
+                }
+                assert!(Instant::now() < deadline, "no {name}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        let (shell, job) = (read("shell.pid"), read("job.pid"));
+        // This shell's entry (other tests' shells may be tracked too): its pidfd's pid.
+        let ours = |entry: &Entry| {
+            use std::os::fd::AsRawFd;
+            let info = format!("/proc/self/fdinfo/{}", entry.pidfd.as_raw_fd());
+            let info = std::fs::read_to_string(info).unwrap_or_default();
+            info.lines().any(|l| l.split_whitespace().eq(["Pid:", &shell.to_string()]))
+        };
+        let entries: Vec<Entry> = {
+            let registry = REGISTRY.lock().unwrap();
+            registry.iter().flat_map(HashMap::values).filter(|e| ours(e)).cloned().collect()
+        };
+        assert_eq!(entries.len(), 1, "the shell is not tracked");
+        assert_eq!(entries[0].ask, Signal::HUP);
+        end(&entries);
+        let state = |pid: i32| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())
+        };
+        // (A killed process may show as running for a moment; it ends for good.)
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !matches!(state(job), None | Some('Z')) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let job_after = state(job);
+        let _ = std::fs::remove_dir_all(&dir);
+        drop(io);
+        assert!(
+            matches!(job_after, None | Some('Z')),
+            "the nohup job outlived the end: {job_after:?}"
+        );
     }
 }

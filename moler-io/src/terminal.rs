@@ -182,8 +182,13 @@ pub fn open(options: &TerminalOptions) -> Result<Transport, Error> {
     drop(pty.slave);
     let pid = child.process_id();
     let master = dup_master(pty.master.as_ref()).map_err(failed("take the pty master"))?;
+    // Tracked so that a program that ends with the shell still running ends its session too.
+    let tracked = pid.and_then(|p| Pid::from_raw(p as i32)).and_then(|shell| {
+        crate::reap::track_session(shell, HANGUP_GRACE, move || kill_session(shell))
+    });
     let closer = Arc::new(TerminalCloser {
         pid,
+        tracked,
         closed: AtomicBool::new(false),
         child: Mutex::new(Some(child)),
         master: Mutex::new(Some(pty.master)),
@@ -222,6 +227,8 @@ pub(crate) fn dup_master(
 
 struct TerminalCloser {
     pid: Option<u32>,
+    /// The shell, for the exit hook (`None` without pidfds).
+    tracked: Option<crate::reap::Tracked>,
     closed: AtomicBool,
     child: Mutex<Option<Box<dyn Child + Send + Sync>>>,
     master: Mutex<Option<Box<dyn MasterPty + Send>>>,
@@ -260,19 +267,25 @@ impl Drop for TerminalCloser {
     /// session (`setsid`, a daemon) outlives the connection.
     ///
     /// The wait and the sweep run on a thread of their own: the drop runs on the runner's
-    /// thread (an executor's worker), which must not wait for a shell.
+    /// thread (an executor's worker), which must not wait for a shell. Should the program end
+    /// meanwhile, its exit hook does the same (`reap::track_session`).
     fn drop(&mut self) {
         self.close();
         let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
         let Some(mut child) = child.take() else { return };
         let shell = self.pid.and_then(|p| Pid::from_raw(p as i32));
+        let tracked = self.tracked.take();
         crate::reap::in_background(move || {
             if let Some(shell) = shell {
                 // The shell is not reaped before the sweep, so its pid (the session's id)
                 // cannot be reused by another session meanwhile.
                 wait_for_exit(shell, HANGUP_GRACE);
-                kill_session(shell);
+                match &tracked {
+                    Some(tracked) => tracked.sweep(),
+                    None => kill_session(shell),
+                }
             }
+            drop(tracked);
             let _ = child.wait();
         });
     }
