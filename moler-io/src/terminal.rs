@@ -346,3 +346,41 @@ fn process_state(pid: Pid) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.as_raw_nonzero())).ok()?;
     stat[stat.rfind(')')? + 1..].split_whitespace().next()?.chars().next()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Closing hangs the shell up, and bash passes the hang-up on to its jobs before anything
+    /// is killed: a job's HUP trap runs (its clean-up), on the close, before any drop.
+    #[test]
+    fn closing_hangs_the_shells_jobs_up() {
+        let dir = std::env::temp_dir().join(format!("moler-terminal-hup-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let transport = open(&TerminalOptions::default()).unwrap();
+        let closer = Arc::clone(&transport.closer);
+        let mut io = transport.into_blocking();
+        let d = dir.display();
+        let job = format!(
+            "sh -c 'trap \"echo hup > {d}/hup; exit 0\" HUP; touch {d}/ready; \
+             while :; do sleep 0.05; done' &\n"
+        );
+        io.write_all(job.as_bytes()).unwrap();
+        let wait_for = |name: &str| {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !dir.join(name).exists() {
+                if Instant::now() > deadline {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            true
+        };
+        assert!(wait_for("ready"), "the job never started");
+        closer.close();
+        let hung_up = wait_for("hup");
+        let _ = std::fs::remove_dir_all(&dir);
+        drop((io, closer));
+        assert!(hung_up, "the job's HUP trap never ran");
+    }
+}
