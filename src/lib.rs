@@ -71,6 +71,10 @@ pub use moler_runners::{
 };
 pub use {moler_commands, moler_config, moler_core, moler_io, moler_runners};
 
+/// Ends every transport's child on SIGINT (Ctrl-C), SIGTERM or SIGHUP too, not only at the
+/// program's normal end: opt-in, see [`moler_io::end_children_on_signals`].
+pub use moler_io::end_children_on_signals;
+
 /// Moler's YAML config and the connection factory (crate `moler-config`):
 /// `moler::config::Config::from_file("my.yml")?.open("net_1")?`.
 pub use moler_config as config;

@@ -2,7 +2,9 @@
 //! exits (returning from `main` or `std::process::exit`), every child still running is asked to
 //! end (SIGTERM, so its clean-up runs) and killed after its grace if it does not, and every
 //! local shell is hung up and its session swept. Connections left open, and connections closed
-//! just before the end (their runner's thread has no time to end the child itself), both.
+//! just before the end (their runner's thread has no time to end the child itself), both; and
+//! a program that SIGINT (Ctrl-C) or SIGTERM ends, once it has opted in with
+//! `moler::end_children_on_signals` (it then dies of the signal all the same).
 //!
 //! Its own `main` (harness = false): the test runs this binary again as a child that starts
 //! two process connections and a local shell on the thread runner and ends, then looks at what
@@ -18,12 +20,16 @@ use std::time::{Duration, Instant};
 use moler::prelude::*;
 use moler_io::process::{self, ProcessOptions};
 use moler_io::terminal::{self, TerminalOptions};
+use rustix::process::Signal;
 
 const CHILD: &str = "MOLER_PROCESS_EXIT_CHILD";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// The child program: the three connections, then the end `how` says.
 fn child(dir: &Path, how: &str) {
+    if matches!(how, "interrupted" | "terminated") {
+        moler::end_children_on_signals().unwrap();
+    }
     let polite = format!(
         "trap 'echo cleaned > {dir}/polite; exit 0' TERM; echo $$ > {dir}/polite.pid; \
          while :; do sleep 0.05; done",
@@ -53,6 +59,12 @@ fn child(dir: &Path, how: &str) {
         "left open, return" => std::mem::forget(connections),
         "left open, exit" => std::process::exit(0),
         "closed, return" => connections.iter().for_each(ConnectionHandle::close),
+        "interrupted" | "terminated" => {
+            let signal = if how == "interrupted" { Signal::INT } else { Signal::TERM };
+            rustix::process::kill_process(rustix::process::getpid(), signal).unwrap();
+            std::thread::sleep(WAIT);
+            panic!("{how}: the signal did not end the program");
+        }
         other => panic!("no such end: {other}"),
     }
 }
@@ -83,7 +95,9 @@ fn main() {
         let (how, dir) = spec.split_once(':').expect("how:dir");
         return child(Path::new(dir), how);
     }
-    for how in ["left open, return", "left open, exit", "closed, return"] {
+    let ends =
+        ["left open, return", "left open, exit", "closed, return", "interrupted", "terminated"];
+    for how in ends {
         let dir = moler_testkit::TempDir::new("process-exit");
         let started = Instant::now();
         let status = std::process::Command::new(std::env::current_exe().unwrap())
@@ -91,7 +105,22 @@ fn main() {
             .status()
             .expect("run the child");
         let took = started.elapsed();
-        assert!(status.success(), "{how}: the child failed: {status}");
+        let by_signal = match how {
+            "interrupted" => Some(Signal::INT.as_raw()),
+            "terminated" => Some(Signal::TERM.as_raw()),
+            _ => None,
+        };
+        use std::os::unix::process::ExitStatusExt;
+        match by_signal {
+            None => assert!(status.success(), "{how}: the child failed: {status}"),
+            Some(signal) => {
+                assert_eq!(
+                    status.signal(),
+                    Some(signal),
+                    "{how}: not ended by its signal: {status}"
+                )
+            }
+        }
         let (polite, deaf, nohup) =
             (pid_of(&dir, "polite"), pid_of(&dir, "deaf"), pid_of(&dir, "nohup"));
         let deadline = Instant::now() + WAIT;

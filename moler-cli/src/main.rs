@@ -293,6 +293,11 @@ fn device_code(e: &DeviceError) -> u8 {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C or a SIGTERM ends the local shells' and the processes' children too (the shells'
+    // `nohup` jobs, programs deaf to SIGINT), as the normal end does; then the signal ends us.
+    if let Err(e) = moler::end_children_on_signals() {
+        complain(format_args!("moler: cannot watch for Ctrl-C ({e}); going on without"));
+    }
     let result = match cli.command {
         Cmd::Run(args) => run(args),
         Cmd::Parse(args) => parse(args),

@@ -784,3 +784,56 @@ fn sim_listens_on_tcp_with_telnet() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Ctrl-C ends `moler run` at once, as SIGINT ends any program (its status says so), with
+/// nothing it started left running: the local bash and its ping end with it.
+#[test]
+fn ctrl_c_ends_a_run_and_what_it_started() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+    let params = r#"{"destination": "127.0.0.1", "options": "-c 1000 -i 0.2"}"#;
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Killed(spawn_moler(
+        &["run", "ping", "--params", params, "--timeout", "600"],
+        Stdio::piped(),
+    ));
+    // The ping, once the local bash runs it: a process whose command line is this run's.
+    let pings = || -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+        dir.filter_map(|e| {
+            let pid = e.ok()?.file_name().into_string().ok()?;
+            let line = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let running = !state.rsplit_once(") ")?.1.starts_with('Z');
+            (running && line == b"ping\x00127.0.0.1\x00-c\x001000\x00-i\x000.2\x00").then_some(pid)
+        })
+        .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pings().is_empty() {
+        assert!(Instant::now() < deadline, "the ping never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let moler = rustix::process::Pid::from_child(&child.0);
+    rustix::process::kill_process(moler, rustix::process::Signal::INT).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "moler run did not end on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.signal(), Some(2), "ended by SIGINT: {status}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !pings().is_empty() {
+        assert!(Instant::now() < deadline, "the ping outlived moler run: {:?}", pings());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

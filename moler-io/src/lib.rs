@@ -67,6 +67,35 @@ pub mod terminal;
 
 pub use error::Error;
 
+/// Ends every transport's child when the program gets SIGINT (Ctrl-C), SIGTERM or SIGHUP, as
+/// at its normal end, and then lets the signal end the program (its exit status says which).
+///
+/// A program that returns from `main` or calls `std::process::exit` ends its transports'
+/// children by itself: a process connection's program gets SIGTERM and its `term_grace`, then
+/// SIGKILL; a local shell is hung up and its session swept (its `nohup` jobs included). A
+/// program a signal kills runs none of that: Ctrl-C reaches the programs of process
+/// connections, which share its process group, but not one that ignores it, nor a local
+/// shell's `nohup` job, and a SIGTERM from a CI job's timeout reaches none of them. Call this
+/// once, early in a test script, to have them ended then too; later calls do nothing.
+///
+/// Opt-in, as a library's signal handling must be: with it, those signals end the program
+/// (after the children's graces, at most), even where another handler (tokio's `ctrl_c`, the
+/// program's own) is installed too; do not call it if the program handles them to go on.
+/// The program's threads run on while its children end (a command whose shell hangs up fails
+/// meanwhile); one that ends the program then waits, and the exit status is the signal's.
+/// SIGKILL cannot be handled.
+///
+/// ```no_run
+/// fn main() -> std::io::Result<()> {
+///     moler_io::end_children_on_signals()?;
+///     // … the test script …
+///     Ok(())
+/// }
+/// ```
+pub fn end_children_on_signals() -> std::io::Result<()> {
+    reap::end_children_on_signals()
+}
+
 /// Ends a transport: further reads return end of stream (or an error), further writes fail.
 /// Idempotent, callable from any thread, never blocks for long.
 pub trait Close: Send + Sync {

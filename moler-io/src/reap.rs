@@ -14,7 +14,10 @@
 //! a `ping`, a loop) would be left running for ever. An exit hook (`atexit`) asks every child
 //! still tracked to end, waits for them (together, not one after the other) at most its grace
 //! for each, and kills the rest. Not reaped then: the program ends and init reaps them. A
-//! program killed by a signal, or one that aborts, runs no hook.
+//! program killed by a signal, or one that aborts, runs no hook, unless it opted in with
+//! [`end_children_on_signals`]: SIGINT, SIGTERM and SIGHUP then run the same end on a thread
+//! of their own (`moler-signals`, woken through a pipe by the handler) before the signal ends
+//! the program.
 //!
 //! **A local shell's session.** The terminal transport's drop hands its end (the hung-up
 //! shell's wait, the sweep of what is left of its session) to [`in_background`] for the same
@@ -214,7 +217,12 @@ fn wait_all(pidfds: &[&OwnedFd], deadline: Instant) -> Vec<bool> {
 
 fn install_exit_hook() {
     extern "C" fn at_exit() {
-        end_all_children();
+        // (Not while a signal's end runs: that one ends the program. A forked copy takes no
+        // lock: the thread holding one as it forked is not in the copy.)
+        if OWNER.load(Ordering::Relaxed) == getpid().as_raw_nonzero().get() {
+            let _ending = SIGNALLED.lock().unwrap_or_else(PoisonError::into_inner);
+            end_all_children();
+        }
     }
     // SAFETY: `atexit` registers a plain function, with no data, to run when the program
     // calls `exit` (as returning from `main` does); the function only signals and polls.
@@ -222,6 +230,74 @@ fn install_exit_hook() {
     unsafe {
         libc::atexit(at_exit);
     }
+}
+
+/// The signals [`end_children_on_signals`] ends the children on.
+const ENDING_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// Held by the `moler-signals` thread from a signal to the program's end.
+static SIGNALLED: Mutex<()> = Mutex::new(());
+
+/// See the crate's [`end_children_on_signals`](crate::end_children_on_signals).
+pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
+    static INSTALLED: Mutex<bool> = Mutex::new(false);
+    let mut installed = INSTALLED.lock().unwrap_or_else(PoisonError::into_inner);
+    if *installed {
+        return Ok(());
+    }
+    // The handler only writes the signal's number to a pipe (all a signal handler may do); a
+    // thread of its own reads it and does the work.
+    let (reader, writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    let writer = std::os::fd::IntoRawFd::into_raw_fd(writer);
+    std::thread::Builder::new().name("moler-signals".into()).spawn(move || {
+        let mut number = [0u8; 1];
+        loop {
+            match rustix::io::read(&reader, &mut number) {
+                Ok(1) => break,
+                Err(rustix::io::Errno::INTR) => {}
+                // (The pipe's writing end is never closed: no end of input, no error.)
+                _ => return,
+            }
+        }
+        // Held until the signal ends the program: a thread that ends it meanwhile (`main`
+        // returning as its shell hangs up) waits in the exit hook, and the program still ends
+        // by the signal, not by that thread's exit status.
+        let _ending = SIGNALLED.lock().unwrap_or_else(PoisonError::into_inner);
+        end_all_children();
+        die_of(libc::c_int::from(number[0]));
+    })?;
+    for signal in ENDING_SIGNALS {
+        let action = move || {
+            let number = [signal as u8];
+            // SAFETY: `write` is async-signal-safe; `writer` is the pipe's end, open for ever.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::write(writer, number.as_ptr().cast(), 1);
+            }
+        };
+        // SAFETY: the action only calls `write` (async-signal-safe), allocates nothing and
+        // takes no lock; the signals are none of those `register` refuses.
+        #[allow(unsafe_code)]
+        unsafe {
+            signal_hook_registry::register(signal, action)?;
+        }
+    }
+    *installed = true;
+    Ok(())
+}
+
+/// Ends the program as `signal` would have without a handler (its exit status says so).
+fn die_of(signal: libc::c_int) -> ! {
+    // SAFETY: `signal` is one of ENDING_SIGNALS; back to its default (termination) and sent to
+    // this process, which it ends.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::kill(libc::getpid(), signal);
+    }
+    // Reached only if every thread blocks it: the exit status a shell gives a program that
+    // signal ended.
+    std::process::exit(128 + signal)
 }
 
 /// The exit hook's work: [`end`] every child still tracked, in the process that tracks them.
