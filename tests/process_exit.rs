@@ -27,7 +27,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// The child program: the three connections, then the end `how` says.
 fn child(dir: &Path, how: &str) {
-    if matches!(how, "interrupted" | "terminated") {
+    if matches!(how, "interrupted" | "terminated" | "interrupted twice") {
         moler::end_children_on_signals().unwrap();
     }
     let polite = format!(
@@ -40,8 +40,12 @@ fn child(dir: &Path, how: &str) {
     let mut connections: Vec<ConnectionHandle> = [polite, deaf]
         .iter()
         .map(|script| {
-            let transport = process::spawn(&ProcessOptions::new("sh", ["-c", script])).unwrap();
-            runner.spawn("child", transport).unwrap()
+            let mut options = ProcessOptions::new("sh", ["-c", script]);
+            if how == "interrupted twice" {
+                // Only a second Ctrl-C ends the program before this.
+                options.term_grace = Duration::from_secs(600);
+            }
+            runner.spawn("child", process::spawn(&options).unwrap()).unwrap()
         })
         .collect();
     let shell =
@@ -64,6 +68,19 @@ fn child(dir: &Path, how: &str) {
             rustix::process::kill_process(rustix::process::getpid(), signal).unwrap();
             std::thread::sleep(WAIT);
             panic!("{how}: the signal did not end the program");
+        }
+        "interrupted twice" => {
+            let me = rustix::process::getpid();
+            rustix::process::kill_process(me, Signal::INT).unwrap();
+            // The end has begun once the polite child has cleaned up on its SIGTERM.
+            let deadline = Instant::now() + WAIT;
+            while !dir.join("polite").exists() {
+                assert!(Instant::now() < deadline, "{how}: the first Ctrl-C ended nothing");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            rustix::process::kill_process(me, Signal::INT).unwrap();
+            std::thread::sleep(WAIT);
+            panic!("{how}: the second Ctrl-C did not end the program");
         }
         other => panic!("no such end: {other}"),
     }
@@ -95,10 +112,20 @@ fn main() {
         let (how, dir) = spec.split_once(':').expect("how:dir");
         return child(Path::new(dir), how);
     }
-    let ends =
-        ["left open, return", "left open, exit", "closed, return", "interrupted", "terminated"];
+    let ends = [
+        "left open, return",
+        "left open, exit",
+        "closed, return",
+        "interrupted",
+        "terminated",
+        "interrupted twice",
+    ];
     for how in ends {
         let dir = moler_testkit::TempDir::new("process-exit");
+        if how == "interrupted twice" {
+            interrupted_twice(&dir);
+            continue;
+        }
         let started = Instant::now();
         let status = std::process::Command::new(std::env::current_exe().unwrap())
             .env(CHILD, format!("{how}:{}", dir.display()))
@@ -142,4 +169,29 @@ fn main() {
             "process_exit: {how}: the three children ended, the polite one cleaned up ({took:?})"
         );
     }
+}
+
+/// A second Ctrl-C ends the program at once: its children's graces (600 s here) are not waited
+/// for, and a child still in its grace is left running (the deaf one; ended here by the test;
+/// the shell, hung up by the first, may have been swept by its connection meanwhile).
+fn interrupted_twice(dir: &Path) {
+    use std::os::unix::process::ExitStatusExt;
+    let how = "interrupted twice";
+    let started = Instant::now();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(CHILD, format!("{how}:{}", dir.display()))
+        .status()
+        .expect("run the child");
+    let took = started.elapsed();
+    let (deaf, nohup) = (pid_of(dir, "deaf"), pid_of(dir, "nohup"));
+    let left = running(&deaf);
+    for pid in [&deaf, &nohup] {
+        let _ = std::process::Command::new("kill").args(["-9", pid]).status();
+    }
+    assert_eq!(status.signal(), Some(Signal::INT.as_raw()), "{how}: not ended by SIGINT: {status}");
+    assert!(took < Duration::from_secs(300), "{how}: the program waited {took:?}");
+    assert!(left, "{how}: the deaf child's grace was waited for, or it was killed");
+    let cleaned = std::fs::read_to_string(dir.join("polite")).unwrap_or_default();
+    assert_eq!(cleaned, "cleaned\n", "{how}: the polite child's SIGTERM trap did not run");
+    println!("process_exit: {how}: ended at once ({took:?}), the polite child cleaned up");
 }

@@ -83,7 +83,9 @@ pub use error::Error;
 /// program's own) is installed too; do not call it if the program handles them to go on.
 /// The program's threads run on while its children end (a command whose shell hangs up fails
 /// meanwhile); one that ends the program then waits, and the exit status is the signal's.
-/// SIGKILL cannot be handled.
+/// A second signal (Ctrl-C pressed again) ends the program at once, without waiting for the
+/// children's graces (a child still in its grace is then left running). SIGKILL cannot be
+/// handled.
 ///
 /// ```no_run
 /// fn main() -> std::io::Result<()> {

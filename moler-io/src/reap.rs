@@ -17,7 +17,7 @@
 //! program killed by a signal, or one that aborts, runs no hook, unless it opted in with
 //! [`end_children_on_signals`]: SIGINT, SIGTERM and SIGHUP then run the same end on a thread
 //! of their own (`moler-signals`, woken through a pipe by the handler) before the signal ends
-//! the program.
+//! the program; a second one while it runs ends the program at once.
 //!
 //! **A local shell's session.** The terminal transport's drop hands its end (the hung-up
 //! shell's wait, the sweep of what is left of its session) to [`in_background`] for the same
@@ -36,11 +36,12 @@
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::pipe::PipeFlags;
 use rustix::process::{getpid, pidfd_open, pidfd_send_signal, Pid, PidfdFlags, Signal};
 
 /// The children being tracked, by an id of their own (a pid may be reused).
@@ -130,7 +131,7 @@ impl Tracked {
     }
 
     /// Waits until the child exits, at most until `deadline`; true if it did.
-    pub(crate) fn wait_exit(&self, deadline: Instant) -> bool {
+    fn wait_exit(&self, deadline: Instant) -> bool {
         wait_all(&[&self.pidfd], deadline)[0]
     }
 
@@ -238,6 +239,9 @@ const ENDING_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIG
 /// Held by the `moler-signals` thread from a signal to the program's end.
 static SIGNALLED: Mutex<()> = Mutex::new(());
 
+/// Set once a signal's end has begun: a second signal ends the program at once.
+static ENDING: AtomicBool = AtomicBool::new(false);
+
 /// See the crate's [`end_children_on_signals`](crate::end_children_on_signals).
 pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
     static INSTALLED: Mutex<bool> = Mutex::new(false);
@@ -245,10 +249,37 @@ pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
     if *installed {
         return Ok(());
     }
-    // The handler only writes the signal's number to a pipe (all a signal handler may do); a
-    // thread of its own reads it and does the work.
-    let (reader, writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    // The handler only writes the signal's number to a pipe that never blocks it (all a signal
+    // handler may do); a thread of its own reads it and does the work.
+    let (reader, writer) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
+    rustix::io::ioctl_fionbio(&reader, false)?;
     let writer = std::os::fd::IntoRawFd::into_raw_fd(writer);
+    for signal in ENDING_SIGNALS {
+        let action = move || {
+            if ENDING.load(Ordering::Relaxed) {
+                // SAFETY: both are async-signal-safe; the signal, blocked while its handler
+                // runs, ends the program as soon as the handler returns.
+                #[allow(unsafe_code)]
+                unsafe {
+                    libc::signal(signal, libc::SIG_DFL);
+                    libc::raise(signal);
+                }
+                return;
+            }
+            let number = [signal as u8];
+            // SAFETY: `write` is async-signal-safe; `writer` is the pipe's end, open for ever.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::write(writer, number.as_ptr().cast(), 1);
+            }
+        };
+        // SAFETY: the action only calls `write`, `signal` and `raise` (async-signal-safe),
+        // allocates nothing and takes no lock; the signals are none of those `register` refuses.
+        #[allow(unsafe_code)]
+        unsafe {
+            signal_hook_registry::register(signal, action)?;
+        }
+    }
     std::thread::Builder::new().name("moler-signals".into()).spawn(move || {
         let mut number = [0u8; 1];
         loop {
@@ -259,6 +290,7 @@ pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
                 _ => return,
             }
         }
+        ENDING.store(true, Ordering::Relaxed);
         // Held until the signal ends the program: a thread that ends it meanwhile (`main`
         // returning as its shell hangs up) waits in the exit hook, and the program still ends
         // by the signal, not by that thread's exit status.
@@ -266,22 +298,6 @@ pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
         end_all_children();
         die_of(libc::c_int::from(number[0]));
     })?;
-    for signal in ENDING_SIGNALS {
-        let action = move || {
-            let number = [signal as u8];
-            // SAFETY: `write` is async-signal-safe; `writer` is the pipe's end, open for ever.
-            #[allow(unsafe_code)]
-            unsafe {
-                libc::write(writer, number.as_ptr().cast(), 1);
-            }
-        };
-        // SAFETY: the action only calls `write` (async-signal-safe), allocates nothing and
-        // takes no lock; the signals are none of those `register` refuses.
-        #[allow(unsafe_code)]
-        unsafe {
-            signal_hook_registry::register(signal, action)?;
-        }
-    }
     *installed = true;
     Ok(())
 }
