@@ -74,6 +74,8 @@ pub use {moler_commands, moler_config, moler_core, moler_io, moler_runners};
 /// Ends every transport's child on SIGINT (Ctrl-C), SIGTERM or SIGHUP too, not only at the
 /// program's normal end: opt-in, see [`moler_io::end_children_on_signals`].
 pub use moler_io::end_children_on_signals;
+/// The signal ending the program after [`end_children_on_signals`], once it came.
+pub use moler_io::ending_on_signal;
 
 /// Moler's YAML config and the connection factory (crate `moler-config`):
 /// `moler::config::Config::from_file("my.yml")?.open("net_1")?`.

@@ -310,7 +310,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            if !f.message.is_empty() {
+            // A Ctrl-C ends us: what failed because of it is not news.
+            if !f.message.is_empty() && moler::ending_on_signal().is_none() {
                 complain(format_args!("moler: {}", f.message));
             }
             ExitCode::from(f.code)

@@ -98,6 +98,13 @@ pub fn end_children_on_signals() -> std::io::Result<()> {
     reap::end_children_on_signals()
 }
 
+/// The signal that is ending the program ([`end_children_on_signals`]), once it came: the
+/// children are being ended and the signal will end the program. What fails meanwhile (a
+/// command whose shell was hung up) fails because of it, and need not be reported.
+pub fn ending_on_signal() -> Option<i32> {
+    reap::ending_on_signal()
+}
+
 /// Ends a transport: further reads return end of stream (or an error), further writes fail.
 /// Idempotent, callable from any thread, never blocks for long.
 pub trait Close: Send + Sync {

@@ -36,7 +36,7 @@
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -239,8 +239,13 @@ const ENDING_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIG
 /// Held by the `moler-signals` thread from a signal to the program's end.
 static SIGNALLED: Mutex<()> = Mutex::new(());
 
-/// Set once a signal's end has begun: a second signal ends the program at once.
-static ENDING: AtomicBool = AtomicBool::new(false);
+/// The signal whose end has begun (0: none): a second signal ends the program at once.
+static ENDING: AtomicI32 = AtomicI32::new(0);
+
+/// See the crate's [`ending_on_signal`](crate::ending_on_signal).
+pub(crate) fn ending_on_signal() -> Option<i32> {
+    Some(ENDING.load(Ordering::Acquire)).filter(|&signal| signal != 0)
+}
 
 /// See the crate's [`end_children_on_signals`](crate::end_children_on_signals).
 pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
@@ -256,7 +261,7 @@ pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
     let writer = std::os::fd::IntoRawFd::into_raw_fd(writer);
     for signal in ENDING_SIGNALS {
         let action = move || {
-            if ENDING.load(Ordering::Relaxed) {
+            if ENDING.load(Ordering::Relaxed) != 0 {
                 // SAFETY: both are async-signal-safe; the signal, blocked while its handler
                 // runs, ends the program as soon as the handler returns.
                 #[allow(unsafe_code)]
@@ -290,7 +295,7 @@ pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
                 _ => return,
             }
         }
-        ENDING.store(true, Ordering::Relaxed);
+        ENDING.store(libc::c_int::from(number[0]), Ordering::Release);
         // Held until the signal ends the program: a thread that ends it meanwhile (`main`
         // returning as its shell hangs up) waits in the exit hook, and the program still ends
         // by the signal, not by that thread's exit status.
