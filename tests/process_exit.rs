@@ -126,12 +126,7 @@ fn main() {
             interrupted_twice(&dir);
             continue;
         }
-        let started = Instant::now();
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .env(CHILD, format!("{how}:{}", dir.display()))
-            .status()
-            .expect("run the child");
-        let took = started.elapsed();
+        let (status, took) = run_child(how, &dir);
         let by_signal = match how {
             "interrupted" => Some(Signal::INT.as_raw()),
             "terminated" => Some(Signal::TERM.as_raw()),
@@ -177,12 +172,7 @@ fn main() {
 fn interrupted_twice(dir: &Path) {
     use std::os::unix::process::ExitStatusExt;
     let how = "interrupted twice";
-    let started = Instant::now();
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .env(CHILD, format!("{how}:{}", dir.display()))
-        .status()
-        .expect("run the child");
-    let took = started.elapsed();
+    let (status, took) = run_child(how, dir);
     let (deaf, nohup) = (pid_of(dir, "deaf"), pid_of(dir, "nohup"));
     let left = running(&deaf);
     for pid in [&deaf, &nohup] {
@@ -194,4 +184,15 @@ fn interrupted_twice(dir: &Path) {
     let cleaned = std::fs::read_to_string(dir.join("polite")).unwrap_or_default();
     assert_eq!(cleaned, "cleaned\n", "{how}: the polite child's SIGTERM trap did not run");
     println!("process_exit: {how}: ended at once ({took:?}), the polite child cleaned up");
+}
+
+/// This program run again as the child that ends `how`, with its files in `dir`: how it ended,
+/// and when.
+fn run_child(how: &str, dir: &Path) -> (std::process::ExitStatus, Duration) {
+    let started = Instant::now();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(CHILD, format!("{how}:{}", dir.display()))
+        .status()
+        .expect("run the child");
+    (status, started.elapsed())
 }
