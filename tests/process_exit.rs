@@ -27,7 +27,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// The child program: the three connections, then the end `how` says.
 fn child(dir: &Path, how: &str) {
-    if matches!(how, "interrupted" | "terminated" | "interrupted twice") {
+    if matches!(how, "interrupted" | "terminated" | "interrupted twice" | "hang-up ignored") {
         moler::end_children_on_signals().unwrap();
     }
     let polite = format!(
@@ -68,6 +68,11 @@ fn child(dir: &Path, how: &str) {
             rustix::process::kill_process(rustix::process::getpid(), signal).unwrap();
             std::thread::sleep(WAIT);
             panic!("{how}: the signal did not end the program");
+        }
+        "hang-up ignored" => {
+            // Started as `nohup` starts a program: its SIGHUP stays ignored.
+            rustix::process::kill_process(rustix::process::getpid(), Signal::HUP).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
         }
         "interrupted twice" => {
             let me = rustix::process::getpid();
@@ -119,6 +124,7 @@ fn main() {
         "interrupted",
         "terminated",
         "interrupted twice",
+        "hang-up ignored",
     ];
     for how in ends {
         let dir = moler_testkit::TempDir::new("process-exit");
@@ -190,9 +196,14 @@ fn interrupted_twice(dir: &Path) {
 /// and when.
 fn run_child(how: &str, dir: &Path) -> (std::process::ExitStatus, Duration) {
     let started = Instant::now();
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .env(CHILD, format!("{how}:{}", dir.display()))
-        .status()
-        .expect("run the child");
+    let exe = std::env::current_exe().unwrap();
+    let mut command = std::process::Command::new(&exe);
+    if how == "hang-up ignored" {
+        // As `nohup` does (without its output file).
+        command = std::process::Command::new("sh");
+        command.args(["-c", "trap '' HUP; exec \"$0\""]).arg(&exe);
+    }
+    let status =
+        command.env(CHILD, format!("{how}:{}", dir.display())).status().expect("run the child");
     (status, started.elapsed())
 }

@@ -76,7 +76,8 @@ pub use error::Error;
 /// program a signal kills runs none of that: Ctrl-C reaches the programs of process
 /// connections, which share its process group, but not one that ignores it, nor a local
 /// shell's `nohup` job, and a SIGTERM from a CI job's timeout reaches none of them. Call this
-/// once, early in a test script, to have them ended then too; later calls do nothing.
+/// once, early in a test script, to have them ended then too; later calls do nothing. A signal
+/// the program was started with ignored (`nohup`'s SIGHUP) stays ignored.
 ///
 /// Opt-in, as a library's signal handling must be: with it, those signals end the program
 /// (after the children's graces, at most), even where another handler (tokio's `ctrl_c`, the

@@ -259,7 +259,9 @@ pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
     let (reader, writer) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
     rustix::io::ioctl_fionbio(&reader, false)?;
     let writer = std::os::fd::IntoRawFd::into_raw_fd(writer);
-    for signal in ENDING_SIGNALS {
+    // A signal the program was started with ignored (`nohup`'s SIGHUP, SIGINT for a script's
+    // background job) stays ignored: whoever started it asked for that.
+    for signal in ENDING_SIGNALS.into_iter().filter(|&signal| !ignored(signal)) {
         let action = move || {
             if ENDING.load(Ordering::Relaxed) != 0 {
                 // SAFETY: both are async-signal-safe; the signal, blocked while its handler
@@ -305,6 +307,17 @@ pub(crate) fn end_children_on_signals() -> std::io::Result<()> {
     })?;
     *installed = true;
     Ok(())
+}
+
+/// Whether `signal` is ignored (`SIG_IGN`) in this process.
+fn ignored(signal: libc::c_int) -> bool {
+    // SAFETY: a query (no new action): `sigaction` only fills `current`, a zeroed struct.
+    #[allow(unsafe_code)]
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut current) == 0
+            && current.sa_sigaction == libc::SIG_IGN
+    }
 }
 
 /// Ends the program as `signal` would have without a handler (its exit status says so).
