@@ -792,6 +792,9 @@ fn ctrl_c_ends_a_run_and_what_it_started() {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
     use std::time::{Duration, Instant};
+    if !moler_testkit::require_tools(&["ping"]) {
+        return;
+    }
     let params = r#"{"destination": "127.0.0.1", "options": "-c 1000 -i 0.2"}"#;
     struct Killed(std::process::Child);
     impl Drop for Killed {
