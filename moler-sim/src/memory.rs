@@ -172,3 +172,82 @@ impl PollIo for SimStream {
         Poll::Ready(Ok(buf.len()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    const DEVICE: &str = "states: {S: {prompt: 'sim> ', commands: [
+        {match: slow, answer: done, delay_ms: 300},
+        {match: bye, delay_ms: 50, close: true}]}}";
+
+    /// The device's transport, as a blocking stream that has read the first prompt.
+    fn opened() -> (moler_io::blocking::BlockingStream, Arc<dyn Close>) {
+        let device = Device::from_yaml(DEVICE).unwrap();
+        let transport = transport(device.into(), "unit");
+        let closer = Arc::clone(&transport.closer);
+        let mut io = transport.into_blocking();
+        read_until(&mut io, b"sim> ");
+        (io, closer)
+    }
+
+    fn read_until(io: &mut impl Read, end: &[u8]) -> Vec<u8> {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while !seen.ends_with(end) {
+            let n = io.read(&mut buf).unwrap();
+            assert!(n > 0, "the link ended; so far {:?}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        seen
+    }
+
+    /// One read, which must return within 20 s (a reader nobody wakes fails the test instead
+    /// of hanging it): how many bytes, and the stream back.
+    fn read_within(
+        mut io: moler_io::blocking::BlockingStream,
+    ) -> (usize, moler_io::blocking::BlockingStream) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 16];
+            let n = io.read(&mut buf).unwrap();
+            let _ = tx.send((n, io));
+        });
+        rx.recv_timeout(Duration::from_secs(20)).expect("the reader was never woken")
+    }
+
+    /// A delay is kept: the answer comes no sooner (the timer thread fires deadlines when
+    /// due, not at once).
+    #[test]
+    fn a_delayed_answer_waits_its_delay() {
+        let (mut io, _closer) = opened();
+        let sent = Instant::now();
+        io.write_all(b"slow\r").unwrap();
+        assert_eq!(read_until(&mut io, b"sim> "), b"slow\r\ndone\r\nsim> ");
+        assert!(sent.elapsed() >= Duration::from_millis(300), "after {:?}", sent.elapsed());
+    }
+
+    /// A close that comes later and says nothing still ends the link for a reader already
+    /// waiting: it is woken and reads the end.
+    #[test]
+    fn a_silent_close_wakes_the_waiting_reader() {
+        let (mut io, _closer) = opened();
+        io.write_all(b"bye\r").unwrap();
+        assert_eq!(read_until(&mut io, b"bye\r\n"), b"bye\r\n");
+        // Nothing more but the end (the thread runner's read would wait for ever without it).
+        assert_eq!(read_within(io).0, 0);
+    }
+
+    /// Closing the transport ends the link on both sides: reads see its end, writes fail.
+    #[test]
+    fn closing_ends_reads_and_writes() {
+        let (io, closer) = opened();
+        closer.close();
+        let (n, mut io) = read_within(io);
+        assert_eq!(n, 0);
+        let err = io.write_all(b"slow\r").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{err}");
+    }
+}
