@@ -70,6 +70,11 @@ impl Shared {
 /// assert_eq!(seen, b"sim> hi\r\nhello\r\nsim> ");
 /// ```
 pub fn transport(device: Arc<Device>, name: &str) -> Transport {
+    open(device, name).0
+}
+
+/// [`transport`], and what its stream, its closer and its timer thread share.
+fn open(device: Arc<Device>, name: &str) -> (Transport, Arc<Shared>) {
     let mut session = Session::new(device, Instant::now()).with_wall_clock(SystemTime::now());
     let first = session.take_output();
     let shared = Arc::new(Shared {
@@ -82,13 +87,14 @@ pub fn transport(device: Arc<Device>, name: &str) -> Transport {
     let _ = std::thread::Builder::new()
         .name("moler-sim-timer".into())
         .spawn(move || timer_loop(&timer));
-    Transport {
+    let transport = Transport {
         name: format!("sim:{name}"),
         control: None,
         stream: Stream::Poll(Box::new(SimStream(Arc::clone(&shared)))),
-        closer: Arc::new(SimCloser(shared)),
+        closer: Arc::new(SimCloser(Arc::clone(&shared))),
         greeting: None,
-    }
+    };
+    (transport, shared)
 }
 
 fn timer_loop(shared: &Shared) {
@@ -238,6 +244,20 @@ mod tests {
         assert_eq!(read_until(&mut io, b"bye\r\n"), b"bye\r\n");
         // Nothing more but the end (the thread runner's read would wait for ever without it).
         assert_eq!(read_within(io).0, 0);
+    }
+
+    /// A transport dropped unclosed (a runner that ends) closes the link: its timer thread
+    /// ends (it would wait for the next deadline for ever, holding the session).
+    #[test]
+    fn dropping_the_transport_ends_its_timer() {
+        let (transport, shared) = open(Device::from_yaml(DEVICE).unwrap().into(), "unit");
+        let weak = Arc::downgrade(&shared);
+        drop((shared, transport));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while weak.upgrade().is_some() {
+            assert!(Instant::now() < deadline, "the timer thread still holds the session");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Closing the transport ends the link on both sides: reads see its end, writes fail.
