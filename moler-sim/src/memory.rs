@@ -246,6 +246,39 @@ mod tests {
         assert_eq!(read_within(io).0, 0);
     }
 
+    /// The last task to wait for output is the one woken, as the poll contract says: a reader
+    /// that moved to another task (the smol runner's assist hands the reading around) is not
+    /// left asleep.
+    #[test]
+    fn output_wakes_the_last_task_that_waited() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::task::Wake;
+        struct Flag(AtomicBool);
+        impl Wake for Flag {
+            fn wake(self: Arc<Self>) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let device = Device::from_yaml(DEVICE).unwrap();
+        let Stream::Poll(mut stream) = transport(device.into(), "unit").stream else {
+            panic!("a poll-based stream")
+        };
+        let (first, second) =
+            (Arc::new(Flag(AtomicBool::new(false))), Arc::new(Flag(AtomicBool::new(false))));
+        let (first_waker, second_waker) =
+            (Waker::from(Arc::clone(&first)), Waker::from(Arc::clone(&second)));
+        let mut buf = [0u8; 64];
+        // The first prompt, then nothing more to read.
+        let mut cx = Context::from_waker(&first_waker);
+        assert!(matches!(stream.poll_read(&mut cx, &mut buf), Poll::Ready(Ok(5))));
+        assert!(stream.poll_read(&mut cx, &mut buf).is_pending());
+        let mut cx = Context::from_waker(&second_waker);
+        assert!(stream.poll_read(&mut cx, &mut buf).is_pending());
+        assert!(matches!(stream.poll_write(&mut cx, b"slow\r"), Poll::Ready(Ok(5))));
+        assert!(second.0.load(Ordering::SeqCst), "the task waiting now was not woken");
+        assert!(!first.0.load(Ordering::SeqCst), "the task that left was woken instead");
+    }
+
     /// A transport dropped unclosed (a runner that ends) closes the link: its timer thread
     /// ends (it would wait for the next deadline for ever, holding the session).
     #[test]
