@@ -174,3 +174,11 @@ fn a_state_is_found_by_its_name() {
     assert_eq!(device.state("SHELL").map(|s| s.commands.len()), Some(7));
     assert!(device.state("NOWHERE").is_none());
 }
+
+#[test]
+fn a_listener_shows_where_it_listens() {
+    let device = Device::from_yaml(PLAIN).unwrap();
+    let l =
+        moler_sim::Listener::bind("127.0.0.1:0", device.into(), moler_sim::Protocol::Raw).unwrap();
+    assert_eq!(format!("{l:?}"), format!("Listener {{ addr: {}, .. }}", l.addr()));
+}
