@@ -384,3 +384,19 @@ fn in_process_a_reboot_ends_the_link() {
     let err = dev.run(Command::lines("reboot", ROOT), T).unwrap_err();
     assert!(matches!(err, Error::ConnectionClosed { .. }), "{err}");
 }
+
+/// Dropping a listener stops it: its sessions end (a client reads the end) and nobody can
+/// connect any more.
+#[test]
+fn dropping_a_listener_closes_its_sessions_and_its_port() {
+    let l = Listener::bind("127.0.0.1:0", unix_host(), Protocol::Raw).unwrap();
+    let addr = l.addr();
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(T)).unwrap();
+    read_until(&mut c, b"debian login: ");
+    drop(l);
+    let mut buf = [0u8; 64];
+    assert_eq!(c.read(&mut buf).expect("the session ended, not timed out"), 0);
+    let again = TcpStream::connect(addr);
+    assert!(again.is_err(), "still listening after the drop");
+}
