@@ -111,3 +111,32 @@ impl Telnet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the server answers to each request: it does ECHO and SGA itself (what it offered)
+    /// and nothing else; of the client's offers it takes SGA only. What it agrees to, or a
+    /// refusal, gets no answer (no loop of answers).
+    #[test]
+    fn it_agrees_to_what_it_offered_and_refuses_the_rest() {
+        const TERMINAL_TYPE: u8 = 24;
+        const NAWS: u8 = 31;
+        let cases: [(&[u8], &[u8]); 8] = [
+            (&[IAC, DO, ECHO], &[]),
+            (&[IAC, DO, SGA], &[]),
+            (&[IAC, DO, TERMINAL_TYPE], &[IAC, WONT, TERMINAL_TYPE]),
+            (&[IAC, WILL, SGA], &[]),
+            (&[IAC, WILL, ECHO], &[IAC, DONT, ECHO]),
+            (&[IAC, WILL, NAWS], &[IAC, DONT, NAWS]),
+            (&[IAC, DONT, ECHO], &[]),
+            (&[IAC, WONT, NAWS], &[]),
+        ];
+        for (request, answer) in cases {
+            let mut reply = Vec::new();
+            assert_eq!(Telnet::new().input(request, &mut reply), b"", "{request:?}");
+            assert_eq!(reply, answer, "{request:?}");
+        }
+    }
+}
