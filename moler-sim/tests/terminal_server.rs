@@ -66,19 +66,25 @@ fn served(
     rx
 }
 
+/// As the client on `line`: the prompt, a command and its answer; then the client goes, and
+/// the session (its `result`) ends without an error.
+fn converse_and_hang_up(mut line: File, result: &mpsc::Receiver<std::io::Result<()>>) {
+    read_until(&mut line, b"$ ");
+    line.write_all(b"hi\r").unwrap();
+    assert_eq!(read_until(&mut line, b"$ "), b"hi\r\nhello\r\n$ ");
+    drop(line);
+    let ended = result.recv_timeout(WAIT).expect("the session outlived its line");
+    assert!(ended.is_ok(), "a hang-up is the session's end, not an error: {ended:?}");
+}
+
 /// The device on a pty's master side, a client on its slave side: prompt, command, answer;
 /// the client closes the line, and the session ends without an error (the hang-up).
 #[test]
 fn serve_terminal_answers_until_the_line_hangs_up() {
     let (master, slave) = pty_pair();
-    let mut client = open_line(&slave);
+    let client = open_line(&slave);
     let result = served(move || moler_sim::serve_terminal(device(), master));
-    read_until(&mut client, b"$ ");
-    client.write_all(b"hi\r").unwrap();
-    assert_eq!(read_until(&mut client, b"$ "), b"hi\r\nhello\r\n$ ");
-    drop(client);
-    let ended = result.recv_timeout(WAIT).expect("the session outlived its line");
-    assert!(ended.is_ok(), "a hang-up is the session's end, not an error: {ended:?}");
+    converse_and_hang_up(client, &result);
 }
 
 /// The device on a line by its path (the pty's slave side), the client on the master side:
@@ -87,13 +93,7 @@ fn serve_terminal_answers_until_the_line_hangs_up() {
 fn serve_tty_answers_on_the_line_at_a_path() {
     let (master, slave) = pty_pair();
     let result = served(move || moler_sim::serve_tty(device(), slave));
-    let mut client = File::from(master);
-    read_until(&mut client, b"$ ");
-    client.write_all(b"hi\r").unwrap();
-    assert_eq!(read_until(&mut client, b"$ "), b"hi\r\nhello\r\n$ ");
-    drop(client);
-    let ended = result.recv_timeout(WAIT).expect("the session outlived its line");
-    assert!(ended.is_ok(), "{ended:?}");
+    converse_and_hang_up(File::from(master), &result);
 }
 
 /// A failure that is not a hang-up is reported: a line the device cannot write to.
