@@ -64,6 +64,8 @@ pub mod ssh;
 pub mod tcp;
 pub mod telnet;
 pub mod terminal;
+#[cfg(test)]
+mod test_support;
 
 pub use error::Error;
 

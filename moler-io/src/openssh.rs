@@ -387,10 +387,11 @@ impl Drop for PtyChild {
 mod tests {
     use super::*;
 
+    use crate::test_support::wait_until;
+
     /// The state letter of process `pid` (`None` once it is reaped).
-    fn state(pid: u32) -> Option<String> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        stat.rsplit_once(") ").map(|(_, rest)| rest[..1].to_owned())
+    fn state(pid: u32) -> Option<char> {
+        crate::terminal::process_state(Pid::from_raw(pid as i32)?)
     }
 
     /// `sh -c SCRIPT` in a pty, once it said it is ready (`SCRIPT` touches `{dir}/ready`;
@@ -404,14 +405,6 @@ mod tests {
         wait_until("the program never started", || dir.join("ready").exists());
         let pid = closer.child.lock().unwrap().as_ref().and_then(|c| c.process_id()).unwrap();
         (dir, closer, pid)
-    }
-
-    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !done() {
-            assert!(Instant::now() < deadline, "{what}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
     }
 
     /// Closing a program in a pty does not wait for it (it runs on a runner's thread):
@@ -428,7 +421,7 @@ mod tests {
         let after_close = state(pid);
         drop(closer);
         assert!(
-            matches!(after_close.as_deref(), Some(s) if s != "Z"),
+            matches!(after_close, Some(s) if s != 'Z'),
             "the close killed the program: {after_close:?}"
         );
         wait_until("never killed and reaped", || state(pid).is_none());

@@ -84,12 +84,10 @@ static HOOK: Once = Once::new();
 /// forked).
 static OWNER: AtomicI32 = AtomicI32::new(0);
 
-/// A child being tracked: a pidfd for it, listed for the exit hook until this is dropped.
+/// A child being tracked: its registry entry, listed for the exit hook until this is dropped.
 pub(crate) struct Tracked {
     id: u64,
-    pidfd: Arc<OwnedFd>,
-    grace: Duration,
-    sweep: Option<Arc<Sweep>>,
+    entry: Entry,
 }
 
 /// Tracks the child `pid` (a child of this process, not yet reaped), which gets `grace` between
@@ -113,32 +111,32 @@ pub(crate) fn track_session(
 
 fn register(pid: Pid, grace: Duration, ask: Signal, sweep: Option<Arc<Sweep>>) -> Option<Tracked> {
     let pidfd = Arc::new(pidfd_open(pid, PidfdFlags::empty()).ok()?);
+    let entry = Entry { pidfd, grace, ask, sweep };
     HOOK.call_once(|| {
         OWNER.store(getpid().as_raw_nonzero().get(), Ordering::Relaxed);
         install_exit_hook();
     });
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let entry = Entry { pidfd: Arc::clone(&pidfd), grace, ask, sweep: sweep.clone() };
     let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    registry.get_or_insert_with(HashMap::new).insert(id, entry);
-    Some(Tracked { id, pidfd, grace, sweep })
+    registry.get_or_insert_with(HashMap::new).insert(id, entry.clone());
+    Some(Tracked { id, entry })
 }
 
 impl Tracked {
     /// Sends `signal` to the child (nothing once it is reaped).
     pub(crate) fn signal(&self, signal: Signal) {
-        let _ = pidfd_send_signal(&*self.pidfd, signal);
+        let _ = pidfd_send_signal(&*self.entry.pidfd, signal);
     }
 
     /// Waits until the child exits, at most until `deadline`; true if it did.
     fn wait_exit(&self, deadline: Instant) -> bool {
-        wait_all(&[&self.pidfd], deadline)[0]
+        wait_all(&[&self.entry.pidfd], deadline)[0]
     }
 
     /// A shell's: sweeps its session, unless the exit hook did (or does meanwhile: this waits
     /// for it). Call it before reaping the shell.
     pub(crate) fn sweep(&self) {
-        if let Some(sweep) = &self.sweep {
+        if let Some(sweep) = &self.entry.sweep {
             sweep.run_once();
         }
     }
@@ -158,7 +156,7 @@ impl Drop for Tracked {
 /// running, and then `reap`s it (a `wait`). It stays tracked until reaped: should the program
 /// end meanwhile, the exit hook ends it.
 pub(crate) fn end_in_background(tracked: Tracked, reap: impl FnOnce() + Send + 'static) {
-    let deadline = Instant::now() + tracked.grace;
+    let deadline = Instant::now() + tracked.entry.grace;
     in_background(move || {
         if !tracked.wait_exit(deadline) {
             tracked.signal(Signal::KILL);
@@ -374,6 +372,7 @@ fn end(children: &[Entry]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{eventually, wait_until};
     use std::process::{Child, Command};
 
     fn sh(script: &str) -> (Child, Arc<OwnedFd>) {
@@ -408,11 +407,9 @@ mod tests {
                 (child, Entry { pidfd: fd, grace: *grace, ask: Signal::TERM, sweep: None })
             })
             .collect();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !children.iter().all(|(name, ..)| dir.join(name).exists()) {
-            assert!(Instant::now() < deadline, "the children never got ready");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until("the children never got ready", || {
+            children.iter().all(|(name, ..)| dir.join(name).exists())
+        });
         let begun = Instant::now();
         end(&started.iter().map(|(_, entry)| entry.clone()).collect::<Vec<_>>());
         let took = begun.elapsed();
@@ -457,15 +454,10 @@ mod tests {
              > /dev/null 2>&1 &\n"
         );
         io.write_all(line.as_bytes()).unwrap();
+        // (Each file is moved into place whole.)
         let read = |name: &str| {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                if let Ok(pid) = std::fs::read_to_string(dir.join(name)) {
-                    return pid.trim().parse::<i32>().unwrap();
-                }
-                assert!(Instant::now() < deadline, "no {name}");
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            wait_until(&format!("no {name}"), || dir.join(name).exists());
+            std::fs::read_to_string(dir.join(name)).unwrap().trim().parse::<i32>().unwrap()
         };
         let (shell, job) = (read("shell.pid"), read("job.pid"));
         // This shell's entry (other tests' shells may be tracked too): its pidfd's pid.
@@ -482,15 +474,9 @@ mod tests {
         assert_eq!(entries.len(), 1, "the shell is not tracked");
         assert_eq!(entries[0].ask, Signal::HUP);
         end(&entries);
-        let state = |pid: i32| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())
-        };
+        let state = |pid: i32| Pid::from_raw(pid).and_then(crate::terminal::process_state);
         // (A killed process may show as running for a moment; it ends for good.)
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !matches!(state(job), None | Some('Z')) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        eventually(|| matches!(state(job), None | Some('Z')));
         let job_after = state(job);
         let _ = std::fs::remove_dir_all(&dir);
         drop(io);

@@ -342,7 +342,7 @@ fn session_members(sid: Pid) -> Vec<(Pid, Option<Pid>)> {
 }
 
 /// The state letter of `pid` (`R`, `S`, `Z`…), `None` once it is gone.
-fn process_state(pid: Pid) -> Option<char> {
+pub(crate) fn process_state(pid: Pid) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.as_raw_nonzero())).ok()?;
     stat[stat.rfind(')')? + 1..].split_whitespace().next()?.chars().next()
 }
@@ -366,16 +366,7 @@ mod tests {
              while :; do sleep 0.05; done' &\n"
         );
         io.write_all(job.as_bytes()).unwrap();
-        let wait_for = |name: &str| {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while !dir.join(name).exists() {
-                if Instant::now() > deadline {
-                    return false;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            true
-        };
+        let wait_for = |name: &str| crate::test_support::eventually(|| dir.join(name).exists());
         assert!(wait_for("ready"), "the job never started");
         closer.close();
         let hung_up = wait_for("hup");
