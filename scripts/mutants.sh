@@ -16,6 +16,9 @@
 # end to end against real daemons by the root package's tests/telnet.rs and tests/serial.rs),
 # add that package to the build and the run: `-- -C=--package=moler -C=--lib -C=--test=telnet`
 # (cargo-mutants 27's own `--test-package` left it out of the build here).
+# Every feature of the package is on (`--all-features`): without it, moler-runners' tokio.rs
+# and smol.rs are not even compiled, and every mutant of theirs (and of assist.rs, which only
+# those runners use) "survives" a test run that never sees it.
 # Results in target/mutants/mutants.out/ (missed.txt: the survivors). Needs cargo-mutants
 # (`cargo install cargo-mutants --locked`) and cargo-nextest. About 10 s a mutant for
 # moler-core on this project's 2-core machine (moler-core has about 1,400).
@@ -37,5 +40,5 @@ files=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do files+=(-f "$1"); shift; done
 [ "${1:-}" = "--" ] && shift
 hazard='terminal\.rs:[0-9]+:[0-9]+: replace (\|\| with &&|!= with ==) in session_members$'
-exec cargo mutants -p "$package" "${files[@]}" --test-tool nextest -o target/mutants \
+exec cargo mutants -p "$package" "${files[@]}" --test-tool nextest --all-features -o target/mutants \
   --exclude-re "$hazard" "$@"

@@ -325,6 +325,35 @@ pub(crate) mod tests {
         assert_eq!((woken(&a), woken(&home_task)), (1, 1), "wake-ups go home");
     }
 
+    /// Each look that finds new polls renews the watch: a task that acts on its wake-ups keeps
+    /// the connection however long it assists, and the home task, still watching, is not told
+    /// of each wake-up again. Only a whole stall without a poll after a wake-up hands the
+    /// connection back.
+    #[test]
+    fn a_task_that_keeps_polling_keeps_the_connection_past_a_stall() {
+        let (relay, wake, mut home, home_task, home_waker) = relay();
+        assert!(look(&mut home, &home_waker), "nobody assists: the home task drives");
+        let (a, a_waker) = task();
+        relay.assist(&a_waker);
+        wake.wake_by_ref();
+        assert_eq!((woken(&a), woken(&home_task)), (1, 1), "the home task is told once");
+        assert!(!look(&mut home, &home_waker), "a task assists: the home task keeps away");
+
+        // The task polls (acts on its wake-up), then the look comes a whole stall later.
+        relay.assist(&a_waker);
+        std::thread::sleep(STALL + STALL / 5);
+        assert!(!look(&mut home, &home_waker), "it polled since the last look: it keeps it");
+        assert!(home.until.is_some(), "the home task still watches");
+        wake.wake_by_ref();
+        assert_eq!((woken(&a), woken(&home_task)), (2, 1), "watching: not told again");
+
+        // Woken, and no poll for a whole stall: the connection goes home.
+        std::thread::sleep(STALL + STALL / 5);
+        assert!(look(&mut home, &home_waker), "woken, and no poll for a whole stall");
+        wake.wake_by_ref();
+        assert_eq!((woken(&a), woken(&home_task)), (2, 2), "wake-ups go home");
+    }
+
     #[test]
     fn a_task_that_awaits_quietly_keeps_the_connection() {
         let (relay, wake, mut home, home_task, home_waker) = relay();
