@@ -144,6 +144,36 @@ fn output_nobody_awaits_is_handled_after_an_awaited_command() {
     });
 }
 
+/// A task that awaited a command gives the connection back as its result comes, so an event's
+/// line right after it is handled at once by the connection's own task. Without that hand-back
+/// the line's wake-up goes to the task that left, and the connection's task takes over only
+/// after it has watched for a whole stall (50 ms, `assist::STALL`): every round here was then
+/// 50 ms or more late. The fastest of five rounds must take under half of that (a busy machine
+/// may delay some rounds, hardly all five).
+#[test]
+fn a_task_that_awaited_gives_the_connection_back_at_once() {
+    let (conn, device) = pair(&SmolRunner::new());
+    let mut took = Vec::new();
+    smol::block_on(async {
+        for round in 0..5 {
+            let alarm = format!("alarm {round}");
+            let event = conn.start(Wait4::new([alarm.as_str()]).unwrap().till_occurs_times(1));
+            device.respond_on_next_write("pwd\r\n/root\r\nmoler_bash# ");
+            assert_eq!(conn.start(Command::lines("pwd", PROMPT)).await.unwrap(), ["/root"]);
+            let started = Instant::now();
+            device.inject(format!("{alarm}\n"));
+            // Only looks: nothing drives the connection from here.
+            while !event.is_done() {
+                assert!(started.elapsed() < WAIT, "round {round}: the event was never handled");
+                smol::Timer::after(Duration::from_micros(200)).await;
+            }
+            took.push(started.elapsed());
+        }
+    });
+    let fastest = took.iter().min().unwrap();
+    assert!(*fastest < Duration::from_millis(25), "the event's line waited: {took:?}");
+}
+
 /// Dropping the last handle right after awaited commands closes the transport at once.
 #[test]
 fn dropping_the_handle_after_awaited_commands_closes_the_transport() {
