@@ -1,0 +1,33 @@
+//! A peer that resets the TCP connection while a command waits for its output, on every runner,
+//! over a real socket: the command fails at once with a closed connection whose reason is the
+//! reset (not an end of stream, not a wait for ever).
+
+use std::time::{Duration, Instant};
+
+use moler_core::{Command, Error};
+use moler_runners::CompletionExt;
+
+#[macro_use]
+mod support;
+use support::{Rig, WAIT};
+
+on_every_runner!(a_reset_while_output_is_awaited_closes_with_the_reset);
+
+fn a_reset_while_output_is_awaited_closes_with_the_reset(rig: &Rig) {
+    let (conn, peer) = rig.connected();
+    let waiting = conn.start(Command::lines("x", "^never$").timeout(Duration::from_secs(600)));
+    // The command's line arrives and stays unread: closing a socket with unread data sends a
+    // reset instead of an end of stream.
+    assert!(peer.peek(&mut [0u8; 1]).unwrap() > 0, "the command's line arrived");
+    let started = Instant::now();
+    drop(peer);
+    let err = waiting.wait(WAIT).unwrap_err();
+    match &err {
+        Error::ConnectionClosed { reason: Some(reason), .. } => {
+            assert_eq!(reason.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+        }
+        other => panic!("expected a closed connection with the reset as reason, got {other}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "failed after {:?}", started.elapsed());
+    assert!(conn.is_closed());
+}
