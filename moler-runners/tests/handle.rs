@@ -20,6 +20,7 @@ on_every_runner!(
     a_handle_names_its_connection_transport_and_runner,
     send_and_sendline_write_in_order_and_close_ends_it,
     the_timeout_action_is_the_connections_and_commands_use_it,
+    a_sooner_deadline_moves_the_armed_timer,
     a_break_goes_to_the_transports_control_or_is_unsupported,
     a_blocking_wait_inside_a_callback_is_refused,
 );
@@ -79,6 +80,26 @@ fn the_timeout_action_is_the_connections_and_commands_use_it(rig: &Rig) {
     let err = conn.run(cmd, WAIT).unwrap_err();
     assert!(err.is_timeout(), "{err}");
     written(&device, "sleep 9\n\u{1a}");
+}
+
+/// A deadline sooner than the one the connection's timer is armed for (an event with a short
+/// timeout started after one with a long timeout) fires on time: the timer is moved earlier,
+/// not left at the long one.
+fn a_sooner_deadline_moves_the_armed_timer(rig: &Rig) {
+    let (conn, device) = rig.pair("dut");
+    let long = conn.start(Wait4::new(["^never$"]).unwrap().timeout(Duration::from_secs(600)));
+    // A round trip after it: the connection has taken the long deadline and waits for it.
+    device.respond_on_next_write("pwd\r\n/root\r\nmoler_bash# ");
+    conn.run(Command::lines("pwd", "^moler_bash# $"), WAIT).unwrap();
+    let started = Instant::now();
+    let short = conn.start(Wait4::new(["^never$"]).unwrap().timeout(Duration::from_millis(300)));
+    let err = short.wait(WAIT).unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err}");
+    assert!(took >= Duration::from_millis(300), "timed out after {took:?}");
+    // Generous for a busy machine; left at the long deadline, it waited out `WAIT`.
+    assert!(took < Duration::from_secs(10), "timed out after {took:?}");
+    assert!(long.try_result().is_none(), "the long one still waits");
 }
 
 /// Counts its breaks.
