@@ -119,10 +119,15 @@ fn a_break_goes_to_the_transports_control_or_is_unsupported(rig: &Rig) {
     conn.send_break().unwrap();
     conn.send_break().unwrap();
     assert_eq!(breaks.0.load(Ordering::SeqCst), 2);
+    // From async code: on a thread of its own, awaited.
+    smol::block_on(conn.send_break_async()).unwrap();
+    assert_eq!(breaks.0.load(Ordering::SeqCst), 3);
 
     let (plain, _device) = rig.pair("plain");
     let err = plain.send_break().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
+    assert_eq!(err.to_string(), "plain: transport memory:plain cannot send a break");
+    let err = smol::block_on(plain.send_break_async()).unwrap_err();
     assert_eq!(err.to_string(), "plain: transport memory:plain cannot send a break");
 }
 
