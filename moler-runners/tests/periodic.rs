@@ -4,7 +4,7 @@
 //! running or not, its end awaited or waited for).
 //!
 //! Times are checked from below only (a run comes no sooner than it should), which a busy
-//! machine cannot break; upper bounds are generous.
+//! machine cannot break; upper bounds are generous (the one on the schedule too).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ const WAIT: Duration = Duration::from_secs(20);
 on_every_runner!(
     the_first_run_comes_after_one_period_or_at_once_if_asked,
     a_long_run_delays_the_next_and_missed_periods_are_skipped,
+    runs_shorter_than_the_period_keep_to_its_schedule,
     cancel_stops_it_and_its_end_is_seen,
     errors_are_kept_in_order_and_stop_it_only_when_asked,
 );
@@ -93,6 +94,32 @@ fn a_long_run_delays_the_next_and_missed_periods_are_skipped(rig: &Rig) {
     assert!(starts[1] >= starts[0] + period / 2, "{starts:?}");
     assert!(starts[2] >= starts[1] + long + period, "skipped, not made up: {starts:?}");
     assert!(starts[3] >= starts[2] + period / 2, "{starts:?}");
+}
+
+/// Period 200 ms, each run 150 ms: a run starts a period after the one before it started, not
+/// a period after it ended (which would put the sixth run 1.75 s after the first instead of
+/// 1 s). The one upper bound in this file, with 400 ms to spare: a run woken late does not
+/// move the schedule, so lateness does not add up.
+fn runs_shorter_than_the_period_keep_to_its_schedule(rig: &Rig) {
+    let period = Duration::from_millis(200);
+    let starts = Arc::new(Mutex::new(Vec::new()));
+    let noted = Arc::clone(&starts);
+    let runner = rig.runner.clone();
+    let job = rig.runner.every(Every::new(period).run_at_start(true), move || {
+        noted.lock().unwrap().push(Instant::now());
+        let sleep = runner.sleep_until(Instant::now() + Duration::from_millis(150));
+        async move {
+            sleep.await;
+            Ok::<(), String>(())
+        }
+    });
+    runs(&job, 6);
+    job.cancel();
+    assert!(job.wait_ended(WAIT));
+    let starts = starts.lock().unwrap().clone();
+    let five_periods = starts[5] - starts[0];
+    assert!(five_periods >= period * 4, "{five_periods:?}");
+    assert!(five_periods < Duration::from_millis(1400), "the schedule slipped: {five_periods:?}");
 }
 
 fn cancel_stops_it_and_its_end_is_seen(rig: &Rig) {
