@@ -167,6 +167,8 @@ fn with_hint<T>(result: Result<T>, more: &str) -> Result<T> {
 /// let ip = conn.start(Command::lines("ip link", "^\\$ $"));
 /// let never = conn.start(Wait4::new(["never"]).unwrap().till_occurs_times(1));
 /// assert_eq!(moler_runners::wait_for_any(&[&never, &ip], Duration::from_secs(5))?, Some(1));
+/// assert_eq!(moler_runners::wait_for_any(&[&ip, &never], Duration::from_secs(5))?, Some(0));
+/// assert_eq!(moler_runners::wait_for_any(&[&never], Duration::from_millis(10))?, None);
 /// assert!(!wait_for_all(&[&never], Duration::from_millis(10))?, "timed out");
 /// # Ok::<(), moler_core::Error>(())
 /// ```
@@ -330,6 +332,28 @@ mod tests {
         assert!(started.elapsed() < LONG / 2, "woken by the result, not by the deadline");
         driver.join().unwrap();
         assert!(matches!(pwd.wait(LONG), Err(Error::ResultTaken { .. })), "taken once");
+    }
+
+    /// A future that wakes itself (a yield: woken, then `Pending`), by reference or by value,
+    /// is polled again at once, not at the deadline.
+    #[test]
+    fn a_future_that_wakes_itself_is_polled_again_at_once() {
+        let mut polls = 0;
+        let started = Instant::now();
+        let out = park_until(
+            |cx| {
+                polls += 1;
+                match polls {
+                    1 => cx.waker().wake_by_ref(),
+                    2 => cx.waker().clone().wake(),
+                    _ => return Poll::Ready(polls),
+                }
+                Poll::Pending
+            },
+            Some(started + LONG),
+        );
+        assert_eq!(out, Some(3));
+        assert!(started.elapsed() < LONG / 2, "woken by itself, not by the deadline");
     }
 
     #[test]
