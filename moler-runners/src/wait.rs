@@ -345,7 +345,11 @@ mod tests {
                 polls += 1;
                 match polls {
                     1 => cx.waker().wake_by_ref(),
-                    2 => cx.waker().clone().wake(),
+                    // A waker of its own, woken by value (as a future that keeps one does).
+                    2 => {
+                        let kept = cx.waker().clone();
+                        kept.wake();
+                    }
                     _ => return Poll::Ready(polls),
                 }
                 Poll::Pending
