@@ -289,6 +289,24 @@ impl AwaitGreeting {
         (from..=self.seen.len()).find(|&i| self.seen.is_char_boundary(i)).unwrap_or(0)
     }
 
+    /// Takes `data`: true once the marker, then the prompt, came last. Keeps only the tail of
+    /// a long output (between [`GREETING_KEPT`] and 4 times that), so a device that prints
+    /// megabytes before it is ready costs no more memory.
+    fn see(&mut self, data: &str) -> bool {
+        self.seen.push_str(data);
+        if let Some(at) = self.seen.rfind(&self.greeting.marker) {
+            if self.seen[at..].ends_with(&self.greeting.prompt) {
+                return true;
+            }
+        }
+        if self.seen.len() > 4 * GREETING_KEPT {
+            // Keep the tail: the marker and the prompt come last.
+            let cut = self.tail_start(2 * GREETING_KEPT);
+            self.seen.drain(..cut);
+        }
+        false
+    }
+
     /// Said when the marker or the prompt looks like a regex (anchored): both are plain text,
     /// and Moler users write prompts as regexes.
     fn regex_hint(&self) -> Option<String> {
@@ -320,16 +338,8 @@ impl Observer for AwaitGreeting {
     }
 
     fn on_data(&mut self, data: &str, _cx: &mut moler_core::Context<'_>) -> Step<()> {
-        self.seen.push_str(data);
-        if let Some(at) = self.seen.rfind(&self.greeting.marker) {
-            if self.seen[at..].ends_with(&self.greeting.prompt) {
-                return Step::Done(Ok(()));
-            }
-        }
-        if self.seen.len() > 4 * GREETING_KEPT {
-            // Keep the tail: the marker and the prompt come last.
-            let cut = self.tail_start(2 * GREETING_KEPT);
-            self.seen.drain(..cut);
+        if self.see(data) {
+            return Step::Done(Ok(()));
         }
         Step::Pending
     }
@@ -892,6 +902,29 @@ impl<R: Runtime> Drop for Driver<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A device that prints a megabyte (multi-byte characters included) before its marker and
+    /// prompt: the greeting keeps only a bounded tail of it, cut at character boundaries, and
+    /// still sees the marker and the prompt that come last.
+    #[test]
+    fn a_long_greeting_keeps_a_bounded_tail_and_is_still_seen() {
+        let greeting = Greeting {
+            marker: "READY".into(),
+            prompt: "$ ".into(),
+            timeout: Duration::from_secs(10),
+        };
+        let mut waiting = AwaitGreeting { greeting, seen: String::new() };
+        let line = "boot: é ü ✓ loading modules\r\n"; // 33 bytes, three of its characters multi-byte
+        for _ in 0..(1 << 20) / line.len() {
+            assert!(!waiting.see(line), "no marker yet");
+            let kept = waiting.seen.len();
+            assert!(kept <= 4 * GREETING_KEPT + line.len(), "{kept} bytes kept");
+        }
+        assert!(waiting.seen.len() >= GREETING_KEPT, "{} bytes kept", waiting.seen.len());
+        assert!(waiting.seen.ends_with(line));
+        assert!(!waiting.see("READY\r\n"));
+        assert!(waiting.see("$ "), "the marker, then the prompt");
+    }
 
     /// A thread that found the connection driven by another while a turn ran (it said so with
     /// `miss`: the wake-up it came with may be for data this turn had already looked for) gets
