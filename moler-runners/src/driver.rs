@@ -903,6 +903,25 @@ impl<R: Runtime> Drop for Driver<R> {
 mod tests {
     use super::*;
 
+    /// A driver's read buffer goes back to its thread when dropped, and the next driver on that
+    /// thread gets the same one, as large as the largest asked for.
+    #[test]
+    fn the_read_buffer_is_the_threads_and_comes_back() {
+        std::thread::spawn(|| {
+            let first = ReadBuffer::take(64 << 10);
+            let at = first.0.as_ptr();
+            drop(first);
+            let again = ReadBuffer::take(4096);
+            assert_eq!(again.0.len(), 64 << 10, "the larger buffer stays");
+            assert_eq!(again.0.as_ptr(), at, "the same buffer");
+            // Taken twice at once (a driver polled inside another's turn): a second buffer.
+            let nested = ReadBuffer::take(4096);
+            assert_eq!(nested.0.len(), 4096);
+        })
+        .join()
+        .unwrap();
+    }
+
     /// A device that prints a megabyte (multi-byte characters included) before its marker and
     /// prompt: the greeting keeps only a bounded tail of it, cut at character boundaries, and
     /// still sees the marker and the prompt that come last.
