@@ -25,12 +25,12 @@ on_every_runner!(
     errors_are_kept_in_order_and_stop_it_only_when_asked,
 );
 
-/// A job that notes when each run starts, and runs `long` for its `nth` run (the job awaits
-/// the runner's own sleep).
+/// A job that notes when each run starts, and makes its `nth` run (from 1) last `length(nth)`
+/// if that says so (the job awaits the runner's own sleep).
 fn noting(
     rig: &Rig,
     every: Every,
-    long: Option<(usize, Duration)>,
+    length: impl Fn(usize) -> Option<Duration> + Send + Sync + 'static,
 ) -> (Job, Arc<Mutex<Vec<Instant>>>) {
     let starts = Arc::new(Mutex::new(Vec::new()));
     let noted = Arc::clone(&starts);
@@ -41,8 +41,7 @@ fn noting(
             starts.push(Instant::now());
             starts.len()
         };
-        let sleep =
-            long.filter(|&(n, _)| n == nth).map(|(_, d)| runner.sleep_until(Instant::now() + d));
+        let sleep = length(nth).map(|d| runner.sleep_until(Instant::now() + d));
         async move {
             if let Some(sleep) = sleep {
                 sleep.await;
@@ -65,13 +64,14 @@ fn runs(job: &Job, n: u64) {
 fn the_first_run_comes_after_one_period_or_at_once_if_asked(rig: &Rig) {
     let period = Duration::from_millis(150);
     let called = Instant::now();
-    let (job, starts) = noting(rig, Every::new(period), None);
+    let (job, starts) = noting(rig, Every::new(period), |_| None);
     runs(&job, 1);
     job.cancel();
     assert!(starts.lock().unwrap()[0] >= called + period, "not before one period");
 
     // At once: a period of a minute, and the first run still comes now.
-    let (job, starts) = noting(rig, Every::new(Duration::from_secs(60)).run_at_start(true), None);
+    let (job, starts) =
+        noting(rig, Every::new(Duration::from_secs(60)).run_at_start(true), |_| None);
     runs(&job, 1);
     job.cancel();
     assert!(job.wait_ended(WAIT));
@@ -84,7 +84,8 @@ fn the_first_run_comes_after_one_period_or_at_once_if_asked(rig: &Rig) {
 fn a_long_run_delays_the_next_and_missed_periods_are_skipped(rig: &Rig) {
     let period = Duration::from_millis(40);
     let long = Duration::from_millis(300);
-    let (job, starts) = noting(rig, Every::new(period).run_at_start(true), Some((2, long)));
+    let (job, starts) =
+        noting(rig, Every::new(period).run_at_start(true), move |n| (n == 2).then_some(long));
     runs(&job, 4);
     job.cancel();
     assert!(job.wait_ended(WAIT));
@@ -102,17 +103,8 @@ fn a_long_run_delays_the_next_and_missed_periods_are_skipped(rig: &Rig) {
 /// move the schedule, so lateness does not add up.
 fn runs_shorter_than_the_period_keep_to_its_schedule(rig: &Rig) {
     let period = Duration::from_millis(200);
-    let starts = Arc::new(Mutex::new(Vec::new()));
-    let noted = Arc::clone(&starts);
-    let runner = rig.runner.clone();
-    let job = rig.runner.every(Every::new(period).run_at_start(true), move || {
-        noted.lock().unwrap().push(Instant::now());
-        let sleep = runner.sleep_until(Instant::now() + Duration::from_millis(150));
-        async move {
-            sleep.await;
-            Ok::<(), String>(())
-        }
-    });
+    let each = |_| Some(Duration::from_millis(150));
+    let (job, starts) = noting(rig, Every::new(period).run_at_start(true), each);
     runs(&job, 6);
     job.cancel();
     assert!(job.wait_ended(WAIT));
@@ -123,7 +115,7 @@ fn runs_shorter_than_the_period_keep_to_its_schedule(rig: &Rig) {
 }
 
 fn cancel_stops_it_and_its_end_is_seen(rig: &Rig) {
-    let (job, starts) = noting(rig, Every::new(Duration::from_millis(5)), None);
+    let (job, starts) = noting(rig, Every::new(Duration::from_millis(5)), |_| None);
     runs(&job, 3);
     assert!(job.is_running());
     assert!(format!("{job:?}").contains("running: true"), "{job:?}");
@@ -136,7 +128,7 @@ fn cancel_stops_it_and_its_end_is_seen(rig: &Rig) {
     assert_eq!(starts.lock().unwrap().len() as u64, after);
     // Its end, awaited, is ready at once; a wait for a job still running gives up.
     assert_eq!(moler_runners::block_on_until(job.ended(), None), Some(()));
-    let (forever, _) = noting(rig, Every::new(Duration::from_secs(60)), None);
+    let (forever, _) = noting(rig, Every::new(Duration::from_secs(60)), |_| None);
     assert!(!forever.wait_ended(Duration::from_millis(50)));
     assert!(forever.is_running());
     forever.cancel();

@@ -4,12 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use moler_core::{Command, Error};
+use moler_core::Command;
 use moler_runners::CompletionExt;
 
 #[macro_use]
 mod support;
-use support::{Rig, WAIT};
+use support::{close_reason, Rig, WAIT};
 
 on_every_runner!(a_reset_while_output_is_awaited_closes_with_the_reset);
 
@@ -23,12 +23,7 @@ fn a_reset_while_output_is_awaited_closes_with_the_reset(rig: &Rig) {
     let started = Instant::now();
     drop(peer);
     let err = waiting.wait(WAIT).unwrap_err();
-    match &err {
-        Error::ConnectionClosed { reason: Some(reason), .. } => {
-            assert_eq!(reason.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
-        }
-        other => panic!("expected a closed connection with the reset as reason, got {other}"),
-    }
+    assert_eq!(close_reason(&err).kind(), std::io::ErrorKind::ConnectionReset, "{err}");
     assert!(started.elapsed() < Duration::from_secs(10), "failed after {:?}", started.elapsed());
     assert!(conn.is_closed());
 }

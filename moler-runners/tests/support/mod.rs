@@ -209,6 +209,15 @@ pub fn counted_run_on(
     counts
 }
 
+/// The I/O error `err` names as the reason its connection closed; any other error (or a close
+/// without a reason) fails the test, saying what came instead.
+pub fn close_reason(err: &moler_core::Error) -> &std::io::Error {
+    match err {
+        moler_core::Error::ConnectionClosed { reason: Some(reason), .. } => reason,
+        other => panic!("expected a closed connection with a reason, got {other}"),
+    }
+}
+
 /// A command that sends `line` and, when the prompt `moler_bash# ` comes, records where its
 /// output was handled (`here()`: the thread's name, the tokio task…) in `seen`.
 pub struct Where<T> {
