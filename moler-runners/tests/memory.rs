@@ -176,6 +176,7 @@ impl moler_core::Observer for Pieces {
 /// came is all there, in reads of N while more waits.
 #[test]
 fn a_runners_read_buffer_bounds_each_read() {
+    #[cfg_attr(not(any(feature = "tokio", feature = "smol")), allow(unused_mut))]
     let mut runners: Vec<(&str, moler_runners::Runner)> =
         vec![("thread", moler_runners::ThreadRunner::new().read_buffer(7).into())];
     #[cfg(feature = "tokio")]
