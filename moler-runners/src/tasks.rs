@@ -374,6 +374,58 @@ mod tests {
         block_on(slow).unwrap();
     }
 
+    /// A thread that cannot be made (the process is out of threads) fails the blocking call's
+    /// future with the system's error, at once: it does not wait for a result that never
+    /// comes. Made so for real: a thread of this test drops to an unprivileged user (on its
+    /// own: Linux's uids are per thread) and the process's thread limit (`RLIMIT_NPROC`) is
+    /// put at 0, so the kernel refuses that thread's next one. Root is exempt from the limit;
+    /// as another user, the limit holds for the whole process, which only nextest (a process
+    /// per test) makes safe for the other tests.
+    #[test]
+    fn a_thread_that_cannot_be_made_fails_the_call_at_once() {
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        let root = rustix::process::geteuid().is_root();
+        if !root && std::env::var_os("NEXTEST").is_none() {
+            // (moler-testkit's rule; that crate builds on this one)
+            let why = "needs root, or nextest's process of its own per test";
+            assert!(std::env::var("MOLER_NO_SKIP").is_err(), "would be skipped: {why}");
+            return eprintln!(
+                "\n*** SKIPPED a_thread_that_cannot_be_made_fails_the_call_at_once: {why} ***"
+            );
+        }
+        let runner = Runner::Thread(crate::ThreadRunner::new());
+        let limit = getrlimit(Resource::Nproc);
+        let refused = thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    if root {
+                        let nobody = rustix::process::Uid::from_raw(65534);
+                        rustix::thread::set_thread_res_uid(nobody, nobody, nobody).unwrap();
+                    }
+                    setrlimit(Resource::Nproc, Rlimit { current: Some(0), ..limit }).unwrap();
+                    let call = runner.unblock(|| 42);
+                    let got = block_on_until(call, Some(Instant::now() + Duration::from_secs(20)));
+                    // (raising the soft limit back needs no privilege)
+                    setrlimit(Resource::Nproc, limit).unwrap();
+                    got
+                })
+                .join()
+                .unwrap()
+        });
+        let err = refused.expect("the call's future fails at once, not after 20 s").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock, "{err}"); // (EAGAIN)
+                                                                         // Threads are made again, the limit restored.
+        assert_eq!(block_on(runner.unblock(|| 42)).unwrap(), 42);
+        assert!(format!("{:?}", runner.unblock(|| ())).starts_with("Unblocked"));
+    }
+
+    #[test]
+    fn a_sleeps_debug_names_it_and_its_deadline() {
+        let at = Instant::now();
+        let text = format!("{:?}", Runner::Thread(crate::ThreadRunner::new()).sleep_until(at));
+        assert!(text.starts_with("Sleep { at: ") && text.contains(&format!("{at:?}")), "{text}");
+    }
+
     #[test]
     fn a_panicking_task_does_not_stop_the_others() {
         let runner = Runner::Thread(crate::ThreadRunner::new());
