@@ -6,6 +6,7 @@
 #![cfg(feature = "ssh")]
 
 use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
@@ -138,9 +139,14 @@ fn keepalives_are_sent_on_an_idle_connection(rig: &Rig) {
     let Some(sshd) = Sshd::require() else { return };
     let mut opts = options(&sshd);
     opts.keepalive = Some(Duration::from_secs(2));
+    let opened = Instant::now();
     let remote = open(rig, &opts);
     remote.run(cmd("echo hi"), WAIT).unwrap();
     let before = log_count(&sshd, "keepalive@libssh2.org");
+    // The first comes a whole interval after the login, not at once (libssh2 sends one at
+    // its first call): none in the first 2 s, one more per 2 s after that.
+    let due = opened.elapsed().as_secs() / 2;
+    assert!(before <= due as usize, "{before} keepalives {:?} after opening", opened.elapsed());
     std::thread::sleep(Duration::from_millis(4500)); // idle: two keepalives are due
     let sent = log_count(&sshd, "keepalive@libssh2.org") - before;
     assert!((1..=3).contains(&sent), "{sent} keepalives in 4.5 s at one per 2 s");
@@ -308,6 +314,7 @@ fn a_wrong_password_fails_once_and_clearly() {
     assert_eq!(tried.len(), 1, "{err}");
     assert_eq!(tried[0].method, "password");
     assert!(tried[0].refusal.is_some(), "{err}");
+    assert!(!text.contains("no password or key file given"), "{text}");
     // One attempt, not a retry storm.
     wait_for_log(&sshd, "Failed password");
     assert_eq!(log_count(&sshd, "Failed password"), 1, "{}", sshd.log());
@@ -368,6 +375,12 @@ fn accept_new_records_the_host_and_strict_then_trusts_it() {
         .output()
         .unwrap();
     assert!(status.status.success(), "ssh-keygen -F does not find the entry");
+    // A file in folders that do not exist yet: they are made, private (as ~/.ssh is).
+    let deeper = sshd.dir().join("home/.ssh/known_hosts");
+    drop(ssh::connect(&options(&sshd).known_hosts_file(&deeper)).unwrap());
+    assert_eq!(std::fs::read_to_string(&deeper).unwrap(), recorded);
+    let mode = std::fs::metadata(deeper.parent().unwrap()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
 }
 
 #[test]
@@ -389,7 +402,8 @@ fn a_changed_host_key_is_refused_under_strict_and_accept_new() {
         assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
         let text = err.to_string();
         assert!(text.contains("mismatch"), "{text}");
-        assert!(text.contains(&format!("policy {policy}")), "{text}");
+        let name = if policy == HostKeyPolicy::Strict { "strict" } else { "accept-new" };
+        assert!(text.contains(&format!("(policy {name})")), "{text}");
         assert!(text.contains("SHA256:"), "the fingerprint is shown: {text}");
     }
     assert_eq!(log_count(&sshd, "Accepted password"), 0, "no login may happen");
@@ -454,6 +468,52 @@ fn a_peer_that_is_not_ssh_fails_the_handshake_in_time() {
     assert!(err.to_string().contains(&format!("127.0.0.1:{}", sim.port())), "{err}");
 }
 
+/// A peer that hangs up at once (a console server's port in use, a firewall's reset): the
+/// handshake fails as an aborted connection, which a caller can tell from a refusal or a
+/// timeout by its kind.
+#[test]
+fn a_peer_that_hangs_up_in_the_handshake_is_an_aborted_connection() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = std::thread::spawn(move || drop(listener.accept().unwrap()));
+    let err =
+        ssh::connect(&SshOptions::new("127.0.0.1", "u").port(port).password("p")).unwrap_err();
+    peer.join().unwrap();
+    assert_eq!(err.kind(), ErrorKind::ConnectionAborted, "{err}");
+    assert!(err.to_string().contains("handshake"), "{err}");
+}
+
+/// A known-hosts file that cannot be read (here a directory) is an error naming it, under
+/// every policy that checks: not an empty file that lets any key in. One whose comments are
+/// not UTF-8 (latin-1, as OpenSSH accepts) is read all the same.
+#[test]
+fn an_unreadable_known_hosts_file_refuses_and_a_latin_1_one_is_read() {
+    let Some(sshd) = Sshd::require() else { return };
+    let folder = sshd.dir().join("known_hosts.d");
+    std::fs::create_dir(&folder).unwrap();
+    for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
+        let opts = options(&sshd).known_hosts_file(&folder).host_key_policy(policy);
+        let err = ssh::connect(&opts).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+        let text = moler::Report(&err).to_string();
+        assert!(text.contains(&format!("check: read {}", folder.display())), "{text}");
+    }
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "nothing was written there");
+    assert_eq!(log_count(&sshd, "Accepted password"), 0, "no login may happen");
+    // The host's own key, between comments in latin-1 (é is the byte 0xE9).
+    let public = sshd.host_public_key();
+    let mut parts = public.split_whitespace();
+    let (kind, key) = (parts.next().unwrap(), parts.next().unwrap());
+    let known = sshd.dir().join("known_hosts");
+    let mut lines = b"# r\xe9seau du labo\n".to_vec();
+    lines.extend(format!("[127.0.0.1]:{} {kind} {key} caf", sshd.port()).as_bytes());
+    lines.extend(b"\xe9\n");
+    std::fs::write(&known, &lines).unwrap();
+    let strict = options(&sshd).host_key_policy(HostKeyPolicy::Strict);
+    drop(ssh::connect(&strict).unwrap());
+    assert_eq!(std::fs::read(&known).unwrap(), lines, "strict writes nothing");
+}
+
 #[test]
 fn a_refused_connection_names_host_and_port() {
     let refused = moler_testkit::RefusedPort::new();
@@ -479,6 +539,42 @@ fn wait_for_log(sshd: &Sshd, what: &str) {
     while log_count(sshd, what) == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A server that wants two methods (`AuthenticationMethods publickey,password`): a key it
+/// accepts is not a login. With only the key the login fails saying more was needed; with
+/// both, both are used and the shell opens.
+#[test]
+fn a_login_that_needs_two_methods_is_not_done_after_one() {
+    let Some(sshd) =
+        Sshd::require_with(&[HostKey::Ed25519], "AuthenticationMethods publickey,password\n")
+    else {
+        return;
+    };
+    let mut opts = options(&sshd);
+    opts.password = None;
+    opts.key_file = Some(sshd.user().key_file.clone());
+    let err = ssh::connect(&opts).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    let text = err.to_string();
+    assert!(text.contains("(more needed)") && text.contains("offers password"), "{text}");
+    let remote = moler::ssh_shell(&opts.password(&sshd.user().password)).unwrap();
+    assert_eq!(remote.run(cmd("whoami"), WAIT).unwrap(), [sshd.user().name.clone()]);
+    let log = sshd.log();
+    assert!(log.contains("Partial publickey") && log.contains("Accepted password"), "{log}");
+}
+
+/// A server that hangs up when asked which methods it takes (here sshd with `MaxAuthTries 0`,
+/// which ends the session at the first request): a login failure saying so, not a login.
+#[test]
+fn a_server_that_hangs_up_at_the_first_login_request_is_no_login() {
+    let Some(sshd) = Sshd::require_with(&[HostKey::Ed25519], "MaxAuthTries 0\n") else {
+        return;
+    };
+    let err = ssh::connect(&options(&sshd)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    assert!(err.to_string().contains("asking for the methods"), "{err}");
+    assert_eq!(log_count(&sshd, "Accepted"), 0, "{}", sshd.log());
 }
 
 #[test]

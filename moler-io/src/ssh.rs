@@ -270,6 +270,9 @@ impl SshOptions {
 ///
 /// On the connection, the remote shell exiting reads as the end of the stream; a dropped link
 /// or a killed server as an error naming it.
+///
+/// The known-hosts file is read as OpenSSH reads it (bytes: a comment need not be UTF-8); one
+/// that exists but cannot be read is an error, never an empty list.
 pub fn connect(options: &SshOptions) -> Result<Transport, Error> {
     let target = options.target();
     let step = |step: &'static str| {
@@ -368,13 +371,16 @@ fn check_host_key(session: &Session, options: &SshOptions, target: &str) -> Resu
             refuse("check: no known_hosts_file given and $HOME is not set".into())
         })?,
     };
-    let content = match fs::read_to_string(&path) {
+    // Bytes, as OpenSSH reads it: a comment in another encoding than UTF-8 (latin-1) must not
+    // make the whole file unreadable.
+    let content = match fs::read(&path) {
         Ok(content) => content,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(because(format!("check: read {}", path.display()), e.into())),
     };
     let mut known = session.known_hosts().map_err(|e| because("check".into(), e.into()))?;
-    for line in content.lines() {
+    for line in content.split(|&b| b == b'\n') {
+        let line = String::from_utf8_lossy(line);
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -449,7 +455,9 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// Tries the key, then the password, each once: a wrong secret fails at once, without a retry
-/// that could lock the account.
+/// that could lock the account. A server that wants both (`AuthenticationMethods
+/// publickey,password`) gets both; given only one of them, the error says the key was
+/// accepted and more was needed.
 fn authenticate(session: &Session, options: &SshOptions, target: &str) -> Result<(), Error> {
     let user = &options.user;
     let mut tried = Vec::new();
@@ -459,7 +467,7 @@ fn authenticate(session: &Session, options: &SshOptions, target: &str) -> Result
         reason,
         source: None,
     };
-    let offered = match session.auth_methods(user) {
+    let mut offered = match session.auth_methods(user) {
         Ok(methods) => methods.to_owned(),
         // The "none" method succeeded: no secret needed.
         Err(_) if session.authenticated() => return Ok(()),
@@ -472,7 +480,7 @@ fn authenticate(session: &Session, options: &SshOptions, target: &str) -> Result
             })
         }
     };
-    let offers = |method: &str| offered.split(',').any(|m| m == method);
+    let offers = |offered: &str, method: &str| offered.split(',').any(|m| m == method);
     let attempt = |method: String, result: Result<(), ssh2::Error>| match result {
         Ok(()) if session.authenticated() => None,
         Ok(()) => Some(AuthAttempt { method, refusal: None }),
@@ -482,19 +490,31 @@ fn authenticate(session: &Session, options: &SshOptions, target: &str) -> Result
         if !key.is_file() {
             return Err(failed(format!("key file {} does not exist", key.display()), tried));
         }
-        if offers("publickey") {
+        if offers(&offered, "publickey") {
             let passphrase = options.key_passphrase.as_deref();
             let result = session.userauth_pubkey_file(user, None, key, passphrase);
-            let Some(refused) = attempt(format!("key {}", key.display()), result) else {
+            let Some(mut refused) = attempt(format!("key {}", key.display()), result) else {
                 return Ok(());
             };
+            // libssh2 reports a partial success (the key accepted, another method wanted too:
+            // `AuthenticationMethods publickey,password`) as a refusal. The server's list of
+            // the methods that can go on tells them apart: after a partial success the key's
+            // method is no longer in it.
+            if refused.refusal.is_some() {
+                if let Ok(now) = session.auth_methods(user) {
+                    offered = now.to_owned();
+                    if !offers(&offered, "publickey") {
+                        refused.refusal = None;
+                    }
+                }
+            }
             tried.push(refused);
         }
     }
     if let Some(password) = &options.password {
-        let result = if offers("password") {
+        let result = if offers(&offered, "password") {
             Some(("password", session.userauth_password(user, password)))
-        } else if offers("keyboard-interactive") {
+        } else if offers(&offered, "keyboard-interactive") {
             let mut answer = AnswerWith(password);
             Some(("keyboard-interactive", session.userauth_keyboard_interactive(user, &mut answer)))
         } else {
@@ -734,6 +754,16 @@ mod tests {
             assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
         }
         assert_eq!(base64(&[0xfb, 0xff, 0xbf]), "+/+/");
+    }
+
+    /// With no file given, the user's own, where OpenSSH keeps it.
+    #[test]
+    fn the_default_known_hosts_file_is_the_users_own() {
+        let Some(home) = std::env::var_os("HOME") else {
+            assert_eq!(default_known_hosts(), None);
+            return;
+        };
+        assert_eq!(default_known_hosts(), Some(Path::new(&home).join(".ssh/known_hosts")));
     }
 
     #[test]
