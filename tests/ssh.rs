@@ -543,7 +543,7 @@ fn wait_for_log(sshd: &Sshd, what: &str) {
 
 /// A server that wants two methods (`AuthenticationMethods publickey,password`): a key it
 /// accepts is not a login. With only the key the login fails saying more was needed; with
-/// both, both are used and the shell opens.
+/// both, both are used and the shell opens, in either order the server asks for them.
 #[test]
 fn a_login_that_needs_two_methods_is_not_done_after_one() {
     let Some(sshd) =
@@ -562,6 +562,18 @@ fn a_login_that_needs_two_methods_is_not_done_after_one() {
     assert_eq!(remote.run(cmd("whoami"), WAIT).unwrap(), [sshd.user().name.clone()]);
     let log = sshd.log();
     assert!(log.contains("Partial publickey") && log.contains("Accepted password"), "{log}");
+    // The password first, then the key: the same.
+    let Some(sshd) =
+        Sshd::require_with(&[HostKey::Ed25519], "AuthenticationMethods password,publickey\n")
+    else {
+        return;
+    };
+    let mut opts = options(&sshd);
+    opts.key_file = Some(sshd.user().key_file.clone());
+    let remote = moler::ssh_shell(&opts).unwrap();
+    assert_eq!(remote.run(cmd("whoami"), WAIT).unwrap(), [sshd.user().name.clone()]);
+    let log = sshd.log();
+    assert!(log.contains("Partial password") && log.contains("Accepted publickey"), "{log}");
 }
 
 /// A server that hangs up when asked which methods it takes (here sshd with `MaxAuthTries 0`,

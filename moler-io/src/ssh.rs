@@ -490,40 +490,41 @@ fn authenticate(session: &Session, options: &SshOptions, target: &str) -> Result
         if !key.is_file() {
             return Err(failed(format!("key file {} does not exist", key.display()), tried));
         }
-        if offers(&offered, "publickey") {
+    }
+    // Each secret once: the key first, then the password, each when the server offers its
+    // method. A server that wants more than one (`AuthenticationMethods publickey,password`,
+    // or password first) is given the one left after a partial success.
+    let (mut key, mut password) = (options.key_file.as_deref(), options.password.as_deref());
+    loop {
+        let (method, name, result) = if let Some(k) = key.filter(|_| offers(&offered, "publickey"))
+        {
+            key = None;
             let passphrase = options.key_passphrase.as_deref();
-            let result = session.userauth_pubkey_file(user, None, key, passphrase);
-            let Some(mut refused) = attempt(format!("key {}", key.display()), result) else {
-                return Ok(());
-            };
-            // libssh2 reports a partial success (the key accepted, another method wanted too:
-            // `AuthenticationMethods publickey,password`) as a refusal. The server's list of
-            // the methods that can go on tells them apart: after a partial success the key's
-            // method is no longer in it.
-            if refused.refusal.is_some() {
-                if let Ok(now) = session.auth_methods(user) {
-                    offered = now.to_owned();
-                    if !offers(&offered, "publickey") {
-                        refused.refusal = None;
-                    }
+            let result = session.userauth_pubkey_file(user, None, k, passphrase);
+            (format!("key {}", k.display()), "publickey", result)
+        } else if let Some(p) = password.filter(|_| offers(&offered, "password")) {
+            password = None;
+            ("password".to_owned(), "password", session.userauth_password(user, p))
+        } else if let Some(p) = password.filter(|_| offers(&offered, "keyboard-interactive")) {
+            password = None;
+            let result = session.userauth_keyboard_interactive(user, &mut AnswerWith(p));
+            ("keyboard-interactive".to_owned(), "keyboard-interactive", result)
+        } else {
+            break;
+        };
+        let Some(mut refused) = attempt(method, result) else { return Ok(()) };
+        // libssh2 reports a partial success (this secret accepted, another method wanted
+        // too) as a refusal. The server's list of the methods that can go on tells them
+        // apart: after a partial success, the method just used is no longer in it.
+        if refused.refusal.is_some() {
+            if let Ok(now) = session.auth_methods(user) {
+                offered = now.to_owned();
+                if !offers(&offered, name) {
+                    refused.refusal = None;
                 }
             }
-            tried.push(refused);
         }
-    }
-    if let Some(password) = &options.password {
-        let result = if offers(&offered, "password") {
-            Some(("password", session.userauth_password(user, password)))
-        } else if offers(&offered, "keyboard-interactive") {
-            let mut answer = AnswerWith(password);
-            Some(("keyboard-interactive", session.userauth_keyboard_interactive(user, &mut answer)))
-        } else {
-            None
-        };
-        if let Some((method, result)) = result {
-            let Some(refused) = attempt(method.into(), result) else { return Ok(()) };
-            tried.push(refused);
-        }
+        tried.push(refused);
     }
     if options.key_file.is_none() && options.password.is_none() {
         let reason = format!("no password or key file given; the server offers {offered}");
