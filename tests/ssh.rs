@@ -133,6 +133,10 @@ fn sshd_killed_mid_command_fails_it_at_once(rig: &Rig) {
     assert!(err.is_closed(), "{err}");
     assert!(took < Duration::from_millis(500), "closed-connection error {took:?} after the kill");
     assert!(remote.is_closed());
+    // The reason names the connection and what failed on it.
+    let text = moler::Report(&err).to_string();
+    let target = format!("ssh {}@127.0.0.1:{}: ", sshd.user().name, sshd.port());
+    assert!(text.contains(&format!("{target}read")), "{text}");
 }
 
 fn keepalives_are_sent_on_an_idle_connection(rig: &Rig) {
@@ -284,6 +288,67 @@ fn the_channels_end_read_with_its_last_data_is_input_not_an_empty_socket() {
         }
     }
     assert!(seen.contains("\r\nbye\r\n"), "{seen:?}");
+}
+
+/// The stream's keepalive ticks (what a runner calls when `next_tick` is due): each moves the
+/// next one into the future, by what libssh2 says is left (the first tick sends one at once,
+/// libssh2 having sent none). A next tick in the past would make a runner tick again at once,
+/// spinning on an idle connection.
+#[test]
+fn a_keepalive_tick_sets_the_next_one_in_the_future() {
+    let Some(sshd) = Sshd::require() else { return };
+    let mut opts = options(&sshd);
+    opts.keepalive = Some(Duration::from_secs(2));
+    let opened = Instant::now();
+    let moler_io::Stream::Fd(mut io) = ssh::connect(&opts).unwrap().stream else {
+        panic!("the SSH transport is a descriptor stream")
+    };
+    let first = io.next_tick().expect("keepalives are on");
+    assert!(first >= opened + Duration::from_secs(2), "the first tick is due at once");
+    for round in 0..3 {
+        io.tick().unwrap();
+        let next = io.next_tick().expect("keepalives stay on");
+        assert!(next > Instant::now(), "round {round}: the next tick is already due");
+    }
+    wait_for_log(&sshd, "keepalive@libssh2.org");
+    assert!(log_count(&sshd, "keepalive@libssh2.org") >= 1, "{}", sshd.log());
+}
+
+/// A write the peer's window holds back (the remote shell runs `sleep` and reads nothing, its
+/// terminal's buffer fills, sshd stops granting window): the stream waits to read (the window
+/// adjustment comes as input), not to write. Waiting for the socket to be writable, which it
+/// is, a runner would spin and never read the adjustment that lets the write go on. A socket
+/// that is full on the way (sshd slower than this test) is waited out, and the same bytes
+/// written again, as libssh2 requires.
+#[test]
+fn a_write_the_peers_window_holds_back_waits_to_read() {
+    let Some(sshd) = Sshd::require() else { return };
+    let (mut io, _, _) = past_the_greeting(&sshd);
+    let io = io.as_mut();
+    io.write(b"sleep 30\n").unwrap();
+    let line = format!("{}\n", "x".repeat(99));
+    let deadline = Instant::now() + WAIT;
+    let mut written = 0;
+    loop {
+        match io.write(line.as_bytes()) {
+            Ok(n) => written += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                let (fd, interest) = io.blocked_on(moler_io::Op::Write);
+                if interest == moler_io::Interest::Readable {
+                    break;
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                assert!(!left.is_zero(), "only waits to write, {written} bytes written");
+                let mut fds = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::OUT)];
+                let timeout = rustix::event::Timespec::try_from(left).unwrap();
+                rustix::event::poll(&mut fds, Some(&timeout)).unwrap();
+            }
+            Err(e) => panic!("write: {e} after {written} bytes"),
+        }
+        assert!(written < 64 << 20, "64 MiB taken: the window never closed");
+    }
+    // (OpenSSH grants 2 MiB, and the terminal holds a few KiB.)
+    assert!(written >= 1 << 20, "the window closed after {written} bytes");
 }
 
 #[test]
