@@ -55,6 +55,7 @@ on_every_runner!(
     sshd_killed_mid_command_fails_it_at_once,
     keepalives_are_sent_on_an_idle_connection,
     opening_again_after_a_drop_works,
+    a_closed_connection_says_goodbye,
 );
 
 fn commands_and_events_run_over_ssh(rig: &Rig) {
@@ -288,6 +289,25 @@ fn the_channels_end_read_with_its_last_data_is_input_not_an_empty_socket() {
         }
     }
     assert!(seen.contains("\r\nbye\r\n"), "{seen:?}");
+}
+
+/// A connection closed while idle says goodbye (an SSH disconnect the server logs with its
+/// reason), instead of the server finding the socket shut; once. So does a transport dropped
+/// before any runner drove it.
+fn a_closed_connection_says_goodbye(rig: &Rig) {
+    let Some(sshd) = Sshd::require() else { return };
+    let remote = open(rig, &options(&sshd));
+    assert_eq!(remote.run(cmd("echo hi"), WAIT).unwrap(), ["hi"]);
+    remote.close();
+    wait_for_log(&sshd, "closed by moler");
+    drop(remote);
+    drop(ssh::connect(&options(&sshd)).unwrap());
+    let deadline = Instant::now() + WAIT;
+    while log_count(&sshd, "closed by moler") < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(log_count(&sshd, "closed by moler"), 2, "{}", sshd.log());
+    assert_eq!(log_count(&sshd, "Received disconnect"), 2, "{}", sshd.log());
 }
 
 /// The stream's keepalive ticks (what a runner calls when `next_tick` is due): each moves the

@@ -201,6 +201,11 @@ pub trait FdIo: Send + 'static {
     fn tick(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// The stream's last words, once, as its connection closes and before the runner shuts its
+    /// descriptor down (the transport's closer): what it sends only if the descriptor takes it
+    /// at once (an SSH session's disconnect message). Nothing by default.
+    fn goodbye(&mut self) {}
 }
 
 /// A stream driven by `poll` functions and wakers, with no file descriptor (the memory

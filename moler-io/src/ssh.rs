@@ -325,6 +325,7 @@ pub fn connect(options: &SshOptions) -> Result<Transport, Error> {
             target,
             next_tick: keepalive.map(|secs| Instant::now() + Duration::from_secs(secs)),
             pending: Pending::None,
+            said_goodbye: false,
         })),
         closer: Arc::new(ShutdownCloser(fd)),
         greeting: options.greeting.clone(),
@@ -593,6 +594,8 @@ struct SshStream {
     target: String,
     next_tick: Option<Instant>,
     pending: Pending,
+    /// The disconnect message was sent (or tried): once is enough.
+    said_goodbye: bool,
 }
 
 impl SshStream {
@@ -707,6 +710,15 @@ impl FdIo for SshStream {
         self.next_tick
     }
 
+    /// The SSH disconnect message ("closed by moler", which the server logs), if no send is
+    /// half done and the socket takes it at once (the session does not block).
+    fn goodbye(&mut self) {
+        if !self.said_goodbye && self.pending == Pending::None {
+            let _ = self.session.disconnect(None, "closed by moler", None);
+        }
+        self.said_goodbye = true;
+    }
+
     fn tick(&mut self) -> io::Result<()> {
         if self.pending != Pending::None {
             // Not now: a send is half done. Soon again.
@@ -724,13 +736,12 @@ impl FdIo for SshStream {
 }
 
 impl Drop for SshStream {
-    /// Says goodbye to the server if the socket takes it at once, then shuts the socket down
-    /// before libssh2 frees the channel and the session: their farewell packets then fail at
-    /// once instead of waiting for a peer that may be gone.
+    /// Says goodbye to the server if nobody did yet (a transport dropped before a runner
+    /// drove it) and the socket takes it at once, then shuts the socket down before libssh2
+    /// frees the channel and the session: their farewell packets then fail at once instead of
+    /// waiting for a peer that may be gone.
     fn drop(&mut self) {
-        if self.pending == Pending::None {
-            let _ = self.session.disconnect(None, "closed by moler", None);
-        }
+        self.goodbye();
         ShutdownCloser(Arc::clone(&self.fd)).close();
         self.session.set_blocking(true);
     }

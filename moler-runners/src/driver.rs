@@ -170,6 +170,12 @@ impl<R: Runtime> Endpoint<R> {
             Endpoint::Poll(_) => Ok(()),
         }
     }
+
+    fn goodbye(&mut self) {
+        if let Endpoint::Fd { io, .. } = self {
+            io.goodbye();
+        }
+    }
 }
 
 /// The registration of the descriptor a plain stream ([`FdIo::fixed_readiness`]), or a
@@ -765,6 +771,8 @@ impl<R: Runtime> State<R> {
                     "the runner driving this connection stopped (its runtime shut down)",
                 )));
             }
+            // Before the closer shuts the descriptor down: after, nothing more goes out.
+            self.endpoint.goodbye();
             self.closer.close();
         }
     }
