@@ -457,8 +457,8 @@ fn base64(bytes: &[u8]) -> String {
 
 /// Tries the key, then the password, each once: a wrong secret fails at once, without a retry
 /// that could lock the account. A server that wants both (`AuthenticationMethods
-/// publickey,password`) gets both; given only one of them, the error says the key was
-/// accepted and more was needed.
+/// publickey,password`, in either order) gets both; given only one of them, the error says
+/// which one was accepted and that more was needed.
 fn authenticate(session: &Session, options: &SshOptions, target: &str) -> Result<(), Error> {
     let user = &options.user;
     let mut tried = Vec::new();
