@@ -443,6 +443,47 @@ fn su_succeeds() {
     assert_eq!(outcome.sent, "su\nsecret\n");
 }
 
+/// `su`'s own settings reach its dialog: with `repeat_password`, a second password question is
+/// answered too (su's default is not to); `set_timeout` and `set_prompt` are sent at the new
+/// shell's first prompt, and it ends at the prompt `set_prompt` made; `target_newline` ends
+/// the password.
+#[test]
+fn su_repeats_its_password_when_asked_and_sends_its_settings() {
+    let spec = Su {
+        password: Some("secret".into()),
+        expected_prompt: Some(r"^su\$\s*$".into()),
+        prompt_after_login: Some(ROOT.into()),
+        set_timeout: Some("export TMOUT=\"2678400\"".into()),
+        set_prompt: Some("export PS1='su$ '".into()),
+        repeat_password: Some(true),
+        ..Su::default()
+    };
+    let turns = [
+        "su\r\nPassword: ",
+        "\r\nPassword: ",
+        "\r\nroot@remote:/home/user# ",
+        "\r\nroot@remote:/home/user# export TMOUT=\"2678400\"\r\nroot@remote:/home/user# ",
+        "\r\nroot@remote:/home/user# export PS1='su$ '\r\nsu$ ",
+    ];
+    let outcome = play(|| spec.command_with_prompt(USER), &turns);
+    assert_eq!(outcome.result, Ok("Object {}".to_owned()), "{outcome:?}");
+    assert_eq!(
+        outcome.sent,
+        "su\nsecret\nsecret\n\nexport TMOUT=\"2678400\"\n\nexport PS1='su$ '\n"
+    );
+    // `target_newline`: what ends the password.
+    let spec = Su {
+        password: Some("secret".into()),
+        expected_prompt: Some(ROOT.into()),
+        target_newline: Some("\r".into()),
+        ..Su::default()
+    };
+    let turns = ["su\r\nPassword: ", "\r\nroot@remote:/home/user# "];
+    let outcome = play(|| spec.command_with_prompt(USER), &turns);
+    assert_eq!(outcome.result, Ok("Object {}".to_owned()), "{outcome:?}");
+    assert_eq!(outcome.sent, "su\nsecret\r");
+}
+
 #[test]
 fn su_with_a_wrong_password_fails_at_its_start_prompt() {
     let spec = Su {
@@ -521,6 +562,10 @@ fn exit_takes_molers_parameters() {
         ),
         "{e}"
     );
+    // A prompt that is no regex is refused when the command is made.
+    let e = registry.command("exit", &serde_json::json!({"expected_prompt": "root(#"}));
+    let e = e.err().expect("refused").to_string();
+    assert!(e.starts_with("exit: invalid prompt regex \"root(#\""), "{e}");
 }
 
 // --- telnet's own commands ---------------------------------------------------------------------
