@@ -192,24 +192,24 @@ fn read_until(
                 let left = deadline.saturating_duration_since(Instant::now());
                 assert!(!left.is_zero(), "no {until:?} within {WAIT:?}; read: {seen:?}");
                 let (fd, interest) = io.blocked_on(moler_io::Op::Read);
-                let flags = match interest {
-                    moler_io::Interest::Readable => rustix::event::PollFlags::IN,
-                    moler_io::Interest::Writable => rustix::event::PollFlags::OUT,
-                };
-                let mut fds = [rustix::event::PollFd::new(&fd, flags)];
-                let timeout = rustix::event::Timespec::try_from(left).unwrap();
-                rustix::event::poll(&mut fds, Some(&timeout)).unwrap();
+                wait_ready(fd, interest, left);
             }
             Err(e) => panic!("read: {e}; read so far: {seen:?}"),
         }
     }
 }
 
-/// `FdIo::drained` on the SSH stream, which lets a runner wait for the socket right after a
-/// read instead of reading it once more first: true only when that read found the socket
-/// empty and left nothing inside libssh2. A true while libssh2 still holds input would leave
-/// that input unread until the peer sends more (a command hanging on its own answer), so the
-/// case of input left behind by a small read is checked, and that what is left is all there.
+/// Waits until `fd` is ready for `interest` (what a stream's `blocked_on` says), `left` at most.
+fn wait_ready(fd: std::os::fd::BorrowedFd<'_>, interest: moler_io::Interest, left: Duration) {
+    let flags = match interest {
+        moler_io::Interest::Readable => rustix::event::PollFlags::IN,
+        moler_io::Interest::Writable => rustix::event::PollFlags::OUT,
+    };
+    let mut fds = [rustix::event::PollFd::new(&fd, flags)];
+    let timeout = rustix::event::Timespec::try_from(left).unwrap();
+    rustix::event::poll(&mut fds, Some(&timeout)).unwrap();
+}
+
 /// The SSH transport's stream to the test daemon, read past its greeting as a runner waits for
 /// it: its marker, then the first prompt at the end of the output (nothing comes after it).
 /// With the greeting and what was read.
@@ -227,6 +227,11 @@ fn past_the_greeting(sshd: &Sshd) -> (Box<dyn moler_io::FdIo>, moler_io::Greetin
     (io, greeting, seen)
 }
 
+/// `FdIo::drained` on the SSH stream, which lets a runner wait for the socket right after a
+/// read instead of reading it once more first: true only when that read found the socket
+/// empty and left nothing inside libssh2. A true while libssh2 still holds input would leave
+/// that input unread until the peer sends more (a command hanging on its own answer), so the
+/// case of input left behind by a small read is checked, and that what is left is all there.
 #[test]
 fn drained_only_when_the_socket_was_found_empty_and_nothing_is_left_inside() {
     let Some(sshd) = Sshd::require() else { return };
@@ -302,10 +307,7 @@ fn a_closed_connection_says_goodbye(rig: &Rig) {
     wait_for_log(&sshd, "closed by moler");
     drop(remote);
     drop(ssh::connect(&options(&sshd)).unwrap());
-    let deadline = Instant::now() + WAIT;
-    while log_count(&sshd, "closed by moler") < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_logs(&sshd, "closed by moler", 2);
     assert_eq!(log_count(&sshd, "closed by moler"), 2, "{}", sshd.log());
     assert_eq!(log_count(&sshd, "Received disconnect"), 2, "{}", sshd.log());
 }
@@ -359,9 +361,7 @@ fn a_write_the_peers_window_holds_back_waits_to_read() {
                 }
                 let left = deadline.saturating_duration_since(Instant::now());
                 assert!(!left.is_zero(), "only waits to write, {written} bytes written");
-                let mut fds = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::OUT)];
-                let timeout = rustix::event::Timespec::try_from(left).unwrap();
-                rustix::event::poll(&mut fds, Some(&timeout)).unwrap();
+                wait_ready(fd, interest, left);
             }
             Err(e) => panic!("write: {e} after {written} bytes"),
         }
@@ -620,8 +620,13 @@ fn keygen(path: &Path) {
 
 /// sshd writes its log a moment after it answered.
 fn wait_for_log(sshd: &Sshd, what: &str) {
+    wait_for_logs(sshd, what, 1);
+}
+
+/// Waits (10 s at most) until the daemon's log has `n` lines that contain `what`.
+fn wait_for_logs(sshd: &Sshd, what: &str, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while log_count(sshd, what) == 0 && Instant::now() < deadline {
+    while log_count(sshd, what) < n && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -413,8 +413,9 @@ mod tests {
                 .unwrap()
         });
         let err = refused.expect("the call's future fails at once, not after 20 s").unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock, "{err}"); // (EAGAIN)
-                                                                         // Threads are made again, the limit restored.
+        // (EAGAIN)
+        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock, "{err}");
+        // Threads are made again, the limit restored.
         assert_eq!(block_on(runner.unblock(|| 42)).unwrap(), 42);
         assert!(format!("{:?}", runner.unblock(|| ())).starts_with("Unblocked"));
     }
