@@ -13,6 +13,10 @@
 //! - a deaf child, which ignores SIGTERM and its input's end (`sleep`): only SIGKILL ends it;
 //! - a job the shell started with `nohup`, deaf to the hang-up the kernel sends as the
 //!   program's end closes the terminal: only the sweep of the shell's session ends it.
+//!
+//! A program killed (SIGKILL) or aborted runs no code of its own: the kernel kills the process
+//! connections' programs as it dies (their parent-death signal; no grace, so no clean-up) and
+//! hangs up the shell, whose `nohup` job is then left running (the test ends it).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -52,16 +56,23 @@ fn child(dir: &Path, how: &str) {
         runner.spawn("shell", terminal::open(&TerminalOptions::default()).unwrap()).unwrap();
     // The job writes its pid once it is deaf to the hang-up (nohup has set it ignored).
     shell.sendline(format!(
-        "nohup sh -c 'echo $$ > {}/nohup.pid; exec sleep 1000' > /dev/null 2>&1 &",
-        dir.display()
+        "nohup sh -c 'echo $$ > {d}/nohup.pid; exec sleep 1000' > /dev/null 2>&1 & \
+         echo $$ > {d}/shell.pid",
+        d = dir.display()
     ));
     connections.push(shell);
-    for name in ["polite", "deaf", "nohup"] {
+    for name in ["polite", "deaf", "nohup", "shell"] {
         pid_of(dir, name);
     }
     match how {
         "left open, return" => std::mem::forget(connections),
         "left open, exit" => std::process::exit(0),
+        "killed" => {
+            rustix::process::kill_process(rustix::process::getpid(), Signal::KILL).unwrap();
+            std::thread::sleep(WAIT);
+            panic!("{how}: SIGKILL did not end the program");
+        }
+        "aborted" => std::process::abort(),
         "closed, return" => connections.iter().for_each(ConnectionHandle::close),
         "interrupted" | "terminated" => {
             let signal = if how == "interrupted" { Signal::INT } else { Signal::TERM };
@@ -125,6 +136,8 @@ fn main() {
         "terminated",
         "interrupted twice",
         "hang-up ignored",
+        "killed",
+        "aborted",
     ];
     for how in ends {
         let dir = moler_testkit::TempDir::new("process-exit");
@@ -136,6 +149,8 @@ fn main() {
         let by_signal = match how {
             "interrupted" => Some(Signal::INT.as_raw()),
             "terminated" => Some(Signal::TERM.as_raw()),
+            "killed" => Some(Signal::KILL.as_raw()),
+            "aborted" => Some(Signal::ABORT.as_raw()),
             _ => None,
         };
         use std::os::unix::process::ExitStatusExt;
@@ -149,44 +164,66 @@ fn main() {
                 )
             }
         }
-        let (polite, deaf, nohup) =
-            (pid_of(&dir, "polite"), pid_of(&dir, "deaf"), pid_of(&dir, "nohup"));
+        let (polite, deaf, nohup, shell) = (
+            pid_of(&dir, "polite"),
+            pid_of(&dir, "deaf"),
+            pid_of(&dir, "nohup"),
+            pid_of(&dir, "shell"),
+        );
+        // Died with no code of its own run: the shell's nohup job is left (see the top).
+        let died = matches!(how, "killed" | "aborted");
+        let nohup_left = died && running(&nohup);
+        if died {
+            let _ = std::process::Command::new("kill").args(["-9", &nohup]).status();
+        }
         let deadline = Instant::now() + WAIT;
-        while running(&polite) || running(&deaf) || running(&nohup) {
+        while running(&polite) || running(&deaf) || running(&shell) || running(&nohup) {
             assert!(
                 Instant::now() < deadline,
                 "{how}: the program ended {took:?} after it started, and left its children \
-                 running (polite {polite}: {}, deaf {deaf}: {}, the shell's nohup job {nohup}: \
-                 {})",
+                 running (polite {polite}: {}, deaf {deaf}: {}, the shell {shell}: {}, its \
+                 nohup job {nohup}: {})",
                 running(&polite),
                 running(&deaf),
+                running(&shell),
                 running(&nohup)
             );
             std::thread::sleep(Duration::from_millis(10));
         }
         let cleaned = std::fs::read_to_string(dir.join("polite")).unwrap_or_default();
+        if died {
+            // Killed by the kernel: no SIGTERM, no grace.
+            assert_eq!(cleaned, "", "{how}: the polite child was asked to end: by whom?");
+            println!(
+                "process_exit: {how}: the process children were killed with the program, the \
+                 shell hung up (its nohup job left running: {nohup_left}) ({took:?})"
+            );
+            continue;
+        }
         assert_eq!(cleaned, "cleaned\n", "{how}: the polite child's SIGTERM trap did not run");
         println!(
-            "process_exit: {how}: the three children ended, the polite one cleaned up ({took:?})"
+            "process_exit: {how}: the four children ended, the polite one cleaned up ({took:?})"
         );
     }
 }
 
 /// A second Ctrl-C ends the program at once: its children's graces (600 s here) are not waited
-/// for, and a child still in its grace is left running (the deaf one; ended here by the test;
-/// the shell, hung up by the first, may have been swept by its connection meanwhile).
+/// for, and a child still in its grace dies with the program (the deaf one: the kernel kills
+/// it, its parent-death signal; the shell, hung up by the first, may have been swept by its
+/// connection meanwhile, else its nohup job is ended here by the test).
 fn interrupted_twice(dir: &Path) {
     use std::os::unix::process::ExitStatusExt;
     let how = "interrupted twice";
     let (status, took) = run_child(how, dir);
     let (deaf, nohup) = (pid_of(dir, "deaf"), pid_of(dir, "nohup"));
-    let left = running(&deaf);
-    for pid in [&deaf, &nohup] {
-        let _ = std::process::Command::new("kill").args(["-9", pid]).status();
-    }
+    let _ = std::process::Command::new("kill").args(["-9", &nohup]).status();
     assert_eq!(status.signal(), Some(Signal::INT.as_raw()), "{how}: not ended by SIGINT: {status}");
     assert!(took < Duration::from_secs(300), "{how}: the program waited {took:?}");
-    assert!(left, "{how}: the deaf child's grace was waited for, or it was killed");
+    let deadline = Instant::now() + WAIT;
+    while running(&deaf) {
+        assert!(Instant::now() < deadline, "{how}: the deaf child outlived the program");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let cleaned = std::fs::read_to_string(dir.join("polite")).unwrap_or_default();
     assert_eq!(cleaned, "cleaned\n", "{how}: the polite child's SIGTERM trap did not run");
     println!("process_exit: {how}: ended at once ({took:?}), the polite child cleaned up");

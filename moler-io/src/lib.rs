@@ -87,8 +87,10 @@ pub use error::Error;
 /// The program's threads run on while its children end (a command whose shell hangs up fails
 /// meanwhile); one that ends the program then waits, and the exit status is the signal's.
 /// A second signal (Ctrl-C pressed again) ends the program at once, without waiting for the
-/// children's graces (a child still in its grace is then left running). SIGKILL cannot be
-/// handled.
+/// children's graces: a process connection's program still in its grace is then killed by the
+/// kernel as the program dies. SIGKILL cannot be handled; it, an abort or a crash end a
+/// process connection's program the same way (SIGKILL, with no grace), and hang up a local
+/// shell, whose `nohup` jobs are then left running.
 ///
 /// ```no_run
 /// fn main() -> std::io::Result<()> {

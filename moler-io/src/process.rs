@@ -14,8 +14,9 @@
 //! reaped. That wait runs on a thread of its own, never on the runner's. A program that ends
 //! with a child still running (connections left open, or closed just before the end) asks it to
 //! end the same way as it exits, waiting for all of them together, at most the longest grace:
-//! a test script leaves no child of its own behind (unless it is killed or aborts, which runs
-//! no exit code).
+//! a test script leaves no child of its own behind. One that is killed (SIGKILL), aborts or
+//! crashes runs no code of its own at all: its children get no grace then, the kernel kills
+//! them (SIGKILL) as the program dies, their parent-death signal.
 
 use std::ffi::OsString;
 use std::io;
@@ -142,10 +143,10 @@ pub fn spawn(options: &ProcessOptions) -> Result<Transport, Error> {
             None
         }
     };
-    let mut child = cmd.spawn().map_err(named)?;
-    // The command keeps our copies of the pipe's write end: without dropping it the
-    // stream would never end when the child exits.
-    drop(cmd);
+    // Killed by the kernel should this program die without ending it (see `reap.rs`). The
+    // command, which keeps our copies of the pipe's write end, is dropped right after the
+    // spawn: kept, the stream would never end when the child exits.
+    let mut child = reap::spawn_child(cmd).map_err(named)?;
     let stdin: OwnedFd = child.stdin.take().expect("stdin is piped").into();
     let stdout: OwnedFd = match merged_read {
         Some(read) => read,

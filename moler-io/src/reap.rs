@@ -17,7 +17,10 @@
 //! program killed by a signal, or one that aborts, runs no hook, unless it opted in with
 //! [`end_children_on_signals`]: SIGINT, SIGTERM and SIGHUP then run the same end on a thread
 //! of their own (`moler-signals`, woken through a pipe by the handler) before the signal ends
-//! the program; a second one while it runs ends the program at once.
+//! the program; a second one while it runs ends the program at once. A program that dies with
+//! no code of its own run (SIGKILL, an abort, a crash, a second signal) still leaves no process
+//! transport's child: each has SIGKILL as its parent-death signal ([`spawn_child`]), sent by
+//! the kernel as the program dies, with no grace.
 //!
 //! **A local shell's session.** The terminal transport's drop hands its end (the hung-up
 //! shell's wait, the sweep of what is left of its session) to [`in_background`] for the same
@@ -35,9 +38,12 @@
 //! the program's end.
 
 use std::collections::HashMap;
+use std::io;
 use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Once, PoisonError};
+use std::sync::{mpsc, Arc, Mutex, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
@@ -180,6 +186,76 @@ pub(crate) fn in_background(finish: impl FnOnce() + Send + 'static) {
     if std::thread::Builder::new().name("moler-reap".into()).spawn(move || run(&theirs)).is_err() {
         run(&slot);
     }
+}
+
+/// Starts `command`'s child so that the kernel kills it (SIGKILL) if this program dies without
+/// its exit hook: killed by SIGKILL (a CI job's timeout), aborted, crashed. Nothing of the
+/// program runs then, so nothing else could end a child that does not read its input (a
+/// `tcpdump`, a loop): it would run for ever.
+///
+/// The kernel sends a child its parent-death signal when the *thread* that forked it ends, not
+/// the process: forked by the calling thread, a child would be killed as soon as that thread
+/// ended (a test's thread, a worker that opened the connection for another). So every such
+/// child is forked by one thread that lives as long as the program (`moler-spawn`, started at
+/// the first spawn, and again in a `fork`ed copy of the program, which has none of its
+/// parent's threads); the caller waits for it. The command is dropped there, right after the
+/// spawn (it holds copies of the pipes' ends). The signal is not kept across the `exec` of a
+/// set-user-ID program (the kernel clears it).
+pub(crate) fn spawn_child(mut command: Command) -> io::Result<Child> {
+    let parent = getpid();
+    // SAFETY: runs in the forked child before `exec`: two raw system calls (`prctl`,
+    // `getppid`), async-signal-safe, no allocation, no lock.
+    #[allow(unsafe_code)]
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
+            // The program died before the signal was set: nobody would send it.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(io::Error::other("the program that started it has ended"));
+            }
+            Ok(())
+        });
+    }
+    on_spawner(move || {
+        let child = command.spawn();
+        drop(command);
+        child
+    })?
+}
+
+/// A job for the `moler-spawn` thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The `moler-spawn` thread's queue, and the process it belongs to (a `fork`ed copy has a
+/// queue nobody reads: it starts its own thread).
+static SPAWNER: Mutex<Option<(i32, mpsc::Sender<Job>)>> = Mutex::new(None);
+
+/// Runs `job` on the `moler-spawn` thread and returns what it returned.
+fn on_spawner<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
+    let me = getpid().as_raw_nonzero().get();
+    let queue = {
+        let mut spawner = SPAWNER.lock().unwrap_or_else(PoisonError::into_inner);
+        match spawner.as_ref() {
+            Some((owner, queue)) if *owner == me => queue.clone(),
+            _ => {
+                let (queue, jobs) = mpsc::channel::<Job>();
+                std::thread::Builder::new()
+                    .name("moler-spawn".into())
+                    .spawn(move || jobs.into_iter().for_each(|job| job()))
+                    .map_err(|e| io::Error::new(e.kind(), format!("start moler-spawn: {e}")))?;
+                *spawner = Some((me, queue.clone()));
+                queue
+            }
+        }
+    };
+    let (answer, answered) = mpsc::sync_channel(1);
+    let sent = queue.send(Box::new(move || {
+        let _ = answer.send(job());
+    }));
+    // The thread never ends while the program runs (its queue is never closed): neither fails.
+    let gone = || io::Error::other("the moler-spawn thread is gone");
+    sent.map_err(|_| gone())?;
+    answered.recv().map_err(|_| gone())
 }
 
 /// Waits until the child `pid` (not yet reaped) exits, at most until `deadline`: whether it
@@ -379,6 +455,30 @@ mod tests {
         let child = Command::new("sh").args(["-c", script]).spawn().unwrap();
         let pid = Pid::from_raw(child.id() as i32).unwrap();
         (child, Arc::new(pidfd_open(pid, PidfdFlags::empty()).unwrap()))
+    }
+
+    /// A child started by a thread that then ends lives on: the kernel sends the parent-death
+    /// signal when the thread that forked the child ends, so `spawn_child` forks on a thread
+    /// that lasts as long as the program. (Forked by the calling thread, the child was killed
+    /// as that thread ended.)
+    #[test]
+    fn a_child_outlives_the_thread_that_started_it() {
+        let mut child = std::thread::spawn(|| {
+            let mut command = Command::new("sleep");
+            command.arg("60");
+            spawn_child(command).unwrap()
+        })
+        .join()
+        .unwrap();
+        let pid = Pid::from_raw(child.id() as i32).unwrap();
+        let exited = wait_for(pid, Instant::now() + Duration::from_secs(1));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        assert_eq!(
+            exited,
+            Some(false),
+            "the child ended with the thread that started it: {status}"
+        );
     }
 
     /// Each child gets its own grace, and the wait goes on while others end: a deaf one with a
