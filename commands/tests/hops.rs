@@ -7,9 +7,9 @@
 //! Every turn is fed whole, line by line and in chunks of 1 to 16 bytes; every way must give the
 //! same result and send the same bytes.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use moler_commands::unix::{Exit, Pwd, Ssh, Su, Sudo, Telnet};
+use moler_commands::unix::{Exit, Passwords, Pwd, Ssh, Su, Sudo, Telnet};
 use moler_commands::UnixCommand;
 use moler_core::{Command, Connection, Error, Parser};
 
@@ -404,6 +404,95 @@ fn sudo_with_an_embedded_command_ends_at_its_start_prompt() {
     let outcome = play(|| by_name.command_with_prompt(USER), &turns);
     assert!(outcome.result.as_ref().is_ok_and(|r| r.contains("/home/user")), "{outcome:?}");
     assert_eq!(outcome.sent, "sudo pwd\nsecret\n");
+}
+
+/// A wrong password with more passwords given is no failure: sudo asks again ("Sorry, try
+/// again.") and gets the next one. With none left, it fails at once, on sudo's own words, and
+/// the next question gets Ctrl-C, not the same wrong password again.
+#[test]
+fn sudo_tries_its_next_password_after_a_wrong_one_and_fails_when_none_is_left() {
+    let many = Passwords::Many(vec!["wrong".into(), "secret".into()]);
+    let spec = Sudo { password: Some(many), ..sudo("-s", ROOT) };
+    let turns = [
+        "sudo -s\r\n[sudo] password for user: ",
+        "\r\nSorry, try again.\r\n[sudo] password for user: ",
+        "\r\nroot@remote:/home/user# ",
+        "\r\nroot@remote:/home/user# export TMOUT=\"2678400\"\r\nroot@remote:/home/user# ",
+    ];
+    let outcome = play(|| spec.command_with_prompt(USER), &turns);
+    assert_eq!(outcome.result, Ok("Object {}".to_owned()), "{outcome:?}");
+    assert_eq!(outcome.sent, "sudo -s\nwrong\nsecret\n\nexport TMOUT=\"2678400\"\n");
+
+    let spec = Sudo { password: Some("wrong".into()), ..sudo("-s", ROOT) };
+    let turns = [
+        "sudo -s\r\n[sudo] password for user: ",
+        "\r\nSorry, try again.\r\n[sudo] password for user: ",
+        "^C\r\nsudo: 1 incorrect password attempt\r\nuser@remote:~$ ",
+    ];
+    let outcome = play(|| spec.command_with_prompt(USER), &turns);
+    assert_eq!(
+        failure(&outcome),
+        "wrong password: Sorry, try again. (back at the start prompt \"user@remote:~$\")"
+    );
+    assert_eq!(outcome.sent, "sudo -s\nwrong\n\u{3}");
+}
+
+/// A sudo shell that times out says why when its settings never went: they wait for the prompt
+/// after login, which the new shell's prompt does not match; still at the password question,
+/// its timeout has no such hint.
+#[test]
+fn sudo_that_times_out_before_its_settings_says_why() {
+    let hint = |answer: &str| {
+        let t = Instant::now();
+        let command = sudo("-s", ROOT).command_with_prompt(USER).timeout(Duration::from_secs(5));
+        let mut conn = Connection::new("hops");
+        let done = conn.start(command, t);
+        conn.handle_input(b"sudo -s\r\n[sudo] password for user: ", t);
+        conn.handle_input(answer.as_bytes(), t);
+        conn.handle_timeout(t + Duration::from_secs(5));
+        match done.try_result() {
+            Some(Err(Error::Timeout { hint, .. })) => hint,
+            other => panic!("not a timeout: {other:?}"),
+        }
+    };
+    assert_eq!(
+        hint("\r\nadmin@remote:~$ ").as_deref(),
+        Some(
+            r#"the settings not typed yet ("export TMOUT=\"2678400\"") wait for the prompt after login, and prompt_after_login (not given, so the expected prompt ^root@remote:.*#\s*$) does not match the prompt the shell shows, "admin@remote:~$ "; give prompt_after_login a regex of that prompt (such as '[$#>]\s*$')"#
+        )
+    );
+    // Still at the password question: only the connection's own hint, about its last line.
+    assert_eq!(
+        hint("").as_deref(),
+        Some(
+            r#"the last line "[sudo] password for user: " looks like a prompt but does not match the prompt regex ^root@remote:.*#\s*$"#
+        )
+    );
+}
+
+/// A sudo or su parser in a log or an assertion's message says which it is.
+#[test]
+fn sudo_and_su_parsers_say_which_they_are() {
+    assert_eq!(format!("{:?}", Sudo::new().parser()), "SudoParser { su: false, .. }");
+    assert_eq!(format!("{:?}", Su::default().parser()), "SudoParser { su: true, .. }");
+}
+
+/// su takes one password: its "Authentication failure" fails it even with more passwords given
+/// (su does not ask again), as a wrong password, not only as the start prompt coming back.
+#[test]
+fn su_fails_on_a_wrong_password_even_with_more_given() {
+    let spec = Su {
+        password: Some(Passwords::Many(vec!["wrong".into(), "secret".into()])),
+        expected_prompt: Some(ROOT.into()),
+        ..Su::default()
+    };
+    let turns = ["su\r\nPassword: ", "\r\nsu: Authentication failure\r\nuser@remote:~$ "];
+    let outcome = play(|| spec.command_with_prompt(USER), &turns);
+    assert_eq!(
+        failure(&outcome),
+        "wrong password: su: Authentication failure (back at the start prompt \"user@remote:~$\")"
+    );
+    assert_eq!(outcome.sent, "su\nwrong\n");
 }
 
 #[test]
