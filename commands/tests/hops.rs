@@ -470,6 +470,32 @@ fn sudo_that_times_out_before_its_settings_says_why() {
     );
 }
 
+/// By default sudo answers a further password question with its last password (Moler's
+/// `repeat_password`, on for sudo), su does not: it fails, and Ctrl-C answers the question.
+#[test]
+fn sudo_repeats_its_password_by_default_and_su_does_not() {
+    let turns = [
+        "sudo -s\r\n[sudo] password for user: ",
+        "\r\n[sudo] password for user: ",
+        "\r\nroot@remote:/home/user# ",
+        "\r\nroot@remote:/home/user# export TMOUT=\"2678400\"\r\nroot@remote:/home/user# ",
+    ];
+    let outcome = play(|| sudo("-s", ROOT).command_with_prompt(USER), &turns);
+    assert_eq!(outcome.result, Ok("Object {}".to_owned()), "{outcome:?}");
+    assert_eq!(outcome.sent, "sudo -s\nsecret\nsecret\n\nexport TMOUT=\"2678400\"\n");
+
+    let spec =
+        Su { password: Some("secret".into()), expected_prompt: Some(ROOT.into()), ..Su::default() };
+    let turns = ["su\r\nPassword: ", "\r\nPassword: ", "^C\r\nuser@remote:~$ "];
+    let outcome = play(|| spec.command_with_prompt(USER), &turns);
+    assert_eq!(
+        failure(&outcome),
+        "a password was asked for but no (more) passwords were given (back at the start prompt \
+         \"user@remote:~$\")"
+    );
+    assert_eq!(outcome.sent, "su\nsecret\n\u{3}");
+}
+
 /// A sudo or su parser in a log or an assertion's message says which it is.
 #[test]
 fn sudo_and_su_parsers_say_which_they_are() {
@@ -731,4 +757,34 @@ fn telnet_commands_after_the_connection_go_after_ctrl_bracket() {
     let bad = Telnet::new("h", 0, "^>").with("telnet_prompt", "(").unwrap();
     let e = bad.command_line().unwrap_err().to_string();
     assert!(e.contains("telnet_prompt"), "{e}");
+}
+
+/// Moler's defaults of telnet, as a config gives its parameters: it ends at `^>\s*` (a PDU's
+/// prompt), waits 90 s, as a login does, and its timeout names the prompt it waited for.
+#[test]
+fn telnet_from_molers_parameters_ends_at_its_default_prompt_and_waits_as_a_login() {
+    let params = serde_json::json!({"host": "10.0.0.5", "set_timeout": null});
+    let spec: Telnet = serde_json::from_value(params).unwrap();
+    let make = || spec.command_with_prompt(LOCAL);
+    let turns = ["TERM=xterm-mono telnet 10.0.0.5\r\nConnected to 10.0.0.5.\r\n> "];
+    let outcome = play(make, &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(outcome.sent, "TERM=xterm-mono telnet 10.0.0.5\n");
+
+    let t = Instant::now();
+    let mut conn = Connection::new("hops");
+    let done = conn.start(make(), t);
+    conn.handle_input(b"TERM=xterm-mono telnet 10.0.0.5\r\nConnected to 10.0.0.5.\r\nadmin$ ", t);
+    conn.handle_timeout(t + Duration::from_secs(89));
+    assert!(!done.is_done(), "a login's 90 s, not the generic 20 s");
+    conn.handle_timeout(t + Duration::from_secs(90));
+    match done.try_result() {
+        Some(Err(Error::Timeout { hint, .. })) => assert_eq!(
+            hint.as_deref(),
+            Some(
+                r#"the last line "admin$ " looks like a prompt but does not match the prompt regex ^>\s*"#
+            )
+        ),
+        other => panic!("not a timeout: {other:?}"),
+    }
 }
