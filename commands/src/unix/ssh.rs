@@ -841,6 +841,55 @@ mod tests {
         );
     }
 
+    /// Days that exist and days that do not: February 29th only in leap years (every 4th,
+    /// not every 100th, but every 400th); a time with or without seconds.
+    #[test]
+    fn login_date_knows_leap_years_and_times_without_seconds() {
+        let feb_29 = |year: i32| login_date(&format!("Thu Feb 29 10:38:16 {year}"));
+        assert_eq!(feb_29(2024), Some("2024-02-29T10:38:16".into()));
+        assert_eq!(feb_29(2000), Some("2000-02-29T10:38:16".into()), "every 400th year");
+        assert_eq!(feb_29(2023), None);
+        assert_eq!(feb_29(2100), None, "not every 100th year");
+        assert_eq!(login_date("Feb 28 10:38:16 2023"), Some("2023-02-28T10:38:16".into()));
+        assert_eq!(login_date("Apr 31 10:38:16 2023"), None);
+        assert_eq!(login_date("Thu Nov 23 10:38 2017"), Some("2017-11-23T10:38:00".into()));
+        assert_eq!(login_date("Thu Nov 23 10:38:16:01 2017"), None);
+        assert_eq!(login_date("Thu Nov 23 24:00:00 2017"), None);
+        // Each field's last valid value, and the first invalid one.
+        assert_eq!(login_date("Jan 31 23:59:59 2017"), Some("2017-01-31T23:59:59".into()));
+        assert_eq!(login_date("Dec 31 00:00:00 2017"), Some("2017-12-31T00:00:00".into()));
+        assert_eq!(login_date("Nov 30 10:38:16 2017"), Some("2017-11-30T10:38:16".into()));
+        assert_eq!(login_date("Nov 0 10:38:16 2017"), None);
+        assert_eq!(login_date("Nov 23 10:60:16 2017"), None);
+        assert_eq!(login_date("Nov 23 10:38:60 2017"), None);
+    }
+
+    /// A zone of UTC/GMT with hours, or a numeric offset of four digits, becomes the offset;
+    /// any other zone (a name, a short offset) is dropped.
+    #[test]
+    fn login_date_keeps_numeric_offsets_and_drops_other_zones() {
+        let at = |zone: &str| login_date(&format!("Thu Nov 23 10:38:16 {zone} 2017"));
+        assert_eq!(at("-0500"), Some("2017-11-23T10:38:16-05:00".into()));
+        assert_eq!(at("UTC+2"), Some("2017-11-23T10:38:16-02:00".into()), "POSIX: west");
+        assert_eq!(at("GMT"), Some("2017-11-23T10:38:16+00:00".into()));
+        assert_eq!(at("CET"), Some("2017-11-23T10:38:16".into()));
+        assert_eq!(at("+01"), Some("2017-11-23T10:38:16".into()));
+        assert_eq!(at("01000"), Some("2017-11-23T10:38:16".into()));
+    }
+
+    /// A port given as text is trimmed, and empty or `0` is no port, as the number 0 is.
+    #[test]
+    fn a_port_as_text_is_trimmed_and_zero_or_empty_is_none() {
+        let render = |p: Port| Port::render(&Some(p));
+        assert_eq!(render(Port::Text(" 2222 ".into())), Some("2222".into()));
+        assert_eq!(render(Port::Text(" 0 ".into())), None);
+        assert_eq!(render(Port::Text("  ".into())), None);
+        assert_eq!(render(Port::Text("10".into())), Some("10".into()));
+        assert_eq!(render(Port::Number(0)), None);
+        assert_eq!(render(Port::Number(22)), Some("22".into()));
+        assert_eq!(Port::render(&None), None);
+    }
+
     #[test]
     fn telnet_reads_a_last_login_line_with_a_multibyte_weekday() {
         // The fuzz target cli's input, minimised: Moler's telnet example with a weekday of
