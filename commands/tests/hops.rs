@@ -788,3 +788,97 @@ fn telnet_from_molers_parameters_ends_at_its_default_prompt_and_waits_as_a_login
         other => panic!("not a timeout: {other:?}"),
     }
 }
+
+// --- ssh: more of its dialog --------------------------------------------------------------------
+
+/// "Permission denied, please try again." with another password given is no failure: the next
+/// password goes to the next question.
+#[test]
+fn ssh_tries_its_next_password_after_a_wrong_one() {
+    let turns = [
+        &format!("{SSH_LINE}\r\n")[..],
+        "user@127.0.0.1's password: ",
+        "\r\nPermission denied, please try again.\r\nuser@127.0.0.1's password: ",
+        "\r\nuser@remote:~$ ",
+        "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ",
+    ];
+    let spec = ssh(REMOTE, None).with("password", ["wrong", "secret"]).unwrap();
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(outcome.sent, format!("{SSH_LINE}\nwrong\nsecret\n\nexport TMOUT=\"2678400\"\n"));
+}
+
+/// "Permission denied" that is not one of the two the dialog handles (a password to try again,
+/// or publickey and password refused) is a failure: a host that takes keys only. It is the
+/// failure, not merely the last line before the start prompt came back.
+#[test]
+fn ssh_permission_denied_for_keys_only_fails() {
+    ssh_fails(
+        "user@127.0.0.1: Permission denied (publickey).\r\n",
+        "user@127.0.0.1: Permission denied (publickey).",
+    );
+    ssh_fails(
+        "user@127.0.0.1: Permission denied (publickey).\r\nbye\r\n",
+        "user@127.0.0.1: Permission denied (publickey).",
+    );
+}
+
+/// A changed host key that made ssh refuse passwords ("Permission denied (publickey,password)")
+/// with `known_hosts_on_failure: null`: Moler's default `permission_denied_key_pass_keyboard`
+/// drops the host's key, and ssh runs again, once.
+#[test]
+fn ssh_refused_after_a_changed_host_key_drops_the_key_with_molers_default_and_retries() {
+    let denied = "\
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\n\
+Add correct host key in /root/.ssh/known_hosts to get rid of this message.\r\n\
+Password authentication is disabled to avoid man-in-the-middle attacks.\r\n\
+user@127.0.0.1: Permission denied (publickey,password).\r\nmoler_bash# ";
+    let keygen = r#"ssh-keygen -f "~/.ssh/known_hosts" -R "127.0.0.1""#;
+    let turns = [
+        format!("{SSH_LINE}\r\n"),
+        denied.to_owned(),
+        format!("{keygen}\r\n/root/.ssh/known_hosts updated.\r\nmoler_bash# "),
+        format!("{SSH_LINE}\r\nuser@127.0.0.1's password: "),
+        "\r\nuser@remote:~$ ".to_owned(),
+        "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ".to_owned(),
+    ];
+    let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+    let spec = ssh(REMOTE, None).with("known_hosts_on_failure", ()).unwrap();
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(
+        outcome.sent,
+        format!("{SSH_LINE}\n{keygen}\n{SSH_LINE}\nsecret\n\nexport TMOUT=\"2678400\"\n")
+    );
+}
+
+/// Moler's default expected prompt of ssh, as a config gives its parameters: `>`.
+#[test]
+fn ssh_from_molers_parameters_ends_at_its_default_prompt() {
+    let params = serde_json::json!({"host": "10.0.0.1", "login": "admin", "password": "secret",
+        "set_timeout": null, "options": null});
+    let spec: Ssh = serde_json::from_value(params).unwrap();
+    let line = "TERM=xterm-mono ssh -l admin 10.0.0.1";
+    let turns = [&format!("{line}\r\nadmin@10.0.0.1's password: ")[..], "\r\nrouter> "];
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(outcome.sent, format!("{line}\nsecret\n"));
+}
+
+/// A login script that asks the terminal's size (`resize`: the cursor to row and column 999,
+/// then where it went) gets one line end, once, and the login goes on. As in Moler's
+/// `resize_window` case, the question's escape characters are gone (with them, the connection
+/// strips the whole question, as Moler's does, and there is nothing to answer).
+#[test]
+fn ssh_answers_a_terminal_size_question_once() {
+    let turns = [
+        &format!("{SSH_LINE}\r\nuser@127.0.0.1's password: ")[..],
+        "\r\n7[r[999;999H[6n\r\n",
+        "7[r[999;999H[6n\r\nuser@remote:~$ ",
+        "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ",
+    ];
+    let spec = ssh(REMOTE, None);
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(outcome.sent, format!("{SSH_LINE}\nsecret\n\n\nexport TMOUT=\"2678400\"\n"));
+}
