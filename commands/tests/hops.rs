@@ -882,3 +882,21 @@ fn ssh_answers_a_terminal_size_question_once() {
     assert!(outcome.result.is_ok(), "{outcome:?}");
     assert_eq!(outcome.sent, format!("{SSH_LINE}\nsecret\n\n\nexport TMOUT=\"2678400\"\n"));
 }
+
+/// ssh's `id_dsa:` question (a key's passphrase, in Moler's `rm` case) gets an empty line,
+/// once, however the question is cut into reads; the password question after it gets the
+/// password.
+#[test]
+fn ssh_answers_an_id_dsa_question_with_an_empty_line() {
+    let turns = [
+        &format!("{SSH_LINE}\r\n")[..],
+        "id_dsa:",
+        "\r\nuser@127.0.0.1's password: ",
+        "\r\nuser@remote:~$ ",
+        "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ",
+    ];
+    let spec = ssh(REMOTE, None);
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(outcome.sent, format!("{SSH_LINE}\n\nsecret\n\nexport TMOUT=\"2678400\"\n"));
+}
