@@ -900,3 +900,23 @@ fn ssh_answers_an_id_dsa_question_with_an_empty_line() {
     assert!(outcome.result.is_ok(), "{outcome:?}");
     assert_eq!(outcome.sent, format!("{SSH_LINE}\n\nsecret\n\nexport TMOUT=\"2678400\"\n"));
 }
+
+/// Commands for the telnet client once connected go only at the client's own prompt after
+/// Ctrl-]: a line of the session that looks like that prompt (a banner) gets none.
+#[test]
+fn telnet_commands_after_the_connection_wait_for_ctrl_bracket_even_at_a_look_alike() {
+    let spec = Telnet::new("10.0.0.5", 0, r"^>")
+        .with("cmds_after_establish_connection", ["mode character"])
+        .unwrap()
+        .with("set_timeout", ())
+        .unwrap();
+    let turns = [
+        "TERM=xterm-mono telnet 10.0.0.5\r\nConnected to 10.0.0.5.\r\ntelnet> (the banner)\r\n> ",
+        "\r\ntelnet> ",
+        "mode character\r\ntelnet> ",
+        "\r\n\r\n> ",
+    ];
+    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    assert_eq!(outcome.sent, "TERM=xterm-mono telnet 10.0.0.5\n\x1dmode character\n\n\n");
+}
