@@ -920,3 +920,43 @@ fn telnet_commands_after_the_connection_wait_for_ctrl_bracket_even_at_a_look_ali
     assert!(outcome.result.is_ok(), "{outcome:?}");
     assert_eq!(outcome.sent, "TERM=xterm-mono telnet 10.0.0.5\n\x1dmode character\n\n\n");
 }
+
+/// The `ssh-keygen` line ssh itself suggests after a changed host key is the fix it runs
+/// (Moler's `allow_override_denied_key_pass_keyboard`, on by default), whole however the line
+/// is cut into reads; with the override off, `permission_denied_key_pass_keyboard` is.
+#[test]
+fn ssh_takes_the_keygen_line_ssh_suggests_unless_told_not_to() {
+    let denied = "\
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\n\
+Add correct host key in /root/.ssh/known_hosts to get rid of this message.\r\n\
+Offending ED25519 key in /root/.ssh/known_hosts:3\r\n\
+  remove with:\r\n\
+  ssh-keygen -f '/root/.ssh/known_hosts' -R '[127.0.0.1]:2222'\r\n\
+Password authentication is disabled to avoid man-in-the-middle attacks.\r\n\
+user@127.0.0.1: Permission denied (publickey,password).\r\nmoler_bash# ";
+    let suggested = "ssh-keygen -f '/root/.ssh/known_hosts' -R '[127.0.0.1]:2222'";
+    let default = r#"ssh-keygen -f "~/.ssh/known_hosts" -R "127.0.0.1""#;
+    for (allow, fix) in [(true, suggested), (false, default)] {
+        let turns = [
+            format!("{SSH_LINE}\r\n"),
+            denied.to_owned(),
+            format!("{fix}\r\n/root/.ssh/known_hosts updated.\r\nmoler_bash# "),
+            format!("{SSH_LINE}\r\nuser@127.0.0.1's password: "),
+            "\r\nuser@remote:~$ ".to_owned(),
+            "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ".to_owned(),
+        ];
+        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+        let spec = ssh(REMOTE, None)
+            .with("known_hosts_on_failure", ())
+            .unwrap()
+            .with("allow_override_denied_key_pass_keyboard", allow)
+            .unwrap();
+        let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
+        assert!(outcome.result.is_ok(), "override {allow}: {outcome:?}");
+        assert_eq!(
+            outcome.sent,
+            format!("{SSH_LINE}\n{fix}\n{SSH_LINE}\nsecret\n\nexport TMOUT=\"2678400\"\n"),
+            "override {allow}"
+        );
+    }
+}

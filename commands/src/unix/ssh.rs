@@ -388,7 +388,9 @@ impl LoginParser {
             self.host_key_warned = true;
         }
         let d = &mut self.dialog;
-        if self.allow_override && !self.overridden {
+        // A whole line only: cut into reads, its start (`ssh-keygen -f '/ro`, or only
+        // `ssh-keygen`, which asks where to save a new key and waits) was taken and typed.
+        if !partial && self.allow_override && !self.overridden {
             if let Some(m) = self.re.keygen_suggested.find(line) {
                 self.keygen = Some(m.as_str().to_owned());
                 self.overridden = true;
