@@ -454,6 +454,64 @@ mod tests {
         assert_eq!(cell.get(), UNIX_LOCAL_ROOT);
     }
 
+    /// The messages of the warnings logged on this thread while `body` runs.
+    fn warnings(body: impl FnOnce()) -> Vec<String> {
+        use tracing_subscriber::layer::SubscriberExt;
+        #[derive(Clone, Default)]
+        struct Warnings(Arc<std::sync::Mutex<Vec<String>>>);
+        impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
+            fn on_event(
+                &self,
+                event: &tracing::Event<'_>,
+                _: tracing_subscriber::layer::Context<'_, S>,
+            ) {
+                struct Message(String);
+                impl tracing::field::Visit for Message {
+                    fn record_debug(
+                        &mut self,
+                        field: &tracing::field::Field,
+                        value: &dyn std::fmt::Debug,
+                    ) {
+                        if field.name() == "message" {
+                            self.0 = format!("{value:?}");
+                        }
+                    }
+                }
+                if *event.metadata().level() == tracing::Level::WARN {
+                    let mut message = Message(String::new());
+                    event.record(&mut message);
+                    self.0.lock().unwrap().push(message.0);
+                }
+            }
+        }
+        let seen = Warnings::default();
+        let subscriber = tracing_subscriber::registry().with(seen.clone());
+        tracing::subscriber::with_default(subscriber, body);
+        let seen = seen.0.lock().unwrap().clone();
+        seen
+    }
+
+    /// A line that matches two states' prompts is logged as a warning naming both, once (the
+    /// same line again is not logged again); a line that matches no prompt, or one, is no
+    /// warning.
+    #[test]
+    fn a_line_that_matches_two_states_is_one_warning() {
+        let seen = warnings(|| {
+            let (mut conn, _cell) = watched();
+            let t = Instant::now();
+            conn.handle_input(b"cat notes\r\nnothing like a prompt", t);
+            conn.handle_input(b"\r\nuser@box:~$ ", t);
+            conn.handle_input(b"\r\nmoler_bash# echo $ ", t);
+            conn.handle_input(b"\r\nmoler_bash# echo $ ", t);
+        });
+        assert_eq!(
+            seen,
+            [
+                r#"the line "moler_bash# echo $ " matches the prompts of UNIX_LOCAL and UNIX_REMOTE: the state stays UNIX_LOCAL"#
+            ]
+        );
+    }
+
     /// A prompt detection started on a connection at the instant returned, and what it typed.
     fn detecting() -> (moler_core::Connection, moler_core::Completion<String>, String, Instant) {
         let mut conn = moler_core::Connection::new("d");
