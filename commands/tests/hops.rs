@@ -791,6 +791,16 @@ fn telnet_from_molers_parameters_ends_at_its_default_prompt_and_waits_as_a_login
 
 // --- ssh: more of its dialog --------------------------------------------------------------------
 
+/// Plays `turns` to `spec` run from the local shell: it must log in; what it sent.
+fn logs_in<T: UnixCommand>(spec: &T, turns: &[&str]) -> String
+where
+    <T::Parser as Parser>::Output: std::fmt::Debug,
+{
+    let outcome = play(|| spec.command_with_prompt(LOCAL), turns);
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    outcome.sent
+}
+
 /// "Permission denied, please try again." with another password given is no failure: the next
 /// password goes to the next question.
 #[test]
@@ -803,9 +813,10 @@ fn ssh_tries_its_next_password_after_a_wrong_one() {
         "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ",
     ];
     let spec = ssh(REMOTE, None).with("password", ["wrong", "secret"]).unwrap();
-    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
-    assert!(outcome.result.is_ok(), "{outcome:?}");
-    assert_eq!(outcome.sent, format!("{SSH_LINE}\nwrong\nsecret\n\nexport TMOUT=\"2678400\"\n"));
+    assert_eq!(
+        logs_in(&spec, &turns),
+        format!("{SSH_LINE}\nwrong\nsecret\n\nexport TMOUT=\"2678400\"\n")
+    );
 }
 
 /// "Permission denied" that is not one of the two the dialog handles (a password to try again,
@@ -844,10 +855,8 @@ user@127.0.0.1: Permission denied (publickey,password).\r\nmoler_bash# ";
     ];
     let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
     let spec = ssh(REMOTE, None).with("known_hosts_on_failure", ()).unwrap();
-    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
-    assert!(outcome.result.is_ok(), "{outcome:?}");
     assert_eq!(
-        outcome.sent,
+        logs_in(&spec, &turns),
         format!("{SSH_LINE}\n{keygen}\n{SSH_LINE}\nsecret\n\nexport TMOUT=\"2678400\"\n")
     );
 }
@@ -860,9 +869,7 @@ fn ssh_from_molers_parameters_ends_at_its_default_prompt() {
     let spec: Ssh = serde_json::from_value(params).unwrap();
     let line = "TERM=xterm-mono ssh -l admin 10.0.0.1";
     let turns = [&format!("{line}\r\nadmin@10.0.0.1's password: ")[..], "\r\nrouter> "];
-    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
-    assert!(outcome.result.is_ok(), "{outcome:?}");
-    assert_eq!(outcome.sent, format!("{line}\nsecret\n"));
+    assert_eq!(logs_in(&spec, &turns), format!("{line}\nsecret\n"));
 }
 
 /// A login script that asks the terminal's size (`resize`: the cursor to row and column 999,
@@ -878,9 +885,10 @@ fn ssh_answers_a_terminal_size_question_once() {
         "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ",
     ];
     let spec = ssh(REMOTE, None);
-    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
-    assert!(outcome.result.is_ok(), "{outcome:?}");
-    assert_eq!(outcome.sent, format!("{SSH_LINE}\nsecret\n\n\nexport TMOUT=\"2678400\"\n"));
+    assert_eq!(
+        logs_in(&spec, &turns),
+        format!("{SSH_LINE}\nsecret\n\n\nexport TMOUT=\"2678400\"\n")
+    );
 }
 
 /// ssh's `id_dsa:` question (a key's passphrase, in Moler's `rm` case) gets an empty line,
@@ -896,9 +904,10 @@ fn ssh_answers_an_id_dsa_question_with_an_empty_line() {
         "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ",
     ];
     let spec = ssh(REMOTE, None);
-    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
-    assert!(outcome.result.is_ok(), "{outcome:?}");
-    assert_eq!(outcome.sent, format!("{SSH_LINE}\n\nsecret\n\nexport TMOUT=\"2678400\"\n"));
+    assert_eq!(
+        logs_in(&spec, &turns),
+        format!("{SSH_LINE}\n\nsecret\n\nexport TMOUT=\"2678400\"\n")
+    );
 }
 
 /// Commands for the telnet client once connected go only at the client's own prompt after
@@ -916,9 +925,7 @@ fn telnet_commands_after_the_connection_wait_for_ctrl_bracket_even_at_a_look_ali
         "mode character\r\ntelnet> ",
         "\r\n\r\n> ",
     ];
-    let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
-    assert!(outcome.result.is_ok(), "{outcome:?}");
-    assert_eq!(outcome.sent, "TERM=xterm-mono telnet 10.0.0.5\n\x1dmode character\n\n\n");
+    assert_eq!(logs_in(&spec, &turns), "TERM=xterm-mono telnet 10.0.0.5\n\x1dmode character\n\n\n");
 }
 
 /// The `ssh-keygen` line ssh itself suggests after a changed host key is the fix it runs
@@ -951,10 +958,8 @@ user@127.0.0.1: Permission denied (publickey,password).\r\nmoler_bash# ";
             .unwrap()
             .with("allow_override_denied_key_pass_keyboard", allow)
             .unwrap();
-        let outcome = play(|| spec.command_with_prompt(LOCAL), &turns);
-        assert!(outcome.result.is_ok(), "override {allow}: {outcome:?}");
         assert_eq!(
-            outcome.sent,
+            logs_in(&spec, &turns),
             format!("{SSH_LINE}\n{fix}\n{SSH_LINE}\nsecret\n\nexport TMOUT=\"2678400\"\n"),
             "override {allow}"
         );
