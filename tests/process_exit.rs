@@ -115,6 +115,18 @@ fn pid_of(dir: &Path, name: &str) -> String {
     }
 }
 
+/// Whether every process of `pids` has ended within [`WAIT`].
+fn all_end(pids: &[&str]) -> bool {
+    let deadline = Instant::now() + WAIT;
+    while pids.iter().any(|pid| running(pid)) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
 /// Whether process `pid` still runs (a zombie has ended: its parent, now init, reaps it).
 fn running(pid: &str) -> bool {
     moler_testkit::process_state(pid).is_some_and(|state| state != 'Z')
@@ -176,20 +188,16 @@ fn main() {
         if died {
             let _ = std::process::Command::new("kill").args(["-9", &nohup]).status();
         }
-        let deadline = Instant::now() + WAIT;
-        while running(&polite) || running(&deaf) || running(&shell) || running(&nohup) {
-            assert!(
-                Instant::now() < deadline,
-                "{how}: the program ended {took:?} after it started, and left its children \
-                 running (polite {polite}: {}, deaf {deaf}: {}, the shell {shell}: {}, its \
-                 nohup job {nohup}: {})",
-                running(&polite),
-                running(&deaf),
-                running(&shell),
-                running(&nohup)
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        assert!(
+            all_end(&[&polite, &deaf, &shell, &nohup]),
+            "{how}: the program ended {took:?} after it started, and left its children running \
+             (polite {polite}: {}, deaf {deaf}: {}, the shell {shell}: {}, its nohup job \
+             {nohup}: {})",
+            running(&polite),
+            running(&deaf),
+            running(&shell),
+            running(&nohup)
+        );
         let cleaned = std::fs::read_to_string(dir.join("polite")).unwrap_or_default();
         if died {
             // Killed by the kernel: no SIGTERM, no grace.
@@ -219,11 +227,7 @@ fn interrupted_twice(dir: &Path) {
     let _ = std::process::Command::new("kill").args(["-9", &nohup]).status();
     assert_eq!(status.signal(), Some(Signal::INT.as_raw()), "{how}: not ended by SIGINT: {status}");
     assert!(took < Duration::from_secs(300), "{how}: the program waited {took:?}");
-    let deadline = Instant::now() + WAIT;
-    while running(&deaf) {
-        assert!(Instant::now() < deadline, "{how}: the deaf child outlived the program");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    assert!(all_end(&[&deaf]), "{how}: the deaf child outlived the program");
     let cleaned = std::fs::read_to_string(dir.join("polite")).unwrap_or_default();
     assert_eq!(cleaned, "cleaned\n", "{how}: the polite child's SIGTERM trap did not run");
     println!("process_exit: {how}: ended at once ({took:?}), the polite child cleaned up");

@@ -88,6 +88,28 @@ fn failure(outcome: &Outcome) -> &str {
     outcome.result.as_ref().expect_err("the hop fails")
 }
 
+/// `command` fed `input` at once, then `waited` later: `None` if it is still running then,
+/// else its timeout's hint (anything but a timeout fails the test).
+fn hint_after<P: Parser>(
+    command: Command<P>,
+    input: &str,
+    waited: Duration,
+) -> Option<Option<String>>
+where
+    P::Output: std::fmt::Debug,
+{
+    let t = Instant::now();
+    let mut conn = Connection::new("hops");
+    let done = conn.start(command, t);
+    conn.handle_input(input.as_bytes(), t);
+    conn.handle_timeout(t + waited);
+    match done.try_result() {
+        None => None,
+        Some(Err(Error::Timeout { hint, .. })) => Some(hint),
+        other => panic!("not a timeout: {other:?}"),
+    }
+}
+
 const BOTH: &str =
     "; the start prompt and the expected prompt both match it, so the device cannot tell which \
      shell answered";
@@ -443,17 +465,10 @@ fn sudo_tries_its_next_password_after_a_wrong_one_and_fails_when_none_is_left() 
 #[test]
 fn sudo_that_times_out_before_its_settings_says_why() {
     let hint = |answer: &str| {
-        let t = Instant::now();
-        let command = sudo("-s", ROOT).command_with_prompt(USER).timeout(Duration::from_secs(5));
-        let mut conn = Connection::new("hops");
-        let done = conn.start(command, t);
-        conn.handle_input(b"sudo -s\r\n[sudo] password for user: ", t);
-        conn.handle_input(answer.as_bytes(), t);
-        conn.handle_timeout(t + Duration::from_secs(5));
-        match done.try_result() {
-            Some(Err(Error::Timeout { hint, .. })) => hint,
-            other => panic!("not a timeout: {other:?}"),
-        }
+        let five = Duration::from_secs(5);
+        let command = sudo("-s", ROOT).command_with_prompt(USER).timeout(five);
+        let input = format!("sudo -s\r\n[sudo] password for user: {answer}");
+        hint_after(command, &input, five).expect("timed out")
     };
     assert_eq!(
         hint("\r\nadmin@remote:~$ ").as_deref(),
@@ -771,22 +786,15 @@ fn telnet_from_molers_parameters_ends_at_its_default_prompt_and_waits_as_a_login
     assert!(outcome.result.is_ok(), "{outcome:?}");
     assert_eq!(outcome.sent, "TERM=xterm-mono telnet 10.0.0.5\n");
 
-    let t = Instant::now();
-    let mut conn = Connection::new("hops");
-    let done = conn.start(make(), t);
-    conn.handle_input(b"TERM=xterm-mono telnet 10.0.0.5\r\nConnected to 10.0.0.5.\r\nadmin$ ", t);
-    conn.handle_timeout(t + Duration::from_secs(89));
-    assert!(!done.is_done(), "a login's 90 s, not the generic 20 s");
-    conn.handle_timeout(t + Duration::from_secs(90));
-    match done.try_result() {
-        Some(Err(Error::Timeout { hint, .. })) => assert_eq!(
-            hint.as_deref(),
-            Some(
-                r#"the last line "admin$ " looks like a prompt but does not match the prompt regex ^>\s*"#
-            )
-        ),
-        other => panic!("not a timeout: {other:?}"),
-    }
+    let input = "TERM=xterm-mono telnet 10.0.0.5\r\nConnected to 10.0.0.5.\r\nadmin$ ";
+    let hint = |secs| hint_after(make(), input, Duration::from_secs(secs));
+    assert_eq!(hint(89), None, "a login's 90 s, not the generic 20 s");
+    assert_eq!(
+        hint(90).expect("timed out").as_deref(),
+        Some(
+            r#"the last line "admin$ " looks like a prompt but does not match the prompt regex ^>\s*"#
+        )
+    );
 }
 
 // --- ssh: more of its dialog --------------------------------------------------------------------
@@ -834,6 +842,19 @@ fn ssh_permission_denied_for_keys_only_fails() {
     );
 }
 
+/// What the hop reads when ssh refused after a changed host key (`denied`, back at the local
+/// prompt): the `fix` typed and done, then ssh again, a login and its setting.
+fn login_after_fix(denied: &str, fix: &str) -> Vec<String> {
+    vec![
+        format!("{SSH_LINE}\r\n"),
+        denied.to_owned(),
+        format!("{fix}\r\n/root/.ssh/known_hosts updated.\r\nmoler_bash# "),
+        format!("{SSH_LINE}\r\nuser@127.0.0.1's password: "),
+        "\r\nuser@remote:~$ ".to_owned(),
+        "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ".to_owned(),
+    ]
+}
+
 /// A changed host key that made ssh refuse passwords ("Permission denied (publickey,password)")
 /// with `known_hosts_on_failure: null`: Moler's default `permission_denied_key_pass_keyboard`
 /// drops the host's key, and ssh runs again, once.
@@ -845,14 +866,7 @@ Add correct host key in /root/.ssh/known_hosts to get rid of this message.\r\n\
 Password authentication is disabled to avoid man-in-the-middle attacks.\r\n\
 user@127.0.0.1: Permission denied (publickey,password).\r\nmoler_bash# ";
     let keygen = r#"ssh-keygen -f "~/.ssh/known_hosts" -R "127.0.0.1""#;
-    let turns = [
-        format!("{SSH_LINE}\r\n"),
-        denied.to_owned(),
-        format!("{keygen}\r\n/root/.ssh/known_hosts updated.\r\nmoler_bash# "),
-        format!("{SSH_LINE}\r\nuser@127.0.0.1's password: "),
-        "\r\nuser@remote:~$ ".to_owned(),
-        "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ".to_owned(),
-    ];
+    let turns = login_after_fix(denied, keygen);
     let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
     let spec = ssh(REMOTE, None).with("known_hosts_on_failure", ()).unwrap();
     assert_eq!(
@@ -944,14 +958,7 @@ user@127.0.0.1: Permission denied (publickey,password).\r\nmoler_bash# ";
     let suggested = "ssh-keygen -f '/root/.ssh/known_hosts' -R '[127.0.0.1]:2222'";
     let default = r#"ssh-keygen -f "~/.ssh/known_hosts" -R "127.0.0.1""#;
     for (allow, fix) in [(true, suggested), (false, default)] {
-        let turns = [
-            format!("{SSH_LINE}\r\n"),
-            denied.to_owned(),
-            format!("{fix}\r\n/root/.ssh/known_hosts updated.\r\nmoler_bash# "),
-            format!("{SSH_LINE}\r\nuser@127.0.0.1's password: "),
-            "\r\nuser@remote:~$ ".to_owned(),
-            "\r\nuser@remote:~$ export TMOUT=\"2678400\"\r\nuser@remote:~$ ".to_owned(),
-        ];
+        let turns = login_after_fix(denied, fix);
         let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
         let spec = ssh(REMOTE, None)
             .with("known_hosts_on_failure", ())

@@ -216,32 +216,22 @@ pub(crate) fn spawn_child(mut command: Command) -> io::Result<Child> {
             Ok(())
         });
     }
-    on_spawner(move || {
-        let child = command.spawn();
-        drop(command);
-        child
-    })?
-}
-
-/// A job for the `moler-spawn` thread.
-type Job = Box<dyn FnOnce() + Send>;
-
-/// The `moler-spawn` thread's queue, and the process it belongs to (a `fork`ed copy has a
-/// queue nobody reads: it starts its own thread).
-static SPAWNER: Mutex<Option<(i32, mpsc::Sender<Job>)>> = Mutex::new(None);
-
-/// Runs `job` on the `moler-spawn` thread and returns what it returned.
-fn on_spawner<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
     let me = getpid().as_raw_nonzero().get();
     let queue = {
         let mut spawner = SPAWNER.lock().unwrap_or_else(PoisonError::into_inner);
         match spawner.as_ref() {
             Some((owner, queue)) if *owner == me => queue.clone(),
             _ => {
-                let (queue, jobs) = mpsc::channel::<Job>();
+                let (queue, jobs) = mpsc::channel::<Spawn>();
                 std::thread::Builder::new()
                     .name("moler-spawn".into())
-                    .spawn(move || jobs.into_iter().for_each(|job| job()))
+                    .spawn(move || {
+                        for (mut command, answer) in jobs {
+                            let child = command.spawn();
+                            drop(command);
+                            let _ = answer.send(child);
+                        }
+                    })
                     .map_err(|e| io::Error::new(e.kind(), format!("start moler-spawn: {e}")))?;
                 *spawner = Some((me, queue.clone()));
                 queue
@@ -249,14 +239,18 @@ fn on_spawner<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> io
         }
     };
     let (answer, answered) = mpsc::sync_channel(1);
-    let sent = queue.send(Box::new(move || {
-        let _ = answer.send(job());
-    }));
     // The thread never ends while the program runs (its queue is never closed): neither fails.
     let gone = || io::Error::other("the moler-spawn thread is gone");
-    sent.map_err(|_| gone())?;
-    answered.recv().map_err(|_| gone())
+    queue.send((command, answer)).map_err(|_| gone())?;
+    answered.recv().map_err(|_| gone())?
 }
+
+/// A command for the `moler-spawn` thread, and where its child goes.
+type Spawn = (Command, mpsc::SyncSender<io::Result<Child>>);
+
+/// The `moler-spawn` thread's queue, and the process it belongs to (a `fork`ed copy has a
+/// queue nobody reads: it starts its own thread).
+static SPAWNER: Mutex<Option<(i32, mpsc::Sender<Spawn>)>> = Mutex::new(None);
 
 /// Waits until the child `pid` (not yet reaped) exits, at most until `deadline`: whether it
 /// did; `None` without pidfds.

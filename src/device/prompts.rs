@@ -465,22 +465,8 @@ mod tests {
                 event: &tracing::Event<'_>,
                 _: tracing_subscriber::layer::Context<'_, S>,
             ) {
-                struct Message(String);
-                impl tracing::field::Visit for Message {
-                    fn record_debug(
-                        &mut self,
-                        field: &tracing::field::Field,
-                        value: &dyn std::fmt::Debug,
-                    ) {
-                        if field.name() == "message" {
-                            self.0 = format!("{value:?}");
-                        }
-                    }
-                }
                 if *event.metadata().level() == tracing::Level::WARN {
-                    let mut message = Message(String::new());
-                    event.record(&mut message);
-                    self.0.lock().unwrap().push(message.0);
+                    self.0.lock().unwrap().push(crate::logging::message_of(event));
                 }
             }
         }

@@ -556,6 +556,15 @@ impl Slot {
     }
 }
 
+/// The message of `event`, as the logs write it (its other fields left out). For tests that
+/// watch what a part of moler logs.
+#[cfg(test)]
+pub(crate) fn message_of(event: &tracing::Event<'_>) -> String {
+    let mut fields = Fields::default();
+    event.record(&mut fields);
+    fields.message
+}
+
 impl Fields {
     fn clear(&mut self) {
         self.message.clear();
