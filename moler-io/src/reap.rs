@@ -217,32 +217,46 @@ pub(crate) fn spawn_child(mut command: Command) -> io::Result<Child> {
         });
     }
     let me = getpid().as_raw_nonzero().get();
-    let queue = {
-        let mut spawner = SPAWNER.lock().unwrap_or_else(PoisonError::into_inner);
-        match spawner.as_ref() {
-            Some((owner, queue)) if *owner == me => queue.clone(),
-            _ => {
-                let (queue, jobs) = mpsc::channel::<Spawn>();
-                std::thread::Builder::new()
-                    .name("moler-spawn".into())
-                    .spawn(move || {
-                        for (mut command, answer) in jobs {
-                            let child = command.spawn();
-                            drop(command);
-                            let _ = answer.send(child);
-                        }
-                    })
-                    .map_err(|e| io::Error::new(e.kind(), format!("start moler-spawn: {e}")))?;
-                *spawner = Some((me, queue.clone()));
-                queue
-            }
-        }
-    };
     let (answer, answered) = mpsc::sync_channel(1);
-    // The thread never ends while the program runs (its queue is never closed): neither fails.
-    let gone = || io::Error::other("the moler-spawn thread is gone");
-    queue.send((command, answer)).map_err(|_| gone())?;
-    answered.recv().map_err(|_| gone())?
+    let mut job = (command, answer);
+    // A queue nobody reads (its thread ended: it could only by a panic, and the kernel then
+    // killed the children it had forked) gives the job back: a new thread takes it, once.
+    for fresh in [false, true] {
+        match spawner(me, fresh)?.send(job) {
+            Ok(()) => {
+                // The thread ended during the spawn: no answer (the next spawn starts another).
+                return answered.recv().unwrap_or_else(|_| {
+                    Err(io::Error::other("the moler-spawn thread ended during the spawn"))
+                });
+            }
+            Err(mpsc::SendError(back)) => job = back,
+        }
+    }
+    Err(io::Error::other("the moler-spawn thread ends as soon as it starts"))
+}
+
+/// The `moler-spawn` thread's queue in this process (`me`): a new thread's if there is none yet,
+/// it belongs to the process this one was `fork`ed from, or `fresh` is asked for.
+fn spawner(me: i32, fresh: bool) -> io::Result<mpsc::Sender<Spawn>> {
+    let mut spawner = SPAWNER.lock().unwrap_or_else(PoisonError::into_inner);
+    match spawner.as_ref() {
+        Some((owner, queue)) if *owner == me && !fresh => Ok(queue.clone()),
+        _ => {
+            let (queue, jobs) = mpsc::channel::<Spawn>();
+            std::thread::Builder::new()
+                .name("moler-spawn".into())
+                .spawn(move || {
+                    for (mut command, answer) in jobs {
+                        let child = command.spawn();
+                        drop(command);
+                        let _ = answer.send(child);
+                    }
+                })
+                .map_err(|e| io::Error::new(e.kind(), format!("start moler-spawn: {e}")))?;
+            *spawner = Some((me, queue.clone()));
+            Ok(queue)
+        }
+    }
 }
 
 /// A command for the `moler-spawn` thread, and where its child goes.
@@ -473,6 +487,23 @@ mod tests {
             Some(false),
             "the child ended with the thread that started it: {status}"
         );
+    }
+
+    /// A `moler-spawn` thread that ended (only a panic could end it; the kernel then killed the
+    /// children it had forked) is replaced at the next spawn: the job its queue gives back goes
+    /// to a new thread.
+    #[test]
+    fn a_spawn_thread_that_ended_is_replaced() {
+        let (dead, jobs) = mpsc::channel::<Spawn>();
+        drop(jobs);
+        let me = getpid().as_raw_nonzero().get();
+        // The live thread's queue is kept open: were it closed, that thread would end, and the
+        // kernel kill the children it forked for tests running alongside.
+        std::mem::forget(SPAWNER.lock().unwrap().replace((me, dead)));
+        let mut child = spawn_child(Command::new("true")).expect("spawned by a new thread");
+        assert!(child.wait().unwrap().success());
+        let mut again = spawn_child(Command::new("true")).expect("spawned by the new thread");
+        assert!(again.wait().unwrap().success());
     }
 
     /// Each child gets its own grace, and the wait goes on while others end: a deaf one with a
