@@ -188,7 +188,9 @@ pub trait FdIo: Send + 'static {
 
     /// True when input waits inside the stream rather than in its descriptor, so waiting for
     /// readability would miss it. An SSH session is such a stream: a write makes libssh2 read
-    /// the socket, and what it read waits in its buffers. A runner asks after every write.
+    /// the socket, and what it read waits in its buffers. A runner asks after every write, and
+    /// before each read: while this is true it reads at once, whatever [`FdIo::drained`] said
+    /// of the last read.
     fn has_buffered_input(&self) -> bool {
         false
     }

@@ -129,6 +129,15 @@ impl<R: Runtime> Endpoint<R> {
         match self {
             Endpoint::Poll(io) => io.poll_read(cx, buf),
             Endpoint::Fd { regs, io } => {
+                // Input the stream holds (an SSH session's, pulled in by a write) is read at
+                // once: no readiness of the descriptor tells of it, and a registration that
+                // knows the descriptor empty (tokio's, after a short read; smol's) would wait.
+                if io.has_buffered_input() {
+                    match io.read(buf) {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        r => return Poll::Ready(r),
+                    }
+                }
                 if drained {
                     let reg = registered::<R>(regs, io.as_ref(), Op::Read);
                     if reg.is_some_and(|(reg, interest)| reg.wait_level(cx, interest)) {

@@ -315,6 +315,17 @@ impl Rig {
         Rig { runner, _tokio: Some(rt) }
     }
 
+    /// Runs `future` to its end: on the tokio runtime of a tokio rig (`block_on`, as
+    /// `#[tokio::main]` does), else on the calling thread (`smol::block_on`).
+    #[allow(dead_code)]
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        #[cfg(feature = "tokio")]
+        if let Some(rt) = &self._tokio {
+            return rt.block_on(future);
+        }
+        smol::block_on(future)
+    }
+
     /// smol's global executor.
     #[cfg(feature = "smol")]
     pub fn smol() -> Rig {
