@@ -583,7 +583,7 @@ pub(crate) fn resolve(
             _ => Map::new(),
         };
         if let Some(Value::Object(end)) = ends_like.map(|e| e.command_params.to_json()) {
-            for key in ["expected_prompt", "target_newline"] {
+            for key in HOP_ENDS {
                 match end.get(key) {
                     Some(v) => {
                         params.insert(key.to_owned(), v.clone());
@@ -598,7 +598,10 @@ pub(crate) fn resolve(
             h.required_command_params.iter().map(|r| r.value.clone()).collect();
         let command = h.execute_command.as_ref().map(|c| c.value.as_str());
         let (from_, to_) = (from.clone(), to.clone());
-        let given = Given::new(params, &h.command_params);
+        let mut given = Given::new(params, &h.command_params);
+        if let Some(end) = ends_like {
+            given.take_ends_from(&end.command_params);
+        }
         if !merge_hop(&mut hops, from, to, command, given, required, None, &spec.name.origin) {
             problems.push(Problem::new(
                 ErrorKind::MissingParameter,
@@ -1038,6 +1041,10 @@ pub(crate) fn resolve(
     Ok(machine)
 }
 
+/// A hop's parameters that say where it ends: the way through an optional state left out
+/// takes them from the hop that ends where it does.
+const HOP_ENDS: [&str; 2] = ["expected_prompt", "target_newline"];
+
 /// A hop's `command_params` as given: the parameters, the numbers among them
 /// ([`HopPlan::numbers_as_text`]), and where each was written.
 struct Given {
@@ -1052,6 +1059,19 @@ impl Given {
         let entries = node.as_map().unwrap_or_default();
         let origins = entries.iter().map(|(k, _)| (k.name.clone(), k.origin.clone()));
         Given { params, numbers: node.numbers_as_written(), origins: origins.collect() }
+    }
+
+    /// The hop's end (`expected_prompt`, `target_newline`) taken from `node`, another hop's
+    /// `command_params` (the params already hold its values): their numbers as written, and
+    /// where they were written, are that hop's too.
+    fn take_ends_from(&mut self, node: &moler_config::Node) {
+        let end = |key: &str| HOP_ENDS.contains(&key);
+        self.numbers.retain(|(k, _, _)| !end(k));
+        self.numbers.extend(node.numbers_as_written().into_iter().filter(|(k, _, _)| end(k)));
+        self.origins.retain(|(k, _)| !end(k));
+        let entries = node.as_map().unwrap_or_default();
+        let origins = entries.iter().filter(|(k, _)| end(&k.name));
+        self.origins.extend(origins.map(|(k, _)| (k.name.clone(), k.origin.clone())));
     }
 }
 
@@ -1329,6 +1349,50 @@ DEVICES:
             (back.command.as_str(), &back.params["expected_prompt"]),
             ("exit", &Value::from("^b> $"))
         );
+    }
+
+    /// The way through an optional state left out takes its end (`expected_prompt`,
+    /// `target_newline`) from the hop that ends where it does: a number there is as written
+    /// there, not as the other hop wrote its own.
+    #[test]
+    fn a_way_through_a_left_out_state_ends_as_written_where_its_end_comes_from() {
+        let yaml = "DEVICE_CLASSES:
+  Deep:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $'}
+      B: {PROMPT_FROM: [C]}
+      O: {PROMPT: '^o> $', OPTIONAL: true}
+      C: {PROMPT: '^c> $'}
+    CONNECTION_HOPS:
+      A:
+        B: {execute_command: su, command_params: {password: x, expected_prompt: '^b> $'}}
+      B:
+        A: {execute_command: exit, command_params: {expected_prompt: '^a> $'}}
+        O: {execute_command: telnet, command_params: {host: o, expected_prompt: '^o> $'}}
+      O:
+        B: {execute_command: logout, command_params: {expected_prompt: 0555, target_newline: 0x0A}}
+        C: {execute_command: ssh, command_params: {host: c, login: u, password: p, expected_prompt: '^c> $'}}
+      C:
+        O: {execute_command: exit, command_params: {expected_prompt: 0777, target_newline: 1e1}}
+DEVICES:
+  D: {DEVICE_CLASS: Deep}
+";
+        let m = machine(yaml);
+        let back = m.hop("C", "B").unwrap();
+        assert_eq!(back.command, "exit");
+        assert_eq!(back.text("expected_prompt").as_deref(), Some("0555"));
+        assert_eq!(back.text("target_newline").as_deref(), Some("0x0A"));
+        assert_eq!(m.prompt("B"), Some("0555"));
+        // A wrong end is shown where it was written (the hop out of O), not on the hop whose
+        // command the way takes.
+        let wrong = yaml.replace("expected_prompt: 0555", "expected_prompt: [b]");
+        let config = moler_config::Config::from_yaml(&wrong).unwrap();
+        let (class, device) = (&config.device_classes, &config.devices.list[0]);
+        let problems = resolve(device, class, &Registry::default()).unwrap_err();
+        let err: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let err = err.join("\n");
+        assert!(err.contains(":16:55: device D: hop C -> B (exit)"), "{err}");
     }
 
     /// PROMPT_AS_ROOT_OF gives a prompt where no hop in does (its final `$` made `#`), and a
