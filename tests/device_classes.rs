@@ -535,6 +535,56 @@ states:
     devices.remove_all();
 }
 
+/// A device that keeps falling back by itself (here a box whose other shell ends as soon as it
+/// shows its prompt, in the same breath): the walk is not followed for ever. Each state is tried
+/// at most twice, then the walk fails saying so and where the device is; it stays there,
+/// believed where its prompt last put it.
+#[test]
+fn a_device_that_keeps_falling_back_is_followed_twice_per_state_then_given_up() {
+    const FALLS_BACK: &str = r#"
+states:
+  A:
+    prompt: "a> "
+    commands:
+      - {match: whoami, answer: alice}
+      - {match: exit, answer: "b# \nlogout"}
+"#;
+    const CLASS: &str = "DEVICE_CLASSES:
+  Flaky:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $'}
+      B: {PROMPT_FROM: [A]}
+    CONNECTION_HOPS:
+      A:
+        B: {execute_command: exit, command_params: {expected_prompt: '^b# $'}}
+      B:
+        A: {execute_command: exit, command_params: {expected_prompt: '^a> $'}}
+";
+    let sim = sim(FALLS_BACK);
+    let port = sim.addr().port();
+    let devices = Devices::from_yaml(&format!(
+        "{CLASS}DEVICES:\n  BOX:\n    DEVICE_CLASS: Flaky\n    CONNECTION_DESC: {{io_type: tcp, \
+         host: 127.0.0.1, port: {port}, ready_prompt: 'a> '}}\n"
+    ))
+    .unwrap();
+    let plain = devices.get("BOX").unwrap();
+    let typed = |times: usize, within: Duration| {
+        let wait = Wait4::new([r"^(a> )?exit$"]).unwrap();
+        plain.observe(wait.till_occurs_times(times).timeout(within)).unwrap().check_state(false)
+    };
+    let (six, seven) = (typed(6, WAIT).start(), typed(7, Duration::from_secs(3)).start());
+    let err = plain.goto_state("B").unwrap_err().to_string();
+    assert!(err.contains("the device kept changing state by itself; it is in A"), "{err}");
+    // Three states (NOT_CONNECTED, A, B): six hops, not one more.
+    assert_eq!(six.wait(WAIT).unwrap().len(), 6, "six tries");
+    assert!(seven.wait(WAIT).is_err(), "a seventh hop was typed");
+    assert_eq!(plain.state(), "A");
+    let whoami = Command::lines("whoami", plain.prompt().unwrap());
+    assert_eq!(plain.observe(whoami).unwrap().run_within(WAIT).unwrap(), ["alice"]);
+    devices.remove_all();
+}
+
 /// A TCP peer on 127.0.0.1 that shows `shows` to the one connection it takes, answers the
 /// first thing typed with `answer` (if any), and hands back all that was typed once the
 /// connection closes.

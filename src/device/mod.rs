@@ -149,6 +149,10 @@ struct InState<O> {
     follows_state: bool,
     /// Refuses to start outside `made_for` (off only by [`DeviceObserver::check_state`]).
     check_state: bool,
+    /// A hop's: the state its success moves the device to, on the connection of that
+    /// generation. Moved as the hop ends, in the stream's order (see
+    /// [`InState::ended_at_prompt`]).
+    moves_to: Option<(u64, &'static str)>,
     /// A timeout in place of the observer's own (the removal caps its hops).
     timeout: Option<Duration>,
     /// The wake-up the inner observer asked for: the slot is shared with `check_at`.
@@ -248,8 +252,22 @@ impl<O: Observer> Observer for InState<O> {
 impl<O: Observer> InState<O> {
     /// A command that ended on output ended at the line its shell waits on: the prompt the
     /// watch noted there, if any, is where the device is (before the next command starts).
+    ///
+    /// A hop that succeeded moves the device to its state first, then that prompt applies: a
+    /// hop can end at a whole line inside what was read (`b# `), and the line left open at the
+    /// end of it is later output (a shell that ended at once: `logout`, then the prompt it fell
+    /// back to). Moved after the hop, by the walk, the device believed the hop's state for
+    /// good, with the shell it fell back to waiting at its prompt.
     fn ended_at_prompt(&self, step: &Step<O::Output>) {
-        if matches!(step, Step::Done(_)) && self.inner.kind() == Kind::Command {
+        let (done, ok) = match step {
+            Step::Pending => return,
+            Step::Done(r) => (true, r.is_ok()),
+            Step::Linger { result, .. } => (false, result.is_ok()),
+        };
+        if let Some((generation, to)) = self.moves_to.filter(|_| ok) {
+            self.cell.set_if(generation, to);
+        }
+        if done && self.inner.kind() == Kind::Command {
             self.cell.apply_pending();
         }
     }
@@ -1203,19 +1221,19 @@ impl Device {
                 self.json_for(state, connection, &plan.command, &Value::Object(params), true)
             })
             .map_err(|e| self.change_error(from, to, what.clone(), e.into()))?;
-        // The hop moves the device: the state it leaves is no reason to stop it.
+        // The hop moves the device: the state it leaves is no reason to stop it. Its success
+        // moves the device to `to` as it ends, before the prompt the watch saw after it.
         observer.observer.follows_state = false;
+        observer.observer.moves_to = Some((generation, to));
         if let Some(cap) = cap {
             let own = observer.observer.timeout().unwrap_or(Duration::MAX);
             observer.observer.timeout = Some(own.min(cap));
         }
         // The connection times the hop out by its own timeout (or the cap): no waiter's clock.
         match observer.start().await {
-            // The hop command saw the prompt of `to` and not the prompt it started from.
-            Ok(_) => {
-                self.inner.cell.set_if(generation, to);
-                Ok(())
-            }
+            // The hop command saw the prompt of `to` and not the prompt it started from: the
+            // device moved there as it ended (and on, if a prompt after it said so).
+            Ok(_) => Ok(()),
             // A failed hop is a failure, whatever prompt is on the screen: the device stays in
             // the state its prompt watch knows.
             Err(e) => Err(self.change_error(from, to, what, e.into())),
@@ -1257,6 +1275,7 @@ impl Device {
                 device: self.inner.name.clone(),
                 follows_state,
                 check_state: true,
+                moves_to: None,
                 timeout: None,
                 inner_wake: None,
                 check_at: None,
@@ -1549,6 +1568,7 @@ mod in_state_tests {
             device: "D".into(),
             follows_state: true,
             check_state: true,
+            moves_to: None,
             timeout: None,
             inner_wake: None,
             check_at: None,
