@@ -203,3 +203,39 @@ fn a_device_on_a_current_thread_runtime_walks_runs_and_watches_while_awaited_the
         assert_eq!(device.state(), "NOT_CONNECTED");
     });
 }
+
+/// Opening a connection that waits on the network (SSH here, to a peer that takes the TCP
+/// connection and never speaks) runs off the runtime's thread: a current-thread runtime's other
+/// tasks go on meanwhile, and the open fails at its connect timeout.
+#[test]
+fn opening_over_the_network_leaves_the_runtime_free() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let devices = Devices::from_yaml(&format!(
+        "DEVICES:\n  REMOTE:\n    DEVICE_CLASS: UnixRemote2\n    CONNECTION_DESC: {{io_type: \
+         sshshell, host: 127.0.0.1, port: {port}, login: a, password: b, connect_timeout: 1}}\n"
+    ))
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let ticker = {
+            let ticks = Arc::clone(&ticks);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let started = Instant::now();
+        let err = devices.get_async("REMOTE").await.unwrap_err().to_string();
+        let (took, ticked) = (started.elapsed(), ticks.load(Ordering::Relaxed));
+        ticker.abort();
+        assert!(err.contains("opening the connection"), "{err}");
+        assert!(took >= Duration::from_millis(900), "failed before its connect timeout: {took:?}");
+        // About 100 ticks in a second; a runtime blocked by the open ticks once, after it.
+        assert!(ticked >= 20, "the runtime's only thread ticked {ticked} times in {took:?}");
+    });
+    drop(silent);
+}

@@ -585,6 +585,22 @@ states:
     devices.remove_all();
 }
 
+/// A walk whose time is up before its next hop types nothing more: with no time at all, it
+/// fails at once, naming the state and the time, and the device stays where it is.
+#[test]
+fn a_walk_with_no_time_left_types_no_hop() {
+    let sim = sim(SIM);
+    let devices = Devices::from_yaml(&config(sim.addr().port(), "threaded")).unwrap();
+    let plain = devices.get("BOX").unwrap();
+    let su = Wait4::new([r"^(a> )?su$"]).unwrap().timeout(Duration::from_secs(2));
+    let typed = plain.observe(su).unwrap().check_state(false).start();
+    let err = plain.goto_state_with("B", Goto::new().timeout(Duration::ZERO)).unwrap_err();
+    assert_eq!(err.to_string(), "device BOX: still not in B after 0ns");
+    assert!(typed.wait(WAIT).is_err(), "a hop was typed");
+    assert_eq!(plain.state(), "A");
+    devices.remove_all();
+}
+
 /// A TCP peer on 127.0.0.1 that shows `shows` to the one connection it takes, answers the
 /// first thing typed with `answer` (if any), and hands back all that was typed once the
 /// connection closes.
