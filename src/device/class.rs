@@ -847,7 +847,19 @@ pub(crate) fn resolve(
                             reported.push((plan.from.clone(), plan.to.clone()));
                             format!("hop {}: expected_prompt", plan.describe())
                         }
-                        None => format!("state {state}: PROMPT"),
+                        None => {
+                            // A hop into it whose end is this PROMPT (given it above) would
+                            // report the same regex again.
+                            let ends_here = |h: &HopPlan| {
+                                h.to == state
+                                    && h.params.get("expected_prompt").and_then(Value::as_str)
+                                        == Some(p.as_str())
+                            };
+                            for (h, _) in hops.iter().filter(|(h, _)| ends_here(h)) {
+                                reported.push((h.from.clone(), h.to.clone()));
+                            }
+                            format!("state {state}: PROMPT")
+                        }
                     };
                     problems.push(Problem::new(
                         ErrorKind::InvalidValue,
@@ -1608,6 +1620,125 @@ DEVICES:
         assert_eq!((m.connected, m.initial), ("010", "010"));
         assert_eq!((m.prompt("010"), m.prompt("10")), (Some("5"), Some("1e5")));
         assert_eq!(m.next_step("10", "010"), Some("010"));
+    }
+
+    /// The problems of a device (the first in `yaml`) that does not load.
+    fn problems(yaml: &str) -> Vec<String> {
+        let config = moler_config::Config::from_yaml(yaml).unwrap();
+        let (device, classes) = (&config.devices.list[0], &config.device_classes);
+        let problems = resolve(device, classes, &Registry::default()).err().unwrap_or_default();
+        problems.iter().map(ToString::to_string).collect()
+    }
+
+    /// A state's PROMPT that is no regex is one mistake, said once: not again by the hop that
+    /// ends at it, nor as "no prompt" when its hop in names a prompt of its own.
+    #[test]
+    fn a_prompt_that_is_no_regex_is_reported_once() {
+        let class = |hop_in: &str| {
+            format!(
+                "DEVICE_CLASSES:
+  Box:
+    CONNECTED_STATE: A
+    STATES:
+      A: {{PROMPT: '^a> $'}}
+      B: {{PROMPT: '^b( $'}}
+    CONNECTION_HOPS:
+      A:
+        B: {{execute_command: su, command_params: {{password: x{hop_in}}}}}
+      B:
+        A: {{execute_command: exit, command_params: {{expected_prompt: '^a> $'}}}}
+DEVICES:
+  D: {{DEVICE_CLASS: Box, CONNECTION_DESC: {{io_type: tcp, host: 127.0.0.1, port: 1}}}}
+"
+            )
+        };
+        for hop_in in ["", ", expected_prompt: '^b> $'"] {
+            let found = problems(&class(hop_in));
+            assert_eq!(found.len(), 1, "{hop_in}: {found:#?}");
+            let wrong = "state B: PROMPT \"^b( $\" is not a valid regex";
+            assert!(found[0].contains(wrong), "{found:#?}");
+        }
+    }
+
+    /// A hop whose command takes no `expected_prompt` (`plink_serial`, into a modem whose
+    /// prompt is a fixed PROMPT here) is given none from its state's prompt: it loads.
+    #[test]
+    fn a_hop_whose_command_takes_no_expected_prompt_gets_none() {
+        let m = machine(
+            "DEVICE_CLASSES:
+  Modem:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $'}
+      AT: {PROMPT: '^OK$'}
+    CONNECTION_HOPS:
+      A:
+        AT: {execute_command: plink_serial, command_params: {serial_devname: COM5}}
+      AT:
+        A: {execute_command: ctrl_c, command_params: {expected_prompt: '^a> $'}}
+DEVICES:
+  D: {DEVICE_CLASS: Modem, CONNECTION_DESC: {io_type: tcp, host: 127.0.0.1, port: 1}}
+",
+        );
+        let plink = m.hop("A", "AT").unwrap();
+        assert!(!plink.params.contains_key("expected_prompt"), "{:?}", plink.params);
+        assert_eq!(m.prompt("AT"), Some("^OK$"));
+    }
+
+    /// The hop a PROMPT_TEMPLATE is made from is given no `expected_prompt` (its command makes
+    /// the prompt itself), also when no other state takes its prompt from the hop's start.
+    #[test]
+    fn the_hop_a_prompt_template_is_made_from_gets_no_expected_prompt() {
+        let m = machine(
+            "DEVICE_CLASSES:
+  Phone:
+    CONNECTED_STATE: A
+    STATES:
+      A: {PROMPT: '^a> $'}
+      T: {PROMPT_FROM: [A], PROMPT_TEMPLATE: '^adb_shell@{serial_number} \\$'}
+    CONNECTION_HOPS:
+      A:
+        T: {execute_command: adb_shell, command_params: {serial_number: f57e}}
+      T:
+        A: {execute_command: exit, command_params: {expected_prompt: '^a> $'}}
+DEVICES:
+  D: {DEVICE_CLASS: Phone, CONNECTION_DESC: {io_type: tcp, host: 127.0.0.1, port: 1}}
+",
+        );
+        assert_eq!(m.prompt("T"), Some(r"^adb_shell@f57e \$"));
+        let adb = m.hop("A", "T").unwrap();
+        assert!(!adb.params.contains_key("expected_prompt"), "{:?}", adb.params);
+    }
+
+    /// REMOTE_ACCESS opens into the first of its connected states that exists: a state that
+    /// is not OPTIONAL always does, named in the device's hops or not.
+    #[test]
+    fn remote_access_opens_into_the_first_state_that_exists() {
+        let m = machine(
+            "DEVICE_CLASSES:
+  Far:
+    CONNECTED_STATE: L
+    STATES:
+      L: {PROMPT: '^l> $'}
+      X: {PROMPT: '^x> $'}
+      Y: {PROMPT: '^y> $'}
+    REMOTE_ACCESS:
+      CONNECTED_STATE: [X, Y]
+      WITHOUT: [L]
+    CONNECTION_HOPS:
+      L:
+        X: {execute_command: su, command_params: {password: x, expected_prompt: '^x> $'}}
+      X:
+        L: {execute_command: exit, command_params: {expected_prompt: '^l> $'}}
+        Y: {execute_command: su, command_params: {password: y, expected_prompt: '^y> $'}}
+      Y:
+        X: {execute_command: exit, command_params: {expected_prompt: '^x> $'}}
+DEVICES:
+  D: {DEVICE_CLASS: Far, CONNECTION_DESC: {io_type: sshshell, host: 127.0.0.1}}
+",
+        );
+        assert_eq!((m.connected, m.initial), ("X", "X"));
+        assert_eq!(m.states, [NOT_CONNECTED, "X", "Y"]);
     }
 
     #[test]
