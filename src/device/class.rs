@@ -1741,6 +1741,57 @@ DEVICES:
         assert_eq!(m.states, [NOT_CONNECTED, "X", "Y"]);
     }
 
+    /// Over a connection that opens into a state whose prompt is detected (UnixRemote2 on
+    /// `sshshell`, its proxy configured), a hop back into that state needs no
+    /// `expected_prompt`, though the class requires one: the detected prompt ends it. Its
+    /// other required parameters are still required.
+    #[test]
+    fn a_hop_into_the_detected_state_needs_no_expected_prompt_but_the_rest() {
+        let yaml = |ssh_params: &str| {
+            format!(
+                "DEVICES:\n  R:\n    DEVICE_CLASS: UnixRemote2\n    CONNECTION_DESC: {{io_type: \
+                 sshshell, host: 127.0.0.1}}\n    CONNECTION_HOPS:\n      PROXY_PC:\n        \
+                 UNIX_REMOTE:\n          execute_command: ssh\n          command_params: \
+                 {{{ssh_params}}}\n"
+            )
+        };
+        let m = machine(&yaml("host: box, login: u, password: p, expected_prompt: 'box\\$'"));
+        assert_eq!((m.connected, m.detect), ("PROXY_PC", Some("PROXY_PC")));
+        let exit = m.hop(UNIX_REMOTE, "PROXY_PC").unwrap();
+        assert_eq!(exit.command, "exit");
+        assert!(!exit.params.contains_key("expected_prompt"), "{:?}", exit.params);
+        let found = problems(&yaml("host: box, password: p, expected_prompt: 'box\\$'"));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].contains("PROXY_PC -> UNIX_REMOTE (ssh)"), "{found:#?}");
+        assert!(found[0].contains("`login`"), "{found:#?}");
+    }
+
+    /// Only a hop into the detected state is let off its command's `expected_prompt`: a hop
+    /// back into a connected state whose prompt nobody knows (a console, no PROMPT) and that
+    /// names none is a load error, not a hop that fails when first taken.
+    #[test]
+    fn a_hop_into_a_state_without_a_prompt_needs_its_expected_prompt() {
+        let found = problems(
+            "DEVICE_CLASSES:
+  Console:
+    CONNECTED_STATE: A
+    STATES:
+      A: {}
+      B: {PROMPT: '^b> $'}
+    CONNECTION_HOPS:
+      A:
+        B: {execute_command: su, command_params: {password: x}}
+      B:
+        A: {execute_command: exit}
+DEVICES:
+  D: {DEVICE_CLASS: Console, CONNECTION_DESC: {io_type: tcp, host: 127.0.0.1, port: 1}}
+",
+        );
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let missing = "hop B -> A (exit): exit: parameter `expected_prompt` is required";
+        assert!(found[0].contains(missing), "{found:#?}");
+    }
+
     #[test]
     fn a_local_device_has_moler_defaults() {
         let m = machine("DEVICES:\n  L:\n    DEVICE_CLASS: moler.device.unixlocal.UnixLocal\n");
