@@ -49,6 +49,20 @@ fn devices_yaml(sim: &Simulator, n: usize, password: &str, variant: Option<&str>
     yaml
 }
 
+/// A task on the current runtime that counts a tick every 10 ms: a thread blocked by anything
+/// else stops it. Its count, and the task (to abort).
+fn ticker() -> (Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&ticks);
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            counted.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    (ticks, task)
+}
+
 #[test]
 fn a_second_get_async_waits_for_the_first_without_blocking_the_runtime() {
     let sim = slow_simulator();
@@ -57,16 +71,7 @@ fn a_second_get_async_waits_for_the_first_without_blocking_the_runtime() {
     // first caller's walk with it.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let ticks = Arc::new(AtomicUsize::new(0));
-        let ticker = {
-            let ticks = Arc::clone(&ticks);
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    ticks.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
+        let (ticks, ticker) = ticker();
         let started = Instant::now();
         let (first, second) = tokio::join!(devices.get_async("SIM0"), async {
             // The second caller comes while the first waits for the slow prompt.
@@ -218,16 +223,7 @@ fn opening_over_the_network_leaves_the_runtime_free() {
     .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let ticks = Arc::new(AtomicUsize::new(0));
-        let ticker = {
-            let ticks = Arc::clone(&ticks);
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    ticks.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
+        let (ticks, ticker) = ticker();
         let started = Instant::now();
         let err = devices.get_async("REMOTE").await.unwrap_err().to_string();
         let (took, ticked) = (started.elapsed(), ticks.load(Ordering::Relaxed));

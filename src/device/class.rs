@@ -1325,35 +1325,45 @@ mod tests {
         assert_eq!(fill_template("at {host}:", &plan).unwrap_err(), "host");
     }
 
+    /// A class of four states, A to B to O to C, O OPTIONAL and left out: B's entry under
+    /// STATES, and the parameters of the hops O -> B and C -> O besides their commands'.
+    fn deep(b: &str, o_to_b: &str, c_to_o: &str) -> String {
+        format!(
+            "DEVICE_CLASSES:
+  Deep:
+    CONNECTED_STATE: A
+    STATES:
+      A: {{PROMPT: '^a> $'}}
+      B: {b}
+      O: {{PROMPT: '^o> $', OPTIONAL: true}}
+      C: {{PROMPT: '^c> $'}}
+    CONNECTION_HOPS:
+      A:
+        B: {{execute_command: su, command_params: {{password: x, expected_prompt: '^b> $'}}}}
+      B:
+        A: {{execute_command: exit, command_params: {{expected_prompt: '^a> $'}}}}
+        O: {{execute_command: telnet, command_params: {{host: o, expected_prompt: '^o> $'}}}}
+      O:
+        B: {{execute_command: logout, command_params: {{{o_to_b}}}}}
+        C: {{execute_command: ssh, command_params: {{host: c, login: u, password: p, expected_prompt: '^c> $'}}}}
+      C:
+        O: {{execute_command: exit, command_params: {{{c_to_o}}}}}
+DEVICES:
+  D: {{DEVICE_CLASS: Deep}}
+"
+        )
+    }
+
     /// An optional state left out further from the connected state than one hop: the way
     /// through it becomes one hop, away from the connected state the hop out of it (ssh to C),
     /// back towards it the hop out of C (exit) ending where the hop out of O back ends.
     #[test]
     fn a_way_through_an_optional_state_left_out_deep_in_the_class_is_one_hop() {
-        let m = machine(
-            "DEVICE_CLASSES:
-  Deep:
-    CONNECTED_STATE: A
-    STATES:
-      A: {PROMPT: '^a> $'}
-      B: {PROMPT: '^b> $'}
-      O: {PROMPT: '^o> $', OPTIONAL: true}
-      C: {PROMPT: '^c> $'}
-    CONNECTION_HOPS:
-      A:
-        B: {execute_command: su, command_params: {password: x, expected_prompt: '^b> $'}}
-      B:
-        A: {execute_command: exit, command_params: {expected_prompt: '^a> $'}}
-        O: {execute_command: telnet, command_params: {host: o, expected_prompt: '^o> $'}}
-      O:
-        B: {execute_command: logout, command_params: {expected_prompt: '^b> $'}}
-        C: {execute_command: ssh, command_params: {host: c, login: u, password: p, expected_prompt: '^c> $'}}
-      C:
-        O: {execute_command: exit, command_params: {expected_prompt: '^o> $'}}
-DEVICES:
-  D: {DEVICE_CLASS: Deep}
-",
-        );
+        let m = machine(&deep(
+            "{PROMPT: '^b> $'}",
+            "expected_prompt: '^b> $'",
+            "expected_prompt: '^o> $'",
+        ));
         assert_eq!(m.states, [NOT_CONNECTED, "A", "B", "C"]);
         let (on, back) = (m.hop("B", "C").unwrap(), m.hop("C", "B").unwrap());
         assert_eq!((on.command.as_str(), &on.params["host"]), ("ssh", &Value::from("c")));
@@ -1368,29 +1378,12 @@ DEVICES:
     /// there, not as the other hop wrote its own.
     #[test]
     fn a_way_through_a_left_out_state_ends_as_written_where_its_end_comes_from() {
-        let yaml = "DEVICE_CLASSES:
-  Deep:
-    CONNECTED_STATE: A
-    STATES:
-      A: {PROMPT: '^a> $'}
-      B: {PROMPT_FROM: [C]}
-      O: {PROMPT: '^o> $', OPTIONAL: true}
-      C: {PROMPT: '^c> $'}
-    CONNECTION_HOPS:
-      A:
-        B: {execute_command: su, command_params: {password: x, expected_prompt: '^b> $'}}
-      B:
-        A: {execute_command: exit, command_params: {expected_prompt: '^a> $'}}
-        O: {execute_command: telnet, command_params: {host: o, expected_prompt: '^o> $'}}
-      O:
-        B: {execute_command: logout, command_params: {expected_prompt: 0555, target_newline: 0x0A}}
-        C: {execute_command: ssh, command_params: {host: c, login: u, password: p, expected_prompt: '^c> $'}}
-      C:
-        O: {execute_command: exit, command_params: {expected_prompt: 0777, target_newline: 1e1}}
-DEVICES:
-  D: {DEVICE_CLASS: Deep}
-";
-        let m = machine(yaml);
+        let yaml = deep(
+            "{PROMPT_FROM: [C]}",
+            "expected_prompt: 0555, target_newline: 0x0A",
+            "expected_prompt: 0777, target_newline: 1e1",
+        );
+        let m = machine(&yaml);
         let back = m.hop("C", "B").unwrap();
         assert_eq!(back.command, "exit");
         assert_eq!(back.text("expected_prompt").as_deref(), Some("0555"));
