@@ -185,6 +185,7 @@ impl<O: Observer> Observer for InState<O> {
         tracing::info!(target: logging::MAIN, device = %self.device, "{} started in {}", self.inner.describe(), self.made_for);
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_start(cx));
         self.share_wake(&step, cx);
+        self.hop_ended(&step);
         self.log_end(step, cx.elapsed())
     }
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
@@ -207,11 +208,13 @@ impl<O: Observer> Observer for InState<O> {
     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_timeout(cx));
         self.share_wake(&step, cx);
+        self.hop_ended(&step);
         self.log_end(step, cx.elapsed())
     }
     fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_cancel(cx));
         self.share_wake(&step, cx);
+        self.hop_ended(&step);
         self.log_end(step, cx.elapsed())
     }
     fn on_close(&mut self, error: Error) -> moler_core::Result<Self::Output> {
@@ -258,17 +261,22 @@ impl<O: Observer> InState<O> {
     /// end of it is later output (a shell that ended at once: `logout`, then the prompt it fell
     /// back to). Moved after the hop, by the walk, the device believed the hop's state for
     /// good, with the shell it fell back to waiting at its prompt.
-    fn ended_at_prompt(&self, step: &Step<O::Output>) {
-        let (done, ok) = match step {
-            Step::Pending => return,
-            Step::Done(r) => (true, r.is_ok()),
-            Step::Linger { result, .. } => (false, result.is_ok()),
-        };
-        if let Some((generation, to)) = self.moves_to.filter(|_| ok) {
-            self.cell.set_if(generation, to);
-        }
-        if done && self.inner.kind() == Kind::Command {
+    fn ended_at_prompt(&mut self, step: &Step<O::Output>) {
+        self.hop_ended(step);
+        if matches!(step, Step::Done(_)) && self.inner.kind() == Kind::Command {
             self.cell.apply_pending();
+        }
+    }
+
+    /// A hop's end (`step`, however it came): a success moves the device to the hop's state,
+    /// once.
+    fn hop_ended(&mut self, step: &Step<O::Output>) {
+        let ok = match step {
+            Step::Pending => return,
+            Step::Done(r) | Step::Linger { result: r, .. } => r.is_ok(),
+        };
+        if let Some((generation, to)) = self.moves_to.take().filter(|_| ok) {
+            self.cell.set_if(generation, to);
         }
     }
 
