@@ -150,8 +150,7 @@ struct InState<O> {
     /// Refuses to start outside `made_for` (off only by [`DeviceObserver::check_state`]).
     check_state: bool,
     /// A hop's: the state its success moves the device to, on the connection of that
-    /// generation. Moved as the hop ends, in the stream's order (see
-    /// [`InState::ended_at_prompt`]).
+    /// generation. Moved as the hop ends, in the stream's order (see [`InState::stepped`]).
     moves_to: Option<(u64, &'static str)>,
     /// A timeout in place of the observer's own (the removal caps its hops).
     timeout: Option<Duration>,
@@ -184,9 +183,7 @@ impl<O: Observer> Observer for InState<O> {
         }
         tracing::info!(target: logging::MAIN, device = %self.device, "{} started in {}", self.inner.describe(), self.made_for);
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_start(cx));
-        self.share_wake(&step, cx);
-        self.hop_ended(&step);
-        self.log_end(step, cx.elapsed())
+        self.stepped(step, cx, false)
     }
     fn on_data(&mut self, data: &str, cx: &mut Context<'_>) -> Step<Self::Output> {
         // The prompt watch saw this text first (it started with the connection): a prompt in
@@ -201,21 +198,15 @@ impl<O: Observer> Observer for InState<O> {
         // The inner observer's own wake-up stands unless it asks for another.
         cx.wake_in_at(self.inner_wake);
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_data(data, cx));
-        self.share_wake(&step, cx);
-        self.ended_at_prompt(&step);
-        self.log_end(step, cx.elapsed())
+        self.stepped(step, cx, true)
     }
     fn on_timeout(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_timeout(cx));
-        self.share_wake(&step, cx);
-        self.hop_ended(&step);
-        self.log_end(step, cx.elapsed())
+        self.stepped(step, cx, false)
     }
     fn on_cancel(&mut self, cx: &mut Context<'_>) -> Step<Self::Output> {
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_cancel(cx));
-        self.share_wake(&step, cx);
-        self.hop_ended(&step);
-        self.log_end(step, cx.elapsed())
+        self.stepped(step, cx, false)
     }
     fn on_close(&mut self, error: Error) -> moler_core::Result<Self::Output> {
         let result = self.inner.on_close(error);
@@ -243,9 +234,7 @@ impl<O: Observer> Observer for InState<O> {
         }
         self.inner_wake = None;
         let step = cx.with_newline(&self.newline, |cx| self.inner.on_wake(cx));
-        self.share_wake(&step, cx);
-        self.ended_at_prompt(&step);
-        self.log_end(step, cx.elapsed())
+        self.stepped(step, cx, true)
     }
     fn on_linger_wake(&mut self, cx: &mut Context<'_>) -> bool {
         cx.with_newline(&self.newline, |cx| self.inner.on_linger_wake(cx))
@@ -253,31 +242,35 @@ impl<O: Observer> Observer for InState<O> {
 }
 
 impl<O: Observer> InState<O> {
-    /// A command that ended on output ended at the line its shell waits on: the prompt the
+    /// After a call of the inner observer: keeps its wake-up, moves the device as a hop's
+    /// success says, and logs its end. `on_output`: the call was for output or a wake-up, so
+    /// a command that ended there ended at the line its shell waits on, and the prompt the
     /// watch noted there, if any, is where the device is (before the next command starts).
     ///
     /// A hop that succeeded moves the device to its state first, then that prompt applies: a
     /// hop can end at a whole line inside what was read (`b# `), and the line left open at the
     /// end of it is later output (a shell that ended at once: `logout`, then the prompt it fell
-    /// back to). Moved after the hop, by the walk, the device believed the hop's state for
-    /// good, with the shell it fell back to waiting at its prompt.
-    fn ended_at_prompt(&mut self, step: &Step<O::Output>) {
-        self.hop_ended(step);
-        if matches!(step, Step::Done(_)) && self.inner.kind() == Kind::Command {
-            self.cell.apply_pending();
-        }
-    }
-
-    /// A hop's end (`step`, however it came): a success moves the device to the hop's state,
-    /// once.
-    fn hop_ended(&mut self, step: &Step<O::Output>) {
-        let ok = match step {
-            Step::Pending => return,
-            Step::Done(r) | Step::Linger { result: r, .. } => r.is_ok(),
+    /// back to). Moved after the hop, by the walk, the device believed the hop's state, with
+    /// the shell it fell back to waiting at its prompt.
+    fn stepped(
+        &mut self,
+        step: Step<O::Output>,
+        cx: &mut Context<'_>,
+        on_output: bool,
+    ) -> Step<O::Output> {
+        self.share_wake(&step, cx);
+        let ok = match &step {
+            Step::Pending => None,
+            Step::Done(r) | Step::Linger { result: r, .. } => Some(r.is_ok()),
         };
-        if let Some((generation, to)) = self.moves_to.take().filter(|_| ok) {
+        if let Some((generation, to)) = self.moves_to.filter(|_| ok == Some(true)) {
+            self.moves_to = None;
             self.cell.set_if(generation, to);
         }
+        if on_output && matches!(step, Step::Done(_)) && self.inner.kind() == Kind::Command {
+            self.cell.apply_pending();
+        }
+        self.log_end(step, cx.elapsed())
     }
 
     /// After a call of the inner observer that left it running: keeps the wake-up it asked
