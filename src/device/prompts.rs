@@ -471,6 +471,12 @@ mod tests {
             }
         }
         let seen = Warnings::default();
+        // tracing caches each callsite's interest for the whole process, computed once, by the
+        // thread that reaches it first; with a single dispatcher registered, from that thread's
+        // own default. A test running alongside with none (NoSubscriber) could then switch the
+        // warning off for good (CI, once: nothing seen). A second dispatcher alive meanwhile
+        // makes that computation ask every registered one, this one included.
+        let _anchor = tracing::Dispatch::new(tracing_subscriber::registry());
         let subscriber = tracing_subscriber::registry().with(seen.clone());
         tracing::subscriber::with_default(subscriber, body);
         let seen = seen.0.lock().unwrap().clone();
