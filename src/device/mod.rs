@@ -42,6 +42,8 @@ mod error;
 mod factory;
 mod prompts;
 mod state;
+#[cfg(test)]
+mod test_log;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -1657,6 +1659,7 @@ mod in_state_tests {
 
     /// `check_state(false)` (a command meant to run across a state change the device cannot
     /// see) also stops it failing when the device leaves its state while it runs; on, both.
+    /// Turning it off is a warning; leaving it on is none.
     #[test]
     fn the_state_check_off_is_off_at_the_start_and_while_it_runs() {
         let devices =
@@ -1664,10 +1667,21 @@ mod in_state_tests {
         let local = devices.get("LOCAL").unwrap();
         let on = local.cmd("pwd", serde_json::json!({})).unwrap();
         assert!(on.observer.check_state && on.observer.follows_state);
-        let off = local.cmd("pwd", serde_json::json!({})).unwrap().check_state(false);
+        let mut off = None;
+        let warned = super::test_log::warnings(|| {
+            off = Some(local.cmd("pwd", serde_json::json!({})).unwrap().check_state(false));
+        });
+        let off = off.unwrap();
         assert!(!off.observer.check_state && !off.observer.follows_state);
-        let still_on = local.cmd("pwd", serde_json::json!({})).unwrap().check_state(true);
+        assert_eq!(warned.len(), 1, "turning it off is one warning: {warned:?}");
+        assert!(warned[0].contains("the state check is off"), "{warned:?}");
+        let mut still_on = None;
+        let warned = super::test_log::warnings(|| {
+            still_on = Some(local.cmd("pwd", serde_json::json!({})).unwrap().check_state(true));
+        });
+        let still_on = still_on.unwrap();
         assert!(still_on.observer.check_state && still_on.observer.follows_state);
+        assert!(warned.is_empty(), "leaving it on is no warning: {warned:?}");
         devices.remove_all();
     }
 
@@ -1850,5 +1864,73 @@ mod introspection_tests {
             assert!(debug.contains(part), "{part} in {debug}");
         }
         devices.remove_all();
+    }
+}
+
+#[cfg(test)]
+mod removal_tests {
+    use std::future::Future;
+    use std::task::Waker;
+
+    use tracing::Level;
+
+    use super::*;
+
+    /// An observer that never ends by itself (as the prompt watch does until its connection
+    /// closes).
+    struct Never;
+
+    impl Observer for Never {
+        type Output = ();
+        fn describe(&self) -> String {
+            "never".into()
+        }
+        fn on_data(&mut self, _: &str, _: &mut Context<'_>) -> Step<()> {
+            Step::Pending
+        }
+    }
+
+    /// After closing its connection, a removal (or an exchange) waits until the connection took
+    /// the close (its prompt watch ended, the device log has its last words), and no longer;
+    /// with no connection, not at all.
+    #[test]
+    fn a_closed_connection_is_waited_for_until_it_took_its_close() {
+        let devices =
+            crate::Devices::from_yaml("DEVICES:\n  LOCAL: {DEVICE_CLASS: UnixLocal}\n").unwrap();
+        let local = devices.get("LOCAL").unwrap();
+        let runner = Runner::new(moler_runners::RunnerKind::Thread).unwrap();
+        let mut cx = std::task::Context::from_waker(Waker::noop());
+        let mut conn = Connection::new("d");
+        let watch = conn.start(Never, Instant::now());
+        let mut waiting = std::pin::pin!(local.closed(Some(watch), &runner));
+        assert!(waiting.as_mut().poll(&mut cx).is_pending(), "the close is not taken yet");
+        conn.handle_close(None);
+        assert!(waiting.as_mut().poll(&mut cx).is_ready(), "the close was taken");
+        let nothing = std::pin::pin!(local.closed(None, &runner)).poll(&mut cx);
+        assert!(nothing.is_ready(), "no connection: nothing to wait for");
+        devices.remove_all();
+    }
+
+    /// A removal walks a connected device down and says so first; one not connected has no
+    /// walk to announce. Both end with the device removed.
+    #[test]
+    fn a_removal_announces_its_walk_down_only_from_a_connected_state() {
+        let devices = crate::Devices::from_yaml(
+            "DEVICES:\n  UP: {DEVICE_CLASS: UnixLocal}\n  DOWN: {DEVICE_CLASS: UnixLocal}\n",
+        )
+        .unwrap();
+        let up = devices.get("UP").unwrap();
+        assert_eq!(up.state(), "UNIX_LOCAL");
+        let said = super::test_log::logged(Level::INFO, || devices.remove("UP").unwrap());
+        let walk = "removing: walking down from UNIX_LOCAL to NOT_CONNECTED";
+        assert!(said.iter().any(|m| m == walk), "{walk:?} in {said:?}");
+        assert!(said.iter().any(|m| m == "device removed"), "{said:?}");
+        assert_eq!(up.state(), "NOT_CONNECTED");
+
+        let down = devices.get("DOWN").unwrap();
+        down.goto_state("NOT_CONNECTED").unwrap();
+        let said = super::test_log::logged(Level::INFO, || devices.remove("DOWN").unwrap());
+        assert!(!said.iter().any(|m| m.starts_with("removing: walking down")), "{said:?}");
+        assert!(said.iter().any(|m| m == "device removed"), "{said:?}");
     }
 }

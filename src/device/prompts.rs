@@ -454,41 +454,12 @@ mod tests {
         assert_eq!(cell.get(), UNIX_LOCAL_ROOT);
     }
 
-    /// The messages of the warnings logged on this thread while `body` runs.
-    fn warnings(body: impl FnOnce()) -> Vec<String> {
-        use tracing_subscriber::layer::SubscriberExt;
-        #[derive(Clone, Default)]
-        struct Warnings(Arc<std::sync::Mutex<Vec<String>>>);
-        impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
-            fn on_event(
-                &self,
-                event: &tracing::Event<'_>,
-                _: tracing_subscriber::layer::Context<'_, S>,
-            ) {
-                if *event.metadata().level() == tracing::Level::WARN {
-                    self.0.lock().unwrap().push(crate::logging::message_of(event));
-                }
-            }
-        }
-        let seen = Warnings::default();
-        // tracing caches each callsite's interest for the whole process, computed once, by the
-        // thread that reaches it first; with a single dispatcher registered, from that thread's
-        // own default. A test running alongside with none (NoSubscriber) could then switch the
-        // warning off for good (CI, once: nothing seen). A second dispatcher alive meanwhile
-        // makes that computation ask every registered one, this one included.
-        let _anchor = tracing::Dispatch::new(tracing_subscriber::registry());
-        let subscriber = tracing_subscriber::registry().with(seen.clone());
-        tracing::subscriber::with_default(subscriber, body);
-        let seen = seen.0.lock().unwrap().clone();
-        seen
-    }
-
     /// A line that matches two states' prompts is logged as a warning naming both, once (the
     /// same line again is not logged again); a line that matches no prompt, or one, is no
     /// warning.
     #[test]
     fn a_line_that_matches_two_states_is_one_warning() {
-        let seen = warnings(|| {
+        let seen = crate::device::test_log::warnings(|| {
             let (mut conn, _cell) = watched();
             let t = Instant::now();
             conn.handle_input(b"cat notes\r\nnothing like a prompt", t);
