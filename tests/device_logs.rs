@@ -68,19 +68,31 @@ fn write_mode_logs_keep_everything_across_suffixes_removals_and_reloads() {
     drop(devices);
     let devices = Devices::from_yaml(&yaml).unwrap();
     echo(&devices, "mark-reloaded");
+    devices.remove("LOCAL").unwrap();
+    // Made again and removed on a tokio runtime: there the connection takes its close on the
+    // runtime's own turn, not inside the removal's call (as on the thread runner), and the
+    // removal waits for it. On one thread, nothing else runs until the removal waits.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let local = devices.get_async("LOCAL").await.unwrap();
+        let out = local.start(Echo::new().text("mark-tokio")).unwrap().await.unwrap();
+        assert_eq!(out.result, ["mark-tokio"]);
+        devices.remove_async("LOCAL").await.unwrap();
+    });
     devices.remove_all();
     moler::logging::stop();
     assert!(open_in(&dir).is_empty(), "stop closes every file: {:?}", open_in(&dir));
 
     let device = read(&dir, "moler.LOCAL.log");
     assert!(!device.contains("mark-earlier-run"), "the first open truncates:\n{device}");
-    let kept = ["mark-login", "mark-back", "mark-made-again", "mark-reloaded"];
+    let kept = ["mark-login", "mark-back", "mark-made-again", "mark-reloaded", "mark-tokio"];
     in_order(&device, &kept, "moler.LOCAL.log");
     // A removal's last words reach the device log before its file closes: the connection's
     // close, then the removal, each time.
     let ends = ["connection closed", "device removed"];
     in_order(&device, &[&["mark-back"], &ends[..], &["mark-made-again"]].concat(), "first removal");
-    in_order(&device, &[&["mark-reloaded"], &ends[..]].concat(), "last removal");
+    in_order(&device, &[&["mark-reloaded"], &ends[..], &["mark-tokio"]].concat(), "third removal");
+    in_order(&device, &[&["mark-tokio"], &ends[..]].concat(), "the removal on tokio");
     assert!(!device.contains("mark-step2"), "{device}");
     in_order(&read(&dir, "moler.LOCAL.raw.log"), &kept, "moler.LOCAL.raw.log");
     in_order(&read(&dir, "moler.debug.log"), &kept, "moler.debug.log");
@@ -90,7 +102,7 @@ fn write_mode_logs_keep_everything_across_suffixes_removals_and_reloads() {
         assert!(!step2.contains("mark-back") && !step2.contains("mark-login"), "{name}:\n{step2}");
     }
     let main = read(&dir, "moler.log");
-    assert_eq!(main.matches("device removed").count(), 2, "moler.log:\n{main}");
+    assert_eq!(main.matches("device removed").count(), 3, "moler.log:\n{main}");
     assert_eq!(main.matches("logging to").count(), 2, "both loads:\n{main}");
     std::fs::remove_dir_all(dir).unwrap();
 }
