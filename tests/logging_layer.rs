@@ -99,6 +99,40 @@ fn the_programs_own_layer_gets_every_event_beside_molers() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Beside a layer whose filter decides per event (its call sites' interest is "sometimes",
+/// as `dynamic_filter_fn` gives), every event asks moler's filter again: moler's records still reach
+/// its files, and the program's own records still do not.
+#[test]
+fn beside_a_filter_that_decides_per_event_moler_still_decides_for_its_logs() {
+    use tracing_subscriber::Layer as _;
+    let (_one, dir) = logs_for("per-event");
+    let logger = moler::config::Logger { path: Some(dir.clone()), ..Default::default() };
+    let seen = Seen::default();
+    let per_event =
+        tracing_subscriber::filter::dynamic_filter_fn(|m, _| m.target() != "myapp::hidden");
+    let subscriber = tracing_subscriber::registry()
+        .with(seen.clone().with_filter(per_event))
+        .with(moler::logging::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        let logs = moler::logging::configure(&logger).unwrap();
+        tracing::info!(target: moler::logging::MAIN, device = "E", "moler's record, asked per event");
+        tracing::info!(target: "myapp", "the program's record, asked per event");
+        tracing::info!(target: "myapp::hidden", "hidden from the program's layer");
+        logs.flush();
+        moler::logging::stop();
+    });
+    let seen = seen.0.lock().unwrap().clone();
+    assert!(seen.iter().any(|s| s.ends_with("moler's record, asked per event")), "{seen:#?}");
+    assert!(seen.iter().any(|s| s.ends_with("the program's record, asked per event")), "{seen:#?}");
+    assert!(!seen.iter().any(|s| s.contains("hidden")), "{seen:#?}");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let (main, device) = (read("moler.log"), read("moler.E.log"));
+    assert!(main.contains("moler's record, asked per event"), "{main}");
+    assert!(device.contains("moler's record, asked per event"), "{device}");
+    assert!(!main.contains("the program's record") && !main.contains("hidden"), "{main}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// moler's layer alone (what `configure` installs when the program has no subscriber): what
 /// the logs do not want is off at its call site, and on again when the logs come to want it.
 #[test]

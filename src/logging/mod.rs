@@ -1476,6 +1476,86 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// Logs whose flusher is this test's thread: it is woken (unparked) as a flusher would be
+    /// and never writes, so what waits stays until the test looks.
+    fn with_idle_flusher(logger: &Logger) -> Logs {
+        let logs = Logs::new(logger).unwrap();
+        logs.sink.flusher.set(Some(std::thread::current())).unwrap();
+        logs
+    }
+
+    /// Traffic waits for the flusher up to exactly [`MOST_DEFERRED`] bytes (device log names and
+    /// text together); a record that would take it past that has its own thread format what
+    /// waits first. Nothing is lost or reordered either way.
+    #[test]
+    fn traffic_waits_for_the_flusher_up_to_its_bound_exactly() {
+        let dir = scratch("deferred-exact");
+        let logs = with_idle_flusher(&Logger { path: Some(dir.clone()), ..Logger::default() });
+        let shown = format!("{logs:?}");
+        assert!(shown.starts_with("Logs") && shown.contains("deferred-exact"), "{shown}");
+        let files = TrafficFiles::of("R");
+        // A busy device's burst (32 reads of 16 KiB) waits whole: formatting it is the flusher's.
+        let burst =
+            with_idle_flusher(&Logger { path: Some(dir.join("burst")), ..Logger::default() });
+        let piece = "b".repeat(16 * 1024);
+        for _ in 0..32 {
+            burst.sink.traffic("R", &files, "<", &piece, line!());
+        }
+        assert_eq!(lock(&burst.sink.deferred).records.len(), 32, "the burst waits whole");
+        let half = "h".repeat(MOST_DEFERRED / 2 - files.log.len());
+        logs.sink.traffic("R", &files, "<", &half, line!());
+        logs.sink.traffic("R", &files, ">", &half, line!());
+        {
+            let waiting = lock(&logs.sink.deferred);
+            assert_eq!(waiting.records.len(), 2, "both halves wait");
+            assert_eq!(waiting.text.len(), MOST_DEFERRED, "the bound, reached");
+        }
+        logs.sink.traffic("R", &files, "<", "one more", line!());
+        {
+            let waiting = lock(&logs.sink.deferred);
+            assert_eq!(waiting.records.len(), 1, "past the bound: what waited was written first");
+            assert_eq!(waiting.text, format!("{}one more", files.log));
+        }
+        logs.flush();
+        let text = read(&dir, "moler.R.log");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{} bytes", text.len());
+        assert!(
+            lines[0].ends_with(&format!(" <|{half}")) && lines[1].ends_with(&format!(" >|{half}"))
+        );
+        assert!(lines[2].ends_with(" <|one more"), "{}", lines[2]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Traffic that is also shown at once (a device logged to the console, a debug log at INFO
+    /// or finer, where it sits between events in their order) is written at once, not left to
+    /// the flusher; other traffic waits.
+    #[test]
+    fn traffic_shown_at_once_elsewhere_is_written_at_once() {
+        let dir = scratch("deferred-shown");
+        let cases: [(&str, Option<&str>, Vec<String>, bool); 6] = [
+            ("none", None, vec![], true),
+            ("warning", Some("WARNING"), vec![], true),
+            ("info", Some("INFO"), vec![], false),
+            ("debug", Some("DEBUG"), vec![], false),
+            ("console", None, vec!["moler.R".into()], false),
+            ("console of another", None, vec!["moler.S".into()], true),
+        ];
+        for (what, level, console_logs, waits) in cases {
+            let logger = Logger {
+                path: Some(dir.join(what.replace(' ', "-"))),
+                debug_level: level.map(str::to_owned),
+                console_logs,
+                ..Logger::default()
+            };
+            let logs = with_idle_flusher(&logger);
+            logs.sink.traffic("R", &TrafficFiles::of("R"), "<", "answer", line!());
+            let waiting = lock(&logs.sink.deferred).records.len();
+            assert_eq!(waiting, usize::from(waits), "{what}: waiting records");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn traffic_waiting_stays_bounded_when_the_flusher_falls_behind() {
         let dir = scratch("deferred-bound");
