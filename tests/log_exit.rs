@@ -51,6 +51,15 @@ fn child(dir: PathBuf, how: &str) {
     }
 }
 
+/// This process's threads named as the logs' flusher is.
+fn flushers() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.trim_end() == "moler-log-flush")
+        .count()
+}
+
 fn records_in(dir: &Path, device: &str) -> usize {
     let log = std::fs::read_to_string(dir.join(format!("moler.{device}.log"))).unwrap_or_default();
     (0..RECORDS).filter(|i| log.contains(&format!(" >|echo record-{i}\n"))).count()
@@ -89,5 +98,26 @@ fn main() {
     println!("log_exit: the flusher wrote all {RECORDS} records without being asked");
     drop(logs);
     moler::logging::stop();
+
+    // Logs set up, written and stopped again and again leave no flusher thread behind: each
+    // ends with its logs, also one waiting for the next record (it wrote what there was).
+    for i in 0..5 {
+        let dir = base.join(format!("again-{i}"));
+        let logs = moler::logging::configure(&logger(&dir)).unwrap();
+        write_records("AGAIN");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while records_in(&dir, "AGAIN") < RECORDS {
+            assert!(Instant::now() < deadline, "the flusher wrote {}", records_in(&dir, "AGAIN"));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(logs);
+        moler::logging::stop();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while flushers() > 0 {
+        assert!(Instant::now() < deadline, "{} flusher threads outlived their logs", flushers());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("log_exit: logs set up and stopped 5 times left no flusher thread");
     std::fs::remove_dir_all(&base).unwrap();
 }

@@ -1587,6 +1587,8 @@ mod tests {
         assert_eq!(with_suffix("moler.log", Some("step2")), "molerstep2.log");
         assert_eq!(with_suffix("moler.log", None), "moler.log");
         assert_eq!(with_suffix("noext", Some(".x")), "noext.x");
+        // As `os.path.splitext(".log")`: a leading dot starts no extension.
+        assert_eq!(with_suffix(".log", Some(".x")), ".log.x");
     }
 
     #[test]
