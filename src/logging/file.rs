@@ -537,6 +537,68 @@ mod tests {
         fs::remove_dir_all(dir).unwrap();
     }
 
+    /// Records wait in memory for the flusher (the writer makes no write of its own) until
+    /// [`MOST_WAITING`] bytes wait: then the writer writes them itself, so memory stays bounded.
+    #[test]
+    fn records_wait_for_the_flusher_up_to_a_mebibyte() {
+        let dir = temp_dir("waiting");
+        let path = dir.join("moler.log");
+        let mut file = LogFile::open(path.clone(), policy(None, 0, 0)).unwrap();
+        let record = [b'r'; 16 * 1024];
+        for _ in 0..32 {
+            let soon = file.write(&record).unwrap();
+            assert_eq!(soon, file.waiting.len() >= FLUSH_SOON);
+        }
+        assert_eq!(fs::metadata(&path).unwrap().len(), 0, "512 KiB wait for the flusher");
+        while file.waiting.len() + record.len() < MOST_WAITING {
+            file.write(&record).unwrap();
+        }
+        assert_eq!(fs::metadata(&path).unwrap().len(), 0, "just under the bound: still waiting");
+        file.write(&record).unwrap();
+        assert!(file.waiting.is_empty(), "at the bound the writer wrote them");
+        assert_eq!(fs::metadata(&path).unwrap().len() as usize, MOST_WAITING);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A time-rotated file that exists counts its first rollover from its last change, as
+    /// Python's `TimedRotatingFileHandler` does: one left by a run hours ago rotates at the
+    /// first record. An empty one, however old, holds nothing to rotate away: counted from now.
+    #[test]
+    fn time_rotation_counts_from_an_existing_files_last_change() {
+        let dir = temp_dir("time-existing");
+        let hour = Duration::from_secs(3600);
+        let two_hours_ago = SystemTime::now() - 2 * hour;
+        let age = |path: &Path, content: &str| {
+            fs::write(path, content).unwrap();
+            let f = fs::File::options().write(true).open(path).unwrap();
+            f.set_modified(two_hours_ago).unwrap();
+        };
+        let path = dir.join("moler.log");
+        age(&path, "from an earlier run\n");
+        let mut file = LogFile::open(path.clone(), policy(Some(RotationKind::Time), 3600, 2)).unwrap();
+        let at = file.rollover_at.unwrap();
+        let off = at.duration_since(two_hours_ago + hour).unwrap_or_else(|e| e.duration());
+        assert!(off < Duration::from_secs(1), "an hour after its last change: {at:?}");
+        file.write(b"this run\n").unwrap();
+        file.flush().unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "this run\n");
+        let rotated: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("moler.log."))
+            .collect();
+        assert_eq!(rotated.len(), 1, "{rotated:?}");
+        assert_eq!(fs::read_to_string(&rotated[0]).unwrap(), "from an earlier run\n");
+
+        let empty = dir.join("empty.log");
+        age(&empty, "");
+        let before = SystemTime::now();
+        let file = LogFile::open(empty, policy(Some(RotationKind::Time), 3600, 2)).unwrap();
+        let at = file.rollover_at.unwrap();
+        assert!(at >= before + hour && at <= SystemTime::now() + hour, "from now: {at:?}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn time_rotation_renames_with_a_time_stamp_and_prunes() {
         let dir = temp_dir("time");
