@@ -575,7 +575,8 @@ mod tests {
         };
         let path = dir.join("moler.log");
         age(&path, "from an earlier run\n");
-        let mut file = LogFile::open(path.clone(), policy(Some(RotationKind::Time), 3600, 2)).unwrap();
+        let mut file =
+            LogFile::open(path.clone(), policy(Some(RotationKind::Time), 3600, 2)).unwrap();
         let at = file.rollover_at.unwrap();
         let off = at.duration_since(two_hours_ago + hour).unwrap_or_else(|e| e.duration());
         assert!(off < Duration::from_secs(1), "an hour after its last change: {at:?}");
@@ -597,6 +598,53 @@ mod tests {
         let at = file.rollover_at.unwrap();
         assert!(at >= before + hour && at <= SystemTime::now() + hour, "from now: {at:?}");
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Time-rotated backups made within one second share its stamp: the second and later get
+    /// `.1`, `.2`, … after it, in order.
+    #[test]
+    fn backups_rotated_within_one_second_are_numbered_in_order() {
+        let dir = temp_dir("time-same-second");
+        let path = dir.join("moler.log");
+        let mut file =
+            LogFile::open(path.clone(), policy(Some(RotationKind::Time), 1, 50)).unwrap();
+        // Four rotations within one second (tried again in the rare case a second ends among
+        // them): the stamp's backups are `stamp`, `stamp.1`, `stamp.2`, `stamp.3`.
+        for _attempt in 0..5 {
+            for _ in 0..4 {
+                file.rollover_at = Some(SystemTime::now() - Duration::from_secs(1));
+                file.write(b"record\n").unwrap();
+            }
+            let mut names: Vec<String> = fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("moler.log."))
+                .collect();
+            names.sort();
+            // `moler.log.` + a stamp as long as `2026-11-22_10-00-00`, then the number.
+            let second_len = "moler.log.2026-11-22_10-00-00".len();
+            let mut by_second: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+            for name in &names {
+                let (second, number) = name.split_at(second_len);
+                by_second.entry(second.to_owned()).or_default().push(number.to_owned());
+            }
+            for numbers in by_second.values() {
+                let expected: Vec<String> = (0..numbers.len())
+                    .map(|i| if i == 0 { String::new() } else { format!(".{i}") })
+                    .collect();
+                let mut numbers = numbers.clone();
+                numbers.sort_by_key(|n| n.trim_start_matches('.').parse::<u32>().unwrap_or(0));
+                assert_eq!(numbers, expected, "{names:?}");
+            }
+            if by_second.values().any(|n| n.len() >= 4) {
+                fs::remove_dir_all(dir).unwrap();
+                return;
+            }
+            for name in names {
+                fs::remove_file(dir.join(name)).unwrap();
+            }
+        }
+        panic!("no second held four rotations in five tries");
     }
 
     #[test]
