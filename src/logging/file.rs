@@ -502,6 +502,27 @@ mod tests {
         fs::remove_dir_all(dir).unwrap();
     }
 
+    /// A file closed while its last backup still compresses leaves the command to finish on
+    /// its own, and then no zombie: it is waited for.
+    #[test]
+    fn a_compression_left_running_by_a_closed_file_is_reaped() {
+        let (dir, mut file) =
+            compressing("compress-reaped", 3, Some("exec sleep 0.3 >/dev/null 2>&1"));
+        for record in ["aaaaaaaa\n", "bbbbbbbb\n"] {
+            file.write(record.as_bytes()).unwrap();
+        }
+        let pid = file.compressing.as_ref().expect("the first backup compresses").id();
+        drop(file);
+        let proc = PathBuf::from(format!("/proc/{pid}"));
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while proc.exists() {
+            let state = fs::read_to_string(proc.join("stat")).unwrap_or_default();
+            assert!(std::time::Instant::now() < until, "{pid} is still there: {state}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn write_mode_truncates_once_and_append_mode_appends() {
         let dir = temp_dir("mode");
@@ -645,6 +666,42 @@ mod tests {
             }
         }
         panic!("no second held four rotations in five tries");
+    }
+
+    /// Pruning time-rotated backups removes only files named as this rotation names them
+    /// (`moler.log.` + a stamp); other files beside the log stay, however old.
+    #[test]
+    fn pruning_leaves_the_files_it_did_not_rotate() {
+        let dir = temp_dir("time-prune-others");
+        let path = dir.join("moler.log");
+        let others = [
+            "moler.log.1",
+            "moler.log.notes-written-by-hand",
+            "moler.log.0123456789_x",
+            "moler.log.2026-11",
+        ];
+        let long_ago = SystemTime::now() - Duration::from_secs(30 * 24 * 3600);
+        for other in others {
+            fs::write(dir.join(other), "kept\n").unwrap();
+            let f = fs::File::options().write(true).open(dir.join(other)).unwrap();
+            f.set_modified(long_ago).unwrap();
+        }
+        let mut file = LogFile::open(path.clone(), policy(Some(RotationKind::Time), 1, 1)).unwrap();
+        for round in 0..3 {
+            file.rollover_at = Some(SystemTime::now() - Duration::from_secs(1));
+            file.write(format!("round {round}\n").as_bytes()).unwrap();
+        }
+        file.flush().unwrap();
+        for other in others {
+            assert_eq!(fs::read_to_string(dir.join(other)).unwrap(), "kept\n", "{other}");
+        }
+        let names: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("moler.log.") && !others.contains(&n.as_str()))
+            .collect();
+        assert_eq!(names.len(), 1, "BACKUP_COUNT 1 keeps one backup: {names:?}");
+        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
