@@ -69,9 +69,8 @@ fn write_mode_logs_keep_everything_across_suffixes_removals_and_reloads() {
     let devices = Devices::from_yaml(&yaml).unwrap();
     echo(&devices, "mark-reloaded");
     devices.remove("LOCAL").unwrap();
-    // Made again and removed on a tokio runtime: there the connection takes its close on the
-    // runtime's own turn, not inside the removal's call (as on the thread runner), and the
-    // removal waits for it. On one thread, nothing else runs until the removal waits.
+    // Made again, used and removed on a tokio runtime (`get_async`, `remove_async`): the same
+    // records, in the same order.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let local = devices.get_async("LOCAL").await.unwrap();

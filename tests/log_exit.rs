@@ -51,6 +51,16 @@ fn child(dir: PathBuf, how: &str) {
     }
 }
 
+/// Waits (30 s at most) until every record of `device` is in its log in `dir`, written there
+/// by the logs' flusher (nobody flushes).
+fn flushed_by_the_flusher(dir: &Path, device: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while records_in(dir, device) < RECORDS {
+        assert!(Instant::now() < deadline, "the flusher wrote {}", records_in(dir, device));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// This process's threads named as the logs' flusher is.
 fn flushers() -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -90,11 +100,7 @@ fn main() {
     let dir = base.join("timer");
     let logs = moler::logging::configure(&logger(&dir)).expect("logs");
     write_on_a_lasting_thread("TIMER");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while records_in(&dir, "TIMER") < RECORDS {
-        assert!(Instant::now() < deadline, "the flusher wrote {}", records_in(&dir, "TIMER"));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    flushed_by_the_flusher(&dir, "TIMER");
     println!("log_exit: the flusher wrote all {RECORDS} records without being asked");
     drop(logs);
     moler::logging::stop();
@@ -105,11 +111,7 @@ fn main() {
         let dir = base.join(format!("again-{i}"));
         let logs = moler::logging::configure(&logger(&dir)).unwrap();
         write_records("AGAIN");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while records_in(&dir, "AGAIN") < RECORDS {
-            assert!(Instant::now() < deadline, "the flusher wrote {}", records_in(&dir, "AGAIN"));
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        flushed_by_the_flusher(&dir, "AGAIN");
         drop(logs);
         moler::logging::stop();
     }

@@ -1667,19 +1667,15 @@ mod in_state_tests {
         let local = devices.get("LOCAL").unwrap();
         let on = local.cmd("pwd", serde_json::json!({})).unwrap();
         assert!(on.observer.check_state && on.observer.follows_state);
-        let mut off = None;
-        let warned = super::test_log::warnings(|| {
-            off = Some(local.cmd("pwd", serde_json::json!({})).unwrap().check_state(false));
+        let (off, warned) = super::test_log::warnings(|| {
+            local.cmd("pwd", serde_json::json!({})).unwrap().check_state(false)
         });
-        let off = off.unwrap();
         assert!(!off.observer.check_state && !off.observer.follows_state);
         assert_eq!(warned.len(), 1, "turning it off is one warning: {warned:?}");
         assert!(warned[0].contains("the state check is off"), "{warned:?}");
-        let mut still_on = None;
-        let warned = super::test_log::warnings(|| {
-            still_on = Some(local.cmd("pwd", serde_json::json!({})).unwrap().check_state(true));
+        let (still_on, warned) = super::test_log::warnings(|| {
+            local.cmd("pwd", serde_json::json!({})).unwrap().check_state(true)
         });
-        let still_on = still_on.unwrap();
         assert!(still_on.observer.check_state && still_on.observer.follows_state);
         assert!(warned.is_empty(), "leaving it on is no warning: {warned:?}");
         devices.remove_all();
@@ -1921,7 +1917,7 @@ mod removal_tests {
         .unwrap();
         let up = devices.get("UP").unwrap();
         assert_eq!(up.state(), "UNIX_LOCAL");
-        let said = super::test_log::logged(Level::INFO, || devices.remove("UP").unwrap());
+        let ((), said) = super::test_log::logged(Level::INFO, || devices.remove("UP").unwrap());
         let walk = "removing: walking down from UNIX_LOCAL to NOT_CONNECTED";
         assert!(said.iter().any(|m| m == walk), "{walk:?} in {said:?}");
         assert!(said.iter().any(|m| m == "device removed"), "{said:?}");
@@ -1929,7 +1925,7 @@ mod removal_tests {
 
         let down = devices.get("DOWN").unwrap();
         down.goto_state("NOT_CONNECTED").unwrap();
-        let said = super::test_log::logged(Level::INFO, || devices.remove("DOWN").unwrap());
+        let ((), said) = super::test_log::logged(Level::INFO, || devices.remove("DOWN").unwrap());
         assert!(!said.iter().any(|m| m.starts_with("removing: walking down")), "{said:?}");
         assert!(said.iter().any(|m| m == "device removed"), "{said:?}");
     }

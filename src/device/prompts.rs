@@ -459,7 +459,7 @@ mod tests {
     /// warning.
     #[test]
     fn a_line_that_matches_two_states_is_one_warning() {
-        let seen = crate::device::test_log::warnings(|| {
+        let ((), seen) = crate::device::test_log::warnings(|| {
             let (mut conn, _cell) = watched();
             let t = Instant::now();
             conn.handle_input(b"cat notes\r\nnothing like a prompt", t);

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-/// The messages of the warnings logged on this thread while `body` runs.
-pub(crate) fn warnings(body: impl FnOnce()) -> Vec<String> {
+/// What `body` returned, and the messages of the warnings logged on this thread meanwhile.
+pub(crate) fn warnings<T>(body: impl FnOnce() -> T) -> (T, Vec<String>) {
     logged(tracing::Level::WARN, body)
 }
 
-/// The messages logged at `level` on this thread while `body` runs.
-pub(crate) fn logged(level: tracing::Level, body: impl FnOnce()) -> Vec<String> {
+/// What `body` returned, and the messages logged at `level` on this thread meanwhile.
+pub(crate) fn logged<T>(level: tracing::Level, body: impl FnOnce() -> T) -> (T, Vec<String>) {
     use tracing_subscriber::layer::SubscriberExt;
     #[derive(Clone)]
     struct Seen(tracing::Level, Arc<std::sync::Mutex<Vec<String>>>);
@@ -31,7 +31,7 @@ pub(crate) fn logged(level: tracing::Level, body: impl FnOnce()) -> Vec<String> 
     // makes that computation ask every registered one, this one included.
     let _anchor = tracing::Dispatch::new(tracing_subscriber::registry());
     let subscriber = tracing_subscriber::registry().with(seen.clone());
-    tracing::subscriber::with_default(subscriber, body);
+    let out = tracing::subscriber::with_default(subscriber, body);
     let seen = seen.1.lock().unwrap().clone();
-    seen
+    (out, seen)
 }
