@@ -318,6 +318,31 @@ states:
         assert_eq!(yaml, want);
     }
 
+    /// The last answer repeats by itself in the simulator: a command answered the same way at
+    /// the end again and again is written with that answer once; answers before differ.
+    #[test]
+    fn the_same_last_answer_again_and_again_is_written_once() {
+        let again = "\
+22 10:00:00.014 >|date
+22 10:00:00.015 <|date
+                 |Tue
+                 |moler_bash# 
+22 10:00:00.016 >|date
+22 10:00:00.017 <|date
+                 |Tue
+                 |moler_bash# 
+";
+        let yaml = simulator_yaml(&format!("{SESSION}{again}"), "test").unwrap();
+        let want = "\
+      - match: \"date\"
+        answers:
+          - \"Mon\\n\"
+          - \"Tue\\n\"
+      - match:";
+        assert!(yaml.contains(want), "{yaml}");
+        assert_eq!(yaml.matches("Tue").count(), 1, "{yaml}");
+    }
+
     /// A DEL and C1 controls in what the device printed (YAML refuses them unescaped): the
     /// simulator loads the recording and answers them as recorded.
     #[test]

@@ -515,6 +515,87 @@ pub(crate) mod tests {
         );
     }
 
+    /// What ends a connection in a device log or starts a new one: its close (with a reason or
+    /// none) and the device made again; not its removal, nor a note that only looks alike.
+    #[test]
+    fn a_connection_ends_at_its_close_or_the_device_made_again() {
+        for cut in [
+            "connection closed",
+            "connection closed: Connection reset by peer",
+            "device D (UnixLocal) made, going to UNIX_LOCAL",
+        ] {
+            assert!(starts_a_connection(cut), "{cut}");
+        }
+        for no_cut in [
+            "device removed",
+            "device D: prompt detected",
+            "the box (UnixLocal) made, going to UNIX_LOCAL",
+            "connection closed later",
+            "changed state from UNIX_LOCAL to NOT_CONNECTED",
+        ] {
+            assert!(!starts_a_connection(no_cut), "{no_cut}");
+        }
+    }
+
+    /// Each connection in a log starts again with the device's first words, whatever the one
+    /// before ended with: its own first words and nothing typed, or a line typed that got no
+    /// answer. A log that ends with a new connection's first words ends with them; one that
+    /// ends with a close, with the exchange before it.
+    #[test]
+    fn each_connection_starts_again_with_its_first_words() {
+        let log = "\
+22 10:00:00.001 <|banner one
+                 |box$ 
+22 10:00:00.002  |connection closed
+22 10:00:00.003  |device D (UnixLocal) made, going to UNIX_LOCAL
+22 10:00:00.004 <|banner two
+                 |box$ 
+22 10:00:00.005 >|reboot
+22 10:00:00.006  |connection closed: Connection reset by peer
+22 10:00:00.007 <|banner three
+                 |box$ 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        let opens: Vec<bool> = ex.iter().map(|e| e.opens).collect();
+        assert_eq!(
+            screens(&ex),
+            [
+                ("", "", lines(&["banner one"]), "box$ "),
+                ("", "", lines(&["banner two"]), "box$ "),
+                ("box$ ", "reboot", lines(&[]), ""),
+                ("", "", lines(&["banner three"]), "box$ "),
+            ]
+        );
+        assert_eq!(opens, [true, true, false, true]);
+        // Ended by a close: nothing opened after it, so no empty exchange after the last.
+        let closed = format!("{log}22 10:00:00.008  |connection closed\n");
+        assert_eq!(screens(&exchanges(&read_device_log(&closed).unwrap())), screens(&ex));
+    }
+
+    /// Lines typed before the device said anything are exchanges of the state the device was
+    /// in, echoed among its first words or not (not echoed, they answer all that came).
+    #[test]
+    fn lines_typed_before_the_first_words_keep_the_devices_state() {
+        let cases = [
+            (false, "banner\n", &["banner", "hi"][..]),
+            (true, "banner\nbox$ echo hi\n", &["hi"][..]),
+        ];
+        for (echo, first_words, answer) in cases {
+            let log = format!(
+                "22 10:00:00.001  |changed state from NOT_CONNECTED to UNIX_LOCAL\n\
+                 22 10:00:00.002 >|echo hi\n\
+                 22 10:00:00.003 <|{}\n\
+                 \x20                |hi\n\
+                 \x20                |box$ \n",
+                first_words.trim_end().replace('\n', "\n                 |")
+            );
+            let ex = exchanges(&read_device_log(&log).unwrap());
+            let typed = ex.iter().find(|e| e.sent == "echo hi").unwrap_or_else(|| panic!("{ex:?}"));
+            assert_eq!(typed.state.as_deref(), Some("UNIX_LOCAL"), "echoed: {echo}: {ex:?}");
+            assert_eq!(typed.output, answer, "echoed: {echo}: {ex:?}");
+        }
+    }
+
     #[test]
     fn a_state_name_that_is_no_name_is_unknown() {
         // Found by fuzzing (target record): a note's text became a state of the recording,
@@ -684,6 +765,43 @@ pub(crate) mod tests {
                 (p, "a\nb", lines(&["something else"]), p),
             ]
         );
+    }
+
+    /// Lines typed in one write in a known state, an Enter among them: each is an exchange of
+    /// that state, the Enter's cut where the prompt it was typed at shows again. An echo that
+    /// ends in terminal escapes (a shell that colours what is typed) is no echo found: the
+    /// line stays with the one before, as typed.
+    #[test]
+    fn an_enter_typed_among_lines_is_cut_at_its_prompt() {
+        let log = "\
+22 10:00:00.001 <|box$ 
+22 10:00:00.002  |changed state from NOT_CONNECTED to UNIX_LOCAL
+22 10:00:00.003 >|pwd
+                 |
+                 |whoami
+                 |id
+22 10:00:00.004 <|pwd
+                 |/root
+                 |box$ 
+                 |box$ whoami
+                 |root
+                 |box$ \x1b[1mid\x1b[0m
+                 |uid=0
+                 |box$ 
+";
+        let ex = exchanges(&read_device_log(log).unwrap());
+        let p = "box$ ";
+        assert_eq!(
+            screens(&ex),
+            [
+                ("", "", vec![], p),
+                (p, "pwd", lines(&["/root"]), p),
+                (p, "", vec![], p),
+                (p, "whoami\nid", lines(&["whoami", "root", "box$ id", "uid=0"]), p),
+            ]
+        );
+        let states: Vec<Option<&str>> = ex.iter().map(|e| e.state.as_deref()).collect();
+        assert_eq!(states, [None, Some("UNIX_LOCAL"), Some("UNIX_LOCAL"), Some("UNIX_LOCAL")]);
     }
 
     /// Lines typed in writes of their own, each before the echo of the one before (a login's
