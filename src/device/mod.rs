@@ -261,12 +261,8 @@ impl<O: Observer> InState<O> {
         on_output: bool,
     ) -> Step<O::Output> {
         self.share_wake(&step, cx);
-        let ok = match &step {
-            Step::Pending => None,
-            Step::Done(r) | Step::Linger { result: r, .. } => Some(r.is_ok()),
-        };
-        if let Some((generation, to)) = self.moves_to.filter(|_| ok == Some(true)) {
-            self.moves_to = None;
+        let succeeded = matches!(&step, Step::Done(Ok(_)) | Step::Linger { result: Ok(_), .. });
+        if let Some((generation, to)) = self.moves_to.take_if(|_| succeeded) {
             self.cell.set_if(generation, to);
         }
         if on_output && matches!(step, Step::Done(_)) && self.inner.kind() == Kind::Command {

@@ -334,6 +334,24 @@ mod tests {
         dir
     }
 
+    /// The names of the files beside `moler.log` in `dir` that start as its backups' do
+    /// (`moler.log.`), sorted.
+    fn backups(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("moler.log."))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Writes `content` to `path` and sets its last change to `at`.
+    fn write_changed_at(path: &Path, content: &str, at: SystemTime) {
+        fs::write(path, content).unwrap();
+        fs::File::options().write(true).open(path).unwrap().set_modified(at).unwrap();
+    }
+
     #[test]
     fn size_rotation_keeps_backup_count_files() {
         let dir = temp_dir("size");
@@ -589,13 +607,8 @@ mod tests {
         let dir = temp_dir("time-existing");
         let hour = Duration::from_secs(3600);
         let two_hours_ago = SystemTime::now() - 2 * hour;
-        let age = |path: &Path, content: &str| {
-            fs::write(path, content).unwrap();
-            let f = fs::File::options().write(true).open(path).unwrap();
-            f.set_modified(two_hours_ago).unwrap();
-        };
         let path = dir.join("moler.log");
-        age(&path, "from an earlier run\n");
+        write_changed_at(&path, "from an earlier run\n", two_hours_ago);
         let mut file =
             LogFile::open(path.clone(), policy(Some(RotationKind::Time), 3600, 2)).unwrap();
         let at = file.rollover_at.unwrap();
@@ -604,16 +617,12 @@ mod tests {
         file.write(b"this run\n").unwrap();
         file.flush().unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "this run\n");
-        let rotated: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("moler.log."))
-            .collect();
+        let rotated = backups(&dir);
         assert_eq!(rotated.len(), 1, "{rotated:?}");
-        assert_eq!(fs::read_to_string(&rotated[0]).unwrap(), "from an earlier run\n");
+        assert_eq!(fs::read_to_string(dir.join(&rotated[0])).unwrap(), "from an earlier run\n");
 
         let empty = dir.join("empty.log");
-        age(&empty, "");
+        write_changed_at(&empty, "", two_hours_ago);
         let before = SystemTime::now();
         let file = LogFile::open(empty, policy(Some(RotationKind::Time), 3600, 2)).unwrap();
         let at = file.rollover_at.unwrap();
@@ -636,12 +645,7 @@ mod tests {
                 file.rollover_at = Some(SystemTime::now() - Duration::from_secs(1));
                 file.write(b"record\n").unwrap();
             }
-            let mut names: Vec<String> = fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with("moler.log."))
-                .collect();
-            names.sort();
+            let names = backups(&dir);
             // `moler.log.` + a stamp as long as `2026-11-22_10-00-00`, then the number.
             let second_len = "moler.log.2026-11-22_10-00-00".len();
             let mut by_second: std::collections::BTreeMap<String, Vec<String>> = Default::default();
@@ -682,9 +686,7 @@ mod tests {
         ];
         let long_ago = SystemTime::now() - Duration::from_secs(30 * 24 * 3600);
         for other in others {
-            fs::write(dir.join(other), "kept\n").unwrap();
-            let f = fs::File::options().write(true).open(dir.join(other)).unwrap();
-            f.set_modified(long_ago).unwrap();
+            write_changed_at(&dir.join(other), "kept\n", long_ago);
         }
         let mut file = LogFile::open(path.clone(), policy(Some(RotationKind::Time), 1, 1)).unwrap();
         for round in 0..3 {
@@ -695,11 +697,8 @@ mod tests {
         for other in others {
             assert_eq!(fs::read_to_string(dir.join(other)).unwrap(), "kept\n", "{other}");
         }
-        let names: Vec<String> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("moler.log.") && !others.contains(&n.as_str()))
-            .collect();
+        let names: Vec<String> =
+            backups(&dir).into_iter().filter(|n| !others.contains(&n.as_str())).collect();
         assert_eq!(names.len(), 1, "BACKUP_COUNT 1 keeps one backup: {names:?}");
         fs::remove_dir_all(dir).unwrap();
     }
@@ -717,11 +716,7 @@ mod tests {
         }
         file.flush().unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "round 2\n");
-        let rotated: Vec<String> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("moler.log."))
-            .collect();
+        let rotated = backups(&dir);
         assert_eq!(rotated.len(), 2, "BACKUP_COUNT 2 keeps two: {rotated:?}");
         fs::remove_dir_all(dir).unwrap();
     }
