@@ -844,11 +844,215 @@ mod tests {
         }
     }
 
+    /// Collected lines are a result only when there are some: `uname` keeps Moler's
+    /// `ret_required`, so a prompt that comes back with no line after the echo does not end
+    /// it (it waits, and says why at its deadline); `head` (`ret_required` off) ends there with
+    /// no lines, and `uname` with a line ends with it.
+    #[test]
+    fn collected_lines_are_a_result_only_when_there_are_some() {
+        use crate::offline;
+        use crate::unix::{Head, Uname};
+        use crate::UnixCommand;
+
+        let prompt = r"^host:~ #\s*$";
+        let empty = offline::parse(
+            Uname::new().command_with_prompt(prompt),
+            [&b"host:~ # uname\nhost:~ # "[..]],
+        );
+        let err = empty.expect_err("no line: no result").to_string();
+        assert!(err.contains("the output gave the command no result"), "{err}");
+        assert!(err.contains("ret_required"), "{err}");
+
+        let blank = offline::parse(
+            Uname::new().command_with_prompt(prompt),
+            [&b"host:~ # uname\n  \nhost:~ # "[..]],
+        );
+        assert!(blank.is_err(), "a blank line is skipped, so still no result: {blank:?}");
+
+        let one = offline::parse(
+            Uname::new().command_with_prompt(prompt),
+            [&b"host:~ # uname\nLinux\nhost:~ # "[..]],
+        );
+        assert_eq!(one.unwrap().result, ["Linux"]);
+
+        let head = offline::parse(
+            Head::new("empty").command_with_prompt(prompt),
+            [&b"host:~ # head empty\nhost:~ # "[..]],
+        );
+        assert_eq!(head.unwrap().lines, Vec::<String>::new());
+    }
+
+    /// A word is written as it is only when a shell would read it back unchanged; else it is
+    /// quoted whole, its own quotes escaped, and an empty word is an empty quoted word.
+    #[test]
+    fn words_are_quoted_for_the_shell_when_they_need_it() {
+        for (word, quoted) in [
+            ("notes.txt", "notes.txt"),
+            ("/var/log/a-b_c.1", "/var/log/a-b_c.1"),
+            ("k=v,x:y+z@h%^~", "k=v,x:y+z@h%^~"),
+            ("my file", "'my file'"),
+            ("a;rm -rf x", "'a;rm -rf x'"),
+            ("$HOME", "'$HOME'"),
+            ("it's", r"'it'\''s'"),
+            ("tab\there", "'tab\there'"),
+            ("", "''"),
+        ] {
+            assert_eq!(shell_quote(word), quoted, "{word:?}");
+        }
+    }
+
+    /// The first line with text is the result, trimmed; a line still being printed (no line
+    /// end yet) is not taken, nor is any line after the first; a prompt with no line before it
+    /// is no result (`hostname` keeps Moler's `ret_required`).
+    #[test]
+    fn the_first_line_with_text_is_the_result() {
+        use crate::offline;
+        use crate::unix::Hostname;
+        use crate::UnixCommand;
+
+        let prompt = r"^host:~ #\s*$";
+        let hostname = |pieces: &[&[u8]]| {
+            offline::parse(Hostname::new().command_with_prompt(prompt), pieces.iter().copied())
+        };
+        let two = hostname(&[b"host:~ # hostname\n\n  box-1 \nbox-2\nhost:~ # "]);
+        assert_eq!(two.unwrap().hostname, "box-1");
+        // `box-` arrives first without its line end: the whole line is the name.
+        let cut = hostname(&[b"host:~ # hostname\nbox-", b"1\nhost:~ # "]);
+        assert_eq!(cut.unwrap().hostname, "box-1");
+        let none = hostname(&[b"host:~ # hostname\nhost:~ # "]).unwrap_err().to_string();
+        assert!(none.contains("the output gave the command no result"), "{none}");
+    }
+
+    /// `cat`'s failure patterns apply only to the first output line unless told otherwise
+    /// (Moler's `failure_only_in_first_line`, on when left out of the parameters): a file
+    /// that holds a line like `cat: …` further down is its text, not a failure.
+    #[test]
+    fn cat_takes_failures_only_from_the_first_line_unless_told() {
+        use crate::{offline, Registry};
+        use serde_json::json;
+
+        let prompt = r"^host:~ #\s*$";
+        let output = b"host:~ # cat notes\nfirst\ncat: not a failure here\nhost:~ # ";
+        let cat = |params| {
+            let cat = Registry::default().command_for_prompt("cat", &params, Some(prompt));
+            offline::parse(cat.unwrap(), [&output[..]])
+        };
+        let text = cat(json!({"path": "notes"})).unwrap();
+        assert_eq!(text["LINES"], json!(["first", "cat: not a failure here"]));
+        let every_line = cat(json!({"path": "notes", "failure_only_in_first_line": false}));
+        let err = every_line.unwrap_err().to_string();
+        assert!(err.contains("cat: not a failure here"), "{err}");
+        let first = b"host:~ # cat gone\ncat: gone: No such file or directory\nhost:~ # ";
+        let cat =
+            Registry::default().command_for_prompt("cat", &json!({"path": "gone"}), Some(prompt));
+        let err = offline::parse(cat.unwrap(), [&first[..]]);
+        assert!(err.unwrap_err().to_string().contains("No such file"));
+    }
+
+    /// Each question is answered once, while it waits for the answer (its line not ended),
+    /// and again for the next file that asks: gzip asking about two files gets two answers,
+    /// whether the answer's echo ends the question's line as it is or after a carriage return.
+    #[test]
+    fn each_question_is_answered_once_while_it_waits() {
+        use crate::unix::Gzip;
+        use crate::UnixCommand;
+        use moler_core::Connection;
+
+        let question =
+            |f: &str| format!("gzip: {f}.gz already exists; do you wish to overwrite (y or n)? ");
+        for carriage_return in [false, true] {
+            let t0 = std::time::Instant::now();
+            let gzip = Gzip::new("a b").overwrite(true);
+            let mut conn = Connection::new("t");
+            let done = conn.start(gzip.command_with_prompt(r"^\$ $"), t0);
+            let mut sent = Vec::new();
+            let _ = conn.poll_transmit(&mut sent);
+            assert_eq!(sent, b"gzip a b\n");
+            conn.handle_input(b"gzip a b\n", t0);
+            for file in ["a", "b"] {
+                conn.handle_input(question(file).as_bytes(), t0);
+                sent.clear();
+                let _ = conn.poll_transmit(&mut sent);
+                assert_eq!(sent, b"y\n", "{file}, carriage return: {carriage_return}");
+                // More of the question's line, still waiting: no second answer.
+                conn.handle_input(b" ", t0);
+                sent.clear();
+                let _ = conn.poll_transmit(&mut sent);
+                assert_eq!(sent, b"", "{file}: the open line answered once");
+                if carriage_return {
+                    // The question's line written over from its start before it ended.
+                    conn.handle_input(b"\ry\n", t0);
+                } else {
+                    conn.handle_input(b"y\n", t0);
+                }
+                sent.clear();
+                let _ = conn.poll_transmit(&mut sent);
+                assert_eq!(sent, b"", "{file}: answered once");
+            }
+            conn.handle_input(b"$ ", t0);
+            assert!(done.try_result().unwrap().is_ok());
+        }
+    }
+
+    /// A yes/no parameter is a JSON bool, or Moler's text for one in any case; other texts
+    /// are refused, naming what was given.
+    #[test]
+    fn flags_are_bools_or_moler_s_texts_for_them() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Params {
+            #[serde(deserialize_with = "flag")]
+            on: bool,
+        }
+        let on = |v: serde_json::Value| {
+            serde_json::from_value::<Params>(serde_json::json!({ "on": v }))
+                .map(|p| p.on)
+                .map_err(|e| e.to_string())
+        };
+        for (given, read) in [
+            (serde_json::json!(true), true),
+            (serde_json::json!(false), false),
+            (serde_json::json!("True"), true),
+            (serde_json::json!("TRUE"), true),
+            (serde_json::json!("False"), false),
+            (serde_json::json!("false"), false),
+        ] {
+            assert_eq!(on(given.clone()), Ok(read), "{given}");
+        }
+        let err = on(serde_json::json!("no")).unwrap_err();
+        assert!(err.contains("expected true or false, got \"no\""), "{err}");
+        assert!(on(serde_json::json!(1)).is_err());
+    }
+
+    /// A list parameter given as one text stays one item, and as a list its items, in order.
+    #[test]
+    fn words_are_one_text_or_a_list() {
+        assert_eq!(Words::from(" a b ".to_owned()).joined(), "a b");
+        assert_eq!(Words::from(" a b ".to_owned()).items(), [" a b "]);
+        assert_eq!(Words::from("*.bz2").items(), ["*.bz2"]);
+        let list = Words::from(vec!["x.gz".to_owned(), "y z.gz".to_owned()]);
+        assert_eq!(list.joined(), "x.gz y z.gz");
+        assert_eq!(list.items(), ["x.gz", "y z.gz"]);
+        assert_eq!(Words::from(vec!["p", "q"]).items(), ["p", "q"]);
+        assert_eq!(Words::from(["p", "q"]).joined(), "p q");
+        assert_eq!(Words::default().items(), Vec::<String>::new());
+    }
+
     #[test]
     fn sizes_convert_like_moler() {
         assert_eq!(size_in_bytes("4.0K", 1), Some(4096));
         assert_eq!(size_in_bytes("4.5M", 1), Some(4718592));
         assert_eq!(size_in_bytes("1.0T", 1), Some(1 << 40));
+        assert_eq!(size_in_bytes("2P", 1), Some(2 << 50));
+        assert_eq!(size_in_bytes("1.5P", 1), Some(3 << 49));
+        assert_eq!(size_in_bytes("3E", 1), Some(3 << 60));
+        assert_eq!(size_in_bytes("0.5E", 1), Some(1 << 59));
+        // Past the largest byte count: no size, whole or with a point.
+        assert_eq!(size_in_bytes("16E", 1), None);
+        assert_eq!(size_in_bytes("16.0E", 1), None);
+        assert_eq!(size_in_bytes("15.9E", 1), Some((15.9 * (1u64 << 60) as f64) as u64));
+        // A size is never negative.
+        assert_eq!(size_in_bytes("-1.5K", 1), None);
+        assert_eq!(size_in_bytes("-2", 1), None);
         assert_eq!(size_in_bytes("12", 1024), Some(12288));
         assert_eq!(size_in_bytes("99999999999999999999999", 1), None);
         assert_eq!(size_in_bytes("x", 1), None);

@@ -172,9 +172,16 @@ mod tests {
         let mut sent = Vec::new();
         let _ = conn.poll_transmit(&mut sent);
         assert_eq!(sent, b"\x03");
+        // Another failing line before the loop stopped: the failure stays the first one and
+        // the loop gets no second Ctrl-C.
+        conn.handle_input(b"ls: cannot access '/tmp/none*': Permission denied\n", t0);
+        sent.clear();
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"", "one Ctrl-C");
         conn.handle_input(b"^C\n$ ", t0);
         let err = done.try_result().unwrap().unwrap_err().to_string();
         assert!(err.contains("No such file or directory"), "{err}");
+        assert!(!err.contains("Permission denied"), "{err}");
 
         let cmd = TailLatestFile::new("/tmp");
         let mut conn = Connection::new("t");
