@@ -719,6 +719,31 @@ mod tests {
         }
     }
 
+    /// With no free column (no `CMD`, `COMMAND` or `ARGS`), the last column takes the rest of
+    /// the line, blanks and all (`ps -o pid,lstart`): the columns before it one word each.
+    #[test]
+    fn without_a_free_column_the_last_one_takes_the_rest_of_the_line() {
+        let output = "ps -o pid,tty,lstart\n  PID TT       STARTED\n    1 ?        Mon Dec  7 08:00:00 2026\n  812 pts/0    Mon Dec  7 09:15:42 2026  \n$ ";
+        let expected = serde_json::json!([
+            {"PID": 1, "TT": "?", "STARTED": "Mon Dec  7 08:00:00 2026"},
+            {"PID": 812, "TT": "pts/0", "STARTED": "Mon Dec  7 09:15:42 2026"},
+        ]);
+        let (typed, json) = both_ways("-o pid,tty,lstart", output);
+        assert_eq!(typed, Some(expected.clone()));
+        assert_eq!(json, Some(expected));
+    }
+
+    /// The header is the first line that names a `PID` column: a warning ps prints before it
+    /// (procps' "bad syntax" note for `ps -aux`) is neither the header nor a row.
+    #[test]
+    fn lines_before_the_header_are_neither_header_nor_rows() {
+        let output = "ps -aux\nwarning: bad syntax, perhaps a bogus '-'?\nUSER PID %CPU COMMAND\nroot 1 0.0 /sbin/init splash\n$ ";
+        let expected = serde_json::json!([{"USER": "root", "PID": 1, "%CPU": 0.0, "COMMAND": "/sbin/init splash"}]);
+        let (typed, json) = both_ways("-aux", output);
+        assert_eq!(typed, Some(expected.clone()));
+        assert_eq!(json, Some(expected));
+    }
+
     #[test]
     fn moved_into_json_it_is_what_serializing_gives() {
         let mut result = PsResult {
@@ -769,6 +794,7 @@ mod tests {
     #[test]
     fn rows_read_back_as_pushed() {
         let mut rows = PsRows::default();
+        assert_eq!((rows.len(), rows.is_empty(), rows.iter().len()), (0, true, 0));
         rows.push([PsValue::from(1), PsValue::from("a b"), PsValue::from("")]);
         rows.push([]);
         rows.push([
@@ -782,6 +808,7 @@ mod tests {
         assert_eq!((&rows).into_iter().map(|r| r.len()).collect::<Vec<_>>(), [3, 0, 2]);
         assert_eq!(serde_json::json!(read), serde_json::json!([[1, "a b", ""], [], ["c", 0.5]]));
         assert!(rows.get(1).unwrap().is_empty());
+        assert!(!rows.get(0).unwrap().is_empty());
         assert_eq!(rows.get(2).unwrap().get(0), Some(PsValue::Text("c")));
         assert_eq!((rows.get(3).is_none(), rows.get(0).unwrap().get(3)), (true, None));
     }
@@ -858,6 +885,64 @@ mod tests {
             assert!(got == *want, "row {i}");
             assert_eq!(rows.get(i).map(|r| r.len()), Some(want.len()));
         }
+    }
+
+    /// A value reads as what it is, through each accessor and comparison, and as nothing
+    /// else: a text is no number, a number no text; a negative integer no `u64`, a float no
+    /// integer.
+    #[test]
+    fn values_read_as_the_numbers_and_texts_they_are() {
+        let text = PsValue::from("S+");
+        let seven = PsValue::from(7);
+        let minus = PsValue::from(-3);
+        let big = PsValue::Number(u64::MAX.into());
+        let half = PsValue::Number(serde_json::Number::from_f64(0.5).unwrap());
+
+        assert_eq!([text.as_str(), seven.as_str(), half.as_str()], [Some("S+"), None, None]);
+        assert_eq!(
+            [text.as_i64(), seven.as_i64(), minus.as_i64(), big.as_i64(), half.as_i64()],
+            [None, Some(7), Some(-3), None, None]
+        );
+        assert_eq!(
+            [text.as_u64(), seven.as_u64(), minus.as_u64(), big.as_u64(), half.as_u64()],
+            [None, Some(7), None, Some(u64::MAX), None]
+        );
+        assert_eq!(
+            [text.as_f64(), seven.as_f64(), minus.as_f64(), half.as_f64()],
+            [None, Some(7.0), Some(-3.0), Some(0.5)]
+        );
+
+        assert!(text == Value::from("S+") && text != Value::from("S") && text != Value::from(7));
+        assert!(seven == Value::from(7) && seven != Value::from(8) && seven != Value::from("7"));
+        assert!(half == Value::from(0.5) && half != Value::Null);
+        assert!(text == "S+" && text != "S" && seven != "7");
+        assert!(seven == 7 && seven != 8 && minus == -3 && text != 0 && half != 0);
+    }
+
+    /// Texts fill their chunk to the last byte before a new one starts: 2,048 texts of 1 KiB
+    /// are two full chunks (the second still the one being filled), not three; one byte more
+    /// starts the third. Values fill theirs to the last value.
+    #[test]
+    fn texts_and_values_fill_their_chunks_before_the_next() {
+        let kib = "k".repeat(1024);
+        let mut rows = PsRows::default();
+        for _ in 0..2 * TEXT_CHUNK / 1024 {
+            rows.push([PsValue::Text(&kib)]);
+        }
+        assert_eq!((rows.texts.len(), rows.text.len()), (1, TEXT_CHUNK));
+        rows.push([PsValue::Text("!")]);
+        assert_eq!((rows.texts.len(), rows.text.len()), (2, 1));
+        assert_eq!(rows.get(2048).unwrap().get(0), Some(PsValue::Text("!")));
+        assert_eq!(rows.get(2047).unwrap().get(0), Some(PsValue::Text(&kib)));
+
+        let mut rows = PsRows::default();
+        for i in 0..CHUNK as i64 {
+            rows.push([PsValue::from(i)]);
+        }
+        assert_eq!((rows.full.len(), rows.values.len()), (0, CHUNK));
+        rows.push([PsValue::from(-1)]);
+        assert_eq!((rows.full.len(), rows.values.len()), (1, 1));
+        assert_eq!(rows.get(CHUNK).unwrap().get(0), Some(PsValue::from(-1)));
     }
 
     #[test]
