@@ -42,6 +42,15 @@ fn a_ping_times_out_after_what_its_options_make_it_last() {
     // It never ends by itself (or the count is no number): the generic timeout.
     assert_eq!(ping_timeout(""), Some(DEFAULT_COMMAND_TIMEOUT));
     assert_eq!(ping_timeout("-c many"), Some(DEFAULT_COMMAND_TIMEOUT));
+    // A negative or endless value says nothing (ping itself refuses it).
+    assert_eq!(ping_timeout("-c 100 -w -5"), secs(120.0));
+    assert_eq!(ping_timeout("-c 100 -w inf"), secs(120.0));
+    assert_eq!(ping_timeout("-c -3"), Some(DEFAULT_COMMAND_TIMEOUT));
+    // A long option is not short ones grouped: `--w=20` is no deadline.
+    assert_eq!(ping_timeout("-c 100 --w=20"), secs(120.0));
+    // `-c=5` as some scripts write it; the value of `-W` glued too.
+    assert_eq!(ping_timeout("-c=5 -W1"), secs(20.0));
+    assert_eq!(Ping::new("10.0.0.1").options("-c=5 -W1").expected_duration(), secs(6.0));
     assert_eq!(Ping::new("10.0.0.1").options("-c 100").expected_duration(), secs(110.0));
 }
 

@@ -119,3 +119,63 @@ impl UnixCommand for Df {
         own_errors(command, "df")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    fn df(options: Option<&str>, output: &str) -> moler_core::Result<DfResult> {
+        let df = Df { options: options.map(str::to_owned) };
+        offline::parse(df.build(Some(r"^\$ $")), [output.as_bytes()])
+    }
+
+    /// Without options it asks for Moler's `-BM -T -P` (sizes in MiB, the type, one line per
+    /// file system), and the `M` of those sizes is dropped.
+    #[test]
+    fn by_default_sizes_in_mib_with_the_type_one_line_each() {
+        assert_eq!(Df::new().command_line().unwrap(), "df -BM -T -P");
+        assert_eq!(Df::new().options("-h").command_line().unwrap(), "df -h");
+        let out =
+            "df -BM -T -P\nFilesystem     Type 1M-blocks  Used Available Capacity Mounted on\n\
+                   /dev/vda       ext4    16000M 8000M     7200M      53% /\n$ ";
+        let r = df(None, out).unwrap();
+        let root = &r.by_mountpoint["/"];
+        assert_eq!((root["Size"].as_str(), root["Used"].as_str()), ("16000", "8000"));
+        assert_eq!((root["Avail"].as_str(), root["Use_percentage"].as_str()), ("7200", "53"));
+        assert_eq!((root["Type"].as_str(), root["Filesystem"].as_str()), ("ext4", "/dev/vda"));
+    }
+
+    /// `df -i`: the inode columns under their own names, the mount point the rest of the line.
+    #[test]
+    fn inodes_have_columns_of_their_own() {
+        let out = "df -i\nFilesystem                Inodes  IUsed    IFree IUse% Mounted on\n\
+                   /dev/vda                16777216 446630 16330586    3% /\n\
+                   tmpfs                    3085471      1  3085470    1% /mnt/my disk\n$ ";
+        let r = df(Some("-i"), out).unwrap();
+        let root = &r.by_fs["/dev/vda"];
+        let row: Vec<(&str, &str)> = root.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            row,
+            [
+                ("Filesystem", "/dev/vda"),
+                ("IFree", "16330586"),
+                ("IUse_percentage", "3"),
+                ("IUsed", "446630"),
+                ("Inodes", "16777216"),
+                ("Mounted_on", "/"),
+            ]
+        );
+        assert_eq!(r.by_mountpoint["/mnt/my disk"]["Filesystem"], "tmpfs");
+    }
+
+    /// Moler's `ret_required`: a prompt before any header is no result (the command waits),
+    /// and a header it does not know is an error naming the column.
+    #[test]
+    fn no_header_is_no_result_and_an_unknown_column_is_named() {
+        let err = df(None, "df -BM -T -P\n$ ").unwrap_err().to_string();
+        assert!(err.contains("the output gave the command no result"), "{err}");
+        let err = df(Some("-x"), "df -x\nFilesystem Frobs Mounted on\n$ ").unwrap_err().to_string();
+        assert!(err.contains("unknown df column \"Frobs\""), "{err}");
+    }
+}

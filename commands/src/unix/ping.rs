@@ -297,3 +297,100 @@ impl UnixCommand for Ping {
             .map_or(DEFAULT_COMMAND_TIMEOUT, |d| (d + PING_SLACK).max(DEFAULT_COMMAND_TIMEOUT))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moler_core::Connection;
+    use std::time::Instant;
+
+    /// Each reply is published as it comes, its round trip in seconds whatever unit ping
+    /// printed (ms, µs, us, s), with no time or ttl where the line has none; the lines of the
+    /// summary are no replies; the subscription ends when the ping does.
+    #[test]
+    fn replies_are_published_as_they_come_with_their_time_in_seconds() {
+        let publisher: Publisher<PingReply> = Publisher::new();
+        let seen = publisher.subscribe();
+        let ping = Ping::new("10.0.0.1").options("-c 5").replies(&publisher);
+        let now = Instant::now();
+        let mut conn = Connection::new("t");
+        let done = conn.start(ping.build(Some(r"^\$ $")), now);
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(
+            b"ping 10.0.0.1 -c 5\nPING 10.0.0.1 (10.0.0.1) 56(84) bytes of data.\n",
+            now,
+        );
+        for line in [
+            "64 bytes from 10.0.0.1: icmp_seq=1 ttl=64 time=0.045 ms",
+            "64 bytes from 10.0.0.1: icmp_seq=2 ttl=63 time=250 µs",
+            "64 bytes from 10.0.0.1: icmp_seq=3 ttl=63 time=125 us",
+            "64 bytes from router (10.0.0.1): icmp_seq=4 ttl=62 time=2 s",
+            "64 bytes from 10.0.0.1: icmp_seq=5",
+        ] {
+            conn.handle_input(format!("{line}\n").as_bytes(), now);
+        }
+        let replies: Vec<PingReply> = seen.try_iter().collect();
+        let got: Vec<(&str, u64, Option<u64>, Option<f64>)> =
+            replies.iter().map(|r| (r.from.as_str(), r.icmp_seq, r.ttl, r.time_seconds)).collect();
+        let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-12);
+        assert_eq!(got.len(), 5, "{got:?}");
+        assert!(close(got[0].3, 0.000_045) && close(got[1].3, 0.000_25), "{got:?}");
+        assert!(close(got[2].3, 0.000_125) && close(got[3].3, 2.0), "{got:?}");
+        assert_eq!((got[3].0, got[3].2), ("router (10.0.0.1)", Some(62)));
+        assert_eq!((got[4].1, got[4].2, got[4].3), (5, None, None));
+        assert_eq!(replies[0].line, "64 bytes from 10.0.0.1: icmp_seq=1 ttl=64 time=0.045 ms");
+        assert!(!seen.is_ended(), "the ping runs on");
+
+        conn.handle_input(
+            b"\n--- 10.0.0.1 ping statistics ---\n\
+              5 packets transmitted, 5 received, 0% packet loss, time 4005ms\n\
+              rtt min/avg/max/mdev = 0.045/400.075/2000.000/799.962 ms\n$ ",
+            now,
+        );
+        let result = done.try_result().expect("ended").expect("a result");
+        assert_eq!((result.packets_transmitted, result.packets_received), (5, 5));
+        assert!(close(result.time_seconds, 4.005), "{result:?}");
+        assert!(close(result.time_max_seconds, 2.0), "{result:?}");
+        assert_eq!(seen.try_next(), None, "the summary is no reply");
+        assert!(seen.is_ended(), "the subscription ends with the ping");
+    }
+
+    /// The command line: the destination, then the options; an IPv6 address goes to `ping6`
+    /// (Moler's choice), and no destination is refused.
+    #[test]
+    fn the_line_names_the_destination_then_the_options() {
+        let line = |d: &str, o: Option<&str>| {
+            Ping { destination: d.into(), options: o.map(str::to_owned), replies: None }
+                .command_line()
+        };
+        assert_eq!(line("10.0.0.1", Some("-c 5")).unwrap(), "ping 10.0.0.1 -c 5");
+        assert_eq!(line("fe80::1", None).unwrap(), "ping6 fe80::1");
+        assert!(line("", Some("-c 1")).is_err());
+    }
+
+    /// The summary's times in seconds, from each unit ping prints them in.
+    #[test]
+    fn the_summary_times_are_in_seconds_from_any_unit() {
+        for (unit, seconds) in [
+            ("ms", 0.001),
+            ("us", 0.000_001),
+            ("µs", 0.000_001),
+            ("s", 1.0),
+            ("m", 60.0),
+            ("min", 60.0),
+        ] {
+            let output = format!(
+                "ping 10.0.0.1 -c 1\n1 packets transmitted, 1 received, 0% packet loss, time 3{unit}\n\
+                 round-trip min/avg/max/stddev = 2/2/2/0 {unit}\n$ "
+            );
+            let ping = Ping::new("10.0.0.1").options("-c 1").build(Some(r"^\$ $"));
+            let r = crate::offline::parse(ping, [output.as_bytes()]).unwrap();
+            assert_eq!(r.time_seconds, Some(3.0 * seconds), "{unit}");
+            assert_eq!(r.time_avg_seconds, Some(2.0 * seconds), "{unit}");
+            assert_eq!(
+                (r.packets_time_unit.as_deref(), r.time_unit.as_deref()),
+                (Some(unit), Some(unit))
+            );
+        }
+    }
+}
