@@ -912,9 +912,18 @@ mod tests {
             [None, Some(7.0), Some(-3.0), Some(0.5)]
         );
 
-        assert!(text == Value::from("S+") && text != Value::from("S") && text != Value::from(7));
-        assert!(seven == Value::from(7) && seven != Value::from(8) && seven != Value::from("7"));
-        assert!(half == Value::from(0.5) && half != Value::Null);
+        // Against JSON values (the comparison with a `Value`, not with a `&str` or an `i64`).
+        let (s_plus, s, n7, n8, t7, half_json) = (
+            Value::from("S+"),
+            Value::from("S"),
+            Value::from(7),
+            Value::from(8),
+            Value::from("7"),
+            Value::from(0.5),
+        );
+        assert!(text == s_plus && text != s && text != n7);
+        assert!(seven == n7 && seven != n8 && seven != t7);
+        assert!(half == half_json && half != Value::Null);
         assert!(text == "S+" && text != "S" && seven != "7");
         assert!(seven == 7 && seven != 8 && minus == -3 && text != 0 && half != 0);
     }
