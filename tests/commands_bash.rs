@@ -147,6 +147,14 @@ fn the_system_and_the_user() {
     let pids: Vec<i64> = (0..ps.rows.len()).filter_map(|r| ps.get(r, "PID")?.as_i64()).collect();
     assert_eq!(pids.len(), ps.rows.len(), "every PID is a number");
     assert!(pids.contains(&1), "PID 1 is there");
+    // A header without PID (the real ps's): still the header, the last column the rest.
+    let mine = sh.run(Ps::new().options("-o user,args -p $$").command_with_prompt(p), T).unwrap();
+    assert_eq!(&mine.columns[..], ["USER", "COMMAND"], "{mine:?}");
+    assert_eq!(mine.rows.len(), 1, "{mine:?}");
+    assert!(
+        mine.get(0, "COMMAND").and_then(|c| c.as_str()).is_some_and(|c| c.contains("bash")),
+        "{mine:?}"
+    );
     let kill = sh.run(Kill::new("999999").command_with_prompt(p), T).unwrap();
     assert_eq!(kill.no_such_process.as_deref(), Some("999999"));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -593,12 +593,20 @@ impl Parser for PsParser {
 
 impl PsParser {
     /// Whether `line` (its words' spans `words`) is the header, kept, or a line before it.
+    /// The header is the first line that names a `PID` column or whose every word is a column
+    /// name as ps prints them (`USER`, `%CPU`, `CMD`: capitals, digits and `%_+-`), so a
+    /// warning printed first is skipped and `ps -o user,cmd` still has its header.
     fn before_rows(&mut self, line: &str, words: &[(usize, usize)]) -> bool {
         if !self.result.columns.is_empty() {
             return false;
         }
         let text = |&(start, end): &(usize, usize)| &line[start..end];
-        if words.iter().any(|w| text(w) == "PID") {
+        let column_name = |w: &str| {
+            w.bytes().any(|b| b.is_ascii_uppercase())
+                && w.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"%_+-".contains(&b))
+        };
+        if words.iter().any(|w| text(w) == "PID") || words.iter().all(|w| column_name(text(w))) {
             let columns: Vec<String> = words.iter().map(|w| text(w).to_owned()).collect();
             self.free =
                 columns.iter().position(|c| matches!(c.as_str(), "CMD" | "COMMAND" | "ARGS"));
@@ -719,6 +727,13 @@ mod tests {
         }
     }
 
+    /// The command line is `ps` and its options as given.
+    #[test]
+    fn the_line_is_ps_and_its_options() {
+        assert_eq!(Ps::new().command_line().unwrap(), "ps");
+        assert_eq!(Ps::new().options("-o pid,cmd -e").command_line().unwrap(), "ps -o pid,cmd -e");
+    }
+
     /// With no free column (no `CMD`, `COMMAND` or `ARGS`), the last column takes the rest of
     /// the line, blanks and all (`ps -o pid,lstart`): the columns before it one word each.
     #[test]
@@ -733,10 +748,17 @@ mod tests {
         assert_eq!(json, Some(expected));
     }
 
-    /// The header is the first line that names a `PID` column: a warning ps prints before it
-    /// (procps' "bad syntax" note for `ps -aux`) is neither the header nor a row.
+    /// The header is the first line that names a `PID` column or holds only column names: a
+    /// warning ps prints before it (procps' "bad syntax" note for `ps -aux`) is neither the
+    /// header nor a row, and a header without `PID` (`ps -o user,cmd`) is still the header.
     #[test]
     fn lines_before_the_header_are_neither_header_nor_rows() {
+        let output = "ps -o user,cmd -C bash\nUSER     CMD\nroot     -bash\nuser     bash -l\n$ ";
+        let expected = serde_json::json!([{"USER": "root", "CMD": "-bash"}, {"USER": "user", "CMD": "bash -l"}]);
+        let (typed, json) = both_ways("-o user,cmd -C bash", output);
+        assert_eq!(typed, Some(expected.clone()));
+        assert_eq!(json, Some(expected));
+
         let output = "ps -aux\nwarning: bad syntax, perhaps a bogus '-'?\nUSER PID %CPU COMMAND\nroot 1 0.0 /sbin/init splash\n$ ";
         let expected = serde_json::json!([{"USER": "root", "PID": 1, "%CPU": 0.0, "COMMAND": "/sbin/init splash"}]);
         let (typed, json) = both_ways("-aux", output);
