@@ -601,6 +601,32 @@ mod tests {
         done.try_result().unwrap().unwrap()
     }
 
+    /// `-s`: a protocol's title starts its section; its lines, indented ones ending in a colon
+    /// included (`ICMP input histogram:`, as Linux prints under `Icmp:`), and the lines under
+    /// those, belong to it.
+    #[test]
+    fn statistics_keep_their_sub_titles_as_lines() {
+        let r = parse(
+            "netstat -tunp\nIp:\n    Forwarding: 2\n    4961377 total packets received\nIcmp:\n\
+             \x20   788 ICMP messages received\n    ICMP input histogram:\n\
+             \x20       destination unreachable: 2\n        echo requests: 393\nIcmpMsg:\n\
+             \x20       InType0: 393\n$ ",
+        );
+        let stats = r.statistics.expect("statistics");
+        assert_eq!(stats.keys().collect::<Vec<_>>(), ["Icmp", "IcmpMsg", "Ip"]);
+        assert_eq!(
+            stats["Icmp"],
+            [
+                "788 ICMP messages received",
+                "ICMP input histogram:",
+                "destination unreachable: 2",
+                "echo requests: 393"
+            ]
+        );
+        assert_eq!(stats["Ip"], ["Forwarding: 2", "4961377 total packets received"]);
+        assert_eq!(stats["IcmpMsg"], ["InType0: 393"]);
+    }
+
     #[test]
     fn connections_are_typed() {
         let r = parse(
