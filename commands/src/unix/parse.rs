@@ -715,7 +715,11 @@ impl From<Vec<&str>> for Patterns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{offline, UnixCommand};
     use proptest::prelude::*;
+
+    /// The prompt of the captured outputs below.
+    const PROMPT: &str = r"^host:~ #\s*$";
 
     proptest! {
         /// A filled template is the mapping its keys and values inserted one by one make.
@@ -850,13 +854,10 @@ mod tests {
     /// no lines, and `uname` with a line ends with it.
     #[test]
     fn collected_lines_are_a_result_only_when_there_are_some() {
-        use crate::offline;
         use crate::unix::{Head, Uname};
-        use crate::UnixCommand;
 
-        let prompt = r"^host:~ #\s*$";
         let empty = offline::parse(
-            Uname::new().command_with_prompt(prompt),
+            Uname::new().command_with_prompt(PROMPT),
             [&b"host:~ # uname\nhost:~ # "[..]],
         );
         let err = empty.expect_err("no line: no result").to_string();
@@ -864,19 +865,19 @@ mod tests {
         assert!(err.contains("ret_required"), "{err}");
 
         let blank = offline::parse(
-            Uname::new().command_with_prompt(prompt),
+            Uname::new().command_with_prompt(PROMPT),
             [&b"host:~ # uname\n  \nhost:~ # "[..]],
         );
         assert!(blank.is_err(), "a blank line is skipped, so still no result: {blank:?}");
 
         let one = offline::parse(
-            Uname::new().command_with_prompt(prompt),
+            Uname::new().command_with_prompt(PROMPT),
             [&b"host:~ # uname\nLinux\nhost:~ # "[..]],
         );
         assert_eq!(one.unwrap().result, ["Linux"]);
 
         let head = offline::parse(
-            Head::new("empty").command_with_prompt(prompt),
+            Head::new("empty").command_with_prompt(PROMPT),
             [&b"host:~ # head empty\nhost:~ # "[..]],
         );
         assert_eq!(head.unwrap().lines, Vec::<String>::new());
@@ -906,13 +907,10 @@ mod tests {
     /// is no result (`hostname` keeps Moler's `ret_required`).
     #[test]
     fn the_first_line_with_text_is_the_result() {
-        use crate::offline;
         use crate::unix::Hostname;
-        use crate::UnixCommand;
 
-        let prompt = r"^host:~ #\s*$";
         let hostname = |pieces: &[&[u8]]| {
-            offline::parse(Hostname::new().command_with_prompt(prompt), pieces.iter().copied())
+            offline::parse(Hostname::new().command_with_prompt(PROMPT), pieces.iter().copied())
         };
         let two = hostname(&[b"host:~ # hostname\n\n  box-1 \nbox-2\nhost:~ # "]);
         assert_eq!(two.unwrap().hostname, "box-1");
@@ -928,13 +926,12 @@ mod tests {
     /// that holds a line like `cat: …` further down is its text, not a failure.
     #[test]
     fn cat_takes_failures_only_from_the_first_line_unless_told() {
-        use crate::{offline, Registry};
+        use crate::Registry;
         use serde_json::json;
 
-        let prompt = r"^host:~ #\s*$";
         let output = b"host:~ # cat notes\nfirst\ncat: not a failure here\nhost:~ # ";
         let cat = |params| {
-            let cat = Registry::default().command_for_prompt("cat", &params, Some(prompt));
+            let cat = Registry::default().command_for_prompt("cat", &params, Some(PROMPT));
             offline::parse(cat.unwrap(), [&output[..]])
         };
         let text = cat(json!({"path": "notes"})).unwrap();
@@ -944,7 +941,7 @@ mod tests {
         assert!(err.contains("cat: not a failure here"), "{err}");
         let first = b"host:~ # cat gone\ncat: gone: No such file or directory\nhost:~ # ";
         let cat =
-            Registry::default().command_for_prompt("cat", &json!({"path": "gone"}), Some(prompt));
+            Registry::default().command_for_prompt("cat", &json!({"path": "gone"}), Some(PROMPT));
         let err = offline::parse(cat.unwrap(), [&first[..]]);
         assert!(err.unwrap_err().to_string().contains("No such file"));
     }
@@ -955,7 +952,6 @@ mod tests {
     #[test]
     fn each_question_is_answered_once_while_it_waits() {
         use crate::unix::Gzip;
-        use crate::UnixCommand;
         use moler_core::Connection;
 
         let question =
