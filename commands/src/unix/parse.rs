@@ -951,6 +951,7 @@ mod tests {
     /// whether the answer's echo ends the question's line as it is or after a carriage return.
     #[test]
     fn each_question_is_answered_once_while_it_waits() {
+        use crate::testing::sent;
         use crate::unix::Gzip;
         use moler_core::Connection;
 
@@ -961,29 +962,21 @@ mod tests {
             let gzip = Gzip::new("a b").overwrite(true);
             let mut conn = Connection::new("t");
             let done = conn.start(gzip.command_with_prompt(r"^\$ $"), t0);
-            let mut sent = Vec::new();
-            let _ = conn.poll_transmit(&mut sent);
-            assert_eq!(sent, b"gzip a b\n");
+            assert_eq!(sent(&mut conn), "gzip a b\n");
             conn.handle_input(b"gzip a b\n", t0);
             for file in ["a", "b"] {
                 conn.handle_input(question(file).as_bytes(), t0);
-                sent.clear();
-                let _ = conn.poll_transmit(&mut sent);
-                assert_eq!(sent, b"y\n", "{file}, carriage return: {carriage_return}");
+                assert_eq!(sent(&mut conn), "y\n", "{file}, carriage return: {carriage_return}");
                 // More of the question's line, still waiting: no second answer.
                 conn.handle_input(b" ", t0);
-                sent.clear();
-                let _ = conn.poll_transmit(&mut sent);
-                assert_eq!(sent, b"", "{file}: the open line answered once");
+                assert_eq!(sent(&mut conn), "", "{file}: the open line answered once");
                 if carriage_return {
                     // The question's line written over from its start before it ended.
                     conn.handle_input(b"\ry\n", t0);
                 } else {
                     conn.handle_input(b"y\n", t0);
                 }
-                sent.clear();
-                let _ = conn.poll_transmit(&mut sent);
-                assert_eq!(sent, b"", "{file}: answered once");
+                assert_eq!(sent(&mut conn), "", "{file}: answered once");
             }
             conn.handle_input(b"$ ", t0);
             assert!(done.try_result().unwrap().is_ok());

@@ -175,9 +175,7 @@ mod tests {
         // Another failing line before the loop stopped: the failure stays the first one and
         // the loop gets no second Ctrl-C.
         conn.handle_input(b"ls: cannot access '/tmp/none*': Permission denied\n", t0);
-        sent.clear();
-        let _ = conn.poll_transmit(&mut sent);
-        assert_eq!(sent, b"", "one Ctrl-C");
+        assert_eq!(crate::testing::sent(&mut conn), "", "one Ctrl-C");
         conn.handle_input(b"^C\n$ ", t0);
         let err = done.try_result().unwrap().unwrap_err().to_string();
         assert!(err.contains("No such file or directory"), "{err}");
