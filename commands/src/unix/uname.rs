@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::parse::{own_errors, CollectLines, ResultLines};
 use crate::spec::{builder, push_opt, unix_command, UnixCommand};
 
-/// `uname [options]`; result `{"RESULT": [lines]}`.
+/// `uname [options]`; result `{"RESULT": [lines]}`. As in Moler, it ends on the prompt whatever
+/// came before it: no line is an empty `RESULT`, not a wait for one.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Uname {
