@@ -155,6 +155,19 @@ fn the_system_and_the_user() {
         mine.get(0, "COMMAND").and_then(|c| c.as_str()).is_some_and(|c| c.contains("bash")),
         "{mine:?}"
     );
+    // No header at all (every column renamed to nothing, or `--no-headers`): the columns
+    // are named from the options, as ps names them, and the one line is the shell's.
+    let headed = sh.run(Ps::new().options("-o pid,user,args -p $$").command_with_prompt(p), T);
+    let headed = headed.unwrap();
+    assert_eq!(&headed.columns[..], ["PID", "USER", "COMMAND"], "{headed:?}");
+    assert_eq!(headed.rows.len(), 1, "{headed:?}");
+    for options in ["-o pid=,user=,args= -p $$", "-o pid= -o user= -o args= -p $$"] {
+        let bare = sh.run(Ps::new().options(options).command_with_prompt(p), T).unwrap();
+        assert_eq!(bare, headed, "{options}");
+    }
+    let told =
+        sh.run(Ps::new().options("--no-headers -o pid,user,args -p $$").command_with_prompt(p), T);
+    assert_eq!(told.unwrap(), headed);
     let kill = sh.run(Kill::new("999999").command_with_prompt(p), T).unwrap();
     assert_eq!(kill.no_such_process.as_deref(), Some("999999"));
     std::fs::remove_dir_all(&dir).unwrap();

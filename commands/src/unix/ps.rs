@@ -13,6 +13,11 @@ use crate::ParamError;
 
 /// `ps [options]`; result: one `{column: value}` per process, columns named by the header,
 /// numbers as numbers (Moler's shape).
+///
+/// Output without a header (every column of `-o` renamed to nothing, `ps -o pid= -p 42`, or
+/// `--no-headers` with `-o`) has its columns named from the options, as ps names them in its
+/// header (`pid` `PID`, `comm` and `args` `COMMAND`, `etime` `ELAPSED`…, any other in
+/// capitals): every line is a process. Moler takes the first process for the header.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ps {
@@ -556,6 +561,8 @@ impl Parser for PsJsonParser {
 /// Parser of [`Ps`].
 #[derive(Debug, Default)]
 pub struct PsParser {
+    /// The columns of output printed without a header ([`headerless_columns`]).
+    given: Option<Vec<String>>,
     /// The multi-word column (`CMD`, `COMMAND`, `ARGS`), if any.
     free: Option<usize>,
     result: PsResult,
@@ -600,6 +607,11 @@ impl PsParser {
         if !self.result.columns.is_empty() {
             return false;
         }
+        if let Some(columns) = self.given.take() {
+            // No header comes: this line is the first process.
+            self.set_columns(columns);
+            return false;
+        }
         let text = |&(start, end): &(usize, usize)| &line[start..end];
         let column_name = |w: &str| {
             w.bytes().any(|b| b.is_ascii_uppercase())
@@ -607,13 +619,71 @@ impl PsParser {
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"%_+-".contains(&b))
         };
         if words.iter().any(|w| text(w) == "PID") || words.iter().all(|w| column_name(text(w))) {
-            let columns: Vec<String> = words.iter().map(|w| text(w).to_owned()).collect();
-            self.free =
-                columns.iter().position(|c| matches!(c.as_str(), "CMD" | "COMMAND" | "ARGS"));
-            self.result.columns = columns.into();
+            self.set_columns(words.iter().map(|w| text(w).to_owned()).collect());
         }
         true
     }
+
+    fn set_columns(&mut self, columns: Vec<String>) {
+        self.free = columns.iter().position(|c| matches!(c.as_str(), "CMD" | "COMMAND" | "ARGS"));
+        self.result.columns = columns.into();
+    }
+}
+
+/// The columns of `ps OPTIONS` when its output has no header line, named as ps names them in
+/// its header; `None` when a header is printed, or when the options do not say the columns.
+///
+/// ps leaves the header out when every column of its `-o` (`--format`) lists is renamed to
+/// nothing (`-o pid=,comm=`, `-o pid= -o comm=`), or when told (`--no-headers`). Options
+/// quoted for the shell are not read (`None`: the output is then read as if it had a header).
+fn headerless_columns(options: &str) -> Option<Vec<String>> {
+    if options.contains(['\'', '"', '\\']) {
+        return None;
+    }
+    let mut specs = Vec::new();
+    let mut no_headers = false;
+    let mut words = options.split_whitespace();
+    while let Some(w) = words.next() {
+        match w {
+            "-o" | "--format" => specs.push(words.next()?),
+            "--no-headers" | "--no-heading" | "--noheaders" | "--noheading" => no_headers = true,
+            _ => {
+                if let Some(spec) = w.strip_prefix("--format=") {
+                    specs.push(spec);
+                } else if let Some(spec) = w.strip_prefix("-o").filter(|s| !s.is_empty()) {
+                    specs.push(spec);
+                } else if w.starts_with("-O") || w == "O" {
+                    return None; // columns added to ps's default set, which is not known here
+                }
+            }
+        }
+    }
+    let items: Vec<&str> =
+        specs.iter().flat_map(|s| s.split(',')).filter(|i| !i.is_empty()).collect();
+    let headerless = no_headers || items.iter().all(|i| i.ends_with('='));
+    if items.is_empty() || !headerless {
+        return None;
+    }
+    Some(items.iter().map(|i| header_of(i.split('=').next().unwrap_or(i))).collect())
+}
+
+/// The header ps prints for the format specifier `spec` (procps' names for the common ones).
+fn header_of(spec: &str) -> String {
+    let known = match spec {
+        "comm" | "args" | "command" | "fname" => "COMMAND",
+        "cmd" | "ucmd" => "CMD",
+        "tty" | "tname" | "tt" => "TT",
+        "etime" | "etimes" => "ELAPSED",
+        "pcpu" => "%CPU",
+        "pmem" => "%MEM",
+        "nice" => "NI",
+        "lstart" => "STARTED",
+        "start" => "STARTED",
+        "start_time" | "bsdstart" => "START",
+        "cputime" => "TIME",
+        _ => return spec.to_ascii_uppercase(),
+    };
+    known.to_owned()
 }
 
 /// Puts the values of a process line into `row`, from the spans of its words, for a header of
@@ -677,7 +747,8 @@ impl UnixCommand for Ps {
         Ok(line)
     }
     fn parser(&self) -> PsParser {
-        PsParser::default()
+        let given = self.options.as_deref().and_then(headerless_columns);
+        PsParser { given, ..PsParser::default() }
     }
     fn output_json(output: PsResult) -> serde_json::Result<Value> {
         Ok(output.into_json())
@@ -764,6 +835,56 @@ mod tests {
         let (typed, json) = both_ways("-aux", output);
         assert_eq!(typed, Some(expected.clone()));
         assert_eq!(json, Some(expected));
+    }
+
+    /// Output without a header: its columns come from the options, named as ps names them
+    /// in its header, and its first line is a process (Moler makes it the header).
+    #[test]
+    fn output_without_a_header_takes_its_columns_from_the_options() {
+        let output = "ps -o pid=,args= -C bash\n  412 -bash\n 9001 bash -l\n$ ";
+        let expected = serde_json::json!([{"PID": 412, "COMMAND": "-bash"}, {"PID": 9001, "COMMAND": "bash -l"}]);
+        let (typed, json) = both_ways("-o pid=,args= -C bash", output);
+        assert_eq!(typed, Some(expected.clone()));
+        assert_eq!(json, Some(expected));
+
+        let output = "ps --no-headers -o stat,etime -p 1\nSs 10-02:03:04\n$ ";
+        let expected = serde_json::json!([{"STAT": "Ss", "ELAPSED": "10-02:03:04"}]);
+        let (typed, json) = both_ways("--no-headers -o stat,etime -p 1", output);
+        assert_eq!(typed, Some(expected.clone()));
+        assert_eq!(json, Some(expected));
+
+        // No process: no rows, and no failure.
+        let (typed, _) = both_ways("-o pid= -p 999999", "ps -o pid= -p 999999\n$ ");
+        assert_eq!(typed, Some(serde_json::json!([])));
+    }
+
+    /// Which options leave the header out, and the columns they name.
+    #[test]
+    fn the_options_say_when_there_is_no_header() {
+        for (options, columns) in [
+            ("-o pid=", Some(&["PID"][..])),
+            ("-o pid=,comm= -p 42", Some(&["PID", "COMMAND"][..])),
+            ("-e -o pid= -o args=", Some(&["PID", "COMMAND"][..])),
+            ("-opid=,etime=,cmd=", Some(&["PID", "ELAPSED", "CMD"][..])),
+            ("--format=pcpu=,nice=,tty=,lstart=", Some(&["%CPU", "NI", "TT", "STARTED"][..])),
+            ("--format rss=,my_col=", Some(&["RSS", "MY_COL"][..])),
+            ("--no-headers -o pid,user", Some(&["PID", "USER"][..])),
+            ("-o user -p 1 --no-heading", Some(&["USER"][..])),
+            // A header is printed: some column keeps a name.
+            ("-o pid,comm", None),
+            ("-o pid=,comm", None),
+            ("-o pid=X", None),
+            ("-ef", None),
+            // The columns are not all known from the options.
+            ("--no-headers", None),
+            ("-O pid= -o comm=", None),
+            ("-o", None),
+            ("-o 'pid=' -p 1", None),
+        ] {
+            let got = headerless_columns(options);
+            let want = columns.map(|c| c.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>());
+            assert_eq!(got, want, "{options}");
+        }
     }
 
     #[test]
