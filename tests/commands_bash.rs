@@ -68,6 +68,13 @@ fn files_and_directories() {
     assert_eq!(c.permissions.as_deref(), Some("-rw-------"));
     assert_eq!(c.size_bytes, Some(15));
     assert!(ls.files["sub"].permissions.as_deref().unwrap().starts_with('d'));
+    // The inode and the blocks printed first (`-i`, `-s`, `-h`'s blocks with a unit): the
+    // same entries as without them.
+    let human = sh.run(Ls::new().options("-lah").command_with_prompt(p), T).unwrap();
+    for (options, same_as) in [("-lai", &ls), ("-las", &ls), ("-lais", &ls), ("-lash", &human)] {
+        let more = sh.run(Ls::new().options(options).command_with_prompt(p), T).unwrap();
+        assert_eq!(more.files, same_as.files, "{options}");
+    }
     let colour = by_name(&sh, "ls", json!({"options": "--color=always"}));
     assert!(colour["files"]["sub"].is_object(), "ANSI colours are stripped: {colour}");
 

@@ -363,12 +363,19 @@ fn arrow(s: &str) -> Option<usize> {
         .map(|i| i - 2)
 }
 
-/// A long-format line: `perm links owner group size date… name [-> link]`.
+/// A long-format line: `perm links owner group size date… name [-> link]`, after the inode
+/// and the blocks when `-i` and `-s` print them first (`1234 8 -rw-r--r-- …`, `4.0K drwx…`;
+/// Moler's pattern finds the permissions anywhere in the line, so it reads these too).
 fn long_line(line: &str) -> Option<LongLine<'_>> {
     let mut w = words(line);
-    let (_, permissions) = w.next()?;
-    if !is_permissions(permissions) {
-        return None;
+    let (_, mut permissions) = w.next()?;
+    let mut passed = 0;
+    while !is_permissions(permissions) {
+        if passed == 2 || size_in_bytes(permissions, 1).is_none() {
+            return None;
+        }
+        passed += 1;
+        permissions = w.next()?.1;
     }
     let hard_links_count = w.next()?.1.parse().ok()?;
     let owner = w.next()?.1;
@@ -525,11 +532,9 @@ fn ls_line(line: &str, partial: bool, sink: &mut impl LsSink) {
     if partial || line.is_empty() {
         return;
     }
-    let first = line.as_bytes()[0];
-    if first != b' ' && first != b'\t' {
-        if let Some(long) = long_line(line) {
-            return sink.long(long);
-        }
+    // (Also after blanks: `ls -ls` right-aligns the blocks, `   8 -rw-r--r-- …`.)
+    if let Some(long) = long_line(line) {
+        return sink.long(long);
     }
     if let Some(total) = line.strip_prefix("total ") {
         let raw = total.trim();
@@ -833,5 +838,73 @@ mod tests {
         assert_eq!((&*e.name, e.date.as_deref()), ("f", Some("2024-01-31 12:00:01.5 +0100")));
         assert!(long_entry("total 8").is_none());
         assert!(long_entry("-rw-r--r-- 1 a b").is_none(), "truncated");
+        // An ISO date is followed by a zone only when the next word is one: a 5-byte name,
+        // or a name that starts with a sign, is the name.
+        let e = long_entry("-rw-r--r-- 1 a b 5 2024-01-31 12:00 notes").unwrap();
+        assert_eq!((&*e.name, e.date.as_deref()), ("notes", Some("2024-01-31 12:00")));
+        let e = long_entry("-rw-r--r-- 1 a b 5 2024-01-31 12:00 -x").unwrap();
+        assert_eq!((&*e.name, e.date.as_deref()), ("-x", Some("2024-01-31 12:00")));
+        // ` -> ` in a name is a link's target only for a link, or with a target after it.
+        let e = long_entry("-rw-r--r-- 1 a b 5 Jan  3 08:12 x -> ").unwrap();
+        assert_eq!((&*e.name, e.link), ("x -> ", None));
+        let e = long_entry("lrwxrwxrwx 1 a b 5 Jan  3 08:12 x -> ").unwrap();
+        assert_eq!((&*e.name, e.link.as_deref()), ("x", Some("")));
+    }
+
+    /// `-i` and `-s` print the inode and the blocks before the permissions (right-aligned, so
+    /// after blanks): the entry is the same. Numbers before anything else are names.
+    #[test]
+    fn the_inode_and_the_blocks_before_a_long_line_are_passed_over() {
+        let plain = long_entry("-rw-r--r-- 1 a b 5 Jan  3 08:12 f").unwrap();
+        for line in [
+            "10109302 -rw-r--r-- 1 a b 5 Jan  3 08:12 f",
+            "   8 -rw-r--r-- 1 a b 5 Jan  3 08:12 f",
+            "10109302 8 -rw-r--r-- 1 a b 5 Jan  3 08:12 f",
+            "\t4.0K -rw-r--r-- 1 a b 5 Jan  3 08:12 f",
+        ] {
+            assert_eq!(long_entry(line), Some(plain.clone()), "{line:?}");
+        }
+        assert!(long_entry("1 2 3 -rw-r--r-- 1 a b 5 Jan  3 08:12 f").is_none(), "three numbers");
+        assert!(long_entry("x -rw-r--r-- 1 a b 5 Jan  3 08:12 f").is_none(), "not a number");
+        // Words in the places of a long line's, but no permissions: names, each of them.
+        assert!(long_entry("notes 1 a b 5 Jan 3 08:12 x").is_none());
+        assert!(long_entry("4 notes 1 a b 5 Jan 3 08:12 x").is_none());
+    }
+
+    /// `ls a b` (and `-R`) head each directory's files with its name and a colon: not a file.
+    /// Short listings hold names only, however many on a line.
+    #[test]
+    fn directory_headers_are_no_files_and_short_lines_are_names() {
+        let output = "ls a b\na:\nx  y\n\nb:\n4 notes 1 a b 5 Jan 3 08:12 z\n$ ";
+        let (typed, json) = crate::unix::parse::typed_and_registry(&Ls::new().path("a b"), output);
+        let names: Vec<&str> = "08:12 1 3 4 5 Jan a b notes x y z".split(' ').collect();
+        let files = &typed.unwrap()["files"];
+        assert_eq!(files.as_object().unwrap().keys().collect::<Vec<_>>(), names);
+        assert_eq!(json.unwrap()["files"], *files);
+    }
+
+    /// The typed result's accessors and conversions agree with the entries listed.
+    #[test]
+    fn the_files_list_reads_back_every_way() {
+        let files: LsFiles = ["c", "a", "b"]
+            .iter()
+            .map(|n| LsEntry { name: (*n).into(), ..LsEntry::default() })
+            .collect();
+        assert!(!files.is_empty());
+        let names: Vec<&str> = files.as_slice().iter().map(|e| &*e.name).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        let keys = files.keys();
+        assert_eq!((keys.len(), keys.size_hint()), (3, (3, Some(3))));
+        assert_eq!(files.keys().rev().collect::<Vec<_>>(), ["c", "b", "a"]);
+        let mut keys = files.keys();
+        assert_eq!((keys.next(), keys.next_back(), keys.len()), (Some("a"), Some("c"), 1));
+        let map = BTreeMap::from(files.clone());
+        assert_eq!(map.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(map["b"], files["b"]);
+        // Read back from JSON, an entry is named by its key.
+        let back: LsFiles =
+            serde_json::from_value(serde_json::json!({"k": {"name": "other"}})).unwrap();
+        assert_eq!(back.keys().collect::<Vec<_>>(), ["k"]);
+        assert_eq!(back["k"].name, "k");
     }
 }
