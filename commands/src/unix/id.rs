@@ -101,3 +101,33 @@ impl UnixCommand for Id {
         own_errors(command, "id")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    const PROMPT: &str = "^host:~ # $";
+
+    #[test]
+    fn the_command_line_names_the_user() {
+        assert_eq!(Id::new().command_line().unwrap(), "id");
+        assert_eq!(Id::new().user("bob").command_line().unwrap(), "id bob");
+    }
+
+    /// The `uid=` line is the result, whatever comes before or after it; output without one
+    /// is no result (Moler's `ret_required`: the command does not end on the prompt).
+    #[test]
+    fn the_uid_line_is_the_result_and_nothing_else_is() {
+        let id = |output: &[u8]| offline::parse(Id::new().command_with_prompt(PROMPT), [output]);
+        let result = id(b"host:~ # id\nnote: ldap is slow\nuid=0(root) gid=0(root) groups=0(root),4(adm)\nthe end\nhost:~ # ")
+            .unwrap();
+        let name = |id, name: &str| IdName { id, name: name.to_owned() };
+        assert_eq!(result.uid, [name(0, "root")]);
+        assert_eq!(result.gid, [name(0, "root")]);
+        assert_eq!(result.groups, [name(0, "root"), name(4, "adm")]);
+
+        let err = id(b"host:~ # id\nnote: ldap is slow\nhost:~ # ").unwrap_err().to_string();
+        assert!(err.contains("the output gave the command no result"), "{err}");
+    }
+}

@@ -96,4 +96,19 @@ mod tests {
             Neighbour { dev: "eth0".into(), mac: "00:11:22:33:44:55".into(), nud: "STALE".into() };
         assert_eq!(got["fe80::1"], want);
     }
+
+    /// A neighbour line ends with its state in capitals (`_` allowed) and has all its fields;
+    /// other lines are none.
+    #[test]
+    fn a_neighbour_ends_with_its_state() {
+        let out = "ip neigh\n10.0.0.7 dev eth0 lladdr aa:bb:cc:dd:ee:07 router\n\
+                   10.0.0.8 dev eth0 lladdr aa:bb:cc:dd:ee:08 PERMANENT\n\
+                   10.0.0.9 dev eth0 lladdr aa:bb:cc:dd:ee:09 SOME_STATE\n\
+                   10.0.0.6 dev lladdr M\n$ ";
+        let got =
+            offline::parse_capture(IpNeigh::new().command_with_prompt(r"^\$ $"), out.as_bytes());
+        let got = got.unwrap();
+        assert_eq!(got.keys().collect::<Vec<_>>(), ["10.0.0.8", "10.0.0.9"]);
+        assert_eq!(got["10.0.0.9"].nud, "SOME_STATE");
+    }
 }

@@ -43,17 +43,20 @@ pub struct IpRouteResult {
 }
 
 impl IpRouteResult {
-    /// The gateway of the default route (the one with a metric when there are several, as
-    /// Moler's `get_default_route`).
+    /// The gateway of the default route, as Moler's `get_default_route` finds it: the last
+    /// default route through a gateway (`VIA["default"]`), unless a default route with a
+    /// metric comes in the list (then the last of those); none without a default route through
+    /// a gateway.
     pub fn default_route(&self) -> Option<&str> {
-        let defaults = self.all.iter().filter(|r| r.get("ADDRESS").is_some_and(|a| a == "default"));
-        let mut chosen = None;
-        for route in defaults {
-            if chosen.is_none() || route.contains_key("METRIC") {
-                chosen = route.get("VIA").map(String::as_str).or(chosen);
+        let mut chosen = self.via.get("default")?.get("VIA")?;
+        for route in &self.all {
+            if route.get("ADDRESS").is_some_and(|a| a == "default") && route.contains_key("METRIC")
+            {
+                // (Moler's fails on a default route with a metric and no gateway.)
+                chosen = route.get("VIA").unwrap_or(chosen);
             }
         }
-        chosen
+        Some(chosen)
     }
 }
 
@@ -144,5 +147,49 @@ impl UnixCommand for IpRoute {
     }
     fn setup(&self, command: Command<IpRouteParser>) -> Command<IpRouteParser> {
         ip_errors(command).ret_required(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    fn routes(lines: &str) -> IpRouteResult {
+        let output = format!("host:~ # ip route\n{lines}host:~ # ");
+        offline::parse(IpRoute::new().command_with_prompt("^host:~ # $"), [output.as_bytes()])
+            .unwrap()
+    }
+
+    /// Moler's `get_default_route`: the last default route through a gateway, unless some
+    /// default route has a metric (the last of those).
+    #[test]
+    fn the_default_route_is_molers() {
+        let two = "default via 10.0.0.1 dev eth0\ndefault via 10.0.0.2 dev eth1 table 7\n";
+        assert_eq!(routes(two).default_route(), Some("10.0.0.2"), "the last one");
+        let metric = "default via 10.0.0.1 dev eth0 metric 100\n\
+                      default via 10.0.0.2 dev eth1\n\
+                      default via 10.0.0.3 dev eth2 metric 200\n\
+                      default via 10.0.0.4 dev eth3\n";
+        assert_eq!(routes(metric).default_route(), Some("10.0.0.3"), "the last with a metric");
+        let no_gateway = "default via 10.0.0.1 dev eth0\ndefault dev ppp0 metric 5\n";
+        assert_eq!(routes(no_gateway).default_route(), Some("10.0.0.1"));
+        assert_eq!(routes("default dev ppp0 scope link\n").default_route(), None);
+        assert_eq!(routes("10.0.0.0/8 via 10.0.0.1 dev eth0\n").default_route(), None);
+        assert_eq!(IpRouteResult::default().default_route(), None);
+    }
+
+    /// A route is its destination and at least one key with its value; `ip route get`'s
+    /// second line (`cache …`) is none.
+    #[test]
+    fn a_route_has_a_key_and_a_value_and_cache_lines_are_none() {
+        let got = routes(
+            "10.0.0.5 via 10.0.0.1 dev eth0 src 10.0.0.9 uid 0\n    cache expires 285sec mtu 1400\n\
+             10.2.0.0/16 dev eth9\nblackhole 10.1.0.0/16\nlonely\n",
+        );
+        let addresses: Vec<&str> = got.all.iter().map(|r| r["ADDRESS"].as_str()).collect();
+        assert_eq!(addresses, ["10.0.0.5", "10.2.0.0/16"]);
+        assert_eq!(got.via["10.0.0.5"]["SRC"], "10.0.0.9");
+        assert_eq!(got.address["10.2.0.0/16"]["DEV"], "eth9");
     }
 }
