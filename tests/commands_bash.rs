@@ -145,6 +145,10 @@ fn the_system_and_the_user() {
         .parse()
         .unwrap();
     assert!((seconds as f64 - proc_up).abs() < 120.0, "{seconds} vs {proc_up}");
+    // `-p`: the same uptime in words (to the minute).
+    let pretty = sh.run(Uptime::new().options("-p").command_with_prompt(p), T).unwrap();
+    let UptimeResult::Up { seconds, users: None, .. } = pretty else { panic!("{pretty:?}") };
+    assert!((seconds as f64 - proc_up).abs() < 180.0, "{seconds} vs {proc_up}");
 
     let df = by_name(&sh, "df", Value::Null);
     assert!(df["by_MOUNTPOINT"]["/"]["Size"].is_string(), "{df}");

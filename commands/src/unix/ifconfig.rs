@@ -217,3 +217,68 @@ impl UnixCommand for Ifconfig {
         own_errors(command, "ifconfig").ret_required(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    fn interfaces(output: &str) -> BTreeMap<String, IfconfigInterface> {
+        let output = format!("host:~ # ifconfig\n{output}host:~ # ");
+        offline::parse(Ifconfig::new().command_with_prompt("^host:~ # $"), [output.as_bytes()])
+            .unwrap()
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    /// The current net-tools format: `RX packets N  bytes N (…)` then `RX errors 0  dropped 0 …`;
+    /// the bytes apart, the unit in brackets left out; RX and TX each their own.
+    #[test]
+    fn counters_of_the_current_format() {
+        let got = interfaces(
+            "lo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536\n\
+             \x20       inet 127.0.0.1  netmask 255.0.0.0\n\
+             \x20       RX packets 71  bytes 2113 (2.0 KiB)\n\
+             \x20       RX errors 1  dropped 2  overruns 3  frame 4\n\
+             \x20       TX packets 72  bytes 2114 (2.0 KiB)\n\
+             \x20       TX errors 5  dropped 6 overruns 7  carrier 8  collisions 9\n\n",
+        );
+        let lo = &got["lo"];
+        let rx = lo.rx.as_ref().unwrap();
+        assert_eq!(rx.bytes, map(&[("bytes_raw", "2113")]));
+        let want = [("packets", "71"), ("errors", "1"), ("dropped", "2"), ("overruns", "3")];
+        assert_eq!(rx.packets, map(&[&want[..], &[("frame", "4")]].concat()));
+        let tx = lo.tx.as_ref().unwrap();
+        assert_eq!(tx.bytes, map(&[("bytes_raw", "2114")]));
+        assert_eq!(tx.packets["packets"], "72");
+        assert_eq!(tx.packets["collisions"], "9");
+        assert_eq!(tx.packets.len(), 6);
+        assert_eq!(lo.content, ["inet 127.0.0.1  netmask 255.0.0.0"], "counters are no content");
+    }
+
+    /// The classic format: `RX packets:N errors:N …`, and both byte counts on one line.
+    #[test]
+    fn counters_of_the_classic_format() {
+        let got = interfaces(
+            "eth0      Link encap:Ethernet  HWaddr 00:11:22:33:44:55\n\
+             \x20         inet addr:10.0.0.2  Bcast:10.0.0.255  Mask:255.255.255.0\n\
+             \x20         RX packets:3625 errors:1 dropped:2 overruns:3 frame:4\n\
+             \x20         TX packets:3626 errors:5 dropped:6 overruns:7 carrier:8\n\
+             \x20         collisions:0 txqueuelen:1000\n\
+             \x20         RX bytes:1000 (1.0 KB)  TX bytes:2000 (2.0 KB)\n\n",
+        );
+        let eth0 = &got["eth0"];
+        let rx = eth0.rx.as_ref().unwrap();
+        assert_eq!(rx.packets["packets"], "3625");
+        assert_eq!(rx.packets["frame"], "4");
+        assert_eq!(rx.bytes, map(&[("bytes_raw", "1000")]));
+        let tx = eth0.tx.as_ref().unwrap();
+        assert_eq!(tx.packets["packets"], "3626");
+        assert_eq!(tx.packets["carrier"], "8");
+        assert_eq!(tx.bytes, map(&[("bytes_raw", "2000")]));
+        assert_eq!(eth0.ipv4[0].ip, "10.0.0.2");
+        assert_eq!(eth0.link[0].mac, "00:11:22:33:44:55");
+    }
+}

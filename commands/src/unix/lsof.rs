@@ -102,3 +102,76 @@ unix_command!(Lsof, "lsof", LsofParser, |s| LsofParser::default(),
     },
     // lsof notes what it could not read in the name column; the row is still output.
     setup: |c| c.failure_exception(r"\((?:readlink|stat): "));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    fn rows(output: &str) -> Vec<BTreeMap<String, Option<String>>> {
+        let output = format!("host:~ # lsof\n{output}host:~ # ");
+        let lsof = Lsof::new().command_with_prompt("^host:~ # $");
+        offline::parse(lsof, [output.as_bytes()]).unwrap().values
+    }
+
+    fn row(pairs: &[(&str, Option<&str>)]) -> BTreeMap<String, Option<String>> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.map(str::to_owned))).collect()
+    }
+
+    /// Empty columns (a process's `TID` and `TASKCMD`) stay empty: each value goes to the
+    /// column it lies under, numbers right-aligned to their header's end, text from its start.
+    #[test]
+    fn values_go_to_the_columns_they_lie_under() {
+        let got = rows(
+            "COMMAND     PID   TID TASKCMD   USER   FD      TYPE DEVICE SIZE/OFF NODE NAME\n\
+             systemd       1                 root  cwd       DIR  253,0     4096    2 /\n\
+             rs:main     660   700 in:imuxs  root    3u     IPv4  18231      0t0  TCP *:22 (LISTEN)\n",
+        );
+        let none = None;
+        assert_eq!(
+            got[0],
+            row(&[
+                ("COMMAND", Some("systemd")),
+                ("PID", Some("1")),
+                ("TID", none),
+                ("TASKCMD", none),
+                ("USER", Some("root")),
+                ("FD", Some("cwd")),
+                ("TYPE", Some("DIR")),
+                ("DEVICE", Some("253,0")),
+                ("SIZE/OFF", Some("4096")),
+                ("NODE", Some("2")),
+                ("NAME", Some("/")),
+            ])
+        );
+        assert_eq!(got[1]["TID"].as_deref(), Some("700"));
+        assert_eq!(got[1]["TASKCMD"].as_deref(), Some("in:imuxs"));
+        assert_eq!(got[1]["NAME"].as_deref(), Some("*:22 (LISTEN)"));
+        assert_eq!(got[1]["NODE"].as_deref(), Some("TCP"));
+    }
+
+    /// A value that starts right where a header ends is not that header's (a right-aligned
+    /// number ends there, it does not start there): it is the next column's.
+    #[test]
+    fn a_value_starting_at_a_headers_end_is_the_next_columns() {
+        let got =
+            rows("COMMAND   PID USER   FD\nbash        1 root  cwd\nbash         12 root  cwd\n");
+        assert_eq!(got[0]["PID"].as_deref(), Some("1"));
+        assert_eq!(got[1]["PID"], None);
+        assert_eq!(got[1]["USER"].as_deref(), Some("12"));
+    }
+
+    /// A row has at least two values; a lone word is no row, and the number of rows counts
+    /// only rows.
+    #[test]
+    fn a_row_has_two_values_at_least() {
+        let output = "host:~ # lsof\nCOMMAND   PID USER\nbash        1\ntruncated\nhost:~ # ";
+        let lsof = Lsof::new().command_with_prompt("^host:~ # $");
+        let result = offline::parse(lsof, [output.as_bytes()]).unwrap();
+        assert_eq!(result.number, 1);
+        assert_eq!(
+            result.values,
+            [row(&[("COMMAND", Some("bash")), ("PID", Some("1")), ("USER", None)])]
+        );
+    }
+}

@@ -8,7 +8,8 @@ use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
 /// `uptime [options]`; result `{"UPTIME", "UPTIME_SECONDS", "USERS"}`, or with `-s`
-/// `{"date", "time"}`.
+/// `{"date", "time"}`. With `-p` (`up 1 week, 2 hours, 3 minutes`) the uptime is that text,
+/// with no users (`USERS` null).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Uptime {
@@ -81,7 +82,12 @@ impl Parser for UptimeParser {
             return Ok(());
         }
         let t = line.trim();
-        if let Some((_, after)) = t.split_once(" up ") {
+        if let Some(pretty) = t.strip_prefix("up ") {
+            // `uptime -p`.
+            let uptime = pretty.trim().to_owned();
+            let seconds = uptime_seconds(&uptime).ok_or_else(|| format!("uptime {uptime:?}"))?;
+            self.0 = Some(UptimeResult::Up { uptime, seconds, users: None });
+        } else if let Some((_, after)) = t.split_once(" up ") {
             let (before_load, _) = after.split_once("load average").unwrap_or((after, ""));
             let parts: Vec<&str> = before_load.trim_end_matches([',', ' ']).split(',').collect();
             let (uptime_parts, users) = match parts.last() {
@@ -129,7 +135,31 @@ impl UnixCommand for Uptime {
 
 #[cfg(test)]
 mod tests {
-    use super::uptime_seconds;
+    use super::*;
+    use crate::offline;
+
+    fn uptime(options: &str, line: &str) -> moler_core::Result<UptimeResult> {
+        let output = format!("host:~ # uptime {options}\n{line}\nhost:~ # ");
+        let command = Uptime::new().options(options).command_with_prompt("^host:~ # $");
+        offline::parse(command, [output.as_bytes()])
+    }
+
+    /// `uptime -p`'s words, as the usual line's uptime.
+    #[test]
+    fn the_pretty_uptime_is_read() {
+        let up = |uptime: &str, seconds| UptimeResult::Up {
+            uptime: uptime.into(),
+            seconds,
+            users: None,
+        };
+        assert_eq!(
+            uptime("-p", "up 7 hours, 4 minutes").unwrap(),
+            up("7 hours, 4 minutes", 25_440)
+        );
+        let long = "1 week, 2 days, 1 hour, 1 minute";
+        assert_eq!(uptime("-p", &format!("up {long}")).unwrap(), up(long, 781_260));
+        assert!(uptime("-p", "up and running").is_err());
+    }
 
     #[test]
     fn uptimes_in_seconds() {
