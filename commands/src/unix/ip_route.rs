@@ -179,6 +179,21 @@ mod tests {
         assert_eq!(IpRouteResult::default().default_route(), None);
     }
 
+    #[test]
+    fn the_command_line_gets_an_address_from_another() {
+        let line = |r: IpRoute| r.command_line().map_err(|e| e.to_string());
+        assert_eq!(line(IpRoute::new()).unwrap(), "ip route");
+        assert_eq!(line(IpRoute { is_ipv6: true, ..IpRoute::new() }).unwrap(), "ip -6 route");
+        let get = IpRoute::new().addr_get("10.0.0.5");
+        assert_eq!(line(get.clone()).unwrap(), "ip route get 10.0.0.5");
+        assert_eq!(
+            line(get.clone().addr_from("10.0.0.9")).unwrap(),
+            "ip route get 10.0.0.5 from 10.0.0.9"
+        );
+        assert_eq!(line(get.addr_from(" ")).unwrap(), "ip route get 10.0.0.5", "a blank is none");
+        assert!(line(IpRoute::new().addr_from("10.0.0.9")).unwrap_err().contains("addr_get"));
+    }
+
     /// A route is its destination and at least one key with its value; `ip route get`'s
     /// second line (`cache …`) is none.
     #[test]

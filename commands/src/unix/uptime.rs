@@ -161,6 +161,25 @@ mod tests {
         assert!(uptime("-p", "up and running").is_err());
     }
 
+    /// The first uptime line is the result; `-s`'s date needs a time after it; output without
+    /// an uptime is no result (Moler's `ret_required`).
+    #[test]
+    fn the_first_uptime_line_is_the_result_and_nothing_else_is() {
+        let two = " 14:28:00 up  7:04,  2 users,  load average: 0.1, 0.2, 0.3\n\
+                     14:29:00 up  7:05,  3 users,  load average: 0.1, 0.2, 0.3";
+        let UptimeResult::Up { seconds, users, .. } = uptime("", two).unwrap() else { panic!() };
+        assert_eq!((seconds, users), (25_440, Some(2)));
+        let since = uptime("-s", "2026-12-07 07:23:59").unwrap();
+        let want = UptimeResult::Since { date: "2026-12-07".into(), time: "07:23:59".into() };
+        assert_eq!(since, want);
+        for none in ["2026-12-07 later", "2026/12/07 07:23:59", "nothing to see"] {
+            let err = uptime("-s", none).unwrap_err().to_string();
+            assert!(err.contains("the output gave the command no result"), "{none}: {err}");
+        }
+        assert_eq!(Uptime::new().command_line().unwrap(), "uptime");
+        assert_eq!(Uptime::new().options("-s").command_line().unwrap(), "uptime -s");
+    }
+
     #[test]
     fn uptimes_in_seconds() {
         assert_eq!(uptime_seconds("3 days  2:14"), Some(267_240));
@@ -168,6 +187,7 @@ mod tests {
         assert_eq!(uptime_seconds("137 day(s), 19:07"), Some(11_905_620));
         assert_eq!(uptime_seconds("18 min"), Some(1080));
         assert_eq!(uptime_seconds("1 week, 2 hrs"), Some(612_000));
+        assert_eq!(uptime_seconds("1 min, 5 secs"), Some(65));
         assert_eq!(uptime_seconds("3 fortnights"), None);
         assert_eq!(uptime_seconds("x:y"), None);
     }
