@@ -80,6 +80,15 @@ fn files_and_directories() {
 
     let du = by_name(&sh, "du", json!({"options": "-sk sub"}));
     assert!(du["sub"]["size_bytes"].as_u64().unwrap() >= 4096, "{du}");
+    // Blocks of the size the options say: bytes (alone or among others), MiB.
+    for options in
+        ["-b c.txt", "-sb c.txt", "--bytes c.txt", "-s --block-size=1 --apparent-size c.txt"]
+    {
+        let du = sh.run(Du::new().options(options).command_with_prompt(p), T).unwrap();
+        assert_eq!(du["c.txt"].size_bytes, 15, "{options}: {du:?}");
+    }
+    let du = sh.run(Du::new().options("-sm c.txt").command_with_prompt(p), T).unwrap();
+    assert_eq!((du["c.txt"].size_raw.as_str(), du["c.txt"].size_bytes), ("1", 1 << 20));
     let pwd = sh.run(Pwd::new().command_with_prompt(p), T).unwrap();
     assert_eq!(Path::new(&pwd.full_path).canonicalize().unwrap(), dir.canonicalize().unwrap());
 

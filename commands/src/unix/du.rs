@@ -9,7 +9,9 @@ use super::parse::{own_errors, size_in_bytes};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
-/// `du [options]`; result `{path: {"size_raw", "size_bytes"}}` (plain sizes are KiB blocks).
+/// `du [options]`; result `{path: {"size_raw", "size_bytes"}}`. A plain size counts the blocks
+/// the options say ([`block_unit`]: KiB unless `-b`, `-m`, `-B SIZE`…); a size with a unit
+/// (`-h`, `-BK`) is that size.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Du {
@@ -68,10 +70,108 @@ impl UnixCommand for Du {
         Ok(line)
     }
     fn parser(&self) -> DuParser {
-        let bytes = self.options.as_deref().is_some_and(|o| o.contains("-b"));
-        DuParser { result: BTreeMap::new(), unit: if bytes { 1 } else { 1024 } }
+        DuParser {
+            result: BTreeMap::new(),
+            unit: block_unit(self.options.as_deref().unwrap_or("")),
+        }
     }
     fn setup(&self, command: Command<DuParser>) -> Command<DuParser> {
         own_errors(command, "du")
+    }
+}
+
+/// The bytes of a block `du OPTIONS` counts in when it prints a plain number: 1 KiB unless told
+/// (`-b`/`--bytes` 1 byte, `-m` 1 MiB, `-k` 1 KiB, `-B SIZE`/`--block-size=SIZE`), the last one
+/// said winning, as in du. Options may come together (`-sb`, `-shm`).
+fn block_unit(options: &str) -> u64 {
+    // `K`, `1K`, `512`, `1M`: a size without its number is one of its unit.
+    let block = |size: &str| {
+        if size.starts_with(|c: char| c.is_ascii_digit()) {
+            size_in_bytes(size, 1)
+        } else {
+            size_in_bytes(&format!("1{size}"), 1)
+        }
+    };
+    let mut unit = 1024;
+    let mut words = options.split_whitespace();
+    while let Some(w) = words.next() {
+        if w == "--bytes" {
+            unit = 1;
+        } else if w == "--block-size" {
+            unit = words.next().and_then(block).unwrap_or(unit);
+        } else if let Some(size) = w.strip_prefix("--block-size=") {
+            unit = block(size).unwrap_or(unit);
+        } else if let Some(cluster) = w.strip_prefix('-').filter(|c| !c.starts_with('-')) {
+            for (i, c) in cluster.char_indices() {
+                match c {
+                    'b' => unit = 1,
+                    'k' => unit = 1024,
+                    'm' => unit = 1 << 20,
+                    'B' => {
+                        let rest = &cluster[i + 1..];
+                        let size = if rest.is_empty() { words.next() } else { Some(rest) };
+                        unit = size.and_then(block).unwrap_or(unit);
+                        break;
+                    }
+                    // The rest of the word, or the next word, is this option's value.
+                    'd' | 't' | 'X' => break,
+                    _ => {}
+                }
+            }
+        }
+    }
+    unit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    #[test]
+    fn the_options_say_the_block_size() {
+        for (options, unit) in [
+            ("", 1024),
+            ("-s", 1024),
+            ("-b", 1),
+            ("-sb dir", 1),
+            ("--bytes", 1),
+            ("-ms", 1 << 20),
+            ("-m -k", 1024),
+            ("-k --bytes", 1),
+            ("-B1", 1),
+            ("-B 512 .", 512),
+            ("-sBM", 1 << 20),
+            ("-BK", 1024),
+            ("--block-size=1", 1),
+            ("--block-size 2K", 2048),
+            ("-d 1 -b", 1),
+            ("-d1", 1024),
+            ("-t 1M", 1024),
+            ("--max-depth=1 --apparent-size", 1024),
+            ("-B nonsense", 1024),
+        ] {
+            assert_eq!(block_unit(options), unit, "{options:?}");
+        }
+    }
+
+    /// Each size and path; output without one is no result (Moler's `ret_required`).
+    #[test]
+    fn sizes_by_path_and_nothing_else() {
+        let du = |options: &str, output: &str| {
+            let output = format!("host:~ # du {options}\n{output}host:~ # ");
+            let command = Du::new().options(options).command_with_prompt("^host:~ # $");
+            offline::parse(command, [output.as_bytes()])
+        };
+        let got = du("-sb", "15\tf15\n4096\ta dir\n").unwrap();
+        assert_eq!(got["f15"], DuEntry { size_raw: "15".into(), size_bytes: 15 });
+        assert_eq!(got["a dir"].size_bytes, 4096);
+        assert_eq!(du("-h", "4.0K\t.\n").unwrap()["."].size_bytes, 4096);
+        let err = du("-s", "du: cannot read\n").unwrap_err().to_string();
+        assert!(err.contains("du: cannot read"), "{err}");
+        let err = du("-s", "").unwrap_err().to_string();
+        assert!(err.contains("the output gave the command no result"), "{err}");
+        assert_eq!(Du::new().command_line().unwrap(), "du");
+        assert_eq!(Du::new().options("-sk *").command_line().unwrap(), "du -sk *");
     }
 }

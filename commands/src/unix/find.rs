@@ -79,3 +79,16 @@ impl UnixCommand for Find {
             .ret_required(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_puts_options_then_paths_then_operators() {
+        let find =
+            Find::new().options("-L").paths(["/etc", "/var/log"]).operators("-name '*.conf'");
+        assert_eq!(find.command_line().unwrap(), "find -L /etc /var/log -name '*.conf'");
+        assert_eq!(Find::new().command_line().unwrap(), "find");
+    }
+}
