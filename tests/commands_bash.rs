@@ -181,7 +181,9 @@ fn the_system_and_the_user() {
     let headed = headed.unwrap();
     assert_eq!(&headed.columns[..], ["PID", "USER", "COMMAND"], "{headed:?}");
     assert_eq!(headed.rows.len(), 1, "{headed:?}");
-    for options in ["-o pid=,user=,args= -p $$", "-o pid= -o user= -o args= -p $$"] {
+    for options in
+        ["-o pid=,user=,args= -p $$", "-o pid= -o user= -o args= -p $$", "-p $$ -opid=,user=,args="]
+    {
         let bare = sh.run(Ps::new().options(options).command_with_prompt(p), T).unwrap();
         assert_eq!(bare, headed, "{options}");
     }

@@ -644,17 +644,60 @@ fn headerless_columns(options: &str) -> Option<Vec<String>> {
     let mut no_headers = false;
     let mut words = options.split_whitespace();
     while let Some(w) = words.next() {
-        match w {
-            "-o" | "--format" => specs.push(words.next()?),
-            "--no-headers" | "--no-heading" | "--noheaders" | "--noheading" => no_headers = true,
-            _ => {
-                if let Some(spec) = w.strip_prefix("--format=") {
-                    specs.push(spec);
-                } else if let Some(spec) = w.strip_prefix("-o").filter(|s| !s.is_empty()) {
-                    specs.push(spec);
-                } else if w.starts_with("-O") || w == "O" {
-                    return None; // columns added to ps's default set, which is not known here
+        if let Some(long) = w.strip_prefix("--") {
+            match long {
+                "format" => specs.push(words.next()?),
+                "no-headers" | "no-heading" | "noheaders" | "noheading" => no_headers = true,
+                // Options whose value is the next word (not a cluster of options).
+                "sort" | "user" | "User" | "group" | "Group" | "pid" | "ppid" | "sid" | "tty"
+                | "cols" | "columns" | "rows" | "lines" | "width" | "quick-pid" => {
+                    words.next();
                 }
+                _ => {
+                    if let Some(spec) = long.strip_prefix("format=") {
+                        specs.push(spec);
+                    }
+                }
+            }
+            continue;
+        }
+        // A cluster of options, Unix (`-eo`) or BSD (`axho`): `o` takes the rest of the word
+        // or the next word as columns; an option with a value of its own takes that instead.
+        let (cluster, unix) = match w.strip_prefix('-') {
+            Some(c) => (c, true),
+            None => (w, false),
+        };
+        // The value of the option at `i`: the rest of the word, or the next word.
+        fn value<'a>(
+            cluster: &'a str,
+            i: usize,
+            words: &mut std::str::SplitWhitespace<'a>,
+        ) -> Option<&'a str> {
+            let rest = &cluster[i + 1..];
+            if rest.is_empty() {
+                words.next()
+            } else {
+                Some(rest)
+            }
+        }
+        for (i, c) in cluster.char_indices() {
+            match c {
+                'o' => {
+                    specs.push(value(cluster, i, &mut words)?);
+                    break;
+                }
+                // Columns added to ps's default set, which is not known here.
+                'O' => return None,
+                'h' if !unix => no_headers = true,
+                'C' | 'G' | 'g' | 'p' | 'q' | 's' | 't' | 'U' | 'u' if unix => {
+                    value(cluster, i, &mut words);
+                    break;
+                }
+                'p' | 'q' | 't' | 'U' | 'k' if !unix => {
+                    value(cluster, i, &mut words);
+                    break;
+                }
+                _ => {}
             }
         }
     }
@@ -664,7 +707,7 @@ fn headerless_columns(options: &str) -> Option<Vec<String>> {
     if items.is_empty() || !headerless {
         return None;
     }
-    Some(items.iter().map(|i| header_of(i.split('=').next().unwrap_or(i))).collect())
+    Some(items.iter().map(|i| header_of(i.split_once('=').map_or(*i, |(name, _)| name))).collect())
 }
 
 /// The header ps prints for the format specifier `spec` (procps' names for the common ones).
@@ -677,8 +720,7 @@ fn header_of(spec: &str) -> String {
         "pcpu" => "%CPU",
         "pmem" => "%MEM",
         "nice" => "NI",
-        "lstart" => "STARTED",
-        "start" => "STARTED",
+        "lstart" | "start" => "STARTED",
         "start_time" | "bsdstart" => "START",
         "cputime" => "TIME",
         _ => return spec.to_ascii_uppercase(),
@@ -870,6 +912,15 @@ mod tests {
             ("--format rss=,my_col=", Some(&["RSS", "MY_COL"][..])),
             ("--no-headers -o pid,user", Some(&["PID", "USER"][..])),
             ("-o user -p 1 --no-heading", Some(&["USER"][..])),
+            ("-eo pid=,comm=", Some(&["PID", "COMMAND"][..])),
+            ("-eopid=", Some(&["PID"][..])),
+            ("-p 1 -o pid=", Some(&["PID"][..])),
+            ("-C foo -o pid=", Some(&["PID"][..])),
+            ("-Cfoo -o pid=", Some(&["PID"][..])),
+            ("axo pid=,comm=", Some(&["PID", "COMMAND"][..])),
+            ("axho pid,comm", Some(&["PID", "COMMAND"][..])),
+            ("-u bob -o pid=", Some(&["PID"][..])),
+            ("--sort comm -o pid=", Some(&["PID"][..])),
             // A header is printed: some column keeps a name.
             ("-o pid,comm", None),
             ("-o pid=,comm", None),
@@ -879,6 +930,11 @@ mod tests {
             ("--no-headers", None),
             ("-O pid= -o comm=", None),
             ("-o", None),
+            ("-eo", None),
+            ("axo pid,comm", None),
+            ("-C o -o pid", None),
+            ("-p 1", None),
+            ("--user hugh -o pid,user", None),
             ("-o 'pid=' -p 1", None),
         ] {
             let got = headerless_columns(options);
