@@ -10,7 +10,7 @@ use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
 /// `du [options]`; result `{path: {"size_raw", "size_bytes"}}`. A plain size counts the blocks
-/// the options say ([`block_unit`]: KiB unless `-b`, `-m`, `-B SIZE`…); a size with a unit
+/// the options say (KiB unless `-b`, `--bytes`, `-m`, `-B SIZE`…); a size with a unit
 /// (`-h`, `-BK`) is that size.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
