@@ -236,6 +236,60 @@ fn every_case_of_an_implemented_command_gives_moler_s_result() {
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// Every case's command types the line the case's output shows typed: the output's first line
+/// with text ends with the command line built from the case's parameters (its first line, for a
+/// script typed over several lines). The result checks above cannot see a wrong command line:
+/// the echo is looked for as typed, whatever it is. Listed apart: the cases of commands that
+/// send keys rather than a line (they must type nothing), and two cases whose own output shows
+/// a line that their parameters do not build in Moler either (they must really differ).
+#[test]
+fn every_case_types_the_line_its_output_shows() {
+    use moler_core::Observer;
+    const KEYS: [&str; 7] = [
+        "pdu_aten/exit_telnet__default.json",
+        "scpi/exit_telnet__default.json",
+        "uboot/stop_autoboot__power_on.json",
+        "unix/ctrl_c__default.json",
+        "unix/ctrl_z__default.json",
+        "unix/enter__ver_execute.json",
+        "unix/exit_telnet__default.json",
+    ];
+    // Moler builds `cd /home/ute` and `find Doc -name 'my*' -type f` from these parameters too.
+    const SHOWS_ANOTHER: [&str; 2] =
+        ["unix/cd__ver_execute.json", "unix/find__no_files_found.json"];
+    let registry = Registry::default();
+    let (mut compared, mut failures) = (0, Vec::new());
+    for case in cases() {
+        // A case that cannot be built fails `every_case_of_an_implemented_command_gives_moler_s_result`
+        // (or is a command not in the library yet).
+        let Ok(observer) = registry.command(&case.command, &case.kwargs) else { continue };
+        let described = observer.describe();
+        let line =
+            described.strip_prefix("command '").and_then(|d| d.strip_suffix('\'')).unwrap_or_else(
+                || panic!("{}: a command describes itself by its line: {described}", case.file),
+            );
+        let typed = line.lines().next().unwrap_or("");
+        let shown = case.output.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim_end();
+        let file = case.file.as_str();
+        if KEYS.contains(&file) {
+            if !line.is_empty() {
+                failures.push(format!("{file}: sends keys, yet types {line:?}"));
+            }
+        } else if SHOWS_ANOTHER.contains(&file) {
+            if shown.ends_with(typed) {
+                failures
+                    .push(format!("{file}: listed as showing another line, yet shows {typed:?}"));
+            }
+        } else if typed.is_empty() || !shown.ends_with(typed) {
+            failures.push(format!("{file}: types {typed:?}, the case shows {shown:?}"));
+        } else {
+            compared += 1;
+        }
+    }
+    assert!(compared >= 440, "only {compared} cases compared");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
 /// The commands listed in `fixtures/not_yet.txt` (by their registry names, `at.get_imsi`):
 /// reference cases moler-rs cannot check yet.
 fn not_yet() -> BTreeSet<String> {
