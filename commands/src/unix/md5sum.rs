@@ -59,3 +59,22 @@ unix_command!(Md5sum, "md5sum", Md5sumParser, |s| Md5sumParser::default(), line:
     push_opt(&mut line, s.options.as_deref());
     Ok(line)
 }, setup: |c| own_errors(c, "md5sum"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    /// The first checksum line is the result (`md5sum a b` prints two).
+    #[test]
+    fn the_first_checksum_is_the_result() {
+        let output = "host:~ # md5sum a b\nd41d8cd98f00b204e9800998ecf8427e  a\n\
+                      0cc175b9c0f1b6a831c399e269772661 *b\nhost:~ # ";
+        let md5 = Md5sum::new("a b").command_with_prompt("^host:~ # $");
+        let result = offline::parse(md5, [output.as_bytes()]).unwrap();
+        assert_eq!(
+            (result.sum.as_str(), result.file.as_str()),
+            ("d41d8cd98f00b204e9800998ecf8427e", "a")
+        );
+    }
+}

@@ -931,6 +931,10 @@ mod tests {
             Registry::default().command_for_prompt("cat", &json!({"path": "gone"}), Some(PROMPT));
         let err = offline::parse(cat.unwrap(), [&first[..]]);
         assert!(err.unwrap_err().to_string().contains("No such file"));
+        // The same through the typed builder.
+        let typed = crate::unix::Cat::new("notes").with_failure_only_in_first_line(false);
+        let err = offline::parse(typed.command_with_prompt(PROMPT), [&output[..]]).unwrap_err();
+        assert!(err.to_string().contains("cat: not a failure here"), "{err}");
     }
 
     /// Each question is answered once, while it waits for the answer (its line not ended),
