@@ -65,10 +65,10 @@ mod tests {
     use super::*;
     use crate::offline;
 
-    /// The first checksum line is the result (`md5sum a b` prints two).
+    /// The first checksum line is the result (`md5sum a b` prints two): 32 hexadecimal digits.
     #[test]
     fn the_first_checksum_is_the_result() {
-        let output = "host:~ # md5sum a b\nd41d8cd98f00b204e9800998ecf8427e  a\n\
+        let output = "host:~ # md5sum a b\nbeef cafe\nd41d8cd98f00b204e9800998ecf8427e  a\n\
                       0cc175b9c0f1b6a831c399e269772661 *b\nhost:~ # ";
         let md5 = Md5sum::new("a b").command_with_prompt("^host:~ # $");
         let result = offline::parse(md5, [output.as_bytes()]).unwrap();
@@ -76,5 +76,10 @@ mod tests {
             (result.sum.as_str(), result.file.as_str()),
             ("d41d8cd98f00b204e9800998ecf8427e", "a")
         );
+        // No checksum: no result (Moler's `ret_required`).
+        let md5 = Md5sum::new("a").command_with_prompt("^host:~ # $");
+        let err =
+            offline::parse(md5, [&b"host:~ # md5sum a\nbeef cafe\nhost:~ # "[..]]).unwrap_err();
+        assert!(err.to_string().contains("the output gave the command no result"), "{err}");
     }
 }
