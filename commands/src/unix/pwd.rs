@@ -61,3 +61,22 @@ unix_command!(Pwd, "pwd", PwdParser, |s| PwdParser::default(), line: |s| {
     push_opt(&mut line, s.options.as_deref());
     Ok(line)
 }, setup: |c| own_errors(c, "pwd"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    /// The first absolute path is the result; output without one is no result (Moler's
+    /// `ret_required`).
+    #[test]
+    fn the_first_absolute_path_is_the_result() {
+        let pwd =
+            |output: &[u8]| offline::parse(Pwd::new().command_with_prompt("^host:~ # $"), [output]);
+        let got = pwd(b"host:~ # pwd\nnote\n/home/ute\n/other\nhost:~ # ").unwrap();
+        assert_eq!((got.full_path.as_str(), got.path_to_current.as_str()), ("/home/ute", "/home"));
+        assert_eq!(pwd(b"host:~ # pwd\n/\nhost:~ # ").unwrap().path_to_current, "/");
+        let err = pwd(b"host:~ # pwd\nnote\nhost:~ # ").unwrap_err().to_string();
+        assert!(err.contains("the output gave the command no result"), "{err}");
+    }
+}

@@ -73,3 +73,20 @@ impl UnixCommand for Tail {
             .failures_in_first_line_only(self.failure_only_in_first_line)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline;
+
+    /// As `cat`'s: told so, a `tail: …` line further down is a failure too.
+    #[test]
+    fn failures_in_every_line_when_told() {
+        let output = b"host:~ # tail notes\nfirst\ntail: not a failure here\nhost:~ # ";
+        let tail = |t: Tail| offline::parse(t.command_with_prompt("^host:~ # $"), [&output[..]]);
+        assert_eq!(tail(Tail::new("notes")).unwrap().lines.len(), 2);
+        let every_line = Tail::new("notes").with_failure_only_in_first_line(false);
+        let err = tail(every_line).unwrap_err().to_string();
+        assert!(err.contains("tail: not a failure here"), "{err}");
+    }
+}

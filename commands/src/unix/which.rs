@@ -74,3 +74,16 @@ impl UnixCommand for Which {
         own_errors(command, "which").ret_required(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn show_all_asks_for_every_match() {
+        let all = Which::new(["ls", "sh"]).show_all(true);
+        assert_eq!(all.command_line().unwrap(), "which -a ls sh");
+        assert_eq!(all.names, ["ls", "sh"]);
+        assert_eq!(Which::new(["ls"]).command_line().unwrap(), "which ls");
+    }
+}
