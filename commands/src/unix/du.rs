@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
-use super::parse::{own_errors, size_in_bytes};
+use super::parse::{each_option, own_errors, size_in_bytes, Opt, OptionSpec};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -92,34 +92,20 @@ fn block_unit(options: &str) -> u64 {
             size_in_bytes(&format!("1{size}"), 1)
         }
     };
+    let spec = OptionSpec { short_values: "BdtX", long_values: &["block-size"], bsd_values: None };
     let mut unit = 1024;
-    let mut words = options.split_whitespace();
-    while let Some(w) = words.next() {
-        if w == "--bytes" {
-            unit = 1;
-        } else if w == "--block-size" {
-            unit = words.next().and_then(block).unwrap_or(unit);
-        } else if let Some(size) = w.strip_prefix("--block-size=") {
-            unit = block(size).unwrap_or(unit);
-        } else if let Some(cluster) = w.strip_prefix('-').filter(|c| !c.starts_with('-')) {
-            for (i, c) in cluster.char_indices() {
-                match c {
-                    'b' => unit = 1,
-                    'k' => unit = 1024,
-                    'm' => unit = 1 << 20,
-                    'B' => {
-                        let rest = &cluster[i + 1..];
-                        let size = if rest.is_empty() { words.next() } else { Some(rest) };
-                        unit = size.and_then(block).unwrap_or(unit);
-                        break;
-                    }
-                    // The rest of the word, or the next word, is this option's value.
-                    'd' | 't' | 'X' => break,
-                    _ => {}
-                }
+    each_option(options, &spec, |opt| {
+        match opt {
+            Opt::Long("bytes", None) | Opt::Short('b', _) => unit = 1,
+            Opt::Short('k', _) => unit = 1024,
+            Opt::Short('m', _) => unit = 1 << 20,
+            Opt::Long("block-size", size) | Opt::Short('B', size) => {
+                unit = size.and_then(block).unwrap_or(unit)
             }
+            _ => {}
         }
-    }
+        true
+    });
     unit
 }
 

@@ -347,6 +347,74 @@ pub(crate) fn yes() -> bool {
     true
 }
 
+/// One option of a command's options, as getopt (and ps, for BSD clusters) reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opt<'a> {
+    /// A letter of a `-abc` cluster, with its value when it takes one (the rest of the word,
+    /// or the next word; `None` when the options end first).
+    Short(char, Option<&'a str>),
+    /// A letter of a BSD cluster (`axo`, a word without a dash), likewise.
+    Bsd(char, Option<&'a str>),
+    /// `--name`, `--name=value`, or `--name value` for a name that takes the next word.
+    Long(&'a str, Option<&'a str>),
+}
+
+/// Which options of a command take a value.
+pub(crate) struct OptionSpec<'s> {
+    /// Letters of `-abc` clusters that take one (the first of them ends its cluster).
+    pub short_values: &'s str,
+    /// Long options that take the next word when written without `=`.
+    pub long_values: &'s [&'s str],
+    /// Whether words without a dash are BSD clusters (ps) and which of their letters take a
+    /// value; `None`: such words are operands, passed over.
+    pub bsd_values: Option<&'s str>,
+}
+
+/// Each option of `options` in order, to `each`, until it returns `false`.
+pub(crate) fn each_option<'a>(
+    options: &'a str,
+    spec: &OptionSpec<'_>,
+    mut each: impl FnMut(Opt<'a>) -> bool,
+) {
+    let mut words = options.split_whitespace();
+    while let Some(w) = words.next() {
+        if let Some(long) = w.strip_prefix("--") {
+            let opt = match long.split_once('=') {
+                Some((name, value)) => Opt::Long(name, Some(value)),
+                None if spec.long_values.contains(&long) => Opt::Long(long, words.next()),
+                None => Opt::Long(long, None),
+            };
+            if !each(opt) {
+                return;
+            }
+            continue;
+        }
+        let (cluster, values, bsd) = match (w.strip_prefix('-'), spec.bsd_values) {
+            (Some(cluster), _) => (cluster, spec.short_values, false),
+            (None, Some(values)) => (w, values, true),
+            (None, None) => continue,
+        };
+        for (i, c) in cluster.char_indices() {
+            let takes = values.contains(c);
+            let value = takes.then(|| {
+                let rest = &cluster[i + c.len_utf8()..];
+                if rest.is_empty() {
+                    words.next()
+                } else {
+                    Some(rest)
+                }
+            });
+            let value = value.flatten();
+            if !each(if bsd { Opt::Bsd(c, value) } else { Opt::Short(c, value) }) {
+                return;
+            }
+            if takes {
+                break;
+            }
+        }
+    }
+}
+
 /// `^name: ` lines: the command itself complaining.
 pub(crate) fn own_errors<P: Parser>(command: Command<P>, name: &str) -> Command<P> {
     command.no_default_failures().failure(&format!(r"^{name}: "))

@@ -10,7 +10,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::parse::{number_or_text, own_errors, regex, required};
+use super::parse::{each_option, number_or_text, own_errors, regex, required, Opt, OptionSpec};
 use crate::spec::{builder, UnixCommand};
 use crate::ParamError;
 
@@ -99,38 +99,23 @@ impl Ping {
     /// ```
     pub fn expected_duration(&self) -> Option<Duration> {
         let (mut count, mut interval, mut deadline, mut linger) = (None, 1.0, None, None);
-        let words: Vec<&str> = self.options.as_deref().unwrap_or("").split_whitespace().collect();
-        let mut i = 0;
-        while i < words.len() {
-            let word = words[i];
-            i += 1;
-            let Some(flags) = word.strip_prefix('-').filter(|f| !f.starts_with('-')) else {
-                continue;
-            };
-            // getopt's grouping: `-qc 5`, `-qc5`; the first letter taking a value ends it.
-            for (at, letter) in flags.char_indices() {
-                if !PING_VALUE_OPTIONS.contains(letter) {
-                    continue;
-                }
-                let glued = &flags[at + letter.len_utf8()..];
-                let value = if glued.is_empty() {
-                    i += 1;
-                    words.get(i - 1).copied().unwrap_or("")
-                } else {
-                    glued
-                };
-                let seconds = value.trim_start_matches('=').parse::<f64>().ok();
-                let seconds = seconds.filter(|s| s.is_finite() && *s >= 0.0);
-                match letter {
-                    'c' => count = seconds,
-                    'i' => interval = seconds.unwrap_or(interval),
-                    'w' => deadline = seconds,
-                    'W' => linger = seconds,
-                    _ => {}
-                }
-                break;
+        // getopt's grouping: `-qc 5`, `-qc5`; the first letter taking a value ends it.
+        let spec =
+            OptionSpec { short_values: PING_VALUE_OPTIONS, long_values: &[], bsd_values: None };
+        each_option(self.options.as_deref().unwrap_or(""), &spec, |opt| {
+            let Opt::Short(letter, value) = opt else { return true };
+            // (A value missing at the end is no number: that option is unset.)
+            let seconds = value.unwrap_or("").trim_start_matches('=').parse::<f64>().ok();
+            let seconds = seconds.filter(|s| s.is_finite() && *s >= 0.0);
+            match letter {
+                'c' => count = seconds,
+                'i' => interval = seconds.unwrap_or(interval),
+                'w' => deadline = seconds,
+                'W' => linger = seconds,
+                _ => {}
             }
-        }
+            true
+        });
         let by_count = count.map(|n| {
             let linger = linger.map_or(PING_LINGER, Duration::from_secs_f64);
             Duration::from_secs_f64(n * interval) + linger

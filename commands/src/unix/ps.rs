@@ -7,7 +7,9 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::parse::{number, number_or_text, own_errors, word_spans, MapTemplate};
+use super::parse::{
+    each_option, number, number_or_text, own_errors, word_spans, MapTemplate, Opt, OptionSpec,
+};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -640,66 +642,53 @@ fn headerless_columns(options: &str) -> Option<Vec<String>> {
     if options.contains(['\'', '"', '\\']) {
         return None;
     }
+    // `o` (and `--format`) take the columns; the other options with a value take theirs, so
+    // that a value (`-C bash`, `--sort comm`) is not read as options.
+    let spec = OptionSpec {
+        short_values: "oCGgpqstUu",
+        long_values: &[
+            "format",
+            "sort",
+            "user",
+            "User",
+            "group",
+            "Group",
+            "pid",
+            "ppid",
+            "sid",
+            "tty",
+            "cols",
+            "columns",
+            "rows",
+            "lines",
+            "width",
+            "quick-pid",
+        ],
+        bsd_values: Some("opqtUk"),
+    };
     let mut specs = Vec::new();
     let mut no_headers = false;
-    let mut words = options.split_whitespace();
-    while let Some(w) = words.next() {
-        if let Some(long) = w.strip_prefix("--") {
-            match long {
-                "format" => specs.push(words.next()?),
-                "no-headers" | "no-heading" | "noheaders" | "noheading" => no_headers = true,
-                // Options whose value is the next word (not a cluster of options).
-                "sort" | "user" | "User" | "group" | "Group" | "pid" | "ppid" | "sid" | "tty"
-                | "cols" | "columns" | "rows" | "lines" | "width" | "quick-pid" => {
-                    words.next();
-                }
-                _ => {
-                    if let Some(spec) = long.strip_prefix("format=") {
-                        specs.push(spec);
-                    }
+    let mut known = true;
+    each_option(options, &spec, |opt| {
+        match opt {
+            Opt::Short('o', value) | Opt::Bsd('o', value) | Opt::Long("format", value) => {
+                match value {
+                    Some(v) => specs.push(v),
+                    None => known = false,
                 }
             }
-            continue;
-        }
-        // A cluster of options, Unix (`-eo`) or BSD (`axho`): `o` takes the rest of the word
-        // or the next word as columns; an option with a value of its own takes that instead.
-        let (cluster, unix) = match w.strip_prefix('-') {
-            Some(c) => (c, true),
-            None => (w, false),
-        };
-        // The value of the option at `i`: the rest of the word, or the next word.
-        fn value<'a>(
-            cluster: &'a str,
-            i: usize,
-            words: &mut std::str::SplitWhitespace<'a>,
-        ) -> Option<&'a str> {
-            let rest = &cluster[i + 1..];
-            if rest.is_empty() {
-                words.next()
-            } else {
-                Some(rest)
+            // Columns added to ps's default set, which is not known here.
+            Opt::Short('O', _) | Opt::Bsd('O', _) => known = false,
+            Opt::Bsd('h', _) => no_headers = true,
+            Opt::Long("no-headers" | "no-heading" | "noheaders" | "noheading", _) => {
+                no_headers = true
             }
+            _ => {}
         }
-        for (i, c) in cluster.char_indices() {
-            match c {
-                'o' => {
-                    specs.push(value(cluster, i, &mut words)?);
-                    break;
-                }
-                // Columns added to ps's default set, which is not known here.
-                'O' => return None,
-                'h' if !unix => no_headers = true,
-                'C' | 'G' | 'g' | 'p' | 'q' | 's' | 't' | 'U' | 'u' if unix => {
-                    value(cluster, i, &mut words);
-                    break;
-                }
-                'p' | 'q' | 't' | 'U' | 'k' if !unix => {
-                    value(cluster, i, &mut words);
-                    break;
-                }
-                _ => {}
-            }
-        }
+        known
+    });
+    if !known {
+        return None;
     }
     let items: Vec<&str> =
         specs.iter().flat_map(|s| s.split(',')).filter(|i| !i.is_empty()).collect();
@@ -814,6 +803,13 @@ mod tests {
         crate::unix::parse::typed_and_registry(&Ps::new().options(options), output)
     }
 
+    /// Both ways give `expected`.
+    fn both_give(options: &str, output: &str, expected: &Value) {
+        let (typed, json) = both_ways(options, output);
+        assert_eq!(typed.as_ref(), Some(expected), "typed, {options}");
+        assert_eq!(json.as_ref(), Some(expected), "registry, {options}");
+    }
+
     proptest! {
         /// Any header (repeated columns, with or without a free column), any rows (short, long,
         /// numbers, text): the registry's JSON is the typed result's.
@@ -856,9 +852,7 @@ mod tests {
             {"PID": 1, "TT": "?", "STARTED": "Mon Dec  7 08:00:00 2026"},
             {"PID": 812, "TT": "pts/0", "STARTED": "Mon Dec  7 09:15:42 2026"},
         ]);
-        let (typed, json) = both_ways("-o pid,tty,lstart", output);
-        assert_eq!(typed, Some(expected.clone()));
-        assert_eq!(json, Some(expected));
+        both_give("-o pid,tty,lstart", output, &expected);
     }
 
     /// The header is the first line that names a `PID` column or holds only column names: a
@@ -868,15 +862,11 @@ mod tests {
     fn lines_before_the_header_are_neither_header_nor_rows() {
         let output = "ps -o user,cmd -C bash\nUSER     CMD\nroot     -bash\nuser     bash -l\n$ ";
         let expected = serde_json::json!([{"USER": "root", "CMD": "-bash"}, {"USER": "user", "CMD": "bash -l"}]);
-        let (typed, json) = both_ways("-o user,cmd -C bash", output);
-        assert_eq!(typed, Some(expected.clone()));
-        assert_eq!(json, Some(expected));
+        both_give("-o user,cmd -C bash", output, &expected);
 
         let output = "ps -aux\nwarning: bad syntax, perhaps a bogus '-'?\nUSER PID %CPU COMMAND\nroot 1 0.0 /sbin/init splash\n$ ";
         let expected = serde_json::json!([{"USER": "root", "PID": 1, "%CPU": 0.0, "COMMAND": "/sbin/init splash"}]);
-        let (typed, json) = both_ways("-aux", output);
-        assert_eq!(typed, Some(expected.clone()));
-        assert_eq!(json, Some(expected));
+        both_give("-aux", output, &expected);
     }
 
     /// Output without a header: its columns come from the options, named as ps names them
@@ -885,15 +875,11 @@ mod tests {
     fn output_without_a_header_takes_its_columns_from_the_options() {
         let output = "ps -o pid=,args= -C bash\n  412 -bash\n 9001 bash -l\n$ ";
         let expected = serde_json::json!([{"PID": 412, "COMMAND": "-bash"}, {"PID": 9001, "COMMAND": "bash -l"}]);
-        let (typed, json) = both_ways("-o pid=,args= -C bash", output);
-        assert_eq!(typed, Some(expected.clone()));
-        assert_eq!(json, Some(expected));
+        both_give("-o pid=,args= -C bash", output, &expected);
 
         let output = "ps --no-headers -o stat,etime -p 1\nSs 10-02:03:04\n$ ";
         let expected = serde_json::json!([{"STAT": "Ss", "ELAPSED": "10-02:03:04"}]);
-        let (typed, json) = both_ways("--no-headers -o stat,etime -p 1", output);
-        assert_eq!(typed, Some(expected.clone()));
-        assert_eq!(json, Some(expected));
+        both_give("--no-headers -o stat,etime -p 1", output, &expected);
 
         // No process: no rows, and no failure.
         let (typed, _) = both_ways("-o pid= -p 999999", "ps -o pid= -p 999999\n$ ");
