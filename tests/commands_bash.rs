@@ -75,6 +75,42 @@ fn files_and_directories() {
         let more = sh.run(Ls::new().options(options).command_with_prompt(p), T).unwrap();
         assert_eq!(more.files, same_as.files, "{options}");
     }
+    // Columns left out or added (`-g` no owner, `-o`/`-G` no group, `--author`, `-Z`'s
+    // context, `?` without SELinux): the same entries otherwise, the columns in their place,
+    // by both parsers.
+    let strip = |files: &LsFiles, owner, group| {
+        let mut files = files.clone().into_map();
+        for e in files.values_mut() {
+            (e.owner, e.group) =
+                (e.owner.take().filter(|_| owner), e.group.take().filter(|_| group));
+        }
+        files
+    };
+    for (options, owner, group, author, context) in [
+        ("-lag", false, true, false, false),
+        ("-lao", true, false, false, false),
+        ("-laG", true, false, false, false),
+        ("-la --no-group", true, false, false, false),
+        ("-lago", false, false, false, false),
+        ("-la --author", true, true, true, false),
+        ("-laZ", true, true, false, true),
+        ("-lagZ --author", false, true, true, true),
+        ("-lais --context -T 4", true, true, false, true),
+    ] {
+        let more = sh.run(Ls::new().options(options).command_with_prompt(p), T).unwrap();
+        let mut files = more.files.clone().into_map();
+        for e in files.values_mut() {
+            // The author is the owner, on Linux.
+            let author_is = ls.files[e.name.as_str()].owner.clone().filter(|_| author);
+            assert_eq!(e.author.take(), author_is, "{options}: {e:?}");
+            let shown = e.context.take();
+            let one_word = shown.as_deref().is_some_and(|c| !c.is_empty() && !c.contains(' '));
+            assert_eq!(one_word, context, "{options}: {shown:?}");
+        }
+        assert_eq!(files, strip(&ls.files, owner, group), "{options}");
+        let json = by_name(&sh, "ls", json!({"options": options}));
+        assert_eq!(json, serde_json::to_value(&more).unwrap(), "{options}");
+    }
     let colour = by_name(&sh, "ls", json!({"options": "--color=always"}));
     assert!(colour["files"]["sub"].is_object(), "ANSI colours are stripped: {colour}");
 

@@ -7,12 +7,19 @@ use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::{own_errors, put_next, size_in_bytes, words, MapTemplate};
+use super::parse::{
+    each_option, own_errors, put_next, size_in_bytes, words, MapTemplate, Opt, OptionSpec,
+};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
 /// `ls [options] [path]`; result `{"files": {name: entry}}`: with `-l` every column, else only
 /// the name.
+///
+/// The options say which columns a long listing has between the links and the size, as GNU
+/// `ls` prints them: `-g` leaves the owner out, `-o`, `-G` and `--no-group` the group;
+/// `--author` adds the author and `-Z` (`--context`) the security context, in that order after
+/// the group. (Long options are read by their full names only.)
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ls {
@@ -40,6 +47,13 @@ pub struct LsEntry {
     /// Group.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub group: Option<CompactString>,
+    /// The author (`--author`; the owner, on Linux).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub author: Option<CompactString>,
+    /// The security context (`-Z`: `unconfined_u:object_r:user_home_t:s0`, `?` where there is
+    /// none).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub context: Option<CompactString>,
     /// The size as printed (`4.0K`, `4096`, `4, 0` for a device).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub size_raw: Option<CompactString>,
@@ -89,7 +103,9 @@ impl LsEntry {
     fn into_json(self) -> Value {
         let text = |s: Option<CompactString>| s.map(|s| Value::String(s.into_string()));
         // In key order, inserted from the last: each insert then compares with one key only.
-        let mut fields: [(&str, Option<Value>); 9] = [
+        let mut fields: [(&str, Option<Value>); 11] = [
+            ("author", text(self.author)),
+            ("context", text(self.context)),
             ("date", text(self.date)),
             ("group", text(self.group)),
             ("hard_links_count", self.hard_links_count.map(Value::from)),
@@ -289,10 +305,64 @@ pub struct LsTotal {
     pub bytes: u64,
 }
 
+/// Which columns of a long listing name someone or something, between the links and the size
+/// (see [`Ls`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    owner: bool,
+    group: bool,
+    author: bool,
+    context: bool,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Self { owner: true, group: true, author: false, context: false }
+    }
+}
+
+impl Columns {
+    /// The columns `ls` with these options prints (GNU `ls`'s options; those taking a value
+    /// are passed over with it, and `--` ends them).
+    fn of(options: &str) -> Self {
+        const SPEC: OptionSpec<'static> = OptionSpec {
+            short_values: "ITw",
+            long_values: &[
+                "block-size",
+                "format",
+                "hide",
+                "ignore",
+                "indicator-style",
+                "quoting-style",
+                "sort",
+                "tabsize",
+                "time",
+                "time-style",
+                "width",
+            ],
+            bsd_values: None,
+        };
+        let mut columns = Self::default();
+        each_option(options, &SPEC, |opt| {
+            match opt {
+                Opt::Short('g', _) => columns.owner = false,
+                Opt::Short('o' | 'G', _) | Opt::Long("no-group", _) => columns.group = false,
+                Opt::Long("author", _) => columns.author = true,
+                Opt::Short('Z', _) | Opt::Long("context", _) => columns.context = true,
+                Opt::Long("", _) => return false,
+                _ => {}
+            }
+            true
+        });
+        columns
+    }
+}
+
 /// Parser of [`Ls`].
 #[derive(Debug, Default)]
 pub struct LsParser {
     result: LsResult,
+    columns: Columns,
     /// Entries in arrival order; put in name order once, at the end ([`LsFiles`]).
     entries: Vec<LsEntry>,
     /// Some entry's name did not come after the one before it in byte order (then the
@@ -344,8 +414,10 @@ struct LongLine<'a> {
     name: &'a str,
     permissions: &'a str,
     hard_links_count: u64,
-    owner: &'a str,
-    group: &'a str,
+    owner: Option<&'a str>,
+    group: Option<&'a str>,
+    author: Option<&'a str>,
+    context: Option<&'a str>,
     size: &'a str,
     date: &'a str,
     link: Option<&'a str>,
@@ -365,8 +437,9 @@ fn arrow(s: &str) -> Option<usize> {
 
 /// A long-format line: `perm links owner group size date… name [-> link]`, after the inode
 /// and the blocks when `-i` and `-s` print them first (`1234 8 -rw-r--r-- …`, `4.0K drwx…`;
-/// Moler's pattern finds the permissions anywhere in the line, so it reads these too).
-fn long_line(line: &str) -> Option<LongLine<'_>> {
+/// Moler's pattern finds the permissions anywhere in the line, so it reads these too), with
+/// the `columns` between the links and the size.
+fn long_line(line: &str, columns: Columns) -> Option<LongLine<'_>> {
     let mut w = words(line);
     let (_, mut permissions) = w.next()?;
     let mut passed = 0;
@@ -378,8 +451,12 @@ fn long_line(line: &str) -> Option<LongLine<'_>> {
         permissions = w.next()?.1;
     }
     let hard_links_count = w.next()?.1.parse().ok()?;
-    let owner = w.next()?.1;
-    let group = w.next()?.1;
+    let mut column =
+        |shown: bool| if shown { w.next().map(|(_, word)| Some(word)) } else { Some(None) };
+    let owner = column(columns.owner)?;
+    let group = column(columns.group)?;
+    let author = column(columns.author)?;
+    let context = column(columns.context)?;
     let (size_at, mut size) = w.next()?;
     // A device shows `major, minor` where the size goes.
     let (mut date_start, mut first) = w.next()?;
@@ -425,6 +502,8 @@ fn long_line(line: &str) -> Option<LongLine<'_>> {
         hard_links_count,
         owner,
         group,
+        author,
+        context,
         size,
         date: &line[date_start..date_end],
         link,
@@ -434,7 +513,7 @@ fn long_line(line: &str) -> Option<LongLine<'_>> {
 /// A long-format line as an [`LsEntry`].
 #[cfg(test)]
 fn long_entry(line: &str) -> Option<LsEntry> {
-    long_line(line).map(LongLine::entry)
+    long_line(line, Columns::default()).map(LongLine::entry)
 }
 
 impl LongLine<'_> {
@@ -445,8 +524,10 @@ impl LongLine<'_> {
             name: self.name.into(),
             permissions: Some(self.permissions.into()),
             hard_links_count: Some(self.hard_links_count),
-            owner: Some(self.owner.into()),
-            group: Some(self.group.into()),
+            owner: self.owner.map(CompactString::from),
+            group: self.group.map(CompactString::from),
+            author: self.author.map(CompactString::from),
+            context: self.context.map(CompactString::from),
             size_bytes: size_in_bytes(self.size, 1),
             size_raw: Some(self.size.into()),
             date: Some(self.date.into()),
@@ -455,8 +536,13 @@ impl LongLine<'_> {
     }
 
     /// Its JSON: what [`LsEntry::into_json`] gives for its entry, cloned from the template of
-    /// its keys.
+    /// its keys when it has the usual columns.
     fn json(self, keys: &EntryKeys) -> Value {
+        let (Some(owner), Some(group), None, None) =
+            (self.owner, self.group, self.author, self.context)
+        else {
+            return self.entry().into_json();
+        };
         let text = |s: &str| Value::String(s.to_owned());
         let bytes = size_in_bytes(self.size, 1);
         let keys = match (self.link, bytes) {
@@ -469,13 +555,13 @@ impl LongLine<'_> {
         let mut row = keys.blank();
         let mut values = row.values_mut();
         put_next!(values, text(self.date));
-        put_next!(values, text(self.group));
+        put_next!(values, text(group));
         put_next!(values, self.hard_links_count.into());
         if let Some(link) = self.link {
             put_next!(values, text(link));
         }
         put_next!(values, text(self.name));
-        put_next!(values, text(self.owner));
+        put_next!(values, text(owner));
         put_next!(values, text(self.permissions));
         if let Some(bytes) = bytes {
             put_next!(values, bytes.into());
@@ -527,13 +613,13 @@ trait LsSink {
     fn total(&mut self, raw: &str, bytes: u64);
 }
 
-/// One line of `ls`'s output into `sink`.
-fn ls_line(line: &str, partial: bool, sink: &mut impl LsSink) {
+/// One line of `ls`'s output, with these `columns` in a long line, into `sink`.
+fn ls_line(line: &str, partial: bool, columns: Columns, sink: &mut impl LsSink) {
     if partial || line.is_empty() {
         return;
     }
     // (Also after blanks: `ls -ls` right-aligns the blocks, `   8 -rw-r--r-- …`.)
-    if let Some(long) = long_line(line) {
+    if let Some(long) = long_line(line, columns) {
         return sink.long(long);
     }
     if let Some(total) = line.strip_prefix("total ") {
@@ -565,7 +651,7 @@ impl LsSink for LsParser {
 impl Parser for LsParser {
     type Output = LsResult;
     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
-        ls_line(line, partial, self);
+        ls_line(line, partial, self.columns, self);
         Ok(())
     }
     fn finish(&mut self) -> ParseResult<LsResult> {
@@ -585,6 +671,7 @@ struct LsJsonParser {
     files: Vec<(String, Value)>,
     total: Option<(String, u64)>,
     keys: EntryKeys,
+    columns: Columns,
 }
 
 impl LsJsonParser {
@@ -610,7 +697,7 @@ impl LsSink for LsJsonParser {
 impl Parser for LsJsonParser {
     type Output = Value;
     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
-        ls_line(line, partial, self);
+        ls_line(line, partial, self.columns, self);
         Ok(())
     }
     fn finish(&mut self) -> ParseResult<Value> {
@@ -639,13 +726,14 @@ impl UnixCommand for Ls {
         Ok(line)
     }
     fn parser(&self) -> LsParser {
-        LsParser::default()
+        let columns = Columns::of(self.options.as_deref().unwrap_or_default());
+        LsParser { columns, ..LsParser::default() }
     }
     fn output_json(output: LsResult) -> serde_json::Result<Value> {
         Ok(output.into_json())
     }
-    fn json_parser(_: LsParser) -> Box<dyn Parser<Output = Value>> {
-        Box::new(LsJsonParser::default())
+    fn json_parser(parser: LsParser) -> Box<dyn Parser<Output = Value>> {
+        Box::new(LsJsonParser { columns: parser.columns, ..LsJsonParser::default() })
     }
     fn setup(&self, command: Command<LsParser>) -> Command<LsParser> {
         own_errors(command, "ls").ret_required(false)
@@ -658,13 +746,24 @@ mod tests {
     use proptest::prelude::*;
 
     /// A line of `ls` of any kind: long (files, links, devices, dates of every form, odd
-    /// names), short, a total, a directory header.
-    fn any_line() -> impl Strategy<Value = String> {
+    /// names), short, a total, a directory header; long lines with the `columns` between the
+    /// links and the size.
+    fn any_line(columns: Columns) -> impl Strategy<Value = String> {
+        let shown = |on: bool, pattern: &'static str| if on { pattern } else { "" };
+        let who = (
+            shown(columns.owner, "[a-z_][a-z0-9_.-]{0,12}"),
+            shown(columns.group, "[a-z_][a-z0-9]{0,8}"),
+            shown(columns.author, "[a-z_][a-z0-9]{0,8}"),
+            shown(columns.context, "[?]|[a-z_]{1,8}:[a-z_]{1,8}:[a-z_]{1,8}:s0"),
+        )
+            .prop_map(|(owner, group, author, context)| {
+                let all = [owner, group, author, context];
+                all.into_iter().filter(|w| !w.is_empty()).collect::<Vec<_>>()
+            });
         let long = (
             "[-dlcbps][-r][-w][-xsS][-r][-w][-xsS][-r][-w][-xtT][.+]?",
             "[0-9]{1,3}|x",
-            "[a-z_][a-z0-9_.-]{0,12}",
-            "[a-z_][a-z0-9]{0,8}",
+            who,
             "[0-9]{1,10}|[0-9]{1,3}[.][0-9][KMGT]|[0-9]{1,3}[KMGTP]|[0-9]{1,3}, {1,3}[0-9]{1,3}",
             prop_oneof![
                 "(Jan|Feb|Dec|Sep) {1,2}[0-9]{1,2} {1,2}([0-9]{2}:[0-9]{2}|[0-9]{4})",
@@ -674,8 +773,10 @@ mod tests {
             proptest::option::of("/?[a-z0-9_./ -]{0,30}"),
             "[ \t]{1,3}",
         )
-            .prop_map(|(perm, links, owner, group, size, date, name, link, gap)| {
-                let mut line = [perm, links, owner, group, size, date].join(&gap);
+            .prop_map(|(perm, links, who, size, date, name, link, gap)| {
+                let mut line = [perm, links].into_iter().chain(who).collect::<Vec<_>>();
+                line.extend([size, date]);
+                let mut line = line.join(&gap);
                 line.push(' ');
                 line.push_str(&name);
                 if let Some(link) = link {
@@ -697,9 +798,36 @@ mod tests {
         /// Any listing: the registry's JSON is the typed result serialized.
         #[test]
         fn the_registry_parser_gives_what_serializing_gives_for_any_listing(
-            lines in proptest::collection::vec(any_line(), 0..12)
+            lines in proptest::collection::vec(any_line(Columns::default()), 0..12)
         ) {
             crate::unix::parse::registry_agrees(&Ls::new().options("-l"), &lines)?;
+        }
+
+        /// The same with columns left out or added: every long line is read.
+        #[test]
+        fn any_columns_are_read_and_the_registry_agrees(
+            (options, lines) in prop_oneof![
+                Just("-lg"), Just("-lo"), Just("-lgo"), Just("-lZ"), Just("-l --author"),
+                Just("-lgZ --author"), Just("-loZ"),
+            ]
+            .prop_flat_map(|o| (Just(o), proptest::collection::vec(any_line(Columns::of(o)), 0..12)))
+        ) {
+            crate::unix::parse::registry_agrees(&Ls::new().options(options), &lines)?;
+            let columns = Columns::of(options);
+            for line in &lines {
+                let entry = long_line(line, columns).map(LongLine::entry);
+                if let Some(e) = entry {
+                    prop_assert_eq!(e.owner.is_some(), columns.owner);
+                    prop_assert_eq!(e.group.is_some(), columns.group);
+                    prop_assert_eq!(e.author.is_some(), columns.author);
+                    prop_assert_eq!(e.context.is_some(), columns.context);
+                } else {
+                    // (`x` links: a line of the listing that is no long line.)
+                    let mut words = line.split_whitespace();
+                    let long = words.next().is_some_and(is_permissions) && words.next() != Some("x");
+                    prop_assert!(!long, "a long line not read: {line:?}");
+                }
+            }
         }
     }
 
@@ -849,6 +977,69 @@ mod tests {
         assert_eq!((&*e.name, e.link), ("x -> ", None));
         let e = long_entry("lrwxrwxrwx 1 a b 5 Jan  3 08:12 x -> ").unwrap();
         assert_eq!((&*e.name, e.link.as_deref()), ("x", Some("")));
+    }
+
+    /// The options say which columns come between the links and the size; the values of
+    /// options that take one are no options, and `--` ends them.
+    #[test]
+    fn the_options_say_which_columns_a_long_line_has() {
+        let columns = |o: &str| {
+            let c = Columns::of(o);
+            [c.owner, c.group, c.author, c.context].map(u8::from)
+        };
+        assert_eq!(columns(""), [1, 1, 0, 0]);
+        assert_eq!(columns("-la"), [1, 1, 0, 0]);
+        assert_eq!(columns("-lag"), [0, 1, 0, 0]);
+        assert_eq!(columns("-o"), [1, 0, 0, 0]);
+        assert_eq!(columns("-l -G"), [1, 0, 0, 0]);
+        assert_eq!(columns("-l --no-group"), [1, 0, 0, 0]);
+        assert_eq!(columns("-go"), [0, 0, 0, 0]);
+        assert_eq!(columns("-l --author"), [1, 1, 1, 0]);
+        assert_eq!(columns("-lZ"), [1, 1, 0, 1]);
+        assert_eq!(columns("-l --context"), [1, 1, 0, 1]);
+        assert_eq!(columns("-lgZ --author dir"), [0, 1, 1, 1]);
+        // Values: `-I PATTERN`, `-T COLS`, `-w COLS` (in the word or the next one), long ones.
+        assert_eq!(columns("-l -I g -T Z -wgo"), [1, 1, 0, 0]);
+        assert_eq!(columns("-l --sort g --ignore=Z --hide -o"), [1, 1, 0, 0]);
+        assert_eq!(columns("-l -- -g -o"), [1, 1, 0, 0]);
+        // A name of a long option that only starts like one of these is another option.
+        assert_eq!(columns("-l --authors --no-groups"), [1, 1, 0, 0]);
+    }
+
+    /// Lines as GNU `ls` prints them with columns left out or added, devices included.
+    #[test]
+    fn long_lines_with_other_columns() {
+        let read = |options: &str, line: &str| {
+            let e = long_line(line, Columns::of(options)).map(LongLine::entry).expect(line);
+            let text = |s: Option<CompactString>| s.map(String::from).unwrap_or_default();
+            [e.owner, e.group, e.author, e.context, e.size_raw, Some(e.name)].map(text)
+        };
+        let read_as = |options: &str, line: &str, want: [&str; 6]| {
+            assert_eq!(read(options, line), want.map(String::from), "{options}: {line}");
+        };
+        read_as("-lg", "-rw-r--r-- 1 root    0 Dec  7 16:17 a", ["", "root", "", "", "0", "a"]);
+        read_as("-lo", "drwxr-xr-x 2 bob 4096 Dec  7 16:17 d", ["bob", "", "", "", "4096", "d"]);
+        read_as("-lgo", "lrwxrwxrwx 1    1 Dec  7 16:17 b -> a", ["", "", "", "", "1", "b"]);
+        read_as(
+            "-lg",
+            "crw-rw-rw- 1 tty 1, 3 Dec  6 13:09 null",
+            ["", "tty", "", "", "1, 3", "null"],
+        );
+        read_as("-lZ", "-rw-r--r-- 1 a b ?    0 Dec  7 16:17 a", ["a", "b", "", "?", "0", "a"]);
+        let selinux = "-rw-r--r--. 1 a b unconfined_u:object_r:user_home_t:s0 5 Jan  3 08:12 f";
+        read_as("-lZ", selinux, ["a", "b", "", "unconfined_u:object_r:user_home_t:s0", "5", "f"]);
+        let both = "crw-rw-rw- 1 root root root ? 1, 3 Dec  6 13:09 /dev/null";
+        read_as("-lZ --author", both, ["root", "root", "root", "?", "1, 3", "/dev/null"]);
+        read_as(
+            "-loZ --author",
+            "-rw-r--r-- 1 a c ? 0 Dec  7 16:17 x",
+            ["a", "", "c", "?", "0", "x"],
+        );
+        // Read with the wrong columns, a line is no long line (or a device's numbers are
+        // taken for names): the options decide.
+        assert!(long_line("-rw-r--r-- 1 root    0 Dec  7 16:17 a", Columns::default()).is_none());
+        assert!(long_line("-rw-r--r-- 1 a b ? 0 Dec  7 16:17 a", Columns::default()).is_none());
+        assert!(long_line("-rw-r--r-- 1 a b 0 Dec  7 16:17 a", Columns::of("-lZ")).is_none());
     }
 
     /// `-i` and `-s` print the inode and the blocks before the permissions (right-aligned, so
