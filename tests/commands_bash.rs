@@ -111,6 +111,30 @@ fn files_and_directories() {
         let json = by_name(&sh, "ls", json!({"options": options}));
         assert_eq!(json, serde_json::to_value(&more).unwrap(), "{options}");
     }
+    // Every `--time-style` but a format of one's own: the same files, the dates as printed
+    // (`iso`: `MM-DD HH:MM` this year, the day alone, padded, for older files).
+    sh.run(Mkdir::new("times").command_with_prompt(p), T).unwrap();
+    sh.run(Touch::new("times/new").command_with_prompt(p), T).unwrap();
+    sh.run(Touch::new("times/old").options("-d 2020-01-02").command_with_prompt(p), T).unwrap();
+    let plain = sh.run(Ls::new().options("-l").path("times").command_with_prompt(p), T).unwrap();
+    assert_eq!(plain.files["old"].date.as_deref(), Some("Jan  2  2020"));
+    for (style, old_date) in [
+        ("--time-style=iso", "2020-01-02"),
+        ("--time-style=long-iso", "2020-01-02 00:00"),
+        ("--full-time", ""),
+    ] {
+        let options = format!("-l {style}");
+        let ls = sh.run(Ls::new().options(&options).path("times").command_with_prompt(p), T);
+        let mut files = ls.unwrap().files.into_map();
+        let old = files.get_mut("old").and_then(|e| e.date.take()).expect(style);
+        assert!(old.starts_with("2020-01-02") && old.ends_with(old_date), "{style}: {old}");
+        let new = files.get_mut("new").and_then(|e| e.date.take()).expect(style);
+        assert!(new.contains(':'), "{style}: {new}");
+        for e in plain.files.values() {
+            assert_eq!(files[&e.name], LsEntry { date: None, ..e.clone() }, "{style}");
+        }
+        assert_eq!(files.len(), 2, "{style}: {files:?}");
+    }
     let colour = by_name(&sh, "ls", json!({"options": "--color=always"}));
     assert!(colour["files"]["sub"].is_object(), "ANSI colours are stripped: {colour}");
 

@@ -408,6 +408,16 @@ fn is_month(w: &str) -> bool {
     }
 }
 
+/// `MM-DD`.
+fn is_month_day(w: &str) -> bool {
+    matches!(w.as_bytes(), [m1, m2, b'-', d1, d2] if [m1, m2, d1, d2].iter().all(|c| c.is_ascii_digit()))
+}
+
+/// `HH:MM`, maybe with seconds and their fraction after it.
+fn is_clock(w: &str) -> bool {
+    matches!(w.as_bytes(), [h1, h2, b':', m1, m2, ..] if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()))
+}
+
 /// The fields of a long-format line, borrowed from it.
 #[derive(Debug, Clone, Copy)]
 struct LongLine<'a> {
@@ -464,18 +474,25 @@ fn long_line(line: &str, columns: Columns) -> Option<LongLine<'_>> {
         size = &line[size_at..date_start + first.len()];
         (date_start, first) = w.next()?;
     }
-    // Dates: `Mon DD HH:MM|YYYY`, or ISO `YYYY-MM-DD HH:MM[:SS[.frac]] [+zone]`.
+    // Dates: `Mon DD HH:MM|YYYY`, or ISO `YYYY-MM-DD HH:MM[:SS[.frac]] [+zone]`, or
+    // `--time-style=iso`'s `MM-DD HH:MM` and, for older files, `YYYY-MM-DD` padded with a
+    // blank to the same width.
+    let mut padded = false;
     let date_words = if is_month(first) {
         3
-    } else if first.len() == 10 && first.as_bytes()[4] == b'-' {
-        let mut n = 2;
-        let mut probe = words(&line[date_start..]).skip(2);
-        if let Some((_, z)) = probe.next() {
-            if (z.starts_with('+') || z.starts_with('-')) && z.len() == 5 {
-                n = 3;
+    } else if (first.len() == 10 && first.as_bytes()[4] == b'-') || is_month_day(first) {
+        let mut probe = words(&line[date_start..]).skip(1);
+        match probe.next() {
+            Some((_, clock)) if is_clock(clock) => match probe.next() {
+                Some((_, z)) if (z.starts_with('+') || z.starts_with('-')) && z.len() == 5 => 3,
+                _ => 2,
+            },
+            _ if first.len() == 10 => {
+                padded = true;
+                1
             }
+            _ => return None,
         }
-        n
     } else {
         return None;
     };
@@ -484,7 +501,10 @@ fn long_line(line: &str, columns: Columns) -> Option<LongLine<'_>> {
         let (at, word) = words(&line[date_end..]).next()?;
         date_end += at + word.len();
     }
-    let rest = &line[date_end..];
+    let mut rest = &line[date_end..];
+    if padded {
+        rest = rest.strip_prefix(' ').unwrap_or(rest);
+    }
     let name_part = rest.strip_prefix(' ').unwrap_or(rest).trim_start_matches('\t');
     // (All blank: trimming from the start is enough to tell, and stops at a name's first byte.)
     if name_part.trim_start().is_empty() {
@@ -768,6 +788,7 @@ mod tests {
             prop_oneof![
                 "(Jan|Feb|Dec|Sep) {1,2}[0-9]{1,2} {1,2}([0-9]{2}:[0-9]{2}|[0-9]{4})",
                 "20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?( [+-][0-9]{4})?",
+                "[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]|20[0-9]{2}-[01][0-9]-[0-3][0-9] ",
             ],
             "[a-zA-Z0-9_.\\u{e9}-]{1,40}( {1,2}[a-z0-9.]{1,8}){0,2}",
             proptest::option::of("/?[a-z0-9_./ -]{0,30}"),
@@ -972,6 +993,17 @@ mod tests {
         assert_eq!((&*e.name, e.date.as_deref()), ("notes", Some("2024-01-31 12:00")));
         let e = long_entry("-rw-r--r-- 1 a b 5 2024-01-31 12:00 -x").unwrap();
         assert_eq!((&*e.name, e.date.as_deref()), ("-x", Some("2024-01-31 12:00")));
+        // `--time-style=iso`: `MM-DD HH:MM`, or the year's date padded to the same width.
+        let e = long_entry("-rw-r--r-- 1 a b 5 12-07 16:17 a b").unwrap();
+        assert_eq!((&*e.name, e.date.as_deref()), ("a b", Some("12-07 16:17")));
+        let e = long_entry("-rw-r--r-- 1 a b 5 2020-01-02  old one").unwrap();
+        assert_eq!((&*e.name, e.date.as_deref()), ("old one", Some("2020-01-02")));
+        let e = long_entry("-rw-r--r-- 1 a b 5 2020-01-02   x").unwrap();
+        assert_eq!(&*e.name, " x", "one blank pads the date, the next one parts it from the name");
+        assert!(long_entry("-rw-r--r-- 1 a b 5 12-07 x").is_none(), "a day without its time");
+        assert!(long_entry("-rw-r--r-- 1 a b 5 1a-07 16:17 x").is_none());
+        let e = long_entry("-rw-r--r-- 1 a b 5 2020-01-02 16:1 x").unwrap();
+        assert_eq!((&*e.name, e.date.as_deref()), ("16:1 x", Some("2020-01-02")), "no time");
         // ` -> ` in a name is a link's target only for a link, or with a target after it.
         let e = long_entry("-rw-r--r-- 1 a b 5 Jan  3 08:12 x -> ").unwrap();
         assert_eq!((&*e.name, e.link), ("x -> ", None));
