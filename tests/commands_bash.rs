@@ -41,7 +41,13 @@ fn files_and_directories() {
     let p = LOCAL_PROMPT;
     sh.run(Mkdir::new("sub").options("-p").command_with_prompt(p), T).unwrap();
     sh.run(Touch::new("sub/a.txt").command_with_prompt(p), T).unwrap();
-    sh.run(Echo::new().text("hello\nworld").options("-e").command_with_prompt(p), T).unwrap();
+    let echo = Echo::new().text("hello\nworld").options("-e");
+    assert_eq!(sh.run(echo.command_with_prompt(p), T).unwrap().result, ["hello", "world"]);
+    // Quoted (the default), the text is printed as written; unquoted, the shell expands it.
+    let echo = Echo::new().text("$((6 * 7)) it's");
+    assert_eq!(sh.run(echo.clone().command_with_prompt(p), T).unwrap().result, ["$((6 * 7)) it's"]);
+    let unquoted = echo.text("$((6 * 7))  x").text_in_quotation(false).command_with_prompt(p);
+    assert_eq!(sh.run(unquoted, T).unwrap().result, ["42 x"]);
     std::fs::write(dir.join("sub/a.txt"), "one\ntwo\n\nthree\n").unwrap();
     sh.run(Cp::new("sub/a.txt", "b.txt").command_with_prompt(p), T).unwrap();
     sh.run(Mv::new("b.txt", "c.txt").command_with_prompt(p), T).unwrap();

@@ -106,6 +106,16 @@ mod tests {
     }
 
     #[test]
+    fn the_text_is_quoted_unless_told_not_to_be() {
+        let echo = Echo::new().text("$HOME it's").options("-n");
+        assert_eq!(echo.command_line().unwrap(), r"echo -n '$HOME it'\''s'");
+        let bare = echo.text_in_quotation(false).command_line().unwrap();
+        assert_eq!(bare, "echo -n $HOME it's");
+        let json: Echo = serde_json::from_value(serde_json::json!({"text": "$A"})).unwrap();
+        assert_eq!(json.command_line().unwrap(), "echo '$A'", "quoted by default in JSON too");
+    }
+
+    #[test]
     fn the_text_goes_to_a_file_truncated_or_appended() {
         let echo = Echo::new().text("x").output_file("/tmp/f");
         assert_eq!(echo.command_line().unwrap(), "echo 'x' > /tmp/f");
