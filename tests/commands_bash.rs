@@ -34,6 +34,57 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// GNU `ls` on a terminal quotes names that need it (`'a b'`, `"it's"`, `'nl'$'\n''x'`) and
+/// puts a blank before the others: every name read back as it is on the disk, long and short,
+/// by both parsers.
+#[test]
+fn names_ls_quotes_are_read_back() {
+    let dir = scratch("quoted");
+    let names = [
+        "a b",
+        "it's",
+        "a'b c",
+        "tab\tx",
+        "nl\nx",
+        "dollar$x",
+        "back\\slash",
+        "quote\"d",
+        "both'\"q",
+        "\u{1}ctl",
+        "plain",
+        "-dash",
+        "x -> y",
+        "\u{e9}t\u{e9}",
+        "star*",
+        "~t",
+    ];
+    for name in names {
+        std::fs::write(dir.join(name), name).unwrap();
+    }
+    std::os::unix::fs::symlink("a b", dir.join("link c")).unwrap();
+    let sh = shell_in(&dir);
+    let p = LOCAL_PROMPT;
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .chain([".".to_owned(), "..".to_owned()])
+        .collect();
+    on_disk.sort();
+    for options in ["-la", "-a", "-a1", "-lai"] {
+        let ls = sh.run(Ls::new().options(options).command_with_prompt(p), T).unwrap();
+        let listed: Vec<&str> = ls.files.keys().collect();
+        assert_eq!(listed, on_disk, "{options}");
+        let json = by_name(&sh, "ls", json!({"options": options}));
+        assert_eq!(json, serde_json::to_value(&ls).unwrap(), "{options}");
+        if options.contains('l') {
+            assert_eq!(ls.files["link c"].link.as_deref(), Some("a b"), "{options}");
+            assert_eq!(ls.files["x -> y"].link, None, "{options}");
+            assert_eq!(ls.files["nl\nx"].size_bytes, Some(4), "{options}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn files_and_directories() {
     let dir = scratch("files");

@@ -1,5 +1,6 @@
 //! `ls`: [`Ls`], its parameters, its result and its parser.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use compact_str::CompactString;
@@ -20,6 +21,11 @@ use crate::ParamError;
 /// `ls` prints them: `-g` leaves the owner out, `-o`, `-G` and `--no-group` the group;
 /// `--author` adds the author and `-Z` (`--context`) the security context, in that order after
 /// the group. (Long options are read by their full names only.)
+///
+/// Names are the names on the disk: GNU `ls` on a terminal quotes those that need it (`'a b'`,
+/// `"it's"`, `'nl'$'\n''x'`) and puts a blank before the others to line them up; both are read
+/// back, in long and short listings. (Without a terminal `ls` quotes nothing, and a name that
+/// only looks quoted, such as `'x'`, is then read back as `x`.)
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ls {
@@ -418,10 +424,11 @@ fn is_clock(w: &str) -> bool {
     matches!(w.as_bytes(), [h1, h2, b':', m1, m2, ..] if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()))
 }
 
-/// The fields of a long-format line, borrowed from it.
-#[derive(Debug, Clone, Copy)]
+/// The fields of a long-format line, borrowed from it (the name and the link's target read
+/// back from their quotes when `ls` quoted them).
+#[derive(Debug, Clone)]
 struct LongLine<'a> {
-    name: &'a str,
+    name: Cow<'a, str>,
     permissions: &'a str,
     hard_links_count: u64,
     owner: Option<&'a str>,
@@ -430,7 +437,7 @@ struct LongLine<'a> {
     context: Option<&'a str>,
     size: &'a str,
     date: &'a str,
-    link: Option<&'a str>,
+    link: Option<Cow<'a, str>>,
 }
 
 /// Where ` -> ` first occurs in `s`.
@@ -506,15 +513,22 @@ fn long_line(line: &str, columns: Columns) -> Option<LongLine<'_>> {
         rest = rest.strip_prefix(' ').unwrap_or(rest);
     }
     let name_part = rest.strip_prefix(' ').unwrap_or(rest).trim_start_matches('\t');
+    // GNU `ls` on a terminal quotes names that need it and puts a blank before the others, to
+    // line them up with the quotes (`'a b'`, ` plain`).
+    let name_part = name_part.strip_prefix(' ').unwrap_or(name_part);
     // (All blank: trimming from the start is enough to tell, and stops at a name's first byte.)
     if name_part.trim_start().is_empty() {
         return None;
     }
-    let (name, link) = match arrow(name_part) {
-        Some(at) if permissions.starts_with('l') || at + 4 < name_part.len() => {
-            (&name_part[..at], Some(&name_part[at + 4..]))
-        }
-        _ => (name_part, None),
+    let quoted = if may_be_quoted(name_part) { quoted_name(name_part) } else { None };
+    let (name, link) = match quoted {
+        Some(read) => read,
+        None => match arrow(name_part) {
+            Some(at) if permissions.starts_with('l') || at + 4 < name_part.len() => {
+                (Cow::Borrowed(&name_part[..at]), Some(as_printed(&name_part[at + 4..])))
+            }
+            _ => (Cow::Borrowed(name_part), None),
+        },
     };
     Some(LongLine {
         name,
@@ -530,6 +544,106 @@ fn long_line(line: &str, columns: Columns) -> Option<LongLine<'_>> {
     })
 }
 
+/// A name (or a link's target) as GNU `ls` prints it on a terminal
+/// (`--quoting-style=shell-escape`), read back: `'a b'`, `"it's"`, `'tab'$'\t''x'`,
+/// `'both'\''"q'`. The word and where it ends (at a blank outside quotes, or the end); `None`
+/// when a quote is not closed.
+fn shell_word(s: &str) -> Option<(String, usize)> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' => break,
+            q @ (b'\'' | b'"') => {
+                let end = i + 1 + b[i + 1..].iter().position(|&c| c == q)?;
+                out.extend_from_slice(&b[i + 1..end]);
+                i = end + 1;
+            }
+            b'$' if b.get(i + 1) == Some(&b'\'') => {
+                i += 2;
+                loop {
+                    match *b.get(i)? {
+                        b'\'' => break,
+                        b'\\' => {
+                            let (byte, len) = c_escape(&b[i + 1..])?;
+                            out.push(byte);
+                            i += 1 + len;
+                        }
+                        c => {
+                            out.push(c);
+                            i += 1;
+                        }
+                    }
+                }
+                i += 1;
+            }
+            b'\\' if b.get(i + 1) == Some(&b'\'') => {
+                out.push(b'\'');
+                i += 2;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    let word = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Some((word, i))
+}
+
+/// The byte of a C escape after its backslash in `$'…'` (`n`, `t`, `\\`, `'`, `001`), and how
+/// many bytes it takes.
+fn c_escape(b: &[u8]) -> Option<(u8, usize)> {
+    let byte = match *b.first()? {
+        b'a' => 7,
+        b'b' => 8,
+        b't' => b'\t',
+        b'n' => b'\n',
+        b'v' => 11,
+        b'f' => 12,
+        b'r' => b'\r',
+        b'e' | b'E' => 27,
+        c @ (b'\\' | b'\'' | b'"' | b'?') => c,
+        b'0'..=b'7' => {
+            let digits = b.iter().take(3).take_while(|c| (b'0'..=b'7').contains(c)).count();
+            let value = b[..digits].iter().fold(0u32, |v, c| v * 8 + u32::from(c - b'0'));
+            return Some((u8::try_from(value).ok()?, digits));
+        }
+        _ => return None,
+    };
+    Some((byte, 1))
+}
+
+/// A link's target: read back from its quotes when `ls` quoted it, else as printed.
+fn as_printed(target: &str) -> Cow<'_, str> {
+    if !may_be_quoted(target) {
+        return Cow::Borrowed(target);
+    }
+    match shell_word(target) {
+        Some((word, end)) if end == target.len() => Cow::Owned(word),
+        _ => Cow::Borrowed(target),
+    }
+}
+
+/// Whether `ls` may have quoted this name: it starts with a quote.
+#[inline]
+fn may_be_quoted(name: &str) -> bool {
+    matches!(name.as_bytes().first(), Some(b'\'' | b'"' | b'$'))
+}
+
+/// A quoted name (see [`shell_word`]) and its link's target, when the name is quoted: the
+/// name's quotes say where it ends, whatever ` -> ` it holds.
+fn quoted_name(part: &str) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
+    let (name, end) = shell_word(part)?;
+    let link = match &part[end..] {
+        "" => None,
+        after => Some(as_printed(after.strip_prefix(" -> ")?)),
+    };
+    Some((Cow::Owned(name), link))
+}
+
 /// A long-format line as an [`LsEntry`].
 #[cfg(test)]
 fn long_entry(line: &str) -> Option<LsEntry> {
@@ -541,7 +655,7 @@ impl LongLine<'_> {
     /// allocation per longer one, none for most).
     fn entry(self) -> LsEntry {
         LsEntry {
-            name: self.name.into(),
+            name: self.name.as_ref().into(),
             permissions: Some(self.permissions.into()),
             hard_links_count: Some(self.hard_links_count),
             owner: self.owner.map(CompactString::from),
@@ -551,21 +665,21 @@ impl LongLine<'_> {
             size_bytes: size_in_bytes(self.size, 1),
             size_raw: Some(self.size.into()),
             date: Some(self.date.into()),
-            link: self.link.map(CompactString::from),
+            link: self.link.as_deref().map(CompactString::from),
         }
     }
 
     /// Its JSON: what [`LsEntry::into_json`] gives for its entry, cloned from the template of
     /// its keys when it has the usual columns.
-    fn json(self, keys: &EntryKeys) -> Value {
+    fn json(&self, keys: &EntryKeys) -> Value {
         let (Some(owner), Some(group), None, None) =
             (self.owner, self.group, self.author, self.context)
         else {
-            return self.entry().into_json();
+            return self.clone().entry().into_json();
         };
         let text = |s: &str| Value::String(s.to_owned());
         let bytes = size_in_bytes(self.size, 1);
-        let keys = match (self.link, bytes) {
+        let keys = match (&self.link, bytes) {
             (None, Some(_)) => &keys.plain,
             (Some(_), Some(_)) => &keys.link,
             (None, None) => &keys.device,
@@ -577,10 +691,10 @@ impl LongLine<'_> {
         put_next!(values, text(self.date));
         put_next!(values, text(group));
         put_next!(values, self.hard_links_count.into());
-        if let Some(link) = self.link {
+        if let Some(link) = &self.link {
             put_next!(values, text(link));
         }
-        put_next!(values, text(self.name));
+        put_next!(values, text(&self.name));
         put_next!(values, text(owner));
         put_next!(values, text(self.permissions));
         if let Some(bytes) = bytes {
@@ -651,7 +765,16 @@ fn ls_line(line: &str, partial: bool, columns: Columns, sink: &mut impl LsSink) 
     if line.ends_with(':') || line.starts_with("ls: ") {
         return; // `total 8`, a `dir:` header, a complaint (a failure already)
     }
-    for (_, name) in words(line) {
+    // Names quoted by `ls` on a terminal are words of the shell: read back, each one.
+    let mut rest = line;
+    if line.contains(['\'', '"']) {
+        rest = rest.trim_start();
+        while let Some((name, end)) = shell_word(rest).filter(|(_, end)| *end > 0) {
+            sink.short(&name);
+            rest = rest[end..].trim_start();
+        }
+    }
+    for (_, name) in words(rest) {
         sink.short(name);
     }
 }
@@ -703,7 +826,7 @@ impl LsJsonParser {
 impl LsSink for LsJsonParser {
     fn long(&mut self, line: LongLine<'_>) {
         let entry = line.json(&self.keys);
-        self.push(line.name, entry);
+        self.push(&line.name, entry);
     }
     fn short(&mut self, name: &str) {
         let entry = self.keys.short.fill([Value::String(name.to_owned())]);
@@ -999,7 +1122,7 @@ mod tests {
         let e = long_entry("-rw-r--r-- 1 a b 5 2020-01-02  old one").unwrap();
         assert_eq!((&*e.name, e.date.as_deref()), ("old one", Some("2020-01-02")));
         let e = long_entry("-rw-r--r-- 1 a b 5 2020-01-02   x").unwrap();
-        assert_eq!(&*e.name, " x", "one blank pads the date, the next one parts it from the name");
+        assert_eq!(&*e.name, "x", "the date's padding, the parting blank, GNU's lining up");
         assert!(long_entry("-rw-r--r-- 1 a b 5 12-07 x").is_none(), "a day without its time");
         assert!(long_entry("-rw-r--r-- 1 a b 5 1a-07 16:17 x").is_none());
         let e = long_entry("-rw-r--r-- 1 a b 5 2020-01-02 16:1 x").unwrap();
@@ -1009,6 +1132,52 @@ mod tests {
         assert_eq!((&*e.name, e.link), ("x -> ", None));
         let e = long_entry("lrwxrwxrwx 1 a b 5 Jan  3 08:12 x -> ").unwrap();
         assert_eq!((&*e.name, e.link.as_deref()), ("x", Some("")));
+    }
+
+    /// Names as GNU `ls` quotes them on a terminal, read back; other names as printed.
+    #[test]
+    fn quoted_names_are_read_back() {
+        fn word(s: &str) -> Option<(String, &str)> {
+            shell_word(s).map(|(w, end)| (w, &s[end..]))
+        }
+        assert_eq!(word("'a b' x").unwrap(), ("a b".to_owned(), " x"));
+        assert_eq!(word(r#""it's""#).unwrap().0, "it's");
+        assert_eq!(word(r#"'both'\''"q'"#).unwrap().0, "both'\"q");
+        assert_eq!(word(r"'tab'$'\t''x'").unwrap().0, "tab\tx");
+        assert_eq!(word(r"''$'\001''ctl'").unwrap().0, "\u{1}ctl");
+        assert_eq!(
+            word(r#"$'\n\r\a\b\v\f\e\E\\\'\"\?'"#).unwrap().0,
+            "\n\r\x07\x08\x0b\x0c\x1b\x1b\\'\"?"
+        );
+        assert_eq!(word(r"$'\303\251'").unwrap().0, "\u{e9}", "octal bytes of UTF-8");
+        assert_eq!(word(r"$'\377'").unwrap().0, "\u{fffd}", "a byte of no UTF-8");
+        assert_eq!(word(r"$'\0'x").unwrap().0, "\0x");
+        assert_eq!(word("dollar$x").unwrap().0, "dollar$x");
+        for open in ["'a b", "\"a", "$'a", r"$'\q'", r"$'\", r"$'\400'"] {
+            assert_eq!(word(open), None, "{open}");
+        }
+        let long = |name: &str| {
+            let line = format!("lrwxrwxrwx 1 a b 5 Jan  3 08:12 {name}");
+            let e = long_entry(&line).unwrap();
+            (e.name.to_string(), e.link.map(String::from))
+        };
+        let own = |name: &str, link: Option<&str>| (name.to_owned(), link.map(str::to_owned));
+        assert_eq!(long("'link c' -> 'a b'"), own("link c", Some("a b")));
+        assert_eq!(long("'x -> y' -> z"), own("x -> y", Some("z")), "quotes end the name");
+        assert_eq!(long(" plain -> 'it'\\''s'"), own("plain", Some("it's")));
+        assert_eq!(long("b -> 'a"), own("b", Some("'a")), "unclosed: as printed");
+        assert_eq!(long("'a b' c"), own("'a b' c", None), "no name: as printed");
+        assert_eq!(long("'a b"), own("'a b", None));
+        // The blank GNU puts before names it did not quote, to line them up: not the name's.
+        assert_eq!(long(" plain"), own("plain", None));
+        assert_eq!(long("  two"), own(" two", None));
+        // Short listings: words of the shell when quoted, else words.
+        let output = "ls\n'a b'  plain   \"it's\"\n 'c'$'\\n''d'  e\nit's x\n'ok' 'open\n$ ";
+        let (typed, json) = crate::unix::parse::typed_and_registry(&Ls::new(), output);
+        let files = &typed.unwrap()["files"];
+        let names: Vec<&String> = files.as_object().unwrap().keys().collect();
+        assert_eq!(names, ["'open", "a b", "c\nd", "e", "it's", "ok", "plain", "x"]);
+        assert_eq!(json.unwrap()["files"], *files);
     }
 
     /// The options say which columns come between the links and the size; the values of
