@@ -1031,4 +1031,53 @@ mod tests {
         assert!(check_options("-c h --dualtest -P 2").is_err());
         assert!(check_options("-c my-dev-host -P 2").is_ok(), "a host name is no option");
     }
+
+    /// Each way of writing an option Moler reads (by substring, as Moler does) is read alone.
+    #[test]
+    fn each_spelling_of_an_option_is_read_alone() {
+        let two = |o: &str| Options::read(o, Flavor::Two);
+        for udp in ["-u -c h", "-c h -u", "-c h --udp"] {
+            assert!(two(udp).udp, "{udp}");
+        }
+        assert!(!two("-c h-u").udp);
+        for server in ["-s", "-u -s", "--server"] {
+            assert!(two(server).server && !two(server).client, "{server}");
+        }
+        for client in ["-c h", "--client h"] {
+            assert!(two(client).client && !two(client).server, "{client}");
+        }
+        for parallel in ["-c h -P 2", "-c h --parallel 2"] {
+            assert!(two(parallel).parallel_option && !two(parallel).singlerun, "{parallel}");
+        }
+        for once in ["-s -P 1 -i 1", "-s --parallel 1 -i 1", "-s -P 1", "-s --parallel 1"] {
+            assert!(two(once).singlerun, "{once}");
+        }
+        assert!(!two("-s -P 10").singlerun && !two("-s -1").singlerun, "iperf 2 has no -1");
+        for once in ["-s -1", "-s --one-off"] {
+            assert!(Options::read(once, Flavor::Three).singlerun, "{once}");
+        }
+        assert_eq!((two("-s").port, Options::read("-s", Flavor::Three).port), (5001, 5201));
+        assert_eq!((two("-s -p 6000").port, two("-s --port 6001").port), (6000, 6001));
+        let o = two("-c h --interval 0.5 --time 3");
+        assert_eq!((o.interval, o.time), (0.5, 3.0));
+        let o = two("-c h -i 2 -t 4");
+        assert_eq!((o.interval, o.time, o.timeout()), (2.0, 4.0, DEFAULT_COMMAND_TIMEOUT));
+        assert_eq!(two("-c h -t 100").timeout(), Duration::from_secs(110));
+        assert!(two("--version").version && !two("-v").version);
+    }
+
+    /// A record's getters read only the shapes iperf's columns have.
+    #[test]
+    fn a_record_s_getters_refuse_other_shapes() {
+        let record = |v: Value| IperfRecord(serde_json::from_value(v).unwrap());
+        let r =
+            record(serde_json::json!({"Interval": [0.0, 1.5], "Lost_vs_Total_Datagrams": [2, 90]}));
+        assert_eq!((r.interval(), r.lost_vs_total_datagrams()), (Some((0.0, 1.5)), Some((2, 90))));
+        for odd in
+            [serde_json::json!([1.0]), serde_json::json!([1, 2, 3]), serde_json::json!("0-1")]
+        {
+            let r = record(serde_json::json!({"Interval": odd, "Lost_vs_Total_Datagrams": odd}));
+            assert_eq!((r.interval(), r.lost_vs_total_datagrams()), (None, None), "{odd}");
+        }
+    }
 }
