@@ -192,6 +192,35 @@ fn files_and_directories() {
         }
         assert_eq!(files.len(), 2, "{style}: {files:?}");
     }
+    // Sizes in the units the options say: every way of printing 150,000 bytes reads back as
+    // that size, up to what the unit rounds up (ls rounds up).
+    std::fs::create_dir(dir.join("sizes")).unwrap();
+    std::fs::write(dir.join("sizes/f"), vec![b'x'; 150_000]).unwrap();
+    for options in [
+        "-l",
+        "-lh",
+        "-l --si",
+        "-lh --si",
+        "-l --block-size=1K",
+        "-l --block-size=1000",
+        "-l --block-size=K",
+        "-l --block-size=KB",
+        "-l --block-size=KiB",
+    ] {
+        let ls = sh.run(Ls::new().options(options).path("sizes").command_with_prompt(p), T);
+        let f = &ls.unwrap().files["f"];
+        let bytes = f.size_bytes.unwrap_or_else(|| panic!("{options}: {f:?}"));
+        assert!((150_000..151_024).contains(&bytes), "{options}: {f:?}");
+        let json = by_name(&sh, "ls", json!({"options": options, "path": "sizes"}));
+        assert_eq!(json["files"]["f"]["size_bytes"], bytes, "{options}");
+    }
+    let du = sh.run(Du::new().options("-s --si --apparent-size sizes").command_with_prompt(p), T);
+    let bytes = du.unwrap()["sizes"].size_bytes;
+    assert!((150_000..160_000).contains(&bytes), "du --si: {bytes}");
+    let du = sh.run(Du::new().options("-h --apparent-size sizes/f").command_with_prompt(p), T);
+    assert_eq!(du.unwrap()["sizes/f"].size_bytes, 147 << 10, "du -h");
+    let du = sh.run(Du::new().options("-B KB --apparent-size sizes/f").command_with_prompt(p), T);
+    assert_eq!(du.unwrap()["sizes/f"].size_bytes, 150_000, "du -B KB");
     let colour = by_name(&sh, "ls", json!({"options": "--color=always"}));
     assert!(colour["files"]["sub"].is_object(), "ANSI colours are stripped: {colour}");
 

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use moler_core::{Command, Context, ParseResult, Parser};
 use serde::{Deserialize, Serialize};
 
-use super::parse::{each_option, own_errors, size_in_bytes, Opt, OptionSpec};
+use super::parse::{each_option, own_errors, Opt, OptionSpec, Units};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
 /// `du [options]`; result `{path: {"size_raw", "size_bytes"}}`. A plain size counts the blocks
-/// the options say (KiB unless `-b`, `--bytes`, `-m`, `-B SIZE`…); a size with a unit
-/// (`-h`, `-BK`) is that size.
+/// the options say (KiB unless `-b`, `--bytes`, `-m`, `-B SIZE`…, bytes with `-h` or `--si`);
+/// a size with a unit (`-h`, `-BK`) is that size, in powers of 1000 after `--si` (`150k`) or
+/// when the unit says so (`-BKB`: `150kB`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Du {
@@ -30,10 +31,17 @@ pub struct DuEntry {
 }
 
 /// Parser of [`Du`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DuParser {
     result: BTreeMap<String, DuEntry>,
-    unit: u64,
+    units: Units,
+}
+
+impl Default for DuParser {
+    /// For `du` without options: plain numbers count KiB.
+    fn default() -> Self {
+        Self { result: BTreeMap::new(), units: Units::blocks_of(1024) }
+    }
 }
 
 impl Parser for DuParser {
@@ -46,7 +54,7 @@ impl Parser for DuParser {
             return Ok(());
         };
         let path = path.trim();
-        if let (Some(bytes), false) = (size_in_bytes(size, self.unit), path.is_empty()) {
+        if let (Some(bytes), false) = (self.units.bytes(size), path.is_empty()) {
             let entry = DuEntry { size_raw: size.to_owned(), size_bytes: bytes };
             self.result.insert(path.to_owned(), entry);
         }
@@ -70,43 +78,37 @@ impl UnixCommand for Du {
         Ok(line)
     }
     fn parser(&self) -> DuParser {
-        DuParser {
-            result: BTreeMap::new(),
-            unit: block_unit(self.options.as_deref().unwrap_or("")),
-        }
+        DuParser { result: BTreeMap::new(), units: units(self.options.as_deref().unwrap_or("")) }
     }
     fn setup(&self, command: Command<DuParser>) -> Command<DuParser> {
         own_errors(command, "du")
     }
 }
 
-/// The bytes of a block `du OPTIONS` counts in when it prints a plain number: 1 KiB unless told
-/// (`-b`/`--bytes` 1 byte, `-m` 1 MiB, `-k` 1 KiB, `-B SIZE`/`--block-size=SIZE`), the last one
-/// said winning, as in du. Options may come together (`-sb`, `-shm`).
-fn block_unit(options: &str) -> u64 {
-    // `K`, `1K`, `512`, `1M`: a size without its number is one of its unit.
-    let block = |size: &str| {
-        if size.starts_with(|c: char| c.is_ascii_digit()) {
-            size_in_bytes(size, 1)
-        } else {
-            size_in_bytes(&format!("1{size}"), 1)
-        }
-    };
+/// How `du OPTIONS` prints sizes: plain numbers in blocks of 1 KiB unless told (`-b`/`--bytes`
+/// 1 byte, `-m` 1 MiB, `-k` 1 KiB, `-B SIZE`/`--block-size=SIZE`, bytes with `-h` and `--si`,
+/// whose units are powers of 1000), the last one said winning, as in du. Options may come
+/// together (`-sb`, `-shm`).
+fn units(options: &str) -> Units {
     let spec = OptionSpec { short_values: "BdtX", long_values: &["block-size"], bsd_values: None };
-    let mut unit = 1024;
+    let mut units = Units::blocks_of(1024);
     each_option(options, &spec, |opt| {
         match opt {
-            Opt::Long("bytes", None) | Opt::Short('b', _) => unit = 1,
-            Opt::Short('k', _) => unit = 1024,
-            Opt::Short('m', _) => unit = 1 << 20,
+            Opt::Long("bytes", None) | Opt::Short('b', _) => units = Units::blocks_of(1),
+            Opt::Short('k', _) => units = Units::blocks_of(1024),
+            Opt::Short('m', _) => units = Units::blocks_of(1 << 20),
+            Opt::Short('h', _) | Opt::Long("human-readable", _) => units = Units::blocks_of(1),
+            Opt::Long("si", _) => units = Units { block: 1, si: true },
             Opt::Long("block-size", size) | Opt::Short('B', size) => {
-                unit = size.and_then(block).unwrap_or(unit)
+                if let Some(block) = size.and_then(Units::block_size) {
+                    units = Units::blocks_of(block);
+                }
             }
             _ => {}
         }
         true
     });
-    unit
+    units
 }
 
 #[cfg(test)]
@@ -136,9 +138,16 @@ mod tests {
             ("-t 1M", 1024),
             ("--max-depth=1 --apparent-size", 1024),
             ("-B nonsense", 1024),
+            ("-BKB", 1000),
+            ("--block-size=MiB", 1 << 20),
+            ("-sh", 1),
+            ("-k --human-readable", 1),
+            ("-h -k", 1024),
         ] {
-            assert_eq!(block_unit(options), unit, "{options:?}");
+            assert_eq!(units(options), Units::blocks_of(unit), "{options:?}");
         }
+        assert_eq!(units("-s --si"), Units { block: 1, si: true });
+        assert_eq!(units("--si -h"), Units::blocks_of(1), "the last one said");
     }
 
     /// Each size and path; output without one is no result (Moler's `ret_required`).
@@ -153,6 +162,10 @@ mod tests {
         assert_eq!(got["f15"], DuEntry { size_raw: "15".into(), size_bytes: 15 });
         assert_eq!(got["a dir"].size_bytes, 4096);
         assert_eq!(du("-h", "4.0K\t.\n").unwrap()["."].size_bytes, 4096);
+        assert_eq!(du("-h --apparent-size", "15\tf\n").unwrap()["f"].size_bytes, 15);
+        assert_eq!(du("-s --si", "4.1k\t.\n").unwrap()["."].size_bytes, 4100);
+        assert_eq!(du("-s -BKB", "5kB\t.\n").unwrap()["."].size_bytes, 5000);
+        assert_eq!(du("-s -BKiB", "5KiB\t.\n").unwrap()["."].size_bytes, 5120);
         let err = du("-s", "du: cannot read\n").unwrap_err().to_string();
         assert!(err.contains("du: cannot read"), "{err}");
         let err = du("-s", "").unwrap_err().to_string();

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::parse::{
-    each_option, own_errors, put_next, size_in_bytes, words, MapTemplate, Opt, OptionSpec,
+    each_option, own_errors, put_next, size_in_bytes, words, MapTemplate, Opt, OptionSpec, Units,
 };
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
@@ -20,7 +20,9 @@ use crate::ParamError;
 /// The options say which columns a long listing has between the links and the size, as GNU
 /// `ls` prints them: `-g` leaves the owner out, `-o`, `-G` and `--no-group` the group;
 /// `--author` adds the author and `-Z` (`--context`) the security context, in that order after
-/// the group. (Long options are read by their full names only.)
+/// the group. (Long options are read by their full names only.) They also say what a size
+/// counts: bytes unless `--block-size=SIZE` (`1K`: plain numbers count KiB), units of 1024
+/// (`147K`) unless `--si` (`150k`) or the unit says (`150kB`, `147KiB`).
 ///
 /// Names are the names on the disk: GNU `ls` on a terminal quotes those that need it (`'a b'`,
 /// `"it's"`, `'nl'$'\n''x'`) and puts a blank before the others to line them up; both are read
@@ -311,23 +313,25 @@ pub struct LsTotal {
     pub bytes: u64,
 }
 
-/// Which columns of a long listing name someone or something, between the links and the size
-/// (see [`Ls`]).
+/// What the options say of a long listing (see [`Ls`]): which columns name someone or
+/// something between the links and the size, and how sizes are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Columns {
+struct Format {
     owner: bool,
     group: bool,
     author: bool,
     context: bool,
+    units: Units,
 }
 
-impl Default for Columns {
+impl Default for Format {
     fn default() -> Self {
-        Self { owner: true, group: true, author: false, context: false }
+        let units = Units::blocks_of(1);
+        Self { owner: true, group: true, author: false, context: false, units }
     }
 }
 
-impl Columns {
+impl Format {
     /// The columns `ls` with these options prints (GNU `ls`'s options; those taking a value
     /// are passed over with it, and `--` ends them).
     fn of(options: &str) -> Self {
@@ -355,6 +359,15 @@ impl Columns {
                 Opt::Short('o' | 'G', _) | Opt::Long("no-group", _) => columns.group = false,
                 Opt::Long("author", _) => columns.author = true,
                 Opt::Short('Z', _) | Opt::Long("context", _) => columns.context = true,
+                Opt::Short('h', _) | Opt::Long("human-readable", _) => {
+                    columns.units = Units::blocks_of(1);
+                }
+                Opt::Long("si", _) => columns.units = Units { block: 1, si: true },
+                Opt::Long("block-size", size) => {
+                    if let Some(block) = size.and_then(Units::block_size) {
+                        columns.units = Units::blocks_of(block);
+                    }
+                }
                 Opt::Long("", _) => return false,
                 _ => {}
             }
@@ -368,7 +381,7 @@ impl Columns {
 #[derive(Debug, Default)]
 pub struct LsParser {
     result: LsResult,
-    columns: Columns,
+    columns: Format,
     /// Entries in arrival order; put in name order once, at the end ([`LsFiles`]).
     entries: Vec<LsEntry>,
     /// Some entry's name did not come after the one before it in byte order (then the
@@ -436,6 +449,8 @@ struct LongLine<'a> {
     author: Option<&'a str>,
     context: Option<&'a str>,
     size: &'a str,
+    /// The size in bytes, when it is one (not a device's `major, minor`).
+    size_bytes: Option<u64>,
     date: &'a str,
     link: Option<Cow<'a, str>>,
 }
@@ -456,7 +471,7 @@ fn arrow(s: &str) -> Option<usize> {
 /// and the blocks when `-i` and `-s` print them first (`1234 8 -rw-r--r-- …`, `4.0K drwx…`;
 /// Moler's pattern finds the permissions anywhere in the line, so it reads these too), with
 /// the `columns` between the links and the size.
-fn long_line(line: &str, columns: Columns) -> Option<LongLine<'_>> {
+fn long_line(line: &str, columns: Format) -> Option<LongLine<'_>> {
     let mut w = words(line);
     let (_, mut permissions) = w.next()?;
     let mut passed = 0;
@@ -539,6 +554,7 @@ fn long_line(line: &str, columns: Columns) -> Option<LongLine<'_>> {
         author,
         context,
         size,
+        size_bytes: columns.units.bytes(size),
         date: &line[date_start..date_end],
         link,
     })
@@ -647,7 +663,7 @@ fn quoted_name(part: &str) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
 /// A long-format line as an [`LsEntry`].
 #[cfg(test)]
 fn long_entry(line: &str) -> Option<LsEntry> {
-    long_line(line, Columns::default()).map(LongLine::entry)
+    long_line(line, Format::default()).map(LongLine::entry)
 }
 
 impl LongLine<'_> {
@@ -662,7 +678,7 @@ impl LongLine<'_> {
             group: self.group.map(CompactString::from),
             author: self.author.map(CompactString::from),
             context: self.context.map(CompactString::from),
-            size_bytes: size_in_bytes(self.size, 1),
+            size_bytes: self.size_bytes,
             size_raw: Some(self.size.into()),
             date: Some(self.date.into()),
             link: self.link.as_deref().map(CompactString::from),
@@ -678,7 +694,7 @@ impl LongLine<'_> {
             return self.clone().entry().into_json();
         };
         let text = |s: &str| Value::String(s.to_owned());
-        let bytes = size_in_bytes(self.size, 1);
+        let bytes = self.size_bytes;
         let keys = match (&self.link, bytes) {
             (None, Some(_)) => &keys.plain,
             (Some(_), Some(_)) => &keys.link,
@@ -748,7 +764,7 @@ trait LsSink {
 }
 
 /// One line of `ls`'s output, with these `columns` in a long line, into `sink`.
-fn ls_line(line: &str, partial: bool, columns: Columns, sink: &mut impl LsSink) {
+fn ls_line(line: &str, partial: bool, columns: Format, sink: &mut impl LsSink) {
     if partial || line.is_empty() {
         return;
     }
@@ -758,7 +774,7 @@ fn ls_line(line: &str, partial: bool, columns: Columns, sink: &mut impl LsSink) 
     }
     if let Some(total) = line.strip_prefix("total ") {
         let raw = total.trim();
-        if let Some(bytes) = size_in_bytes(raw, 1) {
+        if let Some(bytes) = columns.units.bytes(raw) {
             return sink.total(raw, bytes);
         }
     }
@@ -814,7 +830,7 @@ struct LsJsonParser {
     files: Vec<(String, Value)>,
     total: Option<(String, u64)>,
     keys: EntryKeys,
-    columns: Columns,
+    columns: Format,
 }
 
 impl LsJsonParser {
@@ -869,7 +885,7 @@ impl UnixCommand for Ls {
         Ok(line)
     }
     fn parser(&self) -> LsParser {
-        let columns = Columns::of(self.options.as_deref().unwrap_or_default());
+        let columns = Format::of(self.options.as_deref().unwrap_or_default());
         LsParser { columns, ..LsParser::default() }
     }
     fn output_json(output: LsResult) -> serde_json::Result<Value> {
@@ -891,7 +907,7 @@ mod tests {
     /// A line of `ls` of any kind: long (files, links, devices, dates of every form, odd
     /// names), short, a total, a directory header; long lines with the `columns` between the
     /// links and the size.
-    fn any_line(columns: Columns) -> impl Strategy<Value = String> {
+    fn any_line(columns: Format) -> impl Strategy<Value = String> {
         let shown = |on: bool, pattern: &'static str| if on { pattern } else { "" };
         let who = (
             shown(columns.owner, "[a-z_][a-z0-9_.-]{0,12}"),
@@ -942,7 +958,7 @@ mod tests {
         /// Any listing: the registry's JSON is the typed result serialized.
         #[test]
         fn the_registry_parser_gives_what_serializing_gives_for_any_listing(
-            lines in proptest::collection::vec(any_line(Columns::default()), 0..12)
+            lines in proptest::collection::vec(any_line(Format::default()), 0..12)
         ) {
             crate::unix::parse::registry_agrees(&Ls::new().options("-l"), &lines)?;
         }
@@ -954,10 +970,10 @@ mod tests {
                 Just("-lg"), Just("-lo"), Just("-lgo"), Just("-lZ"), Just("-l --author"),
                 Just("-lgZ --author"), Just("-loZ"),
             ]
-            .prop_flat_map(|o| (Just(o), proptest::collection::vec(any_line(Columns::of(o)), 0..12)))
+            .prop_flat_map(|o| (Just(o), proptest::collection::vec(any_line(Format::of(o)), 0..12)))
         ) {
             crate::unix::parse::registry_agrees(&Ls::new().options(options), &lines)?;
-            let columns = Columns::of(options);
+            let columns = Format::of(options);
             for line in &lines {
                 let entry = long_line(line, columns).map(LongLine::entry);
                 if let Some(e) = entry {
@@ -1185,7 +1201,7 @@ mod tests {
     #[test]
     fn the_options_say_which_columns_a_long_line_has() {
         let columns = |o: &str| {
-            let c = Columns::of(o);
+            let c = Format::of(o);
             [c.owner, c.group, c.author, c.context].map(u8::from)
         };
         assert_eq!(columns(""), [1, 1, 0, 0]);
@@ -1207,11 +1223,39 @@ mod tests {
         assert_eq!(columns("-l --authors --no-groups"), [1, 1, 0, 0]);
     }
 
+    /// Sizes in the units the options say, the last one said winning; the `total` line too.
+    #[test]
+    fn sizes_count_what_the_options_say() {
+        let bytes = |options: &str, size: &str| {
+            let line = format!("-rw-r--r-- 1 a b {size} Dec  7 16:17 f");
+            long_line(&line, Format::of(options)).unwrap().size_bytes
+        };
+        assert_eq!(bytes("-l", "150000"), Some(150_000));
+        assert_eq!(bytes("-lh", "147K"), Some(147 << 10));
+        assert_eq!(bytes("-l --si", "150k"), Some(150_000));
+        assert_eq!(bytes("-lh --si", "1.5M"), Some(1_500_000));
+        assert_eq!(bytes("-l --si -h", "147K"), Some(147 << 10));
+        assert_eq!(bytes("-l --block-size=1K", "147"), Some(147 << 10));
+        assert_eq!(bytes("-l --block-size 1000", "150"), Some(150_000));
+        assert_eq!(bytes("-l --block-size=K", "147K"), Some(147 << 10));
+        assert_eq!(bytes("-l --block-size=KB", "150kB"), Some(150_000));
+        assert_eq!(bytes("-l --block-size=KiB", "147KiB"), Some(147 << 10));
+        assert_eq!(bytes("-l --block-size=1K -h", "146"), Some(146), "-h counts bytes again");
+        assert_eq!(bytes("-l --block-size=nonsense", "5"), Some(5));
+        let output = "ls -l --si\ntotal 156k\n-rw-r--r-- 1 a b 150k Dec  7 16:17 f\n$ ";
+        let cmd = Ls::new().options("-l --si");
+        let (typed, json) = crate::unix::parse::typed_and_registry(&cmd, output);
+        let typed = typed.unwrap();
+        assert_eq!(typed["total"]["bytes"], 156_000);
+        assert_eq!(typed["files"]["f"]["size_bytes"], 150_000);
+        assert_eq!(json.unwrap(), typed);
+    }
+
     /// Lines as GNU `ls` prints them with columns left out or added, devices included.
     #[test]
     fn long_lines_with_other_columns() {
         let read = |options: &str, line: &str| {
-            let e = long_line(line, Columns::of(options)).map(LongLine::entry).expect(line);
+            let e = long_line(line, Format::of(options)).map(LongLine::entry).expect(line);
             let text = |s: Option<CompactString>| s.map(String::from).unwrap_or_default();
             [e.owner, e.group, e.author, e.context, e.size_raw, Some(e.name)].map(text)
         };
@@ -1238,9 +1282,9 @@ mod tests {
         );
         // Read with the wrong columns, a line is no long line (or a device's numbers are
         // taken for names): the options decide.
-        assert!(long_line("-rw-r--r-- 1 root    0 Dec  7 16:17 a", Columns::default()).is_none());
-        assert!(long_line("-rw-r--r-- 1 a b ? 0 Dec  7 16:17 a", Columns::default()).is_none());
-        assert!(long_line("-rw-r--r-- 1 a b 0 Dec  7 16:17 a", Columns::of("-lZ")).is_none());
+        assert!(long_line("-rw-r--r-- 1 root    0 Dec  7 16:17 a", Format::default()).is_none());
+        assert!(long_line("-rw-r--r-- 1 a b ? 0 Dec  7 16:17 a", Format::default()).is_none());
+        assert!(long_line("-rw-r--r-- 1 a b 0 Dec  7 16:17 a", Format::of("-lZ")).is_none());
     }
 
     /// `-i` and `-s` print the inode and the blocks before the permissions (right-aligned, so

@@ -462,12 +462,70 @@ pub(crate) fn size_in_bytes(raw: &str, unit: u64) -> Option<u64> {
         b'E' => (&raw[..raw.len() - 1], 1 << 60),
         _ => (raw, unit),
     };
+    scaled(number, scale)
+}
+
+/// `number` (whole or with a fraction) times `scale`, when it is one and the product fits.
+fn scaled(number: &str, scale: u64) -> Option<u64> {
     if let Ok(n) = number.parse::<u64>() {
         return n.checked_mul(scale);
     }
     let f: f64 = number.parse().ok().filter(|f: &f64| f.is_finite() && *f >= 0.0)?;
     let bytes = f * scale as f64;
     (bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+/// How the options of a GNU tool (`ls`, `du`) say it prints sizes: a plain number counts
+/// blocks of `block` bytes; a unit letter alone (`147K`) is a power of 1024, or of 1000 after
+/// `--si` (`150k`); `KiB` and `kB`/`MB` say which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Units {
+    pub(crate) block: u64,
+    pub(crate) si: bool,
+}
+
+impl Units {
+    /// Plain numbers of `block` bytes, unit letters of powers of 1024.
+    pub(crate) const fn blocks_of(block: u64) -> Self {
+        Self { block, si: false }
+    }
+
+    /// The bytes of a size printed this way; `None` when it is not a size.
+    pub(crate) fn bytes(self, raw: &str) -> Option<u64> {
+        let decimal = match raw.strip_suffix('B') {
+            None if !self.si => return size_in_bytes(raw, self.block),
+            None => raw,
+            Some(number) => match number.strip_suffix('i') {
+                Some(binary) if binary.ends_with(char::is_alphabetic) => {
+                    return size_in_bytes(binary, self.block)
+                }
+                None if number.ends_with(char::is_alphabetic) => number,
+                _ => return None,
+            },
+        };
+        let power = match decimal.as_bytes().last()? {
+            b'K' | b'k' => 1,
+            b'M' => 2,
+            b'G' => 3,
+            b'T' => 4,
+            b'P' => 5,
+            b'E' => 6,
+            _ if decimal.len() == raw.len() => return scaled(raw, self.block),
+            _ => return None,
+        };
+        scaled(&decimal[..decimal.len() - 1], 1000u64.pow(power))
+    }
+
+    /// The bytes of `--block-size=SIZE` (`-B SIZE`): `1K`, `512`, or a unit alone (`K`, `KB`,
+    /// `MiB`) for one of it.
+    pub(crate) fn block_size(size: &str) -> Option<u64> {
+        let units = Self::blocks_of(1);
+        if size.starts_with(|c: char| c.is_ascii_digit()) {
+            units.bytes(size)
+        } else {
+            units.bytes(&format!("1{size}"))
+        }
+    }
 }
 
 /// Moler's lists of addresses hold one empty mapping when there is none (`"IPV4": [{}]`); the
@@ -859,6 +917,42 @@ mod tests {
             }
             spans.push((start, i));
         }
+    }
+
+    /// Sizes as GNU tools print them: powers of 1024 for a letter alone (of 1000 after
+    /// `--si`), of 1000 for `kB`, of 1024 for `KiB`; plain numbers in blocks.
+    #[test]
+    fn sizes_in_every_unit_gnu_prints() {
+        let (binary, si) = (Units::blocks_of(1), Units { block: 1, si: true });
+        for (raw, want_binary, want_si) in [
+            ("150", Some(150), Some(150)),
+            ("150k", Some(150 << 10), Some(150_000)),
+            ("1.5M", Some(3 << 19), Some(1_500_000)),
+            ("2G", Some(2 << 30), Some(2_000_000_000)),
+            ("1T", Some(1 << 40), Some(1_000_000_000_000)),
+            ("1P", Some(1 << 50), Some(1_000_000_000_000_000)),
+            ("1E", Some(1 << 60), Some(1_000_000_000_000_000_000)),
+            ("5kB", Some(5_000), Some(5_000)),
+            ("5KB", Some(5_000), Some(5_000)),
+            ("5MB", Some(5_000_000), Some(5_000_000)),
+            ("5KiB", Some(5 << 10), Some(5 << 10)),
+            ("5MiB", Some(5 << 20), Some(5 << 20)),
+            ("150B", None, None),
+            ("5iB", None, None),
+            ("B", None, None),
+            ("5X", None, None),
+            ("", None, None),
+            ("20E", None, None),
+            ("20EB", None, None),
+        ] {
+            assert_eq!((binary.bytes(raw), si.bytes(raw)), (want_binary, want_si), "{raw:?}");
+        }
+        assert_eq!(Units::blocks_of(512).bytes("3"), Some(1536));
+        assert_eq!(Units { block: 512, si: true }.bytes("3"), Some(1536));
+        for (size, block) in [("1K", 1 << 10), ("K", 1 << 10), ("KB", 1000), ("MiB", 1 << 20)] {
+            assert_eq!(Units::block_size(size), Some(block), "{size}");
+        }
+        assert_eq!((Units::block_size("512"), Units::block_size("x")), (Some(512), None));
     }
 
     #[test]
