@@ -982,6 +982,44 @@ mod tests {
         assert!(r.report("10.0.0.1", "5001@10.0.0.2").is_some(), "{r:?}");
     }
 
+    /// A server of a `--dualtest` client (Moler's reference case) has two connections, one to
+    /// each side: it stops only once it has both reports (and the client's report of what
+    /// the server received, for UDP).
+    #[test]
+    fn a_dualtest_server_waits_for_the_reports_of_both_ways() {
+        let mut conn = Connection::new("t");
+        let options = "-s -u -p 5016 -f k -i 1.0";
+        let done = conn.start(Iperf2::new(options).command_with_prompt(r"^\$ $"), Instant::now());
+        let _ = conn.poll_transmit(&mut Vec::new());
+        let t0 = Instant::now();
+        let mut sent = Vec::new();
+        let mut feed = |conn: &mut Connection, text: &str, at: Instant| {
+            conn.handle_input(text.as_bytes(), at);
+            conn.handle_timeout(at + SERVER_QUIET * 2);
+            let _ = conn.poll_transmit(&mut sent);
+            std::mem::take(&mut sent)
+        };
+        let first = "iperf -s -u -p 5016 -f k -i 1.0\n\
+            [  3] local 192.168.0.12 port 5016 connected with 192.168.0.10 port 56262\n\
+            [  5] local 192.168.0.12 port 47384 connected with 192.168.0.10 port 5016\n\
+            [ ID] Interval       Transfer     Bandwidth        Jitter   Lost/Total Datagrams\n\
+            [  3]  0.0- 1.0 sec   612 KBytes  5010 Kbits/sec   0.022 ms    0/  426 (0%)\n\
+            [  5]  0.0- 1.0 sec   613 KBytes  5022 Kbits/sec\n\
+            [  3]  0.0- 6.0 sec  3664 KBytes  5000 Kbits/sec   0.018 ms    0/ 2552 (0%)\n";
+        assert_eq!(feed(&mut conn, first, t0), b"", "one way's report only");
+        let second =
+            "[  5]  0.0- 6.0 sec  3664 KBytes  5000 Kbits/sec\n[  5] Sent 2552 datagrams\n";
+        let later = t0 + SERVER_QUIET * 3;
+        assert_eq!(feed(&mut conn, second, later), b"", "no word from the client yet");
+        let third = "[  5] Server Report:\n\
+            [  5]  0.0- 6.0 sec  3664 KBytes  5000 Kbits/sec   0.017 ms    0/ 2552 (0%)\n";
+        assert_eq!(feed(&mut conn, third, t0 + SERVER_QUIET * 6), b"\x03");
+        conn.handle_input(b"^C$ ", t0 + SERVER_QUIET * 9);
+        let r = done.try_result().unwrap().unwrap();
+        assert!(r.report("192.168.0.10", "5016@192.168.0.12").is_some(), "{r:?}");
+        assert!(r.report("192.168.0.12", "5016@192.168.0.10").is_some(), "{r:?}");
+    }
+
     #[test]
     fn a_server_sums_a_parallel_client_s_intervals_even_huge_ones() {
         let out = "iperf -s -i 1\n\
