@@ -1020,6 +1020,31 @@ mod tests {
         assert!(r.report("192.168.0.12", "5016@192.168.0.10").is_some(), "{r:?}");
     }
 
+    /// The report is the record from 0 to more than one interval; with no interval, or one
+    /// as long as the test or longer, any record from 0 (`-n 1K` lasts `0.0- 0.0 sec`).
+    #[test]
+    fn the_report_is_the_record_from_zero_past_the_first_interval() {
+        let report = |options: &str, records: &[&str]| {
+            let mut out = format!(
+                "iperf {options}\n[  3] local 10.0.0.1 port 49597 connected with 10.0.0.2 port 5001\n"
+            );
+            for r in records {
+                out.push_str(&format!("[  3] {r} sec  1.00 KBytes  2.00 Mbits/sec\n"));
+            }
+            out.push_str("$ ");
+            let cmd = Iperf2::new(options).command_with_prompt(r"^\$ $");
+            let r = crate::offline::parse(cmd, [out.as_bytes()]).unwrap();
+            let report = r.report("10.0.0.1", "5001@10.0.0.2").and_then(IperfRecord::interval);
+            (report, r.records("49597@10.0.0.1", "5001@10.0.0.2").len())
+        };
+        assert_eq!(report("-c h -i 1 -t 2", &[" 0.0- 1.0"]), (None, 1));
+        assert_eq!(report("-c h -i 1 -t 2", &[" 0.0- 1.0", " 0.0- 2.0"]), (Some((0.0, 2.0)), 2));
+        assert_eq!(report("-c h -i 10 -t 10", &[" 0.0-10.0"]), (Some((0.0, 10.0)), 1));
+        assert_eq!(report("-c h -i 20 -t 10", &[" 0.0-10.0"]), (Some((0.0, 10.0)), 1));
+        assert_eq!(report("-c h -n 1K", &[" 0.0- 0.0"]), (Some((0.0, 0.0)), 1));
+        assert_eq!(report("-c h -t 5", &[" 1.0- 5.0"]), (None, 1), "not from 0");
+    }
+
     #[test]
     fn a_server_sums_a_parallel_client_s_intervals_even_huge_ones() {
         let out = "iperf -s -i 1\n\
