@@ -1045,6 +1045,137 @@ mod tests {
         assert_eq!(report("-c h -t 5", &[" 1.0- 5.0"]), (None, 1), "not from 0");
     }
 
+    /// A UDP server sums a parallel client's datagrams: the highest jitter, the datagrams lost
+    /// and sent, and their ratio (none when none were sent).
+    #[test]
+    fn a_udp_server_sums_the_datagrams_of_a_parallel_client() {
+        let out = "iperf -s -u -i 1\n\
+            [  3] local 10.0.0.2 port 5001 connected with 10.0.0.1 port 40000\n\
+            [  4] local 10.0.0.2 port 5001 connected with 10.0.0.1 port 40001\n\
+            [ ID] Interval       Transfer     Bandwidth        Jitter   Lost/Total Datagrams\n\
+            [  3]  0.0- 1.0 sec   612 KBytes  5010 Kbits/sec   0.022 ms    1/  100 (1%)\n\
+            [  4]  0.0- 1.0 sec   612 KBytes  5010 Kbits/sec   0.030 ms    3/  100 (3%)\n\
+            [  3]  1.0- 2.0 sec     0 KBytes     0 Kbits/sec   0.001 ms    0/    0 (0%)\n\
+            [  4]  1.0- 2.0 sec     0 KBytes     0 Kbits/sec   0.002 ms    0/    0 (0%)\n$ ";
+        let records = sum_records("-s -u -i 1", out);
+        assert_eq!(records.len(), 2, "{records:?}");
+        let (first, second) = (&records[0], &records[1]);
+        assert_eq!(first.get("Jitter").unwrap(), "0.03 ms");
+        assert_eq!(first.lost_vs_total_datagrams(), Some((4, 200)));
+        assert_eq!(first.get("Lost_Datagrams_ratio").unwrap(), "2.00%");
+        assert_eq!(second.lost_vs_total_datagrams(), Some((0, 0)));
+        assert_eq!(second.get("Lost_Datagrams_ratio"), None, "no datagram sent: no ratio");
+    }
+
+    /// A failure iperf prints fails the command at the prompt, quoting it.
+    #[test]
+    fn a_failure_iperf_prints_fails_the_command_at_the_prompt() {
+        let out = "iperf -c 10.0.0.9\nconnect failed: Connection refused\n$ ";
+        let cmd = Iperf2::new("-c 10.0.0.9").command_with_prompt(r"^\$ $");
+        let err = crate::offline::parse(cmd, [out.as_bytes()]).unwrap_err().to_string();
+        assert!(err.contains("connect failed: Connection refused"), "{err}");
+    }
+
+    /// Only a server sends Ctrl-C, and only once it has its reports: a client after its
+    /// report, a server without its report, send nothing however long the silence.
+    #[test]
+    fn only_a_server_with_its_reports_sends_ctrl_c() {
+        for (options, lines) in [
+            (
+                "-c 10.0.0.2 -i 1 -t 2",
+                "[  3] local 10.0.0.1 port 49597 connected with 10.0.0.2 port 5001\n\
+                [  3]  0.0- 2.0 sec  54.5 MBytes   228 Mbits/sec\n",
+            ),
+            (
+                "-s -i 1",
+                "[  4] local 10.0.0.2 port 5001 connected with 10.0.0.1 port 40000\n\
+                [  4]  0.0- 1.0 sec  28.6 MBytes   240 Mbits/sec\n",
+            ),
+        ] {
+            let mut conn = Connection::new("t");
+            let t0 = Instant::now();
+            let _done = conn.start(Iperf2::new(options).command_with_prompt(r"^\$ $"), t0);
+            let _ = conn.poll_transmit(&mut Vec::new());
+            conn.handle_input(format!("iperf {options}\n{lines}").as_bytes(), t0);
+            let mut sent = Vec::new();
+            for k in 1..6 {
+                conn.handle_timeout(t0 + SERVER_QUIET * k);
+                let _ = conn.poll_transmit(&mut sent);
+            }
+            assert!(sent.is_empty(), "{options}: {sent:?}");
+        }
+    }
+
+    /// A TCP server of a `--dualtest` client has no server report to wait for: both ways'
+    /// reports, then the silence, and it stops.
+    #[test]
+    fn a_tcp_dualtest_server_stops_with_the_reports_of_both_ways() {
+        let mut conn = Connection::new("t");
+        let t0 = Instant::now();
+        let done = conn.start(Iperf2::new("-s -i 1").command_with_prompt(r"^\$ $"), t0);
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(
+            b"iperf -s -i 1\n\
+              [  4] local 10.0.0.2 port 5001 connected with 10.0.0.1 port 40000\n\
+              [  5] local 10.0.0.2 port 40100 connected with 10.0.0.1 port 5001\n\
+              [  5]  0.0- 2.0 sec  50.5 MBytes   211 Mbits/sec\n",
+            t0,
+        );
+        conn.handle_timeout(t0 + SERVER_QUIET * 2);
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        assert!(sent.is_empty(), "the way back's report only: {sent:?}");
+        let t1 = t0 + SERVER_QUIET * 3;
+        conn.handle_input(b"[  4]  0.0- 2.0 sec  54.5 MBytes   228 Mbits/sec\n", t1);
+        conn.handle_timeout(t1 + SERVER_QUIET * 2);
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"\x03");
+        conn.handle_input(b"^C$ ", t1 + SERVER_QUIET * 3);
+        let r = done.try_result().unwrap().unwrap();
+        assert!(r.report("10.0.0.2", "5001@10.0.0.1").is_some(), "{r:?}");
+    }
+
+    /// Woken before the silence after the reports is over (a wake of the command for
+    /// another reason), a server waits on.
+    #[test]
+    fn a_server_woken_early_waits_for_the_end_of_the_silence() {
+        /// Wakes the engine as each `poke` line comes.
+        struct Poked(IperfParser);
+        impl Parser for Poked {
+            type Output = IperfResult;
+            fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
+                let parsed = self.0.on_line(line, partial, cx);
+                if line == "poke" {
+                    self.0.on_wake(cx);
+                }
+                parsed
+            }
+            fn on_wake(&mut self, cx: &mut Context<'_>) {
+                self.0.on_wake(cx);
+            }
+            fn finish(&mut self) -> ParseResult<IperfResult> {
+                self.0.finish()
+            }
+        }
+        let mut conn = Connection::new("t");
+        let t0 = Instant::now();
+        let parser = Poked(Iperf2::new("-s -i 1").parser());
+        let _done = conn.start(Command::new("iperf -s -i 1", parser).prompt(r"^\$ $"), t0);
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(
+            b"iperf -s -i 1\n[  4] local 10.0.0.2 port 5001 connected with 10.0.0.1 port 40000\n\
+              [  4]  0.0- 2.0 sec  54.5 MBytes   228 Mbits/sec\n",
+            t0,
+        );
+        let mut sent = Vec::new();
+        conn.handle_input(b"poke\n", t0 + SERVER_QUIET / 2);
+        let _ = conn.poll_transmit(&mut sent);
+        assert!(sent.is_empty(), "woken early: {sent:?}");
+        conn.handle_timeout(t0 + SERVER_QUIET * 2);
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"\x03");
+    }
+
     #[test]
     fn a_server_sums_a_parallel_client_s_intervals_even_huge_ones() {
         let out = "iperf -s -i 1\n\
@@ -1057,7 +1188,7 @@ mod tests {
         let r = crate::offline::parse(cmd, [out.as_bytes()]);
         // No report: the server waits on, and the harness' output ends first.
         assert!(r.is_err(), "{r:?}");
-        let records = sum_records(out);
+        let records = sum_records("-s -i 1", out);
         let sum = &records[0];
         assert_eq!(sum.transfer(), Some(u64::MAX), "saturated: {sum:?}");
         assert_eq!(sum.bandwidth(), Some(62_500_000));
@@ -1066,7 +1197,7 @@ mod tests {
 
     /// The `multiport` records a server made from `out`, read through a command that ends at
     /// the prompt whatever the reports.
-    fn sum_records(out: &str) -> Vec<IperfRecord> {
+    fn sum_records(options: &str, out: &str) -> Vec<IperfRecord> {
         struct EndAtPrompt(IperfParser);
         impl Parser for EndAtPrompt {
             type Output = IperfResult;
@@ -1077,8 +1208,8 @@ mod tests {
                 self.0.finish()
             }
         }
-        let parser = EndAtPrompt(Iperf2::new("-s -i 1").parser());
-        let cmd = Command::new("iperf -s -i 1", parser).prompt(r"^\$ $");
+        let parser = EndAtPrompt(Iperf2::new(options).parser());
+        let cmd = Command::new(format!("iperf {options}"), parser).prompt(r"^\$ $");
         let r = crate::offline::parse(cmd, [out.as_bytes()]).unwrap();
         r.records("multiport@10.0.0.1", "5001@10.0.0.2").to_vec()
     }
