@@ -404,6 +404,31 @@ pub(crate) use fixed_at_command;
 mod tests {
     use super::*;
 
+    /// A prompt line the command's parser takes as output (no end yet) is parsed once, not
+    /// once as the prompt and again as output; the next prompt line that ends the command too.
+    #[test]
+    fn a_prompt_line_that_does_not_end_the_command_is_parsed_once() {
+        #[derive(Debug, Default)]
+        struct Lines(Vec<String>);
+        impl Parser for Lines {
+            type Output = Vec<String>;
+            fn on_line(&mut self, line: &str, _: bool, _: &mut Context<'_>) -> ParseResult {
+                self.0.push(line.to_owned());
+                Ok(())
+            }
+            fn on_prompt(&mut self, line: &str, _: bool, _: &mut Context<'_>) -> bool {
+                line == "OK"
+            }
+            fn finish(&mut self) -> ParseResult<Vec<String>> {
+                Ok(std::mem::take(&mut self.0))
+            }
+        }
+        let cmd = Command::new("AT+X", AtParser::new(Lines::default())).prompt("^(ITEM.*|OK)$");
+        let out = "AT+X\nITEM 1\nother\nITEM 2\nOK\n";
+        let lines = crate::offline::parse(cmd, [out.as_bytes()]).unwrap();
+        assert_eq!(lines, ["ITEM 1", "other", "ITEM 2", "OK"]);
+    }
+
     #[test]
     fn error_codes_are_moler_s() {
         for line in ["ERROR", " ERROR ", "NO CARRIER", "+CME ERROR: 10", "+cms error: 500"] {
