@@ -26,8 +26,9 @@ use crate::ParamError;
 ///
 /// Names are the names on the disk: GNU `ls` on a terminal quotes those that need it (`'a b'`,
 /// `"it's"`, `'nl'$'\n''x'`) and puts a blank before the others to line them up; both are read
-/// back, in long and short listings. (Without a terminal `ls` quotes nothing, and a name that
-/// only looks quoted, such as `'x'`, is then read back as `x`.)
+/// back, in long and short listings. (Without a terminal `ls` quotes nothing: a name that only
+/// looks quoted, such as `'x'`, is then read back as `x`, and a name that starts with a blank
+/// loses it.)
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ls {
@@ -332,8 +333,8 @@ impl Default for Format {
 }
 
 impl Format {
-    /// The columns `ls` with these options prints (GNU `ls`'s options; those taking a value
-    /// are passed over with it, and `--` ends them).
+    /// What `ls` with these options prints (GNU `ls`'s options; those taking a value are
+    /// passed over with it, and `--` ends them).
     fn of(options: &str) -> Self {
         const SPEC: OptionSpec<'static> = OptionSpec {
             short_values: "ITw",
@@ -352,20 +353,20 @@ impl Format {
             ],
             bsd_values: None,
         };
-        let mut columns = Self::default();
+        let mut format = Self::default();
         each_option(options, &SPEC, |opt| {
             match opt {
-                Opt::Short('g', _) => columns.owner = false,
-                Opt::Short('o' | 'G', _) | Opt::Long("no-group", _) => columns.group = false,
-                Opt::Long("author", _) => columns.author = true,
-                Opt::Short('Z', _) | Opt::Long("context", _) => columns.context = true,
+                Opt::Short('g', _) => format.owner = false,
+                Opt::Short('o' | 'G', _) | Opt::Long("no-group", _) => format.group = false,
+                Opt::Long("author", _) => format.author = true,
+                Opt::Short('Z', _) | Opt::Long("context", _) => format.context = true,
                 Opt::Short('h', _) | Opt::Long("human-readable", _) => {
-                    columns.units = Units::blocks_of(1);
+                    format.units = Units::blocks_of(1);
                 }
-                Opt::Long("si", _) => columns.units = Units { block: 1, si: true },
+                Opt::Long("si", _) => format.units = Units { block: 1, si: true },
                 Opt::Long("block-size", size) => {
                     if let Some(block) = size.and_then(Units::block_size) {
-                        columns.units = Units::blocks_of(block);
+                        format.units = Units::blocks_of(block);
                     }
                 }
                 Opt::Long("", _) => return false,
@@ -373,7 +374,7 @@ impl Format {
             }
             true
         });
-        columns
+        format
     }
 }
 
@@ -381,7 +382,7 @@ impl Format {
 #[derive(Debug, Default)]
 pub struct LsParser {
     result: LsResult,
-    columns: Format,
+    format: Format,
     /// Entries in arrival order; put in name order once, at the end ([`LsFiles`]).
     entries: Vec<LsEntry>,
     /// Some entry's name did not come after the one before it in byte order (then the
@@ -470,8 +471,8 @@ fn arrow(s: &str) -> Option<usize> {
 /// A long-format line: `perm links owner group size date… name [-> link]`, after the inode
 /// and the blocks when `-i` and `-s` print them first (`1234 8 -rw-r--r-- …`, `4.0K drwx…`;
 /// Moler's pattern finds the permissions anywhere in the line, so it reads these too), with
-/// the `columns` between the links and the size.
-fn long_line(line: &str, columns: Format) -> Option<LongLine<'_>> {
+/// the columns and the units of `format`.
+fn long_line(line: &str, format: Format) -> Option<LongLine<'_>> {
     let mut w = words(line);
     let (_, mut permissions) = w.next()?;
     let mut passed = 0;
@@ -485,10 +486,10 @@ fn long_line(line: &str, columns: Format) -> Option<LongLine<'_>> {
     let hard_links_count = w.next()?.1.parse().ok()?;
     let mut column =
         |shown: bool| if shown { w.next().map(|(_, word)| Some(word)) } else { Some(None) };
-    let owner = column(columns.owner)?;
-    let group = column(columns.group)?;
-    let author = column(columns.author)?;
-    let context = column(columns.context)?;
+    let owner = column(format.owner)?;
+    let group = column(format.group)?;
+    let author = column(format.author)?;
+    let context = column(format.context)?;
     let (size_at, mut size) = w.next()?;
     // A device shows `major, minor` where the size goes.
     let (mut date_start, mut first) = w.next()?;
@@ -554,7 +555,7 @@ fn long_line(line: &str, columns: Format) -> Option<LongLine<'_>> {
         author,
         context,
         size,
-        size_bytes: columns.units.bytes(size),
+        size_bytes: format.units.bytes(size),
         date: &line[date_start..date_end],
         link,
     })
@@ -763,18 +764,18 @@ trait LsSink {
     fn total(&mut self, raw: &str, bytes: u64);
 }
 
-/// One line of `ls`'s output, with these `columns` in a long line, into `sink`.
-fn ls_line(line: &str, partial: bool, columns: Format, sink: &mut impl LsSink) {
+/// One line of `ls`'s output, long lines as `format` says, into `sink`.
+fn ls_line(line: &str, partial: bool, format: Format, sink: &mut impl LsSink) {
     if partial || line.is_empty() {
         return;
     }
     // (Also after blanks: `ls -ls` right-aligns the blocks, `   8 -rw-r--r-- …`.)
-    if let Some(long) = long_line(line, columns) {
+    if let Some(long) = long_line(line, format) {
         return sink.long(long);
     }
     if let Some(total) = line.strip_prefix("total ") {
         let raw = total.trim();
-        if let Some(bytes) = columns.units.bytes(raw) {
+        if let Some(bytes) = format.units.bytes(raw) {
             return sink.total(raw, bytes);
         }
     }
@@ -810,7 +811,7 @@ impl LsSink for LsParser {
 impl Parser for LsParser {
     type Output = LsResult;
     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
-        ls_line(line, partial, self.columns, self);
+        ls_line(line, partial, self.format, self);
         Ok(())
     }
     fn finish(&mut self) -> ParseResult<LsResult> {
@@ -830,7 +831,7 @@ struct LsJsonParser {
     files: Vec<(String, Value)>,
     total: Option<(String, u64)>,
     keys: EntryKeys,
-    columns: Format,
+    format: Format,
 }
 
 impl LsJsonParser {
@@ -856,7 +857,7 @@ impl LsSink for LsJsonParser {
 impl Parser for LsJsonParser {
     type Output = Value;
     fn on_line(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> ParseResult {
-        ls_line(line, partial, self.columns, self);
+        ls_line(line, partial, self.format, self);
         Ok(())
     }
     fn finish(&mut self) -> ParseResult<Value> {
@@ -885,14 +886,14 @@ impl UnixCommand for Ls {
         Ok(line)
     }
     fn parser(&self) -> LsParser {
-        let columns = Format::of(self.options.as_deref().unwrap_or_default());
-        LsParser { columns, ..LsParser::default() }
+        let format = Format::of(self.options.as_deref().unwrap_or_default());
+        LsParser { format, ..LsParser::default() }
     }
     fn output_json(output: LsResult) -> serde_json::Result<Value> {
         Ok(output.into_json())
     }
     fn json_parser(parser: LsParser) -> Box<dyn Parser<Output = Value>> {
-        Box::new(LsJsonParser { columns: parser.columns, ..LsJsonParser::default() })
+        Box::new(LsJsonParser { format: parser.format, ..LsJsonParser::default() })
     }
     fn setup(&self, command: Command<LsParser>) -> Command<LsParser> {
         own_errors(command, "ls").ret_required(false)
