@@ -463,5 +463,22 @@ mod tests {
         assert_eq!(r.compile("success_regex").unwrap().len(), 2);
         let err = PyRegexes::from("(").compile("error_regex").unwrap_err();
         assert!(err.to_string().contains("invalid error_regex regex"), "{err}");
+        // Each flag its letter, and only the flags set.
+        let pattern = |flags: u32| PyRegex::Compiled { pattern: "a".into(), flags }.to_pattern();
+        let all = [(0, "a"), (2, "(?i)a"), (8, "(?m)a"), (16, "(?s)a"), (64, "(?x)a")];
+        for (flags, want) in all {
+            assert_eq!(pattern(flags), want, "{flags}");
+        }
+        assert_eq!((pattern(32), pattern(2 | 16 | 32)), ("a".into(), "(?is)a".into()));
+        assert_eq!(pattern(2 | 8 | 16 | 64), "(?imsx)a");
+        let plain: PyRegexes = serde_json::from_str(r#"{"__regex__": "ok"}"#).unwrap();
+        assert!(!plain.compile("success_regex").unwrap()[0].is_match("OK"), "no flag: case kept");
+    }
+
+    #[test]
+    fn values_convert_from_numbers_and_text() {
+        let values = [AtValue::from(7i64), AtValue::from(-3i32), AtValue::from("x".to_owned())];
+        assert_eq!(values.map(|v| v.to_string()), ["7", "-3", "x"]);
+        assert_eq!(AtValue::from(" 12 ").as_int(), Some(12));
     }
 }
