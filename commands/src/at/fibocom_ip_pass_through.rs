@@ -54,3 +54,19 @@ at_command!(FibocomIpPassThrough, "fibocom_ip_pass_through", Nothing, |s| Nothin
         _ => format!("AT+GTIPPASS={state}"),
     })
 }, setup: |c| c.ret_required(false).timeout(Duration::from_secs(180)));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::UnixCommand;
+
+    #[test]
+    fn the_connection_type_and_the_mac_go_on_the_line() {
+        let line = |c: FibocomIpPassThrough| c.command_line().unwrap();
+        assert_eq!(line(FibocomIpPassThrough::new(1)), "AT+GTIPPASS=1");
+        assert_eq!(line(FibocomIpPassThrough::new(1).conn_type(1)), "AT+GTIPPASS=1,1");
+        let ethernet = FibocomIpPassThrough::new(1).conn_type(2).mac("aa:bb:cc:dd:ee:ff");
+        assert_eq!(line(ethernet), "AT+GTIPPASS=1,2,aa:bb:cc:dd:ee:ff");
+        assert_eq!(line(FibocomIpPassThrough::new(0).conn_type(2).mac("x")), "AT+GTIPPASS=0");
+    }
+}

@@ -58,3 +58,27 @@ impl Parser for GetApnsParser {
 
 at_command!(GetApns, "get_apns", GetApnsParser, |s| GetApnsParser::default(),
     line: |l| Ok("AT+CGDCONT?".to_owned()));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moler_core::Command;
+
+    /// As Moler's (`current_ret` an empty list, `ret_required`): `OK` without a context is
+    /// no result yet, so the command waits on; with one, `OK` ends it.
+    #[test]
+    fn ok_without_a_context_is_no_result() {
+        let parse = |out: &str| {
+            let cmd =
+                Command::new("AT+CGDCONT?", crate::at::AtParser::new(GetApnsParser::default()))
+                    .prompt(crate::at::AT_PROMPT);
+            crate::offline::parse(cmd, [out.as_bytes()])
+        };
+        let err = parse("AT+CGDCONT?\nOK\n").unwrap_err().to_string();
+        assert!(err.contains("AT+CGDCONT?"), "{err}");
+        let apns = parse("AT+CGDCONT?\n+CGDCONT: 1,\"IP\",\"internet\",\"0.0.0.0\",0,0\nOK\n");
+        let want =
+            Apn { apn_num: "1".into(), apn_ip_name: "IP".into(), apn_name: "internet".into() };
+        assert_eq!(apns.unwrap(), [want]);
+    }
+}
