@@ -59,3 +59,23 @@ fn keys(n: Option<u64>, _: &[&str]) -> Vec<&'static str> {
 at_command!(GetCellIdGprs, "get_cell_id_gprs", RegistrationParser,
     |s| RegistrationParser::new(r"^\s*\+C(G)?REG:\s(?P<raw_output>(?P<n>\d+).*)$", keys),
     line: |l| Ok("AT+CGREG?".to_owned()));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::UnixCommand;
+
+    /// `<n>` 1 names the location too (Moler's reference cases of mode 1 have none).
+    #[test]
+    fn mode_1_names_the_area_and_the_cell() {
+        let out = "AT+CGREG?\n+CGREG: 1,1,\"54DB\",\"0F6B0578\"\nOK\n";
+        let cmd = GetCellIdGprs::new().command_with_prompt(crate::at::AT_PROMPT);
+        let r = crate::offline::parse(cmd, [out.as_bytes()]).unwrap();
+        let json = serde_json::to_value(&r).unwrap();
+        let want = serde_json::json!({
+            "n": "1", "stat": "1", "lac": "54DB", "ci": "0F6B0578",
+            "raw_output": "1,1,\"54DB\",\"0F6B0578\"",
+        });
+        assert_eq!(json, want);
+    }
+}
