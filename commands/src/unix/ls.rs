@@ -334,7 +334,7 @@ impl Default for Format {
 
 impl Format {
     /// What `ls` with these options prints (GNU `ls`'s options; those taking a value are
-    /// passed over with it, and `--` ends them).
+    /// passed over with it).
     fn of(options: &str) -> Self {
         const SPEC: OptionSpec<'static> = OptionSpec {
             short_values: "ITw",
@@ -369,7 +369,6 @@ impl Format {
                         format.units = Units::blocks_of(block);
                     }
                 }
-                Opt::Long("", _) => return false,
                 _ => {}
             }
             true
@@ -431,6 +430,11 @@ fn is_month(w: &str) -> bool {
 /// `MM-DD`.
 fn is_month_day(w: &str) -> bool {
     matches!(w.as_bytes(), [m1, m2, b'-', d1, d2] if [m1, m2, d1, d2].iter().all(|c| c.is_ascii_digit()))
+}
+
+/// `+HHMM` or `-HHMM`.
+fn is_zone(w: &str) -> bool {
+    matches!(w.as_bytes(), [b'+' | b'-', rest @ ..] if rest.len() == 4 && rest.iter().all(u8::is_ascii_digit))
 }
 
 /// `HH:MM`, maybe with seconds and their fraction after it.
@@ -506,8 +510,10 @@ fn long_line(line: &str, format: Format) -> Option<LongLine<'_>> {
     } else if (first.len() == 10 && first.as_bytes()[4] == b'-') || is_month_day(first) {
         let mut probe = words(&line[date_start..]).skip(1);
         match probe.next() {
+            // A zone (`+0100`) only after a time with seconds (`--full-time`): a name of five
+            // bytes with a sign is a name.
             Some((_, clock)) if is_clock(clock) => match probe.next() {
-                Some((_, z)) if (z.starts_with('+') || z.starts_with('-')) && z.len() == 5 => 3,
+                Some((_, z)) if clock.len() > 5 && is_zone(z) => 3,
                 _ => 2,
             },
             _ if first.len() == 10 => {
@@ -1133,6 +1139,12 @@ mod tests {
         assert_eq!((&*e.name, e.date.as_deref()), ("notes", Some("2024-01-31 12:00")));
         let e = long_entry("-rw-r--r-- 1 a b 5 2024-01-31 12:00 -x").unwrap();
         assert_eq!((&*e.name, e.date.as_deref()), ("-x", Some("2024-01-31 12:00")));
+        for name in ["-aA-0", "+0100", "-0100 x"] {
+            let e = long_entry(&format!("-rw-r--r-- 1 a b 5 12-07 16:17 {name}")).unwrap();
+            assert_eq!((&*e.name, e.date.as_deref()), (name, Some("12-07 16:17")));
+        }
+        let e = long_entry("-rw-r--r-- 1 a b 5 2024-01-31 12:00:01 -0x00 f").unwrap();
+        assert_eq!(&*e.name, "-0x00 f", "no zone without digits");
         // `--time-style=iso`: `MM-DD HH:MM`, or the year's date padded to the same width.
         let e = long_entry("-rw-r--r-- 1 a b 5 12-07 16:17 a b").unwrap();
         assert_eq!((&*e.name, e.date.as_deref()), ("a b", Some("12-07 16:17")));

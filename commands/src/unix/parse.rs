@@ -370,7 +370,7 @@ pub(crate) struct OptionSpec<'s> {
     pub bsd_values: Option<&'s str>,
 }
 
-/// Each option of `options` in order, to `each`, until it returns `false`.
+/// Each option of `options` in order, to `each`, until it returns `false` or `--` ends them.
 pub(crate) fn each_option<'a>(
     options: &'a str,
     spec: &OptionSpec<'_>,
@@ -378,6 +378,9 @@ pub(crate) fn each_option<'a>(
 ) {
     let mut words = options.split_whitespace();
     while let Some(w) = words.next() {
+        if w == "--" {
+            return;
+        }
         if let Some(long) = w.strip_prefix("--") {
             let opt = match long.split_once('=') {
                 Some((name, value)) => Opt::Long(name, Some(value)),
