@@ -168,4 +168,67 @@ mod tests {
         conn.handle_input(b"$ ", t0 + RESEND);
         assert!(exit.try_result().unwrap().is_ok());
     }
+
+    /// The escape goes again RESEND after the first line came, whatever comes meanwhile: lines
+    /// that are not `Disconnected.` do not put it off.
+    #[test]
+    fn lines_meanwhile_do_not_put_the_escape_off() {
+        let t0 = Instant::now();
+        let mut conn = Connection::new("modem");
+        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
+        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        conn.handle_input(b"\r\n-.", t0);
+        conn.handle_input(b"\r\nRING\r\n", t0 + Duration::from_secs(3));
+        conn.handle_timeout(t0 + RESEND);
+        assert_eq!(sent(&mut conn), b"\r-.\x15", "once more, on time");
+        assert!(exit.try_result().is_none());
+    }
+
+    /// cu never says `Disconnected.`: the escape goes again five times, then no more (the
+    /// command's timeout says the rest).
+    #[test]
+    fn the_escape_goes_again_five_times_at_most() {
+        let t0 = Instant::now();
+        let mut conn = Connection::new("modem");
+        let command = ExitCu::new(r"^\$ ").command().timeout(RESEND * 20);
+        let exit = conn.start(command, t0);
+        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        conn.handle_input(b"\r\n-.", t0);
+        let mut resent = 0;
+        for n in 1..=10 {
+            conn.handle_timeout(t0 + RESEND * n);
+            match sent(&mut conn).as_slice() {
+                b"" => {}
+                b"\r-.\x15" => resent += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(resent, 5);
+        assert!(exit.try_result().is_none());
+    }
+
+    /// The shell's prompt right after output with no newline ends it once nothing follows:
+    /// that wake is no time to send the escape again.
+    #[test]
+    fn a_prompt_after_output_sends_nothing_more() {
+        let t0 = Instant::now();
+        let mut conn = Connection::new("modem");
+        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
+        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        conn.handle_input(b"\r\nDisconnected.\r\nbye$ ", t0);
+        let wake = conn.poll_timeout().expect("a wake to see whether more comes");
+        assert!(wake < t0 + RESEND, "{:?}", wake - t0);
+        conn.handle_timeout(wake);
+        assert_eq!(sent(&mut conn), b"");
+        assert!(exit.try_result().unwrap().is_ok());
+
+        let mut conn = Connection::new("modem");
+        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
+        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        conn.handle_input(b"\r\n-.\r\nbye$ ", t0);
+        let wake = conn.poll_timeout().expect("a wake to see whether more comes");
+        conn.handle_timeout(wake);
+        assert_eq!(sent(&mut conn), b"", "the escape is not sent again before its time");
+        assert!(exit.try_result().unwrap().is_ok());
+    }
 }

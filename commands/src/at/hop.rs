@@ -117,3 +117,129 @@ impl Parser for SerialHopParser {
         self.back_home.then(|| End::Failed(self.failure.clone().unwrap_or_default()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::at::{Cu, PlinkSerial};
+    use crate::UnixCommand;
+    use moler_core::{Command, Connection};
+    use std::time::Instant;
+
+    /// The shell's prompt in these tests.
+    const SHELL: &str = r"^\$ $";
+
+    /// What became of a command, fed `chunks` after its `echo`: `None` while it runs.
+    fn outcome(
+        command: Command<SerialHopParser>,
+        echo: &str,
+        chunks: &[&str],
+    ) -> Option<Result<(), String>> {
+        let mut conn = Connection::new("shell");
+        let t = Instant::now();
+        let done = conn.start(command, t);
+        conn.handle_input(format!("{echo}\r\n").as_bytes(), t);
+        for chunk in chunks {
+            conn.handle_input(chunk.as_bytes(), t);
+        }
+        done.try_result().map(|r| r.map(|_| ()).map_err(|e| e.to_string()))
+    }
+
+    /// `cu` on ttyS5 from a shell whose prompt is [`SHELL`] (`known`) or not known.
+    fn cu(known: bool, chunks: &[&str]) -> Option<Result<(), String>> {
+        let spec = Cu::new(5);
+        let command = if known { spec.command_with_prompt(SHELL) } else { spec.command() };
+        outcome(command, "cu -l /dev/ttyS5 -s 19200 -E '-'", chunks)
+    }
+
+    fn failed(outcome: Option<Result<(), String>>) -> String {
+        match outcome {
+            Some(Err(why)) => why,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cu_ends_on_connected_and_on_nothing_else() {
+        for known in [true, false] {
+            assert_eq!(cu(known, &["Connected.\r\n"]), Some(Ok(())), "known: {known}");
+            // Other lines, and the generic prompt while the shell's is not known, go on.
+            assert_eq!(cu(known, &["Dialing...\r\n", "ready> \r\n"]), None, "known: {known}");
+        }
+        assert_eq!(cu(false, &["$ "]), None, "no complaint: not taken for the shell");
+    }
+
+    #[test]
+    fn a_complaint_fails_the_hop_once_the_shell_is_back() {
+        let complaint = "cu: /dev/ttyS5: Line in use\r\n";
+        for known in [true, false] {
+            // Not before the shell's prompt, and `Connected.` after it does not count.
+            assert_eq!(cu(known, &[complaint]), None, "known: {known}");
+            assert_eq!(cu(known, &[complaint, "Connected.\r\n"]), None, "known: {known}");
+            let why = failed(cu(known, &[complaint, "more\r\n", "Permission denied\r\n", "$ "]));
+            // The first complaint is the one reported.
+            assert!(
+                why.contains("found error regex in line 'cu: /dev/ttyS5: Line in use'"),
+                "{why}"
+            );
+        }
+        // A complaint of the shell (Moler's unix failure causes) too.
+        let why = failed(cu(true, &["bash: cu: command not found\r\n", "$ "]));
+        assert!(why.contains("command not found"), "{why}");
+    }
+
+    #[test]
+    fn the_shell_s_prompt_coming_back_fails_the_hop() {
+        let why = failed(cu(true, &["some text\r\n", "\r\n", "$ "]));
+        assert!(why.contains(r#"some text (back at the start prompt "$")"#), "{why}");
+        // The prompt cut by a read: its first part is no output line.
+        let why = failed(cu(true, &["some text\r\n", "$", " "]));
+        assert!(why.contains(r#"some text (back at the start prompt "$")"#), "{why}");
+        let why = failed(cu(true, &["$ "]));
+        assert!(why.contains(r#"back at the start prompt "$" with no output"#), "{why}");
+        // After Ctrl-C (echoed as `^C` before the prompt).
+        let why = failed(cu(true, &["^C$ "]));
+        assert!(why.contains("back at the start prompt"), "{why}");
+        // Once back, it stays failed, whatever comes after.
+        let why = failed(cu(true, &["$ \r\n", "Connected.\r\n"]));
+        assert!(why.contains("back at the start prompt"), "{why}");
+    }
+
+    #[test]
+    fn plink_ends_on_its_entry_prompt_and_fails_as_cu() {
+        let spec = PlinkSerial::new("COM5");
+        let echo = spec.command_line().unwrap();
+        let plink = |chunks: &[&str]| outcome(spec.command_with_prompt(SHELL), &echo, chunks);
+        assert_eq!(plink(&["COM5> port READY\r\n"]), Some(Ok(())));
+        assert_eq!(plink(&["COM4> port READY\r\n"]), None);
+        let why = failed(plink(&["Unable to open connection:\r\n", "^C\r\n", "$ "]));
+        assert!(why.contains("Unable to open connection"), "{why}");
+    }
+
+    #[test]
+    fn port_names_are_words_of_the_shell() {
+        for ok in ["5", "COM5", "ttyUSB0", "usb-modem.1", "a_b:c"] {
+            assert_eq!(port_name("p", ok, false).unwrap(), ok);
+        }
+        assert_eq!(port_name("p", "/dev/ttyUSB0", true).unwrap(), "/dev/ttyUSB0");
+        for bad in ["/dev/ttyUSB0", "-x", "a b", "a;b", "$(x)", "a\nb", ""] {
+            assert!(port_name("p", bad, false).is_err(), "{bad:?}");
+        }
+        assert!(port_name("p", "-/dev/x", true).is_err());
+    }
+
+    #[test]
+    fn the_modem_side_s_newline_is_a_line_feed_unless_given() {
+        let cu: Cu = serde_json::from_value(serde_json::json!({"serial_devname": 5})).unwrap();
+        assert_eq!(cu.target_newline, "\n");
+        let plink: PlinkSerial =
+            serde_json::from_value(serde_json::json!({"serial_devname": "COM5"})).unwrap();
+        assert_eq!(plink.target_newline, "\n");
+        assert_eq!(PlinkSerial::new("COM5").target_newline, "\n");
+        let cu: Cu = serde_json::from_value(
+            serde_json::json!({"serial_devname": 5, "target_newline": "\r\n"}),
+        )
+        .unwrap();
+        assert_eq!(cu.target_newline, "\r\n");
+    }
+}
