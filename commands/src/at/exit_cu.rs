@@ -230,5 +230,32 @@ mod tests {
         conn.handle_timeout(wake);
         assert_eq!(sent(&mut conn), b"", "the escape is not sent again before its time");
         assert!(exit.try_result().unwrap().is_ok());
+
+        // Nor after a resend.
+        let mut conn = Connection::new("modem");
+        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
+        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        conn.handle_input(b"\r\n-.", t0);
+        conn.handle_timeout(t0 + RESEND);
+        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        conn.handle_input(b"-.\r\nbye$ ", t0 + RESEND);
+        let wake = conn.poll_timeout().expect("a wake to see whether more comes");
+        assert!(wake < t0 + RESEND * 2, "{:?}", wake - t0);
+        conn.handle_timeout(wake);
+        assert_eq!(sent(&mut conn), b"", "the escape is not sent again before its time");
+        assert!(exit.try_result().unwrap().is_ok());
+    }
+
+    /// Only the shell's prompt given ends it, not another line that looks like a prompt.
+    #[test]
+    fn only_the_expected_prompt_ends_it() {
+        let t0 = Instant::now();
+        let mut conn = Connection::new("modem");
+        let exit = conn.start(ExitCu::new(r"^host\$ ").command(), t0);
+        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        conn.handle_input(b"\r\nDisconnected.\r\n>\r\nmodem# \r\n", t0);
+        assert!(exit.try_result().is_none());
+        conn.handle_input(b"host$ ", t0);
+        assert!(exit.try_result().unwrap().is_ok());
     }
 }

@@ -67,3 +67,42 @@ impl UnixCommand for ExitSerialProxy {
         command.no_default_failures().ret_required(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moler_core::Connection;
+    use std::time::Instant;
+
+    fn sent(conn: &mut Connection) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = conn.poll_transmit(&mut out);
+        out
+    }
+
+    /// Python's prompt gets `exit()` once and never ends the command, though it looks like a
+    /// shell's prompt (the generic one); the shell's prompt after it does.
+    #[test]
+    fn python_s_prompt_gets_exit_once_and_the_shell_s_prompt_ends_it() {
+        for prompt in [None, Some(r"^user@PC10 ~")] {
+            let spec = ExitSerialProxy::new();
+            let command = prompt.map_or_else(|| spec.command(), |p| spec.command_with_prompt(p));
+            let mut conn = Connection::new("proxy");
+            let t = Instant::now();
+            let done = conn.start(command, t);
+            assert_eq!(sent(&mut conn), b"exit_serial_proxy\n");
+            conn.handle_input(
+                b"PC10:COM11> exit_serial_proxy\r\nPC10  serial port COM11 closed\r\n",
+                t,
+            );
+            assert_eq!(sent(&mut conn), b"", "no Python prompt yet");
+            conn.handle_input(b">>> ", t);
+            assert_eq!(sent(&mut conn), b"exit()\n");
+            conn.handle_input(b"exit()\r\n>>> \r\n", t);
+            assert_eq!(sent(&mut conn), b"", "once");
+            assert!(done.try_result().is_none(), "Python's prompt is not the shell's ({prompt:?})");
+            conn.handle_input(b"\r\nuser@PC10 ~$ ", t);
+            assert!(done.try_result().unwrap().is_ok());
+        }
+    }
+}
