@@ -79,3 +79,54 @@ impl UnixCommand for Iperf3 {
         Options::read(&self.options, Flavor::Three).timeout()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moler_core::Connection;
+    use std::time::Instant;
+
+    #[test]
+    fn intervals_and_the_report_are_published_while_iperf3_runs() {
+        let stats: Publisher<IperfStats> = Publisher::new();
+        let seen = stats.subscribe();
+        let iperf = Iperf3::new("-c 127.0.0.1 -i 1 -t 2").records(&stats);
+        let mut conn = Connection::new("t");
+        let t = Instant::now();
+        let done = conn.start(iperf.command_with_prompt(r"^\$ $"), t);
+        let _ = conn.poll_transmit(&mut Vec::new());
+        let lines = [
+            "iperf3 -c 127.0.0.1 -i 1 -t 2\n",
+            "Connecting to host 127.0.0.1, port 5201\n",
+            "[  5] local 127.0.0.1 port 48058 connected to 127.0.0.1 port 5201\n",
+            "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n",
+            "[  5]   0.00-1.00   sec  3.16 GBytes  27.2 Gbits/sec    0   1.25 MBytes\n",
+            "[  5]   1.00-2.00   sec  4.17 GBytes  35.8 Gbits/sec    0   1.25 MBytes\n",
+        ];
+        for line in lines {
+            conn.handle_input(line.as_bytes(), t);
+        }
+        let intervals: Vec<_> = seen.try_iter().map(|s| (s.record.interval(), s.report)).collect();
+        assert_eq!(intervals, [(Some((0.0, 1.0)), false), (Some((1.0, 2.0)), false)]);
+        let tail = "- - - - - - - - - - - - -\n\
+                    [ ID] Interval           Transfer     Bitrate         Retr\n\
+                    [  5]   0.00-2.00   sec  7.33 GBytes  31.5 Gbits/sec    0             sender\n\
+                    [  5]   0.00-2.05   sec  7.33 GBytes  30.7 Gbits/sec                  receiver\n\
+                    \niperf Done.\n$ ";
+        conn.handle_input(tail.as_bytes(), t);
+        let reports: Vec<_> = seen.try_iter().filter(|s| s.report).collect();
+        assert!(!reports.is_empty(), "the report is published");
+        assert_eq!(reports[0].record.interval(), Some((0.0, 2.0)));
+        assert!(done.try_result().unwrap().is_ok());
+    }
+
+    #[test]
+    fn the_timeout_is_the_test_s_duration_and_ten_seconds_at_least_twenty() {
+        let timeout = |options: &str| Iperf3::new(options).default_timeout().as_secs();
+        assert_eq!(timeout("-c h -t 30"), 40);
+        assert_eq!(timeout("-c h --time 15"), 25);
+        assert_eq!(timeout("-c h"), 20);
+        assert_eq!(timeout("-c h -t 2"), 20);
+        assert_eq!(timeout("-s"), 20);
+    }
+}
