@@ -198,3 +198,158 @@ impl UnixCommand for Boot {
         Some(&self.expected_prompt)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moler_core::Connection;
+    use std::time::Instant;
+
+    fn sent(conn: &mut Connection) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = conn.poll_transmit(&mut out);
+        out
+    }
+
+    const SHELL: &str = r"^root@board:~# ";
+
+    /// A boot fed `chunks` after its echo, each answered or not: what was sent after each, and
+    /// the outcome (`None`: still running).
+    fn boot(spec: Boot, chunks: &[&str]) -> (Vec<String>, Option<Result<(), String>>) {
+        let mut conn = Connection::new("console");
+        let t = Instant::now();
+        let done = conn.start(spec.command(), t);
+        let line = sent(&mut conn);
+        conn.handle_input(&line, t);
+        let mut answers = Vec::new();
+        for chunk in chunks {
+            conn.handle_input(chunk.as_bytes(), t);
+            answers.push(String::from_utf8(sent(&mut conn)).unwrap());
+        }
+        (answers, done.try_result().map(|r| r.map(|_| ()).map_err(|e| e.to_string())))
+    }
+
+    fn failed(outcome: Option<Result<(), String>>) -> String {
+        match outcome {
+            Some(Err(why)) => why,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_question_is_answered_once_and_the_shell_s_prompt_ends_it() {
+        let spec = Boot::new(SHELL).password("secret");
+        let (answers, outcome) = boot(
+            spec,
+            &[
+                "Starting kernel ...\r\n",
+                "board login:",
+                " ",
+                "root\r\nPassword: ",
+                "\r\n",
+                "root@board:~# ",
+            ],
+        );
+        assert_eq!(answers, ["", "root\n", "", "secret\n", "", ""], "the partial question once");
+        assert_eq!(outcome, Some(Ok(())));
+    }
+
+    #[test]
+    fn a_refused_login_or_a_question_again_fails_the_boot() {
+        let spec = || Boot::new(SHELL).password("secret");
+        let (answers, outcome) = boot(
+            spec(),
+            &["board login: ", "root\r\nPassword: ", "\r\nLogin incorrect\r\n", "board login: "],
+        );
+        assert_eq!(answers, ["root\n", "secret\n", "", ""], "nothing more once refused");
+        let why = failed(outcome);
+        assert!(why.contains("the console refused the login: Login incorrect"), "{why}");
+
+        let (_, outcome) = boot(spec(), &["board login: ", "root\r\n\r\nboard login: "]);
+        let why = failed(outcome);
+        assert!(why.contains("the console asked to log in again: board login:"), "{why}");
+
+        let (answers, outcome) = boot(spec(), &["Password: ", "\r\nPassword: "]);
+        assert_eq!(answers, ["secret\n", ""]);
+        assert!(failed(outcome).contains("the console asked for the password again"));
+
+        let (answers, outcome) = boot(Boot::new(SHELL), &["board login: ", "root\r\nPassword: "]);
+        assert_eq!(answers, ["root\n", ""]);
+        assert!(failed(outcome).contains("the console asks for a password; none was given"));
+    }
+
+    /// A login question is never taken for the shell's prompt, whatever its regex.
+    #[test]
+    fn a_question_is_not_the_shell_s_prompt() {
+        let (answers, outcome) =
+            boot(Boot::new(r"[:#] $").password("pw"), &["board login: ", "root\r\nPassword: "]);
+        assert_eq!(answers, ["root\n", "pw\n"]);
+        assert_eq!(outcome, None);
+    }
+
+    /// With `set_prompt`, the shell's first prompt after the login gets it, and only the prompt
+    /// after that ends the boot; the shell's prompt must be on the line it ends (partial).
+    #[test]
+    fn set_prompt_goes_at_the_first_prompt_after_the_login() {
+        let spec = Boot { set_prompt: Some("export PS1='board# '".into()), ..Boot::new(r"# $") };
+        let (answers, outcome) = boot(
+            spec,
+            &[
+                "board login: ",
+                "root\r\n",
+                "Last login: today\r\n",
+                "root@board:~# ",
+                "export PS1='board# '\r\n",
+                "board# ",
+            ],
+        );
+        assert_eq!(answers, ["root\n", "", "", "export PS1='board# '\n", "", ""]);
+        assert_eq!(outcome, Some(Ok(())));
+
+        let spec = Boot { set_prompt: Some("export PS1='board# '".into()), ..Boot::new(r"# $") };
+        let (answers, outcome) = boot(spec, &["board login: ", "root\r\n", "root@board:~# "]);
+        assert_eq!(answers, ["root\n", "", "export PS1='board# '\n"]);
+        assert_eq!(outcome, None, "the prompt before the settings does not end it");
+
+        // A prompt before any login (a U-Boot line ending in `>`) does not take the settings.
+        let spec = Boot { set_prompt: Some("PS1='b# '".into()), ..Boot::new(r"^b# $") };
+        let (answers, _) = boot(spec, &["Hit any key>\r\n", "board login: "]);
+        assert_eq!(answers, ["", "root\n"]);
+    }
+
+    #[test]
+    fn the_questions_and_the_user_can_be_given() {
+        let spec = Boot {
+            login: Some("admin".into()),
+            password: Some("pw".into()),
+            login_prompt: Some(r"^Username: $".into()),
+            password_prompt: Some(r"^Secret: $".into()),
+            ..Boot::new(r"^admin\$ $")
+        };
+        let (answers, outcome) =
+            boot(spec, &["board login: \r\n", "Username: ", "admin\r\nSecret: ", "\r\nadmin$ "]);
+        assert_eq!(answers, ["", "admin\n", "pw\n", ""]);
+        assert_eq!(outcome, Some(Ok(())));
+    }
+
+    #[test]
+    fn parameters_are_checked_and_a_boot_has_three_minutes() {
+        assert_eq!(Boot::new(SHELL).command_line().unwrap(), "boot");
+        let spec = Boot { boot_command: Some("run bootcmd".into()), ..Boot::new(SHELL) };
+        assert_eq!(spec.command_line().unwrap(), "run bootcmd");
+        assert!(Boot::new(" ").command_line().is_err());
+        for bad in ["", " ", "boot\nrm -rf /", "boot\r"] {
+            let spec = Boot { boot_command: Some(bad.into()), ..Boot::new(SHELL) };
+            assert!(spec.command_line().is_err(), "{bad:?}");
+        }
+        for field in ["login_prompt", "password_prompt", "prompt_after_login"] {
+            let spec: Boot = serde_json::from_value(serde_json::json!({
+                "expected_prompt": SHELL, field: "(x"
+            }))
+            .unwrap();
+            let err = spec.command_line().unwrap_err().to_string();
+            assert!(err.contains(field), "{err}");
+        }
+        assert_eq!(Boot::new(SHELL).default_timeout(), Duration::from_secs(180));
+    }
+}

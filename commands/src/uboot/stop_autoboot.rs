@@ -129,3 +129,70 @@ impl UnixCommand for StopAutoboot {
         Some(self.expected_prompt.as_deref().unwrap_or(UBOOT_PROMPT))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moler_core::Connection;
+    use std::time::Instant;
+
+    fn sent(conn: &mut Connection) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = conn.poll_transmit(&mut out);
+        out
+    }
+
+    /// The key goes once per countdown line, however often the line grows while it counts;
+    /// a countdown line of a later boot gets it again; only U-Boot's prompt ends it.
+    #[test]
+    fn the_key_goes_once_per_countdown_line() {
+        let mut conn = Connection::new("console");
+        let t = Instant::now();
+        let stop = conn.start(StopAutoboot::new().with_command("reboot").command(), t);
+        assert_eq!(sent(&mut conn), b"reboot\n");
+        conn.handle_input(b"reboot\r\n[  OK  ] Reached target Reboot.\r\n", t);
+        assert_eq!(sent(&mut conn), b"", "no countdown yet");
+        conn.handle_input(b"U-Boot 2023.04\r\nHit any key to stop autoboot:  3 ", t);
+        assert_eq!(sent(&mut conn), b" ");
+        conn.handle_input(b"\x08\x08\x08 2 ", t);
+        assert_eq!(sent(&mut conn), b"", "the same line, answered");
+        conn.handle_input(b"\r\nrebooting\r\nPress SPACE to abort autoboot in 2 seconds\r\n", t);
+        assert_eq!(sent(&mut conn), b" ", "a new countdown line");
+        conn.handle_input(b"board => \r\n", t);
+        assert!(stop.try_result().is_none(), "`=> ` at the start of the line only");
+        conn.handle_input(b"=> ", t);
+        assert!(stop.try_result().unwrap().is_ok());
+    }
+
+    #[test]
+    fn the_countdown_key_and_prompt_can_be_given() {
+        let spec = StopAutoboot {
+            autoboot_regex: Some(r"autoboot in \d+".into()),
+            key: Some("\x03".into()),
+            expected_prompt: Some(r"^U-Boot> $".into()),
+            ..StopAutoboot::new()
+        };
+        let mut conn = Connection::new("console");
+        let t = Instant::now();
+        let stop = conn.start(spec.command(), t);
+        assert_eq!(sent(&mut conn), b"\n", "an Enter without a command");
+        conn.handle_input(b"Hit any key to stop autoboot: 3\r\n", t);
+        assert_eq!(sent(&mut conn), b"", "not the countdown given");
+        conn.handle_input(b"autoboot in 3 seconds\r\n=> ", t);
+        assert_eq!(sent(&mut conn), b"\x03");
+        assert!(stop.try_result().is_none(), "not the prompt given");
+        conn.handle_input(b"\r\nU-Boot> ", t);
+        assert!(stop.try_result().unwrap().is_ok());
+    }
+
+    #[test]
+    fn the_command_is_one_line_and_a_reboot_has_two_minutes() {
+        assert!(StopAutoboot::new().with_command("reboot\nrm -rf /").command_line().is_err());
+        assert_eq!(
+            StopAutoboot::new().with_command("reboot -f").command_line().unwrap(),
+            "reboot -f"
+        );
+        assert_eq!(StopAutoboot::new().command_line().unwrap(), "");
+        assert_eq!(StopAutoboot::new().default_timeout(), Duration::from_secs(120));
+    }
+}
