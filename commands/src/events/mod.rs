@@ -134,3 +134,29 @@ pub(crate) fn till(times: Option<i64>, default: i64) -> Result<Option<usize>> {
         n => Err(Error::WrongUsage(format!("till_occurs_times must be -1 or > 0, not {n}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `till_occurs_times`: `-1` until cancelled, a count above 0, nothing else (Moler's
+    /// default when absent).
+    #[test]
+    fn till_occurs_times_is_minus_one_or_a_count() {
+        assert_eq!(till(Some(-1), 1).unwrap(), None);
+        assert_eq!(till(Some(3), -1).unwrap(), Some(3));
+        assert_eq!(till(None, -1).unwrap(), None);
+        assert_eq!(till(None, 1).unwrap(), Some(1));
+        for bad in [0, -2, i64::MIN] {
+            let err = till(Some(bad), -1).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("till_occurs_times must be -1 or > 0, not {bad}")),
+                "{err}"
+            );
+        }
+        // By name, as a config gives it.
+        let registry = crate::Registry::default();
+        let params = serde_json::json!({"detect_patterns": ["x"], "till_occurs_times": 0});
+        assert!(registry.event("wait4", &params).is_err());
+    }
+}
