@@ -297,6 +297,15 @@ pub(crate) fn serialize_opt_time<S: Serializer>(
 mod tests {
     use super::*;
 
+    /// What a log or an error shows of the event: its pattern and its count.
+    #[test]
+    fn debug_shows_the_inner_event_and_the_count() {
+        let event = Records::new(Wait4::new([r"ALARM (\d+)"]).unwrap(), Some(2), |o| Some(o.line));
+        let shown = format!("{event:?}");
+        assert!(shown.starts_with("Records {"), "{shown}");
+        assert!(shown.contains("ALARM") && shown.contains("till: Some(2)"), "{shown}");
+    }
+
     #[test]
     fn dates_across_leap_years_and_centuries() {
         let at = |s: u64| iso_utc(UNIX_EPOCH + Duration::from_secs(s));
