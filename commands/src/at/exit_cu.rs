@@ -133,14 +133,9 @@ impl UnixCommand for ExitCu {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::sent;
     use moler_core::Connection;
     use std::time::{Duration, Instant};
-
-    fn sent(conn: &mut Connection) -> Vec<u8> {
-        let mut out = Vec::new();
-        let _ = conn.poll_transmit(&mut out);
-        out
-    }
 
     #[test]
     fn the_escape_goes_again_only_when_cu_did_not_take_it() {
@@ -148,23 +143,23 @@ mod tests {
         // Missed: the escape echoed as text, no `Disconnected.`: once more after RESEND.
         let mut conn = Connection::new("modem");
         let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        assert_eq!(sent(&mut conn), "\r-.\x15");
         conn.handle_input(b"\r\n-.", t0);
         conn.handle_timeout(t0 + RESEND - Duration::from_millis(1));
-        assert_eq!(sent(&mut conn), b"", "not yet");
+        assert_eq!(sent(&mut conn), "", "not yet");
         conn.handle_timeout(t0 + RESEND);
-        assert_eq!(sent(&mut conn), b"\r-.\x15", "once more");
+        assert_eq!(sent(&mut conn), "\r-.\x15", "once more");
         conn.handle_input(b"-.\r\n\x07Disconnected.\r\n$ ", t0 + RESEND);
         assert!(exit.try_result().unwrap().is_ok());
 
         // Taken: cu's `Disconnected.` comes after its hang-up pause; nothing more is sent.
         let mut conn = Connection::new("modem");
         let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        assert_eq!(sent(&mut conn), "\r-.\x15");
         conn.handle_input(b"-.", t0);
         conn.handle_input(b"\r\n\x07Disconnected.\r\n", t0 + Duration::from_secs(2));
         conn.handle_timeout(t0 + RESEND);
-        assert_eq!(sent(&mut conn), b"");
+        assert_eq!(sent(&mut conn), "");
         conn.handle_input(b"$ ", t0 + RESEND);
         assert!(exit.try_result().unwrap().is_ok());
     }
@@ -176,11 +171,11 @@ mod tests {
         let t0 = Instant::now();
         let mut conn = Connection::new("modem");
         let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        assert_eq!(sent(&mut conn), "\r-.\x15");
         conn.handle_input(b"\r\n-.", t0);
         conn.handle_input(b"\r\nRING\r\n", t0 + Duration::from_secs(3));
         conn.handle_timeout(t0 + RESEND);
-        assert_eq!(sent(&mut conn), b"\r-.\x15", "once more, on time");
+        assert_eq!(sent(&mut conn), "\r-.\x15", "once more, on time");
         assert!(exit.try_result().is_none());
     }
 
@@ -192,14 +187,14 @@ mod tests {
         let mut conn = Connection::new("modem");
         let command = ExitCu::new(r"^\$ ").command().timeout(RESEND * 20);
         let exit = conn.start(command, t0);
-        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        assert_eq!(sent(&mut conn), "\r-.\x15");
         conn.handle_input(b"\r\n-.", t0);
         let mut resent = 0;
         for n in 1..=10 {
             conn.handle_timeout(t0 + RESEND * n);
-            match sent(&mut conn).as_slice() {
-                b"" => {}
-                b"\r-.\x15" => resent += 1,
+            match sent(&mut conn).as_str() {
+                "" => {}
+                "\r-.\x15" => resent += 1,
                 other => panic!("{other:?}"),
             }
         }
@@ -214,35 +209,35 @@ mod tests {
         let t0 = Instant::now();
         let mut conn = Connection::new("modem");
         let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        assert_eq!(sent(&mut conn), "\r-.\x15");
         conn.handle_input(b"\r\nDisconnected.\r\nbye$ ", t0);
         let wake = conn.poll_timeout().expect("a wake to see whether more comes");
         assert!(wake < t0 + RESEND, "{:?}", wake - t0);
         conn.handle_timeout(wake);
-        assert_eq!(sent(&mut conn), b"");
+        assert_eq!(sent(&mut conn), "");
         assert!(exit.try_result().unwrap().is_ok());
 
         let mut conn = Connection::new("modem");
         let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        assert_eq!(sent(&mut conn), "\r-.\x15");
         conn.handle_input(b"\r\n-.\r\nbye$ ", t0);
         let wake = conn.poll_timeout().expect("a wake to see whether more comes");
         conn.handle_timeout(wake);
-        assert_eq!(sent(&mut conn), b"", "the escape is not sent again before its time");
+        assert_eq!(sent(&mut conn), "", "the escape is not sent again before its time");
         assert!(exit.try_result().unwrap().is_ok());
 
         // Nor after a resend.
         let mut conn = Connection::new("modem");
         let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        assert_eq!(sent(&mut conn), "\r-.\x15");
         conn.handle_input(b"\r\n-.", t0);
         conn.handle_timeout(t0 + RESEND);
-        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        assert_eq!(sent(&mut conn), "\r-.\x15");
         conn.handle_input(b"-.\r\nbye$ ", t0 + RESEND);
         let wake = conn.poll_timeout().expect("a wake to see whether more comes");
         assert!(wake < t0 + RESEND * 2, "{:?}", wake - t0);
         conn.handle_timeout(wake);
-        assert_eq!(sent(&mut conn), b"", "the escape is not sent again before its time");
+        assert_eq!(sent(&mut conn), "", "the escape is not sent again before its time");
         assert!(exit.try_result().unwrap().is_ok());
     }
 
@@ -252,7 +247,7 @@ mod tests {
         let t0 = Instant::now();
         let mut conn = Connection::new("modem");
         let exit = conn.start(ExitCu::new(r"^host\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), b"\r-.\x15");
+        assert_eq!(sent(&mut conn), "\r-.\x15");
         conn.handle_input(b"\r\nDisconnected.\r\n>\r\nmodem# \r\n", t0);
         assert!(exit.try_result().is_none());
         conn.handle_input(b"host$ ", t0);

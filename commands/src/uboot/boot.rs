@@ -202,14 +202,9 @@ impl UnixCommand for Boot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::sent;
     use moler_core::Connection;
     use std::time::Instant;
-
-    fn sent(conn: &mut Connection) -> Vec<u8> {
-        let mut out = Vec::new();
-        let _ = conn.poll_transmit(&mut out);
-        out
-    }
 
     const SHELL: &str = r"^root@board:~# ";
 
@@ -220,11 +215,11 @@ mod tests {
         let t = Instant::now();
         let done = conn.start(spec.command(), t);
         let line = sent(&mut conn);
-        conn.handle_input(&line, t);
+        conn.handle_input(line.as_bytes(), t);
         let mut answers = Vec::new();
         for chunk in chunks {
             conn.handle_input(chunk.as_bytes(), t);
-            answers.push(String::from_utf8(sent(&mut conn)).unwrap());
+            answers.push(sent(&mut conn));
         }
         (answers, done.try_result().map(|r| r.map(|_| ()).map_err(|e| e.to_string())))
     }

@@ -133,14 +133,9 @@ impl UnixCommand for StopAutoboot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::sent;
     use moler_core::Connection;
     use std::time::Instant;
-
-    fn sent(conn: &mut Connection) -> Vec<u8> {
-        let mut out = Vec::new();
-        let _ = conn.poll_transmit(&mut out);
-        out
-    }
 
     /// The key goes once per countdown line, however often the line grows while it counts;
     /// a countdown line of a later boot gets it again; only U-Boot's prompt ends it.
@@ -149,15 +144,15 @@ mod tests {
         let mut conn = Connection::new("console");
         let t = Instant::now();
         let stop = conn.start(StopAutoboot::new().with_command("reboot").command(), t);
-        assert_eq!(sent(&mut conn), b"reboot\n");
+        assert_eq!(sent(&mut conn), "reboot\n");
         conn.handle_input(b"reboot\r\n[  OK  ] Reached target Reboot.\r\n", t);
-        assert_eq!(sent(&mut conn), b"", "no countdown yet");
+        assert_eq!(sent(&mut conn), "", "no countdown yet");
         conn.handle_input(b"U-Boot 2023.04\r\nHit any key to stop autoboot:  3 ", t);
-        assert_eq!(sent(&mut conn), b" ");
+        assert_eq!(sent(&mut conn), " ");
         conn.handle_input(b"\x08\x08\x08 2 ", t);
-        assert_eq!(sent(&mut conn), b"", "the same line, answered");
+        assert_eq!(sent(&mut conn), "", "the same line, answered");
         conn.handle_input(b"\r\nrebooting\r\nPress SPACE to abort autoboot in 2 seconds\r\n", t);
-        assert_eq!(sent(&mut conn), b" ", "a new countdown line");
+        assert_eq!(sent(&mut conn), " ", "a new countdown line");
         conn.handle_input(b"board => \r\n", t);
         assert!(stop.try_result().is_none(), "`=> ` at the start of the line only");
         conn.handle_input(b"=> ", t);
@@ -175,11 +170,11 @@ mod tests {
         let mut conn = Connection::new("console");
         let t = Instant::now();
         let stop = conn.start(spec.command(), t);
-        assert_eq!(sent(&mut conn), b"\n", "an Enter without a command");
+        assert_eq!(sent(&mut conn), "\n", "an Enter without a command");
         conn.handle_input(b"Hit any key to stop autoboot: 3\r\n", t);
-        assert_eq!(sent(&mut conn), b"", "not the countdown given");
+        assert_eq!(sent(&mut conn), "", "not the countdown given");
         conn.handle_input(b"autoboot in 3 seconds\r\n=> ", t);
-        assert_eq!(sent(&mut conn), b"\x03");
+        assert_eq!(sent(&mut conn), "\x03");
         assert!(stop.try_result().is_none(), "not the prompt given");
         conn.handle_input(b"\r\nU-Boot> ", t);
         assert!(stop.try_result().unwrap().is_ok());
