@@ -166,6 +166,24 @@ fn wait4prompts_reports_every_prompt_of_a_chunk_in_order() {
     assert_eq!(states, ["A", "B", "A"]);
 }
 
+/// Without `till_occurs_times` it runs until cancelled (as devices use it), reporting each
+/// prompt to its callbacks.
+#[test]
+fn wait4prompts_runs_until_cancelled_by_default() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let event = Registry::default()
+        .event_with("wait4prompts", &json!({"prompts": {"^a> $": "A"}}), move |o| {
+            log.lock().unwrap().push(o["state"].clone())
+        })
+        .unwrap();
+    let mut conn = Connection::new("prompts");
+    let done = conn.start(event, Instant::now());
+    conn.handle_input(b"a> \na> \na> ", Instant::now());
+    assert!(done.try_result().is_none(), "still watching");
+    assert_eq!(*seen.lock().unwrap(), ["A", "A", "A"]);
+}
+
 #[test]
 fn wait4prompts_prompts_change_while_it_runs() {
     use moler_commands::events::Wait4Prompts;
