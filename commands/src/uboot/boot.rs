@@ -282,6 +282,18 @@ mod tests {
         assert_eq!(outcome, None);
     }
 
+    /// Only the expected prompt ends it: not U-Boot's `=> ` (a generic prompt), not a line
+    /// under way.
+    #[test]
+    fn only_the_expected_prompt_ends_it() {
+        let (answers, outcome) = boot(
+            Boot::new(SHELL),
+            &["=> ", "\r\nStarting kernel", " ...\r\n", "board login: ", "root\r\nme@board:~$ "],
+        );
+        assert_eq!(answers, ["", "", "", "root\n", ""]);
+        assert_eq!(outcome, None);
+    }
+
     /// With `set_prompt`, the shell's first prompt after the login gets it, and only the prompt
     /// after that ends the boot; the shell's prompt must be on the line it ends (partial).
     #[test]
