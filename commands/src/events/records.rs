@@ -304,6 +304,19 @@ mod tests {
         let shown = format!("{event:?}");
         assert!(shown.starts_with("Records {"), "{shown}");
         assert!(shown.contains("ALARM") && shown.contains("till: Some(2)"), "{shown}");
+        let mut event = event;
+        assert_eq!(format!("{:?}", event.retarget()), "Retarget");
+    }
+
+    /// The inner event's description (in logs and errors) and its timeout are the event's.
+    #[test]
+    fn the_inner_event_s_description_and_timeout_are_kept() {
+        let inner = Wait4::new([r"ALARM (\d+)"]).unwrap().timeout(Duration::from_secs(7));
+        let event = Records::new(inner, None, |o| Some(o.line));
+        assert_eq!(event.describe(), r#"event Wait4(["ALARM (\\d+)"])"#);
+        assert_eq!(Observer::timeout(&event), Some(Duration::from_secs(7)));
+        let event = Records::new(Wait4::new(["x"]).unwrap(), None, |o| Some(o.line));
+        assert_eq!(Observer::timeout(&event), None);
     }
 
     #[test]
