@@ -122,6 +122,7 @@ impl Parser for SerialHopParser {
 mod tests {
     use super::*;
     use crate::at::{Cu, PlinkSerial};
+    use crate::testing::failed;
     use crate::UnixCommand;
     use moler_core::{Command, Connection};
     use std::time::Instant;
@@ -142,7 +143,7 @@ mod tests {
         for chunk in chunks {
             conn.handle_input(chunk.as_bytes(), t);
         }
-        done.try_result().map(|r| r.map(|_| ()).map_err(|e| e.to_string()))
+        crate::testing::outcome(&done)
     }
 
     /// `cu` on ttyS5 from a shell whose prompt is [`SHELL`] (`known`) or not known.
@@ -150,13 +151,6 @@ mod tests {
         let spec = Cu::new(5);
         let command = if known { spec.command_with_prompt(SHELL) } else { spec.command() };
         outcome(command, "cu -l /dev/ttyS5 -s 19200 -E '-'", chunks)
-    }
-
-    fn failed(outcome: Option<Result<(), String>>) -> String {
-        match outcome {
-            Some(Err(why)) => why,
-            other => panic!("expected a failure, got {other:?}"),
-        }
     }
 
     #[test]

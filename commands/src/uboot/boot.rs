@@ -202,7 +202,7 @@ impl UnixCommand for Boot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::sent;
+    use crate::testing::{failed, outcome, sent};
     use moler_core::Connection;
     use std::time::Instant;
 
@@ -221,14 +221,7 @@ mod tests {
             conn.handle_input(chunk.as_bytes(), t);
             answers.push(sent(&mut conn));
         }
-        (answers, done.try_result().map(|r| r.map(|_| ()).map_err(|e| e.to_string())))
-    }
-
-    fn failed(outcome: Option<Result<(), String>>) -> String {
-        match outcome {
-            Some(Err(why)) => why,
-            other => panic!("expected a failure, got {other:?}"),
-        }
+        (answers, outcome(&done))
     }
 
     #[test]
