@@ -184,6 +184,32 @@ fn wait4prompts_runs_until_cancelled_by_default() {
     assert_eq!(*seen.lock().unwrap(), ["A", "A", "A"]);
 }
 
+/// The line events run until cancelled unless `till_occurs_times` says otherwise (Moler's
+/// default, -1), each occurrence to their callbacks.
+#[test]
+fn line_events_run_until_cancelled_by_default() {
+    for name in [
+        "wait4",
+        "genericunix_lineevent",
+        "genericshared_lineevent",
+        "genericjuniper_lineevent",
+        "genericjuniper_ex_lineevent",
+        "genericscpi_lineevent",
+    ] {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let params = json!({"detect_patterns": ["ALARM (\\d+)"]});
+        let event = Registry::default()
+            .event_with(name, &params, move |o| log.lock().unwrap().push(o["groups"][0].clone()))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut conn = Connection::new("events");
+        let done = conn.start(event, Instant::now());
+        conn.handle_input(b"ALARM 1\nALARM 2\nALARM 3\n", Instant::now());
+        assert!(done.try_result().is_none(), "{name}: still watching");
+        assert_eq!(*seen.lock().unwrap(), [1, 2, 3], "{name}");
+    }
+}
+
 #[test]
 fn wait4prompts_prompts_change_while_it_runs() {
     use moler_commands::events::Wait4Prompts;
