@@ -166,28 +166,18 @@ fn wait4prompts_reports_every_prompt_of_a_chunk_in_order() {
     assert_eq!(states, ["A", "B", "A"]);
 }
 
-/// Without `till_occurs_times` it runs until cancelled (as devices use it), reporting each
-/// prompt to its callbacks.
+/// Without `till_occurs_times`, `wait4prompts` (as devices use it), `wait4` and the generic
+/// line events run until cancelled (Moler's default, -1), each occurrence to their callbacks.
 #[test]
-fn wait4prompts_runs_until_cancelled_by_default() {
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let event = Registry::default()
-        .event_with("wait4prompts", &json!({"prompts": {"^a> $": "A"}}), move |o| {
-            log.lock().unwrap().push(o["state"].clone())
-        })
-        .unwrap();
-    let mut conn = Connection::new("prompts");
-    let done = conn.start(event, Instant::now());
-    conn.handle_input(b"a> \na> \na> ", Instant::now());
-    assert!(done.try_result().is_none(), "still watching");
-    assert_eq!(*seen.lock().unwrap(), ["A", "A", "A"]);
-}
-
-/// The line events run until cancelled unless `till_occurs_times` says otherwise (Moler's
-/// default, -1), each occurrence to their callbacks.
-#[test]
-fn line_events_run_until_cancelled_by_default() {
+fn events_run_until_cancelled_by_default() {
+    let prompts: &[u8] = b"a> \na> \na> ";
+    let mut cases = vec![(
+        "wait4prompts",
+        json!({"prompts": {"^a> $": "A"}}),
+        prompts,
+        "state",
+        json!(["A", "A", "A"]),
+    )];
     for name in [
         "wait4",
         "genericunix_lineevent",
@@ -196,17 +186,21 @@ fn line_events_run_until_cancelled_by_default() {
         "genericjuniper_ex_lineevent",
         "genericscpi_lineevent",
     ] {
+        let alarms = json!({"detect_patterns": ["ALARM (\\d+)"]});
+        let lines: &[u8] = b"ALARM 1\nALARM 2\nALARM 3\n";
+        cases.push((name, alarms, lines, "groups", json!([[1], [2], [3]])));
+    }
+    for (name, params, input, key, want) in cases {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
-        let params = json!({"detect_patterns": ["ALARM (\\d+)"]});
         let event = Registry::default()
-            .event_with(name, &params, move |o| log.lock().unwrap().push(o["groups"][0].clone()))
+            .event_with(name, &params, move |o| log.lock().unwrap().push(o[key].clone()))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut conn = Connection::new("events");
         let done = conn.start(event, Instant::now());
-        conn.handle_input(b"ALARM 1\nALARM 2\nALARM 3\n", Instant::now());
+        conn.handle_input(input, Instant::now());
         assert!(done.try_result().is_none(), "{name}: still watching");
-        assert_eq!(*seen.lock().unwrap(), [1, 2, 3], "{name}");
+        assert_eq!(Value::from(seen.lock().unwrap().clone()), want, "{name}");
     }
 }
 

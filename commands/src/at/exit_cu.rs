@@ -134,16 +134,22 @@ impl UnixCommand for ExitCu {
 mod tests {
     use super::*;
     use crate::testing::sent;
-    use moler_core::Connection;
+    use moler_core::{Completion, Connection};
     use std::time::{Duration, Instant};
+
+    /// `exit_cu` started at `t0` on a connection of its own: the escape goes out at once.
+    fn started(command: Command<ExitCuParser>, t0: Instant) -> (Connection, Completion<Empty>) {
+        let mut conn = Connection::new("modem");
+        let exit = conn.start(command, t0);
+        assert_eq!(sent(&mut conn), "\r-.\x15");
+        (conn, exit)
+    }
 
     #[test]
     fn the_escape_goes_again_only_when_cu_did_not_take_it() {
         let t0 = Instant::now();
         // Missed: the escape echoed as text, no `Disconnected.`: once more after RESEND.
-        let mut conn = Connection::new("modem");
-        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), "\r-.\x15");
+        let (mut conn, exit) = started(ExitCu::new(r"^\$ ").command(), t0);
         conn.handle_input(b"\r\n-.", t0);
         conn.handle_timeout(t0 + RESEND - Duration::from_millis(1));
         assert_eq!(sent(&mut conn), "", "not yet");
@@ -153,9 +159,7 @@ mod tests {
         assert!(exit.try_result().unwrap().is_ok());
 
         // Taken: cu's `Disconnected.` comes after its hang-up pause; nothing more is sent.
-        let mut conn = Connection::new("modem");
-        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), "\r-.\x15");
+        let (mut conn, exit) = started(ExitCu::new(r"^\$ ").command(), t0);
         conn.handle_input(b"-.", t0);
         conn.handle_input(b"\r\n\x07Disconnected.\r\n", t0 + Duration::from_secs(2));
         conn.handle_timeout(t0 + RESEND);
@@ -169,9 +173,7 @@ mod tests {
     #[test]
     fn lines_meanwhile_do_not_put_the_escape_off() {
         let t0 = Instant::now();
-        let mut conn = Connection::new("modem");
-        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), "\r-.\x15");
+        let (mut conn, exit) = started(ExitCu::new(r"^\$ ").command(), t0);
         conn.handle_input(b"\r\n-.", t0);
         conn.handle_input(b"\r\nRING\r\n", t0 + Duration::from_secs(3));
         conn.handle_timeout(t0 + RESEND);
@@ -184,10 +186,7 @@ mod tests {
     #[test]
     fn the_escape_goes_again_five_times_at_most() {
         let t0 = Instant::now();
-        let mut conn = Connection::new("modem");
-        let command = ExitCu::new(r"^\$ ").command().timeout(RESEND * 20);
-        let exit = conn.start(command, t0);
-        assert_eq!(sent(&mut conn), "\r-.\x15");
+        let (mut conn, exit) = started(ExitCu::new(r"^\$ ").command().timeout(RESEND * 20), t0);
         conn.handle_input(b"\r\n-.", t0);
         let mut resent = 0;
         for n in 1..=10 {
@@ -207,9 +206,7 @@ mod tests {
     #[test]
     fn a_prompt_after_output_sends_nothing_more() {
         let t0 = Instant::now();
-        let mut conn = Connection::new("modem");
-        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), "\r-.\x15");
+        let (mut conn, exit) = started(ExitCu::new(r"^\$ ").command(), t0);
         conn.handle_input(b"\r\nDisconnected.\r\nbye$ ", t0);
         let wake = conn.poll_timeout().expect("a wake to see whether more comes");
         assert!(wake < t0 + RESEND, "{:?}", wake - t0);
@@ -217,9 +214,7 @@ mod tests {
         assert_eq!(sent(&mut conn), "");
         assert!(exit.try_result().unwrap().is_ok());
 
-        let mut conn = Connection::new("modem");
-        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), "\r-.\x15");
+        let (mut conn, exit) = started(ExitCu::new(r"^\$ ").command(), t0);
         conn.handle_input(b"\r\n-.\r\nbye$ ", t0);
         let wake = conn.poll_timeout().expect("a wake to see whether more comes");
         conn.handle_timeout(wake);
@@ -227,9 +222,7 @@ mod tests {
         assert!(exit.try_result().unwrap().is_ok());
 
         // Nor after a resend.
-        let mut conn = Connection::new("modem");
-        let exit = conn.start(ExitCu::new(r"^\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), "\r-.\x15");
+        let (mut conn, exit) = started(ExitCu::new(r"^\$ ").command(), t0);
         conn.handle_input(b"\r\n-.", t0);
         conn.handle_timeout(t0 + RESEND);
         assert_eq!(sent(&mut conn), "\r-.\x15");
@@ -245,9 +238,7 @@ mod tests {
     #[test]
     fn only_the_expected_prompt_ends_it() {
         let t0 = Instant::now();
-        let mut conn = Connection::new("modem");
-        let exit = conn.start(ExitCu::new(r"^host\$ ").command(), t0);
-        assert_eq!(sent(&mut conn), "\r-.\x15");
+        let (mut conn, exit) = started(ExitCu::new(r"^host\$ ").command(), t0);
         conn.handle_input(b"\r\nDisconnected.\r\n>\r\nmodem# \r\n", t0);
         assert!(exit.try_result().is_none());
         conn.handle_input(b"host$ ", t0);

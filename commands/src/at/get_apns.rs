@@ -62,18 +62,13 @@ at_command!(GetApns, "get_apns", GetApnsParser, |s| GetApnsParser::default(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use moler_core::Command;
+    use crate::UnixCommand;
 
     /// As Moler's (`current_ret` an empty list, `ret_required`): `OK` without a context is
     /// no result yet, so the command waits on; with one, `OK` ends it.
     #[test]
     fn ok_without_a_context_is_no_result() {
-        let parse = |out: &str| {
-            let cmd =
-                Command::new("AT+CGDCONT?", crate::at::AtParser::new(GetApnsParser::default()))
-                    .prompt(crate::at::AT_PROMPT);
-            crate::offline::parse(cmd, [out.as_bytes()])
-        };
+        let parse = |out: &str| crate::offline::parse(GetApns::new().command(), [out.as_bytes()]);
         let err = parse("AT+CGDCONT?\nOK\n").unwrap_err().to_string();
         assert!(err.contains("AT+CGDCONT?"), "{err}");
         let apns = parse("AT+CGDCONT?\n+CGDCONT: 1,\"IP\",\"internet\",\"0.0.0.0\",0,0\nOK\n");
