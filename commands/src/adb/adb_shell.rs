@@ -201,6 +201,7 @@ impl UnixCommand for AdbShell {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{outcome, sent};
     use moler_core::Connection;
     use std::time::Instant;
 
@@ -238,6 +239,39 @@ mod tests {
         conn.handle_input(b"moler_bash# ", Instant::now());
         let err = done.try_result().unwrap().unwrap_err().to_string();
         assert!(err.contains("error: device 'nope' not found"), "{err}");
+    }
+
+    #[test]
+    fn the_prompts_given_are_the_ones_used() {
+        let shell = AdbShell::new()
+            .expected_prompt(r"^adb\$ $")
+            .prompt_after_login(r"^shell@\S+ \$")
+            .set_prompt("export PS1='adb$ '");
+        let (set, expected, after) = shell.prompts();
+        assert_eq!(set.as_deref(), Some("export PS1='adb$ '"));
+        assert_eq!(expected, r"^adb\$ $");
+        assert_eq!(after.as_deref(), Some(r"^shell@\S+ \$"));
+        let mut conn = Connection::new("adb");
+        let done = conn.start(shell.command_with_prompt("^moler_bash# $"), Instant::now());
+        assert_eq!(sent(&mut conn), "adb shell\n");
+        conn.handle_input(b"adb shell\nshell@adbhost:/ $ ", Instant::now());
+        assert_eq!(sent(&mut conn), "export PS1='adb$ '\n", "at the prompt after login");
+        assert!(!done.is_done());
+        conn.handle_input(b"export PS1='adb$ '\nadb$ ", Instant::now());
+        assert_eq!(outcome(&done), Some(Ok(())));
+        // Blank is none given: nothing typed, and the default prompt expected.
+        let blank = AdbShell::new().set_prompt("").prompt_after_login("").expected_prompt("");
+        assert_eq!(blank.prompts(), (None, DEFAULT_PROMPT.to_owned(), None));
+    }
+
+    #[test]
+    fn the_phone_s_newline_is_a_line_feed_unless_given() {
+        assert_eq!(AdbShell::new().target_newline, "\n");
+        let shell: AdbShell = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(shell.target_newline, "\n");
+        let shell: AdbShell =
+            serde_json::from_value(serde_json::json!({"target_newline": "\r\n"})).unwrap();
+        assert_eq!(shell.target_newline, "\r\n");
     }
 
     #[test]
