@@ -117,7 +117,36 @@ mod tests {
             Instant::now(),
         );
         let err = done.try_result().unwrap().unwrap_err().to_string();
-        assert!(err.contains("configuration database locked"), "{err}");
+        // Not also "a target prompt matches it": the configuration prompt does not.
+        let why =
+            "error: configuration database locked (back at the start prompt \"admin@switch>\")";
+        assert!(err.ends_with(why), "{err}");
+    }
+
+    #[test]
+    fn by_default_it_ends_at_the_configuration_prompt_of_moler_s_switch() {
+        // Moler's reference output; no expected prompt given.
+        let mut conn = Connection::new("ex");
+        let done =
+            conn.start(Configure::new().command_with_prompt("^admin@switch> $"), Instant::now());
+        conn.handle_input(b"configure\r\n\r\nEntering configuration mode\r\n", Instant::now());
+        conn.handle_input(b"\r\n[edit]\r\n", Instant::now());
+        // Another prompt is not the end: only the expected one is.
+        conn.handle_input(b"root@other# \r\n", Instant::now());
+        assert!(!done.is_done());
+        conn.handle_input(b"admin@switch# ", Instant::now());
+        assert!(done.try_result().unwrap().is_ok());
+        // The prompt followed by a line end ends it too (Moler's reads the prompt on any line).
+        let mut conn = Connection::new("ex");
+        let done =
+            conn.start(Configure::new().command_with_prompt("^admin@switch> $"), Instant::now());
+        conn.handle_input(b"configure\r\n[edit]\r\nadmin@switch# \r\n", Instant::now());
+        assert!(done.try_result().unwrap().is_ok());
+        // Junos ends its lines with \r\n: the newline of the mode reached.
+        assert_eq!(Configure::new().target_newline, "\r\n");
+        let configure: Configure = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(configure.target_newline, "\r\n");
+        assert_eq!(configure.expected_prompt, "^admin@switch#");
     }
 
     #[test]

@@ -91,6 +91,27 @@ mod tests {
     use std::time::Instant;
 
     #[test]
+    fn it_ends_at_the_operational_prompt_only() {
+        // Moler's switch by default; another prompt is not the end.
+        for exit in [ExitConfigure::new(), ExitConfigure::new().expected_prompt("^admin@switch>")] {
+            let mut conn = Connection::new("ex");
+            let done = conn.start(exit.command_with_prompt(r"^admin@switch# $"), Instant::now());
+            conn.handle_input(b"exit\r\nExiting configuration mode\r\n", Instant::now());
+            conn.handle_input(b"root@other> \r\n", Instant::now());
+            assert!(!done.is_done());
+            conn.handle_input(b"admin@switch> ", Instant::now());
+            assert!(done.try_result().unwrap().is_ok());
+        }
+        let exit = ExitConfigure::new().expected_prompt("^ops>");
+        assert_eq!(exit.expected_prompt, "^ops>");
+        let exit: ExitConfigure = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(
+            (exit.expected_prompt.as_str(), exit.target_newline.as_str()),
+            ("^admin@switch>", "\r\n")
+        );
+    }
+
+    #[test]
     fn staying_in_configuration_mode_fails_it() {
         let mut conn = Connection::new("ex");
         let cmd = ExitConfigure::new().command_with_prompt(r"^admin@switch# $");
