@@ -182,6 +182,7 @@ impl UnixCommand for ExitTelnet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{outcome, sent};
     use moler_core::Connection;
     use std::time::Instant;
 
@@ -197,6 +198,51 @@ mod tests {
         assert_eq!(sent, b"q\n");
         conn.handle_input(b"q\r\nConnection closed.\r\nmoler_bash# ", Instant::now());
         assert!(done.try_result().unwrap().is_ok());
+    }
+
+    #[test]
+    fn a_prompt_before_the_client_s_is_not_the_end() {
+        // A loose expected prompt that the PDU's own prompt matches too: before `q` is sent, a
+        // prompt is still the PDU's (a late answer to an earlier Enter).
+        let exit = ExitTelnet::new().expected_prompt(r"^\S*[#>]\s*$");
+        let mut conn = Connection::new("pdu");
+        let done = conn.start(exit.command_with_prompt(r"^PDU>\s*$"), Instant::now());
+        assert_eq!(sent(&mut conn), "\x1d");
+        conn.handle_input(b"\r\nPDU>", Instant::now());
+        assert_eq!(outcome(&done), None, "still in telnet");
+        conn.handle_input(b"\r\ntelnet> ", Instant::now());
+        assert_eq!(sent(&mut conn), "q\n");
+        assert_eq!(outcome(&done), None);
+        conn.handle_input(b"q\r\nConnection closed.\r\nhost# ", Instant::now());
+        assert_eq!(outcome(&done), Some(Ok(())));
+    }
+
+    #[test]
+    fn back_in_the_shell_the_settings_are_typed_before_the_end() {
+        let exit = ExitTelnet {
+            set_prompt: Some("export PS1='moler_bash# '".into()),
+            ..ExitTelnet::new()
+        };
+        let mut conn = Connection::new("pdu");
+        let done = conn.start(exit.command_with_prompt(r"^>\s*$"), Instant::now());
+        let _ = sent(&mut conn);
+        conn.handle_input(b"\r\ntelnet> ", Instant::now());
+        assert_eq!(sent(&mut conn), "q\n");
+        conn.handle_input(b"q\r\nConnection closed.\r\nmoler_bash# ", Instant::now());
+        assert_eq!(sent(&mut conn), "export PS1='moler_bash# '\n");
+        assert_eq!(outcome(&done), None, "the setting's prompt is awaited");
+        conn.handle_input(b"export PS1='moler_bash# '\r\nmoler_bash# ", Instant::now());
+        assert_eq!(outcome(&done), Some(Ok(())));
+    }
+
+    #[test]
+    fn the_shell_s_newline_is_a_line_feed_unless_given() {
+        assert_eq!(ExitTelnet::new().target_newline, "\n");
+        let exit: ExitTelnet = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(
+            (exit.target_newline.as_str(), exit.expected_prompt.as_str()),
+            ("\n", "moler_bash#")
+        );
     }
 
     #[test]
