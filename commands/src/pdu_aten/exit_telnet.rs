@@ -246,6 +246,18 @@ mod tests {
     }
 
     #[test]
+    fn a_blank_or_bad_prompt_is_refused() {
+        let err = ExitTelnet::new().expected_prompt(" ").command_line().unwrap_err();
+        assert!(matches!(err, ParamError::Missing(ref name) if name == "expected_prompt"), "{err}");
+        let err = ExitTelnet::new().expected_prompt("(").command_line().unwrap_err();
+        assert!(matches!(err, ParamError::Regex { ref name, .. } if name == "expected_prompt"));
+        let exit = ExitTelnet { prompt_after_login: Some("[".into()), ..ExitTelnet::new() };
+        let err = exit.command_line().unwrap_err();
+        assert!(matches!(err, ParamError::Regex { ref name, .. } if name == "prompt_after_login"));
+        assert_eq!(ExitTelnet::new().command_line().unwrap(), "", "Ctrl-] alone is sent");
+    }
+
+    #[test]
     fn q_is_sent_once_and_the_device_prompt_again_fails_it() {
         let mut conn = Connection::new("pdu");
         let done = conn.start(ExitTelnet::new().command_with_prompt(r"^>\s*$"), Instant::now());
