@@ -213,26 +213,36 @@ mod tests {
         conn.handle_input(b"\r\ntelnet> ", Instant::now());
         assert_eq!(sent(&mut conn), "q\n");
         assert_eq!(outcome(&done), None);
-        conn.handle_input(b"q\r\nConnection closed.\r\nhost# ", Instant::now());
+        // Only the expected prompt ends it, not any prompt.
+        conn.handle_input(b"q\r\nConnection closed.\r\nother$ ", Instant::now());
+        assert_eq!(outcome(&done), None);
+        conn.handle_input(b"\r\nhost# ", Instant::now());
         assert_eq!(outcome(&done), Some(Ok(())));
     }
 
     #[test]
     fn back_in_the_shell_the_settings_are_typed_before_the_end() {
-        let exit = ExitTelnet {
-            set_prompt: Some("export PS1='moler_bash# '".into()),
-            ..ExitTelnet::new()
-        };
-        let mut conn = Connection::new("pdu");
-        let done = conn.start(exit.command_with_prompt(r"^>\s*$"), Instant::now());
-        let _ = sent(&mut conn);
-        conn.handle_input(b"\r\ntelnet> ", Instant::now());
-        assert_eq!(sent(&mut conn), "q\n");
-        conn.handle_input(b"q\r\nConnection closed.\r\nmoler_bash# ", Instant::now());
-        assert_eq!(sent(&mut conn), "export PS1='moler_bash# '\n");
-        assert_eq!(outcome(&done), None, "the setting's prompt is awaited");
-        conn.handle_input(b"export PS1='moler_bash# '\r\nmoler_bash# ", Instant::now());
-        assert_eq!(outcome(&done), Some(Ok(())));
+        // A blank prompt after login is none: the settings wait for the expected prompt.
+        for after_login in [None, Some("")] {
+            let exit = ExitTelnet {
+                set_prompt: Some("export PS1='moler_bash# '".into()),
+                prompt_after_login: after_login.map(str::to_owned),
+                ..ExitTelnet::new()
+            };
+            let mut conn = Connection::new("pdu");
+            let done = conn.start(exit.command_with_prompt(r"^>\s*$"), Instant::now());
+            let _ = sent(&mut conn);
+            conn.handle_input(b"\r\ntelnet> ", Instant::now());
+            assert_eq!(sent(&mut conn), "q\n");
+            // A read cut in the middle of a line.
+            conn.handle_input(b"q\r\nConnection clo", Instant::now());
+            assert_eq!((sent(&mut conn).as_str(), outcome(&done)), ("", None), "{after_login:?}");
+            conn.handle_input(b"sed.\r\nmoler_bash# ", Instant::now());
+            assert_eq!(sent(&mut conn), "export PS1='moler_bash# '\n");
+            assert_eq!(outcome(&done), None, "the setting's prompt is awaited");
+            conn.handle_input(b"export PS1='moler_bash# '\r\nmoler_bash# ", Instant::now());
+            assert_eq!(outcome(&done), Some(Ok(())));
+        }
     }
 
     #[test]
