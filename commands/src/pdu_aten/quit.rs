@@ -100,3 +100,59 @@ impl UnixCommand for Quit {
         Some(&self.expected_prompt)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{failed, outcome};
+    use moler_core::Connection;
+    use std::time::Instant;
+
+    #[test]
+    fn it_ends_at_the_shell_s_prompt_only() {
+        // Moler's reference output, with its default prompt.
+        let mut conn = Connection::new("pdu");
+        let done = conn.start(Quit::new().command_with_prompt(r"^>\s*$"), Instant::now());
+        conn.handle_input(b"quit\r\n\r\nGoodbye!\r\n", Instant::now());
+        conn.handle_input(b"other$ ", Instant::now());
+        assert_eq!(outcome(&done), None, "another prompt is not the end");
+        conn.handle_input(b"\r\nConnection closed by foreign host.\r\n", Instant::now());
+        // Not followed by a line end unless allowed_newline_after_prompt.
+        conn.handle_input(b"moler_bash#\r\n", Instant::now());
+        assert_eq!(outcome(&done), None);
+        conn.handle_input(b"moler_bash#", Instant::now());
+        assert_eq!(outcome(&done), Some(Ok(())));
+
+        let quit = Quit { allowed_newline_after_prompt: true, ..Quit::new() };
+        let mut conn = Connection::new("pdu");
+        let done = conn.start(quit.command_with_prompt(r"^>\s*$"), Instant::now());
+        conn.handle_input(b"quit\r\nGoodbye!\r\nmoler_bash#\r\n", Instant::now());
+        assert_eq!(outcome(&done), Some(Ok(())));
+    }
+
+    #[test]
+    fn the_pdu_s_prompt_again_fails_it() {
+        let mut conn = Connection::new("pdu");
+        let quit = Quit::new().expected_prompt(r"^host\$ $");
+        let done = conn.start(quit.command_with_prompt(r"^>\s*$"), Instant::now());
+        conn.handle_input(b"quit\r\nInvalid command\r\n>", Instant::now());
+        let why = failed(outcome(&done));
+        assert!(why.ends_with("Invalid command (back at the start prompt \">\")"), "{why}");
+    }
+
+    #[test]
+    fn moler_s_defaults_and_a_blank_or_bad_prompt_refused() {
+        let quit: Quit = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(
+            (quit.expected_prompt.as_str(), quit.target_newline.as_str()),
+            ("moler_bash#", "\n")
+        );
+        assert!(!quit.allowed_newline_after_prompt);
+        assert_eq!(Quit::new().target_newline, "\n");
+        assert_eq!(Quit::new().command_line().unwrap(), "quit");
+        let err = Quit::new().expected_prompt(" ").command_line().unwrap_err();
+        assert!(matches!(err, ParamError::Missing(ref name) if name == "expected_prompt"), "{err}");
+        let err = Quit::new().expected_prompt("(").command_line().unwrap_err();
+        assert!(matches!(err, ParamError::Regex { ref name, .. } if name == "expected_prompt"));
+    }
+}
