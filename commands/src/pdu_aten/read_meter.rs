@@ -165,6 +165,17 @@ mod tests {
     }
 
     #[test]
+    fn a_prompt_before_the_value_waits_for_it() {
+        let mut conn = Connection::new("pdu");
+        let done = conn.start(ReadMeter::new("dev", "volt").command(), Instant::now());
+        conn.handle_input(b"read meter dev volt\r\n>", Instant::now());
+        assert!(!done.is_done(), "no value yet");
+        conn.handle_input(b"\r\n V:233.03\r\n>", Instant::now());
+        let got = done.try_result().expect("ended").unwrap();
+        assert_eq!((got.kind.as_str(), got.value_raw.as_str()), ("V", "233.03"));
+    }
+
+    #[test]
     fn integers_stay_integers_and_a_dotted_mess_is_a_parse_error() {
         let cmd = ReadMeter::new("dev", "pow").output_format("simple");
         let got = run(&cmd, "read meter dev pow simple\r\n 331\r\n\r\n>").unwrap();
