@@ -176,6 +176,17 @@ mod tests {
     }
 
     #[test]
+    fn without_a_device_s_prompt_only_the_pdu_s_ends_it() {
+        // Another shell's prompt is not the PDU's (a session that dropped is no answer).
+        let mut conn = Connection::new("pdu");
+        let done = conn.start(ReadMeter::new("dev", "volt").command(), Instant::now());
+        conn.handle_input(b"read meter dev volt\r\n V:233.03\r\nuser@host:~$ ", Instant::now());
+        assert!(!done.is_done());
+        conn.handle_input(b"\r\n>", Instant::now());
+        assert!(done.try_result().expect("ended").is_ok());
+    }
+
+    #[test]
     fn integers_stay_integers_and_a_dotted_mess_is_a_parse_error() {
         let cmd = ReadMeter::new("dev", "pow").output_format("simple");
         let got = run(&cmd, "read meter dev pow simple\r\n 331\r\n\r\n>").unwrap();

@@ -132,6 +132,22 @@ mod tests {
     use std::time::Instant;
 
     #[test]
+    fn it_ends_at_the_pdu_s_prompt_once_it_has_a_status() {
+        let mut conn = Connection::new("pdu");
+        let done = conn.start(ReadStatus::new("o01").command(), Instant::now());
+        conn.handle_input(b"read status o01\r\n>", Instant::now());
+        assert!(!done.is_done(), "no status yet");
+        conn.handle_input(b"\r\n Outlet 01 on\r\n", Instant::now());
+        // The telnet session dropped: the local shell's prompt is not the PDU's.
+        conn.handle_input(b"Connection closed by foreign host.\r\nuser@host:~$ ", Instant::now());
+        assert!(!done.is_done());
+        conn.handle_input(b"\r\n>", Instant::now());
+        let got = done.try_result().expect("ended").unwrap();
+        assert_eq!(got.status, "on");
+        assert_eq!(got.outlet, BTreeMap::from([("01".to_owned(), "on".to_owned())]));
+    }
+
+    #[test]
     fn a_refusal_fails_and_bad_outlets_are_refused() {
         let mut conn = Connection::new("pdu");
         let done = conn.start(ReadStatus::new("o99").command(), Instant::now());

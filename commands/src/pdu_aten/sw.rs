@@ -87,5 +87,7 @@ mod tests {
         assert!(done.try_result().unwrap().is_err());
         assert!(matches!(Sw::new("o01", "").command_line(), Err(ParamError::Missing(_))));
         assert!(Sw::new("o01", "on").option("a b").command_line().is_err());
+        assert_eq!(Sw::new("o01", "on").option("imme").command_line().unwrap(), "sw o01 on imme");
+        assert_eq!(Sw::new("o01", "on").option(" ").command_line().unwrap(), "sw o01 on");
     }
 }
