@@ -80,6 +80,17 @@ mod tests {
     use std::time::Instant;
 
     #[test]
+    fn without_a_device_s_prompt_only_the_pdu_s_ends_it() {
+        let mut conn = Connection::new("pdu");
+        let done = conn.start(Sw::new("o01", "on").option("imme").command(), Instant::now());
+        conn.handle_input(b"sw o01 on imme\r\n Outlet<01> command is setting\r\n", Instant::now());
+        conn.handle_input(b"user@host:~$ ", Instant::now());
+        assert!(!done.is_done(), "another shell's prompt is not the PDU's");
+        conn.handle_input(b"\r\n>", Instant::now());
+        assert!(done.try_result().expect("ended").is_ok());
+    }
+
+    #[test]
     fn not_support_fails_and_words_are_required() {
         let mut conn = Connection::new("pdu");
         let done = conn.start(Sw::new("o01", "sideways").command(), Instant::now());
