@@ -104,7 +104,9 @@ mod tests {
     fn the_last_value_wins_and_the_prompt_waits_for_one() {
         let mut conn = Connection::new("scpi");
         let done = conn.start(Read::new().command(), Instant::now());
-        conn.handle_input(b"READ?\r\n-1.5e+3\r\n+2.25E-001\r\n", Instant::now());
+        conn.handle_input(b"READ?\r\nSCPI>", Instant::now());
+        assert!(!done.is_done(), "no value yet");
+        conn.handle_input(b"\r\n-1.5e+3\r\n+2.25E-001\r\n", Instant::now());
         assert!(!done.is_done());
         conn.handle_input(b"SCPI>", Instant::now());
         let got = done.try_result().unwrap().unwrap();

@@ -82,6 +82,24 @@ mod tests {
     use std::time::Instant;
 
     #[test]
+    fn by_default_a_line_saying_error_in_any_case_fails_it() {
+        let by_name: RunCommand =
+            serde_json::from_value(serde_json::json!({"command": "CONF:FREQ 1, (@1)"})).unwrap();
+        for cmd in [RunCommand::new("CONF:FREQ 1, (@1)"), by_name] {
+            assert_eq!(cmd.error_regex.as_deref(), Some("(?i)ERROR"));
+            for (output, fails) in [
+                ("CONF:FREQ 1, (@1)\r\nSCPI>", false),
+                ("CONF:FREQ 1, (@1)\r\n**Error: -113, undefined header\r\nSCPI>", true),
+            ] {
+                let mut conn = Connection::new("scpi");
+                let done = conn.start(cmd.command(), Instant::now());
+                conn.handle_input(output.as_bytes(), Instant::now());
+                assert_eq!(done.try_result().expect("ended").is_err(), fails, "{output:?}");
+            }
+        }
+    }
+
+    #[test]
     fn an_error_line_fails_it_unless_the_regex_is_off() {
         let output = b"SYST:ERR?\r\n-113,\"Undefined header\"\r\nSCPI>";
         for (regex, fails) in [(Some("(?i)undefined"), true), (None, false)] {
