@@ -305,8 +305,9 @@ impl Registry {
             let spec: T = from_params(params)?;
             spec.command_line()?;
             let prompt = common.prompt.as_deref().or(prompt);
-            if let Some(p) = spec.end_prompt(prompt) {
-                // Through the cache: the command compiles the same prompt next.
+            // The shell's prompt, and the one the command ends at (the same, or another for a
+            // hop); through the cache: the command compiles the same prompts next.
+            for p in [prompt, spec.end_prompt(prompt)].into_iter().flatten() {
                 ParamError::regex("prompt", p)?;
             }
             let mut command = spec.build(prompt);
@@ -864,6 +865,30 @@ mod tests {
         // As a core error (the variant holds text) it says the whole chain.
         let core = Error::from(err);
         assert!(core.to_string().contains("unclosed group"), "{core}");
+    }
+
+    /// The hops' `prompt` (the shell they start from) is checked as every command's is, though
+    /// they end at another prompt: taken as text, a wrong regex would never show the start
+    /// shell again, and a failed hop would wait for its timeout instead of failing.
+    #[test]
+    fn a_hop_s_bad_start_prompt_is_refused() {
+        let registry = Registry::default();
+        for (name, params) in [
+            ("adb_shell", serde_json::json!({})),
+            ("ssh", serde_json::json!({"host": "h", "login": "u", "password": "p"})),
+            ("su", serde_json::json!({})),
+            ("juniper.configure", serde_json::json!({})),
+            ("pdu_aten.quit", serde_json::json!({})),
+            ("scpi.exit_telnet", serde_json::json!({})),
+        ] {
+            registry.command(name, &params).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut bad = params.clone();
+            bad["prompt"] = "(oops".into();
+            let err = registry.command(name, &bad).err().unwrap_or_else(|| panic!("{name}"));
+            let BuildError::BadParams { problem, .. } = &err else { panic!("{err:?}") };
+            let ParamError::Regex { name: param, .. } = &**problem else { panic!("{err:?}") };
+            assert_eq!(param, "prompt", "{name}");
+        }
     }
 
     /// A command's own check of one parameter names it (a config shows the mistake there),

@@ -97,10 +97,11 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
     }
 
     /// The command for a shell with `prompt` (`None`: the default prompt). A parameter that
-    /// makes no command line gives a command that fails at its start with `WrongUsage`.
+    /// makes no command line, or a `prompt` that is no regex, gives a command that fails at its
+    /// start with `WrongUsage`.
     fn build(&self, prompt: Option<&str>) -> Command<Self::Parser> {
         let (line, invalid) = match self.command_line() {
-            Ok(line) => (line, None),
+            Ok(line) => (line, start_prompt_error(self, prompt)),
             Err(e) => (String::new(), Some(e)),
         };
         let command = Command::new(line, self.parser_for(prompt)).timeout(self.default_timeout());
@@ -115,6 +116,18 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
         }
         command
     }
+}
+
+/// What is wrong with `prompt`, the prompt of the shell `spec` starts from, when the command
+/// does not end at it (a hop): the start prompt is what shows that the hop failed, and taken as
+/// text a wrong regex would never show it (the hop would wait for its timeout). A command
+/// ending at `prompt` has it checked by [`Command::prompt`].
+pub(crate) fn start_prompt_error<C: UnixCommand>(
+    spec: &C,
+    prompt: Option<&str>,
+) -> Option<ParamError> {
+    let p = prompt.filter(|p| spec.end_prompt(prompt) != Some(*p))?;
+    ParamError::regex("prompt", p).err()
 }
 
 /// The result of commands whose success prints nothing: `{}` (Moler's empty dict).
@@ -219,6 +232,30 @@ mod tests {
     struct Two {
         alpha: String,
         beta: Option<u32>,
+    }
+
+    /// A start prompt that is no regex fails the command at its start, hops included (they
+    /// end at another prompt, and before read the start prompt as text).
+    #[test]
+    fn a_prompt_that_is_no_regex_fails_at_the_start() {
+        fn check<C: UnixCommand>(spec: C) {
+            let mut conn = moler_core::Connection::new("spec");
+            let done = conn.start(spec.command_with_prompt("(oops"), std::time::Instant::now());
+            let why = crate::testing::failed(crate::testing::outcome(&done));
+            assert!(
+                why.contains("invalid prompt regex") && why.contains("(oops"),
+                "{}: {why}",
+                C::NAME
+            );
+            let mut conn = moler_core::Connection::new("spec");
+            let done = conn.start(spec.command_with_prompt("^ok\\$ $"), std::time::Instant::now());
+            assert_eq!(crate::testing::outcome(&done), None, "{} runs", C::NAME);
+        }
+        check(crate::unix::Ls::new());
+        check(crate::adb::AdbShell::new());
+        check(crate::unix::Ssh::new("host", "user", "secret", r"^user@host\$ "));
+        check(crate::pdu_aten::Quit::new());
+        check(crate::juniper::Configure::new());
     }
 
     #[test]

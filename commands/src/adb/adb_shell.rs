@@ -183,7 +183,7 @@ impl UnixCommand for AdbShell {
     /// whose prompt is `prompt`.
     fn build(&self, prompt: Option<&str>) -> Command<PromptChange> {
         let (line, invalid) = match self.command_line() {
-            Ok(line) => (line, None),
+            Ok(line) => (line, crate::spec::start_prompt_error(self, prompt)),
             Err(e) => (String::new(), Some(e)),
         };
         let (_, expected, _) = self.prompts();
