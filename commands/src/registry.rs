@@ -876,6 +876,7 @@ mod tests {
         for (name, params) in [
             ("adb_shell", serde_json::json!({})),
             ("ssh", serde_json::json!({"host": "h", "login": "u", "password": "p"})),
+            ("telnet", serde_json::json!({"host": "h", "login": "u", "password": "p"})),
             ("su", serde_json::json!({})),
             ("juniper.configure", serde_json::json!({})),
             ("pdu_aten.quit", serde_json::json!({})),
