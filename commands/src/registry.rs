@@ -305,10 +305,13 @@ impl Registry {
             let spec: T = from_params(params)?;
             spec.command_line()?;
             let prompt = common.prompt.as_deref().or(prompt);
-            // The shell's prompt, and the one the command ends at (the same, or another for a
-            // hop); through the cache: the command compiles the same prompts next.
-            for p in [prompt, spec.end_prompt(prompt)].into_iter().flatten() {
+            // The shell's prompt, and the one the command ends at when it is another (a hop's
+            // expected_prompt); through the cache: the command compiles the same prompts next.
+            if let Some(p) = prompt {
                 ParamError::regex("prompt", p)?;
+            }
+            if let Some(p) = spec.end_prompt(prompt).filter(|p| Some(*p) != prompt) {
+                ParamError::regex("expected_prompt", p)?;
             }
             let mut command = spec.build(prompt);
             if let Some(t) = common.timeout {

@@ -695,7 +695,8 @@ fn exit_takes_molers_parameters() {
     // A prompt that is no regex is refused when the command is made.
     let e = registry.command("exit", &serde_json::json!({"expected_prompt": "root(#"}));
     let e = e.err().expect("refused").to_string();
-    assert!(e.starts_with("exit: invalid prompt regex \"root(#\""), "{e}");
+    // Named as given (before: "invalid prompt regex", as if the shell's prompt were wrong).
+    assert!(e.starts_with("exit: invalid expected_prompt regex \"root(#\""), "{e}");
 }
 
 // --- telnet's own commands ---------------------------------------------------------------------

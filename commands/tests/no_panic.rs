@@ -113,3 +113,33 @@ fn the_other_families_are_sampled_too() {
         assert!(names.iter().any(|n| n.starts_with(&prefix)), "no {family} command: {names:?}");
     }
 }
+
+/// Every parameter that is a regex (prompts, `*_regex`, `*_indication`; not `set_prompt`, a
+/// command, nor `file_pattern`, a glob) given one that does not compile is refused when the
+/// command is built, naming it. Before, a hop's `prompt_after_login` (`su`, `sudo`, `telnet`,
+/// `exit_telnet`) was read as text, and a bad `expected_prompt` of `cd`, `exit`, `su`… was
+/// called an invalid `prompt`.
+#[test]
+fn a_bad_regex_parameter_is_refused_by_name() {
+    let registry = Registry::default();
+    let not_regexes = ["set_prompt", "allowed_newline_after_prompt", "prompt_from_serial_number"];
+    let is_regex = |p: &str| {
+        let named = p.contains("prompt") || p.contains("regex") || p.ends_with("indication");
+        named && !not_regexes.contains(&p)
+    };
+    let mut checked = 0;
+    for (name, (kwargs, _)) in samples() {
+        let params = registry.command_params(&name).expect("a registered command");
+        for p in params.iter().filter(|p| is_regex(p)) {
+            let mut bad = if kwargs.is_object() { kwargs.clone() } else { serde_json::json!({}) };
+            bad[p] = "(oops".into();
+            let err = match registry.command(&name, &bad) {
+                Ok(_) => panic!("{name}: {p} \"(oops\" accepted"),
+                Err(e) => e.to_string(),
+            };
+            assert!(err.contains(&format!("invalid {p} regex")), "{name}, {p}: {err}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} regex parameters");
+}

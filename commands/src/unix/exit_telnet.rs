@@ -100,6 +100,7 @@ impl UnixCommand for ExitTelnet {
     type Output = Empty;
     fn command_line(&self) -> Result<String, ParamError> {
         ParamError::regex("expected_prompt", &self.expected_prompt)?;
+        super::ssh::optional_regex("prompt_after_login", &self.prompt_after_login)?;
         // What is sent is the escape character (`setup`); the line stays empty as Ctrl-C's.
         Ok(String::new())
     }

@@ -67,6 +67,7 @@ impl UnixCommand for Su {
     type Parser = JsonSudoParser;
     type Output = Value;
     fn command_line(&self) -> Result<String, ParamError> {
+        self.as_sudo().check_prompts()?;
         let mut line = "su".to_owned();
         push_opt(&mut line, self.options.as_deref());
         if let Some(inner) = embed(&self.cmd_class_name, &self.cmd_params)? {

@@ -197,7 +197,7 @@ impl Sudo {
         shell_prompt: Option<&str>,
     ) -> Command<SudoParser<T::Parser>> {
         let prompt = self.expected_prompt.as_deref().or(shell_prompt).unwrap_or(DEFAULT_PROMPT);
-        let (line, parser) = match inner.command_line() {
+        let (line, parser) = match self.check_prompts().and_then(|()| inner.command_line()) {
             Ok(l) => (format!("{} {l}", self.head()), inner.parser()),
             Err(e) => {
                 let c = Command::new(
@@ -211,6 +211,17 @@ impl Sudo {
         let c =
             Command::new(line, self.sudo_parser(parser, false, shell_prompt, false)).prompt(prompt);
         sudo_setup(c)
+    }
+
+    /// Its prompts are regexes (as su's: [`Su`](super::Su) checks them through this).
+    pub(super) fn check_prompts(&self) -> Result<(), ParamError> {
+        for (name, r) in [
+            ("expected_prompt", &self.expected_prompt),
+            ("prompt_after_login", &self.prompt_after_login),
+        ] {
+            super::ssh::optional_regex(name, r)?;
+        }
+        Ok(())
     }
 
     fn head(&self) -> String {
@@ -279,6 +290,7 @@ impl UnixCommand for Sudo {
     type Parser = JsonSudoParser;
     type Output = Value;
     fn command_line(&self) -> Result<String, ParamError> {
+        self.check_prompts()?;
         let mut line = self.head();
         if let Some(inner) = embed(&self.cmd_class_name, &self.cmd_params)? {
             push_opt(&mut line, Some(&inner.line));

@@ -144,7 +144,14 @@ impl UnixCommand for Telnet {
     type Parser = LoginParser;
     type Output = LoginResult;
     fn command_line(&self) -> Result<String, ParamError> {
-        optional_regex("expected_prompt", &Some(self.expected_prompt.clone()))?;
+        for (name, r) in [
+            ("expected_prompt", &Some(self.expected_prompt.clone())),
+            ("prompt_after_login", &self.prompt_after_login),
+            ("failure_exceptions_indication", &self.failure_exceptions_indication),
+            ("failure_indication", &self.failure_indication),
+        ] {
+            optional_regex(name, r)?;
+        }
         ParamError::regex("telnet_prompt", &self.telnet_prompt)?;
         if self.login.is_some() && self.username.is_some() {
             return Err("set login or username, not both".into());
