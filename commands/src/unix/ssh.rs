@@ -564,6 +564,24 @@ pub(super) fn optional_regex(
     r.as_deref().filter(|r| !r.is_empty()).map(|r| ParamError::regex(name, r)).transpose()
 }
 
+/// ssh's and telnet's regex parameters, each checked by name.
+pub(super) fn check_login_regexes(
+    expected_prompt: &str,
+    prompt_after_login: &Option<String>,
+    failure_exceptions_indication: &Option<String>,
+    failure_indication: &Option<String>,
+) -> Result<(), ParamError> {
+    ParamError::regex("expected_prompt", expected_prompt)?;
+    for (name, r) in [
+        ("prompt_after_login", prompt_after_login),
+        ("failure_exceptions_indication", failure_exceptions_indication),
+        ("failure_indication", failure_indication),
+    ] {
+        optional_regex(name, r)?;
+    }
+    Ok(())
+}
+
 /// The parts of ssh and telnet that build their parser.
 pub(super) struct LoginSpec<'a> {
     pub(super) client: Client,
@@ -656,14 +674,12 @@ impl UnixCommand for Ssh {
     type Parser = LoginParser;
     type Output = LoginResult;
     fn command_line(&self) -> Result<String, ParamError> {
-        for (name, r) in [
-            ("expected_prompt", &Some(self.expected_prompt.clone())),
-            ("prompt_after_login", &self.prompt_after_login),
-            ("failure_exceptions_indication", &self.failure_exceptions_indication),
-            ("failure_indication", &self.failure_indication),
-        ] {
-            optional_regex(name, r)?;
-        }
+        check_login_regexes(
+            &self.expected_prompt,
+            &self.prompt_after_login,
+            &self.failure_exceptions_indication,
+            &self.failure_indication,
+        )?;
         let mut line = String::new();
         push_opt(&mut line, self.term_mono.as_deref());
         push_opt(&mut line, Some("ssh"));

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dialog::Passwords;
 use super::ssh::{
-    default_newline, default_term, default_tmout, optional_regex, with_param, yes, Client,
+    check_login_regexes, default_newline, default_term, default_tmout, with_param, yes, Client,
     LoginParser, LoginResult, LoginSpec, Port, TelnetCommands, LOGIN_TIMEOUT,
 };
 use crate::spec::{push_opt, UnixCommand};
@@ -144,14 +144,12 @@ impl UnixCommand for Telnet {
     type Parser = LoginParser;
     type Output = LoginResult;
     fn command_line(&self) -> Result<String, ParamError> {
-        for (name, r) in [
-            ("expected_prompt", &Some(self.expected_prompt.clone())),
-            ("prompt_after_login", &self.prompt_after_login),
-            ("failure_exceptions_indication", &self.failure_exceptions_indication),
-            ("failure_indication", &self.failure_indication),
-        ] {
-            optional_regex(name, r)?;
-        }
+        check_login_regexes(
+            &self.expected_prompt,
+            &self.prompt_after_login,
+            &self.failure_exceptions_indication,
+            &self.failure_indication,
+        )?;
         ParamError::regex("telnet_prompt", &self.telnet_prompt)?;
         if self.login.is_some() && self.username.is_some() {
             return Err("set login or username, not both".into());
