@@ -428,6 +428,20 @@ fn sudo_with_an_embedded_command_ends_at_its_start_prompt() {
     assert_eq!(outcome.sent, "sudo pwd\nsecret\n");
 }
 
+/// A prompt of sudo's that is no regex fails the command at its start, naming it, also around a
+/// typed command (before, it was read as text: the prompt after login could never be seen).
+#[test]
+fn sudo_s_bad_prompts_fail_at_the_start() {
+    let bad = Sudo { prompt_after_login: Some("(oops".into()), ..Sudo::new().password("secret") };
+    let mut conn = Connection::new("sudo");
+    let done = conn.start(bad.wrap(&Pwd::new(), Some(USER)), Instant::now());
+    let err = done.try_result().expect("failed at its start").unwrap_err().to_string();
+    assert!(err.contains("sudo: invalid prompt_after_login regex \"(oops\""), "{err}");
+    let bad = Sudo { expected_prompt: Some("(oops".into()), ..Sudo::new() };
+    let err = bad.command_line().unwrap_err().to_string();
+    assert!(err.contains("invalid expected_prompt regex"), "{err}");
+}
+
 /// A wrong password with more passwords given is no failure: sudo asks again ("Sorry, try
 /// again.") and gets the next one. With none left, it fails at once, on sudo's own words, and
 /// the next question gets Ctrl-C, not the same wrong password again.
