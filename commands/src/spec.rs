@@ -101,33 +101,36 @@ pub trait UnixCommand: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// start with `WrongUsage`.
     fn build(&self, prompt: Option<&str>) -> Command<Self::Parser> {
         let (line, invalid) = match self.command_line() {
-            Ok(line) => (line, start_prompt_error(self, prompt)),
+            Ok(line) => (line, prompt_error(self, prompt)),
             Err(e) => (String::new(), Some(e)),
         };
         let command = Command::new(line, self.parser_for(prompt)).timeout(self.default_timeout());
         let mut command = self.setup(command);
-        if let Some(p) = self.end_prompt(prompt) {
-            command = command.prompt(p);
-        }
+        // First: the first reason given is the one a command fails with.
         if let Some(e) = invalid {
             // WrongUsage holds text: the whole chain goes into it.
             let why = moler_core::Report(&e);
             command = command.fail_at_start(Error::WrongUsage(format!("{}: {why}", Self::NAME)));
         }
+        if let Some(p) = self.end_prompt(prompt) {
+            command = command.prompt(p);
+        }
         command
     }
 }
 
-/// What is wrong with `prompt`, the prompt of the shell `spec` starts from, when the command
-/// does not end at it (a hop): the start prompt is what shows that the hop failed, and taken as
-/// text a wrong regex would never show it (the hop would wait for its timeout). A command
-/// ending at `prompt` has it checked by [`Command::prompt`].
-pub(crate) fn start_prompt_error<C: UnixCommand>(
-    spec: &C,
-    prompt: Option<&str>,
-) -> Option<ParamError> {
-    let p = prompt.filter(|p| spec.end_prompt(prompt) != Some(*p))?;
-    ParamError::regex("prompt", p).err()
+/// What is wrong with the prompts of a hop, a command that does not end at `prompt`, the
+/// prompt of the shell it starts from: `prompt`, which shows that the hop failed (taken as
+/// text, a wrong regex would never show it, and the hop would wait for its timeout), and the
+/// prompt it ends at, its `expected_prompt`. A command ending at `prompt` has it checked by
+/// [`Command::prompt`].
+pub(crate) fn prompt_error<C: UnixCommand>(spec: &C, prompt: Option<&str>) -> Option<ParamError> {
+    let end = spec.end_prompt(prompt);
+    if end == prompt {
+        return None;
+    }
+    let start = prompt.and_then(|p| ParamError::regex("prompt", p).err());
+    start.or_else(|| end.and_then(|p| ParamError::regex("expected_prompt", p).err()))
 }
 
 /// The result of commands whose success prints nothing: `{}` (Moler's empty dict).
@@ -256,6 +259,16 @@ mod tests {
         check(crate::unix::Ssh::new("host", "user", "secret", r"^user@host\$ "));
         check(crate::pdu_aten::Quit::new());
         check(crate::juniper::Configure::new());
+        // A hop's own prompt is named as given.
+        let mut conn = moler_core::Connection::new("spec");
+        let exit = crate::juniper::Configure::new().expected_prompt("(oops");
+        let done = conn.start(exit.command_with_prompt("^ok> $"), std::time::Instant::now());
+        let why = crate::testing::failed(crate::testing::outcome(&done));
+        assert!(why.contains("configure: invalid expected_prompt regex \"(oops\""), "{why}");
+        let shell = crate::adb::AdbShell::new().expected_prompt("(oops");
+        let done = conn.start(shell.command_with_prompt("^ok> $"), std::time::Instant::now());
+        let why = crate::testing::failed(crate::testing::outcome(&done));
+        assert!(why.contains("adb_shell: invalid expected_prompt regex \"(oops\""), "{why}");
     }
 
     #[test]

@@ -183,18 +183,19 @@ impl UnixCommand for AdbShell {
     /// whose prompt is `prompt`.
     fn build(&self, prompt: Option<&str>) -> Command<PromptChange> {
         let (line, invalid) = match self.command_line() {
-            Ok(line) => (line, crate::spec::start_prompt_error(self, prompt)),
+            Ok(line) => (line, crate::spec::prompt_error(self, prompt)),
             Err(e) => (String::new(), Some(e)),
         };
         let (_, expected, _) = self.prompts();
         let command = Command::new(line, self.parser_for(prompt)).timeout(self.default_timeout());
-        let mut command = self.setup(command).prompt(&expected);
+        let mut command = self.setup(command);
+        // First: the first reason given is the one a command fails with.
         if let Some(e) = invalid {
             let why = moler_core::Report(&e);
             command = command
                 .fail_at_start(moler_core::Error::WrongUsage(format!("{}: {why}", Self::NAME)));
         }
-        command
+        command.prompt(&expected)
     }
 }
 
