@@ -276,3 +276,39 @@ fn every_registered_event_has_a_case_and_every_case_an_event() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every regex parameter of every event (`detect_patterns`, `prompt`, `prompts`), given one
+/// that does not compile in the shape its case gives (a regex, a list of them, a map from
+/// regexes), is refused when the event is built, naming it.
+#[test]
+fn a_bad_regex_parameter_is_refused_by_name() {
+    let registry = Registry::default();
+    let mut checked = 0;
+    for case in cases() {
+        for p in ["detect_patterns", "prompt", "prompts"] {
+            let bad = match case.kwargs.get(p) {
+                None => continue,
+                Some(Value::String(_)) => Value::from("(oops"),
+                Some(Value::Array(list)) => {
+                    Value::Array(list.iter().cloned().chain([Value::from("(oops")]).collect())
+                }
+                Some(Value::Object(map)) => {
+                    let mut map = map.clone();
+                    let state = map.values().next().cloned().unwrap_or(Value::Null);
+                    map.insert("(oops".into(), state);
+                    Value::Object(map)
+                }
+                Some(other) => panic!("{}: {p} is {other}", case.file),
+            };
+            let mut params = case.kwargs.clone();
+            params[p] = bad.clone();
+            let err = match registry.event(&case.event, &params) {
+                Ok(_) => panic!("{}: {p} {bad} accepted", case.file),
+                Err(e) => e.to_string(),
+            };
+            assert!(err.contains(p) && err.contains("(oops"), "{}, {p}: {err}", case.file);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "only {checked} checks");
+}
