@@ -202,6 +202,21 @@ mod tests {
         assert!(done.try_result().unwrap().is_ok());
     }
 
+    /// Output that is no prompt, before the Ctrl-C's echo, is not held as one: the Ctrl-C still
+    /// goes again after a second with no echo (a held prompt would stop that).
+    #[test]
+    fn output_before_the_echo_does_not_stop_the_second_ctrl_c() {
+        let spec = CtrlC::new().prompt_after_login(r"^bash-5.1\$ $").set_prompt("PS1='$ '");
+        let mut conn = Connection::new("t");
+        let t = Instant::now();
+        let done = conn.start(spec.command_with_prompt(r"^\$ $"), t);
+        assert_eq!(crate::testing::sent(&mut conn), "\x03");
+        conn.handle_input(b"still copying 42%\r\n", t);
+        conn.handle_timeout(t + CTRL_C_RESEND * 2);
+        assert_eq!(crate::testing::sent(&mut conn), "\x03", "once more");
+        assert!(!done.is_done());
+    }
+
     #[test]
     fn a_bad_prompt_is_named() {
         let e = CtrlC::new().prompt_after_login("(").command_line().unwrap_err().to_string();
