@@ -305,13 +305,13 @@ impl Registry {
             let spec: T = from_params(params)?;
             spec.command_line()?;
             let prompt = common.prompt.as_deref().or(prompt);
-            // The shell's prompt, and the one the command ends at when it is another (a hop's
-            // expected_prompt); through the cache: the command compiles the same prompts next.
+            // The shell's prompt, and a hop's (`spec::prompt_error`, which the command's build
+            // checks too); through the cache: the command compiles the same prompts next.
             if let Some(p) = prompt {
                 ParamError::regex("prompt", p)?;
             }
-            if let Some(p) = spec.end_prompt(prompt).filter(|p| Some(*p) != prompt) {
-                ParamError::regex("expected_prompt", p)?;
+            if let Some(e) = crate::spec::prompt_error(&spec, prompt) {
+                return Err(e);
             }
             let mut command = spec.build(prompt);
             if let Some(t) = common.timeout {

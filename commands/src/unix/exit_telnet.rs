@@ -99,8 +99,10 @@ impl UnixCommand for ExitTelnet {
     type Parser = ExitTelnetParser;
     type Output = Empty;
     fn command_line(&self) -> Result<String, ParamError> {
-        ParamError::regex("expected_prompt", &self.expected_prompt)?;
-        super::ssh::optional_regex("prompt_after_login", &self.prompt_after_login)?;
+        crate::prompt_change::check_regexes(&[
+            ("expected_prompt", Some(&self.expected_prompt)),
+            ("prompt_after_login", self.prompt_after_login.as_deref()),
+        ])?;
         // What is sent is the escape character (`setup`); the line stays empty as Ctrl-C's.
         Ok(String::new())
     }

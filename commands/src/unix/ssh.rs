@@ -571,15 +571,12 @@ pub(super) fn check_login_regexes(
     failure_exceptions_indication: &Option<String>,
     failure_indication: &Option<String>,
 ) -> Result<(), ParamError> {
-    ParamError::regex("expected_prompt", expected_prompt)?;
-    for (name, r) in [
-        ("prompt_after_login", prompt_after_login),
-        ("failure_exceptions_indication", failure_exceptions_indication),
-        ("failure_indication", failure_indication),
-    ] {
-        optional_regex(name, r)?;
-    }
-    Ok(())
+    crate::prompt_change::check_regexes(&[
+        ("expected_prompt", Some(expected_prompt)),
+        ("prompt_after_login", prompt_after_login.as_deref()),
+        ("failure_exceptions_indication", failure_exceptions_indication.as_deref()),
+        ("failure_indication", failure_indication.as_deref()),
+    ])
 }
 
 /// The parts of ssh and telnet that build their parser.

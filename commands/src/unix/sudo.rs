@@ -215,13 +215,10 @@ impl Sudo {
 
     /// Its prompts are regexes (as su's: [`Su`](super::Su) checks them through this).
     pub(super) fn check_prompts(&self) -> Result<(), ParamError> {
-        for (name, r) in [
-            ("expected_prompt", &self.expected_prompt),
-            ("prompt_after_login", &self.prompt_after_login),
-        ] {
-            super::ssh::optional_regex(name, r)?;
-        }
-        Ok(())
+        crate::prompt_change::check_regexes(&[
+            ("expected_prompt", self.expected_prompt.as_deref()),
+            ("prompt_after_login", self.prompt_after_login.as_deref()),
+        ])
     }
 
     fn head(&self) -> String {
