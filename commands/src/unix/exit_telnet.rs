@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use moler_core::{Command, Context, End, ParseResult, Parser};
+use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -71,23 +71,29 @@ pub struct ExitTelnetParser {
 impl Parser for ExitTelnetParser {
     type Output = Empty;
     fn on_line(&mut self, line: &str, partial: bool, cx: &mut Context<'_>) -> ParseResult {
-        if !self.quit_sent && self.telnet_prompt.is_match(line) {
-            // One `\n`, not the device's newline: the client reads its command line on the local
-            // terminal, and the `\n` of a `\r\n` would be left there for the shell once telnet is
-            // gone (an empty command whose late prompt ends the next command early).
-            cx.send("q\n");
-            self.quit_sent = true;
+        if self.telnet_prompt.is_match(line) {
+            if !self.quit_sent {
+                // One `\n`, not the device's newline: the client reads its command line on the
+                // local terminal, and the `\n` of a `\r\n` would be left there for the shell
+                // once telnet is gone (an empty command whose late prompt ends the next command
+                // early).
+                cx.send("q\n");
+                self.quit_sent = true;
+            }
             return Ok(());
         }
-        self.dialog.on_line(line, partial, cx);
+        // Before the client's prompt the text is the far side's, sent before Ctrl-] (a late
+        // prompt answering an earlier Enter): no setting is typed into that shell.
+        if self.quit_sent {
+            self.dialog.on_line(line, partial, cx);
+        }
         Ok(())
     }
-    fn on_prompt(&mut self, _: &str, partial: bool, _: &mut Context<'_>) -> bool {
-        // With settings still to send, the prompt is output (`on_line` sends them).
-        self.dialog.is_final(partial)
-    }
-    fn ended(&self) -> Option<End> {
-        self.dialog.ended()
+    fn on_prompt(&mut self, line: &str, partial: bool, _: &mut Context<'_>) -> bool {
+        // Only after `q`: a prompt before the client's is the far side's, still inside telnet
+        // (both shells may show `moler_bash#`). With settings still to send, the prompt is
+        // output (`on_line` sends them).
+        self.quit_sent && !self.telnet_prompt.is_match(line) && self.dialog.is_final(partial)
     }
     fn finish(&mut self) -> ParseResult<Empty> {
         Ok(Empty {})
@@ -166,6 +172,86 @@ mod tests {
         assert_eq!(sent, b"\nexport PS1='new# '\n");
         assert!(done.try_result().is_none(), "not at the new prompt yet");
         conn.handle_input(b"\r\nmoler_bash# export PS1='new# '\r\nnew# ", Instant::now());
+        assert!(done.try_result().unwrap().is_ok());
+    }
+
+    /// Starts `leave`, answers its Ctrl-] with telnet's prompt; returns what `q` went out as.
+    fn at_telnet_s_prompt(
+        conn: &mut Connection,
+        leave: ExitTelnet,
+    ) -> moler_core::Completion<Empty> {
+        let done = conn.start(leave.command(), Instant::now());
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(b"\r\ntelnet> ", Instant::now());
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"q\n");
+        done
+    }
+
+    #[test]
+    fn a_prompt_before_telnet_s_is_the_far_side_s() {
+        // Both shells show `moler_bash#`: the far one's late prompt, before the client's
+        // `telnet>`, is no sign of being back; nor is a setting typed there.
+        let mut leave = ExitTelnet::default();
+        leave.set_prompt = Some("export PS1='new# '".into());
+        leave.prompt_after_login = Some("^moler_bash# $".into());
+        leave.expected_prompt = "^new# $".into();
+        for leave in [ExitTelnet::default(), leave] {
+            let mut conn = Connection::new("t");
+            let done = conn.start(leave.command(), Instant::now());
+            let _ = conn.poll_transmit(&mut Vec::new());
+            conn.handle_input(b"\r\nmoler_bash# ", Instant::now());
+            let mut sent = Vec::new();
+            let _ = conn.poll_transmit(&mut sent);
+            assert_eq!(sent, b"", "nothing typed into the far shell");
+            assert!(done.try_result().is_none(), "still inside telnet");
+            conn.handle_input(b"\r\ntelnet> ", Instant::now());
+            let _ = conn.poll_transmit(&mut sent);
+            assert_eq!(sent, b"q\n");
+            assert!(done.try_result().is_none());
+        }
+    }
+
+    #[test]
+    fn the_client_s_prompt_is_not_the_shell_s() {
+        // An expected prompt that `telnet> q` would match: only the shell's ends the command.
+        let mut conn = Connection::new("t");
+        let done = at_telnet_s_prompt(&mut conn, ExitTelnet::new(r"[>#]\s*$"));
+        conn.handle_input(b"q\r\ntelnet> ", Instant::now());
+        assert!(done.try_result().is_none());
+        conn.handle_input(b"\r\nConnection closed.\r\nmoler_bash# ", Instant::now());
+        assert!(done.try_result().unwrap().is_ok());
+    }
+
+    #[test]
+    fn the_prompt_ends_it_on_a_line_of_its_own_unless_a_line_end_is_allowed() {
+        for allowed in [false, true] {
+            let mut leave = ExitTelnet::new("^moler_bash# ");
+            leave.allowed_newline_after_prompt = allowed;
+            let mut conn = Connection::new("t");
+            let done = at_telnet_s_prompt(&mut conn, leave);
+            conn.handle_input(b"q\r\nConnection closed.\r\nmoler_bash# \r\n", Instant::now());
+            if allowed {
+                assert!(done.try_result().unwrap().is_ok());
+                continue;
+            }
+            assert!(done.try_result().is_none(), "a line end after the prompt");
+            conn.handle_input(b"moler_bash# ", Instant::now());
+            assert!(done.try_result().unwrap().is_ok());
+        }
+    }
+
+    #[test]
+    fn by_default_it_ends_at_moler_bash_only() {
+        let leave: ExitTelnet = serde_json::from_str("{}").unwrap();
+        assert_eq!(leave.expected_prompt, "moler_bash#");
+        assert_eq!(leave.target_newline, "\n");
+        let mut conn = Connection::new("t");
+        let done = at_telnet_s_prompt(&mut conn, leave);
+        conn.handle_input(b"q\r\nConnection closed.\r\nuser@host:~$ ", Instant::now());
+        assert!(done.try_result().is_none(), "another shell's prompt");
+        conn.handle_input(b"\r\nmoler_bash# ", Instant::now());
         assert!(done.try_result().unwrap().is_ok());
     }
 }
