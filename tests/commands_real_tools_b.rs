@@ -223,6 +223,23 @@ fn a_user_added_given_a_password_and_deleted() {
     let status = status.unwrap();
     assert!(status.lines[0].starts_with(&format!("{name} P ")), "a usable password: {status:?}");
 
+    // The user changing it to one too short: Debian's passwd (pam_unix) refuses it and asks
+    // again until it gives up; one Enter a question leaves it, and none is left to the shell,
+    // whose next commands get their own output. In a shell of the user's, with our prompt.
+    let own = local_shell().unwrap();
+    let become_user = format!(
+        "exec su {name} -s /bin/bash -c \"PS1='moler_bash# ' exec bash --norc --noediting\""
+    );
+    own.run(Command::lines(become_user, p).ret_required(false), T).unwrap();
+    let short = Passwd::new().current_password("Moler-rs-b-42!").new_password("abc");
+    let err = own.run(short.command_with_prompt(p), T).unwrap_err();
+    assert!(err.to_string().contains("new password is too short"), "{err}");
+    for word in ["one", "two"] {
+        let echoed = own.run(Command::lines(format!("echo {word} $(whoami)"), p), T).unwrap();
+        assert_eq!(echoed, [format!("{word} {name}")]);
+    }
+    drop(own);
+
     let deleted = shell.run(Userdel::new().user(name).command_with_prompt(p), T).unwrap();
     assert!(deleted.result.is_empty(), "{deleted:?}");
     assert!(!in_passwd(name));

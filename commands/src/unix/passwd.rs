@@ -12,8 +12,8 @@ use crate::ParamError;
 
 /// `passwd [options] [user]`; answers `Current password:` with `current_password` and `New
 /// password:`/`Retype new password:` with `new_password`. Result (Moler's shape) `{"LINES":
-/// [lines], "PASSWORD_CHANGED": bool}`. A password too short or too simple, or a `passwd: …
-/// error`, fails it (Enter is sent to leave passwd's questions).
+/// [lines], "PASSWORD_CHANGED": bool}`. A password too short, too simple or empty, or a
+/// `passwd: … error`, fails it (an Enter answers each question passwd still asks, to leave it).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Passwd {
@@ -53,8 +53,10 @@ pub struct PasswdParser {
     new_password: String,
     questions: [Arc<Regex>; 3],
     answered: [bool; 3],
-    failures: [(Arc<Regex>, &'static str); 3],
+    failures: [(Arc<Regex>, &'static str); 4],
     failure: Option<ParseError>,
+    /// After a failure: the line under way got its Enter.
+    entered: bool,
     result: PasswdResult,
 }
 
@@ -65,16 +67,22 @@ impl Parser for PasswdParser {
             self.result.lines.push(line.to_owned());
         }
         if self.failure.is_some() {
-            // Leaving passwd: Enter at each of its questions until the prompt returns.
-            if !partial || line.trim_end().ends_with(':') {
+            // Leaving passwd: one Enter at each of its questions (a line ending in `:`), as it
+            // asks them, until it gives up and the prompt returns. No more: an Enter typed ahead
+            // answers the next question, and those left over when passwd is gone are empty
+            // commands for the shell.
+            if !self.entered && line.trim_end().ends_with(':') {
                 cx.sendline("");
+                self.entered = true;
+            }
+            if !partial {
+                self.entered = false;
             }
             return Ok(());
         }
         for (re, why) in &self.failures {
             if re.is_match(line) {
                 self.failure = Some(ParseError::at_line(line, *why));
-                cx.sendline("");
                 return Ok(());
             }
         }
@@ -126,8 +134,11 @@ impl UnixCommand for Passwd {
                 (regex(r"You must choose a longer password"), "new password is too short"),
                 (regex(r"Bad: new password is too simple"), "new password is too simple"),
                 (regex(r"passwd: .* error"), "passwd failed"),
+                // Asked again for it, and `new_password` already typed: it can only fail.
+                (regex(r"No password has been supplied"), "no new password was given"),
             ],
             failure: None,
+            entered: false,
             result: PasswdResult::default(),
         }
     }
@@ -159,14 +170,76 @@ mod tests {
         assert_eq!(answer(&mut conn, ""), "passwd\n");
         assert_eq!(answer(&mut conn, "passwd\r\nCurrent password: "), "old\n");
         assert_eq!(answer(&mut conn, "\r\nNew password: "), "new\n");
-        assert_eq!(
-            answer(&mut conn, "\r\nBad: new password is too simple\r\n"),
-            "\n",
-            "Enter to leave"
-        );
+        assert_eq!(answer(&mut conn, "\r\nBad: new password is too simple\r\n"), "");
         assert_eq!(answer(&mut conn, "Retype new password: "), "\n", "Enter, not the password");
         answer(&mut conn, "\r\npasswd: Authentication token manipulation error\r\n$ ");
         let err = done.try_result().unwrap().unwrap_err();
         assert!(err.to_string().contains("too simple"), "{err}");
+    }
+
+    #[test]
+    fn a_refused_password_leaves_passwd_with_one_enter_a_question() {
+        // Debian's passwd (pam_unix) as a user given a password too short: it asks again until
+        // it gives up. Each question gets one Enter, whether it comes alone or after a line,
+        // and its line completed by the Enter's echo gets none: with one more, Enters would run
+        // ahead of the questions and be left to the shell.
+        let mut conn = Connection::new("passwd");
+        let cmd = Passwd::new().current_password("Old-Pass-123").new_password("abc");
+        let done = conn.start(cmd.command_with_prompt(r"^\$ $"), Instant::now());
+        answer(&mut conn, "");
+        let script = [
+            ("passwd\r\nChanging password for pwtest.\r\nCurrent password: ", "Old-Pass-123\n"),
+            ("\r\nNew password: ", "abc\n"),
+            ("\r\nRetype new password: ", "abc\n"),
+            ("\r\nYou must choose a longer password.\r\nNew password: ", "\n"),
+            ("\r\nRetype new pass", ""),
+            ("word: ", "\n"),
+            ("\r\nNo password has been supplied.\r\nNew password: ", "\n"),
+            ("\r\nRetype new password: ", "\n"),
+            ("\r\nNo password has been supplied.\r\n", ""),
+            (
+                "passwd: Authentication token manipulation error\r\npasswd: password unchanged\r\n",
+                "",
+            ),
+        ];
+        for (output, answered) in script {
+            assert_eq!(answer(&mut conn, output), answered, "after {output:?}");
+        }
+        assert!(done.try_result().is_none(), "until the prompt");
+        assert_eq!(answer(&mut conn, "$ "), "");
+        let err = done.try_result().unwrap().unwrap_err();
+        assert!(err.to_string().contains("new password is too short"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_new_password_fails_it() {
+        // None given: passwd asks again after the empty one, and nothing else would answer.
+        let mut conn = Connection::new("passwd");
+        let done = conn.start(Passwd::new().command_with_prompt(r"^\$ $"), Instant::now());
+        answer(&mut conn, "");
+        assert_eq!(answer(&mut conn, "passwd\r\nNew password: "), "\n");
+        assert_eq!(answer(&mut conn, "\r\nRetype new password: "), "\n");
+        let refused = "\r\nNo password has been supplied.\r\nNew password: ";
+        assert_eq!(answer(&mut conn, refused), "\n", "an Enter to leave");
+        answer(&mut conn, "\r\npasswd: Authentication token manipulation error\r\n$ ");
+        let err = done.try_result().unwrap().unwrap_err();
+        assert!(err.to_string().contains("no new password was given"), "{err}");
+    }
+
+    #[test]
+    fn a_changed_password_is_reported_with_its_lines() {
+        let mut conn = Connection::new("passwd");
+        let cmd = Passwd::new().user("u").options("-q").new_password("N3w-Pass!");
+        let done = conn.start(cmd.command_with_prompt(r"^\$ $"), Instant::now());
+        assert_eq!(answer(&mut conn, ""), "passwd -q u\n");
+        assert_eq!(answer(&mut conn, "passwd -q u\r\nNew password: "), "N3w-Pass!\n");
+        assert_eq!(answer(&mut conn, "\r\nRetype new password: "), "N3w-Pass!\n");
+        answer(&mut conn, "\r\npasswd: password updated successfully\r\n$ ");
+        let r = done.try_result().unwrap().unwrap();
+        assert!(r.password_changed);
+        assert_eq!(
+            r.lines.last().map(String::as_str),
+            Some("passwd: password updated successfully")
+        );
     }
 }
