@@ -90,3 +90,68 @@ impl UnixCommand for Reboot {
         command
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use moler_core::{Completion, Connection};
+
+    use super::*;
+
+    fn start(conn: &mut Connection, prompt: &str) -> Completion<RebootResult> {
+        let done = conn.start(Reboot::new().command_with_prompt(prompt), Instant::now());
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"reboot\n");
+        done
+    }
+
+    #[test]
+    fn the_connection_closing_or_a_login_question_ends_it_without_a_prompt() {
+        let mut conn = Connection::new("reboot");
+        let done = start(&mut conn, r"^\$ $");
+        conn.handle_input(b"reboot\r\nConnection to 10.0.0.2 closed by remote ", Instant::now());
+        assert!(done.try_result().is_none(), "a closing line cut by a read");
+        conn.handle_input(b"host.\r\n", Instant::now());
+        let r = done.try_result().unwrap().unwrap();
+        assert_eq!(r.result, "Connection to 10.0.0.2 closed by remote host.");
+
+        let mut conn = Connection::new("reboot");
+        let done = start(&mut conn, r"^\$ $");
+        conn.handle_input(
+            b"reboot\r\n[  OK  ] Reached target Reboot.\r\nhost login: ",
+            Instant::now(),
+        );
+        assert_eq!(done.try_result().unwrap().unwrap().result, "host login: ");
+    }
+
+    #[test]
+    fn the_prompt_back_is_no_end() {
+        // systemd's reboot returns at once, and the shell shows its prompt before the
+        // connection closes: only the closing ends it.
+        let mut conn = Connection::new("reboot");
+        let done = start(&mut conn, r"^\$ $");
+        conn.handle_input(b"reboot\r\n$ ", Instant::now());
+        assert!(done.try_result().is_none());
+        conn.handle_input(b"\r\nConnection to h closed by remote host.\r\n", Instant::now());
+        assert_eq!(
+            done.try_result().unwrap().unwrap().result,
+            "Connection to h closed by remote host."
+        );
+    }
+
+    #[test]
+    fn a_prompt_regex_matching_the_closing_line_still_gives_it() {
+        let mut conn = Connection::new("reboot");
+        let done = start(&mut conn, r"(?i)closed|login:");
+        conn.handle_input(b"reboot\r\nConnection closed by foreign host.", Instant::now());
+        let r = done.try_result().unwrap().unwrap();
+        assert_eq!(r.result, "Connection closed by foreign host.");
+
+        let mut conn = Connection::new("reboot");
+        let done = start(&mut conn, r"(?i)closed|login:");
+        conn.handle_input(b"reboot\r\nhost login: ", Instant::now());
+        assert_eq!(done.try_result().unwrap().unwrap().result, "host login: ");
+    }
+}
