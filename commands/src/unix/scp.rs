@@ -347,4 +347,22 @@ mod tests {
         let err = done.try_result().unwrap().unwrap_err().to_string();
         assert!(err.contains("Host key verification failed."), "{err}");
     }
+
+    #[test]
+    fn the_key_file_question_gets_one_empty_line() {
+        // Moler's question (its reference output's `id_dsa:` line), answered as it is asked (the
+        // line end comes after the answer): one Enter, not one a piece.
+        let mut conn = Connection::new("t");
+        let done =
+            conn.start(Scp::new("a", "u@h:/t").command_with_prompt(r"^\$ $"), Instant::now());
+        let _ = sent(&mut conn);
+        conn.handle_input(b"scp a u@h:/t\nid_dsa: ", Instant::now());
+        assert_eq!(sent(&mut conn), "\n");
+        conn.handle_input(b"\n", Instant::now());
+        assert_eq!(sent(&mut conn), "", "the same question's line end");
+        conn.handle_input(b"id_dsa: ", Instant::now());
+        assert_eq!(sent(&mut conn), "\n", "asked again");
+        conn.handle_input(b"\na   100%  1   0.1KB/s   00:00\n$ ", Instant::now());
+        assert_eq!(done.try_result().unwrap().unwrap().file_names, ["a"]);
+    }
 }
