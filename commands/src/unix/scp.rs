@@ -365,4 +365,46 @@ mod tests {
         conn.handle_input(b"\na   100%  1   0.1KB/s   00:00\n$ ", Instant::now());
         assert_eq!(done.try_result().unwrap().unwrap().file_names, ["a"]);
     }
+
+    #[test]
+    fn the_host_key_question_gets_yes_once_and_again_after_a_retry() {
+        let mut conn = Connection::new("t");
+        let done =
+            conn.start(Scp::new("a", "u@h:/t").command_with_prompt(r"^\$ $"), Instant::now());
+        let _ = sent(&mut conn);
+        let ask = "Are you sure you want to continue connecting (yes/no/[fingerprint])? ";
+        conn.handle_input(format!("scp a u@h:/t\n{ask}").as_bytes(), Instant::now());
+        assert_eq!(sent(&mut conn), "yes\n");
+        conn.handle_input(format!("yes\n{ask}").as_bytes(), Instant::now());
+        assert_eq!(sent(&mut conn), "", "asked once a try");
+        conn.handle_input(
+            b"\nAdd correct host key in /r/.ssh/known_hosts to get rid of this message.\n\
+              Host key verification failed.\n",
+            Instant::now(),
+        );
+        assert_eq!(sent(&mut conn), "\nssh-keygen -R u@h:/t\nscp a u@h:/t\n");
+        conn.handle_input(
+            format!("$ ssh-keygen -R u@h:/t\n$ scp a u@h:/t\n{ask}").as_bytes(),
+            Instant::now(),
+        );
+        assert_eq!(sent(&mut conn), "yes\n", "the new try's question");
+        conn.handle_input(b"\na   100%  1   0.1KB/s   00:00\n$ ", Instant::now());
+        assert_eq!(done.try_result().unwrap().unwrap().file_names, ["a"]);
+    }
+
+    #[test]
+    fn without_repeat_password_a_question_too_many_fails_it() {
+        let mut scp = Scp::new("a", "u@h:/t").password("one");
+        scp.repeat_password = false;
+        let mut conn = Connection::new("t");
+        let done = conn.start(scp.command_with_prompt(r"^\$ $"), Instant::now());
+        let _ = sent(&mut conn);
+        conn.handle_input(b"scp a u@h:/t\nu@h's password: ", Instant::now());
+        assert_eq!(sent(&mut conn), "one\n");
+        conn.handle_input(b"\nldap password: ", Instant::now());
+        assert_eq!(sent(&mut conn), "\x03", "Ctrl-C, not the password again");
+        conn.handle_input(b"^C\n$ ", Instant::now());
+        let err = done.try_result().unwrap().unwrap_err().to_string();
+        assert!(err.contains("no more passwords provided"), "{err}");
+    }
 }
