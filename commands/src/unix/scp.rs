@@ -407,4 +407,20 @@ mod tests {
         let err = done.try_result().unwrap().unwrap_err().to_string();
         assert!(err.contains("no more passwords provided"), "{err}");
     }
+
+    #[test]
+    fn a_question_in_pieces_gets_one_answer_and_a_failure_names_its_whole_line() {
+        let mut conn = Connection::new("t");
+        let scp = Scp::new("a", "u@h:/t").password("one");
+        let done = conn.start(scp.command_with_prompt(r"^\$ $"), Instant::now());
+        let _ = sent(&mut conn);
+        conn.handle_input(b"scp a u@h:/t\nu@h's password:", Instant::now());
+        assert_eq!(sent(&mut conn), "one\n");
+        conn.handle_input(b" ", Instant::now());
+        assert_eq!(sent(&mut conn), "", "the same question");
+        conn.handle_input(b"\nlost connection", Instant::now());
+        conn.handle_input(b" (after 3 tries)\n$ ", Instant::now());
+        let err = done.try_result().unwrap().unwrap_err().to_string();
+        assert!(err.ends_with(">>lost connection (after 3 tries)<<"), "{err}");
+    }
 }
