@@ -347,4 +347,39 @@ mod tests {
         let result = done.try_result().expect("the shell's prompt ends it").unwrap();
         assert_eq!(result.result.unwrap(), ["Uploading a to /home/u/a", upload]);
     }
+
+    #[test]
+    fn the_builders_set_what_they_name() {
+        let get = Sftp::new("h", "pw")
+            .user("u")
+            .options("-P 2222")
+            .source_path("/r/a")
+            .destination_path("/tmp/a")
+            .no_result(true)
+            .confirm_connection(false);
+        assert_eq!(get.command_line().unwrap(), "sftp -P 2222 u@h:/r/a /tmp/a");
+        assert!(get.no_result);
+        assert!(!get.confirm_connection);
+        assert!(Sftp::new("h", "pw").confirm_connection, "yes by default, as Moler");
+    }
+
+    #[test]
+    fn each_question_is_answered_once_and_the_host_key_as_configured() {
+        for confirm in [true, false] {
+            let get = Sftp::new("h", "pw").source_path("a").confirm_connection(confirm);
+            let mut conn = Connection::new("t");
+            let t = Instant::now();
+            let _done = conn.start(get.command_with_prompt(r"^\$ $"), t);
+            let _ = sent(&mut conn);
+            let ask = "Are you sure you want to continue connecting (yes/no/[fingerprint])? ";
+            conn.handle_input(format!("sftp h:a\r\n{ask}").as_bytes(), t);
+            assert_eq!(sent(&mut conn), if confirm { "yes\n" } else { "no\n" });
+            conn.handle_input(format!("yes\r\n{ask}").as_bytes(), t);
+            assert_eq!(sent(&mut conn), "", "asked once");
+            conn.handle_input(b"\r\nu@h's password: ", t);
+            assert_eq!(sent(&mut conn), "pw\n");
+            conn.handle_input(b"\r\nu@h's password: ", t);
+            assert_eq!(sent(&mut conn), "", "not again without a 'please try again'");
+        }
+    }
 }
