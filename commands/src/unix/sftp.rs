@@ -382,4 +382,76 @@ mod tests {
             assert_eq!(sent(&mut conn), "", "not again without a 'please try again'");
         }
     }
+
+    /// Starts `sftp` with `prompt` as the shell's, past the password, to `sftp>` (or, for a
+    /// fetch, `Connected to h.`).
+    fn connected(sftp: Sftp, prompt: &str) -> (Connection, moler_core::Completion<SftpResult>) {
+        let mut conn = Connection::new("t");
+        let t = Instant::now();
+        let done = conn.start(sftp.command_with_prompt(prompt), t);
+        let line = sent(&mut conn);
+        conn.handle_input(format!("{}\r\nu@h's password: ", line.trim_end()).as_bytes(), t);
+        assert_eq!(sent(&mut conn), "pw\n");
+        conn.handle_input(b"\r\nConnected to h.\r\n", t);
+        (conn, done)
+    }
+
+    #[test]
+    fn a_fetch_s_progress_is_no_error_and_another_line_is() {
+        let t = Instant::now();
+        let get = || Sftp::new("h", "pw").source_path("a").destination_path("/tmp/a");
+        let (mut conn, done) = connected(get(), r"^\$ $");
+        let done_line = "/r/a              100%  10MB  50.0MB/s   00:00";
+        let out = format!(
+            "Fetching /r/a to /tmp/a\r\n/r/a               45%  4608KB  4.5MB/s   00:01 ETA\r\n{done_line}\r\n$ "
+        );
+        conn.handle_input(out.as_bytes(), t);
+        let r = done.try_result().unwrap().unwrap();
+        assert_eq!(r.result.unwrap(), ["Fetching /r/a to /tmp/a", done_line]);
+
+        let (mut conn, done) = connected(get(), r"^\$ $");
+        conn.handle_input(b"Fetching /r/a to /tmp/a\r\nwrite: disk full\r\n$ ", t);
+        let err = done.try_result().expect("the prompt ends a failure").unwrap_err();
+        assert!(err.to_string().contains("ERROR: write: disk full"), "{err}");
+    }
+
+    #[test]
+    fn only_the_command_s_output_is_its_result() {
+        // A banner after `Connected to` is no output of `ls`; its listing is. `sftp>` does not
+        // end it even where the shell's prompt regex takes it (`>` at the end).
+        let t = Instant::now();
+        let ls = Sftp::new("h", "pw").command_at_prompt("ls");
+        let (mut conn, done) = connected(ls, r"[$>]\s*$");
+        conn.handle_input(b"Welcome to the archive\r\nsftp> ", t);
+        assert_eq!(sent(&mut conn), "ls\n");
+        conn.handle_input(b"ls\r\nsftp> ls\r\na.txt  b.txt\r\nsftp> ", t);
+        assert_eq!(sent(&mut conn), "exit\n");
+        assert!(done.try_result().is_none(), "sftp's prompt is not the shell's");
+        conn.handle_input(b"exit\r\n$ ", t);
+        assert_eq!(done.try_result().unwrap().unwrap().result.unwrap(), ["a.txt  b.txt"]);
+    }
+
+    #[test]
+    fn nothing_to_show_ends_it_only_with_no_result() {
+        let t = Instant::now();
+        for no_result in [false, true] {
+            let mkdir = Sftp::new("h", "pw").command_at_prompt("mkdir d").no_result(no_result);
+            let (mut conn, done) = connected(mkdir, r"^\$ $");
+            conn.handle_input(b"sftp> ", t);
+            assert_eq!(sent(&mut conn), "mkdir d\n");
+            conn.handle_input(b"mkdir d\r\nsftp> mkdir d\r\nsftp> ", t);
+            assert_eq!(sent(&mut conn), "exit\n");
+            conn.handle_input(b"exit\r\n$ ", t);
+            match done.try_result() {
+                Some(r) => assert!(no_result && r.unwrap().result.is_none()),
+                None => assert!(!no_result, "no_result: the prompt ends it"),
+            }
+        }
+        // The shell's prompt before the command went out is no end either.
+        let (mut conn, done) =
+            connected(Sftp::new("h", "pw").command_at_prompt("mkdir d").no_result(true), r"^\$ $");
+        conn.handle_input(b"Connection closed\r\n$ ", t);
+        assert!(done.try_result().is_none());
+        drop(conn);
+    }
 }
