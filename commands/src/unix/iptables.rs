@@ -135,3 +135,28 @@ impl UnixCommand for Iptables {
             .ret_required(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v6_runs_ip6tables() {
+        assert_eq!(Iptables::new().v6(true).command_line().unwrap(), "ip6tables");
+        let v4 = Iptables::new().options("-nL").v6(false);
+        assert_eq!(v4.command_line().unwrap(), "iptables -nL");
+    }
+
+    #[test]
+    fn a_line_shorter_than_the_header_is_no_rule() {
+        let out = "iptables -nL\nChain INPUT (policy ACCEPT)\n\
+                   target     prot opt source               destination\n\
+                   ACCEPT     all  --  0.0.0.0/0            0.0.0.0/0\n\
+                   cut short\n$ ";
+        let cmd = Iptables::new().options("-nL").command_with_prompt(r"^\$ $");
+        let r = crate::offline::parse(cmd, [out.as_bytes()]).unwrap();
+        let rules = r["INPUT"]["CHAIN"].as_array().unwrap();
+        assert_eq!(rules.len(), 1, "{rules:?}");
+        assert_eq!(rules[0]["TARGET"], "ACCEPT");
+    }
+}

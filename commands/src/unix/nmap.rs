@@ -275,3 +275,15 @@ impl UnixCommand for Nmap {
         NMAP_TIMEOUT
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nmap_pings_first_only_with_is_ping() {
+        let scan = Nmap::new("10.0.0.1").options("-p 22");
+        assert_eq!(scan.clone().command_line().unwrap(), "nmap -p 22 10.0.0.1 -PN");
+        assert_eq!(scan.is_ping(true).command_line().unwrap(), "nmap -p 22 10.0.0.1");
+    }
+}
