@@ -175,7 +175,9 @@ impl NmapParser {
             }
             if self.section == Some("compressors") && self.indent > 0 {
                 if let Some(c) = re.indented.captures(line) {
-                    if c[1].len() < self.indent {
+                    // Entries are deeper than `compressors:`; a line at its level is a sibling
+                    // (`warnings:` after it in nmap's output), not a compressor.
+                    if c[1].len() <= self.indent {
                         self.indent = 0;
                         self.section = None;
                     } else {
@@ -285,5 +287,25 @@ mod tests {
         let scan = Nmap::new("10.0.0.1").options("-p 22");
         assert_eq!(scan.clone().command_line().unwrap(), "nmap -p 22 10.0.0.1 -PN");
         assert_eq!(scan.is_ping(true).command_line().unwrap(), "nmap -p 22 10.0.0.1");
+    }
+
+    #[test]
+    fn the_compressors_are_the_lines_under_their_header() {
+        let out = "nmap --script ssl-enum-ciphers -p 443 h -PN\n\
+                   443/tcp open  https\n\
+                   | ssl-enum-ciphers:\n\
+                   |   TLSv1.2:\n\
+                   |     ciphers:\n\
+                   |       TLS_RSA_WITH_AES_128_CBC_SHA (rsa 2048) - A\n\
+                   |     compressors:\n\
+                   |       NULL\n\
+                   |       DEFLATE\n\
+                   |     warnings:\n\
+                   |       64-bit block cipher 3DES vulnerable to SWEET32 attack\n\
+                   |_  least strength: A\n$ ";
+        let scan = Nmap::new("h").options("--script ssl-enum-ciphers -p 443");
+        let r = crate::offline::parse(scan.command_with_prompt(r"^\$ $"), [out.as_bytes()]);
+        let r = r.unwrap();
+        assert_eq!(r["CRYPTO"]["TLSv1.2"]["compressors"], json!(["NULL", "DEFLATE"]), "{r:?}");
     }
 }
