@@ -308,4 +308,21 @@ mod tests {
         let r = r.unwrap();
         assert_eq!(r["CRYPTO"]["TLSv1.2"]["compressors"], json!(["NULL", "DEFLATE"]), "{r:?}");
     }
+
+    #[test]
+    fn nmap_s_estimate_moves_the_timeout() {
+        // `(1:21:04 remaining)`: 4,864 s from that line on, and 20 s of slack.
+        let mut conn = moler_core::Connection::new("t");
+        let t0 = std::time::Instant::now();
+        let _done = conn.start(Nmap::new("h").command_with_prompt(r"^\$ $"), t0);
+        let _ = conn.poll_transmit(&mut Vec::new());
+        let t1 = t0 + Duration::from_secs(5);
+        let estimate = "nmap h -PN\nSYN Stealth Scan Timing: About 2.50% done; ETC: 14:02 (1:21:04 remaining)\n";
+        conn.handle_input(estimate.as_bytes(), t1);
+        assert_eq!(conn.poll_timeout(), Some(t1 + Duration::from_secs(4_864 + 20)));
+        // A shorter estimate later never brings it closer.
+        let later = "SYN Stealth Scan Timing: About 90.00% done; ETC: 12:43 (0:00:30 remaining)\n";
+        conn.handle_input(later.as_bytes(), t1 + Duration::from_secs(60));
+        assert_eq!(conn.poll_timeout(), Some(t1 + Duration::from_secs(4_864 + 20)));
+    }
 }
