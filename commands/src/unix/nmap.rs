@@ -316,6 +316,7 @@ mod tests {
         let t0 = std::time::Instant::now();
         let _done = conn.start(Nmap::new("h").command_with_prompt(r"^\$ $"), t0);
         let _ = conn.poll_transmit(&mut Vec::new());
+        assert_eq!(conn.poll_timeout(), Some(t0 + NMAP_TIMEOUT), "nmap's own default first");
         let t1 = t0 + Duration::from_secs(5);
         let estimate = "nmap h -PN\nSYN Stealth Scan Timing: About 2.50% done; ETC: 14:02 (1:21:04 remaining)\n";
         conn.handle_input(estimate.as_bytes(), t1);

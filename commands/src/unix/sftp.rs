@@ -361,7 +361,11 @@ mod tests {
         assert!(get.no_result);
         assert!(!get.confirm_connection);
         assert!(Sftp::new("h", "pw").confirm_connection, "yes by default, as Moler");
-        assert_eq!(get.default_timeout(), Duration::from_secs(60), "Moler's: a transfer takes time");
+        assert_eq!(
+            get.default_timeout(),
+            Duration::from_secs(60),
+            "Moler's: a transfer takes time"
+        );
     }
 
     #[test]
