@@ -136,3 +136,25 @@ impl UnixCommand for Ss {
         own_errors(command, "ss")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_sctp_stream_s_address_is_split_from_its_interface() {
+        // A link-local UDP socket keeps its `%interface` in the address, as Moler's; an SCTP
+        // stream's goes to `local_interface`.
+        let out = "ss -anu\n\
+                   State   Recv-Q  Send-Q  Local Address:Port   Peer Address:Port\n\
+                   UNCONN  0       0       [fe80::1]%eth0:123   [::]:*\n$ ";
+        let cmd = Ss::new().options("-anu").command_with_prompt(r"^\$ $");
+        let r = crate::offline::parse(cmd, [out.as_bytes()]).unwrap();
+        let udp = &r.network_connections[0];
+        assert_eq!(
+            (udp.local_address.as_str(), udp.local_port.as_str()),
+            ("[fe80::1]%eth0", "123")
+        );
+        assert_eq!(udp.local_interface, None);
+    }
+}
