@@ -171,4 +171,36 @@ mod tests {
         assert_eq!(feed("\nYour identification has been saved in /tmp/k\n$ ", &mut conn), "");
         assert!(done.try_result().unwrap().is_ok());
     }
+
+    #[test]
+    fn ssh_keygen_s_own_lines_get_nothing_and_n_keeps_the_old_key() {
+        let mut conn = Connection::new("t");
+        let keygen = Sshkeygen::new("/tmp/k").options("-t ed25519").overwrite(false);
+        let done = conn.start(keygen.command_with_prompt(r"^\$ $"), Instant::now());
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"ssh-keygen -t ed25519\n");
+        let mut feed = |text: &str| {
+            conn.handle_input(text.as_bytes(), Instant::now());
+            sent.clear();
+            let _ = conn.poll_transmit(&mut sent);
+            String::from_utf8(sent.clone()).unwrap()
+        };
+        assert_eq!(
+            feed("ssh-keygen -t ed25519\nGenerating public/private ed25519 key pair.\n"),
+            ""
+        );
+        assert_eq!(feed("Enter file in which to save the key (/r/.ssh/id_ed25519): "), "/tmp/k\n");
+        assert_eq!(feed("\n/tmp/k already exists.\nOverwrite (y/n)? "), "n\n");
+        assert_eq!(feed("\n$ "), "");
+        assert!(done.try_result().unwrap().is_ok());
+    }
+
+    #[test]
+    fn moler_s_default_file() {
+        let keygen: Sshkeygen = serde_json::from_str("{}").unwrap();
+        assert_eq!(keygen.file, "/home/ute/.ssh/id_rsa");
+        assert!(keygen.overwrite);
+        assert_eq!(Sshkeygen::default().file, keygen.file);
+    }
 }
