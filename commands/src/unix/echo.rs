@@ -3,7 +3,7 @@
 use moler_core::{Command, Parser};
 use serde::{Deserialize, Serialize};
 
-use super::parse::{CollectLines, ResultLines};
+use super::parse::{yes, CollectLines, ResultLines};
 use crate::spec::{builder, push_opt, unix_command, UnixCommand};
 
 /// `echo [options] 'text'`; result `{"RESULT": [lines]}` (blank lines kept).
@@ -21,10 +21,6 @@ pub struct Echo {
     pub output_file: Option<String>,
     /// `>` (default: truncate) or `>>` (append), with `output_file`.
     pub write_mode: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl Default for Echo {

@@ -193,10 +193,11 @@ mod tests {
     fn a_prompt_before_telnet_s_is_the_far_side_s() {
         // Both shells show `moler_bash#`: the far one's late prompt, before the client's
         // `telnet>`, is no sign of being back; nor is a setting typed there.
-        let mut leave = ExitTelnet::default();
-        leave.set_prompt = Some("export PS1='new# '".into());
-        leave.prompt_after_login = Some("^moler_bash# $".into());
-        leave.expected_prompt = "^new# $".into();
+        let leave = ExitTelnet {
+            set_prompt: Some("export PS1='new# '".into()),
+            prompt_after_login: Some("^moler_bash# $".into()),
+            ..ExitTelnet::new("^new# $")
+        };
         for leave in [ExitTelnet::default(), leave] {
             let mut conn = Connection::new("t");
             let done = conn.start(leave.command(), Instant::now());

@@ -6,7 +6,7 @@ use moler_core::{Command, Context, ParseError, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::parse::regex;
+use super::parse::{regex, yes};
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -30,10 +30,6 @@ pub struct Passwd {
     pub encrypt_password: bool,
 }
 builder!(Passwd {}, current_password, new_password, user, options);
-
-fn yes() -> bool {
-    true
-}
 
 /// Result of [`Passwd`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

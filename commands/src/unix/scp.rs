@@ -8,8 +8,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::dialog::Passwords;
+use super::parse::yes;
 use super::parse::{regex, required, Deferred};
-use super::ssh::yes;
 use crate::spec::{push_opt, UnixCommand};
 use crate::ParamError;
 

@@ -7,8 +7,8 @@ use moler_core::{Command, Context, End, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::parse::yes;
 use super::parse::{regex, required, Deferred};
-use super::ssh::yes;
 use crate::spec::UnixCommand;
 use crate::ParamError;
 

@@ -9,7 +9,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::dialog::{Dialog, Passwords};
-use super::parse::regex;
+use super::parse::{regex, yes};
 use crate::spec::{push_opt, UnixCommand};
 use crate::ParamError;
 
@@ -134,9 +134,6 @@ pub fn login_date(raw: &str) -> Option<String> {
     Some(format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}{offset}"))
 }
 
-pub(super) fn yes() -> bool {
-    true
-}
 pub(super) fn default_tmout() -> Option<String> {
     Some(r#"export TMOUT="2678400""#.to_owned())
 }

@@ -6,8 +6,8 @@ use moler_core::{Command, Context, ParseResult, Parser};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::parse::yes;
 use super::parse::{flag, regex};
-use super::ssh::yes;
 use crate::spec::{push_opt, Empty, UnixCommand};
 use crate::ParamError;
 

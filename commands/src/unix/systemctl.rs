@@ -7,7 +7,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::parse::regex;
+use super::parse::{regex, yes};
 use super::service::ServiceParser;
 use crate::spec::{builder, push_opt, UnixCommand};
 use crate::ParamError;
@@ -30,10 +30,6 @@ pub struct Systemctl {
     pub encrypt_password: bool,
 }
 builder!(Systemctl {}, options, service, password);
-
-fn yes() -> bool {
-    true
-}
 
 /// Parser of [`Systemctl`].
 #[derive(Debug)]

@@ -7,8 +7,9 @@ use moler_core::Command;
 use serde::{Deserialize, Serialize};
 
 use super::dialog::Passwords;
+use super::parse::yes;
 use super::ssh::{
-    check_login_regexes, default_newline, default_term, default_tmout, with_param, yes, Client,
+    check_login_regexes, default_newline, default_term, default_tmout, with_param, Client,
     LoginParser, LoginResult, LoginSpec, Port, TelnetCommands, LOGIN_TIMEOUT,
 };
 use crate::spec::{push_opt, UnixCommand};
