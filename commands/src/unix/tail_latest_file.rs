@@ -104,7 +104,7 @@ impl UnixCommand for TailLatestFile {
         // Python's os.path.join.
         let path = if self.file_pattern.starts_with('/') {
             self.file_pattern.clone()
-        } else if directory.ends_with('/') || directory.is_empty() {
+        } else if directory.ends_with('/') {
             format!("{directory}{}", self.file_pattern)
         } else {
             format!("{directory}/{}", self.file_pattern)
@@ -197,5 +197,11 @@ mod tests {
     #[test]
     fn a_negative_window_is_refused() {
         assert!(TailLatestFile::new("/tmp").time_for_failure(-1.0).command_line().is_err());
+        let by_name: TailLatestFile = serde_json::from_str(r#"{"directory": "/tmp"}"#).unwrap();
+        assert_eq!(by_name.time_for_failure, 0.1, "Moler's window");
+        assert_eq!(by_name.file_pattern, "*");
+        assert!(by_name.command_line().unwrap().contains("ls -t /tmp/* | head -1"));
+        let slash = TailLatestFile::new("/tmp/").command_line().unwrap();
+        assert!(slash.contains("ls -t /tmp/* | head -1"), "{slash}");
     }
 }
