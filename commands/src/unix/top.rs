@@ -141,6 +141,10 @@ impl Parser for TopParser {
             self.result.insert("processes".to_owned(), Value::Array(Vec::new()));
         } else if !self.headers.is_empty() && !line.trim().is_empty() {
             let values: Vec<(usize, &str)> = words(line).collect();
+            if values.iter().map(|(_, w)| *w).eq(self.headers.iter().map(String::as_str)) {
+                // The next screen's header (`n 2` and more): no process.
+                return Ok(());
+            }
             let last = self.headers.len() - 1;
             let mut process = Map::new();
             for (i, header) in self.headers.iter().enumerate() {
@@ -192,5 +196,52 @@ mod tests {
         assert_eq!(r["top"]["up time"], "5 min");
         assert_eq!(r["top"]["users"], 0);
         assert_eq!(r["MiB Mem "]["total"], 7937.4);
+    }
+
+    #[test]
+    fn n_is_the_number_of_screens() {
+        assert_eq!(Top::new().command_line().unwrap(), "top n 1");
+        assert_eq!(Top::new().options("-b").n(Some(3)).command_line().unwrap(), "top -b n 3");
+        assert_eq!(Top::new().n(None).command_line().unwrap(), "top");
+    }
+
+    #[test]
+    fn a_process_line_is_one_even_naming_pid_and_its_command_is_the_rest_of_it() {
+        let out = "top -b -c n 1\n\
+                   top - 07:50:01 up 5 min,  0 users,  load average: 0.00, 0.01, 0.00\n\n\
+                   \x20   PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n\
+                   \x20     1 root      20   0  167744  11456   8320 S   0.0   0.1   0:01.20 /sbin/init splash\n\
+                   \x20   812 root      20   0   10812   3840   3456 S   0.0   0.0   0:00.00 daemon --PIDfile /run/d.pid\n$ ";
+        let top = Top::new().options("-b -c").command_with_prompt(r"^\$ $");
+        let r = offline::parse(top, [out.as_bytes()]).unwrap();
+        let processes = r["processes"].as_array().unwrap();
+        assert_eq!(processes.len(), 2, "{processes:?}");
+        assert_eq!(processes[0]["COMMAND"], "/sbin/init splash");
+        assert_eq!(processes[1]["COMMAND"], "daemon --PIDfile /run/d.pid");
+        assert_eq!(processes[1]["PID"], 812);
+    }
+
+    #[test]
+    fn the_prompt_with_nothing_parsed_is_no_end() {
+        let mut conn = moler_core::Connection::new("t");
+        let t = std::time::Instant::now();
+        let done = conn.start(Top::new().command_with_prompt(r"^\$ $"), t);
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(b"top n 1\n$ ", t);
+        assert!(done.try_result().is_none(), "Moler's ret_required: a result is awaited");
+    }
+
+    #[test]
+    fn the_next_screen_s_header_is_no_process() {
+        let header =
+            "    PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND";
+        let process = "      1 root      20   0  167744  11456   8320 S   0.0   0.1   0:01.20 init";
+        let screen = format!("top - 07:50:01 up 5 min,  0 users,  load average: 0.00, 0.01, 0.00\n\n{header}\n{process}\n");
+        let out = format!("top -b n 2\n{screen}\n{screen}$ ");
+        let top = Top::new().options("-b").n(Some(2)).command_with_prompt(r"^\$ $");
+        let r = offline::parse(top, [out.as_bytes()]).unwrap();
+        let processes = r["processes"].as_array().unwrap();
+        assert_eq!(processes.len(), 2, "one process a screen: {processes:?}");
+        assert!(processes.iter().all(|p| p["PID"] == 1));
     }
 }
