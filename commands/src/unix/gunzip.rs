@@ -161,4 +161,43 @@ mod tests {
             "gunzip -k a.gz b.gz"
         );
     }
+
+    #[test]
+    fn a_verbose_listing_row_joins_its_date_and_a_short_one_is_kept_as_it_is() {
+        let out = "gunzip -vl a.gz\n\
+                   method  crc     date  time           compressed        uncompressed  ratio uncompressed_name\n\
+                   defla 4e1d3c3a Aug  9 10:01                 104                 227  66.1% a\n\
+                   defla 4e1d3c3a Aug\n$ ";
+        let listing = Gunzip::new(["a.gz"]).options("-vl").command_with_prompt(r"^\$ $");
+        let r = crate::offline::parse(listing, [out.as_bytes()]).unwrap();
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["RESULT"][0]["date"], "Aug 9", "{json}");
+        assert_eq!(json["RESULT"][0]["uncompressed_name"], "a");
+        assert_eq!(r.result.len(), 1, "only the first line under the header is its row");
+        // A row cut after the date's first word (a read, a narrow terminal): no day to join.
+        let cut = "gunzip -vl a.gz\n\
+                   method  crc     date  time           compressed        uncompressed  ratio uncompressed_name\n\
+                   defla 4e1d3c3a Aug\n$ ";
+        let listing = Gunzip::new(["a.gz"]).options("-vl").command_with_prompt(r"^\$ $");
+        let r = crate::offline::parse(listing, [cut.as_bytes()]).unwrap();
+        assert_eq!(serde_json::to_value(&r).unwrap()["RESULT"][0]["date"], "Aug");
+    }
+
+    #[test]
+    fn overwrite_answers_gzip_s_question_yes() {
+        let mut conn = moler_core::Connection::new("t");
+        let t = std::time::Instant::now();
+        let unzip = Gunzip::new(["a.gz"]).overwrite(true).command_with_prompt(r"^\$ $");
+        let done = conn.start(unzip, t);
+        let _ = conn.poll_transmit(&mut Vec::new());
+        conn.handle_input(
+            b"gunzip a.gz\ngzip: a already exists; do you wish to overwrite (y or n)? ",
+            t,
+        );
+        let mut sent = Vec::new();
+        let _ = conn.poll_transmit(&mut sent);
+        assert_eq!(sent, b"y\n");
+        conn.handle_input(b"\n$ ", t);
+        assert!(done.try_result().unwrap().is_ok());
+    }
 }
