@@ -150,6 +150,8 @@ mod tests {
         assert_eq!(line("-sh"), "w -s");
         assert_eq!(line("-s"), "w -s");
         assert_eq!(line("-V"), "w -V");
+        // A long option and a user name keep their h.
+        assert_eq!(line("--short -h harry"), "w --short harry");
         assert_eq!(W::new().command_line().unwrap(), "w");
     }
 
