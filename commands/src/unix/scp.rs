@@ -294,6 +294,15 @@ mod tests {
     use moler_core::Connection;
     use std::time::Instant;
 
+    /// `scp` started with the prompt `$ `, its command line sent and checked.
+    fn started(scp: Scp) -> (Connection, moler_core::Completion<ScpResult>) {
+        let mut conn = Connection::new("t");
+        let line = scp.command_line().unwrap();
+        let done = conn.start(scp.command_with_prompt(r"^\$ $"), Instant::now());
+        assert_eq!(sent(&mut conn), format!("{line}\n"));
+        (conn, done)
+    }
+
     #[test]
     fn passwords_go_in_turn_and_the_last_one_again() {
         let scp = Scp::new("a", "u@h:/t").passwords(vec!["one".into(), "two".into()]);
@@ -335,10 +344,7 @@ mod tests {
 
     #[test]
     fn a_changed_host_key_without_a_known_hosts_file_fails() {
-        let mut conn = Connection::new("t");
-        let done =
-            conn.start(Scp::new("a", "u@h:/t").command_with_prompt(r"^\$ $"), Instant::now());
-        let _ = sent(&mut conn);
+        let (mut conn, done) = started(Scp::new("a", "u@h:/t"));
         conn.handle_input(
             b"scp a u@h:/t\nHost key verification failed.\r\nlost connection\n$ ",
             Instant::now(),
@@ -352,10 +358,7 @@ mod tests {
     fn the_key_file_question_gets_one_empty_line() {
         // Moler's question (its reference output's `id_dsa:` line), answered as it is asked (the
         // line end comes after the answer): one Enter, not one a piece.
-        let mut conn = Connection::new("t");
-        let done =
-            conn.start(Scp::new("a", "u@h:/t").command_with_prompt(r"^\$ $"), Instant::now());
-        let _ = sent(&mut conn);
+        let (mut conn, done) = started(Scp::new("a", "u@h:/t"));
         conn.handle_input(b"scp a u@h:/t\nid_dsa: ", Instant::now());
         assert_eq!(sent(&mut conn), "\n");
         conn.handle_input(b"\n", Instant::now());
@@ -368,10 +371,7 @@ mod tests {
 
     #[test]
     fn the_host_key_question_gets_yes_once_and_again_after_a_retry() {
-        let mut conn = Connection::new("t");
-        let done =
-            conn.start(Scp::new("a", "u@h:/t").command_with_prompt(r"^\$ $"), Instant::now());
-        let _ = sent(&mut conn);
+        let (mut conn, done) = started(Scp::new("a", "u@h:/t"));
         let ask = "Are you sure you want to continue connecting (yes/no/[fingerprint])? ";
         conn.handle_input(format!("scp a u@h:/t\n{ask}").as_bytes(), Instant::now());
         assert_eq!(sent(&mut conn), "yes\n");
@@ -396,9 +396,7 @@ mod tests {
     fn without_repeat_password_a_question_too_many_fails_it() {
         let mut scp = Scp::new("a", "u@h:/t").password("one");
         scp.repeat_password = false;
-        let mut conn = Connection::new("t");
-        let done = conn.start(scp.command_with_prompt(r"^\$ $"), Instant::now());
-        let _ = sent(&mut conn);
+        let (mut conn, done) = started(scp);
         conn.handle_input(b"scp a u@h:/t\nu@h's password: ", Instant::now());
         assert_eq!(sent(&mut conn), "one\n");
         conn.handle_input(b"\nldap password: ", Instant::now());
@@ -410,10 +408,7 @@ mod tests {
 
     #[test]
     fn a_question_in_pieces_gets_one_answer_and_a_failure_names_its_whole_line() {
-        let mut conn = Connection::new("t");
-        let scp = Scp::new("a", "u@h:/t").password("one");
-        let done = conn.start(scp.command_with_prompt(r"^\$ $"), Instant::now());
-        let _ = sent(&mut conn);
+        let (mut conn, done) = started(Scp::new("a", "u@h:/t").password("one"));
         conn.handle_input(b"scp a u@h:/t\nu@h's password:", Instant::now());
         assert_eq!(sent(&mut conn), "one\n");
         conn.handle_input(b" ", Instant::now());
