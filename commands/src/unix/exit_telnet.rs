@@ -175,7 +175,7 @@ mod tests {
         assert!(done.try_result().unwrap().is_ok());
     }
 
-    /// Starts `leave`, answers its Ctrl-] with telnet's prompt; returns what `q` went out as.
+    /// Starts `leave` and answers its Ctrl-] with telnet's prompt, checking that `q` goes out.
     fn at_telnet_s_prompt(
         conn: &mut Connection,
         leave: ExitTelnet,
