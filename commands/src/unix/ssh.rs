@@ -562,20 +562,6 @@ pub(super) fn optional_regex(
 }
 
 /// ssh's and telnet's regex parameters, each checked by name.
-pub(super) fn check_login_regexes(
-    expected_prompt: &str,
-    prompt_after_login: &Option<String>,
-    failure_exceptions_indication: &Option<String>,
-    failure_indication: &Option<String>,
-) -> Result<(), ParamError> {
-    crate::prompt_change::check_regexes(&[
-        ("expected_prompt", Some(expected_prompt)),
-        ("prompt_after_login", prompt_after_login.as_deref()),
-        ("failure_exceptions_indication", failure_exceptions_indication.as_deref()),
-        ("failure_indication", failure_indication.as_deref()),
-    ])
-}
-
 /// The parts of ssh and telnet that build their parser.
 pub(super) struct LoginSpec<'a> {
     pub(super) client: Client,
@@ -594,6 +580,17 @@ pub(super) struct LoginSpec<'a> {
 }
 
 impl LoginSpec<'_> {
+    /// Refuses, by name, a regex parameter that does not compile (the parser would read it as
+    /// text).
+    pub(super) fn check_regexes(&self) -> Result<(), ParamError> {
+        crate::prompt_change::check_regexes(&[
+            ("expected_prompt", Some(self.expected_prompt)),
+            ("prompt_after_login", self.prompt_after_login.as_deref()),
+            ("failure_exceptions_indication", self.failure_exceptions_indication.as_deref()),
+            ("failure_indication", self.failure_indication.as_deref()),
+        ])
+    }
+
     pub(super) fn parser(self, command_line: String, shell_prompt: Option<&str>) -> LoginParser {
         let after_login = self.prompt_after_login.as_deref().unwrap_or(self.expected_prompt);
         let prompts = [after_login, self.expected_prompt];
@@ -668,12 +665,7 @@ impl UnixCommand for Ssh {
     type Parser = LoginParser;
     type Output = LoginResult;
     fn command_line(&self) -> Result<String, ParamError> {
-        check_login_regexes(
-            &self.expected_prompt,
-            &self.prompt_after_login,
-            &self.failure_exceptions_indication,
-            &self.failure_indication,
-        )?;
+        self.spec().check_regexes()?;
         let mut line = String::new();
         push_opt(&mut line, self.term_mono.as_deref());
         push_opt(&mut line, Some("ssh"));

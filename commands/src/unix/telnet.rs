@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::dialog::Passwords;
 use super::parse::yes;
 use super::ssh::{
-    check_login_regexes, default_newline, default_term, default_tmout, with_param, Client,
-    LoginParser, LoginResult, LoginSpec, Port, TelnetCommands, LOGIN_TIMEOUT,
+    default_newline, default_term, default_tmout, with_param, Client, LoginParser, LoginResult,
+    LoginSpec, Port, TelnetCommands, LOGIN_TIMEOUT,
 };
 use crate::spec::{push_opt, UnixCommand};
 use crate::ParamError;
@@ -113,6 +113,25 @@ pub struct Telnet {
 }
 
 impl Telnet {
+    /// The parts of the parser shared with ssh.
+    fn spec(&self) -> LoginSpec<'_> {
+        LoginSpec {
+            client: Client::Telnet,
+            host: self.host.clone(),
+            login: self.login.clone().or_else(|| self.username.clone()),
+            password: &self.password,
+            expected_prompt: &self.expected_prompt,
+            prompt_after_login: &self.prompt_after_login,
+            settings: [&self.set_timeout, &self.set_prompt],
+            repeat_password: self.repeat_password,
+            allowed_newline_after_prompt: self.allowed_newline_after_prompt,
+            failure_exceptions_indication: &self.failure_exceptions_indication,
+            failure_indication: &self.failure_indication,
+            send_enter_after_connection: self.send_enter_after_connection,
+            target_newline: &self.target_newline,
+        }
+    }
+
     /// telnet to `host` (and `port`, when not 0), ending at `expected_prompt`.
     pub fn new(host: &str, port: u16, expected_prompt: &str) -> Self {
         let mut t: Telnet =
@@ -145,12 +164,7 @@ impl UnixCommand for Telnet {
     type Parser = LoginParser;
     type Output = LoginResult;
     fn command_line(&self) -> Result<String, ParamError> {
-        check_login_regexes(
-            &self.expected_prompt,
-            &self.prompt_after_login,
-            &self.failure_exceptions_indication,
-            &self.failure_indication,
-        )?;
+        self.spec().check_regexes()?;
         ParamError::regex("telnet_prompt", &self.telnet_prompt)?;
         if self.login.is_some() && self.username.is_some() {
             return Err("set login or username, not both".into());
@@ -169,22 +183,7 @@ impl UnixCommand for Telnet {
         self.parser_for(None)
     }
     fn parser_for(&self, shell_prompt: Option<&str>) -> LoginParser {
-        let spec = LoginSpec {
-            client: Client::Telnet,
-            host: self.host.clone(),
-            login: self.login.clone().or_else(|| self.username.clone()),
-            password: &self.password,
-            expected_prompt: &self.expected_prompt,
-            prompt_after_login: &self.prompt_after_login,
-            settings: [&self.set_timeout, &self.set_prompt],
-            repeat_password: self.repeat_password,
-            allowed_newline_after_prompt: self.allowed_newline_after_prompt,
-            failure_exceptions_indication: &self.failure_exceptions_indication,
-            failure_indication: &self.failure_indication,
-            send_enter_after_connection: self.send_enter_after_connection,
-            target_newline: &self.target_newline,
-        };
-        let parser = spec.parser(self.command_line().unwrap_or_default(), shell_prompt);
+        let parser = self.spec().parser(self.command_line().unwrap_or_default(), shell_prompt);
         let mut before: VecDeque<String> = self.before().iter().cloned().collect();
         if !before.is_empty() {
             before.push_back(format!("open {}", self.host_port()));
